@@ -1,0 +1,39 @@
+/**
+ * The Host is the compiler's only window onto the machine. `expand` is the only
+ * stage that calls it; everything it learns is recorded in the IR so that the
+ * backends stay pure and golden tests can run on an in-memory file system.
+ */
+
+export type NodeKind = "file" | "dir" | "symlink" | "other";
+
+export interface HostStat {
+  readonly kind: NodeKind;
+}
+
+/** Errors the Host may report for a path; anything else is a bug in the Host. */
+export type HostErrorCode = "ENOENT" | "ENOTDIR" | "EACCES" | "ELOOP" | "EIO";
+
+export type HostResult<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly code: HostErrorCode };
+
+export interface Host {
+  /** lstat: never follows the final symlink. */
+  lstat(path: string): HostResult<HostStat>;
+  /** Fully resolved real path (all symlinks followed); ENOENT when any component is missing. */
+  realpath(path: string): HostResult<string>;
+  /** Entry names (not paths), in any order: callers sort. */
+  readdir(path: string): HostResult<readonly string[]>;
+  readlink(path: string): HostResult<string>;
+  readonly env: HostEnv;
+}
+
+export interface HostEnv {
+  readonly cwd: string;
+  readonly home: string;
+  readonly platform: "linux" | "darwin";
+  readonly arch: "x64" | "arm64";
+  readonly uid: number;
+  /** The environment the sandboxed command would inherit (used only by `explain` previews). */
+  readonly vars: Readonly<Record<string, string>>;
+}

@@ -1,0 +1,143 @@
+/**
+ * The IR: closed, tagged, readonly, JSON-serializable. Every rule carries the
+ * origin that produced it. Backends lower it without any I/O; what `expand` saw
+ * on the Host is recorded here (node kinds, symlink targets, glob matches).
+ */
+
+/** A settings JSON pointer ("/filesystem/denyRead/2"), "mandatory:<rule>" or "default:<what>". */
+export type Origin = string;
+
+export type Access = "read" | "write";
+export type Effect = "allow" | "deny";
+
+/**
+ * What was at the path when the policy was compiled. "absent" rules still matter:
+ * a write deny on an absent file inside a writable directory must stop its creation.
+ */
+export type NodeState = "file" | "dir" | "other" | "absent";
+
+/** How a concrete path entered the IR. */
+export type PathVia =
+  | { readonly kind: "literal" }
+  /** A match of a glob; `pattern` is the absolute, normalized glob. */
+  | { readonly kind: "glob"; readonly pattern: string }
+  /** The real path behind a symlinked spelling; `spelled` is what the rule said. */
+  | { readonly kind: "symlink"; readonly spelled: string };
+
+export interface PathRule {
+  readonly kind: "path";
+  readonly access: Access;
+  readonly effect: Effect;
+  /** Absolute, normalized, no trailing slash (except "/"), never containing "..". */
+  readonly path: string;
+  readonly node: NodeState;
+  readonly via: PathVia;
+  readonly origin: Origin;
+}
+
+/**
+ * A glob as written (absolute, normalized). Backends that can match dynamically
+ * (Seatbelt regexes) use it directly; bwrap can only use the `PathRule`s the
+ * expansion produced, so a file created later that matches is not covered there.
+ */
+export interface GlobRule {
+  readonly kind: "glob";
+  readonly access: Access;
+  readonly effect: Effect;
+  readonly pattern: string;
+  /** Number of concrete matches recorded as PathRules with via.kind === "glob". */
+  readonly matches: number;
+  readonly origin: Origin;
+}
+
+export type FsRule = PathRule | GlobRule;
+
+/** A parsed, canonical domain pattern (see src/compiler/domains). */
+export type HostPattern =
+  | { readonly kind: "any" } // bare "*" (deny list only)
+  | { readonly kind: "name"; readonly name: string } // exact, canonical (lower case, punycode, no trailing dot)
+  | { readonly kind: "subdomains"; readonly name: string } // "*.example.com": strict subdomains of name
+  | { readonly kind: "ipv4"; readonly address: string } // dotted quad, canonical
+  | { readonly kind: "ipv6"; readonly address: string }; // canonical RFC 5952 text, no brackets
+
+export interface NetRule {
+  readonly kind: "net";
+  readonly effect: Effect;
+  readonly host: HostPattern;
+  /** undefined = any port. */
+  readonly port?: number;
+  /** The entry as the user wrote it. */
+  readonly source: string;
+  readonly origin: Origin;
+}
+
+export interface AddressRule {
+  readonly kind: "address";
+  /** Canonical network address + prefix length, e.g. "10.0.0.0/8", "fd00::/8". */
+  readonly cidr: string;
+  readonly family: 4 | 6;
+  readonly origin: Origin;
+}
+
+export interface UnixSocketRule {
+  readonly kind: "unix-socket";
+  readonly path: string;
+  readonly origin: Origin;
+}
+
+export interface NetworkPolicy {
+  readonly rules: readonly NetRule[];
+  readonly deniedResolvedAddresses: readonly AddressRule[];
+  readonly unixSockets: readonly UnixSocketRule[];
+  readonly allowAllUnixSockets: Flag;
+  readonly allowLocalBinding: Flag;
+  /** Fixed host-side ports for the proxies; undefined = pick free ones at run time. */
+  readonly httpProxyPort?: number;
+  readonly socksProxyPort?: number;
+  readonly mitmProxy?: { readonly socketPath: string; readonly domains: readonly NetRule[]; readonly origin: Origin };
+}
+
+/** A boolean switch with the place that set it (or "default:…"). */
+export interface Flag {
+  readonly value: boolean;
+  readonly origin: Origin;
+}
+
+export interface EnvPolicy {
+  readonly inherit: "all" | "core" | "none";
+  /** Glob-like name patterns (`*` wildcard), case-sensitive. allow adds to inherit; deny wins over both. */
+  readonly allow: readonly string[];
+  readonly deny: readonly string[];
+  readonly origin: Origin;
+}
+
+export interface IgnoreRule {
+  readonly command: string;
+  readonly violations: readonly string[];
+  readonly origin: Origin;
+}
+
+export interface Policy {
+  readonly kind: "policy";
+  readonly version: 1;
+  /** Where the settings came from: a file path, or "default" when none was found. */
+  readonly source: string;
+  /** The facts the compile rests on (cwd, home, platform) so a plan can be checked against its run. */
+  readonly context: { readonly cwd: string; readonly home: string; readonly platform: "linux" | "darwin" };
+  /** Read denies, read re-allows, write allows, write denies (mandatory ones included), sorted. */
+  readonly filesystem: {
+    readonly rules: readonly FsRule[];
+    /** The per-run private temp dir is always writable; its path is chosen at run time. */
+    readonly privateTmp: true;
+  };
+  readonly network: NetworkPolicy;
+  readonly env: EnvPolicy;
+  readonly ignoreViolations: readonly IgnoreRule[];
+  readonly options: {
+    readonly enableWeakerNestedSandbox: Flag;
+    readonly allowNestedUserNamespaces: Flag;
+    readonly allowPty: Flag;
+    readonly allowGitConfig: Flag;
+    readonly mandatoryDenySearchDepth: { readonly value: number; readonly origin: Origin };
+  };
+}
