@@ -1,0 +1,222 @@
+// GENERATED from schema/settings.schema.json by scripts/gen.mjs. Do not edit; run `npm run gen`.
+
+/**
+ * A host pattern: `example.com` (exactly), `*.example.com` (subdomains only), optionally `:port` (no port = any port), an IPv4 literal, a bracketed IPv6 literal (`[::1]:8080`) or `localhost`. A bare `*` is accepted only in deniedDomains.
+ */
+export type DomainPattern = string;
+/**
+ * A path: absolute, `~/…` (home) or relative to the working directory. It is a glob when it contains `* ? [ ]`, unless given as {"path": …, "literal": true}.
+ */
+export type PathEntry =
+  | string
+  | {
+      /**
+       * The path.
+       */
+      path: string;
+      /**
+       * true: `* ? [ ]` in the path are ordinary characters, not glob syntax.
+       */
+      literal?: boolean;
+    };
+/**
+ * Paths that cannot be read (secrets such as ~/.ssh).
+ *
+ * @maxItems 10000
+ */
+export type PathList = PathEntry[];
+/**
+ * Paths that can be read again inside a denyRead region.
+ *
+ * @maxItems 10000
+ */
+export type PathList1 = PathEntry[];
+/**
+ * Paths that can be written. When present, replaces the default (the working directory).
+ *
+ * @maxItems 10000
+ */
+export type PathList2 = PathEntry[];
+/**
+ * Paths that cannot be written even inside allowWrite.
+ *
+ * @maxItems 10000
+ */
+export type PathList3 = PathEntry[];
+/**
+ * Linux: run inside an unprivileged container where a fresh /proc cannot be mounted. Weakens isolation (see `srt explain`).
+ */
+export type EnableWeakerNestedSandbox = boolean;
+/**
+ * Linux: let the command create user namespaces (needed by some nested sandboxes such as Chromium). A user namespace can undo mount-based denies.
+ */
+export type AllowNestedUserNamespaces = boolean;
+/**
+ * How many directory levels below each writable root are searched for files that are always write-protected. Default: unlimited (within a time budget).
+ */
+export type MandatoryDenySearchDepth = number;
+/**
+ * macOS: allow pseudo-terminal allocation. No effect on Linux.
+ */
+export type AllowPty = boolean;
+export type EnvPattern = string;
+/**
+ * A permission rule: `WebFetch(domain:example.com)`, `Edit(path)`, `Read(path)`.
+ */
+export type PermissionRule = string;
+
+/**
+ * srt sandbox settings (~/.srt-settings.json or --settings FILE). Absent keys mean: no network, reads allowed everywhere, writes only in the working directory and a private per-run temp directory. Unknown keys are errors.
+ */
+export interface SrtSettings {
+  /**
+   * URL or path of this schema, for editor completion. Ignored by srt.
+   */
+  $schema?: string;
+  network?: NetworkSettings;
+  filesystem?: FilesystemSettings;
+  ignoreViolations?: IgnoreViolations;
+  enableWeakerNestedSandbox?: EnableWeakerNestedSandbox;
+  allowNestedUserNamespaces?: AllowNestedUserNamespaces;
+  mandatoryDenySearchDepth?: MandatoryDenySearchDepth;
+  allowPty?: AllowPty;
+  env?: EnvSettings;
+  docker?: DockerSettings;
+  permissions?: LegacyPermissions;
+  sandbox?: LegacySandbox;
+}
+/**
+ * Network access. Nothing is reachable unless allowed; the deny list is checked first.
+ */
+export interface NetworkSettings {
+  /**
+   * Hosts the sandboxed command may reach through srt's proxies.
+   *
+   * @maxItems 10000
+   */
+  allowedDomains?: DomainPattern[];
+  /**
+   * Hosts that are always refused, even when an allowedDomains entry matches. `*` denies everything.
+   *
+   * @maxItems 10000
+   */
+  deniedDomains?: DomainPattern[];
+  /**
+   * Unix socket paths the command may connect to (macOS: enforced per path; Linux: see allowAllUnixSockets).
+   *
+   * @maxItems 1000
+   */
+  allowUnixSockets?: string[];
+  /**
+   * Allow creating and connecting to any unix socket. Weakens the sandbox: a reachable docker.sock is a full escape.
+   */
+  allowAllUnixSockets?: boolean;
+  /**
+   * Allow listening on localhost ports inside the sandbox.
+   */
+  allowLocalBinding?: boolean;
+  /**
+   * Use an HTTP proxy you already run on this localhost port instead of srt's own.
+   */
+  httpProxyPort?: number;
+  /**
+   * Use a SOCKS5 proxy you already run on this localhost port instead of srt's own.
+   */
+  socksProxyPort?: number;
+  /**
+   * Send requests for some domains through a man-in-the-middle proxy listening on a unix socket.
+   */
+  mitmProxy?: {
+    /**
+     * Unix socket of the MITM proxy.
+     */
+    socketPath: string;
+    /**
+     * Domains routed through the MITM proxy (they must also be allowed).
+     */
+    domains: DomainPattern[];
+  };
+  /**
+   * IP addresses or CIDR ranges an allowed name must not resolve to (loopback, link-local and cloud metadata are always refused unless allowed by IP).
+   *
+   * @maxItems 1000
+   */
+  deniedResolvedAddresses?: string[];
+}
+/**
+ * File-system access. Reads are allowed everywhere except denyRead; writes only in allowWrite (default: the working directory) and a private temp dir.
+ */
+export interface FilesystemSettings {
+  denyRead?: PathList;
+  allowRead?: PathList1;
+  allowWrite?: PathList2;
+  denyWrite?: PathList3;
+  /**
+   * Allow writing .git/config (mandatory-denied by default: it can run commands via core.fsmonitor and others).
+   */
+  allowGitConfig?: boolean;
+}
+/**
+ * Violations not to report: command pattern (`*` for all) → violation patterns.
+ */
+export interface IgnoreViolations {
+  [k: string]: string[];
+}
+/**
+ * Which environment variables the sandboxed command receives.
+ */
+export interface EnvSettings {
+  /**
+   * all: the whole environment (default); core: PATH, HOME, USER, LANG, TERM and similar; none: nothing but what allow adds.
+   */
+  inherit?: "all" | "core" | "none";
+  /**
+   * Variable names (`*` wildcard) passed in addition to inherit.
+   */
+  allow?: EnvPattern[];
+  /**
+   * Variable names (`*` wildcard) never passed; wins over inherit and allow.
+   */
+  deny?: EnvPattern[];
+}
+/**
+ * Container options (accepted for compatibility; not used by the Linux or macOS backends yet).
+ */
+export interface DockerSettings {
+  image?: string;
+  name?: string;
+  workdir?: string;
+  env?: {
+    [k: string]: string;
+  };
+  volumes?: string[];
+  networkMode?: string;
+  autoRemove?: boolean;
+  user?: string;
+  cpuLimit?: number;
+  memoryLimit?: string;
+}
+/**
+ * Older permission-rule dialect. Cannot be mixed with top-level network/filesystem keys.
+ */
+export interface LegacyPermissions {
+  allow?: PermissionRule[];
+  deny?: PermissionRule[];
+}
+/**
+ * Older dialect: sandbox options next to `permissions`.
+ */
+export interface LegacySandbox {
+  /**
+   * Must be true or absent: srt always sandboxes.
+   */
+  enabled?: boolean;
+  network?: NetworkSettings;
+  filesystem?: FilesystemSettings;
+  ignoreViolations?: IgnoreViolations;
+  enableWeakerNestedSandbox?: EnableWeakerNestedSandbox;
+  allowNestedUserNamespaces?: AllowNestedUserNamespaces;
+  mandatoryDenySearchDepth?: MandatoryDenySearchDepth;
+  allowPty?: AllowPty;
+  env?: EnvSettings;
+}
