@@ -11,7 +11,12 @@ export interface HostStat {
 }
 
 /** Errors the Host may report for a path; anything else is a bug in the Host. */
-export type HostErrorCode = "ENOENT" | "ENOTDIR" | "EACCES" | "ELOOP" | "EIO";
+/**
+ * EILSEQ: a directory holds a name that is not valid UTF-8. Paths are strings
+ * here, so such a name cannot be matched or bound reliably; walks that meet one
+ * fail closed rather than skip it.
+ */
+export type HostErrorCode = "ENOENT" | "ENOTDIR" | "EACCES" | "ELOOP" | "EIO" | "EILSEQ";
 
 export type HostResult<T> =
   | { readonly ok: true; readonly value: T }
@@ -22,10 +27,20 @@ export interface Host {
   lstat(path: string): HostResult<HostStat>;
   /** Fully resolved real path (all symlinks followed); ENOENT when any component is missing. */
   realpath(path: string): HostResult<string>;
-  /** Entry names (not paths), in any order: callers sort. */
-  readdir(path: string): HostResult<readonly string[]>;
+  /**
+   * Entries with their lstat kind (from d_type, so a walk needs no stat per
+   * file), in any order: callers sort.
+   */
+  readdir(path: string): HostResult<readonly DirEntry[]>;
   readlink(path: string): HostResult<string>;
+  /** Monotonic milliseconds, for walk time budgets only (fixture hosts return a constant). */
+  now(): number;
   readonly env: HostEnv;
+}
+
+export interface DirEntry {
+  readonly name: string;
+  readonly kind: NodeKind;
 }
 
 export interface HostEnv {

@@ -138,6 +138,7 @@ export interface Policy {
     readonly allowNestedUserNamespaces: Flag;
     readonly allowPty: Flag;
     readonly allowGitConfig: Flag;
-    readonly mandatoryDenySearchDepth: { readonly value: number; readonly origin: Origin };
+    /** Directory levels searched below each writable root; "unlimited" = bounded only by the time/entry budget. */
+    readonly mandatoryDenySearchDepth: { readonly value: number | "unlimited"; readonly origin: Origin };
   };
 }

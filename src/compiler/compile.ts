@@ -1,0 +1,117 @@
+/**
+ * The compiler pipeline: parse → validate → normalize → expand → IR, plus the
+ * target checks. Pure: everything about the machine comes from `host`.
+ */
+import { defaultLimits, type BudgetLimits } from "./budget.js";
+import { diagnostic, hasErrors, sortDiagnostics, type Diagnostic } from "./diagnostics.js";
+import { expandPaths } from "./expand.js";
+import type { Host } from "./host.js";
+import type { FsRule, Policy } from "./ir.js";
+import { isLegacy, viewOfLegacy } from "./legacy.js";
+import { normalizeSettings, type NormalizedSettings } from "./normalize.js";
+import { parseSettings } from "./parse.js";
+import { dirname } from "./paths.js";
+import { validateSettings } from "./validate.js";
+import { viewOfSettings } from "./view.js";
+
+export type Target = "linux" | "macos";
+
+export interface CompileInput {
+  /** Settings text; undefined when no settings file exists (defaults apply). */
+  readonly text: string | undefined;
+  /** Absolute path of the settings file, or "default". */
+  readonly file: string;
+  readonly host: Host;
+  readonly target: Target;
+  /** srt's installation directory (write-protected when it lies in a writable root). */
+  readonly installDir?: string;
+  readonly limits?: BudgetLimits;
+}
+
+export interface CompileResult {
+  readonly policy?: Policy;
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+export function compileSettings(input: CompileInput): CompileResult {
+  const { host } = input;
+  let value: unknown = {};
+  if (input.text !== undefined) {
+    const parsed = parseSettings(input.text);
+    if (!parsed.ok) return { diagnostics: parsed.diagnostics };
+    value = parsed.value;
+  }
+  const validated = validateSettings(value);
+  if (!validated.ok) return { diagnostics: sortDiagnostics(validated.diagnostics) };
+
+  const diagnostics: Diagnostic[] = [];
+  const settingsDir = input.file === "default" ? undefined : dirname(input.file);
+  let view = viewOfSettings(validated.settings);
+  if (isLegacy(validated.settings)) {
+    const legacy = viewOfLegacy(validated.settings, settingsDir);
+    diagnostics.push(...legacy.diagnostics);
+    view = legacy.view;
+  }
+  const env = { cwd: host.env.cwd, home: host.env.home };
+  const { normalized, diagnostics: normDiags } = normalizeSettings(view, env);
+  diagnostics.push(...normDiags, ...targetDiagnostics(normalized, input.target));
+  if (hasErrors(diagnostics)) return { diagnostics: sortDiagnostics(diagnostics) };
+
+  const expanded = expandPaths(host, {
+    paths: normalized.paths,
+    options: normalized.options,
+    ...(input.file === "default" ? {} : { settingsFile: input.file }),
+    ...(input.installDir === undefined ? {} : { installDir: input.installDir }),
+    limits: input.limits ?? defaultLimits,
+  });
+  diagnostics.push(...expanded.diagnostics);
+  if (hasErrors(diagnostics)) return { diagnostics: sortDiagnostics(diagnostics) };
+
+  const policy: Policy = {
+    kind: "policy",
+    version: 1,
+    source: input.file,
+    context: { cwd: host.env.cwd, home: host.env.home, platform: input.target === "macos" ? "darwin" : "linux" },
+    filesystem: { rules: sortRules(expanded.rules), privateTmp: true },
+    network: normalized.network,
+    env: normalized.env,
+    ignoreViolations: normalized.ignoreViolations,
+    options: normalized.options,
+  };
+  return { policy, diagnostics: sortDiagnostics(diagnostics) };
+}
+
+/** Keys that mean nothing (or less than they seem) on the chosen target are said out loud. */
+function targetDiagnostics(n: NormalizedSettings, target: Target): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const o = n.options;
+  const net = n.network;
+  if (target === "linux" && o.allowPty.origin !== "default") out.push(diagnostic("SRT400", o.allowPty.origin, "allowPty has no effect on Linux (pseudo-terminals are always available there)"));
+  if (target === "macos") {
+    for (const f of [o.enableWeakerNestedSandbox, o.allowNestedUserNamespaces]) {
+      if (f.origin !== "default") out.push(diagnostic("SRT400", f.origin, `${f.origin.split("/").pop()} is a Linux option and has no effect on macOS`));
+    }
+  }
+  if (target === "linux" && net.unixSockets.length > 0 && !net.allowAllUnixSockets.value) {
+    for (const s of net.unixSockets) out.push(diagnostic("SRT400", s.origin, `Linux cannot allow single unix sockets (seccomp cannot see paths), so ${s.path} stays unreachable`, { hint: "set allowAllUnixSockets to allow every socket" }));
+  }
+  for (const p of n.inert) out.push(diagnostic("SRT400", p, "docker settings are accepted but not used by the Linux or macOS backend"));
+  if (target === "linux") {
+    if (o.enableWeakerNestedSandbox.value) out.push(diagnostic("SRT401", o.enableWeakerNestedSandbox.origin, "enableWeakerNestedSandbox: /proc is the host's, so processes outside the sandbox are visible"));
+    if (o.allowNestedUserNamespaces.value) out.push(diagnostic("SRT401", o.allowNestedUserNamespaces.origin, "allowNestedUserNamespaces: a nested user namespace can remount and undo file-system denies"));
+  }
+  if (net.allowAllUnixSockets.value) out.push(diagnostic("SRT401", net.allowAllUnixSockets.origin, "allowAllUnixSockets: any reachable socket (docker.sock, ssh-agent, D-Bus) can act outside the sandbox"));
+  for (const s of net.unixSockets) {
+    if (/docker\.sock|podman\.sock|containerd\.sock/.test(s.path)) out.push(diagnostic("SRT305", s.origin, `${s.path} is a container engine socket: access to it is a full escape`));
+  }
+  return out;
+}
+
+const key = (r: FsRule): string =>
+  r.kind === "path" ? `path\0${r.access}\0${r.effect}\0${r.path}\0${r.origin}\0${JSON.stringify(r.via)}` : `glob\0${r.access}\0${r.effect}\0${r.pattern}\0${r.origin}`;
+
+/** Deterministic, duplicate-free order: the IR must not depend on input order. */
+function sortRules(rules: readonly FsRule[]): FsRule[] {
+  const byKey = new Map(rules.map((r) => [key(r), r]));
+  return [...byKey.keys()].sort().map((k) => byKey.get(k)!);
+}

@@ -1,0 +1,104 @@
+/**
+ * Stage 4: normalized intents → concrete file-system rules, the only stage
+ * that looks at the Host. Literal paths are resolved through symlinks (the
+ * rule lands on the real path and records the spelling), globs are expanded,
+ * and the mandatory denies are discovered below every writable root. Any path
+ * that cannot be inspected fails the compile: guessing would be fail-open.
+ */
+import { createBudget, type BudgetLimits } from "./budget.js";
+import { diagnostic, type Diagnostic } from "./diagnostics.js";
+import { expandGlob } from "./glob.js";
+import type { Host } from "./host.js";
+import type { FsRule, PathRule, Policy } from "./ir.js";
+import { findMandatoryDenies } from "./mandatory.js";
+import type { PathIntent } from "./normalize.js";
+import { isWithin } from "./paths.js";
+import { resolveReal } from "./resolve.js";
+
+export interface ExpandInput {
+  readonly paths: readonly PathIntent[];
+  readonly options: Policy["options"];
+  /** Real path of the settings file in use, protected when it lies in a writable root. */
+  readonly settingsFile?: string;
+  /** srt's installation directory, protected when it lies in a writable root. */
+  readonly installDir?: string;
+  readonly limits: BudgetLimits;
+}
+
+export function expandPaths(host: Host, input: ExpandInput): { rules: FsRule[]; diagnostics: Diagnostic[] } {
+  const diagnostics: Diagnostic[] = [];
+  const rules: FsRule[] = [];
+  const budget = createBudget(host, input.limits);
+
+  const literal = (intent: PathIntent, spelled: string, via: PathRule["via"]): PathRule | undefined => {
+    const r = resolveReal(host, spelled);
+    if (!r.ok) {
+      diagnostics.push(diagnostic("SRT300", intent.origin, `cannot inspect ${r.at} (${r.code}) while resolving ${spelled}`, { hint: "srt will not guess what a rule covers; fix the path or its permissions" }));
+      return undefined;
+    }
+    const recorded = r.real !== spelled && via.kind === "literal" ? { kind: "symlink" as const, spelled } : via;
+    return { kind: "path", access: intent.access, effect: intent.effect, path: r.real, node: r.node, via: recorded, origin: intent.origin };
+  };
+
+  for (const intent of input.paths) {
+    if (!intent.spec.glob) {
+      const rule = literal(intent, intent.spec.path, { kind: "literal" });
+      if (rule) rules.push(rule);
+      continue;
+    }
+    const pattern = intent.spec.path;
+    const result = expandGlob(host, pattern, budget, intent.effect === "deny");
+    if (!result.ok) {
+      diagnostics.push(
+        result.reason === "budget"
+          ? diagnostic("SRT301", intent.origin, result.detail, { hint: "narrow the glob (a deeper base directory) or list the paths" })
+          : diagnostic("SRT300", intent.origin, `cannot list ${result.at} (${result.code}) while expanding ${pattern}`),
+      );
+      continue;
+    }
+    let count = 0;
+    for (const m of result.matches) {
+      const rule = literal(intent, m.path, { kind: "glob", pattern });
+      if (rule) {
+        rules.push(rule);
+        count++;
+      }
+    }
+    if (count === 0) {
+      diagnostics.push(diagnostic("SRT303", intent.origin, `${pattern} matches nothing now; on Linux a file created later is not covered`));
+    }
+    rules.push({ kind: "glob", access: intent.access, effect: intent.effect, pattern, matches: count, origin: intent.origin });
+  }
+
+  const roots = writableRoots(rules);
+  for (const r of rules) {
+    if (r.kind === "path" && r.access === "write" && r.effect === "allow" && r.node === "absent") {
+      diagnostics.push(diagnostic("SRT304", r.origin, `${r.path} does not exist, so there is nothing to make writable`));
+    }
+  }
+  const mandatory = findMandatoryDenies(host, { roots, depth: input.options.mandatoryDenySearchDepth.value, allowGitConfig: input.options.allowGitConfig.value }, budget);
+  if (!mandatory.ok) {
+    diagnostics.push(
+      mandatory.reason === "budget"
+        ? diagnostic("SRT302", input.options.mandatoryDenySearchDepth.origin === "default" ? "" : input.options.mandatoryDenySearchDepth.origin, mandatory.detail, { hint: "set mandatoryDenySearchDepth, or make a smaller directory writable" })
+        : diagnostic("SRT300", "", `cannot list ${mandatory.at} (${mandatory.code}) while searching for files that must stay write-protected`),
+    );
+  } else {
+    rules.push(...mandatory.rules);
+  }
+  for (const [file, name] of [[input.settingsFile, "settings-file"], [input.installDir, "srt-installation"]] as const) {
+    if (file === undefined || !roots.some((root) => isWithin(file, root))) continue;
+    const r = resolveReal(host, file);
+    if (r.ok) rules.push({ kind: "path", access: "write", effect: "deny", path: r.real, node: r.node, via: { kind: "literal" }, origin: `mandatory:${name}` });
+  }
+  return { rules, diagnostics };
+}
+
+/** Existing directories the command may write below (the mandatory search roots), outermost first. */
+function writableRoots(rules: readonly FsRule[]): string[] {
+  const dirs = rules
+    .filter((r): r is PathRule => r.kind === "path" && r.access === "write" && r.effect === "allow" && r.node === "dir")
+    .map((r) => r.path)
+    .sort();
+  return dirs.filter((d, i) => !dirs.slice(0, i).some((outer) => isWithin(d, outer)));
+}

@@ -1,0 +1,7 @@
+export { compileSettings, type CompileInput, type CompileResult, type Target } from "./compile.js";
+export { catalog, hasErrors, type Diagnostic, type DiagnosticCode, type Severity } from "./diagnostics.js";
+export type { DirEntry, Host, HostEnv, HostResult, NodeKind } from "./host.js";
+export type * from "./ir.js";
+export { lineColumn, locateJson, offsetOfPointer } from "./json-locate.js";
+export { mandatoryReasons } from "./mandatory.js";
+export { defaultLimits, type BudgetLimits } from "./budget.js";

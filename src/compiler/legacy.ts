@@ -1,0 +1,97 @@
+/**
+ * The older permission-rule dialect:
+ *   {"permissions": {"allow": ["WebFetch(domain:x)", "Edit(p)", "Read(p)"], "deny": [...]},
+ *    "sandbox": {"network": {...}, ...}}
+ * translated into the common view. Rule paths follow that dialect's conventions:
+ * `//abs` is absolute, `/p` is relative to the settings file's directory, `~/p`
+ * to home, anything else to the working directory.
+ */
+import { diagnostic, pointerOf, type Diagnostic } from "./diagnostics.js";
+import type { PathEntry, SrtSettings } from "./settings.gen.js";
+import { scalarsOf, sourced, type Sourced, type SettingsView } from "./view.js";
+
+/** Keys of the srt dialect that must not appear next to `permissions`/`sandbox`. */
+const modernKeys = ["network", "filesystem", "ignoreViolations", "enableWeakerNestedSandbox", "allowNestedUserNamespaces", "mandatoryDenySearchDepth", "allowPty", "env"] as const;
+
+export const isLegacy = (s: SrtSettings): boolean => s.permissions !== undefined || s.sandbox !== undefined;
+
+export function viewOfLegacy(s: SrtSettings, settingsDir: string | undefined): { view: SettingsView; diagnostics: Diagnostic[] } {
+  const diagnostics: Diagnostic[] = [];
+  for (const key of modernKeys) {
+    if (s[key] !== undefined) {
+      diagnostics.push(diagnostic("SRT113", pointerOf(key), `"${key}" is a key of the srt dialect, but this file also uses "permissions"/"sandbox"`, {
+        hint: `move it under "sandbox", or write the whole file in one dialect`,
+      }));
+    }
+  }
+  const sb = s.sandbox ?? {};
+  if (sb.enabled === false) {
+    diagnostics.push(diagnostic("SRT122", pointerOf("sandbox", "enabled"), "sandbox.enabled is false, but srt always runs commands sandboxed", { hint: "remove the key (or set it to true)" }));
+  }
+  const lists = {
+    denyRead: [] as Sourced<PathEntry>[],
+    allowRead: [] as Sourced<PathEntry>[],
+    allowWrite: [] as Sourced<PathEntry>[],
+    denyWrite: [] as Sourced<PathEntry>[],
+    allowedDomains: [] as Sourced<string>[],
+    deniedDomains: [] as Sourced<string>[],
+  };
+
+  for (const effect of ["allow", "deny"] as const) {
+    (s.permissions?.[effect] ?? []).forEach((rule, i) => {
+      const pointer = pointerOf("permissions", effect, i);
+      const m = /^\s*([A-Za-z]+)\((.*)\)\s*$/s.exec(rule);
+      if (!m) {
+        diagnostics.push(diagnostic("SRT120", pointer, `"${rule}" is not a permission rule`, { hint: 'write e.g. "WebFetch(domain:example.com)", "Edit(src/**)" or "Read(~/.ssh)"' }));
+        return;
+      }
+      const [, tool, arg = ""] = m;
+      if (tool === "WebFetch") {
+        const d = /^domain:(.+)$/s.exec(arg);
+        if (!d) return void diagnostics.push(diagnostic("SRT120", pointer, `WebFetch rule needs "domain:HOST", got "${arg}"`));
+        (effect === "allow" ? lists.allowedDomains : lists.deniedDomains).push({ value: d[1]!, pointer });
+      } else if (tool === "Edit" || tool === "Write") {
+        const p = legacyPath(arg, settingsDir);
+        if (p === undefined) return void diagnostics.push(diagnostic("SRT120", pointer, `${tool} rule needs a path`));
+        (effect === "allow" ? lists.allowWrite : lists.denyWrite).push({ value: p, pointer });
+      } else if (tool === "Read") {
+        const p = legacyPath(arg, settingsDir);
+        if (p === undefined) return void diagnostics.push(diagnostic("SRT120", pointer, "Read rule needs a path"));
+        (effect === "allow" ? lists.allowRead : lists.denyRead).push({ value: p, pointer });
+      } else {
+        diagnostics.push(diagnostic("SRT121", pointer, `${tool}(…) is a tool permission, not a sandbox rule; srt does not enforce it`));
+      }
+    });
+  }
+  const view: SettingsView = {
+    dialect: "permissions",
+    ...lists,
+    // No Edit allow rules: the default writable set (the working directory) applies.
+    allowWrite: lists.allowWrite.length > 0 || sb.filesystem?.allowWrite !== undefined ? [...lists.allowWrite, ...fsList(sb.filesystem?.allowWrite, "allowWrite")] : undefined,
+    denyRead: [...lists.denyRead, ...fsList(sb.filesystem?.denyRead, "denyRead")],
+    allowRead: [...lists.allowRead, ...fsList(sb.filesystem?.allowRead, "allowRead")],
+    denyWrite: [...lists.denyWrite, ...fsList(sb.filesystem?.denyWrite, "denyWrite")],
+    allowedDomains: [...lists.allowedDomains, ...netList(sb.network?.allowedDomains, "allowedDomains")],
+    deniedDomains: [...lists.deniedDomains, ...netList(sb.network?.deniedDomains, "deniedDomains")],
+    network: sourced(sb.network, "sandbox", "network"),
+    scalars: scalarsOf(sb, sb.filesystem?.allowGitConfig, ["sandbox"]),
+    env: sourced(sb.env, "sandbox", "env"),
+    ignoreViolations: sourced(sb.ignoreViolations, "sandbox", "ignoreViolations"),
+    docker: sourced(s.docker, "docker"),
+  };
+  return { view, diagnostics };
+}
+
+const fsList = (items: readonly PathEntry[] | undefined, key: string): Sourced<PathEntry>[] =>
+  (items ?? []).map((value, i) => ({ value, pointer: pointerOf("sandbox", "filesystem", key, i) }));
+const netList = (items: readonly string[] | undefined, key: string): Sourced<string>[] =>
+  (items ?? []).map((value, i) => ({ value, pointer: pointerOf("sandbox", "network", key, i) }));
+
+function legacyPath(arg: string, settingsDir: string | undefined): string | undefined {
+  const p = arg.trim();
+  if (p === "") return undefined;
+  if (p.startsWith("//")) return p.slice(1);
+  // "/p" is anchored at the settings file; without a file it can only mean the cwd.
+  if (p.startsWith("/")) return settingsDir === undefined ? "." + p : `${settingsDir}${p}`;
+  return p;
+}

@@ -1,0 +1,127 @@
+/**
+ * Stage 3: settings view → normalized intents. Paths become absolute with
+ * literal-vs-glob decided, domains are parsed and canonicalized, defaults are
+ * filled in with "default:…" origins. Still no file-system access: that is
+ * `expand`'s job.
+ */
+import { diagnostic, type Diagnostic } from "./diagnostics.js";
+import { parseCidr, parseHostPattern } from "./domains/index.js";
+import type { Access, AddressRule, Effect, EnvPolicy, Flag, IgnoreRule, NetRule, NetworkPolicy, Policy, UnixSocketRule } from "./ir.js";
+import { normalizePath, type PathSpec } from "./paths.js";
+import type { PathEntry } from "./settings.gen.js";
+import type { SettingsView, Sourced } from "./view.js";
+
+export interface PathIntent {
+  readonly access: Access;
+  readonly effect: Effect;
+  readonly spec: PathSpec;
+  readonly origin: string;
+}
+
+export interface NormalizedSettings {
+  readonly paths: readonly PathIntent[];
+  readonly network: NetworkPolicy;
+  readonly env: EnvPolicy;
+  readonly ignoreViolations: readonly IgnoreRule[];
+  readonly options: Policy["options"];
+  /** Pointers of keys that are accepted but enforced by no backend yet. */
+  readonly inert: readonly string[];
+}
+
+export function normalizeSettings(view: SettingsView, env: { readonly cwd: string; readonly home: string }): { normalized: NormalizedSettings; diagnostics: Diagnostic[] } {
+  const diagnostics: Diagnostic[] = [];
+  const paths: PathIntent[] = [];
+  const addPaths = (list: readonly Sourced<PathEntry>[], access: Access, effect: Effect): void => {
+    for (const { value, pointer } of list) {
+      const [raw, literal] = typeof value === "string" ? [value, false] : [value.path, value.literal === true];
+      const r = normalizePath(raw, literal, env);
+      if (!r.ok) {
+        diagnostics.push(diagnostic(r.message.includes("glob") || r.message.includes("wildcard") ? "SRT203" : "SRT202", pointer, r.message, { hint: r.hint }));
+      } else {
+        paths.push({ access, effect, spec: r.spec, origin: pointer });
+      }
+    }
+  };
+  addPaths(view.denyRead, "read", "deny");
+  addPaths(view.allowRead, "read", "allow");
+  if (view.allowWrite === undefined) paths.push({ access: "write", effect: "allow", spec: { path: env.cwd, glob: false }, origin: "default:cwd" });
+  else addPaths(view.allowWrite, "write", "allow");
+  addPaths(view.denyWrite, "write", "deny");
+
+  const network = normalizeNetwork(view, env, diagnostics);
+  const flag = (s: Sourced<boolean> | undefined): Flag => (s ? { value: s.value, origin: s.pointer } : { value: false, origin: "default" });
+  const depth = view.scalars.mandatoryDenySearchDepth;
+  const options: Policy["options"] = {
+    enableWeakerNestedSandbox: flag(view.scalars.enableWeakerNestedSandbox),
+    allowNestedUserNamespaces: flag(view.scalars.allowNestedUserNamespaces),
+    allowPty: flag(view.scalars.allowPty),
+    allowGitConfig: flag(view.scalars.allowGitConfig),
+    mandatoryDenySearchDepth: depth ? { value: depth.value, origin: depth.pointer } : { value: "unlimited", origin: "default" },
+  };
+  const e = view.env;
+  const envPolicy: EnvPolicy = {
+    inherit: e?.value.inherit ?? "all",
+    allow: [...new Set(e?.value.allow ?? [])].sort(),
+    deny: [...new Set(e?.value.deny ?? [])].sort(),
+    origin: e?.pointer ?? "default",
+  };
+  const ignoreViolations: IgnoreRule[] = Object.entries(view.ignoreViolations?.value ?? {})
+    .map(([command, violations]) => ({ command, violations: [...violations].sort(), origin: `${view.ignoreViolations?.pointer ?? ""}/${command.replaceAll("~", "~0").replaceAll("/", "~1")}` }))
+    .sort((a, b) => (a.command < b.command ? -1 : a.command > b.command ? 1 : 0));
+  const inert = view.docker ? [view.docker.pointer] : [];
+  return { normalized: { paths, network, env: envPolicy, ignoreViolations, options, inert }, diagnostics };
+}
+
+function normalizeNetwork(view: SettingsView, env: { readonly cwd: string; readonly home: string }, diagnostics: Diagnostic[]): NetworkPolicy {
+  const rules: NetRule[] = [];
+  const parseList = (list: readonly Sourced<string>[], effect: Effect, into: NetRule[]): void => {
+    for (const { value, pointer } of list) {
+      const r = parseHostPattern(value, effect === "allow" ? "allow" : "deny");
+      if (!r.ok) diagnostics.push(diagnostic("SRT200", pointer, `"${value}": ${r.message}`, { hint: r.hint }));
+      else into.push({ kind: "net", effect, host: r.host, ...(r.port === undefined ? {} : { port: r.port }), source: value, origin: pointer });
+    }
+  };
+  parseList(view.deniedDomains, "deny", rules);
+  parseList(view.allowedDomains, "allow", rules);
+
+  const net = view.network?.value;
+  const at = view.network?.pointer ?? "/network";
+  const deniedResolvedAddresses: AddressRule[] = [];
+  (net?.deniedResolvedAddresses ?? []).forEach((text, i) => {
+    const r = parseCidr(text);
+    if (!r.ok) diagnostics.push(diagnostic("SRT201", `${at}/deniedResolvedAddresses/${i}`, `"${text}": ${r.message}`));
+    else deniedResolvedAddresses.push({ kind: "address", cidr: r.cidr, family: r.family, origin: `${at}/deniedResolvedAddresses/${i}` });
+  });
+  const unixSockets: UnixSocketRule[] = [];
+  (net?.allowUnixSockets ?? []).forEach((text, i) => {
+    const pointer = `${at}/allowUnixSockets/${i}`;
+    const r = normalizePath(text, true, env);
+    if (!r.ok) diagnostics.push(diagnostic("SRT202", pointer, r.message, { hint: r.hint }));
+    else unixSockets.push({ kind: "unix-socket", path: r.spec.path, origin: pointer });
+  });
+  const flag = (key: "allowAllUnixSockets" | "allowLocalBinding"): Flag =>
+    net?.[key] === undefined ? { value: false, origin: "default" } : { value: net[key], origin: `${at}/${key}` };
+
+  let mitmProxy: NetworkPolicy["mitmProxy"];
+  if (net?.mitmProxy) {
+    const domains: NetRule[] = [];
+    parseList(net.mitmProxy.domains.map((value, i) => ({ value, pointer: `${at}/mitmProxy/domains/${i}` })), "allow", domains);
+    const allowed = new Set(rules.filter((r) => r.effect === "allow").map((r) => JSON.stringify([r.host, r.port])));
+    for (const d of domains) {
+      if (!allowed.has(JSON.stringify([d.host, d.port]))) diagnostics.push(diagnostic("SRT204", d.origin, `"${d.source}" is routed through the MITM proxy but not in allowedDomains, so it stays unreachable`));
+    }
+    const sock = normalizePath(net.mitmProxy.socketPath, true, env);
+    if (!sock.ok) diagnostics.push(diagnostic("SRT202", `${at}/mitmProxy/socketPath`, sock.message));
+    else mitmProxy = { socketPath: sock.spec.path, domains, origin: `${at}/mitmProxy` };
+  }
+  return {
+    rules,
+    deniedResolvedAddresses,
+    unixSockets,
+    allowAllUnixSockets: flag("allowAllUnixSockets"),
+    allowLocalBinding: flag("allowLocalBinding"),
+    ...(net?.httpProxyPort === undefined ? {} : { httpProxyPort: net.httpProxyPort }),
+    ...(net?.socksProxyPort === undefined ? {} : { socksProxyPort: net.socksProxyPort }),
+    ...(mitmProxy === undefined ? {} : { mitmProxy }),
+  };
+}
