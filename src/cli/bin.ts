@@ -1,0 +1,18 @@
+/**
+ * The executable: the only place srt calls process.exit. Signal handling for
+ * the run mode lives with the runner; here only the final status is set.
+ */
+import { exitStatus, processIo } from "./io.js";
+import { main } from "./main.js";
+
+main(process.argv.slice(2), processIo()).then(
+  (status) => process.exit(status),
+  (error: unknown) => {
+    const e = error as { code?: string; message?: string; stack?: string };
+    // citty reports usage problems (a missing required argument) as errors with an E… code.
+    const usageError = typeof e.code === "string" && e.code.startsWith("E");
+    process.stderr.write(`srt: ${usageError ? "" : "internal error: "}${e.message ?? String(error)}\n`);
+    if (process.env["SRT_DEBUG"]) process.stderr.write(`${e.stack ?? ""}\n`);
+    process.exit(usageError ? exitStatus.usage : exitStatus.runtime);
+  },
+);

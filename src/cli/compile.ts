@@ -1,0 +1,45 @@
+/** `srt compile --target linux|macos [F] [-o OUT] [--emit …]`: the compiled artifact. */
+import { writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { defineCommand } from "citty";
+import type { Policy, Target } from "../compiler/index.js";
+import { policyArgs, settingsArg } from "./args.js";
+import { exitStatus, type CliIo } from "./io.js";
+import { compileForCli, parseTarget } from "./policy-input.js";
+
+/** What each target can emit; the first is the default. */
+const emitters: Record<Target, Record<string, (p: Policy) => string>> = {
+  linux: { ir: (p) => JSON.stringify(p, null, 2) + "\n" },
+  macos: { ir: (p) => JSON.stringify(p, null, 2) + "\n" },
+};
+
+export const compileCommand = (io: CliIo) =>
+  defineCommand({
+    meta: { name: "compile", description: "Compile settings for a target and print or write the result" },
+    args: {
+      ...policyArgs,
+      out: { type: "string", alias: "o", description: "write to this file instead of stdout" },
+      emit: { type: "string", description: "what to produce (see the list per target below: ir, …)" },
+    },
+    run({ args }): number {
+      const target = parseTarget(args.target);
+      const settings = settingsArg(args);
+      if (target === undefined || !settings.ok) {
+        io.err(`srt compile: ${settings.ok ? `unknown target "${args.target}" (linux or macos)` : settings.message}\n`);
+        return exitStatus.usage;
+      }
+      const available = emitters[target];
+      const emit = args.emit ?? Object.keys(available)[0]!;
+      const render = available[emit];
+      if (render === undefined) {
+        io.err(`srt compile: --emit ${emit} is not available for ${target}; choose one of: ${Object.keys(available).join(", ")}\n`);
+        return exitStatus.usage;
+      }
+      const { policy } = compileForCli({ settings: settings.value }, io, target);
+      if (policy === undefined) return exitStatus.usage;
+      const text = render(policy);
+      if (args.out === undefined) io.out(text);
+      else writeFileSync(resolve(io.cwd, args.out), text, { mode: 0o644 });
+      return exitStatus.ok;
+    },
+  });

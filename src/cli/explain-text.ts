@@ -1,0 +1,74 @@
+/**
+ * The effective policy in words, for people reviewing it: what is readable,
+ * writable and reachable, which mandatory denies apply and why, and where
+ * every rule came from.
+ */
+import { applyEnvPolicy } from "../compiler/env-policy.js";
+import { mandatoryReasons, type FsRule, type NetRule, type PathRule, type Policy, type Target } from "../compiler/index.js";
+
+const describeVia = (r: PathRule): string =>
+  r.via.kind === "glob" ? ` (matches ${r.via.pattern})` : r.via.kind === "symlink" ? ` (spelled ${JSON.stringify(r.via.spelled)})` : "";
+const node = (r: PathRule): string => (r.node === "absent" ? "absent now" : r.node);
+const line = (mark: string, what: string, origin: string): string => `    ${mark} ${what}  ← ${origin}`;
+
+function fsLines(rules: readonly FsRule[], access: "read" | "write", effect: "allow" | "deny", mandatory: boolean | undefined): string[] {
+  return rules
+    .filter((r) => r.access === access && r.effect === effect && (mandatory === undefined || r.origin.startsWith("mandatory:") === mandatory))
+    .map((r) =>
+      r.kind === "glob"
+        ? line(effect === "deny" ? "✗" : "✓", `${JSON.stringify(r.pattern)} glob, ${r.matches} match${r.matches === 1 ? "" : "es"} now`, r.origin)
+        : line(effect === "deny" ? "✗" : "✓", `${JSON.stringify(r.path)} [${node(r)}]${describeVia(r)}`, r.origin),
+    );
+}
+
+function netText(r: NetRule): string {
+  const h = r.host;
+  const host = h.kind === "any" ? "every host" : h.kind === "name" ? h.name : h.kind === "subdomains" ? `any subdomain of ${h.name} (not ${h.name} itself)` : h.address;
+  return `${host}, ${r.port === undefined ? "any port" : `port ${r.port}`}`;
+}
+
+export function explainPolicy(p: Policy, target: Target, vars: Readonly<Record<string, string>>): string {
+  const fs = p.filesystem.rules;
+  const out: string[] = [`Policy from ${p.source === "default" ? "built-in defaults" : p.source}, for ${target}`, `  working directory ${p.context.cwd}, home ${p.context.home}`, ""];
+  out.push("Reading: allowed everywhere, except", ...orNone(fsLines(fs, "read", "deny", undefined)));
+  const reAllowed = fsLines(fs, "read", "allow", undefined);
+  if (reAllowed.length > 0) out.push("  but readable again inside those:", ...reAllowed);
+  out.push("", "Writing: only in", ...fsLines(fs, "write", "allow", undefined), "    ✓ a private temp directory, new for each run ($TMPDIR)  ← default:tmpdir");
+  out.push("  never, even inside those (settings):", ...orNone(fsLines(fs, "write", "deny", false)));
+  const mandatory = fs.filter((r) => r.origin.startsWith("mandatory:"));
+  out.push(`  never, whatever the settings say (mandatory, ${mandatory.length} path${mandatory.length === 1 ? "" : "s"}):`);
+  for (const [name, why] of Object.entries(mandatoryReasons)) {
+    const hits = mandatory.filter((r) => r.origin === `mandatory:${name}`);
+    if (hits.length === 0) continue;
+    out.push(`    mandatory:${name} — ${why}`, ...hits.map((r) => `      ✗ ${JSON.stringify(r.kind === "path" ? r.path : r.pattern)}${r.kind === "path" ? ` [${node(r)}]` : ""}`));
+  }
+  if (p.options.allowGitConfig.value) out.push(`    .git/config stays writable  ← ${p.options.allowGitConfig.origin}`);
+  const depth = p.options.mandatoryDenySearchDepth;
+  out.push(`  (searched ${depth.value === "unlimited" ? "at any depth" : `${depth.value} level${depth.value === 1 ? "" : "s"} deep`} below each writable directory  ← ${depth.origin})`);
+
+  const n = p.network;
+  const allows = n.rules.filter((r) => r.effect === "allow");
+  const denies = n.rules.filter((r) => r.effect === "deny");
+  out.push("", "Network: nothing is reachable except, through srt's proxies,", ...orNone(allows.map((r) => line("✓", netText(r), r.origin))));
+  if (denies.length > 0) out.push("  always refused (checked first):", ...denies.map((r) => line("✗", netText(r), r.origin)));
+  out.push("  names that resolve to loopback, link-local or cloud-metadata addresses are refused unless allowed by address");
+  for (const a of n.deniedResolvedAddresses) out.push(line("✗", `resolved address in ${a.cidr}`, a.origin));
+  if (n.mitmProxy) out.push(`  routed through the MITM proxy at ${n.mitmProxy.socketPath}: ${n.mitmProxy.domains.map(netText).join("; ")}  ← ${n.mitmProxy.origin}`);
+  if (n.httpProxyPort !== undefined || n.socksProxyPort !== undefined) out.push(`  external proxies: http ${n.httpProxyPort ?? "srt's own"}, socks ${n.socksProxyPort ?? "srt's own"}`);
+  out.push(`  unix sockets: ${n.allowAllUnixSockets.value ? "all allowed" : n.unixSockets.length > 0 ? n.unixSockets.map((s) => s.path).join(", ") + (target === "linux" ? " (not enforceable per path on Linux: refused)" : "") : "none"}  ← ${n.allowAllUnixSockets.origin}`);
+  out.push(`  listening on localhost inside the sandbox: ${n.allowLocalBinding.value ? "allowed" : "refused"}  ← ${n.allowLocalBinding.origin}`);
+
+  const env = applyEnvPolicy(p.env, vars);
+  out.push("", `Environment: inherit ${p.env.inherit}${p.env.allow.length ? `, plus ${p.env.allow.join(" ")}` : ""}${p.env.deny.length ? `, never ${p.env.deny.join(" ")}` : ""}  ← ${p.env.origin}`);
+  out.push(`  with the current environment: ${Object.keys(env.passed).length} passed, ${env.withheld.length} withheld${env.withheld.length ? ` (${env.withheld.slice(0, 12).join(" ")}${env.withheld.length > 12 ? " …" : ""})` : ""}`);
+
+  const o = p.options;
+  out.push("", "Options:");
+  out.push(`  enableWeakerNestedSandbox: ${o.enableWeakerNestedSandbox.value}${o.enableWeakerNestedSandbox.value ? " — WEAKER: the host's /proc is visible and the sandbox relies on the outer container for PID isolation" : ""}  ← ${o.enableWeakerNestedSandbox.origin}`);
+  out.push(`  allowNestedUserNamespaces: ${o.allowNestedUserNamespaces.value}${o.allowNestedUserNamespaces.value ? " — WEAKER: a nested user namespace can remount over denied paths" : ""}  ← ${o.allowNestedUserNamespaces.origin}`);
+  out.push(`  allowPty: ${o.allowPty.value}${target === "linux" ? " (no effect on Linux)" : ""}  ← ${o.allowPty.origin}`);
+  if (p.ignoreViolations.length > 0) out.push("  violations not reported:", ...p.ignoreViolations.map((r) => line("·", `${r.command}: ${r.violations.join(", ")}`, r.origin)));
+  return out.join("\n") + "\n";
+}
+
+const orNone = (lines: string[]): string[] => (lines.length > 0 ? lines : ["    (nothing)"]);

@@ -1,0 +1,70 @@
+/**
+ * srt's dispatcher: picks the command and runs it, returning the exit status
+ * (bin.ts is the one place that exits). Anything that is not a known subcommand is the run mode
+ * (`srt [options] -- cmd…`), whose own options end at the first non-option
+ * word so that nothing after the command is ever read as an srt option.
+ */
+import { renderUsage, runCommand, type CommandDef } from "citty";
+import pkg from "../../package.json" with { type: "json" };
+import { unknownFlags } from "./args.js";
+import { checkCommand } from "./check.js";
+import { compileCommand } from "./compile.js";
+import { explainCommand } from "./explain.js";
+import { exitStatus, processIo, type CliIo } from "./io.js";
+
+type Factory = (io: CliIo) => CommandDef<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+const subcommands: Record<string, Factory> = {
+  check: checkCommand,
+  explain: explainCommand,
+  compile: compileCommand,
+};
+
+const usage = `srt ${pkg.version}: run commands in an OS-level sandbox compiled from a policy
+
+Usage:
+  srt [--settings F] [-d] -- command [args…]   run a command sandboxed
+  srt [--settings F] [-d] -c "shell string"     run a shell string sandboxed
+  srt check [F]                                 validate settings (exit 0 valid, 2 invalid)
+  srt explain [F] [--json]                      what the policy allows, and why
+  srt compile --target linux|macos [F] [-o OUT] [--emit ir|…]
+  srt exec plan.json -- command [args…]         run a compiled plan
+  srt doctor                                    check that this machine can sandbox
+
+Settings: --settings F, else ~/.srt-settings.json, else defaults (no network,
+read everywhere, write only in the working directory and a private temp dir).
+Exit status: the command's own (128+N if killed by signal N); 2 usage or
+policy error; 1 runtime failure. Run \`srt <command> --help\` for details.
+`;
+
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === "--version" || first === "-V") {
+    io.out(`${pkg.version}\n`);
+    return exitStatus.ok;
+  }
+  if (first === undefined || first === "--help" || first === "-h" || first === "help") {
+    io.out(usage);
+    return first === undefined ? exitStatus.usage : exitStatus.ok;
+  }
+  const factory = subcommands[first];
+  if (factory === undefined) return runMode(argv, io);
+  const cmd = factory(io);
+  const beforeDashes = rest.indexOf("--") === -1 ? rest : rest.slice(0, rest.indexOf("--"));
+  if (beforeDashes.includes("--help") || beforeDashes.includes("-h")) {
+    io.out((await renderUsage(cmd)) + "\n");
+    return exitStatus.ok;
+  }
+  const bad = unknownFlags(rest, (typeof cmd.args === "object" ? cmd.args : {}) as Record<string, never>);
+  if (bad.length > 0) {
+    io.err(`srt ${first}: unknown option ${bad.join(", ")} (see srt ${first} --help)\n`);
+    return exitStatus.usage;
+  }
+  const { result } = await runCommand(cmd, { rawArgs: [...rest] });
+  return typeof result === "number" ? result : exitStatus.ok;
+}
+
+async function runMode(argv: readonly string[], io: CliIo): Promise<number> {
+  io.err(`srt: unknown command "${argv[0]}"\n\n${usage}`);
+  return exitStatus.usage;
+}
+

@@ -1,0 +1,51 @@
+/**
+ * Shared by every command that needs a policy: find the settings, compile
+ * them on the real host, print the diagnostics. Returns the policy only when
+ * there is no error.
+ */
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { compileSettings, type Diagnostic, type Policy, type Target } from "../compiler/index.js";
+import { createNodeHost } from "../runtime/node-host.js";
+import type { CliIo } from "./io.js";
+import { locate, renderHuman, type LocatedDiagnostic } from "./render.js";
+import { loadSettings } from "./settings-source.js";
+
+export interface PolicyArgs {
+  readonly settings?: string | undefined;
+  readonly target?: string | undefined;
+  readonly json?: boolean | undefined;
+}
+
+export const hostTarget = (): Target => (process.platform === "darwin" ? "macos" : "linux");
+
+/** srt's own package directory (dist/srt.mjs or src/cli/*.ts are both two levels down). */
+export const installDir = (): string => resolve(dirname(fileURLToPath(import.meta.url)), "..");
+
+export function parseTarget(t: string | undefined): Target | undefined {
+  if (t === undefined) return hostTarget();
+  return t === "linux" || t === "macos" ? t : undefined;
+}
+
+export function compileForCli(args: PolicyArgs, io: CliIo, target: Target): { policy?: Policy; diagnostics: readonly LocatedDiagnostic[] } {
+  const loaded = loadSettings(args.settings, io.cwd, io.env);
+  let diagnostics: readonly Diagnostic[];
+  let policy: Policy | undefined;
+  if (!loaded.ok) {
+    diagnostics = loaded.diagnostics;
+  } else {
+    const result = compileSettings({
+      text: loaded.source.text,
+      file: loaded.source.file,
+      host: createNodeHost({ cwd: io.cwd, env: io.env }),
+      target,
+      installDir: installDir(),
+    });
+    diagnostics = result.diagnostics;
+    policy = result.policy;
+  }
+  const located = locate(diagnostics, loaded.source);
+  // With --json the command decides where the diagnostics go; people get them on stderr.
+  if (!args.json && located.length > 0) io.err(renderHuman(located, loaded.source, io.color) + "\n");
+  return policy === undefined ? { diagnostics: located } : { policy, diagnostics: located };
+}

@@ -1,0 +1,59 @@
+/**
+ * Diagnostics for people (`file:line:col: error CODE: message` and a code
+ * frame, like compilers print) and for machines (`--json`).
+ */
+import { lineColumn, locateJson, offsetOfPointer, type Diagnostic } from "../compiler/index.js";
+
+export interface SettingsSource {
+  /** Absolute path, or "default" when no file was used. */
+  readonly file: string;
+  readonly text: string | undefined;
+}
+
+export interface LocatedDiagnostic extends Diagnostic {
+  readonly file: string;
+  readonly line?: number;
+  readonly column?: number;
+}
+
+export function locate(ds: readonly Diagnostic[], src: SettingsSource): LocatedDiagnostic[] {
+  let locations: ReturnType<typeof locateJson> | undefined;
+  return ds.map((d) => {
+    if (src.text === undefined) return { ...d, file: src.file };
+    let offset = d.offset;
+    if (offset === undefined) {
+      try {
+        locations ??= locateJson(src.text);
+        offset = offsetOfPointer(locations, d.pointer);
+      } catch {
+        offset = 0; // text that never parsed: point at its start
+      }
+    }
+    const { line, column } = lineColumn(src.text, offset);
+    return { ...d, file: src.file, line, column };
+  });
+}
+
+export function renderHuman(ds: readonly LocatedDiagnostic[], src: SettingsSource, color: boolean): string {
+  const paint = (code: string, s: string): string => (color ? `\u001b[${code}m${s}\u001b[0m` : s);
+  const lines = src.text?.split("\n") ?? [];
+  return ds
+    .map((d) => {
+      const where = d.line === undefined ? `${d.file === "default" ? "srt" : d.file}` : `${d.file}:${d.line}:${d.column}`;
+      const sev = d.severity === "error" ? paint("31;1", "error") : paint("33;1", "warning");
+      const out = [`${where}: ${sev} ${d.code}: ${d.message}${d.pointer ? ` (at ${d.pointer})` : ""}`];
+      if (d.line !== undefined && d.column !== undefined) {
+        const text = (lines[d.line - 1] ?? "").replace(/\r$/, "");
+        // Long lines (minified JSON) get a window around the column.
+        const start = Math.max(0, d.column - 60);
+        const shown = text.slice(start, start + 120);
+        const gutter = String(d.line).padStart(4);
+        out.push(`${gutter} | ${shown}`, `${" ".repeat(gutter.length)} | ${" ".repeat(Math.max(0, d.column - 1 - start))}${paint("36", "^")}`);
+      }
+      if (d.hint) out.push(`     = hint: ${d.hint}`);
+      return out.join("\n");
+    })
+    .join("\n");
+}
+
+export const renderJson = (ds: readonly LocatedDiagnostic[]): string => JSON.stringify(ds, null, 2);

@@ -1,0 +1,46 @@
+/**
+ * Which settings a command uses: `--settings F` (or a positional F), else
+ * ~/.srt-settings.json, else the defaults. A file that was named but cannot
+ * be read is an error, never a silent fall-back to the defaults.
+ */
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { homedir } from "node:os";
+import { resolve } from "node:path";
+import type { Diagnostic } from "../compiler/index.js";
+import type { SettingsSource } from "./render.js";
+
+/** Read at most this much: parse reports the real size, but a 2 GB file must not be slurped. */
+const READ_LIMIT = 16 * 1024 * 1024;
+
+export type LoadedSettings = { readonly ok: true; readonly source: SettingsSource } | { readonly ok: false; readonly source: SettingsSource; readonly diagnostics: Diagnostic[] };
+
+export function loadSettings(named: string | undefined, cwd: string, env: NodeJS.ProcessEnv): LoadedSettings {
+  if (named === undefined) {
+    const home = env["HOME"] ?? homedir();
+    const fallback = resolve(home, ".srt-settings.json");
+    if (!existsSync(fallback)) return { ok: true, source: { file: "default", text: undefined } };
+    return read(fallback);
+  }
+  if (named === "") return fail("default", "--settings needs a file name");
+  return read(resolve(cwd, named));
+}
+
+function read(file: string): LoadedSettings {
+  try {
+    const st = statSync(file);
+    if (st.isDirectory()) return fail(file, `${file} is a directory, not a settings file`);
+    if (st.size > READ_LIMIT) return fail(file, `${file} is ${(st.size / 1048576).toFixed(1)} MiB; the limit is 1 MiB`, "SRT102");
+    const buf = readFileSync(file);
+    // Invalid UTF-8 would be silently replaced by U+FFFD and could change a path.
+    const text = new TextDecoder("utf-8", { fatal: true }).decode(buf);
+    return { ok: true, source: { file, text } };
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (e instanceof TypeError) return fail(file, `${file} is not valid UTF-8`);
+    return fail(file, code === "ENOENT" ? `settings file ${file} does not exist` : `cannot read ${file}: ${code ?? String(e)}`);
+  }
+}
+
+function fail(file: string, message: string, code: "SRT100" | "SRT102" = "SRT100"): LoadedSettings {
+  return { ok: false, source: { file, text: undefined }, diagnostics: [{ code, severity: "error", message, pointer: "" }] };
+}
