@@ -1,0 +1,114 @@
+/** Unit tests of the pure stages that goldens exercise only indirectly. */
+import { describe, expect, it } from "vitest";
+import { createBudget } from "../../src/compiler/budget.js";
+import { expandGlob } from "../../src/compiler/glob.js";
+import { lineColumn, locateJson, offsetOfPointer } from "../../src/compiler/json-locate.js";
+import { parseSettings } from "../../src/compiler/parse.js";
+import { normalizePath } from "../../src/compiler/paths.js";
+import { resolveReal } from "../../src/compiler/resolve.js";
+import { closest } from "../../src/compiler/suggest.js";
+import { createFixtureHost } from "../support/fixture-host.js";
+
+const env = { cwd: "/w", home: "/h" };
+
+describe("json-locate", () => {
+  const text = '{\n  "a": {"b": [1, {"c/d": 2}]},\n  "e~f": true\n}';
+  const loc = locateJson(text);
+  it("maps pointers to the key or item they name", () => {
+    expect(lineColumn(text, offsetOfPointer(loc, "/a/b/1/c~1d"))).toEqual({ line: 2, column: 19 });
+    expect(lineColumn(text, offsetOfPointer(loc, "/e~0f"))).toEqual({ line: 3, column: 3 });
+    expect(lineColumn(text, offsetOfPointer(loc, "/a/b/0"))).toEqual({ line: 2, column: 15 });
+  });
+  it("falls back to the closest located ancestor", () => {
+    expect(offsetOfPointer(loc, "/a/zzz")).toBe(offsetOfPointer(loc, "/a"));
+  });
+  it("finds duplicate keys in nested objects, not across siblings", () => {
+    expect(locateJson('{"x": {"k": 1}, "y": {"k": 2}}').duplicates).toEqual([]);
+    expect(locateJson('{"x": {"k": 1, "k": 2}}').duplicates.map((d) => d.pointer)).toEqual(["/x/k"]);
+  });
+  it("is not fooled by brackets and quotes inside strings", () => {
+    const l = locateJson('{"a": "[{\\"", "b": [0]}');
+    expect(l.at.get("/b/0")).toBe(20);
+  });
+});
+
+describe("parse", () => {
+  it("accepts a BOM and reports syntax errors with an offset", () => {
+    expect(parseSettings("\ufeff{}").ok).toBe(true);
+    const r = parseSettings('{"a": }');
+    expect(r.ok).toBe(false);
+    expect(r.diagnostics[0]).toMatchObject({ code: "SRT103", offset: 6 });
+  });
+  it("counts size in UTF-8 bytes", () => {
+    const r = parseSettings(`{"x": "${"é".repeat(600_000)}"}`);
+    expect(r.diagnostics[0]?.code).toBe("SRT102");
+  });
+});
+
+describe("suggest", () => {
+  it("suggests near keys and ignores far ones", () => {
+    expect(closest("filesytem", ["network", "filesystem"])).toBe("filesystem");
+    expect(closest("ALLOWPTY", ["allowPty"])).toBe("allowPty");
+    expect(closest("zzzzzz", ["network"])).toBeUndefined();
+  });
+});
+
+describe("normalizePath", () => {
+  const ok = (raw: string, literal = false) => {
+    const r = normalizePath(raw, literal, env);
+    if (!r.ok) throw new Error(r.message);
+    return r.spec;
+  };
+  it.each([
+    ["~", "/h", false],
+    ["~/a//b/", "/h/a/b", false],
+    ["./x/../y", "/w/y", false],
+    ["/../..", "/", false],
+    ["/a/**", "/a", false],
+    ["/a/**/*.pem", "/a/**/*.pem", true],
+    ["/a/b*", "/a/b*", true],
+  ])("%s → %s (glob %s)", (raw, path, glob) => {
+    expect(ok(raw)).toEqual({ path, glob });
+  });
+  it("literal entries never become globs", () => {
+    expect(ok("/a/[x]*", true)).toEqual({ path: "/a/[x]*", glob: false });
+  });
+  it.each(["", " ", "a\0b", "~bob/x", "/**/x", "/a/*/../b", "/a/[b"])("refuses %j", (raw) => {
+    expect(normalizePath(raw, false, env).ok).toBe(false);
+  });
+});
+
+describe("resolveReal", () => {
+  const host = createFixtureHost({ dirs: ["/r/real"], symlinks: { "/r/abs": "/r/real", "/r/rel": "real", "/r/chain": "abs", "/r/up": "../r/real", "/r/loop": "loop" } }, env);
+  it.each([
+    ["/r/abs/f", "/r/real/f", "absent"],
+    ["/r/rel", "/r/real", "dir"],
+    ["/r/chain/x/y", "/r/real/x/y", "absent"],
+    ["/r/up", "/r/real", "dir"],
+  ])("%s → %s", (p, real, node) => {
+    expect(resolveReal(host, p)).toEqual({ ok: true, real, node });
+  });
+  it("reports loops", () => {
+    expect(resolveReal(host, "/r/loop/x")).toMatchObject({ ok: false, code: "ELOOP" });
+  });
+});
+
+describe("expandGlob", () => {
+  const host = createFixtureHost({ files: ["/g/a/1.pem", "/g/a/2.pem", "/g/b/1.pem", "/g/b/x.txt", "/g/c.pem"], symlinks: { "/g/l": "/g/a" } }, env);
+  const run = (pattern: string, collapse: boolean) => {
+    const r = expandGlob(host, pattern, createBudget(host, { maxEntries: 1000, maxMillis: 1000 }), collapse);
+    if (!r.ok) throw new Error(r.reason);
+    return r.matches.map((m) => m.path);
+  };
+  it("collapses a fully matched directory for denies only", () => {
+    expect(run("/g/**/*.pem", true)).toEqual(["/g/a", "/g/b/1.pem", "/g/c.pem"]);
+    expect(run("/g/**/*.pem", false)).toEqual(["/g/a/1.pem", "/g/a/2.pem", "/g/b/1.pem", "/g/c.pem"]);
+  });
+  it("does not walk into symlinked directories", () => {
+    expect(run("/g/l/*.pem", false)).toEqual([]);
+  });
+  it("reports a budget overrun instead of truncating", () => {
+    const r = expandGlob(host, "/g/**/*.pem", createBudget(host, { maxEntries: 3, maxMillis: 1000 }), true);
+    expect(r).toMatchObject({ ok: false, reason: "budget" });
+  });
+});

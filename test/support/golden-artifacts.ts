@@ -1,0 +1,11 @@
+/** One golden file per backend artifact; each backend adds its renderer here. */
+import type { Policy } from "../../src/compiler/index.js";
+import type { FixtureCase } from "./fixtures.js";
+
+export interface GoldenArtifact {
+  readonly file: string;
+  readonly what: string;
+  readonly render: (policy: Policy, c: FixtureCase) => string;
+}
+
+export const goldenArtifacts: readonly GoldenArtifact[] = [];
