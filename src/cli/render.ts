@@ -16,9 +16,10 @@ export interface LocatedDiagnostic extends Diagnostic {
   readonly column?: number;
 }
 
+/** Adds file:line:col and orders the diagnostics as they appear in the file. */
 export function locate(ds: readonly Diagnostic[], src: SettingsSource): LocatedDiagnostic[] {
   let locations: ReturnType<typeof locateJson> | undefined;
-  return ds.map((d) => {
+  const located = ds.map((d): LocatedDiagnostic => {
     if (src.text === undefined) return { ...d, file: src.file };
     let offset = d.offset;
     if (offset === undefined) {
@@ -32,6 +33,7 @@ export function locate(ds: readonly Diagnostic[], src: SettingsSource): LocatedD
     const { line, column } = lineColumn(src.text, offset);
     return { ...d, file: src.file, line, column };
   });
+  return located.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
 }
 
 export function renderHuman(ds: readonly LocatedDiagnostic[], src: SettingsSource, color: boolean): string {

@@ -38,7 +38,15 @@ const unsupported: Readonly<Record<string, Readonly<Record<string, string>>>> = 
   },
 };
 
-type SchemaNode = { properties?: Record<string, unknown>; $ref?: string; definitions?: Record<string, SchemaNode> };
+type SchemaNode = {
+  type?: string;
+  properties?: Record<string, SchemaNode>;
+  items?: SchemaNode;
+  additionalProperties?: SchemaNode | boolean;
+  oneOf?: SchemaNode[];
+  $ref?: string;
+  definitions?: Record<string, SchemaNode>;
+};
 
 export function validateSettings(value: unknown): ValidateResult {
   if (validateGenerated(value)) return { ok: true, settings: value as SrtSettings, diagnostics: [] };
@@ -71,10 +79,11 @@ function toDiagnostic(e: SettingsValidationError, value: unknown): Diagnostic {
   if (e.keyword === "additionalProperties") {
     const key = String(e.params["additionalProperty"]);
     const pointer = `${e.instancePath}/${key.replaceAll("~", "~0").replaceAll("/", "~1")}`;
-    const owner = e.schemaPath.replace(/\/additionalProperties$/, "");
-    const why = unsupported[owner]?.[key];
+    // ajv's schemaPath is relative to the $ref'd definition, so find the owner from the data's path.
+    const owner = schemaAt(e.instancePath);
+    const why = unsupported[owner.ref]?.[key];
     if (why !== undefined) return diagnostic("SRT111", pointer, `"${key}" is a setting of the reference tool that srt does not support: ${why}`, { hint: "remove it; srt refuses settings it would not enforce" });
-    return diagnostic("SRT110", pointer, `unknown key "${key}"`, { hint: suggestion(key, owner) });
+    return diagnostic("SRT110", pointer, `unknown key "${key}"`, { hint: suggestion(key, owner.node) });
   }
   const pointer = e.instancePath;
   const where = pointer === "" ? "settings" : `"${pointer}"`;
@@ -84,29 +93,41 @@ function toDiagnostic(e: SettingsValidationError, value: unknown): Diagnostic {
   return diagnostic("SRT112", pointer, `${where} ${e.message ?? "is invalid"}`);
 }
 
-function suggestion(key: string, owner: string): string | undefined {
-  const node = resolve(owner);
-  const keys = Object.keys(node?.properties ?? {});
+function suggestion(key: string, node: SchemaNode | undefined): string | undefined {
+  const props = node?.properties ?? {};
+  const keys = Object.keys(props);
   const near = closest(key, keys);
   if (near !== undefined) return `did you mean "${near}"?`;
   // A key written one level too high, e.g. top-level "allowedDomains".
   for (const parent of keys) {
-    const child = resolve(`${owner}/properties/${parent}`);
-    const nested = closest(key, Object.keys(child?.properties ?? {}));
+    const nested = closest(key, Object.keys(deref(props[parent])?.properties ?? {}));
     if (nested !== undefined) return `did you mean "${parent}.${nested}"?`;
   }
   return keys.length > 0 ? `known keys here: ${keys.join(", ")}` : undefined;
 }
 
-/** Walk "#/definitions/x/properties/y" through the schema, following $ref. */
-function resolve(path: string): SchemaNode | undefined {
-  let node: unknown = schema;
-  for (const seg of path.replace(/^#\/?/, "").split("/").filter(Boolean)) {
-    node = (node as Record<string, unknown> | undefined)?.[seg];
-    const ref = (node as SchemaNode | undefined)?.$ref;
-    if (ref !== undefined) node = resolve(ref);
+/** The object schema that governs the value at an instance path, and the definition it came from. */
+function schemaAt(instancePath: string): { node: SchemaNode | undefined; ref: string } {
+  let ref = "#";
+  let node: SchemaNode | undefined = schema as SchemaNode;
+  const step = (): void => {
+    if (node?.$ref !== undefined) [ref, node] = [node.$ref, deref(node)];
+    // A oneOf here is "path string | {path, literal}": data with keys is the object form.
+    node = node?.oneOf?.find((b) => b.type === "object") ?? node;
+  };
+  for (const seg of instancePath.split("/").slice(1)) {
+    step();
+    const key = seg.replaceAll("~1", "/").replaceAll("~0", "~");
+    node = node?.properties?.[key] ?? node?.items ?? (typeof node?.additionalProperties === "object" ? node.additionalProperties : undefined);
   }
-  return node as SchemaNode | undefined;
+  step();
+  return { node, ref };
+}
+
+function deref(node: SchemaNode | undefined): SchemaNode | undefined {
+  let n = node;
+  for (let i = 0; n?.$ref !== undefined && i < 10; i++) n = (schema as SchemaNode).definitions?.[n.$ref.replace("#/definitions/", "")];
+  return n;
 }
 
 function dataAt(value: unknown, pointer: string): unknown {
