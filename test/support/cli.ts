@@ -1,6 +1,6 @@
 /** Runs the built CLI (dist/srt.mjs) as a user would, without a shell. */
 import { spawnSync } from "node:child_process";
-import { repoRoot } from "./fixtures.js";
+import { repoRoot } from "./repo.js";
 
 export const srtBin = `${repoRoot}dist/srt.mjs`;
 

@@ -1,10 +1,10 @@
 /** Loads `fixtures/<case>/` (case.json + optional settings.json) and compiles it on a fixture Host. */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { compileSettings, type CompileResult, type Target } from "../../src/compiler/index.js";
+import { repoRoot } from "./repo.js";
 import { createFixtureHost, type FixtureEnv, type FixtureFs } from "./fixture-host.js";
 
-export const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
+export { repoRoot };
 
 export interface FixtureCase {
   readonly name: string;

@@ -1,0 +1,92 @@
+/** The CLI contract of check / explain / compile, through the built bundle. */
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { runSrt } from "../support/cli.js";
+import { repoRoot } from "../support/repo.js";
+
+const work = mkdtempSync(join(tmpdir(), "srt-cli-"));
+const home = mkdtempSync(join(tmpdir(), "srt-home-"));
+const env = { HOME: home };
+
+describe("srt check", () => {
+  it.each(["agent.json", "offline-build.json", "legacy-permissions.json"])("accepts examples/%s", (name) => {
+    const r = runSrt(["check", `examples/${name}`], { env });
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toMatch(/valid for (linux|macos)/);
+    expect(r.status).toBe(0);
+  });
+
+  it("uses the defaults when no settings exist, and says so", () => {
+    const r = runSrt(["check"], { env, cwd: work });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^defaults: valid/);
+  });
+
+  it("falls back to ~/.srt-settings.json when present", () => {
+    const h = mkdtempSync(join(tmpdir(), "srt-home-"));
+    writeFileSync(join(h, ".srt-settings.json"), '{"network": {"allowedDomains": ["*.com"]}}');
+    const r = runSrt(["check"], { env: { HOME: h }, cwd: work });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`${h}/.srt-settings.json:1:32: error SRT200`);
+  });
+
+  it("prints warnings but still exits 0", () => {
+    const f = join(work, "warn.json");
+    writeFileSync(f, '{"allowPty": true}');
+    const r = runSrt(["check", "--target", "linux", f], { env });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/warning SRT400: allowPty has no effect on Linux/);
+  });
+
+  it("refuses a settings file given twice", () => {
+    expect(runSrt(["check", "a.json", "--settings", "b.json"], { env }).status).toBe(2);
+  });
+});
+
+describe("srt explain", () => {
+  it("describes reads, writes, mandatory denies, network and env with origins", () => {
+    const r = runSrt(["explain", "--target", "linux", "examples/agent.json"], { env: { ...env, GITHUB_TOKEN: "t", NODE_ENV: "x" } });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/Reading: allowed everywhere, except\n.*✗ ".*\/\.ssh" \[.*\]  ← \/filesystem\/denyRead\/0/);
+    expect(r.stdout).toMatch(/mandatory:git-hooks — git hooks run/);
+    expect(r.stdout).toMatch(/✓ \*\.github\.com|✓ any subdomain of github\.com \(not github\.com itself\), any port  ← \/network\/allowedDomains\/1/);
+    expect(r.stdout).toMatch(/withheld.*GITHUB_TOKEN/);
+  });
+
+  it("--json prints the IR", () => {
+    const r = runSrt(["explain", "--json", "examples/agent.json"], { env });
+    const ir = JSON.parse(r.stdout) as { kind: string; version: number };
+    expect(ir).toMatchObject({ kind: "policy", version: 1 });
+  });
+});
+
+describe("srt compile", () => {
+  it("writes the IR to -o and is deterministic", () => {
+    const a = join(work, "a.json");
+    const b = join(work, "b.json");
+    expect(runSrt(["compile", "--target", "linux", "--emit", "ir", "examples/agent.json", "-o", a], { env }).status).toBe(0);
+    expect(runSrt(["compile", "--target", "linux", "--emit", "ir", "examples/agent.json", "-o", b], { env }).status).toBe(0);
+    expect(readFileSync(a, "utf8")).toBe(readFileSync(b, "utf8"));
+  });
+
+  it("rejects an unknown target or emit kind with exit 2", () => {
+    expect(runSrt(["compile", "--target", "windows", "examples/agent.json"], { env }).status).toBe(2);
+    const r = runSrt(["compile", "--target", "linux", "--emit", "nope", "examples/agent.json"], { env });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--emit nope is not available for linux; choose one of: /);
+  });
+});
+
+describe("help and version", () => {
+  it.each(["check", "explain", "compile"])("srt %s --help", (cmd) => {
+    const r = runSrt([cmd, "--help"]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/USAGE/);
+  });
+  it("--version prints the package version", () => {
+    const pkg = JSON.parse(readFileSync(`${repoRoot}package.json`, "utf8")) as { version: string };
+    expect(runSrt(["--version"]).stdout).toBe(`${pkg.version}\n`);
+  });
+});
