@@ -1,5 +1,6 @@
 /** Argument definitions shared by the policy commands, and a strict check citty does not do. */
 import type { ArgsDef } from "citty";
+import type { Target } from "../compiler/index.js";
 
 export const policyArgs = {
   file: { type: "positional", required: false, description: "settings file (same as --settings)" },
@@ -26,8 +27,12 @@ export function unknownFlags(rawArgs: readonly string[], defs: ArgsDef): string[
   return bad;
 }
 
-/** `srt check F` and `srt check --settings F` mean the same; both at once is ambiguous. */
-export function settingsArg(args: { file?: string | undefined; settings?: string | undefined }): { ok: true; value: string | undefined } | { ok: false; message: string } {
+const hostTarget = (): Target => (process.platform === "darwin" ? "macos" : "linux");
+
+/** The target and settings file a policy command works on, or the usage error that stops it. */
+export function policyChoice(args: { file?: string | undefined; settings?: string | undefined; target?: string | undefined }): { ok: true; target: Target; settings: string | undefined } | { ok: false; message: string } {
+  const target = args.target === undefined ? hostTarget() : args.target === "linux" || args.target === "macos" ? args.target : undefined;
+  if (target === undefined) return { ok: false, message: `unknown target "${args.target}" (linux or macos)` };
   if (args.file !== undefined && args.settings !== undefined) return { ok: false, message: "give the settings file either as an argument or with --settings, not both" };
-  return { ok: true, value: args.settings ?? args.file };
+  return { ok: true, target, settings: args.settings ?? args.file };
 }

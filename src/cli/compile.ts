@@ -3,9 +3,9 @@ import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { defineCommand } from "citty";
 import type { Policy, Target } from "../compiler/index.js";
-import { policyArgs, settingsArg } from "./args.js";
+import { policyArgs, policyChoice } from "./args.js";
 import { exitStatus, type CliIo } from "./io.js";
-import { compileForCli, parseTarget } from "./policy-input.js";
+import { compileForCli } from "./policy-input.js";
 
 /** What each target can emit; the first is the default. */
 const emitters: Record<Target, Record<string, (p: Policy) => string>> = {
@@ -22,12 +22,12 @@ export const compileCommand = (io: CliIo) =>
       emit: { type: "string", description: "what to produce (see the list per target below: ir, …)" },
     },
     run({ args }): number {
-      const target = parseTarget(args.target);
-      const settings = settingsArg(args);
-      if (target === undefined || !settings.ok) {
-        io.err(`srt compile: ${settings.ok ? `unknown target "${args.target}" (linux or macos)` : settings.message}\n`);
+      const choice = policyChoice(args);
+      if (!choice.ok) {
+        io.err(`srt compile: ${choice.message}\n`);
         return exitStatus.usage;
       }
+      const { target, settings } = choice;
       const available = emitters[target];
       const emit = args.emit ?? Object.keys(available)[0]!;
       const render = available[emit];
@@ -35,7 +35,7 @@ export const compileCommand = (io: CliIo) =>
         io.err(`srt compile: --emit ${emit} is not available for ${target}; choose one of: ${Object.keys(available).join(", ")}\n`);
         return exitStatus.usage;
       }
-      const { policy } = compileForCli({ settings: settings.value }, io, target);
+      const { policy } = compileForCli({ settings }, io, target);
       if (policy === undefined) return exitStatus.usage;
       const text = render(policy);
       if (args.out === undefined) io.out(text);

@@ -17,15 +17,8 @@ export interface PolicyArgs {
   readonly json?: boolean | undefined;
 }
 
-export const hostTarget = (): Target => (process.platform === "darwin" ? "macos" : "linux");
-
 /** srt's own package directory (dist/srt.mjs or src/cli/*.ts are both two levels down). */
 export const installDir = (): string => resolve(dirname(fileURLToPath(import.meta.url)), "..");
-
-export function parseTarget(t: string | undefined): Target | undefined {
-  if (t === undefined) return hostTarget();
-  return t === "linux" || t === "macos" ? t : undefined;
-}
 
 export function compileForCli(args: PolicyArgs, io: CliIo, target: Target): { policy?: Policy; diagnostics: readonly LocatedDiagnostic[] } {
   const loaded = loadSettings(args.settings, io.cwd, io.env);
