@@ -1,0 +1,4 @@
+export { canonicalizeHost, type CanonicalHost } from "./canonical.js";
+export { addressInCidr, alwaysRefusedRanges, parseCidr, type CidrResult } from "./cidr.js";
+export { hostMatches, matchNetRules, type NetVerdict } from "./match.js";
+export { parseHostPattern, type PatternResult } from "./pattern.js";
