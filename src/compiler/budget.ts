@@ -29,8 +29,8 @@ export const createBudget = (host: Host, limits: BudgetLimits): WalkBudget => ({
 /** Charges `n` entries; returns a reason when the budget is gone. */
 export function charge(budget: WalkBudget, host: Host, n: number): string | undefined {
   budget.entries += n;
-  if (budget.entries > budget.maxEntries) return `more than ${budget.maxEntries} entries`;
+  if (budget.entries > budget.maxEntries) return `its budget of ${budget.maxEntries} entries`;
   // Checking the clock on every directory is cheap next to the readdir itself.
-  if (host.now() > budget.deadline) return "the time budget";
+  if (host.now() > budget.deadline) return "its time budget";
   return undefined;
 }

@@ -76,6 +76,8 @@ export function expandPaths(host: Host, input: ExpandInput): { rules: FsRule[]; 
       diagnostics.push(diagnostic("SRT304", r.origin, `${r.path} does not exist, so there is nothing to make writable`));
     }
   }
+  // A walk already ran out of budget: the compile fails; a second overrun report would only confuse.
+  if (diagnostics.some((d) => d.code === "SRT301")) return { rules, diagnostics };
   const mandatory = findMandatoryDenies(host, { roots, depth: input.options.mandatoryDenySearchDepth.value, allowGitConfig: input.options.allowGitConfig.value }, budget);
   if (!mandatory.ok) {
     diagnostics.push(
