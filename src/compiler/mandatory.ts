@@ -71,12 +71,27 @@ const rule = (path: string, node: NodeState, name: MandatoryRule): PathRule => (
   origin: `mandatory:${name}`,
 });
 
+const stateAt = (host: Host, path: string): NodeState => {
+  const st = host.lstat(path);
+  return stateOf(st.ok ? st.value.kind : undefined);
+};
+
 const stateOf = (k: NodeKind | undefined): NodeState => (k === undefined ? "absent" : k === "dir" ? "dir" : k === "file" ? "file" : "other");
 
 export function findMandatoryDenies(host: Host, input: MandatoryInput, budget: WalkBudget): MandatoryResult {
   const rules: PathRule[] = [];
   const maxDepth = input.depth === "unlimited" ? Infinity : input.depth;
   for (const root of input.roots) {
+    // A writable root inside a protected directory (allowWrite: [".git/hooks"]) is protected whole.
+    const enclosing = enclosingProtected(root);
+    if (enclosing) {
+      rules.push(rule(enclosing.path, stateAt(host, enclosing.path), enclosing.name));
+      continue;
+    }
+    if (root.endsWith("/.git")) {
+      rules.push(rule(joinPath(root, "hooks"), stateAt(host, joinPath(root, "hooks")), "git-hooks"));
+      if (!input.allowGitConfig) rules.push(rule(joinPath(root, "config"), stateAt(host, joinPath(root, "config")), "git-repo-config"));
+    }
     const stack: { dir: string; depth: number }[] = [{ dir: root, depth: 0 }];
     while (stack.length > 0) {
       const { dir, depth } = stack.pop()!;
@@ -118,4 +133,19 @@ export function findMandatoryDenies(host: Host, input: MandatoryInput, budget: W
     }
   }
   return { ok: true, rules };
+}
+
+/** The outermost protected directory that contains `path` (or is it), if any. */
+function enclosingProtected(path: string): { path: string; name: MandatoryRule } | undefined {
+  const segs = path.split("/");
+  for (let i = 1; i < segs.length; i++) {
+    const seg = segs[i]!;
+    const next = segs[i + 1];
+    const prefix = segs.slice(0, i + 1).join("/");
+    const dirRule = dirRules[seg];
+    if (dirRule !== undefined) return { path: prefix, name: dirRule };
+    if (seg === ".git" && next === "hooks") return { path: `${prefix}/hooks`, name: "git-hooks" };
+    if (seg === ".claude" && (next === "commands" || next === "agents")) return { path: `${prefix}/${next}`, name: "agent-config" };
+  }
+  return undefined;
 }
