@@ -1,0 +1,159 @@
+/**
+ * The catalog of seccomp rules. Every rule closes a known way out of a
+ * bwrap sandbox (DESIGN.md §3); `why` says which, and is printed in the
+ * disassembly so a golden diff explains itself.
+ *
+ * A rule applies when its syscall is made and every condition holds. Each
+ * condition reads the low 32 bits of one argument: the arguments checked here
+ * are `int`/`unsigned int` to the kernel (clone's flags are truncated to 32
+ * bits by the kernel too), so the kernel ignores high bits that a 64-bit
+ * compare would see — `socket(0xffffffff00000001, …)` is AF_UNIX.
+ */
+import { AF, CLONE_NEWUSER, IOCTL, SOCK } from "./constants.js";
+import type { ArgIndex } from "./instructions.js";
+import type { SeccompSwitch } from "./options.js";
+import type { SyscallName } from "./syscalls.js";
+
+/** A test of one argument's low word, optionally masked first. */
+export type Condition =
+  | { readonly kind: "eq"; readonly arg: ArgIndex; readonly name: string; readonly mask?: number; readonly value: number; readonly text: string }
+  | { readonly kind: "ne"; readonly arg: ArgIndex; readonly name: string; readonly mask?: number; readonly value: number; readonly text: string }
+  | { readonly kind: "any-bit"; readonly arg: ArgIndex; readonly name: string; readonly bits: number; readonly text: string };
+
+export type Verdict = "eperm" | "enosys";
+
+export interface SeccompRule {
+  readonly id: string;
+  readonly syscalls: readonly SyscallName[];
+  /** All must hold; empty = every call. */
+  readonly when: readonly Condition[];
+  readonly verdict: Verdict;
+  /** The switch that removes this rule when true, if any. */
+  readonly relaxedBy?: SeccompSwitch;
+  readonly why: string;
+}
+
+const domainIs = (value: number, text: string): Condition => ({ kind: "eq", arg: 0, name: "domain", value, text });
+
+export const seccompRules: readonly SeccompRule[] = [
+  {
+    id: "unix-socket",
+    syscalls: ["socket"],
+    when: [domainIs(AF.UNIX, "domain == AF_UNIX")],
+    verdict: "eperm",
+    relaxedBy: "allowUnixSockets",
+    why: "a unix socket reaches host services (docker.sock, D-Bus, agents) around the network proxy",
+  },
+  {
+    id: "unix-socketpair",
+    syscalls: ["socketpair"],
+    when: [
+      domainIs(AF.UNIX, "domain == AF_UNIX"),
+      // SOCK_NONBLOCK/SOCK_CLOEXEC live above the type bits; af_unix also turns SOCK_RAW into SOCK_DGRAM,
+      // so anything but STREAM is refused rather than naming DGRAM alone.
+      { kind: "ne", arg: 1, name: "type", mask: SOCK.TYPE_MASK, value: SOCK.STREAM, text: "(type & 0xf) != SOCK_STREAM" },
+    ],
+    verdict: "eperm",
+    relaxedBy: "allowUnixSockets",
+    why: "a datagram pair (SOCK_DGRAM, or SOCK_RAW which af_unix makes DGRAM) can sendto() any visible pathname socket (/dev/log); stream pairs stay for child stdio (libuv, Python)",
+  },
+  {
+    id: "vsock-socket",
+    syscalls: ["socket"],
+    when: [domainIs(AF.VSOCK, "domain == AF_VSOCK")],
+    verdict: "eperm",
+    why: "AF_VSOCK talks to the hypervisor host outside every network namespace",
+  },
+  {
+    id: "io-uring",
+    syscalls: ["io_uring_setup", "io_uring_enter", "io_uring_register"],
+    when: [],
+    verdict: "eperm",
+    why: "io_uring opens files and sockets without passing through the syscall checks of this filter",
+  },
+  {
+    id: "user-namespace",
+    syscalls: ["unshare", "clone"],
+    when: [{ kind: "any-bit", arg: 0, name: "flags", bits: CLONE_NEWUSER, text: "flags & CLONE_NEWUSER" }],
+    verdict: "eperm",
+    relaxedBy: "allowNestedUserNamespaces",
+    why: "a new user namespace holds CAP_SYS_ADMIN over its own mounts and can undo the read-only binds",
+  },
+  {
+    id: "clone3",
+    syscalls: ["clone3"],
+    when: [],
+    verdict: "enosys",
+    why: "clone3's flags sit behind a pointer no filter can read; ENOSYS makes libc fall back to clone, which is checked",
+  },
+  {
+    id: "setns",
+    syscalls: ["setns"],
+    when: [],
+    verdict: "eperm",
+    why: "joining a namespace through an inherited or /proc fd leaves the sandbox's namespaces",
+  },
+  {
+    id: "mount",
+    syscalls: ["mount", "umount2", "pivot_root", "open_tree", "move_mount", "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr"],
+    when: [],
+    verdict: "eperm",
+    why: "changing mounts can uncover masked paths or make read-only binds writable",
+  },
+  {
+    id: "tty-tiocsti",
+    syscalls: ["ioctl"],
+    when: [{ kind: "eq", arg: 1, name: "cmd", value: IOCTL.TIOCSTI, text: "cmd == TIOCSTI" }],
+    verdict: "eperm",
+    why: "TIOCSTI types commands into the terminal the user's shell reads",
+  },
+  {
+    id: "tty-tioclinux",
+    syscalls: ["ioctl"],
+    when: [{ kind: "eq", arg: 1, name: "cmd", value: IOCTL.TIOCLINUX, text: "cmd == TIOCLINUX" }],
+    verdict: "eperm",
+    why: "TIOCLINUX can paste the console selection into the terminal's input",
+  },
+  {
+    id: "keyring",
+    syscalls: ["keyctl", "add_key", "request_key"],
+    when: [],
+    verdict: "eperm",
+    why: "kernel keyrings are shared per uid outside the sandbox and may hold the user's secrets",
+  },
+  {
+    id: "bpf",
+    syscalls: ["bpf"],
+    when: [],
+    verdict: "eperm",
+    why: "eBPF is a large kernel attack surface and can observe the host",
+  },
+  {
+    id: "userfaultfd",
+    syscalls: ["userfaultfd"],
+    when: [],
+    verdict: "eperm",
+    why: "userfaultfd lets an exploit stall the kernel mid-copy and win races reliably",
+  },
+  {
+    id: "perf-event",
+    syscalls: ["perf_event_open"],
+    when: [],
+    verdict: "eperm",
+    why: "perf events observe other processes and the kernel and are a frequent exploit surface",
+  },
+  {
+    id: "kexec",
+    syscalls: ["kexec_load", "kexec_file_load"],
+    when: [],
+    verdict: "eperm",
+    why: "loading a new kernel replaces every protection",
+  },
+  {
+    id: "kernel-module",
+    syscalls: ["init_module", "finit_module", "delete_module"],
+    when: [],
+    verdict: "eperm",
+    why: "kernel modules run with full kernel privileges",
+  },
+];
