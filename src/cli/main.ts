@@ -10,13 +10,17 @@ import { unknownFlags } from "./args.js";
 import { checkCommand } from "./check.js";
 import { compileCommand } from "./compile.js";
 import { explainCommand } from "./explain.js";
-import { exitStatus, processIo, type CliIo } from "./io.js";
+import { initCommand } from "./init.js";
+import { exitStatus, type CliIo } from "./io.js";
+import { schemaCommand } from "./schema.js";
 
 type Factory = (io: CliIo) => CommandDef<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const subcommands: Record<string, Factory> = {
   check: checkCommand,
   explain: explainCommand,
   compile: compileCommand,
+  schema: schemaCommand,
+  init: initCommand,
 };
 
 const usage = `srt ${pkg.version}: run commands in an OS-level sandbox compiled from a policy
@@ -29,6 +33,8 @@ Usage:
   srt compile --target linux|macos [F] [-o OUT] [--emit ir|…]
   srt exec plan.json -- command [args…]         run a compiled plan
   srt doctor                                    check that this machine can sandbox
+  srt init [F] [--allow-registries]             write a starter policy (never overwrites)
+  srt schema                                    print the settings JSON Schema
 
 Settings: --settings F, else ~/.srt-settings.json, else defaults (no network,
 read everywhere, write only in the working directory and a private temp dir).

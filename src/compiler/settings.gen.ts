@@ -73,6 +73,10 @@ export interface SrtSettings {
    * URL or path of this schema, for editor completion. Ignored by srt.
    */
   $schema?: string;
+  /**
+   * A note for readers of the policy (srt init writes some). Ignored by srt.
+   */
+  $comment?: string;
   network?: NetworkSettings;
   filesystem?: FilesystemSettings;
   ignoreViolations?: IgnoreViolations;
@@ -89,6 +93,10 @@ export interface SrtSettings {
  * Network access. Nothing is reachable unless allowed; the deny list is checked first.
  */
 export interface NetworkSettings {
+  /**
+   * A note for readers of the policy (srt init writes some). Ignored by srt.
+   */
+  $comment?: string;
   /**
    * Hosts the sandboxed command may reach through srt's proxies.
    *
@@ -147,6 +155,10 @@ export interface NetworkSettings {
  * File-system access. Reads are allowed everywhere except denyRead; writes only in allowWrite (default: the working directory) and a private temp dir.
  */
 export interface FilesystemSettings {
+  /**
+   * A note for readers of the policy (srt init writes some). Ignored by srt.
+   */
+  $comment?: string;
   denyRead?: PathList;
   allowRead?: PathList1;
   allowWrite?: PathList2;
@@ -166,6 +178,10 @@ export interface IgnoreViolations {
  * Which environment variables the sandboxed command receives.
  */
 export interface EnvSettings {
+  /**
+   * A note for readers of the policy (srt init writes some). Ignored by srt.
+   */
+  $comment?: string;
   /**
    * all: the whole environment (default); core: PATH, HOME, USER, LANG, TERM and similar; none: nothing but what allow adds.
    */

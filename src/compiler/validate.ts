@@ -103,7 +103,8 @@ function suggestion(key: string, node: SchemaNode | undefined): string | undefin
     const nested = closest(key, Object.keys(deref(props[parent])?.properties ?? {}));
     if (nested !== undefined) return `did you mean "${parent}.${nested}"?`;
   }
-  return keys.length > 0 ? `known keys here: ${keys.join(", ")}` : undefined;
+  const listed = keys.filter((k) => !k.startsWith("$"));
+  return listed.length > 0 ? `known keys here: ${listed.join(", ")}` : undefined;
 }
 
 /** The object schema that governs the value at an instance path, and the definition it came from. */

@@ -91,3 +91,23 @@ describe("help and version", () => {
     expect(runSrt(["--version"]).stdout).toBe(`${pkg.version}\n`);
   });
 });
+
+describe("srt init and srt schema", () => {
+  it("writes a valid starter policy once and never overwrites", () => {
+    const dir = mkdtempSync(join(tmpdir(), "srt-init-"));
+    const first = runSrt(["init", "--allow-registries"], { cwd: dir, env });
+    expect(first.status).toBe(0);
+    const text = readFileSync(join(dir, "srt-settings.json"), "utf8");
+    expect(JSON.parse(text)).toMatchObject({ network: { allowedDomains: expect.arrayContaining(["registry.npmjs.org"]) }, env: { inherit: "core" } });
+    expect(runSrt(["check", join(dir, "srt-settings.json")], { env }).status).toBe(0);
+    const again = runSrt(["init"], { cwd: dir, env });
+    expect(again.status).toBe(2);
+    expect(again.stderr).toMatch(/already exists; not overwriting/);
+    expect(readFileSync(join(dir, "srt-settings.json"), "utf8")).toBe(text);
+  });
+
+  it("prints the schema the validator was generated from", () => {
+    const r = runSrt(["schema"]);
+    expect(JSON.parse(r.stdout)).toEqual(JSON.parse(readFileSync(`${repoRoot}schema/settings.schema.json`, "utf8")));
+  });
+});
