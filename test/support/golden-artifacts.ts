@@ -1,4 +1,5 @@
 /** One golden file per backend artifact; each backend adds its renderer here. */
+import { buildSeccomp, disassembleSeccomp, seccompOptionsFromPolicy } from "../../src/backends/seccomp/index.js";
 import type { Policy } from "../../src/compiler/index.js";
 import type { FixtureCase } from "./fixtures.js";
 
@@ -8,4 +9,10 @@ export interface GoldenArtifact {
   readonly render: (policy: Policy, c: FixtureCase) => string;
 }
 
-export const goldenArtifacts: readonly GoldenArtifact[] = [];
+export const goldenArtifacts: readonly GoldenArtifact[] = [
+  {
+    file: "linux.bpf.txt",
+    what: "seccomp program, x86_64",
+    render: (p) => disassembleSeccomp(buildSeccomp(seccompOptionsFromPolicy(p, "x86_64"))),
+  },
+];
