@@ -38,14 +38,14 @@ export function assemble(program: readonly SymbolicInsn[]): Insn[] {
     const positions = labelPositions(items);
     const far = findFarBranch(items, positions);
     if (far === undefined) return resolve(items, positions);
-    const { at, insn } = far;
+    const { at, pc, insn } = far;
     const patched: Jump = { ...insn };
     const inserted: SymbolicInsn[] = [];
     for (const branch of ["jt", "jf"] as const) {
       const target = insn[branch];
-      if (offsetTo(target, at, positions) > MAX_COND_JUMP) {
+      if (offsetTo(target, pc, positions) > MAX_COND_JUMP) {
         const hop = freshLabel("long");
-        inserted.push(label(hop), ja(target, `long jump for ${branch} of #${at}`));
+        inserted.push(label(hop), ja(target, `long jump for ${branch} of #${pc}`));
         Object.assign(patched, { [branch]: to(hop) });
       }
     }
@@ -81,18 +81,18 @@ function offsetTo(target: Target, pc: number, positions: ReadonlyMap<string, num
   return offset;
 }
 
-/** The first conditional jump with a branch out of 8-bit reach, with its item index. */
+/** The first conditional jump with a branch out of 8-bit reach, with its item index and instruction index. */
 function findFarBranch(
   items: readonly SymbolicInsn[],
   positions: ReadonlyMap<string, number>,
-): { readonly at: number; readonly insn: Jump } | undefined {
+): { readonly at: number; readonly pc: number; readonly insn: Jump } | undefined {
   let pc = 0;
   for (let i = 0; i < items.length; i++) {
     const insn = items[i];
     if (insn === undefined || insn.op === "label") continue;
     if (insn.op === "jmp") {
       const far = offsetTo(insn.jt, pc, positions) > MAX_COND_JUMP || offsetTo(insn.jf, pc, positions) > MAX_COND_JUMP;
-      if (far) return { at: i, insn };
+      if (far) return { at: i, pc, insn };
     }
     pc++;
   }
