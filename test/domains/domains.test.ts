@@ -16,6 +16,9 @@ describe("parseHostPattern accepts", () => {
     ["[::1]", { kind: "ipv6", address: "::1" }, undefined],
     ["[2001:DB8:0:0:0:0:0:1]:8080", { kind: "ipv6", address: "2001:db8::1" }, 8080],
     ["bücher.example", { kind: "name", name: "xn--bcher-kva.example" }, undefined],
+    ["0xdeadbeef.com", { kind: "name", name: "0xdeadbeef.com" }, undefined],
+    ["*.example.co.uk", { kind: "subdomains", name: "example.co.uk" }, undefined],
+    ["ｅｘａｍｐｌｅ。com", { kind: "name", name: "example.com" }, undefined],
   ])("%s", (text, host, port) => {
     expect(parseHostPattern(text, "allow")).toEqual(port === undefined ? { ok: true, host } : { ok: true, host, port });
   });
@@ -40,10 +43,16 @@ describe("parseHostPattern refuses", () => {
     ["[::1", /unclosed/],
     ["[fe80::zz]", /not an IPv6 address/],
     ["256.1.1.1", /not a valid IPv4 address/],
-    ["1.2.3", /not a valid IPv4 address/],
+    ["1.2.3", /shorthand/],
+    ["127.1", /shorthand/],
+    ["0x7f.0.0.1:80", /shorthand/],
+    ["*.co.uk", /every domain registered under co.uk/],
+    ["*.com.au", /every domain registered under com.au/],
+    ["[1.2.3.4]", /not an IPv6 address/],
     ["a..b", /empty label/],
     ["-a.com", /invalid label/],
-    [`${"a".repeat(64)}.com`, /invalid label/],
+    [`${"a".repeat(64)}.com`, /longer than 63/],
+    ["a_b!.com", /invalid label/],
     [`${"a.".repeat(130)}com`, /longer than 253/],
     ["user@example.com", /user information/],
     ["*.1.2.3.4", /wildcard cannot cover IP/],
@@ -67,10 +76,19 @@ describe("canonicalizeHost", () => {
     ["2001:db8:0:0:1:0:0:1", { kind: "ipv6", address: "2001:db8::1:0:0:1" }],
     ["fe80::1%eth0", { kind: "ipv6", address: "fe80::1" }],
     ["Bücher.example", { kind: "name", name: "xn--bcher-kva.example" }],
+    ["ｅｖｉｌ.example", { kind: "name", name: "evil.example" }], // full-width folds (NFKC)
+    ["evil。example", { kind: "name", name: "evil.example" }], // ideographic full stop is a dot
+    ["１２７.０.０.１", { kind: "ipv4", address: "127.0.0.1" }],
+    ["127.0.0.1.", { kind: "ipv4", address: "127.0.0.1" }],
+    ["0x7f000001", { kind: "ipv4", address: "127.0.0.1" }],
+    ["[::127.0.0.1]", { kind: "ipv6", address: "::7f00:1" }],
+    ["1:0:0:1:0:0:0:1", { kind: "ipv6", address: "1:0:0:1::1" }], // longest run wins
+    ["1:0:0:1:0:0:1:1", { kind: "ipv6", address: "1::1:0:0:1:1" }], // first run on ties
+    ["1:2:3:4:5:6:0:8", { kind: "ipv6", address: "1:2:3:4:5:6:0:8" }], // a single 0 group is not compressed
   ])("%s", (raw, expected) => {
     expect(canonicalizeHost(raw)).toEqual(expected);
   });
-  it.each(["", "a b", "1.2.3.4.5", "256.0.0.1", "x.123", "[::1::2]"])("refuses %j", (raw) => {
+  it.each(["", "a b", "1.2.3.4.5", "256.0.0.1", "x.123", "[::1::2]", "[1.2.3.4]", "[example.com]", "example.com:443", "08.1", `${"a".repeat(64)}.com`, `${"a.".repeat(127)}ab`, "a/b", "evil.com：443"])("refuses %j", (raw) => {
     expect(canonicalizeHost(raw)).toBeNull();
   });
   it("is idempotent", () => {

@@ -15,21 +15,24 @@ export type CanonicalHost =
 const label = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/;
 
 export function canonicalizeHost(raw: string): CanonicalHost | null {
-  let host = raw.startsWith("[") && raw.endsWith("]") ? raw.slice(1, -1) : raw;
+  const bracketed = raw.startsWith("[") && raw.endsWith("]");
+  let host = bracketed ? raw.slice(1, -1) : raw;
+  if (bracketed && !host.includes(":")) return null; // [1.2.3.4] or [name] is no host a client may send
   if (host.includes(":")) {
     const groups = parseIpv6(host.split("%")[0]!); // a zone id (%eth0) does not change the address
     if (!groups) return null;
     const v4 = mappedIpv4(groups);
     return v4 ? { kind: "ipv4", address: ipv4Text(v4) } : { kind: "ipv6", address: ipv6Text(groups) };
   }
+  // Fold to ASCII first: full-width digits or an ideographic full stop must not
+  // hide an address or a trailing dot from the checks below.
+  host = toAsciiHost(host.toLowerCase());
   if (host.endsWith(".")) host = host.slice(0, -1);
-  host = host.toLowerCase();
   if (host === "" || host.length > 253) return null;
   const v4 = parseIpv4Loose(host);
   if (v4) return { kind: "ipv4", address: ipv4Text(v4) };
-  const ascii = toAsciiHost(host);
-  if (!ascii.split(".").every((l) => label.test(l))) return null;
+  if (!host.split(".").every((l) => label.test(l))) return null;
   // All-numeric last label that is not an address: resolvers would treat it as one; refuse.
-  if (/^\d+$/.test(ascii.split(".").pop()!)) return null;
-  return { kind: "name", name: ascii };
+  if (/^\d+$/.test(host.split(".").pop()!)) return null;
+  return { kind: "name", name: host };
 }

@@ -1,4 +1,5 @@
 export { canonicalizeHost, type CanonicalHost } from "./canonical.js";
 export { addressInCidr, alwaysRefusedRanges, parseCidr, type CidrResult } from "./cidr.js";
-export { hostMatches, matchNetRules, type NetVerdict } from "./match.js";
+export { compileAddressGuard, type AddressGuard, type AddressVerdict } from "./guard.js";
+export { hostMatches, hostPort, matchNetRules, type NetVerdict } from "./match.js";
 export { parseHostPattern, type PatternResult } from "./pattern.js";

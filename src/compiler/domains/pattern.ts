@@ -4,7 +4,7 @@
  * a pattern that silently matched more (or less) than it seems is a hole.
  */
 import type { HostPattern } from "../ir.js";
-import { ipv4Text, ipv6Text, parseIpv4Strict, parseIpv6 } from "./ip.js";
+import { ipv4Text, ipv6Text, parseIpv4Loose, parseIpv4Strict, parseIpv6 } from "./ip.js";
 import { toAsciiHost } from "./punycode.js";
 
 export type PatternResult = { readonly ok: true; readonly host: HostPattern; readonly port?: number } | { readonly ok: false; readonly message: string; readonly hint?: string };
@@ -40,7 +40,11 @@ export function parseHostPattern(text: string, list: "allow" | "deny"): PatternR
 
   const v4 = parseIpv4Strict(hostText);
   if (v4) return withPort({ kind: "ipv4", address: ipv4Text(v4) }, port);
-  if (/^[0-9.]+$/.test(hostText) || /^0x/i.test(hostText)) return fail("is not a valid IPv4 address", "write four decimal numbers 0–255, e.g. 192.0.2.1");
+  // Shorthand (127.1, 0x7f.0.0.1, 2130706433) is what a resolver accepts, but a
+  // policy should say plainly which address it means: refuse and name it.
+  const loose = parseIpv4Loose(hostText.toLowerCase());
+  if (loose) return fail("is an IPv4 address in shorthand form", `write it as a dotted quad: ${ipv4Text(loose)}`);
+  if (/^[0-9.]+$/.test(hostText)) return fail("is not a valid IPv4 address", "write four decimal numbers 0–255, e.g. 192.0.2.1");
 
   let name = hostText.endsWith(".") ? hostText.slice(0, -1) : hostText;
   let wildcard = false;
@@ -53,15 +57,27 @@ export function parseHostPattern(text: string, list: "allow" | "deny"): PatternR
   const labels = name.split(".");
   if (name.length > 253) return fail("is longer than 253 characters");
   const bad = labels.find((l) => !label.test(l));
-  if (bad !== undefined) return fail(bad === "" ? "has an empty label (..)" : `has an invalid label "${bad}"`, "host names use letters, digits and hyphens, 1–63 per label");
+  if (bad !== undefined) return fail(badLabel(bad), "host names use letters, digits and hyphens, 1–63 per label");
   if (wildcard) {
     if (labels.length < 2) return fail(`*.${name} would match every host under a top-level domain`, `name the domain: *.example.${name}`);
+    if (registrySuffix(labels)) return fail(`*.${name} would match every domain registered under ${name}`, `name the domain: *.example.${name}`);
     if (parseIpv4Strict(name)) return fail("a wildcard cannot cover IP addresses", "list the addresses");
     return withPort({ kind: "subdomains", name }, port);
   }
   if (/^\d+$/.test(labels[labels.length - 1]!)) return fail("ends in a numeric label, so it is neither a host name nor an IPv4 address");
   return withPort({ kind: "name", name }, port);
 }
+
+const badLabel = (l: string): string => (l === "" ? "has an empty label (..)" : l.length > 63 ? `has a label longer than 63 characters ("${l.slice(0, 20)}…")` : `has an invalid label "${l}"`);
+
+/**
+ * Second-level registry suffixes (co.uk, com.au, ne.jp…): a wildcard over one
+ * matches unrelated registrants just like *.com would. Without a public suffix
+ * list we recognise the common pattern: a generic second level under a
+ * two-letter country code.
+ */
+const genericSecondLevel = new Set(["ac", "co", "com", "edu", "gob", "go", "gov", "mil", "ne", "net", "nic", "or", "org"]);
+const registrySuffix = (labels: readonly string[]): boolean => labels.length === 2 && genericSecondLevel.has(labels[0]!) && /^[a-z]{2}$/.test(labels[1]!);
 
 function parsePort(text: string): number | undefined | null {
   if (!/^\d{1,5}$/.test(text)) return null;

@@ -56,10 +56,26 @@ export function punycodeEncode(label: string): string {
   return out;
 }
 
-/** A host name with non-ASCII labels → its ASCII (xn--) form; labels are lower-cased first. */
+/**
+ * IDNA label separators other than "." (UTS #46 maps them to "."); without this
+ * `evil。example` would be one label and slip past a deny of `evil.example`.
+ */
+const idnaDots = /[\u3002\uff0e\uff61]/g;
+
+/**
+ * A host name with non-ASCII characters → its ASCII (xn--) form. NFKC folds
+ * compatibility forms (full-width `ｅｖｉｌ` is `evil`) the way UTS #46 mapping
+ * does, so a deny entry cannot be dodged by a look-alike spelling a resolver
+ * or browser would fold back. Labels are lower-cased first. Validity of the
+ * result (label characters, lengths) is the caller's check.
+ */
 export function toAsciiHost(name: string): string {
+  if (/^[\x00-\x7f]*$/.test(name)) return name;
   return name
+    .normalize("NFKC")
+    .toLowerCase()
+    .replace(idnaDots, ".")
     .split(".")
-    .map((l) => (/^[\x00-\x7f]*$/.test(l) ? l : `xn--${punycodeEncode(l.normalize("NFC").toLowerCase())}`))
+    .map((l) => (/^[\x00-\x7f]*$/.test(l) ? l : `xn--${punycodeEncode(l)}`))
     .join(".");
 }
