@@ -1,0 +1,10 @@
+export { lowerSeatbelt, seatbeltParams, type SeatbeltOptions } from "./lower.js";
+export type { ProxyPorts } from "./network.js";
+export { messageOf, originOfMessage } from "./message.js";
+export { globToRegex } from "./glob-regex.js";
+export { toJsRegExp, type SbRegex } from "./regex.js";
+export { quoteString, quoteRegex, SbplEncodingError } from "./escape.js";
+export { validateSbpl, type ValidateOptions } from "./validate.js";
+export { parseSbpl, type SbplProblem, type SbplProblemCode, type SExpr } from "./parse.js";
+export { machServices } from "./essentials.js";
+export { mandatoryNames } from "./mandatory-names.js";
