@@ -1,4 +1,5 @@
 /** The label assembler and the byte encoding, on hand-written programs. */
+import * as fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { assemble, bpf, encodeInsn, type Insn, type SeccompProgram, type SymbolicInsn } from "../../src/backends/seccomp/index.js";
 import { renderSeccomp } from "../../src/backends/seccomp/index.js";
@@ -59,6 +60,41 @@ describe("assemble", () => {
       expect(evaluate(b, { nr: 1000 + n, arch: 0 })).toEqual(n % 2 === 0 ? { action: "errno", errno: 1 } : { action: "errno", errno: 38 });
     }
     expect(evaluate(b, { nr: 999, arch: 0 })).toEqual({ action: "allow" });
+  });
+
+  it("assembled random programs behave like their symbolic form, however far the jumps", () => {
+    // Blocks B0..Bn: each either tests nr and branches to two later blocks, or returns errno(i+1);
+    // random padding between blocks pushes some branches past the 8-bit limit.
+    let withLongJumps = 0;
+    const block = fc.record({ ret: fc.boolean(), k: fc.nat({ max: 7 }), t: fc.nat(), f: fc.nat(), pad: fc.nat({ max: 140 }) });
+    fc.assert(
+      fc.property(fc.array(block, { minLength: 1, maxLength: 12 }), fc.nat({ max: 7 }), (blocks, nr) => {
+        const n = blocks.length;
+        const later = (i: number, r: number): string => `B${i + 1 + (r % (n - i))}`;
+        const program: SymbolicInsn[] = [ldNr()];
+        blocks.forEach((b, i) => {
+          program.push(label(`B${i}`));
+          if (b.ret || i === n - 1) program.push(ret(bpf.errno(i + 1)));
+          else program.push(jeq(b.k, to(later(i, b.t)), to(later(i, b.f))), ...filler(b.pad), ret(allow));
+        });
+        program.push(label(`B${n}`), ret(bpf.killProcess));
+        // Symbolic evaluation: follow labels directly.
+        let at = 0;
+        let want: string | undefined;
+        for (let guard = 0; want === undefined && guard < 100; guard++) {
+          const b = blocks[at];
+          if (b === undefined) want = "kill-process";
+          else if (b.ret || at === n - 1) want = `errno ${at + 1}`;
+          else at = Number((nr === b.k ? later(at, b.t) : later(at, b.f)).slice(1));
+        }
+        const out = assemble(program);
+        if (out.some((i) => i.op === "ja")) withLongJumps++;
+        const got = evaluate(bytes(out), { nr, arch: 0 });
+        expect(got.action === "errno" ? `errno ${got.errno}` : got.action).toBe(want);
+      }),
+      { numRuns: 300 },
+    );
+    expect(withLongJumps, "some generated programs needed trampolines").toBeGreaterThan(20);
   });
 
   it("fails loudly on programs the kernel would reject or that would be miscompiled", () => {
