@@ -1,0 +1,76 @@
+/**
+ * IR → bubblewrap arguments (everything before the command). Pure: the same
+ * Policy gives the same list; per-run paths are slots (see argv.ts).
+ *
+ * Order is part of the design. bwrap applies mount operations in argv order,
+ * each on top of the previous ones:
+ *   1. the host root read-only, fresh /dev and /proc;
+ *   2. the policy's mounts, shallowest path first (mounts.ts decides them);
+ *   3. srt's own run directory masked, then its private temp dir on top —
+ *      after the policy, so no policy rule can hide or expose it;
+ *   4. namespaces and process options.
+ */
+import { match } from "ts-pattern";
+import type { Policy } from "../../compiler/ir.js";
+import type { CommentedArgs } from "./argv.js";
+import { planMounts, type MountNote, type MountPlan } from "./mounts.js";
+
+export interface BwrapArtifact {
+  readonly groups: readonly CommentedArgs[];
+  readonly mounts: MountPlan;
+  /** What `enableWeakerNestedSandbox` gives up, when it is on (also shown by explain). */
+  readonly weakened: readonly string[];
+  readonly notes: readonly MountNote[];
+}
+
+/** Said by `srt explain` and in goldens when enableWeakerNestedSandbox is on. */
+export const weakerNestedSandboxCosts: readonly string[] = [
+  "no new PID namespace: the command sees every host process in /proc and can signal those of the same user",
+  "the host's /proc is bound instead of a fresh one: /proc/<pid>/environ and cmdline of the user's other processes are readable",
+  "the host's /dev is bound instead of a minimal one: every device node the user can open is reachable",
+];
+
+export function lowerBwrap(policy: Policy): BwrapArtifact {
+  const mounts = planMounts(policy);
+  const weaker = policy.options.enableWeakerNestedSandbox;
+  const groups: CommentedArgs[] = [];
+  const add = (comment: string, ...args: CommentedArgs["args"]): void => void groups.push({ args, comment });
+
+  add("the whole host file system, read-only", "--ro-bind", "/", "/");
+  if (weaker.value) {
+    add(`host /dev (weaker nested sandbox, ${weaker.origin})`, "--dev-bind", "/dev", "/dev");
+    add(`host /proc (weaker nested sandbox, ${weaker.origin})`, "--ro-bind", "/proc", "/proc");
+  } else {
+    add("a minimal /dev (null, zero, random, tty, pts, shm)", "--dev", "/dev");
+    add("a /proc that shows only the sandbox's processes", "--proc", "/proc");
+  }
+
+  for (const m of mounts.ops) {
+    match(m)
+      .with({ op: "bind" }, (b) => {
+        const what = match(b.why)
+          .with("write-allow", () => "writable")
+          .with("write-deny", () => "read-only again")
+          .with("read-allow", () => "readable again inside a read mask")
+          .with("pin-ancestor", () => "pinned (a mount point cannot be renamed away from the protected path below it)")
+          .exhaustive();
+        add(`${what}: ${b.origin}`, b.writable ? "--bind" : "--ro-bind", b.path, b.path);
+      })
+      .with({ op: "mask-dir" }, (x) => add(`unreadable directory (empty, read-only): ${x.origin}`, "--tmpfs", x.path))
+      .with({ op: "mask-file" }, (x) => add(`unreadable file (mode 000, empty): ${x.origin}`, "--ro-bind", { slot: "void" }, x.path))
+      .with({ op: "remount-ro" }, (x) => add(`read mask made read-only: ${x.origin}`, "--remount-ro", x.path))
+      .exhaustive();
+  }
+
+  add("srt's run directory (proxy sockets, the plan) is hidden", "--tmpfs", { slot: "run" });
+  add("the private per-run temp dir (TMPDIR), writable", "--bind", { slot: "tmp" }, { slot: "tmp" });
+  add("nothing else may be written below the hidden run directory", "--remount-ro", { slot: "run" });
+
+  add("network: only a loopback interface; srt's proxies are bridged in", "--unshare-net");
+  if (!weaker.value) add("processes: a new PID namespace", "--unshare-pid");
+  add("System V IPC and hostname: private", "--unshare-ipc", "--unshare-uts");
+  add("cgroup namespace, when the kernel has one", "--unshare-cgroup-try");
+  add("a new session: TIOCSTI into the caller's terminal is impossible even without seccomp", "--new-session");
+  add("the sandbox dies with srt", "--die-with-parent");
+  return { groups, mounts, weakened: weaker.value ? weakerNestedSandboxCosts : [], notes: mounts.notes };
+}

@@ -1,0 +1,156 @@
+/**
+ * IR path rules → the ordered mount operations bubblewrap performs on top of
+ * `--ro-bind / /`. Precedence is decided by *specificity*, not by the order
+ * rules were written: the state of a path is set by the deepest rule on it or
+ * on an ancestor (a deny wins a tie at the same path), and mounts are emitted
+ * shallow-first so a deeper mount always lies on top of a shallower one.
+ *
+ *   read:  deny masks a subtree; allowRead re-opens a path inside a mask.
+ *   write: allowWrite opens a subtree; denyWrite (and every mandatory deny)
+ *          closes a path inside it again.
+ *   A path that is unreadable stays masked even when it is writable: Linux
+ *   has no write-only mount, and we never turn a deny into an allow.
+ *
+ * Only a state change needs a mount, so the argv stays linear in the number
+ * of rules, and a deny inside an already-masked region costs nothing.
+ */
+import type { NodeState, Origin, PathRule, Policy } from "../../compiler/ir.js";
+
+/** What a path looks like inside the sandbox. */
+export type MountState = "rw" | "ro" | "masked";
+
+export type MountOp =
+  /** `--bind P P` / `--ro-bind P P`: the host path itself, writable or not. */
+  | { readonly op: "bind"; readonly path: string; readonly writable: boolean; readonly why: MountWhy; readonly origin: Origin }
+  /** `--tmpfs D` now, `--remount-ro D` after everything below it: an empty read-only directory. */
+  | { readonly op: "mask-dir"; readonly path: string; readonly origin: Origin }
+  /** `--ro-bind <void> F`: an empty file no one may open (mode 000). */
+  | { readonly op: "mask-file"; readonly path: string; readonly origin: Origin }
+  | { readonly op: "remount-ro"; readonly path: string; readonly origin: Origin };
+
+export type MountWhy =
+  | "write-allow" // a writable root
+  | "write-deny" // read-only again inside a writable root
+  | "read-allow" // re-opened inside a read mask
+  /**
+   * A writable directory between a writable root and a protected path, bound
+   * onto itself so that it is a mount point: rename(2) of a mount point fails
+   * with EBUSY. Without it `mv .git .old && mkdir -p .git/hooks` would move the
+   * protection away with the old directory and free the protected path.
+   */
+  | "pin-ancestor";
+
+/** A write-protected path that does not exist yet: the runtime must create it (empty) so it can be bound read-only. */
+export interface Placeholder {
+  readonly path: string;
+  readonly origin: Origin;
+}
+
+/** Rules that cannot be enforced as written, and why (shown by explain and in goldens). */
+export interface MountNote {
+  readonly path: string;
+  readonly origin: Origin;
+  readonly note: string;
+}
+
+export interface MountPlan {
+  readonly ops: readonly MountOp[];
+  readonly placeholders: readonly Placeholder[];
+  readonly notes: readonly MountNote[];
+}
+
+const parentOf = (p: string): string => (p.lastIndexOf("/") <= 0 ? "/" : p.slice(0, p.lastIndexOf("/")));
+const depth = (p: string): number => (p === "/" ? 0 : p.split("/").length - 1);
+const within = (p: string, root: string): boolean => root === "/" || p === root || p.startsWith(`${root}/`);
+
+/** Paths under these are replaced wholesale by `--dev` / `--proc`; a rule there cannot be expressed as a bind. */
+const virtualRoots = ["/dev", "/proc"] as const;
+
+interface Decider {
+  readonly read: (p: string) => boolean;
+  readonly write: (p: string) => boolean;
+}
+
+/** The deepest rule on p or an ancestor decides; at equal depth deny wins. */
+function decider(rules: readonly PathRule[]): Decider {
+  const verdict = (access: "read" | "write", fallback: boolean) => {
+    const relevant = rules.filter((r) => r.access === access);
+    return (p: string): boolean => {
+      let best: PathRule | undefined;
+      for (const r of relevant) {
+        if (!within(p, r.path)) continue;
+        if (best === undefined || r.path.length > best.path.length || (r.path === best.path && r.effect === "deny")) best = r;
+      }
+      return best === undefined ? fallback : best.effect === "allow";
+    };
+  };
+  return { read: verdict("read", true), write: verdict("write", false) };
+}
+
+const stateOf = (d: Decider, p: string): MountState => (!d.read(p) ? "masked" : d.write(p) ? "rw" : "ro");
+
+export function planMounts(policy: Policy): MountPlan {
+  const rules = policy.filesystem.rules.filter((r): r is PathRule => r.kind === "path");
+  const d = decider(rules);
+  const notes: MountNote[] = [];
+  // One entry per path: the node kind and the origins that named it (for comments).
+  const byPath = new Map<string, { node: NodeState; origins: Origin[] }>();
+  for (const r of rules) {
+    if (virtualRoots.some((v) => within(r.path, v))) {
+      notes.push({ path: r.path, origin: r.origin, note: "under a fresh /dev or /proc inside the sandbox; the rule has no host path to act on" });
+      continue;
+    }
+    const seen = byPath.get(r.path);
+    if (seen) seen.origins.push(r.origin);
+    else byPath.set(r.path, { node: r.node, origins: [r.origin] });
+  }
+  const origin = (p: string): Origin => [...new Set(byPath.get(p)?.origins ?? [])].sort().join(" ");
+
+  // Pass 1: the mount each rule path needs, if any.
+  const chosen = new Map<string, MountOp>();
+  const placeholders: Placeholder[] = [];
+  const protectedInWritable: string[] = [];
+  const rootState = stateOf(d, "/");
+  if (rootState === "rw") chosen.set("/", { op: "bind", path: "/", writable: true, why: "write-allow", origin: origin("/") });
+  if (rootState === "masked") notes.push({ path: "/", origin: origin("/"), note: "a read deny on / would leave nothing to run; it is not applied (deny narrower paths)" });
+  for (const [p, { node }] of byPath) {
+    if (p === "/") continue;
+    const here = stateOf(d, p);
+    const outer = stateOf(d, parentOf(p));
+    if (here === outer) continue;
+    const o = origin(p);
+    if (node === "absent") {
+      if (here === "ro" && outer === "rw") {
+        // Creating it is the only way to stop its creation.
+        placeholders.push({ path: p, origin: o });
+        chosen.set(p, { op: "bind", path: p, writable: false, why: "write-deny", origin: o });
+        protectedInWritable.push(p);
+      } else if (here === "rw") {
+        notes.push({ path: p, origin: o, note: "does not exist, so there is nothing to make writable" });
+      }
+      // Masking or re-opening an absent path protects nothing and reveals nothing.
+      continue;
+    }
+    if (here === "masked") {
+      chosen.set(p, node === "dir" ? { op: "mask-dir", path: p, origin: o } : { op: "mask-file", path: p, origin: o });
+      continue;
+    }
+    const why: MountWhy = here === "rw" ? "write-allow" : outer === "masked" ? "read-allow" : "write-deny";
+    if (why === "write-deny") protectedInWritable.push(p);
+    chosen.set(p, { op: "bind", path: p, writable: here === "rw", why, origin: o });
+  }
+
+  // Pass 2: pin the writable directories between each protected path and the nearest mount point.
+  for (const p of protectedInWritable.sort()) {
+    const o = chosen.get(p)!.origin;
+    for (let a = parentOf(p); a !== "/" && !chosen.has(a) && stateOf(d, a) === "rw"; a = parentOf(a)) {
+      chosen.set(a, { op: "bind", path: a, writable: true, why: "pin-ancestor", origin: o });
+    }
+  }
+
+  // Shallow first, so every deeper mount lies on top; masks turn read-only after their carve-outs exist.
+  const ops = [...chosen.values()].sort((a, b) => depth(a.path) - depth(b.path) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const masks = ops.filter((m) => m.op === "mask-dir").reverse();
+  for (const m of masks) ops.push({ op: "remount-ro", path: m.path, origin: m.origin });
+  return { ops, placeholders: placeholders.sort((a, b) => (a.path < b.path ? -1 : 1)), notes };
+}

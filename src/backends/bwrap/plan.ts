@@ -1,0 +1,66 @@
+/**
+ * The Linux plan: everything `srt exec plan.json -- cmd` needs, as JSON data,
+ * so a run never needs the settings file or the compiler. Nothing here is
+ * recomputed at run time except the slots (this run's private paths) and the
+ * environment (taken from the caller through the plan's env policy).
+ */
+import type { EnvPolicy, IgnoreRule, NetworkPolicy, Policy } from "../../compiler/ir.js";
+import { buildSeccomp, renderSeccomp, seccompOptionsFromPolicy, type SeccompArch } from "../seccomp/index.js";
+import { flatten, type ArgvItem } from "./argv.js";
+import { lowerBwrap } from "./lower.js";
+import type { Placeholder } from "./mounts.js";
+
+export interface LinuxPlan {
+  readonly kind: "srt-plan";
+  readonly version: 1;
+  readonly target: "linux";
+  readonly arch: SeccompArch;
+  readonly source: string;
+  readonly context: Policy["context"];
+  /** bwrap options, without the runtime's own fds (--args, --seccomp, --info-fd, …) and the command. */
+  readonly bwrap: readonly ArgvItem[];
+  /** The command starts here (the directory the policy was compiled for). */
+  readonly chdir: string;
+  /** Write-protected paths that do not exist: created empty before the run, removed after it. */
+  readonly placeholders: readonly Placeholder[];
+  /** The raw sock_filter array for `bwrap --seccomp`, base64. */
+  readonly seccomp: { readonly base64: string; readonly instructions: number };
+  /** proxies: false when nothing may be reached, so no proxy or bridge is started at all. */
+  readonly network: { readonly proxies: boolean; readonly policy: NetworkPolicy };
+  readonly env: EnvPolicy;
+  readonly ignoreViolations: readonly IgnoreRule[];
+  /** What the sandbox gives up (enableWeakerNestedSandbox) and rules it cannot apply, in words. */
+  readonly weakened: readonly string[];
+  readonly notes: readonly string[];
+}
+
+export function lowerLinuxPlan(policy: Policy, arch: SeccompArch): LinuxPlan {
+  const bwrap = lowerBwrap(policy);
+  const program = buildSeccomp(seccompOptionsFromPolicy(policy, arch));
+  const net = policy.network;
+  const proxies = net.rules.some((r) => r.effect === "allow") || (net.mitmProxy?.domains.length ?? 0) > 0;
+  return {
+    kind: "srt-plan",
+    version: 1,
+    target: "linux",
+    arch,
+    source: policy.source,
+    context: policy.context,
+    bwrap: flatten(bwrap.groups),
+    chdir: policy.context.cwd,
+    placeholders: bwrap.mounts.placeholders,
+    seccomp: { base64: toBase64(renderSeccomp(program)), instructions: program.instructions.length },
+    network: { proxies, policy: net },
+    env: policy.env,
+    ignoreViolations: policy.ignoreViolations,
+    weakened: bwrap.weakened,
+    notes: bwrap.notes.map((n) => `${n.path}: ${n.note} (${n.origin})`),
+  };
+}
+
+/** btoa works on "binary strings"; no Buffer, so this module stays free of Node APIs. */
+function toBase64(bytes: Uint8Array): string {
+  let s = "";
+  for (const b of bytes) s += String.fromCharCode(b);
+  return btoa(s);
+}

@@ -1,0 +1,28 @@
+/**
+ * The bwrap argument list as a reviewable text: one group per line with the
+ * reason and the rule's origin, slots shown as <run>, <tmp>, <void>. Used by
+ * the goldens and `srt compile --emit argv`.
+ */
+import type { ArgvItem } from "./argv.js";
+import type { BwrapArtifact } from "./lower.js";
+
+const shown = (a: ArgvItem): string => (typeof a === "string" ? JSON.stringify(a) : `<${a.slot}>`);
+
+export function renderBwrap(artifact: BwrapArtifact): string {
+  const lines: string[] = ["bwrap"];
+  for (const g of artifact.groups) lines.push(`  ${g.args.map(shown).join(" ")}`.padEnd(72) + `  # ${g.comment}`);
+  lines.push("  --seccomp <fd> --info-fd <fd> [--block-fd <fd>] -- <command…>   # added by the runtime");
+  if (artifact.mounts.placeholders.length > 0) {
+    lines.push("", "placeholders (created empty before the run, removed after it):");
+    for (const p of artifact.mounts.placeholders) lines.push(`  ${JSON.stringify(p.path)}  # ${p.origin}`);
+  }
+  if (artifact.notes.length > 0) {
+    lines.push("", "not applied:");
+    for (const n of artifact.notes) lines.push(`  ${JSON.stringify(n.path)}: ${n.note}  # ${n.origin}`);
+  }
+  if (artifact.weakened.length > 0) {
+    lines.push("", "weakened (enableWeakerNestedSandbox):");
+    for (const w of artifact.weakened) lines.push(`  - ${w}`);
+  }
+  return lines.join("\n") + "\n";
+}
