@@ -5,7 +5,18 @@ export interface CliIo {
   readonly cwd: string;
   readonly env: NodeJS.ProcessEnv;
   readonly color: boolean;
+  readonly platform: NodeJS.Platform;
+  readonly uid: number;
+  readonly gid: number;
+  /**
+   * Hands SIGINT/SIGTERM/SIGHUP to a running sandbox instead of letting them
+   * kill srt (which would leave the command to die of SIGKILL via
+   * --die-with-parent, and report nothing). Returns the undo.
+   */
+  readonly onSignals: (handler: (signal: NodeJS.Signals) => void) => () => void;
 }
+
+const forwarded: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
 
 export const processIo = (): CliIo => ({
   out: (t) => void process.stdout.write(t),
@@ -13,6 +24,15 @@ export const processIo = (): CliIo => ({
   cwd: process.cwd(),
   env: process.env,
   color: process.stderr.isTTY === true && process.env["NO_COLOR"] === undefined,
+  platform: process.platform,
+  uid: process.getuid?.() ?? -1,
+  gid: process.getgid?.() ?? -1,
+  onSignals(handler) {
+    for (const s of forwarded) process.on(s, handler);
+    return () => {
+      for (const s of forwarded) process.off(s, handler);
+    };
+  },
 });
 
 /** Exit statuses srt itself uses (DESIGN §6); a command's own status passes through untouched. */

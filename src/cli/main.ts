@@ -13,6 +13,9 @@ import { explainCommand } from "./explain.js";
 import { initCommand } from "./init.js";
 import { exitStatus, type CliIo } from "./io.js";
 import { schemaCommand } from "./schema.js";
+import { doctorCommand } from "./doctor.js";
+import { execCommand } from "./exec.js";
+import { runMode } from "./run-mode.js";
 
 type Factory = (io: CliIo) => CommandDef<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const subcommands: Record<string, Factory> = {
@@ -26,8 +29,10 @@ const subcommands: Record<string, Factory> = {
 const usage = `srt ${pkg.version}: run commands in an OS-level sandbox compiled from a policy
 
 Usage:
-  srt [--settings F] [-d] -- command [args…]   run a command sandboxed
-  srt [--settings F] [-d] -c "shell string"     run a shell string sandboxed
+  srt [--settings F] [-d] [-q] [--violations F] [--] command [args…]
+                                                run a command sandboxed
+  srt [--settings F] [-d] [-q] -c "shell string"
+                                                run a shell string sandboxed (/bin/sh -c)
   srt check [F]                                 validate settings (exit 0 valid, 2 invalid)
   srt explain [F] [--json]                      what the policy allows, and why
   srt compile --target linux|macos [F] [-o OUT] [--emit ir|…]
@@ -52,8 +57,11 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     io.out(usage);
     return first === undefined ? exitStatus.usage : exitStatus.ok;
   }
+  // exec and doctor parse their own words: everything after the plan is the command's.
+  if (first === "exec") return rest[0] === "--help" || rest[0] === "-h" ? (io.out("Usage: srt exec plan.json [-d] [-q] [--violations F] -- command [args…]\n"), exitStatus.ok) : execCommand(rest, io);
+  if (first === "doctor") return doctorCommand(rest, io);
   const factory = subcommands[first];
-  if (factory === undefined) return runMode(argv, io);
+  if (factory === undefined) return runMode(argv, io, usage);
   const cmd = factory(io);
   const beforeDashes = rest.indexOf("--") === -1 ? rest : rest.slice(0, rest.indexOf("--"));
   if (beforeDashes.includes("--help") || beforeDashes.includes("-h")) {
@@ -69,8 +77,4 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   return typeof result === "number" ? result : exitStatus.ok;
 }
 
-async function runMode(argv: readonly string[], io: CliIo): Promise<number> {
-  io.err(`srt: unknown command "${argv[0]}"\n\n${usage}`);
-  return exitStatus.usage;
-}
 

@@ -72,5 +72,7 @@ export function lowerBwrap(policy: Policy): BwrapArtifact {
   add("cgroup namespace, when the kernel has one", "--unshare-cgroup-try");
   add("a new session: TIOCSTI into the caller's terminal is impossible even without seccomp", "--new-session");
   add("the sandbox dies with srt", "--die-with-parent");
+  // As root bwrap keeps every capability unless told otherwise; as a user it has none to give. Either way: none.
+  add("no capabilities, also when srt runs as root", "--cap-drop", "ALL");
   return { groups, mounts, weakened: weaker.value ? weakerNestedSandboxCosts : [], notes: mounts.notes };
 }

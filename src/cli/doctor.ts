@@ -1,0 +1,26 @@
+/** `srt doctor [--json]`: can this machine run sandboxes? Exit 0 when it can, 1 when it cannot. */
+import { preflight, type Check } from "../runtime/linux/preflight.js";
+import { exitStatus, type CliIo } from "./io.js";
+
+export function runPreflight(io: CliIo): Check[] {
+  return preflight({ PATH: io.env["PATH"], platform: io.platform, arch: process.arch, uid: io.uid });
+}
+
+export function renderChecks(checks: readonly Check[], onlyFailures = false): string {
+  return checks
+    .filter((c) => !onlyFailures || !c.ok)
+    .map((c) => `${c.ok ? "ok  " : c.severity === "error" ? "FAIL" : "warn"} ${c.name}: ${c.detail}${c.fix && !c.ok ? `\n     fix: ${c.fix}` : ""}`)
+    .join("\n");
+}
+
+export async function doctorCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  const bad = argv.filter((a) => a !== "--json");
+  if (bad.length > 0) {
+    io.err(`srt doctor: unexpected ${bad.join(" ")} (usage: srt doctor [--json])\n`);
+    return exitStatus.usage;
+  }
+  const checks = runPreflight(io);
+  if (argv.includes("--json")) io.out(JSON.stringify(checks, null, 2) + "\n");
+  else io.out(renderChecks(checks) + "\n");
+  return checks.some((c) => !c.ok && c.severity === "error") ? exitStatus.runtime : exitStatus.ok;
+}

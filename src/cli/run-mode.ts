@@ -1,0 +1,26 @@
+/** `srt [options] [-c "string" | [--] cmd args…]`: compile the settings for this machine and run the command in one go. */
+import { lowerLinuxPlan } from "../backends/bwrap/index.js";
+import { hostSeccompArch } from "./host-arch.js";
+import { exitStatus, type CliIo } from "./io.js";
+import { compileForCli } from "./policy-input.js";
+import { parseRunArgs } from "./run-options.js";
+import { runPlan } from "./sandbox-run.js";
+
+export async function runMode(argv: readonly string[], io: CliIo, usage: string): Promise<number> {
+  const parsed = parseRunArgs(argv);
+  if (!parsed.ok) {
+    io.err(`srt: ${parsed.message}\n\n${usage}`);
+    return exitStatus.usage;
+  }
+  const o = parsed.options;
+  if (io.platform !== "linux") {
+    io.err(`srt: running commands is implemented for Linux only so far (this is ${io.platform})\n`);
+    return exitStatus.runtime;
+  }
+  const t0 = performance.now();
+  const { policy } = compileForCli({ settings: o.settings }, io, "linux");
+  if (policy === undefined) return exitStatus.usage;
+  const plan = lowerLinuxPlan(policy, hostSeccompArch());
+  if (o.debug || io.env["SRT_DEBUG"] === "1") io.err(`srt: compiled ${plan.source} in ${(performance.now() - t0).toFixed(1)} ms\n`);
+  return runPlan({ plan, command: o.command, debug: o.debug, quiet: o.quiet, violations: o.violations }, io);
+}

@@ -1,0 +1,68 @@
+/**
+ * The run mode's own options: `srt [options] [-c "string" | [--] cmd args…]`.
+ * srt's options end at `--` or at the first word that is not an option, so
+ * nothing after the command is ever read as an srt option (DESIGN §6).
+ */
+export interface RunOptions {
+  readonly settings?: string;
+  readonly debug: boolean;
+  readonly quiet: boolean;
+  readonly violations?: string;
+  readonly command: readonly string[];
+}
+
+export type ParsedRun = { readonly ok: true; readonly options: RunOptions } | { readonly ok: false; readonly message: string };
+
+const valued = new Set(["--settings", "--violations", "-c"]);
+
+export function parseRunArgs(argv: readonly string[], shell = "/bin/sh"): ParsedRun {
+  let settings: string | undefined;
+  let violations: string | undefined;
+  let debug = false;
+  let quiet = false;
+  let shellString: string | undefined;
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--") {
+      i++;
+      break;
+    }
+    if (!arg.startsWith("-") || arg === "-") break;
+    const eq = arg.indexOf("=");
+    const name = arg.startsWith("--") && eq > 0 ? arg.slice(0, eq) : arg;
+    let value: string | undefined;
+    if (valued.has(name)) {
+      value = eq > 0 && arg.startsWith("--") ? arg.slice(eq + 1) : argv[++i];
+      if (value === undefined) return { ok: false, message: `${name} needs a value` };
+    }
+    switch (name) {
+      case "--settings":
+        settings = value;
+        break;
+      case "--violations":
+        violations = value;
+        break;
+      case "-c":
+        shellString = value;
+        break;
+      case "-d":
+      case "--debug":
+        debug = true;
+        break;
+      case "-q":
+      case "--quiet":
+        quiet = true;
+        break;
+      default:
+        return { ok: false, message: `unknown option ${arg} (srt's options come before the command; use -- before a command that starts with -)` };
+    }
+  }
+  const rest = argv.slice(i);
+  if (shellString !== undefined) {
+    if (rest.length > 0) return { ok: false, message: `-c takes one shell string; unexpected ${JSON.stringify(rest[0])} after it` };
+    return { ok: true, options: { ...(settings === undefined ? {} : { settings }), ...(violations === undefined ? {} : { violations }), debug, quiet, command: [shell, "-c", shellString] } };
+  }
+  if (rest.length === 0) return { ok: false, message: "no command given (srt [options] -- command [args…] or srt -c \"string\")" };
+  return { ok: true, options: { ...(settings === undefined ? {} : { settings }), ...(violations === undefined ? {} : { violations }), debug, quiet, command: rest } };
+}

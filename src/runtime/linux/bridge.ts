@@ -1,0 +1,81 @@
+/**
+ * Proxy ingress without an AF_UNIX socket inside the sandbox (DESIGN §3, way 1):
+ * a socat started *outside* the seccomp filter but *inside* the sandbox's
+ * network namespace (nsenter) listens on 127.0.0.1:PORT there and forwards
+ * each connection to the host proxy's unix socket. The command is held on
+ * bwrap's --block-fd until every bridge listens, so its first request cannot
+ * race the bridge.
+ *
+ * Each bridge runs under `setpriv --pdeathsig KILL`: if srt dies, so does the
+ * bridge (its forked per-connection children end with their connections).
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+
+export interface BridgeSpec {
+  readonly port: number;
+  readonly socket: string;
+}
+
+export interface Bridges {
+  close(): void;
+}
+
+export interface BridgeTools {
+  readonly setpriv: string;
+  readonly nsenter: string;
+  readonly socat: string;
+}
+
+export async function startBridges(pid: number, specs: readonly BridgeSpec[], tools: BridgeTools, enterUserNs: boolean, timeoutMs = 5000): Promise<Bridges> {
+  const children: ChildProcess[] = [];
+  const close = (): void => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+  };
+  let failure: string | undefined;
+  for (const { port, socket } of specs) {
+    const ns = ["--target", String(pid), "--net", ...(enterUserNs ? ["--user", "--preserve-credentials"] : [])];
+    // socat address syntax: ':' and ',' in the path would be parsed; the run dir path has neither (mkdtemp under tmpdir) — checked below.
+    if (/[:,!\\'"\s]/.test(socket)) throw new Error(`proxy socket path unsuitable for socat: ${socket}`);
+    const child = spawn(
+      tools.setpriv,
+      ["--pdeathsig", "KILL", "--", tools.nsenter, ...ns, "--", tools.socat, `TCP-LISTEN:${port},bind=127.0.0.1,fork,reuseaddr`, `UNIX-CONNECT:${socket}`],
+      { stdio: ["ignore", "ignore", "pipe"] },
+    );
+    let stderr = "";
+    child.stderr?.setEncoding("utf8").on("data", (d: string) => (stderr += d).length > 4096 && (stderr = stderr.slice(-4096)));
+    child.on("error", (e) => (failure ??= `${tools.setpriv}: ${e.message}`));
+    child.on("exit", (code, signal) => (failure ??= `bridge for port ${port} exited (${signal ?? code}): ${stderr.trim()}`));
+    children.push(child);
+  }
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (failure !== undefined) {
+      close();
+      throw new Error(failure);
+    }
+    const listening = listeningPorts(pid);
+    if (specs.every((s) => listening.has(s.port))) return { close };
+    if (Date.now() > deadline) {
+      close();
+      throw new Error(`proxy bridge did not listen within ${timeoutMs} ms`);
+    }
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
+
+/** Loopback TCP ports in LISTEN state in pid's network namespace (/proc/PID/net/tcp, state 0A). */
+function listeningPorts(pid: number): Set<number> {
+  const ports = new Set<number>();
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/net/tcp`, "utf8");
+  } catch {
+    return ports;
+  }
+  for (const line of text.split("\n").slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f[3] === "0A" && f[1]?.startsWith("0100007F:")) ports.add(parseInt(f[1].slice(9), 16));
+  }
+  return ports;
+}

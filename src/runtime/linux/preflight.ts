@@ -1,0 +1,101 @@
+/**
+ * Can this machine sandbox? Each check says what it found and, when it
+ * fails, how to fix it. Used by `srt doctor` and after a sandbox failed to
+ * start. A failed check never leads to running anything unsandboxed.
+ */
+import { spawnSync } from "node:child_process";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { buildSeccomp, renderSeccomp } from "../../backends/seccomp/index.js";
+import type { SeccompArch } from "../../backends/seccomp/index.js";
+import { which } from "./tools.js";
+
+export interface Check {
+  readonly name: string;
+  readonly ok: boolean;
+  /** "error": srt cannot run commands; "warning": some policies cannot run (e.g. network). */
+  readonly severity: "error" | "warning";
+  readonly detail: string;
+  readonly fix?: string;
+}
+
+const MIN_BWRAP = [0, 5, 0] as const;
+
+const readSysctl = (path: string): string | undefined => {
+  try {
+    return readFileSync(path, "utf8").trim();
+  } catch {
+    return undefined;
+  }
+};
+
+export function preflight(env: { readonly PATH?: string | undefined; readonly platform: NodeJS.Platform; readonly arch: string; readonly uid: number }): Check[] {
+  const checks: Check[] = [];
+  const add = (c: Check): number => checks.push(c);
+  if (env.platform !== "linux") {
+    add({ name: "platform", ok: false, severity: "error", detail: `${env.platform}: the Linux runtime needs Linux` });
+    return checks;
+  }
+  const arch: SeccompArch | undefined = env.arch === "x64" ? "x86_64" : env.arch === "arm64" ? "aarch64" : undefined;
+  add(arch ? { name: "architecture", ok: true, severity: "error", detail: `${env.arch} (seccomp ${arch})` } : { name: "architecture", ok: false, severity: "error", detail: `${env.arch}: srt's seccomp filter exists for x86_64 and aarch64 only` });
+
+  const status = readSysctl("/proc/self/status") ?? "";
+  const seccompLine = /^Seccomp:\s*(\d)/m.exec(status);
+  add(seccompLine ? { name: "seccomp", ok: true, severity: "error", detail: "the kernel supports seccomp filters" } : { name: "seccomp", ok: false, severity: "error", detail: "/proc/self/status has no Seccomp line: the kernel was built without CONFIG_SECCOMP_FILTER", fix: "use a kernel with seccomp filter support" });
+
+  const bwrap = which("bwrap", env.PATH);
+  if (bwrap === undefined) {
+    add({ name: "bubblewrap", ok: false, severity: "error", detail: "bwrap is not on PATH", fix: "apt-get install bubblewrap (or dnf install bubblewrap)" });
+  } else {
+    const v = spawnSync(bwrap, ["--version"], { encoding: "utf8", timeout: 5000 });
+    const m = /(\d+)\.(\d+)\.(\d+)/.exec(v.stdout ?? "");
+    const version = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : undefined;
+    const newEnough = version !== undefined && compare(version, MIN_BWRAP) >= 0;
+    add({ name: "bubblewrap", ok: newEnough, severity: "error", detail: `${bwrap} ${version?.join(".") ?? "(version unknown)"}${newEnough ? "" : `; srt needs ${MIN_BWRAP.join(".")} or newer (--json-status-fd, --remount-ro, --args)`}`, ...(newEnough ? {} : { fix: "install a newer bubblewrap" }) });
+    if (newEnough && arch) add(trySandbox(bwrap, arch, env.uid));
+  }
+  for (const tool of ["socat", "nsenter", "setpriv"]) {
+    const p = which(tool, env.PATH);
+    add({ name: tool, ok: p !== undefined, severity: "warning", detail: p ?? `not found: policies that allow network access cannot run`, ...(p ? {} : { fix: `apt-get install ${tool === "socat" ? "socat" : "util-linux"}` }) });
+  }
+  return checks;
+}
+
+function compare(a: readonly number[], b: readonly number[]): number {
+  for (let i = 0; i < 3; i++) if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) - (b[i] ?? 0);
+  return 0;
+}
+
+/** Starts a real (tiny) sandbox with srt's namespaces and seccomp program; explains the usual reasons it fails. */
+function trySandbox(bwrap: string, arch: SeccompArch, uid: number): Check {
+  const bpf = renderSeccomp(buildSeccomp({ arch, allowUnixSockets: false, allowNestedUserNamespaces: false }));
+  const dir = mkdtempSync(join(tmpdir(), "srt-doctor-"));
+  let r: ReturnType<typeof spawnSync>;
+  try {
+    writeFileSync(join(dir, "bpf"), bpf);
+    const fd = openSync(join(dir, "bpf"), "r");
+    try {
+      r = spawnSync(bwrap, ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent", "--seccomp", "3", "--", "true"], {
+        stdio: ["ignore", "ignore", "pipe", fd],
+        timeout: 10_000,
+        encoding: "utf8",
+      });
+    } finally {
+      closeSync(fd);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  if (r.status === 0) return { name: "sandbox", ok: true, severity: "error", detail: `a test sandbox started${uid === 0 ? " (as root)" : " (unprivileged user namespace)"}` };
+  const stderr = String(r.stderr ?? "").trim();
+  const userns = readSysctl("/proc/sys/kernel/unprivileged_userns_clone");
+  const apparmor = readSysctl("/proc/sys/kernel/apparmor_restrict_unprivileged_userns");
+  const maxNs = readSysctl("/proc/sys/user/max_user_namespaces");
+  let fix = "see bwrap's message";
+  if (uid !== 0 && apparmor === "1") fix = "Ubuntu's AppArmor restricts unprivileged user namespaces: add an AppArmor profile that allows `userns` for bwrap (see /etc/apparmor.d/bwrap-userns-restrict on Ubuntu 24.04), or sysctl -w kernel.apparmor_restrict_unprivileged_userns=0";
+  else if (uid !== 0 && userns === "0") fix = "unprivileged user namespaces are disabled: sysctl -w kernel.unprivileged_userns_clone=1";
+  else if (uid !== 0 && maxNs === "0") fix = "user namespaces are disabled: sysctl -w user.max_user_namespaces=15000";
+  else if (/proc/.test(stderr)) fix = "inside a container that hides /proc: set enableWeakerNestedSandbox (read `srt explain` for what it gives up)";
+  return { name: "sandbox", ok: false, severity: "error", detail: `a test sandbox did not start: ${stderr || `exit ${r.status ?? r.signal}`}`, fix };
+}
