@@ -1,0 +1,91 @@
+/**
+ * The environment that points tools inside the sandbox at srt's proxies. The
+ * sandbox has no network but `lo`, so these variables are how traffic gets
+ * out at all; a tool that ignores them simply fails to connect. NO_PROXY only
+ * lists loopback names: inside the sandbox those reach the sandbox's own
+ * `lo`, never the host or another machine.
+ */
+import type { Credentials } from "./auth.js";
+
+export interface ProxyEnvironmentOptions {
+  /** Ports inside the sandbox (the runtime bridges them to the host unix sockets). */
+  readonly httpPort: number;
+  readonly socksPort: number;
+  readonly credentials?: Credentials;
+}
+
+export interface ProxyVariable {
+  readonly name: string;
+  readonly value: string;
+  /** One line for `srt explain`. */
+  readonly why: string;
+}
+
+const loopbackHost = "127.0.0.1";
+const noProxy = "localhost,127.0.0.1,::1";
+
+/**
+ * The secret travels inside URLs, ssh's ProxyCommand (where `%` is a token)
+ * and socat's option syntax (where `,` `:` `!` are separators); a token with
+ * only URL-safe characters survives all three unquoted. Anything else is a
+ * caller bug, not a user error.
+ */
+const tokenSafe = /^[A-Za-z0-9._~-]+$/;
+
+export function proxyVariables(o: ProxyEnvironmentOptions, redact = false): readonly ProxyVariable[] {
+  const c = o.credentials;
+  if (c && !(tokenSafe.test(c.username) && tokenSafe.test(c.password))) throw new Error("proxy credentials must be URL-safe tokens ([A-Za-z0-9._~-])");
+  const password = c && redact ? "***" : c?.password;
+  const userinfo = c ? `${c.username}:${password}@` : "";
+  const http = `http://${userinfo}${loopbackHost}:${o.httpPort}`;
+  const socks = `socks5h://${userinfo}${loopbackHost}:${o.socksPort}`;
+  // netcat-openbsd speaks SOCKS5 without authentication only (and `-P` for
+  // HTTP CONNECT prompts on the tty), so with a secret ssh tunnels through
+  // the HTTP proxy with socat, whose PROXY address takes credentials inline.
+  const sshProxy = c
+    ? `socat - PROXY:${loopbackHost}:%h:%p,proxyport=${o.httpPort},proxyauth=${c.username}:${password}`
+    : `nc -X 5 -x ${loopbackHost}:${o.socksPort} %h %p`;
+  const java = [
+    `-Dhttp.proxyHost=${loopbackHost}`,
+    `-Dhttp.proxyPort=${o.httpPort}`,
+    `-Dhttps.proxyHost=${loopbackHost}`,
+    `-Dhttps.proxyPort=${o.httpPort}`,
+    `-Dhttp.nonProxyHosts=localhost|127.0.0.1|[::1]`,
+    `-DsocksProxyHost=${loopbackHost}`,
+    `-DsocksProxyPort=${o.socksPort}`,
+  ].join(" ");
+  const both = (name: string, value: string, why: string): ProxyVariable[] => [
+    { name, value, why },
+    { name: name.toLowerCase(), value, why: `${why} (lower-case form; curl and wget read only this one for http)` },
+  ];
+  return [
+    ...both("HTTP_PROXY", http, "plain-HTTP requests go through srt's HTTP proxy"),
+    ...both("HTTPS_PROXY", http, "HTTPS goes through the same proxy as CONNECT tunnels (TLS stays end to end)"),
+    ...both("ALL_PROXY", socks, "everything else (curl, git, many libraries) through srt's SOCKS5 proxy, names resolved by the proxy"),
+    ...both("NO_PROXY", noProxy, "loopback stays direct: inside the sandbox it is the sandbox's own lo"),
+    { name: "GIT_SSH_COMMAND", value: `ssh -o ProxyCommand='${sshProxy}'`, why: c ? "git over ssh tunnels through the HTTP proxy (needs socat; nc cannot send SOCKS5 credentials)" : "git over ssh tunnels through the SOCKS5 proxy with netcat-openbsd" },
+    { name: "npm_config_proxy", value: http, why: "npm's proxy for http registries" },
+    { name: "npm_config_https_proxy", value: http, why: "npm's proxy for https registries" },
+    { name: "npm_config_noproxy", value: noProxy, why: "npm: loopback stays direct" },
+    { name: "YARN_HTTP_PROXY", value: http, why: "yarn (berry) reads its own variables, not HTTP_PROXY" },
+    { name: "YARN_HTTPS_PROXY", value: http, why: "yarn (berry), https registries" },
+    { name: "PIP_PROXY", value: http, why: "pip's --proxy" },
+    { name: "RSYNC_PROXY", value: `${userinfo}${loopbackHost}:${o.httpPort}`, why: "rsync daemon connections through the HTTP proxy (CONNECT)" },
+    { name: "NODE_USE_ENV_PROXY", value: "1", why: "Node ≥ 24.5 honours HTTP(S)_PROXY only with this set" },
+    {
+      name: "JAVA_TOOL_OPTIONS",
+      value: java,
+      why: c ? "JVM proxy properties; the JVM sends no proxy credentials without an Authenticator, so Java needs a run without a proxy secret" : "JVM proxy properties (http, https, SOCKS)",
+    },
+  ];
+}
+
+/** Name → value for the sandboxed command's environment. */
+export function proxyEnvironment(o: ProxyEnvironmentOptions): Record<string, string> {
+  return Object.fromEntries(proxyVariables(o).map((v) => [v.name, v.value]));
+}
+
+/** For `srt explain`: every variable with its value (secret shown as ***) and why it is set. */
+export function explainProxyEnvironment(o: ProxyEnvironmentOptions): readonly ProxyVariable[] {
+  return proxyVariables(o, true);
+}

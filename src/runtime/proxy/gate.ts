@@ -1,0 +1,101 @@
+/**
+ * The one place a proxy asks "may this client reach host:port, and how?".
+ * Order matters: the rules decide on the canonical host *before* anything is
+ * resolved (a denied name is never even looked up), then every resolved
+ * address passes the resolved-address guard, and the route carries exactly
+ * the addresses that passed — the dialler never resolves again, so a DNS
+ * answer that changes between check and connect (rebinding) cannot win.
+ */
+import { canonicalizeHost, compileAddressGuard, hostPort, matchNetRules, type CanonicalHost } from "../../compiler/domains/index.js";
+import type { Origin } from "../../compiler/ir.js";
+import type { NetworkViolation, ProxyDeps, Resolver } from "./types.js";
+
+export type Route =
+  | { readonly kind: "direct"; readonly addresses: readonly string[]; readonly port: number }
+  /** Through the user's MITM proxy on a unix socket; `authority` is host:port for its CONNECT / absolute URL. */
+  | { readonly kind: "mitm"; readonly socketPath: string; readonly authority: string };
+
+export type Decision =
+  | { readonly ok: true; readonly shown: string; readonly route: Route }
+  /** A policy refusal: 403 / SOCKS 0x02, recorded as a violation. */
+  | { readonly ok: false; readonly refused: true; readonly shown: string; readonly reason: string; readonly rule?: Origin }
+  /** Not a policy matter (name does not resolve, resolver timed out): 502 / SOCKS 0x04. */
+  | { readonly ok: false; readonly refused: false; readonly shown: string; readonly reason: string };
+
+export interface Gate {
+  decide(rawHost: string, port: number, proxy: NetworkViolation["proxy"]): Promise<Decision>;
+}
+
+export function createGate(deps: ProxyDeps, resolve: Resolver, resolveTimeoutMs: number): Gate {
+  const { network } = deps;
+  const guard = compileAddressGuard(network);
+  const now = deps.now ?? (() => new Date());
+
+  const refuse = (proxy: NetworkViolation["proxy"], host: string, port: number, reason: string, rule: Origin | undefined): Decision => {
+    const event: NetworkViolation = { kind: "network", time: now().toISOString(), proxy, host, port, reason, ...(rule === undefined ? {} : { rule }) };
+    try {
+      deps.onViolation(event);
+    } catch {
+      // A failing sink must not turn a refusal into a crash or, worse, an allow.
+    }
+    return { ok: false, refused: true, shown: `${host}:${port}`, reason, ...(rule === undefined ? {} : { rule }) };
+  };
+
+  const viaMitm = (host: CanonicalHost, port: number): Route | undefined => {
+    const mitm = network.mitmProxy;
+    if (!mitm || matchNetRules(mitm.domains, host, port).verdict !== "allow") return undefined;
+    return { kind: "mitm", socketPath: mitm.socketPath, authority: hostPort(host, port) };
+  };
+
+  return {
+    async decide(rawHost, port, proxy) {
+      const host = canonicalizeHost(rawHost);
+      const shownHost = host === null ? printable(rawHost) : host.kind === "name" ? host.name : host.address;
+      if (host === null) return refuse(proxy, shownHost, port, `"${shownHost}" is not a valid host name or address`, undefined);
+      if (!Number.isInteger(port) || port < 1 || port > 65535) return refuse(proxy, shownHost, port, `port ${port} is not 1–65535`, undefined);
+      const verdict = matchNetRules(network.rules, host, port);
+      if (verdict.verdict === "deny") return refuse(proxy, shownHost, port, verdict.reason, verdict.rule?.origin);
+      const shown = hostPort(host, port);
+      // The MITM proxy resolves on its own, so the address guard cannot apply; the user chose to trust it.
+      const mitm = viaMitm(host, port);
+      if (mitm) return { ok: true, shown, route: mitm };
+
+      let resolved: readonly string[];
+      if (host.kind === "name") {
+        const r = await withTimeout(resolve(host.name), resolveTimeoutMs);
+        if (!r.ok) return { ok: false, refused: false, shown, reason: `cannot resolve ${host.name}: ${r.reason}` };
+        resolved = r.value;
+      } else {
+        resolved = [host.address];
+      }
+      const passed: string[] = [];
+      let firstRefusal: { reason: string; origin?: Origin } | undefined;
+      for (const a of resolved) {
+        const v = guard(a, port);
+        if (v.verdict === "allow") {
+          if (!passed.includes(v.address)) passed.push(v.address);
+        } else firstRefusal ??= v;
+      }
+      if (passed.length > 0) return { ok: true, shown, route: { kind: "direct", addresses: passed, port } };
+      if (firstRefusal) return refuse(proxy, shownHost, port, `${shown} ${firstRefusal.reason}`, firstRefusal.origin);
+      return { ok: false, refused: false, shown, reason: `${host.kind === "name" ? host.name : shown} has no addresses` };
+    },
+  };
+}
+
+/** Raw client input in messages and logs: printable ASCII only, bounded. */
+export const printable = (s: string): string => s.replace(/[^\x20-\x7e]/g, "?").slice(0, 255);
+
+async function withTimeout<T>(p: Promise<T>, ms: number): Promise<{ ok: true; value: T } | { ok: false; reason: string }> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<{ ok: false; reason: string }>((resolve) => {
+    timer = setTimeout(() => resolve({ ok: false, reason: `no answer within ${ms} ms` }), ms);
+  });
+  try {
+    return await Promise.race([p.then((value) => ({ ok: true as const, value })), timeout]);
+  } catch (e) {
+    return { ok: false, reason: (e as NodeJS.ErrnoException).code ?? String(e) };
+  } finally {
+    clearTimeout(timer);
+  }
+}

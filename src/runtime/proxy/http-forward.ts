@@ -1,0 +1,77 @@
+/**
+ * Absolute-form plain HTTP: one client request → one upstream request on a
+ * fresh connection to the checked addresses. No upstream pooling: each
+ * request on a kept-alive client connection is decided on its own, and a
+ * pooled socket to host A must never carry a request for host B.
+ */
+import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import type net from "node:net";
+import { answer } from "./http-answer.js";
+import { dialDirect, dialMitmProxy, type DialOptions } from "./dial.js";
+import type { Gate } from "./gate.js";
+import { parseAbsoluteTarget } from "./http-target.js";
+
+/** RFC 9110 §7.6.1 plus the proxy-only and legacy ones; names listed in Connection are dropped too. */
+const hopByHop = new Set(["connection", "keep-alive", "proxy-connection", "proxy-authorization", "proxy-authenticate", "te", "trailer", "transfer-encoding", "upgrade", "host"]);
+
+/** Flat [name, value, …] without hop-by-hop headers; order and spelling kept. */
+export function endToEndHeaders(raw: readonly string[]): string[] {
+  const named = new Set<string>();
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.toLowerCase() === "connection") for (const n of raw[i + 1]!.split(",")) named.add(n.trim().toLowerCase());
+  }
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    if (!hopByHop.has(name) && !named.has(name)) out.push(raw[i]!, raw[i + 1]!);
+  }
+  return out;
+}
+
+export async function forwardRequest(req: IncomingMessage, res: ServerResponse, gate: Gate, dial: DialOptions): Promise<void> {
+  const target = parseAbsoluteTarget(req.url ?? "");
+  if (!target.ok) return answer(res, { status: 400, reason: target.reason });
+  const { authority, path } = target.value;
+  const decision = await gate.decide(authority.host, authority.port, "http");
+  if (!decision.ok) return answer(res, decision.refused ? { status: 403, reason: decision.reason, refused: true } : { status: 502, reason: decision.reason });
+  if (res.destroyed) return;
+
+  let upstream: net.Socket;
+  try {
+    upstream = decision.route.kind === "direct" ? await dialDirect(decision.route.addresses, decision.route.port, dial) : await dialMitmProxy(decision.route.socketPath, dial);
+  } catch (e) {
+    return answer(res, { status: 502, reason: `cannot connect to ${decision.shown}: ${(e as Error).message}` });
+  }
+  if (res.destroyed) {
+    upstream.destroy();
+    return;
+  }
+  const headers = [...endToEndHeaders(req.rawHeaders), "Host", authority.text, "Connection", "close"];
+  // A MITM proxy is itself a proxy: it gets the absolute form.
+  const requestTarget = decision.route.kind === "mitm" ? `http://${authority.text}${path}` : path;
+  const up = http.request({ method: req.method ?? "GET", path: requestTarget, headers, createConnection: () => upstream, agent: false, setHost: false });
+
+  // Either side going away mid-stream tears the other down; nothing else can tell the peer.
+  const abort = (): void => {
+    up.destroy();
+    upstream.destroy();
+  };
+  res.once("close", () => {
+    if (!res.writableFinished) abort();
+  });
+  up.on("error", (e) => {
+    if (!res.headersSent) answer(res, { status: 502, reason: `${decision.shown}: ${e.message}` }, true);
+    else res.destroy();
+    upstream.destroy();
+  });
+  up.on("response", (upRes) => {
+    upRes.on("error", () => undefined);
+    upRes.once("aborted", () => res.destroy());
+    upRes.once("close", () => {
+      if (!upRes.complete) res.destroy();
+    });
+    res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage ?? "", endToEndHeaders(upRes.rawHeaders));
+    upRes.pipe(res);
+  });
+  req.pipe(up);
+}

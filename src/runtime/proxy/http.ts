@@ -1,0 +1,97 @@
+/**
+ * The HTTP proxy: CONNECT tunnels and absolute-form plain HTTP. Node's HTTP
+ * parser (llhttp) does the request parsing — header limits (431), request
+ * smuggling defences, keep-alive, pipelining — so this file only decides and
+ * relays. The parser's own timers bound slow clients: `headersTimeout` from
+ * the first byte (or accept) to a complete head, `keepAliveTimeout` between
+ * requests; `requestTimeout` is off because bodies are streamed and may be long.
+ */
+import http, { type IncomingMessage } from "node:http";
+import type net from "node:net";
+import { basicProxyAuthOk } from "./auth.js";
+import { dialTunnel, type DialOptions } from "./dial.js";
+import { createEndpoints } from "./endpoints.js";
+import { createGate } from "./gate.js";
+import { answer, answerRaw } from "./http-answer.js";
+import { forwardRequest } from "./http-forward.js";
+import { parseAuthority } from "./http-target.js";
+import { systemResolver } from "./resolver.js";
+import { splice } from "./splice.js";
+import { defaultLimits, type NetworkProxy, type ProxyDeps } from "./types.js";
+
+export function createHttpProxy(deps: ProxyDeps): NetworkProxy {
+  const limits = { ...defaultLimits, ...deps.limits };
+  const gate = createGate(deps, deps.resolve ?? systemResolver, limits.connectTimeoutMs);
+  const authorized = (req: IncomingMessage): boolean => deps.credentials === undefined || basicProxyAuthOk(deps.credentials, req.headers["proxy-authorization"]);
+  // endpoints is created below; track is only called once a server exists.
+  const dial: DialOptions = { timeoutMs: limits.connectTimeoutMs, maxHeaderBytes: limits.maxHeaderBytes, track: (s) => endpoints.track(s) };
+
+  const onConnect = async (req: IncomingMessage, client: net.Socket, head: Buffer): Promise<void> => {
+    if (!authorized(req)) return answerRaw(client, { status: 407, reason: "proxy credentials missing or wrong" });
+    const target = parseAuthority(req.url ?? "");
+    if (!target.ok) return answerRaw(client, { status: 400, reason: target.reason });
+    const decision = await gate.decide(target.value.host, target.value.port, "http");
+    if (!decision.ok) return answerRaw(client, decision.refused ? { status: 403, reason: decision.reason, refused: true } : { status: 502, reason: decision.reason });
+    if (client.destroyed) return;
+    let upstream: net.Socket;
+    try {
+      upstream = await dialTunnel(decision.route, dial);
+    } catch (e) {
+      return answerRaw(client, { status: 502, reason: `cannot connect to ${decision.shown}: ${(e as Error).message}` });
+    }
+    if (client.destroyed) {
+      upstream.destroy();
+      return;
+    }
+    client.write("HTTP/1.1 200 Connection Established\r\nProxy-Agent: srt\r\n\r\n");
+    // Bytes the client pipelined after the CONNECT head (a TLS ClientHello sent eagerly).
+    if (head.length > 0) upstream.write(head);
+    splice(client, upstream);
+  };
+
+  const makeServer = (): net.Server => {
+    const server = http.createServer({
+      maxHeaderSize: limits.maxHeaderBytes,
+      headersTimeout: limits.handshakeTimeoutMs,
+      requestTimeout: 0,
+      keepAliveTimeout: limits.handshakeTimeoutMs,
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(limits.handshakeTimeoutMs / 4))),
+    });
+    server.on("request", (req, res) => {
+      req.on("error", () => undefined);
+      res.on("error", () => undefined);
+      if (!authorized(req)) {
+        // The body is not read; closing is the only way not to misparse it as the next request.
+        answer(res, { status: 407, reason: "proxy credentials missing or wrong" }, true);
+        return;
+      }
+      void forwardRequest(req, res, gate, dial).catch(() => res.destroy());
+    });
+    server.on("connect", (req: IncomingMessage, socket: net.Socket, head: Buffer) => {
+      void onConnect(req, socket, head).catch(() => socket.destroy());
+    });
+    // Upgrade (WebSocket over plain HTTP) is not relayed; say so instead of dropping the connection.
+    server.on("upgrade", (_req: IncomingMessage, socket: net.Socket) => answerRaw(socket, { status: 400, reason: "Upgrade is not supported through the srt proxy; use CONNECT (wss://)" }));
+    server.on("clientError", (err: NodeJS.ErrnoException, socket: net.Socket) => {
+      const code = err.code ?? "";
+      if (code === "ECONNRESET" || !socket.writable || (socket as { _httpMessage?: unknown })._httpMessage) {
+        socket.destroy();
+        return;
+      }
+      if (code === "HPE_HEADER_OVERFLOW") answerRaw(socket, { status: 431, reason: `request head larger than ${limits.maxHeaderBytes} bytes` });
+      else if (code === "ERR_HTTP_REQUEST_TIMEOUT") answerRaw(socket, { status: 408, reason: `no complete request head within ${limits.handshakeTimeoutMs} ms` });
+      else answerRaw(socket, { status: 400, reason: `malformed request (${code || err.message})` });
+    });
+    return server;
+  };
+
+  const endpoints = createEndpoints(makeServer);
+
+  return {
+    listen: (target) => endpoints.listen(target),
+    close: () => endpoints.close(),
+    get openSockets() {
+      return endpoints.openSockets;
+    },
+  };
+}

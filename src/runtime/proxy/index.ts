@@ -1,0 +1,8 @@
+export { createHttpProxy } from "./http.js";
+export { createSocksProxy, socksReply } from "./socks.js";
+export { createViolationStore, type ViolationFilter, type ViolationStore, type ViolationStoreOptions, type ViolationSummary } from "./violations.js";
+export { compileIgnoreFilter, violationText } from "./ignore.js";
+export { reportLine } from "./report.js";
+export { explainProxyEnvironment, proxyEnvironment, proxyVariables, type ProxyEnvironmentOptions, type ProxyVariable } from "./environment.js";
+export { systemResolver } from "./resolver.js";
+export { defaultLimits, type Credentials, type ListenAddress, type ListenTarget, type NetworkProxy, type NetworkViolation, type ProxyDeps, type ProxyLimits, type Resolver } from "./types.js";

@@ -1,0 +1,64 @@
+/**
+ * What the proxies need from the outside world, injected so two proxy sets
+ * with different policies can live in one process and tests never touch a
+ * real resolver or a non-loopback address.
+ */
+import type { NetworkPolicy, Origin } from "../../compiler/ir.js";
+import type { Credentials } from "./auth.js";
+
+export type { Credentials };
+
+/** Name → addresses (IPv4/IPv6 text), in the order they should be tried. */
+export type Resolver = (name: string) => Promise<readonly string[]>;
+
+/** A refusal, as recorded and reported (JSON-serializable). */
+export interface NetworkViolation {
+  readonly kind: "network";
+  /** ISO 8601. */
+  readonly time: string;
+  readonly proxy: "http" | "socks";
+  /** The host as the client asked for it (canonical when it was valid). */
+  readonly host: string;
+  readonly port: number;
+  readonly reason: string;
+  /** Origin of the deciding rule; absent when nothing matched (default deny). */
+  readonly rule?: Origin;
+}
+
+export interface ProxyLimits {
+  /** Largest request head (HTTP) accepted; larger gets 431. */
+  readonly maxHeaderBytes: number;
+  /** From accept (or the end of the previous response) to a complete request head / SOCKS request. */
+  readonly handshakeTimeoutMs: number;
+  /** Resolving plus connecting to the destination (all addresses together). */
+  readonly connectTimeoutMs: number;
+}
+
+export const defaultLimits: ProxyLimits = { maxHeaderBytes: 16 * 1024, handshakeTimeoutMs: 10_000, connectTimeoutMs: 15_000 };
+
+export interface ProxyDeps {
+  readonly network: Pick<NetworkPolicy, "rules" | "deniedResolvedAddresses" | "mitmProxy">;
+  readonly onViolation: (v: NetworkViolation) => void;
+  /** Defaults to the system resolver (getaddrinfo). */
+  readonly resolve?: Resolver;
+  readonly now?: () => Date;
+  readonly limits?: Partial<ProxyLimits>;
+  /**
+   * A per-run secret: when set, HTTP clients must send it as Basic
+   * Proxy-Authorization and SOCKS clients as RFC 1929 username/password, so
+   * other local users who find the socket cannot borrow the sandbox's egress.
+   */
+  readonly credentials?: Credentials;
+}
+
+export type ListenTarget = { readonly path: string } | { readonly port: number; readonly host?: string };
+export type ListenAddress = { readonly kind: "unix"; readonly path: string } | { readonly kind: "tcp"; readonly host: string; readonly port: number };
+
+export interface NetworkProxy {
+  /** May be called more than once (e.g. a unix socket for the sandbox and a loopback port for tests). */
+  listen(target: ListenTarget): Promise<ListenAddress>;
+  /** Stops listening and destroys every client and upstream socket. */
+  close(): Promise<void>;
+  /** Open sockets (clients and upstreams), for leak checks. */
+  readonly openSockets: number;
+}
