@@ -68,17 +68,17 @@ export function expandPaths(host: Host, input: ExpandInput): { rules: FsRule[]; 
       diagnostics.push(diagnostic("SRT303", intent.origin, `${pattern} matches nothing now; on Linux a file created later is not covered`));
     }
     rules.push({ kind: "glob", access: intent.access, effect: intent.effect, pattern, matches: count, origin: intent.origin });
+    // Backends that match globs at access time (Seatbelt) see real paths: give them the real spelling too.
+    if (result.realPattern !== undefined) rules.push({ kind: "glob", access: intent.access, effect: intent.effect, pattern: result.realPattern, matches: count, origin: intent.origin });
   }
 
-  const roots = writableRoots(rules);
-  for (const r of rules) {
-    if (r.kind === "path" && r.access === "write" && r.effect === "allow" && r.node === "absent") {
-      diagnostics.push(diagnostic("SRT304", r.origin, `${r.path} does not exist, so there is nothing to make writable`));
-    }
+  const writable = rules.filter((r): r is PathRule => r.kind === "path" && r.access === "write" && r.effect === "allow");
+  for (const r of writable) {
+    if (r.node === "absent") diagnostics.push(diagnostic("SRT304", r.origin, `${r.path} does not exist, so there is nothing to make writable`));
   }
   // A walk already ran out of budget: the compile fails; a second overrun report would only confuse.
   if (diagnostics.some((d) => d.code === "SRT301")) return { rules, diagnostics };
-  const mandatory = findMandatoryDenies(host, { roots, depth: input.options.mandatoryDenySearchDepth.value, allowGitConfig: input.options.allowGitConfig.value }, budget);
+  const mandatory = findMandatoryDenies(host, { writable: writable.map((r) => ({ path: r.path, node: r.node })), depth: input.options.mandatoryDenySearchDepth.value, allowGitConfig: input.options.allowGitConfig.value }, budget);
   if (!mandatory.ok) {
     diagnostics.push(
       mandatory.reason === "budget"
@@ -88,19 +88,37 @@ export function expandPaths(host: Host, input: ExpandInput): { rules: FsRule[]; 
   } else {
     rules.push(...mandatory.rules);
   }
-  for (const [file, name] of [[input.settingsFile, "settings-file"], [input.installDir, "srt-installation"]] as const) {
-    if (file === undefined || !roots.some((root) => isWithin(file, root))) continue;
-    const r = resolveReal(host, file);
-    if (r.ok) rules.push({ kind: "path", access: "write", effect: "deny", path: r.real, node: r.node, via: { kind: "literal" }, origin: `mandatory:${name}` });
-  }
+  rules.push(...selfProtection(host, writable, input, diagnostics));
   return { rules, diagnostics };
 }
 
-/** Existing directories the command may write below (the mandatory search roots), outermost first. */
-function writableRoots(rules: readonly FsRule[]): string[] {
-  const dirs = rules
-    .filter((r): r is PathRule => r.kind === "path" && r.access === "write" && r.effect === "allow" && r.node === "dir")
-    .map((r) => r.path)
-    .sort();
-  return dirs.filter((d, i) => !dirs.slice(0, i).some((outer) => isWithin(d, outer)));
+/**
+ * The settings file in use and srt's installation, where the command could
+ * write them. Compared by real path (a symlinked spelling must not dodge the
+ * check); a writable directory *inside* the installation is protected whole.
+ */
+function selfProtection(host: Host, writable: readonly PathRule[], input: ExpandInput, diagnostics: Diagnostic[]): PathRule[] {
+  const out: PathRule[] = [];
+  for (const [spelled, name] of [[input.settingsFile, "settings-file"], [input.installDir, "srt-installation"]] as const) {
+    if (spelled === undefined) continue;
+    const r = resolveReal(host, spelled);
+    if (!r.ok) {
+      diagnostics.push(diagnostic("SRT300", "", `cannot inspect ${r.at} (${r.code}) while resolving ${spelled}, which must stay write-protected`));
+      continue;
+    }
+    const deny = (path: string, node: PathRule["node"]): PathRule => ({
+      kind: "path",
+      access: "write",
+      effect: "deny",
+      path,
+      node,
+      via: path === spelled ? { kind: "literal" } : { kind: "symlink", spelled },
+      origin: `mandatory:${name}`,
+    });
+    for (const w of writable) {
+      if (isWithin(r.real, w.path)) out.push(deny(r.real, r.node));
+      else if (isWithin(w.path, r.real)) out.push({ ...deny(w.path, w.node), via: w.via });
+    }
+  }
+  return out;
 }

@@ -1,15 +1,20 @@
 /**
  * Glob expansion: a bounded walk of the Host from the glob's static base,
- * matched with picomatch. Symlinked directories are not entered (a link can
- * point anywhere, loops included); a symlink that matches is reported so the
- * caller can cover its target as well. For deny rules, a directory whose every
- * entry matches collapses to the directory itself: one mount instead of
- * thousands, and files created there later are covered too.
+ * matched with picomatch. Symlinks are followed, because the kernel follows
+ * them: with `~/p/keys -> /secure/keys`, `~/p/**\/*.pem` must deny
+ * `/secure/keys/a.pem`, or reading `~/p/keys/a.pem` gets through. A symlinked
+ * base is walked at its real path; each real directory is walked once (loops,
+ * and links that reach one tree many ways), and the shared budget bounds links
+ * that lead somewhere huge. Matches keep their spelling; the caller resolves
+ * them. For deny rules, a directory whose every entry matches collapses to the
+ * directory itself: one mount instead of thousands, and files created there
+ * later are covered too.
  */
 import picomatch from "picomatch";
 import { charge, type WalkBudget } from "./budget.js";
 import type { Host, HostErrorCode, NodeKind } from "./host.js";
 import { globBase, globOptions, joinPath } from "./paths.js";
+import { resolveReal } from "./resolve.js";
 
 export interface GlobMatch {
   readonly path: string;
@@ -17,34 +22,38 @@ export interface GlobMatch {
 }
 
 export type GlobResult =
-  | { readonly ok: true; readonly matches: readonly GlobMatch[] }
+  /** `realPattern`: the pattern at the real path of its base, when the base is spelled through a symlink. */
+  | { readonly ok: true; readonly matches: readonly GlobMatch[]; readonly realPattern?: string }
   | { readonly ok: false; readonly reason: "budget"; readonly detail: string }
   | { readonly ok: false; readonly reason: "host"; readonly code: HostErrorCode; readonly at: string };
 
 export function expandGlob(host: Host, pattern: string, budget: WalkBudget, collapse: boolean): GlobResult {
-  const { base, rest } = globBase(pattern);
-  const isMatch = picomatch(pattern, globOptions);
+  const spelled = globBase(pattern);
+  const baseReal = resolveReal(host, spelled.base);
+  if (!baseReal.ok) return baseReal.code === "ENOTDIR" ? { ok: true, matches: [] } : { ok: false, reason: "host", code: baseReal.code, at: baseReal.at };
+  if (baseReal.node !== "dir") return { ok: true, matches: [] };
+  const base = baseReal.real;
+  const rest = spelled.rest;
+  const walked = base === spelled.base ? pattern : joinPath(base, rest);
+  const isMatch = picomatch(walked, globOptions);
   const segments = rest.split("/");
   // Without "**" a match sits exactly segments.length levels below base.
-  const maxDepth = segments.includes("**") || segments.some((s) => s.includes("**")) ? Infinity : segments.length;
+  const maxDepth = segments.some((s) => s.includes("**")) ? Infinity : segments.length;
   const segMatchers = segments.map((s) => (s.includes("**") ? undefined : picomatch(s, globOptions)));
 
-  const baseStat = host.lstat(base);
-  if (!baseStat.ok) return baseStat.code === "ENOENT" || baseStat.code === "ENOTDIR" ? { ok: true, matches: [] } : { ok: false, reason: "host", code: baseStat.code, at: base };
-  if (baseStat.value.kind !== "dir") return { ok: true, matches: [] };
-
   const matches: GlobMatch[] = [];
+  const visited = new Set<string>([base]);
   // Iterative post-order walk; `all` tells the parent whether everything below matched.
-  type Frame = { dir: string; depth: number; entries: { name: string; kind: NodeKind }[]; i: number; all: boolean; mark: number };
-  const open = (dir: string, depth: number): Frame | GlobResult => {
-    const list = host.readdir(dir);
+  type Frame = { dir: string; real: string; depth: number; entries: { name: string; kind: NodeKind }[]; i: number; all: boolean; mark: number };
+  const open = (dir: string, real: string, depth: number): Frame | GlobResult => {
+    const list = host.readdir(real);
     if (!list.ok) return { ok: false, reason: "host", code: list.code, at: dir };
     const over = charge(budget, host, list.value.length + 1);
     if (over !== undefined) return { ok: false, reason: "budget", detail: `expanding ${pattern} went over ${over}` };
     const entries = [...list.value].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    return { dir, depth, entries, i: 0, all: entries.length > 0, mark: matches.length };
+    return { dir, real, depth, entries, i: 0, all: entries.length > 0, mark: matches.length };
   };
-  const first = open(base, 0);
+  const first = open(base, base, 0);
   if ("ok" in first) return first;
   const stack: Frame[] = [first];
   while (stack.length > 0) {
@@ -57,12 +66,16 @@ export function expandGlob(host: Host, pattern: string, budget: WalkBudget, coll
         continue; // a matched directory is covered whole; nothing below needs listing
       }
       const seg = segMatchers[f.depth];
-      const mayDescend = e.kind === "dir" && f.depth + 1 < maxDepth && (seg === undefined || seg(e.name));
-      if (!mayDescend) {
+      const mayDescend = (e.kind === "dir" || e.kind === "symlink") && f.depth + 1 < maxDepth && (seg === undefined || seg(e.name));
+      const real = mayDescend ? realDir(host, joinPath(f.real, e.name), e.kind) : undefined;
+      if (real !== undefined && typeof real !== "string") return real;
+      if (real === undefined || visited.has(real)) {
+        // Not a directory, or one this walk already covers under another spelling.
         f.all = false;
         continue;
       }
-      const child = open(path, f.depth + 1);
+      visited.add(real);
+      const child = open(path, real, f.depth + 1);
       if ("ok" in child) return child;
       stack.push(child);
       continue;
@@ -77,5 +90,14 @@ export function expandGlob(host: Host, pattern: string, budget: WalkBudget, coll
       parent.all = false;
     }
   }
-  return { ok: true, matches };
+  return walked === pattern ? { ok: true, matches } : { ok: true, matches, realPattern: walked };
+}
+
+/** The real directory an entry leads to, undefined if it is not one, or the error that stops the walk. */
+function realDir(host: Host, path: string, kind: NodeKind): string | undefined | GlobResult {
+  if (kind === "dir") return path;
+  const r = resolveReal(host, path);
+  if (r.ok) return r.node === "dir" ? r.real : undefined;
+  // A dangling or looping link leads nowhere a file could be read through.
+  return r.code === "ENOENT" || r.code === "ENOTDIR" || r.code === "ELOOP" ? undefined : { ok: false, reason: "host", code: r.code, at: path };
 }

@@ -49,8 +49,12 @@ const dirRules: Readonly<Record<string, MandatoryRule>> = {
 const claudeDirs = ["commands", "agents"] as const;
 
 export interface MandatoryInput {
-  /** Real paths of the writable directories, searched below. */
-  readonly roots: readonly string[];
+  /**
+   * Real paths the command may write, with what is there now. Each is checked
+   * itself (a writable path can *be* a protected file) and, when it is a
+   * directory, searched below.
+   */
+  readonly writable: readonly { readonly path: string; readonly node: NodeState }[];
   /** A file d levels below a root (its children: d = 1) is found when d <= depth. */
   readonly depth: number | "unlimited";
   readonly allowGitConfig: boolean;
@@ -81,17 +85,11 @@ const stateOf = (k: NodeKind | undefined): NodeState => (k === undefined ? "abse
 export function findMandatoryDenies(host: Host, input: MandatoryInput, budget: WalkBudget): MandatoryResult {
   const rules: PathRule[] = [];
   const maxDepth = input.depth === "unlimited" ? Infinity : input.depth;
-  for (const root of input.roots) {
-    // A writable root inside a protected directory (allowWrite: [".git/hooks"]) is protected whole.
-    const enclosing = enclosingProtected(root);
-    if (enclosing) {
-      rules.push(rule(enclosing.path, stateAt(host, enclosing.path), enclosing.name));
-      continue;
-    }
-    if (root.endsWith("/.git")) {
-      rules.push(rule(joinPath(root, "hooks"), stateAt(host, joinPath(root, "hooks")), "git-hooks"));
-      if (!input.allowGitConfig) rules.push(rule(joinPath(root, "config"), stateAt(host, joinPath(root, "config")), "git-repo-config"));
-    }
+  for (const { path, node } of input.writable) {
+    rules.push(...protectionOf(host, path, node, input.allowGitConfig).rules);
+  }
+  for (const root of walkRoots(input)) {
+    if (protectionOf(host, root, "dir", input.allowGitConfig).whole) continue;
     const stack: { dir: string; depth: number }[] = [{ dir: root, depth: 0 }];
     while (stack.length > 0) {
       const { dir, depth } = stack.pop()!;
@@ -135,8 +133,39 @@ export function findMandatoryDenies(host: Host, input: MandatoryInput, budget: W
   return { ok: true, rules };
 }
 
-/** The outermost protected directory that contains `path` (or is it), if any. */
-function enclosingProtected(path: string): { path: string; name: MandatoryRule } | undefined {
+/**
+ * Directories to search below: existing writable directories. A directory
+ * inside another is searched by the outer walk already, unless the depth is
+ * limited (then the inner one's own search reaches deeper).
+ */
+function walkRoots(input: MandatoryInput): string[] {
+  const dirs = [...new Set(input.writable.filter((w) => w.node === "dir").map((w) => w.path))].sort();
+  if (input.depth !== "unlimited") return dirs;
+  return dirs.filter((d, i) => !dirs.slice(0, i).some((outer) => d.startsWith(outer === "/" ? "/" : outer + "/")));
+}
+
+/**
+ * What a writable path needs by itself: `allowWrite: ["~/.bashrc"]` or
+ * `[".git/hooks/pre-commit"]` would otherwise make a protected file writable,
+ * because the search only looks *below* writable directories. `whole` means the
+ * path is covered entirely, so there is nothing left to search.
+ */
+function protectionOf(host: Host, path: string, node: NodeState, allowGitConfig: boolean): { rules: PathRule[]; whole: boolean } {
+  const enclosing = enclosingProtected(path, allowGitConfig);
+  if (enclosing) return { rules: [rule(enclosing.path, enclosing.path === path ? node : stateAt(host, enclosing.path), enclosing.name)], whole: true };
+  const name = path.slice(path.lastIndexOf("/") + 1);
+  const fileRule = fileRules[name];
+  if (fileRule !== undefined) return { rules: [rule(path, node, fileRule)], whole: true };
+  // A `.git` file points git at another repository; replacing it redirects hooks and config.
+  if (name === ".git" && (node === "file" || node === "other")) return { rules: [rule(path, node, "git-link")], whole: true };
+  const inside = (child: string, r: MandatoryRule): PathRule => rule(joinPath(path, child), node === "dir" ? stateAt(host, joinPath(path, child)) : "absent", r);
+  if (name === ".git") return { rules: [inside("hooks", "git-hooks"), ...(allowGitConfig ? [] : [inside("config", "git-repo-config")])], whole: false };
+  if (name === ".claude") return { rules: claudeDirs.map((c) => inside(c, "agent-config")), whole: false };
+  return { rules: [], whole: false };
+}
+
+/** The outermost protected directory or file that contains `path` (or is it), if any. */
+function enclosingProtected(path: string, allowGitConfig: boolean): { path: string; name: MandatoryRule } | undefined {
   const segs = path.split("/");
   for (let i = 1; i < segs.length; i++) {
     const seg = segs[i]!;
@@ -145,6 +174,7 @@ function enclosingProtected(path: string): { path: string; name: MandatoryRule }
     const dirRule = dirRules[seg];
     if (dirRule !== undefined) return { path: prefix, name: dirRule };
     if (seg === ".git" && next === "hooks") return { path: `${prefix}/hooks`, name: "git-hooks" };
+    if (seg === ".git" && next === "config" && !allowGitConfig) return { path: `${prefix}/config`, name: "git-repo-config" };
     if (seg === ".claude" && (next === "commands" || next === "agents")) return { path: `${prefix}/${next}`, name: "agent-config" };
   }
   return undefined;

@@ -94,18 +94,30 @@ describe("resolveReal", () => {
 });
 
 describe("expandGlob", () => {
-  const host = createFixtureHost({ files: ["/g/a/1.pem", "/g/a/2.pem", "/g/b/1.pem", "/g/b/x.txt", "/g/c.pem"], symlinks: { "/g/l": "/g/a" } }, env);
-  const run = (pattern: string, collapse: boolean) => {
+  const host = createFixtureHost(
+    {
+      files: ["/g/a/1.pem", "/g/a/2.pem", "/g/b/1.pem", "/g/b/x.txt", "/g/c.pem", "/s/k/3.pem", "/s/k/y.txt"],
+      symlinks: { "/g/l": "/g/a", "/t/ext": "/s/k", "/t/loop": "/t", "/t/gone": "/nowhere" },
+    },
+    env,
+  );
+  const expand = (pattern: string, collapse: boolean) => {
     const r = expandGlob(host, pattern, createBudget(host, { maxEntries: 1000, maxMillis: 1000 }), collapse);
     if (!r.ok) throw new Error(r.reason);
-    return r.matches.map((m) => m.path);
+    return r;
   };
+  const run = (pattern: string, collapse: boolean) => expand(pattern, collapse).matches.map((m) => m.path);
   it("collapses a fully matched directory for denies only", () => {
     expect(run("/g/**/*.pem", true)).toEqual(["/g/a", "/g/b/1.pem", "/g/c.pem"]);
-    expect(run("/g/**/*.pem", false)).toEqual(["/g/a/1.pem", "/g/a/2.pem", "/g/b/1.pem", "/g/c.pem"]);
+    expect(run("/g/a/*.pem", true)).toEqual(["/g/a/1.pem", "/g/a/2.pem"]); // the base itself is never collapsed
   });
-  it("does not walk into symlinked directories", () => {
-    expect(run("/g/l/*.pem", false)).toEqual([]);
+  it("walks a symlinked base at its real path and reports the real pattern", () => {
+    // The kernel follows the link: a deny on /g/l/*.pem that matched nothing would let /g/a/1.pem be read.
+    expect(expand("/g/l/*.pem", false)).toEqual({ ok: true, matches: [{ path: "/g/a/1.pem", kind: "file" }, { path: "/g/a/2.pem", kind: "file" }], realPattern: "/g/a/*.pem" });
+  });
+  it("follows symlinked directories below the base, each real directory once, loops and dangling links included", () => {
+    expect(run("/t/**/*.pem", false)).toEqual(["/t/ext/3.pem"]);
+    expect(run("/g/**/1.pem", false)).toEqual(["/g/a/1.pem", "/g/b/1.pem"]); // /g/l is /g/a, already walked
   });
   it("reports a budget overrun instead of truncating", () => {
     const r = expandGlob(host, "/g/**/*.pem", createBudget(host, { maxEntries: 3, maxMillis: 1000 }), true);
