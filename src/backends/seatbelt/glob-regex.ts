@@ -5,25 +5,49 @@
  * the regex on every access, so a deny glob also covers files created later,
  * which the Linux backend, working from the expansion, cannot.
  *
+ * picomatch's quirks that the Linux expansion inherits are followed on
+ * purpose, so both platforms deny the same paths (test/seatbelt/glob-regex.test.ts
+ * checks every verdict): a path equal to the glob's text matches; a class
+ * without regex characters matches its own bracket text; `[!…]` is not a
+ * negation; `+` after a class repeats it; a leading `/**\/` needs a directory.
+ *
  * Known differences from picomatch, all outside srt's documented syntax:
  * picomatch reads `(…)`, `|` and `{n}` as regex syntax even with extglobs
  * off; here they are literal characters.
  */
-import { anchor, anyRun, charClass, lit, optionalDirs, optionalSubtree, segmentChar, segmentRun, seq, type ClassMember, type RegexPiece, type SbRegex } from "./regex.js";
+import { alt, anchor, anyRun, charClass, lit, optionalDirs, optionalSubtree, segmentChar, oneOrMore, segmentAny, segmentRun, seq, someRun, type ClassMember, type RegexPiece, type SbRegex } from "./regex.js";
 
 const globChars = /[*?[\]]/;
 
-/** The glob's regex, unanchored, for composing (a glob root with a name below it). */
+/**
+ * The glob's regex, unanchored, for composing (a glob root with a name below
+ * it). picomatch's matcher also accepts a path equal to the glob's own text
+ * (`/a/[ab]` matches the file named `[ab]`); when the regex would not match
+ * that text anyway, it is added as an alternative.
+ */
 export function globBody(pattern: string): RegexPiece {
-  const segs = pattern.split("/").slice(1);
+  const body = patternBody(pattern);
+  return new RegExp(`^${body.text}$`, "s").test(pattern) ? body : alt(lit(pattern), body);
+}
+
+function patternBody(pattern: string): RegexPiece {
+  // "**/**" means what "**" means (picomatch agrees); collapsing keeps the rules below simple.
+  const segs = pattern
+    .split("/")
+    .slice(1)
+    .filter((s, i, all) => !(s === "**" && all[i - 1] === "**"));
   const parts: RegexPiece[] = [];
   let slashPending = true;
   segs.forEach((seg, i) => {
     if (seg === "**") {
-      const staticBefore = !segs.slice(0, i).some((s) => globChars.test(s));
       if (i === segs.length - 1) {
-        // picomatch: "/a/**" also matches "/a", but "/a/*/**" needs something below "/a/x".
-        parts.push(staticBefore ? optionalSubtree : seq(lit("/"), anyRun));
+        // picomatch: "/a/**" and "/a/?/**" also match "/a" and "/a/x", but "/a/*/**" needs something below "/a/x".
+        parts.push(endsInStar(segs[i - 1]) ? seq(lit("/"), anyRun) : optionalSubtree);
+      } else if (i === 0) {
+        // picomatch: a glob *starting* with "/**/" needs at least one directory ("/**/x" misses "/x",
+        // while "/a/**/x" matches "/a/x"). The Linux expansion uses picomatch, so we follow it.
+        parts.push(lit("/"), someRun, lit("/"));
+        slashPending = false;
       } else {
         parts.push(lit("/"), optionalDirs);
         slashPending = false;
@@ -32,9 +56,17 @@ export function globBody(pattern: string): RegexPiece {
     }
     if (slashPending) parts.push(lit("/"));
     slashPending = true;
-    parts.push(...segmentPieces(seg));
+    parts.push(...(/^\*+$/.test(seg) ? [segmentAny] : segmentPieces(seg)));
   });
   return seq(...parts);
+}
+
+/** Whether a segment ends in an unescaped `*`. */
+function endsInStar(seg: string | undefined): boolean {
+  if (seg === undefined || !seg.endsWith("*")) return false;
+  let backslashes = 0;
+  for (let k = seg.length - 2; k >= 0 && seg[k] === "\\"; k--) backslashes++;
+  return backslashes % 2 === 0;
 }
 
 /** The glob as an anchored regex: exactly the paths the glob matches. */
@@ -68,8 +100,17 @@ function segmentPieces(text: string): RegexPiece[] {
         continue;
       }
       flush();
-      out.push(charClass(cls.members, cls.negated));
+      const piece = charClass(cls.members, cls.negated);
+      // picomatch (which the Linux expansion uses) also lets a class whose content holds no
+      // regex character match its own bracket text: "[ab]" matches "a", "b" and "[ab]".
+      // With srt's globOptions (noextglob) it does not read "[!…]" as a negation either:
+      // "!" is a member like any other. The compiler should rather rewrite "[!" to "[^".
+      const text = seg.slice(i, cls.end + 1).join("");
+      const one = /[-*+?.^${}(|)[\]]/.test(text.slice(1, -1)) ? piece : alt(lit(text), piece);
       i = cls.end;
+      // picomatch also reads a "+" right after a class as "one or more" (it is literal elsewhere).
+      if (seg[i + 1] === "+") i++;
+      out.push(seg[i] === "+" ? oneOrMore(one) : one);
     } else {
       literal += c;
     }
@@ -105,7 +146,8 @@ function char(ch: string): ClassMember {
 /** `[...]` starting at `start`; undefined when it does not close within the segment. */
 function parseClass(seg: readonly string[], start: number): { members: ClassMember[]; negated: boolean; end: number } | undefined {
   let i = start + 1;
-  const negated = seg[i] === "!" || seg[i] === "^";
+  // "!" stays a member (see segmentPieces); only "^" negates.
+  const negated = seg[i] === "^";
   if (negated) i++;
   const members: ClassMember[] = [];
   let first = true;

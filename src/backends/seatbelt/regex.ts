@@ -36,6 +36,8 @@ export const lit = (text: string): RegexPiece => piece(text.replace(metachars, (
 export const segmentChar: RegexPiece = piece("[^/]");
 /** Any run inside one segment (glob `*`). */
 export const segmentRun: RegexPiece = piece("[^/]*");
+/** A whole segment of any name (glob `*` alone: picomatch wants at least one character). */
+export const segmentAny: RegexPiece = piece("[^/]+");
 /** Any run, across segments (glob `**` inside a segment list). */
 export const anyRun: RegexPiece = piece(".*");
 /** Zero or more whole directories followed by `/` (glob `**` followed by `/`). */
@@ -50,6 +52,19 @@ export const seq = (...parts: readonly RegexPiece[]): RegexPiece =>
     parts.map((p) => p.text).join(""),
     parts.every((p) => p.exact),
   );
+
+/** Either piece (`(a|b)`); exact only when both are. */
+export const alt = (...parts: readonly RegexPiece[]): RegexPiece =>
+  piece(
+    `(${parts.map((p) => p.text).join("|")})`,
+    parts.every((p) => p.exact),
+  );
+
+/** The piece once or more (`(p)+`). */
+export const oneOrMore = (p: RegexPiece): RegexPiece => piece(`(${p.text})+`, p.exact);
+
+/** One or more characters, across segments (a leading glob `**` that must match at least one directory). */
+export const someRun: RegexPiece = piece(".+");
 
 export const anchor = (...parts: readonly RegexPiece[]): SbRegex => {
   const body = seq(...parts);
