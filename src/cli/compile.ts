@@ -3,6 +3,7 @@ import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { defineCommand } from "citty";
 import type { Policy, Target } from "../compiler/index.js";
+import { compiledProxyPorts, lowerSeatbelt } from "../backends/seatbelt/index.js";
 import { policyArgs, policyChoice } from "./args.js";
 import { exitStatus, type CliIo } from "./io.js";
 import { compileForCli } from "./policy-input.js";
@@ -10,7 +11,7 @@ import { compileForCli } from "./policy-input.js";
 /** What each target can emit; the first is the default. */
 const emitters: Record<Target, Record<string, (p: Policy) => string>> = {
   linux: { ir: (p) => JSON.stringify(p, null, 2) + "\n" },
-  macos: { ir: (p) => JSON.stringify(p, null, 2) + "\n" },
+  macos: { sb: (p) => lowerSeatbelt(p, { proxy: compiledProxyPorts(p) }), ir: (p) => JSON.stringify(p, null, 2) + "\n" },
 };
 
 export const compileCommand = (io: CliIo) =>

@@ -1,5 +1,5 @@
 export { lowerSeatbelt, seatbeltParams, type SeatbeltOptions } from "./lower.js";
-export type { ProxyPorts } from "./network.js";
+export { compiledProxyPorts, type ProxyPorts } from "./network.js";
 export { messageOf, originOfMessage } from "./message.js";
 export { globToRegex } from "./glob-regex.js";
 export { toJsRegExp, type SbRegex } from "./regex.js";

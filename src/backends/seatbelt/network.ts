@@ -15,6 +15,18 @@ export interface ProxyPorts {
   readonly socksPort: number;
 }
 
+/**
+ * Ports for a profile compiled ahead of time (`srt compile --emit sb`): the
+ * policy's fixed httpProxyPort/socksProxyPort, else the documented defaults
+ * 3128 (HTTP) and 1080 (SOCKS5). At run time srt lowers the policy again
+ * with the ports its proxies actually listen on, so these only matter for a
+ * profile used outside srt.
+ */
+export const compiledProxyPorts = (policy: Policy): ProxyPorts => ({
+  httpPort: policy.network.httpProxyPort ?? 3128,
+  socksPort: policy.network.socksProxyPort ?? 1080,
+});
+
 export function lowerNetwork(policy: Policy, proxy: ProxyPorts, tag: string): Item[] {
   const net = policy.network;
   const items: Item[] = [
