@@ -40,6 +40,13 @@ export function viewOfLegacy(s: SrtSettings, settingsDir: string | undefined): {
   for (const effect of ["allow", "deny"] as const) {
     (s.permissions?.[effect] ?? []).forEach((rule, i) => {
       const pointer = pointerOf("permissions", effect, i);
+      // A bare tool name ("Bash", "WebFetch", "mcp__github") is a valid rule of that dialect: the whole tool.
+      const bare = /^\s*([A-Za-z][\w-]*)\s*$/.exec(rule)?.[1];
+      if (bare !== undefined) {
+        const d = bareRule(bare, effect, pointer, lists.deniedDomains);
+        if (d) diagnostics.push(d);
+        return;
+      }
       const m = /^\s*([A-Za-z]+)\((.*)\)\s*$/s.exec(rule);
       if (!m) {
         diagnostics.push(diagnostic("SRT120", pointer, `"${rule}" is not a permission rule`, { hint: 'write e.g. "WebFetch(domain:example.com)", "Edit(src/**)" or "Read(~/.ssh)"' }));
@@ -80,6 +87,24 @@ export function viewOfLegacy(s: SrtSettings, settingsDir: string | undefined): {
     docker: sourced(s.docker, "docker"),
   };
   return { view, diagnostics };
+}
+
+/**
+ * A rule naming a whole tool. Only a denied WebFetch has a sandbox meaning
+ * (no host at all); allowing every host or every path is not something srt
+ * does on a tool name's say-so, so those are errors, and other tools warn.
+ */
+function bareRule(tool: string, effect: "allow" | "deny", pointer: string, deniedDomains: Sourced<string>[]): Diagnostic | undefined {
+  if (tool === "WebFetch" && effect === "deny") {
+    deniedDomains.push({ value: "*", pointer });
+    return undefined;
+  }
+  if (["WebFetch", "Edit", "Write", "Read"].includes(tool)) {
+    return diagnostic("SRT120", pointer, `a bare ${tool} rule would ${effect} every ${tool === "WebFetch" ? "host" : "path"}; srt needs them listed`, {
+      hint: tool === "WebFetch" ? 'write "WebFetch(domain:example.com)"' : `write "${tool}(path)"`,
+    });
+  }
+  return diagnostic("SRT121", pointer, `${tool} is a tool permission, not a sandbox rule; srt does not enforce it`);
 }
 
 const fsList = (items: readonly PathEntry[] | undefined, key: string): Sourced<PathEntry>[] =>
