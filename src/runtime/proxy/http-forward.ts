@@ -49,7 +49,7 @@ export async function forwardRequest(req: IncomingMessage, res: ServerResponse, 
   const headers = [...endToEndHeaders(req.rawHeaders), "Host", authority.text, "Connection", "close"];
   // A MITM proxy is itself a proxy: it gets the absolute form.
   const requestTarget = decision.route.kind === "mitm" ? `http://${authority.text}${path}` : path;
-  const up = http.request({ method: req.method ?? "GET", path: requestTarget, headers, createConnection: () => upstream, agent: false, setHost: false });
+  const up = http.request({ method: req.method ?? "GET", path: requestTarget, headers, createConnection: () => upstream, setHost: false });
 
   // Either side going away mid-stream tears the other down; nothing else can tell the peer.
   const abort = (): void => {
