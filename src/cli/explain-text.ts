@@ -60,7 +60,10 @@ export function explainPolicy(p: Policy, target: Target, vars: Readonly<Record<s
 
   const env = applyEnvPolicy(p.env, vars);
   out.push("", `Environment: inherit ${p.env.inherit}${p.env.allow.length ? `, plus ${p.env.allow.join(" ")}` : ""}${p.env.deny.length ? `, never ${p.env.deny.join(" ")}` : ""}  ← ${p.env.origin}`);
-  out.push(`  with the current environment: ${Object.keys(env.passed).length} passed, ${env.withheld.length} withheld${env.withheld.length ? ` (${env.withheld.slice(0, 12).join(" ")}${env.withheld.length > 12 ? " …" : ""})` : ""}`);
+  // Names only: values can be secrets, and explain output ends up in logs and issues.
+  const names = (list: readonly string[]): string => (list.length ? ` (${list.slice(0, 24).join(" ")}${list.length > 24 ? ` … ${list.length - 24} more` : ""})` : "");
+  const passed = Object.keys(env.passed);
+  out.push(`  with the current environment: ${passed.length} passed${names(passed)}`, `    ${env.withheld.length} withheld${names(env.withheld)}`);
 
   const o = p.options;
   out.push("", "Options:");

@@ -3,7 +3,7 @@
  * them on the real host, print the diagnostics. Returns the policy only when
  * there is no error.
  */
-import { dirname, resolve } from "node:path";
+import { basename, dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { compileSettings, type Diagnostic, type Policy, type Target } from "../compiler/index.js";
 import { createNodeHost } from "../runtime/node-host.js";
@@ -17,8 +17,14 @@ export interface PolicyArgs {
   readonly json?: boolean | undefined;
 }
 
-/** srt's own package directory (dist/srt.mjs or src/cli/*.ts are both two levels down). */
-export const installDir = (): string => resolve(dirname(fileURLToPath(import.meta.url)), "..");
+/**
+ * srt's own package directory: the bundle is dist/srt.mjs (one level down), the
+ * sources src/cli/*.ts (two levels down, when tests run commands in-process).
+ */
+export const installDir = (): string => {
+  const here = dirname(fileURLToPath(import.meta.url));
+  return basename(here) === "cli" && basename(dirname(here)) === "src" ? resolve(here, "../..") : resolve(here, "..");
+};
 
 export function compileForCli(args: PolicyArgs, io: CliIo, target: Target): { policy?: Policy; diagnostics: readonly LocatedDiagnostic[] } {
   const loaded = loadSettings(args.settings, io.cwd, io.env);

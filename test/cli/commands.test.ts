@@ -54,6 +54,9 @@ describe("srt explain", () => {
     expect(r.stdout).toMatch(/mandatory:git-hooks — git hooks run/);
     expect(r.stdout).toMatch(/✓ \*\.github\.com|✓ any subdomain of github\.com \(not github\.com itself\), any port  ← \/network\/allowedDomains\/1/);
     expect(r.stdout).toMatch(/withheld.*GITHUB_TOKEN/);
+    // The env policy's result by name (core + NODE_* passes, *_TOKEN never), values never printed.
+    expect(r.stdout).toMatch(/passed \(.*\bNODE_ENV\b.*\)/);
+    expect(r.stdout).not.toMatch(/passed \(.*GITHUB_TOKEN/);
   });
 
   it("--json prints the IR", () => {
