@@ -16,7 +16,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 async function run(args: readonly string[]): Promise<{ status: number; out: string; err: string }> {
   let out = "";
   let err = "";
-  const io: CliIo = { out: (t) => void (out += t), err: (t) => void (err += t), cwd: dir, env: { HOME: dir }, color: false };
+  const io: CliIo = { out: (t) => void (out += t), err: (t) => void (err += t), cwd: dir, env: { HOME: dir }, color: false, platform: "linux", uid: 0, gid: 0, onSignals: () => () => undefined };
   const status = await main(args, io);
   return { status, out, err };
 }
