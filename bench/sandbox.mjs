@@ -1,0 +1,52 @@
+// Sandbox start-up (issue 3): wall time of `srt -- true` (no network), `srt exec plan.json -- true`
+// and `srt -- true` with an allowed domain (proxies up and bridged), against bare bwrap and
+// `node -e 0` in the same run; peak RSS of the srt process. Targets: no network ≤ node + 30 ms;
+// with network ≤ node + 50 ms; peak memory ≤ 45 MiB.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { fmt, medianMs } from "./_measure.mjs";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const srt = process.env.SRT_BENCH_BIN ?? `${root}dist/srt.mjs`;
+const bwrap = spawnSync("sh", ["-c", "command -v bwrap"], { encoding: "utf8" }).stdout.trim();
+if (process.platform !== "linux" || bwrap === "") {
+  console.log("sandbox bench: skipped (needs Linux with bwrap)");
+  process.exit(0);
+}
+const runs = 25;
+const cwd = mkdtempSync(join(tmpdir(), "srt-bench-sandbox-"));
+try {
+  writeFileSync(join(cwd, "offline.json"), JSON.stringify({ filesystem: { denyRead: ["~/.ssh"] } }));
+  writeFileSync(join(cwd, "online.json"), JSON.stringify({ network: { allowedDomains: ["example.test"] }, filesystem: { denyRead: ["~/.ssh"] } }));
+  const plan = spawnSync(process.execPath, [srt, "compile", "--target", "linux", join(cwd, "offline.json"), "-o", join(cwd, "plan.json")], { cwd, encoding: "utf8" });
+  if (plan.status !== 0) throw new Error(plan.stderr);
+  const rssFile = join(cwd, "rss.txt");
+  const env = { ...process.env, SRT_BENCH_RSS_FILE: rssFile };
+  const srtArgv = (...args) => [process.execPath, "-r", `${root}bench/_rss.cjs`, srt, ...args];
+
+  const node = medianMs([process.execPath, "-e", "0"], { runs, cwd });
+  const bare = medianMs([bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-net", "true"], { runs, cwd });
+  const offline = medianMs(srtArgv("--settings", "offline.json", "--", "true"), { runs, cwd, env });
+  const exec = medianMs(srtArgv("exec", "plan.json", "--", "true"), { runs, cwd, env });
+  const online = medianMs(srtArgv("--settings", "online.json", "--", "true"), { runs, cwd, env });
+  const peakKiB = Math.max(...readFileSync(rssFile, "utf8").trim().split("\n").map(Number));
+
+  const line = (name, ms, target) => {
+    const over = ms - node;
+    const verdict = target === undefined ? "" : `  target ≤ node + ${target} ms: ${over <= target ? "met" : "MISSED"}`;
+    console.log(`${name.padEnd(34)} ${fmt(ms).padStart(9)}  (node +${fmt(over)}, ×${(ms / node).toFixed(2)} node, ×${(ms / bare).toFixed(2)} bare bwrap)${verdict}`);
+  };
+  console.log(`medians of ${runs} runs`);
+  console.log(`${"node -e 0".padEnd(34)} ${fmt(node).padStart(9)}`);
+  console.log(`${"bwrap --ro-bind / / … true".padEnd(34)} ${fmt(bare).padStart(9)}`);
+  line("srt -- true (no network)", offline, 30);
+  line("srt exec plan.json -- true", exec, 30);
+  line("srt -- true (allowed domain)", online, 50);
+  const mib = peakKiB / 1024;
+  console.log(`peak RSS of srt                    ${mib.toFixed(1)} MiB  target ≤ 45 MiB: ${mib <= 45 ? "met" : "MISSED"}`);
+} finally {
+  rmSync(cwd, { recursive: true, force: true });
+}
