@@ -16,6 +16,7 @@ import { schemaCommand } from "./schema.js";
 import { doctorCommand } from "./doctor.js";
 import { execCommand } from "./exec.js";
 import { runMode } from "./run-mode.js";
+import { releaseRun } from "../runtime/linux/placeholder-registry.js";
 
 type Factory = (io: CliIo) => CommandDef<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const subcommands: Record<string, Factory> = {
@@ -60,6 +61,11 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   // exec and doctor parse their own words: everything after the plan is the command's.
   if (first === "exec") return rest[0] === "--help" || rest[0] === "-h" ? (io.out("Usage: srt exec plan.json [-d] [-q] [--violations F] -- command [args…]\n"), exitStatus.ok) : execCommand(rest, io);
   if (first === "doctor") return doctorCommand(rest, io);
+  // Internal: run by the watchdog of a run that died without cleaning up (see runtime/linux/janitor.ts).
+  if (first === "__cleanup" && rest.length === 2) {
+    releaseRun({ dir: rest[0]!, runId: rest[1]! });
+    return exitStatus.ok;
+  }
   const factory = subcommands[first];
   if (factory === undefined) return runMode(argv, io, usage);
   const cmd = factory(io);

@@ -13,7 +13,7 @@ import { fillSlots } from "../../backends/bwrap/index.js";
 import { applyEnvPolicy } from "../../compiler/env-policy.js";
 import { startBridges, type BridgeSpec, type Bridges } from "./bridge.js";
 import { createJanitor } from "./janitor.js";
-import { createPlaceholders } from "./placeholders.js";
+import { openRegistry, registerAndCreate, releaseRun, type Registry } from "./placeholder-registry.js";
 import { createRunDir, type RunDir } from "./run-dir.js";
 import { signalSandbox } from "./signals.js";
 import { spawnBwrap, type BwrapProcess } from "./spawn-bwrap.js";
@@ -44,6 +44,12 @@ export interface RunRequest {
   /** After a forwarded signal, how long the command may take before the sandbox is killed. */
   readonly killGraceMs?: number;
   readonly log?: (line: string) => void;
+  /**
+   * How to run `srt __cleanup <registry> <run id>` if srt dies without cleaning
+   * up (the watchdog appends the two arguments). Without it, placeholders of a
+   * SIGKILLed run stay until the next run of the same user ends.
+   */
+  readonly cleanupCommand?: readonly string[];
 }
 
 export type RunResult = { readonly kind: "exited"; readonly status: number } | { readonly kind: "failed"; readonly message: string };
@@ -79,12 +85,19 @@ export function runLinux(req: RunRequest): RunningSandbox {
   };
 
   const result = (async (): Promise<RunResult> => {
-    const janitor = createJanitor();
+    const runId = `${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+    let registry: Registry | undefined;
+    try {
+      registry = req.plan.placeholders.length > 0 ? openRegistry(req.uid, runId) : undefined;
+    } catch (e) {
+      return { kind: "failed", message: (e as Error).message };
+    }
+    const janitor = createJanitor(registry && req.cleanupCommand ? [...req.cleanupCommand, registry.dir, runId] : []);
     let network: NetworkSession | undefined;
     let bridges: Bridges | undefined;
     try {
-      const run = createRunDir((path) => janitor.expect("tree", path));
-      createPlaceholders(req.plan.placeholders, janitor);
+      const run = createRunDir((path) => janitor.expectTree(path));
+      if (registry) registerAndCreate(registry, req.plan.placeholders);
       log(`run dir ${run.path}, ${req.plan.placeholders.length} placeholders`);
       if (req.plan.network.proxies) {
         if (req.startNetwork === undefined) return { kind: "failed", message: "this policy allows network access, but no proxy runtime is available" };
@@ -140,6 +153,11 @@ export function runLinux(req: RunRequest): RunningSandbox {
       if (killTimer) clearTimeout(killTimer);
       bridges?.close();
       await network?.close();
+      try {
+        if (registry) releaseRun(registry);
+      } catch (e) {
+        req.log?.(`srt: placeholder cleanup: ${(e as Error).message}`);
+      }
       janitor.cleanUp();
       log("cleaned up");
     }
