@@ -1,0 +1,48 @@
+/**
+ * Every code in the diagnostics catalog is produced somewhere a reviewer can
+ * see it: in a fixture's golden diagnostics, or (for the few the CLI raises
+ * before the compiler runs: unreadable or oversized files) in a CLI test that
+ * asserts it. A new code without a fixture fails here.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { catalog } from "../../src/compiler/diagnostics.js";
+import { repoRoot } from "../support/repo.js";
+
+const goldenCodes = new Set(
+  readdirSync(`${repoRoot}golden`).flatMap((c) => {
+    try {
+      return [...readFileSync(`${repoRoot}golden/${c}/diagnostics.txt`, "utf8").matchAll(/ (?:error|warning) (SRT\d+):/g)].map((m) => m[1]!);
+    } catch {
+      return [];
+    }
+  }),
+);
+
+/** Codes raised by the settings loader (src/cli/settings-source.ts), which fixture hosts do not go through. */
+const loaderCodes = ["SRT100", "SRT102"] as const;
+
+describe("diagnostics catalog", () => {
+  it.each(Object.keys(catalog).filter((c) => !(loaderCodes as readonly string[]).includes(c)))("%s appears in a fixture's golden diagnostics", (code) => {
+    expect(goldenCodes.has(code), `no golden/*/diagnostics.txt shows ${code}; add a fixture that produces it`).toBe(true);
+  });
+
+  it.each(loaderCodes)("%s is asserted by the CLI bad-input tests", (code) => {
+    const text = readFileSync(`${repoRoot}test/cli/bad-input.test.ts`, "utf8");
+    expect(text).toMatch(new RegExp(`error ${code}:`));
+  });
+
+  it("severities in goldens match the catalog", () => {
+    for (const c of readdirSync(`${repoRoot}golden`)) {
+      let text: string;
+      try {
+        text = readFileSync(`${repoRoot}golden/${c}/diagnostics.txt`, "utf8");
+      } catch {
+        continue;
+      }
+      for (const m of text.matchAll(/ (error|warning) (SRT\d+):/g)) {
+        expect(catalog[m[2] as keyof typeof catalog].severity, `${c}: ${m[2]}`).toBe(m[1]);
+      }
+    }
+  });
+});
