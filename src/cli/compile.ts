@@ -4,13 +4,21 @@ import { resolve } from "node:path";
 import { defineCommand } from "citty";
 import type { Policy, Target } from "../compiler/index.js";
 import { compiledProxyPorts, lowerSeatbelt } from "../backends/seatbelt/index.js";
+import { lowerBwrap, lowerLinuxPlan, renderBwrap } from "../backends/bwrap/index.js";
+import { buildSeccomp, disassembleSeccomp, seccompOptionsFromPolicy } from "../backends/seccomp/index.js";
+import { hostSeccompArch } from "./host-arch.js";
 import { policyArgs, policyChoice } from "./args.js";
 import { exitStatus, type CliIo } from "./io.js";
 import { compileForCli } from "./policy-input.js";
 
 /** What each target can emit; the first is the default. */
 const emitters: Record<Target, Record<string, (p: Policy) => string>> = {
-  linux: { ir: (p) => JSON.stringify(p, null, 2) + "\n" },
+  linux: {
+    plan: (p) => JSON.stringify(lowerLinuxPlan(p, hostSeccompArch()), null, 2) + "\n",
+    argv: (p) => renderBwrap(lowerBwrap(p)),
+    bpf: (p) => disassembleSeccomp(buildSeccomp(seccompOptionsFromPolicy(p, hostSeccompArch()))),
+    ir: (p) => JSON.stringify(p, null, 2) + "\n",
+  },
   macos: { sb: (p) => lowerSeatbelt(p, { proxy: compiledProxyPorts(p) }), ir: (p) => JSON.stringify(p, null, 2) + "\n" },
 };
 
