@@ -43,19 +43,27 @@ export function renderHuman(ds: readonly LocatedDiagnostic[], src: SettingsSourc
     .map((d) => {
       const where = d.line === undefined ? `${d.file === "default" ? "srt" : d.file}` : `${d.file}:${d.line}:${d.column}`;
       const sev = d.severity === "error" ? paint("31;1", "error") : paint("33;1", "warning");
-      const out = [`${where}: ${sev} ${d.code}: ${d.message}${d.pointer ? ` (at ${d.pointer})` : ""}`];
+      const out = [`${where}: ${sev} ${d.code}: ${visible(d.message)}${d.pointer ? ` (at ${visible(d.pointer)})` : ""}`];
       if (d.line !== undefined && d.column !== undefined) {
         const text = (lines[d.line - 1] ?? "").replace(/\r$/, "");
         // Long lines (minified JSON) get a window around the column.
         const start = Math.max(0, d.column - 60);
-        const shown = text.slice(start, start + 120);
+        const shown = visible(text.slice(start, start + 120));
         const gutter = String(d.line).padStart(4);
         out.push(`${gutter} | ${shown}`, `${" ".repeat(gutter.length)} | ${" ".repeat(Math.max(0, d.column - 1 - start))}${paint("36", "^")}`);
       }
-      if (d.hint) out.push(`     = hint: ${d.hint}`);
+      if (d.hint) out.push(`     = hint: ${visible(d.hint)}`);
       return out.join("\n");
     })
     .join("\n");
 }
+
+/**
+ * Control characters from settings or file names (a NUL, a newline in a path,
+ * an ESC sequence in a directory name) are shown as escapes: printed raw they
+ * could fake diagnostic lines or drive the terminal.
+ */
+const visible = (s: string): string =>
+  s.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 
 export const renderJson = (ds: readonly LocatedDiagnostic[]): string => JSON.stringify(ds, null, 2);

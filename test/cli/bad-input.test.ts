@@ -42,6 +42,13 @@ describe("bad settings input", () => {
     expect(r.stderr).not.toMatch(/internal error/);
   });
 
+  it("control characters from the settings are shown escaped, never sent to the terminal raw", () => {
+    const r = runSrt(["check", file("ctl.json", '{"network": {"allowedDomains": ["a\\u0000\\u001b[31m.com"]}, "filesystem": {"denyRead": ["/x\\ny"], "allowWrite": ["/nope\\u001b]0;pwn\\u0007"]}}')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('error SRT200: "a\\u0000\\u001b[31m.com"');
+    expect(r.stderr).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
+  });
+
   it("a --settings file that does not exist is an error, not the defaults", () => {
     const r = runSrt(["check", "--settings", join(dir, "missing.json")]);
     expect(r.status).toBe(2);
