@@ -8,3 +8,4 @@ export { validateSbpl, type ValidateOptions } from "./validate.js";
 export { parseSbpl, type SbplProblem, type SbplProblemCode, type SExpr } from "./parse.js";
 export { machServices } from "./essentials.js";
 export { mandatoryNames } from "./mandatory-names.js";
+export { platformDifferences } from "./differences.js";

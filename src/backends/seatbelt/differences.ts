@@ -1,0 +1,57 @@
+/**
+ * Where the same policy means different things on Linux (bubblewrap mounts +
+ * seccomp) and on macOS (a Seatbelt profile), in words `srt explain` can show.
+ * Only differences this policy actually touches are listed, phrased from the
+ * target's side. Each one follows from how the backends work:
+ * - Linux enforces files with mounts made from what `expand` found at compile
+ *   time; Seatbelt matches paths and regexes on every access, so it also
+ *   covers files created later.
+ * - Linux has network and IPC namespaces; macOS has neither.
+ * - Linux filters unix sockets with seccomp, which cannot see a path.
+ */
+import type { Policy } from "../../compiler/ir.js";
+import type { Target } from "../../compiler/compile.js";
+import { globSubtree } from "./filesystem.js";
+
+export function platformDifferences(policy: Policy, target: Target): string[] {
+  const onMac = target === "macos";
+  const out: string[] = [];
+  const say = (mac: string, linux: string): void => void out.push(onMac ? `${mac} (on Linux: ${linux})` : `${linux} (on macOS: ${mac})`);
+
+  for (const r of policy.filesystem.rules) {
+    if (r.kind === "glob") {
+      const n = `${r.matches} match${r.matches === 1 ? "" : "es"} found when compiling`;
+      if (r.effect === "deny") say(`${r.origin}: deny ${r.access} ${r.pattern} also covers files created later`, `only the ${n} are denied`);
+      else if (globSubtree(r.pattern).exact) say(`${r.origin}: allow ${r.access} ${r.pattern} also covers files created later`, `only the ${n} are allowed`);
+      else say(`${r.origin}: allow ${r.access} ${r.pattern} uses a character class Seatbelt cannot spell exactly, so only the ${n} are allowed`, `only the ${n} are allowed`);
+    } else if (r.effect === "deny" && r.access === "read" && r.node === "absent") {
+      say(`${r.origin}: ${r.path} does not exist yet; it stays unreadable if it is created later`, `nothing is masked, so a file created there later is readable`);
+    }
+  }
+  const depthLimit = policy.options.mandatoryDenySearchDepth;
+  if (policy.filesystem.rules.some((r) => r.access === "write" && r.effect === "allow")) {
+    say(
+      "mandatory denies (shell rc files, git hooks and config, editor/agent config) apply at every depth under each writable root, including files created later",
+      `they apply where the compile-time search found them (depth ${depthLimit.value}, ${depthLimit.origin}) and at the top of each writable root`,
+    );
+  }
+  const net = policy.network;
+  if (net.allowAllUnixSockets.value) say(`${net.allowAllUnixSockets.origin}: allowAllUnixSockets lets the command connect to any unix socket path`, "any unix socket may be created and connected");
+  else if (net.unixSockets.length > 0)
+    say(
+      `allowUnixSockets: only ${net.unixSockets.map((s) => s.path).join(", ")} may be connected to or bound`,
+      "unix sockets are all-or-nothing under seccomp, which cannot see a path: without allowAllUnixSockets none can be created, so these entries have no effect",
+    );
+  if (net.allowLocalBinding.value)
+    say(
+      `${net.allowLocalBinding.origin}: servers listen on the host's own loopback, reachable by every local process`,
+      "servers listen on the sandbox's private loopback, reachable only from inside",
+    );
+  say("the command can connect only to the proxy ports on the host's loopback, no other local port", "the command has its own network namespace; only the proxy bridge is reachable");
+  say("POSIX shared memory and semaphore names are host-global", "SysV and POSIX IPC are private to the sandbox (IPC namespace, private /dev/shm)");
+  if (policy.options.allowPty.value) say(`${policy.options.allowPty.origin}: allowPty allows creating pseudo-terminals and ioctls on them`, "the sandbox gets a private /dev/pts");
+  else say("terminal ioctls are denied, so programs see no terminal (isatty is false) unless allowPty is set", "the terminal is usable; TIOCSTI is blocked by seccomp and --new-session");
+  const linuxOnly = [policy.options.enableWeakerNestedSandbox, policy.options.allowNestedUserNamespaces].filter((f) => f.value);
+  for (const f of linuxOnly) say(`${f.origin} has no meaning and is ignored`, `${f.origin} is in effect`);
+  return out;
+}
