@@ -1,0 +1,251 @@
+/**
+ * Shared by the real-sandbox tests: run the built CLI as root and as the
+ * unprivileged user `srt-test` (when the tests run as root, as CI does), each
+ * in a fresh directory tree that the runner owns — so anything the sandbox
+ * refuses is refused by the sandbox, not by file permissions — and that is
+ * removed afterwards.
+ *
+ * Layout of a box (all owned by the runner):
+ *   <root>/work      the command's cwd (writable by default)
+ *   <root>/outside   a sibling the policy does not make writable
+ *   <root>/home      HOME, so nothing reads the real user's settings
+ *   <root>/tmp       TMPDIR of srt itself: its run dirs (srt-*) land here, so
+ *                    "nothing left behind" is checked on a directory no other
+ *                    test or engineer uses
+ *   <root>/settings.json
+ */
+import { spawn, spawnSync, type ChildProcess, type StdioOptions } from "node:child_process";
+import { chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { repoRoot } from "../support/repo.js";
+
+export const bwrapPath = ["/usr/bin/bwrap", "/usr/local/bin/bwrap", "/bin/bwrap"].find((p) => existsSync(p));
+const isRoot = process.getuid?.() === 0;
+const testUser = spawnSync("id", ["-u", "srt-test"], { encoding: "utf8" });
+const testUid = testUser.status === 0 ? Number(testUser.stdout.trim()) : undefined;
+const testGid = testUid === undefined ? undefined : Number(spawnSync("id", ["-g", "srt-test"], { encoding: "utf8" }).stdout.trim());
+
+/** The final tests run dist/srt.mjs; while the bundle cannot be built, the dev bundle stands in. */
+export const srtBin = [join(repoRoot, "dist/srt.mjs"), join(repoRoot, ".devdist/srt.mjs")].find((p) => existsSync(p)) ?? join(repoRoot, "dist/srt.mjs");
+
+export const supported = process.platform === "linux" && bwrapPath !== undefined && existsSync(srtBin);
+export const skipReason =
+  process.platform !== "linux" ? `not Linux (${process.platform})` : bwrapPath === undefined ? "bwrap is not installed (apt-get install bubblewrap)" : `${srtBin} is missing (npm run build)`;
+
+export type Runner = "root" | "srt-test" | "self";
+/** Root and srt-test when we are root; otherwise just ourselves. */
+export const runners: readonly Runner[] = isRoot ? (testUid !== undefined ? ["root", "srt-test"] : ["root"]) : ["self"];
+export const missingTestUser = isRoot && testUid === undefined;
+
+export const PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+export interface Box {
+  readonly runner: Runner;
+  readonly root: string;
+  readonly work: string;
+  readonly outside: string;
+  readonly home: string;
+  readonly tmp: string;
+  readonly settings: string;
+  readonly uid: number;
+  readonly gid: number;
+  /** Absolute path inside the box. */
+  at(rel: string): string;
+}
+
+/** Files (string content) and directories (null) to create, relative to the box root. */
+export type Layout = Readonly<Record<string, string | null>>;
+
+export function makeBox(runner: Runner, layout: Layout = {}, settings: unknown = {}): Box {
+  // Not "srt-…": that prefix belongs to srt's own run dirs.
+  const root = mkdtempSync(join(tmpdir(), "srtlx-"));
+  const box: Box = {
+    runner,
+    root,
+    work: join(root, "work"),
+    outside: join(root, "outside"),
+    home: join(root, "home"),
+    tmp: join(root, "tmp"),
+    settings: join(root, "settings.json"),
+    uid: runner === "srt-test" ? testUid! : (process.getuid?.() ?? 0),
+    gid: runner === "srt-test" ? testGid! : (process.getgid?.() ?? 0),
+    at: (rel) => join(root, rel),
+  };
+  for (const d of ["work", "outside", "home", "tmp"]) mkdirSync(join(root, d));
+  for (const [rel, content] of Object.entries(layout)) {
+    const p = join(root, rel);
+    mkdirSync(content === null ? p : dirname(p), { recursive: true });
+    if (content !== null) writeFileSync(p, content);
+  }
+  writeFileSync(box.settings, JSON.stringify(settings));
+  if (runner === "srt-test") chownTree(root, box.uid, box.gid);
+  return box;
+}
+
+function chownTree(p: string, uid: number, gid: number): void {
+  chownSync(p, uid, gid);
+  if (lstatSync(p).isDirectory()) for (const e of readdirSync(p)) chownTree(join(p, e), uid, gid);
+}
+
+/** The part of vitest's test context that box cleanup needs (works for concurrent tests too). */
+export interface TestHooks {
+  onTestFinished(fn: () => void): void;
+}
+
+/**
+ * A box removed when the test finishes; first it checks that srt left nothing
+ * behind in its TMPDIR (a failure there fails the test).
+ */
+export function useBox(ctx: TestHooks, runner: Runner, layout: Layout = {}, settings: unknown = {}): Box {
+  const box = makeBox(runner, layout, settings);
+  ctx.onTestFinished(() => {
+    try {
+      const left = leftovers(box);
+      if (left.length > 0) throw new Error(`srt left behind in its TMPDIR: ${left.join(", ")}`);
+    } finally {
+      removeBox(box);
+    }
+  });
+  return box;
+}
+
+export function writeSettings(box: Box, settings: unknown): void {
+  writeFileSync(box.settings, JSON.stringify(settings));
+  if (box.runner === "srt-test") chownSync(box.settings, box.uid, box.gid);
+}
+
+export function removeBox(box: Box): void {
+  rmSync(box.root, { recursive: true, force: true });
+}
+
+/** Every path below dir (relative, sorted; directories end in "/"). */
+export function tree(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string, rel: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const r = rel === "" ? e.name : `${rel}/${e.name}`;
+      if (e.isDirectory()) {
+        out.push(`${r}/`);
+        walk(join(d, e.name), r);
+      } else out.push(r);
+    }
+  };
+  walk(dir, "");
+  return out.sort();
+}
+
+export const read = (p: string): string | undefined => (existsSync(p) ? readFileSync(p, "utf8") : undefined);
+
+/** The argv that runs `node srt.mjs args…` as the box's runner. */
+export function srtArgv(box: Box, args: readonly string[], node = process.execPath): string[] {
+  const base = [node, srtBin, ...args];
+  return box.runner === "srt-test" ? ["setpriv", `--reuid=${box.uid}`, `--regid=${box.gid}`, "--init-groups", "--", ...base] : base;
+}
+
+export function srtEnv(box: Box, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return { PATH, HOME: box.home, TMPDIR: box.tmp, LANG: "C.UTF-8", NO_COLOR: "1", ...extra };
+}
+
+export interface Outcome {
+  readonly status: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly ms: number;
+}
+
+export interface SrtOptions {
+  readonly input?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly timeoutMs?: number;
+  readonly cwd?: string;
+  /** Extra stdio entries after 0-2 (fd 3, 4, …), e.g. an open file to see whether it leaks in. */
+  readonly extraFds?: readonly (number | "pipe" | "ignore")[];
+  /** Replace the program (e.g. to wrap srt in `timeout` or `script`). */
+  readonly wrap?: (argv: string[]) => string[];
+}
+
+/** Spawns srt (without waiting); the caller signals it or awaits `finish`. */
+export function startSrt(box: Box, args: readonly string[], o: SrtOptions = {}): { child: ChildProcess; done: Promise<Outcome> } {
+  const argv = (o.wrap ?? ((a) => a))(srtArgv(box, args));
+  const t0 = performance.now();
+  const stdio: StdioOptions = ["pipe", "pipe", "pipe", ...(o.extraFds ?? [])];
+  const child = spawn(argv[0]!, argv.slice(1), { cwd: o.cwd ?? box.work, env: srtEnv(box, o.env), stdio });
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+  child.stderr?.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+  child.stdin?.on("error", () => undefined);
+  child.stdin?.end(o.input ?? "");
+  const timeoutMs = o.timeoutMs ?? 20_000;
+  const done = new Promise<Outcome>((resolve) => {
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.on("close", (status, signal) => {
+      clearTimeout(timer);
+      resolve({ status, signal, stdout, stderr, ms: performance.now() - t0 });
+    });
+  });
+  return { child, done };
+}
+
+export const srt = (box: Box, args: readonly string[], o: SrtOptions = {}): Promise<Outcome> => startSrt(box, args, o).done;
+
+/** `srt --settings <box settings> -c script`, in the box's work dir. */
+export const sh = (box: Box, script: string, o: SrtOptions = {}): Promise<Outcome> => srt(box, ["--settings", box.settings, "-c", script], o);
+
+/** Parses `key=value` lines a test script printed. */
+export function report(out: Outcome): Record<string, string> {
+  const r: Record<string, string> = {};
+  for (const line of out.stdout.split("\n")) {
+    const eq = line.indexOf("=");
+    if (eq > 0) r[line.slice(0, eq)] = line.slice(eq + 1);
+  }
+  return r;
+}
+
+/** Host pids whose command line contains marker (excluding ourselves). */
+export function processesWith(marker: string): number[] {
+  const pids: number[] = [];
+  for (const e of readdirSync("/proc")) {
+    if (!/^\d+$/.test(e) || Number(e) === process.pid) continue;
+    try {
+      const cmd = readFileSync(`/proc/${e}/cmdline`, "utf8");
+      if (cmd.includes(marker)) pids.push(Number(e));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return pids;
+}
+
+/** Polls until check() is true or the time is up; returns the last value of check(). */
+export async function eventually(check: () => boolean, ms = 2000): Promise<boolean> {
+  const end = Date.now() + ms;
+  for (;;) {
+    if (check()) return true;
+    if (Date.now() > end) return check();
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/**
+ * What srt left in the box's TMPDIR once it is gone: its per-run directories
+ * (`srt-XXXXXX`) must all be gone; the per-user placeholder registry
+ * (`srt-<uid>/`) may stay, but with no run registered and no lock held.
+ */
+export function leftovers(box: Box): string[] {
+  const left: string[] = [];
+  for (const n of readdirSync(box.tmp)) {
+    if (n !== `srt-${box.uid}`) {
+      left.push(n);
+      continue;
+    }
+    const reg = join(box.tmp, n);
+    for (const e of readdirSync(reg)) {
+      if (e === "runs") left.push(...readdirSync(join(reg, e)).map((r) => `${n}/runs/${r}`));
+      else left.push(`${n}/${e}`);
+    }
+  }
+  return left;
+}
