@@ -56,7 +56,11 @@ export function explainPolicy(p: Policy, target: Target, vars: Readonly<Record<s
   if (n.mitmProxy) out.push(`  routed through the MITM proxy at ${n.mitmProxy.socketPath}: ${n.mitmProxy.domains.map(netText).join("; ")}  ← ${n.mitmProxy.origin}`);
   if (n.httpProxyPort !== undefined || n.socksProxyPort !== undefined) out.push(`  external proxies: http ${n.httpProxyPort ?? "srt's own"}, socks ${n.socksProxyPort ?? "srt's own"}`);
   out.push(`  unix sockets: ${n.allowAllUnixSockets.value ? "all allowed" : n.unixSockets.length > 0 ? n.unixSockets.map((s) => s.path).join(", ") + (target === "linux" ? " (not enforceable per path on Linux: refused)" : "") : "none"}  ← ${n.allowAllUnixSockets.origin}`);
-  out.push(`  listening on localhost inside the sandbox: ${n.allowLocalBinding.value ? "allowed" : "refused"}  ← ${n.allowLocalBinding.origin}`);
+  out.push(
+    target === "linux"
+      ? "  listening on localhost inside the sandbox: possible, in the sandbox's own network namespace (unreachable from the host; allowLocalBinding has no effect on Linux)"
+      : `  listening on localhost inside the sandbox: ${n.allowLocalBinding.value ? "allowed" : "refused"}  ← ${n.allowLocalBinding.origin}`,
+  );
 
   const env = applyEnvPolicy(p.env, vars);
   out.push("", `Environment: inherit ${p.env.inherit}${p.env.allow.length ? `, plus ${p.env.allow.join(" ")}` : ""}${p.env.deny.length ? `, never ${p.env.deny.join(" ")}` : ""}  ← ${p.env.origin}`);

@@ -92,6 +92,9 @@ function targetDiagnostics(n: NormalizedSettings, target: Target): Diagnostic[] 
       if (f.origin !== "default") out.push(diagnostic("SRT400", f.origin, `${f.origin.split("/").pop()} is a Linux option and has no effect on macOS`));
     }
   }
+  if (target === "linux" && net.allowLocalBinding.origin !== "default") {
+    out.push(diagnostic("SRT400", net.allowLocalBinding.origin, "allowLocalBinding has no effect on Linux: the sandbox has its own network namespace, where listening on loopback is always possible and unreachable from the host"));
+  }
   if (target === "linux" && net.unixSockets.length > 0 && !net.allowAllUnixSockets.value) {
     for (const s of net.unixSockets) out.push(diagnostic("SRT400", s.origin, `Linux cannot allow single unix sockets (seccomp cannot see paths), so ${s.path} stays unreachable`, { hint: "set allowAllUnixSockets to allow every socket" }));
   }
