@@ -3,7 +3,7 @@
  * ~/.srt-settings.json, else the defaults. A file that was named but cannot
  * be read is an error, never a silent fall-back to the defaults.
  */
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { lstatSync, readFileSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { resolve } from "node:path";
 import type { Diagnostic } from "../compiler/index.js";
@@ -18,7 +18,13 @@ export function loadSettings(named: string | undefined, cwd: string, env: NodeJS
   if (named === undefined) {
     const home = env["HOME"] ?? homedir();
     const fallback = resolve(home, ".srt-settings.json");
-    if (!existsSync(fallback)) return { ok: true, source: { file: "default", text: undefined } };
+    // Only "nothing there" means the defaults. A dangling link or an unreadable
+    // file is a policy someone meant to apply: reading it reports the error.
+    try {
+      lstatSync(fallback);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return { ok: true, source: { file: "default", text: undefined } };
+    }
     return read(fallback);
   }
   if (named === "") return fail("default", "--settings needs a file name");

@@ -2,7 +2,7 @@
  * Bad input never crashes srt: each case gets a diagnostic with a code and a
  * location, exit status 2, and no stack trace.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -53,6 +53,14 @@ describe("bad settings input", () => {
     const r = runSrt(["check", "--settings", join(dir, "missing.json")]);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/error SRT100: settings file .*missing\.json does not exist/);
+  });
+
+  it("a dangling ~/.srt-settings.json link is an error, not the defaults", () => {
+    const home = mkdtempSync(join(tmpdir(), "srt-home-"));
+    symlinkSync(join(home, "moved-away.json"), join(home, ".srt-settings.json"));
+    const r = runSrt(["check"], { env: { HOME: home }, cwd: home });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/error SRT100: settings file .*\.srt-settings\.json does not exist/);
   });
 
   it("a directory given as settings is an error", () => {
