@@ -11,8 +11,7 @@
  * The proxy code is imported lazily: a run without network access never
  * loads it, which keeps start-up short.
  */
-import { randomBytes } from "node:crypto";
-import net from "node:net";
+import type { Socket } from "node:net";
 import type { LinuxPlan } from "../backends/bwrap/index.js";
 import type { NetworkSession, StartNetwork } from "./linux/index.js";
 import type { RunDir } from "./linux/run-dir.js";
@@ -37,7 +36,8 @@ export function startLinuxNetwork(opts: LinuxNetworkOptions): LinuxNetwork {
   let summary: (() => string | undefined) | undefined;
   const start = async (plan: LinuxPlan, run: RunDir): Promise<NetworkSession> => {
     const proxy = await import("./proxy/index.js");
-    const credentials = { username: "srt", password: randomBytes(18).toString("base64url") };
+    // globalThis.crypto: no node:crypto import (≈5 ms) on runs that never reach this.
+    const credentials = { username: "srt", password: Buffer.from(crypto.getRandomValues(new Uint8Array(18))).toString("base64url") };
     const store = proxy.createViolationStore(opts.violations === undefined ? {} : { file: opts.violations });
     const closers: (() => Promise<unknown>)[] = [];
     const net_ = plan.network.policy;
@@ -86,7 +86,8 @@ export function startLinuxNetwork(opts: LinuxNetworkOptions): LinuxNetwork {
 
 /** A unix socket that forwards every connection to 127.0.0.1:port on the host. */
 async function relay(path: string, port: number): Promise<() => Promise<void>> {
-  const sockets = new Set<net.Socket>();
+  const net = await import("node:net");
+  const sockets = new Set<Socket>();
   const server = net.createServer((client) => {
     const upstream = net.connect({ host: "127.0.0.1", port });
     for (const s of [client, upstream]) {
