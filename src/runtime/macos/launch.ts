@@ -1,0 +1,62 @@
+/**
+ * How srt starts a command under Seatbelt: `sandbox-exec -f <profile file>`
+ * (a file, not `-p`: a long inline profile hits E2BIG), the run-time profile
+ * parameters as `-D NAME=VALUE`, then `--` and the command, so nothing the
+ * command is called with can be read as a sandbox-exec option. Pure: the
+ * caller writes the profile and spawns the result without a shell.
+ *
+ * Unit-tested on Linux (argv, env); it has not been run on macOS from here.
+ */
+import { seatbeltParams } from "../../backends/seatbelt/index.js";
+import { proxyVariables } from "../proxy/environment.js";
+import type { Credentials } from "../proxy/types.js";
+
+export const sandboxExec = "/usr/bin/sandbox-exec";
+
+export interface MacosLaunchInput {
+  /** The profile, as lowerSeatbelt printed it (kept for the caller to write to profilePath). */
+  readonly profileText: string;
+  readonly profilePath: string;
+  /** The per-run private temp dir; it becomes TMPDIR and the SRT_PRIVATE_TMP parameter. */
+  readonly tmpDir: string;
+  readonly command: string;
+  readonly args: readonly string[];
+  /** The environment the command gets, already filtered by the env policy. */
+  readonly env: Readonly<Record<string, string>>;
+  readonly proxyPorts: { readonly httpPort: number; readonly socksPort: number };
+  readonly credentials?: Credentials;
+  /** The session tag the profile's messages start with (for the log reader). */
+  readonly tag: string;
+}
+
+export interface MacosLaunch {
+  readonly file: string;
+  readonly argv: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  readonly profile: { readonly path: string; readonly text: string };
+  readonly tag: string;
+}
+
+/**
+ * Seatbelt matches the path the kernel resolved: on macOS /tmp and /var are
+ * symlinks into /private, and a rule on "/var/folders/…" would never match.
+ */
+export function realTmpPath(path: string): string {
+  return /^\/(tmp|var|etc)(\/|$)/.test(path) ? `/private${path}` : path;
+}
+
+export function buildMacosLaunch(input: MacosLaunchInput): MacosLaunch {
+  if (!input.profilePath.startsWith("/") || !input.tmpDir.startsWith("/")) throw new Error("profilePath and tmpDir must be absolute");
+  if (input.command === "") throw new Error("empty command");
+  const tmp = realTmpPath(input.tmpDir);
+  const proxyEnv = Object.fromEntries(proxyVariables({ ...input.proxyPorts, ...(input.credentials === undefined ? {} : { credentials: input.credentials }) }).map((v) => [v.name, v.value]));
+  // srt's own variables win over whatever the command inherited: a stale HTTP_PROXY must not point elsewhere.
+  const env = { ...input.env, ...proxyEnv, TMPDIR: `${tmp}/` };
+  return {
+    file: sandboxExec,
+    argv: ["-f", input.profilePath, "-D", `${seatbeltParams.privateTmp}=${tmp}`, "--", input.command, ...input.args],
+    env,
+    profile: { path: input.profilePath, text: input.profileText },
+    tag: input.tag,
+  };
+}
