@@ -46,7 +46,7 @@ export function createHttpProxy(deps: ProxyDeps): NetworkProxy {
     client.write("HTTP/1.1 200 Connection Established\r\nProxy-Agent: srt\r\n\r\n");
     // Bytes the client pipelined after the CONNECT head (a TLS ClientHello sent eagerly).
     if (head.length > 0) upstream.write(head);
-    splice(client, upstream);
+    splice(client, upstream, limits.halfCloseTimeoutMs);
   };
 
   const makeServer = (): net.Server => {

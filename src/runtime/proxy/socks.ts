@@ -13,7 +13,7 @@ import { createEndpoints } from "./endpoints.js";
 import { createGate, type Gate } from "./gate.js";
 import { systemResolver } from "./resolver.js";
 import { splice } from "./splice.js";
-import { defaultLimits, type Credentials, type NetworkProxy, type ProxyDeps } from "./types.js";
+import { defaultLimits, type Credentials, type NetworkProxy, type ProxyDeps, type ProxyLimits } from "./types.js";
 
 /** RFC 1928 §6 reply codes. */
 export const socksReply = {
@@ -109,8 +109,8 @@ const dialFailureCode = (e: unknown): number => {
   return socksReply.generalFailure;
 };
 
-async function serve(socket: net.Socket, gate: Gate, dial: DialOptions, handshakeTimeoutMs: number, credentials: Credentials | undefined): Promise<void> {
-  const r = createByteReader(socket, handshakeTimeoutMs, 1024);
+async function serve(socket: net.Socket, gate: Gate, dial: DialOptions, limits: ProxyLimits, credentials: Credentials | undefined): Promise<void> {
+  const r = createByteReader(socket, limits.handshakeTimeoutMs, 1024);
   let request: Awaited<ReturnType<typeof readRequest>>;
   try {
     if (!(await authenticate(r, socket, credentials))) {
@@ -140,7 +140,7 @@ async function serve(socket: net.Socket, gate: Gate, dial: DialOptions, handshak
   }
   if (socket.destroyed) return void upstream.destroy();
   socket.write(reply(socksReply.succeeded, upstream));
-  splice(socket, upstream);
+  splice(socket, upstream, limits.halfCloseTimeoutMs);
 }
 
 export function createSocksProxy(deps: ProxyDeps): NetworkProxy {
@@ -149,7 +149,7 @@ export function createSocksProxy(deps: ProxyDeps): NetworkProxy {
   const dial: DialOptions = { timeoutMs: limits.connectTimeoutMs, maxHeaderBytes: limits.maxHeaderBytes, track: (s) => endpoints.track(s) };
   const endpoints = createEndpoints(
     () => net.createServer({ allowHalfOpen: true }),
-    (socket) => void serve(socket, gate, dial, limits.handshakeTimeoutMs, deps.credentials).catch(() => socket.destroy()),
+    (socket) => void serve(socket, gate, dial, limits, deps.credentials).catch(() => socket.destroy()),
   );
   return {
     listen: (target) => endpoints.listen(target),

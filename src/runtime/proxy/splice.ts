@@ -3,12 +3,17 @@
  * forwards a FIN as end() — a half-close — so `printf req | nc -N` style
  * clients still get their answer. Once either side is fully closed nobody can
  * receive what the other side still sends, so that side is flushed and then
- * destroyed; an abrupt close (RST, error) tears the other down at once. A
- * half-dead tunnel would otherwise hold a socket until close().
+ * destroyed; an abrupt close (RST, error) tears the other down at once.
+ *
+ * A FIN cannot say whether the peer half-closed or went away entirely, and
+ * an upstream that never answers would then hold both sockets forever. So
+ * after the first FIN the tunnel lives only while bytes keep moving:
+ * `halfCloseTimeoutMs` of silence on both sockets ends it (HAProxy's
+ * "timeout client-fin" does the same).
  */
 import type net from "node:net";
 
-export function splice(a: net.Socket, b: net.Socket): void {
+export function splice(a: net.Socket, b: net.Socket, halfCloseTimeoutMs: number): void {
   a.on("error", () => undefined);
   b.on("error", () => undefined);
   a.pipe(b);
@@ -22,4 +27,19 @@ export function splice(a: net.Socket, b: net.Socket): void {
   };
   a.once("close", onClose(b));
   b.once("close", onClose(a));
+  let halfClosed = false;
+  const onEnd = (): void => {
+    if (halfClosed) return;
+    halfClosed = true;
+    const idle = (): void => {
+      a.destroy();
+      b.destroy();
+    };
+    for (const s of [a, b]) {
+      s.setTimeout(halfCloseTimeoutMs);
+      s.once("timeout", idle);
+    }
+  };
+  a.once("end", onEnd);
+  b.once("end", onEnd);
 }

@@ -32,9 +32,11 @@ export interface ProxyLimits {
   readonly handshakeTimeoutMs: number;
   /** Resolving plus connecting to the destination (all addresses together). */
   readonly connectTimeoutMs: number;
+  /** A tunnel where one side has sent FIN ends after this long without traffic (see splice.ts). */
+  readonly halfCloseTimeoutMs: number;
 }
 
-export const defaultLimits: ProxyLimits = { maxHeaderBytes: 16 * 1024, handshakeTimeoutMs: 10_000, connectTimeoutMs: 15_000 };
+export const defaultLimits: ProxyLimits = { maxHeaderBytes: 16 * 1024, handshakeTimeoutMs: 10_000, connectTimeoutMs: 15_000, halfCloseTimeoutMs: 60_000 };
 
 export interface ProxyDeps {
   readonly network: Pick<NetworkPolicy, "rules" | "deniedResolvedAddresses" | "mitmProxy">;

@@ -1,0 +1,193 @@
+// Hostile and unlucky clients and upstreams: the proxies keep serving, give
+// back every socket and file descriptor, and never throw. Timeouts are
+// injected short so slow-client cases take well under a second or two.
+import http from "node:http";
+import net from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createHttpProxy, createSocksProxy, type NetworkProxy } from "../../src/runtime/proxy/index.js";
+import { allow, closedPort, echoServer, eventually, exchange, fdCount, httpServer, loopback, setup, type Server } from "./harness.js";
+
+const limits = { handshakeTimeoutMs: 400, connectTimeoutMs: 1000, maxHeaderBytes: 8 * 1024, halfCloseTimeoutMs: 300 };
+let echo: Server;
+let web: Server;
+let reset: Server & { hits: number };
+let httpProxy: NetworkProxy;
+let socksProxy: NetworkProxy;
+let hp: number;
+let sp: number;
+let baseline: number;
+
+beforeAll(async () => {
+  echo = await echoServer();
+  web = await httpServer();
+  // Accepts, then answers with a TCP RST (an upstream crashing or a firewall).
+  const rs = net.createServer((s) => {
+    state.hits++;
+    s.on("error", () => undefined);
+    setTimeout(() => s.resetAndDestroy(), 20);
+  });
+  const state = { hits: 0 };
+  await new Promise<void>((r) => rs.listen(0, "127.0.0.1", r));
+  reset = Object.assign(state, { port: (rs.address() as net.AddressInfo).port, close: () => new Promise<void>((r) => rs.close(() => r())) });
+  const s = setup([allow("allowed.test"), loopback], { limits });
+  httpProxy = createHttpProxy(s.deps);
+  socksProxy = createSocksProxy(s.deps);
+  hp = ((await httpProxy.listen({ port: 0 })) as { port: number }).port;
+  sp = ((await socksProxy.listen({ port: 0 })) as { port: number }).port;
+  // Warm up once so lazily opened descriptors (libuv, DNS threads) are in the baseline.
+  await tunnelRoundTrip("warm-up");
+  await eventually(() => httpProxy.openSockets === 0);
+  baseline = fdCount();
+});
+
+afterAll(async () => {
+  await httpProxy.close();
+  await socksProxy.close();
+  await Promise.all([echo.close(), web.close(), reset.close()]);
+});
+
+/** A CONNECT through the HTTP proxy to the echo server; resolves with what came back. */
+async function tunnelRoundTrip(payload: string): Promise<string> {
+  const out = (await exchange(hp, `CONNECT allowed.test:${echo.port} HTTP/1.1\r\n\r\n${payload}`, 5000, true)).toString();
+  return out.slice(out.indexOf("\r\n\r\n") + 4);
+}
+
+async function settled(): Promise<void> {
+  expect(await eventually(() => httpProxy.openSockets === 0 && socksProxy.openSockets === 0, 5000)).toBe(true);
+  expect(await eventually(() => fdCount() <= baseline, 5000)).toBe(true);
+  // …and still serving.
+  expect(await tunnelRoundTrip("still alive")).toBe("still alive");
+}
+
+describe("bad input", () => {
+  it("garbage bytes: HTTP answers 400 and closes, SOCKS closes", async () => {
+    const garbage = Buffer.from([0x16, 0x03, 0x01, 0x00, 0xff, 0x00, 0x0d, 0x0a, 0x0d, 0x0a, 0x80, 0x81]);
+    expect((await exchange(hp, garbage)).toString()).toMatch(/^HTTP\/1\.1 400 /);
+    expect((await exchange(sp, garbage)).length).toBe(0);
+    await settled();
+  });
+
+  it("a 1 MB request line → 431 (or the connection closed while we still wrote)", async () => {
+    const out = (await exchange(hp, `GET http://allowed.test/${"a".repeat(1 << 20)} HTTP/1.1\r\n\r\n`)).toString();
+    if (out.length > 0) expect(out).toMatch(/^HTTP\/1\.1 431 /);
+    await settled();
+  });
+
+  it("headers that never end: too many → 431; stalled → 408 after the handshake timeout", async () => {
+    const many = `GET http://allowed.test/ HTTP/1.1\r\n${"X-Filler: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n".repeat(400)}`;
+    expect((await exchange(hp, many)).toString()).toMatch(/^HTTP\/1\.1 431 /);
+    const t0 = Date.now();
+    const stalled = (await exchange(hp, "GET http://allowed.test/ HTTP/1.1\r\nHost: a\r\n", 5000)).toString();
+    expect(stalled).toMatch(/^HTTP\/1\.1 408 /);
+    expect(Date.now() - t0).toBeLessThan(3000);
+    await settled();
+  });
+
+  it.each([
+    ["HTTP", () => hp, "CONNECT allowed.test:80 HTTP/1.1\r\n\r\n"],
+    ["SOCKS", () => sp, "\x05\x01\x00\x05\x01\x00\x03\x0callowed.test\x00\x50"],
+  ])("a slow client (one byte per 150 ms) is cut off by the %s handshake timeout", async (_name, port, message) => {
+    const t0 = Date.now();
+    const socket = net.connect(port(), "127.0.0.1");
+    socket.on("error", () => undefined);
+    let i = 0;
+    const timer = setInterval(() => {
+      if (i < message.length && socket.writable) socket.write(Buffer.from(message[i++]!, "latin1"));
+    }, 150);
+    await new Promise((r) => socket.once("close", r));
+    clearInterval(timer);
+    expect(i).toBeLessThan(message.length); // it did not get to finish
+    expect(Date.now() - t0).toBeLessThan(2500);
+    await settled();
+  });
+});
+
+describe("load and failures", () => {
+  it("500 concurrent CONNECT tunnels and 300 concurrent SOCKS tunnels all carry their bytes", async () => {
+    const viaHttp = Array.from({ length: 500 }, (_, i) => tunnelRoundTrip(`http-${i}`));
+    const viaSocks = Array.from({ length: 300 }, (_, i) => {
+      const req = Buffer.concat([Buffer.from([5, 1, 0, 5, 1, 0, 1, 127, 0, 0, 1, echo.port >> 8, echo.port & 0xff]), Buffer.from(`socks-${i}`)]);
+      return exchange(sp, req, 5000, true).then((b) => b.subarray(12).toString());
+    });
+    expect(await Promise.all(viaHttp)).toEqual(Array.from({ length: 500 }, (_, i) => `http-${i}`));
+    expect(await Promise.all(viaSocks)).toEqual(Array.from({ length: 300 }, (_, i) => `socks-${i}`));
+    await settled();
+  });
+
+  it("a client that disconnects mid-download: the upstream is torn down", async () => {
+    await new Promise<void>((resolve) => {
+      const req = http.get({ host: "127.0.0.1", port: hp, path: `http://allowed.test:${web.port}/big` }, (res) => {
+        res.once("data", () => {
+          req.destroy();
+          resolve();
+        });
+      });
+      req.on("error", () => undefined);
+    });
+    // Mid-tunnel, to an upstream that would hold its side open forever.
+    let upstreamClosed = false;
+    const sink = net.createServer({ allowHalfOpen: true }, (u) => {
+      u.on("error", () => undefined);
+      u.resume();
+      // The proxy's FIN (or RST) is how the teardown shows here; then let go of our side too.
+      u.on("end", () => ((upstreamClosed = true), u.destroy()));
+      u.on("close", () => (upstreamClosed = true));
+    });
+    await new Promise<void>((r) => sink.listen(0, "127.0.0.1", r));
+    const s = net.connect(hp, "127.0.0.1", () => s.write(`CONNECT allowed.test:${(sink.address() as net.AddressInfo).port} HTTP/1.1\r\n\r\n`));
+    s.on("error", () => undefined);
+    await new Promise((r) => s.once("data", r));
+    s.write("x".repeat(100_000));
+    s.destroy();
+    expect(await eventually(() => upstreamClosed, 1000)).toBe(true);
+    await new Promise<void>((r) => sink.close(() => r()));
+    await settled();
+  });
+
+  it("upstream refusing (closed port) and resetting", async () => {
+    const closed = await closedPort();
+    expect((await exchange(hp, `CONNECT 127.0.0.1:${closed} HTTP/1.1\r\n\r\n`)).toString()).toMatch(/^HTTP\/1\.1 502 /);
+    const r = await new Promise<number>((resolve) => {
+      http.get({ host: "127.0.0.1", port: hp, path: `http://127.0.0.1:${reset.port}/` }, (res) => resolve(res.statusCode ?? 0)).on("error", () => resolve(-1));
+    });
+    expect(r).toBe(502);
+    const t0 = Date.now();
+    const viaTunnel = (await exchange(hp, `CONNECT 127.0.0.1:${reset.port} HTTP/1.1\r\n\r\nhello`)).toString();
+    expect(viaTunnel).toMatch(/^HTTP\/1\.1 200 /); // connected, then the RST ends the tunnel…
+    expect(Date.now() - t0).toBeLessThan(1000); // …at once, not when the client gives up
+    const socks = await exchange(sp, Buffer.from([5, 1, 0, 5, 1, 0, 1, 127, 0, 0, 1, closed >> 8, closed & 0xff]));
+    expect(socks[3]).toBe(0x05);
+    expect(reset.hits).toBe(2);
+    await settled();
+  });
+});
+
+describe("close()", () => {
+  it("destroys listeners, clients, tunnels and pending dials", async () => {
+    const hanging = async (name: string): Promise<readonly string[]> => (name === "slow.test" ? new Promise(() => undefined) : ["127.0.0.1"]);
+    const s = setup([allow("allowed.test"), allow("slow.test"), loopback], { limits: { connectTimeoutMs: 2000 } }, hanging);
+    const proxy = createHttpProxy(s.deps);
+    const port = ((await proxy.listen({ port: 0 })) as { port: number }).port;
+    const closes: Promise<unknown>[] = [];
+    for (let i = 0; i < 5; i++) {
+      const c = net.connect(port, "127.0.0.1", () => c.write(`CONNECT allowed.test:${echo.port} HTTP/1.1\r\n\r\n`));
+      c.on("error", () => undefined);
+      closes.push(new Promise((r) => c.once("close", r)));
+      await new Promise((r) => c.once("data", r));
+    }
+    // An idle client and one whose name resolution never finishes.
+    const idle = net.connect(port, "127.0.0.1");
+    const pending = net.connect(port, "127.0.0.1", () => pending.write("CONNECT slow.test:80 HTTP/1.1\r\n\r\n"));
+    for (const c of [idle, pending]) {
+      c.on("error", () => undefined);
+      closes.push(new Promise((r) => c.once("close", r)));
+    }
+    await eventually(() => proxy.openSockets >= 12);
+    expect(proxy.openSockets).toBe(12); // 5 clients + 5 upstreams + idle + pending
+    await proxy.close();
+    expect(proxy.openSockets).toBe(0);
+    await Promise.all(closes);
+    await expect(proxy.listen({ port: 0 })).rejects.toThrow(/closed/);
+    expect(await exchange(port, "CONNECT x:1 HTTP/1.1\r\n\r\n", 500)).toHaveLength(0);
+  });
+});
