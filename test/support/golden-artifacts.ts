@@ -1,6 +1,5 @@
 /** One golden file per backend artifact; each backend adds its renderer here. */
 import { buildSeccomp, disassembleSeccomp, seccompOptionsFromPolicy } from "../../src/backends/seccomp/index.js";
-import { lowerSeatbelt } from "../../src/backends/seatbelt/index.js";
 import { lowerBwrap, renderBwrap } from "../../src/backends/bwrap/index.js";
 import { lowerSeatbelt } from "../../src/backends/seatbelt/index.js";
 import type { Policy } from "../../src/compiler/index.js";
@@ -22,11 +21,6 @@ export const goldenArtifacts: readonly GoldenArtifact[] = [
     file: "linux.bpf.txt",
     what: "seccomp program, x86_64",
     render: (p) => disassembleSeccomp(buildSeccomp(seccompOptionsFromPolicy(p, "x86_64"))),
-  },
-  {
-    file: "macos.sb",
-    what: "Seatbelt profile (proxy ports 3128/1080, tag srt)",
-    render: (p) => lowerSeatbelt(p, { proxy: { httpPort: 3128, socksPort: 1080 } }),
   },
   {
     file: "macos.sb",
