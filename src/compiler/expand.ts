@@ -52,7 +52,7 @@ export function expandPaths(host: Host, input: ExpandInput): { rules: FsRule[]; 
       diagnostics.push(
         result.reason === "budget"
           ? diagnostic("SRT301", intent.origin, result.detail, { hint: "narrow the glob (a deeper base directory) or list the paths" })
-          : diagnostic("SRT300", intent.origin, `cannot list ${result.at} (${result.code}) while expanding ${pattern}`),
+          : diagnostic("SRT300", intent.origin, `cannot list ${result.at} (${result.code}) while expanding ${pattern}`, { hint: unlistable(result.code) }),
       );
       continue;
     }
@@ -83,7 +83,7 @@ export function expandPaths(host: Host, input: ExpandInput): { rules: FsRule[]; 
     diagnostics.push(
       mandatory.reason === "budget"
         ? diagnostic("SRT302", input.options.mandatoryDenySearchDepth.origin === "default" ? "" : input.options.mandatoryDenySearchDepth.origin, mandatory.detail, { hint: "set mandatoryDenySearchDepth, or make a smaller directory writable" })
-        : diagnostic("SRT300", "", `cannot list ${mandatory.at} (${mandatory.code}) while searching for files that must stay write-protected`),
+        : diagnostic("SRT300", "", `cannot list ${mandatory.at} (${mandatory.code}) while searching for files that must stay write-protected`, { hint: unlistable(mandatory.code) }),
     );
   } else {
     rules.push(...mandatory.rules);
@@ -91,6 +91,12 @@ export function expandPaths(host: Host, input: ExpandInput): { rules: FsRule[]; 
   rules.push(...selfProtection(host, writable, input, diagnostics));
   return { rules, diagnostics };
 }
+
+/** What to do about a directory a walk could not list; srt never skips it (what is inside stays unknown). */
+const unlistable = (code: string): string =>
+  code === "EILSEQ"
+    ? "a name in it is not valid UTF-8, so no rule could name what lies there; rename it, or make a smaller directory writable"
+    : "srt does not skip what it cannot see; fix the permissions, or make a smaller directory writable";
 
 /**
  * The settings file in use and srt's installation, where the command could
