@@ -105,7 +105,8 @@ export function createViolationStore(options: ViolationStoreOptions = {}): Viola
       if (!out) return Promise.resolve(writeError);
       const stream = out;
       out = undefined;
-      return new Promise((resolve) => stream.end(() => resolve(writeError)));
+      // end()'s callback can run before the 'error' event (a failed open), so take its error too.
+      return new Promise((resolve) => stream.end((e?: Error | null) => resolve(writeError ?? e ?? undefined)));
     },
   };
 }
