@@ -14,7 +14,7 @@
  * Only a state change needs a mount, so the argv stays linear in the number
  * of rules, and a deny inside an already-masked region costs nothing.
  */
-import type { NodeState, Origin, PathRule, Policy } from "../../compiler/ir.js";
+import type { FsRule, NodeState, Origin, PathRule, Policy } from "../../compiler/ir.js";
 
 /** What a path looks like inside the sandbox. */
 export type MountState = "rw" | "ro" | "masked";
@@ -89,8 +89,28 @@ function decider(rules: readonly PathRule[]): Decider {
 
 const stateOf = (d: Decider, p: string): MountState => (!d.read(p) ? "masked" : d.write(p) ? "rw" : "ro");
 
+/**
+ * A deny of `D/*` covers every entry of D — dotfiles too (globs are expanded
+ * with dot: true) and entries created after compile time. One rule on D says
+ * that with one mount, where one rule per match costs one bind each (bwrap
+ * file binds grow quadratically: 500 ≈ 400 ms) and still lets new matching
+ * files be created. The per-match rules stay, so nothing they deny is lost.
+ * Only when the matches really live in D (not behind a symlinked spelling).
+ */
+function wholeDirectoryDenies(rules: readonly FsRule[]): PathRule[] {
+  const out: PathRule[] = [];
+  for (const g of rules) {
+    if (g.kind !== "glob" || g.effect !== "deny" || !g.pattern.endsWith("/*")) continue;
+    const dir = g.pattern.slice(0, -2);
+    if (dir === "" || /[*?[\]{}()!+@]/.test(dir)) continue;
+    const inDir = rules.some((r) => r.kind === "path" && r.via.kind === "glob" && r.via.pattern === g.pattern && parentOf(r.path) === dir);
+    if (inDir) out.push({ kind: "path", access: g.access, effect: "deny", path: dir, node: "dir", via: { kind: "glob", pattern: g.pattern }, origin: g.origin });
+  }
+  return out;
+}
+
 export function planMounts(policy: Policy): MountPlan {
-  const rules = policy.filesystem.rules.filter((r): r is PathRule => r.kind === "path");
+  const rules = [...policy.filesystem.rules.filter((r): r is PathRule => r.kind === "path"), ...wholeDirectoryDenies(policy.filesystem.rules)];
   const d = decider(rules);
   const notes: MountNote[] = [];
   // One entry per path: the node kind and the origins that named it (for comments).
