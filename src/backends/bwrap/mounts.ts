@@ -140,10 +140,11 @@ export function planMounts(policy: Policy): MountPlan {
     if (here === outer) continue;
     const o = origin(p);
     if (node === "absent") {
-      if (here === "ro" && outer === "rw") {
-        // Creating it is the only way to stop its creation.
+      if (here !== "rw" && outer === "rw") {
+        // Creating it is the only way to stop its creation (also when it is read-denied too:
+        // an unreadable path must not become a writable one just because it does not exist yet).
         placeholders.push({ path: p, origin: o });
-        chosen.set(p, { op: "bind", path: p, writable: false, why: "write-deny", origin: o });
+        chosen.set(p, here === "masked" ? { op: "mask-file", path: p, origin: o } : { op: "bind", path: p, writable: false, why: "write-deny", origin: o });
         protectedInWritable.push(p);
       } else if (here === "rw") {
         notes.push({ path: p, origin: o, note: "does not exist, so there is nothing to make writable" });
