@@ -18,8 +18,8 @@ import { createRunDir, type RunDir } from "./run-dir.js";
 import { signalSandbox } from "./signals.js";
 import { spawnBwrap, type BwrapProcess } from "./spawn-bwrap.js";
 import { readInfoPid, readStatus } from "./status-fd.js";
-import type { LinuxTools } from "./tools.js";
 import { mapUserNamespace } from "./userns.js";
+import type { LinuxTools } from "./tools.js";
 
 /** The proxies of one run, as the runner needs them. */
 export interface NetworkSession {

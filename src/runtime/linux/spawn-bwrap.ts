@@ -7,10 +7,16 @@
  *
  *   fd 5  --json-status-fd: child pid, later the exit code
  *   fd 6  --block-fd: the command waits for one byte (only when a bridge must be up first)
- *   fd 7  --userns-block-fd: bwrap waits until we wrote the uid/gid maps
- *         (unprivileged with a bridge: one user namespace the bridge can enter)
- *   fd 8  --info-fd: bwrap requires it with --userns-block-fd; it carries the
- *         child pid before bwrap blocks (the status fd may not, yet)
+ *   fd 8  --info-fd: the child pid, early (bwrap requires it with --userns-block-fd)
+ *
+ * Unprivileged runs with a bridge (DESIGN §3): left alone, bwrap maps the
+ * caller to root in an outer user namespace (to mount devpts) and runs the
+ * command in a nested one; the network namespace belongs to the outer one,
+ * which no process stays in, so the bridge cannot enter it. With
+ * --unshare-user --userns-block-fd the caller writes an identity map itself
+ * and there is one namespace. bwrap never closes the userns-block fd, so it
+ * would stay open inside the sandbox; giving the *same* fd as --block-fd makes
+ * bwrap close it after the second byte (measured: the command sees 0 1 2 only).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, openSync, writeFileSync } from "node:fs";
@@ -26,24 +32,28 @@ export interface BwrapLaunch {
   readonly cwd: string;
   /** Hold the command until release() (a bridge must listen first). */
   readonly block: boolean;
-  /** Make bwrap wait for the caller to map its user namespace (unprivileged + bridge). */
+  /** Make bwrap wait (on fd 6) until the caller mapped the user namespace (unprivileged + bridge). */
   readonly mapUserNamespace: boolean;
 }
 
 export interface BwrapProcess {
   readonly child: ChildProcess;
   readonly status: Readable;
-  /** --info-fd, only when mapping the user namespace. */
+  /** --info-fd, when mapping the user namespace. */
   readonly info: Readable | undefined;
-  release(): void;
-  /** Lets bwrap continue after the maps were written. */
+  /** One byte on fd 6: the maps are written (when mapping). */
   userNamespaceReady(): void;
+  /** One byte on fd 6 (the last): the command may start. */
+  release(): void;
 }
 
 export function spawnBwrap(launch: BwrapLaunch, run: RunDir): BwrapProcess {
   const extra: string[] = ["--json-status-fd", "5"];
   if (launch.block) extra.push("--block-fd", "6");
-  if (launch.mapUserNamespace) extra.push("--unshare-user", "--info-fd", "8", "--userns-block-fd", "7");
+  if (launch.mapUserNamespace) {
+    if (!launch.block) throw new Error("mapping the user namespace needs the block fd");
+    extra.push("--unshare-user", "--info-fd", "8", "--userns-block-fd", "6");
+  }
   const argsFile = run.file("bwrap.args");
   const bpfFile = run.file("seccomp.bpf");
   writeFileSync(argsFile, [...launch.options, ...extra, "--seccomp", "4"].map((a) => `${a}\0`).join(""), { mode: 0o600 });
@@ -52,7 +62,7 @@ export function spawnBwrap(launch: BwrapLaunch, run: RunDir): BwrapProcess {
   const bpfFd = openSync(bpfFile, "r");
   try {
     const child = spawn(launch.bwrap, ["--args", "3", "--", ...launch.command], {
-      stdio: ["inherit", "inherit", "inherit", argsFd, bpfFd, "pipe", launch.block ? "pipe" : "ignore", launch.mapUserNamespace ? "pipe" : "ignore", launch.mapUserNamespace ? "pipe" : "ignore"],
+      stdio: ["inherit", "inherit", "inherit", argsFd, bpfFd, "pipe", launch.block ? "pipe" : "ignore", "ignore", launch.mapUserNamespace ? "pipe" : "ignore"],
       env: launch.env,
       cwd: launch.cwd,
       // Its own process group: a terminal's ^C reaches srt, which forwards it; bwrap must not die of it first.
@@ -60,16 +70,21 @@ export function spawnBwrap(launch: BwrapLaunch, run: RunDir): BwrapProcess {
     });
     const stdio = child.stdio as unknown as readonly (Readable | Writable | null | undefined)[];
     const pipe = (i: number): Writable | undefined => (stdio[i] ?? undefined) as Writable | undefined;
-    for (const i of [6, 7]) pipe(i)?.on("error", () => undefined);
-    const once = (i: number): (() => void) => {
-      let sent = false;
-      return () => {
-        if (sent) return;
-        sent = true;
-        pipe(i)?.end("x");
-      };
+    const block = pipe(6);
+    block?.on("error", () => undefined);
+    let mapped = false;
+    let released = false;
+    const userNamespaceReady = (): void => {
+      if (mapped || released) return;
+      mapped = true;
+      block?.write("u");
     };
-    return { child, status: stdio[5] as Readable, info: (stdio[8] ?? undefined) as Readable | undefined, release: once(6), userNamespaceReady: once(7) };
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      block?.end("r");
+    };
+    return { child, status: stdio[5] as Readable, info: (stdio[8] ?? undefined) as Readable | undefined, userNamespaceReady, release };
   } finally {
     closeSync(argsFd);
     closeSync(bpfFd);

@@ -1,8 +1,8 @@
 /**
- * Identity-maps the sandbox's user namespace from the host (DESIGN §3): as an
- * unprivileged caller bwrap would otherwise nest a second namespace that the
- * proxy bridge cannot enter. Writing our own uid/gid is allowed to the
- * namespace's owner once setgroups is denied.
+ * Identity-maps the sandbox's user namespace from the host (DESIGN §3), so
+ * there is one namespace, owned by the caller, that the proxy bridge can
+ * enter. Writing one's own uid/gid is allowed to the namespace's owner once
+ * setgroups is denied.
  */
 import { writeFileSync } from "node:fs";
 
