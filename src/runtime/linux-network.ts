@@ -65,7 +65,7 @@ export function startLinuxNetwork(opts: LinuxNetworkOptions): LinuxNetwork {
     // The user's own proxies get no credentials from us: they were not told any.
     const withCredentials = net_.httpProxyPort === undefined && net_.socksProxyPort === undefined;
     return {
-      env: proxy.proxyEnvironment({ httpPort: sandboxPorts.http, socksPort: sandboxPorts.socks, ...(withCredentials ? { credentials } : {}) }),
+      env: proxy.proxyEnvironment({ httpPort: sandboxPorts.http, socksPort: sandboxPorts.socks, noProxy: directLoopback(plan), ...(withCredentials ? { credentials } : {}) }),
       bridges: [
         { port: sandboxPorts.http, socket: run.httpSocket },
         { port: sandboxPorts.socks, socket: run.socksSocket },
@@ -82,6 +82,21 @@ export function startLinuxNetwork(opts: LinuxNetworkOptions): LinuxNetwork {
       if (line !== undefined && !opts.quiet) opts.err(line + "\n");
     },
   };
+}
+
+/**
+ * Loopback names that stay direct (the sandbox's own lo): all three, except
+ * those the policy allows — those mean the *host's* loopback, which only the
+ * proxy can reach, so tools must not bypass it for them.
+ */
+export function directLoopback(plan: LinuxPlan): string[] {
+  const allowed = (kind: string, value: string): boolean =>
+    plan.network.policy.rules.some((r) => r.effect === "allow" && r.host.kind === kind && ("name" in r.host ? r.host.name : "address" in r.host ? r.host.address : "") === value);
+  return [
+    ...(allowed("name", "localhost") ? [] : ["localhost"]),
+    ...(allowed("ipv4", "127.0.0.1") ? [] : ["127.0.0.1"]),
+    ...(allowed("ipv6", "::1") ? [] : ["::1"]),
+  ];
 }
 
 /** A unix socket that forwards every connection to 127.0.0.1:port on the host. */

@@ -12,6 +12,12 @@ export interface ProxyEnvironmentOptions {
   readonly httpPort: number;
   readonly socksPort: number;
   readonly credentials?: Credentials;
+  /**
+   * Hosts that bypass the proxies (default: localhost, 127.0.0.1, ::1 — the
+   * sandbox's own lo). A loopback host the policy allows is left out, so that
+   * tools send it to the proxy, which reaches the host's loopback.
+   */
+  readonly noProxy?: readonly string[];
 }
 
 export interface ProxyVariable {
@@ -22,7 +28,7 @@ export interface ProxyVariable {
 }
 
 const loopbackHost = "127.0.0.1";
-const noProxy = "localhost,127.0.0.1,::1";
+const defaultNoProxy = ["localhost", "127.0.0.1", "::1"] as const;
 
 /**
  * The secret travels inside URLs, ssh's ProxyCommand (where `%` is a token)
@@ -34,6 +40,8 @@ const tokenSafe = /^[A-Za-z0-9._~-]+$/;
 
 export function proxyVariables(o: ProxyEnvironmentOptions, redact = false): readonly ProxyVariable[] {
   const c = o.credentials;
+  const direct = o.noProxy ?? defaultNoProxy;
+  const noProxy = direct.join(",");
   if (c && !(tokenSafe.test(c.username) && tokenSafe.test(c.password))) throw new Error("proxy credentials must be URL-safe tokens ([A-Za-z0-9._~-])");
   const password = c && redact ? "***" : c?.password;
   const userinfo = c ? `${c.username}:${password}@` : "";
@@ -50,7 +58,7 @@ export function proxyVariables(o: ProxyEnvironmentOptions, redact = false): read
     `-Dhttp.proxyPort=${o.httpPort}`,
     `-Dhttps.proxyHost=${loopbackHost}`,
     `-Dhttps.proxyPort=${o.httpPort}`,
-    `-Dhttp.nonProxyHosts=localhost|127.0.0.1|[::1]`,
+    `-Dhttp.nonProxyHosts=${direct.map((h) => (h.includes(":") ? `[${h}]` : h)).join("|")}`,
     `-DsocksProxyHost=${loopbackHost}`,
     `-DsocksProxyPort=${o.socksPort}`,
   ].join(" ");
