@@ -65,7 +65,8 @@ export function expandGlob(host: Host, pattern: string, budget: WalkBudget, coll
         matches.push({ path, kind: e.kind });
         continue; // a matched directory is covered whole; nothing below needs listing
       }
-      const seg = segMatchers[f.depth];
+      // From the first "**" on, depth no longer says which segment applies: "**" spans any number of levels.
+      const seg = segments.slice(0, f.depth + 1).some((s) => s.includes("**")) ? undefined : segMatchers[f.depth];
       const mayDescend = (e.kind === "dir" || e.kind === "symlink") && f.depth + 1 < maxDepth && (seg === undefined || seg(e.name));
       const real = mayDescend ? realDir(host, joinPath(f.real, e.name), e.kind) : undefined;
       if (real !== undefined && typeof real !== "string") return real;
