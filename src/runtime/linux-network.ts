@@ -1,8 +1,7 @@
 /**
  * The network side of a Linux run: srt's HTTP and SOCKS5 proxies on unix
  * sockets in the run directory (bridged to 127.0.0.1:3128 and :1080 inside
- * the sandbox), a per-run secret so only the sandbox can use them, the
- * violation store, and the one-line report at the end. With
+ * the sandbox), the violation store, and the one-line report at the end. With
  * `httpProxyPort`/`socksProxyPort` the bridge leads to the user's own proxy
  * on the host's loopback instead (through a small unix→TCP relay, because
  * the bridge lives in the sandbox's network namespace and cannot reach the
@@ -36,12 +35,14 @@ export function startLinuxNetwork(opts: LinuxNetworkOptions): LinuxNetwork {
   let summary: (() => string | undefined) | undefined;
   const start = async (plan: LinuxPlan, run: RunDir): Promise<NetworkSession> => {
     const proxy = await import("./proxy/index.js");
-    // globalThis.crypto: no node:crypto import (≈5 ms) on runs that never reach this.
-    const credentials = { username: "srt", password: Buffer.from(crypto.getRandomValues(new Uint8Array(18))).toString("base64url") };
+    // No proxy secret: the proxies listen only on unix sockets inside the run directory (mode 0700,
+    // hidden inside the sandbox), and 3128/1080 exist only in the sandbox's own network namespace.
+    // Other users cannot reach them; the user's own processes need no borrowing. A secret would
+    // only break clients that cannot send proxy credentials (nc -X 5, the JVM).
     const store = proxy.createViolationStore(opts.violations === undefined ? {} : { file: opts.violations });
     const closers: (() => Promise<unknown>)[] = [];
     const net_ = plan.network.policy;
-    const deps = { network: net_, onViolation: store.record, credentials };
+    const deps = { network: net_, onViolation: store.record };
     try {
       if (net_.httpProxyPort === undefined) {
         const http = proxy.createHttpProxy(deps);
@@ -62,10 +63,8 @@ export function startLinuxNetwork(opts: LinuxNetworkOptions): LinuxNetwork {
       const error = await store.close();
       if (error) opts.err(`srt: could not write ${opts.violations}: ${error.message}\n`);
     });
-    // The user's own proxies get no credentials from us: they were not told any.
-    const withCredentials = net_.httpProxyPort === undefined && net_.socksProxyPort === undefined;
     return {
-      env: proxy.proxyEnvironment({ httpPort: sandboxPorts.http, socksPort: sandboxPorts.socks, noProxy: directLoopback(plan), ...(withCredentials ? { credentials } : {}) }),
+      env: proxy.proxyEnvironment({ httpPort: sandboxPorts.http, socksPort: sandboxPorts.socks, noProxy: directLoopback(plan) }),
       bridges: [
         { port: sandboxPorts.http, socket: run.httpSocket },
         { port: sandboxPorts.socks, socket: run.socksSocket },
