@@ -3,7 +3,7 @@
  * ~/.srt-settings.json, else the defaults. A file that was named but cannot
  * be read is an error, never a silent fall-back to the defaults.
  */
-import { lstatSync, readFileSync, statSync } from "node:fs";
+import { closeSync, lstatSync, openSync, readSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { resolve } from "node:path";
 import type { Diagnostic } from "../compiler/index.js";
@@ -36,7 +36,9 @@ function read(file: string): LoadedSettings {
     const st = statSync(file);
     if (st.isDirectory()) return fail(file, `${file} is a directory, not a settings file`);
     if (st.size > READ_LIMIT) return fail(file, `${file} is ${(st.size / 1048576).toFixed(1)} MiB; the limit is 1 MiB`, "SRT102");
-    const buf = readFileSync(file);
+    // A pipe or device (/dev/stdin, <(…), /dev/zero) has no size to check up front: read a bounded amount.
+    const buf = readBounded(file);
+    if (buf === undefined) return fail(file, `${file} is larger than the 1 MiB limit`, "SRT102");
     // Invalid UTF-8 would be silently replaced by U+FFFD and could change a path.
     const text = new TextDecoder("utf-8", { fatal: true }).decode(buf);
     return { ok: true, source: { file, text } };
@@ -44,6 +46,24 @@ function read(file: string): LoadedSettings {
     const code = (e as NodeJS.ErrnoException).code;
     if (e instanceof TypeError) return fail(file, `${file} is not valid UTF-8`);
     return fail(file, code === "ENOENT" ? `settings file ${file} does not exist` : `cannot read ${file}: ${code ?? String(e)}`);
+  }
+}
+
+function readBounded(file: string): Buffer | undefined {
+  const fd = openSync(file, "r");
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(64 * 1024);
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) return Buffer.concat(chunks, total);
+      chunks.push(chunk.subarray(0, n));
+      total += n;
+      if (total > READ_LIMIT) return undefined;
+    }
+  } finally {
+    closeSync(fd);
   }
 }
 

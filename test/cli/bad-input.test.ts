@@ -6,7 +6,8 @@ import { mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runSrt } from "../support/cli.js";
+import { spawnSync } from "node:child_process";
+import { runSrt, srtBin } from "../support/cli.js";
 
 const dir = mkdtempSync(join(tmpdir(), "srt-bad-input-"));
 const file = (name: string, text: string | Buffer): string => {
@@ -61,6 +62,17 @@ describe("bad settings input", () => {
     const r = runSrt(["check"], { env: { HOME: home }, cwd: home });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/error SRT100: settings file .*\.srt-settings\.json does not exist/);
+  });
+
+  it("an endless device is read only up to a bound (SRT102), a pipe is read whole", () => {
+    const zero = runSrt(["check", "/dev/zero"]);
+    expect(zero.signal).toBeNull();
+    expect(zero.status).toBe(2);
+    expect(zero.stderr).toMatch(/error SRT102: \/dev\/zero is larger than the 1 MiB limit/);
+    // A real pipe, as a shell makes it (spawnSync's `input` is a socket, which /dev/stdin cannot reopen).
+    const piped = spawnSync("sh", ["-c", 'printf %s "$0" | "$1" "$2" check --target linux /dev/stdin', '{"network": {"allowedDomains": ["example.com"]}}', process.execPath, srtBin], { cwd: dir, encoding: "utf8" });
+    expect(piped.stdout).toMatch(/\/dev\/stdin: valid for linux/);
+    expect(piped.status).toBe(0);
   });
 
   it("a directory given as settings is an error", () => {
