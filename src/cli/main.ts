@@ -4,27 +4,20 @@
  * (`srt [options] -- cmd…`), whose own options end at the first non-option
  * word so that nothing after the command is ever read as an srt option.
  */
-import { renderUsage, runCommand, type CommandDef } from "citty";
+import type { CommandDef } from "citty";
 import pkg from "../../package.json" with { type: "json" };
-import { unknownFlags } from "./args.js";
-import { checkCommand } from "./check.js";
-import { compileCommand } from "./compile.js";
-import { explainCommand } from "./explain.js";
-import { initCommand } from "./init.js";
 import { exitStatus, type CliIo } from "./io.js";
-import { schemaCommand } from "./schema.js";
-import { doctorCommand } from "./doctor.js";
-import { execCommand } from "./exec.js";
-import { runMode } from "./run-mode.js";
-import { releaseRun } from "../runtime/linux/placeholder-registry.js";
 
+// Every command is loaded when it is used (the bundle splits them into chunks): a sandboxed
+// run, which happens for every command an agent runs, loads neither citty nor the
+// check/explain/compile code, and the other way round.
 type Factory = (io: CliIo) => CommandDef<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-const subcommands: Record<string, Factory> = {
-  check: checkCommand,
-  explain: explainCommand,
-  compile: compileCommand,
-  schema: schemaCommand,
-  init: initCommand,
+const subcommands: Record<string, () => Promise<Factory>> = {
+  check: async () => (await import("./check.js")).checkCommand,
+  explain: async () => (await import("./explain.js")).explainCommand,
+  compile: async () => (await import("./compile.js")).compileCommand,
+  schema: async () => (await import("./schema.js")).schemaCommand,
+  init: async () => (await import("./init.js")).initCommand,
 };
 
 const usage = `srt ${pkg.version}: run commands in an OS-level sandbox compiled from a policy
@@ -59,16 +52,18 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     return first === undefined ? exitStatus.usage : exitStatus.ok;
   }
   // exec and doctor parse their own words: everything after the plan is the command's.
-  if (first === "exec") return rest[0] === "--help" || rest[0] === "-h" ? (io.out("Usage: srt exec plan.json [-d] [-q] [--violations F] -- command [args…]\n"), exitStatus.ok) : execCommand(rest, io);
-  if (first === "doctor") return doctorCommand(rest, io);
+  if (first === "exec") return rest[0] === "--help" || rest[0] === "-h" ? (io.out("Usage: srt exec plan.json [-d] [-q] [--violations F] -- command [args…]\n"), exitStatus.ok) : (await import("./exec.js")).execCommand(rest, io);
+  if (first === "doctor") return (await import("./doctor.js")).doctorCommand(rest, io);
   // Internal: run by the watchdog of a run that died without cleaning up (see runtime/linux/janitor.ts).
   if (first === "__cleanup" && rest.length === 2) {
-    releaseRun({ dir: rest[0]!, runId: rest[1]! });
+    (await import("../runtime/linux/placeholder-registry.js")).releaseRun({ dir: rest[0]!, runId: rest[1]! });
     return exitStatus.ok;
   }
-  const factory = subcommands[first];
-  if (factory === undefined) return runMode(argv, io, usage);
-  const cmd = factory(io);
+  const load = Object.hasOwn(subcommands, first) ? subcommands[first] : undefined;
+  if (load === undefined) return (await import("./run-mode.js")).runMode(argv, io, usage);
+  const cmd = (await load())(io);
+  const { renderUsage, runCommand } = await import("citty");
+  const { unknownFlags } = await import("./args.js");
   const beforeDashes = rest.indexOf("--") === -1 ? rest : rest.slice(0, rest.indexOf("--"));
   if (beforeDashes.includes("--help") || beforeDashes.includes("-h")) {
     io.out((await renderUsage(cmd)) + "\n");
