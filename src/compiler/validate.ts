@@ -36,6 +36,17 @@ const unsupported: Readonly<Record<string, Readonly<Record<string, string>>>> = 
   "#/definitions/filesystem": {
     disabled: "srt never runs without file-system rules",
   },
+  // The older dialect's harness switches: each would let a command run outside the sandbox.
+  "#/definitions/sandbox": {
+    excludedCommands: "srt runs every command sandboxed; there is no list of commands that skip it",
+    allowUnsandboxedCommands: "srt never runs a command unsandboxed",
+    autoAllowBashIfSandboxed: "an agent-harness approval switch; srt has no approval step",
+  },
+  "#/definitions/permissions": {
+    ask: "srt cannot ask: a rule either is in the policy or is not",
+    defaultMode: "an agent-harness approval mode; srt has none",
+    additionalDirectories: "list the directories in filesystem.allowWrite (under sandbox) instead",
+  },
 };
 
 type SchemaNode = {
