@@ -21,6 +21,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, openSync, writeFileSync } from "node:fs";
 import type { Readable, Writable } from "node:stream";
+import { closeInheritedFds, ipcChannelFds } from "./inherited-fds.js";
 import type { RunDir } from "./run-dir.js";
 
 export interface BwrapLaunch {
@@ -48,6 +49,8 @@ export interface BwrapProcess {
 }
 
 export function spawnBwrap(launch: BwrapLaunch, run: RunDir): BwrapProcess {
+  // Before anything is spawned for the sandbox: nothing srt's caller left open may reach the command.
+  closeInheritedFds(ipcChannelFds(process.env));
   const extra: string[] = ["--json-status-fd", "5"];
   if (launch.block) extra.push("--block-fd", "6");
   if (launch.mapUserNamespace) {
