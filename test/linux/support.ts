@@ -38,6 +38,9 @@ export type Runner = "root" | "srt-test" | "self";
 export const runners: readonly Runner[] = isRoot ? (testUid !== undefined ? ["root", "srt-test"] : ["root"]) : ["self"];
 export const missingTestUser = isRoot && testUid === undefined;
 
+/** Absolute, so a test may run srt with a PATH that lacks everything (the missing-bwrap case). */
+const setprivPath = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync(p)) ?? "setpriv";
+
 export const PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 export interface Box {
@@ -110,8 +113,9 @@ export function useBox(ctx: TestHooks, runner: Runner, layout: Layout = {}, sett
   return box;
 }
 
+/** Writes the box's settings file: a value as JSON, a string as it is (for malformed files). */
 export function writeSettings(box: Box, settings: unknown): void {
-  writeFileSync(box.settings, JSON.stringify(settings));
+  writeFileSync(box.settings, typeof settings === "string" ? settings : JSON.stringify(settings));
   if (box.runner === "srt-test") chownSync(box.settings, box.uid, box.gid);
 }
 
@@ -140,7 +144,7 @@ export const read = (p: string): string | undefined => (existsSync(p) ? readFile
 /** The argv that runs `node srt.mjs args…` as the box's runner. */
 export function srtArgv(box: Box, args: readonly string[], node = process.execPath): string[] {
   const base = [node, srtBin, ...args];
-  return box.runner === "srt-test" ? ["setpriv", `--reuid=${box.uid}`, `--regid=${box.gid}`, "--init-groups", "--", ...base] : base;
+  return box.runner === "srt-test" ? [setprivPath, `--reuid=${box.uid}`, `--regid=${box.gid}`, "--init-groups", "--", ...base] : base;
 }
 
 export function srtEnv(box: Box, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {

@@ -1,0 +1,123 @@
+/**
+ * The sandbox's life and srt's contract around it, with real processes: the
+ * command's exit status comes back (128+N for a signal), signals to srt are
+ * forwarded, nothing outlives srt — not background jobs, not after `timeout`,
+ * not after srt is SIGKILLed (no process, no run dir, no placeholder) — a
+ * compiled plan runs without its settings, and a bad policy or a missing
+ * bwrap runs nothing at all.
+ */
+import { rmSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { eventually, leftovers, missingTestUser, processesWith, read, report, runners, sh, srt, startSrt, supported, tree, useBox, writeSettings } from "./support.js";
+
+/** A number no other process on this machine has on its command line; `sleep` accepts it as seconds. */
+const marker = (): string => `300.${process.pid}${Math.floor(Math.random() * 1e9)}`;
+
+const waitFor = async (get: () => string, text: string, ms = 10_000): Promise<void> => {
+  if (!(await eventually(() => get().includes(text), ms))) throw new Error(`never saw ${JSON.stringify(text)} in: ${get()}`);
+};
+
+describe.skipIf(!supported)("sandbox lifecycle", () => {
+  if (missingTestUser) it.skip("as srt-test: user srt-test does not exist (useradd -m srt-test)", () => {});
+
+  describe.each(runners)("as %s", (runner) => {
+    it.concurrent("exit statuses come back: 0, 7, 128+N for a signal", async (ctx) => {
+      const b = useBox(ctx, runner);
+      const cases: [string, number][] = [
+        ["exit 0", 0],
+        ["exit 7", 7],
+        ["kill -TERM $$", 143],
+        ["kill -KILL $$", 137],
+      ];
+      const outs = await Promise.all(cases.map(([script]) => sh(b, script)));
+      expect(outs.map((o) => o.status)).toEqual(cases.map(([, status]) => status));
+      const direct = await srt(b, ["--settings", b.settings, "--", "sh", "-c", "exit 42"]);
+      expect(direct.status).toBe(42);
+    });
+
+    it.concurrent("background jobs die with the command", async (ctx) => {
+      const b = useBox(ctx, runner);
+      const m = marker();
+      const out = await sh(b, `sleep ${m} & echo started=$!`);
+      expect(out.status).toBe(0);
+      expect(report(out)["started"]).toMatch(/^\d+$/);
+      expect(await eventually(() => processesWith(m).length === 0), `left running: ${processesWith(m).join(" ")}`).toBe(true);
+    });
+
+    it.concurrent("`timeout 1 srt -- sleep` leaves no orphan", async (ctx) => {
+      const b = useBox(ctx, runner);
+      const m = marker();
+      const out = await srt(b, ["--settings", b.settings, "--", "sh", "-c", `sleep ${m} & sleep ${m}`], { wrap: (argv) => ["timeout", "1", ...argv] });
+      expect(out.status).toBe(124);
+      expect(out.ms).toBeLessThan(5000);
+      expect(await eventually(() => processesWith(m).length === 0), `left running: ${processesWith(m).join(" ")}`).toBe(true);
+    });
+
+    it.concurrent("SIGTERM to srt reaches the command's trap, and srt exits 143", async (ctx) => {
+      const b = useBox(ctx, runner);
+      const run = startSrt(b, ["--settings", b.settings, "-c", "trap 'echo trapped=TERM; exit 3' TERM; echo ready; while :; do sleep 0.05; done"]);
+      let stdout = "";
+      run.child.stdout?.on("data", (d: string) => (stdout += d));
+      await waitFor(() => stdout, "ready");
+      run.child.kill("SIGTERM");
+      const out = await run.done;
+      expect(report(out)["trapped"]).toBe("TERM");
+      expect(out.status).toBe(143);
+    });
+
+    it.concurrent("SIGKILL of srt leaves nothing behind: no sandboxed process, no run dir, no placeholder", async (ctx) => {
+      const b = useBox(ctx, runner, { "work/readme": "v1" });
+      const before = tree(b.work);
+      const m = marker();
+      const run = startSrt(b, ["--settings", b.settings, "-c", `sleep ${m} & echo ready; sleep ${m}`]);
+      let stdout = "";
+      run.child.stdout?.on("data", (d: string) => (stdout += d));
+      await waitFor(() => stdout, "ready");
+      // While it runs, the placeholders and the run dir exist (so the check below is not vacuous).
+      expect(tree(b.work)).toContain(".bashrc");
+      expect(leftovers(b).length).toBeGreaterThan(0);
+      run.child.kill("SIGKILL");
+      await run.done;
+      expect(await eventually(() => processesWith(m).length === 0, 2000), `left running: ${processesWith(m).join(" ")}`).toBe(true);
+      expect(await eventually(() => leftovers(b).length === 0, 2000), `left in TMPDIR: ${leftovers(b).join(" ")}`).toBe(true);
+      expect(await eventually(() => tree(b.work).join() === before.join(), 2000), `left in cwd: ${tree(b.work).join(" ")}`).toBe(true);
+    });
+
+    it.concurrent("`srt exec plan.json` runs a compiled plan without the settings file", async (ctx) => {
+      const b = useBox(ctx, runner, { "work/locked.txt": "v1" });
+      writeSettings(b, { filesystem: { denyWrite: ["locked.txt"] } });
+      const plan = b.at("plan.json");
+      const compiled = await srt(b, ["compile", "--target", "linux", b.settings, "-o", plan]);
+      expect(compiled.status, compiled.stderr).toBe(0);
+      rmSync(b.settings);
+      const script = "echo v2 > locked.txt 2>/dev/null && echo locked=written || echo locked=refused; echo ok > free.txt && echo free=written; echo x > ../outside/x 2>/dev/null && echo outside=written || echo outside=refused; exit 5";
+      const out = await srt(b, ["exec", plan, "--", "sh", "-c", script]);
+      expect(out.status, out.stderr).toBe(5);
+      expect(report(out)).toEqual({ locked: "refused", free: "written", outside: "refused" });
+      expect(read(b.at("work/locked.txt"))).toBe("v1");
+      expect(read(b.at("work/free.txt"))).toBe("ok\n");
+      expect(read(b.at("outside/x"))).toBeUndefined();
+    });
+
+    it.concurrent("a bad policy exits 2 and runs nothing", async (ctx) => {
+      const b = useBox(ctx, runner);
+      for (const bad of [{ filesystem: { allowWrite: 5 } }, { filesystem: { denyWrit: ["x"] } }, "{ not json"]) {
+        writeSettings(b, bad);
+        const out = await srt(b, ["--settings", b.settings, "--", "touch", b.at("work/ran")]);
+        expect(out.status, `${JSON.stringify(bad)}: ${out.stderr}`).toBe(2);
+        expect(read(b.at("work/ran"))).toBeUndefined();
+      }
+      const missing = await srt(b, ["--settings", b.at("nope.json"), "--", "touch", b.at("work/ran")]);
+      expect(missing.status).toBe(2);
+      expect(read(b.at("work/ran"))).toBeUndefined();
+    });
+
+    it.concurrent("without bwrap on PATH srt exits 1, says so, and runs nothing", async (ctx) => {
+      const b = useBox(ctx, runner);
+      const out = await srt(b, ["--settings", b.settings, "--", "/usr/bin/touch", b.at("work/ran")], { env: { PATH: "/nonexistent" } });
+      expect(out.status).toBe(1);
+      expect(out.stderr).toMatch(/bwrap/);
+      expect(read(b.at("work/ran"))).toBeUndefined();
+    });
+  });
+});
