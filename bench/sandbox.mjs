@@ -27,11 +27,19 @@ try {
   const env = { ...process.env, SRT_BENCH_RSS_FILE: rssFile };
   const srtArgv = (...args) => [process.execPath, "-r", `${root}bench/_rss.cjs`, srt, ...args];
 
-  const node = medianMs([process.execPath, "-e", "0"], { runs, cwd });
+  const node = medianMs([process.execPath, "-r", `${root}bench/_rss.cjs`, "-e", "0"], { runs, cwd, env: { ...process.env, SRT_BENCH_RSS_FILE: join(cwd, "node-rss.txt") } });
+  const nodeKiB = Math.max(...readFileSync(join(cwd, "node-rss.txt"), "utf8").trim().split("\n").map(Number));
   const bare = medianMs([bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-net", "true"], { runs, cwd });
   const offline = medianMs(srtArgv("--settings", "offline.json", "--", "true"), { runs, cwd, env });
   const exec = medianMs(srtArgv("exec", "plan.json", "--", "true"), { runs, cwd, env });
   const online = medianMs(srtArgv("--settings", "online.json", "--", "true"), { runs, cwd, env });
+  // The tool srt replaces, when installed somewhere (never by this script): SRT_REFERENCE_BIN=/path/to/node_modules/.bin/srt
+  const referenceBin = process.env.SRT_REFERENCE_BIN;
+  let reference;
+  if (referenceBin) {
+    writeFileSync(join(cwd, "reference.json"), JSON.stringify({ network: { allowedDomains: [], deniedDomains: [] }, filesystem: { denyRead: ["~/.ssh"], allowWrite: ["."], denyWrite: [] } }));
+    reference = medianMs([referenceBin, "--settings", "reference.json", "true"], { runs, cwd });
+  }
   const peakKiB = Math.max(...readFileSync(rssFile, "utf8").trim().split("\n").map(Number));
 
   const line = (name, ms, target) => {
@@ -45,8 +53,9 @@ try {
   line("srt -- true (no network)", offline, 30);
   line("srt exec plan.json -- true", exec, 30);
   line("srt -- true (allowed domain)", online, 50);
+  if (reference !== undefined) console.log(`${"reference tool: srt true".padEnd(34)} ${fmt(reference).padStart(9)}  (ours without network is ×${(reference / offline).toFixed(2)} faster)`);
   const mib = peakKiB / 1024;
-  console.log(`peak RSS of srt                    ${mib.toFixed(1)} MiB  target ≤ 45 MiB: ${mib <= 45 ? "met" : "MISSED"}`);
+  console.log(`peak RSS of srt                    ${mib.toFixed(1)} MiB (node -e 0: ${(nodeKiB / 1024).toFixed(1)} MiB, ×${(peakKiB / nodeKiB).toFixed(2)})  target ≤ 45 MiB: ${mib <= 45 ? "met" : "MISSED"}`);
 } finally {
   rmSync(cwd, { recursive: true, force: true });
 }
