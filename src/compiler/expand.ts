@@ -8,6 +8,7 @@
 import { createBudget, type BudgetLimits } from "./budget.js";
 import { diagnostic, type Diagnostic } from "./diagnostics.js";
 import { expandGlob } from "./glob.js";
+import { createHostCache } from "./host-cache.js";
 import type { Host } from "./host.js";
 import type { FsRule, PathRule, Policy } from "./ir.js";
 import { findMandatoryDenies } from "./mandatory.js";
@@ -25,7 +26,8 @@ export interface ExpandInput {
   readonly limits: BudgetLimits;
 }
 
-export function expandPaths(host: Host, input: ExpandInput): { rules: FsRule[]; diagnostics: Diagnostic[] } {
+export function expandPaths(machine: Host, input: ExpandInput): { rules: FsRule[]; diagnostics: Diagnostic[] } {
+  const host = createHostCache(machine);
   const diagnostics: Diagnostic[] = [];
   const rules: FsRule[] = [];
   const budget = createBudget(host, input.limits);

@@ -40,6 +40,9 @@ export function expandGlob(host: Host, pattern: string, budget: WalkBudget, coll
   // Without "**" a match sits exactly segments.length levels below base.
   const maxDepth = segments.some((s) => s.includes("**")) ? Infinity : segments.length;
   const segMatchers = segments.map((s) => (s.includes("**") ? undefined : picomatch(s, globOptions)));
+  // From the first "**" on, depth no longer says which segment applies: "**" spans any number of levels.
+  const globstarAt = segments.findIndex((s) => s.includes("**"));
+  const segmentAt = (depth: number) => (globstarAt !== -1 && depth >= globstarAt ? undefined : segMatchers[depth]);
 
   const matches: GlobMatch[] = [];
   const visited = new Set<string>([base]);
@@ -65,8 +68,7 @@ export function expandGlob(host: Host, pattern: string, budget: WalkBudget, coll
         matches.push({ path, kind: e.kind });
         continue; // a matched directory is covered whole; nothing below needs listing
       }
-      // From the first "**" on, depth no longer says which segment applies: "**" spans any number of levels.
-      const seg = segments.slice(0, f.depth + 1).some((s) => s.includes("**")) ? undefined : segMatchers[f.depth];
+      const seg = segmentAt(f.depth);
       const mayDescend = (e.kind === "dir" || e.kind === "symlink") && f.depth + 1 < maxDepth && (seg === undefined || seg(e.name));
       const real = mayDescend ? realDir(host, joinPath(f.real, e.name), e.kind) : undefined;
       if (real !== undefined && typeof real !== "string") return real;

@@ -1,6 +1,7 @@
 /** Unit tests of the pure stages that goldens exercise only indirectly. */
 import { describe, expect, it } from "vitest";
 import { createBudget } from "../../src/compiler/budget.js";
+import { compileSettings } from "../../src/compiler/index.js";
 import { expandGlob } from "../../src/compiler/glob.js";
 import { lineColumn, locateJson, offsetOfPointer } from "../../src/compiler/json-locate.js";
 import { parseSettings } from "../../src/compiler/parse.js";
@@ -111,6 +112,16 @@ describe("expandGlob", () => {
     expect(run("/g/**/*.pem", true)).toEqual(["/g/a", "/g/b/1.pem", "/g/c.pem"]);
     expect(run("/g/a/*.pem", true)).toEqual(["/g/a/1.pem", "/g/a/2.pem"]); // the base itself is never collapsed
   });
+  it("a ** spans any number of levels, also before a literal segment", () => {
+    const deep = createFixtureHost({ files: ["/d/x/y/z/key.pem", "/d/x/y/z/n.txt", "/d/q/y/k.pem", "/d/q/w/y/k.pem"] }, env);
+    const found = (pattern: string) => {
+      const r = expandGlob(deep, pattern, createBudget(deep, { maxEntries: 1000, maxMillis: 1000 }), false);
+      return r.ok ? r.matches.map((m) => m.path) : r.reason;
+    };
+    expect(found("/d/**/*.pem")).toEqual(["/d/q/w/y/k.pem", "/d/q/y/k.pem", "/d/x/y/z/key.pem"]);
+    expect(found("/d/**/y/*.pem")).toEqual(["/d/q/w/y/k.pem", "/d/q/y/k.pem"]);
+    expect(found("/d/*/y/**/*.pem")).toEqual(["/d/q/y/k.pem", "/d/x/y/z/key.pem"]);
+  });
   it("walks a symlinked base at its real path and reports the real pattern", () => {
     // The kernel follows the link: a deny on /g/l/*.pem that matched nothing would let /g/a/1.pem be read.
     expect(expand("/g/l/*.pem", false)).toEqual({ ok: true, matches: [{ path: "/g/a/1.pem", kind: "file" }, { path: "/g/a/2.pem", kind: "file" }], realPattern: "/g/a/*.pem" });
@@ -124,3 +135,16 @@ describe("expandGlob", () => {
     expect(r).toMatchObject({ ok: false, reason: "budget" });
   });
 });
+
+describe("one compile lists each directory once", () => {
+  it("globs and the mandatory search share the listings", () => {
+    const base = createFixtureHost({ files: ["/w/a/b/k.pem", "/w/a/c/x.txt", "/w/d/.bashrc"] }, env);
+    const listed: string[] = [];
+    const host = { ...base, readdir: (p: string) => (listed.push(p), base.readdir(p)) };
+    const r = compileSettings({ text: JSON.stringify({ filesystem: { denyRead: ["/w/**/*.pem", "/w/**/*.txt", "/w/a/*/k.*"] } }), file: "/h/.srt-settings.json", host, target: "linux" });
+    expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    expect(listed.length).toBeGreaterThan(0);
+    expect(listed.filter((p, i) => listed.indexOf(p) !== i)).toEqual([]);
+  });
+});
+
