@@ -88,7 +88,10 @@ export function runLinux(req: RunRequest): RunningSandbox {
     const runId = `${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
     let registry: Registry | undefined;
     try {
-      registry = req.plan.placeholders.length > 0 ? openRegistry(req.uid, runId) : undefined;
+      // Every run registers, also one whose plan has no placeholders: compiled while another run's
+      // placeholders existed, it binds them as ordinary files, and their removal by that run would
+      // detach its mounts (the path becomes creatable inside). Registered, it keeps them alive.
+      registry = openRegistry(req.uid, runId);
     } catch (e) {
       return { kind: "failed", message: (e as Error).message };
     }
