@@ -124,6 +124,8 @@ function withLock(reg: Registry, body: () => void): void {
 function readOwner(lock: string): [number | undefined, string | undefined] {
   try {
     const [pid, start] = readFileSync(join(lock, "owner"), "utf8").trim().split(" ");
+    // Empty: the owner is writing it right now. Number("") is 0, a dead pid, and the live lock would be broken.
+    if (!pid) throw new Error("owner not written yet");
     return [Number(pid), start];
   } catch {
     // Being created or removed right now; only a lock older than a second without owner is stale.
