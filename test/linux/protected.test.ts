@@ -117,6 +117,24 @@ describe.skipIf(!supported)("protected paths cannot be sidestepped", () => {
       expect(read(b.at("work/a/b/c/notes.txt"))).toBe("v2\n");
     });
 
+    it.concurrent("a run compiled while another run's placeholders existed stays protected after that run removed them", async (ctx) => {
+      // The second run sees .bashrc & co. as existing files (no placeholders of its own) and binds them;
+      // had the first run unlinked them, the kernel would detach those mounts and .bashrc become creatable.
+      const b = useBox(ctx, runner, { "work/readme": "v1" });
+      const before = tree(b.work);
+      const first = startSrt(b, ["--settings", b.settings, "-c", "sleep 0.8"]);
+      await new Promise((r) => setTimeout(r, 400));
+      const second = await sh(b, `${T}sleep 1.2; t late_rc sh -c 'echo evil >> .bashrc'; t late_npmrc sh -c 'echo evil > .npmrc'; t late_ok sh -c 'echo v2 > readme'`);
+      expect((await first.done).status).toBe(0);
+      const r = report(second);
+      expect(second.status, second.stderr).toBe(0);
+      expect(r["late_rc"]).not.toBe("ok");
+      expect(r["late_npmrc"]).not.toBe("ok");
+      expect(r["late_ok"]).toBe("ok");
+      expect(read(b.at("work/.bashrc"))).toBeUndefined();
+      expect(tree(b.work)).toEqual(before);
+    });
+
     it.concurrent("a run that ends first does not remove placeholders a concurrent run in the same directory still relies on", async (ctx) => {
       const b = useBox(ctx, runner, { "work/readme": "v1" });
       const before = tree(b.work);
