@@ -29,8 +29,11 @@ describe.skipIf(!supported)("sandbox lifecycle", () => {
         ["kill -TERM $$", 143],
         ["kill -KILL $$", 137],
       ];
-      const outs = await Promise.all(cases.map(([script]) => sh(b, script)));
-      expect(outs.map((o) => o.status)).toEqual(cases.map(([, status]) => status));
+      // One after the other: concurrent runs in one directory can still fail closed (exit 1) when one
+      // compiles while another's placeholders exist and registers after they were removed (see the report).
+      const statuses: (number | null)[] = [];
+      for (const [script] of cases) statuses.push((await sh(b, script)).status);
+      expect(statuses).toEqual(cases.map(([, status]) => status));
       const direct = await srt(b, ["--settings", b.settings, "--", "sh", "-c", "exit 42"]);
       expect(direct.status).toBe(42);
     });
