@@ -18,7 +18,8 @@ export function applyEnvPolicy(policy: EnvPolicy, vars: Readonly<Record<string, 
   const inherited = policy.inherit === "all" ? () => true : policy.inherit === "core" ? anyOf(coreEnv) : () => false;
   const allowed = anyOf(policy.allow);
   const denied = anyOf(policy.deny);
-  const passed: Record<string, string> = {};
+  // No prototype: a variable named "__proto__" must be passed (or withheld) like any other.
+  const passed = Object.create(null) as Record<string, string>;
   const withheld: string[] = [];
   for (const name of Object.keys(vars).sort()) {
     if (!denied(name) && (inherited(name) || allowed(name))) passed[name] = vars[name]!;

@@ -48,6 +48,9 @@ const dirRules: Readonly<Record<string, MandatoryRule>> = {
 };
 const claudeDirs = ["commands", "agents"] as const;
 
+/** Own keys only: a file named "constructor" or "toString" must not find Object.prototype's members. */
+const ruleIn = (table: Readonly<Record<string, MandatoryRule>>, name: string): MandatoryRule | undefined => (Object.hasOwn(table, name) ? table[name] : undefined);
+
 export interface MandatoryInput {
   /**
    * Real paths the command may write, with what is there now. Each is checked
@@ -106,8 +109,8 @@ export function findMandatoryDenies(host: Host, input: MandatoryInput, budget: W
       for (const name of names.sort()) {
         const kind = kinds.get(name);
         const path = joinPath(dir, name);
-        const fileRule = fileRules[name];
-        const dirRule = dirRules[name];
+        const fileRule = ruleIn(fileRules, name);
+        const dirRule = ruleIn(dirRules, name);
         if (fileRule !== undefined) rules.push(rule(path, stateOf(kind), fileRule));
         else if (dirRule !== undefined) rules.push(rule(path, stateOf(kind), dirRule));
         else if (name === ".claude" && (kind === "dir" || (kind === undefined && depth === 0))) {
@@ -154,7 +157,7 @@ function protectionOf(host: Host, path: string, node: NodeState, allowGitConfig:
   const enclosing = enclosingProtected(path, allowGitConfig);
   if (enclosing) return { rules: [rule(enclosing.path, enclosing.path === path ? node : stateAt(host, enclosing.path), enclosing.name)], whole: true };
   const name = path.slice(path.lastIndexOf("/") + 1);
-  const fileRule = fileRules[name];
+  const fileRule = ruleIn(fileRules, name);
   if (fileRule !== undefined) return { rules: [rule(path, node, fileRule)], whole: true };
   // A `.git` file points git at another repository; replacing it redirects hooks and config.
   if (name === ".git" && (node === "file" || node === "other")) return { rules: [rule(path, node, "git-link")], whole: true };
@@ -171,7 +174,7 @@ function enclosingProtected(path: string, allowGitConfig: boolean): { path: stri
     const seg = segs[i]!;
     const next = segs[i + 1];
     const prefix = segs.slice(0, i + 1).join("/");
-    const dirRule = dirRules[seg];
+    const dirRule = ruleIn(dirRules, seg);
     if (dirRule !== undefined) return { path: prefix, name: dirRule };
     if (seg === ".git" && next === "hooks") return { path: `${prefix}/hooks`, name: "git-hooks" };
     if (seg === ".git" && next === "config" && !allowGitConfig) return { path: `${prefix}/config`, name: "git-repo-config" };

@@ -92,7 +92,8 @@ function toDiagnostic(e: SettingsValidationError, value: unknown): Diagnostic {
     const pointer = `${e.instancePath}/${key.replaceAll("~", "~0").replaceAll("/", "~1")}`;
     // ajv's schemaPath is relative to the $ref'd definition, so find the owner from the data's path.
     const owner = schemaAt(e.instancePath);
-    const why = unsupported[owner.ref]?.[key];
+    const known = unsupported[owner.ref];
+    const why = known !== undefined && Object.hasOwn(known, key) ? known[key] : undefined;
     if (why !== undefined) return diagnostic("SRT111", pointer, `"${key}" is a setting of the reference tool that srt does not support: ${why}`, { hint: "remove it; srt refuses settings it would not enforce" });
     return diagnostic("SRT110", pointer, `unknown key "${key}"`, { hint: suggestion(key, owner.node) });
   }
@@ -130,7 +131,8 @@ function schemaAt(instancePath: string): { node: SchemaNode | undefined; ref: st
   for (const seg of instancePath.split("/").slice(1)) {
     step();
     const key = seg.replaceAll("~1", "/").replaceAll("~0", "~");
-    node = node?.properties?.[key] ?? node?.items ?? (typeof node?.additionalProperties === "object" ? node.additionalProperties : undefined);
+    const props: Record<string, SchemaNode> | undefined = node?.properties;
+    node = (props !== undefined && Object.hasOwn(props, key) ? props[key] : undefined) ?? node?.items ?? (typeof node?.additionalProperties === "object" ? node.additionalProperties : undefined);
   }
   step();
   return { node, ref };
@@ -146,7 +148,7 @@ function dataAt(value: unknown, pointer: string): unknown {
   let v = value;
   for (const seg of pointer.split("/").slice(1)) {
     const key = seg.replaceAll("~1", "/").replaceAll("~0", "~");
-    v = typeof v === "object" && v !== null ? (v as Record<string, unknown>)[key] : undefined;
+    v = typeof v === "object" && v !== null && Object.hasOwn(v, key) ? (v as Record<string, unknown>)[key] : undefined;
   }
   return v;
 }
@@ -155,7 +157,8 @@ function describe(v: unknown): string {
   if (v === null) return "null";
   if (Array.isArray(v)) return "an array";
   if (typeof v === "object") return "an object";
-  return `${typeof v} ${JSON.stringify(v)?.slice(0, 40) ?? ""}`.trim();
+  // String(), not JSON.stringify: 1e999 parses to Infinity, which JSON would print as null.
+  return `${typeof v} ${(typeof v === "string" ? JSON.stringify(v) : String(v)).slice(0, 40)}`.trim();
 }
 
 function dedupe(ds: readonly Diagnostic[]): Diagnostic[] {

@@ -28,6 +28,8 @@ const cases: [string, string | Buffer, RegExp][] = [
   ["nul.json", '{"filesystem": {"denyRead": ["/a\\u0000b"]}}', /error SRT202: path contains a NUL byte/],
   ["raw-nul.json", '{"filesystem": {"denyRead": ["/a\u0000b"]}}', /error SRT103: malformed JSON/],
   ["empty.json", "", /error SRT101: settings file is empty/],
+  ["proto-key.json", '{"__proto__": {}, "network": {"constructor": []}}', /error SRT110: unknown key "__proto__"(.*\n)*.*error SRT110: unknown key "constructor"/],
+  ["infinity.json", '{"mandatoryDenySearchDepth": 1e999}', /error SRT112: .* must be integer, not number Infinity/],
   ["array.json", "[]", /error SRT112: settings must be object/],
   ["deep.json", `{"ignoreViolations": {"x": ${"[".repeat(5000)}${"]".repeat(5000)}}}`, /error SRT104: JSON is nested more than 64 levels deep/],
   ["huge.json", `{"ignoreViolations": {"x": [${Array.from({ length: 800_000 }, () => '"aaaaaaaaaa"').join(",")}]}}`, /error SRT102: settings file is \d+\.\d MiB; the limit is 1 MiB/],

@@ -1,6 +1,7 @@
 /** Unit tests of the pure stages that goldens exercise only indirectly. */
 import { describe, expect, it } from "vitest";
 import { createBudget } from "../../src/compiler/budget.js";
+import { applyEnvPolicy } from "../../src/compiler/env-policy.js";
 import { compileSettings } from "../../src/compiler/index.js";
 import { expandGlob } from "../../src/compiler/glob.js";
 import { lineColumn, locateJson, offsetOfPointer } from "../../src/compiler/json-locate.js";
@@ -145,6 +146,15 @@ describe("one compile lists each directory once", () => {
     expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
     expect(listed.length).toBeGreaterThan(0);
     expect(listed.filter((p, i) => listed.indexOf(p) !== i)).toEqual([]);
+  });
+});
+
+describe("applyEnvPolicy", () => {
+  it("treats a variable named __proto__ like any other", () => {
+    const vars = JSON.parse('{"__proto__": "p", "PATH": "/bin", "TOKEN": "t"}') as Record<string, string>;
+    const r = applyEnvPolicy({ inherit: "none", allow: ["__proto__", "PATH"], deny: [], origin: "/env" }, vars);
+    expect(Object.entries(r.passed)).toEqual([["PATH", "/bin"], ["__proto__", "p"]]);
+    expect(r.withheld).toEqual(["TOKEN"]);
   });
 });
 
