@@ -93,6 +93,15 @@ export function findMandatoryDenies(host: Host, input: MandatoryInput, budget: W
   }
   for (const root of walkRoots(input)) {
     if (protectionOf(host, root, "dir", input.allowGitConfig).whole) continue;
+    // A writable root in a git directory (allowWrite: [".git"] or [".git/modules"]): what needs
+    // protecting there is hooks and config, the top-level ones and every submodule's.
+    const gitAt = root.split("/").indexOf(".git");
+    if (gitAt !== -1) {
+      const git = gitDirRules(host, root.split("/").slice(0, gitAt + 1).join("/"), input.allowGitConfig, budget);
+      if (!git.ok) return git;
+      rules.push(...git.rules);
+      continue;
+    }
     const stack: { dir: string; depth: number }[] = [{ dir: root, depth: 0 }];
     while (stack.length > 0) {
       const { dir, depth } = stack.pop()!;
@@ -115,22 +124,50 @@ export function findMandatoryDenies(host: Host, input: MandatoryInput, budget: W
         else if (dirRule !== undefined) rules.push(rule(path, stateOf(kind), dirRule));
         else if (name === ".claude" && (kind === "dir" || (kind === undefined && depth === 0))) {
           const sub = kind === "dir" ? host.readdir(path) : undefined;
+          if (sub?.ok === false) return { ok: false, reason: "host", code: sub.code, at: path };
           const subKinds = new Map(sub?.ok ? sub.value.map((e) => [e.name, e.kind]) : []);
           for (const c of claudeDirs) {
             if (subKinds.has(c) || depth === 0) rules.push(rule(joinPath(path, c), stateOf(subKinds.get(c)), "agent-config"));
           }
         } else if (name === ".git" && kind === "dir") {
-          const sub = host.readdir(path);
-          if (!sub.ok) return { ok: false, reason: "host", code: sub.code, at: path };
-          const subKinds = new Map(sub.value.map((e) => [e.name, e.kind]));
-          rules.push(rule(joinPath(path, "hooks"), stateOf(subKinds.get("hooks")), "git-hooks"));
-          if (!input.allowGitConfig) rules.push(rule(joinPath(path, "config"), stateOf(subKinds.get("config")), "git-repo-config"));
+          const git = gitDirRules(host, path, input.allowGitConfig, budget);
+          if (!git.ok) return git;
+          rules.push(...git.rules);
         } else if (name === ".git" && kind !== undefined) {
           rules.push(rule(path, stateOf(kind), "git-link"));
         } else if (kind === "dir" && depth + 1 < maxDepth) {
           stack.push({ dir: path, depth: depth + 1 });
         }
       }
+    }
+  }
+  return { ok: true, rules };
+}
+
+/**
+ * Hooks and config of a git directory, and of every submodule's git directory
+ * kept below it in `modules/` (`.git/modules/<name>[/modules/<name>…]`): a
+ * submodule's `.git` file points there, so its hooks run on the next git
+ * command inside the submodule just like the top-level ones.
+ */
+function gitDirRules(host: Host, gitDir: string, allowGitConfig: boolean, budget: WalkBudget): MandatoryResult {
+  const rules: PathRule[] = [];
+  const stack = [gitDir];
+  while (stack.length > 0) {
+    const dir = stack.pop()!;
+    const list = host.readdir(dir);
+    if (!list.ok) return { ok: false, reason: "host", code: list.code, at: dir };
+    const over = charge(budget, host, list.value.length + 1);
+    if (over !== undefined) return { ok: false, reason: "budget", detail: `searching ${gitDir} went over ${over}` };
+    const kinds = new Map(list.value.map((e) => [e.name, e.kind]));
+    const isGitDir = dir === gitDir || kinds.has("HEAD");
+    if (isGitDir) {
+      rules.push(rule(joinPath(dir, "hooks"), stateOf(kinds.get("hooks")), "git-hooks"));
+      if (!allowGitConfig) rules.push(rule(joinPath(dir, "config"), stateOf(kinds.get("config")), "git-repo-config"));
+      if (kinds.get("modules") === "dir") stack.push(joinPath(dir, "modules"));
+    } else {
+      // Inside modules/: submodule names may contain slashes, so their git dirs can sit deeper.
+      for (const [name, k] of kinds) if (k === "dir") stack.push(joinPath(dir, name));
     }
   }
   return { ok: true, rules };
