@@ -9,7 +9,7 @@ import { compileSettings, type Diagnostic, type Policy, type Target } from "../c
 import { createNodeHost } from "../runtime/node-host.js";
 import type { CliIo } from "./io.js";
 import { locate, renderHuman, type LocatedDiagnostic } from "./render.js";
-import { loadSettings } from "./settings-source.js";
+import { defaultSettingsPath, loadSettings } from "./settings-source.js";
 
 export interface PolicyArgs {
   readonly settings?: string | undefined;
@@ -39,6 +39,7 @@ export function compileForCli(args: PolicyArgs, io: CliIo, target: Target): { po
       host: createNodeHost({ cwd: io.cwd, env: io.env }),
       target,
       installDir: installDir(),
+      settingsLookup: defaultSettingsPath(io.env),
     });
     diagnostics = result.diagnostics;
     policy = result.policy;

@@ -14,10 +14,12 @@ const READ_LIMIT = 16 * 1024 * 1024;
 
 export type LoadedSettings = { readonly ok: true; readonly source: SettingsSource } | { readonly ok: false; readonly source: SettingsSource; readonly diagnostics: Diagnostic[] };
 
+/** Where settings are read from when none are named. */
+export const defaultSettingsPath = (env: NodeJS.ProcessEnv): string => resolve(env["HOME"] ?? homedir(), ".srt-settings.json");
+
 export function loadSettings(named: string | undefined, cwd: string, env: NodeJS.ProcessEnv): LoadedSettings {
   if (named === undefined) {
-    const home = env["HOME"] ?? homedir();
-    const fallback = resolve(home, ".srt-settings.json");
+    const fallback = defaultSettingsPath(env);
     // Only "nothing there" means the defaults. A dangling link or an unreadable
     // file is a policy someone meant to apply: reading it reports the error.
     try {

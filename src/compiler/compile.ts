@@ -25,6 +25,12 @@ export interface CompileInput {
   readonly target: Target;
   /** srt's installation directory (write-protected when it lies in a writable root). */
   readonly installDir?: string;
+  /**
+   * Where srt looks for settings when none are named (~/.srt-settings.json).
+   * Protected like the file in use, also while absent: a sandboxed command
+   * that could create it would write the policy of every later run.
+   */
+  readonly settingsLookup?: string;
   readonly limits?: BudgetLimits;
 }
 
@@ -60,7 +66,7 @@ export function compileSettings(input: CompileInput): CompileResult {
   const expanded = expandPaths(host, {
     paths: normalized.paths,
     options: normalized.options,
-    ...(input.file === "default" ? {} : { settingsFile: input.file }),
+    settingsFiles: [...(input.file === "default" ? [] : [input.file]), ...(input.settingsLookup === undefined ? [] : [input.settingsLookup])],
     ...(input.installDir === undefined ? {} : { installDir: input.installDir }),
     limits: input.limits ?? defaultLimits,
   });

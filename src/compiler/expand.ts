@@ -19,8 +19,8 @@ import { resolveReal } from "./resolve.js";
 export interface ExpandInput {
   readonly paths: readonly PathIntent[];
   readonly options: Policy["options"];
-  /** Real path of the settings file in use, protected when it lies in a writable root. */
-  readonly settingsFile?: string;
+  /** The settings file in use and the default lookup location, protected when they lie in a writable root. */
+  readonly settingsFiles: readonly string[];
   /** srt's installation directory, protected when it lies in a writable root. */
   readonly installDir?: string;
   readonly limits: BudgetLimits;
@@ -107,7 +107,8 @@ const unlistable = (code: string): string =>
  */
 function selfProtection(host: Host, writable: readonly PathRule[], input: ExpandInput, diagnostics: Diagnostic[]): PathRule[] {
   const out: PathRule[] = [];
-  for (const [spelled, name] of [[input.settingsFile, "settings-file"], [input.installDir, "srt-installation"]] as const) {
+  const guarded = [...input.settingsFiles.map((f) => [f, "settings-file"] as const), [input.installDir, "srt-installation"] as const];
+  for (const [spelled, name] of guarded) {
     if (spelled === undefined) continue;
     const r = resolveReal(host, spelled);
     if (!r.ok) {

@@ -19,7 +19,7 @@ export const mandatoryReasons = {
   "git-hooks": "git hooks run on the next commit or checkout",
   "git-repo-config": ".git/config can run commands (core.fsmonitor, core.hooksPath, aliases)",
   "git-link": "a worktree's .git file decides which repository (and hooks) git uses",
-  "settings-file": "the sandbox policy in use must not be rewritten from inside it",
+  "settings-file": "srt's settings (the file in use, and ~/.srt-settings.json, read when none is named) must not be written from inside the sandbox",
   "srt-installation": "srt's own code must not be rewritten from inside the sandbox",
 } as const;
 

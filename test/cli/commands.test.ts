@@ -59,6 +59,16 @@ describe("srt explain", () => {
     expect(r.stdout).not.toMatch(/passed \(.*GITHUB_TOKEN/);
   });
 
+  it("write-protects ~/.srt-settings.json when home is writable, also while it does not exist", () => {
+    const h = mkdtempSync(join(tmpdir(), "srt-home-"));
+    const f = join(work, "home-writable.json");
+    writeFileSync(f, '{"filesystem": {"allowWrite": ["~"]}}');
+    const r = runSrt(["explain", "--json", "--target", "linux", f], { env: { HOME: h }, cwd: work });
+    expect(r.status).toBe(0);
+    const ir = JSON.parse(r.stdout) as { filesystem: { rules: { path?: string; origin: string; node?: string; effect: string; access: string }[] } };
+    expect(ir.filesystem.rules).toContainEqual(expect.objectContaining({ path: `${h}/.srt-settings.json`, node: "absent", access: "write", effect: "deny", origin: "mandatory:settings-file" }));
+  });
+
   it("--json prints the IR", () => {
     const r = runSrt(["explain", "--json", "examples/agent.json"], { env });
     const ir = JSON.parse(r.stdout) as { kind: string; version: number };
