@@ -20,7 +20,8 @@ export function viewOfLegacy(s: SrtSettings, settingsDir: string | undefined): {
   for (const key of modernKeys) {
     if (s[key] !== undefined) {
       diagnostics.push(diagnostic("SRT113", pointerOf(key), `"${key}" is a key of the srt dialect, but this file also uses "permissions"/"sandbox"`, {
-        hint: `move it under "sandbox", or write the whole file in one dialect`,
+        // In that dialect's settings files a top-level "env" *sets* variables; srt's env is a pass-through policy.
+        hint: key === "env" ? 'a top-level "env" that sets variables is not a sandbox setting; srt\'s env policy (inherit/allow/deny) goes under "sandbox"' : `move it under "sandbox", or write the whole file in one dialect`,
       }));
     }
   }
