@@ -31,6 +31,12 @@ export interface PathRule {
   /** Absolute, normalized, no trailing slash (except "/"), never containing "..". */
   readonly path: string;
   readonly node: NodeState;
+  /**
+   * Only for an absent path that must be held as a directory when a backend has
+   * to create it (a missing `.git`: an empty directory is skipped by git's
+   * repository discovery, an empty file would break every git command below it).
+   */
+  readonly shape?: "dir";
   readonly via: PathVia;
   readonly origin: Origin;
 }

@@ -40,9 +40,17 @@ export type MountWhy =
    */
   | "pin-ancestor";
 
-/** A write-protected path that does not exist yet: the runtime must create it (empty) so it can be bound read-only. */
+/**
+ * A path inside a writable region that a mount lands on, so it must exist when
+ * bwrap starts. If it does not (it never did: a protected name not created yet;
+ * or it vanished since the plan was compiled — e.g. another run's placeholder),
+ * the runtime creates it empty, of this kind, under the placeholder registry's
+ * lock, and the last run out removes it. Without the second case a run compiled
+ * while another run's placeholders existed would fail to start once they are gone.
+ */
 export interface Placeholder {
   readonly path: string;
+  readonly kind: "file" | "dir";
   readonly origin: Origin;
 }
 
@@ -114,7 +122,7 @@ export function planMounts(policy: Policy): MountPlan {
   const d = decider(rules);
   const notes: MountNote[] = [];
   // One entry per path: the node kind and the origins that named it (for comments).
-  const byPath = new Map<string, { node: NodeState; origins: Origin[] }>();
+  const byPath = new Map<string, { node: NodeState; shape: "file" | "dir"; origins: Origin[] }>();
   for (const r of rules) {
     if (virtualRoots.some((v) => within(r.path, v))) {
       notes.push({ path: r.path, origin: r.origin, note: "under a fresh /dev or /proc inside the sandbox; the rule has no host path to act on" });
@@ -122,7 +130,7 @@ export function planMounts(policy: Policy): MountPlan {
     }
     const seen = byPath.get(r.path);
     if (seen) seen.origins.push(r.origin);
-    else byPath.set(r.path, { node: r.node, origins: [r.origin] });
+    else byPath.set(r.path, { node: r.node, shape: r.node === "dir" || r.shape === "dir" ? "dir" : "file", origins: [r.origin] });
   }
   const origin = (p: string): Origin => [...new Set(byPath.get(p)?.origins ?? [])].sort().join(" ");
 
@@ -133,7 +141,7 @@ export function planMounts(policy: Policy): MountPlan {
   const rootState = stateOf(d, "/");
   if (rootState === "rw") chosen.set("/", { op: "bind", path: "/", writable: true, why: "write-allow", origin: origin("/") });
   if (rootState === "masked") notes.push({ path: "/", origin: origin("/"), note: "a read deny on / would leave nothing to run; it is not applied (deny narrower paths)" });
-  for (const [p, { node }] of byPath) {
+  for (const [p, { node, shape }] of byPath) {
     if (p === "/") continue;
     const here = stateOf(d, p);
     const outer = stateOf(d, parentOf(p));
@@ -143,8 +151,8 @@ export function planMounts(policy: Policy): MountPlan {
       if (here !== "rw" && outer === "rw") {
         // Creating it is the only way to stop its creation (also when it is read-denied too:
         // an unreadable path must not become a writable one just because it does not exist yet).
-        placeholders.push({ path: p, origin: o });
-        chosen.set(p, here === "masked" ? { op: "mask-file", path: p, origin: o } : { op: "bind", path: p, writable: false, why: "write-deny", origin: o });
+        placeholders.push({ path: p, kind: shape, origin: o });
+        chosen.set(p, here === "masked" ? { op: shape === "dir" ? "mask-dir" : "mask-file", path: p, origin: o } : { op: "bind", path: p, writable: false, why: "write-deny", origin: o });
         protectedInWritable.push(p);
       } else if (here === "rw") {
         notes.push({ path: p, origin: o, note: "does not exist, so there is nothing to make writable" });
@@ -152,6 +160,8 @@ export function planMounts(policy: Policy): MountPlan {
       // Masking or re-opening an absent path protects nothing and reveals nothing.
       continue;
     }
+    // Inside a writable region the target may vanish before the run (deleted, or another run's placeholder removed).
+    if (outer === "rw" && here !== "rw") placeholders.push({ path: p, kind: shape, origin: o });
     if (here === "masked") {
       chosen.set(p, node === "dir" ? { op: "mask-dir", path: p, origin: o } : { op: "mask-file", path: p, origin: o });
       continue;

@@ -13,8 +13,8 @@ export function renderBwrap(artifact: BwrapArtifact): string {
   for (const g of artifact.groups) lines.push(`  ${g.args.map(shown).join(" ")}`.padEnd(72) + `  # ${g.comment}`);
   lines.push("  --seccomp <fd> --info-fd <fd> [--block-fd <fd>] -- <command…>   # added by the runtime");
   if (artifact.mounts.placeholders.length > 0) {
-    lines.push("", "placeholders (created empty before the run, removed after it):");
-    for (const p of artifact.mounts.placeholders) lines.push(`  ${JSON.stringify(p.path)}  # ${p.origin}`);
+    lines.push("", "must exist when the run starts (created empty if missing, removed by the last run using them):");
+    for (const p of artifact.mounts.placeholders) lines.push(`  ${p.kind === "dir" ? "dir " : "file"} ${JSON.stringify(p.path)}  # ${p.origin}`);
   }
   if (artifact.notes.length > 0) {
     lines.push("", "not applied:");

@@ -55,7 +55,7 @@ export function registerAndCreate(reg: Registry, placeholders: readonly Placehol
   withLock(reg, () => {
     writeFileSync(join(reg.dir, "runs", reg.runId), `${process.pid} ${startTime(process.pid) ?? ""}\n`);
     const created: string[] = [];
-    for (const { path } of placeholders) {
+    for (const { path, kind } of placeholders) {
       if (exists(path)) continue;
       const missing: string[] = [];
       for (let d = dirname(path); !exists(d); d = dirname(d)) missing.unshift(d);
@@ -63,9 +63,14 @@ export function registerAndCreate(reg: Registry, placeholders: readonly Placehol
         created.push(`d ${JSON.stringify(d)}`);
         mkdirSync(d, { mode: 0o755 });
       }
-      created.push(`f ${JSON.stringify(path)}`);
-      // O_EXCL: if something appeared meanwhile, fail rather than adopt it as ours.
-      closeSync(openSync(path, "wx", 0o444));
+      if (kind === "dir") {
+        created.push(`d ${JSON.stringify(path)}`);
+        mkdirSync(path, { mode: 0o555 });
+      } else {
+        created.push(`f ${JSON.stringify(path)}`);
+        // O_EXCL: if something appeared meanwhile, fail rather than adopt it as ours.
+        closeSync(openSync(path, "wx", 0o444));
+      }
     }
     if (created.length > 0) appendFileSync(join(reg.dir, "created"), created.map((l) => l + "\n").join(""));
   });
