@@ -13,7 +13,7 @@
 import picomatch from "picomatch";
 import { charge, type WalkBudget } from "./budget.js";
 import type { Host, HostErrorCode, NodeKind } from "./host.js";
-import { globBase, globOptions, joinPath } from "./paths.js";
+import { globBase, globOptions, joinPath, picomatchPattern } from "./paths.js";
 import { resolveReal } from "./resolve.js";
 
 export interface GlobMatch {
@@ -35,11 +35,11 @@ export function expandGlob(host: Host, pattern: string, budget: WalkBudget, coll
   const base = baseReal.real;
   const rest = spelled.rest;
   const walked = base === spelled.base ? pattern : joinPath(base, rest);
-  const isMatch = picomatch(walked, globOptions);
+  const isMatch = picomatch(picomatchPattern(walked), globOptions);
   const segments = rest.split("/");
   // Without "**" a match sits exactly segments.length levels below base.
   const maxDepth = segments.some((s) => s.includes("**")) ? Infinity : segments.length;
-  const segMatchers = segments.map((s) => (s.includes("**") ? undefined : picomatch(s, globOptions)));
+  const segMatchers = segments.map((s) => (s.includes("**") ? undefined : picomatch(picomatchPattern(s), globOptions)));
   // From the first "**" on, depth no longer says which segment applies: "**" spans any number of levels.
   const globstarAt = segments.findIndex((s) => s.includes("**"));
   const segmentAt = (depth: number) => (globstarAt !== -1 && depth >= globstarAt ? undefined : segMatchers[depth]);

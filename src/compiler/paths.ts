@@ -23,6 +23,14 @@ export type PathResult = { readonly ok: true; readonly spec: PathSpec } | { read
  */
 export const globOptions = { dot: true, nobrace: true, noextglob: true, nonegate: true } as const;
 
+/**
+ * The pattern as picomatch must see it. Even with those options off,
+ * picomatch reads `( | )` and `{n}` as regex syntax, so a deny on
+ * `~/my (old) keys/*.pem` matched nothing and protected nothing. In srt globs
+ * they are ordinary characters (as in the Seatbelt backend's regexes).
+ */
+export const picomatchPattern = (pattern: string): string => pattern.replace(/[(){}|]/g, "\\$&");
+
 const globChars = /[*?[\]]/;
 
 export function normalizePath(raw: string, literal: boolean, env: { readonly cwd: string; readonly home: string }): PathResult {
@@ -70,7 +78,7 @@ function globProblem(pattern: string): { message: string; hint?: string } | unde
   const closes = (pattern.match(/]/g) ?? []).length;
   if (opens !== closes) return { message: "unbalanced `[` `]` in glob", hint: 'for a literal bracket use {"path": …, "literal": true}' };
   try {
-    picomatch.makeRe(pattern, globOptions);
+    picomatch.makeRe(picomatchPattern(pattern), globOptions);
   } catch (e) {
     return { message: `invalid glob: ${e instanceof Error ? e.message : String(e)}` };
   }

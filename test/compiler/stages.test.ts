@@ -113,6 +113,18 @@ describe("expandGlob", () => {
     expect(run("/g/**/*.pem", true)).toEqual(["/g/a", "/g/b/1.pem", "/g/c.pem"]);
     expect(run("/g/a/*.pem", true)).toEqual(["/g/a/1.pem", "/g/a/2.pem"]); // the base itself is never collapsed
   });
+  it("( ) | { } in names are ordinary characters, not picomatch regex syntax", () => {
+    const odd = createFixtureHost({ files: ["/o/my (old) keys/a.pem", "/o/x{1,2}/b.pem", "/o/a|b/c.pem", "/o/deep/c (1).pem", "/o/deep/c 1.pem"] }, env);
+    const found = (pattern: string) => {
+      const r = expandGlob(odd, pattern, createBudget(odd, { maxEntries: 1000, maxMillis: 1000 }), false);
+      return r.ok ? r.matches.map((m) => m.path) : r.reason;
+    };
+    expect(found("/o/my (old) keys/*.pem")).toEqual(["/o/my (old) keys/a.pem"]);
+    expect(found("/o/x{1,2}/*.pem")).toEqual(["/o/x{1,2}/b.pem"]);
+    expect(found("/o/a|b/*.pem")).toEqual(["/o/a|b/c.pem"]);
+    expect(found("/o/**/c (1).pem")).toEqual(["/o/deep/c (1).pem"]);
+    expect(found("/o/*/c (1|2).pem")).toEqual([]);
+  });
   it("a ** spans any number of levels, also before a literal segment", () => {
     const deep = createFixtureHost({ files: ["/d/x/y/z/key.pem", "/d/x/y/z/n.txt", "/d/q/y/k.pem", "/d/q/w/y/k.pem"] }, env);
     const found = (pattern: string) => {
