@@ -13,7 +13,7 @@
  * this process's event loop.
  */
 import { spawnSync } from "node:child_process";
-import { accessSync, chmodSync, constants, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import net from "node:net";
 import { tmpdir } from "node:os";
@@ -300,11 +300,22 @@ export function values(out: Outcome): Record<string, string> {
 /** For failure messages: everything the run printed. */
 export const shown = (out: Outcome): string => `status ${String(out.status)} signal ${String(out.signal)}\n--- stdout\n${out.stdout}\n--- stderr\n${out.stderr}`;
 
-export const isReadable = (p: string): boolean => {
-  try {
-    accessSync(p, constants.R_OK);
-    return true;
-  } catch {
-    return false;
+/**
+ * Bridge processes (setpriv → nsenter → socat) whose command line names a
+ * path below dir — the run dir's proxy sockets are in their arguments.
+ * Returns `pid comm` entries.
+ */
+export function bridgeProcesses(dir: string): string[] {
+  const found: string[] = [];
+  for (const e of readdirSync("/proc")) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${e}/cmdline`, "utf8");
+      const comm = readFileSync(`/proc/${e}/comm`, "utf8").trim();
+      if (cmdline.includes(dir) && ["socat", "nsenter", "setpriv"].includes(comm)) found.push(`${e} ${comm}`);
+    } catch {
+      // exited meanwhile
+    }
   }
-};
+  return found;
+}

@@ -1,0 +1,136 @@
+/**
+ * The proxies are the only way out: inside the real sandbox a connection
+ * that ignores them (curl --noproxy, a raw Node connect, IPv6 ::1) does not
+ * reach a host server, even one the policy allows; a policy that allows no
+ * host starts no proxy or bridge at all (and sets no proxy variables); and
+ * the command still has its own loopback to listen and connect on.
+ */
+import { readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually, missingTestUser, runners, skipReason, supported, useBox, type Box } from "../linux/support.js";
+import { bridgeProcesses, makeScratch, runScript, shown, startEchoServer, startHttpServer, startScript, tools, values, type Scratch, type TestServer } from "./support.js";
+
+const node = process.execPath;
+
+/** A shell loop (bounded to ~5 s) that holds the command until the test creates `release` in the work dir. */
+const holdUntilReleased = "echo ready; i=0; while [ ! -e release ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done";
+
+/** Every file below the box's srt TMPDIR (run dirs included), while a run is live. */
+const runDirFiles = (box: Box): string[] => readdirSync(box.tmp, { recursive: true }).map(String);
+
+describe.skipIf(!supported)("direct connections from the sandbox", () => {
+  if (missingTestUser) it.skip("as srt-test: user srt-test does not exist (useradd -m srt-test)", () => {});
+  let scratch: Scratch;
+  let web: TestServer;
+  let echo: TestServer;
+  let web6: TestServer | undefined;
+
+  beforeAll(async () => {
+    scratch = makeScratch();
+    web = await startHttpServer("web");
+    echo = await startEchoServer();
+    if (tools.ipv6) web6 = await startHttpServer("web6", "::1");
+  });
+  afterAll(async () => {
+    expect(echo.seen, "a direct connection reached the host's echo server").toEqual([]);
+    await Promise.all([web?.close(), echo?.close(), web6?.close()]);
+    scratch?.remove();
+  });
+
+  describe.each(runners)("as %s", (runner) => {
+    it("bypassing the proxy fails even for an allowed target: curl --noproxy, raw Node connects (IPv4 and ::1)", async (ctx) => {
+      const box = useBox(ctx, runner);
+      const allowed = [`127.0.0.1:${web.port}`, `127.0.0.1:${echo.port}`, ...(web6 ? [`[::1]:${web6.port}`] : [])];
+      const c = `${node} ${scratch.client}`;
+      const out = await runScript(
+        scratch,
+        box,
+        { network: { allowedDomains: allowed } },
+        [
+          // Control: the same target through the proxy works in this very run.
+          ...(tools.curl
+            ? [
+                `curl -s --max-time 5 -o /dev/null -w 'proxied=%{http_code}\\n' http://127.0.0.1:${web.port}/proxied-${runner}`,
+                `curl -s --max-time 5 --noproxy '*' http://127.0.0.1:${web.port}/bypass-${runner}; echo "noproxy=$?"`,
+              ]
+            : [`${c} get http://127.0.0.1:${web.port}/proxied-${runner} | sed -n 's/^status=/proxied=/p'`]),
+          `${c} direct 127.0.0.1 ${web.port} | sed 's/^direct=/v4=/'`,
+          `${c} direct 127.0.0.1 ${echo.port} | sed 's/^direct=/echo=/'`,
+          ...(web6 ? [`${c} direct ::1 ${web6.port} | sed 's/^direct=/v6=/'`] : []),
+          ...(web6 && tools.curl ? [`curl -s --max-time 5 --noproxy '*' -g http://[::1]:${web6.port}/bypass6; echo "noproxy6=$?"`] : []),
+        ].join("\n"),
+      );
+      const v = values(out);
+      expect(out.status, shown(out)).toBe(0);
+      expect(v["proxied"], shown(out)).toBe("200");
+      if (tools.curl) expect(v["noproxy"]).toBe("7"); // couldn't connect
+      expect(v["v4"]).toBe("ECONNREFUSED");
+      expect(v["echo"]).toBe("ECONNREFUSED");
+      if (web6) {
+        expect(v["v6"]).toMatch(/^E[A-Z]+$/);
+        expect(v["v6"]).not.toBe("connected");
+        if (tools.curl) expect(v["noproxy6"]).toBe("7");
+        expect(web6.seen).toEqual([]);
+      }
+      expect(web.seen).toContain(`GET /proxied-${runner}`);
+      expect(web.seen).not.toContain(`GET /bypass-${runner}`);
+    });
+
+    it("no allowed domains: no proxy variables, no proxy sockets, no bridge, and every connection fails", async (ctx) => {
+      const box = useBox(ctx, runner);
+      const c = `${node} ${scratch.client}`;
+      const run = startScript(
+        scratch,
+        box,
+        { network: { deniedDomains: ["evil.srt.test"] } },
+        [
+          `echo "http_proxy=\${HTTP_PROXY-unset}"`,
+          `echo "all_proxy=\${ALL_PROXY-unset}"`,
+          `echo "git_ssh=\${GIT_SSH_COMMAND-unset}"`,
+          `${c} direct 127.0.0.1 3128 | sed 's/^direct=/bridge=/'`,
+          `${c} direct 127.0.0.1 1080 | sed 's/^direct=/socksBridge=/'`,
+          `${c} direct 127.0.0.1 ${web.port} | sed 's/^direct=/v4=/'`,
+          ...(tools.curl ? [`curl -s --max-time 5 -x http://127.0.0.1:3128 http://127.0.0.1:${web.port}/; echo "curl=$?"`] : []),
+          holdUntilReleased,
+        ].join("\n"),
+      );
+      let stdout = "";
+      run.child.stdout?.on("data", (d: Buffer) => (stdout += d.toString()));
+      const ready = await eventually(() => stdout.includes("ready"), 10_000);
+      // While the command runs: srt's run dir exists but holds no proxy socket, and no bridge process exists.
+      const files = runDirFiles(box);
+      const bridges = bridgeProcesses(box.tmp);
+      writeFileSync(join(box.work, "release"), "");
+      const out = await run.done;
+      expect(ready, shown(out)).toBe(true);
+      expect(files.some((f) => /^srt-[^/]+$/.test(f)), `run dir not found in ${files.join(" ")}`).toBe(true);
+      expect(files.filter((f) => f.endsWith(".sock"))).toEqual([]);
+      expect(bridges).toEqual([]);
+      const v = values(out);
+      expect(out.status, shown(out)).toBe(0);
+      expect(v).toMatchObject({ http_proxy: "unset", all_proxy: "unset", git_ssh: "unset", bridge: "ECONNREFUSED", socksBridge: "ECONNREFUSED", v4: "ECONNREFUSED" });
+      if (tools.curl) expect(v["curl"]).toBe("7");
+      expect(out.stderr).not.toMatch(/srt: blocked/);
+    });
+
+    it("the command listens and connects on its own loopback, with and without proxies", async (ctx) => {
+      const box = useBox(ctx, runner);
+      const script = [
+        `${node} ${scratch.client} loopback`,
+        // A shell-level server too, on the port of the host's echo server: the sandbox's lo is its own, so
+        // the two cannot collide, and the answer shows which one the client reached.
+        ...(tools.nc ? [`(printf 'from-nc-server\\n' | timeout 5 nc -l -N 127.0.0.1 ${echo.port} >/dev/null &) ; sleep 0.2; echo "nc=$(timeout 5 nc -N 127.0.0.1 ${echo.port} </dev/null)"`] : []),
+      ].join("\n");
+      for (const settings of [{}, { network: { allowedDomains: [`127.0.0.1:${echo.port}`] } }]) {
+        const out = await runScript(scratch, box, settings, script);
+        const v = values(out);
+        expect(out.status, shown(out)).toBe(0);
+        expect(v["loopback"], shown(out)).toBe("ping-inside");
+        if (tools.nc) expect(v["nc"], shown(out)).toBe("from-nc-server");
+      }
+    });
+  });
+});
+
+if (!supported) describe.skip(`network tests: ${skipReason}`, () => {});
