@@ -38,17 +38,20 @@ export const tools = {
 const isLoopback = (host: string): boolean => /^127\./.test(host) || host === "::1" || host === "[::1]" || host === "localhost";
 
 /** Sockets a server accepted, destroyed on close so close() never waits for a stuck client. */
-function tracked(server: net.Server): () => Promise<void> {
+function tracked(server: net.Server): { close: () => Promise<void>; open: () => number } {
   const sockets = new Set<net.Socket>();
   server.on("connection", (s: net.Socket) => {
     sockets.add(s);
     s.on("close", () => sockets.delete(s));
   });
-  return () =>
-    new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-    });
+  return {
+    open: () => sockets.size,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
 }
 
 async function listen(server: net.Server, host: string): Promise<number> {
@@ -64,6 +67,8 @@ export interface TestServer {
   readonly port: number;
   /** What the server saw: request lines, connection targets, echoed lines. */
   readonly seen: string[];
+  /** Connections currently open. */
+  open(): number;
   close(): Promise<void>;
 }
 
@@ -74,8 +79,8 @@ export async function startHttpServer(marker: string, host = "127.0.0.1"): Promi
     seen.push(`${req.method} ${req.url}`);
     res.end(`hello ${marker} ${req.method} ${req.url}\n`);
   });
-  const close = tracked(server);
-  return { host, port: await listen(server, host), seen, close };
+  const t = tracked(server);
+  return { host, port: await listen(server, host), seen, ...t };
 }
 
 /**
@@ -100,8 +105,8 @@ export async function startEchoServer(host = "127.0.0.1"): Promise<TestServer> {
       }
     });
   });
-  const close = tracked(server);
-  return { host, port: await listen(server, host), seen, close };
+  const t = tracked(server);
+  return { host, port: await listen(server, host), seen, ...t };
 }
 
 /** Serves files below root (GET only), as a dumb-HTTP git remote needs. Records request paths. */
@@ -121,8 +126,8 @@ export async function startStaticServer(root: string): Promise<TestServer> {
       res.writeHead(404).end();
     }
   });
-  const close = tracked(server);
-  return { host: "127.0.0.1", port: await listen(server, "127.0.0.1"), seen, close };
+  const t = tracked(server);
+  return { host: "127.0.0.1", port: await listen(server, "127.0.0.1"), seen, ...t };
 }
 
 function pipeBoth(a: net.Socket, b: net.Socket): void {
@@ -168,8 +173,8 @@ export async function startRecordingHttpProxy(): Promise<TestServer> {
     });
     up.on("error", () => client.destroy());
   });
-  const close = tracked(server);
-  return { host: "127.0.0.1", port: await listen(server, "127.0.0.1"), seen, close };
+  const t = tracked(server);
+  return { host: "127.0.0.1", port: await listen(server, "127.0.0.1"), seen, ...t };
 }
 
 /** The user's own SOCKS5 proxy (for `socksProxyPort`): no auth, CONNECT to loopback only; records `host:port`. */
@@ -212,8 +217,8 @@ export async function startRecordingSocksProxy(): Promise<TestServer> {
     };
     client.on("data", onData);
   });
-  const close = tracked(server);
-  return { host: "127.0.0.1", port: await listen(server, "127.0.0.1"), seen, close };
+  const t = tracked(server);
+  return { host: "127.0.0.1", port: await listen(server, "127.0.0.1"), seen, ...t };
 }
 
 /**
