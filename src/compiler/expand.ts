@@ -31,6 +31,7 @@ export function expandPaths(machine: Host, input: ExpandInput): { rules: FsRule[
   const diagnostics: Diagnostic[] = [];
   const rules: FsRule[] = [];
   const budget = createBudget(host, input.limits);
+  const redirected: Redirect[] = [];
 
   const literal = (intent: PathIntent, spelled: string, via: PathRule["via"]): PathRule | undefined => {
     const r = resolveReal(host, spelled);
@@ -39,6 +40,7 @@ export function expandPaths(machine: Host, input: ExpandInput): { rules: FsRule[
       return undefined;
     }
     const recorded = r.real !== spelled && via.kind === "literal" ? { kind: "symlink" as const, spelled } : via;
+    if (r.real !== spelled && intent.access === "write" && intent.effect === "allow") redirected.push({ spelled, real: r.real, origin: intent.origin });
     return { kind: "path", access: intent.access, effect: intent.effect, path: r.real, node: r.node, via: recorded, origin: intent.origin };
   };
 
@@ -75,6 +77,7 @@ export function expandPaths(machine: Host, input: ExpandInput): { rules: FsRule[
   }
 
   const writable = rules.filter((r): r is PathRule => r.kind === "path" && r.access === "write" && r.effect === "allow");
+  diagnostics.push(...plantedLinks(redirected, writable));
   for (const r of writable) {
     if (r.node === "absent") diagnostics.push(diagnostic("SRT304", r.origin, `${r.path} does not exist, so there is nothing to make writable`));
   }
@@ -92,6 +95,32 @@ export function expandPaths(machine: Host, input: ExpandInput): { rules: FsRule[
   }
   rules.push(...selfProtection(host, writable, input, diagnostics));
   return { rules, diagnostics };
+}
+
+interface Redirect {
+  readonly spelled: string;
+  readonly real: string;
+  readonly origin: string;
+}
+
+/**
+ * A writable path spelled through a symlink that sits inside another writable
+ * path, and leads out of everything writable: an earlier sandboxed run could
+ * have planted that link (`rm -rf build; ln -s ~/.ssh build`) so that this
+ * policy hands it the target. srt refuses rather than guess who made the link.
+ */
+function plantedLinks(redirected: readonly Redirect[], writable: readonly PathRule[]): Diagnostic[] {
+  return redirected
+    .filter((d) => {
+      // Other rules: naming the target itself in allowWrite says it is meant to be writable.
+      const others = writable.filter((w) => w.origin !== d.origin);
+      return others.some((w) => isWithin(d.spelled, w.path) && d.spelled !== w.path) && !others.some((w) => isWithin(d.real, w.path));
+    })
+    .map((d) =>
+      diagnostic("SRT306", d.origin, `${d.spelled} is a symlink inside a writable directory that leads out of it, to ${d.real}; a sandboxed command could have made it`, {
+        hint: `if ${d.real} should be writable, name it in allowWrite; otherwise remove the link`,
+      }),
+    );
 }
 
 /** What to do about a directory a walk could not list; srt never skips it (what is inside stays unknown). */

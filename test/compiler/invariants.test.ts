@@ -101,12 +101,20 @@ describe("compiler invariants", () => {
   it("every mandatory deny survives any user allow", () => {
     fc.assert(
       fc.property(settingsArb, (s) => {
-        const p = compile(toSettings({ ...s, allowWrite: [...s.allowWrite, "."] }));
+        // "link" in a writable "." leads out of it: that is an error (SRT306), tested on its own below.
+        const p = compile(toSettings({ ...s, allowWrite: [...s.allowWrite.filter((w) => w !== "link"), "."] }));
         const mandatory = p.filesystem.rules.filter((r) => r.origin.startsWith("mandatory:")).map((r) => (r.kind === "path" ? r.path : r.pattern));
         expect(mandatory).toContain("/home/u/proj/.git/hooks");
         expect(mandatory).toContain("/home/u/proj/.git/config");
       }),
       { numRuns: 50 },
     );
+  });
+
+  it("a writable symlink inside a writable directory that leads out of it is refused, unless its target is named", () => {
+    const run = (allowWrite: string[]) => compileSettings({ text: JSON.stringify({ filesystem: { allowWrite } }), file: "/home/u/.srt-settings.json", host, target: "linux" });
+    expect(run([".", "link"]).diagnostics).toEqual([expect.objectContaining({ code: "SRT306", pointer: "/filesystem/allowWrite/1" })]);
+    expect(run([".", "link", "~/cache"]).policy).toBeDefined();
+    expect(run(["link"]).policy).toBeDefined(); // the link does not lie in anything writable: nothing could have planted it
   });
 });
