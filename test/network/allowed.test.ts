@@ -21,6 +21,7 @@ describe.skipIf(!supported)("allowed network traffic through the sandbox", () =>
   let web: TestServer;
   let echo: TestServer;
   let git: TestServer | undefined;
+  let web6: TestServer | undefined;
   let head = "";
   const allowAll = (): unknown => ({ network: { allowedDomains: [`127.0.0.1:${web.port}`, `127.0.0.1:${echo.port}`, ...(git ? [`127.0.0.1:${git.port}`] : [])] } });
 
@@ -28,6 +29,7 @@ describe.skipIf(!supported)("allowed network traffic through the sandbox", () =>
     scratch = makeScratch();
     web = await startHttpServer(marker);
     echo = await startEchoServer();
+    if (tools.ipv6) web6 = await startHttpServer(`${marker}-v6`, "::1");
     if (tools.git) {
       // A dumb-HTTP remote: a bare repository with info/refs and objects/info/packs, served as files.
       const root = join(scratch.dir, "git");
@@ -48,7 +50,7 @@ describe.skipIf(!supported)("allowed network traffic through the sandbox", () =>
     }
   });
   afterAll(async () => {
-    await Promise.all([web?.close(), echo?.close(), git?.close()]);
+    await Promise.all([web?.close(), echo?.close(), git?.close(), web6?.close()]);
     scratch?.remove();
   });
 
@@ -77,6 +79,28 @@ describe.skipIf(!supported)("allowed network traffic through the sandbox", () =>
       expect(v["connectSeen"]).toBe("1");
       expect(web.seen).toEqual(expect.arrayContaining([`GET /plain-${runner}`, `GET /tunnel-${runner}`, `GET /socks-${runner}`]));
       expect(out.stderr).not.toMatch(/blocked/);
+    });
+
+    it.skipIf(!tools.curl || !tools.ipv6)("IPv6: an allowed [::1]:PORT on the host through the HTTP proxy and through SOCKS5 (address type 4)", async (ctx) => {
+      const box = useBox(ctx, runner);
+      const port = web6!.port;
+      const out = await runScript(
+        scratch,
+        box,
+        { network: { allowedDomains: [`[::1]:${port}`] } },
+        [
+          // ::1 is allowed, so it must have left NO_PROXY (it means the host's ::1, reachable only through the proxy).
+          `echo "no_proxy=$NO_PROXY"`,
+          `echo "http=$(curl -sS --max-time 5 -g http://[::1]:${port}/v6-http-${runner})"`,
+          `${node} ${scratch.client} socks ::1 ${port} x | sed -n 's/^reply=/socks=/p'`,
+        ].join("\n"),
+      );
+      const v = values(out);
+      expect(out.status, shown(out)).toBe(0);
+      expect(v["no_proxy"]).toBe("localhost,127.0.0.1");
+      expect(v["http"]).toBe(`hello ${marker}-v6 GET /v6-http-${runner}`);
+      expect(v["socks"]).toBe("0");
+      expect(web6!.seen).toContain(`GET /v6-http-${runner}`);
     });
 
     it.skipIf(!tools.nc)("raw bytes: BSD nc through SOCKS5 (-X 5) and through CONNECT (-X connect) to a TCP echo server", async (ctx) => {

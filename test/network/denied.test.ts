@@ -107,6 +107,35 @@ describe.skipIf(!supported)("refused network traffic through the sandbox", () =>
       expect(out.stderr).toMatch(new RegExp(`^srt: blocked 1 network request: 127\\.0\\.0\\.1:${other.port} \\(`, "m"));
     });
 
+    it.skipIf(!tools.curl || !tools.nc)("one kept-alive proxy connection: every request is checked, not just the first (curl reuse, pipelined raw requests)", async (ctx) => {
+      const box = useBox(ctx, runner);
+      const allowedUrl = `http://127.0.0.1:${web.port}`;
+      const otherUrl = `http://127.0.0.1:${other.port}`;
+      const pipelined = [
+        `GET ${allowedUrl}/pipe-1-${runner} HTTP/1.1\\r\\nHost: 127.0.0.1:${web.port}\\r\\n\\r\\n`,
+        `GET ${otherUrl}/pipe-2 HTTP/1.1\\r\\nHost: 127.0.0.1:${other.port}\\r\\n\\r\\n`,
+        // Origin-form after an allowed request: must not be sent to the previous upstream.
+        `GET /pipe-3 HTTP/1.1\\r\\nHost: 127.0.0.1:${other.port}\\r\\nConnection: close\\r\\n\\r\\n`,
+      ].join("");
+      const out = await runScript(
+        scratch,
+        box,
+        policy(),
+        [
+          `curl -s --max-time 5 -w 'code=%{http_code}\\n' -o /dev/null ${allowedUrl}/reuse-1-${runner} -o /dev/null ${otherUrl}/reuse-2 | tr '\\n' ' ' | sed 's/^/codes=/'; echo`,
+          `printf '${pipelined}' | timeout 5 nc 127.0.0.1 3128 | tr -d '\\r' | grep '^HTTP/1.1' | cut -d' ' -f2 | tr '\\n' ' ' | sed 's/^/pipelined=/'; echo`,
+        ].join("\n"),
+        { flags: ["--violations", violationsPath(box)] },
+      );
+      const v = values(out);
+      expect(out.status, shown(out)).toBe(0);
+      expect(v["codes"]).toBe("code=200 code=403 ");
+      expect(v["pipelined"]).toBe("200 403 400 ");
+      expect(web.seen).toEqual(expect.arrayContaining([`GET /reuse-1-${runner}`, `GET /pipe-1-${runner}`]));
+      expect(web.seen.filter((l) => l.includes("pipe-3") || l.includes("reuse-2"))).toEqual([]);
+      expect(readViolations(box).map((e) => `${String(e["host"])}:${String(e["port"])}`)).toEqual([`127.0.0.1:${other.port}`, `127.0.0.1:${other.port}`]);
+    });
+
     it.skipIf(!tools.curl)("-q: the refusal stands, the summary is not printed, the violations file is still written", async (ctx) => {
       const box = useBox(ctx, runner);
       const out = await runScript(scratch, box, policy(), `curl -s --max-time 5 -o /dev/null -w 'code=%{http_code}\\n' http://evil.srt.test/`, {
