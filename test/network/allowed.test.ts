@@ -6,11 +6,12 @@
  * printed, what the server saw).
  */
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { missingTestUser, runners, skipReason, supported, useBox } from "../linux/support.js";
-import { makeScratch, runScript, shown, startEchoServer, startHttpServer, startStaticServer, tools, values, type Scratch, type TestServer } from "./support.js";
+import { bulk, makeScratch, runScript, shown, startEchoServer, startScript, startHttpServer, startStaticServer, tools, values, type Scratch, type TestServer } from "./support.js";
 
 const node = process.execPath;
 const marker = `m${process.pid}`;
@@ -101,6 +102,37 @@ describe.skipIf(!supported)("allowed network traffic through the sandbox", () =>
       expect(v["http"]).toBe(`hello ${marker}-v6 GET /v6-http-${runner}`);
       expect(v["socks"]).toBe("0");
       expect(web6!.seen).toContain(`GET /v6-http-${runner}`);
+    });
+
+    it.skipIf(!tools.curl)("8 MiB arrive intact through each path (plain HTTP, CONNECT, SOCKS5): same SHA-256 as on the host", async (ctx) => {
+      const box = useBox(ctx, runner);
+      const size = 8 << 20;
+      const want = createHash("sha256").update(bulk(size)).digest("hex");
+      const url = `http://127.0.0.1:${web.port}/bulk/${size}`;
+      const out = await runScript(
+        scratch,
+        box,
+        allowAll(),
+        [
+          `echo "plain=$(curl -sS --max-time 10 ${url} | sha256sum | cut -d' ' -f1)"`,
+          `echo "tunnel=$(curl -sS --max-time 10 -p -x "$HTTPS_PROXY" ${url} | sha256sum | cut -d' ' -f1)"`,
+          `echo "socks=$(curl -sS --max-time 10 -x "$ALL_PROXY" ${url} | sha256sum | cut -d' ' -f1)"`,
+        ].join("\n"),
+      );
+      expect(out.status, shown(out)).toBe(0);
+      expect(values(out)).toMatchObject({ plain: want, tunnel: want, socks: want });
+    });
+
+    it.skipIf(!tools.curl)("two sandboxes at once each get their own bridges on 3128/1080 and both reach the host", async (ctx) => {
+      const boxes = [useBox(ctx, runner), useBox(ctx, runner)];
+      const runs = boxes.map((box, i) =>
+        startScript(scratch, box, allowAll(), `sleep 0.3; curl -sS --max-time 5 http://127.0.0.1:${web.port}/twin-${i}-${runner}; curl -sS --max-time 5 -x "$ALL_PROXY" http://127.0.0.1:${web.port}/twin-socks-${i}-${runner}`),
+      );
+      const outs = await Promise.all(runs.map((r) => r.done));
+      outs.forEach((out, i) => {
+        expect(out.status, shown(out)).toBe(0);
+        expect(out.stdout).toBe(`hello ${marker} GET /twin-${i}-${runner}\nhello ${marker} GET /twin-socks-${i}-${runner}\n`);
+      });
     });
 
     it.skipIf(!tools.nc)("raw bytes: BSD nc through SOCKS5 (-X 5) and through CONNECT (-X connect) to a TCP echo server", async (ctx) => {

@@ -72,12 +72,24 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** Plain HTTP: answers `hello <marker> <METHOD> <url>` and records `METHOD url`. */
+/** N bytes that differ at every position (so a dropped, repeated or reordered chunk changes the hash). */
+export function bulk(n: number): Buffer {
+  const b = Buffer.alloc(n);
+  for (let i = 0; i + 4 <= n; i += 4) b.writeUInt32LE(i, i);
+  return b;
+}
+
+/**
+ * Plain HTTP: answers `hello <marker> <METHOD> <url>` and records `METHOD
+ * url`; `/bulk/N` answers bulk(N) instead (N at most 64 MiB).
+ */
 export async function startHttpServer(marker: string, host = "127.0.0.1"): Promise<TestServer> {
   const seen: string[] = [];
   const server = http.createServer((req, res) => {
     seen.push(`${req.method} ${req.url}`);
-    res.end(`hello ${marker} ${req.method} ${req.url}\n`);
+    const m = /^\/bulk\/(\d+)$/.exec(req.url ?? "");
+    if (m && Number(m[1]) <= 64 << 20) res.end(bulk(Number(m[1])));
+    else res.end(`hello ${marker} ${req.method} ${req.url}\n`);
   });
   const t = tracked(server);
   return { host, port: await listen(server, host), seen, ...t };
