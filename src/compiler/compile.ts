@@ -71,6 +71,13 @@ export function compileSettings(input: CompileInput): CompileResult {
     limits: input.limits ?? defaultLimits,
   });
   diagnostics.push(...expanded.diagnostics);
+  if (input.target === "linux") {
+    for (const l of expanded.linkedProtected) {
+      diagnostics.push(diagnostic("SRT307", l.origin, `${l.path} must stay write-protected, but it is a symlink in a writable directory: on Linux a read-only mount lands on its target, and the link itself could be replaced`, {
+        hint: "replace the link by the file it points to, or do not make its directory writable",
+      }));
+    }
+  }
   if (hasErrors(diagnostics)) return { diagnostics: sortDiagnostics(diagnostics) };
 
   const policy: Policy = {

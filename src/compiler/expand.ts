@@ -26,7 +26,19 @@ export interface ExpandInput {
   readonly limits: BudgetLimits;
 }
 
-export function expandPaths(machine: Host, input: ExpandInput): { rules: FsRule[]; diagnostics: Diagnostic[] } {
+export interface ExpandResult {
+  readonly rules: FsRule[];
+  readonly diagnostics: Diagnostic[];
+  /**
+   * Mandatory-protected paths that are symlinks inside a writable directory
+   * (`~/.bashrc -> dotfiles/bashrc`), with the writable rule they lie in. A
+   * bind mount lands on the link's target, so on Linux the link itself can be
+   * unlinked and replaced; Seatbelt denies writes to the path as spelled.
+   */
+  readonly linkedProtected: readonly { readonly path: string; readonly origin: string }[];
+}
+
+export function expandPaths(machine: Host, input: ExpandInput): ExpandResult {
   const host = createHostCache(machine);
   const diagnostics: Diagnostic[] = [];
   const rules: FsRule[] = [];
@@ -82,7 +94,7 @@ export function expandPaths(machine: Host, input: ExpandInput): { rules: FsRule[
     if (r.node === "absent") diagnostics.push(diagnostic("SRT304", r.origin, `${r.path} does not exist, so there is nothing to make writable`));
   }
   // A walk already ran out of budget: the compile fails; a second overrun report would only confuse.
-  if (diagnostics.some((d) => d.code === "SRT301")) return { rules, diagnostics };
+  if (diagnostics.some((d) => d.code === "SRT301")) return { rules, diagnostics, linkedProtected: [] };
   const mandatory = findMandatoryDenies(host, { writable: writable.map((r) => ({ path: r.path, node: r.node })), depth: input.options.mandatoryDenySearchDepth.value, allowGitConfig: input.options.allowGitConfig.value }, budget);
   if (!mandatory.ok) {
     diagnostics.push(
@@ -94,7 +106,13 @@ export function expandPaths(machine: Host, input: ExpandInput): { rules: FsRule[
     rules.push(...mandatory.rules);
   }
   rules.push(...selfProtection(host, writable, input, diagnostics));
-  return { rules, diagnostics };
+  const linkedProtected = (mandatory.ok ? mandatory.rules : []).flatMap((r) => {
+    if (r.node !== "other") return [];
+    const st = host.lstat(r.path);
+    const inside = writable.find((w) => isWithin(r.path, w.path) && r.path !== w.path);
+    return st.ok && st.value.kind === "symlink" && inside !== undefined ? [{ path: r.path, origin: inside.origin }] : [];
+  });
+  return { rules, diagnostics, linkedProtected };
 }
 
 interface Redirect {

@@ -170,3 +170,14 @@ describe("applyEnvPolicy", () => {
   });
 });
 
+describe("protected names that are symlinks", () => {
+  const host = createFixtureHost({ files: ["/u/dot/bashrc"], symlinks: { "/u/.bashrc": "dot/bashrc" } }, { cwd: "/u", home: "/u" });
+  const codes = (target: "linux" | "macos") => compileSettings({ text: "{}", file: "/x/s.json", host, target }).diagnostics.map((d) => d.code);
+  it("are refused on Linux, where the link could be replaced under a bind mount", () => {
+    expect(codes("linux")).toContain("SRT307");
+  });
+  it("are fine on macOS, where Seatbelt denies writes to the spelled path", () => {
+    expect(codes("macos")).not.toContain("SRT307");
+  });
+});
+
