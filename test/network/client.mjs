@@ -8,7 +8,9 @@
 //   connect HOST:PORT LINE   CONNECT tunnel through HTTPS_PROXY, then LINE + BYE
 //   socks HOST PORT LINE     SOCKS5 CONNECT through ALL_PROXY, then LINE + BYE
 //   direct HOST PORT         a TCP connect that ignores every proxy
+//   udp HOST PORT            three datagrams that ignore every proxy
 //   loopback                 a server and a client on the sandbox's own 127.0.0.1
+import dgram from "node:dgram";
 import http from "node:http";
 import net from "node:net";
 
@@ -155,6 +157,27 @@ switch (mode) {
       out("direct", e.code ?? e.message);
       done();
     });
+    break;
+  }
+  case "udp": {
+    const [host, port] = args;
+    const sock = dgram.createSocket(net.isIPv6(host) ? "udp6" : "udp4");
+    let sent = 0;
+    let error = "";
+    const next = () => {
+      if (sent === 3) {
+        out("udp", error || "sent");
+        sock.close();
+        done();
+        return;
+      }
+      sock.send(`datagram-${sent++}`, Number(port), host, (e) => {
+        if (e) error ||= e.code ?? e.message;
+        setTimeout(next, 20);
+      });
+    };
+    sock.on("error", (e) => (error ||= e.code ?? e.message));
+    next();
     break;
   }
   case "loopback": {

@@ -5,6 +5,8 @@
  * host starts no proxy or bridge at all (and sets no proxy variables); and
  * the command still has its own loopback to listen and connect on.
  */
+import { spawnSync } from "node:child_process";
+import dgram from "node:dgram";
 import { readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -75,6 +77,29 @@ describe.skipIf(!supported)("direct connections from the sandbox", () => {
       }
       expect(web.seen).toContain(`GET /proxied-${runner}`);
       expect(web.seen).not.toContain(`GET /bypass-${runner}`);
+    });
+
+    it("UDP from the sandbox never reaches a host UDP server, even on an allowed address (the same client outside is heard)", async (ctx) => {
+      const box = useBox(ctx, runner);
+      const udp = dgram.createSocket("udp4");
+      const got: string[] = [];
+      udp.on("message", (m) => got.push(m.toString()));
+      await new Promise<void>((resolve) => udp.bind(0, "127.0.0.1", resolve));
+      try {
+        const port = udp.address().port;
+        // Control: the same client from the host, outside the sandbox, is heard.
+        const control = spawnSync(node, [scratch.client, "udp", "127.0.0.1", String(port)], { encoding: "utf8", timeout: 10_000 });
+        expect(control.stdout).toContain("udp=sent");
+        expect(await eventually(() => got.length === 3)).toBe(true);
+        got.length = 0;
+        const out = await runScript(scratch, box, { network: { allowedDomains: [`127.0.0.1:${port}`, `127.0.0.1:${web.port}`] } }, `${node} ${scratch.client} udp 127.0.0.1 ${port}`);
+        expect(out.status, shown(out)).toBe(0);
+        expect(values(out)["udp"], shown(out)).toMatch(/^(sent|E[A-Z]+)$/);
+        await new Promise((r) => setTimeout(r, 200));
+        expect(got).toEqual([]);
+      } finally {
+        udp.close();
+      }
     });
 
     it("no allowed domains: no proxy variables, no proxy sockets, no bridge, and every connection fails", async (ctx) => {
