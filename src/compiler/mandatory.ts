@@ -122,6 +122,8 @@ export function findMandatoryDenies(host: Host, input: MandatoryInput, budget: W
         const dirRule = ruleIn(dirRules, name);
         if (fileRule !== undefined) rules.push(rule(path, stateOf(kind), fileRule));
         else if (dirRule !== undefined) rules.push(rule(path, stateOf(kind), dirRule));
+        // A linked .claude could be swapped for a real directory holding commands: the link itself is protected.
+        else if (name === ".claude" && kind === "symlink") rules.push(rule(path, "other", "agent-config"));
         else if (name === ".claude" && (kind === "dir" || (kind === undefined && depth === 0))) {
           const sub = kind === "dir" ? host.readdir(path) : undefined;
           if (sub?.ok === false) return { ok: false, reason: "host", code: sub.code, at: path };
