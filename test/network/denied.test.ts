@@ -5,6 +5,7 @@
  * port, reason, rule origin), srt prints the one-line summary at exit (not
  * with -q), and `ignoreViolations` trims the summary but never the refusal.
  */
+import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { missingTestUser, runners, skipReason, supported, useBox } from "../linux/support.js";
 import { makeScratch, readViolations, runScript, shown, startEchoServer, startHttpServer, tools, values, violationsPath, type Scratch, type TestServer } from "./support.js";
@@ -134,6 +135,31 @@ describe.skipIf(!supported)("refused network traffic through the sandbox", () =>
       expect(web.seen).toEqual(expect.arrayContaining([`GET /reuse-1-${runner}`, `GET /pipe-1-${runner}`]));
       expect(web.seen.filter((l) => l.includes("pipe-3") || l.includes("reuse-2"))).toEqual([]);
       expect(readViolations(box).map((e) => `${String(e["host"])}:${String(e["port"])}`)).toEqual([`127.0.0.1:${other.port}`, `127.0.0.1:${other.port}`]);
+    });
+
+    it.skipIf(!tools.curl)("an allowed target that is down is an error (502, SOCKS 0x05), not a policy refusal: no violation, no summary", async (ctx) => {
+      const box = useBox(ctx, runner);
+      // A port that was just free on the host's loopback: nothing listens there.
+      const probe = net.createServer();
+      await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+      const down = (probe.address() as net.AddressInfo).port;
+      await new Promise((resolve) => probe.close(resolve));
+      const out = await runScript(
+        scratch,
+        box,
+        { network: { allowedDomains: [`127.0.0.1:${down}`] } },
+        [
+          `curl -s --max-time 5 -o /dev/null -w 'plain=%{http_code}\\n' http://127.0.0.1:${down}/`,
+          `${node} ${scratch.client} socks 127.0.0.1 ${down} x | sed 's/^/socks./'`,
+        ].join("\n"),
+        { flags: ["--violations", violationsPath(box)] },
+      );
+      const v = values(out);
+      expect(out.status, shown(out)).toBe(0);
+      expect(v["plain"]).toBe("502");
+      expect(v["socks.reply"]).toBe("5");
+      expect(readViolations(box)).toEqual([]);
+      expect(out.stderr).not.toMatch(/srt: blocked/);
     });
 
     it.skipIf(!tools.curl)("-q: the refusal stands, the summary is not printed, the violations file is still written", async (ctx) => {
