@@ -6,9 +6,10 @@
  * the addresses that passed — the dialler never resolves again, so a DNS
  * answer that changes between check and connect (rebinding) cannot win.
  */
-import { canonicalizeHost, compileAddressGuard, hostPort, matchNetRules, type CanonicalHost } from "../../compiler/domains/index.js";
+import { canonicalizeHost, compileAddressGuard, hostPort, matchNetRules, type AddressGuard, type CanonicalHost } from "../../compiler/domains/index.js";
 import type { Origin } from "../../compiler/ir.js";
-import type { NetworkViolation, ProxyDeps, Resolver } from "./types.js";
+import { askAbout } from "./ask.js";
+import { defaultLimits, type NetworkViolation, type ProxyDeps, type ProxyNetworkPolicy, type Resolver } from "./types.js";
 
 export type Route =
   | { readonly kind: "direct"; readonly addresses: readonly string[]; readonly port: number }
@@ -26,9 +27,16 @@ export interface Gate {
   decide(rawHost: string, port: number, proxy: NetworkViolation["proxy"]): Promise<Decision>;
 }
 
-export function createGate(deps: ProxyDeps, resolve: Resolver, resolveTimeoutMs: number): Gate {
-  const { network } = deps;
-  const guard = compileAddressGuard(network);
+export function createGate(deps: ProxyDeps, resolve: Resolver, resolveTimeoutMs: number, askTimeoutMs: number = defaultLimits.askTimeoutMs): Gate {
+  const source = deps.network;
+  const current = typeof source === "function" ? source : () => source;
+  // One guard per policy object: a live update swaps the object, and the guard follows it.
+  const guards = new WeakMap<ProxyNetworkPolicy, AddressGuard>();
+  const guardOf = (network: ProxyNetworkPolicy): AddressGuard => {
+    let g = guards.get(network);
+    if (g === undefined) guards.set(network, (g = compileAddressGuard(network)));
+    return g;
+  };
   const now = deps.now ?? (() => new Date());
 
   const refuse = (proxy: NetworkViolation["proxy"], host: string, port: number, reason: string, rule: Origin | undefined): Decision => {
@@ -41,7 +49,7 @@ export function createGate(deps: ProxyDeps, resolve: Resolver, resolveTimeoutMs:
     return { ok: false, refused: true, shown: `${host}:${port}`, reason, ...(rule === undefined ? {} : { rule }) };
   };
 
-  const viaMitm = (host: CanonicalHost, port: number): Route | undefined => {
+  const viaMitm = (network: ProxyNetworkPolicy, host: CanonicalHost, port: number): Route | undefined => {
     const mitm = network.mitmProxy;
     if (!mitm || matchNetRules(mitm.domains, host, port).verdict !== "allow") return undefined;
     return { kind: "mitm", socketPath: mitm.socketPath, authority: hostPort(host, port) };
@@ -49,15 +57,23 @@ export function createGate(deps: ProxyDeps, resolve: Resolver, resolveTimeoutMs:
 
   return {
     async decide(rawHost, port, proxy) {
+      // One snapshot per decision: rules, guard and MITM route all come from the same policy.
+      const network = current();
+      const guard = guardOf(network);
       const host = canonicalizeHost(rawHost);
       const shownHost = host === null ? printable(rawHost) : host.kind === "name" ? host.name : host.address;
       if (host === null) return refuse(proxy, shownHost, port, `"${shownHost}" is not a valid host name or address`, undefined);
       if (!Number.isInteger(port) || port < 1 || port > 65535) return refuse(proxy, shownHost, port, `port ${port} is not 1–65535`, undefined);
       const verdict = matchNetRules(network.rules, host, port);
-      if (verdict.verdict === "deny") return refuse(proxy, shownHost, port, verdict.reason, verdict.rule?.origin);
       const shown = hostPort(host, port);
+      if (verdict.verdict === "deny") {
+        // Matched by nothing (no rule): the embedder's ask callback may still allow it. An explicit deny is final.
+        if (verdict.rule !== undefined) return refuse(proxy, shownHost, port, verdict.reason, verdict.rule.origin);
+        const asked = await askAbout(deps.ask, { host: shownHost, port }, shown, askTimeoutMs);
+        if (!asked.allow) return refuse(proxy, shownHost, port, asked.reason, undefined);
+      }
       // The MITM proxy resolves on its own, so the address guard cannot apply; the user chose to trust it.
-      const mitm = viaMitm(host, port);
+      const mitm = viaMitm(network, host, port);
       if (mitm) return { ok: true, shown, route: mitm };
 
       let resolved: readonly string[];

@@ -21,7 +21,7 @@ import { defaultLimits, type NetworkProxy, type ProxyDeps } from "./types.js";
 
 export function createHttpProxy(deps: ProxyDeps): NetworkProxy {
   const limits = { ...defaultLimits, ...deps.limits };
-  const gate = createGate(deps, deps.resolve ?? systemResolver, limits.connectTimeoutMs);
+  const gate = createGate(deps, deps.resolve ?? systemResolver, limits.connectTimeoutMs, limits.askTimeoutMs);
   const authorized = (req: IncomingMessage): boolean => deps.credentials === undefined || basicProxyAuthOk(deps.credentials, req.headers["proxy-authorization"]);
   // endpoints is created below; track is only called once a server exists.
   const dial: DialOptions = { timeoutMs: limits.connectTimeoutMs, maxHeaderBytes: limits.maxHeaderBytes, track: (s) => endpoints.track(s) };

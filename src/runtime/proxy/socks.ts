@@ -145,7 +145,7 @@ async function serve(socket: net.Socket, gate: Gate, dial: DialOptions, limits: 
 
 export function createSocksProxy(deps: ProxyDeps): NetworkProxy {
   const limits = { ...defaultLimits, ...deps.limits };
-  const gate = createGate(deps, deps.resolve ?? systemResolver, limits.connectTimeoutMs);
+  const gate = createGate(deps, deps.resolve ?? systemResolver, limits.connectTimeoutMs, limits.askTimeoutMs);
   const dial: DialOptions = { timeoutMs: limits.connectTimeoutMs, maxHeaderBytes: limits.maxHeaderBytes, track: (s) => endpoints.track(s) };
   const endpoints = createEndpoints(
     () => net.createServer({ allowHalfOpen: true }),

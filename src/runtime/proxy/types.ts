@@ -25,6 +25,18 @@ export interface NetworkViolation {
   readonly rule?: Origin;
 }
 
+/** The part of a network policy the proxies decide with. */
+export type ProxyNetworkPolicy = Pick<NetworkPolicy, "rules" | "deniedResolvedAddresses" | "mitmProxy">;
+
+/** A destination no rule decided (on neither list), as the ask callback sees it. */
+export interface AskQuery {
+  readonly host: string;
+  readonly port: number;
+}
+/** Only `true` allows; anything else (false, `{allow: false, reason}`, any other value) denies. */
+export type AskAnswer = boolean | { readonly allow: false; readonly reason: string };
+export type AskCallback = (query: AskQuery) => AskAnswer | Promise<AskAnswer>;
+
 export interface ProxyLimits {
   /** Largest request head (HTTP) accepted; larger gets 431. */
   readonly maxHeaderBytes: number;
@@ -34,12 +46,21 @@ export interface ProxyLimits {
   readonly connectTimeoutMs: number;
   /** A tunnel where one side has sent FIN ends after this long without traffic (see splice.ts). */
   readonly halfCloseTimeoutMs: number;
+  /** How long the ask callback may take before the request is refused. */
+  readonly askTimeoutMs: number;
 }
 
-export const defaultLimits: ProxyLimits = { maxHeaderBytes: 16 * 1024, handshakeTimeoutMs: 10_000, connectTimeoutMs: 15_000, halfCloseTimeoutMs: 60_000 };
+export const defaultLimits: ProxyLimits = { maxHeaderBytes: 16 * 1024, handshakeTimeoutMs: 10_000, connectTimeoutMs: 15_000, halfCloseTimeoutMs: 60_000, askTimeoutMs: 30_000 };
 
 export interface ProxyDeps {
-  readonly network: Pick<NetworkPolicy, "rules" | "deniedResolvedAddresses" | "mitmProxy">;
+  /**
+   * The policy, or a function the gate calls once per request (live updates):
+   * each decision uses one snapshot, so a replaced policy applies atomically to
+   * new requests while tunnels already open keep going.
+   */
+  readonly network: ProxyNetworkPolicy | (() => ProxyNetworkPolicy);
+  /** Asked about destinations on neither list (never about explicit denies); absent = deny. */
+  readonly ask?: AskCallback;
   readonly onViolation: (v: NetworkViolation) => void;
   /** Defaults to the system resolver (getaddrinfo). */
   readonly resolve?: Resolver;
