@@ -14,6 +14,7 @@ import type { Socket } from "node:net";
 import type { LinuxPlan } from "../backends/bwrap/index.js";
 import type { NetworkSession, StartNetwork } from "./linux/index.js";
 import type { RunDir } from "./linux/run-dir.js";
+import type { ProxyNetworkPolicy } from "./proxy/index.js";
 
 export const sandboxPorts = { http: 3128, socks: 1080 } as const;
 
@@ -23,6 +24,8 @@ export interface LinuxNetworkOptions {
   readonly err: (text: string) => void;
   /** The command, for ignoreViolations matching. */
   readonly command: readonly string[];
+  /** The live network policy (--control-fd), read per request; default: the plan's. */
+  readonly policy?: () => ProxyNetworkPolicy;
 }
 
 export interface LinuxNetwork {
@@ -42,7 +45,7 @@ export function startLinuxNetwork(opts: LinuxNetworkOptions): LinuxNetwork {
     const store = proxy.createViolationStore(opts.violations === undefined ? {} : { file: opts.violations });
     const closers: (() => Promise<unknown>)[] = [];
     const net_ = plan.network.policy;
-    const deps = { network: net_, onViolation: store.record };
+    const deps = { network: opts.policy ?? net_, onViolation: store.record };
     try {
       if (net_.httpProxyPort === undefined) {
         const http = proxy.createHttpProxy(deps);

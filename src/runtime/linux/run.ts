@@ -16,7 +16,8 @@ import { createJanitor } from "./janitor.js";
 import { openRegistry, registerAndCreate, releaseRun, type Registry } from "./placeholder-registry.js";
 import { createRunDir, type RunDir } from "./run-dir.js";
 import { signalSandbox } from "./signals.js";
-import { spawnBwrap, type BwrapProcess } from "./spawn-bwrap.js";
+import type { ChildProcess } from "node:child_process";
+import { spawnBwrap, type BwrapLaunch, type BwrapProcess } from "./spawn-bwrap.js";
 import { readInfoPid, readStatus } from "./status-fd.js";
 import { mapUserNamespace } from "./userns.js";
 import type { LinuxTools } from "./tools.js";
@@ -50,6 +51,10 @@ export interface RunRequest {
    * SIGKILLed run stay until the next run of the same user ends.
    */
   readonly cleanupCommand?: readonly string[];
+  /** The command's stdio (library use); default: srt's own. */
+  readonly stdio?: BwrapLaunch["stdio"];
+  /** Told the bwrap process as soon as it is spawned (library use: its stdio pipes). */
+  readonly onSpawn?: (child: ChildProcess) => void;
 }
 
 export type RunResult = { readonly kind: "exited"; readonly status: number } | { readonly kind: "failed"; readonly message: string };
@@ -119,10 +124,12 @@ export function runLinux(req: RunRequest): RunningSandbox {
           cwd: "/",
           block: network !== undefined,
           mapUserNamespace: mapUserNs,
+          ...(req.stdio === undefined ? {} : { stdio: req.stdio }),
         },
         run,
       );
       bw = proc;
+      req.onSpawn?.(proc.child);
       const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
         proc.child.once("error", (error) => resolve({ code: null, signal: null, error }));
         proc.child.once("exit", (code, signal) => resolve({ code, signal }));

@@ -20,7 +20,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, openSync, writeFileSync } from "node:fs";
-import type { Readable, Writable } from "node:stream";
+import type { Readable, Stream, Writable } from "node:stream";
 import { closeInheritedFds, ipcChannelFds } from "./inherited-fds.js";
 import type { RunDir } from "./run-dir.js";
 
@@ -35,7 +35,12 @@ export interface BwrapLaunch {
   readonly block: boolean;
   /** Make bwrap wait (on fd 6) until the caller mapped the user namespace (unprivileged + bridge). */
   readonly mapUserNamespace: boolean;
+  /** The command's stdin, stdout, stderr (as for child_process.spawn); default: srt's own. */
+  readonly stdio?: readonly [StdioSlot, StdioSlot, StdioSlot];
 }
+
+/** What fds 0-2 of bwrap (and so of the command) are. */
+export type StdioSlot = "inherit" | "pipe" | "ignore" | number | Stream;
 
 export interface BwrapProcess {
   readonly child: ChildProcess;
@@ -65,7 +70,7 @@ export function spawnBwrap(launch: BwrapLaunch, run: RunDir): BwrapProcess {
   const bpfFd = openSync(bpfFile, "r");
   try {
     const child = spawn(launch.bwrap, ["--args", "3", "--", ...launch.command], {
-      stdio: ["inherit", "inherit", "inherit", argsFd, bpfFd, "pipe", launch.block ? "pipe" : "ignore", "ignore", launch.mapUserNamespace ? "pipe" : "ignore"],
+      stdio: [...(launch.stdio ?? ["inherit", "inherit", "inherit"]), argsFd, bpfFd, "pipe", launch.block ? "pipe" : "ignore", "ignore", launch.mapUserNamespace ? "pipe" : "ignore"],
       env: launch.env,
       cwd: launch.cwd,
       // Its own process group: a terminal's ^C reaches srt, which forwards it; bwrap must not die of it first.
