@@ -18,6 +18,14 @@ import type { ProxyNetworkPolicy } from "./proxy/index.js";
 
 export const sandboxPorts = { http: 3128, socks: 1080 } as const;
 
+/**
+ * sockaddr_un.sun_path holds 108 bytes including the NUL (unix(7)). Node's
+ * listen() on a longer path does not fail: libuv truncates it, so the socket
+ * lands on a shorter path — outside the private run dir, left behind on the
+ * host — and socat's UNIX-CONNECT to the full path never reaches it.
+ */
+const maxSocketPath = 107;
+
 export interface LinuxNetworkOptions {
   readonly quiet: boolean;
   readonly violations?: string | undefined;
@@ -37,6 +45,11 @@ export interface LinuxNetwork {
 export function startLinuxNetwork(opts: LinuxNetworkOptions): LinuxNetwork {
   let summary: (() => string | undefined) | undefined;
   const start = async (plan: LinuxPlan, run: RunDir): Promise<NetworkSession> => {
+    for (const path of [run.httpSocket, run.socksSocket]) {
+      const bytes = Buffer.byteLength(path);
+      if (bytes > maxSocketPath)
+        throw new Error(`the proxy socket path ${path} is ${bytes} bytes, more than a unix socket allows (${maxSocketPath}); set TMPDIR to a shorter directory`);
+    }
     const proxy = await import("./proxy/index.js");
     // No proxy secret: the proxies listen only on unix sockets inside the run directory (mode 0700,
     // hidden inside the sandbox), and 3128/1080 exist only in the sandbox's own network namespace.
