@@ -6,11 +6,11 @@
  * run dir with its sockets is gone, and the host server sees its
  * connections closed.
  */
-import { existsSync, readdirSync, writeFileSync } from "node:fs";
+import { chownSync, existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, leftovers, missingTestUser, processesWith, runners, skipReason, supported, useBox, type Box } from "../linux/support.js";
-import { bridgeProcesses, makeScratch, shown, startEchoServer, startScript, tools, type Scratch, type TestServer } from "./support.js";
+import { bridgeProcesses, makeScratch, runScript, shown, startEchoServer, startScript, tools, type Scratch, type TestServer } from "./support.js";
 
 /** A number no other process has on its command line; `sleep` takes it as seconds. */
 const marker = (): string => `30.${process.pid}${Math.floor(Math.random() * 1e9)}`;
@@ -56,6 +56,20 @@ describe.skipIf(!supported || !tools.nc)("network clean-up after a run", () => {
   }
 
   describe.each(runners)("as %s", (runner) => {
+    it("a TMPDIR too long for unix socket paths: srt refuses clearly, runs nothing, leaves no stray socket", async (ctx) => {
+      const box = useBox(ctx, runner);
+      // Long enough that <TMPDIR>/srt-XXXXXX/socks.sock exceeds sun_path (108 bytes with the NUL).
+      const long = join(box.root, "t".repeat(Math.max(1, 100 - box.root.length)));
+      mkdirSync(long);
+      if (runner === "srt-test") chownSync(long, box.uid, box.gid);
+      const out = await runScript(scratch, box, { network: { allowedDomains: [`127.0.0.1:${echo.port}`] } }, "echo ran > ran.txt", { env: { TMPDIR: long } });
+      expect(out.status, shown(out)).toBe(1);
+      expect(out.stderr).toMatch(/TMPDIR/);
+      expect(existsSync(join(box.work, "ran.txt"))).toBe(false);
+      // Nothing but srt's per-user registry directory may remain there.
+      expect(readdirSync(long).filter((n) => n !== `srt-${box.uid}`)).toEqual([]);
+    });
+
     it("after a normal exit: no bridge or socat child, no run dir, no proxy socket, the tunnel closed", async (ctx) => {
       const box = useBox(ctx, runner);
       const m = marker();
