@@ -10,14 +10,16 @@ import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { missingTestUser, runners, skipReason, supported, useBox } from "../linux/support.js";
-import { bulk, makeScratch, runScript, shown, startEchoServer, startScript, startHttpServer, startStaticServer, tools, values, type Scratch, type TestServer } from "./support.js";
+import { missingTestUser, runners, useBox } from "../linux/support.js";
+import { makeScratch, missingTools, networkSkipReason, networkSupported, runScript, shown, startScript, tools, values, type Scratch } from "./support.js";
+import { bulk, startEchoServer, startHttpServer, startStaticServer, type TestServer } from "./servers.js";
 
 const node = process.execPath;
 const marker = `m${process.pid}`;
 
-describe.skipIf(!supported)("allowed network traffic through the sandbox", () => {
+describe.skipIf(!networkSupported)("allowed network traffic through the sandbox", () => {
   if (missingTestUser) it.skip("as srt-test: user srt-test does not exist (useradd -m srt-test)", () => {});
+  for (const why of missingTools) it.skip(why, () => {});
   let scratch: Scratch;
   let web: TestServer;
   let echo: TestServer;
@@ -212,4 +214,4 @@ describe.skipIf(!supported)("allowed network traffic through the sandbox", () =>
   });
 });
 
-if (!supported) describe.skip(`network tests: ${skipReason}`, () => {});
+if (!networkSupported) describe.skip(`network tests: ${networkSkipReason}`, () => {});

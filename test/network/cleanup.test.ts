@@ -9,8 +9,9 @@
 import { chownSync, existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually, leftovers, missingTestUser, processesWith, runners, skipReason, supported, useBox, type Box } from "../linux/support.js";
-import { bridgeProcesses, makeScratch, runScript, shown, startEchoServer, startScript, tools, type Scratch, type TestServer } from "./support.js";
+import { eventually, leftovers, missingTestUser, processesWith, runners, useBox, type Box } from "../linux/support.js";
+import { bridgeProcesses, makeScratch, missingTools, networkSkipReason, networkSupported, runScript, shown, startScript, tools, type Scratch } from "./support.js";
+import { startEchoServer, type TestServer } from "./servers.js";
 
 /** A number no other process has on its command line; `sleep` takes it as seconds. */
 const marker = (): string => `30.${process.pid}${Math.floor(Math.random() * 1e9)}`;
@@ -21,8 +22,9 @@ const socketsIn = (box: Box): string[] =>
     .filter((f) => f.endsWith(".sock"))
     .sort();
 
-describe.skipIf(!supported || !tools.nc)("network clean-up after a run", () => {
+describe.skipIf(!networkSupported || !tools.nc)("network clean-up after a run", () => {
   if (missingTestUser) it.skip("as srt-test: user srt-test does not exist (useradd -m srt-test)", () => {});
+  for (const why of missingTools) it.skip(why, () => {});
   let scratch: Scratch;
   let echo: TestServer;
 
@@ -114,5 +116,5 @@ describe.skipIf(!supported || !tools.nc)("network clean-up after a run", () => {
   });
 });
 
-if (!supported) describe.skip(`network tests: ${skipReason}`, () => {});
+if (!networkSupported) describe.skip(`network tests: ${networkSkipReason}`, () => {});
 else if (!tools.nc) describe.skip("network clean-up tests: BSD nc is missing (apt-get install netcat-openbsd)", () => {});

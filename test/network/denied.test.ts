@@ -7,14 +7,16 @@
  */
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { missingTestUser, runners, skipReason, supported, useBox } from "../linux/support.js";
-import { makeScratch, readViolations, runScript, shown, startEchoServer, startHttpServer, tools, values, violationsPath, type Scratch, type TestServer } from "./support.js";
+import { missingTestUser, runners, useBox } from "../linux/support.js";
+import { makeScratch, missingTools, networkSkipReason, networkSupported, readViolations, runScript, shown, tools, values, violationsPath, type Scratch } from "./support.js";
+import { startEchoServer, startHttpServer, type TestServer } from "./servers.js";
 
 const node = process.execPath;
 const summaryRe = /^srt: blocked (\d+) network requests?: (.*)$/m;
 
-describe.skipIf(!supported)("refused network traffic through the sandbox", () => {
+describe.skipIf(!networkSupported)("refused network traffic through the sandbox", () => {
   if (missingTestUser) it.skip("as srt-test: user srt-test does not exist (useradd -m srt-test)", () => {});
+  for (const why of missingTools) it.skip(why, () => {});
   let scratch: Scratch;
   let web: TestServer;
   let echo: TestServer;
@@ -208,4 +210,4 @@ describe.skipIf(!supported)("refused network traffic through the sandbox", () =>
   });
 });
 
-if (!supported) describe.skip(`network tests: ${skipReason}`, () => {});
+if (!networkSupported) describe.skip(`network tests: ${networkSkipReason}`, () => {});

@@ -10,8 +10,9 @@ import dgram from "node:dgram";
 import { readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually, missingTestUser, runners, skipReason, supported, useBox, type Box } from "../linux/support.js";
-import { bridgeProcesses, makeScratch, runScript, shown, startEchoServer, startHttpServer, startScript, tools, values, type Scratch, type TestServer } from "./support.js";
+import { eventually, missingTestUser, runners, useBox, type Box } from "../linux/support.js";
+import { bridgeProcesses, makeScratch, missingTools, networkSkipReason, networkSupported, runScript, shown, startScript, tools, values, type Scratch } from "./support.js";
+import { startEchoServer, startHttpServer, type TestServer } from "./servers.js";
 
 const node = process.execPath;
 
@@ -21,8 +22,9 @@ const holdUntilReleased = "echo ready; i=0; while [ ! -e release ] && [ $i -lt 1
 /** Every file below the box's srt TMPDIR (run dirs included), while a run is live. */
 const runDirFiles = (box: Box): string[] => readdirSync(box.tmp, { recursive: true }).map(String);
 
-describe.skipIf(!supported)("direct connections from the sandbox", () => {
+describe.skipIf(!networkSupported)("direct connections from the sandbox", () => {
   if (missingTestUser) it.skip("as srt-test: user srt-test does not exist (useradd -m srt-test)", () => {});
+  for (const why of missingTools) it.skip(why, () => {});
   let scratch: Scratch;
   let web: TestServer;
   let echo: TestServer;
@@ -158,4 +160,4 @@ describe.skipIf(!supported)("direct connections from the sandbox", () => {
   });
 });
 
-if (!supported) describe.skip(`network tests: ${skipReason}`, () => {});
+if (!networkSupported) describe.skip(`network tests: ${networkSkipReason}`, () => {});

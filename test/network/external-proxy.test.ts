@@ -5,27 +5,15 @@
  * proves the route; the side that keeps srt's own proxy still filters.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { missingTestUser, runners, skipReason, supported, useBox } from "../linux/support.js";
-import {
-  makeScratch,
-  readViolations,
-  runScript,
-  shown,
-  startEchoServer,
-  startHttpServer,
-  startRecordingHttpProxy,
-  startRecordingSocksProxy,
-  tools,
-  values,
-  violationsPath,
-  type Scratch,
-  type TestServer,
-} from "./support.js";
+import { missingTestUser, runners, useBox } from "../linux/support.js";
+import { makeScratch, missingTools, networkSkipReason, networkSupported, readViolations, runScript, shown, tools, values, violationsPath, type Scratch } from "./support.js";
+import { startEchoServer, startHttpServer, startRecordingHttpProxy, startRecordingSocksProxy, type TestServer } from "./servers.js";
 
 const node = process.execPath;
 
-describe.skipIf(!supported)("the user's own proxies", () => {
+describe.skipIf(!networkSupported)("the user's own proxies", () => {
   if (missingTestUser) it.skip("as srt-test: user srt-test does not exist (useradd -m srt-test)", () => {});
+  for (const why of missingTools) it.skip(why, () => {});
   let scratch: Scratch;
   let web: TestServer;
   let echo: TestServer;
@@ -132,4 +120,4 @@ describe.skipIf(!supported)("the user's own proxies", () => {
   });
 });
 
-if (!supported) describe.skip(`network tests: ${skipReason}`, () => {});
+if (!networkSupported) describe.skip(`network tests: ${networkSkipReason}`, () => {});
