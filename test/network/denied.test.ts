@@ -164,6 +164,15 @@ describe.skipIf(!networkSupported)("refused network traffic through the sandbox"
       expect(out.stderr).not.toMatch(/srt: blocked/);
     });
 
+    it.skipIf(!tools.curl)("the legacy permission dialect: a WebFetch deny refuses, and the violation names its /permissions/deny pointer", async (ctx) => {
+      const box = useBox(ctx, runner);
+      const legacy = { permissions: { allow: ["WebFetch(domain:*.srt.test)"], deny: ["WebFetch(domain:evil.srt.test)"] } };
+      const out = await runScript(scratch, box, legacy, `curl -s --max-time 5 -o /dev/null -w 'code=%{http_code}\\n' http://evil.srt.test/`, { flags: ["--violations", violationsPath(box)] });
+      expect(out.status, shown(out)).toBe(0);
+      expect(values(out)["code"]).toBe("403");
+      expect(readViolations(box)).toMatchObject([{ host: "evil.srt.test", port: 80, rule: "/permissions/deny/0" }]);
+    });
+
     it.skipIf(!tools.curl)("-q: the refusal stands, the summary is not printed, the violations file is still written", async (ctx) => {
       const box = useBox(ctx, runner);
       const out = await runScript(scratch, box, policy(), `curl -s --max-time 5 -o /dev/null -w 'code=%{http_code}\\n' http://evil.srt.test/`, {
