@@ -18,7 +18,7 @@ export const mandatoryReasons = {
   "agent-config": "agent commands and sub-agents run with the user's authority",
   "git-hooks": "git hooks run on the next commit or checkout",
   "git-repo-config": ".git/config can run commands (core.fsmonitor, core.hooksPath, aliases)",
-  "git-link": "a worktree's .git file decides which repository (and hooks) git uses",
+  "git-link": "a .git file, or a .git directory created where there is none, decides which repository, hooks and config git uses",
   "settings-file": "srt's settings (the file in use, and ~/.srt-settings.json, read when none is named) must not be written from inside the sandbox",
   "srt-installation": "srt's own code must not be rewritten from inside the sandbox",
 } as const;
@@ -137,6 +137,11 @@ export function findMandatoryDenies(host: Host, input: MandatoryInput, budget: W
           rules.push(...git.rules);
         } else if (name === ".git" && kind !== undefined) {
           rules.push(rule(path, stateOf(kind), "git-link"));
+        } else if (name === ".git" && depth === 0) {
+          // No repository here yet: one created from inside (hooks, core.fsmonitor) would be the one
+          // git uses for this directory afterwards. Held as an empty directory, which git's
+          // repository discovery skips (an empty *file* would break every git command below it).
+          rules.push({ ...rule(path, "absent", "git-link"), shape: "dir" });
         } else if (kind === "dir" && depth + 1 < maxDepth) {
           stack.push({ dir: path, depth: depth + 1 });
         }
@@ -162,6 +167,12 @@ function gitDirRules(host: Host, gitDir: string, allowGitConfig: boolean, budget
     const over = charge(budget, host, list.value.length + 1);
     if (over !== undefined) return { ok: false, reason: "budget", detail: `searching ${gitDir} went over ${over}` };
     const kinds = new Map(list.value.map((e) => [e.name, e.kind]));
+    if (dir === gitDir && kinds.size === 0) {
+      // An empty .git is not a repository (git's discovery skips it; another run's placeholder looks
+      // like this): keep it that way, whole, instead of placing hooks and config inside it.
+      rules.push(rule(gitDir, "dir", "git-link"));
+      continue;
+    }
     const isGitDir = dir === gitDir || kinds.has("HEAD");
     if (isGitDir) {
       rules.push(rule(joinPath(dir, "hooks"), stateOf(kinds.get("hooks")), "git-hooks"));
