@@ -14,7 +14,7 @@ import { runPlan } from "./sandbox-run.js";
 export async function execCommand(argv: readonly string[], io: CliIo): Promise<number> {
   const [planFile, ...rest] = argv;
   if (planFile === undefined || planFile.startsWith("-")) {
-    io.err("srt exec: usage: srt exec plan.json [-d] [-q] [--violations F] -- command [args…]\n");
+    io.err("srt exec: usage: srt exec plan.json [-d] [-q] [--violations F] [--control-fd N] [--proxies DIR] -- command [args…]\n");
     return exitStatus.usage;
   }
   const parsed = parseRunArgs(rest);
@@ -32,7 +32,7 @@ export async function execCommand(argv: readonly string[], io: CliIo): Promise<n
     return exitStatus.usage;
   }
   const o = parsed.options;
-  return runPlan({ plan: loaded, command: o.command, debug: o.debug, quiet: o.quiet, violations: o.violations }, io);
+  return runPlan({ plan: loaded, command: o.command, debug: o.debug, quiet: o.quiet, violations: o.violations, controlFd: o.controlFd, proxies: o.proxies }, io);
 }
 
 function loadPlan(file: string): LinuxPlan | string {

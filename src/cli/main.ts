@@ -23,8 +23,9 @@ const subcommands: Record<string, () => Promise<Factory>> = {
 const usage = `srt ${pkg.version}: run commands in an OS-level sandbox compiled from a policy
 
 Usage:
-  srt [--settings F] [-d] [-q] [--violations F] [--] command [args…]
-                                                run a command sandboxed
+  srt [--settings F] [-d] [-q] [--violations F] [--control-fd N] [--] command [args…]
+                                                run a command sandboxed (--control-fd: JSON
+                                                settings lines replace the network policy live)
   srt [--settings F] [-d] [-q] -c "shell string"
                                                 run a shell string sandboxed (/bin/sh -c)
   srt check [F]                                 validate settings (exit 0 valid, 2 invalid)
@@ -52,7 +53,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     return first === undefined ? exitStatus.usage : exitStatus.ok;
   }
   // exec and doctor parse their own words: everything after the plan is the command's.
-  if (first === "exec") return rest[0] === "--help" || rest[0] === "-h" ? (io.out("Usage: srt exec plan.json [-d] [-q] [--violations F] -- command [args…]\n"), exitStatus.ok) : (await import("./exec.js")).execCommand(rest, io);
+  if (first === "exec") return rest[0] === "--help" || rest[0] === "-h" ? (io.out("Usage: srt exec plan.json [-d] [-q] [--violations F] [--control-fd N] [--proxies DIR] -- command [args…]\n"), exitStatus.ok) : (await import("./exec.js")).execCommand(rest, io);
   if (first === "doctor") return (await import("./doctor.js")).doctorCommand(rest, io);
   // Internal: run by the watchdog of a run that died without cleaning up (see runtime/linux/janitor.ts).
   if (first === "__cleanup" && rest.length === 2) {

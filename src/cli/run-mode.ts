@@ -13,6 +13,10 @@ export async function runMode(argv: readonly string[], io: CliIo, usage: string)
     return exitStatus.usage;
   }
   const o = parsed.options;
+  if (o.proxies !== undefined) {
+    io.err(`srt: --proxies is for srt exec (commands wrapped by a library sandbox)\n`);
+    return exitStatus.usage;
+  }
   if (io.platform !== "linux") {
     io.err(`srt: running commands is implemented for Linux only so far (this is ${io.platform})\n`);
     return exitStatus.runtime;
@@ -22,5 +26,5 @@ export async function runMode(argv: readonly string[], io: CliIo, usage: string)
   if (policy === undefined) return exitStatus.usage;
   const plan = lowerLinuxPlan(policy, hostSeccompArch());
   if (o.debug || io.env["SRT_DEBUG"] === "1") io.err(`srt: compiled ${plan.source} in ${(performance.now() - t0).toFixed(1)} ms\n`);
-  return runPlan({ plan, command: o.command, debug: o.debug, quiet: o.quiet, violations: o.violations }, io);
+  return runPlan({ plan, command: o.command, debug: o.debug, quiet: o.quiet, violations: o.violations, controlFd: o.controlFd }, io);
 }

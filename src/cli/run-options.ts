@@ -8,12 +8,16 @@ export interface RunOptions {
   readonly debug: boolean;
   readonly quiet: boolean;
   readonly violations?: string;
+  /** --control-fd N: JSON lines, each a settings object replacing the network policy of the running command. */
+  readonly controlFd?: number;
+  /** --proxies DIR (srt exec): use the proxies of a library sandbox listening in DIR instead of starting its own. */
+  readonly proxies?: string;
   readonly command: readonly string[];
 }
 
 export type ParsedRun = { readonly ok: true; readonly options: RunOptions } | { readonly ok: false; readonly message: string };
 
-const valued = new Set(["--settings", "--violations", "-c"]);
+const valued = new Set(["--settings", "--violations", "-c", "--control-fd", "--proxies"]);
 
 export function parseRunArgs(argv: readonly string[], shell = "/bin/sh"): ParsedRun {
   let settings: string | undefined;
@@ -21,6 +25,8 @@ export function parseRunArgs(argv: readonly string[], shell = "/bin/sh"): Parsed
   let debug = false;
   let quiet = false;
   let shellString: string | undefined;
+  let controlFd: number | undefined;
+  let proxies: string | undefined;
   let i = 0;
   for (; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -46,6 +52,14 @@ export function parseRunArgs(argv: readonly string[], shell = "/bin/sh"): Parsed
       case "-c":
         shellString = value;
         break;
+      case "--control-fd":
+        // 0-2 are the command's stdio; a control channel there would be read by the command too.
+        if (!/^[0-9]+$/.test(value!) || Number(value) < 3 || Number(value) > 0x7fffffff) return { ok: false, message: `--control-fd needs a descriptor number of 3 or more, not ${JSON.stringify(value)}` };
+        controlFd = Number(value);
+        break;
+      case "--proxies":
+        proxies = value;
+        break;
       case "-d":
       case "--debug":
         debug = true;
@@ -59,10 +73,11 @@ export function parseRunArgs(argv: readonly string[], shell = "/bin/sh"): Parsed
     }
   }
   const rest = argv.slice(i);
+  const extra = { ...(controlFd === undefined ? {} : { controlFd }), ...(proxies === undefined ? {} : { proxies }) };
   if (shellString !== undefined) {
     if (rest.length > 0) return { ok: false, message: `-c takes one shell string; unexpected ${JSON.stringify(rest[0])} after it` };
-    return { ok: true, options: { ...(settings === undefined ? {} : { settings }), ...(violations === undefined ? {} : { violations }), debug, quiet, command: [shell, "-c", shellString] } };
+    return { ok: true, options: { ...(settings === undefined ? {} : { settings }), ...(violations === undefined ? {} : { violations }), debug, quiet, ...extra, command: [shell, "-c", shellString] } };
   }
   if (rest.length === 0) return { ok: false, message: "no command given (srt [options] -- command [args…] or srt -c \"string\")" };
-  return { ok: true, options: { ...(settings === undefined ? {} : { settings }), ...(violations === undefined ? {} : { violations }), debug, quiet, command: rest } };
+  return { ok: true, options: { ...(settings === undefined ? {} : { settings }), ...(violations === undefined ? {} : { violations }), debug, quiet, ...extra, command: rest } };
 }
