@@ -74,7 +74,7 @@ export function viewOfLegacy(s: SrtSettings, settingsDir: string | undefined): {
   const view: SettingsView = {
     dialect: "permissions",
     ...lists,
-    // No Edit allow rules: the default writable set (the working directory) applies.
+    // Edit allows and sandbox.filesystem.allowWrite add to the working directory (normalize keeps it).
     allowWrite: lists.allowWrite.length > 0 || sb.filesystem?.allowWrite !== undefined ? [...lists.allowWrite, ...fsList(sb.filesystem?.allowWrite, "allowWrite")] : undefined,
     denyRead: [...lists.denyRead, ...fsList(sb.filesystem?.denyRead, "denyRead")],
     allowRead: [...lists.allowRead, ...fsList(sb.filesystem?.allowRead, "allowRead")],

@@ -44,8 +44,10 @@ export function normalizeSettings(view: SettingsView, env: { readonly cwd: strin
   };
   addPaths(view.denyRead, "read", "deny");
   addPaths(view.allowRead, "read", "allow");
-  if (view.allowWrite === undefined) paths.push({ access: "write", effect: "allow", spec: { path: env.cwd, glob: false }, origin: "default:cwd" });
-  else addPaths(view.allowWrite, "write", "allow");
+  // srt's allowWrite replaces the default; in the permission dialect (as in the tool it comes from)
+  // Edit rules and sandbox.filesystem.allowWrite add to the working directory.
+  if (view.allowWrite === undefined || view.dialect === "permissions") paths.push({ access: "write", effect: "allow", spec: { path: env.cwd, glob: false }, origin: "default:cwd" });
+  if (view.allowWrite !== undefined) addPaths(view.allowWrite, "write", "allow");
   addPaths(view.denyWrite, "write", "deny");
 
   const network = normalizeNetwork(view, env, diagnostics);
