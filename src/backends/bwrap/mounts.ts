@@ -20,8 +20,14 @@ import type { FsRule, NodeState, Origin, PathRule, Policy } from "../../compiler
 export type MountState = "rw" | "ro" | "masked";
 
 export type MountOp =
-  /** `--bind P P` / `--ro-bind P P`: the host path itself, writable or not. */
-  | { readonly op: "bind"; readonly path: string; readonly writable: boolean; readonly why: MountWhy; readonly origin: Origin }
+  /**
+   * `--bind P P` / `--ro-bind P P`: the host path itself, writable or not.
+   * `optional`: `--ro-bind-try` — for a path that did not exist at compile time:
+   * the runtime creates it, and skips it only when the user may not create it
+   * there (EACCES/EPERM/EROFS), in which case the sandbox, running as the same
+   * user with no capabilities, cannot create it either.
+   */
+  | { readonly op: "bind"; readonly path: string; readonly writable: boolean; readonly why: MountWhy; readonly origin: Origin; readonly optional?: true }
   /** `--tmpfs D` now, `--remount-ro D` after everything below it: an empty read-only directory. */
   | { readonly op: "mask-dir"; readonly path: string; readonly origin: Origin }
   /** `--ro-bind <void> F`: an empty file no one may open (mode 000). */
@@ -151,8 +157,9 @@ export function planMounts(policy: Policy): MountPlan {
       if (here !== "rw" && outer === "rw") {
         // Creating it is the only way to stop its creation (also when it is read-denied too:
         // an unreadable path must not become a writable one just because it does not exist yet).
+        // The placeholder is empty and ours, so binding it read-only also "masks" it when it is read-denied too.
         placeholders.push({ path: p, kind: shape, origin: o });
-        chosen.set(p, here === "masked" ? { op: shape === "dir" ? "mask-dir" : "mask-file", path: p, origin: o } : { op: "bind", path: p, writable: false, why: "write-deny", origin: o });
+        chosen.set(p, { op: "bind", path: p, writable: false, why: "write-deny", origin: o, optional: true });
         protectedInWritable.push(p);
       } else if (here === "rw") {
         notes.push({ path: p, origin: o, note: "does not exist, so there is nothing to make writable" });

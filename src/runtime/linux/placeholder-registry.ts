@@ -56,20 +56,12 @@ export function registerAndCreate(reg: Registry, placeholders: readonly Placehol
     writeFileSync(join(reg.dir, "runs", reg.runId), `${process.pid} ${startTime(process.pid) ?? ""}\n`);
     const created: string[] = [];
     for (const { path, kind } of placeholders) {
-      if (exists(path)) continue;
-      const missing: string[] = [];
-      for (let d = dirname(path); !exists(d); d = dirname(d)) missing.unshift(d);
-      for (const d of missing) {
-        created.push(`d ${JSON.stringify(d)}`);
-        mkdirSync(d, { mode: 0o755 });
-      }
-      if (kind === "dir") {
-        created.push(`d ${JSON.stringify(path)}`);
-        mkdirSync(path, { mode: 0o555 });
-      } else {
-        created.push(`f ${JSON.stringify(path)}`);
-        // O_EXCL: if something appeared meanwhile, fail rather than adopt it as ours.
-        closeSync(openSync(path, "wx", 0o444));
+      try {
+        createOne(path, kind, created);
+      } catch (e) {
+        // The user may not create it here, so neither may the sandbox (same uid, no
+        // capabilities): bwrap's --ro-bind-try skips it. Anything else fails the run.
+        if (!["EACCES", "EPERM", "EROFS"].includes((e as NodeJS.ErrnoException).code ?? "")) throw e;
       }
     }
     if (created.length > 0) appendFileSync(join(reg.dir, "created"), created.map((l) => l + "\n").join(""));
@@ -98,6 +90,24 @@ export function releaseRun(reg: Registry): void {
     for (const e of entries.filter((x) => x.kind === "d").sort((a, b) => b.path.length - a.path.length)) removeEmptyDir(e.path);
     rmSync(join(reg.dir, "created"), { force: true });
   });
+}
+
+function createOne(path: string, kind: "file" | "dir", created: string[]): void {
+  if (exists(path)) return;
+  const missing: string[] = [];
+  for (let d = dirname(path); !exists(d); d = dirname(d)) missing.unshift(d);
+  for (const d of missing) {
+    mkdirSync(d, { mode: 0o755 });
+    created.push(`d ${JSON.stringify(d)}`);
+  }
+  if (kind === "dir") {
+    mkdirSync(path, { mode: 0o555 });
+    created.push(`d ${JSON.stringify(path)}`);
+  } else {
+    // O_EXCL: if something appeared meanwhile, fail rather than adopt it as ours.
+    closeSync(openSync(path, "wx", 0o444));
+    created.push(`f ${JSON.stringify(path)}`);
+  }
 }
 
 function withLock(reg: Registry, body: () => void): void {
