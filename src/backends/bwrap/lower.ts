@@ -54,7 +54,7 @@ export function lowerBwrap(policy: Policy): BwrapArtifact {
           .with("read-allow", () => "readable again inside a read mask")
           .with("pin-ancestor", () => "pinned (a mount point cannot be renamed away from the protected path below it)")
           .exhaustive();
-        add(`${what}${b.optional ? " (created for the run if missing)" : ""}: ${b.origin}`, b.writable ? "--bind" : b.optional ? "--ro-bind-try" : "--ro-bind", b.path, b.path);
+        add(`${what}${b.optional ? " (created for the run if missing)" : ""}: ${b.origin}`, b.writable ? (b.optional ? "--bind-try" : "--bind") : b.optional ? "--ro-bind-try" : "--ro-bind", b.path, b.path);
       })
       .with({ op: "mask-dir" }, (x) => add(`unreadable directory (empty, read-only): ${x.origin}`, "--tmpfs", x.path))
       .with({ op: "mask-file" }, (x) => add(`unreadable file (mode 000, empty): ${x.origin}`, "--ro-bind", { slot: "void" }, x.path))

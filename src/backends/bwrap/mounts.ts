@@ -182,7 +182,8 @@ export function planMounts(policy: Policy): MountPlan {
   for (const p of protectedInWritable.sort()) {
     const o = chosen.get(p)!.origin;
     for (let a = parentOf(p); a !== "/" && !chosen.has(a) && stateOf(d, a) === "rw"; a = parentOf(a)) {
-      chosen.set(a, { op: "bind", path: a, writable: true, why: "pin-ancestor", origin: o });
+      // Optional: a pinned directory that is missing is one the runtime could not create, so the sandbox cannot either.
+      chosen.set(a, { op: "bind", path: a, writable: true, why: "pin-ancestor", origin: o, optional: true });
     }
   }
 
