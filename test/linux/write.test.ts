@@ -4,7 +4,7 @@
  * unchanged on the host afterwards. Every box is owned by the runner, so only
  * the sandbox can be what refuses a write.
  */
-import { symlinkSync } from "node:fs";
+import { chmodSync, symlinkSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { missingTestUser, read, report, runners, sh, supported, tree, useBox, writeSettings } from "./support.js";
 
@@ -43,6 +43,21 @@ describe.skipIf(!supported)("writes under real bwrap", () => {
       expect(read(b.at("outside/new.txt"))).toBeUndefined();
       expect(read(b.at("outside/keep.txt"))).toBe("v1");
       expect(read("/etc/srt-escape")).toBeUndefined();
+    });
+
+    it.skipIf(runner === "root").concurrent("a working directory the user cannot write still runs: protected names it could not create are skipped, nothing is writable", async (ctx) => {
+      const b = useBox(ctx, runner, { "work/keep.txt": "v1" });
+      chmodSync(b.work, 0o555);
+      try {
+        const out = await sh(b, `${W}echo ran=yes; w new.txt; w .bashrc; w .claude/commands/x.md`);
+        expect(out.status, out.stderr).toBe(0);
+        const r = report(out);
+        expect(r["ran"]).toBe("yes");
+        for (const p of ["new.txt", ".bashrc", ".claude/commands/x.md"]) expect(r[p], p).not.toBe("written");
+        expect(tree(b.work)).toEqual(["keep.txt"]);
+      } finally {
+        chmodSync(b.work, 0o755);
+      }
     });
 
     it.concurrent("TMPDIR is a private writable dir that is gone afterwards; /tmp itself is read-only", async (ctx) => {
