@@ -163,11 +163,12 @@ describe("ask callback", () => {
     ]);
   });
 
-  it("an allowed host still passes the resolved-address guard", async () => {
+  it("an approved name still passes the resolved-address guard; an approved IP literal counts as allowed", async () => {
     const live = await start([], { ask: () => true });
     const r = await get(live.port, `http://asked.test:${web.port}/x`);
     expect(r.status).toBe(403);
     expect(r.body).toMatch(/loopback/);
+    expect((await get(live.port, `http://127.0.0.1:${web.port}/x`)).status).toBe(201);
   });
 
   it("denies with false and with {allow:false, reason}; the reason is recorded, made one line and bounded", async () => {

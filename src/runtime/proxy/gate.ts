@@ -71,6 +71,8 @@ export function createGate(deps: ProxyDeps, resolve: Resolver, resolveTimeoutMs:
         if (verdict.rule !== undefined) return refuse(proxy, shownHost, port, verdict.reason, verdict.rule.origin);
         const asked = await askAbout(deps.ask, { host: shownHost, port }, shown, askTimeoutMs);
         if (!asked.allow) return refuse(proxy, shownHost, port, asked.reason, undefined);
+        // An approved IP literal is approved like an allow rule for that literal, which the guard honours too.
+        if (host.kind !== "name") return { ok: true, shown, route: { kind: "direct", addresses: [host.address], port } };
       }
       // The MITM proxy resolves on its own, so the address guard cannot apply; the user chose to trust it.
       const mitm = viaMitm(network, host, port);

@@ -1,0 +1,166 @@
+/**
+ * createSandbox(): one policy, its long-lived proxies and private directory,
+ * and any number of commands run under it — an instance, no globals, so two
+ * sandboxes with different policies live side by side in one process.
+ *
+ * The proxies run in the caller's process. Commands must therefore be
+ * started asynchronously: a synchronous spawn (spawnSync, execSync) of a
+ * wrap()ped command blocks the very event loop that would answer its
+ * requests. srt exec checks that the proxies answer before it starts the
+ * command and fails (status 1) with a message instead of hanging.
+ */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { LinuxPlan } from "../backends/bwrap/index.js";
+import type { Diagnostic } from "../compiler/index.js";
+import { findTools, runLinux, type RunningSandbox } from "../runtime/linux/index.js";
+import { createJanitor } from "../runtime/linux/janitor.js";
+import type { AskCallback, ProxyNetworkPolicy } from "../runtime/proxy/index.js";
+import { compile, lower, type CompileOptions } from "./compile.js";
+import { SandboxConfigError } from "./errors.js";
+import { findSrtBin } from "./install.js";
+import { wireProcess, type SandboxedProcess, type StdioOption } from "./process.js";
+import { createSandboxNetwork } from "./sandbox-network.js";
+import { createViolationFeed, type SandboxViolations } from "./violations.js";
+
+export interface SandboxOptions extends CompileOptions {
+  /** Asked about hosts on neither list; without it they are refused. */
+  readonly askCallback?: AskCallback;
+  /** How long askCallback may take before the request is refused; default 30 000 ms. */
+  readonly askTimeoutMs?: number;
+  /** The srt CLI bundle that wrap() commands run; default the one installed with this library. */
+  readonly srtPath?: string;
+  /** After kill(), how long the command may take before everything in the sandbox is SIGKILLed; default 10 000 ms. */
+  readonly killGraceMs?: number;
+}
+
+export interface SandboxSpawnOptions {
+  /** The environment offered to the command; the policy's env rules decide what passes. Default process.env. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Default "pipe". */
+  readonly stdio?: StdioOption;
+}
+
+/** A command line for callers that spawn themselves: `spawn(file, argv, { env })` — asynchronously. */
+export interface WrappedCommand {
+  readonly file: string;
+  readonly argv: readonly string[];
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+export type UpdateResult = { readonly ok: true; readonly diagnostics: readonly Diagnostic[] } | { readonly ok: false; readonly diagnostics: readonly Diagnostic[] };
+
+export interface Sandbox {
+  /** The plan every command of this sandbox runs under. */
+  readonly plan: LinuxPlan;
+  spawn(command: string, args?: readonly string[], options?: SandboxSpawnOptions): SandboxedProcess;
+  wrap(command: readonly string[]): WrappedCommand;
+  /** Replaces the network allow/deny lists of the running proxies at once; invalid settings change nothing. */
+  update(settings: object | string): UpdateResult;
+  readonly violations: SandboxViolations;
+  /** Kills running commands, stops the proxies, removes every file; idempotent. */
+  close(): Promise<void>;
+  readonly closed: boolean;
+}
+
+const isPlan = (v: unknown): v is LinuxPlan => typeof v === "object" && v !== null && (v as { kind?: unknown }).kind === "srt-plan";
+
+export async function createSandbox(settingsOrPlan: object | string | LinuxPlan, options: SandboxOptions = {}): Promise<Sandbox> {
+  if (process.platform !== "linux") throw new Error(`createSandbox runs commands on Linux only (this is ${process.platform}); compile() and lower() work everywhere`);
+  let base: LinuxPlan;
+  if (isPlan(settingsOrPlan)) base = settingsOrPlan;
+  else {
+    const compiled = compile(settingsOrPlan, { ...options, target: "linux" });
+    if (compiled.ir === undefined) throw new SandboxConfigError(compiled.diagnostics);
+    base = lower(compiled.ir, "linux");
+  }
+  if (base.network.policy.httpProxyPort !== undefined || base.network.policy.socksProxyPort !== undefined) {
+    throw new Error("createSandbox does not support httpProxyPort/socksProxyPort yet (your own proxy would bypass its live policy); use the CLI for such policies");
+  }
+  const tools = findTools(true, process.env["PATH"]);
+  if (!tools.ok) throw new Error(tools.message);
+  const uid = process.getuid?.() ?? 0;
+  const gid = process.getgid?.() ?? 0;
+  const srtBin = options.srtPath ?? findSrtBin();
+
+  // The watchdog removes the directory if this process dies without close().
+  const janitor = createJanitor();
+  const dir = mkdtempSync(join(tmpdir(), "srt-"));
+  janitor.expectTree(dir);
+  const feed = createViolationFeed();
+  const initial = base.network.policy;
+  let network;
+  try {
+    network = await createSandboxNetwork({ dir, policy: proxyPolicy(initial, initial), onViolation: feed.record, ask: options.askCallback, askTimeoutMs: options.askTimeoutMs });
+  } catch (e) {
+    janitor.cleanUp();
+    throw e;
+  }
+  const net = network;
+  // Always proxied, so update() can open what the first policy closed; the sandbox's directory is hidden inside.
+  const plan: LinuxPlan = { ...base, bwrap: [...base.bwrap, "--tmpfs", dir], network: { ...base.network, proxies: true } };
+  const running = new Set<RunningSandbox>();
+  let closing: Promise<void> | undefined;
+  let planFile: string | undefined;
+
+  const sandbox: Sandbox = {
+    plan,
+    violations: feed,
+    get closed() {
+      return closing !== undefined;
+    },
+    spawn(command, args = [], spawnOptions = {}) {
+      if (closing) throw new Error("this sandbox is closed");
+      const wiring = wireProcess(spawnOptions.stdio);
+      const run = runLinux({
+        plan,
+        command: [command, ...args],
+        env: spawnOptions.env ?? process.env,
+        tools: tools.tools,
+        uid,
+        gid,
+        startNetwork: net.startNetwork,
+        stdio: wiring.stdio,
+        onSpawn: wiring.onSpawn,
+        ...(options.killGraceMs === undefined ? {} : { killGraceMs: options.killGraceMs }),
+        ...(srtBin === undefined ? {} : { cleanupCommand: [process.execPath, srtBin, "__cleanup"] }),
+      });
+      running.add(run);
+      void run.result.finally(() => running.delete(run));
+      return wiring.handle(run);
+    },
+    wrap(command) {
+      if (closing) throw new Error("this sandbox is closed");
+      if (srtBin === undefined) throw new Error("wrap() needs the srt CLI bundle (dist/srt.mjs); pass srtPath");
+      if (command.length === 0) throw new Error("wrap() needs a command");
+      if (planFile === undefined) {
+        planFile = join(dir, "plan.json");
+        writeFileSync(planFile, JSON.stringify(plan), { mode: 0o600 });
+      }
+      return { file: process.execPath, argv: [srtBin, "exec", planFile, "--proxies", dir, "--", ...command], env: { ...process.env } };
+    },
+    update(settings) {
+      const compiled = compile(settings, { ...options, target: "linux" });
+      if (compiled.ir === undefined) return { ok: false, diagnostics: compiled.diagnostics };
+      net.setPolicy(proxyPolicy(compiled.ir.network, initial));
+      return { ok: true, diagnostics: compiled.diagnostics };
+    },
+    close() {
+      closing ??= (async () => {
+        for (const r of running) r.forward("SIGKILL");
+        // Each run removes its own run directory and placeholders once bwrap is gone.
+        await Promise.all([...running].map((r) => r.result));
+        await net.close();
+        janitor.cleanUp();
+      })();
+      return closing;
+    },
+  };
+  return sandbox;
+}
+
+/** The lists come from the new settings; the MITM route is fixed at creation, like the proxy ports. */
+function proxyPolicy(next: ProxyNetworkPolicy, initial: ProxyNetworkPolicy): ProxyNetworkPolicy {
+  return { rules: next.rules, deniedResolvedAddresses: next.deniedResolvedAddresses, ...(initial.mitmProxy === undefined ? {} : { mitmProxy: initial.mitmProxy }) };
+}
