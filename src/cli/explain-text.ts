@@ -4,6 +4,7 @@
  * every rule came from.
  */
 import { applyEnvPolicy } from "../compiler/env-policy.js";
+import { explainPlatform } from "./explain-platform.js";
 import { mandatoryReasons, type FsRule, type NetRule, type PathRule, type Policy, type Target } from "../compiler/index.js";
 
 const describeVia = (r: PathRule): string =>
@@ -75,6 +76,7 @@ export function explainPolicy(p: Policy, target: Target, vars: Readonly<Record<s
   out.push(`  allowNestedUserNamespaces: ${o.allowNestedUserNamespaces.value}${o.allowNestedUserNamespaces.value ? " — WEAKER: a nested user namespace can remount over denied paths" : ""}  ← ${o.allowNestedUserNamespaces.origin}`);
   out.push(`  allowPty: ${o.allowPty.value}${target === "linux" ? " (no effect on Linux)" : ""}  ← ${o.allowPty.origin}`);
   if (p.ignoreViolations.length > 0) out.push("  violations not reported:", ...p.ignoreViolations.map((r) => line("·", `${r.command}: ${r.violations.join(", ")}`, r.origin)));
+  out.push(...explainPlatform(p, target));
   return out.join("\n") + "\n";
 }
 

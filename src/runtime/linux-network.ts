@@ -12,6 +12,7 @@
  */
 import type { Socket } from "node:net";
 import type { LinuxPlan } from "../backends/bwrap/index.js";
+import type { NetworkPolicy } from "../compiler/ir.js";
 import type { NetworkSession, StartNetwork } from "./linux/index.js";
 import type { RunDir } from "./linux/run-dir.js";
 import type { ProxyNetworkPolicy } from "./proxy/index.js";
@@ -104,9 +105,11 @@ export function startLinuxNetwork(opts: LinuxNetworkOptions): LinuxNetwork {
  * those the policy allows — those mean the *host's* loopback, which only the
  * proxy can reach, so tools must not bypass it for them.
  */
-export function directLoopback(plan: LinuxPlan): string[] {
+export const directLoopback = (plan: LinuxPlan): string[] => directLoopbackFor(plan.network.policy);
+
+export function directLoopbackFor(network: Pick<NetworkPolicy, "rules">): string[] {
   const allowed = (kind: string, value: string): boolean =>
-    plan.network.policy.rules.some((r) => r.effect === "allow" && r.host.kind === kind && ("name" in r.host ? r.host.name : "address" in r.host ? r.host.address : "") === value);
+    network.rules.some((r) => r.effect === "allow" && r.host.kind === kind && ("name" in r.host ? r.host.name : "address" in r.host ? r.host.address : "") === value);
   return [
     ...(allowed("name", "localhost") ? [] : ["localhost"]),
     ...(allowed("ipv4", "127.0.0.1") ? [] : ["127.0.0.1"]),
