@@ -5,7 +5,15 @@
 import { exitStatus, processIo } from "./io.js";
 import { main } from "./main.js";
 
-main(process.argv.slice(2), processIo()).then(
+let io: ReturnType<typeof processIo>;
+try {
+  io = processIo();
+} catch (e) {
+  // process.cwd() throws when the working directory was deleted: say so instead of a stack trace.
+  process.stderr.write(`srt: cannot determine the working directory (${(e as NodeJS.ErrnoException).code ?? String(e)}); cd somewhere that exists\n`);
+  process.exit(exitStatus.usage);
+}
+main(process.argv.slice(2), io).then(
   (status) => process.exit(status),
   (error: unknown) => {
     const e = error as { code?: string; message?: string; stack?: string };
