@@ -105,7 +105,7 @@ export function startLinuxNetwork(opts: LinuxNetworkOptions): LinuxNetwork {
  * those the policy allows — those mean the *host's* loopback, which only the
  * proxy can reach, so tools must not bypass it for them.
  */
-export const directLoopback = (plan: LinuxPlan): string[] => directLoopbackFor(plan.network.policy);
+export const directLoopback = (of: LinuxPlan | Pick<NetworkPolicy, "rules">): string[] => directLoopbackFor("kind" in of ? of.network.policy : of);
 
 export function directLoopbackFor(network: Pick<NetworkPolicy, "rules">): string[] {
   const allowed = (kind: string, value: string): boolean =>
