@@ -7,9 +7,8 @@
  * commands that the embedder spawns itself (wrap()).
  */
 import { join } from "node:path";
-import type { LinuxPlan } from "../backends/bwrap/index.js";
 import type { StartNetwork } from "../runtime/linux/index.js";
-import { directLoopback, sandboxPorts } from "../runtime/linux-network.js";
+import { directLoopbackFor, sandboxPorts } from "../runtime/linux-network.js";
 import { createHttpProxy, createSocksProxy, proxyEnvironment, type AskCallback, type NetworkProxy, type NetworkViolation, type ProxyNetworkPolicy } from "../runtime/proxy/index.js";
 
 export interface SandboxNetworkDeps {
@@ -46,11 +45,10 @@ export async function createSandboxNetwork(deps: SandboxNetworkDeps): Promise<Sa
     await Promise.all(proxies.map((p) => p.close()));
     throw e;
   }
-  const startNetwork: StartNetwork = async (plan: LinuxPlan) => {
+  const startNetwork: StartNetwork = async () => {
     // NO_PROXY from the policy in force now (loopback the policy allows must go through the proxy).
-    const livePlan: LinuxPlan = { ...plan, network: { ...plan.network, policy: { ...plan.network.policy, rules: current.rules } } };
     return {
-      env: proxyEnvironment({ httpPort: sandboxPorts.http, socksPort: sandboxPorts.socks, noProxy: directLoopback(livePlan) }),
+      env: proxyEnvironment({ httpPort: sandboxPorts.http, socksPort: sandboxPorts.socks, noProxy: directLoopbackFor(current) }),
       bridges: [
         { port: sandboxPorts.http, socket: sockets.http },
         { port: sandboxPorts.socks, socket: sockets.socks },
