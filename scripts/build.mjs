@@ -4,6 +4,7 @@
 import { build } from "esbuild";
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { execFileSync } from "node:child_process";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const dist = `${root}dist`;
@@ -17,6 +18,10 @@ try {
   for (const f of readdirSync(`${staging}/chunks`)) renameSync(`${staging}/chunks/${f}`, `${dist}/chunks/${f}`);
   chmodSync(`${staging}/srt.mjs`, 0o755);
   renameSync(`${staging}/srt.mjs`, `${dist}/srt.mjs`);
+  // The library (src/index.ts): one module next to the CLI (wrap() finds srt.mjs beside it), types from tsc.
+  await build({ entryPoints: [`${root}src/index.ts`], outfile: `${staging}/index.mjs`, bundle: true, platform: "node", format: "esm", target: "node20", banner: { js: "import { createRequire as __srtCreateRequire } from 'node:module';\nconst require = __srtCreateRequire(import.meta.url);" }, logLevel: "warning" });
+  renameSync(`${staging}/index.mjs`, `${dist}/index.mjs`);
+  execFileSync(process.execPath, [`${root}node_modules/typescript/bin/tsc`, "-p", `${root}tsconfig.types.json`], { stdio: "inherit" });
 } finally {
   rmSync(staging, { recursive: true, force: true });
 }
