@@ -25,6 +25,8 @@ export interface MacosLaunchInput {
   readonly env: Readonly<Record<string, string>>;
   readonly proxyPorts: { readonly httpPort: number; readonly socksPort: number };
   readonly credentials?: Credentials;
+  /** Hosts that bypass the proxies (NO_PROXY); default: the three loopback names. */
+  readonly noProxy?: readonly string[];
   /** The session tag the profile's messages start with (for the log reader). */
   readonly tag: string;
 }
@@ -49,7 +51,7 @@ export function buildMacosLaunch(input: MacosLaunchInput): MacosLaunch {
   if (!input.profilePath.startsWith("/") || !input.tmpDir.startsWith("/")) throw new Error("profilePath and tmpDir must be absolute");
   if (input.command === "") throw new Error("empty command");
   const tmp = realTmpPath(input.tmpDir);
-  const proxyEnv = Object.fromEntries(proxyVariables({ ...input.proxyPorts, ...(input.credentials === undefined ? {} : { credentials: input.credentials }) }).map((v) => [v.name, v.value]));
+  const proxyEnv = Object.fromEntries(proxyVariables({ ...input.proxyPorts, ...(input.credentials === undefined ? {} : { credentials: input.credentials }), ...(input.noProxy === undefined ? {} : { noProxy: input.noProxy }) }).map((v) => [v.name, v.value]));
   // srt's own variables win over whatever the command inherited: a stale HTTP_PROXY must not point elsewhere.
   const env = { ...input.env, ...proxyEnv, TMPDIR: `${tmp}/` };
   return {

@@ -1,0 +1,41 @@
+/**
+ * The real MacosDeps, from Node's own modules. Nothing here decides
+ * anything; run.ts does. The proxy module is imported when a run starts, so
+ * loading the CLI stays cheap.
+ */
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { appendFileSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import type { MacosDeps, Spawn } from "./deps.js";
+import { createWatchdog } from "./watchdog.js";
+
+export const nodeSpawn: Spawn = (file, args, r) => spawn(file, [...args], { cwd: r.cwd, env: { ...r.env }, stdio: [...r.stdio], detached: r.detached });
+
+export function nodeMacosDeps(): MacosDeps {
+  return {
+    platform: process.platform,
+    tmpdir: tmpdir(),
+    fs: {
+      mkdtemp: (prefix) => mkdtempSync(prefix),
+      mkdir: (path, mode) => mkdirSync(path, { mode }),
+      writeNewFile: (path, text, mode) => writeFileSync(path, text, { mode, flag: "wx" }),
+      appendFile: (path, text, mode) => appendFileSync(path, text, { mode }),
+      removeTree: (path) => rmSync(path, { recursive: true, force: true }),
+      realpath: (path) => realpathSync(path),
+    },
+    spawn: nodeSpawn,
+    kill: (pid, signal) => void process.kill(pid, signal),
+    proxies: async () => import("../proxy/index.js"),
+    clock: {
+      now: () => performance.now(),
+      after(ms, fn) {
+        const t = setTimeout(fn, ms);
+        return () => clearTimeout(t);
+      },
+    },
+    // 48 random bits: concurrent runs never read (or report) each other's denials.
+    tag: () => `srt-${randomBytes(6).toString("hex")}`,
+    startWatchdog: () => createWatchdog(nodeSpawn),
+  };
+}
