@@ -33,6 +33,14 @@ export interface SandboxOptions extends CompileOptions {
   readonly srtPath?: string;
   /** After kill(), how long the command may take before everything in the sandbox is SIGKILLed; default 10 000 ms. */
   readonly killGraceMs?: number;
+  /**
+   * File descriptors of this process opened without close-on-exec (inherited
+   * from its parent; Node opens its own with close-on-exec) would be inherited
+   * by every sandboxed command. By default spawn() closes them in this process
+   * first; "refuse" makes spawn() fail instead, naming them, for hosts that use
+   * such an fd themselves.
+   */
+  readonly inheritedFds?: "close" | "refuse";
 }
 
 export interface SandboxSpawnOptions {
@@ -124,6 +132,7 @@ export async function createSandbox(settingsOrPlan: object | string | LinuxPlan,
         stdio: wiring.stdio,
         onSpawn: wiring.onSpawn,
         ...(options.killGraceMs === undefined ? {} : { killGraceMs: options.killGraceMs }),
+        ...(options.inheritedFds === undefined ? {} : { inheritedFds: options.inheritedFds }),
         ...(srtBin === undefined ? {} : { cleanupCommand: [process.execPath, srtBin, "__cleanup"] }),
       });
       running.add(run);

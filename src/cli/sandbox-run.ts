@@ -63,6 +63,8 @@ export async function runPlan(args: SandboxRunArgs, io: CliIo): Promise<number> 
     uid: io.uid,
     gid: io.gid,
     startNetwork,
+    // The CLI's inherited fds are its caller's leftovers: close them rather than pass them in.
+    inheritedFds: "close",
     // If srt is SIGKILLed, its watchdog runs this to release the run's placeholders.
     ...(process.argv[1] ? { cleanupCommand: [process.execPath, process.argv[1], "__cleanup"] } : {}),
     ...(debug ? { log: (l: string) => io.err(l + "\n") } : {}),

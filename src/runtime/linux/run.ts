@@ -51,6 +51,8 @@ export interface RunRequest {
    * SIGKILLed run stay until the next run of the same user ends.
    */
   readonly cleanupCommand?: readonly string[];
+  /** See spawn-bwrap.ts: "close" (default) or "refuse". */
+  readonly inheritedFds?: "close" | "refuse";
   /** The command's stdio (library use); default: srt's own. */
   readonly stdio?: BwrapLaunch["stdio"];
   /** Told the bwrap process as soon as it is spawned (library use: its stdio pipes). */
@@ -125,6 +127,7 @@ export function runLinux(req: RunRequest): RunningSandbox {
           block: network !== undefined,
           mapUserNamespace: mapUserNs,
           ...(req.stdio === undefined ? {} : { stdio: req.stdio }),
+          ...(req.inheritedFds === undefined ? {} : { inheritedFds: req.inheritedFds }),
         },
         run,
       );

@@ -21,7 +21,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, openSync, writeFileSync } from "node:fs";
 import type { Readable, Stream, Writable } from "node:stream";
-import { closeInheritedFds, ipcChannelFds } from "./inherited-fds.js";
+import { handleInheritedFds, ipcChannelFds, type InheritedFdPolicy } from "./inherited-fds.js";
 import type { RunDir } from "./run-dir.js";
 
 export interface BwrapLaunch {
@@ -35,6 +35,8 @@ export interface BwrapLaunch {
   readonly block: boolean;
   /** Make bwrap wait (on fd 6) until the caller mapped the user namespace (unprivileged + bridge). */
   readonly mapUserNamespace: boolean;
+  /** Inherited fds without close-on-exec: close them (default) or refuse to run, for a library host whose fds must stay open. */
+  readonly inheritedFds?: InheritedFdPolicy;
   /** The command's stdin, stdout, stderr (as for child_process.spawn); default: srt's own. */
   readonly stdio?: readonly [StdioSlot, StdioSlot, StdioSlot];
 }
@@ -55,7 +57,7 @@ export interface BwrapProcess {
 
 export function spawnBwrap(launch: BwrapLaunch, run: RunDir): BwrapProcess {
   // Before anything is spawned for the sandbox: nothing srt's caller left open may reach the command.
-  closeInheritedFds(ipcChannelFds(process.env));
+  handleInheritedFds(ipcChannelFds(process.env), launch.inheritedFds ?? "close");
   const extra: string[] = ["--json-status-fd", "5"];
   if (launch.block) extra.push("--block-fd", "6");
   if (launch.mapUserNamespace) {

@@ -1,0 +1,54 @@
+/**
+ * A host process holding an fd without close-on-exec (inherited from its own
+ * parent): by default spawn() closes it so the sandboxed command never sees
+ * it; with inheritedFds: "refuse" the run fails and names the fd. The host runs
+ * as a child process given an extra fd 200 on a file of the test's.
+ */
+import { spawnSync } from "node:child_process";
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { repoRoot } from "../support/repo.js";
+import { supported } from "./support.js";
+
+const dir = mkdtempSync(join(tmpdir(), "srt-fds-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const host = (mode: "close" | "refuse"): { status: number | null; out: string } => {
+  const script = join(dir, `host-${mode}.mjs`);
+  writeFileSync(
+    script,
+    `import { createSandbox } from ${JSON.stringify(join(repoRoot, "dist/index.mjs"))};
+const sb = await createSandbox({}, { cwd: ${JSON.stringify(dir)}, inheritedFds: ${JSON.stringify(mode)} });
+const p = sb.spawn("sh", ["-c", "for f in /proc/self/fd/*; do readlink $f; done"], { stdio: ["ignore", "pipe", "pipe"] });
+let out = ""; p.stdout?.on("data", (d) => (out += d));
+const exit = await p.exited;
+console.log(JSON.stringify({ exit, out, failure: p.failure ?? null }));
+await sb.close();`,
+  );
+  const fd = openSync(join(dir, "secret.txt"), "w");
+  try {
+    // At fd 200: Node marks low inherited fds close-on-exec at start-up, not high ones (measured).
+    const stdio = ["ignore", "pipe", "pipe", ...Array<"ignore">(197).fill("ignore"), fd];
+    const r = spawnSync(process.execPath, [script], { cwd: dir, stdio, encoding: "utf8", timeout: 20_000 });
+    return { status: r.status, out: r.stdout + r.stderr };
+  } finally {
+    closeSync(fd);
+  }
+};
+
+describe.skipIf(!supported)("fds the host inherited without close-on-exec", () => {
+  it("are closed by default: nothing inside points at the host's file", () => {
+    const r = host("close");
+    expect(r.status, r.out).toBe(0);
+    const result = JSON.parse(r.out.trim().split("\n").pop()!) as { exit: { status: number }; out: string };
+    expect(result.out).toContain("/dev/null"); // the loop did look (stdin is /dev/null)
+    expect(result.out).not.toContain("secret.txt");
+  });
+  it('with inheritedFds: "refuse" the command does not run and the failure names the fd', () => {
+    const r = host("refuse");
+    expect(r.out).toMatch(/file descriptors? (\d+, )*200(, \d+)* of this process would be inherited/);
+    expect(r.out).not.toContain("secret.txt");
+  });
+});
