@@ -26,8 +26,8 @@ const testUser = spawnSync("id", ["-u", "srt-test"], { encoding: "utf8" });
 const testUid = testUser.status === 0 ? Number(testUser.stdout.trim()) : undefined;
 const testGid = testUid === undefined ? undefined : Number(spawnSync("id", ["-g", "srt-test"], { encoding: "utf8" }).stdout.trim());
 
-/** The final tests run dist/srt.mjs; while the bundle cannot be built, the dev bundle stands in. */
-export const srtBin = [join(repoRoot, "dist/srt.mjs"), join(repoRoot, ".devdist/srt.mjs")].find((p) => existsSync(p)) ?? join(repoRoot, "dist/srt.mjs");
+/** The built CLI, as users run it (`npm test` builds it first). */
+export const srtBin = join(repoRoot, "dist/srt.mjs");
 
 export const supported = process.platform === "linux" && bwrapPath !== undefined && existsSync(srtBin);
 export const skipReason =
