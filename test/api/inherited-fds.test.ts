@@ -4,7 +4,7 @@
  * it; with inheritedFds: "refuse" the run fails and names the fd. The host runs
  * as a child process given an extra fd 200 on a file of the test's.
  */
-import { spawnSync } from "node:child_process";
+import { spawnSync, type StdioOptions } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -30,7 +30,7 @@ await sb.close();`,
   const fd = openSync(join(dir, "secret.txt"), "w");
   try {
     // At fd 200: Node marks low inherited fds close-on-exec at start-up, not high ones (measured).
-    const stdio = ["ignore", "pipe", "pipe", ...Array<"ignore">(197).fill("ignore"), fd];
+    const stdio: StdioOptions = ["ignore", "pipe", "pipe", ...Array<"ignore">(197).fill("ignore"), fd];
     const r = spawnSync(process.execPath, [script], { cwd: dir, stdio, encoding: "utf8", timeout: 20_000 });
     return { status: r.status, out: r.stdout + r.stderr };
   } finally {
