@@ -161,13 +161,8 @@ export function runMacos(req: MacosRunRequest, deps: MacosDeps): RunningMacos {
       reaped = true;
       if (pid !== undefined) {
         // As on Linux, nothing the command started outlives it: its background jobs are in its
-        // group, which lives on (and keeps its id) while any member does. Only the group: the
-        // pid alone may already belong to someone else.
-        try {
-          deps.kill(-pid, "SIGKILL");
-        } catch {
-          // ESRCH: the group is empty
-        }
+        // group, which lives on (and keeps its id) while any member does.
+        signalGroup(deps.kill, pid, "SIGKILL");
         watchdog.groupGone(pid);
       }
       debug(`sandbox-exec exited (${end.error?.message ?? end.signal ?? end.code})`);

@@ -15,18 +15,16 @@ const darwinSignals: Readonly<Record<string, number>> = {
 export const darwinStatusOfSignal = (signal: NodeJS.Signals): number => 128 + (darwinSignals[signal] ?? 15);
 
 /**
- * Delivers a signal to the command's process group (it was spawned as a
- * session and group leader), falling back to the process alone if the group
- * is already gone. Reports whether anything was signalled.
+ * Delivers a signal to the command's process group. The command was spawned
+ * as a session leader (setsid), which cannot leave its group, so while it
+ * lives the group exists; once the group is gone there is nothing to signal,
+ * and the bare pid is never tried (it may already be someone else's).
  */
-export function signalGroup(kill: (pid: number, signal: NodeJS.Signals) => void, pid: number, signal: NodeJS.Signals): boolean {
-  for (const target of [-pid, pid]) {
-    try {
-      kill(target, signal);
-      return true;
-    } catch {
-      // ESRCH: try the next form
-    }
+export function signalGroup(kill: (pid: number, signal: NodeJS.Signals) => void, pgid: number, signal: NodeJS.Signals): boolean {
+  try {
+    kill(-pgid, signal);
+    return true;
+  } catch {
+    return false; // ESRCH
   }
-  return false;
 }

@@ -37,7 +37,7 @@ while IFS= read -r line; do
   esac
 done
 [ "$last" = done ] && exit 0
-for g in $groups; do kill -s KILL -- "-$g" 2>/dev/null || kill -s KILL -- "$g" 2>/dev/null; done
+for g in $groups; do kill -s KILL -- "-$g" 2>/dev/null; done
 printf '%s\\n' "$trees" | while IFS= read -r enc; do
   [ -n "$enc" ] || continue
   p=$(printf "\${enc}x"); p=\${p%x}
