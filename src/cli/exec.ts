@@ -12,6 +12,10 @@ import { parseRunArgs } from "./run-options.js";
 import { runPlan } from "./sandbox-run.js";
 
 export async function execCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  if (io.platform !== "linux") {
+    io.err(`srt exec: plans are Linux-only (bwrap + seccomp; this is ${io.platform}); on macOS run \`srt [options] -- command\`, which compiles and runs a Seatbelt profile\n`);
+    return exitStatus.runtime;
+  }
   const [planFile, ...rest] = argv;
   if (planFile === undefined || planFile.startsWith("-")) {
     io.err("srt exec: usage: srt exec plan.json [-d] [-q] [--violations F] [--control-fd N] [--proxies DIR] -- command [args…]\n");

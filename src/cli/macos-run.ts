@@ -1,0 +1,56 @@
+/**
+ * `srt [options] -- cmd` on macOS: compile the settings for macOS and run the
+ * command under Seatbelt (runtime/macos). Same contract as on Linux: the
+ * command's status, 128+N (macOS numbering) when srt itself was interrupted
+ * by signal N, 1 when the sandbox could not be set up (the command did not
+ * run), and the one-line reports on stderr unless -q.
+ *
+ * Written and unit-tested on Linux; it has NOT been run on macOS.
+ */
+import { darwinStatusOfSignal, nodeMacosDeps, runMacos, type MacosDeps } from "../runtime/macos/index.js";
+import { exitStatus, type CliIo } from "./io.js";
+import { compileForCli } from "./policy-input.js";
+import type { RunOptions } from "./run-options.js";
+
+export async function runMacosMode(o: RunOptions, io: CliIo, deps: MacosDeps = nodeMacosDeps()): Promise<number> {
+  if (o.controlFd !== undefined) {
+    // It reopens the descriptor through /proc/self/fd, which macOS does not have.
+    io.err("srt: --control-fd is implemented for Linux only so far\n");
+    return exitStatus.usage;
+  }
+  const debug = o.debug || io.env["SRT_DEBUG"] === "1";
+  const t0 = performance.now();
+  const { policy } = compileForCli({ settings: o.settings }, io, "macos");
+  if (policy === undefined) return exitStatus.usage;
+  if (debug) io.err(`srt: compiled ${policy.source} for macOS in ${(performance.now() - t0).toFixed(1)} ms\n`);
+  const running = runMacos(
+    {
+      policy,
+      command: o.command,
+      cwd: io.cwd,
+      env: io.env,
+      violations: o.violations,
+      ...(debug ? { log: (l: string) => io.err(l + "\n") } : {}),
+    },
+    deps,
+  );
+  let received: NodeJS.Signals | undefined;
+  const stop = io.onSignals((signal) => {
+    received ??= signal;
+    running.forward(signal);
+  });
+  try {
+    const result = await running.result;
+    if (!o.quiet) for (const line of result.report) io.err(line + "\n");
+    // Why denials may be missing (log stream refused to a non-admin user, say): worth knowing when
+    // debugging, noise on every run otherwise; a write failure of --violations is always shown.
+    for (const note of result.notes) if (debug || note.includes("could not write")) io.err(note + "\n");
+    if (result.kind === "failed") {
+      io.err(`srt: ${result.message}\n`);
+      return exitStatus.runtime;
+    }
+    return received !== undefined ? darwinStatusOfSignal(received) : result.status;
+  } finally {
+    stop();
+  }
+}
