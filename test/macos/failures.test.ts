@@ -36,6 +36,13 @@ describe("failures (fake sandbox-exec, not run on macOS)", () => {
     expect(os.watchdog).toEqual([]);
   });
 
+  it("no watchdog, no run: a command srt could not clean up after is not started", async () => {
+    const os = createFakeOs();
+    const result = await runMacos(request(), { ...os.deps, startWatchdog: () => { throw new Error("spawn /bin/sh EAGAIN"); } }).result;
+    expect(result).toMatchObject({ kind: "failed", message: "cannot start the cleanup watchdog: spawn /bin/sh EAGAIN; the command did not run" });
+    expect(os.calls).toEqual([]);
+  });
+
   it("a temp dir that cannot be used is a runtime failure and nothing is spawned", async () => {
     const os = createFakeOs({ fs: createMemFs({ dirs: ["/private/var/folders/x"] }), tmpdir: "/private/var/folders/x/T" });
     const result = await runMacos(request(), os.deps).result;

@@ -110,7 +110,13 @@ export function runMacos(req: MacosRunRequest, deps: MacosDeps): RunningMacos {
     if (deps.platform !== "darwin") return failed(`sandbox-exec runs on macOS only (this is ${deps.platform}); the command did not run`);
     const [command, ...args] = req.command;
     if (command === undefined || command === "") return failed("no command to run");
-    const watchdog = deps.startWatchdog();
+    let watchdog: ReturnType<MacosDeps["startWatchdog"]>;
+    try {
+      watchdog = deps.startWatchdog();
+    } catch (e) {
+      // Without it a killed srt would leave the command running: refuse rather than run unguarded.
+      return failed(`cannot start the cleanup watchdog: ${(e as Error).message}; the command did not run`);
+    }
     const denials = createDenialStore();
     let run: MacosRunDir | undefined;
     let network: MacosNetwork | undefined;
@@ -155,7 +161,6 @@ export function runMacos(req: MacosRunRequest, deps: MacosDeps): RunningMacos {
         const pid = group();
         if (pid !== undefined) watchdog.expectGroup(pid);
         debug(`sandbox-exec pid ${c.pid ?? "none"}`);
-        if (pending !== undefined && pid !== undefined) signalGroup(deps.kill, pid, pending);
       });
       const pid = group();
       reaped = true;
