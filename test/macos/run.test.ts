@@ -34,9 +34,9 @@ function connectThrough(port: number): Promise<string> {
   });
 }
 
-const portIsClosed = (port: number): Promise<boolean> =>
+const portIsClosed = (port: number, host = "127.0.0.1"): Promise<boolean> =>
   new Promise((resolve) => {
-    const s = connect({ host: "127.0.0.1", port }, () => (s.destroy(), resolve(false)));
+    const s = connect({ host, port }, () => (s.destroy(), resolve(false)));
     s.on("error", () => resolve(true));
   });
 
@@ -83,6 +83,9 @@ describe("runMacos with a fake sandbox-exec (not run on macOS)", () => {
     expect([...tags]).toEqual(["srt-test01"]);
     // The HTTP proxy really listens there and refuses what the policy does not allow.
     expect(await connectThrough(httpPort)).toMatch(/^HTTP\/1\.1 403/);
+    // Both ports are held on ::1 too, where the profile's "localhost" may also lead.
+    expect(await portIsClosed(httpPort, "::1")).toBe(false);
+    expect(await portIsClosed(socksPort, "::1")).toBe(false);
     cmd.proc.exit(0);
     const result = await running.result;
     expect(result.report).toEqual([expect.stringMatching(/^srt: blocked 1 network request: 127\.0\.0\.1:9 /)]);
@@ -127,6 +130,35 @@ describe("runMacos with a fake sandbox-exec (not run on macOS)", () => {
     expect(cmd.request.env["ALL_PROXY"]).toBe("socks5h://127.0.0.1:18081");
     cmd.proc.exit(0);
     await running.result;
+  });
+
+  it("takes another port when ::1 of the chosen one is held by someone else, and closes the proxy it gave up", async () => {
+    const real = await import("../../src/runtime/proxy/index.js");
+    const made: { closed: boolean }[] = [];
+    let port = 40000;
+    const fake = (): ReturnType<typeof real.createHttpProxy> => {
+      const p = { closed: false };
+      made.push(p);
+      const mine = ++port;
+      return {
+        openSockets: 0,
+        listen: async (t) => {
+          if ("host" in t && t.host === "::1" && mine === 40001) throw Object.assign(new Error("listen EADDRINUSE ::1:40001"), { code: "EADDRINUSE" });
+          return { kind: "tcp", host: "127.0.0.1", port: mine };
+        },
+        close: async () => void (p.closed = true),
+      };
+    };
+    const os = createFakeOs({ proxies: async () => ({ ...real, createHttpProxy: fake, createSocksProxy: fake }) });
+    const running = runMacos(request(), os.deps);
+    const cmd = await os.command;
+    expect(cmd.request.env["HTTP_PROXY"]).toBe("http://127.0.0.1:40002");
+    expect(cmd.request.env["ALL_PROXY"]).toBe("socks5h://127.0.0.1:40003");
+    expect(cmd.profileAtSpawn).not.toContain("localhost:40001");
+    expect(made.map((p) => p.closed)).toEqual([true, false, false]);
+    cmd.proc.exit(0);
+    await running.result;
+    expect(made.map((p) => p.closed)).toEqual([true, true, true]);
   });
 
   it("reports the log's denials for its tag, ignores other sessions and noise, and honours ignoreViolations", async () => {

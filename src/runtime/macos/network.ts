@@ -4,7 +4,9 @@
  * TCP only to two localhost ports. Those are srt's HTTP and SOCKS5 proxies,
  * listening on 127.0.0.1 on ports the OS picks (port 0), so two runs never
  * collide and no fixed port can be squatted by another program before srt
- * binds it. When the policy fixes `httpProxyPort`/`socksProxyPort`, that
+ * binds it. Each proxy holds its port on ::1 as well (a Seatbelt "localhost"
+ * is assumed to mean both loopbacks), retrying with a new port if another
+ * program has that one on ::1. When the policy fixes `httpProxyPort`/`socksProxyPort`, that
  * port is the user's own proxy and srt starts none for it.
  *
  * The proxies run even when the policy allows no destination: the profile
@@ -50,16 +52,28 @@ export async function startMacosNetwork(mod: ProxyModule, opts: MacosNetworkOpti
   const stop = async (): Promise<void> => {
     await Promise.all(started.map((p) => p.close()));
   };
-  const listen = async (proxy: NetworkProxy): Promise<number> => {
-    started.push(proxy);
-    const address = await proxy.listen({ host: loopback, port: 0 });
-    if (address.kind !== "tcp" || !Number.isInteger(address.port) || address.port <= 0) throw new Error(`proxy did not report a TCP port (${JSON.stringify(address)})`);
-    return address.port;
+  const listen = async (make: () => NetworkProxy): Promise<number> => {
+    for (let attempt = 1; ; attempt++) {
+      const proxy = make();
+      started.push(proxy);
+      const address = await proxy.listen({ host: loopback, port: 0 });
+      if (address.kind !== "tcp" || !Number.isInteger(address.port) || address.port <= 0) throw new Error(`proxy did not report a TCP port (${JSON.stringify(address)})`);
+      // The profile's "localhost:PORT" is taken to cover ::1 as well (not checked on a Mac): hold
+      // ::1:PORT too, so no other program can sit there for the sandbox to reach.
+      const v6 = await proxy.listen({ host: "::1", port: address.port }).then(
+        () => "held" as const,
+        (e: NodeJS.ErrnoException) => (e.code === "EADDRNOTAVAIL" || e.code === "EAFNOSUPPORT" ? ("no ipv6" as const) : e),
+      );
+      if (typeof v6 === "string") return address.port;
+      started.pop();
+      await proxy.close();
+      if (attempt === 5) throw new Error(`cannot hold loopback port ${address.port} on ::1 as well: ${v6.message}`);
+    }
   };
   try {
     const fixed = { http: opts.network.httpProxyPort, socks: opts.network.socksProxyPort };
-    const httpPort = fixed.http ?? (await listen(mod.createHttpProxy(deps)));
-    const socksPort = fixed.socks ?? (await listen(mod.createSocksProxy(deps)));
+    const httpPort = fixed.http ?? (await listen(() => mod.createHttpProxy(deps)));
+    const socksPort = fixed.socks ?? (await listen(() => mod.createSocksProxy(deps)));
     return {
       ports: { httpPort, socksPort },
       own: { http: fixed.http === undefined, socks: fixed.socks === undefined },
