@@ -2,14 +2,15 @@
  * Bad input never crashes srt: each case gets a diagnostic with a code and a
  * location, exit status 2, and no stack trace.
  */
-import { mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { symlinkSync, writeFileSync } from "node:fs";
+
 import { join } from "node:path";
+import { tempDir } from "../support/temp.js";
 import { describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
 import { runSrt, srtBin } from "../support/cli.js";
 
-const dir = mkdtempSync(join(tmpdir(), "srt-bad-input-"));
+const dir = tempDir("srt-bad-input-");
 const file = (name: string, text: string | Buffer): string => {
   const p = join(dir, name);
   writeFileSync(p, text);
@@ -59,7 +60,7 @@ describe("bad settings input", () => {
   });
 
   it("a dangling ~/.srt-settings.json link is an error, not the defaults", () => {
-    const home = mkdtempSync(join(tmpdir(), "srt-home-"));
+    const home = tempDir("srt-home-");
     symlinkSync(join(home, "moved-away.json"), join(home, ".srt-settings.json"));
     const r = runSrt(["check"], { env: { HOME: home }, cwd: home });
     expect(r.status).toBe(2);

@@ -1,13 +1,14 @@
 /** The CLI contract of check / explain / compile, through the built bundle. */
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
+
 import { join } from "node:path";
+import { tempDir } from "../support/temp.js";
 import { describe, expect, it } from "vitest";
 import { runSrt } from "../support/cli.js";
 import { repoRoot } from "../support/repo.js";
 
-const work = mkdtempSync(join(tmpdir(), "srt-cli-"));
-const home = mkdtempSync(join(tmpdir(), "srt-home-"));
+const work = tempDir("srt-cli-");
+const home = tempDir("srt-home-");
 const env = { HOME: home };
 
 describe("srt check", () => {
@@ -25,7 +26,7 @@ describe("srt check", () => {
   });
 
   it("falls back to ~/.srt-settings.json when present", () => {
-    const h = mkdtempSync(join(tmpdir(), "srt-home-"));
+    const h = tempDir("srt-home-");
     writeFileSync(join(h, ".srt-settings.json"), '{"network": {"allowedDomains": ["*.com"]}}');
     const r = runSrt(["check"], { env: { HOME: h }, cwd: work });
     expect(r.status).toBe(2);
@@ -60,7 +61,7 @@ describe("srt explain", () => {
   });
 
   it("write-protects ~/.srt-settings.json when home is writable, also while it does not exist", () => {
-    const h = mkdtempSync(join(tmpdir(), "srt-home-"));
+    const h = tempDir("srt-home-");
     const f = join(work, "home-writable.json");
     writeFileSync(f, '{"filesystem": {"allowWrite": ["~"]}}');
     const r = runSrt(["explain", "--json", "--target", "linux", f], { env: { HOME: h }, cwd: work });
@@ -107,7 +108,7 @@ describe("help and version", () => {
 
 describe("srt init and srt schema", () => {
   it("writes a valid starter policy once and never overwrites", () => {
-    const dir = mkdtempSync(join(tmpdir(), "srt-init-"));
+    const dir = tempDir("srt-init-");
     const first = runSrt(["init", "--allow-registries"], { cwd: dir, env });
     expect(first.status).toBe(0);
     const text = readFileSync(join(dir, "srt-settings.json"), "utf8");

@@ -1,13 +1,14 @@
 /** The purity lint must actually catch I/O in pure stages. */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+
 import { join } from "node:path";
+import { tempDir } from "../support/temp.js";
 import { describe, expect, it } from "vitest";
 import { repoRoot } from "../support/repo.js";
 
 const lint = (files: Record<string, string>) => {
-  const root = mkdtempSync(join(tmpdir(), "srt-lint-"));
+  const root = tempDir("srt-lint-");
   for (const [p, text] of Object.entries(files)) {
     mkdirSync(join(root, p, ".."), { recursive: true });
     writeFileSync(join(root, p), text);
