@@ -16,6 +16,7 @@ import { closeSync, constants, createReadStream, fstatSync, openSync } from "nod
 import net from "node:net";
 import type { Readable } from "node:stream";
 import { compileSettings, type NetworkPolicy } from "../compiler/index.js";
+import { onLines } from "../runtime/lines.js";
 import { createNodeHost } from "../runtime/node-host.js";
 import type { CliIo } from "./io.js";
 
@@ -55,28 +56,17 @@ export function openControlFd(fd: number, io: CliIo): OpenedControl {
   }
   closeSync(fd);
   stream.on("error", (e) => io.err(`srt: --control-fd ${fd}: ${e.message}; the policy in force stays\n`));
-  let lineNo = 0;
   return {
     ok: true,
     channel: {
       start(apply) {
-        let buffer = "";
-        stream.setEncoding("utf8");
-        stream.on("data", (chunk: string) => {
-          buffer += chunk;
-          let nl: number;
-          while ((nl = buffer.indexOf("\n")) >= 0) {
-            const line = buffer.slice(0, nl).trim();
-            buffer = buffer.slice(nl + 1);
-            lineNo++;
-            if (line !== "") applyLine(line, lineNo, fd, io, apply);
-          }
-          // A line is a settings object; one without an end in sight is not.
-          if (buffer.length > 1 << 20) {
-            io.err(`srt: --control-fd ${fd}: line ${lineNo + 1} is longer than 1 MiB; ignored\n`);
-            buffer = "";
-          }
-        });
+        // A line is a settings object; one without an end in sight is not.
+        onLines(
+          stream,
+          (line, lineNo) => applyLine(line, lineNo, fd, io, apply),
+          1 << 20,
+          (lineNo) => io.err(`srt: --control-fd ${fd}: line ${lineNo} is longer than 1 MiB; ignored\n`),
+        );
       },
       close: () => {
         stream.destroy();

@@ -5,6 +5,7 @@
  * srt's runtime failure (exit 1), never the command's status.
  */
 import type { Readable } from "node:stream";
+import { onLines } from "../lines.js";
 
 export interface StatusStream {
   /** Resolves with the sandbox's pid (on the host), or undefined if bwrap never started one. */
@@ -14,26 +15,17 @@ export interface StatusStream {
 }
 
 export function readStatus(stream: Readable): StatusStream {
-  let buffer = "";
   let exit: number | undefined;
   let settle: (pid: number | undefined) => void = () => undefined;
   const childPid = new Promise<number | undefined>((resolve) => (settle = resolve));
-  stream.setEncoding("utf8");
-  stream.on("data", (chunk: string) => {
-    buffer += chunk;
-    // Objects are written one per line by bwrap ≥ 0.5; parse whole lines only.
-    let nl: number;
-    while ((nl = buffer.indexOf("\n")) >= 0) {
-      const line = buffer.slice(0, nl).trim();
-      buffer = buffer.slice(nl + 1);
-      if (line === "") continue;
-      try {
-        const o = JSON.parse(line) as Record<string, unknown>;
-        if (typeof o["child-pid"] === "number") settle(o["child-pid"]);
-        if (typeof o["exit-code"] === "number") exit = o["exit-code"];
-      } catch {
-        // Not ours to interpret; a malformed record cannot start the command.
-      }
+  // Objects are written one per line by bwrap ≥ 0.5; parse whole lines only.
+  onLines(stream, (line) => {
+    try {
+      const o = JSON.parse(line) as Record<string, unknown>;
+      if (typeof o["child-pid"] === "number") settle(o["child-pid"]);
+      if (typeof o["exit-code"] === "number") exit = o["exit-code"];
+    } catch {
+      // Not ours to interpret; a malformed record cannot start the command.
     }
   });
   const end = (): void => settle(undefined);
