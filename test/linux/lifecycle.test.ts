@@ -47,6 +47,15 @@ describe.skipIf(!supported)("sandbox lifecycle", () => {
       expect(await eventually(() => processesWith(m).length === 0), `left running: ${processesWith(m).join(" ")}`).toBe(true);
     });
 
+    it.concurrent("background jobs die with the command in the weaker nested sandbox too (no PID namespace)", async (ctx) => {
+      const b = useBox(ctx, runner, {}, { enableWeakerNestedSandbox: true });
+      const m = marker();
+      const out = await sh(b, `sleep ${m} & echo started=$!`);
+      expect(out.status, out.stderr).toBe(0);
+      expect(report(out)["started"]).toMatch(/^\d+$/);
+      expect(await eventually(() => processesWith(m).length === 0), `left running: ${processesWith(m).join(" ")}`).toBe(true);
+    });
+
     it.concurrent("`timeout 1 srt -- sleep` leaves no orphan", async (ctx) => {
       const b = useBox(ctx, runner);
       const m = marker();

@@ -28,6 +28,7 @@ export const weakerNestedSandboxCosts: readonly string[] = [
   "no new PID namespace: the command sees every host process in /proc and can signal those of the same user",
   "the host's /proc is bound instead of a fresh one: /proc/<pid>/environ and cmdline of the user's other processes are readable",
   "the host's /dev is bound instead of a minimal one: every device node the user can open is reachable",
+  "no PID namespace to end with the command: srt kills the command's process group when it ends, but a process that left the group (setsid) can outlive srt",
 ];
 
 export function lowerBwrap(policy: Policy): BwrapArtifact {

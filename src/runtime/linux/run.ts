@@ -155,6 +155,9 @@ export function runLinux(req: RunRequest): RunningSandbox {
       if (pending !== undefined && sandboxPid !== undefined) signalSandbox(sandboxPid, pending);
       const end = await exited;
       log(`bwrap exited (${end.signal ?? end.code})`);
+      // With a PID namespace the kernel has already killed what was left; without one (the weaker
+      // nested sandbox) background jobs are still in the command's process group.
+      if (sandboxPid !== undefined && !req.plan.bwrap.includes("--unshare-pid")) signalSandbox(sandboxPid, "SIGKILL");
       if (end.error) return { kind: "failed", message: `cannot start ${req.tools.bwrap}: ${end.error.message}` };
       if (sandboxPid === undefined) return { kind: "failed", message: "bwrap could not set up the sandbox (its message is above); the command did not run. Run `srt doctor` to check this machine." };
       const code = status.exitCode() ?? end.code ?? (end.signal ? statusOfSignal(end.signal) : 1);
