@@ -15,7 +15,7 @@
  *   <root>/settings.json
  */
 import { spawn, spawnSync, type ChildProcess, type StdioOptions } from "node:child_process";
-import { chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chownSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { repoRoot } from "../support/repo.js";
@@ -142,8 +142,26 @@ export function tree(dir: string): string[] {
 export const read = (p: string): string | undefined => (existsSync(p) ? readFileSync(p, "utf8") : undefined);
 
 /** The argv that runs `node srt.mjs args…` as the box's runner. */
+/**
+ * srt's entry as srt-test can run it: the checkout's dist, or — when CI checked the repository out
+ * where srt-test cannot traverse (say under /root) — a world-readable copy (dist is self-contained:
+ * srt.mjs + chunks), removed when this test process exits.
+ */
+let readableCopy: string | undefined;
+function srtFor(box: Box): string {
+  if (box.runner !== "srt-test") return srtBin;
+  if (readableCopy !== undefined) return readableCopy;
+  const ok = spawnSync(setprivPath, [`--reuid=${box.uid}`, `--regid=${box.gid}`, "--init-groups", "--", "test", "-r", srtBin], { stdio: "ignore" }).status === 0;
+  if (ok) return (readableCopy = srtBin);
+  const dir = mkdtempSync(join(tmpdir(), "srt-dist-"));
+  cpSync(dirname(srtBin), join(dir, "dist"), { recursive: true });
+  spawnSync("chmod", ["-R", "a+rX", dir]);
+  process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+  return (readableCopy = join(dir, "dist", "srt.mjs"));
+}
+
 export function srtArgv(box: Box, args: readonly string[], node = process.execPath): string[] {
-  const base = [node, srtBin, ...args];
+  const base = [node, srtFor(box), ...args];
   return box.runner === "srt-test" ? [setprivPath, `--reuid=${box.uid}`, `--regid=${box.gid}`, "--init-groups", "--", ...base] : base;
 }
 
