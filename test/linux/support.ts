@@ -18,6 +18,7 @@ import { spawn, spawnSync, type ChildProcess, type StdioOptions } from "node:chi
 import { chownSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { afterAll } from "vitest";
 import { repoRoot } from "../support/repo.js";
 
 export const bwrapPath = ["/usr/bin/bwrap", "/usr/local/bin/bwrap", "/bin/bwrap"].find((p) => existsSync(p));
@@ -145,18 +146,22 @@ export const read = (p: string): string | undefined => (existsSync(p) ? readFile
 /**
  * srt's entry as srt-test can run it: the checkout's dist, or — when CI checked the repository out
  * where srt-test cannot traverse (say under /root) — a world-readable copy (dist is self-contained:
- * srt.mjs + chunks), removed when this test process exits.
+ * srt.mjs + chunks), removed when the test file is done.
  */
 let readableCopy: string | undefined;
+let copyDir: string | undefined;
+// Each test file has its own instance of this module; its copy goes when the file is done.
+afterAll(() => {
+  if (copyDir !== undefined) rmSync(copyDir, { recursive: true, force: true });
+});
 function srtFor(box: Box): string {
   if (box.runner !== "srt-test") return srtBin;
   if (readableCopy !== undefined) return readableCopy;
   const ok = spawnSync(setprivPath, [`--reuid=${box.uid}`, `--regid=${box.gid}`, "--init-groups", "--", "test", "-r", srtBin], { stdio: "ignore" }).status === 0;
   if (ok) return (readableCopy = srtBin);
-  const dir = mkdtempSync(join(tmpdir(), "srt-dist-"));
+  const dir = (copyDir = mkdtempSync(join(tmpdir(), "srt-dist-")));
   cpSync(dirname(srtBin), join(dir, "dist"), { recursive: true });
   spawnSync("chmod", ["-R", "a+rX", dir]);
-  process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
   return (readableCopy = join(dir, "dist", "srt.mjs"));
 }
 
