@@ -74,6 +74,9 @@ function globProblem(pattern: string): { message: string; hint?: string } | unde
       hint: "anchor it below a directory, e.g. ~/**/*.pem",
     };
   }
+  // With srt's glob options picomatch reads `[!a]` as the class "! or a", not "not a" — the
+  // opposite of what a shell user means, and a deny that silently covers the wrong files.
+  if (/\[!/.test(pattern)) return { message: "`[!…]` in a glob is not a negation here", hint: "write the negated class as `[^…]`" };
   const opens = (pattern.match(/\[/g) ?? []).length;
   const closes = (pattern.match(/]/g) ?? []).length;
   if (opens !== closes) return { message: "unbalanced `[` `]` in glob", hint: 'for a literal bracket use {"path": …, "literal": true}' };
