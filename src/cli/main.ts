@@ -67,7 +67,9 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   const { unknownFlags } = await import("./args.js");
   const beforeDashes = rest.indexOf("--") === -1 ? rest : rest.slice(0, rest.indexOf("--"));
   if (beforeDashes.includes("--help") || beforeDashes.includes("-h")) {
-    io.out((await renderUsage(cmd)) + "\n");
+    // citty colours its usage text whatever the output is; no escapes unless colour is wanted.
+    const text = await renderUsage(cmd);
+    io.out((io.color ? text : text.replace(/\x1b\[[0-9;]*m/g, "")) + "\n");
     return exitStatus.ok;
   }
   const bad = unknownFlags(rest, (typeof cmd.args === "object" ? cmd.args : {}) as Record<string, never>);

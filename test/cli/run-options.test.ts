@@ -29,3 +29,13 @@ describe("parseRunArgs", () => {
     }
   });
 });
+
+describe("subcommand --help", () => {
+  it("has no terminal escapes when output is not a terminal", async () => {
+    const { runSrt } = await import("../support/cli.js");
+    const r = runSrt(["check", "--help"]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("USAGE");
+    expect(r.stdout).not.toMatch(/\x1b\[/);
+  });
+});
