@@ -6,7 +6,7 @@
  * None of this has been run on macOS from here.
  */
 import type { Readable, Writable } from "node:stream";
-import type { Watchdog } from "./watchdog.js";
+import type { Watchdog } from "../watchdog.js";
 
 /** The part of a ChildProcess the runner uses. */
 export interface SpawnedProcess {

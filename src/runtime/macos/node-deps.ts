@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import { appendFileSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import type { MacosDeps, Spawn } from "./deps.js";
-import { createWatchdog } from "./watchdog.js";
+import { createWatchdog } from "../watchdog.js";
 
 export const nodeSpawn: Spawn = (file, args, r) => spawn(file, [...args], { cwd: r.cwd, env: { ...r.env }, stdio: [...r.stdio], detached: r.detached });
 
