@@ -8,6 +8,7 @@
  * Written and unit-tested on Linux; it has NOT been run on macOS.
  */
 import { darwinStatusOfSignal, nodeMacosDeps, runMacos, type MacosDeps } from "../runtime/macos/index.js";
+import { awaitForwardingSignals } from "./forward-signals.js";
 import { exitStatus, type CliIo } from "./io.js";
 import { compileForCli } from "./policy-input.js";
 import type { RunOptions } from "./run-options.js";
@@ -34,23 +35,14 @@ export async function runMacosMode(o: RunOptions, io: CliIo, deps: MacosDeps = n
     },
     deps,
   );
-  let received: NodeJS.Signals | undefined;
-  const stop = io.onSignals((signal) => {
-    received ??= signal;
-    running.forward(signal);
-  });
-  try {
-    const result = await running.result;
-    if (!o.quiet) for (const line of result.report) io.err(line + "\n");
-    // Why denials may be missing (log stream refused to a non-admin user, say): worth knowing when
-    // debugging, noise on every run otherwise; a write failure of --violations is always shown.
-    for (const note of result.notes) if (debug || note.includes("could not write")) io.err(note + "\n");
-    if (result.kind === "failed") {
-      io.err(`srt: ${result.message}\n`);
-      return exitStatus.runtime;
-    }
-    return received !== undefined ? darwinStatusOfSignal(received) : result.status;
-  } finally {
-    stop();
+  const { result, received } = await awaitForwardingSignals(io, running);
+  if (!o.quiet) for (const line of result.report) io.err(line + "\n");
+  // Why denials may be missing (log stream refused to a non-admin user, say): worth knowing when
+  // debugging, noise on every run otherwise; a write failure of --violations is always shown.
+  for (const note of result.notes) if (debug || note.includes("could not write")) io.err(note + "\n");
+  if (result.kind === "failed") {
+    io.err(`srt: ${result.message}\n`);
+    return exitStatus.runtime;
   }
+  return received !== undefined ? darwinStatusOfSignal(received) : result.status;
 }

@@ -9,6 +9,7 @@ import type { LinuxPlan } from "../backends/bwrap/index.js";
 import { findTools, runLinux, statusOfSignal } from "../runtime/linux/index.js";
 import { startLinuxNetwork } from "../runtime/linux-network.js";
 import { renderChecks, runPreflight } from "./doctor.js";
+import { awaitForwardingSignals } from "./forward-signals.js";
 import { exitStatus, type CliIo } from "./io.js";
 
 export interface SandboxRunArgs {
@@ -69,13 +70,8 @@ export async function runPlan(args: SandboxRunArgs, io: CliIo): Promise<number> 
     ...(process.argv[1] ? { cleanupCommand: [process.execPath, process.argv[1], "__cleanup"] } : {}),
     ...(debug ? { log: (l: string) => io.err(l + "\n") } : {}),
   });
-  let received: NodeJS.Signals | undefined;
-  const stop = io.onSignals((signal) => {
-    received ??= signal;
-    running.forward(signal);
-  });
   try {
-    const result = await running.result;
+    const { result, received } = await awaitForwardingSignals(io, running);
     network.report();
     if (result.kind === "failed") {
       io.err(`srt: ${result.message}\n`);
@@ -86,7 +82,6 @@ export async function runPlan(args: SandboxRunArgs, io: CliIo): Promise<number> 
     }
     return received !== undefined ? statusOfSignal(received) : result.status;
   } finally {
-    stop();
     control?.close();
   }
 }
