@@ -55,16 +55,20 @@ export function registerAndCreate(reg: Registry, placeholders: readonly Placehol
   withLock(reg, () => {
     writeFileSync(join(reg.dir, "runs", reg.runId), `${process.pid} ${startTime(process.pid) ?? ""}\n`);
     const created: string[] = [];
-    for (const { path, kind } of placeholders) {
-      try {
-        createOne(path, kind, created);
-      } catch (e) {
-        // The user may not create it here, so neither may the sandbox (same uid, no
-        // capabilities): bwrap's --ro-bind-try skips it. Anything else fails the run.
-        if (!["EACCES", "EPERM", "EROFS"].includes((e as NodeJS.ErrnoException).code ?? "")) throw e;
+    try {
+      for (const { path, kind } of placeholders) {
+        try {
+          createOne(path, kind, created);
+        } catch (e) {
+          // The user may not create it here, so neither may the sandbox (same uid, no
+          // capabilities): bwrap's --ro-bind-try skips it. Anything else fails the run.
+          if (!["EACCES", "EPERM", "EROFS"].includes((e as NodeJS.ErrnoException).code ?? "")) throw e;
+        }
       }
+    } finally {
+      // Also when a later one failed the run: what was created must be removed by the last run out.
+      if (created.length > 0) appendFileSync(join(reg.dir, "created"), created.map((l) => l + "\n").join(""));
     }
-    if (created.length > 0) appendFileSync(join(reg.dir, "created"), created.map((l) => l + "\n").join(""));
   });
 }
 

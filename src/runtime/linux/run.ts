@@ -8,6 +8,7 @@
  * runtime failure (status 1 and a message) when the sandbox could not be set
  * up — in which case the command never ran.
  */
+import { constants } from "node:os";
 import type { LinuxPlan } from "../../backends/bwrap/index.js";
 import { fillSlots } from "../../backends/bwrap/index.js";
 import { applyEnvPolicy } from "../../compiler/env-policy.js";
@@ -67,8 +68,8 @@ export interface RunningSandbox {
   readonly result: Promise<RunResult>;
 }
 
-const signalNumber: Readonly<Record<string, number>> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGUSR1: 10, SIGSEGV: 11, SIGUSR2: 12, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15 };
-export const statusOfSignal = (s: NodeJS.Signals): number => 128 + (signalNumber[s] ?? 15);
+/** 128+N with N from this (Linux) host's own table; an unknown name counts as SIGTERM (never 0). */
+export const statusOfSignal = (s: NodeJS.Signals): number => 128 + (constants.signals[s] ?? constants.signals.SIGTERM);
 
 export function runLinux(req: RunRequest): RunningSandbox {
   const t0 = performance.now();
@@ -93,7 +94,7 @@ export function runLinux(req: RunRequest): RunningSandbox {
 
   const result = (async (): Promise<RunResult> => {
     const runId = `${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
-    let registry: Registry | undefined;
+    let registry: Registry;
     try {
       // Every run registers, also one whose plan has no placeholders: compiled while another run's
       // placeholders existed, it binds them as ordinary files, and their removal by that run would
@@ -102,12 +103,12 @@ export function runLinux(req: RunRequest): RunningSandbox {
     } catch (e) {
       return { kind: "failed", message: (e as Error).message };
     }
-    const janitor = createJanitor(registry && req.cleanupCommand ? [...req.cleanupCommand, registry.dir, runId] : []);
+    const janitor = createJanitor(req.cleanupCommand ? [...req.cleanupCommand, registry.dir, runId] : []);
     let network: NetworkSession | undefined;
     let bridges: Bridges | undefined;
     try {
       const run = createRunDir((path) => janitor.expectTree(path));
-      if (registry) registerAndCreate(registry, req.plan.placeholders);
+      registerAndCreate(registry, req.plan.placeholders);
       log(`run dir ${run.path}, ${req.plan.placeholders.length} placeholders`);
       if (req.plan.network.proxies) {
         if (req.startNetwork === undefined) return { kind: "failed", message: "this policy allows network access, but no proxy runtime is available" };
@@ -170,7 +171,7 @@ export function runLinux(req: RunRequest): RunningSandbox {
       bridges?.close();
       await network?.close();
       try {
-        if (registry) releaseRun(registry);
+        releaseRun(registry);
       } catch (e) {
         req.log?.(`srt: placeholder cleanup: ${(e as Error).message}`);
       }
