@@ -8,7 +8,8 @@
  */
 import { join } from "node:path";
 import type { StartNetwork } from "../runtime/linux/index.js";
-import { directLoopbackFor, sandboxPorts } from "../runtime/linux-network.js";
+import { sandboxPorts } from "../runtime/linux-network.js";
+import { directLoopback } from "../runtime/proxy/environment.js";
 import { createHttpProxy, createSocksProxy, proxyEnvironment, type AskCallback, type NetworkProxy, type NetworkViolation, type ProxyNetworkPolicy } from "../runtime/proxy/index.js";
 
 export interface SandboxNetworkDeps {
@@ -48,7 +49,7 @@ export async function createSandboxNetwork(deps: SandboxNetworkDeps): Promise<Sa
   const startNetwork: StartNetwork = async () => {
     // NO_PROXY from the policy in force now (loopback the policy allows must go through the proxy).
     return {
-      env: proxyEnvironment({ httpPort: sandboxPorts.http, socksPort: sandboxPorts.socks, noProxy: directLoopbackFor(current) }),
+      env: proxyEnvironment({ httpPort: sandboxPorts.http, socksPort: sandboxPorts.socks, noProxy: directLoopback(current) }),
       bridges: [
         { port: sandboxPorts.http, socket: sockets.http },
         { port: sandboxPorts.socks, socket: sockets.socks },

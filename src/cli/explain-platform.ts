@@ -8,8 +8,8 @@
 import { lowerBwrap } from "../backends/bwrap/index.js";
 import { platformDifferences } from "../backends/seatbelt/differences.js";
 import type { Policy, Target } from "../compiler/index.js";
-import { explainProxyEnvironment } from "../runtime/proxy/environment.js";
-import { directLoopbackFor, sandboxPorts } from "../runtime/linux-network.js";
+import { directLoopback, explainProxyEnvironment } from "../runtime/proxy/environment.js";
+import { sandboxPorts } from "../runtime/linux-network.js";
 
 export function explainPlatform(p: Policy, target: Target): string[] {
   const out: string[] = [];
@@ -25,7 +25,7 @@ export function explainPlatform(p: Policy, target: Target): string[] {
   const reachable = p.network.rules.some((r) => r.effect === "allow") || (p.network.mitmProxy?.domains.length ?? 0) > 0;
   if (reachable) {
     out.push("", "Inside the sandbox, tools find the proxies through:");
-    for (const v of explainProxyEnvironment({ httpPort: sandboxPorts.http, socksPort: sandboxPorts.socks, noProxy: directLoopbackFor(p.network) })) {
+    for (const v of explainProxyEnvironment({ httpPort: sandboxPorts.http, socksPort: sandboxPorts.socks, noProxy: directLoopback(p.network) })) {
       out.push(`    ${v.name}=${v.value}`, `      ${v.why}`);
     }
   } else {

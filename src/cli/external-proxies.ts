@@ -13,7 +13,8 @@ import net from "node:net";
 import { join } from "node:path";
 import type { LinuxPlan } from "../backends/bwrap/index.js";
 import type { StartNetwork } from "../runtime/linux/index.js";
-import { directLoopback, sandboxPorts } from "../runtime/linux-network.js";
+import { sandboxPorts } from "../runtime/linux-network.js";
+import { directLoopback } from "../runtime/proxy/environment.js";
 
 export function externalProxies(dir: string, timeoutMs = 2000): StartNetwork {
   const http = join(dir, "http.sock");
@@ -23,7 +24,7 @@ export function externalProxies(dir: string, timeoutMs = 2000): StartNetwork {
     await probe(socks, Buffer.from([5, 1, 0]), timeoutMs);
     const { proxyEnvironment } = await import("../runtime/proxy/index.js");
     return {
-      env: proxyEnvironment({ httpPort: sandboxPorts.http, socksPort: sandboxPorts.socks, noProxy: directLoopback(plan) }),
+      env: proxyEnvironment({ httpPort: sandboxPorts.http, socksPort: sandboxPorts.socks, noProxy: directLoopback(plan.network.policy) }),
       bridges: [
         { port: sandboxPorts.http, socket: http },
         { port: sandboxPorts.socks, socket: socks },

@@ -12,7 +12,7 @@
  */
 import type { Socket } from "node:net";
 import type { LinuxPlan } from "../backends/bwrap/index.js";
-import type { NetworkPolicy } from "../compiler/ir.js";
+import { directLoopback } from "./proxy/environment.js";
 import type { NetworkSession, StartNetwork } from "./linux/index.js";
 import type { RunDir } from "./linux/run-dir.js";
 import type { ProxyNetworkPolicy } from "./proxy/index.js";
@@ -81,7 +81,7 @@ export function startLinuxNetwork(opts: LinuxNetworkOptions): LinuxNetwork {
       if (error) opts.err(`srt: could not write ${opts.violations}: ${error.message}\n`);
     });
     return {
-      env: proxy.proxyEnvironment({ httpPort: sandboxPorts.http, socksPort: sandboxPorts.socks, noProxy: directLoopback(plan) }),
+      env: proxy.proxyEnvironment({ httpPort: sandboxPorts.http, socksPort: sandboxPorts.socks, noProxy: directLoopback(plan.network.policy) }),
       bridges: [
         { port: sandboxPorts.http, socket: run.httpSocket },
         { port: sandboxPorts.socks, socket: run.socksSocket },
@@ -98,23 +98,6 @@ export function startLinuxNetwork(opts: LinuxNetworkOptions): LinuxNetwork {
       if (line !== undefined && !opts.quiet) opts.err(line + "\n");
     },
   };
-}
-
-/**
- * Loopback names that stay direct (the sandbox's own lo): all three, except
- * those the policy allows — those mean the *host's* loopback, which only the
- * proxy can reach, so tools must not bypass it for them.
- */
-export const directLoopback = (of: LinuxPlan | Pick<NetworkPolicy, "rules">): string[] => directLoopbackFor("kind" in of ? of.network.policy : of);
-
-export function directLoopbackFor(network: Pick<NetworkPolicy, "rules">): string[] {
-  const allowed = (kind: string, value: string): boolean =>
-    network.rules.some((r) => r.effect === "allow" && r.host.kind === kind && ("name" in r.host ? r.host.name : "address" in r.host ? r.host.address : "") === value);
-  return [
-    ...(allowed("name", "localhost") ? [] : ["localhost"]),
-    ...(allowed("ipv4", "127.0.0.1") ? [] : ["127.0.0.1"]),
-    ...(allowed("ipv6", "::1") ? [] : ["::1"]),
-  ];
 }
 
 /** A unix socket that forwards every connection to 127.0.0.1:port on the host. */

@@ -17,7 +17,7 @@
 import { lowerSeatbelt } from "../../backends/seatbelt/index.js";
 import { applyEnvPolicy } from "../../compiler/env-policy.js";
 import type { Policy } from "../../compiler/ir.js";
-import { directLoopbackFor } from "../linux-network.js";
+import { directLoopback } from "../proxy/environment.js";
 import type { ProxyNetworkPolicy } from "../proxy/index.js";
 import { createDenialStore } from "./denials.js";
 import type { MacosDeps, SpawnedProcess, StdioEntry } from "./deps.js";
@@ -142,7 +142,7 @@ export function runMacos(req: MacosRunRequest, deps: MacosDeps): RunningMacos {
         args,
         env: { ...applyEnvPolicy(req.policy.env, definedOnly(req.env)).passed, SRT_SANDBOX: "1" },
         proxyPorts: network.ports,
-        noProxy: directLoopbackFor(req.live?.() ?? req.policy.network),
+        noProxy: directLoopback(req.live?.() ?? req.policy.network),
         tag,
       });
       logWatch = await startLogWatch({

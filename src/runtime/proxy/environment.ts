@@ -5,6 +5,7 @@
  * lists loopback names: inside the sandbox those reach the sandbox's own
  * `lo`, never the host or another machine.
  */
+import type { NetworkPolicy } from "../../compiler/ir.js";
 import type { Credentials } from "./auth.js";
 
 export interface ProxyEnvironmentOptions {
@@ -29,6 +30,17 @@ export interface ProxyVariable {
 
 const loopbackHost = "127.0.0.1";
 const defaultNoProxy = ["localhost", "127.0.0.1", "::1"] as const;
+
+/**
+ * NO_PROXY for a policy: the loopback names stay direct (the sandbox's own
+ * lo), except those the policy allows — those mean the *host's* loopback,
+ * which only the proxy can reach, so tools must not bypass it for them.
+ */
+export function directLoopback(network: Pick<NetworkPolicy, "rules">): string[] {
+  const allowed = (h: string): boolean =>
+    network.rules.some((r) => r.effect === "allow" && ((r.host.kind === "name" && r.host.name === h) || ((r.host.kind === "ipv4" || r.host.kind === "ipv6") && r.host.address === h)));
+  return defaultNoProxy.filter((h) => !allowed(h));
+}
 
 /**
  * The secret travels inside URLs, ssh's ProxyCommand (where `%` is a token)
