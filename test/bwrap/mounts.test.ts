@@ -73,6 +73,22 @@ describe("precedence", () => {
     }
   });
 
+  it("pins the writable directories above a read mask too (a renamed parent would carry the mask away)", () => {
+    const p = policy({ filesystem: { denyRead: ["a/b/secret", "c/d"] } }, { files: [`${cwd}/a/b/secret`], dirs: [`${cwd}/c/d`] });
+    for (const [a, masked] of [
+      [`${cwd}/a`, `${cwd}/a/b/secret`],
+      [`${cwd}/a/b`, `${cwd}/a/b/secret`],
+      [`${cwd}/c`, `${cwd}/c/d`],
+    ] as const) {
+      expect(opAt(p, a), a).toEqual([expect.objectContaining({ op: "bind", writable: true, why: "pin-ancestor", optional: true })]);
+      expect(indexOf(p, a)).toBeLessThan(indexOf(p, masked));
+    }
+    // The writable root is a mount point already; a mask outside every writable root needs no pin.
+    expect(opAt(p, cwd)).toEqual([expect.objectContaining({ why: "write-allow" })]);
+    const outside = policy({ filesystem: { denyRead: ["/srv/x/y/secret"] } }, { files: ["/srv/x/y/secret"] });
+    expect(opsOf(outside).filter((o) => o.op === "bind" && o.why === "pin-ancestor" && o.path.startsWith("/srv"))).toEqual([]);
+  });
+
   it("a pin never lands on top of a deeper mask (pins are planned before ordering)", () => {
     const p = policy({ filesystem: { denyRead: ["a/m"] } }, { dirs: [`${cwd}/a/m`, `${cwd}/a/b/c/.vscode`] });
     expect(indexOf(p, `${cwd}/a`, "bind")).toBeLessThan(indexOf(p, `${cwd}/a/m`, "mask-dir"));
