@@ -155,3 +155,26 @@ describe("argument list", () => {
     expect(atob(offline.seccomp.base64).length).toBe(offline.seccomp.instructions * 8);
   });
 });
+
+describe("mounts a host process can detach (watched during the run)", () => {
+  const planFor = (settings: object, files: string[], dirs: string[] = []) => lowerLinuxPlan(policy(settings, { files, dirs }), "x86_64").detachable;
+
+  it("holds write protections and pins in writable regions and read masks, never writable or re-opened binds", () => {
+    const list = planFor({ filesystem: { denyRead: ["a/b/secret", "/srv/keys"], allowRead: ["/srv/keys/pub"] } }, [`${cwd}/.gitmodules`, `${cwd}/a/b/secret`, "/srv/keys/pub"], ["/srv/keys"]);
+    const at = (p: string) => list.find((d) => d.path === p)?.guards;
+    expect(at(`${cwd}/.gitmodules`)).toBe("write");
+    expect(at(`${cwd}/.bashrc`)).toBe("write"); // a placeholder
+    expect(at(`${cwd}/a`)).toBe("below");
+    expect(at(`${cwd}/a/b/secret`)).toBe("read");
+    expect(at("/srv/keys")).toBe("read"); // outside every writable root: the host's file would show through
+    expect(at(cwd)).toBeUndefined(); // the writable root itself
+    expect(at("/srv/keys/pub")).toBeUndefined(); // re-opened: losing it hides more, and it sits on srt's tmpfs anyway
+  });
+
+  it("a mount inside a bind inside a mask is on a host directory again, so it is listed", () => {
+    const list = planFor({ filesystem: { denyRead: ["/home/u"], allowRead: [cwd] } }, [`${cwd}/.gitmodules`]);
+    expect(list.find((d) => d.path === `${cwd}/.gitmodules`)?.guards).toBe("write");
+    expect(list.find((d) => d.path === "/home/u")?.guards).toBe("read");
+    expect(list.some((d) => d.path === cwd)).toBe(false);
+  });
+});

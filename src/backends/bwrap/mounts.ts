@@ -15,6 +15,7 @@
  * of rules, and a deny inside an already-masked region costs nothing.
  */
 import type { FsRule, NodeState, Origin, PathRule, Policy } from "../../compiler/ir.js";
+import { detachableMounts, type DetachableMount } from "./detachable.js";
 
 /** What a path looks like inside the sandbox. */
 export type MountState = "rw" | "ro" | "masked";
@@ -73,6 +74,8 @@ export interface MountPlan {
   readonly ops: readonly MountOp[];
   readonly placeholders: readonly Placeholder[];
   readonly notes: readonly MountNote[];
+  /** The protections a host-side unlink or rename can detach (detachable.ts): watched while the command runs. */
+  readonly detachable: readonly DetachableMount[];
 }
 
 const parentOf = (p: string): string => (p.lastIndexOf("/") <= 0 ? "/" : p.slice(0, p.lastIndexOf("/")));
@@ -195,5 +198,5 @@ export function planMounts(policy: Policy): MountPlan {
   const ops = [...chosen.values()].sort((a, b) => depth(a.path) - depth(b.path) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const masks = ops.filter((m) => m.op === "mask-dir").reverse();
   for (const m of masks) ops.push({ op: "remount-ro", path: m.path, origin: m.origin });
-  return { ops, placeholders: placeholders.sort((a, b) => (a.path < b.path ? -1 : 1)), notes };
+  return { ops, placeholders: placeholders.sort((a, b) => (a.path < b.path ? -1 : 1)), notes, detachable: detachableMounts(ops) };
 }
