@@ -181,7 +181,8 @@ export function runLinux(req: RunRequest): RunningSandbox {
       return { kind: "exited", status: code };
     } catch (e) {
       killAll();
-      return { kind: "failed", message: (e as Error).message };
+      // Set-up steps fail when a detached protection got the sandbox killed under them; that is the cause to report.
+      return guard?.failure() ?? { kind: "failed", message: (e as Error).message };
     } finally {
       guard?.close();
       if (killTimer) clearTimeout(killTimer);
