@@ -77,8 +77,11 @@ const isPlan = (v: unknown): v is LinuxPlan => typeof v === "object" && v !== nu
 export async function createSandbox(settingsOrPlan: object | string | LinuxPlan, options: SandboxOptions = {}): Promise<Sandbox> {
   if (process.platform !== "linux") throw new Error(`createSandbox runs commands on Linux only (this is ${process.platform}); compile() and lower() work everywhere`);
   let base: LinuxPlan;
-  if (isPlan(settingsOrPlan)) base = settingsOrPlan;
-  else {
+  if (isPlan(settingsOrPlan)) {
+    // A plan from an older srt lacks what this runtime enforces (e.g. the watched mounts): refuse it.
+    if (!Array.isArray(settingsOrPlan.detachable)) throw new Error("this plan was compiled by an older srt and lacks the list of mounts to watch; compile it again");
+    base = settingsOrPlan;
+  } else {
     const compiled = compile(settingsOrPlan, { ...options, target: "linux" });
     if (compiled.ir === undefined) throw new SandboxConfigError(compiled.diagnostics);
     base = lower(compiled.ir, "linux");

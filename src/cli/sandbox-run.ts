@@ -8,6 +8,7 @@ import { resolve } from "node:path";
 import type { LinuxPlan } from "../backends/bwrap/index.js";
 import { findTools, runLinux, statusOfSignal } from "../runtime/linux/index.js";
 import { startLinuxNetwork } from "../runtime/linux-network.js";
+import { appendViolation } from "../runtime/proxy/violations.js";
 import { renderChecks, runPreflight } from "./doctor.js";
 import { awaitForwardingSignals } from "./forward-signals.js";
 import { exitStatus, type CliIo } from "./io.js";
@@ -73,6 +74,13 @@ export async function runPlan(args: SandboxRunArgs, io: CliIo): Promise<number> 
   try {
     const { result, received } = await awaitForwardingSignals(io, running);
     network.report();
+    if (result.kind === "failed" && result.violation !== undefined) {
+      // The machine is fine: a protection was taken away during the run (the message says how).
+      io.err(`srt: ${result.message}\n`);
+      const error = args.violations === undefined ? undefined : appendViolation(resolve(io.cwd, args.violations), result.violation);
+      if (error) io.err(`srt: could not write ${args.violations}: ${error.message}\n`);
+      return exitStatus.runtime;
+    }
     if (result.kind === "failed") {
       io.err(`srt: ${result.message}\n`);
       // The implicit preflight: say what about this machine is wrong, if anything.

@@ -73,6 +73,22 @@ describe("precedence", () => {
     }
   });
 
+  it("pins the writable directories above a read mask too (a renamed parent would carry the mask away)", () => {
+    const p = policy({ filesystem: { denyRead: ["a/b/secret", "c/d"] } }, { files: [`${cwd}/a/b/secret`], dirs: [`${cwd}/c/d`] });
+    for (const [a, masked] of [
+      [`${cwd}/a`, `${cwd}/a/b/secret`],
+      [`${cwd}/a/b`, `${cwd}/a/b/secret`],
+      [`${cwd}/c`, `${cwd}/c/d`],
+    ] as const) {
+      expect(opAt(p, a), a).toEqual([expect.objectContaining({ op: "bind", writable: true, why: "pin-ancestor", optional: true })]);
+      expect(indexOf(p, a)).toBeLessThan(indexOf(p, masked));
+    }
+    // The writable root is a mount point already; a mask outside every writable root needs no pin.
+    expect(opAt(p, cwd)).toEqual([expect.objectContaining({ why: "write-allow" })]);
+    const outside = policy({ filesystem: { denyRead: ["/srv/x/y/secret"] } }, { files: ["/srv/x/y/secret"] });
+    expect(opsOf(outside).filter((o) => o.op === "bind" && o.why === "pin-ancestor" && o.path.startsWith("/srv"))).toEqual([]);
+  });
+
   it("a pin never lands on top of a deeper mask (pins are planned before ordering)", () => {
     const p = policy({ filesystem: { denyRead: ["a/m"] } }, { dirs: [`${cwd}/a/m`, `${cwd}/a/b/c/.vscode`] });
     expect(indexOf(p, `${cwd}/a`, "bind")).toBeLessThan(indexOf(p, `${cwd}/a/m`, "mask-dir"));
@@ -137,5 +153,28 @@ describe("argument list", () => {
     expect(offline.network.proxies).toBe(false);
     expect(online.network.proxies).toBe(true);
     expect(atob(offline.seccomp.base64).length).toBe(offline.seccomp.instructions * 8);
+  });
+});
+
+describe("mounts a host process can detach (watched during the run)", () => {
+  const planFor = (settings: object, files: string[], dirs: string[] = []) => lowerLinuxPlan(policy(settings, { files, dirs }), "x86_64").detachable;
+
+  it("holds write protections and pins in writable regions and read masks, never writable or re-opened binds", () => {
+    const list = planFor({ filesystem: { denyRead: ["a/b/secret", "/srv/keys"], allowRead: ["/srv/keys/pub"] } }, [`${cwd}/.gitmodules`, `${cwd}/a/b/secret`, "/srv/keys/pub"], ["/srv/keys"]);
+    const at = (p: string) => list.find((d) => d.path === p)?.guards;
+    expect(at(`${cwd}/.gitmodules`)).toBe("write");
+    expect(at(`${cwd}/.bashrc`)).toBe("write"); // a placeholder
+    expect(at(`${cwd}/a`)).toBe("below");
+    expect(at(`${cwd}/a/b/secret`)).toBe("read");
+    expect(at("/srv/keys")).toBe("read"); // outside every writable root: the host's file would show through
+    expect(at(cwd)).toBeUndefined(); // the writable root itself
+    expect(at("/srv/keys/pub")).toBeUndefined(); // re-opened: losing it hides more, and it sits on srt's tmpfs anyway
+  });
+
+  it("a mount inside a bind inside a mask is on a host directory again, so it is listed", () => {
+    const list = planFor({ filesystem: { denyRead: ["/home/u"], allowRead: [cwd] } }, [`${cwd}/.gitmodules`]);
+    expect(list.find((d) => d.path === `${cwd}/.gitmodules`)?.guards).toBe("write");
+    expect(list.find((d) => d.path === "/home/u")?.guards).toBe("read");
+    expect(list.some((d) => d.path === cwd)).toBe(false);
   });
 });

@@ -1,4 +1,5 @@
 export { fillSlots, type ArgvItem, type CommentedArgs, type SlotName, type Slots } from "./argv.js";
+export { detachableMounts, type DetachableMount } from "./detachable.js";
 export { lowerBwrap, weakerNestedSandboxCosts, type BwrapArtifact } from "./lower.js";
 export { planMounts, type MountNote, type MountOp, type MountPlan, type MountState, type Placeholder } from "./mounts.js";
 export { lowerLinuxPlan, type LinuxPlan } from "./plan.js";

@@ -15,6 +15,7 @@
  * of rules, and a deny inside an already-masked region costs nothing.
  */
 import type { FsRule, NodeState, Origin, PathRule, Policy } from "../../compiler/ir.js";
+import { detachableMounts, type DetachableMount } from "./detachable.js";
 
 /** What a path looks like inside the sandbox. */
 export type MountState = "rw" | "ro" | "masked";
@@ -42,7 +43,9 @@ export type MountWhy =
    * A writable directory between a writable root and a protected path, bound
    * onto itself so that it is a mount point: rename(2) of a mount point fails
    * with EBUSY. Without it `mv .git .old && mkdir -p .git/hooks` would move the
-   * protection away with the old directory and free the protected path.
+   * protection away with the old directory and free the protected path. The
+   * same for a read mask: `mv a a2` would carry the mask of a/b/secret along,
+   * and the next run, finding no a/b/secret, would read a2/b/secret.
    */
   | "pin-ancestor";
 
@@ -71,6 +74,8 @@ export interface MountPlan {
   readonly ops: readonly MountOp[];
   readonly placeholders: readonly Placeholder[];
   readonly notes: readonly MountNote[];
+  /** The protections a host-side unlink or rename can detach (detachable.ts): watched while the command runs. */
+  readonly detachable: readonly DetachableMount[];
 }
 
 const parentOf = (p: string): string => (p.lastIndexOf("/") <= 0 ? "/" : p.slice(0, p.lastIndexOf("/")));
@@ -171,6 +176,8 @@ export function planMounts(policy: Policy): MountPlan {
     if (outer === "rw" && here !== "rw") placeholders.push({ path: p, kind: shape, origin: o });
     if (here === "masked") {
       chosen.set(p, node === "dir" ? { op: "mask-dir", path: p, origin: o } : { op: "mask-file", path: p, origin: o });
+      // A mask moves with its directory; renamed, the next run would find nothing to mask at the old path.
+      if (outer === "rw") protectedInWritable.push(p);
       continue;
     }
     const why: MountWhy = here === "rw" ? "write-allow" : outer === "masked" ? "read-allow" : "write-deny";
@@ -178,7 +185,7 @@ export function planMounts(policy: Policy): MountPlan {
     chosen.set(p, { op: "bind", path: p, writable: here === "rw", why, origin: o });
   }
 
-  // Pass 2: pin the writable directories between each protected path and the nearest mount point.
+  // Pass 2: pin the writable directories between each protected path (or read mask) and the nearest mount point.
   for (const p of protectedInWritable.sort()) {
     const o = chosen.get(p)!.origin;
     for (let a = parentOf(p); a !== "/" && !chosen.has(a) && stateOf(d, a) === "rw"; a = parentOf(a)) {
@@ -191,5 +198,5 @@ export function planMounts(policy: Policy): MountPlan {
   const ops = [...chosen.values()].sort((a, b) => depth(a.path) - depth(b.path) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const masks = ops.filter((m) => m.op === "mask-dir").reverse();
   for (const m of masks) ops.push({ op: "remount-ro", path: m.path, origin: m.origin });
-  return { ops, placeholders: placeholders.sort((a, b) => (a.path < b.path ? -1 : 1)), notes };
+  return { ops, placeholders: placeholders.sort((a, b) => (a.path < b.path ? -1 : 1)), notes, detachable: detachableMounts(ops) };
 }

@@ -8,6 +8,7 @@ import type { EnvPolicy, IgnoreRule, NetworkPolicy, Policy } from "../../compile
 import { buildSeccomp, renderSeccomp, seccompOptionsFromPolicy, type SeccompArch } from "../seccomp/index.js";
 import { flatten, type ArgvItem } from "./argv.js";
 import { lowerBwrap } from "./lower.js";
+import type { DetachableMount } from "./detachable.js";
 import type { Placeholder } from "./mounts.js";
 
 export interface LinuxPlan {
@@ -23,6 +24,12 @@ export interface LinuxPlan {
   readonly chdir: string;
   /** Write-protected paths that do not exist: created empty before the run, removed after it. */
   readonly placeholders: readonly Placeholder[];
+  /**
+   * Protections a host process can detach by deleting or renaming over the path (an editor's save,
+   * git checkout): the runtime watches them from before bwrap mounts them until the command ends,
+   * and stops the run when one's identity changes.
+   */
+  readonly detachable: readonly DetachableMount[];
   /** The raw sock_filter array for `bwrap --seccomp`, base64. */
   readonly seccomp: { readonly base64: string; readonly instructions: number };
   /** proxies: false when nothing may be reached, so no proxy or bridge is started at all. */
@@ -49,6 +56,7 @@ export function lowerLinuxPlan(policy: Policy, arch: SeccompArch): LinuxPlan {
     bwrap: flatten(bwrap.groups),
     chdir: policy.context.cwd,
     placeholders: bwrap.mounts.placeholders,
+    detachable: bwrap.mounts.detachable,
     seccomp: { base64: toBase64(renderSeccomp(program)), instructions: program.instructions.length },
     network: { proxies, policy: net },
     env: policy.env,

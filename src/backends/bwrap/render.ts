@@ -16,6 +16,10 @@ export function renderBwrap(artifact: BwrapArtifact): string {
     lines.push("", "must exist when the run starts (created empty if missing, removed by the last run using them):");
     for (const p of artifact.mounts.placeholders) lines.push(`  ${p.kind === "dir" ? "dir " : "file"} ${JSON.stringify(p.path)}  # ${p.origin}`);
   }
+  if (artifact.mounts.detachable.length > 0) {
+    lines.push("", "watched while the command runs (deleting, replacing or renaming one on the host takes its mount off the path; srt then stops the run):");
+    for (const d of artifact.mounts.detachable) lines.push(`  ${d.guards.padEnd(5)} ${JSON.stringify(d.path)}  # ${d.origin}`);
+  }
   if (artifact.notes.length > 0) {
     lines.push("", "not applied:");
     for (const n of artifact.notes) lines.push(`  ${JSON.stringify(n.path)}: ${n.note}  # ${n.origin}`);

@@ -15,6 +15,8 @@ import { applyEnvPolicy } from "../../compiler/env-policy.js";
 import { startBridges, type BridgeSpec, type Bridges } from "./bridge.js";
 import { createJanitor } from "./janitor.js";
 import { openRegistry, registerAndCreate, releaseRun, type Registry } from "./placeholder-registry.js";
+import { guardProtections, type ProtectionGuard } from "./protection-watch.js";
+import type { FileSystemViolation } from "../proxy/violations.js";
 import { createRunDir, type RunDir } from "./run-dir.js";
 import { signalSandbox } from "./signals.js";
 import type { ChildProcess } from "node:child_process";
@@ -60,7 +62,10 @@ export interface RunRequest {
   readonly onSpawn?: (child: ChildProcess) => void;
 }
 
-export type RunResult = { readonly kind: "exited"; readonly status: number } | { readonly kind: "failed"; readonly message: string };
+export type RunResult =
+  | { readonly kind: "exited"; readonly status: number }
+  /** violation: the run was stopped because a protection detached (protection-watch.ts). */
+  | { readonly kind: "failed"; readonly message: string; readonly violation?: FileSystemViolation };
 
 export interface RunningSandbox {
   /** Forwards a signal to the command (and, after the grace period, kills the sandbox). */
@@ -106,6 +111,7 @@ export function runLinux(req: RunRequest): RunningSandbox {
     const janitor = createJanitor(req.cleanupCommand ? [...req.cleanupCommand, registry.dir, runId] : []);
     let network: NetworkSession | undefined;
     let bridges: Bridges | undefined;
+    let guard: ProtectionGuard | undefined;
     try {
       const run = createRunDir((path) => janitor.expectTree(path));
       registerAndCreate(registry, req.plan.placeholders);
@@ -115,6 +121,14 @@ export function runLinux(req: RunRequest): RunningSandbox {
         network = await req.startNetwork(req.plan, run);
         log("proxies listening");
       }
+      // Before bwrap mounts anything: a path replaced after this moment reads as changed (protection-watch.ts).
+      guard = guardProtections(req.plan.detachable, () => {
+        killAll();
+        log("a protection detached: sandbox killed");
+      });
+      log(`watching ${JSON.stringify(guard.stats())}`);
+      const broke = guard.failure();
+      if (broke) return broke;
       const env: Record<string, string> = { ...applyEnvPolicy(req.plan.env, definedOnly(req.env)).passed, TMPDIR: run.slots.tmp, SRT_SANDBOX: "1", ...network?.env };
       const mapUserNs = network !== undefined && req.uid !== 0;
       const proc = spawnBwrap(
@@ -159,14 +173,18 @@ export function runLinux(req: RunRequest): RunningSandbox {
       // With a PID namespace the kernel has already killed what was left; without one (the weaker
       // nested sandbox) background jobs are still in the command's process group.
       if (sandboxPid !== undefined && !req.plan.bwrap.includes("--unshare-pid")) signalSandbox(sandboxPid, "SIGKILL");
+      const broken = guard.failure();
+      if (broken) return broken;
       if (end.error) return { kind: "failed", message: `cannot start ${req.tools.bwrap}: ${end.error.message}` };
       if (sandboxPid === undefined) return { kind: "failed", message: "bwrap could not set up the sandbox (its message is above); the command did not run. Run `srt doctor` to check this machine." };
       const code = status.exitCode() ?? end.code ?? (end.signal ? statusOfSignal(end.signal) : 1);
       return { kind: "exited", status: code };
     } catch (e) {
       killAll();
-      return { kind: "failed", message: (e as Error).message };
+      // Set-up steps fail when a detached protection got the sandbox killed under them; that is the cause to report.
+      return guard?.failure() ?? { kind: "failed", message: (e as Error).message };
     } finally {
+      guard?.close();
       if (killTimer) clearTimeout(killTimer);
       bridges?.close();
       await network?.close();

@@ -6,8 +6,45 @@
  * file writer never throws into the proxy: a full disk loses log lines, not
  * enforcement.
  */
-import { createWriteStream, type WriteStream } from "node:fs";
+import { closeSync, constants, createWriteStream, openSync, writeSync, type WriteStream } from "node:fs";
+import type { Origin } from "../../compiler/ir.js";
 import type { NetworkViolation } from "./types.js";
+
+/**
+ * A file-system protection that stopped holding during a run. On Linux: a host process deleted or
+ * renamed over a protected path, which detaches its mount in the sandbox (src/backends/bwrap/detachable.ts),
+ * and srt stopped the run. Not a refusal the store counts: there is at most one per run, it ends
+ * the run, and it is written to the violations file beside the network ones (appendViolation).
+ */
+export interface FileSystemViolation {
+  readonly kind: "filesystem";
+  /** ISO 8601. */
+  readonly time: string;
+  readonly path: string;
+  /** What the detached mount did: kept the path read-only, kept it unreadable, or held the mounts below it. */
+  readonly guards: "write" | "read" | "below";
+  readonly reason: string;
+  /** Origin of the rule the mount enforced. */
+  readonly rule: Origin;
+}
+
+/**
+ * One JSON line appended to the violations file, synchronously (srt is about to exit), never
+ * through a symlink someone planted at its name. Returns the error instead of throwing.
+ */
+export function appendViolation(file: string, v: FileSystemViolation | NetworkViolation): Error | undefined {
+  try {
+    const fd = openSync(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+    try {
+      writeSync(fd, `${JSON.stringify(v)}\n`);
+    } finally {
+      closeSync(fd);
+    }
+    return undefined;
+  } catch (e) {
+    return e as Error;
+  }
+}
 
 /** Counts per distinct (host, port, reason); `others` counts events past `maxKeys`. */
 export interface ViolationSummary {
