@@ -4,9 +4,7 @@
  * start. A failed check never leads to running anything unsandboxed.
  */
 import { spawnSync } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { buildSeccomp, renderSeccomp } from "../../backends/seccomp/index.js";
 import type { SeccompArch } from "../../backends/seccomp/index.js";
 import { which } from "./tools.js";
@@ -70,23 +68,13 @@ function compare(a: readonly number[], b: readonly number[]): number {
 /** Starts a real (tiny) sandbox with srt's namespaces and seccomp program; explains the usual reasons it fails. */
 function trySandbox(bwrap: string, arch: SeccompArch, uid: number): Check {
   const bpf = renderSeccomp(buildSeccomp({ arch, allowUnixSockets: false, allowNestedUserNamespaces: false }));
-  const dir = mkdtempSync(join(tmpdir(), "srt-doctor-"));
-  let r: ReturnType<typeof spawnSync>;
-  try {
-    writeFileSync(join(dir, "bpf"), bpf);
-    const fd = openSync(join(dir, "bpf"), "r");
-    try {
-      r = spawnSync(bwrap, ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent", "--seccomp", "3", "--", "true"], {
-        stdio: ["ignore", "ignore", "pipe", fd],
-        timeout: 10_000,
-        encoding: "utf8",
-      });
-    } finally {
-      closeSync(fd);
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  // The program goes in on stdin (a pipe; bwrap reads it and closes the fd): never a named file.
+  const r = spawnSync(bwrap, ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent", "--seccomp", "0", "--", "true"], {
+    input: bpf,
+    stdio: ["pipe", "ignore", "pipe"],
+    timeout: 10_000,
+    encoding: "utf8",
+  });
   if (r.status === 0) return { name: "sandbox", ok: true, severity: "error", detail: `a test sandbox started${uid === 0 ? " (as root)" : " (unprivileged user namespace)"}` };
   const stderr = String(r.stderr ?? "").trim();
   const userns = readSysctl("/proc/sys/kernel/unprivileged_userns_clone");

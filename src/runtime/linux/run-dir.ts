@@ -1,7 +1,7 @@
 /**
  * The per-run directory on the host: private (0700), holding the TMPDIR the
  * sandbox may write, the mode-000 file every read mask binds, the proxies'
- * unix sockets and the bwrap argument files. It is hidden inside the sandbox
+ * unix sockets. It is hidden inside the sandbox
  * (a read-only tmpfs over it, the temp dir bound back on top).
  */
 import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
@@ -14,8 +14,6 @@ export interface RunDir {
   readonly slots: Slots;
   readonly httpSocket: string;
   readonly socksSocket: string;
-  /** A file in the run dir, for the runtime's own use (argument files). */
-  file(name: string): string;
 }
 
 /** `registered` is told the directory's path the moment it exists, before anything is put in it. */
@@ -34,6 +32,5 @@ export function createRunDir(registered: (path: string) => void, base: string = 
     slots: { run: path, tmp, void: voidFile },
     httpSocket: join(path, "http.sock"),
     socksSocket: join(path, "socks.sock"),
-    file: (name) => join(path, name),
   };
 }

@@ -130,7 +130,6 @@ export function runLinux(req: RunRequest): RunningSandbox {
           ...(req.stdio === undefined ? {} : { stdio: req.stdio }),
           ...(req.inheritedFds === undefined ? {} : { inheritedFds: req.inheritedFds }),
         },
-        run,
       );
       bw = proc;
       req.onSpawn?.(proc.child);
