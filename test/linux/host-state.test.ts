@@ -172,6 +172,19 @@ describe.skipIf(!supported)("srt's host state", () => {
       expect(tree(b.work)).toEqual(["release"]);
     });
 
+    it.concurrent("a policy that makes the state dir or anything in it writable is refused (SRT308) and runs nothing", async (ctx) => {
+      const b = useBox(ctx, runner);
+      const state = stateOf(b);
+      expect((await sh(b, "true")).status).toBe(0); // the state dir exists, so the glob below matches it
+      for (const allowWrite of [[state], [join(state, "runs")], [`${b.tmp}/srt-*`]]) {
+        writeSettings(b, { filesystem: { allowWrite } });
+        const out = await sh(b, `touch ${b.at("work/ran")}`);
+        expect(out.status, `${allowWrite.join()}: ${out.stderr}`).toBe(2);
+        expect(out.stderr).toMatch(/SRT308/);
+        expect(read(b.at("work/ran"))).toBeUndefined();
+      }
+    });
+
     it.concurrent("a plan compiled for another state dir does not run", async (ctx) => {
       const b = useBox(ctx, runner, { "tmp2/": null });
       const plan = b.at("plan.json");
