@@ -4,9 +4,10 @@
  * start. A failed check never leads to running anything unsandboxed.
  */
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { buildSeccomp, renderSeccomp } from "../../backends/seccomp/index.js";
 import type { SeccompArch } from "../../backends/seccomp/index.js";
+import { stateDirProblem } from "../state-dir.js";
 import { which } from "./tools.js";
 
 export interface Check {
@@ -28,7 +29,7 @@ const readSysctl = (path: string): string | undefined => {
   }
 };
 
-export function preflight(env: { readonly PATH?: string | undefined; readonly platform: NodeJS.Platform; readonly arch: string; readonly uid: number }): Check[] {
+export function preflight(env: { readonly PATH?: string | undefined; readonly platform: NodeJS.Platform; readonly arch: string; readonly uid: number; readonly stateDir?: string }): Check[] {
   const checks: Check[] = [];
   const add = (c: Check): number => checks.push(c);
   if (env.platform !== "linux") {
@@ -53,6 +54,7 @@ export function preflight(env: { readonly PATH?: string | undefined; readonly pl
     add({ name: "bubblewrap", ok: newEnough, severity: "error", detail: `${bwrap} ${version?.join(".") ?? "(version unknown)"}${newEnough ? "" : `; srt needs ${MIN_BWRAP.join(".")} or newer (--json-status-fd, --remount-ro, --args)`}`, ...(newEnough ? {} : { fix: "install a newer bubblewrap" }) });
     if (newEnough && arch) add(trySandbox(bwrap, arch, env.uid));
   }
+  if (env.stateDir !== undefined) add(stateDirCheck(env.stateDir, env.uid));
   for (const tool of ["socat", "nsenter", "setpriv"]) {
     const p = which(tool, env.PATH);
     add({ name: tool, ok: p !== undefined, severity: "warning", detail: p ?? `not found: policies that allow network access cannot run`, ...(p ? {} : { fix: `apt-get install ${tool === "socat" ? "socat" : "util-linux"}` }) });
@@ -63,6 +65,14 @@ export function preflight(env: { readonly PATH?: string | undefined; readonly pl
 function compare(a: readonly number[], b: readonly number[]): number {
   for (let i = 0; i < 3; i++) if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) - (b[i] ?? 0);
   return 0;
+}
+
+/** srt's state directory (../state-dir.ts): where it is, and whether a run could use it. */
+function stateDirCheck(path: string, uid: number): Check {
+  if (!existsSync(path)) return { name: "state directory", ok: true, severity: "error", detail: `${path} (created with mode 0700 by the first run; hidden in every sandbox)` };
+  const problem = stateDirProblem(path, uid);
+  if (problem === undefined) return { name: "state directory", ok: true, severity: "error", detail: `${path} (yours, mode 0700; hidden in every sandbox)` };
+  return { name: "state directory", ok: false, severity: "error", detail: `${path}: ${problem}; srt refuses to keep its state there`, fix: `if no srt is running, remove it (rm -rf ${JSON.stringify(path)}); srt recreates it` };
 }
 
 /** Starts a real (tiny) sandbox with srt's namespaces and seccomp program; explains the usual reasons it fails. */
