@@ -104,6 +104,22 @@ describe.skipIf(process.platform !== "linux")("srt doctor", () => {
   });
 });
 
+describe.skipIf(process.platform !== "linux")("srt __cleanup (run by a dead run's watchdog)", () => {
+  it("acts only on a private state dir and a run id of the form srt makes", () => {
+    const base = tempDir("srt-tmp-");
+    const state = join(base, "state");
+    mkdirSync(join(state, "runs"), { recursive: true, mode: 0o700 });
+    chmodSync(state, 0o700);
+    mkdirSync(join(base, "victim"));
+    writeFileSync(join(base, "victim", "holds"), "not srt's");
+    expect(runSrt(["__cleanup", state, "../../victim"]).status).toBe(1);
+    expect(readFileSync(join(base, "victim", "holds"), "utf8")).toBe("not srt's");
+    expect(runSrt(["__cleanup", state, "0123456789ab"]).status).toBe(0);
+    chmodSync(state, 0o755);
+    expect(runSrt(["__cleanup", state, "0123456789ab"]).status).toBe(1);
+  });
+});
+
 describe("srt compile", () => {
   it("writes the IR to -o and is deterministic", () => {
     const a = join(work, "a.json");
