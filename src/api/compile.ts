@@ -10,6 +10,7 @@ import { compiledProxyPorts, lowerSeatbelt } from "../backends/seatbelt/index.js
 import type { SeccompArch } from "../backends/seccomp/index.js";
 import { compileSettings, type Diagnostic, type Host, type Policy, type Target } from "../compiler/index.js";
 import { createNodeHost } from "../runtime/node-host.js";
+import { locateStateDir } from "../runtime/state-dir.js";
 import { packageRoot } from "./install.js";
 
 export interface CompileOptions {
@@ -34,7 +35,9 @@ export interface CompileOutput {
 }
 
 export function compile(settings: object | string, options: CompileOptions = {}): CompileOutput {
-  const host = options.host ?? createNodeHost({ ...(options.cwd === undefined ? {} : { cwd: options.cwd }), ...(options.home === undefined ? {} : { home: options.home }), ...(options.env === undefined ? {} : { env: options.env }) });
+  // The state directory is this process's, whatever environment the caller describes: its plans run here.
+  const stateDir = locateStateDir(process.env, process.getuid?.() ?? -1);
+  const host = options.host ?? createNodeHost({ ...(options.cwd === undefined ? {} : { cwd: options.cwd }), ...(options.home === undefined ? {} : { home: options.home }), ...(options.env === undefined ? {} : { env: options.env }), stateDir });
   const text = typeof settings === "string" ? settings : JSON.stringify(settings);
   const result = compileSettings({
     text,

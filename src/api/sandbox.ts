@@ -9,13 +9,14 @@
  * requests. srt exec checks that the proxies answer before it starts the
  * command and fails (status 1) with a message instead of hanging.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { LinuxPlan } from "../backends/bwrap/index.js";
 import type { Diagnostic } from "../compiler/index.js";
 import { findTools, runLinux, type RunningSandbox } from "../runtime/linux/index.js";
 import { createJanitor } from "../runtime/linux/janitor.js";
+import { newRunId } from "../runtime/linux/run-dir.js";
+import { ensureStateDir, locateStateDir, planStateDirMismatch } from "../runtime/state-dir.js";
 import type { AskCallback, ProxyNetworkPolicy } from "../runtime/proxy/index.js";
 import { compile, lower, type CompileOptions } from "./compile.js";
 import { SandboxConfigError } from "./errors.js";
@@ -94,11 +95,16 @@ export async function createSandbox(settingsOrPlan: object | string | LinuxPlan,
   const uid = process.getuid?.() ?? 0;
   const gid = process.getgid?.() ?? 0;
   const srtBin = options.srtPath ?? findSrtBin();
+  const stateDir = locateStateDir(process.env, uid);
+  const mismatch = planStateDirMismatch(base.context.stateDir, stateDir);
+  if (mismatch !== undefined) throw new Error(mismatch);
 
+  // In srt's state directory, hidden in every sandbox (proxy sockets, the plan wrap() runs).
   // The watchdog removes the directory if this process dies without close().
   const janitor = createJanitor();
-  const dir = mkdtempSync(join(tmpdir(), "srt-"));
+  const dir = join(ensureStateDir(stateDir, uid), "runs", newRunId());
   janitor.expectTree(dir);
+  mkdirSync(dir, { mode: 0o700 });
   const feed = createViolationFeed();
   const initial = base.network.policy;
   let network;
@@ -109,8 +115,8 @@ export async function createSandbox(settingsOrPlan: object | string | LinuxPlan,
     throw e;
   }
   const net = network;
-  // Always proxied, so update() can open what the first policy closed; the sandbox's directory is hidden inside.
-  const plan: LinuxPlan = { ...base, bwrap: [...base.bwrap, "--tmpfs", dir], network: { ...base.network, proxies: true } };
+  // Always proxied, so update() can open what the first policy closed.
+  const plan: LinuxPlan = { ...base, network: { ...base.network, proxies: true } };
   const running = new Set<RunningSandbox>();
   let closing: Promise<void> | undefined;
   let planFile: string | undefined;
@@ -131,6 +137,7 @@ export async function createSandbox(settingsOrPlan: object | string | LinuxPlan,
         tools: tools.tools,
         uid,
         gid,
+        stateDir,
         startNetwork: net.startNetwork,
         stdio: wiring.stdio,
         onSpawn: wiring.onSpawn,

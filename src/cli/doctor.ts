@@ -1,9 +1,10 @@
 /** `srt doctor [--json]`: can this machine run sandboxes? Exit 0 when it can, 1 when it cannot. */
 import { preflight, type Check } from "../runtime/linux/preflight.js";
+import { locateStateDir } from "../runtime/state-dir.js";
 import { exitStatus, type CliIo } from "./io.js";
 
 export function runPreflight(io: CliIo): Check[] {
-  return preflight({ PATH: io.env["PATH"], platform: io.platform, arch: process.arch, uid: io.uid });
+  return preflight({ PATH: io.env["PATH"], platform: io.platform, arch: process.arch, uid: io.uid, stateDir: locateStateDir(io.env, io.uid) });
 }
 
 export function renderChecks(checks: readonly Check[], onlyFailures = false): string {

@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { LinuxPlan } from "../backends/bwrap/index.js";
+import { locateStateDir, planStateDirMismatch } from "../runtime/state-dir.js";
 import { hostSeccompArch } from "./host-arch.js";
 import { exitStatus, type CliIo } from "./io.js";
 import { parseRunArgs } from "./run-options.js";
@@ -33,6 +34,11 @@ export async function execCommand(argv: readonly string[], io: CliIo): Promise<n
   const loaded = loadPlan(resolve(io.cwd, planFile));
   if (typeof loaded === "string") {
     io.err(`srt exec: ${planFile}: ${loaded}\n`);
+    return exitStatus.usage;
+  }
+  const mismatch = planStateDirMismatch(loaded.context?.stateDir, locateStateDir(io.env, io.uid));
+  if (mismatch !== undefined) {
+    io.err(`srt exec: ${planFile}: ${mismatch}\n`);
     return exitStatus.usage;
   }
   const o = parsed.options;

@@ -6,6 +6,7 @@
 import { applyEnvPolicy } from "../compiler/env-policy.js";
 import { explainPlatform } from "./explain-platform.js";
 import { mandatoryReasons, type FsRule, type NetRule, type PathRule, type Policy, type Target } from "../compiler/index.js";
+import { isWithin } from "../compiler/paths.js";
 
 const describeVia = (r: PathRule): string =>
   r.via.kind === "glob" ? ` (matches ${r.via.pattern})` : r.via.kind === "symlink" ? ` (spelled ${JSON.stringify(r.via.spelled)})` : "";
@@ -30,11 +31,17 @@ function netText(r: NetRule): string {
 
 export function explainPolicy(p: Policy, target: Target, vars: Readonly<Record<string, string>>): string {
   const fs = p.filesystem.rules;
-  const out: string[] = [`Policy from ${p.source === "default" ? "built-in defaults" : p.source}, for ${target}`, `  working directory ${p.context.cwd}, home ${p.context.home}`, ""];
+  const state = p.context.stateDir;
+  const out: string[] = [`Policy from ${p.source === "default" ? "built-in defaults" : p.source}, for ${target}`, `  working directory ${p.context.cwd}, home ${p.context.home}`];
+  out.push(`  srt's state directory ${state}${target === "linux" ? " (run directories, placeholder registry; hidden in every sandbox)" : ""}`, "");
   out.push("Reading: allowed everywhere, except", ...orNone(fsLines(fs, "read", "deny", undefined)));
   const reAllowed = fsLines(fs, "read", "allow", undefined);
   if (reAllowed.length > 0) out.push("  but readable again inside those:", ...reAllowed);
   out.push("", "Writing: only in", ...fsLines(fs, "write", "allow", undefined), "    ✓ a private temp directory, new for each run ($TMPDIR)  ← default:tmpdir");
+  const around = fs.find((r): r is PathRule => r.kind === "path" && r.access === "write" && r.effect === "allow" && isWithin(state, r.path));
+  if (target === "linux" && around !== undefined) {
+    out.push(`    ✗ ${JSON.stringify(state)} srt's state directory, although inside ${JSON.stringify(around.path)}: hidden (an empty read-only directory) in every sandbox  ← default:state-dir`);
+  }
   out.push("  never, even inside those (settings):", ...orNone(fsLines(fs, "write", "deny", false)));
   const mandatory = fs.filter((r) => r.origin.startsWith("mandatory:"));
   out.push(`  never, whatever the settings say (mandatory, ${mandatory.length} path${mandatory.length === 1 ? "" : "s"}):`);

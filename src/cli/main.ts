@@ -56,8 +56,11 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   if (first === "exec") return rest[0] === "--help" || rest[0] === "-h" ? (io.out("Usage: srt exec plan.json [-d] [-q] [--violations F] [--control-fd N] [--proxies DIR] -- command [args…]\n"), exitStatus.ok) : (await import("./exec.js")).execCommand(rest, io);
   if (first === "doctor") return (await import("./doctor.js")).doctorCommand(rest, io);
   // Internal: run by the watchdog of a run that died without cleaning up (see runtime/linux/janitor.ts).
+  // Only a state directory that passes the same checks as a run's is touched.
   if (first === "__cleanup" && rest.length === 2) {
-    (await import("../runtime/linux/placeholder-registry.js")).releaseRun({ dir: rest[0]!, runId: rest[1]! });
+    // The run id names a directory in it: only the form srt makes (no "/" or "..", nothing outside).
+    if (!/^[0-9a-f]{12}$/.test(rest[1]!) || (await import("../runtime/state-dir.js")).stateDirProblem(rest[0]!, io.uid) !== undefined) return exitStatus.runtime;
+    (await import("../runtime/linux/placeholder-registry.js")).releaseRun({ state: rest[0]!, runId: rest[1]!, uid: io.uid });
     return exitStatus.ok;
   }
   const load = Object.hasOwn(subcommands, first) ? subcommands[first] : undefined;

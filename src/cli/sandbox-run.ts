@@ -9,6 +9,7 @@ import type { LinuxPlan } from "../backends/bwrap/index.js";
 import { findTools, runLinux, statusOfSignal } from "../runtime/linux/index.js";
 import { startLinuxNetwork } from "../runtime/linux-network.js";
 import { appendViolation } from "../runtime/proxy/violations.js";
+import { locateStateDir } from "../runtime/state-dir.js";
 import { renderChecks, runPreflight } from "./doctor.js";
 import { awaitForwardingSignals } from "./forward-signals.js";
 import { exitStatus, type CliIo } from "./io.js";
@@ -64,6 +65,7 @@ export async function runPlan(args: SandboxRunArgs, io: CliIo): Promise<number> 
     tools: found.tools,
     uid: io.uid,
     gid: io.gid,
+    stateDir: locateStateDir(io.env, io.uid),
     startNetwork,
     // The CLI's inherited fds are its caller's leftovers: close them rather than pass them in.
     inheritedFds: "close",

@@ -49,6 +49,11 @@ export interface HostEnv {
   readonly platform: "linux" | "darwin";
   readonly arch: "x64" | "arm64";
   readonly uid: number;
+  /**
+   * srt's per-user state directory (absolute, symlinks in its parent resolved):
+   * `$XDG_RUNTIME_DIR/srt` or `<temp dir>/srt-<uid>`. It may not exist yet.
+   */
+  readonly stateDir: string;
   /** The environment the sandboxed command would inherit (used only by `explain` previews). */
   readonly vars: Readonly<Record<string, string>>;
 }

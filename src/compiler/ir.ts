@@ -128,8 +128,12 @@ export interface Policy {
   readonly version: 1;
   /** Where the settings came from: a file path, or "default" when none was found. */
   readonly source: string;
-  /** The facts the compile rests on (cwd, home, platform) so a plan can be checked against its run. */
-  readonly context: { readonly cwd: string; readonly home: string; readonly platform: "linux" | "darwin" };
+  /**
+   * The facts the compile rests on (cwd, home, platform) so a plan can be checked against its run.
+   * stateDir: srt's per-user state directory (run dirs, placeholder registry), hidden in every
+   * Linux sandbox and never writable; a plan runs only where srt uses this same directory.
+   */
+  readonly context: { readonly cwd: string; readonly home: string; readonly platform: "linux" | "darwin"; readonly stateDir: string };
   /** Read denies, read re-allows, write allows, write denies (mandatory ones included), sorted. */
   readonly filesystem: {
     readonly rules: readonly FsRule[];

@@ -49,7 +49,7 @@ export function startLinuxNetwork(opts: LinuxNetworkOptions): LinuxNetwork {
     for (const path of [run.httpSocket, run.socksSocket]) {
       const bytes = Buffer.byteLength(path);
       if (bytes > maxSocketPath)
-        throw new Error(`the proxy socket path ${path} is ${bytes} bytes, more than a unix socket allows (${maxSocketPath}); set TMPDIR to a shorter directory`);
+        throw new Error(`the proxy socket path ${path} is ${bytes} bytes, more than a unix socket allows (${maxSocketPath}); srt's state directory is too deep: set TMPDIR (or XDG_RUNTIME_DIR) to a shorter directory`);
     }
     const proxy = await import("./proxy/index.js");
     // No proxy secret: the proxies listen only on unix sockets inside the run directory (mode 0700,

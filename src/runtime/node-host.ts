@@ -6,6 +6,7 @@
 import { lstatSync, readdirSync, readlinkSync, realpathSync, type Dirent, type Stats } from "node:fs";
 import { homedir } from "node:os";
 import type { DirEntry, Host, HostErrorCode, HostResult, NodeKind } from "../compiler/host.js";
+import { locateStateDir } from "./state-dir.js";
 
 const known: ReadonlySet<string> = new Set(["ENOENT", "ENOTDIR", "EACCES", "ELOOP", "EILSEQ"]);
 
@@ -24,6 +25,8 @@ export interface NodeHostOptions {
   readonly cwd?: string;
   readonly home?: string;
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** srt's state directory; default: located from `env` (XDG_RUNTIME_DIR, TMPDIR). */
+  readonly stateDir?: string;
 }
 
 export function createNodeHost(options: NodeHostOptions = {}): Host {
@@ -50,6 +53,7 @@ export function createNodeHost(options: NodeHostOptions = {}): Host {
       platform: process.platform === "darwin" ? "darwin" : "linux",
       arch: process.arch === "arm64" ? "arm64" : "x64",
       uid: process.getuid?.() ?? -1,
+      stateDir: options.stateDir ?? locateStateDir(vars, process.getuid?.() ?? -1),
       vars,
     },
   };

@@ -12,6 +12,11 @@ import { createSandbox, SandboxConfigError, type Sandbox } from "../../src/index
 import { collect, curl, lineReader, privateTmp, startWeb, supported, type Web } from "./support.js";
 
 const settingsAllowing = (...ports: number[]): object => ({ network: { allowedDomains: ports.map((p) => `127.0.0.1:${p}`) } });
+/** The sandbox's own directory (proxy sockets, the plan wrap() runs), as wrap() names it. */
+const dirOf = (s: Sandbox): string => {
+  const w = s.wrap(["true"]);
+  return w.argv[w.argv.indexOf("--proxies") + 1]!;
+};
 
 describe.skipIf(!supported)("createSandbox (real bwrap)", () => {
   let a: Web;
@@ -138,14 +143,16 @@ describe.skipIf(!supported)("createSandbox (real bwrap)", () => {
 
   it("the sandbox's own directory (proxy sockets, plan) is hidden inside", async () => {
     const s = await sandbox({}, { cwd: work });
-    const dir = s.plan.bwrap[s.plan.bwrap.length - 1] as string;
-    expect(dir).toMatch(/\/srt-/);
+    const dir = dirOf(s);
+    expect(dir).toMatch(/\/srt-\d+\/runs\/[0-9a-f]+$/);
+    expect(existsSync(join(dir, "plan.json"))).toBe(true);
     const r = await collect(s.spawn("/bin/sh", ["-c", `ls -A ${dir}; echo end`]));
     expect(r.stdout).toBe("end\n");
   });
 
   it("close() with a command still running kills it and leaves nothing behind; close is idempotent", async () => {
     const s = await createSandbox(settingsAllowing(a.port), { cwd: work });
+    const dir = dirOf(s);
     const marker = `srtapi-close-${process.pid}`;
     const p = s.spawn("/bin/sh", ["-c", `echo started; sleep 1000; : ${marker}`], { stdio: ["ignore", "pipe", "pipe"] });
     p.stdout!.resume();
@@ -167,9 +174,9 @@ describe.skipIf(!supported)("createSandbox (real bwrap)", () => {
     expect((await p.exited).status).toBe(137);
     expect(pgrep()).toBe("");
     // Sandboxes of the other tests stay open until afterAll (which checks again that nothing at all is left).
-    const others = new Set(open.map((o) => basename(o.plan.bwrap[o.plan.bwrap.length - 1] as string)));
-    expect(tmp.leftovers().filter((n) => !others.has(n))).toEqual([]);
-    expect(existsSync(s.plan.bwrap[s.plan.bwrap.length - 1] as string)).toBe(false);
+    const others = new Set(open.filter((o) => !o.closed).map((o) => basename(dirOf(o))));
+    expect(tmp.leftovers().filter((n) => !others.has(basename(n)))).toEqual([]);
+    expect(existsSync(dir)).toBe(false);
     expect(() => s.spawn("true")).toThrow(/closed/);
   });
 });

@@ -128,13 +128,41 @@ describe("argument list", () => {
     expect(args.length).toBeLessThan(200);
   });
 
-  it("hides srt's run dir after the policy's mounts and binds the private tmp on top; namespaces and no caps", () => {
-    const args = lowerBwrap(policy({})).groups.flatMap((g) => g.args);
-    const run = args.findIndex((a) => typeof a !== "string" && a.slot === "run");
-    expect(args[run - 1]).toBe("--tmpfs");
-    expect(args.slice(run + 1, run + 4)).toEqual(["--bind", { slot: "tmp" }, { slot: "tmp" }]);
+  it("hides srt's whole state dir after the policy's mounts and binds the private tmp on top; namespaces and no caps", () => {
+    const p = policy({});
+    const args = lowerBwrap(p).groups.flatMap((g) => g.args);
+    const state = args.indexOf(p.context.stateDir);
+    expect(args[state - 1]).toBe("--tmpfs");
+    expect(args.slice(state + 1, state + 6)).toEqual(["--bind", { slot: "tmp" }, { slot: "tmp" }, "--remount-ro", p.context.stateDir]);
+    // Nothing of the policy comes after it (bar read masks turning read-only), so no rule can expose it.
+    const after = args.slice(state + 6, args.indexOf("--unshare-net"));
+    expect(after.filter((a) => typeof a === "string" && a.startsWith("--") && a !== "--remount-ro")).toEqual([]);
     for (const flag of ["--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--new-session", "--die-with-parent"]) expect(args).toContain(flag);
     expect(args.join(" ")).toContain("--cap-drop ALL");
+  });
+
+  it("masks the state dir before a read mask around it turns read-only (denyRead of the temp dir still runs)", () => {
+    const p = policy({ filesystem: { denyRead: ["/tmp"] } }, { dirs: ["/tmp"] });
+    const args = lowerBwrap(p).groups.flatMap((g) => g.args);
+    const at = (flag: string, path: string): number => args.findIndex((a, i) => a === path && args[i - 1] === flag);
+    expect(at("--tmpfs", "/tmp")).toBeLessThan(at("--tmpfs", p.context.stateDir));
+    expect(at("--tmpfs", p.context.stateDir)).toBeLessThan(at("--remount-ro", "/tmp"));
+  });
+
+  it("rules inside the state dir mount nothing there and say why", () => {
+    const p = policy({ filesystem: { denyRead: ["/tmp/srt-1000/runs"] } }, { dirs: ["/tmp/srt-1000/runs"] });
+    expect(opAt(p, "/tmp/srt-1000/runs")).toEqual([]);
+    expect(planMounts(p).notes.find((n) => n.path === "/tmp/srt-1000/runs")?.note).toMatch(/state directory/);
+  });
+
+  it("pins the state dir's directory chain inside a writable root, so it cannot be renamed away", () => {
+    const fs = { dirs: ["/var/run/u/1000/srt"] };
+    const host = createFixtureHost({ dirs: [cwd, ...fs.dirs] }, { cwd, home, stateDir: "/var/run/u/1000/srt" });
+    const compiled = (allowWrite: string[]): Policy => compileSettings({ text: JSON.stringify({ filesystem: { allowWrite } }), file: `${home}/s.json`, host, target: "linux" }).policy!;
+    const pins = (p: Policy): string[] => opsOf(p).filter((o) => o.op === "bind" && o.why === "pin-ancestor" && o.origin === "default:state-dir").map((o) => o.path);
+    expect(pins(compiled(["/var"]))).toEqual(["/var/run", "/var/run/u", "/var/run/u/1000"]);
+    expect(pins(compiled(["/var/run/u/1000"]))).toEqual([]);
+    expect(pins(compiled([]))).toEqual([]);
   });
 
   it("enableWeakerNestedSandbox keeps the host /proc and /dev and no PID namespace, and says so", () => {

@@ -1,5 +1,5 @@
 /** The CLI contract of check / explain / compile, through the built bundle. */
-import { readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 
 import { join } from "node:path";
 import { tempDir } from "../support/temp.js";
@@ -70,10 +70,53 @@ describe("srt explain", () => {
     expect(ir.filesystem.rules).toContainEqual(expect.objectContaining({ path: `${h}/.srt-settings.json`, node: "absent", access: "write", effect: "deny", origin: "mandatory:settings-file" }));
   });
 
+  it("shows srt's state directory (text and --json), and that a writable root around it leaves it hidden", () => {
+    const tmp = tempDir("srt-tmp-");
+    const uid = process.getuid?.() ?? 0;
+    const f = join(work, "tmp-writable.json");
+    writeFileSync(f, JSON.stringify({ filesystem: { allowWrite: [tmp] } }));
+    const text = runSrt(["explain", "--target", "linux", f], { env: { ...env, TMPDIR: tmp, XDG_RUNTIME_DIR: "" }, cwd: work });
+    expect(text.status, text.stderr).toBe(0);
+    expect(text.stdout).toContain(`srt's state directory ${tmp}/srt-${uid} (run directories, placeholder registry; hidden in every sandbox)`);
+    expect(text.stdout).toContain(`✗ "${tmp}/srt-${uid}" srt's state directory, although inside "${tmp}": hidden`);
+    const json = runSrt(["explain", "--json", "--target", "linux", f], { env: { ...env, TMPDIR: tmp, XDG_RUNTIME_DIR: "" }, cwd: work });
+    expect((JSON.parse(json.stdout) as { context: { stateDir: string } }).context.stateDir).toBe(`${tmp}/srt-${uid}`);
+  });
+
   it("--json prints the IR", () => {
     const r = runSrt(["explain", "--json", "examples/agent.json"], { env });
     const ir = JSON.parse(r.stdout) as { kind: string; version: number };
     expect(ir).toMatchObject({ kind: "policy", version: 1 });
+  });
+});
+
+describe.skipIf(process.platform !== "linux")("srt doctor", () => {
+  it("names the state directory and whether it is safe", () => {
+    const tmp = tempDir("srt-tmp-");
+    const uid = process.getuid?.() ?? 0;
+    const r = runSrt(["doctor", "--json"], { env: { ...env, TMPDIR: tmp, XDG_RUNTIME_DIR: "", PATH: process.env["PATH"] } });
+    const checks = JSON.parse(r.stdout) as { name: string; ok: boolean; detail: string }[];
+    expect(checks.find((c) => c.name === "state directory")).toMatchObject({ ok: true, detail: expect.stringContaining(`${tmp}/srt-${uid}`) });
+    mkdirSync(join(tmp, `srt-${uid}`), { mode: 0o755 });
+    chmodSync(join(tmp, `srt-${uid}`), 0o755);
+    const bad = JSON.parse(runSrt(["doctor", "--json"], { env: { ...env, TMPDIR: tmp, XDG_RUNTIME_DIR: "", PATH: process.env["PATH"] } }).stdout) as typeof checks;
+    expect(bad.find((c) => c.name === "state directory")).toMatchObject({ ok: false, detail: expect.stringContaining("mode is 0755") });
+  });
+});
+
+describe.skipIf(process.platform !== "linux")("srt __cleanup (run by a dead run's watchdog)", () => {
+  it("acts only on a private state dir and a run id of the form srt makes", () => {
+    const base = tempDir("srt-tmp-");
+    const state = join(base, "state");
+    mkdirSync(join(state, "runs"), { recursive: true, mode: 0o700 });
+    chmodSync(state, 0o700);
+    mkdirSync(join(base, "victim"));
+    writeFileSync(join(base, "victim", "holds"), "not srt's");
+    expect(runSrt(["__cleanup", state, "../../victim"]).status).toBe(1);
+    expect(readFileSync(join(base, "victim", "holds"), "utf8")).toBe("not srt's");
+    expect(runSrt(["__cleanup", state, "0123456789ab"]).status).toBe(0);
+    chmodSync(state, 0o755);
+    expect(runSrt(["__cleanup", state, "0123456789ab"]).status).toBe(1);
   });
 });
 

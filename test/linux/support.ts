@@ -9,9 +9,9 @@
  *   <root>/work      the command's cwd (writable by default)
  *   <root>/outside   a sibling the policy does not make writable
  *   <root>/home      HOME, so nothing reads the real user's settings
- *   <root>/tmp       TMPDIR of srt itself: its run dirs (srt-*) land here, so
- *                    "nothing left behind" is checked on a directory no other
- *                    test or engineer uses
+ *   <root>/tmp       TMPDIR of srt itself: its state directory (srt-<uid>/,
+ *                    with every run dir) lands here, so "nothing left behind"
+ *                    is checked on a directory no other test or engineer uses
  *   <root>/settings.json
  */
 import { spawn, spawnSync, type ChildProcess, type StdioOptions } from "node:child_process";
@@ -257,9 +257,9 @@ export async function eventually(check: () => boolean, ms = 2000): Promise<boole
 }
 
 /**
- * What srt left in the box's TMPDIR once it is gone: its per-run directories
- * (`srt-XXXXXX`) must all be gone; the per-user placeholder registry
- * (`srt-<uid>/`) may stay, but with no run registered and no lock held.
+ * What srt left in the box's TMPDIR once it is gone: only its state directory
+ * (`srt-<uid>/`) may stay, holding an empty `runs/` — no run directory, no
+ * placeholder record, no lock. Anything else in the TMPDIR is a leftover too.
  */
 export function leftovers(box: Box): string[] {
   const left: string[] = [];

@@ -24,6 +24,8 @@ export interface FixtureEnv {
   readonly cwd: string;
   readonly home: string;
   readonly uid?: number;
+  /** srt's state directory; default /tmp/srt-<uid>. */
+  readonly stateDir?: string;
   readonly platform?: "linux" | "darwin";
   readonly vars?: Readonly<Record<string, string>>;
 }
@@ -100,7 +102,7 @@ export function createFixtureHost(fs: FixtureFs, env: FixtureEnv): Host {
       return r.value.kind === "symlink" ? { ok: true, value: r.value.target } : fail("EIO");
     },
     now: () => 0,
-    env: { cwd: env.cwd, home: env.home, platform: env.platform ?? "linux", arch: "x64", uid: env.uid ?? 1000, vars: env.vars ?? {} },
+    env: { cwd: env.cwd, home: env.home, platform: env.platform ?? "linux", arch: "x64", uid: env.uid ?? 1000, stateDir: env.stateDir ?? `/tmp/srt-${env.uid ?? 1000}`, vars: env.vars ?? {} },
   };
   return host;
 }

@@ -6,14 +6,18 @@
  * each on top of the previous ones:
  *   1. the host root read-only, fresh /dev and /proc;
  *   2. the policy's mounts, shallowest path first (mounts.ts decides them);
- *   3. srt's own run directory masked, then its private temp dir on top —
- *      after the policy, so no policy rule can hide or expose it;
- *   4. namespaces and process options.
+ *   3. srt's whole state directory masked (every run's private directory and
+ *      the placeholder registry), then this run's private temp dir on top —
+ *      after the policy's mounts, so no policy rule can hide or expose it, but
+ *      before the policy's read masks turn read-only, so the state directory
+ *      can be masked inside one of them (denyRead of the temp directory);
+ *   4. the read masks made read-only (mounts.ts lists them last);
+ *   5. namespaces and process options.
  */
 import { match } from "ts-pattern";
 import type { Policy } from "../../compiler/ir.js";
 import type { CommentedArgs } from "./argv.js";
-import { planMounts, type MountNote, type MountPlan } from "./mounts.js";
+import { planMounts, type MountNote, type MountOp, type MountPlan } from "./mounts.js";
 
 export interface BwrapArtifact {
   readonly groups: readonly CommentedArgs[];
@@ -46,7 +50,7 @@ export function lowerBwrap(policy: Policy): BwrapArtifact {
     add("a /proc that shows only the sandbox's processes", "--proc", "/proc");
   }
 
-  for (const m of mounts.ops) {
+  const emit = (m: MountOp): void =>
     match(m)
       .with({ op: "bind" }, (b) => {
         const what = match(b.why)
@@ -61,11 +65,13 @@ export function lowerBwrap(policy: Policy): BwrapArtifact {
       .with({ op: "mask-file" }, (x) => add(`unreadable file (mode 000, empty): ${x.origin}`, "--ro-bind", { slot: "void" }, x.path))
       .with({ op: "remount-ro" }, (x) => add(`read mask made read-only: ${x.origin}`, "--remount-ro", x.path))
       .exhaustive();
-  }
 
-  add("srt's run directory (proxy sockets, the plan) is hidden", "--tmpfs", { slot: "run" });
+  mounts.ops.filter((m) => m.op !== "remount-ro").forEach(emit);
+  const stateDir = policy.context.stateDir;
+  add("srt's state directory (every run's private files, the placeholder registry) is hidden", "--tmpfs", stateDir);
   add("the private per-run temp dir (TMPDIR), writable", "--bind", { slot: "tmp" }, { slot: "tmp" });
-  add("nothing else may be written below the hidden run directory", "--remount-ro", { slot: "run" });
+  add("nothing else may be written below the hidden state directory", "--remount-ro", stateDir);
+  mounts.ops.filter((m) => m.op === "remount-ro").forEach(emit);
 
   add("network: only a loopback interface; srt's proxies are bridged in", "--unshare-net");
   if (!weaker.value) add("processes: a new PID namespace", "--unshare-pid");

@@ -134,9 +134,15 @@ export function planMounts(policy: Policy): MountPlan {
   const notes: MountNote[] = [];
   // One entry per path: the node kind and the origins that named it (for comments).
   const byPath = new Map<string, { node: NodeState; shape: "file" | "dir"; origins: Origin[] }>();
+  const stateDir = policy.context.stateDir;
   for (const r of rules) {
     if (virtualRoots.some((v) => within(r.path, v))) {
       notes.push({ path: r.path, origin: r.origin, note: "under a fresh /dev or /proc inside the sandbox; the rule has no host path to act on" });
+      continue;
+    }
+    // Hidden whole after these mounts (lower.ts); a writable rule there is refused by the compiler (SRT308).
+    if (within(r.path, stateDir)) {
+      notes.push({ path: r.path, origin: r.origin, note: "inside srt's state directory, which is hidden in every sandbox; the rule has nothing to act on" });
       continue;
     }
     const seen = byPath.get(r.path);
@@ -191,6 +197,16 @@ export function planMounts(policy: Policy): MountPlan {
     for (let a = parentOf(p); a !== "/" && !chosen.has(a) && stateOf(d, a) === "rw"; a = parentOf(a)) {
       // Optional: a pinned directory that is missing is one the runtime could not create, so the sandbox cannot either.
       chosen.set(a, { op: "bind", path: a, writable: true, why: "pin-ancestor", origin: o, optional: true });
+    }
+  }
+
+  // The state directory becomes a mount point (lower.ts masks it), so it cannot be renamed; inside a
+  // writable region its directory chain is pinned too, or `mv /tmp/x /tmp/y` would carry the state
+  // directory (with every run's registration) away from where srt looks, and a fresh empty one would
+  // tell srt that no run holds any placeholder.
+  if (stateOf(d, stateDir) === "rw") {
+    for (let a = parentOf(stateDir); a !== "/" && !chosen.has(a) && stateOf(d, a) === "rw"; a = parentOf(a)) {
+      chosen.set(a, { op: "bind", path: a, writable: true, why: "pin-ancestor", origin: "default:state-dir", optional: true });
     }
   }
 

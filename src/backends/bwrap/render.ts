@@ -1,6 +1,6 @@
 /**
  * The bwrap argument list as a reviewable text: one group per line with the
- * reason and the rule's origin, slots shown as <run>, <tmp>, <void>. Used by
+ * reason and the rule's origin, slots shown as <tmp>, <void>. Used by
  * the goldens and `srt compile --emit argv`.
  */
 import type { ArgvItem } from "./argv.js";

@@ -4,11 +4,10 @@
  * start. A failed check never leads to running anything unsandboxed.
  */
 import { spawnSync } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
 import { buildSeccomp, renderSeccomp } from "../../backends/seccomp/index.js";
 import type { SeccompArch } from "../../backends/seccomp/index.js";
+import { stateDirProblem } from "../state-dir.js";
 import { which } from "./tools.js";
 
 export interface Check {
@@ -30,7 +29,7 @@ const readSysctl = (path: string): string | undefined => {
   }
 };
 
-export function preflight(env: { readonly PATH?: string | undefined; readonly platform: NodeJS.Platform; readonly arch: string; readonly uid: number }): Check[] {
+export function preflight(env: { readonly PATH?: string | undefined; readonly platform: NodeJS.Platform; readonly arch: string; readonly uid: number; readonly stateDir?: string }): Check[] {
   const checks: Check[] = [];
   const add = (c: Check): number => checks.push(c);
   if (env.platform !== "linux") {
@@ -55,6 +54,7 @@ export function preflight(env: { readonly PATH?: string | undefined; readonly pl
     add({ name: "bubblewrap", ok: newEnough, severity: "error", detail: `${bwrap} ${version?.join(".") ?? "(version unknown)"}${newEnough ? "" : `; srt needs ${MIN_BWRAP.join(".")} or newer (--json-status-fd, --remount-ro, --args)`}`, ...(newEnough ? {} : { fix: "install a newer bubblewrap" }) });
     if (newEnough && arch) add(trySandbox(bwrap, arch, env.uid));
   }
+  if (env.stateDir !== undefined) add(stateDirCheck(env.stateDir, env.uid));
   for (const tool of ["socat", "nsenter", "setpriv"]) {
     const p = which(tool, env.PATH);
     add({ name: tool, ok: p !== undefined, severity: "warning", detail: p ?? `not found: policies that allow network access cannot run`, ...(p ? {} : { fix: `apt-get install ${tool === "socat" ? "socat" : "util-linux"}` }) });
@@ -67,26 +67,24 @@ function compare(a: readonly number[], b: readonly number[]): number {
   return 0;
 }
 
+/** srt's state directory (../state-dir.ts): where it is, and whether a run could use it. */
+function stateDirCheck(path: string, uid: number): Check {
+  if (!existsSync(path)) return { name: "state directory", ok: true, severity: "error", detail: `${path} (created with mode 0700 by the first run; hidden in every sandbox)` };
+  const problem = stateDirProblem(path, uid);
+  if (problem === undefined) return { name: "state directory", ok: true, severity: "error", detail: `${path} (yours, mode 0700; hidden in every sandbox)` };
+  return { name: "state directory", ok: false, severity: "error", detail: `${path}: ${problem}; srt refuses to keep its state there`, fix: `if no srt is running, remove it (rm -rf ${JSON.stringify(path)}); srt recreates it` };
+}
+
 /** Starts a real (tiny) sandbox with srt's namespaces and seccomp program; explains the usual reasons it fails. */
 function trySandbox(bwrap: string, arch: SeccompArch, uid: number): Check {
   const bpf = renderSeccomp(buildSeccomp({ arch, allowUnixSockets: false, allowNestedUserNamespaces: false }));
-  const dir = mkdtempSync(join(tmpdir(), "srt-doctor-"));
-  let r: ReturnType<typeof spawnSync>;
-  try {
-    writeFileSync(join(dir, "bpf"), bpf);
-    const fd = openSync(join(dir, "bpf"), "r");
-    try {
-      r = spawnSync(bwrap, ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent", "--seccomp", "3", "--", "true"], {
-        stdio: ["ignore", "ignore", "pipe", fd],
-        timeout: 10_000,
-        encoding: "utf8",
-      });
-    } finally {
-      closeSync(fd);
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  // The program goes in on stdin (a pipe; bwrap reads it and closes the fd): never a named file.
+  const r = spawnSync(bwrap, ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent", "--seccomp", "0", "--", "true"], {
+    input: bpf,
+    stdio: ["pipe", "ignore", "pipe"],
+    timeout: 10_000,
+    encoding: "utf8",
+  });
   if (r.status === 0) return { name: "sandbox", ok: true, severity: "error", detail: `a test sandbox started${uid === 0 ? " (as root)" : " (unprivileged user namespace)"}` };
   const stderr = String(r.stderr ?? "").trim();
   const userns = readSysctl("/proc/sys/kernel/unprivileged_userns_clone");
