@@ -7,6 +7,7 @@
 import type { EnvPolicy, IgnoreRule, NetworkPolicy, Policy } from "../../compiler/ir.js";
 import { buildSeccomp, renderSeccomp, seccompOptionsFromPolicy, type SeccompArch } from "../seccomp/index.js";
 import { flatten, type ArgvItem } from "./argv.js";
+import { hostWritesOf, type HostWrites } from "./host-writes.js";
 import { lowerBwrap } from "./lower.js";
 import type { Placeholder } from "./mounts.js";
 
@@ -23,6 +24,8 @@ export interface LinuxPlan {
   readonly chdir: string;
   /** Write-protected paths that do not exist: created empty before the run, removed after it. */
   readonly placeholders: readonly Placeholder[];
+  /** What the command can change on the host (the runtime checks the files it trusts against this). */
+  readonly hostWrites: HostWrites;
   /** The raw sock_filter array for `bwrap --seccomp`, base64. */
   readonly seccomp: { readonly base64: string; readonly instructions: number };
   /** proxies: false when nothing may be reached, so no proxy or bridge is started at all. */
@@ -49,6 +52,7 @@ export function lowerLinuxPlan(policy: Policy, arch: SeccompArch): LinuxPlan {
     bwrap: flatten(bwrap.groups),
     chdir: policy.context.cwd,
     placeholders: bwrap.mounts.placeholders,
+    hostWrites: hostWritesOf(bwrap.mounts.ops),
     seccomp: { base64: toBase64(renderSeccomp(program)), instructions: program.instructions.length },
     network: { proxies, policy: net },
     env: policy.env,
