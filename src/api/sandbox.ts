@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { LinuxPlan } from "../backends/bwrap/index.js";
 import type { Diagnostic } from "../compiler/index.js";
-import { findTools, runLinux, type RunningSandbox } from "../runtime/linux/index.js";
+import { findTools, runLinux, toolsExposed, type RunningSandbox } from "../runtime/linux/index.js";
 import { createJanitor } from "../runtime/linux/janitor.js";
 import type { AskCallback, ProxyNetworkPolicy } from "../runtime/proxy/index.js";
 import { compile, lower, type CompileOptions } from "./compile.js";
@@ -86,14 +86,17 @@ export async function createSandbox(settingsOrPlan: object | string | LinuxPlan,
   if (base.network.policy.httpProxyPort !== undefined || base.network.policy.socksProxyPort !== undefined) {
     throw new Error("createSandbox does not support httpProxyPort/socksProxyPort yet (your own proxy would bypass its live policy); use the CLI for such policies");
   }
-  const tools = findTools(true, process.env["PATH"]);
+  // Never from PATH (the caller's project may be first on it, and writable from inside).
+  const tools = findTools(true);
   if (!tools.ok) throw new Error(tools.message);
+  const exposed = toolsExposed(tools.found, base.hostWrites);
+  if (exposed !== undefined) throw new Error(exposed);
   const uid = process.getuid?.() ?? 0;
   const gid = process.getgid?.() ?? 0;
   const srtBin = options.srtPath ?? findSrtBin();
 
   // The watchdog removes the directory if this process dies without close().
-  const janitor = createJanitor();
+  const janitor = createJanitor([], tools.tools.sh);
   const dir = mkdtempSync(join(tmpdir(), "srt-"));
   janitor.expectTree(dir);
   const feed = createViolationFeed();
@@ -107,7 +110,7 @@ export async function createSandbox(settingsOrPlan: object | string | LinuxPlan,
   }
   const net = network;
   // Always proxied, so update() can open what the first policy closed; the sandbox's directory is hidden inside.
-  const plan: LinuxPlan = { ...base, bwrap: [...base.bwrap, "--tmpfs", dir], network: { ...base.network, proxies: true } };
+  const plan: LinuxPlan = { ...base, bwrap: [...base.bwrap, "--tmpfs", dir], hostWrites: { ...base.hostWrites, except: [...base.hostWrites.except, dir] }, network: { ...base.network, proxies: true } };
   const running = new Set<RunningSandbox>();
   let closing: Promise<void> | undefined;
   let planFile: string | undefined;

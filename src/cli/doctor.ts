@@ -3,7 +3,7 @@ import { preflight, type Check } from "../runtime/linux/preflight.js";
 import { exitStatus, type CliIo } from "./io.js";
 
 export function runPreflight(io: CliIo): Check[] {
-  return preflight({ PATH: io.env["PATH"], platform: io.platform, arch: process.arch, uid: io.uid });
+  return preflight({ platform: io.platform, arch: process.arch, uid: io.uid });
 }
 
 export function renderChecks(checks: readonly Check[], onlyFailures = false): string {

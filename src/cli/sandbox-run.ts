@@ -6,7 +6,7 @@
  */
 import { resolve } from "node:path";
 import type { LinuxPlan } from "../backends/bwrap/index.js";
-import { findTools, runLinux, statusOfSignal } from "../runtime/linux/index.js";
+import { findTools, runLinux, statusOfSignal, toolsExposed } from "../runtime/linux/index.js";
 import { startLinuxNetwork } from "../runtime/linux-network.js";
 import { renderChecks, runPreflight } from "./doctor.js";
 import { awaitForwardingSignals } from "./forward-signals.js";
@@ -46,9 +46,11 @@ export async function runPlan(args: SandboxRunArgs, io: CliIo): Promise<number> 
   control?.start((n) => {
     live = { ...live, rules: n.rules, deniedResolvedAddresses: n.deniedResolvedAddresses };
   });
-  const found = findTools(plan.network.proxies, io.env["PATH"]);
-  if (!found.ok) {
-    io.err(`srt: ${found.message}\nsrt: the command did not run.\n`);
+  // Never from PATH: `npx srt` puts the project's node_modules/.bin first, which the command may write.
+  const found = findTools(plan.network.proxies);
+  const problem = found.ok ? toolsExposed(found.found, plan.hostWrites) : found.message;
+  if (!found.ok || problem !== undefined) {
+    io.err(`srt: ${problem}\nsrt: the command did not run.\n`);
     control?.close();
     return exitStatus.runtime;
   }

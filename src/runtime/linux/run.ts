@@ -103,7 +103,7 @@ export function runLinux(req: RunRequest): RunningSandbox {
     } catch (e) {
       return { kind: "failed", message: (e as Error).message };
     }
-    const janitor = createJanitor(req.cleanupCommand ? [...req.cleanupCommand, registry.dir, runId] : []);
+    const janitor = createJanitor(req.cleanupCommand ? [...req.cleanupCommand, registry.dir, runId] : [], req.tools.sh);
     let network: NetworkSession | undefined;
     let bridges: Bridges | undefined;
     try {

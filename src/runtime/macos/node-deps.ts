@@ -9,6 +9,7 @@ import { appendFileSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFile
 import { tmpdir } from "node:os";
 import type { MacosDeps, Spawn } from "./deps.js";
 import { createWatchdog } from "../watchdog.js";
+import { locateTool, missingToolsMessage, nodeToolFs } from "../host-tools.js";
 
 export const nodeSpawn: Spawn = (file, args, r) => spawn(file, [...args], { cwd: r.cwd, env: { ...r.env }, stdio: [...r.stdio], detached: r.detached });
 
@@ -36,6 +37,11 @@ export function nodeMacosDeps(): MacosDeps {
     },
     // 48 random bits: concurrent runs never read (or report) each other's denials.
     tag: () => `srt-${randomBytes(6).toString("hex")}`,
-    startWatchdog: () => createWatchdog(nodeSpawn),
+    startWatchdog: () => {
+      // The watchdog runs outside the sandbox: its shell comes from root-owned system directories only.
+      const sh = locateTool("sh", nodeToolFs);
+      if (!sh.ok) throw new Error(missingToolsMessage([sh], "a POSIX shell as /bin/sh"));
+      return createWatchdog(nodeSpawn, [], sh.tool.path);
+    },
   };
 }
