@@ -15,7 +15,7 @@ import { findMandatoryDenies } from "./mandatory.js";
 import type { PathIntent } from "./normalize.js";
 import { isWithin } from "./paths.js";
 import { resolveReal } from "./resolve.js";
-import { selfProtection } from "./self-protect.js";
+import { selfProtection, type SelfOutput } from "./self-protect.js";
 
 export interface ExpandInput {
   readonly paths: readonly PathIntent[];
@@ -24,6 +24,8 @@ export interface ExpandInput {
   readonly settingsFiles: readonly string[];
   /** srt's installation directory, protected when it lies in a writable root. */
   readonly installDir?: string;
+  /** Files srt writes for this policy's runs (a plan, the violations file), protected like the settings. */
+  readonly outputs: readonly SelfOutput[];
   readonly limits: BudgetLimits;
 }
 
@@ -106,7 +108,7 @@ export function expandPaths(machine: Host, input: ExpandInput): ExpandResult {
   } else {
     rules.push(...mandatory.rules);
   }
-  const self = selfProtection(host, writable, { settingsFiles: input.settingsFiles, ...(input.installDir === undefined ? {} : { installDir: input.installDir }) });
+  const self = selfProtection(host, writable, { settingsFiles: input.settingsFiles, outputs: input.outputs, ...(input.installDir === undefined ? {} : { installDir: input.installDir }) });
   rules.push(...self.rules);
   diagnostics.push(...self.diagnostics);
   const linkedProtected = (mandatory.ok ? mandatory.rules : []).flatMap((r) => {

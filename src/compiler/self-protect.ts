@@ -1,23 +1,36 @@
 /**
  * The files srt itself relies on from one run to the next, write-protected
  * where the command could write them: the settings (in use, and the default
- * lookup location) and srt's own installation with the node_modules/.bin
- * directory that launches it. Compared by real path, so a symlinked spelling
- * cannot dodge the check; a writable directory *inside* one of them is
- * protected whole.
+ * lookup location), files srt writes for the policy's runs (a plan from
+ * `srt compile -o`, the `--violations` file), and srt's own installation with
+ * the node_modules/.bin directory that launches it. Compared by real path, so
+ * a symlinked spelling cannot dodge the check; a writable directory *inside*
+ * one of them is protected whole.
+ *
+ * A mount cannot protect a symlink (it lands on the target; the link stays
+ * replaceable), so a settings or output file reached through a link that lies
+ * in a writable directory is refused instead (SRT315, SRT316).
  */
 import { diagnostic, type Diagnostic } from "./diagnostics.js";
 import type { Host } from "./host.js";
 import type { PathRule } from "./ir.js";
+import { linksOnPath } from "./links.js";
 import type { MandatoryRule } from "./mandatory.js";
 import { dirname, isWithin, joinPath } from "./paths.js";
 import { resolveReal } from "./resolve.js";
+
+/** A file srt writes for the runs of this policy, and why it must stay out of the command's reach. */
+export interface SelfOutput {
+  readonly path: string;
+  readonly rule: Extract<MandatoryRule, "plan-file" | "violations-file">;
+}
 
 export interface SelfFiles {
   /** The settings file in use and the default lookup location, as spelled. */
   readonly settingsFiles: readonly string[];
   /** srt's package root. */
   readonly installDir?: string;
+  readonly outputs: readonly SelfOutput[];
 }
 
 /** The names srt's package.json `bin` installs into node_modules/.bin (a test keeps them in step). */
@@ -29,6 +42,7 @@ export function selfProtection(host: Host, writable: readonly PathRule[], files:
   const install = files.installDir === undefined ? [] : installation(host, files.installDir, writable, diagnostics);
   const guarded: (readonly [string, MandatoryRule])[] = [
     ...files.settingsFiles.map((f) => [f, "settings-file"] as const),
+    ...files.outputs.map((o) => [o.path, o.rule] as const),
     ...install.map((p) => [p, "srt-installation"] as const),
   ];
   for (const [spelled, name] of guarded) {
@@ -51,7 +65,38 @@ export function selfProtection(host: Host, writable: readonly PathRule[], files:
       else if (isWithin(w.path, r.real)) out.push({ ...deny(w.path, w.node), via: w.via });
     }
   }
+  for (const f of files.settingsFiles) {
+    for (const { link, w } of linksInWritable(host, f, writable, diagnostics)) {
+      diagnostics.push(
+        diagnostic("SRT315", w.origin, `the settings file ${f} is reached through the symlink ${link}, which lies in the writable directory ${w.path}: a sandboxed command could point it at another policy, and the next run would use that`, {
+          hint: "name the file the link points to, or keep the link out of writable directories",
+        }),
+      );
+    }
+  }
+  for (const o of files.outputs) {
+    for (const { link, w } of linksInWritable(host, o.path, writable, diagnostics)) {
+      diagnostics.push(
+        diagnostic("SRT316", w.origin, `${o.path} (the ${o.rule === "plan-file" ? "plan srt writes" : "--violations file"}) is reached through the symlink ${link}, which lies in the writable directory ${w.path}: the command could re-point it`, {
+          hint: "name a path without that link, or one outside the writable directories",
+        }),
+      );
+    }
+  }
   return { rules: out, diagnostics };
+}
+
+function linksInWritable(host: Host, spelled: string, writable: readonly PathRule[], diagnostics: Diagnostic[]): { link: string; w: PathRule }[] {
+  const r = linksOnPath(host, spelled);
+  if (!r.ok) {
+    diagnostics.push(diagnostic("SRT300", "", `cannot inspect ${r.at} (${r.code}) while resolving ${spelled}, which must stay write-protected`));
+    return [];
+  }
+  return r.links.flatMap((link) => {
+    // The link *is* a writable root: its own directory is not writable, so it cannot be swapped.
+    const w = writable.find((x) => isWithin(link, x.path) && link !== x.path);
+    return w === undefined ? [] : [{ link, w }];
+  });
 }
 
 /**
