@@ -5,7 +5,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { packageRoot } from "../api/install.js";
-import { compileSettings, type Diagnostic, type Policy, type Target } from "../compiler/index.js";
+import { compileSettings, type Diagnostic, type Policy, type SelfOutput, type Target } from "../compiler/index.js";
 import { createNodeHost } from "../runtime/node-host.js";
 import type { CliIo } from "./io.js";
 import { locate, renderHuman, type LocatedDiagnostic } from "./render.js";
@@ -13,6 +13,8 @@ import { defaultSettingsPath, loadSettings } from "./settings-source.js";
 
 export interface PolicyArgs {
   readonly settings?: string | undefined;
+  /** Files srt writes for the policy's runs (compile -o, --violations): protected by the policy itself. */
+  readonly outputs?: readonly SelfOutput[];
   readonly target?: string | undefined;
   readonly json?: boolean | undefined;
 }
@@ -34,6 +36,7 @@ export function compileForCli(args: PolicyArgs, io: CliIo, target: Target): { po
       target,
       installDir: installDir(),
       settingsLookup: defaultSettingsPath(io.env),
+      ...(args.outputs === undefined ? {} : { outputs: args.outputs }),
     });
     diagnostics = result.diagnostics;
     policy = result.policy;

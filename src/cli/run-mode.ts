@@ -17,6 +17,10 @@ export async function runMode(argv: readonly string[], io: CliIo, usage: string)
     io.err(`srt: --proxies is for srt exec (commands wrapped by a library sandbox)\n`);
     return exitStatus.usage;
   }
+  if (o.allowWritablePlan) {
+    io.err(`srt: --allow-writable-plan is for srt exec (this mode compiles its plan in memory)\n`);
+    return exitStatus.usage;
+  }
   // macOS: Seatbelt through sandbox-exec (src/cli/macos-run.ts; not run on a Mac from here).
   if (io.platform === "darwin") return (await import("./macos-run.js")).runMacosMode(o, io);
   if (io.platform !== "linux") {
