@@ -4,10 +4,9 @@
  * and whether this policy would be refused because its command could change
  * one of them. Only on a Linux machine: elsewhere there is nothing to find.
  */
-import { lowerLinuxPlan } from "../backends/bwrap/index.js";
+import { hostWritesOf, lowerBwrap } from "../backends/bwrap/index.js";
 import type { Policy } from "../compiler/index.js";
 import { findTools, toolsExposed } from "../runtime/linux/index.js";
-import { hostSeccompArch } from "./host-arch.js";
 
 export function explainTools(p: Policy, platform: NodeJS.Platform): string[] {
   if (platform !== "linux") return [];
@@ -15,7 +14,7 @@ export function explainTools(p: Policy, platform: NodeJS.Platform): string[] {
   const found = findTools(true);
   if (!found.ok) return [...out, `  ${found.message}`];
   for (const t of found.found) out.push(`    ${t.name}: ${t.path}${t.real === t.path ? "" : ` -> ${t.real}`}${["setpriv", "nsenter", "socat"].includes(t.name) ? " (network access only)" : ""}`);
-  const exposed = toolsExposed(found.found, lowerLinuxPlan(p, hostSeccompArch()).hostWrites);
+  const exposed = toolsExposed(found.found, hostWritesOf(lowerBwrap(p).mounts.ops));
   if (exposed !== undefined) out.push(`  ✗ a run of this policy is refused: ${exposed}`);
   return out;
 }
