@@ -13,7 +13,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { LinuxPlan } from "../backends/bwrap/index.js";
 import type { Diagnostic } from "../compiler/index.js";
-import { findTools, runLinux, type RunningSandbox } from "../runtime/linux/index.js";
+import { findTools, runLinux, toolsExposed, type RunningSandbox } from "../runtime/linux/index.js";
 import { createJanitor } from "../runtime/linux/janitor.js";
 import { newRunId } from "../runtime/linux/run-dir.js";
 import { ensureStateDir, locateStateDir, planStateDirMismatch } from "../runtime/state-dir.js";
@@ -87,11 +87,16 @@ export async function createSandbox(settingsOrPlan: object | string | LinuxPlan,
     if (compiled.ir === undefined) throw new SandboxConfigError(compiled.diagnostics);
     base = lower(compiled.ir, "linux");
   }
+  // A plan object from an older srt has no hostWrites: the checks below would have nothing to go on.
+  if (typeof base.hostWrites !== "object" || base.hostWrites === null) throw new Error("this plan has no hostWrites (compiled by an older srt); recompile it");
   if (base.network.policy.httpProxyPort !== undefined || base.network.policy.socksProxyPort !== undefined) {
     throw new Error("createSandbox does not support httpProxyPort/socksProxyPort yet (your own proxy would bypass its live policy); use the CLI for such policies");
   }
-  const tools = findTools(true, process.env["PATH"]);
+  // Never from PATH (the caller's project may be first on it, and writable from inside).
+  const tools = findTools(true);
   if (!tools.ok) throw new Error(tools.message);
+  const exposed = toolsExposed(tools.found, base.hostWrites);
+  if (exposed !== undefined) throw new Error(exposed);
   const uid = process.getuid?.() ?? 0;
   const gid = process.getgid?.() ?? 0;
   const srtBin = options.srtPath ?? findSrtBin();
@@ -101,7 +106,7 @@ export async function createSandbox(settingsOrPlan: object | string | LinuxPlan,
 
   // In srt's state directory, hidden in every sandbox (proxy sockets, the plan wrap() runs).
   // The watchdog removes the directory if this process dies without close().
-  const janitor = createJanitor();
+  const janitor = createJanitor([], tools.tools.sh);
   const dir = join(ensureStateDir(stateDir, uid), "runs", newRunId());
   janitor.expectTree(dir);
   mkdirSync(dir, { mode: 0o700 });

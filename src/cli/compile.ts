@@ -1,5 +1,13 @@
-/** `srt compile --target linux|macos [F] [-o OUT] [--emit …]`: the compiled artifact. */
-import { writeFileSync } from "node:fs";
+/**
+ * `srt compile --target linux|macos [F] [-o OUT] [--emit …]`: the compiled artifact.
+ *
+ * With -o, the output file is write-protected in the policy it is compiled
+ * from (mandatory:plan-file): `srt exec OUT` trusts the plan as found, and a
+ * command that could rewrite it would choose the next run's sandbox. The file
+ * is written without following a symlink at its name (one the command of an
+ * earlier run could have planted, say towards ~/.bashrc).
+ */
+import { closeSync, constants, fstatSync, ftruncateSync, openSync, writeSync } from "node:fs";
 import { resolve } from "node:path";
 import { defineCommand } from "citty";
 import type { Policy, Target } from "../compiler/index.js";
@@ -44,11 +52,39 @@ export const compileCommand = (io: CliIo) =>
         io.err(`srt compile: --emit ${emit} is not available for ${target}; choose one of: ${Object.keys(available).join(", ")}\n`);
         return exitStatus.usage;
       }
-      const { policy } = compileForCli({ settings }, io, target);
+      const out = args.out === undefined ? undefined : resolve(io.cwd, args.out);
+      const { policy } = compileForCli({ settings, ...(out === undefined ? {} : { outputs: [{ path: out, rule: "plan-file" }] }) }, io, target);
       if (policy === undefined) return exitStatus.usage;
       const text = render(policy);
-      if (args.out === undefined) io.out(text);
-      else writeFileSync(resolve(io.cwd, args.out), text, { mode: 0o644 });
-      return exitStatus.ok;
+      if (out === undefined) {
+        io.out(text);
+        return exitStatus.ok;
+      }
+      const written = writeOutput(out, text);
+      if (written !== undefined) io.err(`srt compile: ${args.out}: ${written}\n`);
+      return written === undefined ? exitStatus.ok : exitStatus.runtime;
     },
   });
+
+/** Writes text to path, refusing a symlink or anything but a regular file there; the error text, if any. */
+function writeOutput(path: string, text: string): string | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW, 0o644);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === "ELOOP" ? "is a symbolic link; srt does not write through it (remove it, or name the file it points to)" : `cannot write it (${code ?? (e as Error).message})`;
+  }
+  try {
+    if (!fstatSync(fd).isFile()) return "is not a regular file";
+    // Truncated only now: O_TRUNC at open would empty a FIFO or device before the check.
+    ftruncateSync(fd, 0);
+    const bytes = Buffer.from(text, "utf8");
+    for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off);
+    return undefined;
+  } catch (e) {
+    return `cannot write it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -4,7 +4,7 @@ import { locateStateDir } from "../runtime/state-dir.js";
 import { exitStatus, type CliIo } from "./io.js";
 
 export function runPreflight(io: CliIo): Check[] {
-  return preflight({ PATH: io.env["PATH"], platform: io.platform, arch: process.arch, uid: io.uid, stateDir: locateStateDir(io.env, io.uid) });
+  return preflight({ platform: io.platform, arch: process.arch, uid: io.uid, stateDir: locateStateDir(io.env, io.uid) });
 }
 
 export function renderChecks(checks: readonly Check[], onlyFailures = false): string {

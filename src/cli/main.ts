@@ -31,7 +31,9 @@ Usage:
   srt check [F]                                 validate settings (exit 0 valid, 2 invalid)
   srt explain [F] [--json]                      what the policy allows, and why
   srt compile --target linux|macos [F] [-o OUT] [--emit ir|…]
-  srt exec plan.json -- command [args…]         run a compiled plan
+  srt exec plan.json [--allow-writable-plan] -- command [args…]
+                                                run a compiled plan (refused if its own command
+                                                could rewrite it, unless --allow-writable-plan)
   srt doctor                                    check that this machine can sandbox
   srt init [F] [--allow-registries]             write a starter policy (never overwrites)
   srt schema                                    print the settings JSON Schema
@@ -53,7 +55,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     return first === undefined ? exitStatus.usage : exitStatus.ok;
   }
   // exec and doctor parse their own words: everything after the plan is the command's.
-  if (first === "exec") return rest[0] === "--help" || rest[0] === "-h" ? (io.out("Usage: srt exec plan.json [-d] [-q] [--violations F] [--control-fd N] [--proxies DIR] -- command [args…]\n"), exitStatus.ok) : (await import("./exec.js")).execCommand(rest, io);
+  if (first === "exec") return rest[0] === "--help" || rest[0] === "-h" ? (io.out("Usage: srt exec plan.json [-d] [-q] [--violations F] [--control-fd N] [--proxies DIR] [--allow-writable-plan] -- command [args…]\n"), exitStatus.ok) : (await import("./exec.js")).execCommand(rest, io);
   if (first === "doctor") return (await import("./doctor.js")).doctorCommand(rest, io);
   // Internal: run by the watchdog of a run that died without cleaning up (see runtime/linux/janitor.ts).
   // Only a state directory that passes the same checks as a run's is touched.

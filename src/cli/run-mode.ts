@@ -1,4 +1,5 @@
 /** `srt [options] [-c "string" | [--] cmd args…]`: compile the settings for this machine and run the command in one go. */
+import { resolve } from "node:path";
 import { lowerLinuxPlan } from "../backends/bwrap/index.js";
 import { hostSeccompArch } from "./host-arch.js";
 import { exitStatus, type CliIo } from "./io.js";
@@ -17,6 +18,10 @@ export async function runMode(argv: readonly string[], io: CliIo, usage: string)
     io.err(`srt: --proxies is for srt exec (commands wrapped by a library sandbox)\n`);
     return exitStatus.usage;
   }
+  if (o.allowWritablePlan) {
+    io.err(`srt: --allow-writable-plan is for srt exec (this mode compiles its plan in memory)\n`);
+    return exitStatus.usage;
+  }
   // macOS: Seatbelt through sandbox-exec (src/cli/macos-run.ts; not run on a Mac from here).
   if (io.platform === "darwin") return (await import("./macos-run.js")).runMacosMode(o, io);
   if (io.platform !== "linux") {
@@ -24,7 +29,8 @@ export async function runMode(argv: readonly string[], io: CliIo, usage: string)
     return exitStatus.runtime;
   }
   const t0 = performance.now();
-  const { policy } = compileForCli({ settings: o.settings }, io, "linux");
+  // The violations file is protected by the policy itself: srt appends to it after the command ran.
+  const { policy } = compileForCli({ settings: o.settings, ...(o.violations === undefined ? {} : { outputs: [{ path: resolve(io.cwd, o.violations), rule: "violations-file" as const }] }) }, io, "linux");
   if (policy === undefined) return exitStatus.usage;
   const plan = lowerLinuxPlan(policy, hostSeccompArch());
   if (o.debug || io.env["SRT_DEBUG"] === "1") io.err(`srt: compiled ${plan.source} in ${(performance.now() - t0).toFixed(1)} ms\n`);

@@ -12,6 +12,8 @@ export interface RunOptions {
   readonly controlFd?: number;
   /** --proxies DIR (srt exec): use the proxies of a library sandbox listening in DIR instead of starting its own. */
   readonly proxies?: string;
+  /** --allow-writable-plan (srt exec): run a plan its own command could rewrite (see exec.ts). */
+  readonly allowWritablePlan?: true;
   readonly command: readonly string[];
 }
 
@@ -27,6 +29,7 @@ export function parseRunArgs(argv: readonly string[], shell = "/bin/sh"): Parsed
   let shellString: string | undefined;
   let controlFd: number | undefined;
   let proxies: string | undefined;
+  let allowWritablePlan = false;
   let i = 0;
   for (; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -60,6 +63,9 @@ export function parseRunArgs(argv: readonly string[], shell = "/bin/sh"): Parsed
       case "--proxies":
         proxies = value;
         break;
+      case "--allow-writable-plan":
+        allowWritablePlan = true;
+        break;
       case "-d":
       case "--debug":
         debug = true;
@@ -73,7 +79,7 @@ export function parseRunArgs(argv: readonly string[], shell = "/bin/sh"): Parsed
     }
   }
   const rest = argv.slice(i);
-  const extra = { ...(controlFd === undefined ? {} : { controlFd }), ...(proxies === undefined ? {} : { proxies }) };
+  const extra = { ...(controlFd === undefined ? {} : { controlFd }), ...(proxies === undefined ? {} : { proxies }), ...(allowWritablePlan ? { allowWritablePlan: true as const } : {}) };
   if (shellString !== undefined) {
     if (rest.length > 0) return { ok: false, message: `-c takes one shell string; unexpected ${JSON.stringify(rest[0])} after it` };
     return { ok: true, options: { ...(settings === undefined ? {} : { settings }), ...(violations === undefined ? {} : { violations }), debug, quiet, ...extra, command: [shell, "-c", shellString] } };

@@ -10,6 +10,7 @@ import type { FsRule, PathRule, Policy } from "./ir.js";
 import { isLegacy, viewOfLegacy } from "./legacy.js";
 import { normalizeSettings, type NormalizedSettings } from "./normalize.js";
 import { parseSettings } from "./parse.js";
+import type { SelfOutput } from "./self-protect.js";
 import { dirname, isWithin } from "./paths.js";
 import { validateSettings } from "./validate.js";
 import { viewOfSettings } from "./view.js";
@@ -31,6 +32,11 @@ export interface CompileInput {
    * that could create it would write the policy of every later run.
    */
   readonly settingsLookup?: string;
+  /**
+   * Files srt writes for the runs of this policy (`srt compile -o F`, `--violations F`):
+   * write-protected in the policy itself, so its command cannot rewrite them for the next run.
+   */
+  readonly outputs?: readonly SelfOutput[];
   readonly limits?: BudgetLimits;
 }
 
@@ -68,6 +74,7 @@ export function compileSettings(input: CompileInput): CompileResult {
     options: normalized.options,
     settingsFiles: [...(input.file === "default" ? [] : [input.file]), ...(input.settingsLookup === undefined ? [] : [input.settingsLookup])],
     ...(input.installDir === undefined ? {} : { installDir: input.installDir }),
+    outputs: input.outputs ?? [],
     limits: input.limits ?? defaultLimits,
   });
   diagnostics.push(...expanded.diagnostics);

@@ -33,6 +33,9 @@ export const catalog = {
   SRT306: { severity: "error", title: "writable path leads out of the writable area through a symlink" },
   SRT307: { severity: "error", title: "a protected path is a symlink this target cannot protect" },
   SRT308: { severity: "error", title: "writable path is inside srt's state directory" },
+  SRT315: { severity: "error", title: "settings file reached through a symlink in a writable directory" },
+  SRT316: { severity: "error", title: "a file srt writes for the run is named through a symlink in a writable directory" },
+  SRT317: { severity: "warning", title: "srt's package is reached through a symlink in a writable directory" },
   SRT400: { severity: "warning", title: "key has no effect on this target" },
   SRT401: { severity: "warning", title: "option weakens the sandbox" },
 } as const satisfies Record<string, { severity: Severity; title: string }>;

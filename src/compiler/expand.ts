@@ -15,6 +15,7 @@ import { findMandatoryDenies } from "./mandatory.js";
 import type { PathIntent } from "./normalize.js";
 import { isWithin } from "./paths.js";
 import { resolveReal } from "./resolve.js";
+import { selfProtection, type SelfOutput } from "./self-protect.js";
 
 export interface ExpandInput {
   readonly paths: readonly PathIntent[];
@@ -23,6 +24,8 @@ export interface ExpandInput {
   readonly settingsFiles: readonly string[];
   /** srt's installation directory, protected when it lies in a writable root. */
   readonly installDir?: string;
+  /** Files srt writes for this policy's runs (a plan, the violations file), protected like the settings. */
+  readonly outputs: readonly SelfOutput[];
   readonly limits: BudgetLimits;
 }
 
@@ -105,7 +108,9 @@ export function expandPaths(machine: Host, input: ExpandInput): ExpandResult {
   } else {
     rules.push(...mandatory.rules);
   }
-  rules.push(...selfProtection(host, writable, input, diagnostics));
+  const self = selfProtection(host, writable, { settingsFiles: input.settingsFiles, outputs: input.outputs, ...(input.installDir === undefined ? {} : { installDir: input.installDir }) });
+  rules.push(...self.rules);
+  diagnostics.push(...self.diagnostics);
   const linkedProtected = (mandatory.ok ? mandatory.rules : []).flatMap((r) => {
     if (r.node !== "other") return [];
     const st = host.lstat(r.path);
@@ -146,35 +151,3 @@ const unlistable = (code: string): string =>
   code === "EILSEQ"
     ? "a name in it is not valid UTF-8, so no rule could name what lies there; rename it, or make a smaller directory writable"
     : "srt does not skip what it cannot see; fix the permissions, or make a smaller directory writable";
-
-/**
- * The settings file in use and srt's installation, where the command could
- * write them. Compared by real path (a symlinked spelling must not dodge the
- * check); a writable directory *inside* the installation is protected whole.
- */
-function selfProtection(host: Host, writable: readonly PathRule[], input: ExpandInput, diagnostics: Diagnostic[]): PathRule[] {
-  const out: PathRule[] = [];
-  const guarded = [...input.settingsFiles.map((f) => [f, "settings-file"] as const), [input.installDir, "srt-installation"] as const];
-  for (const [spelled, name] of guarded) {
-    if (spelled === undefined) continue;
-    const r = resolveReal(host, spelled);
-    if (!r.ok) {
-      diagnostics.push(diagnostic("SRT300", "", `cannot inspect ${r.at} (${r.code}) while resolving ${spelled}, which must stay write-protected`));
-      continue;
-    }
-    const deny = (path: string, node: PathRule["node"]): PathRule => ({
-      kind: "path",
-      access: "write",
-      effect: "deny",
-      path,
-      node,
-      via: path === spelled ? { kind: "literal" } : { kind: "symlink", spelled },
-      origin: `mandatory:${name}`,
-    });
-    for (const w of writable) {
-      if (isWithin(r.real, w.path)) out.push(deny(r.real, r.node));
-      else if (isWithin(w.path, r.real)) out.push({ ...deny(w.path, w.node), via: w.via });
-    }
-  }
-  return out;
-}

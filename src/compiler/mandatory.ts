@@ -20,7 +20,9 @@ export const mandatoryReasons = {
   "git-repo-config": ".git/config can run commands (core.fsmonitor, core.hooksPath, aliases)",
   "git-link": "a .git file, or a .git directory created where there is none, decides which repository, hooks and config git uses",
   "settings-file": "srt's settings (the file in use, and ~/.srt-settings.json, read when none is named) must not be written from inside the sandbox",
-  "srt-installation": "srt's own code must not be rewritten from inside the sandbox",
+  "srt-installation": "srt's own code, and the node_modules/.bin that launches it, must not be rewritten from inside the sandbox",
+  "plan-file": "the plan `srt compile -o` wrote must not be rewritten by the command it runs (the next `srt exec` would run the rewrite)",
+  "violations-file": "srt appends to the --violations file after the run: the command must not replace it (by a link to a shell start-up file, say)",
 } as const;
 
 export type MandatoryRule = keyof typeof mandatoryReasons;

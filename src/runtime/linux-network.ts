@@ -29,7 +29,8 @@ const maxSocketPath = 107;
 
 export interface LinuxNetworkOptions {
   readonly quiet: boolean;
-  readonly violations?: string | undefined;
+  /** The --violations file, opened by the caller before the run (see violations-file.ts): its descriptor and its name for messages. */
+  readonly violations?: { readonly fd: number; readonly name: string } | undefined;
   readonly err: (text: string) => void;
   /** The command, for ignoreViolations matching. */
   readonly command: readonly string[];
@@ -56,7 +57,7 @@ export function startLinuxNetwork(opts: LinuxNetworkOptions): LinuxNetwork {
     // hidden inside the sandbox), and 3128/1080 exist only in the sandbox's own network namespace.
     // Other users cannot reach them; the user's own processes need no borrowing. A secret would
     // only break clients that cannot send proxy credentials (nc -X 5, the JVM).
-    const store = proxy.createViolationStore(opts.violations === undefined ? {} : { file: opts.violations });
+    const store = proxy.createViolationStore(opts.violations === undefined ? {} : { fd: opts.violations.fd });
     const closers: (() => Promise<unknown>)[] = [];
     const net_ = plan.network.policy;
     const deps = { network: opts.policy ?? net_, onViolation: store.record };
@@ -78,7 +79,7 @@ export function startLinuxNetwork(opts: LinuxNetworkOptions): LinuxNetwork {
     summary = () => proxy.reportLine(store, plan.ignoreViolations, opts.command);
     closers.push(async () => {
       const error = await store.close();
-      if (error) opts.err(`srt: could not write ${opts.violations}: ${error.message}\n`);
+      if (error) opts.err(`srt: could not write ${opts.violations?.name}: ${error.message}\n`);
     });
     return {
       env: proxy.proxyEnvironment({ httpPort: sandboxPorts.http, socksPort: sandboxPorts.socks, noProxy: directLoopback(plan.network.policy) }),

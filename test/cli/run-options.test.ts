@@ -23,6 +23,10 @@ describe("parseRunArgs", () => {
       command: ["/bin/sh", "-c", "echo hi; exit 3"],
     });
   });
+  it("takes --allow-writable-plan (srt exec refuses a plan its command could rewrite without it)", () => {
+    expect(ok(["--allow-writable-plan", "--", "true"])).toMatchObject({ allowWritablePlan: true, command: ["true"] });
+    expect(ok(["--", "true"]).allowWritablePlan).toBeUndefined();
+  });
   it("refuses unknown options, a missing value, no command, and words after -c", () => {
     for (const argv of [["--setings", "x", "--", "true"], ["--settings"], ["-d"], ["-c", "true", "extra"], []]) {
       expect(parseRunArgs(argv).ok, JSON.stringify(argv)).toBe(false);

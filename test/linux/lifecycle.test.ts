@@ -124,12 +124,13 @@ describe.skipIf(!supported)("sandbox lifecycle", () => {
       expect(read(b.at("work/ran"))).toBeUndefined();
     });
 
-    it.concurrent("without bwrap on PATH srt exits 1, says so, and runs nothing", async (ctx) => {
+    // A missing bwrap cannot be simulated with PATH any more (srt ignores it; see host-tools.test.ts):
+    // the message for a missing tool is unit-tested with an injected file system (test/runtime/host-tools.test.ts).
+    it.concurrent("PATH plays no part in finding bwrap: with a useless PATH the command still runs sandboxed", async (ctx) => {
       const b = useBox(ctx, runner);
       const out = await srt(b, ["--settings", b.settings, "--", "/usr/bin/touch", b.at("work/ran")], { env: { PATH: "/nonexistent" } });
-      expect(out.status).toBe(1);
-      expect(out.stderr).toMatch(/bwrap/);
-      expect(read(b.at("work/ran"))).toBeUndefined();
+      expect(out.status, out.stderr).toBe(0);
+      expect(read(b.at("work/ran"))).toBe("");
     });
   });
 });

@@ -4,3 +4,4 @@ export { lowerBwrap, weakerNestedSandboxCosts, type BwrapArtifact } from "./lowe
 export { planMounts, type MountNote, type MountOp, type MountPlan, type MountState, type Placeholder } from "./mounts.js";
 export { lowerLinuxPlan, type LinuxPlan } from "./plan.js";
 export { renderBwrap } from "./render.js";
+export { exposureOf, hostWritesOf, writableRootOf, type Exposure, type HostWrites } from "./host-writes.js";

@@ -7,6 +7,7 @@
 import type { EnvPolicy, IgnoreRule, NetworkPolicy, Policy } from "../../compiler/ir.js";
 import { buildSeccomp, renderSeccomp, seccompOptionsFromPolicy, type SeccompArch } from "../seccomp/index.js";
 import { flatten, type ArgvItem } from "./argv.js";
+import { hostWritesOf, type HostWrites } from "./host-writes.js";
 import { lowerBwrap } from "./lower.js";
 import type { DetachableMount } from "./detachable.js";
 import type { Placeholder } from "./mounts.js";
@@ -30,6 +31,8 @@ export interface LinuxPlan {
    * and stops the run when one's identity changes.
    */
   readonly detachable: readonly DetachableMount[];
+  /** What the command can change on the host (the runtime checks the files it trusts against this). */
+  readonly hostWrites: HostWrites;
   /** The raw sock_filter array for `bwrap --seccomp`, base64. */
   readonly seccomp: { readonly base64: string; readonly instructions: number };
   /** proxies: false when nothing may be reached, so no proxy or bridge is started at all. */
@@ -57,6 +60,7 @@ export function lowerLinuxPlan(policy: Policy, arch: SeccompArch): LinuxPlan {
     chdir: policy.context.cwd,
     placeholders: bwrap.mounts.placeholders,
     detachable: bwrap.mounts.detachable,
+    hostWrites: hostWritesOf(bwrap.mounts.ops, policy.context.stateDir),
     seccomp: { base64: toBase64(renderSeccomp(program)), instructions: program.instructions.length },
     network: { proxies, policy: net },
     env: policy.env,

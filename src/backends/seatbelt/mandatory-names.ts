@@ -28,6 +28,8 @@ export const mandatoryNames = {
   // Literal only: one file each, found by the compiler.
   "settings-file": [],
   "srt-installation": [],
+  "plan-file": [],
+  "violations-file": [],
 } as const satisfies Record<MandatoryRule, readonly string[]>;
 
 export function namesFor(rule: MandatoryRule, allowGitConfig: boolean): readonly string[] {

@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { buildSeccomp, renderSeccomp } from "../../backends/seccomp/index.js";
 import type { SeccompArch } from "../../backends/seccomp/index.js";
 import { stateDirProblem } from "../state-dir.js";
-import { which } from "./tools.js";
+import { locateTool, nodeToolFs, systemToolDirs, type ToolFs, type ToolLookup } from "../host-tools.js";
 
 export interface Check {
   readonly name: string;
@@ -29,7 +29,11 @@ const readSysctl = (path: string): string | undefined => {
   }
 };
 
-export function preflight(env: { readonly PATH?: string | undefined; readonly platform: NodeJS.Platform; readonly arch: string; readonly uid: number; readonly stateDir?: string }): Check[] {
+/** Where a tool was found (and what it resolves to), or why not: doctor shows exactly what a run would start. */
+const foundText = (l: ToolLookup): string =>
+  l.ok ? `${l.tool.path}${l.tool.real === l.tool.path ? "" : ` -> ${l.tool.real}`}` : `not found in ${systemToolDirs.join(", ")}${l.rejected.length > 0 ? `; ignored ${l.rejected.join("; ")}` : ""}`;
+
+export function preflight(env: { readonly platform: NodeJS.Platform; readonly arch: string; readonly uid: number; readonly stateDir?: string }, fs: ToolFs = nodeToolFs): Check[] {
   const checks: Check[] = [];
   const add = (c: Check): number => checks.push(c);
   if (env.platform !== "linux") {
@@ -43,21 +47,24 @@ export function preflight(env: { readonly PATH?: string | undefined; readonly pl
   const seccompLine = /^Seccomp:\s*(\d)/m.exec(status);
   add(seccompLine ? { name: "seccomp", ok: true, severity: "error", detail: "the kernel supports seccomp filters" } : { name: "seccomp", ok: false, severity: "error", detail: "/proc/self/status has no Seccomp line: the kernel was built without CONFIG_SECCOMP_FILTER", fix: "use a kernel with seccomp filter support" });
 
-  const bwrap = which("bwrap", env.PATH);
-  if (bwrap === undefined) {
-    add({ name: "bubblewrap", ok: false, severity: "error", detail: "bwrap is not on PATH", fix: "apt-get install bubblewrap (or dnf install bubblewrap)" });
+  const sh = locateTool("sh", fs);
+  add({ name: "sh", ok: sh.ok, severity: "error", detail: `${foundText(sh)} (the watchdog that cleans up after a killed srt)`, ...(sh.ok ? {} : { fix: "install a POSIX shell as /bin/sh, owned by root" }) });
+  const found = locateTool("bwrap", fs);
+  if (!found.ok) {
+    add({ name: "bubblewrap", ok: false, severity: "error", detail: `bwrap ${foundText(found)} (srt never runs host programs from PATH)`, fix: "apt-get install bubblewrap (or dnf install bubblewrap)" });
   } else {
+    const bwrap = found.tool.path;
     const v = spawnSync(bwrap, ["--version"], { encoding: "utf8", timeout: 5000 });
     const m = /(\d+)\.(\d+)\.(\d+)/.exec(v.stdout ?? "");
     const version = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : undefined;
     const newEnough = version !== undefined && compare(version, MIN_BWRAP) >= 0;
-    add({ name: "bubblewrap", ok: newEnough, severity: "error", detail: `${bwrap} ${version?.join(".") ?? "(version unknown)"}${newEnough ? "" : `; srt needs ${MIN_BWRAP.join(".")} or newer (--json-status-fd, --remount-ro, --args)`}`, ...(newEnough ? {} : { fix: "install a newer bubblewrap" }) });
+    add({ name: "bubblewrap", ok: newEnough, severity: "error", detail: `${foundText(found)} ${version?.join(".") ?? "(version unknown)"}${newEnough ? "" : `; srt needs ${MIN_BWRAP.join(".")} or newer (--json-status-fd, --remount-ro, --args)`}`, ...(newEnough ? {} : { fix: "install a newer bubblewrap" }) });
     if (newEnough && arch) add(trySandbox(bwrap, arch, env.uid));
   }
   if (env.stateDir !== undefined) add(stateDirCheck(env.stateDir, env.uid));
   for (const tool of ["socat", "nsenter", "setpriv"]) {
-    const p = which(tool, env.PATH);
-    add({ name: tool, ok: p !== undefined, severity: "warning", detail: p ?? `not found: policies that allow network access cannot run`, ...(p ? {} : { fix: `apt-get install ${tool === "socat" ? "socat" : "util-linux"}` }) });
+    const l = locateTool(tool, fs);
+    add({ name: tool, ok: l.ok, severity: "warning", detail: l.ok ? foundText(l) : `${foundText(l)}: policies that allow network access cannot run`, ...(l.ok ? {} : { fix: `apt-get install ${tool === "socat" ? "socat" : "util-linux"}` }) });
   }
   return checks;
 }

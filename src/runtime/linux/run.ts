@@ -109,7 +109,7 @@ export function runLinux(req: RunRequest): RunningSandbox {
     } catch (e) {
       return { kind: "failed", message: (e as Error).message };
     }
-    const janitor = createJanitor(req.cleanupCommand ? [...req.cleanupCommand, registry.state, registry.runId] : []);
+    const janitor = createJanitor(req.cleanupCommand ? [...req.cleanupCommand, registry.state, registry.runId] : [], req.tools.sh);
     let network: NetworkSession | undefined;
     let bridges: Bridges | undefined;
     let guard: ProtectionGuard | undefined;

@@ -6,8 +6,10 @@
  * file writer never throws into the proxy: a full disk loses log lines, not
  * enforcement.
  */
-import { closeSync, constants, createWriteStream, openSync, writeSync, type WriteStream } from "node:fs";
+import { createWriteStream, writeSync, type WriteStream } from "node:fs";
 import type { Origin } from "../../compiler/ir.js";
+import { inertHost, inertText, jsonLine } from "../untrusted-text.js";
+import { openViolationsFile } from "../violations-file.js";
 import type { NetworkViolation } from "./types.js";
 
 /**
@@ -29,17 +31,13 @@ export interface FileSystemViolation {
 }
 
 /**
- * One JSON line appended to the violations file, synchronously (srt is about to exit), never
- * through a symlink someone planted at its name. Returns the error instead of throwing.
+ * One JSON line appended to the violations file, synchronously (srt is about to exit), through the
+ * descriptor opened before the run (../violations-file.ts: never through a symlink planted at its
+ * name). Returns the error instead of throwing.
  */
-export function appendViolation(file: string, v: FileSystemViolation | NetworkViolation): Error | undefined {
+export function appendViolation(fd: number, v: FileSystemViolation | NetworkViolation): Error | undefined {
   try {
-    const fd = openSync(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
-    try {
-      writeSync(fd, `${JSON.stringify(v)}\n`);
-    } finally {
-      closeSync(fd);
-    }
+    writeSync(fd, `${jsonLine(v)}\n`);
     return undefined;
   } catch (e) {
     return e as Error;
@@ -75,8 +73,10 @@ export interface ViolationStoreOptions {
   readonly capacity?: number;
   /** Distinct (host, port, reason) keys counted individually. */
   readonly maxKeys?: number;
-  /** Append JSON lines here (created 0600). */
+  /** Append JSON lines here (created 0600; never through a symlink at its name, only to a regular file). */
   readonly file?: string;
+  /** Or to this descriptor, opened by the caller (see ../violations-file.ts), which also closes it. */
+  readonly fd?: number;
 }
 
 export function createViolationStore(options: ViolationStoreOptions = {}): ViolationStore {
@@ -89,12 +89,16 @@ export function createViolationStore(options: ViolationStoreOptions = {}): Viola
   const counts = new Map<string, { host: string; port: number; reason: string; count: number }>();
   let writeError: Error | undefined;
   let out: WriteStream | undefined;
-  if (options.file !== undefined) {
-    out = createWriteStream(options.file, { flags: "a", mode: 0o600 });
-    out.on("error", (e) => {
-      writeError ??= e;
-    });
+  if (options.fd !== undefined) {
+    out = createWriteStream("", { fd: options.fd, autoClose: false });
+  } else if (options.file !== undefined) {
+    const opened = openViolationsFile(options.file);
+    if (opened.ok) out = createWriteStream("", { fd: opened.fd, autoClose: true });
+    else writeError = new Error(opened.message);
   }
+  out?.on("error", (e) => {
+    writeError ??= e;
+  });
 
   const record = (v: NetworkViolation): void => {
     total++;
@@ -106,7 +110,7 @@ export function createViolationStore(options: ViolationStoreOptions = {}): Viola
     if (c) c.count++;
     else if (counts.size < maxKeys) counts.set(key, { host: v.host, port: v.port, reason: v.reason, count: 1 });
     else others++;
-    if (out && !writeError) out.write(`${JSON.stringify(v)}\n`);
+    if (out && !writeError) out.write(`${jsonLine(v)}\n`);
   };
 
   const summary = (ignore?: ViolationFilter): ViolationSummary => {
@@ -133,7 +137,9 @@ export function createViolationStore(options: ViolationStoreOptions = {}): Viola
         const target = `${t.host.includes(":") ? `[${t.host}]` : t.host}:${t.port}`;
         // Reasons usually start with the target itself; once is enough on one line.
         const reason = t.reason.startsWith(`${target} `) ? t.reason.slice(target.length + 1) : t.reason;
-        return `${target}${t.count > 1 ? ` ×${t.count}` : ""} (${reason})`;
+        // The host is the command's text: escaped wherever it appears, srt's own words around it made inert too.
+        const safe = (text: string): string => (t.host === "" ? inertText(text) : text.split(t.host).map(inertText).join(inertHost(t.host)));
+        return `${safe(target)}${t.count > 1 ? ` ×${t.count}` : ""} (${safe(reason)})`;
       });
       const more = s.byTarget.length > maxTargets || s.others > 0 ? " …" : "";
       return `srt: blocked ${s.total} network request${s.total === 1 ? "" : "s"}: ${shown.join(", ")}${more}`;
