@@ -89,6 +89,8 @@ export async function createSandbox(settingsOrPlan: object | string | LinuxPlan,
   }
   // A plan object from an older srt has no hostWrites: the checks below would have nothing to go on.
   if (typeof base.hostWrites !== "object" || base.hostWrites === null) throw new Error("this plan has no hostWrites (compiled by an older srt); recompile it");
+  // Without it the runtime cannot know whether the command's leftovers die with it.
+  if (typeof base.pidNamespace !== "boolean") throw new Error("this plan does not say whether it has a PID namespace (compiled by an older srt); recompile it");
   if (base.network.policy.httpProxyPort !== undefined || base.network.policy.socksProxyPort !== undefined) {
     throw new Error("createSandbox does not support httpProxyPort/socksProxyPort yet (your own proxy would bypass its live policy); use the CLI for such policies");
   }

@@ -173,6 +173,14 @@ describe("argument list", () => {
     expect(a.weakened.length).toBeGreaterThan(0);
   });
 
+  it("the plan says whether it has a PID namespace, exactly when its argv unshares one", () => {
+    for (const weaker of [false, true]) {
+      const plan = lowerLinuxPlan(policy({ enableWeakerNestedSandbox: weaker }), "x86_64");
+      expect(plan.pidNamespace).toBe(!weaker);
+      expect(plan.bwrap.includes("--unshare-pid")).toBe(plan.pidNamespace);
+    }
+  });
+
   it("a plan is JSON, deterministic, and starts proxies only when something may be reached", () => {
     const offline = lowerLinuxPlan(policy({}), "x86_64");
     const online = lowerLinuxPlan(policy({ network: { allowedDomains: ["example.com"] } }), "x86_64");

@@ -137,6 +137,24 @@ describe("srt compile", () => {
   });
 });
 
+describe.skipIf(process.platform !== "linux")("srt exec", () => {
+  it("refuses a plan from before a field the runtime needs (pidNamespace) with exit 2: recompile it", () => {
+    const compiled = runSrt(["compile", "--target", "linux", "--emit", "plan"], { env, cwd: work });
+    expect(compiled.status).toBe(0);
+    const plan = JSON.parse(compiled.stdout) as Record<string, unknown>;
+    expect(plan["pidNamespace"]).toBe(true);
+    const dir = tempDir("srt-plan-");
+    const { pidNamespace: _, ...older } = plan;
+    writeFileSync(join(dir, "old.json"), JSON.stringify(older));
+    const old = runSrt(["exec", join(dir, "old.json"), "--", "true"], { env, cwd: work });
+    expect(old.stderr).toContain("plan is incomplete or damaged; recompile it");
+    expect(old.status).toBe(2);
+    // The same plan with the field passes the check (and runs, where this machine can sandbox).
+    writeFileSync(join(dir, "new.json"), JSON.stringify(plan));
+    expect(runSrt(["exec", join(dir, "new.json"), "--", "true"], { env, cwd: work }).stderr).not.toContain("recompile");
+  });
+});
+
 describe("help and version", () => {
   it.each(["check", "explain", "compile"])("srt %s --help", (cmd) => {
     const r = runSrt([cmd, "--help"]);

@@ -23,6 +23,12 @@ export interface LinuxPlan {
   readonly bwrap: readonly ArgvItem[];
   /** The command starts here (the directory the policy was compiled for). */
   readonly chdir: string;
+  /**
+   * `bwrap` holds `--unshare-pid`: the command's leftovers die with it. Without a PID namespace
+   * (enableWeakerNestedSandbox) the runtime kills the command's process group when it ends.
+   * A fact of the plan, so no code outside this backend reads the argument list to learn it.
+   */
+  readonly pidNamespace: boolean;
   /** Write-protected paths that do not exist: created empty before the run, removed after it. */
   readonly placeholders: readonly Placeholder[];
   /**
@@ -58,6 +64,7 @@ export function lowerLinuxPlan(policy: Policy, arch: SeccompArch): LinuxPlan {
     context: policy.context,
     bwrap: flatten(bwrap.groups),
     chdir: policy.context.cwd,
+    pidNamespace: bwrap.pidNamespace,
     placeholders: bwrap.mounts.placeholders,
     detachable: bwrap.mounts.detachable,
     hostWrites: hostWritesOf(bwrap.mounts.ops, policy.context.stateDir),

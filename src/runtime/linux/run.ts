@@ -175,7 +175,7 @@ export function runLinux(req: RunRequest): RunningSandbox {
       log(`bwrap exited (${end.signal ?? end.code})`);
       // With a PID namespace the kernel has already killed what was left; without one (the weaker
       // nested sandbox) background jobs are still in the command's process group.
-      if (sandboxPid !== undefined && !req.plan.bwrap.includes("--unshare-pid")) signalSandbox(sandboxPid, "SIGKILL");
+      if (sandboxPid !== undefined && !req.plan.pidNamespace) signalSandbox(sandboxPid, "SIGKILL");
       const broken = guard.failure();
       if (broken) return broken;
       if (end.error) return { kind: "failed", message: `cannot start ${req.tools.bwrap}: ${end.error.message}` };
