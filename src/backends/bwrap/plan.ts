@@ -6,7 +6,7 @@
  */
 import type { EnvPolicy, IgnoreRule, NetworkPolicy, Policy } from "../../compiler/ir.js";
 import { buildSeccomp, renderSeccomp, seccompOptionsFromPolicy, type SeccompArch } from "../seccomp/index.js";
-import { flatten, type ArgvItem } from "./argv.js";
+import { fillSlots, flatten, type ArgvItem, type Slots } from "./argv.js";
 import { hostWritesOf, type HostWrites } from "./host-writes.js";
 import { lowerBwrap } from "./lower.js";
 import type { DetachableMount } from "./detachable.js";
@@ -76,6 +76,15 @@ export function lowerLinuxPlan(policy: Policy, arch: SeccompArch): LinuxPlan {
     notes: bwrap.notes.map((n) => `${n.path}: ${n.note} (${n.origin})`),
   };
 }
+
+/**
+ * The plan's bwrap options for one run: its slots filled with this run's
+ * private paths, then the working directory. The one place a plan becomes an
+ * argument list, so a real run and `srt doctor`'s test sandbox start the same
+ * sandbox; the runtime adds only the descriptors of its own pipes (--args,
+ * --seccomp, the status, info and block fds) and the command.
+ */
+export const planOptions = (plan: Pick<LinuxPlan, "bwrap" | "chdir">, slots: Slots): string[] => [...fillSlots(plan.bwrap, slots), "--chdir", plan.chdir];
 
 /** btoa works on "binary strings"; no Buffer, so this module stays free of Node APIs. */
 function toBase64(bytes: Uint8Array): string {

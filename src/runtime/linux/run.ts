@@ -10,7 +10,7 @@
  */
 import { constants } from "node:os";
 import type { LinuxPlan } from "../../backends/bwrap/index.js";
-import { fillSlots } from "../../backends/bwrap/index.js";
+import { planOptions } from "../../backends/bwrap/index.js";
 import { applyEnvPolicy } from "../../compiler/env-policy.js";
 import { startBridges, type BridgeSpec, type Bridges } from "./bridge.js";
 import { createJanitor } from "./janitor.js";
@@ -138,7 +138,7 @@ export function runLinux(req: RunRequest): RunningSandbox {
       const proc = spawnBwrap(
         {
           bwrap: req.tools.bwrap,
-          options: [...fillSlots(req.plan.bwrap, run.slots), "--chdir", req.plan.chdir],
+          options: planOptions(req.plan, run.slots),
           seccomp: Uint8Array.from(atob(req.plan.seccomp.base64), (c) => c.charCodeAt(0)),
           command: req.command,
           env,
