@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { buildSeccomp, renderSeccomp } from "../../backends/seccomp/index.js";
 import type { SeccompArch } from "../../backends/seccomp/index.js";
 import { stateDirProblem } from "../state-dir.js";
+import { nodeLinuxFs } from "./node-deps.js";
 import { locateTool, nodeToolFs, systemToolDirs, type ToolFs, type ToolLookup } from "../host-tools.js";
 
 export interface Check {
@@ -77,7 +78,7 @@ function compare(a: readonly number[], b: readonly number[]): number {
 /** srt's state directory (../state-dir.ts): where it is, and whether a run could use it. */
 function stateDirCheck(path: string, uid: number): Check {
   if (!existsSync(path)) return { name: "state directory", ok: true, severity: "error", detail: `${path} (created with mode 0700 by the first run; hidden in every sandbox)` };
-  const problem = stateDirProblem(path, uid);
+  const problem = stateDirProblem(nodeLinuxFs, path, uid);
   if (problem === undefined) return { name: "state directory", ok: true, severity: "error", detail: `${path} (yours, mode 0700; hidden in every sandbox)` };
   return { name: "state directory", ok: false, severity: "error", detail: `${path}: ${problem}; srt refuses to keep its state there`, fix: `if no srt is running, remove it (rm -rf ${JSON.stringify(path)}); srt recreates it` };
 }

@@ -163,7 +163,7 @@ export interface ProtectionGuard {
   close(): void;
 }
 
-export function guardProtections(mounts: readonly DetachableMount[], kill: () => void, os: WatchOs = nodeWatchOs(), now: () => Date = () => new Date()): ProtectionGuard {
+export function guardProtections(mounts: readonly DetachableMount[], kill: () => void, os: WatchOs, now: () => Date): ProtectionGuard {
   let broken: ReturnType<ProtectionGuard["failure"]>;
   const watch = watchProtections(mounts, os, (d) => {
     // Kill first: every moment counts while the path is unprotected.

@@ -17,11 +17,12 @@ import { createJanitor } from "./janitor.js";
 import { registerAndCreate, releaseRun, type Registry } from "./placeholder-registry.js";
 import { guardProtections, type ProtectionGuard } from "./protection-watch.js";
 import type { FileSystemViolation } from "../proxy/violations.js";
-import { createRunDir, newRunId, type RunDir } from "./run-dir.js";
+import { createRunDir, type RunDir } from "./run-dir.js";
 import { ensureStateDir, planStateDirMismatch } from "../state-dir.js";
 import { signalSandbox } from "./signals.js";
-import type { ChildProcess } from "node:child_process";
-import { spawnBwrap, type BwrapLaunch, type BwrapProcess } from "./spawn-bwrap.js";
+import type { LinuxDeps, SpawnedChild, StdioSlot } from "./deps.js";
+import { nodeLinuxDeps } from "./node-deps.js";
+import { spawnBwrap, type BwrapProcess } from "./spawn-bwrap.js";
 import { readInfoPid, readStatus } from "./status-fd.js";
 import { mapUserNamespace } from "./userns.js";
 import type { LinuxTools } from "./tools.js";
@@ -60,9 +61,9 @@ export interface RunRequest {
   /** See spawn-bwrap.ts: "close" (default) or "refuse". */
   readonly inheritedFds?: "close" | "refuse";
   /** The command's stdio (library use); default: srt's own. */
-  readonly stdio?: BwrapLaunch["stdio"];
+  readonly stdio?: readonly [StdioSlot, StdioSlot, StdioSlot];
   /** Told the bwrap process as soon as it is spawned (library use: its stdio pipes). */
-  readonly onSpawn?: (child: ChildProcess) => void;
+  readonly onSpawn?: (child: SpawnedChild) => void;
 }
 
 export type RunResult =
@@ -79,25 +80,22 @@ export interface RunningSandbox {
 /** 128+N with N from this (Linux) host's own table; an unknown name counts as SIGTERM (never 0). */
 export const statusOfSignal = (s: NodeJS.Signals): number => 128 + (constants.signals[s] ?? constants.signals.SIGTERM);
 
-export function runLinux(req: RunRequest): RunningSandbox {
-  const t0 = performance.now();
-  const log = (what: string): void => req.log?.(`srt: ${(performance.now() - t0).toFixed(1)} ms ${what}`);
+export function runLinux(req: RunRequest, os: LinuxDeps = nodeLinuxDeps()): RunningSandbox {
+  const t0 = os.clock.now();
+  const log = (what: string): void => req.log?.(`srt: ${(os.clock.now() - t0).toFixed(1)} ms ${what}`);
   let sandboxPid: number | undefined;
   let bw: BwrapProcess | undefined;
   let pending: NodeJS.Signals | undefined;
-  let killTimer: NodeJS.Timeout | undefined;
+  let cancelKill: (() => void) | undefined;
 
   const killAll = (): void => {
-    if (sandboxPid !== undefined) signalSandbox(sandboxPid, "SIGKILL");
-    if (bw?.child.pid !== undefined) signalSandbox(bw.child.pid, "SIGKILL");
+    if (sandboxPid !== undefined) signalSandbox(os.kill, sandboxPid, "SIGKILL");
+    if (bw?.child.pid !== undefined) signalSandbox(os.kill, bw.child.pid, "SIGKILL");
   };
   const forward = (signal: NodeJS.Signals): void => {
-    if (sandboxPid !== undefined) signalSandbox(sandboxPid, signal);
+    if (sandboxPid !== undefined) signalSandbox(os.kill, sandboxPid, signal);
     else pending ??= signal; // not started yet: delivered as soon as it is
-    if (killTimer === undefined) {
-      killTimer = setTimeout(killAll, req.killGraceMs ?? 10_000);
-      killTimer.unref();
-    }
+    cancelKill ??= os.clock.after(req.killGraceMs ?? 10_000, killAll);
   };
 
   const result = (async (): Promise<RunResult> => {
@@ -105,20 +103,20 @@ export function runLinux(req: RunRequest): RunningSandbox {
     if (mismatch !== undefined) return { kind: "failed", message: mismatch };
     let registry: Registry;
     try {
-      registry = { state: ensureStateDir(req.stateDir, req.uid), runId: newRunId(), uid: req.uid };
+      registry = { state: ensureStateDir(os.fs, req.stateDir, req.uid), runId: os.runId(), uid: req.uid };
     } catch (e) {
       return { kind: "failed", message: (e as Error).message };
     }
-    const janitor = createJanitor(req.cleanupCommand ? [...req.cleanupCommand, registry.state, registry.runId] : [], req.tools.sh);
+    const janitor = createJanitor(os, req.cleanupCommand ? [...req.cleanupCommand, registry.state, registry.runId] : [], req.tools.sh);
     let network: NetworkSession | undefined;
     let bridges: Bridges | undefined;
     let guard: ProtectionGuard | undefined;
     try {
-      const run = createRunDir(registry.state, registry.runId, (path) => janitor.expectTree(path));
+      const run = createRunDir(os.fs, registry.state, registry.runId, (path) => janitor.expectTree(path));
       // Every run registers, holding every placeholder path its plan binds — also one created by
       // another run: compiled while that placeholder existed, this run binds it as an ordinary file,
       // and its removal would detach this run's mount (the path becomes creatable inside).
-      registerAndCreate(registry, req.plan.placeholders);
+      registerAndCreate(os, registry, req.plan.placeholders);
       log(`run dir ${run.path}, ${req.plan.placeholders.length} placeholders`);
       if (req.plan.network.proxies) {
         if (req.startNetwork === undefined) return { kind: "failed", message: "this policy allows network access, but no proxy runtime is available" };
@@ -129,13 +127,13 @@ export function runLinux(req: RunRequest): RunningSandbox {
       guard = guardProtections(req.plan.detachable, () => {
         killAll();
         log("a protection detached: sandbox killed");
-      });
+      }, os.watch, () => os.clock.date());
       log(`watching ${JSON.stringify(guard.stats())}`);
       const broke = guard.failure();
       if (broke) return broke;
       const env: Record<string, string> = { ...applyEnvPolicy(req.plan.env, definedOnly(req.env)).passed, TMPDIR: run.slots.tmp, SRT_SANDBOX: "1", ...network?.env };
       const mapUserNs = network !== undefined && req.uid !== 0;
-      const proc = spawnBwrap(
+      const proc = spawnBwrap(os,
         {
           bwrap: req.tools.bwrap,
           options: planOptions(req.plan, run.slots),
@@ -159,23 +157,23 @@ export function runLinux(req: RunRequest): RunningSandbox {
       if (mapUserNs && proc.info) {
         const pid = await Promise.race([readInfoPid(proc.info), exited.then(() => undefined)]);
         if (pid !== undefined) {
-          mapUserNamespace(pid, req.uid, req.gid);
+          mapUserNamespace(os.fs, pid, req.uid, req.gid);
           proc.userNamespaceReady();
         }
       }
       sandboxPid = await Promise.race([status.childPid, exited.then(() => status.childPid)]);
       log(`sandbox pid ${sandboxPid ?? "none"}`);
       if (sandboxPid !== undefined && network !== undefined) {
-        bridges = await startBridges(sandboxPid, network.bridges, req.tools as Required<LinuxTools>, mapUserNs);
+        bridges = await startBridges(os, sandboxPid, network.bridges, req.tools as Required<LinuxTools>, mapUserNs);
         log("bridges listening");
         proc.release();
       }
-      if (pending !== undefined && sandboxPid !== undefined) signalSandbox(sandboxPid, pending);
+      if (pending !== undefined && sandboxPid !== undefined) signalSandbox(os.kill, sandboxPid, pending);
       const end = await exited;
       log(`bwrap exited (${end.signal ?? end.code})`);
       // With a PID namespace the kernel has already killed what was left; without one (the weaker
       // nested sandbox) background jobs are still in the command's process group.
-      if (sandboxPid !== undefined && !req.plan.pidNamespace) signalSandbox(sandboxPid, "SIGKILL");
+      if (sandboxPid !== undefined && !req.plan.pidNamespace) signalSandbox(os.kill, sandboxPid, "SIGKILL");
       const broken = guard.failure();
       if (broken) return broken;
       if (end.error) return { kind: "failed", message: `cannot start ${req.tools.bwrap}: ${end.error.message}` };
@@ -188,11 +186,11 @@ export function runLinux(req: RunRequest): RunningSandbox {
       return guard?.failure() ?? { kind: "failed", message: (e as Error).message };
     } finally {
       guard?.close();
-      if (killTimer) clearTimeout(killTimer);
+      cancelKill?.();
       bridges?.close();
       await network?.close();
       try {
-        releaseRun(registry);
+        releaseRun(os, registry);
       } catch (e) {
         req.log?.(`srt: placeholder cleanup: ${(e as Error).message}`);
       }

@@ -6,13 +6,15 @@
  * has no handler for (pid_namespaces(7)), and when the command ends the init
  * ends and the kernel kills whatever is left in the namespace.
  */
-export function signalSandbox(sandboxPid: number, signal: NodeJS.Signals): boolean {
+import type { LinuxDeps } from "./deps.js";
+
+export function signalSandbox(kill: LinuxDeps["kill"], sandboxPid: number, signal: NodeJS.Signals): boolean {
   try {
-    process.kill(-sandboxPid, signal);
+    kill(-sandboxPid, signal);
     return true;
   } catch {
     try {
-      process.kill(sandboxPid, signal);
+      kill(sandboxPid, signal);
       return true;
     } catch {
       return false;

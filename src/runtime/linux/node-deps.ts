@@ -1,0 +1,81 @@
+/**
+ * The real LinuxDeps, from Node's own modules: the one place the Linux runner
+ * meets the machine. Nothing here decides anything; the runner's modules do.
+ */
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { chmodSync, closeSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync, type BigIntStats } from "node:fs";
+import { createWatchdog } from "../watchdog.js";
+import type { LinuxDeps, LinuxFs, LinuxSpawn, NodeStat } from "./deps.js";
+import { handleInheritedFds } from "./inherited-fds.js";
+import { nodeWatchOs } from "./protection-watch.js";
+
+const statOf = (s: BigIntStats): NodeStat => ({
+  kind: s.isSymbolicLink() ? "symlink" : s.isDirectory() ? "dir" : s.isFile() ? "file" : "other",
+  dev: s.dev,
+  ino: s.ino,
+  uid: Number(s.uid),
+  mode: Number(s.mode),
+  size: s.size,
+  mtimeMs: Number(s.mtimeMs),
+});
+
+export const nodeLinuxFs: LinuxFs = {
+  lstat: (path) => statOf(lstatSync(path, { bigint: true })),
+  mkdir: (path, mode) => void mkdirSync(path, { mode }),
+  chmod: (path, mode) => chmodSync(path, mode),
+  writeFile: (path, text, mode) => writeFileSync(path, text, { mode }),
+  createFile(path, mode) {
+    const fd = openSync(path, "wx", mode);
+    try {
+      return statOf(fstatSync(fd, { bigint: true }));
+    } finally {
+      closeSync(fd);
+    }
+  },
+  readFile: (path) => readFileSync(path, "utf8"),
+  readdir: (path) => readdirSync(path),
+  rename: (from, to) => renameSync(from, to),
+  unlink: (path) => unlinkSync(path),
+  rmdir: (path) => rmdirSync(path),
+  removeTree: (path) => rmSync(path, { recursive: true, force: true }),
+};
+
+const nodeSpawn: LinuxSpawn = (file, args, o) => spawn(file, [...args], { stdio: [...o.stdio], env: o.env, cwd: o.cwd, detached: o.detached });
+
+/** Field 22 of /proc/PID/stat (after the parenthesised name, which may itself hold spaces and parentheses). */
+function startTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+  } catch {
+    return undefined;
+  }
+}
+
+export function nodeLinuxDeps(): LinuxDeps {
+  return {
+    fs: nodeLinuxFs,
+    spawn: nodeSpawn,
+    kill: (pid, signal) => void process.kill(pid, signal),
+    clock: {
+      now: () => performance.now(),
+      date: () => new Date(),
+      after(ms, fn) {
+        const t = setTimeout(fn, ms);
+        t.unref();
+        return () => clearTimeout(t);
+      },
+      delay: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      block: (ms) => void Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms),
+    },
+    pid: process.pid,
+    startTime,
+    env: process.env,
+    // 48 random bits, as hex: `srt __cleanup` accepts exactly this form.
+    runId: () => randomBytes(6).toString("hex"),
+    inheritedFds: handleInheritedFds,
+    watch: nodeWatchOs(),
+    startWatchdog: (afterDeath, shell) => createWatchdog((file, args, r) => spawn(file, [...args], { cwd: r.cwd, env: { ...r.env }, stdio: [...r.stdio], detached: r.detached }), afterDeath, shell),
+  };
+}
