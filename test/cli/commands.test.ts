@@ -97,7 +97,8 @@ describe.skipIf(process.platform !== "linux")("srt doctor", () => {
     const r = runSrt(["doctor", "--json"], { env: { ...env, TMPDIR: tmp, XDG_RUNTIME_DIR: "", PATH: process.env["PATH"] } });
     const checks = JSON.parse(r.stdout) as { name: string; ok: boolean; detail: string }[];
     expect(checks.find((c) => c.name === "state directory")).toMatchObject({ ok: true, detail: expect.stringContaining(`${tmp}/srt-${uid}`) });
-    mkdirSync(join(tmp, `srt-${uid}`), { mode: 0o755 });
+    // The test sandbox made it as a run would (where bwrap exists); either way it becomes unsafe now.
+    mkdirSync(join(tmp, `srt-${uid}`), { recursive: true, mode: 0o755 });
     chmodSync(join(tmp, `srt-${uid}`), 0o755);
     const bad = JSON.parse(runSrt(["doctor", "--json"], { env: { ...env, TMPDIR: tmp, XDG_RUNTIME_DIR: "", PATH: process.env["PATH"] } }).stdout) as typeof checks;
     expect(bad.find((c) => c.name === "state directory")).toMatchObject({ ok: false, detail: expect.stringContaining("mode is 0755") });
