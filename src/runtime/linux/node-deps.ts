@@ -4,11 +4,11 @@
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync, closeSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync, type BigIntStats } from "node:fs";
+import { chmodSync, closeSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, watch, writeFileSync, type BigIntStats } from "node:fs";
 import { createWatchdog } from "../watchdog.js";
 import type { LinuxDeps, LinuxFs, LinuxSpawn, NodeStat } from "./deps.js";
 import { handleInheritedFds } from "./inherited-fds.js";
-import { nodeWatchOs } from "./protection-watch.js";
+import type { WatchOs } from "./protection-watch.js";
 
 const statOf = (s: BigIntStats): NodeStat => ({
   kind: s.isSymbolicLink() ? "symlink" : s.isDirectory() ? "dir" : s.isFile() ? "file" : "other",
@@ -42,6 +42,31 @@ export const nodeLinuxFs: LinuxFs = {
 };
 
 const nodeSpawn: LinuxSpawn = (file, args, o) => spawn(file, [...args], { stdio: [...o.stdio], env: o.env, cwd: o.cwd, detached: o.detached });
+
+/** The protection watch's view: lstat identities, inotify through fs.watch, unref'd interval timers. */
+function nodeWatchOs(): WatchOs {
+  return {
+    identity(path) {
+      try {
+        const s = lstatSync(path, { bigint: true });
+        return `${s.dev}:${s.ino}`;
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        return code === "ENOENT" || code === "ENOTDIR" ? "absent" : "unknown";
+      }
+    },
+    watchDir(dir, onEntry, onError) {
+      const w = watch(dir, { persistent: false }, (_event, name) => onEntry(name ?? undefined));
+      w.on("error", onError);
+      return { close: () => w.close() };
+    },
+    every(ms, fn) {
+      const t = setInterval(fn, ms);
+      t.unref();
+      return { cancel: () => clearInterval(t) };
+    },
+  };
+}
 
 /** Field 22 of /proc/PID/stat (after the parenthesised name, which may itself hold spaces and parentheses). */
 function startTime(pid: number): string | undefined {
