@@ -110,7 +110,6 @@ async function until(cond: () => boolean): Promise<void> {
   }
 }
 
-const registryOs = (f: FakeLinux) => f.deps;
 
 describe("the registry lock (state-lock.ts)", () => {
   const prepared = (f: FakeLinux): void => void ensureStateDir(f.fs, state, 1000);
@@ -123,7 +122,7 @@ describe("the registry lock (state-lock.ts)", () => {
     const f = machine();
     prepared(f);
     owner(f, "77 123"); // pid 77 is no process
-    const inside = withLock(registryOs(f), state, () => f.fs.read(`${lock}/owner`));
+    const inside = withLock(f.deps, state, () => f.fs.read(`${lock}/owner`));
     expect(inside).toBe(`${selfPid} 777`);
     expect(f.time.clock.now()).toBe(0);
     expect(f.fs.exists(lock)).toBe(false);
@@ -134,7 +133,7 @@ describe("the registry lock (state-lock.ts)", () => {
     prepared(f);
     f.procs.set(78, "2000");
     owner(f, "78 1999");
-    expect(withLock(registryOs(f), state, () => "ran")).toBe("ran");
+    expect(withLock(f.deps, state, () => "ran")).toBe("ran");
     expect(f.time.clock.now()).toBe(0);
   });
 
@@ -146,7 +145,7 @@ describe("the registry lock (state-lock.ts)", () => {
     f.time.onBlock = (now) => {
       if (now >= 300 && f.fs.exists(lock)) f.fs.removeTree(lock); // the other srt finishes
     };
-    expect(withLock(registryOs(f), state, () => f.fs.read(`${lock}/owner`))).toBe(`${selfPid} 777`);
+    expect(withLock(f.deps, state, () => f.fs.read(`${lock}/owner`))).toBe(`${selfPid} 777`);
     expect(f.time.clock.now()).toBeGreaterThanOrEqual(300);
     expect(f.time.clock.now()).toBeLessThan(LOCK_WAIT_MS);
   });
@@ -157,7 +156,7 @@ describe("the registry lock (state-lock.ts)", () => {
     f.procs.set(79, "500");
     owner(f, "79 500");
     let ran = false;
-    expect(() => withLock(registryOs(f), state, () => (ran = true))).toThrow(`srt's state directory ${state} stayed locked for 10000 ms (by pid 79)`);
+    expect(() => withLock(f.deps, state, () => (ran = true))).toThrow(`srt's state directory ${state} stayed locked for 10000 ms (by pid 79)`);
     expect(ran).toBe(false);
     expect(f.time.clock.now()).toBeGreaterThan(LOCK_WAIT_MS);
     expect(f.fs.read(`${lock}/owner`)).toBe("79 500");
@@ -167,7 +166,7 @@ describe("the registry lock (state-lock.ts)", () => {
     const f = machine();
     prepared(f);
     f.fs.mkdir(lock, 0o700); // its creator died between mkdir and writing the owner
-    expect(withLock(registryOs(f), state, () => "ran")).toBe("ran");
+    expect(withLock(f.deps, state, () => "ran")).toBe("ran");
     expect(f.time.clock.now()).toBeGreaterThan(1000);
     expect(f.time.clock.now()).toBeLessThan(1100);
   });
