@@ -379,6 +379,17 @@ describe("runLinux: cleanup on every failure path", () => {
         return {};
       },
     },
+    { name: "the state directory is a symlink", message: /is not safe to use: it is a symlink/, set: (f) => (f.fs.symlink(state, "/tmp/elsewhere"), {}) },
+    {
+      name: "its runs directory is not a directory of the user's",
+      message: /runs in srt's state directory is not a directory owned by uid 1000/,
+      set: (f) => {
+        ensureStateDir(f.fs, state, 1000);
+        f.fs.removeTree(runs);
+        f.fs.symlink(runs, "/tmp/elsewhere");
+        return {};
+      },
+    },
     { name: "the run directory cannot be created", message: /EIO/, set: (f) => (f.fs.failNext("mkdir", (p) => p.startsWith(`${runs}/`), "EIO"), {}) },
     { name: "a placeholder cannot be created (after others were)", message: /EIO/, set: (f) => (f.fs.failNext("createFile", (p) => p.endsWith("/.npmrc"), "EIO"), {}) },
     {
