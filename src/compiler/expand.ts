@@ -36,6 +36,8 @@ export interface ExpandResult {
    * unlinked and replaced; Seatbelt denies writes to the path as spelled.
    */
   readonly linkedProtected: readonly { readonly path: string; readonly origin: string }[];
+  /** /proc/sys/fs/binfmt_misc exists (lstat: an automount point there is not triggered). */
+  readonly binfmtMisc: boolean;
 }
 
 export function expandPaths(machine: Host, input: ExpandInput): ExpandResult {
@@ -93,8 +95,10 @@ export function expandPaths(machine: Host, input: ExpandInput): ExpandResult {
   for (const r of writable) {
     if (r.node === "absent") diagnostics.push(diagnostic("SRT304", r.origin, `${r.path} does not exist, so there is nothing to make writable`));
   }
+  const binfmt = host.lstat("/proc/sys/fs/binfmt_misc");
+  const binfmtMisc = binfmt.ok && binfmt.value.kind === "dir";
   // A walk already ran out of budget: the compile fails; a second overrun report would only confuse.
-  if (diagnostics.some((d) => d.code === "SRT301")) return { rules, diagnostics, linkedProtected: [] };
+  if (diagnostics.some((d) => d.code === "SRT301")) return { rules, diagnostics, linkedProtected: [], binfmtMisc };
   const mandatory = findMandatoryDenies(host, { writable: writable.map((r) => ({ path: r.path, node: r.node })), depth: input.options.mandatoryDenySearchDepth.value, allowGitConfig: input.options.allowGitConfig.value }, budget);
   if (!mandatory.ok) {
     diagnostics.push(
@@ -112,7 +116,7 @@ export function expandPaths(machine: Host, input: ExpandInput): ExpandResult {
     const inside = writable.find((w) => isWithin(r.path, w.path) && r.path !== w.path);
     return st.ok && st.value.kind === "symlink" && inside !== undefined ? [{ path: r.path, origin: inside.origin }] : [];
   });
-  return { rules, diagnostics, linkedProtected };
+  return { rules, diagnostics, linkedProtected, binfmtMisc };
 }
 
 interface Redirect {

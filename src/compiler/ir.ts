@@ -129,7 +129,13 @@ export interface Policy {
   /** Where the settings came from: a file path, or "default" when none was found. */
   readonly source: string;
   /** The facts the compile rests on (cwd, home, platform) so a plan can be checked against its run. */
-  readonly context: { readonly cwd: string; readonly home: string; readonly platform: "linux" | "darwin" };
+  readonly context: {
+    readonly cwd: string;
+    readonly home: string;
+    readonly platform: "linux" | "darwin";
+    /** The kernel has /proc/sys/fs/binfmt_misc (often a systemd automount point); Linux hides it. Absent: it has not. */
+    readonly binfmtMisc?: true;
+  };
   /** Read denies, read re-allows, write allows, write denies (mandatory ones included), sorted. */
   readonly filesystem: {
     readonly rules: readonly FsRule[];
