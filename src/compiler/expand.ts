@@ -14,6 +14,7 @@ import type { FsRule, PathRule, Policy } from "./ir.js";
 import { findMandatoryDenies } from "./mandatory.js";
 import type { PathIntent } from "./normalize.js";
 import { isWithin } from "./paths.js";
+import { plantedLinks, type Redirect } from "./planted.js";
 import { resolveReal } from "./resolve.js";
 
 export interface ExpandInput {
@@ -48,13 +49,14 @@ export function expandPaths(machine: Host, input: ExpandInput): ExpandResult {
   const redirected: Redirect[] = [];
 
   const literal = (intent: PathIntent, spelled: string, via: PathRule["via"]): PathRule | undefined => {
-    const r = resolveReal(host, spelled);
+    const links: string[] = [];
+    const r = resolveReal(host, spelled, (l) => links.push(l));
     if (!r.ok) {
       diagnostics.push(diagnostic("SRT300", intent.origin, `cannot inspect ${r.at} (${r.code}) while resolving ${spelled}`, { hint: "srt will not guess what a rule covers; fix the path or its permissions" }));
       return undefined;
     }
     const recorded = r.real !== spelled && via.kind === "literal" ? { kind: "symlink" as const, spelled } : via;
-    if (r.real !== spelled && intent.access === "write" && intent.effect === "allow") redirected.push({ spelled, real: r.real, origin: intent.origin });
+    if (r.real !== spelled && intent.access === "write" && intent.effect === "allow") redirected.push({ spelled, real: r.real, origin: intent.origin, links });
     return { kind: "path", access: intent.access, effect: intent.effect, path: r.real, node: r.node, via: recorded, origin: intent.origin };
   };
 
@@ -91,7 +93,7 @@ export function expandPaths(machine: Host, input: ExpandInput): ExpandResult {
   }
 
   const writable = rules.filter((r): r is PathRule => r.kind === "path" && r.access === "write" && r.effect === "allow");
-  diagnostics.push(...plantedLinks(redirected, writable));
+  diagnostics.push(...plantedLinks(host, redirected, writable));
   for (const r of writable) {
     if (r.node === "absent") diagnostics.push(diagnostic("SRT304", r.origin, `${r.path} does not exist, so there is nothing to make writable`));
   }
@@ -117,32 +119,6 @@ export function expandPaths(machine: Host, input: ExpandInput): ExpandResult {
     return st.ok && st.value.kind === "symlink" && inside !== undefined ? [{ path: r.path, origin: inside.origin }] : [];
   });
   return { rules, diagnostics, linkedProtected, binfmtMisc };
-}
-
-interface Redirect {
-  readonly spelled: string;
-  readonly real: string;
-  readonly origin: string;
-}
-
-/**
- * A writable path spelled through a symlink that sits inside another writable
- * path, and leads out of everything writable: an earlier sandboxed run could
- * have planted that link (`rm -rf build; ln -s ~/.ssh build`) so that this
- * policy hands it the target. srt refuses rather than guess who made the link.
- */
-function plantedLinks(redirected: readonly Redirect[], writable: readonly PathRule[]): Diagnostic[] {
-  return redirected
-    .filter((d) => {
-      // Other rules: naming the target itself in allowWrite says it is meant to be writable.
-      const others = writable.filter((w) => w.origin !== d.origin);
-      return others.some((w) => isWithin(d.spelled, w.path) && d.spelled !== w.path) && !others.some((w) => isWithin(d.real, w.path));
-    })
-    .map((d) =>
-      diagnostic("SRT306", d.origin, `${d.spelled} is a symlink inside a writable directory that leads out of it, to ${d.real}; a sandboxed command could have made it`, {
-        hint: `if ${d.real} should be writable, name it in allowWrite; otherwise remove the link`,
-      }),
-    );
 }
 
 /** What to do about a directory a walk could not list; srt never skips it (what is inside stays unknown). */

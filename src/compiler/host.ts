@@ -8,6 +8,9 @@ export type NodeKind = "file" | "dir" | "symlink" | "other";
 
 export interface HostStat {
   readonly kind: NodeKind;
+  /** Owner and permission bits (mode & 0o7777): whether a sandbox of this user could have made what is there. */
+  readonly uid: number;
+  readonly mode: number;
 }
 
 /** Errors the Host may report for a path; anything else is a bug in the Host. */

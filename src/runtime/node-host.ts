@@ -29,7 +29,11 @@ export interface NodeHostOptions {
 export function createNodeHost(options: NodeHostOptions = {}): Host {
   const vars = Object.fromEntries(Object.entries(options.env ?? process.env).filter((e): e is [string, string] => e[1] !== undefined));
   return {
-    lstat: (path) => attempt(() => ({ kind: kindOf(lstatSync(path)) })),
+    lstat: (path) =>
+      attempt(() => {
+        const s = lstatSync(path);
+        return { kind: kindOf(s), uid: s.uid, mode: s.mode & 0o7777 };
+      }),
     realpath: (path) => attempt(() => realpathSync.native(path)),
     readdir: (path) =>
       attempt((): DirEntry[] =>

@@ -18,6 +18,13 @@ export interface FixtureFs {
   readonly unreadable?: readonly string[];
   /** Directories holding a name that is not valid UTF-8 (readdir reports EILSEQ). */
   readonly badNames?: readonly string[];
+  /**
+   * Owners by path. Default: the user (env.uid) for the home directory and
+   * everything below it, root elsewhere — as on a real machine.
+   */
+  readonly owners?: Readonly<Record<string, number>>;
+  /** Permission bits by path, octal text ("1777"). Default: 755 directories, 777 links, 644 the rest. */
+  readonly modes?: Readonly<Record<string, string>>;
 }
 
 export interface FixtureEnv {
@@ -76,10 +83,17 @@ export function createFixtureHost(fs: FixtureFs, env: FixtureEnv): Host {
     return { ok: true, value: node };
   };
 
+  const uid = env.uid ?? 1000;
+  const ownerOf = (path: string): number => fs.owners?.[path] ?? (path === env.home || path.startsWith(`${env.home}/`) ? uid : 0);
+  const modeOf = (path: string, kind: Node["kind"]): number => {
+    const m = fs.modes?.[path];
+    return m !== undefined ? parseInt(m, 8) : kind === "dir" ? 0o755 : kind === "symlink" ? 0o777 : 0o644;
+  };
+
   const host: Host = {
     lstat: (path) => {
       const r = lookup(path, false);
-      return r.ok ? { ok: true, value: { kind: r.value.kind as NodeKind } } : r;
+      return r.ok ? { ok: true, value: { kind: r.value.kind as NodeKind, uid: ownerOf(path), mode: modeOf(path, r.value.kind) } } : r;
     },
     realpath: (path) => {
       const r = resolveReal(host, path);
@@ -100,7 +114,7 @@ export function createFixtureHost(fs: FixtureFs, env: FixtureEnv): Host {
       return r.value.kind === "symlink" ? { ok: true, value: r.value.target } : fail("EIO");
     },
     now: () => 0,
-    env: { cwd: env.cwd, home: env.home, platform: env.platform ?? "linux", arch: "x64", uid: env.uid ?? 1000, vars: env.vars ?? {} },
+    env: { cwd: env.cwd, home: env.home, platform: env.platform ?? "linux", arch: "x64", uid, vars: env.vars ?? {} },
   };
   return host;
 }
