@@ -72,7 +72,7 @@ export function expandPaths(machine: Host, input: ExpandInput): ExpandResult {
       diagnostics.push(
         result.reason === "budget"
           ? diagnostic("SRT301", intent.origin, result.detail, { hint: "narrow the glob (a deeper base directory) or list the paths" })
-          : diagnostic("SRT300", intent.origin, `cannot list ${result.at} (${result.code}) while expanding ${pattern}`, { hint: unlistable(result.code) }),
+          : diagnostic("SRT300", intent.origin, `cannot list ${result.at} (${result.code}) while expanding ${pattern}`, { hint: unlistable }),
       );
       continue;
     }
@@ -106,7 +106,7 @@ export function expandPaths(machine: Host, input: ExpandInput): ExpandResult {
     diagnostics.push(
       mandatory.reason === "budget"
         ? diagnostic("SRT302", input.options.mandatoryDenySearchDepth.origin === "default" ? "" : input.options.mandatoryDenySearchDepth.origin, mandatory.detail, { hint: "set mandatoryDenySearchDepth, or make a smaller directory writable" })
-        : diagnostic("SRT300", "", `cannot list ${mandatory.at} (${mandatory.code}) while searching for files that must stay write-protected`, { hint: unlistable(mandatory.code) }),
+        : diagnostic("SRT300", "", `cannot list ${mandatory.at} (${mandatory.code}) while searching for files that must stay write-protected`, { hint: unlistable }),
     );
   } else {
     rules.push(...mandatory.rules);
@@ -121,11 +121,8 @@ export function expandPaths(machine: Host, input: ExpandInput): ExpandResult {
   return { rules, diagnostics, linkedProtected, binfmtMisc };
 }
 
-/** What to do about a directory a walk could not list; srt never skips it (what is inside stays unknown). */
-const unlistable = (code: string): string =>
-  code === "EILSEQ"
-    ? "a name in it is not valid UTF-8, so no rule could name what lies there; rename it, or make a smaller directory writable"
-    : "srt does not skip what it cannot see; fix the permissions, or make a smaller directory writable";
+/** What to do about a directory a walk could not inspect; srt never skips it (what is inside stays unknown). */
+const unlistable = "srt does not skip what it cannot see; fix the permissions, or make a smaller directory writable";
 
 /**
  * The settings file in use and srt's installation, where the command could

@@ -16,8 +16,6 @@ export interface FixtureFs {
   readonly others?: readonly string[];
   /** Directories that cannot be listed (EACCES). */
   readonly unreadable?: readonly string[];
-  /** Directories holding a name that is not valid UTF-8 (readdir reports EILSEQ). */
-  readonly badNames?: readonly string[];
   /**
    * Owners by path. Default: the user (env.uid) for the home directory and
    * everything below it, root elsewhere — as on a real machine.
@@ -59,7 +57,6 @@ export function createFixtureHost(fs: FixtureFs, env: FixtureEnv): Host {
   for (const [p, target] of Object.entries(fs.symlinks ?? {})) put(p, { kind: "symlink", target });
   for (const d of [env.cwd, env.home]) ensureDir(d);
   const unreadable = new Set(fs.unreadable ?? []);
-  const badNames = new Set(fs.badNames ?? []);
 
   /** Lexical lookup without following the last component; intermediate symlinks are followed. */
   const lookup = (path: string, followLast: boolean, hops = 0): HostResult<Node> => {
@@ -102,7 +99,6 @@ export function createFixtureHost(fs: FixtureFs, env: FixtureEnv): Host {
     },
     readdir: (path) => {
       if (unreadable.has(path)) return fail("EACCES");
-      if (badNames.has(path)) return fail("EILSEQ");
       const r = lookup(path, true);
       if (!r.ok) return r;
       if (r.value.kind !== "dir") return fail("ENOTDIR");

@@ -22,6 +22,7 @@ import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, r
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { Placeholder } from "../../backends/bwrap/index.js";
+import { osPath } from "../os-path.js";
 
 export interface Registry {
   readonly dir: string;
@@ -101,15 +102,15 @@ function createOne(path: string, kind: "file" | "dir", created: string[]): void 
   const missing: string[] = [];
   for (let d = dirname(path); !exists(d); d = dirname(d)) missing.unshift(d);
   for (const d of missing) {
-    mkdirSync(d, { mode: 0o755 });
+    mkdirSync(osPath(d), { mode: 0o755 });
     created.push(`d ${JSON.stringify(d)}`);
   }
   if (kind === "dir") {
-    mkdirSync(path, { mode: 0o555 });
+    mkdirSync(osPath(path), { mode: 0o555 });
     created.push(`d ${JSON.stringify(path)}`);
   } else {
     // O_EXCL: if something appeared meanwhile, fail rather than adopt it as ours.
-    closeSync(openSync(path, "wx", 0o444));
+    closeSync(openSync(osPath(path), "wx", 0o444));
     created.push(`f ${JSON.stringify(path)}`);
   }
 }
@@ -174,7 +175,7 @@ function isAlive(pid: number, start: string | undefined): boolean {
 
 function exists(path: string): boolean {
   try {
-    lstatSync(path);
+    lstatSync(osPath(path));
     return true;
   } catch {
     return false;
@@ -183,8 +184,8 @@ function exists(path: string): boolean {
 
 function removeEmptyFile(path: string): void {
   try {
-    const st = lstatSync(path);
-    if (st.isFile() && st.size === 0) rmSync(path, { force: true });
+    const st = lstatSync(osPath(path));
+    if (st.isFile() && st.size === 0) rmSync(osPath(path), { force: true });
   } catch {
     // Gone already.
   }
@@ -192,7 +193,7 @@ function removeEmptyFile(path: string): void {
 
 function removeEmptyDir(path: string): void {
   try {
-    rmdirSync(path);
+    rmdirSync(osPath(path));
   } catch {
     // Not empty (someone put something there) or gone: leave it.
   }

@@ -21,6 +21,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, openSync, writeFileSync } from "node:fs";
 import type { Readable, Stream, Writable } from "node:stream";
+import { encodePath } from "../../compiler/byte-paths.js";
 import { handleInheritedFds, ipcChannelFds, type InheritedFdPolicy } from "./inherited-fds.js";
 import type { RunDir } from "./run-dir.js";
 
@@ -55,6 +56,9 @@ export interface BwrapProcess {
   release(): void;
 }
 
+/** bwrap's --args format: each argument NUL-terminated, paths as their exact bytes (byte-paths.ts). */
+export const argsBytes = (args: readonly string[]): Buffer => Buffer.concat(args.flatMap((a) => [Buffer.from(encodePath(a)), Buffer.of(0)]));
+
 export function spawnBwrap(launch: BwrapLaunch, run: RunDir): BwrapProcess {
   // Before anything is spawned for the sandbox: nothing srt's caller left open may reach the command.
   handleInheritedFds(ipcChannelFds(process.env), launch.inheritedFds ?? "close");
@@ -66,7 +70,7 @@ export function spawnBwrap(launch: BwrapLaunch, run: RunDir): BwrapProcess {
   }
   const argsFile = run.file("bwrap.args");
   const bpfFile = run.file("seccomp.bpf");
-  writeFileSync(argsFile, [...launch.options, ...extra, "--seccomp", "4"].map((a) => `${a}\0`).join(""), { mode: 0o600 });
+  writeFileSync(argsFile, argsBytes([...launch.options, ...extra, "--seccomp", "4"]), { mode: 0o600 });
   writeFileSync(bpfFile, launch.seccomp, { mode: 0o600 });
   const argsFd = openSync(argsFile, "r");
   const bpfFd = openSync(bpfFile, "r");
