@@ -5,6 +5,7 @@
  */
 import { quotePath } from "../compiler/byte-paths.js";
 import { applyEnvPolicy } from "../compiler/env-policy.js";
+import { unlistableReason } from "../compiler/unlistable.js";
 import { explainPlatform } from "./explain-platform.js";
 import { mandatoryReasons, type FsRule, type NetRule, type PathRule, type Policy, type Target } from "../compiler/index.js";
 
@@ -39,7 +40,7 @@ export function explainPolicy(p: Policy, target: Target, vars: Readonly<Record<s
   out.push("  never, even inside those (settings):", ...orNone(fsLines(fs, "write", "deny", false)));
   const mandatory = fs.filter((r) => r.origin.startsWith("mandatory:"));
   out.push(`  never, whatever the settings say (mandatory, ${mandatory.length} path${mandatory.length === 1 ? "" : "s"}):`);
-  for (const [name, why] of Object.entries(mandatoryReasons)) {
+  for (const [name, why] of [...Object.entries(mandatoryReasons), ["unlistable", unlistableReason] as const]) {
     const hits = mandatory.filter((r) => r.origin === `mandatory:${name}`);
     if (hits.length === 0) continue;
     out.push(`    mandatory:${name} — ${why}`, ...hits.map((r) => `      ✗ ${quotePath(r.kind === "path" ? r.path : r.pattern)}${r.kind === "path" ? ` [${node(r)}]` : ""}`));

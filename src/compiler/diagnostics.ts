@@ -32,6 +32,8 @@ export const catalog = {
   SRT305: { severity: "warning", title: "policy hands the sandbox a powerful resource" },
   SRT306: { severity: "error", title: "writable path leads out of the writable area through a symlink" },
   SRT307: { severity: "error", title: "a protected path is a symlink this target cannot protect" },
+  SRT310: { severity: "warning", title: "a directory that cannot be listed is protected whole" },
+  SRT311: { severity: "warning", title: "an allow glob matches nothing in a directory that cannot be listed" },
   SRT400: { severity: "warning", title: "key has no effect on this target" },
   SRT401: { severity: "warning", title: "option weakens the sandbox" },
 } as const satisfies Record<string, { severity: Severity; title: string }>;

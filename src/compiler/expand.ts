@@ -16,6 +16,7 @@ import type { PathIntent } from "./normalize.js";
 import { isWithin } from "./paths.js";
 import { plantedLinks, type Redirect } from "./planted.js";
 import { resolveReal } from "./resolve.js";
+import { unlistableOrigin } from "./unlistable.js";
 
 export interface ExpandInput {
   readonly paths: readonly PathIntent[];
@@ -76,6 +77,13 @@ export function expandPaths(machine: Host, input: ExpandInput): ExpandResult {
       );
       continue;
     }
+    for (const dir of result.unlistable) {
+      diagnostics.push(
+        intent.effect === "deny"
+          ? diagnostic("SRT310", intent.origin, `${dir} cannot be listed while expanding ${pattern}, so what it holds is unknown: it is ${intent.access === "read" ? "unreadable" : "write-protected"} whole`, { hint: lockedHint(dir) })
+          : diagnostic("SRT311", intent.origin, `${dir} cannot be listed while expanding ${pattern}: the glob matches nothing in it`, { hint: lockedHint(dir) }),
+      );
+    }
     let count = 0;
     for (const m of result.matches) {
       const rule = literal(intent, m.path, { kind: "glob", pattern });
@@ -110,6 +118,11 @@ export function expandPaths(machine: Host, input: ExpandInput): ExpandResult {
     );
   } else {
     rules.push(...mandatory.rules);
+    for (const r of mandatory.rules.filter((r) => r.origin === unlistableOrigin)) {
+      // Pointed at the settings entry that made the root writable, when one did (not "default:cwd").
+      const root = writable.find((w) => isWithin(r.path, w.path) && w.origin.startsWith("/"));
+      diagnostics.push(diagnostic("SRT310", root?.origin ?? "", `${r.path} cannot be listed, so what it holds is unknown: it stays read-only, whole, for this run`, { hint: lockedHint(r.path) }));
+    }
   }
   rules.push(...selfProtection(host, writable, input, diagnostics));
   const linkedProtected = (mandatory.ok ? mandatory.rules : []).flatMap((r) => {
@@ -120,6 +133,9 @@ export function expandPaths(machine: Host, input: ExpandInput): ExpandResult {
   });
   return { rules, diagnostics, linkedProtected, binfmtMisc };
 }
+
+/** An earlier sandboxed run of this user can lock a directory (chmod 000); only the user can undo it. */
+const lockedHint = (dir: string): string => `an earlier run may have locked it; restore its permissions outside the sandbox (chmod u+rwx ${dir}) to use what is inside`;
 
 /** What to do about a directory a walk could not inspect; srt never skips it (what is inside stays unknown). */
 const unlistable = "srt does not skip what it cannot see; fix the permissions, or make a smaller directory writable";

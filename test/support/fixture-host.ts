@@ -16,6 +16,8 @@ export interface FixtureFs {
   readonly others?: readonly string[];
   /** Directories that cannot be listed (EACCES). */
   readonly unreadable?: readonly string[];
+  /** Directories that can be listed but not entered (mode 644): anything below them is EACCES. */
+  readonly unsearchable?: readonly string[];
   /**
    * Owners by path. Default: the user (env.uid) for the home directory and
    * everything below it, root elsewhere — as on a real machine.
@@ -57,6 +59,7 @@ export function createFixtureHost(fs: FixtureFs, env: FixtureEnv): Host {
   for (const [p, target] of Object.entries(fs.symlinks ?? {})) put(p, { kind: "symlink", target });
   for (const d of [env.cwd, env.home]) ensureDir(d);
   const unreadable = new Set(fs.unreadable ?? []);
+  const unsearchable = new Set(fs.unsearchable ?? []);
 
   /** Lexical lookup without following the last component; intermediate symlinks are followed. */
   const lookup = (path: string, followLast: boolean, hops = 0): HostResult<Node> => {
@@ -71,6 +74,7 @@ export function createFixtureHost(fs: FixtureFs, env: FixtureEnv): Host {
         node = r.value;
       }
       if (node.kind !== "dir") return fail("ENOTDIR");
+      if (unsearchable.has(at)) return fail("EACCES");
       const next = node.children.get(segs[i]!);
       if (next === undefined) return fail("ENOENT");
       at = `${at}/${segs[i]}`;
