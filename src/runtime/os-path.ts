@@ -8,5 +8,12 @@ import { decodeBytes, encodePath, hasByteEscapes } from "../compiler/byte-paths.
 
 export const osPath = (path: string): string | Buffer => (hasByteEscapes(path) ? Buffer.from(encodePath(path)) : path);
 
-/** A name or path the OS gave as bytes (`encoding: "buffer"`), as srt's string. */
-export const fromOs = (bytes: Buffer): string => decodeBytes(bytes);
+/**
+ * A name or path the OS gave as bytes (`encoding: "buffer"`), as srt's string.
+ * Node's own decoder first (walks list many names): it writes U+FFFD for every
+ * invalid sequence, so a result without one was valid UTF-8 and is exact.
+ */
+export function fromOs(bytes: Buffer): string {
+  const fast = bytes.toString("utf8");
+  return fast.includes("\ufffd") ? decodeBytes(bytes) : fast;
+}

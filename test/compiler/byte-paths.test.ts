@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { decodeBytes, encodePath, hasByteEscapes, hasStraySurrogate, quotePath, showBytes } from "../../src/compiler/byte-paths.js";
 import { createNodeHost } from "../../src/runtime/node-host.js";
-import { osPath } from "../../src/runtime/os-path.js";
+import { fromOs, osPath } from "../../src/runtime/os-path.js";
 
 const bytes = (...b: number[]): Uint8Array => Uint8Array.from(b);
 
@@ -69,6 +69,17 @@ describe("byte paths", () => {
     expect(hasStraySurrogate("a\udc00b")).toBe(true);
     expect(hasStraySurrogate("a\udcffb")).toBe(false);
     expect(() => encodePath("a\ud800")).toThrow(/names no bytes/);
+  });
+
+  it("the Node side decodes exactly as decodeBytes does, a real U+FFFD in a name included", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 40 }), (b) => {
+        expect(fromOs(Buffer.from(b))).toBe(decodeBytes(b));
+      }),
+      { numRuns: 2000 },
+    );
+    for (const s of ["ok", "\ufffd", "a\ufffdb", "\ufeffbom"]) expect(fromOs(Buffer.from(s))).toBe(s);
+    expect(fromOs(Buffer.from([0xef, 0xbf, 0xbd, 0xff]))).toBe("\ufffd\udcff");
   });
 
   it("a real name on disk: the Node host lists it escaped, and names it exactly", () => {
