@@ -42,6 +42,8 @@ export const weakerNestedSandboxCosts: readonly string[] = [
  * whatever /proc is (fresh, or the host's for the weaker nested sandbox).
  * `-try`: a kernel built without one (no SysRq) simply has nothing there.
  * /sys needs nothing: `--ro-bind / /` made it and every mount below it read-only.
+ * (A user namespace for root, uid 0 mapped to 0, would not help: the sysctl
+ * and binfmt_misc checks compare the global uid, which is still 0 — measured.)
  */
 export const kernelKnobs: Readonly<Record<string, string>> = {
   "/proc/sys": "sysctls, read-only (bwrap's own cover skips them: access(W_OK) says EACCES, even to root)",
