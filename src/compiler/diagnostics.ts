@@ -33,6 +33,8 @@ export const catalog = {
   SRT306: { severity: "error", title: "writable path leads out of the writable area through a symlink" },
   SRT307: { severity: "error", title: "a protected path is a symlink this target cannot protect" },
   SRT308: { severity: "error", title: "writable path is inside srt's state directory" },
+  SRT310: { severity: "warning", title: "a directory that cannot be listed is protected whole" },
+  SRT311: { severity: "warning", title: "an allow glob matches nothing in a directory that cannot be listed" },
   SRT315: { severity: "error", title: "settings file reached through a symlink in a writable directory" },
   SRT316: { severity: "error", title: "a file srt writes for the run is named through a symlink in a writable directory" },
   SRT317: { severity: "warning", title: "srt's package is reached through a symlink in a writable directory" },

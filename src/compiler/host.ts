@@ -8,15 +8,17 @@ export type NodeKind = "file" | "dir" | "symlink" | "other";
 
 export interface HostStat {
   readonly kind: NodeKind;
+  /** Owner and permission bits (mode & 0o7777): whether a sandbox of this user could have made what is there. */
+  readonly uid: number;
+  readonly mode: number;
 }
 
-/** Errors the Host may report for a path; anything else is a bug in the Host. */
 /**
- * EILSEQ: a directory holds a name that is not valid UTF-8. Paths are strings
- * here, so such a name cannot be matched or bound reliably; walks that meet one
- * fail closed rather than skip it.
+ * Errors the Host may report for a path; anything else is a bug in the Host.
+ * Paths are strings in which a byte that is not part of valid UTF-8 is the
+ * lone surrogate U+DC80+ (byte-paths.ts), so every name on disk can be named.
  */
-export type HostErrorCode = "ENOENT" | "ENOTDIR" | "EACCES" | "ELOOP" | "EIO" | "EILSEQ";
+export type HostErrorCode = "ENOENT" | "ENOTDIR" | "EACCES" | "ELOOP" | "EIO";
 
 export type HostResult<T> =
   | { readonly ok: true; readonly value: T }

@@ -130,10 +130,19 @@ export interface Policy {
   readonly source: string;
   /**
    * The facts the compile rests on (cwd, home, platform) so a plan can be checked against its run.
-   * stateDir: srt's per-user state directory (run dirs, placeholder registry), hidden in every
-   * Linux sandbox and never writable; a plan runs only where srt uses this same directory.
    */
-  readonly context: { readonly cwd: string; readonly home: string; readonly platform: "linux" | "darwin"; readonly stateDir: string };
+  readonly context: {
+    readonly cwd: string;
+    readonly home: string;
+    readonly platform: "linux" | "darwin";
+    /**
+     * srt's per-user state directory (run dirs, placeholder registry), hidden in every Linux
+     * sandbox and never writable; a plan runs only where srt uses this same directory.
+     */
+    readonly stateDir: string;
+    /** The kernel has /proc/sys/fs/binfmt_misc (often a systemd automount point); Linux hides it. Absent: it has not. */
+    readonly binfmtMisc?: true;
+  };
   /** Read denies, read re-allows, write allows, write denies (mandatory ones included), sorted. */
   readonly filesystem: {
     readonly rules: readonly FsRule[];

@@ -8,6 +8,7 @@ import { charge, type WalkBudget } from "./budget.js";
 import type { Host, HostErrorCode, NodeKind } from "./host.js";
 import type { NodeState, PathRule } from "./ir.js";
 import { joinPath } from "./paths.js";
+import { protectWhole, unlistableRule } from "./unlistable.js";
 
 /** Rule name → why it exists (shown by `srt explain`). */
 export const mandatoryReasons = {
@@ -110,7 +111,10 @@ export function findMandatoryDenies(host: Host, input: MandatoryInput, budget: W
       const list = host.readdir(dir);
       if (!list.ok) {
         if (depth === 0 && list.code === "ENOENT") break; // an absent root: nothing can be below it yet
-        return { ok: false, reason: "host", code: list.code, at: dir };
+        if (list.code !== "EACCES") return { ok: false, reason: "host", code: list.code, at: dir };
+        // Locked by an earlier run (chmod 000): protected whole, with a warning, rather than failing every later compile.
+        protectWhole(host, dir, rules, stack);
+        continue;
       }
       const over = charge(budget, host, list.value.length + 1);
       if (over !== undefined) return { ok: false, reason: "budget", detail: `searching ${root} went over ${over}` };
@@ -128,7 +132,11 @@ export function findMandatoryDenies(host: Host, input: MandatoryInput, budget: W
         else if (name === ".claude" && kind === "symlink") rules.push(rule(path, "other", "agent-config"));
         else if (name === ".claude" && (kind === "dir" || (kind === undefined && depth === 0))) {
           const sub = kind === "dir" ? host.readdir(path) : undefined;
-          if (sub?.ok === false) return { ok: false, reason: "host", code: sub.code, at: path };
+          if (sub?.ok === false && sub.code !== "EACCES") return { ok: false, reason: "host", code: sub.code, at: path };
+          if (sub?.ok === false) {
+            rules.push(unlistableRule(path));
+            continue;
+          }
           const subKinds = new Map(sub?.ok ? sub.value.map((e) => [e.name, e.kind]) : []);
           for (const c of claudeDirs) {
             if (subKinds.has(c) || depth === 0) rules.push(rule(joinPath(path, c), stateOf(subKinds.get(c)), "agent-config"));
@@ -165,7 +173,11 @@ function gitDirRules(host: Host, gitDir: string, allowGitConfig: boolean, budget
   while (stack.length > 0) {
     const dir = stack.pop()!;
     const list = host.readdir(dir);
-    if (!list.ok) return { ok: false, reason: "host", code: list.code, at: dir };
+    if (!list.ok && list.code !== "EACCES") return { ok: false, reason: "host", code: list.code, at: dir };
+    if (!list.ok) {
+      rules.push(unlistableRule(dir));
+      continue;
+    }
     const over = charge(budget, host, list.value.length + 1);
     if (over !== undefined) return { ok: false, reason: "budget", detail: `searching ${gitDir} went over ${over}` };
     const kinds = new Map(list.value.map((e) => [e.name, e.kind]));

@@ -6,6 +6,7 @@
  * expand stage's business.
  */
 import picomatch from "picomatch";
+import { hasStraySurrogate } from "./byte-paths.js";
 
 export interface PathSpec {
   /** Absolute and normalized; for a glob, the whole normalized pattern. */
@@ -35,6 +36,8 @@ const globChars = /[*?[\]]/;
 
 export function normalizePath(raw: string, literal: boolean, env: { readonly cwd: string; readonly home: string }): PathResult {
   if (raw.includes("\0")) return { ok: false, message: "path contains a NUL byte", hint: "no file name can contain NUL" };
+  // \udc80-\udcff stand for the bytes 0x80-0xff (byte-paths.ts); any other lone surrogate names nothing.
+  if (hasStraySurrogate(raw)) return { ok: false, message: "path contains a lone UTF-16 surrogate that stands for no byte", hint: "write \\udc80-\\udcff for the bytes 0x80-0xff of a name that is not UTF-8" };
   if (raw.trim() === "") return { ok: false, message: "path is empty" };
   let text = raw;
   if (text === "~" || text.startsWith("~/")) text = env.home + text.slice(1);

@@ -36,6 +36,20 @@ describe("string escaping", () => {
     );
   });
 
+  it("writes a byte of a name that is not UTF-8 as that byte, \\xHH, and reads it back", () => {
+    expect(quoteString("/p/\udcff-dir/\udc80")).toBe('"/p/\\xff-dir/\\x80"');
+    expect(readBack(quoteString("/p/\udcff"))).toEqual({ kind: "string", value: "/p/\udcff", offset: 0 });
+    // A pair whose low half lies in that range is one character, written as itself.
+    expect(quoteString("/p/\u{1f480}")).toBe('"/p/\u{1f480}"');
+    // #"…" has no escapes: such a regex is written as an ordinary string.
+    expect(quoteRegex("^/p/\udcff$")).toBe('"^/p/\\xff$"');
+    const policy = makePolicy({ rules: [pathRule("write", "allow", "/Users/u/p"), pathRule("write", "deny", "/Users/u/p/\udcff-dir"), globRule("read", "deny", "/Users/u/p/\udcfe*/*.key")] });
+    const profile = lowerSeatbelt(policy, { proxy });
+    expect(validateSbpl(profile)).toEqual([]);
+    expect(profile).toContain('"/Users/u/p/\\xff-dir"');
+    expect(profile).not.toMatch(/[\ud800-\udfff]/);
+  });
+
   it("refuses text no path can hold (a bug upstream, not a policy error)", () => {
     expect(() => quoteString("a\0b")).toThrow(SbplEncodingError);
     expect(() => quoteString("lone \ud800 surrogate")).toThrow(SbplEncodingError);

@@ -16,8 +16,15 @@ export interface FixtureFs {
   readonly others?: readonly string[];
   /** Directories that cannot be listed (EACCES). */
   readonly unreadable?: readonly string[];
-  /** Directories holding a name that is not valid UTF-8 (readdir reports EILSEQ). */
-  readonly badNames?: readonly string[];
+  /** Directories that can be listed but not entered (mode 644): anything below them is EACCES. */
+  readonly unsearchable?: readonly string[];
+  /**
+   * Owners by path. Default: the user (env.uid) for the home directory and
+   * everything below it, root elsewhere — as on a real machine.
+   */
+  readonly owners?: Readonly<Record<string, number>>;
+  /** Permission bits by path, octal text ("1777"). Default: 755 directories, 777 links, 644 the rest. */
+  readonly modes?: Readonly<Record<string, string>>;
 }
 
 export interface FixtureEnv {
@@ -54,7 +61,7 @@ export function createFixtureHost(fs: FixtureFs, env: FixtureEnv): Host {
   for (const [p, target] of Object.entries(fs.symlinks ?? {})) put(p, { kind: "symlink", target });
   for (const d of [env.cwd, env.home]) ensureDir(d);
   const unreadable = new Set(fs.unreadable ?? []);
-  const badNames = new Set(fs.badNames ?? []);
+  const unsearchable = new Set(fs.unsearchable ?? []);
 
   /** Lexical lookup without following the last component; intermediate symlinks are followed. */
   const lookup = (path: string, followLast: boolean, hops = 0): HostResult<Node> => {
@@ -69,6 +76,7 @@ export function createFixtureHost(fs: FixtureFs, env: FixtureEnv): Host {
         node = r.value;
       }
       if (node.kind !== "dir") return fail("ENOTDIR");
+      if (unsearchable.has(at)) return fail("EACCES");
       const next = node.children.get(segs[i]!);
       if (next === undefined) return fail("ENOENT");
       at = `${at}/${segs[i]}`;
@@ -78,10 +86,17 @@ export function createFixtureHost(fs: FixtureFs, env: FixtureEnv): Host {
     return { ok: true, value: node };
   };
 
+  const uid = env.uid ?? 1000;
+  const ownerOf = (path: string): number => fs.owners?.[path] ?? (path === env.home || path.startsWith(`${env.home}/`) ? uid : 0);
+  const modeOf = (path: string, kind: Node["kind"]): number => {
+    const m = fs.modes?.[path];
+    return m !== undefined ? parseInt(m, 8) : kind === "dir" ? 0o755 : kind === "symlink" ? 0o777 : 0o644;
+  };
+
   const host: Host = {
     lstat: (path) => {
       const r = lookup(path, false);
-      return r.ok ? { ok: true, value: { kind: r.value.kind as NodeKind } } : r;
+      return r.ok ? { ok: true, value: { kind: r.value.kind as NodeKind, uid: ownerOf(path), mode: modeOf(path, r.value.kind) } } : r;
     },
     realpath: (path) => {
       const r = resolveReal(host, path);
@@ -90,7 +105,6 @@ export function createFixtureHost(fs: FixtureFs, env: FixtureEnv): Host {
     },
     readdir: (path) => {
       if (unreadable.has(path)) return fail("EACCES");
-      if (badNames.has(path)) return fail("EILSEQ");
       const r = lookup(path, true);
       if (!r.ok) return r;
       if (r.value.kind !== "dir") return fail("ENOTDIR");
@@ -102,7 +116,7 @@ export function createFixtureHost(fs: FixtureFs, env: FixtureEnv): Host {
       return r.value.kind === "symlink" ? { ok: true, value: r.value.target } : fail("EIO");
     },
     now: () => 0,
-    env: { cwd: env.cwd, home: env.home, platform: env.platform ?? "linux", arch: "x64", uid: env.uid ?? 1000, stateDir: env.stateDir ?? `/tmp/srt-${env.uid ?? 1000}`, vars: env.vars ?? {} },
+    env: { cwd: env.cwd, home: env.home, platform: env.platform ?? "linux", arch: "x64", uid, stateDir: env.stateDir ?? `/tmp/srt-${uid}`, vars: env.vars ?? {} },
   };
   return host;
 }

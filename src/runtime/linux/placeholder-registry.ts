@@ -34,6 +34,7 @@ import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, read
 import { dirname, join } from "node:path";
 import type { Placeholder } from "../../backends/bwrap/index.js";
 import { isAlive, selfOwner, withLock } from "./state-lock.js";
+import { osPath } from "../os-path.js";
 
 export interface Registry {
   /** The state directory (already checked by ensureStateDir). */
@@ -171,15 +172,15 @@ function createOne(path: string, kind: "file" | "dir", created: CreatedRecord[])
   const missing: string[] = [];
   for (let d = dirname(path); !exists(d); d = dirname(d)) missing.unshift(d);
   for (const d of missing) {
-    mkdirSync(d, { mode: 0o755 });
-    created.push(identity(lstatSync(d, { bigint: true }), d, "dir"));
+    mkdirSync(osPath(d), { mode: 0o755 });
+    created.push(identity(lstatSync(osPath(d), { bigint: true }), d, "dir"));
   }
   if (kind === "dir") {
-    mkdirSync(path, { mode: 0o555 });
-    created.push(identity(lstatSync(path, { bigint: true }), path, "dir"));
+    mkdirSync(osPath(path), { mode: 0o555 });
+    created.push(identity(lstatSync(osPath(path), { bigint: true }), path, "dir"));
   } else {
     // O_EXCL: if something appeared meanwhile, fail rather than adopt it as ours.
-    const fd = openSync(path, "wx", 0o444);
+    const fd = openSync(osPath(path), "wx", 0o444);
     try {
       created.push(identity(fstatSync(fd, { bigint: true }), path, "file"));
     } finally {
@@ -192,15 +193,15 @@ function createOne(path: string, kind: "file" | "dir", created: CreatedRecord[])
 export function removeIfOurs(r: CreatedRecord, uid: number): "removed" | "kept" {
   let st: BigIntStats;
   try {
-    st = lstatSync(r.path, { bigint: true });
+    st = lstatSync(osPath(r.path), { bigint: true });
   } catch {
     return "kept"; // gone already
   }
   const same = st.dev.toString() === r.dev && st.ino.toString() === r.ino && Number(st.uid) === uid;
   if (!same) return "kept";
   try {
-    if (r.kind === "file" && st.isFile() && st.size === 0n) unlinkSync(r.path);
-    else if (r.kind === "dir" && st.isDirectory()) rmdirSync(r.path); // fails unless empty
+    if (r.kind === "file" && st.isFile() && st.size === 0n) unlinkSync(osPath(r.path));
+    else if (r.kind === "dir" && st.isDirectory()) rmdirSync(osPath(r.path)); // fails unless empty
     else return "kept";
     return "removed";
   } catch {
@@ -210,7 +211,7 @@ export function removeIfOurs(r: CreatedRecord, uid: number): "removed" | "kept" 
 
 function exists(path: string): boolean {
   try {
-    lstatSync(path);
+    lstatSync(osPath(path));
     return true;
   } catch {
     return false;

@@ -24,6 +24,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import type { Readable, Stream, Writable } from "node:stream";
+import { encodePath } from "../../compiler/byte-paths.js";
 import { handleInheritedFds, ipcChannelFds, type InheritedFdPolicy } from "./inherited-fds.js";
 
 export interface BwrapLaunch {
@@ -57,6 +58,9 @@ export interface BwrapProcess {
   release(): void;
 }
 
+/** bwrap's --args format: each argument NUL-terminated, paths as their exact bytes (byte-paths.ts). */
+export const argsBytes = (args: readonly string[]): Buffer => Buffer.concat(args.flatMap((a) => [Buffer.from(encodePath(a)), Buffer.of(0)]));
+
 export function spawnBwrap(launch: BwrapLaunch): BwrapProcess {
   // Before anything is spawned for the sandbox: nothing srt's caller left open may reach the command.
   handleInheritedFds(ipcChannelFds(process.env), launch.inheritedFds ?? "close");
@@ -66,7 +70,7 @@ export function spawnBwrap(launch: BwrapLaunch): BwrapProcess {
     if (!launch.block) throw new Error("mapping the user namespace needs the block fd");
     extra.push("--unshare-user", "--info-fd", "8", "--userns-block-fd", "6");
   }
-  const args = [...launch.options, ...extra, "--seccomp", "4"].map((a) => `${a}\0`).join("");
+  const args = argsBytes([...launch.options, ...extra, "--seccomp", "4"]);
   const child = spawn(launch.bwrap, ["--args", "3", "--", ...launch.command], {
     stdio: [...(launch.stdio ?? ["inherit", "inherit", "inherit"]), "pipe", "pipe", "pipe", launch.block ? "pipe" : "ignore", "ignore", launch.mapUserNamespace ? "pipe" : "ignore"],
     env: launch.env,
