@@ -8,7 +8,7 @@
  */
 import { join } from "node:path";
 import type { StartNetwork } from "../runtime/linux/index.js";
-import { sandboxPorts } from "../runtime/linux-network.js";
+import { sandboxPorts } from "../runtime/linux/network.js";
 import { directLoopback } from "../runtime/proxy/environment.js";
 import { createHttpProxy, createSocksProxy, proxyEnvironment, type AskCallback, type NetworkProxy, type NetworkViolation, type ProxyNetworkPolicy } from "../runtime/proxy/index.js";
 

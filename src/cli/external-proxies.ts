@@ -13,7 +13,7 @@ import net from "node:net";
 import { join } from "node:path";
 import type { LinuxPlan } from "../backends/bwrap/index.js";
 import type { StartNetwork } from "../runtime/linux/index.js";
-import { sandboxPorts } from "../runtime/linux-network.js";
+import { sandboxPorts } from "../runtime/linux/network.js";
 import { directLoopback } from "../runtime/proxy/environment.js";
 
 export function externalProxies(dir: string, timeoutMs = 2000): StartNetwork {

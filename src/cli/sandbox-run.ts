@@ -7,7 +7,7 @@
 import { resolve } from "node:path";
 import type { LinuxPlan } from "../backends/bwrap/index.js";
 import { findTools, runLinux, statusOfSignal } from "../runtime/linux/index.js";
-import { startLinuxNetwork } from "../runtime/linux-network.js";
+import { startLinuxNetwork } from "../runtime/linux/network.js";
 import { appendViolation } from "../runtime/proxy/violations.js";
 import { renderChecks, runPreflight } from "./doctor.js";
 import { awaitForwardingSignals } from "./forward-signals.js";

@@ -11,11 +11,11 @@
  * loads it, which keeps start-up short.
  */
 import type { Socket } from "node:net";
-import type { LinuxPlan } from "../backends/bwrap/index.js";
-import { directLoopback } from "./proxy/environment.js";
-import type { NetworkSession, StartNetwork } from "./linux/index.js";
-import type { RunDir } from "./linux/run-dir.js";
-import type { ProxyNetworkPolicy } from "./proxy/index.js";
+import type { LinuxPlan } from "../../backends/bwrap/index.js";
+import { directLoopback } from "../proxy/environment.js";
+import type { NetworkSession, StartNetwork } from "./run.js";
+import type { RunDir } from "./run-dir.js";
+import type { ProxyNetworkPolicy } from "../proxy/index.js";
 
 export const sandboxPorts = { http: 3128, socks: 1080 } as const;
 
@@ -51,7 +51,7 @@ export function startLinuxNetwork(opts: LinuxNetworkOptions): LinuxNetwork {
       if (bytes > maxSocketPath)
         throw new Error(`the proxy socket path ${path} is ${bytes} bytes, more than a unix socket allows (${maxSocketPath}); set TMPDIR to a shorter directory`);
     }
-    const proxy = await import("./proxy/index.js");
+    const proxy = await import("../proxy/index.js");
     // No proxy secret: the proxies listen only on unix sockets inside the run directory (mode 0700,
     // hidden inside the sandbox), and 3128/1080 exist only in the sandbox's own network namespace.
     // Other users cannot reach them; the user's own processes need no borrowing. A secret would
