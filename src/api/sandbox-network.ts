@@ -1,7 +1,7 @@
 /**
  * One sandbox's proxies, started once and shared by every command it runs:
  * HTTP and SOCKS5 on unix sockets in the sandbox's private directory, deciding
- * each request with the *current* policy (update() swaps it atomically). Each
+ * each request with the live policy (update() replaces it). Each
  * run only gets bridges from its own network namespace to these sockets
  * (`startNetwork`), and the same sockets serve `srt exec --proxies DIR`
  * commands that the embedder spawns itself (wrap()).
@@ -10,11 +10,12 @@ import { join } from "node:path";
 import type { StartNetwork } from "../runtime/linux/index.js";
 import { sandboxPorts } from "../runtime/linux/network.js";
 import { directLoopback } from "../runtime/proxy/environment.js";
-import { createHttpProxy, createSocksProxy, proxyEnvironment, type AskCallback, type NetworkProxy, type NetworkViolation, type ProxyNetworkPolicy } from "../runtime/proxy/index.js";
+import { createHttpProxy, createSocksProxy, proxyEnvironment, type AskCallback, type NetworkProxy, type NetworkViolation } from "../runtime/proxy/index.js";
+import type { LivePolicy } from "../runtime/proxy/live-policy.js";
 
 export interface SandboxNetworkDeps {
   readonly dir: string;
-  readonly policy: ProxyNetworkPolicy;
+  readonly policy: LivePolicy;
   readonly onViolation: (v: NetworkViolation) => void;
   readonly ask?: AskCallback | undefined;
   readonly askTimeoutMs?: number | undefined;
@@ -23,16 +24,12 @@ export interface SandboxNetworkDeps {
 export interface SandboxNetwork {
   readonly startNetwork: StartNetwork;
   readonly sockets: { readonly http: string; readonly socks: string };
-  /** Replaces the policy for every request decided from now on. */
-  setPolicy(policy: ProxyNetworkPolicy): void;
-  readonly policy: ProxyNetworkPolicy;
   close(): Promise<void>;
 }
 
 export async function createSandboxNetwork(deps: SandboxNetworkDeps): Promise<SandboxNetwork> {
-  let current = deps.policy;
   const proxyDeps = {
-    network: () => current,
+    network: deps.policy.current,
     onViolation: deps.onViolation,
     ...(deps.ask === undefined ? {} : { ask: deps.ask }),
     ...(deps.askTimeoutMs === undefined ? {} : { limits: { askTimeoutMs: deps.askTimeoutMs } }),
@@ -49,7 +46,7 @@ export async function createSandboxNetwork(deps: SandboxNetworkDeps): Promise<Sa
   const startNetwork: StartNetwork = async () => {
     // NO_PROXY from the policy in force now (loopback the policy allows must go through the proxy).
     return {
-      env: proxyEnvironment({ httpPort: sandboxPorts.http, socksPort: sandboxPorts.socks, noProxy: directLoopback(current) }),
+      env: proxyEnvironment({ httpPort: sandboxPorts.http, socksPort: sandboxPorts.socks, noProxy: directLoopback(deps.policy.current()) }),
       bridges: [
         { port: sandboxPorts.http, socket: sockets.http },
         { port: sandboxPorts.socks, socket: sockets.socks },
@@ -61,12 +58,6 @@ export async function createSandboxNetwork(deps: SandboxNetworkDeps): Promise<Sa
   return {
     startNetwork,
     sockets,
-    setPolicy(policy) {
-      current = policy;
-    },
-    get policy() {
-      return current;
-    },
     close: async () => {
       await Promise.all(proxies.map((p) => p.close()));
     },

@@ -16,7 +16,8 @@ import type { LinuxPlan } from "../backends/bwrap/index.js";
 import type { Diagnostic } from "../compiler/index.js";
 import { findTools, runLinux, type RunningSandbox } from "../runtime/linux/index.js";
 import { createJanitor } from "../runtime/linux/janitor.js";
-import type { AskCallback, ProxyNetworkPolicy } from "../runtime/proxy/index.js";
+import type { AskCallback } from "../runtime/proxy/index.js";
+import { createLivePolicy } from "../runtime/proxy/live-policy.js";
 import { compile, lower, type CompileOptions } from "./compile.js";
 import { SandboxConfigError } from "./errors.js";
 import { findSrtBin } from "./install.js";
@@ -100,10 +101,10 @@ export async function createSandbox(settingsOrPlan: object | string | LinuxPlan,
   const dir = mkdtempSync(join(tmpdir(), "srt-"));
   janitor.expectTree(dir);
   const feed = createViolationFeed();
-  const initial = base.network.policy;
+  const live = createLivePolicy(base.network.policy);
   let network;
   try {
-    network = await createSandboxNetwork({ dir, policy: proxyPolicy(initial, initial), onViolation: feed.record, ask: options.askCallback, askTimeoutMs: options.askTimeoutMs });
+    network = await createSandboxNetwork({ dir, policy: live, onViolation: feed.record, ask: options.askCallback, askTimeoutMs: options.askTimeoutMs });
   } catch (e) {
     janitor.cleanUp();
     throw e;
@@ -155,7 +156,7 @@ export async function createSandbox(settingsOrPlan: object | string | LinuxPlan,
     update(settings) {
       const compiled = compile(settings, { ...options, target: "linux" });
       if (compiled.ir === undefined) return { ok: false, diagnostics: compiled.diagnostics };
-      net.setPolicy(proxyPolicy(compiled.ir.network, initial));
+      live.replace(compiled.ir.network);
       return { ok: true, diagnostics: compiled.diagnostics };
     },
     close() {
@@ -170,9 +171,4 @@ export async function createSandbox(settingsOrPlan: object | string | LinuxPlan,
     },
   };
   return sandbox;
-}
-
-/** The lists come from the new settings; the MITM route is fixed at creation, like the proxy ports. */
-function proxyPolicy(next: ProxyNetworkPolicy, initial: ProxyNetworkPolicy): ProxyNetworkPolicy {
-  return { rules: next.rules, deniedResolvedAddresses: next.deniedResolvedAddresses, ...(initial.mitmProxy === undefined ? {} : { mitmProxy: initial.mitmProxy }) };
 }
