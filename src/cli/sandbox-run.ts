@@ -8,6 +8,7 @@ import { resolve } from "node:path";
 import type { LinuxPlan } from "../backends/bwrap/index.js";
 import { findTools, runLinux, statusOfSignal } from "../runtime/linux/index.js";
 import { startLinuxNetwork } from "../runtime/linux/network.js";
+import { createLivePolicy } from "../runtime/proxy/live-policy.js";
 import { appendViolation } from "../runtime/proxy/violations.js";
 import { renderChecks, runPreflight } from "./doctor.js";
 import { awaitForwardingSignals } from "./forward-signals.js";
@@ -43,10 +44,8 @@ export async function runPlan(args: SandboxRunArgs, io: CliIo): Promise<number> 
   }
   // A live policy may open what the first one closed: proxies and bridges from the start.
   const plan: LinuxPlan = control || args.proxies !== undefined ? { ...args.plan, network: { ...args.plan.network, proxies: true } } : args.plan;
-  let live = plan.network.policy;
-  control?.start((n) => {
-    live = { ...live, rules: n.rules, deniedResolvedAddresses: n.deniedResolvedAddresses };
-  });
+  const live = createLivePolicy(plan.network.policy);
+  control?.start(live);
   const found = findTools(plan.network.proxies, io.env["PATH"]);
   if (!found.ok) {
     io.err(`srt: ${found.message}\nsrt: the command did not run.\n`);
@@ -55,7 +54,7 @@ export async function runPlan(args: SandboxRunArgs, io: CliIo): Promise<number> 
   }
   const debug = args.debug || io.env["SRT_DEBUG"] === "1";
   if (debug) io.err(`srt: plan ${plan.source}: ${plan.bwrap.length} bwrap args, ${plan.placeholders.length} placeholders, seccomp ${plan.seccomp.instructions} insns, network ${plan.network.proxies ? "via proxies" : "none"}\n`);
-  const network = startLinuxNetwork({ quiet: args.quiet, violations: args.violations, err: io.err, command: args.command, ...(control ? { policy: () => live } : {}) });
+  const network = startLinuxNetwork({ quiet: args.quiet, violations: args.violations, err: io.err, command: args.command, policy: live });
   const startNetwork = args.proxies === undefined ? network.start : (await import("./external-proxies.js")).externalProxies(resolve(io.cwd, args.proxies));
   const running = runLinux({
     plan,

@@ -15,7 +15,7 @@ import type { LinuxPlan } from "../../backends/bwrap/index.js";
 import { directLoopback } from "../proxy/environment.js";
 import type { NetworkSession, StartNetwork } from "./run.js";
 import type { RunDir } from "./run-dir.js";
-import type { ProxyNetworkPolicy } from "../proxy/index.js";
+import type { LivePolicy } from "../proxy/live-policy.js";
 
 export const sandboxPorts = { http: 3128, socks: 1080 } as const;
 
@@ -33,8 +33,8 @@ export interface LinuxNetworkOptions {
   readonly err: (text: string) => void;
   /** The command, for ignoreViolations matching. */
   readonly command: readonly string[];
-  /** The live network policy (--control-fd), read per request; default: the plan's. */
-  readonly policy?: () => ProxyNetworkPolicy;
+  /** Decides each request; --control-fd replaces it while the command runs. */
+  readonly policy: LivePolicy;
 }
 
 export interface LinuxNetwork {
@@ -59,7 +59,7 @@ export function startLinuxNetwork(opts: LinuxNetworkOptions): LinuxNetwork {
     const store = proxy.createViolationStore(opts.violations === undefined ? {} : { file: opts.violations });
     const closers: (() => Promise<unknown>)[] = [];
     const net_ = plan.network.policy;
-    const deps = { network: opts.policy ?? net_, onViolation: store.record };
+    const deps = { network: opts.policy.current, onViolation: store.record };
     try {
       if (net_.httpProxyPort === undefined) {
         const http = proxy.createHttpProxy(deps);
