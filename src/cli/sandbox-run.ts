@@ -7,7 +7,7 @@
 import { resolve } from "node:path";
 import type { LinuxPlan } from "../backends/bwrap/index.js";
 import { findTools, runLinux, statusOfSignal } from "../runtime/linux/index.js";
-import { startLinuxNetwork } from "../runtime/linux/network.js";
+import { ownNetwork } from "../runtime/linux/network.js";
 import { createLivePolicy } from "../runtime/proxy/live-policy.js";
 import { appendViolation } from "../runtime/proxy/violations.js";
 import { renderChecks, runPreflight } from "./doctor.js";
@@ -54,7 +54,7 @@ export async function runPlan(args: SandboxRunArgs, io: CliIo): Promise<number> 
   }
   const debug = args.debug || io.env["SRT_DEBUG"] === "1";
   if (debug) io.err(`srt: plan ${plan.source}: ${plan.bwrap.length} bwrap args, ${plan.placeholders.length} placeholders, seccomp ${plan.seccomp.instructions} insns, network ${plan.network.proxies ? "via proxies" : "none"}\n`);
-  const network = startLinuxNetwork({ quiet: args.quiet, violations: args.violations, err: io.err, command: args.command, policy: live });
+  const network = ownNetwork({ quiet: args.quiet, violations: args.violations, err: io.err, command: args.command, policy: live });
   const startNetwork = args.proxies === undefined ? network.start : (await import("./external-proxies.js")).externalProxies(resolve(io.cwd, args.proxies));
   const running = runLinux({
     plan,

@@ -1,127 +1,184 @@
 /**
- * The network side of a Linux run: srt's HTTP and SOCKS5 proxies on unix
- * sockets in the run directory (bridged to 127.0.0.1:3128 and :1080 inside
- * the sandbox), the violation store, and the one-line report at the end. With
- * `httpProxyPort`/`socksProxyPort` the bridge leads to the user's own proxy
- * on the host's loopback instead (through a small unix→TCP relay, because
- * the bridge lives in the sandbox's network namespace and cannot reach the
- * host's loopback itself).
+ * The network side of a Linux run, for every caller: srt's HTTP and SOCKS5
+ * proxies on unix sockets in a private directory, deciding each request with
+ * a live policy; what a run needs to reach them (the proxy environment, and
+ * the bridges from 127.0.0.1:3128 and :1080 in the sandbox's network
+ * namespace to those sockets); the refusals (a JSON-lines file, the one-line
+ * summary, a listener); close().
  *
- * The proxy code is imported lazily: a run without network access never
- * loads it, which keeps start-up short.
+ * The CLI starts them in the run directory for one run and stops them with
+ * it (ownNetwork).
+ *
+ * With `httpProxyPort`/`socksProxyPort` that side's socket relays to the
+ * user's own proxy on the host's loopback instead of srt's proxy.
+ *
+ * No proxy secret: the proxies listen only on unix sockets inside a private
+ * directory (mode 0700, hidden inside the sandbox), and 3128/1080 exist only in
+ * the sandbox's own network namespace. Other users cannot reach them; the
+ * user's own processes need no borrowing. A secret would only break clients
+ * that cannot send proxy credentials (nc -X 5, the JVM).
+ *
+ * The OS parts come in as NetworkOs (network-os.ts has Node's, imported
+ * lazily: a run without network access never loads the proxy code).
  */
-import type { Socket } from "node:net";
-import type { LinuxPlan } from "../../backends/bwrap/index.js";
-import { directLoopback } from "../proxy/environment.js";
-import type { NetworkSession, StartNetwork } from "./run.js";
-import type { RunDir } from "./run-dir.js";
+import type { IgnoreRule, NetworkPolicy } from "../../compiler/ir.js";
+import { directLoopback, proxyEnvironment } from "../proxy/environment.js";
+import type { AskCallback, NetworkViolation } from "../proxy/index.js";
 import type { LivePolicy } from "../proxy/live-policy.js";
+import type { NetworkSession, StartNetwork } from "./run.js";
 
 export const sandboxPorts = { http: 3128, socks: 1080 } as const;
+
+export interface ProxySockets {
+  readonly http: string;
+  readonly socks: string;
+}
+
+export interface NetworkOs {
+  readonly proxy: Pick<typeof import("../proxy/index.js"), "createHttpProxy" | "createSocksProxy" | "createViolationStore" | "reportLine">;
+  /** Listens at path; every connection goes on to 127.0.0.1:port on the host. */
+  relay(path: string, port: number): Promise<{ close(): Promise<void> }>;
+}
+
+const loadNodeOs = async (): Promise<NetworkOs> => (await import("./network-os.js")).nodeNetworkOs;
 
 /**
  * sockaddr_un.sun_path holds 108 bytes including the NUL (unix(7)). Node's
  * listen() on a longer path does not fail: libuv truncates it, so the socket
- * lands on a shorter path — outside the private run dir, left behind on the
+ * lands on a shorter path — outside the private directory, left behind on the
  * host — and socat's UNIX-CONNECT to the full path never reaches it.
  */
 const maxSocketPath = 107;
 
-export interface LinuxNetworkOptions {
-  readonly quiet: boolean;
-  readonly violations?: string | undefined;
-  readonly err: (text: string) => void;
-  /** The command, for ignoreViolations matching. */
-  readonly command: readonly string[];
-  /** Decides each request; --control-fd replaces it while the command runs. */
+export interface LinuxNetworkDeps {
+  readonly sockets: ProxySockets;
   readonly policy: LivePolicy;
+  /** The policy's httpProxyPort/socksProxyPort: that socket relays to the user's own proxy there. */
+  readonly userProxyPorts?: { readonly http?: number | undefined; readonly socks?: number | undefined };
+  /** Every refusal is appended here (JSON lines). */
+  readonly violationsFile?: string | undefined;
+  /** Told every refusal as well (the library's violation feed). */
+  readonly onViolation?: ((v: NetworkViolation) => void) | undefined;
+  readonly ask?: AskCallback | undefined;
+  readonly askTimeoutMs?: number | undefined;
+  readonly os: NetworkOs;
 }
 
 export interface LinuxNetwork {
-  readonly start: StartNetwork;
-  /** Prints the summary of blocked requests (unless quiet) and flushes the violations file. */
-  report(): void;
+  readonly sockets: ProxySockets;
+  /** What a run needs to reach the proxies, NO_PROXY from the policy in force now; its close() leaves the proxies running. */
+  attach(): NetworkSession;
+  /** `srt: blocked N network requests: …` after ignoreViolations, or undefined when none. */
+  summaryLine(ignore: readonly IgnoreRule[], command: readonly string[]): string | undefined;
+  /** Stops the proxies, then closes the violations file; the file's first write error, if any. */
+  close(): Promise<Error | undefined>;
 }
 
-export function startLinuxNetwork(opts: LinuxNetworkOptions): LinuxNetwork {
-  let summary: (() => string | undefined) | undefined;
-  const start = async (plan: LinuxPlan, run: RunDir): Promise<NetworkSession> => {
-    for (const path of [run.httpSocket, run.socksSocket]) {
-      const bytes = Buffer.byteLength(path);
-      if (bytes > maxSocketPath)
-        throw new Error(`the proxy socket path ${path} is ${bytes} bytes, more than a unix socket allows (${maxSocketPath}); set TMPDIR to a shorter directory`);
-    }
-    const proxy = await import("../proxy/index.js");
-    // No proxy secret: the proxies listen only on unix sockets inside the run directory (mode 0700,
-    // hidden inside the sandbox), and 3128/1080 exist only in the sandbox's own network namespace.
-    // Other users cannot reach them; the user's own processes need no borrowing. A secret would
-    // only break clients that cannot send proxy credentials (nc -X 5, the JVM).
-    const store = proxy.createViolationStore(opts.violations === undefined ? {} : { file: opts.violations });
-    const closers: (() => Promise<unknown>)[] = [];
-    const net_ = plan.network.policy;
-    const deps = { network: opts.policy.current, onViolation: store.record };
-    try {
-      if (net_.httpProxyPort === undefined) {
-        const http = proxy.createHttpProxy(deps);
-        closers.push(() => http.close());
-        await http.listen({ path: run.httpSocket });
-      } else closers.push(await relay(run.httpSocket, net_.httpProxyPort));
-      if (net_.socksProxyPort === undefined) {
-        const socks = proxy.createSocksProxy(deps);
-        closers.push(() => socks.close());
-        await socks.listen({ path: run.socksSocket });
-      } else closers.push(await relay(run.socksSocket, net_.socksProxyPort));
-    } catch (e) {
-      await Promise.all(closers.map((c) => c()));
-      throw e;
-    }
-    summary = () => proxy.reportLine(store, plan.ignoreViolations, opts.command);
-    closers.push(async () => {
-      const error = await store.close();
-      if (error) opts.err(`srt: could not write ${opts.violations}: ${error.message}\n`);
-    });
-    return {
-      env: proxy.proxyEnvironment({ httpPort: sandboxPorts.http, socksPort: sandboxPorts.socks, noProxy: directLoopback(plan.network.policy) }),
-      bridges: [
-        { port: sandboxPorts.http, socket: run.httpSocket },
-        { port: sandboxPorts.socks, socket: run.socksSocket },
-      ],
-      close: async () => {
-        for (const c of closers) await c();
-      },
-    };
+export async function createLinuxNetwork(deps: LinuxNetworkDeps): Promise<LinuxNetwork> {
+  const { sockets, os } = deps;
+  for (const path of [sockets.http, sockets.socks]) {
+    const bytes = Buffer.byteLength(path);
+    if (bytes > maxSocketPath) throw new Error(`the proxy socket path ${path} is ${bytes} bytes, more than a unix socket allows (${maxSocketPath}); set TMPDIR to a shorter directory`);
+  }
+  const store = os.proxy.createViolationStore(deps.violationsFile === undefined ? {} : { file: deps.violationsFile });
+  const listener = deps.onViolation;
+  const proxyDeps = {
+    network: deps.policy.current,
+    onViolation: listener === undefined ? store.record : (v: NetworkViolation) => (store.record(v), listener(v)),
+    ...(deps.ask === undefined ? {} : { ask: deps.ask }),
+    ...(deps.askTimeoutMs === undefined ? {} : { limits: { askTimeoutMs: deps.askTimeoutMs } }),
   };
+  const listening: { close(): Promise<unknown> }[] = [];
+  const stop = async (): Promise<void> => {
+    await Promise.all(listening.map((l) => l.close()));
+  };
+  const serve = async (path: string, userPort: number | undefined, make: typeof os.proxy.createHttpProxy): Promise<void> => {
+    if (userPort !== undefined) {
+      listening.push(await os.relay(path, userPort));
+      return;
+    }
+    const proxy = make(proxyDeps);
+    listening.push(proxy);
+    await proxy.listen({ path });
+  };
+  try {
+    await serve(sockets.http, deps.userProxyPorts?.http, os.proxy.createHttpProxy);
+    await serve(sockets.socks, deps.userProxyPorts?.socks, os.proxy.createSocksProxy);
+  } catch (e) {
+    await stop();
+    await store.close();
+    throw e;
+  }
   return {
-    start,
-    report() {
-      const line = summary?.();
-      if (line !== undefined && !opts.quiet) opts.err(line + "\n");
+    sockets,
+    attach: () => reach(sockets, deps.policy.current(), async () => undefined),
+    summaryLine: (ignore, command) => os.proxy.reportLine(store, ignore, command),
+    async close() {
+      await stop();
+      return store.close();
     },
   };
 }
 
-/** A unix socket that forwards every connection to 127.0.0.1:port on the host. */
-async function relay(path: string, port: number): Promise<() => Promise<void>> {
-  const net = await import("node:net");
-  const sockets = new Set<Socket>();
-  const server = net.createServer((client) => {
-    const upstream = net.connect({ host: "127.0.0.1", port });
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on("error", () => s.destroy());
-      s.on("close", () => sockets.delete(s));
-    }
-    client.pipe(upstream).pipe(client);
-    client.on("close", () => upstream.destroy());
-    upstream.on("close", () => client.destroy());
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(path, resolve);
-  });
-  return () =>
-    new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-    });
+/**
+ * The variables that point the command's tools at 127.0.0.1:3128 and :1080,
+ * and the bridges from there to the proxies' sockets. NO_PROXY keeps the
+ * sandbox's own loopback direct, except the names the policy allows (those
+ * mean the host's loopback, which only the proxies reach).
+ */
+function reach(sockets: ProxySockets, policy: Pick<NetworkPolicy, "rules">, close: () => Promise<void>): NetworkSession {
+  return {
+    env: proxyEnvironment({ httpPort: sandboxPorts.http, socksPort: sandboxPorts.socks, noProxy: directLoopback(policy) }),
+    bridges: [
+      { port: sandboxPorts.http, socket: sockets.http },
+      { port: sandboxPorts.socks, socket: sockets.socks },
+    ],
+    close,
+  };
+}
+
+/** How a CLI run gets its network: a StartNetwork for runLinux, and the summary at the end. */
+export interface RunNetwork {
+  readonly start: StartNetwork;
+  /** Prints the summary of blocked requests (unless quiet), if this run counted them. */
+  report(): void;
+}
+
+export interface OwnNetworkOptions {
+  readonly policy: LivePolicy;
+  readonly violations?: string | undefined;
+  readonly quiet: boolean;
+  readonly err: (text: string) => void;
+  /** The command, for ignoreViolations matching. */
+  readonly command: readonly string[];
+  readonly os?: () => Promise<NetworkOs>;
+}
+
+/** srt's own proxies for one run, in its run directory; they stop when the run ends. */
+export function ownNetwork(o: OwnNetworkOptions): RunNetwork {
+  let summary: (() => string | undefined) | undefined;
+  return {
+    async start(plan, run) {
+      // NO_PROXY from the policy in force when the run asks for its network (what the CLI always did).
+      const now = o.policy.current();
+      const sockets = { http: run.httpSocket, socks: run.socksSocket };
+      const { httpProxyPort, socksProxyPort } = plan.network.policy;
+      const network = await createLinuxNetwork({
+        sockets,
+        policy: o.policy,
+        userProxyPorts: { http: httpProxyPort, socks: socksProxyPort },
+        violationsFile: o.violations,
+        os: await (o.os ?? loadNodeOs)(),
+      });
+      summary = () => network.summaryLine(plan.ignoreViolations, o.command);
+      return reach(sockets, now, async () => {
+        const error = await network.close();
+        if (error) o.err(`srt: could not write ${o.violations}: ${error.message}\n`);
+      });
+    },
+    report() {
+      const line = summary?.();
+      if (line !== undefined && !o.quiet) o.err(line + "\n");
+    },
+  };
 }

@@ -1,0 +1,42 @@
+/**
+ * What the network session (network.ts) asks of the operating system, on
+ * Node: srt's proxies and a unix→TCP relay to the user's own proxy. Loaded
+ * only by a run that reaches
+ * the network (it pulls in node:net, node:http and the proxy code).
+ */
+import net from "node:net";
+import * as proxy from "../proxy/index.js";
+import type { NetworkOs } from "./network.js";
+
+export const nodeNetworkOs: NetworkOs = { proxy, relay };
+
+/**
+ * A unix socket at `path` whose every connection goes on to 127.0.0.1:port on
+ * the host. The bridge that reaches this socket lives in the sandbox's network
+ * namespace and cannot reach the host's loopback itself.
+ */
+async function relay(path: string, port: number): Promise<{ close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect({ host: "127.0.0.1", port });
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on("error", () => s.destroy());
+      s.on("close", () => sockets.delete(s));
+    }
+    client.pipe(upstream).pipe(client);
+    client.on("close", () => upstream.destroy());
+    upstream.on("close", () => client.destroy());
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(path, resolve);
+  });
+  return {
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
