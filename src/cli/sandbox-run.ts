@@ -7,7 +7,7 @@
 import { resolve } from "node:path";
 import type { LinuxPlan } from "../backends/bwrap/index.js";
 import { findTools, runLinux, statusOfSignal } from "../runtime/linux/index.js";
-import { ownNetwork } from "../runtime/linux/network.js";
+import { joinNetwork, ownNetwork } from "../runtime/linux/network.js";
 import { createLivePolicy } from "../runtime/proxy/live-policy.js";
 import { appendViolation } from "../runtime/proxy/violations.js";
 import { renderChecks, runPreflight } from "./doctor.js";
@@ -54,8 +54,7 @@ export async function runPlan(args: SandboxRunArgs, io: CliIo): Promise<number> 
   }
   const debug = args.debug || io.env["SRT_DEBUG"] === "1";
   if (debug) io.err(`srt: plan ${plan.source}: ${plan.bwrap.length} bwrap args, ${plan.placeholders.length} placeholders, seccomp ${plan.seccomp.instructions} insns, network ${plan.network.proxies ? "via proxies" : "none"}\n`);
-  const network = ownNetwork({ quiet: args.quiet, violations: args.violations, err: io.err, command: args.command, policy: live });
-  const startNetwork = args.proxies === undefined ? network.start : (await import("./external-proxies.js")).externalProxies(resolve(io.cwd, args.proxies));
+  const network = args.proxies === undefined ? ownNetwork({ quiet: args.quiet, violations: args.violations, err: io.err, command: args.command, policy: live }) : joinNetwork(resolve(io.cwd, args.proxies));
   const running = runLinux({
     plan,
     command: args.command,
@@ -63,7 +62,7 @@ export async function runPlan(args: SandboxRunArgs, io: CliIo): Promise<number> 
     tools: found.tools,
     uid: io.uid,
     gid: io.gid,
-    startNetwork,
+    startNetwork: network.start,
     // The CLI's inherited fds are its caller's leftovers: close them rather than pass them in.
     inheritedFds: "close",
     // If srt is SIGKILLed, its watchdog runs this to release the run's placeholders.

@@ -1,7 +1,7 @@
 /**
  * Node's side of the network session (src/runtime/linux/network-os.ts) with
  * real sockets, unix ones in a temp directory and TCP on 127.0.0.1: the relay
- * to a user's own proxy.
+ * to a user's own proxy, and the probe that a library sandbox's proxies answer.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
@@ -68,5 +68,29 @@ describe("relay", () => {
     const taken = await unixServer(false);
     await expect(nodeNetworkOs.relay(taken.path, 1)).rejects.toThrow(/EADDRINUSE/);
     await taken.close();
+  });
+});
+
+describe("probe", () => {
+  it("without a greeting, a socket that accepts is enough", async () => {
+    const s = await unixServer(false);
+    await expect(nodeNetworkOs.probe(s.path, undefined, 2000)).resolves.toBeUndefined();
+    await s.close();
+  });
+
+  it("with a greeting, it waits for the answer", async () => {
+    const s = await unixServer(true);
+    await expect(nodeNetworkOs.probe(s.path, Uint8Array.from([5, 1, 0]), 2000)).resolves.toBeUndefined();
+    await s.close();
+  });
+
+  it("a socket that accepts but never answers the greeting times out", async () => {
+    const s = await unixServer(false);
+    await expect(nodeNetworkOs.probe(s.path, Uint8Array.from([5, 1, 0]), 100)).rejects.toThrow("did not answer within 100 ms");
+    await s.close();
+  });
+
+  it("no socket at the path: not reachable, with the error code", async () => {
+    await expect(nodeNetworkOs.probe(join(scratch, "absent.sock"), undefined, 2000)).rejects.toThrow("are not reachable (ENOENT)");
   });
 });

@@ -4,7 +4,7 @@
  * these tests see which sockets are served by what, in which order things
  * start and stop, what a run gets (environment, bridges) and where refusals
  * go. The real thing — bwrap, the bridges, curl through the proxies — is in
- * test/network.
+ * test/network (the CLI) and test/api/wrap.test.ts (`srt exec --proxies`).
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -13,7 +13,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { lowerLinuxPlan, type LinuxPlan } from "../../src/backends/bwrap/index.js";
 import { compileSettings } from "../../src/compiler/index.js";
 import type { RunDir } from "../../src/runtime/linux/run-dir.js";
-import { createLinuxNetwork, ownNetwork, type NetworkOs } from "../../src/runtime/linux/network.js";
+import { createLinuxNetwork, joinNetwork, ownNetwork, type NetworkOs } from "../../src/runtime/linux/network.js";
 import { createLivePolicy, type LivePolicy } from "../../src/runtime/proxy/live-policy.js";
 import { createViolationStore, reportLine, type NetworkProxy, type NetworkViolation, type ProxyDeps } from "../../src/runtime/proxy/index.js";
 import { createFixtureHost } from "../support/fixture-host.js";
@@ -33,9 +33,10 @@ const webOnly = planOf({ network: { allowedDomains: ["example.com"] } });
 const withLocalhost = planOf({ network: { allowedDomains: ["example.com", "localhost"] } });
 
 /** The OS as the session sees it: proxies and relays that only record; the violation store is the real one. */
-function fakeOs(failListen?: "http" | "socks") {
+function fakeOs(failListen?: "http" | "socks", probeFailure?: (path: string) => string | undefined) {
   const events: string[] = [];
   const proxies: { kind: "http" | "socks"; deps: ProxyDeps }[] = [];
+  const probes: { path: string; greeting: number[] | undefined; timeoutMs: number }[] = [];
   const fake =
     (kind: "http" | "socks") =>
     (deps: ProxyDeps): NetworkProxy => {
@@ -57,12 +58,17 @@ function fakeOs(failListen?: "http" | "socks") {
       events.push(`relay ${path} → 127.0.0.1:${port}`);
       return { close: async () => void events.push(`close relay ${port}`) };
     },
+    async probe(path, greeting, timeoutMs) {
+      probes.push({ path, greeting: greeting && [...greeting], timeoutMs });
+      const why = probeFailure?.(path);
+      if (why !== undefined) throw new Error(why);
+    },
   };
   const decide = (kind: "http" | "socks") => {
     const p = proxies.find((x) => x.kind === kind)!;
     return typeof p.deps.network === "function" ? p.deps.network() : p.deps.network;
   };
-  return { os, events, proxies, decide, load: async () => os };
+  return { os, events, proxies, probes, decide, load: async () => os };
 }
 
 const sockets = (dir = "/run/srt-x") => ({ http: `${dir}/http.sock`, socks: `${dir}/socks.sock` });
@@ -222,5 +228,36 @@ describe("ownNetwork (the CLI: srt's proxies for one run)", () => {
     const { network, err } = cli(f, { violations: file });
     await (await network.start(webOnly, runDir("/tmp/srt-run"))).close();
     expect(err).toEqual([expect.stringMatching(new RegExp(`^srt: could not write ${file}: .*ENOENT.*\\n$`))]);
+  });
+});
+
+describe("joinNetwork (srt exec --proxies: a library sandbox's proxies)", () => {
+  it("checks the HTTP socket accepts and the SOCKS socket answers a greeting, then bridges to both; nothing to close or report", async () => {
+    const f = fakeOs();
+    const network = joinNetwork("/tmp/srt-lib", { os: f.load });
+    const session = await network.start(withLocalhost, runDir("/tmp/srt-run"));
+    expect(f.probes).toEqual([
+      { path: "/tmp/srt-lib/http.sock", greeting: undefined, timeoutMs: 2000 },
+      { path: "/tmp/srt-lib/socks.sock", greeting: [5, 1, 0], timeoutMs: 2000 },
+    ]);
+    expect(session.bridges).toEqual([
+      { port: 3128, socket: "/tmp/srt-lib/http.sock" },
+      { port: 1080, socket: "/tmp/srt-lib/socks.sock" },
+    ]);
+    expect(noProxyOf(session.env)).toBe("127.0.0.1,::1");
+    await session.close();
+    network.report();
+    expect(f.events).toEqual([]);
+    expect(f.proxies).toEqual([]);
+  });
+
+  it("proxies that do not answer fail the run with where, why and what to do", async () => {
+    const f = fakeOs(undefined, (path) => (path.endsWith("socks.sock") ? "did not answer within 50 ms" : undefined));
+    await expect(joinNetwork("/tmp/srt-lib", { timeoutMs: 50, os: f.load }).start(webOnly, runDir("/tmp/srt-run"))).rejects.toThrow(
+      "the sandbox's proxies at /tmp/srt-lib/socks.sock did not answer within 50 ms: the process that created the sandbox must be alive and its event loop free — run wrap()ped commands with an asynchronous spawn, never spawnSync/execSync",
+    );
+    const g = fakeOs(undefined, () => "are not reachable (ENOENT)");
+    await expect(joinNetwork("/tmp/srt-lib", { os: g.load }).start(webOnly, runDir("/tmp/srt-run"))).rejects.toThrow("the sandbox's proxies at /tmp/srt-lib/http.sock are not reachable (ENOENT)");
+    expect(g.probes).toHaveLength(1);
   });
 });

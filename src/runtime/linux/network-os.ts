@@ -1,14 +1,14 @@
 /**
  * What the network session (network.ts) asks of the operating system, on
- * Node: srt's proxies and a unix→TCP relay to the user's own proxy. Loaded
- * only by a run that reaches
+ * Node: srt's proxies, a unix→TCP relay to the user's own proxy, and a probe
+ * that a library sandbox's proxies answer. Loaded only by a run that reaches
  * the network (it pulls in node:net, node:http and the proxy code).
  */
 import net from "node:net";
 import * as proxy from "../proxy/index.js";
 import type { NetworkOs } from "./network.js";
 
-export const nodeNetworkOs: NetworkOs = { proxy, relay };
+export const nodeNetworkOs: NetworkOs = { proxy, relay, probe };
 
 /**
  * A unix socket at `path` whose every connection goes on to 127.0.0.1:port on
@@ -39,4 +39,32 @@ async function relay(path: string, port: number): Promise<{ close(): Promise<voi
         server.close(() => resolve());
       }),
   };
+}
+
+/** Connects; with a greeting, waits for the first byte of an answer. Rejects with what went wrong. */
+function probe(path: string, greeting: Uint8Array | undefined, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(path);
+    const fail = (why: string): void => {
+      s.destroy();
+      reject(new Error(why));
+    };
+    const timer = setTimeout(() => fail(`did not answer within ${timeoutMs} ms`), timeoutMs);
+    s.on("error", (e: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      fail(`are not reachable (${e.code ?? e.message})`);
+    });
+    s.on("connect", () => {
+      if (greeting === undefined) {
+        clearTimeout(timer);
+        s.destroy();
+        resolve();
+      } else s.write(greeting);
+    });
+    s.on("data", () => {
+      clearTimeout(timer);
+      s.destroy();
+      resolve();
+    });
+  });
 }

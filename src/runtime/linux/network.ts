@@ -6,8 +6,11 @@
  * namespace to those sockets); the refusals (a JSON-lines file, the one-line
  * summary, a listener); close().
  *
- * The CLI starts them in the run directory for one run and stops them with
- * it (ownNetwork).
+ * Who owns the proxies is what differs:
+ * - the CLI starts them in the run directory for one run and stops them with
+ *   it (ownNetwork);
+ * - `srt exec --proxies DIR` attaches to a library sandbox's proxies in DIR,
+ *   once it has seen them answer (joinNetwork).
  *
  * With `httpProxyPort`/`socksProxyPort` that side's socket relays to the
  * user's own proxy on the host's loopback instead of srt's proxy.
@@ -21,6 +24,7 @@
  * The OS parts come in as NetworkOs (network-os.ts has Node's, imported
  * lazily: a run without network access never loads the proxy code).
  */
+import { join } from "node:path";
 import type { IgnoreRule, NetworkPolicy } from "../../compiler/ir.js";
 import { directLoopback, proxyEnvironment } from "../proxy/environment.js";
 import type { AskCallback, NetworkViolation } from "../proxy/index.js";
@@ -34,10 +38,15 @@ export interface ProxySockets {
   readonly socks: string;
 }
 
+/** Where a library sandbox's proxies listen in its directory, and where `srt exec --proxies DIR` looks. */
+export const proxySocketsIn = (dir: string): ProxySockets => ({ http: join(dir, "http.sock"), socks: join(dir, "socks.sock") });
+
 export interface NetworkOs {
   readonly proxy: Pick<typeof import("../proxy/index.js"), "createHttpProxy" | "createSocksProxy" | "createViolationStore" | "reportLine">;
   /** Listens at path; every connection goes on to 127.0.0.1:port on the host. */
   relay(path: string, port: number): Promise<{ close(): Promise<void> }>;
+  /** Resolves once something at path accepts and, given a greeting, answers it; else rejects with why, worded to follow "the proxies at PATH". */
+  probe(path: string, greeting: Uint8Array | undefined, timeoutMs: number): Promise<void>;
 }
 
 const loadNodeOs = async (): Promise<NetworkOs> => (await import("./network-os.js")).nodeNetworkOs;
@@ -49,6 +58,9 @@ const loadNodeOs = async (): Promise<NetworkOs> => (await import("./network-os.j
  * host — and socat's UNIX-CONNECT to the full path never reaches it.
  */
 const maxSocketPath = 107;
+
+/** A SOCKS5 greeting offering "no authentication": srt's SOCKS proxy answers it at once. */
+const socksGreeting = Uint8Array.from([5, 1, 0]);
 
 export interface LinuxNetworkDeps {
   readonly sockets: ProxySockets;
@@ -180,5 +192,32 @@ export function ownNetwork(o: OwnNetworkOptions): RunNetwork {
       const line = summary?.();
       if (line !== undefined && !o.quiet) o.err(line + "\n");
     },
+  };
+}
+
+/**
+ * A library sandbox's proxies in dir, for `srt exec --proxies DIR`: its live
+ * policy, ask callback and violation list apply, and it reports the refusals.
+ *
+ * Those proxies run in the embedder's event loop. If the embedder spawned us
+ * synchronously (spawnSync, execSync), that loop is blocked until we exit and
+ * every request would hang: so before the command starts, a SOCKS5 greeting
+ * must be answered, or the run fails at once with the reason.
+ */
+export function joinNetwork(dir: string, o: { readonly timeoutMs?: number; readonly os?: () => Promise<NetworkOs> } = {}): RunNetwork {
+  const sockets = proxySocketsIn(dir);
+  const timeoutMs = o.timeoutMs ?? 2000;
+  return {
+    async start(plan) {
+      const os = await (o.os ?? loadNodeOs)();
+      for (const [path, greeting] of [[sockets.http, undefined], [sockets.socks, socksGreeting]] as const) {
+        await os.probe(path, greeting, timeoutMs).catch((e: Error) => {
+          throw new Error(`the sandbox's proxies at ${path} ${e.message}: the process that created the sandbox must be alive and its event loop free — run wrap()ped commands with an asynchronous spawn, never spawnSync/execSync`);
+        });
+      }
+      // The live policy is the owner's; here, NO_PROXY comes from the plan it wrote for wrap().
+      return reach(sockets, plan.network.policy, async () => undefined);
+    },
+    report: () => undefined,
   };
 }
