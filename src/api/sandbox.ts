@@ -16,13 +16,14 @@ import type { LinuxPlan } from "../backends/bwrap/index.js";
 import type { Diagnostic } from "../compiler/index.js";
 import { findTools, runLinux, type RunningSandbox } from "../runtime/linux/index.js";
 import { createJanitor } from "../runtime/linux/janitor.js";
+import { createLinuxNetwork, proxySocketsIn } from "../runtime/linux/network.js";
+import { nodeNetworkOs } from "../runtime/linux/network-os.js";
 import type { AskCallback } from "../runtime/proxy/index.js";
 import { createLivePolicy } from "../runtime/proxy/live-policy.js";
 import { compile, lower, type CompileOptions } from "./compile.js";
 import { SandboxConfigError } from "./errors.js";
 import { findSrtBin } from "./install.js";
 import { wireProcess, type SandboxedProcess, type StdioOption } from "./process.js";
-import { createSandboxNetwork } from "./sandbox-network.js";
 import { createViolationFeed, type SandboxViolations } from "./violations.js";
 
 export interface SandboxOptions extends CompileOptions {
@@ -104,7 +105,8 @@ export async function createSandbox(settingsOrPlan: object | string | LinuxPlan,
   const live = createLivePolicy(base.network.policy);
   let network;
   try {
-    network = await createSandboxNetwork({ dir, policy: live, onViolation: feed.record, ask: options.askCallback, askTimeoutMs: options.askTimeoutMs });
+    // Started once: every run of this sandbox, and every wrap()ped `srt exec --proxies`, attaches to them.
+    network = await createLinuxNetwork({ sockets: proxySocketsIn(dir), policy: live, onViolation: feed.record, ask: options.askCallback, askTimeoutMs: options.askTimeoutMs, os: nodeNetworkOs });
   } catch (e) {
     janitor.cleanUp();
     throw e;
@@ -132,7 +134,8 @@ export async function createSandbox(settingsOrPlan: object | string | LinuxPlan,
         tools: tools.tools,
         uid,
         gid,
-        startNetwork: net.startNetwork,
+        // The proxies outlive the run; its bridges are the runner's to stop.
+        startNetwork: async () => net.attach(),
         stdio: wiring.stdio,
         onSpawn: wiring.onSpawn,
         ...(options.killGraceMs === undefined ? {} : { killGraceMs: options.killGraceMs }),

@@ -4,7 +4,8 @@
  * these tests see which sockets are served by what, in which order things
  * start and stop, what a run gets (environment, bridges) and where refusals
  * go. The real thing — bwrap, the bridges, curl through the proxies — is in
- * test/network (the CLI) and test/api/wrap.test.ts (`srt exec --proxies`).
+ * test/network (the CLI), test/api/sandbox.test.ts (the library) and
+ * test/api/wrap.test.ts (`srt exec --proxies`).
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -9,6 +9,8 @@
  * Who owns the proxies is what differs:
  * - the CLI starts them in the run directory for one run and stops them with
  *   it (ownNetwork);
+ * - a library sandbox starts them once in its own directory, and every run
+ *   attaches (createLinuxNetwork, attach());
  * - `srt exec --proxies DIR` attaches to a library sandbox's proxies in DIR,
  *   once it has seen them answer (joinNetwork).
  *
@@ -171,7 +173,7 @@ export function ownNetwork(o: OwnNetworkOptions): RunNetwork {
   let summary: (() => string | undefined) | undefined;
   return {
     async start(plan, run) {
-      // NO_PROXY from the policy in force when the run asks for its network (what the CLI always did).
+      // NO_PROXY from the policy in force when the run asks for its network, as a library run's attach().
       const now = o.policy.current();
       const sockets = { http: run.httpSocket, socks: run.socksSocket };
       const { httpProxyPort, socksProxyPort } = plan.network.policy;
