@@ -45,26 +45,15 @@ async function relay(path: string, port: number): Promise<{ close(): Promise<voi
 function probe(path: string, greeting: Uint8Array | undefined, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const s = net.connect(path);
-    const fail = (why: string): void => {
+    const end = (why?: string): void => {
+      clearTimeout(timer);
       s.destroy();
-      reject(new Error(why));
+      if (why === undefined) resolve();
+      else reject(new Error(why));
     };
-    const timer = setTimeout(() => fail(`did not answer within ${timeoutMs} ms`), timeoutMs);
-    s.on("error", (e: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      fail(`are not reachable (${e.code ?? e.message})`);
-    });
-    s.on("connect", () => {
-      if (greeting === undefined) {
-        clearTimeout(timer);
-        s.destroy();
-        resolve();
-      } else s.write(greeting);
-    });
-    s.on("data", () => {
-      clearTimeout(timer);
-      s.destroy();
-      resolve();
-    });
+    const timer = setTimeout(() => end(`did not answer within ${timeoutMs} ms`), timeoutMs);
+    s.on("error", (e: NodeJS.ErrnoException) => end(`are not reachable (${e.code ?? e.message})`));
+    s.on("connect", () => (greeting === undefined ? end() : s.write(greeting)));
+    s.on("data", () => end());
   });
 }
