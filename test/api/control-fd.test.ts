@@ -11,7 +11,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { curl, privateTmp, srtBin, startWeb, supported, type Web } from "./support.js";
+import { lacking } from "../support/requirements.js";
+import { curl, privateTmp, srtBin, startWeb, skipReason, supported, type Web } from "./support.js";
 
 interface Srt {
   readonly child: ChildProcess;
@@ -44,7 +45,7 @@ function startSrt(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv, 
   return { child, control: child.stdio[3] as Writable, nextLine, done };
 }
 
-describe.skipIf(!supported)("srt --control-fd (real bwrap, built CLI)", () => {
+describe.skipIf(lacking(!supported, skipReason))("srt --control-fd (real bwrap, built CLI)", () => {
   let a: Web;
   let tmp: ReturnType<typeof privateTmp>;
   let work: string;

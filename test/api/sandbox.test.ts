@@ -8,12 +8,13 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { basename, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { lacking } from "../support/requirements.js";
 import { createSandbox, SandboxConfigError, type Sandbox } from "../../src/index.js";
-import { collect, curl, lineReader, privateTmp, startWeb, supported, type Web } from "./support.js";
+import { collect, curl, lineReader, privateTmp, startWeb, skipReason, supported, type Web } from "./support.js";
 
 const settingsAllowing = (...ports: number[]): object => ({ network: { allowedDomains: ports.map((p) => `127.0.0.1:${p}`) } });
 
-describe.skipIf(!supported)("createSandbox (real bwrap)", () => {
+describe.skipIf(lacking(!supported, skipReason))("createSandbox (real bwrap)", () => {
   let a: Web;
   let b: Web;
   let tmp: ReturnType<typeof privateTmp>;

@@ -6,10 +6,11 @@
  * as it was.
  */
 import { describe, expect, it } from "vitest";
-import { missingTestUser, report, runners, sh, supported, tree, useBox } from "./support.js";
+import { lacking, unavailable } from "../support/requirements.js";
+import { missingTestUser, report, runners, sh, skipReason, supported, tree, useBox } from "./support.js";
 
-describe.skipIf(!supported)("concurrent runs in one directory", () => {
-  if (missingTestUser) it.skip("as srt-test: user srt-test does not exist (useradd -m srt-test)", () => {});
+describe.skipIf(lacking(!supported, skipReason))("concurrent runs in one directory", () => {
+  if (missingTestUser) unavailable("as srt-test: user srt-test does not exist (useradd -m srt-test)");
 
   describe.each(runners)("as %s", (runner) => {
     it("8 staggered runs all start, none can write a protected name at any moment, nothing is left", async (ctx) => {

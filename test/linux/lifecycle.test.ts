@@ -8,7 +8,8 @@
  */
 import { rmSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { eventually, leftovers, missingTestUser, processesWith, read, report, runners, sh, srt, startSrt, supported, tree, useBox, writeSettings } from "./support.js";
+import { lacking, unavailable } from "../support/requirements.js";
+import { eventually, leftovers, missingTestUser, processesWith, read, report, runners, sh, srt, startSrt, skipReason, supported, tree, useBox, writeSettings } from "./support.js";
 
 /** A number no other process on this machine has on its command line; `sleep` accepts it as seconds. */
 const marker = (): string => `300.${process.pid}${Math.floor(Math.random() * 1e9)}`;
@@ -17,8 +18,8 @@ const waitFor = async (get: () => string, text: string, ms = 10_000): Promise<vo
   if (!(await eventually(() => get().includes(text), ms))) throw new Error(`never saw ${JSON.stringify(text)} in: ${get()}`);
 };
 
-describe.skipIf(!supported)("sandbox lifecycle", () => {
-  if (missingTestUser) it.skip("as srt-test: user srt-test does not exist (useradd -m srt-test)", () => {});
+describe.skipIf(lacking(!supported, skipReason))("sandbox lifecycle", () => {
+  if (missingTestUser) unavailable("as srt-test: user srt-test does not exist (useradd -m srt-test)");
 
   describe.each(runners)("as %s", (runner) => {
     it.concurrent("exit statuses come back: 0, 7, 128+N for a signal", async (ctx) => {

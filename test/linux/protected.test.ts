@@ -5,7 +5,8 @@
  * run in the same directory. Each attempt is checked on the host afterwards.
  */
 import { describe, expect, it } from "vitest";
-import { missingTestUser, read, report, runners, sh, startSrt, supported, tree, useBox, writeSettings } from "./support.js";
+import { lacking, unavailable } from "../support/requirements.js";
+import { missingTestUser, read, report, runners, sh, startSrt, skipReason, supported, tree, useBox, writeSettings } from "./support.js";
 
 /** Shell: `t NAME cmd…` runs cmd and prints NAME=ok or NAME=<error text of its last line>. */
 const T = `t() { n=$1; shift; if err=$( ("$@") 2>&1 ); then echo "$n=ok"; else err=$(printf '%s' "$err" | tail -n1); echo "$n=\${err##*: }"; fi; }\n`;
@@ -20,8 +21,8 @@ const gitLayout = {
   "work/a/b/c/notes.txt": "v1",
 };
 
-describe.skipIf(!supported)("protected paths cannot be sidestepped", () => {
-  if (missingTestUser) it.skip("as srt-test: user srt-test does not exist (useradd -m srt-test)", () => {});
+describe.skipIf(lacking(!supported, skipReason))("protected paths cannot be sidestepped", () => {
+  if (missingTestUser) unavailable("as srt-test: user srt-test does not exist (useradd -m srt-test)");
 
   describe.each(runners)("as %s", (runner) => {
     it.concurrent("renaming a parent of a protected path fails (pinned, EBUSY); the path cannot be recreated", async (ctx) => {

@@ -10,6 +10,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { lacking, unavailable } from "../support/requirements.js";
 import { missingTestUser, runners, useBox } from "../linux/support.js";
 import { makeScratch, missingTools, networkSkipReason, networkSupported, runScript, shown, startScript, tools, values, type Scratch } from "./support.js";
 import { bulk, startEchoServer, startHttpServer, startStaticServer, type TestServer } from "./servers.js";
@@ -17,9 +18,9 @@ import { bulk, startEchoServer, startHttpServer, startStaticServer, type TestSer
 const node = process.execPath;
 const marker = `m${process.pid}`;
 
-describe.skipIf(!networkSupported)("allowed network traffic through the sandbox", () => {
-  if (missingTestUser) it.skip("as srt-test: user srt-test does not exist (useradd -m srt-test)", () => {});
-  for (const why of missingTools) it.skip(why, () => {});
+describe.skipIf(lacking(!networkSupported, networkSkipReason))("allowed network traffic through the sandbox", () => {
+  if (missingTestUser) unavailable("as srt-test: user srt-test does not exist (useradd -m srt-test)");
+  for (const why of missingTools) unavailable(why);
   let scratch: Scratch;
   let web: TestServer;
   let echo: TestServer;
@@ -213,5 +214,3 @@ describe.skipIf(!networkSupported)("allowed network traffic through the sandbox"
     });
   });
 });
-
-if (!networkSupported) describe.skip(`network tests: ${networkSkipReason}`, () => {});

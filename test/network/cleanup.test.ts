@@ -9,6 +9,7 @@
 import { chownSync, existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { lacking, unavailable } from "../support/requirements.js";
 import { eventually, leftovers, missingTestUser, processesWith, runners, useBox, type Box } from "../linux/support.js";
 import { bridgeProcesses, makeScratch, missingTools, networkSkipReason, networkSupported, runScript, shown, startScript, tools, type Scratch } from "./support.js";
 import { startEchoServer, type TestServer } from "./servers.js";
@@ -22,9 +23,9 @@ const socketsIn = (box: Box): string[] =>
     .filter((f) => f.endsWith(".sock"))
     .sort();
 
-describe.skipIf(!networkSupported || !tools.nc)("network clean-up after a run", () => {
-  if (missingTestUser) it.skip("as srt-test: user srt-test does not exist (useradd -m srt-test)", () => {});
-  for (const why of missingTools) it.skip(why, () => {});
+describe.skipIf(lacking(!networkSupported, networkSkipReason) || lacking(!tools.nc, "network clean-up: BSD nc is missing (apt-get install netcat-openbsd)"))("network clean-up after a run", () => {
+  if (missingTestUser) unavailable("as srt-test: user srt-test does not exist (useradd -m srt-test)");
+  for (const why of missingTools) unavailable(why);
   let scratch: Scratch;
   let echo: TestServer;
 
@@ -115,6 +116,3 @@ describe.skipIf(!networkSupported || !tools.nc)("network clean-up after a run", 
     });
   });
 });
-
-if (!networkSupported) describe.skip(`network tests: ${networkSkipReason}`, () => {});
-else if (!tools.nc) describe.skip("network clean-up tests: BSD nc is missing (apt-get install netcat-openbsd)", () => {});

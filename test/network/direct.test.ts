@@ -10,6 +10,7 @@ import dgram from "node:dgram";
 import { readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { lacking, unavailable } from "../support/requirements.js";
 import { eventually, missingTestUser, runners, useBox, type Box } from "../linux/support.js";
 import { bridgeProcesses, makeScratch, missingTools, networkSkipReason, networkSupported, runScript, shown, startScript, tools, values, type Scratch } from "./support.js";
 import { startEchoServer, startHttpServer, type TestServer } from "./servers.js";
@@ -22,9 +23,9 @@ const holdUntilReleased = "echo ready; i=0; while [ ! -e release ] && [ $i -lt 1
 /** Every file below the box's srt TMPDIR (run dirs included), while a run is live. */
 const runDirFiles = (box: Box): string[] => readdirSync(box.tmp, { recursive: true }).map(String);
 
-describe.skipIf(!networkSupported)("direct connections from the sandbox", () => {
-  if (missingTestUser) it.skip("as srt-test: user srt-test does not exist (useradd -m srt-test)", () => {});
-  for (const why of missingTools) it.skip(why, () => {});
+describe.skipIf(lacking(!networkSupported, networkSkipReason))("direct connections from the sandbox", () => {
+  if (missingTestUser) unavailable("as srt-test: user srt-test does not exist (useradd -m srt-test)");
+  for (const why of missingTools) unavailable(why);
   let scratch: Scratch;
   let web: TestServer;
   let echo: TestServer;
@@ -159,5 +160,3 @@ describe.skipIf(!networkSupported)("direct connections from the sandbox", () => 
     });
   });
 });
-
-if (!networkSupported) describe.skip(`network tests: ${networkSkipReason}`, () => {});
