@@ -21,8 +21,8 @@ import { createNodeHost } from "../runtime/node-host.js";
 import type { CliIo } from "./io.js";
 
 export interface ControlChannel {
-  /** Starts reading; `apply` gets each valid line's network policy. */
-  start(apply: (network: NetworkPolicy) => void): void;
+  /** Starts reading; `apply` gets each valid line's network policy and its line number. */
+  start(apply: (network: NetworkPolicy, lineNo: number) => void): void;
   close(): void;
 }
 
@@ -76,12 +76,12 @@ export function openControlFd(fd: number, io: CliIo): OpenedControl {
   };
 }
 
-function applyLine(line: string, n: number, fd: number, io: CliIo, apply: (network: NetworkPolicy) => void): void {
+function applyLine(line: string, n: number, fd: number, io: CliIo, apply: (network: NetworkPolicy, lineNo: number) => void): void {
   const result = compileSettings({ text: line, file: `control-fd:${fd}`, host: createNodeHost({ cwd: io.cwd, env: io.env }), target: "linux" });
   if (result.policy === undefined) {
     const errors = result.diagnostics.filter((d) => d.severity === "error").map((d) => `${d.code} ${d.pointer || "/"}: ${d.message}`);
     io.err(`srt: --control-fd ${fd}: line ${n} ignored, the policy in force stays: ${errors.join("; ")}\n`);
     return;
   }
-  apply(result.policy.network);
+  apply(result.policy.network, n);
 }

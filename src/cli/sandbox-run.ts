@@ -43,8 +43,11 @@ export async function runPlan(args: SandboxRunArgs, io: CliIo): Promise<number> 
   // A live policy may open what the first one closed: proxies and bridges from the start.
   const plan: LinuxPlan = control || args.proxies !== undefined ? { ...args.plan, network: { ...args.plan.network, proxies: true } } : args.plan;
   let live = plan.network.policy;
-  control?.start((n) => {
+  const debug = args.debug || io.env["SRT_DEBUG"] === "1";
+  control?.start((n, lineNo) => {
     live = { ...live, rules: n.rules, deniedResolvedAddresses: n.deniedResolvedAddresses };
+    // The acknowledgement a caller (or a test) can wait for instead of guessing how long applying takes.
+    if (debug) io.err(`srt: --control-fd ${args.controlFd}: line ${lineNo} applied\n`);
   });
   const found = findTools(plan.network.proxies, io.env["PATH"]);
   if (!found.ok) {
@@ -52,7 +55,6 @@ export async function runPlan(args: SandboxRunArgs, io: CliIo): Promise<number> 
     control?.close();
     return exitStatus.runtime;
   }
-  const debug = args.debug || io.env["SRT_DEBUG"] === "1";
   if (debug) io.err(`srt: plan ${plan.source}: ${plan.bwrap.length} bwrap args, ${plan.placeholders.length} placeholders, seccomp ${plan.seccomp.instructions} insns, network ${plan.network.proxies ? "via proxies" : "none"}\n`);
   const network = startLinuxNetwork({ quiet: args.quiet, violations: args.violations, err: io.err, command: args.command, ...(control ? { policy: () => live } : {}) });
   const startNetwork = args.proxies === undefined ? network.start : (await import("./external-proxies.js")).externalProxies(resolve(io.cwd, args.proxies));
