@@ -91,9 +91,9 @@ describe.skipIf(lacking(!supported, skipReason))("sandbox lifecycle", () => {
       expect(leftovers(b).length).toBeGreaterThan(0);
       run.child.kill("SIGKILL");
       await run.done;
-      expect(await eventually(() => processesWith(m).length === 0, 2000), `left running: ${processesWith(m).join(" ")}`).toBe(true);
-      expect(await eventually(() => leftovers(b).length === 0, 2000), `left in TMPDIR: ${leftovers(b).join(" ")}`).toBe(true);
-      expect(await eventually(() => tree(b.work).join() === before.join(), 2000), `left in cwd: ${tree(b.work).join(" ")}`).toBe(true);
+      expect(await eventually(() => processesWith(m).length === 0), `left running: ${processesWith(m).join(" ")}`).toBe(true);
+      expect(await eventually(() => leftovers(b).length === 0), `left in TMPDIR: ${leftovers(b).join(" ")}`).toBe(true);
+      expect(await eventually(() => tree(b.work).join() === before.join()), `left in cwd: ${tree(b.work).join(" ")}`).toBe(true);
     });
 
     it.concurrent("`srt exec plan.json` runs a compiled plan without the settings file", async (ctx) => {

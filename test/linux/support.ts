@@ -266,8 +266,12 @@ export function processesWith(marker: string): number[] {
   return pids;
 }
 
-/** Polls until check() is true or the time is up; returns the last value of check(). */
-export async function eventually(check: () => boolean, ms = 2000): Promise<boolean> {
+/**
+ * Polls until check() is true or the time is up; returns the last value of
+ * check(). The time is a ceiling for a failure, not a schedule: a passing
+ * check returns at once, so it is generous enough for a loaded machine.
+ */
+export async function eventually(check: () => boolean, ms = 10_000): Promise<boolean> {
   const end = Date.now() + ms;
   for (;;) {
     if (check()) return true;

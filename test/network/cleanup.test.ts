@@ -106,10 +106,10 @@ describe.skipIf(lacking(!networkSupported, networkSkipReason) || lacking(!tools.
       const out = await run.done;
       expect(ready, shown(out)).toBe(true);
       expect(before.length, before.join(", ")).toBeGreaterThanOrEqual(3);
-      expect(await eventually(() => bridgeProcesses(box.tmp).length === 0, 5000), `left: ${bridgeProcesses(box.tmp).join(", ")}`).toBe(true);
-      expect(await eventually(() => processesWith(m).length === 0, 5000), `sandbox left: ${processesWith(m).join(" ")}`).toBe(true);
+      expect(await eventually(() => bridgeProcesses(box.tmp).length === 0), `left: ${bridgeProcesses(box.tmp).join(", ")}`).toBe(true);
+      expect(await eventually(() => processesWith(m).length === 0), `sandbox left: ${processesWith(m).join(" ")}`).toBe(true);
       // The watchdog removes the run dir (sockets included) once srt is gone.
-      expect(await eventually(() => leftovers(box).length === 0, 5000), `left in TMPDIR: ${leftovers(box).join(", ")}`).toBe(true);
+      expect(await eventually(() => leftovers(box).length === 0), `left in TMPDIR: ${leftovers(box).join(", ")}`).toBe(true);
       expect(socketsIn(box)).toEqual([]);
       expect(existsSync(box.tmp)).toBe(true);
       expect(await eventually(() => echo.open() === 0), `echo server still has ${echo.open()} open`).toBe(true);
