@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lacking, unavailable } from "../support/requirements.js";
-import { buildSeccomp, renderSeccomp, type SeccompArch, type SeccompOptions } from "../../src/backends/seccomp/index.js";
+import { buildSeccomp, encodeSeccomp, type SeccompArch, type SeccompOptions } from "../../src/backends/seccomp/index.js";
 
 const hostArch: SeccompArch | undefined = process.arch === "x64" ? "x86_64" : process.arch === "arm64" ? "aarch64" : undefined;
 const bwrap = ["/usr/bin/bwrap", "/usr/local/bin/bwrap", "/bin/bwrap"].find((p) => existsSync(p));
@@ -66,7 +66,7 @@ beforeAll(() => {
   chmodSync(dir, 0o755);
   for (const [name, opts] of Object.entries(filters)) {
     const options: SeccompOptions = { arch: hostArch ?? "x86_64", ...opts };
-    writeFileSync(filterPath(name as FilterName), renderSeccomp(buildSeccomp(options)), { mode: 0o644 });
+    writeFileSync(filterPath(name as FilterName), encodeSeccomp(buildSeccomp(options)), { mode: 0o644 });
   }
   if (compiler !== undefined) {
     const source = fileURLToPath(new URL("./probe.c", import.meta.url));

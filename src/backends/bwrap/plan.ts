@@ -5,7 +5,7 @@
  * environment (taken from the caller through the plan's env policy).
  */
 import type { EnvPolicy, IgnoreRule, NetworkPolicy, Policy } from "../../compiler/ir.js";
-import { buildSeccomp, renderSeccomp, seccompOptionsFromPolicy, type SeccompArch } from "../seccomp/index.js";
+import { encodeSeccomp, lowerSeccomp, type SeccompArch } from "../seccomp/index.js";
 import { flatten, type ArgvItem } from "./argv.js";
 import { lowerBwrap } from "./lower.js";
 import type { Placeholder } from "./mounts.js";
@@ -36,7 +36,7 @@ export interface LinuxPlan {
 
 export function lowerLinuxPlan(policy: Policy, arch: SeccompArch): LinuxPlan {
   const bwrap = lowerBwrap(policy);
-  const program = buildSeccomp(seccompOptionsFromPolicy(policy, arch));
+  const program = lowerSeccomp(policy, arch);
   const net = policy.network;
   const proxies = net.rules.some((r) => r.effect === "allow") || (net.mitmProxy?.domains.length ?? 0) > 0;
   return {
@@ -49,7 +49,7 @@ export function lowerLinuxPlan(policy: Policy, arch: SeccompArch): LinuxPlan {
     bwrap: flatten(bwrap.groups),
     chdir: policy.context.cwd,
     placeholders: bwrap.mounts.placeholders,
-    seccomp: { base64: toBase64(renderSeccomp(program)), instructions: program.instructions.length },
+    seccomp: { base64: toBase64(encodeSeccomp(program)), instructions: program.instructions.length },
     network: { proxies, policy: net },
     env: policy.env,
     ignoreViolations: policy.ignoreViolations,

@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildSeccomp, renderSeccomp } from "../../backends/seccomp/index.js";
+import { buildSeccomp, encodeSeccomp } from "../../backends/seccomp/index.js";
 import type { SeccompArch } from "../../backends/seccomp/index.js";
 import { which } from "./tools.js";
 
@@ -69,7 +69,7 @@ function compare(a: readonly number[], b: readonly number[]): number {
 
 /** Starts a real (tiny) sandbox with srt's namespaces and seccomp program; explains the usual reasons it fails. */
 function trySandbox(bwrap: string, arch: SeccompArch, uid: number): Check {
-  const bpf = renderSeccomp(buildSeccomp({ arch, allowUnixSockets: false, allowNestedUserNamespaces: false }));
+  const bpf = encodeSeccomp(buildSeccomp({ arch, allowUnixSockets: false, allowNestedUserNamespaces: false }));
   const dir = mkdtempSync(join(tmpdir(), "srt-doctor-"));
   let r: ReturnType<typeof spawnSync>;
   try {
