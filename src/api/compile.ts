@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import { lowerLinuxPlan, type LinuxPlan } from "../backends/bwrap/index.js";
-import { compiledProxyPorts, lowerSeatbelt } from "../backends/seatbelt/index.js";
+import { compiledProxyPorts, lowerSeatbelt, renderSeatbelt } from "../backends/seatbelt/index.js";
 import type { SeccompArch } from "../backends/seccomp/index.js";
 import { compileSettings, type Diagnostic, type Host, type Policy, type Target } from "../compiler/index.js";
 import { createNodeHost } from "../runtime/node-host.js";
@@ -64,7 +64,7 @@ export interface LowerOptions {
 export function lower(ir: Policy, target: "linux", options?: LowerOptions): LinuxPlan;
 export function lower(ir: Policy, target: "macos", options?: LowerOptions): MacosPlan;
 export function lower(ir: Policy, target: LowerTarget, options: LowerOptions = {}): LinuxPlan | MacosPlan {
-  if (target === "macos") return { kind: "srt-seatbelt", profile: lowerSeatbelt(ir, { proxy: compiledProxyPorts(ir) }) };
+  if (target === "macos") return { kind: "srt-seatbelt", profile: renderSeatbelt(lowerSeatbelt(ir, { proxy: compiledProxyPorts(ir) })) };
   return lowerLinuxPlan(ir, options.arch ?? hostArch());
 }
 

@@ -3,7 +3,7 @@ import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { defineCommand } from "citty";
 import type { Policy, Target } from "../compiler/index.js";
-import { compiledProxyPorts, lowerSeatbelt } from "../backends/seatbelt/index.js";
+import { compiledProxyPorts, lowerSeatbelt, renderSeatbelt } from "../backends/seatbelt/index.js";
 import { lowerBwrap, lowerLinuxPlan, renderBwrap } from "../backends/bwrap/index.js";
 import { buildSeccomp, disassembleSeccomp, seccompOptionsFromPolicy } from "../backends/seccomp/index.js";
 import { hostSeccompArch } from "./host-arch.js";
@@ -19,7 +19,7 @@ const emitters: Record<Target, Record<string, (p: Policy) => string>> = {
     bpf: (p) => disassembleSeccomp(buildSeccomp(seccompOptionsFromPolicy(p, hostSeccompArch()))),
     ir: (p) => JSON.stringify(p, null, 2) + "\n",
   },
-  macos: { sb: (p) => lowerSeatbelt(p, { proxy: compiledProxyPorts(p) }), ir: (p) => JSON.stringify(p, null, 2) + "\n" },
+  macos: { sb: (p) => renderSeatbelt(lowerSeatbelt(p, { proxy: compiledProxyPorts(p) })), ir: (p) => JSON.stringify(p, null, 2) + "\n" },
 };
 
 export const compileCommand = (io: CliIo) =>

@@ -1,7 +1,7 @@
 /** One golden file per backend artifact; each backend adds its renderer here. */
 import { buildSeccomp, disassembleSeccomp, seccompOptionsFromPolicy } from "../../src/backends/seccomp/index.js";
 import { lowerBwrap, renderBwrap } from "../../src/backends/bwrap/index.js";
-import { lowerSeatbelt } from "../../src/backends/seatbelt/index.js";
+import { lowerSeatbelt, renderSeatbelt } from "../../src/backends/seatbelt/index.js";
 import type { Policy } from "../../src/compiler/index.js";
 import type { FixtureCase } from "./fixtures.js";
 
@@ -25,6 +25,6 @@ export const goldenArtifacts: readonly GoldenArtifact[] = [
   {
     file: "macos.sb",
     what: "Seatbelt profile (proxy ports 3128/1080, tag srt)",
-    render: (p) => lowerSeatbelt(p, { proxy: { httpPort: 3128, socksPort: 1080 } }),
+    render: (p) => renderSeatbelt(lowerSeatbelt(p, { proxy: { httpPort: 3128, socksPort: 1080 } })),
   },
 ];
