@@ -41,7 +41,7 @@ describe.each(listFixtures())("fixture %s", (name) => {
   if (policy === undefined) return;
   for (const artifact of goldenArtifacts) {
     it(artifact.file, async () => {
-      await expect(header(artifact.what) + artifact.render(policy, c)).toMatchFileSnapshot(golden(name, artifact.file));
+      await expect(header(artifact.what) + artifact.render(policy)).toMatchFileSnapshot(golden(name, artifact.file));
     });
   }
 });

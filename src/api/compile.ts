@@ -5,8 +5,8 @@
  * one the caller passes).
  */
 import { join } from "node:path";
-import { lowerLinuxPlan, type LinuxPlan } from "../backends/bwrap/index.js";
-import { compiledProxyPorts, lowerSeatbelt, renderSeatbelt } from "../backends/seatbelt/index.js";
+import type { LinuxPlan } from "../backends/bwrap/index.js";
+import { backends } from "../backends/registry.js";
 import type { SeccompArch } from "../backends/seccomp/index.js";
 import { compileSettings, type Diagnostic, type Host, type Policy, type Target } from "../compiler/index.js";
 import { createNodeHost } from "../runtime/node-host.js";
@@ -64,8 +64,9 @@ export interface LowerOptions {
 export function lower(ir: Policy, target: "linux", options?: LowerOptions): LinuxPlan;
 export function lower(ir: Policy, target: "macos", options?: LowerOptions): MacosPlan;
 export function lower(ir: Policy, target: LowerTarget, options: LowerOptions = {}): LinuxPlan | MacosPlan {
-  if (target === "macos") return { kind: "srt-seatbelt", profile: renderSeatbelt(lowerSeatbelt(ir, { proxy: compiledProxyPorts(ir) })) };
-  return lowerLinuxPlan(ir, options.arch ?? hostArch());
+  const { plan, seatbelt } = backends;
+  if (target === "macos") return { kind: "srt-seatbelt", profile: seatbelt.render(seatbelt.lower(ir, {})) };
+  return plan.lower(ir, { arch: options.arch ?? hostArch() });
 }
 
 function hostArch(): SeccompArch {

@@ -1,5 +1,5 @@
 export { fillSlots, type ArgvItem, type CommentedArgs, type SlotName, type Slots } from "./argv.js";
 export { lowerBwrap, weakerNestedSandboxCosts, type BwrapArtifact } from "./lower.js";
 export { planMounts, type MountNote, type MountOp, type MountPlan, type MountState, type Placeholder } from "./mounts.js";
-export { lowerLinuxPlan, type LinuxPlan } from "./plan.js";
+export { lowerLinuxPlan, renderLinuxPlan, type LinuxPlan } from "./plan.js";
 export { renderBwrap } from "./render.js";

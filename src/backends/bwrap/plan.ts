@@ -58,6 +58,9 @@ export function lowerLinuxPlan(policy: Policy, arch: SeccompArch): LinuxPlan {
   };
 }
 
+/** The plan as `srt compile` writes it and `srt exec` reads it. */
+export const renderLinuxPlan = (plan: LinuxPlan): string => JSON.stringify(plan, null, 2) + "\n";
+
 /** btoa works on "binary strings"; no Buffer, so this module stays free of Node APIs. */
 function toBase64(bytes: Uint8Array): string {
   let s = "";
