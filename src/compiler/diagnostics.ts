@@ -67,11 +67,6 @@ export function diagnostic(
 
 export const hasErrors = (ds: readonly Diagnostic[]): boolean => ds.some((d) => d.severity === "error");
 
-/** RFC 6901 pointer from path segments. */
-export function pointerOf(...segments: readonly (string | number)[]): string {
-  return segments.map((s) => "/" + String(s).replaceAll("~", "~0").replaceAll("/", "~1")).join("");
-}
-
 /** Stable order for output and goldens: by pointer position, then code. */
 export function sortDiagnostics(ds: readonly Diagnostic[]): Diagnostic[] {
   return [...ds].sort(

@@ -8,6 +8,7 @@ import { diagnostic, type Diagnostic } from "./diagnostics.js";
 import { parseCidr, parseHostPattern } from "./domains/index.js";
 import type { Access, AddressRule, Effect, EnvPolicy, Flag, IgnoreRule, NetRule, NetworkPolicy, Policy, UnixSocketRule } from "./ir.js";
 import { normalizePath, type PathSpec } from "./paths.js";
+import { escapeSegment } from "./pointer.js";
 import type { PathEntry } from "./settings.gen.js";
 import type { SettingsView, Sourced } from "./view.js";
 
@@ -68,7 +69,7 @@ export function normalizeSettings(view: SettingsView, env: { readonly cwd: strin
     origin: e?.pointer ?? "default",
   };
   const ignoreViolations: IgnoreRule[] = Object.entries(view.ignoreViolations?.value ?? {})
-    .map(([command, violations]) => ({ command, violations: [...violations].sort(), origin: `${view.ignoreViolations?.pointer ?? ""}/${command.replaceAll("~", "~0").replaceAll("/", "~1")}` }))
+    .map(([command, violations]) => ({ command, violations: [...violations].sort(), origin: `${view.ignoreViolations?.pointer ?? ""}/${escapeSegment(command)}` }))
     .sort((a, b) => (a.command < b.command ? -1 : a.command > b.command ? 1 : 0));
   const inert = view.docker ? [view.docker.pointer] : [];
   return { normalized: { paths, network, env: envPolicy, ignoreViolations, options, inert }, diagnostics };
