@@ -11,6 +11,7 @@ import { normalizePath, type PathSpec } from "./paths.js";
 import { escapeSegment } from "./pointer.js";
 import type { PathEntry } from "./settings.gen.js";
 import type { SettingsView, Sourced } from "./view.js";
+import { compareStrings } from "./compare.js";
 
 export interface PathIntent {
   readonly access: Access;
@@ -70,7 +71,7 @@ export function normalizeSettings(view: SettingsView, env: { readonly cwd: strin
   };
   const ignoreViolations: IgnoreRule[] = Object.entries(view.ignoreViolations?.value ?? {})
     .map(([command, violations]) => ({ command, violations: [...violations].sort(), origin: `${view.ignoreViolations?.pointer ?? ""}/${escapeSegment(command)}` }))
-    .sort((a, b) => (a.command < b.command ? -1 : a.command > b.command ? 1 : 0));
+    .sort((a, b) => compareStrings(a.command, b.command));
   const inert = view.docker ? [view.docker.pointer] : [];
   return { normalized: { paths, network, env: envPolicy, ignoreViolations, options, inert }, diagnostics };
 }

@@ -15,6 +15,7 @@
  * of rules, and a deny inside an already-masked region costs nothing.
  */
 import type { FsRule, NodeState, Origin, PathRule, Policy } from "../../compiler/ir.js";
+import { compareStrings } from "../../compiler/compare.js";
 
 /** What a path looks like inside the sandbox. */
 export type MountState = "rw" | "ro" | "masked";
@@ -188,8 +189,8 @@ export function planMounts(policy: Policy): MountPlan {
   }
 
   // Shallow first, so every deeper mount lies on top; masks turn read-only after their carve-outs exist.
-  const ops = [...chosen.values()].sort((a, b) => depth(a.path) - depth(b.path) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const ops = [...chosen.values()].sort((a, b) => depth(a.path) - depth(b.path) || compareStrings(a.path, b.path));
   const masks = ops.filter((m) => m.op === "mask-dir").reverse();
   for (const m of masks) ops.push({ op: "remount-ro", path: m.path, origin: m.origin });
-  return { ops, placeholders: placeholders.sort((a, b) => (a.path < b.path ? -1 : 1)), notes };
+  return { ops, placeholders: placeholders.sort((a, b) => compareStrings(a.path, b.path)), notes };
 }

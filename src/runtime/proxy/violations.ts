@@ -8,6 +8,7 @@
  */
 import { createWriteStream, type WriteStream } from "node:fs";
 import type { NetworkViolation } from "./types.js";
+import { compareStrings } from "../../compiler/compare.js";
 
 /** Counts per distinct (host, port, reason); `others` counts events past `maxKeys`. */
 export interface ViolationSummary {
@@ -81,7 +82,7 @@ export function createViolationStore(options: ViolationStoreOptions = {}): Viola
         return !skip;
       })
       .map((c) => ({ ...c }))
-      .sort((a, b) => b.count - a.count || (a.host < b.host ? -1 : a.host > b.host ? 1 : a.port - b.port));
+      .sort((a, b) => b.count - a.count || (compareStrings(a.host, b.host) || a.port - b.port));
     return { total: total - ignored, byTarget, others, ignored };
   };
 
