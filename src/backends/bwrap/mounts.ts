@@ -16,6 +16,7 @@
  */
 import type { FsRule, NodeState, Origin, PathRule, Policy } from "../../compiler/ir.js";
 import { compareStrings } from "../../compiler/compare.js";
+import { dirname as parentOf, isWithin as within, pathDepth as depth } from "../../compiler/paths.js";
 
 /** What a path looks like inside the sandbox. */
 export type MountState = "rw" | "ro" | "masked";
@@ -74,9 +75,6 @@ export interface MountPlan {
   readonly notes: readonly MountNote[];
 }
 
-const parentOf = (p: string): string => (p.lastIndexOf("/") <= 0 ? "/" : p.slice(0, p.lastIndexOf("/")));
-const depth = (p: string): number => (p === "/" ? 0 : p.split("/").length - 1);
-const within = (p: string, root: string): boolean => root === "/" || p === root || p.startsWith(`${root}/`);
 
 /** Paths under these are replaced wholesale by `--dev` / `--proc`; a rule there cannot be expressed as a bind. */
 const virtualRoots = ["/dev", "/proc"] as const;

@@ -60,6 +60,3 @@ export function groupEntries(tag: string, ordered: readonly Entry[]): Item[] {
   }
   return items;
 }
-
-/** Number of components: "/" → 0, "/a/b" → 2. */
-export const depthOf = (path: string): number => (path === "/" ? 0 : path.split("/").length - 1);
