@@ -9,6 +9,7 @@ import type { LinuxPlan } from "../backends/bwrap/index.js";
 import { backends } from "../backends/registry.js";
 import type { SeccompArch } from "../backends/seccomp/index.js";
 import { compileSettings, type Diagnostic, type Host, type Policy, type Target } from "../compiler/index.js";
+import { hostSeccompArch } from "../runtime/host-arch.js";
 import { createNodeHost } from "../runtime/node-host.js";
 import { packageRoot } from "./install.js";
 
@@ -66,11 +67,5 @@ export function lower(ir: Policy, target: "macos", options?: LowerOptions): Maco
 export function lower(ir: Policy, target: LowerTarget, options: LowerOptions = {}): LinuxPlan | MacosPlan {
   const { plan, seatbelt } = backends;
   if (target === "macos") return { kind: "srt-seatbelt", profile: seatbelt.render(seatbelt.lower(ir, {})) };
-  return plan.lower(ir, { arch: options.arch ?? hostArch() });
-}
-
-function hostArch(): SeccompArch {
-  if (process.arch === "x64") return "x86_64";
-  if (process.arch === "arm64") return "aarch64";
-  throw new Error(`unsupported architecture ${process.arch}: srt's seccomp filter exists for x86_64 and aarch64`);
+  return plan.lower(ir, { arch: options.arch ?? hostSeccompArch() });
 }

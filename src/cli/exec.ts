@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { LinuxPlan } from "../backends/bwrap/index.js";
-import { hostSeccompArch } from "./host-arch.js";
+import { hostSeccompArch } from "../runtime/host-arch.js";
 import { exitStatus, type CliIo } from "./io.js";
 import { parseRunArgs } from "./run-options.js";
 import { runPlan } from "./sandbox-run.js";

@@ -13,9 +13,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lacking, unavailable } from "../support/requirements.js";
-import { buildSeccomp, encodeSeccomp, type SeccompArch, type SeccompOptions } from "../../src/backends/seccomp/index.js";
+import { buildSeccomp, encodeSeccomp, seccompArchOf, type SeccompArch, type SeccompOptions } from "../../src/backends/seccomp/index.js";
 
-const hostArch: SeccompArch | undefined = process.arch === "x64" ? "x86_64" : process.arch === "arm64" ? "aarch64" : undefined;
+const hostArch: SeccompArch | undefined = seccompArchOf(process.arch);
 const bwrap = ["/usr/bin/bwrap", "/usr/local/bin/bwrap", "/bin/bwrap"].find((p) => existsSync(p));
 const isRoot = process.getuid?.() === 0;
 const hasTestUser = spawnSync("id", ["-u", "srt-test"]).status === 0;

@@ -8,12 +8,14 @@ import * as fc from "fast-check";
 import { existsSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { unavailable } from "../support/requirements.js";
+import { hostSeccompArch } from "../../src/runtime/host-arch.js";
 import {
   buildSeccomp,
   disassembleSeccomp,
   encodeSeccomp,
   seccompOptionsFromPolicy,
   seccompArches,
+  seccompArchOf,
   syscallNames,
   syscallNumber,
   type SeccompArch,
@@ -151,6 +153,14 @@ describe("reference model on random seccomp_data", () => {
       }),
       { numRuns: 3000 },
     );
+  });
+});
+
+describe("architectures", () => {
+  it("Node's x64 and arm64 map to the two seccomp ABIs; anything else has none (and the host lookup says so)", () => {
+    expect(["x64", "arm64", "ia32", "arm", "riscv64"].map(seccompArchOf)).toEqual(["x86_64", "aarch64", undefined, undefined, undefined]);
+    expect(hostSeccompArch("arm64")).toBe("aarch64");
+    expect(() => hostSeccompArch("ia32")).toThrow(/unsupported architecture ia32/);
   });
 });
 

@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildSeccomp, encodeSeccomp } from "../../backends/seccomp/index.js";
+import { buildSeccomp, encodeSeccomp, seccompArchOf } from "../../backends/seccomp/index.js";
 import type { SeccompArch } from "../../backends/seccomp/index.js";
 import { which } from "./tools.js";
 
@@ -37,7 +37,7 @@ export function preflight(env: { readonly PATH?: string | undefined; readonly pl
     add({ name: "platform", ok: false, severity: "error", detail: `${env.platform}: the Linux runtime needs Linux` });
     return checks;
   }
-  const arch: SeccompArch | undefined = env.arch === "x64" ? "x86_64" : env.arch === "arm64" ? "aarch64" : undefined;
+  const arch = seccompArchOf(env.arch);
   add(arch ? { name: "architecture", ok: true, severity: "error", detail: `${env.arch} (seccomp ${arch})` } : { name: "architecture", ok: false, severity: "error", detail: `${env.arch}: srt's seccomp filter exists for x86_64 and aarch64 only` });
 
   const status = readSysctl("/proc/self/status") ?? "";
