@@ -11,7 +11,7 @@ import type { SeccompArch } from "../backends/seccomp/index.js";
 import { compileSettings, type Diagnostic, type Host, type Policy, type Target } from "../compiler/index.js";
 import { hostSeccompArch } from "../runtime/host-arch.js";
 import { createNodeHost } from "../runtime/node-host.js";
-import { packageRoot } from "./install.js";
+import { packageRoot } from "../runtime/package-root.js";
 
 export interface CompileOptions {
   /** The directory the policy is for ("." in settings); default process.cwd(). */
