@@ -22,8 +22,8 @@ import type { LivePolicy } from "../runtime/proxy/live-policy.js";
 import type { CliIo } from "./io.js";
 
 export interface ControlChannel {
-  /** Starts reading; each valid line's network lists replace `live`'s. */
-  start(live: LivePolicy): void;
+  /** Starts reading; each valid line's network lists replace `live`'s, then `applied` is told its line number. */
+  start(live: LivePolicy, applied?: (lineNo: number) => void): void;
   close(): void;
 }
 
@@ -60,11 +60,11 @@ export function openControlFd(fd: number, io: CliIo): OpenedControl {
   return {
     ok: true,
     channel: {
-      start(live) {
+      start(live, applied) {
         // A line is a settings object; one without an end in sight is not.
         onLines(
           stream,
-          (line, lineNo) => applyLine(line, lineNo, fd, io, live),
+          (line, lineNo) => applyLine(line, lineNo, fd, io, live, applied),
           1 << 20,
           (lineNo) => io.err(`srt: --control-fd ${fd}: line ${lineNo} is longer than 1 MiB; ignored\n`),
         );
@@ -77,7 +77,7 @@ export function openControlFd(fd: number, io: CliIo): OpenedControl {
   };
 }
 
-function applyLine(line: string, n: number, fd: number, io: CliIo, live: LivePolicy): void {
+function applyLine(line: string, n: number, fd: number, io: CliIo, live: LivePolicy, applied: ((lineNo: number) => void) | undefined): void {
   const result = compileSettings({ text: line, file: `control-fd:${fd}`, host: createNodeHost({ cwd: io.cwd, env: io.env }), target: "linux" });
   if (result.policy === undefined) {
     const errors = result.diagnostics.filter((d) => d.severity === "error").map((d) => `${d.code} ${d.pointer || "/"}: ${d.message}`);
@@ -85,4 +85,5 @@ function applyLine(line: string, n: number, fd: number, io: CliIo, live: LivePol
     return;
   }
   live.replace(result.policy.network);
+  applied?.(n);
 }

@@ -14,7 +14,7 @@ import { resolve } from "node:path";
 import { exposureOf, type LinuxPlan } from "../backends/bwrap/index.js";
 import { createNodeHost } from "../runtime/node-host.js";
 import { locateStateDir, planStateDirMismatch } from "../runtime/state-dir.js";
-import { hostSeccompArch } from "./host-arch.js";
+import { hostSeccompArch } from "../runtime/host-arch.js";
 import { exitStatus, type CliIo } from "./io.js";
 import { parseRunArgs } from "./run-options.js";
 import { runPlan } from "./sandbox-run.js";

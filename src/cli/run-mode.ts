@@ -1,7 +1,7 @@
 /** `srt [options] [-c "string" | [--] cmd args…]`: compile the settings for this machine and run the command in one go. */
 import { resolve } from "node:path";
 import { lowerLinuxPlan } from "../backends/bwrap/index.js";
-import { hostSeccompArch } from "./host-arch.js";
+import { hostSeccompArch } from "../runtime/host-arch.js";
 import { exitStatus, type CliIo } from "./io.js";
 import { compileForCli } from "./policy-input.js";
 import { parseRunArgs } from "./run-options.js";

@@ -78,7 +78,11 @@ async function runOpened(args: SandboxRunArgs, violations: { readonly fd: number
   // A live policy may open what the first one closed: proxies and bridges from the start.
   const plan: LinuxPlan = control || args.proxies !== undefined ? { ...args.plan, network: { ...args.plan.network, proxies: true } } : args.plan;
   const live = createLivePolicy(plan.network.policy);
-  control?.start(live);
+  const debug = args.debug || io.env["SRT_DEBUG"] === "1";
+  // The acknowledgement a caller (or a test) can wait for instead of guessing how long applying takes.
+  control?.start(live, (lineNo) => {
+    if (debug) io.err(`srt: --control-fd ${args.controlFd}: line ${lineNo} applied\n`);
+  });
   // Never from PATH: `npx srt` puts the project's node_modules/.bin first, which the command may write.
   const found = findTools(plan.network.proxies);
   const problem = found.ok ? toolsExposed(found.found, plan.hostWrites) : found.message;
@@ -87,7 +91,6 @@ async function runOpened(args: SandboxRunArgs, violations: { readonly fd: number
     control?.close();
     return exitStatus.runtime;
   }
-  const debug = args.debug || io.env["SRT_DEBUG"] === "1";
   if (debug) io.err(`srt: plan ${plan.source}: ${plan.bwrap.length} bwrap args, ${plan.placeholders.length} placeholders, seccomp ${plan.seccomp.instructions} insns, network ${plan.network.proxies ? "via proxies" : "none"}\n`);
   const network = args.proxies === undefined ? ownNetwork({ quiet: args.quiet, violations, err: io.err, command: args.command, policy: live }) : joinNetwork(resolve(io.cwd, args.proxies));
   const running = runLinux({

@@ -3,6 +3,7 @@
  * found. Codes are stable (users grep for them, `--json` consumers switch on
  * them) and all live in this one catalog.
  */
+import { compareStrings } from "./compare.js";
 
 export type Severity = "error" | "warning";
 
@@ -73,16 +74,9 @@ export function diagnostic(
 
 export const hasErrors = (ds: readonly Diagnostic[]): boolean => ds.some((d) => d.severity === "error");
 
-/** RFC 6901 pointer from path segments. */
-export function pointerOf(...segments: readonly (string | number)[]): string {
-  return segments.map((s) => "/" + String(s).replaceAll("~", "~0").replaceAll("/", "~1")).join("");
-}
-
 /** Stable order for output and goldens: by pointer position, then code. */
 export function sortDiagnostics(ds: readonly Diagnostic[]): Diagnostic[] {
   return [...ds].sort(
-    (a, b) => (a.offset ?? -1) - (b.offset ?? -1) || cmp(a.pointer, b.pointer) || cmp(a.code, b.code) || cmp(a.message, b.message),
+    (a, b) => (a.offset ?? -1) - (b.offset ?? -1) || compareStrings(a.pointer, b.pointer) || compareStrings(a.code, b.code) || compareStrings(a.message, b.message),
   );
 }
-
-const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

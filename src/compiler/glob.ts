@@ -15,6 +15,7 @@ import { charge, type WalkBudget } from "./budget.js";
 import type { Host, HostErrorCode, NodeKind } from "./host.js";
 import { globBase, globOptions, joinPath, picomatchPattern } from "./paths.js";
 import { resolveReal } from "./resolve.js";
+import { compareStrings } from "./compare.js";
 
 export interface GlobMatch {
   readonly path: string;
@@ -67,7 +68,7 @@ export function expandGlob(host: Host, pattern: string, budget: WalkBudget, coll
     if (!list.ok) return { ok: false, reason: "host", code: list.code, at: dir };
     const over = charge(budget, host, list.value.length + 1);
     if (over !== undefined) return { ok: false, reason: "budget", detail: `expanding ${pattern} went over ${over}` };
-    const entries = [...list.value].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const entries = [...list.value].sort((a, b) => compareStrings(a.name, b.name));
     return { dir, real, depth, entries, i: 0, all: entries.length > 0, mark: matches.length };
   };
   const done = (): GlobResult => (walked === pattern ? { ok: true, matches, unlistable } : { ok: true, matches, realPattern: walked, unlistable });

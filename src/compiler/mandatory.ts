@@ -7,7 +7,7 @@
 import { charge, type WalkBudget } from "./budget.js";
 import type { Host, HostErrorCode, NodeKind } from "./host.js";
 import type { NodeState, PathRule } from "./ir.js";
-import { joinPath } from "./paths.js";
+import { isWithin, joinPath } from "./paths.js";
 import { protectWhole, unlistableRule } from "./unlistable.js";
 
 /** Rule name → why it exists (shown by `srt explain`). */
@@ -208,7 +208,7 @@ function gitDirRules(host: Host, gitDir: string, allowGitConfig: boolean, budget
 function walkRoots(input: MandatoryInput): string[] {
   const dirs = [...new Set(input.writable.filter((w) => w.node === "dir").map((w) => w.path))].sort();
   if (input.depth !== "unlimited") return dirs;
-  return dirs.filter((d, i) => !dirs.slice(0, i).some((outer) => d.startsWith(outer === "/" ? "/" : outer + "/")));
+  return dirs.filter((d, i) => !dirs.slice(0, i).some((outer) => isWithin(d, outer)));
 }
 
 /**

@@ -98,6 +98,7 @@ export function globBase(pattern: string): { base: string; rest: string } {
   return { base: "/" + segs.slice(0, i).join("/"), rest: segs.slice(i).join("/") };
 }
 
+/** Path helpers for the normalized absolute paths of the IR (no node:path: the compiler and backends are pure). */
 export const isWithin = (path: string, root: string): boolean => path === root || root === "/" || path.startsWith(root + "/");
 
 export const dirname = (p: string): string => {
@@ -106,3 +107,6 @@ export const dirname = (p: string): string => {
 };
 
 export const joinPath = (dir: string, name: string): string => (dir === "/" ? `/${name}` : `${dir}/${name}`);
+
+/** Components below the root: "/" is 0, "/a/b" is 2. */
+export const pathDepth = (p: string): number => (p === "/" ? 0 : p.split("/").length - 1);

@@ -9,12 +9,13 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync, existsSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { lacking } from "../support/requirements.js";
 import { repoRoot } from "../support/repo.js";
-import { supported } from "./support.js";
+import { skipReason, supported } from "./support.js";
 
 const pkg = JSON.parse(execFileSync("node", ["-p", "JSON.stringify(require('./package.json'))"], { cwd: repoRoot, encoding: "utf8" })) as { version: string };
 
-describe.skipIf(!supported || process.env["SRT_SKIP_PACK"] === "1")("npm pack → install → run", () => {
+describe.skipIf(lacking(!supported, skipReason) || lacking(process.env["SRT_SKIP_PACK"] === "1", "npm pack → install → run: SRT_SKIP_PACK=1"))("npm pack → install → run", () => {
   let dir: string;
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), "srtpack-"));

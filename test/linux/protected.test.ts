@@ -4,8 +4,13 @@
  * file, a nested user namespace to undo the mounts, and a second concurrent
  * run in the same directory. Each attempt is checked on the host afterwards.
  */
+import { writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { missingTestUser, read, report, runners, sh, startSrt, supported, tree, useBox, writeSettings } from "./support.js";
+import { lacking, unavailable } from "../support/requirements.js";
+import { missingTestUser, printed, read, report, runners, sh, startSrt, skipReason, supported, tree, useBox, writeSettings, type Box } from "./support.js";
+
+/** Shell: waits until the test creates outside/NAME in the box (the host side of a barrier). */
+const waitFor = (b: Box, name: string): string => `while [ ! -e ${b.at(`outside/${name}`)} ]; do sleep 0.02; done`;
 
 /** Shell: `t NAME cmd…` runs cmd and prints NAME=ok or NAME=<error text of its last line>. */
 const T = `t() { n=$1; shift; if err=$( ("$@") 2>&1 ); then echo "$n=ok"; else err=$(printf '%s' "$err" | tail -n1); echo "$n=\${err##*: }"; fi; }\n`;
@@ -20,8 +25,8 @@ const gitLayout = {
   "work/a/b/c/notes.txt": "v1",
 };
 
-describe.skipIf(!supported)("protected paths cannot be sidestepped", () => {
-  if (missingTestUser) it.skip("as srt-test: user srt-test does not exist (useradd -m srt-test)", () => {});
+describe.skipIf(lacking(!supported, skipReason))("protected paths cannot be sidestepped", () => {
+  if (missingTestUser) unavailable("as srt-test: user srt-test does not exist (useradd -m srt-test)");
 
   describe.each(runners)("as %s", (runner) => {
     it.concurrent("renaming a parent of a protected path fails (pinned, EBUSY); the path cannot be recreated", async (ctx) => {
@@ -122,10 +127,15 @@ describe.skipIf(!supported)("protected paths cannot be sidestepped", () => {
       // had the first run unlinked them, the kernel would detach those mounts and .bashrc become creatable.
       const b = useBox(ctx, runner, { "work/readme": "v1" });
       const before = tree(b.work);
-      const first = startSrt(b, ["--settings", b.settings, "-c", "sleep 0.8"]);
-      await new Promise((r) => setTimeout(r, 400));
-      const second = await sh(b, `${T}sleep 1.2; t late_rc sh -c 'echo evil >> .bashrc'; t late_npmrc sh -c 'echo evil > .npmrc'; t late_ok sh -c 'echo v2 > readme'`);
+      const first = startSrt(b, ["--settings", b.settings, "-c", `echo ready; ${waitFor(b, "first")}`]);
+      await printed(first, "ready\n");
+      const late = startSrt(b, ["--settings", b.settings, "-c", `${T}echo ready; ${waitFor(b, "second")}; t late_rc sh -c 'echo evil >> .bashrc'; t late_npmrc sh -c 'echo evil > .npmrc'; t late_ok sh -c 'echo v2 > readme'`]);
+      await printed(late, "ready\n");
+      // The second run is inside its sandbox, compiled while the first one's placeholders existed; end the first.
+      writeFileSync(b.at("outside/first"), "");
       expect((await first.done).status).toBe(0);
+      writeFileSync(b.at("outside/second"), "");
+      const second = await late.done;
       const r = report(second);
       expect(second.status, second.stderr).toBe(0);
       expect(r["late_rc"]).not.toBe("ok");
@@ -138,10 +148,12 @@ describe.skipIf(!supported)("protected paths cannot be sidestepped", () => {
     it.concurrent("a run that ends first does not remove placeholders a concurrent run in the same directory still relies on", async (ctx) => {
       const b = useBox(ctx, runner, { "work/readme": "v1" });
       const before = tree(b.work);
-      const long = startSrt(b, ["--settings", b.settings, "-c", `${T}sleep 1.2; t late_rc sh -c 'echo evil >> .bashrc'; t late_mcp sh -c 'echo evil > .mcp.json'; t late_ok sh -c 'echo v2 > readme'`]);
-      await new Promise((r) => setTimeout(r, 300));
+      const long = startSrt(b, ["--settings", b.settings, "-c", `${T}echo ready; ${waitFor(b, "long")}; t late_rc sh -c 'echo evil >> .bashrc'; t late_mcp sh -c 'echo evil > .mcp.json'; t late_ok sh -c 'echo v2 > readme'`]);
+      await printed(long, "ready\n");
+      // The long run is inside its sandbox; a short one starts and ends before it goes on.
       const short = await sh(b, "true");
       expect(short.status).toBe(0);
+      writeFileSync(b.at("outside/long"), "");
       const out = await long.done;
       const r = report(out);
       expect(r["late_rc"]).not.toBe("ok");

@@ -6,7 +6,8 @@
  */
 import { chmodSync, symlinkSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { missingTestUser, read, report, runners, sh, supported, tree, useBox, writeSettings } from "./support.js";
+import { lacking, unavailable } from "../support/requirements.js";
+import { missingTestUser, read, report, runners, sh, skipReason, supported, tree, useBox, writeSettings } from "./support.js";
 
 const EROFS = "Read-only file system";
 
@@ -21,8 +22,8 @@ const W = `w() { if err=$( (mkdir -p "$(dirname "$1")" && { [ ! -f "$1" ] || chm
 const mandatoryFiles = [".bashrc", ".bash_profile", ".zshrc", ".zprofile", ".zshenv", ".zlogin", ".profile", ".gitconfig", ".gitmodules", ".ripgreprc", ".mcp.json", ".npmrc", ".yarnrc", ".yarnrc.yml"];
 const mandatoryInDirs = [".vscode/tasks.json", ".idea/workspace.xml", ".husky/pre-commit", ".claude/commands/x.md", ".claude/agents/y.md", ".git/hooks/pre-commit", ".git/config"];
 
-describe.skipIf(!supported)("writes under real bwrap", () => {
-  if (missingTestUser) it.skip("as srt-test: user srt-test does not exist (useradd -m srt-test)", () => {});
+describe.skipIf(lacking(!supported, skipReason))("writes under real bwrap", () => {
+  if (missingTestUser) unavailable("as srt-test: user srt-test does not exist (useradd -m srt-test)");
 
   describe.each(runners)("as %s", (runner) => {
     it.concurrent("the working directory is writable; a sibling outside allowWrite is not (EROFS, absent on host)", async (ctx) => {
@@ -45,7 +46,9 @@ describe.skipIf(!supported)("writes under real bwrap", () => {
       expect(read("/etc/srt-escape")).toBeUndefined();
     });
 
-    it.skipIf(runner === "root").concurrent("a working directory the user cannot write still runs: protected names it could not create are skipped, nothing is writable", async (ctx) => {
+    // Root writes through any mode bits, so only an unprivileged runner has a cwd it cannot write;
+    // root runs do not register this case at all (a skip would be indistinguishable from a missing tool).
+    if (runner !== "root") it.concurrent("a working directory the user cannot write still runs: protected names it could not create are skipped, nothing is writable", async (ctx) => {
       const b = useBox(ctx, runner, { "work/keep.txt": "v1" });
       chmodSync(b.work, 0o555);
       try {

@@ -16,6 +16,8 @@
  */
 import type { FsRule, NodeState, Origin, PathRule, Policy } from "../../compiler/ir.js";
 import { detachableMounts, type DetachableMount } from "./detachable.js";
+import { compareStrings } from "../../compiler/compare.js";
+import { dirname as parentOf, isWithin as within, pathDepth as depth } from "../../compiler/paths.js";
 
 /** What a path looks like inside the sandbox. */
 export type MountState = "rw" | "ro" | "masked";
@@ -78,9 +80,6 @@ export interface MountPlan {
   readonly detachable: readonly DetachableMount[];
 }
 
-const parentOf = (p: string): string => (p.lastIndexOf("/") <= 0 ? "/" : p.slice(0, p.lastIndexOf("/")));
-const depth = (p: string): number => (p === "/" ? 0 : p.split("/").length - 1);
-const within = (p: string, root: string): boolean => root === "/" || p === root || p.startsWith(`${root}/`);
 
 /** Paths under these are replaced wholesale by `--dev` / `--proc`; a rule there cannot be expressed as a bind. */
 const virtualRoots = ["/dev", "/proc"] as const;
@@ -211,8 +210,8 @@ export function planMounts(policy: Policy): MountPlan {
   }
 
   // Shallow first, so every deeper mount lies on top; masks turn read-only after their carve-outs exist.
-  const ops = [...chosen.values()].sort((a, b) => depth(a.path) - depth(b.path) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const ops = [...chosen.values()].sort((a, b) => depth(a.path) - depth(b.path) || compareStrings(a.path, b.path));
   const masks = ops.filter((m) => m.op === "mask-dir").reverse();
   for (const m of masks) ops.push({ op: "remount-ro", path: m.path, origin: m.origin });
-  return { ops, placeholders: placeholders.sort((a, b) => (a.path < b.path ? -1 : 1)), notes, detachable: detachableMounts(ops) };
+  return { ops, placeholders: placeholders.sort((a, b) => compareStrings(a.path, b.path)), notes, detachable: detachableMounts(ops) };
 }

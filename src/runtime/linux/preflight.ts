@@ -5,7 +5,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { buildSeccomp, renderSeccomp } from "../../backends/seccomp/index.js";
+import { buildSeccomp, encodeSeccomp, seccompArchOf } from "../../backends/seccomp/index.js";
 import type { SeccompArch } from "../../backends/seccomp/index.js";
 import { stateDirProblem } from "../state-dir.js";
 import { locateTool, nodeToolFs, systemToolDirs, type ToolFs, type ToolLookup } from "../host-tools.js";
@@ -40,7 +40,7 @@ export function preflight(env: { readonly platform: NodeJS.Platform; readonly ar
     add({ name: "platform", ok: false, severity: "error", detail: `${env.platform}: the Linux runtime needs Linux` });
     return checks;
   }
-  const arch: SeccompArch | undefined = env.arch === "x64" ? "x86_64" : env.arch === "arm64" ? "aarch64" : undefined;
+  const arch = seccompArchOf(env.arch);
   add(arch ? { name: "architecture", ok: true, severity: "error", detail: `${env.arch} (seccomp ${arch})` } : { name: "architecture", ok: false, severity: "error", detail: `${env.arch}: srt's seccomp filter exists for x86_64 and aarch64 only` });
 
   const status = readSysctl("/proc/self/status") ?? "";
@@ -84,7 +84,7 @@ function stateDirCheck(path: string, uid: number): Check {
 
 /** Starts a real (tiny) sandbox with srt's namespaces and seccomp program; explains the usual reasons it fails. */
 function trySandbox(bwrap: string, arch: SeccompArch, uid: number): Check {
-  const bpf = renderSeccomp(buildSeccomp({ arch, allowUnixSockets: false, allowNestedUserNamespaces: false }));
+  const bpf = encodeSeccomp(buildSeccomp({ arch, allowUnixSockets: false, allowNestedUserNamespaces: false }));
   // The program goes in on stdin (a pipe; bwrap reads it and closes the fd): never a named file.
   const r = spawnSync(bwrap, ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent", "--seccomp", "0", "--", "true"], {
     input: bpf,
