@@ -20,7 +20,8 @@
  */
 import { chownSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { eventually, missingTestUser, read, runners, startSrt, supported, useBox, type Box, type Outcome } from "./support.js";
+import { eventually, missingTestUser, read, runners, startSrt, supported, useBox, type Box, type Outcome, skipReason } from "./support.js";
+import { lacking, unavailable } from "../support/requirements.js";
 
 const loop = (attempt: string): string => `touch ready; for i in $(seq 200); do if [ -e gate ]; then ${attempt}; fi; sleep 0.02; done; echo loop-ended`;
 
@@ -43,8 +44,8 @@ async function runWhileHost(b: Box, attempt: string, host: () => void): Promise<
 
 const violations = (b: Box): unknown[] => (existsSync(b.at("violations.jsonl")) ? readFileSync(b.at("violations.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as unknown) : []);
 
-describe.skipIf(!supported)("a protection the host detaches during the run stops the run", () => {
-  if (missingTestUser) it.skip("as srt-test: user srt-test does not exist (useradd -m srt-test)", () => {});
+describe.skipIf(lacking(!supported, skipReason))("a protection the host detaches during the run stops the run", () => {
+  if (missingTestUser) unavailable("as srt-test: user srt-test does not exist (useradd -m srt-test)");
 
   describe.each(runners)("as %s", (runner) => {
     it.concurrent("an editor-style save of .gitmodules (write aside, rename over): status 1, the path named, the host's content kept", async (ctx) => {

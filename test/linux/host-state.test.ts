@@ -10,7 +10,8 @@
 import { chmodSync, chownSync, existsSync, lchownSync, lstatSync, mkdirSync, readdirSync, realpathSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { eventually, missingTestUser, read, report, runners, sh, srt, startSrt, supported, tree, useBox, writeSettings, type Box } from "./support.js";
+import { eventually, missingTestUser, read, report, runners, sh, srt, startSrt, supported, tree, useBox, writeSettings, type Box, skipReason } from "./support.js";
+import { lacking, unavailable } from "../support/requirements.js";
 
 const stateOf = (b: Box): string => join(realpathSync(b.tmp), `srt-${b.uid}`);
 /** Runs that have registered (their holds are written). */
@@ -35,8 +36,8 @@ async function longRun(b: Box, setup = ":", o: { cwd?: string } = {}) {
 /** Each probe prints name=ok when the forbidden thing worked, name=refused otherwise. */
 const probe = (name: string, cmd: string): string => `if (${cmd}) >/dev/null 2>&1; then echo ${name}=ok; else echo ${name}=refused; fi`;
 
-describe.skipIf(!supported)("srt's host state", () => {
-  if (missingTestUser) it.skip("as srt-test: user srt-test does not exist (useradd -m srt-test)", () => {});
+describe.skipIf(lacking(!supported, skipReason))("srt's host state", () => {
+  if (missingTestUser) unavailable("as srt-test: user srt-test does not exist (useradd -m srt-test)");
 
   describe.each(runners)("as %s", (runner) => {
     // The temp base writable: directly, and through its parent (then its directory chain must be pinned).

@@ -9,12 +9,13 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { missingTestUser, report, runners, sh, supported, useBox } from "./support.js";
+import { missingTestUser, report, runners, sh, supported, useBox, skipReason } from "./support.js";
+import { lacking, unavailable } from "../support/requirements.js";
 
 const oddName = Buffer.from([0xff, 0x2d, 0x64, 0x69, 0x72]); // "\xff-dir"
 
-describe.skipIf(!supported)("names and permissions left by an earlier run", () => {
-  if (missingTestUser) it.skip("as srt-test: user srt-test does not exist (useradd -m srt-test)", () => {});
+describe.skipIf(lacking(!supported, skipReason))("names and permissions left by an earlier run", () => {
+  if (missingTestUser) unavailable("as srt-test: user srt-test does not exist (useradd -m srt-test)");
 
   describe.each(runners)("as %s", (runner) => {
     it.concurrent("run 1 makes a non-UTF-8 directory with a .bashrc and a chmod-000 directory; run 2 still starts and neither opens up", async (ctx) => {

@@ -9,7 +9,8 @@
  */
 import { existsSync, lstatSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { missingTestUser, report, runners, sh, supported, useBox } from "./support.js";
+import { missingTestUser, report, runners, sh, supported, useBox, skipReason } from "./support.js";
+import { lacking, unavailable } from "../support/requirements.js";
 
 const isRoot = process.getuid?.() === 0;
 const hasBinfmt = existsSync("/proc/sys/fs/binfmt_misc") && lstatSync("/proc/sys/fs/binfmt_misc").isDirectory();
@@ -47,8 +48,8 @@ const script = [
   `cat /proc/self/mountinfo`,
 ].join("\n");
 
-describe.skipIf(!supported)("kernel knobs under real bwrap", () => {
-  if (missingTestUser) it.skip("as srt-test: user srt-test does not exist (useradd -m srt-test)", () => {});
+describe.skipIf(lacking(!supported, skipReason))("kernel knobs under real bwrap", () => {
+  if (missingTestUser) unavailable("as srt-test: user srt-test does not exist (useradd -m srt-test)");
 
   describe.each(runners)("as %s", (runner) => {
     describe.each([false, true])("enableWeakerNestedSandbox: %s", (weaker) => {
@@ -72,7 +73,8 @@ describe.skipIf(!supported)("kernel knobs under real bwrap", () => {
      * propagation (as on a systemd host), a mount made on the host at /proc/sys/fs/binfmt_misc
      * while the sandbox runs propagates into it (bwrap's mounts are slaves), read-write.
      */
-    it.skipIf(!isRoot || !hasBinfmt).concurrent("a mount arriving later at /proc/sys/fs/binfmt_misc (an automount) stays hidden under a read-only cover", async (ctx) => {
+    if (!isRoot || !hasBinfmt) unavailable("binfmt_misc automount case: needs root and /proc/sys/fs/binfmt_misc");
+    else it.concurrent("a mount arriving later at /proc/sys/fs/binfmt_misc (an automount) stays hidden under a read-only cover", async (ctx) => {
       const b = useBox(ctx, runner);
       const host = `mount --make-rshared / && { "$@" & } && i=0; while [ ! -e ${b.work}/ready ] && [ $i -lt 400 ]; do sleep 0.02; i=$((i+1)); done; mount -t tmpfs -o mode=1777 srt-automount /proc/sys/fs/binfmt_misc; wait`;
       const out = await sh(b, `touch ready; i=0; until grep -q ' srt-automount ' /proc/self/mountinfo || [ $i -ge 400 ]; do sleep 0.02; i=$((i+1)); done; echo "arrived=$(grep -c ' srt-automount ' /proc/self/mountinfo)"; if err=$(touch /proc/sys/fs/binfmt_misc/register-x 2>&1); then echo write=done; else echo "write=\${err##*: }"; fi`, {
@@ -83,7 +85,8 @@ describe.skipIf(!supported)("kernel knobs under real bwrap", () => {
       expect(r["write"]).toBe("Read-only file system");
     });
 
-    it.skipIf(runner !== "root").concurrent("root cannot write kernel.core_pattern, not even its current value back", async (ctx) => {
+    // Only root could write it at all (the sysctl check looks at euid 0): nothing to try as srt-test.
+    if (runner === "root") it.concurrent("root cannot write kernel.core_pattern, not even its current value back", async (ctx) => {
       const b = useBox(ctx, runner);
       // The value written is the one just read: if the cover were missing, the host's setting stays as it was.
       const out = await sh(b, `f=/proc/sys/kernel/core_pattern; v=$(cat $f); echo "read=$([ -n "$v" ] && echo yes)"; if err=$( (printf '%s\\n' "$v" > $f) 2>&1 ); then echo write=done; else echo "write=\${err##*: }"; fi; test -w $f && echo access=writable || echo access=refused`);

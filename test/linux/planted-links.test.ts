@@ -6,10 +6,11 @@
  * link's target in allowWrite says the redirection is meant.
  */
 import { describe, expect, it } from "vitest";
-import { missingTestUser, read, report, runners, sh, supported, tree, useBox, writeSettings } from "./support.js";
+import { missingTestUser, read, report, runners, sh, supported, tree, useBox, writeSettings, skipReason } from "./support.js";
+import { lacking, unavailable } from "../support/requirements.js";
 
-describe.skipIf(!supported)("symlinks planted by an earlier run", () => {
-  if (missingTestUser) it.skip("as srt-test: user srt-test does not exist (useradd -m srt-test)", () => {});
+describe.skipIf(lacking(!supported, skipReason))("symlinks planted by an earlier run", () => {
+  if (missingTestUser) unavailable("as srt-test: user srt-test does not exist (useradd -m srt-test)");
 
   describe.each(runners)("as %s", (runner) => {
     it.concurrent("run A plants build -> ../outside; run B (allowWrite: build) is refused and writes nothing outside", async (ctx) => {
