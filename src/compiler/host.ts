@@ -16,7 +16,7 @@ export interface HostStat {
  * here, so such a name cannot be matched or bound reliably; walks that meet one
  * fail closed rather than skip it.
  */
-export type HostErrorCode = "ENOENT" | "ENOTDIR" | "EACCES" | "ELOOP" | "EIO" | "EILSEQ";
+export type HostErrorCode = "ENOENT" | "ENOTDIR" | "EACCES" | "ELOOP" | "EIO" | "EILSEQ" | "EFBIG";
 
 export type HostResult<T> =
   | { readonly ok: true; readonly value: T }
@@ -33,6 +33,14 @@ export interface Host {
    */
   readdir(path: string): HostResult<readonly DirEntry[]>;
   readlink(path: string): HostResult<string>;
+  /**
+   * A small text file's contents (symlinks followed, as git follows them when
+   * it reads config), for the few files whose *contents* decide what must be
+   * protected (git config, `.git` files, commondir). EFBIG when it holds more
+   * than `maxBytes`; EILSEQ when it is not valid UTF-8; EISDIR is reported as
+   * EIO. Never a partial read: a truncated config could hide a hooks path.
+   */
+  readFile(path: string, maxBytes: number): HostResult<string>;
   /** Monotonic milliseconds, for walk time budgets only (fixture hosts return a constant). */
   now(): number;
   readonly env: HostEnv;

@@ -8,6 +8,8 @@ import type { DirEntry, Host, HostErrorCode, HostResult, NodeKind } from "../../
 export interface FixtureFs {
   /** Regular files (parent directories are implied). */
   readonly files?: readonly string[];
+  /** Regular files with contents (git config, `.git` files): path → text. */
+  readonly contents?: Readonly<Record<string, string>>;
   /** Directories, empty or not. */
   readonly dirs?: readonly string[];
   /** Symlink path → target text (relative targets resolve against the link's directory). */
@@ -28,7 +30,7 @@ export interface FixtureEnv {
   readonly vars?: Readonly<Record<string, string>>;
 }
 
-type Node = { kind: "dir"; children: Map<string, Node> } | { kind: "file" | "other" } | { kind: "symlink"; target: string };
+type Node = { kind: "dir"; children: Map<string, Node> } | { kind: "file"; text?: string } | { kind: "other" } | { kind: "symlink"; target: string };
 
 export function createFixtureHost(fs: FixtureFs, env: FixtureEnv): Host {
   const root: Node = { kind: "dir", children: new Map() };
@@ -48,9 +50,9 @@ export function createFixtureHost(fs: FixtureFs, env: FixtureEnv): Host {
   };
   for (const d of fs.dirs ?? []) ensureDir(d);
   for (const f of fs.files ?? []) put(f, { kind: "file" });
+  for (const [f, text] of Object.entries(fs.contents ?? {})) put(f, { kind: "file", text });
   for (const o of fs.others ?? []) put(o, { kind: "other" });
   for (const [p, target] of Object.entries(fs.symlinks ?? {})) put(p, { kind: "symlink", target });
-  for (const d of [env.cwd, env.home]) ensureDir(d);
   const unreadable = new Set(fs.unreadable ?? []);
   const badNames = new Set(fs.badNames ?? []);
 
@@ -76,6 +78,9 @@ export function createFixtureHost(fs: FixtureFs, env: FixtureEnv): Host {
     return { ok: true, value: node };
   };
 
+  // cwd and home exist; either may be reached through a symlink the fixture declares.
+  for (const d of [env.cwd, env.home]) if (!lookup(d, true).ok) ensureDir(d);
+
   const host: Host = {
     lstat: (path) => {
       const r = lookup(path, false);
@@ -98,6 +103,13 @@ export function createFixtureHost(fs: FixtureFs, env: FixtureEnv): Host {
       const r = lookup(path, false);
       if (!r.ok) return r;
       return r.value.kind === "symlink" ? { ok: true, value: r.value.target } : fail("EIO");
+    },
+    readFile: (path, maxBytes) => {
+      const r = lookup(path, true);
+      if (!r.ok) return r;
+      if (r.value.kind !== "file") return fail("EIO");
+      const text = r.value.text ?? "";
+      return new TextEncoder().encode(text).length > maxBytes ? fail("EFBIG") : { ok: true, value: text };
     },
     now: () => 0,
     env: { cwd: env.cwd, home: env.home, platform: env.platform ?? "linux", arch: "x64", uid: env.uid ?? 1000, vars: env.vars ?? {} },
