@@ -11,14 +11,15 @@
  * error) before it creates or uses a placeholder, and placeholders are removed
  * only by the last live run: under a lock, a finishing run drops its entry
  * and, if no other live run remains, removes every placeholder srt created
- * (still-empty files, then empty directories). A run that died without
+ * (files still holding what srt wrote — nothing, or "." for git's commondir —
+ * then empty directories). A run that died without
  * cleaning up (SIGKILL) is cleaned up by its watchdog through the same code
  * (`srt __cleanup`); a registered run whose process is gone counts as dead.
  *
  * The lock is a directory (mkdir is atomic) holding the owner's pid; a lock
  * whose owner is dead is broken.
  */
-import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync, appendFileSync } from "node:fs";
+import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync, writeSync, appendFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { Placeholder } from "../../backends/bwrap/index.js";
@@ -56,9 +57,9 @@ export function registerAndCreate(reg: Registry, placeholders: readonly Placehol
     writeFileSync(join(reg.dir, "runs", reg.runId), `${process.pid} ${startTime(process.pid) ?? ""}\n`);
     const created: string[] = [];
     try {
-      for (const { path, kind } of placeholders) {
+      for (const { path, kind, content } of placeholders) {
         try {
-          createOne(path, kind, created);
+          createOne(path, kind, created, content);
         } catch (e) {
           // The user may not create it here, so neither may the sandbox (same uid, no
           // capabilities): bwrap's --ro-bind-try skips it. Anything else fails the run.
@@ -88,15 +89,16 @@ export function releaseRun(reg: Registry): void {
     } catch {
       return;
     }
-    const entries = list.split("\n").filter((l) => l !== "").map((l) => ({ kind: l[0], path: JSON.parse(l.slice(2)) as string }));
-    // Files first, then directories deepest first.
-    for (const e of entries.filter((x) => x.kind === "f")) removeEmptyFile(e.path);
-    for (const e of entries.filter((x) => x.kind === "d").sort((a, b) => b.path.length - a.path.length)) removeEmptyDir(e.path);
+    const entries = list.split("\n").filter((l) => l !== "").map((l) => ({ kind: l[0], data: JSON.parse(l.slice(2)) as unknown }));
+    // Files first (an "f" is empty, a "c" holds the text srt wrote), then directories deepest first.
+    for (const e of entries.filter((x) => x.kind === "f")) removeUnchangedFile(e.data as string, "");
+    for (const e of entries.filter((x) => x.kind === "c")) removeUnchangedFile(...(e.data as [string, string]));
+    for (const e of entries.filter((x) => x.kind === "d").map((x) => x.data as string).sort((a, b) => b.length - a.length)) removeEmptyDir(e);
     rmSync(join(reg.dir, "created"), { force: true });
   });
 }
 
-function createOne(path: string, kind: "file" | "dir", created: string[]): void {
+function createOne(path: string, kind: "file" | "dir", created: string[], content: string | undefined): void {
   if (exists(path)) return;
   const missing: string[] = [];
   for (let d = dirname(path); !exists(d); d = dirname(d)) missing.unshift(d);
@@ -109,8 +111,13 @@ function createOne(path: string, kind: "file" | "dir", created: string[]): void 
     created.push(`d ${JSON.stringify(path)}`);
   } else {
     // O_EXCL: if something appeared meanwhile, fail rather than adopt it as ours.
-    closeSync(openSync(path, "wx", 0o444));
-    created.push(`f ${JSON.stringify(path)}`);
+    const fd = openSync(path, "wx", 0o444);
+    try {
+      if (content) writeSync(fd, content);
+    } finally {
+      closeSync(fd);
+    }
+    created.push(content ? `c ${JSON.stringify([path, content])}` : `f ${JSON.stringify(path)}`);
   }
 }
 
@@ -181,10 +188,11 @@ function exists(path: string): boolean {
   }
 }
 
-function removeEmptyFile(path: string): void {
+/** Only while it still holds what srt wrote: anything else is someone's file now. */
+function removeUnchangedFile(path: string, content: string): void {
   try {
     const st = lstatSync(path);
-    if (st.isFile() && st.size === 0) rmSync(path, { force: true });
+    if (st.isFile() && st.size === Buffer.byteLength(content) && (content === "" || readFileSync(path, "utf8") === content)) rmSync(path, { force: true });
   } catch {
     // Gone already.
   }
