@@ -32,6 +32,8 @@ export const catalog = {
   SRT305: { severity: "warning", title: "policy hands the sandbox a powerful resource" },
   SRT306: { severity: "error", title: "writable path leads out of the writable area through a symlink" },
   SRT307: { severity: "error", title: "a protected path is a symlink this target cannot protect" },
+  SRT320: { severity: "error", title: "the home directory would be writable by default" },
+  SRT321: { severity: "error", title: "git config cannot be read as git would" },
   SRT400: { severity: "warning", title: "key has no effect on this target" },
   SRT401: { severity: "warning", title: "option weakens the sandbox" },
 } as const satisfies Record<string, { severity: Severity; title: string }>;
