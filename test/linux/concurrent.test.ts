@@ -17,7 +17,7 @@ describe.skipIf(!supported)("concurrent runs in one directory", () => {
       // Each run lives a different time, so runs start while others' placeholders exist and end while others still run.
       const runs = Array.from({ length: 8 }, (_, i) =>
         new Promise<void>((r) => setTimeout(r, i * 40)).then(() =>
-          sh(b, `sleep 0.${(i % 4) + 1}; for f in .bashrc .mcp.json .vscode/tasks.json .git/config; do if (mkdir -p "$(dirname "$f")" && printf x >> "$f") 2>/dev/null; then echo "$f=written"; else echo "$f=refused"; fi; done; echo done=${i}`),
+          sh(b, `sleep 0.${(i % 4) + 1}; for f in .npmrc .mcp.json .vscode/tasks.json .git/config; do if (mkdir -p "$(dirname "$f")" && printf x >> "$f") 2>/dev/null; then echo "$f=written"; else echo "$f=refused"; fi; done; echo done=${i}`),
         ),
       );
       const outs = await Promise.all(runs);
@@ -25,7 +25,7 @@ describe.skipIf(!supported)("concurrent runs in one directory", () => {
         expect(o.status, `run ${i}: ${o.stderr}`).toBe(0);
         const r = report(o);
         expect(r[`done`]).toBe(String(i));
-        for (const f of [".bashrc", ".mcp.json", ".vscode/tasks.json", ".git/config"]) expect(r[f], `run ${i} ${f}`).toBe("refused");
+        for (const f of [".npmrc", ".mcp.json", ".vscode/tasks.json", ".git/config"]) expect(r[f], `run ${i} ${f}`).toBe("refused");
       });
       expect(tree(b.work)).toEqual(["keep.txt"]);
     });
