@@ -215,17 +215,15 @@ describe.skipIf(!supported)("nothing the command writes runs later on the host",
       writeSettings(b, { filesystem: { allowWrite: ["~"] } });
       setup(b, "git init -q . && git commit -q --allow-empty -m init");
       const m = (name: string): string => b.at(`pwned-${name}`);
+      // The files bash and git would read first (.bash_profile, .bashrc, .gitconfig) are tried in a second
+      // run after the host programs, so that these payloads are the ones they reach if any got through.
       const files: Record<string, string> = {
         ".bash_login": `touch ${m("bash_login")}`,
-        ".bash_profile": `touch ${m("bash_profile")}`,
-        ".profile": `touch ${m("profile")}`,
         ".bash_logout": `touch ${m("bash_logout")}`,
-        ".bashrc": `touch ${m("bashrc")}`,
         ".bash_aliases": `touch ${m("bash_aliases")}`,
         ".zlogout": `touch ${m("zlogout")}`,
         ".inputrc": `"\\C-m": "touch ${m("inputrc")}\\n"`,
         ".config/git/config": `[core]\n\tfsmonitor = "touch ${m("xdg_git")}; false"`,
-        ".gitconfig": `[core]\n\tfsmonitor = "touch ${m("gitconfig")}; false"`,
         ".config/fish/config.fish": `touch ${m("fish")}`,
         ".ssh/config": `Host *\n  LocalCommand touch ${m("ssh")}`,
         ".ssh/rc": `touch ${m("ssh_rc")}`,
@@ -255,10 +253,13 @@ describe.skipIf(!supported)("nothing the command writes runs later on the host",
         host(b, "bash -l -c exit", { env: { PATH } }),
         host(b, "bash -i -c true </dev/null", { env: { PATH } }),
         host(b, "git status --short"),
-        host(b, "PATH=$HOME/bin:$HOME/.local/bin:$PATH git --version && ls >/dev/null"),
+        host(b, "export PATH=$HOME/bin:$HOME/.local/bin:$PATH; git --version && ls >/dev/null"),
       ];
       for (const x of runs) expect(x.status, x.stderr).toBe(0);
       expect(markers(b)).toEqual([]);
+      const later = [".bash_profile", ".profile", ".bashrc", ".gitconfig", ".zshrc", ".zshenv", ".zprofile", ".zlogin"];
+      const second = report(await sh(b, w + later.map((f) => `w ${q(`${b.home}/${f}`)} 'echo later'`).join("\n")));
+      for (const f of later) expect(second[`${b.home}/${f}`], f).toBe("refused");
       expect(read(`${b.home}/.ssh/authorized_keys`)).toBe("ssh-ed25519 AAAA user\n");
       // What srt held for the run is gone with it: home looks as it did.
       expect(tree(b.home)).toEqual([".config/", ".config/fish/", ".config/fish/config.fish", ".ssh/", ".ssh/authorized_keys"]);
