@@ -82,8 +82,9 @@ export function gitRedirectRules(host: Host, input: RedirectInput, budget: WalkB
       const parsed = parseGitConfig(text);
       if (!parsed.ok) return { ok: false, reason: "git-config", at: path, detail: `line ${parsed.line} is not valid git config` };
       for (const e of parsed.entries) {
+        // A bare key is a boolean true to git.
+        if (e.key === "core.bare") out.bare ||= e.value === undefined || /^(true|yes|on|1)$/i.test(e.value);
         if (e.value === undefined) continue; // git refuses a path key without a value
-        if (e.key === "core.bare") out.bare ||= /^(true|yes|on|1)$/i.test(e.value);
         if (e.key !== "core.hookspath" && e.key !== "core.worktree" && !isIncludeKey(e.key)) continue;
         if (e.value === "") continue; // git finds no hooks in an empty hooks path
         const p = interpolateGitPath(e.value, home);

@@ -65,6 +65,11 @@ describe("where git config points", () => {
     expect(denied(r.policy, "/h/global-hooks")).toBeUndefined(); // not writable: nothing to do
   });
 
+  it("core.bare (also as a bare key) makes relative hooks paths relative to the git directory", () => {
+    const r = compile(repo("/h/p/.git", "[core]\n\tbare\n\thooksPath = hk\n"));
+    expect(denied(r.policy, "/h/p/.git/hk")).toBeDefined();
+  });
+
   it("a repository above the writable root: its hooks path can land inside it", () => {
     const r = compile(repo("/h/r/.git", "[core]\n\thooksPath = sub/hooks\n"), {}, "/h/r/sub");
     expect(denied(r.policy, "/h/r/sub/hooks")).toBeDefined();
