@@ -54,9 +54,9 @@ export const protectedTable = {
   "husky-hooks": { where: "project", names: [".husky/"], missing: "empty", why: "husky's hook scripts: git runs them on the next commit through core.hooksPath" },
   "agent-config": {
     where: "project",
-    names: [".claude/", ".cursor/", ".gemini/", ".codex/", ".continue/", ".mcp.json", ".aider.conf.yml"],
+    names: [".claude/", ".cursor/", ".gemini/", ".codex/", ".continue/", ".roo/", ".kiro/", ".amazonq/", ".opencode/", "opencode.json", ".mcp.json", ".aider.conf.yml"],
     missing: "empty",
-    why: "coding agents started here run the hooks, MCP servers, commands and lint/test commands these name, with the user's authority",
+    why: "coding agents started here run the hooks, MCP servers, plugins and lint/test commands these name, with the user's authority (Claude Code's settings hooks, Cursor's and Kiro's hooks, MCP server lists of .mcp.json, Cursor, Gemini, Codex, Continue, Roo, Amazon Q, opencode)",
   },
   "editor-config": { where: "project", names: [".vscode/", ".idea/", ".zed/"], missing: "empty", why: "editors run the tasks, language servers and debuggers named here when the project is opened" },
   "devcontainer": { where: "project", names: [".devcontainer/", ".devcontainer.json"], missing: "empty", why: "its initializeCommand runs on the host when the project is opened in a dev container" },

@@ -18,10 +18,11 @@ const EROFS = "Read-only file system";
 const W = `w() { if err=$( (mkdir -p "$(dirname "$1")" && { [ ! -f "$1" ] || chmod u+w "$1"; } && printf pwned >> "$1") 2>&1 ); then echo "$1=written"; else echo "$1=\${err##*: }"; fi; }\n`;
 
 /** Every project file name, and a file inside every project directory and git directory name (home names: host-later.test.ts). */
-const mandatoryFiles = [".gitmodules", ".mcp.json", ".aider.conf.yml", ".npmrc", ".yarnrc", ".yarnrc.yml", ".devcontainer.json"];
+const mandatoryFiles = [".gitmodules", ".mcp.json", ".aider.conf.yml", "opencode.json", ".npmrc", ".yarnrc", ".yarnrc.yml", ".devcontainer.json"];
 const mandatoryInDirs = [
   ".vscode/tasks.json", ".idea/workspace.xml", ".zed/settings.json", ".husky/pre-commit", ".devcontainer/devcontainer.json", ".cargo/config.toml",
   ".claude/commands/x.md", ".claude/agents/y.md", ".claude/settings.json", ".cursor/mcp.json", ".gemini/settings.json", ".codex/config.toml", ".continue/config.yaml",
+  ".roo/mcp.json", ".kiro/hooks/x.kiro.hook", ".amazonq/mcp.json", ".opencode/plugin/x.ts",
   ".git/hooks/pre-commit", ".git/config", ".git/config.worktree", ".git/commondir",
 ];
 
