@@ -27,6 +27,14 @@ const rustupHome = ["/root/.rustup", "/usr/local/rustup"].find((d) => existsSync
 describe.skipIf(!supported)("tools work inside the sandbox", () => {
   if (missingTestUser) it.skip("as srt-test: user srt-test does not exist (useradd -m srt-test)", () => {});
 
+  // Why the placeholders hold what they hold: git itself, on the host, with each choice.
+  it("git reads a commondir holding '.' as no redirection, dies on an empty one, and takes an empty config.worktree", (ctx) => {
+    const b = useBox(ctx, runners[0]!);
+    setup(b, "git init -q . && git commit -q --allow-empty -m one && git config extensions.worktreeConfig true && : > .git/config.worktree && git status --short");
+    setup(b, "printf '.\\n' > .git/commondir && git status --short && git commit -q --allow-empty -m two && git worktree add -q ../wt && git -C ../wt status --short && git worktree remove ../wt");
+    expect(() => setup(b, ": > .git/commondir && git status --short")).toThrow(/commondir/);
+  });
+
   describe.each(runners)("as %s", (runner) => {
     it.concurrent("git: commit, branch, stash, rebase, fetch, worktree add and submodule update (file://)", async (ctx) => {
       const b = useBox(ctx, runner);
