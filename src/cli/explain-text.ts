@@ -52,7 +52,7 @@ export function explainPolicy(p: Policy, target: Target, vars: Readonly<Record<s
     if (hits.length === 0) continue;
     out.push(`    mandatory:${name} — ${why}`, ...hits.map((r) => `      ✗ ${quotePath(r.kind === "path" ? r.path : r.pattern)}${r.kind === "path" ? ` [${node(r)}]` : ""}`));
   }
-  if (p.options.allowGitConfig.value) out.push(`    .git/config stays writable  ← ${p.options.allowGitConfig.origin}`);
+  if (p.options.allowGitConfig.value) out.push(`    a repository's own config (.git/config, config.worktree) stays writable  ← ${p.options.allowGitConfig.origin}`);
   const depth = p.options.mandatoryDenySearchDepth;
   out.push(`  (searched ${depth.value === "unlimited" ? "at any depth" : `${depth.value} level${depth.value === 1 ? "" : "s"} deep`} below each writable directory  ← ${depth.origin})`);
 

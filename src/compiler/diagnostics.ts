@@ -39,6 +39,8 @@ export const catalog = {
   SRT315: { severity: "error", title: "settings file reached through a symlink in a writable directory" },
   SRT316: { severity: "error", title: "a file srt writes for the run is named through a symlink in a writable directory" },
   SRT317: { severity: "warning", title: "srt's package is reached through a symlink in a writable directory" },
+  SRT320: { severity: "error", title: "the home directory would be writable by default" },
+  SRT321: { severity: "error", title: "git config cannot be read as git would" },
   SRT400: { severity: "warning", title: "key has no effect on this target" },
   SRT401: { severity: "warning", title: "option weakens the sandbox" },
 } as const satisfies Record<string, { severity: Severity; title: string }>;

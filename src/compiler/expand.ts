@@ -11,6 +11,7 @@ import { expandGlob } from "./glob.js";
 import { createHostCache } from "./host-cache.js";
 import type { Host } from "./host.js";
 import type { FsRule, PathRule, Policy } from "./ir.js";
+import { homeRootDiagnostics } from "./home.js";
 import { findMandatoryDenies } from "./mandatory.js";
 import type { PathIntent } from "./normalize.js";
 import { isWithin } from "./paths.js";
@@ -113,11 +114,14 @@ export function expandPaths(machine: Host, input: ExpandInput): ExpandResult {
   // A walk already ran out of budget: the compile fails; a second overrun report would only confuse.
   if (diagnostics.some((d) => d.code === "SRT301")) return { rules, diagnostics, linkedProtected: [], binfmtMisc };
   const mandatory = findMandatoryDenies(host, { writable: writable.map((r) => ({ path: r.path, node: r.node })), depth: input.options.mandatoryDenySearchDepth.value, allowGitConfig: input.options.allowGitConfig.value }, budget);
+  diagnostics.push(...homeRootDiagnostics(host, writable));
   if (!mandatory.ok) {
     diagnostics.push(
       mandatory.reason === "budget"
         ? diagnostic("SRT302", input.options.mandatoryDenySearchDepth.origin === "default" ? "" : input.options.mandatoryDenySearchDepth.origin, mandatory.detail, { hint: "set mandatoryDenySearchDepth, or make a smaller directory writable" })
-        : diagnostic("SRT300", "", `cannot list ${mandatory.at} (${mandatory.code}) while searching for files that must stay write-protected`, { hint: unlistable }),
+        : mandatory.reason === "git-config"
+          ? diagnostic("SRT321", "", `cannot read ${mandatory.at} as git would (${mandatory.detail}), so srt cannot tell where git takes hooks and config from`, { hint: "fix or remove that file (git itself refuses a config it cannot parse)" })
+          : diagnostic("SRT300", "", `cannot list ${mandatory.at} (${mandatory.code}) while searching for files that must stay write-protected`, { hint: unlistable }),
     );
   } else {
     rules.push(...mandatory.rules);
@@ -130,7 +134,8 @@ export function expandPaths(machine: Host, input: ExpandInput): ExpandResult {
   const self = selfProtection(host, writable, { settingsFiles: input.settingsFiles, outputs: input.outputs, ...(input.installDir === undefined ? {} : { installDir: input.installDir }) });
   rules.push(...self.rules);
   diagnostics.push(...self.diagnostics);
-  const linkedProtected = (mandatory.ok ? mandatory.rules : []).flatMap((r) => {
+  // One per link: a linked ~/.config stands in the way of every name below it.
+  const linkedProtected = [...new Map((mandatory.ok ? mandatory.rules : []).map((r) => [r.path, r])).values()].flatMap((r) => {
     if (r.node !== "other") return [];
     const st = host.lstat(r.path);
     const inside = writable.find((w) => isWithin(r.path, w.path) && r.path !== w.path);

@@ -18,7 +18,7 @@ export interface HostStat {
  * Paths are strings in which a byte that is not part of valid UTF-8 is the
  * lone surrogate U+DC80+ (byte-paths.ts), so every name on disk can be named.
  */
-export type HostErrorCode = "ENOENT" | "ENOTDIR" | "EACCES" | "ELOOP" | "EIO";
+export type HostErrorCode = "ENOENT" | "ENOTDIR" | "EACCES" | "ELOOP" | "EIO" | "EILSEQ" | "EFBIG";
 
 export type HostResult<T> =
   | { readonly ok: true; readonly value: T }
@@ -35,6 +35,14 @@ export interface Host {
    */
   readdir(path: string): HostResult<readonly DirEntry[]>;
   readlink(path: string): HostResult<string>;
+  /**
+   * A small text file's contents (symlinks followed, as git follows them when
+   * it reads config), for the few files whose *contents* decide what must be
+   * protected (git config, `.git` files, commondir). EFBIG when it holds more
+   * than `maxBytes`; EILSEQ when it is not valid UTF-8; EISDIR is reported as
+   * EIO. Never a partial read: a truncated config could hide a hooks path.
+   */
+  readFile(path: string, maxBytes: number): HostResult<string>;
   /** Monotonic milliseconds, for walk time budgets only (fixture hosts return a constant). */
   now(): number;
   readonly env: HostEnv;

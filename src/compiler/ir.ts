@@ -37,6 +37,13 @@ export interface PathRule {
    * repository discovery, an empty file would break every git command below it).
    */
   readonly shape?: "dir";
+  /**
+   * The text of the file that holds this path when a backend has to create it
+   * (absent now, or gone by the time the command runs). Only for git's
+   * `commondir`, held as "." (this directory): git treats an empty one as a
+   * fatal error in every command, so an empty placeholder would break git.
+   */
+  readonly content?: string;
   readonly via: PathVia;
   readonly origin: Origin;
 }

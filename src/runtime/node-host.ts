@@ -3,13 +3,13 @@
  * are mapped to the few codes the compiler understands; anything else is
  * reported as EIO so the compile fails closed instead of guessing.
  */
-import { lstatSync, readdirSync, readlinkSync, realpathSync, type Dirent, type Stats } from "node:fs";
+import { closeSync, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, realpathSync, constants, type Dirent, type Stats } from "node:fs";
 import { homedir } from "node:os";
 import type { DirEntry, Host, HostErrorCode, HostResult, NodeKind } from "../compiler/host.js";
 import { locateStateDir } from "./state-dir.js";
 import { fromOs, osPath } from "./os-path.js";
 
-const known: ReadonlySet<string> = new Set(["ENOENT", "ENOTDIR", "EACCES", "ELOOP"]);
+const known: ReadonlySet<string> = new Set(["ENOENT", "ENOTDIR", "EACCES", "ELOOP", "EILSEQ", "EFBIG"]);
 
 function attempt<T>(f: () => T): HostResult<T> {
   try {
@@ -51,6 +51,7 @@ export function createNodeHost(options: NodeHostOptions = {}): Host {
         }),
       ),
     readlink: (path) => attempt(() => fromOs(readlinkSync(osPath(path), { encoding: "buffer" }))),
+    readFile: (path, maxBytes) => attempt(() => readBounded(path, maxBytes)),
     now: () => performance.now(),
     env: {
       cwd: options.cwd ?? process.cwd(),
@@ -62,4 +63,29 @@ export function createNodeHost(options: NodeHostOptions = {}): Host {
       vars,
     },
   };
+}
+
+/**
+ * At most maxBytes + 1 bytes are read (so a FIFO or /dev/zero planted where a
+ * config is expected cannot hang or flood the compile), and O_NONBLOCK keeps
+ * opening a FIFO from blocking; anything but a regular file is EIO.
+ */
+function readBounded(path: string, maxBytes: number): string {
+  const fd = openSync(osPath(path), constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    if (!fstatSync(fd).isFile()) throw Object.assign(new Error("not a regular file"), { code: "EIO" });
+    const buf = Buffer.alloc(maxBytes + 1);
+    let n = 0;
+    while (n < buf.length) {
+      const got = readSync(fd, buf, n, buf.length - n, null);
+      if (got === 0) break;
+      n += got;
+    }
+    if (n > maxBytes) throw Object.assign(new Error("file too large"), { code: "EFBIG" });
+    const text = buf.subarray(0, n).toString("utf8");
+    if (!Buffer.from(text, "utf8").equals(buf.subarray(0, n))) throw Object.assign(new Error("not UTF-8"), { code: "EILSEQ" });
+    return text;
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -7,7 +7,7 @@
  * socket that Node's stdio "pipe" hands over.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -70,19 +70,24 @@ function startSrt(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv, 
 describe.skipIf(lacking(!supported, skipReason))("srt --control-fd (real bwrap, built CLI)", () => {
   let a: Web;
   let tmp: ReturnType<typeof privateTmp>;
+  let base: string;
   let work: string;
   let env: NodeJS.ProcessEnv;
   beforeAll(async () => {
     tmp = privateTmp();
-    work = mkdtempSync(join(tmp.dir, "..", "srtapi-work-"));
-    env = { PATH: process.env["PATH"], HOME: work, TMPDIR: tmp.dir, NO_COLOR: "1" };
+    base = mkdtempSync(join(tmp.dir, "..", "srtapi-work-"));
+    // HOME beside the working directory: a working directory that is home itself is refused (SRT320).
+    work = join(base, "project");
+    mkdirSync(work);
+    mkdirSync(join(base, "home"));
+    env = { PATH: process.env["PATH"], HOME: join(base, "home"), TMPDIR: tmp.dir, NO_COLOR: "1" };
     a = await startWeb("from-a");
   });
   afterAll(async () => {
     await a.close();
     const left = tmp.leftovers();
     tmp.remove();
-    rmSync(work, { recursive: true, force: true });
+    rmSync(base, { recursive: true, force: true });
     expect(left).toEqual([]);
   });
 

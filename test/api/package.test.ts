@@ -32,7 +32,10 @@ describe.skipIf(lacking(!supported, skipReason) || lacking(process.env["SRT_SKIP
   it("the installed srt runs: --version and a sandboxed command", () => {
     const version = spawnSync("npx", ["--offline", "srt", "--version"], { cwd: dir, encoding: "utf8" });
     expect(version.stdout.trim()).toBe(pkg.version);
-    const run = spawnSync("npx", ["--offline", "srt", "--", "sh", "-c", "echo inside $SRT_SANDBOX"], { cwd: dir, encoding: "utf8", env: { ...process.env, HOME: dir } });
+    // HOME elsewhere: run from home itself (or a parent of it), the default policy is refused (SRT320).
+    const home = mkdtempSync(join(tmpdir(), "srtpack-home-"));
+    const run = spawnSync("npx", ["--offline", "srt", "--", "sh", "-c", "echo inside $SRT_SANDBOX"], { cwd: dir, encoding: "utf8", env: { ...process.env, HOME: home } });
+    rmSync(home, { recursive: true, force: true });
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout).toBe("inside 1\n");
     const du = execFileSync("du", ["-sh", "node_modules"], { cwd: dir, encoding: "utf8" }).trim();

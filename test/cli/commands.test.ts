@@ -52,7 +52,8 @@ describe("srt explain", () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/Reading: allowed everywhere, except\n/);
     expect(r.stdout).toMatch(/✗ ".*\/\.ssh" \[.*\]  ← \/filesystem\/denyRead\/0/);
-    expect(r.stdout).toMatch(/mandatory:git-hooks — git hooks run/);
+    // (Not git-hooks: in a linked worktree checkout the cwd's .git is a file, and only the link is protected here.)
+    expect(r.stdout).toMatch(/mandatory:agent-config — coding agents started here run/);
     expect(r.stdout).toMatch(/✓ \*\.github\.com|✓ any subdomain of github\.com \(not github\.com itself\), any port  ← \/network\/allowedDomains\/1/);
     expect(r.stdout).toMatch(/withheld.*GITHUB_TOKEN/);
     // The env policy's result by name (core + NODE_* passes, *_TOKEN never), values never printed.

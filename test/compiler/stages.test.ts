@@ -157,12 +157,14 @@ describe("directories an earlier run locked (chmod 000, chmod 644)", () => {
 
   it("one that cannot be listed is write-protected whole, with a warning, wherever the walk meets it", () => {
     const r = compile({ dirs: ["/w/locked", "/w/a/.git/hooks", "/w/b/.claude"], unreadable: ["/w/locked", "/w/a/.git", "/w/b/.claude"] });
-    expect(unlistable(r)).toEqual(["/w/a/.git", "/w/b/.claude", "/w/locked"]);
-    expect(r.diagnostics.map((d) => d.code)).toEqual(["SRT310", "SRT310", "SRT310"]);
+    // .claude is protected whole by its name already (agent-config): nothing in it needs listing.
+    expect(unlistable(r)).toEqual(["/w/a/.git", "/w/locked"]);
+    expect((r.policy?.filesystem.rules ?? []).some((x) => x.kind === "path" && x.path === "/w/b/.claude" && x.effect === "deny" && x.origin === "mandatory:agent-config")).toBe(true);
+    expect(r.diagnostics.map((d) => d.code)).toEqual(["SRT310", "SRT310"]);
   });
 
   it("one that can be listed but not entered is protected whole, and nothing inside it is bound", () => {
-    const r = compile({ dirs: ["/w/a/b/c"], files: ["/w/a/.bashrc", "/w/a/b/.npmrc"], unsearchable: ["/w/a"] });
+    const r = compile({ dirs: ["/w/a/b/c"], files: ["/w/a/.mcp.json", "/w/a/b/.npmrc"], unsearchable: ["/w/a"] });
     expect(unlistable(r)).toEqual(["/w/a"]);
     expect((r.policy?.filesystem.rules ?? []).filter((x) => x.kind === "path" && x.path.startsWith("/w/a/"))).toEqual([]);
   });
@@ -178,7 +180,7 @@ describe("directories an earlier run locked (chmod 000, chmod 644)", () => {
 
 describe("one compile lists each directory once", () => {
   it("globs and the mandatory search share the listings", () => {
-    const base = createFixtureHost({ files: ["/w/a/b/k.pem", "/w/a/c/x.txt", "/w/d/.bashrc"] }, env);
+    const base = createFixtureHost({ files: ["/w/a/b/k.pem", "/w/a/c/x.txt", "/w/d/.npmrc"] }, env);
     const listed: string[] = [];
     const host = { ...base, readdir: (p: string) => (listed.push(p), base.readdir(p)) };
     const r = compileSettings({ text: JSON.stringify({ filesystem: { denyRead: ["/w/**/*.pem", "/w/**/*.txt", "/w/a/*/k.*"] } }), file: "/h/.srt-settings.json", host, target: "linux" });

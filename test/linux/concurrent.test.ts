@@ -16,7 +16,7 @@ describe.skipIf(lacking(!supported, skipReason))("concurrent runs in one directo
   describe.each(runners)("as %s", (runner) => {
     it("8 overlapping runs all start, none can write a protected name at start or end, nothing is left", async (ctx) => {
       const b = useBox(ctx, runner, { "work/keep.txt": "v1" });
-      const protectedNames = [".bashrc", ".mcp.json", ".vscode/tasks.json", ".git/config"];
+      const protectedNames = [".npmrc", ".mcp.json", ".vscode/tasks.json", ".git/config"];
       // Each run probes, says ready, waits for its release file (outside the protected tree, created
       // by this test), probes again and ends. Run i starts only once run i-1 is ready, so every run
       // after the first compiles while other runs' placeholders exist; runs are released in an
@@ -31,7 +31,7 @@ describe.skipIf(lacking(!supported, skipReason))("concurrent runs in one directo
         await printed(run, "ready\n");
       }
       // Positive control: the runs overlap, and their shared placeholders are on the host now.
-      expect(tree(b.work)).toEqual(expect.arrayContaining([".bashrc", ".mcp.json"]));
+      expect(tree(b.work)).toEqual(expect.arrayContaining([".npmrc", ".mcp.json"]));
       const outs: Outcome[] = [];
       for (const i of [0, 7, 1, 6, 2, 5, 3, 4]) {
         writeFileSync(release(i), "");

@@ -56,7 +56,7 @@ describe.skipIf(lacking(!supported, skipReason))("a protection the host detaches
       expect(out.stderr).toContain(`${b.at("work/.gitmodules")} was replaced, removed or renamed on the host`);
       expect(out.status).toBe(1);
       expect(read(b.at("work/.gitmodules"))).toBe("[submodule v2]\n");
-      expect(violations(b)).toEqual([expect.objectContaining({ kind: "filesystem", path: b.at("work/.gitmodules"), guards: "write", rule: "mandatory:git-config" })]);
+      expect(violations(b)).toEqual([expect.objectContaining({ kind: "filesystem", path: b.at("work/.gitmodules"), guards: "write", rule: "mandatory:git-modules" })]);
     });
 
     it.concurrent("an editor-style save of a read-denied .env: status 1, and the command never reads the new secret", async (ctx) => {
@@ -78,17 +78,17 @@ describe.skipIf(lacking(!supported, skipReason))("a protection the host detaches
       expect(read(b.at("work/.gitmodules~"))).toBe("[submodule v1]\n");
     });
 
-    it.concurrent("the user deleting srt's .bashrc placeholder: status 1, and the command never creates .bashrc", async (ctx) => {
+    it.concurrent("the user deleting srt's .npmrc placeholder: status 1, and the command never creates .npmrc", async (ctx) => {
       const b = useBox(ctx, runner);
-      const out = await runWhileHost(b, "echo sandbox-text >> .bashrc 2>/dev/null && echo wrote", () => {
-        expect(read(b.at("work/.bashrc"))).toBe("");
-        rmSync(b.at("work/.bashrc"));
+      const out = await runWhileHost(b, "echo sandbox-text >> .npmrc 2>/dev/null && echo wrote", () => {
+        expect(read(b.at("work/.npmrc"))).toBe("");
+        rmSync(b.at("work/.npmrc"));
       });
       expect(out.stdout).not.toContain("wrote");
-      expect(out.stderr).toContain(b.at("work/.bashrc"));
+      expect(out.stderr).toContain(b.at("work/.npmrc"));
       expect(out.status).toBe(1);
-      expect(read(b.at("work/.bashrc")) ?? "").not.toContain("sandbox-text");
-      expect(violations(b)).toEqual([expect.objectContaining({ kind: "filesystem", path: b.at("work/.bashrc"), reason: expect.stringMatching(/^removed/) })]);
+      expect(read(b.at("work/.npmrc")) ?? "").not.toContain("sandbox-text");
+      expect(violations(b)).toEqual([expect.objectContaining({ kind: "filesystem", path: b.at("work/.npmrc"), reason: expect.stringMatching(/^removed/) })]);
     });
   });
 });

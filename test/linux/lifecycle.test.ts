@@ -92,7 +92,7 @@ describe.skipIf(lacking(!supported, skipReason))("sandbox lifecycle", () => {
       run.child.stdout?.on("data", (d: string) => (stdout += d));
       await waitFor(() => stdout, "ready");
       // While it runs, the placeholders and the run dir exist (so the check below is not vacuous).
-      expect(tree(b.work)).toContain(".bashrc");
+      expect(tree(b.work)).toContain(".npmrc");
       expect(leftovers(b).length).toBeGreaterThan(0);
       run.child.kill("SIGKILL");
       await run.done;

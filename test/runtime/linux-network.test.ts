@@ -24,7 +24,8 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 const home = "/home/u";
 function planOf(settings: object): LinuxPlan {
-  const host = createFixtureHost({ dirs: [home] }, { cwd: home, home });
+  // Not home itself: a working directory that is home is refused unless named (SRT320).
+  const host = createFixtureHost({ dirs: [`${home}/proj`] }, { cwd: `${home}/proj`, home });
   const r = compileSettings({ text: JSON.stringify(settings), file: `${home}/s.json`, host, target: "linux" });
   if (r.policy === undefined) throw new Error(JSON.stringify(r.diagnostics));
   return lowerLinuxPlan(r.policy, "x86_64");

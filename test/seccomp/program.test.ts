@@ -115,7 +115,8 @@ function reference(arch: SeccompArch, o: SeccompOptions, d: { nr: number; arch: 
       if (low(0) === 40) return "eperm";
       return low(0) === 1 && !o.allowUnixSockets ? "eperm" : "allow";
     case "socketpair":
-      return low(0) === 1 && (low(1) & 0xf) !== 1 && !o.allowUnixSockets ? "eperm" : "allow";
+      // Stream (1) and seqpacket (5) pairs stay connected to their peer; any other type of AF_UNIX pair is refused.
+      return low(0) === 1 && (low(1) & 0xf) !== 1 && (low(1) & 0xf) !== 5 && !o.allowUnixSockets ? "eperm" : "allow";
     case "ioctl":
       return low(1) === 0x5412 || low(1) === 0x541c ? "eperm" : "allow";
     case "unshare":

@@ -8,6 +8,8 @@ import type { DirEntry, Host, HostErrorCode, HostResult, NodeKind } from "../../
 export interface FixtureFs {
   /** Regular files (parent directories are implied). */
   readonly files?: readonly string[];
+  /** Regular files with contents (git config, `.git` files): path → text. */
+  readonly contents?: Readonly<Record<string, string>>;
   /** Directories, empty or not. */
   readonly dirs?: readonly string[];
   /** Symlink path → target text (relative targets resolve against the link's directory). */
@@ -37,7 +39,7 @@ export interface FixtureEnv {
   readonly vars?: Readonly<Record<string, string>>;
 }
 
-type Node = { kind: "dir"; children: Map<string, Node> } | { kind: "file" | "other" } | { kind: "symlink"; target: string };
+type Node = { kind: "dir"; children: Map<string, Node> } | { kind: "file"; text?: string } | { kind: "other" } | { kind: "symlink"; target: string };
 
 export function createFixtureHost(fs: FixtureFs, env: FixtureEnv): Host {
   const root: Node = { kind: "dir", children: new Map() };
@@ -57,9 +59,9 @@ export function createFixtureHost(fs: FixtureFs, env: FixtureEnv): Host {
   };
   for (const d of fs.dirs ?? []) ensureDir(d);
   for (const f of fs.files ?? []) put(f, { kind: "file" });
+  for (const [f, text] of Object.entries(fs.contents ?? {})) put(f, { kind: "file", text });
   for (const o of fs.others ?? []) put(o, { kind: "other" });
   for (const [p, target] of Object.entries(fs.symlinks ?? {})) put(p, { kind: "symlink", target });
-  for (const d of [env.cwd, env.home]) ensureDir(d);
   const unreadable = new Set(fs.unreadable ?? []);
   const unsearchable = new Set(fs.unsearchable ?? []);
 
@@ -92,6 +94,8 @@ export function createFixtureHost(fs: FixtureFs, env: FixtureEnv): Host {
     const m = fs.modes?.[path];
     return m !== undefined ? parseInt(m, 8) : kind === "dir" ? 0o755 : kind === "symlink" ? 0o777 : 0o644;
   };
+  // cwd and home exist; either may be reached through a symlink the fixture declares.
+  for (const d of [env.cwd, env.home]) if (!lookup(d, true).ok) ensureDir(d);
 
   const host: Host = {
     lstat: (path) => {
@@ -114,6 +118,13 @@ export function createFixtureHost(fs: FixtureFs, env: FixtureEnv): Host {
       const r = lookup(path, false);
       if (!r.ok) return r;
       return r.value.kind === "symlink" ? { ok: true, value: r.value.target } : fail("EIO");
+    },
+    readFile: (path, maxBytes) => {
+      const r = lookup(path, true);
+      if (!r.ok) return r;
+      if (r.value.kind !== "file") return fail("EIO");
+      const text = r.value.text ?? "";
+      return new TextEncoder().encode(text).length > maxBytes ? fail("EFBIG") : { ok: true, value: text };
     },
     now: () => 0,
     env: { cwd: env.cwd, home: env.home, platform: env.platform ?? "linux", arch: "x64", uid, stateDir: env.stateDir ?? `/tmp/srt-${uid}`, vars: env.vars ?? {} },

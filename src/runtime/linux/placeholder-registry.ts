@@ -15,7 +15,7 @@
  *                             compiled while another's placeholder existed
  *                             binds it as an ordinary file)
  *   <state>/placeholders      what srt created: one JSON record per line,
- *                             {"path","kind","dev","ino"}
+ *                             {"path","kind","dev","ino"[,"content"]}
  *   <state>/lock/             the lock (state-lock.ts)
  *
  * A run registers (holds) before it creates or uses a placeholder; when it
@@ -27,10 +27,11 @@
  *
  * Nothing read back is trusted: a record is acted on only if the path still is
  * the node srt created — same device and inode, same kind, not a symlink,
- * owned by this user, and empty. Anything else (a forged or stale record, a
+ * owned by this user, and holding just what srt wrote (nothing, or "." for
+ * git's commondir) or, a directory, empty. Anything else (a forged or stale record, a
  * file the user or a sandbox put there since) is left alone and forgotten.
  */
-import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync, type BigIntStats } from "node:fs";
+import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync, writeSync, type BigIntStats } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Placeholder } from "../../backends/bwrap/index.js";
 import { isAlive, selfOwner, withLock } from "./state-lock.js";
@@ -49,6 +50,8 @@ export interface CreatedRecord {
   readonly kind: "file" | "dir";
   readonly dev: string;
   readonly ino: string;
+  /** What srt wrote into a file placeholder when not nothing (git's commondir holds "."). */
+  readonly content?: string;
 }
 
 interface Holds {
@@ -68,9 +71,9 @@ export function registerAndCreate(reg: Registry, placeholders: readonly Placehol
     writeAtomic(holdsFile(reg, reg.runId), JSON.stringify(holds) + "\n");
     const created: CreatedRecord[] = [];
     try {
-      for (const { path, kind } of placeholders) {
+      for (const { path, kind, content } of placeholders) {
         try {
-          createOne(path, kind, created);
+          createOne(path, kind, created, content);
         } catch (e) {
           // The user may not create it here, so neither may the sandbox (same uid, no
           // capabilities): bwrap's --ro-bind-try skips it. Anything else fails the run.
@@ -144,7 +147,7 @@ export function readRecords(state: string): CreatedRecord[] {
     try {
       const r = JSON.parse(line) as Partial<CreatedRecord>;
       if (typeof r.path === "string" && r.path.startsWith("/") && (r.kind === "file" || r.kind === "dir") && typeof r.dev === "string" && typeof r.ino === "string") {
-        out.push({ path: r.path, kind: r.kind, dev: r.dev, ino: r.ino });
+        out.push({ path: r.path, kind: r.kind, dev: r.dev, ino: r.ino, ...(typeof r.content === "string" && r.content !== "" ? { content: r.content } : {}) });
       }
     } catch {
       // not a record
@@ -167,7 +170,7 @@ function writeAtomic(path: string, text: string): void {
 
 const identity = (st: BigIntStats, path: string, kind: "file" | "dir"): CreatedRecord => ({ path, kind, dev: st.dev.toString(), ino: st.ino.toString() });
 
-function createOne(path: string, kind: "file" | "dir", created: CreatedRecord[]): void {
+function createOne(path: string, kind: "file" | "dir", created: CreatedRecord[], content: string | undefined): void {
   if (exists(path)) return;
   const missing: string[] = [];
   for (let d = dirname(path); !exists(d); d = dirname(d)) missing.unshift(d);
@@ -182,7 +185,9 @@ function createOne(path: string, kind: "file" | "dir", created: CreatedRecord[])
     // O_EXCL: if something appeared meanwhile, fail rather than adopt it as ours.
     const fd = openSync(osPath(path), "wx", 0o444);
     try {
-      created.push(identity(fstatSync(fd, { bigint: true }), path, "file"));
+      if (content) writeSync(fd, content);
+      const record = identity(fstatSync(fd, { bigint: true }), path, "file");
+      created.push(content ? { ...record, content } : record);
     } finally {
       closeSync(fd);
     }
@@ -200,7 +205,8 @@ export function removeIfOurs(r: CreatedRecord, uid: number): "removed" | "kept" 
   const same = st.dev.toString() === r.dev && st.ino.toString() === r.ino && Number(st.uid) === uid;
   if (!same) return "kept";
   try {
-    if (r.kind === "file" && st.isFile() && st.size === 0n) unlinkSync(osPath(r.path));
+    // A file only while it still holds exactly what srt wrote (nothing, or "." for git's commondir).
+    if (r.kind === "file" && st.isFile() && st.size === BigInt(Buffer.byteLength(r.content ?? "")) && (r.content === undefined || readFileSync(osPath(r.path), "utf8") === r.content)) unlinkSync(osPath(r.path));
     else if (r.kind === "dir" && st.isDirectory()) rmdirSync(osPath(r.path)); // fails unless empty
     else return "kept";
     return "removed";
