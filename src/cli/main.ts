@@ -4,14 +4,14 @@
  * (`srt [options] -- cmd…`), whose own options end at the first non-option
  * word so that nothing after the command is ever read as an srt option.
  */
-import type { CommandDef } from "citty";
 import pkg from "../../package.json" with { type: "json" };
+import type { Command } from "./args.js";
 import { exitStatus, type CliIo } from "./io.js";
 
 // Every command is loaded when it is used (the bundle splits them into chunks): a sandboxed
 // run, which happens for every command an agent runs, loads neither citty nor the
 // check/explain/compile code, and the other way round.
-type Factory = (io: CliIo) => CommandDef<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Factory = (io: CliIo) => Command<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const subcommands: Record<string, () => Promise<Factory>> = {
   check: async () => (await import("./check.js")).checkCommand,
   explain: async () => (await import("./explain.js")).explainCommand,
@@ -67,23 +67,5 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   }
   const load = Object.hasOwn(subcommands, first) ? subcommands[first] : undefined;
   if (load === undefined) return (await import("./run-mode.js")).runMode(argv, io, usage);
-  const cmd = (await load())(io);
-  const { renderUsage, runCommand } = await import("citty");
-  const { unknownFlags } = await import("./args.js");
-  const beforeDashes = rest.indexOf("--") === -1 ? rest : rest.slice(0, rest.indexOf("--"));
-  if (beforeDashes.includes("--help") || beforeDashes.includes("-h")) {
-    // citty colours its usage text whatever the output is; no escapes unless colour is wanted.
-    const text = await renderUsage(cmd);
-    io.out((io.color ? text : text.replace(/\x1b\[[0-9;]*m/g, "")) + "\n");
-    return exitStatus.ok;
-  }
-  const bad = unknownFlags(rest, (typeof cmd.args === "object" ? cmd.args : {}) as Record<string, never>);
-  if (bad.length > 0) {
-    io.err(`srt ${first}: unknown option ${bad.join(", ")} (see srt ${first} --help)\n`);
-    return exitStatus.usage;
-  }
-  const { result } = await runCommand(cmd, { rawArgs: [...rest] });
-  return typeof result === "number" ? result : exitStatus.ok;
+  return (await import("./args.js")).runCommandLine((await load())(io), rest, io, `srt ${first}`);
 }
-
-
