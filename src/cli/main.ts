@@ -1,21 +1,22 @@
 /**
  * srt's dispatcher: picks the command and runs it, returning the exit status
  * (bin.ts is the one place that exits). Anything that is not a known subcommand is the run mode
- * (`srt [options] -- cmd…`), whose own options end at the first non-option
- * word so that nothing after the command is ever read as an srt option.
+ * (`srt [options] -- cmd…`). Every command, the run mode included, reads its words with the
+ * one parser in args.ts.
  */
 import pkg from "../../package.json" with { type: "json" };
 import type { Command } from "./args.js";
 import { exitStatus, type CliIo } from "./io.js";
 
 // Every command is loaded when it is used (the bundle splits them into chunks): a sandboxed
-// run, which happens for every command an agent runs, loads neither citty nor the
-// check/explain/compile code, and the other way round.
+// run, which happens for every command an agent runs, loads none of the check/explain/compile
+// code, and `srt --version` loads no command at all.
 type Factory = (io: CliIo) => Command<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const subcommands: Record<string, () => Promise<Factory>> = {
   check: async () => (await import("./check.js")).checkCommand,
   explain: async () => (await import("./explain.js")).explainCommand,
   compile: async () => (await import("./compile.js")).compileCommand,
+  exec: async () => (await import("./exec.js")).execCommand,
   schema: async () => (await import("./schema.js")).schemaCommand,
   init: async () => (await import("./init.js")).initCommand,
 };
@@ -54,8 +55,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     io.out(usage);
     return first === undefined ? exitStatus.usage : exitStatus.ok;
   }
-  // exec and doctor parse their own words: everything after the plan is the command's.
-  if (first === "exec") return rest[0] === "--help" || rest[0] === "-h" ? (io.out("Usage: srt exec plan.json [-d] [-q] [--violations F] [--control-fd N] [--proxies DIR] [--allow-writable-plan] -- command [args…]\n"), exitStatus.ok) : (await import("./exec.js")).execCommand(rest, io);
+  // doctor parses its own words.
   if (first === "doctor") return (await import("./doctor.js")).doctorCommand(rest, io);
   // Internal: run by the watchdog of a run that died without cleaning up (see runtime/linux/janitor.ts).
   // Only a state directory that passes the same checks as a run's is touched.
@@ -66,6 +66,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     return exitStatus.ok;
   }
   const load = Object.hasOwn(subcommands, first) ? subcommands[first] : undefined;
-  if (load === undefined) return (await import("./run-mode.js")).runMode(argv, io, usage);
-  return (await import("./args.js")).runCommandLine((await load())(io), rest, io, `srt ${first}`);
+  // Loaded only now: `srt --version` and `srt --help` above need neither citty nor the parser.
+  const { runCommandLine } = await import("./args.js");
+  if (load === undefined) return runCommandLine((await import("./run-mode.js")).runModeCommand(io, usage), argv, io, "srt");
+  return runCommandLine((await load())(io), rest, io, `srt ${first}`);
 }
