@@ -17,9 +17,13 @@ const subcommands: Record<string, () => Promise<Factory>> = {
   explain: async () => (await import("./explain.js")).explainCommand,
   compile: async () => (await import("./compile.js")).compileCommand,
   exec: async () => (await import("./exec.js")).execCommand,
+  doctor: async () => (await import("./doctor.js")).doctorCommand,
   schema: async () => (await import("./schema.js")).schemaCommand,
   init: async () => (await import("./init.js")).initCommand,
 };
+
+/** srt's commands by name; any other first word starts the run mode. */
+export const commandNames: readonly string[] = Object.keys(subcommands);
 
 const usage = `srt ${pkg.version}: run commands in an OS-level sandbox compiled from a policy
 
@@ -55,8 +59,6 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     io.out(usage);
     return first === undefined ? exitStatus.usage : exitStatus.ok;
   }
-  // doctor parses its own words.
-  if (first === "doctor") return (await import("./doctor.js")).doctorCommand(rest, io);
   // Internal: run by the watchdog of a run that died without cleaning up (see runtime/linux/janitor.ts).
   // Only a state directory that passes the same checks as a run's is touched.
   if (first === "__cleanup" && rest.length === 2) {
