@@ -9,11 +9,10 @@
  */
 import { closeSync, constants, fstatSync, ftruncateSync, openSync, writeSync } from "node:fs";
 import { resolve } from "node:path";
-import { defineCommand } from "citty";
 import type { Policy, Target } from "../compiler/index.js";
 import { backendsFor, lowerAndRender, type TargetOptions } from "../backends/registry.js";
 import { hostSeccompArch } from "../runtime/host-arch.js";
-import { policyArgs, policyChoice } from "./args.js";
+import { defineCommand, policyArgs, policyChoice } from "./args.js";
 import { exitStatus, type CliIo } from "./io.js";
 import { compileForCli } from "./policy-input.js";
 

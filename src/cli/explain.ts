@@ -1,7 +1,6 @@
 /** `srt explain [F]`: the effective policy in words, or the IR with --json. */
-import { defineCommand } from "citty";
 import { showBytes } from "../compiler/byte-paths.js";
-import { policyArgs, policyChoice } from "./args.js";
+import { defineCommand, policyArgs, policyChoice } from "./args.js";
 import { explainPolicy } from "./explain-text.js";
 import { explainTools } from "./explain-tools.js";
 import { exitStatus, type CliIo } from "./io.js";

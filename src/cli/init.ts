@@ -4,7 +4,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { dirname, relative, resolve } from "node:path";
-import { defineCommand } from "citty";
+import { defineCommand } from "./args.js";
 import { exitStatus, type CliIo } from "./io.js";
 import { packageRoot } from "../runtime/package-root.js";
 
