@@ -17,12 +17,14 @@ import { findTools, runLinux, toolsExposed, type RunningSandbox } from "../runti
 import { createJanitor } from "../runtime/linux/janitor.js";
 import { nodeLinuxDeps } from "../runtime/linux/node-deps.js";
 import { ensureStateDir, locateStateDir, planStateDirMismatch } from "../runtime/state-dir.js";
-import type { AskCallback, ProxyNetworkPolicy } from "../runtime/proxy/index.js";
+import { createLinuxNetwork, proxySocketsIn } from "../runtime/linux/network.js";
+import { nodeNetworkOs } from "../runtime/linux/network-os.js";
+import type { AskCallback } from "../runtime/proxy/index.js";
+import { createLivePolicy } from "../runtime/proxy/live-policy.js";
 import { compile, lower, type CompileOptions } from "./compile.js";
 import { SandboxConfigError } from "./errors.js";
 import { findSrtBin } from "./install.js";
 import { wireProcess, type SandboxedProcess, type StdioOption } from "./process.js";
-import { createSandboxNetwork } from "./sandbox-network.js";
 import { createViolationFeed, type SandboxViolations } from "./violations.js";
 
 export interface SandboxOptions extends CompileOptions {
@@ -114,10 +116,11 @@ export async function createSandbox(settingsOrPlan: object | string | LinuxPlan,
   janitor.expectTree(dir);
   os.fs.mkdir(dir, 0o700);
   const feed = createViolationFeed();
-  const initial = base.network.policy;
+  const live = createLivePolicy(base.network.policy);
   let network;
   try {
-    network = await createSandboxNetwork({ dir, policy: proxyPolicy(initial, initial), onViolation: feed.record, ask: options.askCallback, askTimeoutMs: options.askTimeoutMs });
+    // Started once: every run of this sandbox, and every wrap()ped `srt exec --proxies`, attaches to them.
+    network = await createLinuxNetwork({ sockets: proxySocketsIn(dir), policy: live, onViolation: feed.record, ask: options.askCallback, askTimeoutMs: options.askTimeoutMs, os: nodeNetworkOs });
   } catch (e) {
     janitor.cleanUp();
     throw e;
@@ -146,7 +149,8 @@ export async function createSandbox(settingsOrPlan: object | string | LinuxPlan,
         uid,
         gid,
         stateDir,
-        startNetwork: net.startNetwork,
+        // The proxies outlive the run; its bridges are the runner's to stop.
+        startNetwork: async () => net.attach(),
         stdio: wiring.stdio,
         onSpawn: wiring.onSpawn,
         ...(options.killGraceMs === undefined ? {} : { killGraceMs: options.killGraceMs }),
@@ -170,7 +174,7 @@ export async function createSandbox(settingsOrPlan: object | string | LinuxPlan,
     update(settings) {
       const compiled = compile(settings, { ...options, target: "linux" });
       if (compiled.ir === undefined) return { ok: false, diagnostics: compiled.diagnostics };
-      net.setPolicy(proxyPolicy(compiled.ir.network, initial));
+      live.replace(compiled.ir.network);
       return { ok: true, diagnostics: compiled.diagnostics };
     },
     close() {
@@ -185,9 +189,4 @@ export async function createSandbox(settingsOrPlan: object | string | LinuxPlan,
     },
   };
   return sandbox;
-}
-
-/** The lists come from the new settings; the MITM route is fixed at creation, like the proxy ports. */
-function proxyPolicy(next: ProxyNetworkPolicy, initial: ProxyNetworkPolicy): ProxyNetworkPolicy {
-  return { rules: next.rules, deniedResolvedAddresses: next.deniedResolvedAddresses, ...(initial.mitmProxy === undefined ? {} : { mitmProxy: initial.mitmProxy }) };
 }

@@ -9,26 +9,26 @@
  */
 import { closeSync, constants, fstatSync, ftruncateSync, openSync, writeSync } from "node:fs";
 import { resolve } from "node:path";
-import { defineCommand } from "citty";
 import type { Policy, Target } from "../compiler/index.js";
-import { compiledProxyPorts, lowerSeatbelt } from "../backends/seatbelt/index.js";
-import { lowerBwrap, lowerLinuxPlan, renderBwrap } from "../backends/bwrap/index.js";
-import { buildSeccomp, disassembleSeccomp, seccompOptionsFromPolicy } from "../backends/seccomp/index.js";
-import { hostSeccompArch } from "./host-arch.js";
-import { policyArgs, policyChoice } from "./args.js";
+import { backendsFor, lowerAndRender, type TargetOptions } from "../backends/registry.js";
+import { hostSeccompArch } from "../runtime/host-arch.js";
+import { defineCommand, policyArgs, policyChoice } from "./args.js";
 import { exitStatus, type CliIo } from "./io.js";
 import { compileForCli } from "./policy-input.js";
 
-/** What each target can emit; the first is the default. */
-const emitters: Record<Target, Record<string, (p: Policy) => string>> = {
-  linux: {
-    plan: (p) => JSON.stringify(lowerLinuxPlan(p, hostSeccompArch()), null, 2) + "\n",
-    argv: (p) => renderBwrap(lowerBwrap(p)),
-    bpf: (p) => disassembleSeccomp(buildSeccomp(seccompOptionsFromPolicy(p, hostSeccompArch()))),
-    ir: (p) => JSON.stringify(p, null, 2) + "\n",
+/** Plans are compiled for this machine; a getter, so only a Linux backend asks for the arch. */
+const options: TargetOptions = {
+  get linux() {
+    return { arch: hostSeccompArch() };
   },
-  macos: { sb: (p) => lowerSeatbelt(p, { proxy: compiledProxyPorts(p) }), ir: (p) => JSON.stringify(p, null, 2) + "\n" },
+  macos: {},
 };
+
+/** What a target can emit: its backends' texts (the first is the default), then the IR itself. */
+const emitters = (target: Target): Record<string, (p: Policy) => string> => ({
+  ...Object.fromEntries(backendsFor(target).map((b) => [b.emit, (p: Policy) => lowerAndRender(b, p, options)])),
+  ir: (p) => JSON.stringify(p, null, 2) + "\n",
+});
 
 export const compileCommand = (io: CliIo) =>
   defineCommand({
@@ -45,7 +45,7 @@ export const compileCommand = (io: CliIo) =>
         return exitStatus.usage;
       }
       const { target, settings } = choice;
-      const available = emitters[target];
+      const available = emitters(target);
       const emit = args.emit ?? Object.keys(available)[0]!;
       const render = available[emit];
       if (render === undefined) {

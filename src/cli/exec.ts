@@ -14,28 +14,33 @@ import { resolve } from "node:path";
 import { exposureOf, type LinuxPlan } from "../backends/bwrap/index.js";
 import { createNodeHost } from "../runtime/node-host.js";
 import { locateStateDir, planStateDirMismatch } from "../runtime/state-dir.js";
-import { hostSeccompArch } from "./host-arch.js";
+import { hostSeccompArch } from "../runtime/host-arch.js";
 import { exitStatus, type CliIo } from "./io.js";
-import { parseRunArgs } from "./run-options.js";
+import { defineCommand } from "./args.js";
+import { runArgs, runOptions, runsWhat, type ParsedRun } from "./run-options.js";
 import { runPlan } from "./sandbox-run.js";
 
-export async function execCommand(argv: readonly string[], io: CliIo): Promise<number> {
+export const execCommand = (io: CliIo) =>
+  defineCommand({
+    meta: { name: "exec", description: "Run a command in the sandbox a compiled plan describes (srt compile --target linux -o plan.json)" },
+    args: {
+      plan: { type: "positional", required: true, description: "the plan file" },
+      ...runArgs,
+      proxies: { type: "string", valueHint: "DIR", description: "use the proxies of the library sandbox listening in DIR" },
+      "allow-writable-plan": { type: "boolean", description: "run a plan its own command could rewrite" },
+    },
+    runs: runsWhat,
+    refuses: { "--settings": "a plan already contains its policy; --settings does not apply" },
+    run: ({ args, command }) => execPlan(args.plan, runOptions(args, command), io),
+  });
+
+async function execPlan(planFile: string, parsed: ParsedRun, io: CliIo): Promise<number> {
   if (io.platform !== "linux") {
     io.err(`srt exec: plans are Linux-only (bwrap + seccomp; this is ${io.platform}); on macOS run \`srt [options] -- command\`, which compiles and runs a Seatbelt profile\n`);
     return exitStatus.runtime;
   }
-  const [planFile, ...rest] = argv;
-  if (planFile === undefined || planFile.startsWith("-")) {
-    io.err("srt exec: usage: srt exec plan.json [-d] [-q] [--violations F] [--control-fd N] [--proxies DIR] [--allow-writable-plan] -- command [args…]\n");
-    return exitStatus.usage;
-  }
-  const parsed = parseRunArgs(rest);
   if (!parsed.ok) {
     io.err(`srt exec: ${parsed.message}\n`);
-    return exitStatus.usage;
-  }
-  if (parsed.options.settings !== undefined) {
-    io.err("srt exec: a plan already contains its policy; --settings does not apply\n");
     return exitStatus.usage;
   }
   const spelled = resolve(io.cwd, planFile);

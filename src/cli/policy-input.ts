@@ -3,10 +3,9 @@
  * them on the real host, print the diagnostics. Returns the policy only when
  * there is no error.
  */
-import { fileURLToPath } from "node:url";
-import { packageRoot } from "../api/install.js";
 import { compileSettings, type Diagnostic, type Policy, type SelfOutput, type Target } from "../compiler/index.js";
 import { createNodeHost } from "../runtime/node-host.js";
+import { packageRoot } from "../runtime/package-root.js";
 import type { CliIo } from "./io.js";
 import { locate, renderHuman, type LocatedDiagnostic } from "./render.js";
 import { defaultSettingsPath, loadSettings } from "./settings-source.js";
@@ -18,9 +17,6 @@ export interface PolicyArgs {
   readonly target?: string | undefined;
   readonly json?: boolean | undefined;
 }
-
-/** srt's own package directory (see packageRoot: the bundle's chunks live one level below dist/). */
-export const installDir = (): string => packageRoot(fileURLToPath(import.meta.url));
 
 export function compileForCli(args: PolicyArgs, io: CliIo, target: Target): { policy?: Policy; diagnostics: readonly LocatedDiagnostic[] } {
   const loaded = loadSettings(args.settings, io.cwd, io.env);
@@ -34,7 +30,7 @@ export function compileForCli(args: PolicyArgs, io: CliIo, target: Target): { po
       file: loaded.source.file,
       host: createNodeHost({ cwd: io.cwd, env: io.env }),
       target,
-      installDir: installDir(),
+      installDir: packageRoot(),
       settingsLookup: defaultSettingsPath(io.env),
       ...(args.outputs === undefined ? {} : { outputs: args.outputs }),
     });

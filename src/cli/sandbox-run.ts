@@ -10,7 +10,8 @@ import { exposureOf, type LinuxPlan } from "../backends/bwrap/index.js";
 import { createNodeHost } from "../runtime/node-host.js";
 import { openViolationsFile } from "../runtime/violations-file.js";
 import { findTools, runLinux, statusOfSignal, toolsExposed } from "../runtime/linux/index.js";
-import { startLinuxNetwork } from "../runtime/linux-network.js";
+import { joinNetwork, ownNetwork } from "../runtime/linux/network.js";
+import { createLivePolicy } from "../runtime/proxy/live-policy.js";
 import { appendViolation } from "../runtime/proxy/violations.js";
 import { locateStateDir } from "../runtime/state-dir.js";
 import { renderChecks, runPreflight } from "./doctor.js";
@@ -76,9 +77,11 @@ async function runOpened(args: SandboxRunArgs, violations: { readonly fd: number
   }
   // A live policy may open what the first one closed: proxies and bridges from the start.
   const plan: LinuxPlan = control || args.proxies !== undefined ? { ...args.plan, network: { ...args.plan.network, proxies: true } } : args.plan;
-  let live = plan.network.policy;
-  control?.start((n) => {
-    live = { ...live, rules: n.rules, deniedResolvedAddresses: n.deniedResolvedAddresses };
+  const live = createLivePolicy(plan.network.policy);
+  const debug = args.debug || io.env["SRT_DEBUG"] === "1";
+  // The acknowledgement a caller (or a test) can wait for instead of guessing how long applying takes.
+  control?.start(live, (lineNo) => {
+    if (debug) io.err(`srt: --control-fd ${args.controlFd}: line ${lineNo} applied\n`);
   });
   // Never from PATH: `npx srt` puts the project's node_modules/.bin first, which the command may write.
   const found = findTools(plan.network.proxies);
@@ -88,10 +91,8 @@ async function runOpened(args: SandboxRunArgs, violations: { readonly fd: number
     control?.close();
     return exitStatus.runtime;
   }
-  const debug = args.debug || io.env["SRT_DEBUG"] === "1";
   if (debug) io.err(`srt: plan ${plan.source}: ${plan.bwrap.length} bwrap args, ${plan.placeholders.length} placeholders, seccomp ${plan.seccomp.instructions} insns, network ${plan.network.proxies ? "via proxies" : "none"}\n`);
-  const network = startLinuxNetwork({ quiet: args.quiet, violations, err: io.err, command: args.command, ...(control ? { policy: () => live } : {}) });
-  const startNetwork = args.proxies === undefined ? network.start : (await import("./external-proxies.js")).externalProxies(resolve(io.cwd, args.proxies));
+  const network = args.proxies === undefined ? ownNetwork({ quiet: args.quiet, violations, err: io.err, command: args.command, policy: live }) : joinNetwork(resolve(io.cwd, args.proxies));
   const running = runLinux({
     plan,
     command: args.command,
@@ -100,7 +101,7 @@ async function runOpened(args: SandboxRunArgs, violations: { readonly fd: number
     uid: io.uid,
     gid: io.gid,
     stateDir: locateStateDir(io.env, io.uid),
-    startNetwork,
+    startNetwork: network.start,
     // The CLI's inherited fds are its caller's leftovers: close them rather than pass them in.
     inheritedFds: "close",
     // If srt is SIGKILLed, its watchdog runs this to release the run's placeholders.

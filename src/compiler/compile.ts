@@ -92,7 +92,7 @@ export function compileSettings(input: CompileInput): CompileResult {
     kind: "policy",
     version: 1,
     source: input.file,
-    context: { cwd: host.env.cwd, home: host.env.home, platform: input.target === "macos" ? "darwin" : "linux", stateDir: host.env.stateDir },
+    context: { cwd: host.env.cwd, home: host.env.home, platform: input.target === "macos" ? "darwin" : "linux", stateDir: host.env.stateDir, ...(input.target === "linux" && expanded.binfmtMisc ? { binfmtMisc: true as const } : {}) },
     filesystem: { rules: sortRules(expanded.rules), privateTmp: true },
     network: normalized.network,
     env: normalized.env,

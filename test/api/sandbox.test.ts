@@ -8,8 +8,9 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { basename, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { lacking } from "../support/requirements.js";
 import { createSandbox, SandboxConfigError, type Sandbox } from "../../src/index.js";
-import { collect, curl, lineReader, privateTmp, startWeb, supported, type Web } from "./support.js";
+import { collect, curl, lineReader, privateTmp, startWeb, skipReason, supported, type Web } from "./support.js";
 
 const settingsAllowing = (...ports: number[]): object => ({ network: { allowedDomains: ports.map((p) => `127.0.0.1:${p}`) } });
 /** The sandbox's own directory (proxy sockets, the plan wrap() runs), as wrap() names it. */
@@ -18,7 +19,7 @@ const dirOf = (s: Sandbox): string => {
   return w.argv[w.argv.indexOf("--proxies") + 1]!;
 };
 
-describe.skipIf(!supported)("createSandbox (real bwrap)", () => {
+describe.skipIf(lacking(!supported, skipReason))("createSandbox (real bwrap)", () => {
   let a: Web;
   let b: Web;
   let tmp: ReturnType<typeof privateTmp>;
@@ -117,9 +118,8 @@ describe.skipIf(!supported)("createSandbox (real bwrap)", () => {
     expect(throwing.violations.list()[0]!.reason).toMatch(/ask callback failed: no UI/);
 
     const silent = await sandbox({}, { cwd: work, askTimeoutMs: 200, askCallback: () => new Promise<boolean>(() => undefined) });
-    const t0 = performance.now();
+    // A 403 (not curl's own 5 s give-up) whose reason names the 200 ms: the ask timed out, however busy the machine.
     expect((await collect(silent.spawn("/bin/sh", ["-c", curl(a.port)]))).stdout).toBe("403\n");
-    expect(performance.now() - t0).toBeLessThan(4000);
     expect(silent.violations.list()[0]!.reason).toMatch(/no answer within 200 ms/);
   });
 
@@ -127,8 +127,10 @@ describe.skipIf(!supported)("createSandbox (real bwrap)", () => {
     const s = await sandbox({}, { cwd: work });
     expect((await collect(s.spawn("/bin/sh", ["-c", "exit 7"]))).status).toBe(7);
     expect((await collect(s.spawn("/bin/sh", ["-c", "kill -TERM $$"]))).status).toBe(143);
-    const p = s.spawn("/bin/sh", ["-c", "sleep 30"]);
-    setTimeout(() => p.kill("SIGINT"), 300);
+    // SIGINT once the command is running (it says so), not at a guessed moment during start-up.
+    const p = s.spawn("/bin/sh", ["-c", "echo running; sleep 30"], { stdio: ["ignore", "pipe", "inherit"] });
+    expect(await lineReader(p).next(20_000)).toBe("running");
+    p.kill("SIGINT");
     expect((await p.exited).status).toBe(130);
     const cat = s.spawn("/bin/sh", ["-c", 'read x; echo "got $x $SRT_SANDBOX $MY_VAR"'], { env: { PATH: process.env["PATH"], MY_VAR: "v1" } });
     cat.stdin!.end("hello\n");

@@ -17,6 +17,14 @@ export const bwrapPath = ["/usr/bin/bwrap", "/usr/local/bin/bwrap"].find((p) => 
 export const srtBin = join(repoRoot, "dist/srt.mjs");
 export const hasCurl = spawnSync("sh", ["-c", "command -v curl"]).status === 0;
 export const supported = process.platform === "linux" && bwrapPath !== undefined && hasCurl && existsSync(srtBin);
+export const skipReason =
+  process.platform !== "linux"
+    ? `not Linux (${process.platform})`
+    : bwrapPath === undefined
+      ? "bwrap is not installed (apt-get install bubblewrap)"
+      : !hasCurl
+        ? "curl is missing (apt-get install curl)"
+        : `${srtBin} is missing (npm run build)`;
 
 export interface Web {
   readonly port: number;

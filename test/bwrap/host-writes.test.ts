@@ -19,11 +19,11 @@ describe("writableRootOf", () => {
   });
 
   it("a compiled plan records its writable roots and the protected paths inside them, not the pins between", () => {
-    const host = createFixtureHost({ files: ["/p/.git/config", "/p/a/.bashrc"] }, { cwd: "/p", home: "/h" });
+    const host = createFixtureHost({ files: ["/p/.git/config", "/p/a/.npmrc"] }, { cwd: "/p", home: "/h" });
     const r = compileSettings({ text: "{}", file: "default", host, target: "linux" });
     const plan = lowerLinuxPlan(r.policy!, "x86_64");
     expect(plan.hostWrites.roots).toEqual(["/p"]);
-    expect(plan.hostWrites.except).toContain("/p/a/.bashrc");
+    expect(plan.hostWrites.except).toContain("/p/a/.npmrc");
     expect(plan.hostWrites.except).not.toContain("/p/a");
     expect(hostWritesOf([{ op: "mask-dir", path: "/p/s", origin: "o" }, { op: "remount-ro", path: "/p/s", origin: "o" }], "/run/user/0/srt")).toEqual({ roots: [], except: ["/run/user/0/srt", "/p/s"] });
     // The state directory is hidden whole in every sandbox (lower.ts): nothing in it is the command's to change.

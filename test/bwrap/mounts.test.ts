@@ -60,8 +60,8 @@ describe("precedence", () => {
   });
 
   it("mandatory denies are bound read-only even where the settings allow writing, and at depth", () => {
-    const p = policy({ filesystem: { allowWrite: ["."] } }, { files: [`${cwd}/a/b/.bashrc`], dirs: [`${cwd}/.git/hooks`] });
-    expect(opAt(p, `${cwd}/a/b/.bashrc`)[0]).toMatchObject({ op: "bind", writable: false, origin: "mandatory:shell-config" });
+    const p = policy({ filesystem: { allowWrite: ["."] } }, { files: [`${cwd}/a/b/.npmrc`], dirs: [`${cwd}/.git/hooks`] });
+    expect(opAt(p, `${cwd}/a/b/.npmrc`)[0]).toMatchObject({ op: "bind", writable: false, origin: "mandatory:tool-config" });
     expect(opAt(p, `${cwd}/.git/hooks`)[0]).toMatchObject({ op: "bind", writable: false });
   });
 
@@ -97,9 +97,9 @@ describe("precedence", () => {
   it("absent protected paths inside writable roots become placeholders; absent ones elsewhere need nothing", () => {
     const p = policy({ filesystem: { denyWrite: ["/etc/nothing-here"] } });
     const plan = planMounts(p);
-    expect(plan.placeholders.map((x) => x.path)).toContain(`${cwd}/.bashrc`);
+    expect(plan.placeholders.map((x) => x.path)).toContain(`${cwd}/.npmrc`);
     expect(plan.placeholders.map((x) => x.path)).not.toContain("/etc/nothing-here");
-    expect(opAt(p, `${cwd}/.bashrc`)[0]).toMatchObject({ op: "bind", writable: false });
+    expect(opAt(p, `${cwd}/.npmrc`)[0]).toMatchObject({ op: "bind", writable: false });
   });
 
   it("an absent path that is unreadable and unwritable inside a writable root is a placeholder too", () => {
@@ -208,7 +208,7 @@ describe("mounts a host process can detach (watched during the run)", () => {
     const list = planFor({ filesystem: { denyRead: ["a/b/secret", "/srv/keys"], allowRead: ["/srv/keys/pub"] } }, [`${cwd}/.gitmodules`, `${cwd}/a/b/secret`, "/srv/keys/pub"], ["/srv/keys"]);
     const at = (p: string) => list.find((d) => d.path === p)?.guards;
     expect(at(`${cwd}/.gitmodules`)).toBe("write");
-    expect(at(`${cwd}/.bashrc`)).toBe("write"); // a placeholder
+    expect(at(`${cwd}/.npmrc`)).toBe("write"); // a placeholder
     expect(at(`${cwd}/a`)).toBe("below");
     expect(at(`${cwd}/a/b/secret`)).toBe("read");
     expect(at("/srv/keys")).toBe("read"); // outside every writable root: the host's file would show through

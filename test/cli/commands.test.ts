@@ -1,7 +1,7 @@
 /** The CLI contract of check / explain / compile, through the built bundle. */
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { tempDir } from "../support/temp.js";
 import { describe, expect, it } from "vitest";
 import { runSrt } from "../support/cli.js";
@@ -52,7 +52,8 @@ describe("srt explain", () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/Reading: allowed everywhere, except\n/);
     expect(r.stdout).toMatch(/✗ ".*\/\.ssh" \[.*\]  ← \/filesystem\/denyRead\/0/);
-    expect(r.stdout).toMatch(/mandatory:git-hooks — git hooks run/);
+    // (Not git-hooks: in a linked worktree checkout the cwd's .git is a file, and only the link is protected here.)
+    expect(r.stdout).toMatch(/mandatory:agent-config — coding agents started here run/);
     expect(r.stdout).toMatch(/✓ \*\.github\.com|✓ any subdomain of github\.com \(not github\.com itself\), any port  ← \/network\/allowedDomains\/1/);
     expect(r.stdout).toMatch(/withheld.*GITHUB_TOKEN/);
     // The env policy's result by name (core + NODE_* passes, *_TOKEN never), values never printed.
@@ -168,6 +169,24 @@ describe("help and version", () => {
   });
 });
 
+describe("srt's own installation", () => {
+  it("the CLI and the library write-protect the same directory: the package, wherever the code that asks lives", async () => {
+    const settings = join(tempDir("srt-install-"), "settings.json");
+    writeFileSync(settings, "{}");
+    // cwd is the package, so it lies in a writable path and the guard applies.
+    const cli = runSrt(["explain", "--json", "--settings", settings], { cwd: repoRoot, env });
+    const guarded = (value: unknown): unknown[] => {
+      if (Array.isArray(value)) return value.flatMap(guarded);
+      if (typeof value !== "object" || value === null) return [];
+      const o = value as Record<string, unknown>;
+      return o["origin"] === "mandatory:srt-installation" ? [o["path"]] : Object.values(o).flatMap(guarded);
+    };
+    expect(guarded(JSON.parse(cli.stdout))).toEqual([repoRoot.replace(/\/$/, "")]);
+    const { compile } = await import("../../src/api/compile.js");
+    expect(guarded(compile({}, { cwd: repoRoot, home }).ir)).toEqual([repoRoot.replace(/\/$/, "")]);
+  });
+});
+
 describe("srt init and srt schema", () => {
   it("writes a valid starter policy once and never overwrites", () => {
     const dir = tempDir("srt-init-");
@@ -180,6 +199,9 @@ describe("srt init and srt schema", () => {
     expect(again.status).toBe(2);
     expect(again.stderr).toMatch(/already exists; not overwriting/);
     expect(readFileSync(join(dir, "srt-settings.json"), "utf8")).toBe(text);
+    // Editors follow $schema: it must name the schema srt ships.
+    const schemaRef = (JSON.parse(text) as { $schema: string }).$schema;
+    expect(existsSync(resolve(dir, schemaRef)), schemaRef).toBe(true);
   });
 
   it("prints the schema the validator was generated from", () => {

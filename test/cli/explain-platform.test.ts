@@ -1,16 +1,19 @@
 /** `srt explain` says what the target's backend gives up, cannot apply, and sets for the proxies. */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { runSrt } from "../support/cli.js";
 
 const dir = mkdtempSync(join(tmpdir(), "srt-explain-"));
+// The working directory is a project below home: run from home itself, the default policy is refused (SRT320).
+const project = join(dir, "proj");
+mkdirSync(project);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const explain = (settings: object, target = "linux"): string => {
   const f = join(dir, `${Math.random().toString(36).slice(2)}.json`);
   writeFileSync(f, JSON.stringify(settings));
-  const r = runSrt(["explain", "--target", target, f], { cwd: dir, env: { HOME: dir } });
+  const r = runSrt(["explain", "--target", target, f], { cwd: project, env: { HOME: dir } });
   expect(r.status, r.stderr).toBe(0);
   return r.stdout;
 };

@@ -40,7 +40,7 @@ describe("settings reached through symlinks", () => {
   });
 
   it("a link that is itself the writable root cannot be swapped (its own directory is not writable)", () => {
-    const r = compile({ files: ["/data/proj/srt.json"], symlinks: { "/h/proj": "/data/proj" } }, { file: "/h/proj/srt.json", text: '{"filesystem":{"allowWrite":["/h/proj"]}}' });
+    const r = compile({ files: ["/data/proj/srt.json"], symlinks: { "/h/proj": "/data/proj" }, owners: { "/h": 0 } }, { file: "/h/proj/srt.json", text: '{"filesystem":{"allowWrite":["/h/proj"]}}' });
     expect(r.diagnostics.map((d) => d.code)).toEqual([]);
   });
 

@@ -20,7 +20,8 @@
  */
 import { chownSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { eventually, missingTestUser, read, runners, startSrt, supported, useBox, type Box, type Outcome } from "./support.js";
+import { eventually, missingTestUser, read, runners, startSrt, supported, useBox, type Box, type Outcome, skipReason } from "./support.js";
+import { lacking, unavailable } from "../support/requirements.js";
 
 const loop = (attempt: string): string => `touch ready; for i in $(seq 200); do if [ -e gate ]; then ${attempt}; fi; sleep 0.02; done; echo loop-ended`;
 
@@ -43,8 +44,8 @@ async function runWhileHost(b: Box, attempt: string, host: () => void): Promise<
 
 const violations = (b: Box): unknown[] => (existsSync(b.at("violations.jsonl")) ? readFileSync(b.at("violations.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as unknown) : []);
 
-describe.skipIf(!supported)("a protection the host detaches during the run stops the run", () => {
-  if (missingTestUser) it.skip("as srt-test: user srt-test does not exist (useradd -m srt-test)", () => {});
+describe.skipIf(lacking(!supported, skipReason))("a protection the host detaches during the run stops the run", () => {
+  if (missingTestUser) unavailable("as srt-test: user srt-test does not exist (useradd -m srt-test)");
 
   describe.each(runners)("as %s", (runner) => {
     it.concurrent("an editor-style save of .gitmodules (write aside, rename over): status 1, the path named, the host's content kept", async (ctx) => {
@@ -55,7 +56,7 @@ describe.skipIf(!supported)("a protection the host detaches during the run stops
       expect(out.stderr).toContain(`${b.at("work/.gitmodules")} was replaced, removed or renamed on the host`);
       expect(out.status).toBe(1);
       expect(read(b.at("work/.gitmodules"))).toBe("[submodule v2]\n");
-      expect(violations(b)).toEqual([expect.objectContaining({ kind: "filesystem", path: b.at("work/.gitmodules"), guards: "write", rule: "mandatory:git-config" })]);
+      expect(violations(b)).toEqual([expect.objectContaining({ kind: "filesystem", path: b.at("work/.gitmodules"), guards: "write", rule: "mandatory:git-modules" })]);
     });
 
     it.concurrent("an editor-style save of a read-denied .env: status 1, and the command never reads the new secret", async (ctx) => {
@@ -77,17 +78,17 @@ describe.skipIf(!supported)("a protection the host detaches during the run stops
       expect(read(b.at("work/.gitmodules~"))).toBe("[submodule v1]\n");
     });
 
-    it.concurrent("the user deleting srt's .bashrc placeholder: status 1, and the command never creates .bashrc", async (ctx) => {
+    it.concurrent("the user deleting srt's .npmrc placeholder: status 1, and the command never creates .npmrc", async (ctx) => {
       const b = useBox(ctx, runner);
-      const out = await runWhileHost(b, "echo sandbox-text >> .bashrc 2>/dev/null && echo wrote", () => {
-        expect(read(b.at("work/.bashrc"))).toBe("");
-        rmSync(b.at("work/.bashrc"));
+      const out = await runWhileHost(b, "echo sandbox-text >> .npmrc 2>/dev/null && echo wrote", () => {
+        expect(read(b.at("work/.npmrc"))).toBe("");
+        rmSync(b.at("work/.npmrc"));
       });
       expect(out.stdout).not.toContain("wrote");
-      expect(out.stderr).toContain(b.at("work/.bashrc"));
+      expect(out.stderr).toContain(b.at("work/.npmrc"));
       expect(out.status).toBe(1);
-      expect(read(b.at("work/.bashrc")) ?? "").not.toContain("sandbox-text");
-      expect(violations(b)).toEqual([expect.objectContaining({ kind: "filesystem", path: b.at("work/.bashrc"), reason: expect.stringMatching(/^removed/) })]);
+      expect(read(b.at("work/.npmrc")) ?? "").not.toContain("sandbox-text");
+      expect(violations(b)).toEqual([expect.objectContaining({ kind: "filesystem", path: b.at("work/.npmrc"), reason: expect.stringMatching(/^removed/) })]);
     });
   });
 });

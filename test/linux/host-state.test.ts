@@ -10,7 +10,8 @@
 import { chmodSync, chownSync, existsSync, lchownSync, lstatSync, mkdirSync, readdirSync, realpathSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { eventually, missingTestUser, read, report, runners, sh, srt, startSrt, supported, tree, useBox, writeSettings, type Box } from "./support.js";
+import { eventually, missingTestUser, read, report, runners, sh, srt, startSrt, supported, tree, useBox, writeSettings, type Box, skipReason } from "./support.js";
+import { lacking, unavailable } from "../support/requirements.js";
 
 const stateOf = (b: Box): string => join(realpathSync(b.tmp), `srt-${b.uid}`);
 /** Runs that have registered (their holds are written). */
@@ -35,8 +36,8 @@ async function longRun(b: Box, setup = ":", o: { cwd?: string } = {}) {
 /** Each probe prints name=ok when the forbidden thing worked, name=refused otherwise. */
 const probe = (name: string, cmd: string): string => `if (${cmd}) >/dev/null 2>&1; then echo ${name}=ok; else echo ${name}=refused; fi`;
 
-describe.skipIf(!supported)("srt's host state", () => {
-  if (missingTestUser) it.skip("as srt-test: user srt-test does not exist (useradd -m srt-test)", () => {});
+describe.skipIf(lacking(!supported, skipReason))("srt's host state", () => {
+  if (missingTestUser) unavailable("as srt-test: user srt-test does not exist (useradd -m srt-test)");
 
   describe.each(runners)("as %s", (runner) => {
     // The temp base writable: directly, and through its parent (then its directory chain must be pinned).
@@ -52,7 +53,7 @@ describe.skipIf(!supported)("srt's host state", () => {
       expect(read(join(a.tmp, "secret"))).toBe("secret\n");
       const registry = join(state, "placeholders");
       const records = read(registry);
-      expect(records).toMatch(/\.bashrc/);
+      expect(records).toMatch(/\.npmrc/);
       const runsBefore = readdirSync(join(state, "runs")).sort();
 
       const script = [
@@ -146,12 +147,12 @@ describe.skipIf(!supported)("srt's host state", () => {
       const b = useBox(ctx, runner, { "workB/keep": "b" });
       const beforeB = tree(b.at("workB"));
       const a = await longRun(b);
-      expect(tree(b.work)).toContain(".bashrc");
-      const out = await srt(b, ["--settings", b.settings, "-c", "test -e .bashrc && echo held=yes"], { cwd: b.at("workB") });
+      expect(tree(b.work)).toContain(".npmrc");
+      const out = await srt(b, ["--settings", b.settings, "-c", "test -e .npmrc && echo held=yes"], { cwd: b.at("workB") });
       expect(report(out)["held"], out.stderr).toBe("yes");
       // B is done; A still runs: B's placeholders are gone now, A's stay.
       expect(tree(b.at("workB"))).toEqual(beforeB);
-      expect(tree(b.work)).toContain(".bashrc");
+      expect(tree(b.work)).toContain(".npmrc");
       expect((await a.release()).status).toBe(0);
       expect(tree(b.work)).toEqual(["release"]);
     });
@@ -159,16 +160,16 @@ describe.skipIf(!supported)("srt's host state", () => {
     it.concurrent("a placeholder another run created stays while a run that binds it lives, and stays protected", async (ctx) => {
       const b = useBox(ctx, runner);
       const first = await longRun(b);
-      // Compiled while first's placeholders exist: this run binds .bashrc as an ordinary file.
-      const second = startSrt(b, ["--settings", b.settings, "-c", `while [ ! -e ${b.at("outside/go")} ]; do sleep 0.05; done; ${probe("bashrc", "echo evil >> .bashrc")}`]);
+      // Compiled while first's placeholders exist: this run binds .npmrc as an ordinary file.
+      const second = startSrt(b, ["--settings", b.settings, "-c", `while [ ! -e ${b.at("outside/go")} ]; do sleep 0.05; done; ${probe("npmrc", "echo evil >> .npmrc")}`]);
       expect(await eventually(() => registered(b) === 2, 10_000)).toBe(true);
       await first.release();
       const between = tree(b.work);
       writeFileSync(b.at("outside/go"), "");
       const out = await second.done;
-      // Had first removed .bashrc, the kernel would have detached second's mount on it: the write would land.
-      expect(report(out)["bashrc"], out.stderr).toBe("refused");
-      expect(between).toContain(".bashrc");
+      // Had first removed .npmrc, the kernel would have detached second's mount on it: the write would land.
+      expect(report(out)["npmrc"], out.stderr).toBe("refused");
+      expect(between).toContain(".npmrc");
       expect(tree(b.work)).toEqual(["release"]);
     });
 

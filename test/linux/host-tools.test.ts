@@ -7,13 +7,14 @@
  */
 import { chmodSync, chownSync, mkdirSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { missingTestUser, PATH, read, report, runners, sh, supported, useBox, writeSettings } from "./support.js";
+import { missingTestUser, PATH, read, report, runners, sh, supported, useBox, writeSettings, skipReason } from "./support.js";
+import { lacking, unavailable } from "../support/requirements.js";
 
 /** A fake tool that leaves a marker on the host (where no sandbox could write it) and then does the real job. */
 const plant = (marker: string, real: string): string => `#!/bin/sh\necho "$0" >> ${marker}\nexec ${real} "$@"\n`;
 
-describe.skipIf(!supported)("host tools never come from PATH", () => {
-  if (missingTestUser) it.skip("as srt-test: user srt-test does not exist (useradd -m srt-test)", () => {});
+describe.skipIf(lacking(!supported, skipReason))("host tools never come from PATH", () => {
+  if (missingTestUser) unavailable("as srt-test: user srt-test does not exist (useradd -m srt-test)");
 
   describe.each(runners)("as %s", (runner) => {
     it.concurrent("a bwrap planted in the project's node_modules/.bin (first on PATH) is not run; the command runs sandboxed", async (ctx) => {

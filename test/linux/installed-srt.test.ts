@@ -8,7 +8,8 @@ import { cpSync, lchownSync, lstatSync, mkdirSync, readdirSync, readlinkSync, sy
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { repoRoot } from "../support/repo.js";
-import { missingTestUser, read, report, runners, srt, srtBin, supported, useBox, type Box } from "./support.js";
+import { missingTestUser, read, report, runners, srt, srtBin, supported, useBox, type Box, skipReason } from "./support.js";
+import { lacking, unavailable } from "../support/requirements.js";
 
 const T = `t() { n=$1; shift; if err=$( ("$@") 2>&1 ); then echo "$n=ok"; else echo "$n=failed"; fi; }\n`;
 
@@ -54,8 +55,8 @@ const attack = [
   "t project_ok sh -c 'echo fine > notes.txt'",
 ].join("\n");
 
-describe.skipIf(!supported)("srt installed in the project cannot be rewritten from inside its sandbox", () => {
-  if (missingTestUser) it.skip("as srt-test: user srt-test does not exist (useradd -m srt-test)", () => {});
+describe.skipIf(lacking(!supported, skipReason))("srt installed in the project cannot be rewritten from inside its sandbox", () => {
+  if (missingTestUser) unavailable("as srt-test: user srt-test does not exist (useradd -m srt-test)");
 
   describe.each(runners)("as %s", (runner) => {
     it.concurrent("npm layout: the .bin symlink, the package root and its dist stay as installed", async (ctx) => {

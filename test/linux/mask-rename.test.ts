@@ -6,14 +6,15 @@
  * are pinned (bound onto themselves), so renaming them fails with EBUSY.
  */
 import { describe, expect, it } from "vitest";
-import { missingTestUser, read, report, runners, sh, supported, tree, useBox } from "./support.js";
+import { missingTestUser, read, report, runners, sh, supported, tree, useBox, skipReason } from "./support.js";
+import { lacking, unavailable } from "../support/requirements.js";
 
 /** Shell: `t NAME cmd…` runs cmd and prints NAME=ok or NAME=<error text of its last line>. */
 const T = `t() { n=$1; shift; if err=$( ("$@") 2>&1 ); then echo "$n=ok"; else err=$(printf '%s' "$err" | tail -n1); echo "$n=\${err##*: }"; fi; }\n`;
 const EBUSY = "Device or resource busy";
 
-describe.skipIf(!supported)("a read-denied file cannot be moved out of its mask", () => {
-  if (missingTestUser) it.skip("as srt-test: user srt-test does not exist (useradd -m srt-test)", () => {});
+describe.skipIf(lacking(!supported, skipReason))("a read-denied file cannot be moved out of its mask", () => {
+  if (missingTestUser) unavailable("as srt-test: user srt-test does not exist (useradd -m srt-test)");
 
   describe.each(runners)("as %s", (runner) => {
     it.concurrent("renaming the parents of a masked file fails (EBUSY); a later run reads the secret nowhere", async (ctx) => {

@@ -8,7 +8,8 @@
  */
 import { symlinkSync, lchownSync, writeFileSync, chownSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { missingTestUser, read, report, runners, srt, supported, useBox, writeSettings } from "./support.js";
+import { missingTestUser, read, report, runners, srt, supported, useBox, writeSettings, skipReason } from "./support.js";
+import { lacking, unavailable } from "../support/requirements.js";
 
 /** Rewrites the plan the way an attacker would: every read-only bind of the host becomes writable. */
 const rewrite = [
@@ -19,8 +20,8 @@ const rewrite = [
 ].join("\n");
 const escape = "echo x > ../outside/escaped 2>/dev/null && echo outside=written || echo outside=refused";
 
-describe.skipIf(!supported)("plan files", () => {
-  if (missingTestUser) it.skip("as srt-test: user srt-test does not exist (useradd -m srt-test)", () => {});
+describe.skipIf(lacking(!supported, skipReason))("plan files", () => {
+  if (missingTestUser) unavailable("as srt-test: user srt-test does not exist (useradd -m srt-test)");
 
   describe.each(runners)("as %s", (runner) => {
     it.concurrent("a plan written by `srt compile -o` into the writable cwd cannot be rewritten by its command; the next exec is still sandboxed", async (ctx) => {

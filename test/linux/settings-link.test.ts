@@ -8,7 +8,8 @@
  */
 import { mkdirSync, readlinkSync, symlinkSync, writeFileSync, lchownSync, chownSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { missingTestUser, read, report, runners, srt, supported, useBox, type Box } from "./support.js";
+import { missingTestUser, read, report, runners, srt, supported, useBox, type Box, skipReason } from "./support.js";
+import { lacking, unavailable } from "../support/requirements.js";
 
 const policy = JSON.stringify({ filesystem: { allowWrite: ["."] } });
 /** The command's attack: re-point the link at a policy of its own, and rewrite the real file. */
@@ -19,8 +20,8 @@ function own(b: Box, ...paths: string[]): void {
   for (const p of paths) lchownSync(p, b.uid, b.gid);
 }
 
-describe.skipIf(!supported)("settings named through a symlink", () => {
-  if (missingTestUser) it.skip("as srt-test: user srt-test does not exist (useradd -m srt-test)", () => {});
+describe.skipIf(lacking(!supported, skipReason))("settings named through a symlink", () => {
+  if (missingTestUser) unavailable("as srt-test: user srt-test does not exist (useradd -m srt-test)");
 
   describe.each(runners)("as %s", (runner) => {
     it.concurrent("a link inside the writable working directory is refused (exit 2, SRT315); nothing runs", async (ctx) => {

@@ -221,6 +221,26 @@ export const srt = (box: Box, args: readonly string[], o: SrtOptions = {}): Prom
 /** `srt --settings <box settings> -c script`, in the box's work dir. */
 export const sh = (box: Box, script: string, o: SrtOptions = {}): Promise<Outcome> => srt(box, ["--settings", box.settings, "-c", script], o);
 
+/**
+ * Resolves once a run started with startSrt has printed `text` on stdout (a
+ * script saying "ready"); rejects if it ends first. How tests wait for a
+ * sandboxed command to reach a point, instead of sleeping and hoping. Call it
+ * before yielding to the event loop after startSrt: earlier output is not seen.
+ */
+export function printed(run: { child: ChildProcess; done: Promise<Outcome> }, text: string): Promise<void> {
+  let seen = "";
+  return new Promise((resolve, reject) => {
+    const onData = (d: string): void => {
+      seen += d;
+      if (!seen.includes(text)) return;
+      run.child.stdout?.off("data", onData);
+      resolve();
+    };
+    run.child.stdout?.on("data", onData);
+    void run.done.then((o) => reject(new Error(`the run ended before printing ${JSON.stringify(text)}: ${o.stdout} ${o.stderr}`)));
+  });
+}
+
 /** Parses `key=value` lines a test script printed. */
 export function report(out: Outcome): Record<string, string> {
   const r: Record<string, string> = {};
@@ -246,8 +266,12 @@ export function processesWith(marker: string): number[] {
   return pids;
 }
 
-/** Polls until check() is true or the time is up; returns the last value of check(). */
-export async function eventually(check: () => boolean, ms = 2000): Promise<boolean> {
+/**
+ * Polls until check() is true or the time is up; returns the last value of
+ * check(). The time is a ceiling for a failure, not a schedule: a passing
+ * check returns at once, so it is generous enough for a loaded machine.
+ */
+export async function eventually(check: () => boolean, ms = 10_000): Promise<boolean> {
   const end = Date.now() + ms;
   for (;;) {
     if (check()) return true;

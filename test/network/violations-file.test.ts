@@ -12,6 +12,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { missingTestUser, read, runners, srt, useBox, writeSettings, type Box } from "../linux/support.js";
 import { makeScratch, networkSkipReason, networkSupported, runScript, shown, type Scratch } from "./support.js";
+import { unavailable } from "../support/requirements.js";
 
 const node = process.execPath;
 const policy = { network: { allowedDomains: ["allowed.srt.test"] } };
@@ -25,7 +26,7 @@ function shellRuns(b: Box, text: string, marker: string): boolean {
 }
 
 describe.skipIf(!networkSupported)("the --violations file", () => {
-  if (missingTestUser) it.skip("as srt-test: user srt-test does not exist (useradd -m srt-test)", () => {});
+  if (missingTestUser) unavailable("as srt-test: user srt-test does not exist (useradd -m srt-test)");
   if (!networkSupported) it.skip(networkSkipReason, () => {});
   let scratch: Scratch;
   beforeAll(() => {

@@ -137,10 +137,10 @@ export function createMemFs(events: string[], clock: LinuxDeps["clock"], uid: nu
       } else n.text = text;
       events.push(`fs write ${path}`);
     },
-    createFile(path, mode) {
+    createFile(path, mode, content) {
       fault("createFile", path);
       creatable(path);
-      const n = make("file", mode);
+      const n = make("file", mode, content ?? "");
       nodes.set(path, n);
       events.push(`fs create ${path}`);
       return statOf(n);

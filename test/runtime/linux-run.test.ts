@@ -214,6 +214,23 @@ describe("what srt reads back is trusted only if srt made it (placeholder-regist
     expect(f.events.filter((e) => /^fs (unlink|rmdir) /.test(e))).toEqual([]);
   });
 
+  it("a placeholder srt wrote into (git's commondir holds \".\") is removed only while it holds exactly that", () => {
+    const f = machine();
+    const a = registered(f, "000000000001");
+    const commondir = { path: `${cwd}/.git/commondir`, kind: "file" as const, origin: "test", content: "." };
+    registerAndCreate(f.deps, a, [commondir]);
+    expect(f.fs.read(commondir.path)).toBe(".");
+    expect(readRecords(f.fs, state)).toContainEqual(expect.objectContaining({ path: commondir.path, content: "." }));
+    f.fs.writeFile(commondir.path, "/", 0o444); // same inode, same size, other bytes
+    releaseRun(f.deps, a);
+    expect(f.fs.read(commondir.path)).toBe("/");
+    const b = registered(f, "000000000002");
+    f.fs.removeTree(`${cwd}/.git`);
+    registerAndCreate(f.deps, b, [commondir]);
+    releaseRun(f.deps, b);
+    expect(f.fs.exists(`${cwd}/.git`)).toBe(false);
+  });
+
   it("leaves a placeholder the host replaced during the run (same name, another inode)", () => {
     const f = machine();
     const reg = registered(f, "000000000001");
@@ -254,7 +271,7 @@ describe("runLinux: phases in order", () => {
       `fs mkdir ${runs}/${id}`,
       `fs mkdir ${lock}`,
       `fs rename ${runs}/${id}/holds.${selfPid}.new ${runs}/${id}/holds`,
-      `fs create ${cwd}/.bashrc`,
+      `fs create ${cwd}/.mcp.json`,
       `fs rm ${lock}`,
       // network, then launch
       "network start",
@@ -275,7 +292,7 @@ describe("runLinux: phases in order", () => {
       // cleanup, in reverse
       "bridge 3128 killed (SIGKILL)",
       "network close",
-      `fs unlink ${cwd}/.bashrc`,
+      `fs unlink ${cwd}/.mcp.json`,
       `fs rm ${runs}/${id}`,
       "watchdog dismissed",
     ]);

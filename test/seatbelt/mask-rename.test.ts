@@ -6,7 +6,7 @@
  * itself, so neither the file nor a parent can be moved.
  */
 import { describe, expect, it } from "vitest";
-import { lowerSeatbelt } from "../../src/backends/seatbelt/index.js";
+import { lowerSeatbelt, renderSeatbelt } from "../../src/backends/seatbelt/index.js";
 import { createEvaluator } from "./evaluate.js";
 import { makePolicy, pathRule, proxy } from "./policy-fixtures.js";
 
@@ -16,7 +16,7 @@ describe("Seatbelt: a read-denied file cannot be moved out of its rule", () => {
   const policy = makePolicy({
     rules: [pathRule("write", "allow", proj, { origin: "/filesystem/allowWrite/0" }), pathRule("read", "deny", `${proj}/a/b/secret`, { node: "file", origin: "/filesystem/denyRead/0" })],
   });
-  const verdict = createEvaluator(lowerSeatbelt(policy, { proxy }), { SRT_PRIVATE_TMP: "/private/tmp/srt-run" });
+  const verdict = createEvaluator(renderSeatbelt(lowerSeatbelt(policy, { proxy })), { SRT_PRIVATE_TMP: "/private/tmp/srt-run" });
 
   it("denies renaming (unlinking) the secret and each parent inside the writable root", () => {
     for (const p of [`${proj}/a`, `${proj}/a/b`, `${proj}/a/b/secret`]) expect(verdict("file-write-unlink", p), p).toBe("deny");

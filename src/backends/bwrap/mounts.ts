@@ -16,6 +16,8 @@
  */
 import type { FsRule, NodeState, Origin, PathRule, Policy } from "../../compiler/ir.js";
 import { detachableMounts, type DetachableMount } from "./detachable.js";
+import { compareStrings } from "../../compiler/compare.js";
+import { dirname as parentOf, isWithin as within, pathDepth as depth } from "../../compiler/paths.js";
 
 /** What a path looks like inside the sandbox. */
 export type MountState = "rw" | "ro" | "masked";
@@ -61,6 +63,8 @@ export interface Placeholder {
   readonly path: string;
   readonly kind: "file" | "dir";
   readonly origin: Origin;
+  /** A file's text when it must not be empty (git's commondir is held as "."; see PathRule.content). */
+  readonly content?: string;
 }
 
 /** Rules that cannot be enforced as written, and why (shown by explain and in goldens). */
@@ -78,9 +82,6 @@ export interface MountPlan {
   readonly detachable: readonly DetachableMount[];
 }
 
-const parentOf = (p: string): string => (p.lastIndexOf("/") <= 0 ? "/" : p.slice(0, p.lastIndexOf("/")));
-const depth = (p: string): number => (p === "/" ? 0 : p.split("/").length - 1);
-const within = (p: string, root: string): boolean => root === "/" || p === root || p.startsWith(`${root}/`);
 
 /** Paths under these are replaced wholesale by `--dev` / `--proc`; a rule there cannot be expressed as a bind. */
 const virtualRoots = ["/dev", "/proc"] as const;
@@ -105,6 +106,9 @@ function decider(rules: readonly PathRule[]): Decider {
   };
   return { read: verdict("read", true), write: verdict("write", false) };
 }
+
+const placeholder = (path: string, kind: "file" | "dir", origin: Origin, content: string | undefined): Placeholder =>
+  kind === "file" && content !== undefined && content !== "" ? { path, kind, origin, content } : { path, kind, origin };
 
 const stateOf = (d: Decider, p: string): MountState => (!d.read(p) ? "masked" : d.write(p) ? "rw" : "ro");
 
@@ -133,7 +137,7 @@ export function planMounts(policy: Policy): MountPlan {
   const d = decider(rules);
   const notes: MountNote[] = [];
   // One entry per path: the node kind and the origins that named it (for comments).
-  const byPath = new Map<string, { node: NodeState; shape: "file" | "dir"; origins: Origin[] }>();
+  const byPath = new Map<string, { node: NodeState; shape: "file" | "dir"; content: string | undefined; origins: Origin[] }>();
   const stateDir = policy.context.stateDir;
   for (const r of rules) {
     if (virtualRoots.some((v) => within(r.path, v))) {
@@ -146,8 +150,12 @@ export function planMounts(policy: Policy): MountPlan {
       continue;
     }
     const seen = byPath.get(r.path);
-    if (seen) seen.origins.push(r.origin);
-    else byPath.set(r.path, { node: r.node, shape: r.node === "dir" || r.shape === "dir" ? "dir" : "file", origins: [r.origin] });
+    if (seen) {
+      seen.origins.push(r.origin);
+      // Any rule on the path may say how to hold it while missing (a user's denyWrite on .git, say, beside the mandatory one).
+      if (r.shape === "dir") seen.shape = "dir";
+      seen.content ??= r.content;
+    } else byPath.set(r.path, { node: r.node, shape: r.node === "dir" || r.shape === "dir" ? "dir" : "file", content: r.content, origins: [r.origin] });
   }
   const origin = (p: string): Origin => [...new Set(byPath.get(p)?.origins ?? [])].sort().join(" ");
 
@@ -158,7 +166,7 @@ export function planMounts(policy: Policy): MountPlan {
   const rootState = stateOf(d, "/");
   if (rootState === "rw") chosen.set("/", { op: "bind", path: "/", writable: true, why: "write-allow", origin: origin("/") });
   if (rootState === "masked") notes.push({ path: "/", origin: origin("/"), note: "a read deny on / would leave nothing to run; it is not applied (deny narrower paths)" });
-  for (const [p, { node, shape }] of byPath) {
+  for (const [p, { node, shape, content }] of byPath) {
     if (p === "/") continue;
     const here = stateOf(d, p);
     const outer = stateOf(d, parentOf(p));
@@ -169,7 +177,7 @@ export function planMounts(policy: Policy): MountPlan {
         // Creating it is the only way to stop its creation (also when it is read-denied too:
         // an unreadable path must not become a writable one just because it does not exist yet).
         // The placeholder is empty and ours, so binding it read-only also "masks" it when it is read-denied too.
-        placeholders.push({ path: p, kind: shape, origin: o });
+        placeholders.push(placeholder(p, shape, o, content));
         chosen.set(p, { op: "bind", path: p, writable: false, why: "write-deny", origin: o, optional: true });
         protectedInWritable.push(p);
       } else if (here === "rw") {
@@ -179,7 +187,7 @@ export function planMounts(policy: Policy): MountPlan {
       continue;
     }
     // Inside a writable region the target may vanish before the run (deleted, or another run's placeholder removed).
-    if (outer === "rw" && here !== "rw") placeholders.push({ path: p, kind: shape, origin: o });
+    if (outer === "rw" && here !== "rw") placeholders.push(placeholder(p, shape, o, content));
     if (here === "masked") {
       chosen.set(p, node === "dir" ? { op: "mask-dir", path: p, origin: o } : { op: "mask-file", path: p, origin: o });
       // A mask moves with its directory; renamed, the next run would find nothing to mask at the old path.
@@ -211,8 +219,8 @@ export function planMounts(policy: Policy): MountPlan {
   }
 
   // Shallow first, so every deeper mount lies on top; masks turn read-only after their carve-outs exist.
-  const ops = [...chosen.values()].sort((a, b) => depth(a.path) - depth(b.path) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const ops = [...chosen.values()].sort((a, b) => depth(a.path) - depth(b.path) || compareStrings(a.path, b.path));
   const masks = ops.filter((m) => m.op === "mask-dir").reverse();
   for (const m of masks) ops.push({ op: "remount-ro", path: m.path, origin: m.origin });
-  return { ops, placeholders: placeholders.sort((a, b) => (a.path < b.path ? -1 : 1)), notes, detachable: detachableMounts(ops) };
+  return { ops, placeholders: placeholders.sort((a, b) => compareStrings(a.path, b.path)), notes, detachable: detachableMounts(ops) };
 }

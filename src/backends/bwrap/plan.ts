@@ -5,7 +5,7 @@
  * environment (taken from the caller through the plan's env policy).
  */
 import type { EnvPolicy, IgnoreRule, NetworkPolicy, Policy } from "../../compiler/ir.js";
-import { buildSeccomp, renderSeccomp, seccompOptionsFromPolicy, type SeccompArch } from "../seccomp/index.js";
+import { encodeSeccomp, lowerSeccomp, type SeccompArch } from "../seccomp/index.js";
 import { fillSlots, flatten, type ArgvItem, type Slots } from "./argv.js";
 import { hostWritesOf, type HostWrites } from "./host-writes.js";
 import { lowerBwrap } from "./lower.js";
@@ -52,7 +52,7 @@ export interface LinuxPlan {
 
 export function lowerLinuxPlan(policy: Policy, arch: SeccompArch): LinuxPlan {
   const bwrap = lowerBwrap(policy);
-  const program = buildSeccomp(seccompOptionsFromPolicy(policy, arch));
+  const program = lowerSeccomp(policy, arch);
   const net = policy.network;
   const proxies = net.rules.some((r) => r.effect === "allow") || (net.mitmProxy?.domains.length ?? 0) > 0;
   return {
@@ -68,7 +68,7 @@ export function lowerLinuxPlan(policy: Policy, arch: SeccompArch): LinuxPlan {
     placeholders: bwrap.mounts.placeholders,
     detachable: bwrap.mounts.detachable,
     hostWrites: hostWritesOf(bwrap.mounts.ops, policy.context.stateDir),
-    seccomp: { base64: toBase64(renderSeccomp(program)), instructions: program.instructions.length },
+    seccomp: { base64: toBase64(encodeSeccomp(program)), instructions: program.instructions.length },
     network: { proxies, policy: net },
     env: policy.env,
     ignoreViolations: policy.ignoreViolations,
@@ -85,6 +85,9 @@ export function lowerLinuxPlan(policy: Policy, arch: SeccompArch): LinuxPlan {
  * --seccomp, the status, info and block fds) and the command.
  */
 export const planOptions = (plan: Pick<LinuxPlan, "bwrap" | "chdir">, slots: Slots): string[] => [...fillSlots(plan.bwrap, slots), "--chdir", plan.chdir];
+
+/** The plan as `srt compile` writes it and `srt exec` reads it. */
+export const renderLinuxPlan = (plan: LinuxPlan): string => JSON.stringify(plan, null, 2) + "\n";
 
 /** btoa works on "binary strings"; no Buffer, so this module stays free of Node APIs. */
 function toBase64(bytes: Uint8Array): string {

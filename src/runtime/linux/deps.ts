@@ -9,6 +9,8 @@
  *
  * The shapes are Node's own, narrowed to what srt uses: failures throw an
  * Error whose `code` is the errno name (ENOENT, EEXIST, …), as node:fs does.
+ * Paths are srt's strings, byte escapes included (compiler/byte-paths.ts):
+ * the real file system passes them to the OS as their exact bytes.
  */
 import type { Readable, Stream, Writable } from "node:stream";
 import type { Watchdog } from "../watchdog.js";
@@ -37,8 +39,11 @@ export interface LinuxFs {
   chmod(path: string, mode: number): void;
   /** Creates (with mode) or truncates. */
   writeFile(path: string, text: string, mode: number): void;
-  /** O_CREAT|O_EXCL: EEXIST when anything (a symlink too) is there; returns the new file's own identity, not a second lookup's. */
-  createFile(path: string, mode: number): NodeStat;
+  /**
+   * O_CREAT|O_EXCL: EEXIST when anything (a symlink too) is there; writes `content` if given;
+   * returns the new file's own identity (fstat after the write), not a second lookup's.
+   */
+  createFile(path: string, mode: number, content?: string): NodeStat;
   readFile(path: string): string;
   readdir(path: string): string[];
   rename(from: string, to: string): void;

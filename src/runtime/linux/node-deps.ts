@@ -4,7 +4,8 @@
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync, closeSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, watch, writeFileSync, type BigIntStats } from "node:fs";
+import { chmodSync, closeSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, watch, writeFileSync, writeSync, type BigIntStats } from "node:fs";
+import { fromOs, osPath } from "../os-path.js";
 import { createWatchdog } from "../watchdog.js";
 import type { LinuxDeps, LinuxFs, LinuxSpawn, NodeStat } from "./deps.js";
 import { handleInheritedFds } from "./inherited-fds.js";
@@ -20,25 +21,27 @@ const statOf = (s: BigIntStats): NodeStat => ({
   mtimeMs: Number(s.mtimeMs),
 });
 
+/** Every path goes to the OS as osPath makes it: a name with escaped bytes as those exact bytes. */
 export const nodeLinuxFs: LinuxFs = {
-  lstat: (path) => statOf(lstatSync(path, { bigint: true })),
-  mkdir: (path, mode) => void mkdirSync(path, { mode }),
-  chmod: (path, mode) => chmodSync(path, mode),
-  writeFile: (path, text, mode) => writeFileSync(path, text, { mode }),
-  createFile(path, mode) {
-    const fd = openSync(path, "wx", mode);
+  lstat: (path) => statOf(lstatSync(osPath(path), { bigint: true })),
+  mkdir: (path, mode) => void mkdirSync(osPath(path), { mode }),
+  chmod: (path, mode) => chmodSync(osPath(path), mode),
+  writeFile: (path, text, mode) => writeFileSync(osPath(path), text, { mode }),
+  createFile(path, mode, content) {
+    const fd = openSync(osPath(path), "wx", mode);
     try {
+      if (content) writeSync(fd, content);
       return statOf(fstatSync(fd, { bigint: true }));
     } finally {
       closeSync(fd);
     }
   },
-  readFile: (path) => readFileSync(path, "utf8"),
-  readdir: (path) => readdirSync(path),
-  rename: (from, to) => renameSync(from, to),
-  unlink: (path) => unlinkSync(path),
-  rmdir: (path) => rmdirSync(path),
-  removeTree: (path) => rmSync(path, { recursive: true, force: true }),
+  readFile: (path) => readFileSync(osPath(path), "utf8"),
+  readdir: (path) => readdirSync(osPath(path), { encoding: "buffer" }).map(fromOs),
+  rename: (from, to) => renameSync(osPath(from), osPath(to)),
+  unlink: (path) => unlinkSync(osPath(path)),
+  rmdir: (path) => rmdirSync(osPath(path)),
+  removeTree: (path) => rmSync(osPath(path), { recursive: true, force: true }),
 };
 
 const nodeSpawn: LinuxSpawn = (file, args, o) => spawn(file, [...args], { stdio: [...o.stdio], env: o.env, cwd: o.cwd, detached: o.detached });

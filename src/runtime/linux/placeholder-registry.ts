@@ -15,7 +15,7 @@
  *                             compiled while another's placeholder existed
  *                             binds it as an ordinary file)
  *   <state>/placeholders      what srt created: one JSON record per line,
- *                             {"path","kind","dev","ino"}
+ *                             {"path","kind","dev","ino"[,"content"]}
  *   <state>/lock/             the lock (state-lock.ts)
  *
  * A run registers (holds) before it creates or uses a placeholder; when it
@@ -27,7 +27,8 @@
  *
  * Nothing read back is trusted: a record is acted on only if the path still is
  * the node srt created — same device and inode, same kind, not a symlink,
- * owned by this user, and empty. Anything else (a forged or stale record, a
+ * owned by this user, and holding just what srt wrote (nothing, or "." for
+ * git's commondir) or, a directory, empty. Anything else (a forged or stale record, a
  * file the user or a sandbox put there since) is left alone and forgotten.
  */
 import { dirname, join } from "node:path";
@@ -51,6 +52,8 @@ export interface CreatedRecord {
   readonly kind: "file" | "dir";
   readonly dev: string;
   readonly ino: string;
+  /** What srt wrote into a file placeholder when not nothing (git's commondir holds "."). */
+  readonly content?: string;
 }
 
 interface Holds {
@@ -70,9 +73,9 @@ export function registerAndCreate(os: RegistryOs, reg: Registry, placeholders: r
     writeAtomic(os, holdsFile(reg, reg.runId), JSON.stringify(holds) + "\n");
     const created: CreatedRecord[] = [];
     try {
-      for (const { path, kind } of placeholders) {
+      for (const { path, kind, content } of placeholders) {
         try {
-          createOne(os.fs, path, kind, created);
+          createOne(os.fs, path, kind, created, content);
         } catch (e) {
           // The user may not create it here, so neither may the sandbox (same uid, no
           // capabilities): bwrap's --ro-bind-try skips it. Anything else fails the run.
@@ -146,7 +149,7 @@ export function readRecords(fs: Pick<LinuxFs, "readFile">, state: string): Creat
     try {
       const r = JSON.parse(line) as Partial<CreatedRecord>;
       if (typeof r.path === "string" && r.path.startsWith("/") && (r.kind === "file" || r.kind === "dir") && typeof r.dev === "string" && typeof r.ino === "string") {
-        out.push({ path: r.path, kind: r.kind, dev: r.dev, ino: r.ino });
+        out.push({ path: r.path, kind: r.kind, dev: r.dev, ino: r.ino, ...(typeof r.content === "string" && r.content !== "" ? { content: r.content } : {}) });
       }
     } catch {
       // not a record
@@ -169,7 +172,7 @@ function writeAtomic(os: Pick<RegistryOs, "fs" | "pid">, path: string, text: str
 
 const identity = (st: NodeStat, path: string, kind: "file" | "dir"): CreatedRecord => ({ path, kind, dev: st.dev.toString(), ino: st.ino.toString() });
 
-function createOne(fs: LinuxFs, path: string, kind: "file" | "dir", created: CreatedRecord[]): void {
+function createOne(fs: LinuxFs, path: string, kind: "file" | "dir", created: CreatedRecord[], content: string | undefined): void {
   if (exists(fs, path)) return;
   const missing: string[] = [];
   for (let d = dirname(path); !exists(fs, d); d = dirname(d)) missing.unshift(d);
@@ -182,12 +185,13 @@ function createOne(fs: LinuxFs, path: string, kind: "file" | "dir", created: Cre
     created.push(identity(fs.lstat(path), path, "dir"));
   } else {
     // O_EXCL: if something appeared meanwhile, fail rather than adopt it as ours.
-    created.push(identity(fs.createFile(path, 0o444), path, "file"));
+    const record = identity(fs.createFile(path, 0o444, content || undefined), path, "file");
+    created.push(content ? { ...record, content } : record);
   }
 }
 
-/** Removes the record's node only if it still is the one srt created, unchanged (empty). */
-export function removeIfOurs(fs: Pick<LinuxFs, "lstat" | "unlink" | "rmdir">, r: CreatedRecord, uid: number): "removed" | "kept" {
+/** Removes the record's node only if it still is the one srt created, unchanged (as srt wrote it, or an empty directory). */
+export function removeIfOurs(fs: Pick<LinuxFs, "lstat" | "readFile" | "unlink" | "rmdir">, r: CreatedRecord, uid: number): "removed" | "kept" {
   let st: NodeStat;
   try {
     st = fs.lstat(r.path);
@@ -197,7 +201,8 @@ export function removeIfOurs(fs: Pick<LinuxFs, "lstat" | "unlink" | "rmdir">, r:
   const same = st.dev.toString() === r.dev && st.ino.toString() === r.ino && st.uid === uid;
   if (!same) return "kept";
   try {
-    if (r.kind === "file" && st.kind === "file" && st.size === 0n) fs.unlink(r.path);
+    // A file only while it still holds exactly what srt wrote (nothing, or "." for git's commondir).
+    if (r.kind === "file" && st.kind === "file" && st.size === BigInt(Buffer.byteLength(r.content ?? "")) && (r.content === undefined || fs.readFile(r.path) === r.content)) fs.unlink(r.path);
     else if (r.kind === "dir" && st.kind === "dir") fs.rmdir(r.path); // fails unless empty
     else return "kept";
     return "removed";

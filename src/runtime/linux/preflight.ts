@@ -5,6 +5,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
+import { seccompArchOf } from "../../backends/seccomp/index.js";
 import type { SeccompArch } from "../../backends/seccomp/index.js";
 import { locateStateDir, stateDirProblem } from "../state-dir.js";
 import { nodeLinuxFs } from "./node-deps.js";
@@ -54,7 +55,7 @@ export async function preflight(env: PreflightEnv, fs: ToolFs = nodeToolFs): Pro
     add({ name: "platform", ok: false, severity: "error", detail: `${env.platform}: the Linux runtime needs Linux` });
     return checks;
   }
-  const arch: SeccompArch | undefined = env.arch === "x64" ? "x86_64" : env.arch === "arm64" ? "aarch64" : undefined;
+  const arch = seccompArchOf(env.arch);
   add(arch ? { name: "architecture", ok: true, severity: "error", detail: `${env.arch} (seccomp ${arch})` } : { name: "architecture", ok: false, severity: "error", detail: `${env.arch}: srt's seccomp filter exists for x86_64 and aarch64 only` });
 
   const status = readSysctl("/proc/self/status") ?? "";

@@ -23,6 +23,7 @@
  * bwrap close it after the second byte (measured: the command sees 0 1 2 only).
  */
 import type { Readable, Writable } from "node:stream";
+import { encodePath } from "../../compiler/byte-paths.js";
 import type { LinuxDeps, SpawnedChild, StdioSlot } from "./deps.js";
 import { ipcChannelFds, type InheritedFdPolicy } from "./inherited-fds.js";
 
@@ -56,6 +57,9 @@ export interface BwrapProcess {
   release(): void;
 }
 
+/** bwrap's --args format: each argument NUL-terminated, paths as their exact bytes (byte-paths.ts). */
+export const argsBytes = (args: readonly string[]): Buffer => Buffer.concat(args.flatMap((a) => [Buffer.from(encodePath(a)), Buffer.of(0)]));
+
 export function spawnBwrap(os: Pick<LinuxDeps, "spawn" | "env" | "inheritedFds">, launch: BwrapLaunch): BwrapProcess {
   // Before anything is spawned for the sandbox: nothing srt's caller left open may reach the command.
   os.inheritedFds(ipcChannelFds(os.env), launch.inheritedFds ?? "close");
@@ -65,7 +69,7 @@ export function spawnBwrap(os: Pick<LinuxDeps, "spawn" | "env" | "inheritedFds">
     if (!launch.block) throw new Error("mapping the user namespace needs the block fd");
     extra.push("--unshare-user", "--info-fd", "8", "--userns-block-fd", "6");
   }
-  const args = [...launch.options, ...extra, "--seccomp", "4"].map((a) => `${a}\0`).join("");
+  const args = argsBytes([...launch.options, ...extra, "--seccomp", "4"]);
   const child = os.spawn(launch.bwrap, ["--args", "3", "--", ...launch.command], {
     stdio: [...(launch.stdio ?? ["inherit", "inherit", "inherit"]), "pipe", "pipe", "pipe", launch.block ? "pipe" : "ignore", "ignore", launch.mapUserNamespace ? "pipe" : "ignore"],
     env: launch.env,

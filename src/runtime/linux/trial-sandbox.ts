@@ -7,12 +7,13 @@
  * pass where runs fail (it had no --args pipe, no --cap-drop, no masks, no
  * state directory) or fail where they pass.
  *
- * The scratch directory is also the policy's home, so the placeholders a
- * run creates land there and nothing appears in the user's own home or
- * project. bwrap's message (its stderr, the command's stderr slot) is kept
+ * The policy's working directory and home are two directories in a scratch
+ * directory (a home that is also the writable working directory is refused,
+ * SRT320), so the placeholders a run creates land there and nothing appears
+ * in the user's own home or project. bwrap's message (its stderr, the command's stderr slot) is kept
  * for the diagnosis.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { lowerLinuxPlan } from "../../backends/bwrap/index.js";
@@ -49,7 +50,10 @@ export async function runTrialSandbox(input: TrialInput): Promise<TrialOutcome> 
     return { ran: false, message: `cannot make a scratch directory in ${tmpdir()}: ${(e as Error).message}` };
   }
   try {
-    const compiled = compileSettings({ text: undefined, file: "default", host: createNodeHost({ cwd: scratch, home: scratch, env: input.env, stateDir: input.stateDir }), target: "linux" });
+    const cwd = join(scratch, "work");
+    const home = join(scratch, "home");
+    for (const d of [cwd, home]) mkdirSync(d, { mode: 0o700 });
+    const compiled = compileSettings({ text: undefined, file: "default", host: createNodeHost({ cwd, home, env: input.env, stateDir: input.stateDir }), target: "linux" });
     if (compiled.policy === undefined) return { ran: false, message: `the default policy does not compile here: ${compiled.diagnostics.map((d) => `${d.code} ${d.message}`).join("; ")}` };
     let stderr = "";
     let stderrDone: Promise<unknown> = Promise.resolve();

@@ -14,6 +14,7 @@
 import { inertText, jsonLine } from "../untrusted-text.js";
 import type { IgnoreRule } from "../../compiler/ir.js";
 import type { MacosViolation } from "./log-stream.js";
+import { compareStrings } from "../../compiler/compare.js";
 
 export interface DenialStore {
   readonly record: (v: MacosViolation) => void;
@@ -49,7 +50,7 @@ export function createDenialStore(capacity = 1000, maxKeys = 256): DenialStore {
     total: () => total,
     summaryLine(ignore, command, maxShown = 3) {
       const hidden = ignoreFilter(ignore, command);
-      const shown = [...counts.values()].filter((c) => !hidden(c)).sort((a, b) => b.count - a.count || cmp(a.path, b.path) || cmp(a.operation, b.operation));
+      const shown = [...counts.values()].filter((c) => !hidden(c)).sort((a, b) => b.count - a.count || compareStrings(a.path, b.path) || compareStrings(a.operation, b.operation));
       const n = shown.reduce((s, c) => s + c.count, 0) + others;
       if (n === 0) return undefined;
       // Paths are the command's text (it chose what to touch): inert, as in every report (../untrusted-text.ts).
@@ -60,8 +61,6 @@ export function createDenialStore(capacity = 1000, maxKeys = 256): DenialStore {
     jsonLines: () => kept.map((v) => `${jsonLine({ source: "seatbelt", ...v })}\n`).join(""),
   };
 }
-
-const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 function ignoreFilter(rules: readonly IgnoreRule[], command: readonly string[]): (c: Pick<Count, "operation" | "path">) => boolean {
   const line = command.join(" ");

@@ -11,6 +11,7 @@ import type { Origin } from "../../compiler/ir.js";
 import { inertHost, inertText, jsonLine } from "../untrusted-text.js";
 import { openViolationsFile } from "../violations-file.js";
 import type { NetworkViolation } from "./types.js";
+import { compareStrings } from "../../compiler/compare.js";
 
 /**
  * A file-system protection that stopped holding during a run. On Linux: a host process deleted or
@@ -122,7 +123,7 @@ export function createViolationStore(options: ViolationStoreOptions = {}): Viola
         return !skip;
       })
       .map((c) => ({ ...c }))
-      .sort((a, b) => b.count - a.count || (a.host < b.host ? -1 : a.host > b.host ? 1 : a.port - b.port));
+      .sort((a, b) => b.count - a.count || (compareStrings(a.host, b.host) || a.port - b.port));
     return { total: total - ignored, byTarget, others, ignored };
   };
 
