@@ -6,11 +6,10 @@
  * command never ran). The sandbox starts asynchronously (proxies, bridges),
  * so piped streams are pass-throughs that are connected once bwrap exists.
  */
-import type { ChildProcess } from "node:child_process";
 import { EventEmitter } from "node:events";
 import { PassThrough, type Readable, type Writable } from "node:stream";
 import type { RunningSandbox } from "../runtime/linux/index.js";
-import type { StdioSlot } from "../runtime/linux/spawn-bwrap.js";
+import type { SpawnedChild, StdioSlot } from "../runtime/linux/deps.js";
 
 export type StdioOption = "pipe" | "inherit" | "ignore" | readonly [StdioSlot, StdioSlot, StdioSlot];
 
@@ -35,7 +34,7 @@ export interface SandboxedProcess extends EventEmitter {
 
 export interface Wiring {
   readonly stdio: readonly [StdioSlot, StdioSlot, StdioSlot];
-  readonly onSpawn: (child: ChildProcess) => void;
+  readonly onSpawn: (child: SpawnedChild) => void;
   readonly handle: (running: RunningSandbox) => SandboxedProcess;
 }
 
@@ -45,8 +44,8 @@ export function wireProcess(option: StdioOption = "pipe"): Wiring {
   const stdin = slots[0] === "pipe" ? new PassThrough() : null;
   const stdout = slots[1] === "pipe" ? new PassThrough() : null;
   const stderr = slots[2] === "pipe" ? new PassThrough() : null;
-  let spawned: ChildProcess | undefined;
-  const onSpawn = (child: ChildProcess): void => {
+  let spawned: SpawnedChild | undefined;
+  const onSpawn = (child: SpawnedChild): void => {
     spawned = child;
     if (stdin && child.stdin) {
       child.stdin.on("error", () => undefined); // the command may exit without reading

@@ -9,13 +9,13 @@
  * requests. srt exec checks that the proxies answer before it starts the
  * command and fails (status 1) with a message instead of hanging.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { LinuxPlan } from "../backends/bwrap/index.js";
 import type { Diagnostic } from "../compiler/index.js";
 import { findTools, runLinux, toolsExposed, type RunningSandbox } from "../runtime/linux/index.js";
 import { createJanitor } from "../runtime/linux/janitor.js";
-import { newRunId } from "../runtime/linux/run-dir.js";
+import { nodeLinuxDeps } from "../runtime/linux/node-deps.js";
 import { ensureStateDir, locateStateDir, planStateDirMismatch } from "../runtime/state-dir.js";
 import { createLinuxNetwork, proxySocketsIn } from "../runtime/linux/network.js";
 import { nodeNetworkOs } from "../runtime/linux/network-os.js";
@@ -91,6 +91,8 @@ export async function createSandbox(settingsOrPlan: object | string | LinuxPlan,
   }
   // A plan object from an older srt has no hostWrites: the checks below would have nothing to go on.
   if (typeof base.hostWrites !== "object" || base.hostWrites === null) throw new Error("this plan has no hostWrites (compiled by an older srt); recompile it");
+  // Without it the runtime cannot know whether the command's leftovers die with it.
+  if (typeof base.pidNamespace !== "boolean") throw new Error("this plan does not say whether it has a PID namespace (compiled by an older srt); recompile it");
   if (base.network.policy.httpProxyPort !== undefined || base.network.policy.socksProxyPort !== undefined) {
     throw new Error("createSandbox does not support httpProxyPort/socksProxyPort yet (your own proxy would bypass its live policy); use the CLI for such policies");
   }
@@ -108,10 +110,11 @@ export async function createSandbox(settingsOrPlan: object | string | LinuxPlan,
 
   // In srt's state directory, hidden in every sandbox (proxy sockets, the plan wrap() runs).
   // The watchdog removes the directory if this process dies without close().
-  const janitor = createJanitor([], tools.tools.sh);
-  const dir = join(ensureStateDir(stateDir, uid), "runs", newRunId());
+  const os = nodeLinuxDeps();
+  const janitor = createJanitor(os, [], tools.tools.sh);
+  const dir = join(ensureStateDir(os.fs, stateDir, uid), "runs", os.runId());
   janitor.expectTree(dir);
-  mkdirSync(dir, { mode: 0o700 });
+  os.fs.mkdir(dir, 0o700);
   const feed = createViolationFeed();
   const live = createLivePolicy(base.network.policy);
   let network;

@@ -4,8 +4,17 @@ import { locateStateDir } from "../runtime/state-dir.js";
 import { defineCommand } from "./args.js";
 import { exitStatus, type CliIo } from "./io.js";
 
-export function runPreflight(io: CliIo): Check[] {
-  return preflight({ platform: io.platform, arch: process.arch, uid: io.uid, stateDir: locateStateDir(io.env, io.uid) });
+export function runPreflight(io: CliIo): Promise<Check[]> {
+  return preflight({
+    platform: io.platform,
+    arch: process.arch,
+    uid: io.uid,
+    gid: io.gid,
+    stateDir: locateStateDir(io.env, io.uid),
+    env: io.env,
+    // As for a run: if srt is killed during the test sandbox, its watchdog releases what it registered.
+    ...(process.argv[1] ? { cleanupCommand: [process.execPath, process.argv[1], "__cleanup"] } : {}),
+  });
 }
 
 export function renderChecks(checks: readonly Check[], onlyFailures = false): string {
@@ -23,7 +32,7 @@ export const doctorCommand = (io: CliIo) =>
   });
 
 async function doctor(json: boolean, io: CliIo): Promise<number> {
-  const checks = runPreflight(io);
+  const checks = await runPreflight(io);
   if (json) io.out(JSON.stringify(checks, null, 2) + "\n");
   else io.out(renderChecks(checks) + "\n");
   return checks.some((c) => !c.ok && c.severity === "error") ? exitStatus.runtime : exitStatus.ok;

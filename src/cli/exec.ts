@@ -75,7 +75,7 @@ function loadPlan(file: string): LinuxPlan | string {
   if (p.version !== 1) return `plan version ${String(p.version)} is not supported by this srt`;
   if (p.target !== "linux") return `plan is for ${String(p.target)}, this runtime runs linux plans`;
   if (p.arch !== hostSeccompArch()) return `plan is for ${String(p.arch)}, this machine is ${hostSeccompArch()}: recompile it here`;
-  if (!Array.isArray(p.bwrap) || typeof p.seccomp?.base64 !== "string" || typeof p.chdir !== "string" || !Array.isArray(p.placeholders) || !Array.isArray(p.detachable) || p.network === undefined || p.env === undefined || !isHostWrites(p.hostWrites)) {
+  if (!Array.isArray(p.bwrap) || typeof p.seccomp?.base64 !== "string" || typeof p.chdir !== "string" || typeof p.pidNamespace !== "boolean" || !Array.isArray(p.placeholders) || !Array.isArray(p.detachable) || p.network === undefined || p.env === undefined || !isHostWrites(p.hostWrites)) {
     return "plan is incomplete or damaged; recompile it";
   }
   return p as LinuxPlan;

@@ -63,8 +63,9 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   // Only a state directory that passes the same checks as a run's is touched.
   if (first === "__cleanup" && rest.length === 2) {
     // The run id names a directory in it: only the form srt makes (no "/" or "..", nothing outside).
-    if (!/^[0-9a-f]{12}$/.test(rest[1]!) || (await import("../runtime/state-dir.js")).stateDirProblem(rest[0]!, io.uid) !== undefined) return exitStatus.runtime;
-    (await import("../runtime/linux/placeholder-registry.js")).releaseRun({ state: rest[0]!, runId: rest[1]!, uid: io.uid });
+    const os = (await import("../runtime/linux/node-deps.js")).nodeLinuxDeps();
+    if (!/^[0-9a-f]{12}$/.test(rest[1]!) || (await import("../runtime/state-dir.js")).stateDirProblem(os.fs, rest[0]!, io.uid) !== undefined) return exitStatus.runtime;
+    (await import("../runtime/linux/placeholder-registry.js")).releaseRun(os, { state: rest[0]!, runId: rest[1]!, uid: io.uid });
     return exitStatus.ok;
   }
   const load = Object.hasOwn(subcommands, first) ? subcommands[first] : undefined;

@@ -121,7 +121,7 @@ async function runOpened(args: SandboxRunArgs, violations: { readonly fd: number
     if (result.kind === "failed") {
       io.err(`srt: ${result.message}\n`);
       // The implicit preflight: say what about this machine is wrong, if anything.
-      const failing = runPreflight(io).filter((c) => !c.ok);
+      const failing = (await runPreflight(io)).filter((c) => !c.ok);
       if (failing.length > 0) io.err(`srt doctor:\n${renderChecks(failing, true)}\n`);
       return exitStatus.runtime;
     }

@@ -19,8 +19,12 @@
  * /tmp another user can create `srt-<uid>` first; srt then refuses to run
  * rather than keep its state in a directory someone else controls.
  */
-import { chmodSync, lstatSync, mkdirSync, realpathSync } from "node:fs";
+import { lstatSync, realpathSync } from "node:fs";
 import { isAbsolute, join, normalize } from "node:path";
+import type { LinuxFs } from "./linux/deps.js";
+
+/** What checking and creating the state directory needs (the runner's injected file system). */
+export type StateDirFs = Pick<LinuxFs, "lstat" | "mkdir" | "chmod">;
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -50,7 +54,7 @@ function privateDir(path: string, uid: number): boolean {
   }
 }
 
-/** Where this user's srt keeps its state; nothing is created. */
+/** Where this user's srt keeps its state; nothing is created. (Read from node:fs directly: it runs on every platform, for compile and explain too.) */
 export function locateStateDir(env: Env, uid: number): string {
   const xdg = env["XDG_RUNTIME_DIR"];
   if (xdg !== undefined && isAbsolute(xdg) && privateDir(xdg, uid)) return join(real(xdg), "srt");
@@ -58,15 +62,15 @@ export function locateStateDir(env: Env, uid: number): string {
 }
 
 /** Why `path` is not a state directory srt may use, or undefined when it is. */
-export function stateDirProblem(path: string, uid: number): string | undefined {
+export function stateDirProblem(fs: Pick<LinuxFs, "lstat">, path: string, uid: number): string | undefined {
   let st;
   try {
-    st = lstatSync(path);
+    st = fs.lstat(path);
   } catch (e) {
     return `cannot inspect it (${(e as NodeJS.ErrnoException).code ?? String(e)})`;
   }
-  if (st.isSymbolicLink()) return "it is a symlink";
-  if (!st.isDirectory()) return "it is not a directory";
+  if (st.kind === "symlink") return "it is a symlink";
+  if (st.kind !== "dir") return "it is not a directory";
   if (st.uid !== uid) return `it is owned by uid ${st.uid}, not ${uid}`;
   if ((st.mode & 0o7777) !== 0o700) return `its mode is ${(st.mode & 0o7777).toString(8).padStart(4, "0")}, not 0700`;
   return undefined;
@@ -76,32 +80,32 @@ export function stateDirProblem(path: string, uid: number): string | undefined {
  * Creates the state directory (0700) if missing and checks it; throws an Error
  * with the fix in its message when it is not safe to use.
  */
-export function ensureStateDir(path: string, uid: number): string {
+export function ensureStateDir(fs: StateDirFs, path: string, uid: number): string {
   try {
-    mkdirSync(path, { mode: 0o700 });
+    fs.mkdir(path, 0o700);
     // The umask may have taken bits away; the check below wants exactly 0700.
-    chmodSync(path, 0o700);
+    fs.chmod(path, 0o700);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code !== "EEXIST") throw new Error(`cannot create srt's state directory ${path} (${code ?? String(e)}); set TMPDIR to a directory you own`);
   }
-  const problem = stateDirProblem(path, uid);
+  const problem = stateDirProblem(fs, path, uid);
   if (problem !== undefined) {
     throw new Error(`srt's state directory ${path} is not safe to use: ${problem}. It must be a directory owned by uid ${uid} with mode 0700; if no srt is running, remove it (rm -rf ${JSON.stringify(path)}) and retry`);
   }
-  ensureSubdir(join(path, "runs"), uid);
+  ensureSubdir(fs, join(path, "runs"), uid);
   return path;
 }
 
 /** A directory inside the state directory, created 0700 and checked like it. */
-export function ensureSubdir(path: string, uid: number): void {
+export function ensureSubdir(fs: StateDirFs, path: string, uid: number): void {
   try {
-    mkdirSync(path, { mode: 0o700 });
+    fs.mkdir(path, 0o700);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
   }
-  const st = lstatSync(path);
-  if (!st.isDirectory() || st.uid !== uid) throw new Error(`${path} in srt's state directory is not a directory owned by uid ${uid}; remove it and retry`);
+  const st = fs.lstat(path);
+  if (st.kind !== "dir" || st.uid !== uid) throw new Error(`${path} in srt's state directory is not a directory owned by uid ${uid}; remove it and retry`);
 }
 
 /**

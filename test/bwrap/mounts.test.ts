@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { lowerBwrap, planMounts, type MountOp } from "../../src/backends/bwrap/index.js";
-import { lowerLinuxPlan } from "../../src/backends/bwrap/plan.js";
+import { lowerLinuxPlan, planOptions } from "../../src/backends/bwrap/plan.js";
 import { compileSettings, type Policy } from "../../src/compiler/index.js";
 import { createFixtureHost, type FixtureFs } from "../support/fixture-host.js";
 
@@ -171,6 +171,23 @@ describe("argument list", () => {
     expect(args).not.toContain("--unshare-pid");
     expect(args).toContain("--dev-bind");
     expect(a.weakened.length).toBeGreaterThan(0);
+  });
+
+  it("a run's bwrap options are the plan's with this run's paths in its slots, then its working directory", () => {
+    const plan = lowerLinuxPlan(policy({}), "x86_64");
+    const options = planOptions(plan, { tmp: "/state/runs/1/tmp", void: "/state/runs/1/void" });
+    expect(options.slice(-2)).toEqual(["--chdir", cwd]);
+    expect(options).toContain("/state/runs/1/tmp");
+    expect(options.length).toBe(plan.bwrap.length + 2);
+    expect(options.every((a) => typeof a === "string")).toBe(true);
+  });
+
+  it("the plan says whether it has a PID namespace, exactly when its argv unshares one", () => {
+    for (const weaker of [false, true]) {
+      const plan = lowerLinuxPlan(policy({ enableWeakerNestedSandbox: weaker }), "x86_64");
+      expect(plan.pidNamespace).toBe(!weaker);
+      expect(plan.bwrap.includes("--unshare-pid")).toBe(plan.pidNamespace);
+    }
   });
 
   it("a plan is JSON, deterministic, and starts proxies only when something may be reached", () => {

@@ -98,7 +98,8 @@ describe.skipIf(process.platform !== "linux")("srt doctor", () => {
     const r = runSrt(["doctor", "--json"], { env: { ...env, TMPDIR: tmp, XDG_RUNTIME_DIR: "", PATH: process.env["PATH"] } });
     const checks = JSON.parse(r.stdout) as { name: string; ok: boolean; detail: string }[];
     expect(checks.find((c) => c.name === "state directory")).toMatchObject({ ok: true, detail: expect.stringContaining(`${tmp}/srt-${uid}`) });
-    mkdirSync(join(tmp, `srt-${uid}`), { mode: 0o755 });
+    // The test sandbox made it as a run would (where bwrap exists); either way it becomes unsafe now.
+    mkdirSync(join(tmp, `srt-${uid}`), { recursive: true, mode: 0o755 });
     chmodSync(join(tmp, `srt-${uid}`), 0o755);
     const bad = JSON.parse(runSrt(["doctor", "--json"], { env: { ...env, TMPDIR: tmp, XDG_RUNTIME_DIR: "", PATH: process.env["PATH"] } }).stdout) as typeof checks;
     expect(bad.find((c) => c.name === "state directory")).toMatchObject({ ok: false, detail: expect.stringContaining("mode is 0755") });
@@ -135,6 +136,24 @@ describe("srt compile", () => {
     const r = runSrt(["compile", "--target", "linux", "--emit", "nope", "examples/agent.json"], { env });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/--emit nope is not available for linux; choose one of: /);
+  });
+});
+
+describe.skipIf(process.platform !== "linux")("srt exec", () => {
+  it("refuses a plan from before a field the runtime needs (pidNamespace) with exit 2: recompile it", () => {
+    const compiled = runSrt(["compile", "--target", "linux", "--emit", "plan"], { env, cwd: work });
+    expect(compiled.status).toBe(0);
+    const plan = JSON.parse(compiled.stdout) as Record<string, unknown>;
+    expect(plan["pidNamespace"]).toBe(true);
+    const dir = tempDir("srt-plan-");
+    const { pidNamespace: _, ...older } = plan;
+    writeFileSync(join(dir, "old.json"), JSON.stringify(older));
+    const old = runSrt(["exec", join(dir, "old.json"), "--", "true"], { env, cwd: work });
+    expect(old.stderr).toContain("plan is incomplete or damaged; recompile it");
+    expect(old.status).toBe(2);
+    // The same plan with the field passes the check (and runs, where this machine can sandbox).
+    writeFileSync(join(dir, "new.json"), JSON.stringify(plan));
+    expect(runSrt(["exec", join(dir, "new.json"), "--", "true"], { env, cwd: work }).stderr).not.toContain("recompile");
   });
 });
 

@@ -7,7 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { hostWritesOf } from "../../src/backends/bwrap/index.js";
 import { locateTool, resolveTrusted, type ToolFs, type ToolFsEntry } from "../../src/runtime/host-tools.js";
-import { preflight } from "../../src/runtime/linux/preflight.js";
+import { bwrapFix, preflight } from "../../src/runtime/linux/preflight.js";
 import { findTools, toolsExposed } from "../../src/runtime/linux/tools.js";
 
 type Node = Partial<ToolFsEntry> & { readonly target?: string };
@@ -108,14 +108,31 @@ describe("findTools", () => {
     expect(r.ok && r.tools).toEqual({ bwrap: "/usr/bin/bwrap", sh: "/usr/bin/sh" });
   });
 
-  it("doctor reports where each tool was found, and a missing bwrap as a failure naming the directories", () => {
+  it("doctor reports where each tool was found, and a missing bwrap as a failure naming the directories", async () => {
     const fs = fakeFs(system);
-    const withBwrap = preflight({ platform: "linux", arch: "x64", uid: 0 }, { ...fs, lstat: (p) => (p === "/usr/bin/bwrap" ? undefined : fs.lstat(p)) });
+    const withBwrap = await preflight({ platform: "linux", arch: "x64", uid: 0 }, { ...fs, lstat: (p) => (p === "/usr/bin/bwrap" ? undefined : fs.lstat(p)) });
     const bw = withBwrap.find((c) => c.name === "bubblewrap")!;
     expect(bw.ok).toBe(false);
     expect(bw.detail).toContain("not found in /usr/local/sbin");
     expect(withBwrap.find((c) => c.name === "socat")?.detail).toBe("/usr/bin/socat");
     expect(withBwrap.find((c) => c.name === "sh")?.detail).toContain("/usr/bin/sh -> /usr/bin/dash");
+  });
+});
+
+describe("doctor's diagnosis when bwrap cannot start a sandbox", () => {
+  const sysctls = (values: Readonly<Record<string, string>>) => (path: string) => values[path];
+  const refused = "bwrap: setting up uid map: Permission denied";
+
+  it("names the setting that keeps unprivileged users from a user namespace, and how to change it", () => {
+    expect(bwrapFix(1000, refused, sysctls({ "/proc/sys/kernel/apparmor_restrict_unprivileged_userns": "1" }))).toMatch(/^Ubuntu's AppArmor restricts unprivileged user namespaces/);
+    expect(bwrapFix(1000, refused, sysctls({ "/proc/sys/kernel/unprivileged_userns_clone": "0" }))).toBe("unprivileged user namespaces are disabled: sysctl -w kernel.unprivileged_userns_clone=1");
+    expect(bwrapFix(1000, refused, sysctls({ "/proc/sys/user/max_user_namespaces": "0" }))).toBe("user namespaces are disabled: sysctl -w user.max_user_namespaces=15000");
+  });
+
+  it("as root those settings do not matter; a hidden /proc means a container; else bwrap's message says it", () => {
+    const all = sysctls({ "/proc/sys/kernel/apparmor_restrict_unprivileged_userns": "1", "/proc/sys/kernel/unprivileged_userns_clone": "0" });
+    expect(bwrapFix(0, "bwrap: Can't mount proc on /newroot/proc: Operation not permitted", all)).toMatch(/^inside a container that hides \/proc: set enableWeakerNestedSandbox/);
+    expect(bwrapFix(0, refused, all)).toBe("see bwrap's message");
   });
 });
 

@@ -7,6 +7,7 @@
 import { chmodSync, chownSync, lstatSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { nodeLinuxFs } from "../../src/runtime/linux/node-deps.js";
 import { ensureStateDir, locateStateDir, planStateDirMismatch, stateDirProblem } from "../../src/runtime/state-dir.js";
 import { tempDir } from "../support/temp.js";
 
@@ -55,7 +56,7 @@ describe("ensureStateDir", () => {
     const base = privateDir("base");
     const old = process.umask(0o277);
     try {
-      const state = ensureStateDir(join(base, "srt-x"), uid);
+      const state = ensureStateDir(nodeLinuxFs, join(base, "srt-x"), uid);
       expect(lstatSync(state).mode & 0o7777).toBe(0o700);
       expect(lstatSync(join(state, "runs")).isDirectory()).toBe(true);
     } finally {
@@ -70,13 +71,13 @@ describe("ensureStateDir", () => {
     writeFileSync(join(base, "file"), "");
     mkdirSync(join(base, "open"), { mode: 0o755 });
     chmodSync(join(base, "open"), 0o755);
-    expect(() => ensureStateDir(join(base, "link"), uid)).toThrow(/is a symlink.*rm -rf/);
-    expect(() => ensureStateDir(join(base, "file"), uid)).toThrow(/not a directory/);
-    expect(() => ensureStateDir(join(base, "open"), uid)).toThrow(/mode is 0755, not 0700/);
+    expect(() => ensureStateDir(nodeLinuxFs, join(base, "link"), uid)).toThrow(/is a symlink.*rm -rf/);
+    expect(() => ensureStateDir(nodeLinuxFs, join(base, "file"), uid)).toThrow(/not a directory/);
+    expect(() => ensureStateDir(nodeLinuxFs, join(base, "open"), uid)).toThrow(/mode is 0755, not 0700/);
     if (uid === 0) {
       mkdirSync(join(base, "theirs"), { mode: 0o700 });
       chownSync(join(base, "theirs"), 12345, 12345);
-      expect(stateDirProblem(join(base, "theirs"), uid)).toMatch(/owned by uid 12345/);
+      expect(stateDirProblem(nodeLinuxFs, join(base, "theirs"), uid)).toMatch(/owned by uid 12345/);
     }
   });
 });

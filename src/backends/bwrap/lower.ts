@@ -26,6 +26,12 @@ export interface BwrapArtifact {
   /** What `enableWeakerNestedSandbox` gives up, when it is on (also shown by explain). */
   readonly weakened: readonly string[];
   readonly notes: readonly MountNote[];
+  /**
+   * Whether the sandbox gets its own PID namespace (`--unshare-pid`): then the
+   * kernel kills whatever the command left behind when it ends; without one
+   * (the weaker nested sandbox) the runtime must kill the command's group itself.
+   */
+  readonly pidNamespace: boolean;
 }
 
 /** Said by `srt explain` and in goldens when enableWeakerNestedSandbox is on. */
@@ -109,12 +115,13 @@ export function lowerBwrap(policy: Policy): BwrapArtifact {
   mounts.ops.filter((m) => m.op === "remount-ro").forEach(emit);
 
   add("network: only a loopback interface; srt's proxies are bridged in", "--unshare-net");
-  if (!weaker.value) add("processes: a new PID namespace", "--unshare-pid");
+  const pidNamespace = !weaker.value;
+  if (pidNamespace) add("processes: a new PID namespace", "--unshare-pid");
   add("System V IPC and hostname: private", "--unshare-ipc", "--unshare-uts");
   add("cgroup namespace, when the kernel has one", "--unshare-cgroup-try");
   add("a new session: TIOCSTI into the caller's terminal is impossible even without seccomp", "--new-session");
   add("the sandbox dies with srt", "--die-with-parent");
   // As root bwrap keeps every capability unless told otherwise; as a user it has none to give. Either way: none.
   add("no capabilities, also when srt runs as root", "--cap-drop", "ALL");
-  return { groups, mounts, weakened: weaker.value ? weakerNestedSandboxCosts : [], notes: mounts.notes };
+  return { groups, mounts, weakened: weaker.value ? weakerNestedSandboxCosts : [], notes: mounts.notes, pidNamespace };
 }

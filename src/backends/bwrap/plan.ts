@@ -6,7 +6,7 @@
  */
 import type { EnvPolicy, IgnoreRule, NetworkPolicy, Policy } from "../../compiler/ir.js";
 import { encodeSeccomp, lowerSeccomp, type SeccompArch } from "../seccomp/index.js";
-import { flatten, type ArgvItem } from "./argv.js";
+import { fillSlots, flatten, type ArgvItem, type Slots } from "./argv.js";
 import { hostWritesOf, type HostWrites } from "./host-writes.js";
 import { lowerBwrap } from "./lower.js";
 import type { DetachableMount } from "./detachable.js";
@@ -23,6 +23,12 @@ export interface LinuxPlan {
   readonly bwrap: readonly ArgvItem[];
   /** The command starts here (the directory the policy was compiled for). */
   readonly chdir: string;
+  /**
+   * `bwrap` holds `--unshare-pid`: the command's leftovers die with it. Without a PID namespace
+   * (enableWeakerNestedSandbox) the runtime kills the command's process group when it ends.
+   * A fact of the plan, so no code outside this backend reads the argument list to learn it.
+   */
+  readonly pidNamespace: boolean;
   /** Write-protected paths that do not exist: created empty before the run, removed after it. */
   readonly placeholders: readonly Placeholder[];
   /**
@@ -58,6 +64,7 @@ export function lowerLinuxPlan(policy: Policy, arch: SeccompArch): LinuxPlan {
     context: policy.context,
     bwrap: flatten(bwrap.groups),
     chdir: policy.context.cwd,
+    pidNamespace: bwrap.pidNamespace,
     placeholders: bwrap.mounts.placeholders,
     detachable: bwrap.mounts.detachable,
     hostWrites: hostWritesOf(bwrap.mounts.ops, policy.context.stateDir),
@@ -69,6 +76,15 @@ export function lowerLinuxPlan(policy: Policy, arch: SeccompArch): LinuxPlan {
     notes: bwrap.notes.map((n) => `${n.path}: ${n.note} (${n.origin})`),
   };
 }
+
+/**
+ * The plan's bwrap options for one run: its slots filled with this run's
+ * private paths, then the working directory. The one place a plan becomes an
+ * argument list, so a real run and `srt doctor`'s test sandbox start the same
+ * sandbox; the runtime adds only the descriptors of its own pipes (--args,
+ * --seccomp, the status, info and block fds) and the command.
+ */
+export const planOptions = (plan: Pick<LinuxPlan, "bwrap" | "chdir">, slots: Slots): string[] => [...fillSlots(plan.bwrap, slots), "--chdir", plan.chdir];
 
 /** The plan as `srt compile` writes it and `srt exec` reads it. */
 export const renderLinuxPlan = (plan: LinuxPlan): string => JSON.stringify(plan, null, 2) + "\n";

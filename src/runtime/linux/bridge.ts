@@ -9,8 +9,7 @@
  * Each bridge runs under `setpriv --pdeathsig KILL`: if srt dies, so does the
  * bridge (its forked per-connection children end with their connections).
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
+import type { LinuxDeps, SpawnedChild } from "./deps.js";
 
 export interface BridgeSpec {
   readonly port: number;
@@ -27,8 +26,8 @@ export interface BridgeTools {
   readonly socat: string;
 }
 
-export async function startBridges(pid: number, specs: readonly BridgeSpec[], tools: BridgeTools, enterUserNs: boolean, timeoutMs = 5000): Promise<Bridges> {
-  const children: ChildProcess[] = [];
+export async function startBridges(os: Pick<LinuxDeps, "spawn" | "fs" | "clock">, pid: number, specs: readonly BridgeSpec[], tools: BridgeTools, enterUserNs: boolean, timeoutMs = 5000): Promise<Bridges> {
+  const children: SpawnedChild[] = [];
   const close = (): void => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
   };
@@ -37,7 +36,7 @@ export async function startBridges(pid: number, specs: readonly BridgeSpec[], to
     const ns = ["--target", String(pid), "--net", ...(enterUserNs ? ["--user", "--preserve-credentials"] : [])];
     // socat address syntax: ':' and ',' in the path would be parsed; a run dir path (a hex id in the state directory) has neither unless TMPDIR does — checked below.
     if (/[:,!\\'"\s]/.test(socket)) throw new Error(`proxy socket path unsuitable for socat: ${socket}`);
-    const child = spawn(
+    const child = os.spawn(
       tools.setpriv,
       ["--pdeathsig", "KILL", "--", tools.nsenter, ...ns, "--", tools.socat, `TCP-LISTEN:${port},bind=127.0.0.1,fork,reuseaddr`, `UNIX-CONNECT:${socket}`],
       { stdio: ["ignore", "ignore", "pipe"] },
@@ -48,28 +47,28 @@ export async function startBridges(pid: number, specs: readonly BridgeSpec[], to
     child.on("exit", (code, signal) => (failure ??= `bridge for port ${port} exited (${signal ?? code}): ${stderr.trim()}`));
     children.push(child);
   }
-  const deadline = Date.now() + timeoutMs;
+  const deadline = os.clock.now() + timeoutMs;
   for (;;) {
     if (failure !== undefined) {
       close();
       throw new Error(failure);
     }
-    const listening = listeningPorts(pid);
+    const listening = listeningPorts(os.fs, pid);
     if (specs.every((s) => listening.has(s.port))) return { close };
-    if (Date.now() > deadline) {
+    if (os.clock.now() > deadline) {
       close();
       throw new Error(`proxy bridge did not listen within ${timeoutMs} ms`);
     }
-    await new Promise((r) => setTimeout(r, 1));
+    await os.clock.delay(1);
   }
 }
 
 /** Loopback TCP ports in LISTEN state in pid's network namespace (/proc/PID/net/tcp, state 0A). */
-function listeningPorts(pid: number): Set<number> {
+function listeningPorts(fs: Pick<LinuxDeps["fs"], "readFile">, pid: number): Set<number> {
   const ports = new Set<number>();
   let text: string;
   try {
-    text = readFileSync(`/proc/${pid}/net/tcp`, "utf8");
+    text = fs.readFile(`/proc/${pid}/net/tcp`);
   } catch {
     return ports;
   }

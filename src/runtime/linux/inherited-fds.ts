@@ -64,7 +64,7 @@ function findInheritedFds(keep: ReadonlySet<number>): number[] {
 }
 
 /** The fd of Node's IPC channel, if srt was started with one. */
-export function ipcChannelFds(env: NodeJS.ProcessEnv): ReadonlySet<number> {
+export function ipcChannelFds(env: Readonly<Record<string, string | undefined>>): ReadonlySet<number> {
   const fd = Number(env["NODE_CHANNEL_FD"]);
   return new Set(Number.isInteger(fd) && env["NODE_CHANNEL_FD"] !== undefined ? [fd] : []);
 }

@@ -3,9 +3,7 @@
  * normal exit, and the watchdog (../watchdog.ts) does it — then runs the
  * placeholder cleanup command — if srt dies first.
  */
-import { spawn } from "node:child_process";
-import { rmSync } from "node:fs";
-import { createWatchdog } from "../watchdog.js";
+import type { LinuxDeps } from "./deps.js";
 
 export interface Janitor {
   /** Registers a private directory (removed whole) before it is created. */
@@ -18,9 +16,9 @@ export interface Janitor {
  * `afterDeath`: the command the watchdog runs if srt died without cleaning up (e.g. `node srt.mjs __cleanup DIR ID`).
  * `shell`: the watchdog's sh, as findTools found it.
  */
-export function createJanitor(afterDeath: readonly string[], shell: string): Janitor {
+export function createJanitor(os: Pick<LinuxDeps, "fs" | "startWatchdog">, afterDeath: readonly string[], shell: string): Janitor {
   const trees: string[] = [];
-  const watchdog = createWatchdog((file, args, r) => spawn(file, [...args], { cwd: r.cwd, env: { ...r.env }, stdio: [...r.stdio], detached: r.detached }), afterDeath, shell);
+  const watchdog = os.startWatchdog(afterDeath, shell);
   let done = false;
   return {
     expectTree(path) {
@@ -30,7 +28,7 @@ export function createJanitor(afterDeath: readonly string[], shell: string): Jan
     cleanUp() {
       if (done) return;
       done = true;
-      for (const t of trees.reverse()) rmSync(t, { recursive: true, force: true });
+      for (const t of trees.reverse()) os.fs.removeTree(t);
       watchdog.dismiss();
     },
   };

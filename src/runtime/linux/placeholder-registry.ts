@@ -31,11 +31,13 @@
  * git's commondir) or, a directory, empty. Anything else (a forged or stale record, a
  * file the user or a sandbox put there since) is left alone and forgotten.
  */
-import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync, writeSync, type BigIntStats } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Placeholder } from "../../backends/bwrap/index.js";
-import { isAlive, selfOwner, withLock } from "./state-lock.js";
-import { osPath } from "../os-path.js";
+import type { LinuxFs, NodeStat } from "./deps.js";
+import { isAlive, selfOwner, withLock, type LockOs } from "./state-lock.js";
+
+/** What the registry needs of the machine: the lock's, and nothing more. */
+export type RegistryOs = LockOs;
 
 export interface Registry {
   /** The state directory (already checked by ensureStateDir). */
@@ -64,16 +66,16 @@ const holdsFile = (reg: Pick<Registry, "state">, id: string): string => join(reg
 const recordsFile = (state: string): string => join(state, "placeholders");
 
 /** Registers this run as holding every placeholder path of its plan, and creates the missing ones, all under the lock. */
-export function registerAndCreate(reg: Registry, placeholders: readonly Placeholder[]): void {
-  withLock(reg.state, () => {
-    const me = selfOwner();
+export function registerAndCreate(os: RegistryOs, reg: Registry, placeholders: readonly Placeholder[]): void {
+  withLock(os, reg.state, () => {
+    const me = selfOwner(os);
     const holds: Holds = { pid: me.pid, start: me.start, paths: placeholders.map((p) => p.path) };
-    writeAtomic(holdsFile(reg, reg.runId), JSON.stringify(holds) + "\n");
+    writeAtomic(os, holdsFile(reg, reg.runId), JSON.stringify(holds) + "\n");
     const created: CreatedRecord[] = [];
     try {
       for (const { path, kind, content } of placeholders) {
         try {
-          createOne(path, kind, created, content);
+          createOne(os.fs, path, kind, created, content);
         } catch (e) {
           // The user may not create it here, so neither may the sandbox (same uid, no
           // capabilities): bwrap's --ro-bind-try skips it. Anything else fails the run.
@@ -82,43 +84,43 @@ export function registerAndCreate(reg: Registry, placeholders: readonly Placehol
       }
     } finally {
       // Also when a later one failed the run: what was created must be removed once no run holds it.
-      if (created.length > 0) writeRecords(reg.state, [...readRecords(reg.state), ...created]);
+      if (created.length > 0) writeRecords(os, reg.state, [...readRecords(os.fs, reg.state), ...created]);
     }
   });
 }
 
 /** Drops this run's holds and removes every placeholder srt created that no live run holds any more. Safe to call twice. */
-export function releaseRun(reg: Registry): void {
-  withLock(reg.state, () => {
-    rmSync(holdsFile(reg, reg.runId), { force: true });
-    const held = liveHolds(reg);
-    const records = readRecords(reg.state);
+export function releaseRun(os: RegistryOs, reg: Registry): void {
+  withLock(os, reg.state, () => {
+    os.fs.removeTree(holdsFile(reg, reg.runId));
+    const held = liveHolds(os, reg);
+    const records = readRecords(os.fs, reg.state);
     const inUse = (r: CreatedRecord): boolean => held === "all" || held.some((p) => p === r.path || (r.kind === "dir" && p.startsWith(`${r.path}/`)));
     const kept = records.filter(inUse);
     const free = records.filter((r) => !inUse(r));
     // Files first, then directories deepest first, so a created parent is empty when its turn comes.
-    for (const r of free.filter((x) => x.kind === "file")) removeIfOurs(r, reg.uid);
-    for (const r of free.filter((x) => x.kind === "dir").sort((a, b) => b.path.length - a.path.length)) removeIfOurs(r, reg.uid);
-    writeRecords(reg.state, kept);
+    for (const r of free.filter((x) => x.kind === "file")) removeIfOurs(os.fs, r, reg.uid);
+    for (const r of free.filter((x) => x.kind === "dir").sort((a, b) => b.path.length - a.path.length)) removeIfOurs(os.fs, r, reg.uid);
+    writeRecords(os, reg.state, kept);
   });
 }
 
 /** The paths held by live runs; "all" when a holds file cannot be read (keeping everything is the safe mistake). */
-function liveHolds(reg: Registry): readonly string[] | "all" {
+function liveHolds(os: RegistryOs, reg: Registry): readonly string[] | "all" {
   const runs = join(reg.state, "runs");
   const held: string[] = [];
-  for (const id of readdirSync(runs)) {
+  for (const id of os.fs.readdir(runs)) {
     let text: string;
     try {
-      text = readFileSync(holdsFile(reg, id), "utf8");
+      text = os.fs.readFile(holdsFile(reg, id));
     } catch {
       continue; // not registered (being set up, a library sandbox's directory) or released
     }
     const h = parseHolds(text);
     if (h === undefined) return "all";
-    if (isAlive(h.pid, h.start)) held.push(...h.paths);
+    if (isAlive(os, h.pid, h.start)) held.push(...h.paths);
     // Its srt is gone, and so may be its watchdog: the directory is nobody's any more.
-    else rmSync(join(runs, id), { recursive: true, force: true });
+    else os.fs.removeTree(join(runs, id));
   }
   return held;
 }
@@ -134,10 +136,10 @@ function parseHolds(text: string): Holds | undefined {
 }
 
 /** Records written by this module; a line that is not one (damaged, forged in an old format) is dropped. */
-export function readRecords(state: string): CreatedRecord[] {
+export function readRecords(fs: Pick<LinuxFs, "readFile">, state: string): CreatedRecord[] {
   let text: string;
   try {
-    text = readFileSync(recordsFile(state), "utf8");
+    text = fs.readFile(recordsFile(state));
   } catch {
     return [];
   }
@@ -156,58 +158,52 @@ export function readRecords(state: string): CreatedRecord[] {
   return out;
 }
 
-function writeRecords(state: string, records: readonly CreatedRecord[]): void {
-  if (records.length === 0) rmSync(recordsFile(state), { force: true });
-  else writeAtomic(recordsFile(state), records.map((r) => JSON.stringify(r) + "\n").join(""));
+function writeRecords(os: RegistryOs, state: string, records: readonly CreatedRecord[]): void {
+  if (records.length === 0) os.fs.removeTree(recordsFile(state));
+  else writeAtomic(os, recordsFile(state), records.map((r) => JSON.stringify(r) + "\n").join(""));
 }
 
 /** Never a half-written file for the next reader: write aside, then rename over. */
-function writeAtomic(path: string, text: string): void {
-  const aside = `${path}.${process.pid}.new`;
-  writeFileSync(aside, text, { mode: 0o600 });
-  renameSync(aside, path);
+function writeAtomic(os: Pick<RegistryOs, "fs" | "pid">, path: string, text: string): void {
+  const aside = `${path}.${os.pid}.new`;
+  os.fs.writeFile(aside, text, 0o600);
+  os.fs.rename(aside, path);
 }
 
-const identity = (st: BigIntStats, path: string, kind: "file" | "dir"): CreatedRecord => ({ path, kind, dev: st.dev.toString(), ino: st.ino.toString() });
+const identity = (st: NodeStat, path: string, kind: "file" | "dir"): CreatedRecord => ({ path, kind, dev: st.dev.toString(), ino: st.ino.toString() });
 
-function createOne(path: string, kind: "file" | "dir", created: CreatedRecord[], content: string | undefined): void {
-  if (exists(path)) return;
+function createOne(fs: LinuxFs, path: string, kind: "file" | "dir", created: CreatedRecord[], content: string | undefined): void {
+  if (exists(fs, path)) return;
   const missing: string[] = [];
-  for (let d = dirname(path); !exists(d); d = dirname(d)) missing.unshift(d);
+  for (let d = dirname(path); !exists(fs, d); d = dirname(d)) missing.unshift(d);
   for (const d of missing) {
-    mkdirSync(osPath(d), { mode: 0o755 });
-    created.push(identity(lstatSync(osPath(d), { bigint: true }), d, "dir"));
+    fs.mkdir(d, 0o755);
+    created.push(identity(fs.lstat(d), d, "dir"));
   }
   if (kind === "dir") {
-    mkdirSync(osPath(path), { mode: 0o555 });
-    created.push(identity(lstatSync(osPath(path), { bigint: true }), path, "dir"));
+    fs.mkdir(path, 0o555);
+    created.push(identity(fs.lstat(path), path, "dir"));
   } else {
     // O_EXCL: if something appeared meanwhile, fail rather than adopt it as ours.
-    const fd = openSync(osPath(path), "wx", 0o444);
-    try {
-      if (content) writeSync(fd, content);
-      const record = identity(fstatSync(fd, { bigint: true }), path, "file");
-      created.push(content ? { ...record, content } : record);
-    } finally {
-      closeSync(fd);
-    }
+    const record = identity(fs.createFile(path, 0o444, content || undefined), path, "file");
+    created.push(content ? { ...record, content } : record);
   }
 }
 
-/** Removes the record's node only if it still is the one srt created, unchanged (empty). */
-export function removeIfOurs(r: CreatedRecord, uid: number): "removed" | "kept" {
-  let st: BigIntStats;
+/** Removes the record's node only if it still is the one srt created, unchanged (as srt wrote it, or an empty directory). */
+export function removeIfOurs(fs: Pick<LinuxFs, "lstat" | "readFile" | "unlink" | "rmdir">, r: CreatedRecord, uid: number): "removed" | "kept" {
+  let st: NodeStat;
   try {
-    st = lstatSync(osPath(r.path), { bigint: true });
+    st = fs.lstat(r.path);
   } catch {
     return "kept"; // gone already
   }
-  const same = st.dev.toString() === r.dev && st.ino.toString() === r.ino && Number(st.uid) === uid;
+  const same = st.dev.toString() === r.dev && st.ino.toString() === r.ino && st.uid === uid;
   if (!same) return "kept";
   try {
     // A file only while it still holds exactly what srt wrote (nothing, or "." for git's commondir).
-    if (r.kind === "file" && st.isFile() && st.size === BigInt(Buffer.byteLength(r.content ?? "")) && (r.content === undefined || readFileSync(osPath(r.path), "utf8") === r.content)) unlinkSync(osPath(r.path));
-    else if (r.kind === "dir" && st.isDirectory()) rmdirSync(osPath(r.path)); // fails unless empty
+    if (r.kind === "file" && st.kind === "file" && st.size === BigInt(Buffer.byteLength(r.content ?? "")) && (r.content === undefined || fs.readFile(r.path) === r.content)) fs.unlink(r.path);
+    else if (r.kind === "dir" && st.kind === "dir") fs.rmdir(r.path); // fails unless empty
     else return "kept";
     return "removed";
   } catch {
@@ -215,9 +211,9 @@ export function removeIfOurs(r: CreatedRecord, uid: number): "removed" | "kept" 
   }
 }
 
-function exists(path: string): boolean {
+function exists(fs: Pick<LinuxFs, "lstat">, path: string): boolean {
   try {
-    lstatSync(osPath(path));
+    fs.lstat(path);
     return true;
   } catch {
     return false;

@@ -5,10 +5,12 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { buildSeccomp, encodeSeccomp, seccompArchOf } from "../../backends/seccomp/index.js";
+import { seccompArchOf } from "../../backends/seccomp/index.js";
 import type { SeccompArch } from "../../backends/seccomp/index.js";
-import { stateDirProblem } from "../state-dir.js";
+import { locateStateDir, stateDirProblem } from "../state-dir.js";
+import { nodeLinuxFs } from "./node-deps.js";
 import { locateTool, nodeToolFs, systemToolDirs, type ToolFs, type ToolLookup } from "../host-tools.js";
+import { runTrialSandbox, type TrialInput } from "./trial-sandbox.js";
 
 export interface Check {
   readonly name: string;
@@ -33,7 +35,20 @@ const readSysctl = (path: string): string | undefined => {
 const foundText = (l: ToolLookup): string =>
   l.ok ? `${l.tool.path}${l.tool.real === l.tool.path ? "" : ` -> ${l.tool.real}`}` : `not found in ${systemToolDirs.join(", ")}${l.rejected.length > 0 ? `; ignored ${l.rejected.join("; ")}` : ""}`;
 
-export function preflight(env: { readonly platform: NodeJS.Platform; readonly arch: string; readonly uid: number; readonly stateDir?: string }, fs: ToolFs = nodeToolFs): Check[] {
+export interface PreflightEnv {
+  readonly platform: NodeJS.Platform;
+  readonly arch: string;
+  readonly uid: number;
+  readonly gid?: number;
+  /** srt's state directory (locateStateDir); default: located from `env`. */
+  readonly stateDir?: string;
+  /** The environment a run would get; default: this process's. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** As for a run: `srt __cleanup`, for the test sandbox's watchdog. */
+  readonly cleanupCommand?: readonly string[];
+}
+
+export async function preflight(env: PreflightEnv, fs: ToolFs = nodeToolFs): Promise<Check[]> {
   const checks: Check[] = [];
   const add = (c: Check): number => checks.push(c);
   if (env.platform !== "linux") {
@@ -47,6 +62,8 @@ export function preflight(env: { readonly platform: NodeJS.Platform; readonly ar
   const seccompLine = /^Seccomp:\s*(\d)/m.exec(status);
   add(seccompLine ? { name: "seccomp", ok: true, severity: "error", detail: "the kernel supports seccomp filters" } : { name: "seccomp", ok: false, severity: "error", detail: "/proc/self/status has no Seccomp line: the kernel was built without CONFIG_SECCOMP_FILTER", fix: "use a kernel with seccomp filter support" });
 
+  // Before the test sandbox, which creates the directory if it is missing.
+  if (env.stateDir !== undefined) add(stateDirCheck(env.stateDir, env.uid));
   const sh = locateTool("sh", fs);
   add({ name: "sh", ok: sh.ok, severity: "error", detail: `${foundText(sh)} (the watchdog that cleans up after a killed srt)`, ...(sh.ok ? {} : { fix: "install a POSIX shell as /bin/sh, owned by root" }) });
   const found = locateTool("bwrap", fs);
@@ -59,9 +76,15 @@ export function preflight(env: { readonly platform: NodeJS.Platform; readonly ar
     const version = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : undefined;
     const newEnough = version !== undefined && compare(version, MIN_BWRAP) >= 0;
     add({ name: "bubblewrap", ok: newEnough, severity: "error", detail: `${foundText(found)} ${version?.join(".") ?? "(version unknown)"}${newEnough ? "" : `; srt needs ${MIN_BWRAP.join(".")} or newer (--json-status-fd, --remount-ro, --args)`}`, ...(newEnough ? {} : { fix: "install a newer bubblewrap" }) });
-    if (newEnough && arch) add(trySandbox(bwrap, arch, env.uid));
+    if (newEnough && arch) {
+      const vars = env.env ?? process.env;
+      add(
+        sh.ok
+          ? await trySandbox({ tools: { bwrap, sh: sh.tool.path }, arch, uid: env.uid, gid: env.gid ?? env.uid, stateDir: env.stateDir ?? locateStateDir(vars, env.uid), env: vars, cleanupCommand: env.cleanupCommand })
+          : { name: "sandbox", ok: false, severity: "error", detail: "not tried: a run needs sh for its cleanup watchdog (see above)" },
+      );
+    }
   }
-  if (env.stateDir !== undefined) add(stateDirCheck(env.stateDir, env.uid));
   for (const tool of ["socat", "nsenter", "setpriv"]) {
     const l = locateTool(tool, fs);
     add({ name: tool, ok: l.ok, severity: "warning", detail: l.ok ? foundText(l) : `${foundText(l)}: policies that allow network access cannot run`, ...(l.ok ? {} : { fix: `apt-get install ${tool === "socat" ? "socat" : "util-linux"}` }) });
@@ -77,30 +100,32 @@ function compare(a: readonly number[], b: readonly number[]): number {
 /** srt's state directory (../state-dir.ts): where it is, and whether a run could use it. */
 function stateDirCheck(path: string, uid: number): Check {
   if (!existsSync(path)) return { name: "state directory", ok: true, severity: "error", detail: `${path} (created with mode 0700 by the first run; hidden in every sandbox)` };
-  const problem = stateDirProblem(path, uid);
+  const problem = stateDirProblem(nodeLinuxFs, path, uid);
   if (problem === undefined) return { name: "state directory", ok: true, severity: "error", detail: `${path} (yours, mode 0700; hidden in every sandbox)` };
   return { name: "state directory", ok: false, severity: "error", detail: `${path}: ${problem}; srt refuses to keep its state there`, fix: `if no srt is running, remove it (rm -rf ${JSON.stringify(path)}); srt recreates it` };
 }
 
-/** Starts a real (tiny) sandbox with srt's namespaces and seccomp program; explains the usual reasons it fails. */
-function trySandbox(bwrap: string, arch: SeccompArch, uid: number): Check {
-  const bpf = encodeSeccomp(buildSeccomp({ arch, allowUnixSockets: false, allowNestedUserNamespaces: false }));
-  // The program goes in on stdin (a pipe; bwrap reads it and closes the fd): never a named file.
-  const r = spawnSync(bwrap, ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent", "--seccomp", "0", "--", "true"], {
-    input: bpf,
-    stdio: ["pipe", "ignore", "pipe"],
-    timeout: 10_000,
-    encoding: "utf8",
-  });
-  if (r.status === 0) return { name: "sandbox", ok: true, severity: "error", detail: `a test sandbox started${uid === 0 ? " (as root)" : " (unprivileged user namespace)"}` };
-  const stderr = String(r.stderr ?? "").trim();
-  const userns = readSysctl("/proc/sys/kernel/unprivileged_userns_clone");
-  const apparmor = readSysctl("/proc/sys/kernel/apparmor_restrict_unprivileged_userns");
-  const maxNs = readSysctl("/proc/sys/user/max_user_namespaces");
-  let fix = "see bwrap's message";
-  if (uid !== 0 && apparmor === "1") fix = "Ubuntu's AppArmor restricts unprivileged user namespaces: add an AppArmor profile that allows `userns` for bwrap (see /etc/apparmor.d/bwrap-userns-restrict on Ubuntu 24.04), or sysctl -w kernel.apparmor_restrict_unprivileged_userns=0";
-  else if (uid !== 0 && userns === "0") fix = "unprivileged user namespaces are disabled: sysctl -w kernel.unprivileged_userns_clone=1";
-  else if (uid !== 0 && maxNs === "0") fix = "user namespaces are disabled: sysctl -w user.max_user_namespaces=15000";
-  else if (/proc/.test(stderr)) fix = "inside a container that hides /proc: set enableWeakerNestedSandbox (read `srt explain` for what it gives up)";
-  return { name: "sandbox", ok: false, severity: "error", detail: `a test sandbox did not start: ${stderr || `exit ${r.status ?? r.signal}`}`, fix };
+/** Starts the sandbox a run gets (trial-sandbox.ts); explains the usual reasons it fails. */
+async function trySandbox(input: TrialInput): Promise<Check> {
+  const outcome = await runTrialSandbox(input);
+  const how = input.uid === 0 ? " (as root)" : " (unprivileged user namespace)";
+  if (!outcome.ran) return { name: "sandbox", ok: false, severity: "error", detail: `no test sandbox: ${outcome.message}` };
+  const { result, stderr } = outcome;
+  if (result.kind === "exited" && result.status === 0) return { name: "sandbox", ok: true, severity: "error", detail: `a test sandbox started${how}: the default policy for a scratch directory, launched as a run is` };
+  if (result.kind === "exited") return { name: "sandbox", ok: false, severity: "error", detail: `a test sandbox started${how}, but \`true\` exited ${result.status} in it${stderr ? `: ${stderr}` : ""}` };
+  // No message from bwrap: srt's own set-up refused (its message says why and how to fix it).
+  if (stderr === "") return { name: "sandbox", ok: false, severity: "error", detail: `a test sandbox did not start: ${result.message}` };
+  return { name: "sandbox", ok: false, severity: "error", detail: `a test sandbox did not start: ${stderr}`, fix: bwrapFix(input.uid, stderr) };
+}
+
+/** Why bwrap itself could not set a sandbox up, from its message and this machine's sysctls. */
+export function bwrapFix(uid: number, stderr: string, sysctl: (path: string) => string | undefined = readSysctl): string {
+  const userns = sysctl("/proc/sys/kernel/unprivileged_userns_clone");
+  const apparmor = sysctl("/proc/sys/kernel/apparmor_restrict_unprivileged_userns");
+  const maxNs = sysctl("/proc/sys/user/max_user_namespaces");
+  if (uid !== 0 && apparmor === "1") return "Ubuntu's AppArmor restricts unprivileged user namespaces: add an AppArmor profile that allows `userns` for bwrap (see /etc/apparmor.d/bwrap-userns-restrict on Ubuntu 24.04), or sysctl -w kernel.apparmor_restrict_unprivileged_userns=0";
+  if (uid !== 0 && userns === "0") return "unprivileged user namespaces are disabled: sysctl -w kernel.unprivileged_userns_clone=1";
+  if (uid !== 0 && maxNs === "0") return "user namespaces are disabled: sysctl -w user.max_user_namespaces=15000";
+  if (/proc/.test(stderr)) return "inside a container that hides /proc: set enableWeakerNestedSandbox (read `srt explain` for what it gives up)";
+  return "see bwrap's message";
 }

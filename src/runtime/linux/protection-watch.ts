@@ -20,7 +20,6 @@
  * What it cannot do: undo what the command managed between the host's change
  * and the kill (the time for one event to reach srt's event loop).
  */
-import { lstatSync, watch } from "node:fs";
 import type { DetachableMount } from "../../backends/bwrap/index.js";
 import type { FileSystemViolation } from "../proxy/violations.js";
 
@@ -163,7 +162,7 @@ export interface ProtectionGuard {
   close(): void;
 }
 
-export function guardProtections(mounts: readonly DetachableMount[], kill: () => void, os: WatchOs = nodeWatchOs(), now: () => Date = () => new Date()): ProtectionGuard {
+export function guardProtections(mounts: readonly DetachableMount[], kill: () => void, os: WatchOs, now: () => Date): ProtectionGuard {
   let broken: ReturnType<ProtectionGuard["failure"]>;
   const watch = watchProtections(mounts, os, (d) => {
     // Kill first: every moment counts while the path is unprotected.
@@ -171,28 +170,4 @@ export function guardProtections(mounts: readonly DetachableMount[], kill: () =>
     broken = { kind: "failed", message: detachmentMessage(d), violation: violationOf(d, now()) };
   });
   return { failure: () => broken, stats: watch.stats, close: watch.close };
-}
-
-export function nodeWatchOs(): WatchOs {
-  return {
-    identity(path) {
-      try {
-        const s = lstatSync(path, { bigint: true });
-        return `${s.dev}:${s.ino}`;
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        return code === "ENOENT" || code === "ENOTDIR" ? "absent" : "unknown";
-      }
-    },
-    watchDir(dir, onEntry, onError) {
-      const w = watch(dir, { persistent: false }, (_event, name) => onEntry(name ?? undefined));
-      w.on("error", onError);
-      return { close: () => w.close() };
-    },
-    every(ms, fn) {
-      const t = setInterval(fn, ms);
-      t.unref();
-      return { cancel: () => clearInterval(t) };
-    },
-  };
 }

@@ -22,10 +22,12 @@
  * would stay open inside the sandbox; giving the *same* fd as --block-fd makes
  * bwrap close it after the second byte (measured: the command sees 0 1 2 only).
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import type { Readable, Stream, Writable } from "node:stream";
+import type { Readable, Writable } from "node:stream";
 import { encodePath } from "../../compiler/byte-paths.js";
-import { handleInheritedFds, ipcChannelFds, type InheritedFdPolicy } from "./inherited-fds.js";
+import type { LinuxDeps, SpawnedChild, StdioSlot } from "./deps.js";
+import { ipcChannelFds, type InheritedFdPolicy } from "./inherited-fds.js";
+
+export type { StdioSlot } from "./deps.js";
 
 export interface BwrapLaunch {
   readonly bwrap: string;
@@ -44,11 +46,8 @@ export interface BwrapLaunch {
   readonly stdio?: readonly [StdioSlot, StdioSlot, StdioSlot];
 }
 
-/** What fds 0-2 of bwrap (and so of the command) are. */
-export type StdioSlot = "inherit" | "pipe" | "ignore" | number | Stream;
-
 export interface BwrapProcess {
-  readonly child: ChildProcess;
+  readonly child: SpawnedChild;
   readonly status: Readable;
   /** --info-fd, when mapping the user namespace. */
   readonly info: Readable | undefined;
@@ -61,9 +60,9 @@ export interface BwrapProcess {
 /** bwrap's --args format: each argument NUL-terminated, paths as their exact bytes (byte-paths.ts). */
 export const argsBytes = (args: readonly string[]): Buffer => Buffer.concat(args.flatMap((a) => [Buffer.from(encodePath(a)), Buffer.of(0)]));
 
-export function spawnBwrap(launch: BwrapLaunch): BwrapProcess {
+export function spawnBwrap(os: Pick<LinuxDeps, "spawn" | "env" | "inheritedFds">, launch: BwrapLaunch): BwrapProcess {
   // Before anything is spawned for the sandbox: nothing srt's caller left open may reach the command.
-  handleInheritedFds(ipcChannelFds(process.env), launch.inheritedFds ?? "close");
+  os.inheritedFds(ipcChannelFds(os.env), launch.inheritedFds ?? "close");
   const extra: string[] = ["--json-status-fd", "5"];
   if (launch.block) extra.push("--block-fd", "6");
   if (launch.mapUserNamespace) {
@@ -71,14 +70,14 @@ export function spawnBwrap(launch: BwrapLaunch): BwrapProcess {
     extra.push("--unshare-user", "--info-fd", "8", "--userns-block-fd", "6");
   }
   const args = argsBytes([...launch.options, ...extra, "--seccomp", "4"]);
-  const child = spawn(launch.bwrap, ["--args", "3", "--", ...launch.command], {
+  const child = os.spawn(launch.bwrap, ["--args", "3", "--", ...launch.command], {
     stdio: [...(launch.stdio ?? ["inherit", "inherit", "inherit"]), "pipe", "pipe", "pipe", launch.block ? "pipe" : "ignore", "ignore", launch.mapUserNamespace ? "pipe" : "ignore"],
     env: launch.env,
     cwd: launch.cwd,
     // Its own process group: a terminal's ^C reaches srt, which forwards it; bwrap must not die of it first.
     detached: true,
   });
-  const stdio = child.stdio as unknown as readonly (Readable | Writable | null | undefined)[];
+  const stdio = child.stdio;
   const pipe = (i: number): Writable | undefined => (stdio[i] ?? undefined) as Writable | undefined;
   for (const [fd, data] of [[3, args], [4, launch.seccomp]] as const) {
     const w = pipe(fd);

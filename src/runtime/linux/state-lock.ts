@@ -5,72 +5,68 @@
  * time; a lock whose owner is dead is broken, so a SIGKILLed srt never blocks
  * later runs. A pid alone is not enough: pids are reused, so a process counts
  * as the one recorded only while its start time (field 22 of /proc/PID/stat)
- * is the recorded one.
+ * is the recorded one. A live owner is waited for, 10 s at most; then the run
+ * fails rather than touch the registry unlocked.
  */
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { LinuxDeps } from "./deps.js";
 
-const LOCK_WAIT_MS = 10_000;
+/** What the lock needs of the machine. */
+export type LockOs = Pick<LinuxDeps, "fs" | "clock" | "pid" | "startTime">;
+
+export const LOCK_WAIT_MS = 10_000;
+/** An owner file still missing after this long is not being written: its creator died between mkdir and write. */
+const OWNERLESS_MS = 1000;
 
 /** This process as the lock and the registry record it: "pid start". */
-export const selfOwner = (): { readonly pid: number; readonly start: string } => ({ pid: process.pid, start: startTime(process.pid) ?? "" });
+export const selfOwner = (os: Pick<LinuxDeps, "pid" | "startTime">): { readonly pid: number; readonly start: string } => ({ pid: os.pid, start: os.startTime(os.pid) ?? "" });
 
 /** Runs body while holding `<dir>/lock`; waits up to 10 s for a live owner, breaks a dead one's lock. */
-export function withLock<T>(dir: string, body: () => T): T {
+export function withLock<T>(os: LockOs, dir: string, body: () => T): T {
   const lock = join(dir, "lock");
-  const deadline = Date.now() + LOCK_WAIT_MS;
-  const me = selfOwner();
+  const deadline = os.clock.now() + LOCK_WAIT_MS;
+  const me = selfOwner(os);
   for (;;) {
     try {
-      mkdirSync(lock, { mode: 0o700 });
-      writeFileSync(join(lock, "owner"), `${me.pid} ${me.start}`);
+      os.fs.mkdir(lock, 0o700);
+      os.fs.writeFile(join(lock, "owner"), `${me.pid} ${me.start}`, 0o600);
       break;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-      const [pid, start] = readOwner(lock);
-      if (pid !== undefined && !isAlive(pid, start)) {
-        rmSync(lock, { recursive: true, force: true });
+      const [pid, start] = readOwner(os, lock);
+      if (pid !== undefined && !isAlive(os, pid, start)) {
+        os.fs.removeTree(lock);
         continue;
       }
-      if (Date.now() > deadline) throw new Error(`srt's state directory ${dir} stayed locked for ${LOCK_WAIT_MS} ms (by pid ${pid ?? "?"})`);
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
+      if (os.clock.now() > deadline) throw new Error(`srt's state directory ${dir} stayed locked for ${LOCK_WAIT_MS} ms (by pid ${pid ?? "?"})`);
+      os.clock.block(2);
     }
   }
   try {
     return body();
   } finally {
-    rmSync(lock, { recursive: true, force: true });
+    os.fs.removeTree(lock);
   }
 }
 
-function readOwner(lock: string): [number | undefined, string | undefined] {
+function readOwner(os: LockOs, lock: string): [number | undefined, string | undefined] {
   try {
-    const [pid, start] = readFileSync(join(lock, "owner"), "utf8").trim().split(" ");
+    const [pid, start] = os.fs.readFile(join(lock, "owner")).trim().split(" ");
     // Empty: the owner is writing it right now. Number("") is 0, a dead pid, and the live lock would be broken.
     if (!pid) throw new Error("owner not written yet");
     return [Number(pid), start];
   } catch {
     // Being created or removed right now; only a lock older than a second without owner is stale.
     try {
-      return Date.now() - statSync(lock).mtimeMs > 1000 ? [0, undefined] : [undefined, undefined];
+      return os.clock.date().getTime() - os.fs.lstat(lock).mtimeMs > OWNERLESS_MS ? [0, undefined] : [undefined, undefined];
     } catch {
       return [undefined, undefined];
     }
   }
 }
 
-/** Field 22 of /proc/PID/stat: tells a live process from a later one that reused its pid. */
-export function startTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
-  } catch {
-    return undefined;
-  }
-}
-
-export function isAlive(pid: number, start: string | undefined): boolean {
+export function isAlive(os: Pick<LinuxDeps, "startTime">, pid: number, start: string | undefined): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
-  const now = startTime(pid);
+  const now = os.startTime(pid);
   return now !== undefined && (start === undefined || start === "" || now === start);
 }

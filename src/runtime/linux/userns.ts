@@ -4,10 +4,11 @@
  * enter. Writing one's own uid/gid is allowed to the namespace's owner once
  * setgroups is denied.
  */
-import { writeFileSync } from "node:fs";
+import type { LinuxFs } from "./deps.js";
 
-export function mapUserNamespace(pid: number, uid: number, gid: number): void {
-  writeFileSync(`/proc/${pid}/setgroups`, "deny");
-  writeFileSync(`/proc/${pid}/uid_map`, `${uid} ${uid} 1\n`);
-  writeFileSync(`/proc/${pid}/gid_map`, `${gid} ${gid} 1\n`);
+export function mapUserNamespace(fs: Pick<LinuxFs, "writeFile">, pid: number, uid: number, gid: number): void {
+  // The files exist (procfs): the mode is never used.
+  fs.writeFile(`/proc/${pid}/setgroups`, "deny", 0o644);
+  fs.writeFile(`/proc/${pid}/uid_map`, `${uid} ${uid} 1\n`, 0o644);
+  fs.writeFile(`/proc/${pid}/gid_map`, `${gid} ${gid} 1\n`, 0o644);
 }

@@ -1,0 +1,34 @@
+/**
+ * The wait phase of a run (run.ts): bwrap's end, and what it means. The
+ * command's own status (bwrap's status fd, else bwrap's exit) when the
+ * sandbox started; a runtime failure when it never did — the command did not
+ * run — or when a protection detached meanwhile (the sandbox was killed for
+ * it, and that is what the user must hear).
+ */
+import type { ProtectionGuard } from "./protection-watch.js";
+import type { Launched } from "./launch.js";
+import type { LinuxDeps } from "./deps.js";
+import type { RunResult } from "./run.js";
+import { signalSandbox, statusOfSignal } from "./signals.js";
+
+export interface WaitFacts {
+  /** The plan's: without a PID namespace the command's leftovers must be killed here. */
+  readonly pidNamespace: boolean;
+  /** bwrap's path, for the message when it could not be started. */
+  readonly bwrap: string;
+}
+
+export async function waitForSandbox(os: Pick<LinuxDeps, "kill">, launched: Launched, facts: WaitFacts, guard: Pick<ProtectionGuard, "failure">, log: (what: string) => void): Promise<RunResult> {
+  const end = await launched.exited;
+  log(`bwrap exited (${end.signal ?? end.code})`);
+  const { sandboxPid } = launched;
+  // With a PID namespace the kernel has already killed what was left; without one (the weaker
+  // nested sandbox) background jobs are still in the command's process group.
+  if (sandboxPid !== undefined && !facts.pidNamespace) signalSandbox(os.kill, sandboxPid, "SIGKILL");
+  const broken = guard.failure();
+  if (broken) return broken;
+  if (end.error) return { kind: "failed", message: `cannot start ${facts.bwrap}: ${end.error.message}` };
+  if (sandboxPid === undefined) return { kind: "failed", message: "bwrap could not set up the sandbox (its message is above); the command did not run. Run `srt doctor` to check this machine." };
+  const code = launched.status.exitCode() ?? end.code ?? (end.signal ? statusOfSignal(end.signal) : 1);
+  return { kind: "exited", status: code };
+}
