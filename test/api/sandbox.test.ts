@@ -127,8 +127,11 @@ describe.skipIf(lacking(!supported, skipReason))("createSandbox (real bwrap)", (
     const s = await sandbox({}, { cwd: work });
     expect((await collect(s.spawn("/bin/sh", ["-c", "exit 7"]))).status).toBe(7);
     expect((await collect(s.spawn("/bin/sh", ["-c", "kill -TERM $$"]))).status).toBe(143);
-    // SIGINT once the command is running (it says so), not at a guessed moment during start-up.
-    const p = s.spawn("/bin/sh", ["-c", "echo running; sleep 30"], { stdio: ["ignore", "pipe", "inherit"] });
+    // SIGINT once the command is running (it says so), not at a guessed moment during start-up. Not a
+    // shell script: dash catches SIGINT between two commands and acts on it only after the next one
+    // (sleep 30) ends. Python's default handler is in place before it prints, and an uncaught
+    // KeyboardInterrupt ends it by SIGINT: the status must be 128+2.
+    const p = s.spawn("/usr/bin/python3", ["-c", "import time; print('running', flush=True); time.sleep(30)"], { stdio: ["ignore", "pipe", "ignore"] });
     expect(await lineReader(p).next(20_000)).toBe("running");
     p.kill("SIGINT");
     expect((await p.exited).status).toBe(130);
