@@ -282,6 +282,27 @@ export const catalog = {
   SRT401: entry("warning", "option weakens the sandbox", (a: { readonly key: keyof typeof weakening }) => `${a.key}: ${weakening[a.key]}`),
 } as const;
 
+/**
+ * Runtime failures: the command did not run, or was stopped. Their wording is
+ * the runtime's (it names host paths and tool output the compiler never sees);
+ * the code says which failure it is, so scripts and library callers can switch
+ * on it. The CLI prints them as `srt: error SRT5xx: message`.
+ */
+export const runtimeCatalog = {
+  SRT500: { title: "a host tool srt needs is missing, or the command could replace it" },
+  SRT501: { title: "srt's state directory cannot be created or is not safe to use" },
+  SRT502: { title: "the plan was compiled for another state directory" },
+  SRT503: { title: "the plan file is refused" },
+  SRT504: { title: "the sandbox did not start" },
+  SRT505: { title: "a protection detached during the run, and the sandbox was killed" },
+  SRT506: { title: "the policy needs network proxies and none are available" },
+  SRT507: { title: "the --violations file is refused" },
+  SRT508: { title: "a set-up step of the run failed" },
+  SRT509: { title: "running commands is not implemented on this platform" },
+} as const satisfies Record<string, { title: string }>;
+
+export type RuntimeCode = keyof typeof runtimeCatalog;
+
 export type DiagnosticCode = keyof typeof catalog;
 /** What a code's message is built from: the argument type of its own catalog entry. */
 export type MessageArgs<C extends DiagnosticCode> = (typeof catalog)[C] extends Entry<infer A> ? A : never;

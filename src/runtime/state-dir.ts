@@ -21,6 +21,7 @@
  */
 import { chmodSync, lstatSync, mkdirSync, realpathSync } from "node:fs";
 import { isAbsolute, join, normalize } from "node:path";
+import { RuntimeFailure } from "./failure.js";
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -83,11 +84,11 @@ export function ensureStateDir(path: string, uid: number): string {
     chmodSync(path, 0o700);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code !== "EEXIST") throw new Error(`cannot create srt's state directory ${path} (${code ?? String(e)}); set TMPDIR to a directory you own`);
+    if (code !== "EEXIST") throw new RuntimeFailure("SRT501", `cannot create srt's state directory ${path} (${code ?? String(e)}); set TMPDIR to a directory you own`);
   }
   const problem = stateDirProblem(path, uid);
   if (problem !== undefined) {
-    throw new Error(`srt's state directory ${path} is not safe to use: ${problem}. It must be a directory owned by uid ${uid} with mode 0700; if no srt is running, remove it (rm -rf ${JSON.stringify(path)}) and retry`);
+    throw new RuntimeFailure("SRT501", `srt's state directory ${path} is not safe to use: ${problem}. It must be a directory owned by uid ${uid} with mode 0700; if no srt is running, remove it (rm -rf ${JSON.stringify(path)}) and retry`);
   }
   ensureSubdir(join(path, "runs"), uid);
   return path;
@@ -101,7 +102,7 @@ export function ensureSubdir(path: string, uid: number): void {
     if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
   }
   const st = lstatSync(path);
-  if (!st.isDirectory() || st.uid !== uid) throw new Error(`${path} in srt's state directory is not a directory owned by uid ${uid}; remove it and retry`);
+  if (!st.isDirectory() || st.uid !== uid) throw new RuntimeFailure("SRT501", `${path} in srt's state directory is not a directory owned by uid ${uid}; remove it and retry`);
 }
 
 /**

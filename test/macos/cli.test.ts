@@ -94,6 +94,6 @@ describe("srt -- cmd on darwin (not run on macOS)", () => {
   it("srt exec stays Linux-only and says what to use instead", async () => {
     const { io, stderr } = darwinIo(project);
     expect(await main(["exec", "plan.json", "--", "true"], io)).toBe(1);
-    expect(stderr()).toContain("srt exec: plans are Linux-only (bwrap + seccomp; this is darwin); on macOS run `srt [options] -- command`");
+    expect(stderr()).toContain("srt exec: error SRT509: plans are Linux-only (bwrap + seccomp; this is darwin); on macOS run `srt [options] -- command`");
   });
 });

@@ -17,6 +17,7 @@ import { createJanitor } from "./janitor.js";
 import { registerAndCreate, releaseRun, type Registry } from "./placeholder-registry.js";
 import { guardProtections, type ProtectionGuard } from "./protection-watch.js";
 import type { FileSystemViolation } from "../proxy/violations.js";
+import { failed, failureOf, type Failed } from "../failure.js";
 import { createRunDir, newRunId, type RunDir } from "./run-dir.js";
 import { ensureStateDir, planStateDirMismatch } from "../state-dir.js";
 import { signalSandbox } from "./signals.js";
@@ -68,7 +69,7 @@ export interface RunRequest {
 export type RunResult =
   | { readonly kind: "exited"; readonly status: number }
   /** violation: the run was stopped because a protection detached (protection-watch.ts). */
-  | { readonly kind: "failed"; readonly message: string; readonly violation?: FileSystemViolation };
+  | (Failed & { readonly violation?: FileSystemViolation });
 
 export interface RunningSandbox {
   /** Forwards a signal to the command (and, after the grace period, kills the sandbox). */
@@ -102,12 +103,12 @@ export function runLinux(req: RunRequest): RunningSandbox {
 
   const result = (async (): Promise<RunResult> => {
     const mismatch = planStateDirMismatch(req.plan.context.stateDir, req.stateDir);
-    if (mismatch !== undefined) return { kind: "failed", message: mismatch };
+    if (mismatch !== undefined) return failed("SRT502", mismatch);
     let registry: Registry;
     try {
       registry = { state: ensureStateDir(req.stateDir, req.uid), runId: newRunId(), uid: req.uid };
     } catch (e) {
-      return { kind: "failed", message: (e as Error).message };
+      return failureOf(e, "SRT501");
     }
     const janitor = createJanitor(req.cleanupCommand ? [...req.cleanupCommand, registry.state, registry.runId] : [], req.tools.sh);
     let network: NetworkSession | undefined;
@@ -121,7 +122,7 @@ export function runLinux(req: RunRequest): RunningSandbox {
       registerAndCreate(registry, req.plan.placeholders);
       log(`run dir ${run.path}, ${req.plan.placeholders.length} placeholders`);
       if (req.plan.network.proxies) {
-        if (req.startNetwork === undefined) return { kind: "failed", message: "this policy allows network access, but no proxy runtime is available" };
+        if (req.startNetwork === undefined) return failed("SRT506", "this policy allows network access, but no proxy runtime is available");
         network = await req.startNetwork(req.plan, run);
         log("proxies listening");
       }
@@ -178,14 +179,14 @@ export function runLinux(req: RunRequest): RunningSandbox {
       if (sandboxPid !== undefined && !req.plan.bwrap.includes("--unshare-pid")) signalSandbox(sandboxPid, "SIGKILL");
       const broken = guard.failure();
       if (broken) return broken;
-      if (end.error) return { kind: "failed", message: `cannot start ${req.tools.bwrap}: ${end.error.message}` };
-      if (sandboxPid === undefined) return { kind: "failed", message: "bwrap could not set up the sandbox (its message is above); the command did not run. Run `srt doctor` to check this machine." };
+      if (end.error) return failed("SRT504", `cannot start ${req.tools.bwrap}: ${end.error.message}`);
+      if (sandboxPid === undefined) return failed("SRT504", "bwrap could not set up the sandbox (its message is above); the command did not run. Run `srt doctor` to check this machine.");
       const code = status.exitCode() ?? end.code ?? (end.signal ? statusOfSignal(end.signal) : 1);
       return { kind: "exited", status: code };
     } catch (e) {
       killAll();
       // Set-up steps fail when a detached protection got the sandbox killed under them; that is the cause to report.
-      return guard?.failure() ?? { kind: "failed", message: (e as Error).message };
+      return guard?.failure() ?? failureOf(e, "SRT508");
     } finally {
       guard?.close();
       if (killTimer) clearTimeout(killTimer);
