@@ -44,7 +44,7 @@ describe("srt -- cmd on darwin (not run on macOS)", () => {
     const marker = join(project, "ran-1");
     const { io, stderr } = darwinIo(project);
     expect(await main(["--", "/usr/bin/touch", marker], io)).toBe(1);
-    expect(stderr()).toContain("srt: sandbox-exec runs on macOS only (this is linux); the command did not run");
+    expect(stderr()).toContain("srt: error SRT509: sandbox-exec runs on macOS only (this is linux); the command did not run");
     expect(existsSync(marker)).toBe(false);
   });
 
@@ -55,7 +55,7 @@ describe("srt -- cmd on darwin (not run on macOS)", () => {
     const { io, stderr } = darwinIo(project);
     const status = await runMacosMode(options(["/usr/bin/touch", marker]), io, { ...nodeMacosDeps(), platform: "darwin", tmpdir: tmp });
     expect(status).toBe(1);
-    expect(stderr()).toMatch(/^srt: cannot start \/usr\/bin\/sandbox-exec: spawn \/usr\/bin\/sandbox-exec ENOENT; the command did not run/m);
+    expect(stderr()).toMatch(/^srt: error SRT504: cannot start \/usr\/bin\/sandbox-exec: spawn \/usr\/bin\/sandbox-exec ENOENT; the command did not run/m);
     expect(existsSync(marker)).toBe(false);
     expect(readdirSync(tmp)).toEqual([]);
   });
