@@ -8,6 +8,7 @@
  */
 import { diagnostic, type Diagnostic } from "./diagnostics.js";
 import { pointerOf } from "./pointer.js";
+import type { Pointer } from "./ir.js";
 import type { PathEntry, SrtSettings } from "./settings.gen.js";
 import { scalarsOf, sourced, type Sourced, type SettingsView } from "./view.js";
 
@@ -93,7 +94,7 @@ export function viewOfLegacy(s: SrtSettings, settingsDir: string | undefined): {
  * (no host at all); allowing every host or every path is not something srt
  * does on a tool name's say-so, so those are errors, and other tools warn.
  */
-function bareRule(tool: string, effect: "allow" | "deny", pointer: string, deniedDomains: Sourced<string>[]): Diagnostic | undefined {
+function bareRule(tool: string, effect: "allow" | "deny", pointer: Pointer, deniedDomains: Sourced<string>[]): Diagnostic | undefined {
   if (tool === "WebFetch" && effect === "deny") {
     deniedDomains.push({ value: "*", pointer });
     return undefined;

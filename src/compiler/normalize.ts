@@ -6,7 +6,7 @@
  */
 import { diagnostic, type Diagnostic } from "./diagnostics.js";
 import { parseCidr, parseHostPattern } from "./domains/index.js";
-import type { Access, AddressRule, Effect, EnvPolicy, Flag, IgnoreRule, NetRule, NetworkPolicy, Policy, UnixSocketRule } from "./ir.js";
+import type { Access, AddressRule, Effect, EnvPolicy, Flag, IgnoreRule, NetRule, NetworkPolicy, Origin, Policy, UnixSocketRule } from "./ir.js";
 import { normalizePath, type PathSpec } from "./paths.js";
 import { escapeSegment } from "./pointer.js";
 import type { PathEntry } from "./settings.gen.js";
@@ -17,7 +17,7 @@ export interface PathIntent {
   readonly access: Access;
   readonly effect: Effect;
   readonly spec: PathSpec;
-  readonly origin: string;
+  readonly origin: Origin;
 }
 
 export interface NormalizedSettings {
@@ -70,7 +70,7 @@ export function normalizeSettings(view: SettingsView, env: { readonly cwd: strin
     origin: e?.pointer ?? "default",
   };
   const ignoreViolations: IgnoreRule[] = Object.entries(view.ignoreViolations?.value ?? {})
-    .map(([command, violations]) => ({ command, violations: [...violations].sort(), origin: `${view.ignoreViolations?.pointer ?? ""}/${escapeSegment(command)}` }))
+    .map(([command, violations]) => ({ command, violations: [...violations].sort(), origin: `${view.ignoreViolations?.pointer ?? ""}/${escapeSegment(command)}` as const }))
     .sort((a, b) => compareStrings(a.command, b.command));
   const inert = view.docker ? [view.docker.pointer] : [];
   return { normalized: { paths, network, env: envPolicy, ignoreViolations, options, inert }, diagnostics };
@@ -98,7 +98,7 @@ function normalizeNetwork(view: SettingsView, env: { readonly cwd: string; reado
   });
   const unixSockets: UnixSocketRule[] = [];
   (net?.allowUnixSockets ?? []).forEach((text, i) => {
-    const pointer = `${at}/allowUnixSockets/${i}`;
+    const pointer = `${at}/allowUnixSockets/${i}` as const;
     const r = normalizePath(text, true, env);
     if (!r.ok) diagnostics.push(diagnostic("SRT202", pointer, { reason: r.message, hint: r.hint }));
     else unixSockets.push({ kind: "unix-socket", path: r.spec.path, origin: pointer });
