@@ -17,7 +17,7 @@ import { createJanitor } from "./janitor.js";
 import { registerAndCreate, releaseRun, type Registry } from "./placeholder-registry.js";
 import { guardProtections, type ProtectionGuard } from "./protection-watch.js";
 import type { FileSystemViolation } from "../proxy/violations.js";
-import { failed, failureOf, type Failed } from "../failure.js";
+import { failed, failureOf, RuntimeFailure, type Failed } from "../failure.js";
 import { createRunDir, newRunId, type RunDir } from "./run-dir.js";
 import { ensureStateDir, planStateDirMismatch } from "../state-dir.js";
 import { signalSandbox } from "./signals.js";
@@ -167,7 +167,9 @@ export function runLinux(req: RunRequest): RunningSandbox {
       sandboxPid = await Promise.race([status.childPid, exited.then(() => status.childPid)]);
       log(`sandbox pid ${sandboxPid ?? "none"}`);
       if (sandboxPid !== undefined && network !== undefined) {
-        bridges = await startBridges(sandboxPid, network.bridges, req.tools as Required<LinuxTools>, mapUserNs);
+        // findTools looks the bridge's programs up whenever the plan has network access.
+        if (req.tools.bridge === undefined) throw new RuntimeFailure("SRT500", "the proxy bridge's programs (setpriv, nsenter, socat) were not looked up for this run");
+        bridges = await startBridges(sandboxPid, network.bridges, req.tools.bridge, mapUserNs);
         log("bridges listening");
         proc.release();
       }
