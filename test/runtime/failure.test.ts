@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { runtimeCatalog } from "../../src/compiler/diagnostics.js";
 import { failureLine, failureOf, RuntimeFailure } from "../../src/runtime/failure.js";
 import { ensureStateDir } from "../../src/runtime/state-dir.js";
+import { createSandbox, RuntimeFailure as Exported } from "../../src/index.js";
 
 describe("runtime failure codes", () => {
   it("a step that knows what failed keeps its code; anything else gets the caller's fallback", () => {
@@ -24,5 +25,10 @@ describe("runtime failure codes", () => {
     expect(failureLine({ code: "SRT504", message: "bwrap failed" })).toBe("srt: error SRT504: bwrap failed");
     expect(failureLine({ code: "SRT503", message: "p.json: no such file" }, "srt exec")).toBe("srt exec: error SRT503: p.json: no such file");
     expect(Object.keys(runtimeCatalog).every((c) => /^SRT5\d\d$/.test(c))).toBe(true);
+  });
+
+  it("the library throws them too: a plan it refuses says SRT503", async () => {
+    expect(Exported).toBe(RuntimeFailure);
+    await expect(createSandbox({ kind: "srt-plan" } as never)).rejects.toMatchObject({ name: "RuntimeFailure", code: "SRT503" });
   });
 });
