@@ -8,6 +8,7 @@
  */
 import { EventEmitter } from "node:events";
 import { PassThrough, type Readable, type Writable } from "node:stream";
+import type { RuntimeCode } from "../compiler/diagnostics.js";
 import type { RunningSandbox } from "../runtime/linux/index.js";
 import type { SpawnedChild, StdioSlot } from "../runtime/linux/deps.js";
 
@@ -18,6 +19,8 @@ export interface SandboxExit {
   readonly status: number;
   /** Why the sandbox could not be set up; undefined when the command ran. */
   readonly failure?: string;
+  /** The failure's code (SRT5xx, runtimeCatalog in the compiler's diagnostics), to switch on. */
+  readonly failureCode?: RuntimeCode;
 }
 
 export interface SandboxedProcess extends EventEmitter {
@@ -58,18 +61,20 @@ export function wireProcess(option: StdioOption = "pipe"): Wiring {
     const emitter = new EventEmitter();
     let exitCode: number | null = null;
     let failure: string | undefined;
+    let failureCode: RuntimeCode | undefined;
     // 'finish': everything the command wrote is in the pass-through (whether or not anyone reads it).
     const ended = (s: PassThrough | null): Promise<void> => (s === null || s.writableFinished || s.destroyed ? Promise.resolve() : new Promise((r) => (s.once("finish", r), s.once("close", r))));
     const exited = running.result.then(async (result): Promise<SandboxExit> => {
-      exitCode = result.kind === "exited" ? result.status : 1;
-      if (result.kind === "failed") failure = result.message;
+      const status = result.kind === "exited" ? result.status : 1;
+      exitCode = status;
+      if (result.kind === "failed") [failure, failureCode] = [result.message, result.code];
       // Never started: nothing will ever end these streams.
       if (spawned === undefined) for (const s of [stdout, stderr]) s?.end();
       emitter.emit("exit", exitCode, null);
       await Promise.all([ended(stdout), ended(stderr)]);
       stdin?.unpipe();
       emitter.emit("close", exitCode, null);
-      return failure === undefined ? { status: exitCode } : { status: exitCode, failure };
+      return failure === undefined ? { status } : { status, failure, ...(failureCode === undefined ? {} : { failureCode }) };
     });
     return Object.assign(emitter, {
       stdin,

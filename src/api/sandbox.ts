@@ -26,6 +26,7 @@ import { SandboxConfigError } from "./errors.js";
 import { findSrtBin } from "./install.js";
 import { wireProcess, type SandboxedProcess, type StdioOption } from "./process.js";
 import { createViolationFeed, type SandboxViolations } from "./violations.js";
+import { RuntimeFailure } from "../runtime/failure.js";
 
 export interface SandboxOptions extends CompileOptions {
   /** Asked about hosts on neither list; without it they are refused. */
@@ -78,11 +79,11 @@ export interface Sandbox {
 const isPlan = (v: unknown): v is LinuxPlan => typeof v === "object" && v !== null && (v as { kind?: unknown }).kind === "srt-plan";
 
 export async function createSandbox(settingsOrPlan: object | string | LinuxPlan, options: SandboxOptions = {}): Promise<Sandbox> {
-  if (process.platform !== "linux") throw new Error(`createSandbox runs commands on Linux only (this is ${process.platform}); compile() and lower() work everywhere`);
+  if (process.platform !== "linux") throw new RuntimeFailure("SRT509", `createSandbox runs commands on Linux only (this is ${process.platform}); compile() and lower() work everywhere`);
   let base: LinuxPlan;
   if (isPlan(settingsOrPlan)) {
     // A plan from an older srt lacks what this runtime enforces (e.g. the watched mounts): refuse it.
-    if (!Array.isArray(settingsOrPlan.detachable)) throw new Error("this plan was compiled by an older srt and lacks the list of mounts to watch; compile it again");
+    if (!Array.isArray(settingsOrPlan.detachable)) throw new RuntimeFailure("SRT503", "this plan was compiled by an older srt and lacks the list of mounts to watch; compile it again");
     base = settingsOrPlan;
   } else {
     const compiled = compile(settingsOrPlan, { ...options, target: "linux" });
@@ -90,23 +91,23 @@ export async function createSandbox(settingsOrPlan: object | string | LinuxPlan,
     base = lower(compiled.ir, "linux");
   }
   // A plan object from an older srt has no hostWrites: the checks below would have nothing to go on.
-  if (typeof base.hostWrites !== "object" || base.hostWrites === null) throw new Error("this plan has no hostWrites (compiled by an older srt); recompile it");
+  if (typeof base.hostWrites !== "object" || base.hostWrites === null) throw new RuntimeFailure("SRT503", "this plan has no hostWrites (compiled by an older srt); recompile it");
   // Without it the runtime cannot know whether the command's leftovers die with it.
-  if (typeof base.pidNamespace !== "boolean") throw new Error("this plan does not say whether it has a PID namespace (compiled by an older srt); recompile it");
+  if (typeof base.pidNamespace !== "boolean") throw new RuntimeFailure("SRT503", "this plan does not say whether it has a PID namespace (compiled by an older srt); recompile it");
   if (base.network.policy.httpProxyPort !== undefined || base.network.policy.socksProxyPort !== undefined) {
     throw new Error("createSandbox does not support httpProxyPort/socksProxyPort yet (your own proxy would bypass its live policy); use the CLI for such policies");
   }
   // Never from PATH (the caller's project may be first on it, and writable from inside).
   const tools = findTools(true);
-  if (!tools.ok) throw new Error(tools.message);
+  if (!tools.ok) throw new RuntimeFailure("SRT500", tools.message);
   const exposed = toolsExposed(tools.found, base.hostWrites);
-  if (exposed !== undefined) throw new Error(exposed);
+  if (exposed !== undefined) throw new RuntimeFailure("SRT500", exposed);
   const uid = process.getuid?.() ?? 0;
   const gid = process.getgid?.() ?? 0;
   const srtBin = options.srtPath ?? findSrtBin();
   const stateDir = locateStateDir(process.env, uid);
   const mismatch = planStateDirMismatch(base.context.stateDir, stateDir);
-  if (mismatch !== undefined) throw new Error(mismatch);
+  if (mismatch !== undefined) throw new RuntimeFailure("SRT502", mismatch);
 
   // In srt's state directory, hidden in every sandbox (proxy sockets, the plan wrap() runs).
   // The watchdog removes the directory if this process dies without close().

@@ -15,6 +15,7 @@ import { exposureOf, type LinuxPlan } from "../backends/bwrap/index.js";
 import { createNodeHost } from "../runtime/node-host.js";
 import { locateStateDir, planStateDirMismatch } from "../runtime/state-dir.js";
 import { hostSeccompArch } from "../runtime/host-arch.js";
+import { failureLine } from "../runtime/failure.js";
 import { exitStatus, type CliIo } from "./io.js";
 import { defineCommand } from "./args.js";
 import { runArgs, runOptions, runsWhat, type ParsedRun } from "./run-options.js";
@@ -36,7 +37,7 @@ export const execCommand = (io: CliIo) =>
 
 async function execPlan(planFile: string, parsed: ParsedRun, io: CliIo): Promise<number> {
   if (io.platform !== "linux") {
-    io.err(`srt exec: plans are Linux-only (bwrap + seccomp; this is ${io.platform}); on macOS run \`srt [options] -- command\`, which compiles and runs a Seatbelt profile\n`);
+    io.err(`${failureLine({ code: "SRT509", message: `plans are Linux-only (bwrap + seccomp; this is ${io.platform}); on macOS run \`srt [options] -- command\`, which compiles and runs a Seatbelt profile` }, "srt exec")}\n`);
     return exitStatus.runtime;
   }
   if (!parsed.ok) {
@@ -47,12 +48,12 @@ async function execPlan(planFile: string, parsed: ParsedRun, io: CliIo): Promise
   const loaded = loadPlan(spelled);
   const refusal = typeof loaded === "string" ? loaded : planExposure(loaded, spelled, parsed.options.allowWritablePlan === true);
   if (typeof loaded === "string" || refusal !== undefined) {
-    io.err(`srt exec: ${planFile}: ${refusal}\n`);
+    io.err(`${failureLine({ code: "SRT503", message: `${planFile}: ${refusal}` }, "srt exec")}\n`);
     return exitStatus.usage;
   }
   const mismatch = planStateDirMismatch(loaded.context?.stateDir, locateStateDir(io.env, io.uid));
   if (mismatch !== undefined) {
-    io.err(`srt exec: ${planFile}: ${mismatch}\n`);
+    io.err(`${failureLine({ code: "SRT502", message: `${planFile}: ${mismatch}` }, "srt exec")}\n`);
     return exitStatus.usage;
   }
   const o = parsed.options;

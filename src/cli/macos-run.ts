@@ -13,6 +13,7 @@ import { awaitForwardingSignals } from "./forward-signals.js";
 import { exitStatus, type CliIo } from "./io.js";
 import { compileForCli } from "./policy-input.js";
 import type { RunOptions } from "./run-options.js";
+import { failureLine } from "../runtime/failure.js";
 
 export async function runMacosMode(o: RunOptions, io: CliIo, deps: MacosDeps = nodeMacosDeps()): Promise<number> {
   if (o.controlFd !== undefined) {
@@ -41,9 +42,10 @@ export async function runMacosMode(o: RunOptions, io: CliIo, deps: MacosDeps = n
   if (!o.quiet) for (const line of result.report) io.err(line + "\n");
   // Why denials may be missing (log stream refused to a non-admin user, say): worth knowing when
   // debugging, noise on every run otherwise; a write failure of --violations is always shown.
-  for (const note of result.notes) if (debug || note.includes("could not write")) io.err(note + "\n");
+  if (debug) for (const note of result.notes) io.err(note + "\n");
+  for (const error of result.errors) io.err(error + "\n");
   if (result.kind === "failed") {
-    io.err(`srt: ${result.message}\n`);
+    io.err(`${failureLine(result)}\n`);
     return exitStatus.runtime;
   }
   return received !== undefined ? darwinStatusOfSignal(received) : result.status;

@@ -2,6 +2,7 @@
 import { resolve } from "node:path";
 import { lowerLinuxPlan } from "../backends/bwrap/index.js";
 import { hostSeccompArch } from "../runtime/host-arch.js";
+import { failureLine } from "../runtime/failure.js";
 import { exitStatus, type CliIo } from "./io.js";
 import { compileForCli } from "./policy-input.js";
 import { defineCommand } from "./args.js";
@@ -33,7 +34,7 @@ async function runMode(o: RunOptions, io: CliIo): Promise<number> {
   // macOS: Seatbelt through sandbox-exec (src/cli/macos-run.ts; not run on a Mac from here).
   if (io.platform === "darwin") return (await import("./macos-run.js")).runMacosMode(o, io);
   if (io.platform !== "linux") {
-    io.err(`srt: running commands is implemented for Linux only so far (this is ${io.platform})\n`);
+    io.err(`${failureLine({ code: "SRT509", message: `running commands is implemented for Linux only so far (this is ${io.platform})` })}\n`);
     return exitStatus.runtime;
   }
   const t0 = performance.now();

@@ -16,6 +16,7 @@ import { appendViolation } from "../runtime/proxy/violations.js";
 import { locateStateDir } from "../runtime/state-dir.js";
 import { renderChecks, runPreflight } from "./doctor.js";
 import { awaitForwardingSignals } from "./forward-signals.js";
+import { failureLine } from "../runtime/failure.js";
 import { exitStatus, type CliIo } from "./io.js";
 
 export interface SandboxRunArgs {
@@ -30,7 +31,7 @@ export interface SandboxRunArgs {
 
 export async function runPlan(args: SandboxRunArgs, io: CliIo): Promise<number> {
   if (io.platform !== "linux") {
-    io.err(`srt: running commands is implemented for Linux only so far (this is ${io.platform}); \`srt compile --target macos\` prints the Seatbelt profile\n`);
+    io.err(`${failureLine({ code: "SRT509", message: `running commands is implemented for Linux only so far (this is ${io.platform}); \`srt compile --target macos\` prints the Seatbelt profile` })}\n`);
     return exitStatus.runtime;
   }
   // Opened before anything runs, and only if the plan's command cannot swap it (see violations-file.ts).
@@ -40,7 +41,7 @@ export async function runPlan(args: SandboxRunArgs, io: CliIo): Promise<number> 
     const refusal = violationsExposure(args.plan, spelled);
     const opened = refusal === undefined ? openViolationsFile(spelled) : { ok: false as const, message: refusal };
     if (!opened.ok) {
-      io.err(`srt: --violations ${args.violations}: ${opened.message}\nsrt: the command did not run.\n`);
+      io.err(`${failureLine({ code: "SRT507", message: `--violations ${args.violations}: ${opened.message}` })}\nsrt: the command did not run.\n`);
       return exitStatus.usage;
     }
     violations = { fd: opened.fd, name: args.violations };
@@ -87,7 +88,7 @@ async function runOpened(args: SandboxRunArgs, violations: { readonly fd: number
   const found = findTools(plan.network.proxies);
   const problem = found.ok ? toolsExposed(found.found, plan.hostWrites) : found.message;
   if (!found.ok || problem !== undefined) {
-    io.err(`srt: ${problem}\nsrt: the command did not run.\n`);
+    io.err(`${failureLine({ code: "SRT500", message: String(problem) })}\nsrt: the command did not run.\n`);
     control?.close();
     return exitStatus.runtime;
   }
@@ -113,13 +114,13 @@ async function runOpened(args: SandboxRunArgs, violations: { readonly fd: number
     network.report();
     if (result.kind === "failed" && result.violation !== undefined) {
       // The machine is fine: a protection was taken away during the run (the message says how).
-      io.err(`srt: ${result.message}\n`);
+      io.err(`${failureLine(result)}\n`);
       const error = violations === undefined ? undefined : appendViolation(violations.fd, result.violation);
       if (error) io.err(`srt: could not write ${args.violations}: ${error.message}\n`);
       return exitStatus.runtime;
     }
     if (result.kind === "failed") {
-      io.err(`srt: ${result.message}\n`);
+      io.err(`${failureLine(result)}\n`);
       // The implicit preflight: say what about this machine is wrong, if anything.
       const failing = (await runPreflight(io)).filter((c) => !c.ok);
       if (failing.length > 0) io.err(`srt doctor:\n${renderChecks(failing, true)}\n`);

@@ -6,7 +6,7 @@
 import { closeSync, lstatSync, openSync, readSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { resolve } from "node:path";
-import type { Diagnostic } from "../compiler/index.js";
+import { diagnostic, type Diagnostic } from "../compiler/diagnostics.js";
 import type { SettingsSource } from "./render.js";
 
 /** Read at most this much: parse reports the real size, but a 2 GB file must not be slurped. */
@@ -29,25 +29,25 @@ export function loadSettings(named: string | undefined, cwd: string, env: NodeJS
     }
     return read(fallback);
   }
-  if (named === "") return fail("default", "--settings needs a file name");
+  if (named === "") return fail("default", diagnostic("SRT100", "", { kind: "no-name" }));
   return read(resolve(cwd, named));
 }
 
 function read(file: string): LoadedSettings {
   try {
     const st = statSync(file);
-    if (st.isDirectory()) return fail(file, `${file} is a directory, not a settings file`);
-    if (st.size > READ_LIMIT) return fail(file, `${file} is ${(st.size / 1048576).toFixed(1)} MiB; the limit is 1 MiB`, "SRT102");
+    if (st.isDirectory()) return fail(file, diagnostic("SRT100", "", { kind: "directory", file }));
+    if (st.size > READ_LIMIT) return fail(file, diagnostic("SRT102", "", { file, bytes: st.size }));
     // A pipe or device (/dev/stdin, <(…), /dev/zero) has no size to check up front: read a bounded amount.
     const buf = readBounded(file);
-    if (buf === undefined) return fail(file, `${file} is larger than the 1 MiB limit`, "SRT102");
+    if (buf === undefined) return fail(file, diagnostic("SRT102", "", { file }));
     // Invalid UTF-8 would be silently replaced by U+FFFD and could change a path.
     const text = new TextDecoder("utf-8", { fatal: true }).decode(buf);
     return { ok: true, source: { file, text } };
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (e instanceof TypeError) return fail(file, `${file} is not valid UTF-8`);
-    return fail(file, code === "ENOENT" ? `settings file ${file} does not exist` : `cannot read ${file}: ${code ?? String(e)}`);
+    if (e instanceof TypeError) return fail(file, diagnostic("SRT100", "", { kind: "not-utf8", file }));
+    return fail(file, diagnostic("SRT100", "", code === "ENOENT" ? { kind: "missing", file } : { kind: "unreadable", file, reason: code ?? String(e) }));
   }
 }
 
@@ -69,6 +69,6 @@ function readBounded(file: string): Buffer | undefined {
   }
 }
 
-function fail(file: string, message: string, code: "SRT100" | "SRT102" = "SRT100"): LoadedSettings {
-  return { ok: false, source: { file, text: undefined }, diagnostics: [{ code, severity: "error", message, pointer: "" }] };
+function fail(file: string, d: Diagnostic): LoadedSettings {
+  return { ok: false, source: { file, text: undefined }, diagnostics: [d] };
 }

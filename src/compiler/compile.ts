@@ -80,9 +80,7 @@ export function compileSettings(input: CompileInput): CompileResult {
   diagnostics.push(...expanded.diagnostics);
   if (input.target === "linux") {
     for (const l of expanded.linkedProtected) {
-      diagnostics.push(diagnostic("SRT307", l.origin, `${l.path} must stay write-protected, but it is a symlink in a writable directory: on Linux a read-only mount lands on its target, and the link itself could be replaced`, {
-        hint: "replace the link by the file it points to, or do not make its directory writable",
-      }));
+      diagnostics.push(diagnostic("SRT307", l.origin, { path: l.path }));
     }
   }
   if (input.target === "linux") diagnostics.push(...stateDirWrites(expanded.rules, host.env.stateDir));
@@ -114,9 +112,7 @@ function stateDirWrites(rules: readonly FsRule[], stateDir: string): Diagnostic[
   return rules
     .filter((r): r is PathRule => r.kind === "path" && r.access === "write" && r.effect === "allow" && isWithin(r.path, stateDir))
     .map((r) =>
-      diagnostic("SRT308", r.origin, `${r.path} ${r.path === stateDir ? "is srt's state directory" : `lies inside srt's state directory ${stateDir}`}, where srt keeps every run's private files and its placeholder registry; no sandbox may write there`, {
-        hint: "make a directory outside it writable (each run already gets a private writable $TMPDIR); a parent such as the temp directory itself may be writable",
-      }),
+      diagnostic("SRT308", r.origin, { path: r.path, stateDir }),
     );
 }
 
@@ -125,26 +121,26 @@ function targetDiagnostics(n: NormalizedSettings, target: Target): Diagnostic[] 
   const out: Diagnostic[] = [];
   const o = n.options;
   const net = n.network;
-  if (target === "linux" && o.allowPty.origin !== "default") out.push(diagnostic("SRT400", o.allowPty.origin, "allowPty has no effect on Linux (pseudo-terminals are always available there)"));
+  if (target === "linux" && o.allowPty.origin !== "default") out.push(diagnostic("SRT400", o.allowPty.origin, { kind: "allowPty" }));
   if (target === "macos") {
-    for (const f of [o.enableWeakerNestedSandbox, o.allowNestedUserNamespaces]) {
-      if (f.origin !== "default") out.push(diagnostic("SRT400", f.origin, `${f.origin.split("/").pop()} is a Linux option and has no effect on macOS`));
+    for (const key of ["enableWeakerNestedSandbox", "allowNestedUserNamespaces"] as const) {
+      if (o[key].origin !== "default") out.push(diagnostic("SRT400", o[key].origin, { kind: "linux-only", key }));
     }
   }
   if (target === "linux" && net.allowLocalBinding.origin !== "default") {
-    out.push(diagnostic("SRT400", net.allowLocalBinding.origin, "allowLocalBinding has no effect on Linux: the sandbox has its own network namespace, where listening on loopback is always possible and unreachable from the host"));
+    out.push(diagnostic("SRT400", net.allowLocalBinding.origin, { kind: "allowLocalBinding" }));
   }
   if (target === "linux" && net.unixSockets.length > 0 && !net.allowAllUnixSockets.value) {
-    for (const s of net.unixSockets) out.push(diagnostic("SRT400", s.origin, `Linux cannot allow single unix sockets (seccomp cannot see paths), so ${s.path} stays unreachable`, { hint: "set allowAllUnixSockets to allow every socket" }));
+    for (const s of net.unixSockets) out.push(diagnostic("SRT400", s.origin, { kind: "unix-socket", path: s.path }));
   }
-  for (const p of n.inert) out.push(diagnostic("SRT400", p, "docker settings are accepted but not used by the Linux or macOS backend"));
+  for (const p of n.inert) out.push(diagnostic("SRT400", p, { kind: "docker" }));
   if (target === "linux") {
-    if (o.enableWeakerNestedSandbox.value) out.push(diagnostic("SRT401", o.enableWeakerNestedSandbox.origin, "enableWeakerNestedSandbox: /proc is the host's, so processes outside the sandbox are visible"));
-    if (o.allowNestedUserNamespaces.value) out.push(diagnostic("SRT401", o.allowNestedUserNamespaces.origin, "allowNestedUserNamespaces: a nested user namespace can remount and undo file-system denies"));
+    if (o.enableWeakerNestedSandbox.value) out.push(diagnostic("SRT401", o.enableWeakerNestedSandbox.origin, { key: "enableWeakerNestedSandbox" }));
+    if (o.allowNestedUserNamespaces.value) out.push(diagnostic("SRT401", o.allowNestedUserNamespaces.origin, { key: "allowNestedUserNamespaces" }));
   }
-  if (net.allowAllUnixSockets.value) out.push(diagnostic("SRT401", net.allowAllUnixSockets.origin, "allowAllUnixSockets: any reachable socket (docker.sock, ssh-agent, D-Bus) can act outside the sandbox"));
+  if (net.allowAllUnixSockets.value) out.push(diagnostic("SRT401", net.allowAllUnixSockets.origin, { key: "allowAllUnixSockets" }));
   for (const s of net.unixSockets) {
-    if (/docker\.sock|podman\.sock|containerd\.sock/.test(s.path)) out.push(diagnostic("SRT305", s.origin, `${s.path} is a container engine socket: access to it is a full escape`));
+    if (/docker\.sock|podman\.sock|containerd\.sock/.test(s.path)) out.push(diagnostic("SRT305", s.origin, { path: s.path }));
   }
   return out;
 }

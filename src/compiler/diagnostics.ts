@@ -1,51 +1,311 @@
 /**
  * Diagnostics are values, never exceptions: every stage returns the ones it
  * found. Codes are stable (users grep for them, `--json` consumers switch on
- * them) and all live in this one catalog.
+ * them) and all live in this one catalog, with their wording: a call site
+ * passes the facts (typed per code), the catalog says them, so one code never
+ * reads two ways and a code is never chosen by testing a message's text.
  */
 import { compareStrings } from "./compare.js";
 
 export type Severity = "error" | "warning";
 
+interface Entry<A> {
+  readonly severity: Severity;
+  readonly title: string;
+  readonly message: (args: A) => string;
+  /** What to do about it, when the code (or the variant named by its arguments) has one fixed answer. */
+  readonly hint?: (args: A) => string | undefined;
+}
+
+const entry = <A>(severity: Severity, title: string, message: (args: A) => string, hint?: string | ((args: A) => string | undefined)): Entry<A> => ({
+  severity,
+  title,
+  message,
+  ...(hint === undefined ? {} : { hint: typeof hint === "string" ? () => hint : hint }),
+});
+
+/** For the codes whose message has nothing to fill in. */
+export type NoArgs = Record<string, never>;
+
+const mib = (bytes: number): string => (bytes / 1048576).toFixed(1);
+const where = (pointer: string): string => (pointer === "" ? "settings" : `"${pointer}"`);
+/** An earlier sandboxed run of this user can lock a directory (chmod 000); only the user can undo it. */
+const lockedHint = (dir: string): string => `an earlier run may have locked it; restore its permissions outside the sandbox (chmod u+rwx ${dir}) to use what is inside`;
+/** What to do about a directory a walk could not inspect; srt never skips it (what is inside stays unknown). */
+const unlistable = "srt does not skip what it cannot see; fix the permissions, or make a smaller directory writable";
+/** A parser's own explanation of a rejected value, with its advice when it has one. */
+interface Reason {
+  readonly reason: string;
+  readonly hint?: string | undefined;
+}
+const weakening = {
+  enableWeakerNestedSandbox: "/proc is the host's, so processes outside the sandbox are visible",
+  allowNestedUserNamespaces: "a nested user namespace can remount and undo file-system denies",
+  allowAllUnixSockets: "any reachable socket (docker.sock, ssh-agent, D-Bus) can act outside the sandbox",
+} as const;
+
 export const catalog = {
-  SRT100: { severity: "error", title: "settings file cannot be read" },
-  SRT101: { severity: "error", title: "settings file is empty" },
-  SRT102: { severity: "error", title: "settings file is too large" },
-  SRT103: { severity: "error", title: "malformed JSON" },
-  SRT104: { severity: "error", title: "JSON nested too deeply" },
-  SRT110: { severity: "error", title: "unknown key" },
-  SRT111: { severity: "error", title: "key of the reference tool that srt does not support" },
-  SRT112: { severity: "error", title: "value does not match the schema" },
-  SRT113: { severity: "error", title: "both settings dialects in one file" },
-  SRT120: { severity: "error", title: "invalid permission rule" },
-  SRT121: { severity: "warning", title: "permission rule without sandbox meaning" },
-  SRT122: { severity: "error", title: "sandbox cannot be disabled" },
-  SRT200: { severity: "error", title: "invalid domain pattern" },
-  SRT201: { severity: "error", title: "invalid IP address or CIDR range" },
-  SRT202: { severity: "error", title: "invalid path" },
-  SRT203: { severity: "error", title: "invalid glob" },
-  SRT204: { severity: "warning", title: "mitm domain is not allowed" },
-  SRT300: { severity: "error", title: "path cannot be inspected" },
-  SRT301: { severity: "error", title: "glob expansion exceeded its budget" },
-  SRT302: { severity: "error", title: "mandatory-deny search exceeded its budget" },
-  SRT303: { severity: "warning", title: "glob matches nothing" },
-  SRT304: { severity: "warning", title: "writable path does not exist" },
-  SRT305: { severity: "warning", title: "policy hands the sandbox a powerful resource" },
-  SRT306: { severity: "error", title: "writable path leads out of the writable area through a symlink" },
-  SRT307: { severity: "error", title: "a protected path is a symlink this target cannot protect" },
-  SRT308: { severity: "error", title: "writable path is inside srt's state directory" },
-  SRT310: { severity: "warning", title: "a directory that cannot be listed is protected whole" },
-  SRT311: { severity: "warning", title: "an allow glob matches nothing in a directory that cannot be listed" },
-  SRT315: { severity: "error", title: "settings file reached through a symlink in a writable directory" },
-  SRT316: { severity: "error", title: "a file srt writes for the run is named through a symlink in a writable directory" },
-  SRT317: { severity: "warning", title: "srt's package is reached through a symlink in a writable directory" },
-  SRT320: { severity: "error", title: "the home directory would be writable by default" },
-  SRT321: { severity: "error", title: "git config cannot be read as git would" },
-  SRT400: { severity: "warning", title: "key has no effect on this target" },
-  SRT401: { severity: "warning", title: "option weakens the sandbox" },
-} as const satisfies Record<string, { severity: Severity; title: string }>;
+  SRT100: entry(
+    "error",
+    "settings file cannot be read",
+    (
+      a:
+        | { readonly kind: "no-name" }
+        | { readonly kind: "directory" | "missing" | "not-utf8"; readonly file: string }
+        | { readonly kind: "unreadable"; readonly file: string; readonly reason: string },
+    ) => {
+      switch (a.kind) {
+        case "no-name":
+          return "--settings needs a file name";
+        case "directory":
+          return `${a.file} is a directory, not a settings file`;
+        case "missing":
+          return `settings file ${a.file} does not exist`;
+        case "not-utf8":
+          return `${a.file} is not valid UTF-8`;
+        case "unreadable":
+          return `cannot read ${a.file}: ${a.reason}`;
+      }
+    },
+  ),
+  SRT101: entry("error", "settings file is empty", (_: NoArgs) => "settings file is empty", "write `{}` for the defaults"),
+  SRT102: entry(
+    "error",
+    "settings file is too large",
+    // Read whole (its size known) or stopped at the limit (a pipe, size unknown).
+    (a: { readonly file?: string; readonly bytes?: number }) =>
+      a.bytes === undefined ? `${a.file ?? "settings file"} is larger than the 1 MiB limit` : `${a.file ?? "settings file"} is ${mib(a.bytes)} MiB; the limit is 1 MiB`,
+    "a policy lists paths and domains, not data; check that the right file was given",
+  ),
+  SRT103: entry(
+    "error",
+    "malformed JSON",
+    (a: { readonly kind: "syntax"; readonly detail: string } | { readonly kind: "duplicate"; readonly key: string }) =>
+      a.kind === "syntax" ? `malformed JSON: ${a.detail}` : `duplicate key ${JSON.stringify(a.key)}`,
+    (a) => (a.kind === "duplicate" ? "JSON keeps only the last one; remove the other so the file says one thing" : undefined),
+  ),
+  SRT104: entry("error", "JSON nested too deeply", (a: { readonly depth: number }) => `JSON is nested more than ${a.depth} levels deep`),
+  SRT110: entry("error", "unknown key", (a: { readonly key: string; readonly suggestion?: string | undefined }) => `unknown key "${a.key}"`, (a) => a.suggestion),
+  SRT111: entry(
+    "error",
+    "key of the reference tool that srt does not support",
+    (a: { readonly key: string; readonly why: string }) => `"${a.key}" is a setting of the reference tool that srt does not support: ${a.why}`,
+    "remove it; srt refuses settings it would not enforce",
+  ),
+  SRT112: entry(
+    "error",
+    "value does not match the schema",
+    (
+      a:
+        | { readonly kind: "type"; readonly pointer: string; readonly expected: string; readonly actual: string }
+        | { readonly kind: "enum"; readonly pointer: string; readonly allowed: readonly unknown[] }
+        | { readonly kind: "env-name"; readonly pointer: string }
+        | { readonly kind: "other"; readonly pointer: string; readonly detail: string },
+    ) => {
+      switch (a.kind) {
+        case "type":
+          return `${where(a.pointer)} must be ${a.expected}, not ${a.actual}`;
+        case "enum":
+          return `${where(a.pointer)} must be one of ${a.allowed.map((v) => JSON.stringify(v)).join(", ")}`;
+        case "env-name":
+          return `${where(a.pointer)} is not an environment variable name (letters, digits, _ and * only)`;
+        case "other":
+          return `${where(a.pointer)} ${a.detail}`;
+      }
+    },
+  ),
+  SRT113: entry(
+    "error",
+    "both settings dialects in one file",
+    (a: { readonly key: string }) => `"${a.key}" is a key of the srt dialect, but this file also uses "permissions"/"sandbox"`,
+    // In that dialect's settings files a top-level "env" *sets* variables; srt's env is a pass-through policy.
+    (a) => (a.key === "env" ? 'a top-level "env" that sets variables is not a sandbox setting; srt\'s env policy (inherit/allow/deny) goes under "sandbox"' : `move it under "sandbox", or write the whole file in one dialect`),
+  ),
+  SRT120: entry(
+    "error",
+    "invalid permission rule",
+    (
+      a:
+        | { readonly kind: "syntax"; readonly rule: string }
+        | { readonly kind: "webfetch"; readonly arg: string }
+        | { readonly kind: "no-path"; readonly tool: "Edit" | "Write" | "Read" }
+        | { readonly kind: "bare"; readonly tool: string; readonly effect: "allow" | "deny" },
+    ) => {
+      switch (a.kind) {
+        case "syntax":
+          return `"${a.rule}" is not a permission rule`;
+        case "webfetch":
+          return `WebFetch rule needs "domain:HOST", got "${a.arg}"`;
+        case "no-path":
+          return `${a.tool} rule needs a path`;
+        case "bare":
+          return `a bare ${a.tool} rule would ${a.effect} every ${a.tool === "WebFetch" ? "host" : "path"}; srt needs them listed`;
+      }
+    },
+    (a) => {
+      if (a.kind === "syntax") return 'write e.g. "WebFetch(domain:example.com)", "Edit(src/**)" or "Read(~/.ssh)"';
+      if (a.kind === "bare") return a.tool === "WebFetch" ? 'write "WebFetch(domain:example.com)"' : `write "${a.tool}(path)"`;
+      return undefined;
+    },
+  ),
+  SRT121: entry(
+    "warning",
+    "permission rule without sandbox meaning",
+    (a: { readonly tool: string; readonly bare: boolean }) => `${a.tool}${a.bare ? "" : "(…)"} is a tool permission, not a sandbox rule; srt does not enforce it`,
+  ),
+  SRT122: entry("error", "sandbox cannot be disabled", (_: NoArgs) => "sandbox.enabled is false, but srt always runs commands sandboxed", "remove the key (or set it to true)"),
+  SRT200: entry("error", "invalid domain pattern", (a: { readonly value: string } & Reason) => `"${a.value}": ${a.reason}`, (a) => a.hint),
+  SRT201: entry("error", "invalid IP address or CIDR range", (a: { readonly value: string; readonly reason: string }) => `"${a.value}": ${a.reason}`),
+  SRT202: entry("error", "invalid path", (a: Reason) => a.reason, (a) => a.hint),
+  SRT203: entry("error", "invalid glob", (a: Reason) => a.reason, (a) => a.hint),
+  SRT204: entry("warning", "mitm domain is not allowed", (a: { readonly source: string }) => `"${a.source}" is routed through the MITM proxy but not in allowedDomains, so it stays unreachable`),
+  SRT300: entry(
+    "error",
+    "path cannot be inspected",
+    (
+      a:
+        | { readonly kind: "rule" | "protected"; readonly at: string; readonly code: string; readonly spelled: string }
+        | { readonly kind: "glob"; readonly at: string; readonly code: string; readonly pattern: string }
+        | { readonly kind: "mandatory"; readonly at: string; readonly code: string },
+    ) => {
+      switch (a.kind) {
+        case "rule":
+          return `cannot inspect ${a.at} (${a.code}) while resolving ${a.spelled}`;
+        case "protected":
+          return `cannot inspect ${a.at} (${a.code}) while resolving ${a.spelled}, which must stay write-protected`;
+        case "glob":
+          return `cannot list ${a.at} (${a.code}) while expanding ${a.pattern}`;
+        case "mandatory":
+          return `cannot list ${a.at} (${a.code}) while searching for files that must stay write-protected`;
+      }
+    },
+    (a) => (a.kind === "rule" ? "srt will not guess what a rule covers; fix the path or its permissions" : a.kind === "protected" ? undefined : unlistable),
+  ),
+  SRT301: entry("error", "glob expansion exceeded its budget", (a: { readonly detail: string }) => a.detail, "narrow the glob (a deeper base directory) or list the paths"),
+  SRT302: entry("error", "mandatory-deny search exceeded its budget", (a: { readonly detail: string }) => a.detail, "set mandatoryDenySearchDepth, or make a smaller directory writable"),
+  SRT303: entry("warning", "glob matches nothing", (a: { readonly pattern: string }) => `${a.pattern} matches nothing now; on Linux a file created later is not covered`),
+  SRT304: entry("warning", "writable path does not exist", (a: { readonly path: string }) => `${a.path} does not exist, so there is nothing to make writable`),
+  SRT305: entry("warning", "policy hands the sandbox a powerful resource", (a: { readonly path: string }) => `${a.path} is a container engine socket: access to it is a full escape`),
+  SRT306: entry(
+    "error",
+    "writable path leads out of the writable area through a symlink",
+    (a: { readonly spelled: string; readonly link: string; readonly real: string; readonly why: string }) =>
+      `${a.spelled} ${a.link === a.spelled ? "is a symlink" : `leads through the symlink ${a.link}`} to ${a.real}, outside everything this policy makes writable; ${a.why}, so a sandboxed command could have made that link`,
+    (a) => `if ${a.real} should be writable, name it in allowWrite; otherwise replace the link ${a.link} by a directory`,
+  ),
+  SRT307: entry(
+    "error",
+    "a protected path is a symlink this target cannot protect",
+    (a: { readonly path: string }) => `${a.path} must stay write-protected, but it is a symlink in a writable directory: on Linux a read-only mount lands on its target, and the link itself could be replaced`,
+    "replace the link by the file it points to, or do not make its directory writable",
+  ),
+  SRT308: entry(
+    "error",
+    "writable path is inside srt's state directory",
+    (a: { readonly path: string; readonly stateDir: string }) =>
+      `${a.path} ${a.path === a.stateDir ? "is srt's state directory" : `lies inside srt's state directory ${a.stateDir}`}, where srt keeps every run's private files and its placeholder registry; no sandbox may write there`,
+    "make a directory outside it writable (each run already gets a private writable $TMPDIR); a parent such as the temp directory itself may be writable",
+  ),
+  SRT310: entry(
+    "warning",
+    "a directory that cannot be listed is protected whole",
+    (a: { readonly kind: "glob"; readonly dir: string; readonly pattern: string; readonly access: "read" | "write" } | { readonly kind: "mandatory"; readonly dir: string }) =>
+      a.kind === "glob"
+        ? `${a.dir} cannot be listed while expanding ${a.pattern}, so what it holds is unknown: it is ${a.access === "read" ? "unreadable" : "write-protected"} whole`
+        : `${a.dir} cannot be listed, so what it holds is unknown: it stays read-only, whole, for this run`,
+    (a) => lockedHint(a.dir),
+  ),
+  SRT311: entry(
+    "warning",
+    "an allow glob matches nothing in a directory that cannot be listed",
+    (a: { readonly dir: string; readonly pattern: string }) => `${a.dir} cannot be listed while expanding ${a.pattern}: the glob matches nothing in it`,
+    (a) => lockedHint(a.dir),
+  ),
+  SRT315: entry(
+    "error",
+    "settings file reached through a symlink in a writable directory",
+    (a: { readonly file: string; readonly link: string; readonly dir: string }) =>
+      `the settings file ${a.file} is reached through the symlink ${a.link}, which lies in the writable directory ${a.dir}: a sandboxed command could point it at another policy, and the next run would use that`,
+    "name the file the link points to, or keep the link out of writable directories",
+  ),
+  SRT316: entry(
+    "error",
+    "a file srt writes for the run is named through a symlink in a writable directory",
+    (a: { readonly path: string; readonly rule: "plan-file" | "violations-file"; readonly link: string; readonly dir: string }) =>
+      `${a.path} (the ${a.rule === "plan-file" ? "plan srt writes" : "--violations file"}) is reached through the symlink ${a.link}, which lies in the writable directory ${a.dir}: the command could re-point it`,
+    "name a path without that link, or one outside the writable directories",
+  ),
+  SRT317: entry(
+    "warning",
+    "srt's package is reached through a symlink in a writable directory",
+    (a: { readonly entry: string; readonly dir: string }) =>
+      `srt's package is reached through the symlink ${a.entry} in the writable directory ${a.dir}: the command could re-point it, and the next launch of srt through it would run something else`,
+    "install srt outside the project (npm i -g, or a hoisted node_modules that is not writable), or leave node_modules out of allowWrite",
+  ),
+  SRT320: entry(
+    "error",
+    "the home directory would be writable by default",
+    (a: { readonly path: string; readonly origin: string; readonly home: string }) =>
+      `${a.path} would be writable by default (${a.origin}), and it ${a.path === a.home ? "is" : "holds"} the home directory ${a.home}: shell start-up files, SSH keys and tool config would all be in reach of the command`,
+    (a) => `run srt from a project directory, or name ${a.path === a.home ? "it" : "the directory"} in filesystem.allowWrite if the command really may write all of it`,
+  ),
+  SRT321: entry(
+    "error",
+    "git config cannot be read as git would",
+    (a: { readonly at: string; readonly detail: string }) => `cannot read ${a.at} as git would (${a.detail}), so srt cannot tell where git takes hooks and config from`,
+    "fix or remove that file (git itself refuses a config it cannot parse)",
+  ),
+  SRT400: entry(
+    "warning",
+    "key has no effect on this target",
+    (
+      a:
+        | { readonly kind: "allowPty" | "allowLocalBinding" | "docker" }
+        | { readonly kind: "linux-only"; readonly key: string }
+        | { readonly kind: "unix-socket"; readonly path: string },
+    ) => {
+      switch (a.kind) {
+        case "allowPty":
+          return "allowPty has no effect on Linux (pseudo-terminals are always available there)";
+        case "allowLocalBinding":
+          return "allowLocalBinding has no effect on Linux: the sandbox has its own network namespace, where listening on loopback is always possible and unreachable from the host";
+        case "docker":
+          return "docker settings are accepted but not used by the Linux or macOS backend";
+        case "linux-only":
+          return `${a.key} is a Linux option and has no effect on macOS`;
+        case "unix-socket":
+          return `Linux cannot allow single unix sockets (seccomp cannot see paths), so ${a.path} stays unreachable`;
+      }
+    },
+    (a) => (a.kind === "unix-socket" ? "set allowAllUnixSockets to allow every socket" : undefined),
+  ),
+  SRT401: entry("warning", "option weakens the sandbox", (a: { readonly key: keyof typeof weakening }) => `${a.key}: ${weakening[a.key]}`),
+} as const;
+
+/**
+ * Runtime failures: the command did not run, or was stopped. Their wording is
+ * the runtime's (it names host paths and tool output the compiler never sees);
+ * the code says which failure it is, so scripts and library callers can switch
+ * on it. The CLI prints them as `srt: error SRT5xx: message`.
+ */
+export const runtimeCatalog = {
+  SRT500: { title: "a host tool srt needs is missing, or the command could replace it" },
+  SRT501: { title: "srt's state directory cannot be created or is not safe to use" },
+  SRT502: { title: "the plan was compiled for another state directory" },
+  SRT503: { title: "the plan file is refused" },
+  SRT504: { title: "the sandbox did not start" },
+  SRT505: { title: "a protection detached during the run, and the sandbox was killed" },
+  SRT506: { title: "the policy needs network proxies and none are available" },
+  SRT507: { title: "the --violations file is refused" },
+  SRT508: { title: "a set-up step of the run failed" },
+  SRT509: { title: "running commands is not implemented on this platform" },
+} as const satisfies Record<string, { title: string }>;
+
+export type RuntimeCode = keyof typeof runtimeCatalog;
 
 export type DiagnosticCode = keyof typeof catalog;
+/** What a code's message is built from: the argument type of its own catalog entry. */
+export type MessageArgs<C extends DiagnosticCode> = (typeof catalog)[C] extends Entry<infer A> ? A : never;
 
 export interface Diagnostic {
   readonly code: DiagnosticCode;
@@ -58,19 +318,17 @@ export interface Diagnostic {
   readonly hint?: string;
 }
 
-export function diagnostic(
-  code: DiagnosticCode,
-  pointer: string,
-  message: string,
-  extra: { hint?: string | undefined; offset?: number | undefined } = {},
-): Diagnostic {
+export function diagnostic<C extends DiagnosticCode>(code: C, pointer: string, args: MessageArgs<C>, extra: { offset?: number | undefined } = {}): Diagnostic {
+  // C is one code at every call site; the catalog's own type cannot say that entry and args belong together.
+  const e = catalog[code] as unknown as Entry<MessageArgs<C>>;
+  const hint = e.hint?.(args);
   return {
     code,
-    severity: catalog[code].severity,
-    message,
+    severity: e.severity,
+    message: e.message(args),
     pointer,
     ...(extra.offset === undefined ? {} : { offset: extra.offset }),
-    ...(extra.hint === undefined ? {} : { hint: extra.hint }),
+    ...(hint === undefined ? {} : { hint }),
   };
 }
 

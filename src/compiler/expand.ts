@@ -57,7 +57,7 @@ export function expandPaths(machine: Host, input: ExpandInput): ExpandResult {
     const links: string[] = [];
     const r = resolveReal(host, spelled, (l) => links.push(l));
     if (!r.ok) {
-      diagnostics.push(diagnostic("SRT300", intent.origin, `cannot inspect ${r.at} (${r.code}) while resolving ${spelled}`, { hint: "srt will not guess what a rule covers; fix the path or its permissions" }));
+      diagnostics.push(diagnostic("SRT300", intent.origin, { kind: "rule", at: r.at, code: r.code, spelled }));
       return undefined;
     }
     const recorded = r.real !== spelled && via.kind === "literal" ? { kind: "symlink" as const, spelled } : via;
@@ -76,16 +76,16 @@ export function expandPaths(machine: Host, input: ExpandInput): ExpandResult {
     if (!result.ok) {
       diagnostics.push(
         result.reason === "budget"
-          ? diagnostic("SRT301", intent.origin, result.detail, { hint: "narrow the glob (a deeper base directory) or list the paths" })
-          : diagnostic("SRT300", intent.origin, `cannot list ${result.at} (${result.code}) while expanding ${pattern}`, { hint: unlistable }),
+          ? diagnostic("SRT301", intent.origin, { detail: result.detail })
+          : diagnostic("SRT300", intent.origin, { kind: "glob", at: result.at, code: result.code, pattern }),
       );
       continue;
     }
     for (const dir of result.unlistable) {
       diagnostics.push(
         intent.effect === "deny"
-          ? diagnostic("SRT310", intent.origin, `${dir} cannot be listed while expanding ${pattern}, so what it holds is unknown: it is ${intent.access === "read" ? "unreadable" : "write-protected"} whole`, { hint: lockedHint(dir) })
-          : diagnostic("SRT311", intent.origin, `${dir} cannot be listed while expanding ${pattern}: the glob matches nothing in it`, { hint: lockedHint(dir) }),
+          ? diagnostic("SRT310", intent.origin, { kind: "glob", dir, pattern, access: intent.access })
+          : diagnostic("SRT311", intent.origin, { dir, pattern }),
       );
     }
     let count = 0;
@@ -97,7 +97,7 @@ export function expandPaths(machine: Host, input: ExpandInput): ExpandResult {
       }
     }
     if (count === 0) {
-      diagnostics.push(diagnostic("SRT303", intent.origin, `${pattern} matches nothing now; on Linux a file created later is not covered`));
+      diagnostics.push(diagnostic("SRT303", intent.origin, { pattern }));
     }
     rules.push({ kind: "glob", access: intent.access, effect: intent.effect, pattern, matches: count, origin: intent.origin });
     // Backends that match globs at access time (Seatbelt) see real paths: give them the real spelling too.
@@ -107,7 +107,7 @@ export function expandPaths(machine: Host, input: ExpandInput): ExpandResult {
   const writable = rules.filter((r): r is PathRule => r.kind === "path" && r.access === "write" && r.effect === "allow");
   diagnostics.push(...plantedLinks(host, redirected, writable));
   for (const r of writable) {
-    if (r.node === "absent") diagnostics.push(diagnostic("SRT304", r.origin, `${r.path} does not exist, so there is nothing to make writable`));
+    if (r.node === "absent") diagnostics.push(diagnostic("SRT304", r.origin, { path: r.path }));
   }
   const binfmt = host.lstat("/proc/sys/fs/binfmt_misc");
   const binfmtMisc = binfmt.ok && binfmt.value.kind === "dir";
@@ -118,17 +118,17 @@ export function expandPaths(machine: Host, input: ExpandInput): ExpandResult {
   if (!mandatory.ok) {
     diagnostics.push(
       mandatory.reason === "budget"
-        ? diagnostic("SRT302", input.options.mandatoryDenySearchDepth.origin === "default" ? "" : input.options.mandatoryDenySearchDepth.origin, mandatory.detail, { hint: "set mandatoryDenySearchDepth, or make a smaller directory writable" })
+        ? diagnostic("SRT302", input.options.mandatoryDenySearchDepth.origin === "default" ? "" : input.options.mandatoryDenySearchDepth.origin, { detail: mandatory.detail })
         : mandatory.reason === "git-config"
-          ? diagnostic("SRT321", "", `cannot read ${mandatory.at} as git would (${mandatory.detail}), so srt cannot tell where git takes hooks and config from`, { hint: "fix or remove that file (git itself refuses a config it cannot parse)" })
-          : diagnostic("SRT300", "", `cannot list ${mandatory.at} (${mandatory.code}) while searching for files that must stay write-protected`, { hint: unlistable }),
+          ? diagnostic("SRT321", "", { at: mandatory.at, detail: mandatory.detail })
+          : diagnostic("SRT300", "", { kind: "mandatory", at: mandatory.at, code: mandatory.code }),
     );
   } else {
     rules.push(...mandatory.rules);
     for (const r of mandatory.rules.filter((r) => r.origin === unlistableOrigin)) {
       // Pointed at the settings entry that made the root writable, when one did (not "default:cwd").
       const root = writable.find((w) => isWithin(r.path, w.path) && w.origin.startsWith("/"));
-      diagnostics.push(diagnostic("SRT310", root?.origin ?? "", `${r.path} cannot be listed, so what it holds is unknown: it stays read-only, whole, for this run`, { hint: lockedHint(r.path) }));
+      diagnostics.push(diagnostic("SRT310", root?.origin ?? "", { kind: "mandatory", dir: r.path }));
     }
   }
   const self = selfProtection(host, writable, { settingsFiles: input.settingsFiles, outputs: input.outputs, ...(input.installDir === undefined ? {} : { installDir: input.installDir }) });
@@ -143,9 +143,3 @@ export function expandPaths(machine: Host, input: ExpandInput): ExpandResult {
   });
   return { rules, diagnostics, linkedProtected, binfmtMisc };
 }
-
-/** An earlier sandboxed run of this user can lock a directory (chmod 000); only the user can undo it. */
-const lockedHint = (dir: string): string => `an earlier run may have locked it; restore its permissions outside the sandbox (chmod u+rwx ${dir}) to use what is inside`;
-
-/** What to do about a directory a walk could not inspect; srt never skips it (what is inside stays unknown). */
-const unlistable = "srt does not skip what it cannot see; fix the permissions, or make a smaller directory writable";

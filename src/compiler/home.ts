@@ -62,8 +62,6 @@ export function homeRootDiagnostics(host: Host, writable: readonly PathRule[]): 
   return writable
     .filter((w) => w.origin.startsWith("default:") && isWithin(real, w.path))
     .map((w) =>
-      diagnostic("SRT320", "", `${w.path} would be writable by default (${w.origin}), and it ${w.path === real ? "is" : "holds"} the home directory ${real}: shell start-up files, SSH keys and tool config would all be in reach of the command`, {
-        hint: `run srt from a project directory, or name ${w.path === real ? "it" : "the directory"} in filesystem.allowWrite if the command really may write all of it`,
-      }),
+      diagnostic("SRT320", "", { path: w.path, origin: w.origin, home: real }),
     );
 }

@@ -57,13 +57,12 @@ export interface HostEnv {
   readonly cwd: string;
   readonly home: string;
   readonly platform: "linux" | "darwin";
-  readonly arch: "x64" | "arm64";
   readonly uid: number;
   /**
    * srt's per-user state directory (absolute, symlinks in its parent resolved):
    * `$XDG_RUNTIME_DIR/srt` or `<temp dir>/srt-<uid>`. It may not exist yet.
    */
   readonly stateDir: string;
-  /** The environment the sandboxed command would inherit (used only by `explain` previews). */
+  /** srt's environment: where it moves shell and tool config (ZDOTDIR, XDG_CONFIG_HOME, XDG_DATA_HOME). */
   readonly vars: Readonly<Record<string, string>>;
 }

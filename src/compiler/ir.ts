@@ -4,8 +4,11 @@
  * on the Host is recorded here (node kinds, symlink targets, glob matches).
  */
 
-/** A settings JSON pointer ("/filesystem/denyRead/2"), "mandatory:<rule>" or "default:<what>". */
-export type Origin = string;
+/** A JSON pointer to a value in the settings document ("/filesystem/denyRead/2"). */
+export type Pointer = `/${string}`;
+
+/** Where a rule comes from: a settings value, a mandatory rule ("mandatory:git-hooks"), or a default ("default:cwd", "default"). */
+export type Origin = Pointer | `mandatory:${string}` | `default:${string}` | "default";
 
 export type Access = "read" | "write";
 export type Effect = "allow" | "deny";

@@ -8,6 +8,7 @@
  */
 import { diagnostic, type Diagnostic } from "./diagnostics.js";
 import { pointerOf } from "./pointer.js";
+import type { Pointer } from "./ir.js";
 import type { PathEntry, SrtSettings } from "./settings.gen.js";
 import { scalarsOf, sourced, type Sourced, type SettingsView } from "./view.js";
 
@@ -20,15 +21,12 @@ export function viewOfLegacy(s: SrtSettings, settingsDir: string | undefined): {
   const diagnostics: Diagnostic[] = [];
   for (const key of modernKeys) {
     if (s[key] !== undefined) {
-      diagnostics.push(diagnostic("SRT113", pointerOf(key), `"${key}" is a key of the srt dialect, but this file also uses "permissions"/"sandbox"`, {
-        // In that dialect's settings files a top-level "env" *sets* variables; srt's env is a pass-through policy.
-        hint: key === "env" ? 'a top-level "env" that sets variables is not a sandbox setting; srt\'s env policy (inherit/allow/deny) goes under "sandbox"' : `move it under "sandbox", or write the whole file in one dialect`,
-      }));
+      diagnostics.push(diagnostic("SRT113", pointerOf(key), { key }));
     }
   }
   const sb = s.sandbox ?? {};
   if (sb.enabled === false) {
-    diagnostics.push(diagnostic("SRT122", pointerOf("sandbox", "enabled"), "sandbox.enabled is false, but srt always runs commands sandboxed", { hint: "remove the key (or set it to true)" }));
+    diagnostics.push(diagnostic("SRT122", pointerOf("sandbox", "enabled"), {}));
   }
   const lists = {
     denyRead: [] as Sourced<PathEntry>[],
@@ -51,24 +49,24 @@ export function viewOfLegacy(s: SrtSettings, settingsDir: string | undefined): {
       }
       const m = /^\s*([A-Za-z]+)\((.*)\)\s*$/s.exec(rule);
       if (!m) {
-        diagnostics.push(diagnostic("SRT120", pointer, `"${rule}" is not a permission rule`, { hint: 'write e.g. "WebFetch(domain:example.com)", "Edit(src/**)" or "Read(~/.ssh)"' }));
+        diagnostics.push(diagnostic("SRT120", pointer, { kind: "syntax", rule }));
         return;
       }
-      const [, tool, arg = ""] = m;
+      const [, tool = "", arg = ""] = m;
       if (tool === "WebFetch") {
         const d = /^domain:(.+)$/s.exec(arg);
-        if (!d) return void diagnostics.push(diagnostic("SRT120", pointer, `WebFetch rule needs "domain:HOST", got "${arg}"`));
+        if (!d) return void diagnostics.push(diagnostic("SRT120", pointer, { kind: "webfetch", arg }));
         (effect === "allow" ? lists.allowedDomains : lists.deniedDomains).push({ value: d[1]!, pointer });
       } else if (tool === "Edit" || tool === "Write") {
         const p = legacyPath(arg, settingsDir);
-        if (p === undefined) return void diagnostics.push(diagnostic("SRT120", pointer, `${tool} rule needs a path`));
+        if (p === undefined) return void diagnostics.push(diagnostic("SRT120", pointer, { kind: "no-path", tool }));
         (effect === "allow" ? lists.allowWrite : lists.denyWrite).push({ value: p, pointer });
       } else if (tool === "Read") {
         const p = legacyPath(arg, settingsDir);
-        if (p === undefined) return void diagnostics.push(diagnostic("SRT120", pointer, "Read rule needs a path"));
+        if (p === undefined) return void diagnostics.push(diagnostic("SRT120", pointer, { kind: "no-path", tool }));
         (effect === "allow" ? lists.allowRead : lists.denyRead).push({ value: p, pointer });
       } else {
-        diagnostics.push(diagnostic("SRT121", pointer, `${tool}(…) is a tool permission, not a sandbox rule; srt does not enforce it`));
+        diagnostics.push(diagnostic("SRT121", pointer, { tool, bare: false }));
       }
     });
   }
@@ -96,17 +94,15 @@ export function viewOfLegacy(s: SrtSettings, settingsDir: string | undefined): {
  * (no host at all); allowing every host or every path is not something srt
  * does on a tool name's say-so, so those are errors, and other tools warn.
  */
-function bareRule(tool: string, effect: "allow" | "deny", pointer: string, deniedDomains: Sourced<string>[]): Diagnostic | undefined {
+function bareRule(tool: string, effect: "allow" | "deny", pointer: Pointer, deniedDomains: Sourced<string>[]): Diagnostic | undefined {
   if (tool === "WebFetch" && effect === "deny") {
     deniedDomains.push({ value: "*", pointer });
     return undefined;
   }
   if (["WebFetch", "Edit", "Write", "Read"].includes(tool)) {
-    return diagnostic("SRT120", pointer, `a bare ${tool} rule would ${effect} every ${tool === "WebFetch" ? "host" : "path"}; srt needs them listed`, {
-      hint: tool === "WebFetch" ? 'write "WebFetch(domain:example.com)"' : `write "${tool}(path)"`,
-    });
+    return diagnostic("SRT120", pointer, { kind: "bare", tool, effect });
   }
-  return diagnostic("SRT121", pointer, `${tool} is a tool permission, not a sandbox rule; srt does not enforce it`);
+  return diagnostic("SRT121", pointer, { tool, bare: true });
 }
 
 const fsList = (items: readonly PathEntry[] | undefined, key: string): Sourced<PathEntry>[] =>

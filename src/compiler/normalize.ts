@@ -6,7 +6,7 @@
  */
 import { diagnostic, type Diagnostic } from "./diagnostics.js";
 import { parseCidr, parseHostPattern } from "./domains/index.js";
-import type { Access, AddressRule, Effect, EnvPolicy, Flag, IgnoreRule, NetRule, NetworkPolicy, Policy, UnixSocketRule } from "./ir.js";
+import type { Access, AddressRule, Effect, EnvPolicy, Flag, IgnoreRule, NetRule, NetworkPolicy, Origin, Policy, UnixSocketRule } from "./ir.js";
 import { normalizePath, type PathSpec } from "./paths.js";
 import { escapeSegment } from "./pointer.js";
 import type { PathEntry } from "./settings.gen.js";
@@ -17,7 +17,7 @@ export interface PathIntent {
   readonly access: Access;
   readonly effect: Effect;
   readonly spec: PathSpec;
-  readonly origin: string;
+  readonly origin: Origin;
 }
 
 export interface NormalizedSettings {
@@ -38,7 +38,7 @@ export function normalizeSettings(view: SettingsView, env: { readonly cwd: strin
       const [raw, literal] = typeof value === "string" ? [value, false] : [value.path, value.literal === true];
       const r = normalizePath(raw, literal, env);
       if (!r.ok) {
-        diagnostics.push(diagnostic(r.message.includes("glob") || r.message.includes("wildcard") ? "SRT203" : "SRT202", pointer, r.message, { hint: r.hint }));
+        diagnostics.push(r.glob ? diagnostic("SRT203", pointer, { reason: r.message, hint: r.hint }) : diagnostic("SRT202", pointer, { reason: r.message, hint: r.hint }));
       } else {
         paths.push({ access, effect, spec: r.spec, origin: pointer });
       }
@@ -70,7 +70,7 @@ export function normalizeSettings(view: SettingsView, env: { readonly cwd: strin
     origin: e?.pointer ?? "default",
   };
   const ignoreViolations: IgnoreRule[] = Object.entries(view.ignoreViolations?.value ?? {})
-    .map(([command, violations]) => ({ command, violations: [...violations].sort(), origin: `${view.ignoreViolations?.pointer ?? ""}/${escapeSegment(command)}` }))
+    .map(([command, violations]) => ({ command, violations: [...violations].sort(), origin: `${view.ignoreViolations?.pointer ?? ""}/${escapeSegment(command)}` as const }))
     .sort((a, b) => compareStrings(a.command, b.command));
   const inert = view.docker ? [view.docker.pointer] : [];
   return { normalized: { paths, network, env: envPolicy, ignoreViolations, options, inert }, diagnostics };
@@ -81,7 +81,7 @@ function normalizeNetwork(view: SettingsView, env: { readonly cwd: string; reado
   const parseList = (list: readonly Sourced<string>[], effect: Effect, into: NetRule[]): void => {
     for (const { value, pointer } of list) {
       const r = parseHostPattern(value, effect === "allow" ? "allow" : "deny");
-      if (!r.ok) diagnostics.push(diagnostic("SRT200", pointer, `"${value}": ${r.message}`, { hint: r.hint }));
+      if (!r.ok) diagnostics.push(diagnostic("SRT200", pointer, { value, reason: r.message, hint: r.hint }));
       else into.push({ kind: "net", effect, host: r.host, ...(r.port === undefined ? {} : { port: r.port }), source: value, origin: pointer });
     }
   };
@@ -93,14 +93,14 @@ function normalizeNetwork(view: SettingsView, env: { readonly cwd: string; reado
   const deniedResolvedAddresses: AddressRule[] = [];
   (net?.deniedResolvedAddresses ?? []).forEach((text, i) => {
     const r = parseCidr(text);
-    if (!r.ok) diagnostics.push(diagnostic("SRT201", `${at}/deniedResolvedAddresses/${i}`, `"${text}": ${r.message}`));
+    if (!r.ok) diagnostics.push(diagnostic("SRT201", `${at}/deniedResolvedAddresses/${i}`, { value: text, reason: r.message }));
     else deniedResolvedAddresses.push({ kind: "address", cidr: r.cidr, family: r.family, origin: `${at}/deniedResolvedAddresses/${i}` });
   });
   const unixSockets: UnixSocketRule[] = [];
   (net?.allowUnixSockets ?? []).forEach((text, i) => {
-    const pointer = `${at}/allowUnixSockets/${i}`;
+    const pointer = `${at}/allowUnixSockets/${i}` as const;
     const r = normalizePath(text, true, env);
-    if (!r.ok) diagnostics.push(diagnostic("SRT202", pointer, r.message, { hint: r.hint }));
+    if (!r.ok) diagnostics.push(diagnostic("SRT202", pointer, { reason: r.message, hint: r.hint }));
     else unixSockets.push({ kind: "unix-socket", path: r.spec.path, origin: pointer });
   });
   const flag = (key: "allowAllUnixSockets" | "allowLocalBinding"): Flag =>
@@ -112,10 +112,10 @@ function normalizeNetwork(view: SettingsView, env: { readonly cwd: string; reado
     parseList(net.mitmProxy.domains.map((value, i) => ({ value, pointer: `${at}/mitmProxy/domains/${i}` })), "allow", domains);
     const allowed = new Set(rules.filter((r) => r.effect === "allow").map((r) => JSON.stringify([r.host, r.port])));
     for (const d of domains) {
-      if (!allowed.has(JSON.stringify([d.host, d.port]))) diagnostics.push(diagnostic("SRT204", d.origin, `"${d.source}" is routed through the MITM proxy but not in allowedDomains, so it stays unreachable`));
+      if (!allowed.has(JSON.stringify([d.host, d.port]))) diagnostics.push(diagnostic("SRT204", d.origin, { source: d.source }));
     }
     const sock = normalizePath(net.mitmProxy.socketPath, true, env);
-    if (!sock.ok) diagnostics.push(diagnostic("SRT202", `${at}/mitmProxy/socketPath`, sock.message));
+    if (!sock.ok) diagnostics.push(diagnostic("SRT202", `${at}/mitmProxy/socketPath`, { reason: sock.message, hint: sock.hint }));
     else mitmProxy = { socketPath: sock.spec.path, domains, origin: `${at}/mitmProxy` };
   }
   return {

@@ -20,14 +20,12 @@ export function parseSettings(text: string): ParseResult {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   const bytes = utf8Length(body);
   if (bytes > MAX_SETTINGS_BYTES) {
-    return fail(diagnostic("SRT102", "", `settings file is ${(bytes / 1048576).toFixed(1)} MiB; the limit is 1 MiB`, {
-      hint: "a policy lists paths and domains, not data; check that the right file was given",
-    }));
+    return fail(diagnostic("SRT102", "", { bytes }));
   }
-  if (body.trim() === "") return fail(diagnostic("SRT101", "", "settings file is empty", { hint: "write `{}` for the defaults" }));
+  if (body.trim() === "") return fail(diagnostic("SRT101", "", {}));
   const deep = firstTooDeep(body);
   if (deep !== undefined) {
-    return fail(diagnostic("SRT104", "", `JSON is nested more than ${MAX_DEPTH} levels deep`, { offset: deep }));
+    return fail(diagnostic("SRT104", "", { depth: MAX_DEPTH }, { offset: deep }));
   }
   let value: unknown;
   try {
@@ -36,13 +34,11 @@ export function parseSettings(text: string): ParseResult {
     // Our own scanner names the place and the reason; V8's message is the fallback.
     const found = findJsonError(body);
     const message = found?.message ?? (e instanceof Error ? e.message : String(e));
-    return fail(diagnostic("SRT103", "", `malformed JSON: ${message}`, found ? { offset: found.offset } : {}));
+    return fail(diagnostic("SRT103", "", { kind: "syntax", detail: message }, found ? { offset: found.offset } : {}));
   }
   const locations = locateJson(body);
   const diagnostics = locations.duplicates.map((d) =>
-    diagnostic("SRT103", d.pointer, `duplicate key ${JSON.stringify(d.pointer.slice(d.pointer.lastIndexOf("/") + 1))}`, {
-      hint: "JSON keeps only the last one; remove the other so the file says one thing",
-    }),
+    diagnostic("SRT103", d.pointer, { kind: "duplicate", key: d.pointer.slice(d.pointer.lastIndexOf("/") + 1) }),
   );
   if (diagnostics.length > 0) return fail(...diagnostics);
   return { ok: true, value, locations, diagnostics: [] };

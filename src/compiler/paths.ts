@@ -14,7 +14,7 @@ export interface PathSpec {
   readonly glob: boolean;
 }
 
-export type PathResult = { readonly ok: true; readonly spec: PathSpec } | { readonly ok: false; readonly message: string; readonly hint?: string };
+export type PathResult = { readonly ok: true; readonly spec: PathSpec } | { readonly ok: false; readonly message: string; readonly hint?: string; /** The glob syntax is at fault (SRT203), not the path (SRT202). */ readonly glob: boolean };
 
 /**
  * Glob syntax srt accepts: `*`, `**`, `?`, `[...]`. Braces, extglobs and
@@ -35,13 +35,13 @@ export const picomatchPattern = (pattern: string): string => pattern.replace(/[(
 const globChars = /[*?[\]]/;
 
 export function normalizePath(raw: string, literal: boolean, env: { readonly cwd: string; readonly home: string }): PathResult {
-  if (raw.includes("\0")) return { ok: false, message: "path contains a NUL byte", hint: "no file name can contain NUL" };
+  if (raw.includes("\0")) return { ok: false, glob: false, message: "path contains a NUL byte", hint: "no file name can contain NUL" };
   // \udc80-\udcff stand for the bytes 0x80-0xff (byte-paths.ts); any other lone surrogate names nothing.
-  if (hasStraySurrogate(raw)) return { ok: false, message: "path contains a lone UTF-16 surrogate that stands for no byte", hint: "write \\udc80-\\udcff for the bytes 0x80-0xff of a name that is not UTF-8" };
-  if (raw.trim() === "") return { ok: false, message: "path is empty" };
+  if (hasStraySurrogate(raw)) return { ok: false, glob: false, message: "path contains a lone UTF-16 surrogate that stands for no byte", hint: "write \\udc80-\\udcff for the bytes 0x80-0xff of a name that is not UTF-8" };
+  if (raw.trim() === "") return { ok: false, glob: false, message: "path is empty" };
   let text = raw;
   if (text === "~" || text.startsWith("~/")) text = env.home + text.slice(1);
-  else if (text.startsWith("~")) return { ok: false, message: `"${raw.split("/")[0]}" (another user's home) is not supported`, hint: "write the absolute path" };
+  else if (text.startsWith("~")) return { ok: false, glob: false, message: `"${raw.split("/")[0]}" (another user's home) is not supported`, hint: "write the absolute path" };
   if (!text.startsWith("/")) text = `${env.cwd}/${text}`;
 
   const glob = !literal && globChars.test(text);
@@ -51,7 +51,7 @@ export function normalizePath(raw: string, literal: boolean, env: { readonly cwd
     if (seg === "" || seg === ".") continue;
     if (seg === "..") {
       // "a/*/.." cannot be simplified without knowing what "*" matched.
-      if (sawWildcard) return { ok: false, message: "`..` after a wildcard cannot be resolved", hint: "write the pattern without `..`" };
+      if (sawWildcard) return { ok: false, glob: true, message: "`..` after a wildcard cannot be resolved", hint: "write the pattern without `..`" };
       out.pop();
       continue;
     }
@@ -64,7 +64,7 @@ export function normalizePath(raw: string, literal: boolean, env: { readonly cwd
   const isGlob = glob && globChars.test(path);
   if (isGlob) {
     const problem = globProblem(path);
-    if (problem !== undefined) return { ok: false, ...problem };
+    if (problem !== undefined) return { ok: false, glob: true, ...problem };
   }
   return { ok: true, spec: { path, glob: isGlob } };
 }

@@ -27,13 +27,9 @@ export function plantedLinks(host: Host, redirected: readonly Redirect[], writab
   const out: Diagnostic[] = [];
   for (const d of redirected) {
     if (direct.some((w) => isWithin(d.real, w.path))) continue;
-    const planter = d.links.map((link) => ({ link, why: couldHaveMade(host, link, writable) })).find((p) => p.why !== undefined);
+    const planter = d.links.map((link) => ({ link, why: couldHaveMade(host, link, writable) })).find((p): p is { link: string; why: string } => p.why !== undefined);
     if (planter === undefined) continue;
-    out.push(
-      diagnostic("SRT306", d.origin, `${d.spelled} ${planter.link === d.spelled ? "is a symlink" : `leads through the symlink ${planter.link}`} to ${d.real}, outside everything this policy makes writable; ${planter.why}, so a sandboxed command could have made that link`, {
-        hint: `if ${d.real} should be writable, name it in allowWrite; otherwise replace the link ${planter.link} by a directory`,
-      }),
-    );
+    out.push(diagnostic("SRT306", d.origin, { spelled: d.spelled, link: planter.link, real: d.real, why: planter.why }));
   }
   return out;
 }

@@ -48,7 +48,7 @@ export function selfProtection(host: Host, writable: readonly PathRule[], files:
   for (const [spelled, name] of guarded) {
     const r = resolveReal(host, spelled);
     if (!r.ok) {
-      diagnostics.push(diagnostic("SRT300", "", `cannot inspect ${r.at} (${r.code}) while resolving ${spelled}, which must stay write-protected`));
+      diagnostics.push(diagnostic("SRT300", "", { kind: "protected", at: r.at, code: r.code, spelled }));
       continue;
     }
     const deny = (path: string, node: PathRule["node"]): PathRule => ({
@@ -68,18 +68,14 @@ export function selfProtection(host: Host, writable: readonly PathRule[], files:
   for (const f of files.settingsFiles) {
     for (const { link, w } of linksInWritable(host, f, writable, diagnostics)) {
       diagnostics.push(
-        diagnostic("SRT315", w.origin, `the settings file ${f} is reached through the symlink ${link}, which lies in the writable directory ${w.path}: a sandboxed command could point it at another policy, and the next run would use that`, {
-          hint: "name the file the link points to, or keep the link out of writable directories",
-        }),
+        diagnostic("SRT315", w.origin, { file: f, link, dir: w.path }),
       );
     }
   }
   for (const o of files.outputs) {
     for (const { link, w } of linksInWritable(host, o.path, writable, diagnostics)) {
       diagnostics.push(
-        diagnostic("SRT316", w.origin, `${o.path} (the ${o.rule === "plan-file" ? "plan srt writes" : "--violations file"}) is reached through the symlink ${link}, which lies in the writable directory ${w.path}: the command could re-point it`, {
-          hint: "name a path without that link, or one outside the writable directories",
-        }),
+        diagnostic("SRT316", w.origin, { path: o.path, rule: o.rule, link, dir: w.path }),
       );
     }
   }
@@ -89,7 +85,7 @@ export function selfProtection(host: Host, writable: readonly PathRule[], files:
 function linksInWritable(host: Host, spelled: string, writable: readonly PathRule[], diagnostics: Diagnostic[]): { link: string; w: PathRule }[] {
   const r = linksOnPath(host, spelled);
   if (!r.ok) {
-    diagnostics.push(diagnostic("SRT300", "", `cannot inspect ${r.at} (${r.code}) while resolving ${spelled}, which must stay write-protected`));
+    diagnostics.push(diagnostic("SRT300", "", { kind: "protected", at: r.at, code: r.code, spelled }));
     return [];
   }
   return r.links.flatMap((link) => {
@@ -133,9 +129,7 @@ function installation(host: Host, installDir: string, writable: readonly PathRul
       const target = resolveReal(host, entry);
       if (target.ok && target.real === pkg.real) {
         diagnostics.push(
-          diagnostic("SRT317", w.origin, `srt's package is reached through the symlink ${entry} in the writable directory ${w.path}: the command could re-point it, and the next launch of srt through it would run something else`, {
-            hint: "install srt outside the project (npm i -g, or a hoisted node_modules that is not writable), or leave node_modules out of allowWrite",
-          }),
+          diagnostic("SRT317", w.origin, { entry, dir: w.path }),
         );
       }
     }

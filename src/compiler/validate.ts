@@ -95,15 +95,14 @@ function toDiagnostic(e: SettingsValidationError, value: unknown): Diagnostic {
     const owner = schemaAt(e.instancePath);
     const known = unsupported[owner.ref];
     const why = known !== undefined && Object.hasOwn(known, key) ? known[key] : undefined;
-    if (why !== undefined) return diagnostic("SRT111", pointer, `"${key}" is a setting of the reference tool that srt does not support: ${why}`, { hint: "remove it; srt refuses settings it would not enforce" });
-    return diagnostic("SRT110", pointer, `unknown key "${key}"`, { hint: suggestion(key, owner.node) });
+    if (why !== undefined) return diagnostic("SRT111", pointer, { key, why });
+    return diagnostic("SRT110", pointer, { key, suggestion: suggestion(key, owner.node) });
   }
   const pointer = e.instancePath;
-  const where = pointer === "" ? "settings" : `"${pointer}"`;
-  if (e.keyword === "type") return diagnostic("SRT112", pointer, `${where} must be ${String(e.params["type"])}, not ${describe(dataAt(value, pointer))}`);
-  if (e.keyword === "enum") return diagnostic("SRT112", pointer, `${where} must be one of ${(e.params["allowedValues"] as unknown[]).map((v) => JSON.stringify(v)).join(", ")}`);
-  if (e.keyword === "pattern" && pointer.includes("/env/")) return diagnostic("SRT112", pointer, `${where} is not an environment variable name (letters, digits, _ and * only)`);
-  return diagnostic("SRT112", pointer, `${where} ${e.message ?? "is invalid"}`);
+  if (e.keyword === "type") return diagnostic("SRT112", pointer, { kind: "type", pointer, expected: String(e.params["type"]), actual: describe(dataAt(value, pointer)) });
+  if (e.keyword === "enum") return diagnostic("SRT112", pointer, { kind: "enum", pointer, allowed: e.params["allowedValues"] as unknown[] });
+  if (e.keyword === "pattern" && pointer.includes("/env/")) return diagnostic("SRT112", pointer, { kind: "env-name", pointer });
+  return diagnostic("SRT112", pointer, { kind: "other", pointer, detail: e.message ?? "is invalid" });
 }
 
 function suggestion(key: string, node: SchemaNode | undefined): string | undefined {

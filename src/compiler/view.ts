@@ -3,12 +3,13 @@
  * JSON pointer it came from, so origins in the IR point at what the user wrote
  * (`/permissions/allow/3` for a legacy rule, `/filesystem/denyRead/0` otherwise).
  */
+import type { Pointer } from "./ir.js";
 import { pointerOf } from "./pointer.js";
 import type { EnvSettings, IgnoreViolations, NetworkSettings, PathEntry, SrtSettings } from "./settings.gen.js";
 
 export interface Sourced<T> {
   readonly value: T;
-  readonly pointer: string;
+  readonly pointer: Pointer;
 }
 
 export interface SettingsView {
@@ -37,7 +38,7 @@ export interface SettingsView {
 export const sourcedList = <T>(items: readonly T[] | undefined, ...at: (string | number)[]): Sourced<T>[] =>
   (items ?? []).map((value, i) => ({ value, pointer: pointerOf(...at, i) }));
 
-export const sourced = <T>(value: T | undefined, ...at: (string | number)[]): Sourced<T> | undefined =>
+export const sourced = <T>(value: T | undefined, ...at: [...(string | number)[], string]): Sourced<T> | undefined =>
   value === undefined ? undefined : { value, pointer: pointerOf(...at) };
 
 /** The srt dialect: everything at the top level. */
@@ -61,7 +62,7 @@ export function viewOfSettings(s: SrtSettings): SettingsView {
 
 type Scalars = Pick<SrtSettings, "enableWeakerNestedSandbox" | "allowNestedUserNamespaces" | "allowPty" | "mandatoryDenySearchDepth">;
 
-export function scalarsOf(s: Scalars, allowGitConfig: boolean | undefined, base: string[], gitConfigAt: string[] = ["filesystem", "allowGitConfig"]): SettingsView["scalars"] {
+export function scalarsOf(s: Scalars, allowGitConfig: boolean | undefined, base: string[], gitConfigAt: readonly [...string[], string] = ["filesystem", "allowGitConfig"]): SettingsView["scalars"] {
   const entries = {
     allowGitConfig: sourced(allowGitConfig, ...base, ...gitConfigAt),
     enableWeakerNestedSandbox: sourced(s.enableWeakerNestedSandbox, ...base, "enableWeakerNestedSandbox"),

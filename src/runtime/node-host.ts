@@ -57,7 +57,6 @@ export function createNodeHost(options: NodeHostOptions = {}): Host {
       cwd: options.cwd ?? process.cwd(),
       home: options.home ?? vars["HOME"] ?? homedir(),
       platform: process.platform === "darwin" ? "darwin" : "linux",
-      arch: process.arch === "arm64" ? "arm64" : "x64",
       uid: process.getuid?.() ?? -1,
       stateDir: options.stateDir ?? locateStateDir(vars, process.getuid?.() ?? -1),
       vars,

@@ -25,6 +25,7 @@ import type { LinuxFs } from "./linux/deps.js";
 
 /** What checking and creating the state directory needs (the runner's injected file system). */
 export type StateDirFs = Pick<LinuxFs, "lstat" | "mkdir" | "chmod">;
+import { RuntimeFailure } from "./failure.js";
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -87,11 +88,11 @@ export function ensureStateDir(fs: StateDirFs, path: string, uid: number): strin
     fs.chmod(path, 0o700);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code !== "EEXIST") throw new Error(`cannot create srt's state directory ${path} (${code ?? String(e)}); set TMPDIR to a directory you own`);
+    if (code !== "EEXIST") throw new RuntimeFailure("SRT501", `cannot create srt's state directory ${path} (${code ?? String(e)}); set TMPDIR to a directory you own`);
   }
   const problem = stateDirProblem(fs, path, uid);
   if (problem !== undefined) {
-    throw new Error(`srt's state directory ${path} is not safe to use: ${problem}. It must be a directory owned by uid ${uid} with mode 0700; if no srt is running, remove it (rm -rf ${JSON.stringify(path)}) and retry`);
+    throw new RuntimeFailure("SRT501", `srt's state directory ${path} is not safe to use: ${problem}. It must be a directory owned by uid ${uid} with mode 0700; if no srt is running, remove it (rm -rf ${JSON.stringify(path)}) and retry`);
   }
   ensureSubdir(fs, join(path, "runs"), uid);
   return path;
@@ -105,7 +106,7 @@ export function ensureSubdir(fs: StateDirFs, path: string, uid: number): void {
     if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
   }
   const st = fs.lstat(path);
-  if (st.kind !== "dir" || st.uid !== uid) throw new Error(`${path} in srt's state directory is not a directory owned by uid ${uid}; remove it and retry`);
+  if (st.kind !== "dir" || st.uid !== uid) throw new RuntimeFailure("SRT501", `${path} in srt's state directory is not a directory owned by uid ${uid}; remove it and retry`);
 }
 
 /**

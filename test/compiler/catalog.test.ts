@@ -6,7 +6,8 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { catalog } from "../../src/compiler/diagnostics.js";
+import { catalog, diagnostic } from "../../src/compiler/diagnostics.js";
+import { normalizePath } from "../../src/compiler/paths.js";
 import { repoRoot } from "../support/repo.js";
 
 const goldenCodes = new Set(
@@ -45,4 +46,28 @@ describe("diagnostics catalog", () => {
       }
     }
   });
+
+  it("builds the text and the fixed hint from the code's own arguments", () => {
+    expect(diagnostic("SRT304", "/filesystem/allowWrite/0", { path: "/nope" })).toEqual({
+      code: "SRT304",
+      severity: "warning",
+      message: "/nope does not exist, so there is nothing to make writable",
+      pointer: "/filesystem/allowWrite/0",
+    });
+    expect(diagnostic("SRT301", "", { detail: "too many" }).hint).toBe("narrow the glob (a deeper base directory) or list the paths");
+    // tsc (part of npm test) fails if a call site passes another code's arguments.
+    // @ts-expect-error SRT304 takes a path, not a pattern
+    diagnostic("SRT304", "", { pattern: "/x" });
+    // @ts-expect-error each variant has its own fields
+    diagnostic("SRT300", "", { kind: "mandatory", at: "/a", code: "EACCES", spelled: "/b" });
+  });
+
+  it("a path failure says itself whether the glob is at fault (SRT203 or SRT202), not its wording", () => {
+    const env = { cwd: "/w", home: "/h" };
+    // The name of another user's home mentions "glob"; it is still a path problem.
+    expect(normalizePath("~globber/x", false, env)).toMatchObject({ ok: false, glob: false });
+    expect(normalizePath("/a/*/../b", false, env)).toMatchObject({ ok: false, glob: true });
+    expect(normalizePath("/a/[!b]", false, env)).toMatchObject({ ok: false, glob: true });
+  });
 });
+

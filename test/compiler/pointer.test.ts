@@ -13,8 +13,8 @@ describe("JSON pointers", () => {
   it("every key list round-trips", () => {
     const key = fc.string({ unit: fc.constantFrom("~", "/", "0", "1", "a") });
     fc.assert(
-      fc.property(fc.array(key), (keys) => {
-        expect(pointerKeys(pointerOf(...keys))).toEqual(keys);
+      fc.property(fc.array(key, { minLength: 1 }), (keys) => {
+        expect(pointerKeys(pointerOf(...(keys as [...string[], string])))).toEqual(keys);
         for (const k of keys) expect(unescapeSegment(escapeSegment(k))).toBe(k);
       }),
     );

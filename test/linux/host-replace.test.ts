@@ -53,6 +53,7 @@ describe.skipIf(lacking(!supported, skipReason))("a protection the host detaches
       const out = await runWhileHost(b, "echo sandbox-text >> .gitmodules 2>/dev/null && echo wrote", () => renameSync(hostWrite(b, "work/.gitmodules.swp", "[submodule v2]\n"), b.at("work/.gitmodules")));
       expect(out.stdout).not.toContain("wrote");
       expect(out.stdout).not.toContain("loop-ended");
+      expect(out.stderr).toMatch(/^srt: error SRT505: /m);
       expect(out.stderr).toContain(`${b.at("work/.gitmodules")} was replaced, removed or renamed on the host`);
       expect(out.status).toBe(1);
       expect(read(b.at("work/.gitmodules"))).toBe("[submodule v2]\n");

@@ -194,7 +194,7 @@ describe.skipIf(lacking(!supported, skipReason))("srt's host state", () => {
       expect((await sh(b, "true")).status).toBe(0); // the plan's state dir exists: only the check stops the run below
       const out = await srt(b, ["exec", plan, "--", "touch", b.at("work/ran")], { env: { TMPDIR: b.at("tmp2") } });
       expect(out.status).toBe(2);
-      expect(out.stderr).toMatch(/compiled for srt's state directory/);
+      expect(out.stderr).toMatch(/^srt exec: error SRT502: .*compiled for srt's state directory/m);
       expect(read(b.at("work/ran"))).toBeUndefined();
       expect((await srt(b, ["exec", plan, "--", "touch", b.at("work/ran")])).status).toBe(0);
     });
@@ -207,7 +207,7 @@ describe.skipIf(lacking(!supported, skipReason))("srt's host state", () => {
       if (runner === "srt-test") chownSync(state, b.uid, b.gid);
       const open = await sh(b, `touch ${b.at("work/ran")}`);
       expect(open.status).toBe(1);
-      expect(open.stderr).toMatch(/state directory .* mode is 0755, not 0700/);
+      expect(open.stderr).toMatch(/^srt: error SRT501: .*state directory .* mode is 0755, not 0700/m);
       expect(read(b.at("work/ran"))).toBeUndefined();
       chmodSync(state, 0o700);
       // Replaced by a link to a directory the user owns with the right mode: still refused (lstat).
@@ -218,7 +218,7 @@ describe.skipIf(lacking(!supported, skipReason))("srt's host state", () => {
       symlinkSync(renamed, state);
       const linked = await sh(b, `touch ${b.at("work/ran")}`);
       expect(linked.status).toBe(1);
-      expect(linked.stderr).toMatch(/state directory .* symlink/);
+      expect(linked.stderr).toMatch(/^srt: error SRT501: .*state directory .* symlink/m);
       expect(read(b.at("work/ran"))).toBeUndefined();
       rmSync(state);
       rmdirSync(renamed);

@@ -49,6 +49,7 @@ describe.skipIf(lacking(!supported, skipReason))("host tools never come from PAT
       const out = await sh(b, "echo ran=yes > ran.txt");
       expect(out.status, out.stderr).toBe(1);
       expect(out.stderr).toContain("/usr/local/sbin");
+      expect(out.stderr).toMatch(/^srt: error SRT500: /m);
       expect(out.stderr).toContain("the command did not run");
       expect(read(b.at("work/ran.txt"))).toBeUndefined();
     });

@@ -44,7 +44,7 @@ describe("srt -- cmd on darwin (not run on macOS)", () => {
     const marker = join(project, "ran-1");
     const { io, stderr } = darwinIo(project);
     expect(await main(["--", "/usr/bin/touch", marker], io)).toBe(1);
-    expect(stderr()).toContain("srt: sandbox-exec runs on macOS only (this is linux); the command did not run");
+    expect(stderr()).toContain("srt: error SRT509: sandbox-exec runs on macOS only (this is linux); the command did not run");
     expect(existsSync(marker)).toBe(false);
   });
 
@@ -55,7 +55,7 @@ describe("srt -- cmd on darwin (not run on macOS)", () => {
     const { io, stderr } = darwinIo(project);
     const status = await runMacosMode(options(["/usr/bin/touch", marker]), io, { ...nodeMacosDeps(), platform: "darwin", tmpdir: tmp });
     expect(status).toBe(1);
-    expect(stderr()).toMatch(/^srt: cannot start \/usr\/bin\/sandbox-exec: spawn \/usr\/bin\/sandbox-exec ENOENT; the command did not run/m);
+    expect(stderr()).toMatch(/^srt: error SRT504: cannot start \/usr\/bin\/sandbox-exec: spawn \/usr\/bin\/sandbox-exec ENOENT; the command did not run/m);
     expect(existsSync(marker)).toBe(false);
     expect(readdirSync(tmp)).toEqual([]);
   });
@@ -94,6 +94,6 @@ describe("srt -- cmd on darwin (not run on macOS)", () => {
   it("srt exec stays Linux-only and says what to use instead", async () => {
     const { io, stderr } = darwinIo(project);
     expect(await main(["exec", "plan.json", "--", "true"], io)).toBe(1);
-    expect(stderr()).toContain("srt exec: plans are Linux-only (bwrap + seccomp; this is darwin); on macOS run `srt [options] -- command`");
+    expect(stderr()).toContain("srt exec: error SRT509: plans are Linux-only (bwrap + seccomp; this is darwin); on macOS run `srt [options] -- command`");
   });
 });

@@ -18,7 +18,7 @@ describe("failures (fake sandbox-exec, not run on macOS)", () => {
   it("a missing sandbox-exec (ENOENT) is a runtime failure; the command is never spawned any other way; nothing is left", async () => {
     const os = createFakeOs({ sandboxExec: "enoent" });
     const result = await runMacos(request(), os.deps).result;
-    expect(result.kind).toBe("failed");
+    expect(result).toMatchObject({ kind: "failed", code: "SRT504" });
     expect(result.kind === "failed" && result.message).toMatch(/^cannot start \/usr\/bin\/sandbox-exec: spawn ENOENT; the command did not run/);
     // Only log and sandbox-exec were ever spawned: no unsandboxed fallback.
     expect(os.calls.map((c) => c.file)).toEqual(["/usr/bin/log", "/usr/bin/sandbox-exec"]);
@@ -31,7 +31,7 @@ describe("failures (fake sandbox-exec, not run on macOS)", () => {
   it("refuses to run anywhere but macOS, before creating anything", async () => {
     const os = createFakeOs({ platform: "linux" });
     const result = await runMacos(request(), os.deps).result;
-    expect(result).toMatchObject({ kind: "failed", message: "sandbox-exec runs on macOS only (this is linux); the command did not run" });
+    expect(result).toMatchObject({ kind: "failed", code: "SRT509", message: "sandbox-exec runs on macOS only (this is linux); the command did not run" });
     expect(os.calls).toEqual([]);
     expect(os.watchdog).toEqual([]);
   });
@@ -39,14 +39,14 @@ describe("failures (fake sandbox-exec, not run on macOS)", () => {
   it("no watchdog, no run: a command srt could not clean up after is not started", async () => {
     const os = createFakeOs();
     const result = await runMacos(request(), { ...os.deps, startWatchdog: () => { throw new Error("spawn /bin/sh EAGAIN"); } }).result;
-    expect(result).toMatchObject({ kind: "failed", message: "cannot start the cleanup watchdog: spawn /bin/sh EAGAIN; the command did not run" });
+    expect(result).toMatchObject({ kind: "failed", code: "SRT508", message: "cannot start the cleanup watchdog: spawn /bin/sh EAGAIN; the command did not run" });
     expect(os.calls).toEqual([]);
   });
 
   it("a temp dir that cannot be used is a runtime failure and nothing is spawned", async () => {
     const os = createFakeOs({ fs: createMemFs({ dirs: ["/private/var/folders/x"] }), tmpdir: "/private/var/folders/x/T" });
     const result = await runMacos(request(), os.deps).result;
-    expect(result).toMatchObject({ kind: "failed", message: expect.stringMatching(/ENOENT/) });
+    expect(result).toMatchObject({ kind: "failed", code: "SRT508", message: expect.stringMatching(/ENOENT/) });
     expect(os.calls).toEqual([]);
   });
 

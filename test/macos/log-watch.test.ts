@@ -70,7 +70,7 @@ describe("createDenialStore", () => {
     s.record(denial("file-read-data", "/Users/u/Library/Caches/x"));
     s.record(denial("file-write-create", "/Users/u/.npmrc"));
     s.record(denial("mach-lookup", ""));
-    const rules = (command: string, violations: string[]) => [{ command, violations, origin: "/ignoreViolations" }];
+    const rules = (command: string, violations: string[]) => [{ command, violations, origin: "/ignoreViolations" as const }];
     expect(s.summaryLine(rules("*", ["/Users/*/Library/*"]), ["npm", "i"])).toBe("srt: the sandbox denied 2 operations: mach-lookup (default:deny), file-write-create /Users/u/.npmrc (default:deny)");
     expect(s.summaryLine(rules("npm", [".npmrc", "mach-lookup"]), ["npm", "i"])).toBe("srt: the sandbox denied 1 operation: file-read-data /Users/u/Library/Caches/x (default:deny)");
     expect(s.summaryLine(rules("git", [".npmrc"]), ["npm", "i"])).toMatch(/denied 3 operations/);

@@ -163,7 +163,7 @@ describe("runMacos with a fake sandbox-exec (not run on macOS)", () => {
 
   it("reports the log's denials for its tag, ignores other sessions and noise, and honours ignoreViolations", async () => {
     const os = createFakeOs();
-    const policy = { ...typicalPolicy(), ignoreViolations: [{ command: "git", violations: ["/Users/u/Library/*"], origin: "/ignoreViolations/git" }] };
+    const policy = { ...typicalPolicy(), ignoreViolations: [{ command: "git", violations: ["/Users/u/Library/*"], origin: "/ignoreViolations/git" as const }] };
     const running = runMacos(request(policy), os.deps);
     const cmd = await os.command;
     const log = os.calls[0]!.proc;

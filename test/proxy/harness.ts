@@ -5,12 +5,12 @@ import { readdirSync } from "node:fs";
 import http from "node:http";
 import net from "node:net";
 import { parseCidr, parseHostPattern } from "../../src/compiler/domains/index.js";
-import type { AddressRule, NetRule } from "../../src/compiler/ir.js";
+import type { AddressRule, NetRule, Origin } from "../../src/compiler/ir.js";
 import type { NetworkViolation, ProxyDeps, Resolver } from "../../src/runtime/proxy/index.js";
 
 export const allow = (source: string, i = 0): NetRule => rule("allow", source, `/network/allowedDomains/${i}`);
 export const deny = (source: string, i = 0): NetRule => rule("deny", source, `/network/deniedDomains/${i}`);
-function rule(effect: "allow" | "deny", source: string, origin: string): NetRule {
+function rule(effect: "allow" | "deny", source: string, origin: Origin): NetRule {
   const p = parseHostPattern(source, effect);
   if (!p.ok) throw new Error(`${source}: ${p.message}`);
   return { kind: "net", effect, host: p.host, ...(p.port === undefined ? {} : { port: p.port }), source, origin };

@@ -186,32 +186,13 @@ describe("CONNECT", () => {
   });
 });
 
-describe("credentials", () => {
-  const credentials = { username: "srt", password: "s3cret-Token_1" };
-
-  it("requires Basic Proxy-Authorization on CONNECT and on plain requests (407 otherwise)", async () => {
-    const s = setup([allow("allowed.test"), allow("127.0.0.1", 1)], { credentials });
+describe("no proxy credentials", () => {
+  it("a client that sends Proxy-Authorization anyway is served, and the header is not forwarded", async () => {
+    const s = setup([allow("127.0.0.1", 1)]);
     const { port } = await start(s);
-    const missing = (await exchange(port, `CONNECT 127.0.0.1:${echo.port} HTTP/1.1\r\n\r\n`)).toString();
-    expect(missing).toMatch(/^HTTP\/1\.1 407 [^]*Proxy-Authenticate: Basic realm="srt"/);
-    const wrong = (await exchange(port, `CONNECT 127.0.0.1:${echo.port} HTTP/1.1\r\nProxy-Authorization: ${basic("srt", "nope")}\r\n\r\n`)).toString();
-    expect(wrong).toMatch(/^HTTP\/1\.1 407 /);
-    const right = await exchange(port, `CONNECT 127.0.0.1:${echo.port} HTTP/1.1\r\nProxy-Authorization: ${basic("srt", credentials.password)}\r\n\r\nok`, { end: true });
-    expect(right.toString()).toMatch(/^HTTP\/1\.1 200 [^]*ok$/);
-    expect((await request(port, `http://allowed.test:${web.port}/`)).status).toBe(407);
-    expect((await request(port, `http://127.0.0.1:${web.port}/`, { headers: { "Proxy-Authorization": basic("srt", credentials.password) } })).status).toBe(201);
-    expect(s.violations).toHaveLength(0);
-  });
-
-  it("real curl: -x with --proxy-user, plain and through CONNECT (-p)", async () => {
-    const { port } = await start(setup([allow("127.0.0.1")], { credentials }));
-    const url = `http://127.0.0.1:${web.port}/curl`;
-    const plain = await run("curl", ["-sS", "-x", `http://127.0.0.1:${port}`, "--proxy-user", `srt:${credentials.password}`, "-d", "from-curl", url]);
-    expect(plain.stdout).toBe("got:from-curl");
-    const tunnel = await run("curl", ["-sS", "-p", "-x", `http://127.0.0.1:${port}`, "--proxy-user", `srt:${credentials.password}`, url]);
-    expect(tunnel.stdout).toBe("got:");
-    const noauth = await run("curl", ["-sS", "-o", "/dev/null", "-w", "%{http_code}", "-x", `http://127.0.0.1:${port}`, url]);
-    expect(noauth.stdout).toBe("407");
+    const tunnel = await exchange(port, `CONNECT 127.0.0.1:${echo.port} HTTP/1.1\r\nProxy-Authorization: ${basic("srt", "anything")}\r\n\r\nok`, { end: true });
+    expect(tunnel.toString()).toMatch(/^HTTP\/1\.1 200 [^]*ok$/);
+    expect((await request(port, `http://127.0.0.1:${web.port}/`, { headers: { "Proxy-Authorization": basic("srt", "anything") } })).status).toBe(201);
   });
 });
 

@@ -10,8 +10,8 @@ import type { NetworkPolicy } from "../../src/compiler/ir.js";
 import { createLivePolicy } from "../../src/runtime/proxy/live-policy.js";
 import { allow, deniedAddress, deny } from "./harness.js";
 
-const mitm = { socketPath: "/run/mitm.sock", domains: [allow("mitm.test")], origin: "/network/mitmProxy" };
-const flag = { value: false, origin: "default:test" };
+const mitm = { socketPath: "/run/mitm.sock", domains: [allow("mitm.test")], origin: "/network/mitmProxy" as const };
+const flag = { value: false, origin: "default:test" as const };
 /** A whole compiled network policy, as the CLI's plan and update()'s compile hand it over. */
 const compiled = (over: Partial<NetworkPolicy>): NetworkPolicy => ({ rules: [], deniedResolvedAddresses: [], unixSockets: [], allowAllUnixSockets: flag, allowLocalBinding: flag, ...over });
 

@@ -88,7 +88,7 @@ afterEach(async () => {
 const mitmRules = [allow("mitm.test"), allow("allowed.test", 1), loopback];
 const deps = (rules = mitmRules) => {
   const s = setup(rules);
-  const network = { rules, deniedResolvedAddresses: [], mitmProxy: { socketPath: mitmSocket, domains: [allow("mitm.test"), allow("blocked.test")], origin: "/network/mitmProxy" } };
+  const network = { rules, deniedResolvedAddresses: [], mitmProxy: { socketPath: mitmSocket, domains: [allow("mitm.test"), allow("blocked.test")], origin: "/network/mitmProxy" as const } };
   return { ...s, deps: { ...s.deps, network } };
 };
 async function listen(p: NetworkProxy): Promise<number> {

@@ -108,6 +108,11 @@ describe("findTools", () => {
     expect(r.ok && r.tools).toEqual({ bwrap: "/usr/bin/bwrap", sh: "/usr/bin/sh" });
   });
 
+  it("with network access the bridge's programs come as one group, each from where it was found", () => {
+    const r = findTools(true, fakeFs(system));
+    expect(r.ok && r.tools.bridge).toEqual({ setpriv: expect.stringMatching(/\/setpriv$/), nsenter: expect.stringMatching(/\/nsenter$/), socat: expect.stringMatching(/\/socat$/) });
+  });
+
   it("doctor reports where each tool was found, and a missing bwrap as a failure naming the directories", async () => {
     const fs = fakeFs(system);
     const withBwrap = await preflight({ platform: "linux", arch: "x64", uid: 0 }, { ...fs, lstat: (p) => (p === "/usr/bin/bwrap" ? undefined : fs.lstat(p)) });

@@ -137,6 +137,8 @@ export interface FakeLinux {
 
 export const selfPid = 4000;
 export const tools = { bwrap: "/usr/bin/bwrap", sh: "/usr/bin/sh", setpriv: "/usr/bin/setpriv", nsenter: "/usr/bin/nsenter", socat: "/usr/bin/socat" } as const;
+/** As findTools gives them to a run with network access: the bridge's programs as one group. */
+export const runTools = { bwrap: tools.bwrap, sh: tools.sh, bridge: { setpriv: tools.setpriv, nsenter: tools.nsenter, socat: tools.socat } } as const;
 
 export function createFakeLinux(options: { readonly uid?: number; readonly env?: Readonly<Record<string, string>> } = {}): FakeLinux {
   const events: string[] = [];

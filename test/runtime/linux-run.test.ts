@@ -17,7 +17,7 @@ import { runLinux } from "../../src/runtime/linux/run.js";
 import { LOCK_WAIT_MS, withLock } from "../../src/runtime/linux/state-lock.js";
 import { ensureStateDir } from "../../src/runtime/state-dir.js";
 import { createFixtureHost } from "../support/fixture-host.js";
-import { createFakeLinux, selfPid, tools, type FakeLinux } from "./linux-fake-os.js";
+import { createFakeLinux, runTools, selfPid, tools, type FakeLinux } from "./linux-fake-os.js";
 
 const home = "/home/u";
 const cwd = "/home/u/proj";
@@ -64,7 +64,7 @@ function start(f: FakeLinux, over: Partial<RunRequest> = {}) {
     plan: offline,
     command: ["make", "test"],
     env: { PATH: "/usr/bin:/bin", HOME: home },
-    tools,
+    tools: runTools,
     uid: 1000,
     gid: 1000,
     stateDir: state,
@@ -338,7 +338,7 @@ describe("runLinux: the bwrap handshake", () => {
     const f = machine();
     f.script.bwrap = { fate: "dies" };
     const result = await run(f, { plan: online, startNetwork: fakeNetwork(f) });
-    expect(result).toEqual({ kind: "failed", message: expect.stringMatching(/^bwrap could not set up the sandbox .*the command did not run/) });
+    expect(result).toEqual({ kind: "failed", code: expect.stringMatching(/^SRT5\d\d$/), message: expect.stringMatching(/^bwrap could not set up the sandbox .*the command did not run/) });
     expect(f.events.some((e) => e.startsWith("command started"))).toBe(false);
     expect(f.events.some((e) => e.startsWith(`spawn ${tools.setpriv}`))).toBe(false);
     expectCleanedUp(f);
@@ -433,7 +433,7 @@ describe("runLinux: cleanup on every failure path", () => {
     const f = machine();
     const { running, lines } = start(f, c.set(f));
     const result = await running.result;
-    expect(result).toEqual({ kind: "failed", message: expect.stringMatching(c.message) });
+    expect(result).toEqual({ kind: "failed", code: expect.stringMatching(/^SRT5\d\d$/), message: expect.stringMatching(c.message) });
     expect(f.events.some((e) => e.startsWith("command started"))).toBe(false);
     expect(lines.at(-1)).toMatch(/ ms cleaned up$/);
     expectCleanedUp(f, c.lockedBy === undefined ? {} : { lockedBy: c.lockedBy });
@@ -460,7 +460,7 @@ describe("runLinux: cleanup on every failure path", () => {
     await until(() => f.events.includes("command started: make test"));
     f.replaceOnHost(`${cwd}/.gitmodules`);
     const result = await running.result;
-    expect(result).toMatchObject({ kind: "failed", message: expect.stringContaining(`${cwd}/.gitmodules was replaced, removed or renamed on the host`), violation: { path: `${cwd}/.gitmodules`, time: "2026-01-02T03:04:05.000Z" } });
+    expect(result).toMatchObject({ kind: "failed", code: expect.stringMatching(/^SRT5\d\d$/), message: expect.stringContaining(`${cwd}/.gitmodules was replaced, removed or renamed on the host`), violation: { path: `${cwd}/.gitmodules`, time: "2026-01-02T03:04:05.000Z" } });
     expect(f.kills.filter((k) => k.signal === "SIGKILL").length).toBeGreaterThan(0);
     expect(f.fs.below(runs)).toEqual([runs]);
     expect(f.children.filter((c) => c.alive)).toEqual([]);

@@ -1,7 +1,7 @@
 /** Hand-built Policy values for the Seatbelt tests: small, explicit, no Host. */
-import type { FsRule, GlobRule, NetworkPolicy, PathRule, Policy } from "../../src/compiler/ir.js";
+import type { Flag, FsRule, GlobRule, NetworkPolicy, Origin, PathRule, Policy } from "../../src/compiler/ir.js";
 
-const flag = (value: boolean, origin = "default:flag") => ({ value, origin });
+const flag = (value: boolean, origin: Origin = "default:flag"): Flag => ({ value, origin });
 
 export function pathRule(access: PathRule["access"], effect: PathRule["effect"], path: string, extra: Partial<Omit<PathRule, "kind" | "access" | "effect" | "path">> = {}): PathRule {
   return { kind: "path", access, effect, path, node: "dir", via: { kind: "literal" }, origin: `/filesystem/${effect}${access === "read" ? "Read" : "Write"}/0`, ...extra };

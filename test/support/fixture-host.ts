@@ -127,7 +127,7 @@ export function createFixtureHost(fs: FixtureFs, env: FixtureEnv): Host {
       return new TextEncoder().encode(text).length > maxBytes ? fail("EFBIG") : { ok: true, value: text };
     },
     now: () => 0,
-    env: { cwd: env.cwd, home: env.home, platform: env.platform ?? "linux", arch: "x64", uid, stateDir: env.stateDir ?? `/tmp/srt-${uid}`, vars: env.vars ?? {} },
+    env: { cwd: env.cwd, home: env.home, platform: env.platform ?? "linux", uid, stateDir: env.stateDir ?? `/tmp/srt-${uid}`, vars: env.vars ?? {} },
   };
   return host;
 }

@@ -21,14 +21,14 @@
  * directory: a protection is only needed where its parent is visible.)
  */
 import { match } from "ts-pattern";
-import type { Origin } from "../../compiler/ir.js";
+import type { OriginList } from "./mounts.js";
 import type { MountOp } from "./mounts.js";
 
 export interface DetachableMount {
   readonly path: string;
   /** What is lost if it detaches: the path's read-only bind, its read mask, or the mounts below a pinned directory. */
   readonly guards: "write" | "read" | "below";
-  readonly origin: Origin;
+  readonly origin: OriginList;
 }
 
 export function detachableMounts(ops: readonly MountOp[]): DetachableMount[] {

@@ -15,6 +15,13 @@
  * of rules, and a deny inside an already-masked region costs nothing.
  */
 import type { FsRule, NodeState, Origin, PathRule, Policy } from "../../compiler/ir.js";
+
+/**
+ * Every origin that named a mount's path, sorted and space-joined: one path
+ * can be named by several rules, and the list is read by people (bwrap
+ * comments, plan fields, violation reports), never parsed back.
+ */
+export type OriginList = string;
 import { detachableMounts, type DetachableMount } from "./detachable.js";
 import { compareStrings } from "../../compiler/compare.js";
 import { dirname as parentOf, isWithin as within, pathDepth as depth } from "../../compiler/paths.js";
@@ -30,12 +37,12 @@ export type MountOp =
    * there (EACCES/EPERM/EROFS), in which case the sandbox, running as the same
    * user with no capabilities, cannot create it either.
    */
-  | { readonly op: "bind"; readonly path: string; readonly writable: boolean; readonly why: MountWhy; readonly origin: Origin; readonly optional?: true }
+  | { readonly op: "bind"; readonly path: string; readonly writable: boolean; readonly why: MountWhy; readonly origin: OriginList; readonly optional?: true }
   /** `--tmpfs D` now, `--remount-ro D` after everything below it: an empty read-only directory. */
-  | { readonly op: "mask-dir"; readonly path: string; readonly origin: Origin }
+  | { readonly op: "mask-dir"; readonly path: string; readonly origin: OriginList }
   /** `--ro-bind <void> F`: an empty file no one may open (mode 000). */
-  | { readonly op: "mask-file"; readonly path: string; readonly origin: Origin }
-  | { readonly op: "remount-ro"; readonly path: string; readonly origin: Origin };
+  | { readonly op: "mask-file"; readonly path: string; readonly origin: OriginList }
+  | { readonly op: "remount-ro"; readonly path: string; readonly origin: OriginList };
 
 export type MountWhy =
   | "write-allow" // a writable root
@@ -62,7 +69,7 @@ export type MountWhy =
 export interface Placeholder {
   readonly path: string;
   readonly kind: "file" | "dir";
-  readonly origin: Origin;
+  readonly origin: OriginList;
   /** A file's text when it must not be empty (git's commondir is held as "."; see PathRule.content). */
   readonly content?: string;
 }
@@ -70,7 +77,7 @@ export interface Placeholder {
 /** Rules that cannot be enforced as written, and why (shown by explain and in goldens). */
 export interface MountNote {
   readonly path: string;
-  readonly origin: Origin;
+  readonly origin: OriginList;
   readonly note: string;
 }
 
@@ -107,7 +114,7 @@ function decider(rules: readonly PathRule[]): Decider {
   return { read: verdict("read", true), write: verdict("write", false) };
 }
 
-const placeholder = (path: string, kind: "file" | "dir", origin: Origin, content: string | undefined): Placeholder =>
+const placeholder = (path: string, kind: "file" | "dir", origin: OriginList, content: string | undefined): Placeholder =>
   kind === "file" && content !== undefined && content !== "" ? { path, kind, origin, content } : { path, kind, origin };
 
 const stateOf = (d: Decider, p: string): MountState => (!d.read(p) ? "masked" : d.write(p) ? "rw" : "ro");
@@ -157,7 +164,7 @@ export function planMounts(policy: Policy): MountPlan {
       seen.content ??= r.content;
     } else byPath.set(r.path, { node: r.node, shape: r.node === "dir" || r.shape === "dir" ? "dir" : "file", content: r.content, origins: [r.origin] });
   }
-  const origin = (p: string): Origin => [...new Set(byPath.get(p)?.origins ?? [])].sort().join(" ");
+  const origin = (p: string): OriginList => [...new Set(byPath.get(p)?.origins ?? [])].sort().join(" ");
 
   // Pass 1: the mount each rule path needs, if any.
   const chosen = new Map<string, MountOp>();

@@ -8,7 +8,7 @@
  * prefix ending in `**` is not, since renaming it keeps matches matching.
  */
 import { match } from "ts-pattern";
-import type { FsRule, Policy } from "../../compiler/ir.js";
+import type { FsRule, Origin, Policy } from "../../compiler/ir.js";
 import { type Entry } from "./entries.js";
 import { phase } from "./filesystem.js";
 import { globToRegex } from "./glob-regex.js";
@@ -20,7 +20,7 @@ const note = "no rename or delete of a directory above a denied path";
 
 export function lowerAncestors(policy: Policy, roots: WritableRoots): Entry[] {
   const entries: Entry[] = [];
-  const literalAncestors = (path: string, origin: string): void => {
+  const literalAncestors = (path: string, origin: Origin): void => {
     const segs = path.split("/").slice(1);
     for (let k = 1; k < segs.length; k++) {
       const a = "/" + segs.slice(0, k).join("/");

@@ -5,7 +5,7 @@
  * literal finds are lowered too (filesystem.ts); these add every depth and
  * every file created after compile time.
  */
-import type { Policy } from "../../compiler/ir.js";
+import type { Origin, Policy } from "../../compiler/ir.js";
 import type { MandatoryRule } from "../../compiler/mandatory.js";
 import { onePerFilter } from "./ancestors.js";
 import type { Entry } from "./entries.js";
@@ -23,7 +23,7 @@ export function lowerMandatoryNames(policy: Policy, roots: WritableRoots): Entry
   ];
   const entries: Entry[] = [];
   for (const rule of mandatoryRules) {
-    const origin = `mandatory:${rule satisfies MandatoryRule}`;
+    const origin: Origin = `mandatory:${rule satisfies MandatoryRule}`;
     for (const name of namesFor(rule, policy.options.allowGitConfig.value)) {
       const [parent] = name.split("/");
       for (const [root, body] of bodies) {

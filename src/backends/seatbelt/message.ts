@@ -7,7 +7,7 @@ import type { Origin } from "../../compiler/ir.js";
 
 export const messageOf = (tag: string, origin: Origin): string => `${tag} ${origin}`;
 
-/** The origin named by a logged message, or undefined when it is not one of this session's. */
-export function originOfMessage(tag: string, message: string): Origin | undefined {
+/** The origin named by a logged message (text from the log: not trusted to be an Origin), or undefined when it is not one of this session's. */
+export function originOfMessage(tag: string, message: string): string | undefined {
   return message.startsWith(`${tag} `) ? message.slice(tag.length + 1) : undefined;
 }

@@ -26,7 +26,7 @@ import { syscallNames, syscallNumber, type SeccompArch, type SyscallName } from 
 export interface RuleStatus {
   readonly rule: SeccompRule;
   readonly state: "enforced" | "relaxed";
-  readonly setting?: { readonly name: SeccompSwitch; readonly value: boolean; readonly origin: Origin };
+  readonly setting?: { readonly name: SeccompSwitch; readonly value: boolean; readonly origin: Origin | "unknown" };
 }
 
 export interface SeccompProgram {

@@ -27,6 +27,7 @@ import type { SandboxSignals } from "./signals.js";
 import { spawnBwrap } from "./spawn-bwrap.js";
 import { readInfoPid, readStatus, type StatusStream } from "./status-fd.js";
 import type { LinuxTools } from "./tools.js";
+import { RuntimeFailure } from "../failure.js";
 import { mapUserNamespace } from "./userns.js";
 
 export interface LaunchRequest {
@@ -90,7 +91,9 @@ export async function launchSandbox(os: LinuxDeps, req: LaunchRequest, run: RunD
   if (sandboxPid !== undefined) signals.sandboxStarted(sandboxPid);
   log(`sandbox pid ${sandboxPid ?? "none"}`);
   if (sandboxPid !== undefined && network !== undefined) {
-    held.bridges = await startBridges(os, sandboxPid, network.bridges, req.tools as Required<LinuxTools>, mapUserNs);
+    // findTools looks the bridge's programs up whenever the plan has network access.
+    if (req.tools.bridge === undefined) throw new RuntimeFailure("SRT500", "the proxy bridge's programs (setpriv, nsenter, socat) were not looked up for this run");
+    held.bridges = await startBridges(os, sandboxPid, network.bridges, req.tools.bridge, mapUserNs);
     log("bridges listening");
     proc.release();
   }

@@ -14,6 +14,7 @@ import type { LinuxDeps } from "./deps.js";
 import { createJanitor } from "./janitor.js";
 import { registerAndCreate } from "./placeholder-registry.js";
 import { createRunDir, type RunDir } from "./run-dir.js";
+import { RuntimeFailure } from "../failure.js";
 
 export interface PrepareRequest {
   readonly plan: Pick<LinuxPlan, "context" | "placeholders">;
@@ -28,7 +29,7 @@ export interface PrepareRequest {
 /** Throws (with the message to show) when the run cannot be set up; `held` then has what to undo. */
 export function prepareRun(os: LinuxDeps, req: PrepareRequest, held: Held, log: (what: string) => void): RunDir {
   const mismatch = planStateDirMismatch(req.plan.context.stateDir, req.stateDir);
-  if (mismatch !== undefined) throw new Error(mismatch);
+  if (mismatch !== undefined) throw new RuntimeFailure("SRT502", mismatch);
   const registry = { state: ensureStateDir(os.fs, req.stateDir, req.uid), runId: os.runId(), uid: req.uid };
   held.registry = registry;
   const janitor = createJanitor(os, req.cleanupCommand ? [...req.cleanupCommand, registry.state, registry.runId] : [], req.shell);

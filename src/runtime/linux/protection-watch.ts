@@ -22,6 +22,7 @@
  */
 import type { DetachableMount } from "../../backends/bwrap/index.js";
 import type { FileSystemViolation } from "../proxy/violations.js";
+import { failed, type Failed } from "../failure.js";
 
 /** "dev:ino" of the path itself; "absent" when there is none; "unknown" when it cannot be read (EACCES…). */
 export type Identity = `${bigint}:${bigint}` | "absent" | "unknown";
@@ -157,7 +158,7 @@ export const violationOf = (d: Detachment, time: Date): FileSystemViolation => (
 /** For the runner: watch, kill the sandbox on a detachment, and say so as the run's failure. */
 export interface ProtectionGuard {
   /** The run's result once a protection detached (the sandbox has been killed), else undefined. */
-  failure(): { readonly kind: "failed"; readonly message: string; readonly violation: FileSystemViolation } | undefined;
+  failure(): (Failed & { readonly violation: FileSystemViolation }) | undefined;
   stats: ProtectionWatch["stats"];
   close(): void;
 }
@@ -167,7 +168,7 @@ export function guardProtections(mounts: readonly DetachableMount[], kill: () =>
   const watch = watchProtections(mounts, os, (d) => {
     // Kill first: every moment counts while the path is unprotected.
     kill();
-    broken = { kind: "failed", message: detachmentMessage(d), violation: violationOf(d, now()) };
+    broken = { ...failed("SRT505", detachmentMessage(d)), violation: violationOf(d, now()) };
   });
   return { failure: () => broken, stats: watch.stats, close: watch.close };
 }

@@ -30,6 +30,7 @@ import { prepareRun } from "./prepare.js";
 import { guardProtections, type ProtectionGuard } from "./protection-watch.js";
 import type { RunDir } from "./run-dir.js";
 import { createSandboxSignals, type SandboxSignals } from "./signals.js";
+import { failureOf, RuntimeFailure, type Failed } from "../failure.js";
 import type { LinuxTools } from "./tools.js";
 import { waitForSandbox } from "./wait.js";
 
@@ -77,7 +78,7 @@ export interface RunRequest {
 export type RunResult =
   | { readonly kind: "exited"; readonly status: number }
   /** violation: the run was stopped because a protection detached (protection-watch.ts). */
-  | { readonly kind: "failed"; readonly message: string; readonly violation?: FileSystemViolation };
+  | (Failed & { readonly violation?: FileSystemViolation });
 
 export interface RunningSandbox {
   /** Forwards a signal to the command (and, after the grace period, kills the sandbox). */
@@ -103,7 +104,7 @@ export function runLinux(req: RunRequest, os: LinuxDeps = nodeLinuxDeps()): Runn
     } catch (e) {
       signals.killAll();
       // Set-up steps fail when a detached protection got the sandbox killed under them; that is the cause to report.
-      return held.guard?.failure() ?? { kind: "failed", message: (e as Error).message };
+      return held.guard?.failure() ?? failureOf(e, "SRT508");
     } finally {
       await cleanUpRun(os, held, signals, { step: log, problem: (line) => req.log?.(line) });
     }
@@ -114,7 +115,7 @@ export function runLinux(req: RunRequest, os: LinuxDeps = nodeLinuxDeps()): Runn
 /** The network phase: the proxies, only when the plan reaches the network. */
 async function startRunNetwork(req: RunRequest, run: RunDir, log: (what: string) => void): Promise<NetworkSession | undefined> {
   if (!req.plan.network.proxies) return undefined;
-  if (req.startNetwork === undefined) throw new Error("this policy allows network access, but no proxy runtime is available");
+  if (req.startNetwork === undefined) throw new RuntimeFailure("SRT506", "this policy allows network access, but no proxy runtime is available");
   const network = await req.startNetwork(req.plan, run);
   log("proxies listening");
   return network;

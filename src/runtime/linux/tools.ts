@@ -7,16 +7,15 @@
  * the replacement outside any sandbox.
  */
 import { writableRootOf, type HostWrites } from "../../backends/bwrap/index.js";
+import type { BridgeTools } from "./bridge.js";
 import { locateTool, missingToolsMessage, nodeToolFs, systemToolDirs, type FoundTool, type ToolFs } from "../host-tools.js";
 
 export interface LinuxTools {
   readonly bwrap: string;
   /** The watchdog's shell. */
   readonly sh: string;
-  /** Only needed when the plan has network access (the proxy bridge). */
-  readonly setpriv?: string;
-  readonly nsenter?: string;
-  readonly socat?: string;
+  /** The proxy bridge's programs: looked up, and present, exactly when the plan has network access. */
+  readonly bridge?: BridgeTools;
 }
 
 export const toolPackages: Readonly<Record<string, string>> = { bwrap: "bubblewrap", sh: "dash", setpriv: "util-linux", nsenter: "util-linux", socat: "socat" };
@@ -32,7 +31,9 @@ export function findTools(needNetwork: boolean, fs: ToolFs = nodeToolFs): ToolsR
     return { ok: false, message: missingToolsMessage(missing, `apt-get install ${pkgs}`) + (needNetwork ? " (the network proxy bridge needs socat, nsenter and setpriv)" : "") };
   }
   const found = lookups.flatMap((l) => (l.ok ? [l.tool] : []));
-  return { ok: true, tools: Object.fromEntries(found.map((t) => [t.name, t.path])) as unknown as LinuxTools, found };
+  const path = (name: string): string => found.find((t) => t.name === name)!.path;
+  const tools: LinuxTools = { bwrap: path("bwrap"), sh: path("sh"), ...(needNetwork ? { bridge: { setpriv: path("setpriv"), nsenter: path("nsenter"), socat: path("socat") } } : {}) };
+  return { ok: true, tools, found };
 }
 
 /**

@@ -10,6 +10,7 @@ import type { Launched } from "./launch.js";
 import type { LinuxDeps } from "./deps.js";
 import type { RunResult } from "./run.js";
 import { signalSandbox, statusOfSignal } from "./signals.js";
+import { failed } from "../failure.js";
 
 export interface WaitFacts {
   /** The plan's: without a PID namespace the command's leftovers must be killed here. */
@@ -27,8 +28,8 @@ export async function waitForSandbox(os: Pick<LinuxDeps, "kill">, launched: Laun
   if (sandboxPid !== undefined && !facts.pidNamespace) signalSandbox(os.kill, sandboxPid, "SIGKILL");
   const broken = guard.failure();
   if (broken) return broken;
-  if (end.error) return { kind: "failed", message: `cannot start ${facts.bwrap}: ${end.error.message}` };
-  if (sandboxPid === undefined) return { kind: "failed", message: "bwrap could not set up the sandbox (its message is above); the command did not run. Run `srt doctor` to check this machine." };
+  if (end.error) return failed("SRT504", `cannot start ${facts.bwrap}: ${end.error.message}`);
+  if (sandboxPid === undefined) return failed("SRT504", "bwrap could not set up the sandbox (its message is above); the command did not run. Run `srt doctor` to check this machine.");
   const code = launched.status.exitCode() ?? end.code ?? (end.signal ? statusOfSignal(end.signal) : 1);
   return { kind: "exited", status: code };
 }

@@ -9,7 +9,6 @@
  */
 import { seatbeltParams } from "../../backends/seatbelt/index.js";
 import { proxyVariables } from "../proxy/environment.js";
-import type { Credentials } from "../proxy/types.js";
 
 export const sandboxExec = "/usr/bin/sandbox-exec";
 
@@ -24,7 +23,6 @@ export interface MacosLaunchInput {
   /** The environment the command gets, already filtered by the env policy. */
   readonly env: Readonly<Record<string, string>>;
   readonly proxyPorts: { readonly httpPort: number; readonly socksPort: number };
-  readonly credentials?: Credentials;
   /** Hosts that bypass the proxies (NO_PROXY); default: the three loopback names. */
   readonly noProxy?: readonly string[];
   /** The session tag the profile's messages start with (for the log reader). */
@@ -51,7 +49,7 @@ export function buildMacosLaunch(input: MacosLaunchInput): MacosLaunch {
   if (!input.profilePath.startsWith("/") || !input.tmpDir.startsWith("/")) throw new Error("profilePath and tmpDir must be absolute");
   if (input.command === "") throw new Error("empty command");
   const tmp = realTmpPath(input.tmpDir);
-  const proxyEnv = Object.fromEntries(proxyVariables({ ...input.proxyPorts, ...(input.credentials === undefined ? {} : { credentials: input.credentials }), ...(input.noProxy === undefined ? {} : { noProxy: input.noProxy }) }).map((v) => [v.name, v.value]));
+  const proxyEnv = Object.fromEntries(proxyVariables({ ...input.proxyPorts, ...(input.noProxy === undefined ? {} : { noProxy: input.noProxy }) }).map((v) => [v.name, v.value]));
   // srt's own variables win over whatever the command inherited: a stale HTTP_PROXY must not point elsewhere.
   const env = { ...input.env, ...proxyEnv, TMPDIR: `${tmp}/` };
   return {

@@ -26,6 +26,8 @@ import { startLogWatch, type LogWatch } from "./log-watch.js";
 import { startMacosNetwork, type MacosNetwork } from "./network.js";
 import { createMacosRunDir, type MacosRunDir } from "./run-dir.js";
 import { darwinStatusOfSignal, signalGroup } from "./signals.js";
+import type { RuntimeCode } from "../../compiler/diagnostics.js";
+import { failed, failureOf, type Failed } from "../failure.js";
 
 export interface MacosRunRequest {
   readonly policy: Policy;
@@ -47,11 +49,13 @@ export interface MacosRunRequest {
   readonly log?: (line: string) => void;
 }
 
-export type MacosRunResult = ({ readonly kind: "exited"; readonly status: number } | { readonly kind: "failed"; readonly message: string }) & {
+export type MacosRunResult = ({ readonly kind: "exited"; readonly status: number } | Failed) & {
   /** Summary lines to show (network refusals, sandbox denials), already filtered by ignoreViolations. */
   readonly report: readonly string[];
-  /** Why the report may be incomplete (log unavailable, violations file unwritable). */
+  /** Why the report may be incomplete (log unavailable): worth knowing when debugging. */
   readonly notes: readonly string[];
+  /** What went wrong after the command ran and must always be shown (the --violations file could not be written). */
+  readonly errors: readonly string[];
 };
 
 export interface RunningMacos {
@@ -106,16 +110,17 @@ export function runMacos(req: MacosRunRequest, deps: MacosDeps): RunningMacos {
   const result = (async (): Promise<MacosRunResult> => {
     const report: string[] = [];
     const notes: string[] = [];
-    const failed = (message: string): MacosRunResult => ({ kind: "failed", message, report, notes });
-    if (deps.platform !== "darwin") return failed(`sandbox-exec runs on macOS only (this is ${deps.platform}); the command did not run`);
+    const errors: string[] = [];
+    const fail = (code: RuntimeCode, message: string): MacosRunResult => ({ ...failed(code, message), report, notes, errors });
+    if (deps.platform !== "darwin") return fail("SRT509", `sandbox-exec runs on macOS only (this is ${deps.platform}); the command did not run`);
     const [command, ...args] = req.command;
-    if (command === undefined || command === "") return failed("no command to run");
+    if (command === undefined || command === "") return fail("SRT508", "no command to run");
     let watchdog: ReturnType<MacosDeps["startWatchdog"]>;
     try {
       watchdog = deps.startWatchdog();
     } catch (e) {
       // Without it a killed srt would leave the command running: refuse rather than run unguarded.
-      return failed(`cannot start the cleanup watchdog: ${(e as Error).message}; the command did not run`);
+      return fail("SRT508", `cannot start the cleanup watchdog: ${(e as Error).message}; the command did not run`);
     }
     const denials = createDenialStore();
     let run: MacosRunDir | undefined;
@@ -155,7 +160,7 @@ export function runMacos(req: MacosRunRequest, deps: MacosDeps): RunningMacos {
         ...(req.logDrainMs === undefined ? {} : { drainMs: req.logDrainMs }),
       });
       debug(`log stream for tag ${tag}${logWatch.note() === undefined ? "" : ` (${logWatch.note()})`}`);
-      if (pending !== undefined) return { kind: "exited", status: darwinStatusOfSignal(pending), report, notes };
+      if (pending !== undefined) return { kind: "exited", status: darwinStatusOfSignal(pending), report, notes, errors };
       const end = await spawnAndWait(deps, launch.file, launch.argv, { cwd: req.cwd, env: launch.env, stdio: req.stdio ?? ["inherit", "inherit", "inherit"], detached: true }, (c) => {
         child = c;
         const pid = group();
@@ -171,13 +176,13 @@ export function runMacos(req: MacosRunRequest, deps: MacosDeps): RunningMacos {
         watchdog.groupGone(pid);
       }
       debug(`sandbox-exec exited (${end.error?.message ?? end.signal ?? end.code})`);
-      if (end.error !== undefined) return failed(`cannot start ${launch.file}: ${end.error.message}; the command did not run (srt runs commands only under Seatbelt)`);
+      if (end.error !== undefined) return fail("SRT504", `cannot start ${launch.file}: ${end.error.message}; the command did not run (srt runs commands only under Seatbelt)`);
       // sandbox-exec execs the command in place, so this is the command's own status.
-      return { kind: "exited", status: end.code ?? (end.signal ? darwinStatusOfSignal(end.signal) : 1), report, notes };
+      return { kind: "exited", status: end.code ?? (end.signal ? darwinStatusOfSignal(end.signal) : 1), report, notes, errors };
     } catch (e) {
       const pid = group();
       if (pid !== undefined) signalGroup(deps.kill, pid, "SIGKILL");
-      return failed((e as Error).message);
+      return { ...failureOf(e, "SRT508"), report, notes, errors };
     } finally {
       cancelKill?.();
       await logWatch?.stop();
@@ -193,7 +198,7 @@ export function runMacos(req: MacosRunRequest, deps: MacosDeps): RunningMacos {
           if (denials.total() > 0) deps.fs.appendFile(req.violations, denials.jsonLines(), 0o600);
           if (writeError) throw writeError;
         } catch (e) {
-          notes.push(`srt: could not write ${req.violations}: ${(e as Error).message}`);
+          errors.push(`srt: could not write ${req.violations}: ${(e as Error).message}`);
         }
       }
       if (run !== undefined) deps.fs.removeTree(run.path);

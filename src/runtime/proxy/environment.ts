@@ -6,13 +6,11 @@
  * `lo`, never the host or another machine.
  */
 import type { NetworkPolicy } from "../../compiler/ir.js";
-import type { Credentials } from "./auth.js";
 
 export interface ProxyEnvironmentOptions {
   /** Ports inside the sandbox (the runtime bridges them to the host unix sockets). */
   readonly httpPort: number;
   readonly socksPort: number;
-  readonly credentials?: Credentials;
   /**
    * Hosts that bypass the proxies (default: localhost, 127.0.0.1, ::1 — the
    * sandbox's own lo). A loopback host the policy allows is left out, so that
@@ -43,28 +41,16 @@ export function directLoopback(network: Pick<NetworkPolicy, "rules">): string[] 
 }
 
 /**
- * The secret travels inside URLs, ssh's ProxyCommand (where `%` is a token)
- * and socat's option syntax (where `,` `:` `!` are separators); a token with
- * only URL-safe characters survives all three unquoted. Anything else is a
- * caller bug, not a user error.
+ * The proxies take no credentials: their sockets are reachable only from the
+ * run's own sandbox, and clients that cannot send credentials (nc -X 5, the
+ * JVM without an Authenticator) work unchanged.
  */
-const tokenSafe = /^[A-Za-z0-9._~-]+$/;
-
-export function proxyVariables(o: ProxyEnvironmentOptions, redact = false): readonly ProxyVariable[] {
-  const c = o.credentials;
+export function proxyVariables(o: ProxyEnvironmentOptions): readonly ProxyVariable[] {
   const direct = o.noProxy ?? defaultNoProxy;
   const noProxy = direct.join(",");
-  if (c && !(tokenSafe.test(c.username) && tokenSafe.test(c.password))) throw new Error("proxy credentials must be URL-safe tokens ([A-Za-z0-9._~-])");
-  const password = c && redact ? "***" : c?.password;
-  const userinfo = c ? `${c.username}:${password}@` : "";
-  const http = `http://${userinfo}${loopbackHost}:${o.httpPort}`;
-  const socks = `socks5h://${userinfo}${loopbackHost}:${o.socksPort}`;
-  // netcat-openbsd speaks SOCKS5 without authentication only (and `-P` for
-  // HTTP CONNECT prompts on the tty), so with a secret ssh tunnels through
-  // the HTTP proxy with socat, whose PROXY address takes credentials inline.
-  const sshProxy = c
-    ? `socat - PROXY:${loopbackHost}:%h:%p,proxyport=${o.httpPort},proxyauth=${c.username}:${password}`
-    : `nc -X 5 -x ${loopbackHost}:${o.socksPort} %h %p`;
+  const http = `http://${loopbackHost}:${o.httpPort}`;
+  const socks = `socks5h://${loopbackHost}:${o.socksPort}`;
+  const sshProxy = `nc -X 5 -x ${loopbackHost}:${o.socksPort} %h %p`;
   const java = [
     `-Dhttp.proxyHost=${loopbackHost}`,
     `-Dhttp.proxyPort=${o.httpPort}`,
@@ -83,19 +69,19 @@ export function proxyVariables(o: ProxyEnvironmentOptions, redact = false): read
     ...both("HTTPS_PROXY", http, "HTTPS goes through the same proxy as CONNECT tunnels (TLS stays end to end)"),
     ...both("ALL_PROXY", socks, "everything else (curl, git, many libraries) through srt's SOCKS5 proxy, names resolved by the proxy"),
     ...both("NO_PROXY", noProxy, "loopback stays direct: inside the sandbox it is the sandbox's own lo"),
-    { name: "GIT_SSH_COMMAND", value: `ssh -o ProxyCommand='${sshProxy}'`, why: c ? "git over ssh tunnels through the HTTP proxy (needs socat; nc cannot send SOCKS5 credentials)" : "git over ssh tunnels through the SOCKS5 proxy with netcat-openbsd" },
+    { name: "GIT_SSH_COMMAND", value: `ssh -o ProxyCommand='${sshProxy}'`, why: "git over ssh tunnels through the SOCKS5 proxy with netcat-openbsd" },
     { name: "npm_config_proxy", value: http, why: "npm's proxy for http registries" },
     { name: "npm_config_https_proxy", value: http, why: "npm's proxy for https registries" },
     { name: "npm_config_noproxy", value: noProxy, why: "npm: loopback stays direct" },
     { name: "YARN_HTTP_PROXY", value: http, why: "yarn (berry) reads its own variables, not HTTP_PROXY" },
     { name: "YARN_HTTPS_PROXY", value: http, why: "yarn (berry), https registries" },
     { name: "PIP_PROXY", value: http, why: "pip's --proxy" },
-    { name: "RSYNC_PROXY", value: `${userinfo}${loopbackHost}:${o.httpPort}`, why: "rsync daemon connections through the HTTP proxy (CONNECT)" },
+    { name: "RSYNC_PROXY", value: `${loopbackHost}:${o.httpPort}`, why: "rsync daemon connections through the HTTP proxy (CONNECT)" },
     { name: "NODE_USE_ENV_PROXY", value: "1", why: "Node ≥ 24.5 honours HTTP(S)_PROXY only with this set" },
     {
       name: "JAVA_TOOL_OPTIONS",
       value: java,
-      why: c ? "JVM proxy properties; the JVM sends no proxy credentials without an Authenticator, so Java needs a run without a proxy secret" : "JVM proxy properties (http, https, SOCKS)",
+      why: "JVM proxy properties (http, https, SOCKS)",
     },
   ];
 }
@@ -105,7 +91,7 @@ export function proxyEnvironment(o: ProxyEnvironmentOptions): Record<string, str
   return Object.fromEntries(proxyVariables(o).map((v) => [v.name, v.value]));
 }
 
-/** For `srt explain`: every variable with its value (secret shown as ***) and why it is set. */
+/** For `srt explain`: every variable with its value and why it is set. */
 export function explainProxyEnvironment(o: ProxyEnvironmentOptions): readonly ProxyVariable[] {
-  return proxyVariables(o, true);
+  return proxyVariables(o);
 }

@@ -10,7 +10,6 @@ import { printable } from "./gate.js";
 export const statusTexts: Readonly<Record<number, string>> = {
   400: "Bad Request",
   403: "Forbidden",
-  407: "Proxy Authentication Required",
   408: "Request Timeout",
   431: "Request Header Fields Too Large",
   502: "Bad Gateway",
@@ -35,7 +34,6 @@ function answerParts(a: Answer): { statusText: string; headers: [string, string]
     ["Proxy-Agent", "srt"],
   ];
   if (a.refused) headers.push(["X-Srt-Refused", reason]);
-  if (a.status === 407) headers.push(["Proxy-Authenticate", 'Basic realm="srt"']);
   return { statusText, headers, body };
 }
 

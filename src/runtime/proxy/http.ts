@@ -8,7 +8,6 @@
  */
 import http, { type IncomingMessage } from "node:http";
 import type net from "node:net";
-import { basicProxyAuthOk } from "./auth.js";
 import { dialTunnel, type DialOptions } from "./dial.js";
 import { createEndpoints } from "./endpoints.js";
 import { createGate } from "./gate.js";
@@ -22,12 +21,10 @@ import { defaultLimits, type NetworkProxy, type ProxyDeps } from "./types.js";
 export function createHttpProxy(deps: ProxyDeps): NetworkProxy {
   const limits = { ...defaultLimits, ...deps.limits };
   const gate = createGate(deps, deps.resolve ?? systemResolver, limits.connectTimeoutMs, limits.askTimeoutMs);
-  const authorized = (req: IncomingMessage): boolean => deps.credentials === undefined || basicProxyAuthOk(deps.credentials, req.headers["proxy-authorization"]);
   // endpoints is created below; track is only called once a server exists.
   const dial: DialOptions = { timeoutMs: limits.connectTimeoutMs, maxHeaderBytes: limits.maxHeaderBytes, track: (s) => endpoints.track(s) };
 
   const onConnect = async (req: IncomingMessage, client: net.Socket, head: Buffer): Promise<void> => {
-    if (!authorized(req)) return answerRaw(client, { status: 407, reason: "proxy credentials missing or wrong" });
     const target = parseAuthority(req.url ?? "");
     if (!target.ok) return answerRaw(client, { status: 400, reason: target.reason });
     const decision = await gate.decide(target.value.host, target.value.port, "http");
@@ -60,11 +57,6 @@ export function createHttpProxy(deps: ProxyDeps): NetworkProxy {
     server.on("request", (req, res) => {
       req.on("error", () => undefined);
       res.on("error", () => undefined);
-      if (!authorized(req)) {
-        // The body is not read; closing is the only way not to misparse it as the next request.
-        answer(res, { status: 407, reason: "proxy credentials missing or wrong" }, true);
-        return;
-      }
       void forwardRequest(req, res, gate, dial).catch(() => res.destroy());
     });
     server.on("connect", (req: IncomingMessage, socket: net.Socket, head: Buffer) => {

@@ -5,4 +5,4 @@ export { compileIgnoreFilter, violationText } from "./ignore.js";
 export { reportLine } from "./report.js";
 export { explainProxyEnvironment, proxyEnvironment, proxyVariables, type ProxyEnvironmentOptions, type ProxyVariable } from "./environment.js";
 export { systemResolver } from "./resolver.js";
-export { defaultLimits, type AskAnswer, type AskCallback, type AskQuery, type Credentials, type ListenAddress, type ListenTarget, type NetworkProxy, type NetworkViolation, type ProxyDeps, type ProxyLimits, type ProxyNetworkPolicy, type Resolver } from "./types.js";
+export { defaultLimits, type AskAnswer, type AskCallback, type AskQuery, type ListenAddress, type ListenTarget, type NetworkProxy, type NetworkViolation, type ProxyDeps, type ProxyLimits, type ProxyNetworkPolicy, type Resolver } from "./types.js";

@@ -6,14 +6,13 @@
  * non-SOCKS5 client could understand.
  */
 import net from "node:net";
-import { credentialsMatch } from "./auth.js";
 import { createByteReader, type ByteReader } from "./byte-reader.js";
 import { dialTunnel, DialError, type DialOptions } from "./dial.js";
 import { createEndpoints } from "./endpoints.js";
 import { createGate, type Gate } from "./gate.js";
 import { systemResolver } from "./resolver.js";
 import { splice } from "./splice.js";
-import { defaultLimits, type Credentials, type NetworkProxy, type ProxyDeps, type ProxyLimits } from "./types.js";
+import { defaultLimits, type NetworkProxy, type ProxyDeps, type ProxyLimits } from "./types.js";
 
 /** RFC 1928 §6 reply codes. */
 export const socksReply = {
@@ -64,24 +63,27 @@ function ipv6Text(b: Buffer): string {
   return groups.join(":");
 }
 
-/** Method negotiation and, if chosen, RFC 1929 sub-negotiation. False = the socket is done. */
-async function authenticate(r: ByteReader, socket: net.Socket, credentials: Credentials | undefined): Promise<boolean> {
+/**
+ * Method negotiation. "No authentication" is preferred; a client that offers
+ * only RFC 1929 username/password gets it, and any username and password are
+ * accepted (the proxy's socket is reachable only from the run's sandbox).
+ * False = the socket is done.
+ */
+async function authenticate(r: ByteReader, socket: net.Socket): Promise<boolean> {
   const [version, count] = await r.read(2);
   if (version !== 5 || count === 0) return false;
   const methods = await r.read(count!);
-  // With a secret configured, "no authentication" is never acceptable; without one, prefer it.
-  const method = credentials === undefined && methods.includes(METHOD_NONE) ? METHOD_NONE : methods.includes(METHOD_USERPASS) ? METHOD_USERPASS : NO_ACCEPTABLE;
+  const method = methods.includes(METHOD_NONE) ? METHOD_NONE : methods.includes(METHOD_USERPASS) ? METHOD_USERPASS : NO_ACCEPTABLE;
   socket.write(Buffer.from([5, method]));
   if (method === NO_ACCEPTABLE) return false;
   if (method === METHOD_NONE) return true;
   const [subVersion, ulen] = await r.read(2);
   if (subVersion !== 1) return false;
-  const username = await r.read(ulen!);
+  await r.read(ulen!);
   const [plen] = await r.read(1);
-  const password = await r.read(plen!);
-  const ok = credentials === undefined || credentialsMatch(credentials, username, password);
-  socket.write(Buffer.from([1, ok ? 0 : 1]));
-  return ok;
+  await r.read(plen!);
+  socket.write(Buffer.from([1, 0]));
+  return true;
 }
 
 /** Reads the request; returns the destination, or a reply code to fail with. */
@@ -109,11 +111,11 @@ const dialFailureCode = (e: unknown): number => {
   return socksReply.generalFailure;
 };
 
-async function serve(socket: net.Socket, gate: Gate, dial: DialOptions, limits: ProxyLimits, credentials: Credentials | undefined): Promise<void> {
+async function serve(socket: net.Socket, gate: Gate, dial: DialOptions, limits: ProxyLimits): Promise<void> {
   const r = createByteReader(socket, limits.handshakeTimeoutMs, 1024);
   let request: Awaited<ReturnType<typeof readRequest>>;
   try {
-    if (!(await authenticate(r, socket, credentials))) {
+    if (!(await authenticate(r, socket))) {
       r.release();
       socket.end(() => socket.destroy());
       return;
@@ -149,7 +151,7 @@ export function createSocksProxy(deps: ProxyDeps): NetworkProxy {
   const dial: DialOptions = { timeoutMs: limits.connectTimeoutMs, maxHeaderBytes: limits.maxHeaderBytes, track: (s) => endpoints.track(s) };
   const endpoints = createEndpoints(
     () => net.createServer({ allowHalfOpen: true }),
-    (socket) => void serve(socket, gate, dial, limits, deps.credentials).catch(() => socket.destroy()),
+    (socket) => void serve(socket, gate, dial, limits).catch(() => socket.destroy()),
   );
   return {
     listen: (target) => endpoints.listen(target),

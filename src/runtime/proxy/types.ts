@@ -4,9 +4,7 @@
  * real resolver or a non-loopback address.
  */
 import type { NetworkPolicy, Origin } from "../../compiler/ir.js";
-import type { Credentials } from "./auth.js";
 
-export type { Credentials };
 
 /** Name → addresses (IPv4/IPv6 text), in the order they should be tried. */
 export type Resolver = (name: string) => Promise<readonly string[]>;
@@ -66,12 +64,6 @@ export interface ProxyDeps {
   readonly resolve?: Resolver;
   readonly now?: () => Date;
   readonly limits?: Partial<ProxyLimits>;
-  /**
-   * A per-run secret: when set, HTTP clients must send it as Basic
-   * Proxy-Authorization and SOCKS clients as RFC 1929 username/password, so
-   * other local users who find the socket cannot borrow the sandbox's egress.
-   */
-  readonly credentials?: Credentials;
 }
 
 export type ListenTarget = { readonly path: string } | { readonly port: number; readonly host?: string };

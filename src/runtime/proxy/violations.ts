@@ -7,7 +7,7 @@
  * enforcement.
  */
 import { createWriteStream, writeSync, type WriteStream } from "node:fs";
-import type { Origin } from "../../compiler/ir.js";
+import type { OriginList } from "../../backends/bwrap/mounts.js";
 import { inertHost, inertText, jsonLine } from "../untrusted-text.js";
 import { openViolationsFile } from "../violations-file.js";
 import type { NetworkViolation } from "./types.js";
@@ -27,8 +27,8 @@ export interface FileSystemViolation {
   /** What the detached mount did: kept the path read-only, kept it unreadable, or held the mounts below it. */
   readonly guards: "write" | "read" | "below";
   readonly reason: string;
-  /** Origin of the rule the mount enforced. */
-  readonly rule: Origin;
+  /** Origins of the rules the mount enforced (space-joined, as in the plan). */
+  readonly rule: OriginList;
 }
 
 /**
