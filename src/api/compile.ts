@@ -5,12 +5,14 @@
  * one the caller passes).
  */
 import { join } from "node:path";
-import { lowerLinuxPlan, type LinuxPlan } from "../backends/bwrap/index.js";
-import { compiledProxyPorts, lowerSeatbelt } from "../backends/seatbelt/index.js";
+import type { LinuxPlan } from "../backends/bwrap/index.js";
+import { backends } from "../backends/registry.js";
 import type { SeccompArch } from "../backends/seccomp/index.js";
 import { compileSettings, type Diagnostic, type Host, type Policy, type Target } from "../compiler/index.js";
+import { hostSeccompArch } from "../runtime/host-arch.js";
 import { createNodeHost } from "../runtime/node-host.js";
-import { packageRoot } from "./install.js";
+import { locateStateDir } from "../runtime/state-dir.js";
+import { packageRoot } from "../runtime/package-root.js";
 
 export interface CompileOptions {
   /** The directory the policy is for ("." in settings); default process.cwd(). */
@@ -34,7 +36,9 @@ export interface CompileOutput {
 }
 
 export function compile(settings: object | string, options: CompileOptions = {}): CompileOutput {
-  const host = options.host ?? createNodeHost({ ...(options.cwd === undefined ? {} : { cwd: options.cwd }), ...(options.home === undefined ? {} : { home: options.home }), ...(options.env === undefined ? {} : { env: options.env }) });
+  // The state directory is this process's, whatever environment the caller describes: its plans run here.
+  const stateDir = locateStateDir(process.env, process.getuid?.() ?? -1);
+  const host = options.host ?? createNodeHost({ ...(options.cwd === undefined ? {} : { cwd: options.cwd }), ...(options.home === undefined ? {} : { home: options.home }), ...(options.env === undefined ? {} : { env: options.env }), stateDir });
   const text = typeof settings === "string" ? settings : JSON.stringify(settings);
   const result = compileSettings({
     text,
@@ -64,12 +68,7 @@ export interface LowerOptions {
 export function lower(ir: Policy, target: "linux", options?: LowerOptions): LinuxPlan;
 export function lower(ir: Policy, target: "macos", options?: LowerOptions): MacosPlan;
 export function lower(ir: Policy, target: LowerTarget, options: LowerOptions = {}): LinuxPlan | MacosPlan {
-  if (target === "macos") return { kind: "srt-seatbelt", profile: lowerSeatbelt(ir, { proxy: compiledProxyPorts(ir) }) };
-  return lowerLinuxPlan(ir, options.arch ?? hostArch());
-}
-
-function hostArch(): SeccompArch {
-  if (process.arch === "x64") return "x86_64";
-  if (process.arch === "arm64") return "aarch64";
-  throw new Error(`unsupported architecture ${process.arch}: srt's seccomp filter exists for x86_64 and aarch64`);
+  const { plan, seatbelt } = backends;
+  if (target === "macos") return { kind: "srt-seatbelt", profile: seatbelt.render(seatbelt.lower(ir, {})) };
+  return plan.lower(ir, { arch: options.arch ?? hostSeccompArch() });
 }

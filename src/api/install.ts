@@ -1,20 +1,14 @@
 /**
- * Where srt's own files are, seen from the library: the bundle puts the
- * library next to the CLI (dist/index.mjs, dist/srt.mjs); from the sources
- * (tests) the CLI is the built dist/srt.mjs of the checkout.
+ * The CLI seen from the library: the bundle puts the library next to it
+ * (dist/index.mjs, dist/srt.mjs); from the sources (tests) it is the built
+ * dist/srt.mjs of the checkout. Both are dist/srt.mjs of srt's package.
  */
 import { existsSync } from "node:fs";
-import { dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { packageRoot } from "../runtime/package-root.js";
 
 /** The CLI bundle that `wrap()` commands and the SIGKILL watchdog run, if it exists. */
 export function findSrtBin(): string | undefined {
-  const here = dirname(fileURLToPath(import.meta.url));
-  return [resolve(here, "srt.mjs"), resolve(here, "../../dist/srt.mjs")].find((p) => existsSync(p));
-}
-
-/** The package directory (write-protected by the compiler when it lies in a writable path). */
-export function packageRoot(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  return existsSync(resolve(here, "srt.mjs")) ? resolve(here, "..") : resolve(here, "../..");
+  const bin = join(packageRoot(), "dist", "srt.mjs");
+  return existsSync(bin) ? bin : undefined;
 }

@@ -9,19 +9,22 @@
  * requests. srt exec checks that the proxies answer before it starts the
  * command and fails (status 1) with a message instead of hanging.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { LinuxPlan } from "../backends/bwrap/index.js";
 import type { Diagnostic } from "../compiler/index.js";
-import { findTools, runLinux, type RunningSandbox } from "../runtime/linux/index.js";
+import { findTools, runLinux, toolsExposed, type RunningSandbox } from "../runtime/linux/index.js";
 import { createJanitor } from "../runtime/linux/janitor.js";
-import type { AskCallback, ProxyNetworkPolicy } from "../runtime/proxy/index.js";
+import { newRunId } from "../runtime/linux/run-dir.js";
+import { ensureStateDir, locateStateDir, planStateDirMismatch } from "../runtime/state-dir.js";
+import { createLinuxNetwork, proxySocketsIn } from "../runtime/linux/network.js";
+import { nodeNetworkOs } from "../runtime/linux/network-os.js";
+import type { AskCallback } from "../runtime/proxy/index.js";
+import { createLivePolicy } from "../runtime/proxy/live-policy.js";
 import { compile, lower, type CompileOptions } from "./compile.js";
 import { SandboxConfigError } from "./errors.js";
 import { findSrtBin } from "./install.js";
 import { wireProcess, type SandboxedProcess, type StdioOption } from "./process.js";
-import { createSandboxNetwork } from "./sandbox-network.js";
 import { createViolationFeed, type SandboxViolations } from "./violations.js";
 
 export interface SandboxOptions extends CompileOptions {
@@ -77,37 +80,51 @@ const isPlan = (v: unknown): v is LinuxPlan => typeof v === "object" && v !== nu
 export async function createSandbox(settingsOrPlan: object | string | LinuxPlan, options: SandboxOptions = {}): Promise<Sandbox> {
   if (process.platform !== "linux") throw new Error(`createSandbox runs commands on Linux only (this is ${process.platform}); compile() and lower() work everywhere`);
   let base: LinuxPlan;
-  if (isPlan(settingsOrPlan)) base = settingsOrPlan;
-  else {
+  if (isPlan(settingsOrPlan)) {
+    // A plan from an older srt lacks what this runtime enforces (e.g. the watched mounts): refuse it.
+    if (!Array.isArray(settingsOrPlan.detachable)) throw new Error("this plan was compiled by an older srt and lacks the list of mounts to watch; compile it again");
+    base = settingsOrPlan;
+  } else {
     const compiled = compile(settingsOrPlan, { ...options, target: "linux" });
     if (compiled.ir === undefined) throw new SandboxConfigError(compiled.diagnostics);
     base = lower(compiled.ir, "linux");
   }
+  // A plan object from an older srt has no hostWrites: the checks below would have nothing to go on.
+  if (typeof base.hostWrites !== "object" || base.hostWrites === null) throw new Error("this plan has no hostWrites (compiled by an older srt); recompile it");
   if (base.network.policy.httpProxyPort !== undefined || base.network.policy.socksProxyPort !== undefined) {
     throw new Error("createSandbox does not support httpProxyPort/socksProxyPort yet (your own proxy would bypass its live policy); use the CLI for such policies");
   }
-  const tools = findTools(true, process.env["PATH"]);
+  // Never from PATH (the caller's project may be first on it, and writable from inside).
+  const tools = findTools(true);
   if (!tools.ok) throw new Error(tools.message);
+  const exposed = toolsExposed(tools.found, base.hostWrites);
+  if (exposed !== undefined) throw new Error(exposed);
   const uid = process.getuid?.() ?? 0;
   const gid = process.getgid?.() ?? 0;
   const srtBin = options.srtPath ?? findSrtBin();
+  const stateDir = locateStateDir(process.env, uid);
+  const mismatch = planStateDirMismatch(base.context.stateDir, stateDir);
+  if (mismatch !== undefined) throw new Error(mismatch);
 
+  // In srt's state directory, hidden in every sandbox (proxy sockets, the plan wrap() runs).
   // The watchdog removes the directory if this process dies without close().
-  const janitor = createJanitor();
-  const dir = mkdtempSync(join(tmpdir(), "srt-"));
+  const janitor = createJanitor([], tools.tools.sh);
+  const dir = join(ensureStateDir(stateDir, uid), "runs", newRunId());
   janitor.expectTree(dir);
+  mkdirSync(dir, { mode: 0o700 });
   const feed = createViolationFeed();
-  const initial = base.network.policy;
+  const live = createLivePolicy(base.network.policy);
   let network;
   try {
-    network = await createSandboxNetwork({ dir, policy: proxyPolicy(initial, initial), onViolation: feed.record, ask: options.askCallback, askTimeoutMs: options.askTimeoutMs });
+    // Started once: every run of this sandbox, and every wrap()ped `srt exec --proxies`, attaches to them.
+    network = await createLinuxNetwork({ sockets: proxySocketsIn(dir), policy: live, onViolation: feed.record, ask: options.askCallback, askTimeoutMs: options.askTimeoutMs, os: nodeNetworkOs });
   } catch (e) {
     janitor.cleanUp();
     throw e;
   }
   const net = network;
-  // Always proxied, so update() can open what the first policy closed; the sandbox's directory is hidden inside.
-  const plan: LinuxPlan = { ...base, bwrap: [...base.bwrap, "--tmpfs", dir], network: { ...base.network, proxies: true } };
+  // Always proxied, so update() can open what the first policy closed.
+  const plan: LinuxPlan = { ...base, network: { ...base.network, proxies: true } };
   const running = new Set<RunningSandbox>();
   let closing: Promise<void> | undefined;
   let planFile: string | undefined;
@@ -128,7 +145,9 @@ export async function createSandbox(settingsOrPlan: object | string | LinuxPlan,
         tools: tools.tools,
         uid,
         gid,
-        startNetwork: net.startNetwork,
+        stateDir,
+        // The proxies outlive the run; its bridges are the runner's to stop.
+        startNetwork: async () => net.attach(),
         stdio: wiring.stdio,
         onSpawn: wiring.onSpawn,
         ...(options.killGraceMs === undefined ? {} : { killGraceMs: options.killGraceMs }),
@@ -152,7 +171,7 @@ export async function createSandbox(settingsOrPlan: object | string | LinuxPlan,
     update(settings) {
       const compiled = compile(settings, { ...options, target: "linux" });
       if (compiled.ir === undefined) return { ok: false, diagnostics: compiled.diagnostics };
-      net.setPolicy(proxyPolicy(compiled.ir.network, initial));
+      live.replace(compiled.ir.network);
       return { ok: true, diagnostics: compiled.diagnostics };
     },
     close() {
@@ -167,9 +186,4 @@ export async function createSandbox(settingsOrPlan: object | string | LinuxPlan,
     },
   };
   return sandbox;
-}
-
-/** The lists come from the new settings; the MITM route is fixed at creation, like the proxy ports. */
-function proxyPolicy(next: ProxyNetworkPolicy, initial: ProxyNetworkPolicy): ProxyNetworkPolicy {
-  return { rules: next.rules, deniedResolvedAddresses: next.deniedResolvedAddresses, ...(initial.mitmProxy === undefined ? {} : { mitmProxy: initial.mitmProxy }) };
 }

@@ -16,11 +16,10 @@ try {
 main(process.argv.slice(2), io).then(
   (status) => process.exit(status),
   (error: unknown) => {
-    const e = error as { code?: string; message?: string; stack?: string };
-    // citty reports usage problems (a missing required argument) as errors with an E… code.
-    const usageError = typeof e.code === "string" && e.code.startsWith("E");
-    process.stderr.write(`srt: ${usageError ? "" : "internal error: "}${e.message ?? String(error)}\n`);
+    // Usage problems are found before a command runs (args.ts); anything thrown is a bug.
+    const e = error as { message?: string; stack?: string };
+    process.stderr.write(`srt: internal error: ${e.message ?? String(error)}\n`);
     if (process.env["SRT_DEBUG"]) process.stderr.write(`${e.stack ?? ""}\n`);
-    process.exit(usageError ? exitStatus.usage : exitStatus.runtime);
+    process.exit(exitStatus.runtime);
   },
 );

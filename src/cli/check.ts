@@ -1,7 +1,6 @@
 /** `srt check [F]`: is this policy valid? 0 valid (warnings printed), 2 invalid. */
-import { defineCommand } from "citty";
 import { hasErrors } from "../compiler/index.js";
-import { policyArgs, policyChoice } from "./args.js";
+import { defineCommand, policyArgs, policyChoice } from "./args.js";
 import { exitStatus, type CliIo } from "./io.js";
 import { compileForCli } from "./policy-input.js";
 import { renderJson } from "./render.js";

@@ -1,26 +1,34 @@
-/** `srt compile --target linux|macos [F] [-o OUT] [--emit …]`: the compiled artifact. */
-import { writeFileSync } from "node:fs";
+/**
+ * `srt compile --target linux|macos [F] [-o OUT] [--emit …]`: the compiled artifact.
+ *
+ * With -o, the output file is write-protected in the policy it is compiled
+ * from (mandatory:plan-file): `srt exec OUT` trusts the plan as found, and a
+ * command that could rewrite it would choose the next run's sandbox. The file
+ * is written without following a symlink at its name (one the command of an
+ * earlier run could have planted, say towards ~/.bashrc).
+ */
+import { closeSync, constants, fstatSync, ftruncateSync, openSync, writeSync } from "node:fs";
 import { resolve } from "node:path";
-import { defineCommand } from "citty";
 import type { Policy, Target } from "../compiler/index.js";
-import { compiledProxyPorts, lowerSeatbelt } from "../backends/seatbelt/index.js";
-import { lowerBwrap, lowerLinuxPlan, renderBwrap } from "../backends/bwrap/index.js";
-import { buildSeccomp, disassembleSeccomp, seccompOptionsFromPolicy } from "../backends/seccomp/index.js";
-import { hostSeccompArch } from "./host-arch.js";
-import { policyArgs, policyChoice } from "./args.js";
+import { backendsFor, lowerAndRender, type TargetOptions } from "../backends/registry.js";
+import { hostSeccompArch } from "../runtime/host-arch.js";
+import { defineCommand, policyArgs, policyChoice } from "./args.js";
 import { exitStatus, type CliIo } from "./io.js";
 import { compileForCli } from "./policy-input.js";
 
-/** What each target can emit; the first is the default. */
-const emitters: Record<Target, Record<string, (p: Policy) => string>> = {
-  linux: {
-    plan: (p) => JSON.stringify(lowerLinuxPlan(p, hostSeccompArch()), null, 2) + "\n",
-    argv: (p) => renderBwrap(lowerBwrap(p)),
-    bpf: (p) => disassembleSeccomp(buildSeccomp(seccompOptionsFromPolicy(p, hostSeccompArch()))),
-    ir: (p) => JSON.stringify(p, null, 2) + "\n",
+/** Plans are compiled for this machine; a getter, so only a Linux backend asks for the arch. */
+const options: TargetOptions = {
+  get linux() {
+    return { arch: hostSeccompArch() };
   },
-  macos: { sb: (p) => lowerSeatbelt(p, { proxy: compiledProxyPorts(p) }), ir: (p) => JSON.stringify(p, null, 2) + "\n" },
+  macos: {},
 };
+
+/** What a target can emit: its backends' texts (the first is the default), then the IR itself. */
+const emitters = (target: Target): Record<string, (p: Policy) => string> => ({
+  ...Object.fromEntries(backendsFor(target).map((b) => [b.emit, (p: Policy) => lowerAndRender(b, p, options)])),
+  ir: (p) => JSON.stringify(p, null, 2) + "\n",
+});
 
 export const compileCommand = (io: CliIo) =>
   defineCommand({
@@ -37,18 +45,46 @@ export const compileCommand = (io: CliIo) =>
         return exitStatus.usage;
       }
       const { target, settings } = choice;
-      const available = emitters[target];
+      const available = emitters(target);
       const emit = args.emit ?? Object.keys(available)[0]!;
       const render = available[emit];
       if (render === undefined) {
         io.err(`srt compile: --emit ${emit} is not available for ${target}; choose one of: ${Object.keys(available).join(", ")}\n`);
         return exitStatus.usage;
       }
-      const { policy } = compileForCli({ settings }, io, target);
+      const out = args.out === undefined ? undefined : resolve(io.cwd, args.out);
+      const { policy } = compileForCli({ settings, ...(out === undefined ? {} : { outputs: [{ path: out, rule: "plan-file" }] }) }, io, target);
       if (policy === undefined) return exitStatus.usage;
       const text = render(policy);
-      if (args.out === undefined) io.out(text);
-      else writeFileSync(resolve(io.cwd, args.out), text, { mode: 0o644 });
-      return exitStatus.ok;
+      if (out === undefined) {
+        io.out(text);
+        return exitStatus.ok;
+      }
+      const written = writeOutput(out, text);
+      if (written !== undefined) io.err(`srt compile: ${args.out}: ${written}\n`);
+      return written === undefined ? exitStatus.ok : exitStatus.runtime;
     },
   });
+
+/** Writes text to path, refusing a symlink or anything but a regular file there; the error text, if any. */
+function writeOutput(path: string, text: string): string | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW, 0o644);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === "ELOOP" ? "is a symbolic link; srt does not write through it (remove it, or name the file it points to)" : `cannot write it (${code ?? (e as Error).message})`;
+  }
+  try {
+    if (!fstatSync(fd).isFile()) return "is not a regular file";
+    // Truncated only now: O_TRUNC at open would empty a FIFO or device before the check.
+    ftruncateSync(fd, 0);
+    const bytes = Buffer.from(text, "utf8");
+    for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off);
+    return undefined;
+  } catch (e) {
+    return `cannot write it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -15,14 +15,15 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, constants, createReadStream, fstatSync, openSync } from "node:fs";
 import net from "node:net";
 import type { Readable } from "node:stream";
-import { compileSettings, type NetworkPolicy } from "../compiler/index.js";
+import { compileSettings } from "../compiler/index.js";
 import { onLines } from "../runtime/lines.js";
 import { createNodeHost } from "../runtime/node-host.js";
+import type { LivePolicy } from "../runtime/proxy/live-policy.js";
 import type { CliIo } from "./io.js";
 
 export interface ControlChannel {
-  /** Starts reading; `apply` gets each valid line's network policy. */
-  start(apply: (network: NetworkPolicy) => void): void;
+  /** Starts reading; each valid line's network lists replace `live`'s, then `applied` is told its line number. */
+  start(live: LivePolicy, applied?: (lineNo: number) => void): void;
   close(): void;
 }
 
@@ -59,11 +60,11 @@ export function openControlFd(fd: number, io: CliIo): OpenedControl {
   return {
     ok: true,
     channel: {
-      start(apply) {
+      start(live, applied) {
         // A line is a settings object; one without an end in sight is not.
         onLines(
           stream,
-          (line, lineNo) => applyLine(line, lineNo, fd, io, apply),
+          (line, lineNo) => applyLine(line, lineNo, fd, io, live, applied),
           1 << 20,
           (lineNo) => io.err(`srt: --control-fd ${fd}: line ${lineNo} is longer than 1 MiB; ignored\n`),
         );
@@ -76,12 +77,13 @@ export function openControlFd(fd: number, io: CliIo): OpenedControl {
   };
 }
 
-function applyLine(line: string, n: number, fd: number, io: CliIo, apply: (network: NetworkPolicy) => void): void {
+function applyLine(line: string, n: number, fd: number, io: CliIo, live: LivePolicy, applied: ((lineNo: number) => void) | undefined): void {
   const result = compileSettings({ text: line, file: `control-fd:${fd}`, host: createNodeHost({ cwd: io.cwd, env: io.env }), target: "linux" });
   if (result.policy === undefined) {
     const errors = result.diagnostics.filter((d) => d.severity === "error").map((d) => `${d.code} ${d.pointer || "/"}: ${d.message}`);
     io.err(`srt: --control-fd ${fd}: line ${n} ignored, the policy in force stays: ${errors.join("; ")}\n`);
     return;
   }
-  apply(result.policy.network);
+  live.replace(result.policy.network);
+  applied?.(n);
 }

@@ -1,9 +1,11 @@
 /** `srt doctor [--json]`: can this machine run sandboxes? Exit 0 when it can, 1 when it cannot. */
 import { preflight, type Check } from "../runtime/linux/preflight.js";
+import { locateStateDir } from "../runtime/state-dir.js";
+import { defineCommand } from "./args.js";
 import { exitStatus, type CliIo } from "./io.js";
 
 export function runPreflight(io: CliIo): Check[] {
-  return preflight({ PATH: io.env["PATH"], platform: io.platform, arch: process.arch, uid: io.uid });
+  return preflight({ platform: io.platform, arch: process.arch, uid: io.uid, stateDir: locateStateDir(io.env, io.uid) });
 }
 
 export function renderChecks(checks: readonly Check[], onlyFailures = false): string {
@@ -13,14 +15,16 @@ export function renderChecks(checks: readonly Check[], onlyFailures = false): st
     .join("\n");
 }
 
-export async function doctorCommand(argv: readonly string[], io: CliIo): Promise<number> {
-  const bad = argv.filter((a) => a !== "--json");
-  if (bad.length > 0) {
-    io.err(`srt doctor: unexpected ${bad.join(" ")} (usage: srt doctor [--json])\n`);
-    return exitStatus.usage;
-  }
+export const doctorCommand = (io: CliIo) =>
+  defineCommand({
+    meta: { name: "doctor", description: "Check that this machine can run sandboxes (exit 1 when it cannot)" },
+    args: { json: { type: "boolean", description: "the checks as JSON" } },
+    run: ({ args }) => doctor(args.json === true, io),
+  });
+
+async function doctor(json: boolean, io: CliIo): Promise<number> {
   const checks = runPreflight(io);
-  if (argv.includes("--json")) io.out(JSON.stringify(checks, null, 2) + "\n");
+  if (json) io.out(JSON.stringify(checks, null, 2) + "\n");
   else io.out(renderChecks(checks) + "\n");
   return checks.some((c) => !c.ok && c.severity === "error") ? exitStatus.runtime : exitStatus.ok;
 }

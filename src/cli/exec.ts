@@ -2,57 +2,122 @@
  * `srt exec plan.json -- cmd args…`: run a compiled plan. The plan is all it
  * needs — no settings file, no compiler. A plan for another target or
  * architecture, or one that is not a plan at all, is a usage error.
+ *
+ * The plan decides everything about the sandbox, so the next exec trusts it
+ * as found. A plan its own command could rewrite (it lies in a writable root
+ * and does not protect itself, as `srt compile -o` makes it do) is refused
+ * unless --allow-writable-plan says the user accepts that; one reached
+ * through a symlink the command could re-point is refused always.
  */
-import { readFileSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { resolve } from "node:path";
-import type { LinuxPlan } from "../backends/bwrap/index.js";
-import { hostSeccompArch } from "./host-arch.js";
+import { exposureOf, type LinuxPlan } from "../backends/bwrap/index.js";
+import { createNodeHost } from "../runtime/node-host.js";
+import { locateStateDir, planStateDirMismatch } from "../runtime/state-dir.js";
+import { hostSeccompArch } from "../runtime/host-arch.js";
 import { exitStatus, type CliIo } from "./io.js";
-import { parseRunArgs } from "./run-options.js";
+import { defineCommand } from "./args.js";
+import { runArgs, runOptions, runsWhat, type ParsedRun } from "./run-options.js";
 import { runPlan } from "./sandbox-run.js";
 
-export async function execCommand(argv: readonly string[], io: CliIo): Promise<number> {
+export const execCommand = (io: CliIo) =>
+  defineCommand({
+    meta: { name: "exec", description: "Run a command in the sandbox a compiled plan describes (srt compile --target linux -o plan.json)" },
+    args: {
+      plan: { type: "positional", required: true, description: "the plan file" },
+      ...runArgs,
+      proxies: { type: "string", valueHint: "DIR", description: "use the proxies of the library sandbox listening in DIR" },
+      "allow-writable-plan": { type: "boolean", description: "run a plan its own command could rewrite" },
+    },
+    runs: runsWhat,
+    refuses: { "--settings": "a plan already contains its policy; --settings does not apply" },
+    run: ({ args, command }) => execPlan(args.plan, runOptions(args, command), io),
+  });
+
+async function execPlan(planFile: string, parsed: ParsedRun, io: CliIo): Promise<number> {
   if (io.platform !== "linux") {
     io.err(`srt exec: plans are Linux-only (bwrap + seccomp; this is ${io.platform}); on macOS run \`srt [options] -- command\`, which compiles and runs a Seatbelt profile\n`);
     return exitStatus.runtime;
   }
-  const [planFile, ...rest] = argv;
-  if (planFile === undefined || planFile.startsWith("-")) {
-    io.err("srt exec: usage: srt exec plan.json [-d] [-q] [--violations F] [--control-fd N] [--proxies DIR] -- command [args…]\n");
-    return exitStatus.usage;
-  }
-  const parsed = parseRunArgs(rest);
   if (!parsed.ok) {
     io.err(`srt exec: ${parsed.message}\n`);
     return exitStatus.usage;
   }
-  if (parsed.options.settings !== undefined) {
-    io.err("srt exec: a plan already contains its policy; --settings does not apply\n");
+  const spelled = resolve(io.cwd, planFile);
+  const loaded = loadPlan(spelled);
+  const refusal = typeof loaded === "string" ? loaded : planExposure(loaded, spelled, parsed.options.allowWritablePlan === true);
+  if (typeof loaded === "string" || refusal !== undefined) {
+    io.err(`srt exec: ${planFile}: ${refusal}\n`);
     return exitStatus.usage;
   }
-  const loaded = loadPlan(resolve(io.cwd, planFile));
-  if (typeof loaded === "string") {
-    io.err(`srt exec: ${planFile}: ${loaded}\n`);
+  const mismatch = planStateDirMismatch(loaded.context?.stateDir, locateStateDir(io.env, io.uid));
+  if (mismatch !== undefined) {
+    io.err(`srt exec: ${planFile}: ${mismatch}\n`);
     return exitStatus.usage;
   }
   const o = parsed.options;
   return runPlan({ plan: loaded, command: o.command, debug: o.debug, quiet: o.quiet, violations: o.violations, controlFd: o.controlFd, proxies: o.proxies }, io);
 }
 
+/** Plans grow with the policy (one bind per protected path); far below this. */
+const READ_LIMIT = 64 * 1024 * 1024;
+
 function loadPlan(file: string): LinuxPlan | string {
   let value: unknown;
   try {
-    value = JSON.parse(readFileSync(file, "utf8"));
+    value = JSON.parse(readRegularFile(file));
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : `not a JSON plan (${(e as Error).message})`;
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === "ENOENT" ? "no such file" : code !== undefined ? `cannot read it (${code})` : `not a JSON plan (${(e as Error).message})`;
   }
   const p = value as Partial<LinuxPlan> | null;
   if (p === null || typeof p !== "object" || p.kind !== "srt-plan") return "not an srt plan (make one with `srt compile --target linux F -o plan.json`)";
   if (p.version !== 1) return `plan version ${String(p.version)} is not supported by this srt`;
   if (p.target !== "linux") return `plan is for ${String(p.target)}, this runtime runs linux plans`;
   if (p.arch !== hostSeccompArch()) return `plan is for ${String(p.arch)}, this machine is ${hostSeccompArch()}: recompile it here`;
-  if (!Array.isArray(p.bwrap) || typeof p.seccomp?.base64 !== "string" || typeof p.chdir !== "string" || !Array.isArray(p.placeholders) || p.network === undefined || p.env === undefined) {
+  if (!Array.isArray(p.bwrap) || typeof p.seccomp?.base64 !== "string" || typeof p.chdir !== "string" || !Array.isArray(p.placeholders) || !Array.isArray(p.detachable) || p.network === undefined || p.env === undefined || !isHostWrites(p.hostWrites)) {
     return "plan is incomplete or damaged; recompile it";
   }
   return p as LinuxPlan;
+}
+
+const isHostWrites = (v: unknown): v is LinuxPlan["hostWrites"] => {
+  const w = v as Partial<LinuxPlan["hostWrites"]> | undefined;
+  const paths = (a: unknown): boolean => Array.isArray(a) && a.every((x) => typeof x === "string");
+  return typeof w === "object" && w !== null && paths(w.roots) && paths(w.except);
+};
+
+/**
+ * The file's bytes, opened at its real path without following a final link,
+ * refusing anything but a regular file; and the path must still name that
+ * same file once it is read (nothing swapped it meanwhile).
+ */
+function readRegularFile(spelled: string): string {
+  const fd = openSync(realpathSync(spelled), constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new Error("not a regular file");
+    if (st.size > READ_LIMIT) throw new Error(`larger than ${READ_LIMIT / 1048576} MiB`);
+    const text = readFileSync(fd, "utf8");
+    const now = statSync(spelled);
+    if (now.dev !== st.dev || now.ino !== st.ino) throw new Error("the file was replaced while srt read it");
+    return text;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Why the plan's own command could change this plan before the next exec, or undefined when it cannot. */
+function planExposure(plan: LinuxPlan, spelled: string, allowWritable: boolean): string | undefined {
+  const e = exposureOf(plan.hostWrites, createNodeHost(), spelled);
+  if (e === undefined) return undefined;
+  switch (e.kind) {
+    case "unknown":
+      return `cannot inspect ${e.at} (${e.code}) to check that the plan's command cannot change it`;
+    case "link":
+      return `reached through the symlink ${e.link}, which lies in ${e.root}, writable by this plan's command: it could re-point the link at a plan of its own for the next run. Name the plan by a path without that link.`;
+    case "writable":
+      if (allowWritable) return undefined;
+      return `${e.real} lies in ${e.root}, which this plan makes writable, and the plan does not protect it: its command could rewrite the plan, and the next srt exec would run the rewrite. Write plans with \`srt compile -o FILE\` (the plan then protects FILE), keep them outside the writable directories, or pass --allow-writable-plan to run it anyway.`;
+  }
 }

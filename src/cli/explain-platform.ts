@@ -9,7 +9,7 @@ import { lowerBwrap } from "../backends/bwrap/index.js";
 import { platformDifferences } from "../backends/seatbelt/differences.js";
 import type { Policy, Target } from "../compiler/index.js";
 import { directLoopback, explainProxyEnvironment } from "../runtime/proxy/environment.js";
-import { sandboxPorts } from "../runtime/linux-network.js";
+import { sandboxPorts } from "../runtime/linux/network.js";
 
 export function explainPlatform(p: Policy, target: Target): string[] {
   const out: string[] = [];

@@ -3,12 +3,15 @@
  * writable and reachable, which mandatory denies apply and why, and where
  * every rule came from.
  */
+import { quotePath } from "../compiler/byte-paths.js";
 import { applyEnvPolicy } from "../compiler/env-policy.js";
+import { unlistableReason } from "../compiler/unlistable.js";
 import { explainPlatform } from "./explain-platform.js";
 import { mandatoryReasons, type FsRule, type NetRule, type PathRule, type Policy, type Target } from "../compiler/index.js";
+import { isWithin } from "../compiler/paths.js";
 
 const describeVia = (r: PathRule): string =>
-  r.via.kind === "glob" ? ` (matches ${r.via.pattern})` : r.via.kind === "symlink" ? ` (spelled ${JSON.stringify(r.via.spelled)})` : "";
+  r.via.kind === "glob" ? ` (matches ${r.via.pattern})` : r.via.kind === "symlink" ? ` (spelled ${quotePath(r.via.spelled)})` : "";
 const node = (r: PathRule): string => (r.node === "absent" ? "absent now" : r.node);
 const line = (mark: string, what: string, origin: string): string => `    ${mark} ${what}  ← ${origin}`;
 
@@ -17,8 +20,8 @@ function fsLines(rules: readonly FsRule[], access: "read" | "write", effect: "al
     .filter((r) => r.access === access && r.effect === effect && (mandatory === undefined || r.origin.startsWith("mandatory:") === mandatory))
     .map((r) =>
       r.kind === "glob"
-        ? line(effect === "deny" ? "✗" : "✓", `${JSON.stringify(r.pattern)} glob, ${r.matches} match${r.matches === 1 ? "" : "es"} now`, r.origin)
-        : line(effect === "deny" ? "✗" : "✓", `${JSON.stringify(r.path)} [${node(r)}]${describeVia(r)}`, r.origin),
+        ? line(effect === "deny" ? "✗" : "✓", `${quotePath(r.pattern)} glob, ${r.matches} match${r.matches === 1 ? "" : "es"} now`, r.origin)
+        : line(effect === "deny" ? "✗" : "✓", `${quotePath(r.path)} [${node(r)}]${describeVia(r)}`, r.origin),
     );
 }
 
@@ -30,20 +33,26 @@ function netText(r: NetRule): string {
 
 export function explainPolicy(p: Policy, target: Target, vars: Readonly<Record<string, string>>): string {
   const fs = p.filesystem.rules;
-  const out: string[] = [`Policy from ${p.source === "default" ? "built-in defaults" : p.source}, for ${target}`, `  working directory ${p.context.cwd}, home ${p.context.home}`, ""];
+  const state = p.context.stateDir;
+  const out: string[] = [`Policy from ${p.source === "default" ? "built-in defaults" : p.source}, for ${target}`, `  working directory ${p.context.cwd}, home ${p.context.home}`];
+  out.push(`  srt's state directory ${state}${target === "linux" ? " (run directories, placeholder registry; hidden in every sandbox)" : ""}`, "");
   out.push("Reading: allowed everywhere, except", ...orNone(fsLines(fs, "read", "deny", undefined)));
   const reAllowed = fsLines(fs, "read", "allow", undefined);
   if (reAllowed.length > 0) out.push("  but readable again inside those:", ...reAllowed);
   out.push("", "Writing: only in", ...fsLines(fs, "write", "allow", undefined), "    ✓ a private temp directory, new for each run ($TMPDIR)  ← default:tmpdir");
+  const around = fs.find((r): r is PathRule => r.kind === "path" && r.access === "write" && r.effect === "allow" && isWithin(state, r.path));
+  if (target === "linux" && around !== undefined) {
+    out.push(`    ✗ ${JSON.stringify(state)} srt's state directory, although inside ${JSON.stringify(around.path)}: hidden (an empty read-only directory) in every sandbox  ← default:state-dir`);
+  }
   out.push("  never, even inside those (settings):", ...orNone(fsLines(fs, "write", "deny", false)));
   const mandatory = fs.filter((r) => r.origin.startsWith("mandatory:"));
   out.push(`  never, whatever the settings say (mandatory, ${mandatory.length} path${mandatory.length === 1 ? "" : "s"}):`);
-  for (const [name, why] of Object.entries(mandatoryReasons)) {
+  for (const [name, why] of [...Object.entries(mandatoryReasons), ["unlistable", unlistableReason] as const]) {
     const hits = mandatory.filter((r) => r.origin === `mandatory:${name}`);
     if (hits.length === 0) continue;
-    out.push(`    mandatory:${name} — ${why}`, ...hits.map((r) => `      ✗ ${JSON.stringify(r.kind === "path" ? r.path : r.pattern)}${r.kind === "path" ? ` [${node(r)}]` : ""}`));
+    out.push(`    mandatory:${name} — ${why}`, ...hits.map((r) => `      ✗ ${quotePath(r.kind === "path" ? r.path : r.pattern)}${r.kind === "path" ? ` [${node(r)}]` : ""}`));
   }
-  if (p.options.allowGitConfig.value) out.push(`    .git/config stays writable  ← ${p.options.allowGitConfig.origin}`);
+  if (p.options.allowGitConfig.value) out.push(`    a repository's own config (.git/config, config.worktree) stays writable  ← ${p.options.allowGitConfig.origin}`);
   const depth = p.options.mandatoryDenySearchDepth;
   out.push(`  (searched ${depth.value === "unlimited" ? "at any depth" : `${depth.value} level${depth.value === 1 ? "" : "s"} deep`} below each writable directory  ← ${depth.origin})`);
 

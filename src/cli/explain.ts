@@ -1,7 +1,8 @@
 /** `srt explain [F]`: the effective policy in words, or the IR with --json. */
-import { defineCommand } from "citty";
-import { policyArgs, policyChoice } from "./args.js";
+import { showBytes } from "../compiler/byte-paths.js";
+import { defineCommand, policyArgs, policyChoice } from "./args.js";
 import { explainPolicy } from "./explain-text.js";
+import { explainTools } from "./explain-tools.js";
 import { exitStatus, type CliIo } from "./io.js";
 import { compileForCli } from "./policy-input.js";
 import { renderJson } from "./render.js";
@@ -21,7 +22,8 @@ export const explainCommand = (io: CliIo) =>
       if (args.json && diagnostics.length > 0) io.err(renderJson(diagnostics) + "\n");
       if (policy === undefined) return exitStatus.usage;
       const vars = Object.fromEntries(Object.entries(io.env).filter((e): e is [string, string] => e[1] !== undefined));
-      io.out(args.json ? JSON.stringify(policy, null, 2) + "\n" : explainPolicy(policy, target, vars));
+      // JSON escapes a name's non-UTF-8 bytes as \udcXX (exact); the text shows them as \xNN.
+      io.out(args.json ? JSON.stringify(policy, null, 2) + "\n" : showBytes(explainPolicy(policy, target, vars) + (target === "linux" ? explainTools(policy, io.platform).map((l) => l + "\n").join("") : "")));
       return exitStatus.ok;
     },
   });

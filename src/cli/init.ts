@@ -4,9 +4,9 @@
  */
 import { writeFileSync } from "node:fs";
 import { dirname, relative, resolve } from "node:path";
-import { defineCommand } from "citty";
+import { defineCommand } from "./args.js";
 import { exitStatus, type CliIo } from "./io.js";
-import { installDir } from "./policy-input.js";
+import { packageRoot } from "../runtime/package-root.js";
 
 /** Package registries, opt-in with --allow-registries. */
 const registries = ["registry.npmjs.org", "registry.yarnpkg.com", "pypi.org", "files.pythonhosted.org", "crates.io", "index.crates.io", "static.crates.io", "proxy.golang.org", "sum.golang.org", "rubygems.org"];
@@ -48,7 +48,7 @@ export const initCommand = (io: CliIo) =>
       try {
         // "wx": fail if it exists, atomically (no check-then-write race).
         // Point editors at the schema srt ships, relative when srt is installed in the project.
-        const schemaFile = resolve(installDir(), "schema/settings.schema.json");
+        const schemaFile = resolve(packageRoot(), "schema/settings.schema.json");
         const rel = relative(dirname(target), schemaFile);
         const schemaRef = rel.startsWith("..") ? schemaFile : `./${rel}`;
         writeFileSync(target, starterPolicy(args["allow-registries"] === true, schemaRef), { flag: "wx", mode: 0o644 });

@@ -1,24 +1,29 @@
 /**
  * srt's dispatcher: picks the command and runs it, returning the exit status
  * (bin.ts is the one place that exits). Anything that is not a known subcommand is the run mode
- * (`srt [options] -- cmd…`), whose own options end at the first non-option
- * word so that nothing after the command is ever read as an srt option.
+ * (`srt [options] -- cmd…`). Every command, the run mode included, reads its words with the
+ * one parser in args.ts.
  */
-import type { CommandDef } from "citty";
 import pkg from "../../package.json" with { type: "json" };
+import type { Command } from "./args.js";
 import { exitStatus, type CliIo } from "./io.js";
 
 // Every command is loaded when it is used (the bundle splits them into chunks): a sandboxed
-// run, which happens for every command an agent runs, loads neither citty nor the
-// check/explain/compile code, and the other way round.
-type Factory = (io: CliIo) => CommandDef<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+// run, which happens for every command an agent runs, loads none of the check/explain/compile
+// code, and `srt --version` loads no command at all.
+type Factory = (io: CliIo) => Command<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const subcommands: Record<string, () => Promise<Factory>> = {
   check: async () => (await import("./check.js")).checkCommand,
   explain: async () => (await import("./explain.js")).explainCommand,
   compile: async () => (await import("./compile.js")).compileCommand,
+  exec: async () => (await import("./exec.js")).execCommand,
+  doctor: async () => (await import("./doctor.js")).doctorCommand,
   schema: async () => (await import("./schema.js")).schemaCommand,
   init: async () => (await import("./init.js")).initCommand,
 };
+
+/** srt's commands by name; any other first word starts the run mode. */
+export const commandNames: readonly string[] = Object.keys(subcommands);
 
 const usage = `srt ${pkg.version}: run commands in an OS-level sandbox compiled from a policy
 
@@ -31,7 +36,9 @@ Usage:
   srt check [F]                                 validate settings (exit 0 valid, 2 invalid)
   srt explain [F] [--json]                      what the policy allows, and why
   srt compile --target linux|macos [F] [-o OUT] [--emit ir|…]
-  srt exec plan.json -- command [args…]         run a compiled plan
+  srt exec plan.json [--allow-writable-plan] -- command [args…]
+                                                run a compiled plan (refused if its own command
+                                                could rewrite it, unless --allow-writable-plan)
   srt doctor                                    check that this machine can sandbox
   srt init [F] [--allow-registries]             write a starter policy (never overwrites)
   srt schema                                    print the settings JSON Schema
@@ -52,33 +59,17 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     io.out(usage);
     return first === undefined ? exitStatus.usage : exitStatus.ok;
   }
-  // exec and doctor parse their own words: everything after the plan is the command's.
-  if (first === "exec") return rest[0] === "--help" || rest[0] === "-h" ? (io.out("Usage: srt exec plan.json [-d] [-q] [--violations F] [--control-fd N] [--proxies DIR] -- command [args…]\n"), exitStatus.ok) : (await import("./exec.js")).execCommand(rest, io);
-  if (first === "doctor") return (await import("./doctor.js")).doctorCommand(rest, io);
   // Internal: run by the watchdog of a run that died without cleaning up (see runtime/linux/janitor.ts).
+  // Only a state directory that passes the same checks as a run's is touched.
   if (first === "__cleanup" && rest.length === 2) {
-    (await import("../runtime/linux/placeholder-registry.js")).releaseRun({ dir: rest[0]!, runId: rest[1]! });
+    // The run id names a directory in it: only the form srt makes (no "/" or "..", nothing outside).
+    if (!/^[0-9a-f]{12}$/.test(rest[1]!) || (await import("../runtime/state-dir.js")).stateDirProblem(rest[0]!, io.uid) !== undefined) return exitStatus.runtime;
+    (await import("../runtime/linux/placeholder-registry.js")).releaseRun({ state: rest[0]!, runId: rest[1]!, uid: io.uid });
     return exitStatus.ok;
   }
   const load = Object.hasOwn(subcommands, first) ? subcommands[first] : undefined;
-  if (load === undefined) return (await import("./run-mode.js")).runMode(argv, io, usage);
-  const cmd = (await load())(io);
-  const { renderUsage, runCommand } = await import("citty");
-  const { unknownFlags } = await import("./args.js");
-  const beforeDashes = rest.indexOf("--") === -1 ? rest : rest.slice(0, rest.indexOf("--"));
-  if (beforeDashes.includes("--help") || beforeDashes.includes("-h")) {
-    // citty colours its usage text whatever the output is; no escapes unless colour is wanted.
-    const text = await renderUsage(cmd);
-    io.out((io.color ? text : text.replace(/\x1b\[[0-9;]*m/g, "")) + "\n");
-    return exitStatus.ok;
-  }
-  const bad = unknownFlags(rest, (typeof cmd.args === "object" ? cmd.args : {}) as Record<string, never>);
-  if (bad.length > 0) {
-    io.err(`srt ${first}: unknown option ${bad.join(", ")} (see srt ${first} --help)\n`);
-    return exitStatus.usage;
-  }
-  const { result } = await runCommand(cmd, { rawArgs: [...rest] });
-  return typeof result === "number" ? result : exitStatus.ok;
+  // Loaded only now: `srt --version` and `srt --help` above need neither citty nor the parser.
+  const { runCommandLine } = await import("./args.js");
+  if (load === undefined) return runCommandLine((await import("./run-mode.js")).runModeCommand(io, usage), argv, io, "srt");
+  return runCommandLine((await load())(io), rest, io, `srt ${first}`);
 }
-
-

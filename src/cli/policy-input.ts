@@ -3,28 +3,20 @@
  * them on the real host, print the diagnostics. Returns the policy only when
  * there is no error.
  */
-import { basename, dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { compileSettings, type Diagnostic, type Policy, type Target } from "../compiler/index.js";
+import { compileSettings, type Diagnostic, type Policy, type SelfOutput, type Target } from "../compiler/index.js";
 import { createNodeHost } from "../runtime/node-host.js";
+import { packageRoot } from "../runtime/package-root.js";
 import type { CliIo } from "./io.js";
 import { locate, renderHuman, type LocatedDiagnostic } from "./render.js";
 import { defaultSettingsPath, loadSettings } from "./settings-source.js";
 
 export interface PolicyArgs {
   readonly settings?: string | undefined;
+  /** Files srt writes for the policy's runs (compile -o, --violations): protected by the policy itself. */
+  readonly outputs?: readonly SelfOutput[];
   readonly target?: string | undefined;
   readonly json?: boolean | undefined;
 }
-
-/**
- * srt's own package directory: the bundle is dist/srt.mjs (one level down), the
- * sources src/cli/*.ts (two levels down, when tests run commands in-process).
- */
-export const installDir = (): string => {
-  const here = dirname(fileURLToPath(import.meta.url));
-  return basename(here) === "cli" && basename(dirname(here)) === "src" ? resolve(here, "../..") : resolve(here, "..");
-};
 
 export function compileForCli(args: PolicyArgs, io: CliIo, target: Target): { policy?: Policy; diagnostics: readonly LocatedDiagnostic[] } {
   const loaded = loadSettings(args.settings, io.cwd, io.env);
@@ -38,8 +30,9 @@ export function compileForCli(args: PolicyArgs, io: CliIo, target: Target): { po
       file: loaded.source.file,
       host: createNodeHost({ cwd: io.cwd, env: io.env }),
       target,
-      installDir: installDir(),
+      installDir: packageRoot(),
       settingsLookup: defaultSettingsPath(io.env),
+      ...(args.outputs === undefined ? {} : { outputs: args.outputs }),
     });
     diagnostics = result.diagnostics;
     policy = result.policy;

@@ -2,6 +2,7 @@
  * Diagnostics for people (`file:line:col: error CODE: message` and a code
  * frame, like compilers print) and for machines (`--json`).
  */
+import { showBytes } from "../compiler/byte-paths.js";
 import { lineColumn, locateJson, offsetOfPointer, type Diagnostic } from "../compiler/index.js";
 
 export interface SettingsSource {
@@ -61,9 +62,10 @@ export function renderHuman(ds: readonly LocatedDiagnostic[], src: SettingsSourc
 /**
  * Control characters from settings or file names (a NUL, a newline in a path,
  * an ESC sequence in a directory name) are shown as escapes: printed raw they
- * could fake diagnostic lines or drive the terminal.
+ * could fake diagnostic lines or drive the terminal. Bytes of a name that is
+ * not UTF-8 are shown as \xNN (printed raw they would become U+FFFD).
  */
 const visible = (s: string): string =>
-  s.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  showBytes(s.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`));
 
 export const renderJson = (ds: readonly LocatedDiagnostic[]): string => JSON.stringify(ds, null, 2);

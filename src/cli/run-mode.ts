@@ -1,22 +1,35 @@
 /** `srt [options] [-c "string" | [--] cmd args…]`: compile the settings for this machine and run the command in one go. */
+import { resolve } from "node:path";
 import { lowerLinuxPlan } from "../backends/bwrap/index.js";
-import { hostSeccompArch } from "./host-arch.js";
+import { hostSeccompArch } from "../runtime/host-arch.js";
 import { exitStatus, type CliIo } from "./io.js";
 import { compileForCli } from "./policy-input.js";
-import { parseRunArgs } from "./run-options.js";
+import { defineCommand } from "./args.js";
+import { runArgs, runOptions, runsWhat, type RunOptions } from "./run-options.js";
 import { runPlan } from "./sandbox-run.js";
 
-export async function runMode(argv: readonly string[], io: CliIo, usage: string): Promise<number> {
-  const parsed = parseRunArgs(argv);
-  if (!parsed.ok) {
-    io.err(`srt: ${parsed.message}\n\n${usage}`);
-    return exitStatus.usage;
-  }
-  const o = parsed.options;
-  if (o.proxies !== undefined) {
-    io.err(`srt: --proxies is for srt exec (commands wrapped by a library sandbox)\n`);
-    return exitStatus.usage;
-  }
+/** `usage` is srt's overview, which is this mode's --help. */
+export const runModeCommand = (io: CliIo, usage: string) =>
+  defineCommand({
+    meta: { name: "srt", description: "Run a command in a sandbox compiled from the settings" },
+    args: { settings: { type: "string", valueHint: "F", description: "settings file (default: ~/.srt-settings.json, else the defaults)" }, ...runArgs },
+    runs: runsWhat,
+    refuses: {
+      "--proxies": "--proxies is for srt exec (commands wrapped by a library sandbox)",
+      "--allow-writable-plan": "--allow-writable-plan is for srt exec (this mode compiles its plan in memory)",
+    },
+    usage,
+    run({ args, command }) {
+      const parsed = runOptions(args, command);
+      if (!parsed.ok) {
+        io.err(`srt: ${parsed.message}\n`);
+        return exitStatus.usage;
+      }
+      return runMode(parsed.options, io);
+    },
+  });
+
+async function runMode(o: RunOptions, io: CliIo): Promise<number> {
   // macOS: Seatbelt through sandbox-exec (src/cli/macos-run.ts; not run on a Mac from here).
   if (io.platform === "darwin") return (await import("./macos-run.js")).runMacosMode(o, io);
   if (io.platform !== "linux") {
@@ -24,7 +37,8 @@ export async function runMode(argv: readonly string[], io: CliIo, usage: string)
     return exitStatus.runtime;
   }
   const t0 = performance.now();
-  const { policy } = compileForCli({ settings: o.settings }, io, "linux");
+  // The violations file is protected by the policy itself: srt appends to it after the command ran.
+  const { policy } = compileForCli({ settings: o.settings, ...(o.violations === undefined ? {} : { outputs: [{ path: resolve(io.cwd, o.violations), rule: "violations-file" as const }] }) }, io, "linux");
   if (policy === undefined) return exitStatus.usage;
   const plan = lowerLinuxPlan(policy, hostSeccompArch());
   if (o.debug || io.env["SRT_DEBUG"] === "1") io.err(`srt: compiled ${plan.source} in ${(performance.now() - t0).toFixed(1)} ms\n`);

@@ -1,8 +1,10 @@
 /**
- * The run mode's own options: `srt [options] [-c "string" | [--] cmd args…]`.
- * srt's options end at `--` or at the first word that is not an option, so
- * nothing after the command is ever read as an srt option (DESIGN §6).
+ * The options of the commands that run a command: `srt [options] [-c "string" | [--] cmd args…]`
+ * and `srt exec plan.json [options] [--] cmd args…`. Where srt's options end (`--` or the first
+ * word that is not an option, DESIGN §6) is decided by the one parser in args.ts.
  */
+import type { ArgsDef } from "citty";
+
 export interface RunOptions {
   readonly settings?: string;
   readonly debug: boolean;
@@ -12,72 +14,60 @@ export interface RunOptions {
   readonly controlFd?: number;
   /** --proxies DIR (srt exec): use the proxies of a library sandbox listening in DIR instead of starting its own. */
   readonly proxies?: string;
+  /** --allow-writable-plan (srt exec): run a plan its own command could rewrite (see exec.ts). */
+  readonly allowWritablePlan?: true;
   readonly command: readonly string[];
 }
 
 export type ParsedRun = { readonly ok: true; readonly options: RunOptions } | { readonly ok: false; readonly message: string };
 
-const valued = new Set(["--settings", "--violations", "-c", "--control-fd", "--proxies"]);
+/** What the words after srt's options are, for --help. */
+export const runsWhat = "the command to run and its arguments (srt's options end at -- or at the first word that is not an option)";
 
-export function parseRunArgs(argv: readonly string[], shell = "/bin/sh"): ParsedRun {
-  let settings: string | undefined;
-  let violations: string | undefined;
-  let debug = false;
-  let quiet = false;
-  let shellString: string | undefined;
+/** Shared by the run mode and srt exec. */
+export const runArgs = {
+  debug: { type: "boolean", alias: "d", description: "timings and what srt set up, on stderr" },
+  quiet: { type: "boolean", alias: "q", description: "no summary of what the sandbox denied" },
+  violations: { type: "string", valueHint: "F", description: "append what the sandbox denied to F, as JSON lines" },
+  "control-fd": { type: "string", valueHint: "N", description: "read JSON settings lines from descriptor N (3 or more); each replaces the network policy" },
+  // -c as in sh -c; the long name is there because citty's --help shows every option by one.
+  "shell-command": { type: "string", alias: "c", valueHint: "string", description: "run a shell command string (/bin/sh -c) instead of a command" },
+} as const satisfies ArgsDef;
+
+/** The run options as citty parsed them; srt exec adds its own two. */
+export interface RunArgs {
+  readonly settings?: string | undefined;
+  readonly debug?: boolean | undefined;
+  readonly quiet?: boolean | undefined;
+  readonly violations?: string | undefined;
+  readonly "control-fd"?: string | undefined;
+  readonly "shell-command"?: string | undefined;
+  readonly proxies?: string | undefined;
+  readonly "allow-writable-plan"?: boolean | undefined;
+}
+
+/** The parsed options and the command's words as one RunOptions, or the usage error in them. */
+export function runOptions(args: RunArgs, words: readonly string[], shell = "/bin/sh"): ParsedRun {
   let controlFd: number | undefined;
-  let proxies: string | undefined;
-  let i = 0;
-  for (; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === "--") {
-      i++;
-      break;
-    }
-    if (!arg.startsWith("-") || arg === "-") break;
-    const eq = arg.indexOf("=");
-    const name = arg.startsWith("--") && eq > 0 ? arg.slice(0, eq) : arg;
-    let value: string | undefined;
-    if (valued.has(name)) {
-      value = eq > 0 && arg.startsWith("--") ? arg.slice(eq + 1) : argv[++i];
-      if (value === undefined) return { ok: false, message: `${name} needs a value` };
-    }
-    switch (name) {
-      case "--settings":
-        settings = value;
-        break;
-      case "--violations":
-        violations = value;
-        break;
-      case "-c":
-        shellString = value;
-        break;
-      case "--control-fd":
-        // 0-2 are the command's stdio; a control channel there would be read by the command too.
-        if (!/^[0-9]+$/.test(value!) || Number(value) < 3 || Number(value) > 0x7fffffff) return { ok: false, message: `--control-fd needs a descriptor number of 3 or more, not ${JSON.stringify(value)}` };
-        controlFd = Number(value);
-        break;
-      case "--proxies":
-        proxies = value;
-        break;
-      case "-d":
-      case "--debug":
-        debug = true;
-        break;
-      case "-q":
-      case "--quiet":
-        quiet = true;
-        break;
-      default:
-        return { ok: false, message: `unknown option ${arg} (srt's options come before the command; use -- before a command that starts with -)` };
-    }
+  const fd = args["control-fd"];
+  if (fd !== undefined) {
+    // 0-2 are the command's stdio; a control channel there would be read by the command too.
+    if (!/^[0-9]+$/.test(fd) || Number(fd) < 3 || Number(fd) > 0x7fffffff) return { ok: false, message: `--control-fd needs a descriptor number of 3 or more, not ${JSON.stringify(fd)}` };
+    controlFd = Number(fd);
   }
-  const rest = argv.slice(i);
-  const extra = { ...(controlFd === undefined ? {} : { controlFd }), ...(proxies === undefined ? {} : { proxies }) };
-  if (shellString !== undefined) {
-    if (rest.length > 0) return { ok: false, message: `-c takes one shell string; unexpected ${JSON.stringify(rest[0])} after it` };
-    return { ok: true, options: { ...(settings === undefined ? {} : { settings }), ...(violations === undefined ? {} : { violations }), debug, quiet, ...extra, command: [shell, "-c", shellString] } };
-  }
-  if (rest.length === 0) return { ok: false, message: "no command given (srt [options] -- command [args…] or srt -c \"string\")" };
-  return { ok: true, options: { ...(settings === undefined ? {} : { settings }), ...(violations === undefined ? {} : { violations }), debug, quiet, ...extra, command: rest } };
+  const string = args["shell-command"];
+  if (string !== undefined && words.length > 0) return { ok: false, message: `-c takes one shell string; unexpected ${JSON.stringify(words[0])} after it` };
+  const command = string !== undefined ? [shell, "-c", string] : words;
+  if (command.length === 0) return { ok: false, message: 'no command given (srt [options] -- command [args…] or srt -c "string")' };
+  const options: RunOptions = {
+    ...(args.settings === undefined ? {} : { settings: args.settings }),
+    ...(args.violations === undefined ? {} : { violations: args.violations }),
+    debug: args.debug === true,
+    quiet: args.quiet === true,
+    ...(controlFd === undefined ? {} : { controlFd }),
+    ...(args.proxies === undefined ? {} : { proxies: args.proxies }),
+    ...(args["allow-writable-plan"] === true ? { allowWritablePlan: true as const } : {}),
+    command,
+  };
+  return { ok: true, options };
 }

@@ -4,10 +4,16 @@
  * into srt's exit status. A signal srt itself received makes the status
  * 128+N even if the command exits 0 on it: srt was interrupted (DESIGN §6).
  */
+import { closeSync } from "node:fs";
 import { resolve } from "node:path";
-import type { LinuxPlan } from "../backends/bwrap/index.js";
-import { findTools, runLinux, statusOfSignal } from "../runtime/linux/index.js";
-import { startLinuxNetwork } from "../runtime/linux-network.js";
+import { exposureOf, type LinuxPlan } from "../backends/bwrap/index.js";
+import { createNodeHost } from "../runtime/node-host.js";
+import { openViolationsFile } from "../runtime/violations-file.js";
+import { findTools, runLinux, statusOfSignal, toolsExposed } from "../runtime/linux/index.js";
+import { joinNetwork, ownNetwork } from "../runtime/linux/network.js";
+import { createLivePolicy } from "../runtime/proxy/live-policy.js";
+import { appendViolation } from "../runtime/proxy/violations.js";
+import { locateStateDir } from "../runtime/state-dir.js";
 import { renderChecks, runPreflight } from "./doctor.js";
 import { awaitForwardingSignals } from "./forward-signals.js";
 import { exitStatus, type CliIo } from "./io.js";
@@ -27,6 +33,35 @@ export async function runPlan(args: SandboxRunArgs, io: CliIo): Promise<number> 
     io.err(`srt: running commands is implemented for Linux only so far (this is ${io.platform}); \`srt compile --target macos\` prints the Seatbelt profile\n`);
     return exitStatus.runtime;
   }
+  // Opened before anything runs, and only if the plan's command cannot swap it (see violations-file.ts).
+  let violations: { readonly fd: number; readonly name: string } | undefined;
+  if (args.violations !== undefined) {
+    const spelled = resolve(io.cwd, args.violations);
+    const refusal = violationsExposure(args.plan, spelled);
+    const opened = refusal === undefined ? openViolationsFile(spelled) : { ok: false as const, message: refusal };
+    if (!opened.ok) {
+      io.err(`srt: --violations ${args.violations}: ${opened.message}\nsrt: the command did not run.\n`);
+      return exitStatus.usage;
+    }
+    violations = { fd: opened.fd, name: args.violations };
+  }
+  try {
+    return await runOpened(args, violations, io);
+  } finally {
+    if (violations !== undefined) closeSync(violations.fd);
+  }
+}
+
+/** Why the plan's command could make srt write its report somewhere else, or undefined when it cannot. */
+function violationsExposure(plan: LinuxPlan, spelled: string): string | undefined {
+  const e = exposureOf(plan.hostWrites, createNodeHost(), spelled);
+  if (e === undefined) return undefined;
+  if (e.kind === "unknown") return `cannot inspect ${e.at} (${e.code})`;
+  if (e.kind === "link") return `reached through the symlink ${e.link}, which lies in ${e.root}, writable by the command: it could re-point the link, and srt would append its report where that leads`;
+  return `${e.real} lies in ${e.root}, which this plan makes writable and does not protect: the command could replace the file by a symlink, and srt would append its report where that leads. Name a file outside the writable directories (\`srt --violations F -- cmd\` protects F itself when it compiles the policy).`;
+}
+
+async function runOpened(args: SandboxRunArgs, violations: { readonly fd: number; readonly name: string } | undefined, io: CliIo): Promise<number> {
   if (args.controlFd !== undefined && args.proxies !== undefined) {
     io.err("srt: --control-fd changes srt's own proxies; with --proxies the sandbox that owns them is updated instead\n");
     return exitStatus.usage;
@@ -42,20 +77,22 @@ export async function runPlan(args: SandboxRunArgs, io: CliIo): Promise<number> 
   }
   // A live policy may open what the first one closed: proxies and bridges from the start.
   const plan: LinuxPlan = control || args.proxies !== undefined ? { ...args.plan, network: { ...args.plan.network, proxies: true } } : args.plan;
-  let live = plan.network.policy;
-  control?.start((n) => {
-    live = { ...live, rules: n.rules, deniedResolvedAddresses: n.deniedResolvedAddresses };
+  const live = createLivePolicy(plan.network.policy);
+  const debug = args.debug || io.env["SRT_DEBUG"] === "1";
+  // The acknowledgement a caller (or a test) can wait for instead of guessing how long applying takes.
+  control?.start(live, (lineNo) => {
+    if (debug) io.err(`srt: --control-fd ${args.controlFd}: line ${lineNo} applied\n`);
   });
-  const found = findTools(plan.network.proxies, io.env["PATH"]);
-  if (!found.ok) {
-    io.err(`srt: ${found.message}\nsrt: the command did not run.\n`);
+  // Never from PATH: `npx srt` puts the project's node_modules/.bin first, which the command may write.
+  const found = findTools(plan.network.proxies);
+  const problem = found.ok ? toolsExposed(found.found, plan.hostWrites) : found.message;
+  if (!found.ok || problem !== undefined) {
+    io.err(`srt: ${problem}\nsrt: the command did not run.\n`);
     control?.close();
     return exitStatus.runtime;
   }
-  const debug = args.debug || io.env["SRT_DEBUG"] === "1";
   if (debug) io.err(`srt: plan ${plan.source}: ${plan.bwrap.length} bwrap args, ${plan.placeholders.length} placeholders, seccomp ${plan.seccomp.instructions} insns, network ${plan.network.proxies ? "via proxies" : "none"}\n`);
-  const network = startLinuxNetwork({ quiet: args.quiet, violations: args.violations, err: io.err, command: args.command, ...(control ? { policy: () => live } : {}) });
-  const startNetwork = args.proxies === undefined ? network.start : (await import("./external-proxies.js")).externalProxies(resolve(io.cwd, args.proxies));
+  const network = args.proxies === undefined ? ownNetwork({ quiet: args.quiet, violations, err: io.err, command: args.command, policy: live }) : joinNetwork(resolve(io.cwd, args.proxies));
   const running = runLinux({
     plan,
     command: args.command,
@@ -63,7 +100,8 @@ export async function runPlan(args: SandboxRunArgs, io: CliIo): Promise<number> 
     tools: found.tools,
     uid: io.uid,
     gid: io.gid,
-    startNetwork,
+    stateDir: locateStateDir(io.env, io.uid),
+    startNetwork: network.start,
     // The CLI's inherited fds are its caller's leftovers: close them rather than pass them in.
     inheritedFds: "close",
     // If srt is SIGKILLed, its watchdog runs this to release the run's placeholders.
@@ -73,6 +111,13 @@ export async function runPlan(args: SandboxRunArgs, io: CliIo): Promise<number> 
   try {
     const { result, received } = await awaitForwardingSignals(io, running);
     network.report();
+    if (result.kind === "failed" && result.violation !== undefined) {
+      // The machine is fine: a protection was taken away during the run (the message says how).
+      io.err(`srt: ${result.message}\n`);
+      const error = violations === undefined ? undefined : appendViolation(violations.fd, result.violation);
+      if (error) io.err(`srt: could not write ${args.violations}: ${error.message}\n`);
+      return exitStatus.runtime;
+    }
     if (result.kind === "failed") {
       io.err(`srt: ${result.message}\n`);
       // The implicit preflight: say what about this machine is wrong, if anything.

@@ -1,5 +1,5 @@
 /** `srt schema`: the settings JSON Schema, for editors and other tools. */
-import { defineCommand } from "citty";
+import { defineCommand } from "./args.js";
 import schema from "../../schema/settings.schema.json" with { type: "json" };
 import { exitStatus, type CliIo } from "./io.js";
 

@@ -6,11 +6,12 @@ import { defaultLimits, type BudgetLimits } from "./budget.js";
 import { diagnostic, hasErrors, sortDiagnostics, type Diagnostic } from "./diagnostics.js";
 import { expandPaths } from "./expand.js";
 import type { Host } from "./host.js";
-import type { FsRule, Policy } from "./ir.js";
+import type { FsRule, PathRule, Policy } from "./ir.js";
 import { isLegacy, viewOfLegacy } from "./legacy.js";
 import { normalizeSettings, type NormalizedSettings } from "./normalize.js";
 import { parseSettings } from "./parse.js";
-import { dirname } from "./paths.js";
+import type { SelfOutput } from "./self-protect.js";
+import { dirname, isWithin } from "./paths.js";
 import { validateSettings } from "./validate.js";
 import { viewOfSettings } from "./view.js";
 
@@ -31,6 +32,11 @@ export interface CompileInput {
    * that could create it would write the policy of every later run.
    */
   readonly settingsLookup?: string;
+  /**
+   * Files srt writes for the runs of this policy (`srt compile -o F`, `--violations F`):
+   * write-protected in the policy itself, so its command cannot rewrite them for the next run.
+   */
+  readonly outputs?: readonly SelfOutput[];
   readonly limits?: BudgetLimits;
 }
 
@@ -68,6 +74,7 @@ export function compileSettings(input: CompileInput): CompileResult {
     options: normalized.options,
     settingsFiles: [...(input.file === "default" ? [] : [input.file]), ...(input.settingsLookup === undefined ? [] : [input.settingsLookup])],
     ...(input.installDir === undefined ? {} : { installDir: input.installDir }),
+    outputs: input.outputs ?? [],
     limits: input.limits ?? defaultLimits,
   });
   diagnostics.push(...expanded.diagnostics);
@@ -78,13 +85,14 @@ export function compileSettings(input: CompileInput): CompileResult {
       }));
     }
   }
+  if (input.target === "linux") diagnostics.push(...stateDirWrites(expanded.rules, host.env.stateDir));
   if (hasErrors(diagnostics)) return { diagnostics: sortDiagnostics(diagnostics) };
 
   const policy: Policy = {
     kind: "policy",
     version: 1,
     source: input.file,
-    context: { cwd: host.env.cwd, home: host.env.home, platform: input.target === "macos" ? "darwin" : "linux" },
+    context: { cwd: host.env.cwd, home: host.env.home, platform: input.target === "macos" ? "darwin" : "linux", stateDir: host.env.stateDir, ...(input.target === "linux" && expanded.binfmtMisc ? { binfmtMisc: true as const } : {}) },
     filesystem: { rules: sortRules(expanded.rules), privateTmp: true },
     network: normalized.network,
     env: normalized.env,
@@ -92,6 +100,24 @@ export function compileSettings(input: CompileInput): CompileResult {
     options: normalized.options,
   };
   return { policy, diagnostics: sortDiagnostics(diagnostics) };
+}
+
+/**
+ * srt's state directory holds every run's private files and the placeholder
+ * registry; a sandbox that could write there could rewrite what srt trusts for
+ * a concurrent or later run. The backend hides it whole after the policy's own
+ * mounts, so such a rule could only be silently dropped: it is a mistake or an
+ * attempt to reach another run's files, and is refused instead. A writable root
+ * that *contains* it (the temp directory) is fine: the mask lands on top.
+ */
+function stateDirWrites(rules: readonly FsRule[], stateDir: string): Diagnostic[] {
+  return rules
+    .filter((r): r is PathRule => r.kind === "path" && r.access === "write" && r.effect === "allow" && isWithin(r.path, stateDir))
+    .map((r) =>
+      diagnostic("SRT308", r.origin, `${r.path} ${r.path === stateDir ? "is srt's state directory" : `lies inside srt's state directory ${stateDir}`}, where srt keeps every run's private files and its placeholder registry; no sandbox may write there`, {
+        hint: "make a directory outside it writable (each run already gets a private writable $TMPDIR); a parent such as the temp directory itself may be writable",
+      }),
+    );
 }
 
 /** Keys that mean nothing (or less than they seem) on the chosen target are said out loud. */

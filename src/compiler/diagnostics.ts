@@ -3,6 +3,7 @@
  * found. Codes are stable (users grep for them, `--json` consumers switch on
  * them) and all live in this one catalog.
  */
+import { compareStrings } from "./compare.js";
 
 export type Severity = "error" | "warning";
 
@@ -32,6 +33,14 @@ export const catalog = {
   SRT305: { severity: "warning", title: "policy hands the sandbox a powerful resource" },
   SRT306: { severity: "error", title: "writable path leads out of the writable area through a symlink" },
   SRT307: { severity: "error", title: "a protected path is a symlink this target cannot protect" },
+  SRT308: { severity: "error", title: "writable path is inside srt's state directory" },
+  SRT310: { severity: "warning", title: "a directory that cannot be listed is protected whole" },
+  SRT311: { severity: "warning", title: "an allow glob matches nothing in a directory that cannot be listed" },
+  SRT315: { severity: "error", title: "settings file reached through a symlink in a writable directory" },
+  SRT316: { severity: "error", title: "a file srt writes for the run is named through a symlink in a writable directory" },
+  SRT317: { severity: "warning", title: "srt's package is reached through a symlink in a writable directory" },
+  SRT320: { severity: "error", title: "the home directory would be writable by default" },
+  SRT321: { severity: "error", title: "git config cannot be read as git would" },
   SRT400: { severity: "warning", title: "key has no effect on this target" },
   SRT401: { severity: "warning", title: "option weakens the sandbox" },
 } as const satisfies Record<string, { severity: Severity; title: string }>;
@@ -67,16 +76,9 @@ export function diagnostic(
 
 export const hasErrors = (ds: readonly Diagnostic[]): boolean => ds.some((d) => d.severity === "error");
 
-/** RFC 6901 pointer from path segments. */
-export function pointerOf(...segments: readonly (string | number)[]): string {
-  return segments.map((s) => "/" + String(s).replaceAll("~", "~0").replaceAll("/", "~1")).join("");
-}
-
 /** Stable order for output and goldens: by pointer position, then code. */
 export function sortDiagnostics(ds: readonly Diagnostic[]): Diagnostic[] {
   return [...ds].sort(
-    (a, b) => (a.offset ?? -1) - (b.offset ?? -1) || cmp(a.pointer, b.pointer) || cmp(a.code, b.code) || cmp(a.message, b.message),
+    (a, b) => (a.offset ?? -1) - (b.offset ?? -1) || compareStrings(a.pointer, b.pointer) || compareStrings(a.code, b.code) || compareStrings(a.message, b.message),
   );
 }
-
-const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

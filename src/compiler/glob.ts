@@ -15,6 +15,7 @@ import { charge, type WalkBudget } from "./budget.js";
 import type { Host, HostErrorCode, NodeKind } from "./host.js";
 import { globBase, globOptions, joinPath, picomatchPattern } from "./paths.js";
 import { resolveReal } from "./resolve.js";
+import { compareStrings } from "./compare.js";
 
 export interface GlobMatch {
   readonly path: string;
@@ -22,16 +23,19 @@ export interface GlobMatch {
 }
 
 export type GlobResult =
-  /** `realPattern`: the pattern at the real path of its base, when the base is spelled through a symlink. */
-  | { readonly ok: true; readonly matches: readonly GlobMatch[]; readonly realPattern?: string }
+  /**
+   * `realPattern`: the pattern at the real path of its base, when the base is spelled through a symlink.
+   * `unlistable`: directories the walk could not list (EACCES); a deny glob matched each one whole, an allow glob nothing in it.
+   */
+  | { readonly ok: true; readonly matches: readonly GlobMatch[]; readonly realPattern?: string; readonly unlistable: readonly string[] }
   | { readonly ok: false; readonly reason: "budget"; readonly detail: string }
   | { readonly ok: false; readonly reason: "host"; readonly code: HostErrorCode; readonly at: string };
 
 export function expandGlob(host: Host, pattern: string, budget: WalkBudget, collapse: boolean): GlobResult {
   const spelled = globBase(pattern);
   const baseReal = resolveReal(host, spelled.base);
-  if (!baseReal.ok) return baseReal.code === "ENOTDIR" ? { ok: true, matches: [] } : { ok: false, reason: "host", code: baseReal.code, at: baseReal.at };
-  if (baseReal.node !== "dir") return { ok: true, matches: [] };
+  if (!baseReal.ok) return baseReal.code === "ENOTDIR" ? { ok: true, matches: [], unlistable: [] } : { ok: false, reason: "host", code: baseReal.code, at: baseReal.at };
+  if (baseReal.node !== "dir") return { ok: true, matches: [], unlistable: [] };
   const base = baseReal.real;
   const rest = spelled.rest;
   const walked = base === spelled.base ? pattern : joinPath(base, rest);
@@ -45,18 +49,31 @@ export function expandGlob(host: Host, pattern: string, budget: WalkBudget, coll
   const segmentAt = (depth: number) => (globstarAt !== -1 && depth >= globstarAt ? undefined : segMatchers[depth]);
 
   const matches: GlobMatch[] = [];
+  const unlistable: string[] = [];
   const visited = new Set<string>([base]);
   // Iterative post-order walk; `all` tells the parent whether everything below matched.
   type Frame = { dir: string; real: string; depth: number; entries: { name: string; kind: NodeKind }[]; i: number; all: boolean; mark: number };
-  const open = (dir: string, real: string, depth: number): Frame | GlobResult => {
+  /**
+   * What is inside a directory that cannot be listed (an earlier run's `chmod 000`) is unknown, and
+   * failing would let that run deny service to every later compile: a deny takes it whole (fail
+   * closed), an allow takes nothing there. "locked" tells the caller which happened.
+   */
+  const open = (dir: string, real: string, depth: number): Frame | GlobResult | "locked" => {
     const list = host.readdir(real);
+    if (!list.ok && list.code === "EACCES") {
+      unlistable.push(dir);
+      if (collapse) matches.push({ path: dir, kind: "dir" });
+      return "locked";
+    }
     if (!list.ok) return { ok: false, reason: "host", code: list.code, at: dir };
     const over = charge(budget, host, list.value.length + 1);
     if (over !== undefined) return { ok: false, reason: "budget", detail: `expanding ${pattern} went over ${over}` };
-    const entries = [...list.value].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const entries = [...list.value].sort((a, b) => compareStrings(a.name, b.name));
     return { dir, real, depth, entries, i: 0, all: entries.length > 0, mark: matches.length };
   };
+  const done = (): GlobResult => (walked === pattern ? { ok: true, matches, unlistable } : { ok: true, matches, realPattern: walked, unlistable });
   const first = open(base, base, 0);
+  if (first === "locked") return done();
   if ("ok" in first) return first;
   const stack: Frame[] = [first];
   while (stack.length > 0) {
@@ -79,6 +96,10 @@ export function expandGlob(host: Host, pattern: string, budget: WalkBudget, coll
       }
       visited.add(real);
       const child = open(path, real, f.depth + 1);
+      if (child === "locked") {
+        if (!collapse) f.all = false;
+        continue;
+      }
       if ("ok" in child) return child;
       stack.push(child);
       continue;
@@ -93,7 +114,7 @@ export function expandGlob(host: Host, pattern: string, budget: WalkBudget, coll
       parent.all = false;
     }
   }
-  return walked === pattern ? { ok: true, matches } : { ok: true, matches, realPattern: walked };
+  return done();
 }
 
 /** The real directory an entry leads to, undefined if it is not one, or the error that stops the walk. */

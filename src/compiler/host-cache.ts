@@ -11,6 +11,7 @@ export function createHostCache(host: Host): Host {
   const lstats = new Map<string, HostResult<HostStat>>();
   const listings = new Map<string, HostResult<readonly DirEntry[]>>();
   const links = new Map<string, HostResult<string>>();
+  const files = new Map<string, HostResult<string>>();
   const memo = <T>(cache: Map<string, T>, key: string, load: () => T): T => {
     let v = cache.get(key);
     if (v === undefined) cache.set(key, (v = load()));
@@ -21,6 +22,8 @@ export function createHostCache(host: Host): Host {
     realpath: (path) => host.realpath(path),
     readdir: (path) => memo(listings, path, () => host.readdir(path)),
     readlink: (path) => memo(links, path, () => host.readlink(path)),
+    // Keyed by the bound too, so two readers with different limits each get their own answer.
+    readFile: (path, maxBytes) => memo(files, `${maxBytes}\0${path}`, () => host.readFile(path, maxBytes)),
     now: () => host.now(),
     env: host.env,
   };

@@ -8,15 +8,17 @@ export type NodeKind = "file" | "dir" | "symlink" | "other";
 
 export interface HostStat {
   readonly kind: NodeKind;
+  /** Owner and permission bits (mode & 0o7777): whether a sandbox of this user could have made what is there. */
+  readonly uid: number;
+  readonly mode: number;
 }
 
-/** Errors the Host may report for a path; anything else is a bug in the Host. */
 /**
- * EILSEQ: a directory holds a name that is not valid UTF-8. Paths are strings
- * here, so such a name cannot be matched or bound reliably; walks that meet one
- * fail closed rather than skip it.
+ * Errors the Host may report for a path; anything else is a bug in the Host.
+ * Paths are strings in which a byte that is not part of valid UTF-8 is the
+ * lone surrogate U+DC80+ (byte-paths.ts), so every name on disk can be named.
  */
-export type HostErrorCode = "ENOENT" | "ENOTDIR" | "EACCES" | "ELOOP" | "EIO" | "EILSEQ";
+export type HostErrorCode = "ENOENT" | "ENOTDIR" | "EACCES" | "ELOOP" | "EIO" | "EILSEQ" | "EFBIG";
 
 export type HostResult<T> =
   | { readonly ok: true; readonly value: T }
@@ -33,6 +35,14 @@ export interface Host {
    */
   readdir(path: string): HostResult<readonly DirEntry[]>;
   readlink(path: string): HostResult<string>;
+  /**
+   * A small text file's contents (symlinks followed, as git follows them when
+   * it reads config), for the few files whose *contents* decide what must be
+   * protected (git config, `.git` files, commondir). EFBIG when it holds more
+   * than `maxBytes`; EILSEQ when it is not valid UTF-8; EISDIR is reported as
+   * EIO. Never a partial read: a truncated config could hide a hooks path.
+   */
+  readFile(path: string, maxBytes: number): HostResult<string>;
   /** Monotonic milliseconds, for walk time budgets only (fixture hosts return a constant). */
   now(): number;
   readonly env: HostEnv;
@@ -49,6 +59,11 @@ export interface HostEnv {
   readonly platform: "linux" | "darwin";
   readonly arch: "x64" | "arm64";
   readonly uid: number;
+  /**
+   * srt's per-user state directory (absolute, symlinks in its parent resolved):
+   * `$XDG_RUNTIME_DIR/srt` or `<temp dir>/srt-<uid>`. It may not exist yet.
+   */
+  readonly stateDir: string;
   /** The environment the sandboxed command would inherit (used only by `explain` previews). */
   readonly vars: Readonly<Record<string, string>>;
 }

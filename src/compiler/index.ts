@@ -5,3 +5,4 @@ export type * from "./ir.js";
 export { lineColumn, locateJson, offsetOfPointer } from "./json-locate.js";
 export { mandatoryReasons } from "./mandatory.js";
 export { defaultLimits, type BudgetLimits } from "./budget.js";
+export { launcherNames, type SelfOutput } from "./self-protect.js";

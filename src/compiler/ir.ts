@@ -37,6 +37,13 @@ export interface PathRule {
    * repository discovery, an empty file would break every git command below it).
    */
   readonly shape?: "dir";
+  /**
+   * The text of the file that holds this path when a backend has to create it
+   * (absent now, or gone by the time the command runs). Only for git's
+   * `commondir`, held as "." (this directory): git treats an empty one as a
+   * fatal error in every command, so an empty placeholder would break git.
+   */
+  readonly content?: string;
   readonly via: PathVia;
   readonly origin: Origin;
 }
@@ -128,8 +135,21 @@ export interface Policy {
   readonly version: 1;
   /** Where the settings came from: a file path, or "default" when none was found. */
   readonly source: string;
-  /** The facts the compile rests on (cwd, home, platform) so a plan can be checked against its run. */
-  readonly context: { readonly cwd: string; readonly home: string; readonly platform: "linux" | "darwin" };
+  /**
+   * The facts the compile rests on (cwd, home, platform) so a plan can be checked against its run.
+   */
+  readonly context: {
+    readonly cwd: string;
+    readonly home: string;
+    readonly platform: "linux" | "darwin";
+    /**
+     * srt's per-user state directory (run dirs, placeholder registry), hidden in every Linux
+     * sandbox and never writable; a plan runs only where srt uses this same directory.
+     */
+    readonly stateDir: string;
+    /** The kernel has /proc/sys/fs/binfmt_misc (often a systemd automount point); Linux hides it. Absent: it has not. */
+    readonly binfmtMisc?: true;
+  };
   /** Read denies, read re-allows, write allows, write denies (mandatory ones included), sorted. */
   readonly filesystem: {
     readonly rules: readonly FsRule[];

@@ -5,6 +5,7 @@
  * would be misled about the policy). Iterative, so deep nesting cannot blow the
  * stack; only ever run on text that JSON.parse accepted.
  */
+import { escapeSegment } from "./pointer.js";
 
 export interface JsonLocations {
   /** pointer → offset of the key (for members) or of the value (array items, root). */
@@ -18,8 +19,6 @@ interface Frame {
   index: number;
   readonly keys: Set<string>;
 }
-
-const escapeSegment = (s: string): string => s.replaceAll("~", "~0").replaceAll("/", "~1");
 
 export function locateJson(text: string): JsonLocations {
   const at = new Map<string, number>();

@@ -6,7 +6,8 @@
  * `//abs` is absolute, `/p` is relative to the settings file's directory, `~/p`
  * to home, anything else to the working directory.
  */
-import { diagnostic, pointerOf, type Diagnostic } from "./diagnostics.js";
+import { diagnostic, type Diagnostic } from "./diagnostics.js";
+import { pointerOf } from "./pointer.js";
 import type { PathEntry, SrtSettings } from "./settings.gen.js";
 import { scalarsOf, sourced, type Sourced, type SettingsView } from "./view.js";
 

@@ -1,55 +1,24 @@
 /**
- * Files that are always write-protected, even inside writable paths, because
- * writing them runs code later outside the sandbox: shell start-up files, git
- * hooks and config, editor/agent/tool config. Searched at any depth below each
- * writable root (bounded by the shared walk budget and an optional depth).
+ * Paths that are always write-protected, even inside writable paths, because
+ * the host runs or obeys them later, outside the sandbox. What they are and
+ * why: the table in protected-names.ts. Here they are found: project names
+ * and git directories at any depth below each writable root (bounded by the
+ * shared walk budget and an optional depth), home names where they are
+ * (home.ts), and the paths git's config points at (git-redirects.ts).
  */
 import { charge, type WalkBudget } from "./budget.js";
+import { gitRedirectRules, type GitSeen } from "./git-redirects.js";
+import { homeRules } from "./home.js";
 import type { Host, HostErrorCode, NodeKind } from "./host.js";
 import type { NodeState, PathRule } from "./ir.js";
-import { joinPath } from "./paths.js";
+import { dirname, isWithin, joinPath } from "./paths.js";
+import { gitConfigRules, gitDirNames, gitWorktreeNames, projectNames, protectRule, type MandatoryRule, type ProtectedName } from "./protected-names.js";
+import { protectWhole, unlistableRule } from "./unlistable.js";
 
-/** Rule name → why it exists (shown by `srt explain`). */
-export const mandatoryReasons = {
-  "shell-config": "shell start-up files run on the user's next shell, outside the sandbox",
-  "git-config": "global git config can set hooks, pagers and credential helpers that run as the user",
-  "tool-config": "tool config (npm, yarn, ripgrep, MCP servers) can name commands that tools run",
-  "editor-config": "editor config can define tasks and extensions that run on open",
-  "agent-config": "agent commands and sub-agents run with the user's authority",
-  "git-hooks": "git hooks run on the next commit or checkout",
-  "git-repo-config": ".git/config can run commands (core.fsmonitor, core.hooksPath, aliases)",
-  "git-link": "a .git file, or a .git directory created where there is none, decides which repository, hooks and config git uses",
-  "settings-file": "srt's settings (the file in use, and ~/.srt-settings.json, read when none is named) must not be written from inside the sandbox",
-  "srt-installation": "srt's own code must not be rewritten from inside the sandbox",
-} as const;
+export { mandatoryReasons, type MandatoryRule } from "./protected-names.js";
 
-export type MandatoryRule = keyof typeof mandatoryReasons;
-
-const fileRules: Readonly<Record<string, MandatoryRule>> = {
-  ".bashrc": "shell-config",
-  ".bash_profile": "shell-config",
-  ".zshrc": "shell-config",
-  ".zprofile": "shell-config",
-  ".zshenv": "shell-config",
-  ".zlogin": "shell-config",
-  ".profile": "shell-config",
-  ".gitconfig": "git-config",
-  ".gitmodules": "git-config",
-  ".ripgreprc": "tool-config",
-  ".mcp.json": "tool-config",
-  ".npmrc": "tool-config",
-  ".yarnrc": "tool-config",
-  ".yarnrc.yml": "tool-config",
-};
-const dirRules: Readonly<Record<string, MandatoryRule>> = {
-  ".vscode": "editor-config",
-  ".idea": "editor-config",
-  ".husky": "git-hooks",
-};
-const claudeDirs = ["commands", "agents"] as const;
-
-/** Own keys only: a file named "constructor" or "toString" must not find Object.prototype's members. */
-const ruleIn = (table: Readonly<Record<string, MandatoryRule>>, name: string): MandatoryRule | undefined => (Object.hasOwn(table, name) ? table[name] : undefined);
+/** Project names but `.git`, whose kind decides what it needs (below). */
+const projectByName: ReadonlyMap<string, ProtectedName> = new Map(projectNames.filter((n) => n.name !== ".git").map((n) => [n.name, n]));
 
 export interface MandatoryInput {
   /**
@@ -63,127 +32,180 @@ export interface MandatoryInput {
   readonly allowGitConfig: boolean;
 }
 
-export type MandatoryResult =
-  | { readonly ok: true; readonly rules: readonly PathRule[] }
+export type MandatoryFailure =
   | { readonly ok: false; readonly reason: "budget"; readonly detail: string }
-  | { readonly ok: false; readonly reason: "host"; readonly code: HostErrorCode; readonly at: string };
+  | { readonly ok: false; readonly reason: "host"; readonly code: HostErrorCode; readonly at: string }
+  /** A git config file (or a path in it) srt cannot read the way git would: it cannot tell where hooks come from. */
+  | { readonly ok: false; readonly reason: "git-config"; readonly at: string; readonly detail: string };
 
-const rule = (path: string, node: NodeState, name: MandatoryRule): PathRule => ({
-  kind: "path",
-  access: "write",
-  effect: "deny",
-  path,
-  node,
-  via: { kind: "literal" },
-  origin: `mandatory:${name}`,
-});
-
-const stateAt = (host: Host, path: string): NodeState => {
-  const st = host.lstat(path);
-  return stateOf(st.ok ? st.value.kind : undefined);
-};
+export type MandatoryResult = { readonly ok: true; readonly rules: readonly PathRule[] } | MandatoryFailure;
 
 const stateOf = (k: NodeKind | undefined): NodeState => (k === undefined ? "absent" : k === "dir" ? "dir" : k === "file" ? "file" : "other");
 
+/** A directory git would take for a repository by its contents (git's is_git_directory), whatever its name. */
+const looksLikeGitDir = (kinds: ReadonlyMap<string, NodeKind>): boolean => kinds.has("HEAD") && kinds.get("objects") === "dir" && kinds.get("refs") === "dir";
+
 export function findMandatoryDenies(host: Host, input: MandatoryInput, budget: WalkBudget): MandatoryResult {
   const rules: PathRule[] = [];
+  const seen: GitSeen[] = [];
   const maxDepth = input.depth === "unlimited" ? Infinity : input.depth;
+  const home = homeRules(host, input.writable);
+  if (!home.ok) return home;
+  rules.push(...home.rules);
+  const insideGit = new Set<string>();
   for (const { path, node } of input.writable) {
-    rules.push(...protectionOf(host, path, node, input.allowGitConfig).rules);
+    const own = protectionOf(host, path, node, input.allowGitConfig, budget);
+    if (!own.ok) return own;
+    rules.push(...own.rules);
+    seen.push(...own.seen);
+    if (own.inGitDir) insideGit.add(path);
   }
   for (const root of walkRoots(input)) {
-    if (protectionOf(host, root, "dir", input.allowGitConfig).whole) continue;
-    // A writable root in a git directory (allowWrite: [".git"] or [".git/modules"]): what needs
-    // protecting there is hooks and config, the top-level ones and every submodule's.
-    const gitAt = root.split("/").indexOf(".git");
-    if (gitAt !== -1) {
-      const git = gitDirRules(host, root.split("/").slice(0, gitAt + 1).join("/"), input.allowGitConfig, budget);
-      if (!git.ok) return git;
-      rules.push(...git.rules);
-      continue;
-    }
+    // Covered whole already (a writable root inside .vscode, ~/.ssh, a git directory's hooks), or a root
+    // inside a git directory, whose protected entries protectionOf found: nothing to search.
+    if (insideGit.has(root) || rules.some((r) => root === r.path || root.startsWith(r.path === "/" ? "/" : r.path + "/"))) continue;
     const stack: { dir: string; depth: number }[] = [{ dir: root, depth: 0 }];
     while (stack.length > 0) {
       const { dir, depth } = stack.pop()!;
       const list = host.readdir(dir);
       if (!list.ok) {
         if (depth === 0 && list.code === "ENOENT") break; // an absent root: nothing can be below it yet
-        return { ok: false, reason: "host", code: list.code, at: dir };
+        if (list.code !== "EACCES") return { ok: false, reason: "host", code: list.code, at: dir };
+        // Locked by an earlier run (chmod 000): protected whole, with a warning, rather than failing every later compile.
+        protectWhole(host, dir, rules, stack);
+        continue;
       }
       const over = charge(budget, host, list.value.length + 1);
       if (over !== undefined) return { ok: false, reason: "budget", detail: `searching ${root} went over ${over}` };
       const kinds = new Map(list.value.map((e) => [e.name, e.kind]));
+      if (depth > 0 && looksLikeGitDir(kinds)) {
+        // A bare repository or a separate git directory: no `.git` in its name, but git runs its hooks
+        // (a push into it runs post-receive) and obeys its config all the same.
+        const git = gitDirRules(host, dir, input.allowGitConfig, budget);
+        if (!git.ok) return git;
+        rules.push(...git.rules);
+        seen.push({ kind: "bare", gitDir: dir }, ...git.seen);
+        continue;
+      }
       // At the top of a writable root, absent names are protected too: creating them is the attack.
-      const names = depth === 0 ? [...new Set([...Object.keys(fileRules), ...Object.keys(dirRules), ".claude", ".git", ...kinds.keys()])] : [...kinds.keys()];
+      const names = depth === 0 ? [...new Set([...projectByName.keys(), ".git", ...kinds.keys()])] : [...kinds.keys()];
       for (const name of names.sort()) {
         const kind = kinds.get(name);
         const path = joinPath(dir, name);
-        const fileRule = ruleIn(fileRules, name);
-        const dirRule = ruleIn(dirRules, name);
-        if (fileRule !== undefined) rules.push(rule(path, stateOf(kind), fileRule));
-        else if (dirRule !== undefined) rules.push(rule(path, stateOf(kind), dirRule));
-        // A linked .claude could be swapped for a real directory holding commands: the link itself is protected.
-        else if (name === ".claude" && kind === "symlink") rules.push(rule(path, "other", "agent-config"));
-        else if (name === ".claude" && (kind === "dir" || (kind === undefined && depth === 0))) {
-          const sub = kind === "dir" ? host.readdir(path) : undefined;
-          if (sub?.ok === false) return { ok: false, reason: "host", code: sub.code, at: path };
-          const subKinds = new Map(sub?.ok ? sub.value.map((e) => [e.name, e.kind]) : []);
-          for (const c of claudeDirs) {
-            if (subKinds.has(c) || depth === 0) rules.push(rule(joinPath(path, c), stateOf(subKinds.get(c)), "agent-config"));
-          }
+        const known = projectByName.get(name);
+        if (known !== undefined) {
+          // A symlinked one ("other") is protected as the link: it could be swapped for a real directory.
+          if (kind !== undefined || depth === 0) rules.push(protectRule(path, stateOf(kind), known.rule, known));
         } else if (name === ".git" && kind === "dir") {
           const git = gitDirRules(host, path, input.allowGitConfig, budget);
           if (!git.ok) return git;
           rules.push(...git.rules);
+          seen.push({ kind: "worktree", runsIn: dir, gitDir: path }, ...git.seen);
         } else if (name === ".git" && kind !== undefined) {
-          rules.push(rule(path, stateOf(kind), "git-link"));
+          rules.push(protectRule(path, stateOf(kind), "git-link"));
+          seen.push({ kind: "link", runsIn: dir, file: path });
         } else if (name === ".git" && depth === 0) {
           // No repository here yet: one created from inside (hooks, core.fsmonitor) would be the one
           // git uses for this directory afterwards. Held as an empty directory, which git's
           // repository discovery skips (an empty *file* would break every git command below it).
-          rules.push({ ...rule(path, "absent", "git-link"), shape: "dir" });
+          rules.push(protectRule(path, "absent", "git-link", { shape: "dir", hold: "" }));
         } else if (kind === "dir" && depth + 1 < maxDepth) {
           stack.push({ dir: path, depth: depth + 1 });
         }
       }
     }
   }
-  return { ok: true, rules };
+  const redirects = gitRedirectRules(host, { writable: input.writable, seen }, budget);
+  if (!redirects.ok) return redirects;
+  rules.push(...redirects.rules);
+  return { ok: true, rules: [...rules, ...coverWritable(rules, input.writable)] };
 }
 
 /**
- * Hooks and config of a git directory, and of every submodule's git directory
- * kept below it in `modules/` (`.git/modules/<name>[/modules/<name>…]`): a
- * submodule's `.git` file points there, so its hooks run on the next git
- * command inside the submodule just like the top-level ones.
+ * A writable path inside a protected one (`allowWrite: [".git/hooks/pre-commit"]`,
+ * `["~/.ssh/config"]`) is denied itself too: backends let the deepest rule
+ * on a path decide, so the deny on the enclosing path alone would lose to
+ * the deeper allow.
  */
-function gitDirRules(host: Host, gitDir: string, allowGitConfig: boolean, budget: WalkBudget): MandatoryResult {
+function coverWritable(rules: readonly PathRule[], writable: MandatoryInput["writable"]): PathRule[] {
+  const byPath = new Map(rules.map((r) => [r.path, r]));
+  const out: PathRule[] = [];
+  for (const w of writable) {
+    for (let a = dirname(w.path); ; a = dirname(a)) {
+      const enclosing = byPath.get(a);
+      if (enclosing !== undefined) {
+        out.push(protectRule(w.path, w.node, enclosing.origin.slice("mandatory:".length) as MandatoryRule));
+        break;
+      }
+      if (a === "/") break;
+    }
+  }
+  return out;
+}
+
+type GitDirResult = { readonly ok: true; readonly rules: PathRule[]; readonly seen: GitSeen[] } | MandatoryFailure;
+
+/**
+ * The protected entries of a git directory (hooks, config, config.worktree,
+ * commondir), of every submodule's git directory kept below it in `modules/`
+ * (`.git/modules/<name>[/modules/<name>…]`: a submodule's `.git` file points
+ * there, so its hooks run on the next git command inside the submodule), and
+ * of every linked worktree's admin directory in `worktrees/<id>`.
+ */
+function gitDirRules(host: Host, gitDir: string, allowGitConfig: boolean, budget: WalkBudget): GitDirResult {
   const rules: PathRule[] = [];
+  const seen: GitSeen[] = [];
   const stack = [gitDir];
-  while (stack.length > 0) {
-    const dir = stack.pop()!;
+  // A directory srt cannot list is protected whole (unlistable.ts): "unlistable", nothing to look into.
+  const listing = (dir: string): Map<string, NodeKind> | MandatoryFailure | "unlistable" => {
     const list = host.readdir(dir);
-    if (!list.ok) return { ok: false, reason: "host", code: list.code, at: dir };
+    if (!list.ok && list.code !== "EACCES") return { ok: false, reason: "host", code: list.code, at: dir };
+    if (!list.ok) {
+      rules.push(unlistableRule(dir));
+      return "unlistable";
+    }
     const over = charge(budget, host, list.value.length + 1);
     if (over !== undefined) return { ok: false, reason: "budget", detail: `searching ${gitDir} went over ${over}` };
-    const kinds = new Map(list.value.map((e) => [e.name, e.kind]));
+    return new Map(list.value.map((e) => [e.name, e.kind]));
+  };
+  const entries = (dir: string, kinds: ReadonlyMap<string, NodeKind>, names: readonly ProtectedName[]): PathRule[] =>
+    names
+      .filter((n) => !(allowGitConfig && gitConfigRules.has(n.rule)) && (kinds.has(n.name) || n.hold !== undefined))
+      .map((n) => protectRule(joinPath(dir, n.name), stateOf(kinds.get(n.name)), n.rule, n));
+  while (stack.length > 0) {
+    const dir = stack.pop()!;
+    const kinds = listing(dir);
+    if (kinds === "unlistable") continue;
+    if (!(kinds instanceof Map)) return kinds;
     if (dir === gitDir && kinds.size === 0) {
       // An empty .git is not a repository (git's discovery skips it; another run's placeholder looks
       // like this): keep it that way, whole, instead of placing hooks and config inside it.
-      rules.push(rule(gitDir, "dir", "git-link"));
+      rules.push(protectRule(gitDir, "dir", "git-link"));
       continue;
     }
-    const isGitDir = dir === gitDir || kinds.has("HEAD");
-    if (isGitDir) {
-      rules.push(rule(joinPath(dir, "hooks"), stateOf(kinds.get("hooks")), "git-hooks"));
-      if (!allowGitConfig) rules.push(rule(joinPath(dir, "config"), stateOf(kinds.get("config")), "git-repo-config"));
-      if (kinds.get("modules") === "dir") stack.push(joinPath(dir, "modules"));
-    } else {
+    if (dir !== gitDir && !kinds.has("HEAD")) {
       // Inside modules/: submodule names may contain slashes, so their git dirs can sit deeper.
       for (const [name, k] of kinds) if (k === "dir") stack.push(joinPath(dir, name));
+      continue;
+    }
+    if (dir !== gitDir) seen.push({ kind: "inner", gitDir: dir });
+    rules.push(...entries(dir, kinds, gitDirNames));
+    if (kinds.get("modules") === "dir") stack.push(joinPath(dir, "modules"));
+    if (kinds.get("worktrees") !== "dir") continue;
+    const worktrees = listing(joinPath(dir, "worktrees"));
+    if (worktrees === "unlistable") continue;
+    if (!(worktrees instanceof Map)) return worktrees;
+    for (const [id, k] of [...worktrees].sort()) {
+      if (k !== "dir") continue;
+      const admin = joinPath(dir, `worktrees/${id}`);
+      const adminKinds = listing(admin);
+      if (adminKinds === "unlistable") continue;
+      if (!(adminKinds instanceof Map)) return adminKinds;
+      rules.push(...entries(admin, adminKinds, gitWorktreeNames));
+      seen.push({ kind: "admin", gitDir: admin });
     }
   }
-  return { ok: true, rules };
+  return { ok: true, rules, seen };
 }
 
 /**
@@ -194,41 +216,54 @@ function gitDirRules(host: Host, gitDir: string, allowGitConfig: boolean, budget
 function walkRoots(input: MandatoryInput): string[] {
   const dirs = [...new Set(input.writable.filter((w) => w.node === "dir").map((w) => w.path))].sort();
   if (input.depth !== "unlimited") return dirs;
-  return dirs.filter((d, i) => !dirs.slice(0, i).some((outer) => d.startsWith(outer === "/" ? "/" : outer + "/")));
+  return dirs.filter((d, i) => !dirs.slice(0, i).some((outer) => isWithin(d, outer)));
 }
+
+type Protection = { readonly ok: true; readonly rules: PathRule[]; readonly seen: GitSeen[]; readonly inGitDir: boolean } | MandatoryFailure;
 
 /**
- * What a writable path needs by itself: `allowWrite: ["~/.bashrc"]` or
- * `[".git/hooks/pre-commit"]` would otherwise make a protected file writable,
- * because the search only looks *below* writable directories. `whole` means the
- * path is covered entirely, so there is nothing left to search.
+ * What a writable path needs by itself: `allowWrite: [".npmrc"]`, `[".vscode/x"]`
+ * or `[".git/hooks/pre-commit"]` would otherwise make a protected path
+ * writable, because the search only looks *below* writable directories.
  */
-function protectionOf(host: Host, path: string, node: NodeState, allowGitConfig: boolean): { rules: PathRule[]; whole: boolean } {
-  const enclosing = enclosingProtected(path, allowGitConfig);
-  if (enclosing) return { rules: [rule(enclosing.path, enclosing.path === path ? node : stateAt(host, enclosing.path), enclosing.name)], whole: true };
-  const name = path.slice(path.lastIndexOf("/") + 1);
-  const fileRule = ruleIn(fileRules, name);
-  if (fileRule !== undefined) return { rules: [rule(path, node, fileRule)], whole: true };
+function protectionOf(host: Host, path: string, node: NodeState, allowGitConfig: boolean, budget: WalkBudget): Protection {
+  const segs = path.split("/");
+  // The outermost protected project name on the path (a file, or a directory holding the path).
+  for (let i = 1; i < segs.length; i++) {
+    const known = projectByName.get(segs[i]!);
+    if (known === undefined || (known.shape === "file" && i !== segs.length - 1)) continue;
+    const prefix = segs.slice(0, i + 1).join("/");
+    const st = prefix === path ? node : stateAt(host, prefix);
+    return { ok: true, rules: [protectRule(prefix, st, known.rule, known)], seen: [], inGitDir: false };
+  }
   // A `.git` file points git at another repository; replacing it redirects hooks and config.
-  if (name === ".git" && (node === "file" || node === "other")) return { rules: [rule(path, node, "git-link")], whole: true };
-  const inside = (child: string, r: MandatoryRule): PathRule => rule(joinPath(path, child), node === "dir" ? stateAt(host, joinPath(path, child)) : "absent", r);
-  if (name === ".git") return { rules: [inside("hooks", "git-hooks"), ...(allowGitConfig ? [] : [inside("config", "git-repo-config")])], whole: false };
-  if (name === ".claude") return { rules: claudeDirs.map((c) => inside(c, "agent-config")), whole: false };
-  return { rules: [], whole: false };
+  if (segs[segs.length - 1] === ".git" && (node === "file" || node === "other")) {
+    return { ok: true, rules: [protectRule(path, node, "git-link")], seen: [{ kind: "link", runsIn: segs.slice(0, -1).join("/") || "/", file: path }], inGitDir: false };
+  }
+  // Inside (or at) a git directory: its protected entries that overlap the path.
+  const gitDir = gitDirAbove(host, segs);
+  if (gitDir === undefined) return { ok: true, rules: [], seen: [], inGitDir: false };
+  const git = gitDirRules(host, gitDir, allowGitConfig, budget);
+  if (!git.ok) return git;
+  const overlaps = (r: PathRule): boolean => r.path === path || r.path.startsWith(path + "/") || path.startsWith(r.path + "/");
+  const top: GitSeen = gitDir.endsWith("/.git") ? { kind: "worktree", runsIn: gitDir.slice(0, -5) || "/", gitDir } : { kind: "bare", gitDir };
+  return { ok: true, rules: git.rules.filter(overlaps), seen: [top, ...git.seen], inGitDir: true };
 }
 
-/** The outermost protected directory or file that contains `path` (or is it), if any. */
-function enclosingProtected(path: string, allowGitConfig: boolean): { path: string; name: MandatoryRule } | undefined {
-  const segs = path.split("/");
+/** The outermost git directory holding path (or being it): a `.git` directory, or one git would take for a repository by its contents. */
+function gitDirAbove(host: Host, segs: readonly string[]): string | undefined {
   for (let i = 1; i < segs.length; i++) {
-    const seg = segs[i]!;
-    const next = segs[i + 1];
     const prefix = segs.slice(0, i + 1).join("/");
-    const dirRule = ruleIn(dirRules, seg);
-    if (dirRule !== undefined) return { path: prefix, name: dirRule };
-    if (seg === ".git" && next === "hooks") return { path: `${prefix}/hooks`, name: "git-hooks" };
-    if (seg === ".git" && next === "config" && !allowGitConfig) return { path: `${prefix}/config`, name: "git-repo-config" };
-    if (seg === ".claude" && (next === "commands" || next === "agents")) return { path: `${prefix}/${next}`, name: "agent-config" };
+    if (segs[i] === ".git") {
+      if (stateAt(host, prefix) === "dir") return prefix;
+      continue;
+    }
+    if (stateAt(host, joinPath(prefix, "objects")) === "dir" && stateAt(host, joinPath(prefix, "refs")) === "dir" && stateAt(host, joinPath(prefix, "HEAD")) !== "absent") return prefix;
   }
   return undefined;
 }
+
+const stateAt = (host: Host, path: string): NodeState => {
+  const st = host.lstat(path);
+  return stateOf(st.ok ? st.value.kind : undefined);
+};

@@ -8,8 +8,10 @@ import { diagnostic, type Diagnostic } from "./diagnostics.js";
 import { parseCidr, parseHostPattern } from "./domains/index.js";
 import type { Access, AddressRule, Effect, EnvPolicy, Flag, IgnoreRule, NetRule, NetworkPolicy, Policy, UnixSocketRule } from "./ir.js";
 import { normalizePath, type PathSpec } from "./paths.js";
+import { escapeSegment } from "./pointer.js";
 import type { PathEntry } from "./settings.gen.js";
 import type { SettingsView, Sourced } from "./view.js";
+import { compareStrings } from "./compare.js";
 
 export interface PathIntent {
   readonly access: Access;
@@ -68,8 +70,8 @@ export function normalizeSettings(view: SettingsView, env: { readonly cwd: strin
     origin: e?.pointer ?? "default",
   };
   const ignoreViolations: IgnoreRule[] = Object.entries(view.ignoreViolations?.value ?? {})
-    .map(([command, violations]) => ({ command, violations: [...violations].sort(), origin: `${view.ignoreViolations?.pointer ?? ""}/${command.replaceAll("~", "~0").replaceAll("/", "~1")}` }))
-    .sort((a, b) => (a.command < b.command ? -1 : a.command > b.command ? 1 : 0));
+    .map(([command, violations]) => ({ command, violations: [...violations].sort(), origin: `${view.ignoreViolations?.pointer ?? ""}/${escapeSegment(command)}` }))
+    .sort((a, b) => compareStrings(a.command, b.command));
   const inert = view.docker ? [view.docker.pointer] : [];
   return { normalized: { paths, network, env: envPolicy, ignoreViolations, options, inert }, diagnostics };
 }

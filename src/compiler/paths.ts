@@ -6,6 +6,7 @@
  * expand stage's business.
  */
 import picomatch from "picomatch";
+import { hasStraySurrogate } from "./byte-paths.js";
 
 export interface PathSpec {
   /** Absolute and normalized; for a glob, the whole normalized pattern. */
@@ -35,6 +36,8 @@ const globChars = /[*?[\]]/;
 
 export function normalizePath(raw: string, literal: boolean, env: { readonly cwd: string; readonly home: string }): PathResult {
   if (raw.includes("\0")) return { ok: false, message: "path contains a NUL byte", hint: "no file name can contain NUL" };
+  // \udc80-\udcff stand for the bytes 0x80-0xff (byte-paths.ts); any other lone surrogate names nothing.
+  if (hasStraySurrogate(raw)) return { ok: false, message: "path contains a lone UTF-16 surrogate that stands for no byte", hint: "write \\udc80-\\udcff for the bytes 0x80-0xff of a name that is not UTF-8" };
   if (raw.trim() === "") return { ok: false, message: "path is empty" };
   let text = raw;
   if (text === "~" || text.startsWith("~/")) text = env.home + text.slice(1);
@@ -95,6 +98,7 @@ export function globBase(pattern: string): { base: string; rest: string } {
   return { base: "/" + segs.slice(0, i).join("/"), rest: segs.slice(i).join("/") };
 }
 
+/** Path helpers for the normalized absolute paths of the IR (no node:path: the compiler and backends are pure). */
 export const isWithin = (path: string, root: string): boolean => path === root || root === "/" || path.startsWith(root + "/");
 
 export const dirname = (p: string): string => {
@@ -103,3 +107,6 @@ export const dirname = (p: string): string => {
 };
 
 export const joinPath = (dir: string, name: string): string => (dir === "/" ? `/${name}` : `${dir}/${name}`);
+
+/** Components below the root: "/" is 0, "/a/b" is 2. */
+export const pathDepth = (p: string): number => (p === "/" ? 0 : p.split("/").length - 1);

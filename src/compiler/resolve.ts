@@ -15,7 +15,8 @@ export type Resolved =
   | { readonly ok: true; readonly real: string; readonly node: NodeState }
   | { readonly ok: false; readonly code: HostErrorCode; readonly at: string };
 
-export function resolveReal(host: Host, path: string): Resolved {
+/** `onLink`: told every symlink the walk passes, at its real location (its directory has no links left). */
+export function resolveReal(host: Host, path: string, onLink?: (link: string) => void): Resolved {
   const pending = path.split("/").filter(Boolean);
   let current = "/";
   let hops = 0;
@@ -35,6 +36,7 @@ export function resolveReal(host: Host, path: string): Resolved {
     }
     if (st.value.kind === "symlink") {
       if (++hops > MAX_HOPS) return { ok: false, code: "ELOOP", at: next };
+      onLink?.(next);
       const link = host.readlink(next);
       if (!link.ok) return { ok: false, code: link.code, at: next };
       pending.unshift(...link.value.split("/").filter(Boolean));

@@ -7,6 +7,7 @@
  */
 import schema from "../../schema/settings.schema.json" with { type: "json" };
 import { diagnostic, type Diagnostic } from "./diagnostics.js";
+import { escapeSegment, pointerKeys } from "./pointer.js";
 import type { SrtSettings } from "./settings.gen.js";
 import { closest } from "./suggest.js";
 import validateGenerated from "./validate-settings.gen.cjs";
@@ -89,7 +90,7 @@ function simplify(errors: readonly SettingsValidationError[], value: unknown): S
 function toDiagnostic(e: SettingsValidationError, value: unknown): Diagnostic {
   if (e.keyword === "additionalProperties") {
     const key = String(e.params["additionalProperty"]);
-    const pointer = `${e.instancePath}/${key.replaceAll("~", "~0").replaceAll("/", "~1")}`;
+    const pointer = `${e.instancePath}/${escapeSegment(key)}`;
     // ajv's schemaPath is relative to the $ref'd definition, so find the owner from the data's path.
     const owner = schemaAt(e.instancePath);
     const known = unsupported[owner.ref];
@@ -128,9 +129,8 @@ function schemaAt(instancePath: string): { node: SchemaNode | undefined; ref: st
     // A oneOf here is "path string | {path, literal}": data with keys is the object form.
     node = node?.oneOf?.find((b) => b.type === "object") ?? node;
   };
-  for (const seg of instancePath.split("/").slice(1)) {
+  for (const key of pointerKeys(instancePath)) {
     step();
-    const key = seg.replaceAll("~1", "/").replaceAll("~0", "~");
     const props: Record<string, SchemaNode> | undefined = node?.properties;
     node = (props !== undefined && Object.hasOwn(props, key) ? props[key] : undefined) ?? node?.items ?? (typeof node?.additionalProperties === "object" ? node.additionalProperties : undefined);
   }
@@ -146,8 +146,7 @@ function deref(node: SchemaNode | undefined): SchemaNode | undefined {
 
 function dataAt(value: unknown, pointer: string): unknown {
   let v = value;
-  for (const seg of pointer.split("/").slice(1)) {
-    const key = seg.replaceAll("~1", "/").replaceAll("~0", "~");
+  for (const key of pointerKeys(pointer)) {
     v = typeof v === "object" && v !== null && Object.hasOwn(v, key) ? (v as Record<string, unknown>)[key] : undefined;
   }
   return v;

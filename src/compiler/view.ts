@@ -3,7 +3,7 @@
  * JSON pointer it came from, so origins in the IR point at what the user wrote
  * (`/permissions/allow/3` for a legacy rule, `/filesystem/denyRead/0` otherwise).
  */
-import { pointerOf } from "./diagnostics.js";
+import { pointerOf } from "./pointer.js";
 import type { EnvSettings, IgnoreViolations, NetworkSettings, PathEntry, SrtSettings } from "./settings.gen.js";
 
 export interface Sourced<T> {

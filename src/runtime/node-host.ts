@@ -3,11 +3,13 @@
  * are mapped to the few codes the compiler understands; anything else is
  * reported as EIO so the compile fails closed instead of guessing.
  */
-import { lstatSync, readdirSync, readlinkSync, realpathSync, type Dirent, type Stats } from "node:fs";
+import { closeSync, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, realpathSync, constants, type Dirent, type Stats } from "node:fs";
 import { homedir } from "node:os";
 import type { DirEntry, Host, HostErrorCode, HostResult, NodeKind } from "../compiler/host.js";
+import { locateStateDir } from "./state-dir.js";
+import { fromOs, osPath } from "./os-path.js";
 
-const known: ReadonlySet<string> = new Set(["ENOENT", "ENOTDIR", "EACCES", "ELOOP", "EILSEQ"]);
+const known: ReadonlySet<string> = new Set(["ENOENT", "ENOTDIR", "EACCES", "ELOOP", "EILSEQ", "EFBIG"]);
 
 function attempt<T>(f: () => T): HostResult<T> {
   try {
@@ -24,25 +26,32 @@ export interface NodeHostOptions {
   readonly cwd?: string;
   readonly home?: string;
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** srt's state directory; default: located from `env` (XDG_RUNTIME_DIR, TMPDIR). */
+  readonly stateDir?: string;
 }
 
 export function createNodeHost(options: NodeHostOptions = {}): Host {
   const vars = Object.fromEntries(Object.entries(options.env ?? process.env).filter((e): e is [string, string] => e[1] !== undefined));
   return {
-    lstat: (path) => attempt(() => ({ kind: kindOf(lstatSync(path)) })),
-    realpath: (path) => attempt(() => realpathSync.native(path)),
+    lstat: (path) =>
+      attempt(() => {
+        const s = lstatSync(osPath(path));
+        return { kind: kindOf(s), uid: s.uid, mode: s.mode & 0o7777 };
+      }),
+    // Names and paths come back as bytes: a name that is not UTF-8 is escaped, not mangled (byte-paths.ts).
+    realpath: (path) => attempt(() => fromOs(realpathSync.native(osPath(path), { encoding: "buffer" }))),
     readdir: (path) =>
       attempt((): DirEntry[] =>
-        readdirSync(path, { withFileTypes: true, encoding: "buffer" }).map((raw) => {
-          const name = raw.name.toString("utf8");
-          if (!Buffer.from(name, "utf8").equals(raw.name)) throw Object.assign(new Error("non-UTF-8 name"), { code: "EILSEQ" });
+        readdirSync(osPath(path), { withFileTypes: true, encoding: "buffer" }).map((raw) => {
+          const name = fromOs(raw.name);
           const d = raw as unknown as Dirent;
           // Some file systems report DT_UNKNOWN; only then pay for an lstat.
           const known = d.isFile() || d.isDirectory() || d.isSymbolicLink() || d.isFIFO() || d.isSocket() || d.isBlockDevice() || d.isCharacterDevice();
-          return { name, kind: known ? kindOf(d) : kindOf(lstatSync(`${path}/${name}`)) };
+          return { name, kind: known ? kindOf(d) : kindOf(lstatSync(osPath(`${path}/${name}`))) };
         }),
       ),
-    readlink: (path) => attempt(() => readlinkSync(path)),
+    readlink: (path) => attempt(() => fromOs(readlinkSync(osPath(path), { encoding: "buffer" }))),
+    readFile: (path, maxBytes) => attempt(() => readBounded(path, maxBytes)),
     now: () => performance.now(),
     env: {
       cwd: options.cwd ?? process.cwd(),
@@ -50,7 +59,33 @@ export function createNodeHost(options: NodeHostOptions = {}): Host {
       platform: process.platform === "darwin" ? "darwin" : "linux",
       arch: process.arch === "arm64" ? "arm64" : "x64",
       uid: process.getuid?.() ?? -1,
+      stateDir: options.stateDir ?? locateStateDir(vars, process.getuid?.() ?? -1),
       vars,
     },
   };
+}
+
+/**
+ * At most maxBytes + 1 bytes are read (so a FIFO or /dev/zero planted where a
+ * config is expected cannot hang or flood the compile), and O_NONBLOCK keeps
+ * opening a FIFO from blocking; anything but a regular file is EIO.
+ */
+function readBounded(path: string, maxBytes: number): string {
+  const fd = openSync(osPath(path), constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    if (!fstatSync(fd).isFile()) throw Object.assign(new Error("not a regular file"), { code: "EIO" });
+    const buf = Buffer.alloc(maxBytes + 1);
+    let n = 0;
+    while (n < buf.length) {
+      const got = readSync(fd, buf, n, buf.length - n, null);
+      if (got === 0) break;
+      n += got;
+    }
+    if (n > maxBytes) throw Object.assign(new Error("file too large"), { code: "EFBIG" });
+    const text = buf.subarray(0, n).toString("utf8");
+    if (!Buffer.from(text, "utf8").equals(buf.subarray(0, n))) throw Object.assign(new Error("not UTF-8"), { code: "EILSEQ" });
+    return text;
+  } finally {
+    closeSync(fd);
+  }
 }

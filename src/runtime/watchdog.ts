@@ -2,7 +2,7 @@
  * Whatever a run creates on the host must be gone when srt is gone, also when
  * srt is SIGKILLed and cannot clean up itself (Linux and macOS alike).
  *
- * So before creating anything, srt starts a tiny `/bin/sh` watchdog in its own
+ * So before creating anything, srt starts a tiny shell watchdog in its own
  * session (terminal signals do not reach it) and tells it, one line per item,
  * what it is about to create: `tree <path>` for a private directory, `group
  * <pgid>` for a command's process group (`ungroup` once it has been reaped, so
@@ -16,7 +16,8 @@
  * Paths travel as octal escapes (`\ooo` per byte) that POSIX printf decodes,
  * so names with newlines, quotes or non-UTF-8 bytes cannot change the script.
  * The script is plain POSIX sh, run for real by the tests with dash; macOS's
- * /bin/sh (bash in POSIX mode) has not run it.
+ * /bin/sh (bash in POSIX mode) has not run it. The shell is the caller's to
+ * find, by the host-tools rule (./host-tools.ts): it runs outside the sandbox.
  */
 import type { Writable } from "node:stream";
 
@@ -67,9 +68,12 @@ export interface Watchdog {
 
 const encode = (path: string): string => [...Buffer.from(path, "utf8")].map((b) => `\\${b.toString(8).padStart(3, "0")}`).join("");
 
-/** `afterDeath`: a command (absolute paths) the watchdog runs after its own cleanup if srt died without saying done. */
-export function createWatchdog(spawn: WatchdogSpawn, afterDeath: readonly string[] = []): Watchdog {
-  const dog = spawn("/bin/sh", ["-c", script, "srt-watchdog", ...afterDeath], { cwd: "/", env: { PATH: "/usr/bin:/bin" }, stdio: ["pipe", "ignore", "ignore"], detached: true });
+/**
+ * `afterDeath`: a command (absolute paths) the watchdog runs after its own cleanup if srt died without saying done.
+ * `shell`: the sh to run it with, found by locateTool (never a PATH lookup).
+ */
+export function createWatchdog(spawn: WatchdogSpawn, afterDeath: readonly string[], shell: string): Watchdog {
+  const dog = spawn(shell, ["-c", script, "srt-watchdog", ...afterDeath], { cwd: "/", env: { PATH: "/usr/bin:/bin" }, stdio: ["pipe", "ignore", "ignore"], detached: true });
   dog.once("error", () => undefined);
   dog.stdin?.on("error", () => undefined);
   (dog as { unref?: () => void }).unref?.();

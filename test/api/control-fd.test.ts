@@ -7,17 +7,32 @@
  * socket that Node's stdio "pipe" hands over.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { curl, privateTmp, srtBin, startWeb, supported, type Web } from "./support.js";
+import { lacking } from "../support/requirements.js";
+import { curl, privateTmp, srtBin, startWeb, skipReason, supported, type Web } from "./support.js";
 
 interface Srt {
   readonly child: ChildProcess;
   readonly control: Writable;
   nextLine(): Promise<string>;
+  /** Resolves once srt's stderr includes `text` (under -d it acknowledges each applied line there). */
+  said(text: string): Promise<void>;
   readonly done: Promise<{ status: number | null; stdout: string; stderr: string }>;
+}
+
+/** Resolves when `text()` includes `needle`; rejects if the process ends first. `wakers` are called on every new output. */
+function untilOutput(child: ChildProcess, text: () => string, needle: string, wakers: (() => void)[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const check = (): void => {
+      if (text().includes(needle)) resolve();
+      else if (child.exitCode !== null || child.signalCode !== null) reject(new Error(`srt exited before saying ${JSON.stringify(needle)}: ${text()}`));
+      else wakers.push(check);
+    };
+    check();
+  });
 }
 
 function startSrt(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv, fd3: "pipe" | "ignore" = "pipe"): Srt {
@@ -26,11 +41,18 @@ function startSrt(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv, 
   let stderr = "";
   let taken = 0;
   const waiters: (() => void)[] = [];
+  const wake = (): void => {
+    for (const w of waiters.splice(0)) w();
+  };
   child.stdout!.setEncoding("utf8").on("data", (d: string) => {
     stdout += d;
-    for (const w of waiters.splice(0)) w();
+    wake();
   });
-  child.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+  child.stderr!.setEncoding("utf8").on("data", (d: string) => {
+    stderr += d;
+    wake();
+  });
+  child.on("exit", wake);
   const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
   const done = new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => child.on("close", (status) => (clearTimeout(timer), resolve({ status, stdout, stderr }))));
   const nextLine = async (): Promise<string> => {
@@ -41,25 +63,31 @@ function startSrt(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv, 
       await new Promise<void>((r) => waiters.push(r));
     }
   };
-  return { child, control: child.stdio[3] as Writable, nextLine, done };
+  const said = (text: string): Promise<void> => untilOutput(child, () => stderr, text, waiters);
+  return { child, control: child.stdio[3] as Writable, nextLine, said, done };
 }
 
-describe.skipIf(!supported)("srt --control-fd (real bwrap, built CLI)", () => {
+describe.skipIf(lacking(!supported, skipReason))("srt --control-fd (real bwrap, built CLI)", () => {
   let a: Web;
   let tmp: ReturnType<typeof privateTmp>;
+  let base: string;
   let work: string;
   let env: NodeJS.ProcessEnv;
   beforeAll(async () => {
     tmp = privateTmp();
-    work = mkdtempSync(join(tmp.dir, "..", "srtapi-work-"));
-    env = { PATH: process.env["PATH"], HOME: work, TMPDIR: tmp.dir, NO_COLOR: "1" };
+    base = mkdtempSync(join(tmp.dir, "..", "srtapi-work-"));
+    // HOME beside the working directory: a working directory that is home itself is refused (SRT320).
+    work = join(base, "project");
+    mkdirSync(work);
+    mkdirSync(join(base, "home"));
+    env = { PATH: process.env["PATH"], HOME: join(base, "home"), TMPDIR: tmp.dir, NO_COLOR: "1" };
     a = await startWeb("from-a");
   });
   afterAll(async () => {
     await a.close();
     const left = tmp.leftovers();
     tmp.remove();
-    rmSync(work, { recursive: true, force: true });
+    rmSync(base, { recursive: true, force: true });
     expect(left).toEqual([]);
   });
 
@@ -67,18 +95,19 @@ describe.skipIf(!supported)("srt --control-fd (real bwrap, built CLI)", () => {
 
   it("refused before an update, allowed after it, refused again after the reverse; a bad line changes nothing", async () => {
     const script = `${curl(a.port)}; read x; ${curl(a.port)}; read x; ${curl(a.port)}; read x; ${curl(a.port)}`;
-    const srt = startSrt(["--control-fd", "3", "-c", script], work, env);
+    // -d: srt acknowledges every line it applied on stderr; the command goes on only after that.
+    const srt = startSrt(["-d", "--control-fd", "3", "-c", script], work, env);
     expect(await srt.nextLine()).toBe("403");
     srt.control.write(allowA());
-    await new Promise((r) => setTimeout(r, 200));
+    await srt.said("line 1 applied\n");
     srt.child.stdin!.write("go\n");
     expect(await srt.nextLine()).toBe("200");
     srt.control.write('{"network": {"allowedDomains": [1]}}\n{not json\n');
-    await new Promise((r) => setTimeout(r, 200));
+    await srt.said("line 3 ignored"); // lines are handled in order: both were read and dropped
     srt.child.stdin!.write("go\n");
     expect(await srt.nextLine()).toBe("200");
     srt.control.write("{}\n");
-    await new Promise((r) => setTimeout(r, 200));
+    await srt.said("line 4 applied\n");
     srt.child.stdin!.end("go\n");
     expect(await srt.nextLine()).toBe("403");
     const r = await srt.done;
@@ -92,10 +121,10 @@ describe.skipIf(!supported)("srt --control-fd (real bwrap, built CLI)", () => {
     const planFile = join(work, "plan.json");
     const compiled = spawn(process.execPath, [srtBin, "compile", "--target", "linux", "-o", planFile], { cwd: work, env, stdio: "ignore" });
     expect(await new Promise((r) => compiled.on("close", r))).toBe(0);
-    const srt = startSrt(["exec", planFile, "--control-fd", "3", "--", "/bin/sh", "-c", `ls /proc/self/fd/ | tr '\\n' ' '; echo; [ -e /proc/$$/fd/3 ] && echo fd3-visible; ${curl(a.port)}`], work, env);
+    const srt = startSrt(["exec", planFile, "-d", "--control-fd", "3", "--", "/bin/sh", "-c", `read x; ls /proc/self/fd/ | tr '\\n' ' '; echo; [ -e /proc/$$/fd/3 ] && echo fd3-visible; ${curl(a.port)}`], work, env);
     srt.control.write(allowA());
-    await new Promise((r) => setTimeout(r, 300));
-    srt.child.stdin!.end();
+    await srt.said("line 1 applied\n");
+    srt.child.stdin!.end("go\n");
     const r = await srt.done;
     expect(r.status, r.stderr).toBe(0);
     const [fds, ...rest] = r.stdout.split("\n");
@@ -105,16 +134,25 @@ describe.skipIf(!supported)("srt --control-fd (real bwrap, built CLI)", () => {
 
   it("a pipe from the shell works, and is not visible inside either", async () => {
     const script = `read x; [ -e /proc/$$/fd/5 ] && echo fd5-visible; ${curl(a.port)}`;
-    const child = spawn("/bin/sh", ["-c", `{ echo '${allowA().trim()}'; sleep 3; } | { "$0" "$1" --control-fd 5 -c "$2" 5<&0 <&3 3<&-; }`, process.execPath, srtBin, script], {
+    // The writer keeps the pipe open (cat of our stdin) until the test has its answer, as a
+    // long-lived controller would; srt's stdin is our fd 3, written once srt acknowledged line 1.
+    const child = spawn("/bin/sh", ["-c", `{ echo '${allowA().trim()}'; cat >/dev/null; } | { "$0" "$1" -d --control-fd 5 -c "$2" 5<&0 <&3 3<&-; }`, process.execPath, srtBin, script], {
       cwd: work,
       env,
-      stdio: ["ignore", "pipe", "pipe", "pipe"],
+      stdio: ["pipe", "pipe", "pipe", "pipe"],
     });
     let out = "";
-    child.stdout!.setEncoding("utf8").on("data", (d: string) => (out += d));
-    setTimeout(() => (child.stdio[3] as Writable).end("go\n"), 500);
-    const status = await new Promise((r) => child.on("close", r));
-    expect(status).toBe(0);
+    let err = "";
+    const waiters: (() => void)[] = [];
+    child.stdout!.setEncoding("utf8").on("data", (d: string) => ((out += d), waiters.splice(0).forEach((w) => w())));
+    child.stderr!.setEncoding("utf8").on("data", (d: string) => ((err += d), waiters.splice(0).forEach((w) => w())));
+    child.on("exit", () => waiters.splice(0).forEach((w) => w()));
+    const status = new Promise((r) => child.on("close", r));
+    await untilOutput(child, () => err, "--control-fd 5: line 1 applied\n", waiters);
+    (child.stdio[3] as Writable).end("go\n");
+    await untilOutput(child, () => out, "200\n", waiters);
+    child.stdin!.end();
+    expect(await status).toBe(0);
     expect(out).toBe("200\n");
   });
 

@@ -11,13 +11,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { transform } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { lacking } from "../support/requirements.js";
 import { repoRoot } from "../support/repo.js";
-import { startWeb, supported, type Web } from "./support.js";
+import { startWeb, skipReason, supported, type Web } from "./support.js";
 
 const doc = readFileSync(join(repoRoot, "docs/library.md"), "utf8");
 const blocks = [...doc.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
 
-describe.skipIf(!supported)("docs/library.md examples", () => {
+describe.skipIf(lacking(!supported, skipReason))("docs/library.md examples", () => {
   let project: string;
   let web: Web;
   beforeAll(async () => {

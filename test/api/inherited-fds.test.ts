@@ -9,8 +9,9 @@ import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { lacking } from "../support/requirements.js";
 import { repoRoot } from "../support/repo.js";
-import { supported } from "./support.js";
+import { skipReason, supported } from "./support.js";
 
 const dir = mkdtempSync(join(tmpdir(), "srt-fds-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -38,7 +39,7 @@ await sb.close();`,
   }
 };
 
-describe.skipIf(!supported)("fds the host inherited without close-on-exec", () => {
+describe.skipIf(lacking(!supported, skipReason))("fds the host inherited without close-on-exec", () => {
   it("are closed by default: nothing inside points at the host's file", () => {
     const r = host("close");
     expect(r.status, r.out).toBe(0);

@@ -6,6 +6,7 @@ import net from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { NetRule } from "../../src/compiler/ir.js";
 import { createHttpProxy, createSocksProxy, type AskCallback, type AskQuery, type NetworkProxy, type NetworkViolation, type ProxyNetworkPolicy } from "../../src/runtime/proxy/index.js";
+import { createLivePolicy } from "../../src/runtime/proxy/live-policy.js";
 import { allow, deny, echoServer, fakeResolver, httpServer, loopback, type Server } from "../proxy/harness.js";
 
 let web: Server;
@@ -34,10 +35,10 @@ interface Live {
 }
 
 async function start(rules: readonly NetRule[], extra: { ask?: AskCallback; askTimeoutMs?: number } = {}): Promise<Live> {
-  let current = policyOf(rules);
+  const live = createLivePolicy(policyOf(rules));
   const violations: NetworkViolation[] = [];
   const deps = {
-    network: () => current,
+    network: live.current,
     onViolation: (v: NetworkViolation) => violations.push(v),
     resolve,
     ...(extra.ask ? { ask: extra.ask } : {}),
@@ -49,7 +50,7 @@ async function start(rules: readonly NetRule[], extra: { ask?: AskCallback; askT
   const a = await httpProxy.listen({ port: 0 });
   const b = await socksProxy.listen({ port: 0 });
   if (a.kind !== "tcp" || b.kind !== "tcp") throw new Error("expected tcp");
-  return { set: (r) => (current = policyOf(r)), violations, port: a.port, socksPort: b.port };
+  return { set: (r) => live.replace(policyOf(r)), violations, port: a.port, socksPort: b.port };
 }
 
 function get(proxyPort: number, url: string): Promise<{ status: number; body: string }> {

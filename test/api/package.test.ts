@@ -9,12 +9,13 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync, existsSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { lacking } from "../support/requirements.js";
 import { repoRoot } from "../support/repo.js";
-import { supported } from "./support.js";
+import { skipReason, supported } from "./support.js";
 
 const pkg = JSON.parse(execFileSync("node", ["-p", "JSON.stringify(require('./package.json'))"], { cwd: repoRoot, encoding: "utf8" })) as { version: string };
 
-describe.skipIf(!supported || process.env["SRT_SKIP_PACK"] === "1")("npm pack → install → run", () => {
+describe.skipIf(lacking(!supported, skipReason) || lacking(process.env["SRT_SKIP_PACK"] === "1", "npm pack → install → run: SRT_SKIP_PACK=1"))("npm pack → install → run", () => {
   let dir: string;
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), "srtpack-"));
@@ -31,7 +32,10 @@ describe.skipIf(!supported || process.env["SRT_SKIP_PACK"] === "1")("npm pack �
   it("the installed srt runs: --version and a sandboxed command", () => {
     const version = spawnSync("npx", ["--offline", "srt", "--version"], { cwd: dir, encoding: "utf8" });
     expect(version.stdout.trim()).toBe(pkg.version);
-    const run = spawnSync("npx", ["--offline", "srt", "--", "sh", "-c", "echo inside $SRT_SANDBOX"], { cwd: dir, encoding: "utf8", env: { ...process.env, HOME: dir } });
+    // HOME elsewhere: run from home itself (or a parent of it), the default policy is refused (SRT320).
+    const home = mkdtempSync(join(tmpdir(), "srtpack-home-"));
+    const run = spawnSync("npx", ["--offline", "srt", "--", "sh", "-c", "echo inside $SRT_SANDBOX"], { cwd: dir, encoding: "utf8", env: { ...process.env, HOME: home } });
+    rmSync(home, { recursive: true, force: true });
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout).toBe("inside 1\n");
     const du = execFileSync("du", ["-sh", "node_modules"], { cwd: dir, encoding: "utf8" }).trim();

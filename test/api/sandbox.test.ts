@@ -8,12 +8,18 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { basename, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { lacking } from "../support/requirements.js";
 import { createSandbox, SandboxConfigError, type Sandbox } from "../../src/index.js";
-import { collect, curl, lineReader, privateTmp, startWeb, supported, type Web } from "./support.js";
+import { collect, curl, lineReader, privateTmp, startWeb, skipReason, supported, type Web } from "./support.js";
 
 const settingsAllowing = (...ports: number[]): object => ({ network: { allowedDomains: ports.map((p) => `127.0.0.1:${p}`) } });
+/** The sandbox's own directory (proxy sockets, the plan wrap() runs), as wrap() names it. */
+const dirOf = (s: Sandbox): string => {
+  const w = s.wrap(["true"]);
+  return w.argv[w.argv.indexOf("--proxies") + 1]!;
+};
 
-describe.skipIf(!supported)("createSandbox (real bwrap)", () => {
+describe.skipIf(lacking(!supported, skipReason))("createSandbox (real bwrap)", () => {
   let a: Web;
   let b: Web;
   let tmp: ReturnType<typeof privateTmp>;
@@ -112,9 +118,8 @@ describe.skipIf(!supported)("createSandbox (real bwrap)", () => {
     expect(throwing.violations.list()[0]!.reason).toMatch(/ask callback failed: no UI/);
 
     const silent = await sandbox({}, { cwd: work, askTimeoutMs: 200, askCallback: () => new Promise<boolean>(() => undefined) });
-    const t0 = performance.now();
+    // A 403 (not curl's own 5 s give-up) whose reason names the 200 ms: the ask timed out, however busy the machine.
     expect((await collect(silent.spawn("/bin/sh", ["-c", curl(a.port)]))).stdout).toBe("403\n");
-    expect(performance.now() - t0).toBeLessThan(4000);
     expect(silent.violations.list()[0]!.reason).toMatch(/no answer within 200 ms/);
   });
 
@@ -122,8 +127,10 @@ describe.skipIf(!supported)("createSandbox (real bwrap)", () => {
     const s = await sandbox({}, { cwd: work });
     expect((await collect(s.spawn("/bin/sh", ["-c", "exit 7"]))).status).toBe(7);
     expect((await collect(s.spawn("/bin/sh", ["-c", "kill -TERM $$"]))).status).toBe(143);
-    const p = s.spawn("/bin/sh", ["-c", "sleep 30"]);
-    setTimeout(() => p.kill("SIGINT"), 300);
+    // SIGINT once the command is running (it says so), not at a guessed moment during start-up.
+    const p = s.spawn("/bin/sh", ["-c", "echo running; sleep 30"], { stdio: ["ignore", "pipe", "inherit"] });
+    expect(await lineReader(p).next(20_000)).toBe("running");
+    p.kill("SIGINT");
     expect((await p.exited).status).toBe(130);
     const cat = s.spawn("/bin/sh", ["-c", 'read x; echo "got $x $SRT_SANDBOX $MY_VAR"'], { env: { PATH: process.env["PATH"], MY_VAR: "v1" } });
     cat.stdin!.end("hello\n");
@@ -138,14 +145,16 @@ describe.skipIf(!supported)("createSandbox (real bwrap)", () => {
 
   it("the sandbox's own directory (proxy sockets, plan) is hidden inside", async () => {
     const s = await sandbox({}, { cwd: work });
-    const dir = s.plan.bwrap[s.plan.bwrap.length - 1] as string;
-    expect(dir).toMatch(/\/srt-/);
+    const dir = dirOf(s);
+    expect(dir).toMatch(/\/srt-\d+\/runs\/[0-9a-f]+$/);
+    expect(existsSync(join(dir, "plan.json"))).toBe(true);
     const r = await collect(s.spawn("/bin/sh", ["-c", `ls -A ${dir}; echo end`]));
     expect(r.stdout).toBe("end\n");
   });
 
   it("close() with a command still running kills it and leaves nothing behind; close is idempotent", async () => {
     const s = await createSandbox(settingsAllowing(a.port), { cwd: work });
+    const dir = dirOf(s);
     const marker = `srtapi-close-${process.pid}`;
     const p = s.spawn("/bin/sh", ["-c", `echo started; sleep 1000; : ${marker}`], { stdio: ["ignore", "pipe", "pipe"] });
     p.stdout!.resume();
@@ -167,9 +176,9 @@ describe.skipIf(!supported)("createSandbox (real bwrap)", () => {
     expect((await p.exited).status).toBe(137);
     expect(pgrep()).toBe("");
     // Sandboxes of the other tests stay open until afterAll (which checks again that nothing at all is left).
-    const others = new Set(open.map((o) => basename(o.plan.bwrap[o.plan.bwrap.length - 1] as string)));
-    expect(tmp.leftovers().filter((n) => !others.has(n))).toEqual([]);
-    expect(existsSync(s.plan.bwrap[s.plan.bwrap.length - 1] as string)).toBe(false);
+    const others = new Set(open.filter((o) => !o.closed).map((o) => basename(dirOf(o))));
+    expect(tmp.leftovers().filter((n) => !others.has(basename(n)))).toEqual([]);
+    expect(existsSync(dir)).toBe(false);
     expect(() => s.spawn("true")).toThrow(/closed/);
   });
 });

@@ -17,6 +17,14 @@ export const bwrapPath = ["/usr/bin/bwrap", "/usr/local/bin/bwrap"].find((p) => 
 export const srtBin = join(repoRoot, "dist/srt.mjs");
 export const hasCurl = spawnSync("sh", ["-c", "command -v curl"]).status === 0;
 export const supported = process.platform === "linux" && bwrapPath !== undefined && hasCurl && existsSync(srtBin);
+export const skipReason =
+  process.platform !== "linux"
+    ? `not Linux (${process.platform})`
+    : bwrapPath === undefined
+      ? "bwrap is not installed (apt-get install bubblewrap)"
+      : !hasCurl
+        ? "curl is missing (apt-get install curl)"
+        : `${srtBin} is missing (npm run build)`;
 
 export interface Web {
   readonly port: number;
@@ -44,16 +52,19 @@ export async function startWeb(marker: string): Promise<Web> {
   };
 }
 
-/** This process's TMPDIR becomes a fresh directory: srt's run dirs (srt-*) land there. */
+/** This process's TMPDIR becomes a fresh directory: srt's state directory (srt-<uid>, with every run dir) lands there. */
 export function privateTmp(): { dir: string; leftovers(): string[]; remove(): void } {
   const dir = mkdtempSync(join(tmpdir(), "srtapi-"));
   process.env["TMPDIR"] = dir;
+  // Else srt's state directory would be $XDG_RUNTIME_DIR/srt, outside this directory.
+  delete process.env["XDG_RUNTIME_DIR"];
   const uid = process.getuid?.() ?? 0;
   return {
     dir,
-    // The per-user placeholder registry (srt-<uid>) is meant to stay; its run entries are not.
+    // The state directory (srt-<uid>) and its runs/ are meant to stay; the run directories in it are not.
     leftovers: () => [
       ...readdirSync(dir).filter((n) => n !== `srt-${uid}`),
+      ...(existsSync(join(dir, `srt-${uid}`)) ? readdirSync(join(dir, `srt-${uid}`)).filter((n) => n !== "runs").map((n) => `srt-${uid}/${n}`) : []),
       ...(existsSync(join(dir, `srt-${uid}`, "runs")) ? readdirSync(join(dir, `srt-${uid}`, "runs")).map((n) => `srt-${uid}/runs/${n}`) : []),
     ],
     remove: () => rmSync(dir, { recursive: true, force: true }),

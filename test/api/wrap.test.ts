@@ -9,8 +9,9 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { lacking } from "../support/requirements.js";
 import { createSandbox, createSandboxManager } from "../../src/index.js";
-import { curl, privateTmp, srtBin, startWeb, supported, type Web } from "./support.js";
+import { curl, privateTmp, srtBin, startWeb, skipReason, supported, type Web } from "./support.js";
 
 function run(file: string, argv: readonly string[], opts: { shell?: boolean; input?: string } = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -25,7 +26,7 @@ function run(file: string, argv: readonly string[], opts: { shell?: boolean; inp
   });
 }
 
-describe.skipIf(!supported)("wrap() and SandboxManager (real bwrap, built CLI)", () => {
+describe.skipIf(lacking(!supported, skipReason))("wrap() and SandboxManager (real bwrap, built CLI)", () => {
   let a: Web;
   let tmp: ReturnType<typeof privateTmp>;
   let work: string;

@@ -60,8 +60,8 @@ describe("precedence", () => {
   });
 
   it("mandatory denies are bound read-only even where the settings allow writing, and at depth", () => {
-    const p = policy({ filesystem: { allowWrite: ["."] } }, { files: [`${cwd}/a/b/.bashrc`], dirs: [`${cwd}/.git/hooks`] });
-    expect(opAt(p, `${cwd}/a/b/.bashrc`)[0]).toMatchObject({ op: "bind", writable: false, origin: "mandatory:shell-config" });
+    const p = policy({ filesystem: { allowWrite: ["."] } }, { files: [`${cwd}/a/b/.npmrc`], dirs: [`${cwd}/.git/hooks`] });
+    expect(opAt(p, `${cwd}/a/b/.npmrc`)[0]).toMatchObject({ op: "bind", writable: false, origin: "mandatory:tool-config" });
     expect(opAt(p, `${cwd}/.git/hooks`)[0]).toMatchObject({ op: "bind", writable: false });
   });
 
@@ -73,6 +73,22 @@ describe("precedence", () => {
     }
   });
 
+  it("pins the writable directories above a read mask too (a renamed parent would carry the mask away)", () => {
+    const p = policy({ filesystem: { denyRead: ["a/b/secret", "c/d"] } }, { files: [`${cwd}/a/b/secret`], dirs: [`${cwd}/c/d`] });
+    for (const [a, masked] of [
+      [`${cwd}/a`, `${cwd}/a/b/secret`],
+      [`${cwd}/a/b`, `${cwd}/a/b/secret`],
+      [`${cwd}/c`, `${cwd}/c/d`],
+    ] as const) {
+      expect(opAt(p, a), a).toEqual([expect.objectContaining({ op: "bind", writable: true, why: "pin-ancestor", optional: true })]);
+      expect(indexOf(p, a)).toBeLessThan(indexOf(p, masked));
+    }
+    // The writable root is a mount point already; a mask outside every writable root needs no pin.
+    expect(opAt(p, cwd)).toEqual([expect.objectContaining({ why: "write-allow" })]);
+    const outside = policy({ filesystem: { denyRead: ["/srv/x/y/secret"] } }, { files: ["/srv/x/y/secret"] });
+    expect(opsOf(outside).filter((o) => o.op === "bind" && o.why === "pin-ancestor" && o.path.startsWith("/srv"))).toEqual([]);
+  });
+
   it("a pin never lands on top of a deeper mask (pins are planned before ordering)", () => {
     const p = policy({ filesystem: { denyRead: ["a/m"] } }, { dirs: [`${cwd}/a/m`, `${cwd}/a/b/c/.vscode`] });
     expect(indexOf(p, `${cwd}/a`, "bind")).toBeLessThan(indexOf(p, `${cwd}/a/m`, "mask-dir"));
@@ -81,9 +97,9 @@ describe("precedence", () => {
   it("absent protected paths inside writable roots become placeholders; absent ones elsewhere need nothing", () => {
     const p = policy({ filesystem: { denyWrite: ["/etc/nothing-here"] } });
     const plan = planMounts(p);
-    expect(plan.placeholders.map((x) => x.path)).toContain(`${cwd}/.bashrc`);
+    expect(plan.placeholders.map((x) => x.path)).toContain(`${cwd}/.npmrc`);
     expect(plan.placeholders.map((x) => x.path)).not.toContain("/etc/nothing-here");
-    expect(opAt(p, `${cwd}/.bashrc`)[0]).toMatchObject({ op: "bind", writable: false });
+    expect(opAt(p, `${cwd}/.npmrc`)[0]).toMatchObject({ op: "bind", writable: false });
   });
 
   it("an absent path that is unreadable and unwritable inside a writable root is a placeholder too", () => {
@@ -112,13 +128,41 @@ describe("argument list", () => {
     expect(args.length).toBeLessThan(200);
   });
 
-  it("hides srt's run dir after the policy's mounts and binds the private tmp on top; namespaces and no caps", () => {
-    const args = lowerBwrap(policy({})).groups.flatMap((g) => g.args);
-    const run = args.findIndex((a) => typeof a !== "string" && a.slot === "run");
-    expect(args[run - 1]).toBe("--tmpfs");
-    expect(args.slice(run + 1, run + 4)).toEqual(["--bind", { slot: "tmp" }, { slot: "tmp" }]);
+  it("hides srt's whole state dir after the policy's mounts and binds the private tmp on top; namespaces and no caps", () => {
+    const p = policy({});
+    const args = lowerBwrap(p).groups.flatMap((g) => g.args);
+    const state = args.indexOf(p.context.stateDir);
+    expect(args[state - 1]).toBe("--tmpfs");
+    expect(args.slice(state + 1, state + 6)).toEqual(["--bind", { slot: "tmp" }, { slot: "tmp" }, "--remount-ro", p.context.stateDir]);
+    // Nothing of the policy comes after it (bar read masks turning read-only), so no rule can expose it.
+    const after = args.slice(state + 6, args.indexOf("--unshare-net"));
+    expect(after.filter((a) => typeof a === "string" && a.startsWith("--") && a !== "--remount-ro")).toEqual([]);
     for (const flag of ["--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--new-session", "--die-with-parent"]) expect(args).toContain(flag);
     expect(args.join(" ")).toContain("--cap-drop ALL");
+  });
+
+  it("masks the state dir before a read mask around it turns read-only (denyRead of the temp dir still runs)", () => {
+    const p = policy({ filesystem: { denyRead: ["/tmp"] } }, { dirs: ["/tmp"] });
+    const args = lowerBwrap(p).groups.flatMap((g) => g.args);
+    const at = (flag: string, path: string): number => args.findIndex((a, i) => a === path && args[i - 1] === flag);
+    expect(at("--tmpfs", "/tmp")).toBeLessThan(at("--tmpfs", p.context.stateDir));
+    expect(at("--tmpfs", p.context.stateDir)).toBeLessThan(at("--remount-ro", "/tmp"));
+  });
+
+  it("rules inside the state dir mount nothing there and say why", () => {
+    const p = policy({ filesystem: { denyRead: ["/tmp/srt-1000/runs"] } }, { dirs: ["/tmp/srt-1000/runs"] });
+    expect(opAt(p, "/tmp/srt-1000/runs")).toEqual([]);
+    expect(planMounts(p).notes.find((n) => n.path === "/tmp/srt-1000/runs")?.note).toMatch(/state directory/);
+  });
+
+  it("pins the state dir's directory chain inside a writable root, so it cannot be renamed away", () => {
+    const fs = { dirs: ["/var/run/u/1000/srt"] };
+    const host = createFixtureHost({ dirs: [cwd, ...fs.dirs] }, { cwd, home, stateDir: "/var/run/u/1000/srt" });
+    const compiled = (allowWrite: string[]): Policy => compileSettings({ text: JSON.stringify({ filesystem: { allowWrite } }), file: `${home}/s.json`, host, target: "linux" }).policy!;
+    const pins = (p: Policy): string[] => opsOf(p).filter((o) => o.op === "bind" && o.why === "pin-ancestor" && o.origin === "default:state-dir").map((o) => o.path);
+    expect(pins(compiled(["/var"]))).toEqual(["/var/run", "/var/run/u", "/var/run/u/1000"]);
+    expect(pins(compiled(["/var/run/u/1000"]))).toEqual([]);
+    expect(pins(compiled([]))).toEqual([]);
   });
 
   it("enableWeakerNestedSandbox keeps the host /proc and /dev and no PID namespace, and says so", () => {
@@ -137,5 +181,28 @@ describe("argument list", () => {
     expect(offline.network.proxies).toBe(false);
     expect(online.network.proxies).toBe(true);
     expect(atob(offline.seccomp.base64).length).toBe(offline.seccomp.instructions * 8);
+  });
+});
+
+describe("mounts a host process can detach (watched during the run)", () => {
+  const planFor = (settings: object, files: string[], dirs: string[] = []) => lowerLinuxPlan(policy(settings, { files, dirs }), "x86_64").detachable;
+
+  it("holds write protections and pins in writable regions and read masks, never writable or re-opened binds", () => {
+    const list = planFor({ filesystem: { denyRead: ["a/b/secret", "/srv/keys"], allowRead: ["/srv/keys/pub"] } }, [`${cwd}/.gitmodules`, `${cwd}/a/b/secret`, "/srv/keys/pub"], ["/srv/keys"]);
+    const at = (p: string) => list.find((d) => d.path === p)?.guards;
+    expect(at(`${cwd}/.gitmodules`)).toBe("write");
+    expect(at(`${cwd}/.npmrc`)).toBe("write"); // a placeholder
+    expect(at(`${cwd}/a`)).toBe("below");
+    expect(at(`${cwd}/a/b/secret`)).toBe("read");
+    expect(at("/srv/keys")).toBe("read"); // outside every writable root: the host's file would show through
+    expect(at(cwd)).toBeUndefined(); // the writable root itself
+    expect(at("/srv/keys/pub")).toBeUndefined(); // re-opened: losing it hides more, and it sits on srt's tmpfs anyway
+  });
+
+  it("a mount inside a bind inside a mask is on a host directory again, so it is listed", () => {
+    const list = planFor({ filesystem: { denyRead: ["/home/u"], allowRead: [cwd] } }, [`${cwd}/.gitmodules`]);
+    expect(list.find((d) => d.path === `${cwd}/.gitmodules`)?.guards).toBe("write");
+    expect(list.find((d) => d.path === "/home/u")?.guards).toBe("read");
+    expect(list.some((d) => d.path === cwd)).toBe(false);
   });
 });

@@ -1,7 +1,7 @@
 /** The CLI contract of check / explain / compile, through the built bundle. */
-import { readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { tempDir } from "../support/temp.js";
 import { describe, expect, it } from "vitest";
 import { runSrt } from "../support/cli.js";
@@ -52,7 +52,8 @@ describe("srt explain", () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/Reading: allowed everywhere, except\n/);
     expect(r.stdout).toMatch(/✗ ".*\/\.ssh" \[.*\]  ← \/filesystem\/denyRead\/0/);
-    expect(r.stdout).toMatch(/mandatory:git-hooks — git hooks run/);
+    // (Not git-hooks: in a linked worktree checkout the cwd's .git is a file, and only the link is protected here.)
+    expect(r.stdout).toMatch(/mandatory:agent-config — coding agents started here run/);
     expect(r.stdout).toMatch(/✓ \*\.github\.com|✓ any subdomain of github\.com \(not github\.com itself\), any port  ← \/network\/allowedDomains\/1/);
     expect(r.stdout).toMatch(/withheld.*GITHUB_TOKEN/);
     // The env policy's result by name (core + NODE_* passes, *_TOKEN never), values never printed.
@@ -70,10 +71,53 @@ describe("srt explain", () => {
     expect(ir.filesystem.rules).toContainEqual(expect.objectContaining({ path: `${h}/.srt-settings.json`, node: "absent", access: "write", effect: "deny", origin: "mandatory:settings-file" }));
   });
 
+  it("shows srt's state directory (text and --json), and that a writable root around it leaves it hidden", () => {
+    const tmp = tempDir("srt-tmp-");
+    const uid = process.getuid?.() ?? 0;
+    const f = join(work, "tmp-writable.json");
+    writeFileSync(f, JSON.stringify({ filesystem: { allowWrite: [tmp] } }));
+    const text = runSrt(["explain", "--target", "linux", f], { env: { ...env, TMPDIR: tmp, XDG_RUNTIME_DIR: "" }, cwd: work });
+    expect(text.status, text.stderr).toBe(0);
+    expect(text.stdout).toContain(`srt's state directory ${tmp}/srt-${uid} (run directories, placeholder registry; hidden in every sandbox)`);
+    expect(text.stdout).toContain(`✗ "${tmp}/srt-${uid}" srt's state directory, although inside "${tmp}": hidden`);
+    const json = runSrt(["explain", "--json", "--target", "linux", f], { env: { ...env, TMPDIR: tmp, XDG_RUNTIME_DIR: "" }, cwd: work });
+    expect((JSON.parse(json.stdout) as { context: { stateDir: string } }).context.stateDir).toBe(`${tmp}/srt-${uid}`);
+  });
+
   it("--json prints the IR", () => {
     const r = runSrt(["explain", "--json", "examples/agent.json"], { env });
     const ir = JSON.parse(r.stdout) as { kind: string; version: number };
     expect(ir).toMatchObject({ kind: "policy", version: 1 });
+  });
+});
+
+describe.skipIf(process.platform !== "linux")("srt doctor", () => {
+  it("names the state directory and whether it is safe", () => {
+    const tmp = tempDir("srt-tmp-");
+    const uid = process.getuid?.() ?? 0;
+    const r = runSrt(["doctor", "--json"], { env: { ...env, TMPDIR: tmp, XDG_RUNTIME_DIR: "", PATH: process.env["PATH"] } });
+    const checks = JSON.parse(r.stdout) as { name: string; ok: boolean; detail: string }[];
+    expect(checks.find((c) => c.name === "state directory")).toMatchObject({ ok: true, detail: expect.stringContaining(`${tmp}/srt-${uid}`) });
+    mkdirSync(join(tmp, `srt-${uid}`), { mode: 0o755 });
+    chmodSync(join(tmp, `srt-${uid}`), 0o755);
+    const bad = JSON.parse(runSrt(["doctor", "--json"], { env: { ...env, TMPDIR: tmp, XDG_RUNTIME_DIR: "", PATH: process.env["PATH"] } }).stdout) as typeof checks;
+    expect(bad.find((c) => c.name === "state directory")).toMatchObject({ ok: false, detail: expect.stringContaining("mode is 0755") });
+  });
+});
+
+describe.skipIf(process.platform !== "linux")("srt __cleanup (run by a dead run's watchdog)", () => {
+  it("acts only on a private state dir and a run id of the form srt makes", () => {
+    const base = tempDir("srt-tmp-");
+    const state = join(base, "state");
+    mkdirSync(join(state, "runs"), { recursive: true, mode: 0o700 });
+    chmodSync(state, 0o700);
+    mkdirSync(join(base, "victim"));
+    writeFileSync(join(base, "victim", "holds"), "not srt's");
+    expect(runSrt(["__cleanup", state, "../../victim"]).status).toBe(1);
+    expect(readFileSync(join(base, "victim", "holds"), "utf8")).toBe("not srt's");
+    expect(runSrt(["__cleanup", state, "0123456789ab"]).status).toBe(0);
+    chmodSync(state, 0o755);
+    expect(runSrt(["__cleanup", state, "0123456789ab"]).status).toBe(1);
   });
 });
 
@@ -106,6 +150,24 @@ describe("help and version", () => {
   });
 });
 
+describe("srt's own installation", () => {
+  it("the CLI and the library write-protect the same directory: the package, wherever the code that asks lives", async () => {
+    const settings = join(tempDir("srt-install-"), "settings.json");
+    writeFileSync(settings, "{}");
+    // cwd is the package, so it lies in a writable path and the guard applies.
+    const cli = runSrt(["explain", "--json", "--settings", settings], { cwd: repoRoot, env });
+    const guarded = (value: unknown): unknown[] => {
+      if (Array.isArray(value)) return value.flatMap(guarded);
+      if (typeof value !== "object" || value === null) return [];
+      const o = value as Record<string, unknown>;
+      return o["origin"] === "mandatory:srt-installation" ? [o["path"]] : Object.values(o).flatMap(guarded);
+    };
+    expect(guarded(JSON.parse(cli.stdout))).toEqual([repoRoot.replace(/\/$/, "")]);
+    const { compile } = await import("../../src/api/compile.js");
+    expect(guarded(compile({}, { cwd: repoRoot, home }).ir)).toEqual([repoRoot.replace(/\/$/, "")]);
+  });
+});
+
 describe("srt init and srt schema", () => {
   it("writes a valid starter policy once and never overwrites", () => {
     const dir = tempDir("srt-init-");
@@ -118,6 +180,9 @@ describe("srt init and srt schema", () => {
     expect(again.status).toBe(2);
     expect(again.stderr).toMatch(/already exists; not overwriting/);
     expect(readFileSync(join(dir, "srt-settings.json"), "utf8")).toBe(text);
+    // Editors follow $schema: it must name the schema srt ships.
+    const schemaRef = (JSON.parse(text) as { $schema: string }).$schema;
+    expect(existsSync(resolve(dir, schemaRef)), schemaRef).toBe(true);
   });
 
   it("prints the schema the validator was generated from", () => {

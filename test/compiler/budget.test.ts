@@ -12,7 +12,7 @@ const files = Array.from({ length: 200 }, (_, i) => `/p/d${i % 20}/f${i}.txt`);
 
 /** Every readdir costs `step` ms of the host's clock. */
 function slowHost(step: number): Host {
-  const base = createFixtureHost({ files: [...files, "/p/d3/.bashrc"] }, env);
+  const base = createFixtureHost({ files: [...files, "/p/d3/.npmrc"] }, env);
   let clock = 0;
   return { ...base, now: () => clock, readdir: (p) => ((clock += step), base.readdir(p)) };
 }
@@ -37,7 +37,7 @@ describe("time budget", () => {
     const r = compile(slowHost(1), { filesystem: { denyRead: ["/p/**/*.txt"] } }, 1000);
     expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
     const paths = r.policy!.filesystem.rules.flatMap((x) => (x.kind === "path" ? [x.path] : []));
-    expect(paths).toContain("/p/d3/.bashrc");
+    expect(paths).toContain("/p/d3/.npmrc");
     expect(paths).toContain("/p/d0");
   });
 });

@@ -33,8 +33,10 @@ const settingsArb = fc.record({
 });
 type S = typeof settingsArb extends fc.Arbitrary<infer T> ? T : never;
 
+/** "link" (-> ../cache) lies in the user's own project: writable only with its target named (SRT306). */
+const withTarget = (allowWrite: readonly string[]): string[] => (allowWrite.includes("link") && !allowWrite.includes("~/cache") ? [...allowWrite, "~/cache"] : [...allowWrite]);
 const toSettings = (s: S) => ({
-  filesystem: { denyRead: s.denyRead, allowRead: s.allowRead, allowWrite: s.allowWrite, denyWrite: s.denyWrite },
+  filesystem: { denyRead: s.denyRead, allowRead: s.allowRead, allowWrite: withTarget(s.allowWrite), denyWrite: s.denyWrite },
   network: { allowedDomains: s.allowedDomains, deniedDomains: s.deniedDomains },
 });
 const compile = (settings: unknown): Policy => {
@@ -111,10 +113,21 @@ describe("compiler invariants", () => {
     );
   });
 
-  it("a writable symlink inside a writable directory that leads out of it is refused, unless its target is named", () => {
-    const run = (allowWrite: string[]) => compileSettings({ text: JSON.stringify({ filesystem: { allowWrite } }), file: "/home/u/.srt-settings.json", host, target: "linux" });
+  it("a writable path through a symlink a sandbox could have made is refused, unless its target is named", () => {
+    const run = (allowWrite: string[], on = host) => compileSettings({ text: JSON.stringify({ filesystem: { allowWrite } }), file: "/home/u/.srt-settings.json", host: on, target: "linux" });
     expect(run([".", "link"]).diagnostics).toEqual([expect.objectContaining({ code: "SRT306", pointer: "/filesystem/allowWrite/1" })]);
     expect(run([".", "link", "~/cache"]).policy).toBeDefined();
-    expect(run(["link"]).policy).toBeDefined(); // the link does not lie in anything writable: nothing could have planted it
+    // The project is the user's: an earlier run that could write it could have made the link.
+    expect(run(["link"]).diagnostics).toEqual([expect.objectContaining({ code: "SRT306", pointer: "/filesystem/allowWrite/0" })]);
+    expect(run(["link", "~/cache"]).policy).toBeDefined();
+    // In a directory the user cannot write, no sandbox of theirs made it; as root, every directory counts.
+    const fs = { dirs: ["/home/u/proj", "/home/u/cache"], symlinks: { "/home/u/proj/link": "../cache" }, owners: { "/home/u/proj": 0 } };
+    expect(run(["link"], createFixtureHost(fs, env)).policy).toBeDefined();
+    expect(run(["link"], createFixtureHost(fs, { ...env, uid: 0 })).diagnostics).toEqual([expect.objectContaining({ code: "SRT306" })]);
+    expect(run(["link"], createFixtureHost({ ...fs, modes: { "/home/u/proj": "775" } }, env)).diagnostics).toEqual([expect.objectContaining({ code: "SRT306" })]);
+    // Sticky and writable by all (/tmp): only a link of the user's own could be theirs.
+    const sticky = { ...fs, modes: { "/home/u/proj": "1777" }, owners: { "/home/u/proj": 0, "/home/u/proj/link": 0 } };
+    expect(run(["link"], createFixtureHost(sticky, env)).policy).toBeDefined();
+    expect(run(["link"], createFixtureHost({ ...sticky, owners: { "/home/u/proj": 0, "/home/u/proj/link": 1000 } }, env)).diagnostics).toEqual([expect.objectContaining({ code: "SRT306" })]);
   });
 });

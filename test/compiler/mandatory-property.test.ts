@@ -7,10 +7,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { compileSettings, type Policy } from "../../src/compiler/index.js";
+import { projectNames } from "../../src/compiler/protected-names.js";
 import { createFixtureHost } from "../support/fixture-host.js";
 
-const protectedFiles = [".bashrc", ".bash_profile", ".zshrc", ".zprofile", ".zshenv", ".zlogin", ".profile", ".gitconfig", ".gitmodules", ".ripgreprc", ".mcp.json", ".npmrc", ".yarnrc", ".yarnrc.yml"];
-const protectedDirs = [".vscode", ".idea", ".husky", ".claude/commands", ".claude/agents", ".git/hooks"];
+// Every project name of the table (home names are looked for in the home directory only: home.test.ts).
+const protectedFiles = projectNames.filter((n) => n.shape === "file").map((n) => n.name);
+const protectedDirs = [...projectNames.filter((n) => n.shape === "dir" && n.name !== ".git").map((n) => n.name), ".claude/commands", ".git/hooks"];
 const plain = ["src", "a b", "lib", "node_modules", "x.y", "ünï"];
 
 const cwd = "/home/u/proj";

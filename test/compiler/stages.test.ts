@@ -137,7 +137,7 @@ describe("expandGlob", () => {
   });
   it("walks a symlinked base at its real path and reports the real pattern", () => {
     // The kernel follows the link: a deny on /g/l/*.pem that matched nothing would let /g/a/1.pem be read.
-    expect(expand("/g/l/*.pem", false)).toEqual({ ok: true, matches: [{ path: "/g/a/1.pem", kind: "file" }, { path: "/g/a/2.pem", kind: "file" }], realPattern: "/g/a/*.pem" });
+    expect(expand("/g/l/*.pem", false)).toEqual({ ok: true, matches: [{ path: "/g/a/1.pem", kind: "file" }, { path: "/g/a/2.pem", kind: "file" }], realPattern: "/g/a/*.pem", unlistable: [] });
   });
   it("follows symlinked directories below the base, each real directory once, loops and dangling links included", () => {
     expect(run("/t/**/*.pem", false)).toEqual(["/t/ext/3.pem"]);
@@ -149,9 +149,38 @@ describe("expandGlob", () => {
   });
 });
 
+describe("directories an earlier run locked (chmod 000, chmod 644)", () => {
+  const env = { cwd: "/w", home: "/h" };
+  const compile = (fs: Parameters<typeof createFixtureHost>[0], settings: unknown = {}) =>
+    compileSettings({ text: JSON.stringify(settings), file: "/h/.srt-settings.json", host: createFixtureHost(fs, env), target: "linux" });
+  const unlistable = (r: ReturnType<typeof compile>): string[] => (r.policy?.filesystem.rules ?? []).filter((x) => x.kind === "path" && x.origin === "mandatory:unlistable").map((x) => (x.kind === "path" ? x.path : ""));
+
+  it("one that cannot be listed is write-protected whole, with a warning, wherever the walk meets it", () => {
+    const r = compile({ dirs: ["/w/locked", "/w/a/.git/hooks", "/w/b/.claude"], unreadable: ["/w/locked", "/w/a/.git", "/w/b/.claude"] });
+    // .claude is protected whole by its name already (agent-config): nothing in it needs listing.
+    expect(unlistable(r)).toEqual(["/w/a/.git", "/w/locked"]);
+    expect((r.policy?.filesystem.rules ?? []).some((x) => x.kind === "path" && x.path === "/w/b/.claude" && x.effect === "deny" && x.origin === "mandatory:agent-config")).toBe(true);
+    expect(r.diagnostics.map((d) => d.code)).toEqual(["SRT310", "SRT310"]);
+  });
+
+  it("one that can be listed but not entered is protected whole, and nothing inside it is bound", () => {
+    const r = compile({ dirs: ["/w/a/b/c"], files: ["/w/a/.mcp.json", "/w/a/b/.npmrc"], unsearchable: ["/w/a"] });
+    expect(unlistable(r)).toEqual(["/w/a"]);
+    expect((r.policy?.filesystem.rules ?? []).filter((x) => x.kind === "path" && x.path.startsWith("/w/a/"))).toEqual([]);
+  });
+
+  it("a read-deny glob masks it whole; an allow glob matches nothing there; both warn", () => {
+    const fs = { dirs: ["/w/v/locked", "/w/v/open/c"], files: ["/w/v/open/x.key"], unreadable: ["/w/v/locked"] };
+    const r = compile(fs, { filesystem: { denyRead: ["/w/v/**/*.key"], allowWrite: [".", "/w/v/*/c"] } });
+    const paths = (r.policy?.filesystem.rules ?? []).filter((x) => x.kind === "path" && x.access === "read").map((x) => (x.kind === "path" ? x.path : ""));
+    expect(paths).toEqual(["/w/v/locked", "/w/v/open/x.key"]);
+    expect(r.diagnostics.map((d) => `${d.code} ${d.pointer}`).sort()).toEqual(["SRT310 /filesystem/allowWrite/0", "SRT310 /filesystem/denyRead/0", "SRT311 /filesystem/allowWrite/1"]);
+  });
+});
+
 describe("one compile lists each directory once", () => {
   it("globs and the mandatory search share the listings", () => {
-    const base = createFixtureHost({ files: ["/w/a/b/k.pem", "/w/a/c/x.txt", "/w/d/.bashrc"] }, env);
+    const base = createFixtureHost({ files: ["/w/a/b/k.pem", "/w/a/c/x.txt", "/w/d/.npmrc"] }, env);
     const listed: string[] = [];
     const host = { ...base, readdir: (p: string) => (listed.push(p), base.readdir(p)) };
     const r = compileSettings({ text: JSON.stringify({ filesystem: { denyRead: ["/w/**/*.pem", "/w/**/*.txt", "/w/a/*/k.*"] } }), file: "/h/.srt-settings.json", host, target: "linux" });

@@ -8,7 +8,8 @@
 import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, closeSync, copyFileSync, openSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { missingTestUser, PATH, processesWith, report, runners, sh, supported, useBox, type Box } from "./support.js";
+import { lacking, unavailable } from "../support/requirements.js";
+import { missingTestUser, PATH, processesWith, report, runners, sh, skipReason, supported, useBox, type Box } from "./support.js";
 
 const py = "/usr/bin/python3";
 const hasPython = spawnSync(py, ["-c", "0"]).status === 0;
@@ -33,9 +34,11 @@ except OSError as e:
 
 const shq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
-describe.skipIf(!supported)("isolation under real bwrap", () => {
-  if (missingTestUser) it.skip("as srt-test: user srt-test does not exist (useradd -m srt-test)", () => {});
-  if (!hasPython) it.skip("socket/io_uring/TIOCSTI probes: /usr/bin/python3 is missing", () => {});
+describe.skipIf(lacking(!supported, skipReason))("isolation under real bwrap", () => {
+  if (missingTestUser) unavailable("as srt-test: user srt-test does not exist (useradd -m srt-test)");
+  if (!hasPython) unavailable("socket/io_uring/TIOCSTI probes: /usr/bin/python3 is missing");
+  if (!hasIpcmk) unavailable("SysV IPC probe: ipcmk is missing (util-linux)");
+  if (!hasScript) unavailable("TIOCSTI probe: script is missing (bsdutils)");
 
   describe.each(runners)("as %s", (runner) => {
     it.concurrent("/proc shows only the sandbox's processes; a host process cannot be seen or signalled", async (ctx) => {

@@ -8,7 +8,8 @@
  */
 import { rmSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { eventually, leftovers, missingTestUser, processesWith, read, report, runners, sh, srt, startSrt, supported, tree, useBox, writeSettings } from "./support.js";
+import { lacking, unavailable } from "../support/requirements.js";
+import { eventually, leftovers, missingTestUser, printed, processesWith, read, report, runners, sh, srt, startSrt, skipReason, supported, tree, useBox, writeSettings } from "./support.js";
 
 /** A number no other process on this machine has on its command line; `sleep` accepts it as seconds. */
 const marker = (): string => `300.${process.pid}${Math.floor(Math.random() * 1e9)}`;
@@ -17,8 +18,8 @@ const waitFor = async (get: () => string, text: string, ms = 10_000): Promise<vo
   if (!(await eventually(() => get().includes(text), ms))) throw new Error(`never saw ${JSON.stringify(text)} in: ${get()}`);
 };
 
-describe.skipIf(!supported)("sandbox lifecycle", () => {
-  if (missingTestUser) it.skip("as srt-test: user srt-test does not exist (useradd -m srt-test)", () => {});
+describe.skipIf(lacking(!supported, skipReason))("sandbox lifecycle", () => {
+  if (missingTestUser) unavailable("as srt-test: user srt-test does not exist (useradd -m srt-test)");
 
   describe.each(runners)("as %s", (runner) => {
     it.concurrent("exit statuses come back: 0, 7, 128+N for a signal", async (ctx) => {
@@ -56,12 +57,17 @@ describe.skipIf(!supported)("sandbox lifecycle", () => {
       expect(await eventually(() => processesWith(m).length === 0), `left running: ${processesWith(m).join(" ")}`).toBe(true);
     });
 
-    it.concurrent("`timeout 1 srt -- sleep` leaves no orphan", async (ctx) => {
+    it.concurrent("`timeout N srt -- sleep` leaves no orphan", async (ctx) => {
       const b = useBox(ctx, runner);
       const m = marker();
-      const out = await srt(b, ["--settings", b.settings, "--", "sh", "-c", `sleep ${m} & sleep ${m}`], { wrap: (argv) => ["timeout", "1", ...argv] });
-      expect(out.status).toBe(124);
-      expect(out.ms).toBeLessThan(5000);
+      // timeout(1) acts on SIGALRM, its own timer's signal: sent once the command runs, it times out
+      // then (TERM to srt's process group, exit 124) instead of at a moment guessed in advance, which
+      // on a busy machine fell in srt's start-up.
+      const run = startSrt(b, ["--settings", b.settings, "--", "sh", "-c", `sleep ${m} & echo ready; sleep ${m}`], { wrap: (argv) => ["timeout", "60", ...argv] });
+      await printed(run, "ready\n");
+      run.child.kill("SIGALRM");
+      const out = await run.done;
+      expect(out.status, out.stderr).toBe(124);
       expect(await eventually(() => processesWith(m).length === 0), `left running: ${processesWith(m).join(" ")}`).toBe(true);
     });
 
@@ -86,13 +92,13 @@ describe.skipIf(!supported)("sandbox lifecycle", () => {
       run.child.stdout?.on("data", (d: string) => (stdout += d));
       await waitFor(() => stdout, "ready");
       // While it runs, the placeholders and the run dir exist (so the check below is not vacuous).
-      expect(tree(b.work)).toContain(".bashrc");
+      expect(tree(b.work)).toContain(".npmrc");
       expect(leftovers(b).length).toBeGreaterThan(0);
       run.child.kill("SIGKILL");
       await run.done;
-      expect(await eventually(() => processesWith(m).length === 0, 2000), `left running: ${processesWith(m).join(" ")}`).toBe(true);
-      expect(await eventually(() => leftovers(b).length === 0, 2000), `left in TMPDIR: ${leftovers(b).join(" ")}`).toBe(true);
-      expect(await eventually(() => tree(b.work).join() === before.join(), 2000), `left in cwd: ${tree(b.work).join(" ")}`).toBe(true);
+      expect(await eventually(() => processesWith(m).length === 0), `left running: ${processesWith(m).join(" ")}`).toBe(true);
+      expect(await eventually(() => leftovers(b).length === 0), `left in TMPDIR: ${leftovers(b).join(" ")}`).toBe(true);
+      expect(await eventually(() => tree(b.work).join() === before.join()), `left in cwd: ${tree(b.work).join(" ")}`).toBe(true);
     });
 
     it.concurrent("`srt exec plan.json` runs a compiled plan without the settings file", async (ctx) => {
@@ -124,12 +130,13 @@ describe.skipIf(!supported)("sandbox lifecycle", () => {
       expect(read(b.at("work/ran"))).toBeUndefined();
     });
 
-    it.concurrent("without bwrap on PATH srt exits 1, says so, and runs nothing", async (ctx) => {
+    // A missing bwrap cannot be simulated with PATH any more (srt ignores it; see host-tools.test.ts):
+    // the message for a missing tool is unit-tested with an injected file system (test/runtime/host-tools.test.ts).
+    it.concurrent("PATH plays no part in finding bwrap: with a useless PATH the command still runs sandboxed", async (ctx) => {
       const b = useBox(ctx, runner);
       const out = await srt(b, ["--settings", b.settings, "--", "/usr/bin/touch", b.at("work/ran")], { env: { PATH: "/nonexistent" } });
-      expect(out.status).toBe(1);
-      expect(out.stderr).toMatch(/bwrap/);
-      expect(read(b.at("work/ran"))).toBeUndefined();
+      expect(out.status, out.stderr).toBe(0);
+      expect(read(b.at("work/ran"))).toBe("");
     });
   });
 });

@@ -4,8 +4,13 @@
  * file, a nested user namespace to undo the mounts, and a second concurrent
  * run in the same directory. Each attempt is checked on the host afterwards.
  */
+import { writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { missingTestUser, read, report, runners, sh, startSrt, supported, tree, useBox, writeSettings } from "./support.js";
+import { lacking, unavailable } from "../support/requirements.js";
+import { missingTestUser, printed, read, report, runners, sh, startSrt, skipReason, supported, tree, useBox, writeSettings, type Box } from "./support.js";
+
+/** Shell: waits until the test creates outside/NAME in the box (the host side of a barrier). */
+const waitFor = (b: Box, name: string): string => `while [ ! -e ${b.at(`outside/${name}`)} ]; do sleep 0.02; done`;
 
 /** Shell: `t NAME cmd…` runs cmd and prints NAME=ok or NAME=<error text of its last line>. */
 const T = `t() { n=$1; shift; if err=$( ("$@") 2>&1 ); then echo "$n=ok"; else err=$(printf '%s' "$err" | tail -n1); echo "$n=\${err##*: }"; fi; }\n`;
@@ -16,12 +21,12 @@ const gitLayout = {
   "work/sub/.git/config": "[core]\n\tbare = false\n",
   "work/sub/.git/hooks/pre-commit": "#!/bin/sh\nexit 0\n",
   "work/sub/.git/HEAD": "ref: refs/heads/main\n",
-  "work/a/b/c/.bashrc": "# rc v1\n",
+  "work/a/b/c/.npmrc": "# rc v1\n",
   "work/a/b/c/notes.txt": "v1",
 };
 
-describe.skipIf(!supported)("protected paths cannot be sidestepped", () => {
-  if (missingTestUser) it.skip("as srt-test: user srt-test does not exist (useradd -m srt-test)", () => {});
+describe.skipIf(lacking(!supported, skipReason))("protected paths cannot be sidestepped", () => {
+  if (missingTestUser) unavailable("as srt-test: user srt-test does not exist (useradd -m srt-test)");
 
   describe.each(runners)("as %s", (runner) => {
     it.concurrent("renaming a parent of a protected path fails (pinned, EBUSY); the path cannot be recreated", async (ctx) => {
@@ -35,7 +40,7 @@ describe.skipIf(!supported)("protected paths cannot be sidestepped", () => {
         "t rm_git rm -rf sub/.git",
         // Had any rename worked, these would create the protected paths afresh.
         "t recreate_hook sh -c 'mkdir -p sub/.git/hooks && echo evil > sub/.git/hooks/pre-commit'",
-        "t recreate_rc sh -c 'mkdir -p a/b/c && echo evil > a/b/c/.bashrc'",
+        "t recreate_rc sh -c 'mkdir -p a/b/c && echo evil > a/b/c/.npmrc'",
         // The unprotected parts stay usable.
         "t edit_notes sh -c 'echo v2 > a/b/c/notes.txt'",
         "t new_dir sh -c 'mkdir -p a/b/x && mv a/b/x a/b/y'",
@@ -44,7 +49,7 @@ describe.skipIf(!supported)("protected paths cannot be sidestepped", () => {
       expect(r).toMatchObject({ mv_a: EBUSY, mv_abc: EBUSY, mv_git: EBUSY, mv_sub: EBUSY, recreate_hook: EROFS, recreate_rc: EROFS, edit_notes: "ok", new_dir: "ok" });
       expect(r["rm_git"]).not.toBe("ok");
       // .git itself is writable (HEAD, objects, refs); only hooks and config are protected.
-      for (const rel of ["work/sub/.git/config", "work/sub/.git/hooks/pre-commit", "work/a/b/c/.bashrc"]) expect(read(b.at(rel)), rel).toBe(gitLayout[rel as keyof typeof gitLayout]);
+      for (const rel of ["work/sub/.git/config", "work/sub/.git/hooks/pre-commit", "work/a/b/c/.npmrc"]) expect(read(b.at(rel)), rel).toBe(gitLayout[rel as keyof typeof gitLayout]);
       expect(read(b.at("work/a/b/c/notes.txt"))).toBe("v2\n");
       expect(tree(b.work).filter((p) => p.includes(".old"))).toEqual([]);
     });
@@ -53,9 +58,9 @@ describe.skipIf(!supported)("protected paths cannot be sidestepped", () => {
       const b = useBox(ctx, runner, { ...gitLayout, "work/.npmrc": "registry=v1\n", "work/plain.txt": "v1" });
       const script = [
         T,
-        "t link_rc ln a/b/c/.bashrc rc-link",
+        "t link_rc ln a/b/c/.npmrc rc-link",
         "t link_cfg ln sub/.git/config cfg-link",
-        "t rm_rc rm -f a/b/c/.bashrc",
+        "t rm_rc rm -f a/b/c/.npmrc",
         "t rm_npmrc rm -f .npmrc",
         "t replace_npmrc sh -c 'echo evil > npmrc.new && mv -f npmrc.new .npmrc'",
         "t rename_npmrc mv .npmrc npmrc.moved",
@@ -67,7 +72,7 @@ describe.skipIf(!supported)("protected paths cannot be sidestepped", () => {
       expect(r).toMatchObject({ link_rc: "Invalid cross-device link", link_cfg: "Invalid cross-device link", rm_rc: EBUSY, rm_npmrc: EBUSY, replace_npmrc: EBUSY, rename_npmrc: EBUSY, link_plain: "ok" });
       expect(r["cp_over"]).not.toBe("ok");
       expect(read(b.at("work/.npmrc"))).toBe("registry=v1\n");
-      expect(read(b.at("work/a/b/c/.bashrc"))).toBe("# rc v1\n");
+      expect(read(b.at("work/a/b/c/.npmrc"))).toBe("# rc v1\n");
       expect(read(b.at("work/sub/.git/config"))).toBe(gitLayout["work/sub/.git/config"]);
       expect(read(b.at("work/rc-link"))).toBeUndefined();
       expect(read(b.at("work/cfg-link"))).toBeUndefined();
@@ -118,36 +123,43 @@ describe.skipIf(!supported)("protected paths cannot be sidestepped", () => {
     });
 
     it.concurrent("a run compiled while another run's placeholders existed stays protected after that run removed them", async (ctx) => {
-      // The second run sees .bashrc & co. as existing files (no placeholders of its own) and binds them;
-      // had the first run unlinked them, the kernel would detach those mounts and .bashrc become creatable.
+      // The second run sees .yarnrc & co. as existing files (no placeholders of its own) and binds them;
+      // had the first run unlinked them, the kernel would detach those mounts and .yarnrc become creatable.
       const b = useBox(ctx, runner, { "work/readme": "v1" });
       const before = tree(b.work);
-      const first = startSrt(b, ["--settings", b.settings, "-c", "sleep 0.8"]);
-      await new Promise((r) => setTimeout(r, 400));
-      const second = await sh(b, `${T}sleep 1.2; t late_rc sh -c 'echo evil >> .bashrc'; t late_npmrc sh -c 'echo evil > .npmrc'; t late_ok sh -c 'echo v2 > readme'`);
+      const first = startSrt(b, ["--settings", b.settings, "-c", `echo ready; ${waitFor(b, "first")}`]);
+      await printed(first, "ready\n");
+      const late = startSrt(b, ["--settings", b.settings, "-c", `${T}echo ready; ${waitFor(b, "second")}; t late_rc sh -c 'echo evil >> .yarnrc'; t late_npmrc sh -c 'echo evil > .npmrc'; t late_ok sh -c 'echo v2 > readme'`]);
+      await printed(late, "ready\n");
+      // The second run is inside its sandbox, compiled while the first one's placeholders existed; end the first.
+      writeFileSync(b.at("outside/first"), "");
       expect((await first.done).status).toBe(0);
+      writeFileSync(b.at("outside/second"), "");
+      const second = await late.done;
       const r = report(second);
       expect(second.status, second.stderr).toBe(0);
       expect(r["late_rc"]).not.toBe("ok");
       expect(r["late_npmrc"]).not.toBe("ok");
       expect(r["late_ok"]).toBe("ok");
-      expect(read(b.at("work/.bashrc"))).toBeUndefined();
+      expect(read(b.at("work/.yarnrc"))).toBeUndefined();
       expect(tree(b.work)).toEqual(before);
     });
 
     it.concurrent("a run that ends first does not remove placeholders a concurrent run in the same directory still relies on", async (ctx) => {
       const b = useBox(ctx, runner, { "work/readme": "v1" });
       const before = tree(b.work);
-      const long = startSrt(b, ["--settings", b.settings, "-c", `${T}sleep 1.2; t late_rc sh -c 'echo evil >> .bashrc'; t late_mcp sh -c 'echo evil > .mcp.json'; t late_ok sh -c 'echo v2 > readme'`]);
-      await new Promise((r) => setTimeout(r, 300));
+      const long = startSrt(b, ["--settings", b.settings, "-c", `${T}echo ready; ${waitFor(b, "long")}; t late_rc sh -c 'echo evil >> .yarnrc'; t late_mcp sh -c 'echo evil > .mcp.json'; t late_ok sh -c 'echo v2 > readme'`]);
+      await printed(long, "ready\n");
+      // The long run is inside its sandbox; a short one starts and ends before it goes on.
       const short = await sh(b, "true");
       expect(short.status).toBe(0);
+      writeFileSync(b.at("outside/long"), "");
       const out = await long.done;
       const r = report(out);
       expect(r["late_rc"]).not.toBe("ok");
       expect(r["late_mcp"]).not.toBe("ok");
       expect(r["late_ok"]).toBe("ok");
-      expect(read(b.at("work/.bashrc"))).toBeUndefined();
+      expect(read(b.at("work/.yarnrc"))).toBeUndefined();
       expect(read(b.at("work/.mcp.json"))).toBeUndefined();
       expect(tree(b.work)).toEqual(before);
     });

@@ -5,7 +5,8 @@
  * the exact numbers belong to the benchmarks).
  */
 import { describe, expect, it } from "vitest";
-import { missingTestUser, read, report, runners, sh, srt, supported, useBox, writeSettings, type Box } from "./support.js";
+import { lacking, unavailable } from "../support/requirements.js";
+import { missingTestUser, read, report, runners, sh, srt, skipReason, supported, useBox, writeSettings, type Box } from "./support.js";
 
 /** Shell: `r PATH` prints PATH=<content> or PATH=<error text>. */
 const R = `r() { if out=$(cat "$1" 2>&1); then echo "$1=$out"; else echo "$1=\${out##*: }"; fi; }\n`;
@@ -22,8 +23,8 @@ const secrets = {
   "work/readme.txt": "readme",
 };
 
-describe.skipIf(!supported)("reads under real bwrap", () => {
-  if (missingTestUser) it.skip("as srt-test: user srt-test does not exist (useradd -m srt-test)", () => {});
+describe.skipIf(lacking(!supported, skipReason))("reads under real bwrap", () => {
+  if (missingTestUser) unavailable("as srt-test: user srt-test does not exist (useradd -m srt-test)");
 
   describe.each(runners)("as %s", (runner) => {
     it.concurrent("denyRead of a file and of a directory; allowRead re-opens one file inside; everything else stays readable", async (ctx) => {

@@ -9,9 +9,9 @@
  *   <root>/work      the command's cwd (writable by default)
  *   <root>/outside   a sibling the policy does not make writable
  *   <root>/home      HOME, so nothing reads the real user's settings
- *   <root>/tmp       TMPDIR of srt itself: its run dirs (srt-*) land here, so
- *                    "nothing left behind" is checked on a directory no other
- *                    test or engineer uses
+ *   <root>/tmp       TMPDIR of srt itself: its state directory (srt-<uid>/,
+ *                    with every run dir) lands here, so "nothing left behind"
+ *                    is checked on a directory no other test or engineer uses
  *   <root>/settings.json
  */
 import { spawn, spawnSync, type ChildProcess, type StdioOptions } from "node:child_process";
@@ -221,6 +221,26 @@ export const srt = (box: Box, args: readonly string[], o: SrtOptions = {}): Prom
 /** `srt --settings <box settings> -c script`, in the box's work dir. */
 export const sh = (box: Box, script: string, o: SrtOptions = {}): Promise<Outcome> => srt(box, ["--settings", box.settings, "-c", script], o);
 
+/**
+ * Resolves once a run started with startSrt has printed `text` on stdout (a
+ * script saying "ready"); rejects if it ends first. How tests wait for a
+ * sandboxed command to reach a point, instead of sleeping and hoping. Call it
+ * before yielding to the event loop after startSrt: earlier output is not seen.
+ */
+export function printed(run: { child: ChildProcess; done: Promise<Outcome> }, text: string): Promise<void> {
+  let seen = "";
+  return new Promise((resolve, reject) => {
+    const onData = (d: string): void => {
+      seen += d;
+      if (!seen.includes(text)) return;
+      run.child.stdout?.off("data", onData);
+      resolve();
+    };
+    run.child.stdout?.on("data", onData);
+    void run.done.then((o) => reject(new Error(`the run ended before printing ${JSON.stringify(text)}: ${o.stdout} ${o.stderr}`)));
+  });
+}
+
 /** Parses `key=value` lines a test script printed. */
 export function report(out: Outcome): Record<string, string> {
   const r: Record<string, string> = {};
@@ -246,8 +266,12 @@ export function processesWith(marker: string): number[] {
   return pids;
 }
 
-/** Polls until check() is true or the time is up; returns the last value of check(). */
-export async function eventually(check: () => boolean, ms = 2000): Promise<boolean> {
+/**
+ * Polls until check() is true or the time is up; returns the last value of
+ * check(). The time is a ceiling for a failure, not a schedule: a passing
+ * check returns at once, so it is generous enough for a loaded machine.
+ */
+export async function eventually(check: () => boolean, ms = 10_000): Promise<boolean> {
   const end = Date.now() + ms;
   for (;;) {
     if (check()) return true;
@@ -257,9 +281,9 @@ export async function eventually(check: () => boolean, ms = 2000): Promise<boole
 }
 
 /**
- * What srt left in the box's TMPDIR once it is gone: its per-run directories
- * (`srt-XXXXXX`) must all be gone; the per-user placeholder registry
- * (`srt-<uid>/`) may stay, but with no run registered and no lock held.
+ * What srt left in the box's TMPDIR once it is gone: only its state directory
+ * (`srt-<uid>/`) may stay, holding an empty `runs/` — no run directory, no
+ * placeholder record, no lock. Anything else in the TMPDIR is a leftover too.
  */
 export function leftovers(box: Box): string[] {
   const left: string[] = [];

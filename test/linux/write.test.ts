@@ -6,7 +6,8 @@
  */
 import { chmodSync, symlinkSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { missingTestUser, read, report, runners, sh, supported, tree, useBox, writeSettings } from "./support.js";
+import { lacking, unavailable } from "../support/requirements.js";
+import { missingTestUser, read, report, runners, sh, skipReason, supported, tree, useBox, writeSettings } from "./support.js";
 
 const EROFS = "Read-only file system";
 
@@ -17,12 +18,17 @@ const EROFS = "Read-only file system";
  */
 const W = `w() { if err=$( (mkdir -p "$(dirname "$1")" && { [ ! -f "$1" ] || chmod u+w "$1"; } && printf pwned >> "$1") 2>&1 ); then echo "$1=written"; else echo "$1=\${err##*: }"; fi; }\n`;
 
-/** Every mandatory file name, and a file inside every mandatory directory. */
-const mandatoryFiles = [".bashrc", ".bash_profile", ".zshrc", ".zprofile", ".zshenv", ".zlogin", ".profile", ".gitconfig", ".gitmodules", ".ripgreprc", ".mcp.json", ".npmrc", ".yarnrc", ".yarnrc.yml"];
-const mandatoryInDirs = [".vscode/tasks.json", ".idea/workspace.xml", ".husky/pre-commit", ".claude/commands/x.md", ".claude/agents/y.md", ".git/hooks/pre-commit", ".git/config"];
+/** Every project file name, and a file inside every project directory and git directory name (home names: host-later.test.ts). */
+const mandatoryFiles = [".gitmodules", ".mcp.json", ".aider.conf.yml", "opencode.json", ".npmrc", ".yarnrc", ".yarnrc.yml", ".devcontainer.json"];
+const mandatoryInDirs = [
+  ".vscode/tasks.json", ".idea/workspace.xml", ".zed/settings.json", ".husky/pre-commit", ".devcontainer/devcontainer.json", ".cargo/config.toml",
+  ".claude/commands/x.md", ".claude/agents/y.md", ".claude/settings.json", ".cursor/mcp.json", ".gemini/settings.json", ".codex/config.toml", ".continue/config.yaml",
+  ".roo/mcp.json", ".kiro/hooks/x.kiro.hook", ".amazonq/mcp.json", ".opencode/plugin/x.ts",
+  ".git/hooks/pre-commit", ".git/config", ".git/config.worktree", ".git/commondir",
+];
 
-describe.skipIf(!supported)("writes under real bwrap", () => {
-  if (missingTestUser) it.skip("as srt-test: user srt-test does not exist (useradd -m srt-test)", () => {});
+describe.skipIf(lacking(!supported, skipReason))("writes under real bwrap", () => {
+  if (missingTestUser) unavailable("as srt-test: user srt-test does not exist (useradd -m srt-test)");
 
   describe.each(runners)("as %s", (runner) => {
     it.concurrent("the working directory is writable; a sibling outside allowWrite is not (EROFS, absent on host)", async (ctx) => {
@@ -45,15 +51,17 @@ describe.skipIf(!supported)("writes under real bwrap", () => {
       expect(read("/etc/srt-escape")).toBeUndefined();
     });
 
-    it.skipIf(runner === "root").concurrent("a working directory the user cannot write still runs: protected names it could not create are skipped, nothing is writable", async (ctx) => {
+    // Root writes through any mode bits, so only an unprivileged runner has a cwd it cannot write;
+    // root runs do not register this case at all (a skip would be indistinguishable from a missing tool).
+    if (runner !== "root") it.concurrent("a working directory the user cannot write still runs: protected names it could not create are skipped, nothing is writable", async (ctx) => {
       const b = useBox(ctx, runner, { "work/keep.txt": "v1" });
       chmodSync(b.work, 0o555);
       try {
-        const out = await sh(b, `${W}echo ran=yes; w new.txt; w .bashrc; w .claude/commands/x.md`);
+        const out = await sh(b, `${W}echo ran=yes; w new.txt; w .npmrc; w .claude/commands/x.md`);
         expect(out.status, out.stderr).toBe(0);
         const r = report(out);
         expect(r["ran"]).toBe("yes");
-        for (const p of ["new.txt", ".bashrc", ".claude/commands/x.md"]) expect(r[p], p).not.toBe("written");
+        for (const p of ["new.txt", ".npmrc", ".claude/commands/x.md"]) expect(r[p], p).not.toBe("written");
         expect(tree(b.work)).toEqual(["keep.txt"]);
       } finally {
         chmodSync(b.work, 0o755);

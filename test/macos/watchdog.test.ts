@@ -18,7 +18,7 @@ afterAll(() => rmSync(base, { recursive: true, force: true }));
 function watched() {
   let proc!: SpawnedProcess;
   const spy: Spawn = (file, args, request) => (proc = nodeSpawn(file, args, request));
-  const dog = createWatchdog(spy);
+  const dog = createWatchdog(spy, [], "/bin/sh");
   const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
   return { dog, srtDies: () => proc.stdin!.end(), exited };
 }

@@ -7,6 +7,7 @@
  */
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { lacking, unavailable } from "../support/requirements.js";
 import { missingTestUser, runners, useBox } from "../linux/support.js";
 import { makeScratch, missingTools, networkSkipReason, networkSupported, readViolations, runScript, shown, tools, values, violationsPath, type Scratch } from "./support.js";
 import { startEchoServer, startHttpServer, type TestServer } from "./servers.js";
@@ -14,9 +15,9 @@ import { startEchoServer, startHttpServer, type TestServer } from "./servers.js"
 const node = process.execPath;
 const summaryRe = /^srt: blocked (\d+) network requests?: (.*)$/m;
 
-describe.skipIf(!networkSupported)("refused network traffic through the sandbox", () => {
-  if (missingTestUser) it.skip("as srt-test: user srt-test does not exist (useradd -m srt-test)", () => {});
-  for (const why of missingTools) it.skip(why, () => {});
+describe.skipIf(lacking(!networkSupported, networkSkipReason))("refused network traffic through the sandbox", () => {
+  if (missingTestUser) unavailable("as srt-test: user srt-test does not exist (useradd -m srt-test)");
+  for (const why of missingTools) unavailable(why);
   let scratch: Scratch;
   let web: TestServer;
   let echo: TestServer;
@@ -218,5 +219,3 @@ describe.skipIf(!networkSupported)("refused network traffic through the sandbox"
     });
   });
 });
-
-if (!networkSupported) describe.skip(`network tests: ${networkSkipReason}`, () => {});

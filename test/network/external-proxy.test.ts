@@ -5,15 +5,16 @@
  * proves the route; the side that keeps srt's own proxy still filters.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { lacking, unavailable } from "../support/requirements.js";
 import { missingTestUser, runners, useBox } from "../linux/support.js";
 import { makeScratch, missingTools, networkSkipReason, networkSupported, readViolations, runScript, shown, tools, values, violationsPath, type Scratch } from "./support.js";
 import { startEchoServer, startHttpServer, startRecordingHttpProxy, startRecordingSocksProxy, type TestServer } from "./servers.js";
 
 const node = process.execPath;
 
-describe.skipIf(!networkSupported)("the user's own proxies", () => {
-  if (missingTestUser) it.skip("as srt-test: user srt-test does not exist (useradd -m srt-test)", () => {});
-  for (const why of missingTools) it.skip(why, () => {});
+describe.skipIf(lacking(!networkSupported, networkSkipReason))("the user's own proxies", () => {
+  if (missingTestUser) unavailable("as srt-test: user srt-test does not exist (useradd -m srt-test)");
+  for (const why of missingTools) unavailable(why);
   let scratch: Scratch;
   let web: TestServer;
   let echo: TestServer;
@@ -119,5 +120,3 @@ describe.skipIf(!networkSupported)("the user's own proxies", () => {
     });
   });
 });
-
-if (!networkSupported) describe.skip(`network tests: ${networkSkipReason}`, () => {});

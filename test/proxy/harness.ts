@@ -45,8 +45,16 @@ export function setup(rules: readonly NetRule[], extra: Partial<ProxyDeps> = {},
 
 export const fdCount = (): number => readdirSync("/proc/self/fd").length;
 
+/**
+ * How long a test waits for something that should happen before calling it
+ * missing. It is a ceiling for failures, never a schedule: passing tests go on
+ * as soon as the awaited event arrives, so a loaded machine makes them slower,
+ * not red. Below vitest's 30 s test timeout, so the failure says what was missing.
+ */
+export const giveUpMs = 20_000;
+
 /** Polls until `check` holds or `ms` passes; returns whether it held. */
-export async function eventually(check: () => boolean, ms = 3000): Promise<boolean> {
+export async function eventually(check: () => boolean, ms = giveUpMs): Promise<boolean> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     if (check()) return true;
@@ -108,20 +116,42 @@ export async function closedPort(): Promise<number> {
   return s.port;
 }
 
-/** Connects, writes, collects everything until the peer closes (or `ms` passes). */
-export function exchange(port: number | string, data: Buffer | string, ms = 3000, endAfterWrite = false): Promise<Buffer> {
-  return new Promise((resolve) => {
+export interface ExchangeOptions {
+  /** Half-close after writing: a client that sends its request and then waits for the answer. */
+  readonly end?: boolean;
+  /** Done as soon as this holds for what arrived so far: for a tunnel the proxy rightly keeps open. */
+  readonly until?: (received: string) => boolean;
+}
+
+/**
+ * Connects, writes, and collects everything until the peer closes (or `until`
+ * holds). A peer that does neither within `giveUpMs` rejects the promise: the
+ * answer is awaited as an event, never sampled after a fixed delay.
+ */
+export function exchange(port: number | string, data: Buffer | string, options: ExchangeOptions = {}): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
     const socket = typeof port === "number" ? net.connect(port, "127.0.0.1") : net.connect(port);
     const chunks: Buffer[] = [];
-    const timer = setTimeout(() => socket.destroy(), ms);
-    socket.on("data", (c) => chunks.push(c));
+    const received = (): Buffer => Buffer.concat(chunks);
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no ${options.until ? "expected answer" : "close"} within ${giveUpMs} ms; received ${JSON.stringify(received().toString("latin1").slice(0, 200))}`));
+    }, giveUpMs);
+    socket.on("data", (c: Buffer) => {
+      chunks.push(c);
+      if (options.until?.(received().toString("latin1"))) {
+        clearTimeout(timer);
+        socket.destroy();
+        resolve(received());
+      }
+    });
     socket.on("error", () => undefined);
     socket.on("close", () => {
       clearTimeout(timer);
-      resolve(Buffer.concat(chunks));
+      resolve(received());
     });
     socket.write(data);
-    if (endAfterWrite) socket.end();
+    if (options.end) socket.end();
   });
 }
 

@@ -139,7 +139,7 @@ describe("plain HTTP forwarding", () => {
 describe("CONNECT", () => {
   it("tunnels raw bytes, including bytes sent right after the CONNECT head", async () => {
     const { port } = await start(setup([allow(`allowed.test:${echo.port}`), loopback]));
-    const out = await exchange(port, Buffer.from(`CONNECT allowed.test:${echo.port} HTTP/1.1\r\nHost: x\r\n\r\n\x00\x01binary\xff`, "latin1"), 3000, true);
+    const out = await exchange(port, Buffer.from(`CONNECT allowed.test:${echo.port} HTTP/1.1\r\nHost: x\r\n\r\n\x00\x01binary\xff`, "latin1"), { end: true });
     const text = out.toString("latin1");
     expect(text).toMatch(/^HTTP\/1\.1 200 /);
     expect(text.slice(text.indexOf("\r\n\r\n") + 4)).toBe("\x00\x01binary\xff");
@@ -163,7 +163,7 @@ describe("CONNECT", () => {
 
     const ok = setup([allow("allowed.test"), allow("127.0.0.1", 1)]);
     const p2 = await start(ok);
-    const out2 = await exchange(p2.port, `CONNECT allowed.test:${echo.port} HTTP/1.1\r\n\r\nping`, 3000, true);
+    const out2 = await exchange(p2.port, `CONNECT allowed.test:${echo.port} HTTP/1.1\r\n\r\nping`, { end: true });
     expect(out2.toString()).toMatch(/^HTTP\/1\.1 200 [^]*\r\n\r\nping$/);
   });
 
@@ -171,7 +171,7 @@ describe("CONNECT", () => {
     const echo6 = await echoServer("::1");
     try {
       const { port } = await start(setup([allow("[::1]")]));
-      const out = await exchange(port, `CONNECT [::1]:${echo6.port} HTTP/1.1\r\n\r\nsix`, 3000, true);
+      const out = await exchange(port, `CONNECT [::1]:${echo6.port} HTTP/1.1\r\n\r\nsix`, { end: true });
       expect(out.toString()).toMatch(/200 [^]*\r\n\r\nsix$/);
     } finally {
       await echo6.close();
@@ -196,7 +196,7 @@ describe("credentials", () => {
     expect(missing).toMatch(/^HTTP\/1\.1 407 [^]*Proxy-Authenticate: Basic realm="srt"/);
     const wrong = (await exchange(port, `CONNECT 127.0.0.1:${echo.port} HTTP/1.1\r\nProxy-Authorization: ${basic("srt", "nope")}\r\n\r\n`)).toString();
     expect(wrong).toMatch(/^HTTP\/1\.1 407 /);
-    const right = await exchange(port, `CONNECT 127.0.0.1:${echo.port} HTTP/1.1\r\nProxy-Authorization: ${basic("srt", credentials.password)}\r\n\r\nok`, 3000, true);
+    const right = await exchange(port, `CONNECT 127.0.0.1:${echo.port} HTTP/1.1\r\nProxy-Authorization: ${basic("srt", credentials.password)}\r\n\r\nok`, { end: true });
     expect(right.toString()).toMatch(/^HTTP\/1\.1 200 [^]*ok$/);
     expect((await request(port, `http://allowed.test:${web.port}/`)).status).toBe(407);
     expect((await request(port, `http://127.0.0.1:${web.port}/`, { headers: { "Proxy-Authorization": basic("srt", credentials.password) } })).status).toBe(201);
@@ -222,7 +222,7 @@ describe("listening on a unix socket", () => {
       const proxy = createHttpProxy(setup([allow("127.0.0.1")]).deps);
       const path = join(dir, "http.sock");
       expect(await proxy.listen({ path })).toEqual({ kind: "unix", path });
-      const out = await exchange(path, `CONNECT 127.0.0.1:${echo.port} HTTP/1.1\r\n\r\nunix`, 3000, true);
+      const out = await exchange(path, `CONNECT 127.0.0.1:${echo.port} HTTP/1.1\r\n\r\nunix`, { end: true });
       expect(out.toString()).toMatch(/200 [^]*unix$/);
       await proxy.close();
       expect(existsSync(path)).toBe(false);

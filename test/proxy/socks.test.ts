@@ -2,7 +2,7 @@
 import net from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createSocksProxy, socksReply, type NetworkProxy } from "../../src/runtime/proxy/index.js";
-import { allow, closedPort, deny, echoServer, eventually, httpServer, loopback, run, setup, type Server } from "./harness.js";
+import { allow, closedPort, deny, echoServer, eventually, giveUpMs, httpServer, loopback, run, setup, type Server } from "./harness.js";
 
 let echo: Server;
 let echo6: Server;
@@ -49,14 +49,14 @@ class Conversation {
     this.socket.write(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes));
   }
   /** n bytes, or fewer if the peer closed first. */
-  async read(n: number, ms = 3000): Promise<Buffer> {
+  async read(n: number, ms = giveUpMs): Promise<Buffer> {
     const end = Date.now() + ms;
     while (this.buf.length < n && !this.closed && Date.now() < end) await new Promise<void>((r) => ((this.waiting = r), setTimeout(r, 50)));
     const out = this.buf.subarray(0, n);
     this.buf = this.buf.subarray(out.length);
     return out;
   }
-  async waitClosed(ms = 3000): Promise<boolean> {
+  async waitClosed(ms = giveUpMs): Promise<boolean> {
     return eventually(() => this.closed, ms);
   }
 }

@@ -1,10 +1,11 @@
 // The violation store, the summary line and the ignoreViolations filter.
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { IgnoreRule } from "../../src/compiler/ir.js";
 import { compileIgnoreFilter, createHttpProxy, createViolationStore, reportLine, type NetworkViolation } from "../../src/runtime/proxy/index.js";
+import { inertHost, jsonLine } from "../../src/runtime/untrusted-text.js";
 import { allow, exchange, setup } from "./harness.js";
 
 const v = (host: string, port: number, reason = `${host}:${port} is not in allowedDomains`): NetworkViolation => ({ kind: "network", time: "2025-01-01T00:00:00.000Z", proxy: "http", host, port, reason });
@@ -62,6 +63,50 @@ describe("violation store", () => {
     await exchange(port, "CONNECT evil.test:443 HTTP/1.1\r\n\r\n");
     await proxy.close();
     expect(store.summaryLine()).toBe("srt: blocked 1 network request: evil.test:443 (is not in allowedDomains)");
+  });
+});
+
+describe("the command's text in reports", () => {
+  const hostile = ["$(touch /tmp/x)", "`id`", "a;b|c&d>e<f", "line\nbreak", "sep\u2028arator\u2029", "del\u007f", "bidi\u202eevil", "quote\"'"];
+
+  it("JSON lines escape control characters, DEL, everything beyond ASCII, $ and backquote, and parse back to the same values", () => {
+    for (const h of hostile) {
+      const line = jsonLine(v(h, 80));
+      expect(line, h).not.toMatch(/[^\x20-\x7e]|[$`]/);
+      expect(JSON.parse(line)).toEqual(v(h, 80));
+    }
+  });
+
+  it("the summary shows hosts escaped wherever they appear, and srt's own words with nothing a shell would act on", () => {
+    for (const h of hostile) {
+      const store = createViolationStore();
+      store.record(v(h, 80, `"${h}" is not a valid host name or address`));
+      const line = store.summaryLine()!;
+      expect(line, h).not.toMatch(/[\x00-\x1f\x7f$`;|&<>]|[^\x00-\x7e×…]/);
+      expect(line).toContain(inertHost(h));
+      expect(line.startsWith(`srt: blocked 1 network request: ${inertHost(h)}:80 ("${inertHost(h)}" is not`), line).toBe(true);
+    }
+    expect(inertHost("$(x)")).toBe("\\x24\\x28x\\x29");
+    expect(inertHost("a-b.example.com")).toBe("a-b.example.com");
+    expect(inertHost("fe80::1%eth0")).toBe("fe80::1%eth0");
+  });
+
+  it("the file: never through a symlink at its name, never anything but a regular file", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "srt-viol-"));
+    try {
+      writeFileSync(join(dir, "bashrc"), "# rc\n");
+      symlinkSync("bashrc", join(dir, "v.jsonl"));
+      const linked = createViolationStore({ file: join(dir, "v.jsonl") });
+      linked.record(v("$(x)", 1));
+      expect((await linked.close())?.message).toMatch(/symlink/);
+      expect(readFileSync(join(dir, "bashrc"), "utf8")).toBe("# rc\n");
+      mkdirSync(join(dir, "d"));
+      const notFile = createViolationStore({ file: join(dir, "d") });
+      notFile.record(v("a", 1));
+      expect((await notFile.close())?.message).toMatch(/EISDIR|not a regular file/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

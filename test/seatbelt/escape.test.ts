@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { lowerSeatbelt, parseSbpl, quoteRegex, quoteString, SbplEncodingError, validateSbpl } from "../../src/backends/seatbelt/index.js";
+import { lowerSeatbelt, renderSeatbelt, parseSbpl, quoteRegex, quoteString, SbplEncodingError, validateSbpl } from "../../src/backends/seatbelt/index.js";
 import { createEvaluator } from "./evaluate.js";
 import { globRule, makePolicy, pathRule, proxy } from "./policy-fixtures.js";
 
@@ -34,6 +34,20 @@ describe("string escaping", () => {
         expect(atom).toEqual({ kind: "string", value: s, offset: 0 });
       }),
     );
+  });
+
+  it("writes a byte of a name that is not UTF-8 as that byte, \\xHH, and reads it back", () => {
+    expect(quoteString("/p/\udcff-dir/\udc80")).toBe('"/p/\\xff-dir/\\x80"');
+    expect(readBack(quoteString("/p/\udcff"))).toEqual({ kind: "string", value: "/p/\udcff", offset: 0 });
+    // A pair whose low half lies in that range is one character, written as itself.
+    expect(quoteString("/p/\u{1f480}")).toBe('"/p/\u{1f480}"');
+    // #"…" has no escapes: such a regex is written as an ordinary string.
+    expect(quoteRegex("^/p/\udcff$")).toBe('"^/p/\\xff$"');
+    const policy = makePolicy({ rules: [pathRule("write", "allow", "/Users/u/p"), pathRule("write", "deny", "/Users/u/p/\udcff-dir"), globRule("read", "deny", "/Users/u/p/\udcfe*/*.key")] });
+    const profile = renderSeatbelt(lowerSeatbelt(policy, { proxy }));
+    expect(validateSbpl(profile)).toEqual([]);
+    expect(profile).toContain('"/Users/u/p/\\xff-dir"');
+    expect(profile).not.toMatch(/[\ud800-\udfff]/);
   });
 
   it("refuses text no path can hold (a bug upstream, not a policy error)", () => {
@@ -76,7 +90,7 @@ describe("user data cannot change a profile's structure", () => {
   ];
 
   it.each(hostile)("%j", (evil) => {
-    const benign = lowerSeatbelt(makePolicy({ rules: [pathRule("write", "allow", "/Users/u/p"), pathRule("read", "deny", "/Users/u/benign"), globRule("write", "deny", "/Users/u/p/*.x")] }), { proxy });
+    const benign = renderSeatbelt(lowerSeatbelt(makePolicy({ rules: [pathRule("write", "allow", "/Users/u/p"), pathRule("read", "deny", "/Users/u/benign"), globRule("write", "deny", "/Users/u/p/*.x")] }), { proxy }));
     const policy = makePolicy({
       rules: [
         pathRule("write", "allow", "/Users/u/p"),
@@ -84,7 +98,7 @@ describe("user data cannot change a profile's structure", () => {
         globRule("write", "deny", `/Users/u/p/${evil.slice(9).replaceAll("/", "_").replace(/[*?[\]\\]/g, "\\$&")}*.x`),
       ],
     });
-    const profile = lowerSeatbelt(policy, { proxy });
+    const profile = renderSeatbelt(lowerSeatbelt(policy, { proxy }));
     expect(validateSbpl(profile)).toEqual([]);
     // Same shape as with a harmless name: one atom per path, nothing injected.
     expect(parseSbpl(profile).forms.length).toBe(parseSbpl(benign).forms.length);
@@ -97,7 +111,7 @@ describe("user data cannot change a profile's structure", () => {
 
   it("keeps any origin or path in a comment on one line", () => {
     const policy = makePolicy({ rules: [pathRule("read", "deny", "/Users/u/a\nb", { origin: "/filesystem/denyRead/0\n(allow default)" })] });
-    const profile = lowerSeatbelt(policy, { proxy });
+    const profile = renderSeatbelt(lowerSeatbelt(policy, { proxy }));
     expect(validateSbpl(profile)).toEqual([]);
     expect(profile).toContain("; /filesystem/denyRead/0\\u{a}(allow default): deny read");
     expect(profile.split("\n").filter((l) => l.startsWith("(allow default"))).toEqual([]);

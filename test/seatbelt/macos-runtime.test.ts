@@ -4,13 +4,13 @@
  * Nothing here runs sandbox-exec or log; these are not macOS runs.
  */
 import { describe, expect, it } from "vitest";
-import { lowerSeatbelt, validateSbpl } from "../../src/backends/seatbelt/index.js";
+import { lowerSeatbelt, renderSeatbelt, validateSbpl } from "../../src/backends/seatbelt/index.js";
 import { buildMacosLaunch, logStreamArgv, parseLogLine } from "../../src/runtime/macos/index.js";
 import { createEvaluator } from "./evaluate.js";
 import { proxy, typicalPolicy } from "./policy-fixtures.js";
 
 const tag = "srt-3f9a";
-const profileText = lowerSeatbelt(typicalPolicy(), { proxy, tag });
+const profileText = renderSeatbelt(lowerSeatbelt(typicalPolicy(), { proxy, tag }));
 const base = {
   profileText,
   profilePath: "/private/var/folders/x/T/srt-1/profile.sb",

@@ -10,7 +10,7 @@ import fc from "fast-check";
 import picomatch from "picomatch";
 import { describe, expect, it } from "vitest";
 import { planMounts, type MountPlan, type MountState } from "../../src/backends/bwrap/index.js";
-import { lowerSeatbelt, mandatoryNames } from "../../src/backends/seatbelt/index.js";
+import { lowerSeatbelt, renderSeatbelt, mandatoryNames } from "../../src/backends/seatbelt/index.js";
 import type { GlobRule, PathRule, Policy } from "../../src/compiler/index.js";
 import { globOptions, isWithin } from "../../src/compiler/paths.js";
 import { compileFixture, listFixtures, loadFixture } from "../support/fixtures.js";
@@ -61,7 +61,7 @@ interface Finding {
 
 /** Every way the two artifacts fail the IR; empty when both keep it. */
 function parityFindings(policy: Policy, opts: { linux: boolean }): Finding[] {
-  const verdict = createEvaluator(lowerSeatbelt(policy, { proxy }), { SRT_PRIVATE_TMP: privateTmp });
+  const verdict = createEvaluator(renderSeatbelt(lowerSeatbelt(policy, { proxy })), { SRT_PRIVATE_TMP: privateTmp });
   const plan = planMounts(policy);
   const out: Finding[] = [];
   const mac = (op: FileOp, path: string, want: "allow" | "deny", why: string): void => {

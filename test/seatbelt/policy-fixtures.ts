@@ -26,7 +26,7 @@ export function makePolicy(parts: PolicyParts = {}): Policy {
     kind: "policy",
     version: 1,
     source: "/Users/u/.srt-settings.json",
-    context: { cwd: "/Users/u/proj", home: "/Users/u", platform: "darwin" },
+    context: { cwd: "/Users/u/proj", home: "/Users/u", platform: "darwin", stateDir: "/private/tmp/srt-501" },
     filesystem: { rules: parts.rules ?? [], privateTmp: true },
     network: {
       rules: [],

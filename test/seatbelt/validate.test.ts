@@ -6,7 +6,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { lowerSeatbelt, validateSbpl } from "../../src/backends/seatbelt/index.js";
+import { lowerSeatbelt, renderSeatbelt, validateSbpl } from "../../src/backends/seatbelt/index.js";
 import type { Policy } from "../../src/compiler/index.js";
 import { compileFixture, listFixtures, loadFixture } from "../support/fixtures.js";
 import { proxy, typicalPolicy } from "./policy-fixtures.js";
@@ -21,13 +21,13 @@ describe("every generated profile is structurally valid", () => {
   it("there are fixtures to check", () => expect(fixturePolicies.length).toBeGreaterThan(10));
 
   it.each(fixturePolicies)("fixture %s", (_, policy) => {
-    expect(validateSbpl(lowerSeatbelt(policy, { proxy }))).toEqual([]);
+    expect(validateSbpl(renderSeatbelt(lowerSeatbelt(policy, { proxy })))).toEqual([]);
   });
 
   it("random policies, with a random session tag", () => {
     fc.assert(
       fc.property(randomPolicy(), fc.stringMatching(/^srt-[0-9a-f]{1,16}$/), (policy, tag) => {
-        expect(validateSbpl(lowerSeatbelt(policy, { proxy, tag }))).toEqual([]);
+        expect(validateSbpl(renderSeatbelt(lowerSeatbelt(policy, { proxy, tag })))).toEqual([]);
       }),
       { numRuns: 150 },
     );
@@ -43,9 +43,9 @@ describe("profiles are a function of the policy", () => {
   it("compiling twice gives the same bytes, whatever the order of the rules", () => {
     fc.assert(
       fc.property(randomPolicy(), fc.array(fc.integer({ min: 0, max: 50 }), { minLength: 1, maxLength: 20 }), (policy, order) => {
-        const once = lowerSeatbelt(policy, { proxy });
-        expect(lowerSeatbelt(policy, { proxy })).toBe(once);
-        expect(lowerSeatbelt(shuffled(policy, order), { proxy })).toBe(once);
+        const once = renderSeatbelt(lowerSeatbelt(policy, { proxy }));
+        expect(renderSeatbelt(lowerSeatbelt(policy, { proxy }))).toBe(once);
+        expect(renderSeatbelt(lowerSeatbelt(shuffled(policy, order), { proxy }))).toBe(once);
       }),
       { numRuns: 100 },
     );
@@ -53,7 +53,7 @@ describe("profiles are a function of the policy", () => {
 });
 
 describe("the validator rejects broken profiles", () => {
-  const good = lowerSeatbelt(typicalPolicy(), { proxy });
+  const good = renderSeatbelt(lowerSeatbelt(typicalPolicy(), { proxy }));
   const codes = (text: string) => validateSbpl(text).map((p) => p.code);
 
   it("accepts the typical profile", () => expect(validateSbpl(good)).toEqual([]));

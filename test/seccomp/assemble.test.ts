@@ -2,13 +2,13 @@
 import * as fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { assemble, bpf, encodeInsn, type Insn, type SeccompProgram, type SymbolicInsn } from "../../src/backends/seccomp/index.js";
-import { renderSeccomp } from "../../src/backends/seccomp/index.js";
+import { encodeSeccomp } from "../../src/backends/seccomp/index.js";
 import { decode, evaluate, verify } from "./bpf-interpreter.js";
 
 const { allow, eperm, enosys, ja, jeq, jset, label, ldArgLow, ldNr, next, ret, to } = bpf;
 
 const bytes = (instructions: readonly Insn[]): Uint8Array =>
-  renderSeccomp({ arch: "x86_64", options: { arch: "x86_64", allowUnixSockets: false, allowNestedUserNamespaces: false }, rules: [], instructions } satisfies SeccompProgram);
+  encodeSeccomp({ arch: "x86_64", options: { arch: "x86_64", allowUnixSockets: false, allowNestedUserNamespaces: false }, rules: [], instructions } satisfies SeccompProgram);
 
 const filler = (n: number): SymbolicInsn[] => Array.from({ length: n }, () => ldNr("filler"));
 

@@ -1,6 +1,6 @@
 /** Loads `fixtures/<case>/` (case.json + optional settings.json) and compiles it on a fixture Host. */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { compileSettings, type CompileResult, type Target } from "../../src/compiler/index.js";
+import { compileSettings, type CompileResult, type SelfOutput, type Target } from "../../src/compiler/index.js";
 import { repoRoot } from "./repo.js";
 import { createFixtureHost, type FixtureEnv, type FixtureFs } from "./fixture-host.js";
 
@@ -16,6 +16,8 @@ export interface FixtureCase {
   readonly env: FixtureEnv;
   readonly fs: FixtureFs;
   readonly installDir?: string;
+  /** Files srt writes for the policy's runs (`srt compile -o`, `--violations`). */
+  readonly outputs?: readonly SelfOutput[];
   /** Budget override, to exercise the budget diagnostics without huge trees. */
   readonly maxEntries?: number;
 }
@@ -45,6 +47,7 @@ export function compileFixture(c: FixtureCase, text: string | undefined = c.text
     host: createFixtureHost(c.fs, c.env),
     target: c.target,
     ...(c.installDir === undefined ? {} : { installDir: c.installDir }),
+    ...(c.outputs === undefined ? {} : { outputs: c.outputs }),
     ...(c.maxEntries === undefined ? {} : { limits: { maxEntries: c.maxEntries, maxMillis: 1000 } }),
   });
 }

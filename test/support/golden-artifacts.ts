@@ -1,30 +1,29 @@
-/** One golden file per backend artifact; each backend adds its renderer here. */
-import { buildSeccomp, disassembleSeccomp, seccompOptionsFromPolicy } from "../../src/backends/seccomp/index.js";
-import { lowerBwrap, renderBwrap } from "../../src/backends/bwrap/index.js";
-import { lowerSeatbelt } from "../../src/backends/seatbelt/index.js";
+/**
+ * One golden file per backend, taken from the backend registry: a new backend
+ * does not compile here until it is given a golden file (or `null`, with the
+ * reason).
+ */
+import { backends, lowerAndRender, type BackendName, type TargetOptions } from "../../src/backends/registry.js";
 import type { Policy } from "../../src/compiler/index.js";
-import type { FixtureCase } from "./fixtures.js";
 
 export interface GoldenArtifact {
   readonly file: string;
   readonly what: string;
-  readonly render: (policy: Policy, c: FixtureCase) => string;
+  readonly render: (policy: Policy) => string;
 }
 
-export const goldenArtifacts: readonly GoldenArtifact[] = [
-  {
-    file: "linux.bwrap.txt",
-    what: "bubblewrap arguments",
-    render: (p) => renderBwrap(lowerBwrap(p)),
-  },
-  {
-    file: "linux.bpf.txt",
-    what: "seccomp program, x86_64",
-    render: (p) => disassembleSeccomp(buildSeccomp(seccompOptionsFromPolicy(p, "x86_64"))),
-  },
-  {
-    file: "macos.sb",
-    what: "Seatbelt profile (proxy ports 3128/1080, tag srt)",
-    render: (p) => lowerSeatbelt(p, { proxy: { httpPort: 3128, socksPort: 1080 } }),
-  },
-];
+const goldens: Readonly<Record<BackendName, { readonly file: string; readonly what: string } | null>> = {
+  // The plan is the bwrap arguments and the seccomp bytes (both golden below) plus base64 and the IR's own data.
+  plan: null,
+  bwrap: { file: "linux.bwrap.txt", what: "bubblewrap arguments" },
+  seccomp: { file: "linux.bpf.txt", what: "seccomp program, x86_64" },
+  seatbelt: { file: "macos.sb", what: "Seatbelt profile (proxy ports 3128/1080, tag srt)" },
+};
+
+/** Fixed machine facts, so goldens do not depend on the machine that runs the tests. */
+const options: TargetOptions = { linux: { arch: "x86_64" }, macos: { proxy: { httpPort: 3128, socksPort: 1080 } } };
+
+export const goldenArtifacts: readonly GoldenArtifact[] = (Object.keys(backends) as BackendName[]).flatMap((name) => {
+  const golden = goldens[name];
+  return golden === null ? [] : [{ ...golden, render: (policy: Policy) => lowerAndRender(backends[name], policy, options) }];
+});

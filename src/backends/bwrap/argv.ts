@@ -7,9 +7,7 @@
 
 /** Per-run paths, created by the runtime before bwrap starts. */
 export type SlotName =
-  /** The run directory (mode 0700, on the host's /tmp); hidden inside the sandbox. */
-  | "run"
-  /** The private temp dir inside it, writable in the sandbox and exported as TMPDIR. */
+  /** The run's private temp dir (in srt's hidden state directory), writable in the sandbox and exported as TMPDIR. */
   | "tmp"
   /** An empty file with mode 000: the source of every file read mask. */
   | "void";

@@ -4,16 +4,21 @@
  *
  * Order is part of the design. bwrap applies mount operations in argv order,
  * each on top of the previous ones:
- *   1. the host root read-only, fresh /dev and /proc;
+ *   1. the host root read-only, fresh /dev and /proc, the kernel's knobs in
+ *      /proc read-only again (kernelKnobs);
  *   2. the policy's mounts, shallowest path first (mounts.ts decides them);
- *   3. srt's own run directory masked, then its private temp dir on top —
- *      after the policy, so no policy rule can hide or expose it;
- *   4. namespaces and process options.
+ *   3. srt's whole state directory masked (every run's private directory and
+ *      the placeholder registry), then this run's private temp dir on top —
+ *      after the policy's mounts, so no policy rule can hide or expose it, but
+ *      before the policy's read masks turn read-only, so the state directory
+ *      can be masked inside one of them (denyRead of the temp directory);
+ *   4. the read masks made read-only (mounts.ts lists them last);
+ *   5. namespaces and process options.
  */
 import { match } from "ts-pattern";
 import type { Policy } from "../../compiler/ir.js";
 import type { CommentedArgs } from "./argv.js";
-import { planMounts, type MountNote, type MountPlan } from "./mounts.js";
+import { planMounts, type MountNote, type MountOp, type MountPlan } from "./mounts.js";
 
 export interface BwrapArtifact {
   readonly groups: readonly CommentedArgs[];
@@ -31,6 +36,38 @@ export const weakerNestedSandboxCosts: readonly string[] = [
   "no PID namespace to end with the command: srt kills the command's process group when it ends, but a process that left the group (setsid) can outlive srt",
 ];
 
+/**
+ * Files in /proc that change the running kernel, not one process: sysctls
+ * (kernel.core_pattern names a program the kernel runs as host root on every
+ * crash), the SysRq trigger, IRQ affinity, bus devices, file-system tunables.
+ * bwrap covers some of them itself, but skips any that access(W_OK) calls
+ * unwritable, and procfs says EACCES for /proc/sys even to root, whose writes
+ * to the files below it then succeed. So srt binds each one read-only itself,
+ * whatever /proc is (fresh, or the host's for the weaker nested sandbox).
+ * `-try`: a kernel built without one (no SysRq) simply has nothing there.
+ * /sys needs nothing: `--ro-bind / /` made it and every mount below it read-only.
+ * (A user namespace for root, uid 0 mapped to 0, would not help: the sysctl
+ * and binfmt_misc checks compare the global uid, which is still 0 — measured.)
+ */
+export const kernelKnobs: Readonly<Record<string, string>> = {
+  "/proc/sys": "sysctls, read-only (bwrap's own cover skips them: access(W_OK) says EACCES, even to root)",
+  "/proc/sysrq-trigger": "the SysRq trigger, read-only",
+  "/proc/irq": "IRQ affinity, read-only",
+  "/proc/bus": "bus devices, read-only",
+  "/proc/fs": "file-system tunables, read-only",
+};
+
+/**
+ * The bind above copies the host's mounts below /proc/sys too, among them
+ * systemd's automount point for binfmt_misc. Touching it in the sandbox has
+ * the host mount binfmt_misc there, and bwrap's mounts are slaves of the
+ * host's, so that mount appears in the sandbox read-write: as root, one
+ * `register` line makes the host run a program of the command's choosing.
+ * An empty read-only tmpfs on top hides the point; a mount propagated later
+ * lands beneath it. Only where it exists (a tmpfs needs its mount point).
+ */
+const binfmtMisc = "/proc/sys/fs/binfmt_misc";
+
 export function lowerBwrap(policy: Policy): BwrapArtifact {
   const mounts = planMounts(policy);
   const weaker = policy.options.enableWeakerNestedSandbox;
@@ -45,8 +82,10 @@ export function lowerBwrap(policy: Policy): BwrapArtifact {
     add("a minimal /dev (null, zero, random, tty, pts, shm)", "--dev", "/dev");
     add("a /proc that shows only the sandbox's processes", "--proc", "/proc");
   }
+  for (const [k, what] of Object.entries(kernelKnobs)) add(what, "--ro-bind-try", k, k);
+  if (policy.context.binfmtMisc === true) add("binfmt_misc hidden, empty and read-only: its automount would arrive writable", "--tmpfs", binfmtMisc, "--remount-ro", binfmtMisc);
 
-  for (const m of mounts.ops) {
+  const emit = (m: MountOp): void =>
     match(m)
       .with({ op: "bind" }, (b) => {
         const what = match(b.why)
@@ -61,11 +100,13 @@ export function lowerBwrap(policy: Policy): BwrapArtifact {
       .with({ op: "mask-file" }, (x) => add(`unreadable file (mode 000, empty): ${x.origin}`, "--ro-bind", { slot: "void" }, x.path))
       .with({ op: "remount-ro" }, (x) => add(`read mask made read-only: ${x.origin}`, "--remount-ro", x.path))
       .exhaustive();
-  }
 
-  add("srt's run directory (proxy sockets, the plan) is hidden", "--tmpfs", { slot: "run" });
+  mounts.ops.filter((m) => m.op !== "remount-ro").forEach(emit);
+  const stateDir = policy.context.stateDir;
+  add("srt's state directory (every run's private files, the placeholder registry) is hidden", "--tmpfs", stateDir);
   add("the private per-run temp dir (TMPDIR), writable", "--bind", { slot: "tmp" }, { slot: "tmp" });
-  add("nothing else may be written below the hidden run directory", "--remount-ro", { slot: "run" });
+  add("nothing else may be written below the hidden state directory", "--remount-ro", stateDir);
+  mounts.ops.filter((m) => m.op === "remount-ro").forEach(emit);
 
   add("network: only a loopback interface; srt's proxies are bridged in", "--unshare-net");
   if (!weaker.value) add("processes: a new PID namespace", "--unshare-pid");

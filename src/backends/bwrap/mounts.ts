@@ -15,6 +15,9 @@
  * of rules, and a deny inside an already-masked region costs nothing.
  */
 import type { FsRule, NodeState, Origin, PathRule, Policy } from "../../compiler/ir.js";
+import { detachableMounts, type DetachableMount } from "./detachable.js";
+import { compareStrings } from "../../compiler/compare.js";
+import { dirname as parentOf, isWithin as within, pathDepth as depth } from "../../compiler/paths.js";
 
 /** What a path looks like inside the sandbox. */
 export type MountState = "rw" | "ro" | "masked";
@@ -42,7 +45,9 @@ export type MountWhy =
    * A writable directory between a writable root and a protected path, bound
    * onto itself so that it is a mount point: rename(2) of a mount point fails
    * with EBUSY. Without it `mv .git .old && mkdir -p .git/hooks` would move the
-   * protection away with the old directory and free the protected path.
+   * protection away with the old directory and free the protected path. The
+   * same for a read mask: `mv a a2` would carry the mask of a/b/secret along,
+   * and the next run, finding no a/b/secret, would read a2/b/secret.
    */
   | "pin-ancestor";
 
@@ -58,6 +63,8 @@ export interface Placeholder {
   readonly path: string;
   readonly kind: "file" | "dir";
   readonly origin: Origin;
+  /** A file's text when it must not be empty (git's commondir is held as "."; see PathRule.content). */
+  readonly content?: string;
 }
 
 /** Rules that cannot be enforced as written, and why (shown by explain and in goldens). */
@@ -71,11 +78,10 @@ export interface MountPlan {
   readonly ops: readonly MountOp[];
   readonly placeholders: readonly Placeholder[];
   readonly notes: readonly MountNote[];
+  /** The protections a host-side unlink or rename can detach (detachable.ts): watched while the command runs. */
+  readonly detachable: readonly DetachableMount[];
 }
 
-const parentOf = (p: string): string => (p.lastIndexOf("/") <= 0 ? "/" : p.slice(0, p.lastIndexOf("/")));
-const depth = (p: string): number => (p === "/" ? 0 : p.split("/").length - 1);
-const within = (p: string, root: string): boolean => root === "/" || p === root || p.startsWith(`${root}/`);
 
 /** Paths under these are replaced wholesale by `--dev` / `--proc`; a rule there cannot be expressed as a bind. */
 const virtualRoots = ["/dev", "/proc"] as const;
@@ -100,6 +106,9 @@ function decider(rules: readonly PathRule[]): Decider {
   };
   return { read: verdict("read", true), write: verdict("write", false) };
 }
+
+const placeholder = (path: string, kind: "file" | "dir", origin: Origin, content: string | undefined): Placeholder =>
+  kind === "file" && content !== undefined && content !== "" ? { path, kind, origin, content } : { path, kind, origin };
 
 const stateOf = (d: Decider, p: string): MountState => (!d.read(p) ? "masked" : d.write(p) ? "rw" : "ro");
 
@@ -128,15 +137,25 @@ export function planMounts(policy: Policy): MountPlan {
   const d = decider(rules);
   const notes: MountNote[] = [];
   // One entry per path: the node kind and the origins that named it (for comments).
-  const byPath = new Map<string, { node: NodeState; shape: "file" | "dir"; origins: Origin[] }>();
+  const byPath = new Map<string, { node: NodeState; shape: "file" | "dir"; content: string | undefined; origins: Origin[] }>();
+  const stateDir = policy.context.stateDir;
   for (const r of rules) {
     if (virtualRoots.some((v) => within(r.path, v))) {
       notes.push({ path: r.path, origin: r.origin, note: "under a fresh /dev or /proc inside the sandbox; the rule has no host path to act on" });
       continue;
     }
+    // Hidden whole after these mounts (lower.ts); a writable rule there is refused by the compiler (SRT308).
+    if (within(r.path, stateDir)) {
+      notes.push({ path: r.path, origin: r.origin, note: "inside srt's state directory, which is hidden in every sandbox; the rule has nothing to act on" });
+      continue;
+    }
     const seen = byPath.get(r.path);
-    if (seen) seen.origins.push(r.origin);
-    else byPath.set(r.path, { node: r.node, shape: r.node === "dir" || r.shape === "dir" ? "dir" : "file", origins: [r.origin] });
+    if (seen) {
+      seen.origins.push(r.origin);
+      // Any rule on the path may say how to hold it while missing (a user's denyWrite on .git, say, beside the mandatory one).
+      if (r.shape === "dir") seen.shape = "dir";
+      seen.content ??= r.content;
+    } else byPath.set(r.path, { node: r.node, shape: r.node === "dir" || r.shape === "dir" ? "dir" : "file", content: r.content, origins: [r.origin] });
   }
   const origin = (p: string): Origin => [...new Set(byPath.get(p)?.origins ?? [])].sort().join(" ");
 
@@ -147,7 +166,7 @@ export function planMounts(policy: Policy): MountPlan {
   const rootState = stateOf(d, "/");
   if (rootState === "rw") chosen.set("/", { op: "bind", path: "/", writable: true, why: "write-allow", origin: origin("/") });
   if (rootState === "masked") notes.push({ path: "/", origin: origin("/"), note: "a read deny on / would leave nothing to run; it is not applied (deny narrower paths)" });
-  for (const [p, { node, shape }] of byPath) {
+  for (const [p, { node, shape, content }] of byPath) {
     if (p === "/") continue;
     const here = stateOf(d, p);
     const outer = stateOf(d, parentOf(p));
@@ -158,7 +177,7 @@ export function planMounts(policy: Policy): MountPlan {
         // Creating it is the only way to stop its creation (also when it is read-denied too:
         // an unreadable path must not become a writable one just because it does not exist yet).
         // The placeholder is empty and ours, so binding it read-only also "masks" it when it is read-denied too.
-        placeholders.push({ path: p, kind: shape, origin: o });
+        placeholders.push(placeholder(p, shape, o, content));
         chosen.set(p, { op: "bind", path: p, writable: false, why: "write-deny", origin: o, optional: true });
         protectedInWritable.push(p);
       } else if (here === "rw") {
@@ -168,9 +187,11 @@ export function planMounts(policy: Policy): MountPlan {
       continue;
     }
     // Inside a writable region the target may vanish before the run (deleted, or another run's placeholder removed).
-    if (outer === "rw" && here !== "rw") placeholders.push({ path: p, kind: shape, origin: o });
+    if (outer === "rw" && here !== "rw") placeholders.push(placeholder(p, shape, o, content));
     if (here === "masked") {
       chosen.set(p, node === "dir" ? { op: "mask-dir", path: p, origin: o } : { op: "mask-file", path: p, origin: o });
+      // A mask moves with its directory; renamed, the next run would find nothing to mask at the old path.
+      if (outer === "rw") protectedInWritable.push(p);
       continue;
     }
     const why: MountWhy = here === "rw" ? "write-allow" : outer === "masked" ? "read-allow" : "write-deny";
@@ -178,7 +199,7 @@ export function planMounts(policy: Policy): MountPlan {
     chosen.set(p, { op: "bind", path: p, writable: here === "rw", why, origin: o });
   }
 
-  // Pass 2: pin the writable directories between each protected path and the nearest mount point.
+  // Pass 2: pin the writable directories between each protected path (or read mask) and the nearest mount point.
   for (const p of protectedInWritable.sort()) {
     const o = chosen.get(p)!.origin;
     for (let a = parentOf(p); a !== "/" && !chosen.has(a) && stateOf(d, a) === "rw"; a = parentOf(a)) {
@@ -187,9 +208,19 @@ export function planMounts(policy: Policy): MountPlan {
     }
   }
 
+  // The state directory becomes a mount point (lower.ts masks it), so it cannot be renamed; inside a
+  // writable region its directory chain is pinned too, or `mv /tmp/x /tmp/y` would carry the state
+  // directory (with every run's registration) away from where srt looks, and a fresh empty one would
+  // tell srt that no run holds any placeholder.
+  if (stateOf(d, stateDir) === "rw") {
+    for (let a = parentOf(stateDir); a !== "/" && !chosen.has(a) && stateOf(d, a) === "rw"; a = parentOf(a)) {
+      chosen.set(a, { op: "bind", path: a, writable: true, why: "pin-ancestor", origin: "default:state-dir", optional: true });
+    }
+  }
+
   // Shallow first, so every deeper mount lies on top; masks turn read-only after their carve-outs exist.
-  const ops = [...chosen.values()].sort((a, b) => depth(a.path) - depth(b.path) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const ops = [...chosen.values()].sort((a, b) => depth(a.path) - depth(b.path) || compareStrings(a.path, b.path));
   const masks = ops.filter((m) => m.op === "mask-dir").reverse();
   for (const m of masks) ops.push({ op: "remount-ro", path: m.path, origin: m.origin });
-  return { ops, placeholders: placeholders.sort((a, b) => (a.path < b.path ? -1 : 1)), notes };
+  return { ops, placeholders: placeholders.sort((a, b) => compareStrings(a.path, b.path)), notes, detachable: detachableMounts(ops) };
 }

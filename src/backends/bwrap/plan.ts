@@ -5,9 +5,11 @@
  * environment (taken from the caller through the plan's env policy).
  */
 import type { EnvPolicy, IgnoreRule, NetworkPolicy, Policy } from "../../compiler/ir.js";
-import { buildSeccomp, renderSeccomp, seccompOptionsFromPolicy, type SeccompArch } from "../seccomp/index.js";
+import { encodeSeccomp, lowerSeccomp, type SeccompArch } from "../seccomp/index.js";
 import { flatten, type ArgvItem } from "./argv.js";
+import { hostWritesOf, type HostWrites } from "./host-writes.js";
 import { lowerBwrap } from "./lower.js";
+import type { DetachableMount } from "./detachable.js";
 import type { Placeholder } from "./mounts.js";
 
 export interface LinuxPlan {
@@ -23,6 +25,14 @@ export interface LinuxPlan {
   readonly chdir: string;
   /** Write-protected paths that do not exist: created empty before the run, removed after it. */
   readonly placeholders: readonly Placeholder[];
+  /**
+   * Protections a host process can detach by deleting or renaming over the path (an editor's save,
+   * git checkout): the runtime watches them from before bwrap mounts them until the command ends,
+   * and stops the run when one's identity changes.
+   */
+  readonly detachable: readonly DetachableMount[];
+  /** What the command can change on the host (the runtime checks the files it trusts against this). */
+  readonly hostWrites: HostWrites;
   /** The raw sock_filter array for `bwrap --seccomp`, base64. */
   readonly seccomp: { readonly base64: string; readonly instructions: number };
   /** proxies: false when nothing may be reached, so no proxy or bridge is started at all. */
@@ -36,7 +46,7 @@ export interface LinuxPlan {
 
 export function lowerLinuxPlan(policy: Policy, arch: SeccompArch): LinuxPlan {
   const bwrap = lowerBwrap(policy);
-  const program = buildSeccomp(seccompOptionsFromPolicy(policy, arch));
+  const program = lowerSeccomp(policy, arch);
   const net = policy.network;
   const proxies = net.rules.some((r) => r.effect === "allow") || (net.mitmProxy?.domains.length ?? 0) > 0;
   return {
@@ -49,7 +59,9 @@ export function lowerLinuxPlan(policy: Policy, arch: SeccompArch): LinuxPlan {
     bwrap: flatten(bwrap.groups),
     chdir: policy.context.cwd,
     placeholders: bwrap.mounts.placeholders,
-    seccomp: { base64: toBase64(renderSeccomp(program)), instructions: program.instructions.length },
+    detachable: bwrap.mounts.detachable,
+    hostWrites: hostWritesOf(bwrap.mounts.ops, policy.context.stateDir),
+    seccomp: { base64: toBase64(encodeSeccomp(program)), instructions: program.instructions.length },
     network: { proxies, policy: net },
     env: policy.env,
     ignoreViolations: policy.ignoreViolations,
@@ -57,6 +69,9 @@ export function lowerLinuxPlan(policy: Policy, arch: SeccompArch): LinuxPlan {
     notes: bwrap.notes.map((n) => `${n.path}: ${n.note} (${n.origin})`),
   };
 }
+
+/** The plan as `srt compile` writes it and `srt exec` reads it. */
+export const renderLinuxPlan = (plan: LinuxPlan): string => JSON.stringify(plan, null, 2) + "\n";
 
 /** btoa works on "binary strings"; no Buffer, so this module stays free of Node APIs. */
 function toBase64(bytes: Uint8Array): string {

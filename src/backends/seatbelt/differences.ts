@@ -31,7 +31,7 @@ export function platformDifferences(policy: Policy, target: Target): string[] {
   const depthLimit = policy.options.mandatoryDenySearchDepth;
   if (policy.filesystem.rules.some((r) => r.access === "write" && r.effect === "allow")) {
     say(
-      "mandatory denies (shell rc files, git hooks and config, editor/agent config) apply at every depth under each writable root, including files created later",
+      "mandatory denies of project names (git's hooks, config and commondir, agent, editor and tool config) apply at every depth under each writable root, including files created later",
       `they apply where the compile-time search found them (depth ${depthLimit.value}, ${depthLimit.origin}) and at the top of each writable root`,
     );
   }

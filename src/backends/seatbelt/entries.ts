@@ -9,6 +9,7 @@ import type { Origin } from "../../compiler/ir.js";
 import { messageOf } from "./message.js";
 import { blank, comment, rule, type Action, type Filter, type Item } from "./sbpl.js";
 import type { Operation } from "./vocabulary.js";
+import { compareStrings } from "../../compiler/compare.js";
 
 export interface Entry {
   /** Coarse position: later phases override earlier ones (see lowerFilesystem). */
@@ -25,18 +26,16 @@ export interface Entry {
   readonly key: string;
 }
 
-const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-
 /** Phase, then depth, then allow before deny (so at the same place the deny wins), then origin, note, key. */
 export function orderEntries(entries: readonly Entry[]): Entry[] {
   return [...entries].sort(
     (a, b) =>
       a.phase - b.phase ||
       a.depth - b.depth ||
-      cmp(a.action, b.action) ||
-      cmp(a.origin, b.origin) ||
-      cmp(a.note, b.note) ||
-      cmp(a.key, b.key),
+      compareStrings(a.action, b.action) ||
+      compareStrings(a.origin, b.origin) ||
+      compareStrings(a.note, b.note) ||
+      compareStrings(a.key, b.key),
   );
 }
 
@@ -61,6 +60,3 @@ export function groupEntries(tag: string, ordered: readonly Entry[]): Item[] {
   }
   return items;
 }
-
-/** Number of components: "/" → 0, "/a/b" → 2. */
-export const depthOf = (path: string): number => (path === "/" ? 0 : path.split("/").length - 1);

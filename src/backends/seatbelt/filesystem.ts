@@ -19,7 +19,8 @@
  */
 import { match } from "ts-pattern";
 import type { FsRule, GlobRule, PathRule, Policy } from "../../compiler/ir.js";
-import { depthOf, type Entry } from "./entries.js";
+import type { Entry } from "./entries.js";
+import { pathDepth } from "../../compiler/paths.js";
 import { globBody } from "./glob-regex.js";
 import { anchor, optionalSubtree } from "./regex.js";
 import { literal, regex, subpath, type Filter } from "./sbpl.js";
@@ -60,7 +61,7 @@ function pathEntries(r: PathRule, roots: WritableRoots): Entry[] {
     r.effect === "allow" && (r.node === "file" || r.node === "other") ? [literal(path), `literal:${path}`] : [subpath(path), `subpath:${path}`];
   return paths.flatMap((path) => {
     const [filter, key] = filterFor(path);
-    const base = { depth: depthOf(path), action: r.effect, origin: r.origin, filter, key } as const;
+    const base = { depth: pathDepth(path), action: r.effect, origin: r.origin, filter, key } as const;
     if (r.access === "write") return [{ ...base, phase: phase.writeLiteral, ops: ["file-write*"], note: `${r.effect} write${via}` }];
     const read: Entry = { ...base, phase: phase.readLiteral, ops: ["file-read*"], note: `${r.effect} read${via}` };
     // Outside every writable root there is nothing to rename; saying so again would only add noise.

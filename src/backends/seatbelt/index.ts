@@ -1,4 +1,5 @@
 export { lowerSeatbelt, seatbeltParams, type SeatbeltOptions } from "./lower.js";
+export { renderSeatbelt, type SeatbeltProfile } from "./sbpl.js";
 export { compiledProxyPorts, type ProxyPorts } from "./network.js";
 export { messageOf, originOfMessage } from "./message.js";
 export { globToRegex } from "./glob-regex.js";

@@ -13,7 +13,7 @@ import { globSubtree, lowerFilesystem } from "./filesystem.js";
 import { lowerMandatoryNames } from "./mandatory-regex.js";
 import { messageOf } from "./message.js";
 import { lowerNetwork, type ProxyPorts } from "./network.js";
-import { blank, comment, param, printProfile, rule, subpath, version, type Item } from "./sbpl.js";
+import { blank, comment, param, rule, subpath, version, type Item, type SeatbeltProfile } from "./sbpl.js";
 import { writableRoots } from "./writable.js";
 
 export interface SeatbeltOptions {
@@ -29,7 +29,8 @@ export const seatbeltParams = {
   privateTmp: "SRT_PRIVATE_TMP",
 } as const;
 
-export function lowerSeatbelt(policy: Policy, opts: SeatbeltOptions): string {
+/** The profile as items; renderSeatbelt prints it. */
+export function lowerSeatbelt(policy: Policy, opts: SeatbeltOptions): SeatbeltProfile {
   const tag = opts.tag ?? "srt";
   const roots = writableRoots(policy);
   const ordered = orderEntries([...lowerFilesystem(policy, roots), ...lowerMandatoryNames(policy, roots), ...lowerAncestors(policy, roots)]);
@@ -62,7 +63,7 @@ export function lowerSeatbelt(policy: Policy, opts: SeatbeltOptions): string {
     comment("==== network: only srt's proxies ===="),
     ...lowerNetwork(policy, opts.proxy, tag),
   ];
-  return printProfile(trimTrailingBlank(items));
+  return trimTrailingBlank(items);
 }
 
 function header(policy: Policy): Item[] {

@@ -6,32 +6,35 @@
  * root, including files created after the policy was compiled (a fresh
  * `git init` cannot plant hooks).
  *
- * Keyed by MandatoryRule with `satisfies`: a rule added upstream does not
- * compile here until someone decides what Seatbelt does with it. A test
- * checks that every mandatory deny the compiler emits ends in a name listed
- * here (or is a literal-only rule).
+ * Made from the compiler's one table (protected-names.ts), so both backends
+ * protect the same list: its project names, and its git-directory names as
+ * `.git/<name>`. The other rows are literal only: home names matter only in
+ * the home directory, linked worktrees' admin files and the paths read from
+ * git config are found by the compiler, and `.git` itself must stay writable
+ * for git to work at all (only a `.git` *file* or a missing `.git` is held,
+ * literally). test/seatbelt/parity.test.ts checks both backends deny what the
+ * IR denies.
  */
-import type { MandatoryRule } from "../../compiler/mandatory.js";
+import { gitConfigRules, protectedTable, type MandatoryRule, type ProtectedRow } from "../../compiler/protected-names.js";
 
-export const mandatoryNames = {
-  "shell-config": [".bashrc", ".bash_profile", ".zshrc", ".zprofile", ".zshenv", ".zlogin", ".profile"],
-  "git-config": [".gitconfig", ".gitmodules"],
-  "tool-config": [".ripgreprc", ".mcp.json", ".npmrc", ".yarnrc", ".yarnrc.yml"],
-  "editor-config": [".vscode", ".idea"],
-  "agent-config": [".claude/commands", ".claude/agents"],
-  "git-hooks": [".git/hooks", ".husky"],
-  // Dropped when allowGitConfig is set (see namesFor).
-  "git-repo-config": [".git/config"],
-  // Literal only: ".git" as a *file* points a worktree at its repository, but
-  // ".git" directories must stay writable for git to work at all.
-  "git-link": [],
-  // Literal only: one file each, found by the compiler.
-  "settings-file": [],
-  "srt-installation": [],
-} as const satisfies Record<MandatoryRule, readonly string[]>;
+const bare = (n: string): string => n.replace(/\/$/, "");
 
+function namesOfRow(rule: MandatoryRule, row: ProtectedRow): readonly string[] {
+  if (rule === "git-link") return [];
+  if (row.where === "project") return row.names.map(bare);
+  if (row.where === "git-dir") return row.names.map((n) => `.git/${bare(n)}`);
+  return [];
+}
+
+export const mandatoryNames: Readonly<Record<MandatoryRule, readonly string[]>> = (() => {
+  const out = {} as Record<MandatoryRule, readonly string[]>;
+  for (const [rule, row] of Object.entries(protectedTable) as [MandatoryRule, ProtectedRow][]) out[rule] = namesOfRow(rule, row);
+  return out;
+})();
+
+/** Names of a rule in this policy: a repository's own config is dropped when allowGitConfig is set. */
 export function namesFor(rule: MandatoryRule, allowGitConfig: boolean): readonly string[] {
-  return rule === "git-repo-config" && allowGitConfig ? [] : mandatoryNames[rule];
+  return allowGitConfig && gitConfigRules.has(rule) ? [] : mandatoryNames[rule];
 }
 
 export const mandatoryRules = Object.keys(mandatoryNames) as MandatoryRule[];

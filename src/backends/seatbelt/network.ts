@@ -9,6 +9,7 @@
 import type { Policy } from "../../compiler/ir.js";
 import { messageOf } from "./message.js";
 import { blank, comment, local, pathLiteral, remote, rule, type Item } from "./sbpl.js";
+import { compareStrings } from "../../compiler/compare.js";
 
 export interface ProxyPorts {
   readonly httpPort: number;
@@ -50,7 +51,7 @@ export function lowerNetwork(policy: Policy, proxy: ProxyPorts, tag: string): It
     );
   } else {
     // One rule per socket, so each carries its own origin.
-    for (const s of [...net.unixSockets].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
+    for (const s of [...net.unixSockets].sort((a, b) => compareStrings(a.path, b.path))) {
       items.push(
         comment(`${s.origin}: allowUnixSockets: ${s.path}`),
         rule("allow", ["network-outbound"], messageOf(tag, s.origin), [remote("unix-socket", pathLiteral(s.path))]),

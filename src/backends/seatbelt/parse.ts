@@ -72,7 +72,9 @@ export function parseSbpl(text: string): { forms: SExpr[]; problems: SbplProblem
           out += simple[e];
           j++;
         } else if (e === "x" && /^[0-9a-fA-F]{2}$/.test(text.slice(j + 2, j + 4))) {
-          out += String.fromCharCode(parseInt(text.slice(j + 2, j + 4), 16));
+          // The reader's strings are bytes: \x80-\xff is one raw byte, which srt's strings spell U+DC80+ (byte-paths.ts).
+          const b = parseInt(text.slice(j + 2, j + 4), 16);
+          out += String.fromCharCode(b < 0x80 ? b : 0xdc00 + b);
           j += 3;
         } else {
           report(j, "bad-escape", `unknown string escape \\${e ?? ""}`);

@@ -92,8 +92,11 @@ function printRule(r: Rule): string {
   return `${head}\n${fs.map((f) => `  ${f}`).join("\n")})`;
 }
 
+/** The seatbelt backend's artifact: the profile as items, before it is printed. */
+export type SeatbeltProfile = readonly Item[];
+
 /** The profile text. Deterministic: the same items always print the same bytes. */
-export function printProfile(items: readonly Item[]): string {
+export function renderSeatbelt(items: SeatbeltProfile): string {
   const lines = items.map((item) => {
     switch (item.kind) {
       case "version":

@@ -8,6 +8,7 @@
  */
 import { parseSbpl, problemAt, type SbplProblem, type SbplProblemCode, type SExpr } from "./parse.js";
 import { isFilterName, isOperation, maxAtomBytes, socketKinds, stringExpressions, targets, topLevelForms } from "./vocabulary.js";
+import { compareStrings } from "../../compiler/compare.js";
 
 const utf8Bytes = (s: string): number => new TextEncoder().encode(s).length;
 
@@ -132,5 +133,5 @@ export function validateSbpl(text: string, opts: ValidateOptions = {}): SbplProb
     }
   });
   if (versions === 0) problems.push(problemAt(text, 0, "bad-version", "no (version 1)"));
-  return problems.sort((a, b) => a.offset - b.offset || (a.code < b.code ? -1 : a.code > b.code ? 1 : 0));
+  return problems.sort((a, b) => a.offset - b.offset || compareStrings(a.code, b.code));
 }

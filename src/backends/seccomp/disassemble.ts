@@ -8,7 +8,7 @@ import type { RuleStatus, SeccompProgram } from "./build.js";
 import { hex } from "./build.js";
 import type { Action, Insn } from "./instructions.js";
 import { actionValue } from "./instructions.js";
-import { fieldOffset, SOCK_FILTER_SIZE } from "./render.js";
+import { fieldOffset, SOCK_FILTER_SIZE } from "./encode.js";
 
 export function disassembleSeccomp(p: SeccompProgram): string {
   const n = p.instructions.length;

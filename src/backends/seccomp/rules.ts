@@ -50,12 +50,16 @@ export const seccompRules: readonly SeccompRule[] = [
     when: [
       domainIs(AF.UNIX, "domain == AF_UNIX"),
       // SOCK_NONBLOCK/SOCK_CLOEXEC live above the type bits; af_unix also turns SOCK_RAW into SOCK_DGRAM,
-      // so anything but STREAM is refused rather than naming DGRAM alone.
+      // so anything but the two connected types is refused rather than naming DGRAM alone.
       { kind: "ne", arg: 1, name: "type", mask: SOCK.TYPE_MASK, value: SOCK.STREAM, text: "(type & 0xf) != SOCK_STREAM" },
+      // A SEQPACKET pair is connected for good: af_unix's unix_seqpacket_sendmsg drops any address given
+      // to sendto(), and connect() on it fails (EISCONN). Rust's std spawns children through one (cargo
+      // starting rustc failed with EPERM without it).
+      { kind: "ne", arg: 1, name: "type", mask: SOCK.TYPE_MASK, value: SOCK.SEQPACKET, text: "(type & 0xf) != SOCK_SEQPACKET" },
     ],
     verdict: "eperm",
     relaxedBy: "allowUnixSockets",
-    why: "a datagram pair (SOCK_DGRAM, or SOCK_RAW which af_unix makes DGRAM) can sendto() any visible pathname socket (/dev/log); stream pairs stay for child stdio (libuv, Python)",
+    why: "a datagram pair (SOCK_DGRAM, or SOCK_RAW which af_unix makes DGRAM) can sendto() any visible pathname socket (/dev/log); stream and seqpacket pairs stay (child stdio in libuv and Python, process spawning in Rust)",
   },
   {
     id: "vsock-socket",

@@ -13,6 +13,13 @@ export type SeccompArch = "x86_64" | "aarch64";
 
 export const seccompArches: readonly SeccompArch[] = ["x86_64", "aarch64"];
 
+/** Node's name for a CPU ("x64", "arm64") → the seccomp ABI srt builds for it; undefined where there is none. */
+export function seccompArchOf(nodeArch: string): SeccompArch | undefined {
+  if (nodeArch === "x64") return "x86_64";
+  if (nodeArch === "arm64") return "aarch64";
+  return undefined;
+}
+
 export const syscallNames = [
   "socket",
   "socketpair",

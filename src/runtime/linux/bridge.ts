@@ -35,7 +35,7 @@ export async function startBridges(pid: number, specs: readonly BridgeSpec[], to
   let failure: string | undefined;
   for (const { port, socket } of specs) {
     const ns = ["--target", String(pid), "--net", ...(enterUserNs ? ["--user", "--preserve-credentials"] : [])];
-    // socat address syntax: ':' and ',' in the path would be parsed; the run dir path has neither (mkdtemp under tmpdir) — checked below.
+    // socat address syntax: ':' and ',' in the path would be parsed; a run dir path (a hex id in the state directory) has neither unless TMPDIR does — checked below.
     if (/[:,!\\'"\s]/.test(socket)) throw new Error(`proxy socket path unsuitable for socat: ${socket}`);
     const child = spawn(
       tools.setpriv,

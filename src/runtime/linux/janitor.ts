@@ -14,10 +14,13 @@ export interface Janitor {
   cleanUp(): void;
 }
 
-/** `afterDeath`: the command the watchdog runs if srt died without cleaning up (e.g. `node srt.mjs __cleanup DIR ID`). */
-export function createJanitor(afterDeath: readonly string[] = []): Janitor {
+/**
+ * `afterDeath`: the command the watchdog runs if srt died without cleaning up (e.g. `node srt.mjs __cleanup DIR ID`).
+ * `shell`: the watchdog's sh, as findTools found it.
+ */
+export function createJanitor(afterDeath: readonly string[], shell: string): Janitor {
   const trees: string[] = [];
-  const watchdog = createWatchdog((file, args, r) => spawn(file, [...args], { cwd: r.cwd, env: { ...r.env }, stdio: [...r.stdio], detached: r.detached }), afterDeath);
+  const watchdog = createWatchdog((file, args, r) => spawn(file, [...args], { cwd: r.cwd, env: { ...r.env }, stdio: [...r.stdio], detached: r.detached }), afterDeath, shell);
   let done = false;
   return {
     expectTree(path) {

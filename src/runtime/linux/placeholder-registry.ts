@@ -1,64 +1,79 @@
 /**
  * Placeholders are shared between concurrent runs, so they are reference
- * counted. The danger is real: an agent often runs several commands at once in
- * one directory. If run A removed a placeholder that run B's sandbox had bound
+ * counted per path. The danger is real: an agent often runs several commands
+ * at once. If run A removed a placeholder that run B's sandbox had bound
  * read-only, the kernel would silently detach B's mount (unlinking a mount
  * point from another mount namespace is allowed since Linux 3.18) and B's
  * command could then create `.bashrc` or `.mcp.json` for real.
  *
- * So every run of a user registers in a per-user registry
- * (`$TMPDIR/srt-<uid>/`, mode 0700, owned by the user — anything else is an
- * error) before it creates or uses a placeholder, and placeholders are removed
- * only by the last live run: under a lock, a finishing run drops its entry
- * and, if no other live run remains, removes every placeholder srt created
- * (still-empty files, then empty directories). A run that died without
- * cleaning up (SIGKILL) is cleaned up by its watchdog through the same code
- * (`srt __cleanup`); a registered run whose process is gone counts as dead.
+ * The registry lives in srt's state directory (see ../state-dir.ts), which no
+ * sandbox can see or write:
  *
- * The lock is a directory (mkdir is atomic) holding the owner's pid; a lock
- * whose owner is dead is broken.
+ *   <state>/runs/<id>/holds   one live run: {"pid","start","paths"}, where
+ *                             paths are ALL the placeholder paths its plan
+ *                             binds — also those another run created (a run
+ *                             compiled while another's placeholder existed
+ *                             binds it as an ordinary file)
+ *   <state>/placeholders      what srt created: one JSON record per line,
+ *                             {"path","kind","dev","ino"[,"content"]}
+ *   <state>/lock/             the lock (state-lock.ts)
+ *
+ * A run registers (holds) before it creates or uses a placeholder; when it
+ * ends, under the lock, every created placeholder that no live run holds (a
+ * directory: no live run holds it or a path below it) is removed — right away,
+ * not when the user's last run ends. A run that died without cleaning up
+ * (SIGKILL) is released by its watchdog through the same code (`srt
+ * __cleanup`); a registered run whose process is gone counts as dead.
+ *
+ * Nothing read back is trusted: a record is acted on only if the path still is
+ * the node srt created — same device and inode, same kind, not a symlink,
+ * owned by this user, and holding just what srt wrote (nothing, or "." for
+ * git's commondir) or, a directory, empty. Anything else (a forged or stale record, a
+ * file the user or a sandbox put there since) is left alone and forgotten.
  */
-import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync, appendFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync, writeSync, type BigIntStats } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Placeholder } from "../../backends/bwrap/index.js";
+import { isAlive, selfOwner, withLock } from "./state-lock.js";
+import { osPath } from "../os-path.js";
 
 export interface Registry {
-  readonly dir: string;
+  /** The state directory (already checked by ensureStateDir). */
+  readonly state: string;
   readonly runId: string;
+  readonly uid: number;
 }
 
-const LOCK_WAIT_MS = 10_000;
-
-export function registryDir(uid: number, base: string = tmpdir()): string {
-  return join(base, `srt-${uid}`);
+/** What srt created: enough to recognise the very node later. */
+export interface CreatedRecord {
+  readonly path: string;
+  readonly kind: "file" | "dir";
+  readonly dev: string;
+  readonly ino: string;
+  /** What srt wrote into a file placeholder when not nothing (git's commondir holds "."). */
+  readonly content?: string;
 }
 
-/** Opens (creating if needed) the registry, refusing one that another user could tamper with. */
-export function openRegistry(uid: number, runId: string, base?: string): Registry {
-  const dir = registryDir(uid, base);
-  try {
-    mkdirSync(dir, { mode: 0o700 });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-  }
-  const st = lstatSync(dir);
-  if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o077) !== 0) {
-    throw new Error(`${dir} must be a directory owned by uid ${uid} with mode 0700; remove it and retry`);
-  }
-  mkdirSync(join(dir, "runs"), { recursive: true, mode: 0o700 });
-  return { dir, runId };
+interface Holds {
+  readonly pid: number;
+  readonly start: string;
+  readonly paths: readonly string[];
 }
 
-/** Registers this run (pid + start time) and creates the placeholders it needs, all under the lock. */
+const holdsFile = (reg: Pick<Registry, "state">, id: string): string => join(reg.state, "runs", id, "holds");
+const recordsFile = (state: string): string => join(state, "placeholders");
+
+/** Registers this run as holding every placeholder path of its plan, and creates the missing ones, all under the lock. */
 export function registerAndCreate(reg: Registry, placeholders: readonly Placeholder[]): void {
-  withLock(reg, () => {
-    writeFileSync(join(reg.dir, "runs", reg.runId), `${process.pid} ${startTime(process.pid) ?? ""}\n`);
-    const created: string[] = [];
+  withLock(reg.state, () => {
+    const me = selfOwner();
+    const holds: Holds = { pid: me.pid, start: me.start, paths: placeholders.map((p) => p.path) };
+    writeAtomic(holdsFile(reg, reg.runId), JSON.stringify(holds) + "\n");
+    const created: CreatedRecord[] = [];
     try {
-      for (const { path, kind } of placeholders) {
+      for (const { path, kind, content } of placeholders) {
         try {
-          createOne(path, kind, created);
+          createOne(path, kind, created, content);
         } catch (e) {
           // The user may not create it here, so neither may the sandbox (same uid, no
           // capabilities): bwrap's --ro-bind-try skips it. Anything else fails the run.
@@ -66,134 +81,145 @@ export function registerAndCreate(reg: Registry, placeholders: readonly Placehol
         }
       }
     } finally {
-      // Also when a later one failed the run: what was created must be removed by the last run out.
-      if (created.length > 0) appendFileSync(join(reg.dir, "created"), created.map((l) => l + "\n").join(""));
+      // Also when a later one failed the run: what was created must be removed once no run holds it.
+      if (created.length > 0) writeRecords(reg.state, [...readRecords(reg.state), ...created]);
     }
   });
 }
 
-/** Drops this run; the last live run removes every placeholder srt created. Safe to call twice. */
+/** Drops this run's holds and removes every placeholder srt created that no live run holds any more. Safe to call twice. */
 export function releaseRun(reg: Registry): void {
-  withLock(reg, () => {
-    rmSync(join(reg.dir, "runs", reg.runId), { force: true });
-    const runs = join(reg.dir, "runs");
-    for (const id of readdirSync(runs)) {
-      const [pid, start] = readFileSync(join(runs, id), "utf8").trim().split(" ");
-      if (isAlive(Number(pid), start)) return; // someone may still have them bound
-      rmSync(join(runs, id), { force: true });
-    }
-    let list: string;
-    try {
-      list = readFileSync(join(reg.dir, "created"), "utf8");
-    } catch {
-      return;
-    }
-    const entries = list.split("\n").filter((l) => l !== "").map((l) => ({ kind: l[0], path: JSON.parse(l.slice(2)) as string }));
-    // Files first, then directories deepest first.
-    for (const e of entries.filter((x) => x.kind === "f")) removeEmptyFile(e.path);
-    for (const e of entries.filter((x) => x.kind === "d").sort((a, b) => b.path.length - a.path.length)) removeEmptyDir(e.path);
-    rmSync(join(reg.dir, "created"), { force: true });
+  withLock(reg.state, () => {
+    rmSync(holdsFile(reg, reg.runId), { force: true });
+    const held = liveHolds(reg);
+    const records = readRecords(reg.state);
+    const inUse = (r: CreatedRecord): boolean => held === "all" || held.some((p) => p === r.path || (r.kind === "dir" && p.startsWith(`${r.path}/`)));
+    const kept = records.filter(inUse);
+    const free = records.filter((r) => !inUse(r));
+    // Files first, then directories deepest first, so a created parent is empty when its turn comes.
+    for (const r of free.filter((x) => x.kind === "file")) removeIfOurs(r, reg.uid);
+    for (const r of free.filter((x) => x.kind === "dir").sort((a, b) => b.path.length - a.path.length)) removeIfOurs(r, reg.uid);
+    writeRecords(reg.state, kept);
   });
 }
 
-function createOne(path: string, kind: "file" | "dir", created: string[]): void {
-  if (exists(path)) return;
-  const missing: string[] = [];
-  for (let d = dirname(path); !exists(d); d = dirname(d)) missing.unshift(d);
-  for (const d of missing) {
-    mkdirSync(d, { mode: 0o755 });
-    created.push(`d ${JSON.stringify(d)}`);
-  }
-  if (kind === "dir") {
-    mkdirSync(path, { mode: 0o555 });
-    created.push(`d ${JSON.stringify(path)}`);
-  } else {
-    // O_EXCL: if something appeared meanwhile, fail rather than adopt it as ours.
-    closeSync(openSync(path, "wx", 0o444));
-    created.push(`f ${JSON.stringify(path)}`);
-  }
-}
-
-function withLock(reg: Registry, body: () => void): void {
-  const lock = join(reg.dir, "lock");
-  const deadline = Date.now() + LOCK_WAIT_MS;
-  for (;;) {
+/** The paths held by live runs; "all" when a holds file cannot be read (keeping everything is the safe mistake). */
+function liveHolds(reg: Registry): readonly string[] | "all" {
+  const runs = join(reg.state, "runs");
+  const held: string[] = [];
+  for (const id of readdirSync(runs)) {
+    let text: string;
     try {
-      mkdirSync(lock, { mode: 0o700 });
-      writeFileSync(join(lock, "owner"), `${process.pid} ${startTime(process.pid) ?? ""}`);
-      break;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-      const [pid, start] = readOwner(lock);
-      if (pid !== undefined && !isAlive(pid, start)) {
-        rmSync(lock, { recursive: true, force: true });
-        continue;
-      }
-      if (Date.now() > deadline) throw new Error(`placeholder registry ${reg.dir} stayed locked for ${LOCK_WAIT_MS} ms`);
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
-    }
-  }
-  try {
-    body();
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
-}
-
-function readOwner(lock: string): [number | undefined, string | undefined] {
-  try {
-    const [pid, start] = readFileSync(join(lock, "owner"), "utf8").trim().split(" ");
-    // Empty: the owner is writing it right now. Number("") is 0, a dead pid, and the live lock would be broken.
-    if (!pid) throw new Error("owner not written yet");
-    return [Number(pid), start];
-  } catch {
-    // Being created or removed right now; only a lock older than a second without owner is stale.
-    try {
-      return Date.now() - statSync(lock).mtimeMs > 1000 ? [0, undefined] : [undefined, undefined];
+      text = readFileSync(holdsFile(reg, id), "utf8");
     } catch {
-      return [undefined, undefined];
+      continue; // not registered (being set up, a library sandbox's directory) or released
     }
+    const h = parseHolds(text);
+    if (h === undefined) return "all";
+    if (isAlive(h.pid, h.start)) held.push(...h.paths);
+    // Its srt is gone, and so may be its watchdog: the directory is nobody's any more.
+    else rmSync(join(runs, id), { recursive: true, force: true });
   }
+  return held;
 }
 
-/** Field 22 of /proc/PID/stat: tells a live process from a later one that reused its pid. */
-function startTime(pid: number): string | undefined {
+function parseHolds(text: string): Holds | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+    const v = JSON.parse(text) as Partial<Holds>;
+    if (!Number.isInteger(v.pid) || typeof v.start !== "string" || !Array.isArray(v.paths) || !v.paths.every((p) => typeof p === "string")) return undefined;
+    return v as Holds;
   } catch {
     return undefined;
   }
 }
 
-function isAlive(pid: number, start: string | undefined): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  const now = startTime(pid);
-  return now !== undefined && (start === undefined || start === "" || now === start);
+/** Records written by this module; a line that is not one (damaged, forged in an old format) is dropped. */
+export function readRecords(state: string): CreatedRecord[] {
+  let text: string;
+  try {
+    text = readFileSync(recordsFile(state), "utf8");
+  } catch {
+    return [];
+  }
+  const out: CreatedRecord[] = [];
+  for (const line of text.split("\n")) {
+    if (line === "") continue;
+    try {
+      const r = JSON.parse(line) as Partial<CreatedRecord>;
+      if (typeof r.path === "string" && r.path.startsWith("/") && (r.kind === "file" || r.kind === "dir") && typeof r.dev === "string" && typeof r.ino === "string") {
+        out.push({ path: r.path, kind: r.kind, dev: r.dev, ino: r.ino, ...(typeof r.content === "string" && r.content !== "" ? { content: r.content } : {}) });
+      }
+    } catch {
+      // not a record
+    }
+  }
+  return out;
+}
+
+function writeRecords(state: string, records: readonly CreatedRecord[]): void {
+  if (records.length === 0) rmSync(recordsFile(state), { force: true });
+  else writeAtomic(recordsFile(state), records.map((r) => JSON.stringify(r) + "\n").join(""));
+}
+
+/** Never a half-written file for the next reader: write aside, then rename over. */
+function writeAtomic(path: string, text: string): void {
+  const aside = `${path}.${process.pid}.new`;
+  writeFileSync(aside, text, { mode: 0o600 });
+  renameSync(aside, path);
+}
+
+const identity = (st: BigIntStats, path: string, kind: "file" | "dir"): CreatedRecord => ({ path, kind, dev: st.dev.toString(), ino: st.ino.toString() });
+
+function createOne(path: string, kind: "file" | "dir", created: CreatedRecord[], content: string | undefined): void {
+  if (exists(path)) return;
+  const missing: string[] = [];
+  for (let d = dirname(path); !exists(d); d = dirname(d)) missing.unshift(d);
+  for (const d of missing) {
+    mkdirSync(osPath(d), { mode: 0o755 });
+    created.push(identity(lstatSync(osPath(d), { bigint: true }), d, "dir"));
+  }
+  if (kind === "dir") {
+    mkdirSync(osPath(path), { mode: 0o555 });
+    created.push(identity(lstatSync(osPath(path), { bigint: true }), path, "dir"));
+  } else {
+    // O_EXCL: if something appeared meanwhile, fail rather than adopt it as ours.
+    const fd = openSync(osPath(path), "wx", 0o444);
+    try {
+      if (content) writeSync(fd, content);
+      const record = identity(fstatSync(fd, { bigint: true }), path, "file");
+      created.push(content ? { ...record, content } : record);
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
+/** Removes the record's node only if it still is the one srt created, unchanged (empty). */
+export function removeIfOurs(r: CreatedRecord, uid: number): "removed" | "kept" {
+  let st: BigIntStats;
+  try {
+    st = lstatSync(osPath(r.path), { bigint: true });
+  } catch {
+    return "kept"; // gone already
+  }
+  const same = st.dev.toString() === r.dev && st.ino.toString() === r.ino && Number(st.uid) === uid;
+  if (!same) return "kept";
+  try {
+    // A file only while it still holds exactly what srt wrote (nothing, or "." for git's commondir).
+    if (r.kind === "file" && st.isFile() && st.size === BigInt(Buffer.byteLength(r.content ?? "")) && (r.content === undefined || readFileSync(osPath(r.path), "utf8") === r.content)) unlinkSync(osPath(r.path));
+    else if (r.kind === "dir" && st.isDirectory()) rmdirSync(osPath(r.path)); // fails unless empty
+    else return "kept";
+    return "removed";
+  } catch {
+    return "kept"; // not empty (someone put something there) or gone: leave it
+  }
 }
 
 function exists(path: string): boolean {
   try {
-    lstatSync(path);
+    lstatSync(osPath(path));
     return true;
   } catch {
     return false;
-  }
-}
-
-function removeEmptyFile(path: string): void {
-  try {
-    const st = lstatSync(path);
-    if (st.isFile() && st.size === 0) rmSync(path, { force: true });
-  } catch {
-    // Gone already.
-  }
-}
-
-function removeEmptyDir(path: string): void {
-  try {
-    rmdirSync(path);
-  } catch {
-    // Not empty (someone put something there) or gone: leave it.
   }
 }

@@ -4,12 +4,11 @@
  * start. A failed check never leads to running anything unsandboxed.
  */
 import { spawnSync } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { buildSeccomp, renderSeccomp } from "../../backends/seccomp/index.js";
+import { existsSync, readFileSync } from "node:fs";
+import { buildSeccomp, encodeSeccomp, seccompArchOf } from "../../backends/seccomp/index.js";
 import type { SeccompArch } from "../../backends/seccomp/index.js";
-import { which } from "./tools.js";
+import { stateDirProblem } from "../state-dir.js";
+import { locateTool, nodeToolFs, systemToolDirs, type ToolFs, type ToolLookup } from "../host-tools.js";
 
 export interface Check {
   readonly name: string;
@@ -30,34 +29,42 @@ const readSysctl = (path: string): string | undefined => {
   }
 };
 
-export function preflight(env: { readonly PATH?: string | undefined; readonly platform: NodeJS.Platform; readonly arch: string; readonly uid: number }): Check[] {
+/** Where a tool was found (and what it resolves to), or why not: doctor shows exactly what a run would start. */
+const foundText = (l: ToolLookup): string =>
+  l.ok ? `${l.tool.path}${l.tool.real === l.tool.path ? "" : ` -> ${l.tool.real}`}` : `not found in ${systemToolDirs.join(", ")}${l.rejected.length > 0 ? `; ignored ${l.rejected.join("; ")}` : ""}`;
+
+export function preflight(env: { readonly platform: NodeJS.Platform; readonly arch: string; readonly uid: number; readonly stateDir?: string }, fs: ToolFs = nodeToolFs): Check[] {
   const checks: Check[] = [];
   const add = (c: Check): number => checks.push(c);
   if (env.platform !== "linux") {
     add({ name: "platform", ok: false, severity: "error", detail: `${env.platform}: the Linux runtime needs Linux` });
     return checks;
   }
-  const arch: SeccompArch | undefined = env.arch === "x64" ? "x86_64" : env.arch === "arm64" ? "aarch64" : undefined;
+  const arch = seccompArchOf(env.arch);
   add(arch ? { name: "architecture", ok: true, severity: "error", detail: `${env.arch} (seccomp ${arch})` } : { name: "architecture", ok: false, severity: "error", detail: `${env.arch}: srt's seccomp filter exists for x86_64 and aarch64 only` });
 
   const status = readSysctl("/proc/self/status") ?? "";
   const seccompLine = /^Seccomp:\s*(\d)/m.exec(status);
   add(seccompLine ? { name: "seccomp", ok: true, severity: "error", detail: "the kernel supports seccomp filters" } : { name: "seccomp", ok: false, severity: "error", detail: "/proc/self/status has no Seccomp line: the kernel was built without CONFIG_SECCOMP_FILTER", fix: "use a kernel with seccomp filter support" });
 
-  const bwrap = which("bwrap", env.PATH);
-  if (bwrap === undefined) {
-    add({ name: "bubblewrap", ok: false, severity: "error", detail: "bwrap is not on PATH", fix: "apt-get install bubblewrap (or dnf install bubblewrap)" });
+  const sh = locateTool("sh", fs);
+  add({ name: "sh", ok: sh.ok, severity: "error", detail: `${foundText(sh)} (the watchdog that cleans up after a killed srt)`, ...(sh.ok ? {} : { fix: "install a POSIX shell as /bin/sh, owned by root" }) });
+  const found = locateTool("bwrap", fs);
+  if (!found.ok) {
+    add({ name: "bubblewrap", ok: false, severity: "error", detail: `bwrap ${foundText(found)} (srt never runs host programs from PATH)`, fix: "apt-get install bubblewrap (or dnf install bubblewrap)" });
   } else {
+    const bwrap = found.tool.path;
     const v = spawnSync(bwrap, ["--version"], { encoding: "utf8", timeout: 5000 });
     const m = /(\d+)\.(\d+)\.(\d+)/.exec(v.stdout ?? "");
     const version = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : undefined;
     const newEnough = version !== undefined && compare(version, MIN_BWRAP) >= 0;
-    add({ name: "bubblewrap", ok: newEnough, severity: "error", detail: `${bwrap} ${version?.join(".") ?? "(version unknown)"}${newEnough ? "" : `; srt needs ${MIN_BWRAP.join(".")} or newer (--json-status-fd, --remount-ro, --args)`}`, ...(newEnough ? {} : { fix: "install a newer bubblewrap" }) });
+    add({ name: "bubblewrap", ok: newEnough, severity: "error", detail: `${foundText(found)} ${version?.join(".") ?? "(version unknown)"}${newEnough ? "" : `; srt needs ${MIN_BWRAP.join(".")} or newer (--json-status-fd, --remount-ro, --args)`}`, ...(newEnough ? {} : { fix: "install a newer bubblewrap" }) });
     if (newEnough && arch) add(trySandbox(bwrap, arch, env.uid));
   }
+  if (env.stateDir !== undefined) add(stateDirCheck(env.stateDir, env.uid));
   for (const tool of ["socat", "nsenter", "setpriv"]) {
-    const p = which(tool, env.PATH);
-    add({ name: tool, ok: p !== undefined, severity: "warning", detail: p ?? `not found: policies that allow network access cannot run`, ...(p ? {} : { fix: `apt-get install ${tool === "socat" ? "socat" : "util-linux"}` }) });
+    const l = locateTool(tool, fs);
+    add({ name: tool, ok: l.ok, severity: "warning", detail: l.ok ? foundText(l) : `${foundText(l)}: policies that allow network access cannot run`, ...(l.ok ? {} : { fix: `apt-get install ${tool === "socat" ? "socat" : "util-linux"}` }) });
   }
   return checks;
 }
@@ -67,26 +74,24 @@ function compare(a: readonly number[], b: readonly number[]): number {
   return 0;
 }
 
+/** srt's state directory (../state-dir.ts): where it is, and whether a run could use it. */
+function stateDirCheck(path: string, uid: number): Check {
+  if (!existsSync(path)) return { name: "state directory", ok: true, severity: "error", detail: `${path} (created with mode 0700 by the first run; hidden in every sandbox)` };
+  const problem = stateDirProblem(path, uid);
+  if (problem === undefined) return { name: "state directory", ok: true, severity: "error", detail: `${path} (yours, mode 0700; hidden in every sandbox)` };
+  return { name: "state directory", ok: false, severity: "error", detail: `${path}: ${problem}; srt refuses to keep its state there`, fix: `if no srt is running, remove it (rm -rf ${JSON.stringify(path)}); srt recreates it` };
+}
+
 /** Starts a real (tiny) sandbox with srt's namespaces and seccomp program; explains the usual reasons it fails. */
 function trySandbox(bwrap: string, arch: SeccompArch, uid: number): Check {
-  const bpf = renderSeccomp(buildSeccomp({ arch, allowUnixSockets: false, allowNestedUserNamespaces: false }));
-  const dir = mkdtempSync(join(tmpdir(), "srt-doctor-"));
-  let r: ReturnType<typeof spawnSync>;
-  try {
-    writeFileSync(join(dir, "bpf"), bpf);
-    const fd = openSync(join(dir, "bpf"), "r");
-    try {
-      r = spawnSync(bwrap, ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent", "--seccomp", "3", "--", "true"], {
-        stdio: ["ignore", "ignore", "pipe", fd],
-        timeout: 10_000,
-        encoding: "utf8",
-      });
-    } finally {
-      closeSync(fd);
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const bpf = encodeSeccomp(buildSeccomp({ arch, allowUnixSockets: false, allowNestedUserNamespaces: false }));
+  // The program goes in on stdin (a pipe; bwrap reads it and closes the fd): never a named file.
+  const r = spawnSync(bwrap, ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent", "--seccomp", "0", "--", "true"], {
+    input: bpf,
+    stdio: ["pipe", "ignore", "pipe"],
+    timeout: 10_000,
+    encoding: "utf8",
+  });
   if (r.status === 0) return { name: "sandbox", ok: true, severity: "error", detail: `a test sandbox started${uid === 0 ? " (as root)" : " (unprivileged user namespace)"}` };
   const stderr = String(r.stderr ?? "").trim();
   const userns = readSysctl("/proc/sys/kernel/unprivileged_userns_clone");

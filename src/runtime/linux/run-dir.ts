@@ -1,27 +1,32 @@
 /**
- * The per-run directory on the host: private (0700), holding the TMPDIR the
- * sandbox may write, the mode-000 file every read mask binds, the proxies'
- * unix sockets and the bwrap argument files. It is hidden inside the sandbox
- * (a read-only tmpfs over it, the temp dir bound back on top).
+ * The per-run directory on the host, `<state>/runs/<id>/` (see
+ * ../state-dir.ts): private (0700), holding the TMPDIR the sandbox may write,
+ * the mode-000 file every read mask binds, the proxies' unix sockets and the
+ * run's registration (placeholder-registry.ts). The whole state directory is
+ * hidden inside every sandbox; only this run's temp dir is bound back.
  */
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { randomBytes } from "node:crypto";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Slots } from "../../backends/bwrap/index.js";
 
 export interface RunDir {
+  readonly id: string;
   readonly path: string;
   readonly slots: Slots;
   readonly httpSocket: string;
   readonly socksSocket: string;
-  /** A file in the run dir, for the runtime's own use (argument files). */
-  file(name: string): string;
 }
 
-/** `registered` is told the directory's path the moment it exists, before anything is put in it. */
-export function createRunDir(registered: (path: string) => void, base: string = tmpdir()): RunDir {
-  const path = mkdtempSync(join(base, "srt-"));
+/** A fresh run id: known before the directory exists, so the watchdog can be told first. */
+export const newRunId = (): string => randomBytes(6).toString("hex");
+
+/** `registered` is told the directory's path before it exists (the watchdog removes it if srt dies). */
+export function createRunDir(state: string, id: string, registered: (path: string) => void): RunDir {
+  const path = join(state, "runs", id);
   registered(path);
+  // No -p and no EEXIST tolerance: a directory that is already there is not ours.
+  mkdirSync(path, { mode: 0o700 });
   chmodSync(path, 0o700);
   const tmp = join(path, "tmp");
   mkdirSync(tmp, { mode: 0o700 });
@@ -30,10 +35,10 @@ export function createRunDir(registered: (path: string) => void, base: string = 
   writeFileSync(voidFile, "", { mode: 0o000 });
   chmodSync(voidFile, 0o000);
   return {
+    id,
     path,
-    slots: { run: path, tmp, void: voidFile },
+    slots: { tmp, void: voidFile },
     httpSocket: join(path, "http.sock"),
     socksSocket: join(path, "socks.sock"),
-    file: (name) => join(path, name),
   };
 }

@@ -14,8 +14,11 @@ import { fillSlots } from "../../backends/bwrap/index.js";
 import { applyEnvPolicy } from "../../compiler/env-policy.js";
 import { startBridges, type BridgeSpec, type Bridges } from "./bridge.js";
 import { createJanitor } from "./janitor.js";
-import { openRegistry, registerAndCreate, releaseRun, type Registry } from "./placeholder-registry.js";
-import { createRunDir, type RunDir } from "./run-dir.js";
+import { registerAndCreate, releaseRun, type Registry } from "./placeholder-registry.js";
+import { guardProtections, type ProtectionGuard } from "./protection-watch.js";
+import type { FileSystemViolation } from "../proxy/violations.js";
+import { createRunDir, newRunId, type RunDir } from "./run-dir.js";
+import { ensureStateDir, planStateDirMismatch } from "../state-dir.js";
 import { signalSandbox } from "./signals.js";
 import type { ChildProcess } from "node:child_process";
 import { spawnBwrap, type BwrapLaunch, type BwrapProcess } from "./spawn-bwrap.js";
@@ -42,14 +45,16 @@ export interface RunRequest {
   readonly tools: LinuxTools;
   readonly uid: number;
   readonly gid: number;
+  /** srt's state directory here (locateStateDir); it must be the one the plan was compiled for. */
+  readonly stateDir: string;
   readonly startNetwork?: StartNetwork;
   /** After a forwarded signal, how long the command may take before the sandbox is killed. */
   readonly killGraceMs?: number;
   readonly log?: (line: string) => void;
   /**
-   * How to run `srt __cleanup <registry> <run id>` if srt dies without cleaning
+   * How to run `srt __cleanup <state dir> <run id>` if srt dies without cleaning
    * up (the watchdog appends the two arguments). Without it, placeholders of a
-   * SIGKILLed run stay until the next run of the same user ends.
+   * SIGKILLed run stay until the next run that uses the same paths ends.
    */
   readonly cleanupCommand?: readonly string[];
   /** See spawn-bwrap.ts: "close" (default) or "refuse". */
@@ -60,7 +65,10 @@ export interface RunRequest {
   readonly onSpawn?: (child: ChildProcess) => void;
 }
 
-export type RunResult = { readonly kind: "exited"; readonly status: number } | { readonly kind: "failed"; readonly message: string };
+export type RunResult =
+  | { readonly kind: "exited"; readonly status: number }
+  /** violation: the run was stopped because a protection detached (protection-watch.ts). */
+  | { readonly kind: "failed"; readonly message: string; readonly violation?: FileSystemViolation };
 
 export interface RunningSandbox {
   /** Forwards a signal to the command (and, after the grace period, kills the sandbox). */
@@ -93,21 +101,23 @@ export function runLinux(req: RunRequest): RunningSandbox {
   };
 
   const result = (async (): Promise<RunResult> => {
-    const runId = `${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+    const mismatch = planStateDirMismatch(req.plan.context.stateDir, req.stateDir);
+    if (mismatch !== undefined) return { kind: "failed", message: mismatch };
     let registry: Registry;
     try {
-      // Every run registers, also one whose plan has no placeholders: compiled while another run's
-      // placeholders existed, it binds them as ordinary files, and their removal by that run would
-      // detach its mounts (the path becomes creatable inside). Registered, it keeps them alive.
-      registry = openRegistry(req.uid, runId);
+      registry = { state: ensureStateDir(req.stateDir, req.uid), runId: newRunId(), uid: req.uid };
     } catch (e) {
       return { kind: "failed", message: (e as Error).message };
     }
-    const janitor = createJanitor(req.cleanupCommand ? [...req.cleanupCommand, registry.dir, runId] : []);
+    const janitor = createJanitor(req.cleanupCommand ? [...req.cleanupCommand, registry.state, registry.runId] : [], req.tools.sh);
     let network: NetworkSession | undefined;
     let bridges: Bridges | undefined;
+    let guard: ProtectionGuard | undefined;
     try {
-      const run = createRunDir((path) => janitor.expectTree(path));
+      const run = createRunDir(registry.state, registry.runId, (path) => janitor.expectTree(path));
+      // Every run registers, holding every placeholder path its plan binds — also one created by
+      // another run: compiled while that placeholder existed, this run binds it as an ordinary file,
+      // and its removal would detach this run's mount (the path becomes creatable inside).
       registerAndCreate(registry, req.plan.placeholders);
       log(`run dir ${run.path}, ${req.plan.placeholders.length} placeholders`);
       if (req.plan.network.proxies) {
@@ -115,6 +125,14 @@ export function runLinux(req: RunRequest): RunningSandbox {
         network = await req.startNetwork(req.plan, run);
         log("proxies listening");
       }
+      // Before bwrap mounts anything: a path replaced after this moment reads as changed (protection-watch.ts).
+      guard = guardProtections(req.plan.detachable, () => {
+        killAll();
+        log("a protection detached: sandbox killed");
+      });
+      log(`watching ${JSON.stringify(guard.stats())}`);
+      const broke = guard.failure();
+      if (broke) return broke;
       const env: Record<string, string> = { ...applyEnvPolicy(req.plan.env, definedOnly(req.env)).passed, TMPDIR: run.slots.tmp, SRT_SANDBOX: "1", ...network?.env };
       const mapUserNs = network !== undefined && req.uid !== 0;
       const proc = spawnBwrap(
@@ -130,7 +148,6 @@ export function runLinux(req: RunRequest): RunningSandbox {
           ...(req.stdio === undefined ? {} : { stdio: req.stdio }),
           ...(req.inheritedFds === undefined ? {} : { inheritedFds: req.inheritedFds }),
         },
-        run,
       );
       bw = proc;
       req.onSpawn?.(proc.child);
@@ -159,14 +176,18 @@ export function runLinux(req: RunRequest): RunningSandbox {
       // With a PID namespace the kernel has already killed what was left; without one (the weaker
       // nested sandbox) background jobs are still in the command's process group.
       if (sandboxPid !== undefined && !req.plan.bwrap.includes("--unshare-pid")) signalSandbox(sandboxPid, "SIGKILL");
+      const broken = guard.failure();
+      if (broken) return broken;
       if (end.error) return { kind: "failed", message: `cannot start ${req.tools.bwrap}: ${end.error.message}` };
       if (sandboxPid === undefined) return { kind: "failed", message: "bwrap could not set up the sandbox (its message is above); the command did not run. Run `srt doctor` to check this machine." };
       const code = status.exitCode() ?? end.code ?? (end.signal ? statusOfSignal(end.signal) : 1);
       return { kind: "exited", status: code };
     } catch (e) {
       killAll();
-      return { kind: "failed", message: (e as Error).message };
+      // Set-up steps fail when a detached protection got the sandbox killed under them; that is the cause to report.
+      return guard?.failure() ?? { kind: "failed", message: (e as Error).message };
     } finally {
+      guard?.close();
       if (killTimer) clearTimeout(killTimer);
       bridges?.close();
       await network?.close();

@@ -1,9 +1,13 @@
 /**
- * Starts bwrap for a plan. The argument list and the seccomp program go in as
- * files opened on fds 3 and 4 (`--args 3`, `--seccomp 4`), so no policy is too
- * long for execve (E2BIG) and nothing needs a shell. bwrap reads both before
- * the command starts and neither fd reaches the command (bwrap opens them
- * close-on-exec; the tests check /proc/self/fd inside).
+ * Starts bwrap for a plan. The argument list and the seccomp program go in
+ * through pipes on fds 3 and 4 (`--args 3`, `--seccomp 4`), written after
+ * spawn: no policy is too long for execve (E2BIG), nothing needs a shell, and
+ * there is no file by any name that anything could rewrite between srt
+ * writing it and bwrap reading it (a sandbox that could had turned `--ro-bind
+ * / /` into `--bind / /` for a concurrent run). bwrap reads each to its end
+ * and closes it before the command starts, so neither reaches the command (the
+ * tests check /proc/self/fd inside). If bwrap dies before reading, the writes
+ * fail with EPIPE, which is ignored: the exit status says what happened.
  *
  *   fd 5  --json-status-fd: child pid, later the exit code
  *   fd 6  --block-fd: the command waits for one byte (only when a bridge must be up first)
@@ -19,10 +23,9 @@
  * bwrap close it after the second byte (measured: the command sees 0 1 2 only).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, openSync, writeFileSync } from "node:fs";
 import type { Readable, Stream, Writable } from "node:stream";
+import { encodePath } from "../../compiler/byte-paths.js";
 import { handleInheritedFds, ipcChannelFds, type InheritedFdPolicy } from "./inherited-fds.js";
-import type { RunDir } from "./run-dir.js";
 
 export interface BwrapLaunch {
   readonly bwrap: string;
@@ -55,7 +58,10 @@ export interface BwrapProcess {
   release(): void;
 }
 
-export function spawnBwrap(launch: BwrapLaunch, run: RunDir): BwrapProcess {
+/** bwrap's --args format: each argument NUL-terminated, paths as their exact bytes (byte-paths.ts). */
+export const argsBytes = (args: readonly string[]): Buffer => Buffer.concat(args.flatMap((a) => [Buffer.from(encodePath(a)), Buffer.of(0)]));
+
+export function spawnBwrap(launch: BwrapLaunch): BwrapProcess {
   // Before anything is spawned for the sandbox: nothing srt's caller left open may reach the command.
   handleInheritedFds(ipcChannelFds(process.env), launch.inheritedFds ?? "close");
   const extra: string[] = ["--json-status-fd", "5"];
@@ -64,39 +70,34 @@ export function spawnBwrap(launch: BwrapLaunch, run: RunDir): BwrapProcess {
     if (!launch.block) throw new Error("mapping the user namespace needs the block fd");
     extra.push("--unshare-user", "--info-fd", "8", "--userns-block-fd", "6");
   }
-  const argsFile = run.file("bwrap.args");
-  const bpfFile = run.file("seccomp.bpf");
-  writeFileSync(argsFile, [...launch.options, ...extra, "--seccomp", "4"].map((a) => `${a}\0`).join(""), { mode: 0o600 });
-  writeFileSync(bpfFile, launch.seccomp, { mode: 0o600 });
-  const argsFd = openSync(argsFile, "r");
-  const bpfFd = openSync(bpfFile, "r");
-  try {
-    const child = spawn(launch.bwrap, ["--args", "3", "--", ...launch.command], {
-      stdio: [...(launch.stdio ?? ["inherit", "inherit", "inherit"]), argsFd, bpfFd, "pipe", launch.block ? "pipe" : "ignore", "ignore", launch.mapUserNamespace ? "pipe" : "ignore"],
-      env: launch.env,
-      cwd: launch.cwd,
-      // Its own process group: a terminal's ^C reaches srt, which forwards it; bwrap must not die of it first.
-      detached: true,
-    });
-    const stdio = child.stdio as unknown as readonly (Readable | Writable | null | undefined)[];
-    const pipe = (i: number): Writable | undefined => (stdio[i] ?? undefined) as Writable | undefined;
-    const block = pipe(6);
-    block?.on("error", () => undefined);
-    let mapped = false;
-    let released = false;
-    const userNamespaceReady = (): void => {
-      if (mapped || released) return;
-      mapped = true;
-      block?.write("u");
-    };
-    const release = (): void => {
-      if (released) return;
-      released = true;
-      block?.end("r");
-    };
-    return { child, status: stdio[5] as Readable, info: (stdio[8] ?? undefined) as Readable | undefined, userNamespaceReady, release };
-  } finally {
-    closeSync(argsFd);
-    closeSync(bpfFd);
+  const args = argsBytes([...launch.options, ...extra, "--seccomp", "4"]);
+  const child = spawn(launch.bwrap, ["--args", "3", "--", ...launch.command], {
+    stdio: [...(launch.stdio ?? ["inherit", "inherit", "inherit"]), "pipe", "pipe", "pipe", launch.block ? "pipe" : "ignore", "ignore", launch.mapUserNamespace ? "pipe" : "ignore"],
+    env: launch.env,
+    cwd: launch.cwd,
+    // Its own process group: a terminal's ^C reaches srt, which forwards it; bwrap must not die of it first.
+    detached: true,
+  });
+  const stdio = child.stdio as unknown as readonly (Readable | Writable | null | undefined)[];
+  const pipe = (i: number): Writable | undefined => (stdio[i] ?? undefined) as Writable | undefined;
+  for (const [fd, data] of [[3, args], [4, launch.seccomp]] as const) {
+    const w = pipe(fd);
+    w?.on("error", () => undefined); // EPIPE: bwrap died first (or never started); its exit says why
+    w?.end(data);
   }
+  const block = pipe(6);
+  block?.on("error", () => undefined);
+  let mapped = false;
+  let released = false;
+  const userNamespaceReady = (): void => {
+    if (mapped || released) return;
+    mapped = true;
+    block?.write("u");
+  };
+  const release = (): void => {
+    if (released) return;
+    released = true;
+    block?.end("r");
+  };
+  return { child, status: stdio[5] as Readable, info: (stdio[8] ?? undefined) as Readable | undefined, userNamespaceReady, release };
 }

@@ -1,49 +1,53 @@
 /**
- * The host programs a Linux run needs, found on PATH once. A missing one is a
- * runtime failure with the package that provides it, never a reason to run
- * with less isolation.
+ * The host programs a Linux run starts, found once per run by the rule in
+ * ../host-tools.ts (system directories only, root-owned all the way; PATH is
+ * never consulted). A missing one is a runtime failure with the package that
+ * provides it, never a reason to run with less isolation. A found one that the
+ * plan's own command could replace is refused too: a later run would start
+ * the replacement outside any sandbox.
  */
-import { accessSync, constants } from "node:fs";
-import { join } from "node:path";
+import { writableRootOf, type HostWrites } from "../../backends/bwrap/index.js";
+import { locateTool, missingToolsMessage, nodeToolFs, systemToolDirs, type FoundTool, type ToolFs } from "../host-tools.js";
 
 export interface LinuxTools {
   readonly bwrap: string;
+  /** The watchdog's shell. */
+  readonly sh: string;
   /** Only needed when the plan has network access (the proxy bridge). */
   readonly setpriv?: string;
   readonly nsenter?: string;
   readonly socat?: string;
 }
 
-export const toolPackages: Readonly<Record<string, string>> = { bwrap: "bubblewrap", setpriv: "util-linux", nsenter: "util-linux", socat: "socat" };
+export const toolPackages: Readonly<Record<string, string>> = { bwrap: "bubblewrap", sh: "dash", setpriv: "util-linux", nsenter: "util-linux", socat: "socat" };
 
-export function which(name: string, path: string | undefined): string | undefined {
-  for (const dir of (path ?? "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin").split(":")) {
-    if (dir === "") continue;
-    const candidate = join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // next
+export type ToolsResult = { readonly ok: true; readonly tools: LinuxTools; readonly found: readonly FoundTool[] } | { readonly ok: false; readonly message: string };
+
+export function findTools(needNetwork: boolean, fs: ToolFs = nodeToolFs): ToolsResult {
+  const names = needNetwork ? ["bwrap", "sh", "setpriv", "nsenter", "socat"] : ["bwrap", "sh"];
+  const lookups = names.map((n) => locateTool(n, fs));
+  const missing = lookups.flatMap((l) => (l.ok ? [] : [l]));
+  if (missing.length > 0) {
+    const pkgs = [...new Set(missing.map((m) => toolPackages[m.name]))].join(" ");
+    return { ok: false, message: missingToolsMessage(missing, `apt-get install ${pkgs}`) + (needNetwork ? " (the network proxy bridge needs socat, nsenter and setpriv)" : "") };
+  }
+  const found = lookups.flatMap((l) => (l.ok ? [l.tool] : []));
+  return { ok: true, tools: Object.fromEntries(found.map((t) => [t.name, t.path])) as unknown as LinuxTools, found };
+}
+
+/**
+ * Whether the plan's command could change what srt runs on the host: a tool,
+ * anything its resolution passes through, or a system directory where a
+ * planted file would be found first next time. Undefined when it cannot.
+ */
+export function toolsExposed(found: readonly FoundTool[], writes: HostWrites): string | undefined {
+  for (const t of found) {
+    for (const p of [...systemToolDirs, ...t.depends]) {
+      const root = writableRootOf(writes, p);
+      if (root === undefined) continue;
+      const what = p === t.real ? `${t.real} (the ${t.name} srt runs on the host)` : systemToolDirs.includes(p) ? `${p} (where srt looks for host programs)` : `${p} (on the way to ${t.real}, the ${t.name} srt runs on the host)`;
+      return `${what} lies in ${root}, which this policy makes writable: a sandboxed command could plant or replace a program there that srt would then run outside any sandbox. Remove ${root} from allowWrite, or allow narrower directories.`;
     }
   }
   return undefined;
-}
-
-export type ToolsResult = { readonly ok: true; readonly tools: LinuxTools } | { readonly ok: false; readonly message: string };
-
-export function findTools(needNetwork: boolean, path: string | undefined): ToolsResult {
-  const names = needNetwork ? ["bwrap", "setpriv", "nsenter", "socat"] : ["bwrap"];
-  const found: Record<string, string> = {};
-  const missing: string[] = [];
-  for (const n of names) {
-    const p = which(n, path);
-    if (p === undefined) missing.push(n);
-    else found[n] = p;
-  }
-  if (missing.length > 0) {
-    const pkgs = [...new Set(missing.map((m) => toolPackages[m]))].join(" ");
-    return { ok: false, message: `${missing.join(", ")} not found on PATH${needNetwork ? " (the network proxy bridge needs socat, nsenter and setpriv)" : ""}; install with: apt-get install ${pkgs}` };
-  }
-  return { ok: true, tools: found as unknown as LinuxTools };
 }

@@ -11,8 +11,10 @@
  * `*` (any run of characters) must match the whole path. (The network
  * report's filter lives in proxy/ignore.ts and matches `host:port` text.)
  */
+import { inertText, jsonLine } from "../untrusted-text.js";
 import type { IgnoreRule } from "../../compiler/ir.js";
 import type { MacosViolation } from "./log-stream.js";
+import { compareStrings } from "../../compiler/compare.js";
 
 export interface DenialStore {
   readonly record: (v: MacosViolation) => void;
@@ -48,18 +50,17 @@ export function createDenialStore(capacity = 1000, maxKeys = 256): DenialStore {
     total: () => total,
     summaryLine(ignore, command, maxShown = 3) {
       const hidden = ignoreFilter(ignore, command);
-      const shown = [...counts.values()].filter((c) => !hidden(c)).sort((a, b) => b.count - a.count || cmp(a.path, b.path) || cmp(a.operation, b.operation));
+      const shown = [...counts.values()].filter((c) => !hidden(c)).sort((a, b) => b.count - a.count || compareStrings(a.path, b.path) || compareStrings(a.operation, b.operation));
       const n = shown.reduce((s, c) => s + c.count, 0) + others;
       if (n === 0) return undefined;
-      const parts = shown.slice(0, maxShown).map((c) => `${c.operation}${c.path === "" ? "" : ` ${c.path}`}${c.count > 1 ? ` ×${c.count}` : ""} (${c.origin})`);
+      // Paths are the command's text (it chose what to touch): inert, as in every report (../untrusted-text.ts).
+      const parts = shown.slice(0, maxShown).map((c) => `${inertText(c.operation)}${c.path === "" ? "" : ` ${inertText(c.path)}`}${c.count > 1 ? ` ×${c.count}` : ""} (${inertText(c.origin)})`);
       const more = shown.length > maxShown || others > 0 ? " …" : "";
       return `srt: the sandbox denied ${n} operation${n === 1 ? "" : "s"}: ${parts.join(", ")}${more}`;
     },
-    jsonLines: () => kept.map((v) => `${JSON.stringify({ source: "seatbelt", ...v })}\n`).join(""),
+    jsonLines: () => kept.map((v) => `${jsonLine({ source: "seatbelt", ...v })}\n`).join(""),
   };
 }
-
-const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 function ignoreFilter(rules: readonly IgnoreRule[], command: readonly string[]): (c: Pick<Count, "operation" | "path">) => boolean {
   const line = command.join(" ");

@@ -36,6 +36,7 @@ export interface MacosFs {
   mkdir(path: string, mode: number): void;
   /** Creates the file (fails if it exists) with this mode. */
   writeNewFile(path: string, text: string, mode: number): void;
+  /** Appends to the --violations file: never through a symlink at its name, only to a regular file. */
   appendFile(path: string, text: string, mode: number): void;
   /** rm -rf, never throws for a missing path. */
   removeTree(path: string): void;

@@ -14,7 +14,7 @@ import type { Credentials } from "../proxy/types.js";
 export const sandboxExec = "/usr/bin/sandbox-exec";
 
 export interface MacosLaunchInput {
-  /** The profile, as lowerSeatbelt printed it (kept for the caller to write to profilePath). */
+  /** The profile, as renderSeatbelt printed it (kept for the caller to write to profilePath). */
   readonly profileText: string;
   readonly profilePath: string;
   /** The per-run private temp dir; it becomes TMPDIR and the SRT_PRIVATE_TMP parameter. */

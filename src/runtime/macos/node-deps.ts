@@ -5,10 +5,12 @@
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { appendFileSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, closeSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import type { MacosDeps, Spawn } from "./deps.js";
 import { createWatchdog } from "../watchdog.js";
+import { locateTool, missingToolsMessage, nodeToolFs } from "../host-tools.js";
+import { openViolationsFile } from "../violations-file.js";
 
 export const nodeSpawn: Spawn = (file, args, r) => spawn(file, [...args], { cwd: r.cwd, env: { ...r.env }, stdio: [...r.stdio], detached: r.detached });
 
@@ -20,7 +22,16 @@ export function nodeMacosDeps(): MacosDeps {
       mkdtemp: (prefix) => mkdtempSync(prefix),
       mkdir: (path, mode) => mkdirSync(path, { mode }),
       writeNewFile: (path, text, mode) => writeFileSync(path, text, { mode, flag: "wx" }),
-      appendFile: (path, text, mode) => appendFileSync(path, text, { mode }),
+      // The --violations file: never through a symlink at its name, only to a regular file (violations-file.ts).
+      appendFile: (path, text) => {
+        const opened = openViolationsFile(path);
+        if (!opened.ok) throw new Error(opened.message);
+        try {
+          appendFileSync(opened.fd, text);
+        } finally {
+          closeSync(opened.fd);
+        }
+      },
       removeTree: (path) => rmSync(path, { recursive: true, force: true }),
       realpath: (path) => realpathSync(path),
     },
@@ -36,6 +47,11 @@ export function nodeMacosDeps(): MacosDeps {
     },
     // 48 random bits: concurrent runs never read (or report) each other's denials.
     tag: () => `srt-${randomBytes(6).toString("hex")}`,
-    startWatchdog: () => createWatchdog(nodeSpawn),
+    startWatchdog: () => {
+      // The watchdog runs outside the sandbox: its shell comes from root-owned system directories only.
+      const sh = locateTool("sh", nodeToolFs);
+      if (!sh.ok) throw new Error(missingToolsMessage([sh], "a POSIX shell as /bin/sh"));
+      return createWatchdog(nodeSpawn, [], sh.tool.path);
+    },
   };
 }

@@ -14,7 +14,7 @@
  * There is no fallback: if sandbox-exec cannot be started the command does
  * not run (a runtime failure, status 1).
  */
-import { lowerSeatbelt } from "../../backends/seatbelt/index.js";
+import { lowerSeatbelt, renderSeatbelt } from "../../backends/seatbelt/index.js";
 import { applyEnvPolicy } from "../../compiler/env-policy.js";
 import type { Policy } from "../../compiler/ir.js";
 import { directLoopback } from "../proxy/environment.js";
@@ -131,7 +131,7 @@ export function runMacos(req: MacosRunRequest, deps: MacosDeps): RunningMacos {
       });
       debug(`proxies: http 127.0.0.1:${network.ports.httpPort}${network.own.http ? "" : " (the policy's)"}, socks 127.0.0.1:${network.ports.socksPort}${network.own.socks ? "" : " (the policy's)"}`);
       const tag = deps.tag();
-      const profileText = lowerSeatbelt(req.policy, { proxy: network.ports, tag });
+      const profileText = renderSeatbelt(lowerSeatbelt(req.policy, { proxy: network.ports, tag }));
       // 0600 and created fresh (never through an existing file or link); the sandbox may read it, which tells it nothing the policy does not.
       deps.fs.writeNewFile(run.profile, profileText, 0o600);
       const launch = buildMacosLaunch({

@@ -1,6 +1,6 @@
 export { createHttpProxy } from "./http.js";
 export { createSocksProxy, socksReply } from "./socks.js";
-export { createViolationStore, type ViolationFilter, type ViolationStore, type ViolationStoreOptions, type ViolationSummary } from "./violations.js";
+export { appendViolation, createViolationStore, type FileSystemViolation, type ViolationFilter, type ViolationStore, type ViolationStoreOptions, type ViolationSummary } from "./violations.js";
 export { compileIgnoreFilter, violationText } from "./ignore.js";
 export { reportLine } from "./report.js";
 export { explainProxyEnvironment, proxyEnvironment, proxyVariables, type ProxyEnvironmentOptions, type ProxyVariable } from "./environment.js";

@@ -6,8 +6,44 @@
  * file writer never throws into the proxy: a full disk loses log lines, not
  * enforcement.
  */
-import { createWriteStream, type WriteStream } from "node:fs";
+import { createWriteStream, writeSync, type WriteStream } from "node:fs";
+import type { Origin } from "../../compiler/ir.js";
+import { inertHost, inertText, jsonLine } from "../untrusted-text.js";
+import { openViolationsFile } from "../violations-file.js";
 import type { NetworkViolation } from "./types.js";
+import { compareStrings } from "../../compiler/compare.js";
+
+/**
+ * A file-system protection that stopped holding during a run. On Linux: a host process deleted or
+ * renamed over a protected path, which detaches its mount in the sandbox (src/backends/bwrap/detachable.ts),
+ * and srt stopped the run. Not a refusal the store counts: there is at most one per run, it ends
+ * the run, and it is written to the violations file beside the network ones (appendViolation).
+ */
+export interface FileSystemViolation {
+  readonly kind: "filesystem";
+  /** ISO 8601. */
+  readonly time: string;
+  readonly path: string;
+  /** What the detached mount did: kept the path read-only, kept it unreadable, or held the mounts below it. */
+  readonly guards: "write" | "read" | "below";
+  readonly reason: string;
+  /** Origin of the rule the mount enforced. */
+  readonly rule: Origin;
+}
+
+/**
+ * One JSON line appended to the violations file, synchronously (srt is about to exit), through the
+ * descriptor opened before the run (../violations-file.ts: never through a symlink planted at its
+ * name). Returns the error instead of throwing.
+ */
+export function appendViolation(fd: number, v: FileSystemViolation | NetworkViolation): Error | undefined {
+  try {
+    writeSync(fd, `${jsonLine(v)}\n`);
+    return undefined;
+  } catch (e) {
+    return e as Error;
+  }
+}
 
 /** Counts per distinct (host, port, reason); `others` counts events past `maxKeys`. */
 export interface ViolationSummary {
@@ -38,8 +74,10 @@ export interface ViolationStoreOptions {
   readonly capacity?: number;
   /** Distinct (host, port, reason) keys counted individually. */
   readonly maxKeys?: number;
-  /** Append JSON lines here (created 0600). */
+  /** Append JSON lines here (created 0600; never through a symlink at its name, only to a regular file). */
   readonly file?: string;
+  /** Or to this descriptor, opened by the caller (see ../violations-file.ts), which also closes it. */
+  readonly fd?: number;
 }
 
 export function createViolationStore(options: ViolationStoreOptions = {}): ViolationStore {
@@ -52,12 +90,16 @@ export function createViolationStore(options: ViolationStoreOptions = {}): Viola
   const counts = new Map<string, { host: string; port: number; reason: string; count: number }>();
   let writeError: Error | undefined;
   let out: WriteStream | undefined;
-  if (options.file !== undefined) {
-    out = createWriteStream(options.file, { flags: "a", mode: 0o600 });
-    out.on("error", (e) => {
-      writeError ??= e;
-    });
+  if (options.fd !== undefined) {
+    out = createWriteStream("", { fd: options.fd, autoClose: false });
+  } else if (options.file !== undefined) {
+    const opened = openViolationsFile(options.file);
+    if (opened.ok) out = createWriteStream("", { fd: opened.fd, autoClose: true });
+    else writeError = new Error(opened.message);
   }
+  out?.on("error", (e) => {
+    writeError ??= e;
+  });
 
   const record = (v: NetworkViolation): void => {
     total++;
@@ -69,7 +111,7 @@ export function createViolationStore(options: ViolationStoreOptions = {}): Viola
     if (c) c.count++;
     else if (counts.size < maxKeys) counts.set(key, { host: v.host, port: v.port, reason: v.reason, count: 1 });
     else others++;
-    if (out && !writeError) out.write(`${JSON.stringify(v)}\n`);
+    if (out && !writeError) out.write(`${jsonLine(v)}\n`);
   };
 
   const summary = (ignore?: ViolationFilter): ViolationSummary => {
@@ -81,7 +123,7 @@ export function createViolationStore(options: ViolationStoreOptions = {}): Viola
         return !skip;
       })
       .map((c) => ({ ...c }))
-      .sort((a, b) => b.count - a.count || (a.host < b.host ? -1 : a.host > b.host ? 1 : a.port - b.port));
+      .sort((a, b) => b.count - a.count || (compareStrings(a.host, b.host) || a.port - b.port));
     return { total: total - ignored, byTarget, others, ignored };
   };
 
@@ -96,7 +138,9 @@ export function createViolationStore(options: ViolationStoreOptions = {}): Viola
         const target = `${t.host.includes(":") ? `[${t.host}]` : t.host}:${t.port}`;
         // Reasons usually start with the target itself; once is enough on one line.
         const reason = t.reason.startsWith(`${target} `) ? t.reason.slice(target.length + 1) : t.reason;
-        return `${target}${t.count > 1 ? ` ×${t.count}` : ""} (${reason})`;
+        // The host is the command's text: escaped wherever it appears, srt's own words around it made inert too.
+        const safe = (text: string): string => (t.host === "" ? inertText(text) : text.split(t.host).map(inertText).join(inertHost(t.host)));
+        return `${safe(target)}${t.count > 1 ? ` ×${t.count}` : ""} (${safe(reason)})`;
       });
       const more = s.byTarget.length > maxTargets || s.others > 0 ? " …" : "";
       return `srt: blocked ${s.total} network request${s.total === 1 ? "" : "s"}: ${shown.join(", ")}${more}`;

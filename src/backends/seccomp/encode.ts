@@ -53,7 +53,7 @@ export function encodeInsn(insn: Insn): SockFilter {
   }
 }
 
-export function renderSeccomp(p: SeccompProgram): Uint8Array {
+export function encodeSeccomp(p: SeccompProgram): Uint8Array {
   const bytes = new Uint8Array(p.instructions.length * SOCK_FILTER_SIZE);
   const view = new DataView(bytes.buffer);
   p.instructions.forEach((insn, i) => {

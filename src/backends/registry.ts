@@ -1,0 +1,89 @@
+/**
+ * Every backend in one table, as Rollup keeps one finaliser per output
+ * format: `lower` turns the policy IR into the backend's artifact (pure), and
+ * `render` turns the artifact into the text `srt compile --emit` prints and
+ * the goldens hold. `srt compile`, the golden tests and the library read this
+ * table instead of wiring backends by hand, so a new backend is one entry.
+ */
+import type { Target } from "../compiler/compile.js";
+import type { Policy } from "../compiler/ir.js";
+import { lowerBwrap, renderBwrap, type BwrapArtifact } from "./bwrap/index.js";
+import { lowerLinuxPlan, renderLinuxPlan, type LinuxPlan } from "./bwrap/plan.js";
+import { compiledProxyPorts, lowerSeatbelt, renderSeatbelt, type ProxyPorts, type SeatbeltProfile } from "./seatbelt/index.js";
+import { disassembleSeccomp, lowerSeccomp, type SeccompArch, type SeccompProgram } from "./seccomp/index.js";
+
+/** What lowering needs besides the IR, per target: facts about the machine or the run. */
+export interface TargetOptions {
+  /** The architecture of the machine that will run the plan (the seccomp filter is per ABI). */
+  readonly linux: { readonly arch: SeccompArch };
+  /** The ports of srt's proxies (default: compiledProxyPorts) and the log tag (default "srt"). */
+  readonly macos: { readonly proxy?: ProxyPorts; readonly tag?: string };
+}
+
+export interface Backend<T extends Target, A> {
+  readonly name: string;
+  readonly target: T;
+  /** The word `srt compile --emit` takes for this backend's text. */
+  readonly emit: string;
+  /** What the text is, in a few words. */
+  readonly what: string;
+  lower(policy: Policy, options: TargetOptions[T]): A;
+  render(artifact: A): string;
+}
+
+const plan: Backend<"linux", LinuxPlan> = {
+  name: "plan",
+  target: "linux",
+  emit: "plan",
+  what: "the Linux run plan (bwrap argv, seccomp bytes, placeholders, network) that srt exec runs",
+  lower: (policy, o) => lowerLinuxPlan(policy, o.arch),
+  render: renderLinuxPlan,
+};
+
+const bwrap: Backend<"linux", BwrapArtifact> = {
+  name: "bwrap",
+  target: "linux",
+  emit: "argv",
+  what: "bubblewrap arguments, each with the rule it came from",
+  lower: (policy) => lowerBwrap(policy),
+  render: renderBwrap,
+};
+
+const seccomp: Backend<"linux", SeccompProgram> = {
+  name: "seccomp",
+  target: "linux",
+  emit: "bpf",
+  what: "the seccomp program, disassembled",
+  lower: (policy, o) => lowerSeccomp(policy, o.arch),
+  render: disassembleSeccomp,
+};
+
+const seatbelt: Backend<"macos", SeatbeltProfile> = {
+  name: "seatbelt",
+  target: "macos",
+  emit: "sb",
+  what: "the Seatbelt profile",
+  lower: (policy, o) => lowerSeatbelt(policy, { proxy: o.proxy ?? compiledProxyPorts(policy), ...(o.tag === undefined ? {} : { tag: o.tag }) }),
+  render: renderSeatbelt,
+};
+
+/** In `srt compile --emit` order: a target's first backend is its default. */
+export const backends = { plan, bwrap, seccomp, seatbelt } as const;
+
+export type BackendName = keyof typeof backends;
+export type AnyBackend = (typeof backends)[BackendName];
+
+export const backendsFor = (target: Target): AnyBackend[] => Object.values(backends).filter((b) => b.target === target);
+
+/**
+ * lower, then render. `options` is read only for the backend's own target,
+ * so a getter there (the host's arch, say) is evaluated only when needed.
+ */
+export function lowerAndRender(backend: AnyBackend, policy: Policy, options: TargetOptions): string {
+  // One generic call per target: the artifact lower returns is the one render gets.
+  return backend.target === "linux" ? finish<"linux", unknown>(backend, policy, options.linux) : finish<"macos", unknown>(backend, policy, options.macos);
+}
+
+function finish<T extends Target, A>(backend: Backend<T, A>, policy: Policy, options: TargetOptions[T]): string {
+  return backend.render(backend.lower(policy, options));
+}

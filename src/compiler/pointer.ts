@@ -1,0 +1,14 @@
+/**
+ * RFC 6901 JSON pointers, the one way a settings key becomes a pointer
+ * segment and back: `~` is `~0` and `/` is `~1`, escaped in that order and
+ * unescaped in the reverse one, so a key like `a/~1` survives the round trip.
+ */
+export const escapeSegment = (key: string | number): string => String(key).replaceAll("~", "~0").replaceAll("/", "~1");
+
+export const unescapeSegment = (segment: string): string => segment.replaceAll("~1", "/").replaceAll("~0", "~");
+
+/** A pointer from keys and indexes. */
+export const pointerOf = (...segments: readonly (string | number)[]): string => segments.map((s) => `/${escapeSegment(s)}`).join("");
+
+/** The keys a pointer names, unescaped ("" names the root: no keys). */
+export const pointerKeys = (pointer: string): string[] => pointer.split("/").slice(1).map(unescapeSegment);

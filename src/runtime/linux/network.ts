@@ -1,0 +1,228 @@
+/**
+ * The network side of a Linux run, for every caller: srt's HTTP and SOCKS5
+ * proxies on unix sockets in a private directory, deciding each request with
+ * a live policy; what a run needs to reach them (the proxy environment, and
+ * the bridges from 127.0.0.1:3128 and :1080 in the sandbox's network
+ * namespace to those sockets); the refusals (a JSON-lines file, the one-line
+ * summary, a listener); close().
+ *
+ * Who owns the proxies is what differs:
+ * - the CLI starts them in the run directory for one run and stops them with
+ *   it (ownNetwork);
+ * - a library sandbox starts them once in its own directory, and every run
+ *   attaches (createLinuxNetwork, attach());
+ * - `srt exec --proxies DIR` attaches to a library sandbox's proxies in DIR,
+ *   once it has seen them answer (joinNetwork).
+ *
+ * With `httpProxyPort`/`socksProxyPort` that side's socket relays to the
+ * user's own proxy on the host's loopback instead of srt's proxy.
+ *
+ * No proxy secret: the proxies listen only on unix sockets inside a private
+ * directory (mode 0700, hidden inside the sandbox), and 3128/1080 exist only in
+ * the sandbox's own network namespace. Other users cannot reach them; the
+ * user's own processes need no borrowing. A secret would only break clients
+ * that cannot send proxy credentials (nc -X 5, the JVM).
+ *
+ * The OS parts come in as NetworkOs (network-os.ts has Node's, imported
+ * lazily: a run without network access never loads the proxy code).
+ */
+import { join } from "node:path";
+import type { IgnoreRule, NetworkPolicy } from "../../compiler/ir.js";
+import { directLoopback, proxyEnvironment } from "../proxy/environment.js";
+import type { AskCallback, NetworkViolation } from "../proxy/index.js";
+import type { LivePolicy } from "../proxy/live-policy.js";
+import type { NetworkSession, StartNetwork } from "./run.js";
+
+export const sandboxPorts = { http: 3128, socks: 1080 } as const;
+
+export interface ProxySockets {
+  readonly http: string;
+  readonly socks: string;
+}
+
+/** Where a library sandbox's proxies listen in its directory, and where `srt exec --proxies DIR` looks. */
+export const proxySocketsIn = (dir: string): ProxySockets => ({ http: join(dir, "http.sock"), socks: join(dir, "socks.sock") });
+
+export interface NetworkOs {
+  readonly proxy: Pick<typeof import("../proxy/index.js"), "createHttpProxy" | "createSocksProxy" | "createViolationStore" | "reportLine">;
+  /** Listens at path; every connection goes on to 127.0.0.1:port on the host. */
+  relay(path: string, port: number): Promise<{ close(): Promise<void> }>;
+  /** Resolves once something at path accepts and, given a greeting, answers it; else rejects with why, worded to follow "the proxies at PATH". */
+  probe(path: string, greeting: Uint8Array | undefined, timeoutMs: number): Promise<void>;
+}
+
+const loadNodeOs = async (): Promise<NetworkOs> => (await import("./network-os.js")).nodeNetworkOs;
+
+/**
+ * sockaddr_un.sun_path holds 108 bytes including the NUL (unix(7)). Node's
+ * listen() on a longer path does not fail: libuv truncates it, so the socket
+ * lands on a shorter path — outside the private directory, left behind on the
+ * host — and socat's UNIX-CONNECT to the full path never reaches it.
+ */
+const maxSocketPath = 107;
+
+/** A SOCKS5 greeting offering "no authentication": srt's SOCKS proxy answers it at once. */
+const socksGreeting = Uint8Array.from([5, 1, 0]);
+
+export interface LinuxNetworkDeps {
+  readonly sockets: ProxySockets;
+  readonly policy: LivePolicy;
+  /** The policy's httpProxyPort/socksProxyPort: that socket relays to the user's own proxy there. */
+  readonly userProxyPorts?: { readonly http?: number | undefined; readonly socks?: number | undefined };
+  /** Every refusal is appended here (JSON lines). */
+  readonly violationsFile?: string | undefined;
+  /** Or to this descriptor, opened by the caller before the run (../violations-file.ts), which closes it. */
+  readonly violationsFd?: number | undefined;
+  /** Told every refusal as well (the library's violation feed). */
+  readonly onViolation?: ((v: NetworkViolation) => void) | undefined;
+  readonly ask?: AskCallback | undefined;
+  readonly askTimeoutMs?: number | undefined;
+  readonly os: NetworkOs;
+}
+
+export interface LinuxNetwork {
+  readonly sockets: ProxySockets;
+  /** What a run needs to reach the proxies, NO_PROXY from the policy in force now; its close() leaves the proxies running. */
+  attach(): NetworkSession;
+  /** `srt: blocked N network requests: …` after ignoreViolations, or undefined when none. */
+  summaryLine(ignore: readonly IgnoreRule[], command: readonly string[]): string | undefined;
+  /** Stops the proxies, then closes the violations file; the file's first write error, if any. */
+  close(): Promise<Error | undefined>;
+}
+
+export async function createLinuxNetwork(deps: LinuxNetworkDeps): Promise<LinuxNetwork> {
+  const { sockets, os } = deps;
+  for (const path of [sockets.http, sockets.socks]) {
+    const bytes = Buffer.byteLength(path);
+    if (bytes > maxSocketPath) throw new Error(`the proxy socket path ${path} is ${bytes} bytes, more than a unix socket allows (${maxSocketPath}); srt's state directory is too deep: set TMPDIR (or XDG_RUNTIME_DIR) to a shorter directory`);
+  }
+  const store = os.proxy.createViolationStore(deps.violationsFd !== undefined ? { fd: deps.violationsFd } : deps.violationsFile !== undefined ? { file: deps.violationsFile } : {});
+  const listener = deps.onViolation;
+  const proxyDeps = {
+    network: deps.policy.current,
+    onViolation: listener === undefined ? store.record : (v: NetworkViolation) => (store.record(v), listener(v)),
+    ...(deps.ask === undefined ? {} : { ask: deps.ask }),
+    ...(deps.askTimeoutMs === undefined ? {} : { limits: { askTimeoutMs: deps.askTimeoutMs } }),
+  };
+  const listening: { close(): Promise<unknown> }[] = [];
+  const stop = async (): Promise<void> => {
+    await Promise.all(listening.map((l) => l.close()));
+  };
+  const serve = async (path: string, userPort: number | undefined, make: typeof os.proxy.createHttpProxy): Promise<void> => {
+    if (userPort !== undefined) {
+      listening.push(await os.relay(path, userPort));
+      return;
+    }
+    const proxy = make(proxyDeps);
+    listening.push(proxy);
+    await proxy.listen({ path });
+  };
+  try {
+    await serve(sockets.http, deps.userProxyPorts?.http, os.proxy.createHttpProxy);
+    await serve(sockets.socks, deps.userProxyPorts?.socks, os.proxy.createSocksProxy);
+  } catch (e) {
+    await stop();
+    await store.close();
+    throw e;
+  }
+  return {
+    sockets,
+    attach: () => reach(sockets, deps.policy.current(), async () => undefined),
+    summaryLine: (ignore, command) => os.proxy.reportLine(store, ignore, command),
+    async close() {
+      await stop();
+      return store.close();
+    },
+  };
+}
+
+/**
+ * The variables that point the command's tools at 127.0.0.1:3128 and :1080,
+ * and the bridges from there to the proxies' sockets. NO_PROXY keeps the
+ * sandbox's own loopback direct, except the names the policy allows (those
+ * mean the host's loopback, which only the proxies reach).
+ */
+function reach(sockets: ProxySockets, policy: Pick<NetworkPolicy, "rules">, close: () => Promise<void>): NetworkSession {
+  return {
+    env: proxyEnvironment({ httpPort: sandboxPorts.http, socksPort: sandboxPorts.socks, noProxy: directLoopback(policy) }),
+    bridges: [
+      { port: sandboxPorts.http, socket: sockets.http },
+      { port: sandboxPorts.socks, socket: sockets.socks },
+    ],
+    close,
+  };
+}
+
+/** How a CLI run gets its network: a StartNetwork for runLinux, and the summary at the end. */
+export interface RunNetwork {
+  readonly start: StartNetwork;
+  /** Prints the summary of blocked requests (unless quiet), if this run counted them. */
+  report(): void;
+}
+
+export interface OwnNetworkOptions {
+  readonly policy: LivePolicy;
+  /** The --violations file, opened by the caller before the run (see violations-file.ts): its descriptor and its name for messages. */
+  readonly violations?: { readonly fd: number; readonly name: string } | undefined;
+  readonly quiet: boolean;
+  readonly err: (text: string) => void;
+  /** The command, for ignoreViolations matching. */
+  readonly command: readonly string[];
+  readonly os?: () => Promise<NetworkOs>;
+}
+
+/** srt's own proxies for one run, in its run directory; they stop when the run ends. */
+export function ownNetwork(o: OwnNetworkOptions): RunNetwork {
+  let summary: (() => string | undefined) | undefined;
+  return {
+    async start(plan, run) {
+      // NO_PROXY from the policy in force when the run asks for its network, as a library run's attach().
+      const now = o.policy.current();
+      const sockets = { http: run.httpSocket, socks: run.socksSocket };
+      const { httpProxyPort, socksProxyPort } = plan.network.policy;
+      const network = await createLinuxNetwork({
+        sockets,
+        policy: o.policy,
+        userProxyPorts: { http: httpProxyPort, socks: socksProxyPort },
+        violationsFd: o.violations?.fd,
+        os: await (o.os ?? loadNodeOs)(),
+      });
+      summary = () => network.summaryLine(plan.ignoreViolations, o.command);
+      return reach(sockets, now, async () => {
+        const error = await network.close();
+        if (error) o.err(`srt: could not write ${o.violations?.name}: ${error.message}\n`);
+      });
+    },
+    report() {
+      const line = summary?.();
+      if (line !== undefined && !o.quiet) o.err(line + "\n");
+    },
+  };
+}
+
+/**
+ * A library sandbox's proxies in dir, for `srt exec --proxies DIR`: its live
+ * policy, ask callback and violation list apply, and it reports the refusals.
+ *
+ * Those proxies run in the embedder's event loop. If the embedder spawned us
+ * synchronously (spawnSync, execSync), that loop is blocked until we exit and
+ * every request would hang: so before the command starts, a SOCKS5 greeting
+ * must be answered, or the run fails at once with the reason.
+ */
+export function joinNetwork(dir: string, o: { readonly timeoutMs?: number; readonly os?: () => Promise<NetworkOs> } = {}): RunNetwork {
+  const sockets = proxySocketsIn(dir);
+  const timeoutMs = o.timeoutMs ?? 2000;
+  return {
+    async start(plan) {
+      const os = await (o.os ?? loadNodeOs)();
+      for (const [path, greeting] of [[sockets.http, undefined], [sockets.socks, socksGreeting]] as const) {
+        await os.probe(path, greeting, timeoutMs).catch((e: Error) => {
+          throw new Error(`the sandbox's proxies at ${path} ${e.message}: the process that created the sandbox must be alive and its event loop free — run wrap()ped commands with an asynchronous spawn, never spawnSync/execSync`);
+        });
+      }
+      // The live policy is the owner's; here, NO_PROXY comes from the plan it wrote for wrap().
+      return reach(sockets, plan.network.policy, async () => undefined);
+    },
+    report: () => undefined,
+  };
+}

@@ -1,0 +1,31 @@
+/**
+ * srt's own package directory, whichever file asks: src/… in a checkout,
+ * dist/srt.mjs, a lazily loaded dist/chunks/… module, or dist/index.mjs of the
+ * installed library. The compiler write-protects it (a sandboxed command must
+ * not rewrite the next run's enforcement), srt init points $schema into it,
+ * and wrap() finds the CLI there. Counting directory levels from the asking
+ * file broke when code splitting moved the CLI's copy into dist/chunks/, so
+ * this walks up to the package.json that names srt.
+ */
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const packageName = "srt-sandbox";
+
+export function packageRoot(): string {
+  const start = dirname(fileURLToPath(import.meta.url));
+  for (let dir = start; ; dir = dirname(dir)) {
+    if (namesSrt(join(dir, "package.json"))) return dir;
+    // No package.json of ours above (copied out of its package): the folder holding the code is the best guess.
+    if (dirname(dir) === dir) return dirname(start);
+  }
+}
+
+function namesSrt(file: string): boolean {
+  try {
+    return (JSON.parse(readFileSync(file, "utf8")) as { name?: unknown }).name === packageName;
+  } catch {
+    return false;
+  }
+}
