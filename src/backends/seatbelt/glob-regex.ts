@@ -17,8 +17,6 @@
  */
 import { alt, anchor, anyRun, charClass, lit, optionalDirs, optionalSubtree, segmentChar, oneOrMore, segmentAny, segmentRun, seq, someRun, type ClassMember, type RegexPiece, type SbRegex } from "./regex.js";
 
-const globChars = /[*?[\]]/;
-
 /**
  * The glob's regex, unanchored, for composing (a glob root with a name below
  * it). picomatch's matcher also accepts a path equal to the glob's own text

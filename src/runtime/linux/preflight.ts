@@ -6,7 +6,6 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { seccompArchOf } from "../../backends/seccomp/index.js";
-import type { SeccompArch } from "../../backends/seccomp/index.js";
 import { locateStateDir, stateDirProblem } from "../state-dir.js";
 import { nodeLinuxFs } from "./node-deps.js";
 import { locateTool, nodeToolFs, systemToolDirs, type ToolFs, type ToolLookup } from "../host-tools.js";

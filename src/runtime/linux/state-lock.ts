@@ -38,7 +38,7 @@ export function withLock<T>(os: LockOs, dir: string, body: () => T): T {
         os.fs.removeTree(lock);
         continue;
       }
-      if (os.clock.now() > deadline) throw new Error(`srt's state directory ${dir} stayed locked for ${LOCK_WAIT_MS} ms (by pid ${pid ?? "?"})`);
+      if (os.clock.now() > deadline) throw new Error(`srt's state directory ${dir} stayed locked for ${LOCK_WAIT_MS} ms (by pid ${pid ?? "?"})`, { cause: e });
       os.clock.block(2);
     }
   }

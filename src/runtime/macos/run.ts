@@ -194,12 +194,13 @@ export function runMacos(req: MacosRunRequest, deps: MacosDeps): RunningMacos {
       if (sandboxLine !== undefined) report.push(sandboxLine);
       const writeError = await network?.close();
       if (req.violations !== undefined) {
+        let failure: Error | undefined = writeError;
         try {
           if (denials.total() > 0) deps.fs.appendFile(req.violations, denials.jsonLines(), 0o600);
-          if (writeError) throw writeError;
         } catch (e) {
-          errors.push(`srt: could not write ${req.violations}: ${(e as Error).message}`);
+          failure = e as Error;
         }
+        if (failure) errors.push(`srt: could not write ${req.violations}: ${failure.message}`);
       }
       if (run !== undefined) deps.fs.removeTree(run.path);
       watchdog.dismiss();

@@ -11,7 +11,7 @@ import type net from "node:net";
 import { dialTunnel, type DialOptions } from "./dial.js";
 import { createEndpoints } from "./endpoints.js";
 import { createGate } from "./gate.js";
-import { answer, answerRaw } from "./http-answer.js";
+import { answerRaw } from "./http-answer.js";
 import { forwardRequest } from "./http-forward.js";
 import { parseAuthority } from "./http-target.js";
 import { systemResolver } from "./resolver.js";
