@@ -2,7 +2,24 @@
 // them only through the injected Host: no Node I/O module, no process, no
 // clock or randomness of their own. Kept in its own module so the test that
 // proves the rule can fail (test/cli/lint-purity.test.ts) lints with exactly it.
-const nodeIo = ["fs", "fs/promises", "child_process", "os", "net", "dns", "http", "https", "process", "worker_threads", "path", "url", "crypto", "tls", "module", "vm"];
+const nodeIo = [
+  "fs",
+  "fs/promises",
+  "child_process",
+  "os",
+  "net",
+  "dns",
+  "http",
+  "https",
+  "process",
+  "worker_threads",
+  "path",
+  "url",
+  "crypto",
+  "tls",
+  "module",
+  "vm",
+];
 const why = "pure stages get the machine through the Host";
 
 export const purityRules = {
@@ -13,7 +30,12 @@ export const purityRules = {
       patterns: [{ group: ["node:*"], message: "pure stages import no Node module" }],
     },
   ],
-  "no-restricted-globals": ["error", ...["process", "require", "Buffer", "performance", "setTimeout", "setInterval", "setImmediate", "fetch"].map((name) => ({ name, message: why }))],
+  "no-restricted-globals": [
+    "error",
+    ...["process", "require", "Buffer", "performance", "setTimeout", "setInterval", "setImmediate", "fetch"].map(
+      (name) => ({ name, message: why }),
+    ),
+  ],
   "no-restricted-properties": [
     "error",
     { object: "Date", property: "now", message: "pure stages take time from the Host" },

@@ -17,7 +17,15 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const work = mkdtempSync(join(tmpdir(), "srt-bench-proxy-"));
 const bundle = join(work, "proxy.mjs");
 // Bundle the proxy module itself so the bench measures our code, not a TS loader.
-await build({ entryPoints: [`${root}src/runtime/proxy/index.ts`], outfile: bundle, bundle: true, platform: "node", format: "esm", target: "node20", logLevel: "warning" });
+await build({
+  entryPoints: [`${root}src/runtime/proxy/index.ts`],
+  outfile: bundle,
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  logLevel: "warning",
+});
 const { createHttpProxy } = await import(bundle);
 
 const MiB = 1 << 20;
@@ -47,7 +55,18 @@ const serverChild = spawn(process.execPath, ["-e", serverSource], { stdio: ["ign
 const port = Number(await new Promise((resolve) => serverChild.stdout.once("data", (d) => resolve(String(d).trim()))));
 
 const proxy = createHttpProxy({
-  network: { rules: [{ kind: "net", effect: "allow", host: { kind: "ipv4", address: "127.0.0.1" }, source: "127.0.0.1", origin: "bench" }], deniedResolvedAddresses: [] },
+  network: {
+    rules: [
+      {
+        kind: "net",
+        effect: "allow",
+        host: { kind: "ipv4", address: "127.0.0.1" },
+        source: "127.0.0.1",
+        origin: "bench",
+      },
+    ],
+    deniedResolvedAddresses: [],
+  },
   onViolation: () => {},
   resolve: async () => ["127.0.0.1"],
 });
@@ -82,13 +101,28 @@ function open(viaProxy) {
 // The sandbox's path: client → TCP 127.0.0.1:PORT → socat bridge → the proxy's
 // unix socket (DESIGN §3). curl is the client; the bridge is the same socat.
 const bridgePort = 20000 + (process.pid % 20000);
-const bridge = spawn("socat", [`TCP-LISTEN:${bridgePort},bind=127.0.0.1,reuseaddr,fork`, `UNIX-CONNECT:${sock}`], { stdio: "ignore" });
+const bridge = spawn("socat", [`TCP-LISTEN:${bridgePort},bind=127.0.0.1,reuseaddr,fork`, `UNIX-CONNECT:${sock}`], {
+  stdio: "ignore",
+});
 await new Promise((r) => setTimeout(r, 300));
 
 /** MiB/s for one full download; curl runs async because the proxy lives in this process. */
 function download(how) {
-  const proxyArgs = how === "direct" ? [] : ["-p", "-x", `http://127.0.0.1:${how === "bridge" ? bridgePort : tcpProxy}`];
-  const child = spawn("curl", ["-sS", "-o", "/dev/null", "-w", "%{size_download} %{speed_download}", ...proxyArgs, `http://127.0.0.1:${port}/big`], { stdio: ["ignore", "pipe", "inherit"] });
+  const proxyArgs =
+    how === "direct" ? [] : ["-p", "-x", `http://127.0.0.1:${how === "bridge" ? bridgePort : tcpProxy}`];
+  const child = spawn(
+    "curl",
+    [
+      "-sS",
+      "-o",
+      "/dev/null",
+      "-w",
+      "%{size_download} %{speed_download}",
+      ...proxyArgs,
+      `http://127.0.0.1:${port}/big`,
+    ],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
   let out = "";
   child.stdout.on("data", (d) => (out += d));
   return new Promise((resolve, reject) =>
@@ -119,11 +153,17 @@ try {
   for (let i = 0; i < 3; i++) for (const how of Object.keys(runs)) runs[how].push(await download(how));
   const [d, t, b] = Object.values(runs).map((r) => Math.max(...r));
   console.log(`bulk ${total / MiB} MiB (curl, best of 3): direct ${d.toFixed(0)} MiB/s`);
-  console.log(`  via the proxy's TCP listener (CONNECT)            ${t.toFixed(0)} MiB/s, ratio ${(t / d).toFixed(2)}×`);
-  console.log(`  via socat bridge → unix socket → proxy (sandbox)  ${b.toFixed(0)} MiB/s, ratio ${(b / d).toFixed(2)}× (issue target ≥ 0.8×)`);
+  console.log(
+    `  via the proxy's TCP listener (CONNECT)            ${t.toFixed(0)} MiB/s, ratio ${(t / d).toFixed(2)}×`,
+  );
+  console.log(
+    `  via socat bridge → unix socket → proxy (sandbox)  ${b.toFixed(0)} MiB/s, ratio ${(b / d).toFixed(2)}× (issue target ≥ 0.8×)`,
+  );
   const cd = await medianConnectMs(false);
   const cp = await medianConnectMs(true);
-  console.log(`connect set-up, median of 200 (Node client): direct ${cd.toFixed(3)} ms, CONNECT over the unix socket ${cp.toFixed(3)} ms, ratio ${(cp / cd).toFixed(1)}×, +${(cp - cd).toFixed(3)} ms`);
+  console.log(
+    `connect set-up, median of 200 (Node client): direct ${cd.toFixed(3)} ms, CONNECT over the unix socket ${cp.toFixed(3)} ms, ratio ${(cp / cd).toFixed(1)}×, +${(cp - cd).toFixed(3)} ms`,
+  );
 } finally {
   await proxy.close();
   bridge.kill();

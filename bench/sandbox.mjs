@@ -20,16 +20,30 @@ const runs = 25;
 const cwd = mkdtempSync(join(tmpdir(), "srt-bench-sandbox-"));
 try {
   writeFileSync(join(cwd, "offline.json"), JSON.stringify({ filesystem: { denyRead: ["~/.ssh"] } }));
-  writeFileSync(join(cwd, "online.json"), JSON.stringify({ network: { allowedDomains: ["example.test"] }, filesystem: { denyRead: ["~/.ssh"] } }));
-  const plan = spawnSync(process.execPath, [srt, "compile", "--target", "linux", join(cwd, "offline.json"), "-o", join(cwd, "plan.json")], { cwd, encoding: "utf8" });
+  writeFileSync(
+    join(cwd, "online.json"),
+    JSON.stringify({ network: { allowedDomains: ["example.test"] }, filesystem: { denyRead: ["~/.ssh"] } }),
+  );
+  const plan = spawnSync(
+    process.execPath,
+    [srt, "compile", "--target", "linux", join(cwd, "offline.json"), "-o", join(cwd, "plan.json")],
+    { cwd, encoding: "utf8" },
+  );
   if (plan.status !== 0) throw new Error(plan.stderr);
   const rssFile = join(cwd, "rss.txt");
   const env = { ...process.env, SRT_BENCH_RSS_FILE: rssFile };
   const srtArgv = (...args) => [process.execPath, "-r", `${root}bench/_rss.cjs`, srt, ...args];
 
-  const node = medianMs([process.execPath, "-r", `${root}bench/_rss.cjs`, "-e", "0"], { runs, cwd, env: { ...process.env, SRT_BENCH_RSS_FILE: join(cwd, "node-rss.txt") } });
+  const node = medianMs([process.execPath, "-r", `${root}bench/_rss.cjs`, "-e", "0"], {
+    runs,
+    cwd,
+    env: { ...process.env, SRT_BENCH_RSS_FILE: join(cwd, "node-rss.txt") },
+  });
   const nodeKiB = Math.max(...readFileSync(join(cwd, "node-rss.txt"), "utf8").trim().split("\n").map(Number));
-  const bare = medianMs([bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-net", "true"], { runs, cwd });
+  const bare = medianMs([bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-net", "true"], {
+    runs,
+    cwd,
+  });
   const offline = medianMs(srtArgv("--settings", "offline.json", "--", "true"), { runs, cwd, env });
   const exec = medianMs(srtArgv("exec", "plan.json", "--", "true"), { runs, cwd, env });
   const online = medianMs(srtArgv("--settings", "online.json", "--", "true"), { runs, cwd, env });
@@ -37,7 +51,13 @@ try {
   const referenceBin = process.env.SRT_REFERENCE_BIN;
   let reference;
   if (referenceBin) {
-    writeFileSync(join(cwd, "reference.json"), JSON.stringify({ network: { allowedDomains: [], deniedDomains: [] }, filesystem: { denyRead: ["~/.ssh"], allowWrite: ["."], denyWrite: [] } }));
+    writeFileSync(
+      join(cwd, "reference.json"),
+      JSON.stringify({
+        network: { allowedDomains: [], deniedDomains: [] },
+        filesystem: { denyRead: ["~/.ssh"], allowWrite: ["."], denyWrite: [] },
+      }),
+    );
     reference = medianMs([referenceBin, "--settings", "reference.json", "true"], { runs, cwd });
   }
   const peakKiB = Math.max(...readFileSync(rssFile, "utf8").trim().split("\n").map(Number));
@@ -45,7 +65,9 @@ try {
   const line = (name, ms, target) => {
     const over = ms - node;
     const verdict = target === undefined ? "" : `  target ≤ node + ${target} ms: ${over <= target ? "met" : "MISSED"}`;
-    console.log(`${name.padEnd(34)} ${fmt(ms).padStart(9)}  (node +${fmt(over)}, ×${(ms / node).toFixed(2)} node, ×${(ms / bare).toFixed(2)} bare bwrap)${verdict}`);
+    console.log(
+      `${name.padEnd(34)} ${fmt(ms).padStart(9)}  (node +${fmt(over)}, ×${(ms / node).toFixed(2)} node, ×${(ms / bare).toFixed(2)} bare bwrap)${verdict}`,
+    );
   };
   console.log(`medians of ${runs} runs`);
   console.log(`${"node -e 0".padEnd(34)} ${fmt(node).padStart(9)}`);
@@ -53,9 +75,14 @@ try {
   line("srt -- true (no network)", offline, 30);
   line("srt exec plan.json -- true", exec, 30);
   line("srt -- true (allowed domain)", online, 50);
-  if (reference !== undefined) console.log(`${"reference tool: srt true".padEnd(34)} ${fmt(reference).padStart(9)}  (ours without network is ×${(reference / offline).toFixed(2)} faster)`);
+  if (reference !== undefined)
+    console.log(
+      `${"reference tool: srt true".padEnd(34)} ${fmt(reference).padStart(9)}  (ours without network is ×${(reference / offline).toFixed(2)} faster)`,
+    );
   const mib = peakKiB / 1024;
-  console.log(`peak RSS of srt                    ${mib.toFixed(1)} MiB (node -e 0: ${(nodeKiB / 1024).toFixed(1)} MiB, ×${(peakKiB / nodeKiB).toFixed(2)})  target ≤ 45 MiB: ${mib <= 45 ? "met" : "MISSED"}`);
+  console.log(
+    `peak RSS of srt                    ${mib.toFixed(1)} MiB (node -e 0: ${(nodeKiB / 1024).toFixed(1)} MiB, ×${(peakKiB / nodeKiB).toFixed(2)})  target ≤ 45 MiB: ${mib <= 45 ? "met" : "MISSED"}`,
+  );
 } finally {
   rmSync(cwd, { recursive: true, force: true });
 }

@@ -44,4 +44,6 @@ const check = median(times.check);
 console.log(`medians of ${RUNS} interleaved runs`);
 console.log(`node -e 0                  ${fmt(node)}`);
 console.log(`srt --version              ${fmt(version)}  (+${fmt(version - node)}, ×${(version / node).toFixed(2)})`);
-console.log(`srt check examples/agent   ${fmt(check)}  (+${fmt(check - node)}, ×${(check / node).toFixed(2)})  target ≤ +40 ms: ${check - node <= 40 ? "met" : "MISSED"}`);
+console.log(
+  `srt check examples/agent   ${fmt(check)}  (+${fmt(check - node)}, ×${(check / node).toFixed(2)})  target ≤ +40 ms: ${check - node <= 40 ? "met" : "MISSED"}`,
+);

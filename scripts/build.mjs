@@ -26,10 +26,25 @@ try {
   renameSync(`${staging}/srt.mjs`, `${dist}/srt.mjs`);
   for (const f of readdirSync(`${dist}/chunks`)) if (!chunks.has(f)) rmSync(`${dist}/chunks/${f}`, { force: true });
   // The library (src/index.ts): one module next to the CLI (wrap() finds srt.mjs beside it), types from tsc.
-  await build({ entryPoints: [`${root}src/index.ts`], outfile: `${staging}/index.mjs`, bundle: true, platform: "node", format: "esm", target: "node20", banner: { js: "import { createRequire as __srtCreateRequire } from 'node:module';\nconst require = __srtCreateRequire(import.meta.url);" }, logLevel: "warning" });
+  await build({
+    entryPoints: [`${root}src/index.ts`],
+    outfile: `${staging}/index.mjs`,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    banner: {
+      js: "import { createRequire as __srtCreateRequire } from 'node:module';\nconst require = __srtCreateRequire(import.meta.url);",
+    },
+    logLevel: "warning",
+  });
   renameSync(`${staging}/index.mjs`, `${dist}/index.mjs`);
   // Declarations of modules that no longer exist would be published too: the folder is replaced whole.
-  execFileSync(process.execPath, [`${root}node_modules/typescript/bin/tsc`, "-p", `${root}tsconfig.types.json`, "--outDir", `${staging}/types`], { stdio: "inherit" });
+  execFileSync(
+    process.execPath,
+    [`${root}node_modules/typescript/bin/tsc`, "-p", `${root}tsconfig.types.json`, "--outDir", `${staging}/types`],
+    { stdio: "inherit" },
+  );
   rmSync(`${dist}/types`, { recursive: true, force: true });
   renameSync(`${staging}/types`, `${dist}/types`);
 } finally {
@@ -39,26 +54,30 @@ try {
 /** Builds the CLI into outdir; returns the names of the chunks (in outdir/chunks) its graph consists of. */
 async function buildInto(outdir) {
   const { metafile } = await build({
-  entryPoints: [`${root}src/cli/bin.ts`],
-  // Code splitting: the proxies (and node:http, node:net, node:crypto, node:dns they pull in) live in
-  // a chunk that only a run with network access loads — a few ms off every other start.
-  outdir,
-  entryNames: "srt",
-  chunkNames: "chunks/[name]-[hash]",
-  outExtension: { ".js": ".mjs" },
-  splitting: true,
-  bundle: true,
-  platform: "node",
-  format: "esm",
-  target: "node20",
-  // Minified: less for V8 to parse on every start (≈ -10 ms here); SRT_DEBUG prints stacks anyway.
-  minify: true,
-  legalComments: "none",
-  banner: {
-    js: "#!/usr/bin/env node\nimport { createRequire as __srtCreateRequire } from 'node:module';\nconst require = __srtCreateRequire(import.meta.url);",
-  },
-  logLevel: "warning",
-  metafile: true,
+    entryPoints: [`${root}src/cli/bin.ts`],
+    // Code splitting: the proxies (and node:http, node:net, node:crypto, node:dns they pull in) live in
+    // a chunk that only a run with network access loads — a few ms off every other start.
+    outdir,
+    entryNames: "srt",
+    chunkNames: "chunks/[name]-[hash]",
+    outExtension: { ".js": ".mjs" },
+    splitting: true,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    // Minified: less for V8 to parse on every start (≈ -10 ms here); SRT_DEBUG prints stacks anyway.
+    minify: true,
+    legalComments: "none",
+    banner: {
+      js: "#!/usr/bin/env node\nimport { createRequire as __srtCreateRequire } from 'node:module';\nconst require = __srtCreateRequire(import.meta.url);",
+    },
+    logLevel: "warning",
+    metafile: true,
   });
-  return new Set(Object.keys(metafile.outputs).filter((p) => p.includes("/chunks/")).map((p) => basename(p)));
+  return new Set(
+    Object.keys(metafile.outputs)
+      .filter((p) => p.includes("/chunks/"))
+      .map((p) => basename(p)),
+  );
 }

@@ -50,7 +50,11 @@ let drift = 0;
 for (const [file, text] of outputs) {
   if (check) {
     let current = "";
-    try { current = readFileSync(file, "utf8"); } catch { /* missing counts as drift */ }
+    try {
+      current = readFileSync(file, "utf8");
+    } catch {
+      /* missing counts as drift */
+    }
     if (current !== text) {
       console.error(`gen: ${file.slice(root.length)} is out of date with the schema; run \`npm run gen\` and commit.`);
       drift++;

@@ -27,11 +27,16 @@ const passed = tests.filter((t) => t.status === "passed");
 const failed = tests.filter((t) => t.status === "failed");
 const skipped = tests.filter((t) => !["passed", "failed"].includes(t.status));
 // A file that failed to load or whose hooks failed has no failing test to show for it.
-const brokenFiles = report.testResults.filter((f) => f.status === "failed" && !f.assertionResults.some((t) => t.status === "failed"));
+const brokenFiles = report.testResults.filter(
+  (f) => f.status === "failed" && !f.assertionResults.some((t) => t.status === "failed"),
+);
 
 const where = (t) => `${t.file.replace(process.cwd() + "/", "")} > ${t.fullName}`;
 for (const t of skipped) console.log(`skipped (CI runs everything): ${where(t)}`);
-for (const f of brokenFiles) console.log(`failed outside any test: ${f.name.replace(process.cwd() + "/", "")}: ${(f.message ?? "").split("\n")[0]}`);
+for (const f of brokenFiles)
+  console.log(
+    `failed outside any test: ${f.name.replace(process.cwd() + "/", "")}: ${(f.message ?? "").split("\n")[0]}`,
+  );
 if (tests.length === 0) console.log("no tests ran");
 
 const failures = failed.length + brokenFiles.length;

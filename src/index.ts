@@ -4,13 +4,34 @@
  * live updates, an ask callback and a violation list; SandboxManager mirrors
  * the reference tool's API. See docs/library.md.
  */
-export { compile, lower, type CompileOptions, type CompileOutput, type LowerOptions, type LowerTarget, type MacosPlan } from "./api/compile.js";
+export {
+  compile,
+  lower,
+  type CompileOptions,
+  type CompileOutput,
+  type LowerOptions,
+  type LowerTarget,
+  type MacosPlan,
+} from "./api/compile.js";
 export { SandboxConfigError } from "./api/errors.js";
 export { RuntimeFailure } from "./runtime/failure.js";
-export { createSandbox, type Sandbox, type SandboxOptions, type SandboxSpawnOptions, type UpdateResult, type WrappedCommand } from "./api/sandbox.js";
+export {
+  createSandbox,
+  type Sandbox,
+  type SandboxOptions,
+  type SandboxSpawnOptions,
+  type UpdateResult,
+  type WrappedCommand,
+} from "./api/sandbox.js";
 export type { SandboxedProcess, SandboxExit, StdioOption } from "./api/process.js";
 export type { SandboxViolations } from "./api/violations.js";
-export { createSandboxManager, SandboxManager, type SandboxManagerApi, type SandboxViolationEvent, type SandboxViolationStore } from "./api/manager.js";
+export {
+  createSandboxManager,
+  SandboxManager,
+  type SandboxManagerApi,
+  type SandboxViolationEvent,
+  type SandboxViolationStore,
+} from "./api/manager.js";
 export type { LinuxPlan } from "./backends/bwrap/index.js";
 export type { Diagnostic, Policy, RuntimeCode, Target } from "./compiler/index.js";
 export type { AskAnswer, AskCallback, AskQuery, NetworkViolation } from "./runtime/proxy/index.js";

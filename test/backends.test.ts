@@ -24,13 +24,18 @@ describe("backend registry", () => {
     }
   });
 
-  it.each(["linux", "macos"] as const)("srt compile --target %s offers exactly the registry's backends, the first as default, then ir", (target) => {
-    const r = runSrt(["compile", "--target", target, "--emit", "nope", "examples/agent.json"]);
-    expect(r.stderr).toContain(`choose one of: ${[...backendsFor(target).map((b) => b.emit), "ir"].join(", ")}\n`);
-    const [first] = backendsFor(target);
-    const byDefault = runSrt(["compile", "--target", target, "examples/agent.json"]);
-    expect(byDefault.stdout).toBe(runSrt(["compile", "--target", target, "--emit", first!.emit, "examples/agent.json"]).stdout);
-  });
+  it.each(["linux", "macos"] as const)(
+    "srt compile --target %s offers exactly the registry's backends, the first as default, then ir",
+    (target) => {
+      const r = runSrt(["compile", "--target", target, "--emit", "nope", "examples/agent.json"]);
+      expect(r.stderr).toContain(`choose one of: ${[...backendsFor(target).map((b) => b.emit), "ir"].join(", ")}\n`);
+      const [first] = backendsFor(target);
+      const byDefault = runSrt(["compile", "--target", target, "examples/agent.json"]);
+      expect(byDefault.stdout).toBe(
+        runSrt(["compile", "--target", target, "--emit", first!.emit, "examples/agent.json"]).stdout,
+      );
+    },
+  );
 
   it("the library's lower() is the registry's plan (linux) and Seatbelt profile (macos)", () => {
     expect(lower(policy, "linux", { arch: "x86_64" })).toEqual(backends.plan.lower(policy, options.linux));
@@ -38,7 +43,12 @@ describe("backend registry", () => {
   });
 
   it("lowerAndRender reads only the options of the backend's own target", () => {
-    const linuxOnly = { linux: options.linux, get macos(): TargetOptions["macos"] { throw new Error("macos options read for a linux backend"); } };
+    const linuxOnly = {
+      linux: options.linux,
+      get macos(): TargetOptions["macos"] {
+        throw new Error("macos options read for a linux backend");
+      },
+    };
     for (const b of backendsFor("linux")) expect(lowerAndRender(b, policy, linuxOnly)).not.toBe("");
   });
 });

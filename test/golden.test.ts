@@ -21,16 +21,21 @@ const golden = (name: string, file: string): string => {
 describe.each(listFixtures())("fixture %s", (name) => {
   const c = loadFixture(name);
   const result = compileFixture(c);
-  const header = (what: string): string => `# golden for fixtures/${name} — ${what} (${c.target})\n# ${c.description}\n`;
+  const header = (what: string): string =>
+    `# golden for fixtures/${name} — ${what} (${c.target})\n# ${c.description}\n`;
 
   it("diagnostics", async () => {
     const located = locate(result.diagnostics, { file: c.settingsPath, text: c.text });
-    const body = located.length === 0 ? "(none)\n" : renderHuman(located, { file: c.settingsPath, text: c.text }, false) + "\n";
+    const body =
+      located.length === 0 ? "(none)\n" : renderHuman(located, { file: c.settingsPath, text: c.text }, false) + "\n";
     await expect(header("diagnostics") + body).toMatchFileSnapshot(golden(name, "diagnostics.txt"));
   });
 
   it("IR", async () => {
-    const body = result.policy === undefined ? "(no policy: the settings have errors)\n" : JSON.stringify(result.policy, null, 2) + "\n";
+    const body =
+      result.policy === undefined
+        ? "(no policy: the settings have errors)\n"
+        : JSON.stringify(result.policy, null, 2) + "\n";
     await expect(header("IR") + body).toMatchFileSnapshot(golden(name, "ir.txt"));
   });
 
@@ -61,10 +66,14 @@ describe("golden/ and fixtures/", () => {
     // Like TypeScript's obsolete baselines: accepting drops what no test produces.
     if (process.env["SRT_GOLDEN_ACCEPT"] === "1") {
       for (const f of stale) rmSync(`${dir}/${f}`);
-      for (const d of readdirSync(dir)) if (readdirSync(`${dir}/${d}`).length === 0) rmSync(`${dir}/${d}`, { recursive: true });
+      for (const d of readdirSync(dir))
+        if (readdirSync(`${dir}/${d}`).length === 0) rmSync(`${dir}/${d}`, { recursive: true });
     } else expect(stale, "goldens no test produces (npm run golden:accept deletes them)").toEqual([]);
     const onDisk = new Set(filesBelow(dir));
-    expect([...produced].filter((f) => !onDisk.has(f)), "goldens the tests produce but nobody accepted").toEqual([]);
+    expect(
+      [...produced].filter((f) => !onDisk.has(f)),
+      "goldens the tests produce but nobody accepted",
+    ).toEqual([]);
   });
 
   it("every folder in fixtures/ is a fixture (has case.json)", () => {

@@ -38,7 +38,14 @@ export interface CompileOutput {
 export function compile(settings: object | string, options: CompileOptions = {}): CompileOutput {
   // The state directory is this process's, whatever environment the caller describes: its plans run here.
   const stateDir = locateStateDir(process.env, process.getuid?.() ?? -1);
-  const host = options.host ?? createNodeHost({ ...(options.cwd === undefined ? {} : { cwd: options.cwd }), ...(options.home === undefined ? {} : { home: options.home }), ...(options.env === undefined ? {} : { env: options.env }), stateDir });
+  const host =
+    options.host ??
+    createNodeHost({
+      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+      ...(options.home === undefined ? {} : { home: options.home }),
+      ...(options.env === undefined ? {} : { env: options.env }),
+      stateDir,
+    });
   const text = typeof settings === "string" ? settings : JSON.stringify(settings);
   const result = compileSettings({
     text,
@@ -49,7 +56,9 @@ export function compile(settings: object | string, options: CompileOptions = {})
     // The CLI's default settings file stays write-protected: a sandboxed command must not plant the next CLI run's policy.
     settingsLookup: join(host.env.home, ".srt-settings.json"),
   });
-  return result.policy === undefined ? { diagnostics: result.diagnostics } : { ir: result.policy, diagnostics: result.diagnostics };
+  return result.policy === undefined
+    ? { diagnostics: result.diagnostics }
+    : { ir: result.policy, diagnostics: result.diagnostics };
 }
 
 export type LowerTarget = "linux" | "macos";

@@ -47,7 +47,11 @@ export interface SandboxManagerApi {
 
 const quote = (word: string): string => `'${word.replace(/'/g, `'\\''`)}'`;
 
-const eventOf = (v: NetworkViolation): SandboxViolationEvent => ({ line: `deny network-outbound ${v.host.includes(":") ? `[${v.host}]` : v.host}:${v.port} (${v.reason})`, timestamp: new Date(v.time), violation: v });
+const eventOf = (v: NetworkViolation): SandboxViolationEvent => ({
+  line: `deny network-outbound ${v.host.includes(":") ? `[${v.host}]` : v.host}:${v.port} (${v.reason})`,
+  timestamp: new Date(v.time),
+  violation: v,
+});
 
 export function createSandboxManager(): SandboxManagerApi {
   let sandbox: Sandbox | undefined;
@@ -91,7 +95,9 @@ export function createSandboxManager(): SandboxManagerApi {
     updateConfig(config) {
       const r = current().update(config);
       if (!r.ok) {
-        const errors = r.diagnostics.filter((d) => d.severity === "error").map((d) => `${d.code} ${d.pointer || "/"}: ${d.message}`);
+        const errors = r.diagnostics
+          .filter((d) => d.severity === "error")
+          .map((d) => `${d.code} ${d.pointer || "/"}: ${d.message}`);
         throw new Error(`invalid sandbox config (the previous one stays): ${errors.join("; ")}`);
       }
     },

@@ -63,7 +63,10 @@ export function wireProcess(option: StdioOption = "pipe"): Wiring {
     let failure: string | undefined;
     let failureCode: RuntimeCode | undefined;
     // 'finish': everything the command wrote is in the pass-through (whether or not anyone reads it).
-    const ended = (s: PassThrough | null): Promise<void> => (s === null || s.writableFinished || s.destroyed ? Promise.resolve() : new Promise((r) => (s.once("finish", r), s.once("close", r))));
+    const ended = (s: PassThrough | null): Promise<void> =>
+      s === null || s.writableFinished || s.destroyed
+        ? Promise.resolve()
+        : new Promise((r) => (s.once("finish", r), s.once("close", r)));
     const exited = running.result.then(async (result): Promise<SandboxExit> => {
       const status = result.kind === "exited" ? result.status : 1;
       exitCode = status;
@@ -74,7 +77,9 @@ export function wireProcess(option: StdioOption = "pipe"): Wiring {
       await Promise.all([ended(stdout), ended(stderr)]);
       stdin?.unpipe();
       emitter.emit("close", exitCode, null);
-      return failure === undefined ? { status } : { status, failure, ...(failureCode === undefined ? {} : { failureCode }) };
+      return failure === undefined
+        ? { status }
+        : { status, failure, ...(failureCode === undefined ? {} : { failureCode }) };
     });
     return Object.assign(emitter, {
       stdin,

@@ -61,7 +61,9 @@ export interface WrappedCommand {
   readonly env: Readonly<Record<string, string | undefined>>;
 }
 
-export type UpdateResult = { readonly ok: true; readonly diagnostics: readonly Diagnostic[] } | { readonly ok: false; readonly diagnostics: readonly Diagnostic[] };
+export type UpdateResult =
+  | { readonly ok: true; readonly diagnostics: readonly Diagnostic[] }
+  | { readonly ok: false; readonly diagnostics: readonly Diagnostic[] };
 
 export interface Sandbox {
   /** The plan every command of this sandbox runs under. */
@@ -76,14 +78,26 @@ export interface Sandbox {
   readonly closed: boolean;
 }
 
-const isPlan = (v: unknown): v is LinuxPlan => typeof v === "object" && v !== null && (v as { kind?: unknown }).kind === "srt-plan";
+const isPlan = (v: unknown): v is LinuxPlan =>
+  typeof v === "object" && v !== null && (v as { kind?: unknown }).kind === "srt-plan";
 
-export async function createSandbox(settingsOrPlan: object | string | LinuxPlan, options: SandboxOptions = {}): Promise<Sandbox> {
-  if (process.platform !== "linux") throw new RuntimeFailure("SRT509", `createSandbox runs commands on Linux only (this is ${process.platform}); compile() and lower() work everywhere`);
+export async function createSandbox(
+  settingsOrPlan: object | string | LinuxPlan,
+  options: SandboxOptions = {},
+): Promise<Sandbox> {
+  if (process.platform !== "linux")
+    throw new RuntimeFailure(
+      "SRT509",
+      `createSandbox runs commands on Linux only (this is ${process.platform}); compile() and lower() work everywhere`,
+    );
   let base: LinuxPlan;
   if (isPlan(settingsOrPlan)) {
     // A plan from an older srt lacks what this runtime enforces (e.g. the watched mounts): refuse it.
-    if (!Array.isArray(settingsOrPlan.detachable)) throw new RuntimeFailure("SRT503", "this plan was compiled by an older srt and lacks the list of mounts to watch; compile it again");
+    if (!Array.isArray(settingsOrPlan.detachable))
+      throw new RuntimeFailure(
+        "SRT503",
+        "this plan was compiled by an older srt and lacks the list of mounts to watch; compile it again",
+      );
     base = settingsOrPlan;
   } else {
     const compiled = compile(settingsOrPlan, { ...options, target: "linux" });
@@ -91,11 +105,18 @@ export async function createSandbox(settingsOrPlan: object | string | LinuxPlan,
     base = lower(compiled.ir, "linux");
   }
   // A plan object from an older srt has no hostWrites: the checks below would have nothing to go on.
-  if (typeof base.hostWrites !== "object" || base.hostWrites === null) throw new RuntimeFailure("SRT503", "this plan has no hostWrites (compiled by an older srt); recompile it");
+  if (typeof base.hostWrites !== "object" || base.hostWrites === null)
+    throw new RuntimeFailure("SRT503", "this plan has no hostWrites (compiled by an older srt); recompile it");
   // Without it the runtime cannot know whether the command's leftovers die with it.
-  if (typeof base.pidNamespace !== "boolean") throw new RuntimeFailure("SRT503", "this plan does not say whether it has a PID namespace (compiled by an older srt); recompile it");
+  if (typeof base.pidNamespace !== "boolean")
+    throw new RuntimeFailure(
+      "SRT503",
+      "this plan does not say whether it has a PID namespace (compiled by an older srt); recompile it",
+    );
   if (base.network.policy.httpProxyPort !== undefined || base.network.policy.socksProxyPort !== undefined) {
-    throw new Error("createSandbox does not support httpProxyPort/socksProxyPort yet (your own proxy would bypass its live policy); use the CLI for such policies");
+    throw new Error(
+      "createSandbox does not support httpProxyPort/socksProxyPort yet (your own proxy would bypass its live policy); use the CLI for such policies",
+    );
   }
   // Never from PATH (the caller's project may be first on it, and writable from inside).
   const tools = findTools(true);
@@ -121,7 +142,14 @@ export async function createSandbox(settingsOrPlan: object | string | LinuxPlan,
   let network;
   try {
     // Started once: every run of this sandbox, and every wrap()ped `srt exec --proxies`, attaches to them.
-    network = await createLinuxNetwork({ sockets: proxySocketsIn(dir), policy: live, onViolation: feed.record, ask: options.askCallback, askTimeoutMs: options.askTimeoutMs, os: nodeNetworkOs });
+    network = await createLinuxNetwork({
+      sockets: proxySocketsIn(dir),
+      policy: live,
+      onViolation: feed.record,
+      ask: options.askCallback,
+      askTimeoutMs: options.askTimeoutMs,
+      os: nodeNetworkOs,
+    });
   } catch (e) {
     janitor.cleanUp();
     throw e;
@@ -170,7 +198,11 @@ export async function createSandbox(settingsOrPlan: object | string | LinuxPlan,
         planFile = join(dir, "plan.json");
         writeFileSync(planFile, JSON.stringify(plan), { mode: 0o600 });
       }
-      return { file: process.execPath, argv: [srtBin, "exec", planFile, "--proxies", dir, "--", ...command], env: { ...process.env } };
+      return {
+        file: process.execPath,
+        argv: [srtBin, "exec", planFile, "--proxies", dir, "--", ...command],
+        env: { ...process.env },
+      };
     },
     update(settings) {
       const compiled = compile(settings, { ...options, target: "linux" });

@@ -9,7 +9,13 @@ import type { Target } from "../compiler/compile.js";
 import type { Policy } from "../compiler/ir.js";
 import { lowerBwrap, renderBwrap, type BwrapArtifact } from "./bwrap/index.js";
 import { lowerLinuxPlan, renderLinuxPlan, type LinuxPlan } from "./bwrap/plan.js";
-import { compiledProxyPorts, lowerSeatbelt, renderSeatbelt, type ProxyPorts, type SeatbeltProfile } from "./seatbelt/index.js";
+import {
+  compiledProxyPorts,
+  lowerSeatbelt,
+  renderSeatbelt,
+  type ProxyPorts,
+  type SeatbeltProfile,
+} from "./seatbelt/index.js";
 import { disassembleSeccomp, lowerSeccomp, type SeccompArch, type SeccompProgram } from "./seccomp/index.js";
 
 /** What lowering needs besides the IR, per target: facts about the machine or the run. */
@@ -63,7 +69,11 @@ const seatbelt: Backend<"macos", SeatbeltProfile> = {
   target: "macos",
   emit: "sb",
   what: "the Seatbelt profile",
-  lower: (policy, o) => lowerSeatbelt(policy, { proxy: o.proxy ?? compiledProxyPorts(policy), ...(o.tag === undefined ? {} : { tag: o.tag }) }),
+  lower: (policy, o) =>
+    lowerSeatbelt(policy, {
+      proxy: o.proxy ?? compiledProxyPorts(policy),
+      ...(o.tag === undefined ? {} : { tag: o.tag }),
+    }),
   render: renderSeatbelt,
 };
 
@@ -81,7 +91,9 @@ export const backendsFor = (target: Target): AnyBackend[] => Object.values(backe
  */
 export function lowerAndRender(backend: AnyBackend, policy: Policy, options: TargetOptions): string {
   // One generic call per target: the artifact lower returns is the one render gets.
-  return backend.target === "linux" ? finish<"linux", unknown>(backend, policy, options.linux) : finish<"macos", unknown>(backend, policy, options.macos);
+  return backend.target === "linux"
+    ? finish<"linux", unknown>(backend, policy, options.linux)
+    : finish<"macos", unknown>(backend, policy, options.macos);
 }
 
 function finish<T extends Target, A>(backend: Backend<T, A>, policy: Policy, options: TargetOptions[T]): string {

@@ -28,7 +28,10 @@ export interface Command<T extends ArgsDef = ArgsDef> {
   readonly refuses?: Readonly<Record<string, string>>;
   /** Replaces the --help text citty renders (the run mode shows srt's overview). */
   readonly usage?: string;
-  readonly run: (context: { readonly args: ParsedArgs<T>; readonly command: readonly string[] }) => number | Promise<number>;
+  readonly run: (context: {
+    readonly args: ParsedArgs<T>;
+    readonly command: readonly string[];
+  }) => number | Promise<number>;
 }
 
 /** Like citty's defineCommand: keeps the argument definition's literal type for `run`. */
@@ -55,7 +58,8 @@ function spellings(args: ArgsDef): Map<string, Spelling> {
   for (const [name, def] of Object.entries(args)) {
     if (def.type === "positional") continue;
     const aliases = "alias" in def ? def.alias : undefined;
-    for (const n of [name, ...(Array.isArray(aliases) ? aliases : aliases === undefined ? [] : [aliases])]) known.set(spell(n), { name, def, negated: false });
+    for (const n of [name, ...(Array.isArray(aliases) ? aliases : aliases === undefined ? [] : [aliases])])
+      known.set(spell(n), { name, def, negated: false });
     if (def.type === "boolean" && name.length > 1) known.set(`--no-${name}`, { name, def, negated: true });
   }
   return known;
@@ -66,7 +70,10 @@ function spellings(args: ArgsDef): Map<string, Spelling> {
  * citty: options as `--name=value`, then `--`, then the positionals (so no value is ever read as
  * an option), with the command to run, if any, kept apart.
  */
-export function readCommandLine(words: readonly string[], cmd: Pick<Command, "args" | "runs" | "refuses">): CommandLine {
+export function readCommandLine(
+  words: readonly string[],
+  cmd: Pick<Command, "args" | "runs" | "refuses">,
+): CommandLine {
   const known = spellings(cmd.args);
   const positionals = Object.entries(cmd.args).filter(([, d]) => d.type === "positional");
   const options: string[] = [];
@@ -101,7 +108,8 @@ export function readCommandLine(words: readonly string[], cmd: Pick<Command, "ar
       const value = eq > 0 ? word.slice(eq + 1) : words[++i];
       if (value === undefined) error ??= `${spelled} needs a value`;
       else if (seen.has(option.name)) error ??= `${spelled} is given twice`;
-      else if (option.def.type === "enum" && !(option.def.options ?? []).includes(value)) error ??= `${spelled} is one of ${(option.def.options ?? []).join(", ")}, not ${JSON.stringify(value)}`;
+      else if (option.def.type === "enum" && !(option.def.options ?? []).includes(value))
+        error ??= `${spelled} is one of ${(option.def.options ?? []).join(", ")}, not ${JSON.stringify(value)}`;
       else options.push(`--${option.name}=${value}`);
       seen.add(option.name);
     }
@@ -114,10 +122,13 @@ export function readCommandLine(words: readonly string[], cmd: Pick<Command, "ar
   if (refused !== undefined) return { kind: "error", message: refused, seeHelp: false };
   const usage = (message: string): CommandLine => ({ kind: "error", message, seeHelp: true });
   if (error !== undefined) return usage(error);
-  if (given.length > positionals.length) return usage(`unexpected argument ${JSON.stringify(given[positionals.length])}`);
+  if (given.length > positionals.length)
+    return usage(`unexpected argument ${JSON.stringify(given[positionals.length])}`);
   const missing = positionals.slice(given.length).find(([, d]) => d.required !== false && d.default === undefined);
   if (missing !== undefined) return usage(`missing ${missing[0].toUpperCase()}`);
-  const unset = Object.entries(cmd.args).find(([name, d]) => d.type !== "positional" && d.required === true && d.default === undefined && !seen.has(name));
+  const unset = Object.entries(cmd.args).find(
+    ([name, d]) => d.type !== "positional" && d.required === true && d.default === undefined && !seen.has(name),
+  );
   if (unset !== undefined) return usage(`${spell(unset[0])} is required`);
   return { kind: "ok", argv: [...options, "--", ...given], command };
 }
@@ -126,20 +137,36 @@ function unknownOption(spelled: string, known: ReadonlyMap<string, Spelling>, ru
   const typed = spelled.replace(/^--?/, "");
   const names = new Map([...known.keys(), "--help"].map((s) => [s.replace(/^--?/, ""), s]));
   // One letter is too little to guess from: only a case slip (-D for -d) is suggested.
-  const candidates = [...names.keys()].filter((n) => (typed.length === 1 ? n.toLowerCase() === typed.toLowerCase() : n.length > 1));
+  const candidates = [...names.keys()].filter((n) =>
+    typed.length === 1 ? n.toLowerCase() === typed.toLowerCase() : n.length > 1,
+  );
   const guess = closest(typed, candidates);
   if (guess !== undefined) return `unknown option ${spelled}; did you mean ${names.get(guess)}?`;
-  return runs ? `unknown option ${spelled}; srt's options come before the command: put -- before a command that starts with -` : `unknown option ${spelled}`;
+  return runs
+    ? `unknown option ${spelled}; srt's options come before the command: put -- before a command that starts with -`
+    : `unknown option ${spelled}`;
 }
 
 /** A command's words as citty parses them once readCommandLine accepted them. */
-export function parseCommandLine<T extends ArgsDef>(cmd: Command<T>, words: readonly string[]): Exclude<CommandLine, { kind: "ok" }> | { readonly kind: "ok"; readonly args: ParsedArgs<T>; readonly command: readonly string[] } {
+export function parseCommandLine<T extends ArgsDef>(
+  cmd: Command<T>,
+  words: readonly string[],
+):
+  | Exclude<CommandLine, { kind: "ok" }>
+  | { readonly kind: "ok"; readonly args: ParsedArgs<T>; readonly command: readonly string[] } {
   const line = readCommandLine(words, cmd);
-  return line.kind === "ok" ? { kind: "ok", args: parseArgs<T>([...line.argv], cmd.args), command: line.command } : line;
+  return line.kind === "ok"
+    ? { kind: "ok", args: parseArgs<T>([...line.argv], cmd.args), command: line.command }
+    : line;
 }
 
 /** Runs a command on its words: its help, a usage error (exit 2), or its run. */
-export async function runCommandLine<T extends ArgsDef>(cmd: Command<T>, words: readonly string[], io: CliIo, invokedAs: string): Promise<number> {
+export async function runCommandLine<T extends ArgsDef>(
+  cmd: Command<T>,
+  words: readonly string[],
+  io: CliIo,
+  invokedAs: string,
+): Promise<number> {
   const line = parseCommandLine(cmd, words);
   if (line.kind === "help") {
     io.out(cmd.usage ?? (await helpText(cmd, invokedAs, io.color)));
@@ -152,7 +179,11 @@ export async function runCommandLine<T extends ArgsDef>(cmd: Command<T>, words: 
   return cmd.run(line);
 }
 
-async function helpText(cmd: Pick<Command, "meta" | "args" | "runs">, invokedAs: string, color: boolean): Promise<string> {
+async function helpText(
+  cmd: Pick<Command, "meta" | "args" | "runs">,
+  invokedAs: string,
+  color: boolean,
+): Promise<string> {
   const words = cmd.runs === undefined ? {} : { command: { type: "positional", description: cmd.runs } as const };
   const text = await renderUsage({ meta: { ...cmd.meta, name: invokedAs }, args: { ...cmd.args, ...words } });
   // citty colours its usage text whatever the output is; no escapes unless colour is wanted.
@@ -162,7 +193,10 @@ async function helpText(cmd: Pick<Command, "meta" | "args" | "runs">, invokedAs:
 /** Argument definitions shared by the policy commands. */
 export const policyArgs = {
   file: { type: "positional", required: false, description: "settings file (same as --settings)" },
-  settings: { type: "string", description: "settings file (default: ~/.srt-settings.json if it exists, else built-in defaults)" },
+  settings: {
+    type: "string",
+    description: "settings file (default: ~/.srt-settings.json if it exists, else built-in defaults)",
+  },
   target: { type: "string", description: "linux or macos (default: this machine's)" },
   json: { type: "boolean", description: "machine-readable output" },
 } as const satisfies ArgsDef;
@@ -170,9 +204,19 @@ export const policyArgs = {
 const hostTarget = (): Target => (process.platform === "darwin" ? "macos" : "linux");
 
 /** The target and settings file a policy command works on, or the usage error that stops it. */
-export function policyChoice(args: { file?: string | undefined; settings?: string | undefined; target?: string | undefined }): { ok: true; target: Target; settings: string | undefined } | { ok: false; message: string } {
-  const target = args.target === undefined ? hostTarget() : args.target === "linux" || args.target === "macos" ? args.target : undefined;
+export function policyChoice(args: {
+  file?: string | undefined;
+  settings?: string | undefined;
+  target?: string | undefined;
+}): { ok: true; target: Target; settings: string | undefined } | { ok: false; message: string } {
+  const target =
+    args.target === undefined
+      ? hostTarget()
+      : args.target === "linux" || args.target === "macos"
+        ? args.target
+        : undefined;
   if (target === undefined) return { ok: false, message: `unknown target "${args.target}" (linux or macos)` };
-  if (args.file !== undefined && args.settings !== undefined) return { ok: false, message: "give the settings file either as an argument or with --settings, not both" };
+  if (args.file !== undefined && args.settings !== undefined)
+    return { ok: false, message: "give the settings file either as an argument or with --settings, not both" };
   return { ok: true, target, settings: args.settings ?? args.file };
 }

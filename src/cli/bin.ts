@@ -10,7 +10,9 @@ try {
   io = processIo();
 } catch (e) {
   // process.cwd() throws when the working directory was deleted: say so instead of a stack trace.
-  process.stderr.write(`srt: cannot determine the working directory (${(e as NodeJS.ErrnoException).code ?? String(e)}); cd somewhere that exists\n`);
+  process.stderr.write(
+    `srt: cannot determine the working directory (${(e as NodeJS.ErrnoException).code ?? String(e)}); cd somewhere that exists\n`,
+  );
   process.exit(exitStatus.usage);
 }
 main(process.argv.slice(2), io).then(

@@ -21,7 +21,9 @@ export const checkCommand = (io: CliIo) =>
       if (args.json) io.out(renderJson(diagnostics) + "\n");
       else if (ok) {
         const warnings = diagnostics.length;
-        io.out(`${policy.source === "default" ? "defaults" : policy.source}: valid for ${target}${warnings ? ` (${warnings} warning${warnings === 1 ? "" : "s"})` : ""}\n`);
+        io.out(
+          `${policy.source === "default" ? "defaults" : policy.source}: valid for ${target}${warnings ? ` (${warnings} warning${warnings === 1 ? "" : "s"})` : ""}\n`,
+        );
       }
       return ok ? exitStatus.ok : exitStatus.usage;
     },

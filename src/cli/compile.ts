@@ -49,11 +49,17 @@ export const compileCommand = (io: CliIo) =>
       const emit = args.emit ?? Object.keys(available)[0]!;
       const render = available[emit];
       if (render === undefined) {
-        io.err(`srt compile: --emit ${emit} is not available for ${target}; choose one of: ${Object.keys(available).join(", ")}\n`);
+        io.err(
+          `srt compile: --emit ${emit} is not available for ${target}; choose one of: ${Object.keys(available).join(", ")}\n`,
+        );
         return exitStatus.usage;
       }
       const out = args.out === undefined ? undefined : resolve(io.cwd, args.out);
-      const { policy } = compileForCli({ settings, ...(out === undefined ? {} : { outputs: [{ path: out, rule: "plan-file" }] }) }, io, target);
+      const { policy } = compileForCli(
+        { settings, ...(out === undefined ? {} : { outputs: [{ path: out, rule: "plan-file" }] }) },
+        io,
+        target,
+      );
       if (policy === undefined) return exitStatus.usage;
       const text = render(policy);
       if (out === undefined) {
@@ -73,14 +79,16 @@ function writeOutput(path: string, text: string): string | undefined {
     fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW, 0o644);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    return code === "ELOOP" ? "is a symbolic link; srt does not write through it (remove it, or name the file it points to)" : `cannot write it (${code ?? (e as Error).message})`;
+    return code === "ELOOP"
+      ? "is a symbolic link; srt does not write through it (remove it, or name the file it points to)"
+      : `cannot write it (${code ?? (e as Error).message})`;
   }
   try {
     if (!fstatSync(fd).isFile()) return "is not a regular file";
     // Truncated only now: O_TRUNC at open would empty a FIFO or device before the check.
     ftruncateSync(fd, 0);
     const bytes = Buffer.from(text, "utf8");
-    for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off);
+    for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off);
     return undefined;
   } catch (e) {
     return `cannot write it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;

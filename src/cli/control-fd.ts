@@ -27,7 +27,8 @@ export interface ControlChannel {
   close(): void;
 }
 
-export type OpenedControl = { readonly ok: true; readonly channel: ControlChannel } | { readonly ok: false; readonly message: string };
+export type OpenedControl =
+  { readonly ok: true; readonly channel: ControlChannel } | { readonly ok: false; readonly message: string };
 
 export function openControlFd(fd: number, io: CliIo): OpenedControl {
   let kind: "fifo" | "file" | "socket";
@@ -51,9 +52,15 @@ export function openControlFd(fd: number, io: CliIo): OpenedControl {
     try {
       own = openSync(`/proc/self/fd/${fd}`, constants.O_RDONLY | (kind === "fifo" ? constants.O_NONBLOCK : 0));
     } catch (e) {
-      return { ok: false, message: `descriptor ${fd} cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)})` };
+      return {
+        ok: false,
+        message: `descriptor ${fd} cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
+      };
     }
-    stream = kind === "fifo" ? new net.Socket({ fd: own, readable: true, writable: false }) : createReadStream("", { fd: own });
+    stream =
+      kind === "fifo"
+        ? new net.Socket({ fd: own, readable: true, writable: false })
+        : createReadStream("", { fd: own });
   }
   closeSync(fd);
   stream.on("error", (e) => io.err(`srt: --control-fd ${fd}: ${e.message}; the policy in force stays\n`));
@@ -77,10 +84,24 @@ export function openControlFd(fd: number, io: CliIo): OpenedControl {
   };
 }
 
-function applyLine(line: string, n: number, fd: number, io: CliIo, live: LivePolicy, applied: ((lineNo: number) => void) | undefined): void {
-  const result = compileSettings({ text: line, file: `control-fd:${fd}`, host: createNodeHost({ cwd: io.cwd, env: io.env }), target: "linux" });
+function applyLine(
+  line: string,
+  n: number,
+  fd: number,
+  io: CliIo,
+  live: LivePolicy,
+  applied: ((lineNo: number) => void) | undefined,
+): void {
+  const result = compileSettings({
+    text: line,
+    file: `control-fd:${fd}`,
+    host: createNodeHost({ cwd: io.cwd, env: io.env }),
+    target: "linux",
+  });
   if (result.policy === undefined) {
-    const errors = result.diagnostics.filter((d) => d.severity === "error").map((d) => `${d.code} ${d.pointer || "/"}: ${d.message}`);
+    const errors = result.diagnostics
+      .filter((d) => d.severity === "error")
+      .map((d) => `${d.code} ${d.pointer || "/"}: ${d.message}`);
     io.err(`srt: --control-fd ${fd}: line ${n} ignored, the policy in force stays: ${errors.join("; ")}\n`);
     return;
   }

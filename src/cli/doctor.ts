@@ -20,7 +20,10 @@ export function runPreflight(io: CliIo): Promise<Check[]> {
 export function renderChecks(checks: readonly Check[], onlyFailures = false): string {
   return checks
     .filter((c) => !onlyFailures || !c.ok)
-    .map((c) => `${c.ok ? "ok  " : c.severity === "error" ? "FAIL" : "warn"} ${c.name}: ${c.detail}${c.fix && !c.ok ? `\n     fix: ${c.fix}` : ""}`)
+    .map(
+      (c) =>
+        `${c.ok ? "ok  " : c.severity === "error" ? "FAIL" : "warn"} ${c.name}: ${c.detail}${c.fix && !c.ok ? `\n     fix: ${c.fix}` : ""}`,
+    )
     .join("\n");
 }
 

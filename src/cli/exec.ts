@@ -23,11 +23,18 @@ import { runPlan } from "./sandbox-run.js";
 
 export const execCommand = (io: CliIo) =>
   defineCommand({
-    meta: { name: "exec", description: "Run a command in the sandbox a compiled plan describes (srt compile --target linux -o plan.json)" },
+    meta: {
+      name: "exec",
+      description: "Run a command in the sandbox a compiled plan describes (srt compile --target linux -o plan.json)",
+    },
     args: {
       plan: { type: "positional", required: true, description: "the plan file" },
       ...runArgs,
-      proxies: { type: "string", valueHint: "DIR", description: "use the proxies of the library sandbox listening in DIR" },
+      proxies: {
+        type: "string",
+        valueHint: "DIR",
+        description: "use the proxies of the library sandbox listening in DIR",
+      },
       "allow-writable-plan": { type: "boolean", description: "run a plan its own command could rewrite" },
     },
     runs: runsWhat,
@@ -37,7 +44,9 @@ export const execCommand = (io: CliIo) =>
 
 async function execPlan(planFile: string, parsed: ParsedRun, io: CliIo): Promise<number> {
   if (io.platform !== "linux") {
-    io.err(`${failureLine({ code: "SRT509", message: `plans are Linux-only (bwrap + seccomp; this is ${io.platform}); on macOS run \`srt [options] -- command\`, which compiles and runs a Seatbelt profile` }, "srt exec")}\n`);
+    io.err(
+      `${failureLine({ code: "SRT509", message: `plans are Linux-only (bwrap + seccomp; this is ${io.platform}); on macOS run \`srt [options] -- command\`, which compiles and runs a Seatbelt profile` }, "srt exec")}\n`,
+    );
     return exitStatus.runtime;
   }
   if (!parsed.ok) {
@@ -46,7 +55,8 @@ async function execPlan(planFile: string, parsed: ParsedRun, io: CliIo): Promise
   }
   const spelled = resolve(io.cwd, planFile);
   const loaded = loadPlan(spelled);
-  const refusal = typeof loaded === "string" ? loaded : planExposure(loaded, spelled, parsed.options.allowWritablePlan === true);
+  const refusal =
+    typeof loaded === "string" ? loaded : planExposure(loaded, spelled, parsed.options.allowWritablePlan === true);
   if (typeof loaded === "string" || refusal !== undefined) {
     io.err(`${failureLine({ code: "SRT503", message: `${planFile}: ${refusal}` }, "srt exec")}\n`);
     return exitStatus.usage;
@@ -57,7 +67,18 @@ async function execPlan(planFile: string, parsed: ParsedRun, io: CliIo): Promise
     return exitStatus.usage;
   }
   const o = parsed.options;
-  return runPlan({ plan: loaded, command: o.command, debug: o.debug, quiet: o.quiet, violations: o.violations, controlFd: o.controlFd, proxies: o.proxies }, io);
+  return runPlan(
+    {
+      plan: loaded,
+      command: o.command,
+      debug: o.debug,
+      quiet: o.quiet,
+      violations: o.violations,
+      controlFd: o.controlFd,
+      proxies: o.proxies,
+    },
+    io,
+  );
 }
 
 /** Plans grow with the policy (one bind per protected path); far below this. */
@@ -69,14 +90,30 @@ function loadPlan(file: string): LinuxPlan | string {
     value = JSON.parse(readRegularFile(file));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    return code === "ENOENT" ? "no such file" : code !== undefined ? `cannot read it (${code})` : `not a JSON plan (${(e as Error).message})`;
+    return code === "ENOENT"
+      ? "no such file"
+      : code !== undefined
+        ? `cannot read it (${code})`
+        : `not a JSON plan (${(e as Error).message})`;
   }
   const p = value as Partial<LinuxPlan> | null;
-  if (p === null || typeof p !== "object" || p.kind !== "srt-plan") return "not an srt plan (make one with `srt compile --target linux F -o plan.json`)";
+  if (p === null || typeof p !== "object" || p.kind !== "srt-plan")
+    return "not an srt plan (make one with `srt compile --target linux F -o plan.json`)";
   if (p.version !== 1) return `plan version ${String(p.version)} is not supported by this srt`;
   if (p.target !== "linux") return `plan is for ${String(p.target)}, this runtime runs linux plans`;
-  if (p.arch !== hostSeccompArch()) return `plan is for ${String(p.arch)}, this machine is ${hostSeccompArch()}: recompile it here`;
-  if (!Array.isArray(p.bwrap) || typeof p.seccomp?.base64 !== "string" || typeof p.chdir !== "string" || typeof p.pidNamespace !== "boolean" || !Array.isArray(p.placeholders) || !Array.isArray(p.detachable) || p.network === undefined || p.env === undefined || !isHostWrites(p.hostWrites)) {
+  if (p.arch !== hostSeccompArch())
+    return `plan is for ${String(p.arch)}, this machine is ${hostSeccompArch()}: recompile it here`;
+  if (
+    !Array.isArray(p.bwrap) ||
+    typeof p.seccomp?.base64 !== "string" ||
+    typeof p.chdir !== "string" ||
+    typeof p.pidNamespace !== "boolean" ||
+    !Array.isArray(p.placeholders) ||
+    !Array.isArray(p.detachable) ||
+    p.network === undefined ||
+    p.env === undefined ||
+    !isHostWrites(p.hostWrites)
+  ) {
     return "plan is incomplete or damaged; recompile it";
   }
   return p as LinuxPlan;

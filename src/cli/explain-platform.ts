@@ -16,22 +16,40 @@ export function explainPlatform(p: Policy, target: Target): string[] {
   if (target === "linux") {
     const b = lowerBwrap(p);
     out.push("", "Enforcement on Linux (bubblewrap + seccomp; `srt compile --emit argv|bpf` shows both):");
-    if (b.weakened.length > 0) out.push(`  enableWeakerNestedSandbox gives up (${p.options.enableWeakerNestedSandbox.origin}):`, ...b.weakened.map((w) => `    - ${w}`));
-    if (b.notes.length > 0) out.push("  not applied:", ...b.notes.map((n) => `    · ${JSON.stringify(n.path)}: ${n.note}  ← ${n.origin}`));
+    if (b.weakened.length > 0)
+      out.push(
+        `  enableWeakerNestedSandbox gives up (${p.options.enableWeakerNestedSandbox.origin}):`,
+        ...b.weakened.map((w) => `    - ${w}`),
+      );
+    if (b.notes.length > 0)
+      out.push("  not applied:", ...b.notes.map((n) => `    · ${JSON.stringify(n.path)}: ${n.note}  ← ${n.origin}`));
     const holders = b.mounts.placeholders.length;
-    if (holders > 0) out.push(`  ${holders} protected path${holders === 1 ? "" : "s"} in writable directories must exist during a run; missing ones are created empty and removed afterwards`);
-    if (b.weakened.length === 0 && b.notes.length === 0 && holders === 0) out.push("  every rule above is applied as written");
+    if (holders > 0)
+      out.push(
+        `  ${holders} protected path${holders === 1 ? "" : "s"} in writable directories must exist during a run; missing ones are created empty and removed afterwards`,
+      );
+    if (b.weakened.length === 0 && b.notes.length === 0 && holders === 0)
+      out.push("  every rule above is applied as written");
   }
   const reachable = p.network.rules.some((r) => r.effect === "allow") || (p.network.mitmProxy?.domains.length ?? 0) > 0;
   if (reachable) {
     out.push("", "Inside the sandbox, tools find the proxies through:");
-    for (const v of explainProxyEnvironment({ httpPort: sandboxPorts.http, socksPort: sandboxPorts.socks, noProxy: directLoopback(p.network) })) {
+    for (const v of explainProxyEnvironment({
+      httpPort: sandboxPorts.http,
+      socksPort: sandboxPorts.socks,
+      noProxy: directLoopback(p.network),
+    })) {
       out.push(`    ${v.name}=${v.value}`, `      ${v.why}`);
     }
   } else {
     out.push("", "No proxies are started: nothing may be reached, so no proxy variables are set.");
   }
   const diffs = platformDifferences(p, target);
-  if (diffs.length > 0) out.push("", `Where this policy means something else on ${target === "linux" ? "macOS" : "Linux"}:`, ...diffs.map((d) => `  - ${d}`));
+  if (diffs.length > 0)
+    out.push(
+      "",
+      `Where this policy means something else on ${target === "linux" ? "macOS" : "Linux"}:`,
+      ...diffs.map((d) => `  - ${d}`),
+    );
   return out;
 }

@@ -7,65 +7,138 @@ import { quotePath } from "../compiler/byte-paths.js";
 import { applyEnvPolicy } from "../compiler/env-policy.js";
 import { unlistableReason } from "../compiler/unlistable.js";
 import { explainPlatform } from "./explain-platform.js";
-import { mandatoryReasons, type FsRule, type NetRule, type PathRule, type Policy, type Target } from "../compiler/index.js";
+import {
+  mandatoryReasons,
+  type FsRule,
+  type NetRule,
+  type PathRule,
+  type Policy,
+  type Target,
+} from "../compiler/index.js";
 import { isWithin } from "../compiler/paths.js";
 
 const describeVia = (r: PathRule): string =>
-  r.via.kind === "glob" ? ` (matches ${r.via.pattern})` : r.via.kind === "symlink" ? ` (spelled ${quotePath(r.via.spelled)})` : "";
+  r.via.kind === "glob"
+    ? ` (matches ${r.via.pattern})`
+    : r.via.kind === "symlink"
+      ? ` (spelled ${quotePath(r.via.spelled)})`
+      : "";
 const node = (r: PathRule): string => (r.node === "absent" ? "absent now" : r.node);
 const line = (mark: string, what: string, origin: string): string => `    ${mark} ${what}  ← ${origin}`;
 
-function fsLines(rules: readonly FsRule[], access: "read" | "write", effect: "allow" | "deny", mandatory: boolean | undefined): string[] {
+function fsLines(
+  rules: readonly FsRule[],
+  access: "read" | "write",
+  effect: "allow" | "deny",
+  mandatory: boolean | undefined,
+): string[] {
   return rules
-    .filter((r) => r.access === access && r.effect === effect && (mandatory === undefined || r.origin.startsWith("mandatory:") === mandatory))
+    .filter(
+      (r) =>
+        r.access === access &&
+        r.effect === effect &&
+        (mandatory === undefined || r.origin.startsWith("mandatory:") === mandatory),
+    )
     .map((r) =>
       r.kind === "glob"
-        ? line(effect === "deny" ? "✗" : "✓", `${quotePath(r.pattern)} glob, ${r.matches} match${r.matches === 1 ? "" : "es"} now`, r.origin)
+        ? line(
+            effect === "deny" ? "✗" : "✓",
+            `${quotePath(r.pattern)} glob, ${r.matches} match${r.matches === 1 ? "" : "es"} now`,
+            r.origin,
+          )
         : line(effect === "deny" ? "✗" : "✓", `${quotePath(r.path)} [${node(r)}]${describeVia(r)}`, r.origin),
     );
 }
 
 function netText(r: NetRule): string {
   const h = r.host;
-  const host = h.kind === "any" ? "every host" : h.kind === "name" ? h.name : h.kind === "subdomains" ? `any subdomain of ${h.name} (not ${h.name} itself)` : h.address;
+  const host =
+    h.kind === "any"
+      ? "every host"
+      : h.kind === "name"
+        ? h.name
+        : h.kind === "subdomains"
+          ? `any subdomain of ${h.name} (not ${h.name} itself)`
+          : h.address;
   return `${host}, ${r.port === undefined ? "any port" : `port ${r.port}`}`;
 }
 
 export function explainPolicy(p: Policy, target: Target, vars: Readonly<Record<string, string>>): string {
   const fs = p.filesystem.rules;
   const state = p.context.stateDir;
-  const out: string[] = [`Policy from ${p.source === "default" ? "built-in defaults" : p.source}, for ${target}`, `  working directory ${p.context.cwd}, home ${p.context.home}`];
-  out.push(`  srt's state directory ${state}${target === "linux" ? " (run directories, placeholder registry; hidden in every sandbox)" : ""}`, "");
+  const out: string[] = [
+    `Policy from ${p.source === "default" ? "built-in defaults" : p.source}, for ${target}`,
+    `  working directory ${p.context.cwd}, home ${p.context.home}`,
+  ];
+  out.push(
+    `  srt's state directory ${state}${target === "linux" ? " (run directories, placeholder registry; hidden in every sandbox)" : ""}`,
+    "",
+  );
   out.push("Reading: allowed everywhere, except", ...orNone(fsLines(fs, "read", "deny", undefined)));
   const reAllowed = fsLines(fs, "read", "allow", undefined);
   if (reAllowed.length > 0) out.push("  but readable again inside those:", ...reAllowed);
-  out.push("", "Writing: only in", ...fsLines(fs, "write", "allow", undefined), "    ✓ a private temp directory, new for each run ($TMPDIR)  ← default:tmpdir");
-  const around = fs.find((r): r is PathRule => r.kind === "path" && r.access === "write" && r.effect === "allow" && isWithin(state, r.path));
+  out.push(
+    "",
+    "Writing: only in",
+    ...fsLines(fs, "write", "allow", undefined),
+    "    ✓ a private temp directory, new for each run ($TMPDIR)  ← default:tmpdir",
+  );
+  const around = fs.find(
+    (r): r is PathRule => r.kind === "path" && r.access === "write" && r.effect === "allow" && isWithin(state, r.path),
+  );
   if (target === "linux" && around !== undefined) {
-    out.push(`    ✗ ${JSON.stringify(state)} srt's state directory, although inside ${JSON.stringify(around.path)}: hidden (an empty read-only directory) in every sandbox  ← default:state-dir`);
+    out.push(
+      `    ✗ ${JSON.stringify(state)} srt's state directory, although inside ${JSON.stringify(around.path)}: hidden (an empty read-only directory) in every sandbox  ← default:state-dir`,
+    );
   }
   out.push("  never, even inside those (settings):", ...orNone(fsLines(fs, "write", "deny", false)));
   const mandatory = fs.filter((r) => r.origin.startsWith("mandatory:"));
-  out.push(`  never, whatever the settings say (mandatory, ${mandatory.length} path${mandatory.length === 1 ? "" : "s"}):`);
+  out.push(
+    `  never, whatever the settings say (mandatory, ${mandatory.length} path${mandatory.length === 1 ? "" : "s"}):`,
+  );
   for (const [name, why] of [...Object.entries(mandatoryReasons), ["unlistable", unlistableReason] as const]) {
     const hits = mandatory.filter((r) => r.origin === `mandatory:${name}`);
     if (hits.length === 0) continue;
-    out.push(`    mandatory:${name} — ${why}`, ...hits.map((r) => `      ✗ ${quotePath(r.kind === "path" ? r.path : r.pattern)}${r.kind === "path" ? ` [${node(r)}]` : ""}`));
+    out.push(
+      `    mandatory:${name} — ${why}`,
+      ...hits.map(
+        (r) =>
+          `      ✗ ${quotePath(r.kind === "path" ? r.path : r.pattern)}${r.kind === "path" ? ` [${node(r)}]` : ""}`,
+      ),
+    );
   }
-  if (p.options.allowGitConfig.value) out.push(`    a repository's own config (.git/config, config.worktree) stays writable  ← ${p.options.allowGitConfig.origin}`);
+  if (p.options.allowGitConfig.value)
+    out.push(
+      `    a repository's own config (.git/config, config.worktree) stays writable  ← ${p.options.allowGitConfig.origin}`,
+    );
   const depth = p.options.mandatoryDenySearchDepth;
-  out.push(`  (searched ${depth.value === "unlimited" ? "at any depth" : `${depth.value} level${depth.value === 1 ? "" : "s"} deep`} below each writable directory  ← ${depth.origin})`);
+  out.push(
+    `  (searched ${depth.value === "unlimited" ? "at any depth" : `${depth.value} level${depth.value === 1 ? "" : "s"} deep`} below each writable directory  ← ${depth.origin})`,
+  );
 
   const n = p.network;
   const allows = n.rules.filter((r) => r.effect === "allow");
   const denies = n.rules.filter((r) => r.effect === "deny");
-  out.push("", "Network: nothing is reachable except, through srt's proxies,", ...orNone(allows.map((r) => line("✓", netText(r), r.origin))));
-  if (denies.length > 0) out.push("  always refused (checked first):", ...denies.map((r) => line("✗", netText(r), r.origin)));
-  out.push("  names that resolve to loopback, link-local or cloud-metadata addresses are refused unless allowed by address");
+  out.push(
+    "",
+    "Network: nothing is reachable except, through srt's proxies,",
+    ...orNone(allows.map((r) => line("✓", netText(r), r.origin))),
+  );
+  if (denies.length > 0)
+    out.push("  always refused (checked first):", ...denies.map((r) => line("✗", netText(r), r.origin)));
+  out.push(
+    "  names that resolve to loopback, link-local or cloud-metadata addresses are refused unless allowed by address",
+  );
   for (const a of n.deniedResolvedAddresses) out.push(line("✗", `resolved address in ${a.cidr}`, a.origin));
-  if (n.mitmProxy) out.push(`  routed through the MITM proxy at ${n.mitmProxy.socketPath}: ${n.mitmProxy.domains.map(netText).join("; ")}  ← ${n.mitmProxy.origin}`);
-  if (n.httpProxyPort !== undefined || n.socksProxyPort !== undefined) out.push(`  external proxies: http ${n.httpProxyPort ?? "srt's own"}, socks ${n.socksProxyPort ?? "srt's own"}`);
-  out.push(`  unix sockets: ${n.allowAllUnixSockets.value ? "all allowed" : n.unixSockets.length > 0 ? n.unixSockets.map((s) => s.path).join(", ") + (target === "linux" ? " (not enforceable per path on Linux: refused)" : "") : "none"}  ← ${n.allowAllUnixSockets.origin}`);
+  if (n.mitmProxy)
+    out.push(
+      `  routed through the MITM proxy at ${n.mitmProxy.socketPath}: ${n.mitmProxy.domains.map(netText).join("; ")}  ← ${n.mitmProxy.origin}`,
+    );
+  if (n.httpProxyPort !== undefined || n.socksProxyPort !== undefined)
+    out.push(`  external proxies: http ${n.httpProxyPort ?? "srt's own"}, socks ${n.socksProxyPort ?? "srt's own"}`);
+  out.push(
+    `  unix sockets: ${n.allowAllUnixSockets.value ? "all allowed" : n.unixSockets.length > 0 ? n.unixSockets.map((s) => s.path).join(", ") + (target === "linux" ? " (not enforceable per path on Linux: refused)" : "") : "none"}  ← ${n.allowAllUnixSockets.origin}`,
+  );
   out.push(
     target === "linux"
       ? "  listening on localhost inside the sandbox: possible, in the sandbox's own network namespace (unreachable from the host; allowLocalBinding has no effect on Linux)"
@@ -73,18 +146,35 @@ export function explainPolicy(p: Policy, target: Target, vars: Readonly<Record<s
   );
 
   const env = applyEnvPolicy(p.env, vars);
-  out.push("", `Environment: inherit ${p.env.inherit}${p.env.allow.length ? `, plus ${p.env.allow.join(" ")}` : ""}${p.env.deny.length ? `, never ${p.env.deny.join(" ")}` : ""}  ← ${p.env.origin}`);
+  out.push(
+    "",
+    `Environment: inherit ${p.env.inherit}${p.env.allow.length ? `, plus ${p.env.allow.join(" ")}` : ""}${p.env.deny.length ? `, never ${p.env.deny.join(" ")}` : ""}  ← ${p.env.origin}`,
+  );
   // Names only: values can be secrets, and explain output ends up in logs and issues.
-  const names = (list: readonly string[]): string => (list.length ? ` (${list.slice(0, 24).join(" ")}${list.length > 24 ? ` … ${list.length - 24} more` : ""})` : "");
+  const names = (list: readonly string[]): string =>
+    list.length ? ` (${list.slice(0, 24).join(" ")}${list.length > 24 ? ` … ${list.length - 24} more` : ""})` : "";
   const passed = Object.keys(env.passed);
-  out.push(`  with the current environment: ${passed.length} passed${names(passed)}`, `    ${env.withheld.length} withheld${names(env.withheld)}`);
+  out.push(
+    `  with the current environment: ${passed.length} passed${names(passed)}`,
+    `    ${env.withheld.length} withheld${names(env.withheld)}`,
+  );
 
   const o = p.options;
   out.push("", "Options:");
-  out.push(`  enableWeakerNestedSandbox: ${o.enableWeakerNestedSandbox.value}${o.enableWeakerNestedSandbox.value ? " — WEAKER: the host's /proc is visible and the sandbox relies on the outer container for PID isolation" : ""}  ← ${o.enableWeakerNestedSandbox.origin}`);
-  out.push(`  allowNestedUserNamespaces: ${o.allowNestedUserNamespaces.value}${o.allowNestedUserNamespaces.value ? " — WEAKER: a nested user namespace can remount over denied paths" : ""}  ← ${o.allowNestedUserNamespaces.origin}`);
-  out.push(`  allowPty: ${o.allowPty.value}${target === "linux" ? " (no effect on Linux)" : ""}  ← ${o.allowPty.origin}`);
-  if (p.ignoreViolations.length > 0) out.push("  violations not reported:", ...p.ignoreViolations.map((r) => line("·", `${r.command}: ${r.violations.join(", ")}`, r.origin)));
+  out.push(
+    `  enableWeakerNestedSandbox: ${o.enableWeakerNestedSandbox.value}${o.enableWeakerNestedSandbox.value ? " — WEAKER: the host's /proc is visible and the sandbox relies on the outer container for PID isolation" : ""}  ← ${o.enableWeakerNestedSandbox.origin}`,
+  );
+  out.push(
+    `  allowNestedUserNamespaces: ${o.allowNestedUserNamespaces.value}${o.allowNestedUserNamespaces.value ? " — WEAKER: a nested user namespace can remount over denied paths" : ""}  ← ${o.allowNestedUserNamespaces.origin}`,
+  );
+  out.push(
+    `  allowPty: ${o.allowPty.value}${target === "linux" ? " (no effect on Linux)" : ""}  ← ${o.allowPty.origin}`,
+  );
+  if (p.ignoreViolations.length > 0)
+    out.push(
+      "  violations not reported:",
+      ...p.ignoreViolations.map((r) => line("·", `${r.command}: ${r.violations.join(", ")}`, r.origin)),
+    );
   out.push(...explainPlatform(p, target));
   return out.join("\n") + "\n";
 }

@@ -10,10 +10,16 @@ import { findTools, toolsExposed } from "../runtime/linux/index.js";
 
 export function explainTools(p: Policy, platform: NodeJS.Platform): string[] {
   if (platform !== "linux") return [];
-  const out = ["", "Host programs srt starts outside the sandbox (from root-owned system directories, never from PATH):"];
+  const out = [
+    "",
+    "Host programs srt starts outside the sandbox (from root-owned system directories, never from PATH):",
+  ];
   const found = findTools(true);
   if (!found.ok) return [...out, `  ${found.message}`];
-  for (const t of found.found) out.push(`    ${t.name}: ${t.path}${t.real === t.path ? "" : ` -> ${t.real}`}${["setpriv", "nsenter", "socat"].includes(t.name) ? " (network access only)" : ""}`);
+  for (const t of found.found)
+    out.push(
+      `    ${t.name}: ${t.path}${t.real === t.path ? "" : ` -> ${t.real}`}${["setpriv", "nsenter", "socat"].includes(t.name) ? " (network access only)" : ""}`,
+    );
   const exposed = toolsExposed(found.found, hostWritesOf(lowerBwrap(p).mounts.ops, p.context.stateDir));
   if (exposed !== undefined) out.push(`  ✗ a run of this policy is refused: ${exposed}`);
   return out;

@@ -23,7 +23,18 @@ export const explainCommand = (io: CliIo) =>
       if (policy === undefined) return exitStatus.usage;
       const vars = Object.fromEntries(Object.entries(io.env).filter((e): e is [string, string] => e[1] !== undefined));
       // JSON escapes a name's non-UTF-8 bytes as \udcXX (exact); the text shows them as \xNN.
-      io.out(args.json ? JSON.stringify(policy, null, 2) + "\n" : showBytes(explainPolicy(policy, target, vars) + (target === "linux" ? explainTools(policy, io.platform).map((l) => l + "\n").join("") : "")));
+      io.out(
+        args.json
+          ? JSON.stringify(policy, null, 2) + "\n"
+          : showBytes(
+              explainPolicy(policy, target, vars) +
+                (target === "linux"
+                  ? explainTools(policy, io.platform)
+                      .map((l) => l + "\n")
+                      .join("")
+                  : ""),
+            ),
+      );
       return exitStatus.ok;
     },
   });

@@ -6,7 +6,10 @@
  */
 import type { CliIo } from "./io.js";
 
-export async function awaitForwardingSignals<R>(io: CliIo, running: { forward(signal: NodeJS.Signals): void; readonly result: Promise<R> }): Promise<{ result: R; received: NodeJS.Signals | undefined }> {
+export async function awaitForwardingSignals<R>(
+  io: CliIo,
+  running: { forward(signal: NodeJS.Signals): void; readonly result: Promise<R> },
+): Promise<{ result: R; received: NodeJS.Signals | undefined }> {
   let received: NodeJS.Signals | undefined;
   const stop = io.onSignals((signal) => {
     received ??= signal;

@@ -24,7 +24,16 @@ export async function runMacosMode(o: RunOptions, io: CliIo, deps: MacosDeps = n
   const debug = o.debug || io.env["SRT_DEBUG"] === "1";
   const t0 = performance.now();
   // The violations file is protected by the policy itself: srt appends to it after the command ran.
-  const { policy } = compileForCli({ settings: o.settings, ...(o.violations === undefined ? {} : { outputs: [{ path: resolve(io.cwd, o.violations), rule: "violations-file" as const }] }) }, io, "macos");
+  const { policy } = compileForCli(
+    {
+      settings: o.settings,
+      ...(o.violations === undefined
+        ? {}
+        : { outputs: [{ path: resolve(io.cwd, o.violations), rule: "violations-file" as const }] }),
+    },
+    io,
+    "macos",
+  );
   if (policy === undefined) return exitStatus.usage;
   if (debug) io.err(`srt: compiled ${policy.source} for macOS in ${(performance.now() - t0).toFixed(1)} ms\n`);
   const running = runMacos(

@@ -64,13 +64,22 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   if (first === "__cleanup" && rest.length === 2) {
     // The run id names a directory in it: only the form srt makes (no "/" or "..", nothing outside).
     const os = (await import("../runtime/linux/node-deps.js")).nodeLinuxDeps();
-    if (!/^[0-9a-f]{12}$/.test(rest[1]!) || (await import("../runtime/state-dir.js")).stateDirProblem(os.fs, rest[0]!, io.uid) !== undefined) return exitStatus.runtime;
-    (await import("../runtime/linux/placeholder-registry.js")).releaseRun(os, { state: rest[0]!, runId: rest[1]!, uid: io.uid });
+    if (
+      !/^[0-9a-f]{12}$/.test(rest[1]!) ||
+      (await import("../runtime/state-dir.js")).stateDirProblem(os.fs, rest[0]!, io.uid) !== undefined
+    )
+      return exitStatus.runtime;
+    (await import("../runtime/linux/placeholder-registry.js")).releaseRun(os, {
+      state: rest[0]!,
+      runId: rest[1]!,
+      uid: io.uid,
+    });
     return exitStatus.ok;
   }
   const load = Object.hasOwn(subcommands, first) ? subcommands[first] : undefined;
   // Loaded only now: `srt --version` and `srt --help` above need neither citty nor the parser.
   const { runCommandLine } = await import("./args.js");
-  if (load === undefined) return runCommandLine((await import("./run-mode.js")).runModeCommand(io, usage), argv, io, "srt");
+  if (load === undefined)
+    return runCommandLine((await import("./run-mode.js")).runModeCommand(io, usage), argv, io, "srt");
   return runCommandLine((await load())(io), rest, io, `srt ${first}`);
 }

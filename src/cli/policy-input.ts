@@ -18,7 +18,11 @@ export interface PolicyArgs {
   readonly json?: boolean | undefined;
 }
 
-export function compileForCli(args: PolicyArgs, io: CliIo, target: Target): { policy?: Policy; diagnostics: readonly LocatedDiagnostic[] } {
+export function compileForCli(
+  args: PolicyArgs,
+  io: CliIo,
+  target: Target,
+): { policy?: Policy; diagnostics: readonly LocatedDiagnostic[] } {
   const loaded = loadSettings(args.settings, io.cwd, io.env);
   let diagnostics: readonly Diagnostic[];
   let policy: Policy | undefined;

@@ -42,16 +42,22 @@ export function renderHuman(ds: readonly LocatedDiagnostic[], src: SettingsSourc
   const lines = src.text?.split("\n") ?? [];
   return ds
     .map((d) => {
-      const where = d.line === undefined ? `${d.file === "default" ? "srt" : d.file}` : `${d.file}:${d.line}:${d.column}`;
+      const where =
+        d.line === undefined ? `${d.file === "default" ? "srt" : d.file}` : `${d.file}:${d.line}:${d.column}`;
       const sev = d.severity === "error" ? paint("31;1", "error") : paint("33;1", "warning");
-      const out = [`${where}: ${sev} ${d.code}: ${visible(d.message)}${d.pointer ? ` (at ${visible(d.pointer)})` : ""}`];
+      const out = [
+        `${where}: ${sev} ${d.code}: ${visible(d.message)}${d.pointer ? ` (at ${visible(d.pointer)})` : ""}`,
+      ];
       if (d.line !== undefined && d.column !== undefined) {
         const text = (lines[d.line - 1] ?? "").replace(/\r$/, "");
         // Long lines (minified JSON) get a window around the column.
         const start = Math.max(0, d.column - 60);
         const shown = visible(text.slice(start, start + 120));
         const gutter = String(d.line).padStart(4);
-        out.push(`${gutter} | ${shown}`, `${" ".repeat(gutter.length)} | ${" ".repeat(Math.max(0, d.column - 1 - start))}${paint("36", "^")}`);
+        out.push(
+          `${gutter} | ${shown}`,
+          `${" ".repeat(gutter.length)} | ${" ".repeat(Math.max(0, d.column - 1 - start))}${paint("36", "^")}`,
+        );
       }
       if (d.hint) out.push(`     = hint: ${visible(d.hint)}`);
       return out.join("\n");
@@ -66,6 +72,11 @@ export function renderHuman(ds: readonly LocatedDiagnostic[], src: SettingsSourc
  * not UTF-8 are shown as \xNN (printed raw they would become U+FFFD).
  */
 const visible = (s: string): string =>
-  showBytes(s.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`));
+  showBytes(
+    s.replace(
+      /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g,
+      (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+    ),
+  );
 
 export const renderJson = (ds: readonly LocatedDiagnostic[]): string => JSON.stringify(ds, null, 2);

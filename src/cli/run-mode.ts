@@ -13,7 +13,14 @@ import { runPlan } from "./sandbox-run.js";
 export const runModeCommand = (io: CliIo, usage: string) =>
   defineCommand({
     meta: { name: "srt", description: "Run a command in a sandbox compiled from the settings" },
-    args: { settings: { type: "string", valueHint: "F", description: "settings file (default: ~/.srt-settings.json, else the defaults)" }, ...runArgs },
+    args: {
+      settings: {
+        type: "string",
+        valueHint: "F",
+        description: "settings file (default: ~/.srt-settings.json, else the defaults)",
+      },
+      ...runArgs,
+    },
     runs: runsWhat,
     refuses: {
       "--proxies": "--proxies is for srt exec (commands wrapped by a library sandbox)",
@@ -34,14 +41,29 @@ async function runMode(o: RunOptions, io: CliIo): Promise<number> {
   // macOS: Seatbelt through sandbox-exec (src/cli/macos-run.ts; not run on a Mac from here).
   if (io.platform === "darwin") return (await import("./macos-run.js")).runMacosMode(o, io);
   if (io.platform !== "linux") {
-    io.err(`${failureLine({ code: "SRT509", message: `running commands is implemented for Linux only so far (this is ${io.platform})` })}\n`);
+    io.err(
+      `${failureLine({ code: "SRT509", message: `running commands is implemented for Linux only so far (this is ${io.platform})` })}\n`,
+    );
     return exitStatus.runtime;
   }
   const t0 = performance.now();
   // The violations file is protected by the policy itself: srt appends to it after the command ran.
-  const { policy } = compileForCli({ settings: o.settings, ...(o.violations === undefined ? {} : { outputs: [{ path: resolve(io.cwd, o.violations), rule: "violations-file" as const }] }) }, io, "linux");
+  const { policy } = compileForCli(
+    {
+      settings: o.settings,
+      ...(o.violations === undefined
+        ? {}
+        : { outputs: [{ path: resolve(io.cwd, o.violations), rule: "violations-file" as const }] }),
+    },
+    io,
+    "linux",
+  );
   if (policy === undefined) return exitStatus.usage;
   const plan = lowerLinuxPlan(policy, hostSeccompArch());
-  if (o.debug || io.env["SRT_DEBUG"] === "1") io.err(`srt: compiled ${plan.source} in ${(performance.now() - t0).toFixed(1)} ms\n`);
-  return runPlan({ plan, command: o.command, debug: o.debug, quiet: o.quiet, violations: o.violations, controlFd: o.controlFd }, io);
+  if (o.debug || io.env["SRT_DEBUG"] === "1")
+    io.err(`srt: compiled ${plan.source} in ${(performance.now() - t0).toFixed(1)} ms\n`);
+  return runPlan(
+    { plan, command: o.command, debug: o.debug, quiet: o.quiet, violations: o.violations, controlFd: o.controlFd },
+    io,
+  );
 }

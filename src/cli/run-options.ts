@@ -19,19 +19,30 @@ export interface RunOptions {
   readonly command: readonly string[];
 }
 
-export type ParsedRun = { readonly ok: true; readonly options: RunOptions } | { readonly ok: false; readonly message: string };
+export type ParsedRun =
+  { readonly ok: true; readonly options: RunOptions } | { readonly ok: false; readonly message: string };
 
 /** What the words after srt's options are, for --help. */
-export const runsWhat = "the command to run and its arguments (srt's options end at -- or at the first word that is not an option)";
+export const runsWhat =
+  "the command to run and its arguments (srt's options end at -- or at the first word that is not an option)";
 
 /** Shared by the run mode and srt exec. */
 export const runArgs = {
   debug: { type: "boolean", alias: "d", description: "timings and what srt set up, on stderr" },
   quiet: { type: "boolean", alias: "q", description: "no summary of what the sandbox denied" },
   violations: { type: "string", valueHint: "F", description: "append what the sandbox denied to F, as JSON lines" },
-  "control-fd": { type: "string", valueHint: "N", description: "read JSON settings lines from descriptor N (3 or more); each replaces the network policy" },
+  "control-fd": {
+    type: "string",
+    valueHint: "N",
+    description: "read JSON settings lines from descriptor N (3 or more); each replaces the network policy",
+  },
   // -c as in sh -c; the long name is there because citty's --help shows every option by one.
-  "shell-command": { type: "string", alias: "c", valueHint: "string", description: "run a shell command string (/bin/sh -c) instead of a command" },
+  "shell-command": {
+    type: "string",
+    alias: "c",
+    valueHint: "string",
+    description: "run a shell command string (/bin/sh -c) instead of a command",
+  },
 } as const satisfies ArgsDef;
 
 /** The run options as citty parsed them; srt exec adds its own two. */
@@ -52,13 +63,16 @@ export function runOptions(args: RunArgs, words: readonly string[], shell = "/bi
   const fd = args["control-fd"];
   if (fd !== undefined) {
     // 0-2 are the command's stdio; a control channel there would be read by the command too.
-    if (!/^[0-9]+$/.test(fd) || Number(fd) < 3 || Number(fd) > 0x7fffffff) return { ok: false, message: `--control-fd needs a descriptor number of 3 or more, not ${JSON.stringify(fd)}` };
+    if (!/^[0-9]+$/.test(fd) || Number(fd) < 3 || Number(fd) > 0x7fffffff)
+      return { ok: false, message: `--control-fd needs a descriptor number of 3 or more, not ${JSON.stringify(fd)}` };
     controlFd = Number(fd);
   }
   const string = args["shell-command"];
-  if (string !== undefined && words.length > 0) return { ok: false, message: `-c takes one shell string; unexpected ${JSON.stringify(words[0])} after it` };
+  if (string !== undefined && words.length > 0)
+    return { ok: false, message: `-c takes one shell string; unexpected ${JSON.stringify(words[0])} after it` };
   const command = string !== undefined ? [shell, "-c", string] : words;
-  if (command.length === 0) return { ok: false, message: 'no command given (srt [options] -- command [args…] or srt -c "string")' };
+  if (command.length === 0)
+    return { ok: false, message: 'no command given (srt [options] -- command [args…] or srt -c "string")' };
   const options: RunOptions = {
     ...(args.settings === undefined ? {} : { settings: args.settings }),
     ...(args.violations === undefined ? {} : { violations: args.violations }),

@@ -31,7 +31,9 @@ export interface SandboxRunArgs {
 
 export async function runPlan(args: SandboxRunArgs, io: CliIo): Promise<number> {
   if (io.platform !== "linux") {
-    io.err(`${failureLine({ code: "SRT509", message: `running commands is implemented for Linux only so far (this is ${io.platform}); \`srt compile --target macos\` prints the Seatbelt profile` })}\n`);
+    io.err(
+      `${failureLine({ code: "SRT509", message: `running commands is implemented for Linux only so far (this is ${io.platform}); \`srt compile --target macos\` prints the Seatbelt profile` })}\n`,
+    );
     return exitStatus.runtime;
   }
   // Opened before anything runs, and only if the plan's command cannot swap it (see violations-file.ts).
@@ -41,7 +43,9 @@ export async function runPlan(args: SandboxRunArgs, io: CliIo): Promise<number> 
     const refusal = violationsExposure(args.plan, spelled);
     const opened = refusal === undefined ? openViolationsFile(spelled) : { ok: false as const, message: refusal };
     if (!opened.ok) {
-      io.err(`${failureLine({ code: "SRT507", message: `--violations ${args.violations}: ${opened.message}` })}\nsrt: the command did not run.\n`);
+      io.err(
+        `${failureLine({ code: "SRT507", message: `--violations ${args.violations}: ${opened.message}` })}\nsrt: the command did not run.\n`,
+      );
       return exitStatus.usage;
     }
     violations = { fd: opened.fd, name: args.violations };
@@ -58,13 +62,20 @@ function violationsExposure(plan: LinuxPlan, spelled: string): string | undefine
   const e = exposureOf(plan.hostWrites, createNodeHost(), spelled);
   if (e === undefined) return undefined;
   if (e.kind === "unknown") return `cannot inspect ${e.at} (${e.code})`;
-  if (e.kind === "link") return `reached through the symlink ${e.link}, which lies in ${e.root}, writable by the command: it could re-point the link, and srt would append its report where that leads`;
+  if (e.kind === "link")
+    return `reached through the symlink ${e.link}, which lies in ${e.root}, writable by the command: it could re-point the link, and srt would append its report where that leads`;
   return `${e.real} lies in ${e.root}, which this plan makes writable and does not protect: the command could replace the file by a symlink, and srt would append its report where that leads. Name a file outside the writable directories (\`srt --violations F -- cmd\` protects F itself when it compiles the policy).`;
 }
 
-async function runOpened(args: SandboxRunArgs, violations: { readonly fd: number; readonly name: string } | undefined, io: CliIo): Promise<number> {
+async function runOpened(
+  args: SandboxRunArgs,
+  violations: { readonly fd: number; readonly name: string } | undefined,
+  io: CliIo,
+): Promise<number> {
   if (args.controlFd !== undefined && args.proxies !== undefined) {
-    io.err("srt: --control-fd changes srt's own proxies; with --proxies the sandbox that owns them is updated instead\n");
+    io.err(
+      "srt: --control-fd changes srt's own proxies; with --proxies the sandbox that owns them is updated instead\n",
+    );
     return exitStatus.usage;
   }
   let control: import("./control-fd.js").ControlChannel | undefined;
@@ -77,7 +88,10 @@ async function runOpened(args: SandboxRunArgs, violations: { readonly fd: number
     control = opened.channel;
   }
   // A live policy may open what the first one closed: proxies and bridges from the start.
-  const plan: LinuxPlan = control || args.proxies !== undefined ? { ...args.plan, network: { ...args.plan.network, proxies: true } } : args.plan;
+  const plan: LinuxPlan =
+    control || args.proxies !== undefined
+      ? { ...args.plan, network: { ...args.plan.network, proxies: true } }
+      : args.plan;
   const live = createLivePolicy(plan.network.policy);
   const debug = args.debug || io.env["SRT_DEBUG"] === "1";
   // The acknowledgement a caller (or a test) can wait for instead of guessing how long applying takes.
@@ -92,8 +106,14 @@ async function runOpened(args: SandboxRunArgs, violations: { readonly fd: number
     control?.close();
     return exitStatus.runtime;
   }
-  if (debug) io.err(`srt: plan ${plan.source}: ${plan.bwrap.length} bwrap args, ${plan.placeholders.length} placeholders, seccomp ${plan.seccomp.instructions} insns, network ${plan.network.proxies ? "via proxies" : "none"}\n`);
-  const network = args.proxies === undefined ? ownNetwork({ quiet: args.quiet, violations, err: io.err, command: args.command, policy: live }) : joinNetwork(resolve(io.cwd, args.proxies));
+  if (debug)
+    io.err(
+      `srt: plan ${plan.source}: ${plan.bwrap.length} bwrap args, ${plan.placeholders.length} placeholders, seccomp ${plan.seccomp.instructions} insns, network ${plan.network.proxies ? "via proxies" : "none"}\n`,
+    );
+  const network =
+    args.proxies === undefined
+      ? ownNetwork({ quiet: args.quiet, violations, err: io.err, command: args.command, policy: live })
+      : joinNetwork(resolve(io.cwd, args.proxies));
   const running = runLinux({
     plan,
     command: args.command,

@@ -12,10 +12,13 @@ import type { SettingsSource } from "./render.js";
 /** Read at most this much: parse reports the real size, but a 2 GB file must not be slurped. */
 const READ_LIMIT = 16 * 1024 * 1024;
 
-export type LoadedSettings = { readonly ok: true; readonly source: SettingsSource } | { readonly ok: false; readonly source: SettingsSource; readonly diagnostics: Diagnostic[] };
+export type LoadedSettings =
+  | { readonly ok: true; readonly source: SettingsSource }
+  | { readonly ok: false; readonly source: SettingsSource; readonly diagnostics: Diagnostic[] };
 
 /** Where settings are read from when none are named. */
-export const defaultSettingsPath = (env: NodeJS.ProcessEnv): string => resolve(env["HOME"] ?? homedir(), ".srt-settings.json");
+export const defaultSettingsPath = (env: NodeJS.ProcessEnv): string =>
+  resolve(env["HOME"] ?? homedir(), ".srt-settings.json");
 
 export function loadSettings(named: string | undefined, cwd: string, env: NodeJS.ProcessEnv): LoadedSettings {
   if (named === undefined) {
@@ -25,7 +28,8 @@ export function loadSettings(named: string | undefined, cwd: string, env: NodeJS
     try {
       lstatSync(fallback);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "ENOENT") return { ok: true, source: { file: "default", text: undefined } };
+      if ((e as NodeJS.ErrnoException).code === "ENOENT")
+        return { ok: true, source: { file: "default", text: undefined } };
     }
     return read(fallback);
   }
@@ -47,7 +51,14 @@ function read(file: string): LoadedSettings {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (e instanceof TypeError) return fail(file, diagnostic("SRT100", "", { kind: "not-utf8", file }));
-    return fail(file, diagnostic("SRT100", "", code === "ENOENT" ? { kind: "missing", file } : { kind: "unreadable", file, reason: code ?? String(e) }));
+    return fail(
+      file,
+      diagnostic(
+        "SRT100",
+        "",
+        code === "ENOENT" ? { kind: "missing", file } : { kind: "unreadable", file, reason: code ?? String(e) },
+      ),
+    );
   }
 }
 

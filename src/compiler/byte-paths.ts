@@ -23,14 +23,16 @@ export const hasByteEscapes = (s: string): boolean => byteEscape.test(s);
 export const hasStraySurrogate = (s: string): boolean => strayHalf.test(s);
 
 /** The escaped bytes shown as `\xNN`, for people (diagnostics, explain); never raw. */
-export const showBytes = (s: string): string => s.replace(byteEscapes, (c) => `\\x${(c.charCodeAt(0) - 0xdc00).toString(16)}`);
+export const showBytes = (s: string): string =>
+  s.replace(byteEscapes, (c) => `\\x${(c.charCodeAt(0) - 0xdc00).toString(16)}`);
 
 /**
  * A path JSON-quoted for people, its bytes as \xNN. JSON.stringify writes a
  * lone surrogate as \udcXX; scanning its escapes pair by pair tells those
  * from a literal backslash (always written \\), so the result is unambiguous.
  */
-export const quotePath = (s: string): string => JSON.stringify(s).replace(/\\(udc[89a-f][0-9a-f]|[^])/g, (m, e: string) => (e.length === 5 ? `\\x${e.slice(3)}` : m));
+export const quotePath = (s: string): string =>
+  JSON.stringify(s).replace(/\\(udc[89a-f][0-9a-f]|[^])/g, (m, e: string) => (e.length === 5 ? `\\x${e.slice(3)}` : m));
 
 /** Bytes → string; every byte of an invalid UTF-8 sequence becomes its escape. */
 export function decodeBytes(bytes: Uint8Array): string {
@@ -83,7 +85,8 @@ export function encodePath(s: string): Uint8Array {
   for (const ch of s) {
     const cp = ch.codePointAt(0)!;
     if (cp >= 0xdc80 && cp <= 0xdcff) out.push(cp - 0xdc00);
-    else if (cp >= 0xd800 && cp <= 0xdfff) throw new Error(`a lone surrogate U+${cp.toString(16).toUpperCase()} in ${JSON.stringify(s)} names no bytes`);
+    else if (cp >= 0xd800 && cp <= 0xdfff)
+      throw new Error(`a lone surrogate U+${cp.toString(16).toUpperCase()} in ${JSON.stringify(s)} names no bytes`);
     else if (cp < 0x80) out.push(cp);
     else if (cp < 0x800) out.push(0xc0 | (cp >> 6), 0x80 | (cp & 0x3f));
     else if (cp < 0x10000) out.push(0xe0 | (cp >> 12), 0x80 | ((cp >> 6) & 0x3f), 0x80 | (cp & 0x3f));

@@ -72,7 +72,10 @@ export function compileSettings(input: CompileInput): CompileResult {
   const expanded = expandPaths(host, {
     paths: normalized.paths,
     options: normalized.options,
-    settingsFiles: [...(input.file === "default" ? [] : [input.file]), ...(input.settingsLookup === undefined ? [] : [input.settingsLookup])],
+    settingsFiles: [
+      ...(input.file === "default" ? [] : [input.file]),
+      ...(input.settingsLookup === undefined ? [] : [input.settingsLookup]),
+    ],
     ...(input.installDir === undefined ? {} : { installDir: input.installDir }),
     outputs: input.outputs ?? [],
     limits: input.limits ?? defaultLimits,
@@ -90,7 +93,13 @@ export function compileSettings(input: CompileInput): CompileResult {
     kind: "policy",
     version: 1,
     source: input.file,
-    context: { cwd: host.env.cwd, home: host.env.home, platform: input.target === "macos" ? "darwin" : "linux", stateDir: host.env.stateDir, ...(input.target === "linux" && expanded.binfmtMisc ? { binfmtMisc: true as const } : {}) },
+    context: {
+      cwd: host.env.cwd,
+      home: host.env.home,
+      platform: input.target === "macos" ? "darwin" : "linux",
+      stateDir: host.env.stateDir,
+      ...(input.target === "linux" && expanded.binfmtMisc ? { binfmtMisc: true as const } : {}),
+    },
     filesystem: { rules: sortRules(expanded.rules), privateTmp: true },
     network: normalized.network,
     env: normalized.env,
@@ -110,10 +119,11 @@ export function compileSettings(input: CompileInput): CompileResult {
  */
 function stateDirWrites(rules: readonly FsRule[], stateDir: string): Diagnostic[] {
   return rules
-    .filter((r): r is PathRule => r.kind === "path" && r.access === "write" && r.effect === "allow" && isWithin(r.path, stateDir))
-    .map((r) =>
-      diagnostic("SRT308", r.origin, { path: r.path, stateDir }),
-    );
+    .filter(
+      (r): r is PathRule =>
+        r.kind === "path" && r.access === "write" && r.effect === "allow" && isWithin(r.path, stateDir),
+    )
+    .map((r) => diagnostic("SRT308", r.origin, { path: r.path, stateDir }));
 }
 
 /** Keys that mean nothing (or less than they seem) on the chosen target are said out loud. */
@@ -121,7 +131,8 @@ function targetDiagnostics(n: NormalizedSettings, target: Target): Diagnostic[] 
   const out: Diagnostic[] = [];
   const o = n.options;
   const net = n.network;
-  if (target === "linux" && o.allowPty.origin !== "default") out.push(diagnostic("SRT400", o.allowPty.origin, { kind: "allowPty" }));
+  if (target === "linux" && o.allowPty.origin !== "default")
+    out.push(diagnostic("SRT400", o.allowPty.origin, { kind: "allowPty" }));
   if (target === "macos") {
     for (const key of ["enableWeakerNestedSandbox", "allowNestedUserNamespaces"] as const) {
       if (o[key].origin !== "default") out.push(diagnostic("SRT400", o[key].origin, { kind: "linux-only", key }));
@@ -135,18 +146,24 @@ function targetDiagnostics(n: NormalizedSettings, target: Target): Diagnostic[] 
   }
   for (const p of n.inert) out.push(diagnostic("SRT400", p, { kind: "docker" }));
   if (target === "linux") {
-    if (o.enableWeakerNestedSandbox.value) out.push(diagnostic("SRT401", o.enableWeakerNestedSandbox.origin, { key: "enableWeakerNestedSandbox" }));
-    if (o.allowNestedUserNamespaces.value) out.push(diagnostic("SRT401", o.allowNestedUserNamespaces.origin, { key: "allowNestedUserNamespaces" }));
+    if (o.enableWeakerNestedSandbox.value)
+      out.push(diagnostic("SRT401", o.enableWeakerNestedSandbox.origin, { key: "enableWeakerNestedSandbox" }));
+    if (o.allowNestedUserNamespaces.value)
+      out.push(diagnostic("SRT401", o.allowNestedUserNamespaces.origin, { key: "allowNestedUserNamespaces" }));
   }
-  if (net.allowAllUnixSockets.value) out.push(diagnostic("SRT401", net.allowAllUnixSockets.origin, { key: "allowAllUnixSockets" }));
+  if (net.allowAllUnixSockets.value)
+    out.push(diagnostic("SRT401", net.allowAllUnixSockets.origin, { key: "allowAllUnixSockets" }));
   for (const s of net.unixSockets) {
-    if (/docker\.sock|podman\.sock|containerd\.sock/.test(s.path)) out.push(diagnostic("SRT305", s.origin, { path: s.path }));
+    if (/docker\.sock|podman\.sock|containerd\.sock/.test(s.path))
+      out.push(diagnostic("SRT305", s.origin, { path: s.path }));
   }
   return out;
 }
 
 const key = (r: FsRule): string =>
-  r.kind === "path" ? `path\0${r.access}\0${r.effect}\0${r.path}\0${r.origin}\0${JSON.stringify(r.via)}` : `glob\0${r.access}\0${r.effect}\0${r.pattern}\0${r.origin}`;
+  r.kind === "path"
+    ? `path\0${r.access}\0${r.effect}\0${r.path}\0${r.origin}\0${JSON.stringify(r.via)}`
+    : `glob\0${r.access}\0${r.effect}\0${r.pattern}\0${r.origin}`;
 
 /** Deterministic, duplicate-free order: the IR must not depend on input order. */
 function sortRules(rules: readonly FsRule[]): FsRule[] {

@@ -17,7 +17,12 @@ interface Entry<A> {
   readonly hint?: (args: A) => string | undefined;
 }
 
-const entry = <A>(severity: Severity, title: string, message: (args: A) => string, hint?: string | ((args: A) => string | undefined)): Entry<A> => ({
+const entry = <A>(
+  severity: Severity,
+  title: string,
+  message: (args: A) => string,
+  hint?: string | ((args: A) => string | undefined),
+): Entry<A> => ({
   severity,
   title,
   message,
@@ -30,7 +35,8 @@ export type NoArgs = Record<string, never>;
 const mib = (bytes: number): string => (bytes / 1048576).toFixed(1);
 const where = (pointer: string): string => (pointer === "" ? "settings" : `"${pointer}"`);
 /** An earlier sandboxed run of this user can lock a directory (chmod 000); only the user can undo it. */
-const lockedHint = (dir: string): string => `an earlier run may have locked it; restore its permissions outside the sandbox (chmod u+rwx ${dir}) to use what is inside`;
+const lockedHint = (dir: string): string =>
+  `an earlier run may have locked it; restore its permissions outside the sandbox (chmod u+rwx ${dir}) to use what is inside`;
 /** What to do about a directory a walk could not inspect; srt never skips it (what is inside stays unknown). */
 const unlistable = "srt does not skip what it cannot see; fix the permissions, or make a smaller directory writable";
 /** A parser's own explanation of a rejected value, with its advice when it has one. */
@@ -68,13 +74,20 @@ export const catalog = {
       }
     },
   ),
-  SRT101: entry("error", "settings file is empty", (_: NoArgs) => "settings file is empty", "write `{}` for the defaults"),
+  SRT101: entry(
+    "error",
+    "settings file is empty",
+    (_: NoArgs) => "settings file is empty",
+    "write `{}` for the defaults",
+  ),
   SRT102: entry(
     "error",
     "settings file is too large",
     // Read whole (its size known) or stopped at the limit (a pipe, size unknown).
     (a: { readonly file?: string; readonly bytes?: number }) =>
-      a.bytes === undefined ? `${a.file ?? "settings file"} is larger than the 1 MiB limit` : `${a.file ?? "settings file"} is ${mib(a.bytes)} MiB; the limit is 1 MiB`,
+      a.bytes === undefined
+        ? `${a.file ?? "settings file"} is larger than the 1 MiB limit`
+        : `${a.file ?? "settings file"} is ${mib(a.bytes)} MiB; the limit is 1 MiB`,
     "a policy lists paths and domains, not data; check that the right file was given",
   ),
   SRT103: entry(
@@ -82,14 +95,25 @@ export const catalog = {
     "malformed JSON",
     (a: { readonly kind: "syntax"; readonly detail: string } | { readonly kind: "duplicate"; readonly key: string }) =>
       a.kind === "syntax" ? `malformed JSON: ${a.detail}` : `duplicate key ${JSON.stringify(a.key)}`,
-    (a) => (a.kind === "duplicate" ? "JSON keeps only the last one; remove the other so the file says one thing" : undefined),
+    (a) =>
+      a.kind === "duplicate" ? "JSON keeps only the last one; remove the other so the file says one thing" : undefined,
   ),
-  SRT104: entry("error", "JSON nested too deeply", (a: { readonly depth: number }) => `JSON is nested more than ${a.depth} levels deep`),
-  SRT110: entry("error", "unknown key", (a: { readonly key: string; readonly suggestion?: string | undefined }) => `unknown key "${a.key}"`, (a) => a.suggestion),
+  SRT104: entry(
+    "error",
+    "JSON nested too deeply",
+    (a: { readonly depth: number }) => `JSON is nested more than ${a.depth} levels deep`,
+  ),
+  SRT110: entry(
+    "error",
+    "unknown key",
+    (a: { readonly key: string; readonly suggestion?: string | undefined }) => `unknown key "${a.key}"`,
+    (a) => a.suggestion,
+  ),
   SRT111: entry(
     "error",
     "key of the reference tool that srt does not support",
-    (a: { readonly key: string; readonly why: string }) => `"${a.key}" is a setting of the reference tool that srt does not support: ${a.why}`,
+    (a: { readonly key: string; readonly why: string }) =>
+      `"${a.key}" is a setting of the reference tool that srt does not support: ${a.why}`,
     "remove it; srt refuses settings it would not enforce",
   ),
   SRT112: entry(
@@ -117,9 +141,13 @@ export const catalog = {
   SRT113: entry(
     "error",
     "both settings dialects in one file",
-    (a: { readonly key: string }) => `"${a.key}" is a key of the srt dialect, but this file also uses "permissions"/"sandbox"`,
+    (a: { readonly key: string }) =>
+      `"${a.key}" is a key of the srt dialect, but this file also uses "permissions"/"sandbox"`,
     // In that dialect's settings files a top-level "env" *sets* variables; srt's env is a pass-through policy.
-    (a) => (a.key === "env" ? 'a top-level "env" that sets variables is not a sandbox setting; srt\'s env policy (inherit/allow/deny) goes under "sandbox"' : `move it under "sandbox", or write the whole file in one dialect`),
+    (a) =>
+      a.key === "env"
+        ? 'a top-level "env" that sets variables is not a sandbox setting; srt\'s env policy (inherit/allow/deny) goes under "sandbox"'
+        : `move it under "sandbox", or write the whole file in one dialect`,
   ),
   SRT120: entry(
     "error",
@@ -144,21 +172,52 @@ export const catalog = {
     },
     (a) => {
       if (a.kind === "syntax") return 'write e.g. "WebFetch(domain:example.com)", "Edit(src/**)" or "Read(~/.ssh)"';
-      if (a.kind === "bare") return a.tool === "WebFetch" ? 'write "WebFetch(domain:example.com)"' : `write "${a.tool}(path)"`;
+      if (a.kind === "bare")
+        return a.tool === "WebFetch" ? 'write "WebFetch(domain:example.com)"' : `write "${a.tool}(path)"`;
       return undefined;
     },
   ),
   SRT121: entry(
     "warning",
     "permission rule without sandbox meaning",
-    (a: { readonly tool: string; readonly bare: boolean }) => `${a.tool}${a.bare ? "" : "(…)"} is a tool permission, not a sandbox rule; srt does not enforce it`,
+    (a: { readonly tool: string; readonly bare: boolean }) =>
+      `${a.tool}${a.bare ? "" : "(…)"} is a tool permission, not a sandbox rule; srt does not enforce it`,
   ),
-  SRT122: entry("error", "sandbox cannot be disabled", (_: NoArgs) => "sandbox.enabled is false, but srt always runs commands sandboxed", "remove the key (or set it to true)"),
-  SRT200: entry("error", "invalid domain pattern", (a: { readonly value: string } & Reason) => `"${a.value}": ${a.reason}`, (a) => a.hint),
-  SRT201: entry("error", "invalid IP address or CIDR range", (a: { readonly value: string; readonly reason: string }) => `"${a.value}": ${a.reason}`),
-  SRT202: entry("error", "invalid path", (a: Reason) => a.reason, (a) => a.hint),
-  SRT203: entry("error", "invalid glob", (a: Reason) => a.reason, (a) => a.hint),
-  SRT204: entry("warning", "mitm domain is not allowed", (a: { readonly source: string }) => `"${a.source}" is routed through the MITM proxy but not in allowedDomains, so it stays unreachable`),
+  SRT122: entry(
+    "error",
+    "sandbox cannot be disabled",
+    (_: NoArgs) => "sandbox.enabled is false, but srt always runs commands sandboxed",
+    "remove the key (or set it to true)",
+  ),
+  SRT200: entry(
+    "error",
+    "invalid domain pattern",
+    (a: { readonly value: string } & Reason) => `"${a.value}": ${a.reason}`,
+    (a) => a.hint,
+  ),
+  SRT201: entry(
+    "error",
+    "invalid IP address or CIDR range",
+    (a: { readonly value: string; readonly reason: string }) => `"${a.value}": ${a.reason}`,
+  ),
+  SRT202: entry(
+    "error",
+    "invalid path",
+    (a: Reason) => a.reason,
+    (a) => a.hint,
+  ),
+  SRT203: entry(
+    "error",
+    "invalid glob",
+    (a: Reason) => a.reason,
+    (a) => a.hint,
+  ),
+  SRT204: entry(
+    "warning",
+    "mitm domain is not allowed",
+    (a: { readonly source: string }) =>
+      `"${a.source}" is routed through the MITM proxy but not in allowedDomains, so it stays unreachable`,
+  ),
   SRT300: entry(
     "error",
     "path cannot be inspected",
@@ -179,24 +238,54 @@ export const catalog = {
           return `cannot list ${a.at} (${a.code}) while searching for files that must stay write-protected`;
       }
     },
-    (a) => (a.kind === "rule" ? "srt will not guess what a rule covers; fix the path or its permissions" : a.kind === "protected" ? undefined : unlistable),
+    (a) =>
+      a.kind === "rule"
+        ? "srt will not guess what a rule covers; fix the path or its permissions"
+        : a.kind === "protected"
+          ? undefined
+          : unlistable,
   ),
-  SRT301: entry("error", "glob expansion exceeded its budget", (a: { readonly detail: string }) => a.detail, "narrow the glob (a deeper base directory) or list the paths"),
-  SRT302: entry("error", "mandatory-deny search exceeded its budget", (a: { readonly detail: string }) => a.detail, "set mandatoryDenySearchDepth, or make a smaller directory writable"),
-  SRT303: entry("warning", "glob matches nothing", (a: { readonly pattern: string }) => `${a.pattern} matches nothing now; on Linux a file created later is not covered`),
-  SRT304: entry("warning", "writable path does not exist", (a: { readonly path: string }) => `${a.path} does not exist, so there is nothing to make writable`),
-  SRT305: entry("warning", "policy hands the sandbox a powerful resource", (a: { readonly path: string }) => `${a.path} is a container engine socket: access to it is a full escape`),
+  SRT301: entry(
+    "error",
+    "glob expansion exceeded its budget",
+    (a: { readonly detail: string }) => a.detail,
+    "narrow the glob (a deeper base directory) or list the paths",
+  ),
+  SRT302: entry(
+    "error",
+    "mandatory-deny search exceeded its budget",
+    (a: { readonly detail: string }) => a.detail,
+    "set mandatoryDenySearchDepth, or make a smaller directory writable",
+  ),
+  SRT303: entry(
+    "warning",
+    "glob matches nothing",
+    (a: { readonly pattern: string }) =>
+      `${a.pattern} matches nothing now; on Linux a file created later is not covered`,
+  ),
+  SRT304: entry(
+    "warning",
+    "writable path does not exist",
+    (a: { readonly path: string }) => `${a.path} does not exist, so there is nothing to make writable`,
+  ),
+  SRT305: entry(
+    "warning",
+    "policy hands the sandbox a powerful resource",
+    (a: { readonly path: string }) => `${a.path} is a container engine socket: access to it is a full escape`,
+  ),
   SRT306: entry(
     "error",
     "writable path leads out of the writable area through a symlink",
     (a: { readonly spelled: string; readonly link: string; readonly real: string; readonly why: string }) =>
       `${a.spelled} ${a.link === a.spelled ? "is a symlink" : `leads through the symlink ${a.link}`} to ${a.real}, outside everything this policy makes writable; ${a.why}, so a sandboxed command could have made that link`,
-    (a) => `if ${a.real} should be writable, name it in allowWrite; otherwise replace the link ${a.link} by a directory`,
+    (a) =>
+      `if ${a.real} should be writable, name it in allowWrite; otherwise replace the link ${a.link} by a directory`,
   ),
   SRT307: entry(
     "error",
     "a protected path is a symlink this target cannot protect",
-    (a: { readonly path: string }) => `${a.path} must stay write-protected, but it is a symlink in a writable directory: on Linux a read-only mount lands on its target, and the link itself could be replaced`,
+    (a: { readonly path: string }) =>
+      `${a.path} must stay write-protected, but it is a symlink in a writable directory: on Linux a read-only mount lands on its target, and the link itself could be replaced`,
     "replace the link by the file it points to, or do not make its directory writable",
   ),
   SRT308: entry(
@@ -209,7 +298,11 @@ export const catalog = {
   SRT310: entry(
     "warning",
     "a directory that cannot be listed is protected whole",
-    (a: { readonly kind: "glob"; readonly dir: string; readonly pattern: string; readonly access: "read" | "write" } | { readonly kind: "mandatory"; readonly dir: string }) =>
+    (
+      a:
+        | { readonly kind: "glob"; readonly dir: string; readonly pattern: string; readonly access: "read" | "write" }
+        | { readonly kind: "mandatory"; readonly dir: string },
+    ) =>
       a.kind === "glob"
         ? `${a.dir} cannot be listed while expanding ${a.pattern}, so what it holds is unknown: it is ${a.access === "read" ? "unreadable" : "write-protected"} whole`
         : `${a.dir} cannot be listed, so what it holds is unknown: it stays read-only, whole, for this run`,
@@ -218,7 +311,8 @@ export const catalog = {
   SRT311: entry(
     "warning",
     "an allow glob matches nothing in a directory that cannot be listed",
-    (a: { readonly dir: string; readonly pattern: string }) => `${a.dir} cannot be listed while expanding ${a.pattern}: the glob matches nothing in it`,
+    (a: { readonly dir: string; readonly pattern: string }) =>
+      `${a.dir} cannot be listed while expanding ${a.pattern}: the glob matches nothing in it`,
     (a) => lockedHint(a.dir),
   ),
   SRT315: entry(
@@ -231,7 +325,12 @@ export const catalog = {
   SRT316: entry(
     "error",
     "a file srt writes for the run is named through a symlink in a writable directory",
-    (a: { readonly path: string; readonly rule: "plan-file" | "violations-file"; readonly link: string; readonly dir: string }) =>
+    (a: {
+      readonly path: string;
+      readonly rule: "plan-file" | "violations-file";
+      readonly link: string;
+      readonly dir: string;
+    }) =>
       `${a.path} (the ${a.rule === "plan-file" ? "plan srt writes" : "--violations file"}) is reached through the symlink ${a.link}, which lies in the writable directory ${a.dir}: the command could re-point it`,
     "name a path without that link, or one outside the writable directories",
   ),
@@ -247,12 +346,14 @@ export const catalog = {
     "the home directory would be writable by default",
     (a: { readonly path: string; readonly origin: string; readonly home: string }) =>
       `${a.path} would be writable by default (${a.origin}), and it ${a.path === a.home ? "is" : "holds"} the home directory ${a.home}: shell start-up files, SSH keys and tool config would all be in reach of the command`,
-    (a) => `run srt from a project directory, or name ${a.path === a.home ? "it" : "the directory"} in filesystem.allowWrite if the command really may write all of it`,
+    (a) =>
+      `run srt from a project directory, or name ${a.path === a.home ? "it" : "the directory"} in filesystem.allowWrite if the command really may write all of it`,
   ),
   SRT321: entry(
     "error",
     "git config cannot be read as git would",
-    (a: { readonly at: string; readonly detail: string }) => `cannot read ${a.at} as git would (${a.detail}), so srt cannot tell where git takes hooks and config from`,
+    (a: { readonly at: string; readonly detail: string }) =>
+      `cannot read ${a.at} as git would (${a.detail}), so srt cannot tell where git takes hooks and config from`,
     "fix or remove that file (git itself refuses a config it cannot parse)",
   ),
   SRT400: entry(
@@ -279,7 +380,11 @@ export const catalog = {
     },
     (a) => (a.kind === "unix-socket" ? "set allowAllUnixSockets to allow every socket" : undefined),
   ),
-  SRT401: entry("warning", "option weakens the sandbox", (a: { readonly key: keyof typeof weakening }) => `${a.key}: ${weakening[a.key]}`),
+  SRT401: entry(
+    "warning",
+    "option weakens the sandbox",
+    (a: { readonly key: keyof typeof weakening }) => `${a.key}: ${weakening[a.key]}`,
+  ),
 } as const;
 
 /**
@@ -318,7 +423,12 @@ export interface Diagnostic {
   readonly hint?: string;
 }
 
-export function diagnostic<C extends DiagnosticCode>(code: C, pointer: string, args: MessageArgs<C>, extra: { offset?: number | undefined } = {}): Diagnostic {
+export function diagnostic<C extends DiagnosticCode>(
+  code: C,
+  pointer: string,
+  args: MessageArgs<C>,
+  extra: { offset?: number | undefined } = {},
+): Diagnostic {
   // C is one code at every call site; the catalog's own type cannot say that entry and args belong together.
   const e = catalog[code] as unknown as Entry<MessageArgs<C>>;
   const hint = e.hint?.(args);
@@ -337,6 +447,10 @@ export const hasErrors = (ds: readonly Diagnostic[]): boolean => ds.some((d) => 
 /** Stable order for output and goldens: by pointer position, then code. */
 export function sortDiagnostics(ds: readonly Diagnostic[]): Diagnostic[] {
   return [...ds].sort(
-    (a, b) => (a.offset ?? -1) - (b.offset ?? -1) || compareStrings(a.pointer, b.pointer) || compareStrings(a.code, b.code) || compareStrings(a.message, b.message),
+    (a, b) =>
+      (a.offset ?? -1) - (b.offset ?? -1) ||
+      compareStrings(a.pointer, b.pointer) ||
+      compareStrings(a.code, b.code) ||
+      compareStrings(a.message, b.message),
   );
 }

@@ -6,15 +6,35 @@
 import type { EnvPolicy } from "./ir.js";
 
 /** "core": enough for shells, locales and terminals; no credentials. */
-export const coreEnv: readonly string[] = ["PATH", "HOME", "USER", "LOGNAME", "SHELL", "TERM", "COLORTERM", "NO_COLOR", "FORCE_COLOR", "LANG", "LANGUAGE", "LC_*", "TZ", "PWD", "TMPDIR"];
+export const coreEnv: readonly string[] = [
+  "PATH",
+  "HOME",
+  "USER",
+  "LOGNAME",
+  "SHELL",
+  "TERM",
+  "COLORTERM",
+  "NO_COLOR",
+  "FORCE_COLOR",
+  "LANG",
+  "LANGUAGE",
+  "LC_*",
+  "TZ",
+  "PWD",
+  "TMPDIR",
+];
 
-const toRegExp = (pattern: string): RegExp => new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replaceAll("*", ".*")}$`);
+const toRegExp = (pattern: string): RegExp =>
+  new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replaceAll("*", ".*")}$`);
 const anyOf = (patterns: readonly string[]): ((name: string) => boolean) => {
   const res = patterns.map(toRegExp);
   return (name) => res.some((r) => r.test(name));
 };
 
-export function applyEnvPolicy(policy: EnvPolicy, vars: Readonly<Record<string, string>>): { passed: Record<string, string>; withheld: string[] } {
+export function applyEnvPolicy(
+  policy: EnvPolicy,
+  vars: Readonly<Record<string, string>>,
+): { passed: Record<string, string>; withheld: string[] } {
   const inherited = policy.inherit === "all" ? () => true : policy.inherit === "core" ? anyOf(coreEnv) : () => false;
   const allowed = anyOf(policy.allow);
   const denied = anyOf(policy.deny);

@@ -61,8 +61,17 @@ export function expandPaths(machine: Host, input: ExpandInput): ExpandResult {
       return undefined;
     }
     const recorded = r.real !== spelled && via.kind === "literal" ? { kind: "symlink" as const, spelled } : via;
-    if (r.real !== spelled && intent.access === "write" && intent.effect === "allow") redirected.push({ spelled, real: r.real, origin: intent.origin, links });
-    return { kind: "path", access: intent.access, effect: intent.effect, path: r.real, node: r.node, via: recorded, origin: intent.origin };
+    if (r.real !== spelled && intent.access === "write" && intent.effect === "allow")
+      redirected.push({ spelled, real: r.real, origin: intent.origin, links });
+    return {
+      kind: "path",
+      access: intent.access,
+      effect: intent.effect,
+      path: r.real,
+      node: r.node,
+      via: recorded,
+      origin: intent.origin,
+    };
   };
 
   for (const intent of input.paths) {
@@ -99,12 +108,29 @@ export function expandPaths(machine: Host, input: ExpandInput): ExpandResult {
     if (count === 0) {
       diagnostics.push(diagnostic("SRT303", intent.origin, { pattern }));
     }
-    rules.push({ kind: "glob", access: intent.access, effect: intent.effect, pattern, matches: count, origin: intent.origin });
+    rules.push({
+      kind: "glob",
+      access: intent.access,
+      effect: intent.effect,
+      pattern,
+      matches: count,
+      origin: intent.origin,
+    });
     // Backends that match globs at access time (Seatbelt) see real paths: give them the real spelling too.
-    if (result.realPattern !== undefined) rules.push({ kind: "glob", access: intent.access, effect: intent.effect, pattern: result.realPattern, matches: count, origin: intent.origin });
+    if (result.realPattern !== undefined)
+      rules.push({
+        kind: "glob",
+        access: intent.access,
+        effect: intent.effect,
+        pattern: result.realPattern,
+        matches: count,
+        origin: intent.origin,
+      });
   }
 
-  const writable = rules.filter((r): r is PathRule => r.kind === "path" && r.access === "write" && r.effect === "allow");
+  const writable = rules.filter(
+    (r): r is PathRule => r.kind === "path" && r.access === "write" && r.effect === "allow",
+  );
   diagnostics.push(...plantedLinks(host, redirected, writable));
   for (const r of writable) {
     if (r.node === "absent") diagnostics.push(diagnostic("SRT304", r.origin, { path: r.path }));
@@ -113,12 +139,26 @@ export function expandPaths(machine: Host, input: ExpandInput): ExpandResult {
   const binfmtMisc = binfmt.ok && binfmt.value.kind === "dir";
   // A walk already ran out of budget: the compile fails; a second overrun report would only confuse.
   if (diagnostics.some((d) => d.code === "SRT301")) return { rules, diagnostics, linkedProtected: [], binfmtMisc };
-  const mandatory = findMandatoryDenies(host, { writable: writable.map((r) => ({ path: r.path, node: r.node })), depth: input.options.mandatoryDenySearchDepth.value, allowGitConfig: input.options.allowGitConfig.value }, budget);
+  const mandatory = findMandatoryDenies(
+    host,
+    {
+      writable: writable.map((r) => ({ path: r.path, node: r.node })),
+      depth: input.options.mandatoryDenySearchDepth.value,
+      allowGitConfig: input.options.allowGitConfig.value,
+    },
+    budget,
+  );
   diagnostics.push(...homeRootDiagnostics(host, writable));
   if (!mandatory.ok) {
     diagnostics.push(
       mandatory.reason === "budget"
-        ? diagnostic("SRT302", input.options.mandatoryDenySearchDepth.origin === "default" ? "" : input.options.mandatoryDenySearchDepth.origin, { detail: mandatory.detail })
+        ? diagnostic(
+            "SRT302",
+            input.options.mandatoryDenySearchDepth.origin === "default"
+              ? ""
+              : input.options.mandatoryDenySearchDepth.origin,
+            { detail: mandatory.detail },
+          )
         : mandatory.reason === "git-config"
           ? diagnostic("SRT321", "", { at: mandatory.at, detail: mandatory.detail })
           : diagnostic("SRT300", "", { kind: "mandatory", at: mandatory.at, code: mandatory.code }),
@@ -131,15 +171,23 @@ export function expandPaths(machine: Host, input: ExpandInput): ExpandResult {
       diagnostics.push(diagnostic("SRT310", root?.origin ?? "", { kind: "mandatory", dir: r.path }));
     }
   }
-  const self = selfProtection(host, writable, { settingsFiles: input.settingsFiles, outputs: input.outputs, ...(input.installDir === undefined ? {} : { installDir: input.installDir }) });
+  const self = selfProtection(host, writable, {
+    settingsFiles: input.settingsFiles,
+    outputs: input.outputs,
+    ...(input.installDir === undefined ? {} : { installDir: input.installDir }),
+  });
   rules.push(...self.rules);
   diagnostics.push(...self.diagnostics);
   // One per link: a linked ~/.config stands in the way of every name below it.
-  const linkedProtected = [...new Map((mandatory.ok ? mandatory.rules : []).map((r) => [r.path, r])).values()].flatMap((r) => {
-    if (r.node !== "other") return [];
-    const st = host.lstat(r.path);
-    const inside = writable.find((w) => isWithin(r.path, w.path) && r.path !== w.path);
-    return st.ok && st.value.kind === "symlink" && inside !== undefined ? [{ path: r.path, origin: inside.origin }] : [];
-  });
+  const linkedProtected = [...new Map((mandatory.ok ? mandatory.rules : []).map((r) => [r.path, r])).values()].flatMap(
+    (r) => {
+      if (r.node !== "other") return [];
+      const st = host.lstat(r.path);
+      const inside = writable.find((w) => isWithin(r.path, w.path) && r.path !== w.path);
+      return st.ok && st.value.kind === "symlink" && inside !== undefined
+        ? [{ path: r.path, origin: inside.origin }]
+        : [];
+    },
+  );
   return { rules, diagnostics, linkedProtected, binfmtMisc };
 }

@@ -16,7 +16,8 @@ export interface GitConfigEntry {
   readonly line: number;
 }
 
-export type GitConfigParse = { readonly ok: true; readonly entries: readonly GitConfigEntry[] } | { readonly ok: false; readonly line: number };
+export type GitConfigParse =
+  { readonly ok: true; readonly entries: readonly GitConfigEntry[] } | { readonly ok: false; readonly line: number };
 
 // git's sane_ctype: only these four are spaces (not \v or \f), and letters and digits are ASCII only.
 const isSpace = (c: string): boolean => c === " " || c === "\t" || c === "\n" || c === "\r";
@@ -154,14 +155,18 @@ export function parseGitConfig(text: string): GitConfigParse {
 }
 
 /** include.path and includeIf.<condition>.path: every one counts, whatever its condition (a superset is safe). */
-export const isIncludeKey = (key: string): boolean => key === "include.path" || (key.startsWith("includeif.") && key.endsWith(".path"));
+export const isIncludeKey = (key: string): boolean =>
+  key === "include.path" || (key.startsWith("includeif.") && key.endsWith(".path"));
 
 /**
  * git's interpolate_path, as far as it can be done without the password
  * database or git's install prefix: `~` and `~/…` become the home directory.
  * `~user/…` and `%(prefix)/…` cannot be resolved here, and say so.
  */
-export function interpolateGitPath(value: string, home: string): { readonly ok: true; readonly path: string } | { readonly ok: false } {
+export function interpolateGitPath(
+  value: string,
+  home: string,
+): { readonly ok: true; readonly path: string } | { readonly ok: false } {
   if (value.startsWith("%(prefix)/")) return { ok: false };
   if (!value.startsWith("~")) return { ok: true, path: value };
   const slash = value.indexOf("/");

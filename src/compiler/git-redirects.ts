@@ -57,15 +57,18 @@ interface ConfigRead {
 export function gitRedirectRules(host: Host, input: RedirectInput, budget: WalkBudget): MandatoryResult {
   const home = host.env.home;
   const small = (path: string): string | undefined | MandatoryFailure => {
-    if (charge(budget, host, 1) !== undefined) return { ok: false, reason: "budget", detail: `reading git config went over the walk budget` };
+    if (charge(budget, host, 1) !== undefined)
+      return { ok: false, reason: "budget", detail: `reading git config went over the walk budget` };
     // Spellings like ".git/../tools/git.inc" and "worktrees/x/../.." are resolved the way the kernel would.
     const real = resolveReal(host, path);
-    if (!real.ok) return real.code === "ENOTDIR" ? undefined : { ok: false, reason: "host", code: real.code, at: real.at };
+    if (!real.ok)
+      return real.code === "ENOTDIR" ? undefined : { ok: false, reason: "host", code: real.code, at: real.at };
     if (real.node === "absent") return undefined;
     const r = host.readFile(real.real, MAX_CONFIG_BYTES);
     if (r.ok) return r.value;
     if (r.code === "ENOENT" || r.code === "ENOTDIR") return undefined; // git skips a missing file too
-    if (r.code === "EFBIG") return { ok: false, reason: "git-config", at: path, detail: `it is larger than ${MAX_CONFIG_BYTES} bytes` };
+    if (r.code === "EFBIG")
+      return { ok: false, reason: "git-config", at: path, detail: `it is larger than ${MAX_CONFIG_BYTES} bytes` };
     return { ok: false, reason: "host", code: r.code, at: path };
   };
 
@@ -80,7 +83,8 @@ export function gitRedirectRules(host: Host, input: RedirectInput, budget: WalkB
     const out = { hooksPaths: [] as string[], includes: [] as string[], worktree: [] as string[], bare: false };
     if (text !== undefined) {
       const parsed = parseGitConfig(text);
-      if (!parsed.ok) return { ok: false, reason: "git-config", at: path, detail: `line ${parsed.line} is not valid git config` };
+      if (!parsed.ok)
+        return { ok: false, reason: "git-config", at: path, detail: `line ${parsed.line} is not valid git config` };
       for (const e of parsed.entries) {
         // A bare key is a boolean true to git.
         if (e.key === "core.bare") out.bare ||= e.value === undefined || /^(true|yes|on|1)$/i.test(e.value);
@@ -88,7 +92,13 @@ export function gitRedirectRules(host: Host, input: RedirectInput, budget: WalkB
         if (e.key !== "core.hookspath" && e.key !== "core.worktree" && !isIncludeKey(e.key)) continue;
         if (e.value === "") continue; // git finds no hooks in an empty hooks path
         const p = interpolateGitPath(e.value, home);
-        if (!p.ok) return { ok: false, reason: "git-config", at: path, detail: `line ${e.line}: srt cannot resolve ${e.value} as git would` };
+        if (!p.ok)
+          return {
+            ok: false,
+            reason: "git-config",
+            at: path,
+            detail: `line ${e.line}: srt cannot resolve ${e.value} as git would`,
+          };
         if (e.key === "core.hookspath") out.hooksPaths.push(p.path);
         else if (e.key === "core.worktree") out.worktree.push(p.path);
         else {
@@ -151,9 +161,18 @@ export function gitRedirectRules(host: Host, input: RedirectInput, budget: WalkB
   }
 
   const xdg = host.env.vars["XDG_CONFIG_HOME"];
-  const globals = ["/etc/gitconfig", joinPath(home, ".gitconfig"), joinPath(home, ".config/git/config"), ...(xdg?.startsWith("/") ? [joinPath(xdg, "git/config")] : [])];
+  const globals = [
+    "/etc/gitconfig",
+    joinPath(home, ".gitconfig"),
+    joinPath(home, ".config/git/config"),
+    ...(xdg?.startsWith("/") ? [joinPath(xdg, "git/config")] : []),
+  ];
   const rules: PathRule[] = [];
-  const protect = (spelled: string, rule: "git-hooks-path" | "git-config-include", shape: "file" | "dir"): MandatoryFailure | undefined => {
+  const protect = (
+    spelled: string,
+    rule: "git-hooks-path" | "git-config-include",
+    shape: "file" | "dir",
+  ): MandatoryFailure | undefined => {
     const found = protectSpelled(host, spelled, input.writable, rule, { shape, hold: "" });
     if (!found.ok) return found;
     rules.push(...found.rules);
@@ -162,7 +181,10 @@ export function gitRedirectRules(host: Host, input: RedirectInput, budget: WalkB
   for (const [gitDir, runsIn] of [...repos].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const common = small(joinPath(gitDir, "commondir"));
     if (typeof common === "object") return common;
-    const commonDir = common === undefined ? gitDir : ((c) => (c.startsWith("/") ? c : joinPath(gitDir, c)))(common.replace(/[\r\n]+$/, ""));
+    const commonDir =
+      common === undefined
+        ? gitDir
+        : ((c) => (c.startsWith("/") ? c : joinPath(gitDir, c)))(common.replace(/[\r\n]+$/, ""));
     const files = [...globals, joinPath(commonDir, "config"), joinPath(gitDir, "config.worktree")];
     const reads: ConfigRead[] = [];
     for (const f of files) {

@@ -27,14 +27,22 @@ export type GlobResult =
    * `realPattern`: the pattern at the real path of its base, when the base is spelled through a symlink.
    * `unlistable`: directories the walk could not list (EACCES); a deny glob matched each one whole, an allow glob nothing in it.
    */
-  | { readonly ok: true; readonly matches: readonly GlobMatch[]; readonly realPattern?: string; readonly unlistable: readonly string[] }
+  | {
+      readonly ok: true;
+      readonly matches: readonly GlobMatch[];
+      readonly realPattern?: string;
+      readonly unlistable: readonly string[];
+    }
   | { readonly ok: false; readonly reason: "budget"; readonly detail: string }
   | { readonly ok: false; readonly reason: "host"; readonly code: HostErrorCode; readonly at: string };
 
 export function expandGlob(host: Host, pattern: string, budget: WalkBudget, collapse: boolean): GlobResult {
   const spelled = globBase(pattern);
   const baseReal = resolveReal(host, spelled.base);
-  if (!baseReal.ok) return baseReal.code === "ENOTDIR" ? { ok: true, matches: [], unlistable: [] } : { ok: false, reason: "host", code: baseReal.code, at: baseReal.at };
+  if (!baseReal.ok)
+    return baseReal.code === "ENOTDIR"
+      ? { ok: true, matches: [], unlistable: [] }
+      : { ok: false, reason: "host", code: baseReal.code, at: baseReal.at };
   if (baseReal.node !== "dir") return { ok: true, matches: [], unlistable: [] };
   const base = baseReal.real;
   const rest = spelled.rest;
@@ -52,7 +60,15 @@ export function expandGlob(host: Host, pattern: string, budget: WalkBudget, coll
   const unlistable: string[] = [];
   const visited = new Set<string>([base]);
   // Iterative post-order walk; `all` tells the parent whether everything below matched.
-  type Frame = { dir: string; real: string; depth: number; entries: { name: string; kind: NodeKind }[]; i: number; all: boolean; mark: number };
+  type Frame = {
+    dir: string;
+    real: string;
+    depth: number;
+    entries: { name: string; kind: NodeKind }[];
+    i: number;
+    all: boolean;
+    mark: number;
+  };
   /**
    * What is inside a directory that cannot be listed (an earlier run's `chmod 000`) is unknown, and
    * failing would let that run deny service to every later compile: a deny takes it whole (fail
@@ -71,7 +87,8 @@ export function expandGlob(host: Host, pattern: string, budget: WalkBudget, coll
     const entries = [...list.value].sort((a, b) => compareStrings(a.name, b.name));
     return { dir, real, depth, entries, i: 0, all: entries.length > 0, mark: matches.length };
   };
-  const done = (): GlobResult => (walked === pattern ? { ok: true, matches, unlistable } : { ok: true, matches, realPattern: walked, unlistable });
+  const done = (): GlobResult =>
+    walked === pattern ? { ok: true, matches, unlistable } : { ok: true, matches, realPattern: walked, unlistable };
   const first = open(base, base, 0);
   if (first === "locked") return done();
   if ("ok" in first) return first;
@@ -86,7 +103,8 @@ export function expandGlob(host: Host, pattern: string, budget: WalkBudget, coll
         continue; // a matched directory is covered whole; nothing below needs listing
       }
       const seg = segmentAt(f.depth);
-      const mayDescend = (e.kind === "dir" || e.kind === "symlink") && f.depth + 1 < maxDepth && (seg === undefined || seg(e.name));
+      const mayDescend =
+        (e.kind === "dir" || e.kind === "symlink") && f.depth + 1 < maxDepth && (seg === undefined || seg(e.name));
       const real = mayDescend ? realDir(host, joinPath(f.real, e.name), e.kind) : undefined;
       if (real !== undefined && typeof real !== "string") return real;
       if (real === undefined || visited.has(real)) {
@@ -123,5 +141,7 @@ function realDir(host: Host, path: string, kind: NodeKind): string | undefined |
   const r = resolveReal(host, path);
   if (r.ok) return r.node === "dir" ? r.real : undefined;
   // A dangling or looping link leads nowhere a file could be read through.
-  return r.code === "ENOENT" || r.code === "ENOTDIR" || r.code === "ELOOP" ? undefined : { ok: false, reason: "host", code: r.code, at: path };
+  return r.code === "ENOENT" || r.code === "ENOTDIR" || r.code === "ELOOP"
+    ? undefined
+    : { ok: false, reason: "host", code: r.code, at: path };
 }

@@ -61,7 +61,5 @@ export function homeRootDiagnostics(host: Host, writable: readonly PathRule[]): 
   const real = home.ok ? home.real : host.env.home;
   return writable
     .filter((w) => w.origin.startsWith("default:") && isWithin(real, w.path))
-    .map((w) =>
-      diagnostic("SRT320", "", { path: w.path, origin: w.origin, home: real }),
-    );
+    .map((w) => diagnostic("SRT320", "", { path: w.path, origin: w.origin, home: real }));
 }

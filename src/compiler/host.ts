@@ -21,8 +21,7 @@ export interface HostStat {
 export type HostErrorCode = "ENOENT" | "ENOTDIR" | "EACCES" | "ELOOP" | "EIO" | "EILSEQ" | "EFBIG";
 
 export type HostResult<T> =
-  | { readonly ok: true; readonly value: T }
-  | { readonly ok: false; readonly code: HostErrorCode };
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly code: HostErrorCode };
 
 export interface Host {
   /** lstat: never follows the final symlink. */

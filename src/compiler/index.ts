@@ -1,5 +1,13 @@
 export { compileSettings, type CompileInput, type CompileResult, type Target } from "./compile.js";
-export { catalog, hasErrors, runtimeCatalog, type Diagnostic, type DiagnosticCode, type RuntimeCode, type Severity } from "./diagnostics.js";
+export {
+  catalog,
+  hasErrors,
+  runtimeCatalog,
+  type Diagnostic,
+  type DiagnosticCode,
+  type RuntimeCode,
+  type Severity,
+} from "./diagnostics.js";
 export type { DirEntry, Host, HostEnv, HostResult, NodeKind } from "./host.js";
 export type * from "./ir.js";
 export { lineColumn, locateJson, offsetOfPointer } from "./json-locate.js";

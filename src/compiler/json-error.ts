@@ -53,7 +53,11 @@ export function findJsonError(text: string): JsonSyntaxError | undefined {
         expect = afterValue();
         continue;
       }
-      if (c !== '"') return { offset: i, message: c === "}" ? "trailing comma before '}'" : `expected a key in double quotes, found ${show(c)}` };
+      if (c !== '"')
+        return {
+          offset: i,
+          message: c === "}" ? "trailing comma before '}'" : `expected a key in double quotes, found ${show(c)}`,
+        };
       const end = stringEnd(text, i);
       if (typeof end !== "number") return end;
       i = end;
@@ -81,7 +85,12 @@ export function findJsonError(text: string): JsonSyntaxError | undefined {
       number.lastIndex = i;
       literal.lastIndex = i;
       const m = number.exec(text) ?? literal.exec(text);
-      if (!m) return { offset: i, message: c === "]" || c === "}" ? `trailing comma before '${c}'` : `unexpected ${show(c)} where a value should be` };
+      if (!m)
+        return {
+          offset: i,
+          message:
+            c === "]" || c === "}" ? `trailing comma before '${c}'` : `unexpected ${show(c)} where a value should be`,
+        };
       i += m[0].length;
     }
     expect = afterValue();
@@ -93,10 +102,15 @@ function stringEnd(text: string, start: number): number | JsonSyntaxError {
   while (i < text.length) {
     const c = text.charCodeAt(i);
     if (c === 0x22) return i + 1;
-    if (c < 0x20) return { offset: i, message: c === 0 ? "raw NUL byte in a string (write \\u0000)" : "raw control character in a string (escape it)" };
+    if (c < 0x20)
+      return {
+        offset: i,
+        message: c === 0 ? "raw NUL byte in a string (write \\u0000)" : "raw control character in a string (escape it)",
+      };
     if (c === 0x5c) {
       const e = text[i + 1];
-      if (e === "u" ? !/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6)) : !e || !'"\\/bfnrt'.includes(e)) return { offset: i, message: "invalid escape in a string" };
+      if (e === "u" ? !/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6)) : !e || !'"\\/bfnrt'.includes(e))
+        return { offset: i, message: "invalid escape in a string" };
       i += e === "u" ? 6 : 2;
       continue;
     }
@@ -105,4 +119,5 @@ function stringEnd(text: string, start: number): number | JsonSyntaxError {
   return { offset: start, message: "unterminated string" };
 }
 
-const show = (c: string): string => (c.charCodeAt(0) < 0x20 ? `control character U+${c.charCodeAt(0).toString(16).padStart(4, "0")}` : `'${c}'`);
+const show = (c: string): string =>
+  c.charCodeAt(0) < 0x20 ? `control character U+${c.charCodeAt(0).toString(16).padStart(4, "0")}` : `'${c}'`;

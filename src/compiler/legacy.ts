@@ -13,11 +13,23 @@ import type { PathEntry, SrtSettings } from "./settings.gen.js";
 import { scalarsOf, sourced, type Sourced, type SettingsView } from "./view.js";
 
 /** Keys of the srt dialect that must not appear next to `permissions`/`sandbox`. */
-const modernKeys = ["network", "filesystem", "ignoreViolations", "enableWeakerNestedSandbox", "allowNestedUserNamespaces", "mandatoryDenySearchDepth", "allowPty", "env"] as const;
+const modernKeys = [
+  "network",
+  "filesystem",
+  "ignoreViolations",
+  "enableWeakerNestedSandbox",
+  "allowNestedUserNamespaces",
+  "mandatoryDenySearchDepth",
+  "allowPty",
+  "env",
+] as const;
 
 export const isLegacy = (s: SrtSettings): boolean => s.permissions !== undefined || s.sandbox !== undefined;
 
-export function viewOfLegacy(s: SrtSettings, settingsDir: string | undefined): { view: SettingsView; diagnostics: Diagnostic[] } {
+export function viewOfLegacy(
+  s: SrtSettings,
+  settingsDir: string | undefined,
+): { view: SettingsView; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   for (const key of modernKeys) {
     if (s[key] !== undefined) {
@@ -74,7 +86,10 @@ export function viewOfLegacy(s: SrtSettings, settingsDir: string | undefined): {
     dialect: "permissions",
     ...lists,
     // Edit allows and sandbox.filesystem.allowWrite add to the working directory (normalize keeps it).
-    allowWrite: lists.allowWrite.length > 0 || sb.filesystem?.allowWrite !== undefined ? [...lists.allowWrite, ...fsList(sb.filesystem?.allowWrite, "allowWrite")] : undefined,
+    allowWrite:
+      lists.allowWrite.length > 0 || sb.filesystem?.allowWrite !== undefined
+        ? [...lists.allowWrite, ...fsList(sb.filesystem?.allowWrite, "allowWrite")]
+        : undefined,
     denyRead: [...lists.denyRead, ...fsList(sb.filesystem?.denyRead, "denyRead")],
     allowRead: [...lists.allowRead, ...fsList(sb.filesystem?.allowRead, "allowRead")],
     denyWrite: [...lists.denyWrite, ...fsList(sb.filesystem?.denyWrite, "denyWrite")],
@@ -94,7 +109,12 @@ export function viewOfLegacy(s: SrtSettings, settingsDir: string | undefined): {
  * (no host at all); allowing every host or every path is not something srt
  * does on a tool name's say-so, so those are errors, and other tools warn.
  */
-function bareRule(tool: string, effect: "allow" | "deny", pointer: Pointer, deniedDomains: Sourced<string>[]): Diagnostic | undefined {
+function bareRule(
+  tool: string,
+  effect: "allow" | "deny",
+  pointer: Pointer,
+  deniedDomains: Sourced<string>[],
+): Diagnostic | undefined {
   if (tool === "WebFetch" && effect === "deny") {
     deniedDomains.push({ value: "*", pointer });
     return undefined;

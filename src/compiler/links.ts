@@ -12,7 +12,9 @@ import { dirname, joinPath } from "./paths.js";
 /** Linux MAXSYMLINKS. */
 const MAX_HOPS = 40;
 
-export type LinksOnPath = { readonly ok: true; readonly links: readonly string[] } | { readonly ok: false; readonly code: HostErrorCode; readonly at: string };
+export type LinksOnPath =
+  | { readonly ok: true; readonly links: readonly string[] }
+  | { readonly ok: false; readonly code: HostErrorCode; readonly at: string };
 
 export function linksOnPath(host: Host, path: string): LinksOnPath {
   const pending = path.split("/").filter(Boolean);

@@ -12,13 +12,23 @@ import { homeRules } from "./home.js";
 import type { Host, HostErrorCode, NodeKind } from "./host.js";
 import type { NodeState, PathRule } from "./ir.js";
 import { dirname, isWithin, joinPath } from "./paths.js";
-import { gitConfigRules, gitDirNames, gitWorktreeNames, projectNames, protectRule, type MandatoryRule, type ProtectedName } from "./protected-names.js";
+import {
+  gitConfigRules,
+  gitDirNames,
+  gitWorktreeNames,
+  projectNames,
+  protectRule,
+  type MandatoryRule,
+  type ProtectedName,
+} from "./protected-names.js";
 import { protectWhole, unlistableRule } from "./unlistable.js";
 
 export { mandatoryReasons, type MandatoryRule } from "./protected-names.js";
 
 /** Project names but `.git`, whose kind decides what it needs (below). */
-const projectByName: ReadonlyMap<string, ProtectedName> = new Map(projectNames.filter((n) => n.name !== ".git").map((n) => [n.name, n]));
+const projectByName: ReadonlyMap<string, ProtectedName> = new Map(
+  projectNames.filter((n) => n.name !== ".git").map((n) => [n.name, n]),
+);
 
 export interface MandatoryInput {
   /**
@@ -40,10 +50,12 @@ export type MandatoryFailure =
 
 export type MandatoryResult = { readonly ok: true; readonly rules: readonly PathRule[] } | MandatoryFailure;
 
-const stateOf = (k: NodeKind | undefined): NodeState => (k === undefined ? "absent" : k === "dir" ? "dir" : k === "file" ? "file" : "other");
+const stateOf = (k: NodeKind | undefined): NodeState =>
+  k === undefined ? "absent" : k === "dir" ? "dir" : k === "file" ? "file" : "other";
 
 /** A directory git would take for a repository by its contents (git's is_git_directory), whatever its name. */
-const looksLikeGitDir = (kinds: ReadonlyMap<string, NodeKind>): boolean => kinds.has("HEAD") && kinds.get("objects") === "dir" && kinds.get("refs") === "dir";
+const looksLikeGitDir = (kinds: ReadonlyMap<string, NodeKind>): boolean =>
+  kinds.has("HEAD") && kinds.get("objects") === "dir" && kinds.get("refs") === "dir";
 
 export function findMandatoryDenies(host: Host, input: MandatoryInput, budget: WalkBudget): MandatoryResult {
   const rules: PathRule[] = [];
@@ -63,7 +75,11 @@ export function findMandatoryDenies(host: Host, input: MandatoryInput, budget: W
   for (const root of walkRoots(input)) {
     // Covered whole already (a writable root inside .vscode, ~/.ssh, a git directory's hooks), or a root
     // inside a git directory, whose protected entries protectionOf found: nothing to search.
-    if (insideGit.has(root) || rules.some((r) => root === r.path || root.startsWith(r.path === "/" ? "/" : r.path + "/"))) continue;
+    if (
+      insideGit.has(root) ||
+      rules.some((r) => root === r.path || root.startsWith(r.path === "/" ? "/" : r.path + "/"))
+    )
+      continue;
     const stack: { dir: string; depth: number }[] = [{ dir: root, depth: 0 }];
     while (stack.length > 0) {
       const { dir, depth } = stack.pop()!;
@@ -219,14 +235,22 @@ function walkRoots(input: MandatoryInput): string[] {
   return dirs.filter((d, i) => !dirs.slice(0, i).some((outer) => isWithin(d, outer)));
 }
 
-type Protection = { readonly ok: true; readonly rules: PathRule[]; readonly seen: GitSeen[]; readonly inGitDir: boolean } | MandatoryFailure;
+type Protection =
+  | { readonly ok: true; readonly rules: PathRule[]; readonly seen: GitSeen[]; readonly inGitDir: boolean }
+  | MandatoryFailure;
 
 /**
  * What a writable path needs by itself: `allowWrite: [".npmrc"]`, `[".vscode/x"]`
  * or `[".git/hooks/pre-commit"]` would otherwise make a protected path
  * writable, because the search only looks *below* writable directories.
  */
-function protectionOf(host: Host, path: string, node: NodeState, allowGitConfig: boolean, budget: WalkBudget): Protection {
+function protectionOf(
+  host: Host,
+  path: string,
+  node: NodeState,
+  allowGitConfig: boolean,
+  budget: WalkBudget,
+): Protection {
   const segs = path.split("/");
   // The outermost protected project name on the path (a file, or a directory holding the path).
   for (let i = 1; i < segs.length; i++) {
@@ -238,15 +262,23 @@ function protectionOf(host: Host, path: string, node: NodeState, allowGitConfig:
   }
   // A `.git` file points git at another repository; replacing it redirects hooks and config.
   if (segs[segs.length - 1] === ".git" && (node === "file" || node === "other")) {
-    return { ok: true, rules: [protectRule(path, node, "git-link")], seen: [{ kind: "link", runsIn: segs.slice(0, -1).join("/") || "/", file: path }], inGitDir: false };
+    return {
+      ok: true,
+      rules: [protectRule(path, node, "git-link")],
+      seen: [{ kind: "link", runsIn: segs.slice(0, -1).join("/") || "/", file: path }],
+      inGitDir: false,
+    };
   }
   // Inside (or at) a git directory: its protected entries that overlap the path.
   const gitDir = gitDirAbove(host, segs);
   if (gitDir === undefined) return { ok: true, rules: [], seen: [], inGitDir: false };
   const git = gitDirRules(host, gitDir, allowGitConfig, budget);
   if (!git.ok) return git;
-  const overlaps = (r: PathRule): boolean => r.path === path || r.path.startsWith(path + "/") || path.startsWith(r.path + "/");
-  const top: GitSeen = gitDir.endsWith("/.git") ? { kind: "worktree", runsIn: gitDir.slice(0, -5) || "/", gitDir } : { kind: "bare", gitDir };
+  const overlaps = (r: PathRule): boolean =>
+    r.path === path || r.path.startsWith(path + "/") || path.startsWith(r.path + "/");
+  const top: GitSeen = gitDir.endsWith("/.git")
+    ? { kind: "worktree", runsIn: gitDir.slice(0, -5) || "/", gitDir }
+    : { kind: "bare", gitDir };
   return { ok: true, rules: git.rules.filter(overlaps), seen: [top, ...git.seen], inGitDir: true };
 }
 
@@ -258,7 +290,12 @@ function gitDirAbove(host: Host, segs: readonly string[]): string | undefined {
       if (stateAt(host, prefix) === "dir") return prefix;
       continue;
     }
-    if (stateAt(host, joinPath(prefix, "objects")) === "dir" && stateAt(host, joinPath(prefix, "refs")) === "dir" && stateAt(host, joinPath(prefix, "HEAD")) !== "absent") return prefix;
+    if (
+      stateAt(host, joinPath(prefix, "objects")) === "dir" &&
+      stateAt(host, joinPath(prefix, "refs")) === "dir" &&
+      stateAt(host, joinPath(prefix, "HEAD")) !== "absent"
+    )
+      return prefix;
   }
   return undefined;
 }

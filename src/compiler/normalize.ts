@@ -6,7 +6,19 @@
  */
 import { diagnostic, type Diagnostic } from "./diagnostics.js";
 import { parseCidr, parseHostPattern } from "./domains/index.js";
-import type { Access, AddressRule, Effect, EnvPolicy, Flag, IgnoreRule, NetRule, NetworkPolicy, Origin, Policy, UnixSocketRule } from "./ir.js";
+import type {
+  Access,
+  AddressRule,
+  Effect,
+  EnvPolicy,
+  Flag,
+  IgnoreRule,
+  NetRule,
+  NetworkPolicy,
+  Origin,
+  Policy,
+  UnixSocketRule,
+} from "./ir.js";
 import { normalizePath, type PathSpec } from "./paths.js";
 import { escapeSegment } from "./pointer.js";
 import type { PathEntry } from "./settings.gen.js";
@@ -30,7 +42,10 @@ export interface NormalizedSettings {
   readonly inert: readonly string[];
 }
 
-export function normalizeSettings(view: SettingsView, env: { readonly cwd: string; readonly home: string }): { normalized: NormalizedSettings; diagnostics: Diagnostic[] } {
+export function normalizeSettings(
+  view: SettingsView,
+  env: { readonly cwd: string; readonly home: string },
+): { normalized: NormalizedSettings; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const paths: PathIntent[] = [];
   const addPaths = (list: readonly Sourced<PathEntry>[], access: Access, effect: Effect): void => {
@@ -38,7 +53,11 @@ export function normalizeSettings(view: SettingsView, env: { readonly cwd: strin
       const [raw, literal] = typeof value === "string" ? [value, false] : [value.path, value.literal === true];
       const r = normalizePath(raw, literal, env);
       if (!r.ok) {
-        diagnostics.push(r.glob ? diagnostic("SRT203", pointer, { reason: r.message, hint: r.hint }) : diagnostic("SRT202", pointer, { reason: r.message, hint: r.hint }));
+        diagnostics.push(
+          r.glob
+            ? diagnostic("SRT203", pointer, { reason: r.message, hint: r.hint })
+            : diagnostic("SRT202", pointer, { reason: r.message, hint: r.hint }),
+        );
       } else {
         paths.push({ access, effect, spec: r.spec, origin: pointer });
       }
@@ -48,19 +67,23 @@ export function normalizeSettings(view: SettingsView, env: { readonly cwd: strin
   addPaths(view.allowRead, "read", "allow");
   // srt's allowWrite replaces the default; in the permission dialect (as in the tool it comes from)
   // Edit rules and sandbox.filesystem.allowWrite add to the working directory.
-  if (view.allowWrite === undefined || view.dialect === "permissions") paths.push({ access: "write", effect: "allow", spec: { path: env.cwd, glob: false }, origin: "default:cwd" });
+  if (view.allowWrite === undefined || view.dialect === "permissions")
+    paths.push({ access: "write", effect: "allow", spec: { path: env.cwd, glob: false }, origin: "default:cwd" });
   if (view.allowWrite !== undefined) addPaths(view.allowWrite, "write", "allow");
   addPaths(view.denyWrite, "write", "deny");
 
   const network = normalizeNetwork(view, env, diagnostics);
-  const flag = (s: Sourced<boolean> | undefined): Flag => (s ? { value: s.value, origin: s.pointer } : { value: false, origin: "default" });
+  const flag = (s: Sourced<boolean> | undefined): Flag =>
+    s ? { value: s.value, origin: s.pointer } : { value: false, origin: "default" };
   const depth = view.scalars.mandatoryDenySearchDepth;
   const options: Policy["options"] = {
     enableWeakerNestedSandbox: flag(view.scalars.enableWeakerNestedSandbox),
     allowNestedUserNamespaces: flag(view.scalars.allowNestedUserNamespaces),
     allowPty: flag(view.scalars.allowPty),
     allowGitConfig: flag(view.scalars.allowGitConfig),
-    mandatoryDenySearchDepth: depth ? { value: depth.value, origin: depth.pointer } : { value: "unlimited", origin: "default" },
+    mandatoryDenySearchDepth: depth
+      ? { value: depth.value, origin: depth.pointer }
+      : { value: "unlimited", origin: "default" },
   };
   const e = view.env;
   const envPolicy: EnvPolicy = {
@@ -70,19 +93,35 @@ export function normalizeSettings(view: SettingsView, env: { readonly cwd: strin
     origin: e?.pointer ?? "default",
   };
   const ignoreViolations: IgnoreRule[] = Object.entries(view.ignoreViolations?.value ?? {})
-    .map(([command, violations]) => ({ command, violations: [...violations].sort(), origin: `${view.ignoreViolations?.pointer ?? ""}/${escapeSegment(command)}` as const }))
+    .map(([command, violations]) => ({
+      command,
+      violations: [...violations].sort(),
+      origin: `${view.ignoreViolations?.pointer ?? ""}/${escapeSegment(command)}` as const,
+    }))
     .sort((a, b) => compareStrings(a.command, b.command));
   const inert = view.docker ? [view.docker.pointer] : [];
   return { normalized: { paths, network, env: envPolicy, ignoreViolations, options, inert }, diagnostics };
 }
 
-function normalizeNetwork(view: SettingsView, env: { readonly cwd: string; readonly home: string }, diagnostics: Diagnostic[]): NetworkPolicy {
+function normalizeNetwork(
+  view: SettingsView,
+  env: { readonly cwd: string; readonly home: string },
+  diagnostics: Diagnostic[],
+): NetworkPolicy {
   const rules: NetRule[] = [];
   const parseList = (list: readonly Sourced<string>[], effect: Effect, into: NetRule[]): void => {
     for (const { value, pointer } of list) {
       const r = parseHostPattern(value, effect === "allow" ? "allow" : "deny");
       if (!r.ok) diagnostics.push(diagnostic("SRT200", pointer, { value, reason: r.message, hint: r.hint }));
-      else into.push({ kind: "net", effect, host: r.host, ...(r.port === undefined ? {} : { port: r.port }), source: value, origin: pointer });
+      else
+        into.push({
+          kind: "net",
+          effect,
+          host: r.host,
+          ...(r.port === undefined ? {} : { port: r.port }),
+          source: value,
+          origin: pointer,
+        });
     }
   };
   parseList(view.deniedDomains, "deny", rules);
@@ -93,8 +132,15 @@ function normalizeNetwork(view: SettingsView, env: { readonly cwd: string; reado
   const deniedResolvedAddresses: AddressRule[] = [];
   (net?.deniedResolvedAddresses ?? []).forEach((text, i) => {
     const r = parseCidr(text);
-    if (!r.ok) diagnostics.push(diagnostic("SRT201", `${at}/deniedResolvedAddresses/${i}`, { value: text, reason: r.message }));
-    else deniedResolvedAddresses.push({ kind: "address", cidr: r.cidr, family: r.family, origin: `${at}/deniedResolvedAddresses/${i}` });
+    if (!r.ok)
+      diagnostics.push(diagnostic("SRT201", `${at}/deniedResolvedAddresses/${i}`, { value: text, reason: r.message }));
+    else
+      deniedResolvedAddresses.push({
+        kind: "address",
+        cidr: r.cidr,
+        family: r.family,
+        origin: `${at}/deniedResolvedAddresses/${i}`,
+      });
   });
   const unixSockets: UnixSocketRule[] = [];
   (net?.allowUnixSockets ?? []).forEach((text, i) => {
@@ -109,13 +155,19 @@ function normalizeNetwork(view: SettingsView, env: { readonly cwd: string; reado
   let mitmProxy: NetworkPolicy["mitmProxy"];
   if (net?.mitmProxy) {
     const domains: NetRule[] = [];
-    parseList(net.mitmProxy.domains.map((value, i) => ({ value, pointer: `${at}/mitmProxy/domains/${i}` })), "allow", domains);
+    parseList(
+      net.mitmProxy.domains.map((value, i) => ({ value, pointer: `${at}/mitmProxy/domains/${i}` })),
+      "allow",
+      domains,
+    );
     const allowed = new Set(rules.filter((r) => r.effect === "allow").map((r) => JSON.stringify([r.host, r.port])));
     for (const d of domains) {
-      if (!allowed.has(JSON.stringify([d.host, d.port]))) diagnostics.push(diagnostic("SRT204", d.origin, { source: d.source }));
+      if (!allowed.has(JSON.stringify([d.host, d.port])))
+        diagnostics.push(diagnostic("SRT204", d.origin, { source: d.source }));
     }
     const sock = normalizePath(net.mitmProxy.socketPath, true, env);
-    if (!sock.ok) diagnostics.push(diagnostic("SRT202", `${at}/mitmProxy/socketPath`, { reason: sock.message, hint: sock.hint }));
+    if (!sock.ok)
+      diagnostics.push(diagnostic("SRT202", `${at}/mitmProxy/socketPath`, { reason: sock.message, hint: sock.hint }));
     else mitmProxy = { socketPath: sock.spec.path, domains, origin: `${at}/mitmProxy` };
   }
   return {

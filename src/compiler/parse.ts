@@ -13,7 +13,12 @@ export const MAX_SETTINGS_BYTES = 1024 * 1024;
 export const MAX_DEPTH = 64;
 
 export type ParseResult =
-  | { readonly ok: true; readonly value: unknown; readonly locations: JsonLocations; readonly diagnostics: readonly Diagnostic[] }
+  | {
+      readonly ok: true;
+      readonly value: unknown;
+      readonly locations: JsonLocations;
+      readonly diagnostics: readonly Diagnostic[];
+    }
   | { readonly ok: false; readonly diagnostics: readonly Diagnostic[] };
 
 export function parseSettings(text: string): ParseResult {

@@ -14,7 +14,14 @@ export interface PathSpec {
   readonly glob: boolean;
 }
 
-export type PathResult = { readonly ok: true; readonly spec: PathSpec } | { readonly ok: false; readonly message: string; readonly hint?: string; /** The glob syntax is at fault (SRT203), not the path (SRT202). */ readonly glob: boolean };
+export type PathResult =
+  | { readonly ok: true; readonly spec: PathSpec }
+  | {
+      readonly ok: false;
+      readonly message: string;
+      readonly hint?: string;
+      /** The glob syntax is at fault (SRT203), not the path (SRT202). */ readonly glob: boolean;
+    };
 
 /**
  * Glob syntax srt accepts: `*`, `**`, `?`, `[...]`. Braces, extglobs and
@@ -34,14 +41,31 @@ export const picomatchPattern = (pattern: string): string => pattern.replace(/[(
 
 const globChars = /[*?[\]]/;
 
-export function normalizePath(raw: string, literal: boolean, env: { readonly cwd: string; readonly home: string }): PathResult {
-  if (raw.includes("\0")) return { ok: false, glob: false, message: "path contains a NUL byte", hint: "no file name can contain NUL" };
+export function normalizePath(
+  raw: string,
+  literal: boolean,
+  env: { readonly cwd: string; readonly home: string },
+): PathResult {
+  if (raw.includes("\0"))
+    return { ok: false, glob: false, message: "path contains a NUL byte", hint: "no file name can contain NUL" };
   // \udc80-\udcff stand for the bytes 0x80-0xff (byte-paths.ts); any other lone surrogate names nothing.
-  if (hasStraySurrogate(raw)) return { ok: false, glob: false, message: "path contains a lone UTF-16 surrogate that stands for no byte", hint: "write \\udc80-\\udcff for the bytes 0x80-0xff of a name that is not UTF-8" };
+  if (hasStraySurrogate(raw))
+    return {
+      ok: false,
+      glob: false,
+      message: "path contains a lone UTF-16 surrogate that stands for no byte",
+      hint: "write \\udc80-\\udcff for the bytes 0x80-0xff of a name that is not UTF-8",
+    };
   if (raw.trim() === "") return { ok: false, glob: false, message: "path is empty" };
   let text = raw;
   if (text === "~" || text.startsWith("~/")) text = env.home + text.slice(1);
-  else if (text.startsWith("~")) return { ok: false, glob: false, message: `"${raw.split("/")[0]}" (another user's home) is not supported`, hint: "write the absolute path" };
+  else if (text.startsWith("~"))
+    return {
+      ok: false,
+      glob: false,
+      message: `"${raw.split("/")[0]}" (another user's home) is not supported`,
+      hint: "write the absolute path",
+    };
   if (!text.startsWith("/")) text = `${env.cwd}/${text}`;
 
   const glob = !literal && globChars.test(text);
@@ -51,7 +75,13 @@ export function normalizePath(raw: string, literal: boolean, env: { readonly cwd
     if (seg === "" || seg === ".") continue;
     if (seg === "..") {
       // "a/*/.." cannot be simplified without knowing what "*" matched.
-      if (sawWildcard) return { ok: false, glob: true, message: "`..` after a wildcard cannot be resolved", hint: "write the pattern without `..`" };
+      if (sawWildcard)
+        return {
+          ok: false,
+          glob: true,
+          message: "`..` after a wildcard cannot be resolved",
+          hint: "write the pattern without `..`",
+        };
       out.pop();
       continue;
     }
@@ -59,7 +89,8 @@ export function normalizePath(raw: string, literal: boolean, env: { readonly cwd
     out.push(seg);
   }
   // A trailing "**" means "everything below", which is what a directory rule already covers.
-  while (glob && out.length > 0 && out[out.length - 1] === "**" && !out.slice(0, -1).some((s) => globChars.test(s))) out.pop();
+  while (glob && out.length > 0 && out[out.length - 1] === "**" && !out.slice(0, -1).some((s) => globChars.test(s)))
+    out.pop();
   const path = "/" + out.join("/");
   const isGlob = glob && globChars.test(path);
   if (isGlob) {
@@ -73,16 +104,19 @@ function globProblem(pattern: string): { message: string; hint?: string } | unde
   const first = pattern.split("/")[1] ?? "";
   if (globChars.test(first)) {
     return {
-      message: "a glob with a wildcard in its first component would have to walk the whole file system (/proc, /sys, every mount)",
+      message:
+        "a glob with a wildcard in its first component would have to walk the whole file system (/proc, /sys, every mount)",
       hint: "anchor it below a directory, e.g. ~/**/*.pem",
     };
   }
   // With srt's glob options picomatch reads `[!a]` as the class "! or a", not "not a" — the
   // opposite of what a shell user means, and a deny that silently covers the wrong files.
-  if (/\[!/.test(pattern)) return { message: "`[!…]` in a glob is not a negation here", hint: "write the negated class as `[^…]`" };
+  if (/\[!/.test(pattern))
+    return { message: "`[!…]` in a glob is not a negation here", hint: "write the negated class as `[^…]`" };
   const opens = (pattern.match(/\[/g) ?? []).length;
   const closes = (pattern.match(/]/g) ?? []).length;
-  if (opens !== closes) return { message: "unbalanced `[` `]` in glob", hint: 'for a literal bracket use {"path": …, "literal": true}' };
+  if (opens !== closes)
+    return { message: "unbalanced `[` `]` in glob", hint: 'for a literal bracket use {"path": …, "literal": true}' };
   try {
     picomatch.makeRe(picomatchPattern(pattern), globOptions);
   } catch (e) {
@@ -99,7 +133,8 @@ export function globBase(pattern: string): { base: string; rest: string } {
 }
 
 /** Path helpers for the normalized absolute paths of the IR (no node:path: the compiler and backends are pure). */
-export const isWithin = (path: string, root: string): boolean => path === root || root === "/" || path.startsWith(root + "/");
+export const isWithin = (path: string, root: string): boolean =>
+  path === root || root === "/" || path.startsWith(root + "/");
 
 export const dirname = (p: string): string => {
   const i = p.lastIndexOf("/");

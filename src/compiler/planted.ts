@@ -27,9 +27,13 @@ export function plantedLinks(host: Host, redirected: readonly Redirect[], writab
   const out: Diagnostic[] = [];
   for (const d of redirected) {
     if (direct.some((w) => isWithin(d.real, w.path))) continue;
-    const planter = d.links.map((link) => ({ link, why: couldHaveMade(host, link, writable) })).find((p): p is { link: string; why: string } => p.why !== undefined);
+    const planter = d.links
+      .map((link) => ({ link, why: couldHaveMade(host, link, writable) }))
+      .find((p): p is { link: string; why: string } => p.why !== undefined);
     if (planter === undefined) continue;
-    out.push(diagnostic("SRT306", d.origin, { spelled: d.spelled, link: planter.link, real: d.real, why: planter.why }));
+    out.push(
+      diagnostic("SRT306", d.origin, { spelled: d.spelled, link: planter.link, real: d.real, why: planter.why }),
+    );
   }
   return out;
 }

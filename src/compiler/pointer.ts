@@ -10,7 +10,8 @@ export const escapeSegment = (key: string | number): string => String(key).repla
 export const unescapeSegment = (segment: string): string => segment.replaceAll("~1", "/").replaceAll("~0", "~");
 
 /** A pointer from keys and indexes (at least one: the root "" is no value's origin). */
-export const pointerOf = (...segments: readonly [...(string | number)[], string | number]): Pointer => `/${segments.map(escapeSegment).join("/")}`;
+export const pointerOf = (...segments: readonly [...(string | number)[], string | number]): Pointer =>
+  `/${segments.map(escapeSegment).join("/")}`;
 
 /** The keys a pointer names, unescaped ("" names the root: no keys). */
 export const pointerKeys = (pointer: string): string[] => pointer.split("/").slice(1).map(unescapeSegment);

@@ -15,9 +15,17 @@ import { resolveReal } from "./resolve.js";
 
 export type Writable = readonly { readonly path: string; readonly node: NodeState }[];
 
-export type SpelledResult = { readonly ok: true; readonly rules: PathRule[] } | { readonly ok: false; readonly reason: "host"; readonly code: HostErrorCode; readonly at: string };
+export type SpelledResult =
+  | { readonly ok: true; readonly rules: PathRule[] }
+  | { readonly ok: false; readonly reason: "host"; readonly code: HostErrorCode; readonly at: string };
 
-export function protectSpelled(host: Host, spelled: string, writable: Writable, rule: MandatoryRule, n: Pick<ProtectedName, "shape" | "hold">): SpelledResult {
+export function protectSpelled(
+  host: Host,
+  spelled: string,
+  writable: Writable,
+  rule: MandatoryRule,
+  n: Pick<ProtectedName, "shape" | "hold">,
+): SpelledResult {
   const inWritable = (p: string): boolean => writable.some((w) => isWithin(p, w.path));
   const r = resolveReal(host, spelled);
   // A directory on the way this user cannot search: neither can the sandboxed command (same uid, no
@@ -26,7 +34,8 @@ export function protectSpelled(host: Host, spelled: string, writable: Writable, 
   if (!r.ok) return { ok: false, reason: "host", code: r.code, at: r.at };
   const rules = inWritable(r.real) ? [protectRule(r.real, r.node, rule, n)] : [];
   // A writable path inside it (`allowWrite: ["~/.ssh/config"]`): that path itself is what the command may write.
-  for (const w of writable) if (w.path !== r.real && isWithin(w.path, r.real)) rules.push(protectRule(w.path, w.node, rule));
+  for (const w of writable)
+    if (w.path !== r.real && isWithin(w.path, r.real)) rules.push(protectRule(w.path, w.node, rule));
   const segs = spelled.split("/");
   for (let i = 2; i <= segs.length; i++) {
     const prefix = segs.slice(0, i).join("/");

@@ -50,16 +50,49 @@ export const protectedTable = {
     missing: "empty",
     why: "a `.git` file, or a `.git` directory created where there is none, decides which repository, hooks and config git uses there (a missing one is held as an empty directory, which git's repository discovery skips)",
   },
-  "git-modules": { where: "project", names: [".gitmodules"], missing: "empty", why: "tells `git submodule` what to clone where (older git also ran its `update = !command`)" },
-  "husky-hooks": { where: "project", names: [".husky/"], missing: "empty", why: "husky's hook scripts: git runs them on the next commit through core.hooksPath" },
+  "git-modules": {
+    where: "project",
+    names: [".gitmodules"],
+    missing: "empty",
+    why: "tells `git submodule` what to clone where (older git also ran its `update = !command`)",
+  },
+  "husky-hooks": {
+    where: "project",
+    names: [".husky/"],
+    missing: "empty",
+    why: "husky's hook scripts: git runs them on the next commit through core.hooksPath",
+  },
   "agent-config": {
     where: "project",
-    names: [".claude/", ".cursor/", ".gemini/", ".codex/", ".continue/", ".roo/", ".kiro/", ".amazonq/", ".opencode/", "opencode.json", ".mcp.json", ".aider.conf.yml"],
+    names: [
+      ".claude/",
+      ".cursor/",
+      ".gemini/",
+      ".codex/",
+      ".continue/",
+      ".roo/",
+      ".kiro/",
+      ".amazonq/",
+      ".opencode/",
+      "opencode.json",
+      ".mcp.json",
+      ".aider.conf.yml",
+    ],
     missing: "empty",
     why: "coding agents started here run the hooks, MCP servers, plugins and lint/test commands these name, with the user's authority (Claude Code's settings hooks, Cursor's and Kiro's hooks, MCP server lists of .mcp.json, Cursor, Gemini, Codex, Continue, Roo, Amazon Q, opencode)",
   },
-  "editor-config": { where: "project", names: [".vscode/", ".idea/", ".zed/"], missing: "empty", why: "editors run the tasks, language servers and debuggers named here when the project is opened" },
-  "devcontainer": { where: "project", names: [".devcontainer/", ".devcontainer.json"], missing: "empty", why: "its initializeCommand runs on the host when the project is opened in a dev container" },
+  "editor-config": {
+    where: "project",
+    names: [".vscode/", ".idea/", ".zed/"],
+    missing: "empty",
+    why: "editors run the tasks, language servers and debuggers named here when the project is opened",
+  },
+  devcontainer: {
+    where: "project",
+    names: [".devcontainer/", ".devcontainer.json"],
+    missing: "empty",
+    why: "its initializeCommand runs on the host when the project is opened in a dev container",
+  },
   "tool-config": {
     where: "project",
     names: [".npmrc", ".yarnrc", ".yarnrc.yml", ".cargo/"],
@@ -67,7 +100,12 @@ export const protectedTable = {
     why: "package managers read these from the project and every parent directory; they name programs to run (npm's script-shell, yarnPath, cargo's runner and rustc-wrapper)",
   },
   // ---- Inside git's own directories ----
-  "git-hooks": { where: "git-dir", names: ["hooks/"], missing: "empty", why: "git runs these scripts on the next commit, checkout, merge or push" },
+  "git-hooks": {
+    where: "git-dir",
+    names: ["hooks/"],
+    missing: "empty",
+    why: "git runs these scripts on the next commit, checkout, merge or push",
+  },
   "git-repo-config": {
     where: "git-dir",
     names: ["config", "config.worktree"],
@@ -80,7 +118,12 @@ export const protectedTable = {
     missing: "dot",
     why: "sends git to another directory for its config and hooks (a missing one is held containing `.`, this directory: git treats an empty commondir as a fatal error)",
   },
-  "git-worktree-config": { where: "git-worktree", names: ["config.worktree"], missing: "empty", why: "a linked worktree's own config, read once extensions.worktreeConfig is on. Writable with allowGitConfig" },
+  "git-worktree-config": {
+    where: "git-worktree",
+    names: ["config.worktree"],
+    missing: "empty",
+    why: "a linked worktree's own config, read once extensions.worktreeConfig is on. Writable with allowGitConfig",
+  },
   "git-worktree-link": {
     where: "git-worktree",
     names: ["commondir", "gitdir"],
@@ -101,7 +144,13 @@ export const protectedTable = {
     missing: "empty",
     why: "git reads an included file as config (an included file that is missing is skipped by git, so a created one would be read)",
   },
-  "settings-file": { where: "found", names: [], what: "the settings file in use, and ~/.srt-settings.json", missing: "empty", why: "srt's settings must not be written from inside the sandbox: the next run would obey them" },
+  "settings-file": {
+    where: "found",
+    names: [],
+    what: "the settings file in use, and ~/.srt-settings.json",
+    missing: "empty",
+    why: "srt's settings must not be written from inside the sandbox: the next run would obey them",
+  },
   "srt-installation": {
     where: "found",
     names: [],
@@ -109,7 +158,13 @@ export const protectedTable = {
     missing: "not-held",
     why: "srt's own code and launcher must not be rewritten from inside the sandbox (nothing to hold when it is not there)",
   },
-  "plan-file": { where: "found", names: [], what: "the plan `srt compile -o` writes", missing: "empty", why: "the command a plan runs must not rewrite it: the next `srt exec` would run the rewrite" },
+  "plan-file": {
+    where: "found",
+    names: [],
+    what: "the plan `srt compile -o` writes",
+    missing: "empty",
+    why: "the command a plan runs must not rewrite it: the next `srt exec` would run the rewrite",
+  },
   "violations-file": {
     where: "found",
     names: [],
@@ -121,25 +176,74 @@ export const protectedTable = {
   "shell-config": {
     where: "home",
     names: [
-      ".bashrc", ".bash_profile", ".bash_login", ".bash_logout", ".bash_aliases", ".profile",
-      ".zshenv", ".zprofile", ".zshrc", ".zlogin", ".zlogout",
-      ".cshrc", ".tcshrc", ".login", ".logout", ".kshrc", ".mkshrc",
-      ".bashrc.d/", ".oh-my-zsh/", ".config/fish/", ".config/nushell/",
+      ".bashrc",
+      ".bash_profile",
+      ".bash_login",
+      ".bash_logout",
+      ".bash_aliases",
+      ".profile",
+      ".zshenv",
+      ".zprofile",
+      ".zshrc",
+      ".zlogin",
+      ".zlogout",
+      ".cshrc",
+      ".tcshrc",
+      ".login",
+      ".logout",
+      ".kshrc",
+      ".mkshrc",
+      ".bashrc.d/",
+      ".oh-my-zsh/",
+      ".config/fish/",
+      ".config/nushell/",
     ],
     missing: "empty",
     why: "shells run these when they start or end (`bash -l` falls through .bash_profile, .bash_login, .profile; Debian's .bashrc sources .bash_aliases; fish and nushell run every file in their directory)",
   },
-  "shell-input": { where: "home", names: [".inputrc"], missing: "empty", why: "readline key bindings can type commands into the user's next shell" },
+  "shell-input": {
+    where: "home",
+    names: [".inputrc"],
+    missing: "empty",
+    why: "readline key bindings can type commands into the user's next shell",
+  },
   "session-startup": {
     where: "home",
-    names: [".xprofile", ".xinitrc", ".xsession", ".xsessionrc", ".pam_environment", ".config/environment.d/", ".config/autostart/", ".config/systemd/", ".local/share/systemd/"],
+    names: [
+      ".xprofile",
+      ".xinitrc",
+      ".xsession",
+      ".xsessionrc",
+      ".pam_environment",
+      ".config/environment.d/",
+      ".config/autostart/",
+      ".config/systemd/",
+      ".local/share/systemd/",
+    ],
     missing: "empty",
     why: "the desktop session, systemd --user and PAM run these, or take the environment from them, at the next login",
   },
-  "desktop-entries": { where: "home", names: [".local/share/applications/", ".config/mimeapps.list"], missing: "empty", why: "decide which program runs when the user opens a file or a launcher" },
+  "desktop-entries": {
+    where: "home",
+    names: [".local/share/applications/", ".config/mimeapps.list"],
+    missing: "empty",
+    why: "decide which program runs when the user opens a file or a launcher",
+  },
   "path-dirs": {
     where: "home",
-    names: [".local/bin/", "bin/", "go/bin/", ".nvm/", ".pyenv/", ".rbenv/", ".volta/", ".deno/", ".bun/", ".sdkman/", ".local/share/pnpm/"],
+    names: [
+      ".local/bin/",
+      "bin/",
+      "go/bin/",
+      ".nvm/",
+      ".pyenv/",
+      ".rbenv/",
+      ".volta/",
+      ".deno/",
+      ".bun/",
+      ".sdkman/",
+      ".local/share/pnpm/",
+    ],
     missing: "empty",
     why: "on the user's PATH (or sourced by shell start-up files): a program planted here shadows a real command the next time it is typed",
   },
@@ -151,25 +255,63 @@ export const protectedTable = {
   },
   "terminal-config": {
     where: "home",
-    names: [".tmux.conf", ".config/tmux/", ".screenrc", ".config/kitty/", ".config/alacritty/", ".wezterm.lua", ".config/wezterm/", ".config/starship.toml"],
+    names: [
+      ".tmux.conf",
+      ".config/tmux/",
+      ".screenrc",
+      ".config/kitty/",
+      ".config/alacritty/",
+      ".wezterm.lua",
+      ".config/wezterm/",
+      ".config/starship.toml",
+    ],
     missing: "empty",
     why: "terminals, multiplexers and prompts run the shell and the commands named here when they start",
   },
   "editor-startup": {
     where: "home",
-    names: [".vimrc", ".vim/", ".gvimrc", ".exrc", ".config/nvim/", ".local/share/nvim/", ".emacs", ".emacs.d/", ".config/emacs/", ".config/helix/", ".config/zed/", ".config/Code/User/", ".vscode-server/"],
+    names: [
+      ".vimrc",
+      ".vim/",
+      ".gvimrc",
+      ".exrc",
+      ".config/nvim/",
+      ".local/share/nvim/",
+      ".emacs",
+      ".emacs.d/",
+      ".config/emacs/",
+      ".config/helix/",
+      ".config/zed/",
+      ".config/Code/User/",
+      ".vscode-server/",
+    ],
     missing: "empty",
     why: "editors run this code, and the plugins and language servers it names, when they start",
   },
-  "git-config": { where: "home", names: [".gitconfig", ".config/git/"], missing: "empty", why: "global git config names programs (core.fsmonitor, pagers, credential helpers) and hooks for every repository" },
+  "git-config": {
+    where: "home",
+    names: [".gitconfig", ".config/git/"],
+    missing: "empty",
+    why: "global git config names programs (core.fsmonitor, pagers, credential helpers) and hooks for every repository",
+  },
   "ssh-config": {
     where: "home",
     names: [".ssh/"],
     missing: "empty",
     why: "ssh runs ProxyCommand and LocalCommand from its config; sshd runs rc and trusts authorized_keys; known_hosts decides which servers ssh believes",
   },
-  "gpg-config": { where: "home", names: [".gnupg/"], missing: "empty", why: "gpg and its agent run the programs their config names (pinentry-program, photo-viewer)" },
-  "container-config": { where: "home", names: [".docker/", ".kube/"], missing: "empty", why: "docker runs the credential helpers and CLI plugins named or kept here; kubectl runs the exec plugins a kubeconfig names" },
+  "gpg-config": {
+    where: "home",
+    names: [".gnupg/"],
+    missing: "empty",
+    why: "gpg and its agent run the programs their config names (pinentry-program, photo-viewer)",
+  },
+  "container-config": {
+    where: "home",
+    names: [".docker/", ".kube/"],
+    missing: "empty",
+    why: "docker runs the credential helpers and CLI plugins named or kept here; kubectl runs the exec plugins a kubeconfig names",
+  },
   "user-tool-config": {
     where: "home",
     names: [".claude.json", ".ripgreprc", ".config/gh/"],
@@ -183,7 +325,9 @@ export type MandatoryRule = keyof typeof protectedTable;
 const rows = Object.entries(protectedTable) as [MandatoryRule, ProtectedRow][];
 
 /** Rule name → why it exists (shown by `srt explain`). */
-export const mandatoryReasons: Readonly<Record<MandatoryRule, string>> = Object.fromEntries(rows.map(([rule, row]) => [rule, row.why])) as Record<MandatoryRule, string>;
+export const mandatoryReasons: Readonly<Record<MandatoryRule, string>> = Object.fromEntries(
+  rows.map(([rule, row]) => [rule, row.why]),
+) as Record<MandatoryRule, string>;
 
 /** One name of the table, split into what the search needs. */
 export interface ProtectedName {
@@ -199,7 +343,12 @@ const namesOf = (where: ProtectedWhere): readonly ProtectedName[] =>
   rows
     .filter(([, row]) => row.where === where)
     .flatMap(([rule, row]) =>
-      row.names.map((n): ProtectedName => ({ rule, name: n.replace(/\/$/, ""), shape: n.endsWith("/") ? "dir" : "file", hold: row.missing === "dot" ? "." : row.missing === "empty" ? "" : undefined })),
+      row.names.map((n): ProtectedName => ({
+        rule,
+        name: n.replace(/\/$/, ""),
+        shape: n.endsWith("/") ? "dir" : "file",
+        hold: row.missing === "dot" ? "." : row.missing === "empty" ? "" : undefined,
+      })),
     );
 
 export const projectNames = namesOf("project");
@@ -211,14 +360,20 @@ export const gitWorktreeNames = namesOf("git-worktree");
 export const gitConfigRules: ReadonlySet<MandatoryRule> = new Set(["git-repo-config", "git-worktree-config"]);
 
 const whereText: Record<ProtectedWhere, string> = {
-  project: "In projects: at any depth below a writable directory; a missing one is held at the top of each writable directory",
-  "git-dir": "In every git directory: `.git`, each submodule's in `.git/modules/…`, and bare repositories (found by their contents)",
+  project:
+    "In projects: at any depth below a writable directory; a missing one is held at the top of each writable directory",
+  "git-dir":
+    "In every git directory: `.git`, each submodule's in `.git/modules/…`, and bare repositories (found by their contents)",
   "git-worktree": "In each linked worktree's admin directory, `.git/worktrees/<id>/`",
   found: "Found by reading",
   home: "In the home directory only (zsh's files also in `$ZDOTDIR`, `.config/…` also in `$XDG_CONFIG_HOME`, `.local/share/…` also in `$XDG_DATA_HOME`), and wherever such an entry links to",
 };
 
-const missingText: Record<WhileMissing, string> = { empty: "held empty", dot: "held containing `.`", "not-held": "not held" };
+const missingText: Record<WhileMissing, string> = {
+  empty: "held empty",
+  dot: "held containing `.`",
+  "not-held": "not held",
+};
 
 /** The README's list, made from the table (test/compiler/protected-names.test.ts keeps the README equal to it). */
 export function protectedTableMarkdown(): string {
@@ -235,7 +390,12 @@ export function protectedTableMarkdown(): string {
 }
 
 /** The write deny for one protected path; `n` says how a missing one is held (an empty file when not said). */
-export function protectRule(path: string, node: NodeState, rule: MandatoryRule, n?: Pick<ProtectedName, "shape" | "hold">): PathRule {
+export function protectRule(
+  path: string,
+  node: NodeState,
+  rule: MandatoryRule,
+  n?: Pick<ProtectedName, "shape" | "hold">,
+): PathRule {
   return {
     kind: "path",
     access: "write",

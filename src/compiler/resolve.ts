@@ -45,7 +45,12 @@ export function resolveReal(host: Host, path: string, onLink?: (link: string) =>
     }
     if (pending.length > 0 && st.value.kind !== "dir") return { ok: false, code: "ENOTDIR", at: next };
     current = next;
-    if (pending.length === 0) return { ok: true, real: current, node: st.value.kind === "dir" ? "dir" : st.value.kind === "file" ? "file" : "other" };
+    if (pending.length === 0)
+      return {
+        ok: true,
+        real: current,
+        node: st.value.kind === "dir" ? "dir" : st.value.kind === "file" ? "file" : "other",
+      };
   }
   return { ok: true, real: current, node: "dir" };
 }
@@ -53,7 +58,7 @@ export function resolveReal(host: Host, path: string, onLink?: (link: string) =>
 function normalizeTail(base: string, rest: readonly string[]): string {
   let p = base;
   for (const s of rest) {
-    if (s === "." ) continue;
+    if (s === ".") continue;
     p = s === ".." ? dirname(p) : joinPath(p, s);
   }
   return p;

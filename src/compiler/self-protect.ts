@@ -36,7 +36,11 @@ export interface SelfFiles {
 /** The names srt's package.json `bin` installs into node_modules/.bin (a test keeps them in step). */
 export const launcherNames: readonly string[] = ["srt"];
 
-export function selfProtection(host: Host, writable: readonly PathRule[], files: SelfFiles): { rules: PathRule[]; diagnostics: Diagnostic[] } {
+export function selfProtection(
+  host: Host,
+  writable: readonly PathRule[],
+  files: SelfFiles,
+): { rules: PathRule[]; diagnostics: Diagnostic[] } {
   const out: PathRule[] = [];
   const diagnostics: Diagnostic[] = [];
   const install = files.installDir === undefined ? [] : installation(host, files.installDir, writable, diagnostics);
@@ -67,22 +71,23 @@ export function selfProtection(host: Host, writable: readonly PathRule[], files:
   }
   for (const f of files.settingsFiles) {
     for (const { link, w } of linksInWritable(host, f, writable, diagnostics)) {
-      diagnostics.push(
-        diagnostic("SRT315", w.origin, { file: f, link, dir: w.path }),
-      );
+      diagnostics.push(diagnostic("SRT315", w.origin, { file: f, link, dir: w.path }));
     }
   }
   for (const o of files.outputs) {
     for (const { link, w } of linksInWritable(host, o.path, writable, diagnostics)) {
-      diagnostics.push(
-        diagnostic("SRT316", w.origin, { path: o.path, rule: o.rule, link, dir: w.path }),
-      );
+      diagnostics.push(diagnostic("SRT316", w.origin, { path: o.path, rule: o.rule, link, dir: w.path }));
     }
   }
   return { rules: out, diagnostics };
 }
 
-function linksInWritable(host: Host, spelled: string, writable: readonly PathRule[], diagnostics: Diagnostic[]): { link: string; w: PathRule }[] {
+function linksInWritable(
+  host: Host,
+  spelled: string,
+  writable: readonly PathRule[],
+  diagnostics: Diagnostic[],
+): { link: string; w: PathRule }[] {
   const r = linksOnPath(host, spelled);
   if (!r.ok) {
     diagnostics.push(diagnostic("SRT300", "", { kind: "protected", at: r.at, code: r.code, spelled }));
@@ -103,7 +108,12 @@ function linksInWritable(host: Host, spelled: string, writable: readonly PathRul
  * prefers `.bin/node`), where npx puts .bin first — a planted `.bin/node`
  * would run unsandboxed as well.
  */
-function installation(host: Host, installDir: string, writable: readonly PathRule[], diagnostics: Diagnostic[]): string[] {
+function installation(
+  host: Host,
+  installDir: string,
+  writable: readonly PathRule[],
+  diagnostics: Diagnostic[],
+): string[] {
   const pkg = resolveReal(host, installDir);
   if (!pkg.ok || pkg.node !== "dir") return [installDir];
   const dirs = [installDir];
@@ -128,9 +138,7 @@ function installation(host: Host, installDir: string, writable: readonly PathRul
     if (st.ok && st.value.kind === "symlink" && w !== undefined) {
       const target = resolveReal(host, entry);
       if (target.ok && target.real === pkg.real) {
-        diagnostics.push(
-          diagnostic("SRT317", w.origin, { entry, dir: w.path }),
-        );
+        diagnostics.push(diagnostic("SRT317", w.origin, { entry, dir: w.path }));
       }
     }
   }

@@ -13,7 +13,8 @@ import { dirname, isWithin } from "./paths.js";
 export const unlistableOrigin = "mandatory:unlistable";
 
 /** Shown by `srt explain` beside the mandatory rules. */
-export const unlistableReason = "a directory srt cannot list could hold anything that must stay write-protected; read-only whole, so the command cannot open it up either";
+export const unlistableReason =
+  "a directory srt cannot list could hold anything that must stay write-protected; read-only whole, so the command cannot open it up either";
 
 export const unlistableRule = (path: string): PathRule => ({
   kind: "path",

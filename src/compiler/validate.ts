@@ -83,7 +83,12 @@ function simplify(errors: readonly SettingsValidationError[], value: unknown): S
   });
   const misshapen = owners.filter((p) => shapeOf(p) === -1);
   return kept.concat(
-    misshapen.map((p) => ({ instancePath: p, schemaPath: "#/oneOf", keyword: "type", params: { type: 'a path string or {"path": …, "literal": true}' } })),
+    misshapen.map((p) => ({
+      instancePath: p,
+      schemaPath: "#/oneOf",
+      keyword: "type",
+      params: { type: 'a path string or {"path": …, "literal": true}' },
+    })),
   );
 }
 
@@ -99,9 +104,17 @@ function toDiagnostic(e: SettingsValidationError, value: unknown): Diagnostic {
     return diagnostic("SRT110", pointer, { key, suggestion: suggestion(key, owner.node) });
   }
   const pointer = e.instancePath;
-  if (e.keyword === "type") return diagnostic("SRT112", pointer, { kind: "type", pointer, expected: String(e.params["type"]), actual: describe(dataAt(value, pointer)) });
-  if (e.keyword === "enum") return diagnostic("SRT112", pointer, { kind: "enum", pointer, allowed: e.params["allowedValues"] as unknown[] });
-  if (e.keyword === "pattern" && pointer.includes("/env/")) return diagnostic("SRT112", pointer, { kind: "env-name", pointer });
+  if (e.keyword === "type")
+    return diagnostic("SRT112", pointer, {
+      kind: "type",
+      pointer,
+      expected: String(e.params["type"]),
+      actual: describe(dataAt(value, pointer)),
+    });
+  if (e.keyword === "enum")
+    return diagnostic("SRT112", pointer, { kind: "enum", pointer, allowed: e.params["allowedValues"] as unknown[] });
+  if (e.keyword === "pattern" && pointer.includes("/env/"))
+    return diagnostic("SRT112", pointer, { kind: "env-name", pointer });
   return diagnostic("SRT112", pointer, { kind: "other", pointer, detail: e.message ?? "is invalid" });
 }
 
@@ -131,7 +144,10 @@ function schemaAt(instancePath: string): { node: SchemaNode | undefined; ref: st
   for (const key of pointerKeys(instancePath)) {
     step();
     const props: Record<string, SchemaNode> | undefined = node?.properties;
-    node = (props !== undefined && Object.hasOwn(props, key) ? props[key] : undefined) ?? node?.items ?? (typeof node?.additionalProperties === "object" ? node.additionalProperties : undefined);
+    node =
+      (props !== undefined && Object.hasOwn(props, key) ? props[key] : undefined) ??
+      node?.items ??
+      (typeof node?.additionalProperties === "object" ? node.additionalProperties : undefined);
   }
   step();
   return { node, ref };
@@ -139,7 +155,8 @@ function schemaAt(instancePath: string): { node: SchemaNode | undefined; ref: st
 
 function deref(node: SchemaNode | undefined): SchemaNode | undefined {
   let n = node;
-  for (let i = 0; n?.$ref !== undefined && i < 10; i++) n = (schema as SchemaNode).definitions?.[n.$ref.replace("#/definitions/", "")];
+  for (let i = 0; n?.$ref !== undefined && i < 10; i++)
+    n = (schema as SchemaNode).definitions?.[n.$ref.replace("#/definitions/", "")];
   return n;
 }
 

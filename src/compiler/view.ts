@@ -60,9 +60,17 @@ export function viewOfSettings(s: SrtSettings): SettingsView {
   };
 }
 
-type Scalars = Pick<SrtSettings, "enableWeakerNestedSandbox" | "allowNestedUserNamespaces" | "allowPty" | "mandatoryDenySearchDepth">;
+type Scalars = Pick<
+  SrtSettings,
+  "enableWeakerNestedSandbox" | "allowNestedUserNamespaces" | "allowPty" | "mandatoryDenySearchDepth"
+>;
 
-export function scalarsOf(s: Scalars, allowGitConfig: boolean | undefined, base: string[], gitConfigAt: readonly [...string[], string] = ["filesystem", "allowGitConfig"]): SettingsView["scalars"] {
+export function scalarsOf(
+  s: Scalars,
+  allowGitConfig: boolean | undefined,
+  base: string[],
+  gitConfigAt: readonly [...string[], string] = ["filesystem", "allowGitConfig"],
+): SettingsView["scalars"] {
   const entries = {
     allowGitConfig: sourced(allowGitConfig, ...base, ...gitConfigAt),
     enableWeakerNestedSandbox: sourced(s.enableWeakerNestedSandbox, ...base, "enableWeakerNestedSandbox"),

@@ -26,7 +26,10 @@ export const failed = (code: RuntimeCode, message: string): Failed => ({ kind: "
 
 /** The failed result for what a set-up step threw: its own code, else `fallback`. */
 export const failureOf = (e: unknown, fallback: RuntimeCode): Failed =>
-  e instanceof RuntimeFailure ? failed(e.code, e.message) : failed(fallback, e instanceof Error ? e.message : String(e));
+  e instanceof RuntimeFailure
+    ? failed(e.code, e.message)
+    : failed(fallback, e instanceof Error ? e.message : String(e));
 
 /** How the CLI prints one, in the shape of a compile diagnostic. */
-export const failureLine = (f: { readonly code: RuntimeCode; readonly message: string }, prefix = "srt"): string => `${prefix}: error ${f.code}: ${f.message}`;
+export const failureLine = (f: { readonly code: RuntimeCode; readonly message: string }, prefix = "srt"): string =>
+  `${prefix}: error ${f.code}: ${f.message}`;

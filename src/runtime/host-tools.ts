@@ -16,7 +16,14 @@
 import { lstatSync, readlinkSync } from "node:fs";
 
 /** Where host tools may come from, in this order (the usual root PATH, minus anything a user controls). */
-export const systemToolDirs: readonly string[] = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"];
+export const systemToolDirs: readonly string[] = [
+  "/usr/local/sbin",
+  "/usr/local/bin",
+  "/usr/sbin",
+  "/usr/bin",
+  "/sbin",
+  "/bin",
+];
 
 export interface ToolFsEntry {
   readonly kind: "file" | "dir" | "symlink" | "other";
@@ -41,7 +48,9 @@ export interface FoundTool {
   readonly depends: readonly string[];
 }
 
-export type ToolLookup = { readonly ok: true; readonly tool: FoundTool } | { readonly ok: false; readonly name: string; readonly rejected: readonly string[] };
+export type ToolLookup =
+  | { readonly ok: true; readonly tool: FoundTool }
+  | { readonly ok: false; readonly name: string; readonly rejected: readonly string[] };
 
 /** Linux MAXSYMLINKS. */
 const MAX_HOPS = 40;
@@ -52,11 +61,15 @@ const child = (dir: string, name: string): string => (dir === "/" ? `/${name}` :
 /** Why root alone does not control this entry, or undefined when it does. */
 function distrust(path: string, e: ToolFsEntry): string | undefined {
   if (e.uid !== 0) return `${path} is owned by uid ${e.uid}, not root`;
-  if ((e.mode & 0o022) !== 0) return `${path} is writable by ${(e.mode & 0o020) !== 0 ? "its group" : "others"} (mode ${(e.mode & 0o7777).toString(8).padStart(4, "0")})`;
+  if ((e.mode & 0o022) !== 0)
+    return `${path} is writable by ${(e.mode & 0o020) !== 0 ? "its group" : "others"} (mode ${(e.mode & 0o7777).toString(8).padStart(4, "0")})`;
   return undefined;
 }
 
-type Resolution = { readonly kind: "ok"; readonly real: string; readonly depends: readonly string[] } | { readonly kind: "missing" } | { readonly kind: "untrusted"; readonly why: string };
+type Resolution =
+  | { readonly kind: "ok"; readonly real: string; readonly depends: readonly string[] }
+  | { readonly kind: "missing" }
+  | { readonly kind: "untrusted"; readonly why: string };
 
 /** Follows `path` as the kernel would (lstat/readlink only), checking each directory before looking into it. */
 export function resolveTrusted(path: string, fs: ToolFs): Resolution {
@@ -137,7 +150,11 @@ export const nodeToolFs: ToolFs = {
   lstat(path) {
     try {
       const st = lstatSync(path);
-      return { kind: st.isSymbolicLink() ? "symlink" : st.isDirectory() ? "dir" : st.isFile() ? "file" : "other", uid: st.uid, mode: st.mode };
+      return {
+        kind: st.isSymbolicLink() ? "symlink" : st.isDirectory() ? "dir" : st.isFile() ? "file" : "other",
+        uid: st.uid,
+        mode: st.mode,
+      };
     } catch {
       return undefined;
     }

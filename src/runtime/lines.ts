@@ -6,7 +6,12 @@
  */
 import type { Readable } from "node:stream";
 
-export function onLines(stream: Readable, onLine: (line: string, lineNo: number) => void, maxLine = 1 << 20, onOverlong?: (lineNo: number) => void): void {
+export function onLines(
+  stream: Readable,
+  onLine: (line: string, lineNo: number) => void,
+  maxLine = 1 << 20,
+  onOverlong?: (lineNo: number) => void,
+): void {
   let buffer = "";
   let lineNo = 0;
   stream.setEncoding("utf8");

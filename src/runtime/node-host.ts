@@ -3,7 +3,19 @@
  * are mapped to the few codes the compiler understands; anything else is
  * reported as EIO so the compile fails closed instead of guessing.
  */
-import { closeSync, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, realpathSync, constants, type Dirent, type Stats } from "node:fs";
+import {
+  closeSync,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readdirSync,
+  readlinkSync,
+  readSync,
+  realpathSync,
+  constants,
+  type Dirent,
+  type Stats,
+} from "node:fs";
 import { homedir } from "node:os";
 import type { DirEntry, Host, HostErrorCode, HostResult, NodeKind } from "../compiler/host.js";
 import { locateStateDir } from "./state-dir.js";
@@ -20,7 +32,8 @@ function attempt<T>(f: () => T): HostResult<T> {
   }
 }
 
-const kindOf = (s: Stats | Dirent): NodeKind => (s.isSymbolicLink() ? "symlink" : s.isDirectory() ? "dir" : s.isFile() ? "file" : "other");
+const kindOf = (s: Stats | Dirent): NodeKind =>
+  s.isSymbolicLink() ? "symlink" : s.isDirectory() ? "dir" : s.isFile() ? "file" : "other";
 
 export interface NodeHostOptions {
   readonly cwd?: string;
@@ -31,7 +44,9 @@ export interface NodeHostOptions {
 }
 
 export function createNodeHost(options: NodeHostOptions = {}): Host {
-  const vars = Object.fromEntries(Object.entries(options.env ?? process.env).filter((e): e is [string, string] => e[1] !== undefined));
+  const vars = Object.fromEntries(
+    Object.entries(options.env ?? process.env).filter((e): e is [string, string] => e[1] !== undefined),
+  );
   return {
     lstat: (path) =>
       attempt(() => {
@@ -46,7 +61,14 @@ export function createNodeHost(options: NodeHostOptions = {}): Host {
           const name = fromOs(raw.name);
           const d = raw as unknown as Dirent;
           // Some file systems report DT_UNKNOWN; only then pay for an lstat.
-          const known = d.isFile() || d.isDirectory() || d.isSymbolicLink() || d.isFIFO() || d.isSocket() || d.isBlockDevice() || d.isCharacterDevice();
+          const known =
+            d.isFile() ||
+            d.isDirectory() ||
+            d.isSymbolicLink() ||
+            d.isFIFO() ||
+            d.isSocket() ||
+            d.isBlockDevice() ||
+            d.isCharacterDevice();
           return { name, kind: known ? kindOf(d) : kindOf(lstatSync(osPath(`${path}/${name}`))) };
         }),
       ),
@@ -82,7 +104,8 @@ function readBounded(path: string, maxBytes: number): string {
     }
     if (n > maxBytes) throw Object.assign(new Error("file too large"), { code: "EFBIG" });
     const text = buf.subarray(0, n).toString("utf8");
-    if (!Buffer.from(text, "utf8").equals(buf.subarray(0, n))) throw Object.assign(new Error("not UTF-8"), { code: "EILSEQ" });
+    if (!Buffer.from(text, "utf8").equals(buf.subarray(0, n)))
+      throw Object.assign(new Error("not UTF-8"), { code: "EILSEQ" });
     return text;
   } finally {
     closeSync(fd);

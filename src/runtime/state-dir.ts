@@ -88,11 +88,18 @@ export function ensureStateDir(fs: StateDirFs, path: string, uid: number): strin
     fs.chmod(path, 0o700);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code !== "EEXIST") throw new RuntimeFailure("SRT501", `cannot create srt's state directory ${path} (${code ?? String(e)}); set TMPDIR to a directory you own`);
+    if (code !== "EEXIST")
+      throw new RuntimeFailure(
+        "SRT501",
+        `cannot create srt's state directory ${path} (${code ?? String(e)}); set TMPDIR to a directory you own`,
+      );
   }
   const problem = stateDirProblem(fs, path, uid);
   if (problem !== undefined) {
-    throw new RuntimeFailure("SRT501", `srt's state directory ${path} is not safe to use: ${problem}. It must be a directory owned by uid ${uid} with mode 0700; if no srt is running, remove it (rm -rf ${JSON.stringify(path)}) and retry`);
+    throw new RuntimeFailure(
+      "SRT501",
+      `srt's state directory ${path} is not safe to use: ${problem}. It must be a directory owned by uid ${uid} with mode 0700; if no srt is running, remove it (rm -rf ${JSON.stringify(path)}) and retry`,
+    );
   }
   ensureSubdir(fs, join(path, "runs"), uid);
   return path;
@@ -106,7 +113,11 @@ export function ensureSubdir(fs: StateDirFs, path: string, uid: number): void {
     if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
   }
   const st = fs.lstat(path);
-  if (st.kind !== "dir" || st.uid !== uid) throw new RuntimeFailure("SRT501", `${path} in srt's state directory is not a directory owned by uid ${uid}; remove it and retry`);
+  if (st.kind !== "dir" || st.uid !== uid)
+    throw new RuntimeFailure(
+      "SRT501",
+      `${path} in srt's state directory is not a directory owned by uid ${uid}; remove it and retry`,
+    );
 }
 
 /**
@@ -117,6 +128,7 @@ export function ensureSubdir(fs: StateDirFs, path: string, uid: number): void {
  */
 export function planStateDirMismatch(planned: string | undefined, here: string): string | undefined {
   if (planned === here) return undefined;
-  if (planned === undefined) return "the plan does not name srt's state directory (it was made by an older srt); recompile it";
+  if (planned === undefined)
+    return "the plan does not name srt's state directory (it was made by an older srt); recompile it";
   return `the plan was compiled for srt's state directory ${planned}, but here srt uses ${here} (XDG_RUNTIME_DIR or TMPDIR differ); the plan would hide the wrong directory: recompile it here`;
 }

@@ -7,7 +7,8 @@
  * nothing a terminal or a JavaScript parser reads as a line break.
  */
 
-const hex = (c: string): string => [...Buffer.from(c, "utf8")].map((b) => `\\x${b.toString(16).padStart(2, "0")}`).join("");
+const hex = (c: string): string =>
+  [...Buffer.from(c, "utf8")].map((b) => `\\x${b.toString(16).padStart(2, "0")}`).join("");
 
 /**
  * A JSON line whose strings cannot be read as shell code or broken into
@@ -18,7 +19,10 @@ const hex = (c: string): string => [...Buffer.from(c, "utf8")].map((b) => `\\x${
  * quotes JSON puts around strings. JSON parsers read the same values back.
  */
 export function jsonLine(value: unknown): string {
-  return JSON.stringify(value).replace(/[\u007f-\uffff$`]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return JSON.stringify(value).replace(
+    /[\u007f-\uffff$`]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }
 
 /**

@@ -9,16 +9,25 @@
  */
 import { closeSync, constants, fstatSync, openSync } from "node:fs";
 
-export type OpenedViolations = { readonly ok: true; readonly fd: number } | { readonly ok: false; readonly message: string };
+export type OpenedViolations =
+  { readonly ok: true; readonly fd: number } | { readonly ok: false; readonly message: string };
 
 export function openViolationsFile(path: string): OpenedViolations {
   let fd: number;
   try {
     // O_NONBLOCK: a FIFO without a reader fails (ENXIO) instead of hanging srt; no effect on a regular file.
-    fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o600);
+    fd = openSync(
+      path,
+      constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK,
+      0o600,
+    );
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ELOOP") return { ok: false, message: `${path} is a symlink; srt does not write through one (name the file it points to)` };
+    if (code === "ELOOP")
+      return {
+        ok: false,
+        message: `${path} is a symlink; srt does not write through one (name the file it points to)`,
+      };
     return { ok: false, message: `cannot open ${path} (${code ?? (e as Error).message})` };
   }
   try {

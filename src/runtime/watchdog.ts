@@ -52,7 +52,12 @@ exit 0
 export type WatchdogSpawn = (
   file: string,
   args: readonly string[],
-  request: { readonly cwd: string; readonly env: Readonly<Record<string, string>>; readonly stdio: readonly ["pipe", "ignore", "ignore"]; readonly detached: true },
+  request: {
+    readonly cwd: string;
+    readonly env: Readonly<Record<string, string>>;
+    readonly stdio: readonly ["pipe", "ignore", "ignore"];
+    readonly detached: true;
+  },
 ) => { readonly stdin: Writable | null; once(event: "error", listener: (error: Error) => void): unknown };
 
 export interface Watchdog {
@@ -66,14 +71,20 @@ export interface Watchdog {
   dismiss(): void;
 }
 
-const encode = (path: string): string => [...Buffer.from(path, "utf8")].map((b) => `\\${b.toString(8).padStart(3, "0")}`).join("");
+const encode = (path: string): string =>
+  [...Buffer.from(path, "utf8")].map((b) => `\\${b.toString(8).padStart(3, "0")}`).join("");
 
 /**
  * `afterDeath`: a command (absolute paths) the watchdog runs after its own cleanup if srt died without saying done.
  * `shell`: the sh to run it with, found by locateTool (never a PATH lookup).
  */
 export function createWatchdog(spawn: WatchdogSpawn, afterDeath: readonly string[], shell: string): Watchdog {
-  const dog = spawn(shell, ["-c", script, "srt-watchdog", ...afterDeath], { cwd: "/", env: { PATH: "/usr/bin:/bin" }, stdio: ["pipe", "ignore", "ignore"], detached: true });
+  const dog = spawn(shell, ["-c", script, "srt-watchdog", ...afterDeath], {
+    cwd: "/",
+    env: { PATH: "/usr/bin:/bin" },
+    stdio: ["pipe", "ignore", "ignore"],
+    detached: true,
+  });
   dog.once("error", () => undefined);
   dog.stdin?.on("error", () => undefined);
   (dog as { unref?: () => void }).unref?.();

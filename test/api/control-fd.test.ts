@@ -28,7 +28,8 @@ function untilOutput(child: ChildProcess, text: () => string, needle: string, wa
   return new Promise((resolve, reject) => {
     const check = (): void => {
       if (text().includes(needle)) resolve();
-      else if (child.exitCode !== null || child.signalCode !== null) reject(new Error(`srt exited before saying ${JSON.stringify(needle)}: ${text()}`));
+      else if (child.exitCode !== null || child.signalCode !== null)
+        reject(new Error(`srt exited before saying ${JSON.stringify(needle)}: ${text()}`));
       else wakers.push(check);
     };
     check();
@@ -54,7 +55,9 @@ function startSrt(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv, 
   });
   child.on("exit", wake);
   const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
-  const done = new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => child.on("close", (status) => (clearTimeout(timer), resolve({ status, stdout, stderr }))));
+  const done = new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.on("close", (status) => (clearTimeout(timer), resolve({ status, stdout, stderr }))),
+  );
   const nextLine = async (): Promise<string> => {
     for (;;) {
       const lines = stdout.split("\n");
@@ -112,16 +115,36 @@ describe.skipIf(lacking(!supported, skipReason))("srt --control-fd (real bwrap, 
     expect(await srt.nextLine()).toBe("403");
     const r = await srt.done;
     expect(r.status).toBe(0);
-    expect(r.stderr).toMatch(/--control-fd 3: line 2 ignored, the policy in force stays: SRT\d+ \/network\/allowedDomains\/0/);
+    expect(r.stderr).toMatch(
+      /--control-fd 3: line 2 ignored, the policy in force stays: SRT\d+ \/network\/allowedDomains\/0/,
+    );
     expect(r.stderr).toMatch(/--control-fd 3: line 3 ignored/);
     expect(r.stderr).toMatch(/blocked 2 network requests/);
   });
 
   it("srt exec takes it too; the fd (a socket here, a pipe below) is not visible inside the sandbox", async () => {
     const planFile = join(work, "plan.json");
-    const compiled = spawn(process.execPath, [srtBin, "compile", "--target", "linux", "-o", planFile], { cwd: work, env, stdio: "ignore" });
+    const compiled = spawn(process.execPath, [srtBin, "compile", "--target", "linux", "-o", planFile], {
+      cwd: work,
+      env,
+      stdio: "ignore",
+    });
     expect(await new Promise((r) => compiled.on("close", r))).toBe(0);
-    const srt = startSrt(["exec", planFile, "-d", "--control-fd", "3", "--", "/bin/sh", "-c", `read x; ls /proc/self/fd/ | tr '\\n' ' '; echo; [ -e /proc/$$/fd/3 ] && echo fd3-visible; ${curl(a.port)}`], work, env);
+    const srt = startSrt(
+      [
+        "exec",
+        planFile,
+        "-d",
+        "--control-fd",
+        "3",
+        "--",
+        "/bin/sh",
+        "-c",
+        `read x; ls /proc/self/fd/ | tr '\\n' ' '; echo; [ -e /proc/$$/fd/3 ] && echo fd3-visible; ${curl(a.port)}`,
+      ],
+      work,
+      env,
+    );
     srt.control.write(allowA());
     await srt.said("line 1 applied\n");
     srt.child.stdin!.end("go\n");
@@ -136,11 +159,21 @@ describe.skipIf(lacking(!supported, skipReason))("srt --control-fd (real bwrap, 
     const script = `read x; [ -e /proc/$$/fd/5 ] && echo fd5-visible; ${curl(a.port)}`;
     // The writer keeps the pipe open (cat of our stdin) until the test has its answer, as a
     // long-lived controller would; srt's stdin is our fd 3, written once srt acknowledged line 1.
-    const child = spawn("/bin/sh", ["-c", `{ echo '${allowA().trim()}'; cat >/dev/null; } | { "$0" "$1" -d --control-fd 5 -c "$2" 5<&0 <&3 3<&-; }`, process.execPath, srtBin, script], {
-      cwd: work,
-      env,
-      stdio: ["pipe", "pipe", "pipe", "pipe"],
-    });
+    const child = spawn(
+      "/bin/sh",
+      [
+        "-c",
+        `{ echo '${allowA().trim()}'; cat >/dev/null; } | { "$0" "$1" -d --control-fd 5 -c "$2" 5<&0 <&3 3<&-; }`,
+        process.execPath,
+        srtBin,
+        script,
+      ],
+      {
+        cwd: work,
+        env,
+        stdio: ["pipe", "pipe", "pipe", "pipe"],
+      },
+    );
     let out = "";
     let err = "";
     const waiters: (() => void)[] = [];

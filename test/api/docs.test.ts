@@ -42,7 +42,11 @@ describe.skipIf(lacking(!supported, skipReason))("docs/library.md examples", () 
     const file = join(project, `example-${i}.mjs`);
     writeFileSync(file, js.code);
     const r = await new Promise<{ status: number | null; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [file], { cwd: project, env: { ...process.env, SRT_DOC_PORT: String(web.port) }, stdio: ["ignore", "ignore", "pipe"] });
+      const child = spawn(process.execPath, [file], {
+        cwd: project,
+        env: { ...process.env, SRT_DOC_PORT: String(web.port) },
+        stdio: ["ignore", "ignore", "pipe"],
+      });
       let stderr = "";
       child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
       const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);

@@ -5,7 +5,15 @@ import http from "node:http";
 import net from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { NetRule } from "../../src/compiler/ir.js";
-import { createHttpProxy, createSocksProxy, type AskCallback, type AskQuery, type NetworkProxy, type NetworkViolation, type ProxyNetworkPolicy } from "../../src/runtime/proxy/index.js";
+import {
+  createHttpProxy,
+  createSocksProxy,
+  type AskCallback,
+  type AskQuery,
+  type NetworkProxy,
+  type NetworkViolation,
+  type ProxyNetworkPolicy,
+} from "../../src/runtime/proxy/index.js";
 import { createLivePolicy } from "../../src/runtime/proxy/live-policy.js";
 import { allow, deny, echoServer, fakeResolver, httpServer, loopback, type Server } from "../proxy/harness.js";
 
@@ -24,7 +32,11 @@ afterEach(async () => {
   await Promise.all(proxies.splice(0).map((p) => p.close()));
 });
 
-const resolve = fakeResolver({ "allowed.test": ["127.0.0.1"], "other.test": ["127.0.0.1"], "asked.test": ["127.0.0.1"] });
+const resolve = fakeResolver({
+  "allowed.test": ["127.0.0.1"],
+  "other.test": ["127.0.0.1"],
+  "asked.test": ["127.0.0.1"],
+});
 const policyOf = (rules: readonly NetRule[]): ProxyNetworkPolicy => ({ rules, deniedResolvedAddresses: [] });
 
 interface Live {
@@ -34,7 +46,10 @@ interface Live {
   readonly socksPort: number;
 }
 
-async function start(rules: readonly NetRule[], extra: { ask?: AskCallback; askTimeoutMs?: number } = {}): Promise<Live> {
+async function start(
+  rules: readonly NetRule[],
+  extra: { ask?: AskCallback; askTimeoutMs?: number } = {},
+): Promise<Live> {
   const live = createLivePolicy(policyOf(rules));
   const violations: NetworkViolation[] = [];
   const deps = {
@@ -103,7 +118,11 @@ function socksConnect(port: number, host: string, destPort: number): Promise<num
         buf = buf.subarray(2);
         stage = 1;
         const name = Buffer.from(host);
-        const req = Buffer.concat([Buffer.from([5, 1, 0, 3, name.length]), name, Buffer.from([destPort >> 8, destPort & 0xff])]);
+        const req = Buffer.concat([
+          Buffer.from([5, 1, 0, 3, name.length]),
+          name,
+          Buffer.from([destPort >> 8, destPort & 0xff]),
+        ]);
         s.write(req);
       }
       if (stage === 1 && buf.length >= 2) {
@@ -125,7 +144,11 @@ describe("live network policy", () => {
     live.set([]);
     expect((await get(live.port, `http://allowed.test:${web.port}/c`)).status).toBe(403);
     expect(await socksConnect(live.socksPort, "allowed.test", echo.port)).toBe(2);
-    expect(live.violations.map((v) => `${v.proxy} ${v.host}`)).toEqual(["http allowed.test", "http allowed.test", "socks allowed.test"]);
+    expect(live.violations.map((v) => `${v.proxy} ${v.host}`)).toEqual([
+      "http allowed.test",
+      "http allowed.test",
+      "socks allowed.test",
+    ]);
   });
 
   it("a tunnel opened under the old policy keeps going; a new one is refused", async () => {
@@ -173,7 +196,10 @@ describe("ask callback", () => {
   });
 
   it("denies with false and with {allow:false, reason}; the reason is recorded, made one line and bounded", async () => {
-    const live = await start([loopback], { ask: async (q) => (q.port === web.port ? false : { allow: false, reason: "not\nnow <b>please</b>" + "x".repeat(600) }) });
+    const live = await start([loopback], {
+      ask: async (q) =>
+        q.port === web.port ? false : { allow: false, reason: "not\nnow <b>please</b>" + "x".repeat(600) },
+    });
     expect((await get(live.port, `http://asked.test:${web.port}/x`)).status).toBe(403);
     const r = await get(live.port, `http://asked.test:${echo.port}/x`);
     expect(r.status).toBe(403);

@@ -13,9 +13,14 @@ import { lacking } from "../support/requirements.js";
 import { repoRoot } from "../support/repo.js";
 import { skipReason, supported } from "./support.js";
 
-const pkg = JSON.parse(execFileSync("node", ["-p", "JSON.stringify(require('./package.json'))"], { cwd: repoRoot, encoding: "utf8" })) as { version: string };
+const pkg = JSON.parse(
+  execFileSync("node", ["-p", "JSON.stringify(require('./package.json'))"], { cwd: repoRoot, encoding: "utf8" }),
+) as { version: string };
 
-describe.skipIf(lacking(!supported, skipReason) || lacking(process.env["SRT_SKIP_PACK"] === "1", "npm pack → install → run: SRT_SKIP_PACK=1"))("npm pack → install → run", () => {
+describe.skipIf(
+  lacking(!supported, skipReason) ||
+    lacking(process.env["SRT_SKIP_PACK"] === "1", "npm pack → install → run: SRT_SKIP_PACK=1"),
+)("npm pack → install → run", () => {
   let dir: string;
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), "srtpack-"));
@@ -23,7 +28,11 @@ describe.skipIf(lacking(!supported, skipReason) || lacking(process.env["SRT_SKIP
     execFileSync("npm", ["pack", "--ignore-scripts", "--pack-destination", dir], { cwd: repoRoot, stdio: "ignore" });
     const tgz = readdirSync(dir).find((f) => f.endsWith(".tgz"))!;
     writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));
-    execFileSync("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", join(dir, tgz)], { cwd: dir, stdio: "ignore", timeout: 120_000 });
+    execFileSync("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", join(dir, tgz)], {
+      cwd: dir,
+      stdio: "ignore",
+      timeout: 120_000,
+    });
   }, 180_000);
   afterAll(() => {
     rmSync(dir, { recursive: true, force: true });
@@ -34,7 +43,11 @@ describe.skipIf(lacking(!supported, skipReason) || lacking(process.env["SRT_SKIP
     expect(version.stdout.trim()).toBe(pkg.version);
     // HOME elsewhere: run from home itself (or a parent of it), the default policy is refused (SRT320).
     const home = mkdtempSync(join(tmpdir(), "srtpack-home-"));
-    const run = spawnSync("npx", ["--offline", "srt", "--", "sh", "-c", "echo inside $SRT_SANDBOX"], { cwd: dir, encoding: "utf8", env: { ...process.env, HOME: home } });
+    const run = spawnSync("npx", ["--offline", "srt", "--", "sh", "-c", "echo inside $SRT_SANDBOX"], {
+      cwd: dir,
+      encoding: "utf8",
+      env: { ...process.env, HOME: home },
+    });
     rmSync(home, { recursive: true, force: true });
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout).toBe("inside 1\n");
@@ -44,7 +57,15 @@ describe.skipIf(lacking(!supported, skipReason) || lacking(process.env["SRT_SKIP
 
   it("the library loads by package name, with types", () => {
     expect(existsSync(join(dir, "node_modules/srt-sandbox/dist/types/index.d.ts"))).toBe(true);
-    const r = spawnSync(process.execPath, ["--input-type=module", "-e", "import { compile, createSandbox, SandboxManager } from 'srt-sandbox'; const c = compile({}); console.log(typeof createSandbox, typeof SandboxManager.initialize, c.ir !== undefined);"], { cwd: dir, encoding: "utf8" });
+    const r = spawnSync(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        "import { compile, createSandbox, SandboxManager } from 'srt-sandbox'; const c = compile({}); console.log(typeof createSandbox, typeof SandboxManager.initialize, c.ir !== undefined);",
+      ],
+      { cwd: dir, encoding: "utf8" },
+    );
     expect(r.stdout.trim(), r.stderr).toBe("function function true");
   });
 });

@@ -12,7 +12,9 @@ import { lacking } from "../support/requirements.js";
 import { createSandbox, SandboxConfigError, type Sandbox } from "../../src/index.js";
 import { collect, curl, lineReader, privateTmp, startWeb, skipReason, supported, type Web } from "./support.js";
 
-const settingsAllowing = (...ports: number[]): object => ({ network: { allowedDomains: ports.map((p) => `127.0.0.1:${p}`) } });
+const settingsAllowing = (...ports: number[]): object => ({
+  network: { allowedDomains: ports.map((p) => `127.0.0.1:${p}`) },
+});
 /** The sandbox's own directory (proxy sockets, the plan wrap() runs), as wrap() names it. */
 const dirOf = (s: Sandbox): string => {
   const w = s.wrap(["true"]);
@@ -46,7 +48,10 @@ describe.skipIf(lacking(!supported, skipReason))("createSandbox (real bwrap)", (
   });
 
   it("two sandboxes with different policies in one process each enforce their own, concurrently", async () => {
-    const [one, two] = await Promise.all([sandbox(settingsAllowing(a.port), { cwd: work }), sandbox(settingsAllowing(b.port), { cwd: work })]);
+    const [one, two] = await Promise.all([
+      sandbox(settingsAllowing(a.port), { cwd: work }),
+      sandbox(settingsAllowing(b.port), { cwd: work }),
+    ]);
     const script = `echo a=$(${curl(a.port, "/x")}); echo b=$(${curl(b.port, "/x")})`;
     const runs = await Promise.all([one, two, one, two].map((s) => collect(s.spawn("/bin/sh", ["-c", script]))));
     for (const [i, r] of runs.entries()) {
@@ -61,7 +66,9 @@ describe.skipIf(lacking(!supported, skipReason))("createSandbox (real bwrap)", (
 
   it("update() while a command runs: refused before, allowed after — and the reverse; invalid settings change nothing", async () => {
     const s = await sandbox({}, { cwd: work });
-    const p = s.spawn("/bin/sh", ["-c", `${curl(a.port)}; read x; ${curl(a.port)}; read x; ${curl(a.port)}`], { stdio: ["pipe", "pipe", "pipe"] });
+    const p = s.spawn("/bin/sh", ["-c", `${curl(a.port)}; read x; ${curl(a.port)}; read x; ${curl(a.port)}`], {
+      stdio: ["pipe", "pipe", "pipe"],
+    });
     const lines = lineReader(p);
     expect(await lines.next()).toBe("403");
     const bad = s.update({ network: { allowedDomains: [42] } });
@@ -70,12 +77,17 @@ describe.skipIf(lacking(!supported, skipReason))("createSandbox (real bwrap)", (
     expect(s.update(settingsAllowing(a.port)).ok).toBe(true);
     p.stdin!.write("go\n");
     expect(await lines.next()).toBe("200");
-    expect(s.update({ network: { allowedDomains: [`127.0.0.1:${a.port}`], deniedDomains: ["127.0.0.1"] } }).ok).toBe(true);
+    expect(s.update({ network: { allowedDomains: [`127.0.0.1:${a.port}`], deniedDomains: ["127.0.0.1"] } }).ok).toBe(
+      true,
+    );
     p.stdin!.write("go\n");
     expect(await lines.next()).toBe("403");
     const r = await p.exited;
     expect(r.status).toBe(0);
-    expect(s.violations.list().map((v) => v.reason)).toEqual([expect.stringMatching(/not in allowedDomains/), expect.stringMatching(/denied by "127.0.0.1"/)]);
+    expect(s.violations.list().map((v) => v.reason)).toEqual([
+      expect.stringMatching(/not in allowedDomains/),
+      expect.stringMatching(/denied by "127.0.0.1"/),
+    ]);
   });
 
   it("violations: subscribe, list, clear, total", async () => {
@@ -107,17 +119,33 @@ describe.skipIf(lacking(!supported, skipReason))("createSandbox (real bwrap)", (
         },
       },
     );
-    const r = await collect(s.spawn("/bin/sh", ["-c", `${curl(a.port)}; ${curl(b.port)}; curl -sS --noproxy '' --max-time 5 http://127.0.0.1:${b.port}/`]));
+    const r = await collect(
+      s.spawn("/bin/sh", [
+        "-c",
+        `${curl(a.port)}; ${curl(b.port)}; curl -sS --noproxy '' --max-time 5 http://127.0.0.1:${b.port}/`,
+      ]),
+    );
     expect(r.stdout.split("\n").slice(0, 2)).toEqual(["200", "403"]);
     expect(r.stdout).toContain("not in this session");
     expect(asked).toEqual([`127.0.0.1:${a.port}`, `127.0.0.1:${b.port}`, `127.0.0.1:${b.port}`]);
     expect(s.violations.list()[0]!.reason).toBe("not in this session");
 
-    const throwing = await sandbox({}, { cwd: work, askCallback: () => { throw new Error("no UI"); } });
+    const throwing = await sandbox(
+      {},
+      {
+        cwd: work,
+        askCallback: () => {
+          throw new Error("no UI");
+        },
+      },
+    );
     expect((await collect(throwing.spawn("/bin/sh", ["-c", curl(a.port)]))).stdout).toBe("403\n");
     expect(throwing.violations.list()[0]!.reason).toMatch(/ask callback failed: no UI/);
 
-    const silent = await sandbox({}, { cwd: work, askTimeoutMs: 200, askCallback: () => new Promise<boolean>(() => undefined) });
+    const silent = await sandbox(
+      {},
+      { cwd: work, askTimeoutMs: 200, askCallback: () => new Promise<boolean>(() => undefined) },
+    );
     // A 403 (not curl's own 5 s give-up) whose reason names the 200 ms: the ask timed out, however busy the machine.
     expect((await collect(silent.spawn("/bin/sh", ["-c", curl(a.port)]))).stdout).toBe("403\n");
     expect(silent.violations.list()[0]!.reason).toMatch(/no answer within 200 ms/);
@@ -131,11 +159,15 @@ describe.skipIf(lacking(!supported, skipReason))("createSandbox (real bwrap)", (
     // shell script: dash catches SIGINT between two commands and acts on it only after the next one
     // (sleep 30) ends. Python's default handler is in place before it prints, and an uncaught
     // KeyboardInterrupt ends it by SIGINT: the status must be 128+2.
-    const p = s.spawn("/usr/bin/python3", ["-c", "import time; print('running', flush=True); time.sleep(30)"], { stdio: ["ignore", "pipe", "ignore"] });
+    const p = s.spawn("/usr/bin/python3", ["-c", "import time; print('running', flush=True); time.sleep(30)"], {
+      stdio: ["ignore", "pipe", "ignore"],
+    });
     expect(await lineReader(p).next(20_000)).toBe("running");
     p.kill("SIGINT");
     expect((await p.exited).status).toBe(130);
-    const cat = s.spawn("/bin/sh", ["-c", 'read x; echo "got $x $SRT_SANDBOX $MY_VAR"'], { env: { PATH: process.env["PATH"], MY_VAR: "v1" } });
+    const cat = s.spawn("/bin/sh", ["-c", 'read x; echo "got $x $SRT_SANDBOX $MY_VAR"'], {
+      env: { PATH: process.env["PATH"], MY_VAR: "v1" },
+    });
     cat.stdin!.end("hello\n");
     expect((await collect(cat)).stdout).toBe("got hello 1 v1\n");
   });
@@ -159,7 +191,9 @@ describe.skipIf(lacking(!supported, skipReason))("createSandbox (real bwrap)", (
     const s = await createSandbox(settingsAllowing(a.port), { cwd: work });
     const dir = dirOf(s);
     const marker = `srtapi-close-${process.pid}`;
-    const p = s.spawn("/bin/sh", ["-c", `echo started; sleep 1000; : ${marker}`], { stdio: ["ignore", "pipe", "pipe"] });
+    const p = s.spawn("/bin/sh", ["-c", `echo started; sleep 1000; : ${marker}`], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     p.stdout!.resume();
     p.stderr!.resume();
     await new Promise<void>((resolve) => p.stdout!.once("data", () => resolve()));

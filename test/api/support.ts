@@ -64,15 +64,22 @@ export function privateTmp(): { dir: string; leftovers(): string[]; remove(): vo
     // The state directory (srt-<uid>) and its runs/ are meant to stay; the run directories in it are not.
     leftovers: () => [
       ...readdirSync(dir).filter((n) => n !== `srt-${uid}`),
-      ...(existsSync(join(dir, `srt-${uid}`)) ? readdirSync(join(dir, `srt-${uid}`)).filter((n) => n !== "runs").map((n) => `srt-${uid}/${n}`) : []),
-      ...(existsSync(join(dir, `srt-${uid}`, "runs")) ? readdirSync(join(dir, `srt-${uid}`, "runs")).map((n) => `srt-${uid}/runs/${n}`) : []),
+      ...(existsSync(join(dir, `srt-${uid}`))
+        ? readdirSync(join(dir, `srt-${uid}`))
+            .filter((n) => n !== "runs")
+            .map((n) => `srt-${uid}/${n}`)
+        : []),
+      ...(existsSync(join(dir, `srt-${uid}`, "runs"))
+        ? readdirSync(join(dir, `srt-${uid}`, "runs")).map((n) => `srt-${uid}/runs/${n}`)
+        : []),
     ],
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
 
 /** curl through the sandbox's proxy (--noproxy '' so loopback targets use it too); prints the HTTP status. */
-export const curl = (port: number, path = "/"): string => `curl -sS --noproxy '' --max-time 5 -o /dev/null -w '%{http_code}\\n' http://127.0.0.1:${port}${path} 2>/dev/null || echo fail`;
+export const curl = (port: number, path = "/"): string =>
+  `curl -sS --noproxy '' --max-time 5 -o /dev/null -w '%{http_code}\\n' http://127.0.0.1:${port}${path} 2>/dev/null || echo fail`;
 
 export interface Collected {
   readonly status: number;
@@ -111,7 +118,10 @@ export function lineReader(p: SandboxedProcess): { next(timeoutMs?: number): Pro
     next(timeoutMs = 10_000) {
       if (taken < all.length) return Promise.resolve(all[taken++]!);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no line within ${timeoutMs} ms (so far ${JSON.stringify(all)})`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`no line within ${timeoutMs} ms (so far ${JSON.stringify(all)})`)),
+          timeoutMs,
+        );
         waiting.push((l) => (clearTimeout(timer), resolve(l)));
       });
     },

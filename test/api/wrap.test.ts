@@ -13,7 +13,11 @@ import { lacking } from "../support/requirements.js";
 import { createSandbox, createSandboxManager } from "../../src/index.js";
 import { curl, privateTmp, srtBin, startWeb, skipReason, supported, type Web } from "./support.js";
 
-function run(file: string, argv: readonly string[], opts: { shell?: boolean; input?: string } = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+function run(
+  file: string,
+  argv: readonly string[],
+  opts: { shell?: boolean; input?: string } = {},
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = opts.shell ? spawn(file, { shell: true }) : spawn(file, argv);
     let stdout = "";
@@ -62,7 +66,10 @@ describe.skipIf(lacking(!supported, skipReason))("wrap() and SandboxManager (rea
   });
 
   it("a synchronous spawn of a wrapped command fails fast (status 1, says why) instead of hanging", async () => {
-    const s = await createSandbox({ network: { allowedDomains: [`127.0.0.1:${a.port}`] } }, { cwd: work, srtPath: srtBin });
+    const s = await createSandbox(
+      { network: { allowedDomains: [`127.0.0.1:${a.port}`] } },
+      { cwd: work, srtPath: srtBin },
+    );
     try {
       const w = s.wrap(["/bin/sh", "-c", `echo ran; ${curl(a.port)}`]);
       const t0 = performance.now();
@@ -88,7 +95,11 @@ describe.skipIf(lacking(!supported, skipReason))("wrap() and SandboxManager (rea
   it("SandboxManager: initialize, wrapWithSandbox → a shell string for spawn(str, {shell: true}), updateConfig, violation store, reset", async () => {
     const manager = createSandboxManager();
     const asked: string[] = [];
-    await manager.initialize({ network: { allowedDomains: [] } }, ({ host, port }) => (asked.push(`${host}:${port}`), false), { cwd: work, srtPath: srtBin });
+    await manager.initialize(
+      { network: { allowedDomains: [] } },
+      ({ host, port }) => (asked.push(`${host}:${port}`), false),
+      { cwd: work, srtPath: srtBin },
+    );
     try {
       const events: number[] = [];
       const store = manager.getSandboxViolationStore();
@@ -100,7 +111,9 @@ describe.skipIf(lacking(!supported, skipReason))("wrap() and SandboxManager (rea
       expect(first.stdout, first.stderr).toBe("it's $HOME-free\n403\n");
       expect(asked).toEqual([`127.0.0.1:${a.port}`]);
       expect(store.getTotalCount()).toBe(1);
-      expect(store.getViolations()[0]!.line).toMatch(new RegExp(`^deny network-outbound 127\\.0\\.0\\.1:${a.port} \\(`));
+      expect(store.getViolations()[0]!.line).toMatch(
+        new RegExp(`^deny network-outbound 127\\.0\\.0\\.1:${a.port} \\(`),
+      );
       expect(() => manager.updateConfig({ network: { allowedDomains: "nope" } })).toThrow(/invalid sandbox config/);
       manager.updateConfig({ network: { allowedDomains: [`127.0.0.1:${a.port}`] } });
       const second = await run(wrapped, [], { shell: true });

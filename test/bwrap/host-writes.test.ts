@@ -25,14 +25,28 @@ describe("writableRootOf", () => {
     expect(plan.hostWrites.roots).toEqual(["/p"]);
     expect(plan.hostWrites.except).toContain("/p/a/.npmrc");
     expect(plan.hostWrites.except).not.toContain("/p/a");
-    expect(hostWritesOf([{ op: "mask-dir", path: "/p/s", origin: "o" }, { op: "remount-ro", path: "/p/s", origin: "o" }], "/run/user/0/srt")).toEqual({ roots: [], except: ["/run/user/0/srt", "/p/s"] });
+    expect(
+      hostWritesOf(
+        [
+          { op: "mask-dir", path: "/p/s", origin: "o" },
+          { op: "remount-ro", path: "/p/s", origin: "o" },
+        ],
+        "/run/user/0/srt",
+      ),
+    ).toEqual({ roots: [], except: ["/run/user/0/srt", "/p/s"] });
     // The state directory is hidden whole in every sandbox (lower.ts): nothing in it is the command's to change.
     expect(plan.hostWrites.except).toContain(plan.context.stateDir);
   });
 });
 
 describe("exposureOf", () => {
-  const host = createFixtureHost({ files: ["/p/plan.json", "/p/ro/plan.json", "/o/plan.json"], symlinks: { "/p/link.json": "/o/plan.json", "/o/via": "/p" } }, { cwd: "/p", home: "/h" });
+  const host = createFixtureHost(
+    {
+      files: ["/p/plan.json", "/p/ro/plan.json", "/o/plan.json"],
+      symlinks: { "/p/link.json": "/o/plan.json", "/o/via": "/p" },
+    },
+    { cwd: "/p", home: "/h" },
+  );
   it("a file outside the writable roots, or protected inside them, is not exposed", () => {
     expect(exposureOf(w, host, "/o/plan.json")).toBeUndefined();
     expect(exposureOf(w, host, "/p/ro/plan.json")).toBeUndefined();

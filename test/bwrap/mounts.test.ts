@@ -13,7 +13,10 @@ const home = "/home/u";
 const cwd = "/home/u/proj";
 
 function policy(settings: object, fs: FixtureFs = {}): Policy {
-  const host = createFixtureHost({ dirs: [cwd, ...(fs.dirs ?? [])], files: fs.files ?? [], ...(fs.symlinks ? { symlinks: fs.symlinks } : {}) }, { cwd, home });
+  const host = createFixtureHost(
+    { dirs: [cwd, ...(fs.dirs ?? [])], files: fs.files ?? [], ...(fs.symlinks ? { symlinks: fs.symlinks } : {}) },
+    { cwd, home },
+  );
   const r = compileSettings({ text: JSON.stringify(settings), file: `${home}/s.json`, host, target: "linux" });
   if (r.policy === undefined) throw new Error(JSON.stringify(r.diagnostics));
   return r.policy;
@@ -21,18 +24,24 @@ function policy(settings: object, fs: FixtureFs = {}): Policy {
 
 const opsOf = (p: Policy): readonly MountOp[] => planMounts(p).ops;
 const opAt = (p: Policy, path: string): MountOp[] => opsOf(p).filter((o) => o.path === path);
-const indexOf = (p: Policy, path: string, op?: MountOp["op"]): number => opsOf(p).findIndex((o) => o.path === path && (op === undefined || o.op === op));
+const indexOf = (p: Policy, path: string, op?: MountOp["op"]): number =>
+  opsOf(p).findIndex((o) => o.path === path && (op === undefined || o.op === op));
 
 describe("precedence", () => {
   it("a write deny inside a writable root is bound read-only on top of it", () => {
     const p = policy({ filesystem: { denyWrite: ["secrets"] } }, { dirs: [`${cwd}/secrets`] });
     expect(opAt(p, cwd)).toEqual([expect.objectContaining({ op: "bind", writable: true })]);
-    expect(opAt(p, `${cwd}/secrets`)).toEqual([expect.objectContaining({ op: "bind", writable: false, why: "write-deny" })]);
+    expect(opAt(p, `${cwd}/secrets`)).toEqual([
+      expect.objectContaining({ op: "bind", writable: false, why: "write-deny" }),
+    ]);
     expect(indexOf(p, `${cwd}/secrets`)).toBeGreaterThan(indexOf(p, cwd));
   });
 
   it("a write allow inside a write deny re-opens only the deeper path (deepest rule wins)", () => {
-    const p = policy({ filesystem: { denyWrite: ["build"], allowWrite: [".", "build/out"] } }, { dirs: [`${cwd}/build/out`] });
+    const p = policy(
+      { filesystem: { denyWrite: ["build"], allowWrite: [".", "build/out"] } },
+      { dirs: [`${cwd}/build/out`] },
+    );
     expect(opAt(p, `${cwd}/build`)[0]).toMatchObject({ op: "bind", writable: false });
     expect(opAt(p, `${cwd}/build/out`)[0]).toMatchObject({ op: "bind", writable: true });
     expect(indexOf(p, `${cwd}/build/out`)).toBeGreaterThan(indexOf(p, `${cwd}/build`));
@@ -54,14 +63,24 @@ describe("precedence", () => {
   });
 
   it("a read-denied file gets the mode-000 void file; an unreadable writable dir stays masked", () => {
-    const p = policy({ filesystem: { denyRead: [".env", "cache"], allowWrite: ["."] } }, { files: [`${cwd}/.env`], dirs: [`${cwd}/cache`] });
+    const p = policy(
+      { filesystem: { denyRead: [".env", "cache"], allowWrite: ["."] } },
+      { files: [`${cwd}/.env`], dirs: [`${cwd}/cache`] },
+    );
     expect(opAt(p, `${cwd}/.env`)).toEqual([expect.objectContaining({ op: "mask-file" })]);
     expect(opAt(p, `${cwd}/cache`).map((o) => o.op)).toEqual(["mask-dir", "remount-ro"]);
   });
 
   it("mandatory denies are bound read-only even where the settings allow writing, and at depth", () => {
-    const p = policy({ filesystem: { allowWrite: ["."] } }, { files: [`${cwd}/a/b/.npmrc`], dirs: [`${cwd}/.git/hooks`] });
-    expect(opAt(p, `${cwd}/a/b/.npmrc`)[0]).toMatchObject({ op: "bind", writable: false, origin: "mandatory:tool-config" });
+    const p = policy(
+      { filesystem: { allowWrite: ["."] } },
+      { files: [`${cwd}/a/b/.npmrc`], dirs: [`${cwd}/.git/hooks`] },
+    );
+    expect(opAt(p, `${cwd}/a/b/.npmrc`)[0]).toMatchObject({
+      op: "bind",
+      writable: false,
+      origin: "mandatory:tool-config",
+    });
     expect(opAt(p, `${cwd}/.git/hooks`)[0]).toMatchObject({ op: "bind", writable: false });
   });
 
@@ -74,19 +93,26 @@ describe("precedence", () => {
   });
 
   it("pins the writable directories above a read mask too (a renamed parent would carry the mask away)", () => {
-    const p = policy({ filesystem: { denyRead: ["a/b/secret", "c/d"] } }, { files: [`${cwd}/a/b/secret`], dirs: [`${cwd}/c/d`] });
+    const p = policy(
+      { filesystem: { denyRead: ["a/b/secret", "c/d"] } },
+      { files: [`${cwd}/a/b/secret`], dirs: [`${cwd}/c/d`] },
+    );
     for (const [a, masked] of [
       [`${cwd}/a`, `${cwd}/a/b/secret`],
       [`${cwd}/a/b`, `${cwd}/a/b/secret`],
       [`${cwd}/c`, `${cwd}/c/d`],
     ] as const) {
-      expect(opAt(p, a), a).toEqual([expect.objectContaining({ op: "bind", writable: true, why: "pin-ancestor", optional: true })]);
+      expect(opAt(p, a), a).toEqual([
+        expect.objectContaining({ op: "bind", writable: true, why: "pin-ancestor", optional: true }),
+      ]);
       expect(indexOf(p, a)).toBeLessThan(indexOf(p, masked));
     }
     // The writable root is a mount point already; a mask outside every writable root needs no pin.
     expect(opAt(p, cwd)).toEqual([expect.objectContaining({ why: "write-allow" })]);
     const outside = policy({ filesystem: { denyRead: ["/srv/x/y/secret"] } }, { files: ["/srv/x/y/secret"] });
-    expect(opsOf(outside).filter((o) => o.op === "bind" && o.why === "pin-ancestor" && o.path.startsWith("/srv"))).toEqual([]);
+    expect(
+      opsOf(outside).filter((o) => o.op === "bind" && o.why === "pin-ancestor" && o.path.startsWith("/srv")),
+    ).toEqual([]);
   });
 
   it("a pin never lands on top of a deeper mask (pins are planned before ordering)", () => {
@@ -114,7 +140,10 @@ describe("precedence", () => {
   });
 
   it("a symlinked rule covers the real path", () => {
-    const p = policy({ filesystem: { denyRead: ["link"] } }, { dirs: ["/data/real"], symlinks: { [`${cwd}/link`]: "/data/real" } });
+    const p = policy(
+      { filesystem: { denyRead: ["link"] } },
+      { dirs: ["/data/real"], symlinks: { [`${cwd}/link`]: "/data/real" } },
+    );
     expect(opAt(p, "/data/real").map((o) => o.op)).toContain("mask-dir");
   });
 });
@@ -133,11 +162,25 @@ describe("argument list", () => {
     const args = lowerBwrap(p).groups.flatMap((g) => g.args);
     const state = args.indexOf(p.context.stateDir);
     expect(args[state - 1]).toBe("--tmpfs");
-    expect(args.slice(state + 1, state + 6)).toEqual(["--bind", { slot: "tmp" }, { slot: "tmp" }, "--remount-ro", p.context.stateDir]);
+    expect(args.slice(state + 1, state + 6)).toEqual([
+      "--bind",
+      { slot: "tmp" },
+      { slot: "tmp" },
+      "--remount-ro",
+      p.context.stateDir,
+    ]);
     // Nothing of the policy comes after it (bar read masks turning read-only), so no rule can expose it.
     const after = args.slice(state + 6, args.indexOf("--unshare-net"));
     expect(after.filter((a) => typeof a === "string" && a.startsWith("--") && a !== "--remount-ro")).toEqual([]);
-    for (const flag of ["--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--new-session", "--die-with-parent"]) expect(args).toContain(flag);
+    for (const flag of [
+      "--unshare-net",
+      "--unshare-pid",
+      "--unshare-ipc",
+      "--unshare-uts",
+      "--new-session",
+      "--die-with-parent",
+    ])
+      expect(args).toContain(flag);
     expect(args.join(" ")).toContain("--cap-drop ALL");
   });
 
@@ -158,8 +201,17 @@ describe("argument list", () => {
   it("pins the state dir's directory chain inside a writable root, so it cannot be renamed away", () => {
     const fs = { dirs: ["/var/run/u/1000/srt"] };
     const host = createFixtureHost({ dirs: [cwd, ...fs.dirs] }, { cwd, home, stateDir: "/var/run/u/1000/srt" });
-    const compiled = (allowWrite: string[]): Policy => compileSettings({ text: JSON.stringify({ filesystem: { allowWrite } }), file: `${home}/s.json`, host, target: "linux" }).policy!;
-    const pins = (p: Policy): string[] => opsOf(p).filter((o) => o.op === "bind" && o.why === "pin-ancestor" && o.origin === "default:state-dir").map((o) => o.path);
+    const compiled = (allowWrite: string[]): Policy =>
+      compileSettings({
+        text: JSON.stringify({ filesystem: { allowWrite } }),
+        file: `${home}/s.json`,
+        host,
+        target: "linux",
+      }).policy!;
+    const pins = (p: Policy): string[] =>
+      opsOf(p)
+        .filter((o) => o.op === "bind" && o.why === "pin-ancestor" && o.origin === "default:state-dir")
+        .map((o) => o.path);
     expect(pins(compiled(["/var"]))).toEqual(["/var/run", "/var/run/u", "/var/run/u/1000"]);
     expect(pins(compiled(["/var/run/u/1000"]))).toEqual([]);
     expect(pins(compiled([]))).toEqual([]);
@@ -202,10 +254,15 @@ describe("argument list", () => {
 });
 
 describe("mounts a host process can detach (watched during the run)", () => {
-  const planFor = (settings: object, files: string[], dirs: string[] = []) => lowerLinuxPlan(policy(settings, { files, dirs }), "x86_64").detachable;
+  const planFor = (settings: object, files: string[], dirs: string[] = []) =>
+    lowerLinuxPlan(policy(settings, { files, dirs }), "x86_64").detachable;
 
   it("holds write protections and pins in writable regions and read masks, never writable or re-opened binds", () => {
-    const list = planFor({ filesystem: { denyRead: ["a/b/secret", "/srv/keys"], allowRead: ["/srv/keys/pub"] } }, [`${cwd}/.gitmodules`, `${cwd}/a/b/secret`, "/srv/keys/pub"], ["/srv/keys"]);
+    const list = planFor(
+      { filesystem: { denyRead: ["a/b/secret", "/srv/keys"], allowRead: ["/srv/keys/pub"] } },
+      [`${cwd}/.gitmodules`, `${cwd}/a/b/secret`, "/srv/keys/pub"],
+      ["/srv/keys"],
+    );
     const at = (p: string) => list.find((d) => d.path === p)?.guards;
     expect(at(`${cwd}/.gitmodules`)).toBe("write");
     expect(at(`${cwd}/.npmrc`)).toBe("write"); // a placeholder

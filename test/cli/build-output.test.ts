@@ -15,7 +15,9 @@ const dist = join(repoRoot, "dist");
 
 /** Relative .mjs specifiers a module imports: `from"./x.mjs"`, `import"./x.mjs"`, `import("./x.mjs")`. */
 const importsOf = (file: string): string[] =>
-  [...readFileSync(file, "utf8").matchAll(/\b(?:from|import)\s*\(?\s*"(\.\.?\/[^"]+\.mjs)"/g)].map((m) => normalize(join(dirname(file), m[1]!)));
+  [...readFileSync(file, "utf8").matchAll(/\b(?:from|import)\s*\(?\s*"(\.\.?\/[^"]+\.mjs)"/g)].map((m) =>
+    normalize(join(dirname(file), m[1]!)),
+  );
 
 /** Every module the CLI can load, as paths relative to dist/. */
 function reachableFromEntry(): string[] {
@@ -34,13 +36,21 @@ describe("build output", () => {
   it("dist/chunks holds exactly the chunks the CLI entry can reach", () => {
     const reachable = reachableFromEntry().filter((f) => f.startsWith("chunks/"));
     expect(reachable.length).toBeGreaterThan(5); // the walk found the graph, so the comparison means something
-    const onDisk = readdirSync(join(dist, "chunks")).map((f) => `chunks/${f}`).sort();
+    const onDisk = readdirSync(join(dist, "chunks"))
+      .map((f) => `chunks/${f}`)
+      .sort();
     expect(onDisk).toEqual(reachable);
   });
 
   it("npm pack would publish those chunks and no others", () => {
-    const [packed] = JSON.parse(execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: repoRoot, encoding: "utf8" })) as { files: { path: string }[] }[];
-    const chunks = packed!.files.map((f) => f.path).filter((p) => p.startsWith("dist/chunks/")).map((p) => p.slice("dist/".length)).sort();
+    const [packed] = JSON.parse(
+      execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: repoRoot, encoding: "utf8" }),
+    ) as { files: { path: string }[] }[];
+    const chunks = packed!.files
+      .map((f) => f.path)
+      .filter((p) => p.startsWith("dist/chunks/"))
+      .map((p) => p.slice("dist/".length))
+      .sort();
     expect(chunks).toEqual(reachableFromEntry().filter((f) => f.startsWith("chunks/")));
   });
 });

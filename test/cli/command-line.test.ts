@@ -32,17 +32,24 @@ describe("unknown options", () => {
     expect(Object.keys(misspelt).sort()).toEqual(["", ...commandNames].sort());
   });
 
-  it.each(Object.entries(misspelt))("srt %s: exit 2 with a did-you-mean, and nothing done", (name, [words, typo, suggestion]) => {
-    const r = runSrt(name === "" ? words : [name, ...words], { env, cwd: home });
-    expect(r.stderr).toBe(`srt${name === "" ? "" : ` ${name}`}: unknown option ${typo}; did you mean ${suggestion}? (see srt${name === "" ? "" : ` ${name}`} --help)\n`);
-    expect(r.stdout).toBe("");
-    expect(r.status).toBe(2);
-    expect(existsSync(join(home, "srt-settings.json"))).toBe(false);
-  });
+  it.each(Object.entries(misspelt))(
+    "srt %s: exit 2 with a did-you-mean, and nothing done",
+    (name, [words, typo, suggestion]) => {
+      const r = runSrt(name === "" ? words : [name, ...words], { env, cwd: home });
+      expect(r.stderr).toBe(
+        `srt${name === "" ? "" : ` ${name}`}: unknown option ${typo}; did you mean ${suggestion}? (see srt${name === "" ? "" : ` ${name}`} --help)\n`,
+      );
+      expect(r.stdout).toBe("");
+      expect(r.status).toBe(2);
+      expect(existsSync(join(home, "srt-settings.json"))).toBe(false);
+    },
+  );
 
   it("one letter gets no guess, a case slip does", () => {
     expect(runSrt(["compile", "-x"], { env }).stderr).toBe("srt compile: unknown option -x (see srt compile --help)\n");
-    expect(runSrt(["compile", "-O", "f"], { env }).stderr).toBe("srt compile: unknown option -O; did you mean -o? (see srt compile --help)\n");
+    expect(runSrt(["compile", "-O", "f"], { env }).stderr).toBe(
+      "srt compile: unknown option -O; did you mean -o? (see srt compile --help)\n",
+    );
   });
 });
 
@@ -61,12 +68,15 @@ describe("the same strictness everywhere", () => {
     expect(r.status).toBe(2);
   });
 
-  it.each(["", ...commandNames])("srt %s --help: exit 0, without terminal escapes when output is not a terminal", (name) => {
-    const r = runSrt(name === "" ? ["-d", "--help"] : [name, "--help"], { env });
-    expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(name === "" ? /^srt \d+\.\d+\.\d+: run commands/ : new RegExp(`USAGE srt ${name} `));
-    expect(r.stdout).not.toMatch(/\x1b\[/);
-  });
+  it.each(["", ...commandNames])(
+    "srt %s --help: exit 0, without terminal escapes when output is not a terminal",
+    (name) => {
+      const r = runSrt(name === "" ? ["-d", "--help"] : [name, "--help"], { env });
+      expect(r.status).toBe(0);
+      expect(r.stdout).toMatch(name === "" ? /^srt \d+\.\d+\.\d+: run commands/ : new RegExp(`USAGE srt ${name} `));
+      expect(r.stdout).not.toMatch(/\x1b\[/);
+    },
+  );
 });
 
 describe.skipIf(lacking(!supported, skipReason))("srt's options end where the command starts (a real run)", () => {

@@ -48,13 +48,17 @@ describe("srt check", () => {
 
 describe("srt explain", () => {
   it("describes reads, writes, mandatory denies, network and env with origins", () => {
-    const r = runSrt(["explain", "--target", "linux", "examples/agent.json"], { env: { ...env, GITHUB_TOKEN: "t", NODE_ENV: "x" } });
+    const r = runSrt(["explain", "--target", "linux", "examples/agent.json"], {
+      env: { ...env, GITHUB_TOKEN: "t", NODE_ENV: "x" },
+    });
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/Reading: allowed everywhere, except\n/);
     expect(r.stdout).toMatch(/✗ ".*\/\.ssh" \[.*\]  ← \/filesystem\/denyRead\/0/);
     // (Not git-hooks: in a linked worktree checkout the cwd's .git is a file, and only the link is protected here.)
     expect(r.stdout).toMatch(/mandatory:agent-config — coding agents started here run/);
-    expect(r.stdout).toMatch(/✓ \*\.github\.com|✓ any subdomain of github\.com \(not github\.com itself\), any port  ← \/network\/allowedDomains\/1/);
+    expect(r.stdout).toMatch(
+      /✓ \*\.github\.com|✓ any subdomain of github\.com \(not github\.com itself\), any port  ← \/network\/allowedDomains\/1/,
+    );
     expect(r.stdout).toMatch(/withheld.*GITHUB_TOKEN/);
     // The env policy's result by name (core + NODE_* passes, *_TOKEN never), values never printed.
     expect(r.stdout).toMatch(/passed \(.*\bNODE_ENV\b.*\)/);
@@ -67,8 +71,18 @@ describe("srt explain", () => {
     writeFileSync(f, '{"filesystem": {"allowWrite": ["~"]}}');
     const r = runSrt(["explain", "--json", "--target", "linux", f], { env: { HOME: h }, cwd: work });
     expect(r.status).toBe(0);
-    const ir = JSON.parse(r.stdout) as { filesystem: { rules: { path?: string; origin: string; node?: string; effect: string; access: string }[] } };
-    expect(ir.filesystem.rules).toContainEqual(expect.objectContaining({ path: `${h}/.srt-settings.json`, node: "absent", access: "write", effect: "deny", origin: "mandatory:settings-file" }));
+    const ir = JSON.parse(r.stdout) as {
+      filesystem: { rules: { path?: string; origin: string; node?: string; effect: string; access: string }[] };
+    };
+    expect(ir.filesystem.rules).toContainEqual(
+      expect.objectContaining({
+        path: `${h}/.srt-settings.json`,
+        node: "absent",
+        access: "write",
+        effect: "deny",
+        origin: "mandatory:settings-file",
+      }),
+    );
   });
 
   it("shows srt's state directory (text and --json), and that a writable root around it leaves it hidden", () => {
@@ -76,11 +90,19 @@ describe("srt explain", () => {
     const uid = process.getuid?.() ?? 0;
     const f = join(work, "tmp-writable.json");
     writeFileSync(f, JSON.stringify({ filesystem: { allowWrite: [tmp] } }));
-    const text = runSrt(["explain", "--target", "linux", f], { env: { ...env, TMPDIR: tmp, XDG_RUNTIME_DIR: "" }, cwd: work });
+    const text = runSrt(["explain", "--target", "linux", f], {
+      env: { ...env, TMPDIR: tmp, XDG_RUNTIME_DIR: "" },
+      cwd: work,
+    });
     expect(text.status, text.stderr).toBe(0);
-    expect(text.stdout).toContain(`srt's state directory ${tmp}/srt-${uid} (run directories, placeholder registry; hidden in every sandbox)`);
+    expect(text.stdout).toContain(
+      `srt's state directory ${tmp}/srt-${uid} (run directories, placeholder registry; hidden in every sandbox)`,
+    );
     expect(text.stdout).toContain(`✗ "${tmp}/srt-${uid}" srt's state directory, although inside "${tmp}": hidden`);
-    const json = runSrt(["explain", "--json", "--target", "linux", f], { env: { ...env, TMPDIR: tmp, XDG_RUNTIME_DIR: "" }, cwd: work });
+    const json = runSrt(["explain", "--json", "--target", "linux", f], {
+      env: { ...env, TMPDIR: tmp, XDG_RUNTIME_DIR: "" },
+      cwd: work,
+    });
     expect((JSON.parse(json.stdout) as { context: { stateDir: string } }).context.stateDir).toBe(`${tmp}/srt-${uid}`);
   });
 
@@ -95,14 +117,25 @@ describe.skipIf(process.platform !== "linux")("srt doctor", () => {
   it("names the state directory and whether it is safe", () => {
     const tmp = tempDir("srt-tmp-");
     const uid = process.getuid?.() ?? 0;
-    const r = runSrt(["doctor", "--json"], { env: { ...env, TMPDIR: tmp, XDG_RUNTIME_DIR: "", PATH: process.env["PATH"] } });
+    const r = runSrt(["doctor", "--json"], {
+      env: { ...env, TMPDIR: tmp, XDG_RUNTIME_DIR: "", PATH: process.env["PATH"] },
+    });
     const checks = JSON.parse(r.stdout) as { name: string; ok: boolean; detail: string }[];
-    expect(checks.find((c) => c.name === "state directory")).toMatchObject({ ok: true, detail: expect.stringContaining(`${tmp}/srt-${uid}`) });
+    expect(checks.find((c) => c.name === "state directory")).toMatchObject({
+      ok: true,
+      detail: expect.stringContaining(`${tmp}/srt-${uid}`),
+    });
     // The test sandbox made it as a run would (where bwrap exists); either way it becomes unsafe now.
     mkdirSync(join(tmp, `srt-${uid}`), { recursive: true, mode: 0o755 });
     chmodSync(join(tmp, `srt-${uid}`), 0o755);
-    const bad = JSON.parse(runSrt(["doctor", "--json"], { env: { ...env, TMPDIR: tmp, XDG_RUNTIME_DIR: "", PATH: process.env["PATH"] } }).stdout) as typeof checks;
-    expect(bad.find((c) => c.name === "state directory")).toMatchObject({ ok: false, detail: expect.stringContaining("mode is 0755") });
+    const bad = JSON.parse(
+      runSrt(["doctor", "--json"], { env: { ...env, TMPDIR: tmp, XDG_RUNTIME_DIR: "", PATH: process.env["PATH"] } })
+        .stdout,
+    ) as typeof checks;
+    expect(bad.find((c) => c.name === "state directory")).toMatchObject({
+      ok: false,
+      detail: expect.stringContaining("mode is 0755"),
+    });
   });
 });
 
@@ -126,8 +159,12 @@ describe("srt compile", () => {
   it("writes the IR to -o and is deterministic", () => {
     const a = join(work, "a.json");
     const b = join(work, "b.json");
-    expect(runSrt(["compile", "--target", "linux", "--emit", "ir", "examples/agent.json", "-o", a], { env }).status).toBe(0);
-    expect(runSrt(["compile", "--target", "linux", "--emit", "ir", "examples/agent.json", "-o", b], { env }).status).toBe(0);
+    expect(
+      runSrt(["compile", "--target", "linux", "--emit", "ir", "examples/agent.json", "-o", a], { env }).status,
+    ).toBe(0);
+    expect(
+      runSrt(["compile", "--target", "linux", "--emit", "ir", "examples/agent.json", "-o", b], { env }).status,
+    ).toBe(0);
     expect(readFileSync(a, "utf8")).toBe(readFileSync(b, "utf8"));
   });
 
@@ -193,7 +230,10 @@ describe("srt init and srt schema", () => {
     const first = runSrt(["init", "--allow-registries"], { cwd: dir, env });
     expect(first.status).toBe(0);
     const text = readFileSync(join(dir, "srt-settings.json"), "utf8");
-    expect(JSON.parse(text)).toMatchObject({ network: { allowedDomains: expect.arrayContaining(["registry.npmjs.org"]) }, env: { inherit: "core" } });
+    expect(JSON.parse(text)).toMatchObject({
+      network: { allowedDomains: expect.arrayContaining(["registry.npmjs.org"]) },
+      env: { inherit: "core" },
+    });
     expect(runSrt(["check", join(dir, "srt-settings.json")], { env }).status).toBe(0);
     const again = runSrt(["init"], { cwd: dir, env });
     expect(again.status).toBe(2);

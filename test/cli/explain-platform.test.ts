@@ -25,7 +25,9 @@ describe("srt explain, target-specific part", () => {
     expect(out).toMatch(/no new PID namespace/);
   });
   it("lists rules the Linux backend cannot apply", () => {
-    expect(explain({ filesystem: { allowWrite: [join(dir, "not-there")] } })).toMatch(/not applied:\n.*not-there.*nothing to make writable/);
+    expect(explain({ filesystem: { allowWrite: [join(dir, "not-there")] } })).toMatch(
+      /not applied:\n.*not-there.*nothing to make writable/,
+    );
   });
   it("names the proxy variables only when something is reachable, leaving allowed loopback hosts out of NO_PROXY", () => {
     expect(explain({})).toContain("No proxies are started");
@@ -33,14 +35,23 @@ describe("srt explain, target-specific part", () => {
     expect(out).toContain("HTTP_PROXY=http://127.0.0.1:3128");
     expect(out).toContain("NO_PROXY=localhost,::1");
   });
-  it.skipIf(process.platform !== "linux")("names the host programs a run starts (never from PATH), and says when this policy's command could change one", () => {
-    const out = explain({});
-    expect(out).toMatch(/Host programs srt starts outside the sandbox \(from root-owned system directories, never from PATH\):\n\s+bwrap: \/\S+/);
-    expect(out).not.toContain("a run of this policy is refused");
-    expect(explain({ filesystem: { allowWrite: ["/usr/local/sbin"] } })).toContain("✗ a run of this policy is refused: /usr/local/sbin (where srt looks for host programs)");
-  });
+  it.skipIf(process.platform !== "linux")(
+    "names the host programs a run starts (never from PATH), and says when this policy's command could change one",
+    () => {
+      const out = explain({});
+      expect(out).toMatch(
+        /Host programs srt starts outside the sandbox \(from root-owned system directories, never from PATH\):\n\s+bwrap: \/\S+/,
+      );
+      expect(out).not.toContain("a run of this policy is refused");
+      expect(explain({ filesystem: { allowWrite: ["/usr/local/sbin"] } })).toContain(
+        "✗ a run of this policy is refused: /usr/local/sbin (where srt looks for host programs)",
+      );
+    },
+  );
   it("says where the policy means something else on the other platform", () => {
-    expect(explain({ filesystem: { denyRead: [join(dir, "later")] } })).toMatch(/Where this policy means something else on macOS:\n(.*\n)*.*later/);
+    expect(explain({ filesystem: { denyRead: [join(dir, "later")] } })).toMatch(
+      /Where this policy means something else on macOS:\n(.*\n)*.*later/,
+    );
     expect(explain({}, "macos")).toContain("Where this policy means something else on Linux:");
   });
 });

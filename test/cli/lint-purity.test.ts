@@ -7,9 +7,13 @@ import { pureFiles, purityRules } from "../../eslint.purity.js";
 const eslint = new ESLint({
   cwd: repoRoot,
   overrideConfigFile: true,
-  overrideConfig: [{ files: ["**/*.ts"], languageOptions: { parser: (await import("typescript-eslint")).parser } }, { files: pureFiles, rules: purityRules }],
+  overrideConfig: [
+    { files: ["**/*.ts"], languageOptions: { parser: (await import("typescript-eslint")).parser } },
+    { files: pureFiles, rules: purityRules },
+  ],
 });
-const messages = async (file: string, text: string): Promise<string[]> => (await eslint.lintText(text, { filePath: `${repoRoot}${file}` })).flatMap((r) => r.messages.map((m) => m.message));
+const messages = async (file: string, text: string): Promise<string[]> =>
+  (await eslint.lintText(text, { filePath: `${repoRoot}${file}` })).flatMap((r) => r.messages.map((m) => m.message));
 
 describe("the purity rule", () => {
   it.each([
@@ -23,10 +27,15 @@ describe("the purity rule", () => {
     ["const t = performance.now();", "pure stages get the machine through the Host"],
   ])("rejects %s", async (line, why) => {
     const found = await messages("src/backends/x/y.ts", `${line}\nexport {};\n`);
-    expect(found.some((m) => m.includes(why)), found.join("\n")).toBe(true);
+    expect(
+      found.some((m) => m.includes(why)),
+      found.join("\n"),
+    ).toBe(true);
   });
   it("accepts pure code, and I/O outside the pure folders", async () => {
-    expect(await messages("src/compiler/a.ts", "export const a = (host: { now(): number }) => host.now();\n")).toEqual([]);
+    expect(await messages("src/compiler/a.ts", "export const a = (host: { now(): number }) => host.now();\n")).toEqual(
+      [],
+    );
     expect(await messages("src/runtime/b.ts", 'import "node:fs";\n')).toEqual([]);
   });
 });

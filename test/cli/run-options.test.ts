@@ -25,11 +25,18 @@ const ok = (r: ParsedRun & { plan?: string }) => {
 
 describe("the run mode's options", () => {
   it("stop at the first word that is not an option: the command's own flags stay the command's", () => {
-    expect(ok(run(["-d", "ls", "-la", "--settings", "x"]))).toMatchObject({ debug: true, command: ["ls", "-la", "--settings", "x"] });
+    expect(ok(run(["-d", "ls", "-la", "--settings", "x"]))).toMatchObject({
+      debug: true,
+      command: ["ls", "-la", "--settings", "x"],
+    });
     expect(ok(run(["-d", "ls", "-la", "--settings", "x"])).settings).toBeUndefined();
   });
   it("stop at --, so a command may start with a dash", () => {
-    expect(ok(run(["--settings", "p.json", "--", "-weird", "-d"]))).toMatchObject({ settings: "p.json", debug: false, command: ["-weird", "-d"] });
+    expect(ok(run(["--settings", "p.json", "--", "-weird", "-d"]))).toMatchObject({
+      settings: "p.json",
+      debug: false,
+      command: ["-weird", "-d"],
+    });
   });
   it("take --opt=value, the long and short spellings, and -c with a shell string", () => {
     expect(ok(run(["--settings=p.json", "-q", "--violations", "v.jsonl", "-c", "echo hi; exit 3"]))).toMatchObject({
@@ -38,13 +45,25 @@ describe("the run mode's options", () => {
       violations: "v.jsonl",
       command: ["/bin/sh", "-c", "echo hi; exit 3"],
     });
-    expect(ok(run(["--debug", "--quiet", "--control-fd=3", "true"]))).toMatchObject({ debug: true, quiet: true, controlFd: 3, command: ["true"] });
+    expect(ok(run(["--debug", "--quiet", "--control-fd=3", "true"]))).toMatchObject({
+      debug: true,
+      quiet: true,
+      controlFd: 3,
+      command: ["true"],
+    });
   });
   it("read a value as a value, whatever it looks like; a command's words as the command's", () => {
     // citty by itself would take "--no-debug" for a switch even where it is --settings' value.
-    expect(ok(run(["--settings", "--no-debug", "-d", "--", "true"]))).toMatchObject({ settings: "--no-debug", debug: true, command: ["true"] });
+    expect(ok(run(["--settings", "--no-debug", "-d", "--", "true"]))).toMatchObject({
+      settings: "--no-debug",
+      debug: true,
+      command: ["true"],
+    });
     expect(ok(run(["-c", "--help"]))).toMatchObject({ command: ["/bin/sh", "-c", "--help"] });
-    expect(ok(run(["-d", "true", "--no-debug", "--help", "--"]))).toMatchObject({ debug: true, command: ["true", "--no-debug", "--help", "--"] });
+    expect(ok(run(["-d", "true", "--no-debug", "--help", "--"]))).toMatchObject({
+      debug: true,
+      command: ["true", "--no-debug", "--help", "--"],
+    });
   });
   it("refuse unknown options, a missing value, a bad descriptor, no command, words after -c, and exec's options", () => {
     const cases: [string[], RegExp][] = [
@@ -56,25 +75,45 @@ describe("the run mode's options", () => {
       [["-d"], /^no command given/],
       [[], /^no command given/],
       [["-c", "true", "extra"], /^-c takes one shell string; unexpected "extra" after it$/],
-      [["-x", "true"], /^unknown option -x; srt's options come before the command: put -- before a command that starts with -$/],
+      [
+        ["-x", "true"],
+        /^unknown option -x; srt's options come before the command: put -- before a command that starts with -$/,
+      ],
       [["--proxies", "d", "--", "true"], /^--proxies is for srt exec/],
       [["--allow-writable-plan", "--", "true"], /^--allow-writable-plan is for srt exec/],
     ];
-    for (const [words, message] of cases) expect(run(words), JSON.stringify(words)).toEqual({ ok: false, message: expect.stringMatching(message) });
+    for (const [words, message] of cases)
+      expect(run(words), JSON.stringify(words)).toEqual({ ok: false, message: expect.stringMatching(message) });
   });
 });
 
 describe("srt exec's options", () => {
   it("end at the first word after the plan, or at --", () => {
-    expect(ok(exec(["plan.json", "-d", "cmd", "-c", "x", "--settings", "y"]))).toMatchObject({ plan: "plan.json", debug: true, command: ["cmd", "-c", "x", "--settings", "y"] });
-    expect(ok(exec(["plan.json", "--allow-writable-plan", "--proxies", "dir", "--", "-d"]))).toMatchObject({ plan: "plan.json", allowWritablePlan: true, proxies: "dir", debug: false, command: ["-d"] });
+    expect(ok(exec(["plan.json", "-d", "cmd", "-c", "x", "--settings", "y"]))).toMatchObject({
+      plan: "plan.json",
+      debug: true,
+      command: ["cmd", "-c", "x", "--settings", "y"],
+    });
+    expect(ok(exec(["plan.json", "--allow-writable-plan", "--proxies", "dir", "--", "-d"]))).toMatchObject({
+      plan: "plan.json",
+      allowWritablePlan: true,
+      proxies: "dir",
+      debug: false,
+      command: ["-d"],
+    });
     expect(ok(exec(["-q", "plan.json", "true"]))).toMatchObject({ plan: "plan.json", quiet: true, command: ["true"] });
     expect(ok(exec(["--", "plan.json", "true"]))).toMatchObject({ plan: "plan.json", command: ["true"] });
     expect(ok(exec(["plan.json", "--", "true"])).allowWritablePlan).toBeUndefined();
   });
   it("refuse --settings (the plan holds its policy), an unknown option, and a missing plan", () => {
-    expect(exec(["plan.json", "--settings", "s.json", "--", "true"])).toEqual({ ok: false, message: "a plan already contains its policy; --settings does not apply" });
-    expect(exec(["plan.json", "--allow-writeable-plan", "--", "true"])).toEqual({ ok: false, message: "unknown option --allow-writeable-plan; did you mean --allow-writable-plan?" });
+    expect(exec(["plan.json", "--settings", "s.json", "--", "true"])).toEqual({
+      ok: false,
+      message: "a plan already contains its policy; --settings does not apply",
+    });
+    expect(exec(["plan.json", "--allow-writeable-plan", "--", "true"])).toEqual({
+      ok: false,
+      message: "unknown option --allow-writeable-plan; did you mean --allow-writable-plan?",
+    });
     expect(exec([])).toEqual({ ok: false, message: "missing PLAN" });
     expect(exec(["-d"])).toEqual({ ok: false, message: "missing PLAN" });
   });

@@ -18,19 +18,33 @@ function slowHost(step: number): Host {
 }
 
 const compile = (host: Host, settings: unknown, maxMillis: number) =>
-  compileSettings({ text: JSON.stringify(settings), file: "/h/.srt-settings.json", host, target: "linux", limits: { maxEntries: 1_000_000, maxMillis } });
+  compileSettings({
+    text: JSON.stringify(settings),
+    file: "/h/.srt-settings.json",
+    host,
+    target: "linux",
+    limits: { maxEntries: 1_000_000, maxMillis },
+  });
 
 describe("time budget", () => {
   it("a mandatory-deny search that runs out of time is an error (SRT302), not a partial result", () => {
     const r = compile(slowHost(10), {}, 100);
     expect(r.policy).toBeUndefined();
-    expect(r.diagnostics).toEqual([expect.objectContaining({ code: "SRT302", severity: "error", message: expect.stringContaining("time budget") })]);
+    expect(r.diagnostics).toEqual([
+      expect.objectContaining({ code: "SRT302", severity: "error", message: expect.stringContaining("time budget") }),
+    ]);
   });
 
   it("a glob walk that runs out of time is an error (SRT301)", () => {
     const r = compile(slowHost(10), { filesystem: { denyRead: ["/p/**/*.txt"] } }, 100);
     expect(r.policy).toBeUndefined();
-    expect(r.diagnostics).toEqual([expect.objectContaining({ code: "SRT301", pointer: "/filesystem/denyRead/0", message: expect.stringContaining("time budget") })]);
+    expect(r.diagnostics).toEqual([
+      expect.objectContaining({
+        code: "SRT301",
+        pointer: "/filesystem/denyRead/0",
+        message: expect.stringContaining("time budget"),
+      }),
+    ]);
   });
 
   it("the same walks within their time find everything, at any depth", () => {

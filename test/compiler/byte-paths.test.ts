@@ -9,7 +9,14 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from "node:
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { decodeBytes, encodePath, hasByteEscapes, hasStraySurrogate, quotePath, showBytes } from "../../src/compiler/byte-paths.js";
+import {
+  decodeBytes,
+  encodePath,
+  hasByteEscapes,
+  hasStraySurrogate,
+  quotePath,
+  showBytes,
+} from "../../src/compiler/byte-paths.js";
 import { createNodeHost } from "../../src/runtime/node-host.js";
 import { fromOs, osPath } from "../../src/runtime/os-path.js";
 
@@ -39,7 +46,15 @@ describe("byte paths", () => {
   });
 
   it("overlong forms, encoded surrogates, truncated sequences and code points above U+10FFFF are escaped byte by byte", () => {
-    for (const seq of [[0xc0, 0xaf], [0xe0, 0x80, 0xaf], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xe2, 0x82], [0xf0, 0x9f, 0x98], [0xff, 0xfe]]) {
+    for (const seq of [
+      [0xc0, 0xaf],
+      [0xe0, 0x80, 0xaf],
+      [0xed, 0xa0, 0x80],
+      [0xf4, 0x90, 0x80, 0x80],
+      [0xe2, 0x82],
+      [0xf0, 0x9f, 0x98],
+      [0xff, 0xfe],
+    ]) {
       const s = decodeBytes(Uint8Array.from(seq));
       expect([...s].map((c) => c.charCodeAt(0) - 0xdc00)).toEqual(seq);
       expect(encodePath(s)).toEqual(Uint8Array.from(seq));

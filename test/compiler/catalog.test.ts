@@ -13,7 +13,9 @@ import { repoRoot } from "../support/repo.js";
 const goldenCodes = new Set(
   readdirSync(`${repoRoot}golden`).flatMap((c) => {
     try {
-      return [...readFileSync(`${repoRoot}golden/${c}/diagnostics.txt`, "utf8").matchAll(/ (?:error|warning) (SRT\d+):/g)].map((m) => m[1]!);
+      return [
+        ...readFileSync(`${repoRoot}golden/${c}/diagnostics.txt`, "utf8").matchAll(/ (?:error|warning) (SRT\d+):/g),
+      ].map((m) => m[1]!);
     } catch {
       return [];
     }
@@ -24,9 +26,14 @@ const goldenCodes = new Set(
 const loaderCodes = ["SRT100", "SRT102"] as const;
 
 describe("diagnostics catalog", () => {
-  it.each(Object.keys(catalog).filter((c) => !(loaderCodes as readonly string[]).includes(c)))("%s appears in a fixture's golden diagnostics", (code) => {
-    expect(goldenCodes.has(code), `no golden/*/diagnostics.txt shows ${code}; add a fixture that produces it`).toBe(true);
-  });
+  it.each(Object.keys(catalog).filter((c) => !(loaderCodes as readonly string[]).includes(c)))(
+    "%s appears in a fixture's golden diagnostics",
+    (code) => {
+      expect(goldenCodes.has(code), `no golden/*/diagnostics.txt shows ${code}; add a fixture that produces it`).toBe(
+        true,
+      );
+    },
+  );
 
   it.each(loaderCodes)("%s is asserted by the CLI bad-input tests", (code) => {
     const text = readFileSync(`${repoRoot}test/cli/bad-input.test.ts`, "utf8");
@@ -54,7 +61,9 @@ describe("diagnostics catalog", () => {
       message: "/nope does not exist, so there is nothing to make writable",
       pointer: "/filesystem/allowWrite/0",
     });
-    expect(diagnostic("SRT301", "", { detail: "too many" }).hint).toBe("narrow the glob (a deeper base directory) or list the paths");
+    expect(diagnostic("SRT301", "", { detail: "too many" }).hint).toBe(
+      "narrow the glob (a deeper base directory) or list the paths",
+    );
     // tsc (part of npm test) fails if a call site passes another code's arguments.
     // @ts-expect-error SRT304 takes a path, not a pattern
     diagnostic("SRT304", "", { pattern: "/x" });
@@ -70,4 +79,3 @@ describe("diagnostics catalog", () => {
     expect(normalizePath("/a/[!b]", false, env)).toMatchObject({ ok: false, glob: true });
   });
 });
-

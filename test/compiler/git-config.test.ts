@@ -21,7 +21,10 @@ let n = 0;
 function gitReads(text: string): { key: string; value: string | undefined }[] | undefined {
   const file = join(dir, `c${n++}`);
   writeFileSync(file, text);
-  const r = spawnSync("git", ["config", "--file", file, "--no-includes", "--null", "--list"], { encoding: "utf8", env: { PATH: process.env["PATH"], HOME: dir, GIT_CONFIG_NOSYSTEM: "1" } });
+  const r = spawnSync("git", ["config", "--file", file, "--no-includes", "--null", "--list"], {
+    encoding: "utf8",
+    env: { PATH: process.env["PATH"], HOME: dir, GIT_CONFIG_NOSYSTEM: "1" },
+  });
   if (r.status !== 0) return undefined;
   return r.stdout
     .split("\0")
@@ -43,7 +46,7 @@ const samples = [
   "[core] hooksPath = same-line\n",
   '[core]\n\thooksPath = "  quoted  with ; and # inside "  # comment\n',
   "[core]\n\thooksPath = a\\\n  continued\n",
-  "[core]\n\thooksPath = tab\\there \\\"q\\\" back\\\\slash\\n\n",
+  '[core]\n\thooksPath = tab\\there \\"q\\" back\\\\slash\\n\n',
   "[core]\n\thooksPath = bad\\escape\n",
   '[core]\n\thooksPath = "unterminated\n',
   "[CoRe]\n\tHOOKSPATH = upper\n",
@@ -68,7 +71,7 @@ const samples = [
   "; comment\n# comment\n[core] ; comment\n\thooksPath=x;y\n",
   "[core]\n\thooksPath = no newline at end",
   "[core]\n\thooksPath = a\\",
-  "[core]\n\thooksPath = \"a\\\nb\"\n",
+  '[core]\n\thooksPath = "a\\\nb"\n',
   '[a "b"]x = 1\n',
   '[a "b" ]\n',
   "[a]\n\tk = \u00e9t\u00e9\n\tk\u00e9 = v\n",
@@ -81,7 +84,34 @@ describe.skipIf(!gitAvailable)("git config reader agrees with git", () => {
   });
 
   it("generated texts", () => {
-    const piece = fc.constantFrom("[", "]", '"', "\\", "\n", "\r\n", "\r", " ", "\t", "=", "#", ";", ".", "-", "a", "B", "1", "core", "hooksPath", "include", "path", "sub", "é", "n", "t", "\v");
+    const piece = fc.constantFrom(
+      "[",
+      "]",
+      '"',
+      "\\",
+      "\n",
+      "\r\n",
+      "\r",
+      " ",
+      "\t",
+      "=",
+      "#",
+      ";",
+      ".",
+      "-",
+      "a",
+      "B",
+      "1",
+      "core",
+      "hooksPath",
+      "include",
+      "path",
+      "sub",
+      "é",
+      "n",
+      "t",
+      "\v",
+    );
     fc.assert(
       fc.property(fc.array(piece, { maxLength: 30 }), (parts) => {
         const text = parts.join("");
@@ -95,7 +125,10 @@ describe.skipIf(!gitAvailable)("git config reader agrees with git", () => {
     const name = fc.constantFrom("core", "include", "includeIf", "Core", "x-y");
     const sub = fc.option(fc.constantFrom('"gitdir:~/a/"', '"s p"', '"q\\"x"', '"back\\\\"'), { nil: undefined });
     const key = fc.constantFrom("hooksPath", "path", "bare", "worktree", "k1");
-    const val = fc.option(fc.constantFrom(" = v", "=v", " = \"a b\"", " = a\\\n b", " = x # c", " = \"#;\"", "", " = \\t", " = ~/p"), { nil: undefined });
+    const val = fc.option(
+      fc.constantFrom(" = v", "=v", ' = "a b"', " = a\\\n b", " = x # c", ' = "#;"', "", " = \\t", " = ~/p"),
+      { nil: undefined },
+    );
     const line = fc.oneof(
       fc.tuple(name, sub).map(([s, b]) => `[${s}${b === undefined ? "" : " " + b}]\n`),
       fc.tuple(key, val).map(([k, v]) => `\t${k}${v ?? ""}\n`),

@@ -9,7 +9,10 @@ const compile = (denyRead: string[]) =>
   compileSettings({
     text: JSON.stringify({ filesystem: { denyRead } }),
     file: "/home/u/s.json",
-    host: createFixtureHost({ dirs: ["/home/u/proj"], files: ["/home/u/proj/k/a.key", "/home/u/proj/k/b.key"] }, { cwd: "/home/u/proj", home: "/home/u" }),
+    host: createFixtureHost(
+      { dirs: ["/home/u/proj"], files: ["/home/u/proj/k/a.key", "/home/u/proj/k/b.key"] },
+      { cwd: "/home/u/proj", home: "/home/u" },
+    ),
     target: "linux",
   });
 
@@ -28,7 +31,9 @@ describe("negated character classes in globs", () => {
   });
   it("[^…] denies what it says", () => {
     const r = compile(["k/[^a].key"]);
-    const paths = r.policy?.filesystem.rules.filter((x) => x.kind === "path" && x.access === "read").map((x) => (x.kind === "path" ? x.path : ""));
+    const paths = r.policy?.filesystem.rules
+      .filter((x) => x.kind === "path" && x.access === "read")
+      .map((x) => (x.kind === "path" ? x.path : ""));
     expect(paths).toEqual(["/home/u/proj/k/b.key"]);
   });
 });

@@ -14,7 +14,9 @@ import { globBase, globOptions, picomatchPattern } from "../../src/compiler/path
 import { createFixtureHost } from "../support/fixture-host.js";
 
 const names = ["a", "b", "key.pem", "x.txt", ".hidden", "s50", "d (1)"];
-const pathArb = fc.array(fc.constantFrom(...names), { minLength: 1, maxLength: 5 }).map((segs) => "/r/" + segs.join("/"));
+const pathArb = fc
+  .array(fc.constantFrom(...names), { minLength: 1, maxLength: 5 })
+  .map((segs) => "/r/" + segs.join("/"));
 const segmentArb = fc.constantFrom("**", "*", "a", "b", "*.pem", "s*", "?", "key.*", ".*", "d (1)");
 const patternArb = fc.array(segmentArb, { minLength: 1, maxLength: 4 }).map((segs) => "/r/" + segs.join("/"));
 

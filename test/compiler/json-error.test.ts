@@ -13,15 +13,23 @@ const accepts = (text: string): boolean => {
 
 describe("findJsonError", () => {
   it("agrees with JSON.parse on valid documents", () => {
-    fc.assert(fc.property(fc.json(), (text) => findJsonError(text) === undefined), { numRuns: 500 });
+    fc.assert(
+      fc.property(fc.json(), (text) => findJsonError(text) === undefined),
+      { numRuns: 500 },
+    );
   });
 
   it("agrees with JSON.parse on mutated documents", () => {
-    const mutated = fc.tuple(fc.json(), fc.nat(), fc.constantFrom("", ",", "}", "]", '"', ":", "\\", "x", "\u0001", " ")).map(([t, at, ins]) => {
-      const i = at % (t.length + 1);
-      return t.slice(0, i) + ins + t.slice(i + (ins === "" ? 1 : 0));
-    });
-    fc.assert(fc.property(mutated, (text) => (findJsonError(text) === undefined) === accepts(text)), { numRuns: 2000 });
+    const mutated = fc
+      .tuple(fc.json(), fc.nat(), fc.constantFrom("", ",", "}", "]", '"', ":", "\\", "x", "\u0001", " "))
+      .map(([t, at, ins]) => {
+        const i = at % (t.length + 1);
+        return t.slice(0, i) + ins + t.slice(i + (ins === "" ? 1 : 0));
+      });
+    fc.assert(
+      fc.property(mutated, (text) => (findJsonError(text) === undefined) === accepts(text)),
+      { numRuns: 2000 },
+    );
   });
 
   it.each([

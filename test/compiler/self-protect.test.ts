@@ -10,10 +10,22 @@ import { linksOnPath } from "../../src/compiler/links.js";
 import { createFixtureHost, type FixtureFs } from "../support/fixture-host.js";
 
 const env = { cwd: "/p", home: "/h" };
-const compile = (fs: FixtureFs, o: { file?: string; installDir?: string; outputs?: SelfOutput[]; text?: string } = {}) =>
-  compileSettings({ text: o.text ?? "{}", file: o.file ?? "default", host: createFixtureHost(fs, env), target: "linux", ...(o.installDir ? { installDir: o.installDir } : {}), ...(o.outputs ? { outputs: o.outputs } : {}) });
+const compile = (
+  fs: FixtureFs,
+  o: { file?: string; installDir?: string; outputs?: SelfOutput[]; text?: string } = {},
+) =>
+  compileSettings({
+    text: o.text ?? "{}",
+    file: o.file ?? "default",
+    host: createFixtureHost(fs, env),
+    target: "linux",
+    ...(o.installDir ? { installDir: o.installDir } : {}),
+    ...(o.outputs ? { outputs: o.outputs } : {}),
+  });
 const denied = (r: ReturnType<typeof compile>, origin: string): string[] =>
-  (r.policy?.filesystem.rules ?? []).filter((x): x is PathRule => x.kind === "path" && x.effect === "deny" && x.origin === origin).map((x) => x.path);
+  (r.policy?.filesystem.rules ?? [])
+    .filter((x): x is PathRule => x.kind === "path" && x.effect === "deny" && x.origin === origin)
+    .map((x) => x.path);
 
 describe("srt's installation", () => {
   it("the launcher names are package.json's bin names", () => {
@@ -21,12 +33,24 @@ describe("srt's installation", () => {
   });
 
   it("a .bin whose srt leads to another package is left alone; the package root is still protected", () => {
-    const r = compile({ files: ["/p/node_modules/srt-sandbox/dist/srt.mjs", "/p/node_modules/other/srt.js"], symlinks: { "/p/node_modules/.bin/srt": "../other/srt.js" } }, { installDir: "/p/node_modules/srt-sandbox" });
+    const r = compile(
+      {
+        files: ["/p/node_modules/srt-sandbox/dist/srt.mjs", "/p/node_modules/other/srt.js"],
+        symlinks: { "/p/node_modules/.bin/srt": "../other/srt.js" },
+      },
+      { installDir: "/p/node_modules/srt-sandbox" },
+    );
     expect(denied(r, "mandatory:srt-installation")).toEqual(["/p/node_modules/srt-sandbox"]);
   });
 
   it("an installation outside every writable root adds nothing, .bin included", () => {
-    const r = compile({ files: ["/opt/app/node_modules/srt-sandbox/dist/srt.mjs"], symlinks: { "/opt/app/node_modules/.bin/srt": "../srt-sandbox/dist/srt.mjs" } }, { installDir: "/opt/app/node_modules/srt-sandbox" });
+    const r = compile(
+      {
+        files: ["/opt/app/node_modules/srt-sandbox/dist/srt.mjs"],
+        symlinks: { "/opt/app/node_modules/.bin/srt": "../srt-sandbox/dist/srt.mjs" },
+      },
+      { installDir: "/opt/app/node_modules/srt-sandbox" },
+    );
     expect(denied(r, "mandatory:srt-installation")).toEqual([]);
     expect(r.diagnostics).toEqual([]);
   });
@@ -34,13 +58,19 @@ describe("srt's installation", () => {
 
 describe("settings reached through symlinks", () => {
   it("a link outside the writable roots is fine, and the target inside them stays protected", () => {
-    const r = compile({ files: ["/p/conf/real.json"], symlinks: { "/h/policy.json": "/p/conf/real.json" } }, { file: "/h/policy.json" });
+    const r = compile(
+      { files: ["/p/conf/real.json"], symlinks: { "/h/policy.json": "/p/conf/real.json" } },
+      { file: "/h/policy.json" },
+    );
     expect(r.diagnostics).toEqual([]);
     expect(denied(r, "mandatory:settings-file")).toEqual(["/p/conf/real.json"]);
   });
 
   it("a link that is itself the writable root cannot be swapped (its own directory is not writable)", () => {
-    const r = compile({ files: ["/data/proj/srt.json"], symlinks: { "/h/proj": "/data/proj" }, owners: { "/h": 0 } }, { file: "/h/proj/srt.json", text: '{"filesystem":{"allowWrite":["/h/proj"]}}' });
+    const r = compile(
+      { files: ["/data/proj/srt.json"], symlinks: { "/h/proj": "/data/proj" }, owners: { "/h": 0 } },
+      { file: "/h/proj/srt.json", text: '{"filesystem":{"allowWrite":["/h/proj"]}}' },
+    );
     expect(r.diagnostics.map((d) => d.code)).toEqual([]);
   });
 
@@ -61,7 +91,10 @@ describe("files srt writes for the run", () => {
 
 describe("linksOnPath", () => {
   it("lists each link at its real location, through relative and absolute hops, and stops at what does not exist", () => {
-    const host = createFixtureHost({ files: ["/r/b/f"], symlinks: { "/a": "/r", "/r/l": "b", "/r/b/g": "../../n/x" } }, env);
+    const host = createFixtureHost(
+      { files: ["/r/b/f"], symlinks: { "/a": "/r", "/r/l": "b", "/r/b/g": "../../n/x" } },
+      env,
+    );
     expect(linksOnPath(host, "/a/l/f")).toEqual({ ok: true, links: ["/a", "/r/l"] });
     expect(linksOnPath(host, "/a/l/g/deeper")).toEqual({ ok: true, links: ["/a", "/r/l", "/r/b/g"] });
   });

@@ -81,7 +81,13 @@ describe("normalizePath", () => {
 });
 
 describe("resolveReal", () => {
-  const host = createFixtureHost({ dirs: ["/r/real"], symlinks: { "/r/abs": "/r/real", "/r/rel": "real", "/r/chain": "abs", "/r/up": "../r/real", "/r/loop": "loop" } }, env);
+  const host = createFixtureHost(
+    {
+      dirs: ["/r/real"],
+      symlinks: { "/r/abs": "/r/real", "/r/rel": "real", "/r/chain": "abs", "/r/up": "../r/real", "/r/loop": "loop" },
+    },
+    env,
+  );
   it.each([
     ["/r/abs/f", "/r/real/f", "absent"],
     ["/r/rel", "/r/real", "dir"],
@@ -114,7 +120,10 @@ describe("expandGlob", () => {
     expect(run("/g/a/*.pem", true)).toEqual(["/g/a/1.pem", "/g/a/2.pem"]); // the base itself is never collapsed
   });
   it("( ) | { } in names are ordinary characters, not picomatch regex syntax", () => {
-    const odd = createFixtureHost({ files: ["/o/my (old) keys/a.pem", "/o/x{1,2}/b.pem", "/o/a|b/c.pem", "/o/deep/c (1).pem", "/o/deep/c 1.pem"] }, env);
+    const odd = createFixtureHost(
+      { files: ["/o/my (old) keys/a.pem", "/o/x{1,2}/b.pem", "/o/a|b/c.pem", "/o/deep/c (1).pem", "/o/deep/c 1.pem"] },
+      env,
+    );
     const found = (pattern: string) => {
       const r = expandGlob(odd, pattern, createBudget(odd, { maxEntries: 1000, maxMillis: 1000 }), false);
       return r.ok ? r.matches.map((m) => m.path) : r.reason;
@@ -126,7 +135,10 @@ describe("expandGlob", () => {
     expect(found("/o/*/c (1|2).pem")).toEqual([]);
   });
   it("a ** spans any number of levels, also before a literal segment", () => {
-    const deep = createFixtureHost({ files: ["/d/x/y/z/key.pem", "/d/x/y/z/n.txt", "/d/q/y/k.pem", "/d/q/w/y/k.pem"] }, env);
+    const deep = createFixtureHost(
+      { files: ["/d/x/y/z/key.pem", "/d/x/y/z/n.txt", "/d/q/y/k.pem", "/d/q/w/y/k.pem"] },
+      env,
+    );
     const found = (pattern: string) => {
       const r = expandGlob(deep, pattern, createBudget(deep, { maxEntries: 1000, maxMillis: 1000 }), false);
       return r.ok ? r.matches.map((m) => m.path) : r.reason;
@@ -137,7 +149,15 @@ describe("expandGlob", () => {
   });
   it("walks a symlinked base at its real path and reports the real pattern", () => {
     // The kernel follows the link: a deny on /g/l/*.pem that matched nothing would let /g/a/1.pem be read.
-    expect(expand("/g/l/*.pem", false)).toEqual({ ok: true, matches: [{ path: "/g/a/1.pem", kind: "file" }, { path: "/g/a/2.pem", kind: "file" }], realPattern: "/g/a/*.pem", unlistable: [] });
+    expect(expand("/g/l/*.pem", false)).toEqual({
+      ok: true,
+      matches: [
+        { path: "/g/a/1.pem", kind: "file" },
+        { path: "/g/a/2.pem", kind: "file" },
+      ],
+      realPattern: "/g/a/*.pem",
+      unlistable: [],
+    });
   });
   it("follows symlinked directories below the base, each real directory once, loops and dangling links included", () => {
     expect(run("/t/**/*.pem", false)).toEqual(["/t/ext/3.pem"]);
@@ -152,29 +172,56 @@ describe("expandGlob", () => {
 describe("directories an earlier run locked (chmod 000, chmod 644)", () => {
   const env = { cwd: "/w", home: "/h" };
   const compile = (fs: Parameters<typeof createFixtureHost>[0], settings: unknown = {}) =>
-    compileSettings({ text: JSON.stringify(settings), file: "/h/.srt-settings.json", host: createFixtureHost(fs, env), target: "linux" });
-  const unlistable = (r: ReturnType<typeof compile>): string[] => (r.policy?.filesystem.rules ?? []).filter((x) => x.kind === "path" && x.origin === "mandatory:unlistable").map((x) => (x.kind === "path" ? x.path : ""));
+    compileSettings({
+      text: JSON.stringify(settings),
+      file: "/h/.srt-settings.json",
+      host: createFixtureHost(fs, env),
+      target: "linux",
+    });
+  const unlistable = (r: ReturnType<typeof compile>): string[] =>
+    (r.policy?.filesystem.rules ?? [])
+      .filter((x) => x.kind === "path" && x.origin === "mandatory:unlistable")
+      .map((x) => (x.kind === "path" ? x.path : ""));
 
   it("one that cannot be listed is write-protected whole, with a warning, wherever the walk meets it", () => {
-    const r = compile({ dirs: ["/w/locked", "/w/a/.git/hooks", "/w/b/.claude"], unreadable: ["/w/locked", "/w/a/.git", "/w/b/.claude"] });
+    const r = compile({
+      dirs: ["/w/locked", "/w/a/.git/hooks", "/w/b/.claude"],
+      unreadable: ["/w/locked", "/w/a/.git", "/w/b/.claude"],
+    });
     // .claude is protected whole by its name already (agent-config): nothing in it needs listing.
     expect(unlistable(r)).toEqual(["/w/a/.git", "/w/locked"]);
-    expect((r.policy?.filesystem.rules ?? []).some((x) => x.kind === "path" && x.path === "/w/b/.claude" && x.effect === "deny" && x.origin === "mandatory:agent-config")).toBe(true);
+    expect(
+      (r.policy?.filesystem.rules ?? []).some(
+        (x) =>
+          x.kind === "path" &&
+          x.path === "/w/b/.claude" &&
+          x.effect === "deny" &&
+          x.origin === "mandatory:agent-config",
+      ),
+    ).toBe(true);
     expect(r.diagnostics.map((d) => d.code)).toEqual(["SRT310", "SRT310"]);
   });
 
   it("one that can be listed but not entered is protected whole, and nothing inside it is bound", () => {
     const r = compile({ dirs: ["/w/a/b/c"], files: ["/w/a/.mcp.json", "/w/a/b/.npmrc"], unsearchable: ["/w/a"] });
     expect(unlistable(r)).toEqual(["/w/a"]);
-    expect((r.policy?.filesystem.rules ?? []).filter((x) => x.kind === "path" && x.path.startsWith("/w/a/"))).toEqual([]);
+    expect((r.policy?.filesystem.rules ?? []).filter((x) => x.kind === "path" && x.path.startsWith("/w/a/"))).toEqual(
+      [],
+    );
   });
 
   it("a read-deny glob masks it whole; an allow glob matches nothing there; both warn", () => {
     const fs = { dirs: ["/w/v/locked", "/w/v/open/c"], files: ["/w/v/open/x.key"], unreadable: ["/w/v/locked"] };
     const r = compile(fs, { filesystem: { denyRead: ["/w/v/**/*.key"], allowWrite: [".", "/w/v/*/c"] } });
-    const paths = (r.policy?.filesystem.rules ?? []).filter((x) => x.kind === "path" && x.access === "read").map((x) => (x.kind === "path" ? x.path : ""));
+    const paths = (r.policy?.filesystem.rules ?? [])
+      .filter((x) => x.kind === "path" && x.access === "read")
+      .map((x) => (x.kind === "path" ? x.path : ""));
     expect(paths).toEqual(["/w/v/locked", "/w/v/open/x.key"]);
-    expect(r.diagnostics.map((d) => `${d.code} ${d.pointer}`).sort()).toEqual(["SRT310 /filesystem/allowWrite/0", "SRT310 /filesystem/denyRead/0", "SRT311 /filesystem/allowWrite/1"]);
+    expect(r.diagnostics.map((d) => `${d.code} ${d.pointer}`).sort()).toEqual([
+      "SRT310 /filesystem/allowWrite/0",
+      "SRT310 /filesystem/denyRead/0",
+      "SRT311 /filesystem/allowWrite/1",
+    ]);
   });
 });
 
@@ -183,7 +230,12 @@ describe("one compile lists each directory once", () => {
     const base = createFixtureHost({ files: ["/w/a/b/k.pem", "/w/a/c/x.txt", "/w/d/.npmrc"] }, env);
     const listed: string[] = [];
     const host = { ...base, readdir: (p: string) => (listed.push(p), base.readdir(p)) };
-    const r = compileSettings({ text: JSON.stringify({ filesystem: { denyRead: ["/w/**/*.pem", "/w/**/*.txt", "/w/a/*/k.*"] } }), file: "/h/.srt-settings.json", host, target: "linux" });
+    const r = compileSettings({
+      text: JSON.stringify({ filesystem: { denyRead: ["/w/**/*.pem", "/w/**/*.txt", "/w/a/*/k.*"] } }),
+      file: "/h/.srt-settings.json",
+      host,
+      target: "linux",
+    });
     expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
     expect(listed.length).toBeGreaterThan(0);
     expect(listed.filter((p, i) => listed.indexOf(p) !== i)).toEqual([]);
@@ -194,14 +246,21 @@ describe("applyEnvPolicy", () => {
   it("treats a variable named __proto__ like any other", () => {
     const vars = JSON.parse('{"__proto__": "p", "PATH": "/bin", "TOKEN": "t"}') as Record<string, string>;
     const r = applyEnvPolicy({ inherit: "none", allow: ["__proto__", "PATH"], deny: [], origin: "/env" }, vars);
-    expect(Object.entries(r.passed)).toEqual([["PATH", "/bin"], ["__proto__", "p"]]);
+    expect(Object.entries(r.passed)).toEqual([
+      ["PATH", "/bin"],
+      ["__proto__", "p"],
+    ]);
     expect(r.withheld).toEqual(["TOKEN"]);
   });
 });
 
 describe("protected names that are symlinks", () => {
-  const host = createFixtureHost({ files: ["/u/dot/bashrc"], symlinks: { "/u/.bashrc": "dot/bashrc" } }, { cwd: "/u", home: "/u" });
-  const codes = (target: "linux" | "macos") => compileSettings({ text: "{}", file: "/x/s.json", host, target }).diagnostics.map((d) => d.code);
+  const host = createFixtureHost(
+    { files: ["/u/dot/bashrc"], symlinks: { "/u/.bashrc": "dot/bashrc" } },
+    { cwd: "/u", home: "/u" },
+  );
+  const codes = (target: "linux" | "macos") =>
+    compileSettings({ text: "{}", file: "/x/s.json", host, target }).diagnostics.map((d) => d.code);
   it("are refused on Linux, where the link could be replaced under a bind mount", () => {
     expect(codes("linux")).toContain("SRT307");
   });
@@ -209,4 +268,3 @@ describe("protected names that are symlinks", () => {
     expect(codes("macos")).not.toContain("SRT307");
   });
 });
-

@@ -1,6 +1,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { addressInCidr, canonicalizeHost, matchNetRules, parseCidr, parseHostPattern } from "../../src/compiler/domains/index.js";
+import {
+  addressInCidr,
+  canonicalizeHost,
+  matchNetRules,
+  parseCidr,
+  parseHostPattern,
+} from "../../src/compiler/domains/index.js";
 import { punycodeEncode } from "../../src/compiler/domains/punycode.js";
 import type { NetRule } from "../../src/compiler/ir.js";
 
@@ -88,7 +94,22 @@ describe("canonicalizeHost", () => {
   ])("%s", (raw, expected) => {
     expect(canonicalizeHost(raw)).toEqual(expected);
   });
-  it.each(["", "a b", "1.2.3.4.5", "256.0.0.1", "x.123", "[::1::2]", "[1.2.3.4]", "[example.com]", "example.com:443", "08.1", `${"a".repeat(64)}.com`, `${"a.".repeat(127)}ab`, "a/b", "evil.com：443"])("refuses %j", (raw) => {
+  it.each([
+    "",
+    "a b",
+    "1.2.3.4.5",
+    "256.0.0.1",
+    "x.123",
+    "[::1::2]",
+    "[1.2.3.4]",
+    "[example.com]",
+    "example.com:443",
+    "08.1",
+    `${"a".repeat(64)}.com`,
+    `${"a.".repeat(127)}ab`,
+    "a/b",
+    "evil.com：443",
+  ])("refuses %j", (raw) => {
     expect(canonicalizeHost(raw)).toBeNull();
   });
   it("is idempotent", () => {
@@ -117,7 +138,14 @@ describe("punycode", () => {
 const rule = (effect: "allow" | "deny", source: string, i: number): NetRule => {
   const p = parseHostPattern(source, effect);
   if (!p.ok) throw new Error(p.message);
-  return { kind: "net", effect, host: p.host, ...(p.port === undefined ? {} : { port: p.port }), source, origin: `/${effect}/${i}` };
+  return {
+    kind: "net",
+    effect,
+    host: p.host,
+    ...(p.port === undefined ? {} : { port: p.port }),
+    source,
+    origin: `/${effect}/${i}`,
+  };
 };
 
 describe("matchNetRules", () => {
@@ -145,17 +173,28 @@ describe("matchNetRules", () => {
     expect(matchNetRules(rules, host, port).verdict).toBe(verdict);
   });
   it("names the deciding rule and its origin", () => {
-    expect(matchNetRules(rules, "evil.example.com", 443)).toMatchObject({ verdict: "deny", rule: { origin: "/deny/0" }, reason: expect.stringContaining("evil.example.com") });
+    expect(matchNetRules(rules, "evil.example.com", 443)).toMatchObject({
+      verdict: "deny",
+      rule: { origin: "/deny/0" },
+      reason: expect.stringContaining("evil.example.com"),
+    });
   });
   it("is independent of rule order", () => {
     fc.assert(
-      fc.property(fc.shuffledSubarray(rules), fc.constantFrom("a.example.com", "evil.example.com", "example.org", "api.example.net"), fc.constantFrom(80, 443), (rs, host, port) => {
-        expect(matchNetRules(rs, host, port).verdict).toBe(matchNetRules([...rs].reverse(), host, port).verdict);
-      }),
+      fc.property(
+        fc.shuffledSubarray(rules),
+        fc.constantFrom("a.example.com", "evil.example.com", "example.org", "api.example.net"),
+        fc.constantFrom(80, 443),
+        (rs, host, port) => {
+          expect(matchNetRules(rs, host, port).verdict).toBe(matchNetRules([...rs].reverse(), host, port).verdict);
+        },
+      ),
     );
   });
   it("a deny-all refuses everything even when allowed", () => {
-    expect(matchNetRules([rule("allow", "example.com", 0), rule("deny", "*", 0)], "example.com", 443).verdict).toBe("deny");
+    expect(matchNetRules([rule("allow", "example.com", 0), rule("deny", "*", 0)], "example.com", 443).verdict).toBe(
+      "deny",
+    );
   });
 });
 
@@ -166,7 +205,9 @@ describe("CIDR", () => {
     ["fd00::1/8", "fd00::/8", 6],
     ["::1", "::1/128", 6],
   ])("%s → %s", (text, cidr, family) => expect(parseCidr(text)).toEqual({ ok: true, cidr, family }));
-  it.each(["10.0.0.0/33", "nope", "::1/129", "1.2.3.4/x", "1.2.3.4/8/9"])("refuses %s", (t) => expect(parseCidr(t).ok).toBe(false));
+  it.each(["10.0.0.0/33", "nope", "::1/129", "1.2.3.4/x", "1.2.3.4/8/9"])("refuses %s", (t) =>
+    expect(parseCidr(t).ok).toBe(false),
+  );
   it.each([
     ["10.9.9.9", "10.0.0.0/8", true],
     ["11.0.0.1", "10.0.0.0/8", false],

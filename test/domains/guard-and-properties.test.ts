@@ -3,14 +3,27 @@
 import fc from "fast-check";
 import punycode from "node:punycode";
 import { describe, expect, it } from "vitest";
-import { canonicalizeHost, compileAddressGuard, matchNetRules, parseCidr, parseHostPattern } from "../../src/compiler/domains/index.js";
+import {
+  canonicalizeHost,
+  compileAddressGuard,
+  matchNetRules,
+  parseCidr,
+  parseHostPattern,
+} from "../../src/compiler/domains/index.js";
 import { punycodeEncode } from "../../src/compiler/domains/punycode.js";
 import type { AddressRule, NetRule } from "../../src/compiler/ir.js";
 
 const rule = (effect: "allow" | "deny", source: string, i = 0): NetRule => {
   const p = parseHostPattern(source, effect);
   if (!p.ok) throw new Error(`${source}: ${p.message}`);
-  return { kind: "net", effect, host: p.host, ...(p.port === undefined ? {} : { port: p.port }), source, origin: `/${effect}/${i}` };
+  return {
+    kind: "net",
+    effect,
+    host: p.host,
+    ...(p.port === undefined ? {} : { port: p.port }),
+    source,
+    origin: `/${effect}/${i}`,
+  };
 };
 const cidr = (text: string, i = 0): AddressRule => {
   const r = parseCidr(text);
@@ -20,7 +33,12 @@ const cidr = (text: string, i = 0): AddressRule => {
 
 describe("resolved-address guard", () => {
   const guard = compileAddressGuard({
-    rules: [rule("allow", "allowed.test"), rule("allow", "127.0.0.2:8080", 1), rule("deny", "203.0.113.9", 2), rule("allow", "[::1]:9000", 3)],
+    rules: [
+      rule("allow", "allowed.test"),
+      rule("allow", "127.0.0.2:8080", 1),
+      rule("deny", "203.0.113.9", 2),
+      rule("allow", "[::1]:9000", 3),
+    ],
     deniedResolvedAddresses: [cidr("10.0.0.0/8"), cidr("::ffff:192.168.0.0/112", 1)],
   });
   it.each([
@@ -56,10 +74,20 @@ describe("resolved-address guard", () => {
 
 describe("properties", () => {
   it("punycode agrees with node:punycode", () => {
-    const label = fc.string({ unit: fc.oneof(fc.constantFrom(..."abcxyz019-"), fc.integer({ min: 0xa0, max: 0x2fff }).map((c) => String.fromCodePoint(c))), minLength: 1, maxLength: 20 });
-    fc.assert(fc.property(label, (l) => {
+    const label = fc.string({
+      unit: fc.oneof(
+        fc.constantFrom(..."abcxyz019-"),
+        fc.integer({ min: 0xa0, max: 0x2fff }).map((c) => String.fromCodePoint(c)),
+      ),
+      minLength: 1,
+      maxLength: 20,
+    });
+    fc.assert(
+      fc.property(label, (l) => {
         expect(punycodeEncode(l)).toBe(punycode.encode(l));
-      }), { numRuns: 2000 });
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it("IPv4 shorthand agrees with the WHATWG URL parser", () => {
@@ -99,7 +127,8 @@ describe("properties", () => {
     fc.assert(
       fc.property(fc.domain(), (d) => {
         const p = parseHostPattern(d, "allow");
-        if (p.ok && p.host.kind === "name") expect(canonicalizeHost(p.host.name)).toEqual({ kind: "name", name: p.host.name });
+        if (p.ok && p.host.kind === "name")
+          expect(canonicalizeHost(p.host.name)).toEqual({ kind: "name", name: p.host.name });
       }),
     );
   });
@@ -115,22 +144,41 @@ describe("properties", () => {
       rule("deny", "*", 6),
       rule("allow", "127.0.0.1", 7),
     ];
-    const hosts = fc.constantFrom("example.com", "a.example.com", "b.a.example.com", "c.a.example.com", "127.1", "x.test");
+    const hosts = fc.constantFrom(
+      "example.com",
+      "a.example.com",
+      "b.a.example.com",
+      "c.a.example.com",
+      "127.1",
+      "x.test",
+    );
     fc.assert(
-      fc.property(fc.subarray(pool), fc.func(fc.integer()), hosts, fc.constantFrom(80, 443, 8443), (rs, key, host, port) => {
-        const shuffled = [...rs].sort((a, b) => key(a.origin) - key(b.origin));
-        expect(matchNetRules(shuffled, host, port)).toEqual(matchNetRules(rs, host, port));
-      }),
+      fc.property(
+        fc.subarray(pool),
+        fc.func(fc.integer()),
+        hosts,
+        fc.constantFrom(80, 443, 8443),
+        (rs, key, host, port) => {
+          const shuffled = [...rs].sort((a, b) => key(a.origin) - key(b.origin));
+          expect(matchNetRules(shuffled, host, port)).toEqual(matchNetRules(rs, host, port));
+        },
+      ),
     );
   });
 
   it("adding a deny never turns a deny into an allow", () => {
     const pool = ["example.com", "*.example.com", "a.example.com:443", "127.0.0.1", "*"];
     fc.assert(
-      fc.property(fc.subarray(pool.filter((p) => p !== "*")), fc.constantFrom(...pool), fc.constantFrom("example.com", "a.example.com", "127.0.0.1"), (allows, deny, host) => {
-        const base = allows.map((a, i) => rule("allow", a, i));
-        if (matchNetRules(base, host, 443).verdict === "deny") expect(matchNetRules([...base, rule("deny", deny, 9)], host, 443).verdict).toBe("deny");
-      }),
+      fc.property(
+        fc.subarray(pool.filter((p) => p !== "*")),
+        fc.constantFrom(...pool),
+        fc.constantFrom("example.com", "a.example.com", "127.0.0.1"),
+        (allows, deny, host) => {
+          const base = allows.map((a, i) => rule("allow", a, i));
+          if (matchNetRules(base, host, 443).verdict === "deny")
+            expect(matchNetRules([...base, rule("deny", deny, 9)], host, 443).verdict).toBe("deny");
+        },
+      ),
     );
   });
 });

@@ -8,7 +8,18 @@
 import { writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { lacking, unavailable } from "../support/requirements.js";
-import { missingTestUser, printed, report, runners, skipReason, startSrt, supported, tree, useBox, type Outcome } from "./support.js";
+import {
+  missingTestUser,
+  printed,
+  report,
+  runners,
+  skipReason,
+  startSrt,
+  supported,
+  tree,
+  useBox,
+  type Outcome,
+} from "./support.js";
 
 describe.skipIf(lacking(!supported, skipReason))("concurrent runs in one directory", () => {
   if (missingTestUser) unavailable("as srt-test: user srt-test does not exist (useradd -m srt-test)");
@@ -22,11 +33,17 @@ describe.skipIf(lacking(!supported, skipReason))("concurrent runs in one directo
       // after the first compiles while other runs' placeholders exist; runs are released in an
       // interleaved order, each only after the one before has exited, so every run ends, and probes,
       // after others that shared its placeholders are gone — whatever the machine's speed.
-      const probe = (when: string): string => `for f in ${protectedNames.join(" ")}; do if (mkdir -p "$(dirname "$f")" && printf x >> "$f") 2>/dev/null; then echo "${when}:$f=written"; else echo "${when}:$f=refused"; fi; done`;
+      const probe = (when: string): string =>
+        `for f in ${protectedNames.join(" ")}; do if (mkdir -p "$(dirname "$f")" && printf x >> "$f") 2>/dev/null; then echo "${when}:$f=written"; else echo "${when}:$f=refused"; fi; done`;
       const release = (i: number): string => b.at(`outside/release-${i}`);
       const runs: ReturnType<typeof startSrt>[] = [];
       for (let i = 0; i < 8; i++) {
-        const run = startSrt(b, ["--settings", b.settings, "-c", `${probe("start")}; echo ready; while [ ! -e ${release(i)} ]; do sleep 0.02; done; ${probe("end")}; echo done=${i}`]);
+        const run = startSrt(b, [
+          "--settings",
+          b.settings,
+          "-c",
+          `${probe("start")}; echo ready; while [ ! -e ${release(i)} ]; do sleep 0.02; done; ${probe("end")}; echo done=${i}`,
+        ]);
         runs.push(run);
         await printed(run, "ready\n");
       }
@@ -41,7 +58,8 @@ describe.skipIf(lacking(!supported, skipReason))("concurrent runs in one directo
         expect(o.status, `run ${i}: ${o.stderr}`).toBe(0);
         const r = report(o);
         expect(r[`done`]).toBe(String(i));
-        for (const when of ["start", "end"]) for (const f of protectedNames) expect(r[`${when}:${f}`], `run ${i} ${when} ${f}`).toBe("refused");
+        for (const when of ["start", "end"])
+          for (const f of protectedNames) expect(r[`${when}:${f}`], `run ${i} ${when} ${f}`).toBe("refused");
       });
       expect(tree(b.work)).toEqual(["keep.txt"]);
     });

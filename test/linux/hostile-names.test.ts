@@ -18,31 +18,42 @@ describe.skipIf(lacking(!supported, skipReason))("names and permissions left by 
   if (missingTestUser) unavailable("as srt-test: user srt-test does not exist (useradd -m srt-test)");
 
   describe.each(runners)("as %s", (runner) => {
-    it.concurrent("run 1 makes a non-UTF-8 directory with a .npmrc and a chmod-000 directory; run 2 still starts and neither opens up", async (ctx) => {
-      const b = useBox(ctx, runner);
-      const one = await sh(b, `d=$(printf '\\377-dir'); mkdir "$d" && echo original > "$d/.npmrc" && mkdir locked && echo inside > locked/secret && chmod 000 locked && echo planted=yes`);
-      expect(report(one)["planted"], one.stderr).toBe("yes");
+    it.concurrent(
+      "run 1 makes a non-UTF-8 directory with a .npmrc and a chmod-000 directory; run 2 still starts and neither opens up",
+      async (ctx) => {
+        const b = useBox(ctx, runner);
+        const one = await sh(
+          b,
+          `d=$(printf '\\377-dir'); mkdir "$d" && echo original > "$d/.npmrc" && mkdir locked && echo inside > locked/secret && chmod 000 locked && echo planted=yes`,
+        );
+        expect(report(one)["planted"], one.stderr).toBe("yes");
 
-      const two = await sh(b, `d=$(printf '\\377-dir'); if err=$( (echo pwned >> "$d/.npmrc") 2>&1 ); then echo npmrc=written; else echo "npmrc=\${err##*: }"; fi; if err=$(chmod 755 locked 2>&1); then echo chmod=done; else echo "chmod=\${err##*: }"; fi; echo ran=yes`);
-      expect(two.status, two.stderr).toBe(0);
-      const r = report(two);
-      expect(r["ran"]).toBe("yes");
-      expect(r["npmrc"]).toBe("Read-only file system");
-      if (runner === "root") {
-        // Root lists anything: locked is an ordinary directory of the writable root.
-        expect(r["chmod"]).toBe("done");
-      } else {
-        expect(r["chmod"]).toBe("Read-only file system");
-        expect(two.stderr).toContain("SRT310");
-        expect(two.stderr).toContain(`${b.work}/locked cannot be listed`);
-      }
-      // People see the byte as \xff, never a raw byte or its U+FFFD stand-in.
-      expect(two.stderr).not.toContain("\ufffd");
+        const two = await sh(
+          b,
+          `d=$(printf '\\377-dir'); if err=$( (echo pwned >> "$d/.npmrc") 2>&1 ); then echo npmrc=written; else echo "npmrc=\${err##*: }"; fi; if err=$(chmod 755 locked 2>&1); then echo chmod=done; else echo "chmod=\${err##*: }"; fi; echo ran=yes`,
+        );
+        expect(two.status, two.stderr).toBe(0);
+        const r = report(two);
+        expect(r["ran"]).toBe("yes");
+        expect(r["npmrc"]).toBe("Read-only file system");
+        if (runner === "root") {
+          // Root lists anything: locked is an ordinary directory of the writable root.
+          expect(r["chmod"]).toBe("done");
+        } else {
+          expect(r["chmod"]).toBe("Read-only file system");
+          expect(two.stderr).toContain("SRT310");
+          expect(two.stderr).toContain(`${b.work}/locked cannot be listed`);
+        }
+        // People see the byte as \xff, never a raw byte or its U+FFFD stand-in.
+        expect(two.stderr).not.toContain("\ufffd");
 
-      const names = readdirSync(b.work, { encoding: "buffer" });
-      // Nothing else was left, e.g. placeholders under a mangled (U+FFFD) spelling of the name.
-      expect(names.filter((n) => !n.equals(oddName)).map((n) => n.toString("utf8"))).toEqual(["locked"]);
-      expect(readFileSync(Buffer.concat([Buffer.from(`${b.work}/`), oddName, Buffer.from("/.npmrc")]), "utf8")).toBe("original\n");
-    });
+        const names = readdirSync(b.work, { encoding: "buffer" });
+        // Nothing else was left, e.g. placeholders under a mangled (U+FFFD) spelling of the name.
+        expect(names.filter((n) => !n.equals(oddName)).map((n) => n.toString("utf8"))).toEqual(["locked"]);
+        expect(readFileSync(Buffer.concat([Buffer.from(`${b.work}/`), oddName, Buffer.from("/.npmrc")]), "utf8")).toBe(
+          "original\n",
+        );
+      },
+    );
   });
 });

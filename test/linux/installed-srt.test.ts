@@ -4,11 +4,31 @@
  * rewrite srt's package or the node_modules/.bin entry that launches it, and
  * the next `npx srt` would run that unsandboxed. Both must stay read-only.
  */
-import { cpSync, lchownSync, lstatSync, mkdirSync, readdirSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  lchownSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readlinkSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { repoRoot } from "../support/repo.js";
-import { missingTestUser, read, report, runners, srt, srtBin, supported, useBox, type Box, skipReason } from "./support.js";
+import {
+  missingTestUser,
+  read,
+  report,
+  runners,
+  srt,
+  srtBin,
+  supported,
+  useBox,
+  type Box,
+  skipReason,
+} from "./support.js";
 import { lacking, unavailable } from "../support/requirements.js";
 
 const T = `t() { n=$1; shift; if err=$( ("$@") 2>&1 ); then echo "$n=ok"; else echo "$n=failed"; fi; }\n`;
@@ -22,7 +42,10 @@ function install(b: Box, launcher: "npm-link" | "pnpm-shim"): { pkg: string; bin
   const bin = b.at("work/node_modules/.bin");
   mkdirSync(bin);
   if (launcher === "npm-link") symlinkSync("../srt-sandbox/dist/srt.mjs", join(bin, "srt"));
-  else writeFileSync(join(bin, "srt"), `#!/bin/sh\nexec node "$(dirname "$0")/../srt-sandbox/dist/srt.mjs" "$@"\n`, { mode: 0o755 });
+  else
+    writeFileSync(join(bin, "srt"), `#!/bin/sh\nexec node "$(dirname "$0")/../srt-sandbox/dist/srt.mjs" "$@"\n`, {
+      mode: 0o755,
+    });
   if (b.runner === "srt-test") chownAll(b.at("work/node_modules"), b.uid, b.gid);
   return { pkg, bin };
 }
@@ -34,10 +57,14 @@ function chownAll(p: string, uid: number, gid: number): void {
 }
 
 /** Runs the installed srt through its .bin entry, as npx does: `node .bin/srt` for the link, the shim itself for pnpm. */
-const viaLauncher = (bin: string, shim = false) => (argv: string[]) => {
-  const i = argv.indexOf(srtBin);
-  return shim ? [...argv.slice(0, i - 1), join(bin, "srt"), ...argv.slice(i + 1)] : argv.map((a) => (a === srtBin ? join(bin, "srt") : a));
-};
+const viaLauncher =
+  (bin: string, shim = false) =>
+  (argv: string[]) => {
+    const i = argv.indexOf(srtBin);
+    return shim
+      ? [...argv.slice(0, i - 1), join(bin, "srt"), ...argv.slice(i + 1)]
+      : argv.map((a) => (a === srtBin ? join(bin, "srt") : a));
+  };
 
 const attack = [
   T,
@@ -55,36 +82,63 @@ const attack = [
   "t project_ok sh -c 'echo fine > notes.txt'",
 ].join("\n");
 
-describe.skipIf(lacking(!supported, skipReason))("srt installed in the project cannot be rewritten from inside its sandbox", () => {
-  if (missingTestUser) unavailable("as srt-test: user srt-test does not exist (useradd -m srt-test)");
+describe.skipIf(lacking(!supported, skipReason))(
+  "srt installed in the project cannot be rewritten from inside its sandbox",
+  () => {
+    if (missingTestUser) unavailable("as srt-test: user srt-test does not exist (useradd -m srt-test)");
 
-  describe.each(runners)("as %s", (runner) => {
-    it.concurrent("npm layout: the .bin symlink, the package root and its dist stay as installed", async (ctx) => {
-      const b = useBox(ctx, runner);
-      const { pkg, bin } = install(b, "npm-link");
-      const packageJson = read(join(pkg, "package.json"));
-      const out = await srt(b, ["--settings", b.settings, "-c", attack], { wrap: viaLauncher(bin) });
-      expect(out.status, out.stderr).toBe(0);
-      const r = report(out);
-      expect(r["project_ok"]).toBe("ok");
-      for (const k of ["bin_rm", "bin_replace", "bin_relink", "bin_write", "bin_dir_mv", "bin_node", "pkg_json", "pkg_new", "pkg_dist", "pkg_mv"]) expect(r[k], k).toBe("failed");
-      expect(readlinkSync(join(bin, "srt"))).toBe("../srt-sandbox/dist/srt.mjs");
-      expect(read(join(pkg, "package.json"))).toBe(packageJson);
-      expect(read(join(pkg, "evil.mjs"))).toBeUndefined();
-      expect(read(join(bin, "node"))).toBeUndefined();
-      expect(read(join(pkg, "dist/srt.mjs"))).not.toContain("evil");
-    });
+    describe.each(runners)("as %s", (runner) => {
+      it.concurrent("npm layout: the .bin symlink, the package root and its dist stay as installed", async (ctx) => {
+        const b = useBox(ctx, runner);
+        const { pkg, bin } = install(b, "npm-link");
+        const packageJson = read(join(pkg, "package.json"));
+        const out = await srt(b, ["--settings", b.settings, "-c", attack], { wrap: viaLauncher(bin) });
+        expect(out.status, out.stderr).toBe(0);
+        const r = report(out);
+        expect(r["project_ok"]).toBe("ok");
+        for (const k of [
+          "bin_rm",
+          "bin_replace",
+          "bin_relink",
+          "bin_write",
+          "bin_dir_mv",
+          "bin_node",
+          "pkg_json",
+          "pkg_new",
+          "pkg_dist",
+          "pkg_mv",
+        ])
+          expect(r[k], k).toBe("failed");
+        expect(readlinkSync(join(bin, "srt"))).toBe("../srt-sandbox/dist/srt.mjs");
+        expect(read(join(pkg, "package.json"))).toBe(packageJson);
+        expect(read(join(pkg, "evil.mjs"))).toBeUndefined();
+        expect(read(join(bin, "node"))).toBeUndefined();
+        expect(read(join(pkg, "dist/srt.mjs"))).not.toContain("evil");
+      });
 
-    it.concurrent("pnpm layout: the .bin shim file stays as installed", async (ctx) => {
-      const b = useBox(ctx, runner);
-      const { bin } = install(b, "pnpm-shim");
-      const shim = read(join(bin, "srt"));
-      const out = await srt(b, ["--settings", b.settings, "-c", attack], { wrap: viaLauncher(bin, true) });
-      expect(out.status, out.stderr).toBe(0);
-      const r = report(out);
-      expect(r["project_ok"]).toBe("ok");
-      for (const k of ["bin_rm", "bin_replace", "bin_relink", "bin_write", "bin_dir_mv", "bin_node", "pkg_json", "pkg_new", "pkg_dist", "pkg_mv"]) expect(r[k], k).toBe("failed");
-      expect(read(join(bin, "srt"))).toBe(shim);
+      it.concurrent("pnpm layout: the .bin shim file stays as installed", async (ctx) => {
+        const b = useBox(ctx, runner);
+        const { bin } = install(b, "pnpm-shim");
+        const shim = read(join(bin, "srt"));
+        const out = await srt(b, ["--settings", b.settings, "-c", attack], { wrap: viaLauncher(bin, true) });
+        expect(out.status, out.stderr).toBe(0);
+        const r = report(out);
+        expect(r["project_ok"]).toBe("ok");
+        for (const k of [
+          "bin_rm",
+          "bin_replace",
+          "bin_relink",
+          "bin_write",
+          "bin_dir_mv",
+          "bin_node",
+          "pkg_json",
+          "pkg_new",
+          "pkg_dist",
+          "pkg_mv",
+        ])
+          expect(r[k], k).toBe("failed");
+        expect(read(join(bin, "srt"))).toBe(shim);
+      });
     });
-  });
-});
+  },
+);

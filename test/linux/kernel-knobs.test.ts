@@ -15,7 +15,15 @@ import { lacking, unavailable } from "../support/requirements.js";
 const isRoot = process.getuid?.() === 0;
 const hasBinfmt = existsSync("/proc/sys/fs/binfmt_misc") && lstatSync("/proc/sys/fs/binfmt_misc").isDirectory();
 
-const knobs = ["/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs", "/proc/sys/fs/binfmt_misc", "/sys"] as const;
+const knobs = [
+  "/proc/sys",
+  "/proc/sysrq-trigger",
+  "/proc/irq",
+  "/proc/bus",
+  "/proc/fs",
+  "/proc/sys/fs/binfmt_misc",
+  "/sys",
+] as const;
 
 interface Mount {
   readonly point: string;
@@ -29,7 +37,10 @@ function parseMountinfo(text: string): Mount[] {
     .filter((l) => l.trim() !== "")
     .map((l) => {
       const f = l.split(" ");
-      return { point: f[4]!.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))), options: f[5]!.split(",") };
+      return {
+        point: f[4]!.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))),
+        options: f[5]!.split(","),
+      };
     });
 }
 
@@ -38,7 +49,8 @@ const within = (p: string, root: string): boolean => p === root || p.startsWith(
 /** The mount a path lies on: the deepest mount point containing it, the last one listed when stacked. */
 function mountOf(mounts: readonly Mount[], path: string): Mount | undefined {
   let best: Mount | undefined;
-  for (const m of mounts) if (within(path, m.point) && (best === undefined || m.point.length >= best.point.length)) best = m;
+  for (const m of mounts)
+    if (within(path, m.point) && (best === undefined || m.point.length >= best.point.length)) best = m;
   return best;
 }
 
@@ -53,19 +65,24 @@ describe.skipIf(lacking(!supported, skipReason))("kernel knobs under real bwrap"
 
   describe.each(runners)("as %s", (runner) => {
     describe.each([false, true])("enableWeakerNestedSandbox: %s", (weaker) => {
-      it.concurrent("every procfs/sysfs knob, and every mount below /sys, is read-only in the sandbox's mount table", async (ctx) => {
-        const b = useBox(ctx, runner, {}, weaker ? { enableWeakerNestedSandbox: true } : {});
-        const out = await sh(b, script);
-        expect(out.status, out.stderr).toBe(0);
-        const r = report(out);
-        const mounts = parseMountinfo(out.stdout.slice(out.stdout.indexOf("--- mountinfo\n") + 14));
-        expect(mounts.length).toBeGreaterThan(3);
-        const present = knobs.filter((k) => r[`exists:${k}`] === "yes");
-        // Those every Linux has; the others depend on the kernel's configuration.
-        expect(present).toEqual(expect.arrayContaining(["/proc/sys", "/proc/irq", "/proc/fs", "/sys"]));
-        for (const k of present) expect(mountOf(mounts, k)?.options, `${k} lies on a read-only mount`).toContain("ro");
-        for (const m of mounts.filter((m) => within(m.point, "/sys"))) expect(m.options, `${m.point} is read-only`).toContain("ro");
-      });
+      it.concurrent(
+        "every procfs/sysfs knob, and every mount below /sys, is read-only in the sandbox's mount table",
+        async (ctx) => {
+          const b = useBox(ctx, runner, {}, weaker ? { enableWeakerNestedSandbox: true } : {});
+          const out = await sh(b, script);
+          expect(out.status, out.stderr).toBe(0);
+          const r = report(out);
+          const mounts = parseMountinfo(out.stdout.slice(out.stdout.indexOf("--- mountinfo\n") + 14));
+          expect(mounts.length).toBeGreaterThan(3);
+          const present = knobs.filter((k) => r[`exists:${k}`] === "yes");
+          // Those every Linux has; the others depend on the kernel's configuration.
+          expect(present).toEqual(expect.arrayContaining(["/proc/sys", "/proc/irq", "/proc/fs", "/sys"]));
+          for (const k of present)
+            expect(mountOf(mounts, k)?.options, `${k} lies on a read-only mount`).toContain("ro");
+          for (const m of mounts.filter((m) => within(m.point, "/sys")))
+            expect(m.options, `${m.point} is read-only`).toContain("ro");
+        },
+      );
     });
 
     /**
@@ -74,26 +91,41 @@ describe.skipIf(lacking(!supported, skipReason))("kernel knobs under real bwrap"
      * while the sandbox runs propagates into it (bwrap's mounts are slaves), read-write.
      */
     if (!isRoot || !hasBinfmt) unavailable("binfmt_misc automount case: needs root and /proc/sys/fs/binfmt_misc");
-    else it.concurrent("a mount arriving later at /proc/sys/fs/binfmt_misc (an automount) stays hidden under a read-only cover", async (ctx) => {
-      const b = useBox(ctx, runner);
-      const host = `mount --make-rshared / && { "$@" & } && i=0; while [ ! -e ${b.work}/ready ] && [ $i -lt 400 ]; do sleep 0.02; i=$((i+1)); done; mount -t tmpfs -o mode=1777 srt-automount /proc/sys/fs/binfmt_misc; wait`;
-      const out = await sh(b, `touch ready; i=0; until grep -q ' srt-automount ' /proc/self/mountinfo || [ $i -ge 400 ]; do sleep 0.02; i=$((i+1)); done; echo "arrived=$(grep -c ' srt-automount ' /proc/self/mountinfo)"; if err=$(touch /proc/sys/fs/binfmt_misc/register-x 2>&1); then echo write=done; else echo "write=\${err##*: }"; fi`, {
-        wrap: (argv) => ["unshare", "--mount", "--", "sh", "-c", host, "sh", ...argv],
-      });
-      const r = report(out);
-      expect(Number(r["arrived"]), `the control: the host's mount reached the sandbox\n${out.stderr}`).toBeGreaterThan(0);
-      expect(r["write"]).toBe("Read-only file system");
-    });
+    else
+      it.concurrent(
+        "a mount arriving later at /proc/sys/fs/binfmt_misc (an automount) stays hidden under a read-only cover",
+        async (ctx) => {
+          const b = useBox(ctx, runner);
+          const host = `mount --make-rshared / && { "$@" & } && i=0; while [ ! -e ${b.work}/ready ] && [ $i -lt 400 ]; do sleep 0.02; i=$((i+1)); done; mount -t tmpfs -o mode=1777 srt-automount /proc/sys/fs/binfmt_misc; wait`;
+          const out = await sh(
+            b,
+            `touch ready; i=0; until grep -q ' srt-automount ' /proc/self/mountinfo || [ $i -ge 400 ]; do sleep 0.02; i=$((i+1)); done; echo "arrived=$(grep -c ' srt-automount ' /proc/self/mountinfo)"; if err=$(touch /proc/sys/fs/binfmt_misc/register-x 2>&1); then echo write=done; else echo "write=\${err##*: }"; fi`,
+            {
+              wrap: (argv) => ["unshare", "--mount", "--", "sh", "-c", host, "sh", ...argv],
+            },
+          );
+          const r = report(out);
+          expect(
+            Number(r["arrived"]),
+            `the control: the host's mount reached the sandbox\n${out.stderr}`,
+          ).toBeGreaterThan(0);
+          expect(r["write"]).toBe("Read-only file system");
+        },
+      );
 
     // Only root could write it at all (the sysctl check looks at euid 0): nothing to try as srt-test.
-    if (runner === "root") it.concurrent("root cannot write kernel.core_pattern, not even its current value back", async (ctx) => {
-      const b = useBox(ctx, runner);
-      // The value written is the one just read: if the cover were missing, the host's setting stays as it was.
-      const out = await sh(b, `f=/proc/sys/kernel/core_pattern; v=$(cat $f); echo "read=$([ -n "$v" ] && echo yes)"; if err=$( (printf '%s\\n' "$v" > $f) 2>&1 ); then echo write=done; else echo "write=\${err##*: }"; fi; test -w $f && echo access=writable || echo access=refused`);
-      const r = report(out);
-      expect(r["read"]).toBe("yes");
-      expect(r["write"]).toBe("Read-only file system");
-      expect(r["access"]).toBe("refused");
-    });
+    if (runner === "root")
+      it.concurrent("root cannot write kernel.core_pattern, not even its current value back", async (ctx) => {
+        const b = useBox(ctx, runner);
+        // The value written is the one just read: if the cover were missing, the host's setting stays as it was.
+        const out = await sh(
+          b,
+          `f=/proc/sys/kernel/core_pattern; v=$(cat $f); echo "read=$([ -n "$v" ] && echo yes)"; if err=$( (printf '%s\\n' "$v" > $f) 2>&1 ); then echo write=done; else echo "write=\${err##*: }"; fi; test -w $f && echo access=writable || echo access=refused`,
+        );
+        const r = report(out);
+        expect(r["read"]).toBe("yes");
+        expect(r["write"]).toBe("Read-only file system");
+        expect(r["access"]).toBe("refused");
+      });
   });
 });

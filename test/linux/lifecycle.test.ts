@@ -9,13 +9,31 @@
 import { rmSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { lacking, unavailable } from "../support/requirements.js";
-import { eventually, leftovers, missingTestUser, printed, processesWith, read, report, runners, sh, srt, startSrt, skipReason, supported, tree, useBox, writeSettings } from "./support.js";
+import {
+  eventually,
+  leftovers,
+  missingTestUser,
+  printed,
+  processesWith,
+  read,
+  report,
+  runners,
+  sh,
+  srt,
+  startSrt,
+  skipReason,
+  supported,
+  tree,
+  useBox,
+  writeSettings,
+} from "./support.js";
 
 /** A number no other process on this machine has on its command line; `sleep` accepts it as seconds. */
 const marker = (): string => `300.${process.pid}${Math.floor(Math.random() * 1e9)}`;
 
 const waitFor = async (get: () => string, text: string, ms = 10_000): Promise<void> => {
-  if (!(await eventually(() => get().includes(text), ms))) throw new Error(`never saw ${JSON.stringify(text)} in: ${get()}`);
+  if (!(await eventually(() => get().includes(text), ms)))
+    throw new Error(`never saw ${JSON.stringify(text)} in: ${get()}`);
 };
 
 describe.skipIf(lacking(!supported, skipReason))("sandbox lifecycle", () => {
@@ -45,17 +63,25 @@ describe.skipIf(lacking(!supported, skipReason))("sandbox lifecycle", () => {
       const out = await sh(b, `sleep ${m} & echo started=$!`);
       expect(out.status).toBe(0);
       expect(report(out)["started"]).toMatch(/^\d+$/);
-      expect(await eventually(() => processesWith(m).length === 0), `left running: ${processesWith(m).join(" ")}`).toBe(true);
+      expect(await eventually(() => processesWith(m).length === 0), `left running: ${processesWith(m).join(" ")}`).toBe(
+        true,
+      );
     });
 
-    it.concurrent("background jobs die with the command in the weaker nested sandbox too (no PID namespace)", async (ctx) => {
-      const b = useBox(ctx, runner, {}, { enableWeakerNestedSandbox: true });
-      const m = marker();
-      const out = await sh(b, `sleep ${m} & echo started=$!`);
-      expect(out.status, out.stderr).toBe(0);
-      expect(report(out)["started"]).toMatch(/^\d+$/);
-      expect(await eventually(() => processesWith(m).length === 0), `left running: ${processesWith(m).join(" ")}`).toBe(true);
-    });
+    it.concurrent(
+      "background jobs die with the command in the weaker nested sandbox too (no PID namespace)",
+      async (ctx) => {
+        const b = useBox(ctx, runner, {}, { enableWeakerNestedSandbox: true });
+        const m = marker();
+        const out = await sh(b, `sleep ${m} & echo started=$!`);
+        expect(out.status, out.stderr).toBe(0);
+        expect(report(out)["started"]).toMatch(/^\d+$/);
+        expect(
+          await eventually(() => processesWith(m).length === 0),
+          `left running: ${processesWith(m).join(" ")}`,
+        ).toBe(true);
+      },
+    );
 
     it.concurrent("`timeout N srt -- sleep` leaves no orphan", async (ctx) => {
       const b = useBox(ctx, runner);
@@ -63,17 +89,26 @@ describe.skipIf(lacking(!supported, skipReason))("sandbox lifecycle", () => {
       // timeout(1) acts on SIGALRM, its own timer's signal: sent once the command runs, it times out
       // then (TERM to srt's process group, exit 124) instead of at a moment guessed in advance, which
       // on a busy machine fell in srt's start-up.
-      const run = startSrt(b, ["--settings", b.settings, "--", "sh", "-c", `sleep ${m} & echo ready; sleep ${m}`], { wrap: (argv) => ["timeout", "60", ...argv] });
+      const run = startSrt(b, ["--settings", b.settings, "--", "sh", "-c", `sleep ${m} & echo ready; sleep ${m}`], {
+        wrap: (argv) => ["timeout", "60", ...argv],
+      });
       await printed(run, "ready\n");
       run.child.kill("SIGALRM");
       const out = await run.done;
       expect(out.status, out.stderr).toBe(124);
-      expect(await eventually(() => processesWith(m).length === 0), `left running: ${processesWith(m).join(" ")}`).toBe(true);
+      expect(await eventually(() => processesWith(m).length === 0), `left running: ${processesWith(m).join(" ")}`).toBe(
+        true,
+      );
     });
 
     it.concurrent("SIGTERM to srt reaches the command's trap, and srt exits 143", async (ctx) => {
       const b = useBox(ctx, runner);
-      const run = startSrt(b, ["--settings", b.settings, "-c", "trap 'echo trapped=TERM; exit 3' TERM; echo ready; while :; do sleep 0.05; done"]);
+      const run = startSrt(b, [
+        "--settings",
+        b.settings,
+        "-c",
+        "trap 'echo trapped=TERM; exit 3' TERM; echo ready; while :; do sleep 0.05; done",
+      ]);
       let stdout = "";
       run.child.stdout?.on("data", (d: string) => (stdout += d));
       await waitFor(() => stdout, "ready");
@@ -83,23 +118,34 @@ describe.skipIf(lacking(!supported, skipReason))("sandbox lifecycle", () => {
       expect(out.status).toBe(143);
     });
 
-    it.concurrent("SIGKILL of srt leaves nothing behind: no sandboxed process, no run dir, no placeholder", async (ctx) => {
-      const b = useBox(ctx, runner, { "work/readme": "v1" });
-      const before = tree(b.work);
-      const m = marker();
-      const run = startSrt(b, ["--settings", b.settings, "-c", `sleep ${m} & echo ready; sleep ${m}`]);
-      let stdout = "";
-      run.child.stdout?.on("data", (d: string) => (stdout += d));
-      await waitFor(() => stdout, "ready");
-      // While it runs, the placeholders and the run dir exist (so the check below is not vacuous).
-      expect(tree(b.work)).toContain(".npmrc");
-      expect(leftovers(b).length).toBeGreaterThan(0);
-      run.child.kill("SIGKILL");
-      await run.done;
-      expect(await eventually(() => processesWith(m).length === 0), `left running: ${processesWith(m).join(" ")}`).toBe(true);
-      expect(await eventually(() => leftovers(b).length === 0), `left in TMPDIR: ${leftovers(b).join(" ")}`).toBe(true);
-      expect(await eventually(() => tree(b.work).join() === before.join()), `left in cwd: ${tree(b.work).join(" ")}`).toBe(true);
-    });
+    it.concurrent(
+      "SIGKILL of srt leaves nothing behind: no sandboxed process, no run dir, no placeholder",
+      async (ctx) => {
+        const b = useBox(ctx, runner, { "work/readme": "v1" });
+        const before = tree(b.work);
+        const m = marker();
+        const run = startSrt(b, ["--settings", b.settings, "-c", `sleep ${m} & echo ready; sleep ${m}`]);
+        let stdout = "";
+        run.child.stdout?.on("data", (d: string) => (stdout += d));
+        await waitFor(() => stdout, "ready");
+        // While it runs, the placeholders and the run dir exist (so the check below is not vacuous).
+        expect(tree(b.work)).toContain(".npmrc");
+        expect(leftovers(b).length).toBeGreaterThan(0);
+        run.child.kill("SIGKILL");
+        await run.done;
+        expect(
+          await eventually(() => processesWith(m).length === 0),
+          `left running: ${processesWith(m).join(" ")}`,
+        ).toBe(true);
+        expect(await eventually(() => leftovers(b).length === 0), `left in TMPDIR: ${leftovers(b).join(" ")}`).toBe(
+          true,
+        );
+        expect(
+          await eventually(() => tree(b.work).join() === before.join()),
+          `left in cwd: ${tree(b.work).join(" ")}`,
+        ).toBe(true);
+      },
+    );
 
     it.concurrent("`srt exec plan.json` runs a compiled plan without the settings file", async (ctx) => {
       const b = useBox(ctx, runner, { "work/locked.txt": "v1" });
@@ -108,7 +154,8 @@ describe.skipIf(lacking(!supported, skipReason))("sandbox lifecycle", () => {
       const compiled = await srt(b, ["compile", "--target", "linux", b.settings, "-o", plan]);
       expect(compiled.status, compiled.stderr).toBe(0);
       rmSync(b.settings);
-      const script = "echo v2 > locked.txt 2>/dev/null && echo locked=written || echo locked=refused; echo ok > free.txt && echo free=written; echo x > ../outside/x 2>/dev/null && echo outside=written || echo outside=refused; exit 5";
+      const script =
+        "echo v2 > locked.txt 2>/dev/null && echo locked=written || echo locked=refused; echo ok > free.txt && echo free=written; echo x > ../outside/x 2>/dev/null && echo outside=written || echo outside=refused; exit 5";
       const out = await srt(b, ["exec", plan, "--", "sh", "-c", script]);
       expect(out.status, out.stderr).toBe(5);
       expect(report(out)).toEqual({ locked: "refused", free: "written", outside: "refused" });
@@ -132,11 +179,16 @@ describe.skipIf(lacking(!supported, skipReason))("sandbox lifecycle", () => {
 
     // A missing bwrap cannot be simulated with PATH any more (srt ignores it; see host-tools.test.ts):
     // the message for a missing tool is unit-tested with an injected file system (test/runtime/host-tools.test.ts).
-    it.concurrent("PATH plays no part in finding bwrap: with a useless PATH the command still runs sandboxed", async (ctx) => {
-      const b = useBox(ctx, runner);
-      const out = await srt(b, ["--settings", b.settings, "--", "/usr/bin/touch", b.at("work/ran")], { env: { PATH: "/nonexistent" } });
-      expect(out.status, out.stderr).toBe(0);
-      expect(read(b.at("work/ran"))).toBe("");
-    });
+    it.concurrent(
+      "PATH plays no part in finding bwrap: with a useless PATH the command still runs sandboxed",
+      async (ctx) => {
+        const b = useBox(ctx, runner);
+        const out = await srt(b, ["--settings", b.settings, "--", "/usr/bin/touch", b.at("work/ran")], {
+          env: { PATH: "/nonexistent" },
+        });
+        expect(out.status, out.stderr).toBe(0);
+        expect(read(b.at("work/ran"))).toBe("");
+      },
+    );
   });
 });

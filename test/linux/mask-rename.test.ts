@@ -17,28 +17,36 @@ describe.skipIf(lacking(!supported, skipReason))("a read-denied file cannot be m
   if (missingTestUser) unavailable("as srt-test: user srt-test does not exist (useradd -m srt-test)");
 
   describe.each(runners)("as %s", (runner) => {
-    it.concurrent("renaming the parents of a masked file fails (EBUSY); a later run reads the secret nowhere", async (ctx) => {
-      const b = useBox(ctx, runner, { "work/a/b/secret": "SECRET-42", "work/a/b/notes.txt": "v1", "work/a/other.txt": "v1" }, { filesystem: { denyRead: ["a/b/secret"] } });
-      const first = report(
-        await sh(
-          b,
-          [
-            T,
-            "t mv_a mv a a2",
-            "t mv_b mv a/b a/b2",
-            "t mv_secret mv a/b/secret a/b/moved",
-            // The rest of the tree stays usable.
-            "t edit sh -c 'echo v2 > a/b/notes.txt && echo v2 > a/other.txt'",
-            "t new_dir sh -c 'mkdir a/c && mv a/c a/d'",
-          ].join("\n"),
-        ),
-      );
-      // Whatever the first run managed to move, the second must not find the secret under any name.
-      const second = await sh(b, "echo found=$(grep -rl SECRET-42 . 2>/dev/null | sort | tr '\\n' ' ')");
-      expect(report(second)).toEqual({ found: "" });
-      expect(first).toMatchObject({ mv_a: EBUSY, mv_b: EBUSY, mv_secret: EBUSY, edit: "ok", new_dir: "ok" });
-      expect(read(b.at("work/a/b/secret"))).toBe("SECRET-42");
-      expect(tree(b.work).filter((p) => /a2|b2|moved/.test(p))).toEqual([]);
-    });
+    it.concurrent(
+      "renaming the parents of a masked file fails (EBUSY); a later run reads the secret nowhere",
+      async (ctx) => {
+        const b = useBox(
+          ctx,
+          runner,
+          { "work/a/b/secret": "SECRET-42", "work/a/b/notes.txt": "v1", "work/a/other.txt": "v1" },
+          { filesystem: { denyRead: ["a/b/secret"] } },
+        );
+        const first = report(
+          await sh(
+            b,
+            [
+              T,
+              "t mv_a mv a a2",
+              "t mv_b mv a/b a/b2",
+              "t mv_secret mv a/b/secret a/b/moved",
+              // The rest of the tree stays usable.
+              "t edit sh -c 'echo v2 > a/b/notes.txt && echo v2 > a/other.txt'",
+              "t new_dir sh -c 'mkdir a/c && mv a/c a/d'",
+            ].join("\n"),
+          ),
+        );
+        // Whatever the first run managed to move, the second must not find the secret under any name.
+        const second = await sh(b, "echo found=$(grep -rl SECRET-42 . 2>/dev/null | sort | tr '\\n' ' ')");
+        expect(report(second)).toEqual({ found: "" });
+        expect(first).toMatchObject({ mv_a: EBUSY, mv_b: EBUSY, mv_secret: EBUSY, edit: "ok", new_dir: "ok" });
+        expect(read(b.at("work/a/b/secret"))).toBe("SECRET-42");
+        expect(tree(b.work).filter((p) => /a2|b2|moved/.test(p))).toEqual([]);
+      },
+    );
   });
 });

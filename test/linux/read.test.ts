@@ -6,7 +6,19 @@
  */
 import { describe, expect, it } from "vitest";
 import { lacking, unavailable } from "../support/requirements.js";
-import { missingTestUser, read, report, runners, sh, srt, skipReason, supported, useBox, writeSettings, type Box } from "./support.js";
+import {
+  missingTestUser,
+  read,
+  report,
+  runners,
+  sh,
+  srt,
+  skipReason,
+  supported,
+  useBox,
+  writeSettings,
+  type Box,
+} from "./support.js";
 
 /** Shell: `r PATH` prints PATH=<content> or PATH=<error text>. */
 const R = `r() { if out=$(cat "$1" 2>&1); then echo "$1=$out"; else echo "$1=\${out##*: }"; fi; }\n`;
@@ -27,33 +39,39 @@ describe.skipIf(lacking(!supported, skipReason))("reads under real bwrap", () =>
   if (missingTestUser) unavailable("as srt-test: user srt-test does not exist (useradd -m srt-test)");
 
   describe.each(runners)("as %s", (runner) => {
-    it.concurrent("denyRead of a file and of a directory; allowRead re-opens one file inside; everything else stays readable", async (ctx) => {
-      const b = useBox(ctx, runner, secrets);
-      writeSettings(b, { filesystem: { denyRead: ["~/.ssh", "~/.aws", "token.txt"], allowRead: ["~/.ssh/config"] } });
-      const h = b.home;
-      const out = await sh(b, `${R}r ${h}/.ssh/id_rsa; r ${h}/.ssh/known_hosts; r ${h}/.ssh/config; r ${h}/.aws/credentials; r token.txt; r readme.txt; r ${h}/notes.txt
+    it.concurrent(
+      "denyRead of a file and of a directory; allowRead re-opens one file inside; everything else stays readable",
+      async (ctx) => {
+        const b = useBox(ctx, runner, secrets);
+        writeSettings(b, { filesystem: { denyRead: ["~/.ssh", "~/.aws", "token.txt"], allowRead: ["~/.ssh/config"] } });
+        const h = b.home;
+        const out = await sh(
+          b,
+          `${R}r ${h}/.ssh/id_rsa; r ${h}/.ssh/known_hosts; r ${h}/.ssh/config; r ${h}/.aws/credentials; r token.txt; r readme.txt; r ${h}/notes.txt
         echo ls_aws=$(ls -A ${h}/.aws | tr '\\n' ' '); echo ls_ssh=$(ls -A ${h}/.ssh | tr '\\n' ' ')
         echo grep=$(grep -rl AKIA ${h} 2>/dev/null | wc -l)
         chmod 644 token.txt 2>/dev/null; r token.txt
-        echo x > ${h}/.aws/new 2>/dev/null && echo aws_write=ok || echo aws_write=refused`);
-      const r = report(out);
-      expect(r).toMatchObject({
-        [`${h}/.ssh/id_rsa`]: ENOENT,
-        [`${h}/.ssh/known_hosts`]: ENOENT,
-        [`${h}/.ssh/config`]: "Host x",
-        [`${h}/.aws/credentials`]: ENOENT,
-        "token.txt": EACCES,
-        "readme.txt": "readme",
-        [`${h}/notes.txt`]: "notes",
-        ls_aws: "",
-        grep: "0",
-        aws_write: "refused",
-      });
-      // The carve-out is the only entry of the masked directory.
-      expect(r["ls_ssh"]?.trim()).toBe("config");
-      expect(read(b.at("home/.aws/new"))).toBeUndefined();
-      expect(read(b.at("work/token.txt"))).toBe("TOKEN");
-    });
+        echo x > ${h}/.aws/new 2>/dev/null && echo aws_write=ok || echo aws_write=refused`,
+        );
+        const r = report(out);
+        expect(r).toMatchObject({
+          [`${h}/.ssh/id_rsa`]: ENOENT,
+          [`${h}/.ssh/known_hosts`]: ENOENT,
+          [`${h}/.ssh/config`]: "Host x",
+          [`${h}/.aws/credentials`]: ENOENT,
+          "token.txt": EACCES,
+          "readme.txt": "readme",
+          [`${h}/notes.txt`]: "notes",
+          ls_aws: "",
+          grep: "0",
+          aws_write: "refused",
+        });
+        // The carve-out is the only entry of the masked directory.
+        expect(r["ls_ssh"]?.trim()).toBe("config");
+        expect(read(b.at("home/.aws/new"))).toBeUndefined();
+        expect(read(b.at("work/token.txt"))).toBe("TOKEN");
+      },
+    );
 
     it.concurrent("glob denies: **/*.pem at any depth and dir/*.key in one directory only", async (ctx) => {
       const b = useBox(ctx, runner, {
@@ -67,10 +85,21 @@ describe.skipIf(lacking(!supported, skipReason))("reads under real bwrap", () =>
         "work/keys/sub/b.key": "SUBKEY",
       });
       writeSettings(b, { filesystem: { denyRead: ["**/*.pem", "keys/*.key"] } });
-      const files = ["a.pem", "certs/b.pem", "deep/x/y/c.pem", "deep/x/y/c.pem.txt", "keys/a.key", "keys/.hidden.key", "keys/a.pub", "keys/sub/b.key"];
+      const files = [
+        "a.pem",
+        "certs/b.pem",
+        "deep/x/y/c.pem",
+        "deep/x/y/c.pem.txt",
+        "keys/a.key",
+        "keys/.hidden.key",
+        "keys/a.pub",
+        "keys/sub/b.key",
+      ];
       const r = report(await sh(b, R + files.map((f) => `r ${f}`).join("\n")));
       // A file mask answers EACCES; a directory whose every entry matched is masked whole (ENOENT inside).
-      const seen = Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v === EACCES || v === ENOENT ? "denied" : v]));
+      const seen = Object.fromEntries(
+        Object.entries(r).map(([k, v]) => [k, v === EACCES || v === ENOENT ? "denied" : v]),
+      );
       expect(seen).toEqual({
         "a.pem": "denied",
         "certs/b.pem": "denied",
@@ -88,7 +117,10 @@ describe.skipIf(lacking(!supported, skipReason))("reads under real bwrap", () =>
       const b = useBox(ctx, runner, { "work/locked/a.txt": "v1", "work/open/b.txt": "v1" });
       writeSettings(b, { filesystem: { denyWrite: ["locked/*"], denyRead: ["../outside/*"] } });
       const r = report(
-        await sh(b, `echo x > locked/new.txt 2>/dev/null && echo new=written || echo new=refused; echo x > open/new.txt && echo open=written; echo x > locked/a.txt 2>/dev/null && echo old=written || echo old=refused`),
+        await sh(
+          b,
+          `echo x > locked/new.txt 2>/dev/null && echo new=written || echo new=refused; echo x > open/new.txt && echo open=written; echo x > locked/a.txt 2>/dev/null && echo old=written || echo old=refused`,
+        ),
       );
       expect(r).toEqual({ new: "refused", open: "written", old: "refused" });
       expect(read(b.at("work/locked/new.txt"))).toBeUndefined();
@@ -99,7 +131,8 @@ describe.skipIf(lacking(!supported, skipReason))("reads under real bwrap", () =>
   // Sequential and measured in one place, so the two timings see the same machine load.
   describe.each(runners)("start-up with 500 denied files in one directory, as %s", (runner) => {
     const N = 500;
-    const layout = (): Record<string, string> => Object.fromEntries(Array.from({ length: N }, (_, i) => [`work/many/f${i}.txt`, `s${i}`]));
+    const layout = (): Record<string, string> =>
+      Object.fromEntries(Array.from({ length: N }, (_, i) => [`work/many/f${i}.txt`, `s${i}`]));
     const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     const time = async (b: Box, runs = 5): Promise<number> => {
       const ms: number[] = [];
@@ -117,11 +150,18 @@ describe.skipIf(lacking(!supported, skipReason))("reads under real bwrap", () =>
       const single = await time(b);
       writeSettings(b, { filesystem: { denyWrite: ["many/*"] } });
       const manyWrite = await time(b);
-      const w = report(await sh(b, "echo x >> many/f499.txt 2>/dev/null && echo w=written || echo w=refused; echo ok=$(cat many/f7.txt)"));
+      const w = report(
+        await sh(
+          b,
+          "echo x >> many/f499.txt 2>/dev/null && echo w=written || echo w=refused; echo ok=$(cat many/f7.txt)",
+        ),
+      );
       writeSettings(b, { filesystem: { denyRead: ["many/*"] } });
       const manyRead = await time(b);
       const rd = report(await sh(b, "cat many/f499.txt 2>/dev/null && echo r=read || echo r=refused"));
-      console.log(`[linux start-up, ${runner}] median of 5: single deny ${single.toFixed(0)} ms, denyWrite many/* (${N}) ${manyWrite.toFixed(0)} ms, denyRead many/* (${N}) ${manyRead.toFixed(0)} ms`);
+      console.log(
+        `[linux start-up, ${runner}] median of 5: single deny ${single.toFixed(0)} ms, denyWrite many/* (${N}) ${manyWrite.toFixed(0)} ms, denyRead many/* (${N}) ${manyRead.toFixed(0)} ms`,
+      );
       expect(w).toEqual({ w: "refused", ok: "s7" });
       expect(rd).toEqual({ r: "refused" });
       expect(read(b.at("work/many/f499.txt"))).toBe("s499");
@@ -139,7 +179,9 @@ describe.skipIf(lacking(!supported, skipReason))("reads under real bwrap", () =>
       const many = await time(b);
       const check = await sh(b, "cat many/f123.txt 2>/dev/null && echo r=read || echo r=refused");
       const rd = report(check);
-      console.log(`[linux start-up, ${runner}] median of 5: single denyRead ${single.toFixed(0)} ms, ${N} literal denyRead ${many.toFixed(0)} ms`);
+      console.log(
+        `[linux start-up, ${runner}] median of 5: single denyRead ${single.toFixed(0)} ms, ${N} literal denyRead ${many.toFixed(0)} ms`,
+      );
       expect(rd, check.stderr).toEqual({ r: "refused" });
       expect(many).toBeLessThan(10 * single + 2000);
     });

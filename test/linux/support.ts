@@ -15,7 +15,18 @@
  *   <root>/settings.json
  */
 import { spawn, spawnSync, type ChildProcess, type StdioOptions } from "node:child_process";
-import { chownSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chownSync,
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll } from "vitest";
@@ -25,14 +36,19 @@ export const bwrapPath = ["/usr/bin/bwrap", "/usr/local/bin/bwrap", "/bin/bwrap"
 const isRoot = process.getuid?.() === 0;
 const testUser = spawnSync("id", ["-u", "srt-test"], { encoding: "utf8" });
 const testUid = testUser.status === 0 ? Number(testUser.stdout.trim()) : undefined;
-const testGid = testUid === undefined ? undefined : Number(spawnSync("id", ["-g", "srt-test"], { encoding: "utf8" }).stdout.trim());
+const testGid =
+  testUid === undefined ? undefined : Number(spawnSync("id", ["-g", "srt-test"], { encoding: "utf8" }).stdout.trim());
 
 /** The built CLI, as users run it (`npm test` builds it first). */
 export const srtBin = join(repoRoot, "dist/srt.mjs");
 
 export const supported = process.platform === "linux" && bwrapPath !== undefined && existsSync(srtBin);
 export const skipReason =
-  process.platform !== "linux" ? `not Linux (${process.platform})` : bwrapPath === undefined ? "bwrap is not installed (apt-get install bubblewrap)" : `${srtBin} is missing (npm run build)`;
+  process.platform !== "linux"
+    ? `not Linux (${process.platform})`
+    : bwrapPath === undefined
+      ? "bwrap is not installed (apt-get install bubblewrap)"
+      : `${srtBin} is missing (npm run build)`;
 
 export type Runner = "root" | "srt-test" | "self";
 /** Root and srt-test when we are root; otherwise just ourselves. */
@@ -157,7 +173,10 @@ afterAll(() => {
 function srtFor(box: Box): string {
   if (box.runner !== "srt-test") return srtBin;
   if (readableCopy !== undefined) return readableCopy;
-  const ok = spawnSync(setprivPath, [`--reuid=${box.uid}`, `--regid=${box.gid}`, "--init-groups", "--", "test", "-r", srtBin], { stdio: "ignore" }).status === 0;
+  const ok =
+    spawnSync(setprivPath, [`--reuid=${box.uid}`, `--regid=${box.gid}`, "--init-groups", "--", "test", "-r", srtBin], {
+      stdio: "ignore",
+    }).status === 0;
   if (ok) return (readableCopy = srtBin);
   const dir = (copyDir = mkdtempSync(join(tmpdir(), "srt-dist-")));
   cpSync(dirname(srtBin), join(dir, "dist"), { recursive: true });
@@ -167,7 +186,9 @@ function srtFor(box: Box): string {
 
 export function srtArgv(box: Box, args: readonly string[], node = process.execPath): string[] {
   const base = [node, srtFor(box), ...args];
-  return box.runner === "srt-test" ? [setprivPath, `--reuid=${box.uid}`, `--regid=${box.gid}`, "--init-groups", "--", ...base] : base;
+  return box.runner === "srt-test"
+    ? [setprivPath, `--reuid=${box.uid}`, `--regid=${box.gid}`, "--init-groups", "--", ...base]
+    : base;
 }
 
 export function srtEnv(box: Box, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
@@ -194,7 +215,11 @@ export interface SrtOptions {
 }
 
 /** Spawns srt (without waiting); the caller signals it or awaits `finish`. */
-export function startSrt(box: Box, args: readonly string[], o: SrtOptions = {}): { child: ChildProcess; done: Promise<Outcome> } {
+export function startSrt(
+  box: Box,
+  args: readonly string[],
+  o: SrtOptions = {},
+): { child: ChildProcess; done: Promise<Outcome> } {
   const argv = (o.wrap ?? ((a) => a))(srtArgv(box, args));
   const t0 = performance.now();
   const stdio: StdioOptions = ["pipe", "pipe", "pipe", ...(o.extraFds ?? [])];
@@ -216,10 +241,12 @@ export function startSrt(box: Box, args: readonly string[], o: SrtOptions = {}):
   return { child, done };
 }
 
-export const srt = (box: Box, args: readonly string[], o: SrtOptions = {}): Promise<Outcome> => startSrt(box, args, o).done;
+export const srt = (box: Box, args: readonly string[], o: SrtOptions = {}): Promise<Outcome> =>
+  startSrt(box, args, o).done;
 
 /** `srt --settings <box settings> -c script`, in the box's work dir. */
-export const sh = (box: Box, script: string, o: SrtOptions = {}): Promise<Outcome> => srt(box, ["--settings", box.settings, "-c", script], o);
+export const sh = (box: Box, script: string, o: SrtOptions = {}): Promise<Outcome> =>
+  srt(box, ["--settings", box.settings, "-c", script], o);
 
 /**
  * Resolves once a run started with startSrt has printed `text` on stdout (a
@@ -237,7 +264,9 @@ export function printed(run: { child: ChildProcess; done: Promise<Outcome> }, te
       resolve();
     };
     run.child.stdout?.on("data", onData);
-    void run.done.then((o) => reject(new Error(`the run ended before printing ${JSON.stringify(text)}: ${o.stdout} ${o.stderr}`)));
+    void run.done.then((o) =>
+      reject(new Error(`the run ended before printing ${JSON.stringify(text)}: ${o.stdout} ${o.stderr}`)),
+    );
   });
 }
 

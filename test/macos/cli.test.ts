@@ -44,7 +44,9 @@ describe("srt -- cmd on darwin (not run on macOS)", () => {
     const marker = join(project, "ran-1");
     const { io, stderr } = darwinIo(project);
     expect(await main(["--", "/usr/bin/touch", marker], io)).toBe(1);
-    expect(stderr()).toContain("srt: error SRT509: sandbox-exec runs on macOS only (this is linux); the command did not run");
+    expect(stderr()).toContain(
+      "srt: error SRT509: sandbox-exec runs on macOS only (this is linux); the command did not run",
+    );
     expect(existsSync(marker)).toBe(false);
   });
 
@@ -53,24 +55,36 @@ describe("srt -- cmd on darwin (not run on macOS)", () => {
     const tmp = join(base, "T");
     mkdirSync(tmp);
     const { io, stderr } = darwinIo(project);
-    const status = await runMacosMode(options(["/usr/bin/touch", marker]), io, { ...nodeMacosDeps(), platform: "darwin", tmpdir: tmp });
+    const status = await runMacosMode(options(["/usr/bin/touch", marker]), io, {
+      ...nodeMacosDeps(),
+      platform: "darwin",
+      tmpdir: tmp,
+    });
     expect(status).toBe(1);
-    expect(stderr()).toMatch(/^srt: error SRT504: cannot start \/usr\/bin\/sandbox-exec: spawn \/usr\/bin\/sandbox-exec ENOENT; the command did not run/m);
+    expect(stderr()).toMatch(
+      /^srt: error SRT504: cannot start \/usr\/bin\/sandbox-exec: spawn \/usr\/bin\/sandbox-exec ENOENT; the command did not run/m,
+    );
     expect(existsSync(marker)).toBe(false);
     expect(readdirSync(tmp)).toEqual([]);
   });
 
   it("passes the command's status through and prints the reports (not with -q)", async () => {
     for (const quiet of [false, true]) {
-      const os = createFakeOs({ fs: createMemFs({ dirs: ["/private/var/folders/x/T"], links: { "/var": "/private/var" } }) });
+      const os = createFakeOs({
+        fs: createMemFs({ dirs: ["/private/var/folders/x/T"], links: { "/var": "/private/var" } }),
+      });
       const { io, stderr } = darwinIo(project);
       const done = runMacosMode({ ...options(["true"]), quiet }, io, os.deps);
       const cmd = await os.command;
-      os.calls[0]!.proc.logRecord("Sandbox: true(4242) deny(1) file-read-data /secret srt-test01 /filesystem/denyRead/0");
+      os.calls[0]!.proc.logRecord(
+        "Sandbox: true(4242) deny(1) file-read-data /secret srt-test01 /filesystem/denyRead/0",
+      );
       await new Promise((r) => setImmediate(r));
       cmd.proc.exit(7);
       expect(await done).toBe(7);
-      expect(stderr()).toBe(quiet ? "" : "srt: the sandbox denied 1 operation: file-read-data /secret (/filesystem/denyRead/0)\n");
+      expect(stderr()).toBe(
+        quiet ? "" : "srt: the sandbox denied 1 operation: file-read-data /secret (/filesystem/denyRead/0)\n",
+      );
     }
   });
 
@@ -94,6 +108,8 @@ describe("srt -- cmd on darwin (not run on macOS)", () => {
   it("srt exec stays Linux-only and says what to use instead", async () => {
     const { io, stderr } = darwinIo(project);
     expect(await main(["exec", "plan.json", "--", "true"], io)).toBe(1);
-    expect(stderr()).toContain("srt exec: error SRT509: plans are Linux-only (bwrap + seccomp; this is darwin); on macOS run `srt [options] -- command`");
+    expect(stderr()).toContain(
+      "srt exec: error SRT509: plans are Linux-only (bwrap + seccomp; this is darwin); on macOS run `srt [options] -- command`",
+    );
   });
 });

@@ -11,7 +11,13 @@ import { createMacosRun, nodeMacosDeps, runMacos } from "../../src/runtime/macos
 import { typicalPolicy } from "../seatbelt/policy-fixtures.js";
 import { commandPid, createFakeOs, createMemFs, type MemFs } from "./fake-os.js";
 
-const request = () => ({ policy: typicalPolicy(), command: ["touch", "/Users/u/proj/ran"], cwd: "/Users/u/proj", env: { PATH: "/usr/bin:/bin" }, logDrainMs: 0 });
+const request = () => ({
+  policy: typicalPolicy(),
+  command: ["touch", "/Users/u/proj/ran"],
+  cwd: "/Users/u/proj",
+  env: { PATH: "/usr/bin:/bin" },
+  logDrainMs: 0,
+});
 const runDirs = (fs: MemFs) => fs.entries().filter((p) => p.startsWith("/private/var/folders/x/T/"));
 
 describe("failures (fake sandbox-exec, not run on macOS)", () => {
@@ -19,7 +25,9 @@ describe("failures (fake sandbox-exec, not run on macOS)", () => {
     const os = createFakeOs({ sandboxExec: "enoent" });
     const result = await runMacos(request(), os.deps).result;
     expect(result).toMatchObject({ kind: "failed", code: "SRT504" });
-    expect(result.kind === "failed" && result.message).toMatch(/^cannot start \/usr\/bin\/sandbox-exec: spawn ENOENT; the command did not run/);
+    expect(result.kind === "failed" && result.message).toMatch(
+      /^cannot start \/usr\/bin\/sandbox-exec: spawn ENOENT; the command did not run/,
+    );
     // Only log and sandbox-exec were ever spawned: no unsandboxed fallback.
     expect(os.calls.map((c) => c.file)).toEqual(["/usr/bin/log", "/usr/bin/sandbox-exec"]);
     expect(os.calls.some((c) => c.file === "touch" || c.args[0] === "touch")).toBe(false);
@@ -31,20 +39,36 @@ describe("failures (fake sandbox-exec, not run on macOS)", () => {
   it("refuses to run anywhere but macOS, before creating anything", async () => {
     const os = createFakeOs({ platform: "linux" });
     const result = await runMacos(request(), os.deps).result;
-    expect(result).toMatchObject({ kind: "failed", code: "SRT509", message: "sandbox-exec runs on macOS only (this is linux); the command did not run" });
+    expect(result).toMatchObject({
+      kind: "failed",
+      code: "SRT509",
+      message: "sandbox-exec runs on macOS only (this is linux); the command did not run",
+    });
     expect(os.calls).toEqual([]);
     expect(os.watchdog).toEqual([]);
   });
 
   it("no watchdog, no run: a command srt could not clean up after is not started", async () => {
     const os = createFakeOs();
-    const result = await runMacos(request(), { ...os.deps, startWatchdog: () => { throw new Error("spawn /bin/sh EAGAIN"); } }).result;
-    expect(result).toMatchObject({ kind: "failed", code: "SRT508", message: "cannot start the cleanup watchdog: spawn /bin/sh EAGAIN; the command did not run" });
+    const result = await runMacos(request(), {
+      ...os.deps,
+      startWatchdog: () => {
+        throw new Error("spawn /bin/sh EAGAIN");
+      },
+    }).result;
+    expect(result).toMatchObject({
+      kind: "failed",
+      code: "SRT508",
+      message: "cannot start the cleanup watchdog: spawn /bin/sh EAGAIN; the command did not run",
+    });
     expect(os.calls).toEqual([]);
   });
 
   it("a temp dir that cannot be used is a runtime failure and nothing is spawned", async () => {
-    const os = createFakeOs({ fs: createMemFs({ dirs: ["/private/var/folders/x"] }), tmpdir: "/private/var/folders/x/T" });
+    const os = createFakeOs({
+      fs: createMemFs({ dirs: ["/private/var/folders/x"] }),
+      tmpdir: "/private/var/folders/x/T",
+    });
     const result = await runMacos(request(), os.deps).result;
     expect(result).toMatchObject({ kind: "failed", code: "SRT508", message: expect.stringMatching(/ENOENT/) });
     expect(os.calls).toEqual([]);
@@ -58,7 +82,9 @@ describe("failures (fake sandbox-exec, not run on macOS)", () => {
     cmd.proc.exit(0);
     const result = await running.result;
     expect(result).toMatchObject({ kind: "exited", status: 0 });
-    expect(result.notes).toEqual(["srt: cannot start /usr/bin/log: spawn ENOENT; file and other sandbox denials are not fully reported"]);
+    expect(result.notes).toEqual([
+      "srt: cannot start /usr/bin/log: spawn ENOENT; file and other sandbox denials are not fully reported",
+    ]);
   });
 
   it("a log stream that stays silent delays the command by the ready timeout only", async () => {
@@ -97,13 +123,31 @@ describe("the real file-system side (Node fs, a symlinked TMPDIR like macOS's /v
     const profile = cmd.args[1]!;
     expect(profile.startsWith(join(base, "private/var/folders/T/srt-"))).toBe(true);
     expect(readFileSync(profile, "utf8")).toBe(cmd.profileAtSpawn);
-    os.calls[0]!.proc.logRecord("Sandbox: touch(4242) deny(1) file-write-create /Users/u/.bashrc srt-test01 mandatory:shell-config");
+    os.calls[0]!.proc.logRecord(
+      "Sandbox: touch(4242) deny(1) file-write-create /Users/u/.bashrc srt-test01 mandatory:shell-config",
+    );
     await new Promise((r) => setImmediate(r));
     cmd.proc.exit(1);
     const result = await running.result;
-    expect(result.report).toEqual(["srt: the sandbox denied 1 operation: file-write-create /Users/u/.bashrc (mandatory:shell-config)"]);
+    expect(result.report).toEqual([
+      "srt: the sandbox denied 1 operation: file-write-create /Users/u/.bashrc (mandatory:shell-config)",
+    ]);
     expect(readdirSync(join(base, "private/var/folders/T"))).toEqual([]);
-    const lines = readFileSync(violations, "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(lines).toEqual([{ source: "seatbelt", kind: "filesystem", time: "2024-05-01 10:00:00.000000+0000", process: "touch", pid: 4242, operation: "file-write-create", path: "/Users/u/.bashrc", origin: "mandatory:shell-config" }]);
+    const lines = readFileSync(violations, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toEqual([
+      {
+        source: "seatbelt",
+        kind: "filesystem",
+        time: "2024-05-01 10:00:00.000000+0000",
+        process: "touch",
+        pid: 4242,
+        operation: "file-write-create",
+        path: "/Users/u/.bashrc",
+        origin: "mandatory:shell-config",
+      },
+    ]);
   });
 });

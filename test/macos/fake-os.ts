@@ -42,7 +42,9 @@ export class FakeProcess extends EventEmitter implements SpawnedProcess {
   }
   /** One canned ndjson record on stdout, as `log stream --style ndjson` would print it. */
   logRecord(eventMessage: string): void {
-    this.stdout.write(`${JSON.stringify({ timestamp: "2024-05-01 10:00:00.000000+0000", eventMessage, processID: 0 })}\n`);
+    this.stdout.write(
+      `${JSON.stringify({ timestamp: "2024-05-01 10:00:00.000000+0000", eventMessage, processID: 0 })}\n`,
+    );
   }
 }
 
@@ -84,7 +86,8 @@ export function createFakeOs(o: FakeOsOptions = {}) {
         const proc = new FakeProcess(100, (p, s) => p.exit(null, s));
         calls.push({ file, args, request, proc });
         const mode = o.log ?? "ok";
-        if (mode === "ok") setImmediate(() => proc.stdout.write('Filtering the log data using "eventMessage CONTAINS …"\n'));
+        if (mode === "ok")
+          setImmediate(() => proc.stdout.write('Filtering the log data using "eventMessage CONTAINS …"\n'));
         if (mode === "enoent") setImmediate(() => proc.fail("ENOENT"));
         return proc;
       }
@@ -107,7 +110,8 @@ export function createFakeOs(o: FakeOsOptions = {}) {
       kills.push({ pid, signal });
       const target = calls.find((c) => c.proc.pid === Math.abs(pid) && c.file !== "/usr/bin/log");
       if (target === undefined || target.proc.exited) throw Object.assign(new Error("kill ESRCH"), { code: "ESRCH" });
-      if (signal === "SIGKILL" || !(o.ignores ?? []).includes(signal)) setImmediate(() => target.proc.exit(null, signal));
+      if (signal === "SIGKILL" || !(o.ignores ?? []).includes(signal))
+        setImmediate(() => target.proc.exit(null, signal));
     },
     proxies: o.proxies ?? (async () => import("../../src/runtime/proxy/index.js")),
     clock: {
@@ -193,7 +197,8 @@ export function createMemFs(init: { dirs: readonly string[]; links?: Readonly<Re
     },
     removeTree(p) {
       const r = resolve(p);
-      for (const set of [dirs, files]) for (const k of [...set.keys()]) if (k === r || k.startsWith(`${r}/`)) set.delete(k);
+      for (const set of [dirs, files])
+        for (const k of [...set.keys()]) if (k === r || k.startsWith(`${r}/`)) set.delete(k);
     },
     read(p) {
       const f = files.get(resolve(p));

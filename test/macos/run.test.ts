@@ -22,7 +22,9 @@ const request = (policy = typicalPolicy()) => ({
 /** A CONNECT to a loopback IP literal the policy does not allow: refused by the proxy without any DNS. */
 function connectThrough(port: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    const s = connect({ host: "127.0.0.1", port }, () => s.write("CONNECT 127.0.0.1:9 HTTP/1.1\r\nHost: 127.0.0.1:9\r\n\r\n"));
+    const s = connect({ host: "127.0.0.1", port }, () =>
+      s.write("CONNECT 127.0.0.1:9 HTTP/1.1\r\nHost: 127.0.0.1:9\r\n\r\n"),
+    );
     let got = "";
     s.setTimeout(5000, () => s.destroy(new Error("timeout")));
     s.on("data", (d) => {
@@ -49,11 +51,36 @@ describe("runMacos with a fake sandbox-exec (not run on macOS)", () => {
     // TMPDIR was spelled /var/folders/x/T/: every path srt hands out is the real one.
     expect(runDir).toMatch(/^\/private\/var\/folders\/x\/T\/srt-[^/]+$/);
     expect(cmd.file).toBe("/usr/bin/sandbox-exec");
-    expect(cmd.args).toEqual(["-f", `${runDir}/profile.sb`, "-D", `SRT_PRIVATE_TMP=${runDir}/tmp`, "--", "git", "-c", "x=1", "--", "-f", "-D", "evil"]);
-    expect(cmd.request).toMatchObject({ cwd: "/Users/u/proj", detached: true, stdio: ["inherit", "inherit", "inherit"] });
+    expect(cmd.args).toEqual([
+      "-f",
+      `${runDir}/profile.sb`,
+      "-D",
+      `SRT_PRIVATE_TMP=${runDir}/tmp`,
+      "--",
+      "git",
+      "-c",
+      "x=1",
+      "--",
+      "-f",
+      "-D",
+      "evil",
+    ]);
+    expect(cmd.request).toMatchObject({
+      cwd: "/Users/u/proj",
+      detached: true,
+      stdio: ["inherit", "inherit", "inherit"],
+    });
     // log stream was started first, for this run's tag only.
     expect(os.calls.map((c) => c.file)).toEqual(["/usr/bin/log", "/usr/bin/sandbox-exec"]);
-    expect(os.calls[0]!.args).toEqual(["stream", "--style", "ndjson", "--level", "default", "--predicate", 'eventMessage CONTAINS "srt-test01 "']);
+    expect(os.calls[0]!.args).toEqual([
+      "stream",
+      "--style",
+      "ndjson",
+      "--level",
+      "default",
+      "--predicate",
+      'eventMessage CONTAINS "srt-test01 "',
+    ]);
     expect((os.fs as MemFs).modeOf(`${runDir}/tmp`)).toBe(0o700);
     expect((os.fs as MemFs).modeOf(`${runDir}/profile.sb`)).toBe(0o600);
     cmd.proc.exit(0);
@@ -70,7 +97,9 @@ describe("runMacos with a fake sandbox-exec (not run on macOS)", () => {
     const cmd = await os.command;
     const profile = cmd.profileAtSpawn!;
     expect(validateSbpl(profile)).toEqual([]);
-    const httpPort = Number(/^HTTP_PROXY=http:\/\/127\.0\.0\.1:(\d+)$/.exec(`HTTP_PROXY=${cmd.request.env["HTTP_PROXY"]}`)![1]);
+    const httpPort = Number(
+      /^HTTP_PROXY=http:\/\/127\.0\.0\.1:(\d+)$/.exec(`HTTP_PROXY=${cmd.request.env["HTTP_PROXY"]}`)![1],
+    );
     const socksPort = Number(/:(\d+)$/.exec(cmd.request.env["ALL_PROXY"]!)![1]);
     expect(httpPort).toBeGreaterThan(0);
     expect(socksPort).toBeGreaterThan(0);
@@ -78,7 +107,10 @@ describe("runMacos with a fake sandbox-exec (not run on macOS)", () => {
     expect(profile).toContain(`(remote tcp "localhost:${httpPort}")`);
     expect(profile).toContain(`(remote tcp "localhost:${socksPort}")`);
     expect(profile).toContain('(with message "srt-test01 default:deny")');
-    const rules = profile.split("\n").filter((l) => !l.startsWith(";")).join("\n");
+    const rules = profile
+      .split("\n")
+      .filter((l) => !l.startsWith(";"))
+      .join("\n");
     const tags = new Set([...rules.matchAll(/\(with message "([^ "]+) /g)].map((m) => m[1]));
     expect([...tags]).toEqual(["srt-test01"]);
     // The HTTP proxy really listens there and refuses what the policy does not allow.
@@ -121,7 +153,10 @@ describe("runMacos with a fake sandbox-exec (not run on macOS)", () => {
         createSocksProxy: (d) => (created.push("socks"), real.createSocksProxy(d)),
       }),
     });
-    const running = runMacos(request(makePolicy({ network: { httpProxyPort: 18080, socksProxyPort: 18081 } })), os.deps);
+    const running = runMacos(
+      request(makePolicy({ network: { httpProxyPort: 18080, socksProxyPort: 18081 } })),
+      os.deps,
+    );
     const cmd = await os.command;
     expect(created).toEqual([]);
     expect(cmd.profileAtSpawn).toContain('(remote tcp "localhost:18080")');
@@ -143,7 +178,8 @@ describe("runMacos with a fake sandbox-exec (not run on macOS)", () => {
       return {
         openSockets: 0,
         listen: async (t) => {
-          if ("host" in t && t.host === "::1" && mine === 40001) throw Object.assign(new Error("listen EADDRINUSE ::1:40001"), { code: "EADDRINUSE" });
+          if ("host" in t && t.host === "::1" && mine === 40001)
+            throw Object.assign(new Error("listen EADDRINUSE ::1:40001"), { code: "EADDRINUSE" });
           return { kind: "tcp", host: "127.0.0.1", port: mine };
         },
         close: async () => void (p.closed = true),
@@ -163,13 +199,20 @@ describe("runMacos with a fake sandbox-exec (not run on macOS)", () => {
 
   it("reports the log's denials for its tag, ignores other sessions and noise, and honours ignoreViolations", async () => {
     const os = createFakeOs();
-    const policy = { ...typicalPolicy(), ignoreViolations: [{ command: "git", violations: ["/Users/u/Library/*"], origin: "/ignoreViolations/git" as const }] };
+    const policy = {
+      ...typicalPolicy(),
+      ignoreViolations: [
+        { command: "git", violations: ["/Users/u/Library/*"], origin: "/ignoreViolations/git" as const },
+      ],
+    };
     const running = runMacos(request(policy), os.deps);
     const cmd = await os.command;
     const log = os.calls[0]!.proc;
     log.logRecord("Sandbox: git(4242) deny(1) file-read-data /Users/u/.ssh/id_rsa srt-test01 /filesystem/denyRead/0");
     log.logRecord("Sandbox: git(4242) deny(1) file-read-data /Users/u/.ssh/id_rsa srt-test01 /filesystem/denyRead/0");
-    log.logRecord("Sandbox: sh(4243) deny(1) file-write-create /Users/u/proj/.git/hooks/pre-commit srt-test01 mandatory:git-hooks");
+    log.logRecord(
+      "Sandbox: sh(4243) deny(1) file-write-create /Users/u/proj/.git/hooks/pre-commit srt-test01 mandatory:git-hooks",
+    );
     log.logRecord("Sandbox: git(4242) deny(1) file-read-data /Users/u/Library/Keychains/x srt-test01 default:deny");
     log.logRecord("Sandbox: cat(1) deny(1) file-read-data /x srt-other /filesystem/denyRead/0");
     log.stdout.write("not json\n");

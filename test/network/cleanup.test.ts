@@ -11,7 +11,18 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lacking, unavailable } from "../support/requirements.js";
 import { eventually, leftovers, missingTestUser, processesWith, runners, useBox, type Box } from "../linux/support.js";
-import { bridgeProcesses, makeScratch, missingTools, networkSkipReason, networkSupported, runScript, shown, startScript, tools, type Scratch } from "./support.js";
+import {
+  bridgeProcesses,
+  makeScratch,
+  missingTools,
+  networkSkipReason,
+  networkSupported,
+  runScript,
+  shown,
+  startScript,
+  tools,
+  type Scratch,
+} from "./support.js";
 import { startEchoServer, type TestServer } from "./servers.js";
 
 /** A number no other process has on its command line; `sleep` takes it as seconds. */
@@ -23,7 +34,10 @@ const socketsIn = (box: Box): string[] =>
     .filter((f) => f.endsWith(".sock"))
     .sort();
 
-describe.skipIf(lacking(!networkSupported, networkSkipReason) || lacking(!tools.nc, "network clean-up: BSD nc is missing (apt-get install netcat-openbsd)"))("network clean-up after a run", () => {
+describe.skipIf(
+  lacking(!networkSupported, networkSkipReason) ||
+    lacking(!tools.nc, "network clean-up: BSD nc is missing (apt-get install netcat-openbsd)"),
+)("network clean-up after a run", () => {
   if (missingTestUser) unavailable("as srt-test: user srt-test does not exist (useradd -m srt-test)");
   for (const why of missingTools) unavailable(why);
   let scratch: Scratch;
@@ -65,7 +79,13 @@ describe.skipIf(lacking(!networkSupported, networkSkipReason) || lacking(!tools.
       const long = join(box.root, "t".repeat(Math.max(1, 100 - box.root.length)));
       mkdirSync(long);
       if (runner === "srt-test") chownSync(long, box.uid, box.gid);
-      const out = await runScript(scratch, box, { network: { allowedDomains: [`127.0.0.1:${echo.port}`] } }, "echo ran > ran.txt", { env: { TMPDIR: long } });
+      const out = await runScript(
+        scratch,
+        box,
+        { network: { allowedDomains: [`127.0.0.1:${echo.port}`] } },
+        "echo ran > ran.txt",
+        { env: { TMPDIR: long } },
+      );
       expect(out.status, shown(out)).toBe(1);
       expect(out.stderr).toMatch(/TMPDIR/);
       expect(existsSync(join(box.work, "ran.txt"))).toBe(false);
@@ -77,7 +97,12 @@ describe.skipIf(lacking(!networkSupported, networkSkipReason) || lacking(!tools.
       const box = useBox(ctx, runner);
       const m = marker();
       const { run, ready } = await liveRun(box, m);
-      const during = { bridges: bridgeProcesses(box.tmp), sockets: socketsIn(box), seen: [...echo.seen], open: echo.open() };
+      const during = {
+        bridges: bridgeProcesses(box.tmp),
+        sockets: socketsIn(box),
+        seen: [...echo.seen],
+        open: echo.open(),
+      };
       writeFileSync(join(box.work, "release"), "");
       const out = await run.done;
       expect(ready, shown(out)).toBe(true);
@@ -89,7 +114,10 @@ describe.skipIf(lacking(!networkSupported, networkSkipReason) || lacking(!tools.
       expect(during.seen).toContain("held-open");
       expect(during.open).toBeGreaterThanOrEqual(1);
 
-      expect(await eventually(() => bridgeProcesses(box.tmp).length === 0), `left: ${bridgeProcesses(box.tmp).join(", ")}`).toBe(true);
+      expect(
+        await eventually(() => bridgeProcesses(box.tmp).length === 0),
+        `left: ${bridgeProcesses(box.tmp).join(", ")}`,
+      ).toBe(true);
       expect(processesWith(m)).toEqual([]);
       expect(socketsIn(box)).toEqual([]);
       expect(leftovers(box)).toEqual([]);
@@ -106,10 +134,17 @@ describe.skipIf(lacking(!networkSupported, networkSkipReason) || lacking(!tools.
       const out = await run.done;
       expect(ready, shown(out)).toBe(true);
       expect(before.length, before.join(", ")).toBeGreaterThanOrEqual(3);
-      expect(await eventually(() => bridgeProcesses(box.tmp).length === 0), `left: ${bridgeProcesses(box.tmp).join(", ")}`).toBe(true);
-      expect(await eventually(() => processesWith(m).length === 0), `sandbox left: ${processesWith(m).join(" ")}`).toBe(true);
+      expect(
+        await eventually(() => bridgeProcesses(box.tmp).length === 0),
+        `left: ${bridgeProcesses(box.tmp).join(", ")}`,
+      ).toBe(true);
+      expect(await eventually(() => processesWith(m).length === 0), `sandbox left: ${processesWith(m).join(" ")}`).toBe(
+        true,
+      );
       // The watchdog removes the run dir (sockets included) once srt is gone.
-      expect(await eventually(() => leftovers(box).length === 0), `left in TMPDIR: ${leftovers(box).join(", ")}`).toBe(true);
+      expect(await eventually(() => leftovers(box).length === 0), `left in TMPDIR: ${leftovers(box).join(", ")}`).toBe(
+        true,
+      );
       expect(socketsIn(box)).toEqual([]);
       expect(existsSync(box.tmp)).toBe(true);
       expect(await eventually(() => echo.open() === 0), `echo server still has ${echo.open()} open`).toBe(true);

@@ -50,16 +50,19 @@ switch (mode) {
     const p = proxyOf("HTTP_PROXY");
     if (!p) break;
     const target = new URL(args[0]);
-    const req = http.request({ host: p.hostname, port: Number(p.port), method: "GET", path: target.href, headers: { host: target.host } }, (res) => {
-      let body = "";
-      res.setEncoding("utf8").on("data", (d) => (body += d));
-      res.on("end", () => {
-        out("status", res.statusCode);
-        out("refusedBy", res.headers["x-srt-refused"] ?? "");
-        out("body", body.split("\n")[0]);
-        done();
-      });
-    });
+    const req = http.request(
+      { host: p.hostname, port: Number(p.port), method: "GET", path: target.href, headers: { host: target.host } },
+      (res) => {
+        let body = "";
+        res.setEncoding("utf8").on("data", (d) => (body += d));
+        res.on("end", () => {
+          out("status", res.statusCode);
+          out("refusedBy", res.headers["x-srt-refused"] ?? "");
+          out("body", body.split("\n")[0]);
+          done();
+        });
+      },
+    );
     req.on("error", (e) => {
       out("error", e.code ?? e.message);
       done(1);
@@ -108,7 +111,10 @@ switch (mode) {
     const addr = v4
       ? Buffer.from([1, ...host.split(".").map(Number)])
       : v6
-        ? Buffer.concat([Buffer.from([4]), Buffer.from(host === "::1" ? "00000000000000000000000000000001" : "", "hex")])
+        ? Buffer.concat([
+            Buffer.from([4]),
+            Buffer.from(host === "::1" ? "00000000000000000000000000000001" : "", "hex"),
+          ])
         : Buffer.concat([Buffer.from([3, host.length]), Buffer.from(host, "latin1")]);
     const portBytes = Buffer.alloc(2);
     portBytes.writeUInt16BE(Number(port));

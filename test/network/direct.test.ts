@@ -12,7 +12,19 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lacking, unavailable } from "../support/requirements.js";
 import { eventually, missingTestUser, runners, useBox, type Box } from "../linux/support.js";
-import { bridgeProcesses, makeScratch, missingTools, networkSkipReason, networkSupported, runScript, shown, startScript, tools, values, type Scratch } from "./support.js";
+import {
+  bridgeProcesses,
+  makeScratch,
+  missingTools,
+  networkSkipReason,
+  networkSupported,
+  runScript,
+  shown,
+  startScript,
+  tools,
+  values,
+  type Scratch,
+} from "./support.js";
 import { startEchoServer, startHttpServer, type TestServer } from "./servers.js";
 
 const node = process.execPath;
@@ -63,7 +75,9 @@ describe.skipIf(lacking(!networkSupported, networkSkipReason))("direct connectio
           `${c} direct 127.0.0.1 ${web.port} | sed 's/^direct=/v4=/'`,
           `${c} direct 127.0.0.1 ${echo.port} | sed 's/^direct=/echo=/'`,
           ...(web6 ? [`${c} direct ::1 ${web6.port} | sed 's/^direct=/v6=/'`] : []),
-          ...(web6 && tools.curl ? [`curl -s --max-time 5 --noproxy '*' -g http://[::1]:${web6.port}/bypass6; echo "noproxy6=$?"`] : []),
+          ...(web6 && tools.curl
+            ? [`curl -s --max-time 5 --noproxy '*' -g http://[::1]:${web6.port}/bypass6; echo "noproxy6=$?"`]
+            : []),
         ].join("\n"),
       );
       const v = values(out);
@@ -91,17 +105,27 @@ describe.skipIf(lacking(!networkSupported, networkSkipReason))("direct connectio
       try {
         const port = udp.address().port;
         // Control: the same client from the host, outside the sandbox, is heard.
-        const control = spawnSync(node, [scratch.client, "udp", "127.0.0.1", String(port)], { encoding: "utf8", timeout: 10_000 });
+        const control = spawnSync(node, [scratch.client, "udp", "127.0.0.1", String(port)], {
+          encoding: "utf8",
+          timeout: 10_000,
+        });
         expect(control.stdout).toContain("udp=sent");
         expect(await eventually(() => got.length === 3)).toBe(true);
         got.length = 0;
-        const out = await runScript(scratch, box, { network: { allowedDomains: [`127.0.0.1:${port}`, `127.0.0.1:${web.port}`] } }, `${node} ${scratch.client} udp 127.0.0.1 ${port}`);
+        const out = await runScript(
+          scratch,
+          box,
+          { network: { allowedDomains: [`127.0.0.1:${port}`, `127.0.0.1:${web.port}`] } },
+          `${node} ${scratch.client} udp 127.0.0.1 ${port}`,
+        );
         expect(out.status, shown(out)).toBe(0);
         expect(values(out)["udp"], shown(out)).toMatch(/^(sent|E[A-Z]+)$/);
         // A fence instead of a pause: loopback delivers a datagram during sendto, so anything the
         // sandbox got through is queued before this one; once the fence is read, nothing else came.
         const fence = dgram.createSocket("udp4");
-        await new Promise<void>((resolve, reject) => fence.send("fence", port, "127.0.0.1", (e) => (fence.close(), e ? reject(e) : resolve())));
+        await new Promise<void>((resolve, reject) =>
+          fence.send("fence", port, "127.0.0.1", (e) => (fence.close(), e ? reject(e) : resolve())),
+        );
         expect(await eventually(() => got.includes("fence"))).toBe(true);
         expect(got).toEqual(["fence"]);
       } finally {
@@ -123,7 +147,9 @@ describe.skipIf(lacking(!networkSupported, networkSkipReason))("direct connectio
           `${c} direct 127.0.0.1 3128 | sed 's/^direct=/bridge=/'`,
           `${c} direct 127.0.0.1 1080 | sed 's/^direct=/socksBridge=/'`,
           `${c} direct 127.0.0.1 ${web.port} | sed 's/^direct=/v4=/'`,
-          ...(tools.curl ? [`curl -s --max-time 5 -x http://127.0.0.1:3128 http://127.0.0.1:${web.port}/; echo "curl=$?"`] : []),
+          ...(tools.curl
+            ? [`curl -s --max-time 5 -x http://127.0.0.1:3128 http://127.0.0.1:${web.port}/; echo "curl=$?"`]
+            : []),
           holdUntilReleased,
         ].join("\n"),
       );
@@ -136,12 +162,22 @@ describe.skipIf(lacking(!networkSupported, networkSkipReason))("direct connectio
       writeFileSync(join(box.work, "release"), "");
       const out = await run.done;
       expect(ready, shown(out)).toBe(true);
-      expect(files.some((f) => /^srt-[^/]+$/.test(f)), `run dir not found in ${files.join(" ")}`).toBe(true);
+      expect(
+        files.some((f) => /^srt-[^/]+$/.test(f)),
+        `run dir not found in ${files.join(" ")}`,
+      ).toBe(true);
       expect(files.filter((f) => f.endsWith(".sock"))).toEqual([]);
       expect(bridges).toEqual([]);
       const v = values(out);
       expect(out.status, shown(out)).toBe(0);
-      expect(v).toMatchObject({ http_proxy: "unset", all_proxy: "unset", git_ssh: "unset", bridge: "ECONNREFUSED", socksBridge: "ECONNREFUSED", v4: "ECONNREFUSED" });
+      expect(v).toMatchObject({
+        http_proxy: "unset",
+        all_proxy: "unset",
+        git_ssh: "unset",
+        bridge: "ECONNREFUSED",
+        socksBridge: "ECONNREFUSED",
+        v4: "ECONNREFUSED",
+      });
       if (tools.curl) expect(v["curl"]).toBe("7");
       expect(out.stderr).not.toMatch(/srt: blocked/);
     });
@@ -152,7 +188,11 @@ describe.skipIf(lacking(!networkSupported, networkSkipReason))("direct connectio
         `${node} ${scratch.client} loopback`,
         // A shell-level server too, on the port of the host's echo server: the sandbox's lo is its own, so
         // the two cannot collide, and the answer shows which one the client reached.
-        ...(tools.nc ? [`(printf 'from-nc-server\\n' | timeout 10 nc -l -N 127.0.0.1 ${echo.port} >/dev/null &) ; i=0; until r=$(timeout 5 nc -N 127.0.0.1 ${echo.port} </dev/null 2>/dev/null) && [ -n "$r" ] || [ $i -ge 200 ]; do sleep 0.05; i=$((i+1)); done; echo "nc=$r"`] : []),
+        ...(tools.nc
+          ? [
+              `(printf 'from-nc-server\\n' | timeout 10 nc -l -N 127.0.0.1 ${echo.port} >/dev/null &) ; i=0; until r=$(timeout 5 nc -N 127.0.0.1 ${echo.port} </dev/null 2>/dev/null) && [ -n "$r" ] || [ $i -ge 200 ]; do sleep 0.05; i=$((i+1)); done; echo "nc=$r"`,
+            ]
+          : []),
       ].join("\n");
       for (const settings of [{}, { network: { allowedDomains: [`127.0.0.1:${echo.port}`] } }]) {
         const out = await runScript(scratch, box, settings, script);

@@ -7,8 +7,26 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lacking, unavailable } from "../support/requirements.js";
 import { missingTestUser, runners, useBox } from "../linux/support.js";
-import { makeScratch, missingTools, networkSkipReason, networkSupported, readViolations, runScript, shown, tools, values, violationsPath, type Scratch } from "./support.js";
-import { startEchoServer, startHttpServer, startRecordingHttpProxy, startRecordingSocksProxy, type TestServer } from "./servers.js";
+import {
+  makeScratch,
+  missingTools,
+  networkSkipReason,
+  networkSupported,
+  readViolations,
+  runScript,
+  shown,
+  tools,
+  values,
+  violationsPath,
+  type Scratch,
+} from "./support.js";
+import {
+  startEchoServer,
+  startHttpServer,
+  startRecordingHttpProxy,
+  startRecordingSocksProxy,
+  type TestServer,
+} from "./servers.js";
 
 const node = process.execPath;
 
@@ -67,9 +85,14 @@ describe.skipIf(lacking(!networkSupported, networkSkipReason))("the user's own p
         "socksOk.reply": "0",
         "socksOk.echo": `srt-socks-${runner}`,
       });
-      expect(userHttp.seen.slice(before)).toEqual([`GET http://127.0.0.1:${web.port}/via-user-${runner}`, `CONNECT 127.0.0.1:${echo.port}`]);
+      expect(userHttp.seen.slice(before)).toEqual([
+        `GET http://127.0.0.1:${web.port}/via-user-${runner}`,
+        `CONNECT 127.0.0.1:${echo.port}`,
+      ]);
       expect(userSocks.seen).not.toContain(`127.0.0.1:${other.port}`);
-      expect(readViolations(box).map((e) => `${String(e["proxy"])} ${String(e["host"])}:${String(e["port"])}`)).toEqual([`socks 127.0.0.1:${other.port}`]);
+      expect(readViolations(box).map((e) => `${String(e["proxy"])} ${String(e["host"])}:${String(e["port"])}`)).toEqual(
+        [`socks 127.0.0.1:${other.port}`],
+      );
     });
 
     it("socksProxyPort: SOCKS clients (Node, BSD nc) go to the user's proxy; HTTP stays srt's and still refuses", async (ctx) => {
@@ -82,15 +105,26 @@ describe.skipIf(lacking(!networkSupported, networkSkipReason))("the user's own p
         { network: { allowedDomains: allowed(), socksProxyPort: userSocks.port } },
         [
           `${c} socks 127.0.0.1 ${echo.port} user-socks-${runner} | sed 's/^/socks./'`,
-          ...(tools.nc ? [`echo "nc=$(printf 'user-nc-${runner}\\nBYE\\n' | timeout 10 nc -X 5 -x 127.0.0.1:1080 localhost ${echo.port} | head -1)"`] : []),
+          ...(tools.nc
+            ? [
+                `echo "nc=$(printf 'user-nc-${runner}\\nBYE\\n' | timeout 10 nc -X 5 -x 127.0.0.1:1080 localhost ${echo.port} | head -1)"`,
+              ]
+            : []),
           `${c} get http://127.0.0.1:${other.port}/ | sed 's/^/get./'`,
         ].join("\n"),
       );
       const v = values(out);
       expect(out.status, shown(out)).toBe(0);
-      expect(v, shown(out)).toMatchObject({ "socks.reply": "0", "socks.echo": `user-socks-${runner}`, "get.status": "403" });
+      expect(v, shown(out)).toMatchObject({
+        "socks.reply": "0",
+        "socks.echo": `user-socks-${runner}`,
+        "get.status": "403",
+      });
       if (tools.nc) expect(v["nc"]).toBe(`user-nc-${runner}`);
-      expect(userSocks.seen.slice(before)).toEqual([`127.0.0.1:${echo.port}`, ...(tools.nc ? [`localhost:${echo.port}`] : [])]);
+      expect(userSocks.seen.slice(before)).toEqual([
+        `127.0.0.1:${echo.port}`,
+        ...(tools.nc ? [`localhost:${echo.port}`] : []),
+      ]);
       expect(out.stderr).toMatch(new RegExp(`^srt: blocked 1 network request: 127\\.0\\.0\\.1:${other.port} `, "m"));
     });
 

@@ -13,7 +13,8 @@ import http from "node:http";
 import net from "node:net";
 import { join, normalize } from "node:path";
 
-const isLoopback = (host: string): boolean => /^127\./.test(host) || host === "::1" || host === "[::1]" || host === "localhost";
+const isLoopback = (host: string): boolean =>
+  /^127\./.test(host) || host === "::1" || host === "[::1]" || host === "localhost";
 
 /** Sockets a server accepted, destroyed on close so close() never waits for a stuck client. */
 function tracked(server: net.Server): { close: () => Promise<void>; open: () => number } {
@@ -142,10 +143,19 @@ export async function startRecordingHttpProxy(): Promise<TestServer> {
       res.writeHead(403).end("test proxy: loopback only\n");
       return;
     }
-    const up = http.request({ host: url.hostname, port: url.port || 80, path: url.pathname + url.search, method: req.method, headers: { host: url.host } }, (r) => {
-      res.writeHead(r.statusCode ?? 502, r.headers);
-      r.pipe(res);
-    });
+    const up = http.request(
+      {
+        host: url.hostname,
+        port: url.port || 80,
+        path: url.pathname + url.search,
+        method: req.method,
+        headers: { host: url.host },
+      },
+      (r) => {
+        res.writeHead(r.statusCode ?? 502, r.headers);
+        r.pipe(res);
+      },
+    );
     up.on("error", () => res.writeHead(502).end());
     req.pipe(up);
   });
@@ -194,7 +204,11 @@ export async function startRecordingSocksProxy(): Promise<TestServer> {
       client.off("data", onData);
       seen.push(`${host}:${port}`);
       const reply = (code: number): Buffer => Buffer.from([5, code, 0, 1, 0, 0, 0, 0, 0, 0]);
-      if (buf[1] !== 1 || !isLoopback(host) || (atyp === 4 && !addr.equals(Buffer.from("00000000000000000000000000000001", "hex")))) {
+      if (
+        buf[1] !== 1 ||
+        !isLoopback(host) ||
+        (atyp === 4 && !addr.equals(Buffer.from("00000000000000000000000000000001", "hex")))
+      ) {
         client.end(reply(2));
         return;
       }

@@ -12,9 +12,20 @@ import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { skipReason, srtBin, srt, startSrt, supported, writeSettings, type Box, type Outcome, type SrtOptions } from "../linux/support.js";
+import {
+  skipReason,
+  srtBin,
+  srt,
+  startSrt,
+  supported,
+  writeSettings,
+  type Box,
+  type Outcome,
+  type SrtOptions,
+} from "../linux/support.js";
 
-export const hasTool = (name: string): boolean => spawnSync("sh", ["-c", `command -v ${name}`], { stdio: "ignore" }).status === 0;
+export const hasTool = (name: string): boolean =>
+  spawnSync("sh", ["-c", `command -v ${name}`], { stdio: "ignore" }).status === 0;
 
 /** What a missing client costs: a skip that names the package. */
 export const tools = {
@@ -36,7 +47,9 @@ export const missingTools: readonly string[] = [
 
 /** srt's bridges need socat; without it (or bwrap, or a built srt) nothing here can run. */
 export const networkSupported = supported && tools.socat;
-export const networkSkipReason = !supported ? skipReason : "socat is missing (apt-get install socat): srt cannot bridge its proxies into the sandbox";
+export const networkSkipReason = !supported
+  ? skipReason
+  : "socat is missing (apt-get install socat): srt cannot bridge its proxies into the sandbox";
 
 /**
  * A directory every runner can read (0755), holding the Node client the
@@ -64,7 +77,12 @@ export function makeScratch(): Scratch {
       if (copy !== undefined) return copy;
       // CI may check the repository out somewhere srt-test cannot traverse; the bundle is self-contained
       // (dist/srt.mjs + dist/chunks), so a world-readable copy runs the same bytes.
-      const readable = spawnSync("setpriv", [`--reuid=${box.uid}`, `--regid=${box.gid}`, "--init-groups", "--", "test", "-r", srtBin], { stdio: "ignore" }).status === 0;
+      const readable =
+        spawnSync(
+          "setpriv",
+          [`--reuid=${box.uid}`, `--regid=${box.gid}`, "--init-groups", "--", "test", "-r", srtBin],
+          { stdio: "ignore" },
+        ).status === 0;
       if (readable) return (copy = srtBin);
       const dist = join(dir, "dist");
       cpSync(dirname(srtBin), dist, { recursive: true });
@@ -98,15 +116,35 @@ const substitute = (scratch: Scratch, box: Box) => (argv: string[]) => {
 };
 
 /** `srt [flags] --settings <box settings> -c script` with `settings` written first. */
-export function runScript(scratch: Scratch, box: Box, settings: unknown, script: string, o: NetRun = {}): Promise<Outcome> {
+export function runScript(
+  scratch: Scratch,
+  box: Box,
+  settings: unknown,
+  script: string,
+  o: NetRun = {},
+): Promise<Outcome> {
   writeSettings(box, settings);
-  return srt(box, [...(o.flags ?? []), "--settings", box.settings, "-c", script], { timeoutMs: 20_000, ...o, wrap: substitute(scratch, box) });
+  return srt(box, [...(o.flags ?? []), "--settings", box.settings, "-c", script], {
+    timeoutMs: 20_000,
+    ...o,
+    wrap: substitute(scratch, box),
+  });
 }
 
 /** Like runScript, without waiting (for tests that watch or kill the run). */
-export function startScript(scratch: Scratch, box: Box, settings: unknown, script: string, o: NetRun = {}): ReturnType<typeof startSrt> {
+export function startScript(
+  scratch: Scratch,
+  box: Box,
+  settings: unknown,
+  script: string,
+  o: NetRun = {},
+): ReturnType<typeof startSrt> {
   writeSettings(box, settings);
-  return startSrt(box, [...(o.flags ?? []), "--settings", box.settings, "-c", script], { timeoutMs: 20_000, ...o, wrap: substitute(scratch, box) });
+  return startSrt(box, [...(o.flags ?? []), "--settings", box.settings, "-c", script], {
+    timeoutMs: 20_000,
+    ...o,
+    wrap: substitute(scratch, box),
+  });
 }
 
 /** `key=value` lines the script printed (last one wins). */
@@ -120,7 +158,8 @@ export function values(out: Outcome): Record<string, string> {
 }
 
 /** For failure messages: everything the run printed. */
-export const shown = (out: Outcome): string => `status ${String(out.status)} signal ${String(out.signal)}\n--- stdout\n${out.stdout}\n--- stderr\n${out.stderr}`;
+export const shown = (out: Outcome): string =>
+  `status ${String(out.status)} signal ${String(out.signal)}\n--- stdout\n${out.stdout}\n--- stderr\n${out.stderr}`;
 
 /**
  * Bridge processes (setpriv → nsenter → socat) whose command line names a

@@ -39,7 +39,12 @@ describe.skipIf(!networkSupported)("the --violations file", () => {
       const b = useBox(ctx, runner, { "outside/bashrc": "# rc\n" });
       const marker = b.at("outside/pwned");
       // Run 1: the command turns the violations file of later runs into a link to the "start-up file".
-      const plant = await runScript(scratch, b, policy, "rm -f v.jsonl; ln -s ../outside/bashrc v.jsonl && echo planted=yes");
+      const plant = await runScript(
+        scratch,
+        b,
+        policy,
+        "rm -f v.jsonl; ln -s ../outside/bashrc v.jsonl && echo planted=yes",
+      );
       expect(plant.stdout, shown(plant)).toContain("planted=yes");
       // Run 2: a refused request whose host name is shell code.
       const blocked = `${node} ${scratch.client} socks '$(touch ${marker})' 80 x; echo ran=yes`;
@@ -50,7 +55,11 @@ describe.skipIf(!networkSupported)("the --violations file", () => {
       writeSettings(b, policy);
       const compiled = await srt(b, ["compile", "--target", "linux", b.settings, "-o", b.at("outside/plan.json")]);
       expect(compiled.status, shown(compiled)).toBe(0);
-      const exec = await srt(b, ["exec", b.at("outside/plan.json"), "--violations", "v.jsonl", "--", "sh", "-c", blocked], { wrap: (a) => a.map((x) => (x.endsWith("srt.mjs") ? scratch.srtFor(b) : x)) });
+      const exec = await srt(
+        b,
+        ["exec", b.at("outside/plan.json"), "--violations", "v.jsonl", "--", "sh", "-c", blocked],
+        { wrap: (a) => a.map((x) => (x.endsWith("srt.mjs") ? scratch.srtFor(b) : x)) },
+      );
       expect(exec.status, shown(exec)).toBe(2);
       expect(exec.stdout).not.toContain("ran=yes");
       expect(read(b.at("outside/bashrc"))).toBe("# rc\n");
@@ -59,7 +68,8 @@ describe.skipIf(!networkSupported)("the --violations file", () => {
 
     it("while a run writes to it, its command can neither replace the file nor link it elsewhere", async (ctx) => {
       const b = useBox(ctx, runner, { "outside/bashrc": "# rc\n" });
-      const script = "rm -f v.jsonl 2>/dev/null && echo rm=ok || echo rm=failed; ln -sf ../outside/bashrc v.jsonl 2>/dev/null && echo ln=ok || echo ln=failed; echo x >> v.jsonl 2>/dev/null && echo write=ok || echo write=failed";
+      const script =
+        "rm -f v.jsonl 2>/dev/null && echo rm=ok || echo rm=failed; ln -sf ../outside/bashrc v.jsonl 2>/dev/null && echo ln=ok || echo ln=failed; echo x >> v.jsonl 2>/dev/null && echo write=ok || echo write=failed";
       const out = await runScript(scratch, b, policy, script, { flags: ["--violations", "v.jsonl"] });
       expect(out.status, shown(out)).toBe(0);
       expect(out.stdout).toContain("rm=failed");

@@ -1,7 +1,13 @@
 // The proxy environment: values, and real tools driven by nothing but these
 // variables reaching a loopback server through the proxies.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createHttpProxy, createSocksProxy, explainProxyEnvironment, proxyEnvironment, type NetworkProxy } from "../../src/runtime/proxy/index.js";
+import {
+  createHttpProxy,
+  createSocksProxy,
+  explainProxyEnvironment,
+  proxyEnvironment,
+  type NetworkProxy,
+} from "../../src/runtime/proxy/index.js";
 import { allow, echoServer, httpServer, loopback, run, setup, type Server } from "./harness.js";
 
 let web: Server;
@@ -44,7 +50,9 @@ describe("values", () => {
 
   it("explain lists every variable with a reason", () => {
     const listed = explainProxyEnvironment({ httpPort: 3128, socksPort: 1080 });
-    expect(listed.map((v) => v.name).sort()).toEqual(Object.keys(proxyEnvironment({ httpPort: 3128, socksPort: 1080 })).sort());
+    expect(listed.map((v) => v.name).sort()).toEqual(
+      Object.keys(proxyEnvironment({ httpPort: 3128, socksPort: 1080 })).sort(),
+    );
     for (const v of listed) expect(v.why.length).toBeGreaterThan(10);
   });
 });
@@ -52,7 +60,9 @@ describe("values", () => {
 describe("tools driven only by the environment", () => {
   it("curl: http_proxy for plain HTTP, CONNECT with -p, ALL_PROXY over SOCKS5", async () => {
     const env = envFor(ports);
-    expect((await run("curl", ["-sS", "-d", "env", `http://allowed.test:${web.port}/`], { env })).stdout).toBe("got:env");
+    expect((await run("curl", ["-sS", "-d", "env", `http://allowed.test:${web.port}/`], { env })).stdout).toBe(
+      "got:env",
+    );
     expect((await run("curl", ["-sS", "-p", `http://allowed.test:${web.port}/`], { env })).stdout).toBe("got:");
     const socksOnly = { PATH: env.PATH, ALL_PROXY: env.ALL_PROXY };
     expect((await run("curl", ["-sS", `http://allowed.test:${web.port}/`], { env: socksOnly })).stdout).toBe("got:");

@@ -24,22 +24,39 @@ export const deniedAddress = (text: string, i = 0): AddressRule => {
 };
 
 /** Names → loopback only; anything else is "not found" (the system resolver is never asked). */
-export const fakeResolver = (table: Readonly<Record<string, readonly string[]>>): Resolver => async (name) => {
-  const a = table[name];
-  if (a === undefined) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${name}`), { code: "ENOTFOUND" });
-  return a;
-};
+export const fakeResolver =
+  (table: Readonly<Record<string, readonly string[]>>): Resolver =>
+  async (name) => {
+    const a = table[name];
+    if (a === undefined) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${name}`), { code: "ENOTFOUND" });
+    return a;
+  };
 
 export interface Setup {
   readonly deps: ProxyDeps;
   readonly violations: NetworkViolation[];
 }
 
-export function setup(rules: readonly NetRule[], extra: Partial<ProxyDeps> = {}, resolve: Resolver = fakeResolver({ "allowed.test": ["127.0.0.1"], "other.test": ["127.0.0.1"], "evil.srt.test": ["127.0.0.1"], "good.srt.test": ["127.0.0.1"], "v6.test": ["::1"] })): Setup {
+export function setup(
+  rules: readonly NetRule[],
+  extra: Partial<ProxyDeps> = {},
+  resolve: Resolver = fakeResolver({
+    "allowed.test": ["127.0.0.1"],
+    "other.test": ["127.0.0.1"],
+    "evil.srt.test": ["127.0.0.1"],
+    "good.srt.test": ["127.0.0.1"],
+    "v6.test": ["::1"],
+  }),
+): Setup {
   const violations: NetworkViolation[] = [];
   return {
     violations,
-    deps: { network: { rules, deniedResolvedAddresses: [] }, onViolation: (v) => violations.push(v), resolve, ...extra },
+    deps: {
+      network: { rules, deniedResolvedAddresses: [] },
+      onViolation: (v) => violations.push(v),
+      resolve,
+      ...extra,
+    },
   };
 }
 
@@ -88,7 +105,11 @@ async function serve(server: net.Server, host = "127.0.0.1"): Promise<Server> {
 }
 
 /** Echoes bytes back; on IPv6 too when host is "::1". */
-export const echoServer = (host = "127.0.0.1"): Promise<Server> => serve(net.createServer({ allowHalfOpen: true }, (s) => s.pipe(s)), host);
+export const echoServer = (host = "127.0.0.1"): Promise<Server> =>
+  serve(
+    net.createServer({ allowHalfOpen: true }, (s) => s.pipe(s)),
+    host,
+  );
 
 /** Answers with method, url, headers and the request body echoed back, for checking what the proxy forwarded. */
 export const httpServer = (): Promise<Server> =>
@@ -103,7 +124,13 @@ export const httpServer = (): Promise<Server> =>
           return;
         }
         const body = Buffer.concat(chunks);
-        res.writeHead(201, "Made", { "X-Method": req.method ?? "", "X-Url": req.url ?? "", "X-Headers": JSON.stringify(req.rawHeaders), Connection: "keep-alive", "Keep-Alive": "timeout=5" });
+        res.writeHead(201, "Made", {
+          "X-Method": req.method ?? "",
+          "X-Url": req.url ?? "",
+          "X-Headers": JSON.stringify(req.rawHeaders),
+          Connection: "keep-alive",
+          "Keep-Alive": "timeout=5",
+        });
         res.end(Buffer.concat([Buffer.from("got:"), body]));
       });
     }),
@@ -135,7 +162,11 @@ export function exchange(port: number | string, data: Buffer | string, options: 
     const received = (): Buffer => Buffer.concat(chunks);
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(new Error(`no ${options.until ? "expected answer" : "close"} within ${giveUpMs} ms; received ${JSON.stringify(received().toString("latin1").slice(0, 200))}`));
+      reject(
+        new Error(
+          `no ${options.until ? "expected answer" : "close"} within ${giveUpMs} ms; received ${JSON.stringify(received().toString("latin1").slice(0, 200))}`,
+        ),
+      );
     }, giveUpMs);
     socket.on("data", (c: Buffer) => {
       chunks.push(c);
@@ -155,14 +186,28 @@ export function exchange(port: number | string, data: Buffer | string, options: 
   });
 }
 
-export function run(cmd: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function run(
+  cmd: string,
+  args: readonly string[],
+  opts: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = execFile(cmd, args, { env: opts.env ?? { PATH: process.env.PATH ?? "/usr/bin:/bin" }, timeout: opts.timeoutMs ?? 10_000, encoding: "utf8" }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === "number" ? err.code : null) : 0, stdout, stderr });
-    });
+    const child = execFile(
+      cmd,
+      args,
+      {
+        env: opts.env ?? { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+        timeout: opts.timeoutMs ?? 10_000,
+        encoding: "utf8",
+      },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === "number" ? err.code : null) : 0, stdout, stderr });
+      },
+    );
     if (opts.input !== undefined) child.stdin?.end(opts.input);
     else child.stdin?.end();
   });
 }
 
-export const basic = (user: string, pass: string): string => `Basic ${Buffer.from(`${user}:${pass}`).toString("base64")}`;
+export const basic = (user: string, pass: string): string =>
+  `Basic ${Buffer.from(`${user}:${pass}`).toString("base64")}`;

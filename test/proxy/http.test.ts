@@ -6,7 +6,20 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createHttpProxy, type NetworkProxy } from "../../src/runtime/proxy/index.js";
-import { allow, basic, loopback, closedPort, deny, echoServer, eventually, exchange, httpServer, run, setup, type Server } from "./harness.js";
+import {
+  allow,
+  basic,
+  loopback,
+  closedPort,
+  deny,
+  echoServer,
+  eventually,
+  exchange,
+  httpServer,
+  run,
+  setup,
+  type Server,
+} from "./harness.js";
 
 let web: Server;
 let echo: Server;
@@ -39,14 +52,30 @@ interface Reply {
   body: string;
 }
 
-function request(proxyPort: number, url: string, opts: { method?: string; body?: string; headers?: Record<string, string>; agent?: http.Agent } = {}): Promise<Reply> {
+function request(
+  proxyPort: number,
+  url: string,
+  opts: { method?: string; body?: string; headers?: Record<string, string>; agent?: http.Agent } = {},
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: "127.0.0.1", port: proxyPort, method: opts.method ?? "GET", path: url, headers: opts.headers ?? {}, agent: opts.agent ?? false }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (c: string) => (body += c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? "", headers: res.headers, body }));
-    });
+    const req = http.request(
+      {
+        host: "127.0.0.1",
+        port: proxyPort,
+        method: opts.method ?? "GET",
+        path: url,
+        headers: opts.headers ?? {},
+        agent: opts.agent ?? false,
+      },
+      (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (c: string) => (body += c));
+        res.on("end", () =>
+          resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? "", headers: res.headers, body }),
+        );
+      },
+    );
     req.on("error", reject);
     req.end(opts.body);
   });
@@ -58,14 +87,23 @@ describe("plain HTTP forwarding", () => {
     const r = await request(port, `http://allowed.test:${web.port}/a/../b?q=1#frag`, {
       method: "POST",
       body: "hello body",
-      headers: { "Proxy-Authorization": "Basic eA==", "Proxy-Connection": "keep-alive", "X-Keep": "yes", Connection: "X-Drop, keep-alive", "X-Drop": "1", "Content-Type": "text/plain" },
+      headers: {
+        "Proxy-Authorization": "Basic eA==",
+        "Proxy-Connection": "keep-alive",
+        "X-Keep": "yes",
+        Connection: "X-Drop, keep-alive",
+        "X-Drop": "1",
+        "Content-Type": "text/plain",
+      },
     });
     expect(r.status).toBe(201);
     expect(r.statusText).toBe("Made");
     expect(r.body).toBe("got:hello body");
     expect(r.headers["x-method"]).toBe("POST");
     expect(r.headers["x-url"]).toBe("/a/../b?q=1"); // forwarded as sent, not normalized
-    const seen = (JSON.parse(r.headers["x-headers"] as string) as string[]).filter((_, i) => i % 2 === 0).map((h) => h.toLowerCase());
+    const seen = (JSON.parse(r.headers["x-headers"] as string) as string[])
+      .filter((_, i) => i % 2 === 0)
+      .map((h) => h.toLowerCase());
     expect(seen).toContain("x-keep");
     expect(seen).toContain("content-type");
     for (const h of ["proxy-authorization", "proxy-connection", "x-drop"]) expect(seen).not.toContain(h);
@@ -118,7 +156,13 @@ describe("plain HTTP forwarding", () => {
     expect(r.body).toMatch(/srt proxy: refused: .*evil\.srt\.test/);
     expect(r.headers["x-srt-refused"]).toMatch(/evil\.srt\.test/);
     expect(s.violations).toHaveLength(1);
-    expect(s.violations[0]).toMatchObject({ kind: "network", proxy: "http", host: "evil.srt.test", port: web.port, rule: "/network/deniedDomains/3" });
+    expect(s.violations[0]).toMatchObject({
+      kind: "network",
+      proxy: "http",
+      host: "evil.srt.test",
+      port: web.port,
+      rule: "/network/deniedDomains/3",
+    });
     expect(Date.parse(s.violations[0]!.time)).not.toBeNaN();
   });
 
@@ -139,7 +183,11 @@ describe("plain HTTP forwarding", () => {
 describe("CONNECT", () => {
   it("tunnels raw bytes, including bytes sent right after the CONNECT head", async () => {
     const { port } = await start(setup([allow(`allowed.test:${echo.port}`), loopback]));
-    const out = await exchange(port, Buffer.from(`CONNECT allowed.test:${echo.port} HTTP/1.1\r\nHost: x\r\n\r\n\x00\x01binary\xff`, "latin1"), { end: true });
+    const out = await exchange(
+      port,
+      Buffer.from(`CONNECT allowed.test:${echo.port} HTTP/1.1\r\nHost: x\r\n\r\n\x00\x01binary\xff`, "latin1"),
+      { end: true },
+    );
     const text = out.toString("latin1");
     expect(text).toMatch(/^HTTP\/1\.1 200 /);
     expect(text.slice(text.indexOf("\r\n\r\n") + 4)).toBe("\x00\x01binary\xff");
@@ -190,9 +238,19 @@ describe("no proxy credentials", () => {
   it("a client that sends Proxy-Authorization anyway is served, and the header is not forwarded", async () => {
     const s = setup([allow("127.0.0.1", 1)]);
     const { port } = await start(s);
-    const tunnel = await exchange(port, `CONNECT 127.0.0.1:${echo.port} HTTP/1.1\r\nProxy-Authorization: ${basic("srt", "anything")}\r\n\r\nok`, { end: true });
+    const tunnel = await exchange(
+      port,
+      `CONNECT 127.0.0.1:${echo.port} HTTP/1.1\r\nProxy-Authorization: ${basic("srt", "anything")}\r\n\r\nok`,
+      { end: true },
+    );
     expect(tunnel.toString()).toMatch(/^HTTP\/1\.1 200 [^]*ok$/);
-    expect((await request(port, `http://127.0.0.1:${web.port}/`, { headers: { "Proxy-Authorization": basic("srt", "anything") } })).status).toBe(201);
+    expect(
+      (
+        await request(port, `http://127.0.0.1:${web.port}/`, {
+          headers: { "Proxy-Authorization": basic("srt", "anything") },
+        })
+      ).status,
+    ).toBe(201);
   });
 });
 

@@ -13,18 +13,44 @@ import { allow, deniedAddress, deny } from "./harness.js";
 const mitm = { socketPath: "/run/mitm.sock", domains: [allow("mitm.test")], origin: "/network/mitmProxy" as const };
 const flag = { value: false, origin: "default:test" as const };
 /** A whole compiled network policy, as the CLI's plan and update()'s compile hand it over. */
-const compiled = (over: Partial<NetworkPolicy>): NetworkPolicy => ({ rules: [], deniedResolvedAddresses: [], unixSockets: [], allowAllUnixSockets: flag, allowLocalBinding: flag, ...over });
+const compiled = (over: Partial<NetworkPolicy>): NetworkPolicy => ({
+  rules: [],
+  deniedResolvedAddresses: [],
+  unixSockets: [],
+  allowAllUnixSockets: flag,
+  allowLocalBinding: flag,
+  ...over,
+});
 
 describe("createLivePolicy", () => {
   it("starts with the initial lists and route, and nothing the proxies do not decide with", () => {
-    const live = createLivePolicy(compiled({ rules: [allow("a.test")], deniedResolvedAddresses: [deniedAddress("10.0.0.0/8")], mitmProxy: mitm, httpProxyPort: 8080 }));
-    expect(live.current()).toEqual({ rules: [allow("a.test")], deniedResolvedAddresses: [deniedAddress("10.0.0.0/8")], mitmProxy: mitm });
+    const live = createLivePolicy(
+      compiled({
+        rules: [allow("a.test")],
+        deniedResolvedAddresses: [deniedAddress("10.0.0.0/8")],
+        mitmProxy: mitm,
+        httpProxyPort: 8080,
+      }),
+    );
+    expect(live.current()).toEqual({
+      rules: [allow("a.test")],
+      deniedResolvedAddresses: [deniedAddress("10.0.0.0/8")],
+      mitmProxy: mitm,
+    });
   });
 
   it("replace() takes the allow/deny lists and the resolved-address guard from the new settings", () => {
     const live = createLivePolicy(compiled({ rules: [allow("a.test")] }));
-    live.replace(compiled({ rules: [deny("a.test"), allow("b.test", 1)], deniedResolvedAddresses: [deniedAddress("192.168.0.0/16")] }));
-    expect(live.current()).toEqual({ rules: [deny("a.test"), allow("b.test", 1)], deniedResolvedAddresses: [deniedAddress("192.168.0.0/16")] });
+    live.replace(
+      compiled({
+        rules: [deny("a.test"), allow("b.test", 1)],
+        deniedResolvedAddresses: [deniedAddress("192.168.0.0/16")],
+      }),
+    );
+    expect(live.current()).toEqual({
+      rules: [deny("a.test"), allow("b.test", 1)],
+      deniedResolvedAddresses: [deniedAddress("192.168.0.0/16")],
+    });
   });
 
   it("the MITM route stays as created: a replacement can neither change nor drop it, nor add one", () => {

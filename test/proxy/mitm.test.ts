@@ -88,7 +88,15 @@ afterEach(async () => {
 const mitmRules = [allow("mitm.test"), allow("allowed.test", 1), loopback];
 const deps = (rules = mitmRules) => {
   const s = setup(rules);
-  const network = { rules, deniedResolvedAddresses: [], mitmProxy: { socketPath: mitmSocket, domains: [allow("mitm.test"), allow("blocked.test")], origin: "/network/mitmProxy" as const } };
+  const network = {
+    rules,
+    deniedResolvedAddresses: [],
+    mitmProxy: {
+      socketPath: mitmSocket,
+      domains: [allow("mitm.test"), allow("blocked.test")],
+      origin: "/network/mitmProxy" as const,
+    },
+  };
   return { ...s, deps: { ...s.deps, network } };
 };
 async function listen(p: NetworkProxy): Promise<number> {
@@ -101,7 +109,11 @@ async function listen(p: NetworkProxy): Promise<number> {
 describe("mitmProxy routing", () => {
   it("CONNECT to a MITM domain is tunnelled through the MITM proxy's unix socket", async () => {
     const port = await listen(createHttpProxy(deps().deps));
-    const out = (await exchange(port, "CONNECT mitm.test:443 HTTP/1.1\r\nHost: mitm.test:443\r\n\r\nhello", { until: (r) => r.includes("mitm:hello") })).toString();
+    const out = (
+      await exchange(port, "CONNECT mitm.test:443 HTTP/1.1\r\nHost: mitm.test:443\r\n\r\nhello", {
+        until: (r) => r.includes("mitm:hello"),
+      })
+    ).toString();
     expect(out).toMatch(/^HTTP\/1\.1 200/);
     expect(out).toContain("mitm:hello");
     expect(mitm.seen).toEqual(["CONNECT mitm.test:443 HTTP/1.1"]);
@@ -109,14 +121,22 @@ describe("mitmProxy routing", () => {
 
   it("plain HTTP to a MITM domain is sent to the MITM proxy in absolute form", async () => {
     const port = await listen(createHttpProxy(deps().deps));
-    const out = (await exchange(port, "GET http://mitm.test/path?q=1 HTTP/1.1\r\nHost: mitm.test\r\nConnection: close\r\n\r\n")).toString();
+    const out = (
+      await exchange(port, "GET http://mitm.test/path?q=1 HTTP/1.1\r\nHost: mitm.test\r\nConnection: close\r\n\r\n")
+    ).toString();
     expect(out).toContain("via-mitm GET http://mitm.test/path?q=1 HTTP/1.1");
   });
 
   it("SOCKS5 to a MITM domain goes through the MITM proxy too", async () => {
     const port = await listen(createSocksProxy(deps().deps));
     const name = Buffer.from("mitm.test");
-    const req = Buffer.concat([Buffer.from([5, 1, 0]), Buffer.from([5, 1, 0, 3, name.length]), name, Buffer.from([1, 187]), Buffer.from("ping")]);
+    const req = Buffer.concat([
+      Buffer.from([5, 1, 0]),
+      Buffer.from([5, 1, 0, 3, name.length]),
+      name,
+      Buffer.from([1, 187]),
+      Buffer.from("ping"),
+    ]);
     const out = await exchange(port, req, { until: (r) => r.includes("mitm:ping") });
     expect(out.subarray(0, 2)).toEqual(Buffer.from([5, 0]));
     expect(out[3]).toBe(0); // reply: succeeded
@@ -126,7 +146,12 @@ describe("mitmProxy routing", () => {
 
   it("an allowed domain that is not a MITM domain goes direct; the MITM proxy sees nothing", async () => {
     const port = await listen(createHttpProxy(deps().deps));
-    const out = (await exchange(port, `GET http://allowed.test:${web.port}/x HTTP/1.1\r\nHost: allowed.test\r\nConnection: close\r\n\r\n`)).toString();
+    const out = (
+      await exchange(
+        port,
+        `GET http://allowed.test:${web.port}/x HTTP/1.1\r\nHost: allowed.test\r\nConnection: close\r\n\r\n`,
+      )
+    ).toString();
     expect(out).toMatch(/^HTTP\/1\.1 201/);
     expect(mitm.seen).toEqual([]);
   });
@@ -134,7 +159,9 @@ describe("mitmProxy routing", () => {
   it("a MITM domain the policy does not allow is refused before the MITM proxy is asked", async () => {
     const s = deps();
     const port = await listen(createHttpProxy(s.deps));
-    const out = (await exchange(port, "CONNECT blocked.test:443 HTTP/1.1\r\nHost: blocked.test:443\r\n\r\n")).toString();
+    const out = (
+      await exchange(port, "CONNECT blocked.test:443 HTTP/1.1\r\nHost: blocked.test:443\r\n\r\n")
+    ).toString();
     expect(out).toMatch(/^HTTP\/1\.1 403/);
     expect(mitm.seen).toEqual([]);
     expect(s.violations.map((v) => v.host)).toEqual(["blocked.test"]);

@@ -8,7 +8,18 @@ import http from "node:http";
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHttpProxy, createSocksProxy, type NetworkProxy } from "../../src/runtime/proxy/index.js";
-import { allow, closedPort, echoServer, eventually, exchange, fdCount, httpServer, loopback, setup, type Server } from "./harness.js";
+import {
+  allow,
+  closedPort,
+  echoServer,
+  eventually,
+  exchange,
+  fdCount,
+  httpServer,
+  loopback,
+  setup,
+  type Server,
+} from "./harness.js";
 
 // The default limits, with a smaller header bound so "too many headers" needs few bytes.
 const limits = { maxHeaderBytes: 8 * 1024 };
@@ -39,7 +50,10 @@ beforeAll(async () => {
   });
   const state = { hits: 0 };
   await new Promise<void>((r) => rs.listen(0, "127.0.0.1", r));
-  reset = Object.assign(state, { port: (rs.address() as net.AddressInfo).port, close: () => new Promise<void>((r) => rs.close(() => r())) });
+  reset = Object.assign(state, {
+    port: (rs.address() as net.AddressInfo).port,
+    close: () => new Promise<void>((r) => rs.close(() => r())),
+  });
   const s = setup([allow("allowed.test"), loopback], { limits });
   httpProxy = createHttpProxy(s.deps);
   socksProxy = createSocksProxy(s.deps);
@@ -63,7 +77,9 @@ afterAll(async () => {
 
 /** A CONNECT through the HTTP proxy to the echo server; resolves with what came back. */
 async function tunnelRoundTrip(payload: string): Promise<string> {
-  const out = (await exchange(hp, `CONNECT allowed.test:${echo.port} HTTP/1.1\r\n\r\n${payload}`, { end: true })).toString();
+  const out = (
+    await exchange(hp, `CONNECT allowed.test:${echo.port} HTTP/1.1\r\n\r\n${payload}`, { end: true })
+  ).toString();
   return out.slice(out.indexOf("\r\n\r\n") + 4);
 }
 
@@ -122,7 +138,10 @@ describe("load and failures", () => {
   it("500 concurrent CONNECT tunnels and 300 concurrent SOCKS tunnels all carry their bytes", async () => {
     const viaHttp = Array.from({ length: 500 }, (_, i) => tunnelRoundTrip(`http-${i}`));
     const viaSocks = Array.from({ length: 300 }, (_, i) => {
-      const req = Buffer.concat([Buffer.from([5, 1, 0, 5, 1, 0, 1, 127, 0, 0, 1, echo.port >> 8, echo.port & 0xff]), Buffer.from(`socks-${i}`)]);
+      const req = Buffer.concat([
+        Buffer.from([5, 1, 0, 5, 1, 0, 1, 127, 0, 0, 1, echo.port >> 8, echo.port & 0xff]),
+        Buffer.from(`socks-${i}`),
+      ]);
       return exchange(sp, req, { end: true }).then((b) => b.subarray(12).toString());
     });
     expect(await Promise.all(viaHttp)).toEqual(Array.from({ length: 500 }, (_, i) => `http-${i}`));
@@ -151,7 +170,9 @@ describe("load and failures", () => {
       u.on("close", () => upstreamClosed());
     });
     await new Promise<void>((r) => sink.listen(0, "127.0.0.1", r));
-    const s = net.connect(hp, "127.0.0.1", () => s.write(`CONNECT allowed.test:${(sink.address() as net.AddressInfo).port} HTTP/1.1\r\n\r\n`));
+    const s = net.connect(hp, "127.0.0.1", () =>
+      s.write(`CONNECT allowed.test:${(sink.address() as net.AddressInfo).port} HTTP/1.1\r\n\r\n`),
+    );
     s.on("error", () => undefined);
     await new Promise((r) => s.once("data", r));
     s.write("x".repeat(100_000));
@@ -166,7 +187,11 @@ describe("load and failures", () => {
     const closed = await closedPort();
     expect((await exchange(hp, `CONNECT 127.0.0.1:${closed} HTTP/1.1\r\n\r\n`)).toString()).toMatch(/^HTTP\/1\.1 502 /);
     const r = await new Promise<number>((resolve) => {
-      http.get({ host: "127.0.0.1", port: hp, path: `http://127.0.0.1:${reset.port}/` }, (res) => resolve(res.statusCode ?? 0)).on("error", () => resolve(-1));
+      http
+        .get({ host: "127.0.0.1", port: hp, path: `http://127.0.0.1:${reset.port}/` }, (res) =>
+          resolve(res.statusCode ?? 0),
+        )
+        .on("error", () => resolve(-1));
     });
     expect(r).toBe(502);
     // Connected, then the RST ends the tunnel: the client never half-closes, so
@@ -182,7 +207,8 @@ describe("load and failures", () => {
 
 describe("close()", () => {
   it("destroys listeners, clients, tunnels and pending dials", async () => {
-    const hanging = async (name: string): Promise<readonly string[]> => (name === "slow.test" ? new Promise(() => undefined) : ["127.0.0.1"]);
+    const hanging = async (name: string): Promise<readonly string[]> =>
+      name === "slow.test" ? new Promise(() => undefined) : ["127.0.0.1"];
     const s = setup([allow("allowed.test"), allow("slow.test"), loopback], { limits }, hanging);
     const proxy = createHttpProxy(s.deps);
     const port = ((await proxy.listen({ port: 0 })) as { port: number }).port;

@@ -2,7 +2,19 @@
 import net from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createSocksProxy, socksReply, type NetworkProxy } from "../../src/runtime/proxy/index.js";
-import { allow, closedPort, deny, echoServer, eventually, giveUpMs, httpServer, loopback, run, setup, type Server } from "./harness.js";
+import {
+  allow,
+  closedPort,
+  deny,
+  echoServer,
+  eventually,
+  giveUpMs,
+  httpServer,
+  loopback,
+  run,
+  setup,
+  type Server,
+} from "./harness.js";
 
 let echo: Server;
 let echo6: Server;
@@ -51,7 +63,8 @@ class Conversation {
   /** n bytes, or fewer if the peer closed first. */
   async read(n: number, ms = giveUpMs): Promise<Buffer> {
     const end = Date.now() + ms;
-    while (this.buf.length < n && !this.closed && Date.now() < end) await new Promise<void>((r) => ((this.waiting = r), setTimeout(r, 50)));
+    while (this.buf.length < n && !this.closed && Date.now() < end)
+      await new Promise<void>((r) => ((this.waiting = r), setTimeout(r, 50)));
     const out = this.buf.subarray(0, n);
     this.buf = this.buf.subarray(out.length);
     return out;
@@ -62,7 +75,15 @@ class Conversation {
 }
 
 const portBytes = (p: number): number[] => [p >> 8, p & 0xff];
-const domain = (name: string, port: number): number[] => [5, 1, 0, 3, name.length, ...Buffer.from(name), ...portBytes(port)];
+const domain = (name: string, port: number): number[] => [
+  5,
+  1,
+  0,
+  3,
+  name.length,
+  ...Buffer.from(name),
+  ...portBytes(port),
+];
 const ipv4 = (a: string, port: number): number[] => [5, 1, 0, 1, ...a.split(".").map(Number), ...portBytes(port)];
 const ipv6Loopback = (port: number): number[] => [5, 1, 0, 4, ...new Array<number>(15).fill(0), 1, ...portBytes(port)];
 
@@ -96,7 +117,9 @@ describe("SOCKS5 CONNECT", () => {
     const { c, code } = await connectThrough(port, domain("allowed.test", 443));
     expect(code).toBe(socksReply.notAllowed);
     expect(await c.waitClosed()).toBe(true);
-    expect(s.violations).toEqual([expect.objectContaining({ proxy: "socks", host: "allowed.test", port: 443, rule: "/network/deniedDomains/4" })]);
+    expect(s.violations).toEqual([
+      expect.objectContaining({ proxy: "socks", host: "allowed.test", port: 443, rule: "/network/deniedDomains/4" }),
+    ]);
   });
 
   it("the resolved-address guard applies to SOCKS too", async () => {
@@ -120,7 +143,10 @@ describe("SOCKS5 CONNECT", () => {
 
   it("SOCKS4 and garbage are closed without an answer", async () => {
     const { port } = await start(setup([loopback]));
-    for (const bytes of [[4, 1, ...portBytes(echo.port), 127, 0, 0, 1, 0], [...Buffer.from("GET / HTTP/1.1\r\n\r\n")]]) {
+    for (const bytes of [
+      [4, 1, ...portBytes(echo.port), 127, 0, 0, 1, 0],
+      [...Buffer.from("GET / HTTP/1.1\r\n\r\n")],
+    ]) {
       const c = new Conversation(port);
       c.send(bytes);
       expect(await c.waitClosed()).toBe(true);
@@ -163,16 +189,30 @@ describe("real clients", () => {
   it("curl --socks5-hostname sends the name to the proxy", async () => {
     const s = setup([allow("allowed.test"), loopback]);
     const { port } = await start(s);
-    const ok = await run("curl", ["-sS", "--socks5-hostname", `127.0.0.1:${port}`, "-d", "x", `http://allowed.test:${web.port}/s`]);
+    const ok = await run("curl", [
+      "-sS",
+      "--socks5-hostname",
+      `127.0.0.1:${port}`,
+      "-d",
+      "x",
+      `http://allowed.test:${web.port}/s`,
+    ]);
     expect(ok.stdout).toBe("got:x");
-    const denied = await run("curl", ["-sS", "--socks5-hostname", `127.0.0.1:${port}`, `http://denied.test:${web.port}/`]);
+    const denied = await run("curl", [
+      "-sS",
+      "--socks5-hostname",
+      `127.0.0.1:${port}`,
+      `http://denied.test:${web.port}/`,
+    ]);
     expect(denied.code).not.toBe(0);
     expect(s.violations.map((v) => v.host)).toEqual(["denied.test"]);
   });
 
   it("nc -X 5 (netcat-openbsd) tunnels to an echo server by name", async () => {
     const { port } = await start(setup([allow("allowed.test"), loopback]));
-    const r = await run("nc", ["-N", "-X", "5", "-x", `127.0.0.1:${port}`, "allowed.test", String(echo.port)], { input: "through nc\n" });
+    const r = await run("nc", ["-N", "-X", "5", "-x", `127.0.0.1:${port}`, "allowed.test", String(echo.port)], {
+      input: "through nc\n",
+    });
     expect(r.stdout).toBe("through nc\n");
   });
 });

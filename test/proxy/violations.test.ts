@@ -4,11 +4,24 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { IgnoreRule } from "../../src/compiler/ir.js";
-import { compileIgnoreFilter, createHttpProxy, createViolationStore, reportLine, type NetworkViolation } from "../../src/runtime/proxy/index.js";
+import {
+  compileIgnoreFilter,
+  createHttpProxy,
+  createViolationStore,
+  reportLine,
+  type NetworkViolation,
+} from "../../src/runtime/proxy/index.js";
 import { inertHost, jsonLine } from "../../src/runtime/untrusted-text.js";
 import { allow, exchange, setup } from "./harness.js";
 
-const v = (host: string, port: number, reason = `${host}:${port} is not in allowedDomains`): NetworkViolation => ({ kind: "network", time: "2025-01-01T00:00:00.000Z", proxy: "http", host, port, reason });
+const v = (host: string, port: number, reason = `${host}:${port} is not in allowedDomains`): NetworkViolation => ({
+  kind: "network",
+  time: "2025-01-01T00:00:00.000Z",
+  proxy: "http",
+  host,
+  port,
+  reason,
+});
 
 describe("violation store", () => {
   it("keeps the most recent events in a ring and exact totals", () => {
@@ -33,7 +46,9 @@ describe("violation store", () => {
     store.record(v("evil.test", 443));
     store.record(v("evil.test", 443));
     store.record(v("::1", 22, "[::1]:22 resolves to ::1 (loopback)"));
-    expect(store.summaryLine()).toBe("srt: blocked 3 network requests: evil.test:443 ×2 (is not in allowedDomains), [::1]:22 (resolves to ::1 (loopback))");
+    expect(store.summaryLine()).toBe(
+      "srt: blocked 3 network requests: evil.test:443 ×2 (is not in allowedDomains), [::1]:22 (resolves to ::1 (loopback))",
+    );
   });
 
   it("appends JSON lines to a file (0600) and reports a write error instead of throwing", async () => {
@@ -44,7 +59,10 @@ describe("violation store", () => {
       store.record(v("a.test", 1));
       store.record(v("b.test", 2));
       expect(await store.close()).toBeUndefined();
-      const lines = readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.parse(l) as NetworkViolation);
+      const lines = readFileSync(file, "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as NetworkViolation);
       expect(lines.map((l) => l.host)).toEqual(["a.test", "b.test"]);
       expect(statSync(file).mode & 0o777).toBe(0o600);
       const bad = createViolationStore({ file: join(dir, "missing-dir", "v.jsonl") });
@@ -67,7 +85,16 @@ describe("violation store", () => {
 });
 
 describe("the command's text in reports", () => {
-  const hostile = ["$(touch /tmp/x)", "`id`", "a;b|c&d>e<f", "line\nbreak", "sep\u2028arator\u2029", "del\u007f", "bidi\u202eevil", "quote\"'"];
+  const hostile = [
+    "$(touch /tmp/x)",
+    "`id`",
+    "a;b|c&d>e<f",
+    "line\nbreak",
+    "sep\u2028arator\u2029",
+    "del\u007f",
+    "bidi\u202eevil",
+    "quote\"'",
+  ];
 
   it("JSON lines escape control characters, DEL, everything beyond ASCII, $ and backquote, and parse back to the same values", () => {
     for (const h of hostile) {
@@ -84,7 +111,10 @@ describe("the command's text in reports", () => {
       const line = store.summaryLine()!;
       expect(line, h).not.toMatch(/[\x00-\x1f\x7f$`;|&<>]|[^\x00-\x7e×…]/);
       expect(line).toContain(inertHost(h));
-      expect(line.startsWith(`srt: blocked 1 network request: ${inertHost(h)}:80 ("${inertHost(h)}" is not`), line).toBe(true);
+      expect(
+        line.startsWith(`srt: blocked 1 network request: ${inertHost(h)}:80 ("${inertHost(h)}" is not`),
+        line,
+      ).toBe(true);
     }
     expect(inertHost("$(x)")).toBe("\\x24\\x28x\\x29");
     expect(inertHost("a-b.example.com")).toBe("a-b.example.com");
@@ -111,7 +141,11 @@ describe("the command's text in reports", () => {
 });
 
 describe("ignoreViolations", () => {
-  const rules = (command: string, ...violations: string[]): IgnoreRule => ({ command, violations, origin: `/ignoreViolations/${command}` });
+  const rules = (command: string, ...violations: string[]): IgnoreRule => ({
+    command,
+    violations,
+    origin: `/ignoreViolations/${command}`,
+  });
   const store = createViolationStore();
   store.record(v("telemetry.example.com", 443));
   store.record(v("telemetry.example.com", 443));
@@ -121,7 +155,9 @@ describe("ignoreViolations", () => {
     const f = compileIgnoreFilter([rules("*", "telemetry.example")], ["anything"]);
     expect(f(v("telemetry.example.com", 443))).toBe(true);
     expect(f(v("evil.test", 80))).toBe(false);
-    expect(reportLine(store, [rules("*", "telemetry.example")], ["x"])).toBe("srt: blocked 1 network request: evil.test:80 (is not in allowedDomains)");
+    expect(reportLine(store, [rules("*", "telemetry.example")], ["x"])).toBe(
+      "srt: blocked 1 network request: evil.test:80 (is not in allowedDomains)",
+    );
   });
 
   it("other command patterns apply when the command line contains them", () => {

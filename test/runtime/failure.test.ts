@@ -7,7 +7,11 @@ import { nodeLinuxFs } from "../../src/runtime/linux/node-deps.js";
 
 describe("runtime failure codes", () => {
   it("a step that knows what failed keeps its code; anything else gets the caller's fallback", () => {
-    expect(failureOf(new RuntimeFailure("SRT501", "state dir"), "SRT508")).toEqual({ kind: "failed", code: "SRT501", message: "state dir" });
+    expect(failureOf(new RuntimeFailure("SRT501", "state dir"), "SRT508")).toEqual({
+      kind: "failed",
+      code: "SRT501",
+      message: "state dir",
+    });
     expect(failureOf(new Error("boom"), "SRT508")).toEqual({ kind: "failed", code: "SRT508", message: "boom" });
   });
 
@@ -24,12 +28,17 @@ describe("runtime failure codes", () => {
 
   it("prints like a compile diagnostic, with a code from the runtime section of the catalog", () => {
     expect(failureLine({ code: "SRT504", message: "bwrap failed" })).toBe("srt: error SRT504: bwrap failed");
-    expect(failureLine({ code: "SRT503", message: "p.json: no such file" }, "srt exec")).toBe("srt exec: error SRT503: p.json: no such file");
+    expect(failureLine({ code: "SRT503", message: "p.json: no such file" }, "srt exec")).toBe(
+      "srt exec: error SRT503: p.json: no such file",
+    );
     expect(Object.keys(runtimeCatalog).every((c) => /^SRT5\d\d$/.test(c))).toBe(true);
   });
 
   it("the library throws them too: a plan it refuses says SRT503", async () => {
     expect(Exported).toBe(RuntimeFailure);
-    await expect(createSandbox({ kind: "srt-plan" } as never)).rejects.toMatchObject({ name: "RuntimeFailure", code: "SRT503" });
+    await expect(createSandbox({ kind: "srt-plan" } as never)).rejects.toMatchObject({
+      name: "RuntimeFailure",
+      code: "SRT503",
+    });
   });
 });

@@ -48,17 +48,36 @@ const system: Record<string, Node> = {
 describe("locateTool", () => {
   it("finds a root-owned tool in a system directory and records everything its resolution depends on", () => {
     const r = locateTool("sh", fakeFs(system));
-    expect(r).toEqual({ ok: true, tool: { name: "sh", path: "/usr/bin/sh", real: "/usr/bin/dash", depends: ["/", "/usr", "/usr/bin", "/usr/bin/dash"] } });
+    expect(r).toEqual({
+      ok: true,
+      tool: {
+        name: "sh",
+        path: "/usr/bin/sh",
+        real: "/usr/bin/dash",
+        depends: ["/", "/usr", "/usr/bin", "/usr/bin/dash"],
+      },
+    });
   });
 
   it("never looks outside the system directories: a tool only in the project's node_modules/.bin is missing", () => {
-    const fs = fakeFs({ ...system, "/usr/bin/bwrap": undefined as never, "/p": dir, "/p/node_modules": dir, "/p/node_modules/.bin": dir, "/p/node_modules/.bin/bwrap": {} });
+    const fs = fakeFs({
+      ...system,
+      "/usr/bin/bwrap": undefined as never,
+      "/p": dir,
+      "/p/node_modules": dir,
+      "/p/node_modules/.bin": dir,
+      "/p/node_modules/.bin/bwrap": {},
+    });
     const r = locateTool("bwrap", { ...fs, lstat: (p) => (p === "/usr/bin/bwrap" ? undefined : fs.lstat(p)) });
     expect(r).toEqual({ ok: false, name: "bwrap", rejected: [] });
   });
 
   it("skips a candidate in a directory owned by a user, or writable by group or others, and takes the next", () => {
-    for (const local of [{ kind: "dir", uid: 1000 }, { kind: "dir", mode: 0o775 }, { kind: "dir", mode: 0o1777 }] as const) {
+    for (const local of [
+      { kind: "dir", uid: 1000 },
+      { kind: "dir", mode: 0o775 },
+      { kind: "dir", mode: 0o1777 },
+    ] as const) {
       const r = locateTool("bwrap", fakeFs({ ...system, "/usr/local/bin": local, "/usr/local/bin/bwrap": {} }));
       expect(r.ok && r.tool.path, JSON.stringify(local)).toBe("/usr/bin/bwrap");
     }
@@ -78,15 +97,32 @@ describe("locateTool", () => {
   });
 
   it("follows every symlink hop and refuses one that passes through a directory a user controls", () => {
-    const viaHome = fakeFs({ ...system, "/usr/bin/bwrap": { target: "/home/u/bin/bwrap" }, "/home": dir, "/home/u": { kind: "dir", uid: 1000 }, "/home/u/bin": { kind: "dir", uid: 1000 }, "/home/u/bin/bwrap": { uid: 1000 } });
+    const viaHome = fakeFs({
+      ...system,
+      "/usr/bin/bwrap": { target: "/home/u/bin/bwrap" },
+      "/home": dir,
+      "/home/u": { kind: "dir", uid: 1000 },
+      "/home/u/bin": { kind: "dir", uid: 1000 },
+      "/home/u/bin/bwrap": { uid: 1000 },
+    });
     const r = locateTool("bwrap", viaHome);
     expect(r.ok).toBe(false);
     expect(!r.ok && r.rejected.join(" ")).toContain("/home/u is owned by uid 1000");
     // Through a root-owned directory that others may write: a hop there could be re-pointed.
-    const viaOpt = fakeFs({ ...system, "/usr/bin/bwrap": { target: "/opt/x/link" }, "/opt": dir, "/opt/x": { kind: "dir", mode: 0o777 }, "/opt/x/link": { target: "/usr/local/bin/real" }, "/usr/local/bin/real": {} });
+    const viaOpt = fakeFs({
+      ...system,
+      "/usr/bin/bwrap": { target: "/opt/x/link" },
+      "/opt": dir,
+      "/opt/x": { kind: "dir", mode: 0o777 },
+      "/opt/x/link": { target: "/usr/local/bin/real" },
+      "/usr/local/bin/real": {},
+    });
     expect(locateTool("bwrap", viaOpt).ok).toBe(false);
     // A loop is refused, not followed forever.
-    expect(resolveTrusted("/usr/bin/a", fakeFs({ ...system, "/usr/bin/a": { target: "b" }, "/usr/bin/b": { target: "a" } })).kind).toBe("untrusted");
+    expect(
+      resolveTrusted("/usr/bin/a", fakeFs({ ...system, "/usr/bin/a": { target: "b" }, "/usr/bin/b": { target: "a" } }))
+        .kind,
+    ).toBe("untrusted");
   });
 });
 
@@ -104,18 +140,28 @@ describe("findTools", () => {
   });
 
   it("without network access only bwrap and the watchdog's sh are needed", () => {
-    const r = findTools(false, fakeFs({ "/": dir, "/usr": dir, "/usr/bin": dir, "/usr/bin/bwrap": {}, "/usr/bin/sh": {} }));
+    const r = findTools(
+      false,
+      fakeFs({ "/": dir, "/usr": dir, "/usr/bin": dir, "/usr/bin/bwrap": {}, "/usr/bin/sh": {} }),
+    );
     expect(r.ok && r.tools).toEqual({ bwrap: "/usr/bin/bwrap", sh: "/usr/bin/sh" });
   });
 
   it("with network access the bridge's programs come as one group, each from where it was found", () => {
     const r = findTools(true, fakeFs(system));
-    expect(r.ok && r.tools.bridge).toEqual({ setpriv: expect.stringMatching(/\/setpriv$/), nsenter: expect.stringMatching(/\/nsenter$/), socat: expect.stringMatching(/\/socat$/) });
+    expect(r.ok && r.tools.bridge).toEqual({
+      setpriv: expect.stringMatching(/\/setpriv$/),
+      nsenter: expect.stringMatching(/\/nsenter$/),
+      socat: expect.stringMatching(/\/socat$/),
+    });
   });
 
   it("doctor reports where each tool was found, and a missing bwrap as a failure naming the directories", async () => {
     const fs = fakeFs(system);
-    const withBwrap = await preflight({ platform: "linux", arch: "x64", uid: 0 }, { ...fs, lstat: (p) => (p === "/usr/bin/bwrap" ? undefined : fs.lstat(p)) });
+    const withBwrap = await preflight(
+      { platform: "linux", arch: "x64", uid: 0 },
+      { ...fs, lstat: (p) => (p === "/usr/bin/bwrap" ? undefined : fs.lstat(p)) },
+    );
     const bw = withBwrap.find((c) => c.name === "bubblewrap")!;
     expect(bw.ok).toBe(false);
     expect(bw.detail).toContain("not found in /usr/local/sbin");
@@ -129,14 +175,25 @@ describe("doctor's diagnosis when bwrap cannot start a sandbox", () => {
   const refused = "bwrap: setting up uid map: Permission denied";
 
   it("names the setting that keeps unprivileged users from a user namespace, and how to change it", () => {
-    expect(bwrapFix(1000, refused, sysctls({ "/proc/sys/kernel/apparmor_restrict_unprivileged_userns": "1" }))).toMatch(/^Ubuntu's AppArmor restricts unprivileged user namespaces/);
-    expect(bwrapFix(1000, refused, sysctls({ "/proc/sys/kernel/unprivileged_userns_clone": "0" }))).toBe("unprivileged user namespaces are disabled: sysctl -w kernel.unprivileged_userns_clone=1");
-    expect(bwrapFix(1000, refused, sysctls({ "/proc/sys/user/max_user_namespaces": "0" }))).toBe("user namespaces are disabled: sysctl -w user.max_user_namespaces=15000");
+    expect(bwrapFix(1000, refused, sysctls({ "/proc/sys/kernel/apparmor_restrict_unprivileged_userns": "1" }))).toMatch(
+      /^Ubuntu's AppArmor restricts unprivileged user namespaces/,
+    );
+    expect(bwrapFix(1000, refused, sysctls({ "/proc/sys/kernel/unprivileged_userns_clone": "0" }))).toBe(
+      "unprivileged user namespaces are disabled: sysctl -w kernel.unprivileged_userns_clone=1",
+    );
+    expect(bwrapFix(1000, refused, sysctls({ "/proc/sys/user/max_user_namespaces": "0" }))).toBe(
+      "user namespaces are disabled: sysctl -w user.max_user_namespaces=15000",
+    );
   });
 
   it("as root those settings do not matter; a hidden /proc means a container; else bwrap's message says it", () => {
-    const all = sysctls({ "/proc/sys/kernel/apparmor_restrict_unprivileged_userns": "1", "/proc/sys/kernel/unprivileged_userns_clone": "0" });
-    expect(bwrapFix(0, "bwrap: Can't mount proc on /newroot/proc: Operation not permitted", all)).toMatch(/^inside a container that hides \/proc: set enableWeakerNestedSandbox/);
+    const all = sysctls({
+      "/proc/sys/kernel/apparmor_restrict_unprivileged_userns": "1",
+      "/proc/sys/kernel/unprivileged_userns_clone": "0",
+    });
+    expect(bwrapFix(0, "bwrap: Can't mount proc on /newroot/proc: Operation not permitted", all)).toMatch(
+      /^inside a container that hides \/proc: set enableWeakerNestedSandbox/,
+    );
     expect(bwrapFix(0, refused, all)).toBe("see bwrap's message");
   });
 });
@@ -148,7 +205,14 @@ describe("toolsExposed", () => {
     return r.found;
   })();
   const stateDir = "/run/user/0/srt";
-  const writes = (...roots: string[]) => hostWritesOf(roots.map((path) => ({ op: "bind", path, writable: true, why: "write-allow", origin: "/filesystem/allowWrite/0" }) as const), stateDir);
+  const writes = (...roots: string[]) =>
+    hostWritesOf(
+      roots.map(
+        (path) =>
+          ({ op: "bind", path, writable: true, why: "write-allow", origin: "/filesystem/allowWrite/0" }) as const,
+      ),
+      stateDir,
+    );
 
   it("a project directory is fine", () => {
     expect(toolsExposed(found, writes("/home/u/proj", "/tmp/x"))).toBeUndefined();
@@ -158,19 +222,41 @@ describe("toolsExposed", () => {
     expect(toolsExposed(found, writes("/usr/bin"))).toContain("/usr/bin");
     expect(toolsExposed(found, writes("/usr"))).toContain("Remove /usr from allowWrite");
     // Nothing there yet, but a bwrap planted here would be found before /usr/bin/bwrap next time.
-    expect(toolsExposed(found, writes("/usr/local/sbin"))).toContain("/usr/local/sbin (where srt looks for host programs)");
+    expect(toolsExposed(found, writes("/usr/local/sbin"))).toContain(
+      "/usr/local/sbin (where srt looks for host programs)",
+    );
     expect(toolsExposed(found, writes("/"))).toBeDefined();
   });
 
   it("a tool bound read-only inside a writable root is still refused: the directories on its way are writable", () => {
     // Conservative: the command cannot replace a mount point, but srt does not reason about which entries are mounts.
-    const w = hostWritesOf([
-      { op: "bind", path: "/srv", writable: true, why: "write-allow", origin: "o" },
-      { op: "bind", path: "/srv/ro", writable: false, why: "write-deny", origin: "o" },
-    ], stateDir);
-    const r = findTools(false, fakeFs({ "/": dir, "/srv": dir, "/srv/ro": dir, "/usr": dir, "/usr/bin": dir, "/usr/bin/bwrap": { target: "/srv/ro/bwrap" }, "/srv/ro/bwrap": {}, "/usr/bin/sh": {} }));
-    expect(r.ok && toolsExposed(r.found, w)).toContain("/srv (on the way to /srv/ro/bwrap, the bwrap srt runs on the host) lies in /srv");
-    const open = hostWritesOf([{ op: "bind", path: "/srv/x", writable: true, why: "write-allow", origin: "o" }], stateDir);
+    const w = hostWritesOf(
+      [
+        { op: "bind", path: "/srv", writable: true, why: "write-allow", origin: "o" },
+        { op: "bind", path: "/srv/ro", writable: false, why: "write-deny", origin: "o" },
+      ],
+      stateDir,
+    );
+    const r = findTools(
+      false,
+      fakeFs({
+        "/": dir,
+        "/srv": dir,
+        "/srv/ro": dir,
+        "/usr": dir,
+        "/usr/bin": dir,
+        "/usr/bin/bwrap": { target: "/srv/ro/bwrap" },
+        "/srv/ro/bwrap": {},
+        "/usr/bin/sh": {},
+      }),
+    );
+    expect(r.ok && toolsExposed(r.found, w)).toContain(
+      "/srv (on the way to /srv/ro/bwrap, the bwrap srt runs on the host) lies in /srv",
+    );
+    const open = hostWritesOf(
+      [{ op: "bind", path: "/srv/x", writable: true, why: "write-allow", origin: "o" }],
+      stateDir,
+    );
     expect(r.ok && toolsExposed(r.found, open)).toBeUndefined();
   });
 });

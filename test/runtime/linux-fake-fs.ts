@@ -91,7 +91,14 @@ export function createMemFs(events: string[], clock: LinuxDeps["clock"], uid: nu
   let nextIno = 100n;
   const faults: { op: keyof LinuxFs; at: (p: string) => boolean; code: string }[] = [];
   const noWrite = new Set<string>();
-  const make = (kind: MemNode["kind"], mode: number, text = "", owner = uid): MemNode => ({ kind, ino: nextIno++, uid: owner, mode, text, mtimeMs: clock.date().getTime() });
+  const make = (kind: MemNode["kind"], mode: number, text = "", owner = uid): MemNode => ({
+    kind,
+    ino: nextIno++,
+    uid: owner,
+    mode,
+    text,
+    mtimeMs: clock.date().getTime(),
+  });
   nodes.set("/", make("dir", 0o755, "", 0));
   const fault = (op: keyof LinuxFs, path: string): void => {
     const i = faults.findIndex((f) => f.op === op && f.at(path));
@@ -109,7 +116,15 @@ export function createMemFs(events: string[], clock: LinuxDeps["clock"], uid: nu
     if (noWrite.has(parentOf(path))) throw errno("EACCES", path);
     if (nodes.has(path)) throw errno("EEXIST", path);
   };
-  const statOf = (n: MemNode): NodeStat => ({ kind: n.kind, dev: 42n, ino: n.ino, uid: n.uid, mode: (n.kind === "dir" ? 0o040000 : n.kind === "symlink" ? 0o120000 : 0o100000) | n.mode, size: BigInt(n.text.length), mtimeMs: n.mtimeMs });
+  const statOf = (n: MemNode): NodeStat => ({
+    kind: n.kind,
+    dev: 42n,
+    ino: n.ino,
+    uid: n.uid,
+    mode: (n.kind === "dir" ? 0o040000 : n.kind === "symlink" ? 0o120000 : 0o100000) | n.mode,
+    size: BigInt(n.text.length),
+    mtimeMs: n.mtimeMs,
+  });
   const children = (path: string): string[] => [...nodes.keys()].filter((p) => p !== path && parentOf(p) === path);
   const fs: MemFs = {
     noWrite,

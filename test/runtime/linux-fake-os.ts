@@ -129,18 +129,36 @@ export interface FakeLinux {
   readonly children: FakeChild[];
   readonly kills: { pid: number; signal: NodeJS.Signals }[];
   /** What the last bwrap read on fds 3 and 4. */
-  readonly bwrap: { args?: string[]; seccomp?: string; command?: readonly string[]; maps?: Record<string, string>; options?: SpawnOptions };
+  readonly bwrap: {
+    args?: string[];
+    seccomp?: string;
+    command?: readonly string[];
+    maps?: Record<string, string>;
+    options?: SpawnOptions;
+  };
   /** Changes an entry as the host would (a new inode) and tells the directory's watchers. */
   replaceOnHost(path: string): void;
   script: { bwrap: BwrapScript; bridge: BridgeScript; strayFds: readonly number[] };
 }
 
 export const selfPid = 4000;
-export const tools = { bwrap: "/usr/bin/bwrap", sh: "/usr/bin/sh", setpriv: "/usr/bin/setpriv", nsenter: "/usr/bin/nsenter", socat: "/usr/bin/socat" } as const;
+export const tools = {
+  bwrap: "/usr/bin/bwrap",
+  sh: "/usr/bin/sh",
+  setpriv: "/usr/bin/setpriv",
+  nsenter: "/usr/bin/nsenter",
+  socat: "/usr/bin/socat",
+} as const;
 /** As findTools gives them to a run with network access: the bridge's programs as one group. */
-export const runTools = { bwrap: tools.bwrap, sh: tools.sh, bridge: { setpriv: tools.setpriv, nsenter: tools.nsenter, socat: tools.socat } } as const;
+export const runTools = {
+  bwrap: tools.bwrap,
+  sh: tools.sh,
+  bridge: { setpriv: tools.setpriv, nsenter: tools.nsenter, socat: tools.socat },
+} as const;
 
-export function createFakeLinux(options: { readonly uid?: number; readonly env?: Readonly<Record<string, string>> } = {}): FakeLinux {
+export function createFakeLinux(
+  options: { readonly uid?: number; readonly env?: Readonly<Record<string, string>> } = {},
+): FakeLinux {
   const events: string[] = [];
   const time = createFakeClock();
   const uid = options.uid ?? 1000;
@@ -207,15 +225,22 @@ export function createFakeLinux(options: { readonly uid?: number; readonly env?:
       const blockPipe = pipe(6);
       if (blockPipe !== null) {
         const snapshot = (): void => {
-          if (mapsAtByte === undefined && fs.exists(`/proc/${pid}/uid_map`)) mapsAtByte = Object.fromEntries(["setgroups", "uid_map", "gid_map"].map((f) => [f, fs.read(`/proc/${pid}/${f}`)]));
+          if (mapsAtByte === undefined && fs.exists(`/proc/${pid}/uid_map`))
+            mapsAtByte = Object.fromEntries(
+              ["setgroups", "uid_map", "gid_map"].map((f) => [f, fs.read(`/proc/${pid}/${f}`)]),
+            );
         };
         const write = blockPipe.write.bind(blockPipe) as (...a: unknown[]) => boolean;
         const endPipe = blockPipe.end.bind(blockPipe) as (...a: unknown[]) => PassThrough;
         blockPipe.write = ((...a: unknown[]) => (snapshot(), write(...a))) as typeof blockPipe.write;
-        blockPipe.end = ((...a: unknown[]) => (typeof a[0] === "string" && snapshot(), endPipe(...a))) as typeof blockPipe.end;
+        blockPipe.end = ((...a: unknown[]) => (
+          typeof a[0] === "string" && snapshot(),
+          endPipe(...a)
+        )) as typeof blockPipe.end;
       }
       const block = blockPipe === null ? undefined : byteReader(blockPipe);
-      const opt = (name: string): string | undefined => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
+      const opt = (name: string): string | undefined =>
+        argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined;
       if (argv.includes("--unshare-user") && opt("--info-fd") === "8") {
         for (const f of ["setgroups", "uid_map", "gid_map"]) fs.put(`/proc/${pid}/${f}`, "", 0);
         pipe(8)!.end(`{\n    "child-pid": ${pid}\n}\n`);
@@ -224,7 +249,9 @@ export function createFakeLinux(options: { readonly uid?: number; readonly env?:
         // What bwrap finds once told the maps are written: without them it cannot go on.
         const maps = mapsAtByte ?? {};
         bwrapSeen.maps = maps;
-        events.push(`bwrap: user namespace ready (byte ${JSON.stringify(byte)}, uid_map ${JSON.stringify(maps["uid_map"])})`);
+        events.push(
+          `bwrap: user namespace ready (byte ${JSON.stringify(byte)}, uid_map ${JSON.stringify(maps["uid_map"])})`,
+        );
         if (byte === undefined || !maps["uid_map"]) {
           pipe(2)?.write("bwrap: setting up uid map: Permission denied\n");
           return end(1);
@@ -318,7 +345,10 @@ export function createFakeLinux(options: { readonly uid?: number; readonly env?:
     runId: () => (++runIds).toString(16).padStart(12, "0"),
     inheritedFds(_keep, policy) {
       events.push(`inherited fds (${policy})`);
-      if (policy === "refuse" && script.strayFds.length > 0) throw new Error(`file descriptors ${script.strayFds.join(", ")} of this process would be inherited by the sandboxed command`);
+      if (policy === "refuse" && script.strayFds.length > 0)
+        throw new Error(
+          `file descriptors ${script.strayFds.join(", ")} of this process would be inherited by the sandboxed command`,
+        );
       return policy === "close" ? script.strayFds : [];
     },
     watch,

@@ -79,11 +79,15 @@ describe("probe", () => {
 
   it("a socket that accepts but never answers the greeting times out", async () => {
     const s = await unixServer(false);
-    await expect(nodeNetworkOs.probe(s.path, Uint8Array.from([5, 1, 0]), 100)).rejects.toThrow("did not answer within 100 ms");
+    await expect(nodeNetworkOs.probe(s.path, Uint8Array.from([5, 1, 0]), 100)).rejects.toThrow(
+      "did not answer within 100 ms",
+    );
     await s.close();
   });
 
   it("no socket at the path: not reachable, with the error code", async () => {
-    await expect(nodeNetworkOs.probe(join(scratch, "absent.sock"), undefined, 2000)).rejects.toThrow("are not reachable (ENOENT)");
+    await expect(nodeNetworkOs.probe(join(scratch, "absent.sock"), undefined, 2000)).rejects.toThrow(
+      "are not reachable (ENOENT)",
+    );
   });
 });

@@ -16,7 +16,13 @@ import { compileSettings } from "../../src/compiler/index.js";
 import type { RunDir } from "../../src/runtime/linux/run-dir.js";
 import { createLinuxNetwork, joinNetwork, ownNetwork, type NetworkOs } from "../../src/runtime/linux/network.js";
 import { createLivePolicy, type LivePolicy } from "../../src/runtime/proxy/live-policy.js";
-import { createViolationStore, reportLine, type NetworkProxy, type NetworkViolation, type ProxyDeps } from "../../src/runtime/proxy/index.js";
+import {
+  createViolationStore,
+  reportLine,
+  type NetworkProxy,
+  type NetworkViolation,
+  type ProxyDeps,
+} from "../../src/runtime/proxy/index.js";
 import { createFixtureHost } from "../support/fixture-host.js";
 
 const scratch = mkdtempSync(join(tmpdir(), "srt-network-test-"));
@@ -74,10 +80,18 @@ function fakeOs(failListen?: "http" | "socks", probeFailure?: (path: string) => 
 }
 
 const sockets = (dir = "/run/srt-x") => ({ http: `${dir}/http.sock`, socks: `${dir}/socks.sock` });
-const refusal = (host: string, port = 443): NetworkViolation => ({ kind: "network", time: "2026-01-01T00:00:00.000Z", proxy: "http", host, port, reason: `${host}:${port} is not on the allow list` });
+const refusal = (host: string, port = 443): NetworkViolation => ({
+  kind: "network",
+  time: "2026-01-01T00:00:00.000Z",
+  proxy: "http",
+  host,
+  port,
+  reason: `${host}:${port} is not on the allow list`,
+});
 const noProxyOf = (env: Readonly<Record<string, string>>): string | undefined => env["NO_PROXY"];
 /** Only what the session may use of a run directory (its shape is the runner's). */
-const runDir = (dir: string) => ({ path: dir, httpSocket: `${dir}/http.sock`, socksSocket: `${dir}/socks.sock` }) as RunDir;
+const runDir = (dir: string) =>
+  ({ path: dir, httpSocket: `${dir}/http.sock`, socksSocket: `${dir}/socks.sock` }) as RunDir;
 
 describe("createLinuxNetwork", () => {
   it("serves srt's HTTP and SOCKS5 proxies on the two sockets, in that order, deciding with the live policy", async () => {
@@ -97,7 +111,12 @@ describe("createLinuxNetwork", () => {
     const live = liveOf(webOnly);
     const network = await createLinuxNetwork({ sockets: sockets(), policy: live, os: f.os });
     const before = network.attach();
-    expect(before.env).toMatchObject({ HTTP_PROXY: "http://127.0.0.1:3128", HTTPS_PROXY: "http://127.0.0.1:3128", ALL_PROXY: "socks5h://127.0.0.1:1080", NO_PROXY: "localhost,127.0.0.1,::1" });
+    expect(before.env).toMatchObject({
+      HTTP_PROXY: "http://127.0.0.1:3128",
+      HTTPS_PROXY: "http://127.0.0.1:3128",
+      ALL_PROXY: "socks5h://127.0.0.1:1080",
+      NO_PROXY: "localhost,127.0.0.1,::1",
+    });
     expect(before.bridges).toEqual([
       { port: 3128, socket: "/run/srt-x/http.sock" },
       { port: 1080, socket: "/run/srt-x/socks.sock" },
@@ -115,12 +134,29 @@ describe("createLinuxNetwork", () => {
 
   it("httpProxyPort/socksProxyPort: that side relays to the user's proxy, the other is still srt's", async () => {
     const f = fakeOs();
-    const network = await createLinuxNetwork({ sockets: sockets(), policy: liveOf(webOnly), userProxyPorts: { http: 8080 }, os: f.os });
+    const network = await createLinuxNetwork({
+      sockets: sockets(),
+      policy: liveOf(webOnly),
+      userProxyPorts: { http: 8080 },
+      os: f.os,
+    });
     expect(f.events).toEqual(["relay /run/srt-x/http.sock → 127.0.0.1:8080", "listen socks /run/srt-x/socks.sock"]);
     await network.close();
     const g = fakeOs();
-    await (await createLinuxNetwork({ sockets: sockets(), policy: liveOf(webOnly), userProxyPorts: { http: 8080, socks: 9050 }, os: g.os })).close();
-    expect(g.events).toEqual(["relay /run/srt-x/http.sock → 127.0.0.1:8080", "relay /run/srt-x/socks.sock → 127.0.0.1:9050", "close relay 8080", "close relay 9050"]);
+    await (
+      await createLinuxNetwork({
+        sockets: sockets(),
+        policy: liveOf(webOnly),
+        userProxyPorts: { http: 8080, socks: 9050 },
+        os: g.os,
+      })
+    ).close();
+    expect(g.events).toEqual([
+      "relay /run/srt-x/http.sock → 127.0.0.1:8080",
+      "relay /run/srt-x/socks.sock → 127.0.0.1:9050",
+      "close relay 8080",
+      "close relay 9050",
+    ]);
     expect(g.proxies).toEqual([]);
   });
 
@@ -131,7 +167,9 @@ describe("createLinuxNetwork", () => {
     expect(Buffer.byteLength(`${dir}/socks.sock`)).toBe(107);
     await (await createLinuxNetwork({ sockets: sockets(dir), policy: liveOf(webOnly), os: f.os })).close();
     const longer = `${dir}x`;
-    await expect(createLinuxNetwork({ sockets: sockets(longer), policy: liveOf(webOnly), violationsFile: file, os: fakeOs().os })).rejects.toThrow(
+    await expect(
+      createLinuxNetwork({ sockets: sockets(longer), policy: liveOf(webOnly), violationsFile: file, os: fakeOs().os }),
+    ).rejects.toThrow(
       `the proxy socket path ${longer}/socks.sock is 108 bytes, more than a unix socket allows (107); srt's state directory is too deep: set TMPDIR (or XDG_RUNTIME_DIR) to a shorter directory`,
     );
     expect(existsSync(file)).toBe(false);
@@ -139,28 +177,58 @@ describe("createLinuxNetwork", () => {
 
   it("when the second proxy cannot listen, what was started is closed and the error comes through", async () => {
     const f = fakeOs("socks");
-    await expect(createLinuxNetwork({ sockets: sockets(), policy: liveOf(webOnly), os: f.os })).rejects.toThrow("listen EADDRINUSE /run/srt-x/socks.sock");
-    expect(f.events).toEqual(["listen http /run/srt-x/http.sock", "listen socks /run/srt-x/socks.sock", "close http", "close socks"]);
+    await expect(createLinuxNetwork({ sockets: sockets(), policy: liveOf(webOnly), os: f.os })).rejects.toThrow(
+      "listen EADDRINUSE /run/srt-x/socks.sock",
+    );
+    expect(f.events).toEqual([
+      "listen http /run/srt-x/http.sock",
+      "listen socks /run/srt-x/socks.sock",
+      "close http",
+      "close socks",
+    ]);
   });
 
   it("refusals: summarized with ignoreViolations applied, told to the listener, appended to the file", async () => {
     const f = fakeOs();
     const file = join(scratch, "violations.jsonl");
     const told: string[] = [];
-    const network = await createLinuxNetwork({ sockets: sockets(), policy: liveOf(webOnly), violationsFile: file, onViolation: (v) => told.push(v.host), os: f.os });
+    const network = await createLinuxNetwork({
+      sockets: sockets(),
+      policy: liveOf(webOnly),
+      violationsFile: file,
+      onViolation: (v) => told.push(v.host),
+      os: f.os,
+    });
     expect(network.summaryLine([], ["curl"])).toBeUndefined();
     for (const p of f.proxies) p.deps.onViolation(refusal(`${p.kind}.test`));
     f.proxies[0]!.deps.onViolation(refusal("http.test"));
     expect(told).toEqual(["http.test", "socks.test", "http.test"]);
-    expect(network.summaryLine([], ["curl"])).toBe("srt: blocked 3 network requests: http.test:443 ×2 (is not on the allow list), socks.test:443 (is not on the allow list)");
-    expect(network.summaryLine([{ command: "curl", violations: ["http.test"], origin: "/ignoreViolations/curl" }], ["curl", "x"])).toBe("srt: blocked 1 network request: socks.test:443 (is not on the allow list)");
+    expect(network.summaryLine([], ["curl"])).toBe(
+      "srt: blocked 3 network requests: http.test:443 ×2 (is not on the allow list), socks.test:443 (is not on the allow list)",
+    );
+    expect(
+      network.summaryLine(
+        [{ command: "curl", violations: ["http.test"], origin: "/ignoreViolations/curl" }],
+        ["curl", "x"],
+      ),
+    ).toBe("srt: blocked 1 network request: socks.test:443 (is not on the allow list)");
     expect(await network.close()).toBeUndefined();
-    expect(readFileSync(file, "utf8").trim().split("\n").map((l) => (JSON.parse(l) as NetworkViolation).host)).toEqual(["http.test", "socks.test", "http.test"]);
+    expect(
+      readFileSync(file, "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => (JSON.parse(l) as NetworkViolation).host),
+    ).toEqual(["http.test", "socks.test", "http.test"]);
   });
 
   it("close() stops the proxies, then closes the violations file and hands back its write error", async () => {
     const f = fakeOs();
-    const network = await createLinuxNetwork({ sockets: sockets(), policy: liveOf(webOnly), violationsFile: join(scratch, "missing-dir", "v.jsonl"), os: f.os });
+    const network = await createLinuxNetwork({
+      sockets: sockets(),
+      policy: liveOf(webOnly),
+      violationsFile: join(scratch, "missing-dir", "v.jsonl"),
+      os: f.os,
+    });
     const error = await network.close();
     expect(error?.message).toMatch(/ENOENT/);
     expect(f.events.slice(2)).toEqual(["close http", "close socks"]);
@@ -169,7 +237,9 @@ describe("createLinuxNetwork", () => {
   it("the ask callback and its timeout reach both proxies", async () => {
     const f = fakeOs();
     const ask = async (): Promise<boolean> => true;
-    await (await createLinuxNetwork({ sockets: sockets(), policy: liveOf(webOnly), ask, askTimeoutMs: 1234, os: f.os })).close();
+    await (
+      await createLinuxNetwork({ sockets: sockets(), policy: liveOf(webOnly), ask, askTimeoutMs: 1234, os: f.os })
+    ).close();
     expect(f.proxies.map((p) => [p.kind, p.deps.ask, p.deps.limits])).toEqual([
       ["http", ask, { askTimeoutMs: 1234 }],
       ["socks", ask, { askTimeoutMs: 1234 }],
@@ -184,9 +254,19 @@ describe("createLinuxNetwork", () => {
 });
 
 describe("ownNetwork (the CLI: srt's proxies for one run)", () => {
-  const cli = (f: ReturnType<typeof fakeOs>, over: { quiet?: boolean; violations?: { fd: number; name: string }; live?: LivePolicy } = {}) => {
+  const cli = (
+    f: ReturnType<typeof fakeOs>,
+    over: { quiet?: boolean; violations?: { fd: number; name: string }; live?: LivePolicy } = {},
+  ) => {
     const err: string[] = [];
-    const network = ownNetwork({ policy: over.live ?? liveOf(webOnly), quiet: over.quiet ?? false, violations: over.violations, err: (t) => err.push(t), command: ["curl", "x"], os: f.load });
+    const network = ownNetwork({
+      policy: over.live ?? liveOf(webOnly),
+      quiet: over.quiet ?? false,
+      violations: over.violations,
+      err: (t) => err.push(t),
+      command: ["curl", "x"],
+      os: f.load,
+    });
     return { network, err };
   };
 
@@ -208,8 +288,18 @@ describe("ownNetwork (the CLI: srt's proxies for one run)", () => {
 
   it("the plan's httpProxyPort leads its socket to the user's proxy", async () => {
     const f = fakeOs();
-    await (await cli(f).network.start(planOf({ network: { allowedDomains: ["example.com"], httpProxyPort: 8080 } }), runDir("/tmp/srt-run"))).close();
-    expect(f.events).toEqual(["relay /tmp/srt-run/http.sock → 127.0.0.1:8080", "listen socks /tmp/srt-run/socks.sock", "close relay 8080", "close socks"]);
+    await (
+      await cli(f).network.start(
+        planOf({ network: { allowedDomains: ["example.com"], httpProxyPort: 8080 } }),
+        runDir("/tmp/srt-run"),
+      )
+    ).close();
+    expect(f.events).toEqual([
+      "relay /tmp/srt-run/http.sock → 127.0.0.1:8080",
+      "listen socks /tmp/srt-run/socks.sock",
+      "close relay 8080",
+      "close socks",
+    ]);
   });
 
   it("NO_PROXY comes from the policy in force when the run asks for its network", async () => {
@@ -221,7 +311,9 @@ describe("ownNetwork (the CLI: srt's proxies for one run)", () => {
     expect(noProxyOf(session.env)).toBe("localhost,127.0.0.1,::1");
     expect(f.decide("http")).toBe(live.current());
     const g = fakeOs();
-    expect(noProxyOf((await cli(g, { live }).network.start(webOnly, runDir("/tmp/srt-run"))).env)).toBe("127.0.0.1,::1");
+    expect(noProxyOf((await cli(g, { live }).network.start(webOnly, runDir("/tmp/srt-run"))).env)).toBe(
+      "127.0.0.1,::1",
+    );
   });
 
   it("a violations file that cannot be written is said when the run ends", async () => {
@@ -264,11 +356,15 @@ describe("joinNetwork (srt exec --proxies: a library sandbox's proxies)", () => 
 
   it("proxies that do not answer fail the run with where, why and what to do", async () => {
     const f = fakeOs(undefined, (path) => (path.endsWith("socks.sock") ? "did not answer within 50 ms" : undefined));
-    await expect(joinNetwork("/tmp/srt-lib", { timeoutMs: 50, os: f.load }).start(webOnly, runDir("/tmp/srt-run"))).rejects.toThrow(
+    await expect(
+      joinNetwork("/tmp/srt-lib", { timeoutMs: 50, os: f.load }).start(webOnly, runDir("/tmp/srt-run")),
+    ).rejects.toThrow(
       "the sandbox's proxies at /tmp/srt-lib/socks.sock did not answer within 50 ms: the process that created the sandbox must be alive and its event loop free — run wrap()ped commands with an asynchronous spawn, never spawnSync/execSync",
     );
     const g = fakeOs(undefined, () => "are not reachable (ENOENT)");
-    await expect(joinNetwork("/tmp/srt-lib", { os: g.load }).start(webOnly, runDir("/tmp/srt-run"))).rejects.toThrow("the sandbox's proxies at /tmp/srt-lib/http.sock are not reachable (ENOENT)");
+    await expect(joinNetwork("/tmp/srt-lib", { os: g.load }).start(webOnly, runDir("/tmp/srt-run"))).rejects.toThrow(
+      "the sandbox's proxies at /tmp/srt-lib/http.sock are not reachable (ENOENT)",
+    );
     expect(g.probes).toHaveLength(1);
   });
 });

@@ -12,7 +12,12 @@ import { describe, expect, it } from "vitest";
 import { lowerLinuxPlan, type LinuxPlan } from "../../src/backends/bwrap/index.js";
 import { compileSettings } from "../../src/compiler/index.js";
 import type { NetworkSession, RunRequest, RunResult, StartNetwork } from "../../src/runtime/linux/index.js";
-import { readRecords, registerAndCreate, releaseRun, type Registry } from "../../src/runtime/linux/placeholder-registry.js";
+import {
+  readRecords,
+  registerAndCreate,
+  releaseRun,
+  type Registry,
+} from "../../src/runtime/linux/placeholder-registry.js";
 import { runLinux } from "../../src/runtime/linux/run.js";
 import { LOCK_WAIT_MS, withLock } from "../../src/runtime/linux/state-lock.js";
 import { ensureStateDir } from "../../src/runtime/state-dir.js";
@@ -85,7 +90,9 @@ function expectInOrder(events: readonly string[], patterns: readonly (string | R
   let at = -1;
   for (const p of patterns) {
     const next = events.findIndex((e, i) => i > at && (typeof p === "string" ? e === p : p.test(e)));
-    expect(next, `${String(p)} after event ${at} (${events[at] ?? "start"}) in:\n${events.join("\n")}`).toBeGreaterThan(at);
+    expect(next, `${String(p)} after event ${at} (${events[at] ?? "start"}) in:\n${events.join("\n")}`).toBeGreaterThan(
+      at,
+    );
     at = next;
   }
 }
@@ -109,7 +116,6 @@ async function until(cond: () => boolean): Promise<void> {
     await new Promise((r) => setImmediate(r));
   }
 }
-
 
 describe("the registry lock (state-lock.ts)", () => {
   const prepared = (f: FakeLinux): void => void ensureStateDir(f.fs, state, 1000);
@@ -156,7 +162,9 @@ describe("the registry lock (state-lock.ts)", () => {
     f.procs.set(79, "500");
     owner(f, "79 500");
     let ran = false;
-    expect(() => withLock(f.deps, state, () => (ran = true))).toThrow(`srt's state directory ${state} stayed locked for 10000 ms (by pid 79)`);
+    expect(() => withLock(f.deps, state, () => (ran = true))).toThrow(
+      `srt's state directory ${state} stayed locked for 10000 ms (by pid 79)`,
+    );
     expect(ran).toBe(false);
     expect(f.time.clock.now()).toBeGreaterThan(LOCK_WAIT_MS);
     expect(f.fs.read(`${lock}/owner`)).toBe("79 500");
@@ -183,9 +191,17 @@ describe("what srt reads back is trusted only if srt made it (placeholder-regist
   it("records what it creates by the created node's own device and inode, and removes it when the run ends", () => {
     const f = machine();
     const reg = registered(f, "000000000001");
-    registerAndCreate(f.deps, reg, [placeholder(`${cwd}/.bashrc`), { path: `${cwd}/.git`, kind: "dir", origin: "test" }]);
+    registerAndCreate(f.deps, reg, [
+      placeholder(`${cwd}/.bashrc`),
+      { path: `${cwd}/.git`, kind: "dir", origin: "test" },
+    ]);
     const st = f.fs.lstat(`${cwd}/.bashrc`);
-    expect(readRecords(f.fs, state)).toContainEqual({ path: `${cwd}/.bashrc`, kind: "file", dev: String(st.dev), ino: String(st.ino) });
+    expect(readRecords(f.fs, state)).toContainEqual({
+      path: `${cwd}/.bashrc`,
+      kind: "file",
+      dev: String(st.dev),
+      ino: String(st.ino),
+    });
     releaseRun(f.deps, reg);
     expect(f.fs.below(cwd)).toEqual([cwd]);
   });
@@ -193,16 +209,31 @@ describe("what srt reads back is trusted only if srt made it (placeholder-regist
   it("does not remove a forged record's path: another inode, another owner, not empty, a symlink, a directory recorded as a file", () => {
     const f = machine();
     const reg = registered(f, "000000000001");
-    const victims = { inode: `${cwd}/src`, owner: `${cwd}/root-owned`, full: `${cwd}/notes`, link: `${cwd}/link`, dir: `${cwd}/dir` };
+    const victims = {
+      inode: `${cwd}/src`,
+      owner: `${cwd}/root-owned`,
+      full: `${cwd}/notes`,
+      link: `${cwd}/link`,
+      dir: `${cwd}/dir`,
+    };
     f.fs.put(victims.inode, "");
     f.fs.put(victims.owner, "", 0);
     f.fs.put(victims.full, "keep me");
     f.fs.symlink(victims.link, "/etc/passwd");
     f.fs.mkdirp(victims.dir);
-    const rec = (path: string, kind = "file", ino?: bigint) => JSON.stringify({ path, kind, dev: String(f.fs.lstat(path).dev), ino: String(ino ?? f.fs.lstat(path).ino) });
+    const rec = (path: string, kind = "file", ino?: bigint) =>
+      JSON.stringify({ path, kind, dev: String(f.fs.lstat(path).dev), ino: String(ino ?? f.fs.lstat(path).ino) });
     f.fs.writeFile(
       `${state}/placeholders`,
-      [rec(victims.inode, "file", f.fs.lstat(victims.inode).ino + 1n), rec(victims.owner), rec(victims.full), rec(victims.link), rec(victims.dir), `f ${JSON.stringify(`${cwd}/src`)}`, JSON.stringify({ path: "relative", kind: "file", dev: "42", ino: "1" })].join("\n") + "\n",
+      [
+        rec(victims.inode, "file", f.fs.lstat(victims.inode).ino + 1n),
+        rec(victims.owner),
+        rec(victims.full),
+        rec(victims.link),
+        rec(victims.dir),
+        `f ${JSON.stringify(`${cwd}/src`)}`,
+        JSON.stringify({ path: "relative", kind: "file", dev: "42", ino: "1" }),
+      ].join("\n") + "\n",
       0o600,
     );
     registerAndCreate(f.deps, reg, []);
@@ -214,7 +245,7 @@ describe("what srt reads back is trusted only if srt made it (placeholder-regist
     expect(f.events.filter((e) => /^fs (unlink|rmdir) /.test(e))).toEqual([]);
   });
 
-  it("a placeholder srt wrote into (git's commondir holds \".\") is removed only while it holds exactly that", () => {
+  it('a placeholder srt wrote into (git\'s commondir holds ".") is removed only while it holds exactly that', () => {
     const f = machine();
     const a = registered(f, "000000000001");
     const commondir = { path: `${cwd}/.git/commondir`, kind: "file" as const, origin: "test", content: "." };
@@ -246,7 +277,11 @@ describe("what srt reads back is trusted only if srt made it (placeholder-regist
     registerAndCreate(f.deps, a, [placeholder(`${cwd}/.bashrc`)]);
     f.fs.mkdir(`${runs}/000000000002`, 0o700);
     f.procs.set(81, "5");
-    f.fs.writeFile(`${runs}/000000000002/holds`, JSON.stringify({ pid: 81, start: "5", paths: [`${cwd}/.bashrc`] }), 0o600);
+    f.fs.writeFile(
+      `${runs}/000000000002/holds`,
+      JSON.stringify({ pid: 81, start: "5", paths: [`${cwd}/.bashrc`] }),
+      0o600,
+    );
     releaseRun(f.deps, a);
     expect(f.fs.exists(`${cwd}/.bashrc`)).toBe(true); // held by the live run
     f.procs.delete(81);
@@ -304,12 +339,32 @@ describe("runLinux: phases in order", () => {
     await run(f, { plan: online, startNetwork: fakeNetwork(f) });
     const tmp = `${runs}/000000000001/tmp`;
     const args = f.bwrap.args!;
-    expect(args.slice(0, online.bwrap.length)).toEqual(online.bwrap.map((a) => (typeof a === "string" ? a : a.slot === "tmp" ? tmp : `${runs}/000000000001/void`)));
-    expect(args.slice(online.bwrap.length)).toEqual(["--chdir", cwd, "--json-status-fd", "5", "--block-fd", "6", "--unshare-user", "--info-fd", "8", "--userns-block-fd", "6", "--seccomp", "4"]);
+    expect(args.slice(0, online.bwrap.length)).toEqual(
+      online.bwrap.map((a) => (typeof a === "string" ? a : a.slot === "tmp" ? tmp : `${runs}/000000000001/void`)),
+    );
+    expect(args.slice(online.bwrap.length)).toEqual([
+      "--chdir",
+      cwd,
+      "--json-status-fd",
+      "5",
+      "--block-fd",
+      "6",
+      "--unshare-user",
+      "--info-fd",
+      "8",
+      "--userns-block-fd",
+      "6",
+      "--seccomp",
+      "4",
+    ]);
     expect(Buffer.from(f.bwrap.seccomp!, "latin1")).toEqual(Buffer.from(online.seccomp.base64, "base64"));
     const o = f.bwrap.options!;
     expect(o.stdio).toEqual(["inherit", "inherit", "inherit", "pipe", "pipe", "pipe", "pipe", "ignore", "pipe"]);
-    expect(o).toMatchObject({ cwd: "/", detached: true, env: { TMPDIR: tmp, SRT_SANDBOX: "1", HTTP_PROXY: "http://127.0.0.1:3128", PATH: "/usr/bin:/bin" } });
+    expect(o).toMatchObject({
+      cwd: "/",
+      detached: true,
+      env: { TMPDIR: tmp, SRT_SANDBOX: "1", HTTP_PROXY: "http://127.0.0.1:3128", PATH: "/usr/bin:/bin" },
+    });
     expect(f.events).toContain(`spawn ${tools.bwrap}`);
     expect(f.bwrap.command).toEqual(["make", "test"]);
   });
@@ -321,7 +376,13 @@ describe("runLinux: phases in order", () => {
     expect(result).toEqual({ kind: "exited", status: 0 });
     expect(f.bwrap.args!.slice(-4)).toEqual(["--json-status-fd", "5", "--seccomp", "4"]);
     expect(f.events.filter((e) => /userns|user namespace|\/proc\/|setpriv|released/.test(e))).toEqual([]);
-    expectInOrder(f.events, ["bwrap read its arguments and seccomp program", /^bwrap: child /, "command started: make test", "command exited 0", "watchdog dismissed"]);
+    expectInOrder(f.events, [
+      "bwrap read its arguments and seccomp program",
+      /^bwrap: child /,
+      "command started: make test",
+      "command exited 0",
+      "watchdog dismissed",
+    ]);
   });
 });
 
@@ -331,14 +392,25 @@ describe("runLinux: the bwrap handshake", () => {
     await run(f, { plan: online, startNetwork: fakeNetwork(f) });
     // What bwrap found in /proc/PID when the first byte arrived.
     expect(f.bwrap.maps).toEqual({ setgroups: "deny", uid_map: "1000 1000 1\n", gid_map: "1000 1000 1\n" });
-    expectInOrder(f.events, [/^fs write \/proc\/\d+\/gid_map$/, /^bwrap: user namespace ready/, /^bridge \d+ listening/, /^bridge \d+ listening/, /^bwrap: released/, /^command started/]);
+    expectInOrder(f.events, [
+      /^fs write \/proc\/\d+\/gid_map$/,
+      /^bwrap: user namespace ready/,
+      /^bridge \d+ listening/,
+      /^bridge \d+ listening/,
+      /^bwrap: released/,
+      /^command started/,
+    ]);
   });
 
   it("an early bwrap death (no child on the status fd) is a failure, and the command never started", async () => {
     const f = machine();
     f.script.bwrap = { fate: "dies" };
     const result = await run(f, { plan: online, startNetwork: fakeNetwork(f) });
-    expect(result).toEqual({ kind: "failed", code: expect.stringMatching(/^SRT5\d\d$/), message: expect.stringMatching(/^bwrap could not set up the sandbox .*the command did not run/) });
+    expect(result).toEqual({
+      kind: "failed",
+      code: expect.stringMatching(/^SRT5\d\d$/),
+      message: expect.stringMatching(/^bwrap could not set up the sandbox .*the command did not run/),
+    });
     expect(f.events.some((e) => e.startsWith("command started"))).toBe(false);
     expect(f.events.some((e) => e.startsWith(`spawn ${tools.setpriv}`))).toBe(false);
     expectCleanedUp(f);
@@ -367,11 +439,17 @@ describe("runLinux: the bwrap handshake", () => {
   it("kills the command's process group when it ends only without a PID namespace (the weaker nested sandbox)", async () => {
     const weaker = planOf({ enableWeakerNestedSandbox: true });
     expect(weaker.pidNamespace).toBe(false);
-    for (const [plan, killed] of [[offline, false], [weaker, true]] as const) {
+    for (const [plan, killed] of [
+      [offline, false],
+      [weaker, true],
+    ] as const) {
       const f = machine();
       expect(await run(f, { plan })).toEqual({ kind: "exited", status: 0 });
       const sandbox = Number(/^bwrap: child (\d+)$/.exec(f.events.find((e) => e.startsWith("bwrap: child "))!)![1]);
-      expect(f.kills.some((k) => k.pid === -sandbox && k.signal === "SIGKILL"), `pidNamespace ${plan.pidNamespace}`).toBe(killed);
+      expect(
+        f.kills.some((k) => k.pid === -sandbox && k.signal === "SIGKILL"),
+        `pidNamespace ${plan.pidNamespace}`,
+      ).toBe(killed);
     }
   });
 });
@@ -386,7 +464,11 @@ describe("runLinux: cleanup on every failure path", () => {
     readonly closes?: true;
   }
   const cases: Case[] = [
-    { name: "the plan was compiled for another state directory", message: /compiled for srt's state directory .*recompile it here/, set: () => ({ stateDir: "/tmp/srt-1000" }) },
+    {
+      name: "the plan was compiled for another state directory",
+      message: /compiled for srt's state directory .*recompile it here/,
+      set: () => ({ stateDir: "/tmp/srt-1000" }),
+    },
     {
       name: "the state directory is someone else's",
       message: /is not safe to use: it is owned by uid 0/,
@@ -396,7 +478,11 @@ describe("runLinux: cleanup on every failure path", () => {
         return {};
       },
     },
-    { name: "the state directory is a symlink", message: /is not safe to use: it is a symlink/, set: (f) => (f.fs.symlink(state, "/tmp/elsewhere"), {}) },
+    {
+      name: "the state directory is a symlink",
+      message: /is not safe to use: it is a symlink/,
+      set: (f) => (f.fs.symlink(state, "/tmp/elsewhere"), {}),
+    },
     {
       name: "its runs directory is not a directory of the user's",
       message: /runs in srt's state directory is not a directory owned by uid 1000/,
@@ -407,8 +493,16 @@ describe("runLinux: cleanup on every failure path", () => {
         return {};
       },
     },
-    { name: "the run directory cannot be created", message: /EIO/, set: (f) => (f.fs.failNext("mkdir", (p) => p.startsWith(`${runs}/`), "EIO"), {}) },
-    { name: "a placeholder cannot be created (after others were)", message: /EIO/, set: (f) => (f.fs.failNext("createFile", (p) => p.endsWith("/.npmrc"), "EIO"), {}) },
+    {
+      name: "the run directory cannot be created",
+      message: /EIO/,
+      set: (f) => (f.fs.failNext("mkdir", (p) => p.startsWith(`${runs}/`), "EIO"), {}),
+    },
+    {
+      name: "a placeholder cannot be created (after others were)",
+      message: /EIO/,
+      set: (f) => (f.fs.failNext("createFile", (p) => p.endsWith("/.npmrc"), "EIO"), {}),
+    },
     {
       name: "the registry stays locked by a live srt",
       message: /stayed locked for 10000 ms \(by pid 90\)/,
@@ -421,19 +515,49 @@ describe("runLinux: cleanup on every failure path", () => {
         return {};
       },
     },
-    { name: "the proxies cannot start", message: /^no port for you$/, set: (f) => ({ plan: online, startNetwork: fakeNetwork(f, "no port for you") }) },
-    { name: "the plan reaches the network but there is no proxy runtime", message: /no proxy runtime is available/, set: () => ({ plan: online }) },
-    { name: "an inherited fd would reach the command", message: /file descriptors 7 of this process would be inherited/, set: (f) => ((f.script.strayFds = [7]), { inheritedFds: "refuse" }) },
-    { name: "bwrap cannot be started", message: /^cannot start \/usr\/bin\/bwrap: ENOENT/, set: (f) => ((f.script.bwrap = { fate: "missing" }), {}) },
-    { name: "bwrap dies before its child", message: /^bwrap could not set up the sandbox/, closes: true, set: (f) => ((f.script.bwrap = { fate: "dies" }), { plan: online, startNetwork: fakeNetwork(f) }) },
-    { name: "a bridge cannot listen", message: /bridge for port \d+ exited \(1\): socat: E bind/, closes: true, set: (f) => ((f.script.bridge = { fate: "fails" }), { plan: online, startNetwork: fakeNetwork(f) }) },
+    {
+      name: "the proxies cannot start",
+      message: /^no port for you$/,
+      set: (f) => ({ plan: online, startNetwork: fakeNetwork(f, "no port for you") }),
+    },
+    {
+      name: "the plan reaches the network but there is no proxy runtime",
+      message: /no proxy runtime is available/,
+      set: () => ({ plan: online }),
+    },
+    {
+      name: "an inherited fd would reach the command",
+      message: /file descriptors 7 of this process would be inherited/,
+      set: (f) => ((f.script.strayFds = [7]), { inheritedFds: "refuse" }),
+    },
+    {
+      name: "bwrap cannot be started",
+      message: /^cannot start \/usr\/bin\/bwrap: ENOENT/,
+      set: (f) => ((f.script.bwrap = { fate: "missing" }), {}),
+    },
+    {
+      name: "bwrap dies before its child",
+      message: /^bwrap could not set up the sandbox/,
+      closes: true,
+      set: (f) => ((f.script.bwrap = { fate: "dies" }), { plan: online, startNetwork: fakeNetwork(f) }),
+    },
+    {
+      name: "a bridge cannot listen",
+      message: /bridge for port \d+ exited \(1\): socat: E bind/,
+      closes: true,
+      set: (f) => ((f.script.bridge = { fate: "fails" }), { plan: online, startNetwork: fakeNetwork(f) }),
+    },
   ];
 
   it.each(cases)("$name", async (c) => {
     const f = machine();
     const { running, lines } = start(f, c.set(f));
     const result = await running.result;
-    expect(result).toEqual({ kind: "failed", code: expect.stringMatching(/^SRT5\d\d$/), message: expect.stringMatching(c.message) });
+    expect(result).toEqual({
+      kind: "failed",
+      code: expect.stringMatching(/^SRT5\d\d$/),
+      message: expect.stringMatching(c.message),
+    });
     expect(f.events.some((e) => e.startsWith("command started"))).toBe(false);
     expect(lines.at(-1)).toMatch(/ ms cleaned up$/);
     expectCleanedUp(f, c.lockedBy === undefined ? {} : { lockedBy: c.lockedBy });
@@ -448,7 +572,9 @@ describe("runLinux: cleanup on every failure path", () => {
     f.procs.set(90, "1");
     const { running, lines } = start(f);
     await running.result;
-    expect(lines).toContain(`srt: placeholder cleanup: srt's state directory ${state} stayed locked for 10000 ms (by pid 90)`);
+    expect(lines).toContain(
+      `srt: placeholder cleanup: srt's state directory ${state} stayed locked for 10000 ms (by pid 90)`,
+    );
     expect(f.fs.below(runs)).toEqual([runs]);
   });
 
@@ -460,7 +586,12 @@ describe("runLinux: cleanup on every failure path", () => {
     await until(() => f.events.includes("command started: make test"));
     f.replaceOnHost(`${cwd}/.gitmodules`);
     const result = await running.result;
-    expect(result).toMatchObject({ kind: "failed", code: expect.stringMatching(/^SRT5\d\d$/), message: expect.stringContaining(`${cwd}/.gitmodules was replaced, removed or renamed on the host`), violation: { path: `${cwd}/.gitmodules`, time: "2026-01-02T03:04:05.000Z" } });
+    expect(result).toMatchObject({
+      kind: "failed",
+      code: expect.stringMatching(/^SRT5\d\d$/),
+      message: expect.stringContaining(`${cwd}/.gitmodules was replaced, removed or renamed on the host`),
+      violation: { path: `${cwd}/.gitmodules`, time: "2026-01-02T03:04:05.000Z" },
+    });
     expect(f.kills.filter((k) => k.signal === "SIGKILL").length).toBeGreaterThan(0);
     expect(f.fs.below(runs)).toEqual([runs]);
     expect(f.children.filter((c) => c.alive)).toEqual([]);

@@ -6,11 +6,26 @@
  * srt created. The same rules under real sandboxes: test/linux/host-state.test.ts.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Placeholder } from "../../src/backends/bwrap/index.js";
-import { readRecords, registerAndCreate, releaseRun, removeIfOurs, type Registry } from "../../src/runtime/linux/placeholder-registry.js";
+import {
+  readRecords,
+  registerAndCreate,
+  releaseRun,
+  removeIfOurs,
+  type Registry,
+} from "../../src/runtime/linux/placeholder-registry.js";
 import { nodeLinuxDeps } from "../../src/runtime/linux/node-deps.js";
 import { withLock } from "../../src/runtime/linux/state-lock.js";
 import { ensureStateDir } from "../../src/runtime/state-dir.js";
@@ -78,7 +93,10 @@ describe("placeholder registry", () => {
     const a = run([file(".bashrc")]);
     const dead = run([file(".bashrc")]);
     // Same pid, another start time: a later process that reused the pid, not the run.
-    writeFileSync(join(state, "runs", dead.runId, "holds"), JSON.stringify({ pid: process.pid, start: "1", paths: [join(work, ".bashrc")] }));
+    writeFileSync(
+      join(state, "runs", dead.runId, "holds"),
+      JSON.stringify({ pid: process.pid, start: "1", paths: [join(work, ".bashrc")] }),
+    );
     releaseRun(os, a);
     expect(there(".bashrc")).toBe(false);
     expect(existsSync(join(state, "runs", dead.runId))).toBe(false);
@@ -142,13 +160,26 @@ describe("placeholder registry", () => {
       mkdirSync(join(work, "d"));
       expect(removeIfOurs(os.fs, { ...recordOf(join(work, "d")), kind: "file" }, uid)).toBe("kept");
       expect(removeIfOurs(os.fs, recordOf(join(work, "target")), uid + 1)).toBe("kept");
-      expect([existsSync(join(work, "full")), lstatSync(join(work, "link")).isSymbolicLink(), existsSync(join(work, "d")), existsSync(join(work, "target"))]).toEqual([true, true, true, true]);
+      expect([
+        existsSync(join(work, "full")),
+        lstatSync(join(work, "link")).isSymbolicLink(),
+        existsSync(join(work, "d")),
+        existsSync(join(work, "target")),
+      ]).toEqual([true, true, true, true]);
     });
 
     it("forged lines in the registry are dropped without touching their paths", () => {
       writeFileSync(join(work, "victim"), "");
       const good = recordOf(join(work, "victim"));
-      writeFileSync(join(state, "placeholders"), [`f ${JSON.stringify(join(work, "victim"))}`, JSON.stringify({ ...good, ino: "1" }), JSON.stringify({ ...good, path: "relative" }), "not json"].join("\n") + "\n");
+      writeFileSync(
+        join(state, "placeholders"),
+        [
+          `f ${JSON.stringify(join(work, "victim"))}`,
+          JSON.stringify({ ...good, ino: "1" }),
+          JSON.stringify({ ...good, path: "relative" }),
+          "not json",
+        ].join("\n") + "\n",
+      );
       const a = run([]);
       releaseRun(os, a);
       expect(there("victim")).toBe(true);
@@ -161,7 +192,9 @@ describe("placeholder registry", () => {
       const dead = spawnSync("true").pid!;
       mkdirSync(join(state, "lock"));
       writeFileSync(join(state, "lock", "owner"), `${dead} 1`);
-      expect(withLock(os, state, () => readFileSync(join(state, "lock", "owner"), "utf8"))).toMatch(new RegExp(`^${process.pid} `));
+      expect(withLock(os, state, () => readFileSync(join(state, "lock", "owner"), "utf8"))).toMatch(
+        new RegExp(`^${process.pid} `),
+      );
       expect(existsSync(join(state, "lock"))).toBe(false);
     });
   });

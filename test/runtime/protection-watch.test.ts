@@ -7,7 +7,15 @@
  */
 import { describe, expect, it } from "vitest";
 import type { DetachableMount } from "../../src/backends/bwrap/index.js";
-import { detachmentMessage, guardProtections, violationOf, watchProtections, type Detachment, type Identity, type WatchOs } from "../../src/runtime/linux/protection-watch.js";
+import {
+  detachmentMessage,
+  guardProtections,
+  violationOf,
+  watchProtections,
+  type Detachment,
+  type Identity,
+  type WatchOs,
+} from "../../src/runtime/linux/protection-watch.js";
 
 function fakeOs(initial: Record<string, Identity>, unwatchable: readonly string[] = []) {
   const ids = new Map(Object.entries(initial));
@@ -42,7 +50,11 @@ function fakeOs(initial: Record<string, Identity>, unwatchable: readonly string[
   };
 }
 
-const m = (path: string, guards: DetachableMount["guards"] = "write"): DetachableMount => ({ path, guards, origin: `test:${path}` });
+const m = (path: string, guards: DetachableMount["guards"] = "write"): DetachableMount => ({
+  path,
+  guards,
+  origin: `test:${path}`,
+});
 const w = "/p/work";
 
 function collect() {
@@ -90,7 +102,17 @@ describe("protection watch", () => {
 
   it("watches each parent directory once, and skips paths that did not exist at the start", () => {
     const f = fakeOs({ [`${w}/a`]: "1:1", [`${w}/a/b`]: "1:2", [`${w}/a/b/secret`]: "1:3", [`${w}/.npmrc`]: "1:4" });
-    const watch = watchProtections([m(`${w}/a`, "below"), m(`${w}/a/b`, "below"), m(`${w}/a/b/secret`, "read"), m(`${w}/.npmrc`), m(`${w}/.not-there`)], f.os, collect().on);
+    const watch = watchProtections(
+      [
+        m(`${w}/a`, "below"),
+        m(`${w}/a/b`, "below"),
+        m(`${w}/a/b/secret`, "read"),
+        m(`${w}/.npmrc`),
+        m(`${w}/.not-there`),
+      ],
+      f.os,
+      collect().on,
+    );
     expect(f.openWatches().sort()).toEqual([w, `${w}/a`, `${w}/a/b`]);
     expect(watch.stats()).toEqual({ paths: 4, watched: 3, polled: 0 });
   });
@@ -123,7 +145,10 @@ describe("protection watch", () => {
   it("a directory that cannot be watched (or whose watch fails later) is polled often instead", () => {
     const f = fakeOs({ [`${w}/.gitmodules`]: "1:10", [`${w}/sub/.envrc`]: "1:12" }, [w]);
     const c = collect();
-    const watch = watchProtections([m(`${w}/.gitmodules`), m(`${w}/sub/.envrc`)], f.os, c.on, { pollMs: 50, backstopMs: 1000 });
+    const watch = watchProtections([m(`${w}/.gitmodules`), m(`${w}/sub/.envrc`)], f.os, c.on, {
+      pollMs: 50,
+      backstopMs: 1000,
+    });
     expect(watch.stats()).toEqual({ paths: 2, watched: 1, polled: 1 });
     expect(f.liveTimers()).toEqual([50]);
     f.fail(`${w}/sub`);
@@ -170,7 +195,12 @@ describe("guard (what the runner sees)", () => {
   it("kills first, then the failure names the path, the rule and what the mount did, and carries a violation", () => {
     const f = fakeOs({ [`${w}/.gitmodules`]: "1:10" });
     const order: string[] = [];
-    const guard = guardProtections([m(`${w}/.gitmodules`)], () => order.push(`kill (failure known: ${guard?.failure() !== undefined})`), f.os, () => new Date("2026-01-02T03:04:05Z"));
+    const guard = guardProtections(
+      [m(`${w}/.gitmodules`)],
+      () => order.push(`kill (failure known: ${guard?.failure() !== undefined})`),
+      f.os,
+      () => new Date("2026-01-02T03:04:05Z"),
+    );
     expect(guard.failure()).toBeUndefined();
     f.set(`${w}/.gitmodules`, "1:11");
     f.event(w, ".gitmodules");
@@ -180,11 +210,22 @@ describe("guard (what the runner sees)", () => {
     expect(failure.message).toContain(`${w}/.gitmodules was replaced, removed or renamed on the host`);
     expect(failure.message).toContain("kept it read-only");
     expect(failure.message).toContain(`test:${w}/.gitmodules`);
-    expect(failure.violation).toEqual({ kind: "filesystem", time: "2026-01-02T03:04:05.000Z", path: `${w}/.gitmodules`, guards: "write", reason: "replaced on the host during the run: the path lost its mount", rule: `test:${w}/.gitmodules` });
+    expect(failure.violation).toEqual({
+      kind: "filesystem",
+      time: "2026-01-02T03:04:05.000Z",
+      path: `${w}/.gitmodules`,
+      guards: "write",
+      reason: "replaced on the host during the run: the path lost its mount",
+      rule: `test:${w}/.gitmodules`,
+    });
   });
 
   it("says what was lost for each kind of mount", () => {
-    const d = (guards: DetachableMount["guards"], after: Identity): Detachment => ({ mount: m("/x", guards), before: "1:1", after });
+    const d = (guards: DetachableMount["guards"], after: Identity): Detachment => ({
+      mount: m("/x", guards),
+      before: "1:1",
+      after,
+    });
     expect(detachmentMessage(d("read", "1:2"))).toContain("kept it unreadable");
     expect(detachmentMessage(d("below", "absent"))).toContain("held the protections below it");
     expect(violationOf(d("write", "absent"), new Date(0)).reason).toMatch(/^removed or renamed/);

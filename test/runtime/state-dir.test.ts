@@ -38,7 +38,8 @@ describe("locateStateDir", () => {
       chownSync(theirs, 12345, 12345);
       cases.push(theirs);
     }
-    for (const xdg of cases) expect(locateStateDir({ XDG_RUNTIME_DIR: xdg, TMPDIR: tmp }, uid), String(xdg)).toBe(join(tmp, `srt-${uid}`));
+    for (const xdg of cases)
+      expect(locateStateDir({ XDG_RUNTIME_DIR: xdg, TMPDIR: tmp }, uid), String(xdg)).toBe(join(tmp, `srt-${uid}`));
   });
 
   it("reads the temp base as os.tmpdir() does, resolved through symlinks", () => {
@@ -85,7 +86,9 @@ describe("ensureStateDir", () => {
 describe("planStateDirMismatch", () => {
   it("accepts only the state directory the plan was compiled for", () => {
     expect(planStateDirMismatch("/run/user/1/srt", "/run/user/1/srt")).toBeUndefined();
-    expect(planStateDirMismatch("/tmp/srt-1", "/run/user/1/srt")).toMatch(/compiled for srt's state directory \/tmp\/srt-1.*recompile/);
+    expect(planStateDirMismatch("/tmp/srt-1", "/run/user/1/srt")).toMatch(
+      /compiled for srt's state directory \/tmp\/srt-1.*recompile/,
+    );
     expect(planStateDirMismatch(undefined, "/tmp/srt-1")).toMatch(/older srt/);
   });
 });

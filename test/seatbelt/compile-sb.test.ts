@@ -16,14 +16,27 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 async function run(args: readonly string[]): Promise<{ status: number; out: string; err: string }> {
   let out = "";
   let err = "";
-  const io: CliIo = { out: (t) => void (out += t), err: (t) => void (err += t), cwd: dir, env: { HOME: dir }, color: false, platform: "linux", uid: 0, gid: 0, onSignals: () => () => undefined };
+  const io: CliIo = {
+    out: (t) => void (out += t),
+    err: (t) => void (err += t),
+    cwd: dir,
+    env: { HOME: dir },
+    color: false,
+    platform: "linux",
+    uid: 0,
+    gid: 0,
+    onSignals: () => () => undefined,
+  };
   const status = await main(args, io);
   return { status, out, err };
 }
 
 describe("srt compile --target macos", () => {
   const settings = `${dir}/s.json`;
-  writeFileSync(settings, JSON.stringify({ filesystem: { denyRead: ["~/.ssh"], allowWrite: ["."] }, network: { httpProxyPort: 8888 } }));
+  writeFileSync(
+    settings,
+    JSON.stringify({ filesystem: { denyRead: ["~/.ssh"], allowWrite: ["."] }, network: { httpProxyPort: 8888 } }),
+  );
 
   it("--emit sb prints a valid profile with the policy's fixed proxy port, else the documented default", async () => {
     const r = await run(["compile", "--target", "macos", "--emit", "sb", settings]);

@@ -5,21 +5,33 @@ import { globRule, makePolicy, pathRule, typicalPolicy } from "./policy-fixtures
 describe("platformDifferences", () => {
   it("names each glob deny with its compile-time match count, from either side", () => {
     const mac = platformDifferences(typicalPolicy(), "macos");
-    expect(mac).toContain("/filesystem/denyRead/1: deny read /Users/u/**/*.pem also covers files created later (on Linux: only the 1 match found when compiling are denied)");
+    expect(mac).toContain(
+      "/filesystem/denyRead/1: deny read /Users/u/**/*.pem also covers files created later (on Linux: only the 1 match found when compiling are denied)",
+    );
     const linux = platformDifferences(typicalPolicy(), "linux");
-    expect(linux).toContain("only the 0 matches found when compiling are denied (on macOS: /filesystem/denyWrite/0: deny write /Users/u/proj/src/*.gen.ts also covers files created later)");
+    expect(linux).toContain(
+      "only the 0 matches found when compiling are denied (on macOS: /filesystem/denyWrite/0: deny write /Users/u/proj/src/*.gen.ts also covers files created later)",
+    );
   });
 
   it("says that per-path unix sockets cannot be enforced on Linux", () => {
     const lines = platformDifferences(typicalPolicy(), "linux");
-    expect(lines.some((l) => l.startsWith("unix sockets are all-or-nothing") && l.includes("/private/var/run/docker.sock"))).toBe(true);
+    expect(
+      lines.some((l) => l.startsWith("unix sockets are all-or-nothing") && l.includes("/private/var/run/docker.sock")),
+    ).toBe(true);
   });
 
   it("mentions an absent read deny, an inexact allow glob and the mandatory search depth only when the policy has them", () => {
     const none = platformDifferences(makePolicy(), "macos").join("\n");
     expect(none).not.toMatch(/ glob |created later|does not exist|mandatory denies/);
     const some = platformDifferences(
-      makePolicy({ rules: [pathRule("read", "deny", "/Users/u/.aws", { node: "absent" }), globRule("read", "allow", "/Users/u/[^]x]/*"), pathRule("write", "allow", "/Users/u/proj")] }),
+      makePolicy({
+        rules: [
+          pathRule("read", "deny", "/Users/u/.aws", { node: "absent" }),
+          globRule("read", "allow", "/Users/u/[^]x]/*"),
+          pathRule("write", "allow", "/Users/u/proj"),
+        ],
+      }),
       "macos",
     ).join("\n");
     expect(some).toMatch(/\/Users\/u\/\.aws does not exist yet; it stays unreadable/);

@@ -1,6 +1,14 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { lowerSeatbelt, renderSeatbelt, parseSbpl, quoteRegex, quoteString, SbplEncodingError, validateSbpl } from "../../src/backends/seatbelt/index.js";
+import {
+  lowerSeatbelt,
+  renderSeatbelt,
+  parseSbpl,
+  quoteRegex,
+  quoteString,
+  SbplEncodingError,
+  validateSbpl,
+} from "../../src/backends/seatbelt/index.js";
 import { createEvaluator } from "./evaluate.js";
 import { globRule, makePolicy, pathRule, proxy } from "./policy-fixtures.js";
 
@@ -43,7 +51,13 @@ describe("string escaping", () => {
     expect(quoteString("/p/\u{1f480}")).toBe('"/p/\u{1f480}"');
     // #"…" has no escapes: such a regex is written as an ordinary string.
     expect(quoteRegex("^/p/\udcff$")).toBe('"^/p/\\xff$"');
-    const policy = makePolicy({ rules: [pathRule("write", "allow", "/Users/u/p"), pathRule("write", "deny", "/Users/u/p/\udcff-dir"), globRule("read", "deny", "/Users/u/p/\udcfe*/*.key")] });
+    const policy = makePolicy({
+      rules: [
+        pathRule("write", "allow", "/Users/u/p"),
+        pathRule("write", "deny", "/Users/u/p/\udcff-dir"),
+        globRule("read", "deny", "/Users/u/p/\udcfe*/*.key"),
+      ],
+    });
     const profile = renderSeatbelt(lowerSeatbelt(policy, { proxy }));
     expect(validateSbpl(profile)).toEqual([]);
     expect(profile).toContain('"/Users/u/p/\\xff-dir"');
@@ -58,7 +72,7 @@ describe("string escaping", () => {
 });
 
 describe("regex literals", () => {
-  it("uses #\"…\" when that is unambiguous, an escaped string otherwise", () => {
+  it('uses #"…" when that is unambiguous, an escaped string otherwise', () => {
     expect(quoteRegex("^/a/[^/]*\\.pem$")).toBe('#"^/a/[^/]*\\.pem$"');
     expect(quoteRegex('^/a/"q"$')).toBe('"^/a/\\"q\\"$"');
     expect(quoteRegex("^/a\\\\b$")).toBe('"^/a\\\\\\\\b$"'); // a literal backslash in the path
@@ -82,7 +96,7 @@ describe("user data cannot change a profile's structure", () => {
     "/Users/u/x\n(allow default)\n; ",
     "/Users/u/back\\slash\\",
     '/Users/u/"quoted"',
-    "/Users/u/semi;colon (paren) #\"hash",
+    '/Users/u/semi;colon (paren) #"hash',
     "/Users/u/with space/and\ttab",
     "/Users/u/ünïcødé/😀",
     "/Users/u/regex.+*?^$()[]{}|chars",
@@ -90,12 +104,30 @@ describe("user data cannot change a profile's structure", () => {
   ];
 
   it.each(hostile)("%j", (evil) => {
-    const benign = renderSeatbelt(lowerSeatbelt(makePolicy({ rules: [pathRule("write", "allow", "/Users/u/p"), pathRule("read", "deny", "/Users/u/benign"), globRule("write", "deny", "/Users/u/p/*.x")] }), { proxy }));
+    const benign = renderSeatbelt(
+      lowerSeatbelt(
+        makePolicy({
+          rules: [
+            pathRule("write", "allow", "/Users/u/p"),
+            pathRule("read", "deny", "/Users/u/benign"),
+            globRule("write", "deny", "/Users/u/p/*.x"),
+          ],
+        }),
+        { proxy },
+      ),
+    );
     const policy = makePolicy({
       rules: [
         pathRule("write", "allow", "/Users/u/p"),
         pathRule("read", "deny", evil),
-        globRule("write", "deny", `/Users/u/p/${evil.slice(9).replaceAll("/", "_").replace(/[*?[\]\\]/g, "\\$&")}*.x`),
+        globRule(
+          "write",
+          "deny",
+          `/Users/u/p/${evil
+            .slice(9)
+            .replaceAll("/", "_")
+            .replace(/[*?[\]\\]/g, "\\$&")}*.x`,
+        ),
       ],
     });
     const profile = renderSeatbelt(lowerSeatbelt(policy, { proxy }));
@@ -110,7 +142,9 @@ describe("user data cannot change a profile's structure", () => {
   });
 
   it("keeps any origin or path in a comment on one line", () => {
-    const policy = makePolicy({ rules: [pathRule("read", "deny", "/Users/u/a\nb", { origin: "/filesystem/denyRead/0\n(allow default)" })] });
+    const policy = makePolicy({
+      rules: [pathRule("read", "deny", "/Users/u/a\nb", { origin: "/filesystem/denyRead/0\n(allow default)" })],
+    });
     const profile = renderSeatbelt(lowerSeatbelt(policy, { proxy }));
     expect(validateSbpl(profile)).toEqual([]);
     expect(profile).toContain("; /filesystem/denyRead/0\\u{a}(allow default): deny read");

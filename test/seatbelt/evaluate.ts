@@ -8,7 +8,8 @@
 import { parseSbpl, type SExpr } from "../../src/backends/seatbelt/index.js";
 
 export type Verdict = "allow" | "deny";
-export type FileOp = "file-read-data" | "file-read-metadata" | "file-write-data" | "file-write-create" | "file-write-unlink";
+export type FileOp =
+  "file-read-data" | "file-read-metadata" | "file-write-data" | "file-write-create" | "file-write-unlink";
 
 interface CompiledRule {
   readonly action: Verdict;
@@ -30,12 +31,19 @@ export function createEvaluator(profile: string, params: Readonly<Record<string,
     const [head, ...rest] = f.items;
     if (head?.kind !== "symbol" || (head.name !== "allow" && head.name !== "deny")) continue;
     const ops = rest.flatMap((a) => (a.kind === "symbol" ? [a.name] : []));
-    const filters = rest.filter((a) => a.kind === "list" && !(a.items[0]?.kind === "symbol" && a.items[0].name === "with"));
+    const filters = rest.filter(
+      (a) => a.kind === "list" && !(a.items[0]?.kind === "symbol" && a.items[0].name === "with"),
+    );
     rules.push({ action: head.name, ops, filters });
   }
   const str = (e: SExpr | undefined): string => {
     if (e?.kind === "string") return e.value;
-    if (e?.kind === "list" && e.items[0]?.kind === "symbol" && e.items[0].name === "param" && e.items[1]?.kind === "string") {
+    if (
+      e?.kind === "list" &&
+      e.items[0]?.kind === "symbol" &&
+      e.items[0].name === "param" &&
+      e.items[1]?.kind === "string"
+    ) {
       const v = params[e.items[1].value];
       if (v === undefined) throw new Error(`param ${e.items[1].value} not given`);
       return v;

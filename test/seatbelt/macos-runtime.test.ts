@@ -27,7 +27,20 @@ describe("buildMacosLaunch (argv/env construction only)", () => {
 
   it("runs sandbox-exec with the profile file, the real temp path as a parameter, then -- and the command untouched", () => {
     expect(launch.file).toBe("/usr/bin/sandbox-exec");
-    expect(launch.argv).toEqual(["-f", base.profilePath, "-D", "SRT_PRIVATE_TMP=/private/var/folders/x/T/srt-1/tmp", "--", "git", "-c", "x=1", "--", "-f", "-D", "evil"]);
+    expect(launch.argv).toEqual([
+      "-f",
+      base.profilePath,
+      "-D",
+      "SRT_PRIVATE_TMP=/private/var/folders/x/T/srt-1/tmp",
+      "--",
+      "git",
+      "-c",
+      "x=1",
+      "--",
+      "-f",
+      "-D",
+      "evil",
+    ]);
   });
 
   it("the parameter it passes is the one the profile reads, and makes the temp dir writable", () => {
@@ -55,14 +68,28 @@ describe("buildMacosLaunch (argv/env construction only)", () => {
 
 describe("log stream reader (canned lines, not a macOS log)", () => {
   it("asks for ndjson records that carry this session's tag", () => {
-    expect(logStreamArgv(tag)).toEqual(["stream", "--style", "ndjson", "--level", "default", "--predicate", 'eventMessage CONTAINS "srt-3f9a "']);
+    expect(logStreamArgv(tag)).toEqual([
+      "stream",
+      "--style",
+      "ndjson",
+      "--level",
+      "default",
+      "--predicate",
+      'eventMessage CONTAINS "srt-3f9a "',
+    ]);
     expect(() => logStreamArgv('x" OR 1==1')).toThrow();
   });
 
-  const record = (eventMessage: string, timestamp = "2024-05-01 10:00:00.123456+0200") => JSON.stringify({ timestamp, eventMessage, processID: 0 });
+  const record = (eventMessage: string, timestamp = "2024-05-01 10:00:00.123456+0200") =>
+    JSON.stringify({ timestamp, eventMessage, processID: 0 });
 
   it("turns a file denial into a filesystem violation with its origin", () => {
-    expect(parseLogLine(record("Sandbox: cat(4242) deny(1) file-read-data /Users/u/.ssh/id_rsa srt-3f9a /filesystem/denyRead/0"), tag)).toEqual({
+    expect(
+      parseLogLine(
+        record("Sandbox: cat(4242) deny(1) file-read-data /Users/u/.ssh/id_rsa srt-3f9a /filesystem/denyRead/0"),
+        tag,
+      ),
+    ).toEqual({
       kind: "filesystem",
       time: "2024-05-01 10:00:00.123456+0200",
       process: "cat",
@@ -74,20 +101,40 @@ describe("log stream reader (canned lines, not a macOS log)", () => {
   });
 
   it("turns a network denial into a network violation", () => {
-    const v = parseLogLine(record("Sandbox: curl(7) deny(1) network-outbound 93.184.216.34:443 srt-3f9a default:deny"), tag);
-    expect(v).toMatchObject({ kind: "network", operation: "network-outbound", path: "93.184.216.34:443", origin: "default:deny" });
+    const v = parseLogLine(
+      record("Sandbox: curl(7) deny(1) network-outbound 93.184.216.34:443 srt-3f9a default:deny"),
+      tag,
+    );
+    expect(v).toMatchObject({
+      kind: "network",
+      operation: "network-outbound",
+      path: "93.184.216.34:443",
+      origin: "default:deny",
+    });
   });
 
   it("keeps paths with spaces and a forged tag inside the path", () => {
-    const v = parseLogLine(record("Sandbox: sh(9) deny(1) file-write-create /Users/u/p/a srt-3f9a x/.bashrc srt-3f9a mandatory:shell-config"), tag);
+    const v = parseLogLine(
+      record(
+        "Sandbox: sh(9) deny(1) file-write-create /Users/u/p/a srt-3f9a x/.bashrc srt-3f9a mandatory:shell-config",
+      ),
+      tag,
+    );
     expect(v).toMatchObject({ path: "/Users/u/p/a srt-3f9a x/.bashrc", origin: "mandatory:shell-config" });
-    expect(parseLogLine(record("Sandbox: sh(9) deny(1) mach-lookup srt-3f9a default:deny"), tag)).toMatchObject({ kind: "other", path: "" });
+    expect(parseLogLine(record("Sandbox: sh(9) deny(1) mach-lookup srt-3f9a default:deny"), tag)).toMatchObject({
+      kind: "other",
+      path: "",
+    });
   });
 
   it("skips the header, other sessions, allows and noise", () => {
-    expect(parseLogLine("Filtering the log data using \"eventMessage CONTAINS …\"", tag)).toBeUndefined();
-    expect(parseLogLine(record("Sandbox: cat(1) deny(1) file-read-data /x srt-ffff /filesystem/denyRead/0"), tag)).toBeUndefined();
-    expect(parseLogLine(record("Sandbox: cat(1) allow(1) file-read-data /x srt-3f9a default:read"), tag)).toBeUndefined();
+    expect(parseLogLine('Filtering the log data using "eventMessage CONTAINS …"', tag)).toBeUndefined();
+    expect(
+      parseLogLine(record("Sandbox: cat(1) deny(1) file-read-data /x srt-ffff /filesystem/denyRead/0"), tag),
+    ).toBeUndefined();
+    expect(
+      parseLogLine(record("Sandbox: cat(1) allow(1) file-read-data /x srt-3f9a default:read"), tag),
+    ).toBeUndefined();
     expect(parseLogLine(record("something else srt-3f9a x"), tag)).toBeUndefined();
     expect(parseLogLine("[1,2]", tag)).toBeUndefined();
   });

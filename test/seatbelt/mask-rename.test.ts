@@ -14,12 +14,18 @@ const proj = "/Users/u/proj";
 
 describe("Seatbelt: a read-denied file cannot be moved out of its rule", () => {
   const policy = makePolicy({
-    rules: [pathRule("write", "allow", proj, { origin: "/filesystem/allowWrite/0" }), pathRule("read", "deny", `${proj}/a/b/secret`, { node: "file", origin: "/filesystem/denyRead/0" })],
+    rules: [
+      pathRule("write", "allow", proj, { origin: "/filesystem/allowWrite/0" }),
+      pathRule("read", "deny", `${proj}/a/b/secret`, { node: "file", origin: "/filesystem/denyRead/0" }),
+    ],
   });
-  const verdict = createEvaluator(renderSeatbelt(lowerSeatbelt(policy, { proxy })), { SRT_PRIVATE_TMP: "/private/tmp/srt-run" });
+  const verdict = createEvaluator(renderSeatbelt(lowerSeatbelt(policy, { proxy })), {
+    SRT_PRIVATE_TMP: "/private/tmp/srt-run",
+  });
 
   it("denies renaming (unlinking) the secret and each parent inside the writable root", () => {
-    for (const p of [`${proj}/a`, `${proj}/a/b`, `${proj}/a/b/secret`]) expect(verdict("file-write-unlink", p), p).toBe("deny");
+    for (const p of [`${proj}/a`, `${proj}/a/b`, `${proj}/a/b/secret`])
+      expect(verdict("file-write-unlink", p), p).toBe("deny");
     expect(verdict("file-read-data", `${proj}/a/b/secret`)).toBe("deny");
   });
 

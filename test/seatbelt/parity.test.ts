@@ -41,18 +41,24 @@ function literalVerdict(policy: Policy, access: "read" | "write", path: string):
   let best: PathRule | undefined;
   for (const r of policy.filesystem.rules) {
     if (r.kind !== "path" || r.access !== access || !isWithin(path, r.path)) continue;
-    if (best === undefined || depth(r.path) > depth(best.path) || (r.path === best.path && r.effect === "deny")) best = r;
+    if (best === undefined || depth(r.path) > depth(best.path) || (r.path === best.path && r.effect === "deny"))
+      best = r;
   }
   return best?.effect;
 }
 
 const globDenies = (policy: Policy, path: string): GlobRule[] => {
   const ancestors = path.split("/").map((_, i, segs) => segs.slice(0, i + 1).join("/") || "/");
-  return policy.filesystem.rules.filter((r): r is GlobRule => r.kind === "glob" && r.effect === "deny" && ancestors.some((a) => picomatch(r.pattern, globOptions)(a)));
+  return policy.filesystem.rules.filter(
+    (r): r is GlobRule =>
+      r.kind === "glob" && r.effect === "deny" && ancestors.some((a) => picomatch(r.pattern, globOptions)(a)),
+  );
 };
 
 /** Segments that Seatbelt protects at any depth (mandatory-regex.ts) — more than the IR lists. */
-const mandatorySegments = new Set(Object.values(mandatoryNames).flatMap((ns: readonly string[]) => ns.map((n) => n.split("/")[0]!)));
+const mandatorySegments = new Set(
+  Object.values(mandatoryNames).flatMap((ns: readonly string[]) => ns.map((n) => n.split("/")[0]!)),
+);
 
 interface Finding {
   readonly platform: "macos" | "linux";
@@ -65,7 +71,8 @@ function parityFindings(policy: Policy, opts: { linux: boolean }): Finding[] {
   const plan = planMounts(policy);
   const out: Finding[] = [];
   const mac = (op: FileOp, path: string, want: "allow" | "deny", why: string): void => {
-    if (verdict(op, path) !== want) out.push({ platform: "macos", what: `${op} ${JSON.stringify(path)} should be ${want}: ${why}` });
+    if (verdict(op, path) !== want)
+      out.push({ platform: "macos", what: `${op} ${JSON.stringify(path)} should be ${want}: ${why}` });
   };
   const linux = (path: string, ok: (s: MountState) => boolean, why: string): void => {
     if (!opts.linux || underVirtual(path)) return;
@@ -73,7 +80,10 @@ function parityFindings(policy: Policy, opts: { linux: boolean }): Finding[] {
     if (!ok(s)) out.push({ platform: "linux", what: `${JSON.stringify(path)} is ${s}: ${why}` });
   };
   const rules = policy.filesystem.rules;
-  const allowsInside = (access: "read" | "write", p: string): boolean => rules.some((r) => r.kind === "path" && r.access === access && r.effect === "allow" && r.path !== p && isWithin(r.path, p));
+  const allowsInside = (access: "read" | "write", p: string): boolean =>
+    rules.some(
+      (r) => r.kind === "path" && r.access === access && r.effect === "allow" && r.path !== p && isWithin(r.path, p),
+    );
 
   for (const r of rules) {
     if (r.kind !== "path" || r.effect !== "deny") continue;
@@ -84,9 +94,12 @@ function parityFindings(policy: Policy, opts: { linux: boolean }): Finding[] {
       if (r.access === "read") {
         for (const q of below) mac("file-read-data", q, "deny", why);
         // Linux: an absent path has nothing to mask (a listed difference), and "/" cannot be masked.
-        if (r.node !== "absent" && p === r.path && r.path !== "/") for (const q of below) linux(q, (s) => s === "masked", why);
+        if (r.node !== "absent" && p === r.path && r.path !== "/")
+          for (const q of below) linux(q, (s) => s === "masked", why);
       } else {
-        for (const q of below) for (const op of ["file-write-data", "file-write-create", "file-write-unlink"] as const) mac(op, q, "deny", why);
+        for (const q of below)
+          for (const op of ["file-write-data", "file-write-create", "file-write-unlink"] as const)
+            mac(op, q, "deny", why);
         if (p === r.path) linux(p, (s) => s !== "rw", why);
       }
     }
@@ -95,10 +108,22 @@ function parityFindings(policy: Policy, opts: { linux: boolean }): Finding[] {
   for (const g of rules) {
     if (g.kind !== "glob" || g.effect !== "deny") continue;
     // The glob's concrete matches and a child of each, plus its own text (picomatch matches it too).
-    const matches = rules.filter((r): r is PathRule => r.kind === "path" && r.via.kind === "glob" && r.via.pattern === g.pattern).map((r) => r.path);
+    const matches = rules
+      .filter((r): r is PathRule => r.kind === "path" && r.via.kind === "glob" && r.via.pattern === g.pattern)
+      .map((r) => r.path);
     for (const p of [...matches, ...matches.map(child), g.pattern]) {
-      if (literalVerdict(policy, g.access, p) === "allow" && g.access === "read" && !picomatch(g.pattern, globOptions)(p)) continue;
-      mac(g.access === "read" ? "file-read-data" : "file-write-data", p, "deny", `${g.origin} glob ${g.pattern} covers it`);
+      if (
+        literalVerdict(policy, g.access, p) === "allow" &&
+        g.access === "read" &&
+        !picomatch(g.pattern, globOptions)(p)
+      )
+        continue;
+      mac(
+        g.access === "read" ? "file-read-data" : "file-write-data",
+        p,
+        "deny",
+        `${g.origin} glob ${g.pattern} covers it`,
+      );
     }
   }
 
@@ -113,7 +138,8 @@ function parityFindings(policy: Policy, opts: { linux: boolean }): Finding[] {
     if (!writable(target)) continue;
     const why = `${r.origin} makes ${r.path} writable`;
     mac(r.node === "file" || r.node === "other" ? "file-write-data" : "file-write-create", target, "allow", why);
-    if (!rules.some((x) => x.kind === "path" && x.effect === "deny" && x.node !== "absent" && isWithin(target, x.path))) linux(r.path, (s) => s === "rw", why);
+    if (!rules.some((x) => x.kind === "path" && x.effect === "deny" && x.node !== "absent" && isWithin(target, x.path)))
+      linux(r.path, (s) => s === "rw", why);
   }
   mac("file-write-create", child(privateTmp), "allow", "the private temp dir is always writable");
   return out;
@@ -130,18 +156,45 @@ describe("parity with the IR", () => {
   // "masked", and masking an absent path is skipped), so the sandbox can create it.
   it("Linux: an absent ~/.bashrc-like path that is read-denied and write-protected stays uncreatable", () => {
     const rules: PathRule[] = [
-      { kind: "path", access: "read", effect: "deny", path: "/w/.bashrc", node: "absent", via: { kind: "literal" }, origin: "/filesystem/denyRead/0" },
-      { kind: "path", access: "write", effect: "allow", path: "/w", node: "dir", via: { kind: "literal" }, origin: "/filesystem/allowWrite/0" },
-      { kind: "path", access: "write", effect: "deny", path: "/w/.bashrc", node: "absent", via: { kind: "literal" }, origin: "mandatory:shell-config" },
+      {
+        kind: "path",
+        access: "read",
+        effect: "deny",
+        path: "/w/.bashrc",
+        node: "absent",
+        via: { kind: "literal" },
+        origin: "/filesystem/denyRead/0",
+      },
+      {
+        kind: "path",
+        access: "write",
+        effect: "allow",
+        path: "/w",
+        node: "dir",
+        via: { kind: "literal" },
+        origin: "/filesystem/allowWrite/0",
+      },
+      {
+        kind: "path",
+        access: "write",
+        effect: "deny",
+        path: "/w/.bashrc",
+        node: "absent",
+        via: { kind: "literal" },
+        origin: "mandatory:shell-config",
+      },
     ];
     const policy = { ...fixturePolicies[0]![1], filesystem: { rules, privateTmp: true as const } };
     expect(linuxState(planMounts(policy), "/w/.bashrc")).not.toBe("rw");
     expect(parityFindings(policy, { linux: false })).toEqual([]);
   });
 
-  it.each(fixturePolicies)("fixture %s: macOS and Linux deny what the IR denies and grant its writable roots", (_, policy) => {
-    expect(parityFindings(policy, { linux: true })).toEqual([]);
-  });
+  it.each(fixturePolicies)(
+    "fixture %s: macOS and Linux deny what the IR denies and grant its writable roots",
+    (_, policy) => {
+      expect(parityFindings(policy, { linux: true })).toEqual([]);
+    },
+  );
 
   it("random policies compiled for macOS", () => {
     fc.assert(

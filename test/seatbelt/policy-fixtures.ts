@@ -3,12 +3,39 @@ import type { Flag, FsRule, GlobRule, NetworkPolicy, Origin, PathRule, Policy } 
 
 const flag = (value: boolean, origin: Origin = "default:flag"): Flag => ({ value, origin });
 
-export function pathRule(access: PathRule["access"], effect: PathRule["effect"], path: string, extra: Partial<Omit<PathRule, "kind" | "access" | "effect" | "path">> = {}): PathRule {
-  return { kind: "path", access, effect, path, node: "dir", via: { kind: "literal" }, origin: `/filesystem/${effect}${access === "read" ? "Read" : "Write"}/0`, ...extra };
+export function pathRule(
+  access: PathRule["access"],
+  effect: PathRule["effect"],
+  path: string,
+  extra: Partial<Omit<PathRule, "kind" | "access" | "effect" | "path">> = {},
+): PathRule {
+  return {
+    kind: "path",
+    access,
+    effect,
+    path,
+    node: "dir",
+    via: { kind: "literal" },
+    origin: `/filesystem/${effect}${access === "read" ? "Read" : "Write"}/0`,
+    ...extra,
+  };
 }
 
-export function globRule(access: GlobRule["access"], effect: GlobRule["effect"], pattern: string, extra: Partial<Omit<GlobRule, "kind" | "access" | "effect" | "pattern">> = {}): GlobRule {
-  return { kind: "glob", access, effect, pattern, matches: 0, origin: `/filesystem/${effect}${access === "read" ? "Read" : "Write"}/9`, ...extra };
+export function globRule(
+  access: GlobRule["access"],
+  effect: GlobRule["effect"],
+  pattern: string,
+  extra: Partial<Omit<GlobRule, "kind" | "access" | "effect" | "pattern">> = {},
+): GlobRule {
+  return {
+    kind: "glob",
+    access,
+    effect,
+    pattern,
+    matches: 0,
+    origin: `/filesystem/${effect}${access === "read" ? "Read" : "Write"}/9`,
+    ...extra,
+  };
 }
 
 export const mandatory = (path: string, rule: string, node: PathRule["node"] = "absent"): PathRule =>
@@ -54,7 +81,11 @@ export const typicalPolicy = (): Policy =>
     rules: [
       pathRule("read", "deny", "/Users/u/.ssh", { origin: "/filesystem/denyRead/0" }),
       globRule("read", "deny", "/Users/u/**/*.pem", { origin: "/filesystem/denyRead/1", matches: 1 }),
-      pathRule("read", "deny", "/Users/u/proj/secrets/key.pem", { node: "file", via: { kind: "glob", pattern: "/Users/u/**/*.pem" }, origin: "/filesystem/denyRead/1" }),
+      pathRule("read", "deny", "/Users/u/proj/secrets/key.pem", {
+        node: "file",
+        via: { kind: "glob", pattern: "/Users/u/**/*.pem" },
+        origin: "/filesystem/denyRead/1",
+      }),
       pathRule("read", "allow", "/Users/u/.ssh/known_hosts", { node: "file", origin: "/filesystem/allowRead/0" }),
       pathRule("write", "allow", "/Users/u/proj", { origin: "/filesystem/allowWrite/0" }),
       globRule("write", "deny", "/Users/u/proj/src/*.gen.ts", { origin: "/filesystem/denyWrite/0" }),
@@ -63,7 +94,11 @@ export const typicalPolicy = (): Policy =>
       mandatory("/Users/u/proj/.git/config", "git-repo-config", "file"),
       mandatory("/Users/u/proj/.claude/commands", "agent-config"),
     ],
-    network: { unixSockets: [{ kind: "unix-socket", path: "/private/var/run/docker.sock", origin: "/network/allowUnixSockets/0" }] },
+    network: {
+      unixSockets: [
+        { kind: "unix-socket", path: "/private/var/run/docker.sock", origin: "/network/allowUnixSockets/0" },
+      ],
+    },
   });
 
 export const proxy = { httpPort: 3128, socksPort: 1080 } as const;

@@ -10,7 +10,22 @@ import { createFixtureHost, type FixtureFs } from "../support/fixture-host.js";
 const home = "/Users/u";
 const cwd = "/Users/u/proj";
 /** Names with the characters that break naive quoting or regexes, and names the mandatory rules know. */
-const names = ["a", "b", "s p", 'q"x', "x.pem", "r(1)+$", "ü", ".git", ".bashrc", ".vscode", "hooks", "config", ".ssh", "k[1]"];
+const names = [
+  "a",
+  "b",
+  "s p",
+  'q"x',
+  "x.pem",
+  "r(1)+$",
+  "ü",
+  ".git",
+  ".bashrc",
+  ".vscode",
+  "hooks",
+  "config",
+  ".ssh",
+  "k[1]",
+];
 const relPath = fc.array(fc.constantFrom(...names), { minLength: 1, maxLength: 3 }).map((s) => s.join("/"));
 /** How a settings entry spells a path: relative to cwd, under ~, absolute, or as a glob. */
 const spelled = fc.oneof(
@@ -36,7 +51,10 @@ export const randomCase: fc.Arbitrary<RandomCase> = fc
     allowPty: fc.boolean(),
     allowLocalBinding: fc.boolean(),
     allowAllUnixSockets: fc.boolean(),
-    sockets: fc.array(relPath.map((p) => `${home}/${p}.sock`), { maxLength: 2 }),
+    sockets: fc.array(
+      relPath.map((p) => `${home}/${p}.sock`),
+      { maxLength: 2 },
+    ),
     files: fc.array(relPath, { maxLength: 12 }),
     dirs: fc.array(relPath, { maxLength: 6 }),
     link: fc.option(fc.tuple(relPath, relPath)),
@@ -53,11 +71,25 @@ export const randomCase: fc.Arbitrary<RandomCase> = fc
       const path = `${home}/link-${from.replaceAll("/", "_")}`;
       symlinks[path] = `${cwd}/${to}`;
     }
-    const fs: FixtureFs = { files: okFiles, dirs: [cwd, ...r.dirs.map(under(cwd)).filter((d) => !okFiles.some((f) => d === f || d.startsWith(`${f}/`)))], symlinks };
+    const fs: FixtureFs = {
+      files: okFiles,
+      dirs: [cwd, ...r.dirs.map(under(cwd)).filter((d) => !okFiles.some((f) => d === f || d.startsWith(`${f}/`)))],
+      symlinks,
+    };
     const denyRead = [...r.denyRead, ...Object.keys(symlinks).map((l) => l)];
     const settings = {
-      filesystem: { denyRead, allowRead: r.allowRead, allowWrite: r.allowWrite, denyWrite: r.denyWrite, allowGitConfig: r.allowGitConfig },
-      network: { allowLocalBinding: r.allowLocalBinding, allowAllUnixSockets: r.allowAllUnixSockets, allowUnixSockets: r.sockets },
+      filesystem: {
+        denyRead,
+        allowRead: r.allowRead,
+        allowWrite: r.allowWrite,
+        denyWrite: r.denyWrite,
+        allowGitConfig: r.allowGitConfig,
+      },
+      network: {
+        allowLocalBinding: r.allowLocalBinding,
+        allowAllUnixSockets: r.allowAllUnixSockets,
+        allowUnixSockets: r.sockets,
+      },
       allowPty: r.allowPty,
     };
     return { settings, fs };

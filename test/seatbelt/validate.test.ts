@@ -36,17 +36,23 @@ describe("every generated profile is structurally valid", () => {
 
 describe("profiles are a function of the policy", () => {
   const shuffled = (p: Policy, order: readonly number[]): Policy => {
-    const rules = [...p.filesystem.rules].map((r, i) => [order[i % order.length]! + i / 1000, r] as const).sort((a, b) => a[0] - b[0]);
+    const rules = [...p.filesystem.rules]
+      .map((r, i) => [order[i % order.length]! + i / 1000, r] as const)
+      .sort((a, b) => a[0] - b[0]);
     return { ...p, filesystem: { ...p.filesystem, rules: rules.map(([, r]) => r) } };
   };
 
   it("compiling twice gives the same bytes, whatever the order of the rules", () => {
     fc.assert(
-      fc.property(randomPolicy(), fc.array(fc.integer({ min: 0, max: 50 }), { minLength: 1, maxLength: 20 }), (policy, order) => {
-        const once = renderSeatbelt(lowerSeatbelt(policy, { proxy }));
-        expect(renderSeatbelt(lowerSeatbelt(policy, { proxy }))).toBe(once);
-        expect(renderSeatbelt(lowerSeatbelt(shuffled(policy, order), { proxy }))).toBe(once);
-      }),
+      fc.property(
+        randomPolicy(),
+        fc.array(fc.integer({ min: 0, max: 50 }), { minLength: 1, maxLength: 20 }),
+        (policy, order) => {
+          const once = renderSeatbelt(lowerSeatbelt(policy, { proxy }));
+          expect(renderSeatbelt(lowerSeatbelt(policy, { proxy }))).toBe(once);
+          expect(renderSeatbelt(lowerSeatbelt(shuffled(policy, order), { proxy }))).toBe(once);
+        },
+      ),
       { numRuns: 100 },
     );
   });
@@ -66,13 +72,25 @@ describe("the validator rejects broken profiles", () => {
     ["an allow with no operation", good + '\n(allow (with message "srt x") (literal "/x"))', "empty-rule"],
     ["a rule without a message", good + '\n(allow file-read* (literal "/x"))', "missing-message"],
     ["an unanchored regex", good + '\n(deny file-read* (with message "srt x") (regex #"/x/.*"))', "bad-regex"],
-    ["a regex that does not compile", good + '\n(deny file-read* (with message "srt x") (regex #"^/x/(a$"))', "bad-regex"],
+    [
+      "a regex that does not compile",
+      good + '\n(deny file-read* (with message "srt x") (regex #"^/x/(a$"))',
+      "bad-regex",
+    ],
     ["a literal that is not a string", good + '\n(deny file-read* (with message "srt x") (literal x))', "bad-argument"],
     ["an unterminated string", good + '\n(deny file-read* (with message "srt x") (literal "/x))', "unbalanced"],
     ["a second version", good + "\n(version 1)", "bad-version"],
     ["no version", good.replace("(version 1)", ""), "bad-version"],
-    ["a bad socket address", good + '\n(allow network-outbound (with message "srt x") (remote tcp "example.com:80"))', "bad-argument"],
-    ["an oversized atom", good + `\n(deny file-read* (with message "srt x") (literal "/${"x".repeat(5000)}"))`, "too-long"],
+    [
+      "a bad socket address",
+      good + '\n(allow network-outbound (with message "srt x") (remote tcp "example.com:80"))',
+      "bad-argument",
+    ],
+    [
+      "an oversized atom",
+      good + `\n(deny file-read* (with message "srt x") (literal "/${"x".repeat(5000)}"))`,
+      "too-long",
+    ],
   ])("%s", (_, text, code) => {
     expect(codes(text)).toContain(code);
   });

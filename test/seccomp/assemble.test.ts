@@ -1,14 +1,26 @@
 /** The label assembler and the byte encoding, on hand-written programs. */
 import * as fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { assemble, bpf, encodeInsn, type Insn, type SeccompProgram, type SymbolicInsn } from "../../src/backends/seccomp/index.js";
+import {
+  assemble,
+  bpf,
+  encodeInsn,
+  type Insn,
+  type SeccompProgram,
+  type SymbolicInsn,
+} from "../../src/backends/seccomp/index.js";
 import { encodeSeccomp } from "../../src/backends/seccomp/index.js";
 import { decode, evaluate, verify } from "./bpf-interpreter.js";
 
 const { allow, eperm, enosys, ja, jeq, jset, label, ldArgLow, ldNr, next, ret, to } = bpf;
 
 const bytes = (instructions: readonly Insn[]): Uint8Array =>
-  encodeSeccomp({ arch: "x86_64", options: { arch: "x86_64", allowUnixSockets: false, allowNestedUserNamespaces: false }, rules: [], instructions } satisfies SeccompProgram);
+  encodeSeccomp({
+    arch: "x86_64",
+    options: { arch: "x86_64", allowUnixSockets: false, allowNestedUserNamespaces: false },
+    rules: [],
+    instructions,
+  } satisfies SeccompProgram);
 
 const filler = (n: number): SymbolicInsn[] => Array.from({ length: n }, () => ldNr("filler"));
 
@@ -43,7 +55,8 @@ describe("assemble", () => {
     for (const i of out) if (i.op === "jmp") expect(Math.max(i.jt, i.jf)).toBeLessThanOrEqual(255);
     const b = bytes(out);
     verify(decode(b));
-    const where = (t: string) => (t === "near" ? { action: "allow" } : t === "far" ? { action: "errno", errno: 1 } : { action: "errno", errno: 38 });
+    const where = (t: string) =>
+      t === "near" ? { action: "allow" } : t === "far" ? { action: "errno", errno: 1 } : { action: "errno", errno: 38 };
     expect(evaluate(b, { nr: 7, arch: 0 })).toEqual(where(jt));
     expect(evaluate(b, { nr: 6, arch: 0 })).toEqual(where(jf));
   });
@@ -53,11 +66,22 @@ describe("assemble", () => {
     // lengthens the others, which must then get their own.
     const checks: SymbolicInsn[] = [];
     for (let n = 0; n < 40; n++) checks.push(jeq(1000 + n, to(n % 2 === 0 ? "deny" : "nosys"), next));
-    const out = assemble([ldNr(), ...checks, ...filler(250), ret(allow), label("deny"), ret(eperm), label("nosys"), ret(enosys)]);
+    const out = assemble([
+      ldNr(),
+      ...checks,
+      ...filler(250),
+      ret(allow),
+      label("deny"),
+      ret(eperm),
+      label("nosys"),
+      ret(enosys),
+    ]);
     const b = bytes(out);
     verify(decode(b));
     for (let n = 0; n < 40; n++) {
-      expect(evaluate(b, { nr: 1000 + n, arch: 0 })).toEqual(n % 2 === 0 ? { action: "errno", errno: 1 } : { action: "errno", errno: 38 });
+      expect(evaluate(b, { nr: 1000 + n, arch: 0 })).toEqual(
+        n % 2 === 0 ? { action: "errno", errno: 1 } : { action: "errno", errno: 38 },
+      );
     }
     expect(evaluate(b, { nr: 999, arch: 0 })).toEqual({ action: "allow" });
   });
@@ -66,7 +90,13 @@ describe("assemble", () => {
     // Blocks B0..Bn: each either tests nr and branches to two later blocks, or returns errno(i+1);
     // random padding between blocks pushes some branches past the 8-bit limit.
     let withLongJumps = 0;
-    const block = fc.record({ ret: fc.boolean(), k: fc.nat({ max: 7 }), t: fc.nat(), f: fc.nat(), pad: fc.nat({ max: 140 }) });
+    const block = fc.record({
+      ret: fc.boolean(),
+      k: fc.nat({ max: 7 }),
+      t: fc.nat(),
+      f: fc.nat(),
+      pad: fc.nat({ max: 140 }),
+    });
     fc.assert(
       fc.property(fc.array(block, { minLength: 1, maxLength: 12 }), fc.nat({ max: 7 }), (blocks, nr) => {
         const n = blocks.length;
@@ -113,10 +143,38 @@ describe("encoding", () => {
   it("writes struct sock_filter little-endian: u16 code, u8 jt, u8 jf, u32 k", () => {
     const out = assemble([ldArgLow(1), jset(0x10000000, to("deny"), next), ret(allow), label("deny"), ret(eperm)]);
     expect([...bytes(out)]).toEqual([
-      0x20, 0x00, 0x00, 0x00, 0x18, 0x00, 0x00, 0x00, // ld [24]: low word of args[1]
-      0x45, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x10, // jset #0x10000000 jt +1 jf +0
-      0x06, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0x7f, // ret SECCOMP_RET_ALLOW
-      0x06, 0x00, 0x00, 0x00, 0x01, 0x00, 0x05, 0x00, // ret SECCOMP_RET_ERRNO | EPERM
+      0x20,
+      0x00,
+      0x00,
+      0x00,
+      0x18,
+      0x00,
+      0x00,
+      0x00, // ld [24]: low word of args[1]
+      0x45,
+      0x00,
+      0x01,
+      0x00,
+      0x00,
+      0x00,
+      0x00,
+      0x10, // jset #0x10000000 jt +1 jf +0
+      0x06,
+      0x00,
+      0x00,
+      0x00,
+      0x00,
+      0x00,
+      0xff,
+      0x7f, // ret SECCOMP_RET_ALLOW
+      0x06,
+      0x00,
+      0x00,
+      0x00,
+      0x01,
+      0x00,
+      0x05,
+      0x00, // ret SECCOMP_RET_ERRNO | EPERM
     ]);
   });
 

@@ -33,11 +33,17 @@ const SECCOMP_DATA_SIZE = 64;
 const BPF_MEMWORDS = 16;
 
 export function decode(bytes: Uint8Array): Filter[] {
-  if (bytes.length === 0 || bytes.length % 8 !== 0) throw new Error(`filter length ${bytes.length} is not a multiple of 8`);
+  if (bytes.length === 0 || bytes.length % 8 !== 0)
+    throw new Error(`filter length ${bytes.length} is not a multiple of 8`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out: Filter[] = [];
   for (let at = 0; at < bytes.length; at += 8) {
-    out.push({ code: view.getUint16(at, true), jt: view.getUint8(at + 2), jf: view.getUint8(at + 3), k: view.getUint32(at + 4, true) });
+    out.push({
+      code: view.getUint16(at, true),
+      jt: view.getUint8(at + 2),
+      jf: view.getUint8(at + 3),
+      k: view.getUint32(at + 4, true),
+    });
   }
   return out;
 }
@@ -60,13 +66,15 @@ export function verify(prog: readonly Filter[]): void {
         if (c !== 0x00 || size(f.code) !== 0x00) throw new Error(`#${pc}: only ld w abs is allowed`);
         if (f.k % 4 !== 0 || f.k >= SECCOMP_DATA_SIZE) throw new Error(`#${pc}: bad seccomp_data offset ${f.k}`);
       } else if (mode(f.code) === 0x60 && f.k >= BPF_MEMWORDS) throw new Error(`#${pc}: bad scratch slot`);
-      else if (![0x00, 0x60, 0x80].includes(mode(f.code))) throw new Error(`#${pc}: load mode ${mode(f.code)} not allowed`);
+      else if (![0x00, 0x60, 0x80].includes(mode(f.code)))
+        throw new Error(`#${pc}: load mode ${mode(f.code)} not allowed`);
     } else if (c === 0x05) {
       if (op(f.code) === 0x00) {
         if (far(f.k)) throw new Error(`#${pc}: ja out of range`);
       } else if (far(f.jt) || far(f.jf)) throw new Error(`#${pc}: jump out of range`);
     } else if (c === 0x04) {
-      if ((op(f.code) === 0x30 || op(f.code) === 0x90) && src(f.code) === 0 && f.k === 0) throw new Error(`#${pc}: division by 0`);
+      if ((op(f.code) === 0x30 || op(f.code) === 0x90) && src(f.code) === 0 && f.k === 0)
+        throw new Error(`#${pc}: division by 0`);
     }
   });
   const last = prog[prog.length - 1];
@@ -95,10 +103,17 @@ export function run(prog: readonly Filter[], d: SeccompData): number {
     const k = f.k >>> 0;
     switch (cls(f.code)) {
       case 0x00: // LD
-        a = mode(f.code) === 0x20 ? data.getUint32(k, true) : mode(f.code) === 0x80 ? SECCOMP_DATA_SIZE : mode(f.code) === 0x60 ? mem[k] ?? 0 : k;
+        a =
+          mode(f.code) === 0x20
+            ? data.getUint32(k, true)
+            : mode(f.code) === 0x80
+              ? SECCOMP_DATA_SIZE
+              : mode(f.code) === 0x60
+                ? (mem[k] ?? 0)
+                : k;
         break;
       case 0x01: // LDX
-        x = mode(f.code) === 0x80 ? SECCOMP_DATA_SIZE : mode(f.code) === 0x60 ? mem[k] ?? 0 : k;
+        x = mode(f.code) === 0x80 ? SECCOMP_DATA_SIZE : mode(f.code) === 0x60 ? (mem[k] ?? 0) : k;
         break;
       case 0x02: // ST
         mem[k] = a;
@@ -117,7 +132,16 @@ export function run(prog: readonly Filter[], d: SeccompData): number {
           break;
         }
         const b = src(f.code) ? x : k;
-        const taken = o === 0x10 ? a === b : o === 0x20 ? a > b : o === 0x30 ? a >= b : o === 0x40 ? (a & b) !== 0 : fail(`jump op ${o}`);
+        const taken =
+          o === 0x10
+            ? a === b
+            : o === 0x20
+              ? a > b
+              : o === 0x30
+                ? a >= b
+                : o === 0x40
+                  ? (a & b) !== 0
+                  : fail(`jump op ${o}`);
         pc += taken ? f.jt : f.jf;
         break;
       }
@@ -134,18 +158,30 @@ export function run(prog: readonly Filter[], d: SeccompData): number {
 
 function alu(o: number, a: number, b: number): number {
   switch (o) {
-    case 0x00: return (a + b) >>> 0;
-    case 0x10: return (a - b) >>> 0;
-    case 0x20: return Math.imul(a, b) >>> 0;
-    case 0x30: return Math.floor(a / b) >>> 0;
-    case 0x40: return (a | b) >>> 0;
-    case 0x50: return (a & b) >>> 0;
-    case 0x60: return b >= 32 ? 0 : (a << b) >>> 0;
-    case 0x70: return b >= 32 ? 0 : a >>> b;
-    case 0x80: return (-a) >>> 0;
-    case 0x90: return (a % b) >>> 0;
-    case 0xa0: return (a ^ b) >>> 0;
-    default: return fail(`alu op ${o}`);
+    case 0x00:
+      return (a + b) >>> 0;
+    case 0x10:
+      return (a - b) >>> 0;
+    case 0x20:
+      return Math.imul(a, b) >>> 0;
+    case 0x30:
+      return Math.floor(a / b) >>> 0;
+    case 0x40:
+      return (a | b) >>> 0;
+    case 0x50:
+      return (a & b) >>> 0;
+    case 0x60:
+      return b >= 32 ? 0 : (a << b) >>> 0;
+    case 0x70:
+      return b >= 32 ? 0 : a >>> b;
+    case 0x80:
+      return -a >>> 0;
+    case 0x90:
+      return (a % b) >>> 0;
+    case 0xa0:
+      return (a ^ b) >>> 0;
+    default:
+      return fail(`alu op ${o}`);
   }
 }
 

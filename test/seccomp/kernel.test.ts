@@ -13,7 +13,13 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lacking, unavailable } from "../support/requirements.js";
-import { buildSeccomp, encodeSeccomp, seccompArchOf, type SeccompArch, type SeccompOptions } from "../../src/backends/seccomp/index.js";
+import {
+  buildSeccomp,
+  encodeSeccomp,
+  seccompArchOf,
+  type SeccompArch,
+  type SeccompOptions,
+} from "../../src/backends/seccomp/index.js";
 
 const hostArch: SeccompArch | undefined = seccompArchOf(process.arch);
 const bwrap = ["/usr/bin/bwrap", "/usr/local/bin/bwrap", "/bin/bwrap"].find((p) => existsSync(p));
@@ -21,7 +27,12 @@ const isRoot = process.getuid?.() === 0;
 const hasTestUser = spawnSync("id", ["-u", "srt-test"]).status === 0;
 const compiler = ["cc", "gcc", "clang"].find((c) => spawnSync(c, ["--version"]).status === 0);
 const supported = process.platform === "linux" && hostArch !== undefined && bwrap !== undefined;
-const skipReason = process.platform !== "linux" ? `not Linux (${process.platform})` : hostArch === undefined ? `no seccomp tables for ${process.arch}` : "bwrap is not installed (apt-get install bubblewrap)";
+const skipReason =
+  process.platform !== "linux"
+    ? `not Linux (${process.platform})`
+    : hostArch === undefined
+      ? `no seccomp tables for ${process.arch}`
+      : "bwrap is not installed (apt-get install bubblewrap)";
 
 /** Who runs bwrap: root and srt-test when we are root (as CI is), else ourselves. */
 type Runner = "root" | "srt-test" | "self";
@@ -43,16 +54,33 @@ const probe = (): string => join(dir, "probe");
 function sandboxed(runner: Runner, filter: FilterName | undefined, argv: readonly string[]): string {
   const fd = filter === undefined ? undefined : openSync(filterPath(filter), "r");
   try {
-    const args = ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-all", "--die-with-parent", "--new-session"];
+    const args = [
+      "--ro-bind",
+      "/",
+      "/",
+      "--dev",
+      "/dev",
+      "--proc",
+      "/proc",
+      "--unshare-all",
+      "--die-with-parent",
+      "--new-session",
+    ];
     if (fd !== undefined) args.push("--seccomp", "3");
     args.push(...argv);
     const [cmd, ...rest] =
       runner === "srt-test"
         ? ["setpriv", "--reuid=srt-test", "--regid=srt-test", "--init-groups", "--", bwrap ?? "bwrap", ...args]
         : [bwrap ?? "bwrap", ...args];
-    const r = spawnSync(cmd ?? "bwrap", rest, { stdio: ["ignore", "pipe", "pipe", fd ?? "ignore"], encoding: "utf8", timeout: 20_000 });
-    if (r.status === 128 + constants.signals.SIGSYS) return `${KILLED}${r.stdout.trim() === "" ? "" : ` after: ${r.stdout.trim()}`}`;
-    if (r.status !== 0) return `exit ${String(r.status)} signal ${String(r.signal)}: ${r.stdout.trim()} ${r.stderr.trim()}`;
+    const r = spawnSync(cmd ?? "bwrap", rest, {
+      stdio: ["ignore", "pipe", "pipe", fd ?? "ignore"],
+      encoding: "utf8",
+      timeout: 20_000,
+    });
+    if (r.status === 128 + constants.signals.SIGSYS)
+      return `${KILLED}${r.stdout.trim() === "" ? "" : ` after: ${r.stdout.trim()}`}`;
+    if (r.status !== 0)
+      return `exit ${String(r.status)} signal ${String(r.signal)}: ${r.stdout.trim()} ${r.stderr.trim()}`;
     return r.stdout.trim();
   } finally {
     if (fd !== undefined) closeSync(fd);
@@ -151,11 +179,13 @@ const NODE_CHILD = [
 ].join(" ");
 
 describe.skipIf(lacking(!supported, skipReason))(`seccomp under real bwrap (${hostArch ?? "unsupported arch"})`, () => {
-  if (isRoot && !hasTestUser) unavailable("as srt-test: user srt-test does not exist (CI creates it: useradd srt-test)");
+  if (isRoot && !hasTestUser)
+    unavailable("as srt-test: user srt-test does not exist (CI creates it: useradd srt-test)");
 
   describe.each(runners)("as %s", (runner) => {
     it("the filter is installed on the command", () => {
-      const status = (f: FilterName | undefined) => sandboxed(runner, f, ["/bin/sh", "-c", "grep '^Seccomp:' /proc/self/status"]);
+      const status = (f: FilterName | undefined) =>
+        sandboxed(runner, f, ["/bin/sh", "-c", "grep '^Seccomp:' /proc/self/status"]);
       expect(status("strict")).toMatch(/^Seccomp:\s+2$/);
       expect(status(undefined)).toMatch(/^Seccomp:\s+0$/);
     });
@@ -174,7 +204,9 @@ describe.skipIf(lacking(!supported, skipReason))(`seccomp under real bwrap (${ho
       unavailable("C probes: no C compiler (cc, gcc or clang) on PATH");
       return;
     }
-    const applicable = probes.filter((p) => p.only === undefined || p.only === hostArch).map((p) => ({ ...p, filter: p.filter ?? "strict" }));
+    const applicable = probes
+      .filter((p) => p.only === undefined || p.only === hostArch)
+      .map((p) => ({ ...p, filter: p.filter ?? "strict" }));
     it.each(applicable)("probe $mode, $filter filter → $filtered", ({ mode, filtered, control, filter }) => {
       const withFilter = sandboxed(runner, filter, [probe(), mode]);
       const without = sandboxed(runner, undefined, [probe(), mode]);

@@ -64,7 +64,8 @@ describe.each(seccompArches)("seccomp program for %s", (arch) => {
     });
     it("kills every call made through a foreign ABI, whatever the syscall", () => {
       for (const a of foreign[arch]) {
-        for (const c of cases) expect(short(evaluate(bytes, { nr: numberOf(c, arch), arch: a, args: c.args ?? [] }))).toBe("kill");
+        for (const c of cases)
+          expect(short(evaluate(bytes, { nr: numberOf(c, arch), arch: a, args: c.args ?? [] }))).toBe("kill");
       }
     });
   });
@@ -105,7 +106,11 @@ describe("x32 ABI", () => {
 });
 
 /** An independent statement of the rules (DESIGN.md §3), compared with the program on random input. */
-function reference(arch: SeccompArch, o: SeccompOptions, d: { nr: number; arch: number; args: readonly bigint[] }): Expect {
+function reference(
+  arch: SeccompArch,
+  o: SeccompOptions,
+  d: { nr: number; arch: number; args: readonly bigint[] },
+): Expect {
   if (d.arch !== native[arch]) return "kill";
   if (arch === "x86_64" && d.nr >>> 0 >= 0x40000000) return "kill";
   const low = (i: number): number => Number(BigInt.asUintN(32, d.args[i] ?? 0n));
@@ -133,7 +138,24 @@ function reference(arch: SeccompArch, o: SeccompOptions, d: { nr: number; arch: 
 
 describe("reference model on random seccomp_data", () => {
   const low = fc.oneof(
-    fc.constantFrom(0, 1, 2, 3, 5, 10, 16, 40, 0x5412, 0x541c, 0x10000000, 0x10000011, 0x80801, 0x80802, 0x3d0f00, 0xffffffff),
+    fc.constantFrom(
+      0,
+      1,
+      2,
+      3,
+      5,
+      10,
+      16,
+      40,
+      0x5412,
+      0x541c,
+      0x10000000,
+      0x10000011,
+      0x80801,
+      0x80802,
+      0x3d0f00,
+      0xffffffff,
+    ),
     fc.nat({ max: 0xffffffff }),
   );
   const high = fc.oneof(fc.constant(0), fc.constant(0xffffffff), fc.nat({ max: 0xffffffff }));
@@ -141,7 +163,12 @@ describe("reference model on random seccomp_data", () => {
   it.each(seccompArches)("%s: the program agrees with the reference", (arch) => {
     const ruleNrs = syscallNames.map((n) => syscallNumber(arch, n));
     const nr = fc.oneof(fc.constantFrom(...ruleNrs), fc.nat({ max: 600 }), fc.integer({ min: -2, max: 0x7fffffff }));
-    const archValue = fc.oneof(fc.constant(native[arch]), fc.constant(native[arch]), fc.constantFrom(...foreign[arch]), fc.nat({ max: 0xffffffff }));
+    const archValue = fc.oneof(
+      fc.constant(native[arch]),
+      fc.constant(native[arch]),
+      fc.constantFrom(...foreign[arch]),
+      fc.nat({ max: 0xffffffff }),
+    );
     const options = fc.record({ allowUnixSockets: fc.boolean(), allowNestedUserNamespaces: fc.boolean() });
     const programs = new Map<string, Uint8Array>();
     fc.assert(
@@ -159,7 +186,13 @@ describe("reference model on random seccomp_data", () => {
 
 describe("architectures", () => {
   it("Node's x64 and arm64 map to the two seccomp ABIs; anything else has none (and the host lookup says so)", () => {
-    expect(["x64", "arm64", "ia32", "arm", "riscv64"].map(seccompArchOf)).toEqual(["x86_64", "aarch64", undefined, undefined, undefined]);
+    expect(["x64", "arm64", "ia32", "arm", "riscv64"].map(seccompArchOf)).toEqual([
+      "x86_64",
+      "aarch64",
+      undefined,
+      undefined,
+      undefined,
+    ]);
     expect(hostSeccompArch("arm64")).toBe("aarch64");
     expect(() => hostSeccompArch("ia32")).toThrow(/unsupported architecture ia32/);
   });
@@ -171,7 +204,9 @@ describe("syscall numbers", () => {
     x86_64: "/usr/include/x86_64-linux-gnu/asm/unistd_64.h",
     aarch64: "/usr/include/asm-generic/unistd.h", // arm64 uses the generic table
   };
-  for (const arch of seccompArches) if (!existsSync(headers[arch])) unavailable(`${arch} syscall numbers: ${headers[arch]} is not installed (linux-libc-dev)`);
+  for (const arch of seccompArches)
+    if (!existsSync(headers[arch]))
+      unavailable(`${arch} syscall numbers: ${headers[arch]} is not installed (linux-libc-dev)`);
   it.each(seccompArches.filter((arch) => existsSync(headers[arch])))("%s matches the kernel UAPI header", (arch) => {
     const file = headers[arch];
     const text = readFileSync(file, "utf8");
@@ -202,7 +237,10 @@ describe("determinism and origins", () => {
       arch: "aarch64",
       allowUnixSockets: true,
       allowNestedUserNamespaces: false,
-      origins: { allowUnixSockets: "/network/allowAllUnixSockets", allowNestedUserNamespaces: "default:options.allowNestedUserNamespaces" },
+      origins: {
+        allowUnixSockets: "/network/allowAllUnixSockets",
+        allowNestedUserNamespaces: "default:options.allowNestedUserNamespaces",
+      },
     });
   });
 
@@ -216,10 +254,16 @@ describe("determinism and origins", () => {
     const text = disassembleSeccomp(buildSeccomp(seccompOptionsFromPolicy(policy(true, false), "x86_64")));
     expect(text).toMatch(/^# seccomp filter · arch x86_64 · \d+ instructions · \d+ bytes$/m);
     expect(text).toMatch(/relaxed +unix-socket: .*allowUnixSockets=true at \/network\/allowAllUnixSockets/);
-    expect(text).toMatch(/enforced user-namespace: .*allowNestedUserNamespaces=false at default:options\.allowNestedUserNamespaces/);
-    expect(text).toContain("[user-namespace; allowNestedUserNamespaces=false at default:options.allowNestedUserNamespaces] clone(flags & CLONE_NEWUSER) → EPERM");
+    expect(text).toMatch(
+      /enforced user-namespace: .*allowNestedUserNamespaces=false at default:options\.allowNestedUserNamespaces/,
+    );
+    expect(text).toContain(
+      "[user-namespace; allowNestedUserNamespaces=false at default:options.allowNestedUserNamespaces] clone(flags & CLONE_NEWUSER) → EPERM",
+    );
     const listing = text.split("\n").filter((l) => /^\s*\d+: /.test(l));
-    expect(listing.length).toBe(buildSeccomp(seccompOptionsFromPolicy(policy(true, false), "x86_64")).instructions.length);
+    expect(listing.length).toBe(
+      buildSeccomp(seccompOptionsFromPolicy(policy(true, false), "x86_64")).instructions.length,
+    );
     listing.forEach((line, i) => {
       expect(line).toMatch(new RegExp(`^\\s*${i}: \\w+ .* ; \\S`));
     });
@@ -232,7 +276,11 @@ describe("determinism and origins", () => {
       const strict = buildSeccomp({ arch, allowUnixSockets: false, allowNestedUserNamespaces: false });
       const loose = buildSeccomp({ arch, allowUnixSockets: true, allowNestedUserNamespaces: true });
       expect(loose.instructions.length).toBeLessThan(strict.instructions.length);
-      expect(loose.rules.filter((r) => r.state === "relaxed").map((r) => r.rule.id)).toEqual(["unix-socket", "unix-socketpair", "user-namespace"]);
+      expect(loose.rules.filter((r) => r.state === "relaxed").map((r) => r.rule.id)).toEqual([
+        "unix-socket",
+        "unix-socketpair",
+        "user-namespace",
+      ]);
     }
   });
 });

@@ -39,7 +39,11 @@ export interface FixtureEnv {
   readonly vars?: Readonly<Record<string, string>>;
 }
 
-type Node = { kind: "dir"; children: Map<string, Node> } | { kind: "file"; text?: string } | { kind: "other" } | { kind: "symlink"; target: string };
+type Node =
+  | { kind: "dir"; children: Map<string, Node> }
+  | { kind: "file"; text?: string }
+  | { kind: "other" }
+  | { kind: "symlink"; target: string };
 
 export function createFixtureHost(fs: FixtureFs, env: FixtureEnv): Host {
   const root: Node = { kind: "dir", children: new Map() };
@@ -89,7 +93,8 @@ export function createFixtureHost(fs: FixtureFs, env: FixtureEnv): Host {
   };
 
   const uid = env.uid ?? 1000;
-  const ownerOf = (path: string): number => fs.owners?.[path] ?? (path === env.home || path.startsWith(`${env.home}/`) ? uid : 0);
+  const ownerOf = (path: string): number =>
+    fs.owners?.[path] ?? (path === env.home || path.startsWith(`${env.home}/`) ? uid : 0);
   const modeOf = (path: string, kind: Node["kind"]): number => {
     const m = fs.modes?.[path];
     return m !== undefined ? parseInt(m, 8) : kind === "dir" ? 0o755 : kind === "symlink" ? 0o777 : 0o644;
@@ -100,7 +105,9 @@ export function createFixtureHost(fs: FixtureFs, env: FixtureEnv): Host {
   const host: Host = {
     lstat: (path) => {
       const r = lookup(path, false);
-      return r.ok ? { ok: true, value: { kind: r.value.kind as NodeKind, uid: ownerOf(path), mode: modeOf(path, r.value.kind) } } : r;
+      return r.ok
+        ? { ok: true, value: { kind: r.value.kind as NodeKind, uid: ownerOf(path), mode: modeOf(path, r.value.kind) } }
+        : r;
     },
     realpath: (path) => {
       const r = resolveReal(host, path);
@@ -127,7 +134,14 @@ export function createFixtureHost(fs: FixtureFs, env: FixtureEnv): Host {
       return new TextEncoder().encode(text).length > maxBytes ? fail("EFBIG") : { ok: true, value: text };
     },
     now: () => 0,
-    env: { cwd: env.cwd, home: env.home, platform: env.platform ?? "linux", uid, stateDir: env.stateDir ?? `/tmp/srt-${uid}`, vars: env.vars ?? {} },
+    env: {
+      cwd: env.cwd,
+      home: env.home,
+      platform: env.platform ?? "linux",
+      uid,
+      stateDir: env.stateDir ?? `/tmp/srt-${uid}`,
+      vars: env.vars ?? {},
+    },
   };
   return host;
 }

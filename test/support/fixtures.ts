@@ -23,12 +23,17 @@ export interface FixtureCase {
 }
 
 export function listFixtures(): string[] {
-  return readdirSync(`${repoRoot}fixtures`).filter((n) => existsSync(`${repoRoot}fixtures/${n}/case.json`)).sort();
+  return readdirSync(`${repoRoot}fixtures`)
+    .filter((n) => existsSync(`${repoRoot}fixtures/${n}/case.json`))
+    .sort();
 }
 
 export function loadFixture(name: string): FixtureCase {
   const dir = `${repoRoot}fixtures/${name}`;
-  const meta = JSON.parse(readFileSync(`${dir}/case.json`, "utf8")) as Omit<FixtureCase, "name" | "text"> & { target?: Target; settingsPath?: string };
+  const meta = JSON.parse(readFileSync(`${dir}/case.json`, "utf8")) as Omit<FixtureCase, "name" | "text"> & {
+    target?: Target;
+    settingsPath?: string;
+  };
   const settingsFile = `${dir}/settings.json`;
   const text = existsSync(settingsFile) ? readFileSync(settingsFile, "utf8") : undefined;
   return {

@@ -25,5 +25,7 @@ const options: TargetOptions = { linux: { arch: "x86_64" }, macos: { proxy: { ht
 
 export const goldenArtifacts: readonly GoldenArtifact[] = (Object.keys(backends) as BackendName[]).flatMap((name) => {
   const golden = goldens[name];
-  return golden === null ? [] : [{ ...golden, render: (policy: Policy) => lowerAndRender(backends[name], policy, options) }];
+  return golden === null
+    ? []
+    : [{ ...golden, render: (policy: Policy) => lowerAndRender(backends[name], policy, options) }];
 });

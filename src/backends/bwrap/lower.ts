@@ -89,7 +89,14 @@ export function lowerBwrap(policy: Policy): BwrapArtifact {
     add("a /proc that shows only the sandbox's processes", "--proc", "/proc");
   }
   for (const [k, what] of Object.entries(kernelKnobs)) add(what, "--ro-bind-try", k, k);
-  if (policy.context.binfmtMisc === true) add("binfmt_misc hidden, empty and read-only: its automount would arrive writable", "--tmpfs", binfmtMisc, "--remount-ro", binfmtMisc);
+  if (policy.context.binfmtMisc === true)
+    add(
+      "binfmt_misc hidden, empty and read-only: its automount would arrive writable",
+      "--tmpfs",
+      binfmtMisc,
+      "--remount-ro",
+      binfmtMisc,
+    );
 
   const emit = (m: MountOp): void =>
     match(m)
@@ -100,10 +107,17 @@ export function lowerBwrap(policy: Policy): BwrapArtifact {
           .with("read-allow", () => "readable again inside a read mask")
           .with("pin-ancestor", () => "pinned (a mount point cannot be renamed away from the protected path below it)")
           .exhaustive();
-        add(`${what}${b.optional ? " (created for the run if missing)" : ""}: ${b.origin}`, b.writable ? (b.optional ? "--bind-try" : "--bind") : b.optional ? "--ro-bind-try" : "--ro-bind", b.path, b.path);
+        add(
+          `${what}${b.optional ? " (created for the run if missing)" : ""}: ${b.origin}`,
+          b.writable ? (b.optional ? "--bind-try" : "--bind") : b.optional ? "--ro-bind-try" : "--ro-bind",
+          b.path,
+          b.path,
+        );
       })
       .with({ op: "mask-dir" }, (x) => add(`unreadable directory (empty, read-only): ${x.origin}`, "--tmpfs", x.path))
-      .with({ op: "mask-file" }, (x) => add(`unreadable file (mode 000, empty): ${x.origin}`, "--ro-bind", { slot: "void" }, x.path))
+      .with({ op: "mask-file" }, (x) =>
+        add(`unreadable file (mode 000, empty): ${x.origin}`, "--ro-bind", { slot: "void" }, x.path),
+      )
       .with({ op: "remount-ro" }, (x) => add(`read mask made read-only: ${x.origin}`, "--remount-ro", x.path))
       .exhaustive();
 

@@ -37,7 +37,14 @@ export type MountOp =
    * there (EACCES/EPERM/EROFS), in which case the sandbox, running as the same
    * user with no capabilities, cannot create it either.
    */
-  | { readonly op: "bind"; readonly path: string; readonly writable: boolean; readonly why: MountWhy; readonly origin: OriginList; readonly optional?: true }
+  | {
+      readonly op: "bind";
+      readonly path: string;
+      readonly writable: boolean;
+      readonly why: MountWhy;
+      readonly origin: OriginList;
+      readonly optional?: true;
+    }
   /** `--tmpfs D` now, `--remount-ro D` after everything below it: an empty read-only directory. */
   | { readonly op: "mask-dir"; readonly path: string; readonly origin: OriginList }
   /** `--ro-bind <void> F`: an empty file no one may open (mode 000). */
@@ -89,7 +96,6 @@ export interface MountPlan {
   readonly detachable: readonly DetachableMount[];
 }
 
-
 /** Paths under these are replaced wholesale by `--dev` / `--proc`; a rule there cannot be expressed as a bind. */
 const virtualRoots = ["/dev", "/proc"] as const;
 
@@ -106,7 +112,8 @@ function decider(rules: readonly PathRule[]): Decider {
       let best: PathRule | undefined;
       for (const r of relevant) {
         if (!within(p, r.path)) continue;
-        if (best === undefined || r.path.length > best.path.length || (r.path === best.path && r.effect === "deny")) best = r;
+        if (best === undefined || r.path.length > best.path.length || (r.path === best.path && r.effect === "deny"))
+          best = r;
       }
       return best === undefined ? fallback : best.effect === "allow";
     };
@@ -114,7 +121,12 @@ function decider(rules: readonly PathRule[]): Decider {
   return { read: verdict("read", true), write: verdict("write", false) };
 }
 
-const placeholder = (path: string, kind: "file" | "dir", origin: OriginList, content: string | undefined): Placeholder =>
+const placeholder = (
+  path: string,
+  kind: "file" | "dir",
+  origin: OriginList,
+  content: string | undefined,
+): Placeholder =>
   kind === "file" && content !== undefined && content !== "" ? { path, kind, origin, content } : { path, kind, origin };
 
 const stateOf = (d: Decider, p: string): MountState => (!d.read(p) ? "masked" : d.write(p) ? "rw" : "ro");
@@ -133,27 +145,52 @@ function wholeDirectoryDenies(rules: readonly FsRule[]): PathRule[] {
     if (g.kind !== "glob" || g.effect !== "deny" || !g.pattern.endsWith("/*")) continue;
     const dir = g.pattern.slice(0, -2);
     if (dir === "" || /[*?[\]{}()!+@]/.test(dir)) continue;
-    const inDir = rules.some((r) => r.kind === "path" && r.via.kind === "glob" && r.via.pattern === g.pattern && parentOf(r.path) === dir);
-    if (inDir) out.push({ kind: "path", access: g.access, effect: "deny", path: dir, node: "dir", via: { kind: "glob", pattern: g.pattern }, origin: g.origin });
+    const inDir = rules.some(
+      (r) => r.kind === "path" && r.via.kind === "glob" && r.via.pattern === g.pattern && parentOf(r.path) === dir,
+    );
+    if (inDir)
+      out.push({
+        kind: "path",
+        access: g.access,
+        effect: "deny",
+        path: dir,
+        node: "dir",
+        via: { kind: "glob", pattern: g.pattern },
+        origin: g.origin,
+      });
   }
   return out;
 }
 
 export function planMounts(policy: Policy): MountPlan {
-  const rules = [...policy.filesystem.rules.filter((r): r is PathRule => r.kind === "path"), ...wholeDirectoryDenies(policy.filesystem.rules)];
+  const rules = [
+    ...policy.filesystem.rules.filter((r): r is PathRule => r.kind === "path"),
+    ...wholeDirectoryDenies(policy.filesystem.rules),
+  ];
   const d = decider(rules);
   const notes: MountNote[] = [];
   // One entry per path: the node kind and the origins that named it (for comments).
-  const byPath = new Map<string, { node: NodeState; shape: "file" | "dir"; content: string | undefined; origins: Origin[] }>();
+  const byPath = new Map<
+    string,
+    { node: NodeState; shape: "file" | "dir"; content: string | undefined; origins: Origin[] }
+  >();
   const stateDir = policy.context.stateDir;
   for (const r of rules) {
     if (virtualRoots.some((v) => within(r.path, v))) {
-      notes.push({ path: r.path, origin: r.origin, note: "under a fresh /dev or /proc inside the sandbox; the rule has no host path to act on" });
+      notes.push({
+        path: r.path,
+        origin: r.origin,
+        note: "under a fresh /dev or /proc inside the sandbox; the rule has no host path to act on",
+      });
       continue;
     }
     // Hidden whole after these mounts (lower.ts); a writable rule there is refused by the compiler (SRT308).
     if (within(r.path, stateDir)) {
-      notes.push({ path: r.path, origin: r.origin, note: "inside srt's state directory, which is hidden in every sandbox; the rule has nothing to act on" });
+      notes.push({
+        path: r.path,
+        origin: r.origin,
+        note: "inside srt's state directory, which is hidden in every sandbox; the rule has nothing to act on",
+      });
       continue;
     }
     const seen = byPath.get(r.path);
@@ -162,7 +199,13 @@ export function planMounts(policy: Policy): MountPlan {
       // Any rule on the path may say how to hold it while missing (a user's denyWrite on .git, say, beside the mandatory one).
       if (r.shape === "dir") seen.shape = "dir";
       seen.content ??= r.content;
-    } else byPath.set(r.path, { node: r.node, shape: r.node === "dir" || r.shape === "dir" ? "dir" : "file", content: r.content, origins: [r.origin] });
+    } else
+      byPath.set(r.path, {
+        node: r.node,
+        shape: r.node === "dir" || r.shape === "dir" ? "dir" : "file",
+        content: r.content,
+        origins: [r.origin],
+      });
   }
   const origin = (p: string): OriginList => [...new Set(byPath.get(p)?.origins ?? [])].sort().join(" ");
 
@@ -171,8 +214,14 @@ export function planMounts(policy: Policy): MountPlan {
   const placeholders: Placeholder[] = [];
   const protectedInWritable: string[] = [];
   const rootState = stateOf(d, "/");
-  if (rootState === "rw") chosen.set("/", { op: "bind", path: "/", writable: true, why: "write-allow", origin: origin("/") });
-  if (rootState === "masked") notes.push({ path: "/", origin: origin("/"), note: "a read deny on / would leave nothing to run; it is not applied (deny narrower paths)" });
+  if (rootState === "rw")
+    chosen.set("/", { op: "bind", path: "/", writable: true, why: "write-allow", origin: origin("/") });
+  if (rootState === "masked")
+    notes.push({
+      path: "/",
+      origin: origin("/"),
+      note: "a read deny on / would leave nothing to run; it is not applied (deny narrower paths)",
+    });
   for (const [p, { node, shape, content }] of byPath) {
     if (p === "/") continue;
     const here = stateOf(d, p);
@@ -221,7 +270,14 @@ export function planMounts(policy: Policy): MountPlan {
   // tell srt that no run holds any placeholder.
   if (stateOf(d, stateDir) === "rw") {
     for (let a = parentOf(stateDir); a !== "/" && !chosen.has(a) && stateOf(d, a) === "rw"; a = parentOf(a)) {
-      chosen.set(a, { op: "bind", path: a, writable: true, why: "pin-ancestor", origin: "default:state-dir", optional: true });
+      chosen.set(a, {
+        op: "bind",
+        path: a,
+        writable: true,
+        why: "pin-ancestor",
+        origin: "default:state-dir",
+        optional: true,
+      });
     }
   }
 
@@ -229,5 +285,10 @@ export function planMounts(policy: Policy): MountPlan {
   const ops = [...chosen.values()].sort((a, b) => depth(a.path) - depth(b.path) || compareStrings(a.path, b.path));
   const masks = ops.filter((m) => m.op === "mask-dir").reverse();
   for (const m of masks) ops.push({ op: "remount-ro", path: m.path, origin: m.origin });
-  return { ops, placeholders: placeholders.sort((a, b) => compareStrings(a.path, b.path)), notes, detachable: detachableMounts(ops) };
+  return {
+    ops,
+    placeholders: placeholders.sort((a, b) => compareStrings(a.path, b.path)),
+    notes,
+    detachable: detachableMounts(ops),
+  };
 }

@@ -84,7 +84,11 @@ export function lowerLinuxPlan(policy: Policy, arch: SeccompArch): LinuxPlan {
  * sandbox; the runtime adds only the descriptors of its own pipes (--args,
  * --seccomp, the status, info and block fds) and the command.
  */
-export const planOptions = (plan: Pick<LinuxPlan, "bwrap" | "chdir">, slots: Slots): string[] => [...fillSlots(plan.bwrap, slots), "--chdir", plan.chdir];
+export const planOptions = (plan: Pick<LinuxPlan, "bwrap" | "chdir">, slots: Slots): string[] => [
+  ...fillSlots(plan.bwrap, slots),
+  "--chdir",
+  plan.chdir,
+];
 
 /** The plan as `srt compile` writes it and `srt exec` reads it. */
 export const renderLinuxPlan = (plan: LinuxPlan): string => JSON.stringify(plan, null, 2) + "\n";

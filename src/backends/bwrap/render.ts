@@ -14,11 +14,18 @@ export function renderBwrap(artifact: BwrapArtifact): string {
   lines.push("  --seccomp <fd> --info-fd <fd> [--block-fd <fd>] -- <command…>   # added by the runtime");
   if (artifact.mounts.placeholders.length > 0) {
     lines.push("", "must exist when the run starts (created empty if missing, removed by the last run using them):");
-    for (const p of artifact.mounts.placeholders) lines.push(`  ${p.kind === "dir" ? "dir " : "file"} ${JSON.stringify(p.path)}${p.content === undefined ? "" : ` holding ${JSON.stringify(p.content)}`}  # ${p.origin}`);
+    for (const p of artifact.mounts.placeholders)
+      lines.push(
+        `  ${p.kind === "dir" ? "dir " : "file"} ${JSON.stringify(p.path)}${p.content === undefined ? "" : ` holding ${JSON.stringify(p.content)}`}  # ${p.origin}`,
+      );
   }
   if (artifact.mounts.detachable.length > 0) {
-    lines.push("", "watched while the command runs (deleting, replacing or renaming one on the host takes its mount off the path; srt then stops the run):");
-    for (const d of artifact.mounts.detachable) lines.push(`  ${d.guards.padEnd(5)} ${JSON.stringify(d.path)}  # ${d.origin}`);
+    lines.push(
+      "",
+      "watched while the command runs (deleting, replacing or renaming one on the host takes its mount off the path; srt then stops the run):",
+    );
+    for (const d of artifact.mounts.detachable)
+      lines.push(`  ${d.guards.padEnd(5)} ${JSON.stringify(d.path)}  # ${d.origin}`);
   }
   if (artifact.notes.length > 0) {
     lines.push("", "not applied:");

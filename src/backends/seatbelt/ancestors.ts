@@ -24,7 +24,17 @@ export function lowerAncestors(policy: Policy, roots: WritableRoots): Entry[] {
     const segs = path.split("/").slice(1);
     for (let k = 1; k < segs.length; k++) {
       const a = "/" + segs.slice(0, k).join("/");
-      if (roots.covers(a)) entries.push({ phase: phase.writeAncestors, depth: 0, action: "deny", ops: ["file-write-unlink"], origin, note, filter: literal(a), key: `literal:${a}` });
+      if (roots.covers(a))
+        entries.push({
+          phase: phase.writeAncestors,
+          depth: 0,
+          action: "deny",
+          ops: ["file-write-unlink"],
+          origin,
+          note,
+          filter: literal(a),
+          key: `literal:${a}`,
+        });
     }
   };
   for (const r of policy.filesystem.rules as readonly FsRule[]) {
@@ -41,7 +51,16 @@ export function lowerAncestors(policy: Policy, roots: WritableRoots): Entry[] {
         for (let k = firstWild + 1; k < segs.length; k++) {
           if (segs[k - 1] === "**") continue;
           const rx = globToRegex("/" + segs.slice(0, k).join("/"));
-          entries.push({ phase: phase.writeAncestors, depth: 0, action: "deny", ops: ["file-write-unlink"], origin: g.origin, note, filter: regex(rx), key: `regex:${rx.source}` });
+          entries.push({
+            phase: phase.writeAncestors,
+            depth: 0,
+            action: "deny",
+            ops: ["file-write-unlink"],
+            origin: g.origin,
+            note,
+            filter: regex(rx),
+            key: `regex:${rx.source}`,
+          });
         }
       })
       .exhaustive();

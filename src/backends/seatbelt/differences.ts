@@ -16,16 +16,26 @@ import { globSubtree } from "./filesystem.js";
 export function platformDifferences(policy: Policy, target: Target): string[] {
   const onMac = target === "macos";
   const out: string[] = [];
-  const say = (mac: string, linux: string): void => void out.push(onMac ? `${mac} (on Linux: ${linux})` : `${linux} (on macOS: ${mac})`);
+  const say = (mac: string, linux: string): void =>
+    void out.push(onMac ? `${mac} (on Linux: ${linux})` : `${linux} (on macOS: ${mac})`);
 
   for (const r of policy.filesystem.rules) {
     if (r.kind === "glob") {
       const n = `${r.matches} match${r.matches === 1 ? "" : "es"} found when compiling`;
-      if (r.effect === "deny") say(`${r.origin}: deny ${r.access} ${r.pattern} also covers files created later`, `only the ${n} are denied`);
-      else if (globSubtree(r.pattern).exact) say(`${r.origin}: allow ${r.access} ${r.pattern} also covers files created later`, `only the ${n} are allowed`);
-      else say(`${r.origin}: allow ${r.access} ${r.pattern} uses a character class Seatbelt cannot spell exactly, so only the ${n} are allowed`, `only the ${n} are allowed`);
+      if (r.effect === "deny")
+        say(`${r.origin}: deny ${r.access} ${r.pattern} also covers files created later`, `only the ${n} are denied`);
+      else if (globSubtree(r.pattern).exact)
+        say(`${r.origin}: allow ${r.access} ${r.pattern} also covers files created later`, `only the ${n} are allowed`);
+      else
+        say(
+          `${r.origin}: allow ${r.access} ${r.pattern} uses a character class Seatbelt cannot spell exactly, so only the ${n} are allowed`,
+          `only the ${n} are allowed`,
+        );
     } else if (r.effect === "deny" && r.access === "read" && r.node === "absent") {
-      say(`${r.origin}: ${r.path} does not exist yet; it stays unreadable if it is created later`, `nothing is masked, so a file created there later is readable`);
+      say(
+        `${r.origin}: ${r.path} does not exist yet; it stays unreadable if it is created later`,
+        `nothing is masked, so a file created there later is readable`,
+      );
     }
   }
   const depthLimit = policy.options.mandatoryDenySearchDepth;
@@ -36,7 +46,11 @@ export function platformDifferences(policy: Policy, target: Target): string[] {
     );
   }
   const net = policy.network;
-  if (net.allowAllUnixSockets.value) say(`${net.allowAllUnixSockets.origin}: allowAllUnixSockets lets the command connect to any unix socket path`, "any unix socket may be created and connected");
+  if (net.allowAllUnixSockets.value)
+    say(
+      `${net.allowAllUnixSockets.origin}: allowAllUnixSockets lets the command connect to any unix socket path`,
+      "any unix socket may be created and connected",
+    );
   else if (net.unixSockets.length > 0)
     say(
       `allowUnixSockets: only ${net.unixSockets.map((s) => s.path).join(", ")} may be connected to or bound`,
@@ -47,11 +61,27 @@ export function platformDifferences(policy: Policy, target: Target): string[] {
       `${net.allowLocalBinding.origin}: servers listen on the host's own loopback, reachable by every local process`,
       "servers listen on the sandbox's private loopback, reachable only from inside",
     );
-  say("the command can connect only to the proxy ports on the host's loopback, no other local port", "the command has its own network namespace; only the proxy bridge is reachable");
-  say("POSIX shared memory and semaphore names are host-global", "SysV and POSIX IPC are private to the sandbox (IPC namespace, private /dev/shm)");
-  if (policy.options.allowPty.value) say(`${policy.options.allowPty.origin}: allowPty allows creating pseudo-terminals and ioctls on them`, "the sandbox gets a private /dev/pts");
-  else say("terminal ioctls are denied, so programs see no terminal (isatty is false) unless allowPty is set", "the terminal is usable; TIOCSTI is blocked by seccomp and --new-session");
-  const linuxOnly = [policy.options.enableWeakerNestedSandbox, policy.options.allowNestedUserNamespaces].filter((f) => f.value);
+  say(
+    "the command can connect only to the proxy ports on the host's loopback, no other local port",
+    "the command has its own network namespace; only the proxy bridge is reachable",
+  );
+  say(
+    "POSIX shared memory and semaphore names are host-global",
+    "SysV and POSIX IPC are private to the sandbox (IPC namespace, private /dev/shm)",
+  );
+  if (policy.options.allowPty.value)
+    say(
+      `${policy.options.allowPty.origin}: allowPty allows creating pseudo-terminals and ioctls on them`,
+      "the sandbox gets a private /dev/pts",
+    );
+  else
+    say(
+      "terminal ioctls are denied, so programs see no terminal (isatty is false) unless allowPty is set",
+      "the terminal is usable; TIOCSTI is blocked by seccomp and --new-session",
+    );
+  const linuxOnly = [policy.options.enableWeakerNestedSandbox, policy.options.allowNestedUserNamespaces].filter(
+    (f) => f.value,
+  );
   for (const f of linuxOnly) say(`${f.origin} has no meaning and is ignored`, `${f.origin} is in effect`);
   return out;
 }

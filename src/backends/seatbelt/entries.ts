@@ -50,12 +50,23 @@ export function groupEntries(tag: string, ordered: readonly Entry[]): Item[] {
     let j = i;
     for (; j < ordered.length; j++) {
       const e = ordered[j]!;
-      if (e.phase !== first.phase || e.action !== first.action || e.origin !== first.origin || e.note !== first.note || e.ops.join() !== first.ops.join()) break;
+      if (
+        e.phase !== first.phase ||
+        e.action !== first.action ||
+        e.origin !== first.origin ||
+        e.note !== first.note ||
+        e.ops.join() !== first.ops.join()
+      )
+        break;
       if (seen.has(e.key)) continue;
       seen.add(e.key);
       filters.push(e.filter);
     }
-    items.push(comment(`${first.origin}: ${first.note}`), rule(first.action, first.ops, messageOf(tag, first.origin), filters), blank);
+    items.push(
+      comment(`${first.origin}: ${first.note}`),
+      rule(first.action, first.ops, messageOf(tag, first.origin), filters),
+      blank,
+    );
     i = j;
   }
   return items;

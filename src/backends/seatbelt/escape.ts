@@ -75,5 +75,8 @@ const commentBreakers = /[\u0000-\u001f\u007f\u0085\u2028\u2029]/g;
  * profile; controls and Unicode line breaks are shown as `\u{…}`.
  */
 export function commentText(text: string): string {
-  return showBytes(text.replace(commentBreakers, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`)).replace(new RegExp(loneSurrogate.source, "g"), "\\u{fffd}");
+  return showBytes(text.replace(commentBreakers, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`)).replace(
+    new RegExp(loneSurrogate.source, "g"),
+    "\\u{fffd}",
+  );
 }

@@ -33,24 +33,36 @@ export function lowerEssentials(policy: Policy, tag: string): Item[] {
     rule("allow", ["signal", "process-info*"], m("process"), [target("same-sandbox")]),
     comment("default:sysctl: read-only kernel parameters (CPU count, OS version, page size)"),
     rule("allow", ["sysctl-read"], m("sysctl")),
-    comment("default:mach: the Mach services listed in src/backends/seatbelt/essentials.ts, each for a reason given there"),
+    comment(
+      "default:mach: the Mach services listed in src/backends/seatbelt/essentials.ts, each for a reason given there",
+    ),
     rule("allow", ["mach-lookup"], m("mach"), Object.keys(machServices).sort().map(globalName)),
-    comment("default:ipc: POSIX shared memory and semaphores (Python multiprocessing, notify(3)); unlike Linux these names are host-global"),
+    comment(
+      "default:ipc: POSIX shared memory and semaphores (Python multiprocessing, notify(3)); unlike Linux these names are host-global",
+    ),
     rule("allow", ["ipc-posix-shm", "ipc-posix-sem"], m("ipc")),
     comment("default:prefs: reading user defaults; writing them stays denied"),
     rule("allow", ["user-preference-read"], m("prefs")),
     comment("default:exec-map: dyld maps libraries that are not in the shared cache (reads decide what is readable)"),
     rule("allow", ["file-map-executable"], m("exec-map")),
     comment("default:devices: output to the usual devices and inherited descriptors"),
-    rule("allow", ["file-write-data"], m("devices"), [...writableDevices.map(literal), regex(anchor(lit("/dev/fd/"), digits))]),
+    rule("allow", ["file-write-data"], m("devices"), [
+      ...writableDevices.map(literal),
+      regex(anchor(lit("/dev/fd/"), digits)),
+    ]),
     blank,
   ];
   if (policy.options.allowPty.value) {
     const o = policy.options.allowPty.origin;
     items.push(
-      comment(`${o}: allowPty: create pseudo-terminals and drive them (ioctls on the pty, which also allow TIOCSTI on it)`),
+      comment(
+        `${o}: allowPty: create pseudo-terminals and drive them (ioctls on the pty, which also allow TIOCSTI on it)`,
+      ),
       rule("allow", ["pseudo-tty"], messageOf(tag, o)),
-      rule("allow", ["file-read*", "file-write*", "file-ioctl"], messageOf(tag, o), [literal("/dev/ptmx"), regex(anchor(lit("/dev/ttys"), digits))]),
+      rule("allow", ["file-read*", "file-write*", "file-ioctl"], messageOf(tag, o), [
+        literal("/dev/ptmx"),
+        regex(anchor(lit("/dev/ttys"), digits)),
+      ]),
       blank,
     );
   }

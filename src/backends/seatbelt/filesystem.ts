@@ -58,15 +58,21 @@ function pathEntries(r: PathRule, roots: WritableRoots): Entry[] {
   const paths = r.effect === "deny" && r.via.kind === "symlink" ? [r.path, r.via.spelled] : [r.path];
   const filterFor = (path: string): [Filter, string] =>
     // Deny whole subtrees (an absent path may become a directory); allow a file exactly.
-    r.effect === "allow" && (r.node === "file" || r.node === "other") ? [literal(path), `literal:${path}`] : [subpath(path), `subpath:${path}`];
+    r.effect === "allow" && (r.node === "file" || r.node === "other")
+      ? [literal(path), `literal:${path}`]
+      : [subpath(path), `subpath:${path}`];
   return paths.flatMap((path) => {
     const [filter, key] = filterFor(path);
     const base = { depth: pathDepth(path), action: r.effect, origin: r.origin, filter, key } as const;
-    if (r.access === "write") return [{ ...base, phase: phase.writeLiteral, ops: ["file-write*"], note: `${r.effect} write${via}` }];
+    if (r.access === "write")
+      return [{ ...base, phase: phase.writeLiteral, ops: ["file-write*"], note: `${r.effect} write${via}` }];
     const read: Entry = { ...base, phase: phase.readLiteral, ops: ["file-read*"], note: `${r.effect} read${via}` };
     // Outside every writable root there is nothing to rename; saying so again would only add noise.
     if (r.effect === "allow" || !roots.covers(path)) return [read];
-    return [read, { ...base, phase: phase.writeLiteral, ops: ["file-write*"], note: `no writes to a read-denied path${via}` }];
+    return [
+      read,
+      { ...base, phase: phase.writeLiteral, ops: ["file-write*"], note: `no writes to a read-denied path${via}` },
+    ];
   });
 }
 
@@ -77,9 +83,21 @@ function globEntries(g: GlobRule): Entry[] {
   if (g.effect === "allow") {
     // A widened regex (see charClass) would allow more than the user wrote: rely on the expanded matches instead.
     if (!rx.exact) return [];
-    return [{ ...base, phase: g.access === "read" ? phase.readGlobAllow : phase.writeGlobAllow, ops: [g.access === "read" ? "file-read*" : "file-write*"], note: `allow ${g.access}: ${what}` }];
+    return [
+      {
+        ...base,
+        phase: g.access === "read" ? phase.readGlobAllow : phase.writeGlobAllow,
+        ops: [g.access === "read" ? "file-read*" : "file-write*"],
+        note: `allow ${g.access}: ${what}`,
+      },
+    ];
   }
-  const write: Entry = { ...base, phase: phase.writeGlobDeny, ops: ["file-write*"], note: g.access === "write" ? `deny write: ${what}` : `no writes to read-denied ${what}` };
+  const write: Entry = {
+    ...base,
+    phase: phase.writeGlobDeny,
+    ops: ["file-write*"],
+    note: g.access === "write" ? `deny write: ${what}` : `no writes to read-denied ${what}`,
+  };
   if (g.access === "write") return [write];
   return [{ ...base, phase: phase.readGlobDeny, ops: ["file-read*"], note: `deny read: ${what}` }, write];
 }

@@ -15,7 +15,24 @@
  * picomatch reads `(…)`, `|` and `{n}` as regex syntax even with extglobs
  * off; here they are literal characters.
  */
-import { alt, anchor, anyRun, charClass, lit, optionalDirs, optionalSubtree, segmentChar, oneOrMore, segmentAny, segmentRun, seq, someRun, type ClassMember, type RegexPiece, type SbRegex } from "./regex.js";
+import {
+  alt,
+  anchor,
+  anyRun,
+  charClass,
+  lit,
+  optionalDirs,
+  optionalSubtree,
+  segmentChar,
+  oneOrMore,
+  segmentAny,
+  segmentRun,
+  seq,
+  someRun,
+  type ClassMember,
+  type RegexPiece,
+  type SbRegex,
+} from "./regex.js";
 
 /**
  * The glob's regex, unanchored, for composing (a glob root with a name below
@@ -142,7 +159,10 @@ function char(ch: string): ClassMember {
 }
 
 /** `[...]` starting at `start`; undefined when it does not close within the segment. */
-function parseClass(seg: readonly string[], start: number): { members: ClassMember[]; negated: boolean; end: number } | undefined {
+function parseClass(
+  seg: readonly string[],
+  start: number,
+): { members: ClassMember[]; negated: boolean; end: number } | undefined {
   let i = start + 1;
   // "!" stays a member (see segmentPieces); only "^" negates.
   const negated = seg[i] === "^";

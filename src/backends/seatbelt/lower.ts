@@ -33,12 +33,20 @@ export const seatbeltParams = {
 export function lowerSeatbelt(policy: Policy, opts: SeatbeltOptions): SeatbeltProfile {
   const tag = opts.tag ?? "srt";
   const roots = writableRoots(policy);
-  const ordered = orderEntries([...lowerFilesystem(policy, roots), ...lowerMandatoryNames(policy, roots), ...lowerAncestors(policy, roots)]);
+  const ordered = orderEntries([
+    ...lowerFilesystem(policy, roots),
+    ...lowerMandatoryNames(policy, roots),
+    ...lowerAncestors(policy, roots),
+  ]);
   const reads = ordered.filter((e) => e.phase < 20);
   const writes = ordered.filter((e) => e.phase >= 20);
   const unexpressed = policy.filesystem.rules.flatMap((r) =>
     r.kind === "glob" && r.effect === "allow" && !globSubtree(r.pattern).exact
-      ? [comment(`${r.origin}: allow ${r.access} glob ${r.pattern} has a class Seatbelt cannot spell exactly; only its ${r.matches} expanded match(es) are allowed`)]
+      ? [
+          comment(
+            `${r.origin}: allow ${r.access} glob ${r.pattern} has a class Seatbelt cannot spell exactly; only its ${r.matches} expanded match(es) are allowed`,
+          ),
+        ]
       : [],
   );
   const items: Item[] = [
@@ -55,7 +63,9 @@ export function lowerSeatbelt(policy: Policy, opts: SeatbeltOptions): SeatbeltPr
     blank,
     ...groupEntries(tag, reads),
     comment("==== writes: only the private temp dir and allowWrite roots, minus denyWrite and mandatory denies ===="),
-    comment(`default:private-tmp: the per-run temp dir, passed at run time as -D ${seatbeltParams.privateTmp}=<real path>`),
+    comment(
+      `default:private-tmp: the per-run temp dir, passed at run time as -D ${seatbeltParams.privateTmp}=<real path>`,
+    ),
     rule("allow", ["file-write*"], messageOf(tag, "default:private-tmp"), [subpath(param(seatbeltParams.privateTmp))]),
     blank,
     ...unexpressed,
@@ -76,7 +86,7 @@ function header(policy: Policy): Item[] {
     comment("essentials, then reads (allow all; denies and re-allows by path depth; glob denies last),"),
     comment("then writes (temp dir and allowWrite; denies by depth; glob and mandatory denies at any"),
     comment("depth; no renaming a directory above a denied path), then network (proxies only)."),
-    comment("Each rule carries (with message \"<tag> <origin>\") so a denial in `log stream` names the"),
+    comment('Each rule carries (with message "<tag> <origin>") so a denial in `log stream` names the'),
     comment("settings entry (JSON pointer), mandatory:<rule> or default:<what> behind it; the comment"),
     comment("above each rule repeats that origin."),
     blank,

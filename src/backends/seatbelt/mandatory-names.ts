@@ -15,7 +15,12 @@
  * literally). test/seatbelt/parity.test.ts checks both backends deny what the
  * IR denies.
  */
-import { gitConfigRules, protectedTable, type MandatoryRule, type ProtectedRow } from "../../compiler/protected-names.js";
+import {
+  gitConfigRules,
+  protectedTable,
+  type MandatoryRule,
+  type ProtectedRow,
+} from "../../compiler/protected-names.js";
 
 const bare = (n: string): string => n.replace(/\/$/, "");
 
@@ -28,7 +33,8 @@ function namesOfRow(rule: MandatoryRule, row: ProtectedRow): readonly string[] {
 
 export const mandatoryNames: Readonly<Record<MandatoryRule, readonly string[]>> = (() => {
   const out = {} as Record<MandatoryRule, readonly string[]>;
-  for (const [rule, row] of Object.entries(protectedTable) as [MandatoryRule, ProtectedRow][]) out[rule] = namesOfRow(rule, row);
+  for (const [rule, row] of Object.entries(protectedTable) as [MandatoryRule, ProtectedRow][])
+    out[rule] = namesOfRow(rule, row);
   return out;
 })();
 

@@ -28,10 +28,28 @@ export function lowerMandatoryNames(policy: Policy, roots: WritableRoots): Entry
       const [parent] = name.split("/");
       for (const [root, body] of bodies) {
         const rx = anchor(body, lit("/"), optionalDirs, lit(name), optionalSubtree);
-        entries.push({ phase: phase.writeGlobDeny, depth: 0, action: "deny", ops: ["file-write*"], origin, note: `deny write, at any depth under ${root}`, filter: regex(rx), key: `regex:${rx.source}` });
+        entries.push({
+          phase: phase.writeGlobDeny,
+          depth: 0,
+          action: "deny",
+          ops: ["file-write*"],
+          origin,
+          note: `deny write, at any depth under ${root}`,
+          filter: regex(rx),
+          key: `regex:${rx.source}`,
+        });
         if (parent !== undefined && parent !== name) {
           const up = anchor(body, lit("/"), optionalDirs, lit(parent));
-          entries.push({ phase: phase.writeAncestors, depth: 0, action: "deny", ops: ["file-write-unlink"], origin, note: `no rename or delete of a directory holding a protected name under ${root}`, filter: regex(up), key: `regex:${up.source}` });
+          entries.push({
+            phase: phase.writeAncestors,
+            depth: 0,
+            action: "deny",
+            ops: ["file-write-unlink"],
+            origin,
+            note: `no rename or delete of a directory holding a protected name under ${root}`,
+            filter: regex(up),
+            key: `regex:${up.source}`,
+          });
         }
       }
     }

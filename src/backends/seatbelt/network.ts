@@ -31,20 +31,31 @@ export const compiledProxyPorts = (policy: Policy): ProxyPorts => ({
 export function lowerNetwork(policy: Policy, proxy: ProxyPorts, tag: string): Item[] {
   const net = policy.network;
   const items: Item[] = [
-    comment(`default:proxy: outbound TCP only to srt's proxies (HTTP ${proxy.httpPort}, SOCKS ${proxy.socksPort}); no DNS, the proxies resolve names`),
-    rule("allow", ["network-outbound"], messageOf(tag, "default:proxy"), [remote("tcp", `localhost:${proxy.httpPort}`), remote("tcp", `localhost:${proxy.socksPort}`)]),
+    comment(
+      `default:proxy: outbound TCP only to srt's proxies (HTTP ${proxy.httpPort}, SOCKS ${proxy.socksPort}); no DNS, the proxies resolve names`,
+    ),
+    rule("allow", ["network-outbound"], messageOf(tag, "default:proxy"), [
+      remote("tcp", `localhost:${proxy.httpPort}`),
+      remote("tcp", `localhost:${proxy.socksPort}`),
+    ]),
     blank,
   ];
   if (net.allowLocalBinding.value) {
     items.push(
-      comment(`${net.allowLocalBinding.origin}: allowLocalBinding: servers may listen on loopback (connecting to other local ports stays denied)`),
-      rule("allow", ["network-bind", "network-inbound"], messageOf(tag, net.allowLocalBinding.origin), [local("ip", "localhost:*")]),
+      comment(
+        `${net.allowLocalBinding.origin}: allowLocalBinding: servers may listen on loopback (connecting to other local ports stays denied)`,
+      ),
+      rule("allow", ["network-bind", "network-inbound"], messageOf(tag, net.allowLocalBinding.origin), [
+        local("ip", "localhost:*"),
+      ]),
       blank,
     );
   }
   if (net.allowAllUnixSockets.value) {
     items.push(
-      comment(`${net.allowAllUnixSockets.origin}: allowAllUnixSockets: any unix socket may be connected to or bound (hands out every local service)`),
+      comment(
+        `${net.allowAllUnixSockets.origin}: allowAllUnixSockets: any unix socket may be connected to or bound (hands out every local service)`,
+      ),
       rule("allow", ["network-outbound"], messageOf(tag, net.allowAllUnixSockets.origin), [remote("unix-socket")]),
       rule("allow", ["network-bind"], messageOf(tag, net.allowAllUnixSockets.origin), [local("unix-socket")]),
       blank,
@@ -61,7 +72,19 @@ export function lowerNetwork(policy: Policy, proxy: ProxyPorts, tag: string): It
     }
   }
   const enforcedByProxy = net.rules.length + net.deniedResolvedAddresses.length;
-  if (enforcedByProxy > 0) items.push(comment(`${net.rules.length} domain rule(s) and ${net.deniedResolvedAddresses.length} address rule(s) are enforced by the proxies, not here`), blank);
-  if (net.mitmProxy !== undefined) items.push(comment(`${net.mitmProxy.origin}: the MITM proxy socket is used by srt's proxy on the host; the sandbox gets no access to it`), blank);
+  if (enforcedByProxy > 0)
+    items.push(
+      comment(
+        `${net.rules.length} domain rule(s) and ${net.deniedResolvedAddresses.length} address rule(s) are enforced by the proxies, not here`,
+      ),
+      blank,
+    );
+  if (net.mitmProxy !== undefined)
+    items.push(
+      comment(
+        `${net.mitmProxy.origin}: the MITM proxy socket is used by srt's proxy on the host; the sandbox gets no access to it`,
+      ),
+      blank,
+    );
   return items;
 }

@@ -52,7 +52,8 @@ const delimiter = /[\s()";]/;
 
 export function parseSbpl(text: string): { forms: SExpr[]; problems: SbplProblem[] } {
   const problems: SbplProblem[] = [];
-  const report = (offset: number, code: SbplProblemCode, message: string): void => void problems.push(problemAt(text, offset, code, message));
+  const report = (offset: number, code: SbplProblemCode, message: string): void =>
+    void problems.push(problemAt(text, offset, code, message));
   const stack: { items: SExpr[]; offset: number }[] = [{ items: [], offset: 0 }];
   let i = 0;
   const push = (e: SExpr): void => void stack[stack.length - 1]!.items.push(e);
@@ -82,7 +83,12 @@ export function parseSbpl(text: string): { forms: SExpr[]; problems: SbplProblem
         }
         continue;
       }
-      if (rawControl.test(c)) report(j, "raw-control", `raw control character U+${c.charCodeAt(0).toString(16).padStart(4, "0")} in a string`);
+      if (rawControl.test(c))
+        report(
+          j,
+          "raw-control",
+          `raw control character U+${c.charCodeAt(0).toString(16).padStart(4, "0")} in a string`,
+        );
       out += c;
     }
     report(start - 1, "unterminated-string", "string does not end");
@@ -121,7 +127,12 @@ export function parseSbpl(text: string): { forms: SExpr[]; problems: SbplProblem
       }
       const source = text.slice(i + 2, end);
       // `#"…"` has no escapes, so these would mean different things to different readers (see escape.ts).
-      if (/\\\\/.test(source) || source.endsWith("\\")) report(start, "bad-escape", "a backslash pair or a trailing backslash is ambiguous in #\"…\"; use an ordinary string");
+      if (/\\\\/.test(source) || source.endsWith("\\"))
+        report(
+          start,
+          "bad-escape",
+          'a backslash pair or a trailing backslash is ambiguous in #"…"; use an ordinary string',
+        );
       if (rawControl.test(source)) report(start, "raw-control", "raw control character in a regex literal");
       push({ kind: "regex", source, offset: start });
       i = end + 1;
@@ -131,7 +142,8 @@ export function parseSbpl(text: string): { forms: SExpr[]; problems: SbplProblem
       const word = text.slice(i, j);
       if (word === "#t" || word === "#f") push({ kind: "bool", value: word === "#t", offset: i });
       else if (/^-?[0-9]+$/.test(word)) push({ kind: "number", value: Number(word), offset: i });
-      else if (/^[A-Za-z*+!\-_?<>=/.:][A-Za-z0-9*+!\-_?<>=/.:@]*$/.test(word)) push({ kind: "symbol", name: word, offset: i });
+      else if (/^[A-Za-z*+!\-_?<>=/.:][A-Za-z0-9*+!\-_?<>=/.:@]*$/.test(word))
+        push({ kind: "symbol", name: word, offset: i });
       else report(i, "bad-token", `cannot read ${JSON.stringify(word)}`);
       i = j;
     }

@@ -71,7 +71,9 @@ export const anchor = (...parts: readonly RegexPiece[]): SbRegex => {
   return { source: `^${body.text}$`, exact: body.exact } as SbRegex;
 };
 
-export type ClassMember = { readonly kind: "char"; readonly ch: string } | { readonly kind: "range"; readonly from: string; readonly to: string };
+export type ClassMember =
+  | { readonly kind: "char"; readonly ch: string }
+  | { readonly kind: "range"; readonly from: string; readonly to: string };
 
 /** Characters whose meaning inside `[…]` depends on position or dialect. */
 const awkward = new Set(["]", "\\", "^", "-", "["]);
@@ -91,7 +93,8 @@ export function charClass(members: readonly ClassMember[], negated: boolean): Re
   for (const m of members) {
     if (m.kind === "char") singles.add(m.ch);
     // A range over "/" would let a class cross segments; awkward endpoints have no portable spelling.
-    else if (awkward.has(m.from) || awkward.has(m.to) || m.from > m.to || (m.from <= "/" && "/" <= m.to)) portable = false;
+    else if (awkward.has(m.from) || awkward.has(m.to) || m.from > m.to || (m.from <= "/" && "/" <= m.to))
+      portable = false;
     else ranges.push(`${m.from}-${m.to}`);
   }
   const escapedSingles = [...singles].filter((c) => c === "]" || c === "\\");

@@ -38,7 +38,11 @@ export interface Rule {
   readonly filters: readonly Filter[];
 }
 
-export type Item = Rule | { readonly kind: "comment"; readonly text: string } | { readonly kind: "blank" } | { readonly kind: "version" };
+export type Item =
+  | Rule
+  | { readonly kind: "comment"; readonly text: string }
+  | { readonly kind: "blank" }
+  | { readonly kind: "version" };
 
 const sym = (name: string): Expr => ({ kind: "symbol", name });
 const str = (value: string): Expr => ({ kind: "string", value });
@@ -56,11 +60,20 @@ export const pathLiteral = (path: string): Filter => filter("path-literal", str(
 export const target = (t: Target): Filter => filter("target", sym(t));
 /** `(remote tcp "localhost:3128")`, `(remote unix-socket (path-literal "/x"))`, `(remote unix-socket)`. */
 export const remote = (kind: SocketKind, address?: string | Filter): Filter =>
-  address === undefined ? filter("remote", sym(kind)) : filter("remote", sym(kind), typeof address === "string" ? str(address) : address);
+  address === undefined
+    ? filter("remote", sym(kind))
+    : filter("remote", sym(kind), typeof address === "string" ? str(address) : address);
 export const local = (kind: SocketKind, address?: string | Filter): Filter =>
-  address === undefined ? filter("local", sym(kind)) : filter("local", sym(kind), typeof address === "string" ? str(address) : address);
+  address === undefined
+    ? filter("local", sym(kind))
+    : filter("local", sym(kind), typeof address === "string" ? str(address) : address);
 
-export const rule = (action: Action, ops: readonly Operation[], message: string, filters: readonly Filter[] = []): Rule => ({ kind: "rule", action, ops, message, filters });
+export const rule = (
+  action: Action,
+  ops: readonly Operation[],
+  message: string,
+  filters: readonly Filter[] = [],
+): Rule => ({ kind: "rule", action, ops, message, filters });
 export const comment = (text: string): Item => ({ kind: "comment", text });
 export const blank: Item = { kind: "blank" };
 export const version: Item = { kind: "version" };

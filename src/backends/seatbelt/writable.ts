@@ -28,6 +28,7 @@ export function writableRoots(policy: Policy): WritableRoots {
   const dirs = [...new Set(dirsAll)].filter((d, _, all) => !all.some((outer) => outer !== d && isWithin(d, outer)));
   const globs = [...new Set(writes.filter((r): r is GlobRule => r.kind === "glob").map((r) => r.pattern))].sort();
   const globRegexes = globs.map((g) => toJsRegExp(globSubtree(g)));
-  const covers = (path: string): boolean => literals.some((root) => isWithin(path, root)) || globRegexes.some((rx) => rx.test(path));
+  const covers = (path: string): boolean =>
+    literals.some((root) => isWithin(path, root)) || globRegexes.some((rx) => rx.test(path));
   return { dirs, globs, covers };
 }

@@ -16,7 +16,24 @@ import type { Origin } from "../../compiler/ir.js";
 import { assemble } from "./assemble.js";
 import { AUDIT_ARCH, X32_SYSCALL_BIT } from "./constants.js";
 import type { Action, Insn, SymbolicInsn, Target } from "./instructions.js";
-import { allow, and, enosys, eperm, ja, jeq, jge, jset, killProcess, label, ldArch, ldArgLow, ldNr, next, ret, to } from "./instructions.js";
+import {
+  allow,
+  and,
+  enosys,
+  eperm,
+  ja,
+  jeq,
+  jge,
+  jset,
+  killProcess,
+  label,
+  ldArch,
+  ldArgLow,
+  ldNr,
+  next,
+  ret,
+  to,
+} from "./instructions.js";
 import type { SeccompOptions, SeccompSwitch } from "./options.js";
 import type { Condition, SeccompRule, Verdict } from "./rules.js";
 import { seccompRules } from "./rules.js";
@@ -73,7 +90,12 @@ function emit(arch: SeccompArch, enforced: readonly RuleStatus[]): SymbolicInsn[
   const native = nativeArch[arch];
   const out: SymbolicInsn[] = [
     ldArch("A = seccomp_data.arch"),
-    jeq(native.value, next, to("kill"), `[arch] ${arch} ABI only; kill foreign ABIs (${native.foreign}) that index another syscall table`),
+    jeq(
+      native.value,
+      next,
+      to("kill"),
+      `[arch] ${arch} ABI only; kill foreign ABIs (${native.foreign}) that index another syscall table`,
+    ),
     ldNr("A = seccomp_data.nr"),
   ];
   if (arch === "x86_64") {
@@ -86,7 +108,14 @@ function emit(arch: SeccompArch, enforced: readonly RuleStatus[]): SymbolicInsn[
     const first = statuses[0];
     if (first !== undefined && first.rule.when.length === 0) {
       used.add(verdictLabel[first.rule.verdict]);
-      out.push(jeq(nr, to(verdictLabel[first.rule.verdict]), next, `${tag(first)} ${name} → ${verdictText[first.rule.verdict]}`));
+      out.push(
+        jeq(
+          nr,
+          to(verdictLabel[first.rule.verdict]),
+          next,
+          `${tag(first)} ${name} → ${verdictText[first.rule.verdict]}`,
+        ),
+      );
       continue;
     }
     out.push(jeq(nr, to(`sys:${name}`), next, `${name}: check arguments`));

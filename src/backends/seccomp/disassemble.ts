@@ -30,7 +30,8 @@ export function disassembleSeccomp(p: SeccompProgram): string {
 function ruleLines(s: RuleStatus): string[] {
   const { rule } = s;
   const when = rule.when.length === 0 ? "" : ` if ${rule.when.map((c) => c.text).join(" && ")}`;
-  const setting = s.setting === undefined ? "" : ` (${s.setting.name}=${String(s.setting.value)} at ${s.setting.origin})`;
+  const setting =
+    s.setting === undefined ? "" : ` (${s.setting.name}=${String(s.setting.value)} at ${s.setting.origin})`;
   return [
     `#   ${s.state.padEnd(8)} ${rule.id}: ${rule.syscalls.join(" ")}${when} → ${rule.verdict.toUpperCase()}${setting}`,
     `#            why: ${rule.why}`,
@@ -44,7 +45,10 @@ function operandsOf(insn: Insn, pc: number): readonly [string, string] {
     case "and":
       return ["and", `#${hex(insn.k)}`];
     case "jmp":
-      return [insn.cond, `#${hex(insn.k)}`.padEnd(13) + ` jt ${pc + 1 + insn.jt}`.padEnd(8) + ` jf ${pc + 1 + insn.jf}`];
+      return [
+        insn.cond,
+        `#${hex(insn.k)}`.padEnd(13) + ` jt ${pc + 1 + insn.jt}`.padEnd(8) + ` jf ${pc + 1 + insn.jf}`,
+      ];
     case "ja":
       return ["ja", `${pc + 1 + insn.offset}`];
     case "ret":

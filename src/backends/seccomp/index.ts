@@ -7,4 +7,11 @@ export { seccompOptionsFromPolicy, type SeccompOptions, type SeccompOrigins, typ
 export { encodeSeccomp, encodeInsn, type SockFilter } from "./encode.js";
 export { lowerSeccomp } from "./lower.js";
 export { seccompRules, type Condition, type SeccompRule, type Verdict } from "./rules.js";
-export { seccompArches, seccompArchOf, syscallNumber, syscallNames, type SeccompArch, type SyscallName } from "./syscalls.js";
+export {
+  seccompArches,
+  seccompArchOf,
+  syscallNumber,
+  syscallNames,
+  type SeccompArch,
+  type SyscallName,
+} from "./syscalls.js";

@@ -18,9 +18,7 @@ export type DataField =
 
 /** What the kernel does with the syscall (linux/seccomp.h SECCOMP_RET_*). */
 export type Action =
-  | { readonly kind: "allow" }
-  | { readonly kind: "errno"; readonly errno: number }
-  | { readonly kind: "kill-process" };
+  { readonly kind: "allow" } | { readonly kind: "errno"; readonly errno: number } | { readonly kind: "kill-process" };
 
 export type JumpCondition = "jeq" | "jge" | "jgt" | "jset";
 

@@ -16,9 +16,29 @@ import type { SyscallName } from "./syscalls.js";
 
 /** A test of one argument's low word, optionally masked first. */
 export type Condition =
-  | { readonly kind: "eq"; readonly arg: ArgIndex; readonly name: string; readonly mask?: number; readonly value: number; readonly text: string }
-  | { readonly kind: "ne"; readonly arg: ArgIndex; readonly name: string; readonly mask?: number; readonly value: number; readonly text: string }
-  | { readonly kind: "any-bit"; readonly arg: ArgIndex; readonly name: string; readonly bits: number; readonly text: string };
+  | {
+      readonly kind: "eq";
+      readonly arg: ArgIndex;
+      readonly name: string;
+      readonly mask?: number;
+      readonly value: number;
+      readonly text: string;
+    }
+  | {
+      readonly kind: "ne";
+      readonly arg: ArgIndex;
+      readonly name: string;
+      readonly mask?: number;
+      readonly value: number;
+      readonly text: string;
+    }
+  | {
+      readonly kind: "any-bit";
+      readonly arg: ArgIndex;
+      readonly name: string;
+      readonly bits: number;
+      readonly text: string;
+    };
 
 export type Verdict = "eperm" | "enosys";
 
@@ -51,11 +71,25 @@ export const seccompRules: readonly SeccompRule[] = [
       domainIs(AF.UNIX, "domain == AF_UNIX"),
       // SOCK_NONBLOCK/SOCK_CLOEXEC live above the type bits; af_unix also turns SOCK_RAW into SOCK_DGRAM,
       // so anything but the two connected types is refused rather than naming DGRAM alone.
-      { kind: "ne", arg: 1, name: "type", mask: SOCK.TYPE_MASK, value: SOCK.STREAM, text: "(type & 0xf) != SOCK_STREAM" },
+      {
+        kind: "ne",
+        arg: 1,
+        name: "type",
+        mask: SOCK.TYPE_MASK,
+        value: SOCK.STREAM,
+        text: "(type & 0xf) != SOCK_STREAM",
+      },
       // A SEQPACKET pair is connected for good: af_unix's unix_seqpacket_sendmsg drops any address given
       // to sendto(), and connect() on it fails (EISCONN). Rust's std spawns children through one (cargo
       // starting rustc failed with EPERM without it).
-      { kind: "ne", arg: 1, name: "type", mask: SOCK.TYPE_MASK, value: SOCK.SEQPACKET, text: "(type & 0xf) != SOCK_SEQPACKET" },
+      {
+        kind: "ne",
+        arg: 1,
+        name: "type",
+        mask: SOCK.TYPE_MASK,
+        value: SOCK.SEQPACKET,
+        text: "(type & 0xf) != SOCK_SEQPACKET",
+      },
     ],
     verdict: "eperm",
     relaxedBy: "allowUnixSockets",
@@ -99,7 +133,18 @@ export const seccompRules: readonly SeccompRule[] = [
   },
   {
     id: "mount",
-    syscalls: ["mount", "umount2", "pivot_root", "open_tree", "move_mount", "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr"],
+    syscalls: [
+      "mount",
+      "umount2",
+      "pivot_root",
+      "open_tree",
+      "move_mount",
+      "fsopen",
+      "fsconfig",
+      "fsmount",
+      "fspick",
+      "mount_setattr",
+    ],
     when: [],
     verdict: "eperm",
     why: "changing mounts can uncover masked paths or make read-only binds writable",

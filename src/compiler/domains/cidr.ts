@@ -6,7 +6,9 @@
  */
 import { ipv4Text, ipv6Text, mappedIpv4, parseIpv4Strict, parseIpv6 } from "./ip.js";
 
-export type CidrResult = { readonly ok: true; readonly cidr: string; readonly family: 4 | 6 } | { readonly ok: false; readonly message: string };
+export type CidrResult =
+  | { readonly ok: true; readonly cidr: string; readonly family: 4 | 6 }
+  | { readonly ok: false; readonly message: string };
 
 /** A parsed range: the network as an integer of 32 or 128 bits. */
 export interface AddressRange {
@@ -15,10 +17,14 @@ export interface AddressRange {
   readonly prefix: number;
 }
 
-const fromWords = (words: readonly number[], width: number): bigint => words.reduce((acc, w) => (acc << BigInt(width)) | BigInt(w), 0n);
+const fromWords = (words: readonly number[], width: number): bigint =>
+  words.reduce((acc, w) => (acc << BigInt(width)) | BigInt(w), 0n);
 const toWords = (value: bigint, count: number, width: number): number[] =>
-  Array.from({ length: count }, (_, i) => Number((value >> BigInt(width * (count - 1 - i))) & ((1n << BigInt(width)) - 1n)));
-const mask = (prefix: number, max: number): bigint => (prefix === 0 ? 0n : ((1n << BigInt(prefix)) - 1n) << BigInt(max - prefix));
+  Array.from({ length: count }, (_, i) =>
+    Number((value >> BigInt(width * (count - 1 - i))) & ((1n << BigInt(width)) - 1n)),
+  );
+const mask = (prefix: number, max: number): bigint =>
+  prefix === 0 ? 0n : ((1n << BigInt(prefix)) - 1n) << BigInt(max - prefix);
 
 function parseRange(text: string): AddressRange | string {
   const [addr = "", prefixText, extra] = text.split("/");
@@ -34,7 +40,8 @@ function parseRange(text: string): AddressRange | string {
   // ::ffff:10.0.0.0/104 means 10.0.0.0/8: resolved addresses are matched as
   // IPv4 when they are IPv4-mapped, so the range must be IPv4 too.
   const mapped = mappedIpv4(v6!);
-  if (mapped && prefix >= 96) return { family: 4, network: fromWords(mapped, 8) & mask(prefix - 96, 32), prefix: prefix - 96 };
+  if (mapped && prefix >= 96)
+    return { family: 4, network: fromWords(mapped, 8) & mask(prefix - 96, 32), prefix: prefix - 96 };
   return { family: 6, network: fromWords(v6!, 16) & mask(prefix, 128), prefix };
 }
 
@@ -45,7 +52,8 @@ export function parseCidr(text: string): CidrResult {
   return { ok: true, cidr: rangeText(r), family: r.family };
 }
 
-const rangeText = (r: AddressRange): string => `${r.family === 4 ? ipv4Text(toWords(r.network, 4, 8)) : ipv6Text(toWords(r.network, 8, 16))}/${r.prefix}`;
+const rangeText = (r: AddressRange): string =>
+  `${r.family === 4 ? ipv4Text(toWords(r.network, 4, 8)) : ipv6Text(toWords(r.network, 8, 16))}/${r.prefix}`;
 
 /** A canonical CIDR (as parseCidr returns) → range; undefined when it is not one. */
 export function compileCidr(cidr: string): AddressRange | undefined {

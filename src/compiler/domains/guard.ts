@@ -32,7 +32,10 @@ const compile = (cidr: string, why: string, origin: Origin): Compiled[] => {
 };
 
 /** Precompiles the ranges once per policy; the returned check is pure. */
-export function compileAddressGuard(policy: { readonly rules: readonly NetRule[]; readonly deniedResolvedAddresses: readonly AddressRule[] }): AddressGuard {
+export function compileAddressGuard(policy: {
+  readonly rules: readonly NetRule[];
+  readonly deniedResolvedAddresses: readonly AddressRule[];
+}): AddressGuard {
   const ranges: Compiled[] = [
     ...alwaysRefusedRanges.flatMap((r) => compile(r.cidr, r.why, "default:resolved-address-guard")),
     ...policy.deniedResolvedAddresses.flatMap((r) => compile(r.cidr, `in deniedResolvedAddresses ${r.cidr}`, r.origin)),
@@ -43,15 +46,28 @@ export function compileAddressGuard(policy: { readonly rules: readonly NetRule[]
 
   return (address, port) => {
     const h = canonicalizeHost(address);
-    if (h === null || h.kind === "name") return { verdict: "deny", reason: `the resolver returned "${address}", which is not an IP address` };
+    if (h === null || h.kind === "name")
+      return { verdict: "deny", reason: `the resolver returned "${address}", which is not an IP address` };
     const denied = ipRule("deny", h, port);
-    if (denied) return { verdict: "deny", reason: `resolves to ${h.address}, denied by "${denied.source}"`, origin: denied.origin };
+    if (denied)
+      return {
+        verdict: "deny",
+        reason: `resolves to ${h.address}, denied by "${denied.source}"`,
+        origin: denied.origin,
+      };
     if (ipRule("allow", h, port)) return { verdict: "allow", address: h.address };
     const value = addressValue(h.address)!;
-    const embedded = value.family === 6 && valueInRange(value, nat64) ? { family: 4 as const, value: value.value & 0xffffffffn } : undefined;
+    const embedded =
+      value.family === 6 && valueInRange(value, nat64)
+        ? { family: 4 as const, value: value.value & 0xffffffffn }
+        : undefined;
     for (const r of ranges) {
       if (valueInRange(value, r.range) || (embedded && valueInRange(embedded, r.range))) {
-        return { verdict: "deny", reason: `resolves to ${h.address} (${r.why}); allow that address explicitly if this is intended`, origin: r.origin };
+        return {
+          verdict: "deny",
+          reason: `resolves to ${h.address} (${r.why}); allow that address explicitly if this is intended`,
+          origin: r.origin,
+        };
       }
     }
     return { verdict: "allow", address: h.address };

@@ -79,7 +79,7 @@ export function parseIpv6(text: string): number[] | undefined {
 export function ipv6Text(g: readonly number[]): string {
   let best = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (g[i] !== 0) {
       i++;
       continue;

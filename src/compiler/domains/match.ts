@@ -27,7 +27,8 @@ export function hostMatches(pattern: HostPattern, host: CanonicalHost): boolean 
   }
 }
 
-const ruleMatches = (r: NetRule, host: CanonicalHost, port: number): boolean => (r.port === undefined || r.port === port) && hostMatches(r.host, host);
+const ruleMatches = (r: NetRule, host: CanonicalHost, port: number): boolean =>
+  (r.port === undefined || r.port === port) && hostMatches(r.host, host);
 
 /** Exact entries beat longer wildcards beat shorter ones beat "*"; a port beats none. */
 function specificity(r: NetRule): number {
@@ -41,14 +42,20 @@ function specificity(r: NetRule): number {
  * whole answer (not only the verdict) is independent of rule order: the same
  * request explains itself the same way however the settings were merged.
  */
-function decidingRule(rules: readonly NetRule[], effect: "allow" | "deny", host: CanonicalHost, port: number): NetRule | undefined {
+function decidingRule(
+  rules: readonly NetRule[],
+  effect: "allow" | "deny",
+  host: CanonicalHost,
+  port: number,
+): NetRule | undefined {
   let best: NetRule | undefined;
   for (const r of rules) {
     if (r.effect !== effect || !ruleMatches(r, host, port)) continue;
     if (best === undefined) best = r;
     else {
       const d = specificity(r) - specificity(best);
-      if (d > 0 || (d === 0 && (r.origin < best.origin || (r.origin === best.origin && r.source < best.source)))) best = r;
+      if (d > 0 || (d === 0 && (r.origin < best.origin || (r.origin === best.origin && r.source < best.source))))
+        best = r;
     }
   }
   return best;
@@ -60,11 +67,18 @@ export function matchNetRules(rules: readonly NetRule[], host: string | Canonica
   if (h === null) return { verdict: "deny", reason: `"${String(host)}" is not a valid host name or address` };
   const shown = hostPort(h, port);
   const denied = decidingRule(rules, "deny", h, port);
-  if (denied) return { verdict: "deny", rule: denied, reason: `${shown} is denied by "${denied.source}" (${denied.origin})` };
+  if (denied)
+    return { verdict: "deny", rule: denied, reason: `${shown} is denied by "${denied.source}" (${denied.origin})` };
   const allowed = decidingRule(rules, "allow", h, port);
-  if (allowed) return { verdict: "allow", rule: allowed, reason: `${shown} is allowed by "${allowed.source}" (${allowed.origin})` };
+  if (allowed)
+    return {
+      verdict: "allow",
+      rule: allowed,
+      reason: `${shown} is allowed by "${allowed.source}" (${allowed.origin})`,
+    };
   return { verdict: "deny", reason: `${shown} is not in allowedDomains` };
 }
 
 /** "host:port" for messages, brackets around IPv6. */
-export const hostPort = (h: CanonicalHost, port: number): string => `${h.kind === "name" ? h.name : h.kind === "ipv4" ? h.address : `[${h.address}]`}:${port}`;
+export const hostPort = (h: CanonicalHost, port: number): string =>
+  `${h.kind === "name" ? h.name : h.kind === "ipv4" ? h.address : `[${h.address}]`}:${port}`;

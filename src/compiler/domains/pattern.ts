@@ -7,17 +7,28 @@ import type { HostPattern } from "../ir.js";
 import { ipv4Text, ipv6Text, parseIpv4Loose, parseIpv4Strict, parseIpv6 } from "./ip.js";
 import { toAsciiHost } from "./punycode.js";
 
-export type PatternResult = { readonly ok: true; readonly host: HostPattern; readonly port?: number } | { readonly ok: false; readonly message: string; readonly hint?: string };
+export type PatternResult =
+  | { readonly ok: true; readonly host: HostPattern; readonly port?: number }
+  | { readonly ok: false; readonly message: string; readonly hint?: string };
 
-const fail = (message: string, hint?: string): PatternResult => (hint === undefined ? { ok: false, message } : { ok: false, message, hint });
+const fail = (message: string, hint?: string): PatternResult =>
+  hint === undefined ? { ok: false, message } : { ok: false, message, hint };
 const label = /^(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)$/;
 
 export function parseHostPattern(text: string, list: "allow" | "deny"): PatternResult {
-  if (text !== text.trim() || /\s/.test(text)) return fail("contains whitespace", "write one host per entry, without spaces");
+  if (text !== text.trim() || /\s/.test(text))
+    return fail("contains whitespace", "write one host per entry, without spaces");
   if (text === "") return fail("is empty");
-  if (text === "*") return list === "deny" ? { ok: true, host: { kind: "any" } } : fail("a bare * would allow every host", "list the hosts to allow; `*` is accepted in deniedDomains only");
+  if (text === "*")
+    return list === "deny"
+      ? { ok: true, host: { kind: "any" } }
+      : fail("a bare * would allow every host", "list the hosts to allow; `*` is accepted in deniedDomains only");
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(text);
-  if (scheme) return fail(`has a scheme (${scheme[1]}://)`, `write just the host: "${text.slice(scheme[0].length).split("/")[0]}"`);
+  if (scheme)
+    return fail(
+      `has a scheme (${scheme[1]}://)`,
+      `write just the host: "${text.slice(scheme[0].length).split("/")[0]}"`,
+    );
   if (text.includes("/")) return fail("has a path", `a domain pattern names a host; write "${text.split("/")[0]}"`);
   if (text.includes("@")) return fail("has user information (@)", "write just the host");
 
@@ -44,7 +55,8 @@ export function parseHostPattern(text: string, list: "allow" | "deny"): PatternR
   // policy should say plainly which address it means: refuse and name it.
   const loose = parseIpv4Loose(hostText.toLowerCase());
   if (loose) return fail("is an IPv4 address in shorthand form", `write it as a dotted quad: ${ipv4Text(loose)}`);
-  if (/^[0-9.]+$/.test(hostText)) return fail("is not a valid IPv4 address", "write four decimal numbers 0–255, e.g. 192.0.2.1");
+  if (/^[0-9.]+$/.test(hostText))
+    return fail("is not a valid IPv4 address", "write four decimal numbers 0–255, e.g. 192.0.2.1");
 
   let name = hostText.endsWith(".") ? hostText.slice(0, -1) : hostText;
   let wildcard = false;
@@ -52,23 +64,35 @@ export function parseHostPattern(text: string, list: "allow" | "deny"): PatternR
     wildcard = true;
     name = name.slice(2);
   }
-  if (name.includes("*")) return fail("has a wildcard that is not the whole leftmost label", "write *.example.com (subdomains of example.com)");
+  if (name.includes("*"))
+    return fail(
+      "has a wildcard that is not the whole leftmost label",
+      "write *.example.com (subdomains of example.com)",
+    );
   name = toAsciiHost(name.toLowerCase());
   const labels = name.split(".");
   if (name.length > 253) return fail("is longer than 253 characters");
   const bad = labels.find((l) => !label.test(l));
   if (bad !== undefined) return fail(badLabel(bad), "host names use letters, digits and hyphens, 1–63 per label");
   if (wildcard) {
-    if (labels.length < 2) return fail(`*.${name} would match every host under a top-level domain`, `name the domain: *.example.${name}`);
-    if (registrySuffix(labels)) return fail(`*.${name} would match every domain registered under ${name}`, `name the domain: *.example.${name}`);
+    if (labels.length < 2)
+      return fail(`*.${name} would match every host under a top-level domain`, `name the domain: *.example.${name}`);
+    if (registrySuffix(labels))
+      return fail(`*.${name} would match every domain registered under ${name}`, `name the domain: *.example.${name}`);
     if (parseIpv4Strict(name)) return fail("a wildcard cannot cover IP addresses", "list the addresses");
     return withPort({ kind: "subdomains", name }, port);
   }
-  if (/^\d+$/.test(labels[labels.length - 1]!)) return fail("ends in a numeric label, so it is neither a host name nor an IPv4 address");
+  if (/^\d+$/.test(labels[labels.length - 1]!))
+    return fail("ends in a numeric label, so it is neither a host name nor an IPv4 address");
   return withPort({ kind: "name", name }, port);
 }
 
-const badLabel = (l: string): string => (l === "" ? "has an empty label (..)" : l.length > 63 ? `has a label longer than 63 characters ("${l.slice(0, 20)}…")` : `has an invalid label "${l}"`);
+const badLabel = (l: string): string =>
+  l === ""
+    ? "has an empty label (..)"
+    : l.length > 63
+      ? `has a label longer than 63 characters ("${l.slice(0, 20)}…")`
+      : `has an invalid label "${l}"`;
 
 /**
  * Second-level registry suffixes (co.uk, com.au, ne.jp…): a wildcard over one
@@ -76,8 +100,23 @@ const badLabel = (l: string): string => (l === "" ? "has an empty label (..)" : 
  * list we recognise the common pattern: a generic second level under a
  * two-letter country code.
  */
-const genericSecondLevel = new Set(["ac", "co", "com", "edu", "gob", "go", "gov", "mil", "ne", "net", "nic", "or", "org"]);
-const registrySuffix = (labels: readonly string[]): boolean => labels.length === 2 && genericSecondLevel.has(labels[0]!) && /^[a-z]{2}$/.test(labels[1]!);
+const genericSecondLevel = new Set([
+  "ac",
+  "co",
+  "com",
+  "edu",
+  "gob",
+  "go",
+  "gov",
+  "mil",
+  "ne",
+  "net",
+  "nic",
+  "or",
+  "org",
+]);
+const registrySuffix = (labels: readonly string[]): boolean =>
+  labels.length === 2 && genericSecondLevel.has(labels[0]!) && /^[a-z]{2}$/.test(labels[1]!);
 
 function parsePort(text: string): number | undefined | null {
   if (!/^\d{1,5}$/.test(text)) return null;
@@ -85,4 +124,5 @@ function parsePort(text: string): number | undefined | null {
   return n >= 1 && n <= 65535 ? n : null;
 }
 
-const withPort = (host: HostPattern, port: number | undefined): PatternResult => (port === undefined ? { ok: true, host } : { ok: true, host, port });
+const withPort = (host: HostPattern, port: number | undefined): PatternResult =>
+  port === undefined ? { ok: true, host } : { ok: true, host, port };

@@ -24,7 +24,10 @@ const digit = (d: number): string => String.fromCharCode(d < 26 ? 97 + d : 22 + 
 
 export function punycodeEncode(label: string): string {
   const input = [...label].map((c) => c.codePointAt(0)!);
-  let out = input.filter((c) => c < 0x80).map((c) => String.fromCharCode(c)).join("");
+  let out = input
+    .filter((c) => c < 0x80)
+    .map((c) => String.fromCharCode(c))
+    .join("");
   const basicCount = out.length;
   let handled = basicCount;
   if (basicCount > 0) out += "-";

@@ -26,7 +26,14 @@ export interface BridgeTools {
   readonly socat: string;
 }
 
-export async function startBridges(os: Pick<LinuxDeps, "spawn" | "fs" | "clock">, pid: number, specs: readonly BridgeSpec[], tools: BridgeTools, enterUserNs: boolean, timeoutMs = 5000): Promise<Bridges> {
+export async function startBridges(
+  os: Pick<LinuxDeps, "spawn" | "fs" | "clock">,
+  pid: number,
+  specs: readonly BridgeSpec[],
+  tools: BridgeTools,
+  enterUserNs: boolean,
+  timeoutMs = 5000,
+): Promise<Bridges> {
   const children: SpawnedChild[] = [];
   const close = (): void => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
@@ -38,13 +45,28 @@ export async function startBridges(os: Pick<LinuxDeps, "spawn" | "fs" | "clock">
     if (/[:,!\\'"\s]/.test(socket)) throw new Error(`proxy socket path unsuitable for socat: ${socket}`);
     const child = os.spawn(
       tools.setpriv,
-      ["--pdeathsig", "KILL", "--", tools.nsenter, ...ns, "--", tools.socat, `TCP-LISTEN:${port},bind=127.0.0.1,fork,reuseaddr`, `UNIX-CONNECT:${socket}`],
+      [
+        "--pdeathsig",
+        "KILL",
+        "--",
+        tools.nsenter,
+        ...ns,
+        "--",
+        tools.socat,
+        `TCP-LISTEN:${port},bind=127.0.0.1,fork,reuseaddr`,
+        `UNIX-CONNECT:${socket}`,
+      ],
       { stdio: ["ignore", "ignore", "pipe"] },
     );
     let stderr = "";
-    child.stderr?.setEncoding("utf8").on("data", (d: string) => (stderr += d).length > 4096 && (stderr = stderr.slice(-4096)));
+    child.stderr
+      ?.setEncoding("utf8")
+      .on("data", (d: string) => (stderr += d).length > 4096 && (stderr = stderr.slice(-4096)));
     child.on("error", (e) => (failure ??= `${tools.setpriv}: ${e.message}`));
-    child.on("exit", (code, signal) => (failure ??= `bridge for port ${port} exited (${signal ?? code}): ${stderr.trim()}`));
+    child.on(
+      "exit",
+      (code, signal) => (failure ??= `bridge for port ${port} exited (${signal ?? code}): ${stderr.trim()}`),
+    );
     children.push(child);
   }
   const deadline = os.clock.now() + timeoutMs;

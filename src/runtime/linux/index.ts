@@ -1,4 +1,21 @@
-export { runLinux, statusOfSignal, type NetworkSession, type RunRequest, type RunResult, type RunningSandbox, type StartNetwork } from "./run.js";
+export {
+  runLinux,
+  statusOfSignal,
+  type NetworkSession,
+  type RunRequest,
+  type RunResult,
+  type RunningSandbox,
+  type StartNetwork,
+} from "./run.js";
 export { findTools, toolsExposed, type LinuxTools, type ToolsResult } from "./tools.js";
 export { nodeLinuxDeps, nodeLinuxFs } from "./node-deps.js";
-export type { LinuxClock, LinuxDeps, LinuxFs, LinuxSpawn, NodeStat, SpawnedChild, SpawnOptions, StdioSlot } from "./deps.js";
+export type {
+  LinuxClock,
+  LinuxDeps,
+  LinuxFs,
+  LinuxSpawn,
+  NodeStat,
+  SpawnedChild,
+  SpawnOptions,
+  StdioSlot,
+} from "./deps.js";

@@ -16,7 +16,11 @@ export interface Janitor {
  * `afterDeath`: the command the watchdog runs if srt died without cleaning up (e.g. `node srt.mjs __cleanup DIR ID`).
  * `shell`: the watchdog's sh, as findTools found it.
  */
-export function createJanitor(os: Pick<LinuxDeps, "fs" | "startWatchdog">, afterDeath: readonly string[], shell: string): Janitor {
+export function createJanitor(
+  os: Pick<LinuxDeps, "fs" | "startWatchdog">,
+  afterDeath: readonly string[],
+  shell: string,
+): Janitor {
   const trees: string[] = [];
   const watchdog = os.startWatchdog(afterDeath, shell);
   let done = false;

@@ -58,7 +58,15 @@ export interface Launched {
   readonly sandboxPid: number | undefined;
 }
 
-export async function launchSandbox(os: LinuxDeps, req: LaunchRequest, run: RunDir, network: NetworkSession | undefined, held: Held, signals: SandboxSignals, log: (what: string) => void): Promise<Launched> {
+export async function launchSandbox(
+  os: LinuxDeps,
+  req: LaunchRequest,
+  run: RunDir,
+  network: NetworkSession | undefined,
+  held: Held,
+  signals: SandboxSignals,
+  log: (what: string) => void,
+): Promise<Launched> {
   const mapUserNs = network !== undefined && req.uid !== 0;
   const proc = spawnBwrap(os, {
     bwrap: req.tools.bwrap,
@@ -92,7 +100,11 @@ export async function launchSandbox(os: LinuxDeps, req: LaunchRequest, run: RunD
   log(`sandbox pid ${sandboxPid ?? "none"}`);
   if (sandboxPid !== undefined && network !== undefined) {
     // findTools looks the bridge's programs up whenever the plan has network access.
-    if (req.tools.bridge === undefined) throw new RuntimeFailure("SRT500", "the proxy bridge's programs (setpriv, nsenter, socat) were not looked up for this run");
+    if (req.tools.bridge === undefined)
+      throw new RuntimeFailure(
+        "SRT500",
+        "the proxy bridge's programs (setpriv, nsenter, socat) were not looked up for this run",
+      );
     held.bridges = await startBridges(os, sandboxPid, network.bridges, req.tools.bridge, mapUserNs);
     log("bridges listening");
     proc.release();
@@ -102,8 +114,17 @@ export async function launchSandbox(os: LinuxDeps, req: LaunchRequest, run: RunD
 }
 
 /** The command's environment: the caller's as the plan's env policy lets it pass, the run's TMPDIR, the proxies' variables. */
-function commandEnv(req: Pick<LaunchRequest, "plan" | "env">, run: RunDir, network: NetworkSession | undefined): Record<string, string> {
-  return { ...applyEnvPolicy(req.plan.env, definedOnly(req.env)).passed, TMPDIR: run.slots.tmp, SRT_SANDBOX: "1", ...network?.env };
+function commandEnv(
+  req: Pick<LaunchRequest, "plan" | "env">,
+  run: RunDir,
+  network: NetworkSession | undefined,
+): Record<string, string> {
+  return {
+    ...applyEnvPolicy(req.plan.env, definedOnly(req.env)).passed,
+    TMPDIR: run.slots.tmp,
+    SRT_SANDBOX: "1",
+    ...network?.env,
+  };
 }
 
 function definedOnly(env: Readonly<Record<string, string | undefined>>): Record<string, string> {

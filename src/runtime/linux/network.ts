@@ -41,10 +41,16 @@ export interface ProxySockets {
 }
 
 /** Where a library sandbox's proxies listen in its directory, and where `srt exec --proxies DIR` looks. */
-export const proxySocketsIn = (dir: string): ProxySockets => ({ http: join(dir, "http.sock"), socks: join(dir, "socks.sock") });
+export const proxySocketsIn = (dir: string): ProxySockets => ({
+  http: join(dir, "http.sock"),
+  socks: join(dir, "socks.sock"),
+});
 
 export interface NetworkOs {
-  readonly proxy: Pick<typeof import("../proxy/index.js"), "createHttpProxy" | "createSocksProxy" | "createViolationStore" | "reportLine">;
+  readonly proxy: Pick<
+    typeof import("../proxy/index.js"),
+    "createHttpProxy" | "createSocksProxy" | "createViolationStore" | "reportLine"
+  >;
   /** Listens at path; every connection goes on to 127.0.0.1:port on the host. */
   relay(path: string, port: number): Promise<{ close(): Promise<void> }>;
   /** Resolves once something at path accepts and, given a greeting, answers it; else rejects with why, worded to follow "the proxies at PATH". */
@@ -94,9 +100,18 @@ export async function createLinuxNetwork(deps: LinuxNetworkDeps): Promise<LinuxN
   const { sockets, os } = deps;
   for (const path of [sockets.http, sockets.socks]) {
     const bytes = Buffer.byteLength(path);
-    if (bytes > maxSocketPath) throw new Error(`the proxy socket path ${path} is ${bytes} bytes, more than a unix socket allows (${maxSocketPath}); srt's state directory is too deep: set TMPDIR (or XDG_RUNTIME_DIR) to a shorter directory`);
+    if (bytes > maxSocketPath)
+      throw new Error(
+        `the proxy socket path ${path} is ${bytes} bytes, more than a unix socket allows (${maxSocketPath}); srt's state directory is too deep: set TMPDIR (or XDG_RUNTIME_DIR) to a shorter directory`,
+      );
   }
-  const store = os.proxy.createViolationStore(deps.violationsFd !== undefined ? { fd: deps.violationsFd } : deps.violationsFile !== undefined ? { file: deps.violationsFile } : {});
+  const store = os.proxy.createViolationStore(
+    deps.violationsFd !== undefined
+      ? { fd: deps.violationsFd }
+      : deps.violationsFile !== undefined
+        ? { file: deps.violationsFile }
+        : {},
+  );
   const listener = deps.onViolation;
   const proxyDeps = {
     network: deps.policy.current,
@@ -108,7 +123,11 @@ export async function createLinuxNetwork(deps: LinuxNetworkDeps): Promise<LinuxN
   const stop = async (): Promise<void> => {
     await Promise.all(listening.map((l) => l.close()));
   };
-  const serve = async (path: string, userPort: number | undefined, make: typeof os.proxy.createHttpProxy): Promise<void> => {
+  const serve = async (
+    path: string,
+    userPort: number | undefined,
+    make: typeof os.proxy.createHttpProxy,
+  ): Promise<void> => {
     if (userPort !== undefined) {
       listening.push(await os.relay(path, userPort));
       return;
@@ -142,9 +161,17 @@ export async function createLinuxNetwork(deps: LinuxNetworkDeps): Promise<LinuxN
  * sandbox's own loopback direct, except the names the policy allows (those
  * mean the host's loopback, which only the proxies reach).
  */
-function reach(sockets: ProxySockets, policy: Pick<NetworkPolicy, "rules">, close: () => Promise<void>): NetworkSession {
+function reach(
+  sockets: ProxySockets,
+  policy: Pick<NetworkPolicy, "rules">,
+  close: () => Promise<void>,
+): NetworkSession {
   return {
-    env: proxyEnvironment({ httpPort: sandboxPorts.http, socksPort: sandboxPorts.socks, noProxy: directLoopback(policy) }),
+    env: proxyEnvironment({
+      httpPort: sandboxPorts.http,
+      socksPort: sandboxPorts.socks,
+      noProxy: directLoopback(policy),
+    }),
     bridges: [
       { port: sandboxPorts.http, socket: sockets.http },
       { port: sandboxPorts.socks, socket: sockets.socks },
@@ -209,15 +236,23 @@ export function ownNetwork(o: OwnNetworkOptions): RunNetwork {
  * every request would hang: so before the command starts, a SOCKS5 greeting
  * must be answered, or the run fails at once with the reason.
  */
-export function joinNetwork(dir: string, o: { readonly timeoutMs?: number; readonly os?: () => Promise<NetworkOs> } = {}): RunNetwork {
+export function joinNetwork(
+  dir: string,
+  o: { readonly timeoutMs?: number; readonly os?: () => Promise<NetworkOs> } = {},
+): RunNetwork {
   const sockets = proxySocketsIn(dir);
   const timeoutMs = o.timeoutMs ?? 2000;
   return {
     async start(plan) {
       const os = await (o.os ?? loadNodeOs)();
-      for (const [path, greeting] of [[sockets.http, undefined], [sockets.socks, socksGreeting]] as const) {
+      for (const [path, greeting] of [
+        [sockets.http, undefined],
+        [sockets.socks, socksGreeting],
+      ] as const) {
         await os.probe(path, greeting, timeoutMs).catch((e: Error) => {
-          throw new Error(`the sandbox's proxies at ${path} ${e.message}: the process that created the sandbox must be alive and its event loop free — run wrap()ped commands with an asynchronous spawn, never spawnSync/execSync`);
+          throw new Error(
+            `the sandbox's proxies at ${path} ${e.message}: the process that created the sandbox must be alive and its event loop free — run wrap()ped commands with an asynchronous spawn, never spawnSync/execSync`,
+          );
         });
       }
       // The live policy is the owner's; here, NO_PROXY comes from the plan it wrote for wrap().

@@ -4,7 +4,24 @@
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync, closeSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, watch, writeFileSync, writeSync, type BigIntStats } from "node:fs";
+import {
+  chmodSync,
+  closeSync,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  unlinkSync,
+  watch,
+  writeFileSync,
+  writeSync,
+  type BigIntStats,
+} from "node:fs";
 import { fromOs, osPath } from "../os-path.js";
 import { createWatchdog } from "../watchdog.js";
 import type { LinuxDeps, LinuxFs, LinuxSpawn, NodeStat } from "./deps.js";
@@ -44,7 +61,8 @@ export const nodeLinuxFs: LinuxFs = {
   removeTree: (path) => rmSync(osPath(path), { recursive: true, force: true }),
 };
 
-const nodeSpawn: LinuxSpawn = (file, args, o) => spawn(file, [...args], { stdio: [...o.stdio], env: o.env, cwd: o.cwd, detached: o.detached });
+const nodeSpawn: LinuxSpawn = (file, args, o) =>
+  spawn(file, [...args], { stdio: [...o.stdio], env: o.env, cwd: o.cwd, detached: o.detached });
 
 /** The protection watch's view: lstat identities, inotify through fs.watch, unref'd interval timers. */
 function nodeWatchOs(): WatchOs {
@@ -104,6 +122,12 @@ export function nodeLinuxDeps(): LinuxDeps {
     runId: () => randomBytes(6).toString("hex"),
     inheritedFds: handleInheritedFds,
     watch: nodeWatchOs(),
-    startWatchdog: (afterDeath, shell) => createWatchdog((file, args, r) => spawn(file, [...args], { cwd: r.cwd, env: { ...r.env }, stdio: [...r.stdio], detached: r.detached }), afterDeath, shell),
+    startWatchdog: (afterDeath, shell) =>
+      createWatchdog(
+        (file, args, r) =>
+          spawn(file, [...args], { cwd: r.cwd, env: { ...r.env }, stdio: [...r.stdio], detached: r.detached }),
+        afterDeath,
+        shell,
+      ),
   };
 }

@@ -95,12 +95,14 @@ export function releaseRun(os: RegistryOs, reg: Registry): void {
     os.fs.removeTree(holdsFile(reg, reg.runId));
     const held = liveHolds(os, reg);
     const records = readRecords(os.fs, reg.state);
-    const inUse = (r: CreatedRecord): boolean => held === "all" || held.some((p) => p === r.path || (r.kind === "dir" && p.startsWith(`${r.path}/`)));
+    const inUse = (r: CreatedRecord): boolean =>
+      held === "all" || held.some((p) => p === r.path || (r.kind === "dir" && p.startsWith(`${r.path}/`)));
     const kept = records.filter(inUse);
     const free = records.filter((r) => !inUse(r));
     // Files first, then directories deepest first, so a created parent is empty when its turn comes.
     for (const r of free.filter((x) => x.kind === "file")) removeIfOurs(os.fs, r, reg.uid);
-    for (const r of free.filter((x) => x.kind === "dir").sort((a, b) => b.path.length - a.path.length)) removeIfOurs(os.fs, r, reg.uid);
+    for (const r of free.filter((x) => x.kind === "dir").sort((a, b) => b.path.length - a.path.length))
+      removeIfOurs(os.fs, r, reg.uid);
     writeRecords(os, reg.state, kept);
   });
 }
@@ -128,7 +130,13 @@ function liveHolds(os: RegistryOs, reg: Registry): readonly string[] | "all" {
 function parseHolds(text: string): Holds | undefined {
   try {
     const v = JSON.parse(text) as Partial<Holds>;
-    if (!Number.isInteger(v.pid) || typeof v.start !== "string" || !Array.isArray(v.paths) || !v.paths.every((p) => typeof p === "string")) return undefined;
+    if (
+      !Number.isInteger(v.pid) ||
+      typeof v.start !== "string" ||
+      !Array.isArray(v.paths) ||
+      !v.paths.every((p) => typeof p === "string")
+    )
+      return undefined;
     return v as Holds;
   } catch {
     return undefined;
@@ -148,8 +156,20 @@ export function readRecords(fs: Pick<LinuxFs, "readFile">, state: string): Creat
     if (line === "") continue;
     try {
       const r = JSON.parse(line) as Partial<CreatedRecord>;
-      if (typeof r.path === "string" && r.path.startsWith("/") && (r.kind === "file" || r.kind === "dir") && typeof r.dev === "string" && typeof r.ino === "string") {
-        out.push({ path: r.path, kind: r.kind, dev: r.dev, ino: r.ino, ...(typeof r.content === "string" && r.content !== "" ? { content: r.content } : {}) });
+      if (
+        typeof r.path === "string" &&
+        r.path.startsWith("/") &&
+        (r.kind === "file" || r.kind === "dir") &&
+        typeof r.dev === "string" &&
+        typeof r.ino === "string"
+      ) {
+        out.push({
+          path: r.path,
+          kind: r.kind,
+          dev: r.dev,
+          ino: r.ino,
+          ...(typeof r.content === "string" && r.content !== "" ? { content: r.content } : {}),
+        });
       }
     } catch {
       // not a record
@@ -170,9 +190,20 @@ function writeAtomic(os: Pick<RegistryOs, "fs" | "pid">, path: string, text: str
   os.fs.rename(aside, path);
 }
 
-const identity = (st: NodeStat, path: string, kind: "file" | "dir"): CreatedRecord => ({ path, kind, dev: st.dev.toString(), ino: st.ino.toString() });
+const identity = (st: NodeStat, path: string, kind: "file" | "dir"): CreatedRecord => ({
+  path,
+  kind,
+  dev: st.dev.toString(),
+  ino: st.ino.toString(),
+});
 
-function createOne(fs: LinuxFs, path: string, kind: "file" | "dir", created: CreatedRecord[], content: string | undefined): void {
+function createOne(
+  fs: LinuxFs,
+  path: string,
+  kind: "file" | "dir",
+  created: CreatedRecord[],
+  content: string | undefined,
+): void {
   if (exists(fs, path)) return;
   const missing: string[] = [];
   for (let d = dirname(path); !exists(fs, d); d = dirname(d)) missing.unshift(d);
@@ -191,7 +222,11 @@ function createOne(fs: LinuxFs, path: string, kind: "file" | "dir", created: Cre
 }
 
 /** Removes the record's node only if it still is the one srt created, unchanged (as srt wrote it, or an empty directory). */
-export function removeIfOurs(fs: Pick<LinuxFs, "lstat" | "readFile" | "unlink" | "rmdir">, r: CreatedRecord, uid: number): "removed" | "kept" {
+export function removeIfOurs(
+  fs: Pick<LinuxFs, "lstat" | "readFile" | "unlink" | "rmdir">,
+  r: CreatedRecord,
+  uid: number,
+): "removed" | "kept" {
   let st: NodeStat;
   try {
     st = fs.lstat(r.path);
@@ -202,8 +237,15 @@ export function removeIfOurs(fs: Pick<LinuxFs, "lstat" | "readFile" | "unlink" |
   if (!same) return "kept";
   try {
     // A file only while it still holds exactly what srt wrote (nothing, or "." for git's commondir).
-    if (r.kind === "file" && st.kind === "file" && st.size === BigInt(Buffer.byteLength(r.content ?? "")) && (r.content === undefined || fs.readFile(r.path) === r.content)) fs.unlink(r.path);
-    else if (r.kind === "dir" && st.kind === "dir") fs.rmdir(r.path); // fails unless empty
+    if (
+      r.kind === "file" &&
+      st.kind === "file" &&
+      st.size === BigInt(Buffer.byteLength(r.content ?? "")) &&
+      (r.content === undefined || fs.readFile(r.path) === r.content)
+    )
+      fs.unlink(r.path);
+    else if (r.kind === "dir" && st.kind === "dir")
+      fs.rmdir(r.path); // fails unless empty
     else return "kept";
     return "removed";
   } catch {

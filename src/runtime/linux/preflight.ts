@@ -32,7 +32,9 @@ const readSysctl = (path: string): string | undefined => {
 
 /** Where a tool was found (and what it resolves to), or why not: doctor shows exactly what a run would start. */
 const foundText = (l: ToolLookup): string =>
-  l.ok ? `${l.tool.path}${l.tool.real === l.tool.path ? "" : ` -> ${l.tool.real}`}` : `not found in ${systemToolDirs.join(", ")}${l.rejected.length > 0 ? `; ignored ${l.rejected.join("; ")}` : ""}`;
+  l.ok
+    ? `${l.tool.path}${l.tool.real === l.tool.path ? "" : ` -> ${l.tool.real}`}`
+    : `not found in ${systemToolDirs.join(", ")}${l.rejected.length > 0 ? `; ignored ${l.rejected.join("; ")}` : ""}`;
 
 export interface PreflightEnv {
   readonly platform: NodeJS.Platform;
@@ -55,38 +57,94 @@ export async function preflight(env: PreflightEnv, fs: ToolFs = nodeToolFs): Pro
     return checks;
   }
   const arch = seccompArchOf(env.arch);
-  add(arch ? { name: "architecture", ok: true, severity: "error", detail: `${env.arch} (seccomp ${arch})` } : { name: "architecture", ok: false, severity: "error", detail: `${env.arch}: srt's seccomp filter exists for x86_64 and aarch64 only` });
+  add(
+    arch
+      ? { name: "architecture", ok: true, severity: "error", detail: `${env.arch} (seccomp ${arch})` }
+      : {
+          name: "architecture",
+          ok: false,
+          severity: "error",
+          detail: `${env.arch}: srt's seccomp filter exists for x86_64 and aarch64 only`,
+        },
+  );
 
   const status = readSysctl("/proc/self/status") ?? "";
   const seccompLine = /^Seccomp:\s*(\d)/m.exec(status);
-  add(seccompLine ? { name: "seccomp", ok: true, severity: "error", detail: "the kernel supports seccomp filters" } : { name: "seccomp", ok: false, severity: "error", detail: "/proc/self/status has no Seccomp line: the kernel was built without CONFIG_SECCOMP_FILTER", fix: "use a kernel with seccomp filter support" });
+  add(
+    seccompLine
+      ? { name: "seccomp", ok: true, severity: "error", detail: "the kernel supports seccomp filters" }
+      : {
+          name: "seccomp",
+          ok: false,
+          severity: "error",
+          detail: "/proc/self/status has no Seccomp line: the kernel was built without CONFIG_SECCOMP_FILTER",
+          fix: "use a kernel with seccomp filter support",
+        },
+  );
 
   // Before the test sandbox, which creates the directory if it is missing.
   if (env.stateDir !== undefined) add(stateDirCheck(env.stateDir, env.uid));
   const sh = locateTool("sh", fs);
-  add({ name: "sh", ok: sh.ok, severity: "error", detail: `${foundText(sh)} (the watchdog that cleans up after a killed srt)`, ...(sh.ok ? {} : { fix: "install a POSIX shell as /bin/sh, owned by root" }) });
+  add({
+    name: "sh",
+    ok: sh.ok,
+    severity: "error",
+    detail: `${foundText(sh)} (the watchdog that cleans up after a killed srt)`,
+    ...(sh.ok ? {} : { fix: "install a POSIX shell as /bin/sh, owned by root" }),
+  });
   const found = locateTool("bwrap", fs);
   if (!found.ok) {
-    add({ name: "bubblewrap", ok: false, severity: "error", detail: `bwrap ${foundText(found)} (srt never runs host programs from PATH)`, fix: "apt-get install bubblewrap (or dnf install bubblewrap)" });
+    add({
+      name: "bubblewrap",
+      ok: false,
+      severity: "error",
+      detail: `bwrap ${foundText(found)} (srt never runs host programs from PATH)`,
+      fix: "apt-get install bubblewrap (or dnf install bubblewrap)",
+    });
   } else {
     const bwrap = found.tool.path;
     const v = spawnSync(bwrap, ["--version"], { encoding: "utf8", timeout: 5000 });
     const m = /(\d+)\.(\d+)\.(\d+)/.exec(v.stdout ?? "");
     const version = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : undefined;
     const newEnough = version !== undefined && compare(version, MIN_BWRAP) >= 0;
-    add({ name: "bubblewrap", ok: newEnough, severity: "error", detail: `${foundText(found)} ${version?.join(".") ?? "(version unknown)"}${newEnough ? "" : `; srt needs ${MIN_BWRAP.join(".")} or newer (--json-status-fd, --remount-ro, --args)`}`, ...(newEnough ? {} : { fix: "install a newer bubblewrap" }) });
+    add({
+      name: "bubblewrap",
+      ok: newEnough,
+      severity: "error",
+      detail: `${foundText(found)} ${version?.join(".") ?? "(version unknown)"}${newEnough ? "" : `; srt needs ${MIN_BWRAP.join(".")} or newer (--json-status-fd, --remount-ro, --args)`}`,
+      ...(newEnough ? {} : { fix: "install a newer bubblewrap" }),
+    });
     if (newEnough && arch) {
       const vars = env.env ?? process.env;
       add(
         sh.ok
-          ? await trySandbox({ tools: { bwrap, sh: sh.tool.path }, arch, uid: env.uid, gid: env.gid ?? env.uid, stateDir: env.stateDir ?? locateStateDir(vars, env.uid), env: vars, cleanupCommand: env.cleanupCommand })
-          : { name: "sandbox", ok: false, severity: "error", detail: "not tried: a run needs sh for its cleanup watchdog (see above)" },
+          ? await trySandbox({
+              tools: { bwrap, sh: sh.tool.path },
+              arch,
+              uid: env.uid,
+              gid: env.gid ?? env.uid,
+              stateDir: env.stateDir ?? locateStateDir(vars, env.uid),
+              env: vars,
+              cleanupCommand: env.cleanupCommand,
+            })
+          : {
+              name: "sandbox",
+              ok: false,
+              severity: "error",
+              detail: "not tried: a run needs sh for its cleanup watchdog (see above)",
+            },
       );
     }
   }
   for (const tool of ["socat", "nsenter", "setpriv"]) {
     const l = locateTool(tool, fs);
-    add({ name: tool, ok: l.ok, severity: "warning", detail: l.ok ? foundText(l) : `${foundText(l)}: policies that allow network access cannot run`, ...(l.ok ? {} : { fix: `apt-get install ${tool === "socat" ? "socat" : "util-linux"}` }) });
+    add({
+      name: tool,
+      ok: l.ok,
+      severity: "warning",
+      detail: l.ok ? foundText(l) : `${foundText(l)}: policies that allow network access cannot run`,
+      ...(l.ok ? {} : { fix: `apt-get install ${tool === "socat" ? "socat" : "util-linux"}` }),
+    });
   }
   return checks;
 }
@@ -98,33 +156,78 @@ function compare(a: readonly number[], b: readonly number[]): number {
 
 /** srt's state directory (../state-dir.ts): where it is, and whether a run could use it. */
 function stateDirCheck(path: string, uid: number): Check {
-  if (!existsSync(path)) return { name: "state directory", ok: true, severity: "error", detail: `${path} (created with mode 0700 by the first run; hidden in every sandbox)` };
+  if (!existsSync(path))
+    return {
+      name: "state directory",
+      ok: true,
+      severity: "error",
+      detail: `${path} (created with mode 0700 by the first run; hidden in every sandbox)`,
+    };
   const problem = stateDirProblem(nodeLinuxFs, path, uid);
-  if (problem === undefined) return { name: "state directory", ok: true, severity: "error", detail: `${path} (yours, mode 0700; hidden in every sandbox)` };
-  return { name: "state directory", ok: false, severity: "error", detail: `${path}: ${problem}; srt refuses to keep its state there`, fix: `if no srt is running, remove it (rm -rf ${JSON.stringify(path)}); srt recreates it` };
+  if (problem === undefined)
+    return {
+      name: "state directory",
+      ok: true,
+      severity: "error",
+      detail: `${path} (yours, mode 0700; hidden in every sandbox)`,
+    };
+  return {
+    name: "state directory",
+    ok: false,
+    severity: "error",
+    detail: `${path}: ${problem}; srt refuses to keep its state there`,
+    fix: `if no srt is running, remove it (rm -rf ${JSON.stringify(path)}); srt recreates it`,
+  };
 }
 
 /** Starts the sandbox a run gets (trial-sandbox.ts); explains the usual reasons it fails. */
 async function trySandbox(input: TrialInput): Promise<Check> {
   const outcome = await runTrialSandbox(input);
   const how = input.uid === 0 ? " (as root)" : " (unprivileged user namespace)";
-  if (!outcome.ran) return { name: "sandbox", ok: false, severity: "error", detail: `no test sandbox: ${outcome.message}` };
+  if (!outcome.ran)
+    return { name: "sandbox", ok: false, severity: "error", detail: `no test sandbox: ${outcome.message}` };
   const { result, stderr } = outcome;
-  if (result.kind === "exited" && result.status === 0) return { name: "sandbox", ok: true, severity: "error", detail: `a test sandbox started${how}: the default policy for a scratch directory, launched as a run is` };
-  if (result.kind === "exited") return { name: "sandbox", ok: false, severity: "error", detail: `a test sandbox started${how}, but \`true\` exited ${result.status} in it${stderr ? `: ${stderr}` : ""}` };
+  if (result.kind === "exited" && result.status === 0)
+    return {
+      name: "sandbox",
+      ok: true,
+      severity: "error",
+      detail: `a test sandbox started${how}: the default policy for a scratch directory, launched as a run is`,
+    };
+  if (result.kind === "exited")
+    return {
+      name: "sandbox",
+      ok: false,
+      severity: "error",
+      detail: `a test sandbox started${how}, but \`true\` exited ${result.status} in it${stderr ? `: ${stderr}` : ""}`,
+    };
   // No message from bwrap: srt's own set-up refused (its message says why and how to fix it).
-  if (stderr === "") return { name: "sandbox", ok: false, severity: "error", detail: `a test sandbox did not start: ${result.message}` };
-  return { name: "sandbox", ok: false, severity: "error", detail: `a test sandbox did not start: ${stderr}`, fix: bwrapFix(input.uid, stderr) };
+  if (stderr === "")
+    return { name: "sandbox", ok: false, severity: "error", detail: `a test sandbox did not start: ${result.message}` };
+  return {
+    name: "sandbox",
+    ok: false,
+    severity: "error",
+    detail: `a test sandbox did not start: ${stderr}`,
+    fix: bwrapFix(input.uid, stderr),
+  };
 }
 
 /** Why bwrap itself could not set a sandbox up, from its message and this machine's sysctls. */
-export function bwrapFix(uid: number, stderr: string, sysctl: (path: string) => string | undefined = readSysctl): string {
+export function bwrapFix(
+  uid: number,
+  stderr: string,
+  sysctl: (path: string) => string | undefined = readSysctl,
+): string {
   const userns = sysctl("/proc/sys/kernel/unprivileged_userns_clone");
   const apparmor = sysctl("/proc/sys/kernel/apparmor_restrict_unprivileged_userns");
   const maxNs = sysctl("/proc/sys/user/max_user_namespaces");
-  if (uid !== 0 && apparmor === "1") return "Ubuntu's AppArmor restricts unprivileged user namespaces: add an AppArmor profile that allows `userns` for bwrap (see /etc/apparmor.d/bwrap-userns-restrict on Ubuntu 24.04), or sysctl -w kernel.apparmor_restrict_unprivileged_userns=0";
-  if (uid !== 0 && userns === "0") return "unprivileged user namespaces are disabled: sysctl -w kernel.unprivileged_userns_clone=1";
+  if (uid !== 0 && apparmor === "1")
+    return "Ubuntu's AppArmor restricts unprivileged user namespaces: add an AppArmor profile that allows `userns` for bwrap (see /etc/apparmor.d/bwrap-userns-restrict on Ubuntu 24.04), or sysctl -w kernel.apparmor_restrict_unprivileged_userns=0";
+  if (uid !== 0 && userns === "0")
+    return "unprivileged user namespaces are disabled: sysctl -w kernel.unprivileged_userns_clone=1";
   if (uid !== 0 && maxNs === "0") return "user namespaces are disabled: sysctl -w user.max_user_namespaces=15000";
-  if (/proc/.test(stderr)) return "inside a container that hides /proc: set enableWeakerNestedSandbox (read `srt explain` for what it gives up)";
+  if (/proc/.test(stderr))
+    return "inside a container that hides /proc: set enableWeakerNestedSandbox (read `srt explain` for what it gives up)";
   return "see bwrap's message";
 }

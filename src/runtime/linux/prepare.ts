@@ -32,7 +32,11 @@ export function prepareRun(os: LinuxDeps, req: PrepareRequest, held: Held, log: 
   if (mismatch !== undefined) throw new RuntimeFailure("SRT502", mismatch);
   const registry = { state: ensureStateDir(os.fs, req.stateDir, req.uid), runId: os.runId(), uid: req.uid };
   held.registry = registry;
-  const janitor = createJanitor(os, req.cleanupCommand ? [...req.cleanupCommand, registry.state, registry.runId] : [], req.shell);
+  const janitor = createJanitor(
+    os,
+    req.cleanupCommand ? [...req.cleanupCommand, registry.state, registry.runId] : [],
+    req.shell,
+  );
   held.janitor = janitor;
   const run = createRunDir(os.fs, registry.state, registry.runId, (path) => janitor.expectTree(path));
   // Every run registers, holding every placeholder path its plan binds — also one created by

@@ -60,7 +60,12 @@ const parentOf = (p: string): string => (p.lastIndexOf("/") <= 0 ? "/" : p.slice
 const nameOf = (p: string): string => p.slice(p.lastIndexOf("/") + 1);
 
 /** Reports the first detachment (once), then stops watching. May report before it returns. */
-export function watchProtections(mounts: readonly DetachableMount[], os: WatchOs, onDetached: (d: Detachment) => void, options: WatchOptions = {}): ProtectionWatch {
+export function watchProtections(
+  mounts: readonly DetachableMount[],
+  os: WatchOs,
+  onDetached: (d: Detachment) => void,
+  options: WatchOptions = {},
+): ProtectionWatch {
   interface Entry {
     readonly mount: DetachableMount;
     readonly before: Identity;
@@ -135,7 +140,11 @@ export function watchProtections(mounts: readonly DetachableMount[], os: WatchOs
   return { stats: () => ({ paths, watched: byDir.size - unwatched.size, polled: unwatched.size }), close };
 }
 
-const lost = { write: "kept it read-only", read: "kept it unreadable", below: "held the protections below it" } as const;
+const lost = {
+  write: "kept it read-only",
+  read: "kept it unreadable",
+  below: "held the protections below it",
+} as const;
 
 /** What the user reads (after "srt: "); names the path and the host actions that do this. */
 export function detachmentMessage(d: Detachment): string {
@@ -151,7 +160,10 @@ export const violationOf = (d: Detachment, time: Date): FileSystemViolation => (
   time: time.toISOString(),
   path: d.mount.path,
   guards: d.mount.guards,
-  reason: d.after === "absent" ? "removed or renamed away on the host during the run: the path lost its mount" : "replaced on the host during the run: the path lost its mount",
+  reason:
+    d.after === "absent"
+      ? "removed or renamed away on the host during the run: the path lost its mount"
+      : "replaced on the host during the run: the path lost its mount",
   rule: d.mount.origin,
 });
 
@@ -163,7 +175,12 @@ export interface ProtectionGuard {
   close(): void;
 }
 
-export function guardProtections(mounts: readonly DetachableMount[], kill: () => void, os: WatchOs, now: () => Date): ProtectionGuard {
+export function guardProtections(
+  mounts: readonly DetachableMount[],
+  kill: () => void,
+  os: WatchOs,
+  now: () => Date,
+): ProtectionGuard {
   let broken: ReturnType<ProtectionGuard["failure"]>;
   const watch = watchProtections(mounts, os, (d) => {
     // Kill first: every moment counts while the path is unprotected.

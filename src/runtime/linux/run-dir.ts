@@ -21,7 +21,12 @@ export interface RunDir {
  * `id` is known before the directory exists (LinuxDeps.runId), and `registered`
  * is told the path first: the watchdog removes it if srt dies.
  */
-export function createRunDir(fs: Pick<LinuxFs, "mkdir" | "chmod" | "writeFile">, state: string, id: string, registered: (path: string) => void): RunDir {
+export function createRunDir(
+  fs: Pick<LinuxFs, "mkdir" | "chmod" | "writeFile">,
+  state: string,
+  id: string,
+  registered: (path: string) => void,
+): RunDir {
   const path = join(state, "runs", id);
   registered(path);
   // No -p and no EEXIST tolerance: a directory that is already there is not ours.

@@ -94,13 +94,30 @@ export function runLinux(req: RunRequest, os: LinuxDeps = nodeLinuxDeps()): Runn
   const result = (async (): Promise<RunResult> => {
     const held: Held = {};
     try {
-      const run = prepareRun(os, { plan: req.plan, stateDir: req.stateDir, uid: req.uid, shell: req.tools.sh, cleanupCommand: req.cleanupCommand }, held, log);
+      const run = prepareRun(
+        os,
+        {
+          plan: req.plan,
+          stateDir: req.stateDir,
+          uid: req.uid,
+          shell: req.tools.sh,
+          cleanupCommand: req.cleanupCommand,
+        },
+        held,
+        log,
+      );
       held.network = await startRunNetwork(req, run, log);
       held.guard = watchProtections(os, req.plan, signals, log);
       const broke = held.guard.failure();
       if (broke) return broke;
       const launched = await launchSandbox(os, req, run, held.network, held, signals, log);
-      return await waitForSandbox(os, launched, { pidNamespace: req.plan.pidNamespace, bwrap: req.tools.bwrap }, held.guard, log);
+      return await waitForSandbox(
+        os,
+        launched,
+        { pidNamespace: req.plan.pidNamespace, bwrap: req.tools.bwrap },
+        held.guard,
+        log,
+      );
     } catch (e) {
       signals.killAll();
       // Set-up steps fail when a detached protection got the sandbox killed under them; that is the cause to report.
@@ -113,16 +130,26 @@ export function runLinux(req: RunRequest, os: LinuxDeps = nodeLinuxDeps()): Runn
 }
 
 /** The network phase: the proxies, only when the plan reaches the network. */
-async function startRunNetwork(req: RunRequest, run: RunDir, log: (what: string) => void): Promise<NetworkSession | undefined> {
+async function startRunNetwork(
+  req: RunRequest,
+  run: RunDir,
+  log: (what: string) => void,
+): Promise<NetworkSession | undefined> {
   if (!req.plan.network.proxies) return undefined;
-  if (req.startNetwork === undefined) throw new RuntimeFailure("SRT506", "this policy allows network access, but no proxy runtime is available");
+  if (req.startNetwork === undefined)
+    throw new RuntimeFailure("SRT506", "this policy allows network access, but no proxy runtime is available");
   const network = await req.startNetwork(req.plan, run);
   log("proxies listening");
   return network;
 }
 
 /** The watch phase, before bwrap mounts anything: a path replaced after this moment reads as changed (protection-watch.ts). */
-function watchProtections(os: LinuxDeps, plan: LinuxPlan, signals: SandboxSignals, log: (what: string) => void): ProtectionGuard {
+function watchProtections(
+  os: LinuxDeps,
+  plan: LinuxPlan,
+  signals: SandboxSignals,
+  log: (what: string) => void,
+): ProtectionGuard {
   const guard = guardProtections(
     plan.detachable,
     () => {

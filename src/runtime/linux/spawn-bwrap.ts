@@ -58,7 +58,8 @@ export interface BwrapProcess {
 }
 
 /** bwrap's --args format: each argument NUL-terminated, paths as their exact bytes (byte-paths.ts). */
-export const argsBytes = (args: readonly string[]): Buffer => Buffer.concat(args.flatMap((a) => [Buffer.from(encodePath(a)), Buffer.of(0)]));
+export const argsBytes = (args: readonly string[]): Buffer =>
+  Buffer.concat(args.flatMap((a) => [Buffer.from(encodePath(a)), Buffer.of(0)]));
 
 export function spawnBwrap(os: Pick<LinuxDeps, "spawn" | "env" | "inheritedFds">, launch: BwrapLaunch): BwrapProcess {
   // Before anything is spawned for the sandbox: nothing srt's caller left open may reach the command.
@@ -71,7 +72,15 @@ export function spawnBwrap(os: Pick<LinuxDeps, "spawn" | "env" | "inheritedFds">
   }
   const args = argsBytes([...launch.options, ...extra, "--seccomp", "4"]);
   const child = os.spawn(launch.bwrap, ["--args", "3", "--", ...launch.command], {
-    stdio: [...(launch.stdio ?? ["inherit", "inherit", "inherit"]), "pipe", "pipe", "pipe", launch.block ? "pipe" : "ignore", "ignore", launch.mapUserNamespace ? "pipe" : "ignore"],
+    stdio: [
+      ...(launch.stdio ?? ["inherit", "inherit", "inherit"]),
+      "pipe",
+      "pipe",
+      "pipe",
+      launch.block ? "pipe" : "ignore",
+      "ignore",
+      launch.mapUserNamespace ? "pipe" : "ignore",
+    ],
     env: launch.env,
     cwd: launch.cwd,
     // Its own process group: a terminal's ^C reaches srt, which forwards it; bwrap must not die of it first.
@@ -79,7 +88,10 @@ export function spawnBwrap(os: Pick<LinuxDeps, "spawn" | "env" | "inheritedFds">
   });
   const stdio = child.stdio;
   const pipe = (i: number): Writable | undefined => (stdio[i] ?? undefined) as Writable | undefined;
-  for (const [fd, data] of [[3, args], [4, launch.seccomp]] as const) {
+  for (const [fd, data] of [
+    [3, args],
+    [4, launch.seccomp],
+  ] as const) {
     const w = pipe(fd);
     w?.on("error", () => undefined); // EPIPE: bwrap died first (or never started); its exit says why
     w?.end(data);
@@ -98,5 +110,11 @@ export function spawnBwrap(os: Pick<LinuxDeps, "spawn" | "env" | "inheritedFds">
     released = true;
     block?.end("r");
   };
-  return { child, status: stdio[5] as Readable, info: (stdio[8] ?? undefined) as Readable | undefined, userNamespaceReady, release };
+  return {
+    child,
+    status: stdio[5] as Readable,
+    info: (stdio[8] ?? undefined) as Readable | undefined,
+    userNamespaceReady,
+    release,
+  };
 }

@@ -19,7 +19,9 @@ export const LOCK_WAIT_MS = 10_000;
 const OWNERLESS_MS = 1000;
 
 /** This process as the lock and the registry record it: "pid start". */
-export const selfOwner = (os: Pick<LinuxDeps, "pid" | "startTime">): { readonly pid: number; readonly start: string } => ({ pid: os.pid, start: os.startTime(os.pid) ?? "" });
+export const selfOwner = (
+  os: Pick<LinuxDeps, "pid" | "startTime">,
+): { readonly pid: number; readonly start: string } => ({ pid: os.pid, start: os.startTime(os.pid) ?? "" });
 
 /** Runs body while holding `<dir>/lock`; waits up to 10 s for a live owner, breaks a dead one's lock. */
 export function withLock<T>(os: LockOs, dir: string, body: () => T): T {
@@ -38,7 +40,10 @@ export function withLock<T>(os: LockOs, dir: string, body: () => T): T {
         os.fs.removeTree(lock);
         continue;
       }
-      if (os.clock.now() > deadline) throw new Error(`srt's state directory ${dir} stayed locked for ${LOCK_WAIT_MS} ms (by pid ${pid ?? "?"})`, { cause: e });
+      if (os.clock.now() > deadline)
+        throw new Error(`srt's state directory ${dir} stayed locked for ${LOCK_WAIT_MS} ms (by pid ${pid ?? "?"})`, {
+          cause: e,
+        });
       os.clock.block(2);
     }
   }
@@ -58,7 +63,9 @@ function readOwner(os: LockOs, lock: string): [number | undefined, string | unde
   } catch {
     // Being created or removed right now; only a lock older than a second without owner is stale.
     try {
-      return os.clock.date().getTime() - os.fs.lstat(lock).mtimeMs > OWNERLESS_MS ? [0, undefined] : [undefined, undefined];
+      return os.clock.date().getTime() - os.fs.lstat(lock).mtimeMs > OWNERLESS_MS
+        ? [0, undefined]
+        : [undefined, undefined];
     } catch {
       return [undefined, undefined];
     }

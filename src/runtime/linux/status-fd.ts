@@ -35,7 +35,6 @@ export function readStatus(stream: Readable): StatusStream {
   return { childPid, exitCode: () => exit };
 }
 
-
 /** bwrap's --info-fd carries one pretty-printed JSON object; resolves with its child-pid, or undefined at EOF without one. */
 export function readInfoPid(stream: Readable): Promise<number | undefined> {
   return new Promise((resolve) => {

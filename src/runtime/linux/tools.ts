@@ -8,7 +8,14 @@
  */
 import { writableRootOf, type HostWrites } from "../../backends/bwrap/index.js";
 import type { BridgeTools } from "./bridge.js";
-import { locateTool, missingToolsMessage, nodeToolFs, systemToolDirs, type FoundTool, type ToolFs } from "../host-tools.js";
+import {
+  locateTool,
+  missingToolsMessage,
+  nodeToolFs,
+  systemToolDirs,
+  type FoundTool,
+  type ToolFs,
+} from "../host-tools.js";
 
 export interface LinuxTools {
   readonly bwrap: string;
@@ -18,9 +25,17 @@ export interface LinuxTools {
   readonly bridge?: BridgeTools;
 }
 
-export const toolPackages: Readonly<Record<string, string>> = { bwrap: "bubblewrap", sh: "dash", setpriv: "util-linux", nsenter: "util-linux", socat: "socat" };
+export const toolPackages: Readonly<Record<string, string>> = {
+  bwrap: "bubblewrap",
+  sh: "dash",
+  setpriv: "util-linux",
+  nsenter: "util-linux",
+  socat: "socat",
+};
 
-export type ToolsResult = { readonly ok: true; readonly tools: LinuxTools; readonly found: readonly FoundTool[] } | { readonly ok: false; readonly message: string };
+export type ToolsResult =
+  | { readonly ok: true; readonly tools: LinuxTools; readonly found: readonly FoundTool[] }
+  | { readonly ok: false; readonly message: string };
 
 export function findTools(needNetwork: boolean, fs: ToolFs = nodeToolFs): ToolsResult {
   const names = needNetwork ? ["bwrap", "sh", "setpriv", "nsenter", "socat"] : ["bwrap", "sh"];
@@ -28,11 +43,20 @@ export function findTools(needNetwork: boolean, fs: ToolFs = nodeToolFs): ToolsR
   const missing = lookups.flatMap((l) => (l.ok ? [] : [l]));
   if (missing.length > 0) {
     const pkgs = [...new Set(missing.map((m) => toolPackages[m.name]))].join(" ");
-    return { ok: false, message: missingToolsMessage(missing, `apt-get install ${pkgs}`) + (needNetwork ? " (the network proxy bridge needs socat, nsenter and setpriv)" : "") };
+    return {
+      ok: false,
+      message:
+        missingToolsMessage(missing, `apt-get install ${pkgs}`) +
+        (needNetwork ? " (the network proxy bridge needs socat, nsenter and setpriv)" : ""),
+    };
   }
   const found = lookups.flatMap((l) => (l.ok ? [l.tool] : []));
   const path = (name: string): string => found.find((t) => t.name === name)!.path;
-  const tools: LinuxTools = { bwrap: path("bwrap"), sh: path("sh"), ...(needNetwork ? { bridge: { setpriv: path("setpriv"), nsenter: path("nsenter"), socat: path("socat") } } : {}) };
+  const tools: LinuxTools = {
+    bwrap: path("bwrap"),
+    sh: path("sh"),
+    ...(needNetwork ? { bridge: { setpriv: path("setpriv"), nsenter: path("nsenter"), socat: path("socat") } } : {}),
+  };
   return { ok: true, tools, found };
 }
 
@@ -46,7 +70,12 @@ export function toolsExposed(found: readonly FoundTool[], writes: HostWrites): s
     for (const p of [...systemToolDirs, ...t.depends]) {
       const root = writableRootOf(writes, p);
       if (root === undefined) continue;
-      const what = p === t.real ? `${t.real} (the ${t.name} srt runs on the host)` : systemToolDirs.includes(p) ? `${p} (where srt looks for host programs)` : `${p} (on the way to ${t.real}, the ${t.name} srt runs on the host)`;
+      const what =
+        p === t.real
+          ? `${t.real} (the ${t.name} srt runs on the host)`
+          : systemToolDirs.includes(p)
+            ? `${p} (where srt looks for host programs)`
+            : `${p} (on the way to ${t.real}, the ${t.name} srt runs on the host)`;
       return `${what} lies in ${root}, which this policy makes writable: a sandboxed command could plant or replace a program there that srt would then run outside any sandbox. Remove ${root} from allowWrite, or allow narrower directories.`;
     }
   }

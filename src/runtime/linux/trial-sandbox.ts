@@ -53,8 +53,17 @@ export async function runTrialSandbox(input: TrialInput): Promise<TrialOutcome> 
     const cwd = join(scratch, "work");
     const home = join(scratch, "home");
     for (const d of [cwd, home]) mkdirSync(d, { mode: 0o700 });
-    const compiled = compileSettings({ text: undefined, file: "default", host: createNodeHost({ cwd, home, env: input.env, stateDir: input.stateDir }), target: "linux" });
-    if (compiled.policy === undefined) return { ran: false, message: `the default policy does not compile here: ${compiled.diagnostics.map((d) => `${d.code} ${d.message}`).join("; ")}` };
+    const compiled = compileSettings({
+      text: undefined,
+      file: "default",
+      host: createNodeHost({ cwd, home, env: input.env, stateDir: input.stateDir }),
+      target: "linux",
+    });
+    if (compiled.policy === undefined)
+      return {
+        ran: false,
+        message: `the default policy does not compile here: ${compiled.diagnostics.map((d) => `${d.code} ${d.message}`).join("; ")}`,
+      };
     let stderr = "";
     let stderrDone: Promise<unknown> = Promise.resolve();
     const running = runLinux({
@@ -71,7 +80,10 @@ export async function runTrialSandbox(input: TrialInput): Promise<TrialOutcome> 
         if (err === null) return;
         err.setEncoding("utf8").on("data", (d: string) => void (stderr = (stderr + d).slice(-STDERR_LIMIT)));
         // bwrap's exit can be reported before the last of its message is read.
-        stderrDone = Promise.race([new Promise((r) => err.once("close", r).once("end", r)), new Promise((r) => setTimeout(r, 2000).unref())]);
+        stderrDone = Promise.race([
+          new Promise((r) => err.once("close", r).once("end", r)),
+          new Promise((r) => setTimeout(r, 2000).unref()),
+        ]);
       },
       ...(input.cleanupCommand === undefined ? {} : { cleanupCommand: input.cleanupCommand }),
     });

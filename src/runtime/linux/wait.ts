@@ -19,7 +19,13 @@ export interface WaitFacts {
   readonly bwrap: string;
 }
 
-export async function waitForSandbox(os: Pick<LinuxDeps, "kill">, launched: Launched, facts: WaitFacts, guard: Pick<ProtectionGuard, "failure">, log: (what: string) => void): Promise<RunResult> {
+export async function waitForSandbox(
+  os: Pick<LinuxDeps, "kill">,
+  launched: Launched,
+  facts: WaitFacts,
+  guard: Pick<ProtectionGuard, "failure">,
+  log: (what: string) => void,
+): Promise<RunResult> {
   const end = await launched.exited;
   log(`bwrap exited (${end.signal ?? end.code})`);
   const { sandboxPid } = launched;
@@ -29,7 +35,11 @@ export async function waitForSandbox(os: Pick<LinuxDeps, "kill">, launched: Laun
   const broken = guard.failure();
   if (broken) return broken;
   if (end.error) return failed("SRT504", `cannot start ${facts.bwrap}: ${end.error.message}`);
-  if (sandboxPid === undefined) return failed("SRT504", "bwrap could not set up the sandbox (its message is above); the command did not run. Run `srt doctor` to check this machine.");
+  if (sandboxPid === undefined)
+    return failed(
+      "SRT504",
+      "bwrap could not set up the sandbox (its message is above); the command did not run. Run `srt doctor` to check this machine.",
+    );
   const code = launched.status.exitCode() ?? end.code ?? (end.signal ? statusOfSignal(end.signal) : 1);
   return { kind: "exited", status: code };
 }

@@ -44,17 +44,27 @@ export function createDenialStore(capacity = 1000, maxKeys = 256): DenialStore {
       const key = `${v.operation}\0${v.path}\0${v.origin}`;
       const c = counts.get(key);
       if (c) c.count++;
-      else if (counts.size < maxKeys) counts.set(key, { operation: v.operation, path: v.path, origin: v.origin, count: 1 });
+      else if (counts.size < maxKeys)
+        counts.set(key, { operation: v.operation, path: v.path, origin: v.origin, count: 1 });
       else others++;
     },
     total: () => total,
     summaryLine(ignore, command, maxShown = 3) {
       const hidden = ignoreFilter(ignore, command);
-      const shown = [...counts.values()].filter((c) => !hidden(c)).sort((a, b) => b.count - a.count || compareStrings(a.path, b.path) || compareStrings(a.operation, b.operation));
+      const shown = [...counts.values()]
+        .filter((c) => !hidden(c))
+        .sort(
+          (a, b) => b.count - a.count || compareStrings(a.path, b.path) || compareStrings(a.operation, b.operation),
+        );
       const n = shown.reduce((s, c) => s + c.count, 0) + others;
       if (n === 0) return undefined;
       // Paths are the command's text (it chose what to touch): inert, as in every report (../untrusted-text.ts).
-      const parts = shown.slice(0, maxShown).map((c) => `${inertText(c.operation)}${c.path === "" ? "" : ` ${inertText(c.path)}`}${c.count > 1 ? ` ×${c.count}` : ""} (${inertText(c.origin)})`);
+      const parts = shown
+        .slice(0, maxShown)
+        .map(
+          (c) =>
+            `${inertText(c.operation)}${c.path === "" ? "" : ` ${inertText(c.path)}`}${c.count > 1 ? ` ×${c.count}` : ""} (${inertText(c.origin)})`,
+        );
       const more = shown.length > maxShown || others > 0 ? " …" : "";
       return `srt: the sandbox denied ${n} operation${n === 1 ? "" : "s"}: ${parts.join(", ")}${more}`;
     },
@@ -62,13 +72,24 @@ export function createDenialStore(capacity = 1000, maxKeys = 256): DenialStore {
   };
 }
 
-function ignoreFilter(rules: readonly IgnoreRule[], command: readonly string[]): (c: Pick<Count, "operation" | "path">) => boolean {
+function ignoreFilter(
+  rules: readonly IgnoreRule[],
+  command: readonly string[],
+): (c: Pick<Count, "operation" | "path">) => boolean {
   const line = command.join(" ");
-  const patterns = rules.filter((r) => r.command === "*" || (r.command !== "" && line.includes(r.command))).flatMap((r) => r.violations);
+  const patterns = rules
+    .filter((r) => r.command === "*" || (r.command !== "" && line.includes(r.command)))
+    .flatMap((r) => r.violations);
   if (patterns.length === 0) return () => false;
   const checks = patterns.map((p): ((c: Pick<Count, "operation" | "path">) => boolean) => {
     if (!p.includes("*")) return (c) => `${c.operation} ${c.path}`.includes(p);
-    const re = new RegExp(`^${p.split("*").map((s) => s.replace(/[\\^$.|?+()[\]{}]/g, "\\$&")).join(".*")}$`, "s");
+    const re = new RegExp(
+      `^${p
+        .split("*")
+        .map((s) => s.replace(/[\\^$.|?+()[\]{}]/g, "\\$&"))
+        .join(".*")}$`,
+      "s",
+    );
     return (c) => re.test(c.path);
   });
   return (c) => checks.some((check) => check(c));

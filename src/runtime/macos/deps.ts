@@ -50,7 +50,10 @@ export interface Clock {
 }
 
 /** The proxy module's public API the runner uses (loaded lazily by the real deps). */
-export type ProxyModule = Pick<typeof import("../proxy/index.js"), "createHttpProxy" | "createSocksProxy" | "createViolationStore" | "reportLine">;
+export type ProxyModule = Pick<
+  typeof import("../proxy/index.js"),
+  "createHttpProxy" | "createSocksProxy" | "createViolationStore" | "reportLine"
+>;
 
 export interface MacosDeps {
   readonly platform: NodeJS.Platform;

@@ -46,10 +46,15 @@ export function realTmpPath(path: string): string {
 }
 
 export function buildMacosLaunch(input: MacosLaunchInput): MacosLaunch {
-  if (!input.profilePath.startsWith("/") || !input.tmpDir.startsWith("/")) throw new Error("profilePath and tmpDir must be absolute");
+  if (!input.profilePath.startsWith("/") || !input.tmpDir.startsWith("/"))
+    throw new Error("profilePath and tmpDir must be absolute");
   if (input.command === "") throw new Error("empty command");
   const tmp = realTmpPath(input.tmpDir);
-  const proxyEnv = Object.fromEntries(proxyVariables({ ...input.proxyPorts, ...(input.noProxy === undefined ? {} : { noProxy: input.noProxy }) }).map((v) => [v.name, v.value]));
+  const proxyEnv = Object.fromEntries(
+    proxyVariables({ ...input.proxyPorts, ...(input.noProxy === undefined ? {} : { noProxy: input.noProxy }) }).map(
+      (v) => [v.name, v.value],
+    ),
+  );
   // srt's own variables win over whatever the command inherited: a stale HTTP_PROXY must not point elsewhere.
   const env = { ...input.env, ...proxyEnv, TMPDIR: `${tmp}/` };
   return {

@@ -43,7 +43,12 @@ export async function startLogWatch(o: LogWatchOptions): Promise<LogWatch> {
   let stderr = "";
   let child: SpawnedProcess;
   try {
-    child = o.spawn(logBinary, logStreamArgv(o.tag), { cwd: "/", env: o.env, stdio: ["ignore", "pipe", "pipe"], detached: false });
+    child = o.spawn(logBinary, logStreamArgv(o.tag), {
+      cwd: "/",
+      env: o.env,
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: false,
+    });
   } catch (e) {
     return stopped(`cannot start ${logBinary}: ${(e as Error).message}`);
   }
@@ -56,7 +61,8 @@ export async function startLogWatch(o: LogWatchOptions): Promise<LogWatch> {
       resolve();
     });
     child.once("exit", (code, signal) => {
-      if (!stopping) problem ??= `${logBinary} stream ended early (${signal ?? `status ${code}`})${stderr.trim() === "" ? "" : `: ${stderr.trim().split("\n")[0]}`}`;
+      if (!stopping)
+        problem ??= `${logBinary} stream ended early (${signal ?? `status ${code}`})${stderr.trim() === "" ? "" : `: ${stderr.trim().split("\n")[0]}`}`;
       ended = true;
       resolve();
     });
@@ -92,10 +98,12 @@ export async function startLogWatch(o: LogWatchOptions): Promise<LogWatch> {
       resolve();
     });
   });
-  if (timedOut && !ended) problem = `${logBinary} stream was not ready after ${readyMs} ms; early denials may be missing`;
+  if (timedOut && !ended)
+    problem = `${logBinary} stream was not ready after ${readyMs} ms; early denials may be missing`;
 
   return {
-    note: () => (problem === undefined ? undefined : `srt: ${problem}; file and other sandbox denials are not fully reported`),
+    note: () =>
+      problem === undefined ? undefined : `srt: ${problem}; file and other sandbox denials are not fully reported`,
     async stop() {
       if (!ended) await new Promise<void>((resolve) => o.clock.after(o.drainMs ?? 250, resolve));
       stopping = true;
@@ -109,5 +117,8 @@ export async function startLogWatch(o: LogWatchOptions): Promise<LogWatch> {
 }
 
 function stopped(problem: string): LogWatch {
-  return { note: () => `srt: ${problem}; file and other sandbox denials are not reported`, stop: async () => undefined };
+  return {
+    note: () => `srt: ${problem}; file and other sandbox denials are not reported`,
+    stop: async () => undefined,
+  };
 }

@@ -57,12 +57,14 @@ export async function startMacosNetwork(mod: ProxyModule, opts: MacosNetworkOpti
       const proxy = make();
       started.push(proxy);
       const address = await proxy.listen({ host: loopback, port: 0 });
-      if (address.kind !== "tcp" || !Number.isInteger(address.port) || address.port <= 0) throw new Error(`proxy did not report a TCP port (${JSON.stringify(address)})`);
+      if (address.kind !== "tcp" || !Number.isInteger(address.port) || address.port <= 0)
+        throw new Error(`proxy did not report a TCP port (${JSON.stringify(address)})`);
       // The profile's "localhost:PORT" is taken to cover ::1 as well (not checked on a Mac): hold
       // ::1:PORT too, so no other program can sit there for the sandbox to reach.
       const v6 = await proxy.listen({ host: "::1", port: address.port }).then(
         () => "held" as const,
-        (e: NodeJS.ErrnoException) => (e.code === "EADDRNOTAVAIL" || e.code === "EAFNOSUPPORT" ? ("no ipv6" as const) : e),
+        (e: NodeJS.ErrnoException) =>
+          e.code === "EADDRNOTAVAIL" || e.code === "EAFNOSUPPORT" ? ("no ipv6" as const) : e,
       );
       if (typeof v6 === "string") return address.port;
       started.pop();

@@ -12,7 +12,8 @@ import { createWatchdog } from "../watchdog.js";
 import { locateTool, missingToolsMessage, nodeToolFs } from "../host-tools.js";
 import { openViolationsFile } from "../violations-file.js";
 
-export const nodeSpawn: Spawn = (file, args, r) => spawn(file, [...args], { cwd: r.cwd, env: { ...r.env }, stdio: [...r.stdio], detached: r.detached });
+export const nodeSpawn: Spawn = (file, args, r) =>
+  spawn(file, [...args], { cwd: r.cwd, env: { ...r.env }, stdio: [...r.stdio], detached: r.detached });
 
 export function nodeMacosDeps(): MacosDeps {
   return {

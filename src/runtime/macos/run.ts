@@ -95,11 +95,13 @@ export function runMacos(req: MacosRunRequest, deps: MacosDeps): RunningMacos {
   let cancelKill: (() => void) | undefined;
   // Once the command is reaped its pid may be reused: from then on it is never signalled.
   let reaped = false;
-  const group = (): number | undefined => (!reaped && child?.pid !== undefined && child.pid > 1 ? child.pid : undefined);
+  const group = (): number | undefined =>
+    !reaped && child?.pid !== undefined && child.pid > 1 ? child.pid : undefined;
 
   const forward = (signal: NodeJS.Signals): void => {
     const pid = group();
-    if (pid === undefined) pending ??= signal; // not started: it never will be
+    if (pid === undefined)
+      pending ??= signal; // not started: it never will be
     else signalGroup(deps.kill, pid, signal);
     cancelKill ??= deps.clock.after(req.killGraceMs ?? 10_000, () => {
       const p = group();
@@ -111,8 +113,14 @@ export function runMacos(req: MacosRunRequest, deps: MacosDeps): RunningMacos {
     const report: string[] = [];
     const notes: string[] = [];
     const errors: string[] = [];
-    const fail = (code: RuntimeCode, message: string): MacosRunResult => ({ ...failed(code, message), report, notes, errors });
-    if (deps.platform !== "darwin") return fail("SRT509", `sandbox-exec runs on macOS only (this is ${deps.platform}); the command did not run`);
+    const fail = (code: RuntimeCode, message: string): MacosRunResult => ({
+      ...failed(code, message),
+      report,
+      notes,
+      errors,
+    });
+    if (deps.platform !== "darwin")
+      return fail("SRT509", `sandbox-exec runs on macOS only (this is ${deps.platform}); the command did not run`);
     const [command, ...args] = req.command;
     if (command === undefined || command === "") return fail("SRT508", "no command to run");
     let watchdog: ReturnType<MacosDeps["startWatchdog"]>;
@@ -134,7 +142,9 @@ export function runMacos(req: MacosRunRequest, deps: MacosDeps): RunningMacos {
         violationsFile: req.violations,
         ...(req.live === undefined ? {} : { live: req.live }),
       });
-      debug(`proxies: http 127.0.0.1:${network.ports.httpPort}${network.own.http ? "" : " (the policy's)"}, socks 127.0.0.1:${network.ports.socksPort}${network.own.socks ? "" : " (the policy's)"}`);
+      debug(
+        `proxies: http 127.0.0.1:${network.ports.httpPort}${network.own.http ? "" : " (the policy's)"}, socks 127.0.0.1:${network.ports.socksPort}${network.own.socks ? "" : " (the policy's)"}`,
+      );
       const tag = deps.tag();
       const profileText = renderSeatbelt(lowerSeatbelt(req.policy, { proxy: network.ports, tag }));
       // 0600 and created fresh (never through an existing file or link); the sandbox may read it, which tells it nothing the policy does not.
@@ -160,13 +170,20 @@ export function runMacos(req: MacosRunRequest, deps: MacosDeps): RunningMacos {
         ...(req.logDrainMs === undefined ? {} : { drainMs: req.logDrainMs }),
       });
       debug(`log stream for tag ${tag}${logWatch.note() === undefined ? "" : ` (${logWatch.note()})`}`);
-      if (pending !== undefined) return { kind: "exited", status: darwinStatusOfSignal(pending), report, notes, errors };
-      const end = await spawnAndWait(deps, launch.file, launch.argv, { cwd: req.cwd, env: launch.env, stdio: req.stdio ?? ["inherit", "inherit", "inherit"], detached: true }, (c) => {
-        child = c;
-        const pid = group();
-        if (pid !== undefined) watchdog.expectGroup(pid);
-        debug(`sandbox-exec pid ${c.pid ?? "none"}`);
-      });
+      if (pending !== undefined)
+        return { kind: "exited", status: darwinStatusOfSignal(pending), report, notes, errors };
+      const end = await spawnAndWait(
+        deps,
+        launch.file,
+        launch.argv,
+        { cwd: req.cwd, env: launch.env, stdio: req.stdio ?? ["inherit", "inherit", "inherit"], detached: true },
+        (c) => {
+          child = c;
+          const pid = group();
+          if (pid !== undefined) watchdog.expectGroup(pid);
+          debug(`sandbox-exec pid ${c.pid ?? "none"}`);
+        },
+      );
       const pid = group();
       reaped = true;
       if (pid !== undefined) {
@@ -176,9 +193,19 @@ export function runMacos(req: MacosRunRequest, deps: MacosDeps): RunningMacos {
         watchdog.groupGone(pid);
       }
       debug(`sandbox-exec exited (${end.error?.message ?? end.signal ?? end.code})`);
-      if (end.error !== undefined) return fail("SRT504", `cannot start ${launch.file}: ${end.error.message}; the command did not run (srt runs commands only under Seatbelt)`);
+      if (end.error !== undefined)
+        return fail(
+          "SRT504",
+          `cannot start ${launch.file}: ${end.error.message}; the command did not run (srt runs commands only under Seatbelt)`,
+        );
       // sandbox-exec execs the command in place, so this is the command's own status.
-      return { kind: "exited", status: end.code ?? (end.signal ? darwinStatusOfSignal(end.signal) : 1), report, notes, errors };
+      return {
+        kind: "exited",
+        status: end.code ?? (end.signal ? darwinStatusOfSignal(end.signal) : 1),
+        report,
+        notes,
+        errors,
+      };
     } catch (e) {
       const pid = group();
       if (pid !== undefined) signalGroup(deps.kill, pid, "SIGKILL");
@@ -217,7 +244,13 @@ interface End {
 }
 
 /** Spawns without a shell and waits for exit or a spawn error (ENOENT arrives as an event, some errors as a throw). */
-function spawnAndWait(deps: MacosDeps, file: string, argv: readonly string[], request: Parameters<MacosDeps["spawn"]>[2], spawned: (c: SpawnedProcess) => void): Promise<End> {
+function spawnAndWait(
+  deps: MacosDeps,
+  file: string,
+  argv: readonly string[],
+  request: Parameters<MacosDeps["spawn"]>[2],
+  spawned: (c: SpawnedProcess) => void,
+): Promise<End> {
   let c: SpawnedProcess;
   try {
     c = deps.spawn(file, argv, request);

@@ -18,7 +18,11 @@ export class DialError extends Error {
 }
 
 /** Connect with a deadline; the socket is half-open capable so one side's FIN does not cut the other. */
-function connectOnce(options: net.NetConnectOpts, timeoutMs: number, track: (s: net.Socket) => void): Promise<net.Socket> {
+function connectOnce(
+  options: net.NetConnectOpts,
+  timeoutMs: number,
+  track: (s: net.Socket) => void,
+): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ ...options, allowHalfOpen: true });
     // Errors after connect surface as 'close' to the splice; an unhandled
@@ -49,7 +53,11 @@ function connectOnce(options: net.NetConnectOpts, timeoutMs: number, track: (s: 
 }
 
 /** Bytes up to the end of an HTTP response head; bounded so a hostile upstream cannot grow it. */
-function readResponseHead(socket: net.Socket, limit: number, timeoutMs: number): Promise<{ status: number; rest: Buffer }> {
+function readResponseHead(
+  socket: net.Socket,
+  limit: number,
+  timeoutMs: number,
+): Promise<{ status: number; rest: Buffer }> {
   return new Promise((resolve, reject) => {
     let buf = Buffer.alloc(0);
     const done = (err: Error | undefined, value?: { status: number; rest: Buffer }): void => {
@@ -60,7 +68,10 @@ function readResponseHead(socket: net.Socket, limit: number, timeoutMs: number):
       if (err) reject(err);
       else resolve(value!);
     };
-    const timer = setTimeout(() => done(new DialError("the MITM proxy did not answer CONNECT in time", "ETIMEDOUT")), timeoutMs);
+    const timer = setTimeout(
+      () => done(new DialError("the MITM proxy did not answer CONNECT in time", "ETIMEDOUT")),
+      timeoutMs,
+    );
     const onEnd = (): void => done(new DialError("the MITM proxy closed the connection during CONNECT", "ECONNRESET"));
     const onData = (chunk: Buffer): void => {
       buf = Buffer.concat([buf, chunk]);

@@ -62,7 +62,11 @@ export function createEndpoints(makeServer: () => net.Server, onSocket?: (socket
           // EMFILE on accept and the like: the server keeps listening; nothing to crash for.
           server.on("error", () => undefined);
           const a = server.address();
-          resolve(a === null || typeof a === "string" ? { kind: "unix", path: "path" in target ? target.path : String(a) } : { kind: "tcp", host: a.address, port: a.port });
+          resolve(
+            a === null || typeof a === "string"
+              ? { kind: "unix", path: "path" in target ? target.path : String(a) }
+              : { kind: "tcp", host: a.address, port: a.port },
+          );
         };
         if ("path" in target) server.listen(target.path, ready);
         else server.listen(target.port, target.host ?? "127.0.0.1", ready);

@@ -36,7 +36,12 @@ const defaultNoProxy = ["localhost", "127.0.0.1", "::1"] as const;
  */
 export function directLoopback(network: Pick<NetworkPolicy, "rules">): string[] {
   const allowed = (h: string): boolean =>
-    network.rules.some((r) => r.effect === "allow" && ((r.host.kind === "name" && r.host.name === h) || ((r.host.kind === "ipv4" || r.host.kind === "ipv6") && r.host.address === h)));
+    network.rules.some(
+      (r) =>
+        r.effect === "allow" &&
+        ((r.host.kind === "name" && r.host.name === h) ||
+          ((r.host.kind === "ipv4" || r.host.kind === "ipv6") && r.host.address === h)),
+    );
   return defaultNoProxy.filter((h) => !allowed(h));
 }
 
@@ -67,16 +72,28 @@ export function proxyVariables(o: ProxyEnvironmentOptions): readonly ProxyVariab
   return [
     ...both("HTTP_PROXY", http, "plain-HTTP requests go through srt's HTTP proxy"),
     ...both("HTTPS_PROXY", http, "HTTPS goes through the same proxy as CONNECT tunnels (TLS stays end to end)"),
-    ...both("ALL_PROXY", socks, "everything else (curl, git, many libraries) through srt's SOCKS5 proxy, names resolved by the proxy"),
+    ...both(
+      "ALL_PROXY",
+      socks,
+      "everything else (curl, git, many libraries) through srt's SOCKS5 proxy, names resolved by the proxy",
+    ),
     ...both("NO_PROXY", noProxy, "loopback stays direct: inside the sandbox it is the sandbox's own lo"),
-    { name: "GIT_SSH_COMMAND", value: `ssh -o ProxyCommand='${sshProxy}'`, why: "git over ssh tunnels through the SOCKS5 proxy with netcat-openbsd" },
+    {
+      name: "GIT_SSH_COMMAND",
+      value: `ssh -o ProxyCommand='${sshProxy}'`,
+      why: "git over ssh tunnels through the SOCKS5 proxy with netcat-openbsd",
+    },
     { name: "npm_config_proxy", value: http, why: "npm's proxy for http registries" },
     { name: "npm_config_https_proxy", value: http, why: "npm's proxy for https registries" },
     { name: "npm_config_noproxy", value: noProxy, why: "npm: loopback stays direct" },
     { name: "YARN_HTTP_PROXY", value: http, why: "yarn (berry) reads its own variables, not HTTP_PROXY" },
     { name: "YARN_HTTPS_PROXY", value: http, why: "yarn (berry), https registries" },
     { name: "PIP_PROXY", value: http, why: "pip's --proxy" },
-    { name: "RSYNC_PROXY", value: `${loopbackHost}:${o.httpPort}`, why: "rsync daemon connections through the HTTP proxy (CONNECT)" },
+    {
+      name: "RSYNC_PROXY",
+      value: `${loopbackHost}:${o.httpPort}`,
+      why: "rsync daemon connections through the HTTP proxy (CONNECT)",
+    },
     { name: "NODE_USE_ENV_PROXY", value: "1", why: "Node ≥ 24.5 honours HTTP(S)_PROXY only with this set" },
     {
       name: "JAVA_TOOL_OPTIONS",

@@ -6,10 +6,23 @@
  * the addresses that passed — the dialler never resolves again, so a DNS
  * answer that changes between check and connect (rebinding) cannot win.
  */
-import { canonicalizeHost, compileAddressGuard, hostPort, matchNetRules, type AddressGuard, type CanonicalHost } from "../../compiler/domains/index.js";
+import {
+  canonicalizeHost,
+  compileAddressGuard,
+  hostPort,
+  matchNetRules,
+  type AddressGuard,
+  type CanonicalHost,
+} from "../../compiler/domains/index.js";
 import type { Origin } from "../../compiler/ir.js";
 import { askAbout } from "./ask.js";
-import { defaultLimits, type NetworkViolation, type ProxyDeps, type ProxyNetworkPolicy, type Resolver } from "./types.js";
+import {
+  defaultLimits,
+  type NetworkViolation,
+  type ProxyDeps,
+  type ProxyNetworkPolicy,
+  type Resolver,
+} from "./types.js";
 
 export type Route =
   | { readonly kind: "direct"; readonly addresses: readonly string[]; readonly port: number }
@@ -19,7 +32,13 @@ export type Route =
 export type Decision =
   | { readonly ok: true; readonly shown: string; readonly route: Route }
   /** A policy refusal: 403 / SOCKS 0x02, recorded as a violation. */
-  | { readonly ok: false; readonly refused: true; readonly shown: string; readonly reason: string; readonly rule?: Origin }
+  | {
+      readonly ok: false;
+      readonly refused: true;
+      readonly shown: string;
+      readonly reason: string;
+      readonly rule?: Origin;
+    }
   /** Not a policy matter (name does not resolve, resolver timed out): 502 / SOCKS 0x04. */
   | { readonly ok: false; readonly refused: false; readonly shown: string; readonly reason: string };
 
@@ -27,7 +46,12 @@ export interface Gate {
   decide(rawHost: string, port: number, proxy: NetworkViolation["proxy"]): Promise<Decision>;
 }
 
-export function createGate(deps: ProxyDeps, resolve: Resolver, resolveTimeoutMs: number, askTimeoutMs: number = defaultLimits.askTimeoutMs): Gate {
+export function createGate(
+  deps: ProxyDeps,
+  resolve: Resolver,
+  resolveTimeoutMs: number,
+  askTimeoutMs: number = defaultLimits.askTimeoutMs,
+): Gate {
   const source = deps.network;
   const current = typeof source === "function" ? source : () => source;
   // One guard per policy object: a live update swaps the object, and the guard follows it.
@@ -39,8 +63,22 @@ export function createGate(deps: ProxyDeps, resolve: Resolver, resolveTimeoutMs:
   };
   const now = deps.now ?? (() => new Date());
 
-  const refuse = (proxy: NetworkViolation["proxy"], host: string, port: number, reason: string, rule: Origin | undefined): Decision => {
-    const event: NetworkViolation = { kind: "network", time: now().toISOString(), proxy, host, port, reason, ...(rule === undefined ? {} : { rule }) };
+  const refuse = (
+    proxy: NetworkViolation["proxy"],
+    host: string,
+    port: number,
+    reason: string,
+    rule: Origin | undefined,
+  ): Decision => {
+    const event: NetworkViolation = {
+      kind: "network",
+      time: now().toISOString(),
+      proxy,
+      host,
+      port,
+      reason,
+      ...(rule === undefined ? {} : { rule }),
+    };
     try {
       deps.onViolation(event);
     } catch {
@@ -62,8 +100,10 @@ export function createGate(deps: ProxyDeps, resolve: Resolver, resolveTimeoutMs:
       const guard = guardOf(network);
       const host = canonicalizeHost(rawHost);
       const shownHost = host === null ? printable(rawHost) : host.kind === "name" ? host.name : host.address;
-      if (host === null) return refuse(proxy, shownHost, port, `"${shownHost}" is not a valid host name or address`, undefined);
-      if (!Number.isInteger(port) || port < 1 || port > 65535) return refuse(proxy, shownHost, port, `port ${port} is not 1–65535`, undefined);
+      if (host === null)
+        return refuse(proxy, shownHost, port, `"${shownHost}" is not a valid host name or address`, undefined);
+      if (!Number.isInteger(port) || port < 1 || port > 65535)
+        return refuse(proxy, shownHost, port, `port ${port} is not 1–65535`, undefined);
       const verdict = matchNetRules(network.rules, host, port);
       const shown = hostPort(host, port);
       if (verdict.verdict === "deny") {
@@ -72,7 +112,8 @@ export function createGate(deps: ProxyDeps, resolve: Resolver, resolveTimeoutMs:
         const asked = await askAbout(deps.ask, { host: shownHost, port }, shown, askTimeoutMs);
         if (!asked.allow) return refuse(proxy, shownHost, port, asked.reason, undefined);
         // An approved IP literal is approved like an allow rule for that literal, which the guard honours too.
-        if (host.kind !== "name") return { ok: true, shown, route: { kind: "direct", addresses: [host.address], port } };
+        if (host.kind !== "name")
+          return { ok: true, shown, route: { kind: "direct", addresses: [host.address], port } };
       }
       // The MITM proxy resolves on its own, so the address guard cannot apply; the user chose to trust it.
       const mitm = viaMitm(network, host, port);
@@ -96,7 +137,12 @@ export function createGate(deps: ProxyDeps, resolve: Resolver, resolveTimeoutMs:
       }
       if (passed.length > 0) return { ok: true, shown, route: { kind: "direct", addresses: passed, port } };
       if (firstRefusal) return refuse(proxy, shownHost, port, `${shown} ${firstRefusal.reason}`, firstRefusal.origin);
-      return { ok: false, refused: false, shown, reason: `${host.kind === "name" ? host.name : shown} has no addresses` };
+      return {
+        ok: false,
+        refused: false,
+        shown,
+        reason: `${host.kind === "name" ? host.name : shown} has no addresses`,
+      };
     },
   };
 }
@@ -104,7 +150,10 @@ export function createGate(deps: ProxyDeps, resolve: Resolver, resolveTimeoutMs:
 /** Raw client input in messages and logs: printable ASCII only, bounded. */
 export const printable = (s: string): string => s.replace(/[^\x20-\x7e]/g, "?").slice(0, 255);
 
-async function withTimeout<T>(p: Promise<T>, ms: number): Promise<{ ok: true; value: T } | { ok: false; reason: string }> {
+async function withTimeout<T>(
+  p: Promise<T>,
+  ms: number,
+): Promise<{ ok: true; value: T } | { ok: false; reason: string }> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<{ ok: false; reason: string }>((resolve) => {
     timer = setTimeout(() => resolve({ ok: false, reason: `no answer within ${ms} ms` }), ms);

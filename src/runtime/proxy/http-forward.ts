@@ -12,13 +12,25 @@ import type { Gate } from "./gate.js";
 import { parseAbsoluteTarget } from "./http-target.js";
 
 /** RFC 9110 §7.6.1 plus the proxy-only and legacy ones; names listed in Connection are dropped too. */
-const hopByHop = new Set(["connection", "keep-alive", "proxy-connection", "proxy-authorization", "proxy-authenticate", "te", "trailer", "transfer-encoding", "upgrade", "host"]);
+const hopByHop = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "proxy-authorization",
+  "proxy-authenticate",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+  "host",
+]);
 
 /** Flat [name, value, …] without hop-by-hop headers; order and spelling kept. */
 export function endToEndHeaders(raw: readonly string[]): string[] {
   const named = new Set<string>();
   for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i]!.toLowerCase() === "connection") for (const n of raw[i + 1]!.split(",")) named.add(n.trim().toLowerCase());
+    if (raw[i]!.toLowerCase() === "connection")
+      for (const n of raw[i + 1]!.split(",")) named.add(n.trim().toLowerCase());
   }
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
@@ -28,17 +40,31 @@ export function endToEndHeaders(raw: readonly string[]): string[] {
   return out;
 }
 
-export async function forwardRequest(req: IncomingMessage, res: ServerResponse, gate: Gate, dial: DialOptions): Promise<void> {
+export async function forwardRequest(
+  req: IncomingMessage,
+  res: ServerResponse,
+  gate: Gate,
+  dial: DialOptions,
+): Promise<void> {
   const target = parseAbsoluteTarget(req.url ?? "");
   if (!target.ok) return answer(res, { status: 400, reason: target.reason });
   const { authority, path } = target.value;
   const decision = await gate.decide(authority.host, authority.port, "http");
-  if (!decision.ok) return answer(res, decision.refused ? { status: 403, reason: decision.reason, refused: true } : { status: 502, reason: decision.reason });
+  if (!decision.ok)
+    return answer(
+      res,
+      decision.refused
+        ? { status: 403, reason: decision.reason, refused: true }
+        : { status: 502, reason: decision.reason },
+    );
   if (res.destroyed) return;
 
   let upstream: net.Socket;
   try {
-    upstream = decision.route.kind === "direct" ? await dialDirect(decision.route.addresses, decision.route.port, dial) : await dialMitmProxy(decision.route.socketPath, dial);
+    upstream =
+      decision.route.kind === "direct"
+        ? await dialDirect(decision.route.addresses, decision.route.port, dial)
+        : await dialMitmProxy(decision.route.socketPath, dial);
   } catch (e) {
     return answer(res, { status: 502, reason: `cannot connect to ${decision.shown}: ${(e as Error).message}` });
   }
@@ -49,7 +75,13 @@ export async function forwardRequest(req: IncomingMessage, res: ServerResponse, 
   const headers = [...endToEndHeaders(req.rawHeaders), "Host", authority.text, "Connection", "close"];
   // A MITM proxy is itself a proxy: it gets the absolute form.
   const requestTarget = decision.route.kind === "mitm" ? `http://${authority.text}${path}` : path;
-  const up = http.request({ method: req.method ?? "GET", path: requestTarget, headers, createConnection: () => upstream, setHost: false });
+  const up = http.request({
+    method: req.method ?? "GET",
+    path: requestTarget,
+    headers,
+    createConnection: () => upstream,
+    setHost: false,
+  });
 
   // Either side going away mid-stream tears the other down; nothing else can tell the peer.
   const abort = (): void => {

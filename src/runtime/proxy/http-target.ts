@@ -38,7 +38,8 @@ export function parseAbsoluteTarget(url: string): Target<AbsoluteTarget> {
   const m = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\/([^/?#]*)(.*)$/s.exec(url);
   if (!m) return { ok: false, reason: "a proxy request needs an absolute http:// URL (or CONNECT)" };
   const scheme = m[1]!.toLowerCase();
-  if (scheme !== "http") return { ok: false, reason: `scheme "${scheme}" cannot be proxied as plain HTTP; use CONNECT` };
+  if (scheme !== "http")
+    return { ok: false, reason: `scheme "${scheme}" cannot be proxied as plain HTTP; use CONNECT` };
   const hostPart = m[2]!.slice(m[2]!.lastIndexOf("@") + 1);
   const authority = parseAuthority(hostPart, 80);
   if (!authority.ok) return authority;

@@ -22,13 +22,23 @@ export function createHttpProxy(deps: ProxyDeps): NetworkProxy {
   const limits = { ...defaultLimits, ...deps.limits };
   const gate = createGate(deps, deps.resolve ?? systemResolver, limits.connectTimeoutMs, limits.askTimeoutMs);
   // endpoints is created below; track is only called once a server exists.
-  const dial: DialOptions = { timeoutMs: limits.connectTimeoutMs, maxHeaderBytes: limits.maxHeaderBytes, track: (s) => endpoints.track(s) };
+  const dial: DialOptions = {
+    timeoutMs: limits.connectTimeoutMs,
+    maxHeaderBytes: limits.maxHeaderBytes,
+    track: (s) => endpoints.track(s),
+  };
 
   const onConnect = async (req: IncomingMessage, client: net.Socket, head: Buffer): Promise<void> => {
     const target = parseAuthority(req.url ?? "");
     if (!target.ok) return answerRaw(client, { status: 400, reason: target.reason });
     const decision = await gate.decide(target.value.host, target.value.port, "http");
-    if (!decision.ok) return answerRaw(client, decision.refused ? { status: 403, reason: decision.reason, refused: true } : { status: 502, reason: decision.reason });
+    if (!decision.ok)
+      return answerRaw(
+        client,
+        decision.refused
+          ? { status: 403, reason: decision.reason, refused: true }
+          : { status: 502, reason: decision.reason },
+      );
     if (client.destroyed) return;
     let upstream: net.Socket;
     try {
@@ -63,15 +73,22 @@ export function createHttpProxy(deps: ProxyDeps): NetworkProxy {
       void onConnect(req, socket, head).catch(() => socket.destroy());
     });
     // Upgrade (WebSocket over plain HTTP) is not relayed; say so instead of dropping the connection.
-    server.on("upgrade", (_req: IncomingMessage, socket: net.Socket) => answerRaw(socket, { status: 400, reason: "Upgrade is not supported through the srt proxy; use CONNECT (wss://)" }));
+    server.on("upgrade", (_req: IncomingMessage, socket: net.Socket) =>
+      answerRaw(socket, {
+        status: 400,
+        reason: "Upgrade is not supported through the srt proxy; use CONNECT (wss://)",
+      }),
+    );
     server.on("clientError", (err: NodeJS.ErrnoException, socket: net.Socket) => {
       const code = err.code ?? "";
       if (code === "ECONNRESET" || !socket.writable || (socket as { _httpMessage?: unknown })._httpMessage) {
         socket.destroy();
         return;
       }
-      if (code === "HPE_HEADER_OVERFLOW") answerRaw(socket, { status: 431, reason: `request head larger than ${limits.maxHeaderBytes} bytes` });
-      else if (code === "ERR_HTTP_REQUEST_TIMEOUT") answerRaw(socket, { status: 408, reason: `no complete request head within ${limits.handshakeTimeoutMs} ms` });
+      if (code === "HPE_HEADER_OVERFLOW")
+        answerRaw(socket, { status: 431, reason: `request head larger than ${limits.maxHeaderBytes} bytes` });
+      else if (code === "ERR_HTTP_REQUEST_TIMEOUT")
+        answerRaw(socket, { status: 408, reason: `no complete request head within ${limits.handshakeTimeoutMs} ms` });
       else answerRaw(socket, { status: 400, reason: `malformed request (${code || err.message})` });
     });
     return server;

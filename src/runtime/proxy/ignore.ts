@@ -11,9 +11,11 @@ import type { IgnoreRule } from "../../compiler/ir.js";
 import type { ViolationFilter } from "./violations.js";
 
 /** The text violation patterns are matched against: `host:port reason`. */
-export const violationText = (v: { readonly host: string; readonly port: number; readonly reason: string }): string => `${targetText(v)} ${v.reason}`;
+export const violationText = (v: { readonly host: string; readonly port: number; readonly reason: string }): string =>
+  `${targetText(v)} ${v.reason}`;
 
-const targetText = (v: { readonly host: string; readonly port: number }): string => `${v.host.includes(":") ? `[${v.host}]` : v.host}:${v.port}`;
+const targetText = (v: { readonly host: string; readonly port: number }): string =>
+  `${v.host.includes(":") ? `[${v.host}]` : v.host}:${v.port}`;
 
 function globRegex(pattern: string): RegExp {
   const body = pattern
@@ -25,7 +27,9 @@ function globRegex(pattern: string): RegExp {
 
 export function compileIgnoreFilter(rules: readonly IgnoreRule[], command: readonly string[]): ViolationFilter {
   const line = command.join(" ");
-  const patterns = rules.filter((r) => r.command === "*" || (r.command !== "" && line.includes(r.command))).flatMap((r) => r.violations);
+  const patterns = rules
+    .filter((r) => r.command === "*" || (r.command !== "" && line.includes(r.command)))
+    .flatMap((r) => r.violations);
   if (patterns.length === 0) return () => false;
   const checks = patterns.map((p): ((v: Parameters<ViolationFilter>[0]) => boolean) => {
     if (!p.includes("*")) return (v) => violationText(v).includes(p);

@@ -24,7 +24,11 @@ export interface LivePolicy {
 
 export function createLivePolicy(initial: ProxyNetworkPolicy): LivePolicy {
   const route = initial.mitmProxy === undefined ? {} : { mitmProxy: initial.mitmProxy };
-  let now: ProxyNetworkPolicy = { rules: initial.rules, deniedResolvedAddresses: initial.deniedResolvedAddresses, ...route };
+  let now: ProxyNetworkPolicy = {
+    rules: initial.rules,
+    deniedResolvedAddresses: initial.deniedResolvedAddresses,
+    ...route,
+  };
   return {
     current: () => now,
     replace(next) {

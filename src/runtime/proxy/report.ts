@@ -6,6 +6,10 @@ import type { IgnoreRule } from "../../compiler/ir.js";
 import { compileIgnoreFilter } from "./ignore.js";
 import type { ViolationStore } from "./violations.js";
 
-export function reportLine(store: ViolationStore, ignore: readonly IgnoreRule[], command: readonly string[]): string | undefined {
+export function reportLine(
+  store: ViolationStore,
+  ignore: readonly IgnoreRule[],
+  command: readonly string[],
+): string | undefined {
   return store.summaryLine(compileIgnoreFilter(ignore, command));
 }

@@ -5,4 +5,5 @@
 import { lookup } from "node:dns/promises";
 import type { Resolver } from "./types.js";
 
-export const systemResolver: Resolver = async (name) => (await lookup(name, { all: true, verbatim: true })).map((a) => a.address);
+export const systemResolver: Resolver = async (name) =>
+  (await lookup(name, { all: true, verbatim: true })).map((a) => a.address);

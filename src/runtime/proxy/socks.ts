@@ -73,7 +73,11 @@ async function authenticate(r: ByteReader, socket: net.Socket): Promise<boolean>
   const [version, count] = await r.read(2);
   if (version !== 5 || count === 0) return false;
   const methods = await r.read(count!);
-  const method = methods.includes(METHOD_NONE) ? METHOD_NONE : methods.includes(METHOD_USERPASS) ? METHOD_USERPASS : NO_ACCEPTABLE;
+  const method = methods.includes(METHOD_NONE)
+    ? METHOD_NONE
+    : methods.includes(METHOD_USERPASS)
+      ? METHOD_USERPASS
+      : NO_ACCEPTABLE;
   socket.write(Buffer.from([5, method]));
   if (method === NO_ACCEPTABLE) return false;
   if (method === METHOD_NONE) return true;
@@ -148,7 +152,11 @@ async function serve(socket: net.Socket, gate: Gate, dial: DialOptions, limits: 
 export function createSocksProxy(deps: ProxyDeps): NetworkProxy {
   const limits = { ...defaultLimits, ...deps.limits };
   const gate = createGate(deps, deps.resolve ?? systemResolver, limits.connectTimeoutMs, limits.askTimeoutMs);
-  const dial: DialOptions = { timeoutMs: limits.connectTimeoutMs, maxHeaderBytes: limits.maxHeaderBytes, track: (s) => endpoints.track(s) };
+  const dial: DialOptions = {
+    timeoutMs: limits.connectTimeoutMs,
+    maxHeaderBytes: limits.maxHeaderBytes,
+    track: (s) => endpoints.track(s),
+  };
   const endpoints = createEndpoints(
     () => net.createServer({ allowHalfOpen: true }),
     (socket) => void serve(socket, gate, dial, limits).catch(() => socket.destroy()),

@@ -5,7 +5,6 @@
  */
 import type { NetworkPolicy, Origin } from "../../compiler/ir.js";
 
-
 /** Name → addresses (IPv4/IPv6 text), in the order they should be tried. */
 export type Resolver = (name: string) => Promise<readonly string[]>;
 
@@ -48,7 +47,13 @@ export interface ProxyLimits {
   readonly askTimeoutMs: number;
 }
 
-export const defaultLimits: ProxyLimits = { maxHeaderBytes: 16 * 1024, handshakeTimeoutMs: 10_000, connectTimeoutMs: 15_000, halfCloseTimeoutMs: 60_000, askTimeoutMs: 30_000 };
+export const defaultLimits: ProxyLimits = {
+  maxHeaderBytes: 16 * 1024,
+  handshakeTimeoutMs: 10_000,
+  connectTimeoutMs: 15_000,
+  halfCloseTimeoutMs: 60_000,
+  askTimeoutMs: 30_000,
+};
 
 export interface ProxyDeps {
   /**
@@ -67,7 +72,9 @@ export interface ProxyDeps {
 }
 
 export type ListenTarget = { readonly path: string } | { readonly port: number; readonly host?: string };
-export type ListenAddress = { readonly kind: "unix"; readonly path: string } | { readonly kind: "tcp"; readonly host: string; readonly port: number };
+export type ListenAddress =
+  | { readonly kind: "unix"; readonly path: string }
+  | { readonly kind: "tcp"; readonly host: string; readonly port: number };
 
 export interface NetworkProxy {
   /** May be called more than once (e.g. a unix socket for the sandbox and a loopback port for tests). */

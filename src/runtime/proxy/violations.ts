@@ -49,7 +49,12 @@ export function appendViolation(fd: number, v: FileSystemViolation | NetworkViol
 export interface ViolationSummary {
   readonly total: number;
   /** Most frequent first. */
-  readonly byTarget: readonly { readonly host: string; readonly port: number; readonly reason: string; readonly count: number }[];
+  readonly byTarget: readonly {
+    readonly host: string;
+    readonly port: number;
+    readonly reason: string;
+    readonly count: number;
+  }[];
   readonly others: number;
   /** Events left out by the filter given to summary(). */
   readonly ignored: number;
@@ -123,7 +128,7 @@ export function createViolationStore(options: ViolationStoreOptions = {}): Viola
         return !skip;
       })
       .map((c) => ({ ...c }))
-      .sort((a, b) => b.count - a.count || (compareStrings(a.host, b.host) || a.port - b.port));
+      .sort((a, b) => b.count - a.count || compareStrings(a.host, b.host) || a.port - b.port);
     return { total: total - ignored, byTarget, others, ignored };
   };
 
@@ -139,7 +144,8 @@ export function createViolationStore(options: ViolationStoreOptions = {}): Viola
         // Reasons usually start with the target itself; once is enough on one line.
         const reason = t.reason.startsWith(`${target} `) ? t.reason.slice(target.length + 1) : t.reason;
         // The host is the command's text: escaped wherever it appears, srt's own words around it made inert too.
-        const safe = (text: string): string => (t.host === "" ? inertText(text) : text.split(t.host).map(inertText).join(inertHost(t.host)));
+        const safe = (text: string): string =>
+          t.host === "" ? inertText(text) : text.split(t.host).map(inertText).join(inertHost(t.host));
         return `${safe(target)}${t.count > 1 ? ` ×${t.count}` : ""} (${safe(reason)})`;
       });
       const more = s.byTarget.length > maxTargets || s.others > 0 ? " …" : "";
