@@ -7,11 +7,10 @@
  *
  * Written and unit-tested on Linux; it has NOT been run on macOS.
  */
-import { resolve } from "node:path";
 import { darwinStatusOfSignal, nodeMacosDeps, runMacos, type MacosDeps } from "../runtime/macos/index.js";
 import { awaitForwardingSignals } from "./forward-signals.js";
 import { exitStatus, type CliIo } from "./io.js";
-import { compileForCli } from "./policy-input.js";
+import { compileForRun } from "./policy-input.js";
 import type { RunOptions } from "./run-options.js";
 import { failureLine } from "../runtime/failure.js";
 
@@ -23,17 +22,7 @@ export async function runMacosMode(o: RunOptions, io: CliIo, deps: MacosDeps = n
   }
   const debug = o.debug || io.env["SRT_DEBUG"] === "1";
   const t0 = performance.now();
-  // The violations file is protected by the policy itself: srt appends to it after the command ran.
-  const { policy } = compileForCli(
-    {
-      settings: o.settings,
-      ...(o.violations === undefined
-        ? {}
-        : { outputs: [{ path: resolve(io.cwd, o.violations), rule: "violations-file" as const }] }),
-    },
-    io,
-    "macos",
-  );
+  const { policy } = compileForRun(o, io, "macos");
   if (policy === undefined) return exitStatus.usage;
   if (debug) io.err(`srt: compiled ${policy.source} for macOS in ${(performance.now() - t0).toFixed(1)} ms\n`);
   const running = runMacos(

@@ -3,6 +3,7 @@
  * them on the real host, print the diagnostics. Returns the policy only when
  * there is no error.
  */
+import { resolve } from "node:path";
 import { compileSettings, type Diagnostic, type Policy, type SelfOutput, type Target } from "../compiler/index.js";
 import { createNodeHost } from "../runtime/node-host.js";
 import { packageRoot } from "../runtime/package-root.js";
@@ -45,4 +46,18 @@ export function compileForCli(
   // With --json the command decides where the diagnostics go; people get them on stderr.
   if (!args.json && located.length > 0) io.err(renderHuman(located, loaded.source, io.color) + "\n");
   return policy === undefined ? { diagnostics: located } : { policy, diagnostics: located };
+}
+
+/**
+ * The run mode's compile (Linux and macOS alike): the --violations file is
+ * protected by the policy itself, since srt appends to it after the command ran.
+ */
+export function compileForRun(
+  o: { readonly settings?: string | undefined; readonly violations?: string | undefined },
+  io: CliIo,
+  target: Target,
+): { policy?: Policy; diagnostics: readonly LocatedDiagnostic[] } {
+  const outputs =
+    o.violations === undefined ? [] : [{ path: resolve(io.cwd, o.violations), rule: "violations-file" as const }];
+  return compileForCli({ settings: o.settings, ...(outputs.length === 0 ? {} : { outputs }) }, io, target);
 }

@@ -1,10 +1,9 @@
 /** `srt [options] [-c "string" | [--] cmd args…]`: compile the settings for this machine and run the command in one go. */
-import { resolve } from "node:path";
 import { lowerLinuxPlan } from "../backends/bwrap/index.js";
 import { hostSeccompArch } from "../runtime/host-arch.js";
 import { failureLine } from "../runtime/failure.js";
 import { exitStatus, type CliIo } from "./io.js";
-import { compileForCli } from "./policy-input.js";
+import { compileForRun } from "./policy-input.js";
 import { defineCommand } from "./args.js";
 import { runArgs, runOptions, runsWhat, type RunOptions } from "./run-options.js";
 import { runPlan } from "./sandbox-run.js";
@@ -47,17 +46,7 @@ async function runMode(o: RunOptions, io: CliIo): Promise<number> {
     return exitStatus.runtime;
   }
   const t0 = performance.now();
-  // The violations file is protected by the policy itself: srt appends to it after the command ran.
-  const { policy } = compileForCli(
-    {
-      settings: o.settings,
-      ...(o.violations === undefined
-        ? {}
-        : { outputs: [{ path: resolve(io.cwd, o.violations), rule: "violations-file" as const }] }),
-    },
-    io,
-    "linux",
-  );
+  const { policy } = compileForRun(o, io, "linux");
   if (policy === undefined) return exitStatus.usage;
   const plan = lowerLinuxPlan(policy, hostSeccompArch());
   if (o.debug || io.env["SRT_DEBUG"] === "1")
