@@ -14,7 +14,6 @@ import { joinNetwork, ownNetwork } from "../runtime/linux/network.js";
 import { createLivePolicy } from "../runtime/proxy/live-policy.js";
 import { appendViolation } from "../runtime/proxy/violations.js";
 import { locateStateDir } from "../runtime/state-dir.js";
-import { renderChecks, runPreflight } from "./doctor.js";
 import { awaitForwardingSignals } from "./forward-signals.js";
 import { failureLine } from "../runtime/failure.js";
 import { exitStatus, type CliIo } from "./io.js";
@@ -142,6 +141,8 @@ async function runOpened(
     if (result.kind === "failed") {
       io.err(`${failureLine(result)}\n`);
       // The implicit preflight: say what about this machine is wrong, if anything.
+      // Loaded only now: the doctor compiles a test policy, and a run must not pay for the compiler.
+      const { renderChecks, runPreflight } = await import("./doctor.js");
       const failing = (await runPreflight(io)).filter((c) => !c.ok);
       if (failing.length > 0) io.err(`srt doctor:\n${renderChecks(failing, true)}\n`);
       return exitStatus.runtime;
