@@ -119,7 +119,7 @@ export async function createSandbox(
     );
   }
   // Never from PATH (the caller's project may be first on it, and writable from inside).
-  const tools = findTools(true);
+  const tools = findTools(true, undefined, process.getuid?.() === 0);
   if (!tools.ok) throw new RuntimeFailure("SRT500", tools.message);
   const exposed = toolsExposed(tools.found, base.hostWrites);
   if (exposed !== undefined) throw new RuntimeFailure("SRT500", exposed);

@@ -14,7 +14,7 @@ export function explainTools(p: Policy, platform: NodeJS.Platform): string[] {
     "",
     "Host programs srt starts outside the sandbox (from root-owned system directories, never from PATH):",
   ];
-  const found = findTools(true);
+  const found = findTools(true, undefined, process.getuid?.() === 0);
   if (!found.ok) return [...out, `  ${found.message}`];
   for (const t of found.found)
     out.push(

@@ -148,6 +148,7 @@ export const tools = {
   setpriv: "/usr/bin/setpriv",
   nsenter: "/usr/bin/nsenter",
   socat: "/usr/bin/socat",
+  unshare: "/usr/bin/unshare",
 } as const;
 /** As findTools gives them to a run with network access: the bridge's programs as one group. */
 export const runTools = {
@@ -325,6 +326,11 @@ export function createFakeLinux(
     spawn(file, args, o) {
       events.push(`spawn ${file}`);
       if (file === tools.bwrap) return startBwrap(args, o);
+      // A root run: bwrap under a private copy of the mount table (unshare execs it).
+      if (file === tools.unshare && args.slice(0, 5).join(" ") === `--mount --propagation private -- ${tools.bwrap}`) {
+        events.push("unshare: private mount table");
+        return startBwrap(args.slice(5), o);
+      }
       if (file === tools.setpriv) return startBridge(args, o);
       throw new Error(`fake: nothing to spawn as ${file}`);
     },

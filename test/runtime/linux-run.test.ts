@@ -369,11 +369,21 @@ describe("runLinux: phases in order", () => {
     expect(f.bwrap.command).toEqual(["make", "test"]);
   });
 
-  it("as root without a network: no user namespace to map, no block fd, no bridges", async () => {
+  it("as root, a run without unshare does not start (SRT500): never bwrap with the host's mount propagation", async () => {
     const f = machine(0);
     f.fs.mkdirp("/run/user/1000", 0);
     const result = await run(f, { uid: 0, gid: 0 });
+    expect(result).toEqual({ kind: "failed", code: "SRT500", message: expect.stringMatching(/unshare/) });
+    expect(f.events.some((e) => e.startsWith("command started"))).toBe(false);
+  });
+
+  it("as root without a network: no user namespace to map, no block fd, no bridges", async () => {
+    const f = machine(0);
+    f.fs.mkdirp("/run/user/1000", 0);
+    const result = await run(f, { uid: 0, gid: 0, tools: { ...runTools, unshare: tools.unshare } });
     expect(result).toEqual({ kind: "exited", status: 0 });
+    // As root, host mounts made during the run must not propagate in: bwrap runs under unshare.
+    expect(f.events).toContain("unshare: private mount table");
     expect(f.bwrap.args!.slice(-4)).toEqual(["--json-status-fd", "5", "--seccomp", "4"]);
     expect(f.events.filter((e) => /userns|user namespace|\/proc\/|setpriv|released/.test(e))).toEqual([]);
     expectInOrder(f.events, [

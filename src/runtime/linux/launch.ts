@@ -68,6 +68,12 @@ export async function launchSandbox(
   log: (what: string) => void,
 ): Promise<Launched> {
   const mapUserNs = network !== undefined && req.uid !== 0;
+  // Root: never without the private mount table (spawn-bwrap.ts); findTools looks unshare up for root.
+  if (req.uid === 0 && req.tools.unshare === undefined)
+    throw new RuntimeFailure(
+      "SRT500",
+      "unshare (util-linux) was not looked up for this root run; srt starts bwrap under it as root",
+    );
   const proc = spawnBwrap(os, {
     bwrap: req.tools.bwrap,
     options: planOptions(req.plan, run.slots),
@@ -79,6 +85,7 @@ export async function launchSandbox(
     mapUserNamespace: mapUserNs,
     ...(req.stdio === undefined ? {} : { stdio: req.stdio }),
     ...(req.inheritedFds === undefined ? {} : { inheritedFds: req.inheritedFds }),
+    ...(req.uid === 0 && req.tools.unshare !== undefined ? { privateMounts: req.tools.unshare } : {}),
   });
   signals.bwrapSpawned(proc.child.pid);
   req.onSpawn?.(proc.child);

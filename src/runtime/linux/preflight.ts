@@ -85,6 +85,8 @@ export async function preflight(env: PreflightEnv, fs: ToolFs = nodeToolFs): Pro
   // Before the test sandbox, which creates the directory if it is missing.
   if (env.stateDir !== undefined) add(stateDirCheck(env.stateDir, env.uid));
   const sh = locateTool("sh", fs);
+  // As root, a run starts bwrap under unshare (spawn-bwrap.ts): the test sandbox does too.
+  const unshare = env.uid === 0 ? locateTool("unshare", fs) : undefined;
   add({
     name: "sh",
     ok: sh.ok,
@@ -119,7 +121,7 @@ export async function preflight(env: PreflightEnv, fs: ToolFs = nodeToolFs): Pro
       add(
         sh.ok
           ? await trySandbox({
-              tools: { bwrap, sh: sh.tool.path },
+              tools: { bwrap, sh: sh.tool.path, ...(unshare?.ok ? { unshare: unshare.tool.path } : {}) },
               arch,
               uid: env.uid,
               gid: env.gid ?? env.uid,

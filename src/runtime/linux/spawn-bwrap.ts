@@ -42,6 +42,14 @@ export interface BwrapLaunch {
   readonly mapUserNamespace: boolean;
   /** Inherited fds without close-on-exec: close them (default) or refuse to run, for a library host whose fds must stay open. */
   readonly inheritedFds?: InheritedFdPolicy;
+  /**
+   * `unshare` to start bwrap under, with `--mount --propagation private` (root runs). bwrap's
+   * mounts are slaves of the host's: on a host whose mounts are shared (systemd), a mount the
+   * host makes during the run (a disk, an autofs point the command triggers: /boot, /efi)
+   * would arrive in the sandbox read-write, whatever the policy says. In a private copy of the
+   * host's mount table nothing propagates in. unshare execs bwrap: the process stays bwrap.
+   */
+  readonly privateMounts?: string;
   /** The command's stdin, stdout, stderr (as for child_process.spawn); default: srt's own. */
   readonly stdio?: readonly [StdioSlot, StdioSlot, StdioSlot];
 }
@@ -71,7 +79,12 @@ export function spawnBwrap(os: Pick<LinuxDeps, "spawn" | "env" | "inheritedFds">
     extra.push("--unshare-user", "--info-fd", "8", "--userns-block-fd", "6");
   }
   const args = argsBytes([...launch.options, ...extra, "--seccomp", "4"]);
-  const child = os.spawn(launch.bwrap, ["--args", "3", "--", ...launch.command], {
+  const bwrapArgv = ["--args", "3", "--", ...launch.command];
+  const [file, argv] =
+    launch.privateMounts === undefined
+      ? [launch.bwrap, bwrapArgv]
+      : [launch.privateMounts, ["--mount", "--propagation", "private", "--", launch.bwrap, ...bwrapArgv]];
+  const child = os.spawn(file, argv, {
     stdio: [
       ...(launch.stdio ?? ["inherit", "inherit", "inherit"]),
       "pipe",

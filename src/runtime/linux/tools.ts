@@ -23,9 +23,16 @@ export interface LinuxTools {
   readonly sh: string;
   /** The proxy bridge's programs: looked up, and present, exactly when the plan has network access. */
   readonly bridge?: BridgeTools;
+  /**
+   * Root runs: bwrap starts under `unshare --mount --propagation private`, so
+   * that mounts the host makes during the run never propagate into the
+   * sandbox (see spawn-bwrap.ts). Looked up, and present, exactly for root.
+   */
+  readonly unshare?: string;
 }
 
 export const toolPackages: Readonly<Record<string, string>> = {
+  unshare: "util-linux",
   bwrap: "bubblewrap",
   sh: "dash",
   setpriv: "util-linux",
@@ -37,8 +44,11 @@ export type ToolsResult =
   | { readonly ok: true; readonly tools: LinuxTools; readonly found: readonly FoundTool[] }
   | { readonly ok: false; readonly message: string };
 
-export function findTools(needNetwork: boolean, fs: ToolFs = nodeToolFs): ToolsResult {
-  const names = needNetwork ? ["bwrap", "sh", "setpriv", "nsenter", "socat"] : ["bwrap", "sh"];
+export function findTools(needNetwork: boolean, fs: ToolFs = nodeToolFs, asRoot = false): ToolsResult {
+  const names = [
+    ...(asRoot ? ["bwrap", "sh", "unshare"] : ["bwrap", "sh"]),
+    ...(needNetwork ? ["setpriv", "nsenter", "socat"] : []),
+  ];
   const lookups = names.map((n) => locateTool(n, fs));
   const missing = lookups.flatMap((l) => (l.ok ? [] : [l]));
   if (missing.length > 0) {
@@ -55,6 +65,7 @@ export function findTools(needNetwork: boolean, fs: ToolFs = nodeToolFs): ToolsR
   const tools: LinuxTools = {
     bwrap: path("bwrap"),
     sh: path("sh"),
+    ...(asRoot ? { unshare: path("unshare") } : {}),
     ...(needNetwork ? { bridge: { setpriv: path("setpriv"), nsenter: path("nsenter"), socat: path("socat") } } : {}),
   };
   return { ok: true, tools, found };
