@@ -11,7 +11,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { LinuxPlan } from "../backends/bwrap/index.js";
+import { linuxPlanProblem, type LinuxPlan } from "../backends/bwrap/index.js";
 import type { Diagnostic } from "../compiler/index.js";
 import { findTools, runLinux, toolsExposed, type RunningSandbox } from "../runtime/linux/index.js";
 import { createJanitor } from "../runtime/linux/janitor.js";
@@ -92,27 +92,15 @@ export async function createSandbox(
     );
   let base: LinuxPlan;
   if (isPlan(settingsOrPlan)) {
-    // A plan from an older srt lacks what this runtime enforces (e.g. the watched mounts): refuse it.
-    if (!Array.isArray(settingsOrPlan.detachable))
-      throw new RuntimeFailure(
-        "SRT503",
-        "this plan was compiled by an older srt and lacks the list of mounts to watch; compile it again",
-      );
+    // A plan from an older srt lacks what this runtime enforces (the watched mounts, hostWrites…): refuse it.
+    const problem = linuxPlanProblem(settingsOrPlan);
+    if (problem !== undefined) throw new RuntimeFailure("SRT503", problem);
     base = settingsOrPlan;
   } else {
     const compiled = compile(settingsOrPlan, { ...options, target: "linux" });
     if (compiled.ir === undefined) throw new SandboxConfigError(compiled.diagnostics);
     base = lower(compiled.ir, "linux");
   }
-  // A plan object from an older srt has no hostWrites: the checks below would have nothing to go on.
-  if (typeof base.hostWrites !== "object" || base.hostWrites === null)
-    throw new RuntimeFailure("SRT503", "this plan has no hostWrites (compiled by an older srt); recompile it");
-  // Without it the runtime cannot know whether the command's leftovers die with it.
-  if (typeof base.pidNamespace !== "boolean")
-    throw new RuntimeFailure(
-      "SRT503",
-      "this plan does not say whether it has a PID namespace (compiled by an older srt); recompile it",
-    );
   if (base.network.policy.httpProxyPort !== undefined || base.network.policy.socksProxyPort !== undefined) {
     throw new Error(
       "createSandbox does not support httpProxyPort/socksProxyPort yet (your own proxy would bypass its live policy); use the CLI for such policies",

@@ -11,7 +11,7 @@
  */
 import { closeSync, constants, fstatSync, openSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { resolve } from "node:path";
-import { exposureOf, type LinuxPlan } from "../backends/bwrap/index.js";
+import { exposureOf, linuxPlanProblem, type LinuxPlan } from "../backends/bwrap/index.js";
 import { createNodeHost } from "../runtime/node-host.js";
 import { locateStateDir, planStateDirMismatch } from "../runtime/state-dir.js";
 import { hostSeccompArch } from "../runtime/host-arch.js";
@@ -96,34 +96,13 @@ function loadPlan(file: string): LinuxPlan | string {
         ? `cannot read it (${code})`
         : `not a JSON plan (${(e as Error).message})`;
   }
-  const p = value as Partial<LinuxPlan> | null;
-  if (p === null || typeof p !== "object" || p.kind !== "srt-plan")
-    return "not an srt plan (make one with `srt compile --target linux F -o plan.json`)";
-  if (p.version !== 1) return `plan version ${String(p.version)} is not supported by this srt`;
-  if (p.target !== "linux") return `plan is for ${String(p.target)}, this runtime runs linux plans`;
+  const problem = linuxPlanProblem(value);
+  if (problem !== undefined) return problem;
+  const p = value as LinuxPlan;
   if (p.arch !== hostSeccompArch())
     return `plan is for ${String(p.arch)}, this machine is ${hostSeccompArch()}: recompile it here`;
-  if (
-    !Array.isArray(p.bwrap) ||
-    typeof p.seccomp?.base64 !== "string" ||
-    typeof p.chdir !== "string" ||
-    typeof p.pidNamespace !== "boolean" ||
-    !Array.isArray(p.placeholders) ||
-    !Array.isArray(p.detachable) ||
-    p.network === undefined ||
-    p.env === undefined ||
-    !isHostWrites(p.hostWrites)
-  ) {
-    return "plan is incomplete or damaged; recompile it";
-  }
-  return p as LinuxPlan;
+  return p;
 }
-
-const isHostWrites = (v: unknown): v is LinuxPlan["hostWrites"] => {
-  const w = v as Partial<LinuxPlan["hostWrites"]> | undefined;
-  const paths = (a: unknown): boolean => Array.isArray(a) && a.every((x) => typeof x === "string");
-  return typeof w === "object" && w !== null && paths(w.roots) && paths(w.except);
-};
 
 /**
  * The file's bytes, opened at its real path without following a final link,

@@ -10,5 +10,6 @@ export {
   type Placeholder,
 } from "./mounts.js";
 export { lowerLinuxPlan, planOptions, renderLinuxPlan, type LinuxPlan } from "./plan.js";
+export { linuxPlanProblem } from "./plan-shape.js";
 export { renderBwrap } from "./render.js";
 export { exposureOf, hostWritesOf, writableRootOf, type Exposure, type HostWrites } from "./host-writes.js";
