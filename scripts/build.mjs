@@ -6,6 +6,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } fr
 import { basename } from "node:path";
 import { fileURLToPath } from "node:url";
 import { execFileSync } from "node:child_process";
+import { buildNative } from "./build-native.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const dist = `${root}dist`;
@@ -47,6 +48,8 @@ try {
   );
   rmSync(`${dist}/types`, { recursive: true, force: true });
   renameSync(`${staging}/types`, `${dist}/types`);
+  // The native helpers (native/<name>/*.c → dist/native/<name>), from source with the system compiler.
+  buildNative();
 } finally {
   rmSync(staging, { recursive: true, force: true });
 }

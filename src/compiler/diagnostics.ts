@@ -404,6 +404,7 @@ export const runtimeCatalog = {
   SRT507: { title: "the --violations file is refused" },
   SRT508: { title: "a set-up step of the run failed" },
   SRT509: { title: "running commands is not implemented on this platform" },
+  SRT510: { title: "a native helper srt needs is missing or not safe to run" },
 } as const satisfies Record<string, { title: string }>;
 
 export type RuntimeCode = keyof typeof runtimeCatalog;
