@@ -272,7 +272,13 @@ export function createSandboxManager(): SandboxManagerApi {
       sandboxes.set(key, hit); // most recent last
       return hit.sandbox;
     }
-    const sandbox = createSandbox(merged, { ...options, ...(ask === undefined ? {} : { askCallback: ask }) });
+    // Offline unless a host is allowed or there is an ask callback: the reference's block-all
+    // `allowedDomains: []` must work under execSync, as a command line that needs nothing of this process.
+    const sandbox = createSandbox(merged, {
+      ...options,
+      proxies: "needed",
+      ...(ask === undefined ? {} : { askCallback: ask }),
+    });
     sandbox.then((s) => s.violations.subscribe(record)).catch(() => undefined);
     // A failed one is not kept: the next command tries again (and says why again).
     sandbox.catch(() => sandboxes.get(key)?.sandbox === sandbox && sandboxes.delete(key));

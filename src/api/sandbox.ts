@@ -55,6 +55,14 @@ export interface SandboxOptions extends CompileOptions {
    * such an fd themselves.
    */
   readonly inheritedFds?: "close" | "refuse";
+  /**
+   * When a command gets the proxies. "spelled" (default): also when the settings spell
+   * `network.allowedDomains`, even empty — update() can then open hosts for commands already
+   * running, and refusals are recorded. "needed": only when a host is allowed or askCallback is
+   * set, so a policy that reaches nothing runs offline and its wrap() works under spawnSync
+   * (the SandboxManager shim's choice: the reference's block-all `allowedDomains: []`).
+   */
+  readonly proxies?: "spelled" | "needed";
 }
 
 export interface SandboxSpawnOptions {
@@ -146,7 +154,7 @@ export async function createSandbox(
     const compiled = compile(settingsOrPlan, { ...options, target: "linux" });
     if (compiled.ir === undefined) throw new SandboxConfigError(compiled.diagnostics);
     base = lower(compiled.ir, "linux");
-    spelled = spellsAllowedDomains(settingsOrPlan);
+    spelled = options.proxies !== "needed" && spellsAllowedDomains(settingsOrPlan);
   }
   if (base.network.policy.httpProxyPort !== undefined || base.network.policy.socksProxyPort !== undefined) {
     throw new Error(
@@ -293,6 +301,8 @@ export async function createSandbox(
         const argv = [srtBin, "exec", offlinePlanFile, "--", ...command];
         return { file: process.execPath, argv, env: { ...process.env }, offline: true, commandLine: lineOf(argv) };
       }
+      // Opened by an update(): started now, while the caller spawns (srt exec waits for them to answer).
+      void proxies().catch(() => undefined);
       planFile ??= writePlan(join(dir, "plan.json"), plan);
       const argv = [srtBin, "exec", planFile, "--proxies", dir, "--", ...command];
       return { file: process.execPath, argv, env: { ...process.env }, offline: false, commandLine: lineOf(argv) };

@@ -100,13 +100,15 @@ describe.skipIf(lacking(!supported, skipReason))("SandboxManager shim (real bwra
       expect(() => m.registerCommandNetworkLists("short", { allowedDomains: ["example.com"] })).toThrow(/unguessable/);
       const id = "Vq3mZ8pK1xR7tY2wN5bC9d";
       expect(() => m.registerCommandNetworkLists(id, { allowedDomains: ["not a domain"] })).toThrow(/invalid/);
+      // The reference's block-all list: offline (no route at all), so a synchronous caller works too.
+      expect(execSync(await m.wrapWithSandbox("echo sync"), { encoding: "utf8", timeout: 20_000 })).toBe("sync\n");
       m.registerCommandNetworkLists(id, { allowedDomains: [`127.0.0.1:${a.port}`] });
       const under = await m.wrapWithSandbox(curl(a.port), undefined, undefined, undefined, { commandId: id });
       expect((await runAsync(under)).stdout).toBe("200\n");
-      expect((await runAsync(await m.wrapWithSandbox(curl(a.port)))).stdout).toBe("403\n");
+      expect((await runAsync(await m.wrapWithSandbox(curl(a.port)))).stdout).toBe("000\nfail\n");
       m.unregisterCommandNetworkLists(id);
       const again = await m.wrapWithSandbox(curl(a.port), undefined, undefined, undefined, { commandId: id });
-      expect((await runAsync(again)).stdout).toBe("403\n");
+      expect((await runAsync(again)).stdout).toBe("000\nfail\n");
     } finally {
       await m.reset();
     }
@@ -181,9 +183,10 @@ describe.skipIf(lacking(!supported, skipReason))("SandboxManager shim (real bwra
     expect([store.getCount(), store.getTotalCount()]).toEqual([0, 2]);
 
     const m = createSandboxManager();
+    // An ask callback (that refuses) keeps the proxies, where refusals are made and recorded.
     await m.initialize(
       { network: { allowedDomains: [] }, ignoreViolations: { "*": [`127.0.0.1:${a.port}`] } },
-      undefined,
+      () => false,
       { cwd: work, srtPath: srtBin },
     );
     try {
