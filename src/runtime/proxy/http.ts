@@ -56,6 +56,7 @@ export function createHttpProxy(deps: ProxyDeps): NetworkProxy {
     splice(client, upstream, limits.halfCloseTimeoutMs);
   };
 
+  const answered = new WeakSet<net.Socket>();
   const makeServer = (): net.Server => {
     const server = http.createServer({
       maxHeaderSize: limits.maxHeaderBytes,
@@ -80,6 +81,11 @@ export function createHttpProxy(deps: ProxyDeps): NetworkProxy {
       }),
     );
     server.on("clientError", (err: NodeJS.ErrnoException, socket: net.Socket) => {
+      // Node's parser can report a second error for the same connection (the
+      // rest of an oversized head arriving): the first answer is already on its
+      // way and the lingering close ends the socket; destroying it now would lose that answer.
+      if (answered.has(socket)) return;
+      answered.add(socket);
       const code = err.code ?? "";
       if (code === "ECONNRESET" || !socket.writable || (socket as { _httpMessage?: unknown })._httpMessage) {
         socket.destroy();
