@@ -93,6 +93,8 @@ function readResponseHead(
 export interface DialOptions {
   readonly timeoutMs: number;
   readonly maxHeaderBytes: number;
+  /** Plain HTTP only: request sent → response head (504 after that). */
+  readonly responseTimeoutMs?: number;
   /** Called for every socket created, so close() can destroy it even mid-dial. */
   readonly track: (s: net.Socket) => void;
 }

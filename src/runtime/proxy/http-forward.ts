@@ -83,6 +83,8 @@ export async function forwardRequest(
     setHost: false,
   });
 
+  let waiting: NodeJS.Timeout | undefined;
+  let timedOut = false;
   // Either side going away mid-stream tears the other down; nothing else can tell the peer.
   const abort = (): void => {
     up.destroy();
@@ -92,11 +94,24 @@ export async function forwardRequest(
     if (!res.writableFinished) abort();
   });
   up.on("error", (e) => {
+    if (timedOut) return;
     if (!res.headersSent) answer(res, { status: 502, reason: `${decision.shown}: ${e.message}` }, true);
     else res.destroy();
     upstream.destroy();
   });
+  // An upstream that accepts and never answers would hold the client forever; the clock starts once the whole request is out.
+  const responseTimeoutMs = dial.responseTimeoutMs;
+  if (responseTimeoutMs !== undefined && responseTimeoutMs > 0)
+    up.once("finish", () => {
+      waiting = setTimeout(() => {
+        timedOut = true;
+        answer(res, { status: 504, reason: `${decision.shown} sent no response within ${responseTimeoutMs} ms` }, true);
+        abort();
+      }, responseTimeoutMs);
+    });
+  up.once("close", () => clearTimeout(waiting));
   up.on("response", (upRes) => {
+    clearTimeout(waiting);
     upRes.on("error", () => undefined);
     upRes.once("aborted", () => res.destroy());
     upRes.once("close", () => {

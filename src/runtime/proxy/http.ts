@@ -25,6 +25,7 @@ export function createHttpProxy(deps: ProxyDeps): NetworkProxy {
   const dial: DialOptions = {
     timeoutMs: limits.connectTimeoutMs,
     maxHeaderBytes: limits.maxHeaderBytes,
+    responseTimeoutMs: limits.responseTimeoutMs,
     track: (s) => endpoints.track(s),
   };
 
@@ -65,6 +66,9 @@ export function createHttpProxy(deps: ProxyDeps): NetworkProxy {
       keepAliveTimeout: limits.handshakeTimeoutMs,
       connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(limits.handshakeTimeoutMs / 4))),
     });
+    // A client that half-closes after its request (`printf 'GET …' | nc -N`)
+    // still wants the answer; Node's default aborts the request on the FIN.
+    (server as http.Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
     server.on("request", (req, res) => {
       req.on("error", () => undefined);
       res.on("error", () => undefined);

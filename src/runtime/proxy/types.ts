@@ -45,6 +45,12 @@ export interface ProxyLimits {
   readonly halfCloseTimeoutMs: number;
   /** How long the ask callback may take before the request is refused. */
   readonly askTimeoutMs: number;
+  /**
+   * Plain HTTP (absolute-form): from the end of the request to the upstream's
+   * response head; longer gets 504. Tunnels have no such limit (the proxy
+   * cannot tell a slow answer from a quiet protocol inside them).
+   */
+  readonly responseTimeoutMs: number;
 }
 
 export const defaultLimits: ProxyLimits = {
@@ -53,6 +59,7 @@ export const defaultLimits: ProxyLimits = {
   connectTimeoutMs: 15_000,
   halfCloseTimeoutMs: 60_000,
   askTimeoutMs: 30_000,
+  responseTimeoutMs: 120_000,
 };
 
 export interface ProxyDeps {
