@@ -108,7 +108,7 @@ export function createHttpProxy(deps: ProxyDeps): NetworkProxy {
 
   return {
     listen: (target) => endpoints.listen(target),
-    close: () => endpoints.close(),
+    close: (graceMs) => endpoints.close(graceMs),
     get openSockets() {
       return endpoints.openSockets;
     },

@@ -163,7 +163,7 @@ export function createSocksProxy(deps: ProxyDeps): NetworkProxy {
   );
   return {
     listen: (target) => endpoints.listen(target),
-    close: () => endpoints.close(),
+    close: (graceMs) => endpoints.close(graceMs),
     get openSockets() {
       return endpoints.openSockets;
     },

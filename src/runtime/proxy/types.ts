@@ -78,7 +78,9 @@ export interface ProxyDeps {
   readonly limits?: Partial<ProxyLimits>;
 }
 
-export type ListenTarget = { readonly path: string } | { readonly port: number; readonly host?: string };
+/** A unix socket path, a TCP port (loopback unless host says otherwise), or an inherited listening socket. */
+export type ListenTarget =
+  { readonly path: string } | { readonly port: number; readonly host?: string } | { readonly fd: number };
 export type ListenAddress =
   | { readonly kind: "unix"; readonly path: string }
   | { readonly kind: "tcp"; readonly host: string; readonly port: number };
@@ -86,8 +88,11 @@ export type ListenAddress =
 export interface NetworkProxy {
   /** May be called more than once (e.g. a unix socket for the sandbox and a loopback port for tests). */
   listen(target: ListenTarget): Promise<ListenAddress>;
-  /** Stops listening and destroys every client and upstream socket. */
-  close(): Promise<void>;
+  /**
+   * Stops listening and destroys every client and upstream socket; with
+   * graceMs, connections already open get that long to end on their own first.
+   */
+  close(graceMs?: number): Promise<void>;
   /** Open sockets (clients and upstreams), for leak checks. */
   readonly openSockets: number;
 }
