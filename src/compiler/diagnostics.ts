@@ -385,6 +385,19 @@ export const catalog = {
     "option weakens the sandbox",
     (a: { readonly key: keyof typeof weakening }) => `${a.key}: ${weakening[a.key]}`,
   ),
+  SRT410: entry(
+    "error",
+    "parentProxy URL is not usable",
+    (a: { readonly source: string; readonly reason: string }) => `${a.source}: ${a.reason}`,
+    "write http://host:port or https://host:port, with user:password@ before the host for Proxy-Authorization",
+  ),
+  SRT411: entry(
+    "warning",
+    "proxy variable in srt's environment ignored",
+    (a: { readonly source: string; readonly reason: string }) =>
+      `${a.source.replace(/^env:/, "")} is not a usable proxy URL (${a.reason}); allowed hosts are dialled directly`,
+    "set network.parentProxy in the settings, or fix the variable",
+  ),
 } as const;
 
 /**
