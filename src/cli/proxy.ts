@@ -17,6 +17,7 @@ import { closeSync } from "node:fs";
 import { resolve } from "node:path";
 import { failureLine } from "../runtime/failure.js";
 import { createLivePolicy } from "../runtime/proxy/live-policy.js";
+import { authorizationFrom } from "../runtime/proxy/upstream.js";
 import { createHttpProxy, createSocksProxy, type ListenAddress, type ListenTarget } from "../runtime/proxy/index.js";
 import { appendViolation } from "../runtime/proxy/violations.js";
 import type { NetworkViolation } from "../runtime/proxy/types.js";
@@ -124,7 +125,11 @@ async function runProxy(args: ProxyArgs, io: CliIo): Promise<number> {
     controlFd = Number(args["control-fd"]);
   }
 
-  const { policy } = compileForCli({ settings: args.settings }, io, io.platform === "darwin" ? "macos" : "linux");
+  const { policy, settingsValue } = compileForCli(
+    { settings: args.settings },
+    io,
+    io.platform === "darwin" ? "macos" : "linux",
+  );
   if (policy === undefined) return exitStatus.usage;
 
   let violationsFd: number | undefined;
@@ -158,7 +163,11 @@ async function runProxy(args: ProxyArgs, io: CliIo): Promise<number> {
       if (error) io.err(`srt proxy: could not write ${args.violations}: ${error.message}\n`);
     }
   };
-  const deps = { network: live.current, onViolation };
+  const deps = {
+    network: live.current,
+    onViolation,
+    upstreamAuthorization: authorizationFrom({ env: io.env, settings: settingsValue }),
+  };
   const proxies = [createHttpProxy(deps), ...(socks === undefined ? [] : [createSocksProxy(deps)])];
   const closeAll = async (grace?: number): Promise<void> => {
     await Promise.all(proxies.map((p) => p.close(grace)));

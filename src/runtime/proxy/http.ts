@@ -25,6 +25,7 @@ export function createHttpProxy(deps: ProxyDeps): NetworkProxy {
   const dial: DialOptions = {
     timeoutMs: limits.connectTimeoutMs,
     maxHeaderBytes: limits.maxHeaderBytes,
+    authorization: deps.upstreamAuthorization,
     responseTimeoutMs: limits.responseTimeoutMs,
     track: (s) => endpoints.track(s),
   };

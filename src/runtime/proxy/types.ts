@@ -4,6 +4,7 @@
  * real resolver or a non-loopback address.
  */
 import type { NetworkPolicy, Origin } from "../../compiler/ir.js";
+import type { UpstreamAuthorization } from "./upstream.js";
 
 /** Name → addresses (IPv4/IPv6 text), in the order they should be tried. */
 export type Resolver = (name: string) => Promise<readonly string[]>;
@@ -23,7 +24,7 @@ export interface NetworkViolation {
 }
 
 /** The part of a network policy the proxies decide with. */
-export type ProxyNetworkPolicy = Pick<NetworkPolicy, "rules" | "deniedResolvedAddresses" | "mitmProxy">;
+export type ProxyNetworkPolicy = Pick<NetworkPolicy, "rules" | "deniedResolvedAddresses" | "mitmProxy" | "parentProxy">;
 
 /** A destination no rule decided (on neither list), as the ask callback sees it. */
 export interface AskQuery {
@@ -72,6 +73,11 @@ export interface ProxyDeps {
   /** Asked about destinations on neither list (never about explicit denies); absent = deny. */
   readonly ask?: AskCallback;
   readonly onViolation: (v: NetworkViolation) => void;
+  /**
+   * Proxy-Authorization for a parentProxy entry with credentials (the IR only
+   * says where they are); absent or undefined = such an upstream is not dialled.
+   */
+  readonly upstreamAuthorization?: UpstreamAuthorization;
   /** Defaults to the system resolver (getaddrinfo). */
   readonly resolve?: Resolver;
   readonly now?: () => Date;
