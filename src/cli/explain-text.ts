@@ -3,6 +3,7 @@
  * writable and reachable, which mandatory denies apply and why, and where
  * every rule came from.
  */
+import { tlsAndMaskLines } from "./explain-credentials.js";
 import { quotePath } from "../compiler/byte-paths.js";
 import { applyEnvPolicy } from "../compiler/env-policy.js";
 import { unlistableReason } from "../compiler/unlistable.js";
@@ -134,6 +135,7 @@ export function explainPolicy(p: Policy, target: Target, vars: Readonly<Record<s
     out.push(
       `  routed through the MITM proxy at ${n.mitmProxy.socketPath}: ${n.mitmProxy.domains.map(netText).join("; ")}  ← ${n.mitmProxy.origin}`,
     );
+  out.push(...tlsAndMaskLines(n, netText));
   if (n.httpProxyPort !== undefined || n.socksProxyPort !== undefined)
     out.push(`  external proxies: http ${n.httpProxyPort ?? "srt's own"}, socks ${n.socksProxyPort ?? "srt's own"}`);
   out.push(

@@ -385,6 +385,27 @@ export const catalog = {
     "option weakens the sandbox",
     (a: { readonly key: keyof typeof weakening }) => `${a.key}: ${weakening[a.key]}`,
   ),
+  SRT430: entry(
+    "error",
+    "tlsTerminate names half of a CA",
+    (a: { readonly missing: "caCertPath" | "caKeyPath" }) =>
+      `tlsTerminate names a CA ${a.missing === "caKeyPath" ? "certificate without its key" : "key without its certificate"} (${a.missing} is missing)`,
+    "give both caCertPath and caKeyPath, or neither for a new CA each run",
+  ),
+  SRT431: entry(
+    "error",
+    "a masked credential would be injected without TLS termination",
+    (_: NoArgs) =>
+      "a masked credential is swapped back only inside requests srt can read: that needs network.tlsTerminate (or credentials.allowPlaintextInject, which lets the real value travel over plain HTTP)",
+    'add "tlsTerminate": {} to network, or use mode "deny"',
+  ),
+  SRT432: entry(
+    "error",
+    "a credential's extract pattern cannot be used",
+    (a: { readonly pattern: string; readonly problem: string }) =>
+      `extract ${JSON.stringify(a.pattern)} cannot be used: ${a.problem}`,
+    'write a JavaScript regular expression whose group 1 is the secret, e.g. "token":\\s*"([^"]+)"',
+  ),
 } as const;
 
 /**
@@ -405,6 +426,8 @@ export const runtimeCatalog = {
   SRT508: { title: "a set-up step of the run failed" },
   SRT509: { title: "running commands is not implemented on this platform" },
   SRT510: { title: "a native helper srt needs is missing or not safe to run" },
+  SRT540: { title: "a masked credential cannot be prepared for the run" },
+  SRT541: { title: "TLS termination cannot be set up (its CA cannot be loaded)" },
 } as const satisfies Record<string, { title: string }>;
 
 export type RuntimeCode = keyof typeof runtimeCatalog;
