@@ -31,6 +31,9 @@ import type { IgnoreRule, NetworkPolicy } from "../../compiler/ir.js";
 import { directLoopback, proxyEnvironment } from "../proxy/environment.js";
 import type { AskCallback, NetworkViolation } from "../proxy/index.js";
 import type { LivePolicy } from "../proxy/live-policy.js";
+import type { TlsRun } from "../proxy/tls/setup.js";
+import type { TlsTerminator } from "../proxy/tls/terminate.js";
+import type { RunDir } from "./run-dir.js";
 import type { NetworkSession, StartNetwork } from "./run.js";
 
 export const sandboxPorts = { http: 3128, socks: 1080 } as const;
@@ -83,6 +86,8 @@ export interface LinuxNetworkDeps {
   readonly onViolation?: ((v: NetworkViolation) => void) | undefined;
   readonly ask?: AskCallback | undefined;
   readonly askTimeoutMs?: number | undefined;
+  /** TLS termination for this run's HTTP proxy (../proxy/tls/setup.ts). */
+  readonly tls?: TlsTerminator | undefined;
   readonly os: NetworkOs;
 }
 
@@ -118,6 +123,7 @@ export async function createLinuxNetwork(deps: LinuxNetworkDeps): Promise<LinuxN
     onViolation: listener === undefined ? store.record : (v: NetworkViolation) => (store.record(v), listener(v)),
     ...(deps.ask === undefined ? {} : { ask: deps.ask }),
     ...(deps.askTimeoutMs === undefined ? {} : { limits: { askTimeoutMs: deps.askTimeoutMs } }),
+    ...(deps.tls === undefined ? {} : { tls: deps.tls }),
   };
   const listening: { close(): Promise<unknown> }[] = [];
   const stop = async (): Promise<void> => {
@@ -180,6 +186,18 @@ function reach(
   };
 }
 
+/** TLS termination and masked credentials, loaded only for a policy that has them. */
+async function tlsRun(
+  policy: NetworkPolicy,
+  run: RunDir,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<TlsRun | undefined> {
+  if (policy.tlsTerminate === undefined && policy.masks === undefined) return undefined;
+  const { setUpTlsRun } = await import("../proxy/tls/setup.js");
+  const { nodeTlsRunFs } = await import("../proxy/tls/node-fs.js");
+  return setUpTlsRun(policy, { env, runDir: run.path, tmp: run.slots.tmp, fs: nodeTlsRunFs });
+}
+
 /** How a CLI run gets its network: a StartNetwork for runLinux, and the summary at the end. */
 export interface RunNetwork {
   readonly start: StartNetwork;
@@ -195,6 +213,8 @@ export interface OwnNetworkOptions {
   readonly err: (text: string) => void;
   /** The command, for ignoreViolations matching. */
   readonly command: readonly string[];
+  /** srt's environment: where masked variables are read from (credentials.envVars). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
   readonly os?: () => Promise<NetworkOs>;
 }
 
@@ -207,7 +227,10 @@ export function ownNetwork(o: OwnNetworkOptions): RunNetwork {
       const now = o.policy.current();
       const sockets = { http: run.httpSocket, socks: run.socksSocket };
       const { httpProxyPort, socksProxyPort } = plan.network.policy;
+      const tls = await tlsRun(plan.network.policy, run, o.env ?? {});
+      for (const w of tls?.warnings ?? []) o.err(w + "\n");
       const network = await createLinuxNetwork({
+        tls: tls?.terminator,
         sockets,
         policy: o.policy,
         userProxyPorts: { http: httpProxyPort, socks: socksProxyPort },
@@ -215,10 +238,11 @@ export function ownNetwork(o: OwnNetworkOptions): RunNetwork {
         os: await (o.os ?? loadNodeOs)(),
       });
       summary = () => network.summaryLine(plan.ignoreViolations, o.command);
-      return reach(sockets, now, async () => {
+      const session = reach(sockets, now, async () => {
         const error = await network.close();
         if (error) o.err(`srt: could not write ${o.violations?.name}: ${error.message}\n`);
       });
+      return tls ? { ...session, env: { ...session.env, ...tls.env }, binds: tls.binds } : session;
     },
     report() {
       const line = summary?.();
