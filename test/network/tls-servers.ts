@@ -6,6 +6,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
+import http from "node:http";
 import https from "node:https";
 import type net from "node:net";
 import { join } from "node:path";
@@ -109,10 +110,10 @@ export interface HttpsServer {
  * Answers every request with `ok <method> <url>`; a dumb-HTTP git remote's
  * /repo.git/info/refs lists one branch, enough for `git ls-remote`.
  */
-export async function startHttpsServer(ca: TestCa, host: string): Promise<HttpsServer> {
+export async function startHttpsServer(ca: TestCa | undefined, host: string): Promise<HttpsServer> {
   const seen: Seen[] = [];
   const sockets = new Set<net.Socket>();
-  const server = https.createServer(ca.serverCert([host]), (req, res) => {
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     let body = "";
     req.setEncoding("utf8");
     req.on("data", (c: string) => (body += c));
@@ -125,7 +126,9 @@ export async function startHttpsServer(ca: TestCa, host: string): Promise<HttpsS
       }
       res.end(`ok ${req.method} ${req.url}\n`);
     });
-  });
+  };
+  // No CA: a plain-HTTP server that records the same way.
+  const server = ca ? https.createServer(ca.serverCert([host]), handler) : http.createServer(handler);
   server.on("connection", (s: net.Socket) => {
     sockets.add(s);
     s.on("close", () => sockets.delete(s));

@@ -46,6 +46,7 @@ describe.skipIf(lacking(!networkSupported, networkSkipReason))("TLS termination 
   let echo: TestServer;
   /** Signed by a CA srt was not told about. */
   let rogue: HttpsServer;
+  let plain: HttpsServer;
 
   beforeAll(async () => {
     scratch = makeScratch();
@@ -53,12 +54,13 @@ describe.skipIf(lacking(!networkSupported, networkSkipReason))("TLS termination 
     inject = await startHttpsServer(ca, "127.0.0.1");
     other = await startHttpsServer(ca, "127.0.0.2");
     echo = await startEchoServer();
+    plain = await startHttpsServer(undefined, "127.0.0.1");
     rogue = await startHttpsServer(makeTestCa(scratch.dir, "rogue CA"), "127.0.0.3");
     client = join(scratch.dir, "tls-client.mjs");
     copyFileSync(new URL("./tls-client.mjs", import.meta.url), client);
   });
   afterAll(async () => {
-    await Promise.all([inject?.close(), other?.close(), echo?.close(), rogue?.close()]);
+    await Promise.all([inject?.close(), other?.close(), echo?.close(), rogue?.close(), plain?.close()]);
     scratch?.remove();
   });
 
@@ -191,6 +193,26 @@ describe.skipIf(lacking(!networkSupported, networkSkipReason))("TLS termination 
       expect(values(out)["rogue"], shown(out)).toBe("502");
       expect(rogue.seen.length).toBe(before);
       noSecretIn(out.stdout + out.stderr, "srt's output");
+    });
+
+    it("plain HTTP: a sentinel is refused, unless allowPlaintextInject and an inject host", async (ctx) => {
+      const box = useBox(ctx, runner, layout);
+      const url = `http://127.0.0.1:${plain.port}`;
+      const script = (tag: string): string =>
+        `curl -sS --max-time 8 -o /dev/null -w "${tag}=%{http_code}\\n" -H "Authorization: Bearer $API_TOKEN" ${url}/${tag}-${runner}`;
+      const s = settings(box) as { network: { allowedDomains: string[] }; credentials: Record<string, unknown> };
+      s.network.allowedDomains.push(`127.0.0.1:${plain.port}`);
+      (s.credentials["envVars"] as { injectHosts: string[] }[])[0]!.injectHosts.push(`127.0.0.1:${plain.port}`);
+      const refused = await runScript(scratch, box, s, script("refused"), { env: secrets });
+      expect(values(refused)["refused"], shown(refused)).toBe("403");
+      expect(plain.seen.map((x) => x.url)).not.toContain(`/refused-${runner}`);
+      s.credentials["allowPlaintextInject"] = true;
+      const injected = await runScript(scratch, box, s, script("injected"), { env: secrets });
+      expect(values(injected)["injected"], shown(injected)).toBe("200");
+      expect(plain.seen.find((x) => x.url === `/injected-${runner}`)?.headers["authorization"]).toBe(
+        `Bearer ${secret}`,
+      );
+      noSecretIn(refused.stdout + refused.stderr + injected.stdout + injected.stderr, "srt's output");
     });
 
     it("explain, compile and the plan never hold a secret", async (ctx) => {

@@ -31,6 +31,7 @@ import type { IgnoreRule, NetworkPolicy } from "../../compiler/ir.js";
 import { directLoopback, proxyEnvironment } from "../proxy/environment.js";
 import type { AskCallback, NetworkViolation } from "../proxy/index.js";
 import type { LivePolicy } from "../proxy/live-policy.js";
+import type { MaskSet } from "../proxy/credentials/masks.js";
 import type { TlsRun } from "../proxy/tls/setup.js";
 import type { TlsTerminator } from "../proxy/tls/terminate.js";
 import type { RunDir } from "./run-dir.js";
@@ -88,6 +89,8 @@ export interface LinuxNetworkDeps {
   readonly askTimeoutMs?: number | undefined;
   /** TLS termination for this run's HTTP proxy (../proxy/tls/setup.ts). */
   readonly tls?: TlsTerminator | undefined;
+  /** Masked credentials, for plain-HTTP requests. */
+  readonly masks?: MaskSet | undefined;
   readonly os: NetworkOs;
 }
 
@@ -124,6 +127,7 @@ export async function createLinuxNetwork(deps: LinuxNetworkDeps): Promise<LinuxN
     ...(deps.ask === undefined ? {} : { ask: deps.ask }),
     ...(deps.askTimeoutMs === undefined ? {} : { limits: { askTimeoutMs: deps.askTimeoutMs } }),
     ...(deps.tls === undefined ? {} : { tls: deps.tls }),
+    ...(deps.masks === undefined ? {} : { masks: deps.masks }),
   };
   const listening: { close(): Promise<unknown> }[] = [];
   const stop = async (): Promise<void> => {
@@ -231,6 +235,7 @@ export function ownNetwork(o: OwnNetworkOptions): RunNetwork {
       for (const w of tls?.warnings ?? []) o.err(w + "\n");
       const network = await createLinuxNetwork({
         tls: tls?.terminator,
+        masks: tls?.masks,
         sockets,
         policy: o.policy,
         userProxyPorts: { http: httpProxyPort, socks: socksProxyPort },

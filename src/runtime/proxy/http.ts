@@ -75,7 +75,8 @@ export function createHttpProxy(deps: ProxyDeps): NetworkProxy {
     server.on("request", (req, res) => {
       req.on("error", () => undefined);
       res.on("error", () => undefined);
-      void forwardRequest(req, res, gate, dial).catch(() => res.destroy());
+      const plain = deps.masks ? { masks: deps.masks, refuse: tunnelContext(deps, limits, dial).refuse } : undefined;
+      void forwardRequest(req, res, gate, dial, plain).catch(() => res.destroy());
     });
     server.on("connect", (req: IncomingMessage, socket: net.Socket, head: Buffer) => {
       void onConnect(req, socket, head).catch(() => socket.destroy());

@@ -4,6 +4,7 @@
  * real resolver or a non-loopback address.
  */
 import type { NetworkPolicy, Origin } from "../../compiler/ir.js";
+import type { MaskSet } from "./credentials/masks.js";
 import type { TlsTerminator } from "./tls/terminate.js";
 
 /** Name → addresses (IPv4/IPv6 text), in the order they should be tried. */
@@ -72,6 +73,8 @@ export interface ProxyDeps {
   readonly limits?: Partial<ProxyLimits>;
   /** network.tlsTerminate for this run (tls/terminate.ts); absent = every CONNECT is an opaque tunnel. */
   readonly tls?: TlsTerminator | undefined;
+  /** The run's masked credentials, for plain-HTTP requests (credentials/plain.ts). */
+  readonly masks?: MaskSet | undefined;
 }
 
 export type ListenTarget = { readonly path: string } | { readonly port: number; readonly host?: string };

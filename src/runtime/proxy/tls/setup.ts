@@ -13,6 +13,7 @@
 import { join } from "node:path";
 import type { NetworkPolicy } from "../../../compiler/ir.js";
 import { RuntimeFailure } from "../../failure.js";
+import type { MaskSet } from "../credentials/masks.js";
 import { prepareMasks } from "../credentials/prepare.js";
 import { createTlsTerminator, type TlsTerminator } from "./terminate.js";
 import { loadTrust } from "./trust.js";
@@ -28,6 +29,8 @@ export interface TlsRunFs {
 
 export interface TlsRun {
   readonly terminator: TlsTerminator | undefined;
+  /** For plain-HTTP requests: injected with allowPlaintextInject, else refused. */
+  readonly masks: MaskSet | undefined;
   /** Added to the command's environment: the trust variables, the masked variables. */
   readonly env: Readonly<Record<string, string>>;
   readonly binds: readonly { readonly source: string; readonly dest: string }[];
@@ -80,5 +83,5 @@ export function setUpTlsRun(
     Object.assign(env, trustEnvironment(files));
     terminator = createTlsTerminator({ authority, trust, policy: t, masks: prepared?.set });
   }
-  return { terminator, env, binds, warnings: prepared?.warnings ?? [] };
+  return { terminator, masks: prepared?.set, env, binds, warnings: prepared?.warnings ?? [] };
 }
