@@ -399,6 +399,14 @@ export const catalog = {
       "a masked credential is swapped back only inside requests srt can read: that needs network.tlsTerminate (or credentials.allowPlaintextInject, which lets the real value travel over plain HTTP)",
     'add "tlsTerminate": {} to network, or use mode "deny"',
   ),
+  SRT433: entry(
+    "warning",
+    "TLS termination and credential masks are not applied on macOS yet",
+    (a: { readonly key: "tlsTerminate" | "credentials" }) =>
+      a.key === "tlsTerminate"
+        ? "tlsTerminate is not applied by srt's macOS runtime: HTTPS tunnels stay opaque there"
+        : "masked credentials are withheld on macOS (the file is unreadable, the variable unset): srt's macOS runtime does not inject them",
+  ),
   SRT432: entry(
     "error",
     "a credential's extract pattern cannot be used",
