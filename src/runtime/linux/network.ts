@@ -273,6 +273,11 @@ export function joinNetwork(
   const timeoutMs = o.timeoutMs ?? 2000;
   return {
     async start(plan) {
+      // Those proxies were started for another policy: they would neither terminate TLS nor inject.
+      if (plan.network.policy.tlsTerminate !== undefined || plan.network.policy.masks !== undefined)
+        throw new Error(
+          "a plan with network.tlsTerminate or masked credentials runs with its own proxies, not with --proxies",
+        );
       const os = await (o.os ?? loadNodeOs)();
       for (const [path, greeting] of [
         [sockets.http, undefined],
