@@ -28,7 +28,11 @@ export function tlsAndMaskLines(n: NetworkPolicy, netText: (r: NetRule) => strin
     );
     for (const e of m.entries) {
       const where = e.source.kind === "env" ? `$${e.source.name}` : e.source.path;
-      const part = e.extract === undefined ? "" : ` (group 1 of /${e.extract}/, else ${e.onExtractNoMatch})`;
+      const jwt = e.decode === undefined ? "" : e.maskClaims ? `JWT claims ${e.maskClaims.join(", ")} of ` : "JWTs in ";
+      const part =
+        e.extract === undefined && e.decode === undefined
+          ? ""
+          : ` (${jwt}${e.extract === undefined ? "the value" : `group 1 of /${e.extract}/`}${e.maskDuplicates ? ", and copies elsewhere" : ""}, else ${e.onExtractNoMatch})`;
       const hosts = e.injectHosts.length ? e.injectHosts.map(netText).join("; ") : "no host";
       out.push(`    ${where}${part} → ${hosts}  ← ${e.origin}`);
     }

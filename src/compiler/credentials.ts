@@ -42,6 +42,9 @@ export function normalizeCredentials(
       extract?: string;
       onExtractNoMatch?: "warn" | "deny" | "error";
       injectHosts?: string[];
+      decode?: "jwt";
+      maskClaims?: string[];
+      maskDuplicates?: boolean;
     },
     pointer: Pointer,
   ): Omit<CredentialMask, "source" | "origin"> | undefined => {
@@ -52,6 +55,12 @@ export function normalizeCredentials(
       if (problem !== undefined)
         diagnostics.push(diagnostic("SRT432", `${pointer}/extract`, { pattern: e.extract, problem }));
     }
+    if (e.maskClaims !== undefined && e.decode === undefined)
+      diagnostics.push(diagnostic("SRT434", `${pointer}/maskClaims`, { key: "maskClaims", needs: "decode" }));
+    if (e.maskDuplicates === true && e.decode === undefined && e.extract === undefined)
+      diagnostics.push(
+        diagnostic("SRT434", `${pointer}/maskDuplicates`, { key: "maskDuplicates", needs: "extract or decode" }),
+      );
     const injectHosts: NetRule[] = [];
     if (e.injectHosts === undefined) injectHosts.push(...context.allowed);
     else
@@ -71,6 +80,9 @@ export function normalizeCredentials(
       });
     return {
       ...(e.extract === undefined ? {} : { extract: e.extract }),
+      ...(e.decode === undefined ? {} : { decode: e.decode }),
+      ...(e.maskClaims === undefined ? {} : { maskClaims: e.maskClaims }),
+      ...(e.maskDuplicates === undefined ? {} : { maskDuplicates: e.maskDuplicates }),
       onExtractNoMatch: e.onExtractNoMatch ?? "deny",
       injectHosts,
     };

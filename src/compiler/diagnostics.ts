@@ -407,6 +407,13 @@ export const catalog = {
         ? "tlsTerminate is not applied by srt's macOS runtime: HTTPS tunnels stay opaque there"
         : "masked credentials are withheld on macOS (the file is unreadable, the variable unset): srt's macOS runtime does not inject them",
   ),
+  SRT434: entry(
+    "error",
+    "a credential option needs another",
+    (a: { readonly key: "maskClaims" | "maskDuplicates"; readonly needs: string }) =>
+      `${a.key} has nothing to work on without ${a.needs}`,
+    (a) => (a.key === "maskClaims" ? 'add "decode": "jwt"' : 'add "extract" (or "decode": "jwt"), or remove it'),
+  ),
   SRT432: entry(
     "error",
     "a credential's extract pattern cannot be used",

@@ -137,7 +137,13 @@ export interface CredentialMask {
   readonly source: { readonly kind: "env"; readonly name: string } | { readonly kind: "file"; readonly path: string };
   /** Only capture group 1 of each match is masked (JavaScript regex source, flag g added). */
   readonly extract?: string;
-  /** When extract finds nothing. */
+  /** Mask inside JSON Web Tokens (runtime/proxy/credentials/jwt.ts). */
+  readonly decode?: "jwt";
+  /** With decode: only these top-level claims are masked. */
+  readonly maskClaims?: readonly string[];
+  /** Every verbatim copy of a masked value elsewhere in the file is masked too. */
+  readonly maskDuplicates?: boolean;
+  /** When extract (or decode) finds nothing. */
   readonly onExtractNoMatch: "warn" | "deny" | "error";
   /** Where the real value may go; the default is the allow list (origin "default:allowedDomains"). */
   readonly injectHosts: readonly NetRule[];

@@ -258,6 +258,21 @@ export interface CredentialFile {
    * @maxItems 1000
    */
   injectHosts?: DomainPattern[];
+  /**
+   * Mask inside JSON Web Tokens: each candidate (group 1 of extract; for a variable without extract its whole value; for a file without extract every `eyJ…` token) must parse as a JWT. Without maskClaims the whole token becomes a fake that parses; with it, only those claims are masked.
+   */
+  decode?: "jwt";
+  /**
+   * Top-level claims (string values) masked inside each decoded token; the others stay real. Needs decode.
+   *
+   * @minItems 1
+   * @maxItems 100
+   */
+  maskClaims?: [string, ...string[]];
+  /**
+   * Also mask every verbatim copy of a masked value elsewhere in the file (a token pasted into a comment). Needs extract or decode.
+   */
+  maskDuplicates?: boolean;
 }
 /**
  * An environment variable that holds a secret.
@@ -289,6 +304,17 @@ export interface CredentialEnvVar {
    * @maxItems 1000
    */
   injectHosts?: DomainPattern[];
+  /**
+   * Mask inside JSON Web Tokens: each candidate (group 1 of extract; for a variable without extract its whole value; for a file without extract every `eyJ…` token) must parse as a JWT. Without maskClaims the whole token becomes a fake that parses; with it, only those claims are masked.
+   */
+  decode?: "jwt";
+  /**
+   * Top-level claims (string values) masked inside each decoded token; the others stay real. Needs decode.
+   *
+   * @minItems 1
+   * @maxItems 100
+   */
+  maskClaims?: [string, ...string[]];
 }
 /**
  * Violations not to report: command pattern (`*` for all) → violation patterns.

@@ -36,15 +36,6 @@ const unsupported: Readonly<Record<string, Readonly<Record<string, string>>>> = 
     awsPairs: "AWS key pairs are not implemented; mask each variable on its own (SigV4 requests then fail upstream)",
     sigv4: "SigV4 re-signing is not implemented",
   },
-  "#/definitions/credentialFile": {
-    decode: "decoding (JWT claim masking) is not implemented; use extract, or mask the whole value",
-    maskClaims: "decoding (JWT claim masking) is not implemented; use extract, or mask the whole value",
-    maskDuplicates: "masking duplicates of an extracted value is not implemented",
-  },
-  "#/definitions/credentialEnvVar": {
-    decode: "decoding (JWT claim masking) is not implemented; use extract, or mask the whole value",
-    maskClaims: "decoding (JWT claim masking) is not implemented; use extract, or mask the whole value",
-  },
   "#/definitions/filesystem": {
     disabled: "srt never runs without file-system rules",
   },

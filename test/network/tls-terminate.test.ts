@@ -34,6 +34,9 @@ import { makeTestCa, startHttpsServer, type HttpsServer, type TestCa } from "./t
 const secret = `s3cr3t-${process.pid}-Zq9`;
 const fileSecret = `f1le-${process.pid}-Xw7`;
 const dbSecret = `db-${process.pid}-Pw4`;
+const jwtSecret = `jwt-${process.pid}-Kq2`;
+const b64 = (o: unknown): string => Buffer.from(JSON.stringify(o)).toString("base64url");
+const jwt = `${b64({ alg: "HS256", typ: "JWT" })}.${b64({ sub: "user-7", key: jwtSecret })}.c2ln`;
 
 describe.skipIf(lacking(!networkSupported, networkSkipReason))("TLS termination and masked credentials", () => {
   if (missingTestUser) unavailable("as srt-test: user srt-test does not exist (useradd -m srt-test)");
@@ -74,6 +77,13 @@ describe.skipIf(lacking(!networkSupported, networkSkipReason))("TLS termination 
         { name: "API_TOKEN", mode: "mask", injectHosts: [`127.0.0.1:${inject.port}`] },
         { name: "DATABASE_URL", mode: "mask", extract: "//[^:]+:([^@]+)@", injectHosts: [`127.0.0.1:${inject.port}`] },
         { name: "DENIED_TOKEN", mode: "deny" },
+        {
+          name: "ID_TOKEN",
+          mode: "mask",
+          decode: "jwt",
+          maskClaims: ["key"],
+          injectHosts: [`127.0.0.1:${inject.port}`],
+        },
       ],
       files: [{ path: box.at("home/.token"), mode: "mask", injectHosts: [`127.0.0.1:${inject.port}`] }],
     },
@@ -83,9 +93,11 @@ describe.skipIf(lacking(!networkSupported, networkSkipReason))("TLS termination 
     API_TOKEN: secret,
     DATABASE_URL: `postgres://app:${dbSecret}@db.example/app`,
     DENIED_TOKEN: `denied-${secret}`,
+    ID_TOKEN: jwt,
   };
   const noSecretIn = (text: string, where: string): void => {
-    for (const s of [secret, fileSecret, dbSecret]) expect(text.includes(s), `${s} in ${where}`).toBe(false);
+    for (const s of [secret, fileSecret, dbSecret, jwtSecret, jwt])
+      expect(text.includes(s), `${s} in ${where}`).toBe(false);
   };
 
   describe.each(runners)("as %s", (runner) => {
@@ -136,6 +148,10 @@ describe.skipIf(lacking(!networkSupported, networkSkipReason))("TLS termination 
           `echo "file=$(cat ${box.at("home/.token")})"`,
           // Anything readable that could hold the real values: the environment, the file, /proc.
           `(env; cat ${box.at("home/.token")}; cat /proc/self/environ) | grep -c -e '${secret}' -e '${fileSecret}' -e '${dbSecret}' | sed 's/^/leaks=/'`,
+          // The masked JWT still decodes, its other claims real.
+          `echo "jwtSub=$(echo "$ID_TOKEN" | cut -d. -f2 | tr '_-' '/+' | base64 -d 2>/dev/null | sed 's/.*"sub":"\\([^"]*\\)".*/\\1/')"`,
+          `echo "jwtLeak=$(echo "$ID_TOKEN" | grep -c '${jwt}')"`,
+          `echo "jwtSent=$(curl -sS --max-time 8 -H "X-Jwt: $ID_TOKEN" https://127.0.0.1:${inject.port}/jwt-${runner})"`,
           `echo "inject=$(curl -sS --max-time 8 -H "Authorization: Bearer $API_TOKEN" -H "X-File: $(cat ${box.at("home/.token")})" -H "X-Db: $DATABASE_URL" https://127.0.0.1:${inject.port}/inject-${runner})"`,
           `echo "body=$(curl -sS --max-time 8 --data "token=$API_TOKEN" https://127.0.0.1:${inject.port}/body-${runner})"`,
           `curl -sS --max-time 8 -o /dev/null -w "elsewhere=%{http_code}\\n" -H "Authorization: Bearer $API_TOKEN" https://127.0.0.2:${other.port}/elsewhere-${runner}`,
@@ -158,6 +174,10 @@ describe.skipIf(lacking(!networkSupported, networkSkipReason))("TLS termination 
       expect(got.headers["x-file"]).toBe(fileSecret);
       expect(got.headers["x-db"]).toBe(`postgres://app:${dbSecret}@db.example/app`);
       expect(seen.find((s) => s.url === `/body-${runner}`)?.body).toBe(`token=${secret}`);
+      expect(v["jwtSub"]).toBe("user-7");
+      expect(v["jwtLeak"]).toBe("0");
+      expect(v["jwtSent"]).toBe(`ok GET /jwt-${runner}`);
+      expect(seen.find((s) => s.url === `/jwt-${runner}`)?.headers["x-jwt"]).toBe(jwt);
       // Elsewhere: refused by srt, and the server never saw the request at all.
       expect(v["elsewhere"]).toBe("403");
       expect(v["elsewhereBody"]).toBe("403");

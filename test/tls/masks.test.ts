@@ -122,3 +122,60 @@ describe("masked credentials", () => {
     expect(refused).toEqual(["/credentials/envVars/0"]);
   });
 });
+
+describe("decode: jwt", () => {
+  const b64 = (o: unknown): string => Buffer.from(JSON.stringify(o)).toString("base64url");
+  const token = (payload: Record<string, unknown>): string =>
+    `${b64({ alg: "RS256", typ: "JWT" })}.${b64(payload)}.c2lnbmF0dXJl`;
+  const payloadOf = (t: string): Record<string, unknown> =>
+    JSON.parse(Buffer.from(t.split(".")[1]!, "base64url").toString("utf8")) as Record<string, unknown>;
+  const src = (env: Record<string, string>, file?: string) => ({
+    env,
+    readFile: () => file,
+    random,
+  });
+
+  it("a whole token becomes a fake that parses (HS256, far-future exp) and is swapped back", () => {
+    const real = token({ sub: "u1", exp: 1 });
+    const p = prepareMasks(masks([{ decode: "jwt" }]), src({ V0: real }));
+    const fake = p.env["V0"]!;
+    expect(fake.split(".")).toHaveLength(3);
+    expect(JSON.parse(Buffer.from(fake.split(".")[0]!, "base64url").toString())).toMatchObject({ alg: "HS256" });
+    expect(payloadOf(fake)["exp"]).toBeGreaterThan(4e9);
+    expect(fake).not.toContain(real.split(".")[1]!);
+    expect(p.set.apply(`Bearer ${fake}`, api, 443)).toMatchObject({ ok: true, text: `Bearer ${real}` });
+    expect(p.set.apply(`Bearer ${fake}`, other, 443)).toEqual({ ok: false, origin: "/credentials/envVars/0" });
+  });
+
+  it("maskClaims masks only the named string claims; the token and each claim are swapped back", () => {
+    const real = token({ sub: "u1", api_key: "k-123", n: 5 });
+    const p = prepareMasks(masks([{ decode: "jwt", maskClaims: ["api_key", "n", "absent"] }]), src({ V0: real }));
+    const shown = p.env["V0"]!;
+    const claims = payloadOf(shown);
+    expect(claims["sub"]).toBe("u1");
+    expect(claims["n"]).toBe(5);
+    expect(claims["api_key"]).toMatch(/^srt_masked_\d{32}$/);
+    expect(p.set.apply(shown, api, 443)).toMatchObject({ ok: true, text: real });
+    expect(p.set.apply(`key=${String(claims["api_key"])}`, api, 443)).toMatchObject({ ok: true, text: "key=k-123" });
+  });
+
+  it("in a file, only candidates that are JWTs are masked; a value that is none is withheld", () => {
+    const real = token({ sub: "u2" });
+    const text = `a: ${real}\nb: eyJub3Q.a.jwt\n`;
+    const p = prepareMasks(masks([{ decode: "jwt", source: { kind: "file", path: "/f" } }]), src({}, text));
+    const shown = p.files.get("/f")!;
+    expect(shown).not.toContain(real);
+    expect(shown).toContain("b: eyJub3Q.a.jwt\n");
+    const none = prepareMasks(masks([{ decode: "jwt" }]), src({ V0: "not-a-jwt" }));
+    expect("V0" in none.env).toBe(false);
+  });
+
+  it("maskDuplicates masks verbatim copies outside the extracted spans", () => {
+    const text = "token: abc123secret\n# old: abc123secret\n";
+    const f = { kind: "file", path: "/f" } as const;
+    const plain = prepareMasks(masks([{ source: f, extract: "token: (\\S+)" }]), src({}, text));
+    expect(plain.files.get("/f")).toContain("# old: abc123secret");
+    const dup = prepareMasks(masks([{ source: f, extract: "token: (\\S+)", maskDuplicates: true }]), src({}, text));
+    expect(dup.files.get("/f")).not.toContain("abc123secret");
+  });
+});

@@ -45,13 +45,17 @@ export function maskSet(secrets: readonly MaskedSecret[], allowPlaintext: boolea
     if (v === undefined) may.set(key, (v = matchNetRules(s.hosts, host, port).verdict === "allow"));
     return v;
   };
+  // Fake JWTs (decode: "jwt") carry no prefix: they are looked for one by one.
+  const unprefixed = secrets.filter((s) => !s.sentinel.startsWith(sentinelPrefix));
+  const mentions = (text: string): boolean =>
+    text.includes(sentinelPrefix) || unprefixed.some((s) => text.includes(s.sentinel));
   return {
     secrets,
     allowPlaintext,
     longest: Math.max(0, ...secrets.map((s) => s.sentinel.length)),
-    mentions: (text) => text.includes(sentinelPrefix),
+    mentions,
     apply(text, host, port) {
-      if (!text.includes(sentinelPrefix)) return { ok: true, text, injected: 0 };
+      if (!mentions(text)) return { ok: true, text, injected: 0 };
       let out = text;
       let injected = 0;
       for (const s of secrets) {

@@ -16,6 +16,7 @@
 import { randomBytes } from "node:crypto";
 import type { CredentialMask, CredentialMasks } from "../../../compiler/ir.js";
 import { RuntimeFailure } from "../../failure.js";
+import { fakeJwt, jwtPattern, maskJwtClaims, parseJwt } from "./jwt.js";
 import { maskSet, sentinelPrefix, type MaskedSecret, type MaskSet } from "./masks.js";
 
 export interface PreparedMasks {
@@ -68,35 +69,53 @@ export function prepareMasks(masks: CredentialMasks, src: MaskSources): Prepared
   return { set: maskSet(secrets, masks.allowPlaintextInject.value), env, files, warnings };
 }
 
-/** The masked text, or undefined when extract found nothing to mask. */
+/** The masked text, or undefined when nothing was masked (extract or decode found nothing). */
 function mask(m: CredentialMask, real: string, random: () => string, into: MaskedSecret[]): string | undefined {
   const bySecret = new Map<string, string>();
-  const sentinelOf = (secret: string): string => {
-    let s = bySecret.get(secret);
-    if (s === undefined) {
-      s = `${sentinelPrefix}${random()}`;
-      bySecret.set(secret, s);
-      into.push({ sentinel: s, real: secret, hosts: m.injectHosts, origin: m.origin });
-    }
-    return s;
+  const register = (secret: string, sentinel: string): string => {
+    bySecret.set(secret, sentinel);
+    into.push({ sentinel, real: secret, hosts: m.injectHosts, origin: m.origin });
+    return sentinel;
   };
-  if (m.extract === undefined) {
+  const sentinelOf = (secret: string): string =>
+    bySecret.get(secret) ?? register(secret, `${sentinelPrefix}${random()}`);
+  /** What replaces one candidate span, or undefined to leave it. */
+  const replace = (secret: string): string | undefined => {
+    if (m.decode !== "jwt") return sentinelOf(secret);
+    const known = bySecret.get(secret);
+    if (known !== undefined) return known;
+    const jwt = parseJwt(secret);
+    if (jwt === undefined) return undefined;
+    if (m.maskClaims === undefined) return register(secret, fakeJwt(random));
+    const rebuilt = maskJwtClaims(jwt, m.maskClaims, sentinelOf);
+    return rebuilt === undefined ? undefined : register(secret, rebuilt);
+  };
+  // Whole value: a variable without extract (JWT or not), a file without extract or decode.
+  const pattern = m.extract ?? (m.decode === "jwt" && m.source.kind === "file" ? jwtPattern : undefined);
+  let out: string;
+  if (pattern === undefined) {
     const value = real.replace(/\s+$/, "");
-    if (value === "") return undefined;
-    return sentinelOf(value) + real.slice(value.length);
+    const r = value === "" ? undefined : replace(value);
+    if (r === undefined) return undefined;
+    out = r + real.slice(value.length);
+  } else {
+    out = "";
+    let last = 0;
+    let masked = 0;
+    for (const match of real.matchAll(new RegExp(pattern, "gd"))) {
+      const secret = match[1];
+      const span = match.indices?.[1];
+      if (secret === undefined || secret === "" || span === undefined) continue;
+      const r = replace(secret);
+      if (r === undefined) continue;
+      out += real.slice(last, span[0]) + r;
+      last = span[1];
+      masked++;
+    }
+    if (masked === 0) return undefined;
+    out += real.slice(last);
   }
-  const re = new RegExp(m.extract, "gd");
-  let out = "";
-  let last = 0;
-  let found = 0;
-  for (const match of real.matchAll(re)) {
-    const secret = match[1];
-    const span = match.indices?.[1];
-    if (secret === undefined || secret === "" || span === undefined) continue;
-    const start = span[0];
-    out += real.slice(last, start) + sentinelOf(secret);
-    last = start + secret.length;
-    found++;
-  }
-  return found === 0 ? undefined : out + real.slice(last);
+  // maskDuplicates: the same secrets verbatim anywhere else in the text (a token pasted into a comment).
+  if (m.maskDuplicates === true) for (const [secret, sentinel] of bySecret) out = out.split(secret).join(sentinel);
+  return out;
 }
