@@ -121,6 +121,7 @@ async function runOpened(
           command: args.command,
           policy: live,
           upstreamAuthorization: authorizationFrom({ env: io.env, settings: args.settingsValue }),
+          env: io.env,
         })
       : joinNetwork(resolve(io.cwd, args.proxies));
   const running = runLinux({

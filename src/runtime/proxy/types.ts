@@ -5,6 +5,8 @@
  */
 import type { NetworkPolicy, Origin } from "../../compiler/ir.js";
 import type { UpstreamAuthorization } from "./upstream.js";
+import type { MaskSet } from "./credentials/masks.js";
+import type { TlsTerminator } from "./tls/terminate.js";
 
 /** Name → addresses (IPv4/IPv6 text), in the order they should be tried. */
 export type Resolver = (name: string) => Promise<readonly string[]>;
@@ -82,6 +84,10 @@ export interface ProxyDeps {
   readonly resolve?: Resolver;
   readonly now?: () => Date;
   readonly limits?: Partial<ProxyLimits>;
+  /** network.tlsTerminate for this run (tls/terminate.ts); absent = every CONNECT is an opaque tunnel. */
+  readonly tls?: TlsTerminator | undefined;
+  /** The run's masked credentials, for plain-HTTP requests (credentials/plain.ts). */
+  readonly masks?: MaskSet | undefined;
 }
 
 /** A unix socket path, a TCP port (loopback unless host says otherwise), or an inherited listening socket. */
