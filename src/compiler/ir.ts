@@ -85,6 +85,8 @@ export interface NetRule {
   /** The entry as the user wrote it. */
   readonly source: string;
   readonly origin: Origin;
+  /** A deny rule's reason from deniedDomainReasons: shown in the 403, the SOCKS log and the violation. */
+  readonly reason?: string;
 }
 
 export interface AddressRule {
@@ -111,6 +113,10 @@ export interface NetworkPolicy {
   readonly httpProxyPort?: number;
   readonly socksProxyPort?: number;
   readonly mitmProxy?: { readonly socketPath: string; readonly domains: readonly NetRule[]; readonly origin: Origin };
+  /** network.strictAllowlist, when set: true = a library ask callback is never consulted. */
+  readonly strictAllowlist?: Flag;
+  /** macOS: extra Mach services (network.allowMachLookup); a name ending in `*` is a prefix. */
+  readonly machLookup?: { readonly names: readonly string[]; readonly origin: Origin };
 }
 
 /** A boolean switch with the place that set it (or "default:…"). */
@@ -125,6 +131,11 @@ export interface EnvPolicy {
   readonly allow: readonly string[];
   readonly deny: readonly string[];
   readonly origin: Origin;
+  /**
+   * git.safeDirectories: absolute directories git trusts as `safe.directory` (each also with `/*`,
+   * for the repositories below it), passed as GIT_CONFIG_* variables after the caller's own.
+   */
+  readonly gitSafeDirectories?: { readonly paths: readonly string[]; readonly origin: Origin };
 }
 
 export interface IgnoreRule {
@@ -158,7 +169,14 @@ export interface Policy {
     readonly rules: readonly FsRule[];
     /** The per-run private temp dir is always writable; its path is chosen at run time. */
     readonly privateTmp: true;
+    /**
+     * filesystem.disabled: the settings asked for no file-system rules. The rules are then only
+     * "everything writable" (no mandatory denies); srt's state directory stays hidden.
+     */
+    readonly disabled?: Origin;
   };
+  /** Host tools the settings name (bwrapPath, socatPath), used only if they pass the runtime's trust checks. */
+  readonly hostTools?: { readonly bwrap?: ToolPath; readonly socat?: ToolPath };
   readonly network: NetworkPolicy;
   readonly env: EnvPolicy;
   readonly ignoreViolations: readonly IgnoreRule[];
@@ -169,5 +187,12 @@ export interface Policy {
     readonly allowGitConfig: Flag;
     /** Directory levels searched below each writable root; "unlimited" = bounded only by the time/entry budget. */
     readonly mandatoryDenySearchDepth: { readonly value: number | "unlimited"; readonly origin: Origin };
+    /** macOS: allowAppleEvents, when set (absent: refused). */
+    readonly allowAppleEvents?: Flag;
   };
+}
+
+export interface ToolPath {
+  readonly path: string;
+  readonly origin: Origin;
 }

@@ -10,7 +10,7 @@ import { diagnostic, type Diagnostic } from "./diagnostics.js";
 import { pointerOf } from "./pointer.js";
 import type { Pointer } from "./ir.js";
 import type { PathEntry, SrtSettings } from "./settings.gen.js";
-import { scalarsOf, sourced, type Sourced, type SettingsView } from "./view.js";
+import { scalarsOf, sourced, toolingOf, type Sourced, type SettingsView } from "./view.js";
 
 /** Keys of the srt dialect that must not appear next to `permissions`/`sandbox`. */
 const modernKeys = [
@@ -100,6 +100,8 @@ export function viewOfLegacy(
     env: sourced(sb.env, "sandbox", "env"),
     ignoreViolations: sourced(sb.ignoreViolations, "sandbox", "ignoreViolations"),
     docker: sourced(s.docker, "docker"),
+    filesystemDisabled: sourced(sb.filesystem?.disabled, "sandbox", "filesystem", "disabled"),
+    tooling: toolingOf(s),
   };
   return { view, diagnostics };
 }

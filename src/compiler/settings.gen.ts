@@ -1,6 +1,176 @@
 // GENERATED from schema/settings.schema.json by scripts/gen.mjs. Do not edit; run `npm run gen`.
 
 /**
+ * Tool-cache presets merged into this policy (see schema/presets.json): the registries and hosts a tool reaches, and the cache directories it writes (created when absent). Entries of this file are added to each preset's; the origin of a preset rule is `preset:NAME`.
+ *
+ * @maxItems 16
+ */
+export type Presets =
+  | []
+  | ["node" | "python" | "rust" | "go" | "git"]
+  | ["node" | "python" | "rust" | "go" | "git", "node" | "python" | "rust" | "go" | "git"]
+  | [
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git"
+    ]
+  | [
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git"
+    ]
+  | [
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git"
+    ]
+  | [
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git"
+    ]
+  | [
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git"
+    ]
+  | [
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git"
+    ]
+  | [
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git"
+    ]
+  | [
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git"
+    ]
+  | [
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git"
+    ]
+  | [
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git"
+    ]
+  | [
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git"
+    ]
+  | [
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git"
+    ]
+  | [
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git"
+    ]
+  | [
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git"
+    ];
+/**
  * A host pattern: `example.com` (exactly), `*.example.com` (subdomains only), optionally `:port` (no port = any port), an IPv4 literal, a bracketed IPv6 literal (`[::1]:8080`) or `localhost`. A bare `*` is accepted only in deniedDomains.
  */
 export type DomainPattern = string;
@@ -64,6 +234,26 @@ export type EnvPattern = string;
  * A permission rule: `WebFetch(domain:example.com)`, `Edit(path)`, `Read(path)`.
  */
 export type PermissionRule = string;
+/**
+ * Reference-tool key (macOS): allow com.apple.trustd.agent. srt's macOS profile always allows it, so this has no further effect; a warning on every target.
+ */
+export type EnableWeakerNetworkIsolation = boolean;
+/**
+ * macOS: allow sending Apple Events and Launch Services open requests (open, osascript). Removes code-execution isolation: a launched application runs outside the sandbox. Warned on Linux (no effect).
+ */
+export type AllowAppleEvents = boolean;
+/**
+ * Linux: absolute path of the bubblewrap (bwrap) binary to use instead of srt's own look-up. It must pass the same trust checks (root-owned all the way, not writable by the sandbox).
+ */
+export type BwrapPath = string;
+/**
+ * Linux: absolute path of the socat binary to use instead of srt's own look-up. It must pass the same trust checks (root-owned all the way, not writable by the sandbox).
+ */
+export type SocatPath = string;
+/**
+ * Reference-tool key: the JVM proxy agent jar. srt points the JVM at its proxies with JAVA_TOOL_OPTIONS properties and needs no agent: accepted with a warning.
+ */
+export type JavaAgentJarPath = string;
 
 /**
  * srt sandbox settings (~/.srt-settings.json or --settings FILE). Absent keys mean: no network, reads allowed everywhere, writes only in the working directory and a private per-run temp directory. Unknown keys are errors.
@@ -77,6 +267,7 @@ export interface SrtSettings {
    * A note for readers of the policy (srt init writes some). Ignored by srt.
    */
   $comment?: string;
+  extends?: Presets;
   network?: NetworkSettings;
   filesystem?: FilesystemSettings;
   ignoreViolations?: IgnoreViolations;
@@ -88,6 +279,15 @@ export interface SrtSettings {
   docker?: DockerSettings;
   permissions?: LegacyPermissions;
   sandbox?: LegacySandbox;
+  enableWeakerNetworkIsolation?: EnableWeakerNetworkIsolation;
+  allowAppleEvents?: AllowAppleEvents;
+  git?: GitSettings;
+  bwrapPath?: BwrapPath;
+  socatPath?: SocatPath;
+  javaAgentJarPath?: JavaAgentJarPath;
+  ripgrep?: Ripgrep;
+  seccomp?: Seccomp;
+  windows?: Windows;
 }
 /**
  * Network access. Nothing is reachable unless allowed; the deny list is checked first.
@@ -150,6 +350,22 @@ export interface NetworkSettings {
    * @maxItems 1000
    */
   deniedResolvedAddresses?: string[];
+  /**
+   * A reason for a deniedDomains entry (keyed by the entry exactly as written), shown in the proxy's 403, the SOCKS refusal and the violation.
+   */
+  deniedDomainReasons?: {
+    [k: string]: string;
+  };
+  /**
+   * true: hosts not in allowedDomains are refused without asking a library ask callback. srt's allow list is strict for the CLI either way.
+   */
+  strictAllowlist?: boolean;
+  /**
+   * macOS: extra Mach services the command may look up (`com.example.svc`, or a prefix ending in `*`). Warned on Linux (no effect).
+   *
+   * @maxItems 1000
+   */
+  allowMachLookup?: string[];
 }
 /**
  * File-system access. Reads are allowed everywhere except denyRead; writes only in allowWrite (default: the working directory) and a private temp dir.
@@ -167,6 +383,10 @@ export interface FilesystemSettings {
    * Allow writing .git/config (mandatory-denied by default: it can run commands via core.fsmonitor and others).
    */
   allowGitConfig?: boolean;
+  /**
+   * true: no file-system rules at all: every path readable and writable, no mandatory write protections (srt's own state directory stays hidden). Network rules still apply. `srt explain` says so loudly.
+   */
+  disabled?: boolean;
 }
 /**
  * Violations not to report: command pattern (`*` for all) → violation patterns.
@@ -235,4 +455,47 @@ export interface LegacySandbox {
   mandatoryDenySearchDepth?: MandatoryDenySearchDepth;
   allowPty?: AllowPty;
   env?: EnvSettings;
+}
+/**
+ * Git configuration injected through GIT_CONFIG_* variables.
+ */
+export interface GitSettings {
+  /**
+   * Directories git treats as safe.directory inside the sandbox (each also covers repositories below it). Grants no write access.
+   *
+   * @maxItems 1000
+   */
+  safeDirectories?: string[];
+}
+/**
+ * Reference-tool key: how to run ripgrep for its deny-path scan. srt searches without ripgrep: accepted with a warning.
+ */
+export interface Ripgrep {
+  command: string;
+  args?: string[];
+  argv0?: string;
+}
+/**
+ * Reference-tool key: where its apply-seccomp helper is. srt builds its own seccomp program and hands it to bwrap: accepted with a warning.
+ */
+export interface Seccomp {
+  applyPath?: string;
+  argv0?: string;
+}
+/**
+ * Reference-tool key: Windows settings. srt has no Windows backend: accepted with a warning.
+ */
+export interface Windows {
+  backend?: "mxc" | "srt-win";
+  sandboxUser?: string;
+  sublayerGuid?: string;
+  wfpSublayerGuid?: string;
+  /**
+   * @minItems 2
+   * @maxItems 2
+   */
+  proxyPortRange?: [number, number];
+  srtWin?: {
+    path: string;
+  };
 }

@@ -33,6 +33,28 @@ export interface SettingsView {
   readonly env: Sourced<EnvSettings> | undefined;
   readonly ignoreViolations: Sourced<IgnoreViolations> | undefined;
   readonly docker: Sourced<unknown> | undefined;
+  /** filesystem.disabled (a reference-tool key): no file-system rules at all. */
+  readonly filesystemDisabled: Sourced<boolean> | undefined;
+  /** Top-level keys of the reference tool that srt honours; in both dialects they sit at the top. */
+  readonly tooling: Tooling;
+}
+
+export interface Tooling {
+  readonly gitSafeDirectories?: Sourced<readonly string[]>;
+  readonly allowAppleEvents?: Sourced<boolean>;
+  readonly bwrapPath?: Sourced<string>;
+  readonly socatPath?: Sourced<string>;
+}
+
+/** The reference-tool keys of the top level, with their pointers. */
+export function toolingOf(s: SrtSettings): Tooling {
+  const entries = {
+    gitSafeDirectories: sourced(s.git?.safeDirectories, "git", "safeDirectories"),
+    allowAppleEvents: sourced(s.allowAppleEvents, "allowAppleEvents"),
+    bwrapPath: sourced(s.bwrapPath, "bwrapPath"),
+    socatPath: sourced(s.socatPath, "socatPath"),
+  };
+  return Object.fromEntries(Object.entries(entries).filter(([, v]) => v !== undefined)) as Tooling;
 }
 
 export const sourcedList = <T>(items: readonly T[] | undefined, ...at: (string | number)[]): Sourced<T>[] =>
@@ -57,6 +79,8 @@ export function viewOfSettings(s: SrtSettings): SettingsView {
     env: sourced(s.env, "env"),
     ignoreViolations: sourced(s.ignoreViolations, "ignoreViolations"),
     docker: sourced(s.docker, "docker"),
+    filesystemDisabled: sourced(fs?.disabled, "filesystem", "disabled"),
+    tooling: toolingOf(s),
   };
 }
 
