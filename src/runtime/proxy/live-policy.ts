@@ -23,7 +23,11 @@ export interface LivePolicy {
 }
 
 export function createLivePolicy(initial: ProxyNetworkPolicy): LivePolicy {
-  const route = initial.mitmProxy === undefined ? {} : { mitmProxy: initial.mitmProxy };
+  // The route and strictAllowlist stay as started: an update replaces the lists, never loosens how they are asked about.
+  const route = {
+    ...(initial.mitmProxy === undefined ? {} : { mitmProxy: initial.mitmProxy }),
+    ...(initial.strictAllowlist === undefined ? {} : { strictAllowlist: initial.strictAllowlist }),
+  };
   let now: ProxyNetworkPolicy = {
     rules: initial.rules,
     deniedResolvedAddresses: initial.deniedResolvedAddresses,

@@ -23,7 +23,10 @@ export interface NetworkViolation {
 }
 
 /** The part of a network policy the proxies decide with. */
-export type ProxyNetworkPolicy = Pick<NetworkPolicy, "rules" | "deniedResolvedAddresses" | "mitmProxy">;
+export type ProxyNetworkPolicy = Pick<
+  NetworkPolicy,
+  "rules" | "deniedResolvedAddresses" | "mitmProxy" | "strictAllowlist"
+>;
 
 /** A destination no rule decided (on neither list), as the ask callback sees it. */
 export interface AskQuery {
