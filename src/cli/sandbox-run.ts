@@ -98,7 +98,8 @@ async function runOpened(
     if (debug) io.err(`srt: --control-fd ${args.controlFd}: line ${lineNo} applied\n`);
   });
   // Never from PATH: `npx srt` puts the project's node_modules/.bin first, which the command may write.
-  const found = findTools(plan.network.proxies, undefined, io.uid === 0);
+  const chosen = Object.fromEntries(Object.entries(plan.hostTools ?? {}).map(([k, t]) => [k, t.path]));
+  const found = findTools(plan.network.proxies, undefined, io.uid === 0, chosen);
   const problem = found.ok ? toolsExposed(found.found, plan.hostWrites) : found.message;
   if (!found.ok || problem !== undefined) {
     io.err(`${failureLine({ code: "SRT500", message: String(problem) })}\nsrt: the command did not run.\n`);
