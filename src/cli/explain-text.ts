@@ -17,6 +17,7 @@ import {
 } from "../compiler/index.js";
 import { isWithin } from "../compiler/paths.js";
 import { systemProgramDirs } from "../compiler/compile.js";
+import { presetTable, type PresetName } from "../compiler/presets.js";
 
 const describeVia = (r: PathRule): string =>
   r.via.kind === "glob"
@@ -96,6 +97,16 @@ export function explainPolicy(p: Policy, target: Target, vars: Readonly<Record<s
   if (target === "linux" && around !== undefined) {
     out.push(
       `    ✗ ${JSON.stringify(state)} srt's state directory, although inside ${JSON.stringify(around.path)}: hidden (an empty read-only directory) in every sandbox  ← default:state-dir`,
+    );
+  }
+  const presets = [...new Set(fs.flatMap((r) => (r.origin.startsWith("preset:") ? [r.origin.slice(7)] : [])))];
+  for (const name of presets) {
+    const absent = fs.filter(
+      (r): r is PathRule =>
+        r.kind === "path" && r.origin === `preset:${name}` && r.effect === "allow" && r.node === "absent",
+    );
+    out.push(
+      `    (preset:${name}: ${presetTable[name as PresetName]?.description ?? name}${absent.length > 0 ? `; srt creates ${absent.map((r) => quotePath(r.path)).join(", ")} when a run starts, the only directories srt creates for you` : ""})`,
     );
   }
   out.push("  never, even inside those (settings):", ...orNone(fsLines(fs, "write", "deny", false)));

@@ -7,8 +7,11 @@
 /** A JSON pointer to a value in the settings document ("/filesystem/denyRead/2"). */
 export type Pointer = `/${string}`;
 
-/** Where a rule comes from: a settings value, a mandatory rule ("mandatory:git-hooks"), or a default ("default:cwd", "default"). */
-export type Origin = Pointer | `mandatory:${string}` | `default:${string}` | "default";
+/**
+ * Where a rule comes from: a settings value, a mandatory rule ("mandatory:git-hooks"), a default
+ * ("default:cwd", "default"), or a preset the settings extend ("preset:node", schema/presets.json).
+ */
+export type Origin = Pointer | `mandatory:${string}` | `default:${string}` | `preset:${string}` | "default";
 
 export type Access = "read" | "write";
 export type Effect = "allow" | "deny";

@@ -10,7 +10,7 @@ import { diagnostic, type Diagnostic } from "./diagnostics.js";
 import { pointerOf } from "./pointer.js";
 import type { Pointer } from "./ir.js";
 import type { PathEntry, SrtSettings } from "./settings.gen.js";
-import { scalarsOf, sourced, toolingOf, type Sourced, type SettingsView } from "./view.js";
+import { scalarsOf, sourced, sourcedList, toolingOf, type Sourced, type SettingsView } from "./view.js";
 
 /** Keys of the srt dialect that must not appear next to `permissions`/`sandbox`. */
 const modernKeys = [
@@ -102,6 +102,7 @@ export function viewOfLegacy(
     docker: sourced(s.docker, "docker"),
     filesystemDisabled: sourced(sb.filesystem?.disabled, "sandbox", "filesystem", "disabled"),
     tooling: toolingOf(s),
+    presets: sourcedList(s.extends, "extends"),
   };
   return { view, diagnostics };
 }

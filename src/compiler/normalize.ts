@@ -23,6 +23,7 @@ import { normalizePath, type PathSpec } from "./paths.js";
 import { escapeSegment } from "./pointer.js";
 import type { PathEntry } from "./settings.gen.js";
 import type { SettingsView, Sourced } from "./view.js";
+import { presetTable } from "./presets.js";
 import { compareStrings } from "./compare.js";
 
 export interface PathIntent {
@@ -52,7 +53,7 @@ export function normalizeSettings(
   const diagnostics: Diagnostic[] = [];
   const paths: PathIntent[] = [];
   const addPaths = (list: readonly Sourced<PathEntry>[], access: Access, effect: Effect): void => {
-    for (const { value, pointer } of list) {
+    for (const { value, pointer, origin } of list) {
       const [raw, literal] = typeof value === "string" ? [value, false] : [value.path, value.literal === true];
       const r = normalizePath(raw, literal, env);
       if (!r.ok) {
@@ -62,14 +63,31 @@ export function normalizeSettings(
             : diagnostic("SRT202", pointer, { reason: r.message, hint: r.hint }),
         );
       } else {
-        paths.push({ access, effect, spec: r.spec, origin: pointer });
+        paths.push({ access, effect, spec: r.spec, origin: origin ?? pointer });
       }
     }
   };
   const disabled = view.filesystemDisabled?.value === true ? view.filesystemDisabled.pointer : undefined;
   // filesystem.disabled drops every path rule, the default working directory included; the compiler
   // then makes everything writable in one rule that names the key (see compile.ts).
-  if (disabled === undefined) addPathIntents(view, env, addPaths, paths);
+  if (disabled === undefined) {
+    addPathIntents(view, env, addPaths, paths);
+    // A preset's caches add to the writable places; they never replace the default working directory.
+    for (const p of view.presets) {
+      const preset = presetTable[p.value];
+      const origin = `preset:${p.value}` as const;
+      addPaths(
+        preset.cacheDirs.map((value) => ({ value, pointer: p.pointer, origin })),
+        "write",
+        "allow",
+      );
+      addPaths(
+        Object.keys(preset.denyWrite).map((value) => ({ value, pointer: p.pointer, origin })),
+        "write",
+        "deny",
+      );
+    }
+  }
 
   const network = normalizeNetwork(view, env, diagnostics);
   const flag = (s: Sourced<boolean> | undefined): Flag =>
@@ -177,7 +195,7 @@ function normalizeNetwork(
 ): NetworkPolicy {
   const rules: NetRule[] = [];
   const parseList = (list: readonly Sourced<string>[], effect: Effect, into: NetRule[]): void => {
-    for (const { value, pointer } of list) {
+    for (const { value, pointer, origin } of list) {
       const r = parseHostPattern(value, effect === "allow" ? "allow" : "deny");
       if (!r.ok) diagnostics.push(diagnostic("SRT200", pointer, { value, reason: r.message, hint: r.hint }));
       else
@@ -187,12 +205,20 @@ function normalizeNetwork(
           host: r.host,
           ...(r.port === undefined ? {} : { port: r.port }),
           source: value,
-          origin: pointer,
+          origin: origin ?? pointer,
         });
     }
   };
   parseList(view.deniedDomains, "deny", rules);
   parseList(view.allowedDomains, "allow", rules);
+  for (const p of view.presets) {
+    const origin = `preset:${p.value}` as const;
+    parseList(
+      presetTable[p.value].allowedDomains.map((value) => ({ value, pointer: p.pointer, origin })),
+      "allow",
+      rules,
+    );
+  }
 
   const net = view.network?.value;
   const at = view.network?.pointer ?? "/network";

@@ -1,7 +1,7 @@
 // GENERATED from schema/settings.schema.json by scripts/gen.mjs. Do not edit; run `npm run gen`.
 
 /**
- * Tool-cache presets merged into this policy (see schema/presets.json): the registries and hosts a tool reaches, and the cache directories it writes (created when absent). Entries of this file are added to each preset's; the origin of a preset rule is `preset:NAME`.
+ * Tool-cache presets merged into this policy (schema/presets.json): node (npm, yarn, pnpm), python (pip, uv), rust (cargo), go, git (https and ssh). Each adds its registries to allowedDomains and its cache directories to the writable ones (created when a run starts and they are absent); rules it adds have the origin `preset:NAME`.
  *
  * @maxItems 16
  */

@@ -3,13 +3,17 @@
  * JSON pointer it came from, so origins in the IR point at what the user wrote
  * (`/permissions/allow/3` for a legacy rule, `/filesystem/denyRead/0` otherwise).
  */
-import type { Pointer } from "./ir.js";
+import type { Origin, Pointer } from "./ir.js";
 import { pointerOf } from "./pointer.js";
+import type { PresetName } from "./presets.js";
 import type { EnvSettings, IgnoreViolations, NetworkSettings, PathEntry, SrtSettings } from "./settings.gen.js";
 
 export interface Sourced<T> {
   readonly value: T;
+  /** Where diagnostics point. */
   readonly pointer: Pointer;
+  /** The rule's origin when it is not the pointer (a preset's entries: "preset:node"). */
+  readonly origin?: Origin;
 }
 
 export interface SettingsView {
@@ -37,6 +41,8 @@ export interface SettingsView {
   readonly filesystemDisabled: Sourced<boolean> | undefined;
   /** Top-level keys of the reference tool that srt honours; in both dialects they sit at the top. */
   readonly tooling: Tooling;
+  /** `extends`: the presets whose rules join this policy's (top level in both dialects). */
+  readonly presets: readonly Sourced<PresetName>[];
 }
 
 export interface Tooling {
@@ -81,6 +87,7 @@ export function viewOfSettings(s: SrtSettings): SettingsView {
     docker: sourced(s.docker, "docker"),
     filesystemDisabled: sourced(fs?.disabled, "filesystem", "disabled"),
     tooling: toolingOf(s),
+    presets: sourcedList(s.extends, "extends"),
   };
 }
 

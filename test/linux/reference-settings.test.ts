@@ -9,7 +9,22 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { lacking } from "../support/requirements.js";
-import { read, report, runners, sh, skipReason, supported, useBox, writeSettings } from "./support.js";
+import {
+  read,
+  report,
+  runners,
+  sh,
+  skipReason,
+  srt,
+  supported,
+  useBox,
+  writeSettings,
+  type Box,
+  type Outcome,
+} from "./support.js";
+
+const srtQuiet = (box: Box, script: string): Promise<Outcome> =>
+  srt(box, ["-q", "--settings", box.settings, "-c", script], { env: { HOME: box.home } });
 
 const hasGit = spawnSync("git", ["--version"]).status === 0;
 
@@ -40,6 +55,21 @@ describe.skipIf(lacking(!supported, skipReason))("reference-tool file-system set
         expect(report(listed)["count"]).toBe("2");
       },
     );
+
+    it('"extends": ["node"]: the run creates the absent npm cache and the command can write it; -q keeps warnings quiet', async (ctx) => {
+      const box = useBox(ctx, runner);
+      writeSettings(box, { extends: ["node"], allowPty: true });
+      const script = 'echo cached > "$HOME/.npm/entry" && echo "npm=ok"';
+      expect(existsSync(join(box.home, ".npm"))).toBe(false);
+      const out = await srtQuiet(box, script);
+      expect(out.status, out.stderr).toBe(0);
+      expect(report(out)["npm"]).toBe("ok");
+      expect(read(join(box.home, ".npm/entry"))).toBe("cached\n");
+      // allowPty has no effect on Linux: a warning, which -q leaves out.
+      expect(out.stderr).not.toMatch(/SRT400|warning/);
+      const loud = await sh(box, "true", { env: { HOME: box.home } });
+      expect(loud.stderr).toMatch(/warning SRT400/);
+    });
 
     it("filesystem.disabled: files outside every writable directory and git hooks can be written; /usr stays read-only", async (ctx) => {
       const box = useBox(ctx, runner, { "work/.git/hooks/": null });
