@@ -220,7 +220,7 @@ export const catalog = {
     "setting of another tool weakens the sandbox",
     (a: { readonly kind: "filesystem-disabled" | "apple-events" }) =>
       a.kind === "filesystem-disabled"
-        ? "filesystem.disabled: no file-system rules: the command can read and write every file the user can, including shell start-up files, git hooks and SSH keys; only the network rules (and srt's hidden state directory) remain"
+        ? "filesystem.disabled: no file-system rules: the command can read and write every file the user can, including shell start-up files, git hooks and SSH keys; only / itself and the system program directories stay read-only (srt runs its host programs from there), with srt's hidden state directory and the network rules"
         : "allowAppleEvents: the command can launch other applications (open, osascript), which run outside the sandbox",
   ),
   SRT200: entry(

@@ -70,7 +70,7 @@ function toDiagnostic(e: SettingsValidationError, value: unknown): Diagnostic {
     const foreign = foreignKeyAt(owner.ref, key);
     const why = foreign === undefined ? undefined : refusal(foreign);
     if (why !== undefined) return diagnostic("SRT111", pointer, { key, why });
-    return diagnostic("SRT110", pointer, { key, suggestion: suggestion(key, owner.node) });
+    return diagnostic("SRT110", pointer, { key, suggestion: suggestion(key, owner.node, owner.ref) });
   }
   const pointer = e.instancePath;
   if (e.keyword === "type")
@@ -87,7 +87,7 @@ function toDiagnostic(e: SettingsValidationError, value: unknown): Diagnostic {
   return diagnostic("SRT112", pointer, { kind: "other", pointer, detail: e.message ?? "is invalid" });
 }
 
-function suggestion(key: string, node: SchemaNode | undefined): string | undefined {
+function suggestion(key: string, node: SchemaNode | undefined, ref: string): string | undefined {
   const props = node?.properties ?? {};
   const keys = Object.keys(props);
   const near = closest(key, keys);
@@ -97,7 +97,8 @@ function suggestion(key: string, node: SchemaNode | undefined): string | undefin
     const nested = closest(key, Object.keys(deref(props[parent])?.properties ?? {}));
     if (nested !== undefined) return `did you mean "${parent}.${nested}"?`;
   }
-  const listed = keys.filter((k) => !k.startsWith("$"));
+  // srt's own keys: the other tools' keys it accepts are for files written for those tools.
+  const listed = keys.filter((k) => !k.startsWith("$") && foreignKeyAt(ref, k) === undefined);
   return listed.length > 0 ? `known keys here: ${listed.join(", ")}` : undefined;
 }
 
