@@ -24,6 +24,29 @@ describe("the preset table", () => {
     for (const name of presetNames)
       for (const d of presetTable[name].cacheDirs) expect(d, `${name}: ${d}`).not.toMatch(/\/bin(\/|$)/);
   });
+  it("no cache directory of a preset lies in a path srt always write-protects (it would stay read-only)", () => {
+    const dirs = presetNames.flatMap((n) => presetTable[n].cacheDirs.map((d) => d.replace("~", "/home/u")));
+    const full = createFixtureHost(
+      { dirs: ["/home/u/proj", ...dirs], files: [] },
+      { cwd: "/home/u/proj", home: "/home/u" },
+    );
+    const r = compileSettings({
+      text: JSON.stringify({ extends: presetNames }),
+      file: "/home/u/proj/s.json",
+      host: full,
+      target: "linux",
+    });
+    const protectedPaths = r.policy!.filesystem.rules.flatMap((x) =>
+      x.kind === "path" && x.origin.startsWith("mandatory:") && x.access === "write" && x.effect === "deny"
+        ? [x.path]
+        : [],
+    );
+    for (const d of dirs)
+      expect(
+        protectedPaths.filter((p) => d === p || d.startsWith(`${p}/`)),
+        d,
+      ).toEqual([]);
+  });
   it("every preset compiles: its hosts and caches are valid entries", () => {
     const r = compile({ extends: presetNames });
     expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
@@ -81,10 +104,10 @@ describe("creating the cache directories", () => {
     const elsewhere = join(root, "elsewhere");
     mkdirSync(home);
     mkdirSync(elsewhere);
-    symlinkSync(elsewhere, join(home, ".cargo"));
-    const r = createPresetCacheDirs(["rust"], home);
-    expect(r.created).toEqual([]);
-    expect(r.skipped).toEqual([`${join(home, ".cargo")} (a symlink)`, `${join(home, ".cargo")} (a symlink)`]);
-    expect(existsSync(join(elsewhere, "registry"))).toBe(false);
+    symlinkSync(elsewhere, join(home, "go"));
+    const r = createPresetCacheDirs(["go"], home);
+    expect(r.created).toEqual([join(home, ".cache"), join(home, ".cache/go-build")]);
+    expect(r.skipped).toEqual([`${join(home, "go")} (a symlink)`]);
+    expect(existsSync(join(elsewhere, "pkg"))).toBe(false);
   });
 });
