@@ -6,7 +6,7 @@
  */
 import { hostWritesOf, lowerBwrap } from "../backends/bwrap/index.js";
 import type { Policy } from "../compiler/index.js";
-import { findTools, toolsExposed } from "../runtime/linux/index.js";
+import { chosenTools, findTools, toolsExposed } from "../runtime/linux/index.js";
 
 export function explainTools(p: Policy, platform: NodeJS.Platform): string[] {
   if (platform !== "linux") return [];
@@ -14,7 +14,7 @@ export function explainTools(p: Policy, platform: NodeJS.Platform): string[] {
     "",
     "Host programs srt starts outside the sandbox (from root-owned system directories, never from PATH):",
   ];
-  const chosen = Object.fromEntries(Object.entries(p.hostTools ?? {}).map(([k, t]) => [k, t.path]));
+  const chosen: Partial<Record<string, string>> = chosenTools(p);
   const found = findTools(true, undefined, process.getuid?.() === 0, chosen);
   if (!found.ok) return [...out, `  ${found.message}`];
   for (const t of found.found)

@@ -42,6 +42,12 @@ export const toolPackages: Readonly<Record<string, string>> = {
   socat: "socat",
 };
 
+/** The settings' bwrapPath / socatPath as findTools takes them (from a policy or a plan). */
+export const chosenTools = (o: {
+  readonly hostTools?: Readonly<Partial<Record<"bwrap" | "socat", { readonly path: string }>>> | undefined;
+}): Partial<Record<"bwrap" | "socat", string>> =>
+  Object.fromEntries(Object.entries(o.hostTools ?? {}).map(([k, t]) => [k, t.path]));
+
 export type ToolsResult =
   | { readonly ok: true; readonly tools: LinuxTools; readonly found: readonly FoundTool[] }
   | { readonly ok: false; readonly message: string };
