@@ -23,7 +23,7 @@ import { openLinuxSession, type LinuxSession } from "../runtime/linux/session.js
 import { nodeSessionOs } from "../runtime/linux/session-node.js";
 import { linuxPlanProblem, type LinuxPlan } from "../backends/bwrap/index.js";
 import type { Diagnostic } from "../compiler/index.js";
-import { findTools, runLinux, toolsExposed, type RunningSandbox } from "../runtime/linux/index.js";
+import { chosenTools, findTools, runLinux, toolsExposed, type RunningSandbox } from "../runtime/linux/index.js";
 import { createJanitor } from "../runtime/linux/janitor.js";
 import { nodeLinuxDeps } from "../runtime/linux/node-deps.js";
 import { ensureStateDir, locateStateDir, planStateDirMismatch } from "../runtime/state-dir.js";
@@ -167,7 +167,7 @@ export async function createSandbox(
     );
   }
   // Never from PATH (the caller's project may be first on it, and writable from inside).
-  const tools = findTools(true, undefined, process.getuid?.() === 0);
+  const tools = findTools(true, undefined, process.getuid?.() === 0, chosenTools(base));
   if (!tools.ok) throw new RuntimeFailure("SRT500", tools.message);
   const exposed = toolsExposed(tools.found, base.hostWrites);
   if (exposed !== undefined) throw new RuntimeFailure("SRT500", exposed);

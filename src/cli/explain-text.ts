@@ -18,6 +18,8 @@ import {
 } from "../compiler/index.js";
 import { isWithin } from "../compiler/paths.js";
 import type { UpstreamProxy } from "../compiler/ir.js";
+import { systemProgramDirs } from "../compiler/compile.js";
+import { presetTable, type PresetName } from "../compiler/presets.js";
 
 const describeVia = (r: PathRule): string =>
   r.via.kind === "glob"
@@ -62,7 +64,8 @@ function netText(r: NetRule): string {
         : h.kind === "subdomains"
           ? `any subdomain of ${h.name} (not ${h.name} itself)`
           : h.address;
-  return `${host}, ${r.port === undefined ? "any port" : `port ${r.port}`}`;
+  const reason = r.reason === undefined ? "" : ` — refused with the reason ${JSON.stringify(r.reason)}`;
+  return `${host}, ${r.port === undefined ? "any port" : `port ${r.port}`}${reason}`;
 }
 
 export function explainPolicy(p: Policy, target: Target, vars: Readonly<Record<string, string>>): string {
@@ -76,6 +79,11 @@ export function explainPolicy(p: Policy, target: Target, vars: Readonly<Record<s
     `  srt's state directory ${state}${target === "linux" ? " (run directories, placeholder registry; hidden in every sandbox)" : ""}`,
     "",
   );
+  if (p.filesystem.disabled !== undefined)
+    out.push(
+      `!! NO FILE-SYSTEM RULES (filesystem.disabled): every file the user can reach is readable and writable, with no mandatory protections; only / itself and the system program directories (${systemProgramDirs.join(" ")}) stay read-only, because srt runs its host programs from there  ← ${p.filesystem.disabled}`,
+      "",
+    );
   out.push("Reading: allowed everywhere, except", ...orNone(fsLines(fs, "read", "deny", undefined)));
   const reAllowed = fsLines(fs, "read", "allow", undefined);
   if (reAllowed.length > 0) out.push("  but readable again inside those:", ...reAllowed);
@@ -91,6 +99,16 @@ export function explainPolicy(p: Policy, target: Target, vars: Readonly<Record<s
   if (target === "linux" && around !== undefined) {
     out.push(
       `    ✗ ${JSON.stringify(state)} srt's state directory, although inside ${JSON.stringify(around.path)}: hidden (an empty read-only directory) in every sandbox  ← default:state-dir`,
+    );
+  }
+  const presets = [...new Set(fs.flatMap((r) => (r.origin.startsWith("preset:") ? [r.origin.slice(7)] : [])))];
+  for (const name of presets) {
+    const absent = fs.filter(
+      (r): r is PathRule =>
+        r.kind === "path" && r.origin === `preset:${name}` && r.effect === "allow" && r.node === "absent",
+    );
+    out.push(
+      `    (preset:${name}: ${presetTable[name as PresetName]?.description ?? name}${absent.length > 0 ? `; srt creates ${absent.map((r) => quotePath(r.path)).join(", ")} when a run starts, the only directories srt creates for you` : ""})`,
     );
   }
   out.push("  never, even inside those (settings):", ...orNone(fsLines(fs, "write", "deny", false)));
@@ -128,9 +146,25 @@ export function explainPolicy(p: Policy, target: Target, vars: Readonly<Record<s
   );
   if (denies.length > 0)
     out.push("  always refused (checked first):", ...denies.map((r) => line("✗", netText(r), r.origin)));
+  for (const r of allows.filter((a) => a.host.kind === "name" && a.host.name === "localhost"))
+    out.push(
+      line(
+        "✓",
+        `localhost${r.port === undefined ? "" : `:${r.port}`} is the host's loopback (127.0.0.1, ::1), never looked up`,
+        r.origin,
+      ),
+    );
   out.push(
-    "  names that resolve to loopback, link-local or cloud-metadata addresses are refused unless allowed by address",
+    "  other names that resolve to loopback, link-local or cloud-metadata addresses are refused unless allowed by address",
   );
+  if (n.strictAllowlist !== undefined)
+    out.push(
+      `  strictAllowlist: ${n.strictAllowlist.value ? "a library ask callback is never consulted for unlisted hosts" : "false: a library ask callback (if given) is asked about unlisted hosts"}  ← ${n.strictAllowlist.origin}`,
+    );
+  if (n.machLookup !== undefined)
+    out.push(
+      `  Mach services also allowed${target === "linux" ? " (macOS only: no effect on Linux)" : ""}: ${n.machLookup.names.join(", ")}  ← ${n.machLookup.origin}`,
+    );
   for (const a of n.deniedResolvedAddresses) out.push(line("✗", `resolved address in ${a.cidr}`, a.origin));
   if (n.mitmProxy)
     out.push(
@@ -168,6 +202,11 @@ export function explainPolicy(p: Policy, target: Target, vars: Readonly<Record<s
     "",
     `Environment: inherit ${p.env.inherit}${p.env.allow.length ? `, plus ${p.env.allow.join(" ")}` : ""}${p.env.deny.length ? `, never ${p.env.deny.join(" ")}` : ""}  ← ${p.env.origin}`,
   );
+  const safe = p.env.gitSafeDirectories;
+  if (safe !== undefined)
+    out.push(
+      `  plus git's safe.directory for ${safe.paths.map((d) => quotePath(d)).join(", ")} and the repositories below (GIT_CONFIG_* after the caller's own; grants no write)  ← ${safe.origin}`,
+    );
   // Names only: values can be secrets, and explain output ends up in logs and issues.
   const names = (list: readonly string[]): string =>
     list.length ? ` (${list.slice(0, 24).join(" ")}${list.length > 24 ? ` … ${list.length - 24} more` : ""})` : "";
@@ -188,6 +227,15 @@ export function explainPolicy(p: Policy, target: Target, vars: Readonly<Record<s
   out.push(
     `  allowPty: ${o.allowPty.value}${target === "linux" ? " (no effect on Linux)" : ""}  ← ${o.allowPty.origin}`,
   );
+  const apple = o.allowAppleEvents;
+  if (apple !== undefined)
+    out.push(
+      `  allowAppleEvents: ${apple.value}${target === "linux" ? " (macOS only: no effect on Linux)" : apple.value ? " — WEAKER: commands can launch other applications, which run outside the sandbox" : ""}  ← ${apple.origin}`,
+    );
+  for (const [name, t] of Object.entries(p.hostTools ?? {}))
+    out.push(
+      `  ${name}: ${quotePath(t.path)}${target === "linux" ? ", used if it passes srt's trust checks for host programs (root-owned all the way)" : " (Linux only: no effect on macOS)"}  ← ${t.origin}`,
+    );
   if (p.ignoreViolations.length > 0)
     out.push(
       "  violations not reported:",

@@ -6,7 +6,7 @@
  */
 import { hostWritesOf, lowerBwrap } from "../backends/bwrap/index.js";
 import type { Policy } from "../compiler/index.js";
-import { findTools, toolsExposed } from "../runtime/linux/index.js";
+import { chosenTools, findTools, toolsExposed } from "../runtime/linux/index.js";
 
 export function explainTools(p: Policy, platform: NodeJS.Platform): string[] {
   if (platform !== "linux") return [];
@@ -14,11 +14,12 @@ export function explainTools(p: Policy, platform: NodeJS.Platform): string[] {
     "",
     "Host programs srt starts outside the sandbox (from root-owned system directories, never from PATH):",
   ];
-  const found = findTools(true, undefined, process.getuid?.() === 0);
+  const chosen: Partial<Record<string, string>> = chosenTools(p);
+  const found = findTools(true, undefined, process.getuid?.() === 0, chosen);
   if (!found.ok) return [...out, `  ${found.message}`];
   for (const t of found.found)
     out.push(
-      `    ${t.name}: ${t.path}${t.real === t.path ? "" : ` -> ${t.real}`}${["setpriv", "nsenter", "socat"].includes(t.name) ? " (network access only)" : ""}`,
+      `    ${t.name}: ${t.path}${t.real === t.path ? "" : ` -> ${t.real}`}${["setpriv", "nsenter", "socat"].includes(t.name) ? " (network access only)" : ""}${chosen[t.name] === undefined ? "" : ` (${t.name}Path in the settings)`}`,
     );
   const exposed = toolsExposed(found.found, hostWritesOf(lowerBwrap(p).mounts.ops, p.context.stateDir));
   if (exposed !== undefined) out.push(`  ✗ a run of this policy is refused: ${exposed}`);

@@ -10,6 +10,7 @@ import { packageRoot } from "../runtime/package-root.js";
 import type { CliIo } from "./io.js";
 import { locate, renderHuman, type LocatedDiagnostic } from "./render.js";
 import { defaultSettingsPath, loadSettings } from "./settings-source.js";
+import { createPresetCacheDirs, extendedPresets } from "./preset-dirs.js";
 
 export interface PolicyArgs {
   readonly settings?: string | undefined;
@@ -17,6 +18,10 @@ export interface PolicyArgs {
   readonly outputs?: readonly SelfOutput[];
   readonly target?: string | undefined;
   readonly json?: boolean | undefined;
+  /** Print errors only (a run's -q): warnings are for check and explain. */
+  readonly quiet?: boolean | undefined;
+  /** Create the absent cache directories of the presets the settings extend (runs only). */
+  readonly createPresetDirs?: boolean | undefined;
 }
 
 export function compileForCli(
@@ -30,6 +35,12 @@ export function compileForCli(
   if (!loaded.ok) {
     diagnostics = loaded.diagnostics;
   } else {
+    if (args.createPresetDirs === true) {
+      const home = createNodeHost({ cwd: io.cwd, env: io.env }).env.home;
+      const made = createPresetCacheDirs(extendedPresets(loaded.source.text), home);
+      if (!args.quiet && made.created.length > 0)
+        io.err(`srt: created the cache directories of the presets this policy extends: ${made.created.join(", ")}\n`);
+    }
     const result = compileSettings({
       text: loaded.source.text,
       file: loaded.source.file,
@@ -43,8 +54,9 @@ export function compileForCli(
     policy = result.policy;
   }
   const located = locate(diagnostics, loaded.source);
+  const shown = args.quiet === true ? located.filter((d) => d.severity === "error") : located;
   // With --json the command decides where the diagnostics go; people get them on stderr.
-  if (!args.json && located.length > 0) io.err(renderHuman(located, loaded.source, io.color) + "\n");
+  if (!args.json && shown.length > 0) io.err(renderHuman(shown, loaded.source, io.color) + "\n");
   if (policy === undefined) return { diagnostics: located };
   // The value the policy came from, for what the IR only points at (parentProxy credentials).
   let settingsValue: unknown;
@@ -61,11 +73,19 @@ export function compileForCli(
  * protected by the policy itself, since srt appends to it after the command ran.
  */
 export function compileForRun(
-  o: { readonly settings?: string | undefined; readonly violations?: string | undefined },
+  o: {
+    readonly settings?: string | undefined;
+    readonly violations?: string | undefined;
+    readonly quiet?: boolean | undefined;
+  },
   io: CliIo,
   target: Target,
 ): { policy?: Policy; diagnostics: readonly LocatedDiagnostic[]; settingsValue?: unknown } {
   const outputs =
     o.violations === undefined ? [] : [{ path: resolve(io.cwd, o.violations), rule: "violations-file" as const }];
-  return compileForCli({ settings: o.settings, ...(outputs.length === 0 ? {} : { outputs }) }, io, target);
+  return compileForCli(
+    { settings: o.settings, quiet: o.quiet, createPresetDirs: true, ...(outputs.length === 0 ? {} : { outputs }) },
+    io,
+    target,
+  );
 }

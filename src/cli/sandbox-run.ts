@@ -9,7 +9,7 @@ import { resolve } from "node:path";
 import { exposureOf, type LinuxPlan } from "../backends/bwrap/index.js";
 import { createNodeHost } from "../runtime/node-host.js";
 import { openViolationsFile } from "../runtime/violations-file.js";
-import { findTools, runLinux, statusOfSignal, toolsExposed } from "../runtime/linux/index.js";
+import { chosenTools, findTools, runLinux, statusOfSignal, toolsExposed } from "../runtime/linux/index.js";
 import { joinNetwork, ownNetwork } from "../runtime/linux/network.js";
 import { createLivePolicy } from "../runtime/proxy/live-policy.js";
 import { authorizationFrom } from "../runtime/proxy/upstream.js";
@@ -101,7 +101,7 @@ async function runOpened(
     if (debug) io.err(`srt: --control-fd ${args.controlFd}: line ${lineNo} applied\n`);
   });
   // Never from PATH: `npx srt` puts the project's node_modules/.bin first, which the command may write.
-  const found = findTools(plan.network.proxies, undefined, io.uid === 0);
+  const found = findTools(plan.network.proxies, undefined, io.uid === 0, chosenTools(plan));
   const problem = found.ok ? toolsExposed(found.found, plan.hostWrites) : found.message;
   if (!found.ok || problem !== undefined) {
     io.err(`${failureLine({ code: "SRT500", message: String(problem) })}\nsrt: the command did not run.\n`);

@@ -6,7 +6,8 @@ import { defaultLimits, type BudgetLimits } from "./budget.js";
 import { diagnostic, hasErrors, sortDiagnostics, type Diagnostic } from "./diagnostics.js";
 import { expandPaths } from "./expand.js";
 import type { Host } from "./host.js";
-import type { FsRule, PathRule, Policy } from "./ir.js";
+import { foreignKeyDiagnostics } from "./foreign-keys.js";
+import type { FsRule, Origin, PathRule, Policy } from "./ir.js";
 import { isLegacy, viewOfLegacy } from "./legacy.js";
 import { normalizeSettings, type NormalizedSettings } from "./normalize.js";
 import { parseSettings } from "./parse.js";
@@ -66,20 +67,28 @@ export function compileSettings(input: CompileInput): CompileResult {
   }
   const env = { cwd: host.env.cwd, home: host.env.home, vars: host.env.vars };
   const { normalized, diagnostics: normDiags } = normalizeSettings(view, env);
-  diagnostics.push(...normDiags, ...targetDiagnostics(normalized, input.target));
+  diagnostics.push(
+    ...normDiags,
+    ...targetDiagnostics(normalized, input.target),
+    ...foreignKeyDiagnostics(value, input.target),
+  );
   if (hasErrors(diagnostics)) return { diagnostics: sortDiagnostics(diagnostics) };
 
-  const expanded = expandPaths(host, {
-    paths: normalized.paths,
-    options: normalized.options,
-    settingsFiles: [
-      ...(input.file === "default" ? [] : [input.file]),
-      ...(input.settingsLookup === undefined ? [] : [input.settingsLookup]),
-    ],
-    ...(input.installDir === undefined ? {} : { installDir: input.installDir }),
-    outputs: input.outputs ?? [],
-    limits: input.limits ?? defaultLimits,
-  });
+  const disabled = normalized.filesystemDisabled;
+  const expanded =
+    disabled !== undefined
+      ? fileSystemDisabled(host, disabled)
+      : expandPaths(host, {
+          paths: normalized.paths,
+          options: normalized.options,
+          settingsFiles: [
+            ...(input.file === "default" ? [] : [input.file]),
+            ...(input.settingsLookup === undefined ? [] : [input.settingsLookup]),
+          ],
+          ...(input.installDir === undefined ? {} : { installDir: input.installDir }),
+          outputs: input.outputs ?? [],
+          limits: input.limits ?? defaultLimits,
+        });
   diagnostics.push(...expanded.diagnostics);
   if (input.target === "linux") {
     for (const l of expanded.linkedProtected) {
@@ -100,7 +109,12 @@ export function compileSettings(input: CompileInput): CompileResult {
       stateDir: host.env.stateDir,
       ...(input.target === "linux" && expanded.binfmtMisc ? { binfmtMisc: true as const } : {}),
     },
-    filesystem: { rules: sortRules(expanded.rules), privateTmp: true },
+    filesystem: {
+      rules: sortRules(expanded.rules),
+      privateTmp: true,
+      ...(disabled === undefined ? {} : { disabled }),
+    },
+    ...(normalized.hostTools === undefined ? {} : { hostTools: normalized.hostTools }),
     network: normalized.network,
     env: normalized.env,
     ignoreViolations: normalized.ignoreViolations,
@@ -124,6 +138,45 @@ function stateDirWrites(rules: readonly FsRule[], stateDir: string): Diagnostic[
         r.kind === "path" && r.access === "write" && r.effect === "allow" && isWithin(r.path, stateDir),
     )
     .map((r) => diagnostic("SRT308", r.origin, { path: r.path, stateDir }));
+}
+
+/**
+ * filesystem.disabled (a reference-tool key): the user trusts the command with every file, so
+ * no rule of the settings applies and no mandatory deny either (as in the reference tool). What
+ * stays read-only is what srt itself must trust to run later sandboxes: the root directory and
+ * the system directories its host programs (bwrap, socat, sh) and their libraries come from; a
+ * command that could replace those would own the next run (src/runtime/linux/tools.ts refuses
+ * such a plan). Every other top-level directory is writable, each with the key as its origin.
+ */
+export const systemProgramDirs: readonly string[] = ["/bin", "/lib", "/lib32", "/lib64", "/libx32", "/sbin", "/usr"];
+/** bwrap gives the sandbox its own /dev and /proc, and /sys stays read-only whatever the policy. */
+const kernelDirs = ["/dev", "/proc", "/sys"];
+
+function fileSystemDisabled(host: Host, origin: Origin): ReturnType<typeof expandPaths> {
+  const binfmt = host.lstat("/proc/sys/fs/binfmt_misc");
+  const binfmtMisc = binfmt.ok && binfmt.value.kind === "dir";
+  const top = host.readdir("/");
+  if (!top.ok)
+    return {
+      rules: [],
+      diagnostics: [diagnostic("SRT300", origin, { kind: "rule", at: "/", code: top.code, spelled: "/" })],
+      linkedProtected: [],
+      binfmtMisc,
+    };
+  const rules: PathRule[] = top.value
+    .filter((e) => e.kind === "dir")
+    .map((e) => `/${e.name}`)
+    .filter((p) => !systemProgramDirs.includes(p) && !kernelDirs.includes(p))
+    .map((path) => ({
+      kind: "path",
+      access: "write",
+      effect: "allow",
+      path,
+      node: "dir",
+      via: { kind: "literal" },
+      origin,
+    }));
+  return { rules, diagnostics: [], linkedProtected: [], binfmtMisc };
 }
 
 /** Keys that mean nothing (or less than they seem) on the chosen target are said out loud. */
@@ -150,6 +203,10 @@ function targetDiagnostics(n: NormalizedSettings, target: Target): Diagnostic[] 
     out.push(diagnostic("SRT433", net.tlsTerminate.origin, { key: "tlsTerminate" }));
   if (target === "macos" && net.masks)
     for (const m of net.masks.entries) out.push(diagnostic("SRT433", m.origin, { key: "credentials" }));
+  if (n.filesystemDisabled !== undefined)
+    out.push(diagnostic("SRT134", n.filesystemDisabled, { kind: "filesystem-disabled" }));
+  if (target === "macos" && o.allowAppleEvents?.value === true)
+    out.push(diagnostic("SRT134", o.allowAppleEvents.origin, { kind: "apple-events" }));
   if (target === "linux") {
     if (o.enableWeakerNestedSandbox.value)
       out.push(diagnostic("SRT401", o.enableWeakerNestedSandbox.origin, { key: "enableWeakerNestedSandbox" }));

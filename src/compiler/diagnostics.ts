@@ -189,6 +189,40 @@ export const catalog = {
     (_: NoArgs) => "sandbox.enabled is false, but srt always runs commands sandboxed",
     "remove the key (or set it to true)",
   ),
+  SRT130: entry(
+    "warning",
+    "key of another tool has no effect on this target",
+    (a: { readonly key: string; readonly since: string; readonly target: string; readonly targets: string }) =>
+      `${a.key} (a sandbox-runtime ${a.since} key) has no effect on ${a.target}; it applies on ${a.targets}`,
+  ),
+  SRT131: entry(
+    "warning",
+    "key of another tool that srt does not need",
+    (a: { readonly key: string; readonly since: string; readonly why: string }) =>
+      `${a.key} (a sandbox-runtime ${a.since} key) is accepted and not used: ${a.why}`,
+    "remove it when the file no longer needs to work with the reference tool",
+  ),
+  SRT132: entry(
+    "warning",
+    "a denial reason names no deniedDomains entry",
+    (a: { readonly entry: string }) =>
+      `deniedDomainReasons has a reason for "${a.entry}", which is not a deniedDomains entry, so it is never shown`,
+    "the key must be a deniedDomains entry exactly as written (same case, same :port)",
+  ),
+  SRT133: entry(
+    "error",
+    "host tool path is not absolute",
+    (a: { readonly key: string; readonly path: string }) => `${a.key} must be an absolute path, not "${a.path}"`,
+    "srt never looks host tools up on PATH; name the binary by its absolute path",
+  ),
+  SRT134: entry(
+    "warning",
+    "setting of another tool weakens the sandbox",
+    (a: { readonly kind: "filesystem-disabled" | "apple-events" }) =>
+      a.kind === "filesystem-disabled"
+        ? "filesystem.disabled: no file-system rules: the command can read and write every file the user can, including shell start-up files, git hooks and SSH keys; only / itself and the system program directories stay read-only (srt runs its host programs from there), with srt's hidden state directory and the network rules"
+        : "allowAppleEvents: the command can launch other applications (open, osascript), which run outside the sandbox",
+  ),
   SRT200: entry(
     "error",
     "invalid domain pattern",

@@ -45,5 +45,35 @@ export function applyEnvPolicy(
     if (!denied(name) && (inherited(name) || allowed(name))) passed[name] = vars[name]!;
     else withheld.push(name);
   }
+  if (policy.gitSafeDirectories !== undefined)
+    Object.assign(passed, gitSafeDirectoryEnv(policy.gitSafeDirectories.paths, passed));
   return { passed, withheld };
+}
+
+/**
+ * git.safeDirectories as git reads config from the environment: GIT_CONFIG_KEY_n/VALUE_n pairs
+ * numbered after the ones the command already gets (GIT_CONFIG_COUNT), so the caller's own stay.
+ * git compares safe.directory with a repository's top level exactly: each directory is given
+ * as itself and as `DIR/*` (git ≥ 2.46), so repositories below it count too. A caller's explicit
+ * GIT_CONFIG_COUNT=0 means "no git config from the environment" and is respected, as the
+ * reference tool does.
+ */
+export function gitSafeDirectoryEnv(
+  dirs: readonly string[],
+  passed: Readonly<Record<string, string>>,
+): Record<string, string> {
+  const count = passed["GIT_CONFIG_COUNT"];
+  if (dirs.length === 0 || count === "0") return {};
+  const start = count !== undefined && /^\d{1,4}$/.test(count) ? Number(count) : 0;
+  const out: Record<string, string> = {};
+  let n = start;
+  for (const d of dirs) {
+    for (const value of [d, d === "/" ? "/*" : `${d}/*`]) {
+      out[`GIT_CONFIG_KEY_${n}`] = "safe.directory";
+      out[`GIT_CONFIG_VALUE_${n}`] = value;
+      n++;
+    }
+  }
+  out["GIT_CONFIG_COUNT"] = String(n);
+  return out;
 }

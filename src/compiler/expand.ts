@@ -133,7 +133,9 @@ export function expandPaths(machine: Host, input: ExpandInput): ExpandResult {
   );
   diagnostics.push(...plantedLinks(host, redirected, writable));
   for (const r of writable) {
-    if (r.node === "absent") diagnostics.push(diagnostic("SRT304", r.origin, { path: r.path }));
+    // A preset's cache directory that is absent is created when a run starts (src/cli/preset-dirs.ts).
+    if (r.node === "absent" && !r.origin.startsWith("preset:"))
+      diagnostics.push(diagnostic("SRT304", r.origin, { path: r.path }));
   }
   const binfmt = host.lstat("/proc/sys/fs/binfmt_misc");
   const binfmtMisc = binfmt.ok && binfmt.value.kind === "dir";

@@ -7,8 +7,18 @@
 /** A JSON pointer to a value in the settings document ("/filesystem/denyRead/2"). */
 export type Pointer = `/${string}`;
 
-/** Where a rule comes from: a settings value, a mandatory rule ("mandatory:git-hooks"), or a default ("default:cwd", "default"). */
-export type Origin = Pointer | `mandatory:${string}` | `default:${string}` | `env:${string}` | "default";
+/**
+ * Where a rule comes from: a settings value, a mandatory rule ("mandatory:git-hooks"), a default
+ * ("default:cwd", "default"), a variable of srt's environment ("env:HTTPS_PROXY"), or a preset the
+ * settings extend ("preset:node", schema/presets.json).
+ */
+export type Origin =
+  | Pointer
+  | `mandatory:${string}`
+  | `default:${string}`
+  | `env:${string}`
+  | `preset:${string}`
+  | "default";
 
 export type Access = "read" | "write";
 export type Effect = "allow" | "deny";
@@ -85,6 +95,8 @@ export interface NetRule {
   /** The entry as the user wrote it. */
   readonly source: string;
   readonly origin: Origin;
+  /** A deny rule's reason from deniedDomainReasons: shown in the 403, the SOCKS log and the violation. */
+  readonly reason?: string;
 }
 
 export interface AddressRule {
@@ -117,6 +129,10 @@ export interface NetworkPolicy {
   readonly tlsTerminate?: TlsTerminatePolicy;
   /** Secrets the command sees only as sentinels, swapped back by the proxy (credentials, mode "mask"). */
   readonly masks?: CredentialMasks;
+  /** network.strictAllowlist, when set: true = a library ask callback is never consulted. */
+  readonly strictAllowlist?: Flag;
+  /** macOS: extra Mach services (network.allowMachLookup); a name ending in `*` is a prefix. */
+  readonly machLookup?: { readonly names: readonly string[]; readonly origin: Origin };
 }
 
 /**
@@ -200,6 +216,11 @@ export interface EnvPolicy {
   readonly allow: readonly string[];
   readonly deny: readonly string[];
   readonly origin: Origin;
+  /**
+   * git.safeDirectories: absolute directories git trusts as `safe.directory` (each also with `/*`,
+   * for the repositories below it), passed as GIT_CONFIG_* variables after the caller's own.
+   */
+  readonly gitSafeDirectories?: { readonly paths: readonly string[]; readonly origin: Origin };
 }
 
 export interface IgnoreRule {
@@ -233,7 +254,14 @@ export interface Policy {
     readonly rules: readonly FsRule[];
     /** The per-run private temp dir is always writable; its path is chosen at run time. */
     readonly privateTmp: true;
+    /**
+     * filesystem.disabled: the settings asked for no file-system rules. The rules are then only
+     * "everything writable" (no mandatory denies); srt's state directory stays hidden.
+     */
+    readonly disabled?: Origin;
   };
+  /** Host tools the settings name (bwrapPath, socatPath), used only if they pass the runtime's trust checks. */
+  readonly hostTools?: { readonly bwrap?: ToolPath; readonly socat?: ToolPath };
   readonly network: NetworkPolicy;
   readonly env: EnvPolicy;
   readonly ignoreViolations: readonly IgnoreRule[];
@@ -244,5 +272,12 @@ export interface Policy {
     readonly allowGitConfig: Flag;
     /** Directory levels searched below each writable root; "unlimited" = bounded only by the time/entry budget. */
     readonly mandatoryDenySearchDepth: { readonly value: number | "unlimited"; readonly origin: Origin };
+    /** macOS: allowAppleEvents, when set (absent: refused). */
+    readonly allowAppleEvents?: Flag;
   };
+}
+
+export interface ToolPath {
+  readonly path: string;
+  readonly origin: Origin;
 }

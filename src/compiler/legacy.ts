@@ -10,7 +10,7 @@ import { diagnostic, type Diagnostic } from "./diagnostics.js";
 import { pointerOf } from "./pointer.js";
 import type { Pointer } from "./ir.js";
 import type { PathEntry, SrtSettings } from "./settings.gen.js";
-import { scalarsOf, sourced, type Sourced, type SettingsView } from "./view.js";
+import { scalarsOf, sourced, sourcedList, toolingOf, type Sourced, type SettingsView } from "./view.js";
 
 /** Keys of the srt dialect that must not appear next to `permissions`/`sandbox`. */
 const modernKeys = [
@@ -101,6 +101,9 @@ export function viewOfLegacy(
     ignoreViolations: sourced(sb.ignoreViolations, "sandbox", "ignoreViolations"),
     docker: sourced(s.docker, "docker"),
     credentials: sourced(s.credentials, "credentials"),
+    filesystemDisabled: sourced(sb.filesystem?.disabled, "sandbox", "filesystem", "disabled"),
+    tooling: toolingOf(s),
+    presets: sourcedList(s.extends, "extends"),
   };
   return { view, diagnostics };
 }

@@ -64,6 +64,196 @@ export type EnvPattern = string;
  * A permission rule: `WebFetch(domain:example.com)`, `Edit(path)`, `Read(path)`.
  */
 export type PermissionRule = string;
+/**
+ * Tool-cache presets merged into this policy (schema/presets.json): node (npm, yarn, pnpm), python (pip, uv), rust (cargo), go, git (https and ssh). Each adds its registries to allowedDomains and its cache directories to the writable ones (created when a run starts and they are absent); rules it adds have the origin `preset:NAME`.
+ *
+ * @maxItems 16
+ */
+export type Presets =
+  | []
+  | ["node" | "python" | "rust" | "go" | "git"]
+  | ["node" | "python" | "rust" | "go" | "git", "node" | "python" | "rust" | "go" | "git"]
+  | [
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git"
+    ]
+  | [
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git"
+    ]
+  | [
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git"
+    ]
+  | [
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git"
+    ]
+  | [
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git"
+    ]
+  | [
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git"
+    ]
+  | [
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git"
+    ]
+  | [
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git"
+    ]
+  | [
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git"
+    ]
+  | [
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git"
+    ]
+  | [
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git"
+    ]
+  | [
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git"
+    ]
+  | [
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git"
+    ]
+  | [
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git",
+      "node" | "python" | "rust" | "go" | "git"
+    ];
+/**
+ * Reference-tool key (macOS): allow com.apple.trustd.agent. srt's macOS profile always allows it, so this has no further effect; a warning on every target.
+ */
+export type EnableWeakerNetworkIsolation = boolean;
+/**
+ * macOS: allow sending Apple Events and Launch Services open requests (open, osascript). Removes code-execution isolation: a launched application runs outside the sandbox. Warned on Linux (no effect).
+ */
+export type AllowAppleEvents = boolean;
+/**
+ * Linux: absolute path of the bubblewrap (bwrap) binary to use instead of srt's own look-up. It must pass the same trust checks (root-owned all the way, not writable by the sandbox).
+ */
+export type BwrapPath = string;
+/**
+ * Linux: absolute path of the socat binary to use instead of srt's own look-up. It must pass the same trust checks (root-owned all the way, not writable by the sandbox).
+ */
+export type SocatPath = string;
+/**
+ * Reference-tool key: the JVM proxy agent jar. srt points the JVM at its proxies with JAVA_TOOL_OPTIONS properties and needs no agent: accepted with a warning.
+ */
+export type JavaAgentJarPath = string;
 
 /**
  * srt sandbox settings (~/.srt-settings.json or --settings FILE). Absent keys mean: no network, reads allowed everywhere, writes only in the working directory and a private per-run temp directory. Unknown keys are errors.
@@ -89,6 +279,16 @@ export interface SrtSettings {
   docker?: DockerSettings;
   permissions?: LegacyPermissions;
   sandbox?: LegacySandbox;
+  extends?: Presets;
+  enableWeakerNetworkIsolation?: EnableWeakerNetworkIsolation;
+  allowAppleEvents?: AllowAppleEvents;
+  git?: GitSettings;
+  bwrapPath?: BwrapPath;
+  socatPath?: SocatPath;
+  javaAgentJarPath?: JavaAgentJarPath;
+  ripgrep?: Ripgrep;
+  seccomp?: Seccomp;
+  windows?: Windows;
 }
 /**
  * Network access. Nothing is reachable unless allowed; the deny list is checked first.
@@ -169,6 +369,22 @@ export interface NetworkSettings {
    */
   deniedResolvedAddresses?: string[];
   tlsTerminate?: TlsTerminate;
+  /**
+   * A reason for a deniedDomains entry (keyed by the entry exactly as written), shown in the proxy's 403, the SOCKS refusal and the violation.
+   */
+  deniedDomainReasons?: {
+    [k: string]: string;
+  };
+  /**
+   * true: hosts not in allowedDomains are refused without asking a library ask callback. srt's allow list is strict for the CLI either way.
+   */
+  strictAllowlist?: boolean;
+  /**
+   * macOS: extra Mach services the command may look up (`com.example.svc`, or a prefix ending in `*`). Warned on Linux (no effect).
+   *
+   * @maxItems 1000
+   */
+  allowMachLookup?: string[];
 }
 /**
  * Terminate HTTPS CONNECTs to allowed hosts inside srt's proxy, with a per-run CA (or the one given), so that requests can be seen and masked credentials injected. The command is pointed at a trust bundle holding that CA and the system's roots.
@@ -223,6 +439,10 @@ export interface FilesystemSettings {
    * Allow writing .git/config (mandatory-denied by default: it can run commands via core.fsmonitor and others).
    */
   allowGitConfig?: boolean;
+  /**
+   * true: no file-system rules at all: every path readable and writable, no mandatory write protections (srt's own state directory stays hidden). Network rules still apply. `srt explain` says so loudly.
+   */
+  disabled?: boolean;
 }
 /**
  * Secrets the command must not read: denied, or masked by a sentinel that srt's proxy swaps for the real value on the way to the hosts that need it.
@@ -400,4 +620,47 @@ export interface LegacySandbox {
   mandatoryDenySearchDepth?: MandatoryDenySearchDepth;
   allowPty?: AllowPty;
   env?: EnvSettings;
+}
+/**
+ * Git configuration injected through GIT_CONFIG_* variables.
+ */
+export interface GitSettings {
+  /**
+   * Directories git treats as safe.directory inside the sandbox (each also covers repositories below it). Grants no write access.
+   *
+   * @maxItems 1000
+   */
+  safeDirectories?: string[];
+}
+/**
+ * Reference-tool key: how to run ripgrep for its deny-path scan. srt searches without ripgrep: accepted with a warning.
+ */
+export interface Ripgrep {
+  command: string;
+  args?: string[];
+  argv0?: string;
+}
+/**
+ * Reference-tool key: where its apply-seccomp helper is. srt builds its own seccomp program and hands it to bwrap: accepted with a warning.
+ */
+export interface Seccomp {
+  applyPath?: string;
+  argv0?: string;
+}
+/**
+ * Reference-tool key: Windows settings. srt has no Windows backend: accepted with a warning.
+ */
+export interface Windows {
+  backend?: "mxc" | "srt-win";
+  sandboxUser?: string;
+  sublayerGuid?: string;
+  wfpSublayerGuid?: string;
+  /**
+   * @minItems 2
+   * @maxItems 2
+   */
+  proxyPortRange?: [number, number];
+  srtWin?: {
+    path: string;
+  };
 }

@@ -3,8 +3,9 @@
  * JSON pointer it came from, so origins in the IR point at what the user wrote
  * (`/permissions/allow/3` for a legacy rule, `/filesystem/denyRead/0` otherwise).
  */
-import type { Pointer } from "./ir.js";
+import type { Origin, Pointer } from "./ir.js";
 import { pointerOf } from "./pointer.js";
+import type { PresetName } from "./presets.js";
 import type {
   CredentialsSettings,
   EnvSettings,
@@ -16,7 +17,10 @@ import type {
 
 export interface Sourced<T> {
   readonly value: T;
+  /** Where diagnostics point. */
   readonly pointer: Pointer;
+  /** The rule's origin when it is not the pointer (a preset's entries: "preset:node"). */
+  readonly origin?: Origin;
 }
 
 export interface SettingsView {
@@ -41,6 +45,30 @@ export interface SettingsView {
   readonly ignoreViolations: Sourced<IgnoreViolations> | undefined;
   readonly docker: Sourced<unknown> | undefined;
   readonly credentials?: Sourced<CredentialsSettings> | undefined;
+  /** filesystem.disabled (a reference-tool key): no file-system rules at all. */
+  readonly filesystemDisabled: Sourced<boolean> | undefined;
+  /** Top-level keys of the reference tool that srt honours; in both dialects they sit at the top. */
+  readonly tooling: Tooling;
+  /** `extends`: the presets whose rules join this policy's (top level in both dialects). */
+  readonly presets: readonly Sourced<PresetName>[];
+}
+
+export interface Tooling {
+  readonly gitSafeDirectories?: Sourced<readonly string[]>;
+  readonly allowAppleEvents?: Sourced<boolean>;
+  readonly bwrapPath?: Sourced<string>;
+  readonly socatPath?: Sourced<string>;
+}
+
+/** The reference-tool keys of the top level, with their pointers. */
+export function toolingOf(s: SrtSettings): Tooling {
+  const entries = {
+    gitSafeDirectories: sourced(s.git?.safeDirectories, "git", "safeDirectories"),
+    allowAppleEvents: sourced(s.allowAppleEvents, "allowAppleEvents"),
+    bwrapPath: sourced(s.bwrapPath, "bwrapPath"),
+    socatPath: sourced(s.socatPath, "socatPath"),
+  };
+  return Object.fromEntries(Object.entries(entries).filter(([, v]) => v !== undefined)) as Tooling;
 }
 
 export const sourcedList = <T>(items: readonly T[] | undefined, ...at: (string | number)[]): Sourced<T>[] =>
@@ -66,6 +94,9 @@ export function viewOfSettings(s: SrtSettings): SettingsView {
     ignoreViolations: sourced(s.ignoreViolations, "ignoreViolations"),
     docker: sourced(s.docker, "docker"),
     credentials: sourced(s.credentials, "credentials"),
+    filesystemDisabled: sourced(fs?.disabled, "filesystem", "disabled"),
+    tooling: toolingOf(s),
+    presets: sourcedList(s.extends, "extends"),
   };
 }
 

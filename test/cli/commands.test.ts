@@ -230,11 +230,15 @@ describe("srt init and srt schema", () => {
     const first = runSrt(["init", "--allow-registries"], { cwd: dir, env });
     expect(first.status).toBe(0);
     const text = readFileSync(join(dir, "srt-settings.json"), "utf8");
+    // The registries come with their caches (presets), so npm and pip can write them.
     expect(JSON.parse(text)).toMatchObject({
-      network: { allowedDomains: expect.arrayContaining(["registry.npmjs.org"]) },
+      extends: ["node", "python", "rust", "go"],
       env: { inherit: "core" },
     });
     expect(runSrt(["check", join(dir, "srt-settings.json")], { env }).status).toBe(0);
+    const explained = runSrt(["explain", join(dir, "srt-settings.json")], { env, cwd: dir }).stdout;
+    expect(explained).toMatch(/✓ registry\.npmjs\.org, any port {2}← preset:node/);
+    expect(explained).toMatch(/\.npm" \[(dir|absent now)\] {2}← preset:node/);
     const again = runSrt(["init"], { cwd: dir, env });
     expect(again.status).toBe(2);
     expect(again.stderr).toMatch(/already exists; not overwriting/);
@@ -242,6 +246,17 @@ describe("srt init and srt schema", () => {
     // Editors follow $schema: it must name the schema srt ships.
     const schemaRef = (JSON.parse(text) as { $schema: string }).$schema;
     expect(existsSync(resolve(dir, schemaRef)), schemaRef).toBe(true);
+  });
+
+  it("--extends writes the presets it names and refuses unknown ones", () => {
+    const dir = tempDir("srt-init-");
+    expect(runSrt(["init", "--extends", "python, git"], { cwd: dir, env }).status).toBe(0);
+    const written = JSON.parse(readFileSync(join(dir, "srt-settings.json"), "utf8")) as Record<string, unknown>;
+    expect(written["extends"]).toEqual(["python", "git"]);
+    const bad = runSrt(["init", "other.json", "--extends", "nodejs"], { cwd: dir, env });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('unknown preset "nodejs" (known: node, python, rust, go, git)');
+    expect(existsSync(join(dir, "other.json"))).toBe(false);
   });
 
   it("prints the schema the validator was generated from", () => {

@@ -156,6 +156,36 @@ describe("findTools", () => {
     });
   });
 
+  it("bwrapPath / socatPath from the settings replace the look-up, under the same trust rule, with no fallback", () => {
+    const fs = fakeFs({
+      ...system,
+      "/opt": dir,
+      "/opt/bw": dir,
+      "/opt/bw/bwrap": {},
+      "/home": dir,
+      "/home/u": { kind: "dir", uid: 1000 },
+      "/home/u/socat": { uid: 1000 },
+    });
+    const ok = findTools(true, fs, false, { bwrap: "/opt/bw/bwrap" });
+    expect(ok.ok && ok.tools.bwrap).toBe("/opt/bw/bwrap");
+    expect(ok.ok && ok.found.find((t) => t.name === "bwrap")?.depends).toEqual([
+      "/",
+      "/opt",
+      "/opt/bw",
+      "/opt/bw/bwrap",
+    ]);
+    // A user's own copy is refused although /usr/bin/socat exists: the settings chose it, srt does not look further.
+    const user = findTools(true, fs, false, { socat: "/home/u/socat" });
+    expect(user.ok).toBe(false);
+    expect(!user.ok && user.message).toBe(
+      "/home/u/socat (socatPath in the settings) is refused: /home/u is owned by uid 1000, not root; srt runs host programs only from files that nothing but root can change",
+    );
+    const missing = findTools(false, fs, false, { bwrap: "/opt/none/bwrap" });
+    expect(!missing.ok && missing.message).toMatch(/^\/opt\/none\/bwrap \(bwrapPath in the settings\) does not exist/);
+    // socatPath without network access is not needed, so not checked.
+    expect(findTools(false, fs, false, { socat: "/home/u/socat" }).ok).toBe(true);
+  });
+
   it("doctor reports where each tool was found, and a missing bwrap as a failure naming the directories", async () => {
     const fs = fakeFs(system);
     const withBwrap = await preflight(

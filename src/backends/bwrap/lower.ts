@@ -80,7 +80,12 @@ export function lowerBwrap(policy: Policy): BwrapArtifact {
   const groups: CommentedArgs[] = [];
   const add = (comment: string, ...args: CommentedArgs["args"]): void => void groups.push({ args, comment });
 
-  add("the whole host file system, read-only", "--ro-bind", "/", "/");
+  // A writable root (allowWrite "/", filesystem.disabled) is the base mount itself: bound later, it
+  // would cover the fresh /dev and /proc below with the host's.
+  const writableRoot = mounts.ops.find((m) => m.op === "bind" && m.path === "/" && m.writable);
+  if (writableRoot !== undefined && writableRoot.op === "bind")
+    add(`the whole host file system, writable: ${shownOrigins(writableRoot.origin)}`, "--bind", "/", "/");
+  else add("the whole host file system, read-only", "--ro-bind", "/", "/");
   if (weaker.value) {
     add(`host /dev (weaker nested sandbox, ${weaker.origin})`, "--dev-bind", "/dev", "/dev");
     add(`host /proc (weaker nested sandbox, ${weaker.origin})`, "--ro-bind", "/proc", "/proc");
@@ -125,7 +130,7 @@ export function lowerBwrap(policy: Policy): BwrapArtifact {
       )
       .exhaustive();
 
-  mounts.ops.filter((m) => m.op !== "remount-ro").forEach(emit);
+  mounts.ops.filter((m) => m.op !== "remount-ro" && m !== writableRoot).forEach(emit);
   const stateDir = policy.context.stateDir;
   add("srt's state directory (every run's private files, the placeholder registry) is hidden", "--tmpfs", stateDir);
   add("the private per-run temp dir (TMPDIR), writable", "--bind", { slot: "tmp" }, { slot: "tmp" });

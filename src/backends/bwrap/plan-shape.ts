@@ -25,9 +25,20 @@ export function linuxPlanProblem(value: unknown): string | undefined {
     Array.isArray(p.detachable) &&
     p.network !== undefined &&
     p.env !== undefined &&
-    isHostWrites(p.hostWrites);
+    isHostWrites(p.hostWrites) &&
+    (p.hostTools === undefined || isHostTools(p.hostTools));
   return complete ? undefined : "plan is incomplete or damaged; recompile it";
 }
+
+const isHostTools = (v: unknown): boolean =>
+  typeof v === "object" &&
+  v !== null &&
+  Object.entries(v).every(
+    ([k, t]) =>
+      (k === "bwrap" || k === "socat") &&
+      typeof (t as { path?: unknown } | null)?.path === "string" &&
+      (t as { path: string }).path.startsWith("/"),
+  );
 
 const isHostWrites = (v: unknown): v is LinuxPlan["hostWrites"] => {
   const w = v as Partial<LinuxPlan["hostWrites"]> | undefined;

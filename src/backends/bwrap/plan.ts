@@ -48,6 +48,8 @@ export interface LinuxPlan {
   /** What the sandbox gives up (enableWeakerNestedSandbox) and rules it cannot apply, in words. */
   readonly weakened: readonly string[];
   readonly notes: readonly string[];
+  /** The settings' bwrapPath / socatPath: used instead of srt's look-up, with the same trust checks. */
+  readonly hostTools?: Policy["hostTools"];
 }
 
 export function lowerLinuxPlan(policy: Policy, arch: SeccompArch): LinuxPlan {
@@ -74,6 +76,7 @@ export function lowerLinuxPlan(policy: Policy, arch: SeccompArch): LinuxPlan {
     ignoreViolations: policy.ignoreViolations,
     weakened: bwrap.weakened,
     notes: bwrap.notes.map((n) => `${n.path}: ${n.note} (${shownOrigins(n.origin)})`),
+    ...(policy.hostTools === undefined ? {} : { hostTools: policy.hostTools }),
   };
 }
 

@@ -8,7 +8,7 @@
 import type { Policy } from "../../compiler/ir.js";
 import { messageOf } from "./message.js";
 import { anchor, digitRun as digits, lit } from "./regex.js";
-import { blank, comment, globalName, literal, regex, rule, target, type Item } from "./sbpl.js";
+import { blank, comment, globalName, globalNamePrefix, literal, regex, rule, target, type Item } from "./sbpl.js";
 
 /** Mach services: name → why a common tool needs it. */
 export const machServices: Readonly<Record<string, string>> = {
@@ -66,5 +66,34 @@ export function lowerEssentials(policy: Policy, tag: string): Item[] {
       blank,
     );
   }
+  const mach = policy.network.machLookup;
+  if (mach !== undefined)
+    items.push(
+      comment(`${mach.origin}: network.allowMachLookup: Mach services the settings add (a trailing * is a prefix)`),
+      rule(
+        "allow",
+        ["mach-lookup"],
+        messageOf(tag, mach.origin),
+        mach.names.map((n) => (n.endsWith("*") ? globalNamePrefix(n.slice(0, -1)) : globalName(n))),
+      ),
+      blank,
+    );
+  const apple = policy.options.allowAppleEvents;
+  if (apple?.value === true)
+    items.push(
+      comment(
+        `${apple.origin}: allowAppleEvents (WEAKER): Apple Events and Launch Services open requests (open, osascript); what they launch runs outside the sandbox`,
+      ),
+      rule("allow", ["appleevent-send", "lsopen"], messageOf(tag, apple.origin)),
+      rule("allow", ["mach-lookup"], messageOf(tag, apple.origin), appleEventServices.map(globalName)),
+      blank,
+    );
   return items;
 }
+
+/** The services `open` and `osascript` talk to: appleeventsd, coreservicesd, and the quarantine resolver (macOS 14+). */
+const appleEventServices = [
+  "com.apple.coreservices.appleevents",
+  "com.apple.CoreServices.coreservicesd",
+  "com.apple.coreservices.quarantine-resolver",
+];

@@ -56,6 +56,7 @@ export const literal = (path: StringArg): Filter => filter("literal", arg(path))
 export const subpath = (path: StringArg): Filter => filter("subpath", arg(path));
 export const regex = (r: SbRegex): Filter => filter("regex", { kind: "regex", regex: r });
 export const globalName = (service: string): Filter => filter("global-name", str(service));
+export const globalNamePrefix = (prefix: string): Filter => filter("global-name-prefix", str(prefix));
 export const pathLiteral = (path: string): Filter => filter("path-literal", str(path));
 export const target = (t: Target): Filter => filter("target", sym(t));
 /** `(remote tcp "localhost:3128")`, `(remote unix-socket (path-literal "/x"))`, `(remote unix-socket)`. */

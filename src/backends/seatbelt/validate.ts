@@ -82,6 +82,7 @@ export function validateSbpl(text: string, opts: ValidateOptions = {}): SbplProb
       case "path":
       case "path-literal":
       case "global-name":
+      case "global-name-prefix":
       case "local-name":
       case "ipc-posix-name":
       case "sysctl-name":

@@ -15,7 +15,21 @@ export type AddressVerdict =
   | { readonly verdict: "allow"; readonly address: string }
   | { readonly verdict: "deny"; readonly reason: string; readonly origin?: Origin };
 
-export type AddressGuard = (address: string, port: number) => AddressVerdict;
+/**
+ * `listedLoopback`: the name was allowed by an entry that is exactly `localhost` (RFC 6761: always
+ * the loopback interface). The user listed the host's loopback by name, so the loopback addresses
+ * pass the always-refused ranges; IP deny entries and deniedResolvedAddresses still apply.
+ */
+export type AddressGuard = (address: string, port: number, listedLoopback?: boolean) => AddressVerdict;
+
+/** Where an allowed `localhost` goes: the loopback addresses, never a DNS answer (/etc/hosts may say otherwise). */
+export const localhostAddresses: readonly string[] = ["127.0.0.1", "::1"];
+
+/** The allow rule names `localhost` itself (with or without a port); `*.localhost` does not count. */
+export const namesLocalhost = (rule: NetRule | undefined): boolean =>
+  rule !== undefined && rule.effect === "allow" && rule.host.kind === "name" && rule.host.name === "localhost";
+
+const loopbackRange = [compileCidr("127.0.0.0/8")!, compileCidr("::1/128")!];
 
 interface Compiled {
   readonly range: AddressRange;
@@ -44,7 +58,7 @@ export function compileAddressGuard(policy: {
   const ipRule = (effect: "allow" | "deny", h: CanonicalHost, port: number): NetRule | undefined =>
     ipRules.find((r) => r.effect === effect && (r.port === undefined || r.port === port) && hostMatches(r.host, h));
 
-  return (address, port) => {
+  return (address, port, listedLoopback = false) => {
     const h = canonicalizeHost(address);
     if (h === null || h.kind === "name")
       return { verdict: "deny", reason: `the resolver returned "${address}", which is not an IP address` };
@@ -61,7 +75,9 @@ export function compileAddressGuard(policy: {
       value.family === 6 && valueInRange(value, nat64)
         ? { family: 4 as const, value: value.value & 0xffffffffn }
         : undefined;
+    const loopback = listedLoopback && loopbackRange.some((l) => valueInRange(value, l));
     for (const r of ranges) {
+      if (loopback && r.origin === "default:resolved-address-guard") continue;
       if (valueInRange(value, r.range) || (embedded && valueInRange(embedded, r.range))) {
         return {
           verdict: "deny",

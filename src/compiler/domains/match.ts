@@ -68,7 +68,12 @@ export function matchNetRules(rules: readonly NetRule[], host: string | Canonica
   const shown = hostPort(h, port);
   const denied = decidingRule(rules, "deny", h, port);
   if (denied)
-    return { verdict: "deny", rule: denied, reason: `${shown} is denied by "${denied.source}" (${denied.origin})` };
+    return {
+      verdict: "deny",
+      rule: denied,
+      // deniedDomainReasons: the user's own words for this entry travel with every refusal it makes.
+      reason: `${shown} is denied by "${denied.source}" (${denied.origin})${denied.reason === undefined ? "" : `: ${denied.reason}`}`,
+    };
   const allowed = decidingRule(rules, "allow", h, port);
   if (allowed)
     return {

@@ -48,6 +48,11 @@ export function parseHostPattern(text: string, list: "allow" | "deny"): PatternR
   if (colons === 1) [hostText, portText] = text.split(":") as [string, string];
   const port = portText === undefined ? undefined : parsePort(portText);
   if (port === null) return fail(`port "${portText}" is not a number from 1 to 65535`);
+  // "*:22": one port on every host (the reference tool's way to block SSH). Like a bare *, deny list only.
+  if (hostText === "*")
+    return list === "deny"
+      ? withPort({ kind: "any" }, port)
+      : fail(`${text} would allow every host`, "list the hosts to allow; `*:PORT` is accepted in deniedDomains only");
 
   const v4 = parseIpv4Strict(hostText);
   if (v4) return withPort({ kind: "ipv4", address: ipv4Text(v4) }, port);

@@ -7,7 +7,7 @@ export {
   type RunningSandbox,
   type StartNetwork,
 } from "./run.js";
-export { findTools, toolsExposed, type LinuxTools, type ToolsResult } from "./tools.js";
+export { chosenTools, findTools, toolsExposed, type LinuxTools, type ToolsResult } from "./tools.js";
 export { nodeLinuxDeps, nodeLinuxFs } from "./node-deps.js";
 export type {
   LinuxClock,

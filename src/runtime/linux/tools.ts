@@ -12,9 +12,11 @@ import {
   locateTool,
   missingToolsMessage,
   nodeToolFs,
+  resolveTrusted,
   systemToolDirs,
   type FoundTool,
   type ToolFs,
+  type ToolLookup,
 } from "../host-tools.js";
 
 export interface LinuxTools {
@@ -40,16 +42,49 @@ export const toolPackages: Readonly<Record<string, string>> = {
   socat: "socat",
 };
 
+/** The settings' bwrapPath / socatPath as findTools takes them (from a policy or a plan). */
+export const chosenTools = (o: {
+  readonly hostTools?: Readonly<Partial<Record<"bwrap" | "socat", { readonly path: string }>>> | undefined;
+}): Partial<Record<"bwrap" | "socat", string>> =>
+  Object.fromEntries(Object.entries(o.hostTools ?? {}).map(([k, t]) => [k, t.path]));
+
 export type ToolsResult =
   | { readonly ok: true; readonly tools: LinuxTools; readonly found: readonly FoundTool[] }
   | { readonly ok: false; readonly message: string };
 
-export function findTools(needNetwork: boolean, fs: ToolFs = nodeToolFs, asRoot = false): ToolsResult {
+/**
+ * `chosen`: the settings' bwrapPath / socatPath (absolute). Such a path replaces the look-up for
+ * that program, with the same trust rule (root-owned all the way, executable); one that fails is
+ * refused with the reason, and srt does not fall back to looking elsewhere (as the reference tool).
+ */
+export function findTools(
+  needNetwork: boolean,
+  fs: ToolFs = nodeToolFs,
+  asRoot = false,
+  chosen: Readonly<Partial<Record<"bwrap" | "socat", string>>> = {},
+): ToolsResult {
   const names = [
     ...(asRoot ? ["bwrap", "sh", "unshare"] : ["bwrap", "sh"]),
     ...(needNetwork ? ["setpriv", "nsenter", "socat"] : []),
   ];
-  const lookups = names.map((n) => locateTool(n, fs));
+  for (const [name, path] of Object.entries(chosen)) {
+    if (!names.includes(name)) continue;
+    const r = resolveTrusted(path, fs);
+    if (r.kind !== "ok")
+      return {
+        ok: false,
+        message: `${path} (${name}Path in the settings) ${r.kind === "missing" ? "does not exist" : `is refused: ${r.why}`}; srt runs host programs only from files that nothing but root can change`,
+      };
+  }
+  const locate = (n: string): ToolLookup => {
+    const path = chosen[n as "bwrap" | "socat"];
+    if (path === undefined) return locateTool(n, fs);
+    const r = resolveTrusted(path, fs);
+    return r.kind === "ok"
+      ? { ok: true, tool: { name: n, path, real: r.real, depends: r.depends } }
+      : { ok: false, name: n, rejected: [] };
+  };
+  const lookups = names.map(locate);
   const missing = lookups.flatMap((l) => (l.ok ? [] : [l]));
   if (missing.length > 0) {
     const pkgs = [...new Set(missing.map((m) => toolPackages[m.name]))].join(" ");

@@ -10,7 +10,9 @@ import {
   canonicalizeHost,
   compileAddressGuard,
   hostPort,
+  localhostAddresses,
   matchNetRules,
+  namesLocalhost,
   type AddressGuard,
   type CanonicalHost,
 } from "../../compiler/domains/index.js";
@@ -119,6 +121,15 @@ export function createGate(
       if (verdict.verdict === "deny") {
         // Matched by nothing (no rule): the embedder's ask callback may still allow it. An explicit deny is final.
         if (verdict.rule !== undefined) return refuse(proxy, shownHost, port, verdict.reason, verdict.rule.origin);
+        // network.strictAllowlist: the allow list is the policy, not a hint; no callback may widen it.
+        if (network.strictAllowlist?.value === true)
+          return refuse(
+            proxy,
+            shownHost,
+            port,
+            `${verdict.reason} (strictAllowlist: not asked)`,
+            network.strictAllowlist.origin,
+          );
         const asked = await askAbout(deps.ask, { host: shownHost, port }, shown, askTimeoutMs);
         if (!asked.allow) return refuse(proxy, shownHost, port, asked.reason, undefined);
         // An approved IP literal is approved like an allow rule for that literal, which the guard honours too.
@@ -133,8 +144,11 @@ export function createGate(
       if (upstream)
         return { ok: true, shown, route: { kind: "upstream", proxy: upstream, host, port, authority: shown } };
 
+      // An allowed `localhost` is the host's loopback (as in the reference tool, and srt's README): not looked up.
+      const loopback = verdict.verdict === "allow" && namesLocalhost(verdict.rule);
       let resolved: readonly string[];
-      if (host.kind === "name") {
+      if (loopback) resolved = localhostAddresses;
+      else if (host.kind === "name") {
         const r = await withTimeout(resolve(host.name), resolveTimeoutMs);
         if (!r.ok) return { ok: false, refused: false, shown, reason: `cannot resolve ${host.name}: ${r.reason}` };
         resolved = r.value;
@@ -144,7 +158,7 @@ export function createGate(
       const passed: string[] = [];
       let firstRefusal: { reason: string; origin?: Origin } | undefined;
       for (const a of resolved) {
-        const v = guard(a, port);
+        const v = guard(a, port, loopback);
         if (v.verdict === "allow") {
           if (!passed.includes(v.address)) passed.push(v.address);
         } else firstRefusal ??= v;

@@ -23,9 +23,11 @@ export interface LivePolicy {
 }
 
 export function createLivePolicy(initial: ProxyNetworkPolicy): LivePolicy {
+  // The route and strictAllowlist stay as started: an update replaces the lists, never loosens how they are asked about.
   const route = {
     ...(initial.mitmProxy === undefined ? {} : { mitmProxy: initial.mitmProxy }),
     ...(initial.parentProxy === undefined ? {} : { parentProxy: initial.parentProxy }),
+    ...(initial.strictAllowlist === undefined ? {} : { strictAllowlist: initial.strictAllowlist }),
   };
   let now: ProxyNetworkPolicy = {
     rules: initial.rules,

@@ -26,7 +26,10 @@ export interface NetworkViolation {
 }
 
 /** The part of a network policy the proxies decide with. */
-export type ProxyNetworkPolicy = Pick<NetworkPolicy, "rules" | "deniedResolvedAddresses" | "mitmProxy" | "parentProxy">;
+export type ProxyNetworkPolicy = Pick<
+  NetworkPolicy,
+  "rules" | "deniedResolvedAddresses" | "mitmProxy" | "parentProxy" | "strictAllowlist"
+>;
 
 /** A destination no rule decided (on neither list), as the ask callback sees it. */
 export interface AskQuery {
