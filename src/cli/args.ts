@@ -195,6 +195,7 @@ export const policyArgs = {
   file: { type: "positional", required: false, description: "settings file (same as --settings)" },
   settings: {
     type: "string",
+    alias: "s",
     description: "settings file (default: ~/.srt-settings.json if it exists, else built-in defaults)",
   },
   target: { type: "string", description: "linux or macos (default: this machine's)" },

@@ -70,7 +70,7 @@ async function execPlan(planFile: string, parsed: ParsedRun, io: CliIo): Promise
   return runPlan(
     {
       plan: loaded,
-      command: o.command,
+      command: o,
       debug: o.debug,
       quiet: o.quiet,
       violations: o.violations,

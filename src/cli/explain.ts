@@ -2,7 +2,7 @@
 import { showBytes } from "../compiler/byte-paths.js";
 import { defineCommand, policyArgs, policyChoice } from "./args.js";
 import { explainPolicy } from "./explain-text.js";
-import { explainTools } from "./explain-tools.js";
+import { explainShell, explainTools } from "./explain-tools.js";
 import { exitStatus, type CliIo } from "./io.js";
 import { compileForCli } from "./policy-input.js";
 import { renderJson } from "./render.js";
@@ -32,7 +32,10 @@ export const explainCommand = (io: CliIo) =>
                   ? explainTools(policy, io.platform)
                       .map((l) => l + "\n")
                       .join("")
-                  : ""),
+                  : "") +
+                explainShell(target, io.platform)
+                  .map((l) => l + "\n")
+                  .join(""),
             ),
       );
       return exitStatus.ok;

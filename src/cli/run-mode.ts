@@ -2,7 +2,7 @@
 import { lowerLinuxPlan } from "../backends/bwrap/index.js";
 import { hostSeccompArch } from "../runtime/host-arch.js";
 import { failureLine } from "../runtime/failure.js";
-import { exitStatus, type CliIo } from "./io.js";
+import { debugFromEnv, exitStatus, type CliIo } from "./io.js";
 import { compileForRun } from "./policy-input.js";
 import { defineCommand } from "./args.js";
 import { runArgs, runOptions, runsWhat, type RunOptions } from "./run-options.js";
@@ -15,6 +15,8 @@ export const runModeCommand = (io: CliIo, usage: string) =>
     args: {
       settings: {
         type: "string",
+        // -s as in the reference tool (@anthropic-ai/sandbox-runtime), whose users type it.
+        alias: "s",
         valueHint: "F",
         description: "settings file (default: ~/.srt-settings.json, else the defaults)",
       },
@@ -49,10 +51,10 @@ async function runMode(o: RunOptions, io: CliIo): Promise<number> {
   const { policy } = compileForRun(o, io, "linux");
   if (policy === undefined) return exitStatus.usage;
   const plan = lowerLinuxPlan(policy, hostSeccompArch());
-  if (o.debug || io.env["SRT_DEBUG"] === "1")
+  if (o.debug || debugFromEnv(io.env))
     io.err(`srt: compiled ${plan.source} in ${(performance.now() - t0).toFixed(1)} ms\n`);
   return runPlan(
-    { plan, command: o.command, debug: o.debug, quiet: o.quiet, violations: o.violations, controlFd: o.controlFd },
+    { plan, command: o, debug: o.debug, quiet: o.quiet, violations: o.violations, controlFd: o.controlFd },
     io,
   );
 }

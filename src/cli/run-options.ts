@@ -4,6 +4,8 @@
  * word that is not an option, DESIGN §6) is decided by the one parser in args.ts.
  */
 import type { ArgsDef } from "citty";
+import type { ToolFs } from "../runtime/host-tools.js";
+import { chooseShell, shellArgv, type ChosenShell } from "../runtime/shell.js";
 
 export interface RunOptions {
   readonly settings?: string;
@@ -16,6 +18,11 @@ export interface RunOptions {
   readonly proxies?: string;
   /** --allow-writable-plan (srt exec): run a plan its own command could rewrite (see exec.ts). */
   readonly allowWritablePlan?: true;
+  /** --shell: a shell's name or absolute path (default: bash, else sh; see runtime/shell.ts). */
+  readonly shell?: string;
+  /** -c STRING: run it under the shell; `command` is then empty. */
+  readonly script?: string;
+  /** The command's words as given (argv mode); they run through the shell's launcher. */
   readonly command: readonly string[];
 }
 
@@ -41,7 +48,12 @@ export const runArgs = {
     type: "string",
     alias: "c",
     valueHint: "string",
-    description: "run a shell command string (/bin/sh -c) instead of a command",
+    description: "run a shell command string (bash -c, else sh -c; see --shell) instead of a command",
+  },
+  shell: {
+    type: "string",
+    valueHint: "bash|sh|PATH",
+    description: "the shell -c strings and commands run under (default: bash if this machine has it, else sh)",
   },
 } as const satisfies ArgsDef;
 
@@ -53,12 +65,13 @@ export interface RunArgs {
   readonly violations?: string | undefined;
   readonly "control-fd"?: string | undefined;
   readonly "shell-command"?: string | undefined;
+  readonly shell?: string | undefined;
   readonly proxies?: string | undefined;
   readonly "allow-writable-plan"?: boolean | undefined;
 }
 
 /** The parsed options and the command's words as one RunOptions, or the usage error in them. */
-export function runOptions(args: RunArgs, words: readonly string[], shell = "/bin/sh"): ParsedRun {
+export function runOptions(args: RunArgs, words: readonly string[]): ParsedRun {
   let controlFd: number | undefined;
   const fd = args["control-fd"];
   if (fd !== undefined) {
@@ -70,8 +83,7 @@ export function runOptions(args: RunArgs, words: readonly string[], shell = "/bi
   const string = args["shell-command"];
   if (string !== undefined && words.length > 0)
     return { ok: false, message: `-c takes one shell string; unexpected ${JSON.stringify(words[0])} after it` };
-  const command = string !== undefined ? [shell, "-c", string] : words;
-  if (command.length === 0)
+  if (string === undefined && words.length === 0)
     return { ok: false, message: 'no command given (srt [options] -- command [args…] or srt -c "string")' };
   const options: RunOptions = {
     ...(args.settings === undefined ? {} : { settings: args.settings }),
@@ -81,7 +93,33 @@ export function runOptions(args: RunArgs, words: readonly string[], shell = "/bi
     ...(controlFd === undefined ? {} : { controlFd }),
     ...(args.proxies === undefined ? {} : { proxies: args.proxies }),
     ...(args["allow-writable-plan"] === true ? { allowWritablePlan: true as const } : {}),
-    command,
+    ...(args.shell === undefined ? {} : { shell: args.shell }),
+    ...(string === undefined ? {} : { script: string }),
+    command: words,
   };
   return { ok: true, options };
+}
+
+/** What the sandbox runs for these options: the argv, and the command as reports show it (ignoreViolations matches it). */
+export type CommandToRun =
+  | {
+      readonly ok: true;
+      readonly argv: readonly string[];
+      readonly shown: readonly string[];
+      readonly shell: ChosenShell;
+    }
+  | { readonly ok: false; readonly message: string };
+
+export function commandToRun(o: Pick<RunOptions, "shell" | "script" | "command">, fs?: ToolFs): CommandToRun {
+  const chosen = chooseShell(o.shell, fs);
+  if (!chosen.ok) return chosen;
+  const { shell } = chosen;
+  return o.script !== undefined
+    ? {
+        ok: true,
+        argv: shellArgv(shell, { kind: "string", script: o.script }),
+        shown: [shell.path, "-c", o.script],
+        shell,
+      }
+    : { ok: true, argv: shellArgv(shell, { kind: "argv", argv: o.command }), shown: o.command, shell };
 }

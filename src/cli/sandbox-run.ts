@@ -16,11 +16,13 @@ import { appendViolation } from "../runtime/proxy/violations.js";
 import { locateStateDir } from "../runtime/state-dir.js";
 import { awaitForwardingSignals } from "./forward-signals.js";
 import { failureLine } from "../runtime/failure.js";
-import { exitStatus, type CliIo } from "./io.js";
+import { debugFromEnv, exitStatus, type CliIo } from "./io.js";
+import { commandToRun, type RunOptions } from "./run-options.js";
 
 export interface SandboxRunArgs {
   readonly plan: LinuxPlan;
-  readonly command: readonly string[];
+  /** What to run: the words (argv mode) or a -c string, and --shell (runtime/shell.ts). */
+  readonly command: Pick<RunOptions, "shell" | "script" | "command">;
   readonly debug: boolean;
   readonly quiet: boolean;
   readonly violations?: string | undefined;
@@ -92,11 +94,17 @@ async function runOpened(
       ? { ...args.plan, network: { ...args.plan.network, proxies: true } }
       : args.plan;
   const live = createLivePolicy(plan.network.policy);
-  const debug = args.debug || io.env["SRT_DEBUG"] === "1";
+  const debug = args.debug || debugFromEnv(io.env);
   // The acknowledgement a caller (or a test) can wait for instead of guessing how long applying takes.
   control?.start(live, (lineNo) => {
     if (debug) io.err(`srt: --control-fd ${args.controlFd}: line ${lineNo} applied\n`);
   });
+  const what = commandToRun(args.command);
+  if (!what.ok) {
+    io.err(`${failureLine({ code: "SRT520", message: what.message })}\nsrt: the command did not run.\n`);
+    control?.close();
+    return exitStatus.runtime;
+  }
   // Never from PATH: `npx srt` puts the project's node_modules/.bin first, which the command may write.
   const found = findTools(plan.network.proxies, undefined, io.uid === 0);
   const problem = found.ok ? toolsExposed(found.found, plan.hostWrites) : found.message;
@@ -107,15 +115,15 @@ async function runOpened(
   }
   if (debug)
     io.err(
-      `srt: plan ${plan.source}: ${plan.bwrap.length} bwrap args, ${plan.placeholders.length} placeholders, seccomp ${plan.seccomp.instructions} insns, network ${plan.network.proxies ? "via proxies" : "none"}\n`,
+      `srt: plan ${plan.source}: ${plan.bwrap.length} bwrap args, ${plan.placeholders.length} placeholders, seccomp ${plan.seccomp.instructions} insns, network ${plan.network.proxies ? "via proxies" : "none"}; shell ${what.shell.path} (${what.shell.why})\n`,
     );
   const network =
     args.proxies === undefined
-      ? ownNetwork({ quiet: args.quiet, violations, err: io.err, command: args.command, policy: live })
+      ? ownNetwork({ quiet: args.quiet, violations, err: io.err, command: what.shown, policy: live })
       : joinNetwork(resolve(io.cwd, args.proxies));
   const running = runLinux({
     plan,
-    command: args.command,
+    command: what.argv,
     env: io.env,
     tools: found.tools,
     uid: io.uid,

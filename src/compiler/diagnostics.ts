@@ -405,6 +405,7 @@ export const runtimeCatalog = {
   SRT508: { title: "a set-up step of the run failed" },
   SRT509: { title: "running commands is not implemented on this platform" },
   SRT510: { title: "a native helper srt needs is missing or not safe to run" },
+  SRT520: { title: "the shell the command runs under (--shell, else bash or sh) is missing" },
 } as const satisfies Record<string, { title: string }>;
 
 export type RuntimeCode = keyof typeof runtimeCatalog;

@@ -43,13 +43,25 @@ describe("the run mode's options", () => {
       settings: "p.json",
       quiet: true,
       violations: "v.jsonl",
-      command: ["/bin/sh", "-c", "echo hi; exit 3"],
+      script: "echo hi; exit 3",
+      command: [],
     });
     expect(ok(run(["--debug", "--quiet", "--control-fd=3", "true"]))).toMatchObject({
       debug: true,
       quiet: true,
       controlFd: 3,
       command: ["true"],
+    });
+  });
+  it("take the reference tool's -s for --settings, and --shell", () => {
+    expect(ok(run(["-s", "p.json", "--shell", "sh", "true"]))).toMatchObject({
+      settings: "p.json",
+      shell: "sh",
+      command: ["true"],
+    });
+    expect(run(["-s", "a.json", "--settings", "b.json", "true"])).toEqual({
+      ok: false,
+      message: "--settings is given twice",
     });
   });
   it("read a value as a value, whatever it looks like; a command's words as the command's", () => {
@@ -59,7 +71,7 @@ describe("the run mode's options", () => {
       debug: true,
       command: ["true"],
     });
-    expect(ok(run(["-c", "--help"]))).toMatchObject({ command: ["/bin/sh", "-c", "--help"] });
+    expect(ok(run(["-c", "--help"]))).toMatchObject({ script: "--help", command: [] });
     expect(ok(run(["-d", "true", "--no-debug", "--help", "--"]))).toMatchObject({
       debug: true,
       command: ["true", "--no-debug", "--help", "--"],
