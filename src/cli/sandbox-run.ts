@@ -58,6 +58,24 @@ export async function runPlan(args: SandboxRunArgs, io: CliIo): Promise<number> 
   }
 }
 
+/**
+ * Whether to start srt's proxies for a plan that allows no host, as a refusing endpoint. Without
+ * them the proxy variables are unset, a tool's lookup of its registry fails with EAI_AGAIN, and
+ * npm, pip and git take that for a flaky network and retry: `npm view` gave up after 71 s, silently.
+ * Through the proxies every request gets an immediate 403 (SOCKS: "not allowed"), which those tools
+ * do not retry, and the refusal is a violation the summary names. Only when the bridge's programs
+ * are there and no less safe than for a policy that allows hosts (a run that needs no network must
+ * not fail for want of socat, nor be refused for a tool it would not start).
+ */
+function refusingEndpoint(plan: LinuxPlan, io: CliIo, debug: boolean): boolean {
+  if (plan.network.proxies) return false;
+  const bridged = findTools(true, undefined, io.uid === 0);
+  const problem = bridged.ok ? toolsExposed(bridged.found, plan.hostWrites) : bridged.message;
+  if (problem === undefined) return true;
+  if (debug) io.err(`srt: no refusing proxy for this run (network requests fail without saying why): ${problem}\n`);
+  return false;
+}
+
 /** Why the plan's command could make srt write its report somewhere else, or undefined when it cannot. */
 function violationsExposure(plan: LinuxPlan, spelled: string): string | undefined {
   const e = exposureOf(plan.hostWrites, createNodeHost(), spelled);
@@ -88,13 +106,12 @@ async function runOpened(
     }
     control = opened.channel;
   }
-  // A live policy may open what the first one closed: proxies and bridges from the start.
-  const plan: LinuxPlan =
-    control || args.proxies !== undefined
-      ? { ...args.plan, network: { ...args.plan.network, proxies: true } }
-      : args.plan;
-  const live = createLivePolicy(plan.network.policy);
   const debug = args.debug || debugFromEnv(io.env);
+  // A live policy may open what the first one closed: proxies and bridges from the start.
+  const withProxies: LinuxPlan = { ...args.plan, network: { ...args.plan.network, proxies: true } };
+  const plan: LinuxPlan =
+    control || args.proxies !== undefined || refusingEndpoint(args.plan, io, debug) ? withProxies : args.plan;
+  const live = createLivePolicy(plan.network.policy);
   // The acknowledgement a caller (or a test) can wait for instead of guessing how long applying takes.
   control?.start(live, (lineNo) => {
     if (debug) io.err(`srt: --control-fd ${args.controlFd}: line ${lineNo} applied\n`);
