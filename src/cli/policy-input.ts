@@ -5,6 +5,7 @@
  */
 import { resolve } from "node:path";
 import { compileSettings, type Diagnostic, type Policy, type SelfOutput, type Target } from "../compiler/index.js";
+import type { RunAdditions } from "../compiler/additions.js";
 import { createNodeHost } from "../runtime/node-host.js";
 import { packageRoot } from "../runtime/package-root.js";
 import type { CliIo } from "./io.js";
@@ -17,6 +18,8 @@ export interface PolicyArgs {
   readonly outputs?: readonly SelfOutput[];
   readonly target?: string | undefined;
   readonly json?: boolean | undefined;
+  /** The run mode's --allow-domain and friends (compiler/additions.ts). */
+  readonly additions?: RunAdditions | undefined;
 }
 
 export function compileForCli(
@@ -38,6 +41,7 @@ export function compileForCli(
       installDir: packageRoot(),
       settingsLookup: defaultSettingsPath(io.env),
       ...(args.outputs === undefined ? {} : { outputs: args.outputs }),
+      ...(args.additions === undefined ? {} : { additions: args.additions }),
     });
     diagnostics = result.diagnostics;
     policy = result.policy;
@@ -53,11 +57,19 @@ export function compileForCli(
  * protected by the policy itself, since srt appends to it after the command ran.
  */
 export function compileForRun(
-  o: { readonly settings?: string | undefined; readonly violations?: string | undefined },
+  o: {
+    readonly settings?: string | undefined;
+    readonly violations?: string | undefined;
+    readonly additions?: RunAdditions | undefined;
+  },
   io: CliIo,
   target: Target,
 ): { policy?: Policy; diagnostics: readonly LocatedDiagnostic[] } {
   const outputs =
     o.violations === undefined ? [] : [{ path: resolve(io.cwd, o.violations), rule: "violations-file" as const }];
-  return compileForCli({ settings: o.settings, ...(outputs.length === 0 ? {} : { outputs }) }, io, target);
+  return compileForCli(
+    { settings: o.settings, additions: o.additions, ...(outputs.length === 0 ? {} : { outputs }) },
+    io,
+    target,
+  );
 }

@@ -5,7 +5,15 @@ import { failureLine } from "../runtime/failure.js";
 import { debugFromEnv, exitStatus, type CliIo } from "./io.js";
 import { compileForRun } from "./policy-input.js";
 import { defineCommand } from "./args.js";
-import { runArgs, runOptions, runsWhat, type RunOptions } from "./run-options.js";
+import {
+  additionArgs,
+  additionNames,
+  containerOptions,
+  runArgs,
+  runOptions,
+  runsWhat,
+  type RunOptions,
+} from "./run-options.js";
 import { runPlan } from "./sandbox-run.js";
 
 /** `usage` is srt's overview, which is this mode's --help. */
@@ -21,9 +29,12 @@ export const runModeCommand = (io: CliIo, usage: string) =>
         description: "settings file (default: ~/.srt-settings.json, else the defaults)",
       },
       ...runArgs,
+      ...additionArgs,
     },
     runs: runsWhat,
+    repeatable: additionNames,
     refuses: {
+      ...containerOptions,
       "--proxies": "--proxies is for srt exec (commands wrapped by a library sandbox)",
       "--allow-writable-plan": "--allow-writable-plan is for srt exec (this mode compiles its plan in memory)",
     },

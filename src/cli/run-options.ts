@@ -4,6 +4,8 @@
  * word that is not an option, DESIGN §6) is decided by the one parser in args.ts.
  */
 import type { ArgsDef } from "citty";
+import type { RunAdditions } from "../compiler/additions.js";
+import { listOption } from "./args.js";
 import type { ToolFs } from "../runtime/host-tools.js";
 import { chooseShell, shellArgv, type ChosenShell } from "../runtime/shell.js";
 
@@ -22,6 +24,8 @@ export interface RunOptions {
   readonly shell?: string;
   /** -c STRING: run it under the shell; `command` is then empty. */
   readonly script?: string;
+  /** --allow-domain and friends: added to the settings for this run. */
+  readonly additions?: RunAdditions;
   /** The command's words as given (argv mode); they run through the shell's launcher. */
   readonly command: readonly string[];
 }
@@ -57,6 +61,43 @@ export const runArgs = {
   },
 } as const satisfies ArgsDef;
 
+/**
+ * The run mode's additions to the settings for this run (compiler/additions.ts), repeatable.
+ * `srt exec` refuses them: a plan's policy is fixed when it is compiled.
+ */
+export const additionArgs = {
+  "allow-domain": {
+    type: "string",
+    valueHint: "D",
+    description: "also allow host D for this run, as in network.allowedDomains (repeatable)",
+  },
+  "deny-domain": {
+    type: "string",
+    valueHint: "D",
+    description: "also refuse host D for this run, as in network.deniedDomains (repeatable)",
+  },
+  "allow-write": {
+    type: "string",
+    valueHint: "P",
+    description: "also make P writable for this run, besides allowWrite or its default (repeatable)",
+  },
+  "deny-read": {
+    type: "string",
+    valueHint: "P",
+    description: "also make P unreadable for this run, as in filesystem.denyRead (repeatable)",
+  },
+} as const satisfies ArgsDef;
+
+export const additionNames = Object.keys(additionArgs);
+
+/** The reference tool's seed ports run the command in a container; srt has no such backend yet. */
+export const containerOptions: Readonly<Record<string, string>> = Object.fromEntries(
+  ["--docker-image", "--docker-name", "--docker-workdir"].map((o) => [
+    o,
+    `${o}: srt's container backend (running the command in a Docker container, as the reference tool's ports do) does not exist yet; without it srt sandboxes the command on this host with bubblewrap`,
+  ]),
+);
+
 /** The run options as citty parsed them; srt exec adds its own two. */
 export interface RunArgs {
   readonly settings?: string | undefined;
@@ -66,6 +107,10 @@ export interface RunArgs {
   readonly "control-fd"?: string | undefined;
   readonly "shell-command"?: string | undefined;
   readonly shell?: string | undefined;
+  readonly "allow-domain"?: string | undefined;
+  readonly "deny-domain"?: string | undefined;
+  readonly "allow-write"?: string | undefined;
+  readonly "deny-read"?: string | undefined;
   readonly proxies?: string | undefined;
   readonly "allow-writable-plan"?: boolean | undefined;
 }
@@ -85,7 +130,14 @@ export function runOptions(args: RunArgs, words: readonly string[]): ParsedRun {
     return { ok: false, message: `-c takes one shell string; unexpected ${JSON.stringify(words[0])} after it` };
   if (string === undefined && words.length === 0)
     return { ok: false, message: 'no command given (srt [options] -- command [args…] or srt -c "string")' };
+  const additions: RunAdditions = {
+    allowDomains: listOption(args["allow-domain"]),
+    denyDomains: listOption(args["deny-domain"]),
+    allowWrite: listOption(args["allow-write"]),
+    denyRead: listOption(args["deny-read"]),
+  };
   const options: RunOptions = {
+    ...(Object.values(additions).some((l: readonly string[]) => l.length > 0) ? { additions } : {}),
     ...(args.settings === undefined ? {} : { settings: args.settings }),
     ...(args.violations === undefined ? {} : { violations: args.violations }),
     debug: args.debug === true,

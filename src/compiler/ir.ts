@@ -7,8 +7,14 @@
 /** A JSON pointer to a value in the settings document ("/filesystem/denyRead/2"). */
 export type Pointer = `/${string}`;
 
-/** Where a rule comes from: a settings value, a mandatory rule ("mandatory:git-hooks"), or a default ("default:cwd", "default"). */
-export type Origin = Pointer | `mandatory:${string}` | `default:${string}` | "default";
+/** A command-line option that added to the settings for one run (`srt --allow-domain D -- cmd`). */
+export type CliOrigin = "cli:--allow-domain" | "cli:--deny-domain" | "cli:--allow-write" | "cli:--deny-read";
+
+/**
+ * Where a rule comes from: a settings value, a command-line option (`cli:--allow-domain`), a
+ * mandatory rule ("mandatory:git-hooks"), or a default ("default:cwd", "default").
+ */
+export type Origin = Pointer | CliOrigin | `mandatory:${string}` | `default:${string}` | "default";
 
 export type Access = "read" | "write";
 export type Effect = "allow" | "deny";

@@ -132,3 +132,30 @@ describe("the reference tool's spellings", () => {
     expect(r.stderr.includes("srt: compiled default in"), r.stderr).toBe(on);
   });
 });
+
+describe("command-line additions", () => {
+  it("srt explain shows each with its option as origin", () => {
+    const r = runSrt(
+      [
+        "explain",
+        "--allow-domain",
+        "example.com",
+        "--allow-domain",
+        "*.example.org",
+        "--deny-domain",
+        "evil.example.com",
+      ],
+      { env, cwd: work },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/example\.com, any port {2}← cli:--allow-domain/);
+    expect(r.stdout).toMatch(/subdomain of example\.org .*← cli:--allow-domain/);
+    expect(r.stdout).toMatch(/evil\.example\.com, any port {2}← cli:--deny-domain/);
+  });
+
+  it("an invalid one is a usage error naming its option", () => {
+    const r = runSrt(["--allow-domain", "*.com", "--", "true"], { env, cwd: work });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^srt: error SRT200: "\*\.com": .* \(at cli:--allow-domain\)$/m);
+  });
+});
