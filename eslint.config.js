@@ -18,6 +18,18 @@ export default tseslint.config(
       ],
       "@typescript-eslint/no-floating-promises": "error",
       "@typescript-eslint/no-misused-promises": "error",
+      // A list in a template prints comma-joined: the origin lists became arrays, and a message must say how to join them.
+      "@typescript-eslint/restrict-template-expressions": [
+        "error",
+        {
+          allowNumber: true,
+          allowBoolean: true,
+          allowNullish: true,
+          allowAny: false,
+          allowNever: false,
+          allowRegExp: true,
+        },
+      ],
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
       // srt escapes control characters on purpose (SBPL strings, terminal output, punycode).
       "no-control-regex": "off",

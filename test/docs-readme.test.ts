@@ -28,6 +28,7 @@ import { doctorCommand } from "../src/cli/doctor.js";
 import { execCommand } from "../src/cli/exec.js";
 import { explainCommand } from "../src/cli/explain.js";
 import { initCommand } from "../src/cli/init.js";
+import { proxyCommand } from "../src/cli/proxy.js";
 import type { CliIo } from "../src/cli/io.js";
 import { commandNames } from "../src/cli/main.js";
 import { runModeCommand } from "../src/cli/run-mode.js";
@@ -51,6 +52,7 @@ const commands: Record<string, Command<any>> = {
   doctor: doctorCommand(io),
   schema: schemaCommand(io),
   init: initCommand(io),
+  proxy: proxyCommand(io),
 };
 
 /** The `sh` blocks: their lines, with the line number in the README. */

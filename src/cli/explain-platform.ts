@@ -5,7 +5,7 @@
  * the proxies, and how the same policy means something else on the other
  * platform. Never silent: each of these is a review question.
  */
-import { lowerBwrap } from "../backends/bwrap/index.js";
+import { lowerBwrap, shownOrigins } from "../backends/bwrap/index.js";
 import { platformDifferences } from "../backends/seatbelt/differences.js";
 import type { Policy, Target } from "../compiler/index.js";
 import { directLoopback, explainProxyEnvironment } from "../runtime/proxy/environment.js";
@@ -22,7 +22,10 @@ export function explainPlatform(p: Policy, target: Target): string[] {
         ...b.weakened.map((w) => `    - ${w}`),
       );
     if (b.notes.length > 0)
-      out.push("  not applied:", ...b.notes.map((n) => `    · ${JSON.stringify(n.path)}: ${n.note}  ← ${n.origin}`));
+      out.push(
+        "  not applied:",
+        ...b.notes.map((n) => `    · ${JSON.stringify(n.path)}: ${n.note}  ← ${shownOrigins(n.origin)}`),
+      );
     const holders = b.mounts.placeholders.length;
     if (holders > 0)
       out.push(

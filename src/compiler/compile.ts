@@ -68,7 +68,7 @@ export function compileSettings(input: CompileInput): CompileResult {
     view = legacy.view;
   }
   view = withAdditions(view, input.additions);
-  const env = { cwd: host.env.cwd, home: host.env.home };
+  const env = { cwd: host.env.cwd, home: host.env.home, vars: host.env.vars };
   const { normalized, diagnostics: normDiags } = normalizeSettings(view, env);
   diagnostics.push(...normDiags, ...targetDiagnostics(normalized, input.target));
   if (hasErrors(diagnostics)) return { diagnostics: sortDiagnostics(diagnostics) };

@@ -28,8 +28,8 @@ describe("writableRootOf", () => {
     expect(
       hostWritesOf(
         [
-          { op: "mask-dir", path: "/p/s", origin: "o" },
-          { op: "remount-ro", path: "/p/s", origin: "o" },
+          { op: "mask-dir", path: "/p/s", origin: ["/o"] },
+          { op: "remount-ro", path: "/p/s", origin: ["/o"] },
         ],
         "/run/user/0/srt",
       ),

@@ -209,7 +209,7 @@ describe("toolsExposed", () => {
     hostWritesOf(
       roots.map(
         (path) =>
-          ({ op: "bind", path, writable: true, why: "write-allow", origin: "/filesystem/allowWrite/0" }) as const,
+          ({ op: "bind", path, writable: true, why: "write-allow", origin: ["/filesystem/allowWrite/0"] }) as const,
       ),
       stateDir,
     );
@@ -232,8 +232,8 @@ describe("toolsExposed", () => {
     // Conservative: the command cannot replace a mount point, but srt does not reason about which entries are mounts.
     const w = hostWritesOf(
       [
-        { op: "bind", path: "/srv", writable: true, why: "write-allow", origin: "o" },
-        { op: "bind", path: "/srv/ro", writable: false, why: "write-deny", origin: "o" },
+        { op: "bind", path: "/srv", writable: true, why: "write-allow", origin: ["/o"] },
+        { op: "bind", path: "/srv/ro", writable: false, why: "write-deny", origin: ["/o"] },
       ],
       stateDir,
     );
@@ -254,7 +254,7 @@ describe("toolsExposed", () => {
       "/srv (on the way to /srv/ro/bwrap, the bwrap srt runs on the host) lies in /srv",
     );
     const open = hostWritesOf(
-      [{ op: "bind", path: "/srv/x", writable: true, why: "write-allow", origin: "o" }],
+      [{ op: "bind", path: "/srv/x", writable: true, why: "write-allow", origin: ["/o"] }],
       stateDir,
     );
     expect(r.ok && toolsExposed(r.found, open)).toBeUndefined();

@@ -186,14 +186,14 @@ describe("what srt reads back is trusted only if srt made it (placeholder-regist
     f.fs.mkdir(`${runs}/${id}`, 0o700);
     return { state, runId: id, uid: 1000 };
   };
-  const placeholder = (path: string) => ({ path, kind: "file" as const, origin: "test" });
+  const placeholder = (path: string) => ({ path, kind: "file" as const, origin: ["default:test" as const] });
 
   it("records what it creates by the created node's own device and inode, and removes it when the run ends", () => {
     const f = machine();
     const reg = registered(f, "000000000001");
     registerAndCreate(f.deps, reg, [
       placeholder(`${cwd}/.bashrc`),
-      { path: `${cwd}/.git`, kind: "dir", origin: "test" },
+      { path: `${cwd}/.git`, kind: "dir", origin: ["default:test"] },
     ]);
     const st = f.fs.lstat(`${cwd}/.bashrc`);
     expect(readRecords(f.fs, state)).toContainEqual({
@@ -248,7 +248,12 @@ describe("what srt reads back is trusted only if srt made it (placeholder-regist
   it('a placeholder srt wrote into (git\'s commondir holds ".") is removed only while it holds exactly that', () => {
     const f = machine();
     const a = registered(f, "000000000001");
-    const commondir = { path: `${cwd}/.git/commondir`, kind: "file" as const, origin: "test", content: "." };
+    const commondir = {
+      path: `${cwd}/.git/commondir`,
+      kind: "file" as const,
+      origin: ["default:test" as const],
+      content: ".",
+    };
     registerAndCreate(f.deps, a, [commondir]);
     expect(f.fs.read(commondir.path)).toBe(".");
     expect(readRecords(f.fs, state)).toContainEqual(expect.objectContaining({ path: commondir.path, content: "." }));

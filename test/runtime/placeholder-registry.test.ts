@@ -44,8 +44,8 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(root, { recursive: true, force: true }));
 
-const file = (rel: string): Placeholder => ({ path: join(work, rel), kind: "file", origin: "test" });
-const dir = (rel: string): Placeholder => ({ path: join(work, rel), kind: "dir", origin: "test" });
+const file = (rel: string): Placeholder => ({ path: join(work, rel), kind: "file", origin: ["default:test"] });
+const dir = (rel: string): Placeholder => ({ path: join(work, rel), kind: "dir", origin: ["default:test"] });
 
 /** A run as runLinux makes it: its directory first, then its holds. */
 function run(placeholders: readonly Placeholder[]): Registry {

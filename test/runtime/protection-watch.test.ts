@@ -53,7 +53,7 @@ function fakeOs(initial: Record<string, Identity>, unwatchable: readonly string[
 const m = (path: string, guards: DetachableMount["guards"] = "write"): DetachableMount => ({
   path,
   guards,
-  origin: `test:${path}`,
+  origin: [`default:${path}`],
 });
 const w = "/p/work";
 
@@ -209,14 +209,14 @@ describe("guard (what the runner sees)", () => {
     expect(failure.kind).toBe("failed");
     expect(failure.message).toContain(`${w}/.gitmodules was replaced, removed or renamed on the host`);
     expect(failure.message).toContain("kept it read-only");
-    expect(failure.message).toContain(`test:${w}/.gitmodules`);
+    expect(failure.message).toContain(`default:${w}/.gitmodules`);
     expect(failure.violation).toEqual({
       kind: "filesystem",
       time: "2026-01-02T03:04:05.000Z",
       path: `${w}/.gitmodules`,
       guards: "write",
       reason: "replaced on the host during the run: the path lost its mount",
-      rule: `test:${w}/.gitmodules`,
+      rule: [`default:${w}/.gitmodules`],
     });
   });
 

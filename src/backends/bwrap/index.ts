@@ -2,11 +2,14 @@ export { fillSlots, type ArgvItem, type CommentedArgs, type SlotName, type Slots
 export { detachableMounts, type DetachableMount } from "./detachable.js";
 export { lowerBwrap, weakerNestedSandboxCosts, type BwrapArtifact } from "./lower.js";
 export {
+  originList,
   planMounts,
+  shownOrigins,
   type MountNote,
   type MountOp,
   type MountPlan,
   type MountState,
+  type OriginList,
   type Placeholder,
 } from "./mounts.js";
 export { lowerLinuxPlan, planOptions, renderLinuxPlan, type LinuxPlan } from "./plan.js";

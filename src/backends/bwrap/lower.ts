@@ -18,7 +18,7 @@
 import { match } from "ts-pattern";
 import type { Policy } from "../../compiler/ir.js";
 import type { CommentedArgs } from "./argv.js";
-import { planMounts, type MountNote, type MountOp, type MountPlan } from "./mounts.js";
+import { planMounts, shownOrigins, type MountNote, type MountOp, type MountPlan } from "./mounts.js";
 
 export interface BwrapArtifact {
   readonly groups: readonly CommentedArgs[];
@@ -108,17 +108,21 @@ export function lowerBwrap(policy: Policy): BwrapArtifact {
           .with("pin-ancestor", () => "pinned (a mount point cannot be renamed away from the protected path below it)")
           .exhaustive();
         add(
-          `${what}${b.optional ? " (created for the run if missing)" : ""}: ${b.origin}`,
+          `${what}${b.optional ? " (created for the run if missing)" : ""}: ${shownOrigins(b.origin)}`,
           b.writable ? (b.optional ? "--bind-try" : "--bind") : b.optional ? "--ro-bind-try" : "--ro-bind",
           b.path,
           b.path,
         );
       })
-      .with({ op: "mask-dir" }, (x) => add(`unreadable directory (empty, read-only): ${x.origin}`, "--tmpfs", x.path))
-      .with({ op: "mask-file" }, (x) =>
-        add(`unreadable file (mode 000, empty): ${x.origin}`, "--ro-bind", { slot: "void" }, x.path),
+      .with({ op: "mask-dir" }, (x) =>
+        add(`unreadable directory (empty, read-only): ${shownOrigins(x.origin)}`, "--tmpfs", x.path),
       )
-      .with({ op: "remount-ro" }, (x) => add(`read mask made read-only: ${x.origin}`, "--remount-ro", x.path))
+      .with({ op: "mask-file" }, (x) =>
+        add(`unreadable file (mode 000, empty): ${shownOrigins(x.origin)}`, "--ro-bind", { slot: "void" }, x.path),
+      )
+      .with({ op: "remount-ro" }, (x) =>
+        add(`read mask made read-only: ${shownOrigins(x.origin)}`, "--remount-ro", x.path),
+      )
       .exhaustive();
 
   mounts.ops.filter((m) => m.op !== "remount-ro").forEach(emit);

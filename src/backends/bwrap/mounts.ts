@@ -17,11 +17,18 @@
 import type { FsRule, NodeState, Origin, PathRule, Policy } from "../../compiler/ir.js";
 
 /**
- * Every origin that named a mount's path, sorted and space-joined: one path
- * can be named by several rules, and the list is read by people (bwrap
- * comments, plan fields, violation reports), never parsed back.
+ * Every origin that named a mount's path, sorted, each once: one path can be
+ * named by several rules. An array in the plan and in violation reports (a
+ * consumer filters on one origin without splitting text); `shownOrigins`
+ * writes it for people (bwrap comments, explain, messages).
  */
-export type OriginList = string;
+export type OriginList = readonly Origin[];
+
+/** An origin list as people read it: space-separated, in its sorted order. */
+export const shownOrigins = (list: OriginList): string => list.join(" ");
+
+/** The list for a set of origins: sorted, each once (one order everywhere, so plans and goldens are stable). */
+export const originList = (origins: Iterable<Origin>): OriginList => [...new Set(origins)].sort(compareStrings);
 import { detachableMounts, type DetachableMount } from "./detachable.js";
 import { compareStrings } from "../../compiler/compare.js";
 import { dirname as parentOf, isWithin as within, pathDepth as depth } from "../../compiler/paths.js";
@@ -179,7 +186,7 @@ export function planMounts(policy: Policy): MountPlan {
     if (virtualRoots.some((v) => within(r.path, v))) {
       notes.push({
         path: r.path,
-        origin: r.origin,
+        origin: [r.origin],
         note: "under a fresh /dev or /proc inside the sandbox; the rule has no host path to act on",
       });
       continue;
@@ -188,7 +195,7 @@ export function planMounts(policy: Policy): MountPlan {
     if (within(r.path, stateDir)) {
       notes.push({
         path: r.path,
-        origin: r.origin,
+        origin: [r.origin],
         note: "inside srt's state directory, which is hidden in every sandbox; the rule has nothing to act on",
       });
       continue;
@@ -207,7 +214,7 @@ export function planMounts(policy: Policy): MountPlan {
         origins: [r.origin],
       });
   }
-  const origin = (p: string): OriginList => [...new Set(byPath.get(p)?.origins ?? [])].sort().join(" ");
+  const origin = (p: string): OriginList => originList(byPath.get(p)?.origins ?? []);
 
   // Pass 1: the mount each rule path needs, if any.
   const chosen = new Map<string, MountOp>();
@@ -275,7 +282,7 @@ export function planMounts(policy: Policy): MountPlan {
         path: a,
         writable: true,
         why: "pin-ancestor",
-        origin: "default:state-dir",
+        origin: ["default:state-dir"],
         optional: true,
       });
     }

@@ -10,7 +10,7 @@ import { fillSlots, flatten, type ArgvItem, type Slots } from "./argv.js";
 import { hostWritesOf, type HostWrites } from "./host-writes.js";
 import { lowerBwrap } from "./lower.js";
 import type { DetachableMount } from "./detachable.js";
-import type { Placeholder } from "./mounts.js";
+import { shownOrigins, type Placeholder } from "./mounts.js";
 
 export interface LinuxPlan {
   readonly kind: "srt-plan";
@@ -73,7 +73,7 @@ export function lowerLinuxPlan(policy: Policy, arch: SeccompArch): LinuxPlan {
     env: policy.env,
     ignoreViolations: policy.ignoreViolations,
     weakened: bwrap.weakened,
-    notes: bwrap.notes.map((n) => `${n.path}: ${n.note} (${n.origin})`),
+    notes: bwrap.notes.map((n) => `${n.path}: ${n.note} (${shownOrigins(n.origin)})`),
   };
 }
 

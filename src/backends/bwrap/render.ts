@@ -5,6 +5,7 @@
  */
 import type { ArgvItem } from "./argv.js";
 import type { BwrapArtifact } from "./lower.js";
+import { shownOrigins } from "./mounts.js";
 
 const shown = (a: ArgvItem): string => (typeof a === "string" ? JSON.stringify(a) : `<${a.slot}>`);
 
@@ -16,7 +17,7 @@ export function renderBwrap(artifact: BwrapArtifact): string {
     lines.push("", "must exist when the run starts (created empty if missing, removed by the last run using them):");
     for (const p of artifact.mounts.placeholders)
       lines.push(
-        `  ${p.kind === "dir" ? "dir " : "file"} ${JSON.stringify(p.path)}${p.content === undefined ? "" : ` holding ${JSON.stringify(p.content)}`}  # ${p.origin}`,
+        `  ${p.kind === "dir" ? "dir " : "file"} ${JSON.stringify(p.path)}${p.content === undefined ? "" : ` holding ${JSON.stringify(p.content)}`}  # ${shownOrigins(p.origin)}`,
       );
   }
   if (artifact.mounts.detachable.length > 0) {
@@ -25,11 +26,11 @@ export function renderBwrap(artifact: BwrapArtifact): string {
       "watched while the command runs (deleting, replacing or renaming one on the host takes its mount off the path; srt then stops the run):",
     );
     for (const d of artifact.mounts.detachable)
-      lines.push(`  ${d.guards.padEnd(5)} ${JSON.stringify(d.path)}  # ${d.origin}`);
+      lines.push(`  ${d.guards.padEnd(5)} ${JSON.stringify(d.path)}  # ${shownOrigins(d.origin)}`);
   }
   if (artifact.notes.length > 0) {
     lines.push("", "not applied:");
-    for (const n of artifact.notes) lines.push(`  ${JSON.stringify(n.path)}: ${n.note}  # ${n.origin}`);
+    for (const n of artifact.notes) lines.push(`  ${JSON.stringify(n.path)}: ${n.note}  # ${shownOrigins(n.origin)}`);
   }
   if (artifact.weakened.length > 0) {
     lines.push("", "weakened (enableWeakerNestedSandbox):");

@@ -20,7 +20,7 @@
  * What it cannot do: undo what the command managed between the host's change
  * and the kill (the time for one event to reach srt's event loop).
  */
-import type { DetachableMount } from "../../backends/bwrap/index.js";
+import { shownOrigins, type DetachableMount } from "../../backends/bwrap/index.js";
 import type { FileSystemViolation } from "../proxy/violations.js";
 import { failed, type Failed } from "../failure.js";
 
@@ -149,7 +149,7 @@ const lost = {
 /** What the user reads (after "srt: "); names the path and the host actions that do this. */
 export function detachmentMessage(d: Detachment): string {
   return (
-    `${d.mount.path} was replaced, removed or renamed on the host while the command ran. That takes srt's mount off the path inside the sandbox (the mount ${lost[d.mount.guards]}: ${d.mount.origin}), ` +
+    `${d.mount.path} was replaced, removed or renamed on the host while the command ran. That takes srt's mount off the path inside the sandbox (the mount ${lost[d.mount.guards]}: ${shownOrigins(d.mount.origin)}), ` +
     "so srt stopped the command at once; check the path before the host uses it, as it was unprotected until then. " +
     "Editors saving by rename, git checkout and rm do this: let a sandboxed run end before changing protected files."
   );

@@ -27,7 +27,7 @@ export interface FileSystemViolation {
   /** What the detached mount did: kept the path read-only, kept it unreadable, or held the mounts below it. */
   readonly guards: "write" | "read" | "below";
   readonly reason: string;
-  /** Origins of the rules the mount enforced (space-joined, as in the plan). */
+  /** Origins of the rules the mount enforced, as in the plan. */
   readonly rule: OriginList;
 }
 
