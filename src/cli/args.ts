@@ -24,6 +24,12 @@ export interface Command<T extends ArgsDef = ArgsDef> {
   readonly args: T;
   /** Set when the words after the command's own arguments are a command to run (their --help line). */
   readonly runs?: string;
+  /**
+   * String options that may be given more than once (`--allow-domain a --allow-domain b`): citty
+   * keeps only the last, so their values reach it joined by NUL, which no argv word can contain
+   * (listOption splits them again).
+   */
+  readonly repeatable?: readonly string[];
   /** Options srt knows but this command refuses, each with why (say, --settings for a plan). */
   readonly refuses?: Readonly<Record<string, string>>;
   /** Replaces the --help text citty renders (the run mode shows srt's overview). */
@@ -72,13 +78,14 @@ function spellings(args: ArgsDef): Map<string, Spelling> {
  */
 export function readCommandLine(
   words: readonly string[],
-  cmd: Pick<Command, "args" | "runs" | "refuses">,
+  cmd: Pick<Command, "args" | "runs" | "refuses" | "repeatable">,
 ): CommandLine {
   const known = spellings(cmd.args);
   const positionals = Object.entries(cmd.args).filter(([, d]) => d.type === "positional");
   const options: string[] = [];
   const given: string[] = [];
   const seen = new Set<string>();
+  const lists = new Map<string, string[]>();
   let help = false;
   let error: string | undefined;
   let refused: string | undefined;
@@ -107,13 +114,17 @@ export function readCommandLine(
     } else {
       const value = eq > 0 ? word.slice(eq + 1) : words[++i];
       if (value === undefined) error ??= `${spelled} needs a value`;
-      else if (seen.has(option.name)) error ??= `${spelled} is given twice`;
+      else if (cmd.repeatable?.includes(option.name)) {
+        if (value.includes("\0")) error ??= `${spelled} takes no NUL`;
+        else lists.set(option.name, [...(lists.get(option.name) ?? []), value]);
+      } else if (seen.has(option.name)) error ??= `${spelled} is given twice`;
       else if (option.def.type === "enum" && !(option.def.options ?? []).includes(value))
         error ??= `${spelled} is one of ${(option.def.options ?? []).join(", ")}, not ${JSON.stringify(value)}`;
       else options.push(`--${option.name}=${value}`);
       seen.add(option.name);
     }
   }
+  for (const [name, values] of lists) options.push(`--${name}=${values.join("\0")}`);
   const rest = words.slice(i);
   // After `--`, a command that runs a command still takes its own arguments first (exec's plan).
   const command = cmd.runs === undefined ? [] : rest.splice(Math.max(0, positionals.length - given.length));
@@ -195,6 +206,7 @@ export const policyArgs = {
   file: { type: "positional", required: false, description: "settings file (same as --settings)" },
   settings: {
     type: "string",
+    alias: "s",
     description: "settings file (default: ~/.srt-settings.json if it exists, else built-in defaults)",
   },
   target: { type: "string", description: "linux or macos (default: this machine's)" },
@@ -220,3 +232,6 @@ export function policyChoice(args: {
     return { ok: false, message: "give the settings file either as an argument or with --settings, not both" };
   return { ok: true, target, settings: args.settings ?? args.file };
 }
+
+/** A repeatable option's values (see Command.repeatable), in the order given. */
+export const listOption = (value: string | undefined): string[] => (value === undefined ? [] : value.split("\0"));

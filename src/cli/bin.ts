@@ -2,7 +2,7 @@
  * The executable: the only place srt calls process.exit. Signal handling for
  * the run mode lives with the runner; here only the final status is set.
  */
-import { exitStatus, processIo } from "./io.js";
+import { debugFromEnv, exitStatus, processIo } from "./io.js";
 import { main } from "./main.js";
 
 let io: ReturnType<typeof processIo>;
@@ -21,7 +21,7 @@ main(process.argv.slice(2), io).then(
     // Usage problems are found before a command runs (args.ts); anything thrown is a bug.
     const e = error as { message?: string; stack?: string };
     process.stderr.write(`srt: internal error: ${e.message ?? String(error)}\n`);
-    if (process.env["SRT_DEBUG"]) process.stderr.write(`${e.stack ?? ""}\n`);
+    if (debugFromEnv(process.env)) process.stderr.write(`${e.stack ?? ""}\n`);
     process.exit(exitStatus.runtime);
   },
 );

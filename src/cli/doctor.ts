@@ -1,4 +1,10 @@
-/** `srt doctor [--json]`: can this machine run sandboxes? Exit 0 when it can, 1 when it cannot. */
+/**
+ * `srt doctor [--json] [--fix]`: can this machine run sandboxes? Exit 0 when it can, 1 when it
+ * cannot. --fix first installs what is missing (runtime/linux/install.ts); it fails (exit 1) when
+ * it could not, also when the machine could sandbox without what it could not install.
+ */
+import { spawnSync } from "node:child_process";
+import { nodeToolFs } from "../runtime/host-tools.js";
 import { preflight, type Check } from "../runtime/linux/preflight.js";
 import { locateStateDir } from "../runtime/state-dir.js";
 import { defineCommand } from "./args.js";
@@ -30,13 +36,39 @@ export function renderChecks(checks: readonly Check[], onlyFailures = false): st
 export const doctorCommand = (io: CliIo) =>
   defineCommand({
     meta: { name: "doctor", description: "Check that this machine can run sandboxes (exit 1 when it cannot)" },
-    args: { json: { type: "boolean", description: "the checks as JSON" } },
-    run: ({ args }) => doctor(args.json === true, io),
+    args: {
+      json: { type: "boolean", description: "the checks as JSON" },
+      fix: {
+        type: "boolean",
+        description:
+          "install missing programs (bwrap, socat, util-linux) with the package manager, as root or with sudo -n; else show the command",
+      },
+    },
+    run: ({ args }) => doctor(args.json === true, args.fix === true, io),
   });
 
-async function doctor(json: boolean, io: CliIo): Promise<number> {
+async function doctor(json: boolean, fix: boolean, io: CliIo): Promise<number> {
+  let fixFailed = false;
+  if (fix && io.platform === "linux") {
+    const { installMissing } = await import("../runtime/linux/install.js");
+    const outcome = installMissing({
+      fs: nodeToolFs,
+      uid: io.uid,
+      // The installer's output goes to stderr: stdout stays the checks (--json).
+      run: (argv) =>
+        spawnSync(argv[0]!, argv.slice(1), {
+          stdio: ["ignore", 2, 2],
+          env: { ...io.env, DEBIAN_FRONTEND: "noninteractive" },
+        }).status,
+      say: (line) => io.err(line + "\n"),
+    });
+    if (outcome.kind === "failed") {
+      io.err(`srt doctor --fix: ${outcome.message}\n`);
+      fixFailed = true;
+    } else if (outcome.kind === "nothing-missing") io.err("srt doctor --fix: nothing to install\n");
+  }
   const checks = await runPreflight(io);
   if (json) io.out(JSON.stringify(checks, null, 2) + "\n");
   else io.out(renderChecks(checks) + "\n");
-  return checks.some((c) => !c.ok && c.severity === "error") ? exitStatus.runtime : exitStatus.ok;
+  return fixFailed || checks.some((c) => !c.ok && c.severity === "error") ? exitStatus.runtime : exitStatus.ok;
 }

@@ -18,7 +18,7 @@ import { hostSeccompArch } from "../runtime/host-arch.js";
 import { failureLine } from "../runtime/failure.js";
 import { exitStatus, type CliIo } from "./io.js";
 import { defineCommand } from "./args.js";
-import { runArgs, runOptions, runsWhat, type ParsedRun } from "./run-options.js";
+import { additionNames, containerOptions, runArgs, runOptions, runsWhat, type ParsedRun } from "./run-options.js";
 import { runPlan } from "./sandbox-run.js";
 
 export const execCommand = (io: CliIo) =>
@@ -38,7 +38,17 @@ export const execCommand = (io: CliIo) =>
       "allow-writable-plan": { type: "boolean", description: "run a plan its own command could rewrite" },
     },
     runs: runsWhat,
-    refuses: { "--settings": "a plan already contains its policy; --settings does not apply" },
+    refuses: {
+      "--settings": "a plan already contains its policy; --settings does not apply",
+      "-s": "a plan already contains its policy; -s (--settings) does not apply",
+      ...Object.fromEntries(
+        additionNames.map((n) => [
+          `--${n}`,
+          `a plan's policy is fixed when it is compiled; --${n} does not apply (run \`srt --${n} … -- cmd\`, or add it to the settings and recompile)`,
+        ]),
+      ),
+      ...containerOptions,
+    },
     run: ({ args, command }) => execPlan(args.plan, runOptions(args, command), io),
   });
 
@@ -70,7 +80,7 @@ async function execPlan(planFile: string, parsed: ParsedRun, io: CliIo): Promise
   return runPlan(
     {
       plan: loaded,
-      command: o.command,
+      command: o,
       debug: o.debug,
       quiet: o.quiet,
       violations: o.violations,

@@ -7,6 +7,7 @@
 import { hostWritesOf, lowerBwrap } from "../backends/bwrap/index.js";
 import type { Policy } from "../compiler/index.js";
 import { chosenTools, findTools, toolsExposed } from "../runtime/linux/index.js";
+import { chooseShell } from "../runtime/shell.js";
 
 export function explainTools(p: Policy, platform: NodeJS.Platform): string[] {
   if (platform !== "linux") return [];
@@ -24,4 +25,16 @@ export function explainTools(p: Policy, platform: NodeJS.Platform): string[] {
   const exposed = toolsExposed(found.found, hostWritesOf(lowerBwrap(p).mounts.ops, p.context.stateDir));
   if (exposed !== undefined) out.push(`  ✗ a run of this policy is refused: ${exposed}`);
   return out;
+}
+
+/** Which shell `srt -c` and `srt -- cmd` would run under here (runtime/shell.ts), for `srt explain`. */
+export function explainShell(target: "linux" | "macos", platform: NodeJS.Platform): string[] {
+  if ((target === "linux") !== (platform === "linux") || (target === "macos") !== (platform === "darwin")) return [];
+  const chosen = chooseShell(undefined);
+  return [
+    "",
+    chosen.ok
+      ? `Commands run under ${chosen.shell.path} (${chosen.shell.why}): \`srt -c STRING\` as \`${chosen.shell.path} -c STRING\`, \`srt -- cmd args…\` through a launcher that execs cmd (exit 127 if it is not found, 126 if it cannot be run)`
+      : `Commands cannot run: ${chosen.message}`,
+  ];
 }

@@ -1,8 +1,9 @@
 /** `srt explain [F]`: the effective policy in words, or the IR with --json. */
 import { showBytes } from "../compiler/byte-paths.js";
-import { defineCommand, policyArgs, policyChoice } from "./args.js";
+import { defineCommand, listOption, policyArgs, policyChoice } from "./args.js";
+import { additionArgs, additionNames } from "./run-options.js";
 import { explainPolicy } from "./explain-text.js";
-import { explainTools } from "./explain-tools.js";
+import { explainShell, explainTools } from "./explain-tools.js";
 import { exitStatus, type CliIo } from "./io.js";
 import { compileForCli } from "./policy-input.js";
 import { renderJson } from "./render.js";
@@ -10,7 +11,9 @@ import { renderJson } from "./render.js";
 export const explainCommand = (io: CliIo) =>
   defineCommand({
     meta: { name: "explain", description: "Show what a policy allows and denies, and why (--json: the IR)" },
-    args: policyArgs,
+    // The run mode's additions, so `srt explain --allow-domain D` shows what `srt --allow-domain D -- cmd` runs with.
+    args: { ...policyArgs, ...additionArgs },
+    repeatable: additionNames,
     run({ args }): number {
       const choice = policyChoice(args);
       if (!choice.ok) {
@@ -18,7 +21,13 @@ export const explainCommand = (io: CliIo) =>
         return exitStatus.usage;
       }
       const { target, settings } = choice;
-      const { policy, diagnostics } = compileForCli({ settings, json: args.json }, io, target);
+      const additions = {
+        allowDomains: listOption(args["allow-domain"]),
+        denyDomains: listOption(args["deny-domain"]),
+        allowWrite: listOption(args["allow-write"]),
+        denyRead: listOption(args["deny-read"]),
+      };
+      const { policy, diagnostics } = compileForCli({ settings, json: args.json, additions }, io, target);
       if (args.json && diagnostics.length > 0) io.err(renderJson(diagnostics) + "\n");
       if (policy === undefined) return exitStatus.usage;
       const vars = Object.fromEntries(Object.entries(io.env).filter((e): e is [string, string] => e[1] !== undefined));
@@ -32,7 +41,10 @@ export const explainCommand = (io: CliIo) =>
                   ? explainTools(policy, io.platform)
                       .map((l) => l + "\n")
                       .join("")
-                  : ""),
+                  : "") +
+                explainShell(target, io.platform)
+                  .map((l) => l + "\n")
+                  .join(""),
             ),
       );
       return exitStatus.ok;

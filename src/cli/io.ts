@@ -37,3 +37,12 @@ export const processIo = (): CliIo => ({
 
 /** Exit statuses srt itself uses (DESIGN §6); a command's own status passes through untouched. */
 export const exitStatus = { ok: 0, runtime: 1, usage: 2 } as const;
+
+/**
+ * SRT_DEBUG turns on -d: any non-empty value but "0" and "false" (as the reference tool and most
+ * tools read such switches), so `SRT_DEBUG=yes` and `SRT_DEBUG=true` are not silently ignored.
+ */
+export const debugFromEnv = (env: Readonly<Record<string, string | undefined>>): boolean => {
+  const v = env["SRT_DEBUG"]?.trim().toLowerCase();
+  return v !== undefined && v !== "" && v !== "0" && v !== "false";
+};

@@ -9,9 +9,9 @@
  */
 import { darwinStatusOfSignal, nodeMacosDeps, runMacos, type MacosDeps } from "../runtime/macos/index.js";
 import { awaitForwardingSignals } from "./forward-signals.js";
-import { exitStatus, type CliIo } from "./io.js";
+import { debugFromEnv, exitStatus, type CliIo } from "./io.js";
 import { compileForRun } from "./policy-input.js";
-import type { RunOptions } from "./run-options.js";
+import { commandToRun, type RunOptions } from "./run-options.js";
 import { failureLine } from "../runtime/failure.js";
 
 export async function runMacosMode(o: RunOptions, io: CliIo, deps: MacosDeps = nodeMacosDeps()): Promise<number> {
@@ -20,15 +20,21 @@ export async function runMacosMode(o: RunOptions, io: CliIo, deps: MacosDeps = n
     io.err("srt: --control-fd is implemented for Linux only so far\n");
     return exitStatus.usage;
   }
-  const debug = o.debug || io.env["SRT_DEBUG"] === "1";
+  const debug = o.debug || debugFromEnv(io.env);
   const t0 = performance.now();
   const { policy } = compileForRun(o, io, "macos");
   if (policy === undefined) return exitStatus.usage;
   if (debug) io.err(`srt: compiled ${policy.source} for macOS in ${(performance.now() - t0).toFixed(1)} ms\n`);
+  const what = commandToRun(o);
+  if (!what.ok) {
+    io.err(`${failureLine({ code: "SRT520", message: what.message })}\nsrt: the command did not run.\n`);
+    return exitStatus.runtime;
+  }
+  if (debug) io.err(`srt: shell ${what.shell.path} (${what.shell.why})\n`);
   const running = runMacos(
     {
       policy,
-      command: o.command,
+      command: what.argv,
       cwd: io.cwd,
       env: io.env,
       violations: o.violations,

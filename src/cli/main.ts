@@ -29,11 +29,11 @@ export const commandNames: readonly string[] = Object.keys(subcommands);
 const usage = `srt ${pkg.version}: run commands in an OS-level sandbox compiled from a policy
 
 Usage:
-  srt [--settings F] [-d] [-q] [--violations F] [--control-fd N] [--] command [args…]
+  srt [-s F] [-d] [-q] [--violations F] [--control-fd N] [--shell S] [--] command [args…]
                                                 run a command sandboxed (--control-fd: JSON
                                                 settings lines replace the network policy live)
-  srt [--settings F] [-d] [-q] -c "shell string"
-                                                run a shell string sandboxed (/bin/sh -c)
+  srt [-s F] [-d] [-q] [--shell S] -c "shell string"
+                                                run a shell string sandboxed (bash -c, else sh -c)
   srt check [F]                                 validate settings (exit 0 valid, 2 invalid)
   srt explain [F] [--json]                      what the policy allows, and why
   srt compile --target linux|macos [F] [-o OUT] [--emit ir|…]

@@ -5,6 +5,7 @@
  */
 import { resolve } from "node:path";
 import { compileSettings, type Diagnostic, type Policy, type SelfOutput, type Target } from "../compiler/index.js";
+import type { RunAdditions } from "../compiler/additions.js";
 import { createNodeHost } from "../runtime/node-host.js";
 import { packageRoot } from "../runtime/package-root.js";
 import type { CliIo } from "./io.js";
@@ -22,6 +23,8 @@ export interface PolicyArgs {
   readonly quiet?: boolean | undefined;
   /** Create the absent cache directories of the presets the settings extend (runs only). */
   readonly createPresetDirs?: boolean | undefined;
+  /** The run mode's --allow-domain and friends (compiler/additions.ts). */
+  readonly additions?: RunAdditions | undefined;
 }
 
 export function compileForCli(
@@ -49,6 +52,7 @@ export function compileForCli(
       installDir: packageRoot(),
       settingsLookup: defaultSettingsPath(io.env),
       ...(args.outputs === undefined ? {} : { outputs: args.outputs }),
+      ...(args.additions === undefined ? {} : { additions: args.additions }),
     });
     diagnostics = result.diagnostics;
     policy = result.policy;
@@ -77,6 +81,7 @@ export function compileForRun(
     readonly settings?: string | undefined;
     readonly violations?: string | undefined;
     readonly quiet?: boolean | undefined;
+    readonly additions?: RunAdditions | undefined;
   },
   io: CliIo,
   target: Target,
@@ -84,7 +89,13 @@ export function compileForRun(
   const outputs =
     o.violations === undefined ? [] : [{ path: resolve(io.cwd, o.violations), rule: "violations-file" as const }];
   return compileForCli(
-    { settings: o.settings, quiet: o.quiet, createPresetDirs: true, ...(outputs.length === 0 ? {} : { outputs }) },
+    {
+      settings: o.settings,
+      quiet: o.quiet,
+      createPresetDirs: true,
+      additions: o.additions,
+      ...(outputs.length === 0 ? {} : { outputs }),
+    },
     io,
     target,
   );

@@ -2,10 +2,18 @@
 import { lowerLinuxPlan } from "../backends/bwrap/index.js";
 import { hostSeccompArch } from "../runtime/host-arch.js";
 import { failureLine } from "../runtime/failure.js";
-import { exitStatus, type CliIo } from "./io.js";
+import { debugFromEnv, exitStatus, type CliIo } from "./io.js";
 import { compileForRun } from "./policy-input.js";
 import { defineCommand } from "./args.js";
-import { runArgs, runOptions, runsWhat, type RunOptions } from "./run-options.js";
+import {
+  additionArgs,
+  additionNames,
+  containerOptions,
+  runArgs,
+  runOptions,
+  runsWhat,
+  type RunOptions,
+} from "./run-options.js";
 import { runPlan } from "./sandbox-run.js";
 
 /** `usage` is srt's overview, which is this mode's --help. */
@@ -15,13 +23,18 @@ export const runModeCommand = (io: CliIo, usage: string) =>
     args: {
       settings: {
         type: "string",
+        // -s as in the reference tool (@anthropic-ai/sandbox-runtime), whose users type it.
+        alias: "s",
         valueHint: "F",
         description: "settings file (default: ~/.srt-settings.json, else the defaults)",
       },
       ...runArgs,
+      ...additionArgs,
     },
     runs: runsWhat,
+    repeatable: additionNames,
     refuses: {
+      ...containerOptions,
       "--proxies": "--proxies is for srt exec (commands wrapped by a library sandbox)",
       "--allow-writable-plan": "--allow-writable-plan is for srt exec (this mode compiles its plan in memory)",
     },
@@ -49,12 +62,12 @@ async function runMode(o: RunOptions, io: CliIo): Promise<number> {
   const { policy, settingsValue } = compileForRun(o, io, "linux");
   if (policy === undefined) return exitStatus.usage;
   const plan = lowerLinuxPlan(policy, hostSeccompArch());
-  if (o.debug || io.env["SRT_DEBUG"] === "1")
+  if (o.debug || debugFromEnv(io.env))
     io.err(`srt: compiled ${plan.source} in ${(performance.now() - t0).toFixed(1)} ms\n`);
   return runPlan(
     {
       plan,
-      command: o.command,
+      command: o,
       debug: o.debug,
       quiet: o.quiet,
       violations: o.violations,

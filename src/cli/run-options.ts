@@ -4,6 +4,10 @@
  * word that is not an option, DESIGN §6) is decided by the one parser in args.ts.
  */
 import type { ArgsDef } from "citty";
+import type { RunAdditions } from "../compiler/additions.js";
+import { listOption } from "./args.js";
+import type { ToolFs } from "../runtime/host-tools.js";
+import { chooseShell, shellArgv, type ChosenShell } from "../runtime/shell.js";
 
 export interface RunOptions {
   readonly settings?: string;
@@ -16,6 +20,13 @@ export interface RunOptions {
   readonly proxies?: string;
   /** --allow-writable-plan (srt exec): run a plan its own command could rewrite (see exec.ts). */
   readonly allowWritablePlan?: true;
+  /** --shell: a shell's name or absolute path (default: bash, else sh; see runtime/shell.ts). */
+  readonly shell?: string;
+  /** -c STRING: run it under the shell; `command` is then empty. */
+  readonly script?: string;
+  /** --allow-domain and friends: added to the settings for this run. */
+  readonly additions?: RunAdditions;
+  /** The command's words as given (argv mode); they run through the shell's launcher. */
   readonly command: readonly string[];
 }
 
@@ -41,9 +52,51 @@ export const runArgs = {
     type: "string",
     alias: "c",
     valueHint: "string",
-    description: "run a shell command string (/bin/sh -c) instead of a command",
+    description: "run a shell command string (bash -c, else sh -c; see --shell) instead of a command",
+  },
+  shell: {
+    type: "string",
+    valueHint: "bash|sh|PATH",
+    description: "the shell -c strings and commands run under (default: bash if this machine has it, else sh)",
   },
 } as const satisfies ArgsDef;
+
+/**
+ * The run mode's additions to the settings for this run (compiler/additions.ts), repeatable.
+ * `srt exec` refuses them: a plan's policy is fixed when it is compiled.
+ */
+export const additionArgs = {
+  "allow-domain": {
+    type: "string",
+    valueHint: "D",
+    description: "also allow host D for this run, as in network.allowedDomains (repeatable)",
+  },
+  "deny-domain": {
+    type: "string",
+    valueHint: "D",
+    description: "also refuse host D for this run, as in network.deniedDomains (repeatable)",
+  },
+  "allow-write": {
+    type: "string",
+    valueHint: "P",
+    description: "also make P writable for this run, besides allowWrite or its default (repeatable)",
+  },
+  "deny-read": {
+    type: "string",
+    valueHint: "P",
+    description: "also make P unreadable for this run, as in filesystem.denyRead (repeatable)",
+  },
+} as const satisfies ArgsDef;
+
+export const additionNames = Object.keys(additionArgs);
+
+/** The reference tool's seed ports run the command in a container; srt has no such backend yet. */
+export const containerOptions: Readonly<Record<string, string>> = Object.fromEntries(
+  ["--docker-image", "--docker-name", "--docker-workdir"].map((o) => [
+    o,
+    `${o}: srt's container backend (running the command in a Docker container, as the reference tool's ports do) does not exist yet; without it srt sandboxes the command on this host with bubblewrap`,
+  ]),
+);
 
 /** The run options as citty parsed them; srt exec adds its own two. */
 export interface RunArgs {
@@ -53,12 +106,17 @@ export interface RunArgs {
   readonly violations?: string | undefined;
   readonly "control-fd"?: string | undefined;
   readonly "shell-command"?: string | undefined;
+  readonly shell?: string | undefined;
+  readonly "allow-domain"?: string | undefined;
+  readonly "deny-domain"?: string | undefined;
+  readonly "allow-write"?: string | undefined;
+  readonly "deny-read"?: string | undefined;
   readonly proxies?: string | undefined;
   readonly "allow-writable-plan"?: boolean | undefined;
 }
 
 /** The parsed options and the command's words as one RunOptions, or the usage error in them. */
-export function runOptions(args: RunArgs, words: readonly string[], shell = "/bin/sh"): ParsedRun {
+export function runOptions(args: RunArgs, words: readonly string[]): ParsedRun {
   let controlFd: number | undefined;
   const fd = args["control-fd"];
   if (fd !== undefined) {
@@ -70,10 +128,16 @@ export function runOptions(args: RunArgs, words: readonly string[], shell = "/bi
   const string = args["shell-command"];
   if (string !== undefined && words.length > 0)
     return { ok: false, message: `-c takes one shell string; unexpected ${JSON.stringify(words[0])} after it` };
-  const command = string !== undefined ? [shell, "-c", string] : words;
-  if (command.length === 0)
+  if (string === undefined && words.length === 0)
     return { ok: false, message: 'no command given (srt [options] -- command [args…] or srt -c "string")' };
+  const additions: RunAdditions = {
+    allowDomains: listOption(args["allow-domain"]),
+    denyDomains: listOption(args["deny-domain"]),
+    allowWrite: listOption(args["allow-write"]),
+    denyRead: listOption(args["deny-read"]),
+  };
   const options: RunOptions = {
+    ...(Object.values(additions).some((l: readonly string[]) => l.length > 0) ? { additions } : {}),
     ...(args.settings === undefined ? {} : { settings: args.settings }),
     ...(args.violations === undefined ? {} : { violations: args.violations }),
     debug: args.debug === true,
@@ -81,7 +145,33 @@ export function runOptions(args: RunArgs, words: readonly string[], shell = "/bi
     ...(controlFd === undefined ? {} : { controlFd }),
     ...(args.proxies === undefined ? {} : { proxies: args.proxies }),
     ...(args["allow-writable-plan"] === true ? { allowWritablePlan: true as const } : {}),
-    command,
+    ...(args.shell === undefined ? {} : { shell: args.shell }),
+    ...(string === undefined ? {} : { script: string }),
+    command: words,
   };
   return { ok: true, options };
+}
+
+/** What the sandbox runs for these options: the argv, and the command as reports show it (ignoreViolations matches it). */
+export type CommandToRun =
+  | {
+      readonly ok: true;
+      readonly argv: readonly string[];
+      readonly shown: readonly string[];
+      readonly shell: ChosenShell;
+    }
+  | { readonly ok: false; readonly message: string };
+
+export function commandToRun(o: Pick<RunOptions, "shell" | "script" | "command">, fs?: ToolFs): CommandToRun {
+  const chosen = chooseShell(o.shell, fs);
+  if (!chosen.ok) return chosen;
+  const { shell } = chosen;
+  return o.script !== undefined
+    ? {
+        ok: true,
+        argv: shellArgv(shell, { kind: "string", script: o.script }),
+        shown: [shell.path, "-c", o.script],
+        shell,
+      }
+    : { ok: true, argv: shellArgv(shell, { kind: "argv", argv: o.command }), shown: o.command, shell };
 }

@@ -17,11 +17,13 @@ import { appendViolation } from "../runtime/proxy/violations.js";
 import { locateStateDir } from "../runtime/state-dir.js";
 import { awaitForwardingSignals } from "./forward-signals.js";
 import { failureLine } from "../runtime/failure.js";
-import { exitStatus, type CliIo } from "./io.js";
+import { debugFromEnv, exitStatus, type CliIo } from "./io.js";
+import { commandToRun, type RunOptions } from "./run-options.js";
 
 export interface SandboxRunArgs {
   readonly plan: LinuxPlan;
-  readonly command: readonly string[];
+  /** What to run: the words (argv mode) or a -c string, and --shell (runtime/shell.ts). */
+  readonly command: Pick<RunOptions, "shell" | "script" | "command">;
   readonly debug: boolean;
   readonly quiet: boolean;
   readonly violations?: string | undefined;
@@ -59,6 +61,24 @@ export async function runPlan(args: SandboxRunArgs, io: CliIo): Promise<number> 
   }
 }
 
+/**
+ * Whether to start srt's proxies for a plan that allows no host, as a refusing endpoint. Without
+ * them the proxy variables are unset, a tool's lookup of its registry fails with EAI_AGAIN, and
+ * npm, pip and git take that for a flaky network and retry: `npm view` gave up after 71 s, silently.
+ * Through the proxies every request gets an immediate 403 (SOCKS: "not allowed"), which those tools
+ * do not retry, and the refusal is a violation the summary names. Only when the bridge's programs
+ * are there and no less safe than for a policy that allows hosts (a run that needs no network must
+ * not fail for want of socat, nor be refused for a tool it would not start).
+ */
+function refusingEndpoint(plan: LinuxPlan, io: CliIo, debug: boolean): boolean {
+  if (plan.network.proxies) return false;
+  const bridged = findTools(true, undefined, io.uid === 0);
+  const problem = bridged.ok ? toolsExposed(bridged.found, plan.hostWrites) : bridged.message;
+  if (problem === undefined) return true;
+  if (debug) io.err(`srt: no refusing proxy for this run (network requests fail without saying why): ${problem}\n`);
+  return false;
+}
+
 /** Why the plan's command could make srt write its report somewhere else, or undefined when it cannot. */
 function violationsExposure(plan: LinuxPlan, spelled: string): string | undefined {
   const e = exposureOf(plan.hostWrites, createNodeHost(), spelled);
@@ -89,17 +109,22 @@ async function runOpened(
     }
     control = opened.channel;
   }
+  const debug = args.debug || debugFromEnv(io.env);
   // A live policy may open what the first one closed: proxies and bridges from the start.
+  const withProxies: LinuxPlan = { ...args.plan, network: { ...args.plan.network, proxies: true } };
   const plan: LinuxPlan =
-    control || args.proxies !== undefined
-      ? { ...args.plan, network: { ...args.plan.network, proxies: true } }
-      : args.plan;
+    control || args.proxies !== undefined || refusingEndpoint(args.plan, io, debug) ? withProxies : args.plan;
   const live = createLivePolicy(plan.network.policy);
-  const debug = args.debug || io.env["SRT_DEBUG"] === "1";
   // The acknowledgement a caller (or a test) can wait for instead of guessing how long applying takes.
   control?.start(live, (lineNo) => {
     if (debug) io.err(`srt: --control-fd ${args.controlFd}: line ${lineNo} applied\n`);
   });
+  const what = commandToRun(args.command);
+  if (!what.ok) {
+    io.err(`${failureLine({ code: "SRT520", message: what.message })}\nsrt: the command did not run.\n`);
+    control?.close();
+    return exitStatus.runtime;
+  }
   // Never from PATH: `npx srt` puts the project's node_modules/.bin first, which the command may write.
   const found = findTools(plan.network.proxies, undefined, io.uid === 0, chosenTools(plan));
   const problem = found.ok ? toolsExposed(found.found, plan.hostWrites) : found.message;
@@ -110,7 +135,7 @@ async function runOpened(
   }
   if (debug)
     io.err(
-      `srt: plan ${plan.source}: ${plan.bwrap.length} bwrap args, ${plan.placeholders.length} placeholders, seccomp ${plan.seccomp.instructions} insns, network ${plan.network.proxies ? "via proxies" : "none"}\n`,
+      `srt: plan ${plan.source}: ${plan.bwrap.length} bwrap args, ${plan.placeholders.length} placeholders, seccomp ${plan.seccomp.instructions} insns, network ${plan.network.proxies ? "via proxies" : "none"}; shell ${what.shell.path} (${what.shell.why})\n`,
     );
   const network =
     args.proxies === undefined
@@ -118,7 +143,7 @@ async function runOpened(
           quiet: args.quiet,
           violations,
           err: io.err,
-          command: args.command,
+          command: what.shown,
           policy: live,
           upstreamAuthorization: authorizationFrom({ env: io.env, settings: args.settingsValue }),
           env: io.env,
@@ -126,7 +151,7 @@ async function runOpened(
       : joinNetwork(resolve(io.cwd, args.proxies));
   const running = runLinux({
     plan,
-    command: args.command,
+    command: what.argv,
     env: io.env,
     tools: found.tools,
     uid: io.uid,

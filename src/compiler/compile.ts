@@ -14,6 +14,7 @@ import { parseSettings } from "./parse.js";
 import type { SelfOutput } from "./self-protect.js";
 import { dirname, isWithin } from "./paths.js";
 import { validateSettings } from "./validate.js";
+import { withAdditions, type RunAdditions } from "./additions.js";
 import { viewOfSettings } from "./view.js";
 
 export type Target = "linux" | "macos";
@@ -39,6 +40,8 @@ export interface CompileInput {
    */
   readonly outputs?: readonly SelfOutput[];
   readonly limits?: BudgetLimits;
+  /** Entries the command line adds for this run (`--allow-domain D`…; additions.ts). */
+  readonly additions?: RunAdditions;
 }
 
 export interface CompileResult {
@@ -65,6 +68,7 @@ export function compileSettings(input: CompileInput): CompileResult {
     diagnostics.push(...legacy.diagnostics);
     view = legacy.view;
   }
+  view = withAdditions(view, input.additions);
   const env = { cwd: host.env.cwd, home: host.env.home, vars: host.env.vars };
   const { normalized, diagnostics: normDiags } = normalizeSettings(view, env);
   diagnostics.push(

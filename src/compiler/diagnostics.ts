@@ -488,6 +488,7 @@ export const runtimeCatalog = {
   SRT508: { title: "a set-up step of the run failed" },
   SRT509: { title: "running commands is not implemented on this platform" },
   SRT510: { title: "a native helper srt needs is missing or not safe to run" },
+  SRT520: { title: "the shell the command runs under (--shell, else bash or sh) is missing" },
   SRT535: { title: "srt proxy cannot listen on an address it was given" },
   SRT540: { title: "a masked credential cannot be prepared for the run" },
   SRT541: { title: "TLS termination cannot be set up (its CA cannot be loaded)" },

@@ -90,7 +90,11 @@ export const foreignKeys: readonly ForeignKey[] = [
     why: "srt points the JVM at its proxies with JAVA_TOOL_OPTIONS properties, without an agent jar",
   }),
   // Issue 16 ("Network: upstream proxies, TLS termination with credential masking, request filters").
-  ref("network.parentProxy", "0.0.43", everywhere("allowed traffic leaves through the upstream proxy, after srt decided")),
+  ref(
+    "network.parentProxy",
+    "0.0.43",
+    everywhere("allowed traffic leaves through the upstream proxy, after srt decided"),
+  ),
   ref(
     "network.tlsTerminate",
     "0.0.51",

@@ -7,18 +7,16 @@
 /** A JSON pointer to a value in the settings document ("/filesystem/denyRead/2"). */
 export type Pointer = `/${string}`;
 
+/** A command-line option that added to the settings for one run (`srt --allow-domain D -- cmd`). */
+export type CliOrigin = "cli:--allow-domain" | "cli:--deny-domain" | "cli:--allow-write" | "cli:--deny-read";
+
 /**
- * Where a rule comes from: a settings value, a mandatory rule ("mandatory:git-hooks"), a default
- * ("default:cwd", "default"), a variable of srt's environment ("env:HTTPS_PROXY"), or a preset the
- * settings extend ("preset:node", schema/presets.json).
+ * Where a rule comes from: a settings value, a command-line option (`cli:--allow-domain`), a
+ * mandatory rule ("mandatory:git-hooks"), a default ("default:cwd", "default"), a variable of srt's
+ * environment ("env:HTTPS_PROXY"), or a preset the settings extend ("preset:node", schema/presets.json).
  */
 export type Origin =
-  | Pointer
-  | `mandatory:${string}`
-  | `default:${string}`
-  | `env:${string}`
-  | `preset:${string}`
-  | "default";
+  Pointer | CliOrigin | `mandatory:${string}` | `default:${string}` | `env:${string}` | `preset:${string}` | "default";
 
 export type Access = "read" | "write";
 export type Effect = "allow" | "deny";

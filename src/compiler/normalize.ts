@@ -23,7 +23,7 @@ import type {
 import { normalizePath, type PathSpec } from "./paths.js";
 import { escapeSegment } from "./pointer.js";
 import type { PathEntry } from "./settings.gen.js";
-import type { SettingsView, Sourced } from "./view.js";
+import type { Listed, SettingsView, Sourced } from "./view.js";
 import { presetTable } from "./presets.js";
 import { compareStrings } from "./compare.js";
 import { normalizeCredentials } from "./credentials.js";
@@ -55,7 +55,7 @@ export function normalizeSettings(
 ): { normalized: NormalizedSettings; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const paths: PathIntent[] = [];
-  const addPaths = (list: readonly Sourced<PathEntry>[], access: Access, effect: Effect): void => {
+  const addPaths = (list: readonly Listed<PathEntry>[], access: Access, effect: Effect): void => {
     for (const { value, pointer, origin } of list) {
       const [raw, literal] = typeof value === "string" ? [value, false] : [value.path, value.literal === true];
       const r = normalizePath(raw, literal, env);
@@ -157,7 +157,7 @@ export function normalizeSettings(
 function addPathIntents(
   view: SettingsView,
   env: { readonly cwd: string; readonly home: string },
-  addPaths: (list: readonly Sourced<PathEntry>[], access: Access, effect: Effect) => void,
+  addPaths: (list: readonly Listed<PathEntry>[], access: Access, effect: Effect) => void,
   paths: PathIntent[],
 ): void {
   addPaths(view.denyRead, "read", "deny");
@@ -167,6 +167,7 @@ function addPathIntents(
   if (view.allowWrite === undefined || view.dialect === "permissions")
     paths.push({ access: "write", effect: "allow", spec: { path: env.cwd, glob: false }, origin: "default:cwd" });
   if (view.allowWrite !== undefined) addPaths(view.allowWrite, "write", "allow");
+  addPaths(view.addedWrite ?? [], "write", "allow");
   addPaths(view.denyWrite, "write", "deny");
 }
 
@@ -212,7 +213,7 @@ function normalizeNetwork(
   diagnostics: Diagnostic[],
 ): NetworkPolicy {
   const rules: NetRule[] = [];
-  const parseList = (list: readonly Sourced<string>[], effect: Effect, into: NetRule[]): void => {
+  const parseList = (list: readonly Listed<string>[], effect: Effect, into: NetRule[]): void => {
     for (const { value, pointer, origin } of list) {
       const r = parseHostPattern(value, effect === "allow" ? "allow" : "deny");
       if (!r.ok) diagnostics.push(diagnostic("SRT200", pointer, { value, reason: r.message, hint: r.hint }));

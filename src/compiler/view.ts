@@ -3,7 +3,7 @@
  * JSON pointer it came from, so origins in the IR point at what the user wrote
  * (`/permissions/allow/3` for a legacy rule, `/filesystem/denyRead/0` otherwise).
  */
-import type { Origin, Pointer } from "./ir.js";
+import type { CliOrigin, Origin, Pointer } from "./ir.js";
 import { pointerOf } from "./pointer.js";
 import type { PresetName } from "./presets.js";
 import type {
@@ -15,23 +15,28 @@ import type {
   SrtSettings,
 } from "./settings.gen.js";
 
-export interface Sourced<T> {
+export interface Sourced<T, P extends string = Pointer> {
   readonly value: T;
   /** Where diagnostics point. */
-  readonly pointer: Pointer;
+  readonly pointer: P;
   /** The rule's origin when it is not the pointer (a preset's entries: "preset:node"). */
   readonly origin?: Origin;
 }
 
+/** A list entry: written in the settings, or given on the command line for this run (additions.ts). */
+export type Listed<T> = Sourced<T, Pointer | CliOrigin>;
+
 export interface SettingsView {
   readonly dialect: "srt" | "permissions";
-  readonly denyRead: readonly Sourced<PathEntry>[];
+  readonly denyRead: readonly Listed<PathEntry>[];
   readonly allowRead: readonly Sourced<PathEntry>[];
   /** undefined when absent: the default (the working directory) applies. */
   readonly allowWrite: readonly Sourced<PathEntry>[] | undefined;
+  /** Writable paths added to whatever allowWrite (or its default) gives: `--allow-write P` (additions.ts). */
+  readonly addedWrite?: readonly Listed<PathEntry>[];
   readonly denyWrite: readonly Sourced<PathEntry>[];
-  readonly allowedDomains: readonly Sourced<string>[];
-  readonly deniedDomains: readonly Sourced<string>[];
+  readonly allowedDomains: readonly Listed<string>[];
+  readonly deniedDomains: readonly Listed<string>[];
   /** The network object (for its switches) and where it sits. */
   readonly network: Sourced<NetworkSettings> | undefined;
   readonly scalars: {

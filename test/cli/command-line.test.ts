@@ -14,6 +14,8 @@ import { tempDir } from "../support/temp.js";
 
 const home = tempDir("srt-home-");
 const env = { HOME: home, TMPDIR: tempDir("srt-tmp-") };
+/** A working directory that is not the home directory (srt refuses to make that writable by default). */
+const work = tempDir("srt-work-");
 
 /** Per command: words with a misspelt option, the misspelling, and what srt should suggest. "" is the run mode. */
 const misspelt: Record<string, [words: string[], typo: string, suggestion: string]> = {
@@ -92,5 +94,69 @@ describe.skipIf(lacking(!supported, skipReason))("srt's options end where the co
     expect(r.stderr).toBe("");
     expect(r.stdout).toBe(printed);
     expect(r.status).toBe(0);
+  });
+});
+
+describe("the reference tool's spellings", () => {
+  it("--settings F --help (and -s F -h) print the help, whatever the file", () => {
+    for (const words of [
+      ["--settings", "nosuch.json", "--help"],
+      ["-s", "nosuch.json", "-h"],
+    ]) {
+      const r = runSrt(words, { env, cwd: home });
+      expect(r.status).toBe(0);
+      expect(r.stdout).toMatch(/^srt \d+\.\d+\.\d+: run commands/);
+      expect(r.stderr).toBe("");
+    }
+  });
+
+  it("-s is --settings: a missing file named with it is the same error", () => {
+    const long = runSrt(["--settings", "nosuch.json", "--", "true"], { env, cwd: home });
+    const short = runSrt(["-s", "nosuch.json", "--", "true"], { env, cwd: home });
+    expect(short).toEqual(long);
+    expect(short.status).toBe(2);
+    expect(short.stderr).toMatch(/nosuch\.json/);
+  });
+
+  it.each([
+    ["1", true],
+    ["yes", true],
+    ["true", true],
+    ["TRUE", true],
+    ["0", false],
+    ["false", false],
+    ["False", false],
+    ["", false],
+  ])("SRT_DEBUG=%j turns -d on: %s", (value, on) => {
+    // The compile's timing line is the first thing -d prints, before any sandbox starts.
+    const r = runSrt(["-c", "true"], { env: { ...env, SRT_DEBUG: value }, cwd: work });
+    expect(r.stderr.includes("srt: compiled default in"), r.stderr).toBe(on);
+  });
+});
+
+describe("command-line additions", () => {
+  it("srt explain shows each with its option as origin", () => {
+    const r = runSrt(
+      [
+        "explain",
+        "--allow-domain",
+        "example.com",
+        "--allow-domain",
+        "*.example.org",
+        "--deny-domain",
+        "evil.example.com",
+      ],
+      { env, cwd: work },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/example\.com, any port {2}← cli:--allow-domain/);
+    expect(r.stdout).toMatch(/subdomain of example\.org .*← cli:--allow-domain/);
+    expect(r.stdout).toMatch(/evil\.example\.com, any port {2}← cli:--deny-domain/);
+  });
+
+  it("an invalid one is a usage error naming its option", () => {
+    const r = runSrt(["--allow-domain", "*.com", "--", "true"], { env, cwd: work });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^srt: error SRT200: "\*\.com": .* \(at cli:--allow-domain\)$/m);
   });
 });

@@ -43,7 +43,8 @@ describe("the run mode's options", () => {
       settings: "p.json",
       quiet: true,
       violations: "v.jsonl",
-      command: ["/bin/sh", "-c", "echo hi; exit 3"],
+      script: "echo hi; exit 3",
+      command: [],
     });
     expect(ok(run(["--debug", "--quiet", "--control-fd=3", "true"]))).toMatchObject({
       debug: true,
@@ -52,6 +53,56 @@ describe("the run mode's options", () => {
       command: ["true"],
     });
   });
+  it("take the reference tool's -s for --settings, and --shell", () => {
+    expect(ok(run(["-s", "p.json", "--shell", "sh", "true"]))).toMatchObject({
+      settings: "p.json",
+      shell: "sh",
+      command: ["true"],
+    });
+    expect(run(["-s", "a.json", "--settings", "b.json", "true"])).toEqual({
+      ok: false,
+      message: "--settings is given twice",
+    });
+  });
+  it("take --allow-domain, --deny-domain, --allow-write and --deny-read, each repeatable, in order", () => {
+    expect(
+      ok(
+        run([
+          "--allow-domain",
+          "a.example",
+          "--deny-read=~/.ssh",
+          "--allow-domain=b.example",
+          "--allow-write",
+          "--x",
+          "--deny-domain",
+          "c.example",
+          "cmd",
+          "--allow-domain",
+          "not-ours",
+        ]),
+      ),
+    ).toMatchObject({
+      additions: {
+        allowDomains: ["a.example", "b.example"],
+        denyDomains: ["c.example"],
+        allowWrite: ["--x"],
+        denyRead: ["~/.ssh"],
+      },
+      command: ["cmd", "--allow-domain", "not-ours"],
+    });
+    expect(ok(run(["true"])).additions).toBeUndefined();
+  });
+  it("refuse the container options with the reason, and the additions in srt exec (a plan's policy is fixed)", () => {
+    expect(run(["--docker-image", "node:20", "--", "true"])).toEqual({
+      ok: false,
+      message: expect.stringMatching(/^--docker-image: srt's container backend .* does not exist yet/),
+    });
+    expect(exec(["plan.json", "--allow-domain", "x.example", "--", "true"])).toEqual({
+      ok: false,
+      message: expect.stringMatching(/^a plan's policy is fixed when it is compiled; --allow-domain does not apply/),
+    });
+    expect(exec(["plan.json", "-s", "p.json", "--", "true"])).toMatchObject({ ok: false });
+  });
   it("read a value as a value, whatever it looks like; a command's words as the command's", () => {
     // citty by itself would take "--no-debug" for a switch even where it is --settings' value.
     expect(ok(run(["--settings", "--no-debug", "-d", "--", "true"]))).toMatchObject({
@@ -59,7 +110,7 @@ describe("the run mode's options", () => {
       debug: true,
       command: ["true"],
     });
-    expect(ok(run(["-c", "--help"]))).toMatchObject({ command: ["/bin/sh", "-c", "--help"] });
+    expect(ok(run(["-c", "--help"]))).toMatchObject({ script: "--help", command: [] });
     expect(ok(run(["-d", "true", "--no-debug", "--help", "--"]))).toMatchObject({
       debug: true,
       command: ["true", "--no-debug", "--help", "--"],

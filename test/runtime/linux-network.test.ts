@@ -17,6 +17,7 @@ import type { RunDir } from "../../src/runtime/linux/run-dir.js";
 import { createLinuxNetwork, joinNetwork, ownNetwork, type NetworkOs } from "../../src/runtime/linux/network.js";
 import { createLivePolicy, type LivePolicy } from "../../src/runtime/proxy/live-policy.js";
 import {
+  allowHintLine,
   createViolationStore,
   reportLine,
   type NetworkProxy,
@@ -61,7 +62,13 @@ function fakeOs(failListen?: "http" | "socks", probeFailure?: (path: string) => 
       };
     };
   const os: NetworkOs = {
-    proxy: { createHttpProxy: fake("http"), createSocksProxy: fake("socks"), createViolationStore, reportLine },
+    proxy: {
+      createHttpProxy: fake("http"),
+      createSocksProxy: fake("socks"),
+      createViolationStore,
+      reportLine,
+      allowHintLine,
+    },
     async relay(path, port) {
       events.push(`relay ${path} → 127.0.0.1:${port}`);
       return { close: async () => void events.push(`close relay ${port}`) };
@@ -282,8 +289,43 @@ describe("ownNetwork (the CLI: srt's proxies for one run)", () => {
       await session.close();
       expect(f.events.slice(2)).toEqual(["close http", "close socks"]);
       network.report();
-      expect(err).toEqual(quiet ? [] : ["srt: blocked 1 network request: evil.test:443 (is not on the allow list)\n"]);
+      expect(err).toEqual(
+        quiet
+          ? []
+          : [
+              "srt: blocked 1 network request: evil.test:443 (is not on the allow list)\n" +
+                "srt: to allow evil.test: add it to network.allowedDomains in the settings, or run with --allow-domain evil.test\n",
+            ],
+      );
     }
+  });
+
+  it("names the setting that would allow a host only for hosts no rule refused, and not for ignored ones", async () => {
+    const f = fakeOs();
+    const { network, err } = cli(f);
+    const session = await network.start(
+      planOf({
+        network: { allowedDomains: ["example.com"], deniedDomains: ["denied.test"] },
+        ignoreViolations: { curl: ["quiet.test"] },
+      }),
+      runDir("/tmp/srt-run"),
+    );
+    const deny = f.proxies[0]!.deps.onViolation;
+    deny({ ...refusal("denied.test"), rule: "/network/deniedDomains/0" });
+    deny(refusal("quiet.test"));
+    for (const h of ["a.test", "b.test", "a.test", "c.test", "d$(x).test"]) deny(refusal(h));
+    await session.close();
+    network.report();
+    expect(err.join("").split("\n")[1]).toBe(
+      "srt: to allow a.test, b.test, c.test and 1 more: add them to network.allowedDomains in the settings, or run with --allow-domain a.test --allow-domain b.test --allow-domain c.test",
+    );
+    const g = fakeOs();
+    const only = cli(g);
+    const s2 = await only.network.start(webOnly, runDir("/tmp/srt-run"));
+    g.proxies[0]!.deps.onViolation({ ...refusal("denied.test"), rule: "/network/deniedDomains/0" });
+    await s2.close();
+    only.network.report();
+    expect(only.err.join("")).not.toMatch(/to allow/);
   });
 
   it("the plan's httpProxyPort leads its socket to the user's proxy", async () => {

@@ -54,7 +54,7 @@ export const proxySocketsIn = (dir: string): ProxySockets => ({
 export interface NetworkOs {
   readonly proxy: Pick<
     typeof import("../proxy/index.js"),
-    "createHttpProxy" | "createSocksProxy" | "createViolationStore" | "reportLine"
+    "createHttpProxy" | "createSocksProxy" | "createViolationStore" | "reportLine" | "allowHintLine"
   >;
   /** Listens at path; every connection goes on to 127.0.0.1:port on the host. */
   relay(path: string, port: number): Promise<{ close(): Promise<void> }>;
@@ -103,6 +103,8 @@ export interface LinuxNetwork {
   attach(): NetworkSession;
   /** `srt: blocked N network requests: …` after ignoreViolations, or undefined when none. */
   summaryLine(ignore: readonly IgnoreRule[], command: readonly string[]): string | undefined;
+  /** Which setting would allow the hosts refused for not being listed, or undefined when none were. */
+  allowHintLine(ignore: readonly IgnoreRule[], command: readonly string[]): string | undefined;
   /** Stops the proxies, then closes the violations file; the file's first write error, if any. */
   close(): Promise<Error | undefined>;
 }
@@ -162,6 +164,7 @@ export async function createLinuxNetwork(deps: LinuxNetworkDeps): Promise<LinuxN
     sockets,
     attach: () => reach(sockets, deps.policy.current(), async () => undefined),
     summaryLine: (ignore, command) => os.proxy.reportLine(store, ignore, command),
+    allowHintLine: (ignore, command) => os.proxy.allowHintLine(store, ignore, command),
     async close() {
       await stop();
       return store.close();
@@ -248,7 +251,10 @@ export function ownNetwork(o: OwnNetworkOptions): RunNetwork {
         upstreamAuthorization: o.upstreamAuthorization,
         os: await (o.os ?? loadNodeOs)(),
       });
-      summary = () => network.summaryLine(plan.ignoreViolations, o.command);
+      summary = () =>
+        [network.summaryLine(plan.ignoreViolations, o.command), network.allowHintLine(plan.ignoreViolations, o.command)]
+          .filter((l) => l !== undefined)
+          .join("\n") || undefined;
       const session = reach(sockets, now, async () => {
         const error = await network.close();
         if (error) o.err(`srt: could not write ${o.violations?.name}: ${error.message}\n`);

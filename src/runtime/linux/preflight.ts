@@ -101,7 +101,7 @@ export async function preflight(env: PreflightEnv, fs: ToolFs = nodeToolFs): Pro
       ok: false,
       severity: "error",
       detail: `bwrap ${foundText(found)} (srt never runs host programs from PATH)`,
-      fix: "apt-get install bubblewrap (or dnf install bubblewrap)",
+      fix: "srt doctor --fix (or apt-get install bubblewrap; dnf install bubblewrap)",
     });
   } else {
     const bwrap = found.tool.path;
@@ -145,7 +145,7 @@ export async function preflight(env: PreflightEnv, fs: ToolFs = nodeToolFs): Pro
       ok: l.ok,
       severity: "warning",
       detail: l.ok ? foundText(l) : `${foundText(l)}: policies that allow network access cannot run`,
-      ...(l.ok ? {} : { fix: `apt-get install ${tool === "socat" ? "socat" : "util-linux"}` }),
+      ...(l.ok ? {} : { fix: `srt doctor --fix (or apt-get install ${tool === "socat" ? "socat" : "util-linux"})` }),
     });
   }
   return checks;

@@ -10,7 +10,7 @@ export {
   type ViolationSummary,
 } from "./violations.js";
 export { compileIgnoreFilter, violationText } from "./ignore.js";
-export { reportLine } from "./report.js";
+export { allowHintLine, reportLine } from "./report.js";
 export {
   explainProxyEnvironment,
   proxyEnvironment,
