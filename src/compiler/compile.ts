@@ -104,6 +104,7 @@ export function compileSettings(input: CompileInput): CompileResult {
     network: normalized.network,
     env: normalized.env,
     ignoreViolations: normalized.ignoreViolations,
+    limits: normalized.limits,
     options: normalized.options,
   };
   return { policy, diagnostics: sortDiagnostics(diagnostics) };

@@ -17,6 +17,7 @@ import type {
   NetworkPolicy,
   Origin,
   Policy,
+  ResourceLimits,
   UnixSocketRule,
 } from "./ir.js";
 import { normalizePath, type PathSpec } from "./paths.js";
@@ -38,6 +39,7 @@ export interface NormalizedSettings {
   readonly env: EnvPolicy;
   readonly ignoreViolations: readonly IgnoreRule[];
   readonly options: Policy["options"];
+  readonly limits: ResourceLimits;
   /** Pointers of keys that are accepted but enforced by no backend yet. */
   readonly inert: readonly string[];
 }
@@ -100,7 +102,8 @@ export function normalizeSettings(
     }))
     .sort((a, b) => compareStrings(a.command, b.command));
   const inert = view.docker ? [view.docker.pointer] : [];
-  return { normalized: { paths, network, env: envPolicy, ignoreViolations, options, inert }, diagnostics };
+  const limits: ResourceLimits = { bestEffort: { value: false, origin: "default" } };
+  return { normalized: { paths, network, env: envPolicy, ignoreViolations, options, limits, inert }, diagnostics };
 }
 
 function normalizeNetwork(
