@@ -6,7 +6,7 @@ import { defaultLimits, type BudgetLimits } from "./budget.js";
 import { diagnostic, hasErrors, sortDiagnostics, type Diagnostic } from "./diagnostics.js";
 import { expandPaths } from "./expand.js";
 import type { Host } from "./host.js";
-import type { FsRule, PathRule, Policy } from "./ir.js";
+import type { FsRule, Origin, PathRule, Policy, ResourceLimits } from "./ir.js";
 import { isLegacy, viewOfLegacy } from "./legacy.js";
 import { normalizeSettings, type NormalizedSettings } from "./normalize.js";
 import { parseSettings } from "./parse.js";
@@ -134,6 +134,8 @@ function targetDiagnostics(n: NormalizedSettings, target: Target): Diagnostic[] 
   const net = n.network;
   if (target === "linux" && o.allowPty.origin !== "default")
     out.push(diagnostic("SRT400", o.allowPty.origin, { kind: "allowPty" }));
+  const limited = firstLimit(n.limits);
+  if (target === "macos" && limited !== undefined) out.push(diagnostic("SRT622", limited, {}));
   if (target === "macos") {
     for (const key of ["enableWeakerNestedSandbox", "allowNestedUserNamespaces"] as const) {
       if (o[key].origin !== "default") out.push(diagnostic("SRT400", o[key].origin, { kind: "linux-only", key }));
@@ -171,3 +173,7 @@ function sortRules(rules: readonly FsRule[]): FsRule[] {
   const byKey = new Map(rules.map((r) => [key(r), r]));
   return [...byKey.keys()].sort().map((k) => byKey.get(k)!);
 }
+
+/** Where the first requested limit was set, or undefined when none is. */
+const firstLimit = (l: ResourceLimits): Origin | undefined =>
+  [l.memory, l.pids, l.cpu, l.wallTime, l.fileSize, l.openFiles].find((v) => v !== undefined)?.origin;

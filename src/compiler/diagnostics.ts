@@ -385,6 +385,22 @@ export const catalog = {
     "option weakens the sandbox",
     (a: { readonly key: keyof typeof weakening }) => `${a.key}: ${weakening[a.key]}`,
   ),
+  SRT620: entry(
+    "error",
+    "a resource limit has no usable value",
+    (a: { readonly key: string; readonly reason: string }) => `limit ${a.key}: ${a.reason}`,
+  ),
+  SRT621: entry(
+    "error",
+    "a resource limit is set twice",
+    (a: { readonly key: string; readonly other: string }) => `the ${a.key} limit is also set at ${a.other}`,
+    "keep one: srt does not choose between two values for the same limit",
+  ),
+  SRT622: entry(
+    "warning",
+    "resource limits are not enforced on this target",
+    (_: NoArgs) => "limits are not enforced by the macOS backend yet: the command runs without them",
+  ),
 } as const;
 
 /**

@@ -100,6 +100,7 @@ export function viewOfLegacy(
     env: sourced(sb.env, "sandbox", "env"),
     ignoreViolations: sourced(sb.ignoreViolations, "sandbox", "ignoreViolations"),
     docker: sourced(s.docker, "docker"),
+    limits: sourced(s.limits, "limits"),
   };
   return { view, diagnostics };
 }

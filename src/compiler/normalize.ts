@@ -25,6 +25,7 @@ import { escapeSegment } from "./pointer.js";
 import type { PathEntry } from "./settings.gen.js";
 import type { SettingsView, Sourced } from "./view.js";
 import { compareStrings } from "./compare.js";
+import { normalizeLimits } from "./limits.js";
 
 export interface PathIntent {
   readonly access: Access;
@@ -102,7 +103,7 @@ export function normalizeSettings(
     }))
     .sort((a, b) => compareStrings(a.command, b.command));
   const inert = view.docker ? [view.docker.pointer] : [];
-  const limits: ResourceLimits = { bestEffort: { value: false, origin: "default" } };
+  const limits: ResourceLimits = normalizeLimits(view.limits, view.docker, diagnostics);
   return { normalized: { paths, network, env: envPolicy, ignoreViolations, options, limits, inert }, diagnostics };
 }
 
