@@ -3,6 +3,9 @@ import { showBytes } from "../compiler/byte-paths.js";
 import { defineCommand, policyArgs, policyChoice } from "./args.js";
 import { explainPolicy } from "./explain-text.js";
 import { explainTools } from "./explain-tools.js";
+import { explainLimits } from "../runtime/linux/limits/report.js";
+import { probeLimitsHost } from "../runtime/linux/limits/probe.js";
+import { nodeLinuxFs } from "../runtime/linux/node-deps.js";
 import { exitStatus, type CliIo } from "./io.js";
 import { compileForCli } from "./policy-input.js";
 import { renderJson } from "./render.js";
@@ -29,7 +32,13 @@ export const explainCommand = (io: CliIo) =>
           : showBytes(
               explainPolicy(policy, target, vars) +
                 (target === "linux"
-                  ? explainTools(policy, io.platform)
+                  ? [
+                      ...explainLimits(
+                        policy.limits,
+                        io.platform === "linux" ? probeLimitsHost(nodeLinuxFs, io.uid) : undefined,
+                      ),
+                      ...explainTools(policy, io.platform),
+                    ]
                       .map((l) => l + "\n")
                       .join("")
                   : ""),

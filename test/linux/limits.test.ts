@@ -28,6 +28,7 @@ import {
   runners,
   sh,
   skipReason,
+  srt,
   startSrt,
   supported,
   useBox,
@@ -161,6 +162,35 @@ function cgroupCases(runner: Runner): void {
   });
 }
 
+/** explain and doctor say what holds here: the decision a run makes. */
+function reportCases(runner: Runner, holds: boolean): void {
+  it(`explain and doctor say the tree-wide limits ${holds ? "hold" : "do not hold"} here`, async (ctx) => {
+    const b = useBox(ctx, runner, {}, { limits: { pids: 12, wallTime: "30s" }, docker: { memoryLimit: "512m" } });
+    const explained = await srt(b, ["explain", "--settings", b.settings]);
+    expect(explained.status, explained.stderr).toBe(0);
+    expect(explained.stdout).toContain("    memory limit 512 MiB  ← /docker/memoryLimit\n");
+    expect(explained.stdout).toContain("    process limit 12  ← /limits/pids\n");
+    expect(explained.stdout).toContain(
+      "    wall time limit 30 s  ← /limits/wallTime\n      on this host: holds for the whole sandbox: srt kills the sandbox",
+    );
+    if (holds) {
+      expect(explained.stdout).toMatch(
+        /process limit 12 .*\n      on this host: holds for the whole sandbox: cgroup v\d pids.max/,
+      );
+      expect(explained.stdout).not.toContain("refused here");
+    } else {
+      expect(explained.stdout).toMatch(/process limit 12 .*\n      on this host: does NOT hold: no cgroup/);
+      expect(explained.stdout).toContain("a run of this policy is refused here (SRT550)");
+    }
+    const doctor = await srt(b, ["doctor", "--json"], { timeoutMs: 40_000 });
+    const check = (JSON.parse(doctor.stdout) as { name: string; ok: boolean; detail: string }[]).find(
+      (c) => c.name === "resource limits",
+    );
+    expect(check?.ok, check?.detail).toBe(holds);
+    expect(check?.detail).toContain("fileSize: RLIMIT_FSIZE");
+  });
+}
+
 /** The cases that hold without a cgroup (srt's timer, rlimits). */
 function rlimitCases(runner: Runner, settings: Record<string, unknown> = {}): void {
   it("wallTime kills the whole sandbox (137), and the summary says so", { timeout: 60_000 }, async (ctx) => {
@@ -200,6 +230,7 @@ describe.skipIf(lacking(!supported, skipReason))("resource limits", () => {
   describe.skipIf(!isRoot || !cgroupsHere)("as root", () => {
     cgroupCases("root");
     rlimitCases("root");
+    reportCases("root", true);
   });
 
   describe.skipIf(!runners.includes("srt-test") || !cgroupsHere)("as srt-test without a delegated cgroup", () => {
@@ -224,6 +255,7 @@ describe.skipIf(lacking(!supported, skipReason))("resource limits", () => {
     });
 
     rlimitCases("srt-test", { pids: 12, bestEffort: true });
+    reportCases("srt-test", false);
   });
 
   describe.skipIf(!runners.includes("srt-test") || !cgroupsHere)("as srt-test with a delegated cgroup", () => {
@@ -233,5 +265,6 @@ describe.skipIf(lacking(!supported, skipReason))("resource limits", () => {
     });
     afterAll(() => undo?.());
     cgroupCases("srt-test");
+    reportCases("srt-test", true);
   });
 });
