@@ -193,14 +193,38 @@ function reportCases(runner: Runner, holds: boolean): void {
 
 /** The cases that hold without a cgroup (srt's timer, rlimits). */
 function rlimitCases(runner: Runner, settings: Record<string, unknown> = {}): void {
-  it("wallTime kills the whole sandbox (137), and the summary says so", { timeout: 60_000 }, async (ctx) => {
-    const b = useBox(ctx, runner, {}, { limits: { wallTime: "1s", ...settings } });
-    const out = await sh(b, "sleep 30 & echo started; sleep 30", { timeoutMs: 40_000 });
-    expect(out.status, out.stderr).toBe(137);
-    expect(out.stdout).toContain("started");
-    expect(out.stderr).toContain("srt: wall time limit 1 s reached: killed (/limits/wallTime)");
-    expect(out.ms).toBeLessThan(20_000);
-  });
+  it(
+    "wallTime kills the whole sandbox (137); the summary and --violations say so",
+    { timeout: 60_000 },
+    async (ctx) => {
+      const b = useBox(ctx, runner, {}, { limits: { wallTime: "1s", ...settings } });
+      const log = b.at("violations.jsonl");
+      const out = await srt(
+        b,
+        ["--settings", b.settings, "--violations", log, "-c", "sleep 30 & echo started; sleep 30"],
+        {
+          timeoutMs: 40_000,
+        },
+      );
+      expect(out.status, out.stderr).toBe(137);
+      expect(out.stdout).toContain("started");
+      expect(out.stderr).toContain("srt: wall time limit 1 s reached: killed (/limits/wallTime)");
+      expect(out.ms).toBeLessThan(20_000);
+      const lines = (read(log) ?? "")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(lines).toEqual([
+        expect.objectContaining({
+          kind: "limit",
+          limit: "wallTime",
+          value: 1000,
+          rule: "/limits/wallTime",
+          reason: "wall time limit 1 s reached: killed",
+        }),
+      ]);
+    },
+  );
 
   it("fileSize stops a large write (153, SIGXFSZ)", { timeout: 60_000 }, async (ctx) => {
     const b = useBox(ctx, runner, {}, { limits: { fileSize: "1MiB", ...settings } });
