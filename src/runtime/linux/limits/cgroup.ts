@@ -184,12 +184,12 @@ function removeChildren(fs: LinuxDeps["fs"], dir: string): void {
   }
 }
 
-/** Kill what is left, then rmdir (a dying process keeps its cgroup busy for a moment: retried for up to 2 s). */
+/** Kill what is left, then rmdir (a dying process keeps its cgroup busy for a moment: retried every 5 ms for up to 2 s). */
 function removeDirs(os: Pick<LinuxDeps, "fs" | "kill" | "clock">, dirs: Dir[]): string[] {
   const problems: string[] = [];
   for (const d of dirs.splice(0).reverse()) {
     let last: Error | undefined;
-    for (let attempt = 0; attempt < 100; attempt++) {
+    for (let attempt = 0; attempt < 400; attempt++) {
       try {
         for (const pid of os.fs.readFile(`${d.path}/cgroup.procs`).split("\n").filter(Boolean)) {
           try {
@@ -212,7 +212,7 @@ function removeDirs(os: Pick<LinuxDeps, "fs" | "kill" | "clock">, dirs: Dir[]): 
           last = undefined;
           break;
         }
-        os.clock.block(20);
+        os.clock.block(5);
       }
     }
     if (last !== undefined) problems.push(`cannot remove the run's cgroup ${d.path}: ${last.message}`);
