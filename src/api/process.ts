@@ -11,6 +11,7 @@ import { PassThrough, type Readable, type Writable } from "node:stream";
 import type { RuntimeCode } from "../compiler/diagnostics.js";
 import type { RunningSandbox } from "../runtime/linux/index.js";
 import type { SpawnedChild, StdioSlot } from "../runtime/linux/deps.js";
+import type { LimitViolation } from "../runtime/linux/limits/enforce.js";
 
 export type StdioOption = "pipe" | "inherit" | "ignore" | readonly [StdioSlot, StdioSlot, StdioSlot];
 
@@ -21,6 +22,8 @@ export interface SandboxExit {
   readonly failure?: string;
   /** The failure's code (SRT5xx, runtimeCatalog in the compiler's diagnostics), to switch on. */
   readonly failureCode?: RuntimeCode;
+  /** Resource limits the command ran into (`memory limit 256 MiB reached: killed`); absent when none. */
+  readonly limits?: readonly LimitViolation[];
 }
 
 export interface SandboxedProcess extends EventEmitter {
@@ -77,8 +80,9 @@ export function wireProcess(option: StdioOption = "pipe"): Wiring {
       await Promise.all([ended(stdout), ended(stderr)]);
       stdin?.unpipe();
       emitter.emit("close", exitCode, null);
+      const limits = result.kind === "exited" && result.limits !== undefined ? { limits: result.limits } : {};
       return failure === undefined
-        ? { status }
+        ? { status, ...limits }
         : { status, failure, ...(failureCode === undefined ? {} : { failureCode }) };
     });
     return Object.assign(emitter, {

@@ -226,6 +226,8 @@ export async function createSandbox(
   let closing: Promise<void> | undefined;
   let planFile: string | undefined;
   let offlinePlanFile: string | undefined;
+  // Resource limits are enforced by the runner (a cgroup, rlimits, the wall clock), not by the warm session.
+  const limited = Object.entries(plan.limits).some(([k, v]) => k !== "bestEffort" && v !== undefined);
 
   const sandbox: Sandbox = {
     plan,
@@ -240,31 +242,34 @@ export async function createSandbox(
       if (closing) throw new Error("this sandbox is closed");
       const wiring = wireProcess(spawnOptions.stdio);
       const env = spawnOptions.env ?? process.env;
-      const run = proxied()
-        ? runLinux({
-            plan,
-            command: [command, ...args],
-            env,
-            tools: tools.tools,
-            uid,
-            gid,
-            stateDir,
-            // The proxies outlive the run; its bridges are the runner's to stop.
-            startNetwork: async () => (await proxies()).attach(),
-            stdio: wiring.stdio,
-            onSpawn: wiring.onSpawn,
-            ...(options.killGraceMs === undefined ? {} : { killGraceMs: options.killGraceMs }),
-            ...(options.inheritedFds === undefined ? {} : { inheritedFds: options.inheritedFds }),
-            ...(cleanupCommand === undefined ? {} : { cleanupCommand }),
-          })
-        : warm().run({
-            command: [command, ...args],
-            env,
-            stdio: wiring.stdio,
-            onSpawn: wiring.onSpawn,
-            killGraceMs: options.killGraceMs,
-            inheritedFds: options.inheritedFds,
-          });
+      // The warm session starts bwrap itself and has no limits phase: a policy with limits runs each
+      // command through the runner, which enforces them (never a warm run that silently drops them).
+      const run =
+        proxied() || limited
+          ? runLinux({
+              plan: proxied() ? plan : offlinePlan,
+              command: [command, ...args],
+              env,
+              tools: tools.tools,
+              uid,
+              gid,
+              stateDir,
+              // The proxies outlive the run; its bridges are the runner's to stop.
+              ...(proxied() ? { startNetwork: async () => (await proxies()).attach() } : {}),
+              stdio: wiring.stdio,
+              onSpawn: wiring.onSpawn,
+              ...(options.killGraceMs === undefined ? {} : { killGraceMs: options.killGraceMs }),
+              ...(options.inheritedFds === undefined ? {} : { inheritedFds: options.inheritedFds }),
+              ...(cleanupCommand === undefined ? {} : { cleanupCommand }),
+            })
+          : warm().run({
+              command: [command, ...args],
+              env,
+              stdio: wiring.stdio,
+              onSpawn: wiring.onSpawn,
+              killGraceMs: options.killGraceMs,
+              inheritedFds: options.inheritedFds,
+            });
       running.add(run);
       void run.result.finally(() => running.delete(run));
       return wiring.handle(run);
@@ -275,7 +280,7 @@ export async function createSandbox(
       // The env policy filters the environment srt passes; a command line started by the caller gets the
       // caller's environment, so a filtering policy goes through srt exec (which filters) instead.
       const filtersEnv = plan.env.inherit !== "all" || plan.env.deny.length > 0;
-      if (!proxied() && !filtersEnv) {
+      if (!proxied() && !filtersEnv && !limited) {
         const ext = warm().external();
         // The caller's spawn passes on every fd of this process without close-on-exec (libuv closes none):
         // close them here, as spawn() does, before a command line that reaches them is handed out.

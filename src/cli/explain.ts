@@ -4,6 +4,9 @@ import { defineCommand, listOption, policyArgs, policyChoice } from "./args.js";
 import { additionArgs, additionNames } from "./run-options.js";
 import { explainPolicy } from "./explain-text.js";
 import { explainShell, explainTools } from "./explain-tools.js";
+import { explainLimits } from "../runtime/linux/limits/report.js";
+import { probeLimitsHost } from "../runtime/linux/limits/probe.js";
+import { nodeLinuxFs } from "../runtime/linux/node-deps.js";
 import { exitStatus, type CliIo } from "./io.js";
 import { compileForCli } from "./policy-input.js";
 import { renderJson } from "./render.js";
@@ -38,7 +41,13 @@ export const explainCommand = (io: CliIo) =>
           : showBytes(
               explainPolicy(policy, target, vars) +
                 (target === "linux"
-                  ? explainTools(policy, io.platform)
+                  ? [
+                      ...explainLimits(
+                        policy.limits,
+                        io.platform === "linux" ? probeLimitsHost(nodeLinuxFs, io.uid) : undefined,
+                      ),
+                      ...explainTools(policy, io.platform),
+                    ]
                       .map((l) => l + "\n")
                       .join("")
                   : "") +

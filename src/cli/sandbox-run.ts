@@ -160,6 +160,7 @@ async function runOpened(
     startNetwork: network.start,
     // The CLI's inherited fds are its caller's leftovers: close them rather than pass them in.
     inheritedFds: "close",
+    ...(args.quiet ? {} : { warn: (l: string) => io.err(l + "\n") }),
     // If srt is SIGKILLed, its watchdog runs this to release the run's placeholders.
     ...(process.argv[1] ? { cleanupCommand: [process.execPath, process.argv[1], "__cleanup"] } : {}),
     ...(debug ? { log: (l: string) => io.err(l + "\n") } : {}),
@@ -182,6 +183,12 @@ async function runOpened(
       const failing = (await runPreflight(io)).filter((c) => !c.ok);
       if (failing.length > 0) io.err(`srt doctor:\n${renderChecks(failing, true)}\n`);
       return exitStatus.runtime;
+    }
+    for (const v of result.limits ?? []) {
+      // The command was stopped (or refused) by its own limits: say which, and keep it in the audit log.
+      if (!args.quiet) io.err(`srt: ${v.reason} (${v.rule})\n`);
+      const error = violations === undefined ? undefined : appendViolation(violations.fd, v);
+      if (error) io.err(`srt: could not write ${args.violations}: ${error.message}\n`);
     }
     return received !== undefined ? statusOfSignal(received) : result.status;
   } finally {

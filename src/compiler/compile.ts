@@ -7,7 +7,7 @@ import { diagnostic, hasErrors, sortDiagnostics, type Diagnostic } from "./diagn
 import { expandPaths } from "./expand.js";
 import type { Host } from "./host.js";
 import { foreignKeyDiagnostics } from "./foreign-keys.js";
-import type { FsRule, Origin, PathRule, Policy } from "./ir.js";
+import type { FsRule, Origin, PathRule, Policy, ResourceLimits } from "./ir.js";
 import { isLegacy, viewOfLegacy } from "./legacy.js";
 import { normalizeSettings, type NormalizedSettings } from "./normalize.js";
 import { parseSettings } from "./parse.js";
@@ -122,6 +122,7 @@ export function compileSettings(input: CompileInput): CompileResult {
     network: normalized.network,
     env: normalized.env,
     ignoreViolations: normalized.ignoreViolations,
+    limits: normalized.limits,
     options: normalized.options,
   };
   return { policy, diagnostics: sortDiagnostics(diagnostics) };
@@ -190,6 +191,8 @@ function targetDiagnostics(n: NormalizedSettings, target: Target): Diagnostic[] 
   const net = n.network;
   if (target === "linux" && o.allowPty.origin !== "default")
     out.push(diagnostic("SRT400", o.allowPty.origin, { kind: "allowPty" }));
+  const limited = firstLimit(n.limits);
+  if (target === "macos" && limited !== undefined) out.push(diagnostic("SRT622", limited, {}));
   if (target === "macos") {
     for (const key of ["enableWeakerNestedSandbox", "allowNestedUserNamespaces"] as const) {
       if (o[key].origin !== "default") out.push(diagnostic("SRT400", o[key].origin, { kind: "linux-only", key }));
@@ -236,3 +239,7 @@ function sortRules(rules: readonly FsRule[]): FsRule[] {
   const byKey = new Map(rules.map((r) => [key(r), r]));
   return [...byKey.keys()].sort().map((k) => byKey.get(k)!);
 }
+
+/** Where the first requested limit was set, or undefined when none is. */
+const firstLimit = (l: ResourceLimits): Origin | undefined =>
+  [l.memory, l.pids, l.cpu, l.wallTime, l.fileSize, l.openFiles].find((v) => v !== undefined)?.origin;

@@ -468,6 +468,22 @@ export const catalog = {
       `extract ${JSON.stringify(a.pattern)} cannot be used: ${a.problem}`,
     'write a JavaScript regular expression whose group 1 is the secret, e.g. "token":\\s*"([^"]+)"',
   ),
+  SRT620: entry(
+    "error",
+    "a resource limit has no usable value",
+    (a: { readonly key: string; readonly reason: string }) => `limit ${a.key}: ${a.reason}`,
+  ),
+  SRT621: entry(
+    "error",
+    "a resource limit is set twice",
+    (a: { readonly key: string; readonly other: string }) => `the ${a.key} limit is also set at ${a.other}`,
+    "keep one: srt does not choose between two values for the same limit",
+  ),
+  SRT622: entry(
+    "warning",
+    "resource limits are not enforced on this target",
+    (_: NoArgs) => "limits are not enforced by the macOS backend yet: the command runs without them",
+  ),
 } as const;
 
 /**
@@ -492,6 +508,8 @@ export const runtimeCatalog = {
   SRT535: { title: "srt proxy cannot listen on an address it was given" },
   SRT540: { title: "a masked credential cannot be prepared for the run" },
   SRT541: { title: "TLS termination cannot be set up (its CA cannot be loaded)" },
+  SRT550: { title: "a requested resource limit cannot be enforced on this host" },
+  SRT551: { title: "the run's cgroup cannot be set up" },
 } as const satisfies Record<string, { title: string }>;
 
 export type RuntimeCode = keyof typeof runtimeCatalog;

@@ -227,6 +227,36 @@ export interface IgnoreRule {
   readonly origin: Origin;
 }
 
+/** A requested resource limit, in the unit its field names, with the place that set it. */
+export interface LimitValue {
+  readonly value: number;
+  readonly origin: Origin;
+}
+
+/**
+ * Resource limits for the whole sandboxed tree (settings key `limits`, and the
+ * seed's `docker.cpuLimit`/`docker.memoryLimit`). Absent = not limited. Every
+ * backend maps them as it can (bwrap: a per-run cgroup or rlimits; OCI:
+ * `linux.resources` and `process.rlimits`); a requested limit the run cannot
+ * enforce fails the run unless `bestEffort` is set.
+ */
+export interface ResourceLimits {
+  /** Bytes of memory (a cgroup's limit for the tree; RLIMIT_DATA per process as the fallback). */
+  readonly memory?: LimitValue;
+  /** Number of processes and threads in the tree. */
+  readonly pids?: LimitValue;
+  /** CPU time per wall time, in cores (0.5 = half of one CPU); may be fractional. */
+  readonly cpu?: LimitValue;
+  /** Milliseconds from the start of the command until srt kills the sandbox. */
+  readonly wallTime?: LimitValue;
+  /** Bytes: the largest file a process may write (RLIMIT_FSIZE). */
+  readonly fileSize?: LimitValue;
+  /** Open file descriptors per process (RLIMIT_NOFILE). */
+  readonly openFiles?: LimitValue;
+  /** true: a limit this host cannot enforce is reported and skipped instead of failing the run. */
+  readonly bestEffort: Flag;
+}
+
 export interface Policy {
   readonly kind: "policy";
   readonly version: 1;
@@ -263,6 +293,7 @@ export interface Policy {
   readonly network: NetworkPolicy;
   readonly env: EnvPolicy;
   readonly ignoreViolations: readonly IgnoreRule[];
+  readonly limits: ResourceLimits;
   readonly options: {
     readonly enableWeakerNestedSandbox: Flag;
     readonly allowNestedUserNamespaces: Flag;

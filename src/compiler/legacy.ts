@@ -104,6 +104,7 @@ export function viewOfLegacy(
     filesystemDisabled: sourced(sb.filesystem?.disabled, "sandbox", "filesystem", "disabled"),
     tooling: toolingOf(s),
     presets: sourcedList(s.extends, "extends"),
+    limits: sourced(s.limits, "limits"),
   };
   return { view, diagnostics };
 }

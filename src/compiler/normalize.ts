@@ -18,6 +18,7 @@ import type {
   NetworkPolicy,
   Origin,
   Policy,
+  ResourceLimits,
   UnixSocketRule,
 } from "./ir.js";
 import { normalizePath, type PathSpec } from "./paths.js";
@@ -28,6 +29,7 @@ import { presetTable } from "./presets.js";
 import { compareStrings } from "./compare.js";
 import { normalizeCredentials } from "./credentials.js";
 import { normalizeTlsTerminate } from "./tls-terminate.js";
+import { normalizeLimits } from "./limits.js";
 
 export interface PathIntent {
   readonly access: Access;
@@ -42,6 +44,7 @@ export interface NormalizedSettings {
   readonly env: EnvPolicy;
   readonly ignoreViolations: readonly IgnoreRule[];
   readonly options: Policy["options"];
+  readonly limits: ResourceLimits;
   /** Pointers of keys that are accepted but enforced by no backend yet. */
   readonly inert: readonly string[];
   /** filesystem.disabled: true, by its pointer: no path rules (paths is empty). */
@@ -139,6 +142,7 @@ export function normalizeSettings(
     }))
     .sort((a, b) => compareStrings(a.command, b.command));
   const inert = view.docker ? [view.docker.pointer] : [];
+  const limits: ResourceLimits = normalizeLimits(view.limits, view.docker, diagnostics);
   return {
     normalized: {
       paths,
@@ -146,6 +150,7 @@ export function normalizeSettings(
       env: envPolicy,
       ignoreViolations,
       options,
+      limits,
       inert,
       ...(disabled === undefined ? {} : { filesystemDisabled: disabled }),
       ...(hostTools === undefined ? {} : { hostTools }),

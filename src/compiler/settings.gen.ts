@@ -61,6 +61,18 @@ export type MandatoryDenySearchDepth = number;
 export type AllowPty = boolean;
 export type EnvPattern = string;
 /**
+ * Memory of the whole tree (cgroup); exceeding it gets the command OOM-killed. Without a cgroup: RLIMIT_DATA per process (allocations fail), only with bestEffort.
+ */
+export type ByteSize = number | string;
+/**
+ * How long the command may run; srt then kills the whole sandbox (exit 137).
+ */
+export type Duration = number | string;
+/**
+ * The largest file any process may write (RLIMIT_FSIZE); a write past it fails and the writer gets SIGXFSZ (exit 153).
+ */
+export type ByteSize1 = number | string;
+/**
  * A permission rule: `WebFetch(domain:example.com)`, `Edit(path)`, `Read(path)`.
  */
 export type PermissionRule = string;
@@ -277,6 +289,7 @@ export interface SrtSettings {
   allowPty?: AllowPty;
   env?: EnvSettings;
   docker?: DockerSettings;
+  limits?: LimitsSettings;
   permissions?: LegacyPermissions;
   sandbox?: LegacySandbox;
   extends?: Presets;
@@ -596,6 +609,34 @@ export interface DockerSettings {
   user?: string;
   cpuLimit?: number;
   memoryLimit?: string;
+}
+/**
+ * Resource limits for the sandboxed command and everything it starts. Linux (bwrap): a per-run cgroup when srt may create one (root, or a cgroup delegated to the user), else per-process rlimits; `srt explain` and `srt doctor` say which hold here. A run whose limit cannot be enforced fails unless bestEffort is true.
+ */
+export interface LimitsSettings {
+  /**
+   * A note for readers of the policy (srt init writes some). Ignored by srt.
+   */
+  $comment?: string;
+  memory?: ByteSize;
+  /**
+   * Processes and threads in the whole tree at once, srt's own sandbox processes (2) included; a fork beyond it fails. Needs a cgroup (RLIMIT_NPROC counts every process of the user, not of the run).
+   */
+  pids?: number;
+  /**
+   * CPU time per wall time, in cores (0.5 = half of one CPU); the tree is throttled, not killed. Needs a cgroup.
+   */
+  cpu?: number;
+  wallTime?: Duration;
+  fileSize?: ByteSize1;
+  /**
+   * Open file descriptors per process (RLIMIT_NOFILE); it can only be lowered below what srt itself may open.
+   */
+  openFiles?: number;
+  /**
+   * true: a limit this host cannot enforce is skipped with a warning (or enforced per process instead of for the tree) rather than failing the run.
+   */
+  bestEffort?: boolean;
 }
 /**
  * Older permission-rule dialect. Cannot be mixed with top-level network/filesystem keys.

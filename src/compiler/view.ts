@@ -10,6 +10,7 @@ import type {
   CredentialsSettings,
   EnvSettings,
   IgnoreViolations,
+  LimitsSettings,
   NetworkSettings,
   PathEntry,
   SrtSettings,
@@ -49,6 +50,8 @@ export interface SettingsView {
   readonly env: Sourced<EnvSettings> | undefined;
   readonly ignoreViolations: Sourced<IgnoreViolations> | undefined;
   readonly docker: Sourced<unknown> | undefined;
+  /** Resource limits (src/compiler/limits.ts). */
+  readonly limits?: Sourced<LimitsSettings> | undefined;
   readonly credentials?: Sourced<CredentialsSettings> | undefined;
   /** filesystem.disabled (a reference-tool key): no file-system rules at all. */
   readonly filesystemDisabled: Sourced<boolean> | undefined;
@@ -102,6 +105,7 @@ export function viewOfSettings(s: SrtSettings): SettingsView {
     filesystemDisabled: sourced(fs?.disabled, "filesystem", "disabled"),
     tooling: toolingOf(s),
     presets: sourcedList(s.extends, "extends"),
+    limits: sourced(s.limits, "limits"),
   };
 }
 

@@ -4,7 +4,8 @@
  *
  * So before creating anything, srt starts a tiny shell watchdog in its own
  * session (terminal signals do not reach it) and tells it, one line per item,
- * what it is about to create: `tree <path>` for a private directory, `group
+ * what it is about to create: `tree <path>` for a private directory, `cgroup
+ * <path>` for a run's cgroup (its processes killed, then rmdir), `group
  * <pgid>` for a command's process group (`ungroup` once it has been reaped, so
  * a reused pid is never killed). The watchdog only waits for end-of-file on its
  * stdin, which comes when srt exits for any reason. If srt said `done` first
@@ -26,12 +27,15 @@ set -f
 last=
 trees=
 groups=
+cgroups=
 while IFS= read -r line; do
   last=$line
   case $line in
     "tree "*) trees="$trees
 \${line#tree }" ;;
     "group "*) groups="$groups \${line#group }" ;;
+    "cgroup "*) cgroups="\${line#cgroup }
+$cgroups" ;;
     "ungroup "*) gone=\${line#ungroup }; kept=
       for g in $groups; do [ "$g" = "$gone" ] || kept="$kept $g"; done
       groups=$kept ;;
@@ -39,6 +43,17 @@ while IFS= read -r line; do
 done
 [ "$last" = done ] && exit 0
 for g in $groups; do kill -s KILL -- "-$g" 2>/dev/null; done
+printf '%s\\n' "$cgroups" | while IFS= read -r enc; do
+  [ -n "$enc" ] || continue
+  p=$(printf "\${enc}x"); p=\${p%x}
+  [ -d "$p" ] || continue
+  n=0
+  while [ $n -lt 100 ]; do
+    while IFS= read -r pid; do kill -s KILL "$pid" 2>/dev/null; done < "$p/cgroup.procs"
+    rmdir -- "$p" 2>/dev/null && break
+    n=$((n + 1)); sleep 0.05
+  done
+done
 printf '%s\\n' "$trees" | while IFS= read -r enc; do
   [ -n "$enc" ] || continue
   p=$(printf "\${enc}x"); p=\${p%x}
@@ -63,6 +78,8 @@ export type WatchdogSpawn = (
 export interface Watchdog {
   /** Registers a directory (removed whole) before it is created. */
   expectTree(path: string): void;
+  /** A run's cgroup directory, before it is made: whatever is left in it is killed, then it is removed. */
+  expectCgroup(path: string): void;
   /** A command's process group, right after spawn. */
   expectGroup(pgid: number): void;
   /** The group has been reaped: its id may be reused, never kill it. */
@@ -99,6 +116,7 @@ export function createWatchdog(spawn: WatchdogSpawn, afterDeath: readonly string
   };
   return {
     expectTree: (path) => say(`tree ${encode(path)}`),
+    expectCgroup: (path) => say(`cgroup ${encode(path)}`),
     expectGroup: (pgid) => say(`group ${group(pgid)}`),
     groupGone: (pgid) => say(`ungroup ${group(pgid)}`),
     dismiss() {

@@ -69,6 +69,15 @@ describe.skipIf(lacking(!supported, skipReason))("createSandbox (real bwrap)", (
     expect(two.violations.list().every((v) => v.port === a.port)).toBe(true);
   });
 
+  it("a limit the command runs into comes back with its exit (wallTime: killed, 137)", async () => {
+    const s = await sandbox({ limits: { wallTime: "500ms" } }, { cwd: work });
+    const exit = await s.spawn("/bin/sh", ["-c", "sleep 30"]).exited;
+    expect(exit.status).toBe(137);
+    expect(exit.limits?.map((v) => `${v.reason} ${v.rule}`)).toEqual([
+      "wall time limit 500 ms reached: killed /limits/wallTime",
+    ]);
+  });
+
   it("update() while a command runs: refused before, allowed after — and the reverse; invalid settings change nothing", async () => {
     const s = await sandbox(proxiedNothing, { cwd: work });
     const p = s.spawn("/bin/sh", ["-c", `${curl(a.port)}; read x; ${curl(a.port)}; read x; ${curl(a.port)}`], {

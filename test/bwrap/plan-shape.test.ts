@@ -13,7 +13,7 @@ describe("linuxPlanProblem", () => {
     expect(linuxPlanProblem(JSON.parse(JSON.stringify(plan)))).toBeUndefined();
   });
 
-  it.each(["detachable", "hostWrites", "pidNamespace", "placeholders", "seccomp", "bwrap"])(
+  it.each(["detachable", "hostWrites", "pidNamespace", "placeholders", "seccomp", "bwrap", "limits"])(
     "refuses a plan without %s (an older srt's): recompile it",
     (field) => {
       const { [field as keyof typeof plan]: _dropped, ...older } = plan;

@@ -124,6 +124,7 @@ export function createFakeOs(o: FakeOsOptions = {}) {
     tag: () => "srt-test01",
     startWatchdog: () => ({
       expectTree: (p) => void watchdog.push(`tree ${p}`),
+      expectCgroup: (p) => void watchdog.push(`cgroup ${p}`),
       expectGroup: (g) => void watchdog.push(`group ${g}`),
       groupGone: (g) => void watchdog.push(`ungroup ${g}`),
       dismiss: () => void watchdog.push("done"),

@@ -363,6 +363,7 @@ export function createFakeLinux(
       let dismissed = false;
       return {
         expectTree: (p) => void events.push(`watchdog tree ${p}`),
+        expectCgroup: (p) => void events.push(`watchdog cgroup ${p}`),
         expectGroup: (g) => void events.push(`watchdog group ${g}`),
         groupGone: (g) => void events.push(`watchdog ungroup ${g}`),
         dismiss() {

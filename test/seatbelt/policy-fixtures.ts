@@ -65,6 +65,7 @@ export function makePolicy(parts: PolicyParts = {}): Policy {
     },
     env: { inherit: "core", allow: [], deny: [], origin: "default:env" },
     ignoreViolations: [],
+    limits: { bestEffort: flag(false) },
     options: {
       enableWeakerNestedSandbox: flag(false),
       allowNestedUserNamespaces: flag(false),

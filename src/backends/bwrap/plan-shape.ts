@@ -25,6 +25,7 @@ export function linuxPlanProblem(value: unknown): string | undefined {
     Array.isArray(p.detachable) &&
     p.network !== undefined &&
     p.env !== undefined &&
+    typeof p.limits?.bestEffort?.value === "boolean" &&
     isHostWrites(p.hostWrites) &&
     (p.hostTools === undefined || isHostTools(p.hostTools));
   return complete ? undefined : "plan is incomplete or damaged; recompile it";

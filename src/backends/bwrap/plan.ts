@@ -4,7 +4,7 @@
  * recomputed at run time except the slots (this run's private paths) and the
  * environment (taken from the caller through the plan's env policy).
  */
-import type { EnvPolicy, IgnoreRule, NetworkPolicy, Policy } from "../../compiler/ir.js";
+import type { EnvPolicy, IgnoreRule, NetworkPolicy, Policy, ResourceLimits } from "../../compiler/ir.js";
 import { encodeSeccomp, lowerSeccomp, type SeccompArch } from "../seccomp/index.js";
 import { fillSlots, flatten, type ArgvItem, type Slots } from "./argv.js";
 import { hostWritesOf, type HostWrites } from "./host-writes.js";
@@ -45,6 +45,8 @@ export interface LinuxPlan {
   readonly network: { readonly proxies: boolean; readonly policy: NetworkPolicy };
   readonly env: EnvPolicy;
   readonly ignoreViolations: readonly IgnoreRule[];
+  /** Resource limits; the runtime decides how each holds on its host (src/runtime/linux/limits/). */
+  readonly limits: ResourceLimits;
   /** What the sandbox gives up (enableWeakerNestedSandbox) and rules it cannot apply, in words. */
   readonly weakened: readonly string[];
   readonly notes: readonly string[];
@@ -74,6 +76,7 @@ export function lowerLinuxPlan(policy: Policy, arch: SeccompArch): LinuxPlan {
     network: { proxies, policy: net },
     env: policy.env,
     ignoreViolations: policy.ignoreViolations,
+    limits: policy.limits,
     weakened: bwrap.weakened,
     notes: bwrap.notes.map((n) => `${n.path}: ${n.note} (${shownOrigins(n.origin)})`),
     ...(policy.hostTools === undefined ? {} : { hostTools: policy.hostTools }),

@@ -8,6 +8,7 @@
  */
 import type { Bridges } from "./bridge.js";
 import type { Janitor } from "./janitor.js";
+import type { LimitsSession } from "./limits/enforce.js";
 import { releaseRun, type Registry, type RegistryOs } from "./placeholder-registry.js";
 import type { ProtectionGuard } from "./protection-watch.js";
 import type { NetworkSession } from "./run.js";
@@ -24,6 +25,8 @@ export interface Held {
   guard?: ProtectionGuard;
   /** The proxy bridges in the sandbox's network namespace (launch.ts). */
   bridges?: Bridges;
+  /** The run's resource limits: its cgroup and wall-time timer (limits/enforce.ts). */
+  limits?: LimitsSession | undefined;
 }
 
 export interface CleanupLog {
@@ -45,6 +48,8 @@ export async function cleanUpRun(os: RegistryOs, held: Held, signals: SandboxSig
       log.problem(`srt: placeholder cleanup: ${(e as Error).message}`);
     }
   }
+  // Before the janitor dismisses the watchdog, which would otherwise remove the cgroup for a dead srt.
+  for (const p of held.limits?.close() ?? []) log.problem(`srt: ${p}`);
   held.janitor?.cleanUp();
   log.step("cleaned up");
 }

@@ -8,6 +8,8 @@ import type { LinuxDeps } from "./deps.js";
 export interface Janitor {
   /** Registers a private directory (removed whole) before it is created. */
   expectTree(path: string): void;
+  /** Registers a run's cgroup directory before it is made (the run removes it itself: limits/cgroup.ts). */
+  expectCgroup(path: string): void;
   /** Removes the registered directories now and dismisses the watchdog. */
   cleanUp(): void;
 }
@@ -29,6 +31,7 @@ export function createJanitor(
       trees.push(path);
       watchdog.expectTree(path);
     },
+    expectCgroup: (path) => watchdog.expectCgroup(path),
     cleanUp() {
       if (done) return;
       done = true;

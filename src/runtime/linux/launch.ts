@@ -90,6 +90,7 @@ export async function launchSandbox(
     ...(req.stdio === undefined ? {} : { stdio: req.stdio }),
     ...(req.inheritedFds === undefined ? {} : { inheritedFds: req.inheritedFds }),
     ...(req.uid === 0 && req.tools.unshare !== undefined ? { privateMounts: req.tools.unshare } : {}),
+    ...(held.limits?.prefix === undefined ? {} : { limiter: held.limits.prefix }),
   });
   signals.bwrapSpawned(proc.child.pid);
   req.onSpawn?.(proc.child);
@@ -108,6 +109,7 @@ export async function launchSandbox(
   }
   const sandboxPid = await Promise.race([status.childPid, exited.then(() => status.childPid)]);
   if (sandboxPid !== undefined) signals.sandboxStarted(sandboxPid);
+  if (sandboxPid !== undefined) held.limits?.startClock(() => signals.killAll());
   log(`sandbox pid ${sandboxPid ?? "none"}`);
   if (sandboxPid !== undefined && network !== undefined) {
     // findTools looks the bridge's programs up whenever the plan has network access.

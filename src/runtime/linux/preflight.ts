@@ -7,7 +7,8 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { seccompArchOf } from "../../backends/seccomp/index.js";
 import { locateStateDir, stateDirProblem } from "../state-dir.js";
-import { nodeLinuxFs } from "./node-deps.js";
+import { nodeLinuxDeps, nodeLinuxFs } from "./node-deps.js";
+import { checkLimits } from "./limits/report.js";
 import { locateTool, nodeToolFs, systemToolDirs, type ToolFs, type ToolLookup } from "../host-tools.js";
 import { runTrialSandbox, type TrialInput } from "./trial-sandbox.js";
 
@@ -138,6 +139,16 @@ export async function preflight(env: PreflightEnv, fs: ToolFs = nodeToolFs): Pro
       );
     }
   }
+  const limits = checkLimits(nodeLinuxDeps(), env.uid);
+  add({
+    name: "resource limits",
+    ok: limits.ok,
+    severity: "warning",
+    detail: limits.ok
+      ? limits.detail
+      : `${limits.detail}: a policy asking for a limit that does not hold is refused unless bestEffort`,
+    ...(limits.fix === undefined ? {} : { fix: limits.fix }),
+  });
   for (const tool of ["socat", "nsenter", "setpriv"]) {
     const l = locateTool(tool, fs);
     add({

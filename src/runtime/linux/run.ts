@@ -33,6 +33,8 @@ import { createSandboxSignals, type SandboxSignals } from "./signals.js";
 import { failureOf, RuntimeFailure, type Failed } from "../failure.js";
 import type { LinuxTools } from "./tools.js";
 import { waitForSandbox } from "./wait.js";
+import { startLimits, type LimitViolation } from "./limits/enforce.js";
+import { requireNative } from "../native.js";
 
 export { statusOfSignal } from "./signals.js";
 
@@ -73,12 +75,17 @@ export interface RunRequest {
   readonly inheritedFds?: "close" | "refuse";
   /** The command's stdio (library use); default: srt's own. */
   readonly stdio?: readonly [StdioSlot, StdioSlot, StdioSlot];
+  /** Warnings the user should see without --debug (a limit bestEffort skipped). */
+  readonly warn?: (line: string) => void;
+  /** The limits helper's path (native/limits); default: srt's own build, SRT510 when it is missing. */
+  readonly limitsHelper?: () => string;
   /** Told the bwrap process as soon as it is spawned (library use: its stdio pipes). */
   readonly onSpawn?: (child: SpawnedChild) => void;
 }
 
 export type RunResult =
-  | { readonly kind: "exited"; readonly status: number }
+  /** limits: the resource limits the command ran into (a limit's kill is the command's status: 137). */
+  | { readonly kind: "exited"; readonly status: number; readonly limits?: readonly LimitViolation[] }
   /** violation: the run was stopped because a protection detached (protection-watch.ts). */
   | (Failed & { readonly violation?: FileSystemViolation });
 
@@ -108,18 +115,34 @@ export function runLinux(req: RunRequest, os: LinuxDeps = nodeLinuxDeps()): Runn
         held,
         log,
       );
+      held.limits = startLimits(
+        os,
+        {
+          limits: req.plan.limits,
+          uid: req.uid,
+          runId: run.id,
+          helper: req.limitsHelper ?? (() => requireNative("limits", "a run with resource limits")),
+          expectCgroup: (dir) => held.janitor?.expectCgroup(dir),
+          warn: req.warn,
+        },
+        log,
+      );
       held.network = await startRunNetwork(req, run, log);
       held.guard = watchProtections(os, req.plan, signals, log);
       const broke = held.guard.failure();
       if (broke) return broke;
       const launched = await launchSandbox(os, req, run, held.network, held, signals, log);
-      return await waitForSandbox(
+      const ended = await waitForSandbox(
         os,
         launched,
         { pidNamespace: req.plan.pidNamespace, bwrap: req.tools.bwrap },
         held.guard,
         log,
       );
+      // Read before cleanup removes the cgroup that counted them.
+      if (ended.kind !== "exited") return ended;
+      const limits = held.limits?.violations(ended.status) ?? [];
+      return limits.length > 0 ? { ...ended, limits } : ended;
     } catch (e) {
       signals.killAll();
       // Set-up steps fail when a detached protection got the sandbox killed under them; that is the cause to report.

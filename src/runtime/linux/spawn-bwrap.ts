@@ -50,6 +50,11 @@ export interface BwrapLaunch {
    * host's mount table nothing propagates in. unshare execs bwrap: the process stays bwrap.
    */
   readonly privateMounts?: string;
+  /**
+   * srt's limits helper and its options (limits/enforce.ts): it joins the run's cgroup and
+   * lowers the rlimits, then executes the rest, so bwrap is born inside them.
+   */
+  readonly limiter?: readonly string[];
   /** The command's stdin, stdout, stderr (as for child_process.spawn); default: srt's own. */
   readonly stdio?: readonly [StdioSlot, StdioSlot, StdioSlot];
 }
@@ -84,7 +89,11 @@ export function spawnBwrap(os: Pick<LinuxDeps, "spawn" | "env" | "inheritedFds">
     launch.privateMounts === undefined
       ? [launch.bwrap, bwrapArgv]
       : [launch.privateMounts, ["--mount", "--propagation", "private", "--", launch.bwrap, ...bwrapArgv]];
-  const child = os.spawn(file, argv, {
+  const [first, args0] =
+    launch.limiter === undefined || launch.limiter.length === 0
+      ? [file, argv]
+      : [launch.limiter[0]!, [...launch.limiter.slice(1), "--", file, ...argv]];
+  const child = os.spawn(first, args0, {
     stdio: [
       ...(launch.stdio ?? ["inherit", "inherit", "inherit"]),
       "pipe",

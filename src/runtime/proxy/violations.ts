@@ -11,6 +11,7 @@ import type { OriginList } from "../../backends/bwrap/mounts.js";
 import { inertHost, inertText, jsonLine } from "../untrusted-text.js";
 import { openViolationsFile } from "../violations-file.js";
 import type { NetworkViolation } from "./types.js";
+import type { LimitViolation } from "../linux/limits/enforce.js";
 import { compareStrings } from "../../compiler/compare.js";
 
 /**
@@ -36,7 +37,10 @@ export interface FileSystemViolation {
  * descriptor opened before the run (../violations-file.ts: never through a symlink planted at its
  * name). Returns the error instead of throwing.
  */
-export function appendViolation(fd: number, v: FileSystemViolation | NetworkViolation): Error | undefined {
+export function appendViolation(
+  fd: number,
+  v: FileSystemViolation | NetworkViolation | LimitViolation,
+): Error | undefined {
   try {
     writeSync(fd, `${jsonLine(v)}\n`);
     return undefined;

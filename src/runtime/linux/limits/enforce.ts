@@ -1,0 +1,141 @@
+/**
+ * The limits phase of a run (run.ts), between prepare and launch: decide what
+ * holds here (decide.ts over probe.ts), refuse the run when a requested limit
+ * would not hold and bestEffort is off (SRT550: fail closed), make the run's
+ * cgroup (cgroup.ts), and give launch the helper's argument list that puts
+ * bwrap into the cgroup and under the rlimits before it executes. The wall
+ * time is srt's own timer, armed once the sandbox exists. After the run,
+ * `violations` says which limits the command ran into.
+ */
+import type { ResourceLimits } from "../../../compiler/ir.js";
+import type { LinuxDeps } from "../deps.js";
+import { RuntimeFailure } from "../../failure.js";
+import { createRunCgroup, type RunCgroup } from "./cgroup.js";
+import { decideLimits, describeLimit, limitKeys, type LimitDecision, type LimitKey } from "./decide.js";
+import { probeLimitsHost } from "./probe.js";
+
+/** A limit the command ran into: a line in the summary, an entry in the --violations file. */
+export interface LimitViolation {
+  readonly kind: "limit";
+  /** ISO 8601. */
+  readonly time: string;
+  readonly limit: LimitKey;
+  readonly value: number;
+  /** Where the limit was set (a settings pointer). */
+  readonly rule: string;
+  /** "memory limit 256 MiB reached: killed". */
+  readonly reason: string;
+}
+
+export interface LimitsSession {
+  /** The limits helper and its options, to run bwrap under; undefined when no limit needs it. */
+  readonly prefix: readonly string[] | undefined;
+  readonly decisions: readonly LimitDecision[];
+  /** Arms the wall-time timer (if any) once the sandbox runs; `kill` ends the sandbox. */
+  startClock(kill: () => void): void;
+  /** What the command ran into, given its exit status. */
+  violations(status: number | undefined): LimitViolation[];
+  /** Stops the timer, kills leftovers, removes the cgroup; the problems, never a throw. */
+  close(): string[];
+}
+
+export interface LimitsRequest {
+  readonly limits: ResourceLimits;
+  readonly uid: number;
+  readonly runId: string;
+  /** The limits helper's path (throws SRT510 when it is not built). */
+  readonly helper: () => string;
+  /** Told each cgroup directory before it is made (the watchdog removes it if srt dies). */
+  readonly expectCgroup: (dir: string) => void;
+  /** Said to the user (not only in debug output): a limit bestEffort skips or weakens. */
+  readonly warn?: ((line: string) => void) | undefined;
+}
+
+/** SIGXFSZ's status (128+25 on Linux): the command's writer went past fileSize. */
+const xfszStatus = 153;
+
+export function startLimits(
+  os: Pick<LinuxDeps, "fs" | "kill" | "clock">,
+  req: LimitsRequest,
+  log: (what: string) => void,
+): LimitsSession | undefined {
+  // A policy without limits costs a run nothing: no probe of the host's cgroups.
+  if (!limitKeys.some((k) => req.limits[k] !== undefined)) return undefined;
+  const decision = decideLimits(req.limits, probeLimitsHost(os.fs, req.uid));
+  if (decision.decisions.length === 0) return undefined;
+  if (decision.refusals.length > 0)
+    throw new RuntimeFailure(
+      "SRT550",
+      `this host cannot enforce ${decision.refusals.join("; ")}. Set "limits": {"bestEffort": true} to run without them (srt doctor says what holds here)`,
+    );
+  for (const d of decision.decisions) {
+    log(`${describeLimit(d.key, d.value)}: ${d.holds === "no" ? "NOT enforced" : d.how}`);
+    if (d.holds === "no" || (d.key === "memory" && d.holds === "process"))
+      req.warn?.(
+        `srt: warning: ${describeLimit(d.key, d.value)} ${d.holds === "no" ? "is not enforced here" : "holds per process only"} (bestEffort): ${d.how}`,
+      );
+  }
+  const needsHelper = decision.decisions.some((d) => d.mechanism.kind === "cgroup" || d.mechanism.kind === "rlimit");
+  const helper = needsHelper ? req.helper() : undefined;
+  const cgroup: RunCgroup | undefined = decision.decisions.some((d) => d.mechanism.kind === "cgroup")
+    ? createRunCgroup(os, req.runId, decision.decisions, req.expectCgroup)
+    : undefined;
+  const prefix =
+    helper === undefined
+      ? undefined
+      : [
+          helper,
+          ...(cgroup?.procsFiles ?? []).flatMap((f) => ["--join", f]),
+          ...decision.decisions.flatMap((d) =>
+            d.mechanism.kind === "rlimit" ? ["--rlimit", `${d.mechanism.rlimit}=${d.value}`] : [],
+          ),
+        ];
+  const wall = decision.decisions.find((d) => d.key === "wallTime");
+  let cancel: (() => void) | undefined;
+  let wallHit: Date | undefined;
+  return {
+    prefix,
+    decisions: decision.decisions,
+    startClock(kill) {
+      if (wall === undefined || cancel !== undefined) return;
+      cancel = os.clock.after(wall.value, () => {
+        wallHit = os.clock.date();
+        log(`${describeLimit("wallTime", wall.value)} reached: killing the sandbox`);
+        kill();
+      });
+    },
+    violations(status) {
+      const now = os.clock.date();
+      const out: LimitViolation[] = [];
+      const add = (d: LimitDecision | undefined, what: string, at: Date = now): void => {
+        if (d !== undefined)
+          out.push({
+            kind: "limit",
+            time: at.toISOString(),
+            limit: d.key,
+            value: d.value,
+            rule: d.origin,
+            reason: `${describeLimit(d.key, d.value)} reached: ${what}`,
+          });
+      };
+      const find = (k: LimitKey): LimitDecision | undefined => decision.decisions.find((d) => d.key === k);
+      if (wallHit !== undefined) add(wall, "killed", wallHit);
+      const ev = cgroup?.events();
+      if (ev !== undefined && ev.oomKills > 0)
+        add(
+          find("memory"),
+          status === 137 ? "killed" : `${ev.oomKills} ${ev.oomKills === 1 ? "process" : "processes"} killed`,
+        );
+      if (ev !== undefined && ev.forksRefused > 0)
+        add(find("pids"), `${ev.forksRefused} ${ev.forksRefused === 1 ? "fork" : "forks"} refused`);
+      if (status === xfszStatus) add(find("fileSize"), "a write past it was stopped (SIGXFSZ)");
+      if (ev !== undefined && ev.throttledUs > 0)
+        log(`${describeLimit("cpu", find("cpu")?.value ?? 0)}: throttled for ${Math.round(ev.throttledUs / 1000)} ms`);
+      return out;
+    },
+    close() {
+      cancel?.();
+      return cgroup?.remove() ?? [];
+    },
+  };
+}
