@@ -108,7 +108,7 @@ export async function createSandbox(
   }
   // Never from PATH (the caller's project may be first on it, and writable from inside).
   const tools = findTools(true, undefined, process.getuid?.() === 0);
-  if (!tools.ok) throw new RuntimeFailure("SRT500", tools.message);
+  if (!tools.ok) throw new RuntimeFailure(tools.code, tools.message);
   const exposed = toolsExposed(tools.found, base.hostWrites);
   if (exposed !== undefined) throw new RuntimeFailure("SRT500", exposed);
   const uid = process.getuid?.() ?? 0;

@@ -101,7 +101,8 @@ async function runOpened(
   const found = findTools(plan.network.proxies, undefined, io.uid === 0);
   const problem = found.ok ? toolsExposed(found.found, plan.hostWrites) : found.message;
   if (!found.ok || problem !== undefined) {
-    io.err(`${failureLine({ code: "SRT500", message: String(problem) })}\nsrt: the command did not run.\n`);
+    const code = found.ok ? "SRT500" : found.code;
+    io.err(`${failureLine({ code, message: String(problem) })}\nsrt: the command did not run.\n`);
     control?.close();
     return exitStatus.runtime;
   }

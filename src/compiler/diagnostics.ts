@@ -405,6 +405,7 @@ export const runtimeCatalog = {
   SRT508: { title: "a set-up step of the run failed" },
   SRT509: { title: "running commands is not implemented on this platform" },
   SRT510: { title: "a native helper srt needs is missing or not safe to run" },
+  SRT511: { title: "the sandbox's supervisor could not start (the kernel lacks a feature it needs)" },
 } as const satisfies Record<string, { title: string }>;
 
 export type RuntimeCode = keyof typeof runtimeCatalog;

@@ -33,6 +33,7 @@ import { createSandboxSignals, type SandboxSignals } from "./signals.js";
 import { failureOf, RuntimeFailure, type Failed } from "../failure.js";
 import type { LinuxTools } from "./tools.js";
 import { waitForSandbox } from "./wait.js";
+import type { WriteRefusal } from "./supervisor.js";
 
 export { statusOfSignal } from "./signals.js";
 
@@ -76,7 +77,14 @@ export interface RunRequest {
 }
 
 export type RunResult =
-  | { readonly kind: "exited"; readonly status: number }
+  | {
+      readonly kind: "exited";
+      readonly status: number;
+      /** Writes the policy refused during the run, as the supervisor saw them (supervisor.ts). */
+      readonly writeRefusals?: readonly WriteRefusal[];
+      /** The Landlock ABI the supervisor's second wall used (0: none on this kernel). */
+      readonly landlock?: number;
+    }
   /** violation: the run was stopped because a protection detached (protection-watch.ts). */
   | (Failed & { readonly violation?: FileSystemViolation });
 

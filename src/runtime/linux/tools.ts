@@ -8,6 +8,7 @@
  */
 import { writableRootOf, type HostWrites } from "../../backends/bwrap/index.js";
 import type { BridgeTools } from "./bridge.js";
+import { findNative, missingNativeMessage } from "../native.js";
 import {
   locateTool,
   missingToolsMessage,
@@ -29,6 +30,8 @@ export interface LinuxTools {
    * sandbox (see spawn-bwrap.ts). Looked up, and present, exactly for root.
    */
   readonly unshare?: string;
+  /** srt's own in-sandbox supervisor, built from native/srt-supervise into srt's package (never PATH). */
+  readonly supervisor: string;
 }
 
 export const toolPackages: Readonly<Record<string, string>> = {
@@ -42,9 +45,22 @@ export const toolPackages: Readonly<Record<string, string>> = {
 
 export type ToolsResult =
   | { readonly ok: true; readonly tools: LinuxTools; readonly found: readonly FoundTool[] }
-  | { readonly ok: false; readonly message: string };
+  /** SRT510: srt's own native helper is not built; SRT500: a host tool is missing. */
+  | { readonly ok: false; readonly message: string; readonly code: "SRT500" | "SRT510" };
 
-export function findTools(needNetwork: boolean, fs: ToolFs = nodeToolFs, asRoot = false): ToolsResult {
+export function findTools(
+  needNetwork: boolean,
+  fs: ToolFs = nodeToolFs,
+  asRoot = false,
+  native: (name: string) => string | undefined = findNative,
+): ToolsResult {
+  const supervisor = native("srt-supervise");
+  if (supervisor === undefined)
+    return {
+      ok: false,
+      code: "SRT510",
+      message: missingNativeMessage("srt-supervise", "every Linux run (it holds the seccomp filter's listener)"),
+    };
   const names = [
     ...(asRoot ? ["bwrap", "sh", "unshare"] : ["bwrap", "sh"]),
     ...(needNetwork ? ["setpriv", "nsenter", "socat"] : []),
@@ -55,6 +71,7 @@ export function findTools(needNetwork: boolean, fs: ToolFs = nodeToolFs, asRoot 
     const pkgs = [...new Set(missing.map((m) => toolPackages[m.name]))].join(" ");
     return {
       ok: false,
+      code: "SRT500",
       message:
         missingToolsMessage(missing, `apt-get install ${pkgs}`) +
         (needNetwork ? " (the network proxy bridge needs socat, nsenter and setpriv)" : ""),
@@ -63,6 +80,7 @@ export function findTools(needNetwork: boolean, fs: ToolFs = nodeToolFs, asRoot 
   const found = lookups.flatMap((l) => (l.ok ? [l.tool] : []));
   const path = (name: string): string => found.find((t) => t.name === name)!.path;
   const tools: LinuxTools = {
+    supervisor: supervisor!,
     bwrap: path("bwrap"),
     sh: path("sh"),
     ...(asRoot ? { unshare: path("unshare") } : {}),
