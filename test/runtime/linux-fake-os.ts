@@ -108,6 +108,8 @@ function byteReader(stream: Readable): { next(): Promise<string | undefined>; al
 export interface BwrapScript {
   /** "runs" (default); "missing": spawn fails with ENOENT; "dies": exits 1 after reading its arguments, before any child (as when it cannot mount /proc). */
   readonly fate?: "runs" | "missing" | "dies";
+  /** "ready" (default); "fails": the supervisor cannot install its listener, so the command never starts. */
+  readonly supervisor?: "ready" | "fails";
   /** The command's exit code, or "hang" until it is signalled. */
   readonly command?: number | "hang";
   /** Signals the command survives. */
@@ -275,8 +277,14 @@ export function createFakeLinux(
         if (!child.alive) return;
         events.push(`bwrap: released (byte ${JSON.stringify(byte)})`);
       }
-      events.push(`command started: ${bwrapSeen.command.join(" ")}`);
       const reports = pipe(9);
+      if (s.supervisor === "fails") {
+        events.push("supervisor failed");
+        reports?.end("status\0failed\0\0installing the seccomp filter with a listener: Invalid argument\0");
+        status.end(`{ "exit-code": 125 }\n`);
+        return end(125);
+      }
+      events.push(`command started: ${bwrapSeen.command.join(" ")}`);
       reports?.write("status\0ready\0\0\0");
       const code = await new Promise<number>((resolve) => {
         command = (signal) => {

@@ -423,6 +423,18 @@ describe("runLinux: the bwrap handshake", () => {
     ]);
   });
 
+  it("a supervisor that cannot install its listener fails the run (SRT511): the command never ran", async () => {
+    const f = machine();
+    f.script.bwrap = { supervisor: "fails" };
+    const result = await run(f, { plan: online, startNetwork: fakeNetwork(f) });
+    expect(result).toEqual({
+      kind: "failed",
+      code: "SRT511",
+      message: expect.stringMatching(/supervisor did not start the command: installing the seccomp filter/),
+    });
+    expect(f.events.some((e) => e.startsWith("command started"))).toBe(false);
+  });
+
   it("an early bwrap death (no child on the status fd) is a failure, and the command never started", async () => {
     const f = machine();
     f.script.bwrap = { fate: "dies" };
