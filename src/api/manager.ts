@@ -11,7 +11,8 @@
  * file needed) and --proxies leads the run to this manager's long-lived
  * proxies — which live in this process: spawn the string asynchronously.
  */
-import type { AskCallback, NetworkViolation } from "../runtime/proxy/index.js";
+import type { AskCallback } from "../runtime/proxy/index.js";
+import type { SandboxViolation } from "./violations.js";
 import { createSandbox, type Sandbox, type SandboxOptions } from "./sandbox.js";
 
 /** A violation as the reference's store reports it. */
@@ -19,7 +20,7 @@ export interface SandboxViolationEvent {
   /** One line, e.g. `deny network-outbound evil.test:443 (evil.test:443 is not in allowedDomains)`. */
   readonly line: string;
   readonly timestamp: Date;
-  readonly violation: NetworkViolation;
+  readonly violation: SandboxViolation;
 }
 
 export interface SandboxViolationStore {
@@ -47,8 +48,11 @@ export interface SandboxManagerApi {
 
 const quote = (word: string): string => `'${word.replace(/'/g, `'\\''`)}'`;
 
-const eventOf = (v: NetworkViolation): SandboxViolationEvent => ({
-  line: `deny network-outbound ${v.host.includes(":") ? `[${v.host}]` : v.host}:${v.port} (${v.reason})`,
+const eventOf = (v: SandboxViolation): SandboxViolationEvent => ({
+  line:
+    v.kind === "network"
+      ? `deny network-outbound ${v.host.includes(":") ? `[${v.host}]` : v.host}:${v.port} (${v.reason})`
+      : `deny file-write-${v.operation} ${v.path} (${v.rule}: ${v.reason})`,
   timestamp: new Date(v.time),
   violation: v,
 });

@@ -175,7 +175,11 @@ export async function createSandbox(
         ...(srtBin === undefined ? {} : { cleanupCommand: [process.execPath, srtBin, "__cleanup"] }),
       });
       running.add(run);
-      void run.result.finally(() => running.delete(run));
+      void run.result
+        .then((r) => {
+          if (r.kind === "exited") for (const v of r.writeViolations ?? []) feed.record(v);
+        })
+        .finally(() => running.delete(run));
       return wiring.handle(run);
     },
     wrap(command) {

@@ -13,6 +13,7 @@ import { findTools, runLinux, statusOfSignal, toolsExposed } from "../runtime/li
 import { joinNetwork, ownNetwork } from "../runtime/linux/network.js";
 import { createLivePolicy } from "../runtime/proxy/live-policy.js";
 import { appendViolation } from "../runtime/proxy/violations.js";
+import { writeSummaryLine } from "../runtime/linux/write-violations.js";
 import { locateStateDir } from "../runtime/state-dir.js";
 import { awaitForwardingSignals } from "./forward-signals.js";
 import { failureLine } from "../runtime/failure.js";
@@ -132,6 +133,17 @@ async function runOpened(
   try {
     const { result, received } = await awaitForwardingSignals(io, running);
     network.report();
+    if (result.kind === "exited" && result.writeViolations !== undefined) {
+      const line = writeSummaryLine(result.writeViolations, result.writeViolationsDropped ?? 0);
+      if (line !== undefined && !args.quiet) io.err(`${line}\n`);
+      for (const v of violations === undefined ? [] : result.writeViolations) {
+        const error = appendViolation(violations!.fd, v);
+        if (error) {
+          io.err(`srt: could not write ${args.violations}: ${error.message}\n`);
+          break;
+        }
+      }
+    }
     if (result.kind === "failed" && result.violation !== undefined) {
       // The machine is fine: a protection was taken away during the run (the message says how).
       io.err(`${failureLine(result)}\n`);

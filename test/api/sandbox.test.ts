@@ -60,8 +60,8 @@ describe.skipIf(lacking(!supported, skipReason))("createSandbox (real bwrap)", (
     }
     expect(one.violations.total).toBe(2);
     expect(two.violations.total).toBe(2);
-    expect(one.violations.list().every((v) => v.port === b.port)).toBe(true);
-    expect(two.violations.list().every((v) => v.port === a.port)).toBe(true);
+    expect(one.violations.list().every((v) => v.kind === "network" && v.port === b.port)).toBe(true);
+    expect(two.violations.list().every((v) => v.kind === "network" && v.port === a.port)).toBe(true);
   });
 
   it("update() while a command runs: refused before, allowed after — and the reverse; invalid settings change nothing", async () => {
@@ -93,7 +93,9 @@ describe.skipIf(lacking(!supported, skipReason))("createSandbox (real bwrap)", (
   it("violations: subscribe, list, clear, total", async () => {
     const s = await sandbox({}, { cwd: work });
     const seen: string[] = [];
-    const unsubscribe = s.violations.subscribe((v) => seen.push(`${v.proxy} ${v.host}:${v.port}`));
+    const unsubscribe = s.violations.subscribe((v) =>
+      seen.push(v.kind === "network" ? `${v.proxy} ${v.host}:${v.port}` : v.path),
+    );
     await collect(s.spawn("/bin/sh", ["-c", curl(a.port)]));
     unsubscribe();
     await collect(s.spawn("/bin/sh", ["-c", curl(b.port)]));

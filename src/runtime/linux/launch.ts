@@ -101,7 +101,7 @@ export async function launchSandbox(
     proc.child.once("exit", (code, signal) => resolve({ code, signal }));
   });
   const status = readStatus(proc.status);
-  const supervisor = readSupervisorReport(proc.reports);
+  const supervisor = readSupervisorReport(proc.reports, () => os.clock.date().toISOString());
   if (mapUserNs && proc.info) {
     const pid = await Promise.race([readInfoPid(proc.info), exited.then(() => undefined)]);
     if (pid !== undefined) {

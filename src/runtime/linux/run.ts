@@ -33,7 +33,7 @@ import { createSandboxSignals, type SandboxSignals } from "./signals.js";
 import { failureOf, RuntimeFailure, type Failed } from "../failure.js";
 import type { LinuxTools } from "./tools.js";
 import { waitForSandbox } from "./wait.js";
-import type { WriteRefusal } from "./supervisor.js";
+import type { WriteViolation } from "./write-violations.js";
 
 export { statusOfSignal } from "./signals.js";
 
@@ -80,8 +80,10 @@ export type RunResult =
   | {
       readonly kind: "exited";
       readonly status: number;
-      /** Writes the policy refused during the run, as the supervisor saw them (supervisor.ts). */
-      readonly writeRefusals?: readonly WriteRefusal[];
+      /** Writes the policy refused during the run, as the supervisor saw them (write-violations.ts). */
+      readonly writeViolations?: readonly WriteViolation[];
+      /** Refused writes past the ones kept (counted only). */
+      readonly writeViolationsDropped?: number;
       /** The Landlock ABI the supervisor's second wall used (0: none on this kernel). */
       readonly landlock?: number;
     }
@@ -122,7 +124,12 @@ export function runLinux(req: RunRequest, os: LinuxDeps = nodeLinuxDeps()): Runn
       return await waitForSandbox(
         os,
         launched,
-        { pidNamespace: req.plan.pidNamespace, bwrap: req.tools.bwrap },
+        {
+          pidNamespace: req.plan.pidNamespace,
+          bwrap: req.tools.bwrap,
+          supervisor: req.plan.supervisor,
+          tmp: run.slots.tmp,
+        },
         held.guard,
         log,
       );

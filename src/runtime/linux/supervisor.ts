@@ -43,6 +43,8 @@ export interface WriteRefusal {
   readonly rule: string;
   /** The path as resolved in the sandbox; the command's bytes (made inert before printing). */
   readonly path: string;
+  /** ISO 8601, when srt read it. */
+  readonly time: string;
 }
 
 export interface SupervisorReport {
@@ -60,7 +62,7 @@ export interface SupervisorReport {
 const MAX_KEPT = 1000;
 
 /** Collects the records until the pipe ends (the supervisor and every copy of the fd are gone). */
-export function readSupervisorReport(stream: Readable): Promise<SupervisorReport> {
+export function readSupervisorReport(stream: Readable, now: () => string): Promise<SupervisorReport> {
   return new Promise((resolve) => {
     let pending = Buffer.alloc(0);
     let ready = false;
@@ -84,7 +86,7 @@ export function readSupervisorReport(stream: Readable): Promise<SupervisorReport
         return;
       }
       seen.add(key);
-      refusals.push({ operation: op, errno, rule, path });
+      refusals.push({ operation: op, errno, rule, path, time: now() });
     };
     stream.on("data", (chunk: Buffer) => {
       pending = Buffer.concat([pending, chunk]);

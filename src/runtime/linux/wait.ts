@@ -11,12 +11,17 @@ import type { LinuxDeps } from "./deps.js";
 import type { RunResult } from "./run.js";
 import { signalSandbox, statusOfSignal } from "./signals.js";
 import { failed } from "../failure.js";
+import type { SupervisorPlan } from "../../backends/bwrap/index.js";
+import { explainRefusal } from "./write-violations.js";
 
 export interface WaitFacts {
   /** The plan's: without a PID namespace the command's leftovers must be killed here. */
   readonly pidNamespace: boolean;
   /** bwrap's path, for the message when it could not be started. */
   readonly bwrap: string;
+  /** What the supervisor refuses, and this run's private temp directory: to explain refused writes. */
+  readonly supervisor: SupervisorPlan;
+  readonly tmp: string;
 }
 
 export async function waitForSandbox(
@@ -54,7 +59,12 @@ export async function waitForSandbox(
   return {
     kind: "exited",
     status: code,
-    ...(report.refusals.length === 0 ? {} : { writeRefusals: report.refusals }),
+    ...(report.refusals.length === 0
+      ? {}
+      : {
+          writeViolations: report.refusals.map((r) => explainRefusal(facts.supervisor, facts.tmp, r, r.time)),
+          ...(report.dropped === 0 ? {} : { writeViolationsDropped: report.dropped }),
+        }),
     ...(report.landlock === undefined ? {} : { landlock: report.landlock }),
   };
 }

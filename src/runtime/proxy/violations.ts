@@ -36,7 +36,10 @@ export interface FileSystemViolation {
  * descriptor opened before the run (../violations-file.ts: never through a symlink planted at its
  * name). Returns the error instead of throwing.
  */
-export function appendViolation(fd: number, v: FileSystemViolation | NetworkViolation): Error | undefined {
+export function appendViolation(
+  fd: number,
+  v: FileSystemViolation | NetworkViolation | { readonly kind: "filesystem-write" },
+): Error | undefined {
   try {
     writeSync(fd, `${jsonLine(v)}\n`);
     return undefined;
