@@ -362,8 +362,7 @@ export const catalog = {
     (
       a:
         | { readonly kind: "allowPty" | "allowLocalBinding" | "docker" }
-        | { readonly kind: "linux-only"; readonly key: string }
-        | { readonly kind: "unix-socket"; readonly path: string },
+        | { readonly kind: "linux-only"; readonly key: string },
     ) => {
       switch (a.kind) {
         case "allowPty":
@@ -374,11 +373,8 @@ export const catalog = {
           return "docker settings are accepted but not used by the Linux or macOS backend";
         case "linux-only":
           return `${a.key} is a Linux option and has no effect on macOS`;
-        case "unix-socket":
-          return `Linux cannot allow single unix sockets (seccomp cannot see paths), so ${a.path} stays unreachable`;
       }
     },
-    (a) => (a.kind === "unix-socket" ? "set allowAllUnixSockets to allow every socket" : undefined),
   ),
   SRT401: entry(
     "warning",

@@ -37,7 +37,7 @@ export function explainRefusal(plan: SupervisorPlan, tmp: string, r: WriteRefusa
   if (r.operation === "connect")
     return {
       ...base,
-      rule: plan.unixSockets?.[0]?.origin ?? "default:network.allowUnixSockets",
+      rule: plan.unixSockets?.[0]?.origin.replace(/\/\d+$/, "") ?? "default:network.allowUnixSockets",
       reason: "a unix socket allowUnixSockets does not list",
       allowWith: `network.allowUnixSockets: add "${r.path}"`,
     };
@@ -87,5 +87,7 @@ export function writeSummaryLine(vs: readonly WriteViolation[], dropped: number,
   if (vs.length === 0) return undefined;
   const shown = vs.slice(0, max).map((v) => `${inertText(JSON.stringify(v.path))} (${v.operation}: ${v.rule})`);
   const more = vs.length + dropped - shown.length;
-  return `srt: refused ${vs.length + dropped} write${vs.length + dropped === 1 ? "" : "s"}: ${shown.join(", ")}${more > 0 ? `, and ${more} more` : ""} (--violations F lists each with the setting that would allow it)`;
+  const n = vs.length + dropped;
+  const what = vs.every((v) => v.operation !== "connect") ? `write${n === 1 ? "" : "s"}` : "writes or connects";
+  return `srt: refused ${n} ${what}: ${shown.join(", ")}${more > 0 ? `, and ${more} more` : ""} (--violations F lists each with the setting that would allow it)`;
 }
