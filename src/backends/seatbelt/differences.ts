@@ -7,7 +7,7 @@
  *   time; Seatbelt matches paths and regexes on every access, so it also
  *   covers files created later.
  * - Linux has network and IPC namespaces; macOS has neither.
- * - Linux lets the listed unix sockets be connected to (srt's supervisor checks the path), not bound.
+ * - Linux checks the path of a unix socket's connect (srt's supervisor), not of its bind.
  */
 import type { Policy } from "../../compiler/ir.js";
 import type { Target } from "../../compiler/compile.js";
@@ -54,7 +54,7 @@ export function platformDifferences(policy: Policy, target: Target): string[] {
   else if (net.unixSockets.length > 0)
     say(
       `allowUnixSockets: only ${net.unixSockets.map((s) => s.path).join(", ")} may be connected to or bound`,
-      "only these may be connected to (srt's supervisor checks each connect's path); no unix socket may be bound to a path, and datagram unix sockets stay refused",
+      "only these may be connected to (srt's supervisor checks each connect's path); binding is not checked per path (a stream socket may be bound wherever the command may write), and datagram unix sockets stay refused",
     );
   if (net.allowLocalBinding.value)
     say(
