@@ -13,19 +13,11 @@ static int below(const char *path, const char *root) {
   return strncmp(path, root, n) == 0 && path[n] == '/';
 }
 
-/* Whether components c[0..i-1] end in a git directory: `.git`, or a submodule's `.git/modules/x`
- * (nested: `.git/modules/x/modules/y`). */
-static int in_git_dir(const char *const *c, int i) {
-  int k = i - 1;
-  if (k >= 0 && strcmp(c[k], ".git") == 0) return 1;
-  while (k >= 2 && strcmp(c[k - 1], "modules") == 0) {
-    k -= 2;
-    if (strcmp(c[k], ".git") == 0) return 1;
-  }
-  return 0;
-}
+/* Whether components c[0..i-1] end in a `.git` directory (a submodule's `.git/modules/x` is made
+ * by `git submodule update` with its own config and hooks, so it is not one here, as on macOS). */
+static int in_git_dir(const char *const *c, int i) { return i >= 1 && strcmp(c[i - 1], ".git") == 0; }
 
-const char *refused_by(const struct config *cfg, const char *path, int is_mkdir) {
+const char *refused_by(const struct config *cfg, const char *path) {
   const char *root = NULL;
   size_t rootlen = 0;
   for (int i = 0; i < cfg->n; i++) {
@@ -71,18 +63,9 @@ const char *refused_by(const struct config *cfg, const char *path, int is_mkdir)
     s = slash + 1;
   }
   for (int i = first; i < n; i++) {
-    int last = i == n - 1;
     for (int j = 0; j < cfg->n; j++) {
       const struct entry *e = &cfg->entries[j];
-      if (e->kind == E_NAME && strcmp(c[i], e->value) == 0) {
-        /* `.git` itself: only a new *directory* may be made (git init, clone); a `.git` file or
-         * link decides which repository git uses, and an existing one is held by a mount. */
-        if (strcmp(e->value, ".git") == 0) {
-          if (last && !is_mkdir) return e->rule;
-          continue;
-        }
-        return e->rule;
-      }
+      if (e->kind == E_NAME && strcmp(c[i], e->value) == 0) return e->rule;
       if (e->kind == E_GITDIR && strcmp(c[i], e->value) == 0 && in_git_dir(c, i)) return e->rule;
     }
   }

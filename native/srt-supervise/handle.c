@@ -197,9 +197,9 @@ static void drop(struct target *t) {
   t->dir = -1;
 }
 
-static const char *check(const struct config *cfg, const struct target *t, int is_mkdir) {
+static const char *check(const struct config *cfg, const struct target *t) {
   if (strcmp(t->name, ".") == 0 || strcmp(t->name, "..") == 0) return NULL; /* nothing new is named */
-  return refused_by(cfg, t->full, is_mkdir);
+  return refused_by(cfg, t->full);
 }
 
 /* A refusal of srt's own: reported with its rule, EACCES to the caller. */
@@ -227,7 +227,7 @@ static int do_open(struct call *c, int base, const char *raw, int flags, mode_t 
       if (owned_base >= 0) close(owned_base);
       return r;
     }
-    const char *rule = check(c->cfg, &t, 0);
+    const char *rule = check(c->cfg, &t);
     if (rule != NULL) {
       drop(&t);
       if (owned_base >= 0) close(owned_base);
@@ -466,7 +466,7 @@ static long answer(struct call *c, int *addfd, int *cloexec) {
       mode_t mode = (mode_t)arg(req, at ? 2 : 1);
       rc = locate((pid_t)req->pid, b1, p1, &t1);
       if (rc != 0) break;
-      if ((rule = check(c->cfg, &t1, is_mkdir)) != NULL) {
+      if ((rule = check(c->cfg, &t1)) != NULL) {
         rc = refuse(is_mkdir ? "mkdir" : "mknod", rule, t1.full);
         break;
       }
@@ -485,7 +485,7 @@ static long answer(struct call *c, int *addfd, int *cloexec) {
                                                   )
                                                      ? "link"
                                                      : "rename";
-      if ((rule = check(c->cfg, &t2, 0)) != NULL) {
+      if ((rule = check(c->cfg, &t2)) != NULL) {
         rc = refuse(op, rule, t2.full);
         break;
       }
@@ -505,7 +505,7 @@ static long answer(struct call *c, int *addfd, int *cloexec) {
       } else {
         unsigned flags = nr == __NR_renameat2 ? (unsigned)arg(req, 4) : 0;
         /* An exchange also puts something new at the old name. */
-        if ((flags & RENAME_EXCHANGE) && (rule = check(c->cfg, &t1, 0)) != NULL) {
+        if ((flags & RENAME_EXCHANGE) && (rule = check(c->cfg, &t1)) != NULL) {
           rc = refuse(op, rule, t1.full);
           break;
         }

@@ -33,8 +33,8 @@ struct config {
 int read_config(int fd, struct config *cfg);
 
 /* check.c: the rule that refuses creating `path` (an absolute path, its last component the new
- * name), or NULL. `is_mkdir`: a `.git` directory may be made, a `.git` file or link may not. */
-const char *refused_by(const struct config *cfg, const char *path, int is_mkdir);
+ * name), or NULL. */
+const char *refused_by(const struct config *cfg, const char *path);
 /* The E_SOCKET entry equal to `path`, or NULL. */
 const char *socket_listed(const struct config *cfg, const char *path);
 

@@ -6,9 +6,9 @@
  * has no mount. The supervisor sees every creating call (open with O_CREAT, mkdir, mknod, rename,
  * link, symlink) and refuses:
  *   - the project names of the protected table (src/compiler/protected-names.ts) at any depth below
- *     a writable root (`.git` only as a file or link: a new `.git` directory is how git init and
- *     clone work, and what it may hold is refused by the next row);
- *   - the git-directory names (`hooks`, `config`, …) directly in any `.git` (and submodule) directory;
+ *     a writable root, except `.git` (see below);
+ *   - the git-directory names (`hooks`, `config`, …) directly in any `.git` directory (not in
+ *     `.git/modules/<name>`: `git submodule update` makes those, as on macOS);
  *   - every path the policy write-protects (settings and mandatory alike), and anything below one,
  *     where the deny is the deepest rule (a writable root deeper than the deny wins, as in mounts).
  * The same table drives macOS's regexes (backends/seatbelt/mandatory-names.ts), so both platforms
@@ -40,7 +40,9 @@ export function lowerSupervisor(policy: Policy): SupervisorPlan {
   const sorted = <T>(xs: T[], key: (x: T) => string): T[] => xs.sort((a, b) => compareStrings(key(a), key(b)));
   const net = policy.network;
   return {
-    names: projectNames.map((n) => ({ name: n.name, origin: `mandatory:${n.rule}` })),
+    // Not `.git` itself: git writes a `.git` *file* for every submodule and worktree checkout
+    // (macOS's regexes leave it out for the same reason); an existing one is held by a mount.
+    names: projectNames.filter((n) => n.name !== ".git").map((n) => ({ name: n.name, origin: `mandatory:${n.rule}` })),
     gitDirNames: gitDirNames
       .filter((n) => !(allowGitConfig && gitConfigRules.has(n.rule)))
       .map((n) => ({ name: n.name, origin: `mandatory:${n.rule}` })),
