@@ -24,7 +24,8 @@ export {
   type WrappedCommand,
 } from "./api/sandbox.js";
 export type { SandboxedProcess, SandboxExit, StdioOption } from "./api/process.js";
-export type { SandboxViolations } from "./api/violations.js";
+export type { SandboxViolation, SandboxViolations } from "./api/violations.js";
+export type { WriteViolation } from "./runtime/linux/write-violations.js";
 export {
   createSandboxManager,
   mergeCustomConfig,

@@ -20,8 +20,9 @@
 import type { Diagnostic } from "../compiler/index.js";
 import { locateTool, nodeToolFs } from "../runtime/host-tools.js";
 import { findTools } from "../runtime/linux/tools.js";
-import type { AskCallback, NetworkViolation } from "../runtime/proxy/index.js";
+import type { AskCallback } from "../runtime/proxy/index.js";
 import { compile } from "./compile.js";
+import type { SandboxViolation } from "./violations.js";
 import { createSandbox, type Sandbox, type SandboxOptions } from "./sandbox.js";
 
 /** A violation as the reference's store keeps it. */
@@ -33,8 +34,8 @@ export interface SandboxViolationEvent {
   /** The attribution key as the reference spells it: base64 of the command's first 100 characters. */
   readonly encodedCommand?: string;
   readonly timestamp: Date;
-  /** srt's own record of a network refusal (absent for events added with addViolation). */
-  readonly violation?: NetworkViolation;
+  /** srt's own record of a refusal (absent for events added with addViolation). */
+  readonly violation?: SandboxViolation;
 }
 
 /** Keys are compared on their first 100 characters, as in the reference. */
@@ -232,6 +233,12 @@ const notHere = (name: string): never => {
 /** At most this many per-command policies keep a sandbox; the least recently used beyond it is closed. */
 const MAX_CUSTOM = 32;
 
+/** A refusal as the reference's store lines read: network or, from srt's supervisor, a refused write. */
+const lineOf = (v: SandboxViolation): string =>
+  v.kind === "network"
+    ? `deny network-outbound ${v.host.includes(":") ? `[${v.host}]` : v.host}:${v.port} (${v.reason})`
+    : `deny file-write-${v.operation} ${v.path} (${v.rule}: ${v.reason})`;
+
 export function createSandboxManager(): SandboxManagerApi {
   let config: Config | undefined;
   let options: SandboxOptions = {};
@@ -247,8 +254,8 @@ export function createSandboxManager(): SandboxManagerApi {
     const v = config?.["ignoreViolations"];
     return typeof v === "object" && v !== null ? (v as IgnoreViolationsConfig) : undefined;
   };
-  const record = (v: NetworkViolation): void => {
-    const line = `deny network-outbound ${v.host.includes(":") ? `[${v.host}]` : v.host}:${v.port} (${v.reason})`;
+  const record = (v: SandboxViolation): void => {
+    const line = lineOf(v);
     // srt's proxies are shared by the commands of one policy: a refusal is not attributed to one command.
     if (shouldIgnoreViolation(line, undefined, ignoreOf())) return;
     store.addViolation({ line, timestamp: new Date(v.time), violation: v });

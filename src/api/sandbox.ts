@@ -168,7 +168,7 @@ export async function createSandbox(
   }
   // Never from PATH (the caller's project may be first on it, and writable from inside).
   const tools = findTools(true, undefined, process.getuid?.() === 0, chosenTools(base));
-  if (!tools.ok) throw new RuntimeFailure("SRT500", tools.message);
+  if (!tools.ok) throw new RuntimeFailure(tools.code, tools.message);
   const exposed = toolsExposed(tools.found, base.hostWrites);
   if (exposed !== undefined) throw new RuntimeFailure("SRT500", exposed);
   const uid = process.getuid?.() ?? 0;
@@ -271,7 +271,11 @@ export async function createSandbox(
               inheritedFds: options.inheritedFds,
             });
       running.add(run);
-      void run.result.finally(() => running.delete(run));
+      void run.result
+        .then((r) => {
+          if (r.kind === "exited") for (const v of r.writeViolations ?? []) feed.record(v);
+        })
+        .finally(() => running.delete(run));
       return wiring.handle(run);
     },
     wrap(command) {
@@ -285,23 +289,23 @@ export async function createSandbox(
         // The caller's spawn passes on every fd of this process without close-on-exec (libuv closes none):
         // close them here, as spawn() does, before a command line that reaches them is handed out.
         os.inheritedFds(ipcChannelFds(os.env), options.inheritedFds ?? "close");
-        // sh opens the two files on fds 3 and 4 and execs bwrap, which reads and closes them. Once the
+        // sh opens the two files on fds 3 and 7 and execs bwrap, which reads fd 3; the supervisor reads 7. Once the
         // sandbox is closed the files are gone: the redirection fails and bwrap never runs.
         const words = [...ext.prefix, "--", ...command].map(shellQuote).join(" ");
         return {
           file: tools.tools.sh,
           argv: [
             "-c",
-            'exec 3<"$1" 4<"$2"; shift 2; exec "$@"',
+            'exec 3<"$1" 7<"$2" 9>/dev/null; shift 2; exec "$@"',
             "srt",
             ext.argsFile,
-            ext.seccompFile,
+            ext.configFile,
             ...ext.prefix,
           ].concat(["--", ...command]),
           env: { ...process.env },
           offline: true,
           // One exec: if either file cannot be opened (the sandbox was closed), the shell runs nothing.
-          commandLine: `exec ${words} 3<${shellQuote(ext.argsFile)} 4<${shellQuote(ext.seccompFile)}`,
+          commandLine: `exec ${words} 3<${shellQuote(ext.argsFile)} 7<${shellQuote(ext.configFile)} 9>/dev/null`,
         };
       }
       if (srtBin === undefined) throw new Error("wrap() needs the srt CLI bundle (dist/srt.mjs); pass srtPath");

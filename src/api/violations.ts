@@ -5,12 +5,16 @@
  * bug and must not turn a refusal into a crash of the proxy.
  */
 import type { NetworkViolation } from "../runtime/proxy/index.js";
+import type { WriteViolation } from "../runtime/linux/write-violations.js";
+
+/** A refused network request, or a write the policy refused (reported when the run ends). */
+export type SandboxViolation = NetworkViolation | WriteViolation;
 
 export interface SandboxViolations {
   /** The most recent refusals, oldest first (at most `capacity`). */
-  list(): readonly NetworkViolation[];
+  list(): readonly SandboxViolation[];
   /** Called with each new refusal; returns the unsubscribe. */
-  subscribe(listener: (violation: NetworkViolation) => void): () => void;
+  subscribe(listener: (violation: SandboxViolation) => void): () => void;
   /** Empties list(); `total` keeps counting from where it was. */
   clear(): void;
   /** Every refusal since the sandbox was created. */
@@ -18,13 +22,13 @@ export interface SandboxViolations {
 }
 
 export interface ViolationFeed extends SandboxViolations {
-  readonly record: (v: NetworkViolation) => void;
+  readonly record: (v: SandboxViolation) => void;
 }
 
 export function createViolationFeed(capacity = 1000): ViolationFeed {
-  let recent: NetworkViolation[] = [];
+  let recent: SandboxViolation[] = [];
   let total = 0;
-  const listeners = new Set<(v: NetworkViolation) => void>();
+  const listeners = new Set<(v: SandboxViolation) => void>();
   return {
     record(v) {
       total++;

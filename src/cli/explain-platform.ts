@@ -33,6 +33,10 @@ export function explainPlatform(p: Policy, target: Target): string[] {
       );
     if (b.weakened.length === 0 && b.notes.length === 0 && holders === 0)
       out.push("  every rule above is applied as written");
+    out.push(
+      "  srt's supervisor (dist/native/srt-supervise) holds the seccomp filter's listener: it refuses protected names created at any depth and reports every refused write; a run without it, or on a kernel without the listener, is refused (SRT510, SRT511)",
+      "  Landlock is a second wall (writes only below the writable directories and $TMPDIR) where the kernel has Landlock ABI 2 or newer; without it that wall is off and the mounts and the supervisor still hold (`srt doctor` says which)",
+    );
   }
   const reachable = p.network.rules.some((r) => r.effect === "allow") || (p.network.mitmProxy?.domains.length ?? 0) > 0;
   if (reachable) {

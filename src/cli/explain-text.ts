@@ -189,7 +189,7 @@ export function explainPolicy(p: Policy, target: Target, vars: Readonly<Record<s
   if (n.httpProxyPort !== undefined || n.socksProxyPort !== undefined)
     out.push(`  external proxies: http ${n.httpProxyPort ?? "srt's own"}, socks ${n.socksProxyPort ?? "srt's own"}`);
   out.push(
-    `  unix sockets: ${n.allowAllUnixSockets.value ? "all allowed" : n.unixSockets.length > 0 ? n.unixSockets.map((s) => s.path).join(", ") + (target === "linux" ? " (not enforceable per path on Linux: refused)" : "") : "none"}  ← ${n.allowAllUnixSockets.origin}`,
+    `  unix sockets: ${n.allowAllUnixSockets.value ? "all allowed" : n.unixSockets.length > 0 ? n.unixSockets.map((s) => s.path).join(", ") + (target === "linux" ? " (connect only: srt's supervisor checks each path)" : "") : "none"}  ← ${n.allowAllUnixSockets.origin}`,
   );
   out.push(
     target === "linux"

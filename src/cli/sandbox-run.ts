@@ -14,6 +14,7 @@ import { joinNetwork, ownNetwork } from "../runtime/linux/network.js";
 import { createLivePolicy } from "../runtime/proxy/live-policy.js";
 import { authorizationFrom } from "../runtime/proxy/upstream.js";
 import { appendViolation } from "../runtime/proxy/violations.js";
+import { writeSummaryLine } from "../runtime/linux/write-violations.js";
 import { locateStateDir } from "../runtime/state-dir.js";
 import { awaitForwardingSignals } from "./forward-signals.js";
 import { failureLine } from "../runtime/failure.js";
@@ -129,7 +130,8 @@ async function runOpened(
   const found = findTools(plan.network.proxies, undefined, io.uid === 0, chosenTools(plan));
   const problem = found.ok ? toolsExposed(found.found, plan.hostWrites) : found.message;
   if (!found.ok || problem !== undefined) {
-    io.err(`${failureLine({ code: "SRT500", message: String(problem) })}\nsrt: the command did not run.\n`);
+    const code = found.ok ? "SRT500" : found.code;
+    io.err(`${failureLine({ code, message: String(problem) })}\nsrt: the command did not run.\n`);
     control?.close();
     return exitStatus.runtime;
   }
@@ -168,6 +170,17 @@ async function runOpened(
   try {
     const { result, received } = await awaitForwardingSignals(io, running);
     network.report();
+    if (result.kind === "exited" && result.writeViolations !== undefined) {
+      const line = writeSummaryLine(result.writeViolations, result.writeViolationsDropped ?? 0);
+      if (line !== undefined && !args.quiet) io.err(`${line}\n`);
+      for (const v of violations === undefined ? [] : result.writeViolations) {
+        const error = appendViolation(violations!.fd, v);
+        if (error) {
+          io.err(`srt: could not write ${args.violations}: ${error.message}\n`);
+          break;
+        }
+      }
+    }
     if (result.kind === "failed" && result.violation !== undefined) {
       // The machine is fine: a protection was taken away during the run (the message says how).
       io.err(`${failureLine(result)}\n`);

@@ -201,9 +201,6 @@ function targetDiagnostics(n: NormalizedSettings, target: Target): Diagnostic[] 
   if (target === "linux" && net.allowLocalBinding.origin !== "default") {
     out.push(diagnostic("SRT400", net.allowLocalBinding.origin, { kind: "allowLocalBinding" }));
   }
-  if (target === "linux" && net.unixSockets.length > 0 && !net.allowAllUnixSockets.value) {
-    for (const s of net.unixSockets) out.push(diagnostic("SRT400", s.origin, { kind: "unix-socket", path: s.path }));
-  }
   for (const p of n.inert) out.push(diagnostic("SRT400", p, { kind: "docker" }));
   // The macOS runtime has no terminating proxy yet: say what those keys do there (credentials/tls-terminate.ts).
   if (target === "macos" && net.tlsTerminate)

@@ -396,8 +396,7 @@ export const catalog = {
     (
       a:
         | { readonly kind: "allowPty" | "allowLocalBinding" | "docker" }
-        | { readonly kind: "linux-only"; readonly key: string }
-        | { readonly kind: "unix-socket"; readonly path: string },
+        | { readonly kind: "linux-only"; readonly key: string },
     ) => {
       switch (a.kind) {
         case "allowPty":
@@ -408,11 +407,8 @@ export const catalog = {
           return "docker settings are accepted but not used by the Linux or macOS backend";
         case "linux-only":
           return `${a.key} is a Linux option and has no effect on macOS`;
-        case "unix-socket":
-          return `Linux cannot allow single unix sockets (seccomp cannot see paths), so ${a.path} stays unreachable`;
       }
     },
-    (a) => (a.kind === "unix-socket" ? "set allowAllUnixSockets to allow every socket" : undefined),
   ),
   SRT401: entry(
     "warning",
@@ -504,6 +500,7 @@ export const runtimeCatalog = {
   SRT508: { title: "a set-up step of the run failed" },
   SRT509: { title: "running commands is not implemented on this platform" },
   SRT510: { title: "a native helper srt needs is missing or not safe to run" },
+  SRT511: { title: "the sandbox's supervisor could not start (the kernel lacks a feature it needs)" },
   SRT520: { title: "the shell the command runs under (--shell, else bash or sh) is missing" },
   SRT535: { title: "srt proxy cannot listen on an address it was given" },
   SRT540: { title: "a masked credential cannot be prepared for the run" },

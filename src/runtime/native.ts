@@ -26,13 +26,14 @@ export function findNative(name: string, root?: string): string | undefined {
   }
 }
 
+/** SRT510's wording: what needs the helper, where it should be, how to build it. */
+export const missingNativeMessage = (name: string, why: string, root?: string): string =>
+  `${why} needs srt's native helper ${name}, which is not built (${join(nativeDir(root), name)}); ` +
+  "build it from source with `npm run build` (needs a C compiler: apt-get install gcc libc6-dev)";
+
 /** The helper's path, or SRT510 saying how to build it. */
 export function requireNative(name: string, why: string, root?: string): string {
   const path = findNative(name, root);
   if (path !== undefined) return path;
-  throw new RuntimeFailure(
-    "SRT510",
-    `${why} needs srt's native helper ${name}, which is not built (${join(nativeDir(root), name)}); ` +
-      "build it from source with `npm run build` (needs a C compiler: apt-get install gcc libc6-dev)",
-  );
+  throw new RuntimeFailure("SRT510", missingNativeMessage(name, why, root));
 }

@@ -65,8 +65,8 @@ describe.skipIf(lacking(!supported, skipReason))("createSandbox (real bwrap)", (
     }
     expect(one.violations.total).toBe(2);
     expect(two.violations.total).toBe(2);
-    expect(one.violations.list().every((v) => v.port === b.port)).toBe(true);
-    expect(two.violations.list().every((v) => v.port === a.port)).toBe(true);
+    expect(one.violations.list().every((v) => v.kind === "network" && v.port === b.port)).toBe(true);
+    expect(two.violations.list().every((v) => v.kind === "network" && v.port === a.port)).toBe(true);
   });
 
   it("a limit the command runs into comes back with its exit (wallTime: killed, 137)", async () => {
@@ -107,7 +107,9 @@ describe.skipIf(lacking(!supported, skipReason))("createSandbox (real bwrap)", (
   it("violations: subscribe, list, clear, total", async () => {
     const s = await sandbox(proxiedNothing, { cwd: work });
     const seen: string[] = [];
-    const unsubscribe = s.violations.subscribe((v) => seen.push(`${v.proxy} ${v.host}:${v.port}`));
+    const unsubscribe = s.violations.subscribe((v) =>
+      seen.push(v.kind === "network" ? `${v.proxy} ${v.host}:${v.port}` : v.path),
+    );
     await collect(s.spawn("/bin/sh", ["-c", curl(a.port)]));
     unsubscribe();
     await collect(s.spawn("/bin/sh", ["-c", curl(b.port)]));

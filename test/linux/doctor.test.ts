@@ -35,6 +35,14 @@ describe.skipIf(!supported)("srt doctor's test sandbox", () => {
           ok: true,
           detail: expect.stringContaining("the default policy for a scratch directory"),
         });
+        // The supervisor and the kernel features it needs (this project's kernel has them all).
+        const supervisor = (JSON.parse(out.stdout) as Check[]).find((c) => c.name === "supervisor");
+        expect(supervisor).toMatchObject({
+          ok: true,
+          detail: expect.stringMatching(
+            /srt-supervise; seccomp listener yes, SECCOMP_IOCTL_NOTIF_ADDFD yes; Landlock /,
+          ),
+        });
         // Its placeholders went to the scratch directory, which is gone (useBox checks srt's TMPDIR).
         expect(tree(b.home)).toEqual([]);
         expect(tree(b.work)).toEqual([]);

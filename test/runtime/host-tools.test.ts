@@ -139,12 +139,30 @@ describe("findTools", () => {
     expect(message).not.toContain("bwrap");
   });
 
-  it("without network access only bwrap and the watchdog's sh are needed", () => {
+  it("without network access only bwrap, the watchdog's sh and srt's own supervisor are needed", () => {
     const r = findTools(
       false,
       fakeFs({ "/": dir, "/usr": dir, "/usr/bin": dir, "/usr/bin/bwrap": {}, "/usr/bin/sh": {} }),
+      false,
+      {},
+      (name) => `/opt/srt/dist/native/${name}`,
     );
-    expect(r.ok && r.tools).toEqual({ bwrap: "/usr/bin/bwrap", sh: "/usr/bin/sh" });
+    expect(r.ok && r.tools).toEqual({
+      bwrap: "/usr/bin/bwrap",
+      sh: "/usr/bin/sh",
+      supervisor: "/opt/srt/dist/native/srt-supervise",
+    });
+  });
+
+  it("a missing supervisor refuses the run (SRT510) with how to build it", () => {
+    const r = findTools(
+      false,
+      fakeFs({ "/": dir, "/usr": dir, "/usr/bin": dir, "/usr/bin/bwrap": {}, "/usr/bin/sh": {} }),
+      false,
+      {},
+      () => undefined,
+    );
+    expect(r).toEqual({ ok: false, code: "SRT510", message: expect.stringMatching(/srt-supervise.*npm run build/) });
   });
 
   it("with network access the bridge's programs come as one group, each from where it was found", () => {

@@ -2,10 +2,10 @@
  * A pretend Linux for the runner's unit tests (LinuxDeps): the in-memory
  * file system and the clock of linux-fake-fs.ts; a process table (pid →
  * start time) for the lock's liveness checks; and a fake bwrap that speaks
- * bwrap's protocol on the runner's pipes — it reads its arguments (fd 3) and seccomp program (fd 4) to their end, reports its
+ * bwrap's protocol on the runner's pipes — it reads its arguments (fd 3) and the supervisor's configuration (fd 7, the seccomp program in it) to their end, reports its
  * child on the info fd (8) and waits on the userns-block fd (6) when asked to
  * unshare the user namespace, reports the child on the status fd (5), waits
- * for the block fd's byte, runs "the command" and reports its exit code.
+ * for the block fd's byte, runs "the command" (the supervisor says ready on fd 9) and reports its exit code.
  * Bridges (setpriv → nsenter → socat) "listen" by adding their port to the
  * sandbox's /proc/PID/net/tcp.
  *
@@ -108,6 +108,8 @@ function byteReader(stream: Readable): { next(): Promise<string | undefined>; al
 export interface BwrapScript {
   /** "runs" (default); "missing": spawn fails with ENOENT; "dies": exits 1 after reading its arguments, before any child (as when it cannot mount /proc). */
   readonly fate?: "runs" | "missing" | "dies";
+  /** "ready" (default); "fails": the supervisor cannot install its listener, so the command never starts. */
+  readonly supervisor?: "ready" | "fails";
   /** The command's exit code, or "hang" until it is signalled. */
   readonly command?: number | "hang";
   /** Signals the command survives. */
@@ -132,6 +134,8 @@ export interface FakeLinux {
   readonly bwrap: {
     args?: string[];
     seccomp?: string;
+    /** The supervisor's path and its arguments before the command. */
+    supervisor?: string[];
     command?: readonly string[];
     maps?: Record<string, string>;
     options?: SpawnOptions;
@@ -143,6 +147,7 @@ export interface FakeLinux {
 
 export const selfPid = 4000;
 export const tools = {
+  supervisor: "/opt/srt/dist/native/srt-supervise",
   bwrap: "/usr/bin/bwrap",
   sh: "/usr/bin/sh",
   setpriv: "/usr/bin/setpriv",
@@ -152,6 +157,7 @@ export const tools = {
 } as const;
 /** As findTools gives them to a run with network access: the bridge's programs as one group. */
 export const runTools = {
+  supervisor: tools.supervisor,
   bwrap: tools.bwrap,
   sh: tools.sh,
   bridge: { setpriv: tools.setpriv, nsenter: tools.nsenter, socat: tools.socat },
@@ -203,10 +209,16 @@ export function createFakeLinux(
     void (async () => {
       const argv = (await byteReader(pipe(3)!).all()).split("\0").slice(0, -1);
       bwrapSeen.args = argv;
-      bwrapSeen.seccomp = await byteReader(pipe(4)!).all();
-      bwrapSeen.command = args.slice(args.indexOf("--") + 1);
+      // The supervisor's configuration: "srt-supervise-1\0bpf\0<length>\0<bytes>…" (native/srt-supervise/config.c).
+      const config = await byteReader(pipe(7)!).all();
+      const [, , length = "0"] = config.split("\0", 3);
+      const at = config.indexOf("\0", config.indexOf("\0bpf\0") + 5) + 1;
+      bwrapSeen.seccomp = config.slice(at, at + Number(length));
+      const inner = args.slice(args.indexOf("--") + 1);
+      bwrapSeen.supervisor = inner.slice(0, 4);
+      bwrapSeen.command = inner.slice(4);
       if (!child.alive) return;
-      events.push("bwrap read its arguments and seccomp program");
+      events.push("bwrap read its arguments and the supervisor's configuration");
       if (s.fate === "dies") {
         pipe(2)?.write("bwrap: Can't mount proc on /newroot/proc: Operation not permitted\n");
         events.push("bwrap died before starting a child");
@@ -265,7 +277,15 @@ export function createFakeLinux(
         if (!child.alive) return;
         events.push(`bwrap: released (byte ${JSON.stringify(byte)})`);
       }
+      const reports = pipe(9);
+      if (s.supervisor === "fails") {
+        events.push("supervisor failed");
+        reports?.end("status\0failed\0\0installing the seccomp filter with a listener: Invalid argument\0");
+        status.end(`{ "exit-code": 125 }\n`);
+        return end(125);
+      }
       events.push(`command started: ${bwrapSeen.command.join(" ")}`);
+      reports?.write("status\0ready\0\0\0");
       const code = await new Promise<number>((resolve) => {
         command = (signal) => {
           if (signal !== "SIGKILL" && (s.ignores ?? []).includes(signal)) return;
@@ -276,6 +296,7 @@ export function createFakeLinux(
       });
       if (!child.alive) return;
       events.push(`command exited ${code}`);
+      reports?.end();
       status.end(`{ "exit-code": ${code} }\n`);
       end(code);
     })();

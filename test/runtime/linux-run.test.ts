@@ -317,7 +317,7 @@ describe("runLinux: phases in order", () => {
       "network start",
       "inherited fds (close)",
       `spawn ${tools.bwrap}`,
-      "bwrap read its arguments and seccomp program",
+      "bwrap read its arguments and the supervisor's configuration",
       `fs write /proc/${sandbox}/setgroups`,
       `fs write /proc/${sandbox}/uid_map`,
       `fs write /proc/${sandbox}/gid_map`,
@@ -359,12 +359,23 @@ describe("runLinux: phases in order", () => {
       "8",
       "--userns-block-fd",
       "6",
-      "--seccomp",
-      "4",
     ]);
     expect(Buffer.from(f.bwrap.seccomp!, "latin1")).toEqual(Buffer.from(online.seccomp.base64, "base64"));
     const o = f.bwrap.options!;
-    expect(o.stdio).toEqual(["inherit", "inherit", "inherit", "pipe", "pipe", "pipe", "pipe", "ignore", "pipe"]);
+    expect(o.stdio).toEqual([
+      "inherit",
+      "inherit",
+      "inherit",
+      "pipe",
+      "ignore",
+      "pipe",
+      "pipe",
+      "pipe",
+      "pipe",
+      "pipe",
+    ]);
+    // bwrap runs srt's supervisor, which installs the seccomp program itself (fd 7) and reports on fd 9.
+    expect(f.bwrap.supervisor).toEqual([tools.supervisor, "7", "9", "--"]);
     expect(o).toMatchObject({
       cwd: "/",
       detached: true,
@@ -389,10 +400,10 @@ describe("runLinux: phases in order", () => {
     expect(result).toEqual({ kind: "exited", status: 0 });
     // As root, host mounts made during the run must not propagate in: bwrap runs under unshare.
     expect(f.events).toContain("unshare: private mount table");
-    expect(f.bwrap.args!.slice(-4)).toEqual(["--json-status-fd", "5", "--seccomp", "4"]);
+    expect(f.bwrap.args!.slice(-2)).toEqual(["--json-status-fd", "5"]);
     expect(f.events.filter((e) => /userns|user namespace|\/proc\/|setpriv|released/.test(e))).toEqual([]);
     expectInOrder(f.events, [
-      "bwrap read its arguments and seccomp program",
+      "bwrap read its arguments and the supervisor's configuration",
       /^bwrap: child /,
       "command started: make test",
       "command exited 0",
@@ -415,6 +426,18 @@ describe("runLinux: the bwrap handshake", () => {
       /^bwrap: released/,
       /^command started/,
     ]);
+  });
+
+  it("a supervisor that cannot install its listener fails the run (SRT511): the command never ran", async () => {
+    const f = machine();
+    f.script.bwrap = { supervisor: "fails" };
+    const result = await run(f, { plan: online, startNetwork: fakeNetwork(f) });
+    expect(result).toEqual({
+      kind: "failed",
+      code: "SRT511",
+      message: expect.stringMatching(/supervisor did not start the command: installing the seccomp filter/),
+    });
+    expect(f.events.some((e) => e.startsWith("command started"))).toBe(false);
   });
 
   it("an early bwrap death (no child on the status fd) is a failure, and the command never started", async () => {

@@ -33,6 +33,8 @@ function machine(uid = 1000): FakeLinux {
   return f;
 }
 
+const supervisorPath = "/opt/srt/dist/native/srt-supervise";
+
 /** The SessionOs: external bwraps are whatever `marked` holds; written files are kept as bytes. */
 function sessionOs(marked: number[] = []) {
   const written = new Map<string, { bytes: Uint8Array; mode: number }>();
@@ -53,7 +55,12 @@ const open = (
     f.deps,
     {
       plan: planOf(),
-      tools: { bwrap: tools.bwrap, sh: tools.sh, ...(over.uid === 0 ? { unshare: tools.unshare } : {}) },
+      tools: {
+        bwrap: tools.bwrap,
+        sh: tools.sh,
+        supervisor: supervisorPath,
+        ...(over.uid === 0 ? { unshare: tools.unshare } : {}),
+      },
       uid: over.uid ?? 1000,
       gid: 1000,
       stateDir: state,
@@ -101,33 +108,44 @@ describe("openLinuxSession", () => {
     expect(() =>
       openLinuxSession(
         f.deps,
-        { plan, tools: { bwrap: tools.bwrap, sh: tools.sh }, uid: 1000, gid: 1000, stateDir: state },
+        {
+          plan,
+          tools: { bwrap: tools.bwrap, sh: tools.sh, supervisor: supervisorPath },
+          uid: 1000,
+          gid: 1000,
+          stateDir: state,
+        },
         sessionOs().sos,
       ),
     ).toThrow(/offline/);
   });
 
-  it("external(): bwrap's options with TMPDIR and --seccomp 4, read-only files; unshare first for root; removed first by close()", async () => {
+  it("external(): bwrap's options with TMPDIR, the supervisor's configuration, read-only files; unshare first for root; removed first by close()", async () => {
     const f = machine();
     const { sos, written } = sessionOs();
     const s = open(f, sos);
     const ext = s.external();
     expect(s.external()).toBe(ext); // written once
-    expect(ext.prefix).toEqual([tools.bwrap, "--args", "3", ...sessionMarker(s.runDir.id)]);
-    const args = new TextDecoder().decode(written.get(ext.argsFile)!.bytes).split("\0").slice(0, -1);
-    expect(args.slice(-8)).toEqual([
-      "--setenv",
-      "TMPDIR",
-      s.runDir.slots.tmp,
-      "--setenv",
-      "SRT_SANDBOX",
-      "1",
-      "--seccomp",
-      "4",
+    // bwrap's command is the supervisor, as in every run: it installs the seccomp filter with its listener.
+    expect(ext.prefix).toEqual([
+      tools.bwrap,
+      "--args",
+      "3",
+      ...sessionMarker(s.runDir.id),
+      "--",
+      supervisorPath,
+      "7",
+      "9",
     ]);
+    const args = new TextDecoder().decode(written.get(ext.argsFile)!.bytes).split("\0").slice(0, -1);
+    expect(args.slice(-6)).toEqual(["--setenv", "TMPDIR", s.runDir.slots.tmp, "--setenv", "SRT_SANDBOX", "1"]);
+    expect(args).not.toContain("--seccomp");
     expect(args).toContain("--unshare-net");
     expect(written.get(ext.argsFile)!.mode).toBe(0o400);
-    expect(Buffer.from(written.get(ext.seccompFile)!.bytes).toString("base64")).toBe(planOf().seccomp.base64);
+    expect(written.get(ext.configFile)!.mode).toBe(0o400);
+    // The configuration carries the plan's seccomp program, which only the supervisor installs.
+    const bpf = Buffer.from(planOf().seccomp.base64, "base64");
+    expect(Buffer.from(written.get(ext.configFile)!.bytes).includes(bpf)).toBe(true);
     expect(ext.argsFile.startsWith(`${s.runDir.path}/`)).toBe(true);
     await s.close();
     expect(() => s.external()).toThrow(/closed/);

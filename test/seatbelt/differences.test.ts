@@ -14,10 +14,10 @@ describe("platformDifferences", () => {
     );
   });
 
-  it("says that per-path unix sockets cannot be enforced on Linux", () => {
+  it("says that on Linux the listed unix sockets can be connected to, not bound", () => {
     const lines = platformDifferences(typicalPolicy(), "linux");
     expect(
-      lines.some((l) => l.startsWith("unix sockets are all-or-nothing") && l.includes("/private/var/run/docker.sock")),
+      lines.some((l) => l.startsWith("only these may be connected to") && l.includes("/private/var/run/docker.sock")),
     ).toBe(true);
   });
 

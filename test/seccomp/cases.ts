@@ -5,7 +5,7 @@
  */
 import { syscallNumber, type SeccompArch, type SyscallName } from "../../src/backends/seccomp/index.js";
 
-export type Expect = "allow" | "eperm" | "enosys" | "kill";
+export type Expect = "allow" | "eperm" | "enosys" | "kill" | "notify";
 
 export interface Case {
   readonly name: string;
@@ -264,5 +264,7 @@ export const cases: readonly Case[] = [
 ];
 
 export function numberOf(c: Case, arch: SeccompArch): number {
-  return typeof c.call === "string" ? syscallNumber(arch, c.call) : c.call.nr[arch];
+  const nr = typeof c.call === "string" ? syscallNumber(arch, c.call) : c.call.nr[arch];
+  if (nr === undefined) throw new Error(`${c.name}: no such syscall on ${arch}`);
+  return nr;
 }

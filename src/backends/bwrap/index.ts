@@ -16,3 +16,4 @@ export { lowerLinuxPlan, planOptions, renderLinuxPlan, type LinuxPlan } from "./
 export { linuxPlanProblem } from "./plan-shape.js";
 export { renderBwrap } from "./render.js";
 export { exposureOf, hostWritesOf, writableRootOf, type Exposure, type HostWrites } from "./host-writes.js";
+export { lowerSupervisor, type SupervisorPlan } from "./supervisor.js";

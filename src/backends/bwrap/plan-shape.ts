@@ -26,6 +26,7 @@ export function linuxPlanProblem(value: unknown): string | undefined {
     p.network !== undefined &&
     p.env !== undefined &&
     typeof p.limits?.bestEffort?.value === "boolean" &&
+    isSupervisor(p.supervisor) &&
     isHostWrites(p.hostWrites) &&
     (p.hostTools === undefined || isHostTools(p.hostTools));
   return complete ? undefined : "plan is incomplete or damaged; recompile it";
@@ -45,4 +46,18 @@ const isHostWrites = (v: unknown): v is LinuxPlan["hostWrites"] => {
   const w = v as Partial<LinuxPlan["hostWrites"]> | undefined;
   const paths = (a: unknown): boolean => Array.isArray(a) && a.every((x) => typeof x === "string");
   return typeof w === "object" && w !== null && paths(w.roots) && paths(w.except);
+};
+
+const isSupervisor = (v: unknown): v is LinuxPlan["supervisor"] => {
+  const s = v as Partial<LinuxPlan["supervisor"]> | undefined;
+  return (
+    typeof s === "object" &&
+    s !== null &&
+    Array.isArray(s.names) &&
+    Array.isArray(s.gitDirNames) &&
+    Array.isArray(s.paths) &&
+    Array.isArray(s.roots) &&
+    s.roots.every((r) => typeof r === "string") &&
+    (s.unixSockets === undefined || Array.isArray(s.unixSockets))
+  );
 };

@@ -9,6 +9,7 @@ import { encodeSeccomp, lowerSeccomp, type SeccompArch } from "../seccomp/index.
 import { fillSlots, flatten, type ArgvItem, type Slots } from "./argv.js";
 import { hostWritesOf, type HostWrites } from "./host-writes.js";
 import { lowerBwrap } from "./lower.js";
+import { lowerSupervisor, type SupervisorPlan } from "./supervisor.js";
 import type { DetachableMount } from "./detachable.js";
 import { shownOrigins, type Placeholder } from "./mounts.js";
 
@@ -39,8 +40,10 @@ export interface LinuxPlan {
   readonly detachable: readonly DetachableMount[];
   /** What the command can change on the host (the runtime checks the files it trusts against this). */
   readonly hostWrites: HostWrites;
-  /** The raw sock_filter array for `bwrap --seccomp`, base64. */
+  /** The raw sock_filter array the supervisor installs with a listener, base64. */
   readonly seccomp: { readonly base64: string; readonly instructions: number };
+  /** What the in-sandbox supervisor (native/srt-supervise) refuses and where writes may go (supervisor.ts). */
+  readonly supervisor: SupervisorPlan;
   /** proxies: false when nothing may be reached, so no proxy or bridge is started at all. */
   readonly network: { readonly proxies: boolean; readonly policy: NetworkPolicy };
   readonly env: EnvPolicy;
@@ -73,6 +76,7 @@ export function lowerLinuxPlan(policy: Policy, arch: SeccompArch): LinuxPlan {
     detachable: bwrap.mounts.detachable,
     hostWrites: hostWritesOf(bwrap.mounts.ops, policy.context.stateDir),
     seccomp: { base64: toBase64(encodeSeccomp(program)), instructions: program.instructions.length },
+    supervisor: lowerSupervisor(policy),
     network: { proxies, policy: net },
     env: policy.env,
     ignoreViolations: policy.ignoreViolations,

@@ -7,7 +7,7 @@
  *   time; Seatbelt matches paths and regexes on every access, so it also
  *   covers files created later.
  * - Linux has network and IPC namespaces; macOS has neither.
- * - Linux filters unix sockets with seccomp, which cannot see a path.
+ * - Linux checks the path of a unix socket's connect (srt's supervisor), not of its bind.
  */
 import type { Policy } from "../../compiler/ir.js";
 import type { Target } from "../../compiler/compile.js";
@@ -42,7 +42,7 @@ export function platformDifferences(policy: Policy, target: Target): string[] {
   if (policy.filesystem.rules.some((r) => r.access === "write" && r.effect === "allow")) {
     say(
       "mandatory denies of project names (git's hooks, config and commondir, agent, editor and tool config) apply at every depth under each writable root, including files created later",
-      `they apply where the compile-time search found them (depth ${depthLimit.value}, ${depthLimit.origin}) and at the top of each writable root`,
+      `new ones are refused at every depth (srt's supervisor sees every creating call); one that exists is read-only where the compile-time search found it (depth ${depthLimit.value}, ${depthLimit.origin}), and one beyond the search can be rewritten in place`,
     );
   }
   const net = policy.network;
@@ -54,7 +54,7 @@ export function platformDifferences(policy: Policy, target: Target): string[] {
   else if (net.unixSockets.length > 0)
     say(
       `allowUnixSockets: only ${net.unixSockets.map((s) => s.path).join(", ")} may be connected to or bound`,
-      "unix sockets are all-or-nothing under seccomp, which cannot see a path: without allowAllUnixSockets none can be created, so these entries have no effect",
+      "only these may be connected to (srt's supervisor checks each connect's path); binding is not checked per path (a stream socket may be bound wherever the command may write), and datagram unix sockets stay refused",
     );
   if (net.allowLocalBinding.value)
     say(

@@ -33,8 +33,9 @@ import {
   next,
   ret,
   to,
+  userNotif,
 } from "./instructions.js";
-import type { SeccompOptions, SeccompSwitch } from "./options.js";
+import type { SeccompOptions, SeccompOrigins, SeccompSwitch } from "./options.js";
 import type { Condition, SeccompRule, Verdict } from "./rules.js";
 import { seccompRules } from "./rules.js";
 import { syscallNames, syscallNumber, type SeccompArch, type SyscallName } from "./syscalls.js";
@@ -42,7 +43,8 @@ import { syscallNames, syscallNumber, type SeccompArch, type SyscallName } from 
 /** Whether a rule made it into the program, and the setting that decided it. */
 export interface RuleStatus {
   readonly rule: SeccompRule;
-  readonly state: "enforced" | "relaxed";
+  /** "absent": a rule that exists only with a switch (onlyWith) that is off. */
+  readonly state: "enforced" | "relaxed" | "absent";
   readonly setting?: { readonly name: SeccompSwitch; readonly value: boolean; readonly origin: Origin | "unknown" };
 }
 
@@ -58,8 +60,8 @@ const nativeArch: Readonly<Record<SeccompArch, { readonly value: number; readonl
   aarch64: { value: AUDIT_ARCH.AARCH64, foreign: "arm32 compat" },
 };
 
-const verdictLabel: Readonly<Record<Verdict, string>> = { eperm: "eperm", enosys: "enosys" };
-const verdictText: Readonly<Record<Verdict, string>> = { eperm: "EPERM", enosys: "ENOSYS" };
+const verdictLabel: Readonly<Record<Verdict, string>> = { eperm: "eperm", enosys: "enosys", notify: "notify" };
+const verdictText: Readonly<Record<Verdict, string>> = { eperm: "EPERM", enosys: "ENOSYS", notify: "USER_NOTIF" };
 
 export function buildSeccomp(opts: SeccompOptions): SeccompProgram {
   const rules = seccompRules.map((rule) => ruleStatus(rule, opts));
@@ -68,9 +70,17 @@ export function buildSeccomp(opts: SeccompOptions): SeccompProgram {
 }
 
 function ruleStatus(rule: SeccompRule, opts: SeccompOptions): RuleStatus {
+  if (rule.onlyWith !== undefined && opts[rule.onlyWith] !== true) return { rule, state: "absent" };
+  // The unix-socket rule gives way to path-scoped sockets, whose own rules keep datagrams out.
+  if (rule.id === "unix-socket" && opts.unixSocketPaths)
+    return {
+      rule,
+      state: "relaxed",
+      setting: { name: "unixSocketPaths", value: true, origin: opts.origins?.unixSocketPaths ?? "unknown" },
+    };
   if (rule.relaxedBy === undefined) return { rule, state: "enforced" };
-  const value = opts[rule.relaxedBy];
-  const origin = opts.origins?.[rule.relaxedBy] ?? "unknown";
+  const value = opts[rule.relaxedBy] === true;
+  const origin = opts.origins?.[rule.relaxedBy as keyof SeccompOrigins] ?? "unknown";
   return { rule, state: value ? "relaxed" : "enforced", setting: { name: rule.relaxedBy, value, origin } };
 }
 
@@ -105,6 +115,7 @@ function emit(arch: SeccompArch, enforced: readonly RuleStatus[]): SymbolicInsn[
   const used = new Set<string>(["kill"]);
   for (const [name, statuses] of bySyscall) {
     const nr = syscallNumber(arch, name);
+    if (nr === undefined) continue; // not a syscall of this arch (aarch64 has only the *at forms)
     const first = statuses[0];
     if (first !== undefined && first.rule.when.length === 0) {
       used.add(verdictLabel[first.rule.verdict]);
@@ -125,6 +136,7 @@ function emit(arch: SeccompArch, enforced: readonly RuleStatus[]): SymbolicInsn[
   const verdicts: ReadonlyArray<readonly [string, Action, string]> = [
     ["eperm", eperm, "deny with EPERM"],
     ["enosys", enosys, "pretend the syscall does not exist (ENOSYS)"],
+    ["notify", userNotif, "ask srt's supervisor, which answers (and performs the call when it may proceed)"],
     ["kill", killProcess, "kill the whole thread group (SIGSYS)"],
   ];
   for (const [name, action, text] of verdicts) if (used.has(name)) out.push(label(name), ret(action, text));

@@ -53,6 +53,7 @@ export const SECCOMP_DATA = {
 export const SECCOMP_RET = {
   KILL_PROCESS: 0x80000000,
   ERRNO: 0x00050000,
+  USER_NOTIF: 0x7fc00000,
   ALLOW: 0x7fff0000,
   DATA: 0x0000ffff,
 } as const;
@@ -82,3 +83,6 @@ export const CLONE_NEWUSER = 0x10000000;
 
 /** asm-generic/ioctls.h (x86_64 and arm64 both use the generic values). */
 export const IOCTL = { TIOCSTI: 0x5412, TIOCLINUX: 0x541c } as const;
+
+/** asm-generic/fcntl.h (x86_64 and arm64 both): open's O_CREAT. */
+export const O_CREAT = 0x40;

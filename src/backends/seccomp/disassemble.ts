@@ -62,6 +62,8 @@ function actionName(action: Action): string {
       return "ALLOW";
     case "kill-process":
       return "KILL_PROCESS";
+    case "user-notif":
+      return "USER_NOTIF";
     case "errno":
       return `ERRNO(${action.errno})`;
   }

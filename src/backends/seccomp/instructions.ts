@@ -18,7 +18,11 @@ export type DataField =
 
 /** What the kernel does with the syscall (linux/seccomp.h SECCOMP_RET_*). */
 export type Action =
-  { readonly kind: "allow" } | { readonly kind: "errno"; readonly errno: number } | { readonly kind: "kill-process" };
+  | { readonly kind: "allow" }
+  | { readonly kind: "errno"; readonly errno: number }
+  | { readonly kind: "kill-process" }
+  /** SECCOMP_RET_USER_NOTIF: the supervisor holding the filter's listener answers. */
+  | { readonly kind: "user-notif" };
 
 export type JumpCondition = "jeq" | "jge" | "jgt" | "jset";
 
@@ -64,6 +68,7 @@ export const to = (name: string): Target => ({ kind: "label", name });
 // Actions.
 export const allow: Action = { kind: "allow" };
 export const killProcess: Action = { kind: "kill-process" };
+export const userNotif: Action = { kind: "user-notif" };
 export const errno = (value: number): Action => ({ kind: "errno", errno: value });
 export const eperm: Action = errno(ERRNO.EPERM);
 export const enosys: Action = errno(ERRNO.ENOSYS);
@@ -95,6 +100,8 @@ export function actionValue(action: Action): number {
       return SECCOMP_RET.ALLOW;
     case "kill-process":
       return SECCOMP_RET.KILL_PROCESS;
+    case "user-notif":
+      return SECCOMP_RET.USER_NOTIF;
     case "errno":
       // The errno travels in SECCOMP_RET_DATA; a larger value would spill into the action bits.
       if (!Number.isInteger(action.errno) || action.errno < 1 || action.errno > 4095) {

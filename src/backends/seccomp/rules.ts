@@ -9,7 +9,7 @@
  * bits by the kernel too), so the kernel ignores high bits that a 64-bit
  * compare would see — `socket(0xffffffff00000001, …)` is AF_UNIX.
  */
-import { AF, CLONE_NEWUSER, IOCTL, SOCK } from "./constants.js";
+import { AF, CLONE_NEWUSER, IOCTL, O_CREAT, SOCK } from "./constants.js";
 import type { ArgIndex } from "./instructions.js";
 import type { SeccompSwitch } from "./options.js";
 import type { SyscallName } from "./syscalls.js";
@@ -40,7 +40,8 @@ export type Condition =
       readonly text: string;
     };
 
-export type Verdict = "eperm" | "enosys";
+/** "notify": the supervisor (native/srt-supervise) decides, and performs the call itself when it may proceed. */
+export type Verdict = "eperm" | "enosys" | "notify";
 
 export interface SeccompRule {
   readonly id: string;
@@ -50,10 +51,32 @@ export interface SeccompRule {
   readonly verdict: Verdict;
   /** The switch that removes this rule when true, if any. */
   readonly relaxedBy?: SeccompSwitch;
+  /** A rule that exists only when this switch is true (the supervisor's traps, path-scoped unix sockets). */
+  readonly onlyWith?: SeccompSwitch;
   readonly why: string;
 }
 
 const domainIs = (value: number, text: string): Condition => ({ kind: "eq", arg: 0, name: "domain", value, text });
+const creates = (arg: ArgIndex): Condition => ({
+  kind: "any-bit",
+  arg,
+  name: "flags",
+  bits: O_CREAT,
+  text: "flags & O_CREAT",
+});
+const supervisedWhy =
+  "a new name (a protected one at any depth, in a directory made during the run) is decided by srt's supervisor, which makes the call itself when allowed";
+const connectedTypes: readonly Condition[] = [
+  { kind: "ne", arg: 1, name: "type", mask: SOCK.TYPE_MASK, value: SOCK.STREAM, text: "(type & 0xf) != SOCK_STREAM" },
+  {
+    kind: "ne",
+    arg: 1,
+    name: "type",
+    mask: SOCK.TYPE_MASK,
+    value: SOCK.SEQPACKET,
+    text: "(type & 0xf) != SOCK_SEQPACKET",
+  },
+];
 
 export const seccompRules: readonly SeccompRule[] = [
   {
@@ -204,5 +227,68 @@ export const seccompRules: readonly SeccompRule[] = [
     when: [],
     verdict: "eperm",
     why: "kernel modules run with full kernel privileges",
+  },
+  {
+    id: "unix-socket-dgram",
+    syscalls: ["socket"],
+    when: [domainIs(AF.UNIX, "domain == AF_UNIX"), ...connectedTypes],
+    verdict: "eperm",
+    onlyWith: "unixSocketPaths",
+    relaxedBy: "allowUnixSockets",
+    why: "with allowUnixSockets paths, stream sockets are let through to a connect() the supervisor checks; a datagram socket can sendto() any pathname socket without connecting",
+  },
+  {
+    id: "unix-connect",
+    syscalls: ["connect"],
+    when: [],
+    verdict: "notify",
+    onlyWith: "unixSocketPaths",
+    relaxedBy: "allowUnixSockets",
+    why: "the supervisor connects a unix socket only to a path allowUnixSockets lists (seccomp cannot read the address)",
+  },
+  {
+    id: "create-open",
+    syscalls: ["open"],
+    when: [creates(1)],
+    verdict: "notify",
+    onlyWith: "supervised",
+    why: supervisedWhy,
+  },
+  {
+    id: "create-openat",
+    syscalls: ["openat"],
+    when: [creates(2)],
+    verdict: "notify",
+    onlyWith: "supervised",
+    why: supervisedWhy,
+  },
+  {
+    id: "create-name",
+    syscalls: [
+      "creat",
+      "mkdir",
+      "mkdirat",
+      "mknod",
+      "mknodat",
+      "rename",
+      "renameat",
+      "renameat2",
+      "link",
+      "linkat",
+      "symlink",
+      "symlinkat",
+    ],
+    when: [],
+    verdict: "notify",
+    onlyWith: "supervised",
+    why: supervisedWhy,
+  },
+  {
+    id: "openat2",
+    syscalls: ["openat2"],
+    when: [],
+    verdict: "enosys",
+    onlyWith: "supervised",
+    why: "openat2's flags sit behind a pointer no filter can read; ENOSYS makes libc and runtimes fall back to openat, which is checked",
   },
 ];

@@ -52,6 +52,22 @@ export const syscallNames = [
   "init_module",
   "finit_module",
   "delete_module",
+  "open",
+  "creat",
+  "openat",
+  "openat2",
+  "mkdir",
+  "mkdirat",
+  "mknod",
+  "mknodat",
+  "rename",
+  "renameat",
+  "renameat2",
+  "link",
+  "linkat",
+  "symlink",
+  "symlinkat",
+  "connect",
 ] as const;
 
 export type SyscallName = (typeof syscallNames)[number];
@@ -88,9 +104,29 @@ const x86_64: Readonly<Record<SyscallName, number>> = {
   init_module: 175,
   finit_module: 313,
   delete_module: 176,
+  open: 2,
+  creat: 85,
+  openat: 257,
+  openat2: 437,
+  mkdir: 83,
+  mkdirat: 258,
+  mknod: 133,
+  mknodat: 259,
+  rename: 82,
+  renameat: 264,
+  renameat2: 316,
+  link: 86,
+  linkat: 265,
+  symlink: 88,
+  symlinkat: 266,
+  connect: 42,
 };
 
-const aarch64: Readonly<Record<SyscallName, number>> = {
+/**
+ * asm-generic has no open, creat, mkdir, mknod, rename, renameat, link or symlink: on aarch64
+ * libc makes every such call through the *at form (absent names are simply not in the program).
+ */
+const aarch64: Readonly<Partial<Record<SyscallName, number>>> = {
   socket: 198,
   socketpair: 199,
   ioctl: 29,
@@ -122,10 +158,19 @@ const aarch64: Readonly<Record<SyscallName, number>> = {
   init_module: 105,
   finit_module: 273,
   delete_module: 106,
+  openat: 56,
+  openat2: 437,
+  mkdirat: 34,
+  mknodat: 33,
+  renameat2: 276,
+  linkat: 37,
+  symlinkat: 36,
+  connect: 203,
 };
 
-const tables: Readonly<Record<SeccompArch, Readonly<Record<SyscallName, number>>>> = { x86_64, aarch64 };
+const tables: Readonly<Record<SeccompArch, Readonly<Partial<Record<SyscallName, number>>>>> = { x86_64, aarch64 };
 
-export function syscallNumber(arch: SeccompArch, name: SyscallName): number {
+/** The syscall's number on `arch`, or undefined where the arch has no such syscall. */
+export function syscallNumber(arch: SeccompArch, name: SyscallName): number | undefined {
   return tables[arch][name];
 }

@@ -29,9 +29,10 @@ import { readInfoPid, readStatus, type StatusStream } from "./status-fd.js";
 import type { LinuxTools } from "./tools.js";
 import { RuntimeFailure } from "../failure.js";
 import { mapUserNamespace } from "./userns.js";
+import { readSupervisorReport, supervisorConfig, type SupervisorReport } from "./supervisor.js";
 
 export interface LaunchRequest {
-  readonly plan: Pick<LinuxPlan, "bwrap" | "chdir" | "seccomp" | "env">;
+  readonly plan: Pick<LinuxPlan, "bwrap" | "chdir" | "seccomp" | "env" | "supervisor">;
   readonly command: readonly string[];
   /** The caller's environment; the plan's env policy decides what passes. */
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -56,6 +57,8 @@ export interface Launched {
   readonly status: StatusStream;
   /** The sandbox's first process on the host; undefined when bwrap never started one. */
   readonly sandboxPid: number | undefined;
+  /** What the supervisor said, once its report pipe ends. */
+  readonly supervisor: Promise<SupervisorReport>;
 }
 
 export async function launchSandbox(
@@ -74,6 +77,7 @@ export async function launchSandbox(
       "SRT500",
       "unshare (util-linux) was not looked up for this root run; srt starts bwrap under it as root",
     );
+  const seccomp = Uint8Array.from(atob(req.plan.seccomp.base64), (c) => c.charCodeAt(0));
   const proc = spawnBwrap(os, {
     bwrap: req.tools.bwrap,
     // Masked credential files, bound read-only over their denied originals: last, so they lie on top.
@@ -81,7 +85,10 @@ export async function launchSandbox(
       ...planOptions(req.plan, run.slots),
       ...(network?.binds ?? []).flatMap((b) => ["--ro-bind", b.source, b.dest]),
     ],
-    seccomp: Uint8Array.from(atob(req.plan.seccomp.base64), (c) => c.charCodeAt(0)),
+    supervisor: {
+      path: req.tools.supervisor,
+      config: supervisorConfig(req.plan.supervisor, seccomp, run.slots.tmp),
+    },
     command: req.command,
     env: commandEnv(req, run, network),
     cwd: "/",
@@ -99,6 +106,7 @@ export async function launchSandbox(
     proc.child.once("exit", (code, signal) => resolve({ code, signal }));
   });
   const status = readStatus(proc.status);
+  const supervisor = readSupervisorReport(proc.reports, () => os.clock.date().toISOString());
   if (mapUserNs && proc.info) {
     const pid = await Promise.race([readInfoPid(proc.info), exited.then(() => undefined)]);
     if (pid !== undefined) {
@@ -123,7 +131,7 @@ export async function launchSandbox(
     proc.release();
   }
   signals.deliverPending();
-  return { exited, status, sandboxPid };
+  return { exited, status, sandboxPid, supervisor };
 }
 
 /** The command's environment: the caller's as the plan's env policy lets it pass, the run's TMPDIR, the proxies' variables. */

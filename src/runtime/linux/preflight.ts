@@ -11,6 +11,7 @@ import { nodeLinuxDeps, nodeLinuxFs } from "./node-deps.js";
 import { checkLimits } from "./limits/report.js";
 import { locateTool, nodeToolFs, systemToolDirs, type ToolFs, type ToolLookup } from "../host-tools.js";
 import { runTrialSandbox, type TrialInput } from "./trial-sandbox.js";
+import { findNative } from "../native.js";
 
 export interface Check {
   readonly name: string;
@@ -117,12 +118,19 @@ export async function preflight(env: PreflightEnv, fs: ToolFs = nodeToolFs): Pro
       detail: `${foundText(found)} ${version?.join(".") ?? "(version unknown)"}${newEnough ? "" : `; srt needs ${MIN_BWRAP.join(".")} or newer (--json-status-fd, --remount-ro, --args)`}`,
       ...(newEnough ? {} : { fix: "install a newer bubblewrap" }),
     });
+    const supervisor = supervisorCheck(findNative("srt-supervise"));
+    add(supervisor.check);
     if (newEnough && arch) {
       const vars = env.env ?? process.env;
       add(
-        sh.ok
+        sh.ok && supervisor.path !== undefined
           ? await trySandbox({
-              tools: { bwrap, sh: sh.tool.path, ...(unshare?.ok ? { unshare: unshare.tool.path } : {}) },
+              tools: {
+                bwrap,
+                sh: sh.tool.path,
+                supervisor: supervisor.path,
+                ...(unshare?.ok ? { unshare: unshare.tool.path } : {}),
+              },
               arch,
               uid: env.uid,
               gid: env.gid ?? env.uid,
@@ -134,7 +142,7 @@ export async function preflight(env: PreflightEnv, fs: ToolFs = nodeToolFs): Pro
               name: "sandbox",
               ok: false,
               severity: "error",
-              detail: "not tried: a run needs sh for its cleanup watchdog (see above)",
+              detail: `not tried: a run needs ${sh.ok ? "srt's supervisor" : "sh for its cleanup watchdog"} (see above)`,
             },
       );
     }
@@ -243,4 +251,57 @@ export function bwrapFix(
   if (/proc/.test(stderr))
     return "inside a container that hides /proc: set enableWeakerNestedSandbox (read `srt explain` for what it gives up)";
   return "see bwrap's message";
+}
+
+/** What `srt-supervise --probe` found: the kernel features the supervisor needs, and Landlock's ABI. */
+export interface SupervisorProbe {
+  readonly listener: boolean;
+  readonly addfd: boolean;
+  readonly landlock: number;
+}
+
+export function probeSupervisor(path: string): SupervisorProbe | undefined {
+  const r = spawnSync(path, ["--probe"], { encoding: "utf8", timeout: 5000 });
+  try {
+    const v = JSON.parse(r.stdout ?? "") as Partial<SupervisorProbe>;
+    if (typeof v.listener === "boolean" && typeof v.addfd === "boolean" && typeof v.landlock === "number")
+      return { listener: v.listener, addfd: v.addfd, landlock: v.landlock };
+  } catch {
+    // fall through: unknown
+  }
+  return undefined;
+}
+
+/** The supervisor and the kernel features it uses; a run needs the listener and ADDFD (SRT511 otherwise). */
+export function supervisorCheck(path: string | undefined): { check: Check; path?: string } {
+  if (path === undefined)
+    return {
+      check: {
+        name: "supervisor",
+        ok: false,
+        severity: "error",
+        detail: "srt's native helper srt-supervise is not built (dist/native/srt-supervise)",
+        fix: "npm run build in srt's package (needs a C compiler: apt-get install gcc libc6-dev)",
+      },
+    };
+  const p = probeSupervisor(path);
+  if (p === undefined)
+    return {
+      check: { name: "supervisor", ok: false, severity: "error", detail: `${path} --probe gave no answer` },
+    };
+  const ok = p.listener && p.addfd;
+  const landlock =
+    p.landlock >= 2
+      ? `Landlock ABI ${p.landlock} (writes walled to the writable roots${p.landlock >= 6 ? "; signals and abstract unix sockets scoped" : "; signal and abstract-socket scoping unavailable (ABI < 6)"})`
+      : "Landlock unavailable (the second wall is off; mounts and the supervisor still hold)";
+  return {
+    check: {
+      name: "supervisor",
+      ok,
+      severity: "error",
+      detail: `${path}; seccomp listener ${p.listener ? "yes" : "no"}, SECCOMP_IOCTL_NOTIF_ADDFD ${p.addfd ? "yes" : "no"}; ${landlock}`,
+      ...(ok ? {} : { fix: "use a kernel with seccomp user notification and ADDFD_FLAG_SEND (Linux 5.14 or newer)" }),
+    },
+    path,
+  };
 }

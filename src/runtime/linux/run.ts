@@ -35,6 +35,7 @@ import type { LinuxTools } from "./tools.js";
 import { waitForSandbox } from "./wait.js";
 import { startLimits, type LimitViolation } from "./limits/enforce.js";
 import { requireNative } from "../native.js";
+import type { WriteViolation } from "./write-violations.js";
 
 export { statusOfSignal } from "./signals.js";
 
@@ -84,8 +85,18 @@ export interface RunRequest {
 }
 
 export type RunResult =
-  /** limits: the resource limits the command ran into (a limit's kill is the command's status: 137). */
-  | { readonly kind: "exited"; readonly status: number; readonly limits?: readonly LimitViolation[] }
+  | {
+      readonly kind: "exited";
+      readonly status: number;
+      /** The resource limits the command ran into (a limit's kill is the command's status: 137). */
+      readonly limits?: readonly LimitViolation[];
+      /** Writes the policy refused during the run, as the supervisor saw them (write-violations.ts). */
+      readonly writeViolations?: readonly WriteViolation[];
+      /** Refused writes past the ones kept (counted only). */
+      readonly writeViolationsDropped?: number;
+      /** The Landlock ABI the supervisor's second wall used (0: none on this kernel). */
+      readonly landlock?: number;
+    }
   /** violation: the run was stopped because a protection detached (protection-watch.ts). */
   | (Failed & { readonly violation?: FileSystemViolation });
 
@@ -135,7 +146,12 @@ export function runLinux(req: RunRequest, os: LinuxDeps = nodeLinuxDeps()): Runn
       const ended = await waitForSandbox(
         os,
         launched,
-        { pidNamespace: req.plan.pidNamespace, bwrap: req.tools.bwrap },
+        {
+          pidNamespace: req.plan.pidNamespace,
+          bwrap: req.tools.bwrap,
+          supervisor: req.plan.supervisor,
+          tmp: run.slots.tmp,
+        },
         held.guard,
         log,
       );

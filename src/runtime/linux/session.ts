@@ -40,6 +40,7 @@ import { createRunDir, type RunDir } from "./run-dir.js";
 import type { RunningSandbox, RunResult } from "./run.js";
 import { createSandboxSignals, type SandboxSignals } from "./signals.js";
 import { argsBytes } from "./spawn-bwrap.js";
+import { supervisorConfig } from "./supervisor.js";
 import type { LinuxTools } from "./tools.js";
 import { waitForSandbox } from "./wait.js";
 
@@ -64,13 +65,18 @@ export interface SessionCommand {
   readonly inheritedFds?: "close" | "refuse" | undefined;
 }
 
-/** What a caller needs to start bwrap itself: files it opens on fds 3 and 4, and the argv around its command. */
+/**
+ * What a caller needs to start bwrap itself: files it opens on fds 3 (bwrap's options) and 7 (the
+ * supervisor's configuration, the seccomp program in it), fd 9 on /dev/null (the supervisor's
+ * reports: an external command has no srt to read them, so its refused writes are not recorded),
+ * and the argv around its command.
+ */
 export interface ExternalLaunch {
-  /** bwrap's options (NUL-separated, `--args 3`), ending in `--seccomp 4`. */
+  /** bwrap's options (NUL-separated, `--args 3`). */
   readonly argsFile: string;
-  /** The seccomp program's bytes. */
-  readonly seccompFile: string;
-  /** `[file, ...args]` to put before the command (unshare for root, then bwrap); the command follows. */
+  /** srt-supervise's configuration (supervisor.ts), read from fd 7. */
+  readonly configFile: string;
+  /** `[file, ...args]` to put before `--` and the command: unshare for root, bwrap, the supervisor. */
   readonly prefix: readonly string[];
 }
 
@@ -185,7 +191,7 @@ export function openLinuxSession(os: LinuxDeps, req: SessionRequest, sos: Sessio
           return await waitForSandbox(
             os,
             launched,
-            { pidNamespace: req.plan.pidNamespace, bwrap: req.tools.bwrap },
+            { pidNamespace: req.plan.pidNamespace, bwrap: req.tools.bwrap, supervisor: req.plan.supervisor, tmp },
             { failure: () => entry.broken },
             () => undefined,
           );
@@ -205,7 +211,7 @@ export function openLinuxSession(os: LinuxDeps, req: SessionRequest, sos: Sessio
       if (closed) throw new Error("this sandbox is closed");
       if (external === undefined) {
         const argsFile = join(runDir.path, "bwrap-args");
-        const seccompFile = join(runDir.path, "seccomp.bpf");
+        const configFile = join(runDir.path, "supervisor-config");
         const args = argsBytes([
           ...planOptions(req.plan, runDir.slots),
           "--setenv",
@@ -214,16 +220,21 @@ export function openLinuxSession(os: LinuxDeps, req: SessionRequest, sos: Sessio
           "--setenv",
           "SRT_SANDBOX",
           "1",
-          "--seccomp",
-          "4",
         ]);
         sos.writeBytes(argsFile, args, 0o400);
-        sos.writeBytes(
-          seccompFile,
-          Uint8Array.from(atob(req.plan.seccomp.base64), (c) => c.charCodeAt(0)),
-          0o400,
-        );
-        const bwrap = [req.tools.bwrap, "--args", "3", ...sessionMarker(registry.runId)];
+        const bpf = Uint8Array.from(atob(req.plan.seccomp.base64), (c) => c.charCodeAt(0));
+        sos.writeBytes(configFile, supervisorConfig(req.plan.supervisor, bpf, runDir.slots.tmp), 0o400);
+        // bwrap's command is the supervisor, as in every run (spawn-bwrap.ts): it installs the filter.
+        const bwrap = [
+          req.tools.bwrap,
+          "--args",
+          "3",
+          ...sessionMarker(registry.runId),
+          "--",
+          req.tools.supervisor,
+          "7",
+          "9",
+        ];
         const prefix =
           req.uid === 0
             ? req.tools.unshare === undefined
@@ -235,7 +246,7 @@ export function openLinuxSession(os: LinuxDeps, req: SessionRequest, sos: Sessio
             "SRT500",
             "unshare (util-linux) was not looked up for this root run; srt starts bwrap under it as root",
           );
-        external = { argsFile, seccompFile, prefix };
+        external = { argsFile, configFile, prefix };
       }
       return external;
     },
@@ -243,7 +254,7 @@ export function openLinuxSession(os: LinuxDeps, req: SessionRequest, sos: Sessio
       if (closed) return;
       closed = true;
       // First: a command started from here on cannot open them, so bwrap never runs.
-      if (external !== undefined) for (const f of [external.argsFile, external.seccompFile]) os.fs.removeTree(f);
+      if (external !== undefined) for (const f of [external.argsFile, external.configFile]) os.fs.removeTree(f);
       const results = [...running].map((r) => (r.signals.killAll(), r.result));
       await Promise.all(results);
       release();

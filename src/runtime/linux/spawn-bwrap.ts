@@ -1,6 +1,6 @@
 /**
- * Starts bwrap for a plan. The argument list and the seccomp program go in
- * through pipes on fds 3 and 4 (`--args 3`, `--seccomp 4`), written after
+ * Starts bwrap for a plan. The argument list and the supervisor's configuration go in
+ * through pipes on fds 3 and 7 (`--args 3`; the supervisor's first argument), written after
  * spawn: no policy is too long for execve (E2BIG), nothing needs a shell, and
  * there is no file by any name that anything could rewrite between srt
  * writing it and bwrap reading it (a sandbox that could had turned `--ro-bind
@@ -11,7 +11,12 @@
  *
  *   fd 5  --json-status-fd: child pid, later the exit code
  *   fd 6  --block-fd: the command waits for one byte (only when a bridge must be up first)
+ *   fd 7  the supervisor's configuration (read and closed by it before the command starts)
  *   fd 8  --info-fd: the child pid, early (bwrap requires it with --userns-block-fd)
+ *   fd 9  the supervisor's reports (its status, refused writes); closed before the command starts
+ *
+ * bwrap's command is srt's supervisor (native/srt-supervise), which installs the seccomp program
+ * itself, with a listener, and then runs the command: bwrap gets no --seccomp.
  *
  * Unprivileged runs with a bridge (DESIGN §3): left alone, bwrap maps the
  * caller to root in an outer user namespace (to mount devpts) and runs the
@@ -32,7 +37,8 @@ export type { StdioSlot } from "./deps.js";
 export interface BwrapLaunch {
   readonly bwrap: string;
   readonly options: readonly string[];
-  readonly seccomp: Uint8Array;
+  /** The supervisor program and its configuration (the seccomp program is in it). */
+  readonly supervisor: { readonly path: string; readonly config: Uint8Array };
   readonly command: readonly string[];
   readonly env: NodeJS.ProcessEnv;
   readonly cwd: string;
@@ -64,6 +70,8 @@ export interface BwrapProcess {
   readonly status: Readable;
   /** --info-fd, when mapping the user namespace. */
   readonly info: Readable | undefined;
+  /** The supervisor's records (fd 9). */
+  readonly reports: Readable;
   /** One byte on fd 6: the maps are written (when mapping). */
   userNamespaceReady(): void;
   /** One byte on fd 6 (the last): the command may start. */
@@ -83,8 +91,8 @@ export function spawnBwrap(os: Pick<LinuxDeps, "spawn" | "env" | "inheritedFds">
     if (!launch.block) throw new Error("mapping the user namespace needs the block fd");
     extra.push("--unshare-user", "--info-fd", "8", "--userns-block-fd", "6");
   }
-  const args = argsBytes([...launch.options, ...extra, "--seccomp", "4"]);
-  const bwrapArgv = ["--args", "3", "--", ...launch.command];
+  const args = argsBytes([...launch.options, ...extra]);
+  const bwrapArgv = ["--args", "3", "--", launch.supervisor.path, "7", "9", "--", ...launch.command];
   const [file, argv] =
     launch.privateMounts === undefined
       ? [launch.bwrap, bwrapArgv]
@@ -97,11 +105,12 @@ export function spawnBwrap(os: Pick<LinuxDeps, "spawn" | "env" | "inheritedFds">
     stdio: [
       ...(launch.stdio ?? ["inherit", "inherit", "inherit"]),
       "pipe",
-      "pipe",
+      "ignore",
       "pipe",
       launch.block ? "pipe" : "ignore",
-      "ignore",
+      "pipe",
       launch.mapUserNamespace ? "pipe" : "ignore",
+      "pipe",
     ],
     env: launch.env,
     cwd: launch.cwd,
@@ -112,7 +121,7 @@ export function spawnBwrap(os: Pick<LinuxDeps, "spawn" | "env" | "inheritedFds">
   const pipe = (i: number): Writable | undefined => (stdio[i] ?? undefined) as Writable | undefined;
   for (const [fd, data] of [
     [3, args],
-    [4, launch.seccomp],
+    [7, launch.supervisor.config],
   ] as const) {
     const w = pipe(fd);
     w?.on("error", () => undefined); // EPIPE: bwrap died first (or never started); its exit says why
@@ -136,6 +145,7 @@ export function spawnBwrap(os: Pick<LinuxDeps, "spawn" | "env" | "inheritedFds">
     child,
     status: stdio[5] as Readable,
     info: (stdio[8] ?? undefined) as Readable | undefined,
+    reports: stdio[9] as Readable,
     userNamespaceReady,
     release,
   };

@@ -8,6 +8,7 @@
  */
 import { writableRootOf, type HostWrites } from "../../backends/bwrap/index.js";
 import type { BridgeTools } from "./bridge.js";
+import { findNative, missingNativeMessage } from "../native.js";
 import {
   locateTool,
   missingToolsMessage,
@@ -31,6 +32,8 @@ export interface LinuxTools {
    * sandbox (see spawn-bwrap.ts). Looked up, and present, exactly for root.
    */
   readonly unshare?: string;
+  /** srt's own in-sandbox supervisor, built from native/srt-supervise into srt's package (never PATH). */
+  readonly supervisor: string;
 }
 
 export const toolPackages: Readonly<Record<string, string>> = {
@@ -50,7 +53,8 @@ export const chosenTools = (o: {
 
 export type ToolsResult =
   | { readonly ok: true; readonly tools: LinuxTools; readonly found: readonly FoundTool[] }
-  | { readonly ok: false; readonly message: string };
+  /** SRT510: srt's own native helper is not built; SRT500: a host tool is missing. */
+  | { readonly ok: false; readonly message: string; readonly code: "SRT500" | "SRT510" };
 
 /**
  * `chosen`: the settings' bwrapPath / socatPath (absolute). Such a path replaces the look-up for
@@ -62,7 +66,15 @@ export function findTools(
   fs: ToolFs = nodeToolFs,
   asRoot = false,
   chosen: Readonly<Partial<Record<"bwrap" | "socat", string>>> = {},
+  native: (name: string) => string | undefined = findNative,
 ): ToolsResult {
+  const supervisor = native("srt-supervise");
+  if (supervisor === undefined)
+    return {
+      ok: false,
+      code: "SRT510",
+      message: missingNativeMessage("srt-supervise", "every Linux run (it holds the seccomp filter's listener)"),
+    };
   const names = [
     ...(asRoot ? ["bwrap", "sh", "unshare"] : ["bwrap", "sh"]),
     ...(needNetwork ? ["setpriv", "nsenter", "socat"] : []),
@@ -73,6 +85,7 @@ export function findTools(
     if (r.kind !== "ok")
       return {
         ok: false,
+        code: "SRT500",
         message: `${path} (${name}Path in the settings) ${r.kind === "missing" ? "does not exist" : `is refused: ${r.why}`}; srt runs host programs only from files that nothing but root can change`,
       };
   }
@@ -90,6 +103,7 @@ export function findTools(
     const pkgs = [...new Set(missing.map((m) => toolPackages[m.name]))].join(" ");
     return {
       ok: false,
+      code: "SRT500",
       message:
         missingToolsMessage(missing, `apt-get install ${pkgs}`) +
         (needNetwork ? " (the network proxy bridge needs socat, nsenter and setpriv)" : ""),
@@ -98,6 +112,7 @@ export function findTools(
   const found = lookups.flatMap((l) => (l.ok ? [l.tool] : []));
   const path = (name: string): string => found.find((t) => t.name === name)!.path;
   const tools: LinuxTools = {
+    supervisor: supervisor!,
     bwrap: path("bwrap"),
     sh: path("sh"),
     ...(asRoot ? { unshare: path("unshare") } : {}),

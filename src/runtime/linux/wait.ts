@@ -11,16 +11,21 @@ import type { LinuxDeps } from "./deps.js";
 import type { RunResult } from "./run.js";
 import { signalSandbox, statusOfSignal } from "./signals.js";
 import { failed } from "../failure.js";
+import type { SupervisorPlan } from "../../backends/bwrap/index.js";
+import { explainRefusal } from "./write-violations.js";
 
 export interface WaitFacts {
   /** The plan's: without a PID namespace the command's leftovers must be killed here. */
   readonly pidNamespace: boolean;
   /** bwrap's path, for the message when it could not be started. */
   readonly bwrap: string;
+  /** What the supervisor refuses, and this run's private temp directory: to explain refused writes. */
+  readonly supervisor: SupervisorPlan;
+  readonly tmp: string;
 }
 
 export async function waitForSandbox(
-  os: Pick<LinuxDeps, "kill">,
+  os: Pick<LinuxDeps, "kill" | "clock">,
   launched: Launched,
   facts: WaitFacts,
   guard: Pick<ProtectionGuard, "failure">,
@@ -41,5 +46,25 @@ export async function waitForSandbox(
       "bwrap could not set up the sandbox (its message is above); the command did not run. Run `srt doctor` to check this machine.",
     );
   const code = launched.status.exitCode() ?? end.code ?? (end.signal ? statusOfSignal(end.signal) : 1);
-  return { kind: "exited", status: code };
+  // The report pipe ends with the last process holding it; a straggler must not hold the run.
+  let cancel = (): void => undefined;
+  const late = new Promise<undefined>((r) => (cancel = os.clock.after(5000, () => r(undefined))));
+  const report = await Promise.race([launched.supervisor, late]);
+  cancel();
+  if (report === undefined || !report.ready)
+    return failed(
+      "SRT511",
+      `srt's supervisor did not start the command${report?.failed === undefined ? "" : `: ${report.failed}`}; srt never runs a command without it. Run \`srt doctor\` to see which kernel feature is missing (a seccomp listener and SECCOMP_IOCTL_NOTIF_ADDFD with SEND: Linux 5.14 or newer).`,
+    );
+  return {
+    kind: "exited",
+    status: code,
+    ...(report.refusals.length === 0
+      ? {}
+      : {
+          writeViolations: report.refusals.map((r) => explainRefusal(facts.supervisor, facts.tmp, r, r.time)),
+          ...(report.dropped === 0 ? {} : { writeViolationsDropped: report.dropped }),
+        }),
+    ...(report.landlock === undefined ? {} : { landlock: report.landlock }),
+  };
 }

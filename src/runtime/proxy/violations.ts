@@ -39,7 +39,7 @@ export interface FileSystemViolation {
  */
 export function appendViolation(
   fd: number,
-  v: FileSystemViolation | NetworkViolation | LimitViolation,
+  v: FileSystemViolation | NetworkViolation | LimitViolation | { readonly kind: "filesystem-write" },
 ): Error | undefined {
   try {
     writeSync(fd, `${jsonLine(v)}\n`);

@@ -1,0 +1,595 @@
+/* Answers the seccomp notifications of the command (see main.c for the threat model).
+ *
+ * Every trapped call that may proceed is performed here, by the supervisor, on its own copy of the
+ * arguments: the path is read once from the command's memory, its parent directory is opened
+ * (relative to the caller's cwd or dirfd, taken with pidfd_getfd or /proc/<tid>/cwd), the opened
+ * directory's real path plus the new name is checked, and the call is made on that directory fd
+ * with the caller's umask. A thread rewriting the path after it was read changes nothing; a
+ * directory renamed after it was opened is still the one checked. A final symlink of an
+ * O_CREAT open is followed here, one link at a time, each target checked again. The result goes
+ * back as the syscall's return value, or as an fd installed in the caller
+ * (SECCOMP_IOCTL_NOTIF_ADDFD with SECCOMP_ADDFD_FLAG_SEND). Nothing is ever answered "continue". */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <stddef.h>
+#include <unistd.h>
+
+#include "supervise.h"
+
+#ifndef RENAME_EXCHANGE
+#define RENAME_EXCHANGE (1 << 1)
+#endif
+
+struct call {
+  const struct seccomp_notif *req;
+  int listener;
+  const struct config *cfg;
+  int report_fd;
+  int pidfd; /* of the caller's thread group, -1 until needed */
+};
+
+static int report_fd_global = -1;
+
+/* One record per refused or failed write: op, errno name, rule ("" when no rule of srt's refused
+ * it: the mounts did), path; fields NUL-terminated. Never blocks: a reader that stopped reading
+ * loses records, the command is not stalled. */
+static void report(const char *op, int err, const char *rule, const char *path) {
+  if (report_fd_global < 0) return;
+  char buf[PATHBUF + 256];
+  const char *name = err == EROFS ? "EROFS" : err == EACCES ? "EACCES" : err == EPERM ? "EPERM" : "EBUSY";
+  int n = snprintf(buf, sizeof buf, "%s%c%s%c%s%c%s%c", op, 0, name, 0, rule, 0, path, 0);
+  if (n > 0 && (size_t)n < sizeof buf) {
+    ssize_t w = write(report_fd_global, buf, (size_t)n);
+    (void)w;
+  }
+}
+
+static int reportable(int err) { return err == EROFS || err == EACCES || err == EPERM || err == EBUSY; }
+
+/* Reads a NUL-terminated string from the caller, page by page (a string may end just before an
+ * unmapped page). */
+static int read_string(pid_t tid, uint64_t addr, char *out, size_t cap) {
+  size_t got = 0;
+  while (got < cap) {
+    uint64_t a = addr + got;
+    size_t chunk = 4096 - (size_t)(a % 4096);
+    if (chunk > cap - got) chunk = cap - got;
+    struct iovec local = {out + got, chunk};
+    struct iovec remote = {(void *)(uintptr_t)a, chunk};
+    ssize_t r = process_vm_readv(tid, &local, 1, &remote, 1, 0);
+    if (r <= 0) return got == 0 && r < 0 && errno == ESRCH ? -ESRCH : -EFAULT;
+    void *z = memchr(out + got, 0, (size_t)r);
+    if (z != NULL) return 0;
+    got += (size_t)r;
+  }
+  return -ENAMETOOLONG;
+}
+
+static int read_bytes(pid_t tid, uint64_t addr, void *out, size_t len) {
+  struct iovec local = {out, len};
+  struct iovec remote = {(void *)(uintptr_t)addr, len};
+  ssize_t r = process_vm_readv(tid, &local, 1, &remote, 1, 0);
+  return r == (ssize_t)len ? 0 : -EFAULT;
+}
+
+/* The caller's umask and thread-group id, from /proc/<tid>/status. */
+static int caller_status(pid_t tid, mode_t *umask_out, pid_t *tgid) {
+  char path[64], buf[4096];
+  snprintf(path, sizeof path, "/proc/%d/status", tid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -ESRCH;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return -ESRCH;
+  buf[n] = 0;
+  char *u = strstr(buf, "\nUmask:");
+  char *t = strstr(buf, "\nTgid:");
+  if (u == NULL || t == NULL) return -ESRCH;
+  *umask_out = (mode_t)strtoul(u + 7, NULL, 8) & 0777;
+  *tgid = (pid_t)strtol(t + 6, NULL, 10);
+  return 0;
+}
+
+static int still_valid(const struct call *c) {
+  uint64_t id = c->req->id;
+  return ioctl(c->listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
+}
+
+/* The caller's directory for a *at call: its cwd for AT_FDCWD, else its fd `dirfd` (a new fd here). */
+static int caller_dir(struct call *c, int dirfd) {
+  if (dirfd == AT_FDCWD) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%u/cwd", c->req->pid);
+    int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    return fd < 0 ? -errno : fd;
+  }
+  if (c->pidfd < 0) {
+    mode_t um;
+    pid_t tgid;
+    if (caller_status((pid_t)c->req->pid, &um, &tgid) != 0) return -ESRCH;
+    c->pidfd = (int)syscall(SYS_pidfd_open, tgid, 0);
+    if (c->pidfd < 0) return -ESRCH;
+    if (!still_valid(c)) return -ESRCH;
+  }
+  int fd = (int)syscall(SYS_pidfd_getfd, c->pidfd, dirfd, 0);
+  return fd < 0 ? -EBADF : fd;
+}
+
+/* A path naming the caller's own /proc entries would name ours here: make it name the caller's. */
+static int own_proc(const char *in, pid_t tid, char *out, size_t cap) {
+  static const char *const prefixes[] = {"/proc/self/", "/proc/thread-self/", "/dev/fd/", "/dev/stdin", "/dev/stdout",
+                                         "/dev/stderr"};
+  static const char *const repl[] = {"", "", "fd/", "fd/0", "fd/1", "fd/2"};
+  for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++) {
+    size_t n = strlen(prefixes[i]);
+    if (strncmp(in, prefixes[i], n) == 0 && (prefixes[i][n - 1] == '/' || in[n] == 0 || in[n] == '/')) {
+      int w = snprintf(out, cap, "/proc/%d/%s%s", tid, repl[i], in + n);
+      return w > 0 && (size_t)w < cap ? 0 : -ENAMETOOLONG;
+    }
+  }
+  if (strlen(in) >= cap) return -ENAMETOOLONG;
+  strcpy(out, in);
+  return 0;
+}
+
+/* Where a new name goes: its parent directory (opened here) and the name, plus the absolute path
+ * checked. `base` is the directory a relative path starts from (not consumed). */
+struct target {
+  int dir;
+  char name[PATHBUF];
+  char full[PATHBUF];
+  int trailing_slash;
+};
+
+static int locate(pid_t tid, int base, const char *raw, struct target *t) {
+  char path[PATHBUF];
+  t->dir = -1;
+  if (raw[0] == 0) return -ENOENT;
+  int r = own_proc(raw, tid, path, sizeof path);
+  if (r != 0) return r;
+  size_t len = strlen(path);
+  t->trailing_slash = 0;
+  while (len > 1 && path[len - 1] == '/') {
+    path[--len] = 0;
+    t->trailing_slash = 1;
+  }
+  char *slash = strrchr(path, '/');
+  const char *parent;
+  if (slash == NULL) {
+    parent = ".";
+    strcpy(t->name, path);
+  } else {
+    strcpy(t->name, slash + 1);
+    if (slash == path) parent = "/";
+    else {
+      *slash = 0;
+      parent = path;
+    }
+  }
+  if (t->name[0] == 0) strcpy(t->name, "."); /* the path was "/" */
+  t->dir = openat(path[0] == '/' ? AT_FDCWD : base, parent, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (t->dir < 0) return -errno;
+  char link[64], dir[PATHBUF];
+  snprintf(link, sizeof link, "/proc/self/fd/%d", t->dir);
+  ssize_t n = readlink(link, dir, sizeof dir - 1);
+  if (n <= 0) return -EACCES;
+  dir[n] = 0;
+  int w = snprintf(t->full, sizeof t->full, "%s/%s", strcmp(dir, "/") == 0 ? "" : dir, t->name);
+  return w > 0 && (size_t)w < sizeof t->full ? 0 : -ENAMETOOLONG;
+}
+
+static void drop(struct target *t) {
+  if (t->dir >= 0) close(t->dir);
+  t->dir = -1;
+}
+
+static const char *check(const struct config *cfg, const struct target *t) {
+  if (strcmp(t->name, ".") == 0 || strcmp(t->name, "..") == 0) return NULL; /* nothing new is named */
+  return refused_by(cfg, t->full);
+}
+
+/* A refusal of srt's own: reported with its rule, EACCES to the caller. */
+static int refuse(const char *op, const char *rule, const char *path) {
+  report(op, EACCES, rule, path);
+  return -EACCES;
+}
+
+static int done(const char *op, int rc, const char *path) {
+  if (rc < 0 && reportable(errno)) report(op, errno, "", path);
+  return rc < 0 ? -errno : rc;
+}
+
+/* open/openat/creat with O_CREAT: a new fd for the caller, or -errno. */
+static int do_open(struct call *c, int base, const char *raw, int flags, mode_t mode, int *fd_out) {
+  pid_t tid = (pid_t)c->req->pid;
+  char path[PATHBUF];
+  strcpy(path, raw);
+  int owned_base = -1;
+  for (int hops = 0; hops < 40; hops++) {
+    struct target t;
+    int r = locate(tid, base, path, &t);
+    if (r != 0) {
+      drop(&t);
+      if (owned_base >= 0) close(owned_base);
+      return r;
+    }
+    const char *rule = check(c->cfg, &t);
+    if (rule != NULL) {
+      drop(&t);
+      if (owned_base >= 0) close(owned_base);
+      return refuse("create", rule, t.full);
+    }
+    if (t.trailing_slash) {
+      /* "name/" with O_CREAT: the kernel refuses it (EISDIR) whether or not it exists. */
+      drop(&t);
+      if (owned_base >= 0) close(owned_base);
+      return -EISDIR;
+    }
+    /* Follow a final symlink ourselves (O_NOFOLLOW here), so its target is checked too. In /proc
+     * (the caller's fd links, after own_proc) no name can be created, and a link there is a
+     * magic one (a pipe, a deleted file): the kernel follows it. */
+    int in_proc = strncmp(t.full, "/proc/", 6) == 0;
+    int fd = openat(t.dir, t.name, flags | (in_proc ? 0 : O_NOFOLLOW) | O_CLOEXEC, mode);
+    if (fd >= 0) {
+      drop(&t);
+      if (owned_base >= 0) close(owned_base);
+      *fd_out = fd;
+      return 0;
+    }
+    int err = errno;
+    struct stat st;
+    if (err == ELOOP && !(flags & (O_NOFOLLOW | O_EXCL)) && fstatat(t.dir, t.name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        S_ISLNK(st.st_mode)) {
+      char target[PATHBUF];
+      ssize_t n = readlinkat(t.dir, t.name, target, sizeof target - 1);
+      if (n <= 0) {
+        drop(&t);
+        if (owned_base >= 0) close(owned_base);
+        return -ELOOP;
+      }
+      target[n] = 0;
+      strcpy(path, target);
+      if (owned_base >= 0) close(owned_base);
+      owned_base = t.dir; /* a relative target is relative to the link's directory */
+      base = owned_base;
+      continue;
+    }
+    if (reportable(err)) report("create", err, "", t.full);
+    drop(&t);
+    if (owned_base >= 0) close(owned_base);
+    return -err;
+  }
+  if (owned_base >= 0) close(owned_base);
+  return -ELOOP;
+}
+
+static long arg(const struct seccomp_notif *req, int i) { return (long)req->data.args[i]; }
+
+/* Resolves (dirfd, path-pointer) argument pairs: `dirfd` < -1000 means "no dirfd argument" (AT_FDCWD). */
+static int fetch(struct call *c, int dirfd, uint64_t ptr, char *path, int *base) {
+  int r = read_string((pid_t)c->req->pid, ptr, path, PATHBUF);
+  if (r != 0) return r;
+  *base = -1;
+  if (path[0] != '/') {
+    *base = caller_dir(c, dirfd);
+    if (*base < 0) return *base;
+  }
+  return 0;
+}
+
+/* connect(): only traps when unix sockets are path-scoped (the filter cannot read the address).
+ * Performed here on the caller's socket (pidfd_getfd: the same open socket) with the address
+ * copied once. A pathname unix address is resolved here (its directory opened, the real path
+ * compared with the list) and connected through an O_PATH, O_NOFOLLOW fd of the socket file, so
+ * neither a rewritten address nor a link swapped in afterwards reaches another socket. Other
+ * families go through unchanged: the sandbox's network namespace holds only its own loopback, so
+ * such a connect returns at once. Abstract unix addresses stay in the network namespace (and are
+ * scoped by Landlock where the kernel has ABI 6). */
+static long do_connect(struct call *c) {
+  const struct seccomp_notif *req = c->req;
+  int sockfd = (int)arg(req, 0);
+  size_t len = (size_t)req->data.args[2];
+  struct sockaddr_storage ss;
+  if (len > sizeof ss) len = sizeof ss;
+  memset(&ss, 0, sizeof ss);
+  if (len > 0 && read_bytes((pid_t)req->pid, req->data.args[1], &ss, len) != 0) return -EFAULT;
+  mode_t um;
+  pid_t tgid;
+  if (caller_status((pid_t)req->pid, &um, &tgid) != 0) return -ESRCH;
+  c->pidfd = (int)syscall(SYS_pidfd_open, tgid, 0);
+  if (c->pidfd < 0) return -ESRCH;
+  if (!still_valid(c)) return -ESRCH;
+  int sock = (int)syscall(SYS_pidfd_getfd, c->pidfd, sockfd, 0);
+  if (sock < 0) return -EBADF;
+  long rc;
+  struct sockaddr_un *un = (struct sockaddr_un *)&ss;
+  size_t pathmax = len > offsetof(struct sockaddr_un, sun_path) ? len - offsetof(struct sockaddr_un, sun_path) : 0;
+  if (ss.ss_family != AF_UNIX || pathmax == 0 || un->sun_path[0] == 0) {
+    rc = connect(sock, (struct sockaddr *)&ss, (socklen_t)len) == 0 ? 0 : -errno;
+  } else {
+    char path[sizeof un->sun_path + 1];
+    memcpy(path, un->sun_path, pathmax < sizeof un->sun_path ? pathmax : sizeof un->sun_path);
+    path[pathmax < sizeof un->sun_path ? pathmax : sizeof un->sun_path] = 0;
+    int base = -1;
+    if (path[0] != '/') base = caller_dir(c, AT_FDCWD);
+    struct target t = {.dir = -1};
+    rc = path[0] != '/' && base < 0 ? base : locate((pid_t)req->pid, base, path, &t);
+    if (rc == 0 && socket_listed(c->cfg, t.full) == NULL) {
+      report("connect", EACCES, "", t.full);
+      rc = -EACCES;
+    } else if (rc == 0) {
+      int fd = openat(t.dir, t.name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+      struct stat st;
+      if (fd < 0) rc = -errno;
+      else if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)) rc = -ECONNREFUSED;
+      else {
+        struct sockaddr_un via = {.sun_family = AF_UNIX};
+        snprintf(via.sun_path, sizeof via.sun_path, "/proc/self/fd/%d", fd);
+        rc = connect(sock, (struct sockaddr *)&via, sizeof via) == 0 ? 0 : -errno;
+      }
+      if (fd >= 0) close(fd);
+    }
+    drop(&t);
+    if (base >= 0) close(base);
+  }
+  close(sock);
+  return rc;
+}
+
+/* The answer for one notification: a return value (>= 0) or -errno; *addfd set when an fd is
+ * to be installed in the caller. */
+static long answer(struct call *c, int *addfd, int *cloexec) {
+  const struct seccomp_notif *req = c->req;
+  int nr = req->data.nr;
+  char p1[PATHBUF], p2[PATHBUF];
+  int b1 = -1, b2 = -1;
+  long rc = -ENOSYS;
+  mode_t caller_umask = 022;
+  pid_t tgid;
+  if (nr == __NR_connect) return do_connect(c);
+  if (caller_status((pid_t)req->pid, &caller_umask, &tgid) != 0) return -ESRCH;
+
+  int dfd1 = AT_FDCWD, dfd2 = AT_FDCWD;
+  uint64_t ptr1 = 0, ptr2 = 0;
+  int two = 0;
+  switch (nr) {
+#ifdef __NR_open
+    case __NR_open:
+    case __NR_creat:
+    case __NR_mkdir:
+    case __NR_mknod:
+      ptr1 = req->data.args[0];
+      break;
+    case __NR_rename:
+    case __NR_link:
+      ptr1 = req->data.args[0], ptr2 = req->data.args[1], two = 1;
+      break;
+    case __NR_symlink:
+      ptr1 = req->data.args[0], ptr2 = req->data.args[1], two = 1;
+      break;
+#endif
+    case __NR_openat:
+    case __NR_mkdirat:
+    case __NR_mknodat:
+      dfd1 = (int)arg(req, 0), ptr1 = req->data.args[1];
+      break;
+#ifdef __NR_renameat
+    case __NR_renameat:
+#endif
+    case __NR_renameat2:
+    case __NR_linkat:
+      dfd1 = (int)arg(req, 0), ptr1 = req->data.args[1], dfd2 = (int)arg(req, 2), ptr2 = req->data.args[3], two = 1;
+      break;
+    case __NR_symlinkat:
+      ptr1 = req->data.args[0], dfd2 = (int)arg(req, 1), ptr2 = req->data.args[2], two = 1;
+      break;
+    default:
+      return -ENOSYS;
+  }
+  int symlink_call = 0;
+#ifdef __NR_symlink
+  symlink_call |= nr == __NR_symlink;
+#endif
+  symlink_call |= nr == __NR_symlinkat;
+  if (symlink_call) {
+    /* The link's text is data, not a path resolved now. */
+    int r = read_string((pid_t)req->pid, ptr1, p1, PATHBUF);
+    if (r != 0) return r;
+  } else {
+    int r = fetch(c, dfd1, ptr1, p1, &b1);
+    if (r != 0) return r;
+  }
+  if (two) {
+    int r = fetch(c, dfd2, ptr2, p2, &b2);
+    if (r != 0) {
+      if (b1 >= 0) close(b1);
+      return r;
+    }
+  }
+  /* Everything read from the caller: is it still the caller that asked? (pid reuse) */
+  if (!still_valid(c)) {
+    rc = -ESRCH;
+    goto out;
+  }
+
+  mode_t saved = umask(caller_umask);
+  struct target t1 = {.dir = -1}, t2 = {.dir = -1};
+  const char *rule;
+  switch (nr) {
+#ifdef __NR_open
+    case __NR_open:
+    case __NR_creat:
+#endif
+    case __NR_openat: {
+      int flags, fd = -1;
+      mode_t mode;
+#ifdef __NR_open
+      if (nr == __NR_creat) flags = O_CREAT | O_WRONLY | O_TRUNC, mode = (mode_t)arg(req, 1);
+      else if (nr == __NR_open) flags = (int)arg(req, 1), mode = (mode_t)arg(req, 2);
+      else
+#endif
+        flags = (int)arg(req, 2), mode = (mode_t)arg(req, 3);
+      rc = do_open(c, b1, p1, flags, mode, &fd);
+      if (rc == 0) {
+        *addfd = fd;
+        *cloexec = (flags & O_CLOEXEC) != 0;
+      }
+      break;
+    }
+#ifdef __NR_mkdir
+    case __NR_mkdir:
+    case __NR_mknod:
+#endif
+    case __NR_mkdirat:
+    case __NR_mknodat: {
+      int is_mkdir = nr == __NR_mkdirat;
+#ifdef __NR_mkdir
+      is_mkdir |= nr == __NR_mkdir;
+      int at = nr == __NR_mkdirat || nr == __NR_mknodat;
+#else
+      int at = 1;
+#endif
+      mode_t mode = (mode_t)arg(req, at ? 2 : 1);
+      rc = locate((pid_t)req->pid, b1, p1, &t1);
+      if (rc != 0) break;
+      if ((rule = check(c->cfg, &t1)) != NULL) {
+        rc = refuse(is_mkdir ? "mkdir" : "mknod", rule, t1.full);
+        break;
+      }
+      if (is_mkdir) rc = done("mkdir", mkdirat(t1.dir, t1.name, mode), t1.full);
+      else rc = done("mknod", mknodat(t1.dir, t1.name, mode, (dev_t)arg(req, at ? 3 : 2)), t1.full);
+      break;
+    }
+    default: {
+      /* rename*, link*, symlink*: p2 is the new name. */
+      rc = locate((pid_t)req->pid, b2, p2, &t2);
+      if (rc != 0) break;
+      const char *op = symlink_call ? "symlink" : (nr == __NR_linkat
+#ifdef __NR_link
+                                                  || nr == __NR_link
+#endif
+                                                  )
+                                                     ? "link"
+                                                     : "rename";
+      if ((rule = check(c->cfg, &t2)) != NULL) {
+        rc = refuse(op, rule, t2.full);
+        break;
+      }
+      if (symlink_call) {
+        rc = done(op, symlinkat(p1, t2.dir, t2.name), t2.full);
+        break;
+      }
+      rc = locate((pid_t)req->pid, b1, p1, &t1);
+      if (rc != 0) break;
+      if (op[0] == 'l') {
+        int flags = nr == __NR_linkat ? (int)arg(req, 4) : 0;
+        if (flags & AT_EMPTY_PATH) {
+          rc = -ENOENT; /* needs CAP_DAC_READ_SEARCH, which nothing in the sandbox has */
+          break;
+        }
+        rc = done(op, linkat(t1.dir, t1.name, t2.dir, t2.name, flags & AT_SYMLINK_FOLLOW), t2.full);
+      } else {
+        unsigned flags = nr == __NR_renameat2 ? (unsigned)arg(req, 4) : 0;
+        /* An exchange also puts something new at the old name. */
+        if ((flags & RENAME_EXCHANGE) && (rule = check(c->cfg, &t1)) != NULL) {
+          rc = refuse(op, rule, t1.full);
+          break;
+        }
+        rc = done(op, (int)syscall(SYS_renameat2, t1.dir, t1.name, t2.dir, t2.name, flags), t2.full);
+      }
+      break;
+    }
+  }
+  drop(&t1);
+  drop(&t2);
+  umask(saved);
+out:
+  if (b1 >= 0) close(b1);
+  if (b2 >= 0) close(b2);
+  return rc;
+}
+
+static void respond(int listener, uint64_t id, long val) {
+  struct seccomp_notif_resp resp = {.id = id, .val = val < 0 ? 0 : val, .error = val < 0 ? (int)val : 0, .flags = 0};
+  /* ENOENT: the caller is gone (killed, or its syscall interrupted); nothing to answer. */
+  while (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp) != 0 && errno == EINTR) {
+  }
+}
+
+static void handle_one(int listener, const struct config *cfg, struct seccomp_notif *req) {
+  struct call c = {.req = req, .listener = listener, .cfg = cfg, .report_fd = report_fd_global, .pidfd = -1};
+  int fd = -1, cloexec = 0;
+  long rc = answer(&c, &fd, &cloexec);
+  if (c.pidfd >= 0) close(c.pidfd);
+  if (fd >= 0) {
+    struct seccomp_notif_addfd add = {
+        .id = req->id, .flags = SECCOMP_ADDFD_FLAG_SEND, .srcfd = (uint32_t)fd, .newfd = 0,
+        .newfd_flags = cloexec ? O_CLOEXEC : 0};
+    int r = ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &add);
+    int err = errno;
+    close(fd);
+    if (r >= 0) return; /* SEND: the fd number is the caller's return value */
+    if (err == ENOENT) return;
+    rc = -err;
+  }
+  respond(listener, req->id, rc);
+}
+
+void handle_notifications(int listener, const struct config *cfg, int report_fd, pid_t child) {
+  report_fd_global = report_fd;
+  struct seccomp_notif_sizes sizes;
+  if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) != 0) sizes.seccomp_notif = sizeof(struct seccomp_notif);
+  size_t size = sizes.seccomp_notif > sizeof(struct seccomp_notif) ? sizes.seccomp_notif : sizeof(struct seccomp_notif);
+  struct seccomp_notif *req = malloc(size);
+  if (req == NULL) _exit(1);
+
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  int sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (sfd < 0) _exit(1);
+  /* Linux >= 6.6: wake this process synchronously on the caller's CPU, so a trapped call costs a
+   * context switch, not a trip through the scheduler (older kernels: EINVAL, ignored). */
+  uint64_t sync_wake = 1; /* SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP */
+  if (ioctl(listener, SECCOMP_IOW(4, uint64_t) /* SECCOMP_IOCTL_NOTIF_SET_FLAGS */, sync_wake) != 0) errno = 0;
+  struct pollfd fds[2] = {{.fd = listener, .events = POLLIN}, {.fd = sfd, .events = POLLIN}};
+  int listening = 1;
+  for (;;) {
+    int status;
+    pid_t w = waitpid(child, &status, WNOHANG);
+    if (w == child) {
+      if (WIFEXITED(status)) _exit(WEXITSTATUS(status));
+      _exit(128 + WTERMSIG(status));
+    }
+    fds[0].fd = listening ? listener : -1;
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      _exit(1);
+    }
+    if (fds[1].revents & POLLIN) {
+      struct signalfd_siginfo si;
+      while (read(sfd, &si, sizeof si) > 0) {
+      }
+    }
+    if (listening && (fds[0].revents & (POLLHUP | POLLERR)) && !(fds[0].revents & POLLIN)) listening = 0;
+    if (listening && (fds[0].revents & POLLIN)) {
+      memset(req, 0, size);
+      if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, req) != 0) continue; /* EINTR, or the caller died (ENOENT) */
+      handle_one(listener, cfg, req);
+    }
+  }
+}
