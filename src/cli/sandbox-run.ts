@@ -111,7 +111,14 @@ async function runOpened(
     );
   const network =
     args.proxies === undefined
-      ? ownNetwork({ quiet: args.quiet, violations, err: io.err, command: args.command, policy: live })
+      ? ownNetwork({
+          quiet: args.quiet,
+          violations,
+          err: io.err,
+          command: args.command,
+          policy: live,
+          ...(debug ? { log: (l: string) => io.err(l + "\n") } : {}),
+        })
       : joinNetwork(resolve(io.cwd, args.proxies));
   const running = runLinux({
     plan,

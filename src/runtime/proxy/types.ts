@@ -4,6 +4,7 @@
  * real resolver or a non-loopback address.
  */
 import type { NetworkPolicy, Origin } from "../../compiler/ir.js";
+import type { TunnelRelay } from "./native-relay.js";
 
 /** Name → addresses (IPv4/IPv6 text), in the order they should be tried. */
 export type Resolver = (name: string) => Promise<readonly string[]>;
@@ -69,6 +70,8 @@ export interface ProxyDeps {
   readonly resolve?: Resolver;
   readonly now?: () => Date;
   readonly limits?: Partial<ProxyLimits>;
+  /** Copies allowed CONNECT/SOCKS tunnels natively (native-relay.ts); absent = Node's splice. */
+  readonly relay?: TunnelRelay;
 }
 
 export type ListenTarget = { readonly path: string } | { readonly port: number; readonly host?: string };
