@@ -45,8 +45,10 @@
 #define MAXFDQ 64
 
 struct dir {
-  char *pend; /* bytes read from src not yet written to dst */
-  size_t len, off;
+  char *pend; /* bytes read from src not yet written to dst (copy mode, and srt's buffered bytes) */
+  size_t len, off; /* len: bytes waiting for dst, in pend or (splice mode) in the pipe */
+  int pipe[2];     /* splice mode: src -> pipe -> dst; -1 when unused */
+  size_t inpipe;
   int eof;  /* FIN read from src */
   int shut; /* shutdown(dst, SHUT_WR) done */
   unsigned long long bytes;
@@ -68,6 +70,7 @@ static struct tunnel *tunnels;
 static struct tunnel *graves; /* finished in this batch of events; freed after it */
 static char *scratch;
 static long long half_close_ms = 60000;
+static int use_splice = 1;
 
 static long long now_ms(void) {
   struct timespec ts;
@@ -88,6 +91,8 @@ static void finish(struct tunnel *t, const char *how) {
   for (int i = 0; i < 2; i++) {
     close(t->fd[i]); /* also removes it from the epoll set */
     free(t->d[i].pend);
+    if (t->d[i].pipe[0] >= 0) close(t->d[i].pipe[0]);
+    if (t->d[i].pipe[1] >= 0) close(t->d[i].pipe[1]);
   }
   report(t, how);
   *t->prevp = t->next;
@@ -112,7 +117,7 @@ static int arm(struct tunnel *t, int i) {
 /* Writes what is pending in direction i; -1 on error. */
 static int flush(struct tunnel *t, int i) {
   struct dir *d = &t->d[i];
-  while (d->len > 0) {
+  while (d->pend != NULL && d->len > 0) {
     ssize_t w = send(t->fd[1 - i], d->pend + d->off, d->len, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (w < 0) return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
     d->off += (size_t)w;
@@ -122,6 +127,35 @@ static int flush(struct tunnel *t, int i) {
   free(d->pend);
   d->pend = NULL;
   d->off = 0;
+  while (d->inpipe > 0) {
+    ssize_t w = splice(d->pipe[0], NULL, t->fd[1 - i], NULL, d->inpipe, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) return -1;
+      d->len = d->inpipe;
+      return 0;
+    }
+    d->inpipe -= (size_t)w;
+    d->bytes += (unsigned long long)w;
+  }
+  d->len = 0;
+  return 0;
+}
+
+/* Splice mode: socket -> pipe -> socket, the bytes never enter this process. */
+static int pump_splice(struct tunnel *t, int i) {
+  struct dir *d = &t->d[i];
+  while (!d->eof && d->len == 0) {
+    ssize_t r = splice(t->fd[i], NULL, d->pipe[1], NULL, SCRATCH, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    if (r < 0) return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
+    if (r == 0) {
+      d->eof = 1;
+      break;
+    }
+    t->active_ms = now_ms();
+    d->inpipe = (size_t)r;
+    if (flush(t, i) < 0) return -1;
+  }
   return 0;
 }
 
@@ -137,6 +171,7 @@ static int queue(struct dir *d, const char *p, size_t n) {
 /* Copies from fd[i] to fd[1-i] until either would block; -1 on error. */
 static int pump(struct tunnel *t, int i) {
   struct dir *d = &t->d[i];
+  if (use_splice) return pump_splice(t, i);
   while (!d->eof && d->len == 0) {
     ssize_t r = recv(t->fd[i], scratch, SCRATCH, MSG_DONTWAIT);
     if (r < 0) return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
@@ -242,6 +277,14 @@ static void on_message(unsigned char kind, uint32_t id, const char *data, uint32
     building->id = id;
     building->fd[0] = fd;
     building->fd[1] = -1;
+    for (int i = 0; i < 2; i++) {
+      building->d[i].pipe[0] = building->d[i].pipe[1] = -1;
+      if (use_splice) {
+        if (pipe2(building->d[i].pipe, O_CLOEXEC | O_NONBLOCK) < 0) die("cannot make a pipe");
+        /* One large read per wakeup; the pages are used only while bytes wait. */
+        fcntl(building->d[i].pipe[1], F_SETPIPE_SZ, SCRATCH);
+      }
+    }
     /* 'c' carries bytes read from the client, for the upstream: direction 0. */
     if (n > 0 && queue(&building->d[0], data, n) < 0) die("out of memory");
   } else if (kind == 'u') {
@@ -304,6 +347,7 @@ static void sweep(void) {
 int main(int argc, char **argv) {
   if (argc > 1) half_close_ms = atoll(argv[1]);
   if (half_close_ms <= 0) half_close_ms = 60000;
+  if (argc > 2 && strcmp(argv[2], "copy") == 0) use_splice = 0;
   signal(SIGPIPE, SIG_IGN);
   scratch = malloc(SCRATCH);
   ep = epoll_create1(EPOLL_CLOEXEC);
