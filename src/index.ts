@@ -27,10 +27,18 @@ export type { SandboxedProcess, SandboxExit, StdioOption } from "./api/process.j
 export type { SandboxViolations } from "./api/violations.js";
 export {
   createSandboxManager,
+  mergeCustomConfig,
   SandboxManager,
+  SandboxViolationStore,
+  shouldIgnoreViolation,
+  type FsReadRestrictionConfig,
+  type FsWriteRestrictionConfig,
+  type IgnoreViolationsConfig,
+  type NetworkRestrictionConfig,
+  type SandboxDependencyCheck,
   type SandboxManagerApi,
   type SandboxViolationEvent,
-  type SandboxViolationStore,
+  type WrapWithSandboxOptions,
 } from "./api/manager.js";
 export type { LinuxPlan } from "./backends/bwrap/index.js";
 export type { Diagnostic, Policy, RuntimeCode, Target } from "./compiler/index.js";

@@ -1,16 +1,26 @@
 /**
- * createSandbox(): one policy, its long-lived proxies and private directory,
- * and any number of commands run under it — an instance, no globals, so two
- * sandboxes with different policies live side by side in one process.
+ * createSandbox(): one policy, its private directory and (when it reaches
+ * the network) its long-lived proxies, and any number of commands run under
+ * it — an instance, no globals, so two sandboxes with different policies
+ * live side by side in one process.
  *
- * The proxies run in the caller's process. Commands must therefore be
- * started asynchronously: a synchronous spawn (spawnSync, execSync) of a
- * wrap()ped command blocks the very event loop that would answer its
- * requests. srt exec checks that the proxies answer before it starts the
- * command and fails (status 1) with a message instead of hanging.
+ * Two kinds of command. **Offline** ones (the policy allows no host, no
+ * askCallback, and the settings do not spell `network.allowedDomains`) run in
+ * a warm session (src/runtime/linux/session.ts): prepared once, each command
+ * only starts bwrap; wrap() gives a command line that starts bwrap directly
+ * (no Node), which also works under spawnSync/execSync. **Proxied** ones
+ * (anything else, decided at each spawn from the policy in force then) go
+ * through runLinux with this sandbox's proxies, which run in the caller's
+ * process: start such a command asynchronously — srt exec checks that the
+ * proxies answer before it starts the command and fails (status 1) instead
+ * of hanging.
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { NetworkPolicy } from "../compiler/index.js";
+import { ipcChannelFds } from "../runtime/linux/inherited-fds.js";
+import { openLinuxSession, type LinuxSession } from "../runtime/linux/session.js";
+import { nodeSessionOs } from "../runtime/linux/session-node.js";
 import { linuxPlanProblem, type LinuxPlan } from "../backends/bwrap/index.js";
 import type { Diagnostic } from "../compiler/index.js";
 import { findTools, runLinux, toolsExposed, type RunningSandbox } from "../runtime/linux/index.js";
@@ -45,6 +55,14 @@ export interface SandboxOptions extends CompileOptions {
    * such an fd themselves.
    */
   readonly inheritedFds?: "close" | "refuse";
+  /**
+   * When a command gets the proxies. "spelled" (default): also when the settings spell
+   * `network.allowedDomains`, even empty — update() can then open hosts for commands already
+   * running, and refusals are recorded. "needed": only when a host is allowed or askCallback is
+   * set, so a policy that reaches nothing runs offline and its wrap() works under spawnSync
+   * (the SandboxManager shim's choice: the reference's block-all `allowedDomains: []`).
+   */
+  readonly proxies?: "spelled" | "needed";
 }
 
 export interface SandboxSpawnOptions {
@@ -54,20 +72,33 @@ export interface SandboxSpawnOptions {
   readonly stdio?: StdioOption;
 }
 
-/** A command line for callers that spawn themselves: `spawn(file, argv, { env })` — asynchronously. */
+/**
+ * A command line for callers that spawn themselves: `spawn(file, argv, { env })`.
+ * `offline`: it starts bwrap directly (through `sh`), needs nothing of this
+ * process while it runs, and may be spawned synchronously; otherwise it is
+ * `srt exec --proxies` and must be spawned asynchronously.
+ */
 export interface WrappedCommand {
   readonly file: string;
   readonly argv: readonly string[];
   readonly env: Readonly<Record<string, string | undefined>>;
+  readonly offline: boolean;
+  /** The same as one POSIX shell command line, every word quoted: for `spawn(line, { shell: true })` or execSync. */
+  readonly commandLine: string;
 }
+
+/** A word for a POSIX shell: single-quoted, so nothing in it is expanded. */
+export const shellQuote = (word: string): string => `'${word.replace(/'/g, `'\\''`)}'`;
 
 export type UpdateResult =
   | { readonly ok: true; readonly diagnostics: readonly Diagnostic[] }
   | { readonly ok: false; readonly diagnostics: readonly Diagnostic[] };
 
 export interface Sandbox {
-  /** The plan every command of this sandbox runs under. */
+  /** The plan every command of this sandbox runs under (proxied; offline commands run it with `proxies: false`). */
   readonly plan: LinuxPlan;
+  /** Whether a command started now runs offline (see the top of this file). */
+  readonly offline: boolean;
   spawn(command: string, args?: readonly string[], options?: SandboxSpawnOptions): SandboxedProcess;
   wrap(command: readonly string[]): WrappedCommand;
   /** Replaces the network allow/deny lists of the running proxies at once; invalid settings change nothing. */
@@ -78,8 +109,30 @@ export interface Sandbox {
   readonly closed: boolean;
 }
 
+const lineOf = (argv: readonly string[]): string => [process.execPath, ...argv].map(shellQuote).join(" ");
+
+/** In this sandbox's directory (srt's state directory: hidden in every sandbox, never writable by one). */
+function writePlan(path: string, plan: LinuxPlan): string {
+  writeFileSync(path, JSON.stringify(plan), { mode: 0o600, flag: "wx" });
+  return path;
+}
+
 const isPlan = (v: unknown): v is LinuxPlan =>
   typeof v === "object" && v !== null && (v as { kind?: unknown }).kind === "srt-plan";
+
+/** The reference tool proxies whenever `network.allowedDomains` is spelled, even empty (so a later update can open it): so does srt. */
+function spellsAllowedDomains(settings: object | string): boolean {
+  try {
+    const v: unknown = typeof settings === "string" ? JSON.parse(settings) : settings;
+    const net = (v as { network?: { allowedDomains?: unknown } } | null)?.network;
+    return typeof net === "object" && net !== null && Array.isArray(net.allowedDomains);
+  } catch {
+    return false; // the compiler has said why already
+  }
+}
+
+const allowsAny = (net: Pick<NetworkPolicy, "rules" | "mitmProxy">): boolean =>
+  net.rules.some((r) => r.effect === "allow") || (net.mitmProxy?.domains.length ?? 0) > 0;
 
 export async function createSandbox(
   settingsOrPlan: object | string | LinuxPlan,
@@ -91,6 +144,7 @@ export async function createSandbox(
       `createSandbox runs commands on Linux only (this is ${process.platform}); compile() and lower() work everywhere`,
     );
   let base: LinuxPlan;
+  let spelled = false;
   if (isPlan(settingsOrPlan)) {
     // A plan from an older srt lacks what this runtime enforces (the watched mounts, hostWrites…): refuse it.
     const problem = linuxPlanProblem(settingsOrPlan);
@@ -100,6 +154,7 @@ export async function createSandbox(
     const compiled = compile(settingsOrPlan, { ...options, target: "linux" });
     if (compiled.ir === undefined) throw new SandboxConfigError(compiled.diagnostics);
     base = lower(compiled.ir, "linux");
+    spelled = options.proxies !== "needed" && spellsAllowedDomains(settingsOrPlan);
   }
   if (base.network.policy.httpProxyPort !== undefined || base.network.policy.socksProxyPort !== undefined) {
     throw new Error(
@@ -117,6 +172,7 @@ export async function createSandbox(
   const stateDir = locateStateDir(process.env, uid);
   const mismatch = planStateDirMismatch(base.context.stateDir, stateDir);
   if (mismatch !== undefined) throw new RuntimeFailure("SRT502", mismatch);
+  const cleanupCommand = srtBin === undefined ? undefined : [process.execPath, srtBin, "__cleanup"];
 
   // In srt's state directory, hidden in every sandbox (proxy sockets, the plan wrap() runs).
   // The watchdog removes the directory if this process dies without close().
@@ -127,70 +183,129 @@ export async function createSandbox(
   os.fs.mkdir(dir, 0o700);
   const feed = createViolationFeed();
   const live = createLivePolicy(base.network.policy);
-  let network;
-  try {
-    // Started once: every run of this sandbox, and every wrap()ped `srt exec --proxies`, attaches to them.
-    network = await createLinuxNetwork({
+  const proxied = (): boolean => spelled || options.askCallback !== undefined || allowsAny(live.current());
+  // Started once, when a command first needs them: every proxied run of this sandbox, and every
+  // wrap()ped `srt exec --proxies`, attaches to them.
+  let network: Promise<Awaited<ReturnType<typeof createLinuxNetwork>>> | undefined;
+  const proxies = (): NonNullable<typeof network> =>
+    (network ??= createLinuxNetwork({
       sockets: proxySocketsIn(dir),
       policy: live,
       onViolation: feed.record,
       ask: options.askCallback,
       askTimeoutMs: options.askTimeoutMs,
       os: nodeNetworkOs,
-    });
+    }));
+  let session: LinuxSession | undefined;
+  const offlinePlan: LinuxPlan = { ...base, network: { ...base.network, proxies: false } };
+  // Prepared once (run directory, placeholders, protection watch), when a command first runs offline.
+  const warm = (): LinuxSession =>
+    (session ??= openLinuxSession(
+      os,
+      { plan: offlinePlan, tools: tools.tools, uid, gid, stateDir, cleanupCommand },
+      nodeSessionOs,
+    ));
+  try {
+    // Set up now what the first command will need, so that it pays no more than the next one, and so
+    // that a machine that cannot run it says so here.
+    if (proxied()) await proxies();
+    else warm();
   } catch (e) {
+    await network?.then((n) => n.close()).catch(() => undefined);
     janitor.cleanUp();
     throw e;
   }
-  const net = network;
-  // Always proxied, so update() can open what the first policy closed.
+  // Proxied runs: always with the proxies, so update() can open what the first policy closed.
   const plan: LinuxPlan = { ...base, network: { ...base.network, proxies: true } };
   const running = new Set<RunningSandbox>();
   let closing: Promise<void> | undefined;
   let planFile: string | undefined;
+  let offlinePlanFile: string | undefined;
 
   const sandbox: Sandbox = {
     plan,
     violations: feed,
+    get offline() {
+      return !proxied();
+    },
     get closed() {
       return closing !== undefined;
     },
     spawn(command, args = [], spawnOptions = {}) {
       if (closing) throw new Error("this sandbox is closed");
       const wiring = wireProcess(spawnOptions.stdio);
-      const run = runLinux({
-        plan,
-        command: [command, ...args],
-        env: spawnOptions.env ?? process.env,
-        tools: tools.tools,
-        uid,
-        gid,
-        stateDir,
-        // The proxies outlive the run; its bridges are the runner's to stop.
-        startNetwork: async () => net.attach(),
-        stdio: wiring.stdio,
-        onSpawn: wiring.onSpawn,
-        ...(options.killGraceMs === undefined ? {} : { killGraceMs: options.killGraceMs }),
-        ...(options.inheritedFds === undefined ? {} : { inheritedFds: options.inheritedFds }),
-        ...(srtBin === undefined ? {} : { cleanupCommand: [process.execPath, srtBin, "__cleanup"] }),
-      });
+      const env = spawnOptions.env ?? process.env;
+      const run = proxied()
+        ? runLinux({
+            plan,
+            command: [command, ...args],
+            env,
+            tools: tools.tools,
+            uid,
+            gid,
+            stateDir,
+            // The proxies outlive the run; its bridges are the runner's to stop.
+            startNetwork: async () => (await proxies()).attach(),
+            stdio: wiring.stdio,
+            onSpawn: wiring.onSpawn,
+            ...(options.killGraceMs === undefined ? {} : { killGraceMs: options.killGraceMs }),
+            ...(options.inheritedFds === undefined ? {} : { inheritedFds: options.inheritedFds }),
+            ...(cleanupCommand === undefined ? {} : { cleanupCommand }),
+          })
+        : warm().run({
+            command: [command, ...args],
+            env,
+            stdio: wiring.stdio,
+            onSpawn: wiring.onSpawn,
+            killGraceMs: options.killGraceMs,
+            inheritedFds: options.inheritedFds,
+          });
       running.add(run);
       void run.result.finally(() => running.delete(run));
       return wiring.handle(run);
     },
     wrap(command) {
       if (closing) throw new Error("this sandbox is closed");
-      if (srtBin === undefined) throw new Error("wrap() needs the srt CLI bundle (dist/srt.mjs); pass srtPath");
       if (command.length === 0) throw new Error("wrap() needs a command");
-      if (planFile === undefined) {
-        planFile = join(dir, "plan.json");
-        writeFileSync(planFile, JSON.stringify(plan), { mode: 0o600 });
+      // The env policy filters the environment srt passes; a command line started by the caller gets the
+      // caller's environment, so a filtering policy goes through srt exec (which filters) instead.
+      const filtersEnv = plan.env.inherit !== "all" || plan.env.deny.length > 0;
+      if (!proxied() && !filtersEnv) {
+        const ext = warm().external();
+        // The caller's spawn passes on every fd of this process without close-on-exec (libuv closes none):
+        // close them here, as spawn() does, before a command line that reaches them is handed out.
+        os.inheritedFds(ipcChannelFds(os.env), options.inheritedFds ?? "close");
+        // sh opens the two files on fds 3 and 4 and execs bwrap, which reads and closes them. Once the
+        // sandbox is closed the files are gone: the redirection fails and bwrap never runs.
+        const words = [...ext.prefix, "--", ...command].map(shellQuote).join(" ");
+        return {
+          file: tools.tools.sh,
+          argv: [
+            "-c",
+            'exec 3<"$1" 4<"$2"; shift 2; exec "$@"',
+            "srt",
+            ext.argsFile,
+            ext.seccompFile,
+            ...ext.prefix,
+          ].concat(["--", ...command]),
+          env: { ...process.env },
+          offline: true,
+          // One exec: if either file cannot be opened (the sandbox was closed), the shell runs nothing.
+          commandLine: `exec ${words} 3<${shellQuote(ext.argsFile)} 4<${shellQuote(ext.seccompFile)}`,
+        };
       }
-      return {
-        file: process.execPath,
-        argv: [srtBin, "exec", planFile, "--proxies", dir, "--", ...command],
-        env: { ...process.env },
-      };
+      if (srtBin === undefined) throw new Error("wrap() needs the srt CLI bundle (dist/srt.mjs); pass srtPath");
+      if (!proxied()) {
+        // Offline, through srt exec: no proxies to wait for, so a synchronous spawn works too.
+        offlinePlanFile ??= writePlan(join(dir, "offline-plan.json"), offlinePlan);
+        const argv = [srtBin, "exec", offlinePlanFile, "--", ...command];
+        return { file: process.execPath, argv, env: { ...process.env }, offline: true, commandLine: lineOf(argv) };
+      }
+      // Opened by an update(): started now, while the caller spawns (srt exec waits for them to answer).
+      void proxies().catch(() => undefined);
+      planFile ??= writePlan(join(dir, "plan.json"), plan);
+      const argv = [srtBin, "exec", planFile, "--proxies", dir, "--", ...command];
+      return { file: process.execPath, argv, env: { ...process.env }, offline: false, commandLine: lineOf(argv) };
     },
     update(settings) {
       const compiled = compile(settings, { ...options, target: "linux" });
@@ -203,7 +318,8 @@ export async function createSandbox(
         for (const r of running) r.forward("SIGKILL");
         // Each run removes its own run directory and placeholders once bwrap is gone.
         await Promise.all([...running].map((r) => r.result));
-        await net.close();
+        await session?.close();
+        await network?.then((n) => n.close()).catch(() => undefined);
         janitor.cleanUp();
       })();
       return closing;

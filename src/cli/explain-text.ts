@@ -16,6 +16,7 @@ import {
   type Target,
 } from "../compiler/index.js";
 import { isWithin } from "../compiler/paths.js";
+import type { UpstreamProxy } from "../compiler/ir.js";
 
 const describeVia = (r: PathRule): string =>
   r.via.kind === "glob"
@@ -134,6 +135,21 @@ export function explainPolicy(p: Policy, target: Target, vars: Readonly<Record<s
     out.push(
       `  routed through the MITM proxy at ${n.mitmProxy.socketPath}: ${n.mitmProxy.domains.map(netText).join("; ")}  ← ${n.mitmProxy.origin}`,
     );
+  if (n.parentProxy) {
+    const pp = n.parentProxy;
+    // Never the URL as written: it may hold user:password.
+    const shown = (u: UpstreamProxy): string =>
+      `${u.scheme}://${u.host.includes(":") ? `[${u.host}]` : u.host}:${u.port}${u.credentials ? " (with credentials)" : ""}  ← ${u.origin}`;
+    out.push("  allowed traffic leaves through an upstream proxy (srt decides first; the upstream resolves names):");
+    if (pp.http) out.push(`    plain HTTP: ${shown(pp.http)}`);
+    else out.push("    plain HTTP: dialled directly (no upstream for http)");
+    if (pp.https) out.push(`    CONNECT and SOCKS: ${shown(pp.https)}`);
+    const np = pp.noProxy;
+    out.push(
+      `    directly instead: loopback${np.all ? ", every host (*)" : ""}${np.suffixes.map((x) => `, *.${x} and ${x}`).join("")}${np.cidrs.map((c) => `, ${c}`).join("")}  ← ${np.origin}`,
+      "    the resolved-address check above applies to direct dials only",
+    );
+  }
   if (n.httpProxyPort !== undefined || n.socksProxyPort !== undefined)
     out.push(`  external proxies: http ${n.httpProxyPort ?? "srt's own"}, socks ${n.socksProxyPort ?? "srt's own"}`);
   out.push(

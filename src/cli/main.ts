@@ -20,6 +20,7 @@ const subcommands: Record<string, () => Promise<Factory>> = {
   doctor: async () => (await import("./doctor.js")).doctorCommand,
   schema: async () => (await import("./schema.js")).schemaCommand,
   init: async () => (await import("./init.js")).initCommand,
+  proxy: async () => (await import("./proxy.js")).proxyCommand,
 };
 
 /** srt's commands by name; any other first word starts the run mode. */
@@ -42,6 +43,9 @@ Usage:
   srt doctor                                    check that this machine can sandbox
   srt init [F] [--allow-registries]             write a starter policy (never overwrites)
   srt schema                                    print the settings JSON Schema
+  srt proxy --listen ADDR [--socks ADDR] [--settings F] [--control-fd N]
+                                                the filtering proxies alone, no sandbox (the
+                                                egress of a container or pod); JSON lines on stdout
 
 Settings: --settings F, else ~/.srt-settings.json, else defaults (no network,
 read everywhere, write only in the working directory and a private temp dir).

@@ -23,7 +23,7 @@ export function compileForCli(
   args: PolicyArgs,
   io: CliIo,
   target: Target,
-): { policy?: Policy; diagnostics: readonly LocatedDiagnostic[] } {
+): { policy?: Policy; diagnostics: readonly LocatedDiagnostic[]; settingsValue?: unknown } {
   const loaded = loadSettings(args.settings, io.cwd, io.env);
   let diagnostics: readonly Diagnostic[];
   let policy: Policy | undefined;
@@ -45,7 +45,15 @@ export function compileForCli(
   const located = locate(diagnostics, loaded.source);
   // With --json the command decides where the diagnostics go; people get them on stderr.
   if (!args.json && located.length > 0) io.err(renderHuman(located, loaded.source, io.color) + "\n");
-  return policy === undefined ? { diagnostics: located } : { policy, diagnostics: located };
+  if (policy === undefined) return { diagnostics: located };
+  // The value the policy came from, for what the IR only points at (parentProxy credentials).
+  let settingsValue: unknown;
+  try {
+    settingsValue = loaded.ok && loaded.source.text !== undefined ? JSON.parse(loaded.source.text) : undefined;
+  } catch {
+    settingsValue = undefined;
+  }
+  return { policy, diagnostics: located, settingsValue };
 }
 
 /**
@@ -56,7 +64,7 @@ export function compileForRun(
   o: { readonly settings?: string | undefined; readonly violations?: string | undefined },
   io: CliIo,
   target: Target,
-): { policy?: Policy; diagnostics: readonly LocatedDiagnostic[] } {
+): { policy?: Policy; diagnostics: readonly LocatedDiagnostic[]; settingsValue?: unknown } {
   const outputs =
     o.violations === undefined ? [] : [{ path: resolve(io.cwd, o.violations), rule: "violations-file" as const }];
   return compileForCli({ settings: o.settings, ...(outputs.length === 0 ? {} : { outputs }) }, io, target);

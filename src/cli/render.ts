@@ -49,7 +49,13 @@ export function renderHuman(ds: readonly LocatedDiagnostic[], src: SettingsSourc
         `${where}: ${sev} ${d.code}: ${visible(d.message)}${d.pointer ? ` (at ${visible(d.pointer)})` : ""}`,
       ];
       if (d.line !== undefined && d.column !== undefined) {
-        const text = (lines[d.line - 1] ?? "").replace(/\r$/, "");
+        // A URL's user:password (a parentProxy's credentials) is starred out, length kept so the caret still points right.
+        const text = (lines[d.line - 1] ?? "")
+          .replace(/\r$/, "")
+          .replace(
+            /(\b[a-z][a-z0-9+.-]*:\/\/)([^\s"'@/]+)@/gi,
+            (_m, scheme: string, userinfo: string) => `${scheme}${"*".repeat(userinfo.length)}@`,
+          );
         // Long lines (minified JSON) get a window around the column.
         const start = Math.max(0, d.column - 60);
         const shown = visible(text.slice(start, start + 120));

@@ -46,13 +46,21 @@ async function runMode(o: RunOptions, io: CliIo): Promise<number> {
     return exitStatus.runtime;
   }
   const t0 = performance.now();
-  const { policy } = compileForRun(o, io, "linux");
+  const { policy, settingsValue } = compileForRun(o, io, "linux");
   if (policy === undefined) return exitStatus.usage;
   const plan = lowerLinuxPlan(policy, hostSeccompArch());
   if (o.debug || io.env["SRT_DEBUG"] === "1")
     io.err(`srt: compiled ${plan.source} in ${(performance.now() - t0).toFixed(1)} ms\n`);
   return runPlan(
-    { plan, command: o.command, debug: o.debug, quiet: o.quiet, violations: o.violations, controlFd: o.controlFd },
+    {
+      plan,
+      command: o.command,
+      debug: o.debug,
+      quiet: o.quiet,
+      violations: o.violations,
+      controlFd: o.controlFd,
+      settingsValue,
+    },
     io,
   );
 }

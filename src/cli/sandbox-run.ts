@@ -12,6 +12,7 @@ import { openViolationsFile } from "../runtime/violations-file.js";
 import { findTools, runLinux, statusOfSignal, toolsExposed } from "../runtime/linux/index.js";
 import { joinNetwork, ownNetwork } from "../runtime/linux/network.js";
 import { createLivePolicy } from "../runtime/proxy/live-policy.js";
+import { authorizationFrom } from "../runtime/proxy/upstream.js";
 import { appendViolation } from "../runtime/proxy/violations.js";
 import { locateStateDir } from "../runtime/state-dir.js";
 import { awaitForwardingSignals } from "./forward-signals.js";
@@ -26,6 +27,8 @@ export interface SandboxRunArgs {
   readonly violations?: string | undefined;
   readonly controlFd?: number | undefined;
   readonly proxies?: string | undefined;
+  /** The settings value the plan was compiled from, where parentProxy credentials are found (the plan has none). */
+  readonly settingsValue?: unknown;
 }
 
 export async function runPlan(args: SandboxRunArgs, io: CliIo): Promise<number> {
@@ -118,6 +121,7 @@ async function runOpened(
           command: args.command,
           policy: live,
           ...(debug ? { log: (l: string) => io.err(l + "\n") } : {}),
+          upstreamAuthorization: authorizationFrom({ env: io.env, settings: args.settingsValue }),
         })
       : joinNetwork(resolve(io.cwd, args.proxies));
   const running = runLinux({

@@ -64,7 +64,7 @@ export function compileSettings(input: CompileInput): CompileResult {
     diagnostics.push(...legacy.diagnostics);
     view = legacy.view;
   }
-  const env = { cwd: host.env.cwd, home: host.env.home };
+  const env = { cwd: host.env.cwd, home: host.env.home, vars: host.env.vars };
   const { normalized, diagnostics: normDiags } = normalizeSettings(view, env);
   diagnostics.push(...normDiags, ...targetDiagnostics(normalized, input.target));
   if (hasErrors(diagnostics)) return { diagnostics: sortDiagnostics(diagnostics) };

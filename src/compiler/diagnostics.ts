@@ -385,6 +385,19 @@ export const catalog = {
     "option weakens the sandbox",
     (a: { readonly key: keyof typeof weakening }) => `${a.key}: ${weakening[a.key]}`,
   ),
+  SRT410: entry(
+    "error",
+    "parentProxy URL is not usable",
+    (a: { readonly source: string; readonly reason: string }) => `${a.source}: ${a.reason}`,
+    "write http://host:port or https://host:port, with user:password@ before the host for Proxy-Authorization",
+  ),
+  SRT411: entry(
+    "warning",
+    "proxy variable in srt's environment ignored",
+    (a: { readonly source: string; readonly reason: string }) =>
+      `${a.source.replace(/^env:/, "")} is not a usable proxy URL (${a.reason}); allowed hosts are dialled directly`,
+    "set network.parentProxy in the settings, or fix the variable",
+  ),
 } as const;
 
 /**
@@ -405,6 +418,7 @@ export const runtimeCatalog = {
   SRT508: { title: "a set-up step of the run failed" },
   SRT509: { title: "running commands is not implemented on this platform" },
   SRT510: { title: "a native helper srt needs is missing or not safe to run" },
+  SRT535: { title: "srt proxy cannot listen on an address it was given" },
 } as const satisfies Record<string, { title: string }>;
 
 export type RuntimeCode = keyof typeof runtimeCatalog;

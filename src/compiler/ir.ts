@@ -8,7 +8,7 @@
 export type Pointer = `/${string}`;
 
 /** Where a rule comes from: a settings value, a mandatory rule ("mandatory:git-hooks"), or a default ("default:cwd", "default"). */
-export type Origin = Pointer | `mandatory:${string}` | `default:${string}` | "default";
+export type Origin = Pointer | `mandatory:${string}` | `default:${string}` | `env:${string}` | "default";
 
 export type Access = "read" | "write";
 export type Effect = "allow" | "deny";
@@ -111,6 +111,38 @@ export interface NetworkPolicy {
   readonly httpProxyPort?: number;
   readonly socksProxyPort?: number;
   readonly mitmProxy?: { readonly socketPath: string; readonly domains: readonly NetRule[]; readonly origin: Origin };
+  /** An upstream proxy allowed traffic leaves through (settings, else srt's HTTP(S)_PROXY). */
+  readonly parentProxy?: ParentProxy;
+}
+
+/**
+ * One upstream proxy. The URL's user:password never enters the IR (plans,
+ * goldens and explain are read by people and written to disk): `credentials`
+ * says where the runtime finds them again — the settings value at that
+ * pointer, or `env:NAME` in srt's environment.
+ */
+export interface UpstreamProxy {
+  readonly scheme: "http" | "https";
+  /** A name or an IP literal (IPv6 without brackets). */
+  readonly host: string;
+  readonly port: number;
+  readonly credentials?: Origin;
+  /** The settings pointer, or `env:HTTPS_PROXY` and the like. */
+  readonly origin: Origin;
+}
+
+export interface ParentProxy {
+  /** For absolute-form plain HTTP. */
+  readonly http?: UpstreamProxy;
+  /** For CONNECT tunnels and SOCKS connections. */
+  readonly https?: UpstreamProxy;
+  /** Dialled directly instead (loopback always is): `*`, host suffixes, CIDR ranges. */
+  readonly noProxy: {
+    readonly all: boolean;
+    readonly suffixes: readonly string[];
+    readonly cidrs: readonly string[];
+    readonly origin: Origin;
+  };
 }
 
 /** A boolean switch with the place that set it (or "default:…"). */

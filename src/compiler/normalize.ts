@@ -6,6 +6,7 @@
  */
 import { diagnostic, type Diagnostic } from "./diagnostics.js";
 import { parseCidr, parseHostPattern } from "./domains/index.js";
+import { normalizeParentProxy } from "./parent-proxy.js";
 import type {
   Access,
   AddressRule,
@@ -44,7 +45,7 @@ export interface NormalizedSettings {
 
 export function normalizeSettings(
   view: SettingsView,
-  env: { readonly cwd: string; readonly home: string },
+  env: { readonly cwd: string; readonly home: string; readonly vars?: Readonly<Record<string, string>> },
 ): { normalized: NormalizedSettings; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const paths: PathIntent[] = [];
@@ -105,7 +106,7 @@ export function normalizeSettings(
 
 function normalizeNetwork(
   view: SettingsView,
-  env: { readonly cwd: string; readonly home: string },
+  env: { readonly cwd: string; readonly home: string; readonly vars?: Readonly<Record<string, string>> },
   diagnostics: Diagnostic[],
 ): NetworkPolicy {
   const rules: NetRule[] = [];
@@ -170,6 +171,7 @@ function normalizeNetwork(
       diagnostics.push(diagnostic("SRT202", `${at}/mitmProxy/socketPath`, { reason: sock.message, hint: sock.hint }));
     else mitmProxy = { socketPath: sock.spec.path, domains, origin: `${at}/mitmProxy` };
   }
+  const parentProxy = normalizeParentProxy(net?.parentProxy, `${at}/parentProxy`, env.vars ?? {}, diagnostics);
   return {
     rules,
     deniedResolvedAddresses,
@@ -179,5 +181,6 @@ function normalizeNetwork(
     ...(net?.httpProxyPort === undefined ? {} : { httpProxyPort: net.httpProxyPort }),
     ...(net?.socksProxyPort === undefined ? {} : { socksProxyPort: net.socksProxyPort }),
     ...(mitmProxy === undefined ? {} : { mitmProxy }),
+    ...(parentProxy === undefined ? {} : { parentProxy }),
   };
 }

@@ -132,6 +132,23 @@ export interface NetworkSettings {
    */
   socksProxyPort?: number;
   /**
+   * An upstream HTTP proxy srt's proxies reach allowed hosts through (srt decides first). Absent: srt's own HTTP_PROXY / HTTPS_PROXY / NO_PROXY.
+   */
+  parentProxy?: {
+    /**
+     * Proxy URL (http:// or https://, user:password@ for Proxy-Authorization) for plain-HTTP requests.
+     */
+    http?: string;
+    /**
+     * Proxy URL for CONNECT tunnels and SOCKS connections (default: the http one).
+     */
+    https?: string;
+    /**
+     * Comma-separated hosts (suffix match), IP addresses or CIDR ranges dialled directly; `*` for all. Loopback is always direct.
+     */
+    noProxy?: string;
+  };
+  /**
    * Send requests for some domains through a man-in-the-middle proxy listening on a unix socket.
    */
   mitmProxy?: {

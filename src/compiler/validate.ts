@@ -32,7 +32,6 @@ const unsupported: Readonly<Record<string, Readonly<Record<string, string>>>> = 
     strictAllowlist: "srt's allow list is always strict",
     allowMachLookup: "mach-lookup exceptions are not configurable",
     tlsTerminate: "TLS termination is not implemented; use mitmProxy",
-    parentProxy: "chaining to an upstream proxy is not implemented",
   },
   "#/definitions/filesystem": {
     disabled: "srt never runs without file-system rules",

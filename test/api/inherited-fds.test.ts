@@ -16,18 +16,32 @@ import { skipReason, supported } from "./support.js";
 const dir = mkdtempSync(join(tmpdir(), "srt-fds-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const host = (mode: "close" | "refuse"): { status: number | null; out: string } => {
-  const script = join(dir, `host-${mode}.mjs`);
-  writeFileSync(
-    script,
-    `import { createSandbox } from ${JSON.stringify(join(repoRoot, "dist/index.mjs"))};
+const list = "for f in /proc/self/fd/*; do readlink $f; done";
+const viaSpawn = (
+  mode: string,
+): string => `import { createSandbox } from ${JSON.stringify(join(repoRoot, "dist/index.mjs"))};
 const sb = await createSandbox({}, { cwd: ${JSON.stringify(dir)}, inheritedFds: ${JSON.stringify(mode)} });
-const p = sb.spawn("sh", ["-c", "for f in /proc/self/fd/*; do readlink $f; done"], { stdio: ["ignore", "pipe", "pipe"] });
+const p = sb.spawn("sh", ["-c", ${JSON.stringify(list)}], { stdio: ["ignore", "pipe", "pipe"] });
 let out = ""; p.stdout?.on("data", (d) => (out += d));
 const exit = await p.exited;
 console.log(JSON.stringify({ exit, out, failure: p.failure ?? null }));
-await sb.close();`,
-  );
+await sb.close();`;
+// The shim's command line is spawned by the caller: the fds must be closed before it is handed out.
+const viaShim = (
+  mode: string,
+): string => `import { createSandboxManager } from ${JSON.stringify(join(repoRoot, "dist/index.mjs"))};
+import { spawnSync } from "node:child_process";
+const m = createSandboxManager();
+await m.initialize({}, undefined, { cwd: ${JSON.stringify(dir)}, inheritedFds: ${JSON.stringify(mode)} });
+try {
+  const line = await m.wrapWithSandbox(${JSON.stringify(list)});
+  const r = spawnSync(line, { shell: true, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  console.log(JSON.stringify({ exit: { status: r.status }, out: r.stdout + r.stderr }));
+} catch (e) { console.log(String(e)); } finally { await m.reset(); }`;
+
+const host = (mode: "close" | "refuse", via: "spawn" | "shim" = "spawn"): { status: number | null; out: string } => {
+  const script = join(dir, `host-${mode}-${via}.mjs`);
+  writeFileSync(script, via === "spawn" ? viaSpawn(mode) : viaShim(mode));
   const fd = openSync(join(dir, "secret.txt"), "w");
   try {
     // At fd 200: Node marks low inherited fds close-on-exec at start-up, not high ones (measured).
@@ -46,6 +60,18 @@ describe.skipIf(lacking(!supported, skipReason))("fds the host inherited without
     const result = JSON.parse(r.out.trim().split("\n").pop()!) as { exit: { status: number }; out: string };
     expect(result.out).toContain("/dev/null"); // the loop did look (stdin is /dev/null)
     expect(result.out).not.toContain("secret.txt");
+  });
+  it("are closed before the SandboxManager shim hands out a command line (spawned by the caller, synchronously)", () => {
+    const r = host("close", "shim");
+    expect(r.status, r.out).toBe(0);
+    const result = JSON.parse(r.out.trim().split("\n").pop()!) as { exit: { status: number }; out: string };
+    expect(result.out).toContain("/dev/null");
+    expect(result.out).not.toContain("secret.txt");
+  });
+  it('the shim with inheritedFds: "refuse" hands out no command line and names the fd', () => {
+    const r = host("refuse", "shim");
+    expect(r.out).toMatch(/file descriptors? (\d+, )*200(, \d+)* of this process would be inherited/);
+    expect(r.out).not.toContain("secret.txt");
   });
   it('with inheritedFds: "refuse" the command does not run and the failure names the fd', () => {
     const r = host("refuse");

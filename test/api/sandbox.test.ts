@@ -4,9 +4,9 @@
  * in one process, live updates while a command runs, the ask callback, and
  * close() with a command still running.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { basename, join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lacking } from "../support/requirements.js";
 import { createSandbox, SandboxConfigError, type Sandbox } from "../../src/index.js";
@@ -15,11 +15,16 @@ import { collect, curl, lineReader, privateTmp, startWeb, skipReason, supported,
 const settingsAllowing = (...ports: number[]): object => ({
   network: { allowedDomains: ports.map((p) => `127.0.0.1:${p}`) },
 });
-/** The sandbox's own directory (proxy sockets, the plan wrap() runs), as wrap() names it. */
+/**
+ * The sandbox's own directory as wrap() names it: the proxies' (`--proxies DIR`) for a proxied
+ * sandbox, the warm session's (where bwrap's argument file is) for an offline one.
+ */
 const dirOf = (s: Sandbox): string => {
   const w = s.wrap(["true"]);
-  return w.argv[w.argv.indexOf("--proxies") + 1]!;
+  return w.offline ? dirname(w.argv[3]!) : w.argv[w.argv.indexOf("--proxies") + 1]!;
 };
+/** Proxied even though nothing is allowed yet: the reference's reading of a spelled, empty allowedDomains. */
+const proxiedNothing = { network: { allowedDomains: [] } };
 
 describe.skipIf(lacking(!supported, skipReason))("createSandbox (real bwrap)", () => {
   let a: Web;
@@ -65,7 +70,7 @@ describe.skipIf(lacking(!supported, skipReason))("createSandbox (real bwrap)", (
   });
 
   it("update() while a command runs: refused before, allowed after — and the reverse; invalid settings change nothing", async () => {
-    const s = await sandbox({}, { cwd: work });
+    const s = await sandbox(proxiedNothing, { cwd: work });
     const p = s.spawn("/bin/sh", ["-c", `${curl(a.port)}; read x; ${curl(a.port)}; read x; ${curl(a.port)}`], {
       stdio: ["pipe", "pipe", "pipe"],
     });
@@ -91,7 +96,7 @@ describe.skipIf(lacking(!supported, skipReason))("createSandbox (real bwrap)", (
   });
 
   it("violations: subscribe, list, clear, total", async () => {
-    const s = await sandbox({}, { cwd: work });
+    const s = await sandbox(proxiedNothing, { cwd: work });
     const seen: string[] = [];
     const unsubscribe = s.violations.subscribe((v) => seen.push(`${v.proxy} ${v.host}:${v.port}`));
     await collect(s.spawn("/bin/sh", ["-c", curl(a.port)]));
@@ -179,7 +184,7 @@ describe.skipIf(lacking(!supported, skipReason))("createSandbox (real bwrap)", (
   });
 
   it("the sandbox's own directory (proxy sockets, plan) is hidden inside", async () => {
-    const s = await sandbox({}, { cwd: work });
+    const s = await sandbox(proxiedNothing, { cwd: work });
     const dir = dirOf(s);
     expect(dir).toMatch(/\/srt-\d+\/runs\/[0-9a-f]+$/);
     expect(existsSync(join(dir, "plan.json"))).toBe(true);
@@ -187,7 +192,40 @@ describe.skipIf(lacking(!supported, skipReason))("createSandbox (real bwrap)", (
     expect(r.stdout).toBe("end\n");
   });
 
+  it("offline: the warm session's directory (bwrap's argument file, seccomp program) is hidden inside and unwritable", async () => {
+    const s = await sandbox({}, { cwd: work });
+    expect(s.offline).toBe(true);
+    const dir = dirOf(s);
+    expect(dir).toMatch(/\/srt-\d+\/runs\/[0-9a-f]+$/);
+    expect(existsSync(join(dir, "bwrap-args"))).toBe(true);
+    const attempt = `ls -A ${dir}; echo x > ${dir}/bwrap-args 2>/dev/null && echo wrote; echo end`;
+    // All the command sees there is the mount point of its own TMPDIR (t<n> per spawn, tmp for wrap()).
+    const r = await collect(s.spawn("/bin/sh", ["-c", attempt]));
+    expect(r.stdout).toMatch(/^t\d+\nend\n$/);
+    const w = s.wrap(["/bin/sh", "-c", attempt]);
+    const ext = spawnSync(w.file, w.argv, { encoding: "utf8" });
+    expect(ext.stdout, ext.stderr).toBe("tmp\nend\n");
+  });
+
+  it("offline: no network at all, a private TMPDIR per spawn; update() that allows a host proxies the commands started after it", async () => {
+    const s = await sandbox({}, { cwd: work });
+    const one = await collect(s.spawn("/bin/sh", ["-c", `echo $TMPDIR; touch $TMPDIR/mine; ${curl(a.port)}`]));
+    const two = await collect(s.spawn("/bin/sh", ["-c", `echo $TMPDIR; ls $TMPDIR`]));
+    const [tmpOne, status] = one.stdout.split("\n");
+    expect(status).toBe("000"); // no proxy, no route: curl cannot even connect
+    expect(s.violations.total).toBe(0);
+    expect(two.stdout.split("\n")[0]).not.toBe(tmpOne);
+    expect(two.stdout).not.toContain("mine");
+    expect(existsSync(tmpOne!)).toBe(false);
+    expect(s.update(settingsAllowing(a.port)).ok).toBe(true);
+    expect(s.offline).toBe(false);
+    expect((await collect(s.spawn("/bin/sh", ["-c", curl(a.port)]))).stdout).toBe("200\n");
+    expect(s.wrap(["true"]).offline).toBe(false);
+  });
+
   it("close() with a command still running kills it and leaves nothing behind; close is idempotent", async () => {
+    // The sandboxes of the other tests stay open until afterAll (which checks again that nothing at all is left).
+    const before = new Set(tmp.leftovers());
     const s = await createSandbox(settingsAllowing(a.port), { cwd: work });
     const dir = dirOf(s);
     const marker = `srtapi-close-${process.pid}`;
@@ -212,9 +250,7 @@ describe.skipIf(lacking(!supported, skipReason))("createSandbox (real bwrap)", (
     expect(performance.now() - t0).toBeLessThan(5000);
     expect((await p.exited).status).toBe(137);
     expect(pgrep()).toBe("");
-    // Sandboxes of the other tests stay open until afterAll (which checks again that nothing at all is left).
-    const others = new Set(open.filter((o) => !o.closed).map((o) => basename(dirOf(o))));
-    expect(tmp.leftovers().filter((n) => !others.has(basename(n)))).toEqual([]);
+    expect(tmp.leftovers().filter((n) => !before.has(n))).toEqual([]);
     expect(existsSync(dir)).toBe(false);
     expect(() => s.spawn("true")).toThrow(/closed/);
   });

@@ -1,9 +1,11 @@
 /**
  * Commands the embedder spawns itself: sandbox.wrap() and the SandboxManager
- * shim's wrapWithSandbox() string. Both run `srt exec <plan> --proxies <dir>`
- * (the built CLI), reaching the sandbox's long-lived proxies in this process —
- * so its live policy, ask callback and violation list apply — and a
- * synchronous spawn fails fast instead of hanging.
+ * shim's wrapWithSandbox() string. With network access they run `srt exec
+ * <plan> --proxies <dir>` (the built CLI), reaching the sandbox's long-lived
+ * proxies in this process — so its live policy, ask callback and violation
+ * list apply — and a synchronous spawn fails fast instead of hanging. Offline
+ * they start bwrap directly, need nothing of this process, and work under
+ * spawnSync/execSync.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
@@ -48,7 +50,7 @@ describe.skipIf(lacking(!supported, skipReason))("wrap() and SandboxManager (rea
   });
 
   it("a wrapped command reaches the sandbox's proxies: policy, update() and violations apply", async () => {
-    const s = await createSandbox({}, { cwd: work, srtPath: srtBin });
+    const s = await createSandbox({ network: { allowedDomains: [] } }, { cwd: work, srtPath: srtBin });
     try {
       const w = s.wrap(["/bin/sh", "-c", curl(a.port, "/wrapped")]);
       expect(w.file).toBe(process.execPath);
@@ -84,12 +86,36 @@ describe.skipIf(lacking(!supported, skipReason))("wrap() and SandboxManager (rea
   });
 
   it("a wrapped command after close() fails at once: the proxies are gone", async () => {
-    const s = await createSandbox({}, { cwd: work, srtPath: srtBin });
+    const s = await createSandbox({ network: { allowedDomains: [] } }, { cwd: work, srtPath: srtBin });
     const w = s.wrap(["true"]);
     await s.close();
     const r = await run(w.file, w.argv);
     expect(r.status).not.toBe(0);
     expect(existsSync(w.argv[2]!)).toBe(false);
+  });
+
+  it("offline: a wrapped command starts bwrap without Node, runs under spawnSync, and fails closed after close()", async () => {
+    const s = await createSandbox({}, { cwd: work, srtPath: srtBin });
+    const w = s.wrap([
+      "/bin/sh",
+      "-c",
+      `echo "in $SRT_SANDBOX"; touch ${join(work, "..", "outside-wrap")} 2>/dev/null || echo ro`,
+    ]);
+    expect(w.offline).toBe(true);
+    expect([w.file, ...w.argv]).not.toContain(process.execPath);
+    const r = spawnSync(w.file, w.argv, { encoding: "utf8", timeout: 20_000 });
+    expect(r.stdout, r.stderr).toBe("in 1\nro\n");
+    const line = spawnSync(w.commandLine, { shell: true, encoding: "utf8", timeout: 20_000 });
+    expect(line.stdout, line.stderr).toBe("in 1\nro\n");
+    await s.close();
+    for (const again of [
+      spawnSync(w.file, w.argv, { encoding: "utf8" }),
+      spawnSync(w.commandLine, { shell: true, encoding: "utf8" }),
+    ]) {
+      expect(again.status).not.toBe(0);
+      expect(again.stdout).toBe(""); // the command never ran
+      expect(again.stderr).toMatch(/cannot open|No such file/);
+    }
   });
 
   it("SandboxManager: initialize, wrapWithSandbox → a shell string for spawn(str, {shell: true}), updateConfig, violation store, reset", async () => {

@@ -25,6 +25,7 @@ const misspelt: Record<string, [words: string[], typo: string, suggestion: strin
   doctor: [["--jsn"], "--jsn", "--json"],
   schema: [["--hepl"], "--hepl", "--help"],
   init: [["--allow-registry"], "--allow-registry", "--allow-registries"],
+  proxy: [["--listen", "127.0.0.1:0", "--sock", "127.0.0.1:0"], "--sock", "--socks"],
 };
 
 describe("unknown options", () => {

@@ -99,9 +99,14 @@ describe("bad input", () => {
     await settled();
   });
 
-  it("a 1 MB request line → 431 (or the connection closed while we still wrote)", async () => {
-    const out = (await exchange(hp, `GET http://allowed.test/${"a".repeat(1 << 20)} HTTP/1.1\r\n\r\n`)).toString();
-    if (out.length > 0) expect(out).toMatch(/^HTTP\/1\.1 431 /);
+  it("a 1 MB request line and 100,000 headers → 431, read by a client still writing (lingering close)", async () => {
+    // The proxy answers after 8 KiB while the client is still writing; closing at once would
+    // reset the connection and could take the answer with it.
+    for (const head of [
+      `GET http://allowed.test/${"a".repeat(1 << 20)} HTTP/1.1\r\n\r\n`,
+      `GET http://allowed.test/ HTTP/1.1\r\n${"X-A: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n".repeat(100_000)}\r\n`,
+    ])
+      expect((await exchange(hp, head)).toString()).toMatch(/^HTTP\/1\.1 431 /);
     await settled();
   });
 
@@ -202,6 +207,36 @@ describe("load and failures", () => {
     expect(socks[3]).toBe(0x05);
     expect(reset.hits).toBe(2);
     await settled();
+  });
+});
+
+describe("half-closes and silent upstreams", () => {
+  it("a client that half-closes after a plain-HTTP request still gets the response", async () => {
+    const out = (
+      await exchange(hp, `GET http://allowed.test:${web.port}/x HTTP/1.1\r\nHost: allowed.test\r\n\r\n`, { end: true })
+    ).toString();
+    expect(out).toMatch(/^HTTP\/1\.1 201 Made\r\n[^]*\r\n\r\n[^]*got:/);
+    await settled();
+  });
+
+  it("plain HTTP to an upstream that accepts and never answers gets 504 after the response timeout", async () => {
+    // Reads (so it sees the proxy's FIN and lets go) but never writes.
+    const silent = net.createServer((s) => s.on("error", () => undefined).resume());
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+    const s = setup([allow("allowed.test"), loopback], { limits: { ...limits, responseTimeoutMs: 500 } });
+    const proxy = createHttpProxy(s.deps);
+    try {
+      const port = ((await proxy.listen({ port: 0 })) as { port: number }).port;
+      const silentPort = (silent.address() as net.AddressInfo).port;
+      const out = (
+        await exchange(port, `GET http://allowed.test:${silentPort}/ HTTP/1.1\r\nHost: allowed.test\r\n\r\n`)
+      ).toString();
+      expect(out).toMatch(/^HTTP\/1\.1 504 [^]*no response within 500 ms/);
+      expect(await eventually(() => proxy.openSockets === 0)).toBe(true);
+    } finally {
+      await proxy.close();
+      await new Promise<void>((r) => silent.close(() => r()));
+    }
   });
 });
 

@@ -11,6 +11,22 @@
  */
 import type { LinuxDeps, SpawnedChild } from "./deps.js";
 
+/**
+ * socat's defaults are made for one interactive connection, not a sandbox's
+ * egress. Its listen backlog of 5 overflows as soon as a build opens a few
+ * hundred connections at once (the kernel drops SYNs; clients stall for
+ * seconds or time out), so the bridge asks for the kernel's usual maximum
+ * (net.core.somaxconn caps it). Its 8 KiB copy buffer costs a system call per
+ * 8 KiB on bulk transfers. And its 0.5 s half-close timeout ends a connection
+ * half a second after one side's FIN, cutting off an answer the other side is
+ * still preparing (`printf req | nc -N`): the proxy behind the bridge already
+ * has its own rule for half-closed tunnels (idle for halfCloseTimeoutMs, see
+ * proxy/splice.ts) and closes its side, which ends the bridge's connection, so
+ * socat's own timer is set out of the way (a day).
+ */
+export const bridgeBacklog = 4096;
+export const socatTuning: readonly string[] = ["-b65536", "-t86400"];
+
 export interface BridgeSpec {
   readonly port: number;
   readonly socket: string;
@@ -53,7 +69,8 @@ export async function startBridges(
         ...ns,
         "--",
         tools.socat,
-        `TCP-LISTEN:${port},bind=127.0.0.1,fork,reuseaddr`,
+        ...socatTuning,
+        `TCP-LISTEN:${port},bind=127.0.0.1,fork,reuseaddr,backlog=${bridgeBacklog}`,
         `UNIX-CONNECT:${socket}`,
       ],
       { stdio: ["ignore", "ignore", "pipe"] },

@@ -32,6 +32,7 @@ import { directLoopback, proxyEnvironment } from "../proxy/environment.js";
 import type { AskCallback, NetworkViolation } from "../proxy/index.js";
 import type { LivePolicy } from "../proxy/live-policy.js";
 import type { TunnelRelay } from "../proxy/native-relay.js";
+import type { UpstreamAuthorization } from "../proxy/upstream.js";
 import type { NetworkSession, StartNetwork } from "./run.js";
 
 export const sandboxPorts = { http: 3128, socks: 1080 } as const;
@@ -86,6 +87,8 @@ export interface LinuxNetworkDeps {
   readonly onViolation?: ((v: NetworkViolation) => void) | undefined;
   readonly ask?: AskCallback | undefined;
   readonly askTimeoutMs?: number | undefined;
+  /** Proxy-Authorization for the policy's parentProxy (found at run time, never in the plan). */
+  readonly upstreamAuthorization?: UpstreamAuthorization | undefined;
   readonly os: NetworkOs;
   /** Told how tunnels are copied (native relay or Node's fallback): `-d` shows it. */
   readonly log?: ((line: string) => void) | undefined;
@@ -131,6 +134,7 @@ export async function createLinuxNetwork(deps: LinuxNetworkDeps): Promise<LinuxN
     network: deps.policy.current,
     onViolation: listener === undefined ? store.record : (v: NetworkViolation) => (store.record(v), listener(v)),
     ...(deps.ask === undefined ? {} : { ask: deps.ask }),
+    ...(deps.upstreamAuthorization === undefined ? {} : { upstreamAuthorization: deps.upstreamAuthorization }),
     ...(deps.askTimeoutMs === undefined ? {} : { limits: { askTimeoutMs: deps.askTimeoutMs } }),
   };
   const listening: { close(): Promise<unknown> }[] = [];
@@ -209,6 +213,7 @@ export interface OwnNetworkOptions {
   readonly err: (text: string) => void;
   /** The command, for ignoreViolations matching. */
   readonly command: readonly string[];
+  readonly upstreamAuthorization?: UpstreamAuthorization | undefined;
   readonly os?: () => Promise<NetworkOs>;
   /** `-d`: what srt set up. */
   readonly log?: ((line: string) => void) | undefined;
@@ -228,6 +233,7 @@ export function ownNetwork(o: OwnNetworkOptions): RunNetwork {
         policy: o.policy,
         userProxyPorts: { http: httpProxyPort, socks: socksProxyPort },
         violationsFd: o.violations?.fd,
+        upstreamAuthorization: o.upstreamAuthorization,
         os: await (o.os ?? loadNodeOs)(),
         log: o.log,
         onRelayDeath: (why) => o.err(`srt: ${why}\n`),

@@ -7,6 +7,7 @@
  */
 import net from "node:net";
 import type { Route } from "./gate.js";
+import { dialViaUpstream, type UpstreamAuthorization } from "./upstream.js";
 
 export class DialError extends Error {
   constructor(
@@ -53,10 +54,11 @@ function connectOnce(
 }
 
 /** Bytes up to the end of an HTTP response head; bounded so a hostile upstream cannot grow it. */
-function readResponseHead(
+export function readProxyResponseHead(
   socket: net.Socket,
   limit: number,
   timeoutMs: number,
+  name = "the MITM proxy",
 ): Promise<{ status: number; rest: Buffer }> {
   return new Promise((resolve, reject) => {
     let buf = Buffer.alloc(0);
@@ -69,15 +71,15 @@ function readResponseHead(
       else resolve(value!);
     };
     const timer = setTimeout(
-      () => done(new DialError("the MITM proxy did not answer CONNECT in time", "ETIMEDOUT")),
+      () => done(new DialError(`${name} did not answer CONNECT in time`, "ETIMEDOUT")),
       timeoutMs,
     );
-    const onEnd = (): void => done(new DialError("the MITM proxy closed the connection during CONNECT", "ECONNRESET"));
+    const onEnd = (): void => done(new DialError(`${name} closed the connection during CONNECT`, "ECONNRESET"));
     const onData = (chunk: Buffer): void => {
       buf = Buffer.concat([buf, chunk]);
       const end = buf.indexOf("\r\n\r\n");
       if (end < 0) {
-        if (buf.length > limit) done(new DialError("the MITM proxy's CONNECT answer is too long", "EPROTO"));
+        if (buf.length > limit) done(new DialError(`${name}'s CONNECT answer is too long`, "EPROTO"));
         return;
       }
       socket.pause();
@@ -93,16 +95,21 @@ function readResponseHead(
 export interface DialOptions {
   readonly timeoutMs: number;
   readonly maxHeaderBytes: number;
+  /** Plain HTTP only: request sent → response head (504 after that). */
+  readonly responseTimeoutMs?: number;
   /** Called for every socket created, so close() can destroy it even mid-dial. */
   readonly track: (s: net.Socket) => void;
+  /** Proxy-Authorization for upstream proxies with credentials. */
+  readonly authorization?: UpstreamAuthorization | undefined;
 }
 
 /** A raw stream to the route's destination (for CONNECT and SOCKS). */
 export async function dialTunnel(route: Route, o: DialOptions): Promise<net.Socket> {
   if (route.kind === "direct") return dialDirect(route.addresses, route.port, o);
+  if (route.kind === "upstream") return dialViaUpstream(route.proxy, route.host, route.port, o);
   const socket = await connectOnce({ path: route.socketPath }, o.timeoutMs, o.track);
   socket.write(`CONNECT ${route.authority} HTTP/1.1\r\nHost: ${route.authority}\r\n\r\n`);
-  const head = await readResponseHead(socket, o.maxHeaderBytes, o.timeoutMs).catch((e: unknown) => {
+  const head = await readProxyResponseHead(socket, o.maxHeaderBytes, o.timeoutMs).catch((e: unknown) => {
     socket.destroy();
     throw e;
   });

@@ -11,7 +11,7 @@ export interface Endpoints {
   listen(target: ListenTarget): Promise<ListenAddress>;
   /** Registers a socket to be destroyed by close(); destroys it at once if already closed. */
   track(socket: net.Socket): void;
-  close(): Promise<void>;
+  close(graceMs?: number): Promise<void>;
   readonly closed: boolean;
   readonly openSockets: number;
 }
@@ -24,6 +24,9 @@ export function createEndpoints(makeServer: () => net.Server, onSocket?: (socket
   const servers = new Set<net.Server>();
   const sockets = new Set<net.Socket>();
   let closed = false;
+  let draining = false;
+  /** Set while close(graceMs) waits for the last socket. */
+  let drained: (() => void) | undefined;
 
   const track = (socket: net.Socket): void => {
     if (closed) {
@@ -32,7 +35,10 @@ export function createEndpoints(makeServer: () => net.Server, onSocket?: (socket
     }
     if (sockets.has(socket)) return;
     sockets.add(socket);
-    socket.once("close", () => sockets.delete(socket));
+    socket.once("close", () => {
+      sockets.delete(socket);
+      if (sockets.size === 0) drained?.();
+    });
   };
 
   return {
@@ -44,7 +50,7 @@ export function createEndpoints(makeServer: () => net.Server, onSocket?: (socket
     },
     track,
     listen(target) {
-      if (closed) return Promise.reject(new Error("proxy is closed"));
+      if (closed || draining) return Promise.reject(new Error("proxy is closed"));
       const server = makeServer();
       server.on("connection", (socket: net.Socket) => {
         socket.on("error", () => undefined); // a client RST must never crash the runtime
@@ -69,13 +75,25 @@ export function createEndpoints(makeServer: () => net.Server, onSocket?: (socket
           );
         };
         if ("path" in target) server.listen(target.path, ready);
+        else if ("fd" in target) server.listen({ fd: target.fd }, ready);
         else server.listen(target.port, target.host ?? "127.0.0.1", ready);
       });
     },
-    async close() {
-      closed = true;
+    async close(graceMs) {
+      draining = true;
       // server.close() waits for connections to end; destroying them first lets it finish now.
       const waits = [...servers].map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
+      if (graceMs !== undefined && graceMs > 0 && sockets.size > 0) {
+        // No new clients from here on (the servers stopped accepting); open ones may finish what they started.
+        let timer: NodeJS.Timeout | undefined;
+        await new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, graceMs);
+          drained = resolve;
+        });
+        clearTimeout(timer);
+        drained = undefined;
+      }
+      closed = true;
       for (const s of sockets) s.destroy();
       sockets.clear();
       servers.clear();

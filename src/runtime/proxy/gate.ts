@@ -14,8 +14,9 @@ import {
   type AddressGuard,
   type CanonicalHost,
 } from "../../compiler/domains/index.js";
-import type { Origin } from "../../compiler/ir.js";
+import type { Origin, UpstreamProxy } from "../../compiler/ir.js";
 import { askAbout } from "./ask.js";
+import { upstreamFor, type UpstreamUse } from "./upstream.js";
 import {
   defaultLimits,
   type NetworkViolation,
@@ -27,7 +28,15 @@ import {
 export type Route =
   | { readonly kind: "direct"; readonly addresses: readonly string[]; readonly port: number }
   /** Through the user's MITM proxy on a unix socket; `authority` is host:port for its CONNECT / absolute URL. */
-  | { readonly kind: "mitm"; readonly socketPath: string; readonly authority: string };
+  | { readonly kind: "mitm"; readonly socketPath: string; readonly authority: string }
+  /** Through the upstream proxy (parentProxy), which resolves the name itself. */
+  | {
+      readonly kind: "upstream";
+      readonly proxy: UpstreamProxy;
+      readonly host: CanonicalHost;
+      readonly port: number;
+      readonly authority: string;
+    };
 
 export type Decision =
   | { readonly ok: true; readonly shown: string; readonly route: Route }
@@ -43,7 +52,8 @@ export type Decision =
   | { readonly ok: false; readonly refused: false; readonly shown: string; readonly reason: string };
 
 export interface Gate {
-  decide(rawHost: string, port: number, proxy: NetworkViolation["proxy"]): Promise<Decision>;
+  /** `use`: a tunnel (CONNECT, SOCKS) or a plain-HTTP request, which may take different upstream proxies. */
+  decide(rawHost: string, port: number, proxy: NetworkViolation["proxy"], use?: UpstreamUse): Promise<Decision>;
 }
 
 export function createGate(
@@ -94,7 +104,7 @@ export function createGate(
   };
 
   return {
-    async decide(rawHost, port, proxy) {
+    async decide(rawHost, port, proxy, use = "tunnel") {
       // One snapshot per decision: rules, guard and MITM route all come from the same policy.
       const network = current();
       const guard = guardOf(network);
@@ -112,12 +122,16 @@ export function createGate(
         const asked = await askAbout(deps.ask, { host: shownHost, port }, shown, askTimeoutMs);
         if (!asked.allow) return refuse(proxy, shownHost, port, asked.reason, undefined);
         // An approved IP literal is approved like an allow rule for that literal, which the guard honours too.
-        if (host.kind !== "name")
+        if (host.kind !== "name" && upstreamFor(network.parentProxy, host, use) === undefined)
           return { ok: true, shown, route: { kind: "direct", addresses: [host.address], port } };
       }
       // The MITM proxy resolves on its own, so the address guard cannot apply; the user chose to trust it.
       const mitm = viaMitm(network, host, port);
       if (mitm) return { ok: true, shown, route: mitm };
+      // Likewise the upstream proxy: it resolves the name, so the guard below governs direct dials only.
+      const upstream = upstreamFor(network.parentProxy, host, use);
+      if (upstream)
+        return { ok: true, shown, route: { kind: "upstream", proxy: upstream, host, port, authority: shown } };
 
       let resolved: readonly string[];
       if (host.kind === "name") {

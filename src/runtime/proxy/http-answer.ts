@@ -37,6 +37,18 @@ function answerParts(a: Answer): { statusText: string; headers: [string, string]
   return { statusText, headers, body };
 }
 
+/**
+ * After an answer to a client that may still be sending (a 431 to a 1 MB
+ * request line, a 403 to a CONNECT with an eager ClientHello), the socket is
+ * not destroyed at once: closing with unread input makes the kernel send a
+ * RST, which can destroy the answer in the client's receive queue — and
+ * through the sandbox's bridge, socat's failed write ends the connection
+ * before it passes the answer on. So the rest of the input is read and thrown
+ * away until the client closes, for at most this long (Apache's and nginx's
+ * "lingering close").
+ */
+export const lingerMs = 2000;
+
 /** For sockets no longer owned by the HTTP server (CONNECT, parse errors): write and close. */
 export function answerRaw(socket: net.Socket, a: Answer): void {
   if (!socket.writable) {
@@ -46,7 +58,18 @@ export function answerRaw(socket: net.Socket, a: Answer): void {
   const { statusText, headers, body } = answerParts(a);
   const head = `HTTP/1.1 ${a.status} ${statusText}\r\n${headers.map(([k, v]) => `${k}: ${v}\r\n`).join("")}Connection: close\r\n\r\n`;
   socket.end(head + body);
-  socket.once("finish", () => socket.destroy());
+  linger(socket);
+}
+
+function linger(socket: net.Socket): void {
+  socket.on("data", () => undefined);
+  socket.resume();
+  socket.once("end", () => socket.destroy());
+  socket.once("finish", () => {
+    if (socket.readableEnded) return void socket.destroy();
+    const timer = setTimeout(() => socket.destroy(), lingerMs);
+    socket.once("close", () => clearTimeout(timer));
+  });
 }
 
 /** For ordinary requests: the client connection stays usable unless `close` is set. */

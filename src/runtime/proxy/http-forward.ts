@@ -10,6 +10,7 @@ import { answer } from "./http-answer.js";
 import { dialDirect, dialMitmProxy, type DialOptions } from "./dial.js";
 import type { Gate } from "./gate.js";
 import { parseAbsoluteTarget } from "./http-target.js";
+import { authorizationLine, connectUpstream } from "./upstream.js";
 
 /** RFC 9110 §7.6.1 plus the proxy-only and legacy ones; names listed in Connection are dropped too. */
 const hopByHop = new Set([
@@ -49,7 +50,7 @@ export async function forwardRequest(
   const target = parseAbsoluteTarget(req.url ?? "");
   if (!target.ok) return answer(res, { status: 400, reason: target.reason });
   const { authority, path } = target.value;
-  const decision = await gate.decide(authority.host, authority.port, "http");
+  const decision = await gate.decide(authority.host, authority.port, "http", "plain");
   if (!decision.ok)
     return answer(
       res,
@@ -59,12 +60,21 @@ export async function forwardRequest(
     );
   if (res.destroyed) return;
 
+  const route = decision.route;
   let upstream: net.Socket;
+  // The upstream proxy's credentials; set only on that route, and never shown.
+  let proxyAuthorization: string | undefined;
   try {
+    if (route.kind === "upstream") {
+      const line = authorizationLine(route.proxy, dial);
+      proxyAuthorization = line === "" ? undefined : line.slice("Proxy-Authorization: ".length, -2);
+    }
     upstream =
-      decision.route.kind === "direct"
-        ? await dialDirect(decision.route.addresses, decision.route.port, dial)
-        : await dialMitmProxy(decision.route.socketPath, dial);
+      route.kind === "direct"
+        ? await dialDirect(route.addresses, route.port, dial)
+        : route.kind === "upstream"
+          ? await connectUpstream(route.proxy, dial)
+          : await dialMitmProxy(route.socketPath, dial);
   } catch (e) {
     return answer(res, { status: 502, reason: `cannot connect to ${decision.shown}: ${(e as Error).message}` });
   }
@@ -72,9 +82,16 @@ export async function forwardRequest(
     upstream.destroy();
     return;
   }
-  const headers = [...endToEndHeaders(req.rawHeaders), "Host", authority.text, "Connection", "close"];
-  // A MITM proxy is itself a proxy: it gets the absolute form.
-  const requestTarget = decision.route.kind === "mitm" ? `http://${authority.text}${path}` : path;
+  const headers = [
+    ...endToEndHeaders(req.rawHeaders),
+    "Host",
+    authority.text,
+    "Connection",
+    "close",
+    ...(proxyAuthorization === undefined ? [] : ["Proxy-Authorization", proxyAuthorization]),
+  ];
+  // A MITM or upstream proxy is itself a proxy: it gets the absolute form.
+  const requestTarget = route.kind === "direct" ? path : `http://${authority.text}${path}`;
   const up = http.request({
     method: req.method ?? "GET",
     path: requestTarget,
@@ -83,6 +100,8 @@ export async function forwardRequest(
     setHost: false,
   });
 
+  let waiting: NodeJS.Timeout | undefined;
+  let timedOut = false;
   // Either side going away mid-stream tears the other down; nothing else can tell the peer.
   const abort = (): void => {
     up.destroy();
@@ -92,11 +111,24 @@ export async function forwardRequest(
     if (!res.writableFinished) abort();
   });
   up.on("error", (e) => {
+    if (timedOut) return;
     if (!res.headersSent) answer(res, { status: 502, reason: `${decision.shown}: ${e.message}` }, true);
     else res.destroy();
     upstream.destroy();
   });
+  // An upstream that accepts and never answers would hold the client forever; the clock starts once the whole request is out.
+  const responseTimeoutMs = dial.responseTimeoutMs;
+  if (responseTimeoutMs !== undefined && responseTimeoutMs > 0)
+    up.once("finish", () => {
+      waiting = setTimeout(() => {
+        timedOut = true;
+        answer(res, { status: 504, reason: `${decision.shown} sent no response within ${responseTimeoutMs} ms` }, true);
+        abort();
+      }, responseTimeoutMs);
+    });
+  up.once("close", () => clearTimeout(waiting));
   up.on("response", (upRes) => {
+    clearTimeout(waiting);
     upRes.on("error", () => undefined);
     upRes.once("aborted", () => res.destroy());
     upRes.once("close", () => {

@@ -25,6 +25,8 @@ export function createHttpProxy(deps: ProxyDeps): NetworkProxy {
   const dial: DialOptions = {
     timeoutMs: limits.connectTimeoutMs,
     maxHeaderBytes: limits.maxHeaderBytes,
+    authorization: deps.upstreamAuthorization,
+    responseTimeoutMs: limits.responseTimeoutMs,
     track: (s) => endpoints.track(s),
   };
 
@@ -55,6 +57,7 @@ export function createHttpProxy(deps: ProxyDeps): NetworkProxy {
     joinTunnel(deps.relay, client, upstream, head, limits.halfCloseTimeoutMs);
   };
 
+  const answered = new WeakSet<net.Socket>();
   const makeServer = (): net.Server => {
     const server = http.createServer({
       maxHeaderSize: limits.maxHeaderBytes,
@@ -63,6 +66,9 @@ export function createHttpProxy(deps: ProxyDeps): NetworkProxy {
       keepAliveTimeout: limits.handshakeTimeoutMs,
       connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(limits.handshakeTimeoutMs / 4))),
     });
+    // A client that half-closes after its request (`printf 'GET …' | nc -N`)
+    // still wants the answer; Node's default aborts the request on the FIN.
+    (server as http.Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
     server.on("request", (req, res) => {
       req.on("error", () => undefined);
       res.on("error", () => undefined);
@@ -79,6 +85,11 @@ export function createHttpProxy(deps: ProxyDeps): NetworkProxy {
       }),
     );
     server.on("clientError", (err: NodeJS.ErrnoException, socket: net.Socket) => {
+      // Node's parser can report a second error for the same connection (the
+      // rest of an oversized head arriving): the first answer is already on its
+      // way and the lingering close ends the socket; destroying it now would lose that answer.
+      if (answered.has(socket)) return;
+      answered.add(socket);
       const code = err.code ?? "";
       if (code === "ECONNRESET" || !socket.writable || (socket as { _httpMessage?: unknown })._httpMessage) {
         socket.destroy();
@@ -97,7 +108,7 @@ export function createHttpProxy(deps: ProxyDeps): NetworkProxy {
 
   return {
     listen: (target) => endpoints.listen(target),
-    close: () => endpoints.close(),
+    close: (graceMs) => endpoints.close(graceMs),
     get openSockets() {
       return endpoints.openSockets;
     },

@@ -4,7 +4,7 @@
  * --control-fd or the library's update().
  *
  * A replacement takes the lists (allow/deny rules, the resolved-address
- * guard) from the new settings; the route — the MITM proxy — stays as it was
+ * guard) from the new settings; the route — the MITM and upstream proxies — stays as it was
  * created, like the proxy ports and sockets: the sandbox was set up for that
  * route (its socket reachable, the command's environment pointing at it).
  *
@@ -23,7 +23,10 @@ export interface LivePolicy {
 }
 
 export function createLivePolicy(initial: ProxyNetworkPolicy): LivePolicy {
-  const route = initial.mitmProxy === undefined ? {} : { mitmProxy: initial.mitmProxy };
+  const route = {
+    ...(initial.mitmProxy === undefined ? {} : { mitmProxy: initial.mitmProxy }),
+    ...(initial.parentProxy === undefined ? {} : { parentProxy: initial.parentProxy }),
+  };
   let now: ProxyNetworkPolicy = {
     rules: initial.rules,
     deniedResolvedAddresses: initial.deniedResolvedAddresses,

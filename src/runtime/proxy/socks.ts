@@ -162,6 +162,7 @@ export function createSocksProxy(deps: ProxyDeps): NetworkProxy {
   const dial: DialOptions = {
     timeoutMs: limits.connectTimeoutMs,
     maxHeaderBytes: limits.maxHeaderBytes,
+    authorization: deps.upstreamAuthorization,
     track: (s) => endpoints.track(s),
   };
   const endpoints = createEndpoints(
@@ -170,7 +171,7 @@ export function createSocksProxy(deps: ProxyDeps): NetworkProxy {
   );
   return {
     listen: (target) => endpoints.listen(target),
-    close: () => endpoints.close(),
+    close: (graceMs) => endpoints.close(graceMs),
     get openSockets() {
       return endpoints.openSockets;
     },

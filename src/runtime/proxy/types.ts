@@ -5,6 +5,7 @@
  */
 import type { NetworkPolicy, Origin } from "../../compiler/ir.js";
 import type { TunnelRelay } from "./native-relay.js";
+import type { UpstreamAuthorization } from "./upstream.js";
 
 /** Name → addresses (IPv4/IPv6 text), in the order they should be tried. */
 export type Resolver = (name: string) => Promise<readonly string[]>;
@@ -24,7 +25,7 @@ export interface NetworkViolation {
 }
 
 /** The part of a network policy the proxies decide with. */
-export type ProxyNetworkPolicy = Pick<NetworkPolicy, "rules" | "deniedResolvedAddresses" | "mitmProxy">;
+export type ProxyNetworkPolicy = Pick<NetworkPolicy, "rules" | "deniedResolvedAddresses" | "mitmProxy" | "parentProxy">;
 
 /** A destination no rule decided (on neither list), as the ask callback sees it. */
 export interface AskQuery {
@@ -46,6 +47,12 @@ export interface ProxyLimits {
   readonly halfCloseTimeoutMs: number;
   /** How long the ask callback may take before the request is refused. */
   readonly askTimeoutMs: number;
+  /**
+   * Plain HTTP (absolute-form): from the end of the request to the upstream's
+   * response head; longer gets 504. Tunnels have no such limit (the proxy
+   * cannot tell a slow answer from a quiet protocol inside them).
+   */
+  readonly responseTimeoutMs: number;
 }
 
 export const defaultLimits: ProxyLimits = {
@@ -54,6 +61,7 @@ export const defaultLimits: ProxyLimits = {
   connectTimeoutMs: 15_000,
   halfCloseTimeoutMs: 60_000,
   askTimeoutMs: 30_000,
+  responseTimeoutMs: 120_000,
 };
 
 export interface ProxyDeps {
@@ -66,6 +74,11 @@ export interface ProxyDeps {
   /** Asked about destinations on neither list (never about explicit denies); absent = deny. */
   readonly ask?: AskCallback;
   readonly onViolation: (v: NetworkViolation) => void;
+  /**
+   * Proxy-Authorization for a parentProxy entry with credentials (the IR only
+   * says where they are); absent or undefined = such an upstream is not dialled.
+   */
+  readonly upstreamAuthorization?: UpstreamAuthorization;
   /** Defaults to the system resolver (getaddrinfo). */
   readonly resolve?: Resolver;
   readonly now?: () => Date;
@@ -74,7 +87,9 @@ export interface ProxyDeps {
   readonly relay?: TunnelRelay;
 }
 
-export type ListenTarget = { readonly path: string } | { readonly port: number; readonly host?: string };
+/** A unix socket path, a TCP port (loopback unless host says otherwise), or an inherited listening socket. */
+export type ListenTarget =
+  { readonly path: string } | { readonly port: number; readonly host?: string } | { readonly fd: number };
 export type ListenAddress =
   | { readonly kind: "unix"; readonly path: string }
   | { readonly kind: "tcp"; readonly host: string; readonly port: number };
@@ -82,8 +97,11 @@ export type ListenAddress =
 export interface NetworkProxy {
   /** May be called more than once (e.g. a unix socket for the sandbox and a loopback port for tests). */
   listen(target: ListenTarget): Promise<ListenAddress>;
-  /** Stops listening and destroys every client and upstream socket. */
-  close(): Promise<void>;
+  /**
+   * Stops listening and destroys every client and upstream socket; with
+   * graceMs, connections already open get that long to end on their own first.
+   */
+  close(graceMs?: number): Promise<void>;
   /** Open sockets (clients and upstreams), for leak checks. */
   readonly openSockets: number;
 }
