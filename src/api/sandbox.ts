@@ -161,6 +161,11 @@ export async function createSandbox(
       "createSandbox does not support httpProxyPort/socksProxyPort yet (your own proxy would bypass its live policy); use the CLI for such policies",
     );
   }
+  if (base.network.policy.tlsTerminate !== undefined || base.network.policy.masks !== undefined) {
+    throw new Error(
+      "createSandbox does not support network.tlsTerminate or masked credentials yet (its proxies are shared by every run, the CA and sentinels are per run); use the CLI for such policies",
+    );
+  }
   // Never from PATH (the caller's project may be first on it, and writable from inside).
   const tools = findTools(true, undefined, process.getuid?.() === 0);
   if (!tools.ok) throw new RuntimeFailure("SRT500", tools.message);

@@ -3,6 +3,7 @@
  * writable and reachable, which mandatory denies apply and why, and where
  * every rule came from.
  */
+import { tlsAndMaskLines } from "./explain-credentials.js";
 import { quotePath } from "../compiler/byte-paths.js";
 import { applyEnvPolicy } from "../compiler/env-policy.js";
 import { unlistableReason } from "../compiler/unlistable.js";
@@ -150,6 +151,7 @@ export function explainPolicy(p: Policy, target: Target, vars: Readonly<Record<s
       "    the resolved-address check above applies to direct dials only",
     );
   }
+  out.push(...tlsAndMaskLines(n, netText));
   if (n.httpProxyPort !== undefined || n.socksProxyPort !== undefined)
     out.push(`  external proxies: http ${n.httpProxyPort ?? "srt's own"}, socks ${n.socksProxyPort ?? "srt's own"}`);
   out.push(

@@ -122,6 +122,7 @@ async function runOpened(
           policy: live,
           ...(debug ? { log: (l: string) => io.err(l + "\n") } : {}),
           upstreamAuthorization: authorizationFrom({ env: io.env, settings: args.settingsValue }),
+          env: io.env,
         })
       : joinNetwork(resolve(io.cwd, args.proxies));
   const running = runLinux({

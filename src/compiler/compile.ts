@@ -145,6 +145,11 @@ function targetDiagnostics(n: NormalizedSettings, target: Target): Diagnostic[] 
     for (const s of net.unixSockets) out.push(diagnostic("SRT400", s.origin, { kind: "unix-socket", path: s.path }));
   }
   for (const p of n.inert) out.push(diagnostic("SRT400", p, { kind: "docker" }));
+  // The macOS runtime has no terminating proxy yet: say what those keys do there (credentials/tls-terminate.ts).
+  if (target === "macos" && net.tlsTerminate)
+    out.push(diagnostic("SRT433", net.tlsTerminate.origin, { key: "tlsTerminate" }));
+  if (target === "macos" && net.masks)
+    for (const m of net.masks.entries) out.push(diagnostic("SRT433", m.origin, { key: "credentials" }));
   if (target === "linux") {
     if (o.enableWeakerNestedSandbox.value)
       out.push(diagnostic("SRT401", o.enableWeakerNestedSandbox.origin, { key: "enableWeakerNestedSandbox" }));

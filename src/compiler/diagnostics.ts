@@ -398,6 +398,42 @@ export const catalog = {
       `${a.source.replace(/^env:/, "")} is not a usable proxy URL (${a.reason}); allowed hosts are dialled directly`,
     "set network.parentProxy in the settings, or fix the variable",
   ),
+  SRT430: entry(
+    "error",
+    "tlsTerminate names half of a CA",
+    (a: { readonly missing: "caCertPath" | "caKeyPath" }) =>
+      `tlsTerminate names a CA ${a.missing === "caKeyPath" ? "certificate without its key" : "key without its certificate"} (${a.missing} is missing)`,
+    "give both caCertPath and caKeyPath, or neither for a new CA each run",
+  ),
+  SRT431: entry(
+    "error",
+    "a masked credential would be injected without TLS termination",
+    (_: NoArgs) =>
+      "a masked credential is swapped back only inside requests srt can read: that needs network.tlsTerminate (or credentials.allowPlaintextInject, which lets the real value travel over plain HTTP)",
+    'add "tlsTerminate": {} to network, or use mode "deny"',
+  ),
+  SRT433: entry(
+    "warning",
+    "TLS termination and credential masks are not applied on macOS yet",
+    (a: { readonly key: "tlsTerminate" | "credentials" }) =>
+      a.key === "tlsTerminate"
+        ? "tlsTerminate is not applied by srt's macOS runtime: HTTPS tunnels stay opaque there"
+        : "masked credentials are withheld on macOS (the file is unreadable, the variable unset): srt's macOS runtime does not inject them",
+  ),
+  SRT434: entry(
+    "error",
+    "a credential option needs another",
+    (a: { readonly key: "maskClaims" | "maskDuplicates"; readonly needs: string }) =>
+      `${a.key} has nothing to work on without ${a.needs}`,
+    (a) => (a.key === "maskClaims" ? 'add "decode": "jwt"' : 'add "extract" (or "decode": "jwt"), or remove it'),
+  ),
+  SRT432: entry(
+    "error",
+    "a credential's extract pattern cannot be used",
+    (a: { readonly pattern: string; readonly problem: string }) =>
+      `extract ${JSON.stringify(a.pattern)} cannot be used: ${a.problem}`,
+    'write a JavaScript regular expression whose group 1 is the secret, e.g. "token":\\s*"([^"]+)"',
+  ),
 } as const;
 
 /**
@@ -419,6 +455,8 @@ export const runtimeCatalog = {
   SRT509: { title: "running commands is not implemented on this platform" },
   SRT510: { title: "a native helper srt needs is missing or not safe to run" },
   SRT535: { title: "srt proxy cannot listen on an address it was given" },
+  SRT540: { title: "a masked credential cannot be prepared for the run" },
+  SRT541: { title: "TLS termination cannot be set up (its CA cannot be loaded)" },
 } as const satisfies Record<string, { title: string }>;
 
 export type RuntimeCode = keyof typeof runtimeCatalog;

@@ -113,6 +113,10 @@ export interface NetworkPolicy {
   readonly mitmProxy?: { readonly socketPath: string; readonly domains: readonly NetRule[]; readonly origin: Origin };
   /** An upstream proxy allowed traffic leaves through (settings, else srt's HTTP(S)_PROXY). */
   readonly parentProxy?: ParentProxy;
+  /** HTTPS to allowed hosts is terminated in srt's proxy (network.tlsTerminate); absent = every tunnel is opaque. */
+  readonly tlsTerminate?: TlsTerminatePolicy;
+  /** Secrets the command sees only as sentinels, swapped back by the proxy (credentials, mode "mask"). */
+  readonly masks?: CredentialMasks;
 }
 
 /**
@@ -143,6 +147,45 @@ export interface ParentProxy {
     readonly cidrs: readonly string[];
     readonly origin: Origin;
   };
+}
+
+export interface TlsTerminatePolicy {
+  /** Both or neither; absent = a new CA for each run, its key only in srt's memory. */
+  readonly ca?: { readonly certPath: string; readonly keyPath: string };
+  /** Tunnelled opaquely, never terminated. */
+  readonly excludeDomains: readonly NetRule[];
+  /** Extra roots: in the command's trust bundle and for verifying upstream servers. */
+  readonly extraCaCertPaths: readonly string[];
+  readonly maxTunnels: number;
+  readonly handshakeTimeoutMs: number;
+  readonly origin: Origin;
+}
+
+/**
+ * One masked secret. The IR names where the secret lives, never its value: the
+ * runtime reads it when the run starts, so plans, goldens and explain cannot hold it.
+ */
+export interface CredentialMask {
+  readonly source: { readonly kind: "env"; readonly name: string } | { readonly kind: "file"; readonly path: string };
+  /** Only capture group 1 of each match is masked (JavaScript regex source, flag g added). */
+  readonly extract?: string;
+  /** Mask inside JSON Web Tokens (runtime/proxy/credentials/jwt.ts). */
+  readonly decode?: "jwt";
+  /** With decode: only these top-level claims are masked. */
+  readonly maskClaims?: readonly string[];
+  /** Every verbatim copy of a masked value elsewhere in the file is masked too. */
+  readonly maskDuplicates?: boolean;
+  /** When extract (or decode) finds nothing. */
+  readonly onExtractNoMatch: "warn" | "deny" | "error";
+  /** Where the real value may go; the default is the allow list (origin "default:allowedDomains"). */
+  readonly injectHosts: readonly NetRule[];
+  readonly origin: Origin;
+}
+
+export interface CredentialMasks {
+  readonly entries: readonly CredentialMask[];
+  /** Inject into plain HTTP too (default: only into TLS that srt terminated). */
+  readonly allowPlaintextInject: Flag;
 }
 
 /** A boolean switch with the place that set it (or "default:…"). */

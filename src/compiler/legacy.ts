@@ -100,6 +100,7 @@ export function viewOfLegacy(
     env: sourced(sb.env, "sandbox", "env"),
     ignoreViolations: sourced(sb.ignoreViolations, "sandbox", "ignoreViolations"),
     docker: sourced(s.docker, "docker"),
+    credentials: sourced(s.credentials, "credentials"),
   };
   return { view, diagnostics };
 }

@@ -25,6 +25,8 @@ import { escapeSegment } from "./pointer.js";
 import type { PathEntry } from "./settings.gen.js";
 import type { SettingsView, Sourced } from "./view.js";
 import { compareStrings } from "./compare.js";
+import { normalizeCredentials } from "./credentials.js";
+import { normalizeTlsTerminate } from "./tls-terminate.js";
 
 export interface PathIntent {
   readonly access: Access;
@@ -73,7 +75,22 @@ export function normalizeSettings(
   if (view.allowWrite !== undefined) addPaths(view.allowWrite, "write", "allow");
   addPaths(view.denyWrite, "write", "deny");
 
-  const network = normalizeNetwork(view, env, diagnostics);
+  const tlsAt = `${view.network?.pointer ?? "/network"}/tlsTerminate` as const;
+  const tls = view.network?.value.tlsTerminate;
+  const tlsTerminate = tls === undefined ? undefined : normalizeTlsTerminate(tls, tlsAt, env, diagnostics, paths);
+  const base = normalizeNetwork(view, env, diagnostics);
+  const creds = normalizeCredentials(
+    view.credentials?.value,
+    view.credentials?.pointer ?? "/credentials",
+    { env, allowed: base.rules.filter((r) => r.effect === "allow"), tlsTerminate: tlsTerminate !== undefined },
+    diagnostics,
+    paths,
+  );
+  const network: NetworkPolicy = {
+    ...base,
+    ...(tlsTerminate === undefined ? {} : { tlsTerminate }),
+    ...(creds.masks === undefined ? {} : { masks: creds.masks }),
+  };
   const flag = (s: Sourced<boolean> | undefined): Flag =>
     s ? { value: s.value, origin: s.pointer } : { value: false, origin: "default" };
   const depth = view.scalars.mandatoryDenySearchDepth;
@@ -90,7 +107,7 @@ export function normalizeSettings(
   const envPolicy: EnvPolicy = {
     inherit: e?.value.inherit ?? "all",
     allow: [...new Set(e?.value.allow ?? [])].sort(),
-    deny: [...new Set(e?.value.deny ?? [])].sort(),
+    deny: [...new Set([...(e?.value.deny ?? []), ...creds.envDeny])].sort(),
     origin: e?.pointer ?? "default",
   };
   const ignoreViolations: IgnoreRule[] = Object.entries(view.ignoreViolations?.value ?? {})

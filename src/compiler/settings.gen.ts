@@ -79,6 +79,7 @@ export interface SrtSettings {
   $comment?: string;
   network?: NetworkSettings;
   filesystem?: FilesystemSettings;
+  credentials?: CredentialsSettings;
   ignoreViolations?: IgnoreViolations;
   enableWeakerNestedSandbox?: EnableWeakerNestedSandbox;
   allowNestedUserNamespaces?: AllowNestedUserNamespaces;
@@ -167,6 +168,44 @@ export interface NetworkSettings {
    * @maxItems 1000
    */
   deniedResolvedAddresses?: string[];
+  tlsTerminate?: TlsTerminate;
+}
+/**
+ * Terminate HTTPS CONNECTs to allowed hosts inside srt's proxy, with a per-run CA (or the one given), so that requests can be seen and masked credentials injected. The command is pointed at a trust bundle holding that CA and the system's roots.
+ */
+export interface TlsTerminate {
+  /**
+   * A note for readers of the policy (srt init writes some). Ignored by srt.
+   */
+  $comment?: string;
+  /**
+   * PEM certificate of the CA that signs the per-host certificates (with caKeyPath; both or neither). Default: a new CA for each run, its key only in srt's memory.
+   */
+  caCertPath?: string;
+  /**
+   * PEM private key of caCertPath. srt reads it; the sandbox cannot (it joins the read denies).
+   */
+  caKeyPath?: string;
+  /**
+   * Hosts that are not terminated: tunnelled opaquely (still subject to the allow list), so the command's own TLS reaches the real server (certificate pinning, mutual TLS).
+   *
+   * @maxItems 10000
+   */
+  excludeDomains?: DomainPattern[];
+  /**
+   * PEM CA files added to the trust bundle and to the roots srt verifies upstream servers with. Only CERTIFICATE blocks are used; a missing or unreadable file is skipped.
+   *
+   * @maxItems 100
+   */
+  extraCaCertPaths?: string[];
+  /**
+   * At most this many tunnels are terminated at once (default 256); past it a CONNECT gets 503.
+   */
+  maxTunnels?: number;
+  /**
+   * A terminated tunnel must finish its TLS handshake within this many milliseconds of its CONNECT (default 10000).
+   */
+  handshakeTimeoutMs?: number;
 }
 /**
  * File-system access. Reads are allowed everywhere except denyRead; writes only in allowWrite (default: the working directory) and a private temp dir.
@@ -184,6 +223,115 @@ export interface FilesystemSettings {
    * Allow writing .git/config (mandatory-denied by default: it can run commands via core.fsmonitor and others).
    */
   allowGitConfig?: boolean;
+}
+/**
+ * Secrets the command must not read: denied, or masked by a sentinel that srt's proxy swaps for the real value on the way to the hosts that need it.
+ */
+export interface CredentialsSettings {
+  /**
+   * A note for readers of the policy (srt init writes some). Ignored by srt.
+   */
+  $comment?: string;
+  /**
+   * @maxItems 1000
+   */
+  files?: CredentialFile[];
+  /**
+   * @maxItems 1000
+   */
+  envVars?: CredentialEnvVar[];
+  /**
+   * Allow a masked value to be injected into plain-HTTP requests (default false: only over TLS that srt terminated and verified upstream).
+   */
+  allowPlaintextInject?: boolean;
+}
+/**
+ * A file that holds a secret.
+ */
+export interface CredentialFile {
+  /**
+   * A note for readers of the policy (srt init writes some). Ignored by srt.
+   */
+  $comment?: string;
+  /**
+   * The file (`~` and relative paths as for filesystem entries; no patterns).
+   */
+  path: string;
+  /**
+   * deny: the sandbox cannot read the value; mask: it sees a per-run sentinel, which srt's proxy replaces with the real value in requests to injectHosts.
+   */
+  mode: "deny" | "mask";
+  /**
+   * A regular expression (JavaScript syntax): only capture group 1 of each match is masked, the rest is kept as is.
+   */
+  extract?: string;
+  /**
+   * When extract finds nothing: warn (the real value is left as is, with a warning), deny (withheld; srt's default) or error (the run fails).
+   */
+  onExtractNoMatch?: "warn" | "deny" | "error";
+  /**
+   * Hosts the real value may be sent to (default: network.allowedDomains). Sent anywhere else, the sentinel is refused and reported.
+   *
+   * @maxItems 1000
+   */
+  injectHosts?: DomainPattern[];
+  /**
+   * Mask inside JSON Web Tokens: each candidate (group 1 of extract; for a variable without extract its whole value; for a file without extract every `eyJ…` token) must parse as a JWT. Without maskClaims the whole token becomes a fake that parses; with it, only those claims are masked.
+   */
+  decode?: "jwt";
+  /**
+   * Top-level claims (string values) masked inside each decoded token; the others stay real. Needs decode.
+   *
+   * @minItems 1
+   * @maxItems 100
+   */
+  maskClaims?: [string, ...string[]];
+  /**
+   * Also mask every verbatim copy of a masked value elsewhere in the file (a token pasted into a comment). Needs extract or decode.
+   */
+  maskDuplicates?: boolean;
+}
+/**
+ * An environment variable that holds a secret.
+ */
+export interface CredentialEnvVar {
+  /**
+   * A note for readers of the policy (srt init writes some). Ignored by srt.
+   */
+  $comment?: string;
+  /**
+   * The variable's name.
+   */
+  name: string;
+  /**
+   * deny: the sandbox cannot read the value; mask: it sees a per-run sentinel, which srt's proxy replaces with the real value in requests to injectHosts.
+   */
+  mode: "deny" | "mask";
+  /**
+   * A regular expression (JavaScript syntax): only capture group 1 of each match is masked, the rest is kept as is.
+   */
+  extract?: string;
+  /**
+   * When extract finds nothing: warn (the real value is left as is, with a warning), deny (withheld; srt's default) or error (the run fails).
+   */
+  onExtractNoMatch?: "warn" | "deny" | "error";
+  /**
+   * Hosts the real value may be sent to (default: network.allowedDomains). Sent anywhere else, the sentinel is refused and reported.
+   *
+   * @maxItems 1000
+   */
+  injectHosts?: DomainPattern[];
+  /**
+   * Mask inside JSON Web Tokens: each candidate (group 1 of extract; for a variable without extract its whole value; for a file without extract every `eyJ…` token) must parse as a JWT. Without maskClaims the whole token becomes a fake that parses; with it, only those claims are masked.
+   */
+  decode?: "jwt";
+  /**
+   * Top-level claims (string values) masked inside each decoded token; the others stay real. Needs decode.
+   *
+   * @minItems 1
+   * @maxItems 100
+   */
+  maskClaims?: [string, ...string[]];
 }
 /**
  * Violations not to report: command pattern (`*` for all) → violation patterns.

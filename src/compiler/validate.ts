@@ -21,7 +21,6 @@ export type ValidateResult =
 /** Reference-tool keys, by the schema object they would sit in, that srt rejects explicitly. */
 const unsupported: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   "#": {
-    credentials: "credential injection is not implemented; pass secrets through `env.allow` instead",
     ripgrep: "srt does not bundle or configure ripgrep",
     git: "git safe.directory handling is not implemented",
     seccomp: "srt generates its own seccomp program; there is nothing to point at",
@@ -31,7 +30,10 @@ const unsupported: Readonly<Record<string, Readonly<Record<string, string>>>> = 
     deniedDomainReasons: "custom refusal reasons are not implemented; the refusal names the matching rule",
     strictAllowlist: "srt's allow list is always strict",
     allowMachLookup: "mach-lookup exceptions are not configurable",
-    tlsTerminate: "TLS termination is not implemented; use mitmProxy",
+  },
+  "#/definitions/credentials": {
+    awsPairs: "AWS key pairs are not implemented; mask each variable on its own (SigV4 requests then fail upstream)",
+    sigv4: "SigV4 re-signing is not implemented",
   },
   "#/definitions/filesystem": {
     disabled: "srt never runs without file-system rules",

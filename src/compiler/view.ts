@@ -5,7 +5,14 @@
  */
 import type { Pointer } from "./ir.js";
 import { pointerOf } from "./pointer.js";
-import type { EnvSettings, IgnoreViolations, NetworkSettings, PathEntry, SrtSettings } from "./settings.gen.js";
+import type {
+  CredentialsSettings,
+  EnvSettings,
+  IgnoreViolations,
+  NetworkSettings,
+  PathEntry,
+  SrtSettings,
+} from "./settings.gen.js";
 
 export interface Sourced<T> {
   readonly value: T;
@@ -33,6 +40,7 @@ export interface SettingsView {
   readonly env: Sourced<EnvSettings> | undefined;
   readonly ignoreViolations: Sourced<IgnoreViolations> | undefined;
   readonly docker: Sourced<unknown> | undefined;
+  readonly credentials?: Sourced<CredentialsSettings> | undefined;
 }
 
 export const sourcedList = <T>(items: readonly T[] | undefined, ...at: (string | number)[]): Sourced<T>[] =>
@@ -57,6 +65,7 @@ export function viewOfSettings(s: SrtSettings): SettingsView {
     env: sourced(s.env, "env"),
     ignoreViolations: sourced(s.ignoreViolations, "ignoreViolations"),
     docker: sourced(s.docker, "docker"),
+    credentials: sourced(s.credentials, "credentials"),
   };
 }
 

@@ -86,7 +86,7 @@ describe.skipIf(lacking(!supported, skipReason))("a protection the host detaches
             kind: "filesystem",
             path: b.at("work/.gitmodules"),
             guards: "write",
-            rule: "mandatory:git-modules",
+            rule: ["mandatory:git-modules"],
           }),
         ]);
       },

@@ -76,7 +76,11 @@ export async function launchSandbox(
     );
   const proc = spawnBwrap(os, {
     bwrap: req.tools.bwrap,
-    options: planOptions(req.plan, run.slots),
+    // Masked credential files, bound read-only over their denied originals: last, so they lie on top.
+    options: [
+      ...planOptions(req.plan, run.slots),
+      ...(network?.binds ?? []).flatMap((b) => ["--ro-bind", b.source, b.dest]),
+    ],
     seccomp: Uint8Array.from(atob(req.plan.seccomp.base64), (c) => c.charCodeAt(0)),
     command: req.command,
     env: commandEnv(req, run, network),

@@ -33,6 +33,10 @@ import type { AskCallback, NetworkViolation } from "../proxy/index.js";
 import type { LivePolicy } from "../proxy/live-policy.js";
 import type { TunnelRelay } from "../proxy/native-relay.js";
 import type { UpstreamAuthorization } from "../proxy/upstream.js";
+import type { MaskSet } from "../proxy/credentials/masks.js";
+import type { TlsRun } from "../proxy/tls/setup.js";
+import type { TlsTerminator } from "../proxy/tls/terminate.js";
+import type { RunDir } from "./run-dir.js";
 import type { NetworkSession, StartNetwork } from "./run.js";
 
 export const sandboxPorts = { http: 3128, socks: 1080 } as const;
@@ -89,6 +93,10 @@ export interface LinuxNetworkDeps {
   readonly askTimeoutMs?: number | undefined;
   /** Proxy-Authorization for the policy's parentProxy (found at run time, never in the plan). */
   readonly upstreamAuthorization?: UpstreamAuthorization | undefined;
+  /** TLS termination for this run's HTTP proxy (../proxy/tls/setup.ts). */
+  readonly tls?: TlsTerminator | undefined;
+  /** Masked credentials, for plain-HTTP requests. */
+  readonly masks?: MaskSet | undefined;
   readonly os: NetworkOs;
   /** Told how tunnels are copied (native relay or Node's fallback): `-d` shows it. */
   readonly log?: ((line: string) => void) | undefined;
@@ -136,6 +144,8 @@ export async function createLinuxNetwork(deps: LinuxNetworkDeps): Promise<LinuxN
     ...(deps.ask === undefined ? {} : { ask: deps.ask }),
     ...(deps.upstreamAuthorization === undefined ? {} : { upstreamAuthorization: deps.upstreamAuthorization }),
     ...(deps.askTimeoutMs === undefined ? {} : { limits: { askTimeoutMs: deps.askTimeoutMs } }),
+    ...(deps.tls === undefined ? {} : { tls: deps.tls }),
+    ...(deps.masks === undefined ? {} : { masks: deps.masks }),
   };
   const listening: { close(): Promise<unknown> }[] = [];
   const stop = async (): Promise<void> => {
@@ -198,6 +208,18 @@ function reach(
   };
 }
 
+/** TLS termination and masked credentials, loaded only for a policy that has them. */
+async function tlsRun(
+  policy: NetworkPolicy,
+  run: RunDir,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<TlsRun | undefined> {
+  if (policy.tlsTerminate === undefined && policy.masks === undefined) return undefined;
+  const { setUpTlsRun } = await import("../proxy/tls/setup.js");
+  const { nodeTlsRunFs } = await import("../proxy/tls/node-fs.js");
+  return setUpTlsRun(policy, { env, runDir: run.path, tmp: run.slots.tmp, fs: nodeTlsRunFs });
+}
+
 /** How a CLI run gets its network: a StartNetwork for runLinux, and the summary at the end. */
 export interface RunNetwork {
   readonly start: StartNetwork;
@@ -214,6 +236,8 @@ export interface OwnNetworkOptions {
   /** The command, for ignoreViolations matching. */
   readonly command: readonly string[];
   readonly upstreamAuthorization?: UpstreamAuthorization | undefined;
+  /** srt's environment: where masked variables are read from (credentials.envVars). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
   readonly os?: () => Promise<NetworkOs>;
   /** `-d`: what srt set up. */
   readonly log?: ((line: string) => void) | undefined;
@@ -228,7 +252,11 @@ export function ownNetwork(o: OwnNetworkOptions): RunNetwork {
       const now = o.policy.current();
       const sockets = { http: run.httpSocket, socks: run.socksSocket };
       const { httpProxyPort, socksProxyPort } = plan.network.policy;
+      const tls = await tlsRun(plan.network.policy, run, o.env ?? {});
+      for (const w of tls?.warnings ?? []) o.err(w + "\n");
       const network = await createLinuxNetwork({
+        tls: tls?.terminator,
+        masks: tls?.masks,
         sockets,
         policy: o.policy,
         userProxyPorts: { http: httpProxyPort, socks: socksProxyPort },
@@ -239,10 +267,11 @@ export function ownNetwork(o: OwnNetworkOptions): RunNetwork {
         onRelayDeath: (why) => o.err(`srt: ${why}\n`),
       });
       summary = () => network.summaryLine(plan.ignoreViolations, o.command);
-      return reach(sockets, now, async () => {
+      const session = reach(sockets, now, async () => {
         const error = await network.close();
         if (error) o.err(`srt: could not write ${o.violations?.name}: ${error.message}\n`);
       });
+      return tls ? { ...session, env: { ...session.env, ...tls.env }, binds: tls.binds } : session;
     },
     report() {
       const line = summary?.();
@@ -268,6 +297,11 @@ export function joinNetwork(
   const timeoutMs = o.timeoutMs ?? 2000;
   return {
     async start(plan) {
+      // Those proxies were started for another policy: they would neither terminate TLS nor inject.
+      if (plan.network.policy.tlsTerminate !== undefined || plan.network.policy.masks !== undefined)
+        throw new Error(
+          "a plan with network.tlsTerminate or masked credentials runs with its own proxies, not with --proxies",
+        );
       const os = await (o.os ?? loadNodeOs)();
       for (const [path, greeting] of [
         [sockets.http, undefined],

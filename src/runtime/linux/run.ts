@@ -42,6 +42,8 @@ export interface NetworkSession {
   readonly env: Readonly<Record<string, string>>;
   /** Sandbox loopback port → host unix socket. */
   readonly bridges: readonly BridgeSpec[];
+  /** Files the command reads in place of others (a masked credential's sentinel copy over the denied original). */
+  readonly binds?: readonly { readonly source: string; readonly dest: string }[];
   close(): Promise<void>;
 }
 

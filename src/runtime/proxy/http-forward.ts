@@ -11,6 +11,11 @@ import { dialDirect, dialMitmProxy, type DialOptions } from "./dial.js";
 import type { Gate } from "./gate.js";
 import { parseAbsoluteTarget } from "./http-target.js";
 import { authorizationLine, connectUpstream } from "./upstream.js";
+import { canonicalizeHost } from "../../compiler/domains/index.js";
+import type { Origin } from "../../compiler/ir.js";
+import type { MaskSet } from "./credentials/masks.js";
+import { plainMasks, plainRequest } from "./credentials/plain.js";
+import { substituteStream } from "./tls/body.js";
 
 /** RFC 9110 §7.6.1 plus the proxy-only and legacy ones; names listed in Connection are dropped too. */
 const hopByHop = new Set([
@@ -46,10 +51,16 @@ export async function forwardRequest(
   res: ServerResponse,
   gate: Gate,
   dial: DialOptions,
+  /** Masked credentials (credentials/plain.ts): swapped or refused before anything is dialled. */
+  plain?: {
+    readonly masks: MaskSet;
+    readonly refuse: (host: string, port: number, reason: string, rule: Origin) => void;
+  },
 ): Promise<void> {
   const target = parseAbsoluteTarget(req.url ?? "");
   if (!target.ok) return answer(res, { status: 400, reason: target.reason });
   const { authority, path } = target.value;
+  let streamMasks: MaskSet | undefined;
   const decision = await gate.decide(authority.host, authority.port, "http", "plain");
   if (!decision.ok)
     return answer(
@@ -59,6 +70,18 @@ export async function forwardRequest(
         : { status: 502, reason: decision.reason },
     );
   if (res.destroyed) return;
+  let sent = { path, headers: endToEndHeaders(req.rawHeaders), streamBody: false };
+  if (plain) {
+    const masks = plainMasks(plain.masks);
+    const r = plainRequest(masks, req, authority.host, authority.port, path, sent.headers);
+    if (!r.ok) {
+      const reason = `the request carries the masked credential ${r.origin}, which may not be sent to ${decision.shown}${plain.masks.allowPlaintext ? "" : " (nor over plain HTTP anywhere)"}`;
+      plain.refuse(authority.host, authority.port, reason, r.origin);
+      return answer(res, { status: 403, reason, refused: true }, true);
+    }
+    sent = r;
+    if (r.streamBody) streamMasks = masks;
+  }
 
   const route = decision.route;
   let upstream: net.Socket;
@@ -83,7 +106,7 @@ export async function forwardRequest(
     return;
   }
   const headers = [
-    ...endToEndHeaders(req.rawHeaders),
+    ...sent.headers,
     "Host",
     authority.text,
     "Connection",
@@ -91,7 +114,7 @@ export async function forwardRequest(
     ...(proxyAuthorization === undefined ? [] : ["Proxy-Authorization", proxyAuthorization]),
   ];
   // A MITM or upstream proxy is itself a proxy: it gets the absolute form.
-  const requestTarget = route.kind === "direct" ? path : `http://${authority.text}${path}`;
+  const requestTarget = route.kind === "direct" ? sent.path : `http://${authority.text}${sent.path}`;
   const up = http.request({
     method: req.method ?? "GET",
     path: requestTarget,
@@ -137,5 +160,11 @@ export async function forwardRequest(
     res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage ?? "", endToEndHeaders(upRes.rawHeaders));
     upRes.pipe(res);
   });
-  req.pipe(up);
+  const host = canonicalizeHost(authority.host);
+  if (streamMasks && plain && host !== null)
+    substituteStream(streamMasks, req, up, host, authority.port, (origin) => {
+      abort();
+      plain.refuse(authority.host, authority.port, `the request body carries the masked credential ${origin}`, origin);
+    });
+  else req.pipe(up);
 }

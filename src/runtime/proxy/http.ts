@@ -16,6 +16,7 @@ import { forwardRequest } from "./http-forward.js";
 import { parseAuthority } from "./http-target.js";
 import { systemResolver } from "./resolver.js";
 import { joinTunnel } from "./tunnel.js";
+import { tunnelContext } from "./tls/context.js";
 import { defaultLimits, type NetworkProxy, type ProxyDeps } from "./types.js";
 
 export function createHttpProxy(deps: ProxyDeps): NetworkProxy {
@@ -42,6 +43,13 @@ export function createHttpProxy(deps: ProxyDeps): NetworkProxy {
           : { status: 502, reason: decision.reason },
       );
     if (client.destroyed) return;
+    if (deps.tls && decision.route.kind === "direct" && deps.tls.terminates(target.value.host, target.value.port))
+      return deps.tls.take(
+        client,
+        head,
+        { rawHost: target.value.host, port: target.value.port, addresses: decision.route.addresses },
+        tunnelContext(deps, limits, dial),
+      );
     let upstream: net.Socket;
     try {
       upstream = await dialTunnel(decision.route, dial);
@@ -72,7 +80,8 @@ export function createHttpProxy(deps: ProxyDeps): NetworkProxy {
     server.on("request", (req, res) => {
       req.on("error", () => undefined);
       res.on("error", () => undefined);
-      void forwardRequest(req, res, gate, dial).catch(() => res.destroy());
+      const plain = deps.masks ? { masks: deps.masks, refuse: tunnelContext(deps, limits, dial).refuse } : undefined;
+      void forwardRequest(req, res, gate, dial, plain).catch(() => res.destroy());
     });
     server.on("connect", (req: IncomingMessage, socket: net.Socket, head: Buffer) => {
       void onConnect(req, socket, head).catch(() => socket.destroy());

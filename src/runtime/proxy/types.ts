@@ -6,6 +6,8 @@
 import type { NetworkPolicy, Origin } from "../../compiler/ir.js";
 import type { TunnelRelay } from "./native-relay.js";
 import type { UpstreamAuthorization } from "./upstream.js";
+import type { MaskSet } from "./credentials/masks.js";
+import type { TlsTerminator } from "./tls/terminate.js";
 
 /** Name → addresses (IPv4/IPv6 text), in the order they should be tried. */
 export type Resolver = (name: string) => Promise<readonly string[]>;
@@ -85,6 +87,10 @@ export interface ProxyDeps {
   readonly limits?: Partial<ProxyLimits>;
   /** Copies allowed CONNECT/SOCKS tunnels natively (native-relay.ts); absent = Node's splice. */
   readonly relay?: TunnelRelay;
+  /** network.tlsTerminate for this run (tls/terminate.ts); absent = every CONNECT is an opaque tunnel. */
+  readonly tls?: TlsTerminator | undefined;
+  /** The run's masked credentials, for plain-HTTP requests (credentials/plain.ts). */
+  readonly masks?: MaskSet | undefined;
 }
 
 /** A unix socket path, a TCP port (loopback unless host says otherwise), or an inherited listening socket. */

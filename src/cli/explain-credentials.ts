@@ -1,0 +1,41 @@
+/**
+ * `srt explain` lines for TLS termination and masked credentials. They name
+ * where a secret lives and where it may go, never a value: the policy holds
+ * none (the runtime reads secrets when a run starts).
+ */
+import type { NetRule, NetworkPolicy } from "../compiler/ir.js";
+import { tlsTrustVariables } from "../runtime/proxy/tls/trust-env.js";
+
+export function tlsAndMaskLines(n: NetworkPolicy, netText: (r: NetRule) => string): string[] {
+  const out: string[] = [];
+  const t = n.tlsTerminate;
+  if (t) {
+    out.push(
+      `  HTTPS to allowed hosts is TLS-terminated in srt's proxy (requests are read there; upstream certificates verified against the system's roots${t.extraCaCertPaths.length ? " and extraCaCertPaths" : ""})  ← ${t.origin}`,
+      t.ca
+        ? `    certificates signed by the CA ${t.ca.certPath} (its key ${t.ca.keyPath} is unreadable in the sandbox)  ← ${t.origin}/caCertPath`
+        : `    certificates signed by a new CA for each run; its key exists only in srt's memory  ← default`,
+      `    at most ${t.maxTunnels} terminated tunnels at once, each to finish its handshake within ${t.handshakeTimeoutMs} ms; a CONNECT that does not start with TLS is tunnelled opaquely`,
+      `    the command trusts that CA through ${tlsTrustVariables.join(", ")} (a bundle of the system's roots and srt's CA)`,
+    );
+    for (const e of t.excludeDomains) out.push(`    not terminated (opaque tunnel): ${netText(e)}  ← ${e.origin}`);
+    for (const p of t.extraCaCertPaths) out.push(`    extra root: ${p}  ← ${t.origin}/extraCaCertPaths`);
+  }
+  const m = n.masks;
+  if (m) {
+    out.push(
+      `  masked credentials: the command sees a per-run sentinel; srt's proxy puts the real value back only in requests to their inject hosts${m.allowPlaintextInject.value ? ", over terminated TLS or plain HTTP" : ", over terminated TLS"}; sent anywhere else, the request is refused  ← ${m.allowPlaintextInject.origin}`,
+    );
+    for (const e of m.entries) {
+      const where = e.source.kind === "env" ? `$${e.source.name}` : e.source.path;
+      const jwt = e.decode === undefined ? "" : e.maskClaims ? `JWT claims ${e.maskClaims.join(", ")} of ` : "JWTs in ";
+      const part =
+        e.extract === undefined && e.decode === undefined
+          ? ""
+          : ` (${jwt}${e.extract === undefined ? "the value" : `group 1 of /${e.extract}/`}${e.maskDuplicates ? ", and copies elsewhere" : ""}, else ${e.onExtractNoMatch})`;
+      const hosts = e.injectHosts.length ? e.injectHosts.map(netText).join("; ") : "no host";
+      out.push(`    ${where}${part} → ${hosts}  ← ${e.origin}`);
+    }
+  }
+  return out;
+}
