@@ -27,6 +27,10 @@
  * tunnel lives only while bytes move: argv[1] ms of silence ends it (the
  * same rule as srt's Node relay, src/runtime/proxy/splice.ts).
  */
+#ifndef __linux__
+/* epoll and splice are Linux's; srt uses this relay only on Linux (macOS copies tunnels in Node). */
+int main(void) { return 70; }
+#else
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -382,3 +386,4 @@ int main(int argc, char **argv) {
     }
   }
 }
+#endif
