@@ -147,6 +147,7 @@ async function runOpened(
           err: io.err,
           command: what.shown,
           policy: live,
+          ...(debug ? { log: (l: string) => io.err(l + "\n") } : {}),
           upstreamAuthorization: authorizationFrom({ env: io.env, settings: args.settingsValue }),
           env: io.env,
         })

@@ -6,9 +6,20 @@
  */
 import net from "node:net";
 import * as proxy from "../proxy/index.js";
+import { createNativeRelay } from "../proxy/native-relay.js";
+import { defaultLimits } from "../proxy/types.js";
+import { findNative } from "../native.js";
 import type { NetworkOs } from "./network.js";
 
-export const nodeNetworkOs: NetworkOs = { proxy, relay, probe };
+export const nodeNetworkOs: NetworkOs = { proxy, relay, probe, nativeRelay };
+
+/** The relay is started with the first tunnel, so a run that opens none never spawns it. */
+function nativeRelay(onDeath: (why: string) => void): proxy.TunnelRelay | undefined {
+  const path = findNative("srt-relay");
+  return path === undefined
+    ? undefined
+    : createNativeRelay({ path, halfCloseTimeoutMs: defaultLimits.halfCloseTimeoutMs, onDeath });
+}
 
 /**
  * A unix socket at `path` whose every connection goes on to 127.0.0.1:port on

@@ -31,6 +31,7 @@ import type { IgnoreRule, NetworkPolicy } from "../../compiler/ir.js";
 import { directLoopback, proxyEnvironment } from "../proxy/environment.js";
 import type { AskCallback, NetworkViolation } from "../proxy/index.js";
 import type { LivePolicy } from "../proxy/live-policy.js";
+import type { TunnelRelay } from "../proxy/native-relay.js";
 import type { UpstreamAuthorization } from "../proxy/upstream.js";
 import type { MaskSet } from "../proxy/credentials/masks.js";
 import type { TlsRun } from "../proxy/tls/setup.js";
@@ -58,6 +59,8 @@ export interface NetworkOs {
   >;
   /** Listens at path; every connection goes on to 127.0.0.1:port on the host. */
   relay(path: string, port: number): Promise<{ close(): Promise<void> }>;
+  /** srt's native tunnel relay (native-relay.ts), or undefined when dist/native/srt-relay is not built. */
+  nativeRelay?(onDeath: (why: string) => void): TunnelRelay | undefined;
   /** Resolves once something at path accepts and, given a greeting, answers it; else rejects with why, worded to follow "the proxies at PATH". */
   probe(path: string, greeting: Uint8Array | undefined, timeoutMs: number): Promise<void>;
 }
@@ -95,6 +98,10 @@ export interface LinuxNetworkDeps {
   /** Masked credentials, for plain-HTTP requests. */
   readonly masks?: MaskSet | undefined;
   readonly os: NetworkOs;
+  /** Told how tunnels are copied (native relay or Node's fallback): `-d` shows it. */
+  readonly log?: ((line: string) => void) | undefined;
+  /** Told when the native relay died during the run (its tunnels closed); default: a process warning. */
+  readonly onRelayDeath?: ((why: string) => void) | undefined;
 }
 
 export interface LinuxNetwork {
@@ -126,7 +133,14 @@ export async function createLinuxNetwork(deps: LinuxNetworkDeps): Promise<LinuxN
         : {},
   );
   const listener = deps.onViolation;
+  const relay = os.nativeRelay?.(deps.onRelayDeath ?? ((why) => process.emitWarning(why)));
+  deps.log?.(
+    relay === undefined
+      ? "srt: tunnels are copied by Node: srt's native relay (dist/native/srt-relay) is not built"
+      : "srt: tunnels are copied by srt's native relay",
+  );
   const proxyDeps = {
+    ...(relay === undefined ? {} : { relay }),
     network: deps.policy.current,
     onViolation: listener === undefined ? store.record : (v: NetworkViolation) => (store.record(v), listener(v)),
     ...(deps.ask === undefined ? {} : { ask: deps.ask }),
@@ -137,7 +151,7 @@ export async function createLinuxNetwork(deps: LinuxNetworkDeps): Promise<LinuxN
   };
   const listening: { close(): Promise<unknown> }[] = [];
   const stop = async (): Promise<void> => {
-    await Promise.all(listening.map((l) => l.close()));
+    await Promise.all([...listening.map((l) => l.close()), relay?.close()]);
   };
   const serve = async (
     path: string,
@@ -228,6 +242,8 @@ export interface OwnNetworkOptions {
   /** srt's environment: where masked variables are read from (credentials.envVars). */
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly os?: () => Promise<NetworkOs>;
+  /** `-d`: what srt set up. */
+  readonly log?: ((line: string) => void) | undefined;
 }
 
 /** srt's own proxies for one run, in its run directory; they stop when the run ends. */
@@ -250,6 +266,8 @@ export function ownNetwork(o: OwnNetworkOptions): RunNetwork {
         violationsFd: o.violations?.fd,
         upstreamAuthorization: o.upstreamAuthorization,
         os: await (o.os ?? loadNodeOs)(),
+        log: o.log,
+        onRelayDeath: (why) => o.err(`srt: ${why}\n`),
       });
       summary = () =>
         [network.summaryLine(plan.ignoreViolations, o.command), network.allowHintLine(plan.ignoreViolations, o.command)]

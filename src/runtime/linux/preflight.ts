@@ -11,7 +11,7 @@ import { nodeLinuxDeps, nodeLinuxFs } from "./node-deps.js";
 import { checkLimits } from "./limits/report.js";
 import { locateTool, nodeToolFs, systemToolDirs, type ToolFs, type ToolLookup } from "../host-tools.js";
 import { runTrialSandbox, type TrialInput } from "./trial-sandbox.js";
-import { findNative } from "../native.js";
+import { findNative, nativeDir } from "../native.js";
 
 export interface Check {
   readonly name: string;
@@ -84,6 +84,18 @@ export async function preflight(env: PreflightEnv, fs: ToolFs = nodeToolFs): Pro
         },
   );
 
+  const relay = findNative("srt-relay");
+  add(
+    relay !== undefined
+      ? { name: "native relay", ok: true, severity: "warning", detail: `${relay} copies proxy tunnels` }
+      : {
+          name: "native relay",
+          ok: false,
+          severity: "warning",
+          detail: `${nativeDir()}/srt-relay is not built: proxy tunnels are copied by Node (slower, more CPU)`,
+          fix: "build it from source with `npm run build` (needs a C compiler: apt-get install gcc libc6-dev)",
+        },
+  );
   // Before the test sandbox, which creates the directory if it is missing.
   if (env.stateDir !== undefined) add(stateDirCheck(env.stateDir, env.uid));
   const sh = locateTool("sh", fs);

@@ -15,7 +15,7 @@ import { answerRaw } from "./http-answer.js";
 import { forwardRequest } from "./http-forward.js";
 import { parseAuthority } from "./http-target.js";
 import { systemResolver } from "./resolver.js";
-import { splice } from "./splice.js";
+import { joinTunnel } from "./tunnel.js";
 import { tunnelContext } from "./tls/context.js";
 import { defaultLimits, type NetworkProxy, type ProxyDeps } from "./types.js";
 
@@ -61,9 +61,8 @@ export function createHttpProxy(deps: ProxyDeps): NetworkProxy {
       return;
     }
     client.write("HTTP/1.1 200 Connection Established\r\nProxy-Agent: srt\r\n\r\n");
-    // Bytes the client pipelined after the CONNECT head (a TLS ClientHello sent eagerly).
-    if (head.length > 0) upstream.write(head);
-    splice(client, upstream, limits.halfCloseTimeoutMs);
+    // Bytes the client pipelined after the CONNECT head (a TLS ClientHello sent eagerly) go first.
+    joinTunnel(deps.relay, client, upstream, head, limits.halfCloseTimeoutMs);
   };
 
   const answered = new WeakSet<net.Socket>();

@@ -19,6 +19,7 @@ export {
   type ProxyVariable,
 } from "./environment.js";
 export { systemResolver } from "./resolver.js";
+export { createNativeRelay, type TunnelRelay, type TunnelReport } from "./native-relay.js";
 export {
   defaultLimits,
   type AskAnswer,

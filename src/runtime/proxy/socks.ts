@@ -11,7 +11,8 @@ import { dialTunnel, DialError, type DialOptions } from "./dial.js";
 import { createEndpoints } from "./endpoints.js";
 import { createGate, type Gate } from "./gate.js";
 import { systemResolver } from "./resolver.js";
-import { splice } from "./splice.js";
+import type { TunnelRelay } from "./native-relay.js";
+import { joinTunnel } from "./tunnel.js";
 import { defaultLimits, type NetworkProxy, type ProxyDeps, type ProxyLimits } from "./types.js";
 
 /** RFC 1928 §6 reply codes. */
@@ -115,7 +116,13 @@ const dialFailureCode = (e: unknown): number => {
   return socksReply.generalFailure;
 };
 
-async function serve(socket: net.Socket, gate: Gate, dial: DialOptions, limits: ProxyLimits): Promise<void> {
+async function serve(
+  socket: net.Socket,
+  gate: Gate,
+  dial: DialOptions,
+  limits: ProxyLimits,
+  relay: TunnelRelay | undefined,
+): Promise<void> {
   const r = createByteReader(socket, limits.handshakeTimeoutMs, 1024);
   let request: Awaited<ReturnType<typeof readRequest>>;
   try {
@@ -146,7 +153,7 @@ async function serve(socket: net.Socket, gate: Gate, dial: DialOptions, limits: 
   }
   if (socket.destroyed) return void upstream.destroy();
   socket.write(reply(socksReply.succeeded, upstream));
-  splice(socket, upstream, limits.halfCloseTimeoutMs);
+  joinTunnel(relay, socket, upstream, Buffer.alloc(0), limits.halfCloseTimeoutMs);
 }
 
 export function createSocksProxy(deps: ProxyDeps): NetworkProxy {
@@ -160,7 +167,7 @@ export function createSocksProxy(deps: ProxyDeps): NetworkProxy {
   };
   const endpoints = createEndpoints(
     () => net.createServer({ allowHalfOpen: true }),
-    (socket) => void serve(socket, gate, dial, limits).catch(() => socket.destroy()),
+    (socket) => void serve(socket, gate, dial, limits, deps.relay).catch(() => socket.destroy()),
   );
   return {
     listen: (target) => endpoints.listen(target),

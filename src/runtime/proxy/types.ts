@@ -4,6 +4,7 @@
  * real resolver or a non-loopback address.
  */
 import type { NetworkPolicy, Origin } from "../../compiler/ir.js";
+import type { TunnelRelay } from "./native-relay.js";
 import type { UpstreamAuthorization } from "./upstream.js";
 import type { MaskSet } from "./credentials/masks.js";
 import type { TlsTerminator } from "./tls/terminate.js";
@@ -87,6 +88,8 @@ export interface ProxyDeps {
   readonly resolve?: Resolver;
   readonly now?: () => Date;
   readonly limits?: Partial<ProxyLimits>;
+  /** Copies allowed CONNECT/SOCKS tunnels natively (native-relay.ts); absent = Node's splice. */
+  readonly relay?: TunnelRelay;
   /** network.tlsTerminate for this run (tls/terminate.ts); absent = every CONNECT is an opaque tunnel. */
   readonly tls?: TlsTerminator | undefined;
   /** The run's masked credentials, for plain-HTTP requests (credentials/plain.ts). */

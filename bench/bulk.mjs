@@ -1,0 +1,118 @@
+// Bulk download through a real sandbox (run by hand: `node bench/bulk.mjs [MiB] [rounds]`):
+// curl inside `srt -c` fetches a file from a loopback HTTP server through the
+// sandbox's CONNECT (3128) and SOCKS5 (1080) bridges, with srt's native relay
+// and with the Node fallback (a copy of dist/ without dist/native/srt-relay),
+// against a direct download in the same round. Prints every run (the machine
+// is noisy): MiB/s, the ratio to that round's direct download, and the CPU
+// seconds of the srt process and of srt-relay (sampled from /proc; srt's
+// includes its start-up). Loopback only.
+import { spawn } from "node:child_process";
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const MiB = 1 << 20;
+const total = Number(process.argv[2] ?? 1024) * MiB;
+const rounds = Number(process.argv[3] ?? 3);
+const work = mkdtempSync(join(tmpdir(), "srt-bench-bulk-"));
+const settings = join(work, "settings.json");
+writeFileSync(settings, JSON.stringify({ network: { allowedDomains: ["127.0.0.1"] } }));
+// The fallback: the same build, without the native helper.
+const fallback = join(work, "fallback");
+cpSync(join(root, "package.json"), join(fallback, "package.json"));
+cpSync(join(root, "dist"), join(fallback, "dist"), { recursive: true });
+rmSync(join(fallback, "dist/native/srt-relay"), { force: true });
+symlinkSync(join(root, "node_modules"), join(fallback, "node_modules"));
+
+const serverSource = `
+const http = require("node:http");
+const total = ${total}; const chunk = Buffer.alloc(1 << 20, 0x61);
+http.createServer((req, res) => {
+  res.writeHead(200, { "Content-Length": String(total) });
+  let sent = 0;
+  const pump = () => {
+    while (sent < total) {
+      const n = Math.min(chunk.length, total - sent);
+      sent += n;
+      if (!res.write(n === chunk.length ? chunk : chunk.subarray(0, n))) return void res.once("drain", pump);
+    }
+    res.end();
+  };
+  pump();
+}).listen(0, "127.0.0.1", function () { process.stdout.write(this.address().port + "\\n"); });
+`;
+const server = spawn(process.execPath, ["-e", serverSource], { stdio: ["ignore", "pipe", "inherit"] });
+const port = Number(await new Promise((r) => server.stdout.once("data", (d) => r(String(d).trim()))));
+const url = `http://127.0.0.1:${port}/`;
+const hz = 100; // USER_HZ on Linux
+
+const cpuOf = (pid) => {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    return (Number(f[11]) + Number(f[12])) / hz;
+  } catch {
+    return undefined;
+  }
+};
+const relayChild = (pid) => {
+  try {
+    for (const k of readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/))
+      if (k && readFileSync(`/proc/${k}/comm`, "utf8").trim() === "srt-relay") return Number(k);
+  } catch {
+    // srt exited between the reads
+  }
+  return undefined;
+};
+
+function curl(args) {
+  return new Promise((resolve, reject) => {
+    const c = spawn(args[0], args.slice(1), { stdio: ["ignore", "pipe", "ignore"] });
+    let out = "";
+    c.stdout.on("data", (d) => (out += d));
+    const cpu = { srt: 0, relay: 0 };
+    const timer = setInterval(() => {
+      cpu.srt = cpuOf(c.pid) ?? cpu.srt;
+      const r = relayChild(c.pid);
+      if (r !== undefined) cpu.relay = cpuOf(r) ?? cpu.relay;
+    }, 50);
+    c.on("close", (code) => {
+      clearInterval(timer);
+      const [size, speed] = out.trim().split(" ").map(Number);
+      if (code !== 0 || size < total) reject(new Error(`${args.join(" ")}: exit ${code}, ${out}`));
+      else resolve({ mibs: speed / MiB, ...cpu });
+    });
+  });
+}
+const w = ["-s", "-o", "/dev/null", "-w", "%{size_download} %{speed_download}"];
+const direct = () => curl(["curl", ...w, url]);
+const viaSrt = (pkg, how) => {
+  const proxy = how === "connect" ? "-p -x http://127.0.0.1:3128" : "--socks5 127.0.0.1:1080";
+  const script = `curl -s -o /dev/null -w '%{size_download} %{speed_download}' ${proxy} ${url}`;
+  return curl([process.execPath, join(pkg, "dist/srt.mjs"), "--settings", settings, "-c", script]);
+};
+
+try {
+  await direct(); // warm-up
+  console.log(
+    `bulk ${total / MiB} MiB through a sandbox, ${rounds} rounds (MiB/s, ratio to the round's direct, CPU s)`,
+  );
+  for (let i = 0; i < rounds; i++) {
+    const d = (await direct()).mibs;
+    console.log(`round ${i + 1}: direct ${d.toFixed(0)} MiB/s`);
+    for (const how of ["connect", "socks"])
+      for (const [name, pkg] of [
+        ["native relay", root],
+        ["node fallback", fallback],
+      ]) {
+        const r = await viaSrt(pkg, how);
+        console.log(
+          `  ${how.padEnd(7)} ${name.padEnd(13)} ${r.mibs.toFixed(0).padStart(5)} MiB/s  ${(r.mibs / d).toFixed(2)}×  srt ${r.srt.toFixed(2)} s  relay ${r.relay.toFixed(2)} s`,
+        );
+      }
+  }
+} finally {
+  server.kill();
+  rmSync(work, { recursive: true, force: true });
+}

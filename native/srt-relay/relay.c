@@ -1,0 +1,389 @@
+/*
+ * srt-relay: copies the bytes of proxy tunnels that srt's proxy has already
+ * decided and dialled, so bulk transfers do not pass through Node's event loop.
+ *
+ * Threat model. This program runs OUTSIDE the sandbox with srt's own
+ * privileges, as a child of the srt process. Its only command input is fd 3,
+ * one end of a socketpair that srt created when it spawned us; nothing inside
+ * a sandbox holds or can reach it (it has no name in the file system). The
+ * sandboxed side can only send bytes on tunnels, which are copied and never
+ * parsed, so nothing it sends changes what this program does. It makes no
+ * policy decision and opens nothing: it only owns descriptors srt hands it.
+ * Memory is bounded: at most one partial write per direction is kept.
+ *
+ * Protocol on fd 3 (srt -> relay): messages of a 9-byte header
+ *   u8 kind ('c' client or 'u' upstream), u32 id, u32 n (little endian)
+ * followed by n bytes already read by srt from the OTHER side of the tunnel
+ * (to be written to this message's socket's peer, i.e. 'c' carries bytes for
+ * the upstream). Each message carries exactly one descriptor (SCM_RIGHTS),
+ * attached to its first byte; 'c' then 'u' make one tunnel.
+ * Reports on stdout (relay -> srt), one line per finished tunnel:
+ *   "<id> <bytes client->upstream> <bytes upstream->client> <ms> <ok|error>\n"
+ * EOF on fd 3 (srt exited or stopped the relay) closes every tunnel and exits.
+ *
+ * Half-close: a FIN read on one side is passed on as shutdown(SHUT_WR) once
+ * what is pending for the other side is written; a tunnel ends when both
+ * directions ended, or at once on an error (reset). After the first FIN a
+ * tunnel lives only while bytes move: argv[1] ms of silence ends it (the
+ * same rule as srt's Node relay, src/runtime/proxy/splice.ts).
+ */
+#ifndef __linux__
+/* epoll and splice are Linux's; srt uses this relay only on Linux (macOS copies tunnels in Node). */
+int main(void) { return 70; }
+#else
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CONTROL_FD 3
+#define SCRATCH (1 << 20)
+#define MAXFDQ 64
+
+struct dir {
+  char *pend; /* bytes read from src not yet written to dst (copy mode, and srt's buffered bytes) */
+  size_t len, off; /* len: bytes waiting for dst, in pend or (splice mode) in the pipe */
+  int pipe[2];     /* splice mode: src -> pipe -> dst; -1 when unused */
+  size_t inpipe;
+  int eof;  /* FIN read from src */
+  int shut; /* shutdown(dst, SHUT_WR) done */
+  unsigned long long bytes;
+};
+
+struct tunnel {
+  uint32_t id;
+  int fd[2];        /* 0 client, 1 upstream */
+  uint32_t want[2]; /* events registered for fd[i]; 0 = not registered */
+  struct dir d[2];  /* d[i]: from fd[i] to fd[1-i] */
+  long long start_ms, active_ms;
+  int half, dead;
+  struct tunnel *next, **prevp;
+};
+
+/* epoll data: pointer to tunnel, low bit = side. Control fd uses NULL. */
+static int ep;
+static struct tunnel *tunnels;
+static struct tunnel *graves; /* finished in this batch of events; freed after it */
+static char *scratch;
+static long long half_close_ms = 60000;
+static int use_splice = 1;
+
+static long long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void report(struct tunnel *t, const char *how) {
+  char line[128];
+  int n = snprintf(line, sizeof line, "%u %llu %llu %lld %s\n", t->id, t->d[0].bytes, t->d[1].bytes,
+                   now_ms() - t->start_ms, how);
+  /* A short or failed write means srt is gone; fd 3's EOF ends us then. */
+  if (n > 0 && write(1, line, (size_t)n) < 0) {
+  }
+}
+
+static void finish(struct tunnel *t, const char *how) {
+  for (int i = 0; i < 2; i++) {
+    close(t->fd[i]); /* also removes it from the epoll set */
+    free(t->d[i].pend);
+    if (t->d[i].pipe[0] >= 0) close(t->d[i].pipe[0]);
+    if (t->d[i].pipe[1] >= 0) close(t->d[i].pipe[1]);
+  }
+  report(t, how);
+  *t->prevp = t->next;
+  if (t->next) t->next->prevp = t->prevp;
+  t->dead = 1;
+  t->next = graves;
+  graves = t;
+}
+
+static int arm(struct tunnel *t, int i) {
+  uint32_t w = 0;
+  if (!t->d[i].eof && t->d[i].len == 0) w |= EPOLLIN;
+  if (t->d[1 - i].len > 0) w |= EPOLLOUT;
+  if (w == t->want[i]) return 0;
+  struct epoll_event ev = {.events = w, .data.ptr = (void *)((uintptr_t)t | (uintptr_t)i)};
+  int r = w == 0 ? epoll_ctl(ep, EPOLL_CTL_DEL, t->fd[i], NULL)
+                 : epoll_ctl(ep, t->want[i] ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, t->fd[i], &ev);
+  t->want[i] = w;
+  return r;
+}
+
+/* Writes what is pending in direction i; -1 on error. */
+static int flush(struct tunnel *t, int i) {
+  struct dir *d = &t->d[i];
+  while (d->pend != NULL && d->len > 0) {
+    ssize_t w = send(t->fd[1 - i], d->pend + d->off, d->len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (w < 0) return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
+    d->off += (size_t)w;
+    d->len -= (size_t)w;
+    d->bytes += (unsigned long long)w;
+  }
+  free(d->pend);
+  d->pend = NULL;
+  d->off = 0;
+  while (d->inpipe > 0) {
+    ssize_t w = splice(d->pipe[0], NULL, t->fd[1 - i], NULL, d->inpipe, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) return -1;
+      d->len = d->inpipe;
+      return 0;
+    }
+    d->inpipe -= (size_t)w;
+    d->bytes += (unsigned long long)w;
+  }
+  d->len = 0;
+  return 0;
+}
+
+/* Splice mode: socket -> pipe -> socket, the bytes never enter this process. */
+static int pump_splice(struct tunnel *t, int i) {
+  struct dir *d = &t->d[i];
+  while (!d->eof && d->len == 0) {
+    ssize_t r = splice(t->fd[i], NULL, d->pipe[1], NULL, SCRATCH, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    if (r < 0) return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
+    if (r == 0) {
+      d->eof = 1;
+      break;
+    }
+    t->active_ms = now_ms();
+    d->inpipe = (size_t)r;
+    if (flush(t, i) < 0) return -1;
+  }
+  return 0;
+}
+
+static int queue(struct dir *d, const char *p, size_t n) {
+  d->pend = malloc(n);
+  if (!d->pend) return -1;
+  memcpy(d->pend, p, n);
+  d->len = n;
+  d->off = 0;
+  return 0;
+}
+
+/* Copies from fd[i] to fd[1-i] until either would block; -1 on error. */
+static int pump(struct tunnel *t, int i) {
+  struct dir *d = &t->d[i];
+  if (use_splice) return pump_splice(t, i);
+  while (!d->eof && d->len == 0) {
+    ssize_t r = recv(t->fd[i], scratch, SCRATCH, MSG_DONTWAIT);
+    if (r < 0) return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
+    if (r == 0) {
+      d->eof = 1;
+      break;
+    }
+    t->active_ms = now_ms();
+    size_t off = 0;
+    while (off < (size_t)r) {
+      ssize_t w = send(t->fd[1 - i], scratch + off, (size_t)r - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK) return -1;
+        if (queue(d, scratch + off, (size_t)r - off) < 0) return -1;
+        break;
+      }
+      off += (size_t)w;
+      d->bytes += (unsigned long long)w;
+    }
+  }
+  return 0;
+}
+
+/* After progress on either side: pass FINs on, end or re-arm. 1 = tunnel gone. */
+static int settle(struct tunnel *t) {
+  for (int i = 0; i < 2; i++) {
+    struct dir *d = &t->d[i];
+    if (d->eof && d->len == 0 && !d->shut) {
+      /* ENOTCONN: the peer is already gone; the other direction will see it. */
+      shutdown(t->fd[1 - i], SHUT_WR);
+      d->shut = 1;
+      if (!t->half) {
+        t->half = 1;
+        t->active_ms = now_ms();
+      }
+    }
+  }
+  if (t->dead) return 1;
+  if (t->d[0].shut && t->d[1].shut) {
+    finish(t, "ok");
+    return 1;
+  }
+  if (arm(t, 0) < 0 || arm(t, 1) < 0) {
+    finish(t, "error");
+    return 1;
+  }
+  return 0;
+}
+
+static void on_event(struct tunnel *t, int side, uint32_t ev) {
+  if (ev & EPOLLERR) return finish(t, "error");
+  /* Writable: drain what waits for this side. Readable/hup: read this side. */
+  if (t->d[1 - side].len > 0) {
+    if (flush(t, 1 - side) < 0) return finish(t, "error");
+    if (t->d[1 - side].len == 0 && pump(t, 1 - side) < 0) return finish(t, "error");
+  }
+  if (ev & (EPOLLIN | EPOLLHUP | EPOLLRDHUP)) {
+    if (pump(t, side) < 0) return finish(t, "error");
+  }
+  settle(t);
+}
+
+/* ---- control channel ---- */
+static char cbuf[9 + SCRATCH];
+static size_t clen;
+static int fdq[MAXFDQ];
+static int nfdq;
+static struct tunnel *building; /* got 'c', waiting for 'u' */
+
+static uint32_t le32(const unsigned char *p) {
+  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void die(const char *why) {
+  fprintf(stderr, "srt-relay: %s\n", why);
+  exit(70);
+}
+
+static void start(struct tunnel *t) {
+  t->start_ms = t->active_ms = now_ms();
+  t->next = tunnels;
+  t->prevp = &tunnels;
+  if (tunnels) tunnels->prevp = &t->next;
+  tunnels = t;
+  /* Bytes srt already read go first; then both sides are read. */
+  for (int i = 0; i < 2; i++)
+    if (flush(t, i) < 0) return finish(t, "error");
+  for (int i = 0; i < 2; i++)
+    if (t->d[i].len == 0 && pump(t, i) < 0) return finish(t, "error");
+  settle(t);
+}
+
+static void on_message(unsigned char kind, uint32_t id, const char *data, uint32_t n) {
+  if (nfdq == 0) die("message without a descriptor");
+  int fd = fdq[0];
+  memmove(fdq, fdq + 1, (size_t)--nfdq * sizeof *fdq);
+  if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) die("descriptor is not usable");
+  if (kind == 'c') {
+    if (building) die("two client messages in a row");
+    building = calloc(1, sizeof *building);
+    if (!building) die("out of memory");
+    building->id = id;
+    building->fd[0] = fd;
+    building->fd[1] = -1;
+    for (int i = 0; i < 2; i++) {
+      building->d[i].pipe[0] = building->d[i].pipe[1] = -1;
+      if (use_splice) {
+        if (pipe2(building->d[i].pipe, O_CLOEXEC | O_NONBLOCK) < 0) die("cannot make a pipe");
+        /* One large read per wakeup; the pages are used only while bytes wait. */
+        fcntl(building->d[i].pipe[1], F_SETPIPE_SZ, SCRATCH);
+      }
+    }
+    /* 'c' carries bytes read from the client, for the upstream: direction 0. */
+    if (n > 0 && queue(&building->d[0], data, n) < 0) die("out of memory");
+  } else if (kind == 'u') {
+    if (!building || building->id != id) die("upstream without its client");
+    struct tunnel *t = building;
+    building = NULL;
+    t->fd[1] = fd;
+    if (n > 0 && queue(&t->d[1], data, n) < 0) die("out of memory");
+    start(t);
+  } else {
+    die("unknown message");
+  }
+}
+
+static void on_control(void) {
+  for (;;) {
+    char cm[CMSG_SPACE(sizeof(int) * MAXFDQ)];
+    struct iovec iov = {.iov_base = cbuf + clen, .iov_len = sizeof cbuf - clen};
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm, .msg_controllen = sizeof cm};
+    ssize_t r = recvmsg(CONTROL_FD, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+    if (r < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
+      exit(0);
+    }
+    if (r == 0) exit(0); /* srt closed the channel: every tunnel closes with us */
+    if (mh.msg_flags & MSG_CTRUNC) die("too many descriptors at once");
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+      size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+      for (size_t j = 0; j < k; j++) {
+        int fd;
+        memcpy(&fd, CMSG_DATA(c) + j * sizeof(int), sizeof fd);
+        if (nfdq == MAXFDQ) die("descriptor queue full");
+        fdq[nfdq++] = fd;
+      }
+    }
+    clen += (size_t)r;
+    size_t off = 0;
+    while (clen - off >= 9) {
+      const unsigned char *h = (const unsigned char *)cbuf + off;
+      uint32_t n = le32(h + 5);
+      if (n > SCRATCH) die("message too large");
+      if (clen - off < 9 + (size_t)n) break;
+      on_message(h[0], le32(h + 1), cbuf + off + 9, n);
+      off += 9 + n;
+    }
+    memmove(cbuf, cbuf + off, clen - off);
+    clen -= off;
+  }
+}
+
+static void sweep(void) {
+  long long now = now_ms();
+  for (struct tunnel *t = tunnels, *next; t; t = next) {
+    next = t->next;
+    if (t->half && now - t->active_ms >= half_close_ms) finish(t, "idle");
+  }
+}
+
+int main(int argc, char **argv) {
+  if (argc > 1) half_close_ms = atoll(argv[1]);
+  if (half_close_ms <= 0) half_close_ms = 60000;
+  if (argc > 2 && strcmp(argv[2], "copy") == 0) use_splice = 0;
+  signal(SIGPIPE, SIG_IGN);
+  scratch = malloc(SCRATCH);
+  ep = epoll_create1(EPOLL_CLOEXEC);
+  if (!scratch || ep < 0) die("cannot start");
+  struct epoll_event cev = {.events = EPOLLIN, .data.ptr = NULL};
+  if (epoll_ctl(ep, EPOLL_CTL_ADD, CONTROL_FD, &cev) < 0) die("fd 3 is not the control channel");
+  long long last_sweep = now_ms();
+  struct epoll_event evs[64];
+  for (;;) {
+    int n = epoll_wait(ep, evs, 64, 1000);
+    if (n < 0 && errno != EINTR) die("epoll_wait failed");
+    for (int k = 0; k < n; k++) {
+      if (evs[k].data.ptr == NULL) {
+        on_control();
+        continue;
+      }
+      uintptr_t v = (uintptr_t)evs[k].data.ptr;
+      struct tunnel *t = (struct tunnel *)(v & ~(uintptr_t)1);
+      int side = (int)(v & 1);
+      /* A tunnel finished earlier in this batch may still have an event queued. */
+      if (!t->dead) on_event(t, side, evs[k].events);
+    }
+    while (graves) {
+      struct tunnel *g = graves;
+      graves = g->next;
+      free(g);
+    }
+    long long now = now_ms();
+    if (now - last_sweep >= 1000) {
+      sweep();
+      last_sweep = now;
+    }
+  }
+}
+#endif
