@@ -12,6 +12,7 @@ import { resolve } from "node:path";
 import type { Policy, Target } from "../compiler/index.js";
 import { backendsFor, lowerAndRender, type TargetOptions } from "../backends/registry.js";
 import { hostSeccompArch } from "../runtime/host-arch.js";
+import { hostRootEntries } from "../runtime/oci/host-root.js";
 import { defineCommand, policyArgs, policyChoice } from "./args.js";
 import { exitStatus, type CliIo } from "./io.js";
 import { compileForCli } from "./policy-input.js";
@@ -19,7 +20,12 @@ import { compileForCli } from "./policy-input.js";
 /** Plans are compiled for this machine; a getter, so only a Linux backend asks for the arch. */
 const options: TargetOptions = {
   get linux() {
-    return { arch: hostSeccompArch() };
+    return {
+      arch: hostSeccompArch(),
+      get root() {
+        return hostRootEntries();
+      },
+    };
   },
   macos: {},
 };
