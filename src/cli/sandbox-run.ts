@@ -9,7 +9,10 @@ import { resolve } from "node:path";
 import { exposureOf, type LinuxPlan } from "../backends/bwrap/index.js";
 import { createNodeHost } from "../runtime/node-host.js";
 import { openViolationsFile } from "../runtime/violations-file.js";
-import { findTools, runLinux, statusOfSignal, toolsExposed } from "../runtime/linux/index.js";
+import { findTools, runLinux, statusOfSignal, toolsExposed, type LinuxTools } from "../runtime/linux/index.js";
+import type { OciPlan } from "../backends/oci/index.js";
+import { runOci, type OciTools } from "../runtime/oci/run.js";
+import { findOciTools } from "../runtime/oci/tools.js";
 import { joinNetwork, ownNetwork } from "../runtime/linux/network.js";
 import { createLivePolicy } from "../runtime/proxy/live-policy.js";
 import { appendViolation } from "../runtime/proxy/violations.js";
@@ -66,6 +69,9 @@ function violationsExposure(plan: LinuxPlan, spelled: string): string | undefine
   return `${e.real} lies in ${e.root}, which this plan makes writable and does not protect: the command could replace the file by a symlink, and srt would append its report where that leads. Name a file outside the writable directories (\`srt --violations F -- cmd\` protects F itself when it compiles the policy).`;
 }
 
+/** A plan for an OCI runtime (srt --runtime runc, srt compile --target oci) rather than bwrap. */
+const isOciPlan = (plan: LinuxPlan): plan is OciPlan => (plan as Partial<OciPlan>).engine !== undefined;
+
 async function runOpened(
   args: SandboxRunArgs,
   violations: { readonly fd: number; readonly name: string } | undefined,
@@ -98,7 +104,8 @@ async function runOpened(
     if (debug) io.err(`srt: --control-fd ${args.controlFd}: line ${lineNo} applied\n`);
   });
   // Never from PATH: `npx srt` puts the project's node_modules/.bin first, which the command may write.
-  const found = findTools(plan.network.proxies, undefined, io.uid === 0);
+  const oci = isOciPlan(plan) ? plan : undefined;
+  const found = oci ? findOciTools(plan.network.proxies) : findTools(plan.network.proxies, undefined, io.uid === 0);
   const problem = found.ok ? toolsExposed(found.found, plan.hostWrites) : found.message;
   if (!found.ok || problem !== undefined) {
     io.err(`${failureLine({ code: "SRT500", message: String(problem) })}\nsrt: the command did not run.\n`);
@@ -113,8 +120,7 @@ async function runOpened(
     args.proxies === undefined
       ? ownNetwork({ quiet: args.quiet, violations, err: io.err, command: args.command, policy: live })
       : joinNetwork(resolve(io.cwd, args.proxies));
-  const running = runLinux({
-    plan,
+  const common = {
     command: args.command,
     env: io.env,
     tools: found.tools,
@@ -123,11 +129,15 @@ async function runOpened(
     stateDir: locateStateDir(io.env, io.uid),
     startNetwork: network.start,
     // The CLI's inherited fds are its caller's leftovers: close them rather than pass them in.
-    inheritedFds: "close",
+    inheritedFds: "close" as const,
     // If srt is SIGKILLed, its watchdog runs this to release the run's placeholders.
     ...(process.argv[1] ? { cleanupCommand: [process.execPath, process.argv[1], "__cleanup"] } : {}),
     ...(debug ? { log: (l: string) => io.err(l + "\n") } : {}),
-  });
+  };
+  const running =
+    oci !== undefined
+      ? runOci({ ...common, plan: oci, tools: found.tools as OciTools })
+      : runLinux({ ...common, plan, tools: found.tools as LinuxTools });
   try {
     const { result, received } = await awaitForwardingSignals(io, running);
     network.report();

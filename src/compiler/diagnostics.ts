@@ -405,6 +405,9 @@ export const runtimeCatalog = {
   SRT508: { title: "a set-up step of the run failed" },
   SRT509: { title: "running commands is not implemented on this platform" },
   SRT510: { title: "a native helper srt needs is missing or not safe to run" },
+  SRT545: { title: "the OCI runtime (runc) could not set up the container" },
+  SRT546: { title: "the OCI bundle could not be written" },
+  SRT547: { title: "the container runtime named is not supported here" },
 } as const satisfies Record<string, { title: string }>;
 
 export type RuntimeCode = keyof typeof runtimeCatalog;

@@ -8,6 +8,10 @@ import type { LinuxDeps } from "./deps.js";
 export interface Janitor {
   /** Registers a private directory (removed whole) before it is created. */
   expectTree(path: string): void;
+  /** A process group the watchdog kills if srt dies (one that does not die with srt: runc). */
+  expectGroup(pgid: number): void;
+  /** That group was reaped: its id may be reused. */
+  groupGone(pgid: number): void;
   /** Removes the registered directories now and dismisses the watchdog. */
   cleanUp(): void;
 }
@@ -29,6 +33,8 @@ export function createJanitor(
       trees.push(path);
       watchdog.expectTree(path);
     },
+    expectGroup: (pgid) => watchdog.expectGroup(pgid),
+    groupGone: (pgid) => watchdog.groupGone(pgid),
     cleanUp() {
       if (done) return;
       done = true;
