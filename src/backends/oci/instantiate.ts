@@ -60,13 +60,13 @@ export function instantiateOci(a: OciArtifact, run: OciRun): ConcreteBundle {
   });
   const skeletons = a.skeletons.map((s, i): ConcreteSkeleton => ({
     dir: skeletonDir(run.bundle, i),
-    entries: s.entries.map((e): ConcreteSkeleton["entries"][number] => {
-      if (e.kind === "symlink") return e;
-      if (typeof e.path === "string") return { path: e.path, kind: e.kind };
+    entries: s.entries.flatMap((e): ConcreteSkeleton["entries"][number][] => {
+      if (e.kind === "symlink") return [e];
+      if (typeof e.path === "string") return [{ path: e.path, kind: e.kind }];
       const at = run.slots[e.path.slot];
-      if (!isWithin(at, s.covers) || at === s.covers)
-        throw new Error(`the run's ${e.path.slot} directory ${at} is not below ${s.covers}`);
-      return { path: at.slice(s.covers.length + 1), kind: e.kind };
+      // A run's temp dir lies in the state directory; a standalone bundle's (srt compile -o DIR) in DIR.
+      if (!isWithin(at, s.covers) || at === s.covers) return [];
+      return [{ path: at.slice(s.covers.length + 1), kind: e.kind }];
     }),
   }));
   const rootless = run.uid !== 0;

@@ -12,8 +12,13 @@ export interface BundleFs {
   symlink(target: string, path: string): void;
 }
 
-export function writeBundle(fs: BundleFs, dir: string, bundle: ConcreteBundle): void {
-  fs.mkdir(dir, 0o700);
+export function writeBundle(
+  fs: BundleFs,
+  dir: string,
+  bundle: ConcreteBundle,
+  opts: { readonly exists?: true } = {},
+): void {
+  if (opts.exists !== true) fs.mkdir(dir, 0o700);
   fs.mkdir(`${dir}/skeleton`, 0o700);
   for (const s of bundle.skeletons) {
     fs.mkdir(s.dir, 0o755);
