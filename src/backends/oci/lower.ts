@@ -202,15 +202,24 @@ export function lowerOci(policy: Policy, options: OciOptions): OciArtifact {
       },
     );
   }
-  mounts.push({
-    destination: "/proc",
-    type: "proc",
-    source: "proc",
-    options: ["nosuid", "noexec", "nodev"],
-    why: weaker
-      ? "a /proc of the host's PID namespace (weaker nested sandbox)"
-      : "a /proc that shows only the container's processes",
-  });
+  // Without a PID namespace a fresh procfs may not be mounted by an unprivileged caller: bwrap binds the host's too.
+  mounts.push(
+    weaker
+      ? {
+          destination: "/proc",
+          type: "bind",
+          source: "/proc",
+          options: roBind,
+          why: "host /proc, read-only (weaker nested sandbox: no PID namespace)",
+        }
+      : {
+          destination: "/proc",
+          type: "proc",
+          source: "proc",
+          options: ["nosuid", "noexec", "nodev"],
+          why: "a /proc that shows only the container's processes",
+        },
+  );
 
   // 3. The policy's mounts, in bwrap's order; 4. the state directory hidden, the temp dir in it.
   // What is mounted after a mask, below it: the mount points its skeleton must hold (the state directory too).
