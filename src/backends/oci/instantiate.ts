@@ -21,6 +21,8 @@ export interface OciRun {
   readonly gid: number;
   /** Whether a host path exists (lstat), for the optional mounts. */
   readonly exists: (path: string) => boolean;
+  /** Where runc makes the container's cgroups (a root run), so a cleanup after a crash can find them. */
+  readonly cgroupsPath?: string;
   /** OCI hooks, as the runtime wants them (the bridge's hand-shake). */
   readonly hooks?: Readonly<Record<string, unknown>>;
 }
@@ -82,6 +84,7 @@ export function instantiateOci(a: OciArtifact, run: OciRun): ConcreteBundle {
     linux: {
       ...linux,
       namespaces: rootless ? [...linux.namespaces, { type: "user" }] : linux.namespaces,
+      ...(run.cgroupsPath === undefined || rootless ? {} : { cgroupsPath: run.cgroupsPath }),
       ...(rootless
         ? {
             uidMappings: [{ containerID: 0, hostID: run.uid, size: 1 }],

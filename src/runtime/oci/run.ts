@@ -41,6 +41,7 @@ import { createSandboxSignals, type SandboxSignals } from "../linux/signals.js";
 import { startBridges, type BridgeTools } from "../linux/bridge.js";
 import { failed, failureOf, RuntimeFailure } from "../failure.js";
 import { writeBundle, type BundleFs } from "./bundle.js";
+import { removeRunCgroups, runCgroupName } from "./cgroups.js";
 
 export interface OciTools {
   readonly runc: string;
@@ -101,7 +102,7 @@ export function runOci(req: OciRunRequest, os: LinuxDeps = nodeLinuxDeps(), bund
       signals.killAll();
       return held.guard?.failure() ?? failureOf(e, "SRT545");
     } finally {
-      container?.remove();
+      await container?.remove();
       await cleanUpRun(os, held, signals, { step: log, problem: (line) => req.log?.(line) });
     }
   })();
@@ -112,8 +113,8 @@ interface Container {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>;
   /** runc's own error when it failed before the command ran, else undefined. */
   setupError(): string | undefined;
-  /** `runc delete --force` when runc left the container behind (it was killed). */
-  remove(): void;
+  /** `runc delete --force` when runc left the container behind (it was killed), then its cgroups. */
+  remove(): Promise<void>;
 }
 
 async function launchRunc(
@@ -139,6 +140,7 @@ async function launchRunc(
     bundle,
     uid: req.uid,
     gid: req.gid,
+    cgroupsPath: `/${runCgroupName(run.id)}`,
     exists: (p) => {
       try {
         os.fs.lstat(p);
@@ -192,15 +194,20 @@ async function launchRunc(
       // runc logs an error only when it failed itself; a command's own failure is just its status.
       return runcLogError(os, runcLog) ?? (started ? undefined : "it exited before the container existed");
     },
-    remove() {
+    async remove() {
       try {
         os.fs.lstat(`${runcRoot}/${id}`);
       } catch {
-        return; // runc deleted the container when it ended
+        return; // runc deleted the container (and its cgroups) when it ended
       }
-      os.spawn(req.tools.runc, ["--root", runcRoot, "delete", "--force", id], {
+      const deleting = os.spawn(req.tools.runc, ["--root", runcRoot, "delete", "--force", id], {
         stdio: ["ignore", "ignore", "ignore"],
       });
+      await new Promise<void>((resolve) => {
+        deleting.once("exit", () => resolve());
+        deleting.once("error", () => resolve());
+      });
+      if (req.uid === 0) for (const left of removeRunCgroups(os.fs, os.clock, run.id)) log(`cgroup left: ${left}`);
     },
   };
   // The hook names the container's pid once its namespaces exist.
@@ -216,6 +223,10 @@ async function launchRunc(
   const pid = (JSON.parse(os.fs.readFile(statePath)) as { pid?: unknown }).pid;
   if (typeof pid !== "number" || !Number.isInteger(pid) || pid <= 1)
     throw new RuntimeFailure("SRT545", `runc's state names no container pid: ${String(pid)}`);
+  // runc's init makes the container's pid 1 a session leader of its own: the watchdog kills that group
+  // too (the PID namespace ends with pid 1); given up once runc, which reaps it, has ended.
+  held.janitor?.expectGroup(pid);
+  void exited.then(() => held.janitor?.groupGone(pid));
   signals.sandboxStarted(pid);
   log(`container pid ${pid}`);
   if (held.network !== undefined) {
