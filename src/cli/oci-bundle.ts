@@ -19,6 +19,8 @@ import { instantiateOci, lowerOciPlan } from "../backends/oci/index.js";
 import { hostSeccompArch } from "../runtime/host-arch.js";
 import { hostRootEntries } from "../runtime/oci/host-root.js";
 import { writeBundle } from "../runtime/oci/bundle.js";
+import { nodeLinuxFs } from "../runtime/linux/node-deps.js";
+import { ensureStateDir } from "../runtime/state-dir.js";
 import { exitStatus, type CliIo } from "./io.js";
 import { compileForCli } from "./policy-input.js";
 
@@ -50,6 +52,13 @@ export function compileOciBundle(
   const { policy } = compileForCli({ settings, outputs: [{ path: dir, rule: "plan-file" }] }, io, "linux");
   if (policy === undefined) return exitStatus.usage;
   const plan = lowerOciPlan(policy, hostSeccompArch(), hostRootEntries());
+  try {
+    // The bundle masks srt's state directory at its path: runc needs the mount point to exist.
+    ensureStateDir(nodeLinuxFs, policy.context.stateDir, io.uid);
+  } catch (e) {
+    io.err(`srt compile: ${(e as Error).message}\n`);
+    return exitStatus.runtime;
+  }
   const tmp = `${dir}/tmp`;
   const voidFile = `${dir}/void`;
   try {
