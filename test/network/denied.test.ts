@@ -274,7 +274,7 @@ describe.skipIf(lacking(!networkSupported, networkSkipReason))("refused network 
         "resolved-address guard: an allowed name that resolves to loopback is refused unless the address is allowed too",
         async (ctx) => {
           const box = useBox(ctx, runner);
-          const script = `curl -s --max-time 5 -w '\\ncode=%{http_code}\\n' http://localhost:${web.port}/guard-${runner}`;
+          const script = `curl -s --max-time 5 -w '\\ncode=%{http_code}\\n' http://localhost:${web.port}/guard-${engine}-${runner}`;
           const nameOnly = await runScript(
             scratch,
             box,
@@ -285,7 +285,7 @@ describe.skipIf(lacking(!networkSupported, networkSkipReason))("refused network 
           expect(nameOnly.stderr).toMatch(
             new RegExp(`srt: blocked 1 network request: localhost:${web.port} \\(.*loopback`),
           );
-          expect(web.seen).not.toContain(`GET /guard-${runner}`);
+          expect(web.seen).not.toContain(`GET /guard-${engine}-${runner}`);
 
           const both = await runScript(
             scratch,
@@ -294,7 +294,7 @@ describe.skipIf(lacking(!networkSupported, networkSkipReason))("refused network 
             script,
           );
           expect(values(both)["code"], shown(both)).toBe("200");
-          expect(both.stdout).toContain(`hello web GET /guard-${runner}`);
+          expect(both.stdout).toContain(`hello web GET /guard-${engine}-${runner}`);
           expect(both.stderr).not.toMatch(/srt: blocked/);
         },
       );

@@ -80,10 +80,10 @@ describe.skipIf(lacking(!networkSupported, networkSkipReason))("direct connectio
             // Control: the same target through the proxy works in this very run.
             ...(tools.curl
               ? [
-                  `curl -s --max-time 5 -o /dev/null -w 'proxied=%{http_code}\\n' http://127.0.0.1:${web.port}/proxied-${runner}`,
-                  `curl -s --max-time 5 --noproxy '*' http://127.0.0.1:${web.port}/bypass-${runner}; echo "noproxy=$?"`,
+                  `curl -s --max-time 5 -o /dev/null -w 'proxied=%{http_code}\\n' http://127.0.0.1:${web.port}/proxied-${engine}-${runner}`,
+                  `curl -s --max-time 5 --noproxy '*' http://127.0.0.1:${web.port}/bypass-${engine}-${runner}; echo "noproxy=$?"`,
                 ]
-              : [`${c} get http://127.0.0.1:${web.port}/proxied-${runner} | sed -n 's/^status=/proxied=/p'`]),
+              : [`${c} get http://127.0.0.1:${web.port}/proxied-${engine}-${runner} | sed -n 's/^status=/proxied=/p'`]),
             `${c} direct 127.0.0.1 ${web.port} | sed 's/^direct=/v4=/'`,
             `${c} direct 127.0.0.1 ${echo.port} | sed 's/^direct=/echo=/'`,
             ...(web6 ? [`${c} direct ::1 ${web6.port} | sed 's/^direct=/v6=/'`] : []),
@@ -104,8 +104,8 @@ describe.skipIf(lacking(!networkSupported, networkSkipReason))("direct connectio
           if (tools.curl) expect(v["noproxy6"]).toBe("7");
           expect(web6.seen).toEqual([]);
         }
-        expect(web.seen).toContain(`GET /proxied-${runner}`);
-        expect(web.seen).not.toContain(`GET /bypass-${runner}`);
+        expect(web.seen).toContain(`GET /proxied-${engine}-${runner}`);
+        expect(web.seen).not.toContain(`GET /bypass-${engine}-${runner}`);
       });
 
       it("UDP from the sandbox never reaches a host UDP server, even on an allowed address (the same client outside is heard)", async (ctx) => {
