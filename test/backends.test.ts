@@ -6,12 +6,13 @@
  */
 import { describe, expect, it } from "vitest";
 import { lower } from "../src/api/compile.js";
+import { debianRoot } from "./support/golden-artifacts.js";
 import { backends, backendsFor, lowerAndRender, type TargetOptions } from "../src/backends/registry.js";
 import { compileFixture, loadFixture } from "./support/fixtures.js";
 import { runSrt } from "./support/cli.js";
 
 const policy = compileFixture(loadFixture("every-key")).policy!;
-const options: TargetOptions = { linux: { arch: "x86_64" }, macos: {} };
+const options: TargetOptions = { linux: { arch: "x86_64", root: debianRoot }, macos: {} };
 
 describe("backend registry", () => {
   it("names are unique, and so is each target's --emit word (ir is the CLI's own)", () => {

@@ -16,12 +16,17 @@ import {
   type ProxyPorts,
   type SeatbeltProfile,
 } from "./seatbelt/index.js";
+import { lowerOci, renderOci, type OciArtifact, type RootEntry } from "./oci/index.js";
 import { disassembleSeccomp, lowerSeccomp, type SeccompArch, type SeccompProgram } from "./seccomp/index.js";
 
 /** What lowering needs besides the IR, per target: facts about the machine or the run. */
 export interface TargetOptions {
   /** The architecture of the machine that will run the plan (the seccomp filter is per ABI). */
-  readonly linux: { readonly arch: SeccompArch };
+  readonly linux: {
+    readonly arch: SeccompArch;
+    /** The host's top-level entries, for the OCI bundle's skeleton root (only the oci backend reads it). */
+    readonly root?: readonly RootEntry[];
+  };
   /** The ports of srt's proxies (default: compiledProxyPorts) and the log tag (default "srt"). */
   readonly macos: { readonly proxy?: ProxyPorts; readonly tag?: string };
 }
@@ -64,6 +69,18 @@ const seccomp: Backend<"linux", SeccompProgram> = {
   render: disassembleSeccomp,
 };
 
+const oci: Backend<"linux", OciArtifact> = {
+  name: "oci",
+  target: "linux",
+  emit: "oci",
+  what: "the OCI runtime-spec bundle (config.json with its reasons, skeletons) that runc runs",
+  lower: (policy, o) => {
+    if (o.root === undefined) throw new Error("the OCI backend needs the host's top-level entries (options.root)");
+    return lowerOci(policy, { arch: o.arch, root: o.root });
+  },
+  render: renderOci,
+};
+
 const seatbelt: Backend<"macos", SeatbeltProfile> = {
   name: "seatbelt",
   target: "macos",
@@ -78,7 +95,7 @@ const seatbelt: Backend<"macos", SeatbeltProfile> = {
 };
 
 /** In `srt compile --emit` order: a target's first backend is its default. */
-export const backends = { plan, bwrap, seccomp, seatbelt } as const;
+export const backends = { plan, bwrap, seccomp, oci, seatbelt } as const;
 
 export type BackendName = keyof typeof backends;
 export type AnyBackend = (typeof backends)[BackendName];

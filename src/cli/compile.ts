@@ -12,14 +12,21 @@ import { resolve } from "node:path";
 import type { Policy, Target } from "../compiler/index.js";
 import { backendsFor, lowerAndRender, type TargetOptions } from "../backends/registry.js";
 import { hostSeccompArch } from "../runtime/host-arch.js";
+import { hostRootEntries } from "../runtime/oci/host-root.js";
 import { defineCommand, policyArgs, policyChoice } from "./args.js";
 import { exitStatus, type CliIo } from "./io.js";
 import { compileForCli } from "./policy-input.js";
+import { compileOciBundle } from "./oci-bundle.js";
 
 /** Plans are compiled for this machine; a getter, so only a Linux backend asks for the arch. */
 const options: TargetOptions = {
   get linux() {
-    return { arch: hostSeccompArch() };
+    return {
+      arch: hostSeccompArch(),
+      get root() {
+        return hostRootEntries();
+      },
+    };
   },
   macos: {},
 };
@@ -39,6 +46,8 @@ export const compileCommand = (io: CliIo) =>
       emit: { type: "string", description: "what to produce (see the list per target below: ir, …)" },
     },
     run({ args }): number {
+      // `--target oci`: the Linux policy as an OCI bundle directory (oci-bundle.ts).
+      if (args.target === "oci") return compileOciBundle(args, io);
       const choice = policyChoice(args);
       if (!choice.ok) {
         io.err(`srt compile: ${choice.message}\n`);

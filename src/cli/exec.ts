@@ -12,6 +12,7 @@
 import { closeSync, constants, fstatSync, openSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { exposureOf, linuxPlanProblem, type LinuxPlan } from "../backends/bwrap/index.js";
+import { ociPlanProblem, type OciPlan } from "../backends/oci/index.js";
 import { createNodeHost } from "../runtime/node-host.js";
 import { locateStateDir, planStateDirMismatch } from "../runtime/state-dir.js";
 import { hostSeccompArch } from "../runtime/host-arch.js";
@@ -109,6 +110,11 @@ function loadPlan(file: string): LinuxPlan | string {
   const problem = linuxPlanProblem(value);
   if (problem !== undefined) return problem;
   const p = value as LinuxPlan;
+  // An OCI plan (srt compile --target oci) runs under runc; its OCI part must be whole too.
+  if ((p as Partial<OciPlan>).engine !== undefined) {
+    const oci = ociPlanProblem(p as Partial<OciPlan>);
+    if (oci !== undefined) return oci;
+  }
   if (p.arch !== hostSeccompArch())
     return `plan is for ${String(p.arch)}, this machine is ${hostSeccompArch()}: recompile it here`;
   return p;

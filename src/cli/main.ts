@@ -78,6 +78,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       runId: rest[1]!,
       uid: io.uid,
     });
+    // A root run under runc (srt --runtime runc) leaves its cgroups when it is killed with srt.
+    if (io.uid === 0) (await import("../runtime/oci/cgroups.js")).removeRunCgroups(os.fs, os.clock, rest[1]!);
     return exitStatus.ok;
   }
   const load = Object.hasOwn(subcommands, first) ? subcommands[first] : undefined;

@@ -1,5 +1,7 @@
 /** `srt [options] [-c "string" | [--] cmd args…]`: compile the settings for this machine and run the command in one go. */
 import { lowerLinuxPlan } from "../backends/bwrap/index.js";
+import { lowerOciPlan } from "../backends/oci/index.js";
+import { hostRootEntries } from "../runtime/oci/host-root.js";
 import { hostSeccompArch } from "../runtime/host-arch.js";
 import { failureLine } from "../runtime/failure.js";
 import { debugFromEnv, exitStatus, type CliIo } from "./io.js";
@@ -30,6 +32,11 @@ export const runModeCommand = (io: CliIo, usage: string) =>
       },
       ...runArgs,
       ...additionArgs,
+      runtime: {
+        type: "string",
+        valueHint: "NAME",
+        description: "bwrap (default) or runc: the same policy as an OCI container",
+      },
     },
     runs: runsWhat,
     repeatable: additionNames,
@@ -45,11 +52,18 @@ export const runModeCommand = (io: CliIo, usage: string) =>
         io.err(`srt: ${parsed.message}\n`);
         return exitStatus.usage;
       }
-      return runMode(parsed.options, io);
+      const runtime = args.runtime ?? "bwrap";
+      if (runtime !== "bwrap" && runtime !== "runc") {
+        io.err(
+          `${failureLine({ code: "SRT547", message: `--runtime ${runtime}: srt runs commands under bwrap or runc (crun, docker and podman are not implemented yet)` })}\n`,
+        );
+        return exitStatus.usage;
+      }
+      return runMode(parsed.options, io, runtime);
     },
   });
 
-async function runMode(o: RunOptions, io: CliIo): Promise<number> {
+async function runMode(o: RunOptions, io: CliIo, runtime: "bwrap" | "runc"): Promise<number> {
   // macOS: Seatbelt through sandbox-exec (src/cli/macos-run.ts; not run on a Mac from here).
   if (io.platform === "darwin") return (await import("./macos-run.js")).runMacosMode(o, io);
   if (io.platform !== "linux") {
@@ -61,7 +75,10 @@ async function runMode(o: RunOptions, io: CliIo): Promise<number> {
   const t0 = performance.now();
   const { policy, settingsValue } = compileForRun(o, io, "linux");
   if (policy === undefined) return exitStatus.usage;
-  const plan = lowerLinuxPlan(policy, hostSeccompArch());
+  const plan =
+    runtime === "runc"
+      ? lowerOciPlan(policy, hostSeccompArch(), hostRootEntries())
+      : lowerLinuxPlan(policy, hostSeccompArch());
   if (o.debug || debugFromEnv(io.env))
     io.err(`srt: compiled ${plan.source} in ${(performance.now() - t0).toFixed(1)} ms\n`);
   return runPlan(

@@ -9,7 +9,18 @@ import { resolve } from "node:path";
 import { exposureOf, type LinuxPlan } from "../backends/bwrap/index.js";
 import { createNodeHost } from "../runtime/node-host.js";
 import { openViolationsFile } from "../runtime/violations-file.js";
-import { chosenTools, findTools, runLinux, statusOfSignal, toolsExposed } from "../runtime/linux/index.js";
+import {
+  chosenTools,
+  findTools,
+  runLinux,
+  statusOfSignal,
+  toolsExposed,
+  type LinuxTools,
+} from "../runtime/linux/index.js";
+import type { OciPlan } from "../backends/oci/index.js";
+import type { RuntimeCode } from "../compiler/diagnostics.js";
+import { runOci, type OciTools } from "../runtime/oci/run.js";
+import { findOciTools } from "../runtime/oci/tools.js";
 import { joinNetwork, ownNetwork } from "../runtime/linux/network.js";
 import { createLivePolicy } from "../runtime/proxy/live-policy.js";
 import { authorizationFrom } from "../runtime/proxy/upstream.js";
@@ -90,6 +101,9 @@ function violationsExposure(plan: LinuxPlan, spelled: string): string | undefine
   return `${e.real} lies in ${e.root}, which this plan makes writable and does not protect: the command could replace the file by a symlink, and srt would append its report where that leads. Name a file outside the writable directories (\`srt --violations F -- cmd\` protects F itself when it compiles the policy).`;
 }
 
+/** A plan for an OCI runtime (srt --runtime runc, srt compile --target oci) rather than bwrap. */
+const isOciPlan = (plan: LinuxPlan): plan is OciPlan => (plan as Partial<OciPlan>).engine !== undefined;
+
 async function runOpened(
   args: SandboxRunArgs,
   violations: { readonly fd: number; readonly name: string } | undefined,
@@ -127,10 +141,29 @@ async function runOpened(
     return exitStatus.runtime;
   }
   // Never from PATH: `npx srt` puts the project's node_modules/.bin first, which the command may write.
-  const found = findTools(plan.network.proxies, undefined, io.uid === 0, chosenTools(plan));
+  const oci = isOciPlan(plan) ? plan : undefined;
+  // What the runc runner does not enforce yet is refused, never dropped: limits, TLS termination, masks.
+  const ociGap =
+    oci === undefined
+      ? undefined
+      : Object.entries(oci.limits ?? {}).some(([k, v]) => k !== "bestEffort" && v !== undefined)
+        ? "resource limits"
+        : oci.network.policy.tlsTerminate !== undefined || oci.network.policy.masks !== undefined
+          ? "network.tlsTerminate and masked credentials"
+          : undefined;
+  if (ociGap !== undefined) {
+    io.err(
+      `${failureLine({ code: "SRT547", message: `${ociGap} are not enforced under --runtime runc yet; run this policy with bwrap (the default)` })}\nsrt: the command did not run.\n`,
+    );
+    control?.close();
+    return exitStatus.runtime;
+  }
+  const found = oci
+    ? findOciTools(plan.network.proxies)
+    : findTools(plan.network.proxies, undefined, io.uid === 0, chosenTools(plan));
   const problem = found.ok ? toolsExposed(found.found, plan.hostWrites) : found.message;
   if (!found.ok || problem !== undefined) {
-    const code = found.ok ? "SRT500" : found.code;
+    const code: RuntimeCode = found.ok || !("code" in found) ? "SRT500" : (found.code as RuntimeCode);
     io.err(`${failureLine({ code, message: String(problem) })}\nsrt: the command did not run.\n`);
     control?.close();
     return exitStatus.runtime;
@@ -152,8 +185,7 @@ async function runOpened(
           env: io.env,
         })
       : joinNetwork(resolve(io.cwd, args.proxies));
-  const running = runLinux({
-    plan,
+  const common = {
     command: what.argv,
     env: io.env,
     tools: found.tools,
@@ -162,12 +194,16 @@ async function runOpened(
     stateDir: locateStateDir(io.env, io.uid),
     startNetwork: network.start,
     // The CLI's inherited fds are its caller's leftovers: close them rather than pass them in.
-    inheritedFds: "close",
+    inheritedFds: "close" as const,
     ...(args.quiet ? {} : { warn: (l: string) => io.err(l + "\n") }),
     // If srt is SIGKILLed, its watchdog runs this to release the run's placeholders.
     ...(process.argv[1] ? { cleanupCommand: [process.execPath, process.argv[1], "__cleanup"] } : {}),
     ...(debug ? { log: (l: string) => io.err(l + "\n") } : {}),
-  });
+  };
+  const running =
+    oci !== undefined
+      ? runOci({ ...common, plan: oci, tools: found.tools as OciTools })
+      : runLinux({ ...common, plan, tools: found.tools as LinuxTools });
   try {
     const { result, received } = await awaitForwardingSignals(io, running);
     network.report();

@@ -507,6 +507,9 @@ export const runtimeCatalog = {
   SRT541: { title: "TLS termination cannot be set up (its CA cannot be loaded)" },
   SRT550: { title: "a requested resource limit cannot be enforced on this host" },
   SRT551: { title: "the run's cgroup cannot be set up" },
+  SRT545: { title: "the OCI runtime (runc) could not set up the container" },
+  SRT546: { title: "the OCI bundle could not be written" },
+  SRT547: { title: "the container runtime named is not supported here" },
 } as const satisfies Record<string, { title: string }>;
 
 export type RuntimeCode = keyof typeof runtimeCatalog;

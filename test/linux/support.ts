@@ -72,6 +72,8 @@ export interface Box {
   readonly gid: number;
   /** Absolute path inside the box. */
   at(rel: string): string;
+  /** What `sh` runs the command under (boxesUnder); bwrap when absent. */
+  readonly engine?: "bwrap" | "runc";
 }
 
 /** Files (string content) and directories (null) to create, relative to the box root. */
@@ -244,9 +246,27 @@ export function startSrt(
 export const srt = (box: Box, args: readonly string[], o: SrtOptions = {}): Promise<Outcome> =>
   startSrt(box, args, o).done;
 
-/** `srt --settings <box settings> -c script`, in the box's work dir. */
+/** `srt --settings <box settings> -c script`, in the box's work dir (under `runtime`, default bwrap). */
 export const sh = (box: Box, script: string, o: SrtOptions = {}): Promise<Outcome> =>
-  srt(box, ["--settings", box.settings, "-c", script], o);
+  srt(box, [...(box.engine === "runc" ? ["--runtime", "runc"] : []), "--settings", box.settings, "-c", script], o);
+
+/** runc, which `srt --runtime runc` runs (found by srt in the system directories). */
+export const runcPath = ["/usr/sbin/runc", "/usr/bin/runc", "/sbin/runc", "/bin/runc"].find((p) => existsSync(p));
+export type Engine = "bwrap" | "runc";
+/**
+ * The engines the escape suites run under: bwrap, and runc (`srt --runtime runc`, the OCI
+ * backend) when it is installed — a missing runc is reported by `missingRunc` (fatal under CI).
+ */
+export const engines: readonly Engine[] = runcPath === undefined ? ["bwrap"] : ["bwrap", "runc"];
+export const missingRunc = runcPath === undefined;
+
+/** useBox for one engine: `sh` on its boxes runs under it. */
+export const boxesUnder =
+  (engine: Engine) =>
+  (ctx: TestHooks, runner: Runner, layout: Layout = {}, settings: unknown = {}): Box => ({
+    ...useBox(ctx, runner, layout, settings),
+    engine,
+  });
 
 /**
  * Resolves once a run started with startSrt has printed `text` on stdout (a

@@ -10,7 +10,18 @@ import { chownSync, existsSync, mkdirSync, readdirSync, writeFileSync } from "no
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lacking, unavailable } from "../support/requirements.js";
-import { eventually, leftovers, missingTestUser, processesWith, runners, useBox, type Box } from "../linux/support.js";
+import {
+  type Box,
+  boxesUnder,
+  engines,
+  eventually,
+  leftovers,
+  missingRunc,
+  missingTestUser,
+  processesWith,
+  runners,
+  useBox,
+} from "../linux/support.js";
 import {
   bridgeProcesses,
   makeScratch,
@@ -39,6 +50,7 @@ describe.skipIf(
     lacking(!tools.nc, "network clean-up: BSD nc is missing (apt-get install netcat-openbsd)"),
 )("network clean-up after a run", () => {
   if (missingTestUser) unavailable("as srt-test: user srt-test does not exist (useradd -m srt-test)");
+  if (missingRunc) unavailable("under runc (srt --runtime runc): runc is not installed (apt-get install runc)");
   for (const why of missingTools) unavailable(why);
   let scratch: Scratch;
   let echo: TestServer;
@@ -72,82 +84,87 @@ describe.skipIf(
     return { run, ready };
   }
 
-  describe.each(runners)("as %s", (runner) => {
-    it("a TMPDIR too long for unix socket paths: srt refuses clearly, runs nothing, leaves no stray socket", async (ctx) => {
-      const box = useBox(ctx, runner);
-      // Long enough that <TMPDIR>/srt-XXXXXX/socks.sock exceeds sun_path (108 bytes with the NUL).
-      const long = join(box.root, "t".repeat(Math.max(1, 100 - box.root.length)));
-      mkdirSync(long);
-      if (runner === "srt-test") chownSync(long, box.uid, box.gid);
-      const out = await runScript(
-        scratch,
-        box,
-        { network: { allowedDomains: [`127.0.0.1:${echo.port}`] } },
-        "echo ran > ran.txt",
-        { env: { TMPDIR: long } },
-      );
-      expect(out.status, shown(out)).toBe(1);
-      expect(out.stderr).toMatch(/TMPDIR/);
-      expect(existsSync(join(box.work, "ran.txt"))).toBe(false);
-      // Nothing but srt's per-user registry directory may remain there.
-      expect(readdirSync(long).filter((n) => n !== `srt-${box.uid}`)).toEqual([]);
-    });
+  describe.each(engines)("under %s", (engine) => {
+    const useBox = boxesUnder(engine);
+    describe.each(runners)("as %s", (runner) => {
+      it("a TMPDIR too long for unix socket paths: srt refuses clearly, runs nothing, leaves no stray socket", async (ctx) => {
+        const box = useBox(ctx, runner);
+        // Long enough that <TMPDIR>/srt-XXXXXX/socks.sock exceeds sun_path (108 bytes with the NUL).
+        const long = join(box.root, "t".repeat(Math.max(1, 100 - box.root.length)));
+        mkdirSync(long);
+        if (runner === "srt-test") chownSync(long, box.uid, box.gid);
+        const out = await runScript(
+          scratch,
+          box,
+          { network: { allowedDomains: [`127.0.0.1:${echo.port}`] } },
+          "echo ran > ran.txt",
+          { env: { TMPDIR: long } },
+        );
+        expect(out.status, shown(out)).toBe(1);
+        expect(out.stderr).toMatch(/TMPDIR/);
+        expect(existsSync(join(box.work, "ran.txt"))).toBe(false);
+        // Nothing but srt's per-user registry directory may remain there.
+        expect(readdirSync(long).filter((n) => n !== `srt-${box.uid}`)).toEqual([]);
+      });
 
-    it("after a normal exit: no bridge or socat child, no run dir, no proxy socket, the tunnel closed", async (ctx) => {
-      const box = useBox(ctx, runner);
-      const m = marker();
-      const { run, ready } = await liveRun(box, m);
-      const during = {
-        bridges: bridgeProcesses(box.tmp),
-        sockets: socketsIn(box),
-        seen: [...echo.seen],
-        open: echo.open(),
-      };
-      writeFileSync(join(box.work, "release"), "");
-      const out = await run.done;
-      expect(ready, shown(out)).toBe(true);
-      expect(out.status, shown(out)).toBe(0);
-      // Control: two listening bridges plus the per-connection child of the tunnel, all socat by now.
-      expect(during.bridges.length, during.bridges.join(", ")).toBeGreaterThanOrEqual(3);
-      expect(during.bridges.every((b) => b.endsWith(" socat"))).toBe(true);
-      expect(during.sockets.map((s) => s.split("/").pop())).toEqual(["http.sock", "socks.sock"]);
-      expect(during.seen).toContain("held-open");
-      expect(during.open).toBeGreaterThanOrEqual(1);
+      it("after a normal exit: no bridge or socat child, no run dir, no proxy socket, the tunnel closed", async (ctx) => {
+        const box = useBox(ctx, runner);
+        const m = marker();
+        const { run, ready } = await liveRun(box, m);
+        const during = {
+          bridges: bridgeProcesses(box.tmp),
+          sockets: socketsIn(box),
+          seen: [...echo.seen],
+          open: echo.open(),
+        };
+        writeFileSync(join(box.work, "release"), "");
+        const out = await run.done;
+        expect(ready, shown(out)).toBe(true);
+        expect(out.status, shown(out)).toBe(0);
+        // Control: two listening bridges plus the per-connection child of the tunnel, all socat by now.
+        expect(during.bridges.length, during.bridges.join(", ")).toBeGreaterThanOrEqual(3);
+        expect(during.bridges.every((b) => b.endsWith(" socat"))).toBe(true);
+        expect(during.sockets.map((s) => s.split("/").pop())).toEqual(["http.sock", "socks.sock"]);
+        expect(during.seen).toContain("held-open");
+        expect(during.open).toBeGreaterThanOrEqual(1);
 
-      expect(
-        await eventually(() => bridgeProcesses(box.tmp).length === 0),
-        `left: ${bridgeProcesses(box.tmp).join(", ")}`,
-      ).toBe(true);
-      expect(processesWith(m)).toEqual([]);
-      expect(socketsIn(box)).toEqual([]);
-      expect(leftovers(box)).toEqual([]);
-      // The tunnel's upstream connection is closed too (the proxy closed it when the sandbox side went).
-      expect(await eventually(() => echo.open() === 0), `echo server still has ${echo.open()} open`).toBe(true);
-    });
+        expect(
+          await eventually(() => bridgeProcesses(box.tmp).length === 0),
+          `left: ${bridgeProcesses(box.tmp).join(", ")}`,
+        ).toBe(true);
+        expect(processesWith(m)).toEqual([]);
+        expect(socketsIn(box)).toEqual([]);
+        expect(leftovers(box)).toEqual([]);
+        // The tunnel's upstream connection is closed too (the proxy closed it when the sandbox side went).
+        expect(await eventually(() => echo.open() === 0), `echo server still has ${echo.open()} open`).toBe(true);
+      });
 
-    it("after srt is SIGKILLed: the bridges die with it (pdeathsig), the sandbox too, and the run dir is cleaned up", async (ctx) => {
-      const box = useBox(ctx, runner);
-      const m = marker();
-      const { run, ready } = await liveRun(box, m);
-      const before = bridgeProcesses(box.tmp);
-      run.child.kill("SIGKILL");
-      const out = await run.done;
-      expect(ready, shown(out)).toBe(true);
-      expect(before.length, before.join(", ")).toBeGreaterThanOrEqual(3);
-      expect(
-        await eventually(() => bridgeProcesses(box.tmp).length === 0),
-        `left: ${bridgeProcesses(box.tmp).join(", ")}`,
-      ).toBe(true);
-      expect(await eventually(() => processesWith(m).length === 0), `sandbox left: ${processesWith(m).join(" ")}`).toBe(
-        true,
-      );
-      // The watchdog removes the run dir (sockets included) once srt is gone.
-      expect(await eventually(() => leftovers(box).length === 0), `left in TMPDIR: ${leftovers(box).join(", ")}`).toBe(
-        true,
-      );
-      expect(socketsIn(box)).toEqual([]);
-      expect(existsSync(box.tmp)).toBe(true);
-      expect(await eventually(() => echo.open() === 0), `echo server still has ${echo.open()} open`).toBe(true);
+      it("after srt is SIGKILLed: the bridges die with it (pdeathsig), the sandbox too, and the run dir is cleaned up", async (ctx) => {
+        const box = useBox(ctx, runner);
+        const m = marker();
+        const { run, ready } = await liveRun(box, m);
+        const before = bridgeProcesses(box.tmp);
+        run.child.kill("SIGKILL");
+        const out = await run.done;
+        expect(ready, shown(out)).toBe(true);
+        expect(before.length, before.join(", ")).toBeGreaterThanOrEqual(3);
+        expect(
+          await eventually(() => bridgeProcesses(box.tmp).length === 0),
+          `left: ${bridgeProcesses(box.tmp).join(", ")}`,
+        ).toBe(true);
+        expect(
+          await eventually(() => processesWith(m).length === 0),
+          `sandbox left: ${processesWith(m).join(" ")}`,
+        ).toBe(true);
+        // The watchdog removes the run dir (sockets included) once srt is gone.
+        expect(
+          await eventually(() => leftovers(box).length === 0),
+          `left in TMPDIR: ${leftovers(box).join(", ")}`,
+        ).toBe(true);
+        expect(socketsIn(box)).toEqual([]);
+        expect(existsSync(box.tmp)).toBe(true);
+        expect(await eventually(() => echo.open() === 0), `echo server still has ${echo.open()} open`).toBe(true);
+      });
     });
   });
 });

@@ -124,11 +124,22 @@ export function runScript(
   o: NetRun = {},
 ): Promise<Outcome> {
   writeSettings(box, settings);
-  return srt(box, [...(o.flags ?? []), "--settings", box.settings, "-c", script], {
-    timeoutMs: 20_000,
-    ...o,
-    wrap: substitute(scratch, box),
-  });
+  return srt(
+    box,
+    [
+      ...(box.engine === "runc" ? ["--runtime", "runc"] : []),
+      ...(o.flags ?? []),
+      "--settings",
+      box.settings,
+      "-c",
+      script,
+    ],
+    {
+      timeoutMs: 20_000,
+      ...o,
+      wrap: substitute(scratch, box),
+    },
+  );
 }
 
 /** Like runScript, without waiting (for tests that watch or kill the run). */
@@ -140,11 +151,22 @@ export function startScript(
   o: NetRun = {},
 ): ReturnType<typeof startSrt> {
   writeSettings(box, settings);
-  return startSrt(box, [...(o.flags ?? []), "--settings", box.settings, "-c", script], {
-    timeoutMs: 20_000,
-    ...o,
-    wrap: substitute(scratch, box),
-  });
+  return startSrt(
+    box,
+    [
+      ...(box.engine === "runc" ? ["--runtime", "runc"] : []),
+      ...(o.flags ?? []),
+      "--settings",
+      box.settings,
+      "-c",
+      script,
+    ],
+    {
+      timeoutMs: 20_000,
+      ...o,
+      wrap: substitute(scratch, box),
+    },
+  );
 }
 
 /** `key=value` lines the script printed (last one wins). */

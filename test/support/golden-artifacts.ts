@@ -5,6 +5,7 @@
  */
 import { backends, lowerAndRender, type BackendName, type TargetOptions } from "../../src/backends/registry.js";
 import type { Policy } from "../../src/compiler/index.js";
+import type { RootEntry } from "../../src/backends/oci/index.js";
 
 export interface GoldenArtifact {
   readonly file: string;
@@ -17,11 +18,37 @@ const goldens: Readonly<Record<BackendName, { readonly file: string; readonly wh
   plan: null,
   bwrap: { file: "linux.bwrap.txt", what: "bubblewrap arguments" },
   seccomp: { file: "linux.bpf.txt", what: "seccomp program, x86_64" },
+  oci: { file: "linux.oci.json", what: "OCI bundle for runc, x86_64 (root entries of a Debian host)" },
   seatbelt: { file: "macos.sb", what: "Seatbelt profile (proxy ports 3128/1080, tag srt)" },
 };
 
+/** A Debian 12 host's `/` (merged /usr), so OCI goldens do not depend on the machine. */
+export const debianRoot: readonly RootEntry[] = [
+  ...["bin", "lib", "lib64", "sbin"].map((name) => ({ name, kind: "symlink" as const, target: `usr/${name}` })),
+  ...[
+    "boot",
+    "dev",
+    "etc",
+    "home",
+    "media",
+    "mnt",
+    "opt",
+    "proc",
+    "root",
+    "run",
+    "srv",
+    "sys",
+    "tmp",
+    "usr",
+    "var",
+  ].map((name) => ({ name, kind: "dir" as const })),
+].sort((a, b) => (a.name < b.name ? -1 : 1));
+
 /** Fixed machine facts, so goldens do not depend on the machine that runs the tests. */
-const options: TargetOptions = { linux: { arch: "x86_64" }, macos: { proxy: { httpPort: 3128, socksPort: 1080 } } };
+const options: TargetOptions = {
+  linux: { arch: "x86_64", root: debianRoot },
+  macos: { proxy: { httpPort: 3128, socksPort: 1080 } },
+};
 
 export const goldenArtifacts: readonly GoldenArtifact[] = (Object.keys(backends) as BackendName[]).flatMap((name) => {
   const golden = goldens[name];

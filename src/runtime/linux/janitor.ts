@@ -10,6 +10,10 @@ export interface Janitor {
   expectTree(path: string): void;
   /** Registers a run's cgroup directory before it is made (the run removes it itself: limits/cgroup.ts). */
   expectCgroup(path: string): void;
+  /** A process group the watchdog kills if srt dies (one that does not die with srt: runc). */
+  expectGroup(pgid: number): void;
+  /** That group was reaped: its id may be reused. */
+  groupGone(pgid: number): void;
   /** Removes the registered directories now and dismisses the watchdog. */
   cleanUp(): void;
 }
@@ -32,6 +36,8 @@ export function createJanitor(
       watchdog.expectTree(path);
     },
     expectCgroup: (path) => watchdog.expectCgroup(path),
+    expectGroup: (pgid) => watchdog.expectGroup(pgid),
+    groupGone: (pgid) => watchdog.groupGone(pgid),
     cleanUp() {
       if (done) return;
       done = true;

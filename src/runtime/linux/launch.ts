@@ -135,7 +135,7 @@ export async function launchSandbox(
 }
 
 /** The command's environment: the caller's as the plan's env policy lets it pass, the run's TMPDIR, the proxies' variables. */
-function commandEnv(
+export function commandEnv(
   req: Pick<LaunchRequest, "plan" | "env">,
   run: RunDir,
   network: NetworkSession | undefined,

@@ -171,8 +171,8 @@ export function runLinux(req: RunRequest, os: LinuxDeps = nodeLinuxDeps()): Runn
 }
 
 /** The network phase: the proxies, only when the plan reaches the network. */
-async function startRunNetwork(
-  req: RunRequest,
+export async function startRunNetwork(
+  req: Pick<RunRequest, "plan" | "startNetwork">,
   run: RunDir,
   log: (what: string) => void,
 ): Promise<NetworkSession | undefined> {
@@ -185,7 +185,7 @@ async function startRunNetwork(
 }
 
 /** The watch phase, before bwrap mounts anything: a path replaced after this moment reads as changed (protection-watch.ts). */
-function watchProtections(
+export function watchProtections(
   os: LinuxDeps,
   plan: LinuxPlan,
   signals: SandboxSignals,

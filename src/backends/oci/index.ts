@@ -1,0 +1,14 @@
+export {
+  lowerOci,
+  type OciArtifact,
+  type OciConfig,
+  type OciMount,
+  type OciOptions,
+  type RootEntry,
+  type Skeleton,
+  type SkeletonEntry,
+} from "./lower.js";
+export { lowerOciSeccomp, type OciSeccomp } from "./seccomp.js";
+export { renderOci } from "./render.js";
+export { instantiateOci, skeletonDir, type ConcreteBundle, type ConcreteSkeleton, type OciRun } from "./instantiate.js";
+export { lowerOciPlan, ociPlanProblem, type OciPlan } from "./plan.js";
