@@ -17,11 +17,16 @@ import {
   type SeatbeltProfile,
 } from "./seatbelt/index.js";
 import { disassembleSeccomp, lowerSeccomp, type SeccompArch, type SeccompProgram } from "./seccomp/index.js";
+import { defaultK8sOptions, lowerK8s, renderK8s, type K8sArtifact, type K8sOptions } from "./k8s/index.js";
 
 /** What lowering needs besides the IR, per target: facts about the machine or the run. */
 export interface TargetOptions {
   /** The architecture of the machine that will run the plan (the seccomp filter is per ABI). */
-  readonly linux: { readonly arch: SeccompArch };
+  readonly linux: {
+    readonly arch: SeccompArch;
+    /** Names, images and choices for the Kubernetes objects (only the k8s backend reads it; default: defaultK8sOptions()). */
+    readonly k8s?: K8sOptions;
+  };
   /** The ports of srt's proxies (default: compiledProxyPorts) and the log tag (default "srt"). */
   readonly macos: { readonly proxy?: ProxyPorts; readonly tag?: string };
 }
@@ -64,6 +69,15 @@ const seccomp: Backend<"linux", SeccompProgram> = {
   render: disassembleSeccomp,
 };
 
+const k8s: Backend<"linux", K8sArtifact> = {
+  name: "k8s",
+  target: "linux",
+  emit: "k8s",
+  what: "Kubernetes objects: the sandbox Pod, its egress (srt proxy or Cilium), the seccomp profile",
+  lower: (policy, o) => lowerK8s(policy, o.k8s ?? defaultK8sOptions(), o.arch),
+  render: renderK8s,
+};
+
 const seatbelt: Backend<"macos", SeatbeltProfile> = {
   name: "seatbelt",
   target: "macos",
@@ -78,7 +92,7 @@ const seatbelt: Backend<"macos", SeatbeltProfile> = {
 };
 
 /** In `srt compile --emit` order: a target's first backend is its default. */
-export const backends = { plan, bwrap, seccomp, seatbelt } as const;
+export const backends = { plan, bwrap, seccomp, k8s, seatbelt } as const;
 
 export type BackendName = keyof typeof backends;
 export type AnyBackend = (typeof backends)[BackendName];

@@ -385,6 +385,34 @@ export const catalog = {
     "option weakens the sandbox",
     (a: { readonly key: keyof typeof weakening }) => `${a.key}: ${weakening[a.key]}`,
   ),
+  SRT640: entry(
+    "warning",
+    "a rule has no meaning in a Kubernetes pod",
+    (a: { readonly rule: string; readonly why: string }) => `${a.rule}: ${a.why}; it is left out of the pod`,
+  ),
+  SRT641: entry(
+    "warning",
+    "a file-system rule is enforced more strictly in a pod",
+    (a: { readonly path: string; readonly why: string }) => `${a.path}: ${a.why}`,
+  ),
+  SRT642: entry(
+    "error",
+    "a network rule cannot be enforced with the chosen egress",
+    (a: { readonly rule: string; readonly why: string }) => `${a.rule}: ${a.why}`,
+    "use --egress proxy (srt proxy decides every connection as srt does locally)",
+  ),
+  SRT643: entry(
+    "warning",
+    "the pod is weaker than a local run here",
+    (a: { readonly what: string; readonly why: string }) => `${a.what}: ${a.why}`,
+  ),
+  SRT644: entry(
+    "error",
+    "a protected path cannot be named in a Kubernetes object",
+    (a: { readonly path: string; readonly origin: string }) =>
+      `${a.path} (${a.origin}) is not valid UTF-8, and Kubernetes objects name paths in UTF-8: the pod could not hold it`,
+    "rename the path, or run this policy with srt on the machine instead",
+  ),
 } as const;
 
 /**

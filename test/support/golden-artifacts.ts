@@ -17,6 +17,7 @@ const goldens: Readonly<Record<BackendName, { readonly file: string; readonly wh
   plan: null,
   bwrap: { file: "linux.bwrap.txt", what: "bubblewrap arguments" },
   seccomp: { file: "linux.bpf.txt", what: "seccomp program, x86_64" },
+  k8s: { file: "k8s.yaml", what: "Kubernetes objects (defaults: emptyDir, srt proxy egress), x86_64" },
   seatbelt: { file: "macos.sb", what: "Seatbelt profile (proxy ports 3128/1080, tag srt)" },
 };
 
