@@ -197,7 +197,10 @@ export const policyArgs = {
     type: "string",
     description: "settings file (default: ~/.srt-settings.json if it exists, else built-in defaults)",
   },
-  target: { type: "string", description: "linux or macos (default: this machine's)" },
+  target: {
+    type: "string",
+    description: "linux or macos (default: this machine's); compile and explain also take k8s",
+  },
   json: { type: "boolean", description: "machine-readable output" },
 } as const satisfies ArgsDef;
 

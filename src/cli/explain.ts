@@ -3,6 +3,8 @@ import { showBytes } from "../compiler/byte-paths.js";
 import { defineCommand, policyArgs, policyChoice } from "./args.js";
 import { explainPolicy } from "./explain-text.js";
 import { explainTools } from "./explain-tools.js";
+import { explainK8s } from "./explain-k8s.js";
+import { hostSeccompArch } from "../runtime/host-arch.js";
 import { exitStatus, type CliIo } from "./io.js";
 import { compileForCli } from "./policy-input.js";
 import { renderJson } from "./render.js";
@@ -12,7 +14,9 @@ export const explainCommand = (io: CliIo) =>
     meta: { name: "explain", description: "Show what a policy allows and denies, and why (--json: the IR)" },
     args: policyArgs,
     run({ args }): number {
-      const choice = policyChoice(args);
+      // A pod runs Linux: the policy is compiled for Linux, and the cluster section is added.
+      const k8s = args.target === "k8s";
+      const choice = policyChoice({ ...args, ...(k8s ? { target: "linux" } : {}) });
       if (!choice.ok) {
         io.err(`srt explain: ${choice.message}\n`);
         return exitStatus.usage;
@@ -32,7 +36,8 @@ export const explainCommand = (io: CliIo) =>
                   ? explainTools(policy, io.platform)
                       .map((l) => l + "\n")
                       .join("")
-                  : ""),
+                  : "") +
+                (k8s ? explainK8s(policy, hostSeccompArch()) : ""),
             ),
       );
       return exitStatus.ok;
