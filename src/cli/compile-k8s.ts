@@ -29,6 +29,7 @@ export interface K8sArgs {
   readonly egress?: string | undefined;
   readonly proxyImage?: string | undefined;
   readonly proxyClusterIp?: string | undefined;
+  readonly seccompProfile?: string | undefined;
 }
 
 /** The options the flags say, or the usage error. */
@@ -49,8 +50,12 @@ export function k8sOptions(a: K8sArgs): K8sOptions | string {
     return `--egress ${a.egress}: use proxy (srt proxy as a Deployment) or cilium (CiliumNetworkPolicy)`;
   if (a.proxyClusterIp !== undefined && !/^(\d{1,3}\.){3}\d{1,3}$|^[0-9a-f:]+$/i.test(a.proxyClusterIp))
     return `--proxy-cluster-ip ${a.proxyClusterIp}: not an IP address`;
+  if (a.seccompProfile !== undefined && !/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*\.json$/.test(a.seccompProfile))
+    return `--seccomp-profile ${a.seccompProfile}: a relative path of a .json file (e.g. operator/agents/agent-1.json)`;
+  if (a.seccompProfile?.split("/").includes("..")) return `--seccomp-profile ${a.seccompProfile}: may not contain ".."`;
   return {
     ...base,
+    ...(a.seccompProfile === undefined ? {} : { seccompProfilePath: a.seccompProfile }),
     ...(a.namespace === undefined ? {} : { namespace: a.namespace }),
     ...(a.image === undefined ? {} : { image: a.image }),
     ...(a.proxyImage === undefined ? {} : { proxyImage: a.proxyImage }),

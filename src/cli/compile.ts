@@ -40,6 +40,10 @@ const k8sArgs = {
   egress: { type: "string", description: "k8s: proxy (srt proxy Deployment, default) or cilium" },
   "proxy-image": { type: "string", description: "k8s: an image with srt installed, for srt proxy" },
   "proxy-cluster-ip": { type: "string", description: "k8s: the proxy Service's ClusterIP (the pod then needs no DNS)" },
+  "seccomp-profile": {
+    type: "string",
+    description: "k8s: the profile's path below the kubelet's seccomp directory (default srt/NAME.json)",
+  },
 } as const;
 
 export const compileCommand = (io: CliIo) =>
@@ -69,6 +73,7 @@ export const compileCommand = (io: CliIo) =>
             settings: both.settings,
             proxyClusterIp: args["proxy-cluster-ip"],
             proxyImage: args["proxy-image"],
+            seccompProfile: args["seccomp-profile"],
           },
           io,
         );

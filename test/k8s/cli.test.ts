@@ -66,6 +66,18 @@ describe("srt compile --target k8s", () => {
     expect(existsSync(join(out, "srt.yaml"))).toBe(false);
   });
 
+  it("--seccomp-profile names the operator's path in the pod; a path climbing out is refused", () => {
+    const f = settings("spo.json", {});
+    const r = runSrt(["compile", "--target", "k8s", f, "--seccomp-profile", "operator/agents/srt-sandbox.json"], {
+      cwd: proj,
+      env,
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain("localhostProfile: operator/agents/srt-sandbox.json");
+    const bad = runSrt(["compile", "--target", "k8s", f, "--seccomp-profile", "../../etc/x.json"], { cwd: proj, env });
+    expect(bad.status).toBe(2);
+  });
+
   it("k8s flags are refused for other targets, and bad values name the flag", () => {
     const f = settings("plain2.json", {});
     expect(runSrt(["compile", "--target", "linux", f, "--name", "x"], { cwd: proj, env }).status).toBe(2);
