@@ -186,14 +186,25 @@ export function proxyEgress(policy: Policy, o: K8sOptions): Egress {
               ],
               readinessProbe: { tcpSocket: { port: "http" }, periodSeconds: 5 },
               securityContext: hardened,
-              volumeMounts: [{ name: "settings", mountPath: "/etc/srt", readOnly: true }],
+              // srt compiles the whole settings file, file-system defaults included, for the working
+              // directory: an empty one keeps that instant, and a home that does not exist keeps the
+              // home-directory check from refusing it.
+              workingDir: "/srv/srt-proxy",
+              env: [{ name: "HOME", value: "/nonexistent" }],
+              volumeMounts: [
+                { name: "settings", mountPath: "/etc/srt", readOnly: true },
+                { name: "work", mountPath: "/srv/srt-proxy" },
+              ],
               resources: {
                 requests: { cpu: "250m", memory: "96Mi" },
                 limits: { memory: "512Mi" },
               },
             },
           ],
-          volumes: [{ name: "settings", configMap: { name: `${name}-settings` } }],
+          volumes: [
+            { name: "settings", configMap: { name: `${name}-settings` } },
+            { name: "work", emptyDir: { sizeLimit: "1Mi" } },
+          ],
         },
       },
     },
