@@ -18,6 +18,7 @@ import {
 } from "./seatbelt/index.js";
 import { lowerOci, renderOci, type OciArtifact, type RootEntry } from "./oci/index.js";
 import { disassembleSeccomp, lowerSeccomp, type SeccompArch, type SeccompProgram } from "./seccomp/index.js";
+import { defaultK8sOptions, lowerK8s, renderK8s, type K8sArtifact, type K8sOptions } from "./k8s/index.js";
 
 /** What lowering needs besides the IR, per target: facts about the machine or the run. */
 export interface TargetOptions {
@@ -26,6 +27,8 @@ export interface TargetOptions {
     readonly arch: SeccompArch;
     /** The host's top-level entries, for the OCI bundle's skeleton root (only the oci backend reads it). */
     readonly root?: readonly RootEntry[];
+    /** Names, images and choices for the Kubernetes objects (only the k8s backend reads it; default: defaultK8sOptions()). */
+    readonly k8s?: K8sOptions;
   };
   /** The ports of srt's proxies (default: compiledProxyPorts) and the log tag (default "srt"). */
   readonly macos: { readonly proxy?: ProxyPorts; readonly tag?: string };
@@ -81,6 +84,15 @@ const oci: Backend<"linux", OciArtifact> = {
   render: renderOci,
 };
 
+const k8s: Backend<"linux", K8sArtifact> = {
+  name: "k8s",
+  target: "linux",
+  emit: "k8s",
+  what: "Kubernetes objects: the sandbox Pod, its egress (srt proxy or Cilium), the seccomp profile",
+  lower: (policy, o) => lowerK8s(policy, o.k8s ?? defaultK8sOptions(), o.arch),
+  render: renderK8s,
+};
+
 const seatbelt: Backend<"macos", SeatbeltProfile> = {
   name: "seatbelt",
   target: "macos",
@@ -95,7 +107,7 @@ const seatbelt: Backend<"macos", SeatbeltProfile> = {
 };
 
 /** In `srt compile --emit` order: a target's first backend is its default. */
-export const backends = { plan, bwrap, seccomp, oci, seatbelt } as const;
+export const backends = { plan, bwrap, seccomp, oci, k8s, seatbelt } as const;
 
 export type BackendName = keyof typeof backends;
 export type AnyBackend = (typeof backends)[BackendName];

@@ -209,7 +209,10 @@ export const policyArgs = {
     alias: "s",
     description: "settings file (default: ~/.srt-settings.json if it exists, else built-in defaults)",
   },
-  target: { type: "string", description: "linux or macos (default: this machine's)" },
+  target: {
+    type: "string",
+    description: "linux or macos (default: this machine's); compile and explain also take k8s",
+  },
   json: { type: "boolean", description: "machine-readable output" },
 } as const satisfies ArgsDef;
 

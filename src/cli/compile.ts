@@ -7,7 +7,6 @@
  * is written without following a symlink at its name (one the command of an
  * earlier run could have planted, say towards ~/.bashrc).
  */
-import { closeSync, constants, fstatSync, ftruncateSync, openSync, writeSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Policy, Target } from "../compiler/index.js";
 import { backendsFor, lowerAndRender, type TargetOptions } from "../backends/registry.js";
@@ -17,6 +16,8 @@ import { defineCommand, policyArgs, policyChoice } from "./args.js";
 import { exitStatus, type CliIo } from "./io.js";
 import { compileForCli } from "./policy-input.js";
 import { compileOciBundle } from "./oci-bundle.js";
+import { compileK8s } from "./compile-k8s.js";
+import { writeOutput } from "./write-output.js";
 
 /** Plans are compiled for this machine; a getter, so only a Linux backend asks for the arch. */
 const options: TargetOptions = {
@@ -37,6 +38,21 @@ const emitters = (target: Target): Record<string, (p: Policy) => string> => ({
   ir: (p) => JSON.stringify(p, null, 2) + "\n",
 });
 
+/** The flags of `--target k8s` (cli/compile-k8s.ts). */
+const k8sArgs = {
+  image: { type: "string", description: "k8s: the image the command runs in" },
+  namespace: { type: "string", description: "k8s: the namespace of every object" },
+  name: { type: "string", description: "k8s: the pod's name (default srt-sandbox)" },
+  volumes: { type: "string", description: "k8s: writable directories in emptyDir (default) or pvc:CLAIM" },
+  egress: { type: "string", description: "k8s: proxy (srt proxy Deployment, default) or cilium" },
+  "proxy-image": { type: "string", description: "k8s: an image with srt installed, for srt proxy" },
+  "proxy-cluster-ip": { type: "string", description: "k8s: the proxy Service's ClusterIP (the pod then needs no DNS)" },
+  "seccomp-profile": {
+    type: "string",
+    description: "k8s: the profile's path below the kubelet's seccomp directory (default srt/NAME.json)",
+  },
+} as const;
+
 export const compileCommand = (io: CliIo) =>
   defineCommand({
     meta: { name: "compile", description: "Compile settings for a target and print or write the result" },
@@ -44,10 +60,37 @@ export const compileCommand = (io: CliIo) =>
       ...policyArgs,
       out: { type: "string", alias: "o", description: "write to this file instead of stdout" },
       emit: { type: "string", description: "what to produce (see the list per target below: ir, …)" },
+      ...k8sArgs,
     },
     run({ args }): number {
       // `--target oci`: the Linux policy as an OCI bundle directory (oci-bundle.ts).
       if (args.target === "oci") return compileOciBundle(args, io);
+      const k8sFlags = Object.keys(k8sArgs).filter((k) => args[k as keyof typeof k8sArgs] !== undefined);
+      if (args.target === "k8s") {
+        const both = policyChoice({ ...args, target: "linux" });
+        if (!both.ok) {
+          io.err(`srt compile: ${both.message}\n`);
+          return exitStatus.usage;
+        }
+        if (args.emit !== undefined) {
+          io.err("srt compile: --target k8s has one output (the objects and the seccomp profile); drop --emit\n");
+          return exitStatus.usage;
+        }
+        return compileK8s(
+          {
+            ...args,
+            settings: both.settings,
+            proxyClusterIp: args["proxy-cluster-ip"],
+            proxyImage: args["proxy-image"],
+            seccompProfile: args["seccomp-profile"],
+          },
+          io,
+        );
+      }
+      if (k8sFlags.length > 0) {
+        io.err(`srt compile: --${k8sFlags[0]} is for --target k8s\n`);
+        return exitStatus.usage;
+      }
       const choice = policyChoice(args);
       if (!choice.ok) {
         io.err(`srt compile: ${choice.message}\n`);
@@ -80,28 +123,3 @@ export const compileCommand = (io: CliIo) =>
       return written === undefined ? exitStatus.ok : exitStatus.runtime;
     },
   });
-
-/** Writes text to path, refusing a symlink or anything but a regular file there; the error text, if any. */
-function writeOutput(path: string, text: string): string | undefined {
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW, 0o644);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    return code === "ELOOP"
-      ? "is a symbolic link; srt does not write through it (remove it, or name the file it points to)"
-      : `cannot write it (${code ?? (e as Error).message})`;
-  }
-  try {
-    if (!fstatSync(fd).isFile()) return "is not a regular file";
-    // Truncated only now: O_TRUNC at open would empty a FIFO or device before the check.
-    ftruncateSync(fd, 0);
-    const bytes = Buffer.from(text, "utf8");
-    for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off);
-    return undefined;
-  } catch (e) {
-    return `cannot write it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
-  } finally {
-    closeSync(fd);
-  }
-}

@@ -7,6 +7,8 @@ import { explainShell, explainTools } from "./explain-tools.js";
 import { explainLimits } from "../runtime/linux/limits/report.js";
 import { probeLimitsHost } from "../runtime/linux/limits/probe.js";
 import { nodeLinuxFs } from "../runtime/linux/node-deps.js";
+import { explainK8s } from "./explain-k8s.js";
+import { hostSeccompArch } from "../runtime/host-arch.js";
 import { exitStatus, type CliIo } from "./io.js";
 import { compileForCli } from "./policy-input.js";
 import { renderJson } from "./render.js";
@@ -18,7 +20,9 @@ export const explainCommand = (io: CliIo) =>
     args: { ...policyArgs, ...additionArgs },
     repeatable: additionNames,
     run({ args }): number {
-      const choice = policyChoice(args);
+      // A pod runs Linux: the policy is compiled for Linux, and the cluster section is added.
+      const k8s = args.target === "k8s";
+      const choice = policyChoice({ ...args, ...(k8s ? { target: "linux" } : {}) });
       if (!choice.ok) {
         io.err(`srt explain: ${choice.message}\n`);
         return exitStatus.usage;
@@ -53,7 +57,8 @@ export const explainCommand = (io: CliIo) =>
                   : "") +
                 explainShell(target, io.platform)
                   .map((l) => l + "\n")
-                  .join(""),
+                  .join("") +
+                (k8s ? explainK8s(policy, hostSeccompArch()) : ""),
             ),
       );
       return exitStatus.ok;

@@ -480,6 +480,40 @@ export const catalog = {
     "resource limits are not enforced on this target",
     (_: NoArgs) => "limits are not enforced by the macOS backend yet: the command runs without them",
   ),
+  SRT640: entry(
+    "warning",
+    "a rule has no meaning in a Kubernetes pod",
+    (a: { readonly rule: string; readonly why: string }) => `${a.rule}: ${a.why}; it is left out of the pod`,
+  ),
+  SRT641: entry(
+    "warning",
+    "a file-system rule is enforced more strictly in a pod",
+    (a: { readonly path: string; readonly why: string }) => `${a.path}: ${a.why}`,
+  ),
+  SRT642: entry(
+    "error",
+    "a network rule cannot be enforced with the chosen egress",
+    (a: { readonly rule: string; readonly why: string }) => `${a.rule}: ${a.why}`,
+    "use --egress proxy (srt proxy decides every connection as srt does locally)",
+  ),
+  SRT643: entry(
+    "warning",
+    "the pod is weaker than a local run here",
+    (a: { readonly what: string; readonly why: string }) => `${a.what}: ${a.why}`,
+  ),
+  SRT645: entry(
+    "error",
+    "a resource limit cannot be set on a pod",
+    (a: { readonly key: string; readonly why: string }) => `limits.${a.key}: ${a.why}`,
+    'set "limits": {"bestEffort": true} to run the pod without it, or leave this limit to the cluster',
+  ),
+  SRT644: entry(
+    "error",
+    "a protected path cannot be named in a Kubernetes object",
+    (a: { readonly path: string; readonly origin: string }) =>
+      `${a.path} (${a.origin}) is not valid UTF-8, and Kubernetes objects name paths in UTF-8: the pod could not hold it`,
+    "rename the path, or run this policy with srt on the machine instead",
+  ),
 } as const;
 
 /**

@@ -10,16 +10,19 @@ import { catalog, diagnostic } from "../../src/compiler/diagnostics.js";
 import { normalizePath } from "../../src/compiler/paths.js";
 import { repoRoot } from "../support/repo.js";
 
+// The compiler's diagnostics, and the k8s backend's (listed at the top and bottom of k8s.yaml).
 const goldenCodes = new Set(
-  readdirSync(`${repoRoot}golden`).flatMap((c) => {
-    try {
-      return [
-        ...readFileSync(`${repoRoot}golden/${c}/diagnostics.txt`, "utf8").matchAll(/ (?:error|warning) (SRT\d+):/g),
-      ].map((m) => m[1]!);
-    } catch {
-      return [];
-    }
-  }),
+  readdirSync(`${repoRoot}golden`).flatMap((c) =>
+    ["diagnostics.txt", "k8s.yaml"].flatMap((f) => {
+      try {
+        return [...readFileSync(`${repoRoot}golden/${c}/${f}`, "utf8").matchAll(/ (?:error|warning) (SRT\d+):/g)].map(
+          (m) => m[1]!,
+        );
+      } catch {
+        return [];
+      }
+    }),
+  ),
 );
 
 /** Codes raised by the settings loader (src/cli/settings-source.ts), which fixture hosts do not go through. */

@@ -6,6 +6,8 @@
 import { backends, lowerAndRender, type BackendName, type TargetOptions } from "../../src/backends/registry.js";
 import type { Policy } from "../../src/compiler/index.js";
 import type { RootEntry } from "../../src/backends/oci/index.js";
+import { defaultK8sOptions, lowerK8s } from "../../src/backends/k8s/index.js";
+import { showBytes } from "../../src/compiler/byte-paths.js";
 
 export interface GoldenArtifact {
   readonly file: string;
@@ -19,6 +21,10 @@ const goldens: Readonly<Record<BackendName, { readonly file: string; readonly wh
   bwrap: { file: "linux.bwrap.txt", what: "bubblewrap arguments" },
   seccomp: { file: "linux.bpf.txt", what: "seccomp program, x86_64" },
   oci: { file: "linux.oci.json", what: "OCI bundle for runc, x86_64 (root entries of a Debian host)" },
+  k8s: {
+    file: "k8s.yaml",
+    what: "Kubernetes objects (defaults: emptyDir, srt proxy egress; then what --egress cilium would say), x86_64",
+  },
   seatbelt: { file: "macos.sb", what: "Seatbelt profile (proxy ports 3128/1080, tag srt)" },
 };
 
@@ -50,9 +56,23 @@ const options: TargetOptions = {
   macos: { proxy: { httpPort: 3128, socksPort: 1080 } },
 };
 
+/**
+ * The k8s golden also says what the other egress would make of the policy: whether a
+ * CiliumNetworkPolicy could hold it is part of reviewing it for a cluster.
+ */
+function ciliumTrailer(policy: Policy): string {
+  const d = lowerK8s(policy, { ...defaultK8sOptions(), egress: "cilium" }, "x86_64").diagnostics;
+  return (
+    "# With --egress cilium:\n" +
+    (d.length === 0
+      ? "#   everything is expressed\n"
+      : d.map((x) => `#   ${x.severity} ${x.code}: ${showBytes(x.message)}\n`).join(""))
+  );
+}
+
 export const goldenArtifacts: readonly GoldenArtifact[] = (Object.keys(backends) as BackendName[]).flatMap((name) => {
   const golden = goldens[name];
-  return golden === null
-    ? []
-    : [{ ...golden, render: (policy: Policy) => lowerAndRender(backends[name], policy, options) }];
+  if (golden === null) return [];
+  const render = (policy: Policy) => lowerAndRender(backends[name], policy, options);
+  return [{ ...golden, render: name === "k8s" ? (p: Policy) => render(p) + ciliumTrailer(p) : render }];
 });

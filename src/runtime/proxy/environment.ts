@@ -17,6 +17,8 @@ export interface ProxyEnvironmentOptions {
    * tools send it to the proxy, which reaches the host's loopback.
    */
   readonly noProxy?: readonly string[];
+  /** Where the proxies listen (default 127.0.0.1, the sandbox's lo); a pod names the proxy's Service. */
+  readonly host?: string;
 }
 
 export interface ProxyVariable {
@@ -26,7 +28,6 @@ export interface ProxyVariable {
   readonly why: string;
 }
 
-const loopbackHost = "127.0.0.1";
 const defaultNoProxy = ["localhost", "127.0.0.1", "::1"] as const;
 
 /**
@@ -51,6 +52,7 @@ export function directLoopback(network: Pick<NetworkPolicy, "rules">): string[] 
  * JVM without an Authenticator) work unchanged.
  */
 export function proxyVariables(o: ProxyEnvironmentOptions): readonly ProxyVariable[] {
+  const loopbackHost = o.host ?? "127.0.0.1";
   const direct = o.noProxy ?? defaultNoProxy;
   const noProxy = direct.join(",");
   const http = `http://${loopbackHost}:${o.httpPort}`;
