@@ -66,6 +66,7 @@ struct tunnel {
   long long start_ms, active_ms;
   int half, dead;
   struct tunnel *next, **prevp;
+  struct tunnel *pending_next; /* while it waits for its 'u' message */
 };
 
 /* epoll data: pointer to tunnel, low bit = side. Control fd uses NULL. */
@@ -244,7 +245,12 @@ static char cbuf[9 + SCRATCH];
 static size_t clen;
 static int fdq[MAXFDQ];
 static int nfdq;
-static struct tunnel *building; /* got 'c', waiting for 'u' */
+/* Tunnels that got their 'c' and wait for their 'u'. srt hands tunnels over concurrently, so the
+ * 'c' of one tunnel may be followed by the 'c' of another before the first one's 'u': a 'u' is
+ * matched by its id. Bounded: srt never has more hand-overs in flight than open tunnels. */
+static struct tunnel *pending;
+static size_t npending;
+#define MAXPENDING 65536
 
 static uint32_t le32(const unsigned char *p) {
   return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
@@ -275,26 +281,35 @@ static void on_message(unsigned char kind, uint32_t id, const char *data, uint32
   memmove(fdq, fdq + 1, (size_t)--nfdq * sizeof *fdq);
   if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) die("descriptor is not usable");
   if (kind == 'c') {
-    if (building) die("two client messages in a row");
-    building = calloc(1, sizeof *building);
-    if (!building) die("out of memory");
-    building->id = id;
-    building->fd[0] = fd;
-    building->fd[1] = -1;
+    for (struct tunnel *p = pending; p; p = p->pending_next)
+      if (p->id == id) die("two client messages for one tunnel");
+    if (npending == MAXPENDING) die("too many tunnels waiting for their upstream");
+    struct tunnel *b = calloc(1, sizeof *b);
+    if (!b) die("out of memory");
+    b->id = id;
+    b->fd[0] = fd;
+    b->fd[1] = -1;
     for (int i = 0; i < 2; i++) {
-      building->d[i].pipe[0] = building->d[i].pipe[1] = -1;
+      b->d[i].pipe[0] = b->d[i].pipe[1] = -1;
       if (use_splice) {
-        if (pipe2(building->d[i].pipe, O_CLOEXEC | O_NONBLOCK) < 0) die("cannot make a pipe");
+        if (pipe2(b->d[i].pipe, O_CLOEXEC | O_NONBLOCK) < 0) die("cannot make a pipe");
         /* One large read per wakeup; the pages are used only while bytes wait. */
-        fcntl(building->d[i].pipe[1], F_SETPIPE_SZ, SCRATCH);
+        fcntl(b->d[i].pipe[1], F_SETPIPE_SZ, SCRATCH);
       }
     }
     /* 'c' carries bytes read from the client, for the upstream: direction 0. */
-    if (n > 0 && queue(&building->d[0], data, n) < 0) die("out of memory");
+    if (n > 0 && queue(&b->d[0], data, n) < 0) die("out of memory");
+    b->pending_next = pending;
+    pending = b;
+    npending++;
   } else if (kind == 'u') {
-    if (!building || building->id != id) die("upstream without its client");
-    struct tunnel *t = building;
-    building = NULL;
+    struct tunnel **pp = &pending;
+    while (*pp && (*pp)->id != id) pp = &(*pp)->pending_next;
+    if (!*pp) die("upstream without its client");
+    struct tunnel *t = *pp;
+    *pp = t->pending_next;
+    t->pending_next = NULL;
+    npending--;
     t->fd[1] = fd;
     if (n > 0 && queue(&t->d[1], data, n) < 0) die("out of memory");
     start(t);

@@ -39,13 +39,20 @@ export function lowerSupervisor(policy: Policy): SupervisorPlan {
   const rules = policy.filesystem.rules.filter((r): r is PathRule => r.kind === "path" && r.access === "write");
   const sorted = <T>(xs: T[], key: (x: T) => string): T[] => xs.sort((a, b) => compareStrings(key(a), key(b)));
   const net = policy.network;
+  // filesystem.disabled: the settings asked for no file-system protections (explain says so loudly);
+  // the supervisor then refuses no names either, only what the rules still write-protect (/usr …).
+  const disabled = policy.filesystem.disabled !== undefined;
   return {
     // Not `.git` itself: git writes a `.git` *file* for every submodule and worktree checkout
     // (macOS's regexes leave it out for the same reason); an existing one is held by a mount.
-    names: projectNames.filter((n) => n.name !== ".git").map((n) => ({ name: n.name, origin: `mandatory:${n.rule}` })),
-    gitDirNames: gitDirNames
-      .filter((n) => !(allowGitConfig && gitConfigRules.has(n.rule)))
-      .map((n) => ({ name: n.name, origin: `mandatory:${n.rule}` })),
+    names: disabled
+      ? []
+      : projectNames.filter((n) => n.name !== ".git").map((n) => ({ name: n.name, origin: `mandatory:${n.rule}` })),
+    gitDirNames: disabled
+      ? []
+      : gitDirNames
+          .filter((n) => !(allowGitConfig && gitConfigRules.has(n.rule)))
+          .map((n) => ({ name: n.name, origin: `mandatory:${n.rule}` })),
     paths: sorted(
       rules.filter((r) => r.effect === "deny").map((r) => ({ path: r.path, origin: r.origin })),
       (x) => x.path,
