@@ -51,9 +51,12 @@ async function doctor(json: boolean, fix: boolean, io: CliIo): Promise<number> {
   let fixFailed = false;
   if (fix && io.platform === "linux") {
     const { installMissing } = await import("../runtime/linux/install.js");
+    const { buildNativeHelpers, nativeHelpersMissing } = await import("../runtime/native-build.js");
+    const nativeMissing = nativeHelpersMissing();
     const outcome = installMissing({
       fs: nodeToolFs,
       uid: io.uid,
+      nativeMissing,
       // The installer's output goes to stderr: stdout stays the checks (--json).
       run: (argv) =>
         spawnSync(argv[0]!, argv.slice(1), {
@@ -66,6 +69,14 @@ async function doctor(json: boolean, fix: boolean, io: CliIo): Promise<number> {
       io.err(`srt doctor --fix: ${outcome.message}\n`);
       fixFailed = true;
     } else if (outcome.kind === "nothing-missing") io.err("srt doctor --fix: nothing to install\n");
+    // npm install skips srt's native helpers on a machine without a C compiler; build them now.
+    if (!fixFailed && nativeMissing) {
+      const built = buildNativeHelpers((line) => io.err(line + "\n"));
+      if (built !== undefined) {
+        io.err(`srt doctor --fix: ${built}\n`);
+        fixFailed = true;
+      }
+    }
   }
   const checks = await runPreflight(io);
   if (json) io.out(JSON.stringify(checks, null, 2) + "\n");

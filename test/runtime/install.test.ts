@@ -31,6 +31,7 @@ function machine(files: Record<string, Partial<ToolFsEntry>>) {
     nsenter: ["/usr/bin/nsenter"],
     setpriv: ["/usr/bin/setpriv"],
     "util-linux-misc": ["/usr/bin/unshare"],
+    gcc: ["/usr/bin/cc"],
   };
   const run = (argv: readonly string[]): number => {
     ran.push(argv.join(" "));
@@ -53,6 +54,21 @@ const allTools = {
 };
 
 describe("srt doctor --fix", () => {
+  it("srt's helpers not built and no compiler: gcc with libc's headers joins the install; else no compiler is wanted", () => {
+    const m = machine({ ...allTools, "/usr/bin/apt-get": {} });
+    expect(installMissing({ ...m, uid: 0 })).toEqual({ kind: "nothing-missing" });
+    const r = installMissing({ ...m, uid: 0, nativeMissing: true });
+    expect(r).toMatchObject({
+      kind: "installed",
+      packages: ["gcc", "libc6-dev"],
+      commands: [
+        ["/usr/bin/apt-get", "update"],
+        ["/usr/bin/apt-get", "install", "-y", "--no-install-recommends", "gcc", "libc6-dev"],
+      ],
+    });
+    expect(missingPrograms(m.fs, 0, true)).toEqual([]);
+  });
+
   it("nothing missing: nothing runs", () => {
     const m = machine({ ...allTools, "/usr/bin/apt-get": {} });
     expect(installMissing({ ...m, uid: 0 })).toEqual({ kind: "nothing-missing" });

@@ -12,13 +12,13 @@
  */
 import { locateTool, type ToolFs } from "../host-tools.js";
 
-/** The programs a run may start, in the order packages are named. */
-const needed = ["bwrap", "socat", "nsenter", "setpriv", "unshare"] as const;
+/** The programs a run may start, in the order packages are named; `cc` only to build srt's own helpers. */
+const needed = ["bwrap", "socat", "nsenter", "setpriv", "unshare", "cc"] as const;
 
 interface Manager {
   readonly name: string;
-  /** The package for each program, on this manager's distributions. */
-  readonly packages: Readonly<Record<(typeof needed)[number], string>>;
+  /** The packages for each program, on this manager's distributions (a C compiler needs libc's headers too). */
+  readonly packages: Readonly<Record<(typeof needed)[number], string | readonly string[]>>;
   /** The commands that install packages, in order (a fresh Debian has no package lists yet). */
   readonly commands: (path: string, packages: readonly string[]) => string[][];
 }
@@ -29,23 +29,35 @@ const common = {
   nsenter: "util-linux",
   setpriv: "util-linux",
   unshare: "util-linux",
+  cc: "gcc",
 };
 
 /** Tried in this order: the first one found is the machine's. */
 const managers: readonly Manager[] = [
   {
     name: "apt-get",
-    packages: common,
+    // --no-install-recommends leaves out libc6-dev, which gcc only recommends.
+    packages: { ...common, cc: ["gcc", "libc6-dev"] },
     commands: (p, pkgs) => [
       [p, "update"],
       [p, "install", "-y", "--no-install-recommends", ...pkgs],
     ],
   },
-  { name: "dnf", packages: common, commands: (p, pkgs) => [[p, "install", "-y", ...pkgs]] },
+  {
+    name: "dnf",
+    packages: { ...common, cc: ["gcc", "glibc-devel"] },
+    commands: (p, pkgs) => [[p, "install", "-y", ...pkgs]],
+  },
   // Alpine splits util-linux: nsenter and setpriv come in their own packages.
   {
     name: "apk",
-    packages: { ...common, nsenter: "nsenter", setpriv: "setpriv", unshare: "util-linux-misc" },
+    packages: {
+      ...common,
+      nsenter: "nsenter",
+      setpriv: "setpriv",
+      unshare: "util-linux-misc",
+      cc: ["gcc", "musl-dev", "linux-headers"],
+    },
     commands: (p, pkgs) => [[p, "add", "--no-cache", ...pkgs]],
   },
   { name: "pacman", packages: common, commands: (p, pkgs) => [[p, "-S", "--needed", "--noconfirm", ...pkgs]] },
@@ -62,6 +74,11 @@ export interface InstallDeps {
    * real package manager this way, instead of removing bubblewrap from a shared machine).
    */
   readonly wants?: Readonly<Record<string, string>>;
+  /**
+   * srt's native helpers are not built (npm install skips them on a machine without a C compiler):
+   * the compiler joins what is installed, and the caller builds them afterwards.
+   */
+  readonly nativeMissing?: boolean;
 }
 
 export type InstallOutcome =
@@ -71,8 +88,8 @@ export type InstallOutcome =
   | { readonly kind: "failed"; readonly message: string; readonly commands?: readonly string[][] };
 
 /** The programs a run could need that the system directories lack. */
-export const missingPrograms = (fs: ToolFs, uid: number): (typeof needed)[number][] =>
-  needed.filter((n) => (n !== "unshare" || uid === 0) && !locateTool(n, fs).ok);
+export const missingPrograms = (fs: ToolFs, uid: number, nativeMissing = false): (typeof needed)[number][] =>
+  needed.filter((n) => (n !== "unshare" || uid === 0) && (n !== "cc" || nativeMissing) && !locateTool(n, fs).ok);
 
 const shellWord = (w: string): string => (/^[\w./:=@+-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`);
 export const commandText = (commands: readonly (readonly string[])[]): string =>
@@ -82,7 +99,7 @@ export function installMissing(deps: InstallDeps): InstallOutcome {
   const { wants } = deps;
   const lacking = (): string[] =>
     wants === undefined
-      ? missingPrograms(deps.fs, deps.uid)
+      ? missingPrograms(deps.fs, deps.uid, deps.nativeMissing)
       : Object.keys(wants).filter((n) => !locateTool(n, deps.fs).ok);
   const missing = lacking();
   if (missing.length === 0) return { kind: "nothing-missing" };
@@ -95,9 +112,11 @@ export function installMissing(deps: InstallDeps): InstallOutcome {
       kind: "failed",
       message: `${missing.join(", ")} missing, and no package manager srt knows (${managers.map((m) => m.name).join(", ")}) is installed in the system directories: install bubblewrap, socat and util-linux with this machine's tools`,
     };
-  const packageOf = (n: string): string =>
-    wants?.[n] ?? found.manager.packages[n as (typeof needed)[number]] ?? /* unreachable: n comes from the list */ n;
-  const packages = [...new Set(missing.map(packageOf))];
+  const packagesOf = (n: string): readonly string[] => {
+    const p = wants?.[n] ?? found.manager.packages[n as (typeof needed)[number]] ?? /* unreachable: from the list */ n;
+    return typeof p === "string" ? [p] : p;
+  };
+  const packages = [...new Set(missing.flatMap(packagesOf))];
   const plain = found.manager.commands(found.path, packages);
   let commands = plain;
   if (deps.uid !== 0) {
