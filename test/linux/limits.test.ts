@@ -13,7 +13,7 @@
  * around its own group of tests.
  */
 import { spawnSync } from "node:child_process";
-import { chownSync, existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from "node:fs";
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { probeLimitsHost } from "../../src/runtime/linux/limits/probe.js";
 import { nodeLinuxFs } from "../../src/runtime/linux/node-deps.js";
@@ -147,7 +147,11 @@ function cgroupCases(runner: Runner): void {
     const before = new Set([...runCgroups(parent("pids")), ...runCgroups(parent("memory"))]);
     const run = startSrt(b, ["--settings", b.settings, "-c", "sleep 30 & echo ready; wait"], { timeoutMs: 40_000 });
     await printed(run, "ready");
-    const during = runCgroups(parent("pids")).filter((n) => !before.has(n));
+    // This run's cgroup is the new one holding its pids limit: runc runs of other suites make
+    // srt-<run id> cgroups beside it (with no such limit) while this test runs.
+    const during = runCgroups(parent("pids")).filter(
+      (n) => !before.has(n) && readFileSync(`${parent("pids")}/${n}/pids.max`, "utf8").trim() === "64",
+    );
     expect(during.length).toBe(1);
     expect(runCgroups(parent("memory"))).toContain(during[0]);
     run.child.kill("SIGKILL");
