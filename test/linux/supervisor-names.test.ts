@@ -141,17 +141,20 @@ describe.skipIf(lacking(!supported, skipReason))("protected names created during
             `cd ${existing(3)}`,
             ...cases.map(([op, a, p]) => `echo "${op}: $(${bin} ${op} ${a} ${p} ${rounds})"`),
           ].join("\n");
+          const made: Record<string, number> = {};
           for (let attempt = 0; attempt < 3; attempt++) {
             const out = await sh(b, script, { timeoutMs: 120_000 });
             for (const [op] of cases) {
               const m = new RegExp(`^${op}: made=(\\d+) protected=(\\w+)$`, "m").exec(out.stdout);
               expect(m, `${op}: ${out.stdout} ${out.stderr}`).not.toBeNull();
               expect(m![2], op).toBe("no");
-              // The allowed name was made many times: the race really ran.
-              expect(Number(m![1]), op).toBeGreaterThan(0);
+              made[op] = (made[op] ?? 0) + Number(m![1]);
             }
             for (const [, , p] of cases) expect(existsSync(join(b.work, existing(3), p)), p).toBe(false);
           }
+          // The allowed name was made: the race really ran. On a loaded machine one attempt of the
+          // rename case can lose every round to the flipping thread; across three it does not.
+          for (const [op] of cases) expect(made[op], op).toBeGreaterThan(0);
         },
         360_000,
       );
