@@ -31,6 +31,7 @@ import { createLinuxNetwork, proxySocketsIn } from "../runtime/linux/network.js"
 import { nodeNetworkOs } from "../runtime/linux/network-os.js";
 import type { AskCallback } from "../runtime/proxy/index.js";
 import { createLivePolicy } from "../runtime/proxy/live-policy.js";
+import { limitsRequested } from "../runtime/linux/limits/decide.js";
 import { compile, lower, type CompileOptions } from "./compile.js";
 import { SandboxConfigError } from "./errors.js";
 import { findSrtBin } from "./install.js";
@@ -227,7 +228,7 @@ export async function createSandbox(
   let planFile: string | undefined;
   let offlinePlanFile: string | undefined;
   // Resource limits are enforced by the runner (a cgroup, rlimits, the wall clock), not by the warm session.
-  const limited = Object.entries(plan.limits).some(([k, v]) => k !== "bestEffort" && v !== undefined);
+  const limited = limitsRequested(plan.limits);
 
   const sandbox: Sandbox = {
     plan,

@@ -19,6 +19,7 @@ import {
 } from "../runtime/linux/index.js";
 import type { OciPlan } from "../backends/oci/index.js";
 import type { RuntimeCode } from "../compiler/diagnostics.js";
+import { limitsRequested } from "../runtime/linux/limits/decide.js";
 import { runOci, type OciTools } from "../runtime/oci/run.js";
 import { findOciTools } from "../runtime/oci/tools.js";
 import { joinNetwork, ownNetwork } from "../runtime/linux/network.js";
@@ -146,7 +147,7 @@ async function runOpened(
   const ociGap =
     oci === undefined
       ? undefined
-      : Object.entries(oci.limits ?? {}).some(([k, v]) => k !== "bestEffort" && v !== undefined)
+      : limitsRequested(oci.limits)
         ? "resource limits"
         : oci.network.policy.tlsTerminate !== undefined || oci.network.policy.masks !== undefined
           ? "network.tlsTerminate and masked credentials"

@@ -15,3 +15,6 @@ export const pointerOf = (...segments: readonly [...(string | number)[], string 
 
 /** The keys a pointer names, unescaped ("" names the root: no keys). */
 export const pointerKeys = (pointer: string): string[] => pointer.split("/").slice(1).map(unescapeSegment);
+
+/** Where a diagnostic about a rule points: its origin when that is a settings pointer, else the document (""). */
+export const pointerOfOrigin = (origin: string): string => (origin.startsWith("/") ? origin : "");

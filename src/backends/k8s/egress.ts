@@ -23,6 +23,7 @@ import type {
 import type { ConfigMap, EnvVar, Service } from "kubernetes-types/core/v1.js";
 import type { Deployment } from "kubernetes-types/apps/v1.js";
 import { diagnostic, type Diagnostic } from "../../compiler/diagnostics.js";
+import { pointerOfOrigin } from "../../compiler/pointer.js";
 import type { HostPattern, NetRule, Policy } from "../../compiler/ir.js";
 import { proxyVariables } from "../../runtime/proxy/environment.js";
 import { proxyPorts, type K8sOptions } from "./options.js";
@@ -41,7 +42,6 @@ export interface Egress {
   readonly diagnostics: readonly Diagnostic[];
 }
 
-const pointerOf = (origin: string): string => (origin.startsWith("/") ? origin : "");
 const meta = (o: K8sOptions, name: string, labels: Record<string, string>) => ({
   name,
   ...(o.namespace === undefined ? {} : { namespace: o.namespace }),
@@ -61,28 +61,28 @@ function laptopOnly(policy: Policy): Diagnostic[] {
   for (const r of n.rules)
     if (r.effect === "allow" && isLoopbackPattern(r.host))
       out.push(
-        diagnostic("SRT640", pointerOf(r.origin), {
+        diagnostic("SRT640", pointerOfOrigin(r.origin), {
           rule: `allow ${r.source}`,
           why: "loopback is the pod's own; there is no host loopback to reach from a cluster",
         }),
       );
   for (const s of n.unixSockets)
     out.push(
-      diagnostic("SRT640", pointerOf(s.origin), {
+      diagnostic("SRT640", pointerOfOrigin(s.origin), {
         rule: `allowUnixSockets ${s.path}`,
         why: "a pod has no host unix sockets; mount one as a volume deliberately if it is meant",
       }),
     );
   if (n.allowAllUnixSockets.value)
     out.push(
-      diagnostic("SRT640", pointerOf(n.allowAllUnixSockets.origin), {
+      diagnostic("SRT640", pointerOfOrigin(n.allowAllUnixSockets.origin), {
         rule: "allowAllUnixSockets",
         why: "a pod has no host unix sockets to reach; the seccomp profile still follows the setting",
       }),
     );
   if (n.allowLocalBinding.value)
     out.push(
-      diagnostic("SRT640", pointerOf(n.allowLocalBinding.origin), {
+      diagnostic("SRT640", pointerOfOrigin(n.allowLocalBinding.origin), {
         rule: "allowLocalBinding",
         why: "a pod listens on its own network namespace; ingress to it stays denied by the NetworkPolicy",
       }),
@@ -289,7 +289,7 @@ export function ciliumEgress(policy: Policy, o: K8sOptions): Egress {
   for (const d of rules.filter((r) => r.effect === "deny"))
     if (denyOverlapsAllow(d, allows))
       diagnostics.push(
-        diagnostic("SRT642", pointerOf(d.origin), {
+        diagnostic("SRT642", pointerOfOrigin(d.origin), {
           rule: `deny ${d.source}`,
           why: "Cilium allows by name and cannot carve a deny out of an allowed name or port, so the deny would not hold",
         }),
@@ -310,7 +310,7 @@ export function ciliumEgress(policy: Policy, o: K8sOptions): Egress {
       case "subdomains":
         egress.push({ toFQDNs: [{ matchPattern: `*.${a.host.name}` }], ...toPorts });
         diagnostics.push(
-          diagnostic("SRT641", pointerOf(a.origin), {
+          diagnostic("SRT641", pointerOfOrigin(a.origin), {
             path: `allow ${a.source}`,
             why: `Cilium's "*.${a.host.name}" matches one label below ${a.host.name}; deeper names that srt allows are refused`,
           }),

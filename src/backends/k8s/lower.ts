@@ -14,6 +14,7 @@
 import type { ConfigMap, Pod } from "kubernetes-types/core/v1.js";
 import { diagnostic, sortDiagnostics, type Diagnostic } from "../../compiler/diagnostics.js";
 import type { Policy } from "../../compiler/ir.js";
+import { pointerOfOrigin } from "../../compiler/pointer.js";
 import { lowerOciSeccomp, type OciSeccomp } from "../oci/seccomp.js";
 import { seccompOptionsFromPolicy, type SeccompArch } from "../seccomp/index.js";
 import { egressFor, sandboxLabels } from "./egress.js";
@@ -42,7 +43,6 @@ function podLimits(policy: Policy): {
 } {
   const l = policy.limits;
   const diagnostics: Diagnostic[] = [];
-  const at = (o: string): string => (o.startsWith("/") ? o : "");
   const limits: Record<string, string> = {};
   if (l.memory) limits["memory"] = String(Math.floor(l.memory.value));
   if (l.cpu) limits["cpu"] = `${Math.max(1, Math.round(l.cpu.value * 1000))}m`;
@@ -55,8 +55,11 @@ function podLimits(policy: Policy): {
     if (v !== undefined)
       diagnostics.push(
         l.bestEffort.value
-          ? diagnostic("SRT643", at(v.origin), { what: `limits.${key}`, why: `${why}; left out (bestEffort)` })
-          : diagnostic("SRT645", at(v.origin), { key, why }),
+          ? diagnostic("SRT643", pointerOfOrigin(v.origin), {
+              what: `limits.${key}`,
+              why: `${why}; left out (bestEffort)`,
+            })
+          : diagnostic("SRT645", pointerOfOrigin(v.origin), { key, why }),
       );
   return {
     ...(Object.keys(limits).length === 0 ? {} : { resources: { limits } }),

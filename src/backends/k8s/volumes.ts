@@ -22,6 +22,7 @@
 import type { Volume, VolumeMount } from "kubernetes-types/core/v1.js";
 import { hasByteEscapes, hasStraySurrogate, showBytes } from "../../compiler/byte-paths.js";
 import { compareStrings } from "../../compiler/compare.js";
+import { pointerOfOrigin } from "../../compiler/pointer.js";
 import { diagnostic, type Diagnostic } from "../../compiler/diagnostics.js";
 import type { NodeState, Policy } from "../../compiler/ir.js";
 import { isWithin, pathDepth } from "../../compiler/paths.js";
@@ -41,7 +42,8 @@ const emptyKey = "empty";
 
 /** A path that is not UTF-8 (a byte of a name, or a stray half from JSON text): no Kubernetes string can hold it. */
 const notUtf8 = (p: string): boolean => hasByteEscapes(p) || hasStraySurrogate(p);
-const pointerOf = (origins: readonly string[]): string => origins.find((o) => o.startsWith("/")) ?? "";
+/** The first settings pointer among a mount's origins, for its diagnostic. */
+const pointerOf = (origins: readonly string[]): string => origins.map(pointerOfOrigin).find((p) => p !== "") ?? "";
 const relative = (root: string, p: string): string => (root === "/" ? p.slice(1) : p.slice(root.length + 1));
 
 export function podFiles(policy: Policy, o: K8sOptions): PodFiles {
@@ -164,7 +166,7 @@ export function podFiles(policy: Policy, o: K8sOptions): PodFiles {
   for (const g of policy.filesystem.rules)
     if (g.kind === "glob" && g.effect === "deny")
       diagnostics.push(
-        diagnostic("SRT643", g.origin.startsWith("/") ? g.origin : "", {
+        diagnostic("SRT643", pointerOfOrigin(g.origin), {
           what: `deny ${g.access} ${g.pattern}`,
           why: `covers the ${g.matches} path(s) that matched when the policy was compiled, not files created in the pod later`,
         }),

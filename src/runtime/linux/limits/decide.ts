@@ -28,6 +28,9 @@ import type { Controller } from "./hierarchy.js";
 export type LimitKey = "memory" | "pids" | "cpu" | "wallTime" | "fileSize" | "openFiles";
 export const limitKeys: readonly LimitKey[] = ["memory", "pids", "cpu", "wallTime", "fileSize", "openFiles"];
 
+/** The policy asks for at least one limit (bestEffort alone asks for none). */
+export const limitsRequested = (limits: ResourceLimits): boolean => limitKeys.some((k) => limits[k] !== undefined);
+
 /** Where srt may create a run's cgroup for one controller. */
 export interface CgroupSlot {
   readonly controller: Controller;

@@ -11,7 +11,7 @@ import type { ResourceLimits } from "../../../compiler/ir.js";
 import type { LinuxDeps } from "../deps.js";
 import { RuntimeFailure } from "../../failure.js";
 import { createRunCgroup, type RunCgroup } from "./cgroup.js";
-import { decideLimits, describeLimit, limitKeys, type LimitDecision, type LimitKey } from "./decide.js";
+import { decideLimits, describeLimit, limitsRequested, type LimitDecision, type LimitKey } from "./decide.js";
 import { probeLimitsHost } from "./probe.js";
 
 /** A limit the command ran into: a line in the summary, an entry in the --violations file. */
@@ -60,7 +60,7 @@ export function startLimits(
   log: (what: string) => void,
 ): LimitsSession | undefined {
   // A policy without limits costs a run nothing: no probe of the host's cgroups.
-  if (!limitKeys.some((k) => req.limits[k] !== undefined)) return undefined;
+  if (!limitsRequested(req.limits)) return undefined;
   const decision = decideLimits(req.limits, probeLimitsHost(os.fs, req.uid));
   if (decision.decisions.length === 0) return undefined;
   if (decision.refusals.length > 0)
