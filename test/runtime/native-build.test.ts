@@ -4,7 +4,7 @@
  * it skipped, and runs refuse (SRT510) until the helpers exist. A compiler that fails is an error.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync, chmodSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -34,4 +34,24 @@ describe("scripts/build-native.mjs", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+describe("srt doctor --fix's build of the helpers", () => {
+  it("never runs a cc planted on PATH (npx puts the project's node_modules/.bin first)", async () => {
+    const { buildNativeHelpers } = await import("../../src/runtime/native-build.js");
+    const dir = mkdtempSync(join(tmpdir(), "srt-planted-"));
+    const saved = process.env["PATH"];
+    try {
+      const marker = join(dir, "ran");
+      writeFileSync(join(dir, "cc"), `#!/bin/sh\ntouch ${marker}\nexit 1\n`);
+      chmodSync(join(dir, "cc"), 0o755);
+      process.env["PATH"] = `${dir}:${saved ?? ""}`;
+      const said: string[] = [];
+      expect(buildNativeHelpers((l) => said.push(l), repoRoot.replace(/\/$/, ""))).toBeUndefined();
+      expect(existsSync(marker)).toBe(false);
+    } finally {
+      process.env["PATH"] = saved;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
