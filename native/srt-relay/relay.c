@@ -27,7 +27,8 @@
  *
  * Half-close: a FIN read on one side is passed on as shutdown(SHUT_WR) once
  * what is pending for the other side is written; a tunnel ends when both
- * directions ended, or at once on an error (reset). After the first FIN a
+ * directions ended, or at once on an error (reset), which reaches the other
+ * side as a reset (SO_LINGER 0), not as a clean end. After the first FIN a
  * tunnel lives only while bytes move: argv[1] ms of silence ends it (the
  * same rule as srt's Node relay, src/runtime/proxy/splice.ts).
  */
@@ -98,7 +99,15 @@ static void report(struct tunnel *t, const char *how) {
 }
 
 static void finish(struct tunnel *t, const char *how) {
+  /* An error on one side (a reset, mostly) is passed on as a reset: a FIN would tell the other
+   * peer that what it got is complete. SO_LINGER 0 makes close() send RST on TCP; on a unix
+   * socket (the sandbox's bridge) it changes nothing. */
+  int abort = strcmp(how, "error") == 0;
   for (int i = 0; i < 2; i++) {
+    if (abort) {
+      struct linger lg = {.l_onoff = 1, .l_linger = 0};
+      setsockopt(t->fd[i], SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    }
     close(t->fd[i]); /* also removes it from the epoll set */
     free(t->d[i].pend);
     if (t->d[i].pipe[0] >= 0) close(t->d[i].pipe[0]);

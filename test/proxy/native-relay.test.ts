@@ -256,3 +256,25 @@ describe("hand-over in a burst", () => {
     expect(relay.open).toBe(0);
   });
 });
+
+describe.each(["http", "socks"] as const)("an upstream reset through the %s proxy's native relay", (kind) => {
+  it("reaches the client as a reset after the bytes before it, not as a clean end", async () => {
+    // The upstream sends 64 KiB of a longer body, then resets (RST).
+    const server = net.createServer((u) => {
+      u.on("error", () => undefined);
+      u.write(Buffer.alloc(64 * 1024, 0x62), () => setTimeout(() => u.resetAndDestroy(), 100));
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    cleanups.push(() => new Promise((r) => server.close(r)));
+    const p = await start(kind);
+    const s = await tunnel(kind, p.port, (server.address() as net.AddressInfo).port);
+    const how = await new Promise<string>((resolve) => {
+      s.on("data", () => undefined);
+      s.on("end", () => resolve("end"));
+      s.on("error", (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+    });
+    expect(how).toBe("ECONNRESET");
+    expect(await eventually(() => p.reports.length === 1)).toBe(true);
+    expect(p.reports[0]?.outcome).toBe("error");
+  });
+});
