@@ -5,7 +5,12 @@
 // against a direct download in the same round. Prints every run (the machine
 // is noisy): MiB/s, the ratio to that round's direct download, and the CPU
 // seconds of the srt process and of srt-relay (sampled from /proc; srt's
-// includes its start-up). Loopback only.
+// includes its start-up, so a run that downloads nothing is measured too and
+// CPU per GiB is net of it). Then 1,000 sequential small requests from a Node
+// client inside the sandbox over one kept-alive CONNECT tunnel (the relay's
+// path) and through the HTTP proxy (absolute-form, Node's own path), p50 and
+// p99 against the same client outside the sandbox talking to the server
+// directly. Loopback only.
 import { spawn } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -28,8 +33,10 @@ symlinkSync(join(root, "node_modules"), join(fallback, "node_modules"));
 
 const serverSource = `
 const http = require("node:http");
-const total = ${total}; const chunk = Buffer.alloc(1 << 20, 0x61);
+const chunk = Buffer.alloc(1 << 20, 0x61);
 http.createServer((req, res) => {
+  if (req.url === "/small") return res.end("ok");
+  const total = req.url === "/empty" ? 0 : ${total};
   res.writeHead(200, { "Content-Length": String(total) });
   let sent = 0;
   const pump = () => {
@@ -80,18 +87,68 @@ function curl(args) {
     c.on("close", (code) => {
       clearInterval(timer);
       const [size, speed] = out.trim().split(" ").map(Number);
-      if (code !== 0 || size < total) reject(new Error(`${args.join(" ")}: exit ${code}, ${out}`));
+      if (code !== 0 || size < (args.at(-1).endsWith("/empty") ? 0 : total))
+        reject(new Error(`${args.join(" ")}: exit ${code}, ${out}`));
       else resolve({ mibs: speed / MiB, ...cpu });
     });
   });
 }
 const w = ["-s", "-o", "/dev/null", "-w", "%{size_download} %{speed_download}"];
 const direct = () => curl(["curl", ...w, url]);
-const viaSrt = (pkg, how) => {
+const viaSrt = (pkg, how, target = url) => {
   const proxy = how === "connect" ? "-p -x http://127.0.0.1:3128" : "--socks5 127.0.0.1:1080";
-  const script = `curl -s -o /dev/null -w '%{size_download} %{speed_download}' ${proxy} ${url}`;
+  const script = `curl -s -o /dev/null -w '%{size_download} %{speed_download}' ${proxy} ${target}`;
   return curl([process.execPath, join(pkg, "dist/srt.mjs"), "--settings", settings, "-c", script]);
 };
+
+// 1,000 sequential GET /small on one kept-alive connection: `direct` to the server, `tunnel` over
+// one CONNECT tunnel to 127.0.0.1:3128 (the bytes go through the relay), `proxy` as absolute-form
+// requests to the HTTP proxy (each one parsed and forwarded by Node). Prints "p50 p99" in ms.
+const smallSource = `
+const net = require("node:net");
+const [how, port, n] = [process.argv[2], Number(process.argv[3]), 1000];
+const s = net.connect(how === "direct" ? port : 3128, "127.0.0.1");
+const path = how === "proxy" ? "http://127.0.0.1:" + port + "/small" : "/small";
+let buf = "", wait;
+s.on("data", (d) => { buf += d; const i = buf.indexOf("\\r\\n\\r\\n"); if (i < 0) return;
+  const len = Number((/content-length: *(\\d+)/i.exec(buf.slice(0, i)) || [0, 0])[1]);
+  if (buf.length < i + 4 + len) return; buf = buf.slice(i + 4 + len); wait(); });
+const ask = (text) => new Promise((r) => { wait = r; s.write(text); });
+(async () => {
+  await new Promise((r) => s.once("connect", r));
+  if (how === "tunnel") await ask("CONNECT 127.0.0.1:" + port + " HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\n\\r\\n").catch(() => 0);
+  const ms = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = process.hrtime.bigint();
+    await ask("GET " + path + " HTTP/1.1\\r\\nHost: 127.0.0.1:" + port + "\\r\\n\\r\\n");
+    ms.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  ms.sort((a, b) => a - b);
+  console.log(ms[n >> 1].toFixed(3) + " " + ms[Math.floor(n * 0.99)].toFixed(3));
+  s.destroy();
+})();
+`;
+const smallScript = join(work, "small.cjs");
+writeFileSync(smallScript, smallSource);
+function small(how, pkg) {
+  const argv =
+    how === "direct"
+      ? [process.execPath, smallScript, how, String(port)]
+      : [
+          process.execPath,
+          join(pkg, "dist/srt.mjs"),
+          "--settings",
+          settings,
+          "-c",
+          `${process.execPath} ${smallScript} ${how} ${port}`,
+        ];
+  return new Promise((resolve, reject) => {
+    const c = spawn(argv[0], argv.slice(1), { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    c.stdout.on("data", (d) => (out += d));
+    c.on("close", (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`${how}: exit ${code}, ${out}`))));
+  });
+}
 
 try {
   await direct(); // warm-up
@@ -106,12 +163,22 @@ try {
         ["native relay", root],
         ["node fallback", fallback],
       ]) {
+        const idle = (await viaSrt(pkg, how, `${url}empty`)).srt;
         const r = await viaSrt(pkg, how);
+        const perGiB = ((r.srt - idle) * 1024 * MiB) / total;
         console.log(
-          `  ${how.padEnd(7)} ${name.padEnd(13)} ${r.mibs.toFixed(0).padStart(5)} MiB/s  ${(r.mibs / d).toFixed(2)}×  srt ${r.srt.toFixed(2)} s  relay ${r.relay.toFixed(2)} s`,
+          `  ${how.padEnd(7)} ${name.padEnd(13)} ${r.mibs.toFixed(0).padStart(5)} MiB/s  ${(r.mibs / d).toFixed(2)}×  srt ${r.srt.toFixed(2)} s (idle run ${idle.toFixed(2)} s: ${perGiB.toFixed(2)} s/GiB)  relay ${r.relay.toFixed(2)} s`,
         );
       }
   }
+  console.log("1,000 sequential small requests on one connection (p50 p99, ms)");
+  console.log(`  direct, outside the sandbox                ${""}${await small("direct")}`);
+  for (const [name, pkg] of [
+    ["native relay", root],
+    ["node fallback", fallback],
+  ])
+    console.log(`  sandbox, one CONNECT tunnel, ${name.padEnd(13)} ${await small("tunnel", pkg)}`);
+  console.log(`  sandbox, HTTP proxy (absolute-form)        ${""}${await small("proxy", root)}`);
 } finally {
   server.kill();
   rmSync(work, { recursive: true, force: true });

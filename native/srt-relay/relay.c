@@ -12,18 +12,23 @@
  * Memory is bounded: at most one partial write per direction is kept.
  *
  * Protocol on fd 3 (srt -> relay): messages of a 9-byte header
- *   u8 kind ('c' client or 'u' upstream), u32 id, u32 n (little endian)
+ *   u8 kind ('c' client, 'u' upstream or 'x' abort), u32 id, u32 n (little endian)
  * followed by n bytes already read by srt from the OTHER side of the tunnel
  * (to be written to this message's socket's peer, i.e. 'c' carries bytes for
- * the upstream). Each message carries exactly one descriptor (SCM_RIGHTS),
- * attached to its first byte; 'c' then 'u' make one tunnel.
+ * the upstream). 'c' and 'u' carry exactly one descriptor each (SCM_RIGHTS,
+ * sent with the message's first byte, so descriptors arrive in message order);
+ * 'c' then 'u' with one id make one tunnel. Either may be lost on srt's side
+ * (its write failed): a 'u' without its 'c' is closed at once, and srt sends
+ * 'x' (no descriptor) for a 'c' whose 'u' failed. Such a tunnel is reported
+ * "error" and nothing else changes: only a broken channel ends the relay.
  * Reports on stdout (relay -> srt), one line per finished tunnel:
  *   "<id> <bytes client->upstream> <bytes upstream->client> <ms> <ok|error>\n"
  * EOF on fd 3 (srt exited or stopped the relay) closes every tunnel and exits.
  *
  * Half-close: a FIN read on one side is passed on as shutdown(SHUT_WR) once
  * what is pending for the other side is written; a tunnel ends when both
- * directions ended, or at once on an error (reset). After the first FIN a
+ * directions ended, or at once on an error (reset), which reaches the other
+ * side as a reset (SO_LINGER 0), not as a clean end. After the first FIN a
  * tunnel lives only while bytes move: argv[1] ms of silence ends it (the
  * same rule as srt's Node relay, src/runtime/proxy/splice.ts).
  */
@@ -39,6 +44,7 @@ int main(void) { return 70; }
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -93,7 +99,15 @@ static void report(struct tunnel *t, const char *how) {
 }
 
 static void finish(struct tunnel *t, const char *how) {
+  /* An error on one side (a reset, mostly) is passed on as a reset: a FIN would tell the other
+   * peer that what it got is complete. SO_LINGER 0 makes close() send RST on TCP; on a unix
+   * socket (the sandbox's bridge) it changes nothing. */
+  int abort = strcmp(how, "error") == 0;
   for (int i = 0; i < 2; i++) {
+    if (abort) {
+      struct linger lg = {.l_onoff = 1, .l_linger = 0};
+      setsockopt(t->fd[i], SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    }
     close(t->fd[i]); /* also removes it from the epoll set */
     free(t->d[i].pend);
     if (t->d[i].pipe[0] >= 0) close(t->d[i].pipe[0]);
@@ -261,7 +275,27 @@ static void die(const char *why) {
   exit(70);
 }
 
+/* Closes a tunnel that never started (its other half or its pipes are missing). */
+static void abandon(struct tunnel *t) {
+  struct dir *d = t->d;
+  for (int i = 0; i < 2; i++) {
+    if (t->fd[i] >= 0) close(t->fd[i]);
+    free(d[i].pend);
+  }
+  report(t, "error");
+  free(t);
+}
+
 static void start(struct tunnel *t) {
+  for (int i = 0; i < 2 && use_splice; i++) {
+    /* EMFILE here fails this tunnel only. */
+    if (pipe2(t->d[i].pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
+      for (int j = 0; j < i; j++) close(t->d[j].pipe[0]), close(t->d[j].pipe[1]);
+      return abandon(t);
+    }
+    /* One large read per wakeup; the pages are used only while bytes wait. */
+    fcntl(t->d[i].pipe[1], F_SETPIPE_SZ, SCRATCH);
+  }
   t->start_ms = t->active_ms = now_ms();
   t->next = tunnels;
   t->prevp = &tunnels;
@@ -275,11 +309,30 @@ static void start(struct tunnel *t) {
   settle(t);
 }
 
+static struct tunnel *unpend(uint32_t id) {
+  struct tunnel **pp = &pending;
+  while (*pp && (*pp)->id != id) pp = &(*pp)->pending_next;
+  struct tunnel *t = *pp;
+  if (t) {
+    *pp = t->pending_next;
+    t->pending_next = NULL;
+    npending--;
+  }
+  return t;
+}
+
 static void on_message(unsigned char kind, uint32_t id, const char *data, uint32_t n) {
+  if (kind == 'x') {
+    struct tunnel *t = unpend(id);
+    if (t) abandon(t);
+    return;
+  }
+  if (kind != 'c' && kind != 'u') die("unknown message");
   if (nfdq == 0) die("message without a descriptor");
   int fd = fdq[0];
   memmove(fdq, fdq + 1, (size_t)--nfdq * sizeof *fdq);
-  if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) die("descriptor is not usable");
+  /* A descriptor that is not a socket (fcntl fails only on a bad fd) is caught by the first read. */
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
   if (kind == 'c') {
     for (struct tunnel *p = pending; p; p = p->pending_next)
       if (p->id == id) die("two client messages for one tunnel");
@@ -287,34 +340,27 @@ static void on_message(unsigned char kind, uint32_t id, const char *data, uint32
     struct tunnel *b = calloc(1, sizeof *b);
     if (!b) die("out of memory");
     b->id = id;
+    b->start_ms = now_ms();
     b->fd[0] = fd;
     b->fd[1] = -1;
-    for (int i = 0; i < 2; i++) {
-      b->d[i].pipe[0] = b->d[i].pipe[1] = -1;
-      if (use_splice) {
-        if (pipe2(b->d[i].pipe, O_CLOEXEC | O_NONBLOCK) < 0) die("cannot make a pipe");
-        /* One large read per wakeup; the pages are used only while bytes wait. */
-        fcntl(b->d[i].pipe[1], F_SETPIPE_SZ, SCRATCH);
-      }
-    }
+    for (int i = 0; i < 2; i++) b->d[i].pipe[0] = b->d[i].pipe[1] = -1;
     /* 'c' carries bytes read from the client, for the upstream: direction 0. */
     if (n > 0 && queue(&b->d[0], data, n) < 0) die("out of memory");
     b->pending_next = pending;
     pending = b;
     npending++;
-  } else if (kind == 'u') {
-    struct tunnel **pp = &pending;
-    while (*pp && (*pp)->id != id) pp = &(*pp)->pending_next;
-    if (!*pp) die("upstream without its client");
-    struct tunnel *t = *pp;
-    *pp = t->pending_next;
-    t->pending_next = NULL;
-    npending--;
+  } else {
+    struct tunnel *t = unpend(id);
+    if (!t) {
+      /* srt failed to send its 'c': this half is closed, and the client's socket is closed by srt. */
+      struct tunnel lone = {.id = id, .fd = {-1, fd}, .start_ms = now_ms()};
+      report(&lone, "error");
+      close(fd);
+      return;
+    }
     t->fd[1] = fd;
     if (n > 0 && queue(&t->d[1], data, n) < 0) die("out of memory");
     start(t);
-  } else {
-    die("unknown message");
   }
 }
 
@@ -368,6 +414,12 @@ int main(int argc, char **argv) {
   if (half_close_ms <= 0) half_close_ms = 60000;
   if (argc > 2 && strcmp(argv[2], "copy") == 0) use_splice = 0;
   signal(SIGPIPE, SIG_IGN);
+  /* Each tunnel holds 6 descriptors (2 sockets, 2 pipes); use all the hard limit allows, as Node does. */
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
   scratch = malloc(SCRATCH);
   ep = epoll_create1(EPOLL_CLOEXEC);
   if (!scratch || ep < 0) die("cannot start");

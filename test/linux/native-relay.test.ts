@@ -39,11 +39,8 @@ describe.skipIf(lacking(!supported, skipReason))("native relay in a run", () => 
           // The relay is running now (started by the first tunnel): a new process sees no descriptor of it.
           `echo fds=$(ls /proc/self/fd | tr '\\n' ,)`,
         ].join("; ");
-        // Opt-in for now (network-os.ts says why).
-        const out = await srt(b, ["--settings", b.settings, "-d", "-c", script], {
-          timeoutMs: 120_000,
-          env: { SRT_NATIVE_RELAY: "1" },
-        });
+        // The default: no setting or variable turns it on.
+        const out = await srt(b, ["--settings", b.settings, "-d", "-c", script], { timeoutMs: 120_000 });
         expect(out.status, out.stderr).toBe(0);
         const r = report(out);
         expect(r["http"]).toBe(digest);

@@ -60,6 +60,15 @@ async function start(kind: "http" | "socks"): Promise<Started> {
   return { port: a.port, relay, reports, deaths };
 }
 
+async function startWithoutRelay(kind: "http" | "socks"): Promise<{ port: number; reports: TunnelReport[] }> {
+  const s = setup([loopback]);
+  const proxy: NetworkProxy = kind === "http" ? createHttpProxy(s.deps) : createSocksProxy(s.deps);
+  cleanups.push(() => proxy.close());
+  const a = await proxy.listen({ port: 0 });
+  if (a.kind !== "tcp") throw new Error("expected tcp");
+  return { port: a.port, reports: [] };
+}
+
 /** Opens a tunnel to 127.0.0.1:target; resolves with the socket once the proxy said yes. */
 function tunnel(kind: "http" | "socks", proxyPort: number, target: number, early?: Buffer): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
@@ -189,5 +198,98 @@ describe.each(["http", "socks"] as const)("native relay behind the %s proxy", (k
     const target = await upstreamServer(Buffer.from("again"));
     const got = await converse(await tunnel(kind, p.port, target), Buffer.from("x"));
     expect(got.subarray(32).toString()).toBe("again");
+  });
+});
+
+describe("hand-over in a burst", () => {
+  it("1,000 tunnels handed over in one go all carry their bytes, and the relay lives", async () => {
+    // 1,000 pairs handed over in one synchronous loop, each frame carrying 4 KiB the client sent
+    // early: the socketpair fills, so most frames wait in libuv's queue. srt used to close its
+    // sockets before libuv sent their descriptors: libuv aborted srt (uv__try_write assertion).
+    const early = 4096;
+    const echo = net.createServer({ allowHalfOpen: true }, (s) => {
+      s.on("error", () => undefined);
+      s.pipe(s);
+    });
+    await new Promise<void>((r) => echo.listen(0, "127.0.0.1", r));
+    cleanups.push(() => new Promise((r) => echo.close(r)));
+    const echoPort = (echo.address() as net.AddressInfo).port;
+    const reports: TunnelReport[] = [];
+    const deaths: string[] = [];
+    const relay = createNativeRelay({
+      path: relayPath!,
+      halfCloseTimeoutMs: 60_000,
+      onReport: (r) => reports.push(r),
+      onDeath: (w) => deaths.push(w),
+    });
+    cleanups.push(() => relay.close());
+    const pairs: [net.Socket, net.Socket][] = [];
+    const front = net.createServer({ allowHalfOpen: true }, (c) => {
+      c.on("error", () => undefined);
+      const u = net.connect({ host: "127.0.0.1", port: echoPort, allowHalfOpen: true });
+      u.on("error", () => undefined);
+      u.on("connect", () => pairs.push([c, u]));
+    });
+    await new Promise<void>((r) => front.listen(0, "127.0.0.1", 1024, r));
+    cleanups.push(() => new Promise((r) => front.close(r)));
+    const port = (front.address() as net.AddressInfo).port;
+    const n = 1000;
+    const clients = await Promise.all(
+      Array.from(
+        { length: n },
+        () =>
+          new Promise<net.Socket>((resolve, reject) => {
+            const s = net.connect({ host: "127.0.0.1", port, allowHalfOpen: true }, () => resolve(s));
+            s.on("error", reject);
+          }),
+      ),
+    );
+    expect(await eventually(() => pairs.length === n)).toBe(true);
+    for (const [c, u] of pairs) relay.take(c, u, Buffer.alloc(early, 0x61));
+    const got = await Promise.all(
+      clients.map(
+        (s) =>
+          new Promise<number>((resolve) => {
+            let bytes = 0;
+            s.on("data", (d: Buffer) => (bytes += d.length));
+            s.on("close", () => resolve(bytes));
+            s.on("error", () => undefined);
+            s.end("hello");
+          }),
+      ),
+    );
+    expect(got.filter((b) => b !== early + 5)).toEqual([]);
+    expect(deaths).toEqual([]);
+    expect(await eventually(() => reports.length === n)).toBe(true);
+    expect(reports.filter((r) => r.outcome !== "ok")).toEqual([]);
+    expect(relay.open).toBe(0);
+  });
+});
+
+describe.each([
+  ["http", "native relay"],
+  ["socks", "native relay"],
+  ["http", "Node's copy"],
+  ["socks", "Node's copy"],
+] as const)("an upstream reset through the %s proxy, copied by %s", (kind, copier) => {
+  it("reaches the client as a reset after the bytes before it, not as a clean end", async () => {
+    // The upstream sends 64 KiB of a longer body, then resets (RST).
+    const server = net.createServer((u) => {
+      u.on("error", () => undefined);
+      u.write(Buffer.alloc(64 * 1024, 0x62), () => setTimeout(() => u.resetAndDestroy(), 100));
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    cleanups.push(() => new Promise((r) => server.close(r)));
+    const p = copier === "native relay" ? await start(kind) : await startWithoutRelay(kind);
+    const s = await tunnel(kind, p.port, (server.address() as net.AddressInfo).port);
+    const how = await new Promise<string>((resolve) => {
+      s.on("data", () => undefined);
+      s.on("end", () => resolve("end"));
+      s.on("error", (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+    });
+    expect(how).toBe("ECONNRESET");
+    if (copier !== "native relay") return;
+    expect(await eventually(() => p.reports.length === 1)).toBe(true);
+    expect(p.reports[0]?.outcome).toBe("error");
   });
 });

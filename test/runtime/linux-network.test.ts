@@ -113,6 +113,20 @@ describe("createLinuxNetwork", () => {
     await network.close();
   });
 
+  it("-d says which copies tunnels: Node only when the native relay is not built", async () => {
+    const lines: string[] = [];
+    const network = await createLinuxNetwork({
+      sockets: sockets(),
+      policy: liveOf(webOnly),
+      os: fakeOs().os, // no nativeRelay: the helper is not built
+      log: (l) => lines.push(l),
+    });
+    expect(lines).toEqual([
+      "srt: tunnels are copied by Node: srt's native relay (dist/native/srt-relay) is not built; `srt doctor --fix` builds it",
+    ]);
+    await network.close();
+  });
+
   it("attach(): the proxy variables lead to 127.0.0.1:3128 and :1080, bridged to the sockets; NO_PROXY from the policy in force then", async () => {
     const f = fakeOs();
     const live = liveOf(webOnly);

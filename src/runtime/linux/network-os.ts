@@ -14,13 +14,11 @@ import type { NetworkOs } from "./network.js";
 export const nodeNetworkOs: NetworkOs = { proxy, relay, probe, nativeRelay };
 
 /**
- * The relay is started with the first tunnel, so a run that opens none never spawns it.
- * Opt-in (SRT_NATIVE_RELAY=1) for now: with hundreds of tunnels handed over at once it was seen
- * to receive an upstream without its client and exit, closing every tunnel it held (1 run in 5
- * of test/network/bridge.test.ts's 500-tunnel case); until that is found, Node copies by default.
+ * Tunnels are copied by srt's native relay (native/srt-relay), started with the first tunnel so a
+ * run that opens none never spawns it. Node copies them only when the helper is not built
+ * (`srt doctor` says so, and `-d` on every run).
  */
 function nativeRelay(onDeath: (why: string) => void): proxy.TunnelRelay | undefined {
-  if (process.env["SRT_NATIVE_RELAY"] !== "1") return undefined;
   const path = findNative("srt-relay");
   return path === undefined
     ? undefined

@@ -136,7 +136,7 @@ export async function createLinuxNetwork(deps: LinuxNetworkDeps): Promise<LinuxN
   const relay = os.nativeRelay?.(deps.onRelayDeath ?? ((why) => process.emitWarning(why)));
   deps.log?.(
     relay === undefined
-      ? "srt: tunnels are copied by Node: srt's native relay is off (SRT_NATIVE_RELAY=1 turns it on) or not built"
+      ? "srt: tunnels are copied by Node: srt's native relay (dist/native/srt-relay) is not built; `srt doctor --fix` builds it"
       : "srt: tunnels are copied by srt's native relay",
   );
   const proxyDeps = {

@@ -51,9 +51,13 @@ interface IpcHandle {
 }
 
 // process.binding is deprecated only in documentation (DEP0111); stream_wrap stays on its allow list.
-const { WriteWrap } = (process as unknown as { binding(n: string): { WriteWrap: new () => object } }).binding(
-  "stream_wrap",
-);
+const { WriteWrap, streamBaseState, kLastWriteWasAsync } = (
+  process as unknown as {
+    binding(n: string): { WriteWrap: new () => object; streamBaseState: Int32Array; kLastWriteWasAsync: number };
+  }
+).binding("stream_wrap");
+/** Whether the last write on any stream was queued (its req's oncomplete will be called). */
+const lastWriteWasAsync = (): boolean => streamBaseState[kLastWriteWasAsync] !== 0;
 
 function channelHandle(child: ChildProcess): IpcHandle {
   const key = Object.getOwnPropertySymbols(child).find((s) => s.description === "kChannelHandle");
@@ -75,7 +79,10 @@ function drain(s: net.Socket): Buffer[] {
   return out;
 }
 
-const frame = (kind: "c" | "u", id: number, data: Buffer): string => {
+/** The most bytes a frame carries (SCRATCH in relay.c). */
+const maxFrameData = 1 << 20;
+
+const frame = (kind: "c" | "u" | "x", id: number, data: Buffer): string => {
   const h = Buffer.alloc(9);
   h.write(kind, 0, "latin1");
   h.writeUInt32LE(id, 1);
@@ -126,11 +133,18 @@ export function createNativeRelay(o: NativeRelayOptions): TunnelRelay {
     return h;
   };
 
-  const send = (h: IpcHandle, data: string, s: net.Socket): boolean => {
-    const req = new WriteWrap();
-    const sock = (s as unknown as { _handle?: unknown })._handle;
-    return sock !== undefined && h.writeLatin1String(req, data, sock) === 0;
-  };
+  /** Writes one frame; resolves once libuv wrote it (true) or gave up on it (false). */
+  const send = (h: IpcHandle, data: string, s?: net.Socket): Promise<boolean> =>
+    new Promise((resolve) => {
+      const req = new WriteWrap() as { oncomplete?: (status: number) => void };
+      const sock = s === undefined ? undefined : (s as unknown as { _handle?: unknown })._handle;
+      if (s !== undefined && (sock === undefined || sock === null)) return resolve(false);
+      // Called only for a write that did not finish at once; a handle is never sent at once (Node queues it).
+      req.oncomplete = (status) => resolve(status === 0);
+      const err = sock === undefined ? h.writeLatin1String(req, data) : h.writeLatin1String(req, data, sock);
+      if (err !== 0) resolve(false);
+      else if (sock === undefined && !lastWriteWasAsync()) resolve(true);
+    });
 
   return {
     get open() {
@@ -144,14 +158,36 @@ export function createNativeRelay(o: NativeRelayOptions): TunnelRelay {
           upstream.destroy();
           return;
         }
+        let fromClient = Buffer.concat([toUpstream, ...drain(client)]);
+        let fromUpstream = Buffer.concat(drain(upstream));
+        // The relay takes at most maxFrameData bytes with a descriptor: more (never seen: Node reads
+        // 64 KiB at a time) is written here first, and the sockets are handed over empty-handed.
+        if (fromClient.length > maxFrameData || fromUpstream.length > maxFrameData) {
+          upstream.write(fromClient);
+          client.write(fromUpstream);
+          fromClient = fromUpstream = Buffer.alloc(0);
+          await Promise.all([flushed(client), flushed(upstream)]);
+          if (client.destroyed || upstream.destroyed || closing) {
+            client.destroy();
+            upstream.destroy();
+            return;
+          }
+        }
         const h = start();
         const id = nextId++;
-        const fromClient = Buffer.concat([toUpstream, ...drain(client)]);
-        const fromUpstream = Buffer.concat(drain(upstream));
-        // Both frames in one synchronous step: no other tunnel's frame can come between them.
-        const ok = send(h, frame("c", id, fromClient), client) && send(h, frame("u", id, fromUpstream), upstream);
-        if (ok) open.add(id);
-        // The relay holds its own copies (in flight on the socketpair are references too); ours only close.
+        open.add(id);
+        // Our sockets stay open until libuv has written each frame: it reads the descriptor to
+        // send only when the frame's turn comes, and frames queue behind a full socketpair when
+        // many tunnels are handed over at once (closing them first aborted srt in libuv's
+        // uv__try_write, or sent nothing). Either frame may fail alone; the relay then holds half
+        // a tunnel, which it closes on its own ('u' without 'c') or when told to ('x').
+        const [c, u] = await Promise.all([
+          send(h, frame("c", id, fromClient), client),
+          send(h, frame("u", id, fromUpstream), upstream),
+        ]);
+        if (c && !u && handle === h) void send(h, frame("x", id, Buffer.alloc(0)));
+        if (!c || !u) open.delete(id);
+        // The relay holds its own copies now; ours only close.
         client.destroy();
         upstream.destroy();
       })().catch(() => {

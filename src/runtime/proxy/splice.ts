@@ -3,7 +3,8 @@
  * forwards a FIN as end() — a half-close — so `printf req | nc -N` style
  * clients still get their answer. Once either side is fully closed nobody can
  * receive what the other side still sends, so that side is flushed and then
- * destroyed; an abrupt close (RST, error) tears the other down at once.
+ * destroyed; an abrupt close (RST, error) tears the other down at once, with
+ * a reset of its own when it is TCP.
  *
  * A FIN cannot say whether the peer half-closed or went away entirely, and
  * an upstream that never answers would then hold both sockets forever. So
@@ -13,13 +14,27 @@
  */
 import type net from "node:net";
 
+/**
+ * Ends `s` with a reset when it is TCP, so an error on the other side (an upstream's RST) is not
+ * passed on as a clean end: a client must not take a cut-off body for a whole one. A unix socket
+ * (the sandbox's bridge) has no reset; it is only closed.
+ */
+function abort(s: net.Socket): void {
+  try {
+    s.resetAndDestroy();
+  } catch {
+    s.destroy(); // not a TCP socket (ERR_INVALID_HANDLE_TYPE)
+  }
+}
+
 export function splice(a: net.Socket, b: net.Socket, halfCloseTimeoutMs: number): void {
   a.on("error", () => undefined);
   b.on("error", () => undefined);
   a.pipe(b);
   b.pipe(a);
   const onClose = (other: net.Socket) => (hadError: boolean) => {
-    if (hadError || other.writableFinished) other.destroy();
+    if (hadError) abort(other);
+    else if (other.writableFinished) other.destroy();
     else {
       other.end();
       other.once("finish", () => other.destroy());

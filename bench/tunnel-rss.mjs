@@ -1,0 +1,109 @@
+// Proxy memory with many tunnels (run: `node bench/tunnel-rss.mjs [tunnels]`): the HTTP proxy
+// (bundled from src, in a child process of its own) holds 1,000 CONNECT tunnels to a loopback
+// echo server, each having carried 64 KiB both ways, with the native relay copying them and with
+// Node's copy (no relay). Prints the proxy's RSS idle, while holding them, and 2 s after they
+// closed, per variant, and the V8 heap in use at the same three points (after a GC). Loopback only; RSS depends on the machine, compare the variants.
+import { build } from "esbuild";
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const n = Number(process.argv[2] ?? 1000);
+const work = mkdtempSync(join(tmpdir(), "srt-bench-rss-"));
+const bundle = join(work, "proxy.mjs");
+await build({
+  entryPoints: [`${root}src/runtime/proxy/index.ts`],
+  outfile: bundle,
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  logLevel: "warning",
+});
+// The proxy's process: listens on a unix socket (as in a run), says "ready", answers "rss" with its RSS.
+const proxySource = `
+import { createHttpProxy, createNativeRelay } from ${JSON.stringify(bundle)};
+import { readFileSync } from "node:fs";
+const relay = process.argv[2] === "relay"
+  ? createNativeRelay({ path: ${JSON.stringify(join(root, "dist/native/srt-relay"))}, halfCloseTimeoutMs: 60000 })
+  : undefined;
+const proxy = createHttpProxy({
+  network: { rules: [{ kind: "net", effect: "allow", host: { kind: "ipv4", address: "127.0.0.1" }, source: "127.0.0.1", origin: "bench" }], deniedResolvedAddresses: [] },
+  onViolation: () => {},
+  resolve: async () => ["127.0.0.1"],
+  ...(relay ? { relay } : {}),
+});
+await proxy.listen({ path: process.argv[3] });
+const rss = () => Number(/VmRSS:\\s+(\\d+)/.exec(readFileSync("/proc/self/status", "utf8"))[1]) / 1024;
+process.stdout.write("ready\\n");
+process.stdin.on("data", () => { globalThis.gc?.(); process.stdout.write(rss().toFixed(1) + " " + (process.memoryUsage().heapUsed / 1048576).toFixed(1) + "\\n"); });
+`;
+const proxyFile = join(work, "proxy-main.mjs");
+writeFileSync(proxyFile, proxySource);
+
+const echo = net.createServer((s) => {
+  s.on("error", () => undefined);
+  s.pipe(s);
+});
+await new Promise((r) => echo.listen(0, "127.0.0.1", r));
+const port = echo.address().port;
+const payload = Buffer.alloc(64 * 1024, 0x61);
+
+async function variant(kind) {
+  const sock = join(work, `${kind}.sock`);
+  const p = spawn(process.execPath, ["--expose-gc", proxyFile, kind, sock], { stdio: ["pipe", "pipe", "inherit"] });
+  const lines = [];
+  let waiting;
+  p.stdout.setEncoding("utf8").on("data", (d) => {
+    lines.push(...d.trim().split("\n"));
+    waiting?.();
+  });
+  const next = async () => {
+    while (lines.length === 0) await new Promise((r) => (waiting = r));
+    return lines.shift();
+  };
+  await next(); // ready
+  const rss = async () => (p.stdin.write("rss\n"), (await next()).split(" ").map(Number));
+  const idle = await rss();
+  const socks = [];
+  for (let i = 0; i < n; i++) {
+    const s = await new Promise((resolve, reject) => {
+      const s = net.connect(sock, () => s.write(`CONNECT 127.0.0.1:${port} HTTP/1.1\r\nHost: x\r\n\r\n`));
+      s.once("error", reject);
+      s.once("data", () => resolve(s));
+    });
+    await new Promise((resolve) => {
+      let got = 0;
+      const on = (d) => {
+        got += d.length;
+        if (got >= payload.length) (s.off("data", on), resolve());
+      };
+      s.on("data", on);
+      s.write(payload);
+    });
+    socks.push(s);
+  }
+  const held = await rss();
+  for (const s of socks) s.destroy();
+  await new Promise((r) => setTimeout(r, 2000));
+  const after = await rss();
+  p.kill();
+  return { idle: idle[0], held: held[0], after: after[0], heap: [idle[1], held[1], after[1]] };
+}
+
+try {
+  console.log(`proxy RSS (MiB) with ${n} CONNECT tunnels that each carried 64 KiB both ways`);
+  for (const kind of ["relay", "node"]) {
+    const r = await variant(kind);
+    console.log(
+      `  ${kind === "relay" ? "native relay" : "node copy   "}  idle ${r.idle.toFixed(1)}  holding ${r.held.toFixed(1)} (+${(r.held - r.idle).toFixed(1)})  2 s after closing ${r.after.toFixed(1)} (+${(r.after - r.idle).toFixed(1)}); V8 heap in use ${r.heap.map((h) => h.toFixed(1)).join(" / ")}`,
+    );
+  }
+} finally {
+  echo.close();
+  rmSync(work, { recursive: true, force: true });
+}
