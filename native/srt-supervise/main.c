@@ -23,7 +23,9 @@
  *    (read once into a local copy, bounded), the command's file system layout (symlinks, renames
  *    racing the check: a call is performed on the directory fd that was checked, never
  *    re-resolved from the command's strings), and the notification's pid (checked with
- *    SECCOMP_IOCTL_NOTIF_ID_VALID after reading, so a recycled pid is not acted for).
+ *    SECCOMP_IOCTL_NOTIF_ID_VALID after reading, so a recycled pid is not acted for; the
+ *    /proc/<tid> directories kept open from call to call are bound to the task they were opened
+ *    for and fail once it is gone, so a kept one never reads a later task given the same tid).
  *  - Credentials: calls are performed with the supervisor's uid/gid, which are the command's
  *    (it cannot change them: no capabilities, no_new_privs) and with the caller's umask.
  *  - REPORT_FD carries refusals back to srt; the command never holds it (closed before exec).
