@@ -572,6 +572,16 @@ out:
   return rc;
 }
 
+int set_sync_wake(int listener) {
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, uint64_t)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
+#endif
+  return ioctl(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
+}
+
 static void respond(int listener, uint64_t id, long val) {
   struct seccomp_notif_resp resp = {.id = id, .val = val < 0 ? 0 : val, .error = val < 0 ? (int)val : 0, .flags = 0};
   /* ENOENT: the caller is gone (killed, or its syscall interrupted); nothing to answer. */
@@ -619,8 +629,7 @@ void handle_notifications(int listener, const struct config *cfg, int report_fd,
   if (sfd < 0) _exit(1);
   /* Linux >= 6.6: wake this process synchronously on the caller's CPU, so a trapped call costs a
    * context switch, not a trip through the scheduler (older kernels: EINVAL, ignored). */
-  uint64_t sync_wake = 1; /* SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP */
-  if (ioctl(listener, SECCOMP_IOW(4, uint64_t) /* SECCOMP_IOCTL_NOTIF_SET_FLAGS */, sync_wake) != 0) errno = 0;
+  if (set_sync_wake(listener) != 0) errno = 0;
   struct pollfd fds[2] = {{.fd = listener, .events = POLLIN}, {.fd = sfd, .events = POLLIN}};
   int listening = 1;
   /* SIGCHLD has been blocked since before the fork, so an exit is never missed: it is pending
