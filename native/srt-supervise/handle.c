@@ -2,7 +2,7 @@
  *
  * Every trapped call that may proceed is performed here, by the supervisor, on its own copy of the
  * arguments: the path is read once from the command's memory, its parent directory is opened
- * (relative to the caller's cwd or dirfd, taken with pidfd_getfd or /proc/<tid>/cwd), the opened
+ * (relative to the calling thread's cwd or dirfd: /proc/<tid>/cwd, /proc/<tid>/fd/N), the opened
  * directory's real path plus the new name is checked, and the call is made on that directory fd
  * with the caller's umask. A thread rewriting the path after it was read changes nothing; a
  * directory renamed after it was opened is still the one checked. A final symlink of an
@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -86,14 +87,57 @@ static int read_bytes(pid_t tid, uint64_t addr, void *out, size_t len) {
   return r == (ssize_t)len ? 0 : -EFAULT;
 }
 
-/* The caller's umask and thread-group id, from /proc/<tid>/status. */
+/* The callers' /proc/<tid> directories, kept open from one call to the next (the path lookups
+ * in /proc and the open cost more than the read). A /proc/<tid> fd is bound to the task it was
+ * opened for (its struct pid), never to a later task given the same number: once that task is
+ * gone every read or lookup through it fails (ESRCH, ENOENT) and the entry is opened afresh. So a
+ * read through a kept fd that succeeds read the task that has this tid now, which is the caller
+ * as long as the notification is still pending (SECCOMP_IOCTL_NOTIF_ID_VALID, after the reads). */
+#define PROC_SLOTS 64
+static unsigned proc_nslots = 1; /* at most PROC_SLOTS, fewer under a low RLIMIT_NOFILE */
+struct proc_slot {
+  pid_t tid;
+  int dir;    /* /proc/<tid>, O_PATH */
+  int status; /* /proc/<tid>/status, read with pread at offset 0 (the kernel writes it anew) */
+};
+static struct proc_slot proc_slots[PROC_SLOTS];
+
+static void proc_close(struct proc_slot *s) {
+  if (s->status >= 0) close(s->status);
+  if (s->dir >= 0) close(s->dir);
+  s->tid = 0, s->dir = -1, s->status = -1;
+}
+
+/* The slot of `tid`, opened afresh when `fresh` or when it held another tid; NULL if there is no
+ * such task. */
+static struct proc_slot *proc_of(pid_t tid, int fresh) {
+  struct proc_slot *s = &proc_slots[(unsigned)tid % proc_nslots];
+  if (s->tid == tid && !fresh) return s;
+  if (s->tid != 0) proc_close(s);
+  s->status = -1;
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d", tid);
+  s->dir = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (s->dir < 0) return NULL;
+  s->status = openat(s->dir, "status", O_RDONLY | O_CLOEXEC);
+  if (s->status < 0) {
+    proc_close(s);
+    return NULL;
+  }
+  s->tid = tid;
+  return s;
+}
+
+/* The caller's umask and thread-group id, from /proc/<tid>/status, read anew on every call (a
+ * umask changes at any time). */
 static int caller_status(pid_t tid, mode_t *umask_out, pid_t *tgid) {
-  char path[64], buf[4096];
-  snprintf(path, sizeof path, "/proc/%d/status", tid);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -ESRCH;
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
+  char buf[4096];
+  ssize_t n = -1;
+  for (int fresh = 0; fresh < 2 && n <= 0; fresh++) {
+    struct proc_slot *s = proc_of(tid, fresh);
+    if (s == NULL) return -ESRCH;
+    n = pread(s->status, buf, sizeof buf - 1, 0);
+  }
   if (n <= 0) return -ESRCH;
   buf[n] = 0;
   char *u = strstr(buf, "\nUmask:");
@@ -104,29 +148,32 @@ static int caller_status(pid_t tid, mode_t *umask_out, pid_t *tgid) {
   return 0;
 }
 
+/* The umask calls are performed with: the caller's, set only when it differs from the last one
+ * (this process creates nothing of its own while it answers). */
+static void set_umask(mode_t m) {
+  static mode_t current = (mode_t)-1;
+  if (m != current) umask(m);
+  current = m;
+}
+
 static int still_valid(const struct call *c) {
   uint64_t id = c->req->id;
   return ioctl(c->listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
 }
 
-/* The caller's directory for a *at call: its cwd for AT_FDCWD, else its fd `dirfd` (a new fd here). */
+/* The caller's directory for a *at call: its cwd for AT_FDCWD, else its fd `dirfd` (a new fd here),
+ * opened through the caller thread's /proc/<tid> (the slot caller_status read this call): the
+ * thread's own cwd and fd table, as the kernel would use them. */
 static int caller_dir(struct call *c, int dirfd) {
-  if (dirfd == AT_FDCWD) {
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%u/cwd", c->req->pid);
-    int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    return fd < 0 ? -errno : fd;
-  }
-  if (c->pidfd < 0) {
-    mode_t um;
-    pid_t tgid;
-    if (caller_status((pid_t)c->req->pid, &um, &tgid) != 0) return -ESRCH;
-    c->pidfd = (int)syscall(SYS_pidfd_open, tgid, 0);
-    if (c->pidfd < 0) return -ESRCH;
-    if (!still_valid(c)) return -ESRCH;
-  }
-  int fd = (int)syscall(SYS_pidfd_getfd, c->pidfd, dirfd, 0);
-  return fd < 0 ? -EBADF : fd;
+  struct proc_slot *s = proc_of((pid_t)c->req->pid, 0);
+  if (s == NULL) return -ESRCH;
+  char rel[32];
+  if (dirfd == AT_FDCWD) strcpy(rel, "cwd");
+  else if (dirfd < 0) return -EBADF;
+  else snprintf(rel, sizeof rel, "fd/%d", dirfd);
+  int fd = openat(s->dir, rel, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT && dirfd != AT_FDCWD) return -EBADF; /* no such fd */
+  return fd < 0 ? -errno : fd;
 }
 
 /* A path naming the caller's own /proc entries would name ours here: make it name the caller's. */
@@ -183,9 +230,12 @@ static int locate(pid_t tid, int base, const char *raw, struct target *t) {
   if (t->name[0] == 0) strcpy(t->name, "."); /* the path was "/" */
   t->dir = openat(path[0] == '/' ? AT_FDCWD : base, parent, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (t->dir < 0) return -errno;
-  char link[64], dir[PATHBUF];
-  snprintf(link, sizeof link, "/proc/self/fd/%d", t->dir);
-  ssize_t n = readlink(link, dir, sizeof dir - 1);
+  /* The real path of the directory opened: its /proc/self/fd link (that directory kept open). */
+  static int self_fd = -1;
+  if (self_fd < 0) self_fd = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  char link[32], dir[PATHBUF];
+  snprintf(link, sizeof link, "%d", t->dir);
+  ssize_t n = self_fd < 0 ? -1 : readlinkat(self_fd, link, dir, sizeof dir - 1);
   if (n <= 0) return -EACCES;
   dir[n] = 0;
   int w = snprintf(t->full, sizeof t->full, "%s/%s", strcmp(dir, "/") == 0 ? "" : dir, t->name);
@@ -426,7 +476,7 @@ static long answer(struct call *c, int *addfd, int *cloexec) {
     goto out;
   }
 
-  mode_t saved = umask(caller_umask);
+  set_umask(caller_umask);
   struct target t1 = {.dir = -1}, t2 = {.dir = -1};
   const char *rule;
   switch (nr) {
@@ -516,11 +566,20 @@ static long answer(struct call *c, int *addfd, int *cloexec) {
   }
   drop(&t1);
   drop(&t2);
-  umask(saved);
 out:
   if (b1 >= 0) close(b1);
   if (b2 >= 0) close(b2);
   return rc;
+}
+
+int set_sync_wake(int listener) {
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, uint64_t)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
+#endif
+  return ioctl(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
 }
 
 static void respond(int listener, uint64_t id, long val) {
@@ -551,6 +610,12 @@ static void handle_one(int listener, const struct config *cfg, struct seccomp_no
 
 void handle_notifications(int listener, const struct config *cfg, int report_fd, pid_t child) {
   report_fd_global = report_fd;
+  /* Two fds a kept /proc entry; leave most of the fd limit to the calls themselves. */
+  struct rlimit nofile;
+  if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur > 96) {
+    rlim_t n = (nofile.rlim_cur - 64) / 2;
+    proc_nslots = n < PROC_SLOTS ? (unsigned)n : PROC_SLOTS;
+  }
   struct seccomp_notif_sizes sizes;
   if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) != 0) sizes.seccomp_notif = sizeof(struct seccomp_notif);
   size_t size = sizes.seccomp_notif > sizeof(struct seccomp_notif) ? sizes.seccomp_notif : sizeof(struct seccomp_notif);
@@ -564,16 +629,21 @@ void handle_notifications(int listener, const struct config *cfg, int report_fd,
   if (sfd < 0) _exit(1);
   /* Linux >= 6.6: wake this process synchronously on the caller's CPU, so a trapped call costs a
    * context switch, not a trip through the scheduler (older kernels: EINVAL, ignored). */
-  uint64_t sync_wake = 1; /* SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP */
-  if (ioctl(listener, SECCOMP_IOW(4, uint64_t) /* SECCOMP_IOCTL_NOTIF_SET_FLAGS */, sync_wake) != 0) errno = 0;
+  if (set_sync_wake(listener) != 0) errno = 0;
   struct pollfd fds[2] = {{.fd = listener, .events = POLLIN}, {.fd = sfd, .events = POLLIN}};
   int listening = 1;
+  /* SIGCHLD has been blocked since before the fork, so an exit is never missed: it is pending
+   * and makes the signalfd readable. The child is waited for only then. */
+  int chld_seen = 1;
   for (;;) {
-    int status;
-    pid_t w = waitpid(child, &status, WNOHANG);
-    if (w == child) {
-      if (WIFEXITED(status)) _exit(WEXITSTATUS(status));
-      _exit(128 + WTERMSIG(status));
+    if (chld_seen) {
+      int status;
+      pid_t w = waitpid(child, &status, WNOHANG);
+      if (w == child) {
+        if (WIFEXITED(status)) _exit(WEXITSTATUS(status));
+        _exit(128 + WTERMSIG(status));
+      }
+      chld_seen = 0;
     }
     fds[0].fd = listening ? listener : -1;
     if (poll(fds, 2, -1) < 0) {
@@ -582,8 +652,7 @@ void handle_notifications(int listener, const struct config *cfg, int report_fd,
     }
     if (fds[1].revents & POLLIN) {
       struct signalfd_siginfo si;
-      while (read(sfd, &si, sizeof si) > 0) {
-      }
+      while (read(sfd, &si, sizeof si) > 0) chld_seen = 1;
     }
     if (listening && (fds[0].revents & (POLLHUP | POLLERR)) && !(fds[0].revents & POLLIN)) listening = 0;
     if (listening && (fds[0].revents & POLLIN)) {

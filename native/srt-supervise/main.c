@@ -23,7 +23,9 @@
  *    (read once into a local copy, bounded), the command's file system layout (symlinks, renames
  *    racing the check: a call is performed on the directory fd that was checked, never
  *    re-resolved from the command's strings), and the notification's pid (checked with
- *    SECCOMP_IOCTL_NOTIF_ID_VALID after reading, so a recycled pid is not acted for).
+ *    SECCOMP_IOCTL_NOTIF_ID_VALID after reading, so a recycled pid is not acted for; the
+ *    /proc/<tid> directories kept open from call to call are bound to the task they were opened
+ *    for and fail once it is gone, so a kept one never reads a later task given the same tid).
  *  - Credentials: calls are performed with the supervisor's uid/gid, which are the command's
  *    (it cannot change them: no capabilities, no_new_privs) and with the caller's umask.
  *  - REPORT_FD carries refusals back to srt; the command never holds it (closed before exec).
@@ -115,25 +117,26 @@ static int probe(void) {
     close(p[0]);
     struct sock_filter allow = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
     struct sock_fprog prog = {.len = 1, .filter = &allow};
-    int listener = -1, addfd = 0;
+    int listener = -1, addfd = 0, sync_wake = 0;
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0)
       listener = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
     if (listener >= 0) {
       /* No notification 0 exists: ENOENT means the kernel knows ADDFD and its SEND flag. */
       struct seccomp_notif_addfd add = {.id = 0, .flags = SECCOMP_ADDFD_FLAG_SEND, .srcfd = 0};
       addfd = ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &add) < 0 && errno == ENOENT;
+      sync_wake = set_sync_wake(listener) == 0;
     }
-    char out[2] = {listener >= 0 ? '1' : '0', addfd ? '1' : '0'};
-    ssize_t w = write(p[1], out, 2);
-    _exit(w == 2 ? 0 : 1);
+    char out[3] = {listener >= 0 ? '1' : '0', addfd ? '1' : '0', sync_wake ? '1' : '0'};
+    ssize_t w = write(p[1], out, 3);
+    _exit(w == 3 ? 0 : 1);
   }
   close(p[1]);
-  char in[2] = {'0', '0'};
-  ssize_t r = read(p[0], in, 2);
+  char in[3] = {'0', '0', '0'};
+  ssize_t r = read(p[0], in, 3);
   (void)r;
   waitpid(pid, NULL, 0);
-  printf("{\"listener\":%s,\"addfd\":%s,\"landlock\":%d}\n", in[0] == '1' ? "true" : "false",
-         in[1] == '1' ? "true" : "false", abi);
+  printf("{\"listener\":%s,\"addfd\":%s,\"syncWake\":%s,\"landlock\":%d}\n", in[0] == '1' ? "true" : "false",
+         in[1] == '1' ? "true" : "false", in[2] == '1' ? "true" : "false", abi);
   return 0;
 }
 

@@ -40,6 +40,8 @@ const char *socket_listed(const struct config *cfg, const char *path);
 
 /* handle.c */
 void handle_notifications(int listener, const struct config *cfg, int report_fd, pid_t child);
+/* SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP on the listener (Linux >= 6.6): 0, or -1 with errno. */
+int set_sync_wake(int listener);
 
 /* landlock.c */
 int landlock_abi(void);

@@ -269,6 +269,8 @@ export function bwrapFix(
 export interface SupervisorProbe {
   readonly listener: boolean;
   readonly addfd: boolean;
+  /** SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (Linux 6.6+): a trapped call wakes the supervisor on its own CPU. */
+  readonly syncWake: boolean;
   readonly landlock: number;
 }
 
@@ -277,7 +279,7 @@ export function probeSupervisor(path: string): SupervisorProbe | undefined {
   try {
     const v = JSON.parse(r.stdout ?? "") as Partial<SupervisorProbe>;
     if (typeof v.listener === "boolean" && typeof v.addfd === "boolean" && typeof v.landlock === "number")
-      return { listener: v.listener, addfd: v.addfd, landlock: v.landlock };
+      return { listener: v.listener, addfd: v.addfd, syncWake: v.syncWake === true, landlock: v.landlock };
   } catch {
     // fall through: unknown
   }
@@ -311,7 +313,7 @@ export function supervisorCheck(path: string | undefined): { check: Check; path?
       name: "supervisor",
       ok,
       severity: "error",
-      detail: `${path}; seccomp listener ${p.listener ? "yes" : "no"}, SECCOMP_IOCTL_NOTIF_ADDFD ${p.addfd ? "yes" : "no"}; ${landlock}`,
+      detail: `${path}; seccomp listener ${p.listener ? "yes" : "no"}, SECCOMP_IOCTL_NOTIF_ADDFD ${p.addfd ? "yes" : "no"}, synchronous wake-up ${p.syncWake ? "yes" : "no (Linux < 6.6: each trapped call waits longer for the scheduler)"}; ${landlock}`,
       ...(ok ? {} : { fix: "use a kernel with seccomp user notification and ADDFD_FLAG_SEND (Linux 5.14 or newer)" }),
     },
     path,
