@@ -10,7 +10,10 @@
  * 4<seccomp`, the two files in srt's hidden state directory): no Node starts,
  * nothing of this process is needed while it runs, so spawnSync/execSync work.
  * A policy with network access runs `srt exec --proxies` against this
- * manager's proxies, which live in this process: spawn that asynchronously.
+ * manager's proxies, which run in a worker thread of this process (see
+ * src/runtime/linux/proxy-thread.ts): they answer while the caller's thread
+ * blocks, so spawnSync/execSync work there too. Refusals reach the violation
+ * store once the caller's event loop runs again.
  *
  * customConfig is a per-command policy: merged over the config as the
  * reference merges it (each key of `network` and `filesystem` replaces the
@@ -284,6 +287,8 @@ export function createSandboxManager(): SandboxManagerApi {
     const sandbox = createSandbox(merged, {
       ...options,
       proxies: "needed",
+      // Served by a worker thread: a caller blocked in spawnSync/execSync of a wrapped command still has its proxies.
+      proxiesIn: "thread",
       ...(ask === undefined ? {} : { askCallback: ask }),
     });
     sandbox.then((s) => s.violations.subscribe(record)).catch(() => undefined);
