@@ -30,7 +30,7 @@ import { createJanitor } from "../runtime/linux/janitor.js";
 import { nodeLinuxDeps } from "../runtime/linux/node-deps.js";
 import { ensureStateDir, locateStateDir, planStateDirMismatch } from "../runtime/state-dir.js";
 import { createLinuxNetwork, proxySocketsIn, reachProxies } from "../runtime/linux/network.js";
-import { startProxyThread } from "../runtime/linux/proxy-thread.js";
+import { createProxyHost, type ProxyHost } from "../runtime/linux/proxy-thread.js";
 import { nodeNetworkOs } from "../runtime/linux/network-os.js";
 import type { AskCallback } from "../runtime/proxy/index.js";
 import { createLivePolicy } from "../runtime/proxy/live-policy.js";
@@ -72,9 +72,10 @@ export interface SandboxOptions extends CompileOptions {
    * asynchronously. "thread": in a worker thread of this process (it runs the srt CLI bundle), so a
    * wrap()ped command started with spawnSync/execSync reaches them while this thread blocks; the
    * policy, askCallback and violations stay here (an askCallback question asked while this thread
-   * blocks is answered once it runs again, or refused after askTimeoutMs).
+   * blocks is answered once it runs again, or refused after askTimeoutMs). A ProxyHost: that
+   * thread, shared with other sandboxes (the SandboxManager's); its owner closes it.
    */
-  readonly proxiesIn?: "loop" | "thread";
+  readonly proxiesIn?: "loop" | "thread" | ProxyHost;
 }
 
 export interface SandboxSpawnOptions {
@@ -212,27 +213,38 @@ export async function createSandbox(
   // Started once, when a command first needs them: every proxied run of this sandbox, and every
   // wrap()ped `srt exec --proxies`, attaches to them.
   let network: Promise<Proxies> | undefined;
-  const inThread = options.proxiesIn === "thread";
-  const proxies = (): NonNullable<typeof network> =>
-    (network ??= inThread
-      ? startProxyThread({
+  // The thread that serves this sandbox's proxies, if they run in one: shared, or this sandbox's own.
+  let ownHost: ProxyHost | undefined;
+  const host = (): ProxyHost =>
+    typeof options.proxiesIn === "object"
+      ? options.proxiesIn
+      : (ownHost ??= createProxyHost({
           srtBin:
             srtBin ??
             ((): never => {
               throw new Error('proxiesIn: "thread" runs the srt CLI bundle (dist/srt.mjs) in a thread; pass srtPath');
             })(),
-          sockets: proxySocketsIn(dir),
-          policy: live.current(),
-          onViolation: feed.record,
-          ask: options.askCallback,
-          askTimeoutMs: options.askTimeoutMs,
-          onDeath: (why) => process.emitWarning(why),
-        }).then((t) => ({
-          // NO_PROXY from the policy in force here: the thread decides with the same lists (update() sends them).
-          attach: () => reachProxies(t.sockets, live.current(), async () => undefined),
-          replace: (next) => t.replace(next),
-          close: () => t.close(),
-        }))
+        }));
+  const inThread = options.proxiesIn !== undefined && options.proxiesIn !== "loop";
+  const proxies = (): NonNullable<typeof network> =>
+    (network ??= inThread
+      ? Promise.resolve()
+          .then(() =>
+            host().open({
+              sockets: proxySocketsIn(dir),
+              policy: live.current(),
+              onViolation: feed.record,
+              ask: options.askCallback,
+              askTimeoutMs: options.askTimeoutMs,
+              onDeath: (why) => process.emitWarning(why),
+            }),
+          )
+          .then((t) => ({
+            // NO_PROXY from the policy in force here: the thread decides with the same lists (update() sends them).
+            attach: () => reachProxies(t.sockets, live.current(), async () => undefined),
+            replace: (next) => t.replace(next),
+            close: () => t.close(),
+          }))
       : createLinuxNetwork({
           sockets: proxySocketsIn(dir),
           policy: live,
@@ -257,6 +269,7 @@ export async function createSandbox(
     else warm();
   } catch (e) {
     await network?.then((n) => n.close()).catch(() => undefined);
+    await ownHost?.close();
     janitor.cleanUp();
     throw e;
   }
@@ -376,6 +389,7 @@ export async function createSandbox(
         await Promise.all([...running].map((r) => r.result));
         await session?.close();
         await network?.then((n) => n.close()).catch(() => undefined);
+        await ownHost?.close();
         janitor.cleanUp();
       })();
       return closing;

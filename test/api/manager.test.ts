@@ -157,6 +157,13 @@ describe.skipIf(lacking(!supported, skipReason))("SandboxManager shim (real bwra
       expect(execSync(await m.wrapWithSandbox(get), { encoding: "utf8", timeout: 30_000 })).toBe("from-b\n");
       // The old shim's srt exec gave up after 2 s: the proxies never answered a blocked caller.
       expect(performance.now() - t0).toBeLessThan(10_000);
+      // A per-command policy with network access: its proxies are served by the same thread.
+      const withThread = threads();
+      const custom = await m.wrapWithSandbox(get, undefined, {
+        network: { allowedDomains: [`127.0.0.1:${b.port}`, "example.com"] },
+      });
+      expect(execSync(custom, { encoding: "utf8", timeout: 30_000 })).toBe("from-b\n");
+      expect(threads()).toBeLessThanOrEqual(withThread);
       const denied = `127.0.0.1:${b.port + (b.port === 65535 ? -1 : 1)}`;
       const [dHost, dPort] = denied.split(":") as [string, string];
       m.updateConfig({ network: { allowedDomains: [`127.0.0.1:${b.port}`], deniedDomains: [dHost] } });

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compile } from "../../src/api/compile.js";
 import { proxySocketsIn } from "../../src/runtime/linux/network.js";
-import { startProxyThread } from "../../src/runtime/linux/proxy-thread.js";
+import { createProxyHost, startProxyThread } from "../../src/runtime/linux/proxy-thread.js";
 import type { NetworkViolation } from "../../src/runtime/proxy/index.js";
 import { lacking } from "../support/requirements.js";
 import { srtBin } from "../api/support.js";
@@ -97,6 +97,30 @@ describe.skipIf(lacking(!existsSync(srtBin), `${srtBin} is missing (npm run buil
     expect(await viaProxy(sockets.http, port)).toMatch(/^error (ECONNREFUSED|ENOENT)$/);
     expect(await viaProxy(sockets.socks, port)).toMatch(/^error (ECONNREFUSED|ENOENT)$/);
     await t.close(); // idempotent after a death
+  });
+
+  it("one thread serves many sandboxes' proxies, each with its own policy; a dead thread is replaced on the next open", async () => {
+    const host = createProxyHost({ srtBin });
+    const allow = networkOf({ network: { allowedDomains: [`127.0.0.1:${port}`] } });
+    const deny = networkOf({ network: { allowedDomains: [] } });
+    const a = proxySocketsIn(mkdtempSync(join(dir, "c-")));
+    const b = proxySocketsIn(mkdtempSync(join(dir, "d-")));
+    const ta = await host.open({ sockets: a, policy: allow, onViolation: () => undefined });
+    const tb = await host.open({ sockets: b, policy: deny, onViolation: () => undefined });
+    expect(await viaProxy(a.http, port)).toBe("200 ok");
+    expect(await viaProxy(b.http, port)).toMatch(/^403 /);
+    await tb.close();
+    expect([ta.alive, tb.alive, host.running]).toEqual([true, false, true]);
+    expect(await viaProxy(b.http, port)).toMatch(/^error (ECONNREFUSED|ENOENT)$/);
+    expect(await viaProxy(a.http, port)).toBe("200 ok");
+    await ta.kill();
+    expect([ta.alive, host.running]).toEqual([false, false]);
+    expect(await viaProxy(a.http, port)).toMatch(/^error (ECONNREFUSED|ENOENT)$/);
+    const again = await host.open({ sockets: a, policy: allow, onViolation: () => undefined });
+    expect(await viaProxy(a.http, port)).toBe("200 ok");
+    await host.close();
+    expect([again.alive, host.running]).toEqual([false, false]);
+    expect(await viaProxy(a.http, port)).toMatch(/^error (ECONNREFUSED|ENOENT)$/);
   });
 
   it("a policy the thread cannot serve fails at start, with why", async () => {
