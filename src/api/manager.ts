@@ -10,7 +10,10 @@
  * 4<seccomp`, the two files in srt's hidden state directory): no Node starts,
  * nothing of this process is needed while it runs, so spawnSync/execSync work.
  * A policy with network access runs `srt exec --proxies` against this
- * manager's proxies, which live in this process: spawn that asynchronously.
+ * manager's proxies, which run in one worker thread of this process (see
+ * src/runtime/linux/proxy-thread.ts): they answer while the caller's thread
+ * blocks, so spawnSync/execSync work there too. Refusals reach the violation
+ * store once the caller's event loop runs again.
  *
  * customConfig is a per-command policy: merged over the config as the
  * reference merges it (each key of `network` and `filesystem` replaces the
@@ -21,7 +24,9 @@ import type { Diagnostic } from "../compiler/index.js";
 import { locateTool, nodeToolFs } from "../runtime/host-tools.js";
 import { findTools } from "../runtime/linux/tools.js";
 import type { AskCallback } from "../runtime/proxy/index.js";
+import { createProxyHost, type ProxyHost } from "../runtime/linux/proxy-thread.js";
 import { compile } from "./compile.js";
+import { findSrtBin } from "./install.js";
 import type { SandboxViolation } from "./violations.js";
 import { createSandbox, type Sandbox, type SandboxOptions } from "./sandbox.js";
 
@@ -249,6 +254,12 @@ export function createSandboxManager(): SandboxManagerApi {
   const lists = new Map<string, readonly string[]>();
   const store = new SandboxViolationStore();
   let shell: string | undefined;
+  let host: ProxyHost | undefined;
+  const proxyHost = (): ProxyHost | "loop" => {
+    const srtBin = options.srtPath ?? findSrtBin();
+    // Without the CLI bundle there is no thread to run; wrap() then says it needs srtPath.
+    return srtBin === undefined ? "loop" : (host ??= createProxyHost({ srtBin }));
+  };
 
   const ignoreOf = (): IgnoreViolationsConfig | undefined => {
     const v = config?.["ignoreViolations"];
@@ -284,6 +295,9 @@ export function createSandboxManager(): SandboxManagerApi {
     const sandbox = createSandbox(merged, {
       ...options,
       proxies: "needed",
+      // Served by a worker thread (one for all of this manager's sandboxes): a caller blocked in
+      // spawnSync/execSync of a wrapped command still has its proxies.
+      proxiesIn: proxyHost(),
       ...(ask === undefined ? {} : { askCallback: ask }),
     });
     sandbox.then((s) => s.violations.subscribe(record)).catch(() => undefined);
@@ -451,6 +465,10 @@ export function createSandboxManager(): SandboxManagerApi {
       lists.clear();
       config = undefined;
       await Promise.all(all.map((e) => e.sandbox.then((s) => s.close()).catch(() => undefined)));
+      // The proxy thread last: every sandbox has closed its proxies in it.
+      const h = host;
+      host = undefined;
+      await h?.close();
     },
     getWindowsBackend: () => notHere("getWindowsBackend"),
     spawnSandboxed: () => notHere("spawnSandboxed"),

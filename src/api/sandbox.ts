@@ -11,9 +11,11 @@
  * (no Node), which also works under spawnSync/execSync. **Proxied** ones
  * (anything else, decided at each spawn from the policy in force then) go
  * through runLinux with this sandbox's proxies, which run in the caller's
- * process: start such a command asynchronously — srt exec checks that the
+ * event loop — start such a command asynchronously; srt exec checks that the
  * proxies answer before it starts the command and fails (status 1) instead
- * of hanging.
+ * of hanging — or, with `proxiesIn: "thread"`, in a worker thread of this
+ * process (runtime/linux/proxy-thread.ts), where a synchronous spawn reaches
+ * them too.
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -27,7 +29,8 @@ import { chosenTools, findTools, runLinux, toolsExposed, type RunningSandbox } f
 import { createJanitor } from "../runtime/linux/janitor.js";
 import { nodeLinuxDeps } from "../runtime/linux/node-deps.js";
 import { ensureStateDir, locateStateDir, planStateDirMismatch } from "../runtime/state-dir.js";
-import { createLinuxNetwork, proxySocketsIn } from "../runtime/linux/network.js";
+import { createLinuxNetwork, proxySocketsIn, reachProxies } from "../runtime/linux/network.js";
+import { createProxyHost, type ProxyHost } from "../runtime/linux/proxy-thread.js";
 import { nodeNetworkOs } from "../runtime/linux/network-os.js";
 import type { AskCallback } from "../runtime/proxy/index.js";
 import { createLivePolicy } from "../runtime/proxy/live-policy.js";
@@ -64,6 +67,15 @@ export interface SandboxOptions extends CompileOptions {
    * (the SandboxManager shim's choice: the reference's block-all `allowedDomains: []`).
    */
   readonly proxies?: "spelled" | "needed";
+  /**
+   * Where the proxies run. "loop" (default): in this thread's event loop — start proxied commands
+   * asynchronously. "thread": in a worker thread of this process (it runs the srt CLI bundle), so a
+   * wrap()ped command started with spawnSync/execSync reaches them while this thread blocks; the
+   * policy, askCallback and violations stay here (an askCallback question asked while this thread
+   * blocks is answered once it runs again, or refused after askTimeoutMs). A ProxyHost: that
+   * thread, shared with other sandboxes (the SandboxManager's); its owner closes it.
+   */
+  readonly proxiesIn?: "loop" | "thread" | ProxyHost;
 }
 
 export interface SandboxSpawnOptions {
@@ -135,6 +147,14 @@ function spellsAllowedDomains(settings: object | string): boolean {
 const allowsAny = (net: Pick<NetworkPolicy, "rules" | "mitmProxy">): boolean =>
   net.rules.some((r) => r.effect === "allow") || (net.mitmProxy?.domains.length ?? 0) > 0;
 
+/** The proxies of a sandbox, wherever they run: what its runs attach to, and how they stop. */
+interface Proxies {
+  attach(): ReturnType<Awaited<ReturnType<typeof createLinuxNetwork>>["attach"]>;
+  /** Only for proxies outside this thread; in-loop ones read the live policy themselves. */
+  replace?(next: NetworkPolicy): void;
+  close(): Promise<unknown>;
+}
+
 export async function createSandbox(
   settingsOrPlan: object | string | LinuxPlan,
   options: SandboxOptions = {},
@@ -192,16 +212,47 @@ export async function createSandbox(
   const proxied = (): boolean => spelled || options.askCallback !== undefined || allowsAny(live.current());
   // Started once, when a command first needs them: every proxied run of this sandbox, and every
   // wrap()ped `srt exec --proxies`, attaches to them.
-  let network: Promise<Awaited<ReturnType<typeof createLinuxNetwork>>> | undefined;
+  let network: Promise<Proxies> | undefined;
+  // The thread that serves this sandbox's proxies, if they run in one: shared, or this sandbox's own.
+  let ownHost: ProxyHost | undefined;
+  const host = (): ProxyHost =>
+    typeof options.proxiesIn === "object"
+      ? options.proxiesIn
+      : (ownHost ??= createProxyHost({
+          srtBin:
+            srtBin ??
+            ((): never => {
+              throw new Error('proxiesIn: "thread" runs the srt CLI bundle (dist/srt.mjs) in a thread; pass srtPath');
+            })(),
+        }));
+  const inThread = options.proxiesIn !== undefined && options.proxiesIn !== "loop";
   const proxies = (): NonNullable<typeof network> =>
-    (network ??= createLinuxNetwork({
-      sockets: proxySocketsIn(dir),
-      policy: live,
-      onViolation: feed.record,
-      ask: options.askCallback,
-      askTimeoutMs: options.askTimeoutMs,
-      os: nodeNetworkOs,
-    }));
+    (network ??= inThread
+      ? Promise.resolve()
+          .then(() =>
+            host().open({
+              sockets: proxySocketsIn(dir),
+              policy: live.current(),
+              onViolation: feed.record,
+              ask: options.askCallback,
+              askTimeoutMs: options.askTimeoutMs,
+              onDeath: (why) => process.emitWarning(why),
+            }),
+          )
+          .then((t) => ({
+            // NO_PROXY from the policy in force here: the thread decides with the same lists (update() sends them).
+            attach: () => reachProxies(t.sockets, live.current(), async () => undefined),
+            replace: (next) => t.replace(next),
+            close: () => t.close(),
+          }))
+      : createLinuxNetwork({
+          sockets: proxySocketsIn(dir),
+          policy: live,
+          onViolation: feed.record,
+          ask: options.askCallback,
+          askTimeoutMs: options.askTimeoutMs,
+          os: nodeNetworkOs,
+        }));
   let session: LinuxSession | undefined;
   const offlinePlan: LinuxPlan = { ...base, network: { ...base.network, proxies: false } };
   // Prepared once (run directory, placeholders, protection watch), when a command first runs offline.
@@ -218,6 +269,7 @@ export async function createSandbox(
     else warm();
   } catch (e) {
     await network?.then((n) => n.close()).catch(() => undefined);
+    await ownHost?.close();
     janitor.cleanUp();
     throw e;
   }
@@ -325,7 +377,9 @@ export async function createSandbox(
     update(settings) {
       const compiled = compile(settings, { ...options, target: "linux" });
       if (compiled.ir === undefined) return { ok: false, diagnostics: compiled.diagnostics };
-      live.replace(compiled.ir.network);
+      const next = compiled.ir.network;
+      live.replace(next);
+      void network?.then((n) => n.replace?.(next)).catch(() => undefined);
       return { ok: true, diagnostics: compiled.diagnostics };
     },
     close() {
@@ -335,6 +389,7 @@ export async function createSandbox(
         await Promise.all([...running].map((r) => r.result));
         await session?.close();
         await network?.then((n) => n.close()).catch(() => undefined);
+        await ownHost?.close();
         janitor.cleanUp();
       })();
       return closing;

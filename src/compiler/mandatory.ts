@@ -17,6 +17,7 @@ import {
   gitDirNames,
   gitWorktreeNames,
   projectNames,
+  protectedDirCaches,
   protectRule,
   type MandatoryRule,
   type ProtectedName,
@@ -256,6 +257,8 @@ function protectionOf(
   for (let i = 1; i < segs.length; i++) {
     const known = projectByName.get(segs[i]!);
     if (known === undefined || (known.shape === "file" && i !== segs.length - 1)) continue;
+    // Inside a download cache of the directory (~/.cargo/registry): the cache alone is writable.
+    if (i + 1 < segs.length && protectedDirCaches.get(known.name)?.includes(segs[i + 1]!) === true) continue;
     const prefix = segs.slice(0, i + 1).join("/");
     const st = prefix === path ? node : stateAt(host, prefix);
     return { ok: true, rules: [protectRule(prefix, st, known.rule, known)], seen: [], inGitDir: false };

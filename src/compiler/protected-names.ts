@@ -356,6 +356,18 @@ export const homeNames = namesOf("home");
 export const gitDirNames = namesOf("git-dir");
 export const gitWorktreeNames = namesOf("git-worktree");
 
+/**
+ * Download caches inside a protected directory, by its name: a writable path
+ * at or below one of these entries does not protect the directory whole. Only
+ * that subtree becomes writable; the directory's configuration and programs
+ * (cargo's config.toml, config, credentials*, bin/, env) are outside every
+ * writable path and stay read-only. A writable path elsewhere in the
+ * directory, or the directory itself, still protects it whole. Inside the
+ * cache the search goes on as below any writable root (git directories, project
+ * names). The rust preset's `~/.cargo/registry` and `~/.cargo/git`.
+ */
+export const protectedDirCaches: ReadonlyMap<string, readonly string[]> = new Map([[".cargo", ["registry", "git"]]]);
+
 /** The rules allowGitConfig turns off: a repository's own config files. */
 export const gitConfigRules: ReadonlySet<MandatoryRule> = new Set(["git-repo-config", "git-worktree-config"]);
 

@@ -7,11 +7,37 @@
  */
 import { execSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
+import { Worker } from "node:worker_threads";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lacking } from "../support/requirements.js";
 import { createSandboxManager, SandboxConfigError, SandboxViolationStore } from "../../src/index.js";
 import { curl, privateTmp, srtBin, startWeb, skipReason, supported, type Web } from "./support.js";
+
+/**
+ * A loopback server in a thread of its own: a test blocked in execSync cannot serve one from its own loop.
+ * Answers every request with `marker`.
+ */
+async function threadWeb(marker: string): Promise<{ port: number; close(): Promise<number> }> {
+  const w = new Worker(
+    `const http = require("node:http"); const { parentPort } = require("node:worker_threads");
+     const s = http.createServer((q, r) => r.end(${JSON.stringify(marker + "\n")}));
+     s.listen(0, "127.0.0.1", () => parentPort.postMessage(s.address().port));
+     parentPort.on("message", () => { s.closeAllConnections(); s.close(); parentPort.close(); });`,
+    { eval: true },
+  );
+  const port = await new Promise<number>((resolve) => w.once("message", resolve));
+  return { port, close: () => (w.postMessage("close"), new Promise((r) => w.once("exit", r))) };
+}
+
+/** This process's threads (Node's own, vitest's, and any srt started). */
+const threads = (): number => readdirSync("/proc/self/task").length;
+
+async function until(check: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 25));
+  if (!check()) throw new Error(`timed out waiting for ${what}`);
+}
 
 function runAsync(line: string): Promise<{ status: number | null; stdout: string }> {
   return new Promise((resolve) => {
@@ -112,6 +138,54 @@ describe.skipIf(lacking(!supported, skipReason))("SandboxManager shim (real bwra
     } finally {
       await m.reset();
     }
+  });
+
+  it("network under execSync: the proxies answer from their own thread; refusals, live updates and ask reach this thread", async () => {
+    const b = await threadWeb("from-b");
+    const before = threads();
+    const m = createSandboxManager();
+    const asked: string[] = [];
+    await m.initialize(
+      { network: { allowedDomains: [`127.0.0.1:${b.port}`] } },
+      (q) => (asked.push(`${q.host}:${q.port}`), q.port === a.port),
+      { cwd: work, srtPath: srtBin, askTimeoutMs: 3000 },
+    );
+    try {
+      const store = m.getSandboxViolationStore();
+      const get = `curl -sS --noproxy '' --max-time 10 http://127.0.0.1:${b.port}/ 2>/dev/null || echo fail`;
+      const t0 = performance.now();
+      expect(execSync(await m.wrapWithSandbox(get), { encoding: "utf8", timeout: 30_000 })).toBe("from-b\n");
+      // The old shim's srt exec gave up after 2 s: the proxies never answered a blocked caller.
+      expect(performance.now() - t0).toBeLessThan(10_000);
+      // A per-command policy with network access: its proxies are served by the same thread.
+      const withThread = threads();
+      const custom = await m.wrapWithSandbox(get, undefined, {
+        network: { allowedDomains: [`127.0.0.1:${b.port}`, "example.com"] },
+      });
+      expect(execSync(custom, { encoding: "utf8", timeout: 30_000 })).toBe("from-b\n");
+      expect(threads()).toBeLessThanOrEqual(withThread);
+      const denied = `127.0.0.1:${b.port + (b.port === 65535 ? -1 : 1)}`;
+      const [dHost, dPort] = denied.split(":") as [string, string];
+      m.updateConfig({ network: { allowedDomains: [`127.0.0.1:${b.port}`], deniedDomains: [dHost] } });
+      expect(execSync(await m.wrapWithSandbox(curl(Number(dPort))), { encoding: "utf8", timeout: 30_000 })).toBe(
+        "403\n",
+      );
+      await until(() => store.getViolations().some((v) => v.line.includes(denied)), "the violation");
+      expect(store.getViolations().at(-1)!.line).toMatch(/^deny network-outbound 127\.0\.0\.1:/);
+      // A live update reaches the thread: b refused from now on, for a wrapped line made before it too.
+      const line = await m.wrapWithSandbox(curl(b.port));
+      m.updateConfig({ network: { allowedDomains: [], deniedDomains: [`127.0.0.1`] } });
+      expect(execSync(line, { encoding: "utf8", timeout: 30_000 })).toBe("403\n");
+      // ask: answered by this thread's callback — asynchronously here, as this thread must run to answer.
+      m.updateConfig({ network: { allowedDomains: [] } });
+      expect((await runAsync(await m.wrapWithSandbox(curl(a.port)))).stdout).toBe("200\n");
+      expect(asked).toContain(`127.0.0.1:${a.port}`);
+    } finally {
+      await m.reset();
+      await b.close();
+    }
+    // reset() ends the proxy thread (and its sockets with it).
+    await until(() => threads() <= before, "the proxy thread to end");
   });
 
   it("the reference's other members: config getters, dependencies, ports, argv form, abort, Windows-only ones", async () => {

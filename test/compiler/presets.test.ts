@@ -111,3 +111,68 @@ describe("creating the cache directories", () => {
     expect(existsSync(join(elsewhere, "pkg"))).toBe(false);
   });
 });
+
+describe("rust: cargo's download caches inside the protected ~/.cargo", () => {
+  const cargo = "/home/u/.cargo";
+  const h = createFixtureHost(
+    {
+      dirs: ["/home/u/proj", `${cargo}/registry/index`, `${cargo}/git/checkouts`, `${cargo}/bin`],
+      files: [`${cargo}/config.toml`, `${cargo}/credentials.toml`, `${cargo}/env`, `${cargo}/bin/cargo`],
+    },
+    { cwd: "/home/u/proj", home: "/home/u" },
+  );
+  const compileHere = (settings: unknown) =>
+    compileSettings({ text: JSON.stringify(settings), file: "/home/u/proj/s.json", host: h, target: "linux" }).policy!;
+  /** Whether the deepest write rule on path (the one every backend obeys) allows it. */
+  const writable = (p: ReturnType<typeof compileHere>, path: string): boolean => {
+    const on = p.filesystem.rules
+      .filter((r) => r.kind === "path" && r.access === "write" && (path === r.path || path.startsWith(`${r.path}/`)))
+      .sort((a, b) => (a.kind === "path" && b.kind === "path" ? a.path.length - b.path.length : 0));
+    const deepest = on.at(-1);
+    const denied = on.filter((r) => r.kind === "path" && deepest?.kind === "path" && r.path === deepest.path);
+    return deepest !== undefined && denied.every((r) => r.effect === "allow");
+  };
+
+  it("registry/ and git/ are writable; config, credentials, env and bin/ stay outside every writable path", () => {
+    const p = compileHere({ extends: ["rust"] });
+    for (const cache of [`${cargo}/registry`, `${cargo}/git`]) {
+      expect(writable(p, `${cache}/x`), cache).toBe(true);
+      expect(p.filesystem.rules).toContainEqual(
+        expect.objectContaining({ kind: "path", path: cache, access: "write", effect: "allow", origin: "preset:rust" }),
+      );
+    }
+    for (const path of [
+      `${cargo}/config.toml`,
+      `${cargo}/config`,
+      `${cargo}/credentials.toml`,
+      `${cargo}/credentials`,
+      `${cargo}/env`,
+      `${cargo}/bin/cargo`,
+      `${cargo}/bin/new`,
+      `${cargo}/registry-evil`,
+    ])
+      expect(writable(p, path), path).toBe(false);
+    // Nothing on ~/.cargo itself, nor the caches denied by a ~/.cargo protection.
+    expect(
+      p.filesystem.rules.filter((r) => r.kind === "path" && r.access === "write" && r.path.startsWith(cargo)),
+    ).toEqual(expect.not.arrayContaining([expect.objectContaining({ effect: "deny", path: cargo })]));
+  });
+
+  it("only the caches: a writable path elsewhere in ~/.cargo, or ~/.cargo itself, still protects it whole", () => {
+    for (const allow of [`${cargo}/bin`, cargo, `${cargo}/config.toml`]) {
+      const p = compileHere({ extends: ["rust"], filesystem: { allowWrite: [allow] } });
+      expect(writable(p, `${cargo}/config.toml`), allow).toBe(false);
+      expect(writable(p, `${cargo}/bin/cargo`), allow).toBe(false);
+      expect(p.filesystem.rules).toContainEqual(
+        expect.objectContaining({ path: cargo, access: "write", effect: "deny", origin: "mandatory:tool-config" }),
+      );
+    }
+  });
+
+  it("a writable project's .cargo stays protected whole, its registry/ included", () => {
+    const p = compileHere({ extends: ["rust"], filesystem: { allowWrite: [".", "/home/u/proj/.cargo/registry"] } });
+    expect(writable(p, "/home/u/proj/.cargo/config.toml")).toBe(false);
+    expect(writable(p, "/home/u/proj/.cargo/registry/x")).toBe(false);
+    expect(writable(p, "/home/u/proj/src")).toBe(true);
+  });
+});

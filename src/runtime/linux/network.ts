@@ -176,7 +176,7 @@ export async function createLinuxNetwork(deps: LinuxNetworkDeps): Promise<LinuxN
   }
   return {
     sockets,
-    attach: () => reach(sockets, deps.policy.current(), async () => undefined),
+    attach: () => reachProxies(sockets, deps.policy.current(), async () => undefined),
     summaryLine: (ignore, command) => os.proxy.reportLine(store, ignore, command),
     allowHintLine: (ignore, command) => os.proxy.allowHintLine(store, ignore, command),
     async close() {
@@ -192,7 +192,7 @@ export async function createLinuxNetwork(deps: LinuxNetworkDeps): Promise<LinuxN
  * sandbox's own loopback direct, except the names the policy allows (those
  * mean the host's loopback, which only the proxies reach).
  */
-function reach(
+export function reachProxies(
   sockets: ProxySockets,
   policy: Pick<NetworkPolicy, "rules">,
   close: () => Promise<void>,
@@ -273,7 +273,7 @@ export function ownNetwork(o: OwnNetworkOptions): RunNetwork {
         [network.summaryLine(plan.ignoreViolations, o.command), network.allowHintLine(plan.ignoreViolations, o.command)]
           .filter((l) => l !== undefined)
           .join("\n") || undefined;
-      const session = reach(sockets, now, async () => {
+      const session = reachProxies(sockets, now, async () => {
         const error = await network.close();
         if (error) o.err(`srt: could not write ${o.violations?.name}: ${error.message}\n`);
       });
@@ -320,7 +320,7 @@ export function joinNetwork(
         });
       }
       // The live policy is the owner's; here, NO_PROXY comes from the plan it wrote for wrap().
-      return reach(sockets, plan.network.policy, async () => undefined);
+      return reachProxies(sockets, plan.network.policy, async () => undefined);
     },
     report: () => undefined,
   };
