@@ -248,12 +248,13 @@ static int do_open(struct call *c, int base, const char *raw, int flags, mode_t 
       if (owned_base >= 0) close(owned_base);
       return refuse(op, rule, t.full);
     }
-    if (t.trailing_slash) {
+    if (t.trailing_slash && (flags & O_CREAT)) {
       /* "name/" with O_CREAT: the kernel refuses it (EISDIR) whether or not it exists. */
       drop(&t);
       if (owned_base >= 0) close(owned_base);
       return -EISDIR;
     }
+    if (t.trailing_slash) flags |= O_DIRECTORY; /* "name/": a directory (EISDIR for writing) or ENOTDIR */
     /* Follow a final symlink ourselves (O_NOFOLLOW here), so its target is checked too. In /proc
      * (the caller's fd links, after own_proc) no name can be created, and a link there is a
      * magic one (a pipe, a deleted file): the kernel follows it. */
@@ -420,10 +421,16 @@ static int names_dev_tty(const char *path) { return strcmp(path, "/dev/tty") == 
 #ifndef __O_TMPFILE
 #define __O_TMPFILE (O_TMPFILE & ~O_DIRECTORY)
 #endif
+/* The kernel's O_LARGEFILE (64-bit libcs define theirs as 0; a caller may still pass the bit). */
+#if defined(__aarch64__)
+#define KERNEL_O_LARGEFILE 0400000
+#else
+#define KERNEL_O_LARGEFILE 0100000
+#endif
 /* The kernel's VALID_OPEN_FLAGS (include/linux/fcntl.h). */
 #define OPEN_FLAGS                                                                                                \
   (O_RDONLY | O_WRONLY | O_RDWR | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK | O_DSYNC |      \
-   FASYNC | O_DIRECT | O_LARGEFILE | O_DIRECTORY | O_NOFOLLOW | O_NOATIME | O_CLOEXEC | O_PATH | __O_TMPFILE |   \
+   FASYNC | O_DIRECT | KERNEL_O_LARGEFILE | O_DIRECTORY | O_NOFOLLOW | O_NOATIME | O_CLOEXEC | O_PATH | __O_TMPFILE |   \
    O_SYNC)
 #define WRITING (O_WRONLY | O_RDWR | O_TRUNC | O_CREAT | __O_TMPFILE)
 
@@ -453,7 +460,10 @@ static int open_resolved(struct call *c, int base, const char *raw, const struct
     if (len == 0) return -ENOENT;
     char parent[PATHBUF];
     strcpy(parent, path);
-    while (len > 1 && parent[len - 1] == '/') parent[--len] = 0;
+    int trailing_slash = 0;
+    while (len > 1 && parent[len - 1] == '/') parent[--len] = 0, trailing_slash = 1;
+    uint64_t flags = h->flags | (trailing_slash ? O_DIRECTORY : 0);
+    if (trailing_slash && (flags & O_CREAT)) return -EISDIR;
     char *slash = strrchr(parent, '/');
     if (slash == NULL) {
       strcpy(t.name, parent);
@@ -479,7 +489,7 @@ static int open_resolved(struct call *c, int base, const char *raw, const struct
       return refuse(op, rule, t.full);
     }
     int in_proc = strncmp(t.full, "/proc/", 6) == 0;
-    int fd = openat2_(t.dir, t.name, h->flags | (in_proc ? 0 : O_NOFOLLOW) | O_CLOEXEC | O_NOCTTY, h->mode, resolve);
+    int fd = openat2_(t.dir, t.name, flags | (in_proc ? 0 : O_NOFOLLOW) | O_CLOEXEC | O_NOCTTY, h->mode, resolve);
     if (fd >= 0) {
       drop(&t);
       *fd_out = fd;
@@ -739,9 +749,13 @@ static long answer(struct call *c, int *addfd, int *cloexec) {
       /* truncate(2) rewrites a file by its name: opened for writing here (do_open: checked, a
        * final link followed and checked), then cut on that fd. */
       int fd = -1;
-      rc = do_open(c, b1, p1, O_WRONLY, 0, &fd);
+      struct stat st;
+      /* O_NONBLOCK: a FIFO without a reader must not hold this process (truncate: EINVAL there). */
+      rc = do_open(c, b1, p1, O_WRONLY | O_NONBLOCK, 0, &fd);
+      if (rc == -ENXIO) rc = -EINVAL;
       if (rc == 0) {
-        rc = ftruncate(fd, (off_t)arg(req, 1)) == 0 ? 0 : -errno;
+        if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) rc = -EINVAL;
+        else rc = ftruncate(fd, (off_t)arg(req, 1)) == 0 ? 0 : -errno;
         close(fd);
       }
       break;

@@ -115,12 +115,17 @@ describe.skipIf(lacking(!supported, skipReason))("the supervisor's write-opens, 
             "truncate -c -s 0 ../outside/o.txt; echo outside=$?",
             "truncate -c -s 1 plain.txt; echo plain=$?",
             "echo ok > /dev/null; echo devnull=$?",
+            // As the kernel answers: truncate(2) of a FIFO is EINVAL (and does not wait for a reader), "file/" ENOTDIR.
+            `mkfifo ff && python3 -c "import os; os.truncate('ff', 0)" 2>&1 | grep -o "Invalid argument"`,
+            `python3 -c "import os; os.open('plain.txt/', os.O_WRONLY)" 2>&1 | grep -o "Not a directory"`,
             `python3 - <<'EOF'\n${TTY}\nEOF`,
           ].join("\n"),
         );
         for (const k of ["truncate", "rplus", "truncate2", "via-link", "outside"])
           expect(stdout).toMatch(new RegExp(`^${k}=[1-9]`, "m"));
         for (const k of ["plain", "devnull"]) expect(stdout).toContain(`${k}=0`);
+        expect(stdout).toContain("Invalid argument");
+        expect(stdout).toContain("Not a directory");
         // /dev/tty is the caller's terminal, not the supervisor's (which has none).
         expect(stdout).toContain("tty=via-tty");
         expect(readFileSync(join(b.work, deep, ".npmrc"), "utf8")).toBe("orig");
