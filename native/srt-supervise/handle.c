@@ -603,6 +603,8 @@ static long do_bind(struct call *c) {
   if (pathmax > sizeof un->sun_path) pathmax = sizeof un->sun_path;
   if (ss.ss_family != AF_UNIX || pathmax == 0 || un->sun_path[0] == 0) {
     rc = bind(sock, (struct sockaddr *)&ss, (socklen_t)len) == 0 ? 0 : -errno;
+  } else if (len > sizeof(struct sockaddr_un)) {
+    rc = -EINVAL; /* as af_unix answers a longer address */
   } else {
     char path[sizeof un->sun_path + 1];
     memcpy(path, un->sun_path, pathmax);
