@@ -72,6 +72,12 @@ const char *refused_by(const struct config *cfg, const char *path) {
   return NULL;
 }
 
+int below_root(const struct config *cfg, const char *path) {
+  for (int i = 0; i < cfg->n; i++)
+    if (cfg->entries[i].kind == E_ROOT && below(path, cfg->entries[i].value)) return 1;
+  return 0;
+}
+
 const char *socket_listed(const struct config *cfg, const char *path) {
   for (int i = 0; i < cfg->n; i++)
     if (cfg->entries[i].kind == E_SOCKET && strcmp(cfg->entries[i].value, path) == 0) return cfg->entries[i].value;

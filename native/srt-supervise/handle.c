@@ -8,7 +8,11 @@
  * directory renamed after it was opened is still the one checked. A final symlink of an
  * O_CREAT open is followed here, one link at a time, each target checked again. The result goes
  * back as the syscall's return value, or as an fd installed in the caller
- * (SECCOMP_IOCTL_NOTIF_ADDFD with SECCOMP_ADDFD_FLAG_SEND). Nothing is ever answered "continue". */
+ * (SECCOMP_IOCTL_NOTIF_ADDFD with SECCOMP_ADDFD_FLAG_SEND). Nothing is ever answered "continue".
+ *
+ * Opens of existing files for writing take the same path as creating ones (the name checked, so an
+ * always-protected file srt's search did not reach is not opened for writing); their errors are
+ * reported when the policy caused them (EROFS; EACCES/EPERM outside every writable root). */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/seccomp.h>
@@ -258,14 +262,25 @@ static int refuse(const char *op, const char *rule, const char *path) {
   return -EACCES;
 }
 
+/* Whether an open's error is the policy's: every error that may be for a creating open (as
+ * before); for an open of an existing file only a read-only mount's (EROFS) or, outside every
+ * writable root, Landlock's; a file's own mode (EACCES below a root) is not the policy's. */
+static int policy_refused(const struct config *cfg, int flags, int err, const char *path) {
+  if (!reportable(err)) return 0;
+  if ((flags & O_CREAT) || err == EROFS) return 1;
+  return (err == EACCES || err == EPERM) && !below_root(cfg, path);
+}
+
 static int done(const char *op, int rc, const char *path) {
   if (rc < 0 && reportable(errno)) report(op, errno, "", path);
   return rc < 0 ? -errno : rc;
 }
 
-/* open/openat/creat with O_CREAT: a new fd for the caller, or -errno. */
+/* open/openat/creat with O_CREAT, or opening for writing (O_WRONLY, O_RDWR, O_TRUNC): a new fd
+ * for the caller, or -errno. */
 static int do_open(struct call *c, int base, const char *raw, int flags, mode_t mode, int *fd_out) {
   pid_t tid = (pid_t)c->req->pid;
+  const char *op = (flags & O_CREAT) ? "create" : "write";
   char path[PATHBUF];
   strcpy(path, raw);
   int owned_base = -1;
@@ -281,19 +296,21 @@ static int do_open(struct call *c, int base, const char *raw, int flags, mode_t 
     if (rule != NULL) {
       drop(&t);
       if (owned_base >= 0) close(owned_base);
-      return refuse("create", rule, t.full);
+      return refuse(op, rule, t.full);
     }
-    if (t.trailing_slash) {
+    if (t.trailing_slash && (flags & O_CREAT)) {
       /* "name/" with O_CREAT: the kernel refuses it (EISDIR) whether or not it exists. */
       drop(&t);
       if (owned_base >= 0) close(owned_base);
       return -EISDIR;
     }
+    if (t.trailing_slash) flags |= O_DIRECTORY; /* "name/": a directory (EISDIR for writing) or ENOTDIR */
     /* Follow a final symlink ourselves (O_NOFOLLOW here), so its target is checked too. In /proc
      * (the caller's fd links, after own_proc) no name can be created, and a link there is a
      * magic one (a pipe, a deleted file): the kernel follows it. */
     int in_proc = strncmp(t.full, "/proc/", 6) == 0;
-    int fd = openat(t.dir, t.name, flags | (in_proc ? 0 : O_NOFOLLOW) | O_CLOEXEC, mode);
+    /* O_NOCTTY: a terminal opened here must not become this session leader's terminal. */
+    int fd = openat(t.dir, t.name, flags | (in_proc ? 0 : O_NOFOLLOW) | O_CLOEXEC | O_NOCTTY, mode);
     if (fd >= 0) {
       drop(&t);
       if (owned_base >= 0) close(owned_base);
@@ -302,7 +319,7 @@ static int do_open(struct call *c, int base, const char *raw, int flags, mode_t 
     }
     int err = errno;
     struct stat st;
-    if (err == ELOOP && !(flags & (O_NOFOLLOW | O_EXCL)) && fstatat(t.dir, t.name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+    if (err == ELOOP && !(flags & O_NOFOLLOW) && (flags & (O_CREAT | O_EXCL)) != (O_CREAT | O_EXCL) && fstatat(t.dir, t.name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
         S_ISLNK(st.st_mode)) {
       char target[PATHBUF];
       ssize_t n = readlinkat(t.dir, t.name, target, sizeof target - 1);
@@ -318,7 +335,7 @@ static int do_open(struct call *c, int base, const char *raw, int flags, mode_t 
       base = owned_base;
       continue;
     }
-    if (reportable(err)) report("create", err, "", t.full);
+    if (policy_refused(c->cfg, flags, err, t.full)) report(op, err, "", t.full);
     drop(&t);
     if (owned_base >= 0) close(owned_base);
     return -err;
@@ -400,6 +417,278 @@ static long do_connect(struct call *c) {
   return rc;
 }
 
+/* open("/dev/tty") (trapped: for writing or O_CREAT): /dev/tty is the opener's controlling terminal, and opened here
+ * it would be this process's (it has none: bwrap's new session). The caller's terminal (tty_nr
+ * in /proc/<tid>/stat) is reopened through one of the caller's own fds to it, as the kernel
+ * would give it; no such fd, or no terminal: ENXIO, the kernel's answer without one. */
+static int open_ctty(struct call *c, int flags, int *fd_out) {
+  pid_t tid = (pid_t)c->req->pid;
+  char path[64], buf[1024];
+  snprintf(path, sizeof path, "/proc/%d/stat", tid);
+  int sf = open(path, O_RDONLY | O_CLOEXEC);
+  if (sf < 0) return -ESRCH;
+  ssize_t n = read(sf, buf, sizeof buf - 1);
+  close(sf);
+  if (n <= 0) return -ESRCH;
+  buf[n] = 0;
+  char *p = strrchr(buf, ')'); /* the command name may hold anything but ends at the last ')' */
+  unsigned long tty = 0;
+  if (p == NULL || sscanf(p + 1, " %*c %*d %*d %*d %lu", &tty) != 1) return -ESRCH;
+  if (tty == 0) return -ENXIO;
+  for (int fd = 0; fd < 1024; fd++) {
+    /* Pinned first (O_PATH) and checked on the pinned file: the caller may dup2 another file
+     * onto that fd meanwhile, and must not get it reopened for writing. */
+    snprintf(path, sizeof path, "/proc/%d/fd/%d", tid, fd);
+    int pin = open(path, O_PATH | O_CLOEXEC);
+    if (pin < 0) continue;
+    struct stat st;
+    if (fstat(pin, &st) != 0 || !S_ISCHR(st.st_mode) || st.st_rdev != (dev_t)tty) {
+      close(pin);
+      continue;
+    }
+    snprintf(path, sizeof path, "/proc/self/fd/%d", pin);
+    int r = open(path, (flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_PATH)) | O_NOCTTY | O_CLOEXEC);
+    int err = errno;
+    close(pin);
+    if (r < 0) return -err;
+    *fd_out = r;
+    return 0;
+  }
+  return -ENXIO;
+}
+
+static int names_dev_tty(const char *path) { return strcmp(path, "/dev/tty") == 0; }
+
+#ifndef __NR_openat2
+#define __NR_openat2 437
+#endif
+#define RESOLVE_NO_XDEV 0x01
+#define RESOLVE_NO_MAGICLINKS 0x02
+#define RESOLVE_NO_SYMLINKS 0x04
+#define RESOLVE_BENEATH 0x08
+#define RESOLVE_IN_ROOT 0x10
+#define RESOLVE_CACHED 0x20
+#ifndef __O_TMPFILE
+#define __O_TMPFILE (O_TMPFILE & ~O_DIRECTORY)
+#endif
+/* The kernel's O_LARGEFILE (64-bit libcs define theirs as 0; a caller may still pass the bit). */
+#if defined(__aarch64__)
+#define KERNEL_O_LARGEFILE 0400000
+#else
+#define KERNEL_O_LARGEFILE 0100000
+#endif
+/* The kernel's VALID_OPEN_FLAGS (include/linux/fcntl.h). */
+#define OPEN_FLAGS                                                                                                \
+  (O_RDONLY | O_WRONLY | O_RDWR | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK | O_DSYNC |      \
+   FASYNC | O_DIRECT | KERNEL_O_LARGEFILE | O_DIRECTORY | O_NOFOLLOW | O_NOATIME | O_CLOEXEC | O_PATH | __O_TMPFILE |   \
+   O_SYNC)
+#define WRITING (O_WRONLY | O_RDWR | O_TRUNC | O_CREAT | __O_TMPFILE)
+
+struct how {
+  uint64_t flags, mode, resolve;
+};
+
+static int openat2_(int dir, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve) {
+  struct how h = {flags, mode, resolve};
+  return (int)syscall(__NR_openat2, dir, path, &h, sizeof h);
+}
+
+/* A creating or writing openat2 with RESOLVE_* flags: as do_open (the parent directory opened,
+ * its real path checked, the last name opened on it without following a link, a final link
+ * followed here and its target checked again), each step an openat2 with the caller's RESOLVE_*
+ * flags from the caller's directory, so BENEATH, IN_ROOT, NO_XDEV, NO_MAGICLINKS and
+ * NO_SYMLINKS hold for the whole path as the kernel would hold them. */
+static int open_resolved(struct call *c, int base, const char *raw, const struct how *h, int *fd_out) {
+  char path[PATHBUF];
+  if (strlen(raw) >= sizeof path) return -ENAMETOOLONG;
+  strcpy(path, raw);
+  uint64_t resolve = h->resolve & ~(uint64_t)RESOLVE_CACHED;
+  const char *op = (h->flags & O_CREAT) ? "create" : "write";
+  for (int hops = 0; hops < 40; hops++) {
+    struct target t = {.dir = -1};
+    size_t len = strlen(path);
+    if (len == 0) return -ENOENT;
+    char parent[PATHBUF];
+    strcpy(parent, path);
+    int trailing_slash = 0;
+    while (len > 1 && parent[len - 1] == '/') parent[--len] = 0, trailing_slash = 1;
+    uint64_t flags = h->flags | (trailing_slash ? O_DIRECTORY : 0);
+    if (trailing_slash && (flags & O_CREAT)) return -EISDIR;
+    char *slash = strrchr(parent, '/');
+    if (slash == NULL) {
+      strcpy(t.name, parent);
+      strcpy(parent, ".");
+    } else {
+      strcpy(t.name, slash + 1);
+      if (slash == parent) slash[1] = 0;
+      else *slash = 0;
+    }
+    if (t.name[0] == 0) strcpy(t.name, ".");
+    t.dir = openat2_(base, parent, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, resolve);
+    if (t.dir < 0) return -errno;
+    char link[64], dir[PATHBUF];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", t.dir);
+    ssize_t n = readlink(link, dir, sizeof dir - 1);
+    if (n <= 0) return drop(&t), -EACCES;
+    dir[n] = 0;
+    int w = snprintf(t.full, sizeof t.full, "%s/%s", strcmp(dir, "/") == 0 ? "" : dir, t.name);
+    if (w <= 0 || (size_t)w >= sizeof t.full) return drop(&t), -ENAMETOOLONG;
+    const char *rule = check(c->cfg, &t);
+    if (rule != NULL) {
+      drop(&t);
+      return refuse(op, rule, t.full);
+    }
+    int in_proc = strncmp(t.full, "/proc/", 6) == 0;
+    int fd = openat2_(t.dir, t.name, flags | (in_proc ? 0 : O_NOFOLLOW) | O_CLOEXEC | O_NOCTTY, h->mode, resolve);
+    if (fd >= 0) {
+      drop(&t);
+      *fd_out = fd;
+      return 0;
+    }
+    int err = errno;
+    struct stat st;
+    if (err == ELOOP && !(h->flags & O_NOFOLLOW) && !(resolve & RESOLVE_NO_SYMLINKS) &&
+        (h->flags & (O_CREAT | O_EXCL)) != (O_CREAT | O_EXCL) && fstatat(t.dir, t.name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        S_ISLNK(st.st_mode)) {
+      char target[PATHBUF];
+      n = readlinkat(t.dir, t.name, target, sizeof target - 1);
+      drop(&t);
+      if (n <= 0) return -ELOOP;
+      target[n] = 0;
+      if (target[0] == '/') {
+        /* BENEATH refuses an absolute link; IN_ROOT reads it from the caller's directory. */
+        if (resolve & RESOLVE_BENEATH) return -EXDEV;
+        strcpy(path, target);
+      } else {
+        /* The link's directory as the caller named it, so the flags still bound the whole walk. */
+        w = snprintf(path, sizeof path, "%s/%s", parent, target);
+        if (w <= 0 || (size_t)w >= sizeof path) return -ENAMETOOLONG;
+      }
+      continue;
+    }
+    if (policy_refused(c->cfg, (int)h->flags, err, t.full)) report(op, err, "", t.full);
+    drop(&t);
+    return -err;
+  }
+  return -ELOOP;
+}
+
+/* openat2(dirfd, path, how, size): the open_how read once, bounded by `size` (the kernel's rules:
+ * smaller than the first version EINVAL, larger than a page E2BIG, unknown trailing bytes
+ * non-zero E2BIG), unknown flags, resolve bits or a stray mode EINVAL. Performed here like
+ * openat: an open that reads only, by openat2 itself on the caller's directory (the caller's
+ * RESOLVE_* flags as given); a creating or writing one through do_open (no RESOLVE_* flags) or
+ * open_resolved. */
+static int do_openat2(struct call *c, int dirfd, int b1, const char *path, int *fd_out, int *cloexec) {
+  const struct seccomp_notif *req = c->req;
+  size_t size = (size_t)req->data.args[3];
+  static unsigned char buf[4096];
+  if (size < sizeof(struct how)) return -EINVAL;
+  if (size > sizeof buf) return -E2BIG;
+  if (read_bytes((pid_t)req->pid, req->data.args[2], buf, size) != 0) return -EFAULT;
+  for (size_t i = sizeof(struct how); i < size; i++)
+    if (buf[i] != 0) return -E2BIG;
+  if (!still_valid(c)) return -ESRCH;
+  struct how h;
+  memcpy(&h, buf, sizeof h);
+  if ((h.flags & ~(uint64_t)(unsigned)OPEN_FLAGS) != 0) return -EINVAL;
+  if ((h.resolve & ~(uint64_t)0x3f) != 0) return -EINVAL;
+  if ((h.resolve & RESOLVE_BENEATH) && (h.resolve & RESOLVE_IN_ROOT)) return -EINVAL;
+  int creating = (h.flags & O_CREAT) || (h.flags & __O_TMPFILE) == __O_TMPFILE;
+  if (creating ? (h.mode & ~(uint64_t)07777) != 0 : h.mode != 0) return -EINVAL;
+  if ((h.resolve & RESOLVE_CACHED) && (h.flags & (O_TRUNC | O_CREAT | __O_TMPFILE))) return -EAGAIN;
+  *cloexec = (h.flags & O_CLOEXEC) != 0;
+  int scoped = (h.resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT)) != 0;
+  char mapped[PATHBUF];
+  /* /proc/self names the caller's entries; under BENEATH or IN_ROOT the path is the caller's own. */
+  if (scoped) strcpy(mapped, path);
+  else {
+    int r = own_proc(path, (pid_t)req->pid, mapped, sizeof mapped);
+    if (r != 0) return r;
+  }
+  /* b1: the caller's directory for a relative path (answer() owns it); an absolute one under
+   * BENEATH or IN_ROOT starts there too. */
+  int base = mapped[0] == '/' ? AT_FDCWD : b1, owned = -1;
+  if (scoped && mapped[0] == '/') {
+    owned = base = caller_dir(c, dirfd);
+    if (base < 0) return base;
+  }
+  int rc;
+  if (!scoped && names_dev_tty(mapped) && !(h.flags & O_PATH)) rc = open_ctty(c, (int)h.flags, fd_out);
+  else if (!(h.flags & WRITING) || (h.flags & O_PATH)) {
+    int fd = openat2_(base, mapped, h.flags | O_NOCTTY | O_CLOEXEC, h.mode, h.resolve);
+    rc = fd < 0 ? -errno : (*fd_out = fd, 0);
+  } else if (h.resolve == 0) rc = do_open(c, base, mapped, (int)h.flags, (mode_t)h.mode, fd_out);
+  else rc = open_resolved(c, base, mapped, &h, fd_out);
+  if (owned >= 0) close(owned);
+  return rc;
+}
+
+/* bind(): a pathname unix address makes a name like any other, so it gets the same check; the
+ * bind is made here on the caller's socket (pidfd_getfd), the address copied once, the name
+ * bound in the directory that was checked (this process's cwd moved there for the call), with
+ * the caller's umask. Other families, abstract and unnamed unix addresses are bound as given
+ * (abstract names live in the sandbox's network namespace, scoped by Landlock where the kernel
+ * has ABI 6). */
+static long do_bind(struct call *c) {
+  const struct seccomp_notif *req = c->req;
+  int sockfd = (int)arg(req, 0);
+  size_t len = (size_t)(int)req->data.args[2];
+  struct sockaddr_storage ss;
+  if ((int)req->data.args[2] < 0 || len > sizeof ss) return -EINVAL;
+  memset(&ss, 0, sizeof ss);
+  if (len > 0 && read_bytes((pid_t)req->pid, req->data.args[1], &ss, len) != 0) return -EFAULT;
+  mode_t um;
+  pid_t tgid;
+  if (caller_status((pid_t)req->pid, &um, &tgid) != 0) return -ESRCH;
+  c->pidfd = (int)syscall(SYS_pidfd_open, tgid, 0);
+  if (c->pidfd < 0) return -ESRCH;
+  if (!still_valid(c)) return -ESRCH;
+  int sock = (int)syscall(SYS_pidfd_getfd, c->pidfd, sockfd, 0);
+  if (sock < 0) return -EBADF;
+  long rc;
+  struct sockaddr_un *un = (struct sockaddr_un *)&ss;
+  size_t off = offsetof(struct sockaddr_un, sun_path);
+  size_t pathmax = len > off ? len - off : 0;
+  if (pathmax > sizeof un->sun_path) pathmax = sizeof un->sun_path;
+  if (ss.ss_family != AF_UNIX || pathmax == 0 || un->sun_path[0] == 0) {
+    rc = bind(sock, (struct sockaddr *)&ss, (socklen_t)len) == 0 ? 0 : -errno;
+  } else if (len > sizeof(struct sockaddr_un)) {
+    rc = -EINVAL; /* as af_unix answers a longer address */
+  } else {
+    char path[sizeof un->sun_path + 1];
+    memcpy(path, un->sun_path, pathmax);
+    path[pathmax] = 0;
+    int base = -1;
+    if (path[0] != '/') base = caller_dir(c, AT_FDCWD);
+    struct target t = {.dir = -1};
+    rc = path[0] != '/' && base < 0 ? base : locate((pid_t)req->pid, base, path, &t);
+    const char *rule = rc == 0 ? check(c->cfg, &t) : NULL;
+    if (rule != NULL) rc = refuse("bind", rule, t.full);
+    else if (rc == 0) {
+      struct sockaddr_un via = {.sun_family = AF_UNIX};
+      size_t n = strlen(t.name);
+      int here = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+      if (n >= sizeof via.sun_path) rc = -ENAMETOOLONG;
+      else if (here < 0 || fchdir(t.dir) != 0) rc = -errno;
+      else {
+        memcpy(via.sun_path, t.name, n + 1);
+        mode_t saved = umask(um);
+        rc = done("bind", bind(sock, (struct sockaddr *)&via, (socklen_t)(off + n + 1)), t.full);
+        umask(saved);
+      }
+      if (here >= 0) {
+        if (fchdir(here) != 0) _exit(1); /* never act from the wrong directory */
+        close(here);
+      }
+    }
+    drop(&t);
+    if (base >= 0) close(base);
+  }
+  close(sock);
+  return rc;
+}
+
 /* The answer for one notification: a return value (>= 0) or -errno; *addfd set when an fd is
  * to be installed in the caller. */
 static long answer(struct call *c, int *addfd, int *cloexec) {
@@ -411,6 +700,7 @@ static long answer(struct call *c, int *addfd, int *cloexec) {
   mode_t caller_umask = 022;
   pid_t tgid;
   if (nr == __NR_connect) return do_connect(c);
+  if (nr == __NR_bind) return do_bind(c);
   if (caller_status((pid_t)req->pid, &caller_umask, &tgid) != 0) return -ESRCH;
 
   int dfd1 = AT_FDCWD, dfd2 = AT_FDCWD;
@@ -424,6 +714,11 @@ static long answer(struct call *c, int *addfd, int *cloexec) {
     case __NR_mknod:
       ptr1 = req->data.args[0];
       break;
+#endif
+    case __NR_truncate:
+      ptr1 = req->data.args[0];
+      break;
+#ifdef __NR_open
     case __NR_rename:
     case __NR_link:
       ptr1 = req->data.args[0], ptr2 = req->data.args[1], two = 1;
@@ -433,6 +728,7 @@ static long answer(struct call *c, int *addfd, int *cloexec) {
       break;
 #endif
     case __NR_openat:
+    case __NR_openat2:
     case __NR_mkdirat:
     case __NR_mknodat:
       dfd1 = (int)arg(req, 0), ptr1 = req->data.args[1];
@@ -493,10 +789,35 @@ static long answer(struct call *c, int *addfd, int *cloexec) {
       else
 #endif
         flags = (int)arg(req, 2), mode = (mode_t)arg(req, 3);
-      rc = do_open(c, b1, p1, flags, mode, &fd);
+      if (names_dev_tty(p1)) rc = (flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL) ? -EEXIST : open_ctty(c, flags, &fd);
+      else rc = do_open(c, b1, p1, flags, mode, &fd);
       if (rc == 0) {
         *addfd = fd;
         *cloexec = (flags & O_CLOEXEC) != 0;
+      }
+      break;
+    }
+    case __NR_truncate: {
+      /* truncate(2) rewrites a file by its name: opened for writing here (do_open: checked, a
+       * final link followed and checked), then cut on that fd. */
+      int fd = -1;
+      struct stat st;
+      /* O_NONBLOCK: a FIFO without a reader must not hold this process (truncate: EINVAL there). */
+      rc = do_open(c, b1, p1, O_WRONLY | O_NONBLOCK, 0, &fd);
+      if (rc == -ENXIO) rc = -EINVAL;
+      if (rc == 0) {
+        if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) rc = -EINVAL;
+        else rc = ftruncate(fd, (off_t)arg(req, 1)) == 0 ? 0 : -errno;
+        close(fd);
+      }
+      break;
+    }
+    case __NR_openat2: {
+      int fd = -1, cloexec2 = 0;
+      rc = do_openat2(c, dfd1, b1, p1, &fd, &cloexec2);
+      if (rc == 0) {
+        *addfd = fd;
+        *cloexec = cloexec2;
       }
       break;
     }

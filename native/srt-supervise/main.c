@@ -1,9 +1,12 @@
 /* srt-supervise: the sandbox's first program (bwrap execs it inside the namespaces, after the
  * mounts). It installs srt's seccomp filter on the command with a user-notification listener and
  * answers the notifications: every call that creates a name (open/openat/creat with O_CREAT,
- * mkdir*, mknod*, rename*, link*, symlink*) is decided here against the protected names of the
- * plan, and when allowed, performed here (handle.c). With Landlock it also builds a second wall
- * that allows writes only beneath the writable roots (landlock.c).
+ * openat2, mkdir*, mknod*, rename*, link*, symlink*, bind of a unix socket to a pathname) and
+ * every open of an existing file for writing (O_WRONLY, O_RDWR, O_TRUNC; truncate) is decided here against
+ * the protected names and paths of the plan, and when allowed, performed here (handle.c); so are
+ * all openat2 calls (their flags sit behind a pointer) and all binds (so is the address). With
+ * Landlock it also builds a second wall that allows writes only beneath the writable roots
+ * (landlock.c).
  *
  *   srt-supervise CONFIG_FD REPORT_FD -- COMMAND [ARG...]
  *   srt-supervise --probe              kernel features as one JSON line (srt doctor)
@@ -27,7 +30,11 @@
  *    /proc/<tid> directories kept open from call to call are bound to the task they were opened
  *    for and fail once it is gone, so a kept one never reads a later task given the same tid).
  *  - Credentials: calls are performed with the supervisor's uid/gid, which are the command's
- *    (it cannot change them: no capabilities, no_new_privs) and with the caller's umask.
+ *    (it cannot change them: no capabilities, no_new_privs) and with the caller's umask. Files
+ *    are opened here with O_NOCTTY (this process leads bwrap's new session and has no terminal;
+ *    one opened for the command must not become its). /dev/tty is the caller's terminal: it is
+ *    reopened from one of the caller's own fds to it, pinned (O_PATH) and checked to be that
+ *    terminal before it is reopened, so an fd swapped meanwhile is not reopened for writing.
  *  - REPORT_FD carries refusals back to srt; the command never holds it (closed before exec).
  */
 #include <errno.h>

@@ -35,6 +35,8 @@ int read_config(int fd, struct config *cfg);
 /* check.c: the rule that refuses creating `path` (an absolute path, its last component the new
  * name), or NULL. */
 const char *refused_by(const struct config *cfg, const char *path);
+/* Whether `path` is below a writable root. */
+int below_root(const struct config *cfg, const char *path);
 /* The E_SOCKET entry equal to `path`, or NULL. */
 const char *socket_listed(const struct config *cfg, const char *path);
 

@@ -126,12 +126,15 @@ function reference(
       return scoped && ((low(1) & 0xf) === 1 || (low(1) & 0xf) === 5) ? "allow" : "eperm";
     case "connect":
       return scoped ? "notify" : "allow";
+    // O_CREAT, or opening for writing: O_WRONLY, O_RDWR, O_TRUNC.
     case "open":
-      return (low(1) & 0x40) !== 0 ? creating : "allow";
+      return (low(1) & (0x40 | 0x1 | 0x2 | 0x200)) !== 0 ? creating : "allow";
     case "openat":
-      return (low(2) & 0x40) !== 0 ? creating : "allow";
+      return (low(2) & (0x40 | 0x1 | 0x2 | 0x200)) !== 0 ? creating : "allow";
     case "openat2":
-      return o.supervised === true ? "enosys" : "allow";
+    case "bind":
+    case "truncate":
+      return creating;
     case "creat":
     case "mkdir":
     case "mkdirat":

@@ -3,8 +3,9 @@
  * file-system policy that mounts cannot express, because it is about names *created during the
  * run*. Mounts protect what exists when the run starts (and the placeholders at the top of each
  * writable root); a `.claude/` made at depth 3 of a directory that existed, or in a new directory,
- * has no mount. The supervisor sees every creating call (open with O_CREAT, mkdir, mknod, rename,
- * link, symlink) and refuses:
+ * has no mount; nor has one that existed deeper than the search. The supervisor sees every creating
+ * call (open/openat2 with O_CREAT, mkdir, mknod, rename, link, symlink, bind of a unix socket) and
+ * every open of an existing file for writing (and truncate), and refuses:
  *   - the project names of the protected table (src/compiler/protected-names.ts) at any depth below
  *     a writable root, except `.git` (see below);
  *   - the git-directory names (`hooks`, `config`, …) directly in any `.git` directory (not in

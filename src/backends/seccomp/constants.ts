@@ -86,3 +86,5 @@ export const IOCTL = { TIOCSTI: 0x5412, TIOCLINUX: 0x541c } as const;
 
 /** asm-generic/fcntl.h (x86_64 and arm64 both): open's O_CREAT. */
 export const O_CREAT = 0x40;
+/** asm-generic/fcntl.h: the flags that open an existing file for writing (O_WRONLY, O_RDWR, O_TRUNC). */
+export const O_WRITING = 0x1 | 0x2 | 0x200;

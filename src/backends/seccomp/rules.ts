@@ -9,7 +9,7 @@
  * bits by the kernel too), so the kernel ignores high bits that a 64-bit
  * compare would see — `socket(0xffffffff00000001, …)` is AF_UNIX.
  */
-import { AF, CLONE_NEWUSER, IOCTL, O_CREAT, SOCK } from "./constants.js";
+import { AF, CLONE_NEWUSER, IOCTL, O_CREAT, O_WRITING, SOCK } from "./constants.js";
 import type { ArgIndex } from "./instructions.js";
 import type { SeccompSwitch } from "./options.js";
 import type { SyscallName } from "./syscalls.js";
@@ -64,6 +64,15 @@ const creates = (arg: ArgIndex): Condition => ({
   bits: O_CREAT,
   text: "flags & O_CREAT",
 });
+const writes = (arg: ArgIndex): Condition => ({
+  kind: "any-bit",
+  arg,
+  name: "flags",
+  bits: O_WRITING,
+  text: "flags & (O_WRONLY|O_RDWR|O_TRUNC)",
+});
+const writeOpenWhy =
+  "an existing protected file (one deeper than srt's search is not mounted read-only) is refused by srt's supervisor, which opens the rest itself and reports what the policy refused";
 const supervisedWhy =
   "a new name (a protected one at any depth, in a directory made during the run) is decided by srt's supervisor, which makes the call itself when allowed";
 const connectedTypes: readonly Condition[] = [
@@ -284,11 +293,43 @@ export const seccompRules: readonly SeccompRule[] = [
     why: supervisedWhy,
   },
   {
+    id: "write-open",
+    syscalls: ["open"],
+    when: [writes(1)],
+    verdict: "notify",
+    onlyWith: "supervised",
+    why: writeOpenWhy,
+  },
+  {
+    id: "write-openat",
+    syscalls: ["openat"],
+    when: [writes(2)],
+    verdict: "notify",
+    onlyWith: "supervised",
+    why: writeOpenWhy,
+  },
+  {
+    id: "truncate",
+    syscalls: ["truncate"],
+    when: [],
+    verdict: "notify",
+    onlyWith: "supervised",
+    why: "truncate(2) rewrites an existing file by its name, as an open for writing does",
+  },
+  {
     id: "openat2",
     syscalls: ["openat2"],
     when: [],
-    verdict: "enosys",
+    verdict: "notify",
     onlyWith: "supervised",
-    why: "openat2's flags sit behind a pointer no filter can read; ENOSYS makes libc and runtimes fall back to openat, which is checked",
+    why: "openat2's flags sit behind a pointer no filter can read: every call goes to the supervisor, which reads them once and opens as openat would, with the same checks",
+  },
+  {
+    id: "unix-bind",
+    syscalls: ["bind"],
+    when: [],
+    verdict: "notify",
+    onlyWith: "supervised",
+    why: "binding a unix socket to a pathname makes a new name (a protected one at any depth); the filter cannot read the address, so every bind goes to the supervisor, which binds it itself",
   },
 ];

@@ -68,6 +68,8 @@ export const syscallNames = [
   "symlink",
   "symlinkat",
   "connect",
+  "bind",
+  "truncate",
 ] as const;
 
 export type SyscallName = (typeof syscallNames)[number];
@@ -120,6 +122,8 @@ const x86_64: Readonly<Record<SyscallName, number>> = {
   symlink: 88,
   symlinkat: 266,
   connect: 42,
+  bind: 49,
+  truncate: 76,
 };
 
 /**
@@ -166,6 +170,8 @@ const aarch64: Readonly<Partial<Record<SyscallName, number>>> = {
   linkat: 37,
   symlinkat: 36,
   connect: 203,
+  bind: 200,
+  truncate: 45,
 };
 
 const tables: Readonly<Record<SeccompArch, Readonly<Partial<Record<SyscallName, number>>>>> = { x86_64, aarch64 };

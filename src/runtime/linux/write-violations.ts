@@ -1,7 +1,7 @@
 /**
  * Refused writes, explained. The supervisor (supervisor.ts) reports each write it refused (a
- * protected name, a write-protected path) and each creating call the mounts refused (EROFS:
- * outside every writable root). Here each becomes a violation a user can act on: the path, the
+ * protected name, a write-protected path), each creating call the mounts refused (EROFS:
+ * outside every writable root) and each open for writing the mounts or Landlock refused. Here each becomes a violation a user can act on: the path, the
  * operation, the rule that refused it and where the rule came from, and the setting that would
  * allow it (or that nothing does: srt's mandatory protections). Pure: the caller stamps and
  * delivers them (the end-of-run summary, --violations, the library's violation feed).
@@ -17,7 +17,7 @@ export interface WriteViolation {
   readonly time: string;
   /** As resolved inside the sandbox (the command's bytes: escape before printing). */
   readonly path: string;
-  /** create, mkdir, mknod, rename, link, symlink; connect for a unix socket. */
+  /** create, write (an existing file opened for writing), mkdir, mknod, rename, link, symlink, bind (a unix socket's name); connect for a unix socket. */
   readonly operation: string;
   /** What the command's call got: EACCES (srt's supervisor), EROFS (a read-only mount), … */
   readonly errno: string;
