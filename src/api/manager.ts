@@ -20,7 +20,7 @@
 import type { Diagnostic } from "../compiler/index.js";
 import { locateTool, nodeToolFs } from "../runtime/host-tools.js";
 import { findTools } from "../runtime/linux/tools.js";
-import type { AskCallback } from "../runtime/proxy/index.js";
+import type { AskCallback, FilterRequestCallback } from "../runtime/proxy/index.js";
 import { compile } from "./compile.js";
 import type { SandboxViolation } from "./violations.js";
 import { createSandbox, type Sandbox, type SandboxOptions } from "./sandbox.js";
@@ -323,8 +323,19 @@ export function createSandboxManager(): SandboxManagerApi {
       await api.reset();
       const opts = typeof third === "object" ? third : (fourth ?? {});
       // An invalid config: createSandbox throws a SandboxConfigError with the diagnostics.
-      config = section(cfg);
-      options = opts;
+      // network.filterRequest is a function: it becomes an option, never part of the compiled settings.
+      const c = section(cfg);
+      const net = section(c["network"]);
+      const hook = net["filterRequest"];
+      if (typeof hook === "function") {
+        const { filterRequest: _drop, ...rest } = net;
+        void _drop;
+        config = { ...c, network: rest };
+        options = { ...opts, filterRequest: hook as FilterRequestCallback };
+      } else {
+        config = c;
+        options = opts;
+      }
       ask = askCallback;
       const first = sandboxFor(undefined, undefined).then(() => undefined);
       initializing = first;

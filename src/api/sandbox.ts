@@ -29,7 +29,7 @@ import { nodeLinuxDeps } from "../runtime/linux/node-deps.js";
 import { ensureStateDir, locateStateDir, planStateDirMismatch } from "../runtime/state-dir.js";
 import { createLinuxNetwork, proxySocketsIn } from "../runtime/linux/network.js";
 import { nodeNetworkOs } from "../runtime/linux/network-os.js";
-import type { AskCallback } from "../runtime/proxy/index.js";
+import type { AskCallback, FilterRequestCallback } from "../runtime/proxy/index.js";
 import { createLivePolicy } from "../runtime/proxy/live-policy.js";
 import { limitsRequested } from "../runtime/linux/limits/decide.js";
 import { compile, lower, type CompileOptions } from "./compile.js";
@@ -42,6 +42,11 @@ import { RuntimeFailure } from "../runtime/failure.js";
 export interface SandboxOptions extends CompileOptions {
   /** Asked about hosts on neither list; without it they are refused. */
   readonly askCallback?: AskCallback;
+  /**
+   * Asked about every HTTP request the proxy parses (plain HTTP, and HTTPS under
+   * network.tlsTerminate): allow (with header edits) or deny. Throwing denies.
+   */
+  readonly filterRequest?: FilterRequestCallback;
   /** How long askCallback may take before the request is refused; default 30 000 ms. */
   readonly askTimeoutMs?: number;
   /** The srt CLI bundle that wrap() commands run; default the one installed with this library. */
@@ -199,6 +204,7 @@ export async function createSandbox(
       policy: live,
       onViolation: feed.record,
       ask: options.askCallback,
+      filterRequest: options.filterRequest,
       askTimeoutMs: options.askTimeoutMs,
       os: nodeNetworkOs,
     }));
