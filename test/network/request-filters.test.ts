@@ -25,6 +25,7 @@ import {
 } from "./support.js";
 import { createSandbox, type FilterRequestCallback, type Sandbox } from "../../src/index.js";
 import { collect } from "../api/support.js";
+import { makeTestCa, startHttpsServer, type HttpsServer, type TestCa } from "./tls-servers.js";
 
 interface Seen {
   readonly url: string;
@@ -55,12 +56,17 @@ describe.skipIf(lacking(!networkSupported, networkSkipReason))("request filters 
   if (!tools.curl) unavailable("curl is missing (apt-get install curl): its cases are skipped");
   let scratch: Scratch;
   let web: Awaited<ReturnType<typeof recordingServer>>;
+  let ca: TestCa;
+  let secure: HttpsServer;
   beforeAll(async () => {
     scratch = makeScratch();
     web = await recordingServer();
+    ca = makeTestCa(scratch.dir);
+    secure = await startHttpsServer(ca, "127.0.0.1");
   });
   afterAll(async () => {
     await web?.close();
+    await secure?.close();
     scratch?.remove();
   });
   const base = (): string => `http://127.0.0.1:${web.port}`;
@@ -124,6 +130,43 @@ describe.skipIf(lacking(!networkSupported, networkSkipReason))("request filters 
       expect(refusals.map((x) => [x["proxy"], x["rule"]])).toEqual([
         ["http", "/network/refuseOpaqueTunnels"],
         ["socks", "/network/refuseOpaqueTunnels"],
+      ]);
+    });
+  });
+
+  describe.each(runners)("inside TLS-terminated tunnels, as %s", (runner) => {
+    it("requireHostMatch answers 421 there; a CONNECT that carries no TLS is closed and recorded", async (ctx) => {
+      const box = useBox(ctx, runner, {});
+      const before = secure.seen.length;
+      const url = `https://127.0.0.1:${secure.port}`;
+      const out = await runScript(
+        scratch,
+        box,
+        {
+          network: {
+            allowedDomains: [`127.0.0.1:${secure.port}`],
+            tlsTerminate: { extraCaCertPaths: [ca.certPath] },
+            requireHostMatch: true,
+            refuseOpaqueTunnels: true,
+          },
+        },
+        [
+          `curl -sS --max-time 8 -o /dev/null -w "ok=%{http_code}\\n" ${url}/ok-${runner}`,
+          `curl -sS --max-time 8 -o /dev/null -w "spoof=%{http_code}\\n" -H "Host: metadata.internal" ${url}/spoof-${runner}`,
+          // Plain HTTP inside a CONNECT: the first bytes are not TLS.
+          `curl -sS --max-time 8 -p -o /dev/null http://127.0.0.1:${secure.port}/plain-${runner} 2>/dev/null; echo "plainInTunnel=$?"`,
+        ].join("\n"),
+        { flags: ["--violations", violationsPath(box)] },
+      );
+      const v = values(out);
+      expect(out.status, shown(out)).toBe(0);
+      expect(v["ok"]).toBe("200");
+      expect(v["spoof"]).toBe("421");
+      expect(v["plainInTunnel"]).not.toBe("0");
+      expect(secure.seen.slice(before).map((s) => s.url)).toEqual([`/ok-${runner}`]);
+      expect(readViolations(box).map((x) => x["rule"])).toEqual([
+        "/network/requireHostMatch",
+        "/network/refuseOpaqueTunnels",
       ]);
     });
   });
