@@ -45,3 +45,4 @@ export type { LinuxPlan } from "./backends/bwrap/index.js";
 export type { LimitViolation } from "./runtime/linux/limits/enforce.js";
 export type { Diagnostic, Policy, RuntimeCode, Target } from "./compiler/index.js";
 export type { AskAnswer, AskCallback, AskQuery, NetworkViolation } from "./runtime/proxy/index.js";
+export type { FilterRequestCallback, RequestDecision, RequestInfo } from "./runtime/proxy/index.js";

@@ -23,7 +23,7 @@
 import type { Diagnostic } from "../compiler/index.js";
 import { locateTool, nodeToolFs } from "../runtime/host-tools.js";
 import { findTools } from "../runtime/linux/tools.js";
-import type { AskCallback } from "../runtime/proxy/index.js";
+import type { AskCallback, FilterRequestCallback } from "../runtime/proxy/index.js";
 import { createProxyHost, type ProxyHost } from "../runtime/linux/proxy-thread.js";
 import { compile } from "./compile.js";
 import { findSrtBin } from "./install.js";
@@ -296,8 +296,10 @@ export function createSandboxManager(): SandboxManagerApi {
       ...options,
       proxies: "needed",
       // Served by a worker thread (one for all of this manager's sandboxes): a caller blocked in
-      // spawnSync/execSync of a wrapped command still has its proxies.
-      proxiesIn: proxyHost(),
+      // spawnSync/execSync of a wrapped command still has its proxies. A filterRequest hook is a
+      // function of this thread, so with one the proxies stay in this event loop: start proxied
+      // commands asynchronously then (as with the reference).
+      proxiesIn: options.filterRequest === undefined ? proxyHost() : "loop",
       ...(ask === undefined ? {} : { askCallback: ask }),
     });
     sandbox.then((s) => s.violations.subscribe(record)).catch(() => undefined);
@@ -337,8 +339,19 @@ export function createSandboxManager(): SandboxManagerApi {
       await api.reset();
       const opts = typeof third === "object" ? third : (fourth ?? {});
       // An invalid config: createSandbox throws a SandboxConfigError with the diagnostics.
-      config = section(cfg);
-      options = opts;
+      // network.filterRequest is a function: it becomes an option, never part of the compiled settings.
+      const c = section(cfg);
+      const net = section(c["network"]);
+      const hook = net["filterRequest"];
+      if (typeof hook === "function") {
+        const { filterRequest: _drop, ...rest } = net;
+        void _drop;
+        config = { ...c, network: rest };
+        options = { ...opts, filterRequest: hook as FilterRequestCallback };
+      } else {
+        config = c;
+        options = opts;
+      }
       ask = askCallback;
       const first = sandboxFor(undefined, undefined).then(() => undefined);
       initializing = first;

@@ -32,7 +32,7 @@ import { ensureStateDir, locateStateDir, planStateDirMismatch } from "../runtime
 import { createLinuxNetwork, proxySocketsIn, reachProxies } from "../runtime/linux/network.js";
 import { createProxyHost, type ProxyHost } from "../runtime/linux/proxy-thread.js";
 import { nodeNetworkOs } from "../runtime/linux/network-os.js";
-import type { AskCallback } from "../runtime/proxy/index.js";
+import type { AskCallback, FilterRequestCallback } from "../runtime/proxy/index.js";
 import { createLivePolicy } from "../runtime/proxy/live-policy.js";
 import { limitsRequested } from "../runtime/linux/limits/decide.js";
 import { compile, lower, type CompileOptions } from "./compile.js";
@@ -45,6 +45,11 @@ import { RuntimeFailure } from "../runtime/failure.js";
 export interface SandboxOptions extends CompileOptions {
   /** Asked about hosts on neither list; without it they are refused. */
   readonly askCallback?: AskCallback;
+  /**
+   * Asked about every HTTP request the proxy parses (plain HTTP, and HTTPS under
+   * network.tlsTerminate): allow (with header edits) or deny. Throwing denies.
+   */
+  readonly filterRequest?: FilterRequestCallback;
   /** How long askCallback may take before the request is refused; default 30 000 ms. */
   readonly askTimeoutMs?: number;
   /** The srt CLI bundle that wrap() commands run; default the one installed with this library. */
@@ -194,6 +199,10 @@ export async function createSandbox(
   if (exposed !== undefined) throw new RuntimeFailure("SRT500", exposed);
   const uid = process.getuid?.() ?? 0;
   const gid = process.getgid?.() ?? 0;
+  // The hook is a function of this thread; a worker's proxies cannot call it, and running them
+  // without it would forward requests the caller meant to check.
+  if (options.proxiesIn !== undefined && options.proxiesIn !== "loop" && options.filterRequest !== undefined)
+    throw new Error('filterRequest needs the proxies in this event loop: use proxiesIn: "loop" (the default)');
   const srtBin = options.srtPath ?? findSrtBin();
   const stateDir = locateStateDir(process.env, uid);
   const mismatch = planStateDirMismatch(base.context.stateDir, stateDir);
@@ -250,6 +259,7 @@ export async function createSandbox(
           policy: live,
           onViolation: feed.record,
           ask: options.askCallback,
+          filterRequest: options.filterRequest,
           askTimeoutMs: options.askTimeoutMs,
           os: nodeNetworkOs,
         }));

@@ -9,13 +9,11 @@
  * unless --allow-writable-plan says the user accepts that; one reached
  * through a symlink the command could re-point is refused always.
  */
-import { closeSync, constants, fstatSync, openSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { resolve } from "node:path";
-import { exposureOf, linuxPlanProblem, type LinuxPlan } from "../backends/bwrap/index.js";
-import { ociPlanProblem, type OciPlan } from "../backends/oci/index.js";
+import { exposureOf, type LinuxPlan } from "../backends/bwrap/index.js";
 import { createNodeHost } from "../runtime/node-host.js";
 import { locateStateDir, planStateDirMismatch } from "../runtime/state-dir.js";
-import { hostSeccompArch } from "../runtime/host-arch.js";
+import { loadPlan } from "./plan-file.js";
 import { failureLine } from "../runtime/failure.js";
 import { exitStatus, type CliIo } from "./io.js";
 import { defineCommand } from "./args.js";
@@ -90,54 +88,6 @@ async function execPlan(planFile: string, parsed: ParsedRun, io: CliIo): Promise
     },
     io,
   );
-}
-
-/** Plans grow with the policy (one bind per protected path); far below this. */
-const READ_LIMIT = 64 * 1024 * 1024;
-
-function loadPlan(file: string): LinuxPlan | string {
-  let value: unknown;
-  try {
-    value = JSON.parse(readRegularFile(file));
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    return code === "ENOENT"
-      ? "no such file"
-      : code !== undefined
-        ? `cannot read it (${code})`
-        : `not a JSON plan (${(e as Error).message})`;
-  }
-  const problem = linuxPlanProblem(value);
-  if (problem !== undefined) return problem;
-  const p = value as LinuxPlan;
-  // An OCI plan (srt compile --target oci) runs under runc; its OCI part must be whole too.
-  if ((p as Partial<OciPlan>).engine !== undefined) {
-    const oci = ociPlanProblem(p as Partial<OciPlan>);
-    if (oci !== undefined) return oci;
-  }
-  if (p.arch !== hostSeccompArch())
-    return `plan is for ${String(p.arch)}, this machine is ${hostSeccompArch()}: recompile it here`;
-  return p;
-}
-
-/**
- * The file's bytes, opened at its real path without following a final link,
- * refusing anything but a regular file; and the path must still name that
- * same file once it is read (nothing swapped it meanwhile).
- */
-function readRegularFile(spelled: string): string {
-  const fd = openSync(realpathSync(spelled), constants.O_RDONLY | constants.O_NOFOLLOW);
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) throw new Error("not a regular file");
-    if (st.size > READ_LIMIT) throw new Error(`larger than ${READ_LIMIT / 1048576} MiB`);
-    const text = readFileSync(fd, "utf8");
-    const now = statSync(spelled);
-    if (now.dev !== st.dev || now.ino !== st.ino) throw new Error("the file was replaced while srt read it");
-    return text;
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** Why the plan's own command could change this plan before the next exec, or undefined when it cannot. */

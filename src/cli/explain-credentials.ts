@@ -15,7 +15,7 @@ export function tlsAndMaskLines(n: NetworkPolicy, netText: (r: NetRule) => strin
       t.ca
         ? `    certificates signed by the CA ${t.ca.certPath} (its key ${t.ca.keyPath} is unreadable in the sandbox)  ← ${t.origin}/caCertPath`
         : `    certificates signed by a new CA for each run; its key exists only in srt's memory  ← default`,
-      `    at most ${t.maxTunnels} terminated tunnels at once, each to finish its handshake within ${t.handshakeTimeoutMs} ms; a CONNECT that does not start with TLS is tunnelled opaquely`,
+      `    at most ${t.maxTunnels} terminated tunnels at once, each to finish its handshake within ${t.handshakeTimeoutMs} ms; a CONNECT that does not start with TLS is ${n.requestFilters?.refuseOpaqueTunnels?.value ? "closed (refuseOpaqueTunnels)" : "tunnelled opaquely"}`,
       `    the command trusts that CA through ${tlsTrustVariables.join(", ")} (a bundle of the system's roots and srt's CA)`,
     );
     for (const e of t.excludeDomains) out.push(`    not terminated (opaque tunnel): ${netText(e)}  ← ${e.origin}`);

@@ -3,6 +3,7 @@
  * writable and reachable, which mandatory denies apply and why, and where
  * every rule came from.
  */
+import { requestFilterLines } from "./explain-filters.js";
 import { tlsAndMaskLines } from "./explain-credentials.js";
 import { quotePath } from "../compiler/byte-paths.js";
 import { applyEnvPolicy } from "../compiler/env-policy.js";
@@ -186,6 +187,7 @@ export function explainPolicy(p: Policy, target: Target, vars: Readonly<Record<s
     );
   }
   out.push(...tlsAndMaskLines(n, netText));
+  out.push(...requestFilterLines(n));
   if (n.httpProxyPort !== undefined || n.socksProxyPort !== undefined)
     out.push(`  external proxies: http ${n.httpProxyPort ?? "srt's own"}, socks ${n.socksProxyPort ?? "srt's own"}`);
   out.push(

@@ -9,11 +9,15 @@
  * `{"kind":"ready",…}` once every address listens (the readiness signal; a
  * supervisor waits for it instead of polling the port), then one line per
  * refusal (`{"kind":"network",…}`, the violations-file format). Human
- * messages go to stderr. SIGTERM (or SIGINT) stops accepting, gives open
+ * messages go to stderr. The policy comes from settings, or from a compiled
+ * plan (`--plan`, read as `srt exec` reads plans). `--ready-fd N` gets the
+ * ready line too, then is closed (a supervisor waits for EOF there);
+ * `--health ADDR` answers `GET /healthz` on a listener of its own: 200 while
+ * serving, 503 from the first signal on. SIGTERM (or SIGINT) stops accepting, gives open
  * connections `--grace-ms` to finish, then closes the rest and exits 0; a
  * second signal closes at once.
  */
-import { closeSync } from "node:fs";
+import { closeSync, fstatSync, writeSync, type Stats } from "node:fs";
 import { resolve } from "node:path";
 import { failureLine } from "../runtime/failure.js";
 import { createLivePolicy } from "../runtime/proxy/live-policy.js";
@@ -25,6 +29,9 @@ import { openViolationsFile } from "../runtime/violations-file.js";
 import { defineCommand } from "./args.js";
 import { exitStatus, type CliIo } from "./io.js";
 import { compileForCli } from "./policy-input.js";
+import { loadPlan } from "./plan-file.js";
+import { startHealth, type HealthEndpoint } from "./proxy-health.js";
+import type { NetworkPolicy } from "../compiler/ir.js";
 
 const defaultGraceMs = 10_000;
 
@@ -73,6 +80,21 @@ export const proxyCommand = (io: CliIo) =>
         valueHint: "F",
         description: "settings file (default: ~/.srt-settings.json, else the defaults: nothing allowed)",
       },
+      plan: {
+        type: "string",
+        valueHint: "F",
+        description: "serve the network policy of a compiled plan (srt compile --target linux -o F) instead",
+      },
+      "ready-fd": {
+        type: "string",
+        valueHint: "N",
+        description: "once listening, write the ready line (the bound addresses) to descriptor N and close it",
+      },
+      health: {
+        type: "string",
+        valueHint: "ADDR",
+        description: "answer GET /healthz at ADDR: 200 while serving, 503 while shutting down",
+      },
       listen: {
         type: "string",
         valueHint: "ADDR",
@@ -97,6 +119,9 @@ export const proxyCommand = (io: CliIo) =>
 
 interface ProxyArgs {
   readonly settings?: string | undefined;
+  readonly plan?: string | undefined;
+  readonly "ready-fd"?: string | undefined;
+  readonly health?: string | undefined;
   readonly listen: string;
   readonly socks?: string | undefined;
   readonly "control-fd"?: string | undefined;
@@ -125,12 +150,45 @@ async function runProxy(args: ProxyArgs, io: CliIo): Promise<number> {
     controlFd = Number(args["control-fd"]);
   }
 
-  const { policy, settingsValue } = compileForCli(
-    { settings: args.settings },
-    io,
-    io.platform === "darwin" ? "macos" : "linux",
-  );
-  if (policy === undefined) return exitStatus.usage;
+  const health = args.health === undefined ? undefined : parseListen(args.health);
+  if (health !== undefined && !health.ok) return usage(`--health ${health.message}`);
+  let readyFd: number | undefined;
+  if (args["ready-fd"] !== undefined) {
+    const n = Number(args["ready-fd"]);
+    if (!/^\d+$/.test(args["ready-fd"]) || n < 3)
+      return usage(`--ready-fd ${args["ready-fd"]}: expected a descriptor number, 3 or more`);
+    let kind: Stats;
+    try {
+      kind = fstatSync(n);
+    } catch (e) {
+      return usage(`--ready-fd ${n}: not an open descriptor (${(e as NodeJS.ErrnoException).code ?? "?"})`);
+    }
+    if (!kind.isFIFO() && !kind.isSocket() && !kind.isFile())
+      return usage(`--ready-fd ${n}: not a pipe, socket or file`);
+    readyFd = n;
+  }
+  if (args.plan !== undefined && args.settings !== undefined)
+    return usage("--plan and --settings both name a policy: give one");
+
+  let network: NetworkPolicy;
+  let shownPolicy: string;
+  let settingsValue: unknown;
+  if (args.plan !== undefined) {
+    // Read as srt exec reads plans (plan-file.ts); no command of the plan runs here, so where it lies matters less.
+    const loaded = loadPlan(resolve(io.cwd, args.plan));
+    if (typeof loaded === "string") {
+      io.err(`${failureLine({ code: "SRT503", message: `${args.plan}: ${loaded}` }, "srt proxy")}\n`);
+      return exitStatus.usage;
+    }
+    network = loaded.network.policy;
+    shownPolicy = `plan:${resolve(io.cwd, args.plan)}`;
+  } else {
+    const compiled = compileForCli({ settings: args.settings }, io, io.platform === "darwin" ? "macos" : "linux");
+    if (compiled.policy === undefined) return exitStatus.usage;
+    network = compiled.policy.network;
+    shownPolicy = compiled.policy.source;
+    settingsValue = compiled.settingsValue;
+  }
 
   let violationsFd: number | undefined;
   if (args.violations !== undefined) {
@@ -154,7 +212,7 @@ async function runProxy(args: ProxyArgs, io: CliIo): Promise<number> {
     control = opened.channel;
   }
 
-  const live = createLivePolicy(policy.network);
+  const live = createLivePolicy(network);
   control?.start(live, (lineNo) => io.err(`srt proxy: --control-fd ${controlFd}: line ${lineNo} applied\n`));
   const onViolation = (v: NetworkViolation): void => {
     io.out(`${JSON.stringify(v)}\n`);
@@ -169,8 +227,11 @@ async function runProxy(args: ProxyArgs, io: CliIo): Promise<number> {
     upstreamAuthorization: authorizationFrom({ env: io.env, settings: settingsValue }),
   };
   const proxies = [createHttpProxy(deps), ...(socks === undefined ? [] : [createSocksProxy(deps)])];
+  let healthEndpoint: HealthEndpoint | undefined;
   const closeAll = async (grace?: number): Promise<void> => {
+    healthEndpoint?.draining();
     await Promise.all(proxies.map((p) => p.close(grace)));
+    await healthEndpoint?.close();
     control?.close();
     if (violationsFd !== undefined) closeSync(violationsFd);
   };
@@ -190,6 +251,18 @@ async function runProxy(args: ProxyArgs, io: CliIo): Promise<number> {
     }
   }
 
+  if (health !== undefined) {
+    try {
+      healthEndpoint = await startHealth(health.target);
+    } catch (e) {
+      await closeAll();
+      io.err(
+        `${failureLine({ code: "SRT535", message: `--health ${args.health}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` }, "srt proxy")}\n`,
+      );
+      return exitStatus.runtime;
+    }
+  }
+
   const stopped = new Promise<NodeJS.Signals>((resolveStop) => {
     let first: NodeJS.Signals | undefined;
     const undo = io.onSignals((signal) => {
@@ -200,6 +273,7 @@ async function runProxy(args: ProxyArgs, io: CliIo): Promise<number> {
         return;
       }
       first = signal;
+      healthEndpoint?.draining();
       io.err(`srt proxy: ${signal}: no new connections; closing in at most ${graceMs} ms\n`);
       void closeAll(graceMs).then(() => {
         undo();
@@ -207,9 +281,22 @@ async function runProxy(args: ProxyArgs, io: CliIo): Promise<number> {
       });
     });
   });
-  io.out(
-    `${JSON.stringify({ kind: "ready", http: addresses[0], ...(addresses[1] === undefined ? {} : { socks: addresses[1] }), policy: policy.source })}\n`,
-  );
+  const ready = `${JSON.stringify({
+    kind: "ready",
+    http: addresses[0],
+    ...(addresses[1] === undefined ? {} : { socks: addresses[1] }),
+    ...(healthEndpoint === undefined ? {} : { health: healthEndpoint.address }),
+    policy: shownPolicy,
+  })}\n`;
+  io.out(ready);
+  if (readyFd !== undefined) {
+    try {
+      writeSync(readyFd, ready);
+    } catch (e) {
+      io.err(`srt proxy: --ready-fd ${readyFd}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
+    }
+    closeSync(readyFd);
+  }
   await stopped;
   return exitStatus.ok;
 }

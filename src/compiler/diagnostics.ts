@@ -428,6 +428,13 @@ export const catalog = {
       `${a.source.replace(/^env:/, "")} is not a usable proxy URL (${a.reason}); allowed hosts are dialled directly`,
     "set network.parentProxy in the settings, or fix the variable",
   ),
+  SRT412: entry(
+    "warning",
+    "refuseOpaqueTunnels without tlsTerminate refuses all HTTPS",
+    () =>
+      "every CONNECT is an opaque tunnel without network.tlsTerminate, so every HTTPS request (and SOCKS) is refused",
+    "add network.tlsTerminate, or drop refuseOpaqueTunnels if HTTPS must work",
+  ),
   SRT430: entry(
     "error",
     "tlsTerminate names half of a CA",

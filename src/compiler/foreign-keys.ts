@@ -100,7 +100,10 @@ export const foreignKeys: readonly ForeignKey[] = [
     "0.0.51",
     everywhere("HTTPS to allowed hosts terminated in srt's proxy (not yet on macOS: SRT433 says so)"),
   ),
-  ref("network.filterRequest", "0.0.51", issue16("request filters (network.filterRequest)")),
+  ref("network.filterRequest", "0.0.51", {
+    kind: "refused",
+    why: "a settings file cannot hold a function: pass filterRequest to createSandbox() or in SandboxManager.initialize's network config",
+  }),
   ref(
     "credentials",
     "0.0.56",
@@ -108,11 +111,15 @@ export const foreignKeys: readonly ForeignKey[] = [
   ),
   ref("credentials.awsPairs", "0.0.56", issue16("AWS key pairs (credentials.awsPairs)")),
   ref("credentials.sigv4", "0.0.56", issue16("SigV4 re-signing (credentials.sigv4)")),
-  ref("network.allowPlaintextHeaderSet", "0.0.80", issue16("request filters (network.allowPlaintextHeaderSet)")),
-  ref("network.stripResponseHeaders", "0.0.80", issue16("request filters (network.stripResponseHeaders)")),
-  ref("network.refuseOpaqueTunnels", "0.0.80", issue16("request filters (network.refuseOpaqueTunnels)")),
-  ref("network.requireHostMatch", "0.0.80", issue16("request filters (network.requireHostMatch)")),
-  ref("network.ambiguousRequestTarget", "0.0.80", issue16("request filters (network.ambiguousRequestTarget)")),
+  ref("network.allowPlaintextHeaderSet", "0.0.80", everywhere("a library filterRequest may set headers on plain HTTP")),
+  ref("network.stripResponseHeaders", "0.0.80", everywhere("response headers the command never sees")),
+  ref("network.refuseOpaqueTunnels", "0.0.80", everywhere("tunnels srt cannot see into are refused")),
+  ref("network.requireHostMatch", "0.0.80", everywhere("421 when Host / server name names another host")),
+  ref(
+    "network.ambiguousRequestTarget",
+    "0.0.80",
+    everywhere("ambiguous request targets refused, or forwarded as chosen"),
+  ),
   // The older dialect's harness switches: each would let a command run outside the sandbox.
   dialect("sandbox.excludedCommands", "srt runs every command sandboxed; there is no list of commands that skip it"),
   dialect("sandbox.allowUnsandboxedCommands", "srt never runs a command unsandboxed"),

@@ -129,8 +129,27 @@ export interface NetworkPolicy {
   readonly masks?: CredentialMasks;
   /** network.strictAllowlist, when set: true = a library ask callback is never consulted. */
   readonly strictAllowlist?: Flag;
+  /** Per-request checks of the HTTP proxy (refuseOpaqueTunnels, requireHostMatch, …); absent = none set. */
+  readonly requestFilters?: RequestFilters;
   /** macOS: extra Mach services (network.allowMachLookup); a name ending in `*` is a prefix. */
   readonly machLookup?: { readonly names: readonly string[]; readonly origin: Origin };
+}
+
+/** The request-filter keys of `network`, each with where it was set (request-filters.ts). */
+export interface RequestFilters {
+  /** Refuse CONNECTs that are not TLS-terminated, CONNECTs that carry no TLS, and every SOCKS connection. */
+  readonly refuseOpaqueTunnels?: Flag;
+  /** 421 when the Host header / absolute-form authority / TLS server name names another host:port. */
+  readonly requireHostMatch?: Flag;
+  /** Response headers dropped before the answer reaches the command; names folded (lower case, `_` `.` read as `-`). */
+  readonly stripResponseHeaders?: { readonly names: readonly string[]; readonly origin: Origin };
+  /** A library filterRequest may set headers on plain HTTP. */
+  readonly allowPlaintextHeaderSet?: Flag;
+  /** What becomes of a target whose normalized form names another path. */
+  readonly ambiguousRequestTarget?: {
+    readonly value: "refuse" | "asSpelled" | "normalize";
+    readonly origin: Origin;
+  };
 }
 
 /**

@@ -29,6 +29,7 @@ import { presetTable } from "./presets.js";
 import { compareStrings } from "./compare.js";
 import { normalizeCredentials } from "./credentials.js";
 import { normalizeTlsTerminate } from "./tls-terminate.js";
+import { normalizeRequestFilters } from "./request-filters.js";
 import { normalizeLimits } from "./limits.js";
 
 export interface PathIntent {
@@ -298,6 +299,7 @@ function normalizeNetwork(
     else mitmProxy = { socketPath: sock.spec.path, domains, origin: `${at}/mitmProxy` };
   }
   const parentProxy = normalizeParentProxy(net?.parentProxy, `${at}/parentProxy`, env.vars ?? {}, diagnostics);
+  const requestFilters = normalizeRequestFilters(net, at, diagnostics);
   return {
     rules,
     deniedResolvedAddresses,
@@ -311,6 +313,7 @@ function normalizeNetwork(
     ...(net?.strictAllowlist === undefined
       ? {}
       : { strictAllowlist: { value: net.strictAllowlist, origin: `${at}/strictAllowlist` as const } }),
+    ...(requestFilters === undefined ? {} : { requestFilters }),
     ...(net?.allowMachLookup === undefined || net.allowMachLookup.length === 0
       ? {}
       : {

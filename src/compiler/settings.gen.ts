@@ -393,6 +393,28 @@ export interface NetworkSettings {
    */
   strictAllowlist?: boolean;
   /**
+   * Refuse every tunnel the proxy cannot see into: an HTTP CONNECT that is not TLS-terminated (no tlsTerminate, an excluded host) or whose first bytes are not TLS, and every SOCKS connection. Without tlsTerminate this leaves no HTTPS at all. Refusals are violations.
+   */
+  refuseOpaqueTunnels?: boolean;
+  /**
+   * Answer 421 to a request whose Host header (or the authority of an absolute-form target, or the TLS server name of a terminated tunnel) does not name the host and port it is sent to. Refusals are violations.
+   */
+  requireHostMatch?: boolean;
+  /**
+   * Response headers never passed back to the command: names matched case-insensitively, with -, _ and . read as one character (e.g. set-cookie).
+   *
+   * @maxItems 1000
+   */
+  stripResponseHeaders?: string[];
+  /**
+   * Let a library filterRequest decision set headers on plain-HTTP requests (they travel in cleartext). Off: such a request is refused with 403 and nothing is sent.
+   */
+  allowPlaintextHeaderSet?: boolean;
+  /**
+   * A request target whose normalized form (dot segments and %2e resolved, \ read as /, leading slashes collapsed) names another path than as spelled: "refuse" (400, a violation), "asSpelled" (forwarded as written) or "normalize" (forwarded normalized). Applies when set, and always (default refuse) while a library filterRequest judges requests.
+   */
+  ambiguousRequestTarget?: "refuse" | "asSpelled" | "normalize";
+  /**
    * macOS: extra Mach services the command may look up (`com.example.svc`, or a prefix ending in `*`). Warned on Linux (no effect).
    *
    * @maxItems 1000

@@ -119,6 +119,32 @@ describe.skipIf(lacking(!supported, skipReason))("SandboxManager shim (real bwra
     }
   });
 
+  it("network.filterRequest in initialize's config is the proxy's hook, not a setting", async () => {
+    const m = createSandboxManager();
+    const asked: string[] = [];
+    try {
+      await m.initialize(
+        {
+          network: {
+            allowedDomains: [`127.0.0.1:${a.port}`],
+            filterRequest: async (request: Request) => {
+              const path = new URL(request.url).pathname;
+              asked.push(path);
+              return path === "/no" ? { action: "deny", reason: "not this one" } : { action: "allow" };
+            },
+          },
+        },
+        undefined,
+        { cwd: work, srtPath: srtBin },
+      );
+      expect((await runAsync(await m.wrapWithSandbox(curl(a.port, "/no")))).stdout).toBe("403\n");
+      expect((await runAsync(await m.wrapWithSandbox(curl(a.port, "/yes")))).stdout).toBe("200\n");
+      expect(asked).toEqual(["/no", "/yes"]);
+    } finally {
+      await m.reset();
+    }
+  });
+
   it("registerCommandNetworkLists: an unguessable id's list applies to the wraps under that id until unregistered", async () => {
     const m = createSandboxManager();
     await m.initialize({ network: { allowedDomains: [] } }, undefined, { cwd: work, srtPath: srtBin });

@@ -123,11 +123,35 @@ describe("every key of sandbox-runtime 0.0.83", () => {
     expect(p.options.allowAppleEvents).toEqual({ value: false, origin: "/allowAppleEvents" });
   });
 
+  it("the request filters reach the IR with their origins; filterRequest in a file is refused", () => {
+    const p = compile({
+      network: {
+        refuseOpaqueTunnels: true,
+        requireHostMatch: true,
+        stripResponseHeaders: ["Set_Cookie", "x.secret"],
+        allowPlaintextHeaderSet: false,
+        ambiguousRequestTarget: "normalize",
+        tlsTerminate: {},
+      },
+    }).policy!;
+    expect(p.network.requestFilters).toEqual({
+      refuseOpaqueTunnels: { value: true, origin: "/network/refuseOpaqueTunnels" },
+      requireHostMatch: { value: true, origin: "/network/requireHostMatch" },
+      allowPlaintextHeaderSet: { value: false, origin: "/network/allowPlaintextHeaderSet" },
+      stripResponseHeaders: { names: ["set-cookie", "x-secret"], origin: "/network/stripResponseHeaders" },
+      ambiguousRequestTarget: { value: "normalize", origin: "/network/ambiguousRequestTarget" },
+    });
+    const r = compile({ network: { filterRequest: {} } });
+    expect(r.policy).toBeUndefined();
+    const d = r.diagnostics.find((x) => x.pointer === "/network/filterRequest");
+    expect(d?.code).toBe("SRT111");
+    expect(d?.message).toContain("createSandbox");
+  });
+
   it("the issue-16 keys not built yet stay refused, naming the feature and the issue", () => {
     for (const [settings, pointer, feature] of [
       [{ credentials: { sigv4: {} } }, "/credentials/sigv4", "SigV4 re-signing"],
-      [{ network: { requireHostMatch: true } }, "/network/requireHostMatch", "request filters"],
-      [{ network: { filterRequest: {} } }, "/network/filterRequest", "request filters"],
+      [{ credentials: { awsPairs: [] } }, "/credentials/awsPairs", "AWS key pairs"],
     ] as const) {
       const r = compile(settings);
       expect(r.policy).toBeUndefined();

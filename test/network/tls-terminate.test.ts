@@ -237,7 +237,17 @@ describe.skipIf(lacking(!networkSupported, networkSkipReason))("TLS termination 
 
     it("explain, compile and the plan never hold a secret", async (ctx) => {
       const box = useBox(ctx, runner, layout);
-      writeFileSync(box.settings, JSON.stringify(settings(box)));
+      // With every request filter set, so their IR, plan and explain lines are searched too.
+      const s = settings(box) as { network: Record<string, unknown> };
+      s.network = {
+        ...s.network,
+        refuseOpaqueTunnels: true,
+        requireHostMatch: true,
+        stripResponseHeaders: ["set-cookie"],
+        allowPlaintextHeaderSet: false,
+        ambiguousRequestTarget: "refuse",
+      };
+      writeFileSync(box.settings, JSON.stringify(s));
       for (const args of [
         ["explain", box.settings],
         ["explain", box.settings, "--json"],

@@ -29,7 +29,7 @@
 import { join } from "node:path";
 import type { IgnoreRule, NetworkPolicy } from "../../compiler/ir.js";
 import { directLoopback, proxyEnvironment } from "../proxy/environment.js";
-import type { AskCallback, NetworkViolation } from "../proxy/index.js";
+import type { AskCallback, FilterRequestCallback, NetworkViolation } from "../proxy/index.js";
 import type { LivePolicy } from "../proxy/live-policy.js";
 import type { TunnelRelay } from "../proxy/native-relay.js";
 import type { UpstreamAuthorization } from "../proxy/upstream.js";
@@ -90,6 +90,8 @@ export interface LinuxNetworkDeps {
   /** Told every refusal as well (the library's violation feed). */
   readonly onViolation?: ((v: NetworkViolation) => void) | undefined;
   readonly ask?: AskCallback | undefined;
+  /** A library's per-request hook (../proxy/request-filters.ts). */
+  readonly filterRequest?: FilterRequestCallback | undefined;
   readonly askTimeoutMs?: number | undefined;
   /** Proxy-Authorization for the policy's parentProxy (found at run time, never in the plan). */
   readonly upstreamAuthorization?: UpstreamAuthorization | undefined;
@@ -144,6 +146,7 @@ export async function createLinuxNetwork(deps: LinuxNetworkDeps): Promise<LinuxN
     network: deps.policy.current,
     onViolation: listener === undefined ? store.record : (v: NetworkViolation) => (store.record(v), listener(v)),
     ...(deps.ask === undefined ? {} : { ask: deps.ask }),
+    ...(deps.filterRequest === undefined ? {} : { filterRequest: deps.filterRequest }),
     ...(deps.upstreamAuthorization === undefined ? {} : { upstreamAuthorization: deps.upstreamAuthorization }),
     ...(deps.askTimeoutMs === undefined ? {} : { limits: { askTimeoutMs: deps.askTimeoutMs } }),
     ...(deps.tls === undefined ? {} : { tls: deps.tls }),

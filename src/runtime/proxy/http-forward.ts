@@ -16,6 +16,7 @@ import type { Origin } from "../../compiler/ir.js";
 import type { MaskSet } from "./credentials/masks.js";
 import { plainMasks, plainRequest } from "./credentials/plain.js";
 import { substituteStream } from "./tls/body.js";
+import { judgeRequest, responseHeaders, type FilterContext, type Judged } from "./request-filters.js";
 
 /** RFC 9110 §7.6.1 plus the proxy-only and legacy ones; names listed in Connection are dropped too. */
 const hopByHop = new Set([
@@ -56,6 +57,8 @@ export async function forwardRequest(
     readonly masks: MaskSet;
     readonly refuse: (host: string, port: number, reason: string, rule: Origin) => void;
   },
+  /** The request filters and a library's filterRequest (request-filters.ts); absent = none. */
+  fc?: FilterContext,
 ): Promise<void> {
   const target = parseAbsoluteTarget(req.url ?? "");
   if (!target.ok) return answer(res, { status: 400, reason: target.reason });
@@ -70,10 +73,28 @@ export async function forwardRequest(
         : { status: 502, reason: decision.reason },
     );
   if (res.destroyed) return;
-  let sent = { path, headers: endToEndHeaders(req.rawHeaders), streamBody: false };
+  let judged: Judged | undefined;
+  const canonical = canonicalizeHost(authority.host);
+  if (fc !== undefined && canonical !== null) {
+    judged = await judgeRequest(
+      req,
+      res,
+      fc,
+      { scheme: "http", host: canonical, port: authority.port, authority: authority.text },
+      path,
+      endToEndHeaders(req.rawHeaders),
+    );
+    if (judged === undefined) return;
+  }
+  const body = judged?.body ?? req;
+  let sent = {
+    path: judged?.path ?? path,
+    headers: judged?.headers ?? endToEndHeaders(req.rawHeaders),
+    streamBody: false,
+  };
   if (plain) {
     const masks = plainMasks(plain.masks);
-    const r = plainRequest(masks, req, authority.host, authority.port, path, sent.headers);
+    const r = plainRequest(masks, req, authority.host, authority.port, sent.path, sent.headers);
     if (!r.ok) {
       const reason = `the request carries the masked credential ${r.origin}, which may not be sent to ${decision.shown}${plain.masks.allowPlaintext ? "" : " (nor over plain HTTP anywhere)"}`;
       plain.refuse(authority.host, authority.port, reason, r.origin);
@@ -157,14 +178,19 @@ export async function forwardRequest(
     upRes.once("close", () => {
       if (!upRes.complete) res.destroy();
     });
-    res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage ?? "", endToEndHeaders(upRes.rawHeaders));
+    const back = endToEndHeaders(upRes.rawHeaders);
+    res.writeHead(
+      upRes.statusCode ?? 502,
+      upRes.statusMessage ?? "",
+      judged === undefined ? back : responseHeaders(back, upRes.statusCode ?? 502, judged),
+    );
     upRes.pipe(res);
   });
   const host = canonicalizeHost(authority.host);
   if (streamMasks && plain && host !== null)
-    substituteStream(streamMasks, req, up, host, authority.port, (origin) => {
+    substituteStream(streamMasks, body, up, host, authority.port, (origin) => {
       abort();
       plain.refuse(authority.host, authority.port, `the request body carries the masked credential ${origin}`, origin);
     });
-  else req.pipe(up);
+  else body.pipe(up);
 }

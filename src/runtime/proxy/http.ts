@@ -16,7 +16,8 @@ import { forwardRequest } from "./http-forward.js";
 import { parseAuthority } from "./http-target.js";
 import { systemResolver } from "./resolver.js";
 import { joinTunnel } from "./tunnel.js";
-import { tunnelContext } from "./tls/context.js";
+import { currentNetwork, tunnelContext } from "./tls/context.js";
+import { printable } from "./gate.js";
 import { defaultLimits, type NetworkProxy, type ProxyDeps } from "./types.js";
 
 export function createHttpProxy(deps: ProxyDeps): NetworkProxy {
@@ -31,6 +32,7 @@ export function createHttpProxy(deps: ProxyDeps): NetworkProxy {
     track: (s) => endpoints.track(s),
   };
 
+  const ctx = tunnelContext(deps, limits, dial);
   const onConnect = async (req: IncomingMessage, client: net.Socket, head: Buffer): Promise<void> => {
     const target = parseAuthority(req.url ?? "");
     if (!target.ok) return answerRaw(client, { status: 400, reason: target.reason });
@@ -43,12 +45,22 @@ export function createHttpProxy(deps: ProxyDeps): NetworkProxy {
           : { status: 502, reason: decision.reason },
       );
     if (client.destroyed) return;
-    if (deps.tls && decision.route.kind === "direct" && deps.tls.terminates(target.value.host, target.value.port))
+    const terminated =
+      deps.tls !== undefined &&
+      decision.route.kind === "direct" &&
+      deps.tls.terminates(target.value.host, target.value.port);
+    const refuseOpaque = currentNetwork(deps).requestFilters?.refuseOpaqueTunnels;
+    if (!terminated && refuseOpaque?.value) {
+      const reason = `${decision.shown} would be an opaque tunnel (${deps.tls === undefined ? "no tlsTerminate" : decision.route.kind === "direct" ? "excluded from tlsTerminate" : "routed through another proxy"}), which refuseOpaqueTunnels refuses`;
+      ctx.refuse(printable(target.value.host), target.value.port, reason, refuseOpaque.origin);
+      return answerRaw(client, { status: 403, reason, refused: true });
+    }
+    if (deps.tls && terminated && decision.route.kind === "direct")
       return deps.tls.take(
         client,
         head,
         { rawHost: target.value.host, port: target.value.port, addresses: decision.route.addresses },
-        tunnelContext(deps, limits, dial),
+        ctx,
       );
     let upstream: net.Socket;
     try {
@@ -80,8 +92,8 @@ export function createHttpProxy(deps: ProxyDeps): NetworkProxy {
     server.on("request", (req, res) => {
       req.on("error", () => undefined);
       res.on("error", () => undefined);
-      const plain = deps.masks ? { masks: deps.masks, refuse: tunnelContext(deps, limits, dial).refuse } : undefined;
-      void forwardRequest(req, res, gate, dial, plain).catch(() => res.destroy());
+      const plain = deps.masks ? { masks: deps.masks, refuse: ctx.refuse } : undefined;
+      void forwardRequest(req, res, gate, dial, plain, ctx.filterContext()).catch(() => res.destroy());
     });
     server.on("connect", (req: IncomingMessage, socket: net.Socket, head: Buffer) => {
       void onConnect(req, socket, head).catch(() => socket.destroy());

@@ -34,3 +34,4 @@ export {
   type ProxyNetworkPolicy,
   type Resolver,
 } from "./types.js";
+export type { FilterRequestCallback, RequestDecision, RequestInfo } from "./request-filters.js";

@@ -5,7 +5,7 @@
  *
  * A replacement takes the lists (allow/deny rules, the resolved-address
  * guard) from the new settings; the route — the MITM and upstream proxies — stays as it was
- * created, like the proxy ports and sockets: the sandbox was set up for that
+ * created (and so do strictAllowlist and the request filters), like the proxy ports and sockets: the sandbox was set up for that
  * route (its socket reachable, the command's environment pointing at it).
  *
  * current() returns the same object until the next replace(): the proxies
@@ -28,6 +28,8 @@ export function createLivePolicy(initial: ProxyNetworkPolicy): LivePolicy {
     ...(initial.mitmProxy === undefined ? {} : { mitmProxy: initial.mitmProxy }),
     ...(initial.parentProxy === undefined ? {} : { parentProxy: initial.parentProxy }),
     ...(initial.strictAllowlist === undefined ? {} : { strictAllowlist: initial.strictAllowlist }),
+    // The request filters too, as in the reference (read when the proxy starts; an update does not change them).
+    ...(initial.requestFilters === undefined ? {} : { requestFilters: initial.requestFilters }),
   };
   let now: ProxyNetworkPolicy = {
     rules: initial.rules,

@@ -9,7 +9,9 @@ import net from "node:net";
 import { createByteReader, type ByteReader } from "./byte-reader.js";
 import { dialTunnel, DialError, type DialOptions } from "./dial.js";
 import { createEndpoints } from "./endpoints.js";
-import { createGate, type Gate } from "./gate.js";
+import { createGate, printable, type Gate } from "./gate.js";
+import { currentNetwork, recorder } from "./tls/context.js";
+import type { Origin, RequestFilters } from "../../compiler/ir.js";
 import { systemResolver } from "./resolver.js";
 import type { TunnelRelay } from "./native-relay.js";
 import { joinTunnel } from "./tunnel.js";
@@ -122,6 +124,10 @@ async function serve(
   dial: DialOptions,
   limits: ProxyLimits,
   relay: TunnelRelay | undefined,
+  opaque: {
+    readonly policy: () => RequestFilters | undefined;
+    readonly refuse: (host: string, port: number, reason: string, rule?: Origin) => void;
+  },
 ): Promise<void> {
   const r = createByteReader(socket, limits.handshakeTimeoutMs, 1024);
   let request: Awaited<ReturnType<typeof readRequest>>;
@@ -143,6 +149,16 @@ async function serve(
   };
   if (request === undefined) return void socket.destroy();
   if ("fail" in request) return finish(request.fail);
+  const refuseOpaque = opaque.policy()?.refuseOpaqueTunnels;
+  if (refuseOpaque?.value) {
+    opaque.refuse(
+      printable(request.host),
+      request.port,
+      "every SOCKS connection is an opaque tunnel, which refuseOpaqueTunnels refuses",
+      refuseOpaque.origin,
+    );
+    return finish(socksReply.notAllowed);
+  }
   const decision = await gate.decide(request.host, request.port, "socks");
   if (!decision.ok) return finish(decision.refused ? socksReply.notAllowed : socksReply.hostUnreachable);
   let upstream: net.Socket;
@@ -165,9 +181,10 @@ export function createSocksProxy(deps: ProxyDeps): NetworkProxy {
     authorization: deps.upstreamAuthorization,
     track: (s) => endpoints.track(s),
   };
+  const opaque = { policy: () => currentNetwork(deps).requestFilters, refuse: recorder(deps, "socks") };
   const endpoints = createEndpoints(
     () => net.createServer({ allowHalfOpen: true }),
-    (socket) => void serve(socket, gate, dial, limits, deps.relay).catch(() => socket.destroy()),
+    (socket) => void serve(socket, gate, dial, limits, deps.relay, opaque).catch(() => socket.destroy()),
   );
   return {
     listen: (target) => endpoints.listen(target),

@@ -8,6 +8,7 @@ import type { TunnelRelay } from "./native-relay.js";
 import type { UpstreamAuthorization } from "./upstream.js";
 import type { MaskSet } from "./credentials/masks.js";
 import type { TlsTerminator } from "./tls/terminate.js";
+import type { FilterRequestCallback } from "./request-filters.js";
 
 /** Name → addresses (IPv4/IPv6 text), in the order they should be tried. */
 export type Resolver = (name: string) => Promise<readonly string[]>;
@@ -29,7 +30,7 @@ export interface NetworkViolation {
 /** The part of a network policy the proxies decide with. */
 export type ProxyNetworkPolicy = Pick<
   NetworkPolicy,
-  "rules" | "deniedResolvedAddresses" | "mitmProxy" | "parentProxy" | "strictAllowlist"
+  "rules" | "deniedResolvedAddresses" | "mitmProxy" | "parentProxy" | "strictAllowlist" | "requestFilters"
 >;
 
 /** A destination no rule decided (on neither list), as the ask callback sees it. */
@@ -94,6 +95,8 @@ export interface ProxyDeps {
   readonly tls?: TlsTerminator | undefined;
   /** The run's masked credentials, for plain-HTTP requests (credentials/plain.ts). */
   readonly masks?: MaskSet | undefined;
+  /** A library's per-request hook (request-filters.ts), on plain HTTP and terminated HTTPS; absent = none. */
+  readonly filterRequest?: FilterRequestCallback | undefined;
 }
 
 /** A unix socket path, a TCP port (loopback unless host says otherwise), or an inherited listening socket. */

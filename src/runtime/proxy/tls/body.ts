@@ -5,7 +5,8 @@
  * UTF-8 bytes. A stream keeps back the last (longest sentinel − 1) bytes so a
  * sentinel split across chunks is still found.
  */
-import type { ClientRequest, IncomingMessage } from "node:http";
+import type { ClientRequest } from "node:http";
+import type { Readable } from "node:stream";
 import type { CanonicalHost } from "../../../compiler/domains/index.js";
 import type { Origin } from "../../../compiler/ir.js";
 import type { MaskSet } from "../credentials/masks.js";
@@ -37,7 +38,7 @@ function applyBytes(
 
 export function substituteStream(
   masks: MaskSet,
-  from: IncomingMessage,
+  from: Readable,
   to: ClientRequest,
   host: CanonicalHost,
   port: number,

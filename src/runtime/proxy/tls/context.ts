@@ -6,31 +6,53 @@
  */
 import type { Origin } from "../../../compiler/ir.js";
 import type { DialOptions } from "../dial.js";
-import type { NetworkViolation, ProxyDeps, ProxyLimits } from "../types.js";
+import type { FilterContext } from "../request-filters.js";
+import type { NetworkViolation, ProxyDeps, ProxyLimits, ProxyNetworkPolicy } from "../types.js";
 import type { ProxyContext } from "./terminate.js";
 
 export function tunnelContext(deps: ProxyDeps, limits: ProxyLimits, dial: DialOptions): ProxyContext {
-  const now = deps.now ?? (() => new Date());
+  const refuse = recorder(deps, "http");
   return {
     dial,
     halfCloseTimeoutMs: limits.halfCloseTimeoutMs,
     maxHeaderBytes: limits.maxHeaderBytes,
     headersTimeoutMs: limits.handshakeTimeoutMs,
-    refuse(host: string, port: number, reason: string, rule?: Origin) {
-      const v: NetworkViolation = {
-        kind: "network",
-        time: now().toISOString(),
-        proxy: "http",
-        host,
-        port,
-        reason,
-        ...(rule === undefined ? {} : { rule }),
-      };
-      try {
-        deps.onViolation(v);
-      } catch {
-        // A failing sink must not undo the refusal.
-      }
-    },
+    refuse,
+    filterContext: () => filterContextOf(deps, refuse),
   };
+}
+
+/** Records a refusal made outside the gate (the answer is the caller's). */
+export function recorder(
+  deps: ProxyDeps,
+  proxy: NetworkViolation["proxy"],
+): (host: string, port: number, reason: string, rule?: Origin) => void {
+  const now = deps.now ?? (() => new Date());
+  return (host, port, reason, rule) => {
+    const v: NetworkViolation = {
+      kind: "network",
+      time: now().toISOString(),
+      proxy,
+      host,
+      port,
+      reason,
+      ...(rule === undefined ? {} : { rule }),
+    };
+    try {
+      deps.onViolation(v);
+    } catch {
+      // A failing sink must not undo the refusal.
+    }
+  };
+}
+
+/** The policy in force now. */
+export const currentNetwork = (deps: ProxyDeps): ProxyNetworkPolicy =>
+  typeof deps.network === "function" ? deps.network() : deps.network;
+
+/** The request filters in force now, or undefined when there are none (no per-request work). */
+export function filterContextOf(deps: ProxyDeps, refuse: FilterContext["refuse"]): FilterContext | undefined {
+  const filters = currentNetwork(deps).requestFilters;
+  if (filters === undefined && deps.filterRequest === undefined) return undefined;
+  return { filters, filterRequest: deps.filterRequest, refuse };
 }

@@ -13,6 +13,7 @@
  */
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type net from "node:net";
+import type { Readable } from "node:stream";
 import tls from "node:tls";
 import { canonicalizeHost, hostPort, matchNetRules, type CanonicalHost } from "../../../compiler/domains/index.js";
 import type { Origin, TlsTerminatePolicy } from "../../../compiler/ir.js";
@@ -21,6 +22,7 @@ import { dialDirect, dialTunnel, type DialOptions } from "../dial.js";
 import { answer, answerRaw } from "../http-answer.js";
 import { endToEndHeaders } from "../http-forward.js";
 import { splice } from "../splice.js";
+import { judgeRequest, responseHeaders, type FilterContext, type Judged } from "../request-filters.js";
 import { substituteStream, substituteBody } from "./body.js";
 import type { Trust } from "./trust.js";
 import type { Authority } from "./x509.js";
@@ -45,6 +47,8 @@ export interface ProxyContext {
   readonly maxHeaderBytes: number;
   readonly headersTimeoutMs: number;
   readonly refuse: (host: string, port: number, reason: string, rule?: Origin) => void;
+  /** The request filters in force now (request-filters.ts); undefined = none. */
+  readonly filterContext: () => FilterContext | undefined;
 }
 
 export interface TlsTerminator {
@@ -107,6 +111,23 @@ export function createTlsTerminator(deps: TlsTerminatorDeps): TlsTerminator {
     const shown = hostPort(t.host, t.port);
     let headers = endToEndHeaders(req.rawHeaders);
     let target = path;
+    let judged: Judged | undefined;
+    const fc = t.ctx.filterContext();
+    if (fc !== undefined) {
+      const sni = (req.socket as tls.TLSSocket).servername;
+      judged = await judgeRequest(
+        req,
+        res,
+        fc,
+        { scheme: "https", host: t.host, port: t.port, ...(typeof sni === "string" ? { sni } : {}) },
+        path,
+        headers,
+      );
+      if (judged === undefined) return;
+      headers = judged.headers;
+      target = judged.path;
+    }
+    const source = judged?.body ?? req;
     const host = req.headers.host ?? shown;
     const refuse = (origin: Origin): void => {
       const reason = `the request carries the masked credential ${origin}, which may not be sent to ${shown}`;
@@ -131,7 +152,7 @@ export function createTlsTerminator(deps: TlsTerminatorDeps): TlsTerminator {
     let body: Buffer | undefined;
     const length = Number(req.headers["content-length"] ?? NaN);
     if (masks && hasBody && Number.isFinite(length) && length <= bufferedBodyLimit) {
-      const whole = await readAll(req);
+      const whole = await readAll(source);
       const b = substituteBody(masks, whole, t.host, t.port);
       if (!b.ok) return refuse(b.origin);
       body = b.body;
@@ -178,16 +199,21 @@ export function createTlsTerminator(deps: TlsTerminatorDeps): TlsTerminator {
       upRes.once("close", () => {
         if (!upRes.complete) res.destroy();
       });
-      res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage ?? "", endToEndHeaders(upRes.rawHeaders));
+      const back = endToEndHeaders(upRes.rawHeaders);
+      res.writeHead(
+        upRes.statusCode ?? 502,
+        upRes.statusMessage ?? "",
+        judged === undefined ? back : responseHeaders(back, upRes.statusCode ?? 502, judged),
+      );
       upRes.pipe(res);
     });
     if (body !== undefined) up.end(body);
     else if (masks && hasBody)
-      substituteStream(masks, req, up, t.host, t.port, (origin) => {
+      substituteStream(masks, source, up, t.host, t.port, (origin) => {
         abort();
         refuse(origin);
       });
-    else req.pipe(up);
+    else source.pipe(up);
   }
 
   function connectUpstream(t: Tunnel): Promise<tls.TLSSocket> {
@@ -255,6 +281,17 @@ export function createTlsTerminator(deps: TlsTerminatorDeps): TlsTerminator {
         if (first[0] !== 0x16) {
           clearTimeout(timer);
           release();
+          const refuseOpaque = ctx.filterContext()?.filters?.refuseOpaqueTunnels;
+          if (refuseOpaque?.value) {
+            ctx.refuse(
+              name,
+              target.port,
+              "the tunnel carries no TLS, so srt cannot see into it (refuseOpaqueTunnels)",
+              refuseOpaque.origin,
+            );
+            client.destroy();
+            return;
+          }
           opaque(client, first, tunnel);
           return;
         }
@@ -297,7 +334,7 @@ function opaque(client: net.Socket, first: Buffer, t: Tunnel): void {
   );
 }
 
-function readAll(req: IncomingMessage): Promise<Buffer> {
+function readAll(req: Readable): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const parts: Buffer[] = [];
     req.on("data", (c: Buffer) => parts.push(c));
