@@ -66,6 +66,8 @@ export interface NetworkOs {
 }
 
 const loadNodeOs = async (): Promise<NetworkOs> => (await import("./network-os.js")).nodeNetworkOs;
+/** Only the refusing endpoint (network-refuser-os.ts): for a run that may reach no host. */
+const loadRefuserOs = async (): Promise<NetworkOs> => (await import("./network-refuser-os.js")).refuserNetworkOs;
 
 /**
  * sockaddr_un.sun_path holds 108 bytes including the NUL (unix(7)). Node's
@@ -242,6 +244,12 @@ export interface OwnNetworkOptions {
   /** srt's environment: where masked variables are read from (credentials.envVars). */
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly os?: () => Promise<NetworkOs>;
+  /**
+   * The policy allows no host and cannot change during the run (no --control-fd): every request
+   * is refused, so the refusing endpoint stands in for the proxies, unless the policy sends a side
+   * to the user's own proxy (httpProxyPort, socksProxyPort) or terminates TLS.
+   */
+  readonly refuseOnly?: boolean;
   /** `-d`: what srt set up. */
   readonly log?: ((line: string) => void) | undefined;
 }
@@ -255,6 +263,12 @@ export function ownNetwork(o: OwnNetworkOptions): RunNetwork {
       const now = o.policy.current();
       const sockets = { http: run.httpSocket, socks: run.socksSocket };
       const { httpProxyPort, socksProxyPort } = plan.network.policy;
+      const refuser =
+        o.refuseOnly === true &&
+        httpProxyPort === undefined &&
+        socksProxyPort === undefined &&
+        plan.network.policy.tlsTerminate === undefined &&
+        plan.network.policy.masks === undefined;
       const tls = await tlsRun(plan.network.policy, run, o.env ?? {});
       for (const w of tls?.warnings ?? []) o.err(w + "\n");
       const network = await createLinuxNetwork({
@@ -265,7 +279,7 @@ export function ownNetwork(o: OwnNetworkOptions): RunNetwork {
         userProxyPorts: { http: httpProxyPort, socks: socksProxyPort },
         violationsFd: o.violations?.fd,
         upstreamAuthorization: o.upstreamAuthorization,
-        os: await (o.os ?? loadNodeOs)(),
+        os: await (o.os ?? (refuser ? loadRefuserOs : loadNodeOs))(),
         log: o.log,
         onRelayDeath: (why) => o.err(`srt: ${why}\n`),
       });
