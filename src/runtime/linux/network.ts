@@ -66,6 +66,11 @@ export interface NetworkOs {
 }
 
 const loadNodeOs = async (): Promise<NetworkOs> => (await import("./network-os.js")).nodeNetworkOs;
+/** The proxies copy and parse for as long as the run lasts: worth V8's optimizing compiler, which the CLI holds during start-up (../jit.ts). */
+const loadNodeOsOptimized = async (): Promise<NetworkOs> => {
+  (await import("../jit.js")).releaseOptimizingCompiler();
+  return loadNodeOs();
+};
 /** Only the refusing endpoint (network-refuser-os.ts): for a run that may reach no host. */
 const loadRefuserOs = async (): Promise<NetworkOs> => (await import("./network-refuser-os.js")).refuserNetworkOs;
 
@@ -279,7 +284,7 @@ export function ownNetwork(o: OwnNetworkOptions): RunNetwork {
         userProxyPorts: { http: httpProxyPort, socks: socksProxyPort },
         violationsFd: o.violations?.fd,
         upstreamAuthorization: o.upstreamAuthorization,
-        os: await (o.os ?? (refuser ? loadRefuserOs : loadNodeOs))(),
+        os: await (o.os ?? (refuser ? loadRefuserOs : loadNodeOsOptimized))(),
         log: o.log,
         onRelayDeath: (why) => o.err(`srt: ${why}\n`),
       });
