@@ -15,10 +15,12 @@ import { missingTestUser, runners, useBox } from "../linux/support.js";
 import { makeScratch, networkSkipReason, networkSupported, runScript, shown, type Scratch } from "./support.js";
 
 const npm = spawnSync("sh", ["-c", "command -v npm"], { encoding: "utf8" }).stdout.trim();
+const curl = spawnSync("sh", ["-c", "command -v curl"], { encoding: "utf8" }).stdout.trim();
 
 describe.skipIf(lacking(!networkSupported, networkSkipReason))("no allowed host: tools fail at once", () => {
   if (missingTestUser) unavailable("as srt-test: user srt-test does not exist (useradd -m srt-test)");
   if (npm === "") unavailable("npm is missing: the npm case cannot run");
+  if (curl === "") unavailable("curl is missing: the curl case cannot run");
   let scratch: Scratch;
   beforeAll(() => {
     scratch = makeScratch();
@@ -49,6 +51,26 @@ describe.skipIf(lacking(!networkSupported, networkSkipReason))("no allowed host:
         );
         // npm retries a dead network for ~70 s; a refusal ends it at once. Generous for a loaded machine.
         expect(ms).toBeLessThan(15_000);
+      },
+    );
+
+    it.skipIf(curl === "")(
+      "curl through either proxy variable: srt's refusal at once, named in the summary",
+      async (ctx) => {
+        const box = useBox(ctx, runner);
+        const out = await runScript(
+          scratch,
+          box,
+          {},
+          `${curl} -sS -o /dev/null -w "http=%{http_code}\\n" -x "$HTTP_PROXY" http://plain.srt.test/x; ` +
+            `${curl} -sS -o /dev/null -x "$ALL_PROXY" https://socks.srt.test/ 2>&1; echo "socks=$?"`,
+        );
+        expect(out.stdout, shown(out)).toMatch(/^http=403$/m);
+        // 97: "proxy handshake error", curl's word for SOCKS reply 0x02 (not allowed by ruleset).
+        expect(out.stdout, shown(out)).toMatch(/^socks=97$/m);
+        expect(out.stderr, shown(out)).toMatch(
+          /^srt: blocked 2 network requests: (plain\.srt\.test:80 \(is not in allowedDomains\), socks\.srt\.test:443|socks\.srt\.test:443 \(is not in allowedDomains\), plain\.srt\.test:80) /m,
+        );
       },
     );
 
