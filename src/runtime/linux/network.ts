@@ -66,9 +66,9 @@ export interface NetworkOs {
 }
 
 const loadNodeOs = async (): Promise<NetworkOs> => (await import("./network-os.js")).nodeNetworkOs;
-/** The proxies copy and parse for as long as the run lasts: worth V8's optimizing compiler, which the CLI holds during start-up (../jit.ts). */
+/** The proxies copy and parse for as long as the run lasts: V8's defaults again, after the CLI's lean start-up (../v8-tuning.ts). */
 const loadNodeOsOptimized = async (): Promise<NetworkOs> => {
-  (await import("../jit.js")).releaseOptimizingCompiler();
+  (await import("../v8-tuning.js")).steadyState();
   return loadNodeOs();
 };
 /** Only the refusing endpoint (network-refuser-os.ts): for a run that may reach no host. */
