@@ -141,11 +141,13 @@ export async function createLinuxNetwork(deps: LinuxNetworkDeps): Promise<LinuxN
   );
   const listener = deps.onViolation;
   const relay = os.nativeRelay?.(deps.onRelayDeath ?? ((why) => process.emitWarning(why)));
-  deps.log?.(
-    relay === undefined
-      ? "srt: tunnels are copied by Node: srt's native relay is off (SRT_NATIVE_RELAY=1 turns it on) or not built"
-      : "srt: tunnels are copied by srt's native relay",
-  );
+  // The refusing endpoint (network-refuser-os.ts) has no tunnels to copy, and no relay to say so.
+  if (os.nativeRelay !== undefined)
+    deps.log?.(
+      relay === undefined
+        ? "srt: tunnels are copied by Node: srt's native relay is off (SRT_NATIVE_RELAY=1 turns it on) or not built"
+        : "srt: tunnels are copied by srt's native relay",
+    );
   const proxyDeps = {
     ...(relay === undefined ? {} : { relay }),
     network: deps.policy.current,
