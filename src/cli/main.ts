@@ -83,6 +83,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     return exitStatus.ok;
   }
   const load = Object.hasOwn(subcommands, first) ? subcommands[first] : undefined;
+  // A sandboxed run starts lean (runtime/v8-tuning.ts; its proxies, if any, return to the defaults).
+  if (load === undefined || first === "exec") (await import("../runtime/v8-tuning.js")).leanStartUp();
   // Loaded only now: `srt --version` and `srt --help` above need neither citty nor the parser.
   const { runCommandLine } = await import("./args.js");
   if (load === undefined)

@@ -24,7 +24,7 @@ import { runOci, type OciTools } from "../runtime/oci/run.js";
 import { findOciTools } from "../runtime/oci/tools.js";
 import { joinNetwork, ownNetwork } from "../runtime/linux/network.js";
 import { createLivePolicy } from "../runtime/proxy/live-policy.js";
-import { authorizationFrom } from "../runtime/proxy/upstream.js";
+import { authorizationFrom } from "../runtime/proxy/upstream-authorization.js";
 import { appendViolation } from "../runtime/proxy/violations.js";
 import { writeSummaryLine } from "../runtime/linux/write-violations.js";
 import { locateStateDir } from "../runtime/state-dir.js";
@@ -128,8 +128,9 @@ async function runOpened(
   const debug = args.debug || debugFromEnv(io.env);
   // A live policy may open what the first one closed: proxies and bridges from the start.
   const withProxies: LinuxPlan = { ...args.plan, network: { ...args.plan.network, proxies: true } };
-  const plan: LinuxPlan =
-    control || args.proxies !== undefined || refusingEndpoint(args.plan, io, debug) ? withProxies : args.plan;
+  // Only refusing: the policy allows no host and no control channel can change that.
+  const refuseOnly = control === undefined && args.proxies === undefined && refusingEndpoint(args.plan, io, debug);
+  const plan: LinuxPlan = control || args.proxies !== undefined || refuseOnly ? withProxies : args.plan;
   const live = createLivePolicy(plan.network.policy);
   // The acknowledgement a caller (or a test) can wait for instead of guessing how long applying takes.
   control?.start(live, (lineNo) => {
@@ -181,6 +182,7 @@ async function runOpened(
           err: io.err,
           command: what.shown,
           policy: live,
+          refuseOnly,
           ...(debug ? { log: (l: string) => io.err(l + "\n") } : {}),
           upstreamAuthorization: authorizationFrom({ env: io.env, settings: args.settingsValue }),
           env: io.env,

@@ -11,14 +11,16 @@
 import { spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lacking, unavailable } from "../support/requirements.js";
-import { missingTestUser, runners, useBox } from "../linux/support.js";
+import { missingTestUser, runners, srt, useBox, writeSettings } from "../linux/support.js";
 import { makeScratch, networkSkipReason, networkSupported, runScript, shown, type Scratch } from "./support.js";
 
 const npm = spawnSync("sh", ["-c", "command -v npm"], { encoding: "utf8" }).stdout.trim();
+const curl = spawnSync("sh", ["-c", "command -v curl"], { encoding: "utf8" }).stdout.trim();
 
 describe.skipIf(lacking(!networkSupported, networkSkipReason))("no allowed host: tools fail at once", () => {
   if (missingTestUser) unavailable("as srt-test: user srt-test does not exist (useradd -m srt-test)");
   if (npm === "") unavailable("npm is missing: the npm case cannot run");
+  if (curl === "") unavailable("curl is missing: the curl case cannot run");
   let scratch: Scratch;
   beforeAll(() => {
     scratch = makeScratch();
@@ -52,6 +54,50 @@ describe.skipIf(lacking(!networkSupported, networkSkipReason))("no allowed host:
       },
     );
 
+    it.skipIf(curl === "")(
+      "curl through either proxy variable: srt's refusal at once, named in the summary",
+      async (ctx) => {
+        const box = useBox(ctx, runner);
+        const out = await runScript(
+          scratch,
+          box,
+          {},
+          `${curl} -sS -o /dev/null -w "http=%{http_code}\\n" -x "$HTTP_PROXY" http://plain.srt.test/x; ` +
+            `${curl} -sS -o /dev/null -x "$ALL_PROXY" https://socks.srt.test/ 2>&1; echo "socks=$?"`,
+        );
+        expect(out.stdout, shown(out)).toMatch(/^http=403$/m);
+        // 97: "proxy handshake error", curl's word for SOCKS reply 0x02 (not allowed by ruleset).
+        expect(out.stdout, shown(out)).toMatch(/^socks=97$/m);
+        expect(out.stderr, shown(out)).toMatch(
+          /^srt: blocked 2 network requests: (plain\.srt\.test:80 \(is not in allowedDomains\), socks\.srt\.test:443|socks\.srt\.test:443 \(is not in allowedDomains\), plain\.srt\.test:80) /m,
+        );
+      },
+    );
+
+    it("the refusing endpoint stands in for the proxies: a run that may reach no host loads no proxy code", async (ctx) => {
+      const box = useBox(ctx, runner);
+      // Node's own list of the built-in modules it loaded, printed by srt's process as it exits.
+      const probe =
+        'data:text/javascript,process.on("exit",()=>process.stderr.write("builtins="+process.moduleLoadList.filter(m=>m.startsWith("NativeModule ")).map(m=>m.slice(13)).join(" ")+"\\n"))';
+      const wrap = (argv: string[]): string[] => {
+        const i = argv.indexOf(process.execPath);
+        return [...argv.slice(0, i + 1), "--import", probe, ...argv.slice(i + 1)];
+      };
+      const loaded = async (settings: unknown): Promise<string[]> => {
+        writeSettings(box, settings);
+        const out = await srt(box, ["--settings", box.settings, "-c", "true"], { wrap });
+        expect(out.status, shown(out)).toBe(0);
+        return (/^builtins=(.*)$/m.exec(out.stderr)?.[1] ?? "").split(" ");
+      };
+      const offline = loadedOrNone(await loaded({}));
+      expect(offline).toEqual([]);
+      // The probe sees them when the proxies do run.
+      expect(loadedOrNone(await loaded({ network: { allowedDomains: ["example.srt.test"] } }))).toEqual([
+        "http",
+        "tls",
+      ]);
+    });
+
     it("DNS fails at once inside the sandbox (nothing but its own loopback to ask)", async (ctx) => {
       const box = useBox(ctx, runner);
       const script = `${process.execPath} -e 'const t=Date.now();require("dns").lookup("fail-fast.srt.test",(e)=>{console.log("code="+(e&&e.code));console.log("ms="+(Date.now()-t))})'`;
@@ -63,3 +109,8 @@ describe.skipIf(lacking(!networkSupported, networkSkipReason))("no allowed host:
     });
   });
 });
+
+/** Which of the proxies' heavy built-ins a list of loaded built-in modules has. */
+function loadedOrNone(modules: readonly string[]): string[] {
+  return ["http", "tls"].filter((m) => modules.includes(m));
+}

@@ -66,6 +66,13 @@ export interface NetworkOs {
 }
 
 const loadNodeOs = async (): Promise<NetworkOs> => (await import("./network-os.js")).nodeNetworkOs;
+/** The proxies copy and parse for as long as the run lasts: V8's defaults again, after the CLI's lean start-up (../v8-tuning.ts). */
+const loadNodeOsOptimized = async (): Promise<NetworkOs> => {
+  (await import("../v8-tuning.js")).steadyState();
+  return loadNodeOs();
+};
+/** Only the refusing endpoint (network-refuser-os.ts): for a run that may reach no host. */
+const loadRefuserOs = async (): Promise<NetworkOs> => (await import("./network-refuser-os.js")).refuserNetworkOs;
 
 /**
  * sockaddr_un.sun_path holds 108 bytes including the NUL (unix(7)). Node's
@@ -136,11 +143,13 @@ export async function createLinuxNetwork(deps: LinuxNetworkDeps): Promise<LinuxN
   );
   const listener = deps.onViolation;
   const relay = os.nativeRelay?.(deps.onRelayDeath ?? ((why) => process.emitWarning(why)));
-  deps.log?.(
-    relay === undefined
-      ? "srt: tunnels are copied by Node: srt's native relay (dist/native/srt-relay) is not built; `srt doctor --fix` builds it"
-      : "srt: tunnels are copied by srt's native relay",
-  );
+  // The refusing endpoint (network-refuser-os.ts) has no tunnels to copy, and no relay to say so.
+  if (os.nativeRelay !== undefined)
+    deps.log?.(
+      relay === undefined
+        ? "srt: tunnels are copied by Node: srt's native relay (dist/native/srt-relay) is not built; `srt doctor --fix` builds it"
+        : "srt: tunnels are copied by srt's native relay",
+    );
   const proxyDeps = {
     ...(relay === undefined ? {} : { relay }),
     network: deps.policy.current,
@@ -245,6 +254,12 @@ export interface OwnNetworkOptions {
   /** srt's environment: where masked variables are read from (credentials.envVars). */
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly os?: () => Promise<NetworkOs>;
+  /**
+   * The policy allows no host and cannot change during the run (no --control-fd): every request
+   * is refused, so the refusing endpoint stands in for the proxies, unless the policy sends a side
+   * to the user's own proxy (httpProxyPort, socksProxyPort) or terminates TLS.
+   */
+  readonly refuseOnly?: boolean;
   /** `-d`: what srt set up. */
   readonly log?: ((line: string) => void) | undefined;
 }
@@ -258,6 +273,12 @@ export function ownNetwork(o: OwnNetworkOptions): RunNetwork {
       const now = o.policy.current();
       const sockets = { http: run.httpSocket, socks: run.socksSocket };
       const { httpProxyPort, socksProxyPort } = plan.network.policy;
+      const refuser =
+        o.refuseOnly === true &&
+        httpProxyPort === undefined &&
+        socksProxyPort === undefined &&
+        plan.network.policy.tlsTerminate === undefined &&
+        plan.network.policy.masks === undefined;
       const tls = await tlsRun(plan.network.policy, run, o.env ?? {});
       for (const w of tls?.warnings ?? []) o.err(w + "\n");
       const network = await createLinuxNetwork({
@@ -268,7 +289,7 @@ export function ownNetwork(o: OwnNetworkOptions): RunNetwork {
         userProxyPorts: { http: httpProxyPort, socks: socksProxyPort },
         violationsFd: o.violations?.fd,
         upstreamAuthorization: o.upstreamAuthorization,
-        os: await (o.os ?? loadNodeOs)(),
+        os: await (o.os ?? (refuser ? loadRefuserOs : loadNodeOsOptimized))(),
         log: o.log,
         onRelayDeath: (why) => o.err(`srt: ${why}\n`),
       });

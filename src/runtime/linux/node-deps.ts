@@ -3,7 +3,6 @@
  * meets the machine. Nothing here decides anything; the runner's modules do.
  */
 import { spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import {
   chmodSync,
   closeSync,
@@ -13,6 +12,7 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  readSync,
   renameSync,
   rmdirSync,
   rmSync,
@@ -119,7 +119,7 @@ export function nodeLinuxDeps(): LinuxDeps {
     startTime,
     env: process.env,
     // 48 random bits, as hex: `srt __cleanup` accepts exactly this form.
-    runId: () => randomBytes(6).toString("hex"),
+    runId: randomHex6,
     inheritedFds: handleInheritedFds,
     watch: nodeWatchOs(),
     startWatchdog: (afterDeath, shell) =>
@@ -130,4 +130,19 @@ export function nodeLinuxDeps(): LinuxDeps {
         shell,
       ),
   };
+}
+
+/**
+ * 48 random bits from the kernel, as hex. Not node:crypto: loading it costs every run a few
+ * milliseconds (issue 19), and randomBytes reads the same source.
+ */
+function randomHex6(): string {
+  const bytes = Buffer.alloc(6);
+  const fd = openSync("/dev/urandom", "r");
+  try {
+    if (readSync(fd, bytes, 0, 6, null) !== 6) throw new Error("short read from /dev/urandom");
+  } finally {
+    closeSync(fd);
+  }
+  return bytes.toString("hex");
 }

@@ -18,6 +18,7 @@ import {
 } from "../../compiler/domains/index.js";
 import type { Origin, UpstreamProxy } from "../../compiler/ir.js";
 import { askAbout } from "./ask.js";
+import { printable } from "./printable.js";
 import { upstreamFor, type UpstreamUse } from "./upstream.js";
 import {
   defaultLimits,
@@ -175,8 +176,8 @@ export function createGate(
   };
 }
 
-/** Raw client input in messages and logs: printable ASCII only, bounded. */
-export const printable = (s: string): string => s.replace(/[^\x20-\x7e]/g, "?").slice(0, 255);
+// Lives apart so that the refusing endpoint (refuser.ts) can use it without this module's imports.
+export { printable } from "./printable.js";
 
 async function withTimeout<T>(
   p: Promise<T>,

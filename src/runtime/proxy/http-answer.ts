@@ -5,7 +5,7 @@
  */
 import type { ServerResponse } from "node:http";
 import type net from "node:net";
-import { printable } from "./gate.js";
+import { printable } from "./printable.js";
 
 export const statusTexts: Readonly<Record<number, string>> = {
   400: "Bad Request",
