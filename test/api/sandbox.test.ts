@@ -52,6 +52,15 @@ describe.skipIf(lacking(!supported, skipReason))("createSandbox (real bwrap)", (
     expect(left).toEqual([]);
   });
 
+  it("a filterRequest hook with proxies in a worker thread is refused: the worker could not call it", async () => {
+    await expect(
+      createSandbox(settingsAllowing(a.port), {
+        proxiesIn: "thread",
+        filterRequest: () => ({ action: "allow" }),
+      }),
+    ).rejects.toThrow(/filterRequest needs the proxies in this event loop/);
+  });
+
   it("two sandboxes with different policies in one process each enforce their own, concurrently", async () => {
     const [one, two] = await Promise.all([
       sandbox(settingsAllowing(a.port), { cwd: work }),

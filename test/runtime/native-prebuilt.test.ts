@@ -56,8 +56,13 @@ describe.skipIf(
     });
     expect(probe.status, probe.stderr).toBe(0);
     const v = JSON.parse(probe.stdout) as Record<string, unknown>;
-    expect(Object.keys(v).sort()).toEqual(["addfd", "landlock", "listener"]);
-    expect([typeof v["listener"], typeof v["addfd"], typeof v["landlock"]]).toEqual(["boolean", "boolean", "number"]);
+    expect(Object.keys(v).sort()).toEqual(["addfd", "landlock", "listener", "syncWake"]);
+    expect([typeof v["listener"], typeof v["addfd"], typeof v["landlock"], typeof v["syncWake"]]).toEqual([
+      "boolean",
+      "boolean",
+      "number",
+      "boolean",
+    ]);
     expect(Number.isInteger(v["landlock"])).toBe(true);
   }, 300_000);
 

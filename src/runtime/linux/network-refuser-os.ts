@@ -25,4 +25,5 @@ export const refuserNetworkOs: NetworkOs = {
   },
   relay: absent("relay to a user's proxy"),
   probe: absent("proxies to probe"),
+  refusesAll: true,
 };

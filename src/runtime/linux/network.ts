@@ -63,6 +63,8 @@ export interface NetworkOs {
   nativeRelay?(onDeath: (why: string) => void): TunnelRelay | undefined;
   /** Resolves once something at path accepts and, given a greeting, answers it; else rejects with why, worded to follow "the proxies at PATH". */
   probe(path: string, greeting: Uint8Array | undefined, timeoutMs: number): Promise<void>;
+  /** True for the refusing endpoint (network-refuser-os.ts): it opens no tunnel, so nothing copies one. */
+  readonly refusesAll?: boolean;
 }
 
 const loadNodeOs = async (): Promise<NetworkOs> => (await import("./network-os.js")).nodeNetworkOs;
@@ -144,7 +146,7 @@ export async function createLinuxNetwork(deps: LinuxNetworkDeps): Promise<LinuxN
   const listener = deps.onViolation;
   const relay = os.nativeRelay?.(deps.onRelayDeath ?? ((why) => process.emitWarning(why)));
   // The refusing endpoint (network-refuser-os.ts) has no tunnels to copy, and no relay to say so.
-  if (os.nativeRelay !== undefined)
+  if (os.refusesAll !== true)
     deps.log?.(
       relay === undefined
         ? "srt: tunnels are copied by Node: srt's native relay (dist/native/srt-relay) is not built; `srt doctor --fix` builds it"
