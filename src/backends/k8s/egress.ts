@@ -23,6 +23,7 @@ import type {
 import type { ConfigMap, EnvVar, Service } from "kubernetes-types/core/v1.js";
 import type { Deployment } from "kubernetes-types/apps/v1.js";
 import { diagnostic, type Diagnostic } from "../../compiler/diagnostics.js";
+import { isLoopbackHost } from "../../compiler/domains/index.js";
 import { pointerOfOrigin } from "../../compiler/pointer.js";
 import type { HostPattern, NetRule, Policy } from "../../compiler/ir.js";
 import { proxyVariables } from "../../runtime/proxy/environment.js";
@@ -59,7 +60,7 @@ function laptopOnly(policy: Policy): Diagnostic[] {
   const out: Diagnostic[] = [];
   const n = policy.network;
   for (const r of n.rules)
-    if (r.effect === "allow" && isLoopbackPattern(r.host))
+    if (r.effect === "allow" && isLoopbackHost(r.host))
       out.push(
         diagnostic("SRT640", pointerOfOrigin(r.origin), {
           rule: `allow ${r.source}`,
@@ -90,11 +91,6 @@ function laptopOnly(policy: Policy): Diagnostic[] {
   return out;
 }
 
-const isLoopbackPattern = (h: HostPattern): boolean =>
-  (h.kind === "name" && (h.name === "localhost" || h.name.endsWith(".localhost"))) ||
-  (h.kind === "ipv4" && h.address.startsWith("127.")) ||
-  (h.kind === "ipv6" && h.address === "::1");
-
 /** The rules the proxy is given: what the settings (or presets, or flags) said; srt's defaults apply there anyway. */
 const statedRules = (policy: Policy): NetRule[] =>
   policy.network.rules.filter(
@@ -102,7 +98,7 @@ const statedRules = (policy: Policy): NetRule[] =>
       !r.origin.startsWith("default") &&
       !r.origin.startsWith("mandatory:") &&
       // Left out of the pod (laptopOnly says so): in the proxy's pod it would mean the proxy's own loopback.
-      !(r.effect === "allow" && isLoopbackPattern(r.host)),
+      !(r.effect === "allow" && isLoopbackHost(r.host)),
   );
 
 /** The pod's own NetworkPolicy: no ingress, and egress only to `to` (none: no network at all). */
@@ -115,7 +111,7 @@ const isolation = (o: K8sOptions, egress: NetworkPolicyEgressRule[]): K8sNetwork
 
 /** Hosts a pod could be allowed to reach (loopback means the pod's own, and is said by laptopOnly). */
 const reachable = (policy: Policy): NetRule[] =>
-  policy.network.rules.filter((r) => r.effect === "allow" && !isLoopbackPattern(r.host));
+  policy.network.rules.filter((r) => r.effect === "allow" && !isLoopbackHost(r.host));
 
 /**
  * The policy allows no host: no proxy, no DNS, no egress at all. The command

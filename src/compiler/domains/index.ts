@@ -7,5 +7,6 @@ export {
   type AddressGuard,
   type AddressVerdict,
 } from "./guard.js";
+export { isLoopbackHost } from "./loopback.js";
 export { hostMatches, hostPort, matchNetRules, type NetVerdict } from "./match.js";
 export { parseHostPattern, type PatternResult } from "./pattern.js";

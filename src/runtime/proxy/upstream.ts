@@ -15,19 +15,12 @@
  */
 import net from "node:net";
 import tls from "node:tls";
-import { addressInCidr, hostPort, type CanonicalHost } from "../../compiler/domains/index.js";
+import { addressInCidr, hostPort, isLoopbackHost, type CanonicalHost } from "../../compiler/domains/index.js";
 import type { ParentProxy, UpstreamProxy } from "../../compiler/ir.js";
 import { DialError, readProxyResponseHead } from "./dial.js";
 import type { UpstreamAuthorization } from "./upstream-authorization.js";
 
 export type UpstreamUse = "tunnel" | "plain";
-
-const isLoopback = (host: CanonicalHost): boolean =>
-  host.kind === "name"
-    ? host.name === "localhost" || host.name.endsWith(".localhost")
-    : host.kind === "ipv4"
-      ? host.address.startsWith("127.")
-      : host.address === "::1" || /^::ffff:127\./.test(host.address);
 
 /** The upstream for this destination and use, or undefined to dial directly. */
 export function upstreamFor(
@@ -43,7 +36,7 @@ export function upstreamFor(
 
 /** NO_PROXY as curl and Go read it: `*`, a name and its subdomains, an IP in a listed range (the literal, not a resolved address). */
 export function bypassed(noProxy: ParentProxy["noProxy"], host: CanonicalHost): boolean {
-  if (isLoopback(host) || noProxy.all) return true;
+  if (isLoopbackHost(host) || noProxy.all) return true;
   if (host.kind !== "name") return noProxy.cidrs.some((c) => addressInCidr(host.address, c));
   return noProxy.suffixes.some((s) => host.name === s || host.name.endsWith(`.${s}`));
 }
