@@ -260,6 +260,9 @@ export type Engine = "bwrap" | "runc";
 export const engines: readonly Engine[] = runcPath === undefined ? ["bwrap"] : ["bwrap", "runc"];
 export const missingRunc = runcPath === undefined;
 
+/** The run mode's options that choose the box's engine (for tests that call srt themselves). */
+export const runtimeArgs = (box: Box): string[] => (box.engine === "runc" ? ["--runtime", "runc"] : []);
+
 /** useBox for one engine: `sh` on its boxes runs under it. */
 export const boxesUnder =
   (engine: Engine) =>

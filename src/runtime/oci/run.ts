@@ -21,8 +21,9 @@
  * killed one `runc delete --force` is run here.
  */
 import { constants } from "node:os";
+import type { Readable, Writable } from "node:stream";
 import type { OciPlan } from "../../backends/oci/index.js";
-import { instantiateOci } from "../../backends/oci/index.js";
+import { instantiateOci, supervisorFds, type OciRlimit } from "../../backends/oci/index.js";
 import { cleanUpRun, type Held } from "../linux/cleanup.js";
 import type { LinuxDeps, SpawnedChild, StdioSlot } from "../linux/deps.js";
 import { ipcChannelFds } from "../linux/inherited-fds.js";
@@ -40,6 +41,10 @@ import type { RunDir } from "../linux/run-dir.js";
 import { createSandboxSignals, type SandboxSignals } from "../linux/signals.js";
 import { startBridges, type BridgeTools } from "../linux/bridge.js";
 import { failed, failureOf, RuntimeFailure } from "../failure.js";
+import { startLimits, type RuntimeRlimit } from "../linux/limits/enforce.js";
+import { requireNative } from "../native.js";
+import { readSupervisorReport, supervisorConfig, type SupervisorReport } from "../linux/supervisor.js";
+import { supervisedResult } from "../linux/wait.js";
 import { writeBundle, type BundleFs } from "./bundle.js";
 import { removeRunCgroups, runCgroupName } from "./cgroups.js";
 
@@ -49,6 +54,8 @@ export interface OciTools {
   readonly sh: string;
   /** The hook waits for srt's go-ahead with it. */
   readonly sleep: string;
+  /** srt's supervisor (native/srt-supervise): the container's process, as it is bwrap's command. */
+  readonly supervisor: string;
   readonly bridge?: BridgeTools;
 }
 
@@ -85,6 +92,21 @@ export function runOci(req: OciRunRequest, os: LinuxDeps = nodeLinuxDeps(), bund
         held,
         log,
       );
+      // The limits bwrap gets, the same way: srt's per-run cgroup (runc runs inside it, so its
+      // counters outlive runc's own cgroup and say which limit was hit); rlimits as process.rlimits.
+      held.limits = startLimits(
+        os,
+        {
+          limits: req.plan.limits,
+          uid: req.uid,
+          runId: run.id,
+          helper: req.limitsHelper ?? (() => requireNative("limits", "a run with resource limits")),
+          expectCgroup: (dir) => held.janitor?.expectCgroup(dir),
+          warn: req.warn,
+          rlimitsBy: "runtime",
+        },
+        log,
+      );
       held.network = await startRunNetwork(req, run, log);
       held.guard = watchProtections(os, req.plan, signals, log);
       const broke = held.guard.failure();
@@ -97,7 +119,15 @@ export function runOci(req: OciRunRequest, os: LinuxDeps = nodeLinuxDeps(), bund
       if (end.error) return failed("SRT545", `cannot start ${req.tools.runc}: ${end.error.message}`);
       const setup = container.setupError();
       if (setup !== undefined) return failed("SRT545", `runc could not set up the container: ${setup}`);
-      return { kind: "exited", status: end.code ?? (end.signal ? 128 + (constants.signals[end.signal] ?? 15) : 1) };
+      const code = end.code ?? (end.signal ? 128 + (constants.signals[end.signal] ?? 15) : 1);
+      const ended = await supervisedResult(os, container.supervisor, code, {
+        supervisor: req.plan.supervisor,
+        tmp: run.slots.tmp,
+      });
+      // Read before cleanup removes the cgroup that counted them.
+      if (ended.kind !== "exited") return ended;
+      const limits = held.limits?.violations(ended.status) ?? [];
+      return limits.length > 0 ? { ...ended, limits } : ended;
     } catch (e) {
       signals.killAll();
       return held.guard?.failure() ?? failureOf(e, "SRT545");
@@ -110,6 +140,8 @@ export function runOci(req: OciRunRequest, os: LinuxDeps = nodeLinuxDeps(), bund
 }
 
 interface Container {
+  /** What srt's supervisor said, once its report pipe ends. */
+  readonly supervisor: Promise<SupervisorReport>;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>;
   /** runc's own error when it failed before the command ran, else undefined. */
   setupError(): string | undefined;
@@ -140,7 +172,12 @@ async function launchRunc(
     bundle,
     uid: req.uid,
     gid: req.gid,
-    cgroupsPath: `/${runCgroupName(run.id)}`,
+    // Inside srt's limits cgroup (relative: below runc's own, which the limits helper joined), else at the top.
+    cgroupsPath: held.limits?.prefix === undefined ? `/${runCgroupName(run.id)}` : runCgroupName(run.id),
+    supervisor: { source: req.tools.supervisor },
+    binds: held.network?.binds ?? [],
+    rlimits: (held.limits?.rlimits ?? []).map(ociRlimit),
+    dropResources: true,
     exists: (p) => {
       try {
         os.fs.lstat(p);
@@ -166,16 +203,39 @@ async function launchRunc(
   }
   if (concrete.skipped.length > 0) log(`not mounted (missing, could not be created): ${concrete.skipped.join(" ")}`);
   os.inheritedFds(ipcChannelFds(os.env), req.inheritedFds ?? "close");
-  const child: SpawnedChild = os.spawn(
-    req.tools.runc,
-    ["--root", runcRoot, "--log", runcLog, "--log-format", "json", "run", "--bundle", bundle, id],
-    {
-      stdio: [...(req.stdio ?? (["inherit", "inherit", "inherit"] as const))] as StdioSlot[],
-      env: {},
-      cwd: bundle,
-      // Its own process group: the watchdog kills it whole if srt dies; a terminal's ^C reaches srt, which forwards it.
-      detached: true,
-    },
+  const runcArgv = [
+    "--root",
+    runcRoot,
+    "--log",
+    runcLog,
+    "--log-format",
+    "json",
+    "run",
+    // The supervisor's configuration and report pipes: the container's fds 3 and 4.
+    "--preserve-fds",
+    "2",
+    "--bundle",
+    bundle,
+    id,
+  ];
+  const prefix = held.limits?.prefix;
+  const [file, argv] =
+    prefix === undefined || prefix.length === 0
+      ? [req.tools.runc, runcArgv]
+      : [prefix[0]!, [...prefix.slice(1), "--", req.tools.runc, ...runcArgv]];
+  const seccomp = Uint8Array.from(atob(req.plan.seccomp.base64), (c) => c.charCodeAt(0));
+  const child: SpawnedChild = os.spawn(file, argv, {
+    stdio: [...(req.stdio ?? (["inherit", "inherit", "inherit"] as const)), "pipe", "pipe"] as StdioSlot[],
+    env: {},
+    cwd: bundle,
+    // Its own process group: the watchdog kills it whole if srt dies; a terminal's ^C reaches srt, which forwards it.
+    detached: true,
+  });
+  const configPipe = child.stdio[supervisorFds.config] as Writable | null | undefined;
+  configPipe?.on("error", () => undefined); // EPIPE: runc died first; its exit says why
+  configPipe?.end(supervisorConfig(req.plan.supervisor, seccomp, run.slots.tmp));
+  const supervisor = readSupervisorReport(child.stdio[supervisorFds.report] as Readable, () =>
+    os.clock.date().toISOString(),
   );
   if (child.pid !== undefined) held.janitor?.expectGroup(child.pid);
   signals.bwrapSpawned(child.pid);
@@ -189,6 +249,7 @@ async function launchRunc(
   });
   let started = false;
   const container: Container = {
+    supervisor,
     exited,
     setupError() {
       // runc logs an error only when it failed itself; a command's own failure is just its status.
@@ -228,6 +289,7 @@ async function launchRunc(
   held.janitor?.expectGroup(pid);
   void exited.then(() => held.janitor?.groupGone(pid));
   signals.sandboxStarted(pid);
+  held.limits?.startClock(() => signals.killAll());
   log(`container pid ${pid}`);
   if (held.network !== undefined) {
     if (req.tools.bridge === undefined)
@@ -240,6 +302,11 @@ async function launchRunc(
   signals.deliverPending();
   return container;
 }
+
+const ociRlimit = (r: RuntimeRlimit): OciRlimit => {
+  const type = r.rlimit === "data" ? "RLIMIT_DATA" : r.rlimit === "fsize" ? "RLIMIT_FSIZE" : "RLIMIT_NOFILE";
+  return { type, hard: r.value, soft: r.value };
+};
 
 /** The last error runc logged (its JSON log lines), if any. */
 function runcLogError(os: LinuxDeps, path: string): string | undefined {

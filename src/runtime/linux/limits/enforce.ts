@@ -31,6 +31,8 @@ export interface LimitsSession {
   /** The limits helper and its options, to run bwrap under; undefined when no limit needs it. */
   readonly prefix: readonly string[] | undefined;
   readonly decisions: readonly LimitDecision[];
+  /** With rlimitsBy "runtime": the rlimits to apply (empty otherwise). */
+  readonly rlimits: readonly RuntimeRlimit[];
   /** Arms the wall-time timer (if any) once the sandbox runs; `kill` ends the sandbox. */
   startClock(kill: () => void): void;
   /** What the command ran into, given its exit status. */
@@ -49,6 +51,17 @@ export interface LimitsRequest {
   readonly expectCgroup: (dir: string) => void;
   /** Said to the user (not only in debug output): a limit bestEffort skips or weakens. */
   readonly warn?: ((line: string) => void) | undefined;
+  /**
+   * "runtime": the rlimits are the caller's to apply (runc: `process.rlimits`, set just before the
+   * container's first program), so the helper only joins the cgroup; default "helper".
+   */
+  readonly rlimitsBy?: "helper" | "runtime";
+}
+
+/** An rlimit the runtime applies itself (rlimitsBy "runtime"). */
+export interface RuntimeRlimit {
+  readonly rlimit: "data" | "fsize" | "nofile";
+  readonly value: number;
 }
 
 /** SIGXFSZ's status (128+25 on Linux): the command's writer went past fileSize. */
@@ -75,7 +88,13 @@ export function startLimits(
         `srt: warning: ${describeLimit(d.key, d.value)} ${d.holds === "no" ? "is not enforced here" : "holds per process only"} (bestEffort): ${d.how}`,
       );
   }
-  const needsHelper = decision.decisions.some((d) => d.mechanism.kind === "cgroup" || d.mechanism.kind === "rlimit");
+  const byRuntime = req.rlimitsBy === "runtime";
+  const rlimits = decision.decisions.flatMap((d): RuntimeRlimit[] =>
+    byRuntime && d.mechanism.kind === "rlimit" ? [{ rlimit: d.mechanism.rlimit, value: d.value }] : [],
+  );
+  const needsHelper = decision.decisions.some(
+    (d) => d.mechanism.kind === "cgroup" || (d.mechanism.kind === "rlimit" && !byRuntime),
+  );
   const helper = needsHelper ? req.helper() : undefined;
   const cgroup: RunCgroup | undefined = decision.decisions.some((d) => d.mechanism.kind === "cgroup")
     ? createRunCgroup(os, req.runId, decision.decisions, req.expectCgroup)
@@ -87,7 +106,7 @@ export function startLimits(
           helper,
           ...(cgroup?.procsFiles ?? []).flatMap((f) => ["--join", f]),
           ...decision.decisions.flatMap((d) =>
-            d.mechanism.kind === "rlimit" ? ["--rlimit", `${d.mechanism.rlimit}=${d.value}`] : [],
+            d.mechanism.kind === "rlimit" && !byRuntime ? ["--rlimit", `${d.mechanism.rlimit}=${d.value}`] : [],
           ),
         ];
   const wall = decision.decisions.find((d) => d.key === "wallTime");
@@ -96,6 +115,7 @@ export function startLimits(
   return {
     prefix,
     decisions: decision.decisions,
+    rlimits,
     startClock(kill) {
       if (wall === undefined || cancel !== undefined) return;
       cancel = os.clock.after(wall.value, () => {
