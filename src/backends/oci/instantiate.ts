@@ -9,7 +9,7 @@
  * container can become another user of the host.
  */
 import { isWithin } from "../../compiler/paths.js";
-import type { OciArtifact, OciRlimit, OciSource } from "./lower.js";
+import type { OciArtifact, OciResources, OciRlimit, OciSource } from "./lower.js";
 
 export interface OciRun {
   readonly command: readonly string[];
@@ -39,8 +39,8 @@ export interface OciRun {
   readonly binds?: readonly { readonly source: string; readonly dest: string }[];
   /** process.rlimits as the runtime decided them (replacing the artifact's). */
   readonly rlimits?: readonly OciRlimit[];
-  /** Leave out linux.resources: the runtime enforces them itself (its own per-run cgroup). */
-  readonly dropResources?: true;
+  /** linux.resources as the runtime decided them (replacing the artifact's; undefined: none). */
+  readonly resources?: OciResources | undefined;
 }
 
 /** Where the supervisor's binary is bound in the container (a mount point in the skeleton root). */
@@ -102,8 +102,7 @@ export function instantiateOci(a: OciArtifact, run: OciRun): ConcreteBundle {
       ...skeletons[0],
       entries: [...skeletons[0].entries, { path: supervisorMountPoint.slice(1), kind: "file" }],
     };
-  const { seccomp, ...linuxRest } = a.config.linux;
-  const { resources, ...linuxKept } = linuxRest;
+  const { seccomp, resources, ...linuxKept } = a.config.linux;
   const rlimits = run.rlimits ?? a.config.process.rlimits;
   const rootless = run.uid !== 0;
   const { process } = a.config;
@@ -121,7 +120,14 @@ export function instantiateOci(a: OciArtifact, run: OciRun): ConcreteBundle {
     },
     mounts,
     linux: {
-      ...(run.dropResources === true || resources === undefined ? linuxKept : linuxRest),
+      ...linuxKept,
+      ...("resources" in run
+        ? run.resources === undefined
+          ? {}
+          : { resources: run.resources }
+        : resources === undefined
+          ? {}
+          : { resources }),
       namespaces: rootless ? [...linuxKept.namespaces, { type: "user" }] : linuxKept.namespaces,
       ...(run.cgroupsPath === undefined || rootless ? {} : { cgroupsPath: run.cgroupsPath }),
       ...(rootless

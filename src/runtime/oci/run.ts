@@ -23,7 +23,8 @@
 import { constants } from "node:os";
 import type { Readable, Writable } from "node:stream";
 import type { OciPlan } from "../../backends/oci/index.js";
-import { instantiateOci, supervisorFds, type OciRlimit } from "../../backends/oci/index.js";
+import { instantiateOci, supervisorFds, type OciResources, type OciRlimit } from "../../backends/oci/index.js";
+import type { LimitDecision } from "../linux/limits/decide.js";
 import { cleanUpRun, type Held } from "../linux/cleanup.js";
 import type { LinuxDeps, SpawnedChild, StdioSlot } from "../linux/deps.js";
 import { ipcChannelFds } from "../linux/inherited-fds.js";
@@ -92,8 +93,9 @@ export function runOci(req: OciRunRequest, os: LinuxDeps = nodeLinuxDeps(), bund
         held,
         log,
       );
-      // The limits bwrap gets, the same way: srt's per-run cgroup (runc runs inside it, so its
-      // counters outlive runc's own cgroup and say which limit was hit); rlimits as process.rlimits.
+      // The limits bwrap gets, decided the same way (SRT550 when one cannot hold, unless bestEffort),
+      // applied by runc: memory, pids and cpu as linux.resources in the cgroup runc makes where srt's
+      // own would be, the rlimits as process.rlimits; wallTime is srt's timer.
       held.limits = startLimits(
         os,
         {
@@ -104,6 +106,8 @@ export function runOci(req: OciRunRequest, os: LinuxDeps = nodeLinuxDeps(), bund
           expectCgroup: (dir) => held.janitor?.expectCgroup(dir),
           warn: req.warn,
           rlimitsBy: "runtime",
+          cgroupBy: "runtime",
+          ...(req.uid === 0 ? {} : { noCgroups: rootlessNoCgroups }),
         },
         log,
       );
@@ -165,6 +169,7 @@ async function launchRunc(
   const statePath = `${run.path}/oci-state`;
   const ready = `${run.path}/oci-ready`;
   const go = `${run.path}/oci-go`;
+  const limited = (held.limits?.cgroupLimits.length ?? 0) > 0;
   const concrete = instantiateOci(req.plan.oci, {
     command: req.command,
     env: commandEnv(req, run, held.network),
@@ -172,12 +177,12 @@ async function launchRunc(
     bundle,
     uid: req.uid,
     gid: req.gid,
-    // Inside srt's limits cgroup (relative: below runc's own, which the limits helper joined), else at the top.
-    cgroupsPath: held.limits?.prefix === undefined ? `/${runCgroupName(run.id)}` : runCgroupName(run.id),
+    // With limits, below srt's own cgroup (relative to runc's, which is srt's), where srt reads the counters.
+    cgroupsPath: limited ? runCgroupName(run.id) : `/${runCgroupName(run.id)}`,
     supervisor: { source: req.tools.supervisor },
     binds: held.network?.binds ?? [],
     rlimits: (held.limits?.rlimits ?? []).map(ociRlimit),
-    dropResources: true,
+    resources: ociResources(held.limits?.cgroupLimits ?? []),
     exists: (p) => {
       try {
         os.fs.lstat(p);
@@ -214,6 +219,8 @@ async function launchRunc(
     // The supervisor's configuration and report pipes: the container's fds 3 and 4.
     "--preserve-fds",
     "2",
+    // With limits the container (and its cgroup's counters) stays until srt has read them; remove() deletes it.
+    ...(limited ? ["--keep"] : []),
     "--bundle",
     bundle,
     id,
@@ -301,6 +308,24 @@ async function launchRunc(
   os.fs.writeFile(go, "", 0o600);
   signals.deliverPending();
   return container;
+}
+
+const rootlessNoCgroups =
+  "srt gives rootless runc no cgroup, so it applies no linux.resources (on a cgroup v1 host it cannot make one unprivileged); run as root, or under bwrap with a delegated cgroup";
+
+/** The cgroup limits srt decided, as the spec's linux.resources (the same values bwrap's cgroup gets). */
+function ociResources(limits: readonly LimitDecision[]): OciResources | undefined {
+  const value = (k: LimitDecision["key"]): number | undefined => limits.find((d) => d.key === k)?.value;
+  const memory = value("memory");
+  const pids = value("pids");
+  const cpu = value("cpu");
+  if (memory === undefined && pids === undefined && cpu === undefined) return undefined;
+  const period = 100_000;
+  return {
+    ...(memory === undefined ? {} : { memory: { limit: memory, swap: memory } }),
+    ...(pids === undefined ? {} : { pids: { limit: pids } }),
+    ...(cpu === undefined ? {} : { cpu: { quota: Math.max(1000, Math.round(cpu * period)), period } }),
+  };
 }
 
 const ociRlimit = (r: RuntimeRlimit): OciRlimit => {
