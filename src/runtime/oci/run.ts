@@ -1,7 +1,13 @@
 /**
  * Runs a command under an OCI plan with runc: the same phases as the bwrap
- * runner (../linux/run.ts) — prepare, network, watch, launch, wait, cleanup —
- * with the same code for all but launch and wait.
+ * runner, by the same code (runPhases in ../linux/run.ts: prepare, limits,
+ * network, watch, cleanup); launch and wait are runc's, here.
+ *
+ * The container's process is srt's supervisor (instantiateOci: bound
+ * read-only at /.srt-supervise, its configuration and report pipes on fds 3
+ * and 4 through `runc run --preserve-fds 2`), which installs srt's seccomp
+ * program with its listener and then runs the command, as under bwrap; runc
+ * installs no filter of its own. A run that never heard "ready" is SRT511.
  *
  * Launch: the bundle is written into the run directory and `runc run` starts
  * the container in the foreground (its status is the command's; runc
@@ -17,33 +23,26 @@
  * runc does not die with its parent. The watchdog is told runc's process
  * group: if srt is SIGKILLed it kills runc and the container's pid 1 (the pid
  * namespace ends with it), then removes the run directory, runc's state
- * included. After a normal run runc has deleted the container itself; after a
- * killed one `runc delete --force` is run here.
+ * included. After a normal run runc has deleted the container itself (with
+ * limits it keeps it, `--keep`, until srt has read the cgroup's counters);
+ * otherwise `runc delete --force` is run here.
  */
 import { constants } from "node:os";
 import type { Readable, Writable } from "node:stream";
 import type { OciPlan } from "../../backends/oci/index.js";
 import { instantiateOci, supervisorFds, type OciResources, type OciRlimit } from "../../backends/oci/index.js";
 import type { LimitDecision } from "../linux/limits/decide.js";
-import { cleanUpRun, type Held } from "../linux/cleanup.js";
+import type { Held } from "../linux/cleanup.js";
 import type { LinuxDeps, SpawnedChild, StdioSlot } from "../linux/deps.js";
 import { ipcChannelFds } from "../linux/inherited-fds.js";
 import { commandEnv } from "../linux/launch.js";
 import { nodeLinuxDeps } from "../linux/node-deps.js";
-import { prepareRun } from "../linux/prepare.js";
-import {
-  startRunNetwork,
-  watchProtections,
-  type RunRequest,
-  type RunResult,
-  type RunningSandbox,
-} from "../linux/run.js";
+import { runPhases, type RunRequest, type RunningSandbox } from "../linux/run.js";
 import type { RunDir } from "../linux/run-dir.js";
 import { createSandboxSignals, type SandboxSignals } from "../linux/signals.js";
 import { startBridges, type BridgeTools } from "../linux/bridge.js";
-import { failed, failureOf, RuntimeFailure } from "../failure.js";
-import { startLimits, type RuntimeRlimit } from "../linux/limits/enforce.js";
-import { requireNative } from "../native.js";
+import { failed, RuntimeFailure } from "../failure.js";
+import type { RuntimeRlimit } from "../linux/limits/enforce.js";
 import { readSupervisorReport, supervisorConfig, type SupervisorReport } from "../linux/supervisor.js";
 import { supervisedResult } from "../linux/wait.js";
 import { writeBundle, type BundleFs } from "./bundle.js";
@@ -77,69 +76,27 @@ export function runOci(req: OciRunRequest, os: LinuxDeps = nodeLinuxDeps(), bund
   const t0 = os.clock.now();
   const log = (what: string): void => req.log?.(`srt: ${(os.clock.now() - t0).toFixed(1)} ms ${what}`);
   const signals = createSandboxSignals(os, req.killGraceMs ?? 10_000);
-  const result = (async (): Promise<RunResult> => {
-    const held: Held = {};
-    let container: Container | undefined;
-    try {
-      const run = prepareRun(
-        os,
-        {
-          plan: req.plan,
-          stateDir: req.stateDir,
-          uid: req.uid,
-          shell: req.tools.sh,
-          cleanupCommand: req.cleanupCommand,
-        },
-        held,
-        log,
-      );
-      // The limits bwrap gets, decided the same way (SRT550 when one cannot hold, unless bestEffort),
-      // applied by runc: memory, pids and cpu as linux.resources in the cgroup runc makes where srt's
-      // own would be, the rlimits as process.rlimits; wallTime is srt's timer.
-      held.limits = startLimits(
-        os,
-        {
-          limits: req.plan.limits,
-          uid: req.uid,
-          runId: run.id,
-          helper: req.limitsHelper ?? (() => requireNative("limits", "a run with resource limits")),
-          expectCgroup: (dir) => held.janitor?.expectCgroup(dir),
-          warn: req.warn,
-          rlimitsBy: "runtime",
-          cgroupBy: "runtime",
-          ...(req.uid === 0 ? {} : { noCgroups: rootlessNoCgroups }),
-        },
-        log,
-      );
-      held.network = await startRunNetwork(req, run, log);
-      held.guard = watchProtections(os, req.plan, signals, log);
-      const broke = held.guard.failure();
-      if (broke) return broke;
+  let container: Container | undefined;
+  const result = runPhases(os, { ...req, shell: req.tools.sh }, signals, log, {
+    // The limits bwrap gets, decided the same way (SRT550 when one cannot hold, unless bestEffort),
+    // applied by runc: memory, pids and cpu as linux.resources in the cgroup runc makes where srt's
+    // own would be, the rlimits as process.rlimits; wallTime is srt's timer.
+    limits: { rlimitsBy: "runtime", cgroupBy: "runtime", ...(req.uid === 0 ? {} : { noCgroups: rootlessNoCgroups }) },
+    failureCode: "SRT545",
+    async launchAndWait(run, held) {
       container = await launchRunc(os, bundleFs ?? (await nodeBundleFs()), req, run, held, signals, log);
       const end = await container.exited;
       log(`runc exited (${end.signal ?? end.code})`);
-      const broken = held.guard.failure();
+      const broken = held.guard?.failure();
       if (broken) return broken;
       if (end.error) return failed("SRT545", `cannot start ${req.tools.runc}: ${end.error.message}`);
       const setup = container.setupError();
       if (setup !== undefined) return failed("SRT545", `runc could not set up the container: ${setup}`);
       const code = end.code ?? (end.signal ? 128 + (constants.signals[end.signal] ?? 15) : 1);
-      const ended = await supervisedResult(os, container.supervisor, code, {
-        supervisor: req.plan.supervisor,
-        tmp: run.slots.tmp,
-      });
-      // Read before cleanup removes the cgroup that counted them.
-      if (ended.kind !== "exited") return ended;
-      const limits = held.limits?.violations(ended.status) ?? [];
-      return limits.length > 0 ? { ...ended, limits } : ended;
-    } catch (e) {
-      signals.killAll();
-      return held.guard?.failure() ?? failureOf(e, "SRT545");
-    } finally {
-      await container?.remove();
-      await cleanUpRun(os, held, signals, { step: log, problem: (line) => req.log?.(line) });
-    }
-  })();
+      return supervisedResult(os, container.supervisor, code, { supervisor: req.plan.supervisor, tmp: run.slots.tmp });
+    },
+    release: async () => container?.remove(),
+  });
   return { forward: signals.forward, result };
 }
 
