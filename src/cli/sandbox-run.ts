@@ -142,8 +142,16 @@ async function runOpened(
   }
   // Never from PATH: `npx srt` puts the project's node_modules/.bin first, which the command may write.
   const oci = isOciPlan(plan) ? plan : undefined;
+  if (oci?.engine === "crun" && io.uid !== 0) {
+    // Measured: rootless crun 1.8 cannot open root-only host directories it binds (/lost+found).
+    io.err(
+      `${failureLine({ code: "SRT547", message: "--runtime crun runs as root only so far (rootless crun cannot bind root-only host directories such as /lost+found); use runc or bwrap" })}\nsrt: the command did not run.\n`,
+    );
+    control?.close();
+    return exitStatus.runtime;
+  }
   const found = oci
-    ? findOciTools(plan.network.proxies)
+    ? findOciTools(plan.network.proxies, oci.engine)
     : findTools(plan.network.proxies, undefined, io.uid === 0, chosenTools(plan));
   const problem = found.ok ? toolsExposed(found.found, plan.hostWrites) : found.message;
   if (!found.ok || problem !== undefined) {

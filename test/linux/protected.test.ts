@@ -15,7 +15,7 @@ import {
   printed,
   read,
   report,
-  runners,
+  runnersFor,
   runtimeArgs,
   sh,
   skipReason,
@@ -47,7 +47,7 @@ describe.skipIf(lacking(!supported, skipReason))("protected paths cannot be side
 
   describe.each(engines)("under %s", (engine) => {
     const useBox = boxesUnder(engine);
-    describe.each(runners)("as %s", (runner) => {
+    describe.each(runnersFor(engine))("as %s", (runner) => {
       it.concurrent(
         "renaming a parent of a protected path fails (pinned, EBUSY); the path cannot be recreated",
         async (ctx) => {

@@ -18,7 +18,7 @@ import {
   engines,
   type Layout,
   missingTestUser,
-  runners,
+  runnersFor,
   runtimeArgs,
   sh,
   skipReason,
@@ -84,7 +84,7 @@ describe.skipIf(lacking(!supported, skipReason))("protected names created during
 
   describe.each(engines)("under %s", (engine) => {
     const useBox = boxesUnder(engine);
-    describe.each(runners)("as %s", (runner) => {
+    describe.each(runnersFor(engine))("as %s", (runner) => {
       it.concurrent(
         "every project name at depths 1–5, in existing and new directories, by open, mkdir -p, rename, link and symlink",
         async (ctx) => {

@@ -11,7 +11,7 @@ import {
   boxesUnder,
   engines,
   missingTestUser,
-  runners,
+  runnersFor,
   runtimeArgs,
   skipReason,
   srt,
@@ -24,7 +24,7 @@ describe.skipIf(lacking(!supported, skipReason))("refused writes are reported", 
 
   describe.each(engines)("under %s", (engine) => {
     const useBox = boxesUnder(engine);
-    describe.each(runners)("as %s", (runner) => {
+    describe.each(runnersFor(engine))("as %s", (runner) => {
       it.concurrent("in the summary and as --violations lines with rule, origin and the setting", async (ctx) => {
         const b = useBox(ctx, runner, { "work/src/lib/keep.txt": "v1", "work/locked/old.txt": "v1" });
         writeSettings(b, { filesystem: { denyWrite: [join(b.work, "locked")] } });

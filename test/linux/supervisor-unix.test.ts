@@ -16,7 +16,7 @@ import {
   engines,
   eventually,
   missingTestUser,
-  runners,
+  runnersFor,
   runtimeArgs,
   sh,
   skipReason,
@@ -54,7 +54,7 @@ describe.skipIf(lacking(!supported, skipReason))("path-scoped unix sockets", () 
 
   describe.each(engines)("under %s", (engine) => {
     const useBox = boxesUnder(engine);
-    describe.each(runners)("as %s", (runner) => {
+    describe.each(runnersFor(engine))("as %s", (runner) => {
       const withSockets = async (b: Box, fn: (listed: string, other: string) => Promise<void>): Promise<void> => {
         const listed = join(b.outside, "listed.sock");
         const other = join(b.outside, "docker.sock");

@@ -13,7 +13,7 @@ import {
   missingTestUser,
   read,
   report,
-  runners,
+  runnersFor,
   runtimeArgs,
   sh,
   skipReason,
@@ -73,7 +73,7 @@ describe.skipIf(lacking(!supported, skipReason))("writes under real bwrap", () =
 
   describe.each(engines)("under %s", (engine) => {
     const useBox = boxesUnder(engine);
-    describe.each(runners)("as %s", (runner) => {
+    describe.each(runnersFor(engine))("as %s", (runner) => {
       it.concurrent(
         "the working directory is writable; a sibling outside allowWrite is not (EROFS, absent on host)",
         async (ctx) => {

@@ -10,7 +10,7 @@ import net from "node:net";
 import { hostname } from "node:os";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lacking, unavailable } from "../support/requirements.js";
-import { boxesUnder, engines, missingTestUser, runners } from "../linux/support.js";
+import { boxesUnder, engines, missingTestUser, runnersFor } from "../linux/support.js";
 import {
   makeScratch,
   missingTools,
@@ -83,7 +83,7 @@ describe.skipIf(lacking(!networkSupported, networkSkipReason))("refused network 
 
   describe.each(engines)("under %s", (engine) => {
     const useBox = boxesUnder(engine);
-    describe.each(runners)("as %s", (runner) => {
+    describe.each(runnersFor(engine))("as %s", (runner) => {
       it.skipIf(!tools.curl)(
         "403 for plain HTTP and CONNECT, 0x02 for SOCKS; a violation line each and the summary at exit",
         async (ctx) => {

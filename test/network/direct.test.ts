@@ -12,7 +12,7 @@ import { readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lacking, unavailable } from "../support/requirements.js";
-import { type Box, boxesUnder, engines, eventually, missingTestUser, runners } from "../linux/support.js";
+import { type Box, boxesUnder, engines, eventually, missingTestUser, runnersFor } from "../linux/support.js";
 import {
   bridgeProcesses,
   makeScratch,
@@ -58,7 +58,7 @@ describe.skipIf(lacking(!networkSupported, networkSkipReason))("direct connectio
 
   describe.each(engines)("under %s", (engine) => {
     const useBox = boxesUnder(engine);
-    describe.each(runners)("as %s", (runner) => {
+    describe.each(runnersFor(engine))("as %s", (runner) => {
       it("bypassing the proxy fails even for an allowed target: curl --noproxy, raw Node connects (IPv4 and ::1)", async (ctx) => {
         const box = useBox(ctx, runner);
         const allowed = [`127.0.0.1:${web.port}`, `127.0.0.1:${echo.port}`, ...(web6 ? [`[::1]:${web6.port}`] : [])];

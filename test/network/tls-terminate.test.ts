@@ -15,7 +15,7 @@ import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lacking, unavailable } from "../support/requirements.js";
-import { type Box, boxesUnder, engines, missingTestUser, runners, srt } from "../linux/support.js";
+import { type Box, boxesUnder, engines, missingTestUser, runnersFor, srt } from "../linux/support.js";
 import {
   makeScratch,
   networkSkipReason,
@@ -102,7 +102,7 @@ describe.skipIf(lacking(!networkSupported, networkSkipReason))("TLS termination 
 
   describe.each(engines)("under %s", (engine) => {
     const useBox = boxesUnder(engine);
-    describe.each(runners)("as %s", (runner) => {
+    describe.each(runnersFor(engine))("as %s", (runner) => {
       const layout = { "home/.token": `${fileSecret}\n` };
 
       it("curl, Python, Node and git verify srt's certificates through the variables srt sets", async (ctx) => {

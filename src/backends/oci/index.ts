@@ -22,4 +22,4 @@ export {
   type ConcreteSkeleton,
   type OciRun,
 } from "./instantiate.js";
-export { lowerOciPlan, ociPlanProblem, type OciPlan } from "./plan.js";
+export { lowerOciPlan, ociPlanProblem, type OciEngine, type OciPlan } from "./plan.js";

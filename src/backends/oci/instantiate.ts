@@ -35,6 +35,11 @@ export interface OciRun {
    * sockets) — and would filter the supervisor's own seccomp() and listener calls.
    */
   readonly supervisor?: { readonly source: string };
+  /**
+   * crun: whether a bind's source is a file (stat). crun refuses `rro` on a file; a file has no
+   * mounts below it, so `bind,ro` means the same there. Absent (runc): the options stay as lowered.
+   */
+  readonly isFile?: (path: string) => boolean;
   /** Binds added last, read-only (masked credential files over their denied originals). */
   readonly binds?: readonly { readonly source: string; readonly dest: string }[];
   /** process.rlimits as the runtime decided them (replacing the artifact's). */
@@ -79,7 +84,11 @@ export function instantiateOci(a: OciArtifact, run: OciRun): ConcreteBundle {
       return [];
     }
     const destination = typeof m.destination === "string" ? m.destination : run.slots[m.destination.slot];
-    return [{ destination, type: m.type, source: src, options: m.options }];
+    const options =
+      m.type === "bind" && run.isFile?.(src) === true
+        ? m.options.map((o) => (o === "rro" ? "ro" : o === "rbind" ? "bind" : o))
+        : m.options;
+    return [{ destination, type: m.type, source: src, options }];
   });
   const roFile = ["bind", "ro", "nosuid", "nodev", "rprivate"];
   if (run.supervisor !== undefined)

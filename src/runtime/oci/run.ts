@@ -29,7 +29,7 @@
  */
 import { constants } from "node:os";
 import type { Readable, Writable } from "node:stream";
-import type { OciPlan } from "../../backends/oci/index.js";
+import type { OciEngine, OciPlan } from "../../backends/oci/index.js";
 import { instantiateOci, supervisorFds, type OciResources, type OciRlimit } from "../../backends/oci/index.js";
 import type { LimitDecision } from "../linux/limits/decide.js";
 import type { Held } from "../linux/cleanup.js";
@@ -49,7 +49,10 @@ import { writeBundle, type BundleFs } from "./bundle.js";
 import { removeRunCgroups, runCgroupName } from "./cgroups.js";
 
 export interface OciTools {
+  /** The OCI runtime's binary: runc's, or crun's (the same command line). */
   readonly runc: string;
+  /** Which one it is (default runc): crun has no `run --keep`, and refuses `rro` on a file. */
+  readonly engine?: OciEngine;
   /** The watchdog's and the hook's shell. */
   readonly sh: string;
   /** The hook waits for srt's go-ahead with it. */
@@ -91,7 +94,8 @@ export function runOci(req: OciRunRequest, os: LinuxDeps = nodeLinuxDeps(), bund
       if (broken) return broken;
       if (end.error) return failed("SRT545", `cannot start ${req.tools.runc}: ${end.error.message}`);
       const setup = container.setupError();
-      if (setup !== undefined) return failed("SRT545", `runc could not set up the container: ${setup}`);
+      if (setup !== undefined)
+        return failed("SRT545", `${req.tools.engine ?? "runc"} could not set up the container: ${setup}`);
       const code = end.code ?? (end.signal ? 128 + (constants.signals[end.signal] ?? 15) : 1);
       return supervisedResult(os, container.supervisor, code, { supervisor: req.plan.supervisor, tmp: run.slots.tmp });
     },
@@ -127,6 +131,7 @@ async function launchRunc(
   const ready = `${run.path}/oci-ready`;
   const go = `${run.path}/oci-go`;
   const limited = (held.limits?.cgroupLimits.length ?? 0) > 0;
+  const engine: OciEngine = req.tools.engine ?? "runc";
   const concrete = instantiateOci(req.plan.oci, {
     command: req.command,
     env: commandEnv(req, run, held.network),
@@ -137,6 +142,7 @@ async function launchRunc(
     // With limits, below srt's own cgroup (relative to runc's, which is srt's), where srt reads the counters.
     cgroupsPath: limited ? runCgroupName(run.id) : `/${runCgroupName(run.id)}`,
     supervisor: { source: req.tools.supervisor },
+    ...(engine === "crun" ? { isFile: (p: string) => isRegularFile(os, p) } : {}),
     binds: held.network?.binds ?? [],
     rlimits: (held.limits?.rlimits ?? []).map(ociRlimit),
     resources: ociResources(held.limits?.cgroupLimits ?? []),
@@ -177,7 +183,8 @@ async function launchRunc(
     "--preserve-fds",
     "2",
     // With limits the container (and its cgroup's counters) stays until srt has read them; remove() deletes it.
-    ...(limited ? ["--keep"] : []),
+    // (crun has no --keep: its limits hold, but which one was hit cannot be read afterwards.)
+    ...(limited && engine === "runc" ? ["--keep"] : []),
     "--bundle",
     bundle,
     id,
@@ -265,6 +272,15 @@ async function launchRunc(
   os.fs.writeFile(go, "", 0o600);
   signals.deliverPending();
   return container;
+}
+
+function isRegularFile(os: LinuxDeps, path: string): boolean {
+  try {
+    // lstat: a symlinked file keeps rro, which crun refuses (the run fails, never weaker).
+    return os.fs.lstat(path).kind === "file";
+  } catch {
+    return false;
+  }
 }
 
 const rootlessNoCgroups =

@@ -6,8 +6,9 @@ import { locateTool, missingToolsMessage, nodeToolFs, type FoundTool, type ToolF
 import { toolPackages } from "../linux/tools.js";
 import { findNative, missingNativeMessage } from "../native.js";
 import type { OciTools } from "./run.js";
+import type { OciEngine } from "../../backends/oci/index.js";
 
-const packages: Readonly<Record<string, string>> = { ...toolPackages, runc: "runc", sleep: "coreutils" };
+const packages: Readonly<Record<string, string>> = { ...toolPackages, runc: "runc", crun: "crun", sleep: "coreutils" };
 
 export type OciToolsResult =
   | { readonly ok: true; readonly tools: OciTools; readonly found: readonly FoundTool[] }
@@ -16,6 +17,7 @@ export type OciToolsResult =
 
 export function findOciTools(
   needNetwork: boolean,
+  engine: OciEngine = "runc",
   fs: ToolFs = nodeToolFs,
   native: (name: string) => string | undefined = findNative,
 ): OciToolsResult {
@@ -27,7 +29,7 @@ export function findOciTools(
       code: "SRT510",
       message: missingNativeMessage("srt-supervise", "every Linux run (it holds the seccomp filter's listener)"),
     };
-  const names = ["runc", "sh", "sleep", ...(needNetwork ? ["setpriv", "nsenter", "socat"] : [])];
+  const names = [engine, "sh", "sleep", ...(needNetwork ? ["setpriv", "nsenter", "socat"] : [])];
   const lookups = names.map((n) => locateTool(n, fs));
   const missing = lookups.flatMap((l) => (l.ok ? [] : [l]));
   if (missing.length > 0)
@@ -42,7 +44,8 @@ export function findOciTools(
   const found = lookups.flatMap((l) => (l.ok ? [l.tool] : []));
   const path = (name: string): string => found.find((t) => t.name === name)!.path;
   const tools: OciTools = {
-    runc: path("runc"),
+    runc: path(engine),
+    engine,
     sh: path("sh"),
     sleep: path("sleep"),
     supervisor,
