@@ -302,7 +302,7 @@ describe.skipIf(lacking(!networkSupported, networkSkipReason))("refused network 
         async (ctx) => {
           const box = useBox(ctx, runner);
           const alias = loopbackAlias!;
-          const script = `curl -s --max-time 5 -w '\\ncode=%{http_code}\\n' --noproxy '' -x "$HTTP_PROXY" http://${alias.name}:${web.port}/guard-${runner}`;
+          const script = `curl -s --max-time 5 -w '\\ncode=%{http_code}\\n' --noproxy '' -x "$HTTP_PROXY" http://${alias.name}:${web.port}/guard-${engine}-${runner}`;
           const nameOnly = await runScript(
             scratch,
             box,
@@ -315,7 +315,7 @@ describe.skipIf(lacking(!networkSupported, networkSkipReason))("refused network 
               `srt: blocked 1 network request: ${alias.name.replace(/[.]/g, "\\.")}:${web.port} \\(.*loopback`,
             ),
           );
-          expect(web.seen).not.toContain(`GET /guard-${runner}`);
+          expect(web.seen).not.toContain(`GET /guard-${engine}-${runner}`);
 
           const both = await runScript(
             scratch,
@@ -324,7 +324,7 @@ describe.skipIf(lacking(!networkSupported, networkSkipReason))("refused network 
             script,
           );
           expect(values(both)["code"], shown(both)).toBe("200");
-          expect(both.stdout).toContain(`hello web GET /guard-${runner}`);
+          expect(both.stdout).toContain(`hello web GET /guard-${engine}-${runner}`);
           expect(both.stderr).not.toMatch(/srt: blocked/);
         },
       );
