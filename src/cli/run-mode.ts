@@ -35,7 +35,7 @@ export const runModeCommand = (io: CliIo, usage: string) =>
       runtime: {
         type: "string",
         valueHint: "NAME",
-        description: "bwrap (default) or runc: the same policy as an OCI container",
+        description: "bwrap (default), runc or crun: the same policy as an OCI container",
       },
     },
     runs: runsWhat,
@@ -53,9 +53,9 @@ export const runModeCommand = (io: CliIo, usage: string) =>
         return exitStatus.usage;
       }
       const runtime = args.runtime ?? "bwrap";
-      if (runtime !== "bwrap" && runtime !== "runc") {
+      if (runtime !== "bwrap" && runtime !== "runc" && runtime !== "crun") {
         io.err(
-          `${failureLine({ code: "SRT547", message: `--runtime ${runtime}: srt runs commands under bwrap or runc (crun, docker and podman are not implemented yet)` })}\n`,
+          `${failureLine({ code: "SRT547", message: `--runtime ${runtime}: srt runs commands under bwrap, runc or crun (docker and podman are not implemented yet)` })}\n`,
         );
         return exitStatus.usage;
       }
@@ -63,7 +63,7 @@ export const runModeCommand = (io: CliIo, usage: string) =>
     },
   });
 
-async function runMode(o: RunOptions, io: CliIo, runtime: "bwrap" | "runc"): Promise<number> {
+async function runMode(o: RunOptions, io: CliIo, runtime: "bwrap" | "runc" | "crun"): Promise<number> {
   // macOS: Seatbelt through sandbox-exec (src/cli/macos-run.ts; not run on a Mac from here).
   if (io.platform === "darwin") return (await import("./macos-run.js")).runMacosMode(o, io);
   if (io.platform !== "linux") {
@@ -76,8 +76,8 @@ async function runMode(o: RunOptions, io: CliIo, runtime: "bwrap" | "runc"): Pro
   const { policy, settingsValue } = compileForRun(o, io, "linux");
   if (policy === undefined) return exitStatus.usage;
   const plan =
-    runtime === "runc"
-      ? lowerOciPlan(policy, hostSeccompArch(), hostRootEntries())
+    runtime !== "bwrap"
+      ? lowerOciPlan(policy, hostSeccompArch(), hostRootEntries(), runtime)
       : lowerLinuxPlan(policy, hostSeccompArch());
   if (o.debug || debugFromEnv(io.env))
     io.err(`srt: compiled ${plan.source} in ${(performance.now() - t0).toFixed(1)} ms\n`);

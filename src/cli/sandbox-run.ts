@@ -19,7 +19,6 @@ import {
 } from "../runtime/linux/index.js";
 import type { OciPlan } from "../backends/oci/index.js";
 import type { RuntimeCode } from "../compiler/diagnostics.js";
-import { limitsRequested } from "../runtime/linux/limits/decide.js";
 import { runOci, type OciTools } from "../runtime/oci/run.js";
 import { findOciTools } from "../runtime/oci/tools.js";
 import { joinNetwork, ownNetwork } from "../runtime/linux/network.js";
@@ -144,24 +143,16 @@ async function runOpened(
   }
   // Never from PATH: `npx srt` puts the project's node_modules/.bin first, which the command may write.
   const oci = isOciPlan(plan) ? plan : undefined;
-  // What the runc runner does not enforce yet is refused, never dropped: limits, TLS termination, masks.
-  const ociGap =
-    oci === undefined
-      ? undefined
-      : limitsRequested(oci.limits)
-        ? "resource limits"
-        : oci.network.policy.tlsTerminate !== undefined || oci.network.policy.masks !== undefined
-          ? "network.tlsTerminate and masked credentials"
-          : undefined;
-  if (ociGap !== undefined) {
+  if (oci?.engine === "crun" && io.uid !== 0) {
+    // Measured: rootless crun 1.8 cannot open root-only host directories it binds (/lost+found).
     io.err(
-      `${failureLine({ code: "SRT547", message: `${ociGap} are not enforced under --runtime runc yet; run this policy with bwrap (the default)` })}\nsrt: the command did not run.\n`,
+      `${failureLine({ code: "SRT547", message: "--runtime crun runs as root only so far (rootless crun cannot bind root-only host directories such as /lost+found); use runc or bwrap" })}\nsrt: the command did not run.\n`,
     );
     control?.close();
     return exitStatus.runtime;
   }
   const found = oci
-    ? findOciTools(plan.network.proxies)
+    ? findOciTools(plan.network.proxies, oci.engine)
     : findTools(plan.network.proxies, undefined, io.uid === 0, chosenTools(plan));
   const problem = found.ok ? toolsExposed(found.found, plan.hostWrites) : found.message;
   if (!found.ok || problem !== undefined) {

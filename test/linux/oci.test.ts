@@ -4,8 +4,10 @@
  *   - recursive read-only binds: a read-write mount below a read-only host
  *     directory stays read-only in the container (`rro`); the same bundle
  *     with plain `ro` lets the write through (the control);
- *   - the seccomp profile in its OCI form refuses the kernel probes the BPF
- *     program refuses (test/seccomp/probe.c), and foreign ABIs are killed;
+ *   - srt's supervisor is the container's process and its BPF program the one
+ *     filter: it refuses the kernel probes (test/seccomp/probe.c) and kills
+ *     foreign ABIs; the compiled bundle's own OCI profile (for engines that run
+ *     no supervisor), run by runc directly, refuses the same probes;
  *   - a SIGKILLed srt leaves no container process, run directory or cgroup.
  * The escape and network suites (isolation, write, read, kernel-knobs,
  * test/network) run under runc as well (boxesUnder).
@@ -110,23 +112,32 @@ describe.skipIf(
   describe.each(runners)("as %s", (runner) => {
     if (compiler === undefined) unavailable("seccomp probes: no C compiler (cc, gcc or clang)");
     else
-      it.concurrent("the seccomp profile refuses every kernel probe the BPF program refuses", async (ctx) => {
-        const b = useBox(ctx, runner);
-        const script = Object.keys(probes)
-          .map(
-            (m) =>
-              `out=$(${dir}/probe ${m}); rc=$?; [ $rc -eq 0 ] && echo "${m}=$out" || echo "${m}=killed by SIGSYS ($rc)"`,
-          )
-          .join("\n");
-        const out = await sh(b, `echo seccomp=$(grep '^Seccomp:' /proc/self/status | cut -f2)\n${script}`, {
-          timeoutMs: 60_000,
-        });
-        expect(out.status, out.stderr).toBe(0);
-        const r = report(out);
-        expect(r["seccomp"], out.stdout).toBe("2");
-        const got = Object.fromEntries(Object.keys(probes).map((m) => [m, r[m]]));
-        expect(got).toEqual(probes);
-      });
+      it.concurrent(
+        "srt's filter in the container (the supervisor's, alone) refuses every kernel probe",
+        async (ctx) => {
+          const b = useBox(ctx, runner);
+          const script = Object.keys(probes)
+            .map(
+              (m) =>
+                `out=$(${dir}/probe ${m}); rc=$?; [ $rc -eq 0 ] && echo "${m}=$out" || echo "${m}=killed by SIGSYS ($rc)"`,
+            )
+            .join("\n");
+          const out = await sh(
+            b,
+            `echo seccomp=$(grep '^Seccomp:' /proc/self/status | cut -f2)\necho filters=$(grep '^Seccomp_filters:' /proc/self/status | cut -f2)\n${script}`,
+            {
+              timeoutMs: 60_000,
+            },
+          );
+          expect(out.status, out.stderr).toBe(0);
+          const r = report(out);
+          expect(r["seccomp"], out.stdout).toBe("2");
+          // One filter: runc installs none (linux.seccomp is left out), the supervisor its own.
+          expect(r["filters"], out.stdout).toBe("1");
+          const got = Object.fromEntries(Object.keys(probes).map((m) => [m, r[m]]));
+          expect(got).toEqual(probes);
+        },
+      );
 
     if (!isRoot) unavailable("read-write submount: mounting a tmpfs needs root");
     else
@@ -204,37 +215,70 @@ describe.skipIf(
 
   if (!isRoot) unavailable("rro control: needs root (a tmpfs mount, runc run of a hand-edited bundle)");
   else
-    it("the control for rro: the same bundle with plain ro leaves the submount writable", async (ctx) => {
-      const b = useBox(ctx, "root");
-      const sub = b.at("outside/sub");
-      mkdirSync(sub);
-      expect(spawnSync("mount", ["-t", "tmpfs", "srt-rro-control", sub]).status).toBe(0);
-      try {
+    it.skipIf(compiler === undefined)(
+      "the compiled bundle's own profile (for engines without srt's supervisor) refuses every kernel probe",
+      async (ctx) => {
+        const b = useBox(ctx, "root");
         const bundle = b.at("bundle");
         const made = await srt(b, ["compile", "--target", "oci", b.settings, "-o", bundle]);
         expect(made.status, made.stderr).toBe(0);
         const config = JSON.parse(readFileSync(join(bundle, "config.json"), "utf8")) as {
           process: { args: string[] };
-          mounts: { destination: string; options: string[] }[];
+          linux: { seccomp?: unknown };
         };
-        const write = `if (echo x > ${sub}/f) 2>/dev/null; then echo write=done; else echo write=refused; fi`;
-        const runWith = (options: (o: string[]) => string[], id: string): string => {
-          const edited = {
-            ...config,
-            process: { ...config.process, args: ["sh", "-c", write] },
-            mounts: config.mounts.map((m) => (m.destination === "/tmp" ? { ...m, options: options(m.options) } : m)),
-          };
-          writeFileSync(join(bundle, "config.json"), JSON.stringify(edited));
-          const r = spawnSync(runcPath!, ["--root", b.at("runc"), "run", "--bundle", bundle, id], {
-            encoding: "utf8",
-            timeout: 30_000,
-          });
-          return `${r.stdout.trim()}${r.status === 0 ? "" : ` (runc: ${r.stderr.trim()})`}`;
+        // srt --runtime runc leaves linux.seccomp out (its supervisor installs the BPF program); here runc installs it.
+        expect(config.linux.seccomp).toBeDefined();
+        const script = Object.keys(probes)
+          .map(
+            (m) =>
+              `out=$(${dir}/probe ${m}); rc=$?; [ $rc -eq 0 ] && echo "${m}=$out" || echo "${m}=killed by SIGSYS ($rc)"`,
+          )
+          .join("\n");
+        writeFileSync(
+          join(bundle, "config.json"),
+          JSON.stringify({ ...config, process: { ...config.process, args: ["sh", "-c", script] } }),
+        );
+        const r = spawnSync(runcPath!, ["--root", b.at("runc"), "run", "--bundle", bundle, `srt-prof-${process.pid}`], {
+          encoding: "utf8",
+          timeout: 60_000,
+        });
+        expect(r.status, r.stderr).toBe(0);
+        const got = report({ stdout: r.stdout } as Parameters<typeof report>[0]);
+        expect(Object.fromEntries(Object.keys(probes).map((m) => [m, got[m]]))).toEqual(probes);
+      },
+    );
+
+  it("the control for rro: the same bundle with plain ro leaves the submount writable", async (ctx) => {
+    const b = useBox(ctx, "root");
+    const sub = b.at("outside/sub");
+    mkdirSync(sub);
+    expect(spawnSync("mount", ["-t", "tmpfs", "srt-rro-control", sub]).status).toBe(0);
+    try {
+      const bundle = b.at("bundle");
+      const made = await srt(b, ["compile", "--target", "oci", b.settings, "-o", bundle]);
+      expect(made.status, made.stderr).toBe(0);
+      const config = JSON.parse(readFileSync(join(bundle, "config.json"), "utf8")) as {
+        process: { args: string[] };
+        mounts: { destination: string; options: string[] }[];
+      };
+      const write = `if (echo x > ${sub}/f) 2>/dev/null; then echo write=done; else echo write=refused; fi`;
+      const runWith = (options: (o: string[]) => string[], id: string): string => {
+        const edited = {
+          ...config,
+          process: { ...config.process, args: ["sh", "-c", write] },
+          mounts: config.mounts.map((m) => (m.destination === "/tmp" ? { ...m, options: options(m.options) } : m)),
         };
-        expect(runWith((o) => o, `srt-rro-${process.pid}`)).toBe("write=refused");
-        expect(runWith((o) => o.map((x) => (x === "rro" ? "ro" : x)), `srt-ro-${process.pid}`)).toBe("write=done");
-      } finally {
-        spawnSync("umount", ["-l", sub]);
-      }
-    });
+        writeFileSync(join(bundle, "config.json"), JSON.stringify(edited));
+        const r = spawnSync(runcPath!, ["--root", b.at("runc"), "run", "--bundle", bundle, id], {
+          encoding: "utf8",
+          timeout: 30_000,
+        });
+        return `${r.stdout.trim()}${r.status === 0 ? "" : ` (runc: ${r.stderr.trim()})`}`;
+      };
+      expect(runWith((o) => o, `srt-rro-${process.pid}`)).toBe("write=refused");
+      expect(runWith((o) => o.map((x) => (x === "rro" ? "ro" : x)), `srt-ro-${process.pid}`)).toBe("write=done");
+    } finally {
+      spawnSync("umount", ["-l", sub]);
+    }
+  });
 });

@@ -11,6 +11,7 @@ import {
   read,
   report,
   runners,
+  runnersFor,
   sh,
   srt,
   skipReason,
@@ -44,7 +45,7 @@ describe.skipIf(lacking(!supported, skipReason))("reads under real bwrap", () =>
 
   describe.each(engines)("under %s", (engine) => {
     const useBox = boxesUnder(engine);
-    describe.each(runners)("as %s", (runner) => {
+    describe.each(runnersFor(engine))("as %s", (runner) => {
       it.concurrent(
         "denyRead of a file and of a directory; allowRead re-opens one file inside; everything else stays readable",
         async (ctx) => {

@@ -73,7 +73,7 @@ export interface Box {
   /** Absolute path inside the box. */
   at(rel: string): string;
   /** What `sh` runs the command under (boxesUnder); bwrap when absent. */
-  readonly engine?: "bwrap" | "runc";
+  readonly engine?: Engine;
 }
 
 /** Files (string content) and directories (null) to create, relative to the box root. */
@@ -248,17 +248,32 @@ export const srt = (box: Box, args: readonly string[], o: SrtOptions = {}): Prom
 
 /** `srt --settings <box settings> -c script`, in the box's work dir (under `runtime`, default bwrap). */
 export const sh = (box: Box, script: string, o: SrtOptions = {}): Promise<Outcome> =>
-  srt(box, [...(box.engine === "runc" ? ["--runtime", "runc"] : []), "--settings", box.settings, "-c", script], o);
+  srt(box, [...runtimeArgs(box), "--settings", box.settings, "-c", script], o);
 
 /** runc, which `srt --runtime runc` runs (found by srt in the system directories). */
 export const runcPath = ["/usr/sbin/runc", "/usr/bin/runc", "/sbin/runc", "/bin/runc"].find((p) => existsSync(p));
-export type Engine = "bwrap" | "runc";
+export type Engine = "bwrap" | "runc" | "crun";
+/** crun, opt-in: it fails on a cgroup-v1 hybrid host until a v1 hugetlb hierarchy is mounted (README). */
+export const crunPath = ["/usr/bin/crun", "/usr/sbin/crun", "/usr/local/bin/crun"].find((p) => existsSync(p));
 /**
  * The engines the escape suites run under: bwrap, and runc (`srt --runtime runc`, the OCI
- * backend) when it is installed — a missing runc is reported by `missingRunc` (fatal under CI).
+ * backend) when it is installed — a missing runc is reported by `missingRunc` (fatal under CI);
+ * crun too when SRT_TEST_ENGINES names it (comma-separated), which then fails if it is missing.
  */
-export const engines: readonly Engine[] = runcPath === undefined ? ["bwrap"] : ["bwrap", "runc"];
+export const engines: readonly Engine[] = [
+  "bwrap",
+  ...(runcPath === undefined ? [] : (["runc"] as const)),
+  ...((process.env["SRT_TEST_ENGINES"] ?? "").split(",").includes("crun") ? (["crun"] as const) : []),
+];
 export const missingRunc = runcPath === undefined;
+
+/** The runners an engine's suites run as: crun runs as root only so far (srt refuses it rootless). */
+export const runnersFor = (engine: Engine): readonly Runner[] =>
+  engine === "crun" ? runners.filter((r) => r !== "srt-test") : runners;
+
+/** The run mode's options that choose the box's engine (for tests that call srt themselves). */
+export const runtimeArgs = (box: Box): string[] =>
+  box.engine === undefined || box.engine === "bwrap" ? [] : ["--runtime", box.engine];
 
 /** useBox for one engine: `sh` on its boxes runs under it. */
 export const boxesUnder =

@@ -11,7 +11,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lacking, unavailable } from "../support/requirements.js";
-import { boxesUnder, engines, missingRunc, missingTestUser, printed, runners, useBox } from "../linux/support.js";
+import { boxesUnder, engines, missingRunc, missingTestUser, printed, runnersFor, useBox } from "../linux/support.js";
 import {
   makeScratch,
   missingTools,
@@ -84,7 +84,7 @@ describe.skipIf(lacking(!networkSupported, networkSkipReason))("allowed network 
 
   describe.each(engines)("under %s", (engine) => {
     const useBox = boxesUnder(engine);
-    describe.each(runners)("as %s", (runner) => {
+    describe.each(runnersFor(engine))("as %s", (runner) => {
       it.skipIf(!tools.curl)(
         "curl: plain HTTP via HTTP_PROXY, a CONNECT tunnel (-p), --socks5-hostname",
         async (ctx) => {

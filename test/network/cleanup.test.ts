@@ -19,7 +19,7 @@ import {
   missingRunc,
   missingTestUser,
   processesWith,
-  runners,
+  runnersFor,
   useBox,
 } from "../linux/support.js";
 import {
@@ -86,7 +86,7 @@ describe.skipIf(
 
   describe.each(engines)("under %s", (engine) => {
     const useBox = boxesUnder(engine);
-    describe.each(runners)("as %s", (runner) => {
+    describe.each(runnersFor(engine))("as %s", (runner) => {
       it("a TMPDIR too long for unix socket paths: srt refuses clearly, runs nothing, leaves no stray socket", async (ctx) => {
         const box = useBox(ctx, runner);
         // Long enough that <TMPDIR>/srt-XXXXXX/socks.sock exceeds sun_path (108 bytes with the NUL).

@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
+  runtimeArgs,
   skipReason,
   srtBin,
   srt,
@@ -124,22 +125,11 @@ export function runScript(
   o: NetRun = {},
 ): Promise<Outcome> {
   writeSettings(box, settings);
-  return srt(
-    box,
-    [
-      ...(box.engine === "runc" ? ["--runtime", "runc"] : []),
-      ...(o.flags ?? []),
-      "--settings",
-      box.settings,
-      "-c",
-      script,
-    ],
-    {
-      timeoutMs: 20_000,
-      ...o,
-      wrap: substitute(scratch, box),
-    },
-  );
+  return srt(box, [...runtimeArgs(box), ...(o.flags ?? []), "--settings", box.settings, "-c", script], {
+    timeoutMs: 20_000,
+    ...o,
+    wrap: substitute(scratch, box),
+  });
 }
 
 /** Like runScript, without waiting (for tests that watch or kill the run). */
@@ -151,22 +141,11 @@ export function startScript(
   o: NetRun = {},
 ): ReturnType<typeof startSrt> {
   writeSettings(box, settings);
-  return startSrt(
-    box,
-    [
-      ...(box.engine === "runc" ? ["--runtime", "runc"] : []),
-      ...(o.flags ?? []),
-      "--settings",
-      box.settings,
-      "-c",
-      script,
-    ],
-    {
-      timeoutMs: 20_000,
-      ...o,
-      wrap: substitute(scratch, box),
-    },
-  );
+  return startSrt(box, [...runtimeArgs(box), ...(o.flags ?? []), "--settings", box.settings, "-c", script], {
+    timeoutMs: 20_000,
+    ...o,
+    wrap: substitute(scratch, box),
+  });
 }
 
 /** `key=value` lines the script printed (last one wins). */

@@ -4,11 +4,22 @@ export {
   type OciConfig,
   type OciMount,
   type OciOptions,
+  type OciResources,
+  type OciRlimit,
+  ociLimits,
   type RootEntry,
   type Skeleton,
   type SkeletonEntry,
 } from "./lower.js";
 export { lowerOciSeccomp, type OciSeccomp } from "./seccomp.js";
 export { renderOci } from "./render.js";
-export { instantiateOci, skeletonDir, type ConcreteBundle, type ConcreteSkeleton, type OciRun } from "./instantiate.js";
-export { lowerOciPlan, ociPlanProblem, type OciPlan } from "./plan.js";
+export {
+  instantiateOci,
+  skeletonDir,
+  supervisorFds,
+  supervisorMountPoint,
+  type ConcreteBundle,
+  type ConcreteSkeleton,
+  type OciRun,
+} from "./instantiate.js";
+export { lowerOciPlan, ociPlanProblem, type OciEngine, type OciPlan } from "./plan.js";

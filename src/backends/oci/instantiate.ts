@@ -9,7 +9,7 @@
  * container can become another user of the host.
  */
 import { isWithin } from "../../compiler/paths.js";
-import type { OciArtifact, OciSource } from "./lower.js";
+import type { OciArtifact, OciResources, OciRlimit, OciSource } from "./lower.js";
 
 export interface OciRun {
   readonly command: readonly string[];
@@ -25,7 +25,33 @@ export interface OciRun {
   readonly cgroupsPath?: string;
   /** OCI hooks, as the runtime wants them (the bridge's hand-shake). */
   readonly hooks?: Readonly<Record<string, unknown>>;
+  /**
+   * srt's supervisor (native/srt-supervise) as the container's process: its host path, bound
+   * read-only at supervisorMountPoint; it reads its configuration on fd 3 and reports on fd 4
+   * (`runc run --preserve-fds 2`), installs srt's seccomp program with its listener, then runs the
+   * command. The spec's own `linux.seccomp` is then left out: the supervisor's program holds
+   * every rule of the profile (the same table) and the notify rules a profile cannot express, and
+   * a second, unsupervised filter would refuse what the supervisor decides (path-scoped unix
+   * sockets) — and would filter the supervisor's own seccomp() and listener calls.
+   */
+  readonly supervisor?: { readonly source: string };
+  /**
+   * crun: whether a bind's source is a file (stat). crun refuses `rro` on a file; a file has no
+   * mounts below it, so `bind,ro` means the same there. Absent (runc): the options stay as lowered.
+   */
+  readonly isFile?: (path: string) => boolean;
+  /** Binds added last, read-only (masked credential files over their denied originals). */
+  readonly binds?: readonly { readonly source: string; readonly dest: string }[];
+  /** process.rlimits as the runtime decided them (replacing the artifact's). */
+  readonly rlimits?: readonly OciRlimit[];
+  /** linux.resources as the runtime decided them (replacing the artifact's; undefined: none). */
+  readonly resources?: OciResources | undefined;
 }
+
+/** Where the supervisor's binary is bound in the container (a mount point in the skeleton root). */
+export const supervisorMountPoint = "/.srt-supervise";
+/** The supervisor's configuration and report fds in the container (runc's --preserve-fds 2). */
+export const supervisorFds = { config: 3, report: 4 } as const;
 
 export interface ConcreteSkeleton {
   /** Absolute, in the bundle. */
@@ -58,8 +84,17 @@ export function instantiateOci(a: OciArtifact, run: OciRun): ConcreteBundle {
       return [];
     }
     const destination = typeof m.destination === "string" ? m.destination : run.slots[m.destination.slot];
-    return [{ destination, type: m.type, source: src, options: m.options }];
+    const options =
+      m.type === "bind" && run.isFile?.(src) === true
+        ? m.options.map((o) => (o === "rro" ? "ro" : o === "rbind" ? "bind" : o))
+        : m.options;
+    return [{ destination, type: m.type, source: src, options }];
   });
+  const roFile = ["bind", "ro", "nosuid", "nodev", "rprivate"];
+  if (run.supervisor !== undefined)
+    mounts.push({ destination: supervisorMountPoint, type: "bind", source: run.supervisor.source, options: roFile });
+  for (const b of run.binds ?? [])
+    mounts.push({ destination: b.dest, type: "bind", source: b.source, options: roFile });
   const skeletons = a.skeletons.map((s, i): ConcreteSkeleton => ({
     dir: skeletonDir(run.bundle, i),
     entries: s.entries.flatMap((e): ConcreteSkeleton["entries"][number][] => {
@@ -71,19 +106,38 @@ export function instantiateOci(a: OciArtifact, run: OciRun): ConcreteBundle {
       return [{ path: at.slice(s.covers.length + 1), kind: e.kind }];
     }),
   }));
+  if (run.supervisor !== undefined && skeletons[0] !== undefined)
+    skeletons[0] = {
+      ...skeletons[0],
+      entries: [...skeletons[0].entries, { path: supervisorMountPoint.slice(1), kind: "file" }],
+    };
+  const { seccomp, resources, ...linuxKept } = a.config.linux;
+  const rlimits = run.rlimits ?? a.config.process.rlimits;
   const rootless = run.uid !== 0;
-  const { linux, process } = a.config;
+  const { process } = a.config;
+  const { rlimits: _, ...processRest } = process;
   const config = {
     ...a.config,
     process: {
-      ...process,
-      args: [...run.command],
+      ...processRest,
+      ...(rlimits === undefined || rlimits.length === 0 ? {} : { rlimits }),
+      args:
+        run.supervisor === undefined
+          ? [...run.command]
+          : [supervisorMountPoint, String(supervisorFds.config), String(supervisorFds.report), "--", ...run.command],
       env: Object.entries(run.env).map(([k, v]) => `${k}=${v}`),
     },
     mounts,
     linux: {
-      ...linux,
-      namespaces: rootless ? [...linux.namespaces, { type: "user" }] : linux.namespaces,
+      ...linuxKept,
+      ...("resources" in run
+        ? run.resources === undefined
+          ? {}
+          : { resources: run.resources }
+        : resources === undefined
+          ? {}
+          : { resources }),
+      namespaces: rootless ? [...linuxKept.namespaces, { type: "user" }] : linuxKept.namespaces,
       ...(run.cgroupsPath === undefined || rootless ? {} : { cgroupsPath: run.cgroupsPath }),
       ...(rootless
         ? {
@@ -91,11 +145,15 @@ export function instantiateOci(a: OciArtifact, run: OciRun): ConcreteBundle {
             gidMappings: [{ containerID: 0, hostID: run.gid, size: 1 }],
           }
         : {}),
-      seccomp: {
-        ...linux.seccomp,
-        // Reasons are for reviewers; runtimes get the rules only.
-        syscalls: linux.seccomp.syscalls.map(({ comment: _, ...rule }) => rule),
-      },
+      ...(run.supervisor !== undefined
+        ? {}
+        : {
+            seccomp: {
+              ...seccomp,
+              // Reasons are for reviewers; runtimes get the rules only.
+              syscalls: seccomp.syscalls.map(({ comment: _c, ...rule }) => rule),
+            },
+          }),
     },
     ...(run.hooks === undefined ? {} : { hooks: run.hooks }),
   };

@@ -93,6 +93,8 @@ export interface OciConfig {
     readonly user: { readonly uid: 0; readonly gid: 0 };
     readonly capabilities: Readonly<Record<"bounding" | "effective" | "inheritable" | "permitted" | "ambient", []>>;
     readonly noNewPrivileges: true;
+    /** The policy's per-process limits (fileSize, openFiles); absent without any. */
+    readonly rlimits?: readonly OciRlimit[];
   };
   readonly mounts: readonly OciMount[];
   readonly linux: {
@@ -101,7 +103,43 @@ export interface OciConfig {
     readonly maskedPaths: readonly string[];
     readonly readonlyPaths: readonly string[];
     readonly seccomp: OciSeccomp;
+    /** The policy's tree-wide limits (memory, pids, cpu), for the runtime's cgroup; absent without any. */
+    readonly resources?: OciResources;
   };
+}
+
+export interface OciRlimit {
+  readonly type: "RLIMIT_FSIZE" | "RLIMIT_NOFILE" | "RLIMIT_DATA";
+  readonly hard: number;
+  readonly soft: number;
+}
+
+export interface OciResources {
+  /** Bytes; swap = limit (memory plus swap), so the tree is stopped rather than swapped out. */
+  readonly memory?: { readonly limit: number; readonly swap: number };
+  readonly pids?: { readonly limit: number };
+  /** CFS quota per period (µs): cores × period. */
+  readonly cpu?: { readonly quota: number; readonly period: number };
+}
+
+const cfsPeriod = 100_000;
+
+/** The limits in the spec's terms; wallTime has none (the runner's timer), noted instead. */
+export function ociLimits(limits: Policy["limits"]): {
+  resources: OciResources | undefined;
+  rlimits: OciRlimit[];
+} {
+  const resources: { -readonly [K in keyof OciResources]: OciResources[K] } = {};
+  if (limits.memory) resources.memory = { limit: limits.memory.value, swap: limits.memory.value };
+  if (limits.pids) resources.pids = { limit: limits.pids.value };
+  if (limits.cpu)
+    resources.cpu = { quota: Math.max(1000, Math.round(limits.cpu.value * cfsPeriod)), period: cfsPeriod };
+  const rlimit = (type: OciRlimit["type"], v: number): OciRlimit => ({ type, hard: v, soft: v });
+  const rlimits = [
+    ...(limits.fileSize ? [rlimit("RLIMIT_FSIZE", limits.fileSize.value)] : []),
+    ...(limits.openFiles ? [rlimit("RLIMIT_NOFILE", limits.openFiles.value)] : []),
+  ];
+  return { resources: Object.keys(resources).length > 0 ? resources : undefined, rlimits };
 }
 
 export interface OciArtifact {
@@ -299,6 +337,11 @@ export function lowerOci(policy: Policy, options: OciOptions): OciArtifact {
     { type: "mount" },
     { type: "cgroup" },
   ];
+  const limits = ociLimits(policy.limits);
+  if (policy.limits.wallTime)
+    notes.push(
+      `limits.wallTime: no spec field; srt's runner kills the container when it is reached (${policy.limits.wallTime.origin})`,
+    );
   const config: OciConfig = {
     ociVersion: "1.0.2",
     root: { path: "rootfs", readonly: true },
@@ -309,6 +352,7 @@ export function lowerOci(policy: Policy, options: OciOptions): OciArtifact {
       user: { uid: 0, gid: 0 },
       capabilities: { bounding: [], effective: [], inheritable: [], permitted: [], ambient: [] },
       noNewPrivileges: true,
+      ...(limits.rlimits.length > 0 ? { rlimits: limits.rlimits } : {}),
     },
     mounts,
     linux: {
@@ -316,13 +360,15 @@ export function lowerOci(policy: Policy, options: OciOptions): OciArtifact {
       rootfsPropagation: "rprivate",
       maskedPaths: weaker ? [] : maskedProc,
       readonlyPaths: Object.keys(kernelKnobs),
-      // No supervisor runs in the container (srt-supervise is bwrap's first program): no notify rules,
-      // and unix sockets stay all-or-nothing (path-scoped ones are refused: stricter, never looser).
+      // For an engine that runs no supervisor: no notify rules, and unix sockets stay all-or-nothing
+      // (path-scoped ones are refused: stricter, never looser). srt's runc runner runs srt's supervisor
+      // as the container's process and leaves this out (instantiateOci: its program holds these rules).
       seccomp: lowerOciSeccomp({
         ...seccompOptionsFromPolicy(policy, options.arch),
         supervised: false,
         unixSocketPaths: false,
       }),
+      ...(limits.resources === undefined ? {} : { resources: limits.resources }),
     },
   };
   return {

@@ -9,20 +9,29 @@ import { lowerLinuxPlan, type LinuxPlan } from "../bwrap/plan.js";
 import type { SeccompArch } from "../seccomp/syscalls.js";
 import { lowerOci, type OciArtifact, type RootEntry } from "./lower.js";
 
+/** The OCI runtimes srt starts itself (crun only where it runs: CONTAINERS.md, README). */
+export type OciEngine = "runc" | "crun";
+
 export interface OciPlan extends LinuxPlan {
-  readonly engine: "runc";
+  readonly engine: OciEngine;
   readonly oci: OciArtifact;
 }
 
-export const lowerOciPlan = (policy: Policy, arch: SeccompArch, root: readonly RootEntry[]): OciPlan => ({
+export const lowerOciPlan = (
+  policy: Policy,
+  arch: SeccompArch,
+  root: readonly RootEntry[],
+  engine: OciEngine = "runc",
+): OciPlan => ({
   ...lowerLinuxPlan(policy, arch),
-  engine: "runc",
+  engine,
   oci: lowerOci(policy, { arch, root }),
 });
 
 /** undefined when a plan read back (srt exec) carries a usable OCI part, else why not. */
 export function ociPlanProblem(value: Partial<OciPlan>): string | undefined {
-  if (value.engine !== "runc") return `plan engine ${String(value.engine)} is not supported by this srt`;
+  if (value.engine !== "runc" && value.engine !== "crun")
+    return `plan engine ${String(value.engine)} is not supported by this srt`;
   const oci = value.oci as Partial<OciArtifact> | undefined;
   const ok =
     typeof oci === "object" &&

@@ -33,7 +33,8 @@ import { createSandboxSignals, type SandboxSignals } from "./signals.js";
 import { failureOf, RuntimeFailure, type Failed } from "../failure.js";
 import type { LinuxTools } from "./tools.js";
 import { waitForSandbox } from "./wait.js";
-import { startLimits, type LimitViolation } from "./limits/enforce.js";
+import { startLimits, type LimitsRequest, type LimitViolation } from "./limits/enforce.js";
+import type { RuntimeCode } from "../../compiler/diagnostics.js";
 import { requireNative } from "../native.js";
 import type { WriteViolation } from "./write-violations.js";
 
@@ -110,40 +111,11 @@ export function runLinux(req: RunRequest, os: LinuxDeps = nodeLinuxDeps()): Runn
   const t0 = os.clock.now();
   const log = (what: string): void => req.log?.(`srt: ${(os.clock.now() - t0).toFixed(1)} ms ${what}`);
   const signals = createSandboxSignals(os, req.killGraceMs ?? 10_000);
-
-  const result = (async (): Promise<RunResult> => {
-    const held: Held = {};
-    try {
-      const run = prepareRun(
-        os,
-        {
-          plan: req.plan,
-          stateDir: req.stateDir,
-          uid: req.uid,
-          shell: req.tools.sh,
-          cleanupCommand: req.cleanupCommand,
-        },
-        held,
-        log,
-      );
-      held.limits = startLimits(
-        os,
-        {
-          limits: req.plan.limits,
-          uid: req.uid,
-          runId: run.id,
-          helper: req.limitsHelper ?? (() => requireNative("limits", "a run with resource limits")),
-          expectCgroup: (dir) => held.janitor?.expectCgroup(dir),
-          warn: req.warn,
-        },
-        log,
-      );
-      held.network = await startRunNetwork(req, run, log);
-      held.guard = watchProtections(os, req.plan, signals, log);
-      const broke = held.guard.failure();
-      if (broke) return broke;
+  const result = runPhases(os, { ...req, shell: req.tools.sh }, signals, log, {
+    failureCode: "SRT508",
+    async launchAndWait(run, held) {
       const launched = await launchSandbox(os, req, run, held.network, held, signals, log);
-      const ended = await waitForSandbox(
+      return waitForSandbox(
         os,
         launched,
         {
@@ -152,22 +124,84 @@ export function runLinux(req: RunRequest, os: LinuxDeps = nodeLinuxDeps()): Runn
           supervisor: req.plan.supervisor,
           tmp: run.slots.tmp,
         },
-        held.guard,
+        held.guard!,
         log,
       );
-      // Read before cleanup removes the cgroup that counted them.
-      if (ended.kind !== "exited") return ended;
-      const limits = held.limits?.violations(ended.status) ?? [];
-      return limits.length > 0 ? { ...ended, limits } : ended;
-    } catch (e) {
-      signals.killAll();
-      // Set-up steps fail when a detached protection got the sandbox killed under them; that is the cause to report.
-      return held.guard?.failure() ?? failureOf(e, "SRT508");
-    } finally {
-      await cleanUpRun(os, held, signals, { step: log, problem: (line) => req.log?.(line) });
-    }
-  })();
+    },
+  });
   return { forward: signals.forward, result };
+}
+
+/** What the shared phases need of a run request (bwrap's or an OCI runtime's). */
+export type PhaseRequest = Pick<
+  RunRequest,
+  "plan" | "stateDir" | "uid" | "cleanupCommand" | "startNetwork" | "limitsHelper" | "warn" | "log"
+> & {
+  /** The watchdog's shell. */
+  readonly shell: string;
+};
+
+/** The engine's part of a run: launch and wait. The rest (prepare, limits, network, watch, cleanup) is shared. */
+export interface EngineRun {
+  /** How the engine applies the limits (bwrap: srt's helper does it all; runc: the spec's fields). */
+  readonly limits?: Pick<LimitsRequest, "rlimitsBy" | "cgroupBy" | "noCgroups">;
+  /** The code of a set-up failure that names no other. */
+  readonly failureCode: RuntimeCode;
+  /** From "nothing runs yet" to the command's result; what it takes goes into held. */
+  launchAndWait(run: RunDir, held: Held): Promise<RunResult>;
+  /** Before the shared cleanup, on every path (runc: delete a container it left behind). */
+  release?(): Promise<void>;
+}
+
+/**
+ * The phases every Linux engine shares, in order: prepare, limits, network, watch; then the
+ * engine's launch and wait; the limits the command ran into; cleanup on every path.
+ */
+export async function runPhases(
+  os: LinuxDeps,
+  req: PhaseRequest,
+  signals: SandboxSignals,
+  log: (what: string) => void,
+  engine: EngineRun,
+): Promise<RunResult> {
+  const held: Held = {};
+  try {
+    const run = prepareRun(
+      os,
+      { plan: req.plan, stateDir: req.stateDir, uid: req.uid, shell: req.shell, cleanupCommand: req.cleanupCommand },
+      held,
+      log,
+    );
+    held.limits = startLimits(
+      os,
+      {
+        limits: req.plan.limits,
+        uid: req.uid,
+        runId: run.id,
+        helper: req.limitsHelper ?? (() => requireNative("limits", "a run with resource limits")),
+        expectCgroup: (dir) => held.janitor?.expectCgroup(dir),
+        warn: req.warn,
+        ...engine.limits,
+      },
+      log,
+    );
+    held.network = await startRunNetwork(req, run, log);
+    held.guard = watchProtections(os, req.plan, signals, log);
+    const broke = held.guard.failure();
+    if (broke) return broke;
+    const ended = await engine.launchAndWait(run, held);
+    // Read before cleanup removes the cgroup that counted them.
+    if (ended.kind !== "exited") return ended;
+    const limits = held.limits?.violations(ended.status) ?? [];
+    return limits.length > 0 ? { ...ended, limits } : ended;
+  } catch (e) {
+    signals.killAll();
+    // Set-up steps fail when a detached protection got the sandbox killed under them; that is the cause to report.
+    return held.guard?.failure() ?? failureOf(e, engine.failureCode);
+  } finally {
+    await engine.release?.();
+    await cleanUpRun(os, held, signals, { step: log, problem: (line) => req.log?.(line) });
+  }
 }
 
 /** The network phase: the proxies, only when the plan reaches the network. */

@@ -13,6 +13,7 @@ import { signalSandbox, statusOfSignal } from "./signals.js";
 import { failed } from "../failure.js";
 import type { SupervisorPlan } from "../../backends/bwrap/index.js";
 import { explainRefusal } from "./write-violations.js";
+import type { SupervisorReport } from "./supervisor.js";
 
 export interface WaitFacts {
   /** The plan's: without a PID namespace the command's leftovers must be killed here. */
@@ -46,10 +47,23 @@ export async function waitForSandbox(
       "bwrap could not set up the sandbox (its message is above); the command did not run. Run `srt doctor` to check this machine.",
     );
   const code = launched.status.exitCode() ?? end.code ?? (end.signal ? statusOfSignal(end.signal) : 1);
+  return supervisedResult(os, launched.supervisor, code, facts);
+}
+
+/**
+ * The command's status with what srt's supervisor said (bwrap and runc alike): its refusals as
+ * write violations, or SRT511 when it never said "ready" (then the command did not run).
+ */
+export async function supervisedResult(
+  os: Pick<LinuxDeps, "clock">,
+  supervisor: Promise<SupervisorReport>,
+  code: number,
+  facts: Pick<WaitFacts, "supervisor" | "tmp">,
+): Promise<RunResult> {
   // The report pipe ends with the last process holding it; a straggler must not hold the run.
   let cancel = (): void => undefined;
   const late = new Promise<undefined>((r) => (cancel = os.clock.after(5000, () => r(undefined))));
-  const report = await Promise.race([launched.supervisor, late]);
+  const report = await Promise.race([supervisor, late]);
   cancel();
   if (report === undefined || !report.ready)
     return failed(

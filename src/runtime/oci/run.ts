@@ -1,7 +1,13 @@
 /**
  * Runs a command under an OCI plan with runc: the same phases as the bwrap
- * runner (../linux/run.ts) — prepare, network, watch, launch, wait, cleanup —
- * with the same code for all but launch and wait.
+ * runner, by the same code (runPhases in ../linux/run.ts: prepare, limits,
+ * network, watch, cleanup); launch and wait are runc's, here.
+ *
+ * The container's process is srt's supervisor (instantiateOci: bound
+ * read-only at /.srt-supervise, its configuration and report pipes on fds 3
+ * and 4 through `runc run --preserve-fds 2`), which installs srt's seccomp
+ * program with its listener and then runs the command, as under bwrap; runc
+ * installs no filter of its own. A run that never heard "ready" is SRT511.
  *
  * Launch: the bundle is written into the run directory and `runc run` starts
  * the container in the foreground (its status is the command's; runc
@@ -17,38 +23,42 @@
  * runc does not die with its parent. The watchdog is told runc's process
  * group: if srt is SIGKILLed it kills runc and the container's pid 1 (the pid
  * namespace ends with it), then removes the run directory, runc's state
- * included. After a normal run runc has deleted the container itself; after a
- * killed one `runc delete --force` is run here.
+ * included. After a normal run runc has deleted the container itself (with
+ * limits it keeps it, `--keep`, until srt has read the cgroup's counters);
+ * otherwise `runc delete --force` is run here.
  */
 import { constants } from "node:os";
-import type { OciPlan } from "../../backends/oci/index.js";
-import { instantiateOci } from "../../backends/oci/index.js";
-import { cleanUpRun, type Held } from "../linux/cleanup.js";
+import type { Readable, Writable } from "node:stream";
+import type { OciEngine, OciPlan } from "../../backends/oci/index.js";
+import { instantiateOci, supervisorFds, type OciResources, type OciRlimit } from "../../backends/oci/index.js";
+import type { LimitDecision } from "../linux/limits/decide.js";
+import type { Held } from "../linux/cleanup.js";
 import type { LinuxDeps, SpawnedChild, StdioSlot } from "../linux/deps.js";
 import { ipcChannelFds } from "../linux/inherited-fds.js";
 import { commandEnv } from "../linux/launch.js";
 import { nodeLinuxDeps } from "../linux/node-deps.js";
-import { prepareRun } from "../linux/prepare.js";
-import {
-  startRunNetwork,
-  watchProtections,
-  type RunRequest,
-  type RunResult,
-  type RunningSandbox,
-} from "../linux/run.js";
+import { runPhases, type RunRequest, type RunningSandbox } from "../linux/run.js";
 import type { RunDir } from "../linux/run-dir.js";
 import { createSandboxSignals, type SandboxSignals } from "../linux/signals.js";
 import { startBridges, type BridgeTools } from "../linux/bridge.js";
-import { failed, failureOf, RuntimeFailure } from "../failure.js";
+import { failed, RuntimeFailure } from "../failure.js";
+import type { RuntimeRlimit } from "../linux/limits/enforce.js";
+import { readSupervisorReport, supervisorConfig, type SupervisorReport } from "../linux/supervisor.js";
+import { supervisedResult } from "../linux/wait.js";
 import { writeBundle, type BundleFs } from "./bundle.js";
 import { removeRunCgroups, runCgroupName } from "./cgroups.js";
 
 export interface OciTools {
+  /** The OCI runtime's binary: runc's, or crun's (the same command line). */
   readonly runc: string;
+  /** Which one it is (default runc): crun has no `run --keep`, and refuses `rro` on a file. */
+  readonly engine?: OciEngine;
   /** The watchdog's and the hook's shell. */
   readonly sh: string;
   /** The hook waits for srt's go-ahead with it. */
   readonly sleep: string;
+  /** srt's supervisor (native/srt-supervise): the container's process, as it is bwrap's command. */
+  readonly supervisor: string;
   readonly bridge?: BridgeTools;
 }
 
@@ -69,47 +79,34 @@ export function runOci(req: OciRunRequest, os: LinuxDeps = nodeLinuxDeps(), bund
   const t0 = os.clock.now();
   const log = (what: string): void => req.log?.(`srt: ${(os.clock.now() - t0).toFixed(1)} ms ${what}`);
   const signals = createSandboxSignals(os, req.killGraceMs ?? 10_000);
-  const result = (async (): Promise<RunResult> => {
-    const held: Held = {};
-    let container: Container | undefined;
-    try {
-      const run = prepareRun(
-        os,
-        {
-          plan: req.plan,
-          stateDir: req.stateDir,
-          uid: req.uid,
-          shell: req.tools.sh,
-          cleanupCommand: req.cleanupCommand,
-        },
-        held,
-        log,
-      );
-      held.network = await startRunNetwork(req, run, log);
-      held.guard = watchProtections(os, req.plan, signals, log);
-      const broke = held.guard.failure();
-      if (broke) return broke;
+  let container: Container | undefined;
+  const result = runPhases(os, { ...req, shell: req.tools.sh }, signals, log, {
+    // The limits bwrap gets, decided the same way (SRT550 when one cannot hold, unless bestEffort),
+    // applied by runc: memory, pids and cpu as linux.resources in the cgroup runc makes where srt's
+    // own would be, the rlimits as process.rlimits; wallTime is srt's timer.
+    limits: { rlimitsBy: "runtime", cgroupBy: "runtime", ...(req.uid === 0 ? {} : { noCgroups: rootlessNoCgroups }) },
+    failureCode: "SRT545",
+    async launchAndWait(run, held) {
       container = await launchRunc(os, bundleFs ?? (await nodeBundleFs()), req, run, held, signals, log);
       const end = await container.exited;
       log(`runc exited (${end.signal ?? end.code})`);
-      const broken = held.guard.failure();
+      const broken = held.guard?.failure();
       if (broken) return broken;
       if (end.error) return failed("SRT545", `cannot start ${req.tools.runc}: ${end.error.message}`);
       const setup = container.setupError();
-      if (setup !== undefined) return failed("SRT545", `runc could not set up the container: ${setup}`);
-      return { kind: "exited", status: end.code ?? (end.signal ? 128 + (constants.signals[end.signal] ?? 15) : 1) };
-    } catch (e) {
-      signals.killAll();
-      return held.guard?.failure() ?? failureOf(e, "SRT545");
-    } finally {
-      await container?.remove();
-      await cleanUpRun(os, held, signals, { step: log, problem: (line) => req.log?.(line) });
-    }
-  })();
+      if (setup !== undefined)
+        return failed("SRT545", `${req.tools.engine ?? "runc"} could not set up the container: ${setup}`);
+      const code = end.code ?? (end.signal ? 128 + (constants.signals[end.signal] ?? 15) : 1);
+      return supervisedResult(os, container.supervisor, code, { supervisor: req.plan.supervisor, tmp: run.slots.tmp });
+    },
+    release: async () => container?.remove(),
+  });
   return { forward: signals.forward, result };
 }
 
 interface Container {
+  /** What srt's supervisor said, once its report pipe ends. */
+  readonly supervisor: Promise<SupervisorReport>;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>;
   /** runc's own error when it failed before the command ran, else undefined. */
   setupError(): string | undefined;
@@ -133,6 +130,8 @@ async function launchRunc(
   const statePath = `${run.path}/oci-state`;
   const ready = `${run.path}/oci-ready`;
   const go = `${run.path}/oci-go`;
+  const limited = (held.limits?.cgroupLimits.length ?? 0) > 0;
+  const engine: OciEngine = req.tools.engine ?? "runc";
   const concrete = instantiateOci(req.plan.oci, {
     command: req.command,
     env: commandEnv(req, run, held.network),
@@ -140,7 +139,13 @@ async function launchRunc(
     bundle,
     uid: req.uid,
     gid: req.gid,
-    cgroupsPath: `/${runCgroupName(run.id)}`,
+    // With limits, below srt's own cgroup (relative to runc's, which is srt's), where srt reads the counters.
+    cgroupsPath: limited ? runCgroupName(run.id) : `/${runCgroupName(run.id)}`,
+    supervisor: { source: req.tools.supervisor },
+    ...(engine === "crun" ? { isFile: (p: string) => isRegularFile(os, p) } : {}),
+    binds: held.network?.binds ?? [],
+    rlimits: (held.limits?.rlimits ?? []).map(ociRlimit),
+    resources: ociResources(held.limits?.cgroupLimits ?? []),
     exists: (p) => {
       try {
         os.fs.lstat(p);
@@ -166,16 +171,42 @@ async function launchRunc(
   }
   if (concrete.skipped.length > 0) log(`not mounted (missing, could not be created): ${concrete.skipped.join(" ")}`);
   os.inheritedFds(ipcChannelFds(os.env), req.inheritedFds ?? "close");
-  const child: SpawnedChild = os.spawn(
-    req.tools.runc,
-    ["--root", runcRoot, "--log", runcLog, "--log-format", "json", "run", "--bundle", bundle, id],
-    {
-      stdio: [...(req.stdio ?? (["inherit", "inherit", "inherit"] as const))] as StdioSlot[],
-      env: {},
-      cwd: bundle,
-      // Its own process group: the watchdog kills it whole if srt dies; a terminal's ^C reaches srt, which forwards it.
-      detached: true,
-    },
+  const runcArgv = [
+    "--root",
+    runcRoot,
+    "--log",
+    runcLog,
+    "--log-format",
+    "json",
+    "run",
+    // The supervisor's configuration and report pipes: the container's fds 3 and 4.
+    "--preserve-fds",
+    "2",
+    // With limits the container (and its cgroup's counters) stays until srt has read them; remove() deletes it.
+    // (crun has no --keep: its limits hold, but which one was hit cannot be read afterwards.)
+    ...(limited && engine === "runc" ? ["--keep"] : []),
+    "--bundle",
+    bundle,
+    id,
+  ];
+  const prefix = held.limits?.prefix;
+  const [file, argv] =
+    prefix === undefined || prefix.length === 0
+      ? [req.tools.runc, runcArgv]
+      : [prefix[0]!, [...prefix.slice(1), "--", req.tools.runc, ...runcArgv]];
+  const seccomp = Uint8Array.from(atob(req.plan.seccomp.base64), (c) => c.charCodeAt(0));
+  const child: SpawnedChild = os.spawn(file, argv, {
+    stdio: [...(req.stdio ?? (["inherit", "inherit", "inherit"] as const)), "pipe", "pipe"] as StdioSlot[],
+    env: {},
+    cwd: bundle,
+    // Its own process group: the watchdog kills it whole if srt dies; a terminal's ^C reaches srt, which forwards it.
+    detached: true,
+  });
+  const configPipe = child.stdio[supervisorFds.config] as Writable | null | undefined;
+  configPipe?.on("error", () => undefined); // EPIPE: runc died first; its exit says why
+  configPipe?.end(supervisorConfig(req.plan.supervisor, seccomp, run.slots.tmp));
+  const supervisor = readSupervisorReport(child.stdio[supervisorFds.report] as Readable, () =>
+    os.clock.date().toISOString(),
   );
   if (child.pid !== undefined) held.janitor?.expectGroup(child.pid);
   signals.bwrapSpawned(child.pid);
@@ -189,6 +220,7 @@ async function launchRunc(
   });
   let started = false;
   const container: Container = {
+    supervisor,
     exited,
     setupError() {
       // runc logs an error only when it failed itself; a command's own failure is just its status.
@@ -228,6 +260,7 @@ async function launchRunc(
   held.janitor?.expectGroup(pid);
   void exited.then(() => held.janitor?.groupGone(pid));
   signals.sandboxStarted(pid);
+  held.limits?.startClock(() => signals.killAll());
   log(`container pid ${pid}`);
   if (held.network !== undefined) {
     if (req.tools.bridge === undefined)
@@ -240,6 +273,38 @@ async function launchRunc(
   signals.deliverPending();
   return container;
 }
+
+function isRegularFile(os: LinuxDeps, path: string): boolean {
+  try {
+    // lstat: a symlinked file keeps rro, which crun refuses (the run fails, never weaker).
+    return os.fs.lstat(path).kind === "file";
+  } catch {
+    return false;
+  }
+}
+
+const rootlessNoCgroups =
+  "srt gives rootless runc no cgroup, so it applies no linux.resources (on a cgroup v1 host it cannot make one unprivileged); run as root, or under bwrap with a delegated cgroup";
+
+/** The cgroup limits srt decided, as the spec's linux.resources (the same values bwrap's cgroup gets). */
+function ociResources(limits: readonly LimitDecision[]): OciResources | undefined {
+  const value = (k: LimitDecision["key"]): number | undefined => limits.find((d) => d.key === k)?.value;
+  const memory = value("memory");
+  const pids = value("pids");
+  const cpu = value("cpu");
+  if (memory === undefined && pids === undefined && cpu === undefined) return undefined;
+  const period = 100_000;
+  return {
+    ...(memory === undefined ? {} : { memory: { limit: memory, swap: memory } }),
+    ...(pids === undefined ? {} : { pids: { limit: pids } }),
+    ...(cpu === undefined ? {} : { cpu: { quota: Math.max(1000, Math.round(cpu * period)), period } }),
+  };
+}
+
+const ociRlimit = (r: RuntimeRlimit): OciRlimit => {
+  const type = r.rlimit === "data" ? "RLIMIT_DATA" : r.rlimit === "fsize" ? "RLIMIT_FSIZE" : "RLIMIT_NOFILE";
+  return { type, hard: r.value, soft: r.value };
+};
 
 /** The last error runc logged (its JSON log lines), if any. */
 function runcLogError(os: LinuxDeps, path: string): string | undefined {

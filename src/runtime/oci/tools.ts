@@ -4,21 +4,38 @@
  */
 import { locateTool, missingToolsMessage, nodeToolFs, type FoundTool, type ToolFs } from "../host-tools.js";
 import { toolPackages } from "../linux/tools.js";
+import { findNative, missingNativeMessage } from "../native.js";
 import type { OciTools } from "./run.js";
+import type { OciEngine } from "../../backends/oci/index.js";
 
-const packages: Readonly<Record<string, string>> = { ...toolPackages, runc: "runc", sleep: "coreutils" };
+const packages: Readonly<Record<string, string>> = { ...toolPackages, runc: "runc", crun: "crun", sleep: "coreutils" };
 
 export type OciToolsResult =
   | { readonly ok: true; readonly tools: OciTools; readonly found: readonly FoundTool[] }
-  | { readonly ok: false; readonly message: string };
+  /** SRT510: srt's own supervisor is not built; SRT500: a host tool is missing. */
+  | { readonly ok: false; readonly message: string; readonly code: "SRT500" | "SRT510" };
 
-export function findOciTools(needNetwork: boolean, fs: ToolFs = nodeToolFs): OciToolsResult {
-  const names = ["runc", "sh", "sleep", ...(needNetwork ? ["setpriv", "nsenter", "socat"] : [])];
+export function findOciTools(
+  needNetwork: boolean,
+  engine: OciEngine = "runc",
+  fs: ToolFs = nodeToolFs,
+  native: (name: string) => string | undefined = findNative,
+): OciToolsResult {
+  // The container's first program, as bwrap's (../linux/supervisor.ts): no run without it.
+  const supervisor = native("srt-supervise");
+  if (supervisor === undefined)
+    return {
+      ok: false,
+      code: "SRT510",
+      message: missingNativeMessage("srt-supervise", "every Linux run (it holds the seccomp filter's listener)"),
+    };
+  const names = [engine, "sh", "sleep", ...(needNetwork ? ["setpriv", "nsenter", "socat"] : [])];
   const lookups = names.map((n) => locateTool(n, fs));
   const missing = lookups.flatMap((l) => (l.ok ? [] : [l]));
   if (missing.length > 0)
     return {
       ok: false,
+      code: "SRT500",
       message: missingToolsMessage(
         missing,
         `apt-get install ${[...new Set(missing.map((m) => packages[m.name]))].join(" ")}`,
@@ -27,9 +44,11 @@ export function findOciTools(needNetwork: boolean, fs: ToolFs = nodeToolFs): Oci
   const found = lookups.flatMap((l) => (l.ok ? [l.tool] : []));
   const path = (name: string): string => found.find((t) => t.name === name)!.path;
   const tools: OciTools = {
-    runc: path("runc"),
+    runc: path(engine),
+    engine,
     sh: path("sh"),
     sleep: path("sleep"),
+    supervisor,
     ...(needNetwork ? { bridge: { setpriv: path("setpriv"), nsenter: path("nsenter"), socat: path("socat") } } : {}),
   };
   return { ok: true, tools, found };

@@ -47,15 +47,7 @@ export function createRunCgroup(
   decisions: readonly LimitDecision[],
   expect: (dir: string) => void,
 ): RunCgroup {
-  const byDir = new Map<string, Dir>();
-  for (const d of decisions) {
-    if (d.mechanism.kind !== "cgroup") continue;
-    const slot = d.mechanism.slot;
-    const path = `${slot.parent}/srt-${runId}`;
-    const dir = byDir.get(path) ?? { path, slot, controllers: new Set<string>() };
-    dir.controllers.add(slot.controller);
-    byDir.set(path, dir);
-  }
+  const byDir = runDirs(runId, decisions);
   const made: Dir[] = [];
   const cgroup: RunCgroup = {
     procsFiles: [...byDir.values()].map((d) => `${d.path}/cgroup.procs`),
@@ -144,6 +136,33 @@ function writeLimit(fs: LinuxDeps["fs"], dir: Dir, d: LimitDecision): void {
     case "openFiles":
       throw new Error(`${d.key} is not a cgroup limit`);
   }
+}
+
+/** The run's cgroup directories, one per hierarchy (`srt-<run id>` below each slot's parent). */
+function runDirs(runId: string, decisions: readonly LimitDecision[]): Map<string, Dir> {
+  const byDir = new Map<string, Dir>();
+  for (const d of decisions) {
+    if (d.mechanism.kind !== "cgroup") continue;
+    const slot = d.mechanism.slot;
+    const path = `${slot.parent}/srt-${runId}`;
+    const dir = byDir.get(path) ?? { path, slot, controllers: new Set<string>() };
+    dir.controllers.add(slot.controller);
+    byDir.set(path, dir);
+  }
+  return byDir;
+}
+
+/**
+ * A run cgroup another program makes and removes (runc, from the spec's linux.resources, at the
+ * same paths): its directories, and its counters while it exists.
+ */
+export function foreignRunCgroup(
+  fs: LinuxDeps["fs"],
+  runId: string,
+  decisions: readonly LimitDecision[],
+): { readonly dirs: readonly string[]; events(): CgroupEvents } {
+  const dirs = [...runDirs(runId, decisions).values()];
+  return { dirs: dirs.map((d) => d.path), events: () => readEvents(fs, dirs) };
 }
 
 function readEvents(fs: LinuxDeps["fs"], dirs: readonly Dir[]): CgroupEvents {

@@ -10,7 +10,7 @@
 import type { ResourceLimits } from "../../../compiler/ir.js";
 import type { LinuxDeps } from "../deps.js";
 import { RuntimeFailure } from "../../failure.js";
-import { createRunCgroup, type RunCgroup } from "./cgroup.js";
+import { createRunCgroup, foreignRunCgroup, type RunCgroup } from "./cgroup.js";
 import { decideLimits, describeLimit, limitsRequested, type LimitDecision, type LimitKey } from "./decide.js";
 import { probeLimitsHost } from "./probe.js";
 
@@ -31,6 +31,10 @@ export interface LimitsSession {
   /** The limits helper and its options, to run bwrap under; undefined when no limit needs it. */
   readonly prefix: readonly string[] | undefined;
   readonly decisions: readonly LimitDecision[];
+  /** With cgroupBy "runtime": the cgroup limits the runtime must apply (empty otherwise). */
+  readonly cgroupLimits: readonly LimitDecision[];
+  /** With rlimitsBy "runtime": the rlimits to apply (empty otherwise). */
+  readonly rlimits: readonly RuntimeRlimit[];
   /** Arms the wall-time timer (if any) once the sandbox runs; `kill` ends the sandbox. */
   startClock(kill: () => void): void;
   /** What the command ran into, given its exit status. */
@@ -49,6 +53,25 @@ export interface LimitsRequest {
   readonly expectCgroup: (dir: string) => void;
   /** Said to the user (not only in debug output): a limit bestEffort skips or weakens. */
   readonly warn?: ((line: string) => void) | undefined;
+  /**
+   * "runtime": the rlimits are the caller's to apply (runc: `process.rlimits`, set just before the
+   * container's first program), so the helper only joins the cgroup; default "helper".
+   */
+  readonly rlimitsBy?: "helper" | "runtime";
+  /**
+   * "runtime": the cgroup limits are the caller's to apply (runc: the spec's linux.resources, in a
+   * cgroup runc makes at the same path srt would, `srt-<run id>` below srt's own); srt reads its
+   * counters after the run (runc run --keep) and the runtime removes it. Default "srt".
+   */
+  readonly cgroupBy?: "srt" | "runtime";
+  /** Why no cgroup limit can hold for this runtime here (rootless runc): every cgroup slot is missing. */
+  readonly noCgroups?: string;
+}
+
+/** An rlimit the runtime applies itself (rlimitsBy "runtime"). */
+export interface RuntimeRlimit {
+  readonly rlimit: "data" | "fsize" | "nofile";
+  readonly value: number;
 }
 
 /** SIGXFSZ's status (128+25 on Linux): the command's writer went past fileSize. */
@@ -61,7 +84,12 @@ export function startLimits(
 ): LimitsSession | undefined {
   // A policy without limits costs a run nothing: no probe of the host's cgroups.
   if (!limitsRequested(req.limits)) return undefined;
-  const decision = decideLimits(req.limits, probeLimitsHost(os.fs, req.uid));
+  const probed = probeLimitsHost(os.fs, req.uid);
+  const host =
+    req.noCgroups === undefined
+      ? probed
+      : { ...probed, cgroups: new Map([...probed.cgroups.keys()].map((c) => [c, { missing: req.noCgroups! }])) };
+  const decision = decideLimits(req.limits, host);
   if (decision.decisions.length === 0) return undefined;
   if (decision.refusals.length > 0)
     throw new RuntimeFailure(
@@ -75,11 +103,23 @@ export function startLimits(
         `srt: warning: ${describeLimit(d.key, d.value)} ${d.holds === "no" ? "is not enforced here" : "holds per process only"} (bestEffort): ${d.how}`,
       );
   }
-  const needsHelper = decision.decisions.some((d) => d.mechanism.kind === "cgroup" || d.mechanism.kind === "rlimit");
+  const byRuntime = req.rlimitsBy === "runtime";
+  const rlimits = decision.decisions.flatMap((d): RuntimeRlimit[] =>
+    byRuntime && d.mechanism.kind === "rlimit" ? [{ rlimit: d.mechanism.rlimit, value: d.value }] : [],
+  );
+  const cgroupByRuntime = req.cgroupBy === "runtime";
+  const cgroupLimits = decision.decisions.filter((d) => d.mechanism.kind === "cgroup");
+  const needsHelper = decision.decisions.some(
+    (d) => (d.mechanism.kind === "cgroup" && !cgroupByRuntime) || (d.mechanism.kind === "rlimit" && !byRuntime),
+  );
   const helper = needsHelper ? req.helper() : undefined;
-  const cgroup: RunCgroup | undefined = decision.decisions.some((d) => d.mechanism.kind === "cgroup")
-    ? createRunCgroup(os, req.runId, decision.decisions, req.expectCgroup)
-    : undefined;
+  let cgroup: Pick<RunCgroup, "events" | "remove" | "procsFiles"> | undefined;
+  if (cgroupLimits.length > 0 && cgroupByRuntime) {
+    const foreign = foreignRunCgroup(os.fs, req.runId, decision.decisions);
+    // The watchdog removes them if srt dies; after a normal run the runtime has.
+    for (const dir of foreign.dirs) req.expectCgroup(dir);
+    cgroup = { procsFiles: [], events: foreign.events, remove: () => [] };
+  } else if (cgroupLimits.length > 0) cgroup = createRunCgroup(os, req.runId, decision.decisions, req.expectCgroup);
   const prefix =
     helper === undefined
       ? undefined
@@ -87,7 +127,7 @@ export function startLimits(
           helper,
           ...(cgroup?.procsFiles ?? []).flatMap((f) => ["--join", f]),
           ...decision.decisions.flatMap((d) =>
-            d.mechanism.kind === "rlimit" ? ["--rlimit", `${d.mechanism.rlimit}=${d.value}`] : [],
+            d.mechanism.kind === "rlimit" && !byRuntime ? ["--rlimit", `${d.mechanism.rlimit}=${d.value}`] : [],
           ),
         ];
   const wall = decision.decisions.find((d) => d.key === "wallTime");
@@ -96,6 +136,8 @@ export function startLimits(
   return {
     prefix,
     decisions: decision.decisions,
+    cgroupLimits: cgroupByRuntime ? cgroupLimits : [],
+    rlimits,
     startClock(kill) {
       if (wall === undefined || cancel !== undefined) return;
       cancel = os.clock.after(wall.value, () => {
