@@ -21,7 +21,9 @@ import type { OciPlan } from "../backends/oci/index.js";
 import type { RuntimeCode } from "../compiler/diagnostics.js";
 import { limitsRequested } from "../runtime/linux/limits/decide.js";
 import { runOci, type OciTools } from "../runtime/oci/run.js";
-import { findOciTools } from "../runtime/oci/tools.js";
+import { findDockerTools, findOciTools } from "../runtime/oci/tools.js";
+import { runDocker, type DockerChoices, type DockerTools } from "../runtime/oci/docker.js";
+import { shellArgv } from "../runtime/shell.js";
 import { joinNetwork, ownNetwork } from "../runtime/linux/network.js";
 import { createLivePolicy } from "../runtime/proxy/live-policy.js";
 import { authorizationFrom } from "../runtime/proxy/upstream.js";
@@ -44,6 +46,8 @@ export interface SandboxRunArgs {
   readonly proxies?: string | undefined;
   /** The settings value the plan was compiled from, where parentProxy credentials are found (the plan has none). */
   readonly settingsValue?: unknown;
+  /** Run under Docker (srt --runtime docker, --docker-*): the plan is an OciPlan. */
+  readonly docker?: DockerChoices;
 }
 
 export async function runPlan(args: SandboxRunArgs, io: CliIo): Promise<number> {
@@ -147,21 +151,23 @@ async function runOpened(
   const ociGap =
     oci === undefined
       ? undefined
-      : limitsRequested(oci.limits)
+      : args.docker === undefined && limitsRequested(oci.limits)
         ? "resource limits"
         : oci.network.policy.tlsTerminate !== undefined || oci.network.policy.masks !== undefined
           ? "network.tlsTerminate and masked credentials"
           : undefined;
   if (ociGap !== undefined) {
     io.err(
-      `${failureLine({ code: "SRT547", message: `${ociGap} are not enforced under --runtime runc yet; run this policy with bwrap (the default)` })}\nsrt: the command did not run.\n`,
+      `${failureLine({ code: "SRT547", message: `${ociGap} are not enforced under --runtime ${args.docker === undefined ? "runc" : "docker"} yet; run this policy with bwrap (the default)` })}\nsrt: the command did not run.\n`,
     );
     control?.close();
     return exitStatus.runtime;
   }
-  const found = oci
-    ? findOciTools(plan.network.proxies)
-    : findTools(plan.network.proxies, undefined, io.uid === 0, chosenTools(plan));
+  const found = args.docker
+    ? findDockerTools(plan.network.proxies && args.docker.networkMode === "none")
+    : oci
+      ? findOciTools(plan.network.proxies)
+      : findTools(plan.network.proxies, undefined, io.uid === 0, chosenTools(plan));
   const problem = found.ok ? toolsExposed(found.found, plan.hostWrites) : found.message;
   if (!found.ok || problem !== undefined) {
     const code: RuntimeCode = found.ok || !("code" in found) ? "SRT500" : (found.code as RuntimeCode);
@@ -187,7 +193,16 @@ async function runOpened(
         })
       : joinNetwork(resolve(io.cwd, args.proxies));
   const common = {
-    command: what.argv,
+    // An image has its own shells: the command runs through the image's /bin/sh, not the host's.
+    command:
+      args.docker?.image === undefined
+        ? what.argv
+        : shellArgv(
+            { path: "/bin/sh", bash: false },
+            args.command.script !== undefined
+              ? { kind: "string", script: args.command.script }
+              : { kind: "argv", argv: args.command.command },
+          ),
     env: io.env,
     tools: found.tools,
     uid: io.uid,
@@ -202,9 +217,11 @@ async function runOpened(
     ...(debug ? { log: (l: string) => io.err(l + "\n") } : {}),
   };
   const running =
-    oci !== undefined
-      ? runOci({ ...common, plan: oci, tools: found.tools as OciTools })
-      : runLinux({ ...common, plan, tools: found.tools as LinuxTools });
+    oci !== undefined && args.docker !== undefined
+      ? runDocker({ ...common, plan: oci, tools: found.tools as DockerTools, docker: args.docker })
+      : oci !== undefined
+        ? runOci({ ...common, plan: oci, tools: found.tools as OciTools })
+        : runLinux({ ...common, plan, tools: found.tools as LinuxTools });
   try {
     const { result, received } = await awaitForwardingSignals(io, running);
     network.report();

@@ -544,6 +544,11 @@ export const runtimeCatalog = {
   SRT545: { title: "the OCI runtime (runc) could not set up the container" },
   SRT546: { title: "the OCI bundle could not be written" },
   SRT547: { title: "the container runtime named is not supported here" },
+  SRT560: { title: "the container engine's client (docker, podman) cannot be started" },
+  SRT561: { title: "the container engine could not start the container" },
+  SRT562: { title: "the container image is not on the engine (srt never pulls)" },
+  SRT563: { title: "a docker setting or option is refused" },
+  SRT564: { title: "a docker volume would open what the policy protects" },
 } as const satisfies Record<string, { title: string }>;
 
 export type RuntimeCode = keyof typeof runtimeCatalog;

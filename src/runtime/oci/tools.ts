@@ -5,6 +5,7 @@
 import { locateTool, missingToolsMessage, nodeToolFs, type FoundTool, type ToolFs } from "../host-tools.js";
 import { toolPackages } from "../linux/tools.js";
 import type { OciTools } from "./run.js";
+import type { DockerTools } from "./docker.js";
 
 const packages: Readonly<Record<string, string>> = { ...toolPackages, runc: "runc", sleep: "coreutils" };
 
@@ -28,6 +29,34 @@ export function findOciTools(needNetwork: boolean, fs: ToolFs = nodeToolFs): Oci
   const path = (name: string): string => found.find((t) => t.name === name)!.path;
   const tools: OciTools = {
     runc: path("runc"),
+    sh: path("sh"),
+    sleep: path("sleep"),
+    ...(needNetwork ? { bridge: { setpriv: path("setpriv"), nsenter: path("nsenter"), socat: path("socat") } } : {}),
+  };
+  return { ok: true, tools, found };
+}
+
+export type DockerToolsResult =
+  | { readonly ok: true; readonly tools: DockerTools; readonly found: readonly FoundTool[] }
+  | { readonly ok: false; readonly message: string };
+
+/** The Docker client and what the holder and the bridges need (src/runtime/oci/docker.ts). */
+export function findDockerTools(needNetwork: boolean, fs: ToolFs = nodeToolFs): DockerToolsResult {
+  const names = ["docker", "sh", "sleep", ...(needNetwork ? ["setpriv", "nsenter", "socat"] : [])];
+  const lookups = names.map((n) => locateTool(n, fs));
+  const missing = lookups.flatMap((l) => (l.ok ? [] : [l]));
+  if (missing.length > 0)
+    return {
+      ok: false,
+      message: missingToolsMessage(
+        missing,
+        `apt-get install ${[...new Set(missing.map((m) => ({ ...packages, docker: "docker.io" })[m.name]))].join(" ")}`,
+      ),
+    };
+  const found = lookups.flatMap((l) => (l.ok ? [l.tool] : []));
+  const path = (name: string): string => found.find((t) => t.name === name)!.path;
+  const tools: DockerTools = {
+    docker: path("docker"),
     sh: path("sh"),
     sleep: path("sleep"),
     ...(needNetwork ? { bridge: { setpriv: path("setpriv"), nsenter: path("nsenter"), socat: path("socat") } } : {}),
