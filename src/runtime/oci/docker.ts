@@ -240,7 +240,6 @@ async function launch(
   }
   const user = req.docker.user ?? `${req.uid}:${req.gid}`;
   const label = `srt.run=${run.id}`;
-  const points = mountPoints(os.fs.readFile("/proc/self/mountinfo"));
 
   // The holder: a network namespace with only `lo`, where srt's bridges listen.
   let network: { kind: "none" } | { kind: "host" } | { kind: "container"; id: string } = {
@@ -285,33 +284,45 @@ async function launch(
   }
 
   const name = req.docker.name ?? `srt-${run.id}`;
-  const plan = dockerRunArgs({
-    artifact: req.plan.oci,
-    slots: run.slots,
-    bundle,
-    exists,
-    submounts: (p) => submountsOf(points, p),
-    command: req.command,
-    env: { ...commandEnv(req, run, held.network), ...req.docker.env },
-    user,
-    image: req.docker.image ?? image,
-    imageRoot: req.docker.image !== undefined,
-    name,
-    labels: { "srt.run": run.id },
-    network,
-    seccompFile,
-    workdir: req.docker.workdir ?? req.plan.oci.config.process.cwd,
-    autoRemove: req.docker.autoRemove,
-    limits: req.docker.limits,
-    volumes: req.docker.volumes ?? [],
-    interactive: true,
-  });
-  if (plan.skipped.length > 0) log(`not mounted (missing, could not be created): ${plan.skipped.join(" ")}`);
   // Created first, its output kept (the engine's warnings, or why it refused); then started, attached.
-  if (req.docker.autoRemove) containers.unshift(name);
-  const created = await client.run(plan.args, undefined, plan.clientEnv);
-  if (created.status !== 0)
+  // The host's mount table is read last: a mount that ends before the engine binds it (another
+  // container's root) makes the create fail, and it is read again.
+  for (let attempt = 1; ; attempt++) {
+    const points = mountPoints(os.fs.readFile("/proc/self/mountinfo"));
+    const plan = dockerRunArgs({
+      artifact: req.plan.oci,
+      slots: run.slots,
+      bundle,
+      exists,
+      submounts: (p) => submountsOf(points, p),
+      command: req.command,
+      env: { ...commandEnv(req, run, held.network), ...req.docker.env },
+      user,
+      image: req.docker.image ?? image,
+      imageRoot: req.docker.image !== undefined,
+      name,
+      labels: { "srt.run": run.id },
+      network,
+      seccompFile,
+      workdir: req.docker.workdir ?? req.plan.oci.config.process.cwd,
+      autoRemove: req.docker.autoRemove,
+      limits: req.docker.limits,
+      volumes: req.docker.volumes ?? [],
+      interactive: true,
+    });
+    if (plan.skipped.length > 0) log(`not mounted (missing, could not be created): ${plan.skipped.join(" ")}`);
+    const created = await client.run(plan.args, undefined, plan.clientEnv);
+    // Only once it is ours: a name already taken is another container, never removed here.
+    if (created.status === 0) {
+      if (req.docker.autoRemove) containers.unshift(name);
+      break;
+    }
+    if (attempt < 3 && /bind source path does not exist/.test(created.err)) {
+      log(`create refused (${created.err.trim()}); reading the mount table again`);
+      continue;
+    }
     throw new RuntimeFailure("SRT561", `${req.tools.docker} could not create the container: ${created.err.trim()}`);
+  }
   os.inheritedFds(ipcChannelFds(os.env), req.inheritedFds ?? "close");
   const child: SpawnedChild = os.spawn(req.tools.docker, ["start", "--attach", "--interactive", name], {
     stdio: [...(req.stdio ?? (["inherit", "inherit", "inherit"] as const))] as StdioSlot[],
