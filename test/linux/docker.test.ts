@@ -11,7 +11,8 @@
  *   - SIGTERM and SIGKILL of srt leave no container (the holder included),
  *     no run directory;
  *   - volumes that would open what the policy closes, and networkMode
- *     "host" without --allow-host-network, are refused before anything runs.
+ *     "host" without --allow-host-network, are refused before anything runs;
+ *   - limits (and docker.memoryLimit) reach the container's cgroup.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lacking } from "../support/requirements.js";
@@ -121,6 +122,27 @@ describe.skipIf(lacking(!supported || missingDocker !== undefined, missingDocker
       const out = await docker(box, ["--docker-image", "ubuntu:22.04"], 'echo "$SEED_VAR $(id -u)"; exit 42');
       expect(out.stdout).toBe("v1 1234\n");
       expect(out.status, out.stderr).toBe(42);
+    });
+
+    it("maps limits and docker.memoryLimit onto the container's cgroup", async (ctx) => {
+      const box = useBox(ctx, "root", {}, { limits: { pids: 64, cpu: 0.5 }, docker: { memoryLimit: "128m" } });
+      // cgroup v2 (one tree) or v1 (a hierarchy per controller), as the container sees its own.
+      const read = (v2: string, v1: string): string =>
+        `cat /sys/fs/cgroup/${v2} 2>/dev/null || cat /sys/fs/cgroup/${v1}`;
+      const out = await docker(
+        box,
+        ["-q"],
+        [
+          `echo pids=$(${read("pids.max", "pids/pids.max")})`,
+          `echo memory=$(${read("memory.max", "memory/memory.limit_in_bytes")})`,
+          `echo cpu=$(${read("cpu.max", "cpu/cpu.cfs_quota_us")})`,
+        ].join("\n"),
+      );
+      expect(out.status, out.stderr).toBe(0);
+      const r = report(out);
+      expect(r["pids"]).toBe("64");
+      expect(r["memory"]).toBe(String(128 * 2 ** 20));
+      expect(r["cpu"]).toMatch(/^50000( 100000)?$/);
     });
 
     for (const signal of ["SIGTERM", "SIGKILL"] as const)
