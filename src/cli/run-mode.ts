@@ -41,7 +41,7 @@ export const runModeCommand = (io: CliIo, usage: string) =>
       runtime: {
         type: "string",
         valueHint: "NAME",
-        description: "bwrap (default), runc or docker: the same policy in an OCI container",
+        description: "bwrap (default), runc, docker or podman: the same policy in an OCI container",
       },
     },
     runs: runsWhat,
@@ -65,13 +65,13 @@ export const runModeCommand = (io: CliIo, usage: string) =>
         allowHostNetwork: args["allow-host-network"],
       };
       const runtime = args.runtime ?? (wantsDocker(flags) ? "docker" : "bwrap");
-      if (runtime !== "bwrap" && runtime !== "runc" && runtime !== "docker") {
+      if (runtime !== "bwrap" && runtime !== "runc" && runtime !== "docker" && runtime !== "podman") {
         io.err(
-          `${failureLine({ code: "SRT547", message: `--runtime ${runtime}: srt runs commands under bwrap, runc or docker (crun and podman are not implemented yet)` })}\n`,
+          `${failureLine({ code: "SRT547", message: `--runtime ${runtime}: srt runs commands under bwrap, runc, docker or podman (crun is not implemented yet)` })}\n`,
         );
         return exitStatus.usage;
       }
-      if (runtime !== "docker" && wantsDocker(flags)) {
+      if (runtime !== "docker" && runtime !== "podman" && wantsDocker(flags)) {
         io.err(
           `srt: --docker-image, --docker-name and --docker-workdir run the command under Docker, not --runtime ${runtime}\n`,
         );
@@ -84,7 +84,7 @@ export const runModeCommand = (io: CliIo, usage: string) =>
 async function runMode(
   o: RunOptions,
   io: CliIo,
-  runtime: "bwrap" | "runc" | "docker",
+  runtime: "bwrap" | "runc" | "docker" | "podman",
   flags: DockerFlags,
 ): Promise<number> {
   // macOS: Seatbelt through sandbox-exec (src/cli/macos-run.ts; not run on a Mac from here).
@@ -105,7 +105,7 @@ async function runMode(
   const debug = o.debug || debugFromEnv(io.env);
   if (debug) io.err(`srt: compiled ${plan.source} in ${(performance.now() - t0).toFixed(1)} ms\n`);
   let docker: DockerChoices | undefined;
-  if (runtime === "docker") {
+  if (runtime === "docker" || runtime === "podman") {
     const chosen = dockerOptions(settingsValue, flags, plan as OciPlan, (p) => {
       try {
         return realpathSync(resolve(io.cwd, p));
@@ -129,7 +129,9 @@ async function runMode(
       violations: o.violations,
       controlFd: o.controlFd,
       settingsValue,
-      ...(docker === undefined ? {} : { docker }),
+      ...(docker === undefined
+        ? {}
+        : { docker, engine: runtime === "podman" ? ("podman" as const) : ("docker" as const) }),
     },
     io,
   );

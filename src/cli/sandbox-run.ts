@@ -48,6 +48,8 @@ export interface SandboxRunArgs {
   readonly settingsValue?: unknown;
   /** Run under Docker (srt --runtime docker, --docker-*): the plan is an OciPlan. */
   readonly docker?: DockerChoices;
+  /** Which engine's client runs it (default docker). */
+  readonly engine?: "docker" | "podman";
 }
 
 export async function runPlan(args: SandboxRunArgs, io: CliIo): Promise<number> {
@@ -164,7 +166,7 @@ async function runOpened(
     return exitStatus.runtime;
   }
   const found = args.docker
-    ? findDockerTools(plan.network.proxies && args.docker.networkMode === "none")
+    ? findDockerTools(args.engine ?? "docker", plan.network.proxies && args.docker.networkMode === "none")
     : oci
       ? findOciTools(plan.network.proxies)
       : findTools(plan.network.proxies, undefined, io.uid === 0, chosenTools(plan));
@@ -213,7 +215,23 @@ async function runOpened(
     inheritedFds: "close" as const,
     ...(args.quiet ? {} : { warn: (l: string) => io.err(l + "\n") }),
     // If srt is SIGKILLed, its watchdog runs this to release the run's placeholders.
-    ...(process.argv[1] ? { cleanupCommand: [process.execPath, process.argv[1], "__cleanup"] } : {}),
+    ...(process.argv[1]
+      ? {
+          cleanupCommand: [
+            process.execPath,
+            process.argv[1],
+            "__cleanup",
+            // Docker and podman runs: the engine, so the run's containers are removed too.
+            ...(args.docker !== undefined && found.ok
+              ? [
+                  `--engine=${(found.tools as DockerTools).docker}`,
+                  `--engine-kind=${args.engine ?? "docker"}`,
+                  `--docker-host=${io.env["DOCKER_HOST"] ?? ""}`,
+                ]
+              : []),
+          ],
+        }
+      : {}),
     ...(debug ? { log: (l: string) => io.err(l + "\n") } : {}),
   };
   const running =

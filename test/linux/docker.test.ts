@@ -14,6 +14,8 @@
  *     "host" without --allow-host-network, are refused before anything runs;
  *   - limits (and docker.memoryLimit) reach the container's cgroup.
  */
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lacking } from "../support/requirements.js";
 import { missingDocker, srtContainers, startPrivateDocker, type PrivateDocker } from "../support/dockerd.js";
@@ -188,3 +190,63 @@ describe.skipIf(lacking(!supported || missingDocker !== undefined, missingDocker
     });
   },
 );
+
+/**
+ * podman, behind the same runner (`srt --runtime podman`), on the machine's own podman (its
+ * storage; rootful needs runc and cgroupfs here, which srt passes): only when SRT_TEST_ENGINES
+ * names podman (`SRT_TEST_ENGINES=podman npx vitest run test/linux/docker.test.ts`), so a default
+ * run registers nothing here, and nothing is skipped.
+ */
+const podman = ["/usr/bin/podman", "/usr/local/bin/podman"].find((p) => existsSync(p));
+const podmanWanted = (process.env["SRT_TEST_ENGINES"] ?? "").split(/[ ,]/).includes("podman");
+if (podmanWanted)
+  describe("srt under podman (SRT_TEST_ENGINES=podman)", () => {
+    let web: TestServer;
+    beforeAll(async () => {
+      if (podman === undefined) throw new Error("podman is not installed (apt-get install podman)");
+      web = await startHttpServer(`${marker}-podman`);
+    });
+    afterAll(async () => web?.close());
+    const global = ["--runtime", "runc", "--cgroup-manager", "cgroupfs", "--events-backend", "file"];
+    const left = (): string[] =>
+      spawnSync(podman!, [...global, "ps", "--all", "--filter", "label=srt.run", "--format", "{{.Names}}"], {
+        encoding: "utf8",
+      })
+        .stdout.split("\n")
+        .filter((l) => l !== "");
+
+    it("refuses escapes from inside; egress only through srt's proxies", async (ctx) => {
+      const box = useBox(ctx, "root", {}, { network: { allowedDomains: [`127.0.0.1:${web.port}`] } });
+      const script = [
+        `echo x > ${box.outside}/w 2>/dev/null && echo outside=written || echo outside=refused`,
+        `python3 -c 'import socket; socket.socket(socket.AF_UNIX)' 2>/dev/null && echo unix=made || echo unix=refused`,
+        `curl -s -m 5 --noproxy '*' http://127.0.0.1:${web.port}/direct >/dev/null && echo direct=connected || echo direct=failed`,
+        `echo allowed=$(curl -s -m 10 -x "$HTTP_PROXY" -o /dev/null -w '%{http_code}' http://127.0.0.1:${web.port}/p)`,
+        `echo denied=$(curl -s -m 10 -x "$HTTP_PROXY" -o /dev/null -w '%{http_code}' http://127.0.0.1:${web.port + 1}/)`,
+      ].join("\n");
+      const out = await srt(box, ["--runtime", "podman", "-q", "--settings", box.settings, "-c", script], {
+        timeoutMs: 60_000,
+      });
+      expect(out.status, out.stderr).toBe(0);
+      expect(report(out)).toEqual({
+        outside: "refused",
+        unix: "refused",
+        direct: "failed",
+        allowed: "200",
+        denied: "403",
+      });
+      expect(left()).toEqual([]);
+    });
+
+    it("leaves no container when srt gets SIGKILL", async (ctx) => {
+      const box = useBox(ctx, "root", {}, { network: { allowedDomains: [`127.0.0.1:${web.port}`] } });
+      const run = startSrt(box, ["--runtime", "podman", "--settings", box.settings, "-c", "echo ready; sleep 60"], {
+        timeoutMs: 60_000,
+      });
+      await printed(run, "ready");
+      run.child.kill("SIGKILL");
+      await run.done;
+      expect(await eventually(() => left().length === 0, 30_000), left().join(" ")).toBe(true);
+      expect(await eventually(() => leftovers(box).length === 0), leftovers(box).join(" ")).toBe(true);
+    }, 90_000);
+  });

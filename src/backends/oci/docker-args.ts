@@ -37,6 +37,8 @@ export type DockerNetwork =
   | { readonly kind: "none" }
   /** Joins the holder container's network namespace, where srt's bridges listen. */
   | { readonly kind: "container"; readonly id: string }
+  /** podman: a network namespace srt made, by path. */
+  | { readonly kind: "ns"; readonly path: string }
   | { readonly kind: "host" };
 
 export interface DockerLimits {
@@ -72,6 +74,8 @@ export interface DockerRunInput {
   readonly volumes: readonly DockerVolume[];
   /** Keep stdin open (`-i`). */
   readonly interactive: boolean;
+  /** The engine's own extra create arguments (podman as root: its ulimits). */
+  readonly engineArgs?: readonly string[];
 }
 
 export interface DockerRun {
@@ -194,7 +198,14 @@ export function dockerRunArgs(input: DockerRunInput): DockerRun {
   if (input.interactive) args.push("--interactive");
   for (const [k, v] of Object.entries(input.labels)) args.push("--label", `${k}=${v}`);
   args.push(...confinementArgs(input.seccompFile, input.user));
-  args.push("--network", input.network.kind === "container" ? `container:${input.network.id}` : input.network.kind);
+  args.push(
+    "--network",
+    input.network.kind === "container"
+      ? `container:${input.network.id}`
+      : input.network.kind === "ns"
+        ? `ns:${input.network.path}`
+        : input.network.kind,
+  );
   args.push("--workdir", input.workdir);
   const { limits } = input;
   if (limits.cpus !== undefined) args.push("--cpus", String(limits.cpus));
@@ -204,6 +215,7 @@ export function dockerRunArgs(input: DockerRunInput): DockerRun {
   if (limits.openFiles !== undefined) args.push("--ulimit", `nofile=${limits.openFiles}:${limits.openFiles}`);
   if (limits.fileSizeBytes !== undefined)
     args.push("--ulimit", `fsize=${limits.fileSizeBytes}:${limits.fileSizeBytes}`);
+  args.push(...(input.engineArgs ?? []));
   const clientEnv: Record<string, string> = {};
   for (const [k, v] of Object.entries(input.env)) {
     if (clientNames.test(k)) args.push("--env", `${k}=${v}`);

@@ -11,7 +11,9 @@
  * `--network none` (only `lo`), srt's bridges are entered into its namespace
  * (../linux/bridge.ts, as for bwrap and runc), and the command's container
  * joins it with `--network container:HOLDER`. So the only way out is srt's
- * proxies. No Docker network is ever created.
+ * proxies. No Docker network is ever created. podman (`--runtime podman`)
+ * runs the same way: its `--network container:` works as Docker's (its
+ * `ns:PATH` would need `lo` brought up in a namespace srt made).
  *
  * Lifetime: killing the `docker run` client does not stop its container. Both
  * containers run with `--rm` (the daemon removes them when they end) and
@@ -30,6 +32,7 @@ import {
   confinementArgs,
   dockerRunArgs,
   type DockerLimits,
+  type DockerNetwork,
   type DockerVolume,
 } from "../../backends/oci/docker-args.js";
 import { cleanUpRun, type Held } from "../linux/cleanup.js";
@@ -54,6 +57,8 @@ import { mountPoints, submountsOf } from "./mountinfo.js";
 import { skeletonImageTag, skeletonTar } from "./skeleton-tar.js";
 
 export interface DockerTools {
+  readonly engine: "docker" | "podman";
+  /** The engine's client (docker or podman). */
   readonly docker: string;
   /** The watchdog's shell. */
   readonly sh: string;
@@ -96,6 +101,7 @@ export function runDocker(req: DockerRunRequest, os: LinuxDeps = nodeLinuxDeps()
   const result = (async (): Promise<RunResult> => {
     const held: Held = {};
     const containers: string[] = [];
+    const stops: (() => void)[] = [];
     let client: DockerClient | undefined;
     try {
       const run = prepareRun(
@@ -125,6 +131,7 @@ export function runDocker(req: DockerRunRequest, os: LinuxDeps = nodeLinuxDeps()
         signals,
         client,
         containers,
+        stops,
         log,
       );
       log(`docker start exited (${end.exit.signal ?? end.exit.code})`);
@@ -142,18 +149,33 @@ export function runDocker(req: DockerRunRequest, os: LinuxDeps = nodeLinuxDeps()
       signals.killAll();
       return held.guard?.failure() ?? failureOf(e, "SRT561");
     } finally {
-      if (client !== undefined && containers.length > 0) {
-        await client.run(["rm", "--force", ...containers]);
-        log(`removed ${containers.join(" ")}`);
+      // One at a time, the command's first: podman refuses to remove a holder another container still uses.
+      for (const c of client === undefined ? [] : containers) {
+        // podman's rm --force stops with SIGTERM first and waits 10 s; the holder's sleep ignores it.
+        const now = req.tools.engine === "podman" ? ["--time", "0"] : [];
+        const removed = await client!.run(["rm", "--force", ...now, c]);
+        log(removed.status === 0 ? `removed ${c}` : `could not remove ${c}: ${removed.err.trim()}`);
       }
+      for (const stop of stops) stop();
       await cleanUpRun(os, held, signals, { step: log, problem: (line) => req.log?.(line) });
     }
   })();
   return { forward: signals.forward, result };
 }
 
+/**
+ * podman as root on this kind of host (CONTAINERS.md): crun fails on hybrid cgroups, there is no
+ * systemd to manage cgroups or log events. Rootless podman takes its defaults.
+ */
+const engineGlobalArgs = (req: DockerRunRequest): string[] =>
+  req.tools.engine === "podman" && req.uid === 0
+    ? ["--runtime", "runc", "--cgroup-manager", "cgroupfs", "--events-backend", "file"]
+    : [];
+
 interface DockerClient {
   readonly env: Readonly<Record<string, string>>;
+  /** Arguments before the subcommand (podman's runtime choices). */
+  readonly global: readonly string[];
   /** Runs the client to its end: status and stdout. */
   run(
     args: readonly string[],
@@ -166,16 +188,28 @@ interface DockerClient {
 function dockerClient(os: LinuxDeps, req: DockerRunRequest, run: RunDir): DockerClient {
   const config = `${run.path}/docker-config`;
   os.fs.mkdir(config, 0o700);
+  // podman reads it as its auth file too, and refuses a DOCKER_CONFIG without one.
+  os.fs.writeFile(`${config}/config.json`, "{}", 0o600);
   const env: Record<string, string> = { DOCKER_CONFIG: config };
-  for (const k of ["DOCKER_HOST", "DOCKER_API_VERSION", "DOCKER_CERT_PATH", "DOCKER_TLS_VERIFY"]) {
+  for (const k of [
+    "DOCKER_HOST",
+    "DOCKER_API_VERSION",
+    "DOCKER_CERT_PATH",
+    "DOCKER_TLS_VERIFY",
+    "CONTAINERS_CONF",
+    "CONTAINERS_STORAGE_CONF",
+    "XDG_RUNTIME_DIR",
+  ]) {
     const v = req.env[k];
     if (v !== undefined) env[k] = v;
   }
+  const global = engineGlobalArgs(req);
   return {
     env,
+    global,
     run: (args, stdin, extraEnv) =>
       new Promise((resolve) => {
-        const child = os.spawn(req.tools.docker, args, {
+        const child = os.spawn(req.tools.docker, [...global, ...args], {
           stdio: [stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
           env: { ...extraEnv, ...env },
           cwd: "/",
@@ -201,6 +235,7 @@ async function launch(
   signals: SandboxSignals,
   client: DockerClient,
   containers: string[],
+  stops: (() => void)[],
   log: (what: string) => void,
 ): Promise<{ exit: Exit; started: boolean }> {
   const bundle = `${run.path}/bundle`;
@@ -242,7 +277,7 @@ async function launch(
   const label = `srt.run=${run.id}`;
 
   // The holder: a network namespace with only `lo`, where srt's bridges listen.
-  let network: { kind: "none" } | { kind: "host" } | { kind: "container"; id: string } = {
+  let network: DockerNetwork = {
     kind: req.docker.networkMode,
   };
   if (held.network !== undefined) {
@@ -266,6 +301,7 @@ async function launch(
       "--pull",
       "never",
       ...confinementArgs(seccompFile, user),
+      ...engineCreateArgs(req),
       ...hostDirs.flatMap((d) => ["--mount", bindArg({ source: d, target: d, readonly: true })]),
       "--entrypoint",
       req.tools.sleep,
@@ -309,6 +345,7 @@ async function launch(
       limits: req.docker.limits,
       volumes: req.docker.volumes ?? [],
       interactive: true,
+      engineArgs: engineCreateArgs(req),
     });
     if (plan.skipped.length > 0) log(`not mounted (missing, could not be created): ${plan.skipped.join(" ")}`);
     const created = await client.run(plan.args, undefined, plan.clientEnv);
@@ -359,6 +396,16 @@ async function launch(
   const exit = await exited;
   // A command that ended before its pid was read still ran if docker says so (not 125: docker's own failure).
   return { exit, started: started || (exit.code !== null && exit.code !== 125) };
+}
+
+/** podman as root: root lacks CAP_SYS_RESOURCE here, so podman's default rlimits (raised) are refused; keep the host's. */
+function engineCreateArgs(req: DockerRunRequest): string[] {
+  if (req.tools.engine !== "podman" || req.uid !== 0) return [];
+  return [
+    ...(req.docker.limits.openFiles === undefined ? ["--ulimit", "nofile=20000:20000"] : []),
+    "--ulimit",
+    "nproc=32768:32768",
+  ];
 }
 
 /** The container's first process on the host, while it runs. */

@@ -41,8 +41,12 @@ export type DockerToolsResult =
   | { readonly ok: false; readonly message: string };
 
 /** The Docker client and what the holder and the bridges need (src/runtime/oci/docker.ts). */
-export function findDockerTools(needNetwork: boolean, fs: ToolFs = nodeToolFs): DockerToolsResult {
-  const names = ["docker", "sh", "sleep", ...(needNetwork ? ["setpriv", "nsenter", "socat"] : [])];
+export function findDockerTools(
+  engine: "docker" | "podman",
+  needNetwork: boolean,
+  fs: ToolFs = nodeToolFs,
+): DockerToolsResult {
+  const names = [engine, "sh", "sleep", ...(needNetwork ? ["setpriv", "nsenter", "socat"] : [])];
   const lookups = names.map((n) => locateTool(n, fs));
   const missing = lookups.flatMap((l) => (l.ok ? [] : [l]));
   if (missing.length > 0)
@@ -50,13 +54,14 @@ export function findDockerTools(needNetwork: boolean, fs: ToolFs = nodeToolFs): 
       ok: false,
       message: missingToolsMessage(
         missing,
-        `apt-get install ${[...new Set(missing.map((m) => ({ ...packages, docker: "docker.io" })[m.name]))].join(" ")}`,
+        `apt-get install ${[...new Set(missing.map((m) => ({ ...packages, docker: "docker.io", podman: "podman" })[m.name]))].join(" ")}`,
       ),
     };
   const found = lookups.flatMap((l) => (l.ok ? [l.tool] : []));
   const path = (name: string): string => found.find((t) => t.name === name)!.path;
   const tools: DockerTools = {
-    docker: path("docker"),
+    engine,
+    docker: path(engine),
     sh: path("sh"),
     sleep: path("sleep"),
     ...(needNetwork ? { bridge: { setpriv: path("setpriv"), nsenter: path("nsenter"), socat: path("socat") } } : {}),
