@@ -1,7 +1,8 @@
 /** `srt explain [F]`: the effective policy in words, or the IR with --json. */
 import { showBytes } from "../compiler/byte-paths.js";
 import { defineCommand, listOption, policyArgs, policyChoice } from "./args.js";
-import { additionArgs, additionNames } from "./run-options.js";
+import { additionArgs, additionNames, dockerArgs } from "./run-options.js";
+import { explainDocker } from "./explain-docker.js";
 import { explainPolicy } from "./explain-text.js";
 import { explainShell, explainTools } from "./explain-tools.js";
 import { explainLimits } from "../runtime/linux/limits/report.js";
@@ -17,7 +18,7 @@ export const explainCommand = (io: CliIo) =>
   defineCommand({
     meta: { name: "explain", description: "Show what a policy allows and denies, and why (--json: the IR)" },
     // The run mode's additions, so `srt explain --allow-domain D` shows what `srt --allow-domain D -- cmd` runs with.
-    args: { ...policyArgs, ...additionArgs },
+    args: { ...policyArgs, ...additionArgs, ...dockerArgs },
     repeatable: additionNames,
     run({ args }): number {
       // A pod runs Linux: the policy is compiled for Linux, and the cluster section is added.
@@ -34,7 +35,11 @@ export const explainCommand = (io: CliIo) =>
         allowWrite: listOption(args["allow-write"]),
         denyRead: listOption(args["deny-read"]),
       };
-      const { policy, diagnostics } = compileForCli({ settings, json: args.json, additions }, io, target);
+      const { policy, diagnostics, settingsValue } = compileForCli(
+        { settings, json: args.json, additions },
+        io,
+        target,
+      );
       if (args.json && diagnostics.length > 0) io.err(renderJson(diagnostics) + "\n");
       if (policy === undefined) return exitStatus.usage;
       const vars = Object.fromEntries(Object.entries(io.env).filter((e): e is [string, string] => e[1] !== undefined));
@@ -51,6 +56,12 @@ export const explainCommand = (io: CliIo) =>
                         io.platform === "linux" ? probeLimitsHost(nodeLinuxFs, io.uid) : undefined,
                       ),
                       ...explainTools(policy, io.platform),
+                      ...explainDocker(policy, settingsValue, {
+                        image: args["docker-image"],
+                        name: args["docker-name"],
+                        workdir: args["docker-workdir"],
+                        allowHostNetwork: args["allow-host-network"],
+                      }),
                     ]
                       .map((l) => l + "\n")
                       .join("")

@@ -65,6 +65,23 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   }
   // Internal: run by the watchdog of a run that died without cleaning up (see runtime/linux/janitor.ts).
   // Only a state directory that passes the same checks as a run's is touched.
+  // A Docker or podman run names its engine first (--engine=PATH --engine-kind=K --docker-host=H): its containers go too.
+  const engineArgs = first === "__cleanup" ? rest.filter((a) => /^--(engine|engine-kind|docker-host)=/.test(a)) : [];
+  if (first === "__cleanup" && engineArgs.length > 0) {
+    const status = await main([first, ...rest.filter((a) => !engineArgs.includes(a))], io);
+    const opt = (n: string): string | undefined => engineArgs.find((a) => a.startsWith(`--${n}=`))?.slice(n.length + 3);
+    const runId = rest[rest.length - 1]!;
+    const engine = opt("engine");
+    if (engine !== undefined && engine.startsWith("/") && /^[0-9a-f]{12}$/.test(runId))
+      (await import("../runtime/oci/engine-cleanup.js")).removeRunContainers({
+        engine,
+        kind: opt("engine-kind") === "podman" ? "podman" : "docker",
+        dockerHost: opt("docker-host") || undefined,
+        runId,
+        root: io.uid === 0,
+      });
+    return status;
+  }
   if (first === "__cleanup" && rest.length === 2) {
     // The run id names a directory in it: only the form srt makes (no "/" or "..", nothing outside).
     const os = (await import("../runtime/linux/node-deps.js")).nodeLinuxDeps();

@@ -1,6 +1,10 @@
 /** `srt [options] [-c "string" | [--] cmd args…]`: compile the settings for this machine and run the command in one go. */
 import { lowerLinuxPlan } from "../backends/bwrap/index.js";
-import { lowerOciPlan } from "../backends/oci/index.js";
+import { realpathSync } from "node:fs";
+import { resolve } from "node:path";
+import { lowerOciPlan, type OciPlan } from "../backends/oci/index.js";
+import type { DockerChoices } from "../runtime/oci/docker.js";
+import { dockerOptions, wantsDocker, type DockerFlags } from "./docker-options.js";
 import { hostRootEntries } from "../runtime/oci/host-root.js";
 import { hostSeccompArch } from "../runtime/host-arch.js";
 import { failureLine } from "../runtime/failure.js";
@@ -11,6 +15,7 @@ import {
   additionArgs,
   additionNames,
   containerOptions,
+  dockerArgs,
   runArgs,
   runOptions,
   runsWhat,
@@ -32,16 +37,17 @@ export const runModeCommand = (io: CliIo, usage: string) =>
       },
       ...runArgs,
       ...additionArgs,
+      ...dockerArgs,
       runtime: {
         type: "string",
         valueHint: "NAME",
-        description: "bwrap (default), runc or crun: the same policy as an OCI container",
+        description: "bwrap (default), runc, crun, docker or podman: the same policy in an OCI container",
       },
     },
     runs: runsWhat,
     repeatable: additionNames,
     refuses: {
-      ...containerOptions,
+      ...Object.fromEntries(Object.entries(containerOptions).filter(([o]) => !(o.slice(2) in dockerArgs))),
       "--proxies": "--proxies is for srt exec (commands wrapped by a library sandbox)",
       "--allow-writable-plan": "--allow-writable-plan is for srt exec (this mode compiles its plan in memory)",
     },
@@ -52,18 +58,41 @@ export const runModeCommand = (io: CliIo, usage: string) =>
         io.err(`srt: ${parsed.message}\n`);
         return exitStatus.usage;
       }
-      const runtime = args.runtime ?? "bwrap";
-      if (runtime !== "bwrap" && runtime !== "runc" && runtime !== "crun") {
+      const flags: DockerFlags = {
+        image: args["docker-image"],
+        name: args["docker-name"],
+        workdir: args["docker-workdir"],
+        allowHostNetwork: args["allow-host-network"],
+      };
+      const runtime = args.runtime ?? (wantsDocker(flags) ? "docker" : "bwrap");
+      if (
+        runtime !== "bwrap" &&
+        runtime !== "runc" &&
+        runtime !== "crun" &&
+        runtime !== "docker" &&
+        runtime !== "podman"
+      ) {
         io.err(
-          `${failureLine({ code: "SRT547", message: `--runtime ${runtime}: srt runs commands under bwrap, runc or crun (docker and podman are not implemented yet)` })}\n`,
+          `${failureLine({ code: "SRT547", message: `--runtime ${runtime}: srt runs commands under bwrap, runc, crun, docker or podman` })}\n`,
         );
         return exitStatus.usage;
       }
-      return runMode(parsed.options, io, runtime);
+      if (runtime !== "docker" && runtime !== "podman" && wantsDocker(flags)) {
+        io.err(
+          `srt: --docker-image, --docker-name and --docker-workdir run the command under Docker, not --runtime ${runtime}\n`,
+        );
+        return exitStatus.usage;
+      }
+      return runMode(parsed.options, io, runtime, flags);
     },
   });
 
-async function runMode(o: RunOptions, io: CliIo, runtime: "bwrap" | "runc" | "crun"): Promise<number> {
+async function runMode(
+  o: RunOptions,
+  io: CliIo,
+  runtime: "bwrap" | "runc" | "crun" | "docker" | "podman",
+  flags: DockerFlags,
+): Promise<number> {
   // macOS: Seatbelt through sandbox-exec (src/cli/macos-run.ts; not run on a Mac from here).
   if (io.platform === "darwin") return (await import("./macos-run.js")).runMacosMode(o, io);
   if (io.platform !== "linux") {
@@ -76,11 +105,27 @@ async function runMode(o: RunOptions, io: CliIo, runtime: "bwrap" | "runc" | "cr
   const { policy, settingsValue } = compileForRun(o, io, "linux");
   if (policy === undefined) return exitStatus.usage;
   const plan =
-    runtime !== "bwrap"
-      ? lowerOciPlan(policy, hostSeccompArch(), hostRootEntries(), runtime)
-      : lowerLinuxPlan(policy, hostSeccompArch());
-  if (o.debug || debugFromEnv(io.env))
-    io.err(`srt: compiled ${plan.source} in ${(performance.now() - t0).toFixed(1)} ms\n`);
+    runtime === "bwrap"
+      ? lowerLinuxPlan(policy, hostSeccompArch())
+      : lowerOciPlan(policy, hostSeccompArch(), hostRootEntries(), runtime === "crun" ? "crun" : "runc");
+  const debug = o.debug || debugFromEnv(io.env);
+  if (debug) io.err(`srt: compiled ${plan.source} in ${(performance.now() - t0).toFixed(1)} ms\n`);
+  let docker: DockerChoices | undefined;
+  if (runtime === "docker" || runtime === "podman") {
+    const chosen = dockerOptions(settingsValue, flags, plan as OciPlan, (p) => {
+      try {
+        return realpathSync(resolve(io.cwd, p));
+      } catch {
+        return undefined;
+      }
+    });
+    if (!chosen.ok) {
+      io.err(`${failureLine(chosen)}\nsrt: the command did not run.\n`);
+      return exitStatus.usage;
+    }
+    for (const line of chosen.shown) if (debug || line.includes("NOT FILTERED")) io.err(`srt: ${line}\n`);
+    docker = chosen.choices;
+  }
   return runPlan(
     {
       plan,
@@ -90,6 +135,9 @@ async function runMode(o: RunOptions, io: CliIo, runtime: "bwrap" | "runc" | "cr
       violations: o.violations,
       controlFd: o.controlFd,
       settingsValue,
+      ...(docker === undefined
+        ? {}
+        : { docker, engine: runtime === "podman" ? ("podman" as const) : ("docker" as const) }),
     },
     io,
   );

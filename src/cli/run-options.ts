@@ -90,13 +90,33 @@ export const additionArgs = {
 
 export const additionNames = Object.keys(additionArgs);
 
-/** The reference tool's seed ports run the command in a container; srt has no such backend yet. */
+/** `srt exec` runs a compiled plan under bwrap or runc: the container options are the run mode's. */
 export const containerOptions: Readonly<Record<string, string>> = Object.fromEntries(
-  ["--docker-image", "--docker-name", "--docker-workdir"].map((o) => [
+  ["--docker-image", "--docker-name", "--docker-workdir", "--allow-host-network"].map((o) => [
     o,
-    `${o}: srt's container backend (running the command in a Docker container, as the reference tool's ports do) does not exist yet; without it srt sandboxes the command on this host with bubblewrap`,
+    `${o} is for the run mode (\`srt ${o} … -- cmd\` runs the command in a Docker container); srt exec runs a compiled plan with bwrap or runc`,
   ]),
 );
+
+/** The run mode's Docker options (src/cli/docker-options.ts); each --docker-* implies --runtime docker. */
+export const dockerArgs = {
+  "docker-image": {
+    type: "string",
+    valueHint: "IMAGE",
+    description:
+      "run in a Docker container from IMAGE (on the engine already: srt never pulls); implies --runtime docker",
+  },
+  "docker-name": { type: "string", valueHint: "NAME", description: "the container's name; implies --runtime docker" },
+  "docker-workdir": {
+    type: "string",
+    valueHint: "DIR",
+    description: "the command's working directory in the container; implies --runtime docker",
+  },
+  "allow-host-network": {
+    type: "boolean",
+    description: 'confirm docker.networkMode "host": the container gets the host\'s network, NOT FILTERED',
+  },
+} as const satisfies ArgsDef;
 
 /** The run options as citty parsed them; srt exec adds its own two. */
 export interface RunArgs {

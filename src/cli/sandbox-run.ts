@@ -20,7 +20,9 @@ import {
 import type { OciPlan } from "../backends/oci/index.js";
 import type { RuntimeCode } from "../compiler/diagnostics.js";
 import { runOci, type OciTools } from "../runtime/oci/run.js";
-import { findOciTools } from "../runtime/oci/tools.js";
+import { findDockerTools, findOciTools } from "../runtime/oci/tools.js";
+import { runDocker, type DockerChoices, type DockerTools } from "../runtime/oci/docker.js";
+import { shellArgv } from "../runtime/shell.js";
 import { joinNetwork, ownNetwork } from "../runtime/linux/network.js";
 import { createLivePolicy } from "../runtime/proxy/live-policy.js";
 import { authorizationFrom } from "../runtime/proxy/upstream-authorization.js";
@@ -43,6 +45,10 @@ export interface SandboxRunArgs {
   readonly proxies?: string | undefined;
   /** The settings value the plan was compiled from, where parentProxy credentials are found (the plan has none). */
   readonly settingsValue?: unknown;
+  /** Run under Docker (srt --runtime docker, --docker-*): the plan is an OciPlan. */
+  readonly docker?: DockerChoices;
+  /** Which engine's client runs it (default docker). */
+  readonly engine?: "docker" | "podman";
 }
 
 export async function runPlan(args: SandboxRunArgs, io: CliIo): Promise<number> {
@@ -151,9 +157,24 @@ async function runOpened(
     control?.close();
     return exitStatus.runtime;
   }
-  const found = oci
-    ? findOciTools(plan.network.proxies, oci.engine)
-    : findTools(plan.network.proxies, undefined, io.uid === 0, chosenTools(plan));
+  // What the Docker runner does not carry into its container yet is refused, never dropped:
+  // TLS termination's CA and masked credentials (runc and crun have both).
+  if (
+    args.docker !== undefined &&
+    oci !== undefined &&
+    (oci.network.policy.tlsTerminate !== undefined || oci.network.policy.masks !== undefined)
+  ) {
+    io.err(
+      `${failureLine({ code: "SRT547", message: `network.tlsTerminate and masked credentials are not enforced under --runtime ${args.engine ?? "docker"} yet; run this policy with bwrap (the default) or runc` })}\nsrt: the command did not run.\n`,
+    );
+    control?.close();
+    return exitStatus.runtime;
+  }
+  const found = args.docker
+    ? findDockerTools(args.engine ?? "docker", plan.network.proxies && args.docker.networkMode === "none")
+    : oci
+      ? findOciTools(plan.network.proxies, oci.engine)
+      : findTools(plan.network.proxies, undefined, io.uid === 0, chosenTools(plan));
   const problem = found.ok ? toolsExposed(found.found, plan.hostWrites) : found.message;
   if (!found.ok || problem !== undefined) {
     const code: RuntimeCode = found.ok || !("code" in found) ? "SRT500" : (found.code as RuntimeCode);
@@ -180,7 +201,16 @@ async function runOpened(
         })
       : joinNetwork(resolve(io.cwd, args.proxies));
   const common = {
-    command: what.argv,
+    // An image has its own shells: the command runs through the image's /bin/sh, not the host's.
+    command:
+      args.docker?.image === undefined
+        ? what.argv
+        : shellArgv(
+            { path: "/bin/sh", bash: false },
+            args.command.script !== undefined
+              ? { kind: "string", script: args.command.script }
+              : { kind: "argv", argv: args.command.command },
+          ),
     env: io.env,
     tools: found.tools,
     uid: io.uid,
@@ -191,13 +221,31 @@ async function runOpened(
     inheritedFds: "close" as const,
     ...(args.quiet ? {} : { warn: (l: string) => io.err(l + "\n") }),
     // If srt is SIGKILLed, its watchdog runs this to release the run's placeholders.
-    ...(process.argv[1] ? { cleanupCommand: [process.execPath, process.argv[1], "__cleanup"] } : {}),
+    ...(process.argv[1]
+      ? {
+          cleanupCommand: [
+            process.execPath,
+            process.argv[1],
+            "__cleanup",
+            // Docker and podman runs: the engine, so the run's containers are removed too.
+            ...(args.docker !== undefined && found.ok
+              ? [
+                  `--engine=${(found.tools as DockerTools).docker}`,
+                  `--engine-kind=${args.engine ?? "docker"}`,
+                  `--docker-host=${io.env["DOCKER_HOST"] ?? ""}`,
+                ]
+              : []),
+          ],
+        }
+      : {}),
     ...(debug ? { log: (l: string) => io.err(l + "\n") } : {}),
   };
   const running =
-    oci !== undefined
-      ? runOci({ ...common, plan: oci, tools: found.tools as OciTools })
-      : runLinux({ ...common, plan, tools: found.tools as LinuxTools });
+    oci !== undefined && args.docker !== undefined
+      ? runDocker({ ...common, plan: oci, tools: found.tools as DockerTools, docker: args.docker })
+      : oci !== undefined
+        ? runOci({ ...common, plan: oci, tools: found.tools as OciTools })
+        : runLinux({ ...common, plan, tools: found.tools as LinuxTools });
   try {
     const { result, received } = await awaitForwardingSignals(io, running);
     network.report();

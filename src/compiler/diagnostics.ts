@@ -404,7 +404,7 @@ export const catalog = {
         case "allowLocalBinding":
           return "allowLocalBinding has no effect on Linux: the sandbox has its own network namespace, where listening on loopback is always possible and unreachable from the host";
         case "docker":
-          return "docker settings are accepted but not used by the Linux or macOS backend";
+          return "docker settings take effect only when the command runs under Docker (srt --runtime docker, or a --docker-* option); bwrap, runc and macOS runs ignore them";
         case "linux-only":
           return `${a.key} is a Linux option and has no effect on macOS`;
       }
@@ -551,6 +551,11 @@ export const runtimeCatalog = {
   SRT545: { title: "the OCI runtime (runc) could not set up the container" },
   SRT546: { title: "the OCI bundle could not be written" },
   SRT547: { title: "the container runtime named is not supported here" },
+  SRT560: { title: "the container engine's client (docker, podman) cannot be started" },
+  SRT561: { title: "the container engine could not start the container" },
+  SRT562: { title: "the container image is not on the engine (srt never pulls)" },
+  SRT563: { title: "a docker setting or option is refused" },
+  SRT564: { title: "a docker volume would open what the policy protects" },
 } as const satisfies Record<string, { title: string }>;
 
 export type RuntimeCode = keyof typeof runtimeCatalog;

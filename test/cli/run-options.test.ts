@@ -92,10 +92,11 @@ describe("the run mode's options", () => {
     });
     expect(ok(run(["true"])).additions).toBeUndefined();
   });
-  it("refuse the container options with the reason, and the additions in srt exec (a plan's policy is fixed)", () => {
-    expect(run(["--docker-image", "node:20", "--", "true"])).toEqual({
+  it("take the container options in the run mode; refuse them and the additions in srt exec (a plan's policy is fixed)", () => {
+    expect(ok(run(["--docker-image", "node:20", "--docker-name", "n", "--", "true"])).command).toEqual(["true"]);
+    expect(exec(["plan.json", "--docker-image", "node:20", "--", "true"])).toEqual({
       ok: false,
-      message: expect.stringMatching(/^--docker-image: srt's container backend .* does not exist yet/),
+      message: expect.stringMatching(/^--docker-image is for the run mode/),
     });
     expect(exec(["plan.json", "--allow-domain", "x.example", "--", "true"])).toEqual({
       ok: false,

@@ -7,6 +7,7 @@ import { toolPackages } from "../linux/tools.js";
 import { findNative, missingNativeMessage } from "../native.js";
 import type { OciTools } from "./run.js";
 import type { OciEngine } from "../../backends/oci/index.js";
+import type { DockerTools } from "./docker.js";
 
 const packages: Readonly<Record<string, string>> = { ...toolPackages, runc: "runc", crun: "crun", sleep: "coreutils" };
 
@@ -49,6 +50,39 @@ export function findOciTools(
     sh: path("sh"),
     sleep: path("sleep"),
     supervisor,
+    ...(needNetwork ? { bridge: { setpriv: path("setpriv"), nsenter: path("nsenter"), socat: path("socat") } } : {}),
+  };
+  return { ok: true, tools, found };
+}
+
+export type DockerToolsResult =
+  | { readonly ok: true; readonly tools: DockerTools; readonly found: readonly FoundTool[] }
+  | { readonly ok: false; readonly message: string };
+
+/** The Docker client and what the holder and the bridges need (src/runtime/oci/docker.ts). */
+export function findDockerTools(
+  engine: "docker" | "podman",
+  needNetwork: boolean,
+  fs: ToolFs = nodeToolFs,
+): DockerToolsResult {
+  const names = [engine, "sh", "sleep", ...(needNetwork ? ["setpriv", "nsenter", "socat"] : [])];
+  const lookups = names.map((n) => locateTool(n, fs));
+  const missing = lookups.flatMap((l) => (l.ok ? [] : [l]));
+  if (missing.length > 0)
+    return {
+      ok: false,
+      message: missingToolsMessage(
+        missing,
+        `apt-get install ${[...new Set(missing.map((m) => ({ ...packages, docker: "docker.io", podman: "podman" })[m.name]))].join(" ")}`,
+      ),
+    };
+  const found = lookups.flatMap((l) => (l.ok ? [l.tool] : []));
+  const path = (name: string): string => found.find((t) => t.name === name)!.path;
+  const tools: DockerTools = {
+    engine,
+    docker: path(engine),
+    sh: path("sh"),
+    sleep: path("sleep"),
     ...(needNetwork ? { bridge: { setpriv: path("setpriv"), nsenter: path("nsenter"), socat: path("socat") } } : {}),
   };
   return { ok: true, tools, found };

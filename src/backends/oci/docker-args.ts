@@ -1,0 +1,231 @@
+/**
+ * An OCI artifact (./lower.ts) → `docker create` (or `podman create`) arguments, for
+ * one run. Pure: the host's mount table, the run's paths and the engine's
+ * choices come in as input; the runtime (src/runtime/oci/docker.ts) runs it.
+ *
+ * The mounts are the OCI lowering's, so one reviewed policy means the same
+ * under bwrap, runc and Docker. What differs:
+ *
+ *   - Docker has no recursive read-only bind before API 1.44 (Docker 25):
+ *     `readonly` leaves a read-write mount below the bind writable. So every
+ *     host mount point below a read-only bind is bound read-only on its own
+ *     (`submounts`), as `rro` would have made it.
+ *   - Docker makes its own /proc, /dev, /dev/pts, /dev/shm, /dev/mqueue and a
+ *     read-only /sys; the plan's own are left to it.
+ *   - Docker orders mounts by destination depth, not as given. A mount that a
+ *     later one covers (same or a parent destination) is hidden in bwrap's
+ *     order: it is left out here, so depth order means the same thing.
+ *   - With an image, the image's root replaces the host's: the host's
+ *     top-level binds are left out, and so is every policy mount outside what
+ *     the command sees of the host (its writable roots and the volumes).
+ *
+ * Environment values never appear in the argv (the host's `ps` shows it):
+ * `--env NAME` takes the value from the client's environment, returned as
+ * `clientEnv`. Only a name the client itself reads (DOCKER_*) is spelled out.
+ */
+import { isWithin } from "../../compiler/paths.js";
+import type { OciArtifact, OciSource } from "./lower.js";
+import { skeletonDir } from "./instantiate.js";
+
+export interface DockerVolume {
+  readonly source: string;
+  readonly target: string;
+  readonly readonly: boolean;
+}
+
+export type DockerNetwork =
+  | { readonly kind: "none" }
+  /** Joins the holder container's network namespace, where srt's bridges listen. */
+  | { readonly kind: "container"; readonly id: string }
+  /** podman: a network namespace srt made, by path. */
+  | { readonly kind: "ns"; readonly path: string }
+  | { readonly kind: "host" };
+
+export interface DockerLimits {
+  readonly cpus?: number;
+  readonly memoryBytes?: number;
+  readonly pids?: number;
+  readonly openFiles?: number;
+  readonly fileSizeBytes?: number;
+}
+
+export interface DockerRunInput {
+  readonly artifact: OciArtifact;
+  readonly slots: { readonly tmp: string; readonly void: string };
+  /** Where the run's skeletons (read masks) are made. */
+  readonly bundle: string;
+  readonly exists: (path: string) => boolean;
+  /** Host mount points strictly below a path, parents first (from /proc/self/mountinfo). */
+  readonly submounts: (path: string) => readonly string[];
+  readonly command: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  /** "uid:gid" */
+  readonly user: string;
+  readonly image: string;
+  /** true when the image is the user's (docker.image): its root replaces the host's. */
+  readonly imageRoot: boolean;
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly network: DockerNetwork;
+  readonly seccompFile: string;
+  readonly workdir: string;
+  readonly autoRemove: boolean;
+  readonly limits: DockerLimits;
+  readonly volumes: readonly DockerVolume[];
+  /** Keep stdin open (`-i`). */
+  readonly interactive: boolean;
+  /** The engine's own extra create arguments (podman as root: its ulimits). */
+  readonly engineArgs?: readonly string[];
+}
+
+export interface DockerRun {
+  readonly args: readonly string[];
+  /** The docker client's environment entries that carry the command's variables. */
+  readonly clientEnv: Readonly<Record<string, string>>;
+  /** Optional mounts left out (their source is missing). */
+  readonly skipped: readonly string[];
+}
+
+export interface DockerBind {
+  readonly source: string;
+  readonly target: string;
+  readonly readonly: boolean;
+}
+
+/** Made by Docker itself in every container (unprivileged: /sys read-only). */
+const engineOwned = ["/proc", "/dev", "/sys"];
+const ownedByEngine = (dst: string): boolean => engineOwned.some((p) => isWithin(dst, p));
+
+/** The flags every srt container runs with, the holder's included. */
+export function confinementArgs(seccompFile: string, user: string): string[] {
+  return [
+    "--read-only",
+    "--cap-drop",
+    "ALL",
+    "--security-opt",
+    "no-new-privileges",
+    "--security-opt",
+    `seccomp=${seccompFile}`,
+    "--user",
+    user,
+    "--ipc",
+    "private",
+  ];
+}
+
+/**
+ * A bind's propagation is left to Docker: rprivate by default, rslave for a source that holds
+ * the daemon's data root (/var holds /var/lib/docker), where Docker refuses an explicit rprivate.
+ */
+/** A `--mount` value: CSV (Docker parses it with encoding/csv), each field quoted. */
+export function mountArg(fields: readonly string[]): string {
+  return fields.map((f) => (/[",\n\r]/.test(f) ? `"${f.replace(/"/g, '""')}"` : f)).join(",");
+}
+
+export const bindArg = (b: DockerBind): string =>
+  mountArg(["type=bind", `source=${b.source}`, `target=${b.target}`, ...(b.readonly ? ["readonly"] : [])]);
+
+/** The artifact's binds as Docker will make them (see the header). */
+export function dockerBinds(input: Omit<DockerRunInput, "command" | "env">): {
+  binds: DockerBind[];
+  skipped: string[];
+} {
+  const source = (s: OciSource): string =>
+    typeof s === "string" ? s : "slot" in s ? input.slots[s.slot] : skeletonDir(input.bundle, s.skeleton);
+  const skipped: string[] = [];
+  const list: DockerBind[] = [];
+  const hostRoot = new Set(
+    (input.artifact.skeletons[0]?.entries ?? []).flatMap((e) =>
+      typeof e.path === "string" && e.kind !== "symlink" ? [`/${e.path}`] : [],
+    ),
+  );
+  for (const m of input.artifact.config.mounts) {
+    if (m.type !== "bind") continue;
+    const src = source(m.source);
+    const dst = typeof m.destination === "string" ? m.destination : input.slots[m.destination.slot];
+    if (ownedByEngine(dst)) continue;
+    // The host's top-level directories, bound onto the skeleton root (lower.ts step 1).
+    const topLevel = typeof m.source === "string" && m.source === dst && hostRoot.has(dst);
+    if (topLevel && input.imageRoot) continue;
+    if (m.optional && !input.exists(src)) {
+      skipped.push(src);
+      continue;
+    }
+    const readonly = m.options.includes("ro") || m.options.includes("rro");
+    list.push({ source: src, target: dst, readonly });
+    if (readonly && m.options.includes("rro"))
+      for (const sub of input.submounts(src)) {
+        const target = dst === "/" ? sub : `${dst}${sub.slice(src === "/" ? 0 : src.length)}`;
+        if (!ownedByEngine(target)) list.push({ source: sub, target, readonly: true });
+      }
+  }
+  // The volumes last: mounts of their own, on top of what the policy made.
+  list.push(...input.volumes.map((v) => ({ ...v })));
+  // bwrap's order: a mount covered by a later one (same or a parent destination) is hidden.
+  let binds = list.filter((b, i) => !list.slice(i + 1).some((later) => isWithin(b.target, later.target)));
+  if (input.imageRoot) {
+    // What the command sees of the host: its writable roots and the volumes; a mask elsewhere has nothing to hide.
+    const seen = binds.filter((b) => !b.readonly || input.volumes.some((v) => v.target === b.target));
+    binds = binds.filter((b) => seen.some((s) => isWithin(b.target, s.target)));
+  }
+  return { binds, skipped };
+}
+
+/**
+ * The container's pid 1: a process there gets no signal from outside its namespace that it has no
+ * handler for, so a command run as pid 1 would ignore SIGTERM. This sh (the host's or the image's,
+ * POSIX) runs the command as its child, passes the usual signals on, and exits with its status.
+ * Docker's own --init needs /sbin/docker-init in the root, which a read-only root cannot take.
+ * Stdin is given explicitly: an asynchronous list's would be /dev/null.
+ */
+export const initScript = [
+  "exec 3<&0",
+  '"$@" <&3 3<&- &',
+  "c=$!",
+  "exec 3<&-",
+  'for s in TERM INT HUP QUIT USR1 USR2 WINCH; do trap "kill -s $s $c 2>/dev/null" "$s"; done',
+  'while :; do wait "$c"; r=$?; kill -0 "$c" 2>/dev/null || exit "$r"; done',
+].join("\n");
+
+/** Names the docker client reads from its own environment: never passed through it. */
+const clientNames = /^DOCKER_/;
+
+export function dockerRunArgs(input: DockerRunInput): DockerRun {
+  const { binds, skipped } = dockerBinds(input);
+  // Never pulled: srt runs what is on the engine, or nothing.
+  const args: string[] = ["create", "--name", input.name, "--pull", "never"];
+  if (input.autoRemove) args.push("--rm");
+  if (input.interactive) args.push("--interactive");
+  for (const [k, v] of Object.entries(input.labels)) args.push("--label", `${k}=${v}`);
+  args.push(...confinementArgs(input.seccompFile, input.user));
+  args.push(
+    "--network",
+    input.network.kind === "container"
+      ? `container:${input.network.id}`
+      : input.network.kind === "ns"
+        ? `ns:${input.network.path}`
+        : input.network.kind,
+  );
+  args.push("--workdir", input.workdir);
+  const { limits } = input;
+  if (limits.cpus !== undefined) args.push("--cpus", String(limits.cpus));
+  if (limits.memoryBytes !== undefined)
+    args.push("--memory", `${limits.memoryBytes}b`, "--memory-swap", `${limits.memoryBytes}b`);
+  if (limits.pids !== undefined) args.push("--pids-limit", String(limits.pids));
+  if (limits.openFiles !== undefined) args.push("--ulimit", `nofile=${limits.openFiles}:${limits.openFiles}`);
+  if (limits.fileSizeBytes !== undefined)
+    args.push("--ulimit", `fsize=${limits.fileSizeBytes}:${limits.fileSizeBytes}`);
+  args.push(...(input.engineArgs ?? []));
+  const clientEnv: Record<string, string> = {};
+  for (const [k, v] of Object.entries(input.env)) {
+    if (clientNames.test(k)) args.push("--env", `${k}=${v}`);
+    else {
+      args.push("--env", k);
+      clientEnv[k] = v;
+    }
+  }
+  for (const b of binds) args.push("--mount", bindArg(b));
+  if (input.command.length === 0) throw new Error("docker run: no command");
+  args.push("--entrypoint", "/bin/sh", input.image, "-c", initScript, "srt-init", ...input.command);
+  return { args, clientEnv, skipped };
+}

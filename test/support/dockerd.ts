@@ -1,0 +1,113 @@
+/**
+ * A private Docker engine for the tests (CONTAINERS.md): its own data root,
+ * exec root, pid file and socket in a fresh directory, no bridge, no
+ * iptables, no forwarding — so it touches neither the host's network nor
+ * another engine — reached through DOCKER_HOST, stopped at teardown. Root
+ * only (rootful dockerd; rootless Docker is not needed to test srt).
+ *
+ * No registry is reachable: `ubuntu:22.04` is made locally from Debian's
+ * static busybox (a shell and the usual tools in one 2 MB file).
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { join } from "node:path";
+
+export const dockerdPath = ["/usr/sbin/dockerd", "/usr/bin/dockerd"].find((p) => existsSync(p));
+/** The 20.10 client Debian ships with the engine (srt itself finds its own in the system directories). */
+export const dockerClient = ["/usr/bin/docker", "/usr/local/bin/docker"].find((p) => existsSync(p));
+export const busyboxPath = ["/bin/busybox", "/usr/bin/busybox"].find((p) => existsSync(p));
+/** A dynamic ELF names its loader (PT_INTERP, "/lib…/ld-…") near the start; the static one does not. */
+const busyboxStatic =
+  busyboxPath !== undefined && !readFileSync(busyboxPath).subarray(0, 4096).toString("latin1").includes("/ld-");
+
+export const missingDocker =
+  process.getuid?.() !== 0
+    ? "a private dockerd needs root"
+    : dockerdPath === undefined || dockerClient === undefined
+      ? "Docker is not installed (apt-get install docker.io)"
+      : !busyboxStatic
+        ? "a static busybox is not installed (apt-get install busybox-static)"
+        : undefined;
+
+export interface PrivateDocker {
+  readonly host: string;
+  readonly dir: string;
+  /** Runs the client against this engine. */
+  docker(args: readonly string[], input?: Buffer): { status: number | null; stdout: string; stderr: string };
+  stop(): Promise<void>;
+}
+
+const applets = ["sh", "id", "cat", "echo", "pwd", "ls", "touch", "mkdir", "sleep", "env", "grep", "wget", "timeout"];
+
+export async function startPrivateDocker(): Promise<PrivateDocker> {
+  // Short: the socket's path must fit in sockaddr_un.
+  const dir = mkdtempSync("/tmp/srtdk-");
+  const sock = join(dir, "sock");
+  const host = `unix://${sock}`;
+  const daemon: ChildProcess = spawn(
+    dockerdPath!,
+    [
+      "--bridge=none",
+      "--iptables=false",
+      "--ip-forward=false",
+      "--ip-masq=false",
+      "--data-root",
+      join(dir, "data"),
+      "--exec-root",
+      join(dir, "exec"),
+      "-p",
+      join(dir, "dockerd.pid"),
+      "-H",
+      host,
+    ],
+    { stdio: ["ignore", "ignore", "pipe"], detached: true },
+  );
+  let log = "";
+  daemon.stderr?.setEncoding("utf8").on("data", (d: string) => (log = (log + d).slice(-4000)));
+  const docker: PrivateDocker["docker"] = (args, input) => {
+    const r = spawnSync(dockerClient!, args, {
+      env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", DOCKER_HOST: host, DOCKER_CONFIG: join(dir, "config") },
+      encoding: "utf8",
+      ...(input === undefined ? {} : { input }),
+      timeout: 60_000,
+    });
+    return { status: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
+  };
+  const stop = async (): Promise<void> => {
+    if (daemon.exitCode === null && daemon.signalCode === null) {
+      const gone = new Promise((r) => daemon.once("exit", r));
+      daemon.kill("SIGTERM");
+      await Promise.race([gone, new Promise((r) => setTimeout(r, 15_000))]);
+      if (daemon.exitCode === null && daemon.signalCode === null) daemon.kill("SIGKILL");
+    }
+    // Its containers' mounts are gone with it; anything left in the exec root is unmounted before removal.
+    spawnSync("sh", ["-c", `grep -o " ${dir}[^ ]*" /proc/self/mounts | sort -r | xargs -r -n1 umount -l`]);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  for (let i = 0; i < 300; i++) {
+    if (docker(["version", "--format", "{{.Server.Version}}"]).status === 0) break;
+    if (daemon.exitCode !== null) throw new Error(`dockerd exited: ${log}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  // ubuntu:22.04, made here: busybox and its applets.
+  const root = join(dir, "image");
+  mkdirSync(join(root, "bin"), { recursive: true });
+  for (const d of ["etc", "tmp", "app", "proc", "dev", "sys"]) mkdirSync(join(root, d));
+  copyFileSync(busyboxPath!, join(root, "bin/busybox"));
+  for (const a of applets) symlinkSync("busybox", join(root, "bin", a));
+  const tar = spawnSync("tar", ["-C", root, "-cf", "-", "."], { maxBuffer: 64 << 20 });
+  const imported = docker(["import", "-", "ubuntu:22.04"], tar.stdout);
+  if (imported.status !== 0) {
+    await stop();
+    throw new Error(`docker import failed: ${imported.stderr} ${log}`);
+  }
+  return { host, dir, docker, stop };
+}
+
+/** Containers of srt's runs (label srt.run) on the engine, running or not. */
+export function srtContainers(d: PrivateDocker): string[] {
+  return d
+    .docker(["ps", "--all", "--filter", "label=srt.run", "--format", "{{.Names}}"])
+    .stdout.split("\n")
+    .filter((l) => l !== "");
+}
