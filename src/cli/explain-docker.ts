@@ -33,5 +33,6 @@ export function explainDocker(policy: Policy, settingsValue: unknown, flags: Doc
     head,
     ...chosen.shown.map((l) => (l.includes("NOT FILTERED") ? `  !!! ${l} !!!` : `  ${l}`)),
     "  always: srt's seccomp profile, no capabilities, no-new-privileges, a read-only root, no pull",
+    "  weaker than bwrap and runc: no supervisor in the container (protected names created where the plan binds none are not refused, refused writes not reported, unix sockets all-or-nothing); TLS termination and masks are refused",
   ];
 }
