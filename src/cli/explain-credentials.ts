@@ -36,6 +36,22 @@ export function tlsAndMaskLines(n: NetworkPolicy, netText: (r: NetRule) => strin
       const hosts = e.injectHosts.length ? e.injectHosts.map(netText).join("; ") : "no host";
       out.push(`    ${where}${part} → ${hosts}  ← ${e.origin}`);
     }
+    for (const p of m.awsPairs ?? []) {
+      const token = p.sessionTokenVar === undefined ? "" : `, session token $${p.sessionTokenVar}`;
+      out.push(
+        `    AWS key pair $${p.accessKeyIdVar} / $${p.secretAccessKeyVar}${token}: a request signed (SigV4) with its sentinels is signed again with the real pair, to $${p.accessKeyIdVar}'s hosts only  ← ${p.origin}`,
+      );
+    }
+    const s = m.sigv4;
+    if (s !== undefined && (m.awsPairs ?? []).length > 0)
+      for (const [what, c] of [
+        ["aws-chunked (streaming) payloads", s.streaming],
+        ["presigned URLs", s.presigned],
+        ["SigV4a signatures", s.sigv4a],
+      ] as const)
+        out.push(
+          `    ${what} with a pair's sentinel: ${c.value === "deny" ? "refused (they cannot be signed again)" : "passed through unsigned-again (the upstream rejects them)"}  ← ${c.origin}`,
+        );
   }
   return out;
 }

@@ -9,7 +9,7 @@
  */
 import { diagnostic, type Diagnostic } from "./diagnostics.js";
 import { parseHostPattern } from "./domains/index.js";
-import type { CredentialMask, CredentialMasks, NetRule, Pointer } from "./ir.js";
+import type { AwsPair, CredentialMask, CredentialMasks, NetRule, Pointer, Sigv4Policies } from "./ir.js";
 import type { PathIntent } from "./normalize.js";
 import { normalizePath } from "./paths.js";
 import type { CredentialsSettings } from "./settings.gen.js";
@@ -105,17 +105,94 @@ export function normalizeCredentials(
     const mask = common(v, pointer);
     if (mask) entries.push({ source: { kind: "env", name: v.name }, ...mask, origin: pointer });
   });
+  const awsPairs = normalizeAwsPairs(c, at, diagnostics);
+  if (c.sigv4 !== undefined && awsPairs.length === 0) diagnostics.push(diagnostic("SRT447", `${at}/sigv4`, {}));
   const masks: CredentialMasks | undefined =
     entries.length === 0
       ? undefined
       : {
           entries,
+          ...(awsPairs.length === 0 ? {} : { awsPairs, sigv4: sigv4Policies(c, at) }),
           allowPlaintextInject:
             c.allowPlaintextInject === undefined
               ? { value: false, origin: "default" }
               : { value: c.allowPlaintextInject, origin: `${at}/allowPlaintextInject` },
         };
   return { masks, envDeny };
+}
+
+/** The variables AWS SDKs and CLI read: paired without an awsPairs entry when masked whole. */
+const conventional = {
+  accessKeyIdVar: "AWS_ACCESS_KEY_ID",
+  secretAccessKeyVar: "AWS_SECRET_ACCESS_KEY",
+  sessionTokenVar: "AWS_SESSION_TOKEN",
+} as const;
+
+/**
+ * credentials.awsPairs, plus the conventional trio when no entry names its
+ * variables. Each part must be a whole-value env mask: its sentinel is what
+ * the command signs with, and the key id's sentinel is what triggers re-signing.
+ */
+function normalizeAwsPairs(c: CredentialsSettings, at: Pointer, diagnostics: Diagnostic[]): AwsPair[] {
+  const vars = c.envVars ?? [];
+  const find = (name: string): (typeof vars)[number] | undefined => vars.find((v) => v.name === name);
+  const whole = (name: string): string | undefined => {
+    const v = find(name);
+    if (v === undefined) return "is not in credentials.envVars";
+    if (v.mode !== "mask") return 'is not "mode": "mask"';
+    if (v.extract !== undefined || v.decode !== undefined) return "is masked in part (extract or decode)";
+    return undefined;
+  };
+  const out: AwsPair[] = [];
+  const named = new Set<string>();
+  (c.awsPairs ?? []).forEach((p, i) => {
+    const pointer = `${at}/awsPairs/${i}` as const;
+    let ok = true;
+    for (const key of ["accessKeyIdVar", "secretAccessKeyVar", "sessionTokenVar"] as const) {
+      const name = p[key];
+      if (name === undefined) continue;
+      named.add(name);
+      const why = whole(name);
+      if (why !== undefined) {
+        diagnostics.push(diagnostic("SRT445", `${pointer}/${key}`, { name, why }));
+        ok = false;
+      }
+    }
+    if (ok)
+      out.push({
+        accessKeyIdVar: p.accessKeyIdVar,
+        secretAccessKeyVar: p.secretAccessKeyVar,
+        ...(p.sessionTokenVar === undefined ? {} : { sessionTokenVar: p.sessionTokenVar }),
+        origin: pointer,
+      });
+  });
+  const { accessKeyIdVar, secretAccessKeyVar, sessionTokenVar } = conventional;
+  if (![accessKeyIdVar, secretAccessKeyVar, sessionTokenVar].some((n) => named.has(n))) {
+    const keyOk = whole(accessKeyIdVar) === undefined;
+    const secretOk = whole(secretAccessKeyVar) === undefined;
+    if (keyOk && secretOk)
+      out.push({
+        accessKeyIdVar,
+        secretAccessKeyVar,
+        ...(whole(sessionTokenVar) === undefined ? { sessionTokenVar } : {}),
+        origin: `default:${accessKeyIdVar}`,
+      });
+    else if (secretOk) {
+      const i = vars.findIndex((v) => v.name === secretAccessKeyVar);
+      diagnostics.push(
+        diagnostic("SRT446", `${at}/envVars/${i}`, { secret: secretAccessKeyVar, keyId: accessKeyIdVar }),
+      );
+    }
+  }
+  return out;
+}
+
+function sigv4Policies(c: CredentialsSettings, at: Pointer): Sigv4Policies {
+  const one = (key: "streaming" | "presigned" | "sigv4a"): Sigv4Policies[typeof key] => {
+    const v = c.sigv4?.[key];
+    return v === undefined ? { value: "deny", origin: "default" } : { value: v, origin: `${at}/sigv4/${key}` };
+  };
+  return { streaming: one("streaming"), presigned: one("presigned"), sigv4a: one("sigv4a") };
 }
 
 /** Why an extract pattern cannot be used, or undefined. It must compile and have a capture group 1. */

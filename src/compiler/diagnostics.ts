@@ -471,6 +471,26 @@ export const catalog = {
       `extract ${JSON.stringify(a.pattern)} cannot be used: ${a.problem}`,
     'write a JavaScript regular expression whose group 1 is the secret, e.g. "token":\\s*"([^"]+)"',
   ),
+  SRT445: entry(
+    "error",
+    "an AWS key pair names a variable that is not masked whole",
+    (a: { readonly name: string; readonly why: string }) =>
+      `the AWS pair names $${a.name}, which ${a.why}: srt re-signs only with a pair whose parts the command sees as whole sentinels`,
+    'add it to credentials.envVars with "mode": "mask" and no extract or decode',
+  ),
+  SRT446: entry(
+    "warning",
+    "an AWS secret is masked but its access key id is not",
+    (a: { readonly secret: string; readonly keyId: string }) =>
+      `$${a.secret} is masked but $${a.keyId} is not: requests the command signs carry the real key id over a signature made with the sentinel secret, which never verifies, and nothing triggers re-signing`,
+    (a) => `mask $${a.keyId} too ("mode": "mask"), or deny $${a.secret}`,
+  ),
+  SRT447: entry(
+    "warning",
+    "credentials.sigv4 without an AWS key pair",
+    (_: NoArgs) =>
+      "credentials.sigv4 has no effect: no masked AWS key pair (credentials.awsPairs, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY masked whole)",
+  ),
   SRT620: entry(
     "error",
     "a resource limit has no usable value",

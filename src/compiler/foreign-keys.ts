@@ -32,7 +32,6 @@ export interface ForeignKey {
   readonly handling: ForeignHandling;
 }
 
-const issue16 = (feature: string): ForeignHandling => ({ kind: "not-supported-yet", feature });
 const ref = (key: string, since: string, handling: ForeignHandling): ForeignKey => ({
   key,
   tool: "sandbox-runtime",
@@ -109,8 +108,12 @@ export const foreignKeys: readonly ForeignKey[] = [
     "0.0.56",
     everywhere("secrets denied, or masked and injected by the proxy (withheld on macOS: SRT433)"),
   ),
-  ref("credentials.awsPairs", "0.0.56", issue16("AWS key pairs (credentials.awsPairs)")),
-  ref("credentials.sigv4", "0.0.56", issue16("SigV4 re-signing (credentials.sigv4)")),
+  ref(
+    "credentials.awsPairs",
+    "0.0.56",
+    everywhere("a masked AWS key pair: requests signed with its sentinel are re-signed (SigV4) by the proxy"),
+  ),
+  ref("credentials.sigv4", "0.0.56", everywhere("what becomes of SigV4 requests the proxy cannot re-sign")),
   ref("network.allowPlaintextHeaderSet", "0.0.80", everywhere("a library filterRequest may set headers on plain HTTP")),
   ref("network.stripResponseHeaders", "0.0.80", everywhere("response headers the command never sees")),
   ref("network.refuseOpaqueTunnels", "0.0.80", everywhere("tunnels srt cannot see into are refused")),

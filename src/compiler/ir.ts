@@ -217,8 +217,38 @@ export interface CredentialMask {
 
 export interface CredentialMasks {
   readonly entries: readonly CredentialMask[];
+  /**
+   * Masked AWS key pairs, by the variables that hold each part (all whole-value
+   * env masks in entries). A request signed with the key id's sentinel is
+   * re-signed (SigV4) with the real secret, only towards the key id's injectHosts.
+   */
+  readonly awsPairs?: readonly AwsPair[];
+  /** What becomes of SigV4 requests with a pair's sentinel that cannot be re-signed; set with awsPairs. */
+  readonly sigv4?: Sigv4Policies;
   /** Inject into plain HTTP too (default: only into TLS that srt terminated). */
   readonly allowPlaintextInject: Flag;
+}
+
+export interface AwsPair {
+  readonly accessKeyIdVar: string;
+  readonly secretAccessKeyVar: string;
+  readonly sessionTokenVar?: string;
+  /** The awsPairs entry, or "default:AWS_ACCESS_KEY_ID" for the conventional trio. */
+  readonly origin: Origin;
+}
+
+export interface Sigv4Policies {
+  /** aws-chunked payloads (x-amz-content-sha256: STREAMING-…): their chunk signatures chain off the seed. */
+  readonly streaming: Sigv4Choice;
+  /** Signature in the query (X-Amz-Credential / X-Amz-Signature). */
+  readonly presigned: Sigv4Choice;
+  /** AWS4-ECDSA-P256-SHA256: no shared-key HMAC to recompute. */
+  readonly sigv4a: Sigv4Choice;
+}
+
+export interface Sigv4Choice {
+  readonly value: "deny" | "passthrough";
+  readonly origin: Origin;
 }
 
 /** A boolean switch with the place that set it (or "default:…"). */

@@ -499,6 +499,24 @@ export interface CredentialsSettings {
    * Allow a masked value to be injected into plain-HTTP requests (default false: only over TLS that srt terminated and verified upstream).
    */
   allowPlaintextInject?: boolean;
+  /**
+   * AWS key pairs to re-sign (SigV4) with the real secret: each names the credentials.envVars entries (mode mask, whole value) that hold the access key id, the secret access key and optionally the session token. AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN are paired without an entry when they are masked whole-value and no entry names them. A request signed with the pair's sentinel key id is re-signed by srt's proxy only towards the access key id's injectHosts, over terminated TLS.
+   *
+   * @maxItems 100
+   */
+  awsPairs?: {
+    accessKeyIdVar: string;
+    secretAccessKeyVar: string;
+    sessionTokenVar?: string;
+  }[];
+  /**
+   * What srt's proxy does with a request signed with a masked AWS pair that it cannot re-sign: streaming (aws-chunked) payloads, presigned URLs (query signature), SigV4a. "deny" (default) refuses it with 403 and a violation; "passthrough" forwards it unsigned-again (the upstream will reject the signature).
+   */
+  sigv4?: {
+    streaming?: "deny" | "passthrough";
+    presigned?: "deny" | "passthrough";
+    sigv4a?: "deny" | "passthrough";
+  };
 }
 /**
  * A file that holds a secret.

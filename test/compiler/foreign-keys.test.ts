@@ -148,22 +148,10 @@ describe("every key of sandbox-runtime 0.0.83", () => {
     expect(d?.message).toContain("createSandbox");
   });
 
-  it("the issue-16 keys not built yet stay refused, naming the feature and the issue", () => {
-    for (const [settings, pointer, feature] of [
-      [{ credentials: { sigv4: {} } }, "/credentials/sigv4", "SigV4 re-signing"],
-      [{ credentials: { awsPairs: [] } }, "/credentials/awsPairs", "AWS key pairs"],
-    ] as const) {
-      const r = compile(settings);
-      expect(r.policy).toBeUndefined();
-      const d = r.diagnostics.find((x) => x.pointer === pointer);
-      expect(d?.code).toBe("SRT111");
-      expect(d?.message).toContain(feature);
-      expect(d?.message).toContain("issue 16");
-    }
-  });
-
-  it("the issue-16 keys that landed compile: parentProxy, tlsTerminate, credentials", () => {
+  it("the issue-16 keys that landed compile: parentProxy, tlsTerminate, credentials, awsPairs, sigv4", () => {
     for (const settings of [
+      { credentials: { awsPairs: [] } },
+      { credentials: { sigv4: { streaming: "deny" } } },
       { network: { parentProxy: { http: "http://p:8080" } } },
       { network: { tlsTerminate: {} } },
       { credentials: { envVars: [] } },

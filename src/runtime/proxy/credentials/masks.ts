@@ -11,6 +11,7 @@
  */
 import { matchNetRules, type CanonicalHost } from "../../../compiler/domains/index.js";
 import type { NetRule, Origin } from "../../../compiler/ir.js";
+import type { AwsPairs } from "./aws.js";
 
 export interface MaskedSecret {
   readonly sentinel: string;
@@ -32,12 +33,14 @@ export interface MaskSet {
   mentions(text: string): boolean;
   /** The longest sentinel, for stream scanners that must hold back a tail. */
   readonly longest: number;
+  /** Masked AWS key pairs, whose requests are signed again (aws.ts). */
+  readonly aws?: AwsPairs | undefined;
 }
 
 /** All sentinels start with this; a cheap first test before the per-secret scan. */
 export const sentinelPrefix = "srt_masked_";
 
-export function maskSet(secrets: readonly MaskedSecret[], allowPlaintext: boolean): MaskSet {
+export function maskSet(secrets: readonly MaskedSecret[], allowPlaintext: boolean, aws?: AwsPairs): MaskSet {
   const may = new Map<string, boolean>();
   const allowed = (s: MaskedSecret, host: CanonicalHost, port: number): boolean => {
     const key = `${s.sentinel}\0${JSON.stringify(host)}\0${port}`;
@@ -52,6 +55,7 @@ export function maskSet(secrets: readonly MaskedSecret[], allowPlaintext: boolea
   return {
     secrets,
     allowPlaintext,
+    ...(aws === undefined ? {} : { aws }),
     longest: Math.max(0, ...secrets.map((s) => s.sentinel.length)),
     mentions,
     apply(text, host, port) {

@@ -16,6 +16,7 @@
 import { randomBytes } from "node:crypto";
 import type { CredentialMask, CredentialMasks } from "../../../compiler/ir.js";
 import { RuntimeFailure } from "../../failure.js";
+import { awsPairs, type AwsKeyPair } from "./aws.js";
 import { fakeJwt, jwtPattern, maskJwtClaims, parseJwt } from "./jwt.js";
 import { maskSet, sentinelPrefix, type MaskedSecret, type MaskSet } from "./masks.js";
 
@@ -42,6 +43,8 @@ export function prepareMasks(masks: CredentialMasks, src: MaskSources): Prepared
   const env: Record<string, string> = {};
   const files = new Map<string, string>();
   const warnings: string[] = [];
+  /** Whole-value variable masks: name → sentinel and real value (what an AWS pair is made of). */
+  const whole = new Map<string, { sentinel: string; real: string; mask: CredentialMask }>();
   for (const m of masks.entries) {
     const real = m.source.kind === "env" ? src.env[m.source.name] : src.readFile(m.source.path);
     // Nothing to protect: an unset variable stays unset, an absent file stays denied.
@@ -63,10 +66,33 @@ export function prepareMasks(masks: CredentialMasks, src: MaskSources): Prepared
       }
     }
     if (shown === undefined) continue;
+    if (masked !== undefined && m.source.kind === "env" && m.extract === undefined && m.decode === undefined)
+      whole.set(m.source.name, { sentinel: masked.replace(/\s+$/, ""), real: real.replace(/\s+$/, ""), mask: m });
     if (m.source.kind === "env") env[m.source.name] = shown;
     else files.set(m.source.path, shown);
   }
-  return { set: maskSet(secrets, masks.allowPlaintextInject.value), env, files, warnings };
+  const pairs: AwsKeyPair[] = [];
+  for (const p of masks.awsPairs ?? []) {
+    const key = whole.get(p.accessKeyIdVar);
+    const secret = whole.get(p.secretAccessKeyVar);
+    // A pair needs both halves in srt's environment; a half-set pair only has its parts masked.
+    if (key === undefined || secret === undefined) {
+      if (secret !== undefined)
+        warnings.push(
+          `srt: warning: $${p.secretAccessKeyVar} is masked but $${p.accessKeyIdVar} is unset: requests signed with the masked secret will not verify  ← ${p.origin}`,
+        );
+      continue;
+    }
+    pairs.push({
+      sentinelKeyId: key.sentinel,
+      realKeyId: key.real,
+      realSecret: secret.real,
+      hosts: key.mask.injectHosts,
+      origin: p.origin,
+    });
+  }
+  const aws = masks.sigv4 === undefined || pairs.length === 0 ? undefined : awsPairs(pairs, masks.sigv4);
+  return { set: maskSet(secrets, masks.allowPlaintextInject.value, aws), env, files, warnings };
 }
 
 /** The masked text, or undefined when nothing was masked (extract or decode found nothing). */

@@ -24,6 +24,7 @@ import { endToEndHeaders } from "../http-forward.js";
 import { splice } from "../splice.js";
 import { judgeRequest, responseHeaders, type FilterContext, type Judged } from "../request-filters.js";
 import { substituteStream, substituteBody } from "./body.js";
+import { resign } from "./resign.js";
 import type { Trust } from "./trust.js";
 import type { Authority } from "./x509.js";
 
@@ -69,6 +70,8 @@ interface Tunnel {
 
 /** Bodies up to this size are substituted whole and keep an exact Content-Length. */
 const bufferedBodyLimit = 1024 * 1024;
+/** A body whose hash a re-signed request must carry is read whole, up to this size (larger: refused). */
+const resignBodyLimit = 64 * 1024 * 1024;
 
 export function createTlsTerminator(deps: TlsTerminatorDeps): TlsTerminator {
   const { policy, authority, trust, masks } = deps;
@@ -134,6 +137,12 @@ export function createTlsTerminator(deps: TlsTerminatorDeps): TlsTerminator {
       t.ctx.refuse(t.name, t.port, reason, origin);
       answer(res, { status: 403, reason, refused: true }, true);
     };
+    // Judged on the client's own headers: substitution below swaps the sentinel key id away.
+    const sigv4 = masks?.aws?.plan(target, headers, t.host, t.port) ?? { kind: "none" };
+    if (sigv4.kind === "deny") {
+      t.ctx.refuse(t.name, t.port, sigv4.reason, sigv4.origin);
+      return answer(res, { status: 403, reason: sigv4.reason, refused: true }, true);
+    }
     if (masks) {
       const p = masks.apply(target, t.host, t.port);
       if (!p.ok) return refuse(p.origin);
@@ -151,7 +160,8 @@ export function createTlsTerminator(deps: TlsTerminatorDeps): TlsTerminator {
     const hasBody = req.headers["content-length"] !== undefined || req.headers["transfer-encoding"] !== undefined;
     let body: Buffer | undefined;
     const length = Number(req.headers["content-length"] ?? NaN);
-    if (masks && hasBody && Number.isFinite(length) && length <= bufferedBodyLimit) {
+    const limit = sigv4.kind === "resign" ? resignBodyLimit : bufferedBodyLimit;
+    if (masks && hasBody && Number.isFinite(length) && length <= limit) {
       const whole = await readAll(source);
       const b = substituteBody(masks, whole, t.host, t.port);
       if (!b.ok) return refuse(b.origin);
@@ -162,6 +172,15 @@ export function createTlsTerminator(deps: TlsTerminatorDeps): TlsTerminator {
       // Streamed with substitution: the length may change, so it goes chunked.
       headers = withoutHeader(headers, "content-length");
       headers.push("Transfer-Encoding", "chunked");
+    }
+    if (sigv4.kind === "resign") {
+      const r = resign(sigv4, req.method ?? "GET", target, headers, host, hasBody ? body : Buffer.alloc(0));
+      if (!r.ok) {
+        const reason = `the request is signed with the masked AWS key pair ${sigv4.pair.origin}, and ${r.reason}`;
+        t.ctx.refuse(t.name, t.port, reason, sigv4.pair.origin);
+        return answer(res, { status: 403, reason, refused: true }, true);
+      }
+      headers = r.headers;
     }
 
     let upstream: tls.TLSSocket;
