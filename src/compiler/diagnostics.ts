@@ -56,13 +56,15 @@ export const catalog = {
     "settings file cannot be read",
     (
       a:
-        | { readonly kind: "no-name" }
+        | { readonly kind: "no-name" | "empty-env" }
         | { readonly kind: "directory" | "missing" | "not-utf8"; readonly file: string }
         | { readonly kind: "unreadable"; readonly file: string; readonly reason: string },
     ) => {
       switch (a.kind) {
         case "no-name":
           return "--settings needs a file name";
+        case "empty-env":
+          return "SRT_SETTINGS is set but empty: name a settings file, or unset it for ~/.srt-settings.json";
         case "directory":
           return `${a.file} is a directory, not a settings file`;
         case "missing":
