@@ -225,6 +225,13 @@ export const catalog = {
         ? "filesystem.disabled: no file-system rules: the command can read and write every file the user can, including shell start-up files, git hooks and SSH keys; only / itself and the system program directories stay read-only (srt runs its host programs from there), with srt's hidden state directory and the network rules"
         : "allowAppleEvents: the command can launch other applications (open, osascript), which run outside the sandbox",
   ),
+  SRT135: entry(
+    "error",
+    "key of a port's own dialect that srt does not read",
+    (a: { readonly key: string; readonly tool: string; readonly use: string }) =>
+      `"${a.key}" is ${a.tool}'s own spelling, which srt does not read yet; its meaning in srt: ${a.use}`,
+    "rewrite it in srt's keys as said; srt refuses settings it would not enforce",
+  ),
   SRT200: entry(
     "error",
     "invalid domain pattern",

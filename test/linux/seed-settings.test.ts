@@ -1,6 +1,7 @@
 /**
  * Issue 14: the settings blocks of the ports srt replaces run unchanged. Every
- * `seed-*` fixture (and the reference README's complete example) is checked,
+ * `seed-rust-*` fixture (the Rust port with docker support) and the reference
+ * README's complete example is checked,
  * then run through real bwrap as root and as srt-test: `true`, a write in the
  * working directory, and — where the block denies ~/.ssh — a read of a key
  * there, which must fail. A block with docker CPU/memory limits needs a cgroup
@@ -12,7 +13,7 @@ import { lacking } from "../support/requirements.js";
 import { listFixtures, repoRoot } from "../support/fixtures.js";
 import { report, runners, sh, skipReason, srt, supported, useBox, writeSettings } from "./support.js";
 
-const blocks = [...listFixtures().filter((n) => n.startsWith("seed-")), "reference-complete-example"];
+const blocks = [...listFixtures().filter((n) => n.startsWith("seed-rust-")), "reference-complete-example"];
 
 describe.skipIf(lacking(!supported, skipReason))("seed ports' settings blocks, unchanged", () => {
   describe.each(runners)("as %s", (runner) => {
