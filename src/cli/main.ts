@@ -47,8 +47,9 @@ Usage:
                                                 the filtering proxies alone, no sandbox (the
                                                 egress of a container or pod); JSON lines on stdout
 
-Settings: --settings F, else ~/.srt-settings.json, else defaults (no network,
-read everywhere, write only in the working directory and a private temp dir).
+Settings: --settings F, else the file SRT_SETTINGS names, else ~/.srt-settings.json,
+else defaults (no network, read everywhere, write only in the working directory
+and a private temp dir).
 Exit status: the command's own (128+N if killed by signal N); 2 usage or
 policy error; 1 runtime failure. Run \`srt <command> --help\` for details.
 `;

@@ -10,7 +10,7 @@ import { createNodeHost } from "../runtime/node-host.js";
 import { packageRoot } from "../runtime/package-root.js";
 import type { CliIo } from "./io.js";
 import { locate, renderHuman, type LocatedDiagnostic } from "./render.js";
-import { defaultSettingsPath, loadSettings } from "./settings-source.js";
+import { defaultSettingsPath, loadSettings, settingsFromEnv } from "./settings-source.js";
 import { createPresetCacheDirs, extendedPresets } from "./preset-dirs.js";
 
 export interface PolicyArgs {
@@ -50,7 +50,7 @@ export function compileForCli(
       host: createNodeHost({ cwd: io.cwd, env: io.env }),
       target,
       installDir: packageRoot(),
-      settingsLookup: defaultSettingsPath(io.env),
+      settingsLookup: [defaultSettingsPath(io.env), ...envSettings(io)],
       ...(args.outputs === undefined ? {} : { outputs: args.outputs }),
       ...(args.additions === undefined ? {} : { additions: args.additions }),
     });
@@ -99,4 +99,10 @@ export function compileForRun(
     io,
     target,
   );
+}
+
+/** The file SRT_SETTINGS names: later runs read it, so the policy protects it even when --settings names another. */
+function envSettings(io: CliIo): string[] {
+  const f = settingsFromEnv(io.env);
+  return f === undefined || f === "" ? [] : [resolve(io.cwd, f)];
 }

@@ -1,7 +1,9 @@
 /**
- * Which settings a command uses: `--settings F` (or a positional F), else
- * ~/.srt-settings.json, else the defaults. A file that was named but cannot
- * be read is an error, never a silent fall-back to the defaults.
+ * Which settings a command uses: `--settings F` (or a positional F), else the
+ * file SRT_SETTINGS names (as the Rust port reads it), else
+ * ~/.srt-settings.json, else the defaults. A file that was named, on the
+ * command line or in SRT_SETTINGS, but cannot be read is an error, never a
+ * silent fall-back to the defaults.
  */
 import { closeSync, lstatSync, openSync, readSync, statSync } from "node:fs";
 import { homedir } from "node:os";
@@ -20,7 +22,11 @@ export type LoadedSettings =
 export const defaultSettingsPath = (env: NodeJS.ProcessEnv): string =>
   resolve(env["HOME"] ?? homedir(), ".srt-settings.json");
 
-export function loadSettings(named: string | undefined, cwd: string, env: NodeJS.ProcessEnv): LoadedSettings {
+/** The file SRT_SETTINGS names, if the variable is set (set but empty is an error where it is read). */
+export const settingsFromEnv = (env: NodeJS.ProcessEnv): string | undefined => env["SRT_SETTINGS"];
+
+export function loadSettings(given: string | undefined, cwd: string, env: NodeJS.ProcessEnv): LoadedSettings {
+  const named = given ?? settingsFromEnv(env);
   if (named === undefined) {
     const fallback = defaultSettingsPath(env);
     // Only "nothing there" means the defaults. A dangling link or an unreadable
@@ -33,7 +39,8 @@ export function loadSettings(named: string | undefined, cwd: string, env: NodeJS
     }
     return read(fallback);
   }
-  if (named === "") return fail("default", diagnostic("SRT100", "", { kind: "no-name" }));
+  if (named === "")
+    return fail("default", diagnostic("SRT100", "", { kind: given === undefined ? "empty-env" : "no-name" }));
   return read(resolve(cwd, named));
 }
 

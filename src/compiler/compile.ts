@@ -29,11 +29,12 @@ export interface CompileInput {
   /** srt's installation directory (write-protected when it lies in a writable root). */
   readonly installDir?: string;
   /**
-   * Where srt looks for settings when none are named (~/.srt-settings.json).
+   * Where srt looks for settings when none are named (~/.srt-settings.json,
+   * and the file SRT_SETTINGS names).
    * Protected like the file in use, also while absent: a sandboxed command
    * that could create it would write the policy of every later run.
    */
-  readonly settingsLookup?: string;
+  readonly settingsLookup?: string | readonly string[];
   /**
    * Files srt writes for the runs of this policy (`srt compile -o F`, `--violations F`):
    * write-protected in the policy itself, so its command cannot rewrite them for the next run.
@@ -87,7 +88,7 @@ export function compileSettings(input: CompileInput): CompileResult {
           options: normalized.options,
           settingsFiles: [
             ...(input.file === "default" ? [] : [input.file]),
-            ...(input.settingsLookup === undefined ? [] : [input.settingsLookup]),
+            ...(input.settingsLookup === undefined ? [] : [input.settingsLookup].flat()),
           ],
           ...(input.installDir === undefined ? {} : { installDir: input.installDir }),
           outputs: input.outputs ?? [],

@@ -56,13 +56,15 @@ export const catalog = {
     "settings file cannot be read",
     (
       a:
-        | { readonly kind: "no-name" }
+        | { readonly kind: "no-name" | "empty-env" }
         | { readonly kind: "directory" | "missing" | "not-utf8"; readonly file: string }
         | { readonly kind: "unreadable"; readonly file: string; readonly reason: string },
     ) => {
       switch (a.kind) {
         case "no-name":
           return "--settings needs a file name";
+        case "empty-env":
+          return "SRT_SETTINGS is set but empty: name a settings file, or unset it for ~/.srt-settings.json";
         case "directory":
           return `${a.file} is a directory, not a settings file`;
         case "missing":
@@ -222,6 +224,13 @@ export const catalog = {
       a.kind === "filesystem-disabled"
         ? "filesystem.disabled: no file-system rules: the command can read and write every file the user can, including shell start-up files, git hooks and SSH keys; only / itself and the system program directories stay read-only (srt runs its host programs from there), with srt's hidden state directory and the network rules"
         : "allowAppleEvents: the command can launch other applications (open, osascript), which run outside the sandbox",
+  ),
+  SRT135: entry(
+    "error",
+    "key of a port's own dialect that srt does not read",
+    (a: { readonly key: string; readonly tool: string; readonly use: string }) =>
+      `"${a.key}" is ${a.tool}'s own spelling, which srt does not read yet; its meaning in srt: ${a.use}`,
+    "rewrite it in srt's keys as said; srt refuses settings it would not enforce",
   ),
   SRT200: entry(
     "error",

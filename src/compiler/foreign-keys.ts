@@ -1,7 +1,7 @@
 /**
  * Keys that srt's own format does not define but another tool's does: the
- * reference tool (@anthropic-ai/sandbox-runtime, every release up to 0.0.83)
- * and the older permission-rule dialect. A user switching tools brings these
+ * reference tool (@anthropic-ai/sandbox-runtime, every release up to 0.0.83),
+ * the older permission-rule dialect and the ports' own spellings (SRT135). A user switching tools brings these
  * files along; a key some tool defines is not a typo, so it must never be
  * met with "unknown key". Each row says what srt does with it, in one place:
  * validation reads it for the keys srt refuses (SRT111), the compiler for the
@@ -9,7 +9,8 @@
  * and not in the schema stays SRT110 with did-you-mean.
  *
  * `since` is the first release whose config schema has the key (found by
- * installing the releases; "dialect" for the permission-rule format).
+ * installing the releases; "dialect" for the permission-rule format; the
+ * port's crate version for a port).
  */
 import type { Target } from "./compile.js";
 import { diagnostic, type Diagnostic } from "./diagnostics.js";
@@ -22,12 +23,14 @@ export type ForeignHandling =
   /** Refused (SRT111) until issue 16 lands the feature named here. */
   | { readonly kind: "not-supported-yet"; readonly feature: string }
   /** Refused (SRT111) for good: the key would let a command run unsandboxed or has no sandbox meaning. */
-  | { readonly kind: "refused"; readonly why: string };
+  | { readonly kind: "refused"; readonly why: string }
+  /** A port's own spelling srt does not translate yet (SRT135): `use` says how to write it in srt's keys. */
+  | { readonly kind: "other-spelling"; readonly use: string };
 
 export interface ForeignKey {
   /** Dotted path from the document root ("network.strictAllowlist"); "sandbox." / "permissions." for the dialect. */
   readonly key: string;
-  readonly tool: "sandbox-runtime" | "permission dialect";
+  readonly tool: "sandbox-runtime" | "permission dialect" | "sandbox-runtime-rs";
   readonly since: string;
   readonly handling: ForeignHandling;
 }
@@ -43,6 +46,12 @@ const dialect = (key: string, why: string): ForeignKey => ({
   tool: "permission dialect",
   since: "dialect",
   handling: { kind: "refused", why },
+});
+const rs = (key: string, use: string): ForeignKey => ({
+  key,
+  tool: "sandbox-runtime-rs",
+  since: "0.1.0",
+  handling: { kind: "other-spelling", use },
 });
 const macos = (what: string): ForeignHandling => ({ kind: "honoured", targets: ["macos"], what });
 const linux = (what: string): ForeignHandling => ({ kind: "honoured", targets: ["linux"], what });
@@ -130,6 +139,19 @@ export const foreignKeys: readonly ForeignKey[] = [
   dialect("permissions.ask", "srt cannot ask: a rule either is in the policy or is not"),
   dialect("permissions.defaultMode", "an agent-harness approval mode; srt has none"),
   dialect("permissions.additionalDirectories", "list the directories in filesystem.allowWrite (under sandbox) instead"),
+  // light-magician/sandbox-runtime-rs 0.1.0 (a macOS-only Rust port): snake_case keys of its own.
+  // Its Seatbelt profile reads everything, writes only allowed_paths, and denies reading and
+  // creating blocked_paths; network.enabled false is no network at all.
+  rs(
+    "filesystem.allowed_paths",
+    'filesystem.allowWrite (its globs: "**" is every path, "*.txt" is below the working directory)',
+  ),
+  rs("filesystem.blocked_paths", "both filesystem.denyRead and filesystem.denyWrite"),
+  rs(
+    "network.enabled",
+    "false: leave network.allowedDomains empty (srt's default is no network); true: list the domains there",
+  ),
+  rs("network.allowed_domains", 'network.allowedDomains ("*", every domain, is refused in srt)'),
 ];
 
 /** The schema object a dotted key sits in, as validate.ts names them. */
@@ -151,6 +173,7 @@ export function refusal(f: ForeignKey): string | undefined {
       return `${f.handling.feature} is not supported yet (issue 16: "Network: upstream proxies, TLS termination with credential masking, request filters")`;
     case "refused":
       return f.handling.why;
+    case "other-spelling":
     case "honoured":
     case "not-needed":
       return undefined;

@@ -104,9 +104,9 @@ export function normalizeLimits(
   take("openFiles", l.openFiles, at("openFiles"), count);
   const d = docker?.value as DockerLimits | undefined;
   if (docker !== undefined && d !== undefined) {
-    // The schema typed them: cpuLimit a positive number, memoryLimit "<n>[bkmg]".
+    // The schema typed them: cpuLimit a positive number, memoryLimit bytes or "<n>[bkmg]".
     if (typeof d.cpuLimit === "number") take("cpu", d.cpuLimit, `${docker.pointer}/cpuLimit`, cores);
-    if (typeof d.memoryLimit === "string")
+    if (typeof d.memoryLimit === "number" || typeof d.memoryLimit === "string")
       take("memory", d.memoryLimit, `${docker.pointer}/memoryLimit`, parseByteSize);
   }
   return {

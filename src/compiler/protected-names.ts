@@ -147,7 +147,7 @@ export const protectedTable = {
   "settings-file": {
     where: "found",
     names: [],
-    what: "the settings file in use, and ~/.srt-settings.json",
+    what: "the settings file in use, ~/.srt-settings.json and the file SRT_SETTINGS names",
     missing: "empty",
     why: "srt's settings must not be written from inside the sandbox: the next run would obey them",
   },

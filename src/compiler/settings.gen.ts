@@ -648,7 +648,10 @@ export interface DockerSettings {
   autoRemove?: boolean;
   user?: string;
   cpuLimit?: number;
-  memoryLimit?: string;
+  /**
+   * Bytes as a number (the Rust port's README: `536870912`), or docker's `"512m"`.
+   */
+  memoryLimit?: number | string;
 }
 /**
  * Resource limits for the sandboxed command and everything it starts. Linux (bwrap): a per-run cgroup when srt may create one (root, or a cgroup delegated to the user), else per-process rlimits; `srt explain` and `srt doctor` say which hold here. A run whose limit cannot be enforced fails unless bestEffort is true.

@@ -33,6 +33,32 @@ describe("srt check", () => {
     expect(r.stderr).toContain(`${h}/.srt-settings.json:1:33: error SRT200`);
   });
 
+  it("reads the file SRT_SETTINGS names (as the Rust port does); --settings wins over it", () => {
+    const h = tempDir("srt-home-");
+    writeFileSync(join(h, ".srt-settings.json"), "{}");
+    const f = join(work, "from-env.json");
+    writeFileSync(f, '{"network": {"allowedDomains": ["*.com"]}}');
+    const r = runSrt(["check"], { env: { HOME: h, SRT_SETTINGS: f }, cwd: work });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`${f}:1:33: error SRT200`);
+    const named = runSrt(["check", "--settings", join(h, ".srt-settings.json")], {
+      env: { HOME: h, SRT_SETTINGS: f },
+      cwd: work,
+    });
+    expect(named.status, named.stderr).toBe(0);
+  });
+
+  it("refuses an SRT_SETTINGS that is empty or names a missing file, never falling back", () => {
+    const h = tempDir("srt-home-");
+    writeFileSync(join(h, ".srt-settings.json"), "{}");
+    const empty = runSrt(["check"], { env: { HOME: h, SRT_SETTINGS: "" }, cwd: work });
+    expect(empty.status).toBe(2);
+    expect(empty.stderr).toMatch(/SRT100: SRT_SETTINGS is set but empty/);
+    const missing = runSrt(["check"], { env: { HOME: h, SRT_SETTINGS: "nowhere.json" }, cwd: work });
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toContain(join(work, "nowhere.json"));
+  });
+
   it("prints warnings but still exits 0", () => {
     const f = join(work, "warn.json");
     writeFileSync(f, '{"allowPty": true}');
@@ -82,6 +108,22 @@ describe("srt explain", () => {
         effect: "deny",
         origin: "mandatory:settings-file",
       }),
+    );
+  });
+
+  it("write-protects the file SRT_SETTINGS names, also when --settings names another", () => {
+    const h = tempDir("srt-home-");
+    const later = join(h, "later.json");
+    const f = join(work, "home-writable-env.json");
+    writeFileSync(f, '{"filesystem": {"allowWrite": ["~"]}}');
+    const r = runSrt(["explain", "--json", "--target", "linux", "--settings", f], {
+      env: { HOME: h, SRT_SETTINGS: later },
+      cwd: work,
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const ir = JSON.parse(r.stdout) as { filesystem: { rules: { path?: string; effect: string; access: string }[] } };
+    expect(ir.filesystem.rules).toContainEqual(
+      expect.objectContaining({ path: later, access: "write", effect: "deny" }),
     );
   });
 

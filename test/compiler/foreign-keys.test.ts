@@ -72,7 +72,12 @@ const reference083 = {
 
 describe("the table of foreign keys", () => {
   it("every row names its tool and the release that introduced it; keys are unique", () => {
-    for (const f of foreignKeys) expect(f.since).toMatch(f.tool === "sandbox-runtime" ? /^0\.0\.\d+$/ : /^dialect$/);
+    const since = {
+      "sandbox-runtime": /^0\.0\.\d+$/,
+      "permission dialect": /^dialect$/,
+      "sandbox-runtime-rs": /^0\.1\.0$/,
+    };
+    for (const f of foreignKeys) expect(f.since).toMatch(since[f.tool]);
     expect(new Set(foreignKeys.map((f) => f.key)).size).toBe(foreignKeys.length);
   });
   it("a key the schema accepts has a row only if it is accepted (never refused), and every refused row is not in the schema", () => {
@@ -84,7 +89,7 @@ describe("the table of foreign keys", () => {
     for (const f of foreignKeys) {
       const parts = f.key.split(".");
       const inSchema = Object.hasOwn(props(parts.slice(0, -1)), parts.at(-1)!);
-      const refused = f.handling.kind === "not-supported-yet" || f.handling.kind === "refused";
+      const refused = ["not-supported-yet", "refused", "other-spelling"].includes(f.handling.kind);
       expect(inSchema, f.key).toBe(!refused);
     }
   });
@@ -236,5 +241,24 @@ describe("git.safeDirectories in the environment", () => {
   it("an explicit GIT_CONFIG_COUNT=0 of the caller is respected (no git config from the environment)", () => {
     const { passed } = applyEnvPolicy({ ...policy, gitSafeDirectories: safe }, { GIT_CONFIG_COUNT: "0" });
     expect(passed).toEqual({ GIT_CONFIG_COUNT: "0" });
+  });
+});
+
+describe("the macOS Rust port's own keys (sandbox-runtime-rs 0.1.0)", () => {
+  it("each is refused with SRT135 naming its srt spelling, not as an unknown key", () => {
+    const r = compile({
+      filesystem: { allowed_paths: ["/tmp/**"], blocked_paths: ["/etc/shadow"] },
+      network: { enabled: true, allowed_domains: ["api.github.com"] },
+    });
+    expect(r.policy).toBeUndefined();
+    expect(codes(r).sort()).toEqual([
+      "SRT135 /filesystem/allowed_paths",
+      "SRT135 /filesystem/blocked_paths",
+      "SRT135 /network/allowed_domains",
+      "SRT135 /network/enabled",
+    ]);
+    expect(r.diagnostics.find((d) => d.pointer === "/filesystem/blocked_paths")?.message).toMatch(
+      /sandbox-runtime-rs 0\.1\.0's own spelling.*filesystem\.denyRead and filesystem\.denyWrite/,
+    );
   });
 });

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { formatBytes, formatDuration, parseByteSize, parseDuration } from "../../src/compiler/limits.js";
+import { compileSettings } from "../../src/compiler/index.js";
+import { createFixtureHost } from "../support/fixture-host.js";
 
 describe("limit units", () => {
   it.each([
@@ -42,5 +44,28 @@ describe("limit units", () => {
     expect(formatDuration(30_000)).toBe("30 s");
     expect(formatDuration(90_000)).toBe("1.5 min");
     expect(formatDuration(250)).toBe("250 ms");
+  });
+});
+
+describe("docker.memoryLimit", () => {
+  const host = createFixtureHost({ dirs: ["/home/u/proj"], files: [] }, { cwd: "/home/u/proj", home: "/home/u" });
+  const memory = (memoryLimit: unknown): unknown =>
+    compileSettings({
+      text: JSON.stringify({ docker: { image: "ubuntu:22.04", memoryLimit } }),
+      file: "s.json",
+      host,
+      target: "linux",
+    }).policy?.limits.memory?.value;
+
+  // The Rust port's README writes bytes as a number; docker's own CLI writes "512m".
+  it.each([
+    [536870912, 536870912],
+    ["512m", 536870912],
+  ] as const)("%s is %d bytes", (given, bytes) => {
+    expect(memory(given)).toBe(bytes);
+  });
+
+  it.each([0, 1.5, -1, "lots"])("%s is refused", (given) => {
+    expect(memory(given)).toBeUndefined();
   });
 });
