@@ -4,6 +4,7 @@
  */
 import { locateTool, missingToolsMessage, nodeToolFs, type FoundTool, type ToolFs } from "../host-tools.js";
 import { toolPackages } from "../linux/tools.js";
+import { findNative } from "../native.js";
 import type { OciTools } from "./run.js";
 
 const packages: Readonly<Record<string, string>> = { ...toolPackages, runc: "runc", sleep: "coreutils" };
@@ -12,8 +13,19 @@ export type OciToolsResult =
   | { readonly ok: true; readonly tools: OciTools; readonly found: readonly FoundTool[] }
   | { readonly ok: false; readonly message: string };
 
-export function findOciTools(needNetwork: boolean, fs: ToolFs = nodeToolFs): OciToolsResult {
-  const names = ["runc", "sh", "sleep", ...(needNetwork ? ["setpriv", "nsenter", "socat"] : [])];
+export function findOciTools(
+  needNetwork: boolean,
+  fs: ToolFs = nodeToolFs,
+  native: (name: string) => string | undefined = findNative,
+): OciToolsResult {
+  // srt's own bridge when built; socat's chain only when it is not (as for bwrap, ../linux/tools.ts).
+  const bridge = needNetwork ? native("srt-bridge") : undefined;
+  const names = [
+    "runc",
+    "sh",
+    "sleep",
+    ...(needNetwork && bridge === undefined ? ["setpriv", "nsenter", "socat"] : []),
+  ];
   const lookups = names.map((n) => locateTool(n, fs));
   const missing = lookups.flatMap((l) => (l.ok ? [] : [l]));
   if (missing.length > 0)
@@ -30,7 +42,11 @@ export function findOciTools(needNetwork: boolean, fs: ToolFs = nodeToolFs): Oci
     runc: path("runc"),
     sh: path("sh"),
     sleep: path("sleep"),
-    ...(needNetwork ? { bridge: { setpriv: path("setpriv"), nsenter: path("nsenter"), socat: path("socat") } } : {}),
+    ...(!needNetwork
+      ? {}
+      : bridge !== undefined
+        ? { bridge: { native: bridge } }
+        : { bridge: { setpriv: path("setpriv"), nsenter: path("nsenter"), socat: path("socat") } }),
   };
   return { ok: true, tools, found };
 }
