@@ -20,8 +20,10 @@
  *    does. Each connection costs it 2 sockets and 2 pipes; when descriptors run
  *    out it stops accepting for a moment (the kernel's backlog holds the rest).
  *  - the command cannot name it: the sandbox has its own pid namespace and
- *    this process lives in the host's. Even by pid it could not ptrace it or
- *    read its memory: the process is non-dumpable and its mm belongs to the
+ *    this process lives in the host's. Without one (the weaker nested
+ *    sandbox) it can see it and, being of the same uid, signal it: killing
+ *    its own bridge only cuts its own network. Even by pid it could not
+ *    ptrace it or read its memory: the process is non-dumpable and its mm belongs to the
  *    host's user namespace, so ptrace and /proc/PID/mem need CAP_SYS_PTRACE
  *    there, which nothing in a sandbox has. No capability is kept (effective,
  *    permitted, inheritable, ambient and bounding sets all empty) and
