@@ -22,6 +22,12 @@ export function explainTools(p: Policy, platform: NodeJS.Platform): string[] {
     out.push(
       `    ${t.name}: ${t.path}${t.real === t.path ? "" : ` -> ${t.real}`}${["setpriv", "nsenter", "socat"].includes(t.name) ? " (network access only)" : ""}${chosen[t.name] === undefined ? "" : ` (${t.name}Path in the settings)`}`,
     );
+  const bridge = found.tools.bridge;
+  out.push(
+    bridge !== undefined && "native" in bridge
+      ? `    proxy bridge: ${bridge.native} (srt's own srt-bridge; network access only)`
+      : "    proxy bridge: socat through setpriv and nsenter (srt-bridge is not built; network access only)",
+  );
   const exposed = toolsExposed(found.found, hostWritesOf(lowerBwrap(p).mounts.ops, p.context.stateDir));
   if (exposed !== undefined) out.push(`  ✗ a run of this policy is refused: ${exposed}`);
   return out;

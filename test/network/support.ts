@@ -174,7 +174,8 @@ export function bridgeProcesses(dir: string): string[] {
     try {
       const cmdline = readFileSync(`/proc/${e}/cmdline`, "utf8");
       const comm = readFileSync(`/proc/${e}/comm`, "utf8").trim();
-      if (cmdline.includes(dir) && ["socat", "nsenter", "setpriv"].includes(comm)) found.push(`${e} ${comm}`);
+      if (cmdline.includes(dir) && ["srt-bridge", "socat", "nsenter", "setpriv"].includes(comm))
+        found.push(`${e} ${comm}`);
     } catch {
       // exited meanwhile
     }

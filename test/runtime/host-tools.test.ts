@@ -126,10 +126,21 @@ describe("locateTool", () => {
   });
 });
 
+/** srt's helpers as a checkout without srt-bridge has them: the socat fallback is looked up. */
+const noBridge = (name: string): string | undefined =>
+  name === "srt-bridge" ? undefined : `/opt/srt/dist/native/${name}`;
+const allNative = (name: string): string | undefined => `/opt/srt/dist/native/${name}`;
+
 describe("findTools", () => {
   it("a missing tool: which, where srt looked, why PATH is not used, the candidates it refused, and how to install it", () => {
     const fs = fakeFs({ ...system, "/usr/bin/socat": undefined as never, "/usr/local/bin/socat": { uid: 1000 } });
-    const r = findTools(true, { ...fs, lstat: (p) => (p === "/usr/bin/socat" ? undefined : fs.lstat(p)) });
+    const r = findTools(
+      true,
+      { ...fs, lstat: (p) => (p === "/usr/bin/socat" ? undefined : fs.lstat(p)) },
+      false,
+      {},
+      noBridge,
+    );
     expect(r.ok).toBe(false);
     const message = !r.ok ? r.message : "";
     expect(message).toContain("socat not found in /usr/local/sbin, /usr/local/bin, /usr/sbin, /usr/bin, /sbin, /bin");
@@ -165,13 +176,30 @@ describe("findTools", () => {
     expect(r).toEqual({ ok: false, code: "SRT510", message: expect.stringMatching(/srt-supervise.*npm run build/) });
   });
 
-  it("with network access the bridge's programs come as one group, each from where it was found", () => {
-    const r = findTools(true, fakeFs(system));
+  it("with network access and without srt-bridge the socat bridge's programs come as one group, each from where it was found", () => {
+    const r = findTools(true, fakeFs(system), false, {}, noBridge);
     expect(r.ok && r.tools.bridge).toEqual({
       setpriv: expect.stringMatching(/\/setpriv$/),
       nsenter: expect.stringMatching(/\/nsenter$/),
       socat: expect.stringMatching(/\/socat$/),
     });
+  });
+
+  it("with srt-bridge built, network access needs neither socat nor nsenter nor setpriv", () => {
+    const fs = fakeFs(system);
+    const gone = new Set(["/usr/bin/socat", "/usr/bin/nsenter", "/usr/bin/setpriv"]);
+    const r = findTools(true, { ...fs, lstat: (p) => (gone.has(p) ? undefined : fs.lstat(p)) }, false, {}, allNative);
+    expect(r.ok && r.tools.bridge).toEqual({ native: "/opt/srt/dist/native/srt-bridge" });
+    expect(r.ok && r.found.map((t) => t.name)).toEqual(["bwrap", "sh"]);
+    // Without it, the same machine refuses the run: never a network run without its bridge.
+    const without = findTools(
+      true,
+      { ...fs, lstat: (p) => (gone.has(p) ? undefined : fs.lstat(p)) },
+      false,
+      {},
+      noBridge,
+    );
+    expect(!without.ok && without.message).toContain("srt-bridge is not built");
   });
 
   it("bwrapPath / socatPath from the settings replace the look-up, under the same trust rule, with no fallback", () => {
@@ -193,7 +221,7 @@ describe("findTools", () => {
       "/opt/bw/bwrap",
     ]);
     // A user's own copy is refused although /usr/bin/socat exists: the settings chose it, srt does not look further.
-    const user = findTools(true, fs, false, { socat: "/home/u/socat" });
+    const user = findTools(true, fs, false, { socat: "/home/u/socat" }, noBridge);
     expect(user.ok).toBe(false);
     expect(!user.ok && user.message).toBe(
       "/home/u/socat (socatPath in the settings) is refused: /home/u is owned by uid 1000, not root; srt runs host programs only from files that nothing but root can change",

@@ -1,5 +1,12 @@
 /**
- * Proxy ingress without an AF_UNIX socket inside the sandbox (DESIGN §3, way 1):
+ * Proxy ingress without an AF_UNIX socket inside the sandbox (DESIGN §3, way 1).
+ *
+ * srt's own bridge, native/srt-bridge (its threat model is at its top): one
+ * process per run enters the sandbox's network (and, unprivileged, user)
+ * namespace itself, listens on every port, drops every privilege (no
+ * capabilities, no_new_privs, non-dumpable, killed with srt) and says "ready"
+ * on fd 3. When it is not built, srt falls back to socat, and says so (`-d`,
+ * `srt doctor`):
  * a socat started *outside* the seccomp filter but *inside* the sandbox's
  * network namespace (nsenter) listens on 127.0.0.1:PORT there and forwards
  * each connection to the host proxy's unix socket. The command is held on
@@ -36,19 +43,95 @@ export interface Bridges {
   close(): void;
 }
 
-export interface BridgeTools {
+/** The socat fallback: `setpriv --pdeathsig KILL nsenter … socat …`, one chain per port. */
+export interface SocatBridgeTools {
   readonly setpriv: string;
   readonly nsenter: string;
   readonly socat: string;
 }
 
+/** srt's own bridge (native/srt-bridge): one process for every port of the run. */
+export interface NativeBridgeTools {
+  readonly native: string;
+}
+
+export type BridgeTools = NativeBridgeTools | SocatBridgeTools;
+
+/** How a run bridges, as `-d` and `srt doctor` say it. */
+export const bridgeKind = (tools: BridgeTools): string =>
+  "native" in tools ? `srt-bridge (${tools.native})` : "socat (srt-bridge is not built)";
+
 export async function startBridges(
-  os: Pick<LinuxDeps, "spawn" | "fs" | "clock">,
+  os: Pick<LinuxDeps, "spawn" | "fs" | "clock" | "pid">,
   pid: number,
   specs: readonly BridgeSpec[],
   tools: BridgeTools,
   enterUserNs: boolean,
   timeoutMs = 5000,
+): Promise<Bridges> {
+  return "native" in tools
+    ? startNativeBridge(os, pid, specs, tools.native, enterUserNs, timeoutMs)
+    : startSocatBridges(os, pid, specs, tools, enterUserNs, timeoutMs);
+}
+
+/**
+ * srt-bridge enters the namespaces itself, drops every privilege (see its
+ * threat model) and writes "ready" on fd 3 once every port listens: no polling.
+ */
+async function startNativeBridge(
+  os: Pick<LinuxDeps, "spawn" | "clock" | "pid">,
+  pid: number,
+  specs: readonly BridgeSpec[],
+  path: string,
+  enterUserNs: boolean,
+  timeoutMs: number,
+): Promise<Bridges> {
+  const child = os.spawn(
+    path,
+    [String(os.pid), String(pid), enterUserNs ? "1" : "0", ...specs.map((s) => `${s.port}=${s.socket}`)],
+    { stdio: ["ignore", "ignore", "pipe", "pipe"] },
+  );
+  const close = (): void => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  };
+  let stderr = "";
+  child.stderr
+    ?.setEncoding("utf8")
+    .on("data", (d: string) => (stderr += d).length > 4096 && (stderr = stderr.slice(-4096)));
+  const ready = child.stdio[3] as NodeJS.ReadableStream | null | undefined;
+  const outcome = await new Promise<string | undefined>((resolve) => {
+    let said = "";
+    const cancel = os.clock.after(timeoutMs, () => resolve(`proxy bridge did not listen within ${timeoutMs} ms`));
+    const done = (why: string | undefined): void => {
+      cancel();
+      resolve(why);
+    };
+    child.on("error", (e) => done(`${path}: ${e.message}`));
+    // "close", not "exit": stderr has arrived by then, so the reason is complete.
+    child.on("close", (code: number | null, signal: NodeJS.Signals | null) =>
+      done(`proxy bridge exited (${signal ?? code}): ${stderr.trim()}`),
+    );
+    if (!ready) return done(`${path}: no readiness pipe`);
+    ready.setEncoding("utf8");
+    ready.on("data", (d: string) => {
+      said += d;
+      if (said === "ready\n") done(undefined);
+    });
+  });
+  if (outcome !== undefined) {
+    close();
+    throw new Error(outcome);
+  }
+  return { close };
+}
+
+async function startSocatBridges(
+  os: Pick<LinuxDeps, "spawn" | "fs" | "clock">,
+  pid: number,
+  specs: readonly BridgeSpec[],
+  tools: SocatBridgeTools,
+  enterUserNs: boolean,
+  timeoutMs: number,
 ): Promise<Bridges> {
   const children: SpawnedChild[] = [];
   const close = (): void => {

@@ -78,6 +78,8 @@ export interface SpawnedChild {
   readonly signalCode: NodeJS.Signals | null;
   on(event: "exit", listener: (code: number | null, signal: NodeJS.Signals | null) => void): unknown;
   on(event: "error", listener: (error: Error) => void): unknown;
+  /** After "exit", once its stdio pipes have closed too (what it wrote has arrived). */
+  on(event: "close", listener: (code: number | null, signal: NodeJS.Signals | null) => void): unknown;
   once(event: "exit", listener: (code: number | null, signal: NodeJS.Signals | null) => void): unknown;
   once(event: "error", listener: (error: Error) => void): unknown;
   kill(signal?: NodeJS.Signals): boolean;

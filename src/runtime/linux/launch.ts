@@ -17,7 +17,7 @@
 import type { LinuxPlan } from "../../backends/bwrap/index.js";
 import { planOptions } from "../../backends/bwrap/index.js";
 import { applyEnvPolicy } from "../../compiler/env-policy.js";
-import { startBridges } from "./bridge.js";
+import { bridgeKind, startBridges } from "./bridge.js";
 import type { Held } from "./cleanup.js";
 import type { LinuxDeps, SpawnedChild, StdioSlot } from "./deps.js";
 import type { InheritedFdPolicy } from "./inherited-fds.js";
@@ -124,8 +124,9 @@ export async function launchSandbox(
     if (req.tools.bridge === undefined)
       throw new RuntimeFailure(
         "SRT500",
-        "the proxy bridge's programs (setpriv, nsenter, socat) were not looked up for this run",
+        "the proxy bridge (srt-bridge, or setpriv, nsenter and socat) was not looked up for this run",
       );
+    log(`bridge: ${bridgeKind(req.tools.bridge)}`);
     held.bridges = await startBridges(os, sandboxPid, network.bridges, req.tools.bridge, mapUserNs);
     log("bridges listening");
     proc.release();

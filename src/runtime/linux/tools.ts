@@ -75,9 +75,11 @@ export function findTools(
       code: "SRT510",
       message: missingNativeMessage("srt-supervise", "every Linux run (it holds the seccomp filter's listener)"),
     };
+  // srt's own bridge when built; socat's chain only when it is not (bridge.ts says which).
+  const bridge = needNetwork ? native("srt-bridge") : undefined;
   const names = [
     ...(asRoot ? ["bwrap", "sh", "unshare"] : ["bwrap", "sh"]),
-    ...(needNetwork ? ["setpriv", "nsenter", "socat"] : []),
+    ...(needNetwork && bridge === undefined ? ["setpriv", "nsenter", "socat"] : []),
   ];
   for (const [name, path] of Object.entries(chosen)) {
     if (!names.includes(name)) continue;
@@ -106,7 +108,9 @@ export function findTools(
       code: "SRT500",
       message:
         missingToolsMessage(missing, `apt-get install ${pkgs}`) +
-        (needNetwork ? " (the network proxy bridge needs socat, nsenter and setpriv)" : ""),
+        (needNetwork && bridge === undefined
+          ? " (srt-bridge is not built, so the network proxy bridge needs socat, nsenter and setpriv)"
+          : ""),
     };
   }
   const found = lookups.flatMap((l) => (l.ok ? [l.tool] : []));
@@ -116,7 +120,11 @@ export function findTools(
     bwrap: path("bwrap"),
     sh: path("sh"),
     ...(asRoot ? { unshare: path("unshare") } : {}),
-    ...(needNetwork ? { bridge: { setpriv: path("setpriv"), nsenter: path("nsenter"), socat: path("socat") } } : {}),
+    ...(!needNetwork
+      ? {}
+      : bridge !== undefined
+        ? { bridge: { native: bridge } }
+        : { bridge: { setpriv: path("setpriv"), nsenter: path("nsenter"), socat: path("socat") } }),
   };
   return { ok: true, tools, found };
 }

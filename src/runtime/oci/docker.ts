@@ -282,7 +282,10 @@ async function launch(
   };
   if (held.network !== undefined) {
     if (req.tools.bridge === undefined)
-      throw new RuntimeFailure("SRT500", "the proxy bridge's programs (setpriv, nsenter, socat) were not looked up");
+      throw new RuntimeFailure(
+        "SRT500",
+        "the proxy bridge (srt-bridge, or setpriv, nsenter and socat) was not looked up for this run",
+      );
     const name = `srt-${run.id}-net`;
     const hostDirs = (concrete.skeletons[0]?.entries ?? []).flatMap((e) =>
       e.kind === "dir" && !["proc", "dev", "sys", "tmp", "run"].includes(e.path) ? [`/${e.path}`] : [],

@@ -15,7 +15,7 @@
  * runc runs it once the container's namespaces exist and before the command
  * is executed; it hands srt the container's state (its pid) and waits for a
  * file srt creates when srt's proxy bridges listen inside the container's
- * network namespace (../linux/bridge.ts, entered with nsenter as for bwrap).
+ * network namespace (../linux/bridge.ts: srt-bridge enters it, as for bwrap).
  * So the command's first connection cannot race the bridge, and the only way
  * out of the container's namespace (which has nothing but `lo`) is srt's
  * proxies.
@@ -40,7 +40,7 @@ import { nodeLinuxDeps } from "../linux/node-deps.js";
 import { runPhases, type RunRequest, type RunningSandbox } from "../linux/run.js";
 import type { RunDir } from "../linux/run-dir.js";
 import { createSandboxSignals, type SandboxSignals } from "../linux/signals.js";
-import { startBridges, type BridgeTools } from "../linux/bridge.js";
+import { bridgeKind, startBridges, type BridgeTools } from "../linux/bridge.js";
 import { failed, RuntimeFailure } from "../failure.js";
 import type { RuntimeRlimit } from "../linux/limits/enforce.js";
 import { readSupervisorReport, supervisorConfig, type SupervisorReport } from "../linux/supervisor.js";
@@ -264,7 +264,11 @@ async function launchRunc(
   log(`container pid ${pid}`);
   if (held.network !== undefined) {
     if (req.tools.bridge === undefined)
-      throw new RuntimeFailure("SRT500", "the proxy bridge's programs (setpriv, nsenter, socat) were not looked up");
+      throw new RuntimeFailure(
+        "SRT500",
+        "the proxy bridge (srt-bridge, or setpriv, nsenter and socat) was not looked up for this run",
+      );
+    log(`bridge: ${bridgeKind(req.tools.bridge)}`);
     held.bridges = await startBridges(os, pid, held.network.bridges, req.tools.bridge, req.uid !== 0);
     log("bridges listening");
   }

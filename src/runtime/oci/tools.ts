@@ -8,6 +8,7 @@ import { findNative, missingNativeMessage } from "../native.js";
 import type { OciTools } from "./run.js";
 import type { OciEngine } from "../../backends/oci/index.js";
 import type { DockerTools } from "./docker.js";
+import type { BridgeTools } from "../linux/bridge.js";
 
 const packages: Readonly<Record<string, string>> = { ...toolPackages, runc: "runc", crun: "crun", sleep: "coreutils" };
 
@@ -30,7 +31,14 @@ export function findOciTools(
       code: "SRT510",
       message: missingNativeMessage("srt-supervise", "every Linux run (it holds the seccomp filter's listener)"),
     };
-  const names = [engine, "sh", "sleep", ...(needNetwork ? ["setpriv", "nsenter", "socat"] : [])];
+  // srt's own bridge when built; socat's chain only when it is not (as for bwrap, ../linux/tools.ts).
+  const bridge = needNetwork ? native("srt-bridge") : undefined;
+  const names = [
+    engine,
+    "sh",
+    "sleep",
+    ...(needNetwork && bridge === undefined ? ["setpriv", "nsenter", "socat"] : []),
+  ];
   const lookups = names.map((n) => locateTool(n, fs));
   const missing = lookups.flatMap((l) => (l.ok ? [] : [l]));
   if (missing.length > 0)
@@ -50,7 +58,7 @@ export function findOciTools(
     sh: path("sh"),
     sleep: path("sleep"),
     supervisor,
-    ...(needNetwork ? { bridge: { setpriv: path("setpriv"), nsenter: path("nsenter"), socat: path("socat") } } : {}),
+    ...bridgeTools(needNetwork, bridge, path),
   };
   return { ok: true, tools, found };
 }
@@ -64,8 +72,15 @@ export function findDockerTools(
   engine: "docker" | "podman",
   needNetwork: boolean,
   fs: ToolFs = nodeToolFs,
+  native: (name: string) => string | undefined = findNative,
 ): DockerToolsResult {
-  const names = [engine, "sh", "sleep", ...(needNetwork ? ["setpriv", "nsenter", "socat"] : [])];
+  const bridge = needNetwork ? native("srt-bridge") : undefined;
+  const names = [
+    engine,
+    "sh",
+    "sleep",
+    ...(needNetwork && bridge === undefined ? ["setpriv", "nsenter", "socat"] : []),
+  ];
   const lookups = names.map((n) => locateTool(n, fs));
   const missing = lookups.flatMap((l) => (l.ok ? [] : [l]));
   if (missing.length > 0)
@@ -83,7 +98,19 @@ export function findDockerTools(
     docker: path(engine),
     sh: path("sh"),
     sleep: path("sleep"),
-    ...(needNetwork ? { bridge: { setpriv: path("setpriv"), nsenter: path("nsenter"), socat: path("socat") } } : {}),
+    ...bridgeTools(needNetwork, bridge, path),
   };
   return { ok: true, tools, found };
+}
+
+/** The run's bridge: srt-bridge when built, else socat's chain (looked up above); none offline. */
+function bridgeTools(
+  needNetwork: boolean,
+  bridge: string | undefined,
+  path: (name: string) => string,
+): { readonly bridge?: BridgeTools } {
+  if (!needNetwork) return {};
+  return bridge !== undefined
+    ? { bridge: { native: bridge } }
+    : { bridge: { setpriv: path("setpriv"), nsenter: path("nsenter"), socat: path("socat") } };
 }
