@@ -108,7 +108,12 @@ static void finish(struct tunnel *t, const char *how) {
       struct linger lg = {.l_onoff = 1, .l_linger = 0};
       setsockopt(t->fd[i], SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
     }
-    close(t->fd[i]); /* also removes it from the epoll set */
+    /* Removed from the epoll set by hand: close() removes it only when no other descriptor
+     * refers to the same open socket, and srt's own copy may still be open for a moment after
+     * the hand-over. Left registered, its next event would name this tunnel after it is freed. */
+    if (t->want[i]) epoll_ctl(ep, EPOLL_CTL_DEL, t->fd[i], NULL);
+    t->want[i] = 0;
+    close(t->fd[i]);
     free(t->d[i].pend);
     if (t->d[i].pipe[0] >= 0) close(t->d[i].pipe[0]);
     if (t->d[i].pipe[1] >= 0) close(t->d[i].pipe[1]);
