@@ -3,8 +3,9 @@
  * under bwrap (decide.ts), applied by runc — memory, pids and cpu as the spec's
  * linux.resources in the cgroup runc makes where srt's own would be, fileSize
  * and openFiles as process.rlimits, wallTime by srt's timer. As root a fork
- * bomb stops at pids, a memory hog is killed (137), wallTime kills, and the
- * summary names each; the command cannot raise its limit; no cgroup is left.
+ * bomb stops at pids, a memory hog is killed (137), a CPU hog is throttled
+ * (and the same loop unlimited is not), wallTime kills, and the summary names
+ * each; the command cannot raise its limit; no cgroup is left.
  * As srt-test (rootless runc, which srt gives no cgroup) a tree-wide limit
  * fails closed (SRT550) and bestEffort runs with rlimits instead.
  *
@@ -69,6 +70,25 @@ describe.skipIf(lacking(!supported || missingRunc, missingRunc ? "runc is not in
         expect(out.status, out.stderr).toBe(137);
         expect(Number(report(out)["mib"] ?? 0)).toBeLessThan(48);
         expect(out.stderr).toContain("srt: memory limit 48 MiB reached: killed (/limits/memory)");
+      });
+
+      it("a CPU hog is throttled to its share; unlimited it gets far more", { timeout: 90_000 }, async (ctx) => {
+        // Spins for 2 s of wall time and reports the CPU time it got in that window (node's start-up excluded).
+        const spin = `${process.execPath} -e "const c=process.cpuUsage(),t=Date.now();while(Date.now()-t<2000){}const u=process.cpuUsage(c);console.log('cpu_ms='+Math.round((u.user+u.system)/1000));console.log('wall_ms='+(Date.now()-t))"`;
+        const share = async (settings: object): Promise<{ ratio: number; seen: string }> => {
+          const out = await sh(useBox(ctx, "root", {}, settings), `exec ${spin}`, { timeoutMs: 40_000 });
+          expect(out.status, out.stderr).toBe(0);
+          const r = report(out);
+          return { ratio: Number(r["cpu_ms"]) / Number(r["wall_ms"]), seen: JSON.stringify(r) };
+        };
+        const limited = await share({ limits: { cpu: 0.05 } });
+        const unlimited = await share({});
+        // 0.05 of a core (runc's cpu.max 5000 100000): below 0.12, under 3x the quota. Unlimited the same loop gets
+        // near 1 on an idle machine and 0.2-0.3 with eight test suites on this one's 2 cores: above 0.15 says the
+        // bound is the limit's doing, not the machine's load.
+        expect(limited.ratio, limited.seen).toBeLessThan(0.12);
+        expect(limited.ratio, limited.seen).toBeGreaterThan(0.01);
+        expect(unlimited.ratio, unlimited.seen).toBeGreaterThan(0.15);
       });
 
       it(
