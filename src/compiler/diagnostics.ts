@@ -413,7 +413,7 @@ export const catalog = {
         case "allowLocalBinding":
           return "allowLocalBinding has no effect on Linux: the sandbox has its own network namespace, where listening on loopback is always possible and unreachable from the host";
         case "docker":
-          return "docker settings take effect only when the command runs under Docker (srt --runtime docker, or a --docker-* option); bwrap, runc and macOS runs ignore them";
+          return "docker settings take effect only when the command runs under Docker (srt --runtime docker, or a --docker-* option); bwrap, runc and macOS runs ignore them, except cpuLimit and memoryLimit, which are resource limits on every backend";
         case "linux-only":
           return `${a.key} is a Linux option and has no effect on macOS`;
       }
