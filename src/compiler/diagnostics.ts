@@ -240,6 +240,13 @@ export const catalog = {
       `${a.key} (${a.tool}'s own key) and ${a.srtKey} say the same thing in one file; srt will not guess which one is meant`,
     "keep one of them: write the whole file in srt's keys, or in the port's",
   ),
+  SRT138: entry(
+    "error",
+    "a port's blocked path that is not absolute",
+    (a: { readonly path: string; readonly tool: string }) =>
+      `blocked_paths entry "${a.path}" is not absolute: ${a.tool} matched it against every absolute path, srt would read it below the working directory only, which blocks less`,
+    "write it as an absolute path or a glob below a directory (/home/u/**/secret)",
+  ),
   SRT200: entry(
     "error",
     "invalid domain pattern",

@@ -96,6 +96,10 @@ export function splitRsDialect(value: unknown): { rest: unknown; rs: RsDialect; 
   };
   const allowedPaths = has(fs, "allowed_paths") ? strings("filesystem", "allowed_paths") : undefined;
   const blockedPaths = has(fs, "blocked_paths") ? strings("filesystem", "blocked_paths") : undefined;
+  // The port matches a pattern against absolute paths from the start, so "**/x" blocks x anywhere;
+  // srt would read it below the working directory only: a weaker block. Refused, not guessed.
+  for (const b of blockedPaths ?? [])
+    if (!b.value.startsWith("/")) diagnostics.push(diagnostic("SRT138", b.pointer, { path: b.value, tool: rsTool }));
   const domains = has(net, "allowed_domains") ? strings("network", "allowed_domains") : undefined;
   const enabled = net?.["enabled"];
   if (has(net, "enabled") && typeof enabled !== "boolean")
@@ -112,7 +116,7 @@ export function splitRsDialect(value: unknown): { rest: unknown; rs: RsDialect; 
   for (const [s, k] of found) {
     const into =
       k === "allowed_paths"
-        ? "filesystem.allowWrite (only these paths are writable)"
+        ? 'filesystem.allowWrite (only these paths are writable; a relative pattern such as "**" or "*.txt" is read below the working directory, where the port read it against every absolute path)'
         : k === "blocked_paths"
           ? "filesystem.denyRead and filesystem.denyWrite"
           : k === "allowed_domains"

@@ -278,6 +278,12 @@ describe("the macOS Rust port's own keys (sandbox-runtime-rs 0.1.0)", () => {
     expect(codes(r)).toContain("SRT137 /filesystem/blocked_paths");
   });
 
+  it("a relative blocked path, which srt would read below the working directory only, is refused (SRT138)", () => {
+    const r = compile({ filesystem: { blocked_paths: ["**/.env"] } });
+    expect(r.policy).toBeUndefined();
+    expect(codes(r)).toContain("SRT138 /filesystem/blocked_paths/0");
+  });
+
   it("an unknown snake_case key stays an error", () => {
     const r = compile({ filesystem: { allowed_paths: ["/tmp/**"], readonly_paths: ["/x"] } });
     expect(r.policy).toBeUndefined();
