@@ -13,6 +13,7 @@ import { normalizeSettings, type NormalizedSettings } from "./normalize.js";
 import { parseSettings } from "./parse.js";
 import type { SelfOutput } from "./self-protect.js";
 import { dirname, isWithin } from "./paths.js";
+import { splitRsDialect, withRsDialect } from "./rs-dialect.js";
 import { validateSettings } from "./validate.js";
 import { withAdditions, type RunAdditions } from "./additions.js";
 import { viewOfSettings } from "./view.js";
@@ -58,10 +59,12 @@ export function compileSettings(input: CompileInput): CompileResult {
     if (!parsed.ok) return { diagnostics: parsed.diagnostics };
     value = parsed.value;
   }
-  const validated = validateSettings(value);
-  if (!validated.ok) return { diagnostics: sortDiagnostics(validated.diagnostics) };
+  const rs = splitRsDialect(value);
+  const validated = validateSettings(rs.rest);
+  if (!validated.ok || hasErrors(rs.diagnostics))
+    return { diagnostics: sortDiagnostics([...rs.diagnostics, ...(validated.ok ? [] : validated.diagnostics)]) };
 
-  const diagnostics: Diagnostic[] = [];
+  const diagnostics: Diagnostic[] = [...rs.diagnostics];
   const settingsDir = input.file === "default" ? undefined : dirname(input.file);
   let view = viewOfSettings(validated.settings);
   if (isLegacy(validated.settings)) {
@@ -69,7 +72,7 @@ export function compileSettings(input: CompileInput): CompileResult {
     diagnostics.push(...legacy.diagnostics);
     view = legacy.view;
   }
-  view = withAdditions(view, input.additions);
+  view = withAdditions(withRsDialect(view, rs.rs), input.additions);
   const env = { cwd: host.env.cwd, home: host.env.home, vars: host.env.vars };
   const { normalized, diagnostics: normDiags } = normalizeSettings(view, env);
   diagnostics.push(

@@ -225,12 +225,27 @@ export const catalog = {
         ? "filesystem.disabled: no file-system rules: the command can read and write every file the user can, including shell start-up files, git hooks and SSH keys; only / itself and the system program directories stay read-only (srt runs its host programs from there), with srt's hidden state directory and the network rules"
         : "allowAppleEvents: the command can launch other applications (open, osascript), which run outside the sandbox",
   ),
-  SRT135: entry(
+  // SRT135 (a port's key srt did not read yet) is retired: issue 14 translates those keys (SRT136).
+  SRT136: entry(
+    "warning",
+    "key of a port's own dialect, translated",
+    (a: { readonly key: string; readonly tool: string; readonly into: string }) =>
+      `${a.key} is ${a.tool}'s own key (this file uses that port's dialect); srt reads it as ${a.into}`,
+    "srt explain shows each translated rule with the port's key as its origin",
+  ),
+  SRT137: entry(
     "error",
-    "key of a port's own dialect that srt does not read",
-    (a: { readonly key: string; readonly tool: string; readonly use: string }) =>
-      `"${a.key}" is ${a.tool}'s own spelling, which srt does not read yet; its meaning in srt: ${a.use}`,
-    "rewrite it in srt's keys as said; srt refuses settings it would not enforce",
+    "a port's key and srt's key for the same thing",
+    (a: { readonly key: string; readonly tool: string; readonly srtKey: string }) =>
+      `${a.key} (${a.tool}'s own key) and ${a.srtKey} say the same thing in one file; srt will not guess which one is meant`,
+    "keep one of them: write the whole file in srt's keys, or in the port's",
+  ),
+  SRT138: entry(
+    "error",
+    "a port's blocked path that is not absolute",
+    (a: { readonly path: string; readonly tool: string }) =>
+      `blocked_paths entry "${a.path}" is not absolute: ${a.tool} matched it against every absolute path, srt would read it below the working directory only, which blocks less`,
+    "write it as an absolute path or a glob below a directory (/home/u/**/secret)",
   ),
   SRT200: entry(
     "error",

@@ -1,7 +1,7 @@
 /**
  * Keys that srt's own format does not define but another tool's does: the
  * reference tool (@anthropic-ai/sandbox-runtime, every release up to 0.0.83),
- * the older permission-rule dialect and the ports' own spellings (SRT135). A user switching tools brings these
+ * the older permission-rule dialect and the ports' own spellings (SRT136). A user switching tools brings these
  * files along; a key some tool defines is not a typo, so it must never be
  * met with "unknown key". Each row says what srt does with it, in one place:
  * validation reads it for the keys srt refuses (SRT111), the compiler for the
@@ -24,8 +24,8 @@ export type ForeignHandling =
   | { readonly kind: "not-supported-yet"; readonly feature: string }
   /** Refused (SRT111) for good: the key would let a command run unsandboxed or has no sandbox meaning. */
   | { readonly kind: "refused"; readonly why: string }
-  /** A port's own spelling srt does not translate yet (SRT135): `use` says how to write it in srt's keys. */
-  | { readonly kind: "other-spelling"; readonly use: string };
+  /** A port's own spelling, read with the port's meaning (rs-dialect.ts; a SRT136 warning): `into` is what it becomes. */
+  | { readonly kind: "translated"; readonly into: string };
 
 export interface ForeignKey {
   /** Dotted path from the document root ("network.strictAllowlist"); "sandbox." / "permissions." for the dialect. */
@@ -47,11 +47,11 @@ const dialect = (key: string, why: string): ForeignKey => ({
   since: "dialect",
   handling: { kind: "refused", why },
 });
-const rs = (key: string, use: string): ForeignKey => ({
+const rs = (key: string, into: string): ForeignKey => ({
   key,
   tool: "sandbox-runtime-rs",
   since: "0.1.0",
-  handling: { kind: "other-spelling", use },
+  handling: { kind: "translated", into },
 });
 const macos = (what: string): ForeignHandling => ({ kind: "honoured", targets: ["macos"], what });
 const linux = (what: string): ForeignHandling => ({ kind: "honoured", targets: ["linux"], what });
@@ -142,16 +142,11 @@ export const foreignKeys: readonly ForeignKey[] = [
   // light-magician/sandbox-runtime-rs 0.1.0 (a macOS-only Rust port): snake_case keys of its own.
   // Its Seatbelt profile reads everything, writes only allowed_paths, and denies reading and
   // creating blocked_paths; network.enabled false is no network at all.
-  rs(
-    "filesystem.allowed_paths",
-    'filesystem.allowWrite (its globs: "**" is every path, "*.txt" is below the working directory)',
-  ),
+  // Translated by rs-dialect.ts; next to srt's key for the same thing it is refused (SRT137).
+  rs("filesystem.allowed_paths", "filesystem.allowWrite (absent: nothing is writable, as under the port)"),
   rs("filesystem.blocked_paths", "both filesystem.denyRead and filesystem.denyWrite"),
-  rs(
-    "network.enabled",
-    "false: leave network.allowedDomains empty (srt's default is no network); true: list the domains there",
-  ),
-  rs("network.allowed_domains", 'network.allowedDomains ("*", every domain, is refused in srt)'),
+  rs("network.enabled", "true: network only to allowed_domains, through srt's proxy; false or absent: no network"),
+  rs("network.allowed_domains", 'network.allowedDomains when enabled is true ("*", every domain, is refused in srt)'),
 ];
 
 /** The schema object a dotted key sits in, as validate.ts names them. */
@@ -173,7 +168,7 @@ export function refusal(f: ForeignKey): string | undefined {
       return `${f.handling.feature} is not supported yet (issue 16: "Network: upstream proxies, TLS termination with credential masking, request filters")`;
     case "refused":
       return f.handling.why;
-    case "other-spelling":
+    case "translated":
     case "honoured":
     case "not-needed":
       return undefined;

@@ -68,12 +68,6 @@ function toDiagnostic(e: SettingsValidationError, value: unknown): Diagnostic {
     // ajv's schemaPath is relative to the $ref'd definition, so find the owner from the data's path.
     const owner = schemaAt(e.instancePath);
     const foreign = foreignKeyAt(owner.ref, key);
-    if (foreign?.handling.kind === "other-spelling")
-      return diagnostic("SRT135", pointer, {
-        key,
-        tool: `${foreign.tool} ${foreign.since}`,
-        use: foreign.handling.use,
-      });
     const why = foreign === undefined ? undefined : refusal(foreign);
     if (why !== undefined) return diagnostic("SRT111", pointer, { key, why });
     return diagnostic("SRT110", pointer, { key, suggestion: suggestion(key, owner.node, owner.ref) });
@@ -144,7 +138,7 @@ function dataAt(value: unknown, pointer: string): unknown {
   return v;
 }
 
-function describe(v: unknown): string {
+export function describe(v: unknown): string {
   if (v === null) return "null";
   if (Array.isArray(v)) return "an array";
   if (typeof v === "object") return "an object";

@@ -89,7 +89,7 @@ describe("the table of foreign keys", () => {
     for (const f of foreignKeys) {
       const parts = f.key.split(".");
       const inSchema = Object.hasOwn(props(parts.slice(0, -1)), parts.at(-1)!);
-      const refused = ["not-supported-yet", "refused", "other-spelling"].includes(f.handling.kind);
+      const refused = ["not-supported-yet", "refused", "translated"].includes(f.handling.kind);
       expect(inSchema, f.key).toBe(!refused);
     }
   });
@@ -245,20 +245,48 @@ describe("git.safeDirectories in the environment", () => {
 });
 
 describe("the macOS Rust port's own keys (sandbox-runtime-rs 0.1.0)", () => {
-  it("each is refused with SRT135 naming its srt spelling, not as an unknown key", () => {
+  it("each is read with the port's meaning, a SRT136 warning each, rules keeping the port's key as origin", () => {
     const r = compile({
       filesystem: { allowed_paths: ["/tmp/**"], blocked_paths: ["/etc/shadow"] },
       network: { enabled: true, allowed_domains: ["api.github.com"] },
     });
-    expect(r.policy).toBeUndefined();
-    expect(codes(r).sort()).toEqual([
-      "SRT135 /filesystem/allowed_paths",
-      "SRT135 /filesystem/blocked_paths",
-      "SRT135 /network/allowed_domains",
-      "SRT135 /network/enabled",
+    expect(r.policy).toBeDefined();
+    expect(
+      codes(r)
+        .filter((c) => c.startsWith("SRT136"))
+        .sort(),
+    ).toEqual([
+      "SRT136 /filesystem/allowed_paths",
+      "SRT136 /filesystem/blocked_paths",
+      "SRT136 /network/allowed_domains",
+      "SRT136 /network/enabled",
     ]);
-    expect(r.diagnostics.find((d) => d.pointer === "/filesystem/blocked_paths")?.message).toMatch(
-      /sandbox-runtime-rs 0\.1\.0's own spelling.*filesystem\.denyRead and filesystem\.denyWrite/,
-    );
+    const origins = JSON.stringify(r.policy);
+    expect(origins).toContain("/filesystem/allowed_paths/0");
+    expect(origins).toContain("/filesystem/blocked_paths/0");
+    expect(origins).toContain("/network/allowed_domains/0");
+  });
+
+  it("enabled false (or absent) is no network, whatever allowed_domains lists", () => {
+    const r = compile({ network: { enabled: false, allowed_domains: ["api.github.com"] } });
+    expect(JSON.stringify(r.policy)).not.toContain("api.github.com");
+  });
+
+  it("a port key next to srt's key for the same thing is refused (SRT137)", () => {
+    const r = compile({ filesystem: { blocked_paths: ["/etc/shadow"], denyRead: ["/x"] } });
+    expect(r.policy).toBeUndefined();
+    expect(codes(r)).toContain("SRT137 /filesystem/blocked_paths");
+  });
+
+  it("a relative blocked path, which srt would read below the working directory only, is refused (SRT138)", () => {
+    const r = compile({ filesystem: { blocked_paths: ["**/.env"] } });
+    expect(r.policy).toBeUndefined();
+    expect(codes(r)).toContain("SRT138 /filesystem/blocked_paths/0");
+  });
+
+  it("an unknown snake_case key stays an error", () => {
+    const r = compile({ filesystem: { allowed_paths: ["/tmp/**"], readonly_paths: ["/x"] } });
+    expect(r.policy).toBeUndefined();
+    expect(codes(r)).toContain("SRT110 /filesystem/readonly_paths");
   });
 });

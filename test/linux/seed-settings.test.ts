@@ -81,3 +81,41 @@ describe.skipIf(lacking(!supported, skipReason))("seed ports' settings blocks, u
     });
   });
 });
+
+const rsBlocks = listFixtures().filter((n) => n.startsWith("seed-rs-"));
+
+describe.skipIf(lacking(!supported, skipReason))("the macOS Rust port's settings blocks, unchanged", () => {
+  describe.each(runners)("as %s", (runner) => {
+    it.for(rsBlocks)("%s: srt check exits 0 and writes go where the block says", async (name, ctx) => {
+      const text = readFileSync(`${repoRoot}fixtures/${name}/settings.json`, "utf8");
+      const box = useBox(ctx, runner, {});
+      writeSettings(box, text);
+      const env = { HOME: box.home };
+      const checked = await srt(box, ["check", box.settings], { env });
+      expect(checked.status, checked.stderr).toBe(0);
+      expect(checked.stderr).toMatch(
+        /warning SRT136: filesystem\.allowed_paths is sandbox-runtime-rs 0\.1\.0's own key/,
+      );
+      const t = await settled(box, () => srt(box, ["--settings", box.settings, "--", "true"], { env }));
+      expect(t.status, `srt -- true: ${t.stderr}`).toBe(0);
+      const everywhere = (
+        JSON.parse(text) as { filesystem: { allowed_paths: string[] } }
+      ).filesystem.allowed_paths.includes("**");
+      const probe = `/var/cache/srt-rs-probe-${process.pid}-${runner}`;
+      const out = await settled(box, () =>
+        sh(
+          box,
+          [
+            `echo hi > "${everywhere ? box.work : box.outside}/written" && echo "tmp=ok" || echo "tmp=refused"`,
+            `echo hi > "${probe}" 2>/dev/null && echo "cache=ok" || echo "cache=refused"`,
+            `rm -f "${probe}"`,
+          ].join("\n"),
+          { env },
+        ),
+      );
+      expect(out.status, `srt -c script: ${out.stderr}`).toBe(0);
+      expect(report(out)["tmp"], out.stderr).toBe("ok");
+      expect(report(out)["cache"], out.stderr).toBe("refused");
+    });
+  });
+});
