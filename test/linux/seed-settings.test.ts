@@ -27,14 +27,18 @@ import {
 /**
  * Several blocks make /tmp writable, so srt also protects what other processes keep there and
  * stops the run (SRT505, fail closed) when one of them removes its directory meanwhile — on a
- * shared machine, other test files do. Such a run is retried (at most three times); a
+ * shared machine, other test files do (or bwrap finds a protected file gone: the same race, one
+ * step later). Such a run is retried (at most three times); a
  * detachment inside the test's own box still fails the test.
  */
 async function settled(box: Box, run: () => Promise<Outcome>): Promise<Outcome> {
   let out = await run();
   for (let i = 0; i < 2; i++) {
-    const moved = /error SRT505: (\S+) was replaced/.exec(out.stderr)?.[1];
-    if (out.status !== 1 || moved === undefined || moved.startsWith(box.root)) break;
+    // The same race one step later: a protected file srt found was removed before bwrap bound it.
+    const moved =
+      /error SRT505: (\S+) was replaced/.exec(out.stderr)?.[1] ??
+      /bwrap: Can't find source path (\S+?): No such file/.exec(out.stderr)?.[1];
+    if (out.status === 0 || moved === undefined || moved.startsWith(box.root)) break;
     out = await run();
   }
   return out;
