@@ -358,6 +358,19 @@ static int fetch(struct call *c, int dirfd, uint64_t ptr, char *path, int *base)
   return 0;
 }
 
+/* A copy of the caller's socket sockfd (pidfd_getfd: the same open socket, so connect/bind act
+ * on it), taken only while the notification is still valid, and the caller's umask; -errno when
+ * it cannot be. */
+static int caller_socket(struct call *c, int sockfd, mode_t *um) {
+  pid_t tgid;
+  if (caller_status((pid_t)c->req->pid, um, &tgid) != 0) return -ESRCH;
+  c->pidfd = (int)syscall(SYS_pidfd_open, tgid, 0);
+  if (c->pidfd < 0) return -ESRCH;
+  if (!still_valid(c)) return -ESRCH;
+  int sock = (int)syscall(SYS_pidfd_getfd, c->pidfd, sockfd, 0);
+  return sock < 0 ? -EBADF : sock;
+}
+
 /* connect(): only traps when unix sockets are path-scoped (the filter cannot read the address).
  * Performed here on the caller's socket (pidfd_getfd: the same open socket) with the address
  * copied once. A pathname unix address is resolved here (its directory opened, the real path
@@ -375,13 +388,8 @@ static long do_connect(struct call *c) {
   memset(&ss, 0, sizeof ss);
   if (len > 0 && read_bytes((pid_t)req->pid, req->data.args[1], &ss, len) != 0) return -EFAULT;
   mode_t um;
-  pid_t tgid;
-  if (caller_status((pid_t)req->pid, &um, &tgid) != 0) return -ESRCH;
-  c->pidfd = (int)syscall(SYS_pidfd_open, tgid, 0);
-  if (c->pidfd < 0) return -ESRCH;
-  if (!still_valid(c)) return -ESRCH;
-  int sock = (int)syscall(SYS_pidfd_getfd, c->pidfd, sockfd, 0);
-  if (sock < 0) return -EBADF;
+  int sock = caller_socket(c, sockfd, &um);
+  if (sock < 0) return sock;
   long rc;
   struct sockaddr_un *un = (struct sockaddr_un *)&ss;
   size_t pathmax = len > offsetof(struct sockaddr_un, sun_path) ? len - offsetof(struct sockaddr_un, sun_path) : 0;
@@ -639,13 +647,8 @@ static long do_bind(struct call *c) {
   memset(&ss, 0, sizeof ss);
   if (len > 0 && read_bytes((pid_t)req->pid, req->data.args[1], &ss, len) != 0) return -EFAULT;
   mode_t um;
-  pid_t tgid;
-  if (caller_status((pid_t)req->pid, &um, &tgid) != 0) return -ESRCH;
-  c->pidfd = (int)syscall(SYS_pidfd_open, tgid, 0);
-  if (c->pidfd < 0) return -ESRCH;
-  if (!still_valid(c)) return -ESRCH;
-  int sock = (int)syscall(SYS_pidfd_getfd, c->pidfd, sockfd, 0);
-  if (sock < 0) return -EBADF;
+  int sock = caller_socket(c, sockfd, &um);
+  if (sock < 0) return sock;
   long rc;
   struct sockaddr_un *un = (struct sockaddr_un *)&ss;
   size_t off = offsetof(struct sockaddr_un, sun_path);
