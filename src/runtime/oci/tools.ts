@@ -10,7 +10,14 @@ import type { OciEngine } from "../../backends/oci/index.js";
 import type { DockerTools } from "./docker.js";
 import type { BridgeTools } from "../linux/bridge.js";
 
-const packages: Readonly<Record<string, string>> = { ...toolPackages, runc: "runc", crun: "crun", sleep: "coreutils" };
+const packages: Readonly<Record<string, string>> = {
+  ...toolPackages,
+  runc: "runc",
+  crun: "crun",
+  docker: "docker.io",
+  podman: "podman",
+  sleep: "coreutils",
+};
 
 export type OciToolsResult =
   | { readonly ok: true; readonly tools: OciTools; readonly found: readonly FoundTool[] }
@@ -31,14 +38,64 @@ export function findOciTools(
       code: "SRT510",
       message: missingNativeMessage("srt-supervise", "every Linux run (it holds the seccomp filter's listener)"),
     };
-  // srt's own bridge when built; socat's chain only when it is not (as for bwrap, ../linux/tools.ts).
-  const bridge = needNetwork ? native("srt-bridge") : undefined;
-  const names = [
+  const looked = lookUp(engine, needNetwork, fs, native);
+  if (!looked.ok) return looked;
+  const { found, path, bridge } = looked;
+  const tools: OciTools = {
+    runc: path(engine),
     engine,
-    "sh",
-    "sleep",
-    ...(needNetwork && bridge === undefined ? ["setpriv", "nsenter", "socat"] : []),
-  ];
+    sh: path("sh"),
+    sleep: path("sleep"),
+    supervisor,
+    ...bridge,
+  };
+  return { ok: true, tools, found };
+}
+
+export type DockerToolsResult =
+  | { readonly ok: true; readonly tools: DockerTools; readonly found: readonly FoundTool[] }
+  | { readonly ok: false; readonly message: string; readonly code: "SRT500" };
+
+/** The Docker client and what the holder and the bridges need (src/runtime/oci/docker.ts). */
+export function findDockerTools(
+  engine: "docker" | "podman",
+  needNetwork: boolean,
+  fs: ToolFs = nodeToolFs,
+  native: (name: string) => string | undefined = findNative,
+): DockerToolsResult {
+  const looked = lookUp(engine, needNetwork, fs, native);
+  if (!looked.ok) return looked;
+  const { found, path, bridge } = looked;
+  const tools: DockerTools = {
+    engine,
+    docker: path(engine),
+    sh: path("sh"),
+    sleep: path("sleep"),
+    ...bridge,
+  };
+  return { ok: true, tools, found };
+}
+
+/**
+ * The engine's client, sh and sleep, and the run's bridge: srt-bridge when built, else socat's
+ * chain (as for bwrap, ../linux/tools.ts); none offline.
+ */
+function lookUp(
+  engine: string,
+  needNetwork: boolean,
+  fs: ToolFs,
+  native: (name: string) => string | undefined,
+):
+  | {
+      readonly ok: true;
+      readonly found: readonly FoundTool[];
+      readonly path: (name: string) => string;
+      readonly bridge: { readonly bridge?: BridgeTools };
+    }
+  | { readonly ok: false; readonly code: "SRT500"; readonly message: string } {
+  const nativeBridge = needNetwork ? native("srt-bridge") : undefined;
+  const socat = needNetwork && nativeBridge === undefined;
+  const names = [engine, "sh", "sleep", ...(socat ? ["setpriv", "nsenter", "socat"] : [])];
   const lookups = names.map((n) => locateTool(n, fs));
   const missing = lookups.flatMap((l) => (l.ok ? [] : [l]));
   if (missing.length > 0)
@@ -52,65 +109,10 @@ export function findOciTools(
     };
   const found = lookups.flatMap((l) => (l.ok ? [l.tool] : []));
   const path = (name: string): string => found.find((t) => t.name === name)!.path;
-  const tools: OciTools = {
-    runc: path(engine),
-    engine,
-    sh: path("sh"),
-    sleep: path("sleep"),
-    supervisor,
-    ...bridgeTools(needNetwork, bridge, path),
-  };
-  return { ok: true, tools, found };
-}
-
-export type DockerToolsResult =
-  | { readonly ok: true; readonly tools: DockerTools; readonly found: readonly FoundTool[] }
-  | { readonly ok: false; readonly message: string };
-
-/** The Docker client and what the holder and the bridges need (src/runtime/oci/docker.ts). */
-export function findDockerTools(
-  engine: "docker" | "podman",
-  needNetwork: boolean,
-  fs: ToolFs = nodeToolFs,
-  native: (name: string) => string | undefined = findNative,
-): DockerToolsResult {
-  const bridge = needNetwork ? native("srt-bridge") : undefined;
-  const names = [
-    engine,
-    "sh",
-    "sleep",
-    ...(needNetwork && bridge === undefined ? ["setpriv", "nsenter", "socat"] : []),
-  ];
-  const lookups = names.map((n) => locateTool(n, fs));
-  const missing = lookups.flatMap((l) => (l.ok ? [] : [l]));
-  if (missing.length > 0)
-    return {
-      ok: false,
-      message: missingToolsMessage(
-        missing,
-        `apt-get install ${[...new Set(missing.map((m) => ({ ...packages, docker: "docker.io", podman: "podman" })[m.name]))].join(" ")}`,
-      ),
-    };
-  const found = lookups.flatMap((l) => (l.ok ? [l.tool] : []));
-  const path = (name: string): string => found.find((t) => t.name === name)!.path;
-  const tools: DockerTools = {
-    engine,
-    docker: path(engine),
-    sh: path("sh"),
-    sleep: path("sleep"),
-    ...bridgeTools(needNetwork, bridge, path),
-  };
-  return { ok: true, tools, found };
-}
-
-/** The run's bridge: srt-bridge when built, else socat's chain (looked up above); none offline. */
-function bridgeTools(
-  needNetwork: boolean,
-  bridge: string | undefined,
-  path: (name: string) => string,
-): { readonly bridge?: BridgeTools } {
-  if (!needNetwork) return {};
-  return bridge !== undefined
-    ? { bridge: { native: bridge } }
-    : { bridge: { setpriv: path("setpriv"), nsenter: path("nsenter"), socat: path("socat") } };
+  const bridge = !needNetwork
+    ? {}
+    : nativeBridge !== undefined
+      ? { bridge: { native: nativeBridge } }
+      : { bridge: { setpriv: path("setpriv"), nsenter: path("nsenter"), socat: path("socat") } };
+  return { ok: true, found, path, bridge };
 }
