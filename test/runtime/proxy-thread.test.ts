@@ -27,7 +27,15 @@ const networkOf = (settings: object) => {
 /** GET through the HTTP proxy's socket: the status and body, or the error code of the connection. */
 function viaProxy(socketPath: string, port: number): Promise<string> {
   return new Promise((resolve) => {
-    const req = http.request({ socketPath, path: `http://127.0.0.1:${port}/`, headers: { host: `127.0.0.1:${port}` } });
+    // A new connection each time (agent: false): Node 20's global agent keeps connections alive, and
+    // a request after close() could reuse one the proxy had just destroyed (EPIPE), never testing
+    // whether the closed socket still accepts.
+    const req = http.request({
+      socketPath,
+      agent: false,
+      path: `http://127.0.0.1:${port}/`,
+      headers: { host: `127.0.0.1:${port}` },
+    });
     req.setTimeout(10_000, () => req.destroy(new Error("timeout")));
     req.on("response", (res) => {
       let body = "";
