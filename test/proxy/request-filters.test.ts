@@ -13,12 +13,13 @@ import {
 import { exchange, loopback, setup, type Server } from "./harness.js";
 import net from "node:net";
 
-let web: Server & { seen: { url: string; headers: string[] }[] };
+let web: Server & { seen: { url: string; headers: string[]; body: string }[] };
 beforeAll(async () => {
-  const seen: { url: string; headers: string[] }[] = [];
+  const seen: { url: string; headers: string[]; body: string }[] = [];
   const server = http.createServer((req, res) => {
-    seen.push({ url: req.url ?? "", headers: req.rawHeaders });
-    req.resume();
+    const got = { url: req.url ?? "", headers: req.rawHeaders, body: "" };
+    seen.push(got);
+    req.on("data", (d: Buffer) => (got.body += d.toString("latin1")));
     req.on("end", () => {
       res.writeHead(200, { "Set-Cookie": "id=1", "X_Internal.Token": "t", "X-Kept": "yes", "Content-Length": "2" });
       res.end("ok");
@@ -226,5 +227,25 @@ describe("filterRequest", () => {
     expect(status(await post(on.port))).toBe(200);
     expect(web.seen.at(-1)!.headers).toEqual(expect.arrayContaining(["X-Added", "v"]));
     expect(bodies).toEqual(["hello", "hello"]);
+  });
+
+  it("a GET's chunked body stays framed upstream: a request inside it is never read as a request of its own", async () => {
+    const p = await start(
+      {},
+      {
+        filterRequest: (request) =>
+          new URL(request.url).pathname.startsWith("/admin") ? { action: "deny" } : { action: "allow" },
+      },
+    );
+    const inner = `GET /admin HTTP/1.1\r\nHost: ${host()}\r\n\r\n`;
+    const body = `${Buffer.byteLength(inner).toString(16)}\r\n${inner}\r\n0\r\n\r\n`;
+    const before = web.seen.length;
+    const reply = await exchange(
+      p.port,
+      `GET http://${host()}/ok HTTP/1.1\r\nHost: ${host()}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${body}`,
+    );
+    expect(status(reply.toString("latin1"))).toBe(200);
+    // One request upstream, the other one only its body: /admin, which the filter denies, was never asked for.
+    expect(web.seen.slice(before)).toEqual([expect.objectContaining({ url: "/ok", body: inner })]);
   });
 });
