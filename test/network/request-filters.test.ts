@@ -207,5 +207,33 @@ describe.skipIf(lacking(!networkSupported, networkSkipReason))("request filters 
       expect(names).toContain("x-other");
       expect(asked).toEqual(["GET /admin/users", "GET /throw", "GET /open"]);
     });
+
+    it("unshownBody tells the hook about a GET body its Request could not hold", async () => {
+      const told: string[] = [];
+      const filterRequest: FilterRequestCallback = async (request, info) => {
+        const unshown = info.unshownBody === undefined ? "unset" : String(await info.unshownBody());
+        told.push(`${new URL(request.url).pathname} ${unshown}`);
+        return unshown === "true" ? { action: "deny", reason: "a body the hook was not shown" } : { action: "allow" };
+      };
+      const s = await createSandbox(
+        { network: { allowedDomains: [`127.0.0.1:${web.port}`] } },
+        { filterRequest, cwd: scratch.dir },
+      );
+      open.push(s);
+      const curl = (path: string, extra = ""): string =>
+        `curl -sS --max-time 8 -o /dev/null -w '${path}=%{http_code}\\n' ${extra} http://127.0.0.1:${web.port}${path}`;
+      const r = await collect(
+        s.spawn("/bin/sh", [
+          "-c",
+          [
+            curl("/plain"),
+            curl("/sized", "-X GET --data-binary hello"),
+            curl("/chunked", "-X GET -H 'Transfer-Encoding: chunked' --data-binary hello"),
+          ].join("; "),
+        ]),
+      );
+      expect(r.stdout).toBe("/plain=200\n/sized=403\n/chunked=403\n");
+      expect(told).toEqual(["/plain unset", "/sized true", "/chunked true"]);
+    });
   });
 });
