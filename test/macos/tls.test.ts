@@ -12,10 +12,8 @@
  * writes, passes and injects.
  */
 import { mkdtempSync, rmSync } from "node:fs";
-import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import tls from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { validateSbpl } from "../../src/backends/seatbelt/index.js";
 import { compileSettings, type Policy } from "../../src/compiler/index.js";
@@ -23,44 +21,22 @@ import { tlsTrustVariables } from "../../src/runtime/proxy/tls/trust-env.js";
 import { runMacos } from "../../src/runtime/macos/index.js";
 import { createEvaluator } from "../seatbelt/evaluate.js";
 import { createFixtureHost } from "../support/fixture-host.js";
-import { makeTestCa, startHttpsServer, type HttpsServer, type TestCa } from "../network/tls-servers.js";
+import { makeTestCa, startHttpsServer, throughTunnel, type HttpsServer, type TestCa } from "../network/tls-servers.js";
 import { createFakeOs, createMemFs, type MemFs } from "./fake-os.js";
 
 const secret = `s3cr3t-${process.pid}-Mq8`;
 const fileSecret = `f1le-${process.pid}-Lw3`;
 const corpRoot = "/etc/corp-root.pem";
 
-/** What the command does: CONNECT through HTTPS_PROXY, TLS trusting only `ca`, one GET; the status line and body. */
-function httpsThroughProxy(
-  proxyUrl: string,
-  port: number,
-  ca: string,
-  auth: string,
-): Promise<{ status: string; body: string }> {
-  const proxy = new URL(proxyUrl);
-  return new Promise((resolve, reject) => {
-    const req = http.request({
-      host: proxy.hostname,
-      port: proxy.port,
-      method: "CONNECT",
-      path: `127.0.0.1:${port}`,
-    });
-    req.setTimeout(8000, () => req.destroy(new Error("timeout")));
-    req.on("connect", (res, socket) => {
-      if (res.statusCode !== 200) return reject(new Error(`CONNECT answered ${res.statusCode}`));
-      const s = tls.connect({ socket, host: "127.0.0.1", ca }, () =>
-        s.write(
-          `GET /x HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${auth}\r\nConnection: close\r\n\r\n`,
-        ),
-      );
-      let text = "";
-      s.on("data", (d: Buffer) => (text += d.toString()));
-      s.on("end", () => resolve({ status: text.split("\r\n")[0]!, body: text.split("\r\n\r\n")[1] ?? "" }));
-      s.on("error", reject);
-    });
-    req.on("error", reject);
-    req.end();
-  });
+/** What the command does: CONNECT through HTTPS_PROXY, TLS trusting only `ca`, one GET carrying the token. */
+async function httpsThroughProxy(proxyUrl: string, port: number, ca: string, auth: string) {
+  const text = await throughTunnel(
+    Number(new URL(proxyUrl).port),
+    { host: "127.0.0.1", port },
+    ca,
+    `GET /x HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${auth}\r\nConnection: close\r\n\r\n`,
+  );
+  return { status: text.split("\r\n")[0]!, body: text.split("\r\n\r\n")[1] ?? "" };
 }
 
 describe("runMacos: TLS termination and masked variables (fake sandbox-exec, real proxy; not macOS)", () => {

@@ -2,14 +2,12 @@
 // way upstream (body-framing.ts): srt's real proxy and terminator, a real
 // HTTPS server on 127.0.0.1 signed by a test CA made with openssl.
 import { mkdtempSync, rmSync } from "node:fs";
-import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import tls from "node:tls";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createHttpProxy, type NetworkProxy } from "../../src/runtime/proxy/index.js";
 import { setUpTlsRun } from "../../src/runtime/proxy/tls/setup.js";
-import { makeTestCa, startHttpsServer, type HttpsServer, type TestCa } from "../network/tls-servers.js";
+import { makeTestCa, startHttpsServer, throughTunnel, type HttpsServer, type TestCa } from "../network/tls-servers.js";
 import { loopback, setup } from "./harness.js";
 
 let scratch: string;
@@ -58,36 +56,17 @@ afterAll(async () => {
   if (scratch) rmSync(scratch, { recursive: true, force: true });
 });
 
-/** CONNECT, TLS trusting srt's CA only, then `request` as raw bytes; the answer's status line. */
-function throughTunnel(request: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({
-      host: "127.0.0.1",
-      port: proxyPort,
-      method: "CONNECT",
-      path: `127.0.0.1:${server.port}`,
-    });
-    req.setTimeout(8000, () => req.destroy(new Error("timeout")));
-    req.on("connect", (_res, socket) => {
-      const s = tls.connect({ socket, host: "127.0.0.1", ca: srtCa }, () => s.write(request));
-      let text = "";
-      s.on("data", (d: Buffer) => (text += d.toString("latin1")));
-      s.on("end", () => resolve(text.split("\r\n")[0]!));
-      s.on("error", reject);
-    });
-    req.on("error", reject);
-    req.end();
-  });
-}
-
 it("a request inside a GET's chunked body reaches the upstream as body, never as a request of its own", async () => {
   const host = `127.0.0.1:${server.port}`;
   const inner = `GET /admin HTTP/1.1\r\nHost: ${host}\r\n\r\n`;
   const body = `${Buffer.byteLength(inner).toString(16)}\r\n${inner}\r\n0\r\n\r\n`;
   const before = server.seen.length;
-  const status = await throughTunnel(
+  const answer = await throughTunnel(
+    proxyPort,
+    { host: "127.0.0.1", port: server.port },
+    srtCa,
     `GET /ok HTTP/1.1\r\nHost: ${host}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${body}`,
   );
-  expect(status).toBe("HTTP/1.1 200 OK");
+  expect(answer.split("\r\n")[0]).toBe("HTTP/1.1 200 OK");
   expect(server.seen.slice(before).map((s) => [s.url, s.body])).toEqual([["/ok", inner]]);
 });
