@@ -1,9 +1,9 @@
 /**
  * How srt starts a command under Seatbelt: `sandbox-exec -f <profile file>`
  * (a file, not `-p`: a long inline profile hits E2BIG), the run-time profile
- * parameters as `-D NAME=VALUE` (the private temp dir; under tlsTerminate the CA
- * files too), then `--` and the command, so nothing the
- * command is called with can be read as a sandbox-exec option. Pure: the
+ * parameters as `-D NAME=VALUE` (the private temp dir; under tlsTerminate the
+ * CA files too), then `--` and the command, so nothing the command is called
+ * with can be read as a sandbox-exec option. Pure: the
  * caller writes the profile and spawns the result without a shell.
  *
  * Unit-tested on Linux (argv, env); it has not been run on macOS from here.

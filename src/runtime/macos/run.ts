@@ -1,11 +1,12 @@
 /**
  * Runs a command under Seatbelt on macOS: a private run dir (watchdog told
  * first), TLS termination's CA files and masked variables' sentinels when the
- * policy has them (tls.ts), srt's proxies on loopback ports the OS picks, the policy lowered
- * with those ports and a per-run tag, the profile written to a file,
- * `log stream` started for the tag, then `sandbox-exec -f <profile> -D … --
- * cmd` in its own process group; signals forwarded to that group; afterwards
- * the log drained, denials and refusals reported, everything removed.
+ * policy has them (tls.ts), srt's proxies on loopback ports the OS picks, the
+ * policy lowered with those ports and a per-run tag, the profile written to a
+ * file, `log stream` started for the tag, then `sandbox-exec -f <profile> -D
+ * … -- cmd` in its own process group; signals forwarded to that group;
+ * afterwards the log drained, denials and refusals reported, everything
+ * removed (the CA files with the run dir).
  *
  * Every OS interaction comes through MacosDeps, so the whole path is
  * unit-tested on Linux with a fake spawn. NONE OF THIS HAS BEEN RUN ON macOS:
