@@ -3,10 +3,11 @@
  * where a secret lives and where it may go, never a value: the policy holds
  * none (the runtime reads secrets when a run starts).
  */
+import type { Target } from "../compiler/index.js";
 import type { NetRule, NetworkPolicy } from "../compiler/ir.js";
 import { tlsTrustVariables } from "../runtime/proxy/tls/trust-env.js";
 
-export function tlsAndMaskLines(n: NetworkPolicy, netText: (r: NetRule) => string): string[] {
+export function tlsAndMaskLines(n: NetworkPolicy, netText: (r: NetRule) => string, target: Target): string[] {
   const out: string[] = [];
   const t = n.tlsTerminate;
   if (t) {
@@ -16,7 +17,7 @@ export function tlsAndMaskLines(n: NetworkPolicy, netText: (r: NetRule) => strin
         ? `    certificates signed by the CA ${t.ca.certPath} (its key ${t.ca.keyPath} is unreadable in the sandbox)  ← ${t.origin}/caCertPath`
         : `    certificates signed by a new CA for each run; its key exists only in srt's memory  ← default`,
       `    at most ${t.maxTunnels} terminated tunnels at once, each to finish its handshake within ${t.handshakeTimeoutMs} ms; a CONNECT that does not start with TLS is ${n.requestFilters?.refuseOpaqueTunnels?.value ? "closed (refuseOpaqueTunnels)" : "tunnelled opaquely"}`,
-      `    the command trusts that CA through ${tlsTrustVariables.join(", ")} (a bundle of the system's roots and srt's CA)`,
+      `    the command trusts that CA through ${tlsTrustVariables.join(", ")} (a bundle of the system's roots and srt's CA)${target === "macos" ? "; both files are in the run directory, readable and not writable by the command" : ""}`,
     );
     for (const e of t.excludeDomains) out.push(`    not terminated (opaque tunnel): ${netText(e)}  ← ${e.origin}`);
     for (const p of t.extraCaCertPaths) out.push(`    extra root: ${p}  ← ${t.origin}/extraCaCertPaths`);
@@ -34,7 +35,11 @@ export function tlsAndMaskLines(n: NetworkPolicy, netText: (r: NetRule) => strin
           ? ""
           : ` (${jwt}${e.extract === undefined ? "the value" : `group 1 of /${e.extract}/`}${e.maskDuplicates ? ", and copies elsewhere" : ""}, else ${e.onExtractNoMatch})`;
       const hosts = e.injectHosts.length ? e.injectHosts.map(netText).join("; ") : "no host";
-      out.push(`    ${where}${part} → ${hosts}  ← ${e.origin}`);
+      if (target === "macos" && e.source.kind === "file")
+        out.push(
+          `    ${where}: withheld on macOS, not masked (no copy can be shown in its place: SRT433)  ← ${e.origin}`,
+        );
+      else out.push(`    ${where}${part} → ${hosts}  ← ${e.origin}`);
     }
     for (const p of m.awsPairs ?? []) {
       const token = p.sessionTokenVar === undefined ? "" : `, session token $${p.sessionTokenVar}`;

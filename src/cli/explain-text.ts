@@ -186,7 +186,7 @@ export function explainPolicy(p: Policy, target: Target, vars: Readonly<Record<s
       "    the resolved-address check above applies to direct dials only",
     );
   }
-  out.push(...tlsAndMaskLines(n, netText));
+  out.push(...tlsAndMaskLines(n, netText, target));
   out.push(...requestFilterLines(n));
   if (n.httpProxyPort !== undefined || n.socksProxyPort !== undefined)
     out.push(`  external proxies: http ${n.httpProxyPort ?? "srt's own"}, socks ${n.socksProxyPort ?? "srt's own"}`);

@@ -39,6 +39,8 @@ export async function runMacosMode(o: RunOptions, io: CliIo, deps: MacosDeps = n
       env: io.env,
       violations: o.violations,
       ...(debug ? { log: (l: string) => io.err(l + "\n") } : {}),
+      // A masked variable passed unmasked (onExtractNoMatch "warn") is said even with -q.
+      warn: (l: string) => io.err(l + "\n"),
     },
     deps,
   );

@@ -206,11 +206,10 @@ function targetDiagnostics(n: NormalizedSettings, target: Target): Diagnostic[] 
     out.push(diagnostic("SRT400", net.allowLocalBinding.origin, { kind: "allowLocalBinding" }));
   }
   for (const p of n.inert) out.push(diagnostic("SRT400", p, { kind: "docker" }));
-  // The macOS runtime has no terminating proxy yet: say what those keys do there (credentials/tls-terminate.ts).
-  if (target === "macos" && net.tlsTerminate)
-    out.push(diagnostic("SRT433", net.tlsTerminate.origin, { key: "tlsTerminate" }));
+  // macOS terminates TLS and injects masked variables like Linux, but cannot show a masked copy of a file in its place.
   if (target === "macos" && net.masks)
-    for (const m of net.masks.entries) out.push(diagnostic("SRT433", m.origin, { key: "credentials" }));
+    for (const m of net.masks.entries)
+      if (m.source.kind === "file") out.push(diagnostic("SRT433", m.origin, { path: m.source.path }));
   if (n.filesystemDisabled !== undefined)
     out.push(diagnostic("SRT134", n.filesystemDisabled, { kind: "filesystem-disabled" }));
   if (target === "macos" && o.allowAppleEvents?.value === true)

@@ -475,11 +475,10 @@ export const catalog = {
   ),
   SRT433: entry(
     "warning",
-    "TLS termination and credential masks are not applied on macOS yet",
-    (a: { readonly key: "tlsTerminate" | "credentials" }) =>
-      a.key === "tlsTerminate"
-        ? "tlsTerminate is not applied by srt's macOS runtime: HTTPS tunnels stay opaque there"
-        : "masked credentials are withheld on macOS (the file is unreadable, the variable unset): srt's macOS runtime does not inject them",
+    "a masked credential file is withheld on macOS",
+    (a: { readonly path: string }) =>
+      `the masked copy of ${a.path} cannot be put in the file's place on macOS (Seatbelt has no bind mounts): the command cannot read the file at all there, and its secret is never injected`,
+    'mask the secret as an environment variable (credentials.envVars), or give the file mode "deny"',
   ),
   SRT434: entry(
     "error",

@@ -103,11 +103,7 @@ export const foreignKeys: readonly ForeignKey[] = [
     "0.0.43",
     everywhere("allowed traffic leaves through the upstream proxy, after srt decided"),
   ),
-  ref(
-    "network.tlsTerminate",
-    "0.0.51",
-    everywhere("HTTPS to allowed hosts terminated in srt's proxy (not yet on macOS: SRT433 says so)"),
-  ),
+  ref("network.tlsTerminate", "0.0.51", everywhere("HTTPS to allowed hosts terminated in srt's proxy")),
   ref("network.filterRequest", "0.0.51", {
     kind: "refused",
     why: "a settings file cannot hold a function: pass filterRequest to createSandbox() or in SandboxManager.initialize's network config",
@@ -115,7 +111,7 @@ export const foreignKeys: readonly ForeignKey[] = [
   ref(
     "credentials",
     "0.0.56",
-    everywhere("secrets denied, or masked and injected by the proxy (withheld on macOS: SRT433)"),
+    everywhere("secrets denied, or masked and injected by the proxy (a masked file stays withheld on macOS: SRT433)"),
   ),
   ref(
     "credentials.awsPairs",

@@ -4,7 +4,7 @@
  * the failure path: srt must refuse and run nothing. Where the fake spawn is
  * used, it checks the exit-status and report contract. No macOS run.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -86,6 +86,37 @@ describe("srt -- cmd on darwin (not run on macOS)", () => {
         quiet ? "" : "srt: the sandbox denied 1 operation: file-read-data /secret (/filesystem/denyRead/0)\n",
       );
     }
+  });
+
+  it("tlsTerminate with masked variables: no warning that they are not applied; a variable passed unmasked is said even with -q", async () => {
+    const settings = join(base, "tls.json");
+    writeFileSync(
+      settings,
+      JSON.stringify({
+        network: { allowedDomains: ["api.example.com"], tlsTerminate: {} },
+        credentials: {
+          envVars: [
+            { name: "API_TOKEN", mode: "mask" },
+            { name: "DB_URL", mode: "mask", extract: "password=(\\S+)", onExtractNoMatch: "warn" },
+          ],
+        },
+      }),
+    );
+    const os = createFakeOs({
+      fs: createMemFs({ dirs: ["/private/var/folders/x/T"], links: { "/var": "/private/var" } }),
+    });
+    const { io, stderr } = darwinIo(project);
+    const env = { ...io.env, API_TOKEN: "tok-Qz1", DB_URL: "postgres://db/app" };
+    const done = runMacosMode({ ...options(["true"]), quiet: true, settings }, { ...io, env }, os.deps);
+    const cmd = await os.command;
+    expect(cmd.request.env["API_TOKEN"]).toMatch(/^srt_masked_[0-9a-f]{32}$/);
+    expect(cmd.request.env["DB_URL"]).toBe("postgres://db/app");
+    expect(cmd.request.env["SSL_CERT_FILE"]).toMatch(/\/srt-ca-bundle\.pem$/);
+    cmd.proc.exit(0);
+    expect(await done).toBe(0);
+    expect(stderr()).toBe(
+      "srt: warning: the extract pattern of /credentials/envVars/1 finds nothing in $DB_URL; it is passed unmasked\n",
+    );
   });
 
   it("SIGINT to srt is forwarded to the command's group and makes the status 130 even if the command exits 0", async () => {

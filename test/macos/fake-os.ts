@@ -10,7 +10,14 @@
 import { EventEmitter } from "node:events";
 import { readFileSync } from "node:fs";
 import { PassThrough } from "node:stream";
-import type { MacosDeps, MacosFs, ProxyModule, SpawnedProcess, SpawnRequest } from "../../src/runtime/macos/index.js";
+import type {
+  MacosDeps,
+  MacosFs,
+  ProxyModule,
+  SpawnedProcess,
+  SpawnRequest,
+  TlsModule,
+} from "../../src/runtime/macos/index.js";
 
 export class FakeProcess extends EventEmitter implements SpawnedProcess {
   readonly stdin = new PassThrough();
@@ -66,6 +73,7 @@ export interface FakeOsOptions {
   readonly fs?: MacosFs;
   readonly tmpdir?: string;
   readonly proxies?: () => Promise<ProxyModule>;
+  readonly tls?: () => Promise<TlsModule>;
 }
 
 export const commandPid = 4242;
@@ -114,6 +122,7 @@ export function createFakeOs(o: FakeOsOptions = {}) {
         setImmediate(() => target.proc.exit(null, signal));
     },
     proxies: o.proxies ?? (async () => import("../../src/runtime/proxy/index.js")),
+    tls: o.tls ?? (async () => import("../../src/runtime/proxy/tls/setup.js")),
     clock: {
       now: () => performance.now(),
       after(ms, fn) {
@@ -140,18 +149,23 @@ export interface MemFs extends MacosFs {
   modeOf(path: string): number | undefined;
 }
 
-/** An in-memory file system with symlinks (absolute link path → absolute target). */
-export function createMemFs(init: { dirs: readonly string[]; links?: Readonly<Record<string, string>> }): MemFs {
+/** An in-memory file system with symlinks (absolute link path → absolute target) and files (path → text, their directories made). */
+export function createMemFs(init: {
+  dirs: readonly string[];
+  links?: Readonly<Record<string, string>>;
+  files?: Readonly<Record<string, string>>;
+}): MemFs {
   const dirs = new Set<string>(["/"]);
   const files = new Map<string, { text: string; mode: number }>();
   const modes = new Map<string, number>();
   const links = new Map(Object.entries(init.links ?? {}));
   const enoent = (p: string) => Object.assign(new Error(`ENOENT: ${p}`), { code: "ENOENT" });
   const eexist = (p: string) => Object.assign(new Error(`EEXIST: ${p}`), { code: "EEXIST" });
-  for (const d of init.dirs) {
+  for (const d of [...init.dirs, ...Object.keys(init.files ?? {}).map((f) => f.slice(0, f.lastIndexOf("/")))]) {
     let at = "";
     for (const part of d.split("/").filter(Boolean)) dirs.add((at += `/${part}`));
   }
+  for (const [path, text] of Object.entries(init.files ?? {})) files.set(path, { text, mode: 0o644 });
   const resolve = (path: string): string => {
     let out = "";
     for (const part of path.split("/").filter(Boolean)) {
@@ -206,6 +220,7 @@ export function createMemFs(init: { dirs: readonly string[]; links?: Readonly<Re
       if (f === undefined) throw enoent(p);
       return f.text;
     },
+    readFile: (p) => files.get(resolve(p))?.text,
     entries: () => [...dirs, ...files.keys()].sort(),
     modeOf: (p) => files.get(resolve(p))?.mode ?? modes.get(resolve(p)),
   };

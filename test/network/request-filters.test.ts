@@ -106,6 +106,25 @@ describe.skipIf(lacking(!networkSupported, networkSkipReason))("request filters 
       expect(rules).toEqual(["/network/requireHostMatch", "/network/ambiguousRequestTarget"]);
     });
 
+    it("a GET's chunked body reaches the server framed: a request inside it is body, never a request", async (ctx) => {
+      const box = useBox(ctx, runner, {});
+      const before = web.seen.length;
+      const inner = `GET /smuggled-${runner} HTTP/1.1\r\nHost: metadata.internal\r\n\r\n`;
+      const out = await runScript(
+        scratch,
+        box,
+        { network: { allowedDomains: [`127.0.0.1:${web.port}`], requireHostMatch: true } },
+        [
+          `printf '${inner.replace(/\r\n/g, "\\r\\n")}' > "$TMPDIR/inner"`,
+          `curl -sS --max-time 8 -o /dev/null -w "carrier=%{http_code}\\n" -X GET -H "Transfer-Encoding: chunked" --data-binary @"$TMPDIR/inner" ${base()}/carrier-${runner}`,
+        ].join("\n"),
+      );
+      expect(out.status, shown(out)).toBe(0);
+      expect(values(out)["carrier"]).toBe("200");
+      // Had the body gone unframed, the server would have read /smuggled (with a Host requireHostMatch refuses) as a request.
+      expect(web.seen.slice(before).map((x) => [x.url, x.body])).toEqual([[`/carrier-${runner}`, inner]]);
+    });
+
     it("refuseOpaqueTunnels: a CONNECT and a SOCKS connection are refused and recorded", async (ctx) => {
       const box = useBox(ctx, runner, {});
       const before = web.seen.length;
@@ -206,6 +225,34 @@ describe.skipIf(lacking(!networkSupported, networkSkipReason))("request filters 
       expect(names).not.toContain("x-api-key");
       expect(names).toContain("x-other");
       expect(asked).toEqual(["GET /admin/users", "GET /throw", "GET /open"]);
+    });
+
+    it("unshownBody tells the hook about a GET body its Request could not hold", async () => {
+      const told: string[] = [];
+      const filterRequest: FilterRequestCallback = async (request, info) => {
+        const unshown = info.unshownBody === undefined ? "unset" : String(await info.unshownBody());
+        told.push(`${new URL(request.url).pathname} ${unshown}`);
+        return unshown === "true" ? { action: "deny", reason: "a body the hook was not shown" } : { action: "allow" };
+      };
+      const s = await createSandbox(
+        { network: { allowedDomains: [`127.0.0.1:${web.port}`] } },
+        { filterRequest, cwd: scratch.dir },
+      );
+      open.push(s);
+      const curl = (path: string, extra = ""): string =>
+        `curl -sS --max-time 8 -o /dev/null -w '${path}=%{http_code}\\n' ${extra} http://127.0.0.1:${web.port}${path}`;
+      const r = await collect(
+        s.spawn("/bin/sh", [
+          "-c",
+          [
+            curl("/plain"),
+            curl("/sized", "-X GET --data-binary hello"),
+            curl("/chunked", "-X GET -H 'Transfer-Encoding: chunked' --data-binary hello"),
+          ].join("; "),
+        ]),
+      );
+      expect(r.stdout).toBe("/plain=200\n/sized=403\n/chunked=403\n");
+      expect(told).toEqual(["/plain unset", "/sized true", "/chunked true"]);
     });
   });
 });

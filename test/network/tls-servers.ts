@@ -9,6 +9,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import https from "node:https";
 import type net from "node:net";
+import tls from "node:tls";
 import { join } from "node:path";
 
 export interface TestCa {
@@ -146,4 +147,36 @@ export async function startHttpsServer(ca: TestCa | undefined, host: string): Pr
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * What a client inside the sandbox does, from the test process: CONNECT
+ * through the HTTP proxy at proxyPort, TLS on the tunnel trusting `ca` only,
+ * `request` written as raw bytes; the whole answer as text.
+ */
+export function throughTunnel(
+  proxyPort: number,
+  target: { readonly host: string; readonly port: number },
+  ca: string,
+  request: string,
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({
+      host: "127.0.0.1",
+      port: proxyPort,
+      method: "CONNECT",
+      path: `${target.host}:${target.port}`,
+    });
+    req.setTimeout(8000, () => req.destroy(new Error("timeout")));
+    req.on("connect", (res, socket) => {
+      if (res.statusCode !== 200) return reject(new Error(`CONNECT answered ${res.statusCode}`));
+      const s = tls.connect({ socket, host: target.host, ca }, () => s.write(request));
+      let text = "";
+      s.on("data", (d: Buffer) => (text += d.toString("latin1")));
+      s.on("end", () => resolve(text));
+      s.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end();
+  });
 }

@@ -13,12 +13,13 @@ import {
 import { exchange, loopback, setup, type Server } from "./harness.js";
 import net from "node:net";
 
-let web: Server & { seen: { url: string; headers: string[] }[] };
+let web: Server & { seen: { url: string; headers: string[]; body: string }[] };
 beforeAll(async () => {
-  const seen: { url: string; headers: string[] }[] = [];
+  const seen: { url: string; headers: string[]; body: string }[] = [];
   const server = http.createServer((req, res) => {
-    seen.push({ url: req.url ?? "", headers: req.rawHeaders });
-    req.resume();
+    const got = { url: req.url ?? "", headers: req.rawHeaders, body: "" };
+    seen.push(got);
+    req.on("data", (d: Buffer) => (got.body += d.toString("latin1")));
     req.on("end", () => {
       res.writeHead(200, { "Set-Cookie": "id=1", "X_Internal.Token": "t", "X-Kept": "yes", "Content-Length": "2" });
       res.end("ok");
@@ -226,5 +227,90 @@ describe("filterRequest", () => {
     expect(status(await post(on.port))).toBe(200);
     expect(web.seen.at(-1)!.headers).toEqual(expect.arrayContaining(["X-Added", "v"]));
     expect(bodies).toEqual(["hello", "hello"]);
+  });
+
+  it("unshownBody: set only for a GET/HEAD/OPTIONS that declares a body; true when it carries bytes, false when empty", async () => {
+    const hints: string[] = [];
+    const filterRequest: FilterRequestCallback = async (request, info) => {
+      const unshown = info.unshownBody === undefined ? "unset" : String(await info.unshownBody());
+      hints.push(`${request.method} ${new URL(request.url).pathname} ${unshown}`);
+      // A policy that must see the whole request refuses a body it was not shown.
+      return unshown === "true" ? { action: "deny", reason: "body not shown" } : { action: "allow" };
+    };
+    const p = await start({}, { filterRequest });
+    const send = (head: string, rest = ""): Promise<number> =>
+      exchange(p.port, `${head}\r\nHost: ${host()}\r\nConnection: close\r\n${rest}`).then((b) =>
+        status(b.toString("latin1")),
+      );
+    const url = (path: string): string => `http://${host()}${path}`;
+    const before = web.seen.length;
+    expect(await send(`GET ${url("/plain")} HTTP/1.1`, "\r\n")).toBe(200);
+    expect(await send(`GET ${url("/cl")} HTTP/1.1`, "Content-Length: 5\r\n\r\nhello")).toBe(403);
+    expect(await send(`GET ${url("/cl0")} HTTP/1.1`, "Content-Length: 0\r\n\r\n")).toBe(200);
+    expect(
+      await send(`OPTIONS ${url("/chunked")} HTTP/1.1`, "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"),
+    ).toBe(403);
+    expect(await send(`GET ${url("/empty")} HTTP/1.1`, "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n")).toBe(200);
+    expect(await send(`POST ${url("/post")} HTTP/1.1`, "Content-Length: 5\r\n\r\nhello")).toBe(200);
+    expect(hints).toEqual([
+      "GET /plain unset",
+      "GET /cl true",
+      "GET /cl0 false",
+      "OPTIONS /chunked true",
+      "GET /empty false",
+      // The callback is shown a POST's body itself.
+      "POST /post unset",
+    ]);
+    expect(p.violations.map((v) => v.reason)).toEqual([
+      expect.stringContaining("body not shown"),
+      expect.stringContaining("body not shown"),
+    ]);
+    // What was allowed went upstream with its body; what was refused did not go at all.
+    expect(web.seen.slice(before).map((s) => `${s.url} ${JSON.stringify(s.body)}`)).toEqual([
+      '/plain ""',
+      '/cl0 ""',
+      '/empty ""',
+      '/post "hello"',
+    ]);
+  });
+
+  it("unshownBody: a GET whose chunked body is allowed is forwarded whole after the peek", async () => {
+    let told: boolean | undefined;
+    const p = await start(
+      {},
+      {
+        filterRequest: async (_request, info) => {
+          told = await info.unshownBody?.();
+          return { action: "allow" };
+        },
+      },
+    );
+    const reply = await exchange(
+      p.port,
+      `GET http://${host()}/g HTTP/1.1\r\nHost: ${host()}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n`,
+    );
+    expect(status(reply.toString("latin1"))).toBe(200);
+    expect(told).toBe(true);
+    expect(web.seen.at(-1)).toMatchObject({ url: "/g", body: "abcdefg" });
+  });
+
+  it("a GET's chunked body stays framed upstream: a request inside it is never read as a request of its own", async () => {
+    const p = await start(
+      {},
+      {
+        filterRequest: (request) =>
+          new URL(request.url).pathname.startsWith("/admin") ? { action: "deny" } : { action: "allow" },
+      },
+    );
+    const inner = `GET /admin HTTP/1.1\r\nHost: ${host()}\r\n\r\n`;
+    const body = `${Buffer.byteLength(inner).toString(16)}\r\n${inner}\r\n0\r\n\r\n`;
+    const before = web.seen.length;
+    const reply = await exchange(
+      p.port,
+      `GET http://${host()}/ok HTTP/1.1\r\nHost: ${host()}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${body}`,
+    );
+    expect(status(reply.toString("latin1"))).toBe(200);
+    // One request upstream, the other one only its body: /admin, which the filter denies, was never asked for.
+    expect(web.seen.slice(before)).toEqual([expect.objectContaining({ url: "/ok", body: inner })]);
   });
 });

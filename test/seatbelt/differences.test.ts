@@ -14,6 +14,33 @@ describe("platformDifferences", () => {
     );
   });
 
+  it("says a masked file stays unreadable on macOS, from either side; a masked variable is no difference", () => {
+    const mask = (source: { kind: "file"; path: string } | { kind: "env"; name: string }, origin: `/${string}`) => ({
+      source,
+      onExtractNoMatch: "deny" as const,
+      injectHosts: [],
+      origin,
+    });
+    const policy = makePolicy({
+      network: {
+        masks: {
+          entries: [
+            mask({ kind: "file", path: "/Users/u/.token" }, "/credentials/files/0"),
+            mask({ kind: "env", name: "API_TOKEN" }, "/credentials/envVars/0"),
+          ],
+          allowPlaintextInject: { value: false, origin: "default:allowPlaintextInject" },
+        },
+      },
+    });
+    const mac = platformDifferences(policy, "macos").filter((l) => l.includes("/credentials/"));
+    expect(mac).toEqual([
+      "/credentials/files/0: the masked file /Users/u/.token stays unreadable, its secret never injected (Seatbelt cannot put a masked copy in its place) (on Linux: the command reads a copy holding the sentinel, bound over the file)",
+    ]);
+    expect(platformDifferences(policy, "linux")).toContainEqual(
+      expect.stringMatching(/^the command reads a copy holding the sentinel.*\(on macOS: \/credentials\/files\/0: /),
+    );
+  });
+
   it("says that on Linux the listed unix sockets can be connected to, not bound", () => {
     const lines = platformDifferences(typicalPolicy(), "linux");
     expect(

@@ -4,7 +4,7 @@
  * Nothing here runs sandbox-exec or log; these are not macOS runs.
  */
 import { describe, expect, it } from "vitest";
-import { lowerSeatbelt, renderSeatbelt, validateSbpl } from "../../src/backends/seatbelt/index.js";
+import { lowerSeatbelt, paramsOf, renderSeatbelt, validateSbpl } from "../../src/backends/seatbelt/index.js";
 import { buildMacosLaunch, logStreamArgv, parseLogLine } from "../../src/runtime/macos/index.js";
 import { createEvaluator } from "./evaluate.js";
 import { proxy, typicalPolicy } from "./policy-fixtures.js";
@@ -20,6 +20,7 @@ const base = {
   env: { PATH: "/usr/bin:/bin", HOME: "/Users/u", HTTP_PROXY: "http://elsewhere:1" },
   proxyPorts: proxy,
   tag,
+  params: paramsOf(typicalPolicy()),
 };
 
 describe("buildMacosLaunch (argv/env construction only)", () => {
@@ -58,6 +59,35 @@ describe("buildMacosLaunch (argv/env construction only)", () => {
     expect(launch.env["ALL_PROXY"]).toBe("socks5h://127.0.0.1:1080");
     expect(launch.env["TMPDIR"]).toBe("/private/var/folders/x/T/srt-1/tmp/");
     expect(launch.env["PATH"]).toBe("/usr/bin:/bin");
+  });
+
+  it("under tlsTerminate also passes srt's CA files, by their real paths, in the order paramsOf gives", () => {
+    const params = paramsOf({
+      network: {
+        ...typicalPolicy().network,
+        tlsTerminate: {
+          excludeDomains: [],
+          extraCaCertPaths: [],
+          maxTunnels: 1,
+          handshakeTimeoutMs: 1,
+          origin: "/network/tlsTerminate",
+        },
+      },
+    });
+    const trustFiles = { ca: "/var/folders/x/T/srt-1/srt-ca.pem", bundle: "/var/folders/x/T/srt-1/srt-ca-bundle.pem" };
+    expect(buildMacosLaunch({ ...base, params, trustFiles }).argv.slice(0, 9)).toEqual([
+      "-f",
+      base.profilePath,
+      "-D",
+      "SRT_PRIVATE_TMP=/private/var/folders/x/T/srt-1/tmp",
+      "-D",
+      "SRT_TLS_CA=/private/var/folders/x/T/srt-1/srt-ca.pem",
+      "-D",
+      "SRT_TLS_BUNDLE=/private/var/folders/x/T/srt-1/srt-ca-bundle.pem",
+      "--",
+    ]);
+    // A profile that reads the CA parameters with no CA files for them: nothing is launched.
+    expect(() => buildMacosLaunch({ ...base, params })).toThrow(/-D SRT_TLS_CA, which this run has no value for/);
   });
 
   it("refuses relative paths and an empty command", () => {

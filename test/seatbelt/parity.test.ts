@@ -67,7 +67,12 @@ interface Finding {
 
 /** Every way the two artifacts fail the IR; empty when both keep it. */
 function parityFindings(policy: Policy, opts: { linux: boolean }): Finding[] {
-  const verdict = createEvaluator(renderSeatbelt(lowerSeatbelt(policy, { proxy })), { SRT_PRIVATE_TMP: privateTmp });
+  // Under tlsTerminate the profile also reads where srt's CA files are: beside the private temp dir, as at run time.
+  const verdict = createEvaluator(renderSeatbelt(lowerSeatbelt(policy, { proxy })), {
+    SRT_PRIVATE_TMP: privateTmp,
+    SRT_TLS_CA: `${privateTmp}-ca.pem`,
+    SRT_TLS_BUNDLE: `${privateTmp}-ca-bundle.pem`,
+  });
   const plan = planMounts(policy);
   const out: Finding[] = [];
   const mac = (op: FileOp, path: string, want: "allow" | "deny", why: string): void => {

@@ -79,6 +79,12 @@ export function platformDifferences(policy: Policy, target: Target): string[] {
       "terminal ioctls are denied, so programs see no terminal (isatty is false) unless allowPty is set",
       "the terminal is usable; TIOCSTI is blocked by seccomp and --new-session",
     );
+  for (const m of net.masks?.entries ?? [])
+    if (m.source.kind === "file")
+      say(
+        `${m.origin}: the masked file ${m.source.path} stays unreadable, its secret never injected (Seatbelt cannot put a masked copy in its place)`,
+        "the command reads a copy holding the sentinel, bound over the file",
+      );
   const linuxOnly = [policy.options.enableWeakerNestedSandbox, policy.options.allowNestedUserNamespaces].filter(
     (f) => f.value,
   );

@@ -1,4 +1,5 @@
-export { lowerSeatbelt, seatbeltParams, type SeatbeltOptions } from "./lower.js";
+export { lowerSeatbelt, type SeatbeltOptions } from "./lower.js";
+export { paramsOf, seatbeltParams, type SeatbeltParam } from "./params.js";
 export { renderSeatbelt, type SeatbeltProfile } from "./sbpl.js";
 export { compiledProxyPorts, type ProxyPorts } from "./network.js";
 export { messageOf, originOfMessage } from "./message.js";

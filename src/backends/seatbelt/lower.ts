@@ -13,7 +13,9 @@ import { globSubtree, lowerFilesystem } from "./filesystem.js";
 import { lowerMandatoryNames } from "./mandatory-regex.js";
 import { messageOf } from "./message.js";
 import { lowerNetwork, type ProxyPorts } from "./network.js";
+import { paramsOf, seatbeltParams } from "./params.js";
 import { blank, comment, param, rule, subpath, version, type Item, type SeatbeltProfile } from "./sbpl.js";
+import { lowerTlsReads, lowerTlsWrites } from "./tls.js";
 import { writableRoots } from "./writable.js";
 
 export interface SeatbeltOptions {
@@ -22,12 +24,6 @@ export interface SeatbeltOptions {
   /** First word of every `(with message …)`; the runtime picks one per session to find its denials in the log. Default "srt". */
   readonly tag?: string;
 }
-
-/** `sandbox-exec -D` parameters the profile reads; the runtime must pass each one. */
-export const seatbeltParams = {
-  /** Real path (no symlinks: /private/var/…, not /var/…) of the per-run private temp dir. */
-  privateTmp: "SRT_PRIVATE_TMP",
-} as const;
 
 /** The profile as items; renderSeatbelt prints it. */
 export function lowerSeatbelt(policy: Policy, opts: SeatbeltOptions): SeatbeltProfile {
@@ -62,6 +58,7 @@ export function lowerSeatbelt(policy: Policy, opts: SeatbeltOptions): SeatbeltPr
     rule("allow", ["file-read*"], messageOf(tag, "default:read")),
     blank,
     ...groupEntries(tag, reads),
+    ...lowerTlsReads(policy, tag),
     comment("==== writes: only the private temp dir and allowWrite roots, minus denyWrite and mandatory denies ===="),
     comment(
       `default:private-tmp: the per-run temp dir, passed at run time as -D ${seatbeltParams.privateTmp}=<real path>`,
@@ -70,17 +67,28 @@ export function lowerSeatbelt(policy: Policy, opts: SeatbeltOptions): SeatbeltPr
     blank,
     ...unexpressed,
     ...groupEntries(tag, writes),
+    ...lowerTlsWrites(policy, tag),
     comment("==== network: only srt's proxies ===="),
     ...lowerNetwork(policy, opts.proxy, tag),
   ];
   return trimTrailingBlank(items);
 }
 
+const paramMeaning = {
+  [seatbeltParams.privateTmp]: "private temp dir",
+  [seatbeltParams.tlsCa]: "srt's CA certificate",
+  [seatbeltParams.tlsBundle]: "srt's trust bundle",
+} as const;
+
 function header(policy: Policy): Item[] {
   return [
     comment("srt Seatbelt profile, generated from the policy IR; do not edit (recompile instead)."),
     comment(`policy: ${policy.source} (cwd ${policy.context.cwd}, home ${policy.context.home})`),
-    comment(`run: sandbox-exec -D ${seatbeltParams.privateTmp}=<private temp dir> -f <this file> -- <command>`),
+    comment(
+      `run: sandbox-exec ${paramsOf(policy)
+        .map((p) => `-D ${p}=<${paramMeaning[p]}> `)
+        .join("")}-f <this file> -- <command>`,
+    ),
     comment(""),
     comment("Seatbelt applies the LAST rule that matches an operation, so order is meaning:"),
     comment("essentials, then reads (allow all; denies and re-allows by path depth; glob denies last),"),

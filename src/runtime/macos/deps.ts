@@ -41,6 +41,8 @@ export interface MacosFs {
   /** rm -rf, never throws for a missing path. */
   removeTree(path: string): void;
   realpath(path: string): string;
+  /** A file's text, or undefined when it is absent or unreadable (TLS setup: the CA, roots, masked variables' files never). */
+  readFile(path: string): string | undefined;
 }
 
 export interface Clock {
@@ -48,6 +50,9 @@ export interface Clock {
   /** Runs fn after ms; returns the cancel. */
   after(ms: number, fn: () => void): () => void;
 }
+
+/** TLS termination and masked variables (loaded lazily, only for a policy that has them). */
+export type TlsModule = Pick<typeof import("../proxy/tls/setup.js"), "setUpTlsRun">;
 
 /** The proxy module's public API the runner uses (loaded lazily by the real deps). */
 export type ProxyModule = Pick<
@@ -64,6 +69,7 @@ export interface MacosDeps {
   /** process.kill: a negative pid is a process group. */
   readonly kill: (pid: number, signal: NodeJS.Signals) => void;
   readonly proxies: () => Promise<ProxyModule>;
+  readonly tls: () => Promise<TlsModule>;
   readonly clock: Clock;
   /** A fresh session tag ([A-Za-z0-9_-], ≤ 64): it marks this run's lines in the system log. */
   readonly tag: () => string;

@@ -17,6 +17,7 @@ export type {
   SpawnedProcess,
   SpawnRequest,
   StdioEntry,
+  TlsModule,
 } from "./deps.js";
 export { nodeMacosDeps, nodeSpawn } from "./node-deps.js";
 export { createWatchdog, type Watchdog } from "../watchdog.js";

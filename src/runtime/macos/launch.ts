@@ -1,13 +1,14 @@
 /**
  * How srt starts a command under Seatbelt: `sandbox-exec -f <profile file>`
  * (a file, not `-p`: a long inline profile hits E2BIG), the run-time profile
- * parameters as `-D NAME=VALUE`, then `--` and the command, so nothing the
- * command is called with can be read as a sandbox-exec option. Pure: the
+ * parameters as `-D NAME=VALUE` (the private temp dir; under tlsTerminate the
+ * CA files too), then `--` and the command, so nothing the command is called
+ * with can be read as a sandbox-exec option. Pure: the
  * caller writes the profile and spawns the result without a shell.
  *
  * Unit-tested on Linux (argv, env); it has not been run on macOS from here.
  */
-import { seatbeltParams } from "../../backends/seatbelt/index.js";
+import { seatbeltParams, type SeatbeltParam } from "../../backends/seatbelt/index.js";
 import { proxyVariables } from "../proxy/environment.js";
 
 export const sandboxExec = "/usr/bin/sandbox-exec";
@@ -27,6 +28,10 @@ export interface MacosLaunchInput {
   readonly noProxy?: readonly string[];
   /** The session tag the profile's messages start with (for the log reader). */
   readonly tag: string;
+  /** The parameters the profile reads (paramsOf): each one must be given a value here, or nothing starts. */
+  readonly params: readonly SeatbeltParam[];
+  /** srt's CA certificate and trust bundle for this run (tlsTerminate), real paths. */
+  readonly trustFiles?: { readonly ca: string; readonly bundle: string } | undefined;
 }
 
 export interface MacosLaunch {
@@ -57,9 +62,24 @@ export function buildMacosLaunch(input: MacosLaunchInput): MacosLaunch {
   );
   // srt's own variables win over whatever the command inherited: a stale HTTP_PROXY must not point elsewhere.
   const env = { ...input.env, ...proxyEnv, TMPDIR: `${tmp}/` };
+  const values: Partial<Record<SeatbeltParam, string>> = {
+    [seatbeltParams.privateTmp]: tmp,
+    ...(input.trustFiles === undefined
+      ? {}
+      : {
+          [seatbeltParams.tlsCa]: realTmpPath(input.trustFiles.ca),
+          [seatbeltParams.tlsBundle]: realTmpPath(input.trustFiles.bundle),
+        }),
+  };
+  const defines = input.params.flatMap((p) => {
+    const value = values[p];
+    // sandbox-exec would refuse the profile anyway (assumed, not seen): say why here, before anything starts.
+    if (value === undefined) throw new Error(`the profile reads -D ${p}, which this run has no value for`);
+    return ["-D", `${p}=${value}`];
+  });
   return {
     file: sandboxExec,
-    argv: ["-f", input.profilePath, "-D", `${seatbeltParams.privateTmp}=${tmp}`, "--", input.command, ...input.args],
+    argv: ["-f", input.profilePath, ...defines, "--", input.command, ...input.args],
     env,
     profile: { path: input.profilePath, text: input.profileText },
     tag: input.tag,

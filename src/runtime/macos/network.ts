@@ -23,6 +23,8 @@
 import type { NetworkPolicy } from "../../compiler/ir.js";
 import type { IgnoreRule } from "../../compiler/ir.js";
 import type { NetworkProxy, ProxyNetworkPolicy } from "../proxy/index.js";
+import type { MaskSet } from "../proxy/credentials/masks.js";
+import type { TlsTerminator } from "../proxy/tls/terminate.js";
 import type { ProxyModule } from "./deps.js";
 
 const loopback = "127.0.0.1";
@@ -33,6 +35,10 @@ export interface MacosNetworkOptions {
   readonly live?: () => ProxyNetworkPolicy;
   /** Append every refusal to this JSON-lines file. */
   readonly violationsFile?: string | undefined;
+  /** TLS termination for the HTTP proxy (../proxy/tls/setup.ts). */
+  readonly tls?: TlsTerminator | undefined;
+  /** Masked variables, for plain-HTTP requests. */
+  readonly masks?: MaskSet | undefined;
 }
 
 export interface MacosNetwork {
@@ -47,7 +53,12 @@ export interface MacosNetwork {
 
 export async function startMacosNetwork(mod: ProxyModule, opts: MacosNetworkOptions): Promise<MacosNetwork> {
   const store = mod.createViolationStore(opts.violationsFile === undefined ? {} : { file: opts.violationsFile });
-  const deps = { network: opts.live ?? opts.network, onViolation: store.record };
+  const deps = {
+    network: opts.live ?? opts.network,
+    onViolation: store.record,
+    ...(opts.tls === undefined ? {} : { tls: opts.tls }),
+    ...(opts.masks === undefined ? {} : { masks: opts.masks }),
+  };
   const started: NetworkProxy[] = [];
   const stop = async (): Promise<void> => {
     await Promise.all(started.map((p) => p.close()));

@@ -5,7 +5,16 @@
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { appendFileSync, closeSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import type { MacosDeps, Spawn } from "./deps.js";
 import { createWatchdog } from "../watchdog.js";
@@ -35,10 +44,18 @@ export function nodeMacosDeps(): MacosDeps {
       },
       removeTree: (path) => rmSync(path, { recursive: true, force: true }),
       realpath: (path) => realpathSync(path),
+      readFile(path) {
+        try {
+          return readFileSync(path, "utf8");
+        } catch {
+          return undefined;
+        }
+      },
     },
     spawn: nodeSpawn,
     kill: (pid, signal) => void process.kill(pid, signal),
     proxies: async () => import("../proxy/index.js"),
+    tls: async () => import("../proxy/tls/setup.js"),
     clock: {
       now: () => performance.now(),
       after(ms, fn) {

@@ -1,10 +1,12 @@
 /**
  * Runs a command under Seatbelt on macOS: a private run dir (watchdog told
- * first), srt's proxies on loopback ports the OS picks, the policy lowered
- * with those ports and a per-run tag, the profile written to a file,
- * `log stream` started for the tag, then `sandbox-exec -f <profile> -D … --
- * cmd` in its own process group; signals forwarded to that group; afterwards
- * the log drained, denials and refusals reported, everything removed.
+ * first), TLS termination's CA files and masked variables' sentinels when the
+ * policy has them (tls.ts), srt's proxies on loopback ports the OS picks, the
+ * policy lowered with those ports and a per-run tag, the profile written to a
+ * file, `log stream` started for the tag, then `sandbox-exec -f <profile> -D
+ * … -- cmd` in its own process group; signals forwarded to that group;
+ * afterwards the log drained, denials and refusals reported, everything
+ * removed (the CA files with the run dir).
  *
  * Every OS interaction comes through MacosDeps, so the whole path is
  * unit-tested on Linux with a fake spawn. NONE OF THIS HAS BEEN RUN ON macOS:
@@ -14,7 +16,7 @@
  * There is no fallback: if sandbox-exec cannot be started the command does
  * not run (a runtime failure, status 1).
  */
-import { lowerSeatbelt, renderSeatbelt } from "../../backends/seatbelt/index.js";
+import { lowerSeatbelt, paramsOf, renderSeatbelt } from "../../backends/seatbelt/index.js";
 import { applyEnvPolicy } from "../../compiler/env-policy.js";
 import type { Policy } from "../../compiler/ir.js";
 import { directLoopback } from "../proxy/environment.js";
@@ -25,6 +27,7 @@ import { buildMacosLaunch } from "./launch.js";
 import { startLogWatch, type LogWatch } from "./log-watch.js";
 import { startMacosNetwork, type MacosNetwork } from "./network.js";
 import { createMacosRunDir, type MacosRunDir } from "./run-dir.js";
+import { setUpMacosTls } from "./tls.js";
 import { darwinStatusOfSignal, signalGroup } from "./signals.js";
 import type { RuntimeCode } from "../../compiler/diagnostics.js";
 import { failed, failureOf, type Failed } from "../failure.js";
@@ -47,6 +50,8 @@ export interface MacosRunRequest {
   readonly logDrainMs?: number;
   /** Debug lines (timings, paths). */
   readonly log?: (line: string) => void;
+  /** Lines the user must see before the command runs (a masked variable passed unmasked, say). */
+  readonly warn?: (line: string) => void;
 }
 
 export type MacosRunResult = ({ readonly kind: "exited"; readonly status: number } | Failed) & {
@@ -137,10 +142,15 @@ export function runMacos(req: MacosRunRequest, deps: MacosDeps): RunningMacos {
     try {
       run = createMacosRunDir(deps.fs, deps.tmpdir, (path) => watchdog.expectTree(path));
       debug(`run dir ${run.path}`);
+      const tls = await setUpMacosTls(req.policy.network, { deps, runDir: run.path, env: req.env });
+      for (const w of tls?.warnings ?? []) req.warn?.(w);
+      if (tls?.trustFiles !== undefined) debug(`srt's CA ${tls.trustFiles.ca}, trust bundle ${tls.trustFiles.bundle}`);
       network = await startMacosNetwork(await deps.proxies(), {
         network: req.policy.network,
         violationsFile: req.violations,
         ...(req.live === undefined ? {} : { live: req.live }),
+        tls: tls?.terminator,
+        masks: tls?.masks,
       });
       debug(
         `proxies: http 127.0.0.1:${network.ports.httpPort}${network.own.http ? "" : " (the policy's)"}, socks 127.0.0.1:${network.ports.socksPort}${network.own.socks ? "" : " (the policy's)"}`,
@@ -155,10 +165,13 @@ export function runMacos(req: MacosRunRequest, deps: MacosDeps): RunningMacos {
         tmpDir: run.tmp,
         command,
         args,
-        env: { ...applyEnvPolicy(req.policy.env, definedOnly(req.env)).passed, SRT_SANDBOX: "1" },
+        // The env policy has removed every denied and masked variable; the sentinels and the trust variables come back in.
+        env: { ...applyEnvPolicy(req.policy.env, definedOnly(req.env)).passed, ...tls?.env, SRT_SANDBOX: "1" },
         proxyPorts: network.ports,
         noProxy: directLoopback(req.live?.() ?? req.policy.network),
         tag,
+        params: paramsOf(req.policy),
+        trustFiles: tls?.trustFiles,
       });
       logWatch = await startLogWatch({
         spawn: deps.spawn,

@@ -74,8 +74,6 @@ export function createGate(
     if (g === undefined) guards.set(network, (g = compileAddressGuard(network)));
     return g;
   };
-  const now = deps.now ?? (() => new Date());
-
   const refuse = (
     proxy: NetworkViolation["proxy"],
     host: string,
@@ -83,20 +81,7 @@ export function createGate(
     reason: string,
     rule: Origin | undefined,
   ): Decision => {
-    const event: NetworkViolation = {
-      kind: "network",
-      time: now().toISOString(),
-      proxy,
-      host,
-      port,
-      reason,
-      ...(rule === undefined ? {} : { rule }),
-    };
-    try {
-      deps.onViolation(event);
-    } catch {
-      // A failing sink must not turn a refusal into a crash or, worse, an allow.
-    }
+    recorder(deps, proxy)(host, port, reason, rule);
     return { ok: false, refused: true, shown: `${host}:${port}`, reason, ...(rule === undefined ? {} : { rule }) };
   };
 
@@ -173,6 +158,34 @@ export function createGate(
         reason: `${host.kind === "name" ? host.name : shown} has no addresses`,
       };
     },
+  };
+}
+
+/**
+ * Records a refusal as a violation event: the gate's own, and those made
+ * outside it (a terminated tunnel's request filters, SOCKS's opaque-tunnel
+ * check), whose answer is the caller's. The one place the event is built.
+ */
+export function recorder(
+  deps: Pick<ProxyDeps, "now" | "onViolation">,
+  proxy: NetworkViolation["proxy"],
+): (host: string, port: number, reason: string, rule?: Origin) => void {
+  const now = deps.now ?? (() => new Date());
+  return (host, port, reason, rule) => {
+    const event: NetworkViolation = {
+      kind: "network",
+      time: now().toISOString(),
+      proxy,
+      host,
+      port,
+      reason,
+      ...(rule === undefined ? {} : { rule }),
+    };
+    try {
+      deps.onViolation(event);
+    } catch {
+      // A failing sink must not turn a refusal into a crash or, worse, an allow.
+    }
   };
 }
 

@@ -16,6 +16,7 @@ import type { Origin } from "../../compiler/ir.js";
 import type { MaskSet } from "./credentials/masks.js";
 import { plainMasks, plainRequest } from "./credentials/plain.js";
 import { substituteStream } from "./tls/body.js";
+import { withBodyFraming } from "./body-framing.js";
 import { judgeRequest, responseHeaders, type FilterContext, type Judged } from "./request-filters.js";
 
 /** RFC 9110 §7.6.1 plus the proxy-only and legacy ones; names listed in Connection are dropped too. */
@@ -127,7 +128,7 @@ export async function forwardRequest(
     return;
   }
   const headers = [
-    ...sent.headers,
+    ...withBodyFraming(req, sent.headers),
     "Host",
     authority.text,
     "Connection",

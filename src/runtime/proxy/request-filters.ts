@@ -47,6 +47,16 @@ export interface RequestInfo {
   readonly requestTargetIsAmbiguous: boolean;
   /** The client's header lines as received: name, value, name, value, … */
   readonly rawHeaders: readonly string[];
+  /**
+   * Only for a GET, HEAD or OPTIONS that declares a body (Content-Length or
+   * Transfer-Encoding), whose Request is built without one although the body
+   * is forwarded: resolves true once the request is known to carry body bytes
+   * (a non-zero Content-Length, the first byte of a chunked body, or a body
+   * that could not be read to its end or first byte) and false when it ends
+   * empty. A callback that must have seen the whole request refuses on true.
+   * The reference's `unshownBody`, with the same meaning.
+   */
+  readonly unshownBody?: () => Promise<boolean>;
 }
 
 /** Called once per request the proxy parses. Throwing or rejecting denies. */
@@ -284,12 +294,23 @@ export async function judgeRequest(
   }
   const url = `${t.scheme}://${shown}${read.spelled}`;
   const hasBody = !bodyless.has(method) && req.headers["content-length"] !== "0";
+  const declaresBody = req.headers["content-length"] !== undefined || req.headers["transfer-encoding"] !== undefined;
   let body: Readable = req;
   let mine: ReadableStream<Uint8Array> | undefined;
-  if (hasBody && (req.headers["content-length"] !== undefined || req.headers["transfer-encoding"] !== undefined)) {
+  let unshown: Promise<boolean> | undefined;
+  if (hasBody && declaresBody) {
     const [a, b] = (Readable.toWeb(req) as ReadableStream<Uint8Array>).tee();
     mine = a;
     body = Readable.fromWeb(b);
+  } else if (bodyless.has(method) && declaresBody) {
+    const length = req.headers["transfer-encoding"] === undefined ? req.headers["content-length"] : undefined;
+    if (length !== undefined) unshown = Promise.resolve(!/^0+$/.test(length.trim()));
+    else {
+      // Chunked: only its first byte tells. Peek on one branch of a tee; the other is forwarded whole.
+      const [a, b] = (Readable.toWeb(req) as ReadableStream<Uint8Array>).tee();
+      body = Readable.fromWeb(b);
+      unshown = firstByte(a);
+    }
   }
   let decision: RequestDecision | undefined;
   let why = "";
@@ -308,6 +329,7 @@ export async function judgeRequest(
       normalizedRequestTarget: read.normalized,
       requestTargetIsAmbiguous: read.ambiguous,
       rawHeaders: [...req.rawHeaders],
+      ...(unshown === undefined ? {} : { unshownBody: () => unshown }),
     };
     decision = wellFormed(await cb(request, info));
     if (decision === undefined) why = "filterRequest answered a malformed decision";
@@ -349,6 +371,22 @@ export async function judgeRequest(
     strip,
     ...(decision.onResponse === undefined ? {} : { onResponse: decision.onResponse }),
   };
+}
+
+/** Whether a body stream holds a byte (true also when it fails first: unknown is not empty); the stream is let go after. */
+async function firstByte(stream: ReadableStream<Uint8Array>): Promise<boolean> {
+  const reader = stream.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return false;
+      if (value.byteLength > 0) return true;
+    }
+  } catch {
+    return true;
+  } finally {
+    void reader.cancel().catch(() => undefined);
+  }
 }
 
 /** The response side: strip the configured headers, tell onResponse (whose failures are contained). */

@@ -4,10 +4,10 @@
  * from terminate.ts so http.ts does not load Node's tls module or the X.509
  * code unless the run terminates TLS.
  */
-import type { Origin } from "../../../compiler/ir.js";
 import type { DialOptions } from "../dial.js";
+import { recorder } from "../gate.js";
 import type { FilterContext } from "../request-filters.js";
-import type { NetworkViolation, ProxyDeps, ProxyLimits, ProxyNetworkPolicy } from "../types.js";
+import type { ProxyDeps, ProxyLimits, ProxyNetworkPolicy } from "../types.js";
 import type { ProxyContext } from "./terminate.js";
 
 export function tunnelContext(deps: ProxyDeps, limits: ProxyLimits, dial: DialOptions): ProxyContext {
@@ -19,30 +19,6 @@ export function tunnelContext(deps: ProxyDeps, limits: ProxyLimits, dial: DialOp
     headersTimeoutMs: limits.handshakeTimeoutMs,
     refuse,
     filterContext: () => filterContextOf(deps, refuse),
-  };
-}
-
-/** Records a refusal made outside the gate (the answer is the caller's). */
-export function recorder(
-  deps: ProxyDeps,
-  proxy: NetworkViolation["proxy"],
-): (host: string, port: number, reason: string, rule?: Origin) => void {
-  const now = deps.now ?? (() => new Date());
-  return (host, port, reason, rule) => {
-    const v: NetworkViolation = {
-      kind: "network",
-      time: now().toISOString(),
-      proxy,
-      host,
-      port,
-      reason,
-      ...(rule === undefined ? {} : { rule }),
-    };
-    try {
-      deps.onViolation(v);
-    } catch {
-      // A failing sink must not undo the refusal.
-    }
   };
 }
 

@@ -4,11 +4,13 @@
  * tlsTerminate or masks, so every other run loads neither Node's tls module
  * nor the X.509 code (esbuild puts this in its own chunk).
  *
- * Where things go: the CA certificate and the trust bundle into the run's
- * private temp directory (the command must read them; what it could change
- * there is only its own trust); masked copies of credential files into the
- * run directory, which every sandbox has hidden, bound read-only over the
- * denied originals. The CA's private key is never written anywhere.
+ * Where things go: the CA certificate and the trust bundle into `tmp` (the
+ * command must read them): on Linux the run's private temp directory (what
+ * it could change there is only its own trust), on macOS the run directory,
+ * whose two files the Seatbelt profile lets it read and not write; masked
+ * copies of credential files into the run directory, which every sandbox has
+ * hidden, bound read-only over the denied originals (Linux only). The CA's
+ * private key is never written anywhere.
  */
 import { join } from "node:path";
 import type { NetworkPolicy } from "../../../compiler/ir.js";
@@ -34,6 +36,8 @@ export interface TlsRun {
   /** Added to the command's environment: the trust variables, the masked variables. */
   readonly env: Readonly<Record<string, string>>;
   readonly binds: readonly { readonly source: string; readonly dest: string }[];
+  /** Where the CA certificate and the trust bundle were written (with tlsTerminate): what the command must be able to read. */
+  readonly trustFiles: { readonly ca: string; readonly bundle: string } | undefined;
   /** For the user (never holding a secret). */
   readonly warnings: readonly string[];
 }
@@ -62,6 +66,7 @@ export function setUpTlsRun(
     }
   }
   let terminator: TlsTerminator | undefined;
+  let trustFiles: TlsRun["trustFiles"];
   const t = policy.tlsTerminate;
   if (t) {
     let authority;
@@ -81,7 +86,8 @@ export function setUpTlsRun(
     o.fs.writeFile(files.ca, authority.certPem, 0o644);
     o.fs.writeFile(files.bundle, trust.bundle(authority.certPem), 0o644);
     Object.assign(env, trustEnvironment(files));
+    trustFiles = files;
     terminator = createTlsTerminator({ authority, trust, policy: t, masks: prepared?.set });
   }
-  return { terminator, masks: prepared?.set, env, binds, warnings: prepared?.warnings ?? [] };
+  return { terminator, masks: prepared?.set, env, binds, trustFiles, warnings: prepared?.warnings ?? [] };
 }

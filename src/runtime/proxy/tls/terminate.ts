@@ -17,6 +17,7 @@ import type { Readable } from "node:stream";
 import tls from "node:tls";
 import { canonicalizeHost, hostPort, matchNetRules, type CanonicalHost } from "../../../compiler/domains/index.js";
 import type { Origin, TlsTerminatePolicy } from "../../../compiler/ir.js";
+import { withBodyFraming } from "../body-framing.js";
 import type { MaskSet } from "../credentials/masks.js";
 import { dialDirect, dialTunnel, type DialOptions } from "../dial.js";
 import { answer, answerRaw } from "../http-answer.js";
@@ -196,7 +197,7 @@ export function createTlsTerminator(deps: TlsTerminatorDeps): TlsTerminator {
     const up = http.request({
       method: req.method ?? "GET",
       path: target,
-      headers: [...headers, "Host", host, "Connection", "close"],
+      headers: [...withBodyFraming(req, headers), "Host", host, "Connection", "close"],
       createConnection: () => upstream,
       setHost: false,
     });
