@@ -68,7 +68,9 @@ const sourcesOf = (name) =>
 function compile(cc, name, dir) {
   const staging = `${dir}/.${name}.${process.pid}`;
   try {
-    execFileSync(cc, [...flags, ...(programFlags[name] ?? []), "-o", staging, ...sourcesOf(name)], { stdio: "inherit" });
+    execFileSync(cc, [...flags, ...(programFlags[name] ?? []), "-o", staging, ...sourcesOf(name)], {
+      stdio: "inherit",
+    });
   } catch (e) {
     rmSync(staging, { force: true });
     if (e && typeof e === "object" && "code" in e && e.code === "ENOENT") return false;

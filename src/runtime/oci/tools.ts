@@ -30,14 +30,8 @@ export function findOciTools(
   fs: ToolFs = nodeToolFs,
   native: (name: string) => string | undefined = findNative,
 ): OciToolsResult {
-  // The container's first program, as bwrap's (../linux/supervisor.ts): no run without it.
-  const supervisor = native("srt-supervise");
-  if (supervisor === undefined)
-    return {
-      ok: false,
-      code: "SRT510",
-      message: missingNativeMessage("srt-supervise", "every Linux run (it holds the seccomp filter's listener)"),
-    };
+  const supervisor = findSupervisor(native);
+  if (typeof supervisor !== "string") return supervisor;
   const looked = lookUp(engine, needNetwork, fs, native);
   if (!looked.ok) return looked;
   const { found, path, bridge } = looked;
@@ -54,7 +48,20 @@ export function findOciTools(
 
 export type DockerToolsResult =
   | { readonly ok: true; readonly tools: DockerTools; readonly found: readonly FoundTool[] }
-  | { readonly ok: false; readonly message: string; readonly code: "SRT500" };
+  | { readonly ok: false; readonly message: string; readonly code: "SRT500" | "SRT510" };
+
+/** The container's first program, as bwrap's (../linux/supervisor.ts): no run without it. */
+function findSupervisor(
+  native: (name: string) => string | undefined,
+): string | { readonly ok: false; readonly code: "SRT510"; readonly message: string } {
+  return (
+    native("srt-supervise") ?? {
+      ok: false,
+      code: "SRT510",
+      message: missingNativeMessage("srt-supervise", "every Linux run (it holds the seccomp filter's listener)"),
+    }
+  );
+}
 
 /** The Docker client and what the holder and the bridges need (src/runtime/oci/docker.ts). */
 export function findDockerTools(
@@ -63,6 +70,8 @@ export function findDockerTools(
   fs: ToolFs = nodeToolFs,
   native: (name: string) => string | undefined = findNative,
 ): DockerToolsResult {
+  const supervisor = findSupervisor(native);
+  if (typeof supervisor !== "string") return supervisor;
   const looked = lookUp(engine, needNetwork, fs, native);
   if (!looked.ok) return looked;
   const { found, path, bridge } = looked;
@@ -71,6 +80,7 @@ export function findDockerTools(
     docker: path(engine),
     sh: path("sh"),
     sleep: path("sleep"),
+    supervisor,
     ...bridge,
   };
   return { ok: true, tools, found };
