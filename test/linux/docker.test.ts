@@ -5,7 +5,9 @@
  *   - the seed's example: --docker-image ubuntu:22.04 --docker-name N
  *     --docker-workdir /app "cmd" runs cmd in that image, as the caller;
  *   - escapes from inside: a write outside the writable roots, socket(AF_UNIX)
- *     (refused by srt's seccomp profile: Docker's own allows it), a direct
+ *     (refused by srt's filter, which the supervisor installs: Docker's own
+ *     profile would allow it; test/linux/docker-supervisor.test.ts has the
+ *     supervisor's own attacks), a direct
  *     connection; a request through srt's proxy to an allowed 127.0.0.1
  *     server arrives, a denied one gets 403;
  *   - SIGTERM and SIGKILL of srt leave no container (the holder included),
