@@ -247,6 +247,9 @@ if (podmanWanted)
       const script = [
         `echo x > ${box.outside}/w 2>/dev/null && echo outside=written || echo outside=refused`,
         `python3 -c 'import socket; socket.socket(socket.AF_UNIX)' 2>/dev/null && echo unix=made || echo unix=refused`,
+        // srt's supervisor, as under Docker: one filter, and a protected name refused deep in a new directory.
+        "while read k v; do [ $k = Seccomp_filters: ] && echo filters=$v; done < /proc/self/status",
+        `mkdir -p ${box.work}/d1/d2 && (true > ${box.work}/d1/d2/.mcp.json) 2>/dev/null && echo mcp=made || echo mcp=refused`,
         `curl -s -m 5 --noproxy '*' http://127.0.0.1:${web.port}/direct >/dev/null && echo direct=connected || echo direct=failed`,
         `echo allowed=$(curl -s -m 10 -x "$HTTP_PROXY" -o /dev/null -w '%{http_code}' http://127.0.0.1:${web.port}/p)`,
         `echo denied=$(curl -s -m 10 -x "$HTTP_PROXY" -o /dev/null -w '%{http_code}' http://127.0.0.1:${web.port + 1}/)`,
@@ -258,6 +261,8 @@ if (podmanWanted)
       expect(report(out)).toEqual({
         outside: "refused",
         unix: "refused",
+        filters: "1",
+        mcp: "refused",
         direct: "failed",
         allowed: "200",
         denied: "403",

@@ -418,7 +418,7 @@ async function launch(
     done = true;
     if (child.pid !== undefined) held.janitor?.groupGone(child.pid);
   });
-  // The container's first process (docker-init), once it runs: signals go to it, the watchdog kills it.
+  // The container's first process (srt's supervisor), once it runs: signals go to its group, the watchdog kills it.
   let started = false;
   for (let i = 0; !done; i++) {
     const pid = await containerPid(client, name);
