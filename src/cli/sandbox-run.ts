@@ -158,7 +158,13 @@ async function runOpened(
     return exitStatus.runtime;
   }
   const found = args.docker
-    ? findDockerTools(args.engine ?? "docker", plan.network.proxies && args.docker.networkMode === "none")
+    ? findDockerTools(
+        args.engine ?? "docker",
+        plan.network.proxies && args.docker.networkMode === "none",
+        undefined,
+        undefined,
+        io.uid === 0,
+      )
     : oci
       ? findOciTools(plan.network.proxies, oci.engine)
       : findTools(plan.network.proxies, undefined, io.uid === 0, chosenTools(plan));

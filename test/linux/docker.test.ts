@@ -222,7 +222,8 @@ describe.skipIf(lacking(!supported || missingDocker !== undefined, missingDocker
  * podman, behind the same runner (`srt --runtime podman`), on the machine's own podman (its
  * storage; rootful needs runc and cgroupfs here, which srt passes): only when SRT_TEST_ENGINES
  * names podman (`SRT_TEST_ENGINES=podman npx vitest run test/linux/docker.test.ts`), so a default
- * run registers nothing here, and nothing is skipped.
+ * run registers nothing here, and nothing is skipped. As root the command's network namespace is
+ * srt's own, joined with `--network ns:PATH` (no holder container).
  */
 const podman = ["/usr/bin/podman", "/usr/local/bin/podman"].find((p) => existsSync(p));
 const podmanWanted = (process.env["SRT_TEST_ENGINES"] ?? "").split(/[ ,]/).includes("podman");
@@ -270,14 +271,20 @@ if (podmanWanted)
       expect(left()).toEqual([]);
     });
 
-    it("leaves no container when srt gets SIGKILL", async (ctx) => {
+    it("leaves no container and no namespace holder when srt gets SIGKILL", async (ctx) => {
       const box = useBox(ctx, "root", {}, { network: { allowedDomains: [`127.0.0.1:${web.port}`] } });
-      const run = startSrt(box, ["--runtime", "podman", "--settings", box.settings, "-c", "echo ready; sleep 60"], {
-        timeoutMs: 60_000,
-      });
+      const run = startSrt(
+        box,
+        ["--runtime", "podman", "-d", "--settings", box.settings, "-c", "echo ready; sleep 60"],
+        { timeoutMs: 60_000 },
+      );
       await printed(run, "ready");
       run.child.kill("SIGKILL");
-      await run.done;
+      const out = await run.done;
+      // As root srt makes the network namespace itself (no holder container): its process goes too.
+      const holder = /network namespace held by pid (\d+)/.exec(out.stderr)?.[1];
+      expect(holder, out.stderr).toBeDefined();
+      expect(await eventually(() => !existsSync(`/proc/${holder}`), 30_000)).toBe(true);
       expect(await eventually(() => left().length === 0, 30_000), left().join(" ")).toBe(true);
       expect(await eventually(() => leftovers(box).length === 0), leftovers(box).join(" ")).toBe(true);
     }, 90_000);

@@ -23,8 +23,10 @@
  * (../linux/bridge.ts, as for bwrap and runc), and the command's container
  * joins it with `--network container:HOLDER`. So the only way out is srt's
  * proxies. No Docker network is ever created. podman (`--runtime podman`)
- * runs the same way: its `--network container:` works as Docker's (its
- * `ns:PATH` would need `lo` brought up in a namespace srt made).
+ * runs the same way, except as root: there srt makes the namespace itself
+ * and podman joins it by path (`--network ns:PATH`, ./netns-holder.ts), one
+ * container fewer. Rootless, podman's `--network container:` works as
+ * Docker's.
  *
  * Lifetime: killing the `docker run` client does not stop its container. Both
  * containers run with `--rm` (the daemon removes them when they end) and
@@ -68,6 +70,7 @@ import { supervisedResult } from "../linux/wait.js";
 import { tlsTrustVariables } from "../proxy/tls/trust-env.js";
 import { isWithin } from "../../compiler/paths.js";
 import { listenForSupervisor } from "./supervisor-socket.js";
+import { startNetnsHolder, type NetnsTools } from "./netns-holder.js";
 import { writeBundle, type BundleFs } from "./bundle.js";
 import { mountPoints, submountsOf } from "./mountinfo.js";
 import { skeletonImageTag, skeletonTar } from "./skeleton-tar.js";
@@ -82,6 +85,8 @@ export interface DockerTools {
   readonly sleep: string;
   /** srt's supervisor (native/srt-supervise, static): the command's container's first process. */
   readonly supervisor: string;
+  /** podman as root: srt makes the container's network namespace itself (./netns-holder.ts). */
+  readonly netns?: Pick<NetnsTools, "unshare" | "ip">;
   readonly bridge?: BridgeTools;
 }
 
@@ -306,7 +311,24 @@ async function launch(
   let network: DockerNetwork = {
     kind: req.docker.networkMode,
   };
-  if (held.network !== undefined) {
+  if (held.network !== undefined && req.tools.netns !== undefined) {
+    if (req.tools.bridge === undefined)
+      throw new RuntimeFailure(
+        "SRT500",
+        "the proxy bridge (srt-bridge, or setpriv, nsenter and socat) was not looked up for this run",
+      );
+    // podman as root: a namespace srt makes, joined by path (./netns-holder.ts).
+    const holder = await startNetnsHolder(
+      os,
+      { ...req.tools.netns, sh: req.tools.sh, sleep: req.tools.sleep },
+      held.janitor,
+    );
+    stops.push(() => holder.stop());
+    log(`network namespace held by pid ${holder.pid}`);
+    held.bridges = await startBridges(os, holder.pid, held.network.bridges, req.tools.bridge, false);
+    log("bridges listening");
+    network = { kind: "ns", path: holder.path };
+  } else if (held.network !== undefined) {
     if (req.tools.bridge === undefined)
       throw new RuntimeFailure(
         "SRT500",

@@ -17,6 +17,7 @@ const packages: Readonly<Record<string, string>> = {
   docker: "docker.io",
   podman: "podman",
   sleep: "coreutils",
+  ip: "iproute2",
 };
 
 export type OciToolsResult =
@@ -69,10 +70,13 @@ export function findDockerTools(
   needNetwork: boolean,
   fs: ToolFs = nodeToolFs,
   native: (name: string) => string | undefined = findNative,
+  asRoot = false,
 ): DockerToolsResult {
   const supervisor = findSupervisor(native);
   if (typeof supervisor !== "string") return supervisor;
-  const looked = lookUp(engine, needNetwork, fs, native);
+  // podman as root joins a network namespace srt makes (unshare, then ip brings its lo up) instead of a holder container.
+  const nsHolder = engine === "podman" && asRoot && needNetwork;
+  const looked = lookUp(engine, needNetwork, fs, native, nsHolder ? ["unshare", "ip"] : []);
   if (!looked.ok) return looked;
   const { found, path, bridge } = looked;
   const tools: DockerTools = {
@@ -81,6 +85,7 @@ export function findDockerTools(
     sh: path("sh"),
     sleep: path("sleep"),
     supervisor,
+    ...(nsHolder ? { netns: { unshare: path("unshare"), ip: path("ip") } } : {}),
     ...bridge,
   };
   return { ok: true, tools, found };
@@ -95,6 +100,7 @@ function lookUp(
   needNetwork: boolean,
   fs: ToolFs,
   native: (name: string) => string | undefined,
+  more: readonly string[] = [],
 ):
   | {
       readonly ok: true;
@@ -105,7 +111,7 @@ function lookUp(
   | { readonly ok: false; readonly code: "SRT500"; readonly message: string } {
   const nativeBridge = needNetwork ? native("srt-bridge") : undefined;
   const socat = needNetwork && nativeBridge === undefined;
-  const names = [engine, "sh", "sleep", ...(socat ? ["setpriv", "nsenter", "socat"] : [])];
+  const names = [engine, "sh", "sleep", ...more, ...(socat ? ["setpriv", "nsenter", "socat"] : [])];
   const lookups = names.map((n) => locateTool(n, fs));
   const missing = lookups.flatMap((l) => (l.ok ? [] : [l]));
   if (missing.length > 0)
