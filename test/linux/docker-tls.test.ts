@@ -1,7 +1,8 @@
 /**
  * network.tlsTerminate and masked credentials under `srt --runtime docker`, against a private
- * dockerd (test/support/dockerd.ts), as root (rootless Docker is not installed here). The client
- * (and podman's, with SRT_TEST_ENGINES=podman) is the host's curl in srt's skeleton root (the test image's busybox wget does not verify
+ * dockerd (test/support/dockerd.ts), as root (rootless Docker is not installed here), and under
+ * `--runtime podman` (the machine's own) when SRT_TEST_ENGINES names podman. The client is the
+ * host's curl in srt's skeleton root (the test image's busybox wget does not verify
  * certificates at all, so it could prove nothing about the CA):
  *   - curl verifies srt's per-run CA only through the variables srt sets, and sees srt's
  *     certificate for a loopback HTTPS server signed by a test CA srt was given;
