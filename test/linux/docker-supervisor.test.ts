@@ -54,7 +54,8 @@ describe.skipIf(lacking(!supported || missingDocker !== undefined, missingDocker
     beforeAll(async () => {
       engine = await startPrivateDocker();
       env = { DOCKER_HOST: engine.host };
-    }, 120_000);
+      // Waits for another test file's private engine first (test/support/dockerd.ts).
+    }, 300_000);
     afterAll(async () => engine?.stop(), 60_000);
 
     const docker = (box: Box, args: readonly string[], script: string) =>

@@ -41,7 +41,8 @@ describe.skipIf(lacking(!supported || missingDocker !== undefined, missingDocker
       caPath = ca.certPath;
       inject = await startHttpsServer(ca, "127.0.0.1");
       other = await startHttpsServer(ca, "127.0.0.2");
-    }, 120_000);
+      // Waits for another test file's private engine first (test/support/dockerd.ts).
+    }, 300_000);
     afterAll(async () => {
       await Promise.all([inject?.close(), other?.close()]);
       await engine?.stop();

@@ -48,7 +48,8 @@ describe.skipIf(lacking(!supported || missingDocker !== undefined, missingDocker
       engine = await startPrivateDocker();
       env = { DOCKER_HOST: engine.host };
       web = await startHttpServer(marker);
-    }, 120_000);
+      // Waits for another test file's private engine first (test/support/dockerd.ts).
+    }, 300_000);
     afterAll(async () => {
       await web?.close();
       await engine?.stop();
