@@ -9,7 +9,8 @@
  *     planted link) and a write-open of a protected file deeper than srt's search are refused,
  *     checked on the host, and reported in the summary and as --violations lines;
  *   - unix sockets are path-scoped: a listed one connects, another is refused and reported; the
- *     command cannot connect to srt's socket in the supervisor's place;
+ *     command cannot connect to srt's socket in the supervisor's place; bind() to a protected
+ *     name deep in a new directory is refused;
  *   - fail closed: a supervisor that cannot install its filter, or cannot start at all, runs
  *     nothing (runDocker on a plan whose seccomp program the kernel refuses, or with a supervisor
  *     that is no program).
@@ -41,6 +42,15 @@ try:
 except OSError as e: print(errno.errorcode[e.errno])' ${path}`;
 
 /** Shell builtins and cat only (the image's busybox has few applets). */
+/** Shell (python3): binds a unix socket at each path; prints `<path>=ok|ERRNO`. */
+const BIND = (...paths: string[]): string =>
+  `${python} -c 'import errno,socket,sys
+for p in sys.argv[1:]:
+  s=socket.socket(socket.AF_UNIX)
+  try:
+    s.bind(p); print(p+"=ok")
+  except OSError as e: print(p+"="+errno.errorcode[e.errno])' ${paths.join(" ")}`;
+
 const FILTERS = [
   "while read k v; do case $k in Seccomp:) echo mode=$v;; Seccomp_filters:) echo filters=$v;; esac; done < /proc/self/status",
   "echo pid1=$(cat /proc/1/comm)",
@@ -148,11 +158,22 @@ describe.skipIf(lacking(!supported || missingDocker !== undefined, missingDocker
           expect(out.status, out.stderr).toBe(0);
           expect(report(out)).toEqual({ listed: "pong", other: "EACCES" });
           expect(out.stderr).toContain(`"${other}" (connect: /network/allowUnixSockets)`);
-          // Every socket allowed: srt's socket for the supervisor took its one connection and listens no more.
+          // Every socket allowed: srt's socket for the supervisor took its one connection and listens no more;
+          // bind() to a protected name deep in a new directory is refused all the same.
           writeSettings(box, { network: { allowAllUnixSockets: true } });
-          const own = await docker(box, [], `echo own=$(${CONNECT("/.srt-supervise.sock")})`);
+          const own = await docker(
+            box,
+            ["--violations", join(box.outside, "v.jsonl")],
+            [
+              `echo own=$(${CONNECT("/.srt-supervise.sock")})`,
+              "mkdir -p n1/n2/n3",
+              BIND("n1/n2/n3/.npmrc", "ok.sock"),
+            ].join("\n"),
+          );
           expect(own.status, own.stderr).toBe(0);
-          expect(report(own)).toEqual({ own: "ECONNREFUSED" });
+          expect(report(own)).toEqual({ own: "ECONNREFUSED", "n1/n2/n3/.npmrc": "EACCES", "ok.sock": "ok" });
+          expect(existsSync(join(box.work, "n1/n2/n3/.npmrc"))).toBe(false);
+          expect(readFileSync(join(box.outside, "v.jsonl"), "utf8")).toContain('"operation":"bind"');
         } finally {
           for (const s of servers) s.close();
         }
