@@ -40,6 +40,13 @@ const flags = [
   "-pie",
 ];
 
+/**
+ * Per program: srt-supervise is linked statically, because under Docker and podman it is the
+ * first process of a container whose root may be the user's image, with no libc of the host's
+ * (or none at all); bound in read-only, it must run there as it is.
+ */
+const programFlags = { "srt-supervise": ["-static-pie"] };
+
 /** The per-architecture directories of dist/native (Node's names: process.platform-process.arch). */
 export const prebuiltTargets = {
   "linux-x64": { gnu: "x86_64-linux-gnu", env: "CC_X64" },
@@ -61,7 +68,9 @@ const sourcesOf = (name) =>
 function compile(cc, name, dir) {
   const staging = `${dir}/.${name}.${process.pid}`;
   try {
-    execFileSync(cc, [...flags, "-o", staging, ...sourcesOf(name)], { stdio: "inherit" });
+    execFileSync(cc, [...flags, ...(programFlags[name] ?? []), "-o", staging, ...sourcesOf(name)], {
+      stdio: "inherit",
+    });
   } catch (e) {
     rmSync(staging, { force: true });
     if (e && typeof e === "object" && "code" in e && e.code === "ENOENT") return false;

@@ -1,5 +1,6 @@
-/* Reads the supervisor's configuration from the pipe srt writes it to (never a file: nothing can
- * rewrite it between srt writing and us reading). The format is NUL-terminated fields:
+/* Reads the supervisor's configuration from the pipe (or, --connect, the socket) srt writes it
+ * to (never a file: nothing can rewrite it between srt writing and us reading). The format is
+ * NUL-terminated fields:
  *
  *   "srt-supervise-1"                          version
  *   "bpf" <decimal length> <length raw bytes>  the seccomp program (struct sock_filter[])

@@ -9,7 +9,14 @@
  * (landlock.c).
  *
  *   srt-supervise CONFIG_FD REPORT_FD -- COMMAND [ARG...]
+ *   srt-supervise --connect SOCKET -- COMMAND [ARG...]
  *   srt-supervise --probe              kernel features as one JSON line (srt doctor)
+ *
+ * --connect is for engines that cannot pass descriptors into a container (Docker, podman): the
+ * supervisor, the container's first and only process, connects to a unix socket srt listens on
+ * (bound into the container), reads its configuration from it until srt shuts down its side, and
+ * reports on the same connection. srt accepts that one connection and closes its listener, so
+ * nothing started later (the command) can connect in the supervisor's place.
  *
  * Threat model. The adversary is the command and everything it starts: same uid as this process,
  * no capabilities (bwrap dropped them), no_new_privs, in the same namespaces.
@@ -49,6 +56,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -113,6 +121,28 @@ static int recv_fd(int sock) {
   return fd;
 }
 
+/* srt's socket (--connect): a stream connection, never inherited by the command. */
+static int connect_srt(const char *path) {
+  struct sockaddr_un a = {.sun_family = AF_UNIX};
+  if (strlen(path) >= sizeof a.sun_path) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  strcpy(a.sun_path, path);
+  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return -1;
+  int r;
+  do r = connect(s, (struct sockaddr *)&a, sizeof a);
+  while (r < 0 && errno == EINTR);
+  if (r < 0) {
+    int err = errno;
+    close(s);
+    errno = err;
+    return -1;
+  }
+  return s;
+}
+
 static const int ignored[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGTSTP, SIGTTIN, SIGTTOU, SIGUSR1, SIGUSR2};
 
 static int probe(void) {
@@ -151,13 +181,20 @@ int main(int argc, char **argv) {
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   if (argc == 2 && strcmp(argv[1], "--probe") == 0) return probe();
   if (argc < 5 || strcmp(argv[3], "--") != 0) {
-    fprintf(stderr, "usage: srt-supervise CONFIG_FD REPORT_FD -- COMMAND [ARG...] | --probe\n");
+    fprintf(stderr, "usage: srt-supervise CONFIG_FD REPORT_FD | --connect SOCKET -- COMMAND [ARG...] | --probe\n");
     return 2;
   }
-  int config_fd = atoi(argv[1]), report_fd = atoi(argv[2]);
+  int config_fd, report_fd;
+  if (strcmp(argv[1], "--connect") == 0) {
+    config_fd = report_fd = connect_srt(argv[2]);
+    if (report_fd < 0) fail(-1, "connecting to srt", errno);
+  } else {
+    config_fd = atoi(argv[1]);
+    report_fd = atoi(argv[2]);
+  }
   static struct config cfg;
   if (read_config(config_fd, &cfg) != 0) fail(report_fd, "reading the configuration", errno ? errno : EINVAL);
-  close(config_fd);
+  if (config_fd != report_fd) close(config_fd);
   fcntl(report_fd, F_SETFD, FD_CLOEXEC);
   fcntl(report_fd, F_SETFL, fcntl(report_fd, F_GETFL) | O_NONBLOCK);
 

@@ -32,7 +32,7 @@ export function explainDocker(policy: Policy, settingsValue: unknown, flags: Doc
   return [
     head,
     ...chosen.shown.map((l) => (l.includes("NOT FILTERED") ? `  !!! ${l} !!!` : `  ${l}`)),
-    "  always: srt's seccomp profile, no capabilities, no-new-privileges, a read-only root, no pull",
-    "  weaker than bwrap and runc: no supervisor in the container (protected names created where the plan binds none are not refused, refused writes not reported, unix sockets all-or-nothing); TLS termination and masks are refused",
+    "  always: srt's supervisor as the container's first process (srt's seccomp program with its notify rules, the only filter: protected names refused wherever they are made, refused writes reported, unix sockets by path), no capabilities, no-new-privileges, a read-only root, no pull",
+    "  TLS termination and masked credentials as under runc: the CA certificate and the masked files read-only in the container, sentinels in its environment",
   ];
 }

@@ -157,21 +157,14 @@ async function runOpened(
     control?.close();
     return exitStatus.runtime;
   }
-  // What the Docker runner does not carry into its container yet is refused, never dropped:
-  // TLS termination's CA and masked credentials (runc and crun have both).
-  if (
-    args.docker !== undefined &&
-    oci !== undefined &&
-    (oci.network.policy.tlsTerminate !== undefined || oci.network.policy.masks !== undefined)
-  ) {
-    io.err(
-      `${failureLine({ code: "SRT547", message: `network.tlsTerminate and masked credentials are not enforced under --runtime ${args.engine ?? "docker"} yet; run this policy with bwrap (the default) or runc` })}\nsrt: the command did not run.\n`,
-    );
-    control?.close();
-    return exitStatus.runtime;
-  }
   const found = args.docker
-    ? findDockerTools(args.engine ?? "docker", plan.network.proxies && args.docker.networkMode === "none")
+    ? findDockerTools(
+        args.engine ?? "docker",
+        plan.network.proxies && args.docker.networkMode === "none",
+        undefined,
+        undefined,
+        io.uid === 0,
+      )
     : oci
       ? findOciTools(plan.network.proxies, oci.engine)
       : findTools(plan.network.proxies, undefined, io.uid === 0, chosenTools(plan));

@@ -5,7 +5,9 @@
  *   - the seed's example: --docker-image ubuntu:22.04 --docker-name N
  *     --docker-workdir /app "cmd" runs cmd in that image, as the caller;
  *   - escapes from inside: a write outside the writable roots, socket(AF_UNIX)
- *     (refused by srt's seccomp profile: Docker's own allows it), a direct
+ *     (refused by srt's filter, which the supervisor installs: Docker's own
+ *     profile would allow it; test/linux/docker-supervisor.test.ts has the
+ *     supervisor's own attacks), a direct
  *     connection; a request through srt's proxy to an allowed 127.0.0.1
  *     server arrives, a denied one gets 403;
  *   - SIGTERM and SIGKILL of srt leave no container (the holder included),
@@ -46,7 +48,8 @@ describe.skipIf(lacking(!supported || missingDocker !== undefined, missingDocker
       engine = await startPrivateDocker();
       env = { DOCKER_HOST: engine.host };
       web = await startHttpServer(marker);
-    }, 120_000);
+      // Waits for another test file's private engine first (test/support/dockerd.ts).
+    }, 300_000);
     afterAll(async () => {
       await web?.close();
       await engine?.stop();
@@ -220,7 +223,8 @@ describe.skipIf(lacking(!supported || missingDocker !== undefined, missingDocker
  * podman, behind the same runner (`srt --runtime podman`), on the machine's own podman (its
  * storage; rootful needs runc and cgroupfs here, which srt passes): only when SRT_TEST_ENGINES
  * names podman (`SRT_TEST_ENGINES=podman npx vitest run test/linux/docker.test.ts`), so a default
- * run registers nothing here, and nothing is skipped.
+ * run registers nothing here, and nothing is skipped. As root the command's network namespace is
+ * srt's own, joined with `--network ns:PATH` (no holder container).
  */
 const podman = ["/usr/bin/podman", "/usr/local/bin/podman"].find((p) => existsSync(p));
 const podmanWanted = (process.env["SRT_TEST_ENGINES"] ?? "").split(/[ ,]/).includes("podman");
@@ -245,6 +249,9 @@ if (podmanWanted)
       const script = [
         `echo x > ${box.outside}/w 2>/dev/null && echo outside=written || echo outside=refused`,
         `python3 -c 'import socket; socket.socket(socket.AF_UNIX)' 2>/dev/null && echo unix=made || echo unix=refused`,
+        // srt's supervisor, as under Docker: one filter, and a protected name refused deep in a new directory.
+        "while read k v; do [ $k = Seccomp_filters: ] && echo filters=$v; done < /proc/self/status",
+        `mkdir -p ${box.work}/d1/d2 && (true > ${box.work}/d1/d2/.mcp.json) 2>/dev/null && echo mcp=made || echo mcp=refused`,
         `curl -s -m 5 --noproxy '*' http://127.0.0.1:${web.port}/direct >/dev/null && echo direct=connected || echo direct=failed`,
         `echo allowed=$(curl -s -m 10 -x "$HTTP_PROXY" -o /dev/null -w '%{http_code}' http://127.0.0.1:${web.port}/p)`,
         `echo denied=$(curl -s -m 10 -x "$HTTP_PROXY" -o /dev/null -w '%{http_code}' http://127.0.0.1:${web.port + 1}/)`,
@@ -256,6 +263,8 @@ if (podmanWanted)
       expect(report(out)).toEqual({
         outside: "refused",
         unix: "refused",
+        filters: "1",
+        mcp: "refused",
         direct: "failed",
         allowed: "200",
         denied: "403",
@@ -263,14 +272,20 @@ if (podmanWanted)
       expect(left()).toEqual([]);
     });
 
-    it("leaves no container when srt gets SIGKILL", async (ctx) => {
+    it("leaves no container and no namespace holder when srt gets SIGKILL", async (ctx) => {
       const box = useBox(ctx, "root", {}, { network: { allowedDomains: [`127.0.0.1:${web.port}`] } });
-      const run = startSrt(box, ["--runtime", "podman", "--settings", box.settings, "-c", "echo ready; sleep 60"], {
-        timeoutMs: 60_000,
-      });
+      const run = startSrt(
+        box,
+        ["--runtime", "podman", "-d", "--settings", box.settings, "-c", "echo ready; sleep 60"],
+        { timeoutMs: 60_000 },
+      );
       await printed(run, "ready");
       run.child.kill("SIGKILL");
-      await run.done;
+      const out = await run.done;
+      // As root srt makes the network namespace itself (no holder container): its process goes too.
+      const holder = /network namespace held by pid (\d+)/.exec(out.stderr)?.[1];
+      expect(holder, out.stderr).toBeDefined();
+      expect(await eventually(() => !existsSync(`/proc/${holder}`), 30_000)).toBe(true);
       expect(await eventually(() => left().length === 0, 30_000), left().join(" ")).toBe(true);
       expect(await eventually(() => leftovers(box).length === 0), leftovers(box).join(" ")).toBe(true);
     }, 90_000);

@@ -48,7 +48,7 @@ const input = (artifact: OciArtifact, over: Partial<DockerRunInput> = {}): Docke
   name: "n",
   labels: {},
   network: { kind: "none" },
-  seccompFile: "/state/runs/x/seccomp.json",
+  supervisor: { binary: "/srt/dist/native/srt-supervise", socket: "/state/runs/x/supervise.sock" },
   workdir: "/w",
   autoRemove: true,
   limits: {},
@@ -169,11 +169,41 @@ describe("docker run arguments from the OCI artifact", () => {
     const text = run.args.join("\n");
     expect(text).not.toContain("s3cr3t");
     expect(run.clientEnv).toEqual({ SECRET: "s3cr3t" });
-    for (const flag of ["--read-only", "no-new-privileges", "seccomp=/state/runs/x/seccomp.json", "--rm"])
-      expect(run.args).toContain(flag);
+    for (const flag of ["--read-only", "no-new-privileges", "--rm"]) expect(run.args).toContain(flag);
     expect(run.args.join(" ")).toContain("--cap-drop ALL");
     expect(run.args.join(" ")).toContain("--pull never");
     expect(run.args).not.toContain("--privileged");
+  });
+
+  it("runs srt's supervisor first, bound read-only, and no filter of Docker's own", () => {
+    const run = dockerRunArgs(input(artifact, { command: ["sh", "-c", "id"] }));
+    const at = run.args.indexOf("--entrypoint");
+    expect(run.args.slice(at)).toEqual([
+      "--entrypoint",
+      "/.srt-supervise",
+      "srt-root:x",
+      "--connect",
+      "/.srt-supervise.sock",
+      "--",
+      "sh",
+      "-c",
+      "id",
+    ]);
+    // Docker's ERRNO rules would pre-empt the supervisor's notify rules: its filter is the only one.
+    expect(run.args).toContain("seccomp=unconfined");
+    expect(run.args).toContain("type=bind,source=/srt/dist/native/srt-supervise,target=/.srt-supervise,readonly");
+    expect(run.args).toContain("type=bind,source=/state/runs/x/supervise.sock,target=/.srt-supervise.sock,readonly");
+  });
+
+  it("binds masked credential files read-only over everything else, volumes included", () => {
+    const { binds } = dockerBinds(
+      input(artifact, {
+        volumes: [{ source: "/data", target: "/home/u", readonly: false }],
+        overlays: [{ source: "/state/runs/x/masks/0", dest: "/home/u/.npmrc" }],
+      }),
+    );
+    expect(binds.at(-1)).toEqual({ source: "/state/runs/x/masks/0", target: "/home/u/.npmrc", readonly: true });
+    expect(binds.at(-2)).toEqual({ source: "/data", target: "/home/u", readonly: false });
   });
 
   it("quotes --mount fields as CSV", () => {

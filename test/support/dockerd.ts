@@ -7,9 +7,25 @@
  *
  * No registry is reachable: `ubuntu:22.04` is made locally from Debian's
  * static busybox (a shell and the usual tools in one 2 MB file).
+ *
+ * One private engine at a time on the machine (a lock in /tmp, taken by
+ * startPrivateDocker and released by stop): srt binds the host's /tmp
+ * read-only with its mount points, and another engine's containers come and
+ * go below it (their roots), so a mount listed when the container is created
+ * may be gone when it starts. Test files run in parallel; their engines wait
+ * for each other instead.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 
 export const dockerdPath = ["/usr/sbin/dockerd", "/usr/bin/dockerd"].find((p) => existsSync(p));
@@ -39,7 +55,50 @@ export interface PrivateDocker {
 
 const applets = ["sh", "id", "cat", "echo", "pwd", "ls", "touch", "mkdir", "sleep", "env", "grep", "wget", "timeout"];
 
+const lockDir = "/tmp/srt-test-dockerd.lock";
+/** Long enough for another file's engine and its tests (test/linux/docker*.test.ts) to end first. */
+const lockWaitMs = 240_000;
+
+/** The machine's one private engine slot: waits for it; a holder that died (its pid gone) is broken. */
+async function takeEngineSlot(): Promise<() => void> {
+  const owner = join(lockDir, "pid");
+  const deadline = Date.now() + lockWaitMs;
+  for (;;) {
+    try {
+      mkdirSync(lockDir, { mode: 0o700 });
+      writeFileSync(owner, String(process.pid));
+      let held = true;
+      return () => {
+        if (held) rmSync(lockDir, { recursive: true, force: true });
+        held = false;
+      };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    }
+    let pid = NaN;
+    try {
+      pid = Number(readFileSync(owner, "utf8"));
+    } catch {
+      // being written, or being removed
+    }
+    if (Number.isInteger(pid) && pid > 0 && !existsSync(`/proc/${pid}`))
+      rmSync(lockDir, { recursive: true, force: true });
+    if (Date.now() > deadline) throw new Error(`another private dockerd held ${lockDir} for ${lockWaitMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 export async function startPrivateDocker(): Promise<PrivateDocker> {
+  const release = await takeEngineSlot();
+  try {
+    return await startEngine(release);
+  } catch (e) {
+    release();
+    throw e;
+  }
+}
+
+async function startEngine(release: () => void): Promise<PrivateDocker> {
   // Short: the socket's path must fit in sockaddr_un.
   const dir = mkdtempSync("/tmp/srtdk-");
   const sock = join(dir, "sock");
@@ -83,6 +142,7 @@ export async function startPrivateDocker(): Promise<PrivateDocker> {
     // Its containers' mounts are gone with it; anything left in the exec root is unmounted before removal.
     spawnSync("sh", ["-c", `grep -o " ${dir}[^ ]*" /proc/self/mounts | sort -r | xargs -r -n1 umount -l`]);
     rmSync(dir, { recursive: true, force: true });
+    release();
   };
   for (let i = 0; i < 300; i++) {
     if (docker(["version", "--format", "{{.Server.Version}}"]).status === 0) break;

@@ -19,13 +19,26 @@
  *     top-level binds are left out, and so is every policy mount outside what
  *     the command sees of the host (its writable roots and the volumes).
  *
+ * The container's first process is srt's supervisor (native/srt-supervise),
+ * as under runc: its binary bound read-only, linked statically so it runs in
+ * any image; it connects to srt's socket (bound read-only too) for its
+ * configuration, installs srt's seccomp program with its listener, and only
+ * then runs the command. So Docker installs no filter of its own
+ * (`seccomp=unconfined` for this container alone): its ERRNO rules would
+ * pre-empt the supervisor's notify rules (the kernel takes the strictest
+ * action), and the one filter the command runs under is srt's. A supervisor
+ * that cannot start, or cannot install the filter, never runs the command.
+ *
  * Environment values never appear in the argv (the host's `ps` shows it):
  * `--env NAME` takes the value from the client's environment, returned as
  * `clientEnv`. Only a name the client itself reads (DOCKER_*) is spelled out.
  */
 import { isWithin } from "../../compiler/paths.js";
 import type { OciArtifact, OciSource } from "./lower.js";
-import { skeletonDir } from "./instantiate.js";
+import { skeletonDir, supervisorMountPoint } from "./instantiate.js";
+
+/** Where srt's socket for the supervisor (its configuration in, its report out) is bound in a container. */
+export const supervisorSocketPoint = "/.srt-supervise.sock";
 
 export interface DockerVolume {
   readonly source: string;
@@ -67,7 +80,10 @@ export interface DockerRunInput {
   readonly name: string;
   readonly labels: Readonly<Record<string, string>>;
   readonly network: DockerNetwork;
-  readonly seccompFile: string;
+  /** srt's supervisor on the host, and the socket srt listens on for it (in the run directory). */
+  readonly supervisor: { readonly binary: string; readonly socket: string };
+  /** Bound read-only over what the policy made, last (masked credential files over their denied originals). */
+  readonly overlays?: readonly { readonly source: string; readonly dest: string }[];
   readonly workdir: string;
   readonly autoRemove: boolean;
   readonly limits: DockerLimits;
@@ -96,8 +112,12 @@ export interface DockerBind {
 const engineOwned = ["/proc", "/dev", "/sys"];
 const ownedByEngine = (dst: string): boolean => engineOwned.some((p) => isWithin(dst, p));
 
-/** The flags every srt container runs with, the holder's included. */
-export function confinementArgs(seccompFile: string, user: string): string[] {
+/**
+ * The flags every srt container runs with, the holder's included. `seccomp`: a profile's file (the
+ * holder's), or "unconfined" for a container whose first process is srt's supervisor, which
+ * installs srt's filter itself (see the header).
+ */
+export function confinementArgs(seccomp: string, user: string): string[] {
   return [
     "--read-only",
     "--cap-drop",
@@ -105,7 +125,7 @@ export function confinementArgs(seccompFile: string, user: string): string[] {
     "--security-opt",
     "no-new-privileges",
     "--security-opt",
-    `seccomp=${seccompFile}`,
+    `seccomp=${seccomp}`,
     "--user",
     user,
     "--ipc",
@@ -126,7 +146,7 @@ export const bindArg = (b: DockerBind): string =>
   mountArg(["type=bind", `source=${b.source}`, `target=${b.target}`, ...(b.readonly ? ["readonly"] : [])]);
 
 /** The artifact's binds as Docker will make them (see the header). */
-export function dockerBinds(input: Omit<DockerRunInput, "command" | "env">): {
+export function dockerBinds(input: Omit<DockerRunInput, "command" | "env" | "supervisor">): {
   binds: DockerBind[];
   skipped: string[];
 } {
@@ -159,8 +179,9 @@ export function dockerBinds(input: Omit<DockerRunInput, "command" | "env">): {
         if (!ownedByEngine(target)) list.push({ source: sub, target, readonly: true });
       }
   }
-  // The volumes last: mounts of their own, on top of what the policy made.
+  // The volumes last: mounts of their own, on top of what the policy made; then the masked files over them.
   list.push(...input.volumes.map((v) => ({ ...v })));
+  list.push(...(input.overlays ?? []).map((o) => ({ source: o.source, target: o.dest, readonly: true })));
   // bwrap's order: a mount covered by a later one (same or a parent destination) is hidden.
   let binds = list.filter((b, i) => !list.slice(i + 1).some((later) => isWithin(b.target, later.target)));
   if (input.imageRoot) {
@@ -170,22 +191,6 @@ export function dockerBinds(input: Omit<DockerRunInput, "command" | "env">): {
   }
   return { binds, skipped };
 }
-
-/**
- * The container's pid 1: a process there gets no signal from outside its namespace that it has no
- * handler for, so a command run as pid 1 would ignore SIGTERM. This sh (the host's or the image's,
- * POSIX) runs the command as its child, passes the usual signals on, and exits with its status.
- * Docker's own --init needs /sbin/docker-init in the root, which a read-only root cannot take.
- * Stdin is given explicitly: an asynchronous list's would be /dev/null.
- */
-export const initScript = [
-  "exec 3<&0",
-  '"$@" <&3 3<&- &',
-  "c=$!",
-  "exec 3<&-",
-  'for s in TERM INT HUP QUIT USR1 USR2 WINCH; do trap "kill -s $s $c 2>/dev/null" "$s"; done',
-  'while :; do wait "$c"; r=$?; kill -0 "$c" 2>/dev/null || exit "$r"; done',
-].join("\n");
 
 /** Names the docker client reads from its own environment: never passed through it. */
 const clientNames = /^DOCKER_/;
@@ -197,7 +202,7 @@ export function dockerRunArgs(input: DockerRunInput): DockerRun {
   if (input.autoRemove) args.push("--rm");
   if (input.interactive) args.push("--interactive");
   for (const [k, v] of Object.entries(input.labels)) args.push("--label", `${k}=${v}`);
-  args.push(...confinementArgs(input.seccompFile, input.user));
+  args.push(...confinementArgs("unconfined", input.user));
   args.push(
     "--network",
     input.network.kind === "container"
@@ -225,7 +230,18 @@ export function dockerRunArgs(input: DockerRunInput): DockerRun {
     }
   }
   for (const b of binds) args.push("--mount", bindArg(b));
+  args.push("--mount", bindArg({ source: input.supervisor.binary, target: supervisorMountPoint, readonly: true }));
+  args.push("--mount", bindArg({ source: input.supervisor.socket, target: supervisorSocketPoint, readonly: true }));
   if (input.command.length === 0) throw new Error("docker run: no command");
-  args.push("--entrypoint", "/bin/sh", input.image, "-c", initScript, "srt-init", ...input.command);
+  // The supervisor is pid 1, as under runc: the command is its child, so it gets the signals srt sends the group.
+  args.push(
+    "--entrypoint",
+    supervisorMountPoint,
+    input.image,
+    "--connect",
+    supervisorSocketPoint,
+    "--",
+    ...input.command,
+  );
   return { args, clientEnv, skipped };
 }

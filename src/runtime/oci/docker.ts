@@ -3,8 +3,19 @@
  * the system directories, never PATH): the same phases as the runc runner
  * (./run.ts) — prepare, network, watch, launch, wait, cleanup — and the same
  * mounts and seccomp rules (src/backends/oci/docker-args.ts says how they
- * become `docker run` arguments). srt's own seccomp profile is always passed:
- * Docker 20.10's default allows AF_UNIX, io_uring and TIOCSTI.
+ * become `docker run` arguments). The command's container runs srt's
+ * supervisor first, as runc's does: it connects to a socket srt listens on
+ * (./supervisor-socket.ts) for its configuration, installs srt's seccomp
+ * program with its listener, runs the command and reports what it refused; a
+ * run whose supervisor never said "ready" is SRT511 and ran nothing. Docker's
+ * own profile is never the command's: the holder gets srt's profile as a
+ * file (Docker 20.10's default allows AF_UNIX, io_uring and TIOCSTI).
+ *
+ * TLS termination and masked credentials as under runc: the CA certificate
+ * and trust bundle (in the run's temp directory, bound read-only over
+ * themselves; the key never leaves srt), the trust variables and the
+ * sentinels in the environment, the masked copies of credential files bound
+ * read-only over the denied originals.
  *
  * Network: Docker cannot join a network namespace by path. When the policy
  * needs srt's proxies, a *holder* container is started first with
@@ -12,8 +23,10 @@
  * (../linux/bridge.ts, as for bwrap and runc), and the command's container
  * joins it with `--network container:HOLDER`. So the only way out is srt's
  * proxies. No Docker network is ever created. podman (`--runtime podman`)
- * runs the same way: its `--network container:` works as Docker's (its
- * `ns:PATH` would need `lo` brought up in a namespace srt made).
+ * runs the same way, except as root: there srt makes the namespace itself
+ * and podman joins it by path (`--network ns:PATH`, ./netns-holder.ts), one
+ * container fewer. Rootless, podman's `--network container:` works as
+ * Docker's.
  *
  * Lifetime: killing the `docker run` client does not stop its container. Both
  * containers run with `--rm` (the daemon removes them when they end) and
@@ -52,6 +65,12 @@ import type { RunDir } from "../linux/run-dir.js";
 import { createSandboxSignals, type SandboxSignals } from "../linux/signals.js";
 import { startBridges, type BridgeTools } from "../linux/bridge.js";
 import { failed, failureOf, RuntimeFailure } from "../failure.js";
+import { supervisorConfig, type SupervisorReport } from "../linux/supervisor.js";
+import { supervisedResult } from "../linux/wait.js";
+import { tlsTrustVariables } from "../proxy/tls/trust-env.js";
+import { isWithin } from "../../compiler/paths.js";
+import { listenForSupervisor } from "./supervisor-socket.js";
+import { startNetnsHolder, type NetnsTools } from "./netns-holder.js";
 import { writeBundle, type BundleFs } from "./bundle.js";
 import { mountPoints, submountsOf } from "./mountinfo.js";
 import { skeletonImageTag, skeletonTar } from "./skeleton-tar.js";
@@ -64,6 +83,10 @@ export interface DockerTools {
   readonly sh: string;
   /** The holder container's only process. */
   readonly sleep: string;
+  /** srt's supervisor (native/srt-supervise, static): the command's container's first process. */
+  readonly supervisor: string;
+  /** podman as root: srt makes the container's network namespace itself (./netns-holder.ts). */
+  readonly netns?: Pick<NetnsTools, "unshare" | "ip">;
   readonly bridge?: BridgeTools;
 }
 
@@ -138,13 +161,20 @@ export function runDocker(req: DockerRunRequest, os: LinuxDeps = nodeLinuxDeps()
       const broken = held.guard.failure();
       if (broken) return broken;
       if (end.exit.error) return failed("SRT560", `cannot start ${req.tools.docker}: ${end.exit.error.message}`);
-      if (!end.started)
+      const status = (): number => {
+        const { code, signal } = end.exit;
+        return code ?? (signal ? 128 + (constants.signals[signal] ?? 15) : 1);
+      };
+      // The supervisor ran and refused to go on (it says why): SRT511, as under bwrap and runc.
+      if (!end.started && !end.supervised)
         return failed(
           "SRT561",
           `${req.tools.docker} could not start the container (status ${end.exit.code ?? end.exit.signal}); its error is above`,
         );
-      const { code, signal } = end.exit;
-      return { kind: "exited", status: code ?? (signal ? 128 + (constants.signals[signal] ?? 15) : 1) };
+      return await supervisedResult(os, end.supervisor, status(), {
+        supervisor: req.plan.supervisor,
+        tmp: run.slots.tmp,
+      });
     } catch (e) {
       signals.killAll();
       return held.guard?.failure() ?? failureOf(e, "SRT561");
@@ -237,7 +267,7 @@ async function launch(
   containers: string[],
   stops: (() => void)[],
   log: (what: string) => void,
-): Promise<{ exit: Exit; started: boolean }> {
+): Promise<{ exit: Exit; started: boolean; supervised: boolean; supervisor: Promise<SupervisorReport> }> {
   const bundle = `${run.path}/bundle`;
   const exists = (p: string): boolean => {
     try {
@@ -262,6 +292,7 @@ async function launch(
   } catch (e) {
     throw new RuntimeFailure("SRT546", `${bundle}: ${(e as Error).message}`);
   }
+  // The holder's profile (the command's filter is the supervisor's).
   const seccompFile = `${run.path}/seccomp.json`;
   os.fs.writeFile(seccompFile, JSON.stringify((concrete.config["linux"] as { seccomp: unknown }).seccomp), 0o600);
   const image = await skeletonImage(client, concrete.skeletons[0]!, log);
@@ -280,7 +311,24 @@ async function launch(
   let network: DockerNetwork = {
     kind: req.docker.networkMode,
   };
-  if (held.network !== undefined) {
+  if (held.network !== undefined && req.tools.netns !== undefined) {
+    if (req.tools.bridge === undefined)
+      throw new RuntimeFailure(
+        "SRT500",
+        "the proxy bridge (srt-bridge, or setpriv, nsenter and socat) was not looked up for this run",
+      );
+    // podman as root: a namespace srt makes, joined by path (./netns-holder.ts).
+    const holder = await startNetnsHolder(
+      os,
+      { ...req.tools.netns, sh: req.tools.sh, sleep: req.tools.sleep },
+      held.janitor,
+    );
+    stops.push(() => holder.stop());
+    log(`network namespace held by pid ${holder.pid}`);
+    held.bridges = await startBridges(os, holder.pid, held.network.bridges, req.tools.bridge, false);
+    log("bridges listening");
+    network = { kind: "ns", path: holder.path };
+  } else if (held.network !== undefined) {
     if (req.tools.bridge === undefined)
       throw new RuntimeFailure(
         "SRT500",
@@ -323,6 +371,16 @@ async function launch(
   }
 
   const name = req.docker.name ?? `srt-${run.id}`;
+  const socket = `${run.path}/supervise.sock`;
+  const seccomp = Uint8Array.from(atob(req.plan.seccomp.base64), (c) => c.charCodeAt(0));
+  const supervisor = await listenForSupervisor(
+    socket,
+    supervisorConfig(req.plan.supervisor, seccomp, run.slots.tmp),
+    () => os.clock.date().toISOString(),
+    (p, mode) => os.fs.chmod(p, mode),
+  );
+  stops.push(() => supervisor.close());
+  const overlays = [...(held.network?.binds ?? []), ...trustFiles(held.network?.env ?? {}, run.slots.tmp)];
   // Created first, its output kept (the engine's warnings, or why it refused); then started, attached.
   // The host's mount table is read last: a mount that ends before the engine binds it (another
   // container's root) makes the create fail, and it is read again.
@@ -342,7 +400,8 @@ async function launch(
       name,
       labels: { "srt.run": run.id },
       network,
-      seccompFile,
+      supervisor: { binary: req.tools.supervisor, socket },
+      overlays,
       workdir: req.docker.workdir ?? req.plan.oci.config.process.cwd,
       autoRemove: req.docker.autoRemove,
       limits: req.docker.limits,
@@ -381,7 +440,7 @@ async function launch(
     done = true;
     if (child.pid !== undefined) held.janitor?.groupGone(child.pid);
   });
-  // The container's first process (docker-init), once it runs: signals go to it, the watchdog kills it.
+  // The container's first process (srt's supervisor), once it runs: signals go to its group, the watchdog kills it.
   let started = false;
   for (let i = 0; !done; i++) {
     const pid = await containerPid(client, name);
@@ -397,8 +456,26 @@ async function launch(
     await Promise.race([os.clock.delay(Math.min(5 * (i + 1), 50)), exited]);
   }
   const exit = await exited;
+  supervisor.containerEnded();
   // A command that ended before its pid was read still ran if docker says so (not 125: docker's own failure).
-  return { exit, started: started || (exit.code !== null && exit.code !== 125) };
+  return {
+    exit,
+    started: started || (exit.code !== null && exit.code !== 125),
+    supervised: supervisor.connected(),
+    supervisor: supervisor.report,
+  };
+}
+
+/**
+ * The CA certificate and trust bundle TLS termination wrote into the run's temp directory, which
+ * the container has writable: bound read-only over themselves, so the command cannot swap the CA
+ * its own tools trust. (Only the certificate: srt keeps the key.)
+ */
+function trustFiles(env: Readonly<Record<string, string>>, tmp: string): { source: string; dest: string }[] {
+  const files = new Set(
+    tlsTrustVariables.flatMap((k) => (env[k] !== undefined && isWithin(env[k], tmp) ? [env[k]] : [])),
+  );
+  return [...files].map((f) => ({ source: f, dest: f }));
 }
 
 /** podman as root: root lacks CAP_SYS_RESOURCE here, so podman's default rlimits (raised) are refused; keep the host's. */

@@ -17,6 +17,7 @@ const packages: Readonly<Record<string, string>> = {
   docker: "docker.io",
   podman: "podman",
   sleep: "coreutils",
+  ip: "iproute2",
 };
 
 export type OciToolsResult =
@@ -30,14 +31,8 @@ export function findOciTools(
   fs: ToolFs = nodeToolFs,
   native: (name: string) => string | undefined = findNative,
 ): OciToolsResult {
-  // The container's first program, as bwrap's (../linux/supervisor.ts): no run without it.
-  const supervisor = native("srt-supervise");
-  if (supervisor === undefined)
-    return {
-      ok: false,
-      code: "SRT510",
-      message: missingNativeMessage("srt-supervise", "every Linux run (it holds the seccomp filter's listener)"),
-    };
+  const supervisor = findSupervisor(native);
+  if (typeof supervisor !== "string") return supervisor;
   const looked = lookUp(engine, needNetwork, fs, native);
   if (!looked.ok) return looked;
   const { found, path, bridge } = looked;
@@ -54,7 +49,20 @@ export function findOciTools(
 
 export type DockerToolsResult =
   | { readonly ok: true; readonly tools: DockerTools; readonly found: readonly FoundTool[] }
-  | { readonly ok: false; readonly message: string; readonly code: "SRT500" };
+  | { readonly ok: false; readonly message: string; readonly code: "SRT500" | "SRT510" };
+
+/** The container's first program, as bwrap's (../linux/supervisor.ts): no run without it. */
+function findSupervisor(
+  native: (name: string) => string | undefined,
+): string | { readonly ok: false; readonly code: "SRT510"; readonly message: string } {
+  return (
+    native("srt-supervise") ?? {
+      ok: false,
+      code: "SRT510",
+      message: missingNativeMessage("srt-supervise", "every Linux run (it holds the seccomp filter's listener)"),
+    }
+  );
+}
 
 /** The Docker client and what the holder and the bridges need (src/runtime/oci/docker.ts). */
 export function findDockerTools(
@@ -62,8 +70,13 @@ export function findDockerTools(
   needNetwork: boolean,
   fs: ToolFs = nodeToolFs,
   native: (name: string) => string | undefined = findNative,
+  asRoot = false,
 ): DockerToolsResult {
-  const looked = lookUp(engine, needNetwork, fs, native);
+  const supervisor = findSupervisor(native);
+  if (typeof supervisor !== "string") return supervisor;
+  // podman as root joins a network namespace srt makes (unshare, then ip brings its lo up) instead of a holder container.
+  const nsHolder = engine === "podman" && asRoot && needNetwork;
+  const looked = lookUp(engine, needNetwork, fs, native, nsHolder ? ["unshare", "ip"] : []);
   if (!looked.ok) return looked;
   const { found, path, bridge } = looked;
   const tools: DockerTools = {
@@ -71,6 +84,8 @@ export function findDockerTools(
     docker: path(engine),
     sh: path("sh"),
     sleep: path("sleep"),
+    supervisor,
+    ...(nsHolder ? { netns: { unshare: path("unshare"), ip: path("ip") } } : {}),
     ...bridge,
   };
   return { ok: true, tools, found };
@@ -85,6 +100,7 @@ function lookUp(
   needNetwork: boolean,
   fs: ToolFs,
   native: (name: string) => string | undefined,
+  more: readonly string[] = [],
 ):
   | {
       readonly ok: true;
@@ -95,7 +111,7 @@ function lookUp(
   | { readonly ok: false; readonly code: "SRT500"; readonly message: string } {
   const nativeBridge = needNetwork ? native("srt-bridge") : undefined;
   const socat = needNetwork && nativeBridge === undefined;
-  const names = [engine, "sh", "sleep", ...(socat ? ["setpriv", "nsenter", "socat"] : [])];
+  const names = [engine, "sh", "sleep", ...more, ...(socat ? ["setpriv", "nsenter", "socat"] : [])];
   const lookups = names.map((n) => locateTool(n, fs));
   const missing = lookups.flatMap((l) => (l.ok ? [] : [l]));
   if (missing.length > 0)
