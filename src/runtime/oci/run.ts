@@ -30,8 +30,7 @@
 import { constants } from "node:os";
 import type { Readable, Writable } from "node:stream";
 import type { OciEngine, OciPlan } from "../../backends/oci/index.js";
-import { instantiateOci, supervisorFds, type OciResources, type OciRlimit } from "../../backends/oci/index.js";
-import type { LimitDecision } from "../linux/limits/decide.js";
+import { instantiateOci, ociLimitFields, supervisorFds, type OciLimitValues } from "../../backends/oci/index.js";
 import type { Held } from "../linux/cleanup.js";
 import type { LinuxDeps, SpawnedChild, StdioSlot } from "../linux/deps.js";
 import { ipcChannelFds } from "../linux/inherited-fds.js";
@@ -42,7 +41,7 @@ import type { RunDir } from "../linux/run-dir.js";
 import { createSandboxSignals, type SandboxSignals } from "../linux/signals.js";
 import { bridgeKind, startBridges, type BridgeTools } from "../linux/bridge.js";
 import { failed, RuntimeFailure } from "../failure.js";
-import type { RuntimeRlimit } from "../linux/limits/enforce.js";
+import type { LimitsSession } from "../linux/limits/enforce.js";
 import { readSupervisorReport, supervisorConfig, type SupervisorReport } from "../linux/supervisor.js";
 import { supervisedResult } from "../linux/wait.js";
 import { writeBundle, type BundleFs } from "./bundle.js";
@@ -144,8 +143,7 @@ async function launchRunc(
     supervisor: { source: req.tools.supervisor },
     ...(engine === "crun" ? { isFile: (p: string) => isRegularFile(os, p) } : {}),
     binds: held.network?.binds ?? [],
-    rlimits: (held.limits?.rlimits ?? []).map(ociRlimit),
-    resources: ociResources(held.limits?.cgroupLimits ?? []),
+    ...ociLimitFields(ociLimitValues(held.limits)),
     exists: (p) => {
       try {
         os.fs.lstat(p);
@@ -290,25 +288,12 @@ function isRegularFile(os: LinuxDeps, path: string): boolean {
 const rootlessNoCgroups =
   "srt gives rootless runc no cgroup, so it applies no linux.resources (on a cgroup v1 host it cannot make one unprivileged); run as root, or under bwrap with a delegated cgroup";
 
-/** The cgroup limits srt decided, as the spec's linux.resources (the same values bwrap's cgroup gets). */
-function ociResources(limits: readonly LimitDecision[]): OciResources | undefined {
-  const value = (k: LimitDecision["key"]): number | undefined => limits.find((d) => d.key === k)?.value;
-  const memory = value("memory");
-  const pids = value("pids");
-  const cpu = value("cpu");
-  if (memory === undefined && pids === undefined && cpu === undefined) return undefined;
-  const period = 100_000;
-  return {
-    ...(memory === undefined ? {} : { memory: { limit: memory, swap: memory } }),
-    ...(pids === undefined ? {} : { pids: { limit: pids } }),
-    ...(cpu === undefined ? {} : { cpu: { quota: Math.max(1000, Math.round(cpu * period)), period } }),
-  };
-}
-
-const ociRlimit = (r: RuntimeRlimit): OciRlimit => {
-  const type = r.rlimit === "data" ? "RLIMIT_DATA" : r.rlimit === "fsize" ? "RLIMIT_FSIZE" : "RLIMIT_NOFILE";
-  return { type, hard: r.value, soft: r.value };
-};
+/** What the run decided holds here, in the spec's terms: the same lowering as the compiled bundle's (ociLimitFields). */
+const ociLimitValues = (limits: LimitsSession | undefined): OciLimitValues => ({
+  // The cgroup limits are memory, pids and cpu only (decide.ts).
+  resources: Object.fromEntries((limits?.cgroupLimits ?? []).map((d) => [d.key, d.value])),
+  rlimits: limits?.rlimits ?? [],
+});
 
 /** The last error runc logged (its JSON log lines), if any. */
 function runcLogError(os: LinuxDeps, path: string): string | undefined {
