@@ -272,7 +272,7 @@ async function runOpened(
       // The implicit preflight: say what about this machine is wrong, if anything.
       // Loaded only now: the doctor compiles a test policy, and a run must not pay for the compiler.
       const { renderChecks, runPreflight } = await import("./doctor.js");
-      const failing = (await runPreflight(io)).filter((c) => !c.ok);
+      const failing = (await runPreflight(io, args.engine ?? oci?.engine ?? "bwrap")).filter((c) => !c.ok);
       if (failing.length > 0) io.err(`srt doctor:\n${renderChecks(failing, true)}\n`);
       return exitStatus.runtime;
     }

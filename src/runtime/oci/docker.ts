@@ -30,6 +30,7 @@ import { instantiateOci } from "../../backends/oci/index.js";
 import {
   bindArg,
   confinementArgs,
+  dockerLimits,
   dockerRunArgs,
   type DockerLimits,
   type DockerNetwork,
@@ -42,6 +43,7 @@ import { commandEnv } from "../linux/launch.js";
 import { nodeLinuxDeps } from "../linux/node-deps.js";
 import { prepareRun } from "../linux/prepare.js";
 import {
+  startRunLimits,
   startRunNetwork,
   watchProtections,
   type RunRequest,
@@ -79,7 +81,6 @@ export interface DockerChoices {
   /** "host": no network filtering (confirmed by the caller). */
   readonly networkMode: "none" | "host";
   readonly autoRemove: boolean;
-  readonly limits: DockerLimits;
 }
 
 export interface DockerRunRequest extends Omit<RunRequest, "plan" | "tools" | "onSpawn"> {
@@ -116,6 +117,9 @@ export function runDocker(req: DockerRunRequest, os: LinuxDeps = nodeLinuxDeps()
         held,
         log,
       );
+      // Decided as for every engine (SRT550 unless bestEffort); the engine's flags apply what holds.
+      held.limits = startRunLimits(os, req, run.id, held, log, { runtime: req.tools.engine, rootless: req.uid !== 0 });
+      const limits = dockerLimits(held.limits?.applied ?? { resources: {}, rlimits: [] });
       const proxied = req.plan.network.proxies && req.docker.networkMode === "none";
       held.network = proxied ? await startRunNetwork(req, run, log) : undefined;
       held.guard = watchProtections(os, req.plan, signals, log);
@@ -133,6 +137,7 @@ export function runDocker(req: DockerRunRequest, os: LinuxDeps = nodeLinuxDeps()
         containers,
         stops,
         log,
+        limits,
       );
       log(`docker start exited (${end.exit.signal ?? end.exit.code})`);
       const broken = held.guard.failure();
@@ -144,7 +149,9 @@ export function runDocker(req: DockerRunRequest, os: LinuxDeps = nodeLinuxDeps()
           `${req.tools.docker} could not start the container (status ${end.exit.code ?? end.exit.signal}); its error is above`,
         );
       const { code, signal } = end.exit;
-      return { kind: "exited", status: code ?? (signal ? 128 + (constants.signals[signal] ?? 15) : 1) };
+      const status = code ?? (signal ? 128 + (constants.signals[signal] ?? 15) : 1);
+      const hit = held.limits?.violations(status) ?? [];
+      return { kind: "exited", status, ...(hit.length > 0 ? { limits: hit } : {}) };
     } catch (e) {
       signals.killAll();
       return held.guard?.failure() ?? failureOf(e, "SRT561");
@@ -237,6 +244,7 @@ async function launch(
   containers: string[],
   stops: (() => void)[],
   log: (what: string) => void,
+  limits: DockerLimits,
 ): Promise<{ exit: Exit; started: boolean }> {
   const bundle = `${run.path}/bundle`;
   const exists = (p: string): boolean => {
@@ -304,7 +312,7 @@ async function launch(
       "--pull",
       "never",
       ...confinementArgs(seccompFile, user),
-      ...engineCreateArgs(req),
+      ...engineCreateArgs(req, limits),
       ...hostDirs.flatMap((d) => ["--mount", bindArg({ source: d, target: d, readonly: true })]),
       "--entrypoint",
       req.tools.sleep,
@@ -345,10 +353,10 @@ async function launch(
       seccompFile,
       workdir: req.docker.workdir ?? req.plan.oci.config.process.cwd,
       autoRemove: req.docker.autoRemove,
-      limits: req.docker.limits,
+      limits,
       volumes: req.docker.volumes ?? [],
       interactive: true,
-      engineArgs: engineCreateArgs(req),
+      engineArgs: engineCreateArgs(req, limits),
     });
     if (plan.skipped.length > 0) log(`not mounted (missing, could not be created): ${plan.skipped.join(" ")}`);
     const created = await client.run(plan.args, undefined, plan.clientEnv);
@@ -402,10 +410,10 @@ async function launch(
 }
 
 /** podman as root: root lacks CAP_SYS_RESOURCE here, so podman's default rlimits (raised) are refused; keep the host's. */
-function engineCreateArgs(req: DockerRunRequest): string[] {
+function engineCreateArgs(req: DockerRunRequest, limits: DockerLimits): string[] {
   if (req.tools.engine !== "podman" || req.uid !== 0) return [];
   return [
-    ...(req.docker.limits.openFiles === undefined ? ["--ulimit", "nofile=20000:20000"] : []),
+    ...(limits.openFiles === undefined ? ["--ulimit", "nofile=20000:20000"] : []),
     "--ulimit",
     "nproc=32768:32768",
   ];
