@@ -159,15 +159,13 @@ describe("what each engine holds here", () => {
     expect(verdicts("crun", "user")[1]).toMatch(/does NOT hold: no cgroup: no cgroup is delegated to uid 1001/);
   });
 
-  it("docker: the daemon's cgroup through its flags, for any caller; no wall-time timer yet", () => {
+  it("docker: the daemon's cgroup through its flags, for any caller; srt's wall-time timer", () => {
     for (const caller of ["root", "user"] as const) {
       const v = verdicts("docker", caller);
       expect(v[0]).toBe(
         "      on this host: holds for the whole sandbox: docker --memory and --memory-swap: the cgroup v1 memory.limit_in_bytes of the container's cgroup (the engine's)",
       );
-      expect(v[3]).toBe(
-        "      on this host: does NOT hold: srt's wall-time timer does not reach docker containers yet",
-      );
+      expect(v[3]).toBe("      on this host: holds for the whole sandbox: srt kills the sandbox when it is reached");
       expect(v[4]).toContain("(docker --ulimit fsize)");
     }
   });

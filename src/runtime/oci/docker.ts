@@ -397,6 +397,7 @@ async function launch(
       started = true;
       held.janitor?.expectGroup(pid);
       signals.sandboxStarted(pid);
+      held.limits?.startClock(() => signals.killAll());
       signals.deliverPending();
       log(`container ${name} pid ${pid}`);
       void exited.then(() => held.janitor?.groupGone(pid));

@@ -180,9 +180,7 @@ function decideOne(
       return none(`no cgroup: ${c}; no rlimit limits a share of CPU time`);
     }
     case "wallTime":
-      return limitsAppliers(engine.runtime).cgroup === "engine"
-        ? none(`srt's wall-time timer does not reach ${engine.runtime} containers yet`)
-        : { ...base, mechanism: { kind: "timer" }, holds: "tree", how: "srt kills the sandbox when it is reached" };
+      return { ...base, mechanism: { kind: "timer" }, holds: "tree", how: "srt kills the sandbox when it is reached" };
     case "fileSize":
       return rlimit("fsize", "RLIMIT_FSIZE for each process{by}");
     case "openFiles":

@@ -15,7 +15,8 @@
  *                  --memory, --pids-limit, --cpus; --ulimit for the rlimits;
  *   podman         as docker when root; rootless podman ignores resource
  *                  limits on cgroup v1 (it says so and runs without them).
- * Docker and podman have no srt timer yet: wallTime does not hold there.
+ * wallTime is srt's timer under every engine: it kills the sandbox's first
+ * process (a container's init on the host), which ends the tree.
  */
 import type { Controller } from "./hierarchy.js";
 
