@@ -51,6 +51,28 @@ for (const engine of engines.filter((e) => e !== "bwrap"))
       if (!cgroupsHere) unavailable("this host has no writable memory, pids and cpu cgroup controllers for root");
 
       describe.skipIf(!isRoot || !cgroupsHere)("as root", () => {
+        it(`explain and doctor --runtime ${engine} say how each limit holds under ${engine}`, async (ctx) => {
+          const b = useBox(ctx, "root", {}, { limits: { pids: 12, fileSize: "1MiB" } });
+          const explained = await srt(b, ["explain", ...runtimeArgs(b), "--settings", b.settings]);
+          expect(explained.status, explained.stderr).toBe(0);
+          expect(explained.stdout).toContain(`Resource limits (under ${engine}, as root):`);
+          expect(explained.stdout).toMatch(
+            engine === "runc"
+              ? /process limit 12 .*\n {6}on this host: holds for the whole sandbox: the spec's linux.resources: runc sets cgroup v\d pids.max/
+              : /process limit 12 .*\n {6}on this host: holds for the whole sandbox: cgroup v\d pids.max .*\(crun runs in it/,
+          );
+          expect(explained.stdout).toContain(
+            `RLIMIT_FSIZE for each process (the spec's process.rlimits, set by ${engine})`,
+          );
+          expect(explained.stdout).not.toContain("refused here");
+          const doctor = await srt(b, ["doctor", "--json", ...runtimeArgs(b)], { timeoutMs: 40_000 });
+          const check = (JSON.parse(doctor.stdout) as { name: string; ok: boolean; detail: string }[]).find(
+            (c) => c.name === "resource limits",
+          );
+          expect(check?.ok, check?.detail).toBe(true);
+          expect(check?.detail).toContain(`under ${engine}, as root: memory: `);
+        });
+
         it("a fork bomb stops at pids, and the summary says so", { timeout: 60_000 }, async (ctx) => {
           const b = useBox(ctx, "root", {}, { limits: { pids: 12 } });
           const out = await sh(
@@ -142,8 +164,19 @@ for (const engine of engines.filter((e) => e !== "bwrap"))
       describe.skipIf(!runnersFor(engine).includes("srt-test") || !cgroupsHere)(
         `as srt-test (rootless ${engine})`,
         () => {
-          it("a tree-wide limit fails closed (SRT550): the command does not run", async (ctx) => {
+          it("a tree-wide limit fails closed (SRT550) where explain and doctor say it does not hold", async (ctx) => {
             const b = useBox(ctx, "srt-test", {}, { limits: { pids: 12 } });
+            const explained = await srt(b, ["explain", ...runtimeArgs(b), "--settings", b.settings]);
+            expect(explained.stdout).toMatch(
+              /process limit 12 .*\n {6}on this host: does NOT hold: no cgroup: srt gives rootless runc no cgroup/,
+            );
+            expect(explained.stdout).toContain("a run of this policy is refused here (SRT550)");
+            const doctor = await srt(b, ["doctor", "--json", ...runtimeArgs(b)], { timeoutMs: 40_000 });
+            const check = (JSON.parse(doctor.stdout) as { name: string; ok: boolean; detail: string }[]).find(
+              (c) => c.name === "resource limits",
+            );
+            expect(check?.ok).toBe(false);
+            expect(check?.detail).toContain("pids: NOT enforceable (no cgroup: srt gives rootless runc no cgroup");
             const out = await sh(b, "touch ran");
             expect(out.status).toBe(1);
             expect(out.stderr).toMatch(/error SRT550: this host cannot enforce process limit 12 \(\/limits\/pids\)/);
