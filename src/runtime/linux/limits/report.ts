@@ -100,20 +100,21 @@ export function checkLimits(
         : `${d.key}: ${d.mechanism.kind === "rlimit" && d.key === "openFiles" ? `${d.how}, up to ${nofileShown(host, engine)}` : d.how}`,
   );
   const ok = decided.every((d) => d.holds !== "no") && trial === undefined;
-  const cgroupsMissing = decided.some((d) => d.holds === "no" && ["memory", "pids", "cpu"].includes(d.key));
+  const bestEffort = 'or set "limits": {"bestEffort": true}';
+  const delegate = `as root, delegate a cgroup to uid ${uid}: mkdir <its own cgroup in each hierarchy>/srt-${uid} and chown it to ${uid} (README: Resource limits)`;
   return {
     ok,
     detail: `under ${engineName(engine)}: ${parts.join("; ")}`,
     ...(ok
       ? {}
-      : limitsAppliers(engine.runtime).cgroup !== "srt" || !cgroupsMissing
-        ? { fix: `run under bwrap or crun, or set "limits": {"bestEffort": true}` }
-        : {
-            fix:
-              uid === 0
-                ? 'mount the cgroup controllers (memory, pids, cpu) writable, or set "limits": {"bestEffort": true}'
-                : `as root, delegate a cgroup to uid ${uid}: mkdir <its own cgroup in each hierarchy>/srt-${uid} and chown it to ${uid} (README: Resource limits); or set "limits": {"bestEffort": true}`,
-          }),
+      : {
+          fix:
+            uid === 0
+              ? `mount the cgroup controllers (memory, pids, cpu) writable, ${bestEffort}`
+              : limitsAppliers(engine.runtime).cgroup === "srt"
+                ? `${delegate}; ${bestEffort}`
+                : `run as root, or under bwrap with a delegated cgroup (${delegate}); ${bestEffort}`,
+        }),
   };
 }
 
