@@ -150,11 +150,12 @@ function decideOne(
     };
   };
   const none = (why: string): LimitDecision => ({ ...base, mechanism: { kind: "none" }, holds: "no", how: why });
-  const rlimit = (r: "data" | "fsize" | "nofile", how: string): LimitDecision => ({
+  /** `how` gets the words for who sets it ("", " (docker --ulimit fsize)"). */
+  const rlimit = (r: "data" | "fsize" | "nofile", how: (by: string) => string): LimitDecision => ({
     ...base,
     mechanism: { kind: "rlimit", rlimit: r },
     holds: "process",
-    how: how.replace("{by}", rlimitBy(engine, r)),
+    how: how(rlimitBy(engine, r)),
   });
   switch (key) {
     case "memory": {
@@ -163,7 +164,8 @@ function decideOne(
       return bestEffort
         ? rlimit(
             "data",
-            `no cgroup: ${c}; RLIMIT_DATA for each process{by} instead (allocations beyond it fail; the tree as a whole is not limited)`,
+            (by) =>
+              `no cgroup: ${c}; RLIMIT_DATA for each process${by} instead (allocations beyond it fail; the tree as a whole is not limited)`,
           )
         : none(`no cgroup: ${c}; only a per-process RLIMIT_DATA could stand in, which needs "bestEffort": true`);
     }
@@ -182,11 +184,11 @@ function decideOne(
     case "wallTime":
       return { ...base, mechanism: { kind: "timer" }, holds: "tree", how: "srt kills the sandbox when it is reached" };
     case "fileSize":
-      return rlimit("fsize", "RLIMIT_FSIZE for each process{by}");
+      return rlimit("fsize", (by) => `RLIMIT_FSIZE for each process${by}`);
     case "openFiles":
       // The container's first process inherits srt's hard limit (docker's from its daemon, unknown here).
       return engine.runtime === "docker" || l.value <= host.nofileHard
-        ? rlimit("nofile", "RLIMIT_NOFILE for each process{by}")
+        ? rlimit("nofile", (by) => `RLIMIT_NOFILE for each process${by}`)
         : none(
             `srt itself may open at most ${host.nofileHard} files here (hard RLIMIT_NOFILE); raising it needs CAP_SYS_RESOURCE`,
           );
