@@ -51,7 +51,7 @@ export const doctorCommand = (io: CliIo) =>
     run: ({ args }) => {
       const runtime = chooseRuntime(args.runtime, false);
       if (!runtime.ok) {
-        io.err(`srt doctor: ${runtime.message}\n`);
+        io.err(`${runtime.message}\n`);
         return exitStatus.usage;
       }
       return doctor(args.json === true, args.fix === true, io, runtime.runtime);

@@ -38,7 +38,7 @@ export const explainCommand = (io: CliIo) =>
       };
       const runtime = chooseRuntime(args.runtime, wantsDocker(flags));
       if (!runtime.ok) {
-        io.err(`srt explain: ${runtime.message}\n`);
+        io.err(`${runtime.message}\n`);
         return exitStatus.usage;
       }
       const engine = { runtime: runtime.runtime, rootless: io.uid !== 0 };
