@@ -15,7 +15,7 @@
  */
 import { isWithin } from "../compiler/paths.js";
 import type { OciPlan } from "../backends/oci/index.js";
-import type { DockerLimits, DockerVolume } from "../backends/oci/docker-args.js";
+import type { DockerVolume } from "../backends/oci/docker-args.js";
 import type { DockerChoices } from "../runtime/oci/docker.js";
 
 export interface DockerFlags {
@@ -137,16 +137,6 @@ export function dockerOptions(
     shown.push(`docker volume: ${source} at ${target}${readonly ? ", read-only" : ", writable"} (${at})`);
   }
 
-  const limits: DockerLimits = {
-    ...(plan.limits.cpu === undefined ? {} : { cpus: plan.limits.cpu.value }),
-    ...(plan.limits.memory === undefined ? {} : { memoryBytes: plan.limits.memory.value }),
-    ...(plan.limits.pids === undefined ? {} : { pids: plan.limits.pids.value }),
-    ...(plan.limits.openFiles === undefined ? {} : { openFiles: plan.limits.openFiles.value }),
-    ...(plan.limits.fileSize === undefined ? {} : { fileSizeBytes: plan.limits.fileSize.value }),
-  };
-  if (plan.limits.wallTime !== undefined)
-    return refuse(`limits.wallTime is not enforced under Docker yet; run this policy with bwrap (the default)`);
-
   return {
     ok: true,
     choices: {
@@ -158,7 +148,6 @@ export function dockerOptions(
       volumes,
       networkMode: mode,
       autoRemove,
-      limits,
     },
     shown,
   };

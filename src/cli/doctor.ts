@@ -9,9 +9,11 @@ import { preflight, type Check } from "../runtime/linux/preflight.js";
 import { locateStateDir } from "../runtime/state-dir.js";
 import { defineCommand } from "./args.js";
 import { exitStatus, type CliIo } from "./io.js";
+import { chooseRuntime, runtimeArg, type RuntimeName } from "./run-options.js";
 
-export function runPreflight(io: CliIo): Promise<Check[]> {
+export function runPreflight(io: CliIo, runtime?: RuntimeName): Promise<Check[]> {
   return preflight({
+    ...(runtime === undefined ? {} : { runtime }),
     platform: io.platform,
     arch: process.arch,
     uid: io.uid,
@@ -38,16 +40,25 @@ export const doctorCommand = (io: CliIo) =>
     meta: { name: "doctor", description: "Check that this machine can run sandboxes (exit 1 when it cannot)" },
     args: {
       json: { type: "boolean", description: "the checks as JSON" },
+      // Which limits hold depends on the engine: the resource limits check is that engine's.
+      ...runtimeArg,
       fix: {
         type: "boolean",
         description:
           "install missing programs (bwrap, socat, util-linux) with the package manager, as root or with sudo -n; else show the command",
       },
     },
-    run: ({ args }) => doctor(args.json === true, args.fix === true, io),
+    run: ({ args }) => {
+      const runtime = chooseRuntime(args.runtime, false);
+      if (!runtime.ok) {
+        io.err(`${runtime.message}\n`);
+        return exitStatus.usage;
+      }
+      return doctor(args.json === true, args.fix === true, io, runtime.runtime);
+    },
   });
 
-async function doctor(json: boolean, fix: boolean, io: CliIo): Promise<number> {
+async function doctor(json: boolean, fix: boolean, io: CliIo, runtime: RuntimeName): Promise<number> {
   let fixFailed = false;
   if (fix && io.platform === "linux") {
     const { installMissing } = await import("../runtime/linux/install.js");
@@ -78,7 +89,7 @@ async function doctor(json: boolean, fix: boolean, io: CliIo): Promise<number> {
       }
     }
   }
-  const checks = await runPreflight(io);
+  const checks = await runPreflight(io, runtime);
   if (json) io.out(JSON.stringify(checks, null, 2) + "\n");
   else io.out(renderChecks(checks) + "\n");
   return fixFailed || checks.some((c) => !c.ok && c.severity === "error") ? exitStatus.runtime : exitStatus.ok;

@@ -1,12 +1,12 @@
 /** `srt explain [F]`: the effective policy in words, or the IR with --json. */
 import { showBytes } from "../compiler/byte-paths.js";
 import { defineCommand, listOption, policyArgs, policyChoice } from "./args.js";
-import { additionArgs, additionNames, dockerArgs } from "./run-options.js";
+import { additionArgs, additionNames, chooseRuntime, dockerArgs, runtimeArg } from "./run-options.js";
+import { wantsDocker } from "./docker-options.js";
 import { explainDocker } from "./explain-docker.js";
 import { explainPolicy } from "./explain-text.js";
 import { explainShell, explainTools } from "./explain-tools.js";
-import { explainLimits } from "../runtime/linux/limits/report.js";
-import { probeLimitsHost } from "../runtime/linux/limits/probe.js";
+import { explainLimits, probeFor } from "../runtime/linux/limits/report.js";
 import { nodeLinuxFs } from "../runtime/linux/node-deps.js";
 import { explainK8s } from "./explain-k8s.js";
 import { hostSeccompArch } from "../runtime/host-arch.js";
@@ -18,7 +18,8 @@ export const explainCommand = (io: CliIo) =>
   defineCommand({
     meta: { name: "explain", description: "Show what a policy allows and denies, and why (--json: the IR)" },
     // The run mode's additions, so `srt explain --allow-domain D` shows what `srt --allow-domain D -- cmd` runs with.
-    args: { ...policyArgs, ...additionArgs, ...dockerArgs },
+    // --runtime: the limits lines say what holds under that engine (as the run decides it).
+    args: { ...policyArgs, ...additionArgs, ...dockerArgs, ...runtimeArg },
     repeatable: additionNames,
     run({ args }): number {
       // A pod runs Linux: the policy is compiled for Linux, and the cluster section is added.
@@ -29,6 +30,18 @@ export const explainCommand = (io: CliIo) =>
         return exitStatus.usage;
       }
       const { target, settings } = choice;
+      const flags = {
+        image: args["docker-image"],
+        name: args["docker-name"],
+        workdir: args["docker-workdir"],
+        allowHostNetwork: args["allow-host-network"],
+      };
+      const runtime = chooseRuntime(args.runtime, wantsDocker(flags));
+      if (!runtime.ok) {
+        io.err(`${runtime.message}\n`);
+        return exitStatus.usage;
+      }
+      const engine = { runtime: runtime.runtime, rootless: io.uid !== 0 };
       const additions = {
         allowDomains: listOption(args["allow-domain"]),
         denyDomains: listOption(args["deny-domain"]),
@@ -53,15 +66,11 @@ export const explainCommand = (io: CliIo) =>
                   ? [
                       ...explainLimits(
                         policy.limits,
-                        io.platform === "linux" ? probeLimitsHost(nodeLinuxFs, io.uid) : undefined,
+                        io.platform === "linux" ? probeFor(nodeLinuxFs, io.uid, engine) : undefined,
+                        engine,
                       ),
                       ...explainTools(policy, io.platform),
-                      ...explainDocker(policy, settingsValue, {
-                        image: args["docker-image"],
-                        name: args["docker-name"],
-                        workdir: args["docker-workdir"],
-                        allowHostNetwork: args["allow-host-network"],
-                      }),
+                      ...explainDocker(policy, settingsValue, flags),
                     ]
                       .map((l) => l + "\n")
                       .join("")

@@ -18,8 +18,11 @@ import {
   dockerArgs,
   runArgs,
   runOptions,
+  chooseRuntime,
   runsWhat,
+  runtimeArg,
   type RunOptions,
+  type RuntimeName,
 } from "./run-options.js";
 import { runPlan } from "./sandbox-run.js";
 
@@ -38,11 +41,7 @@ export const runModeCommand = (io: CliIo, usage: string) =>
       ...runArgs,
       ...additionArgs,
       ...dockerArgs,
-      runtime: {
-        type: "string",
-        valueHint: "NAME",
-        description: "bwrap (default), runc, crun, docker or podman: the same policy in an OCI container",
-      },
+      ...runtimeArg,
     },
     runs: runsWhat,
     repeatable: additionNames,
@@ -64,35 +63,17 @@ export const runModeCommand = (io: CliIo, usage: string) =>
         workdir: args["docker-workdir"],
         allowHostNetwork: args["allow-host-network"],
       };
-      const runtime = args.runtime ?? (wantsDocker(flags) ? "docker" : "bwrap");
-      if (
-        runtime !== "bwrap" &&
-        runtime !== "runc" &&
-        runtime !== "crun" &&
-        runtime !== "docker" &&
-        runtime !== "podman"
-      ) {
-        io.err(
-          `${failureLine({ code: "SRT547", message: `--runtime ${runtime}: srt runs commands under bwrap, runc, crun, docker or podman` })}\n`,
-        );
+      const chosen = chooseRuntime(args.runtime, wantsDocker(flags));
+      if (!chosen.ok) {
+        io.err(`${chosen.message}\n`);
         return exitStatus.usage;
       }
-      if (runtime !== "docker" && runtime !== "podman" && wantsDocker(flags)) {
-        io.err(
-          `srt: --docker-image, --docker-name and --docker-workdir run the command under Docker, not --runtime ${runtime}\n`,
-        );
-        return exitStatus.usage;
-      }
+      const { runtime } = chosen;
       return runMode(parsed.options, io, runtime, flags);
     },
   });
 
-async function runMode(
-  o: RunOptions,
-  io: CliIo,
-  runtime: "bwrap" | "runc" | "crun" | "docker" | "podman",
-  flags: DockerFlags,
-): Promise<number> {
+async function runMode(o: RunOptions, io: CliIo, runtime: RuntimeName, flags: DockerFlags): Promise<number> {
   // macOS: Seatbelt through sandbox-exec (src/cli/macos-run.ts; not run on a Mac from here).
   if (io.platform === "darwin") return (await import("./macos-run.js")).runMacosMode(o, io);
   if (io.platform !== "linux") {

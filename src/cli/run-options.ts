@@ -8,6 +8,8 @@ import type { RunAdditions } from "../compiler/additions.js";
 import { listOption } from "./args.js";
 import type { ToolFs } from "../runtime/host-tools.js";
 import { chooseShell, shellArgv, type ChosenShell } from "../runtime/shell.js";
+import { failureLine } from "../runtime/failure.js";
+import { limitsRuntimes, type LimitsRuntime } from "../runtime/linux/limits/engine.js";
 
 export interface RunOptions {
   readonly settings?: string;
@@ -117,6 +119,39 @@ export const dockerArgs = {
     description: 'confirm docker.networkMode "host": the container gets the host\'s network, NOT FILTERED',
   },
 } as const satisfies ArgsDef;
+
+/** --runtime: the engine a run uses (explain and doctor take it too: their limits lines are that engine's). */
+export const runtimeArg = {
+  runtime: {
+    type: "string",
+    valueHint: "NAME",
+    description: "bwrap (default), runc, crun, docker or podman: the same policy in an OCI container",
+  },
+} as const satisfies ArgsDef;
+
+export type RuntimeName = LimitsRuntime;
+
+/** The runtime `--runtime` and the --docker-* options choose (they imply docker), or why none. */
+export function chooseRuntime(
+  runtime: string | undefined,
+  docker: boolean,
+): { readonly ok: true; readonly runtime: RuntimeName } | { readonly ok: false; readonly message: string } {
+  const chosen = runtime ?? (docker ? "docker" : "bwrap");
+  if (!(limitsRuntimes as readonly string[]).includes(chosen))
+    return {
+      ok: false,
+      message: failureLine({
+        code: "SRT547",
+        message: `--runtime ${chosen}: srt runs commands under bwrap, runc, crun, docker or podman`,
+      }),
+    };
+  if (chosen !== "docker" && chosen !== "podman" && docker)
+    return {
+      ok: false,
+      message: `srt: --docker-image, --docker-name and --docker-workdir run the command under Docker, not --runtime ${chosen}`,
+    };
+  return { ok: true, runtime: chosen as RuntimeName };
+}
 
 /** The run options as citty parsed them; srt exec adds its own two. */
 export interface RunArgs {

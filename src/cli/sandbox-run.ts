@@ -150,9 +150,11 @@ async function runOpened(
   // Never from PATH: `npx srt` puts the project's node_modules/.bin first, which the command may write.
   const oci = isOciPlan(plan) ? plan : undefined;
   if (oci?.engine === "crun" && io.uid !== 0) {
-    // Measured: rootless crun 1.8 cannot open root-only host directories it binds (/lost+found).
+    // Measured with crun 1.8.1: it opens every mount target as the caller, so a directory the caller may not
+    // enter (/lost+found, another user's /tmp entry that a mask covers) fails the run; and srt's bridge gets
+    // EACCES on the held container's /proc/PID/ns/user, so no proxy could reach the container.
     io.err(
-      `${failureLine({ code: "SRT547", message: "--runtime crun runs as root only so far (rootless crun cannot bind root-only host directories such as /lost+found); use runc or bwrap" })}\nsrt: the command did not run.\n`,
+      `${failureLine({ code: "SRT547", message: "--runtime crun runs as root only so far (rootless crun 1.8 cannot mount over directories the caller may not enter, such as /lost+found, and srt's proxy bridge cannot enter its container's namespaces); use runc or bwrap" })}\nsrt: the command did not run.\n`,
     );
     control?.close();
     return exitStatus.runtime;
@@ -265,7 +267,7 @@ async function runOpened(
       // The implicit preflight: say what about this machine is wrong, if anything.
       // Loaded only now: the doctor compiles a test policy, and a run must not pay for the compiler.
       const { renderChecks, runPreflight } = await import("./doctor.js");
-      const failing = (await runPreflight(io)).filter((c) => !c.ok);
+      const failing = (await runPreflight(io, args.engine ?? oci?.engine ?? "bwrap")).filter((c) => !c.ok);
       if (failing.length > 0) io.err(`srt doctor:\n${renderChecks(failing, true)}\n`);
       return exitStatus.runtime;
     }

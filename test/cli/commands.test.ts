@@ -91,6 +91,28 @@ describe("srt explain", () => {
     expect(r.stdout).not.toMatch(/passed \(.*GITHUB_TOKEN/);
   });
 
+  it("--runtime: the limits lines are that engine's; an unknown one is SRT547 (exit 2)", () => {
+    const f = join(work, "limits-runtime.json");
+    writeFileSync(f, '{"limits": {"pids": 64, "fileSize": "1MiB"}}');
+    const under = (runtime: string): string =>
+      runSrt(["explain", "--target", "linux", "--runtime", runtime, f], { env: { ...env, HOME: home } }).stdout;
+    const asWhom = process.getuid?.() === 0 ? "as root" : "rootless";
+    // How each holds is said only on Linux (elsewhere: "decided on the host that runs the command").
+    if (process.platform === "linux") {
+      expect(under("docker")).toContain(`Resource limits (under docker, ${asWhom}):`);
+      expect(under("docker")).toContain("RLIMIT_FSIZE for each process (docker --ulimit fsize)");
+      expect(under("runc")).toContain("RLIMIT_FSIZE for each process (the spec's process.rlimits, set by runc)");
+    }
+    const bad = runSrt(["explain", "--runtime", "lxc", f], { env: { ...env, HOME: home } });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toBe(
+      "srt: error SRT547: --runtime lxc: srt runs commands under bwrap, runc, crun, docker or podman\n",
+    );
+    const doctor = runSrt(["doctor", "--runtime", "lxc"], { env: { ...env, HOME: home } });
+    expect(doctor.status).toBe(2);
+    expect(doctor.stderr).toContain("SRT547: --runtime lxc");
+  });
+
   it("write-protects ~/.srt-settings.json when home is writable, also while it does not exist", () => {
     const h = tempDir("srt-home-");
     const f = join(work, "home-writable.json");

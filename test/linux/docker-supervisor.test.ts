@@ -203,7 +203,7 @@ describe.skipIf(lacking(!supported || missingDocker !== undefined, missingDocker
           uid: 0,
           gid: 0,
           stateDir: locateStateDir({}, 0),
-          docker: { networkMode: "none", autoRemove: true, limits: {} },
+          docker: { networkMode: "none", autoRemove: true },
         });
         const result = await running.result;
         return { result, ran: existsSync(marker) };

@@ -15,7 +15,8 @@
  *   - volumes that would open what the policy closes, and networkMode
  *     "host" without --allow-host-network, are refused before anything runs;
  *   - limits (and docker.memoryLimit) reach the container's cgroup; a CPU
- *     hog is throttled to limits.cpu (and the same loop unlimited is not).
+ *     hog is throttled to limits.cpu (and the same loop unlimited is not);
+ *     wallTime (srt's timer) kills the container.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -149,6 +150,16 @@ describe.skipIf(lacking(!supported || missingDocker !== undefined, missingDocker
       expect(r["pids"]).toBe("64");
       expect(r["memory"]).toBe(String(128 * 2 ** 20));
       expect(r["cpu"]).toMatch(/^50000( 100000)?$/);
+    });
+
+    it("wallTime kills the container (137), the summary says so, nothing is left", { timeout: 90_000 }, async (ctx) => {
+      const box = useBox(ctx, "root", {}, { limits: { wallTime: "2s" } });
+      const out = await docker(box, [], "echo started; sleep 60; echo survived");
+      expect(out.status, out.stderr).toBe(137);
+      expect(out.stdout).toBe("started\n");
+      expect(out.stderr).toContain("srt: wall time limit 2 s reached: killed (/limits/wallTime)");
+      expect(out.ms).toBeLessThan(40_000);
+      expect(await eventually(() => srtContainers(engine).length === 0, 20_000)).toBe(true);
     });
 
     it("a CPU hog is throttled to its share; unlimited it gets far more", { timeout: 120_000 }, async (ctx) => {

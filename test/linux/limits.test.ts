@@ -12,12 +12,11 @@
  * tests run one after the other: the delegated cgroup is created and removed
  * around its own group of tests.
  */
-import { spawnSync } from "node:child_process";
-import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { probeLimitsHost } from "../../src/runtime/linux/limits/probe.js";
-import { nodeLinuxFs } from "../../src/runtime/linux/node-deps.js";
+import { delegateCgroups, ownCgroups as own, testUid } from "../support/cgroups.js";
 import { lacking, unavailable } from "../support/requirements.js";
+import { cpuLimit, cpuShare, cpuSpin, expectThrottled, type CpuShare } from "../support/cpu-share.js";
 import {
   eventually,
   leftovers,
@@ -36,44 +35,13 @@ import {
 } from "./support.js";
 
 const isRoot = process.getuid?.() === 0;
-const rootHost = supported ? probeLimitsHost(nodeLinuxFs, 0) : undefined;
-/** srt's own cgroup directory per controller (srt runs in this process's cgroups). */
-const own = new Map<string, string>();
-for (const [c, slot] of rootHost?.cgroups ?? []) if (!("missing" in slot)) own.set(c, slot.parent);
 const cgroupsHere = own.size === 3;
-const testUid = Number(spawnSync("id", ["-u", "srt-test"], { encoding: "utf8" }).stdout.trim() || "-1");
 
 /** Run cgroups (srt-<12 hex>) below a directory, e.g. those left behind. */
 const runCgroups = (dir: string | undefined): string[] => {
   if (dir === undefined || !existsSync(dir)) return [];
   return readdirSync(dir).filter((n) => /^srt-[0-9a-f]{12}$/.test(n));
 };
-
-/** A delegated cgroup root for srt-test in every hierarchy, as an administrator would make it. */
-function delegate(): () => void {
-  const made: string[] = [];
-  for (const dir of own.values()) {
-    const d = `${dir}/srt-${testUid}`;
-    if (!existsSync(d)) {
-      mkdirSync(d);
-      made.push(d);
-    }
-    chownSync(d, testUid, testUid);
-    chownSync(`${d}/cgroup.procs`, testUid, testUid);
-  }
-  return () => {
-    const problems: string[] = [];
-    for (const d of made.reverse()) {
-      try {
-        rmdirSync(d);
-      } catch (e) {
-        problems.push(`${d}: ${(e as Error).message}`);
-      }
-    }
-    // A run cgroup left inside would mean srt did not clean up: that fails the file.
-    if (problems.length > 0) throw new Error(`cannot remove the delegated cgroups: ${problems.join("; ")}`);
-  };
-}
 
 /** The cases shared by root and the delegated srt-test. */
 function cgroupCases(runner: Runner): void {
@@ -105,18 +73,10 @@ function cgroupCases(runner: Runner): void {
     expect(out.stderr).toContain("srt: memory limit 48 MiB reached: killed (/limits/memory)");
   });
 
-  it("a CPU hog is throttled to its share", { timeout: 60_000 }, async (ctx) => {
-    const b = useBox(ctx, runner, {}, { limits: { cpu: 0.05 } });
-    // Spins for 2 s of wall time and reports the CPU time it got in that window (node's start-up excluded).
-    const spin = `${process.execPath} -e "const c=process.cpuUsage(),t=Date.now();while(Date.now()-t<2000){}const u=process.cpuUsage(c);console.log('cpu_ms='+Math.round((u.user+u.system)/1000));console.log('wall_ms='+(Date.now()-t))"`;
-    const out = await sh(b, `exec ${spin}`, { timeoutMs: 40_000 });
-    expect(out.status, out.stderr).toBe(0);
-    const r = report(out);
-    const ratio = Number(r["cpu_ms"]) / Number(r["wall_ms"]);
-    // 0.05 of a core: measured 0.047-0.049. Unthrottled it is near 1 on an idle machine, and was 0.22-0.30 with eight test
-    // suites running on this one's 2 cores: 0.12 tells the two apart.
-    expect(ratio, JSON.stringify(r)).toBeLessThan(0.12);
-    expect(ratio, JSON.stringify(r)).toBeGreaterThan(0.01);
+  it("a CPU hog is throttled to its share; unlimited it gets far more", { timeout: 90_000 }, async (ctx) => {
+    const share = async (settings: object): Promise<CpuShare> =>
+      cpuShare(await sh(useBox(ctx, runner, {}, settings), cpuSpin, { timeoutMs: 40_000 }));
+    expectThrottled(await share({ limits: { cpu: cpuLimit } }), await share({}));
   });
 
   it("the command cannot raise its limits or leave its cgroup", { timeout: 60_000 }, async (ctx) => {
@@ -291,7 +251,7 @@ describe.skipIf(lacking(!supported, skipReason))("resource limits", () => {
   describe.skipIf(!runners.includes("srt-test") || !cgroupsHere)("as srt-test with a delegated cgroup", () => {
     let undo: (() => void) | undefined;
     beforeAll(() => {
-      undo = delegate();
+      undo = delegateCgroups();
     });
     afterAll(() => undo?.());
     cgroupCases("srt-test");

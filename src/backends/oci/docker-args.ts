@@ -34,7 +34,7 @@
  * `clientEnv`. Only a name the client itself reads (DOCKER_*) is spelled out.
  */
 import { isWithin } from "../../compiler/paths.js";
-import type { OciArtifact, OciSource } from "./lower.js";
+import type { OciArtifact, OciLimitValues, OciSource } from "./lower.js";
 import { skeletonDir, supervisorMountPoint } from "./instantiate.js";
 
 /** Where srt's socket for the supervisor (its configuration in, its report out) is bound in a container. */
@@ -60,6 +60,24 @@ export interface DockerLimits {
   readonly pids?: number;
   readonly openFiles?: number;
   readonly fileSizeBytes?: number;
+  /** RLIMIT_DATA: memory with bestEffort where the engine has no memory controller. */
+  readonly dataBytes?: number;
+}
+
+/** The limits a run decided the engine applies (src/runtime/linux/limits), as its flags' values. */
+export function dockerLimits(values: OciLimitValues): DockerLimits {
+  const { memory, pids, cpu } = values.resources;
+  const rlimit = (r: "data" | "fsize" | "nofile"): number | undefined =>
+    values.rlimits.find((x) => x.rlimit === r)?.value;
+  const [data, fsize, nofile] = [rlimit("data"), rlimit("fsize"), rlimit("nofile")];
+  return {
+    ...(cpu === undefined ? {} : { cpus: cpu }),
+    ...(memory === undefined ? {} : { memoryBytes: memory }),
+    ...(pids === undefined ? {} : { pids }),
+    ...(nofile === undefined ? {} : { openFiles: nofile }),
+    ...(fsize === undefined ? {} : { fileSizeBytes: fsize }),
+    ...(data === undefined ? {} : { dataBytes: data }),
+  };
 }
 
 export interface DockerRunInput {
@@ -220,6 +238,7 @@ export function dockerRunArgs(input: DockerRunInput): DockerRun {
   if (limits.openFiles !== undefined) args.push("--ulimit", `nofile=${limits.openFiles}:${limits.openFiles}`);
   if (limits.fileSizeBytes !== undefined)
     args.push("--ulimit", `fsize=${limits.fileSizeBytes}:${limits.fileSizeBytes}`);
+  if (limits.dataBytes !== undefined) args.push("--ulimit", `data=${limits.dataBytes}:${limits.dataBytes}`);
   args.push(...(input.engineArgs ?? []));
   const clientEnv: Record<string, string> = {};
   for (const [k, v] of Object.entries(input.env)) {

@@ -124,22 +124,53 @@ export interface OciResources {
 
 const cfsPeriod = 100_000;
 
-/** The limits in the spec's terms; wallTime has none (the runner's timer), noted instead. */
+/** A limit the spec carries, as decided: tree-wide ones for the runtime's cgroup, per-process ones as rlimits. */
+export interface OciLimitValues {
+  readonly resources: { readonly memory?: number; readonly pids?: number; readonly cpu?: number };
+  readonly rlimits: readonly { readonly rlimit: "data" | "fsize" | "nofile"; readonly value: number }[];
+}
+
+const rlimitType = { data: "RLIMIT_DATA", fsize: "RLIMIT_FSIZE", nofile: "RLIMIT_NOFILE" } as const;
+
+/**
+ * Limits in the spec's terms: the one lowering both the compiled bundle (ociLimits, from the
+ * policy) and srt's runc runner (from what the run decided holds here) use.
+ */
+export function ociLimitFields(values: OciLimitValues): {
+  resources: OciResources | undefined;
+  rlimits: OciRlimit[];
+} {
+  const { memory, pids, cpu } = values.resources;
+  const resources: OciResources | undefined =
+    memory === undefined && pids === undefined && cpu === undefined
+      ? undefined
+      : {
+          ...(memory === undefined ? {} : { memory: { limit: memory, swap: memory } }),
+          ...(pids === undefined ? {} : { pids: { limit: pids } }),
+          ...(cpu === undefined
+            ? {}
+            : { cpu: { quota: Math.max(1000, Math.round(cpu * cfsPeriod)), period: cfsPeriod } }),
+        };
+  const rlimits = values.rlimits.map((r): OciRlimit => ({ type: rlimitType[r.rlimit], hard: r.value, soft: r.value }));
+  return { resources, rlimits };
+}
+
+/** The policy's limits as the compiled bundle carries them; wallTime has none (the runner's timer), noted instead. */
 export function ociLimits(limits: Policy["limits"]): {
   resources: OciResources | undefined;
   rlimits: OciRlimit[];
 } {
-  const resources: { -readonly [K in keyof OciResources]: OciResources[K] } = {};
-  if (limits.memory) resources.memory = { limit: limits.memory.value, swap: limits.memory.value };
-  if (limits.pids) resources.pids = { limit: limits.pids.value };
-  if (limits.cpu)
-    resources.cpu = { quota: Math.max(1000, Math.round(limits.cpu.value * cfsPeriod)), period: cfsPeriod };
-  const rlimit = (type: OciRlimit["type"], v: number): OciRlimit => ({ type, hard: v, soft: v });
-  const rlimits = [
-    ...(limits.fileSize ? [rlimit("RLIMIT_FSIZE", limits.fileSize.value)] : []),
-    ...(limits.openFiles ? [rlimit("RLIMIT_NOFILE", limits.openFiles.value)] : []),
-  ];
-  return { resources: Object.keys(resources).length > 0 ? resources : undefined, rlimits };
+  return ociLimitFields({
+    resources: {
+      ...(limits.memory ? { memory: limits.memory.value } : {}),
+      ...(limits.pids ? { pids: limits.pids.value } : {}),
+      ...(limits.cpu ? { cpu: limits.cpu.value } : {}),
+    },
+    rlimits: [
+      ...(limits.fileSize ? [{ rlimit: "fsize" as const, value: limits.fileSize.value }] : []),
+      ...(limits.openFiles ? [{ rlimit: "nofile" as const, value: limits.openFiles.value }] : []),
+    ],
+  });
 }
 
 export interface OciArtifact {
@@ -360,9 +391,10 @@ export function lowerOci(policy: Policy, options: OciOptions): OciArtifact {
       rootfsPropagation: "rprivate",
       maskedPaths: weaker ? [] : maskedProc,
       readonlyPaths: Object.keys(kernelKnobs),
-      // For an engine that runs no supervisor: no notify rules, and unix sockets stay all-or-nothing
-      // (path-scoped ones are refused: stricter, never looser). srt's runc runner runs srt's supervisor
-      // as the container's process and leaves this out (instantiateOci: its program holds these rules).
+      // For a runtime srt does not drive (the bundle run by hand, a cluster): no notify rules, and unix
+      // sockets stay all-or-nothing (path-scoped ones are refused: stricter, never looser). srt's own
+      // runners (runc, crun, Docker, podman) run srt's supervisor as the container's first process and
+      // leave this out: its program holds these rules (instantiateOci, the Docker runner).
       seccomp: lowerOciSeccomp({
         ...seccompOptionsFromPolicy(policy, options.arch),
         supervised: false,

@@ -9,6 +9,7 @@ import { seccompArchOf } from "../../backends/seccomp/index.js";
 import { locateStateDir, stateDirProblem } from "../state-dir.js";
 import { nodeLinuxDeps, nodeLinuxFs } from "./node-deps.js";
 import { checkLimits } from "./limits/report.js";
+import type { LimitsRuntime } from "./limits/engine.js";
 import { locateTool, nodeToolFs, systemToolDirs, type ToolFs, type ToolLookup } from "../host-tools.js";
 import { runTrialSandbox, type TrialInput } from "./trial-sandbox.js";
 import { findNative, nativeDir } from "../native.js";
@@ -49,6 +50,8 @@ export interface PreflightEnv {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** As for a run: `srt __cleanup`, for the test sandbox's watchdog. */
   readonly cleanupCommand?: readonly string[];
+  /** The engine whose limits are checked (doctor --runtime); default bwrap. */
+  readonly runtime?: LimitsRuntime;
 }
 
 export async function preflight(env: PreflightEnv, fs: ToolFs = nodeToolFs): Promise<Check[]> {
@@ -176,7 +179,7 @@ export async function preflight(env: PreflightEnv, fs: ToolFs = nodeToolFs): Pro
       );
     }
   }
-  const limits = checkLimits(nodeLinuxDeps(), env.uid);
+  const limits = checkLimits(nodeLinuxDeps(), env.uid, { runtime: env.runtime ?? "bwrap", rootless: env.uid !== 0 });
   add({
     name: "resource limits",
     ok: limits.ok,

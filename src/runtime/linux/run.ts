@@ -33,7 +33,8 @@ import { createSandboxSignals, type SandboxSignals } from "./signals.js";
 import { failureOf, RuntimeFailure, type Failed } from "../failure.js";
 import type { LinuxTools } from "./tools.js";
 import { waitForSandbox } from "./wait.js";
-import { startLimits, type LimitsRequest, type LimitViolation } from "./limits/enforce.js";
+import { startLimits, type LimitsRequest, type LimitsSession, type LimitViolation } from "./limits/enforce.js";
+import type { LimitsEngine } from "./limits/engine.js";
 import type { RuntimeCode } from "../../compiler/diagnostics.js";
 import { requireNative } from "../native.js";
 import type { WriteViolation } from "./write-violations.js";
@@ -144,7 +145,7 @@ export type PhaseRequest = Pick<
 /** The engine's part of a run: launch and wait. The rest (prepare, limits, network, watch, cleanup) is shared. */
 export interface EngineRun {
   /** How the engine applies the limits (bwrap: srt's helper does it all; runc: the spec's fields). */
-  readonly limits?: Pick<LimitsRequest, "rlimitsBy" | "cgroupBy" | "noCgroups">;
+  readonly limits?: Pick<LimitsRequest, "engine">;
   /** The code of a set-up failure that names no other. */
   readonly failureCode: RuntimeCode;
   /** From "nothing runs yet" to the command's result; what it takes goes into held. */
@@ -172,19 +173,7 @@ export async function runPhases(
       held,
       log,
     );
-    held.limits = startLimits(
-      os,
-      {
-        limits: req.plan.limits,
-        uid: req.uid,
-        runId: run.id,
-        helper: req.limitsHelper ?? (() => requireNative("limits", "a run with resource limits")),
-        expectCgroup: (dir) => held.janitor?.expectCgroup(dir),
-        warn: req.warn,
-        ...engine.limits,
-      },
-      log,
-    );
+    held.limits = startRunLimits(os, req, run.id, held, log, engine.limits?.engine);
     held.network = await startRunNetwork(req, run, log);
     held.guard = watchProtections(os, req.plan, signals, log);
     const broke = held.guard.failure();
@@ -202,6 +191,30 @@ export async function runPhases(
     await engine.release?.();
     await cleanUpRun(os, held, signals, { step: log, problem: (line) => req.log?.(line) });
   }
+}
+
+/** The limits phase (limits/enforce.ts): SRT550 when a limit cannot hold under the engine, unless bestEffort. */
+export function startRunLimits(
+  os: LinuxDeps,
+  req: Pick<RunRequest, "plan" | "uid" | "limitsHelper" | "warn">,
+  runId: string,
+  held: Held,
+  log: (what: string) => void,
+  engine?: LimitsEngine,
+): LimitsSession | undefined {
+  return startLimits(
+    os,
+    {
+      limits: req.plan.limits,
+      uid: req.uid,
+      runId,
+      helper: req.limitsHelper ?? (() => requireNative("limits", "a run with resource limits")),
+      expectCgroup: (dir) => held.janitor?.expectCgroup(dir),
+      warn: req.warn,
+      ...(engine === undefined ? {} : { engine }),
+    },
+    log,
+  );
 }
 
 /** The network phase: the proxies, only when the plan reaches the network. */

@@ -43,6 +43,7 @@ import { instantiateOci } from "../../backends/oci/index.js";
 import {
   bindArg,
   confinementArgs,
+  dockerLimits,
   dockerRunArgs,
   type DockerLimits,
   type DockerNetwork,
@@ -55,6 +56,7 @@ import { commandEnv } from "../linux/launch.js";
 import { nodeLinuxDeps } from "../linux/node-deps.js";
 import { prepareRun } from "../linux/prepare.js";
 import {
+  startRunLimits,
   startRunNetwork,
   watchProtections,
   type RunRequest,
@@ -102,7 +104,6 @@ export interface DockerChoices {
   /** "host": no network filtering (confirmed by the caller). */
   readonly networkMode: "none" | "host";
   readonly autoRemove: boolean;
-  readonly limits: DockerLimits;
 }
 
 export interface DockerRunRequest extends Omit<RunRequest, "plan" | "tools" | "onSpawn"> {
@@ -139,6 +140,9 @@ export function runDocker(req: DockerRunRequest, os: LinuxDeps = nodeLinuxDeps()
         held,
         log,
       );
+      // Decided as for every engine (SRT550 unless bestEffort); the engine's flags apply what holds.
+      held.limits = startRunLimits(os, req, run.id, held, log, { runtime: req.tools.engine, rootless: req.uid !== 0 });
+      const limits = dockerLimits(held.limits?.applied ?? { resources: {}, rlimits: [] });
       const proxied = req.plan.network.proxies && req.docker.networkMode === "none";
       held.network = proxied ? await startRunNetwork(req, run, log) : undefined;
       held.guard = watchProtections(os, req.plan, signals, log);
@@ -156,6 +160,7 @@ export function runDocker(req: DockerRunRequest, os: LinuxDeps = nodeLinuxDeps()
         containers,
         stops,
         log,
+        limits,
       );
       log(`docker start exited (${end.exit.signal ?? end.exit.code})`);
       const broken = held.guard.failure();
@@ -171,10 +176,14 @@ export function runDocker(req: DockerRunRequest, os: LinuxDeps = nodeLinuxDeps()
           "SRT561",
           `${req.tools.docker} could not start the container (status ${end.exit.code ?? end.exit.signal}); its error is above`,
         );
-      return await supervisedResult(os, end.supervisor, status(), {
+      const code = status();
+      const result = await supervisedResult(os, end.supervisor, code, {
         supervisor: req.plan.supervisor,
         tmp: run.slots.tmp,
       });
+      if (result.kind !== "exited") return result;
+      const hit = held.limits?.violations(code) ?? [];
+      return hit.length > 0 ? { ...result, limits: hit } : result;
     } catch (e) {
       signals.killAll();
       return held.guard?.failure() ?? failureOf(e, "SRT561");
@@ -267,6 +276,7 @@ async function launch(
   containers: string[],
   stops: (() => void)[],
   log: (what: string) => void,
+  limits: DockerLimits,
 ): Promise<{ exit: Exit; started: boolean; supervised: boolean; supervisor: Promise<SupervisorReport> }> {
   const bundle = `${run.path}/bundle`;
   const exists = (p: string): boolean => {
@@ -352,7 +362,7 @@ async function launch(
       "--pull",
       "never",
       ...confinementArgs(seccompFile, user),
-      ...engineCreateArgs(req),
+      ...engineCreateArgs(req, limits),
       ...hostDirs.flatMap((d) => ["--mount", bindArg({ source: d, target: d, readonly: true })]),
       "--entrypoint",
       req.tools.sleep,
@@ -404,10 +414,10 @@ async function launch(
       overlays,
       workdir: req.docker.workdir ?? req.plan.oci.config.process.cwd,
       autoRemove: req.docker.autoRemove,
-      limits: req.docker.limits,
+      limits,
       volumes: req.docker.volumes ?? [],
       interactive: true,
-      engineArgs: engineCreateArgs(req),
+      engineArgs: engineCreateArgs(req, limits),
     });
     if (plan.skipped.length > 0) log(`not mounted (missing, could not be created): ${plan.skipped.join(" ")}`);
     const created = await client.run(plan.args, undefined, plan.clientEnv);
@@ -448,6 +458,7 @@ async function launch(
       started = true;
       held.janitor?.expectGroup(pid);
       signals.sandboxStarted(pid);
+      held.limits?.startClock(() => signals.killAll());
       signals.deliverPending();
       log(`container ${name} pid ${pid}`);
       void exited.then(() => held.janitor?.groupGone(pid));
@@ -479,10 +490,10 @@ function trustFiles(env: Readonly<Record<string, string>>, tmp: string): { sourc
 }
 
 /** podman as root: root lacks CAP_SYS_RESOURCE here, so podman's default rlimits (raised) are refused; keep the host's. */
-function engineCreateArgs(req: DockerRunRequest): string[] {
+function engineCreateArgs(req: DockerRunRequest, limits: DockerLimits): string[] {
   if (req.tools.engine !== "podman" || req.uid !== 0) return [];
   return [
-    ...(req.docker.limits.openFiles === undefined ? ["--ulimit", "nofile=20000:20000"] : []),
+    ...(limits.openFiles === undefined ? ["--ulimit", "nofile=20000:20000"] : []),
     "--ulimit",
     "nproc=32768:32768",
   ];

@@ -30,8 +30,7 @@
 import { constants } from "node:os";
 import type { Readable, Writable } from "node:stream";
 import type { OciEngine, OciPlan } from "../../backends/oci/index.js";
-import { instantiateOci, supervisorFds, type OciResources, type OciRlimit } from "../../backends/oci/index.js";
-import type { LimitDecision } from "../linux/limits/decide.js";
+import { instantiateOci, ociLimitFields, supervisorFds } from "../../backends/oci/index.js";
 import type { Held } from "../linux/cleanup.js";
 import type { LinuxDeps, SpawnedChild, StdioSlot } from "../linux/deps.js";
 import { ipcChannelFds } from "../linux/inherited-fds.js";
@@ -42,7 +41,6 @@ import type { RunDir } from "../linux/run-dir.js";
 import { createSandboxSignals, type SandboxSignals } from "../linux/signals.js";
 import { bridgeKind, startBridges, type BridgeTools } from "../linux/bridge.js";
 import { failed, RuntimeFailure } from "../failure.js";
-import type { RuntimeRlimit } from "../linux/limits/enforce.js";
 import { readSupervisorReport, supervisorConfig, type SupervisorReport } from "../linux/supervisor.js";
 import { supervisedResult } from "../linux/wait.js";
 import { writeBundle, type BundleFs } from "./bundle.js";
@@ -81,15 +79,16 @@ export function runOci(req: OciRunRequest, os: LinuxDeps = nodeLinuxDeps(), bund
   const signals = createSandboxSignals(os, req.killGraceMs ?? 10_000);
   let container: Container | undefined;
   const result = runPhases(os, { ...req, shell: req.tools.sh }, signals, log, {
-    // The limits bwrap gets, decided the same way (SRT550 when one cannot hold, unless bestEffort),
-    // applied by runc: memory, pids and cpu as linux.resources in the cgroup runc makes where srt's
-    // own would be, the rlimits as process.rlimits; wallTime is srt's timer.
-    limits: { rlimitsBy: "runtime", cgroupBy: "runtime", ...(req.uid === 0 ? {} : { noCgroups: rootlessNoCgroups }) },
+    // The limits bwrap gets, decided the same way (SRT550 when one cannot hold, unless bestEffort).
+    // runc: memory, pids and cpu as linux.resources in the cgroup runc makes where srt's own would be.
+    // crun: srt's own run cgroup, as bwrap's, joined before crun executes (its cgroup manager off).
+    // Both: the rlimits as process.rlimits; wallTime is srt's timer.
+    limits: { engine: { runtime: req.tools.engine ?? "runc", rootless: req.uid !== 0 } },
     failureCode: "SRT545",
     async launchAndWait(run, held) {
       container = await launchRunc(os, bundleFs ?? (await nodeBundleFs()), req, run, held, signals, log);
       const end = await container.exited;
-      log(`runc exited (${end.signal ?? end.code})`);
+      log(`${req.tools.engine ?? "runc"} exited (${end.signal ?? end.code})`);
       const broken = held.guard?.failure();
       if (broken) return broken;
       if (end.error) return failed("SRT545", `cannot start ${req.tools.runc}: ${end.error.message}`);
@@ -130,8 +129,9 @@ async function launchRunc(
   const statePath = `${run.path}/oci-state`;
   const ready = `${run.path}/oci-ready`;
   const go = `${run.path}/oci-go`;
-  const limited = (held.limits?.cgroupLimits.length ?? 0) > 0;
   const engine: OciEngine = req.tools.engine ?? "runc";
+  // runc's cgroup holds the limits (linux.resources); crun's cgroup manager is off, it stays in srt's.
+  const limited = (held.limits?.cgroupLimits.length ?? 0) > 0;
   const concrete = instantiateOci(req.plan.oci, {
     command: req.command,
     env: commandEnv(req, run, held.network),
@@ -140,12 +140,12 @@ async function launchRunc(
     uid: req.uid,
     gid: req.gid,
     // With limits, below srt's own cgroup (relative to runc's, which is srt's), where srt reads the counters.
-    cgroupsPath: limited ? runCgroupName(run.id) : `/${runCgroupName(run.id)}`,
+    ...(engine === "runc" ? { cgroupsPath: limited ? runCgroupName(run.id) : `/${runCgroupName(run.id)}` } : {}),
     supervisor: { source: req.tools.supervisor },
     ...(engine === "crun" ? { isFile: (p: string) => isRegularFile(os, p) } : {}),
     binds: held.network?.binds ?? [],
-    rlimits: (held.limits?.rlimits ?? []).map(ociRlimit),
-    resources: ociResources(held.limits?.cgroupLimits ?? []),
+    // What the run decided holds here, in the spec's terms: the compiled bundle's lowering.
+    ...ociLimitFields(held.limits?.applied ?? { resources: {}, rlimits: [] }),
     exists: (p) => {
       try {
         os.fs.lstat(p);
@@ -172,6 +172,8 @@ async function launchRunc(
   if (concrete.skipped.length > 0) log(`not mounted (missing, could not be created): ${concrete.skipped.join(" ")}`);
   os.inheritedFds(ipcChannelFds(os.env), req.inheritedFds ?? "close");
   const runcArgv = [
+    // crun makes no cgroup: the container stays in srt's (the run's, with limits), whose counters srt reads.
+    ...(engine === "crun" ? ["--cgroup-manager=disabled"] : []),
     "--root",
     runcRoot,
     "--log",
@@ -183,7 +185,6 @@ async function launchRunc(
     "--preserve-fds",
     "2",
     // With limits the container (and its cgroup's counters) stays until srt has read them; remove() deletes it.
-    // (crun has no --keep: its limits hold, but which one was hit cannot be read afterwards.)
     ...(limited && engine === "runc" ? ["--keep"] : []),
     "--bundle",
     bundle,
@@ -286,29 +287,6 @@ function isRegularFile(os: LinuxDeps, path: string): boolean {
     return false;
   }
 }
-
-const rootlessNoCgroups =
-  "srt gives rootless runc no cgroup, so it applies no linux.resources (on a cgroup v1 host it cannot make one unprivileged); run as root, or under bwrap with a delegated cgroup";
-
-/** The cgroup limits srt decided, as the spec's linux.resources (the same values bwrap's cgroup gets). */
-function ociResources(limits: readonly LimitDecision[]): OciResources | undefined {
-  const value = (k: LimitDecision["key"]): number | undefined => limits.find((d) => d.key === k)?.value;
-  const memory = value("memory");
-  const pids = value("pids");
-  const cpu = value("cpu");
-  if (memory === undefined && pids === undefined && cpu === undefined) return undefined;
-  const period = 100_000;
-  return {
-    ...(memory === undefined ? {} : { memory: { limit: memory, swap: memory } }),
-    ...(pids === undefined ? {} : { pids: { limit: pids } }),
-    ...(cpu === undefined ? {} : { cpu: { quota: Math.max(1000, Math.round(cpu * period)), period } }),
-  };
-}
-
-const ociRlimit = (r: RuntimeRlimit): OciRlimit => {
-  const type = r.rlimit === "data" ? "RLIMIT_DATA" : r.rlimit === "fsize" ? "RLIMIT_FSIZE" : "RLIMIT_NOFILE";
-  return { type, hard: r.value, soft: r.value };
-};
 
 /** The last error runc logged (its JSON log lines), if any. */
 function runcLogError(os: LinuxDeps, path: string): string | undefined {

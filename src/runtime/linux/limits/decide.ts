@@ -20,10 +20,13 @@
  *   wallTime            srt's own timer: it kills the sandbox's pid 1, which ends
  *                       the tree.
  * A limit that does not hold fails the run (SRT550) unless bestEffort is set.
+ * The engine (engine.ts) changes who applies each limit and, for some, whether
+ * it can hold at all: the verdict is made here, once, for every engine.
  */
 import { formatBytes, formatDuration } from "../../../compiler/limits.js";
 import type { LimitValue, Origin, ResourceLimits } from "../../../compiler/ir.js";
 import type { Controller } from "./hierarchy.js";
+import { engineFlag, engineRefusesCgroup, limitsAppliers, rlimitBy, type LimitsEngine } from "./engine.js";
 
 export type LimitKey = "memory" | "pids" | "cpu" | "wallTime" | "fileSize" | "openFiles";
 export const limitKeys: readonly LimitKey[] = ["memory", "pids", "cpu", "wallTime", "fileSize", "openFiles"];
@@ -48,7 +51,10 @@ export interface LimitsHost {
 }
 
 export type Mechanism =
+  /** A per-run cgroup at the slot: made by srt, or by runc from linux.resources (engine.ts says which). */
   | { readonly kind: "cgroup"; readonly slot: CgroupSlot }
+  /** The container engine's own cgroup, from its flags (docker, podman). */
+  | { readonly kind: "engine"; readonly flag: string; readonly version: 1 | 2 }
   | { readonly kind: "rlimit"; readonly rlimit: "data" | "fsize" | "nofile" }
   | { readonly kind: "timer" }
   | { readonly kind: "none" };
@@ -89,82 +95,102 @@ export function describeLimit(key: LimitKey, value: number): string {
   }
 }
 
-export function decideLimits(limits: ResourceLimits, host: LimitsHost): LimitsDecision {
+/** bwrap as the caller: what a run decides when no other engine is named. */
+export const defaultEngine = (host: LimitsHost): LimitsEngine => ({ runtime: "bwrap", rootless: host.uid !== 0 });
+
+export function decideLimits(
+  limits: ResourceLimits,
+  host: LimitsHost,
+  engine: LimitsEngine = defaultEngine(host),
+): LimitsDecision {
   const bestEffort = limits.bestEffort.value;
   const decisions: LimitDecision[] = [];
   const refusals: string[] = [];
   for (const key of limitKeys) {
     const l: LimitValue | undefined = limits[key];
     if (l === undefined) continue;
-    const d = decideOne(key, l, host, bestEffort);
+    const d = decideOne(key, l, host, bestEffort, engine);
     decisions.push(d);
     if (d.holds === "no" && !bestEffort) refusals.push(`${describeLimit(key, l.value)} (${l.origin}): ${d.how}`);
   }
   return { decisions, refusals, bestEffort };
 }
 
-function decideOne(key: LimitKey, l: LimitValue, host: LimitsHost, bestEffort: boolean): LimitDecision {
+function decideOne(
+  key: LimitKey,
+  l: LimitValue,
+  host: LimitsHost,
+  bestEffort: boolean,
+  engine: LimitsEngine,
+): LimitDecision {
   const base = { key, value: l.value, origin: l.origin };
-  const cgroup = (c: Controller, file: string): LimitDecision | string => {
+  const cgroup = (c: Controller, v1File: string, v2File: string): LimitDecision | string => {
     const slot = host.cgroups.get(c);
+    const version = slot === undefined || "missing" in slot ? undefined : slot.version;
+    const refused = engineRefusesCgroup(engine, version);
+    if (refused !== undefined) return refused;
     if (slot === undefined || "missing" in slot) return slot?.missing ?? `no ${c} controller`;
+    const file = `cgroup v${slot.version} ${slot.version === 2 ? v2File : v1File}`;
+    const by = limitsAppliers(engine.runtime).cgroup;
+    if (by === "engine")
+      return {
+        ...base,
+        mechanism: { kind: "engine", flag: engineFlag[c], version: slot.version },
+        holds: "tree",
+        how: `${engine.runtime} ${engineFlag[c]}: the ${file} of the container's cgroup (the engine's)`,
+      };
     return {
       ...base,
       mechanism: { kind: "cgroup", slot },
       holds: "tree",
-      how: `cgroup v${slot.version} ${file} of a per-run cgroup below ${slot.parent}`,
+      how:
+        by === "runtime"
+          ? `the spec's linux.resources: ${engine.runtime} sets ${file} of a per-run cgroup it makes below ${slot.parent}`
+          : `${file} of a per-run cgroup below ${slot.parent}${engine.runtime === "crun" ? " (crun runs in it with its own cgroup manager off)" : ""}`,
     };
   };
   const none = (why: string): LimitDecision => ({ ...base, mechanism: { kind: "none" }, holds: "no", how: why });
+  /** `how` gets the words for who sets it ("", " (docker --ulimit fsize)"). */
+  const rlimit = (r: "data" | "fsize" | "nofile", how: (by: string) => string): LimitDecision => ({
+    ...base,
+    mechanism: { kind: "rlimit", rlimit: r },
+    holds: "process",
+    how: how(rlimitBy(engine, r)),
+  });
   switch (key) {
     case "memory": {
-      const c = cgroup("memory", versionOf(host, "memory") === 2 ? "memory.max" : "memory.limit_in_bytes");
+      const c = cgroup("memory", "memory.limit_in_bytes", "memory.max");
       if (typeof c !== "string") return c;
       return bestEffort
-        ? {
-            ...base,
-            mechanism: { kind: "rlimit", rlimit: "data" },
-            holds: "process",
-            how: `no cgroup: ${c}; RLIMIT_DATA for each process instead (allocations beyond it fail; the tree as a whole is not limited)`,
-          }
+        ? rlimit(
+            "data",
+            (by) =>
+              `no cgroup: ${c}; RLIMIT_DATA for each process${by} instead (allocations beyond it fail; the tree as a whole is not limited)`,
+          )
         : none(`no cgroup: ${c}; only a per-process RLIMIT_DATA could stand in, which needs "bestEffort": true`);
     }
     case "pids": {
-      const c = cgroup("pids", "pids.max");
+      const c = cgroup("pids", "pids.max", "pids.max");
       if (typeof c !== "string") return c;
       return none(
         `no cgroup: ${c}; RLIMIT_NPROC is no stand-in: it counts every process of the user on this host, not the run's, and does not bind root`,
       );
     }
     case "cpu": {
-      const c = cgroup("cpu", versionOf(host, "cpu") === 2 ? "cpu.max" : "cpu.cfs_quota_us");
+      const c = cgroup("cpu", "cpu.cfs_quota_us", "cpu.max");
       if (typeof c !== "string") return c;
       return none(`no cgroup: ${c}; no rlimit limits a share of CPU time`);
     }
     case "wallTime":
       return { ...base, mechanism: { kind: "timer" }, holds: "tree", how: "srt kills the sandbox when it is reached" };
     case "fileSize":
-      return {
-        ...base,
-        mechanism: { kind: "rlimit", rlimit: "fsize" },
-        holds: "process",
-        how: "RLIMIT_FSIZE for each process",
-      };
+      return rlimit("fsize", (by) => `RLIMIT_FSIZE for each process${by}`);
     case "openFiles":
-      return l.value <= host.nofileHard
-        ? {
-            ...base,
-            mechanism: { kind: "rlimit", rlimit: "nofile" },
-            holds: "process",
-            how: "RLIMIT_NOFILE for each process",
-          }
+      // The container's first process inherits srt's hard limit (docker's from its daemon, unknown here).
+      return engine.runtime === "docker" || l.value <= host.nofileHard
+        ? rlimit("nofile", (by) => `RLIMIT_NOFILE for each process${by}`)
         : none(
             `srt itself may open at most ${host.nofileHard} files here (hard RLIMIT_NOFILE); raising it needs CAP_SYS_RESOURCE`,
           );
   }
 }
-
-const versionOf = (host: LimitsHost, c: Controller): 1 | 2 | undefined => {
-  const s = host.cgroups.get(c);
-  return s === undefined || "missing" in s ? undefined : s.version;
-};

@@ -8,10 +8,12 @@
  * `violations` says which limits the command ran into.
  */
 import type { ResourceLimits } from "../../../compiler/ir.js";
+import type { OciLimitValues } from "../../../backends/oci/index.js";
 import type { LinuxDeps } from "../deps.js";
 import { RuntimeFailure } from "../../failure.js";
 import { createRunCgroup, foreignRunCgroup, type RunCgroup } from "./cgroup.js";
 import { decideLimits, describeLimit, limitsRequested, type LimitDecision, type LimitKey } from "./decide.js";
+import { limitsAppliers, probeUid, type LimitsEngine } from "./engine.js";
 import { probeLimitsHost } from "./probe.js";
 
 /** A limit the command ran into: a line in the summary, an entry in the --violations file. */
@@ -31,10 +33,12 @@ export interface LimitsSession {
   /** The limits helper and its options, to run bwrap under; undefined when no limit needs it. */
   readonly prefix: readonly string[] | undefined;
   readonly decisions: readonly LimitDecision[];
-  /** With cgroupBy "runtime": the cgroup limits the runtime must apply (empty otherwise). */
+  /** The cgroup limits runc must apply as linux.resources (empty for every other engine). */
   readonly cgroupLimits: readonly LimitDecision[];
-  /** With rlimitsBy "runtime": the rlimits to apply (empty otherwise). */
+  /** The rlimits the runtime or engine applies (empty under bwrap: srt's helper sets them). */
   readonly rlimits: readonly RuntimeRlimit[];
+  /** What the runtime or engine must apply itself: runc's linux.resources, docker's flags, their rlimits. */
+  readonly applied: OciLimitValues;
   /** Arms the wall-time timer (if any) once the sandbox runs; `kill` ends the sandbox. */
   startClock(kill: () => void): void;
   /** What the command ran into, given its exit status. */
@@ -54,21 +58,15 @@ export interface LimitsRequest {
   /** Said to the user (not only in debug output): a limit bestEffort skips or weakens. */
   readonly warn?: ((line: string) => void) | undefined;
   /**
-   * "runtime": the rlimits are the caller's to apply (runc: `process.rlimits`, set just before the
-   * container's first program), so the helper only joins the cgroup; default "helper".
+   * The engine (engine.ts): who applies what. bwrap (default): srt's cgroup, joined with the rlimits
+   * by srt's helper. crun: srt's cgroup joined by the helper, the rlimits the runtime's. runc: the
+   * cgroup is runc's (the spec's linux.resources, `srt-<run id>` below srt's own), its counters read
+   * after the run (runc run --keep), the rlimits the runtime's. docker, podman: the engine's flags.
    */
-  readonly rlimitsBy?: "helper" | "runtime";
-  /**
-   * "runtime": the cgroup limits are the caller's to apply (runc: the spec's linux.resources, in a
-   * cgroup runc makes at the same path srt would, `srt-<run id>` below srt's own); srt reads its
-   * counters after the run (runc run --keep) and the runtime removes it. Default "srt".
-   */
-  readonly cgroupBy?: "srt" | "runtime";
-  /** Why no cgroup limit can hold for this runtime here (rootless runc): every cgroup slot is missing. */
-  readonly noCgroups?: string;
+  readonly engine?: LimitsEngine;
 }
 
-/** An rlimit the runtime applies itself (rlimitsBy "runtime"). */
+/** An rlimit the runtime or engine applies itself (not srt's helper). */
 export interface RuntimeRlimit {
   readonly rlimit: "data" | "fsize" | "nofile";
   readonly value: number;
@@ -84,12 +82,8 @@ export function startLimits(
 ): LimitsSession | undefined {
   // A policy without limits costs a run nothing: no probe of the host's cgroups.
   if (!limitsRequested(req.limits)) return undefined;
-  const probed = probeLimitsHost(os.fs, req.uid);
-  const host =
-    req.noCgroups === undefined
-      ? probed
-      : { ...probed, cgroups: new Map([...probed.cgroups.keys()].map((c) => [c, { missing: req.noCgroups! }])) };
-  const decision = decideLimits(req.limits, host);
+  const engine = req.engine ?? { runtime: "bwrap", rootless: req.uid !== 0 };
+  const decision = decideLimits(req.limits, probeLimitsHost(os.fs, probeUid(engine, req.uid)), engine);
   if (decision.decisions.length === 0) return undefined;
   if (decision.refusals.length > 0)
     throw new RuntimeFailure(
@@ -103,11 +97,12 @@ export function startLimits(
         `srt: warning: ${describeLimit(d.key, d.value)} ${d.holds === "no" ? "is not enforced here" : "holds per process only"} (bestEffort): ${d.how}`,
       );
   }
-  const byRuntime = req.rlimitsBy === "runtime";
+  const appliers = limitsAppliers(engine.runtime);
+  const byRuntime = appliers.rlimit !== "helper";
   const rlimits = decision.decisions.flatMap((d): RuntimeRlimit[] =>
     byRuntime && d.mechanism.kind === "rlimit" ? [{ rlimit: d.mechanism.rlimit, value: d.value }] : [],
   );
-  const cgroupByRuntime = req.cgroupBy === "runtime";
+  const cgroupByRuntime = appliers.cgroup === "runtime";
   const cgroupLimits = decision.decisions.filter((d) => d.mechanism.kind === "cgroup");
   const needsHelper = decision.decisions.some(
     (d) => (d.mechanism.kind === "cgroup" && !cgroupByRuntime) || (d.mechanism.kind === "rlimit" && !byRuntime),
@@ -133,11 +128,16 @@ export function startLimits(
   const wall = decision.decisions.find((d) => d.key === "wallTime");
   let cancel: (() => void) | undefined;
   let wallHit: Date | undefined;
+  const treeByOthers = decision.decisions.filter(
+    (d) => (d.mechanism.kind === "cgroup" && cgroupByRuntime) || d.mechanism.kind === "engine",
+  );
   return {
     prefix,
     decisions: decision.decisions,
     cgroupLimits: cgroupByRuntime ? cgroupLimits : [],
     rlimits,
+    // The tree-wide limits are memory, pids and cpu only.
+    applied: { resources: Object.fromEntries(treeByOthers.map((d) => [d.key, d.value])), rlimits },
     startClock(kill) {
       if (wall === undefined || cancel !== undefined) return;
       cancel = os.clock.after(wall.value, () => {

@@ -7,16 +7,27 @@
 import type { ResourceLimits } from "../../../compiler/ir.js";
 import type { LinuxDeps } from "../deps.js";
 import { createRunCgroup } from "./cgroup.js";
-import { decideLimits, describeLimit, limitKeys, type LimitDecision, type LimitsHost } from "./decide.js";
-import { controllers } from "./hierarchy.js";
+import {
+  decideLimits,
+  defaultEngine,
+  describeLimit,
+  limitKeys,
+  type LimitDecision,
+  type LimitsHost,
+} from "./decide.js";
+import { limitsAppliers, probeUid, type LimitsEngine } from "./engine.js";
 import { probeLimitsHost } from "./probe.js";
 
-/** explain's lines for a policy's limits: each with its origin and how it holds here (no host: Linux only). */
-export function explainLimits(limits: ResourceLimits, host: LimitsHost | undefined): string[] {
+/**
+ * explain's lines for a policy's limits: each with its origin and how it holds here under the
+ * engine that would run it (no host: not Linux). `host` is probed for that engine (probeFor).
+ */
+export function explainLimits(limits: ResourceLimits, host: LimitsHost | undefined, engine?: LimitsEngine): string[] {
   const asked = limitKeys.filter((k) => limits[k] !== undefined);
   if (asked.length === 0) return [];
-  const out = ["", "Resource limits:"];
-  const decided = host === undefined ? undefined : decideLimits(limits, host);
+  const shown = host === undefined ? undefined : (engine ?? defaultEngine(host));
+  const out = ["", `Resource limits${shown === undefined ? "" : ` (under ${engineName(shown)})`}:`];
+  const decided = host === undefined ? undefined : decideLimits(limits, host, shown);
   for (const k of asked) {
     const l = limits[k]!;
     out.push(`    ${describeLimit(k, l.value)}  ← ${l.origin}`);
@@ -33,6 +44,13 @@ export function explainLimits(limits: ResourceLimits, host: LimitsHost | undefin
   return out;
 }
 
+/** "runc, rootless" */
+export const engineName = (e: LimitsEngine): string => `${e.runtime}, ${e.rootless ? "rootless" : "as root"}`;
+
+/** The host's facts as a run under `engine` by `uid` sees them (a daemon's cgroups are root's). */
+export const probeFor = (fs: Parameters<typeof probeLimitsHost>[0], uid: number, engine: LimitsEngine): LimitsHost =>
+  probeLimitsHost(fs, probeUid(engine, uid));
+
 const holdsText = (d: LimitDecision): string =>
   d.holds === "tree"
     ? `holds for the whole sandbox: ${d.how}`
@@ -46,16 +64,23 @@ export interface LimitsCheck {
   readonly fix?: string;
 }
 
-/** doctor: which limits hold here; a trial cgroup proves the cgroup ones. */
-export function checkLimits(os: Pick<LinuxDeps, "fs" | "kill" | "clock" | "runId">, uid: number): LimitsCheck {
-  const host = probeLimitsHost(os.fs, uid);
+/** doctor: which limits hold here under `engine`; a trial cgroup proves the ones in a cgroup srt or runc makes. */
+export function checkLimits(
+  os: Pick<LinuxDeps, "fs" | "kill" | "clock" | "runId">,
+  uid: number,
+  engine: LimitsEngine = { runtime: "bwrap", rootless: uid !== 0 },
+): LimitsCheck {
+  const host = probeFor(os.fs, uid, engine);
   const probe: ResourceLimits = {
     memory: { value: 2 ** 40, origin: "default" },
     pids: { value: 1 << 20, origin: "default" },
     cpu: { value: 1024, origin: "default" },
-    bestEffort: { value: true, origin: "default" },
+    wallTime: { value: 1, origin: "default" },
+    fileSize: { value: 1, origin: "default" },
+    openFiles: { value: 16, origin: "default" },
+    bestEffort: { value: false, origin: "default" },
   };
-  const decided = decideLimits(probe, host).decisions;
+  const decided = decideLimits(probe, host, engine).decisions;
   const viaCgroup = decided.filter((d) => d.mechanism.kind === "cgroup");
   let trial: string | undefined;
   if (viaCgroup.length > 0) {
@@ -67,31 +92,35 @@ export function checkLimits(os: Pick<LinuxDeps, "fs" | "kill" | "clock" | "runId
       trial = (e as Error).message;
     }
   }
-  const parts: string[] = [];
-  for (const c of controllers) {
-    const slot = host.cgroups.get(c);
-    const key = c === "memory" ? "memory" : c === "pids" ? "pids" : "cpu";
-    if (slot !== undefined && !("missing" in slot) && trial === undefined)
-      parts.push(`${key}: cgroup v${slot.version} below ${slot.parent}`);
-    else if (slot !== undefined && "missing" in slot) parts.push(`${key}: NOT enforceable (${slot.missing})`);
-    else parts.push(`${key}: NOT enforceable (a trial cgroup failed: ${trial ?? "unknown"})`);
-  }
-  parts.push(
-    `fileSize: RLIMIT_FSIZE`,
-    `openFiles: RLIMIT_NOFILE up to ${host.nofileHard === Number.MAX_SAFE_INTEGER ? "unlimited" : host.nofileHard}`,
-    "wallTime: srt's timer",
+  const parts = decided.map((d) =>
+    d.holds === "no"
+      ? `${d.key}: NOT enforceable (${d.how})`
+      : d.mechanism.kind === "cgroup" && trial !== undefined
+        ? `${d.key}: NOT enforceable (a trial cgroup failed: ${trial})`
+        : `${d.key}: ${d.mechanism.kind === "rlimit" && d.key === "openFiles" ? `${d.how}, up to ${nofileShown(host, engine)}` : d.how}`,
   );
-  const allCgroup = viaCgroup.length === controllers.length && trial === undefined;
+  const ok = decided.every((d) => d.holds !== "no") && trial === undefined;
+  const bestEffort = 'or set "limits": {"bestEffort": true}';
+  const delegate = `as root, delegate a cgroup to uid ${uid}: mkdir <its own cgroup in each hierarchy>/srt-${uid} and chown it to ${uid} (README: Resource limits)`;
   return {
-    ok: allCgroup,
-    detail: parts.join("; "),
-    ...(allCgroup
+    ok,
+    detail: `under ${engineName(engine)}: ${parts.join("; ")}`,
+    ...(ok
       ? {}
       : {
           fix:
             uid === 0
-              ? 'mount the cgroup controllers (memory, pids, cpu) writable, or set "limits": {"bestEffort": true}'
-              : `as root, delegate a cgroup to uid ${uid}: mkdir <its own cgroup in each hierarchy>/srt-${uid} and chown it to ${uid} (README: Resource limits); or set "limits": {"bestEffort": true}`,
+              ? `mount the cgroup controllers (memory, pids, cpu) writable, ${bestEffort}`
+              : limitsAppliers(engine.runtime).cgroup === "srt"
+                ? `${delegate}; ${bestEffort}`
+                : `run as root, or under bwrap with a delegated cgroup (${delegate}); ${bestEffort}`,
         }),
   };
 }
+
+const nofileShown = (host: LimitsHost, engine: LimitsEngine): string =>
+  engine.runtime === "docker"
+    ? "the daemon's hard limit"
+    : host.nofileHard === Number.MAX_SAFE_INTEGER
+      ? "unlimited"
+      : String(host.nofileHard);
