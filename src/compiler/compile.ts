@@ -5,6 +5,7 @@
 import { defaultLimits, type BudgetLimits } from "./budget.js";
 import { diagnostic, hasErrors, sortDiagnostics, type Diagnostic } from "./diagnostics.js";
 import { expandPaths } from "./expand.js";
+import { externalProxyDiagnostics } from "./external-proxy.js";
 import type { Host } from "./host.js";
 import { foreignKeyDiagnostics } from "./foreign-keys.js";
 import type { FsRule, Origin, PathRule, Policy, ResourceLimits } from "./ir.js";
@@ -211,6 +212,7 @@ function targetDiagnostics(n: NormalizedSettings, target: Target): Diagnostic[] 
     out.push(diagnostic("SRT433", net.tlsTerminate.origin, { key: "tlsTerminate" }));
   if (target === "macos" && net.masks)
     for (const m of net.masks.entries) out.push(diagnostic("SRT433", m.origin, { key: "credentials" }));
+  out.push(...externalProxyDiagnostics(net));
   if (n.filesystemDisabled !== undefined)
     out.push(diagnostic("SRT134", n.filesystemDisabled, { kind: "filesystem-disabled" }));
   if (target === "macos" && o.allowAppleEvents?.value === true)
