@@ -5,6 +5,7 @@
 import { defaultLimits, type BudgetLimits } from "./budget.js";
 import { diagnostic, hasErrors, sortDiagnostics, type Diagnostic } from "./diagnostics.js";
 import { expandPaths } from "./expand.js";
+import { externalProxyDiagnostics } from "./external-proxy.js";
 import type { Host } from "./host.js";
 import { foreignKeyDiagnostics } from "./foreign-keys.js";
 import type { FsRule, Origin, PathRule, Policy, ResourceLimits } from "./ir.js";
@@ -210,6 +211,7 @@ function targetDiagnostics(n: NormalizedSettings, target: Target): Diagnostic[] 
   if (target === "macos" && net.masks)
     for (const m of net.masks.entries)
       if (m.source.kind === "file") out.push(diagnostic("SRT433", m.origin, { path: m.source.path }));
+  out.push(...externalProxyDiagnostics(net));
   if (n.filesystemDisabled !== undefined)
     out.push(diagnostic("SRT134", n.filesystemDisabled, { kind: "filesystem-disabled" }));
   if (target === "macos" && o.allowAppleEvents?.value === true)

@@ -514,6 +514,13 @@ export const catalog = {
     (_: NoArgs) =>
       "credentials.sigv4 has no effect: no masked AWS key pair (credentials.awsPairs, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY masked whole)",
   ),
+  SRT448: entry(
+    "error",
+    "a key srt's own proxy carries out, with that side sent to your own proxy",
+    (a: { readonly key: string; readonly port: "httpProxyPort" | "socksProxyPort"; readonly does: string }) =>
+      `${a.key} ${a.does}, but network.${a.port} sends that traffic to your own proxy instead: it would not hold`,
+    (a) => `remove network.${a.port} so srt's proxy handles that side, or remove ${a.key}`,
+  ),
   SRT620: entry(
     "error",
     "a resource limit has no usable value",
