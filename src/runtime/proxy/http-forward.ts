@@ -236,9 +236,8 @@ export async function forwardRequest(
     up!.end();
     return;
   }
-  const host = canonicalizeHost(authority.host);
-  if (streamMasks && plain && host !== null)
-    substituteStream(streamMasks, body, up!, host, authority.port, (origin) => {
+  if (streamMasks && plain && canonical !== null)
+    substituteStream(streamMasks, body, up!, canonical, authority.port, (origin) => {
       abort();
       plain.refuse(authority.host, authority.port, `the request body carries the masked credential ${origin}`, origin);
     });

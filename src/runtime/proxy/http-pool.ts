@@ -71,6 +71,8 @@ class PoolAgent extends http.Agent {
         // An HTTP client's connection, not a tunnel's: the server's FIN ends it, so an idle one it
         // closed leaves the free list instead of taking the next request.
         socket.allowHalfOpen = false;
+        // A request head is one write; Nagle would hold it behind an unacknowledged one.
+        socket.setNoDelay(true);
         done?.(null, socket);
       },
       (e: Error) => done?.(e, undefined as unknown as Duplex),
@@ -94,13 +96,12 @@ export function createHttpPool(dial: DialOptions): HttpPool {
   return {
     options: (target): PoolOptions => ({ agent, srtTarget: target }),
     holds(socket, target) {
-      const peer = socket.remoteAddress === undefined ? null : canonicalizeHost(socket.remoteAddress);
-      return (
-        peer !== null &&
-        peer.kind !== "name" &&
-        target.addresses.includes(peer.address) &&
-        socket.remotePort === target.port
-      );
+      const remote = socket.remoteAddress;
+      if (remote === undefined || socket.remotePort !== target.port) return false;
+      if (target.addresses.includes(remote)) return true;
+      // Node may spell it otherwise (an IPv4-mapped IPv6 address); the route holds canonical text.
+      const peer = canonicalizeHost(remote);
+      return peer !== null && peer.kind !== "name" && target.addresses.includes(peer.address);
     },
     close() {
       agent.closed = true;
