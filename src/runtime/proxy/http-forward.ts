@@ -50,6 +50,23 @@ export function endToEndHeaders(raw: readonly string[]): string[] {
   return out;
 }
 
+/**
+ * The upstream's response on to the client: its end-to-end headers (with the request filters'
+ * edits when the request was judged) and its body, streamed; a body cut off upstream cuts the
+ * client's response off too, so the client never takes a part for the whole.
+ */
+export function passResponse(upRes: IncomingMessage, res: ServerResponse, judged: Judged | undefined): void {
+  upRes.on("error", () => undefined);
+  upRes.once("aborted", () => res.destroy());
+  upRes.once("close", () => {
+    if (!upRes.complete) res.destroy();
+  });
+  const back = endToEndHeaders(upRes.rawHeaders);
+  const status = upRes.statusCode ?? 502;
+  res.writeHead(status, upRes.statusMessage ?? "", judged === undefined ? back : responseHeaders(back, status, judged));
+  upRes.pipe(res);
+}
+
 export async function forwardRequest(
   req: IncomingMessage,
   res: ServerResponse,
@@ -215,18 +232,7 @@ export async function forwardRequest(
     up.on("response", (upRes) => {
       answered = true;
       clearTimeout(waiting);
-      upRes.on("error", () => undefined);
-      upRes.once("aborted", () => res.destroy());
-      upRes.once("close", () => {
-        if (!upRes.complete) res.destroy();
-      });
-      const back = endToEndHeaders(upRes.rawHeaders);
-      res.writeHead(
-        upRes.statusCode ?? 502,
-        upRes.statusMessage ?? "",
-        judged === undefined ? back : responseHeaders(back, upRes.statusCode ?? 502, judged),
-      );
-      upRes.pipe(res);
+      passResponse(upRes, res, judged);
     });
   };
   start(send(upstream), pooled !== undefined);
