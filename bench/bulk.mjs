@@ -101,35 +101,10 @@ const viaSrt = (pkg, how, target = url) => {
   return curl([process.execPath, join(pkg, "dist/srt.mjs"), "--settings", settings, "-c", script]);
 };
 
-// 1,000 sequential GET /small on one kept-alive connection: `direct` to the server, `tunnel` over
-// one CONNECT tunnel to 127.0.0.1:3128 (the bytes go through the relay), `proxy` as absolute-form
-// requests to the HTTP proxy (each one parsed and forwarded by Node). Prints "p50 p99" in ms.
-const smallSource = `
-const net = require("node:net");
-const [how, port, n] = [process.argv[2], Number(process.argv[3]), 1000];
-const s = net.connect(how === "direct" ? port : 3128, "127.0.0.1");
-const path = how === "proxy" ? "http://127.0.0.1:" + port + "/small" : "/small";
-let buf = "", wait;
-s.on("data", (d) => { buf += d; const i = buf.indexOf("\\r\\n\\r\\n"); if (i < 0) return;
-  const len = Number((/content-length: *(\\d+)/i.exec(buf.slice(0, i)) || [0, 0])[1]);
-  if (buf.length < i + 4 + len) return; buf = buf.slice(i + 4 + len); wait(); });
-const ask = (text) => new Promise((r) => { wait = r; s.write(text); });
-(async () => {
-  await new Promise((r) => s.once("connect", r));
-  if (how === "tunnel") await ask("CONNECT 127.0.0.1:" + port + " HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\n\\r\\n").catch(() => 0);
-  const ms = [];
-  for (let i = 0; i < n; i++) {
-    const t0 = process.hrtime.bigint();
-    await ask("GET " + path + " HTTP/1.1\\r\\nHost: 127.0.0.1:" + port + "\\r\\n\\r\\n");
-    ms.push(Number(process.hrtime.bigint() - t0) / 1e6);
-  }
-  ms.sort((a, b) => a - b);
-  console.log(ms[n >> 1].toFixed(3) + " " + ms[Math.floor(n * 0.99)].toFixed(3));
-  s.destroy();
-})();
-`;
-const smallScript = join(work, "small.cjs");
-writeFileSync(smallScript, smallSource);
+// 1,000 sequential GET /small on one kept-alive connection (_sequential.cjs): `direct` to the
+// server, `tunnel` over one CONNECT tunnel to 127.0.0.1:3128 (the bytes go through the relay),
+// `proxy` as absolute-form requests to the HTTP proxy (each one parsed and forwarded by Node).
+const smallScript = join(root, "bench/_sequential.cjs");
 function small(how, pkg) {
   const argv =
     how === "direct"

@@ -3,8 +3,11 @@
 // (CONNECT over its unix socket, the way the sandbox bridge reaches it), and
 // the median set-up latency of 200 CONNECTs vs 200 direct connects. The
 // download is also measured against the proxy's TCP listener, to separate the
-// proxy's own cost from the bridge's. Prints
-// ratios; absolute numbers depend on the machine. Loopback only.
+// proxy's own cost from the bridge's. Then 1,000 sequential small GETs on one kept-alive
+// client connection (issue 19's plain-HTTP target: p50 ≤ 0.5 ms): direct to the server, over one
+// CONNECT tunnel, and as absolute-form requests that the proxy decides and forwards one by one.
+// The client runs in a process of its own, like the server. `node bench/proxy.mjs [MiB] [--latency]`
+// (--latency: only the request rows). Prints ratios; absolute numbers depend on the machine. Loopback only.
 import { build } from "esbuild";
 import { mkdtempSync, rmSync } from "node:fs";
 import { spawn } from "node:child_process";
@@ -29,7 +32,9 @@ await build({
 const { createHttpProxy } = await import(bundle);
 
 const MiB = 1 << 20;
-const total = Number(process.argv[2] ?? 1024) * MiB;
+const args = process.argv.slice(2);
+const latencyOnly = args.includes("--latency");
+const total = Number(args.find((a) => !a.startsWith("--")) ?? 1024) * MiB;
 
 // The server runs in its own process, as a real one would: in-process it would
 // share the event loop (and the CPU core) with the proxy being measured.
@@ -37,6 +42,7 @@ const serverSource = `
 const http = require("node:http");
 const total = ${total}; const chunk = Buffer.alloc(4 << 20, 0x61);
 const server = http.createServer((req, res) => {
+  if (req.url === "/small") return res.end("ok");
   res.writeHead(200, { "Content-Length": String(total) });
   let sent = 0;
   const pump = () => {
@@ -146,7 +152,44 @@ async function medianConnectMs(viaProxy, n = 200) {
   return times[Math.floor(n / 2)];
 }
 
+function small(how) {
+  const child = spawn(process.execPath, [`${root}bench/_sequential.cjs`, how, String(port), String(tcpProxy)], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let out = "";
+  child.stdout.on("data", (d) => (out += d));
+  return new Promise((resolve, reject) =>
+    child.on("close", (code) =>
+      code === 0 ? resolve(out.trim().split(" ").map(Number)) : reject(new Error(`${how}: exit ${code}`)),
+    ),
+  );
+}
+async function latency() {
+  await small("proxy"); // warm-up (JIT)
+  // Interleaved, median of 3 runs each.
+  const runs = { direct: [], tunnel: [], proxy: [] };
+  for (let i = 0; i < 3; i++) for (const how of Object.keys(runs)) runs[how].push(await small(how));
+  const mid = (r) => [...r].sort((a, b) => a[0] - b[0])[1];
+  const [d, t, p] = Object.values(runs).map(mid);
+  const row = (name, [p50, p99]) =>
+    `  ${name.padEnd(44)} p50 ${p50.toFixed(3)} ms (${(p50 / d[0]).toFixed(1)}×)  p99 ${p99.toFixed(3)} ms (${(p99 / d[1]).toFixed(1)}×)`;
+  console.log("1,000 sequential small GETs on one kept-alive connection (median of 3 interleaved runs)");
+  console.log(row("direct", d));
+  console.log(row("one CONNECT tunnel (node copy)", t));
+  console.log(`${row("absolute-form, each request decided", p)}  (issue target p50 ≤ 0.5 ms)`);
+}
+
 try {
+  if (latencyOnly) await latency();
+  else await full();
+} finally {
+  await proxy.close();
+  bridge.kill();
+  serverChild.kill();
+  rmSync(work, { recursive: true, force: true });
+}
+
+async function full() {
   await download("direct"); // warm-up
   // Interleaved, best of 3 each: the machine's noise hits every variant alike.
   const runs = { direct: [], tcp: [], bridge: [] };
@@ -164,9 +207,5 @@ try {
   console.log(
     `connect set-up, median of 200 (Node client): direct ${cd.toFixed(3)} ms, CONNECT over the unix socket ${cp.toFixed(3)} ms, ratio ${(cp / cd).toFixed(1)}×, +${(cp - cd).toFixed(3)} ms`,
   );
-} finally {
-  await proxy.close();
-  bridge.kill();
-  serverChild.kill();
-  rmSync(work, { recursive: true, force: true });
+  await latency();
 }

@@ -5,72 +5,18 @@
  * unix sockets and inherited listening sockets work, and SIGTERM lets an open
  * tunnel finish before srt exits 0.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { writeFileSync, readFileSync } from "node:fs";
 import http from "node:http";
 import net from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Writable } from "node:stream";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parseListen } from "../../src/cli/proxy.js";
-import { srtBin } from "../linux/support.js";
-import { echoServer, exchange, httpServer, type Server } from "./harness.js";
+import { srtProxyScene, startSrtProxy } from "../support/srt-proxy.js";
+import { exchange } from "./harness.js";
 
-interface Running {
-  readonly child: ChildProcess;
-  readonly control: Writable;
-  /** JSON lines printed so far. */
-  readonly lines: Record<string, unknown>[];
-  /** Resolves with the first line (after `from`) that `match` accepts. */
-  line(match: (l: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
-  stderr(): string;
-  readonly done: Promise<number | null>;
-}
-
-function start(args: readonly string[], fd4?: number): Running {
-  const child = spawn(process.execPath, [srtBin, "proxy", ...args], {
-    cwd: join(dir, "work"),
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir },
-    stdio: ["ignore", "pipe", "pipe", "pipe", ...(fd4 === undefined ? [] : [fd4])],
-  });
-  const lines: Record<string, unknown>[] = [];
-  let partial = "";
-  let err = "";
-  const waiters: (() => void)[] = [];
-  child.stdout!.setEncoding("utf8").on("data", (d: string) => {
-    partial += d;
-    const parts = partial.split("\n");
-    partial = parts.pop()!;
-    for (const p of parts) lines.push(JSON.parse(p) as Record<string, unknown>);
-    for (const w of waiters.splice(0)) w();
-  });
-  child.stderr!.setEncoding("utf8").on("data", (d: string) => (err += d));
-  const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-  const done = new Promise<number | null>((resolve) =>
-    child.on("close", (code) => (clearTimeout(timer), resolve(code))),
-  );
-  child.on("exit", () => {
-    for (const w of waiters.splice(0)) w();
-  });
-  return {
-    child,
-    control: child.stdio[3] as Writable,
-    lines,
-    stderr: () => err,
-    done,
-    line: (match) =>
-      new Promise((resolve, reject) => {
-        const check = (): void => {
-          const found = lines.find(match);
-          if (found) resolve(found);
-          else if (child.exitCode !== null) reject(new Error(`srt proxy exited (${child.exitCode}): ${err}`));
-          else waiters.push(check);
-        };
-        check();
-      }),
-  };
-}
+const scene = srtProxyScene("srt-proxy-");
+const start = (args: readonly string[], fd4?: number): ReturnType<typeof startSrtProxy> =>
+  startSrtProxy(scene.dir, args, fd4);
 
 const portOf = (address: unknown): number => Number(String(address).split(":").pop());
 
@@ -92,23 +38,6 @@ function get(proxyPort: number, url: string): Promise<{ status: number; body: st
   });
 }
 
-let dir: string;
-let web: Server;
-let other: Server;
-let echo: Server;
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "srt-proxy-"));
-  mkdirSync(join(dir, "work"));
-  web = await httpServer();
-  other = await httpServer();
-  echo = await echoServer();
-});
-afterAll(async () => {
-  await Promise.all([web.close(), other.close(), echo.close()]);
-  rmSync(dir, { recursive: true, force: true });
-});
-
 describe("parseListen", () => {
   it.each([
     ["127.0.0.1:3128", { host: "127.0.0.1", port: 3128 }],
@@ -128,12 +57,12 @@ describe("parseListen", () => {
 
 describe("srt proxy, clients outside any sandbox", () => {
   it("ready line, allowed and refused traffic, violations as JSON, live policy, SIGTERM with grace", async () => {
-    const settings = join(dir, "settings.json");
+    const settings = join(scene.dir, "settings.json");
     writeFileSync(
       settings,
-      JSON.stringify({ network: { allowedDomains: [`127.0.0.1:${web.port}`, `127.0.0.1:${echo.port}`] } }),
+      JSON.stringify({ network: { allowedDomains: [`127.0.0.1:${scene.web.port}`, `127.0.0.1:${scene.echo.port}`] } }),
     );
-    const violations = join(dir, "violations.jsonl");
+    const violations = join(scene.dir, "violations.jsonl");
     const srt = start([
       "--settings",
       settings,
@@ -154,18 +83,18 @@ describe("srt proxy, clients outside any sandbox", () => {
     const hp = portOf(ready["http"]);
     const sp = portOf(ready["socks"]);
 
-    expect(await get(hp, `http://127.0.0.1:${web.port}/a`)).toMatchObject({ status: 201, body: "got:" });
-    const refused = await get(hp, `http://127.0.0.1:${other.port}/b`);
+    expect(await get(hp, `http://127.0.0.1:${scene.web.port}/a`)).toMatchObject({ status: 201, body: "got:" });
+    const refused = await get(hp, `http://127.0.0.1:${scene.other.port}/b`);
     expect(refused.status).toBe(403);
     expect(refused.refused).toMatch(/not in allowedDomains/);
     const v = await srt.line((l) => l["kind"] === "network");
-    expect(v).toMatchObject({ proxy: "http", host: "127.0.0.1", port: other.port });
+    expect(v).toMatchObject({ proxy: "http", host: "127.0.0.1", port: scene.other.port });
     expect(JSON.parse(readFileSync(violations, "utf8").trim())).toEqual(v);
 
     const socks = await exchange(
       sp,
       Buffer.concat([
-        Buffer.from([5, 1, 0, 5, 1, 0, 1, 127, 0, 0, 1, echo.port >> 8, echo.port & 0xff]),
+        Buffer.from([5, 1, 0, 5, 1, 0, 1, 127, 0, 0, 1, scene.echo.port >> 8, scene.echo.port & 0xff]),
         Buffer.from("hi"),
       ]),
       { end: true },
@@ -174,22 +103,22 @@ describe("srt proxy, clients outside any sandbox", () => {
     expect(socks.subarray(12).toString()).toBe("hi");
 
     // Live: allow the other server instead of the first.
-    srt.control.write(
-      `${JSON.stringify({ network: { allowedDomains: [`127.0.0.1:${other.port}`, `127.0.0.1:${echo.port}`] } })}\n`,
+    srt.fd3.write(
+      `${JSON.stringify({ network: { allowedDomains: [`127.0.0.1:${scene.other.port}`, `127.0.0.1:${scene.echo.port}`] } })}\n`,
     );
     await new Promise<void>((resolve) => {
       const check = (): void => (srt.stderr().includes("line 1 applied") ? resolve() : void setTimeout(check, 20));
       check();
     });
-    expect((await get(hp, `http://127.0.0.1:${other.port}/c`)).status).toBe(201);
-    expect((await get(hp, `http://127.0.0.1:${web.port}/d`)).status).toBe(403);
+    expect((await get(hp, `http://127.0.0.1:${scene.other.port}/c`)).status).toBe(201);
+    expect((await get(hp, `http://127.0.0.1:${scene.web.port}/d`)).status).toBe(403);
 
     // An open tunnel when SIGTERM arrives: it may still finish its exchange; new connections are not accepted.
     const tunnel = net.connect(hp, "127.0.0.1");
     tunnel.on("error", () => undefined);
     let got = "";
     tunnel.on("data", (d: Buffer) => (got += d.toString()));
-    tunnel.write(`CONNECT 127.0.0.1:${echo.port} HTTP/1.1\r\n\r\n`);
+    tunnel.write(`CONNECT 127.0.0.1:${scene.echo.port} HTTP/1.1\r\n\r\n`);
     await new Promise<void>((resolve) => {
       const check = (): void => (got.includes("\r\n\r\n") ? resolve() : void tunnel.once("data", check));
       check();
@@ -210,23 +139,23 @@ describe("srt proxy, clients outside any sandbox", () => {
   }, 60_000);
 
   it("listens on a unix socket and on an inherited listening socket (fd:4)", async () => {
-    const settings = join(dir, "settings2.json");
-    writeFileSync(settings, JSON.stringify({ network: { allowedDomains: [`127.0.0.1:${web.port}`] } }));
+    const settings = join(scene.dir, "settings2.json");
+    writeFileSync(settings, JSON.stringify({ network: { allowedDomains: [`127.0.0.1:${scene.web.port}`] } }));
     const inherited = net.createServer();
     await new Promise<void>((r) => inherited.listen(0, "127.0.0.1", r));
     const port = (inherited.address() as net.AddressInfo).port;
     const handle = (inherited as unknown as { _handle: { fd: number } })._handle;
-    const sock = join(dir, "http.sock");
+    const sock = join(scene.dir, "http.sock");
     const srt = start(["--settings", settings, "--listen", "fd:4", "--socks", `unix:${sock}`], handle.fd);
     try {
       const ready = await srt.line((l) => l["kind"] === "ready");
       expect(ready).toMatchObject({ socks: `unix:${sock}` });
       // The parent stops accepting on its copy; the child's accepts every connection.
       inherited.close();
-      expect(await get(port, `http://127.0.0.1:${web.port}/e`)).toMatchObject({ status: 201 });
+      expect(await get(port, `http://127.0.0.1:${scene.web.port}/e`)).toMatchObject({ status: 201 });
       const socks = await exchange(
         sock,
-        Buffer.from([5, 1, 0, 5, 1, 0, 1, 127, 0, 0, 1, web.port >> 8, web.port & 0xff]),
+        Buffer.from([5, 1, 0, 5, 1, 0, 1, 127, 0, 0, 1, scene.web.port >> 8, scene.web.port & 0xff]),
         { until: (r) => r.length >= 12 },
       );
       expect(socks[3]).toBe(0);

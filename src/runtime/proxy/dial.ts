@@ -37,6 +37,7 @@ function connectOnce(
     socket.once("connect", () => {
       clearTimeout(timer);
       socket.removeListener("error", onError);
+      socket.removeListener("close", onClose);
       resolve(socket);
     });
     const onError = (e: NodeJS.ErrnoException): void => {
@@ -46,10 +47,11 @@ function connectOnce(
     };
     socket.once("error", onError);
     // close() of the proxy destroys tracked sockets without an error; settle at once instead of at the deadline.
-    socket.once("close", () => {
+    const onClose = (): void => {
       clearTimeout(timer);
       reject(new DialError("the proxy closed", "ECANCELED"));
-    });
+    };
+    socket.once("close", onClose);
   });
 }
 

@@ -1,12 +1,15 @@
 /**
- * Absolute-form plain HTTP: one client request → one upstream request on a
- * fresh connection to the checked addresses. No upstream pooling: each
- * request on a kept-alive client connection is decided on its own, and a
- * pooled socket to host A must never carry a request for host B.
+ * Absolute-form plain HTTP: one client request → one upstream request to the
+ * checked addresses. Each request on a kept-alive client connection is
+ * decided on its own. A bodyless request on a direct route may reuse a
+ * kept-alive upstream connection to the same host and the same checked
+ * addresses (http-pool.ts says why that keeps the guard); everything else
+ * gets a connection of its own, closed after the response.
  */
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type net from "node:net";
 import { answer } from "./http-answer.js";
+import type { HttpPool, PoolTarget } from "./http-pool.js";
 import { dialDirect, dialMitmProxy, type DialOptions } from "./dial.js";
 import type { Gate } from "./gate.js";
 import { parseAbsoluteTarget } from "./http-target.js";
@@ -48,6 +51,23 @@ export function endToEndHeaders(raw: readonly string[]): string[] {
   return out;
 }
 
+/**
+ * The upstream's response on to the client: its end-to-end headers (with the request filters'
+ * edits when the request was judged) and its body, streamed; a body cut off upstream cuts the
+ * client's response off too, so the client never takes a part for the whole.
+ */
+export function passResponse(upRes: IncomingMessage, res: ServerResponse, judged: Judged | undefined): void {
+  upRes.on("error", () => undefined);
+  upRes.once("aborted", () => res.destroy());
+  upRes.once("close", () => {
+    if (!upRes.complete) res.destroy();
+  });
+  const back = endToEndHeaders(upRes.rawHeaders);
+  const status = upRes.statusCode ?? 502;
+  res.writeHead(status, upRes.statusMessage ?? "", judged === undefined ? back : responseHeaders(back, status, judged));
+  upRes.pipe(res);
+}
+
 export async function forwardRequest(
   req: IncomingMessage,
   res: ServerResponse,
@@ -60,6 +80,8 @@ export async function forwardRequest(
   },
   /** The request filters and a library's filterRequest (request-filters.ts); absent = none. */
   fc?: FilterContext,
+  /** Kept-alive upstream connections for direct routes (http-pool.ts); absent = a new connection per request. */
+  pool?: HttpPool,
 ): Promise<void> {
   const target = parseAbsoluteTarget(req.url ?? "");
   if (!target.ok) return answer(res, { status: 400, reason: target.reason });
@@ -106,92 +128,134 @@ export async function forwardRequest(
   }
 
   const route = decision.route;
-  let upstream: net.Socket;
   // The upstream proxy's credentials; set only on that route, and never shown.
   let proxyAuthorization: string | undefined;
+  // A bodyless request on a direct route rides a kept-alive upstream connection (http-pool.ts);
+  // one the server closed while idle is tried once more on a new one, which a body could not be.
+  const pooled: PoolTarget | undefined =
+    pool !== undefined && route.kind === "direct" && body === req && streamMasks === undefined && bodyless(req)
+      ? { host: decision.shown, addresses: route.addresses, port: route.port }
+      : undefined;
+  let upstream: net.Socket | undefined;
   try {
     if (route.kind === "upstream") {
       const line = authorizationLine(route.proxy, dial);
       proxyAuthorization = line === "" ? undefined : line.slice("Proxy-Authorization: ".length, -2);
     }
-    upstream =
-      route.kind === "direct"
-        ? await dialDirect(route.addresses, route.port, dial)
-        : route.kind === "upstream"
-          ? await connectUpstream(route.proxy, dial)
-          : await dialMitmProxy(route.socketPath, dial);
+    if (pooled === undefined)
+      upstream =
+        route.kind === "direct"
+          ? await dialDirect(route.addresses, route.port, dial)
+          : route.kind === "upstream"
+            ? await connectUpstream(route.proxy, dial)
+            : await dialMitmProxy(route.socketPath, dial);
   } catch (e) {
     return answer(res, { status: 502, reason: `cannot connect to ${decision.shown}: ${(e as Error).message}` });
   }
   if (res.destroyed) {
-    upstream.destroy();
+    upstream?.destroy();
     return;
   }
-  const headers = [
-    ...withBodyFraming(req, sent.headers),
-    "Host",
-    authority.text,
-    "Connection",
-    "close",
-    ...(proxyAuthorization === undefined ? [] : ["Proxy-Authorization", proxyAuthorization]),
-  ];
   // A MITM or upstream proxy is itself a proxy: it gets the absolute form.
   const requestTarget = route.kind === "direct" ? sent.path : `http://${authority.text}${sent.path}`;
-  const up = http.request({
-    method: req.method ?? "GET",
-    path: requestTarget,
-    headers,
-    createConnection: () => upstream,
-    setHost: false,
-  });
+  /** One request upstream: through the pool, or alone on `socket` (which is closed after it). */
+  const send = (socket: net.Socket | undefined): http.ClientRequest =>
+    http.request({
+      method: req.method ?? "GET",
+      path: requestTarget,
+      headers: [
+        ...withBodyFraming(req, sent.headers),
+        "Host",
+        authority.text,
+        // Through the pool Node says keep-alive itself.
+        ...(socket === undefined ? [] : ["Connection", "close"]),
+        ...(proxyAuthorization === undefined ? [] : ["Proxy-Authorization", proxyAuthorization]),
+      ],
+      setHost: false,
+      ...(socket === undefined ? pool!.options(pooled!) : { createConnection: () => socket }),
+    });
 
+  let up: http.ClientRequest;
   let waiting: NodeJS.Timeout | undefined;
   let timedOut = false;
   // Either side going away mid-stream tears the other down; nothing else can tell the peer.
   const abort = (): void => {
     up.destroy();
-    upstream.destroy();
+    upstream?.destroy();
   };
   res.once("close", () => {
     if (!res.writableFinished) abort();
   });
-  up.on("error", (e) => {
+  const fail = (e: Error): void => {
     if (timedOut) return;
     if (!res.headersSent) answer(res, { status: 502, reason: `${decision.shown}: ${e.message}` }, true);
     else res.destroy();
-    upstream.destroy();
-  });
-  // An upstream that accepts and never answers would hold the client forever; the clock starts once the whole request is out.
-  const responseTimeoutMs = dial.responseTimeoutMs;
-  if (responseTimeoutMs !== undefined && responseTimeoutMs > 0)
-    up.once("finish", () => {
-      waiting = setTimeout(() => {
-        timedOut = true;
-        answer(res, { status: 504, reason: `${decision.shown} sent no response within ${responseTimeoutMs} ms` }, true);
-        abort();
-      }, responseTimeoutMs);
+    abort();
+  };
+  /** After a pooled connection the server had closed: the same request once more, on a new connection. */
+  const resend = async (): Promise<void> => {
+    try {
+      upstream = await dialDirect(pooled!.addresses, pooled!.port, dial);
+    } catch (e) {
+      return fail(e as Error);
+    }
+    if (res.destroyed) return void upstream.destroy();
+    start(send(upstream), false);
+    up.end();
+  };
+  const start = (request: http.ClientRequest, mayResend: boolean): void => {
+    up = request;
+    let answered = false;
+    if (pooled !== undefined && upstream === undefined)
+      // Belt and braces for the pool key: the peer must be an address the guard passed for this request.
+      up.once("socket", (s: net.Socket) => {
+        if (!pool!.holds(s, pooled)) up.destroy(new Error("the pooled connection is not to a checked address"));
+      });
+    up.on("error", (e: NodeJS.ErrnoException) => {
+      if (mayResend && up.reusedSocket && !answered && stale.has(e.code ?? "")) return void resend();
+      fail(e);
     });
-  up.once("close", () => clearTimeout(waiting));
-  up.on("response", (upRes) => {
-    clearTimeout(waiting);
-    upRes.on("error", () => undefined);
-    upRes.once("aborted", () => res.destroy());
-    upRes.once("close", () => {
-      if (!upRes.complete) res.destroy();
+    // An upstream that accepts and never answers would hold the client forever; the clock starts once the whole request is out.
+    const responseTimeoutMs = dial.responseTimeoutMs;
+    if (responseTimeoutMs !== undefined && responseTimeoutMs > 0)
+      up.once("finish", () => {
+        waiting = setTimeout(() => {
+          timedOut = true;
+          answer(
+            res,
+            { status: 504, reason: `${decision.shown} sent no response within ${responseTimeoutMs} ms` },
+            true,
+          );
+          abort();
+        }, responseTimeoutMs);
+      });
+    up.once("close", () => clearTimeout(waiting));
+    up.on("response", (upRes) => {
+      answered = true;
+      clearTimeout(waiting);
+      passResponse(upRes, res, judged);
     });
-    const back = endToEndHeaders(upRes.rawHeaders);
-    res.writeHead(
-      upRes.statusCode ?? 502,
-      upRes.statusMessage ?? "",
-      judged === undefined ? back : responseHeaders(back, upRes.statusCode ?? 502, judged),
-    );
-    upRes.pipe(res);
-  });
-  const host = canonicalizeHost(authority.host);
-  if (streamMasks && plain && host !== null)
-    substituteStream(streamMasks, body, up, host, authority.port, (origin) => {
+  };
+  start(send(upstream), pooled !== undefined);
+  if (pooled !== undefined) {
+    // Nothing to stream: the request is complete with its head.
+    req.resume();
+    up!.end();
+    return;
+  }
+  if (streamMasks && plain && canonical !== null)
+    substituteStream(streamMasks, body, up!, canonical, authority.port, (origin) => {
       abort();
       plain.refuse(authority.host, authority.port, `the request body carries the masked credential ${origin}`, origin);
     });
-  else body.pipe(up);
+  else body.pipe(up!);
+}
+
+/** Errors of a kept-alive connection the server closed while it sat idle: nothing of the request was handled. */
+const stale = new Set(["ECONNRESET", "EPIPE", "ECONNABORTED"]);
+
+/** No Content-Length above 0 and no Transfer-Encoding: the request has no body (RFC 9112 §6.3). */
+function bodyless(req: IncomingMessage): boolean {
+  const length = req.headers["content-length"];
+  return req.headers["transfer-encoding"] === undefined && (length === undefined || length === "0");
 }

@@ -13,6 +13,7 @@ import { createEndpoints } from "./endpoints.js";
 import { createGate } from "./gate.js";
 import { answerRaw } from "./http-answer.js";
 import { forwardRequest } from "./http-forward.js";
+import { createHttpPool } from "./http-pool.js";
 import { parseAuthority } from "./http-target.js";
 import { systemResolver } from "./resolver.js";
 import { joinTunnel } from "./tunnel.js";
@@ -32,6 +33,7 @@ export function createHttpProxy(deps: ProxyDeps): NetworkProxy {
     track: (s) => endpoints.track(s),
   };
 
+  const pool = createHttpPool(dial);
   const ctx = tunnelContext(deps, limits, dial);
   const onConnect = async (req: IncomingMessage, client: net.Socket, head: Buffer): Promise<void> => {
     const target = parseAuthority(req.url ?? "");
@@ -93,7 +95,7 @@ export function createHttpProxy(deps: ProxyDeps): NetworkProxy {
       req.on("error", () => undefined);
       res.on("error", () => undefined);
       const plain = deps.masks ? { masks: deps.masks, refuse: ctx.refuse } : undefined;
-      void forwardRequest(req, res, gate, dial, plain, ctx.filterContext()).catch(() => res.destroy());
+      void forwardRequest(req, res, gate, dial, plain, ctx.filterContext(), pool).catch(() => res.destroy());
     });
     server.on("connect", (req: IncomingMessage, socket: net.Socket, head: Buffer) => {
       void onConnect(req, socket, head).catch(() => socket.destroy());
@@ -129,7 +131,10 @@ export function createHttpProxy(deps: ProxyDeps): NetworkProxy {
 
   return {
     listen: (target) => endpoints.listen(target),
-    close: (graceMs) => endpoints.close(graceMs),
+    close: (graceMs) => {
+      pool.close();
+      return endpoints.close(graceMs);
+    },
     get openSockets() {
       return endpoints.openSockets;
     },

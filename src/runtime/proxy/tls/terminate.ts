@@ -21,9 +21,9 @@ import { withBodyFraming } from "../body-framing.js";
 import type { MaskSet } from "../credentials/masks.js";
 import { dialDirect, dialTunnel, type DialOptions } from "../dial.js";
 import { answer, answerRaw } from "../http-answer.js";
-import { endToEndHeaders } from "../http-forward.js";
+import { endToEndHeaders, passResponse } from "../http-forward.js";
 import { splice } from "../splice.js";
-import { judgeRequest, responseHeaders, type FilterContext, type Judged } from "../request-filters.js";
+import { judgeRequest, type FilterContext, type Judged } from "../request-filters.js";
 import { substituteStream, substituteBody } from "./body.js";
 import { resign } from "./resign.js";
 import type { Trust } from "./trust.js";
@@ -213,20 +213,7 @@ export function createTlsTerminator(deps: TlsTerminatorDeps): TlsTerminator {
       else res.destroy();
       upstream.destroy();
     });
-    up.on("response", (upRes) => {
-      upRes.on("error", () => undefined);
-      upRes.once("aborted", () => res.destroy());
-      upRes.once("close", () => {
-        if (!upRes.complete) res.destroy();
-      });
-      const back = endToEndHeaders(upRes.rawHeaders);
-      res.writeHead(
-        upRes.statusCode ?? 502,
-        upRes.statusMessage ?? "",
-        judged === undefined ? back : responseHeaders(back, upRes.statusCode ?? 502, judged),
-      );
-      upRes.pipe(res);
-    });
+    up.on("response", (upRes) => passResponse(upRes, res, judged));
     if (body !== undefined) up.end(body);
     else if (masks && hasBody)
       substituteStream(masks, source, up, t.host, t.port, (origin) => {

@@ -1,0 +1,96 @@
+// Plain HTTP under load from inside a real sandbox (issue 16: "10,000 requests with concurrency
+// 200 … 0 errors, p99 within 3× of direct at the same concurrency"). A Node client inside
+// `srt -c` sends N small GETs, C at a time, to a loopback server through the sandbox's HTTP proxy
+// (absolute-form to 127.0.0.1:3128: bridge → unix socket → proxy → server); the same client
+// outside the sandbox sends them to the server directly. Both with kept-alive client connections
+// and with a new connection per request, interleaved, median of `rounds` runs each.
+// `node bench/load.mjs [requests] [concurrency] [rounds]` (SRT_BENCH_BIN: another build's srt.mjs). Loopback only.
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const srt = process.env.SRT_BENCH_BIN ?? join(root, "dist/srt.mjs");
+const [n, conc, rounds] = [10_000, 200, 3].map((d, i) => Number(process.argv[2 + i] ?? d));
+if (process.platform !== "linux") {
+  console.log("load bench: skipped (needs Linux)");
+  process.exit(0);
+}
+const work = mkdtempSync(join(tmpdir(), "srt-bench-load-"));
+const settings = join(work, "settings.json");
+writeFileSync(settings, JSON.stringify({ network: { allowedDomains: ["127.0.0.1"] } }));
+
+const server = spawn(
+  process.execPath,
+  [
+    "-e",
+    `require("node:http").createServer((q, r) => r.end("ok")).listen(0, "127.0.0.1", 1024, function () { process.stdout.write(this.address().port + "\\n"); });`,
+  ],
+  { stdio: ["ignore", "pipe", "inherit"] },
+);
+const port = Number(await new Promise((r) => server.stdout.once("data", (d) => r(String(d).trim()))));
+
+// argv: how (direct|proxy), keep (1|0), port, n, conc. Prints "p50 p99 errors seconds".
+const client = join(work, "client.cjs");
+writeFileSync(
+  client,
+  `
+const http = require("node:http");
+const [how, keep, port, n, conc] = [process.argv[2], process.argv[3] === "1", ...process.argv.slice(4).map(Number)];
+const agent = new http.Agent({ keepAlive: keep, maxSockets: conc });
+const target = how === "direct" ? { port, path: "/" } : { port: 3128, path: "http://127.0.0.1:" + port + "/" };
+let started = 0, errors = 0;
+const ms = [];
+const one = () => new Promise((resolve) => {
+  const t0 = process.hrtime.bigint();
+  const req = http.get({ host: "127.0.0.1", ...target, agent }, (res) => {
+    res.resume();
+    res.on("end", () => { if (res.statusCode !== 200) errors++; ms.push(Number(process.hrtime.bigint() - t0) / 1e6); resolve(); });
+    res.on("error", () => { errors++; resolve(); });
+  });
+  req.on("error", () => { errors++; resolve(); });
+});
+(async () => {
+  const t0 = Date.now();
+  await Promise.all(Array.from({ length: conc }, async () => { while (started < n) { started++; await one(); } }));
+  ms.sort((a, b) => a - b);
+  console.log([ms[ms.length >> 1], ms[Math.floor(ms.length * 0.99)], errors, (Date.now() - t0) / 1000].join(" "));
+  agent.destroy();
+})();
+`,
+);
+
+function measure(how, keep) {
+  const inner = [process.execPath, client, how, keep ? "1" : "0", String(port), String(n), String(conc)];
+  const argv = how === "direct" ? inner : [process.execPath, srt, "--settings", settings, "-c", inner.join(" ")];
+  return new Promise((resolve, reject) => {
+    const c = spawn(argv[0], argv.slice(1), { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    c.stdout.on("data", (d) => (out += d));
+    c.on("close", (code) =>
+      code === 0 ? resolve(out.trim().split(" ").map(Number)) : reject(new Error(`${how}: exit ${code}, ${out}`)),
+    );
+  });
+}
+
+try {
+  await measure("direct", true); // warm-up
+  console.log(`${n} GETs at concurrency ${conc}, median of ${rounds} interleaved runs (ms)`);
+  for (const keep of [true, false]) {
+    const runs = { direct: [], proxy: [] };
+    for (let i = 0; i < rounds; i++) for (const how of Object.keys(runs)) runs[how].push(await measure(how, keep));
+    const mid = (r) => [...r].sort((a, b) => a[1] - b[1])[r.length >> 1];
+    const [d, p] = [mid(runs.direct), mid(runs.proxy)];
+    const errors = runs.proxy.reduce((s, r) => s + r[2], 0);
+    console.log(
+      `  ${keep ? "kept-alive connections " : "a connection per request"}  direct p50 ${d[0].toFixed(1)} p99 ${d[1].toFixed(1)}` +
+        `  sandbox via the proxy p50 ${p[0].toFixed(1)} p99 ${p[1].toFixed(1)} (p99 ${(p[1] / d[1]).toFixed(2)}× direct; target ≤ 3×)` +
+        `  errors ${errors} in ${rounds} runs; p99 per run ${runs.proxy.map((r) => r[1].toFixed(0)).join("/")} vs ${runs.direct.map((r) => r[1].toFixed(0)).join("/")}`,
+    );
+  }
+} finally {
+  server.kill();
+  rmSync(work, { recursive: true, force: true });
+}
