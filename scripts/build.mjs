@@ -65,6 +65,10 @@ async function buildCli(outdir) {
     supported: { "dynamic-import": false },
     // package-root.ts finds srt's package from its own file: entry.ts passes the bundle's URL.
     define: { "import.meta.url": "__srtUrl" },
+    // The file is the function entry.ts compiles (CommonJS's wrapper, written here rather than
+    // concatenated at every start: one copy of the source less in memory).
+    banner: { js: "(function (exports, require, module, __filename, __dirname, __srtUrl) {" },
+    footer: { js: "})" },
     // Minified: less for V8 to parse when there is no cache (≈ -10 ms here); SRT_DEBUG prints stacks anyway.
     minify: true,
     legalComments: "none",

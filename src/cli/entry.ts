@@ -9,6 +9,7 @@
  * checks) the bundle is compiled from source and runs the same; the cache is then written when the
  * process exits. A worker (the library's proxy thread runs this file) neither reads nor writes it.
  */
+import pkg from "../../package.json" with { type: "json" };
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname } from "node:path";
@@ -24,46 +25,54 @@ import { steadyState } from "../runtime/v8-tuning.js";
 /** A hash of dist/cli.cjs, set by scripts/build.mjs. */
 declare const SRT_BUNDLE_BUILD: string;
 
-const bundleUrl = new URL("./cli.cjs", import.meta.url);
-const bundle = fileURLToPath(bundleUrl);
-// The CommonJS wrapper, plus the bundle's stand-in for import.meta.url (package-root.ts).
-const source = `(function (exports, require, module, __filename, __dirname, __srtUrl) {${readFileSync(bundle, "utf8")}\n})`;
+// `srt --version` (as main.ts answers it) needs no CLI: reading and compiling it was most of its time.
+if (process.argv.length === 3 && (process.argv[2] === "--version" || process.argv[2] === "-V"))
+  process.stdout.write(`${pkg.version}\n`);
+else loadCli();
 
-const uid = process.getuid?.() ?? -1;
-const cached = isMainThread && uid >= 0 && process.env["SRT_CODE_CACHE"] !== "0";
-const key: CodeCacheKey = {
-  build: SRT_BUNDLE_BUILD,
-  node: process.version,
-  v8: process.versions.v8,
-  arch: process.arch,
-  options: JSON.stringify([process.execArgv, process.env["NODE_OPTIONS"] ?? ""]),
-  command: commandOf(process.argv[2]),
-};
-const stateDir = cached ? locateStateDir(process.env, uid) : "";
-const found = cached ? readCodeCache(stateDir, key, uid) : undefined;
-const script = new Script(source, { filename: bundle, ...(found?.data ? { cachedData: found.data } : {}) });
-if (cached && debugFromEnv(process.env))
-  process.stderr.write(
-    `srt: code cache (${key.command}): ${found?.data === undefined ? `none: ${found?.why}` : script.cachedDataRejected === true ? "rejected by V8" : "used"}\n`,
+function loadCli(): void {
+  const bundleUrl = new URL("./cli.cjs", import.meta.url);
+  const bundle = fileURLToPath(bundleUrl);
+  // The bundle is one function expression (scripts/build.mjs): CommonJS's wrapper, plus the stand-in
+  // for import.meta.url (package-root.ts).
+  const source = readFileSync(bundle, "utf8");
+
+  const uid = process.getuid?.() ?? -1;
+  const cached = isMainThread && uid >= 0 && process.env["SRT_CODE_CACHE"] !== "0";
+  const key: CodeCacheKey = {
+    build: SRT_BUNDLE_BUILD,
+    node: process.version,
+    v8: process.versions.v8,
+    arch: process.arch,
+    options: JSON.stringify([process.execArgv, process.env["NODE_OPTIONS"] ?? ""]),
+    command: commandOf(process.argv[2]),
+  };
+  const stateDir = cached ? locateStateDir(process.env, uid) : "";
+  const found = cached ? readCodeCache(stateDir, key, uid) : undefined;
+  const script = new Script(source, { filename: bundle, ...(found?.data ? { cachedData: found.data } : {}) });
+  if (cached && debugFromEnv(process.env))
+    process.stderr.write(
+      `srt: code cache (${key.command}): ${found?.data === undefined ? `none: ${found?.why}` : script.cachedDataRejected === true ? "rejected by V8" : "used"}\n`,
+    );
+  if (cached && (found?.data === undefined || script.cachedDataRejected === true)) {
+    process.on("exit", (status) => {
+      // Only a run that went through: a cache holds what was compiled, and a usage error compiles little.
+      if (status !== 0) return;
+      // V8 accepts data only under the flags it was compiled with: the run's lean flags (v8-tuning.ts) go first.
+      steadyState();
+      writeCodeCache(stateDir, key, uid, script.createCachedData());
+    });
+  }
+  const module = { exports: {} };
+  (script.runInThisContext() as (...args: unknown[]) => void)(
+    module.exports,
+    createRequire(bundle),
+    module,
+    bundle,
+    dirname(bundle),
+    bundleUrl.href,
   );
-if (cached && (found?.data === undefined || script.cachedDataRejected === true)) {
-  process.on("exit", (status) => {
-    // Only a run that went through: a cache holds what was compiled, and a usage error compiles little.
-    if (status !== 0) return;
-    // V8 accepts data only under the flags it was compiled with: the run's lean flags (v8-tuning.ts) go first.
-    steadyState();
-    writeCodeCache(stateDir, key, uid, script.createCachedData());
-  });
 }
-const module = { exports: {} };
-(script.runInThisContext() as (...args: unknown[]) => void)(
-  module.exports,
-  createRequire(bundle),
-  module,
-  bundle,
-  dirname(bundle),
-  bundleUrl.href,
-);
 
 /**
  * One cache per command: each holds what its command compiled (a cache written by `srt --version`
