@@ -20,7 +20,6 @@ import {
   closeSync,
   constants,
   fstatSync,
-  lstatSync,
   mkdirSync,
   openSync,
   readdirSync,
@@ -31,6 +30,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
+import { privateDir } from "./state-dir.js";
 
 /** Everything a cache depends on besides its directory: V8 accepts data only for the same source, version and flags. */
 export interface CodeCacheKey {
@@ -62,16 +62,6 @@ export const codeCacheDir = (stateDir: string): string => join(stateDir, "code-c
 
 const header = (key: CodeCacheKey, digest: string): Buffer => Buffer.from(`${magic}\n${keyLine(key)}\n${digest}\n`);
 
-/** A directory srt may keep code in: ours, mode 0700, not a link (lstat). */
-function privateDirectory(path: string, uid: number): boolean {
-  try {
-    const st = lstatSync(path);
-    return st.isDirectory() && st.uid === uid && (st.mode & 0o7777) === 0o700;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * The cached data for `key` in the state directory, or undefined (with the reason) when there is none
  * srt may trust. Never throws.
@@ -82,7 +72,7 @@ export function readCodeCache(
   uid: number,
 ): { readonly data: Buffer } | { readonly data?: undefined; readonly why: string } {
   const dir = codeCacheDir(stateDir);
-  if (!privateDirectory(stateDir, uid) || !privateDirectory(dir, uid))
+  if (!privateDir(stateDir, uid) || !privateDir(dir, uid))
     return { why: `${dir} is not a private directory of uid ${uid}` };
   let fd: number;
   try {
@@ -131,13 +121,13 @@ export function readCodeCache(
  */
 export function writeCodeCache(stateDir: string, key: CodeCacheKey, uid: number, data: Buffer): string | undefined {
   const dir = codeCacheDir(stateDir);
-  if (!privateDirectory(stateDir, uid)) return `${stateDir} is not a private directory of uid ${uid}`;
+  if (!privateDir(stateDir, uid)) return `${stateDir} is not a private directory of uid ${uid}`;
   try {
     mkdirSync(dir, { mode: 0o700 });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== "EEXIST") return `cannot create ${dir}`;
   }
-  if (!privateDirectory(dir, uid)) return `${dir} is not a private directory of uid ${uid}`;
+  if (!privateDir(dir, uid)) return `${dir} is not a private directory of uid ${uid}`;
   const name = codeCacheFileName(key);
   const aside = join(dir, `.${name}.${process.pid}.${randomBytes(6).toString("hex")}`);
   try {
