@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { fmt, medianMs } from "./_measure.mjs";
+import { fmt, interleavedMediansMs, medianMs } from "./_measure.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const srt = process.env.SRT_BENCH_BIN ?? `${root}dist/srt.mjs`;
@@ -41,16 +41,6 @@ try {
   const env = { ...srtEnv, SRT_BENCH_RSS_FILE: rssFile };
   const srtArgv = (...args) => [process.execPath, "-r", `${root}bench/_rss.cjs`, srt, ...args];
 
-  const node = medianMs([process.execPath, "-r", `${root}bench/_rss.cjs`, "-e", "0"], {
-    runs,
-    cwd,
-    env: { ...process.env, SRT_BENCH_RSS_FILE: join(cwd, "node-rss.txt") },
-  });
-  const nodeKiB = Math.max(...readFileSync(join(cwd, "node-rss.txt"), "utf8").trim().split("\n").map(Number));
-  const bare = medianMs([bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-net", "true"], {
-    runs,
-    cwd,
-  });
   // One unmeasured run of each first: it compiles the CLI and writes V8's code cache for the next
   // ones (src/runtime/code-cache.ts), once per build, Node and command. Its peak RSS is reported apart.
   const firstRssFile = join(cwd, "first-rss.txt");
@@ -59,13 +49,27 @@ try {
   const first = warmUp("--settings", "offline.json", "--", "true");
   warmUp("exec", "plan.json", "--", "true");
   warmUp("--settings", "online.json", "--", "true");
-  const offline = medianMs(srtArgv("--settings", "offline.json", "--", "true"), { runs, cwd, env });
-  const exec = medianMs(srtArgv("exec", "plan.json", "--", "true"), { runs, cwd, env });
-  const online = medianMs(srtArgv("--settings", "online.json", "--", "true"), {
-    runs,
-    cwd,
-    env: { ...env, SRT_BENCH_RSS_FILE: onlineRssFile },
-  });
+  // In turns, as bench/startup.mjs: one block after the other let a burst of load from other
+  // processes land on one of them (the same build measured +187 and +275 ms over node minutes apart).
+  const { node, bare, offline, exec, online } = interleavedMediansMs(
+    {
+      node: {
+        argv: [process.execPath, "-r", `${root}bench/_rss.cjs`, "-e", "0"],
+        cwd,
+        env: { ...process.env, SRT_BENCH_RSS_FILE: join(cwd, "node-rss.txt") },
+      },
+      bare: { argv: [bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-net", "true"], cwd },
+      offline: { argv: srtArgv("--settings", "offline.json", "--", "true"), cwd, env },
+      exec: { argv: srtArgv("exec", "plan.json", "--", "true"), cwd, env },
+      online: {
+        argv: srtArgv("--settings", "online.json", "--", "true"),
+        cwd,
+        env: { ...env, SRT_BENCH_RSS_FILE: onlineRssFile },
+      },
+    },
+    { runs },
+  );
+  const nodeKiB = Math.max(...readFileSync(join(cwd, "node-rss.txt"), "utf8").trim().split("\n").map(Number));
   // The tool srt replaces, when installed somewhere (never by this script): SRT_REFERENCE_BIN=/path/to/node_modules/.bin/srt
   const referenceBin = process.env.SRT_REFERENCE_BIN;
   let reference;
@@ -90,7 +94,7 @@ try {
       `${name.padEnd(34)} ${fmt(ms).padStart(9)}  (node +${fmt(over)}, ×${(ms / node).toFixed(2)} node, ×${(ms / bare).toFixed(2)} bare bwrap)${verdict}`,
     );
   };
-  console.log(`medians of ${runs} runs`);
+  console.log(`medians of ${runs} interleaved runs`);
   console.log(`${"node -e 0".padEnd(34)} ${fmt(node).padStart(9)}`);
   console.log(`${"bwrap --ro-bind / / … true".padEnd(34)} ${fmt(bare).padStart(9)}`);
   line("srt -- true (no network)", offline, 25);
