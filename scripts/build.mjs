@@ -1,31 +1,27 @@
-// Bundles the CLI into dist/srt.mjs plus lazily loaded chunks (dist/chunks/): everything a
-// start-up needs is one module; the precompiled ajv validator and the schema are inlined.
-// The banner gives CommonJS dependencies (micromatch, the ajv runtime) a `require`.
+// Bundles the CLI into dist/cli.cjs, one CommonJS file, and its entry dist/srt.mjs, which compiles
+// that file through vm.Script with V8's code cache (src/cli/entry.ts, src/runtime/code-cache.ts);
+// the precompiled ajv validator and the schema are inlined.
 import { build } from "esbuild";
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from "node:fs";
-import { basename } from "node:path";
+import { createHash } from "node:crypto";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { execFileSync } from "node:child_process";
 import { buildNative } from "./build-native.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const dist = `${root}dist`;
-// Built aside and moved in (chunks first, the entry last, by rename): a CLI that is running — a
-// test, a bench — while the build runs never sees a half-written or missing file.
-//
-// Then the chunks of earlier graphs go: dist/ is what `npm pack` publishes, and a rebuild after
-// a change used to leave every old graph beside the new one (two `doctor` chunks in the
-// tarball). Chunk names carry content hashes, so a rebuild of unchanged sources removes
-// nothing. A CLI that started on the old entry only needs its chunks during its start-up
-// (every lazy import is there), so only one started in the last moments of a build is affected.
+// Built aside and moved in (the bundle first, the entry last, by rename): a CLI that is running — a
+// test, a bench — while the build runs never sees a half-written or missing file. The entry names the
+// bundle's hash, so an entry that started on the old bundle cannot take the new one's code cache.
 const staging = mkdtempSync(`${root}.dist-`);
 try {
-  const chunks = await buildInto(staging);
-  mkdirSync(`${dist}/chunks`, { recursive: true });
-  for (const f of chunks) renameSync(`${staging}/chunks/${f}`, `${dist}/chunks/${f}`);
+  await buildCli(staging);
+  mkdirSync(dist, { recursive: true });
+  renameSync(`${staging}/cli.cjs`, `${dist}/cli.cjs`);
   chmodSync(`${staging}/srt.mjs`, 0o755);
   renameSync(`${staging}/srt.mjs`, `${dist}/srt.mjs`);
-  for (const f of readdirSync(`${dist}/chunks`)) if (!chunks.has(f)) rmSync(`${dist}/chunks/${f}`, { force: true });
+  // The lazily loaded ES chunks of earlier builds (the CLI was split into some 80 of them).
+  rmSync(`${dist}/chunks`, { recursive: true, force: true });
   // The library (src/index.ts): one module next to the CLI (wrap() finds srt.mjs beside it), types from tsc.
   await build({
     entryPoints: [`${root}src/index.ts`],
@@ -54,35 +50,45 @@ try {
   rmSync(staging, { recursive: true, force: true });
 }
 
-/** Builds the CLI into outdir; returns the names of the chunks (in outdir/chunks) its graph consists of. */
-async function buildInto(outdir) {
-  const { metafile } = await build({
+/** Builds the CLI into outdir: cli.cjs (everything) and srt.mjs (the entry that loads it). */
+async function buildCli(outdir) {
+  await build({
     entryPoints: [`${root}src/cli/bin.ts`],
-    // Code splitting: the proxies (and node:http, node:net, node:crypto, node:dns they pull in) live in
-    // a chunk that only a run with network access loads — a few ms off every other start.
-    outdir,
-    entryNames: "srt",
-    chunkNames: "chunks/[name]-[hash]",
-    outExtension: { ".js": ".mjs" },
-    splitting: true,
+    outfile: `${outdir}/cli.cjs`,
+    bundle: true,
+    platform: "node",
+    // CommonJS: V8's code cache takes a vm.Script, not an ES module (Node 20 has no module.enableCompileCache).
+    format: "cjs",
+    target: "node20",
+    // The lazy import()s of commands and runtime parts stay lazy (esbuild runs a module's body on its
+    // first import) but need no loader: one file, nothing to resolve (dist/srt.mjs gives `require`).
+    supported: { "dynamic-import": false },
+    // package-root.ts finds srt's package from its own file: entry.ts passes the bundle's URL.
+    define: { "import.meta.url": "__srtUrl" },
+    // The file is the function entry.ts compiles (CommonJS's wrapper, written here rather than
+    // concatenated at every start: one copy of the source less in memory).
+    banner: { js: "(function (exports, require, module, __filename, __dirname, __srtUrl) {" },
+    footer: { js: "})" },
+    // Minified: less for V8 to parse when there is no cache (≈ -10 ms here); SRT_DEBUG prints stacks anyway.
+    minify: true,
+    legalComments: "none",
+    logLevel: "warning",
+  });
+  const hash = createHash("sha256")
+    .update(readFileSync(`${outdir}/cli.cjs`))
+    .digest("hex")
+    .slice(0, 16);
+  await build({
+    entryPoints: [`${root}src/cli/entry.ts`],
+    outfile: `${outdir}/srt.mjs`,
     bundle: true,
     platform: "node",
     format: "esm",
     target: "node20",
-    // Minified: less for V8 to parse on every start (≈ -10 ms here); SRT_DEBUG prints stacks anyway.
+    define: { SRT_BUNDLE_BUILD: JSON.stringify(hash) },
     minify: true,
     legalComments: "none",
-    // Every chunk gets the banner, and a start-up loads some 40 of them: `require` is made on its
-    // first call (none of today's dependencies makes one), not by createRequire in each chunk.
-    banner: {
-      js: "#!/usr/bin/env node\nimport { createRequire as __srtCreateRequire } from 'node:module';\nlet __srtRequire;\nconst require = (id) => (__srtRequire ??= __srtCreateRequire(import.meta.url))(id);",
-    },
+    banner: { js: "#!/usr/bin/env node" },
     logLevel: "warning",
-    metafile: true,
   });
-  return new Set(
-    Object.keys(metafile.outputs)
-      .filter((p) => p.includes("/chunks/"))
-      .map((p) => basename(p)),
-  );
 }

@@ -7,12 +7,13 @@
 import pkg from "../../package.json" with { type: "json" };
 import type { Command } from "./args.js";
 import { exitStatus, type CliIo } from "./io.js";
+import { commandNames as names, type CommandName } from "./command-names.js";
 
-// Every command is loaded when it is used (the bundle splits them into chunks): a sandboxed
-// run, which happens for every command an agent runs, loads none of the check/explain/compile
-// code, and `srt --version` loads no command at all.
+// Every command is loaded when it is used (in the one-file bundle, esbuild runs a module's body on its
+// first import, and V8 compiles a function on its first call): a sandboxed run, which happens for
+// every command an agent runs, runs none of the check/explain/compile code, and `srt --version` no command.
 type Factory = (io: CliIo) => Command<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-const subcommands: Record<string, () => Promise<Factory>> = {
+const subcommands: Record<CommandName, () => Promise<Factory>> = {
   check: async () => (await import("./check.js")).checkCommand,
   explain: async () => (await import("./explain.js")).explainCommand,
   compile: async () => (await import("./compile.js")).compileCommand,
@@ -24,7 +25,7 @@ const subcommands: Record<string, () => Promise<Factory>> = {
 };
 
 /** srt's commands by name; any other first word starts the run mode. */
-export const commandNames: readonly string[] = Object.keys(subcommands);
+export const commandNames: readonly string[] = names;
 
 const usage = `srt ${pkg.version}: run commands in an OS-level sandbox compiled from a policy
 
@@ -100,7 +101,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     if (io.uid === 0) (await import("../runtime/oci/cgroups.js")).removeRunCgroups(os.fs, os.clock, rest[1]!);
     return exitStatus.ok;
   }
-  const load = Object.hasOwn(subcommands, first) ? subcommands[first] : undefined;
+  const load = Object.hasOwn(subcommands, first) ? subcommands[first as CommandName] : undefined;
   // A sandboxed run starts lean (runtime/v8-tuning.ts; its proxies, if any, return to the defaults).
   if (load === undefined || first === "exec") (await import("../runtime/v8-tuning.js")).leanStartUp();
   // Loaded only now: `srt --version` and `srt --help` above need neither citty nor the parser.

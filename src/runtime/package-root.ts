@@ -1,10 +1,10 @@
 /**
  * srt's own package directory, whichever file asks: src/… in a checkout,
- * dist/srt.mjs, a lazily loaded dist/chunks/… module, or dist/index.mjs of the
+ * dist/srt.mjs, the CLI's bundle dist/cli.cjs (its import.meta.url is the bundle's), or dist/index.mjs of the
  * installed library. The compiler write-protects it (a sandboxed command must
  * not rewrite the next run's enforcement), srt init points $schema into it,
  * and wrap() finds the CLI there. Counting directory levels from the asking
- * file broke when code splitting moved the CLI's copy into dist/chunks/, so
+ * file broke when code splitting moved the CLI's copy into dist/chunks/ (since gone), so
  * this walks up to the package.json that names srt.
  */
 import { readFileSync } from "node:fs";

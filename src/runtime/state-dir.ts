@@ -45,8 +45,8 @@ const real = (p: string): string => {
   }
 };
 
-/** A private directory in the XDG sense: ours, 0700, not a link. */
-function privateDir(path: string, uid: number): boolean {
+/** A private directory in the XDG sense: ours, 0700, not a link (also what code-cache.ts keeps code in). */
+export function privateDir(path: string, uid: number): boolean {
   try {
     const st = lstatSync(path);
     return st.isDirectory() && st.uid === uid && (st.mode & 0o7777) === 0o700;

@@ -15,6 +15,7 @@ import {
   lstatSync,
   mkdirSync,
   readdirSync,
+  readFileSync,
   realpathSync,
   rmdirSync,
   rmSync,
@@ -146,6 +147,47 @@ describe.skipIf(lacking(!supported, skipReason))("srt's host state", () => {
         expect(readdirSync(join(state, "runs")).sort()).toEqual(runsBefore);
         const end = await a.release();
         expect(report(end)["released"], end.stderr).toBe("yes");
+      },
+    );
+
+    // src/runtime/code-cache.ts: V8's code cache of srt's CLI is code srt runs on the host next time.
+    it.concurrent(
+      "with the temp dir writable, a command cannot read, replace or plant srt's code cache, which the next srt uses",
+      async (ctx) => {
+        const b = useBox(ctx, runner);
+        writeSettings(b, { filesystem: { allowWrite: [".", b.tmp] } });
+        const state = stateOf(b);
+        const first = await sh(b, "true", { env: { SRT_DEBUG: "1" } });
+        expect(first.stderr).toContain("srt: code cache (run): none");
+        const dir = join(state, "code-cache");
+        const [cache] = readdirSync(dir);
+        expect(cache, "the first run wrote a cache").toMatch(/\.bin$/);
+        const bytes = readFileSync(join(dir, cache!));
+        const script = [
+          `C=${dir}; F=${join(dir, cache!)}`,
+          probe("cache_read", `cat "$F"`),
+          probe("cache_list", `ls "$C" | grep -q bin`),
+          probe("cache_write", `echo x >> "$F"`),
+          probe("cache_plant", `echo x > "$C/planted.bin"`),
+          probe("cache_replace", `mkdir -p /tmp/x && : > /tmp/x/f && mv /tmp/x/f "$F"`),
+          probe("cache_rename", `mv "$C" "$C.moved"`),
+          probe("cache_dir_plant", `mkdir -p "$C.new" && mv "$C.new" "$C"`),
+        ].join("\n");
+        const out = await sh(b, script, { env: { SRT_DEBUG: "1" } });
+        expect(out.status, out.stderr).toBe(0);
+        // The second srt took the cache the first one wrote.
+        expect(out.stderr).toContain("srt: code cache (run): used");
+        expect(report(out)).toEqual({
+          cache_read: "refused",
+          cache_list: "refused",
+          cache_write: "refused",
+          cache_plant: "refused",
+          cache_replace: "refused",
+          cache_rename: "refused",
+          cache_dir_plant: "refused",
+        });
+        expect(readdirSync(dir)).toEqual([cache]);
+        expect(readFileSync(join(dir, cache!)).equals(bytes)).toBe(true);
       },
     );
 

@@ -1,8 +1,7 @@
 /**
  * Read rules under real bwrap: denyRead of a file and of a directory,
- * allowRead carve-outs inside a denied directory, glob denies; and start-up
- * time with hundreds of denied files in one directory (a generous bound —
- * the exact numbers belong to the benchmarks).
+ * allowRead carve-outs inside a denied directory, glob denies, and hundreds
+ * of denied files in one directory (their start-up time: bench/many-denies.mjs).
  */
 import { describe, expect, it } from "vitest";
 import { lacking, unavailable } from "../support/requirements.js";
@@ -13,12 +12,10 @@ import {
   runners,
   runnersFor,
   sh,
-  srt,
   skipReason,
   supported,
   useBox,
   writeSettings,
-  type Box,
   boxesUnder,
   engines,
   missingRunc,
@@ -139,27 +136,15 @@ describe.skipIf(lacking(!supported, skipReason))("reads under real bwrap", () =>
   });
 
   // Sequential and measured in one place, so the two timings see the same machine load.
-  describe.each(runners)("start-up with 500 denied files in one directory, as %s", (runner) => {
+  // How fast these start is measured by bench/many-denies.mjs (a timed assertion does not belong in a test).
+  describe.each(runners)("500 denied files in one directory, as %s", (runner) => {
     const N = 500;
     const layout = (): Record<string, string> =>
       Object.fromEntries(Array.from({ length: N }, (_, i) => [`work/many/f${i}.txt`, `s${i}`]));
-    const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-    const time = async (b: Box, runs = 5): Promise<number> => {
-      const ms: number[] = [];
-      for (let i = 0; i < runs; i++) {
-        const o = await srt(b, ["--settings", b.settings, "--", "true"]);
-        expect(o.status, o.stderr).toBe(0);
-        ms.push(o.ms);
-      }
-      return median(ms);
-    };
 
-    it("denyWrite many/* and denyRead many/* start about as fast as a single deny, and still hold", async (ctx) => {
+    it("denyWrite many/* and denyRead many/* hold", async (ctx) => {
       const b = useBox(ctx, runner, layout());
-      writeSettings(b, { filesystem: { denyWrite: ["many/f1.txt"], denyRead: ["many/f2.txt"] } });
-      const single = await time(b);
       writeSettings(b, { filesystem: { denyWrite: ["many/*"] } });
-      const manyWrite = await time(b);
       const w = report(
         await sh(
           b,
@@ -167,33 +152,18 @@ describe.skipIf(lacking(!supported, skipReason))("reads under real bwrap", () =>
         ),
       );
       writeSettings(b, { filesystem: { denyRead: ["many/*"] } });
-      const manyRead = await time(b);
       const rd = report(await sh(b, "cat many/f499.txt 2>/dev/null && echo r=read || echo r=refused"));
-      console.log(
-        `[linux start-up, ${runner}] median of 5: single deny ${single.toFixed(0)} ms, denyWrite many/* (${N}) ${manyWrite.toFixed(0)} ms, denyRead many/* (${N}) ${manyRead.toFixed(0)} ms`,
-      );
       expect(w).toEqual({ w: "refused", ok: "s7" });
       expect(rd).toEqual({ r: "refused" });
       expect(read(b.at("work/many/f499.txt"))).toBe("s499");
-      expect(manyWrite).toBeLessThan(3 * single + 200);
-      expect(manyRead).toBeLessThan(3 * single + 200);
     });
 
-    // Named files cannot be collapsed (the plan does not know they are all of the directory): one bind
-    // each, and bwrap's cost per bind grows with the number of mounts. Measured and reported, bounded loosely.
-    it(`denyRead of ${N} files named one by one holds, and its start-up cost is reported`, async (ctx) => {
+    // Named files cannot be collapsed (the plan does not know they are all of the directory): one bind each.
+    it(`denyRead of ${N} files named one by one holds`, async (ctx) => {
       const b = useBox(ctx, runner, layout());
-      writeSettings(b, { filesystem: { denyRead: ["many/f2.txt"] } });
-      const single = await time(b);
       writeSettings(b, { filesystem: { denyRead: Array.from({ length: N }, (_, i) => `many/f${i}.txt`) } });
-      const many = await time(b);
       const check = await sh(b, "cat many/f123.txt 2>/dev/null && echo r=read || echo r=refused");
-      const rd = report(check);
-      console.log(
-        `[linux start-up, ${runner}] median of 5: single denyRead ${single.toFixed(0)} ms, ${N} literal denyRead ${many.toFixed(0)} ms`,
-      );
-      expect(rd, check.stderr).toEqual({ r: "refused" });
-      expect(many).toBeLessThan(10 * single + 2000);
+      expect(report(check), check.stderr).toEqual({ r: "refused" });
     });
   });
 });

@@ -164,7 +164,7 @@ export const read = (p: string): string | undefined => (existsSync(p) ? readFile
 /**
  * srt's entry as srt-test can run it: the checkout's dist, or — when CI checked the repository out
  * where srt-test cannot traverse (say under /root) — a world-readable copy (dist is self-contained:
- * srt.mjs + chunks), removed when the test file is done.
+ * srt.mjs + cli.cjs), removed when the test file is done.
  */
 let readableCopy: string | undefined;
 let copyDir: string | undefined;
@@ -347,7 +347,8 @@ export async function eventually(check: () => boolean, ms = 10_000): Promise<boo
 /**
  * What srt left in the box's TMPDIR once it is gone: only its state directory
  * (`srt-<uid>/`) may stay, holding an empty `runs/` — no run directory, no
- * placeholder record, no lock. Anything else in the TMPDIR is a leftover too.
+ * placeholder record, no lock — and `code-cache/` with finished caches (`*.bin`;
+ * one written aside is a leftover). Anything else in the TMPDIR is a leftover too.
  */
 export function leftovers(box: Box): string[] {
   const left: string[] = [];
@@ -359,6 +360,12 @@ export function leftovers(box: Box): string[] {
     const reg = join(box.tmp, n);
     for (const e of readdirSync(reg)) {
       if (e === "runs") left.push(...readdirSync(join(reg, e)).map((r) => `${n}/runs/${r}`));
+      else if (e === "code-cache")
+        left.push(
+          ...readdirSync(join(reg, e))
+            .filter((f) => !/^[0-9a-f]{16}-[0-9a-f]{16}\.bin$/.test(f))
+            .map((f) => `${n}/code-cache/${f}`),
+        );
       else left.push(`${n}/${e}`);
     }
   }

@@ -77,7 +77,7 @@ export function makeScratch(): Scratch {
       if (box.runner !== "srt-test") return srtBin;
       if (copy !== undefined) return copy;
       // CI may check the repository out somewhere srt-test cannot traverse; the bundle is self-contained
-      // (dist/srt.mjs + dist/chunks), so a world-readable copy runs the same bytes.
+      // (dist/srt.mjs + dist/cli.cjs), so a world-readable copy runs the same bytes.
       const readable =
         spawnSync(
           "setpriv",

@@ -8,8 +8,8 @@
  * askTimeoutMs, then is refused) and sends each refusal.
  *
  * Reached through the CLI bundle (bin.ts starts it when it runs as such a
- * worker), so the library needs no second bundle and the proxies' chunk is
- * loaded only here. The thread ends when the owner closes its port.
+ * worker), so the library needs no second bundle and the proxies' modules are
+ * initialized only here. The thread ends when the owner closes its port.
  */
 import { parentPort } from "node:worker_threads";
 import type { AskAnswer, AskQuery, NetworkViolation } from "../proxy/index.js";
