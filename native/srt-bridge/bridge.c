@@ -19,6 +19,19 @@
  *    are copied, never parsed, so nothing it sends changes what this program
  *    does. Each connection costs it 2 sockets and 2 pipes; when descriptors run
  *    out it stops accepting for a moment (the kernel's backlog holds the rest).
+ *    TCP urgent data (MSG_OOB) is the one thing splice() cannot read past: it
+ *    stops before the urgent byte and says EAGAIN while epoll says readable,
+ *    which would stall the connection and spin this loop. Client sockets are
+ *    read with SO_OOBINLINE and one recv() takes the bytes at the mark
+ *    (pass_mark), so the urgent byte is copied like any other. EPOLLPRI and
+ *    SIOCATMARK are looked at only on the proxy's side: the reset mark below
+ *    is srt's to send, and nothing the command sends can make one.
+ *  - the proxy side (srt's proxy and srt-relay, trusted) ends a connection
+ *    that must look like an error — its upstream reset, a body cut short —
+ *    with one out-of-band byte on the unix socket (a unix stream has no
+ *    reset; AF_UNIX MSG_OOB, Linux 5.15+). On it (EPOLLPRI, or SIOCATMARK
+ *    before a read would pass it) this program resets the TCP connection
+ *    (SO_LINGER 0): the client sees ECONNRESET, not a clean end of data.
  *  - the command cannot name it: the sandbox has its own pid namespace and
  *    this process lives in the host's. Without one (the weaker nested
  *    sandbox) it can see it and, being of the same uid, signal it: killing
@@ -60,6 +73,7 @@ int main(void) { return 70; }
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -169,6 +183,8 @@ static int arm(struct conn *c, int i) {
   uint32_t w = 0;
   if (!c->d[i].eof && c->d[i].inpipe == 0) w |= EPOLLIN;
   if (c->d[1 - i].inpipe > 0) w |= EPOLLOUT;
+  /* The proxy's reset mark is watched even while its bytes wait for a slow client. */
+  if (i == 1 && !c->d[1].eof) w |= EPOLLPRI;
   if (w == c->want[i]) return 0;
   struct epoll_event ev = {.events = w, .data.ptr = (void *)((uintptr_t)c | (uintptr_t)i)};
   int r = w == 0 ? epoll_ctl(ep, EPOLL_CTL_DEL, c->fd[i], NULL)
@@ -203,10 +219,33 @@ static int flush(struct conn *c, int i) {
   return 0;
 }
 
+/* 1 when the next byte to read from fd is an out-of-band mark. */
+static int at_mark(int fd) {
+  int at = 0;
+  return ioctl(fd, SIOCATMARK, &at) == 0 && at;
+}
+
+/* At the client's TCP urgent mark splice() says EAGAIN for ever: one recv() (SO_OOBINLINE) takes
+ * what is there, urgent byte included, into the empty pipe. Bytes moved; 0: not at a mark. */
+static ssize_t pass_mark(int fd, int pipe_in) {
+  if (!at_mark(fd)) return 0;
+  char b[4096];
+  ssize_t r = recv(fd, b, sizeof b, MSG_DONTWAIT);
+  if (r <= 0) return r == 0 || errno == EAGAIN || errno == EINTR ? 0 : -1; /* EOF: the next splice says it */
+  /* The pipe is empty (pump reads only then) and holds at least a page: one write takes it all. */
+  return write(pipe_in, b, (size_t)r) == r ? r : -1;
+}
+
 static int pump(struct conn *c, int i) {
   struct dir *d = &c->d[i];
   while (!d->eof && d->inpipe == 0) {
+    /* The proxy's reset mark: a read now would drop it, and its EOF would look clean. */
+    if (i == 1 && at_mark(c->fd[1])) return -1;
     ssize_t r = splice(c->fd[i], NULL, d->pipe[1], NULL, PIPE_SIZE, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    if (r < 0 && errno == EAGAIN && i == 0) {
+      r = pass_mark(c->fd[0], d->pipe[1]);
+      if (r <= 0) return (int)r;
+    }
     if (r < 0) return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
     if (r == 0) {
       d->eof = 1;
@@ -237,6 +276,8 @@ static void on_event(struct conn *c, int side, uint32_t ev) {
     if (c->d[1 - side].inpipe == 0 && pump(c, 1 - side) < 0) return finish(c, 1);
   }
   if ((ev & (EPOLLIN | EPOLLHUP | EPOLLRDHUP)) && pump(c, side) < 0) return finish(c, 1);
+  /* The proxy marked its end as an error (its upstream reset): what could be passed on was. */
+  if (side == 1 && (ev & EPOLLPRI)) return finish(c, 1);
   settle(c);
 }
 
@@ -274,6 +315,8 @@ static void on_accept(struct listener *l) {
       close(fd);
       continue;
     }
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &one, sizeof one); /* see pass_mark */
     c->fd[0] = fd;
     c->fd[1] = u;
     c->l = l;
