@@ -12,7 +12,6 @@
  * past, still has its bytes echoed.
  */
 import { copyFileSync, existsSync } from "node:fs";
-import net from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -28,38 +27,12 @@ import {
   values,
   type Scratch,
 } from "./support.js";
-import { startEchoServer, type TestServer } from "./servers.js";
+import { startBodyServer, startEchoServer, type TestServer } from "./servers.js";
 
 const node = process.execPath;
 // The sandbox's PATH has the system's python3 (srt-test cannot reach a per-user install).
 const python = existsSync("/usr/bin/python3");
 const vias = ["connect", "socks", "plain"] as const;
-
-/** An HTTP server that answers any request with a 1 MiB body: 256 KiB of it and a reset, or all of it and a FIN. */
-async function bodyServer(reset: boolean): Promise<{ port: number; close(): Promise<void> }> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((s) => {
-    sockets.add(s);
-    s.on("close", () => sockets.delete(s));
-    s.on("error", () => undefined);
-    s.once("data", () => {
-      // No Content-Length when it ends cleanly: only the end of the stream says the body is whole.
-      s.write(`HTTP/1.1 200 OK\r\nConnection: close\r\n${reset ? "Content-Length: 1048576\r\n" : ""}\r\n`);
-      s.write(Buffer.alloc(256 * 1024, 0x61), () =>
-        setTimeout(() => (reset ? s.resetAndDestroy() : s.end(Buffer.alloc(768 * 1024, 0x62))), 100),
-      );
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    close: () =>
-      new Promise<void>((r) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => r());
-      }),
-  };
-}
 
 describe.skipIf(lacking(!networkSupported, networkSkipReason))("an upstream reset inside the sandbox", () => {
   if (missingTestUser) unavailable("as srt-test: user srt-test does not exist (useradd -m srt-test)");
@@ -68,8 +41,8 @@ describe.skipIf(lacking(!networkSupported, networkSkipReason))("an upstream rese
   let scratch: Scratch;
   let nodeClient: string;
   let pyClient: string;
-  let cut: { port: number; close(): Promise<void> };
-  let whole: { port: number; close(): Promise<void> };
+  let cut: TestServer;
+  let whole: TestServer;
   let echo: TestServer;
   const settings = (): unknown => ({ network: { allowedDomains: ["127.0.0.1"] } });
 
@@ -79,7 +52,7 @@ describe.skipIf(lacking(!networkSupported, networkSkipReason))("an upstream rese
     pyClient = join(scratch.dir, "reset-client.py");
     copyFileSync(fileURLToPath(new URL("./robust-client.mjs", import.meta.url)), nodeClient);
     copyFileSync(fileURLToPath(new URL("./reset-client.py", import.meta.url)), pyClient);
-    [cut, whole, echo] = await Promise.all([bodyServer(true), bodyServer(false), startEchoServer()]);
+    [cut, whole, echo] = await Promise.all([startBodyServer(true), startBodyServer(false), startEchoServer()]);
   });
   afterAll(async () => {
     await Promise.all([cut?.close(), whole?.close(), echo?.close()]);
