@@ -2,7 +2,8 @@
 // srt failed to hand over ('u' without its 'c', or 'c' then 'x') is closed and reported "error",
 // and the relay goes on serving other tunnels instead of exiting with every tunnel it holds. And
 // 'r': a socket srt gave up on ends as a reset (TCP) or with the out-of-band mark (unix) that
-// srt-bridge turns into a reset in the sandbox, also when the socket's buffer is full.
+// srt-bridge turns into a reset in the sandbox, also when the socket's buffer is full, and
+// Node's own copier sends it through the relay (TunnelRelay.mark).
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
@@ -11,6 +12,8 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { findNative } from "../../src/runtime/native.js";
+import { createNativeRelay } from "../../src/runtime/proxy/native-relay.js";
+import { splice } from "../../src/runtime/proxy/splice.js";
 import { eventually } from "./harness.js";
 import { lacking } from "../support/requirements.js";
 
@@ -189,6 +192,18 @@ describe.skipIf(
     await r.send(frame("r", 0), slow.theirs);
     slow.theirs.destroy();
     expect(await slow.check()).toBe("mark !");
+  });
+
+  it("Node's copier (splice.ts) marks its unix client through the relay when its upstream resets", async () => {
+    const relay = createNativeRelay({ path: relayPath!, halfCloseTimeoutMs: 60_000 });
+    cleanups.push(() => relay.close());
+    const client = await unixPeer();
+    const upstream = await pair();
+    splice(client.theirs, upstream.theirs, 60_000, relay.mark);
+    // As in native-relay.test.ts: the reset comes after the bytes were read (Node may take a reset
+    // that arrives with unread bytes for an end, which no copier can pass on as a reset).
+    upstream.mine.write("part of a body", () => setTimeout(() => upstream.mine.resetAndDestroy(), 100));
+    expect(await client.check()).toBe("mark !");
   });
 
   it("an upstream reset marks the tunnel's unix client; a clean end does not", async () => {
