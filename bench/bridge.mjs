@@ -4,21 +4,28 @@
 //  - start-up: `srt -- true` with no network (the refusing endpoint, bridged) and with an
 //    allowed domain (the proxies, bridged), medians of interleaved runs;
 //  - bulk: curl inside the sandbox downloads MiB from a loopback server through the CONNECT
-//    bridge (3128); throughput and the bridge's CPU seconds per GiB (the bridge processes and
-//    their per-connection children, sampled from /proc);
+//    bridge (3128), each round beside the same download outside the sandbox (direct); throughput,
+//    its ratio to that round's direct download (the machine is noisy: read the ratios) and the
+//    bridge's CPU seconds per GiB (the bridge processes and their per-connection children,
+//    sampled from /proc); the server and the download are bench/_download.mjs';
 //  - 1,000 sequential small requests, each on a new connection through the bridge (absolute-form
-//    to the HTTP proxy), p50 and p99: what a bridge costs per connection.
+//    to the HTTP proxy), p50 and p99: what a bridge costs per connection;
+//  - the bridge alone (as root: it enters this process's network namespace): curl downloads from
+//    an HTTP server on a unix socket through srt-bridge, through socat, and straight from the
+//    socket (curl --unix-socket, the baseline), interleaved: one hop, without srt's proxy, its
+//    relay or a sandbox in the way.
 // Loopback only. Timings on a shared machine are noisy: read the ratios.
 import { spawn, spawnSync } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { bulkServer, curlOut, download, MiB, output } from "./_download.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const MiB = 1 << 20;
 const total = Number(process.argv[2] ?? 256) * MiB;
-const rounds = Number(process.argv[3] ?? 3);
+const rounds = Number(process.argv[3] ?? 5);
 const hasCurl = spawnSync("sh", ["-c", "command -v curl && command -v socat"], { stdio: "ignore" }).status === 0;
 if (process.platform !== "linux" || !hasCurl) {
   console.log("bridge bench: skipped (needs Linux, curl and socat)");
@@ -40,28 +47,7 @@ const kinds = [
   ["socat", fallback],
 ];
 
-const serverSource = `
-const http = require("node:http");
-const chunk = Buffer.alloc(1 << 20, 0x61);
-http.createServer((req, res) => {
-  if (req.url === "/small") return res.end("ok");
-  const total = ${total};
-  res.writeHead(200, { "Content-Length": String(total) });
-  let sent = 0;
-  const pump = () => {
-    while (sent < total) {
-      const n = Math.min(chunk.length, total - sent);
-      sent += n;
-      if (!res.write(n === chunk.length ? chunk : chunk.subarray(0, n))) return void res.once("drain", pump);
-    }
-    res.end();
-  };
-  pump();
-}).listen(0, "127.0.0.1", function () { process.stdout.write(this.address().port + "\\n"); });
-`;
-const server = spawn(process.execPath, ["-e", serverSource], { stdio: ["ignore", "pipe", "inherit"] });
-const port = Number(await new Promise((r) => server.stdout.once("data", (d) => r(String(d).trim()))));
-const url = `http://127.0.0.1:${port}/`;
+const { url, stop } = await bulkServer(total);
 const hz = 100; // USER_HZ
 
 const stat = (pid) => {
@@ -100,21 +86,13 @@ const bridgeCpu = (srtPid) => {
   return s;
 };
 
-function run(argv, sample) {
-  return new Promise((resolve, reject) => {
-    const c = spawn(argv[0], argv.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    c.stdout.on("data", (d) => (out += d));
-    c.stderr.on("data", (d) => (err += d));
-    let cpu = 0;
-    const timer = sample && setInterval(() => (cpu = Math.max(cpu, bridgeCpu(c.pid))), 20);
-    c.on("close", (code) => {
-      if (timer) clearInterval(timer);
-      if (code !== 0) reject(new Error(`${argv.join(" ")}: exit ${code}, ${out} ${err}`));
-      else resolve({ out: out.trim(), cpu });
-    });
+/** One download through srt's CONNECT bridge: MiB/s and the bridge's CPU seconds. */
+async function viaBridge(pkg) {
+  let cpu = 0;
+  const mibs = await download(srt(pkg, online, `curl ${curlOut} -p -x http://127.0.0.1:3128 ${url}`), total, (pid) => {
+    cpu = Math.max(cpu, bridgeCpu(pid));
   });
+  return { mibs, cpu };
 }
 const srt = (pkg, settings, script) => [
   process.execPath,
@@ -145,6 +123,66 @@ const get = () => new Promise((resolve, reject) => {
 `,
 );
 
+/** A bridge from 127.0.0.1:port to the unix socket `to`, outside any sandbox; resolves once it listens. */
+async function hopBridge(kind, port, to) {
+  const native = ["linux-x64/", "linux-arm64/", ""]
+    .map((d) => join(root, `dist/native/${d}srt-bridge`))
+    .find((p) => existsSync(p));
+  const child =
+    kind === "srt-bridge"
+      ? spawn(native, [String(process.pid), String(process.pid), "0", `${port}=${to}`], {
+          stdio: ["ignore", "ignore", "inherit", "pipe"],
+        })
+      : spawn(
+          "socat",
+          ["-b65536", "-t86400", `TCP-LISTEN:${port},bind=127.0.0.1,fork,reuseaddr,backlog=4096`, `UNIX-CONNECT:${to}`],
+          { stdio: "ignore" },
+        );
+  if (kind === "srt-bridge") await new Promise((r) => child.stdio[3].once("data", r));
+  else
+    for (let i = 0; i < 500; i++) {
+      const up = await new Promise((r) => {
+        const s = net.connect(port, "127.0.0.1", () => (s.destroy(), r(true)));
+        s.on("error", () => r(false));
+      });
+      if (up) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  return () => child.kill("SIGKILL");
+}
+
+async function bridgeAlone() {
+  if (process.getuid() !== 0)
+    return console.log("the bridge alone: skipped (srt-bridge enters a namespace: root only)");
+  const sock = join(work, "bulk.sock");
+  const hop = await bulkServer(total, sock);
+  const port = await new Promise((r) => {
+    const s = net.createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => r(port));
+    });
+  });
+  const runs = { direct: [], "srt-bridge": [], socat: [] };
+  try {
+    for (let i = 0; i < rounds * 2; i++) {
+      runs.direct.push(await download(["sh", "-c", `curl ${curlOut} --unix-socket ${sock} http://x/`], total));
+      for (const kind of ["srt-bridge", "socat"]) {
+        const stop = await hopBridge(kind, port, sock);
+        runs[kind].push(await download(["sh", "-c", `curl ${curlOut} http://127.0.0.1:${port}/`], total));
+        stop();
+      }
+    }
+  } finally {
+    hop.stop();
+  }
+  const d = median(runs.direct);
+  console.log(
+    `the bridge alone: ${total / MiB} MiB, curl → bridge → unix socket, medians of ${rounds * 2} interleaved runs`,
+  );
+  for (const [k, xs] of Object.entries(runs))
+    console.log(`  ${k.padEnd(10)} ${median(xs).toFixed(0).padStart(5)} MiB/s  ${(median(xs) / d).toFixed(2)}× direct`);
+}
+
 try {
   const runs = 21;
   const times = { "srt-bridge": { offline: [], online: [] }, socat: { offline: [], online: [] } };
@@ -155,7 +193,7 @@ try {
         ["online", online],
       ]) {
         const t0 = process.hrtime.bigint();
-        await run(srt(pkg, settings, "true"));
+        await output(srt(pkg, settings, "true"));
         times[name][mode].push(Number(process.hrtime.bigint() - t0) / 1e6);
       }
   console.log(`start-up, medians of ${runs} interleaved runs (ms)`);
@@ -166,22 +204,32 @@ try {
       `  srt -- true, ${mode === "offline" ? "no network    " : "allowed domain"}  srt-bridge ${n.toFixed(1)}  socat ${s.toFixed(1)}  (${(s - n).toFixed(1)} ms saved, ×${(n / s).toFixed(2)})`,
     );
   }
-  console.log(`bulk ${total / MiB} MiB through the CONNECT bridge, ${rounds} rounds (MiB/s, bridge CPU s/GiB)`);
-  const w = "-s -o /dev/null -w '%{size_download} %{speed_download}' -p -x http://127.0.0.1:3128";
+  console.log(
+    `bulk ${total / MiB} MiB through the CONNECT bridge, ${rounds} rounds (MiB/s, ratio to the round's direct download, bridge CPU s/GiB)`,
+  );
+  const ratios = { "srt-bridge": [], socat: [] };
   for (let i = 0; i < rounds; i++) {
-    const line = [];
+    const direct = await download(["sh", "-c", `curl ${curlOut} ${url}`], total);
+    const line = [`direct ${direct.toFixed(0)} MiB/s`];
     for (const [name, pkg] of kinds) {
-      const r = await run(srt(pkg, online, `curl ${w} ${url}`), true);
-      const [size, speed] = r.out.split(" ").map(Number);
-      if (size < total) throw new Error(`short download: ${r.out}`);
-      line.push(`${name} ${(speed / MiB).toFixed(0)} MiB/s ${((r.cpu * 1024 * MiB) / total).toFixed(2)} s/GiB`);
+      const r = await viaBridge(pkg);
+      ratios[name].push(r.mibs / direct);
+      line.push(
+        `${name} ${r.mibs.toFixed(0)} MiB/s ${(r.mibs / direct).toFixed(2)}× ${((r.cpu * 1024 * MiB) / total).toFixed(2)} s/GiB`,
+      );
     }
     console.log(`  round ${i + 1}: ${line.join("   ")}`);
   }
+  const b = median(ratios["srt-bridge"]);
+  const s = median(ratios.socat);
+  console.log(
+    `  medians: srt-bridge ${b.toFixed(2)}× direct, socat ${s.toFixed(2)}× direct (srt-bridge/socat ${(b / s).toFixed(2)})`,
+  );
   console.log("1,000 sequential small requests, a new connection each, through the bridge (p50 p99, ms)");
   for (const [name, pkg] of kinds)
-    console.log(`  ${name.padEnd(10)} ${(await run(srt(pkg, online, `${process.execPath} ${smallScript}`))).out}`);
+    console.log(`  ${name.padEnd(10)} ${await output(srt(pkg, online, `${process.execPath} ${smallScript}`))}`);
+  await bridgeAlone();
 } finally {
-  server.kill();
+  stop();
   rmSync(work, { recursive: true, force: true });
 }

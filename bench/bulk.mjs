@@ -12,13 +12,13 @@
 // p99 against the same client outside the sandbox talking to the server
 // directly. Loopback only.
 import { spawn } from "node:child_process";
+import { bulkServer, curlOut, download, MiB } from "./_download.mjs";
 import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const MiB = 1 << 20;
 const total = Number(process.argv[2] ?? 1024) * MiB;
 const rounds = Number(process.argv[3] ?? 3);
 const work = mkdtempSync(join(tmpdir(), "srt-bench-bulk-"));
@@ -31,28 +31,7 @@ cpSync(join(root, "dist"), join(fallback, "dist"), { recursive: true });
 rmSync(join(fallback, "dist/native/srt-relay"), { force: true });
 symlinkSync(join(root, "node_modules"), join(fallback, "node_modules"));
 
-const serverSource = `
-const http = require("node:http");
-const chunk = Buffer.alloc(1 << 20, 0x61);
-http.createServer((req, res) => {
-  if (req.url === "/small") return res.end("ok");
-  const total = req.url === "/empty" ? 0 : ${total};
-  res.writeHead(200, { "Content-Length": String(total) });
-  let sent = 0;
-  const pump = () => {
-    while (sent < total) {
-      const n = Math.min(chunk.length, total - sent);
-      sent += n;
-      if (!res.write(n === chunk.length ? chunk : chunk.subarray(0, n))) return void res.once("drain", pump);
-    }
-    res.end();
-  };
-  pump();
-}).listen(0, "127.0.0.1", function () { process.stdout.write(this.address().port + "\\n"); });
-`;
-const server = spawn(process.execPath, ["-e", serverSource], { stdio: ["ignore", "pipe", "inherit"] });
-const port = Number(await new Promise((r) => server.stdout.once("data", (d) => r(String(d).trim()))));
-const url = `http://127.0.0.1:${port}/`;
+const { port, url, stop } = await bulkServer(total);
 const hz = 100; // USER_HZ on Linux
 
 const cpuOf = (pid) => {
@@ -73,31 +52,24 @@ const relayChild = (pid) => {
   return undefined;
 };
 
-function curl(args) {
-  return new Promise((resolve, reject) => {
-    const c = spawn(args[0], args.slice(1), { stdio: ["ignore", "pipe", "ignore"] });
-    let out = "";
-    c.stdout.on("data", (d) => (out += d));
-    const cpu = { srt: 0, relay: 0 };
-    const timer = setInterval(() => {
-      cpu.srt = cpuOf(c.pid) ?? cpu.srt;
-      const r = relayChild(c.pid);
+async function curl(args) {
+  const cpu = { srt: 0, relay: 0 };
+  const mibs = await download(
+    args,
+    args.at(-1).endsWith("/empty") ? 0 : total,
+    (pid) => {
+      cpu.srt = cpuOf(pid) ?? cpu.srt;
+      const r = relayChild(pid);
       if (r !== undefined) cpu.relay = cpuOf(r) ?? cpu.relay;
-    }, 50);
-    c.on("close", (code) => {
-      clearInterval(timer);
-      const [size, speed] = out.trim().split(" ").map(Number);
-      if (code !== 0 || size < (args.at(-1).endsWith("/empty") ? 0 : total))
-        reject(new Error(`${args.join(" ")}: exit ${code}, ${out}`));
-      else resolve({ mibs: speed / MiB, ...cpu });
-    });
-  });
+    },
+    50,
+  );
+  return { mibs, ...cpu };
 }
-const w = ["-s", "-o", "/dev/null", "-w", "%{size_download} %{speed_download}"];
-const direct = () => curl(["curl", ...w, url]);
+const direct = () => curl(["sh", "-c", `curl ${curlOut} ${url}`]);
 const viaSrt = (pkg, how, target = url) => {
   const proxy = how === "connect" ? "-p -x http://127.0.0.1:3128" : "--socks5 127.0.0.1:1080";
-  const script = `curl -s -o /dev/null -w '%{size_download} %{speed_download}' ${proxy} ${target}`;
+  const script = `curl ${curlOut} ${proxy} ${target}`;
   return curl([process.execPath, join(pkg, "dist/srt.mjs"), "--settings", settings, "-c", script]);
 };
 
@@ -155,6 +127,6 @@ try {
     console.log(`  sandbox, one CONNECT tunnel, ${name.padEnd(13)} ${await small("tunnel", pkg)}`);
   console.log(`  sandbox, HTTP proxy (absolute-form)        ${""}${await small("proxy", root)}`);
 } finally {
-  server.kill();
+  stop();
   rmSync(work, { recursive: true, force: true });
 }

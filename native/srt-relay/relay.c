@@ -12,7 +12,7 @@
  * Memory is bounded: at most one partial write per direction is kept.
  *
  * Protocol on fd 3 (srt -> relay): messages of a 9-byte header
- *   u8 kind ('c' client, 'u' upstream or 'x' abort), u32 id, u32 n (little endian)
+ *   u8 kind ('c' client, 'u' upstream, 'x' abort or 'r' reset), u32 id, u32 n (little endian)
  * followed by n bytes already read by srt from the OTHER side of the tunnel
  * (to be written to this message's socket's peer, i.e. 'c' carries bytes for
  * the upstream). 'c' and 'u' carry exactly one descriptor each (SCM_RIGHTS,
@@ -23,12 +23,28 @@
  * "error" and nothing else changes: only a broken channel ends the relay.
  * Reports on stdout (relay -> srt), one line per finished tunnel:
  *   "<id> <bytes client->upstream> <bytes upstream->client> <ms> <ok|error>\n"
+ * 'r' (n 0, one descriptor, id unused, no report) is a client connection srt's own
+ * code gave up on (a plain-HTTP response cut mid-body, a tunnel Node copied): the
+ * relay ends it as a reset (reset_client below) and closes it.
  * EOF on fd 3 (srt exited or stopped the relay) closes every tunnel and exits.
+ *
+ * Resets and unix sockets. A sandboxed client reaches srt through srt-bridge,
+ * which joins its TCP connection to a unix socket, and a unix stream has no
+ * reset. So the end of a client's unix socket that must look like an error is
+ * marked with one out-of-band byte (MSG_OOB, Linux 5.15+): srt-bridge
+ * watches for it (EPOLLPRI, SIOCATMARK) and resets the TCP connection in the
+ * sandbox. Only the client side is marked: it is the side that did not fail.
  *
  * Half-close: a FIN read on one side is passed on as shutdown(SHUT_WR) once
  * what is pending for the other side is written; a tunnel ends when both
  * directions ended, or at once on an error (reset), which reaches the other
- * side as a reset (SO_LINGER 0), not as a clean end. After the first FIN a
+ * side as a reset (SO_LINGER 0, or the mark above), not as a clean end.
+ *
+ * Urgent data: splice() from a TCP socket stops before an urgent byte and
+ * returns EAGAIN from then on, while epoll keeps saying readable, so a peer
+ * sending MSG_OOB would stall its tunnel and spin this loop. Sockets are
+ * read with SO_OOBINLINE, and at the urgent mark one recv() takes the bytes
+ * through it (pass_mark). After the first FIN a
  * tunnel lives only while bytes move: argv[1] ms of silence ends it (the
  * same rule as srt's Node relay, src/runtime/proxy/splice.ts).
  */
@@ -44,6 +60,7 @@ int main(void) { return 70; }
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -98,13 +115,42 @@ static void report(struct tunnel *t, const char *how) {
   }
 }
 
+/*
+ * Makes the coming close() of a client's socket a reset. TCP: SO_LINGER 0 (close sends RST).
+ * A unix socket (srt-bridge's): one out-of-band byte, which srt-bridge turns into a reset of its
+ * TCP connection. The byte needs room in the socket's send buffer, which is full when the client
+ * reads slower than its upstream sent; the buffer is then doubled once (bounded by
+ * net.core.wmem_max) to make that room. A kernel without AF_UNIX MSG_OOB (CONFIG_AF_UNIX_OOB)
+ * refuses the byte: the close is then a clean end, as it was before.
+ */
+static void reset_client(int fd) {
+  int domain = 0;
+  socklen_t len = sizeof domain;
+  if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0) return;
+  if (domain != AF_UNIX) {
+    struct linger lg = {.l_onoff = 1, .l_linger = 0};
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    return;
+  }
+  if (send(fd, "!", 1, MSG_OOB | MSG_DONTWAIT | MSG_NOSIGNAL) == 1 || errno != EAGAIN) return;
+  int size = 0;
+  len = sizeof size;
+  if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, &len) < 0) return;
+  /* The kernel doubles what it is given: giving it the current size doubles the buffer. */
+  if (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size) == 0 &&
+      send(fd, "!", 1, MSG_OOB | MSG_DONTWAIT | MSG_NOSIGNAL) == 1)
+    return;
+}
+
 static void finish(struct tunnel *t, const char *how) {
   /* An error on one side (a reset, mostly) is passed on as a reset: a FIN would tell the other
-   * peer that what it got is complete. SO_LINGER 0 makes close() send RST on TCP; on a unix
-   * socket (the sandbox's bridge) it changes nothing. */
+   * peer that what it got is complete. SO_LINGER 0 makes close() send RST on TCP; a unix client
+   * (the sandbox's bridge) is marked instead (reset_client). */
   int abort = strcmp(how, "error") == 0;
   for (int i = 0; i < 2; i++) {
-    if (abort) {
+    if (abort && i == 0)
+      reset_client(t->fd[0]);
+    else if (abort) {
       struct linger lg = {.l_onoff = 1, .l_linger = 0};
       setsockopt(t->fd[i], SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
     }
@@ -166,12 +212,28 @@ static int flush(struct tunnel *t, int i) {
   return 0;
 }
 
+/* At a TCP urgent mark splice() says EAGAIN for ever: one recv() (SO_OOBINLINE) takes what is
+ * there, urgent byte included, into the empty pipe. Bytes moved; 0: not at a mark; -1: error. */
+static ssize_t pass_mark(int fd, int pipe_in) {
+  int at = 0;
+  if (ioctl(fd, SIOCATMARK, &at) < 0 || !at) return 0;
+  char b[4096];
+  ssize_t r = recv(fd, b, sizeof b, MSG_DONTWAIT);
+  if (r <= 0) return r == 0 || errno == EAGAIN || errno == EINTR ? 0 : -1; /* EOF: the next splice says it */
+  /* The pipe is empty (callers pump only then) and holds at least a page: one write takes it all. */
+  return write(pipe_in, b, (size_t)r) == r ? r : -1;
+}
+
 /* Splice mode: socket -> pipe -> socket, the bytes never enter this process. */
 static int pump_splice(struct tunnel *t, int i) {
   struct dir *d = &t->d[i];
   while (!d->eof && d->len == 0) {
     ssize_t r = splice(t->fd[i], NULL, d->pipe[1], NULL, SCRATCH, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-    if (r < 0) return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
+    if (r < 0 && errno == EAGAIN) {
+      r = pass_mark(t->fd[i], d->pipe[1]);
+      if (r <= 0) return (int)r;
+    }
+    if (r < 0) return errno == EINTR ? 0 : -1;
     if (r == 0) {
       d->eof = 1;
       break;
@@ -332,12 +394,19 @@ static void on_message(unsigned char kind, uint32_t id, const char *data, uint32
     if (t) abandon(t);
     return;
   }
-  if (kind != 'c' && kind != 'u') die("unknown message");
+  if (kind != 'c' && kind != 'u' && kind != 'r') die("unknown message");
   if (nfdq == 0) die("message without a descriptor");
   int fd = fdq[0];
   memmove(fdq, fdq + 1, (size_t)--nfdq * sizeof *fdq);
   /* A descriptor that is not a socket (fcntl fails only on a bad fd) is caught by the first read. */
   fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+  if (kind == 'r') {
+    reset_client(fd);
+    close(fd);
+    return;
+  }
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &one, sizeof one); /* see "Urgent data" above */
   if (kind == 'c') {
     for (struct tunnel *p = pending; p; p = p->pending_next)
       if (p->id == id) die("two client messages for one tunnel");

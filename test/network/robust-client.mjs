@@ -8,6 +8,8 @@
 //                            namespace's listen overflows (TcpExt ListenOverflows)
 //   load URL N C             N plain-HTTP GETs through HTTP_PROXY, C at a time (or direct
 //                            when HTTP_PROXY is unset); errors, p50/p99/max in ms
+//   cut VIA HOST PORT        one GET through a CONNECT tunnel, SOCKS5 or absolute-form (VIA:
+//                            connect, socks, plain), read to the end: how=end, or the error's code
 import { readFileSync } from "node:fs";
 import http from "node:http";
 import net from "node:net";
@@ -153,6 +155,36 @@ switch (mode) {
     out("max", times.at(-1)?.toFixed(1));
     out("seconds", ((performance.now() - t0) / 1000).toFixed(1));
     out("overflows", listenOverflows() - before);
+    break;
+  }
+  case "cut": {
+    const [via, host, port] = args;
+    const p = proxy(via === "connect" ? "HTTPS_PROXY" : via === "socks" ? "ALL_PROXY" : "HTTP_PROXY");
+    const s = net.connect(Number(p.port), p.hostname);
+    const get = (path) => s.write(`GET ${path} HTTP/1.1\r\nHost: ${host}:${port}\r\nConnection: close\r\n\r\n`);
+    let head = Buffer.alloc(0);
+    let open = via === "plain";
+    if (via === "connect") s.write(`CONNECT ${host}:${port} HTTP/1.1\r\nHost: ${host}:${port}\r\n\r\n`);
+    else if (via === "socks")
+      s.write(
+        Buffer.from([5, 1, 0, 5, 1, 0, 1, ...host.split(".").map(Number), Number(port) >> 8, Number(port) & 0xff]),
+      );
+    else get(`http://${host}:${port}/`);
+    s.on("data", (c) => {
+      if (open) return;
+      head = Buffer.concat([head, c]);
+      if (via === "connect" ? head.includes("\r\n\r\n") : head.length >= 12) {
+        open = true;
+        get("/");
+      }
+    });
+    out(
+      "how",
+      await new Promise((resolve) => {
+        s.on("end", () => resolve("end"));
+        s.on("error", (e) => resolve(e.code ?? e.message));
+      }),
+    );
     break;
   }
   default:

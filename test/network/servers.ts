@@ -1,8 +1,9 @@
 /**
  * Loopback-only servers for the in-sandbox network tests, started in the
- * test process: HTTP (with a bulk body), a line echo, a static file server
- * for a dumb git remote, and a recording CONNECT / SOCKS5 proxy standing in
- * for the user's own (`httpProxyPort` / `socksProxyPort`).
+ * test process: HTTP (with a bulk body, or a body cut by a reset), a line
+ * echo, a static file server for a dumb git remote, and a recording CONNECT /
+ * SOCKS5 proxy standing in for the user's own (`httpProxyPort` /
+ * `socksProxyPort`).
  *
  * Every server listens on 127.0.0.1 or ::1 only, on a port the kernel picks,
  * and the recording proxies refuse any target that is not loopback: nothing
@@ -72,6 +73,25 @@ export async function startHttpServer(marker: string, host = "127.0.0.1"): Promi
   });
   const t = tracked(server);
   return { host, port: await listen(server, host), seen, ...t };
+}
+
+/**
+ * Raw HTTP: answers any request with a 1 MiB body, and either sends 256 KiB of it and resets the
+ * connection (`reset`, with a Content-Length so a clean close would also be short), or sends all
+ * of it without a length and closes cleanly (only the clean end says the body is whole).
+ */
+export async function startBodyServer(reset: boolean): Promise<TestServer> {
+  const server = net.createServer((s) => {
+    s.on("error", () => undefined);
+    s.once("data", () => {
+      s.write(`HTTP/1.1 200 OK\r\nConnection: close\r\n${reset ? "Content-Length: 1048576\r\n" : ""}\r\n`);
+      s.write(Buffer.alloc(256 * 1024, 0x61), () =>
+        setTimeout(() => (reset ? s.resetAndDestroy() : s.end(Buffer.alloc(768 * 1024, 0x62))), 100),
+      );
+    });
+  });
+  const t = tracked(server);
+  return { host: "127.0.0.1", port: await listen(server, "127.0.0.1"), seen: [], ...t };
 }
 
 /**

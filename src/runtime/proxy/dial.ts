@@ -103,6 +103,8 @@ export interface DialOptions {
   readonly track: (s: net.Socket) => void;
   /** Proxy-Authorization for upstream proxies with credentials. */
   readonly authorization?: UpstreamAuthorization | undefined;
+  /** Ends a unix client socket as a reset (the native relay's TunnelRelay.mark); see splice.ts abort. */
+  readonly mark?: ((s: net.Socket) => void) | undefined;
 }
 
 /** A raw stream to the route's destination (for CONNECT and SOCKS). */

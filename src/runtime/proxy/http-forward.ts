@@ -21,6 +21,7 @@ import { plainMasks, plainRequest } from "./credentials/plain.js";
 import { substituteStream } from "./tls/body.js";
 import { withBodyFraming } from "./body-framing.js";
 import { judgeRequest, responseHeaders, type FilterContext, type Judged } from "./request-filters.js";
+import { abort as reset } from "./splice.js";
 
 /** RFC 9110 §7.6.1 plus the proxy-only and legacy ones; names listed in Connection are dropped too. */
 const hopByHop = new Set([
@@ -54,13 +55,19 @@ export function endToEndHeaders(raw: readonly string[]): string[] {
 /**
  * The upstream's response on to the client: its end-to-end headers (with the request filters'
  * edits when the request was judged) and its body, streamed; a body cut off upstream cuts the
- * client's response off too, so the client never takes a part for the whole.
+ * client's response off too, so the client never takes a part for the whole: with `cut`, as a
+ * reset (forwardRequest's), else by destroying the response.
  */
-export function passResponse(upRes: IncomingMessage, res: ServerResponse, judged: Judged | undefined): void {
+export function passResponse(
+  upRes: IncomingMessage,
+  res: ServerResponse,
+  judged: Judged | undefined,
+  cut: () => void = () => res.destroy(),
+): void {
   upRes.on("error", () => undefined);
-  upRes.once("aborted", () => res.destroy());
+  upRes.once("aborted", cut);
   upRes.once("close", () => {
-    if (!upRes.complete) res.destroy();
+    if (!upRes.complete) cut();
   });
   const back = endToEndHeaders(upRes.rawHeaders);
   const status = upRes.statusCode ?? 502;
@@ -186,10 +193,15 @@ export async function forwardRequest(
   res.once("close", () => {
     if (!res.writableFinished) abort();
   });
+  // A response cut short reaches the client as a reset (TCP RST, or srt-bridge's), never as an end.
+  const cut = (): void => {
+    if (res.socket === null) res.destroy();
+    else if (!res.socket.destroyed) reset(res.socket, dial.mark);
+  };
   const fail = (e: Error): void => {
     if (timedOut) return;
     if (!res.headersSent) answer(res, { status: 502, reason: `${decision.shown}: ${e.message}` }, true);
-    else res.destroy();
+    else cut();
     abort();
   };
   /** After a pooled connection the server had closed: the same request once more, on a new connection. */
@@ -233,7 +245,7 @@ export async function forwardRequest(
     up.on("response", (upRes) => {
       answered = true;
       clearTimeout(waiting);
-      passResponse(upRes, res, judged);
+      passResponse(upRes, res, judged, cut);
     });
   };
   start(send(upstream), pooled !== undefined);

@@ -31,6 +31,7 @@ export function createHttpProxy(deps: ProxyDeps): NetworkProxy {
     authorization: deps.upstreamAuthorization,
     responseTimeoutMs: limits.responseTimeoutMs,
     track: (s) => endpoints.track(s),
+    mark: deps.relay?.mark,
   };
 
   const pool = createHttpPool(dial);

@@ -11,6 +11,11 @@
  * protocol is at the top of relay.c), and never use Node's message channel
  * on it. Reports come back as text lines on the relay's stdout.
  *
+ * The relay also ends client sockets that Node gave up on (mark): a unix
+ * socket has no reset, so the relay sends srt-bridge the out-of-band byte
+ * that it turns into a reset in the sandbox (relay.c, "Resets and unix
+ * sockets"): Node has no way to send one.
+ *
  * The relay dying (killed, crashed) closes every tunnel it held — the
  * sandboxed client sees its connections end, never a hang — and is said once
  * on stderr; the next tunnel starts a new relay.
@@ -18,6 +23,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import type net from "node:net";
 import { createInterface } from "node:readline";
+import { abort } from "./splice.js";
 
 export interface TunnelReport {
   readonly id: number;
@@ -30,6 +36,11 @@ export interface TunnelReport {
 export interface TunnelRelay {
   /** Takes both sockets over; `toUpstream` are bytes already read from the client. */
   take(client: net.Socket, upstream: net.Socket, toUpstream: Buffer): void;
+  /**
+   * Ends a client socket that is not TCP (srt-bridge's unix socket) so that the sandboxed client
+   * sees a reset: handed to the relay, which marks it and closes its copy; Node's copy is destroyed.
+   */
+  readonly mark: (s: net.Socket) => void;
   /** Tunnels handed over and not yet reported finished. */
   readonly open: number;
   /** Stops the relay: every tunnel it holds closes. */
@@ -82,7 +93,7 @@ function drain(s: net.Socket): Buffer[] {
 /** The most bytes a frame carries (SCRATCH in relay.c). */
 const maxFrameData = 1 << 20;
 
-const frame = (kind: "c" | "u" | "x", id: number, data: Buffer): string => {
+const frame = (kind: "c" | "u" | "x" | "r", id: number, data: Buffer): string => {
   const h = Buffer.alloc(9);
   h.write(kind, 0, "latin1");
   h.writeUInt32LE(id, 1);
@@ -146,18 +157,35 @@ export function createNativeRelay(o: NativeRelayOptions): TunnelRelay {
       else if (sock === undefined && !lastWriteWasAsync()) resolve(true);
     });
 
+  const mark = (s: net.Socket): void => {
+    // Only a unix socket's handle can be passed on (a TLS socket's is not one libuv can send).
+    const kind = (s as unknown as { _handle?: { constructor: { name: string } } | null })._handle?.constructor.name;
+    if (s.destroyed || closing || kind !== "Pipe") return void s.destroy();
+    // Read no more; what Node still had to write is dropped, as a TCP reset drops it.
+    s.pause();
+    (s as unknown as { _handle?: { readStop(): number } })._handle?.readStop();
+    // The frame carries the socket; ours stays open until libuv has written it (see take).
+    send(start(), frame("r", 0, Buffer.alloc(0)), s).then(
+      () => s.destroy(),
+      () => s.destroy(),
+    );
+  };
+  /** Ends both before a hand-over; an upstream that failed (reset) is passed on as a reset. */
+  const giveUp = (client: net.Socket, upstream: net.Socket): void => {
+    if (upstream.errored !== null && !client.destroyed) abort(client, mark);
+    else client.destroy();
+    upstream.destroy();
+  };
+
   return {
     get open() {
       return open.size;
     },
+    mark,
     take(client, upstream, toUpstream) {
       void (async () => {
         await Promise.all([flushed(client), flushed(upstream)]);
-        if (client.destroyed || upstream.destroyed || closing) {
-          client.destroy();
-          upstream.destroy();
-          return;
-        }
+        if (client.destroyed || upstream.destroyed || closing) return giveUp(client, upstream);
         let fromClient = Buffer.concat([toUpstream, ...drain(client)]);
         let fromUpstream = Buffer.concat(drain(upstream));
         // The relay takes at most maxFrameData bytes with a descriptor: more (never seen: Node reads
@@ -167,11 +195,7 @@ export function createNativeRelay(o: NativeRelayOptions): TunnelRelay {
           client.write(fromUpstream);
           fromClient = fromUpstream = Buffer.alloc(0);
           await Promise.all([flushed(client), flushed(upstream)]);
-          if (client.destroyed || upstream.destroyed || closing) {
-            client.destroy();
-            upstream.destroy();
-            return;
-          }
+          if (client.destroyed || upstream.destroyed || closing) return giveUp(client, upstream);
         }
         const h = start();
         const id = nextId++;

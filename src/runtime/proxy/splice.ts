@@ -15,25 +15,29 @@
 import type net from "node:net";
 
 /**
- * Ends `s` with a reset when it is TCP, so an error on the other side (an upstream's RST) is not
- * passed on as a clean end: a client must not take a cut-off body for a whole one. A unix socket
- * (the sandbox's bridge) has no reset; it is only closed.
+ * Ends `s` with a reset, so an error on the other side (an upstream's RST) is not passed on as a
+ * clean end: a client must not take a cut-off body for a whole one. TCP: RST. A unix socket (the
+ * sandbox's bridge) has no reset: `mark` (the native relay's, native-relay.ts) ends it with the
+ * out-of-band byte that srt-bridge turns into a reset in the sandbox; without it, it is only closed.
  */
-function abort(s: net.Socket): void {
+export function abort(s: net.Socket, mark?: (s: net.Socket) => void): void {
   try {
     s.resetAndDestroy();
+    return;
   } catch {
-    s.destroy(); // not a TCP socket (ERR_INVALID_HANDLE_TYPE)
+    // not a TCP socket (ERR_INVALID_HANDLE_TYPE)
   }
+  if (mark === undefined) s.destroy();
+  else mark(s);
 }
 
-export function splice(a: net.Socket, b: net.Socket, halfCloseTimeoutMs: number): void {
+export function splice(a: net.Socket, b: net.Socket, halfCloseTimeoutMs: number, mark?: (s: net.Socket) => void): void {
   a.on("error", () => undefined);
   b.on("error", () => undefined);
   a.pipe(b);
   b.pipe(a);
   const onClose = (other: net.Socket) => (hadError: boolean) => {
-    if (hadError) abort(other);
+    if (hadError) abort(other, mark);
     else if (other.writableFinished) other.destroy();
     else {
       other.end();

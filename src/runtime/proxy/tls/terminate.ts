@@ -334,7 +334,7 @@ function opaque(client: net.Socket, first: Buffer, t: Tunnel): void {
     (upstream) => {
       if (client.destroyed) return upstream.destroy();
       upstream.write(first);
-      splice(client, upstream, t.ctx.halfCloseTimeoutMs);
+      splice(client, upstream, t.ctx.halfCloseTimeoutMs, t.ctx.dial.mark);
       client.resume();
     },
     () => client.destroy(),
