@@ -74,7 +74,7 @@ import { isWithin } from "../../compiler/paths.js";
 import { listenForSupervisor } from "./supervisor-socket.js";
 import { startNetnsHolder, type NetnsTools } from "./netns-holder.js";
 import { writeBundle, type BundleFs } from "./bundle.js";
-import { mountPoints, submountsOf } from "./mountinfo.js";
+import { engineStores, mountPoints, submountsOf } from "./mountinfo.js";
 import { skeletonImageTag, skeletonTar } from "./skeleton-tar.js";
 
 export interface DockerTools {
@@ -391,17 +391,24 @@ async function launch(
   );
   stops.push(() => supervisor.close());
   const overlays = [...(held.network?.binds ?? []), ...trustFiles(held.network?.env ?? {}, run.slots.tmp)];
+  // Bound over container engines' stores (./mountinfo.ts engineStores): empty, and read-only in the container.
+  const empty = `${run.path}/engine-store`;
+  os.fs.mkdir(empty, 0o555);
   // Created first, its output kept (the engine's warnings, or why it refused); then started, attached.
   // The host's mount table is read last: a mount that ends before the engine binds it (another
   // container's root) makes the create fail, and it is read again.
   for (let attempt = 1; ; attempt++) {
-    const points = mountPoints(os.fs.readFile("/proc/self/mountinfo"));
+    const mountinfo = os.fs.readFile("/proc/self/mountinfo");
+    const points = mountPoints(mountinfo);
+    const stores = engineStores(mountinfo);
+    if (stores.length > 0) log(`container engines' stores hidden: ${stores.join(" ")}`);
     const plan = dockerRunArgs({
       artifact: req.plan.oci,
       slots: run.slots,
       bundle,
       exists,
       submounts: (p) => submountsOf(points, p),
+      engineMask: { stores, empty },
       command: req.command,
       env: { ...commandEnv(req, run, held.network), ...req.docker.env },
       user,
