@@ -37,6 +37,7 @@ describe("the host's mount table", () => {
     ].join("\n");
     expect(engineStores(table)).toEqual([
       "/home/u/.local/share/containers/storage/overlay",
+      "/home/u/.local/share/containers/storage/overlay-containers",
       "/run/docker/netns",
       "/run/netns",
       "/tmp/srtdk-x/exec/netns",

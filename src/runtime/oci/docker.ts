@@ -400,7 +400,7 @@ async function launch(
   for (let attempt = 1; ; attempt++) {
     const mountinfo = os.fs.readFile("/proc/self/mountinfo");
     const points = mountPoints(mountinfo);
-    const stores = engineStores(mountinfo);
+    const stores = engineStores(mountinfo).filter(exists);
     if (stores.length > 0) log(`container engines' stores hidden: ${stores.join(" ")}`);
     const plan = dockerRunArgs({
       artifact: req.plan.oci,

@@ -48,7 +48,8 @@ const containerId = /^[0-9a-f]{32,}$/;
  *   - a network namespace kept open: `<store>/<name>`, nsfs, the store named `netns`
  *     (Docker's exec root, /run/netns);
  *   - a container's /dev/shm: `<store>/<id>/mounts/shm` (Docker) or `<store>/<id>/userdata/shm`
- *     (podman), tmpfs.
+ *     (podman), tmpfs; next to a root's store, that store (`containers`, `overlay-containers`)
+ *     even before any such mount is there. The runner keeps only the stores that exist.
  *
  * These mounts come and go with other containers, so one listed when srt's container is created
  * may be gone when it starts ("error mounting … merged: no such file or directory"). Worse, an
@@ -65,7 +66,9 @@ export function engineStores(mountinfo: string): string[] {
     const upTo = (i: number): string => parts.slice(0, -i).join("/");
     if (parts.length < 4) continue;
     if ((fstype === "overlay" || fstype.startsWith("fuse.")) && at(1) === "merged" && containerId.test(at(2))) {
-      if (["overlay", "overlay2"].includes(at(3))) stores.add(upTo(2));
+      // And the store of the containers' own files (/dev/shm mounts among them), which may hold no mount yet.
+      if (at(3) === "overlay2") stores.add(upTo(2)).add(`${upTo(3)}/containers`);
+      if (at(3) === "overlay") stores.add(upTo(2)).add(`${upTo(3)}/overlay-containers`);
     } else if (fstype === "nsfs" && at(2) === "netns") stores.add(upTo(1));
     else if (fstype === "tmpfs" && at(1) === "shm" && ["mounts", "userdata"].includes(at(2)) && containerId.test(at(3)))
       stores.add(upTo(3));
