@@ -11,10 +11,11 @@
  *
  * One private engine at a time on the machine (a lock in /tmp, taken by
  * startPrivateDocker and released by stop): srt binds the host's /tmp
- * read-only with its mount points, and another engine's containers come and
- * go below it (their roots), so a mount listed when the container is created
- * may be gone when it starts. Test files run in parallel; their engines wait
- * for each other instead.
+ * read-only, and another engine's containers come and go below it. srt hides
+ * engines' stores now (test/linux/docker-engines.test.ts runs among such
+ * containers on purpose); the lock still keeps the other files' timings
+ * (limits, wall time) off a machine busy with several engines. Test files
+ * run in parallel; their engines wait for each other instead.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import {
