@@ -606,6 +606,7 @@ export const runtimeCatalog = {
   SRT562: { title: "the container image is not on the engine (srt never pulls)" },
   SRT563: { title: "a docker setting or option is refused" },
   SRT564: { title: "a docker volume would open what the policy protects" },
+  SRT570: { title: "srt cannot reach a rootful engine's network namespace as an unprivileged user" },
 } as const satisfies Record<string, { title: string }>;
 
 export type RuntimeCode = keyof typeof runtimeCatalog;

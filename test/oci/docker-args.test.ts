@@ -5,7 +5,8 @@
  *     as the OCI bundle does (itself checked against bwrap in parity.test.ts),
  *     for every fixture and random policies;
  *   - a read-only bind's host submounts are each bound read-only (Docker 20.10
- *     has no recursive read-only bind);
+ *     has no recursive read-only bind), but container engines' stores are
+ *     hidden behind an empty read-only directory, their mounts not bound;
  *   - with an image, only what the command sees of the host is bound;
  *   - environment values never reach the argv; srt's seccomp profile, no
  *     capabilities and no-new-privileges always do;
@@ -148,6 +149,30 @@ describe("docker run arguments from the OCI artifact", () => {
       { source: "/home/disk", target: "/home/disk", readonly: true },
       { source: "/home/disk/inner", target: "/home/disk/inner", readonly: true },
     ]);
+  });
+
+  it("hides container engines' stores behind an empty read-only directory and binds none of their mounts", () => {
+    const store = "/home/docker/overlay2";
+    const engineMask = { stores: [store, "/srv/netns"], empty: "/state/runs/x/engine-store" };
+    const { binds } = dockerBinds(
+      input(artifact, {
+        engineMask,
+        submounts: (p) => (p === "/home" ? ["/home/docker", `${store}/c1/merged`, `${store}/c1/merged/proc`] : []),
+        volumes: [{ source: "/srv", target: "/data", readonly: false }],
+      }),
+    );
+    expect(binds.filter((b) => b.target.startsWith("/home/docker"))).toEqual([
+      { source: "/home/docker", target: "/home/docker", readonly: true },
+      { source: engineMask.empty, target: store, readonly: true },
+    ]);
+    // Below a writable volume too, where the store has its own path.
+    expect(binds.filter((b) => b.target.startsWith("/data"))).toEqual([
+      { source: "/srv", target: "/data", readonly: false },
+      { source: engineMask.empty, target: "/data/netns", readonly: true },
+    ]);
+    // Docker orders by depth: the mask is deeper than every bind holding the store, so it is on top.
+    const holders = binds.filter((b) => isWithin(store, b.target) && b.target !== store);
+    expect(holders.length).toBeGreaterThan(0);
   });
 
   it("with an image: no host directory but the writable roots, the volumes and what lies below them", () => {

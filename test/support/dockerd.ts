@@ -2,21 +2,24 @@
  * A private Docker engine for the tests (CONTAINERS.md): its own data root,
  * exec root, pid file and socket in a fresh directory, no bridge, no
  * iptables, no forwarding — so it touches neither the host's network nor
- * another engine — reached through DOCKER_HOST, stopped at teardown. Root
- * only (rootful dockerd; rootless Docker is not needed to test srt).
+ * another engine — reached through DOCKER_HOST, stopped at teardown. Started
+ * by root (rootful dockerd; rootless Docker is not needed to test srt); with
+ * `group`, that group's members use it too, as a `docker` group's do.
  *
  * No registry is reachable: `ubuntu:22.04` is made locally from Debian's
  * static busybox (a shell and the usual tools in one 2 MB file).
  *
  * One private engine at a time on the machine (a lock in /tmp, taken by
  * startPrivateDocker and released by stop): srt binds the host's /tmp
- * read-only with its mount points, and another engine's containers come and
- * go below it (their roots), so a mount listed when the container is created
- * may be gone when it starts. Test files run in parallel; their engines wait
- * for each other instead.
+ * read-only, and another engine's containers come and go below it. srt hides
+ * engines' stores now (test/linux/docker-engines.test.ts runs among such
+ * containers on purpose); the lock still keeps the other files' timings
+ * (limits, wall time) off a machine busy with several engines. Test files
+ * run in parallel; their engines wait for each other instead.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import {
+  chmodSync,
   copyFileSync,
   existsSync,
   mkdirSync,
@@ -88,24 +91,35 @@ async function takeEngineSlot(): Promise<() => void> {
   }
 }
 
-export async function startPrivateDocker(): Promise<PrivateDocker> {
+export interface EngineOptions {
+  /**
+   * The socket's group (`dockerd -G`): its members use the engine as the `docker` group's do,
+   * as themselves (srt passes their uid:gid to the container). The engine's directory is then
+   * searchable by all (0711), so they reach the socket; nothing else in it is theirs.
+   */
+  readonly group?: string;
+}
+
+export async function startPrivateDocker(options: EngineOptions = {}): Promise<PrivateDocker> {
   const release = await takeEngineSlot();
   try {
-    return await startEngine(release);
+    return await startEngine(release, options);
   } catch (e) {
     release();
     throw e;
   }
 }
 
-async function startEngine(release: () => void): Promise<PrivateDocker> {
+async function startEngine(release: () => void, options: EngineOptions): Promise<PrivateDocker> {
   // Short: the socket's path must fit in sockaddr_un.
   const dir = mkdtempSync("/tmp/srtdk-");
+  if (options.group !== undefined) chmodSync(dir, 0o711);
   const sock = join(dir, "sock");
   const host = `unix://${sock}`;
   const daemon: ChildProcess = spawn(
     dockerdPath!,
     [
+      ...(options.group === undefined ? [] : ["-G", options.group]),
       "--bridge=none",
       "--iptables=false",
       "--ip-forward=false",

@@ -57,11 +57,15 @@ export interface LinuxPlan {
   readonly hostTools?: Policy["hostTools"];
 }
 
+/** Whether a network policy lets anything out (a host allowed, or a TLS-terminated domain): proxies are then needed. */
+export const reachesNetwork = (net: Policy["network"]): boolean =>
+  net.rules.some((r) => r.effect === "allow") || (net.mitmProxy?.domains.length ?? 0) > 0;
+
 export function lowerLinuxPlan(policy: Policy, arch: SeccompArch): LinuxPlan {
   const bwrap = lowerBwrap(policy);
   const program = lowerSeccomp(policy, arch);
   const net = policy.network;
-  const proxies = net.rules.some((r) => r.effect === "allow") || (net.mitmProxy?.domains.length ?? 0) > 0;
+  const proxies = reachesNetwork(net);
   return {
     kind: "srt-plan",
     version: 1,

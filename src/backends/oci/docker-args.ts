@@ -9,7 +9,12 @@
  *   - Docker has no recursive read-only bind before API 1.44 (Docker 25):
  *     `readonly` leaves a read-write mount below the bind writable. So every
  *     host mount point below a read-only bind is bound read-only on its own
- *     (`submounts`), as `rro` would have made it.
+ *     (`submounts`), as `rro` would have made it. Except container engines'
+ *     stores (their containers' roots, network namespaces, /dev/shm): those
+ *     mounts come and go while srt's container is made, and more arrive during
+ *     the run through the `rslave` bind Docker makes of a source holding its
+ *     data root. An empty read-only directory is bound over each store
+ *     instead, so nothing in it, then or later, is reachable.
  *   - Docker makes its own /proc, /dev, /dev/pts, /dev/shm, /dev/mqueue and a
  *     read-only /sys; the plan's own are left to it.
  *   - Docker orders mounts by destination depth, not as given. A mount that a
@@ -88,6 +93,12 @@ export interface DockerRunInput {
   readonly exists: (path: string) => boolean;
   /** Host mount points strictly below a path, parents first (from /proc/self/mountinfo). */
   readonly submounts: (path: string) => readonly string[];
+  /**
+   * Container engines' stores on the host (src/runtime/oci/mountinfo.ts engineStores) and an
+   * empty directory: a store below a bind is hidden behind the directory, read-only, and none of
+   * its mounts is bound.
+   */
+  readonly engineMask?: { readonly stores: readonly string[]; readonly empty: string };
   readonly command: readonly string[];
   readonly env: Readonly<Record<string, string>>;
   /** "uid:gid" */
@@ -163,6 +174,10 @@ export function mountArg(fields: readonly string[]): string {
 export const bindArg = (b: DockerBind): string =>
   mountArg(["type=bind", `source=${b.source}`, `target=${b.target}`, ...(b.readonly ? ["readonly"] : [])]);
 
+/** Where host path `p`, below a bind of `src` on `dst`, is in the container. */
+const below = (src: string, dst: string, p: string): string =>
+  dst === "/" ? p : `${dst}${p.slice(src === "/" ? 0 : src.length)}`;
+
 /** The artifact's binds as Docker will make them (see the header). */
 export function dockerBinds(input: Omit<DockerRunInput, "command" | "env" | "supervisor">): {
   binds: DockerBind[];
@@ -172,6 +187,14 @@ export function dockerBinds(input: Omit<DockerRunInput, "command" | "env" | "sup
     typeof s === "string" ? s : "slot" in s ? input.slots[s.slot] : skeletonDir(input.bundle, s.skeleton);
   const skipped: string[] = [];
   const list: DockerBind[] = [];
+  const stores = input.engineMask?.stores ?? [];
+  const inStore = (p: string): boolean => stores.some((s) => isWithin(p, s));
+  // Whatever the bind's options and propagation (Docker makes it rslave when it holds its data root).
+  const storeMasks = (src: string, dst: string): DockerBind[] =>
+    stores
+      .filter((s) => isWithin(s, src))
+      .map((s) => ({ source: input.engineMask!.empty, target: below(src, dst, s), readonly: true }))
+      .filter((b) => !ownedByEngine(b.target));
   const hostRoot = new Set(
     (input.artifact.skeletons[0]?.entries ?? []).flatMap((e) =>
       typeof e.path === "string" && e.kind !== "symlink" ? [`/${e.path}`] : [],
@@ -193,12 +216,13 @@ export function dockerBinds(input: Omit<DockerRunInput, "command" | "env" | "sup
     list.push({ source: src, target: dst, readonly });
     if (readonly && m.options.includes("rro"))
       for (const sub of input.submounts(src)) {
-        const target = dst === "/" ? sub : `${dst}${sub.slice(src === "/" ? 0 : src.length)}`;
-        if (!ownedByEngine(target)) list.push({ source: sub, target, readonly: true });
+        const target = below(src, dst, sub);
+        if (!ownedByEngine(target) && !inStore(sub)) list.push({ source: sub, target, readonly: true });
       }
+    if (typeof m.source === "string") list.push(...storeMasks(src, dst));
   }
   // The volumes last: mounts of their own, on top of what the policy made; then the masked files over them.
-  list.push(...input.volumes.map((v) => ({ ...v })));
+  for (const v of input.volumes) list.push({ ...v }, ...storeMasks(v.source, v.target));
   list.push(...(input.overlays ?? []).map((o) => ({ source: o.source, target: o.dest, readonly: true })));
   // bwrap's order: a mount covered by a later one (same or a parent destination) is hidden.
   let binds = list.filter((b, i) => !list.slice(i + 1).some((later) => isWithin(b.target, later.target)));

@@ -71,10 +71,11 @@ import { supervisorConfig, type SupervisorReport } from "../linux/supervisor.js"
 import { supervisedResult } from "../linux/wait.js";
 import { tlsTrustVariables } from "../proxy/tls/trust-env.js";
 import { isWithin } from "../../compiler/paths.js";
+import { reachesNetwork } from "../../backends/bwrap/plan.js";
 import { listenForSupervisor } from "./supervisor-socket.js";
 import { startNetnsHolder, type NetnsTools } from "./netns-holder.js";
 import { writeBundle, type BundleFs } from "./bundle.js";
-import { mountPoints, submountsOf } from "./mountinfo.js";
+import { engineStores, mountPoints, submountsOf } from "./mountinfo.js";
 import { skeletonImageTag, skeletonTar } from "./skeleton-tar.js";
 
 export interface DockerTools {
@@ -143,12 +144,13 @@ export function runDocker(req: DockerRunRequest, os: LinuxDeps = nodeLinuxDeps()
       // Decided as for every engine (SRT550 unless bestEffort); the engine's flags apply what holds.
       held.limits = startRunLimits(os, req, run.id, held, log, { runtime: req.tools.engine, rootless: req.uid !== 0 });
       const limits = dockerLimits(held.limits?.applied ?? { resources: {}, rlimits: [] });
-      const proxied = req.plan.network.proxies && req.docker.networkMode === "none";
+      client = dockerClient(os, req, run);
+      const proxied =
+        req.plan.network.proxies && req.docker.networkMode === "none" && (await bridgeable(req, client, log));
       held.network = proxied ? await startRunNetwork(req, run, log) : undefined;
       held.guard = watchProtections(os, req.plan, signals, log);
       const broke = held.guard.failure();
       if (broke) return broke;
-      client = dockerClient(os, req, run);
       const end = await launch(
         os,
         bundleFs ?? (await nodeBundleFs()),
@@ -391,17 +393,24 @@ async function launch(
   );
   stops.push(() => supervisor.close());
   const overlays = [...(held.network?.binds ?? []), ...trustFiles(held.network?.env ?? {}, run.slots.tmp)];
+  // Bound over container engines' stores (./mountinfo.ts engineStores): empty, and read-only in the container.
+  const empty = `${run.path}/engine-store`;
+  os.fs.mkdir(empty, 0o555);
   // Created first, its output kept (the engine's warnings, or why it refused); then started, attached.
   // The host's mount table is read last: a mount that ends before the engine binds it (another
   // container's root) makes the create fail, and it is read again.
   for (let attempt = 1; ; attempt++) {
-    const points = mountPoints(os.fs.readFile("/proc/self/mountinfo"));
+    const mountinfo = os.fs.readFile("/proc/self/mountinfo");
+    const points = mountPoints(mountinfo);
+    const stores = engineStores(mountinfo).filter(exists);
+    if (stores.length > 0) log(`container engines' stores hidden: ${stores.join(" ")}`);
     const plan = dockerRunArgs({
       artifact: req.plan.oci,
       slots: run.slots,
       bundle,
       exists,
       submounts: (p) => submountsOf(points, p),
+      engineMask: { stores, empty },
       command: req.command,
       env: { ...commandEnv(req, run, held.network), ...req.docker.env },
       user,
@@ -497,6 +506,29 @@ function engineCreateArgs(req: DockerRunRequest, limits: DockerLimits): string[]
     "--ulimit",
     "nproc=32768:32768",
   ];
+}
+
+/**
+ * Whether srt's bridge can enter the holder's network namespace. An unprivileged caller of a
+ * rootful Docker engine (a member of the `docker` group) cannot: the namespace belongs to the
+ * host's user namespace, and entering it takes CAP_SYS_ADMIN there. A policy that lets something
+ * out then cannot be enforced (SRT570); one that allows nothing runs with no network at all,
+ * without srt's refusing proxies (its requests fail instead of getting a 403). Rootless Docker
+ * and podman as the caller run their containers in the caller's user namespace: entered as before.
+ */
+async function bridgeable(req: DockerRunRequest, client: DockerClient, log: (what: string) => void): Promise<boolean> {
+  if (req.uid === 0 || req.tools.engine !== "docker") return true;
+  const info = await client.run(["info", "--format", "{{json .SecurityOptions}}"]);
+  if (info.status !== 0)
+    throw new RuntimeFailure("SRT561", `${req.tools.docker} info failed: ${info.err.trim() || info.out.trim()}`);
+  if (info.out.includes("name=rootless")) return true;
+  if (reachesNetwork(req.plan.network.policy))
+    throw new RuntimeFailure(
+      "SRT570",
+      `the Docker engine runs as root and srt as uid ${req.uid}: srt cannot enter its containers' network namespace to put its proxies there, so this policy's network rules cannot be enforced. Run srt as root, use rootless Docker, or a policy that allows no host`,
+    );
+  log("no refusing proxies: a rootful engine's network namespace cannot be entered as this user; no network at all");
+  return false;
 }
 
 /** The container's first process on the host, while it runs. */
