@@ -9,6 +9,10 @@
  * O_CREAT open is followed here, one link at a time, each target checked again. The result goes
  * back as the syscall's return value, or as an fd installed in the caller
  * (SECCOMP_IOCTL_NOTIF_ADDFD with SECCOMP_ADDFD_FLAG_SEND). Nothing is ever answered "continue".
+ * Opens are made here with O_NONBLOCK (then cleared on the open file) unless the caller asked for
+ * it: a FIFO whose other end is not open yet is pinned after the checks and the wait left to a
+ * worker process that reopens the pinned inode and answers (defer_fifo), so one such open holds
+ * neither this loop nor any other call of the sandbox.
  *
  * Opens of existing files for writing take the same path as creating ones (the name checked, so an
  * always-protected file srt's search did not reach is not opened for writing); their errors are
@@ -22,11 +26,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -45,6 +51,7 @@ struct call {
   const struct config *cfg;
   int report_fd;
   int pidfd; /* of the caller's thread group, -1 until needed */
+  int deferred; /* answered by a worker (a FIFO open waiting for its other end) */
 };
 
 static int report_fd_global = -1;
@@ -276,6 +283,97 @@ static int done(const char *op, int rc, const char *path) {
   return rc < 0 ? -errno : rc;
 }
 
+static volatile sig_atomic_t fifo_tick;
+static void on_tick(int sig) {
+  (void)sig;
+  fifo_tick = 1;
+}
+
+/* An open of a FIFO that blocks until its other end opens (no O_NONBLOCK asked, not O_RDWR) is
+ * left to a worker process, so the wait holds neither this loop nor any other trapped call. The
+ * FIFO was pinned here after the checks (`pin`, O_PATH or an fd of it) and the worker reopens that
+ * inode through /proc/self/fd, never a name, then answers the notification itself (ADDFD with
+ * SEND on the shared listener, or the error). It gives up when the caller no longer waits (killed,
+ * or its call interrupted): a timer wakes it every 200 ms to ask the kernel. Takes `pin`. */
+static int defer_fifo(struct call *c, int pin, int flags) {
+  pid_t w = fork();
+  if (w < 0) {
+    int err = errno;
+    close(pin);
+    return -err;
+  }
+  if (w > 0) {
+    close(pin);
+    c->deferred = 1;
+    return 0;
+  }
+  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  struct sigaction sa = {.sa_handler = on_tick}; /* no SA_RESTART: the open returns EINTR */
+  sigaction(SIGALRM, &sa, NULL);
+  struct itimerval tv = {{0, 200000}, {0, 200000}};
+  setitimer(ITIMER_REAL, &tv, NULL);
+  char path[64];
+  snprintf(path, sizeof path, "/proc/self/fd/%d", pin);
+  int fd;
+  for (;;) {
+    fd = open(path, (flags & ~(O_CREAT | O_EXCL | O_TRUNC)) | O_NOCTTY | O_CLOEXEC);
+    if (fd >= 0 || errno != EINTR) break;
+    if (!still_valid(c)) _exit(0);
+  }
+  struct itimerval off = {{0, 0}, {0, 0}};
+  setitimer(ITIMER_REAL, &off, NULL);
+  if (fd >= 0) {
+    struct seccomp_notif_addfd add = {.id = c->req->id, .flags = SECCOMP_ADDFD_FLAG_SEND, .srcfd = (uint32_t)fd,
+                                      .newfd = 0, .newfd_flags = (flags & O_CLOEXEC) ? O_CLOEXEC : 0};
+    if (ioctl(c->listener, SECCOMP_IOCTL_NOTIF_ADDFD, &add) >= 0 || errno == ENOENT) _exit(0);
+  }
+  struct seccomp_notif_resp resp = {.id = c->req->id, .val = 0, .error = -errno, .flags = 0};
+  ioctl(c->listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+  _exit(0);
+}
+
+/* An open performed here is made with O_NONBLOCK added when the caller did not ask for it (`added`),
+ * so a FIFO never holds this process: `fd` (or -1 and `err`) is its result. A FIFO that would have
+ * waited goes to a worker (defer_fifo; *deferred set, 0 returned); anything else gets its flags back
+ * (O_NONBLOCK cleared on the open file) and is returned as it is. */
+static int settle(struct call *c, int fd, int err, int dir, const char *name, int flags, int added) {
+  if (!added) return fd >= 0 ? fd : -err;
+  struct stat st;
+  if (fd >= 0) {
+    /* A FIFO opened for reading: the caller would wait for a writer. (One opened for writing
+     * without O_NONBLOCK succeeded because a reader is there: nothing to wait for.) Pinned by
+     * O_PATH, so the pin is not a reader or writer of its own. */
+    if ((flags & O_ACCMODE) == O_RDONLY && fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode)) {
+      char via[64];
+      snprintf(via, sizeof via, "/proc/self/fd/%d", fd);
+      int pin = open(via, O_PATH | O_CLOEXEC);
+      int err2 = errno;
+      close(fd);
+      if (pin < 0) return -err2;
+      int r = defer_fifo(c, pin, flags);
+      return r == 0 ? -EINPROGRESS : r;
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0) fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    return fd;
+  }
+  /* A FIFO opened for writing without a reader: ENXIO under O_NONBLOCK. */
+  if (err == ENXIO && (flags & O_ACCMODE) == O_WRONLY) {
+    int pin = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (pin >= 0 && fstat(pin, &st) == 0 && S_ISFIFO(st.st_mode)) {
+      int r = defer_fifo(c, pin, flags);
+      return r == 0 ? -EINPROGRESS : r;
+    }
+    if (pin >= 0) close(pin);
+  }
+  return -err;
+}
+
+/* O_NONBLOCK to add to an open made here (see settle). */
+static int nonblock_for(int flags) {
+  return (flags & (O_NONBLOCK | O_PATH)) || (flags & O_ACCMODE) == O_RDWR ? 0 : O_NONBLOCK;
+}
+
 /* open/openat/creat with O_CREAT, or opening for writing (O_WRONLY, O_RDWR, O_TRUNC): a new fd
  * for the caller, or -errno. */
 static int do_open(struct call *c, int base, const char *raw, int flags, mode_t mode, int *fd_out) {
@@ -310,14 +408,19 @@ static int do_open(struct call *c, int base, const char *raw, int flags, mode_t 
      * magic one (a pipe, a deleted file): the kernel follows it. */
     int in_proc = strncmp(t.full, "/proc/", 6) == 0;
     /* O_NOCTTY: a terminal opened here must not become this session leader's terminal. */
-    int fd = openat(t.dir, t.name, flags | (in_proc ? 0 : O_NOFOLLOW) | O_CLOEXEC | O_NOCTTY, mode);
-    if (fd >= 0) {
+    int nb = nonblock_for(flags);
+    int fd = openat(t.dir, t.name, flags | nb | (in_proc ? 0 : O_NOFOLLOW) | O_CLOEXEC | O_NOCTTY, mode);
+    int err = errno;
+    if (fd >= 0 || err == ENXIO) {
+      fd = settle(c, fd, err, t.dir, t.name, flags, nb);
+      err = -fd;
+    }
+    if (fd >= 0 || c->deferred) {
       drop(&t);
       if (owned_base >= 0) close(owned_base);
-      *fd_out = fd;
+      if (fd >= 0) *fd_out = fd;
       return 0;
     }
-    int err = errno;
     struct stat st;
     if (err == ELOOP && !(flags & O_NOFOLLOW) && (flags & (O_CREAT | O_EXCL)) != (O_CREAT | O_EXCL) && fstatat(t.dir, t.name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
         S_ISLNK(st.st_mode)) {
@@ -547,13 +650,18 @@ static int open_resolved(struct call *c, int base, const char *raw, const struct
       return refuse(op, rule, t.full);
     }
     int in_proc = strncmp(t.full, "/proc/", 6) == 0;
-    int fd = openat2_(t.dir, t.name, flags | (in_proc ? 0 : O_NOFOLLOW) | O_CLOEXEC | O_NOCTTY, h->mode, resolve);
-    if (fd >= 0) {
+    int nb = nonblock_for((int)flags);
+    int fd = openat2_(t.dir, t.name, flags | (uint64_t)nb | (in_proc ? 0 : O_NOFOLLOW) | O_CLOEXEC | O_NOCTTY, h->mode, resolve);
+    int err = errno;
+    if (fd >= 0 || err == ENXIO) {
+      fd = settle(c, fd, err, t.dir, t.name, (int)flags, nb);
+      err = -fd;
+    }
+    if (fd >= 0 || c->deferred) {
       drop(&t);
-      *fd_out = fd;
+      if (fd >= 0) *fd_out = fd;
       return 0;
     }
-    int err = errno;
     struct stat st;
     if (err == ELOOP && !(h->flags & O_NOFOLLOW) && !(resolve & RESOLVE_NO_SYMLINKS) &&
         (h->flags & (O_CREAT | O_EXCL)) != (O_CREAT | O_EXCL) && fstatat(t.dir, t.name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
@@ -624,8 +732,12 @@ static int do_openat2(struct call *c, int dirfd, int b1, const char *path, int *
   int rc;
   if (!scoped && names_dev_tty(mapped) && !(h.flags & O_PATH)) rc = open_ctty(c, (int)h.flags, fd_out);
   else if (!(h.flags & WRITING) || (h.flags & O_PATH)) {
-    int fd = openat2_(base, mapped, h.flags | O_NOCTTY | O_CLOEXEC, h.mode, h.resolve);
-    rc = fd < 0 ? -errno : (*fd_out = fd, 0);
+    /* A read-only FIFO open waits for a writer: O_NONBLOCK here, the wait left to a worker. Its
+     * pin is the fd opened (settle), so no name is resolved again. */
+    int nb = nonblock_for((int)h.flags);
+    int fd = openat2_(base, mapped, h.flags | (uint64_t)nb | O_NOCTTY | O_CLOEXEC, h.mode, h.resolve);
+    fd = settle(c, fd, errno, -1, "", (int)h.flags, fd >= 0 ? nb : 0);
+    rc = fd < 0 ? (c->deferred ? 0 : fd) : (*fd_out = fd, 0);
   } else if (h.resolve == 0) rc = do_open(c, base, mapped, (int)h.flags, (mode_t)h.mode, fd_out);
   else rc = open_resolved(c, base, mapped, &h, fd_out);
   if (owned >= 0) close(owned);
@@ -914,10 +1026,11 @@ static void respond(int listener, uint64_t id, long val) {
 }
 
 static void handle_one(int listener, const struct config *cfg, struct seccomp_notif *req) {
-  struct call c = {.req = req, .listener = listener, .cfg = cfg, .report_fd = report_fd_global, .pidfd = -1};
+  struct call c = {.req = req, .listener = listener, .cfg = cfg, .report_fd = report_fd_global, .pidfd = -1, .deferred = 0};
   int fd = -1, cloexec = 0;
   long rc = answer(&c, &fd, &cloexec);
   if (c.pidfd >= 0) close(c.pidfd);
+  if (c.deferred) return; /* a worker answers */
   if (fd >= 0) {
     struct seccomp_notif_addfd add = {
         .id = req->id, .flags = SECCOMP_ADDFD_FLAG_SEND, .srcfd = (uint32_t)fd, .newfd = 0,
@@ -961,9 +1074,11 @@ void handle_notifications(int listener, const struct config *cfg, int report_fd,
   int chld_seen = 1;
   for (;;) {
     if (chld_seen) {
+      /* The command, or a FIFO worker (defer_fifo) that answered. */
       int status;
-      pid_t w = waitpid(child, &status, WNOHANG);
-      if (w == child) {
+      pid_t w;
+      while ((w = waitpid(-1, &status, WNOHANG)) > 0) {
+        if (w != child) continue;
         if (WIFEXITED(status)) _exit(WEXITSTATUS(status));
         _exit(128 + WTERMSIG(status));
       }
