@@ -41,6 +41,24 @@
 
 #include "supervise.h"
 
+#ifndef __NR_fchmodat2
+#define __NR_fchmodat2 452
+#endif
+#define __NR_fchmodat2_ __NR_fchmodat2
+/* chmod, unlink and rmdir exist only where the arch has the old calls (x86_64; not aarch64). */
+#ifdef __NR_chmod
+#define __NR_chmod_ __NR_chmod
+#else
+#define __NR_chmod_ (-1)
+#endif
+#ifdef __NR_unlink
+#define __NR_unlink_ __NR_unlink
+#define __NR_rmdir_ __NR_rmdir
+#else
+#define __NR_unlink_ (-1)
+#define __NR_rmdir_ (-1)
+#endif
+
 #ifndef RENAME_EXCHANGE
 #define RENAME_EXCHANGE (1 << 1)
 #endif
@@ -276,6 +294,14 @@ static int policy_refused(const struct config *cfg, int flags, int err, const ch
   if (!reportable(err)) return 0;
   if ((flags & O_CREAT) || err == EROFS) return 1;
   return (err == EACCES || err == EPERM) && !below_root(cfg, path);
+}
+
+/* As done(), for a call on an existing file (chmod, unlink): its errors are reported only when
+ * the policy caused them (policy_refused), not a file's own owner or mode. */
+static int done_existing(const struct config *cfg, const char *op, int rc, const char *path) {
+  int err = errno;
+  if (rc < 0 && policy_refused(cfg, 0, err, path)) report(op, err, "", path);
+  return rc < 0 ? -err : rc;
 }
 
 static int done(const char *op, int rc, const char *path) {
@@ -804,6 +830,106 @@ static long do_bind(struct call *c) {
   return rc;
 }
 
+/* The real path of an fd of this process (its /proc/self/fd link), or "" when it has none. */
+static void real_path(int fd, char *out, size_t cap) {
+  char link[64];
+  snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+  ssize_t n = readlink(link, out, cap - 1);
+  out[n > 0 ? n : 0] = 0;
+}
+
+/* The pinned object's own protection: the rule that refuses changing it, or NULL. Checked on the
+ * path of the pinned inode (what the kernel resolved, links followed, read back from
+ * /proc/self/fd), and the call is then made on that inode, so nothing renamed or swapped after the
+ * check is reached instead. */
+static const char *pinned_rule(const struct config *cfg, int pin, char *path, size_t cap) {
+  real_path(pin, path, cap);
+  return path[0] == '/' ? refused_by(cfg, path) : NULL;
+}
+
+/* chmod, fchmodat, fchmodat2, fchmod with an execute bit in the mode (the filter traps no other):
+ * a protected file (a git hook deeper than srt's search, not mounted read-only) must not become
+ * executable. The object is pinned (O_PATH, the kernel's resolution from the caller's directory;
+ * fchmod: the caller's fd itself, pidfd_getfd), its path checked, and the mode set through the
+ * pin. */
+static long do_chmod(struct call *c, int nr) {
+  const struct seccomp_notif *req = c->req;
+  int pin = -1;
+  mode_t mode;
+  char path[PATHBUF];
+  if (nr == __NR_fchmod) {
+    mode_t um;
+    mode = (mode_t)arg(req, 1);
+    pin = caller_socket(c, (int)arg(req, 0), &um);
+    if (pin < 0) return pin;
+  } else {
+    int at = nr != __NR_chmod_;
+    int dirfd = at ? (int)arg(req, 0) : AT_FDCWD;
+    unsigned flags = nr == __NR_fchmodat2_ ? (unsigned)arg(req, 3) : 0;
+    mode = (mode_t)arg(req, at ? 2 : 1);
+    if (flags & ~(unsigned)(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) return -EINVAL;
+    char raw[PATHBUF], mapped[PATHBUF];
+    int r = read_string((pid_t)req->pid, req->data.args[at ? 1 : 0], raw, sizeof raw);
+    if (r != 0) return r;
+    struct proc_slot *s = proc_of((pid_t)req->pid, 0);
+    if (s == NULL) return -ESRCH;
+    if (raw[0] == 0) {
+      if (!(flags & AT_EMPTY_PATH)) return -ENOENT;
+      if (dirfd == AT_FDCWD) strcpy(mapped, "cwd");
+      else if (dirfd < 0) return -EBADF;
+      else snprintf(mapped, sizeof mapped, "fd/%d", dirfd);
+      pin = openat(s->dir, mapped, O_PATH | O_CLOEXEC);
+      if (pin < 0) return errno == ENOENT ? -EBADF : -errno;
+    } else {
+      r = own_proc(raw, (pid_t)req->pid, mapped, sizeof mapped);
+      if (r != 0) return r;
+      int base = AT_FDCWD;
+      if (mapped[0] != '/') {
+        base = caller_dir(c, dirfd);
+        if (base < 0) return base;
+      }
+      pin = openat(base, mapped, O_PATH | O_CLOEXEC | ((flags & AT_SYMLINK_NOFOLLOW) ? O_NOFOLLOW : 0));
+      int err = errno;
+      if (base >= 0) close(base);
+      if (pin < 0) return -err;
+    }
+    if (!still_valid(c)) {
+      close(pin);
+      return -ESRCH;
+    }
+  }
+  const char *rule = pinned_rule(c->cfg, pin, path, sizeof path);
+  long rc;
+  struct stat st;
+  char via[64];
+  snprintf(via, sizeof via, "/proc/self/fd/%d", pin);
+  if (rule != NULL) rc = refuse("chmod", rule, path);
+  else if (nr == __NR_fchmod) rc = done_existing(c->cfg, "chmod", fchmod(pin, mode), path);
+  else if (fstat(pin, &st) == 0 && S_ISLNK(st.st_mode)) rc = -EOPNOTSUPP; /* as fchmodat2(AT_SYMLINK_NOFOLLOW) */
+  else rc = done_existing(c->cfg, "chmod", chmod(via, mode), path);
+  close(pin);
+  return rc;
+}
+
+/* A directory moved to or from the name `.git` changes what is protected below it (the git-dir
+ * names count only directly in a `.git`): moved away, an existing repository's hooks and config
+ * could be rewritten and the directory moved back (or named by a `.git` file); moved there, a
+ * directory prepared elsewhere brings its own. So such a rename of a directory holding any of them
+ * is refused: the rule of the first one found, or NULL. No name appears in it meanwhile: every call
+ * that makes one is answered by this process, one at a time. */
+static const char *gitdir_move_rule(const struct config *cfg, const struct target *from, const struct target *to) {
+  if (strcmp(from->name, ".git") != 0 && strcmp(to->name, ".git") != 0) return NULL;
+  int d = openat(from->dir, from->name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (d < 0) return NULL; /* not a directory (or none): the rename answers for itself */
+  const char *rule = NULL;
+  struct stat st;
+  for (int i = 0; i < cfg->n && rule == NULL; i++)
+    if (cfg->entries[i].kind == E_GITDIR && fstatat(d, cfg->entries[i].value, &st, AT_SYMLINK_NOFOLLOW) == 0)
+      rule = cfg->entries[i].rule;
+  close(d);
+  return rule;
+}
+
 /* The answer for one notification: a return value (>= 0) or -errno; *addfd set when an fd is
  * to be installed in the caller. */
 static long answer(struct call *c, int *addfd, int *cloexec) {
@@ -816,6 +942,7 @@ static long answer(struct call *c, int *addfd, int *cloexec) {
   pid_t tgid;
   if (nr == __NR_connect) return do_connect(c);
   if (nr == __NR_bind) return do_bind(c);
+  if (nr == __NR_chmod_ || nr == __NR_fchmod || nr == __NR_fchmodat || nr == __NR_fchmodat2_) return do_chmod(c, nr);
   if (caller_status((pid_t)req->pid, &caller_umask, &tgid) != 0) return -ESRCH;
 
   int dfd1 = AT_FDCWD, dfd2 = AT_FDCWD;
@@ -831,7 +958,14 @@ static long answer(struct call *c, int *addfd, int *cloexec) {
       break;
 #endif
     case __NR_truncate:
+#ifdef __NR_unlink
+    case __NR_unlink:
+    case __NR_rmdir:
+#endif
       ptr1 = req->data.args[0];
+      break;
+    case __NR_unlinkat:
+      dfd1 = (int)arg(req, 0), ptr1 = req->data.args[1];
       break;
 #ifdef __NR_open
     case __NR_rename:
@@ -927,6 +1061,30 @@ static long answer(struct call *c, int *addfd, int *cloexec) {
       }
       break;
     }
+#ifdef __NR_unlink
+    case __NR_unlink:
+    case __NR_rmdir:
+#endif
+    case __NR_unlinkat: {
+      /* Removing a protected name (a nested repository's config or commondir deeper than srt's
+       * search) is refused like making one; the rest is removed here, in the directory checked. */
+      int flags = nr == __NR_unlinkat ? (int)arg(req, 2) : nr == __NR_rmdir_ ? AT_REMOVEDIR : 0;
+      const char *op = (flags & AT_REMOVEDIR) ? "rmdir" : "unlink";
+      if (flags & ~AT_REMOVEDIR) {
+        rc = -EINVAL;
+        break;
+      }
+      rc = locate((pid_t)req->pid, b1, p1, &t1);
+      if (rc != 0) break;
+      if ((rule = check(c->cfg, &t1)) != NULL) {
+        rc = refuse(op, rule, t1.full);
+        break;
+      }
+      char name[PATHBUF + 2];
+      snprintf(name, sizeof name, "%s%s", t1.name, t1.trailing_slash ? "/" : ""); /* "file/": ENOTDIR */
+      rc = done_existing(c->cfg, op, unlinkat(t1.dir, name, flags), t1.full);
+      break;
+    }
     case __NR_openat2: {
       int fd = -1, cloexec2 = 0;
       rc = do_openat2(c, dfd1, b1, p1, &fd, &cloexec2);
@@ -981,17 +1139,39 @@ static long answer(struct call *c, int *addfd, int *cloexec) {
       }
       rc = locate((pid_t)req->pid, b1, p1, &t1);
       if (rc != 0) break;
+      /* The old name too: a protected file moved away is gone from where git reads it (as an
+       * unlink), and one hard-linked to another name could be written through that name. */
+      if ((rule = check(c->cfg, &t1)) != NULL) {
+        rc = refuse(op, rule, t1.full);
+        break;
+      }
       if (op[0] == 'l') {
         int flags = nr == __NR_linkat ? (int)arg(req, 4) : 0;
         if (flags & AT_EMPTY_PATH) {
           rc = -ENOENT; /* needs CAP_DAC_READ_SEARCH, which nothing in the sandbox has */
           break;
         }
-        rc = done(op, linkat(t1.dir, t1.name, t2.dir, t2.name, flags & AT_SYMLINK_FOLLOW), t2.full);
+        if (flags & AT_SYMLINK_FOLLOW) {
+          /* The link's target is what gets the new name: pinned, its own path checked, linked through the pin. */
+          int pin = openat(t1.dir, t1.name, O_PATH | O_CLOEXEC);
+          if (pin < 0) {
+            rc = -errno;
+            break;
+          }
+          char real[PATHBUF], via[64];
+          if ((rule = pinned_rule(c->cfg, pin, real, sizeof real)) != NULL) rc = refuse(op, rule, real);
+          else {
+            snprintf(via, sizeof via, "/proc/self/fd/%d", pin);
+            rc = done(op, linkat(AT_FDCWD, via, t2.dir, t2.name, AT_SYMLINK_FOLLOW), t2.full);
+          }
+          close(pin);
+          break;
+        }
+        rc = done(op, linkat(t1.dir, t1.name, t2.dir, t2.name, 0), t2.full);
       } else {
         unsigned flags = nr == __NR_renameat2 ? (unsigned)arg(req, 4) : 0;
-        /* An exchange also puts something new at the old name. */
-        if ((flags & RENAME_EXCHANGE) && (rule = check(c->cfg, &t1)) != NULL) {
+        if ((rule = gitdir_move_rule(c->cfg, &t1, &t2)) != NULL ||
+            ((flags & RENAME_EXCHANGE) && (rule = gitdir_move_rule(c->cfg, &t2, &t1)) != NULL)) {
           rc = refuse(op, rule, t1.full);
           break;
         }
