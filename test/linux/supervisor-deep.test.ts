@@ -78,9 +78,21 @@ describe.skipIf(lacking(!supported, skipReason))("the supervisor and deep protec
             `chmod 600 ${git}/hooks/pre-commit; echo chmod-off=$?`,
           ].join("\n"),
         );
-        for (const k of ["chmod", "fchmodat", "fchmod", "chmod-link", "link", "linkat", "unlink", "rename", "rename-gitdir", "rename-to-gitdir"])
+        for (const k of [
+          "chmod",
+          "fchmodat",
+          "fchmod",
+          "chmod-link",
+          "link",
+          "linkat",
+          "unlink",
+          "rename",
+          "rename-gitdir",
+          "rename-to-gitdir",
+        ])
           expect(stdout).toMatch(new RegExp(`^${k}=[1-9]`, "m"));
-        for (const k of ["plain-chmod", "plain-rest", "chmod-off", "rename-plain-to-gitdir"]) expect(stdout).toContain(`${k}=0`);
+        for (const k of ["plain-chmod", "plain-rest", "chmod-off", "rename-plain-to-gitdir"])
+          expect(stdout).toContain(`${k}=0`);
         for (const h of ["pre-push", "post-checkout", "pre-merge-commit"])
           expect(mode(b, `${git}/hooks/${h}`) & 0o111, h).toBe(0);
         expect(mode(b, `${git}/hooks/pre-commit`)).toBe(0o600); // taking a bit away changes nothing git runs
