@@ -386,6 +386,12 @@ static int settle(struct call *c, int fd, int err, int dir, const char *name, in
   /* A FIFO opened for writing without a reader: ENXIO under O_NONBLOCK. */
   if (err == ENXIO && (flags & O_ACCMODE) == O_WRONLY) {
     int pin = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    /* A link here is a magic one (the caller's /proc/<tid>/fd/N: do_open opens every other name
+     * with O_NOFOLLOW, so only those reach ENXIO): the kernel follows it, and so does the pin. */
+    if (pin >= 0 && fstat(pin, &st) == 0 && S_ISLNK(st.st_mode)) {
+      close(pin);
+      pin = openat(dir, name, O_PATH | O_CLOEXEC);
+    }
     if (pin >= 0 && fstat(pin, &st) == 0 && S_ISFIFO(st.st_mode)) {
       int r = defer_fifo(c, pin, flags);
       return r == 0 ? -EINPROGRESS : r;

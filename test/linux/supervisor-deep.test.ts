@@ -140,6 +140,12 @@ describe.skipIf(lacking(!supported, skipReason))("the supervisor and deep protec
             "timeout 5 sh -c 'echo y > other2.txt'; echo other2=$?",
             "echo via-openat2 > f2",
             "wait $!; echo reader=$?",
+            // The same through the caller's own /proc/self/fd link to the FIFO (a magic link).
+            "mkfifo f4",
+            `python3 -c "import os; p = os.open('f4', os.O_PATH); fd = os.open('/proc/self/fd/%d' % p, os.O_WRONLY); os.write(fd, b'via-proc')" &`,
+            "sleep 0.5",
+            "timeout 5 cat f4; echo; echo cat4=$?",
+            "wait $!; echo writer4=$?",
             // A writer killed while it waits: its worker gives up, later calls go on.
             "mkfifo f3",
             `timeout 1 python3 -c "import os; os.open('f3', os.O_WRONLY)"; echo killed=$?`,
@@ -148,7 +154,9 @@ describe.skipIf(lacking(!supported, skipReason))("the supervisor and deep protec
             `python3 -c "import os; os.open('ff', os.O_WRONLY | os.O_NONBLOCK)" 2>&1 | grep -o "No such device or address"`,
           ].join("\n"),
         );
-        for (const k of ["other=0", "other2=0", "other3=0", "reader=0", "killed=124"]) expect(stdout).toContain(k);
+        for (const k of ["other=0", "other2=0", "other3=0", "reader=0", "killed=124", "cat4=0", "writer4=0"])
+          expect(stdout).toContain(k);
+        expect(stdout).toContain("via-proc");
         expect(stdout).toContain("read via-openat2");
         expect(stdout).toContain("through-fifo");
         expect(stdout).toContain("cat=0");
