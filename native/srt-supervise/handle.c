@@ -342,7 +342,8 @@ static int defer_fifo(struct call *c, int pin, int flags) {
   snprintf(path, sizeof path, "/proc/self/fd/%d", pin);
   int fd;
   for (;;) {
-    fd = open(path, (flags & ~(O_CREAT | O_EXCL | O_TRUNC)) | O_NOCTTY | O_CLOEXEC);
+    /* The pin is resolved already: O_NOFOLLOW would refuse its /proc/self/fd link (ELOOP). */
+    fd = open(path, (flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOFOLLOW)) | O_NOCTTY | O_CLOEXEC);
     if (fd >= 0 || errno != EINTR) break;
     if (!still_valid(c)) _exit(0);
   }

@@ -127,7 +127,7 @@ describe.skipIf(lacking(!supported, skipReason))("the supervisor and deep protec
           [
             "mkfifo ff",
             // The writer waits in its open (trapped: O_WRONLY) until `cat` opens the other end.
-            `python3 -c "import os; fd = os.open('ff', os.O_WRONLY); os.write(fd, b'through-fifo'); os.close(fd)" &`,
+            `python3 -c "import os; fd = os.open('ff', os.O_WRONLY | os.O_NOFOLLOW); os.write(fd, b'through-fifo'); os.close(fd)" &`,
             "sleep 0.5",
             // Another process's trapped call (a creating open) meanwhile.
             "timeout 5 sh -c 'echo x > other.txt'; echo other=$?",
