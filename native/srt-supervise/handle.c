@@ -9,6 +9,10 @@
  * O_CREAT open is followed here, one link at a time, each target checked again. The result goes
  * back as the syscall's return value, or as an fd installed in the caller
  * (SECCOMP_IOCTL_NOTIF_ADDFD with SECCOMP_ADDFD_FLAG_SEND). Nothing is ever answered "continue".
+ * Opens are made here with O_NONBLOCK (then cleared on the open file) unless the caller asked for
+ * it: a FIFO whose other end is not open yet is pinned after the checks and the wait left to a
+ * worker process that reopens the pinned inode and answers (defer_fifo), so one such open holds
+ * neither this loop nor any other call of the sandbox.
  *
  * Opens of existing files for writing take the same path as creating ones (the name checked, so an
  * always-protected file srt's search did not reach is not opened for writing); their errors are
@@ -22,11 +26,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -34,6 +40,24 @@
 #include <unistd.h>
 
 #include "supervise.h"
+
+#ifndef __NR_fchmodat2
+#define __NR_fchmodat2 452
+#endif
+#define __NR_fchmodat2_ __NR_fchmodat2
+/* chmod, unlink and rmdir exist only where the arch has the old calls (x86_64; not aarch64). */
+#ifdef __NR_chmod
+#define __NR_chmod_ __NR_chmod
+#else
+#define __NR_chmod_ (-1)
+#endif
+#ifdef __NR_unlink
+#define __NR_unlink_ __NR_unlink
+#define __NR_rmdir_ __NR_rmdir
+#else
+#define __NR_unlink_ (-1)
+#define __NR_rmdir_ (-1)
+#endif
 
 #ifndef RENAME_EXCHANGE
 #define RENAME_EXCHANGE (1 << 1)
@@ -45,6 +69,7 @@ struct call {
   const struct config *cfg;
   int report_fd;
   int pidfd; /* of the caller's thread group, -1 until needed */
+  int deferred; /* answered by a worker (a FIFO open waiting for its other end) */
 };
 
 static int report_fd_global = -1;
@@ -271,9 +296,115 @@ static int policy_refused(const struct config *cfg, int flags, int err, const ch
   return (err == EACCES || err == EPERM) && !below_root(cfg, path);
 }
 
+/* As done(), for a call on an existing file (chmod, unlink): its errors are reported only when
+ * the policy caused them (policy_refused), not a file's own owner or mode. */
+static int done_existing(const struct config *cfg, const char *op, int rc, const char *path) {
+  int err = errno;
+  if (rc < 0 && policy_refused(cfg, 0, err, path)) report(op, err, "", path);
+  return rc < 0 ? -err : rc;
+}
+
 static int done(const char *op, int rc, const char *path) {
   if (rc < 0 && reportable(errno)) report(op, errno, "", path);
   return rc < 0 ? -errno : rc;
+}
+
+static volatile sig_atomic_t fifo_tick;
+static void on_tick(int sig) {
+  (void)sig;
+  fifo_tick = 1;
+}
+
+/* An open of a FIFO that blocks until its other end opens (no O_NONBLOCK asked, not O_RDWR) is
+ * left to a worker process, so the wait holds neither this loop nor any other trapped call. The
+ * FIFO was pinned here after the checks (`pin`, O_PATH or an fd of it) and the worker reopens that
+ * inode through /proc/self/fd, never a name, then answers the notification itself (ADDFD with
+ * SEND on the shared listener, or the error). It gives up when the caller no longer waits (killed,
+ * or its call interrupted): a timer wakes it every 200 ms to ask the kernel. Takes `pin`. */
+static int defer_fifo(struct call *c, int pin, int flags) {
+  pid_t w = fork();
+  if (w < 0) {
+    int err = errno;
+    close(pin);
+    return -err;
+  }
+  if (w > 0) {
+    close(pin);
+    c->deferred = 1;
+    return 0;
+  }
+  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  struct sigaction sa = {.sa_handler = on_tick}; /* no SA_RESTART: the open returns EINTR */
+  sigaction(SIGALRM, &sa, NULL);
+  struct itimerval tv = {{0, 200000}, {0, 200000}};
+  setitimer(ITIMER_REAL, &tv, NULL);
+  char path[64];
+  snprintf(path, sizeof path, "/proc/self/fd/%d", pin);
+  int fd;
+  for (;;) {
+    /* The pin is resolved already: O_NOFOLLOW would refuse its /proc/self/fd link (ELOOP). */
+    fd = open(path, (flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOFOLLOW)) | O_NOCTTY | O_CLOEXEC);
+    if (fd >= 0 || errno != EINTR) break;
+    if (!still_valid(c)) _exit(0);
+  }
+  struct itimerval off = {{0, 0}, {0, 0}};
+  setitimer(ITIMER_REAL, &off, NULL);
+  if (fd >= 0) {
+    struct seccomp_notif_addfd add = {.id = c->req->id, .flags = SECCOMP_ADDFD_FLAG_SEND, .srcfd = (uint32_t)fd,
+                                      .newfd = 0, .newfd_flags = (flags & O_CLOEXEC) ? O_CLOEXEC : 0};
+    if (ioctl(c->listener, SECCOMP_IOCTL_NOTIF_ADDFD, &add) >= 0 || errno == ENOENT) _exit(0);
+  }
+  struct seccomp_notif_resp resp = {.id = c->req->id, .val = 0, .error = -errno, .flags = 0};
+  ioctl(c->listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+  _exit(0);
+}
+
+/* An open performed here is made with O_NONBLOCK added when the caller did not ask for it (`added`),
+ * so a FIFO never holds this process: `fd` (or -1 and `err`) is its result. A FIFO that would have
+ * waited goes to a worker (defer_fifo; *deferred set, 0 returned); anything else gets its flags back
+ * (O_NONBLOCK cleared on the open file) and is returned as it is. */
+static int settle(struct call *c, int fd, int err, int dir, const char *name, int flags, int added) {
+  if (!added) return fd >= 0 ? fd : -err;
+  struct stat st;
+  if (fd >= 0) {
+    /* A FIFO opened for reading: the caller would wait for a writer. (One opened for writing
+     * without O_NONBLOCK succeeded because a reader is there: nothing to wait for.) Pinned by
+     * O_PATH, so the pin is not a reader or writer of its own. */
+    if ((flags & O_ACCMODE) == O_RDONLY && fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode)) {
+      char via[64];
+      snprintf(via, sizeof via, "/proc/self/fd/%d", fd);
+      int pin = open(via, O_PATH | O_CLOEXEC);
+      int err2 = errno;
+      close(fd);
+      if (pin < 0) return -err2;
+      int r = defer_fifo(c, pin, flags);
+      return r == 0 ? -EINPROGRESS : r;
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0) fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    return fd;
+  }
+  /* A FIFO opened for writing without a reader: ENXIO under O_NONBLOCK. */
+  if (err == ENXIO && (flags & O_ACCMODE) == O_WRONLY) {
+    int pin = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    /* A link here is a magic one (the caller's /proc/<tid>/fd/N: do_open opens every other name
+     * with O_NOFOLLOW, so only those reach ENXIO): the kernel follows it, and so does the pin. */
+    if (pin >= 0 && fstat(pin, &st) == 0 && S_ISLNK(st.st_mode)) {
+      close(pin);
+      pin = openat(dir, name, O_PATH | O_CLOEXEC);
+    }
+    if (pin >= 0 && fstat(pin, &st) == 0 && S_ISFIFO(st.st_mode)) {
+      int r = defer_fifo(c, pin, flags);
+      return r == 0 ? -EINPROGRESS : r;
+    }
+    if (pin >= 0) close(pin);
+  }
+  return -err;
+}
+
+/* O_NONBLOCK to add to an open made here (see settle). */
+static int nonblock_for(int flags) {
+  return (flags & (O_NONBLOCK | O_PATH)) || (flags & O_ACCMODE) == O_RDWR ? 0 : O_NONBLOCK;
 }
 
 /* open/openat/creat with O_CREAT, or opening for writing (O_WRONLY, O_RDWR, O_TRUNC): a new fd
@@ -310,14 +441,19 @@ static int do_open(struct call *c, int base, const char *raw, int flags, mode_t 
      * magic one (a pipe, a deleted file): the kernel follows it. */
     int in_proc = strncmp(t.full, "/proc/", 6) == 0;
     /* O_NOCTTY: a terminal opened here must not become this session leader's terminal. */
-    int fd = openat(t.dir, t.name, flags | (in_proc ? 0 : O_NOFOLLOW) | O_CLOEXEC | O_NOCTTY, mode);
-    if (fd >= 0) {
+    int nb = nonblock_for(flags);
+    int fd = openat(t.dir, t.name, flags | nb | (in_proc ? 0 : O_NOFOLLOW) | O_CLOEXEC | O_NOCTTY, mode);
+    int err = errno;
+    if (fd >= 0 || err == ENXIO) {
+      fd = settle(c, fd, err, t.dir, t.name, flags, nb);
+      err = -fd;
+    }
+    if (fd >= 0 || c->deferred) {
       drop(&t);
       if (owned_base >= 0) close(owned_base);
-      *fd_out = fd;
+      if (fd >= 0) *fd_out = fd;
       return 0;
     }
-    int err = errno;
     struct stat st;
     if (err == ELOOP && !(flags & O_NOFOLLOW) && (flags & (O_CREAT | O_EXCL)) != (O_CREAT | O_EXCL) && fstatat(t.dir, t.name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
         S_ISLNK(st.st_mode)) {
@@ -547,13 +683,18 @@ static int open_resolved(struct call *c, int base, const char *raw, const struct
       return refuse(op, rule, t.full);
     }
     int in_proc = strncmp(t.full, "/proc/", 6) == 0;
-    int fd = openat2_(t.dir, t.name, flags | (in_proc ? 0 : O_NOFOLLOW) | O_CLOEXEC | O_NOCTTY, h->mode, resolve);
-    if (fd >= 0) {
+    int nb = nonblock_for((int)flags);
+    int fd = openat2_(t.dir, t.name, flags | (uint64_t)nb | (in_proc ? 0 : O_NOFOLLOW) | O_CLOEXEC | O_NOCTTY, h->mode, resolve);
+    int err = errno;
+    if (fd >= 0 || err == ENXIO) {
+      fd = settle(c, fd, err, t.dir, t.name, (int)flags, nb);
+      err = -fd;
+    }
+    if (fd >= 0 || c->deferred) {
       drop(&t);
-      *fd_out = fd;
+      if (fd >= 0) *fd_out = fd;
       return 0;
     }
-    int err = errno;
     struct stat st;
     if (err == ELOOP && !(h->flags & O_NOFOLLOW) && !(resolve & RESOLVE_NO_SYMLINKS) &&
         (h->flags & (O_CREAT | O_EXCL)) != (O_CREAT | O_EXCL) && fstatat(t.dir, t.name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
@@ -624,8 +765,12 @@ static int do_openat2(struct call *c, int dirfd, int b1, const char *path, int *
   int rc;
   if (!scoped && names_dev_tty(mapped) && !(h.flags & O_PATH)) rc = open_ctty(c, (int)h.flags, fd_out);
   else if (!(h.flags & WRITING) || (h.flags & O_PATH)) {
-    int fd = openat2_(base, mapped, h.flags | O_NOCTTY | O_CLOEXEC, h.mode, h.resolve);
-    rc = fd < 0 ? -errno : (*fd_out = fd, 0);
+    /* A read-only FIFO open waits for a writer: O_NONBLOCK here, the wait left to a worker. Its
+     * pin is the fd opened (settle), so no name is resolved again. */
+    int nb = nonblock_for((int)h.flags);
+    int fd = openat2_(base, mapped, h.flags | (uint64_t)nb | O_NOCTTY | O_CLOEXEC, h.mode, h.resolve);
+    fd = settle(c, fd, errno, -1, "", (int)h.flags, fd >= 0 ? nb : 0);
+    rc = fd < 0 ? (c->deferred ? 0 : fd) : (*fd_out = fd, 0);
   } else if (h.resolve == 0) rc = do_open(c, base, mapped, (int)h.flags, (mode_t)h.mode, fd_out);
   else rc = open_resolved(c, base, mapped, &h, fd_out);
   if (owned >= 0) close(owned);
@@ -692,6 +837,106 @@ static long do_bind(struct call *c) {
   return rc;
 }
 
+/* The real path of an fd of this process (its /proc/self/fd link), or "" when it has none. */
+static void real_path(int fd, char *out, size_t cap) {
+  char link[64];
+  snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+  ssize_t n = readlink(link, out, cap - 1);
+  out[n > 0 ? n : 0] = 0;
+}
+
+/* The pinned object's own protection: the rule that refuses changing it, or NULL. Checked on the
+ * path of the pinned inode (what the kernel resolved, links followed, read back from
+ * /proc/self/fd), and the call is then made on that inode, so nothing renamed or swapped after the
+ * check is reached instead. */
+static const char *pinned_rule(const struct config *cfg, int pin, char *path, size_t cap) {
+  real_path(pin, path, cap);
+  return path[0] == '/' ? refused_by(cfg, path) : NULL;
+}
+
+/* chmod, fchmodat, fchmodat2, fchmod with an execute bit in the mode (the filter traps no other):
+ * a protected file (a git hook deeper than srt's search, not mounted read-only) must not become
+ * executable. The object is pinned (O_PATH, the kernel's resolution from the caller's directory;
+ * fchmod: the caller's fd itself, pidfd_getfd), its path checked, and the mode set through the
+ * pin. */
+static long do_chmod(struct call *c, int nr) {
+  const struct seccomp_notif *req = c->req;
+  int pin = -1;
+  mode_t mode;
+  char path[PATHBUF];
+  if (nr == __NR_fchmod) {
+    mode_t um;
+    mode = (mode_t)arg(req, 1);
+    pin = caller_socket(c, (int)arg(req, 0), &um);
+    if (pin < 0) return pin;
+  } else {
+    int at = nr != __NR_chmod_;
+    int dirfd = at ? (int)arg(req, 0) : AT_FDCWD;
+    unsigned flags = nr == __NR_fchmodat2_ ? (unsigned)arg(req, 3) : 0;
+    mode = (mode_t)arg(req, at ? 2 : 1);
+    if (flags & ~(unsigned)(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) return -EINVAL;
+    char raw[PATHBUF], mapped[PATHBUF];
+    int r = read_string((pid_t)req->pid, req->data.args[at ? 1 : 0], raw, sizeof raw);
+    if (r != 0) return r;
+    struct proc_slot *s = proc_of((pid_t)req->pid, 0);
+    if (s == NULL) return -ESRCH;
+    if (raw[0] == 0) {
+      if (!(flags & AT_EMPTY_PATH)) return -ENOENT;
+      if (dirfd == AT_FDCWD) strcpy(mapped, "cwd");
+      else if (dirfd < 0) return -EBADF;
+      else snprintf(mapped, sizeof mapped, "fd/%d", dirfd);
+      pin = openat(s->dir, mapped, O_PATH | O_CLOEXEC);
+      if (pin < 0) return errno == ENOENT ? -EBADF : -errno;
+    } else {
+      r = own_proc(raw, (pid_t)req->pid, mapped, sizeof mapped);
+      if (r != 0) return r;
+      int base = AT_FDCWD;
+      if (mapped[0] != '/') {
+        base = caller_dir(c, dirfd);
+        if (base < 0) return base;
+      }
+      pin = openat(base, mapped, O_PATH | O_CLOEXEC | ((flags & AT_SYMLINK_NOFOLLOW) ? O_NOFOLLOW : 0));
+      int err = errno;
+      if (base >= 0) close(base);
+      if (pin < 0) return -err;
+    }
+    if (!still_valid(c)) {
+      close(pin);
+      return -ESRCH;
+    }
+  }
+  const char *rule = pinned_rule(c->cfg, pin, path, sizeof path);
+  long rc;
+  struct stat st;
+  char via[64];
+  snprintf(via, sizeof via, "/proc/self/fd/%d", pin);
+  if (rule != NULL) rc = refuse("chmod", rule, path);
+  else if (nr == __NR_fchmod) rc = done_existing(c->cfg, "chmod", fchmod(pin, mode), path);
+  else if (fstat(pin, &st) == 0 && S_ISLNK(st.st_mode)) rc = -EOPNOTSUPP; /* as fchmodat2(AT_SYMLINK_NOFOLLOW) */
+  else rc = done_existing(c->cfg, "chmod", chmod(via, mode), path);
+  close(pin);
+  return rc;
+}
+
+/* A directory moved to or from the name `.git` changes what is protected below it (the git-dir
+ * names count only directly in a `.git`): moved away, an existing repository's hooks and config
+ * could be rewritten and the directory moved back (or named by a `.git` file); moved there, a
+ * directory prepared elsewhere brings its own. So such a rename of a directory holding any of them
+ * is refused: the rule of the first one found, or NULL. No name appears in it meanwhile: every call
+ * that makes one is answered by this process, one at a time. */
+static const char *gitdir_move_rule(const struct config *cfg, const struct target *from, const struct target *to) {
+  if (strcmp(from->name, ".git") != 0 && strcmp(to->name, ".git") != 0) return NULL;
+  int d = openat(from->dir, from->name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (d < 0) return NULL; /* not a directory (or none): the rename answers for itself */
+  const char *rule = NULL;
+  struct stat st;
+  for (int i = 0; i < cfg->n && rule == NULL; i++)
+    if (cfg->entries[i].kind == E_GITDIR && fstatat(d, cfg->entries[i].value, &st, AT_SYMLINK_NOFOLLOW) == 0)
+      rule = cfg->entries[i].rule;
+  close(d);
+  return rule;
+}
+
 /* The answer for one notification: a return value (>= 0) or -errno; *addfd set when an fd is
  * to be installed in the caller. */
 static long answer(struct call *c, int *addfd, int *cloexec) {
@@ -704,6 +949,7 @@ static long answer(struct call *c, int *addfd, int *cloexec) {
   pid_t tgid;
   if (nr == __NR_connect) return do_connect(c);
   if (nr == __NR_bind) return do_bind(c);
+  if (nr == __NR_chmod_ || nr == __NR_fchmod || nr == __NR_fchmodat || nr == __NR_fchmodat2_) return do_chmod(c, nr);
   if (caller_status((pid_t)req->pid, &caller_umask, &tgid) != 0) return -ESRCH;
 
   int dfd1 = AT_FDCWD, dfd2 = AT_FDCWD;
@@ -719,7 +965,14 @@ static long answer(struct call *c, int *addfd, int *cloexec) {
       break;
 #endif
     case __NR_truncate:
+#ifdef __NR_unlink
+    case __NR_unlink:
+    case __NR_rmdir:
+#endif
       ptr1 = req->data.args[0];
+      break;
+    case __NR_unlinkat:
+      dfd1 = (int)arg(req, 0), ptr1 = req->data.args[1];
       break;
 #ifdef __NR_open
     case __NR_rename:
@@ -815,6 +1068,30 @@ static long answer(struct call *c, int *addfd, int *cloexec) {
       }
       break;
     }
+#ifdef __NR_unlink
+    case __NR_unlink:
+    case __NR_rmdir:
+#endif
+    case __NR_unlinkat: {
+      /* Removing a protected name (a nested repository's config or commondir deeper than srt's
+       * search) is refused like making one; the rest is removed here, in the directory checked. */
+      int flags = nr == __NR_unlinkat ? (int)arg(req, 2) : nr == __NR_rmdir_ ? AT_REMOVEDIR : 0;
+      const char *op = (flags & AT_REMOVEDIR) ? "rmdir" : "unlink";
+      if (flags & ~AT_REMOVEDIR) {
+        rc = -EINVAL;
+        break;
+      }
+      rc = locate((pid_t)req->pid, b1, p1, &t1);
+      if (rc != 0) break;
+      if ((rule = check(c->cfg, &t1)) != NULL) {
+        rc = refuse(op, rule, t1.full);
+        break;
+      }
+      char name[PATHBUF + 2];
+      snprintf(name, sizeof name, "%s%s", t1.name, t1.trailing_slash ? "/" : ""); /* "file/": ENOTDIR */
+      rc = done_existing(c->cfg, op, unlinkat(t1.dir, name, flags), t1.full);
+      break;
+    }
     case __NR_openat2: {
       int fd = -1, cloexec2 = 0;
       rc = do_openat2(c, dfd1, b1, p1, &fd, &cloexec2);
@@ -869,17 +1146,39 @@ static long answer(struct call *c, int *addfd, int *cloexec) {
       }
       rc = locate((pid_t)req->pid, b1, p1, &t1);
       if (rc != 0) break;
+      /* The old name too: a protected file moved away is gone from where git reads it (as an
+       * unlink), and one hard-linked to another name could be written through that name. */
+      if ((rule = check(c->cfg, &t1)) != NULL) {
+        rc = refuse(op, rule, t1.full);
+        break;
+      }
       if (op[0] == 'l') {
         int flags = nr == __NR_linkat ? (int)arg(req, 4) : 0;
         if (flags & AT_EMPTY_PATH) {
           rc = -ENOENT; /* needs CAP_DAC_READ_SEARCH, which nothing in the sandbox has */
           break;
         }
-        rc = done(op, linkat(t1.dir, t1.name, t2.dir, t2.name, flags & AT_SYMLINK_FOLLOW), t2.full);
+        if (flags & AT_SYMLINK_FOLLOW) {
+          /* The link's target is what gets the new name: pinned, its own path checked, linked through the pin. */
+          int pin = openat(t1.dir, t1.name, O_PATH | O_CLOEXEC);
+          if (pin < 0) {
+            rc = -errno;
+            break;
+          }
+          char real[PATHBUF], via[64];
+          if ((rule = pinned_rule(c->cfg, pin, real, sizeof real)) != NULL) rc = refuse(op, rule, real);
+          else {
+            snprintf(via, sizeof via, "/proc/self/fd/%d", pin);
+            rc = done(op, linkat(AT_FDCWD, via, t2.dir, t2.name, AT_SYMLINK_FOLLOW), t2.full);
+          }
+          close(pin);
+          break;
+        }
+        rc = done(op, linkat(t1.dir, t1.name, t2.dir, t2.name, 0), t2.full);
       } else {
         unsigned flags = nr == __NR_renameat2 ? (unsigned)arg(req, 4) : 0;
-        /* An exchange also puts something new at the old name. */
-        if ((flags & RENAME_EXCHANGE) && (rule = check(c->cfg, &t1)) != NULL) {
+        if ((rule = gitdir_move_rule(c->cfg, &t1, &t2)) != NULL ||
+            ((flags & RENAME_EXCHANGE) && (rule = gitdir_move_rule(c->cfg, &t2, &t1)) != NULL)) {
           rc = refuse(op, rule, t1.full);
           break;
         }
@@ -914,10 +1213,11 @@ static void respond(int listener, uint64_t id, long val) {
 }
 
 static void handle_one(int listener, const struct config *cfg, struct seccomp_notif *req) {
-  struct call c = {.req = req, .listener = listener, .cfg = cfg, .report_fd = report_fd_global, .pidfd = -1};
+  struct call c = {.req = req, .listener = listener, .cfg = cfg, .report_fd = report_fd_global, .pidfd = -1, .deferred = 0};
   int fd = -1, cloexec = 0;
   long rc = answer(&c, &fd, &cloexec);
   if (c.pidfd >= 0) close(c.pidfd);
+  if (c.deferred) return; /* a worker answers */
   if (fd >= 0) {
     struct seccomp_notif_addfd add = {
         .id = req->id, .flags = SECCOMP_ADDFD_FLAG_SEND, .srcfd = (uint32_t)fd, .newfd = 0,
@@ -961,9 +1261,11 @@ void handle_notifications(int listener, const struct config *cfg, int report_fd,
   int chld_seen = 1;
   for (;;) {
     if (chld_seen) {
+      /* The command, or a FIFO worker (defer_fifo) that answered. */
       int status;
-      pid_t w = waitpid(child, &status, WNOHANG);
-      if (w == child) {
+      pid_t w;
+      while ((w = waitpid(-1, &status, WNOHANG)) > 0) {
+        if (w != child) continue;
         if (WIFEXITED(status)) _exit(WEXITSTATUS(status));
         _exit(128 + WTERMSIG(status));
       }

@@ -2,7 +2,8 @@
  * mounts). It installs srt's seccomp filter on the command with a user-notification listener and
  * answers the notifications: every call that creates a name (open/openat/creat with O_CREAT,
  * openat2, mkdir*, mknod*, rename*, link*, symlink*, bind of a unix socket to a pathname) and
- * every open of an existing file for writing (O_WRONLY, O_RDWR, O_TRUNC; truncate) is decided here against
+ * every open of an existing file for writing (O_WRONLY, O_RDWR, O_TRUNC; truncate), every removal
+ * (unlink*, rmdir) and every chmod* setting an execute bit is decided here against
  * the protected names and paths of the plan, and when allowed, performed here (handle.c); so are
  * all openat2 calls (their flags sit behind a pointer) and all binds (so is the address). With
  * Landlock it also builds a second wall that allows writes only beneath the writable roots

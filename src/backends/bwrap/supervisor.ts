@@ -5,7 +5,9 @@
  * writable root); a `.claude/` made at depth 3 of a directory that existed, or in a new directory,
  * has no mount; nor has one that existed deeper than the search. The supervisor sees every creating
  * call (open/openat2 with O_CREAT, mkdir, mknod, rename, link, symlink, bind of a unix socket) and
- * every open of an existing file for writing (and truncate), and refuses:
+ * every open of an existing file for writing (and truncate), every removal (unlink*, rmdir) and
+ * every chmod* that sets an execute bit, and refuses (making, removing, renaming, hard-linking or
+ * making executable):
  *   - the project names of the protected table (src/compiler/protected-names.ts) at any depth below
  *     a writable root, except `.git` (see below);
  *   - the git-directory names (`hooks`, `config`, …) directly in any `.git` directory (not in

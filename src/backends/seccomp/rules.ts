@@ -73,6 +73,16 @@ const writes = (arg: ArgIndex): Condition => ({
 });
 const writeOpenWhy =
   "an existing protected file (one deeper than srt's search is not mounted read-only) is refused by srt's supervisor, which opens the rest itself and reports what the policy refused";
+/** A mode with an execute bit: making a file executable is the only mode change that adds to what runs. */
+const execBits = (arg: ArgIndex): Condition => ({
+  kind: "any-bit",
+  arg,
+  name: "mode",
+  bits: 0o111,
+  text: "mode & 0111",
+});
+const chmodWhy =
+  "making an existing protected file executable (a git hook deeper than srt's search, not mounted read-only) makes git run it on the host; the supervisor refuses that and performs the rest (a mode without an execute bit adds nothing that runs and is not trapped)";
 const supervisedWhy =
   "a new name (a protected one at any depth, in a directory made during the run) is decided by srt's supervisor, which makes the call itself when allowed";
 const connectedTypes: readonly Condition[] = [
@@ -315,6 +325,30 @@ export const seccompRules: readonly SeccompRule[] = [
     verdict: "notify",
     onlyWith: "supervised",
     why: "truncate(2) rewrites an existing file by its name, as an open for writing does",
+  },
+  {
+    id: "chmod-exec",
+    syscalls: ["chmod", "fchmod"],
+    when: [execBits(1)],
+    verdict: "notify",
+    onlyWith: "supervised",
+    why: chmodWhy,
+  },
+  {
+    id: "chmodat-exec",
+    syscalls: ["fchmodat", "fchmodat2"],
+    when: [execBits(2)],
+    verdict: "notify",
+    onlyWith: "supervised",
+    why: chmodWhy,
+  },
+  {
+    id: "remove-name",
+    syscalls: ["unlink", "unlinkat", "rmdir"],
+    when: [],
+    verdict: "notify",
+    onlyWith: "supervised",
+    why: "removing a protected file deeper than srt's search changes what git uses there (a nested repository's config or commondir gone sends it to other config and hooks); the supervisor checks the name and removes the rest itself",
   },
   {
     id: "openat2",

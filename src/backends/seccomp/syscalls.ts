@@ -70,6 +70,13 @@ export const syscallNames = [
   "connect",
   "bind",
   "truncate",
+  "chmod",
+  "fchmod",
+  "fchmodat",
+  "fchmodat2",
+  "unlink",
+  "unlinkat",
+  "rmdir",
 ] as const;
 
 export type SyscallName = (typeof syscallNames)[number];
@@ -124,10 +131,17 @@ const x86_64: Readonly<Record<SyscallName, number>> = {
   connect: 42,
   bind: 49,
   truncate: 76,
+  chmod: 90,
+  fchmod: 91,
+  fchmodat: 268,
+  fchmodat2: 452,
+  unlink: 87,
+  unlinkat: 263,
+  rmdir: 84,
 };
 
 /**
- * asm-generic has no open, creat, mkdir, mknod, rename, renameat, link or symlink: on aarch64
+ * asm-generic has no open, creat, mkdir, mknod, rename, renameat, link, symlink, chmod, unlink or rmdir: on aarch64
  * libc makes every such call through the *at form (absent names are simply not in the program).
  */
 const aarch64: Readonly<Partial<Record<SyscallName, number>>> = {
@@ -172,6 +186,10 @@ const aarch64: Readonly<Partial<Record<SyscallName, number>>> = {
   connect: 203,
   bind: 200,
   truncate: 45,
+  fchmod: 52,
+  fchmodat: 53,
+  fchmodat2: 452,
+  unlinkat: 35,
 };
 
 const tables: Readonly<Record<SeccompArch, Readonly<Partial<Record<SyscallName, number>>>>> = { x86_64, aarch64 };

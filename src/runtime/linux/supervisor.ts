@@ -36,7 +36,7 @@ export function supervisorConfig(plan: SupervisorPlan, bpf: Uint8Array, tmp: str
 
 /** A write the policy refused, as the supervisor saw it. */
 export interface WriteRefusal {
-  /** create, write, mkdir, mknod, rename, link, symlink, bind, connect. */
+  /** create, write, mkdir, mknod, rename, link, symlink, unlink, rmdir, chmod, bind, connect. */
   readonly operation: string;
   readonly errno: string;
   /** The protected-name rule (`mandatory:…`) when srt's supervisor refused it; "" when a mount did. */

@@ -17,7 +17,7 @@ export interface WriteViolation {
   readonly time: string;
   /** As resolved inside the sandbox (the command's bytes: escape before printing). */
   readonly path: string;
-  /** create, write (an existing file opened for writing), mkdir, mknod, rename, link, symlink, bind (a unix socket's name); connect for a unix socket. */
+  /** create, write (an existing file opened for writing), mkdir, mknod, rename, link, symlink, unlink, rmdir, chmod, bind (a unix socket's name); connect for a unix socket. */
   readonly operation: string;
   /** What the command's call got: EACCES (srt's supervisor), EROFS (a read-only mount), … */
   readonly errno: string;
