@@ -172,12 +172,15 @@ export function runDocker(req: DockerRunRequest, os: LinuxDeps = nodeLinuxDeps()
         const { code, signal } = end.exit;
         return code ?? (signal ? 128 + (constants.signals[signal] ?? 15) : 1);
       };
-      // The supervisor ran and refused to go on (it says why): SRT511, as under bwrap and runc.
-      if (!end.started && !end.supervised)
+      // srt's supervisor never reached srt: the engine did not start the container, or could not run
+      // the supervisor in it (docker start then exits 1 or 127, not only 125). Nothing ran; the engine's
+      // own error is above. SRT511 ("which kernel feature is missing") would send the user to the wrong place.
+      if (!end.supervised)
         return failed(
           "SRT561",
-          `${req.tools.docker} could not start the container (status ${end.exit.code ?? end.exit.signal}); its error is above`,
+          `${req.tools.docker} did not start the container's first process, srt's supervisor (status ${end.exit.code ?? end.exit.signal}); its error is above`,
         );
+      // The supervisor ran and refused to go on (it says why): SRT511, as under bwrap and runc.
       const code = status();
       const result = await supervisedResult(os, end.supervisor, code, {
         supervisor: req.plan.supervisor,
@@ -279,7 +282,7 @@ async function launch(
   stops: (() => void)[],
   log: (what: string) => void,
   limits: DockerLimits,
-): Promise<{ exit: Exit; started: boolean; supervised: boolean; supervisor: Promise<SupervisorReport> }> {
+): Promise<{ exit: Exit; supervised: boolean; supervisor: Promise<SupervisorReport> }> {
   const bundle = `${run.path}/bundle`;
   const exists = (p: string): boolean => {
     try {
@@ -460,11 +463,9 @@ async function launch(
     if (child.pid !== undefined) held.janitor?.groupGone(child.pid);
   });
   // The container's first process (srt's supervisor), once it runs: signals go to its group, the watchdog kills it.
-  let started = false;
   for (let i = 0; !done; i++) {
     const pid = await containerPid(client, name);
     if (pid !== undefined) {
-      started = true;
       held.janitor?.expectGroup(pid);
       signals.sandboxStarted(pid);
       held.limits?.startClock(() => signals.killAll());
@@ -477,10 +478,9 @@ async function launch(
   }
   const exit = await exited;
   supervisor.containerEnded();
-  // A command that ended before its pid was read still ran if docker says so (not 125: docker's own failure).
+  // Whether anything ran is the supervisor's to say: it connects to srt before it runs the command.
   return {
     exit,
-    started: started || (exit.code !== null && exit.code !== 125),
     supervised: supervisor.connected(),
     supervisor: supervisor.report,
   };
