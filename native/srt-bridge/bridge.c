@@ -234,6 +234,14 @@ static int flush(struct conn *c, int i) {
   while (d->waiting > 0) {
     ssize_t w = d->buf ? send(c->fd[1 - i], d->buf + d->off, d->waiting, MSG_NOSIGNAL | MSG_DONTWAIT)
                        : splice(d->pipe[0], NULL, c->fd[1 - i], NULL, d->waiting, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    if (w < 0 && i == 0 && (errno == EPIPE || errno == ECONNRESET)) {
+      /* The proxy stopped reading: it has answered (a 403 before the body, say) and closed. The
+       * client's further bytes have nowhere to go and are left unread, but the answer already on
+       * its way back must still reach the client: only the upload ends here. */
+      d->waiting = 0;
+      d->eof = d->shut = 1;
+      return 0;
+    }
     if (w < 0) return again() ? 0 : -1;
     d->waiting -= (size_t)w;
     if (d->buf) d->off += (size_t)w;
@@ -322,7 +330,12 @@ static void settle(struct conn *c) {
 }
 
 static void on_event(struct conn *c, int side, uint32_t ev) {
-  if (ev & EPOLLERR) return finish(c, 1);
+  if (ev & EPOLLERR) {
+    /* An error on the proxy's socket (it closed with the client's bytes unread, as TCP would
+     * reset) comes after what it sent: that is passed on first, then the client gets the reset. */
+    if (side == 1) (void)pump(c, 1);
+    return finish(c, 1);
+  }
   if (c->d[1 - side].waiting > 0) {
     if (flush(c, 1 - side) < 0) return finish(c, 1);
     if (c->d[1 - side].waiting == 0 && pump(c, 1 - side) < 0) return finish(c, 1);
