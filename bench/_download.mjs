@@ -1,4 +1,4 @@
-// Shared by the download benches (bulk.mjs, bridge.mjs): a loopback HTTP server that sends a
+// Shared by the download benches (bulk.mjs, bridge.mjs, proxy.mjs): a loopback HTTP server that sends a
 // body of `total` bytes (GET / ; /small answers "ok", /empty an empty body), and curl downloads
 // through it — directly or inside `srt -c` — with the size checked and the speed curl measured.
 import { spawn } from "node:child_process";

@@ -15,6 +15,7 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { bulkServer, MiB } from "./_download.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const work = mkdtempSync(join(tmpdir(), "srt-bench-proxy-"));
@@ -31,34 +32,14 @@ await build({
 });
 const { createHttpProxy } = await import(bundle);
 
-const MiB = 1 << 20;
 const args = process.argv.slice(2);
 const latencyOnly = args.includes("--latency");
 const total = Number(args.find((a) => !a.startsWith("--")) ?? 1024) * MiB;
 
 // The server runs in its own process, as a real one would: in-process it would
 // share the event loop (and the CPU core) with the proxy being measured.
-const serverSource = `
-const http = require("node:http");
-const total = ${total}; const chunk = Buffer.alloc(4 << 20, 0x61);
-const server = http.createServer((req, res) => {
-  if (req.url === "/small") return res.end("ok");
-  res.writeHead(200, { "Content-Length": String(total) });
-  let sent = 0;
-  const pump = () => {
-    while (sent < total) {
-      const n = Math.min(chunk.length, total - sent);
-      sent += n;
-      if (!res.write(n === chunk.length ? chunk : chunk.subarray(0, n))) return void res.once("drain", pump);
-    }
-    res.end();
-  };
-  pump();
-});
-server.listen(0, "127.0.0.1", () => process.stdout.write(String(server.address().port) + "\\n"));
-`;
-const serverChild = spawn(process.execPath, ["-e", serverSource], { stdio: ["ignore", "pipe", "inherit"] });
-const port = Number(await new Promise((resolve) => serverChild.stdout.once("data", (d) => resolve(String(d).trim()))));
+const bulk = await bulkServer(total);
+const port = bulk.port;
 
 const proxy = createHttpProxy({
   network: {
@@ -185,7 +166,7 @@ try {
 } finally {
   await proxy.close();
   bridge.kill();
-  serverChild.kill();
+  bulk.stop();
   rmSync(work, { recursive: true, force: true });
 }
 
