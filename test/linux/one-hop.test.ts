@@ -36,7 +36,34 @@ beforeAll(async () => {
     ports.push((s.address() as net.AddressInfo).port);
   }
 });
-afterAll(() => Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r())))));
+// An upstream that sends TCP urgent data (Node cannot): "abc", MSG_OOB "U", "def\nBYE\n".
+let urgent: ChildProcess | undefined;
+let urgentPort = 0;
+beforeAll(async () => {
+  urgent = spawn(
+    "python3",
+    [
+      "-c",
+      `import socket, threading
+l = socket.socket(); l.bind(("127.0.0.1", 0)); l.listen(16)
+print(l.getsockname()[1], flush=True)
+def serve(c):
+    c.sendall(b"abc"); c.send(b"U", socket.MSG_OOB); c.sendall(b"def\\nBYE\\n")
+    try: c.recv(1)
+    except OSError: pass
+    c.close()
+while True:
+    c, _ = l.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()`,
+    ],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
+  urgentPort = Number(await new Promise<string>((r) => urgent!.stdout!.once("data", (d: Buffer) => r(String(d)))));
+});
+afterAll(() => {
+  urgent?.kill("SIGKILL");
+  return Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+});
 
 /** Opens every tunnel at once (threads), half CONNECT, half SOCKS5; prints `ok=N` and each mismatch. */
 const client = `
@@ -107,6 +134,31 @@ describe.skipIf(lacking(!supported, skipReason))("one hop: srt-bridge copies its
         expect(out.stderr).toContain("srt-bridge copies this run's tunnels itself (one hop)");
       },
     );
+
+    it.concurrent("TCP urgent data from the upstream is carried, not a stalled tunnel", async (ctx) => {
+      const b = useBox(ctx, runner);
+      writeSettings(b, { network: { allowedDomains: ["127.0.0.1"] } });
+      const script = join(b.root, "urgent.py");
+      writeFileSync(
+        script,
+        [
+          "import socket",
+          "s = socket.create_connection(('127.0.0.1', 3128), timeout=5)",
+          `s.sendall(b'CONNECT 127.0.0.1:${urgentPort} HTTP/1.1\\r\\n\\r\\n')`,
+          "head = b''",
+          "while b'\\r\\n\\r\\n' not in head: head += s.recv(1)",
+          "got = b''",
+          "try:",
+          "    while b'BYE' not in got: got += s.recv(100)",
+          "except OSError as e: got += b' ' + type(e).__name__.encode()",
+          "print('got=' + got.decode(errors='replace').split(chr(10))[0])",
+        ].join("\n"),
+        { mode: 0o644 },
+      );
+      const out = await srt(b, ["--settings", b.settings, "-c", `python3 ${script}`], { timeoutMs: 60_000 });
+      expect(out.status, out.stderr).toBe(0);
+      expect(report(out)["got"]).toBe("abcUdef");
+    });
   });
 });
 
