@@ -679,7 +679,7 @@ static void on_message(unsigned char kind, uint32_t id, const char *data, uint32
   if (nfdq == 0) fail("message without a descriptor");
   int fd = fdq[0];
   memmove(fdq, fdq + 1, (size_t)--nfdq * sizeof *fdq);
-  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+  if (fd >= 0) fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
   if (kind == 'c') {
     for (struct half *p = pending; p; p = p->next)
       if (p->id == id) fail("two client messages for one tunnel");
@@ -697,7 +697,7 @@ static void on_message(unsigned char kind, uint32_t id, const char *data, uint32
   }
   struct half *h = unpend(id);
   if (!h) return refuse(id, -1, fd); /* srt failed to send its 'c' */
-  struct conn *c = owner_of(h->fd);
+  struct conn *c = fd < 0 ? NULL : owner_of(h->fd);
   if (!c) {
     refuse(id, h->fd, fd);
   } else if (take_over(c, id, h->fd, h->data, h->n, fd, data, n) < 0) {
@@ -723,16 +723,24 @@ static void on_control(void) {
       control_open = 0;
       return;
     }
-    if (mh.msg_flags & MSG_CTRUNC) fail("too many descriptors at once");
+    size_t got = 0;
     for (struct cmsghdr *cm1 = CMSG_FIRSTHDR(&mh); cm1; cm1 = CMSG_NXTHDR(&mh, cm1)) {
       if (cm1->cmsg_level != SOL_SOCKET || cm1->cmsg_type != SCM_RIGHTS) continue;
       size_t k = (cm1->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-      for (size_t j = 0; j < k; j++) {
+      for (size_t j = 0; j < k; j++, got++) {
         int fd;
         memcpy(&fd, CMSG_DATA(cm1) + j * sizeof(int), sizeof fd);
         if (nfdq == MAXFDQ) fail("descriptor queue full");
         fdq[nfdq++] = fd;
       }
+    }
+    /* Out of descriptors (the command can open connections until this process is): the kernel
+     * dropped the descriptor of this read's frame (srt sends one per write, and a read never
+     * passes one). Its frame gets -1 in its place and its tunnel ends as an error, where exiting
+     * would end every connection of the run. */
+    if ((mh.msg_flags & MSG_CTRUNC) && got == 0) {
+      if (nfdq == MAXFDQ) fail("descriptor queue full");
+      fdq[nfdq++] = -1;
     }
     clen += (size_t)r;
     size_t off = 0;

@@ -307,6 +307,76 @@ time.sleep(30)`,
     }
   });
 
+  it("out of descriptors, a hand-over fails alone: the bridge lives on", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "srt-one-hop-"));
+    const proxyPath = join(dir, "proxy.sock");
+    const accepted: net.Socket[] = [];
+    const proxy = net.createServer({ pauseOnConnect: true }, (s) => {
+      s.on("error", () => undefined);
+      accepted.push(s);
+    });
+    await new Promise<void>((r) => proxy.listen(proxyPath, r));
+    const far = net.createServer((s) => s.on("error", () => undefined));
+    await new Promise<void>((r) => far.listen(0, "127.0.0.1", r));
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    let bridge: ChildProcess | undefined;
+    const clients: net.Socket[] = [];
+    const upstreams: net.Socket[] = [];
+    try {
+      // A hard limit of 32 descriptors: the connections below use them all.
+      bridge = spawn(
+        "prlimit",
+        [
+          "--nofile=32:32",
+          "--",
+          bridgePath!,
+          String(process.pid),
+          String(process.pid),
+          "0",
+          "relay=60000",
+          `${port}=${proxyPath}`,
+        ],
+        { stdio: ["ignore", "pipe", "inherit", "pipe", "ipc"] },
+      );
+      const key = Object.getOwnPropertySymbols(bridge).find((s) => s.description === "kChannelHandle")!;
+      const ch = (bridge as unknown as Record<symbol, Channel>)[key]!;
+      ch.readStop();
+      const lines: string[] = [];
+      createInterface({ input: bridge.stdout! }).on("line", (l) => lines.push(l));
+      await new Promise<void>((resolve, reject) => {
+        bridge!.stdio[3]!.once("data", () => resolve());
+        bridge!.once("exit", (c) => reject(new Error(`bridge exited ${c}`)));
+      });
+      for (let i = 0; i < 16; i++) {
+        const c = net.connect(port, "127.0.0.1");
+        c.on("error", () => undefined);
+        clients.push(c);
+      }
+      await new Promise((r) => setTimeout(r, 500));
+      // The first connections live; the later ones were accepted and closed for want of descriptors.
+      expect(accepted.length).toBeGreaterThan(3);
+      for (let i = 0; i < 4; i++) {
+        const u = net.connect((far.address() as net.AddressInfo).port, "127.0.0.1");
+        u.on("error", () => undefined);
+        await new Promise<void>((r) => u.once("connect", r));
+        upstreams.push(u);
+      }
+      // More descriptors than the bridge has free: the kernel drops the last ones.
+      for (let i = 0; i < 4; i++) await sendOn(ch, frame("c", 100 + i), accepted[i]!);
+      for (let i = 0; i < 4; i++) await sendOn(ch, frame("u", 100 + i), upstreams[i]!);
+      await until(() => lines.some((l) => l.endsWith(" error")), 2000);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(bridge.exitCode).toBe(null);
+      expect(lines.some((l) => l.endsWith(" error"))).toBe(true);
+    } finally {
+      for (const c of [...clients, ...upstreams, ...accepted]) c.destroy();
+      bridge?.kill("SIGKILL");
+      proxy.close();
+      far.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("a hand-over keeps every byte in order, reports the tunnel's bytes, passes a half-close, ends idle", async () => {
     const dir = mkdtempSync(join(tmpdir(), "srt-one-hop-"));
     const proxyPath = join(dir, "proxy.sock");
