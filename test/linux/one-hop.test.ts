@@ -135,6 +135,58 @@ describe.skipIf(lacking(!supported, skipReason))("one hop: srt-bridge copies its
       },
     );
 
+    it.concurrent(
+      "the bridge's unix sockets in the sandbox's namespace take no connection and no datagram",
+      async (ctx) => {
+        const b = useBox(ctx, runner);
+        // allowAllUnixSockets: the command may make AF_UNIX sockets (srt's seccomp filter refuses them
+        // otherwise), so every name is really tried.
+        writeSettings(b, { network: { allowedDomains: ["127.0.0.1"], allowAllUnixSockets: true } });
+        const script = join(b.root, "names.py");
+        // While a request is half sent (its connection's autobound name is listed in /proc/net/unix;
+        // once the tunnel is the bridge's own, its unix socket is gone), try every abstract name
+        // there as a stream, datagram and seqpacket peer.
+        writeFileSync(
+          script,
+          [
+            "import socket, time",
+            "s = socket.create_connection(('127.0.0.1', 3128), timeout=5)",
+            `s.sendall(b'CONNECT 127.0.0.1:${ports[0]} HTTP/1.1\\r\\n')`,
+            "time.sleep(0.3)",
+            "names = [l.split()[7] for l in open('/proc/net/unix').read().splitlines()[1:] if len(l.split()) > 7 and l.split()[7].startswith('@')]",
+            "reached = []; tried = 0",
+            "for n in names:",
+            "    a = '\\0' + n[1:]",
+            "    for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM, socket.SOCK_SEQPACKET):",
+            "        try:",
+            "            c = socket.socket(socket.AF_UNIX, kind)",
+            "        except PermissionError:",
+            "            continue",
+            "        tried += 1",
+            "        try:",
+            "            if kind == socket.SOCK_DGRAM: c.sendto(b'x', a)",
+            "            else: c.connect(a)",
+            "            reached.append(n)",
+            "        except OSError: pass",
+            "        c.close()",
+            "s.sendall(b'\\r\\n')",
+            "head = b''",
+            "while b'\\r\\n\\r\\n' not in head: head += s.recv(1)",
+            "s.sendall(b'ping\\n'); f = s.makefile('rb'); f.readline()",
+            "print('names=%d' % len(names)); print('tried=%d' % tried); print('reached=' + ','.join(reached)); print('tunnel=' + f.readline().decode().strip())",
+          ].join("\n"),
+          { mode: 0o644 },
+        );
+        const out = await srt(b, ["--settings", b.settings, "-c", `python3 ${script}`], { timeoutMs: 60_000 });
+        expect(out.status, out.stderr).toBe(0);
+        const r = report(out);
+        expect(Number(r["names"])).toBeGreaterThan(0);
+        expect(Number(r["tried"])).toBe(3 * Number(r["names"]));
+        expect(r["reached"]).toBe("");
+        expect(r["tunnel"]).toBe("srv-0:ping");
+      },
+    );
+
     it.concurrent("TCP urgent data from the upstream is carried, not a stalled tunnel", async (ctx) => {
       const b = useBox(ctx, runner);
       writeSettings(b, { network: { allowedDomains: ["127.0.0.1"] } });
