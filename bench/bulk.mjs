@@ -4,7 +4,8 @@
 // and with the Node fallback (a copy of dist/ without dist/native/srt-relay),
 // against a direct download in the same round. Prints every run (the machine
 // is noisy): MiB/s, the ratio to that round's direct download, and the CPU
-// seconds of the srt process and of srt-relay (sampled from /proc; srt's
+// seconds of the srt process, of srt-relay and of srt-bridge (which copies the
+// run's tunnels itself since one hop; sampled from /proc; srt's
 // includes its start-up, so a run that downloads nothing is measured too and
 // CPU per GiB is net of it). Then 1,000 sequential small requests from a Node
 // client inside the sandbox over one kept-alive CONNECT tunnel (the relay's
@@ -42,10 +43,10 @@ const cpuOf = (pid) => {
     return undefined;
   }
 };
-const relayChild = (pid) => {
+const helperChild = (pid, comm) => {
   try {
     for (const k of readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/))
-      if (k && readFileSync(`/proc/${k}/comm`, "utf8").trim() === "srt-relay") return Number(k);
+      if (k && readFileSync(`/proc/${k}/comm`, "utf8").trim() === comm) return Number(k);
   } catch {
     // srt exited between the reads
   }
@@ -53,14 +54,16 @@ const relayChild = (pid) => {
 };
 
 async function curl(args) {
-  const cpu = { srt: 0, relay: 0 };
+  const cpu = { srt: 0, relay: 0, bridge: 0 };
   const mibs = await download(
     args,
     args.at(-1).endsWith("/empty") ? 0 : total,
     (pid) => {
       cpu.srt = cpuOf(pid) ?? cpu.srt;
-      const r = relayChild(pid);
+      const r = helperChild(pid, "srt-relay");
       if (r !== undefined) cpu.relay = cpuOf(r) ?? cpu.relay;
+      const b = helperChild(pid, "srt-bridge");
+      if (b !== undefined) cpu.bridge = cpuOf(b) ?? cpu.bridge;
     },
     50,
   );
@@ -114,7 +117,7 @@ try {
         const r = await viaSrt(pkg, how);
         const perGiB = ((r.srt - idle) * 1024 * MiB) / total;
         console.log(
-          `  ${how.padEnd(7)} ${name.padEnd(13)} ${r.mibs.toFixed(0).padStart(5)} MiB/s  ${(r.mibs / d).toFixed(2)}×  srt ${r.srt.toFixed(2)} s (idle run ${idle.toFixed(2)} s: ${perGiB.toFixed(2)} s/GiB)  relay ${r.relay.toFixed(2)} s`,
+          `  ${how.padEnd(7)} ${name.padEnd(13)} ${r.mibs.toFixed(0).padStart(5)} MiB/s  ${(r.mibs / d).toFixed(2)}×  srt ${r.srt.toFixed(2)} s (idle run ${idle.toFixed(2)} s: ${perGiB.toFixed(2)} s/GiB)  relay ${r.relay.toFixed(2)} s  bridge ${r.bridge.toFixed(2)} s`,
         );
       }
   }

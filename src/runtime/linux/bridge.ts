@@ -19,6 +19,17 @@
 import type { LinuxDeps, SpawnedChild } from "./deps.js";
 
 /**
+ * srt's native relay, when the bridge may take the run's tunnels itself (one hop; "One hop" in
+ * native/srt-bridge/bridge.c, and proxy/native-relay.ts): the bridge is started with `relay=MS`
+ * and an IPC pipe on fd 4, and attached once it is ready.
+ */
+export interface OneHop {
+  readonly halfCloseTimeoutMs: number;
+  /** Hands the bridge to the relay; returns the detach. */
+  attach(bridge: SpawnedChild): () => void;
+}
+
+/**
  * socat's defaults are made for one interactive connection, not a sandbox's
  * egress. Its listen backlog of 5 overflows as soon as a build opens a few
  * hundred connections at once (the kernel drops SYNs; clients stall for
@@ -68,9 +79,10 @@ export async function startBridges(
   tools: BridgeTools,
   enterUserNs: boolean,
   timeoutMs = 5000,
+  oneHop?: OneHop,
 ): Promise<Bridges> {
   return "native" in tools
-    ? startNativeBridge(os, pid, specs, tools.native, enterUserNs, timeoutMs)
+    ? startNativeBridge(os, pid, specs, tools.native, enterUserNs, timeoutMs, oneHop)
     : startSocatBridges(os, pid, specs, tools, enterUserNs, timeoutMs);
 }
 
@@ -85,11 +97,19 @@ async function startNativeBridge(
   path: string,
   enterUserNs: boolean,
   timeoutMs: number,
+  oneHop: OneHop | undefined,
 ): Promise<Bridges> {
   const child = os.spawn(
     path,
-    [String(os.pid), String(pid), enterUserNs ? "1" : "0", ...specs.map((s) => `${s.port}=${s.socket}`)],
-    { stdio: ["ignore", "ignore", "pipe", "pipe"] },
+    [
+      String(os.pid),
+      String(pid),
+      enterUserNs ? "1" : "0",
+      ...(oneHop === undefined ? [] : [`relay=${oneHop.halfCloseTimeoutMs}`]),
+      ...specs.map((s) => `${s.port}=${s.socket}`),
+    ],
+    // With one hop: stdout carries its tunnels' reports, fd 4 is the relay's IPC pipe.
+    { stdio: oneHop === undefined ? ["ignore", "ignore", "pipe", "pipe"] : ["ignore", "pipe", "pipe", "pipe", "ipc"] },
   );
   const close = (): void => {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
@@ -122,7 +142,13 @@ async function startNativeBridge(
     close();
     throw new Error(outcome);
   }
-  return { close };
+  const detach = oneHop?.attach(child);
+  return {
+    close: () => {
+      detach?.();
+      close();
+    },
+  };
 }
 
 async function startSocatBridges(

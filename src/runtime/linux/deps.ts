@@ -55,7 +55,7 @@ export interface LinuxFs {
 }
 
 /** What fds 0-2 of a spawned program are (as for child_process.spawn); also the runner's pipes on fds 3 and up. */
-export type StdioSlot = "inherit" | "pipe" | "ignore" | number | Stream;
+export type StdioSlot = "inherit" | "pipe" | "ignore" | "ipc" | number | Stream;
 
 export interface SpawnOptions {
   /** One entry per fd of the child, from 0. */

@@ -127,7 +127,10 @@ export async function launchSandbox(
         "the proxy bridge (srt-bridge, or setpriv, nsenter and socat) was not looked up for this run",
       );
     log(`bridge: ${bridgeKind(req.tools.bridge)}`);
-    held.bridges = await startBridges(os, sandboxPid, network.bridges, req.tools.bridge, mapUserNs);
+    // srt-bridge takes the tunnels of its own connections from the native relay: one copying hop.
+    const oneHop = "native" in req.tools.bridge ? network.oneHop : undefined;
+    if (oneHop !== undefined) log("bridge: srt-bridge copies this run's tunnels itself (one hop)");
+    held.bridges = await startBridges(os, sandboxPid, network.bridges, req.tools.bridge, mapUserNs, undefined, oneHop);
     log("bridges listening");
     proc.release();
   }

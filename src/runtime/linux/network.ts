@@ -36,6 +36,8 @@ import type { UpstreamAuthorization } from "../proxy/upstream.js";
 import type { MaskSet } from "../proxy/credentials/masks.js";
 import type { TlsRun } from "../proxy/tls/setup.js";
 import type { TlsTerminator } from "../proxy/tls/terminate.js";
+import type { ChildProcess } from "node:child_process";
+import type { OneHop } from "./bridge.js";
 import type { RunDir } from "./run-dir.js";
 import type { NetworkSession, StartNetwork } from "./run.js";
 
@@ -125,6 +127,8 @@ export interface LinuxNetwork {
   allowHintLine(ignore: readonly IgnoreRule[], command: readonly string[]): string | undefined;
   /** Stops the proxies, then closes the violations file; the file's first write error, if any. */
   close(): Promise<Error | undefined>;
+  /** The native relay for this process's own bridge, so that it takes its tunnels itself (one hop). */
+  readonly oneHop?: OneHop | undefined;
 }
 
 export async function createLinuxNetwork(deps: LinuxNetworkDeps): Promise<LinuxNetwork> {
@@ -188,8 +192,16 @@ export async function createLinuxNetwork(deps: LinuxNetworkDeps): Promise<LinuxN
     await store.close();
     throw e;
   }
+  const oneHop: OneHop | undefined =
+    relay === undefined
+      ? undefined
+      : {
+          halfCloseTimeoutMs: relay.halfCloseTimeoutMs,
+          attach: (bridge) => relay.bridge(bridge as unknown as ChildProcess),
+        };
   return {
     sockets,
+    oneHop,
     attach: () => reachProxies(sockets, deps.policy.current(), async () => undefined),
     summaryLine: (ignore, command) => os.proxy.reportLine(store, ignore, command),
     allowHintLine: (ignore, command) => os.proxy.allowHintLine(store, ignore, command),
@@ -303,7 +315,10 @@ export function ownNetwork(o: OwnNetworkOptions): RunNetwork {
         const error = await network.close();
         if (error) o.err(`srt: could not write ${o.violations?.name}: ${error.message}\n`);
       });
-      return tls ? { ...session, env: { ...session.env, ...tls.env }, binds: tls.binds } : session;
+      // This run's bridge takes its tunnels itself (one hop); a library sandbox's proxies run in a
+      // thread that no bridge can reach, and their tunnels go to srt-relay.
+      const own = { ...session, oneHop: network.oneHop };
+      return tls ? { ...own, env: { ...own.env, ...tls.env }, binds: tls.binds } : own;
     },
     report() {
       const line = summary?.();

@@ -90,7 +90,12 @@ export async function preflight(env: PreflightEnv, fs: ToolFs = nodeToolFs): Pro
   const relay = findNative("srt-relay");
   add(
     relay !== undefined
-      ? { name: "native relay", ok: true, severity: "warning", detail: `${relay} copies proxy tunnels` }
+      ? {
+          name: "native relay",
+          ok: true,
+          severity: "warning",
+          detail: `${relay} copies proxy tunnels; a run's own tunnels are copied by srt-bridge itself (one hop) when it is built`,
+        }
       : {
           name: "native relay",
           ok: false,
@@ -106,7 +111,7 @@ export async function preflight(env: PreflightEnv, fs: ToolFs = nodeToolFs): Pro
           name: "proxy bridge",
           ok: true,
           severity: "warning",
-          detail: `${bridge} bridges the sandbox's proxy ports (no socat needed)`,
+          detail: `${bridge} bridges the sandbox's proxy ports (no socat needed) and, with srt-relay built, copies the run's tunnels itself (one hop)`,
         }
       : {
           name: "proxy bridge",

@@ -21,7 +21,7 @@
  */
 import type { LinuxPlan } from "../../backends/bwrap/index.js";
 import type { FileSystemViolation } from "../proxy/violations.js";
-import type { BridgeSpec } from "./bridge.js";
+import type { BridgeSpec, OneHop } from "./bridge.js";
 import { cleanUpRun, type Held } from "./cleanup.js";
 import type { LinuxDeps, SpawnedChild, StdioSlot } from "./deps.js";
 import { launchSandbox } from "./launch.js";
@@ -47,6 +47,8 @@ export interface NetworkSession {
   readonly env: Readonly<Record<string, string>>;
   /** Sandbox loopback port → host unix socket. */
   readonly bridges: readonly BridgeSpec[];
+  /** The proxies' native relay, when srt-bridge may take their tunnels (bridge.ts OneHop). */
+  readonly oneHop?: OneHop | undefined;
   /** Files the command reads in place of others (a masked credential's sentinel copy over the denied original). */
   readonly binds?: readonly { readonly source: string; readonly dest: string }[];
   close(): Promise<void>;

@@ -19,6 +19,16 @@
  * The relay dying (killed, crashed) closes every tunnel it held — the
  * sandboxed client sees its connections end, never a hang — and is said once
  * on stderr; the next tunnel starts a new relay.
+ *
+ * One hop: a run's srt-bridge can take tunnels too (bridge(), "One hop" in
+ * native/srt-bridge/bridge.c). It speaks the relay's protocol on its own IPC
+ * pipe, so a tunnel whose client is a unix socket (a bridge's connection) goes
+ * to the bridge when exactly one is attached: the bridge finds the connection
+ * the socket belongs to and joins its client's TCP socket to the upstream
+ * itself, one copying hop instead of two. A socket that is not one of its
+ * connections is ended as an error, never joined to another. Every other
+ * tunnel (TCP clients: `srt proxy`; a library sandbox's proxies, whose thread
+ * has no bridge) goes to srt-relay as before.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import type net from "node:net";
@@ -41,6 +51,13 @@ export interface TunnelRelay {
    * sees a reset: handed to the relay, which marks it and closes its copy; Node's copy is destroyed.
    */
   readonly mark: (s: net.Socket) => void;
+  /**
+   * A run's srt-bridge, spawned with `relay=MS` and an IPC pipe: it takes the tunnels of its own
+   * connections (see One hop above). Returns the detach, for when the bridge stops.
+   */
+  bridge(child: ChildProcess): () => void;
+  /** The idle time after a half-close that a bridge taking tunnels is started with (`relay=MS`). */
+  readonly halfCloseTimeoutMs: number;
   /** Tunnels handed over and not yet reported finished. */
   readonly open: number;
   /** Stops the relay: every tunnel it holds closes. */
@@ -110,16 +127,11 @@ export function createNativeRelay(o: NativeRelayOptions): TunnelRelay {
   let closing = false;
   let nextId = 1;
   const open = new Set<number>();
+  /** Attached bridges' channels (one per run; see One hop), each with the tunnels it holds. */
+  const bridges = new Map<IpcHandle, Set<number>>();
 
-  const start = (): IpcHandle => {
-    if (handle !== undefined) return handle;
-    const c = spawn(o.path, [String(o.halfCloseTimeoutMs)], { stdio: ["ignore", "pipe", "inherit", "ipc"] });
-    child = c;
-    const h = channelHandle(c);
-    handle = h;
-    // The relay holds no reference to srt's event loop: a finished run must not wait for it.
-    c.channel?.unref();
-    createInterface({ input: c.stdout! }).on("line", (line) => {
+  const onReports = (out: NodeJS.ReadableStream): void => {
+    createInterface({ input: out }).on("line", (line) => {
       const [id, sent, received, ms, outcome] = line.split(" ");
       const r = {
         id: Number(id),
@@ -129,8 +141,20 @@ export function createNativeRelay(o: NativeRelayOptions): TunnelRelay {
         outcome: outcome ?? "",
       };
       open.delete(r.id);
+      for (const ids of bridges.values()) ids.delete(r.id);
       o.onReport?.(r);
     });
+  };
+
+  const start = (): IpcHandle => {
+    if (handle !== undefined) return handle;
+    const c = spawn(o.path, [String(o.halfCloseTimeoutMs)], { stdio: ["ignore", "pipe", "inherit", "ipc"] });
+    child = c;
+    const h = channelHandle(c);
+    handle = h;
+    // The relay holds no reference to srt's event loop: a finished run must not wait for it.
+    c.channel?.unref();
+    onReports(c.stdout!);
     c.on("exit", (code, signal) => {
       if (child === c) {
         child = undefined;
@@ -181,7 +205,21 @@ export function createNativeRelay(o: NativeRelayOptions): TunnelRelay {
     get open() {
       return open.size;
     },
+    halfCloseTimeoutMs: o.halfCloseTimeoutMs,
     mark,
+    bridge(c) {
+      const h = channelHandle(c);
+      c.channel?.unref();
+      if (c.stdout) onReports(c.stdout);
+      bridges.set(h, new Set());
+      // A bridge that stopped closed every tunnel it held (the run is over, or it died).
+      const detach = (): void => {
+        for (const id of bridges.get(h) ?? []) open.delete(id);
+        bridges.delete(h);
+      };
+      c.once("exit", detach);
+      return detach;
+    },
     take(client, upstream, toUpstream) {
       void (async () => {
         await Promise.all([flushed(client), flushed(upstream)]);
@@ -197,9 +235,14 @@ export function createNativeRelay(o: NativeRelayOptions): TunnelRelay {
           await Promise.all([flushed(client), flushed(upstream)]);
           if (client.destroyed || upstream.destroyed || closing) return giveUp(client, upstream);
         }
-        const h = start();
+        // A bridge's own connection (a unix socket) goes back to that bridge: one hop.
+        const kind = (client as unknown as { _handle?: { constructor: { name: string } } | null })._handle?.constructor
+          .name;
+        const [only] = bridges.keys();
+        const h = kind === "Pipe" && bridges.size === 1 && only !== undefined ? only : start();
         const id = nextId++;
         open.add(id);
+        bridges.get(h)?.add(id);
         // Our sockets stay open until libuv has written each frame: it reads the descriptor to
         // send only when the frame's turn comes, and frames queue behind a full socketpair when
         // many tunnels are handed over at once (closing them first aborted srt in libuv's
@@ -209,7 +252,7 @@ export function createNativeRelay(o: NativeRelayOptions): TunnelRelay {
           send(h, frame("c", id, fromClient), client),
           send(h, frame("u", id, fromUpstream), upstream),
         ]);
-        if (c && !u && handle === h) void send(h, frame("x", id, Buffer.alloc(0)));
+        if (c && !u && (handle === h || bridges.has(h))) void send(h, frame("x", id, Buffer.alloc(0)));
         if (!c || !u) open.delete(id);
         // The relay holds its own copies now; ours only close.
         client.destroy();
