@@ -7,6 +7,7 @@ import type { DockerChoices } from "../runtime/oci/docker.js";
 import { dockerOptions, wantsDocker, type DockerFlags } from "./docker-options.js";
 import { hostSeccompArch } from "../runtime/host-arch.js";
 import { failureLine } from "../runtime/failure.js";
+import { monotonicMs } from "../runtime/monotonic.js";
 import { debugFromEnv, exitStatus, type CliIo } from "./io.js";
 import { compileForRun } from "./policy-input.js";
 import { defineCommand } from "./args.js";
@@ -81,7 +82,7 @@ async function runMode(o: RunOptions, io: CliIo, runtime: RuntimeName, flags: Do
     );
     return exitStatus.runtime;
   }
-  const t0 = performance.now();
+  const t0 = monotonicMs();
   const { policy, settingsValue } = compileForRun(o, io, "linux");
   if (policy === undefined) return exitStatus.usage;
   // The OCI runtimes' code is loaded only for them (issue 19: a bwrap run's start-up pays for nothing else).
@@ -95,7 +96,7 @@ async function runMode(o: RunOptions, io: CliIo, runtime: RuntimeName, flags: Do
           runtime === "crun" ? "crun" : "runc",
         );
   const debug = o.debug || debugFromEnv(io.env);
-  if (debug) io.err(`srt: compiled ${plan.source} in ${(performance.now() - t0).toFixed(1)} ms\n`);
+  if (debug) io.err(`srt: compiled ${plan.source} in ${(monotonicMs() - t0).toFixed(1)} ms\n`);
   let docker: DockerChoices | undefined;
   if (runtime === "docker" || runtime === "podman") {
     const chosen = dockerOptions(settingsValue, flags, plan as OciPlan, (p) => {
