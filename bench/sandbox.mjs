@@ -2,7 +2,8 @@
 // endpoint and its bridges are up), `srt exec plan.json -- true` and `srt -- true` with an allowed
 // domain (proxies up and bridged), against bare bwrap and `node -e 0` in the same run; peak RSS of
 // the srt process (after one unmeasured run of each, which writes srt's code cache; the first
-// run is reported apart). Targets (issue 19): no network ≤ node + 25 ms; exec ≤ node + 15 ms; with an
+// run is reported apart). SRT_BENCH_BASE_BIN=/other/dist/srt.mjs adds another build's three rows,
+// measured in the same turns (a baseline for a change). Targets (issue 19): no network ≤ node + 25 ms; exec ≤ node + 15 ms; with an
 // allowed domain ≤ node + 45 ms; peak memory on the no-network path (run mode and exec) ≤ 45 MiB.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -13,6 +14,7 @@ import { fmt, interleavedMediansMs, medianMs } from "./_measure.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const srt = process.env.SRT_BENCH_BIN ?? `${root}dist/srt.mjs`;
+const baseSrt = process.env.SRT_BENCH_BASE_BIN;
 const bwrap = spawnSync("sh", ["-c", "command -v bwrap"], { encoding: "utf8" }).stdout.trim();
 if (process.platform !== "linux" || bwrap === "") {
   console.log("sandbox bench: skipped (needs Linux with bwrap)");
@@ -30,16 +32,21 @@ try {
     join(cwd, "online.json"),
     JSON.stringify({ network: { allowedDomains: ["example.test"] }, filesystem: { denyRead: ["~/.ssh"] } }),
   );
-  const plan = spawnSync(
-    process.execPath,
-    [srt, "compile", "--target", "linux", join(cwd, "offline.json"), "-o", join(cwd, "plan.json")],
-    { cwd, encoding: "utf8", env: srtEnv },
-  );
-  if (plan.status !== 0) throw new Error(plan.stderr);
+  for (const [bin, out] of [[srt, "plan.json"], ...(baseSrt ? [[baseSrt, "base-plan.json"]] : [])]) {
+    const plan = spawnSync(
+      process.execPath,
+      [bin, "compile", "--target", "linux", join(cwd, "offline.json"), "-o", join(cwd, out)],
+      { cwd, encoding: "utf8", env: srtEnv },
+    );
+    if (plan.status !== 0) throw new Error(plan.stderr);
+  }
   const rssFile = join(cwd, "rss.txt");
   const onlineRssFile = join(cwd, "online-rss.txt");
   const env = { ...srtEnv, SRT_BENCH_RSS_FILE: rssFile };
   const srtArgv = (...args) => [process.execPath, "-r", `${root}bench/_rss.cjs`, srt, ...args];
+  const baseArgv = (...args) => [process.execPath, "-r", `${root}bench/_rss.cjs`, baseSrt, ...args];
+  const baseRssFile = join(cwd, "base-rss.txt");
+  const baseEnv = { ...srtEnv, SRT_BENCH_RSS_FILE: baseRssFile };
 
   // One unmeasured run of each first: it compiles the CLI and writes V8's code cache for the next
   // ones (src/runtime/code-cache.ts), once per build, Node and command. Its peak RSS is reported apart.
@@ -49,9 +56,17 @@ try {
   const first = warmUp("--settings", "offline.json", "--", "true");
   warmUp("exec", "plan.json", "--", "true");
   warmUp("--settings", "online.json", "--", "true");
+  const base = baseSrt
+    ? {
+        baseOffline: { argv: baseArgv("--settings", "offline.json", "--", "true"), cwd, env: baseEnv },
+        baseExec: { argv: baseArgv("exec", "base-plan.json", "--", "true"), cwd, env: baseEnv },
+        baseOnline: { argv: baseArgv("--settings", "online.json", "--", "true"), cwd, env: srtEnv },
+      }
+    : {};
+  for (const { argv } of Object.values(base)) medianMs(argv, { runs: 1, cwd, env: srtEnv });
   // In turns, as bench/startup.mjs: one block after the other let a burst of load from other
   // processes land on one of them (the same build measured +187 and +275 ms over node minutes apart).
-  const { node, bare, offline, exec, online } = interleavedMediansMs(
+  const { node, bare, offline, exec, online, baseOffline, baseExec, baseOnline } = interleavedMediansMs(
     {
       node: {
         argv: [process.execPath, "-r", `${root}bench/_rss.cjs`, "-e", "0"],
@@ -66,6 +81,7 @@ try {
         cwd,
         env: { ...env, SRT_BENCH_RSS_FILE: onlineRssFile },
       },
+      ...base,
     },
     { runs },
   );
@@ -100,6 +116,11 @@ try {
   line("srt -- true (no network)", offline, 25);
   line("srt exec plan.json -- true", exec, 15);
   line("srt -- true (allowed domain)", online, 45);
+  if (baseSrt) {
+    line("base: srt -- true (no network)", baseOffline, 25);
+    line("base: srt exec plan.json -- true", baseExec, 15);
+    line("base: srt -- true (allowed domain)", baseOnline, 45);
+  }
   if (reference !== undefined)
     console.log(
       `${"reference tool: srt true".padEnd(34)} ${fmt(reference).padStart(9)}  (ours without network is ×${(reference / offline).toFixed(2)} faster)`,
@@ -111,6 +132,7 @@ try {
   console.log(
     `peak RSS of srt, allowed domain   ${(onlineKiB / 1024).toFixed(1)} MiB (×${(onlineKiB / nodeKiB).toFixed(2)} node)`,
   );
+  if (baseSrt) console.log(`base: peak RSS of srt, no network ${(peakOf(baseRssFile) / 1024).toFixed(1)} MiB`);
   const firstKiB = Number(readFileSync(firstRssFile, "utf8").trim().split("\n")[0]);
   console.log(
     `first run, no network             ${fmt(first)}, peak RSS ${(firstKiB / 1024).toFixed(1)} MiB (compiles the CLI and writes its code cache)`,

@@ -2,10 +2,10 @@
  * The executable: the only place srt calls process.exit. Signal handling for
  * the run mode lives with the runner; here only the final status is set.
  */
-import { isMainThread, workerData } from "node:worker_threads";
 import { isProxyThreadData } from "../runtime/linux/proxy-thread-messages.js";
 import { debugFromEnv, exitStatus, processIo } from "./io.js";
 import { main } from "./main.js";
+import { workerThreadsIfLoaded } from "./thread.js";
 
 function runCli(): void {
   let io: ReturnType<typeof processIo>;
@@ -32,6 +32,7 @@ function runCli(): void {
 
 // The library's proxy thread (src/runtime/linux/proxy-thread.ts) runs this bundle as a worker: it serves
 // proxies, never the CLI. An error there ends the thread, and its owner refuses every request.
-if (!isMainThread && isProxyThreadData(workerData))
+const threads = workerThreadsIfLoaded();
+if (threads !== undefined && !threads.isMainThread && isProxyThreadData(threads.workerData))
   void import("../runtime/linux/proxy-thread-worker.js").then((m) => m.serveProxyThread());
 else runCli();

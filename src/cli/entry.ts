@@ -15,9 +15,9 @@ import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Script } from "node:vm";
-import { isMainThread } from "node:worker_threads";
 import { commandNames } from "./command-names.js";
 import { debugFromEnv } from "./io.js";
+import { onMainThread } from "./thread.js";
 import { readCodeCache, writeCodeCache, type CodeCacheKey } from "../runtime/code-cache.js";
 import { locateStateDir } from "../runtime/state-dir.js";
 import { steadyState } from "../runtime/v8-tuning.js";
@@ -38,7 +38,7 @@ function loadCli(): void {
   const source = readFileSync(bundle, "utf8");
 
   const uid = process.getuid?.() ?? -1;
-  const cached = isMainThread && uid >= 0 && process.env["SRT_CODE_CACHE"] !== "0";
+  const cached = onMainThread() && uid >= 0 && process.env["SRT_CODE_CACHE"] !== "0";
   const key: CodeCacheKey = {
     build: SRT_BUNDLE_BUILD,
     node: process.version,

@@ -2,12 +2,12 @@
 import { lowerLinuxPlan } from "../backends/bwrap/index.js";
 import { realpathSync } from "node:fs";
 import { resolve } from "node:path";
-import { lowerOciPlan, type OciPlan } from "../backends/oci/index.js";
+import type { OciPlan } from "../backends/oci/index.js";
 import type { DockerChoices } from "../runtime/oci/docker.js";
 import { dockerOptions, wantsDocker, type DockerFlags } from "./docker-options.js";
-import { hostRootEntries } from "../runtime/oci/host-root.js";
 import { hostSeccompArch } from "../runtime/host-arch.js";
 import { failureLine } from "../runtime/failure.js";
+import { monotonicMs } from "../runtime/monotonic.js";
 import { debugFromEnv, exitStatus, type CliIo } from "./io.js";
 import { compileForRun } from "./policy-input.js";
 import { defineCommand } from "./args.js";
@@ -82,15 +82,21 @@ async function runMode(o: RunOptions, io: CliIo, runtime: RuntimeName, flags: Do
     );
     return exitStatus.runtime;
   }
-  const t0 = performance.now();
+  const t0 = monotonicMs();
   const { policy, settingsValue } = compileForRun(o, io, "linux");
   if (policy === undefined) return exitStatus.usage;
+  // The OCI runtimes' code is loaded only for them (issue 19: a bwrap run's start-up pays for nothing else).
   const plan =
     runtime === "bwrap"
       ? lowerLinuxPlan(policy, hostSeccompArch())
-      : lowerOciPlan(policy, hostSeccompArch(), hostRootEntries(), runtime === "crun" ? "crun" : "runc");
+      : (await import("../backends/oci/index.js")).lowerOciPlan(
+          policy,
+          hostSeccompArch(),
+          (await import("../runtime/oci/host-root.js")).hostRootEntries(),
+          runtime === "crun" ? "crun" : "runc",
+        );
   const debug = o.debug || debugFromEnv(io.env);
-  if (debug) io.err(`srt: compiled ${plan.source} in ${(performance.now() - t0).toFixed(1)} ms\n`);
+  if (debug) io.err(`srt: compiled ${plan.source} in ${(monotonicMs() - t0).toFixed(1)} ms\n`);
   let docker: DockerChoices | undefined;
   if (runtime === "docker" || runtime === "podman") {
     const chosen = dockerOptions(settingsValue, flags, plan as OciPlan, (p) => {

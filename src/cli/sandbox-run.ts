@@ -19,9 +19,8 @@ import {
 } from "../runtime/linux/index.js";
 import type { OciPlan } from "../backends/oci/index.js";
 import type { RuntimeCode } from "../compiler/diagnostics.js";
-import { runOci, type OciTools } from "../runtime/oci/run.js";
-import { findDockerTools, findOciTools } from "../runtime/oci/tools.js";
-import { runDocker, type DockerChoices, type DockerTools } from "../runtime/oci/docker.js";
+import type { OciTools } from "../runtime/oci/run.js";
+import type { DockerChoices, DockerTools } from "../runtime/oci/docker.js";
 import { shellArgv } from "../runtime/shell.js";
 import { joinNetwork, ownNetwork } from "../runtime/linux/network.js";
 import { createLivePolicy } from "../runtime/proxy/live-policy.js";
@@ -159,8 +158,11 @@ async function runOpened(
     control?.close();
     return exitStatus.runtime;
   }
+  // The OCI runtimes' code (and node:crypto, which it loads) only for them: a bwrap run's start-up pays
+  // for nothing else (issue 19).
+  const ociTools = args.docker || oci ? await import("../runtime/oci/tools.js") : undefined;
   const found = args.docker
-    ? findDockerTools(
+    ? ociTools!.findDockerTools(
         args.engine ?? "docker",
         plan.network.proxies && args.docker.networkMode === "none",
         undefined,
@@ -168,7 +170,7 @@ async function runOpened(
         io.uid === 0,
       )
     : oci
-      ? findOciTools(plan.network.proxies, oci.engine)
+      ? ociTools!.findOciTools(plan.network.proxies, oci.engine)
       : findTools(plan.network.proxies, undefined, io.uid === 0, chosenTools(plan));
   const problem = found.ok ? toolsExposed(found.found, plan.hostWrites) : found.message;
   if (!found.ok || problem !== undefined) {
@@ -237,9 +239,14 @@ async function runOpened(
   };
   const running =
     oci !== undefined && args.docker !== undefined
-      ? runDocker({ ...common, plan: oci, tools: found.tools as DockerTools, docker: args.docker })
+      ? (await import("../runtime/oci/docker.js")).runDocker({
+          ...common,
+          plan: oci,
+          tools: found.tools as DockerTools,
+          docker: args.docker,
+        })
       : oci !== undefined
-        ? runOci({ ...common, plan: oci, tools: found.tools as OciTools })
+        ? (await import("../runtime/oci/run.js")).runOci({ ...common, plan: oci, tools: found.tools as OciTools })
         : runLinux({ ...common, plan, tools: found.tools as LinuxTools });
   try {
     const { result, received } = await awaitForwardingSignals(io, running);

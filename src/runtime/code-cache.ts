@@ -11,11 +11,17 @@
  * directory itself (a directory of ours, mode 0700, not a link). A cache file is opened without
  * following links and must be a regular file of ours that nobody else can write; its header names
  * the bundle's build (a hash of its bytes), Node, V8, the architecture and the options Node was
- * started with, and carries the SHA-256 of the payload. Anything else — or V8 rejecting the data —
- * and the bundle is compiled from source (the cache is a speed-up, never needed to run); the
- * entry then writes a fresh cache when the process exits.
+ * started with, and carries the CRC-32 and length of the payload. Anything else — or V8 rejecting
+ * the data — and the bundle is compiled from source (the cache is a speed-up, never needed to run);
+ * the entry then writes a fresh cache when the process exits.
+ *
+ * The checksum finds a damaged file (V8 checks its own only in debug builds), not a forged one:
+ * whoever could write the file could write its checksum too, which is why the directory is what is
+ * checked. So CRC-32 (zlib's, in C) rather than SHA-256: node:crypto cost every start ~3 ms of
+ * loading and OpenSSL set-up, zlib ~1 ms (issue 19). A Node without zlib.crc32 (before 20.15) uses
+ * no cache.
  */
-import { createHash, randomBytes } from "node:crypto";
+import * as zlib from "node:zlib";
 import {
   closeSync,
   constants,
@@ -45,7 +51,7 @@ export interface CodeCacheKey {
   readonly command: string;
 }
 
-const magic = "srt-code-cache 1";
+const magic = "srt-code-cache 2";
 /** Far above the bundle's cache (under 2 MiB): a bound on what a read allocates. */
 const maxBytes = 64 * 1024 * 1024;
 /** Caches kept beside the current one: the other commands', other builds' (two installed srts), other Nodes'. */
@@ -54,9 +60,17 @@ const keep = 24;
 const keyLine = (key: CodeCacheKey): string =>
   JSON.stringify([key.build, key.node, key.v8, key.arch, key.options, key.command]);
 
+/** zlib.crc32 (Node ≥ 20.15), or undefined. */
+const crc32 = (zlib as { crc32?: (data: Uint8Array | string) => number }).crc32;
+
+/** A checksum of `data`: its length and CRC-32, as 17 hex digits (8 + 1 + 8). */
+const checksum = (data: Uint8Array | string, crc: (d: Uint8Array | string) => number): string =>
+  `${Buffer.byteLength(data).toString(16).padStart(8, "0")}-${crc(data).toString(16).padStart(8, "0")}`;
+const checksumLength = 17;
+
 /** The file's name: the build, and a short hash of the rest (the header holds the whole key). */
 export const codeCacheFileName = (key: CodeCacheKey): string =>
-  `${key.build.replace(/[^0-9a-z]/gi, "").slice(0, 16)}-${createHash("sha256").update(keyLine(key)).digest("hex").slice(0, 16)}.bin`;
+  `${key.build.replace(/[^0-9a-z]/gi, "").slice(0, 16)}-${checksum(keyLine(key), crc32 ?? (() => 0)).replace("-", "")}.bin`;
 
 export const codeCacheDir = (stateDir: string): string => join(stateDir, "code-cache");
 
@@ -72,6 +86,7 @@ export function readCodeCache(
   uid: number,
 ): { readonly data: Buffer } | { readonly data?: undefined; readonly why: string } {
   const dir = codeCacheDir(stateDir);
+  if (crc32 === undefined) return { why: `this Node (${process.version}) has no zlib.crc32` };
   if (!privateDir(stateDir, uid) || !privateDir(dir, uid))
     return { why: `${dir} is not a private directory of uid ${uid}` };
   let fd: number;
@@ -93,17 +108,18 @@ export function readCodeCache(
       got += n;
     }
     const body = bytes.subarray(0, got);
-    // Header: magic, the key, the payload's SHA-256 (64 hex digits), each on its own line.
-    const expected = header(key, "0".repeat(64));
+    // Header: magic, the key, the payload's checksum, each on its own line.
+    const expected = header(key, "0".repeat(checksumLength));
+    const sum = checksumLength + 1;
     if (
       body.length < expected.length ||
-      !body.subarray(0, expected.length - 65).equals(expected.subarray(0, -65)) ||
+      !body.subarray(0, expected.length - sum).equals(expected.subarray(0, -sum)) ||
       body[expected.length - 1] !== 0x0a
     )
       return { why: "the cache was made for another build, Node or options" };
-    const digest = body.subarray(expected.length - 65, expected.length - 1).toString("latin1");
+    const digest = body.subarray(expected.length - sum, expected.length - 1).toString("latin1");
     const data = body.subarray(expected.length);
-    if (createHash("sha256").update(data).digest("hex") !== digest) return { why: "the cache's checksum is wrong" };
+    if (checksum(data, crc32) !== digest) return { why: "the cache's checksum is wrong" };
     return { data };
   } catch (e) {
     return { why: `cannot read the cache (${(e as NodeJS.ErrnoException).code ?? String(e)})` };
@@ -121,6 +137,7 @@ export function readCodeCache(
  */
 export function writeCodeCache(stateDir: string, key: CodeCacheKey, uid: number, data: Buffer): string | undefined {
   const dir = codeCacheDir(stateDir);
+  if (crc32 === undefined) return `this Node (${process.version}) has no zlib.crc32`;
   if (!privateDir(stateDir, uid)) return `${stateDir} is not a private directory of uid ${uid}`;
   try {
     mkdirSync(dir, { mode: 0o700 });
@@ -129,10 +146,10 @@ export function writeCodeCache(stateDir: string, key: CodeCacheKey, uid: number,
   }
   if (!privateDir(dir, uid)) return `${dir} is not a private directory of uid ${uid}`;
   const name = codeCacheFileName(key);
-  const aside = join(dir, `.${name}.${process.pid}.${randomBytes(6).toString("hex")}`);
+  // Exclusive ("wx"): a name that exists already, planted or left by a crash, fails the write.
+  const aside = join(dir, `.${name}.${process.pid}.${Date.now().toString(36)}`);
   try {
-    const digest = createHash("sha256").update(data).digest("hex");
-    writeFileSync(aside, Buffer.concat([header(key, digest), data]), { flag: "wx", mode: 0o600 });
+    writeFileSync(aside, Buffer.concat([header(key, checksum(data, crc32)), data]), { flag: "wx", mode: 0o600 });
     renameSync(aside, join(dir, name));
   } catch (e) {
     try {

@@ -20,6 +20,7 @@ import { homedir } from "node:os";
 import type { DirEntry, Host, HostErrorCode, HostResult, NodeKind } from "../compiler/host.js";
 import { locateStateDir } from "./state-dir.js";
 import { fromOs, osPath } from "./os-path.js";
+import { monotonicMs } from "./monotonic.js";
 
 const known: ReadonlySet<string> = new Set(["ENOENT", "ENOTDIR", "EACCES", "ELOOP", "EILSEQ", "EFBIG"]);
 
@@ -79,7 +80,7 @@ export function createNodeHost(options: NodeHostOptions = {}): Host {
       ),
     readlink: (path) => attempt(() => fromOs(readlinkSync(osPath(path), { encoding: "buffer" }))),
     readFile: (path, maxBytes) => attempt(() => readBounded(path, maxBytes)),
-    now: () => performance.now(),
+    now: monotonicMs,
     env: {
       cwd: options.cwd ?? process.cwd(),
       home: options.home ?? vars["HOME"] ?? homedir(),

@@ -2,7 +2,8 @@
  * V8's code cache of the CLI (runtime/code-cache.ts): whoever can write it chooses the code srt runs,
  * so it is used only from a private directory of the user (the state directory's code-cache/, 0700,
  * not a link), from a regular file of the user nobody else can write, opened without following
- * links, with a header naming the bundle, Node, V8, options and command, and the payload's SHA-256.
+ * links, with a header naming the bundle, Node, V8, options and command, and the payload's length and CRC-32 (a damaged file, not a forged one: the
+ * directory's checks are what keeps forgers out).
  * Everything else is ignored, and writing refuses a directory it would not read from. Real files.
  */
 import {
@@ -75,13 +76,24 @@ describe("code cache", () => {
     expect(readdirSync(codeCacheDir(state))).toEqual([codeCacheFileName(key)]);
   });
 
-  it("ignores a cache whose payload was changed (the header's SHA-256 does not match)", () => {
+  it("ignores a cache whose payload was changed (the header's CRC-32 does not match)", () => {
     const { state, file } = stateWithCache();
     const bytes = readFileSync(file);
     bytes[bytes.length - 3]! ^= 0x20;
     writeFileSync(file, bytes);
     const r = readCodeCache(state, key, uid);
     expect(r.data === undefined ? r.why : "used").toMatch(/checksum/);
+  });
+
+  it("ignores a cache cut short, or with bytes added (the header's length does not match)", () => {
+    const { state, file } = stateWithCache();
+    const bytes = readFileSync(file);
+    writeFileSync(file, bytes.subarray(0, -1));
+    expect(readCodeCache(state, key, uid).data).toBeUndefined();
+    writeFileSync(file, Buffer.concat([bytes, Buffer.alloc(4)]));
+    expect(readCodeCache(state, key, uid).data).toBeUndefined();
+    writeFileSync(file, bytes);
+    expect(readCodeCache(state, key, uid).data).toEqual(payload);
   });
 
   it("ignores a cache file that is a symlink, even to a valid cache", () => {
