@@ -4,6 +4,7 @@ import http from "node:http";
 import net from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createHttpProxy, type NetworkProxy, type ProxyNetworkPolicy } from "../../src/runtime/proxy/index.js";
+import { poolIdleMs } from "../../src/runtime/proxy/http-pool.js";
 import { allow, eventually, loopback, setup, type Setup } from "./harness.js";
 
 /** What the upstream saw of one request: which connection (by the proxy's port), on which of its addresses, for which Host. */
@@ -132,6 +133,35 @@ describe("kept-alive upstream connections", () => {
     expect(refused.status).toBe(403);
     expect(refused.body).toMatch(/127\.0\.0\.1/);
     expect(seen).toHaveLength(1);
+  });
+
+  it("an idle upstream connection is closed once its idle time is up", async () => {
+    const get = client(await start(setup(allowBoth)));
+    expect((await get(`http://allowed.test:${port}/`)).status).toBe(200);
+    expect(open.size).toBe(1);
+    await new Promise((r) => setTimeout(r, poolIdleMs / 2));
+    expect(open.size).toBe(1);
+    // Well before the server's own keep-alive timeout (Node's 5 s) would close it.
+    expect(await eventually(() => open.size === 0, poolIdleMs)).toBe(true);
+  });
+
+  it("a server whose Keep-Alive timeout leaves no margin gets a connection per request", async () => {
+    // Node's Agent margin: a connection the server may close within a second is not reused (it would race the next request).
+    const short = http.createServer((req, res) => res.end("ok"));
+    short.keepAliveTimeout = 1000;
+    let connections = 0;
+    short.on("connection", () => connections++);
+    await new Promise<void>((r) => short.listen(0, "127.0.0.1", r));
+    try {
+      const shortPort = (short.address() as net.AddressInfo).port;
+      const get = client(await start(setup(allowBoth)));
+      for (let i = 0; i < 3; i++) expect((await get(`http://allowed.test:${shortPort}/`)).status).toBe(200);
+      expect(connections).toBe(3);
+    } finally {
+      await Promise.all(proxies.splice(0).map((p) => p.close()));
+      short.closeAllConnections();
+      await new Promise((r) => short.close(r));
+    }
   });
 
   it("a request with a body gets a connection of its own, closed after the response", async () => {
