@@ -5,6 +5,7 @@ import net from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createHttpProxy, type NetworkProxy, type ProxyNetworkPolicy } from "../../src/runtime/proxy/index.js";
 import { poolIdleMs } from "../../src/runtime/proxy/http-pool.js";
+import { createLivePolicy } from "../../src/runtime/proxy/live-policy.js";
 import { allow, eventually, loopback, setup, type Setup } from "./harness.js";
 
 /** What the upstream saw of one request: which connection (by the proxy's port), on which of its addresses, for which Host. */
@@ -133,6 +134,21 @@ describe("kept-alive upstream connections", () => {
     expect(refused.status).toBe(403);
     expect(refused.body).toMatch(/127\.0\.0\.1/);
     expect(seen).toHaveLength(1);
+  });
+
+  it("a live update refuses the very next request to an address literal that the old policy allowed", async () => {
+    // An address literal and an explicit allow: a decision the gate keeps for its policy (gate.ts), and must drop with it.
+    const live = createLivePolicy({ rules: allowBoth, deniedResolvedAddresses: [] });
+    const s = setup([]);
+    const get = client(await start({ ...s, deps: { ...s.deps, network: live.current } }));
+    for (let i = 0; i < 3; i++) expect((await get(`http://127.0.0.1:${port}/${i}`)).status).toBe(200);
+    live.replace({ rules: allowBoth.filter((r) => r !== loopback), deniedResolvedAddresses: [] });
+    for (let i = 0; i < 2; i++) expect((await get(`http://127.0.0.1:${port}/x`)).status).toBe(403);
+    // Each refusal is recorded, never answered from a cache.
+    expect(s.violations.map((v) => v.host)).toEqual(["127.0.0.1", "127.0.0.1"]);
+    live.replace({ rules: allowBoth, deniedResolvedAddresses: [] });
+    expect((await get(`http://127.0.0.1:${port}/y`)).status).toBe(200);
+    expect(seen).toHaveLength(4);
   });
 
   it("an idle upstream connection is closed once its idle time is up", async () => {
