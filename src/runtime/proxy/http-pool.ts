@@ -62,6 +62,13 @@ interface Finished {
   readonly res?: http.IncomingMessage | null;
 }
 
+/** The first Keep-Alive header's value, read from the raw list: `headers` would build an object of them all for this one. */
+function keepAliveHeader(raw: readonly string[] | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === "keep-alive") return raw[i + 1];
+  return undefined;
+}
+
 /** The request fails with e, as from an agent that could not connect (ClientRequest.onSocket's second argument). */
 const refuse = (req: http.ClientRequest, e: Error): void =>
   (req as unknown as { onSocket(socket: undefined, err: Error): void }).onSocket(undefined, e);
@@ -126,8 +133,8 @@ class Pool {
     const req = (socket as { _httpMessage?: Finished | null })._httpMessage;
     let idleMs = poolIdleMs;
     // The server's Keep-Alive timeout, less a margin; too short a one, and the connection is not kept.
-    const hint = req?.res?.headers["keep-alive"];
-    const seconds = typeof hint === "string" ? /^timeout=(\d+)/.exec(hint)?.[1] : undefined;
+    const hint = keepAliveHeader(req?.res?.rawHeaders);
+    const seconds = hint === undefined ? undefined : /^timeout=(\d+)/.exec(hint)?.[1];
     if (seconds !== undefined) idleMs = Math.min(idleMs, Number(seconds) * 1000 - hintMarginMs);
     const key = this.keyOfSocket.get(socket);
     if (this.closed || !socket.writable || req?.shouldKeepAlive !== true || idleMs <= 0 || key === undefined) {
