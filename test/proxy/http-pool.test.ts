@@ -161,6 +161,50 @@ describe("kept-alive upstream connections", () => {
     expect(await eventually(() => open.size === 0, poolIdleMs)).toBe(true);
   });
 
+  it("after a burst, at most 256 idle connections per host stay (Node's Agent's maxFreeSockets)", async () => {
+    const burst = 300;
+    const held: http.ServerResponse[] = [];
+    const upstreamOpen = new Set<net.Socket>();
+    // Answers once the whole burst is in, so that every request needs a connection of its own.
+    const wide = http.createServer((_req, res) => {
+      held.push(res);
+      if (held.length === burst) for (const r of held) r.end("ok");
+    });
+    wide.on("connection", (c: net.Socket) => {
+      upstreamOpen.add(c);
+      c.once("close", () => upstreamOpen.delete(c));
+    });
+    await new Promise<void>((r) => wide.listen(0, "127.0.0.1", r));
+    try {
+      const widePort = (wide.address() as net.AddressInfo).port;
+      const proxyPort = await start(setup(allowBoth));
+      const agent = new http.Agent({ keepAlive: true, maxSockets: burst });
+      agents.push(agent);
+      const statuses = await Promise.all(
+        Array.from(
+          { length: burst },
+          () =>
+            new Promise<number>((resolve) => {
+              const req = http.get(
+                { host: "127.0.0.1", port: proxyPort, path: `http://allowed.test:${widePort}/`, agent },
+                (res) => {
+                  res.resume();
+                  res.on("end", () => resolve(res.statusCode ?? 0));
+                },
+              );
+              req.on("error", () => resolve(-1));
+            }),
+        ),
+      );
+      expect(statuses.every((s) => s === 200)).toBe(true);
+      expect(await eventually(() => upstreamOpen.size === 256)).toBe(true);
+    } finally {
+      await Promise.all(proxies.splice(0).map((p) => p.close()));
+      wide.closeAllConnections();
+      await new Promise((r) => wide.close(r));
+    }
+  });
+
   it("a server whose Keep-Alive timeout leaves no margin gets a connection per request", async () => {
     // Node's Agent margin: a connection the server may close within a second is not reused (it would race the next request).
     const short = http.createServer((req, res) => res.end("ok"));

@@ -50,6 +50,9 @@ interface PoolOptions extends http.RequestOptions {
   readonly srtKey: string;
 }
 
+/** Idle connections kept per key (Node's Agent's default maxFreeSockets). */
+const maxFreePerKey = 256;
+
 /** TCP keep-alive's first probe on an idle connection (the Agent's default keepAliveMsecs). */
 const keepAliveMs = 1000;
 
@@ -137,7 +140,16 @@ class Pool {
     const seconds = hint === undefined ? undefined : /^timeout=(\d+)/.exec(hint)?.[1];
     if (seconds !== undefined) idleMs = Math.min(idleMs, Number(seconds) * 1000 - hintMarginMs);
     const key = this.keyOfSocket.get(socket);
-    if (this.closed || !socket.writable || req?.shouldKeepAlive !== true || idleMs <= 0 || key === undefined) {
+    const list = key === undefined ? undefined : this.free.get(key);
+    if (
+      this.closed ||
+      !socket.writable ||
+      req?.shouldKeepAlive !== true ||
+      idleMs <= 0 ||
+      key === undefined ||
+      // As many idle connections per key as Node's Agent keeps (maxFreeSockets): a burst's peak is not held on to.
+      (list?.length ?? 0) >= maxFreePerKey
+    ) {
       socket.destroy();
       return;
     }
@@ -145,9 +157,8 @@ class Pool {
     this.idleUntil.set(socket, Date.now() + idleMs);
     // An idle connection does not keep the process alive (as with Node's Agent).
     socket.unref();
-    let list = this.free.get(key);
-    if (list === undefined) this.free.set(key, (list = []));
-    list.push(socket);
+    if (list === undefined) this.free.set(key, [socket]);
+    else list.push(socket);
   }
 
   private forget(socket: net.Socket): void {
