@@ -82,10 +82,11 @@ const refuse = (req: http.ClientRequest, e: Error): void =>
  * copied twice, its key rebuilt three times, TCP keep-alive set again
  * (system calls) and an idle timer armed and disarmed on every request. Here a
  * connection gets keep-alive once, when it is made; a free one carries the
- * time it may be reused until, and one timer sweeps the free lists. The
- * contract with http.request is the documented one for a keep-alive agent:
- * addRequest() hands the request a socket (req.onSocket), and a socket whose
- * response ended with the connection kept emits "free".
+ * time it may be reused until, and one timer sweeps the free lists. What
+ * http.request asks of an agent is what Node's own relies on (Node 20's
+ * _http_client; test/proxy/http-pool.test.ts holds it to it): addRequest()
+ * hands the request a socket (req.onSocket), and a socket whose response
+ * ended with the connection kept emits "free".
  */
 class Pool {
   /** Read by http.request: with it, a request asks for keep-alive and frees its socket after the response. */
