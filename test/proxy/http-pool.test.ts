@@ -4,6 +4,8 @@ import http from "node:http";
 import net from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createHttpProxy, type NetworkProxy, type ProxyNetworkPolicy } from "../../src/runtime/proxy/index.js";
+import { poolIdleMs } from "../../src/runtime/proxy/http-pool.js";
+import { createLivePolicy } from "../../src/runtime/proxy/live-policy.js";
 import { allow, eventually, loopback, setup, type Setup } from "./harness.js";
 
 /** What the upstream saw of one request: which connection (by the proxy's port), on which of its addresses, for which Host. */
@@ -132,6 +134,94 @@ describe("kept-alive upstream connections", () => {
     expect(refused.status).toBe(403);
     expect(refused.body).toMatch(/127\.0\.0\.1/);
     expect(seen).toHaveLength(1);
+  });
+
+  it("a live update refuses the very next request to an address literal that the old policy allowed", async () => {
+    // An address literal and an explicit allow: a decision the gate keeps for its policy (gate.ts), and must drop with it.
+    const live = createLivePolicy({ rules: allowBoth, deniedResolvedAddresses: [] });
+    const s = setup([]);
+    const get = client(await start({ ...s, deps: { ...s.deps, network: live.current } }));
+    for (let i = 0; i < 3; i++) expect((await get(`http://127.0.0.1:${port}/${i}`)).status).toBe(200);
+    live.replace({ rules: allowBoth.filter((r) => r !== loopback), deniedResolvedAddresses: [] });
+    for (let i = 0; i < 2; i++) expect((await get(`http://127.0.0.1:${port}/x`)).status).toBe(403);
+    // Each refusal is recorded, never answered from a cache.
+    expect(s.violations.map((v) => v.host)).toEqual(["127.0.0.1", "127.0.0.1"]);
+    live.replace({ rules: allowBoth, deniedResolvedAddresses: [] });
+    expect((await get(`http://127.0.0.1:${port}/y`)).status).toBe(200);
+    expect(seen).toHaveLength(4);
+  });
+
+  it("an idle upstream connection is closed once its idle time is up", async () => {
+    const get = client(await start(setup(allowBoth)));
+    expect((await get(`http://allowed.test:${port}/`)).status).toBe(200);
+    expect(open.size).toBe(1);
+    await new Promise((r) => setTimeout(r, poolIdleMs / 2));
+    expect(open.size).toBe(1);
+    // Well before the server's own keep-alive timeout (Node's 5 s) would close it.
+    expect(await eventually(() => open.size === 0, poolIdleMs)).toBe(true);
+  });
+
+  it("after a burst, at most 256 idle connections per host stay (Node's Agent's maxFreeSockets)", async () => {
+    const burst = 300;
+    const held: http.ServerResponse[] = [];
+    const upstreamOpen = new Set<net.Socket>();
+    // Answers once the whole burst is in, so that every request needs a connection of its own.
+    const wide = http.createServer((_req, res) => {
+      held.push(res);
+      if (held.length === burst) for (const r of held) r.end("ok");
+    });
+    wide.on("connection", (c: net.Socket) => {
+      upstreamOpen.add(c);
+      c.once("close", () => upstreamOpen.delete(c));
+    });
+    await new Promise<void>((r) => wide.listen(0, "127.0.0.1", r));
+    try {
+      const widePort = (wide.address() as net.AddressInfo).port;
+      const proxyPort = await start(setup(allowBoth));
+      const agent = new http.Agent({ keepAlive: true, maxSockets: burst });
+      agents.push(agent);
+      const statuses = await Promise.all(
+        Array.from(
+          { length: burst },
+          () =>
+            new Promise<number>((resolve) => {
+              const req = http.get(
+                { host: "127.0.0.1", port: proxyPort, path: `http://allowed.test:${widePort}/`, agent },
+                (res) => {
+                  res.resume();
+                  res.on("end", () => resolve(res.statusCode ?? 0));
+                },
+              );
+              req.on("error", () => resolve(-1));
+            }),
+        ),
+      );
+      expect(statuses.every((s) => s === 200)).toBe(true);
+      expect(await eventually(() => upstreamOpen.size === 256)).toBe(true);
+    } finally {
+      await Promise.all(proxies.splice(0).map((p) => p.close()));
+      wide.closeAllConnections();
+      await new Promise((r) => wide.close(r));
+    }
+  });
+
+  it("a server whose Keep-Alive timeout leaves no margin gets a connection per request", async () => {
+    // Node's Agent margin: a connection the server may close within a second is not reused (it would race the next request).
+    const short = http.createServer((req, res) => res.end("ok"));
+    short.keepAliveTimeout = 1000;
+    let connections = 0;
+    short.on("connection", () => connections++);
+    await new Promise<void>((r) => short.listen(0, "127.0.0.1", r));
+    try {
+      const shortPort = (short.address() as net.AddressInfo).port;
+      const get = client(await start(setup(allowBoth)));
+      for (let i = 0; i < 3; i++) expect((await get(`http://allowed.test:${shortPort}/`)).status).toBe(200);
+      expect(connections).toBe(3);
+    } finally {
+      await Promise.all(proxies.splice(0).map((p) => p.close()));
+      short.closeAllConnections();
+      await new Promise((r) => short.close(r));
+    }
   });
 
   it("a request with a body gets a connection of its own, closed after the response", async () => {

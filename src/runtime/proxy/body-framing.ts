@@ -11,10 +11,9 @@ import type { IncomingMessage } from "node:http";
 
 const framing = /^(content-length|transfer-encoding)$/i;
 
-/** The headers to send, with `Transfer-Encoding: chunked` added when the client's body came chunked and nothing else frames it. */
+/** The headers to send (a new array), with `Transfer-Encoding: chunked` added when the client's body came chunked and nothing else frames it. */
 export function withBodyFraming(req: Pick<IncomingMessage, "headers">, headers: readonly string[]): string[] {
+  if (req.headers["transfer-encoding"] === undefined) return [...headers];
   const framed = headers.some((h, i) => i % 2 === 0 && framing.test(h));
-  return req.headers["transfer-encoding"] !== undefined && !framed
-    ? [...headers, "Transfer-Encoding", "chunked"]
-    : [...headers];
+  return framed ? [...headers] : [...headers, "Transfer-Encoding", "chunked"];
 }

@@ -39,15 +39,16 @@ const hopByHop = new Set([
 
 /** Flat [name, value, …] without hop-by-hop headers; order and spelling kept. */
 export function endToEndHeaders(raw: readonly string[]): string[] {
-  const named = new Set<string>();
+  // Most requests name nothing in Connection (or send none): no set to build then.
+  let named: Set<string> | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     if (raw[i]!.toLowerCase() === "connection")
-      for (const n of raw[i + 1]!.split(",")) named.add(n.trim().toLowerCase());
+      for (const n of raw[i + 1]!.split(",")) (named ??= new Set()).add(n.trim().toLowerCase());
   }
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();
-    if (!hopByHop.has(name) && !named.has(name)) out.push(raw[i]!, raw[i + 1]!);
+    if (!hopByHop.has(name) && named?.has(name) !== true) out.push(raw[i]!, raw[i + 1]!);
   }
   return out;
 }
@@ -72,7 +73,13 @@ export function passResponse(
   const back = endToEndHeaders(upRes.rawHeaders);
   const status = upRes.statusCode ?? 502;
   res.writeHead(status, upRes.statusMessage ?? "", judged === undefined ? back : responseHeaders(back, status, judged));
-  upRes.pipe(res);
+  // pipe() without its bookkeeping (eight listeners added and removed per response): the body
+  // goes on as it comes, paused while the client's side is full.
+  upRes.on("data", (chunk: Buffer) => {
+    if (!res.write(chunk)) upRes.pause();
+  });
+  res.on("drain", () => upRes.resume());
+  upRes.once("end", () => res.end());
 }
 
 export async function forwardRequest(
@@ -104,7 +111,8 @@ export async function forwardRequest(
     );
   if (res.destroyed) return;
   let judged: Judged | undefined;
-  const canonical = canonicalizeHost(authority.host);
+  // For the request filters and the masks' body check; without either, no request needs it.
+  const canonical = fc !== undefined || plain !== undefined ? canonicalizeHost(authority.host) : null;
   if (fc !== undefined && canonical !== null) {
     judged = await judgeRequest(
       req,
@@ -166,21 +174,20 @@ export async function forwardRequest(
   // A MITM or upstream proxy is itself a proxy: it gets the absolute form.
   const requestTarget = route.kind === "direct" ? sent.path : `http://${authority.text}${sent.path}`;
   /** One request upstream: through the pool, or alone on `socket` (which is closed after it). */
-  const send = (socket: net.Socket | undefined): http.ClientRequest =>
-    http.request({
+  const send = (socket: net.Socket | undefined): http.ClientRequest => {
+    const headers = withBodyFraming(req, sent.headers);
+    headers.push("Host", authority.text);
+    // Through the pool Node says keep-alive itself.
+    if (socket !== undefined) headers.push("Connection", "close");
+    if (proxyAuthorization !== undefined) headers.push("Proxy-Authorization", proxyAuthorization);
+    return http.request({
       method: req.method ?? "GET",
       path: requestTarget,
-      headers: [
-        ...withBodyFraming(req, sent.headers),
-        "Host",
-        authority.text,
-        // Through the pool Node says keep-alive itself.
-        ...(socket === undefined ? [] : ["Connection", "close"]),
-        ...(proxyAuthorization === undefined ? [] : ["Proxy-Authorization", proxyAuthorization]),
-      ],
+      headers,
       setHost: false,
       ...(socket === undefined ? pool!.options(pooled!) : { createConnection: () => socket }),
     });
+  };
 
   let up: http.ClientRequest;
   let waiting: NodeJS.Timeout | undefined;

@@ -15,7 +15,6 @@
  */
 import http from "node:http";
 import type net from "node:net";
-import type { Duplex } from "node:stream";
 import { canonicalizeHost } from "../../compiler/domains/index.js";
 import { dialDirect, type DialOptions } from "./dial.js";
 
@@ -28,8 +27,9 @@ export interface PoolTarget {
 
 /**
  * How long an idle upstream connection is kept. Short: servers close idle
- * connections too (Node's after 5 s, announced in Keep-Alive, which the agent
- * honours with a margin), and each one closing under a request is a retry.
+ * connections too (Node's after 5 s, announced in Keep-Alive, which the pool
+ * honours with a margin, as Node's Agent does), and each one closing under a
+ * request is a retry.
  */
 export const poolIdleMs = 2000;
 
@@ -44,28 +44,77 @@ export interface HttpPool {
 
 const keyOf = (t: PoolTarget): string => `${t.host} ${t.port} ${t.addresses.join(" ")}`;
 
-/** Agent copies the request options it is given, so the target travels on them. */
-interface PoolOptions extends http.ClientRequestArgs {
-  readonly srtTarget?: PoolTarget;
+/** What http.request needs of an agent (it calls only addRequest, and reads keepAlive) and what this pool adds. */
+interface PoolOptions extends http.RequestOptions {
+  readonly srtTarget: PoolTarget;
+  readonly srtKey: string;
 }
 
-class PoolAgent extends http.Agent {
+/** Idle connections kept per key (Node's Agent's default maxFreeSockets). */
+const maxFreePerKey = 256;
+
+/** TCP keep-alive's first probe on an idle connection (the Agent's default keepAliveMsecs). */
+const keepAliveMs = 1000;
+
+/** Node's margin below a server's announced Keep-Alive timeout (its Agent's HTTP_AGENT_KEEP_ALIVE_TIMEOUT_BUFFER). */
+const hintMarginMs = 1000;
+
+/** A ClientRequest as the pool sees it when its response has ended (Node's fields, not in its types). */
+interface Finished {
+  readonly shouldKeepAlive?: boolean;
+  readonly res?: http.IncomingMessage | null;
+}
+
+/** The first Keep-Alive header's value, read from the raw list: `headers` would build an object of them all for this one. */
+function keepAliveHeader(raw: readonly string[] | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === "keep-alive") return raw[i + 1];
+  return undefined;
+}
+
+/** The request fails with e, as from an agent that could not connect (ClientRequest.onSocket's second argument). */
+const refuse = (req: http.ClientRequest, e: Error): void =>
+  (req as unknown as { onSocket(socket: undefined, err: Error): void }).onSocket(undefined, e);
+
+/**
+ * The pool is http.request's agent, but not Node's Agent: that one's
+ * bookkeeping cost more per request than the proxy's own work — options
+ * copied twice, its key rebuilt three times, TCP keep-alive set again
+ * (system calls) and an idle timer armed and disarmed on every request. Here a
+ * connection gets keep-alive once, when it is made; a free one carries the
+ * time it may be reused until, and one timer sweeps the free lists. What
+ * http.request asks of an agent is what Node's own relies on (Node 20's
+ * _http_client; test/proxy/http-pool.test.ts holds it to it): addRequest()
+ * hands the request a socket (req.onSocket), and a socket whose response
+ * ended with the connection kept emits "free".
+ */
+class Pool {
+  /** Read by http.request: with it, a request asks for keep-alive and frees its socket after the response. */
+  readonly keepAlive = true;
   closed = false;
-  constructor(private readonly dial: DialOptions) {
-    super({ keepAlive: true, scheduling: "lifo", timeout: poolIdleMs });
-  }
-  override getName(options?: PoolOptions): string {
-    return options?.srtTarget === undefined ? "" : keyOf(options.srtTarget);
-  }
-  override createConnection(
-    options: PoolOptions,
-    done?: (err: Error | null, stream: Duplex) => void,
-  ): Duplex | null | undefined {
-    const target = options.srtTarget;
-    if (this.closed || target === undefined) {
-      process.nextTick(() => done?.(new Error("the proxy closed"), undefined as unknown as Duplex));
-      return undefined;
+  /** Free connections by key, the most recently used last (taken first: the others may time out). */
+  private readonly free = new Map<string, net.Socket[]>();
+  private readonly idleUntil = new WeakMap<net.Socket, number>();
+  private readonly keyOfSocket = new WeakMap<net.Socket, string>();
+
+  constructor(private readonly dial: DialOptions) {}
+
+  addRequest(req: http.ClientRequest, options: PoolOptions): void {
+    const list = this.free.get(options.srtKey);
+    while (list !== undefined && list.length > 0) {
+      const socket = list.pop()!;
+      if (list.length === 0) this.free.delete(options.srtKey);
+      if (socket.destroyed) continue;
+      req.reusedSocket = true;
+      socket.ref();
+      req.onSocket(socket);
+      return;
     }
+    if (this.closed) {
+      refuse(req, new Error("the proxy closed"));
+      return;
+    }
+    const target = options.srtTarget;
     dialDirect(target.addresses, target.port, this.dial).then(
       (socket) => {
         // An HTTP client's connection, not a tunnel's: the server's FIN ends it, so an idle one it
@@ -73,28 +122,74 @@ class PoolAgent extends http.Agent {
         socket.allowHalfOpen = false;
         // A request head is one write; Nagle would hold it behind an unacknowledged one.
         socket.setNoDelay(true);
-        done?.(null, socket);
+        socket.setKeepAlive(true, keepAliveMs);
+        this.keyOfSocket.set(socket, options.srtKey);
+        socket.on("free", () => this.release(socket));
+        socket.once("close", () => this.forget(socket));
+        req.onSocket(socket);
       },
-      (e: Error) => done?.(e, undefined as unknown as Duplex),
+      (e: Error) => refuse(req, e),
     );
-    return undefined;
   }
-  override keepSocketAlive(socket: Duplex): void {
-    // The base class answers whether the socket may be kept (false when the server's Keep-Alive is too short).
-    const keep = !this.closed && (super.keepSocketAlive(socket) as unknown as boolean);
-    return keep as unknown as void;
+
+  /** After a response that left the connection usable (http.request says so with "free"). */
+  private release(socket: net.Socket): void {
+    const req = (socket as { _httpMessage?: Finished | null })._httpMessage;
+    let idleMs = poolIdleMs;
+    // The server's Keep-Alive timeout, less a margin; too short a one, and the connection is not kept.
+    const hint = keepAliveHeader(req?.res?.rawHeaders);
+    const seconds = hint === undefined ? undefined : /^timeout=(\d+)/.exec(hint)?.[1];
+    if (seconds !== undefined) idleMs = Math.min(idleMs, Number(seconds) * 1000 - hintMarginMs);
+    const key = this.keyOfSocket.get(socket);
+    const list = key === undefined ? undefined : this.free.get(key);
+    if (
+      this.closed ||
+      !socket.writable ||
+      req?.shouldKeepAlive !== true ||
+      idleMs <= 0 ||
+      key === undefined ||
+      // As many idle connections per key as Node's Agent keeps (maxFreeSockets): a burst's peak is not held on to.
+      (list?.length ?? 0) >= maxFreePerKey
+    ) {
+      socket.destroy();
+      return;
+    }
+    (socket as { _httpMessage?: unknown })._httpMessage = null;
+    this.idleUntil.set(socket, Date.now() + idleMs);
+    // An idle connection does not keep the process alive (as with Node's Agent).
+    socket.unref();
+    if (list === undefined) this.free.set(key, [socket]);
+    else list.push(socket);
   }
-  override reuseSocket(socket: Duplex, request: http.ClientRequest): void {
-    super.reuseSocket(socket, request);
-    // The idle timeout was for the free list; a request in progress has its own (responseTimeoutMs).
-    (socket as net.Socket).setTimeout(0);
+
+  private forget(socket: net.Socket): void {
+    const key = this.keyOfSocket.get(socket);
+    const list = key === undefined ? undefined : this.free.get(key);
+    const at = list?.indexOf(socket) ?? -1;
+    if (at < 0) return;
+    list!.splice(at, 1);
+    if (list!.length === 0) this.free.delete(key!);
+  }
+
+  /** Closes the free connections past their deadline (or all of them). */
+  sweep(now: number): void {
+    for (const list of [...this.free.values()])
+      for (const s of [...list]) if ((this.idleUntil.get(s) ?? 0) <= now) s.destroy();
   }
 }
 
 export function createHttpPool(dial: DialOptions): HttpPool {
-  const agent = new PoolAgent(dial);
+  const pool = new Pool(dial);
+  // A quarter of the idle time: a connection is closed at most that late (the server's hint has a margin of a second).
+  const sweeper = setInterval(() => pool.sweep(Date.now()), poolIdleMs / 4);
+  sweeper.unref();
   return {
-    options: (target): PoolOptions => ({ agent, srtTarget: target }),
+    // The pool stands in for an http.Agent: http.request only calls addRequest and reads keepAlive.
+    options: (target): PoolOptions => ({
+      agent: pool as unknown as http.Agent,
+      srtTarget: target,
+      srtKey: keyOf(target),
+    }),
     holds(socket, target) {
       const remote = socket.remoteAddress;
       if (remote === undefined || socket.remotePort !== target.port) return false;
@@ -104,8 +199,9 @@ export function createHttpPool(dial: DialOptions): HttpPool {
       return peer !== null && peer.kind !== "name" && target.addresses.includes(peer.address);
     },
     close() {
-      agent.closed = true;
-      for (const list of Object.values(agent.freeSockets)) for (const s of list ?? []) s.destroy();
+      clearInterval(sweeper);
+      pool.closed = true;
+      pool.sweep(Infinity);
     },
   };
 }
