@@ -1,13 +1,18 @@
 /**
- * dist/srt.mjs, the executable: loads the CLI (dist/cli.cjs, bin.ts bundled into one CommonJS file)
- * through vm.Script with V8's code cache (runtime/code-cache.ts), so a start-up neither parses nor
- * compiles what the last one already compiled. Node 20 has no module.enableCompileCache and ES
- * modules take no cached data, hence CommonJS; one file, because resolving, reading and linking
- * some 40 lazily loaded ES chunks cost more than the code they saved parsing (issue 19).
+ * dist/srt.cjs, the executable (package.json's "bin"): loads the CLI (dist/cli.cjs, bin.ts bundled into
+ * one CommonJS file) through vm.Script with V8's code cache (runtime/code-cache.ts), so a start-up
+ * neither parses nor compiles what the last one already compiled. Node 20 has no
+ * module.enableCompileCache and ES modules take no cached data, hence CommonJS; one file, because
+ * resolving, reading and linking some 40 lazily loaded ES chunks cost more than the code they saved
+ * parsing (issue 19). The entry itself is CommonJS too (scripts/build.mjs): an ES module entry starts
+ * Node's ES module loader (with fs/promises, readline and some 20 other built-ins) before any of srt
+ * runs, ~30 ms of wall time and ~40 ms of CPU of every start. dist/srt.mjs, the entry of earlier
+ * builds, stays as a wrapper that requires this file.
  *
  * Without a usable cache (the first run, another Node, SRT_CODE_CACHE=0, anything that fails its
  * checks) the bundle is compiled from source and runs the same; the cache is then written when the
  * process exits. A worker (the library's proxy thread runs this file) neither reads nor writes it.
+ * `import.meta.url` is this file's URL here (scripts/build.mjs defines it from __filename).
  */
 import pkg from "../../package.json" with { type: "json" };
 import { readFileSync } from "node:fs";
