@@ -66,9 +66,9 @@ async function buildCli(outdir) {
     // The lazy import()s of commands and runtime parts stay lazy (esbuild runs a module's body on its
     // first import) but need no loader: one file, nothing to resolve (dist/srt.cjs gives `require`).
     supported: { "dynamic-import": false },
-    // package-root.ts finds srt's package from its own file: entry.ts passes the bundle's URL.
+    // package-root.ts finds srt's package from its own file: load-cli.ts passes the bundle's URL.
     define: { "import.meta.url": "__srtUrl" },
-    // The file is the function entry.ts compiles (CommonJS's wrapper, written here rather than
+    // The file is the function load-cli.ts compiles (CommonJS's wrapper, written here rather than
     // concatenated at every start: one copy of the source less in memory).
     banner: { js: "(function (exports, require, module, __filename, __dirname, __srtUrl) {" },
     footer: { js: "})" },
