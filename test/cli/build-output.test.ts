@@ -37,7 +37,7 @@ describe("build output", () => {
     const pkg = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { bin: Record<string, string> };
     expect(pkg.bin).toEqual({ srt: "dist/srt.cjs" });
     // Node's list of the built-in modules it loaded: an ES module entry adds its loader's resolver,
-    // translators and module jobs, with fs/promises and readline (~30 ms of every start, issue 19).
+    // translators and module jobs, with fs/promises and readline (issue 19).
     const probe = join(repoRoot, "test/support/builtins-probe.cjs");
     const loaded = (entry: string): string[] => {
       const out = spawnSync(process.execPath, ["-r", probe, join(dist, entry), "--version"], { encoding: "utf8" });
