@@ -96,7 +96,7 @@ async function viaBridge(pkg) {
 }
 const srt = (pkg, settings, script) => [
   process.execPath,
-  join(pkg, "dist/srt.mjs"),
+  join(pkg, "dist/srt.cjs"),
   "--settings",
   settings,
   "-c",

@@ -73,7 +73,7 @@ const direct = () => curl(["sh", "-c", `curl ${curlOut} ${url}`]);
 const viaSrt = (pkg, how, target = url) => {
   const proxy = how === "connect" ? "-p -x http://127.0.0.1:3128" : "--socks5 127.0.0.1:1080";
   const script = `curl ${curlOut} ${proxy} ${target}`;
-  return curl([process.execPath, join(pkg, "dist/srt.mjs"), "--settings", settings, "-c", script]);
+  return curl([process.execPath, join(pkg, "dist/srt.cjs"), "--settings", settings, "-c", script]);
 };
 
 // 1,000 sequential GET /small on one kept-alive connection (_sequential.cjs): `direct` to the
@@ -86,7 +86,7 @@ function small(how, pkg) {
       ? [process.execPath, smallScript, how, String(port)]
       : [
           process.execPath,
-          join(pkg, "dist/srt.mjs"),
+          join(pkg, "dist/srt.cjs"),
           "--settings",
           settings,
           "-c",

@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import { fmt, medianMs } from "./_measure.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const srt = process.env.SRT_BENCH_BIN ?? `${root}dist/srt.mjs`;
+const srt = process.env.SRT_BENCH_BIN ?? `${root}dist/srt.cjs`;
 const has = (tool) => spawnSync("sh", ["-c", `PATH=$PATH:/usr/sbin:/sbin command -v ${tool}`]).status === 0;
 if (process.platform !== "linux" || !has("bwrap") || !has("runc")) {
   console.log("engines bench: skipped (needs Linux with bwrap and runc)");

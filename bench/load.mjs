@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const srt = process.env.SRT_BENCH_BIN ?? join(root, "dist/srt.mjs");
+const srt = process.env.SRT_BENCH_BIN ?? join(root, "dist/srt.cjs");
 const [n, conc, rounds] = [10_000, 200, 3].map((d, i) => Number(process.argv[2 + i] ?? d));
 if (process.platform !== "linux") {
   console.log("load bench: skipped (needs Linux)");

@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { fmt } from "./_measure.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const srt = process.env.SRT_BENCH_BIN ?? `${root}dist/srt.mjs`;
+const srt = process.env.SRT_BENCH_BIN ?? `${root}dist/srt.cjs`;
 if (process.platform !== "linux" || spawnSync("sh", ["-c", "command -v bwrap"]).status !== 0) {
   console.log("many-denies bench: skipped (needs Linux with bwrap)");
   process.exit(0);

@@ -42,7 +42,7 @@ writeFileSync(
 const p = spawn(
   process.execPath,
   [
-    fileURLToPath(new URL("../dist/srt.mjs", import.meta.url)),
+    fileURLToPath(new URL("../dist/srt.cjs", import.meta.url)),
     "proxy",
     "--settings",
     join(dir, "s.json"),

@@ -52,7 +52,7 @@ try {
       await s.close();
       times[proxiesIn].close.push(performance.now() - t0);
     }
-  const node = medianMs([process.execPath, `${root}dist/srt.mjs`, "--version"], { runs: 11 });
+  const node = medianMs([process.execPath, `${root}dist/srt.cjs`, "--version"], { runs: 11 });
   const m = Object.fromEntries(
     kinds.map((k) => [k, Object.fromEntries(Object.entries(times[k]).map(([n, t]) => [n, median(t)]))]),
   );

@@ -2,7 +2,7 @@
 // endpoint and its bridges are up), `srt exec plan.json -- true` and `srt -- true` with an allowed
 // domain (proxies up and bridged), against bare bwrap and `node -e 0` in the same run; peak RSS of
 // the srt process (after one unmeasured run of each, which writes srt's code cache; the first
-// run is reported apart). SRT_BENCH_BASE_BIN=/other/dist/srt.mjs adds another build's three rows,
+// run is reported apart). SRT_BENCH_BASE_BIN=/other/dist/srt.cjs adds another build's three rows,
 // measured in the same turns (a baseline for a change). Targets (issue 19): no network ≤ node + 25 ms; exec ≤ node + 15 ms; with an
 // allowed domain ≤ node + 45 ms; peak memory on the no-network path (run mode and exec) ≤ 45 MiB.
 import { spawnSync } from "node:child_process";
@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import { fmt, interleavedMediansMs, medianMs } from "./_measure.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const srt = process.env.SRT_BENCH_BIN ?? `${root}dist/srt.mjs`;
+const srt = process.env.SRT_BENCH_BIN ?? `${root}dist/srt.cjs`;
 const baseSrt = process.env.SRT_BENCH_BASE_BIN;
 const bwrap = spawnSync("sh", ["-c", "command -v bwrap"], { encoding: "utf8" }).stdout.trim();
 if (process.platform !== "linux" || bwrap === "") {

@@ -23,8 +23,8 @@ const env = { ...process.env, HOME: home };
 
 const commands = {
   node: [process.execPath, "-e", "0"],
-  version: [process.execPath, `${root}dist/srt.mjs`, "--version"],
-  check: [process.execPath, `${root}dist/srt.mjs`, "check", `${root}examples/agent.json`],
+  version: [process.execPath, `${root}dist/srt.cjs`, "--version"],
+  check: [process.execPath, `${root}dist/srt.cjs`, "check", `${root}examples/agent.json`],
 };
 const RUNS = 31;
 const times = Object.fromEntries(Object.keys(commands).map((k) => [k, []]));

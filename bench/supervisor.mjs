@@ -20,7 +20,7 @@ import { fileURLToPath } from "node:url";
 import { fmt } from "./_measure.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const srt = `${root}dist/srt.mjs`;
+const srt = `${root}dist/srt.cjs`;
 const supervisor = `${root}dist/native/srt-supervise`;
 const have = (tool) => spawnSync("sh", ["-c", `command -v ${tool}`], { encoding: "utf8" }).stdout.trim();
 const bwrap = have("bwrap");

@@ -1,9 +1,10 @@
-// Bundles the CLI into dist/cli.cjs, one CommonJS file, and its entry dist/srt.mjs, which compiles
-// that file through vm.Script with V8's code cache (src/cli/entry.ts, src/runtime/code-cache.ts);
-// the precompiled ajv validator and the schema are inlined.
+// Bundles the CLI into dist/cli.cjs, one CommonJS file, and its entry dist/srt.cjs (package.json's
+// "bin"), which compiles that file through vm.Script with V8's code cache (src/cli/entry.ts,
+// src/runtime/code-cache.ts); the precompiled ajv validator and the schema are inlined. dist/srt.mjs,
+// the entry of earlier builds, is a wrapper that requires srt.cjs.
 import { build } from "esbuild";
 import { createHash } from "node:crypto";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { execFileSync } from "node:child_process";
 import { buildNative } from "./build-native.mjs";
@@ -18,11 +19,13 @@ try {
   await buildCli(staging);
   mkdirSync(dist, { recursive: true });
   renameSync(`${staging}/cli.cjs`, `${dist}/cli.cjs`);
-  chmodSync(`${staging}/srt.mjs`, 0o755);
-  renameSync(`${staging}/srt.mjs`, `${dist}/srt.mjs`);
+  for (const entry of ["srt.cjs", "srt.mjs"]) {
+    chmodSync(`${staging}/${entry}`, 0o755);
+    renameSync(`${staging}/${entry}`, `${dist}/${entry}`);
+  }
   // The lazily loaded ES chunks of earlier builds (the CLI was split into some 80 of them).
   rmSync(`${dist}/chunks`, { recursive: true, force: true });
-  // The library (src/index.ts): one module next to the CLI (wrap() finds srt.mjs beside it), types from tsc.
+  // The library (src/index.ts): one module next to the CLI (wrap() finds srt.cjs beside it), types from tsc.
   await build({
     entryPoints: [`${root}src/index.ts`],
     outfile: `${staging}/index.mjs`,
@@ -50,7 +53,7 @@ try {
   rmSync(staging, { recursive: true, force: true });
 }
 
-/** Builds the CLI into outdir: cli.cjs (everything) and srt.mjs (the entry that loads it). */
+/** Builds the CLI into outdir: cli.cjs (everything), srt.cjs (the entry that loads it) and srt.mjs. */
 async function buildCli(outdir) {
   await build({
     entryPoints: [`${root}src/cli/bin.ts`],
@@ -61,11 +64,11 @@ async function buildCli(outdir) {
     format: "cjs",
     target: "node20",
     // The lazy import()s of commands and runtime parts stay lazy (esbuild runs a module's body on its
-    // first import) but need no loader: one file, nothing to resolve (dist/srt.mjs gives `require`).
+    // first import) but need no loader: one file, nothing to resolve (dist/srt.cjs gives `require`).
     supported: { "dynamic-import": false },
-    // package-root.ts finds srt's package from its own file: entry.ts passes the bundle's URL.
+    // package-root.ts finds srt's package from its own file: load-cli.ts passes the bundle's URL.
     define: { "import.meta.url": "__srtUrl" },
-    // The file is the function entry.ts compiles (CommonJS's wrapper, written here rather than
+    // The file is the function load-cli.ts compiles (CommonJS's wrapper, written here rather than
     // concatenated at every start: one copy of the source less in memory).
     banner: { js: "(function (exports, require, module, __filename, __dirname, __srtUrl) {" },
     footer: { js: "})" },
@@ -80,15 +83,30 @@ async function buildCli(outdir) {
     .slice(0, 16);
   await build({
     entryPoints: [`${root}src/cli/entry.ts`],
-    outfile: `${outdir}/srt.mjs`,
+    outfile: `${outdir}/srt.cjs`,
     bundle: true,
     platform: "node",
-    format: "esm",
+    // CommonJS: an ES module entry starts Node's ES module loader first (entry.ts).
+    format: "cjs",
     target: "node20",
-    define: { SRT_BUNDLE_BUILD: JSON.stringify(hash) },
+    // The entry's (and thread.ts's) import.meta.url, from CommonJS's __filename: node:url is loaded anyway.
+    define: { SRT_BUNDLE_BUILD: JSON.stringify(hash), "import.meta.url": "__srtEntryUrl" },
     minify: true,
     legalComments: "none",
-    banner: { js: "#!/usr/bin/env node" },
+    banner: {
+      js: '#!/usr/bin/env node\n"use strict";\nconst __srtEntryUrl = require("node:url").pathToFileURL(__filename).href;',
+    },
     logLevel: "warning",
   });
+  // For whoever runs dist/srt.mjs (the entry of earlier builds: scripts, docs, a library's srtPath).
+  writeFileSync(
+    `${outdir}/srt.mjs`,
+    [
+      "#!/usr/bin/env node",
+      "// srt's entry of earlier builds: the executable is dist/srt.cjs (a CommonJS entry starts faster).",
+      'import { createRequire } from "node:module";',
+      'createRequire(import.meta.url)("./srt.cjs");',
+      "",
+    ].join("\n"),
+  );
 }

@@ -39,7 +39,7 @@ import { tempDir } from "./support/temp.js";
 
 const readme = readFileSync(join(repoRoot, "README.md"), "utf8");
 const pkg = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { scripts: Record<string, string> };
-const srtBin = join(repoRoot, "dist/srt.mjs");
+const srtBin = join(repoRoot, "dist/srt.cjs");
 
 // The factories keep io for their run, which parsing never calls.
 const io = {} as CliIo;

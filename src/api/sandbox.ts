@@ -231,7 +231,7 @@ export async function createSandbox(
           srtBin:
             srtBin ??
             ((): never => {
-              throw new Error('proxiesIn: "thread" runs the srt CLI bundle (dist/srt.mjs) in a thread; pass srtPath');
+              throw new Error('proxiesIn: "thread" runs the srt CLI bundle (dist/srt.cjs) in a thread; pass srtPath');
             })(),
         }));
   const inThread = options.proxiesIn !== undefined && options.proxiesIn !== "loop";
@@ -371,7 +371,7 @@ export async function createSandbox(
           commandLine: `exec ${words} 3<${shellQuote(ext.argsFile)} 7<${shellQuote(ext.configFile)} 9>/dev/null`,
         };
       }
-      if (srtBin === undefined) throw new Error("wrap() needs the srt CLI bundle (dist/srt.mjs); pass srtPath");
+      if (srtBin === undefined) throw new Error("wrap() needs the srt CLI bundle (dist/srt.cjs); pass srtPath");
       if (!proxied()) {
         // Offline, through srt exec: no proxies to wait for, so a synchronous spawn works too.
         offlinePlanFile ??= writePlan(join(dir, "offline-plan.json"), offlinePlan);

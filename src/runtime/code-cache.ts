@@ -1,6 +1,6 @@
 /**
  * V8's code cache for the CLI bundle (issue 19): what V8 compiled in one run, loaded by the next
- * instead of parsing and compiling the bundle again (src/cli/entry.ts loads it; Node 20 has no
+ * instead of parsing and compiling the bundle again (src/cli/load-cli.ts loads it; Node 20 has no
  * module.enableCompileCache, and ES modules cannot take cached data, so the CLI is one CommonJS
  * bundle compiled through vm.Script).
  *

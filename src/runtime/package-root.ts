@@ -1,6 +1,6 @@
 /**
  * srt's own package directory, whichever file asks: src/… in a checkout,
- * dist/srt.mjs, the CLI's bundle dist/cli.cjs (its import.meta.url is the bundle's), or dist/index.mjs of the
+ * dist/srt.cjs, the CLI's bundle dist/cli.cjs (its import.meta.url is the bundle's), or dist/index.mjs of the
  * installed library. The compiler write-protects it (a sandboxed command must
  * not rewrite the next run's enforcement), srt init points $schema into it,
  * and wrap() finds the CLI there. Counting directory levels from the asking

@@ -14,7 +14,7 @@ import type { SandboxedProcess } from "../../src/index.js";
 import { repoRoot } from "../support/repo.js";
 
 export const bwrapPath = ["/usr/bin/bwrap", "/usr/local/bin/bwrap"].find((p) => existsSync(p));
-export const srtBin = join(repoRoot, "dist/srt.mjs");
+export const srtBin = join(repoRoot, "dist/srt.cjs");
 export const hasCurl = spawnSync("sh", ["-c", "command -v curl"]).status === 0;
 export const supported = process.platform === "linux" && bwrapPath !== undefined && hasCurl && existsSync(srtBin);
 export const skipReason =

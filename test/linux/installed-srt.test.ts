@@ -41,9 +41,9 @@ function install(b: Box, launcher: "npm-link" | "pnpm-shim"): { pkg: string; bin
   cpSync(join(repoRoot, "package.json"), join(pkg, "package.json"));
   const bin = b.at("work/node_modules/.bin");
   mkdirSync(bin);
-  if (launcher === "npm-link") symlinkSync("../srt-sandbox/dist/srt.mjs", join(bin, "srt"));
+  if (launcher === "npm-link") symlinkSync("../srt-sandbox/dist/srt.cjs", join(bin, "srt"));
   else
-    writeFileSync(join(bin, "srt"), `#!/bin/sh\nexec node "$(dirname "$0")/../srt-sandbox/dist/srt.mjs" "$@"\n`, {
+    writeFileSync(join(bin, "srt"), `#!/bin/sh\nexec node "$(dirname "$0")/../srt-sandbox/dist/srt.cjs" "$@"\n`, {
       mode: 0o755,
     });
   if (b.runner === "srt-test") chownAll(b.at("work/node_modules"), b.uid, b.gid);
@@ -77,7 +77,9 @@ const attack = [
   "t bin_node sh -c 'printf \"#!/bin/sh\\n\" > node_modules/.bin/node && chmod +x node_modules/.bin/node'",
   "t pkg_json sh -c 'echo {} > node_modules/srt-sandbox/package.json'",
   "t pkg_new sh -c 'echo evil > node_modules/srt-sandbox/evil.mjs'",
-  "t pkg_dist sh -c 'echo evil >> node_modules/srt-sandbox/dist/srt.mjs'",
+  "t pkg_dist sh -c 'echo evil >> node_modules/srt-sandbox/dist/srt.cjs'",
+  // The entry of earlier builds, which scripts may still run.
+  "t pkg_wrapper sh -c 'echo evil >> node_modules/srt-sandbox/dist/srt.mjs'",
   "t pkg_mv mv node_modules/srt-sandbox node_modules/srt-sandbox.old",
   "t project_ok sh -c 'echo fine > notes.txt'",
 ].join("\n");
@@ -106,13 +108,15 @@ describe.skipIf(lacking(!supported, skipReason))(
           "pkg_json",
           "pkg_new",
           "pkg_dist",
+          "pkg_wrapper",
           "pkg_mv",
         ])
           expect(r[k], k).toBe("failed");
-        expect(readlinkSync(join(bin, "srt"))).toBe("../srt-sandbox/dist/srt.mjs");
+        expect(readlinkSync(join(bin, "srt"))).toBe("../srt-sandbox/dist/srt.cjs");
         expect(read(join(pkg, "package.json"))).toBe(packageJson);
         expect(read(join(pkg, "evil.mjs"))).toBeUndefined();
         expect(read(join(bin, "node"))).toBeUndefined();
+        expect(read(join(pkg, "dist/srt.cjs"))).not.toContain("evil");
         expect(read(join(pkg, "dist/srt.mjs"))).not.toContain("evil");
       });
 
@@ -134,6 +138,7 @@ describe.skipIf(lacking(!supported, skipReason))(
           "pkg_json",
           "pkg_new",
           "pkg_dist",
+          "pkg_wrapper",
           "pkg_mv",
         ])
           expect(r[k], k).toBe("failed");

@@ -95,7 +95,7 @@ async function host(b: Box, scenario: keyof typeof scenarios): Promise<Record<st
   const script = b.at("host.mjs");
   writeFileSync(script, prelude + scenarios[scenario]);
   if (b.runner === "srt-test") chownSync(script, b.uid, b.gid);
-  const srtPath = srtArgv(b, []).find((a) => a.endsWith("/srt.mjs"))!;
+  const srtPath = srtArgv(b, []).find((a) => a.endsWith("/srt.cjs"))!;
   const run = startSrt(b, [], {
     wrap: (argv) => argv.map((a) => (a === srtPath ? script : a)),
     env: { SRT_INDEX: join(dirname(srtPath), "index.mjs"), LOOP: loop },

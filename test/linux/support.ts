@@ -40,7 +40,7 @@ const testGid =
   testUid === undefined ? undefined : Number(spawnSync("id", ["-g", "srt-test"], { encoding: "utf8" }).stdout.trim());
 
 /** The built CLI, as users run it (`npm test` builds it first). */
-export const srtBin = join(repoRoot, "dist/srt.mjs");
+export const srtBin = join(repoRoot, "dist/srt.cjs");
 
 export const supported = process.platform === "linux" && bwrapPath !== undefined && existsSync(srtBin);
 export const skipReason =
@@ -160,11 +160,11 @@ export function tree(dir: string): string[] {
 
 export const read = (p: string): string | undefined => (existsSync(p) ? readFileSync(p, "utf8") : undefined);
 
-/** The argv that runs `node srt.mjs args…` as the box's runner. */
+/** The argv that runs `node srt.cjs args…` as the box's runner. */
 /**
  * srt's entry as srt-test can run it: the checkout's dist, or — when CI checked the repository out
  * where srt-test cannot traverse (say under /root) — a world-readable copy (dist is self-contained:
- * srt.mjs + cli.cjs), removed when the test file is done.
+ * srt.cjs + cli.cjs), removed when the test file is done.
  */
 let readableCopy: string | undefined;
 let copyDir: string | undefined;
@@ -183,7 +183,7 @@ function srtFor(box: Box): string {
   const dir = (copyDir = mkdtempSync(join(tmpdir(), "srt-dist-")));
   cpSync(dirname(srtBin), join(dir, "dist"), { recursive: true });
   spawnSync("chmod", ["-R", "a+rX", dir]);
-  return (readableCopy = join(dir, "dist", "srt.mjs"));
+  return (readableCopy = join(dir, "dist", "srt.cjs"));
 }
 
 export function srtArgv(box: Box, args: readonly string[], node = process.execPath): string[] {

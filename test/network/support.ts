@@ -77,7 +77,7 @@ export function makeScratch(): Scratch {
       if (box.runner !== "srt-test") return srtBin;
       if (copy !== undefined) return copy;
       // CI may check the repository out somewhere srt-test cannot traverse; the bundle is self-contained
-      // (dist/srt.mjs + dist/cli.cjs), so a world-readable copy runs the same bytes.
+      // (dist/srt.cjs + dist/cli.cjs), so a world-readable copy runs the same bytes.
       const readable =
         spawnSync(
           "setpriv",
@@ -88,7 +88,7 @@ export function makeScratch(): Scratch {
       const dist = join(dir, "dist");
       cpSync(dirname(srtBin), dist, { recursive: true });
       spawnSync("chmod", ["-R", "a+rX", dist]);
-      return (copy = join(dist, "srt.mjs"));
+      return (copy = join(dist, "srt.cjs"));
     },
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };

@@ -58,7 +58,7 @@ describe.skipIf(!networkSupported)("the --violations file", () => {
       const exec = await srt(
         b,
         ["exec", b.at("outside/plan.json"), "--violations", "v.jsonl", "--", "sh", "-c", blocked],
-        { wrap: (a) => a.map((x) => (x.endsWith("srt.mjs") ? scratch.srtFor(b) : x)) },
+        { wrap: (a) => a.map((x) => (x.endsWith("srt.cjs") ? scratch.srtFor(b) : x)) },
       );
       expect(exec.status, shown(exec)).toBe(2);
       expect(exec.stdout).not.toContain("ran=yes");

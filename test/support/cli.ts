@@ -1,8 +1,8 @@
-/** Runs the built CLI (dist/srt.mjs) as a user would, without a shell. */
+/** Runs the built CLI (dist/srt.cjs, package.json's bin) as a user would, without a shell. */
 import { spawnSync } from "node:child_process";
 import { repoRoot } from "./repo.js";
 
-export const srtBin = `${repoRoot}dist/srt.mjs`;
+export const srtBin = `${repoRoot}dist/srt.cjs`;
 
 export interface CliRun {
   readonly status: number | null;
