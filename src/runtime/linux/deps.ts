@@ -52,6 +52,10 @@ export interface LinuxFs {
   rmdir(path: string): void;
   /** rm -rf; a missing path is no error. */
   removeTree(path: string): void;
+  /** A symlink at path holding target; EEXIST when anything (a symlink too) is there. */
+  makeSymlink(path: string, target: string): void;
+  /** A symlink's target; EINVAL when path is not a symlink. */
+  readlink(path: string): string;
 }
 
 /** What fds 0-2 of a spawned program are (as for child_process.spawn); also the runner's pipes on fds 3 and up. */

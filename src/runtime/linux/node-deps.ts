@@ -12,10 +12,12 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   readSync,
   renameSync,
   rmdirSync,
   rmSync,
+  symlinkSync,
   unlinkSync,
   watch,
   writeFileSync,
@@ -59,6 +61,8 @@ export const nodeLinuxFs: LinuxFs = {
   unlink: (path) => unlinkSync(osPath(path)),
   rmdir: (path) => rmdirSync(osPath(path)),
   removeTree: (path) => rmSync(osPath(path), { recursive: true, force: true }),
+  makeSymlink: (path, target) => symlinkSync(osPath(target), osPath(path)),
+  readlink: (path) => fromOs(readlinkSync(osPath(path), { encoding: "buffer" })),
 };
 
 const nodeSpawn: LinuxSpawn = (file, args, o) =>

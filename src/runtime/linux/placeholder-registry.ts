@@ -16,7 +16,7 @@
  *                             binds it as an ordinary file)
  *   <state>/placeholders      what srt created: one JSON record per line,
  *                             {"path","kind","dev","ino"[,"content"]}
- *   <state>/lock/             the lock (state-lock.ts)
+ *   <state>/lock              the lock, a symlink to "pid start" (state-lock.ts)
  *
  * A run registers (holds) before it creates or uses a placeholder; when it
  * ends, under the lock, every created placeholder that no live run holds (a
