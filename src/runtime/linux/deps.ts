@@ -34,6 +34,11 @@ export interface NodeStat {
 export interface LinuxFs {
   /** The path itself, never what a final symlink points to. */
   lstat(path: string): NodeStat;
+  /**
+   * Whether lstat would succeed. A missing path answers false without the exception lstat's
+   * caller would catch: Node builds an Error with a stack for each, 25 per run (issue 19).
+   */
+  exists(path: string): boolean;
   /** One level (no -p); EEXIST when anything is there. */
   mkdir(path: string, mode: number): void;
   chmod(path: string, mode: number): void;
