@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { decodeBytes, encodePath } from "../../src/compiler/byte-paths.js";
-import { nulFields } from "../../src/runtime/linux/nul-fields.js";
+import { nulFields, seccompBytes } from "../../src/runtime/linux/nul-fields.js";
 import { argsBytes } from "../../src/runtime/linux/spawn-bwrap.js";
 
 /** The encoding before nulFields: encodePath per field, a NUL after each. */
@@ -44,5 +44,24 @@ describe("nulFields", () => {
   it("refuses a lone surrogate that stands for no byte, as encodePath does", () => {
     expect(() => nulFields(["/a\ud800b"])).toThrow(/lone surrogate/);
     expect(() => nulFields(["/a\udc00"])).toThrow(/lone surrogate/);
+  });
+});
+
+describe("seccompBytes", () => {
+  const old = (b: string): Uint8Array => Uint8Array.from(atob(b), (c) => c.charCodeAt(0));
+  it("decodes exactly as atob did, for every length and padding", () => {
+    for (let n = 0; n < 70; n++) {
+      const bytes = Uint8Array.from({ length: n }, (_, i) => (i * 151 + n * 7) & 0xff);
+      const b64 = Buffer.from(bytes).toString("base64");
+      expect(Uint8Array.from(seccompBytes(b64))).toEqual(bytes);
+      expect(Uint8Array.from(seccompBytes(b64))).toEqual(old(b64));
+    }
+  });
+
+  it("what is not canonical base64 takes atob's path: refused when atob refuses, the same bytes when it accepts", () => {
+    expect(() => seccompBytes("AAA*")).toThrow();
+    expect(() => seccompBytes("A")).toThrow();
+    expect(Uint8Array.from(seccompBytes("AAE"))).toEqual(old("AAE"));
+    expect(Uint8Array.from(seccompBytes("AA E=\n"))).toEqual(old("AA E="));
   });
 });

@@ -1,10 +1,12 @@
 /**
- * Strings as the exact bytes they stand for (compiler/byte-paths.ts), each followed by a NUL: the
- * format of bwrap's `--args` and of srt-supervise's configuration. A string without surrogates
- * (hence no escaped byte, and no character outside the BMP) is its UTF-8, which Buffer.write makes
- * in native code; only the others go through encodePath, character by character. That loop, run cold
- * on every field of every run (about 130 bwrap options, 3 KB of supervisor configuration), cost
- * 1.5-10 ms per run on a loaded machine (issue 19); the bytes are the same.
+ * The bytes srt hands bwrap and srt-supervise, made in native code where that gives the same bytes.
+ *
+ * nulFields: strings as the exact bytes they stand for (compiler/byte-paths.ts), each followed by
+ * a NUL, the format of bwrap's `--args` and of srt-supervise's configuration. A string without
+ * surrogates (hence no escaped byte, and no character outside the BMP) is its UTF-8, which
+ * Buffer.write makes natively; only the others go through encodePath, character by character.
+ * That loop, run cold on every field of every run (about 130 bwrap options, 3 KB of supervisor
+ * configuration), cost 1.5-10 ms per run on a loaded machine (issue 19).
  */
 import { encodePath } from "../../compiler/byte-paths.js";
 
@@ -30,4 +32,17 @@ export function nulFields(fields: readonly string[]): Buffer {
     at++;
   }
   return out;
+}
+
+/** Canonical base64 (what srt writes into a plan), which Buffer decodes exactly as atob does. */
+const canonicalBase64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/**
+ * The plan's seccomp program as bytes. Canonical base64 is decoded natively; anything else takes
+ * atob's path as before (which refuses what is not base64), so no input decodes differently. The
+ * per-character callback cost 0.2-0.5 ms per run (issue 19).
+ */
+export function seccompBytes(base64: string): Uint8Array {
+  if (canonicalBase64.test(base64)) return Buffer.from(base64, "base64");
+  return Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
 }
