@@ -198,6 +198,18 @@ export function createMemFs(events: string[], clock: LinuxDeps["clock"], uid: nu
       for (const p of gone) nodes.delete(p);
       if (gone.length > 0) events.push(`fs rm ${path}`);
     },
+    makeSymlink(path, target) {
+      fault("makeSymlink", path);
+      creatable(path);
+      nodes.set(path, make("symlink", 0o777, target));
+      events.push(`fs symlink ${path}`);
+    },
+    readlink(path) {
+      fault("readlink", path);
+      const n = get(path);
+      if (n.kind !== "symlink") throw errno("EINVAL", path);
+      return n.text;
+    },
     mkdirp(path, owner = uid) {
       let at = "";
       for (const part of path.split("/").filter(Boolean)) {

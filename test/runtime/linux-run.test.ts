@@ -103,7 +103,7 @@ function expectCleanedUp(f: FakeLinux, options: { lockedBy?: string } = {}): voi
   expect(f.fs.below(cwd)).toEqual([cwd]);
   expect(f.fs.exists(`${state}/placeholders`)).toBe(false);
   if (options.lockedBy === undefined) expect(f.fs.exists(lock)).toBe(false);
-  else expect(f.fs.read(`${lock}/owner`)).toBe(options.lockedBy);
+  else expect(f.fs.readlink(lock)).toBe(options.lockedBy);
   expect(f.children.filter((c) => c.alive)).toEqual([]);
   expect(f.time.pending()).toBe(0);
   if (f.events.some((e) => e.startsWith("watchdog started"))) expect(f.events.at(-1)).toBe("watchdog dismissed");
@@ -119,7 +119,9 @@ async function until(cond: () => boolean): Promise<void> {
 
 describe("the registry lock (state-lock.ts)", () => {
   const prepared = (f: FakeLinux): void => void ensureStateDir(f.fs, state, 1000);
-  const owner = (f: FakeLinux, text: string): void => {
+  const owner = (f: FakeLinux, text: string): void => f.fs.makeSymlink(lock, text);
+  /** The lock as an older srt makes it: a directory holding an owner file. */
+  const dirOwner = (f: FakeLinux, text: string): void => {
     f.fs.mkdir(lock, 0o700);
     f.fs.writeFile(`${lock}/owner`, text, 0o600);
   };
@@ -128,7 +130,7 @@ describe("the registry lock (state-lock.ts)", () => {
     const f = machine();
     prepared(f);
     owner(f, "77 123"); // pid 77 is no process
-    const inside = withLock(f.deps, state, () => f.fs.read(`${lock}/owner`));
+    const inside = withLock(f.deps, state, () => f.fs.readlink(lock));
     expect(inside).toBe(`${selfPid} 777`);
     expect(f.time.clock.now()).toBe(0);
     expect(f.fs.exists(lock)).toBe(false);
@@ -151,7 +153,7 @@ describe("the registry lock (state-lock.ts)", () => {
     f.time.onBlock = (now) => {
       if (now >= 300 && f.fs.exists(lock)) f.fs.removeTree(lock); // the other srt finishes
     };
-    expect(withLock(f.deps, state, () => f.fs.read(`${lock}/owner`))).toBe(`${selfPid} 777`);
+    expect(withLock(f.deps, state, () => f.fs.readlink(lock))).toBe(`${selfPid} 777`);
     expect(f.time.clock.now()).toBeGreaterThanOrEqual(300);
     expect(f.time.clock.now()).toBeLessThan(LOCK_WAIT_MS);
   });
@@ -167,10 +169,25 @@ describe("the registry lock (state-lock.ts)", () => {
     );
     expect(ran).toBe(false);
     expect(f.time.clock.now()).toBeGreaterThan(LOCK_WAIT_MS);
-    expect(f.fs.read(`${lock}/owner`)).toBe("79 500");
+    expect(f.fs.readlink(lock)).toBe("79 500");
   });
 
-  it("a lock without an owner file is being written: left alone for a second, then broken", () => {
+  it("an older srt's directory lock: its dead owner's broken at once, a live one's waited for", () => {
+    const f = machine();
+    prepared(f);
+    dirOwner(f, "77 123");
+    expect(withLock(f.deps, state, () => f.fs.readlink(lock))).toBe(`${selfPid} 777`);
+    expect(f.time.clock.now()).toBe(0);
+    f.procs.set(79, "500");
+    dirOwner(f, "79 500");
+    f.time.onBlock = (now) => {
+      if (now >= 300 && f.fs.exists(lock)) f.fs.removeTree(lock);
+    };
+    expect(withLock(f.deps, state, () => "ran")).toBe("ran");
+    expect(f.time.clock.now()).toBeGreaterThanOrEqual(300);
+  });
+
+  it("an older srt's directory lock without an owner file is being written: left alone for a second, then broken", () => {
     const f = machine();
     prepared(f);
     f.fs.mkdir(lock, 0o700); // its creator died between mkdir and writing the owner
@@ -309,7 +326,7 @@ describe("runLinux: phases in order", () => {
       `watchdog started: /usr/bin/node /opt/srt/dist/srt.mjs __cleanup ${state} ${id}`,
       `watchdog tree ${runs}/${id}`,
       `fs mkdir ${runs}/${id}`,
-      `fs mkdir ${lock}`,
+      `fs symlink ${lock}`,
       `fs rename ${runs}/${id}/holds.${selfPid}.new ${runs}/${id}/holds`,
       `fs create ${cwd}/.mcp.json`,
       `fs rm ${lock}`,
@@ -547,8 +564,7 @@ describe("runLinux: cleanup on every failure path", () => {
       lockedBy: "90 1",
       set: (f) => {
         ensureStateDir(f.fs, state, 1000);
-        f.fs.mkdir(lock, 0o700);
-        f.fs.put(`${lock}/owner`, "90 1");
+        f.fs.makeSymlink(lock, "90 1");
         f.procs.set(90, "1");
         return {};
       },

@@ -11,6 +11,7 @@ import {
   lstatSync,
   mkdirSync,
   readFileSync,
+  readlinkSync,
   renameSync,
   rmSync,
   symlinkSync,
@@ -190,12 +191,22 @@ describe("placeholder registry", () => {
   describe("the lock", () => {
     it("is broken when its owner is dead, and released after use", () => {
       const dead = spawnSync("true").pid!;
+      symlinkSync(`${dead} 1`, join(state, "lock"));
+      expect(withLock(os, state, () => readlinkSync(join(state, "lock")))).toMatch(new RegExp(`^${process.pid} `));
+      expect(existsSync(join(state, "lock"))).toBe(false);
+    });
+
+    it("understands an older srt's directory lock: broken when its owner is dead", () => {
+      const dead = spawnSync("true").pid!;
       mkdirSync(join(state, "lock"));
       writeFileSync(join(state, "lock", "owner"), `${dead} 1`);
-      expect(withLock(os, state, () => readFileSync(join(state, "lock", "owner"), "utf8"))).toMatch(
-        new RegExp(`^${process.pid} `),
-      );
+      expect(withLock(os, state, () => lstatSync(join(state, "lock")).isSymbolicLink())).toBe(true);
       expect(existsSync(join(state, "lock"))).toBe(false);
+    });
+
+    it("allocates no data block: the owner lives in the symlink's inode", () => {
+      const blocks = withLock(os, state, () => Number(lstatSync(join(state, "lock")).blocks));
+      expect(blocks).toBe(0);
     });
   });
 });

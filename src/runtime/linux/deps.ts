@@ -34,6 +34,11 @@ export interface NodeStat {
 export interface LinuxFs {
   /** The path itself, never what a final symlink points to. */
   lstat(path: string): NodeStat;
+  /**
+   * Whether lstat would succeed. A missing path answers false without the exception lstat's
+   * caller would catch: Node builds an Error with a stack for each, 25 per run (issue 19).
+   */
+  exists(path: string): boolean;
   /** One level (no -p); EEXIST when anything is there. */
   mkdir(path: string, mode: number): void;
   chmod(path: string, mode: number): void;
@@ -52,6 +57,10 @@ export interface LinuxFs {
   rmdir(path: string): void;
   /** rm -rf; a missing path is no error. */
   removeTree(path: string): void;
+  /** A symlink at path holding target; EEXIST when anything (a symlink too) is there. */
+  makeSymlink(path: string, target: string): void;
+  /** A symlink's target; EINVAL when path is not a symlink. */
+  readlink(path: string): string;
 }
 
 /** What fds 0-2 of a spawned program are (as for child_process.spawn); also the runner's pipes on fds 3 and up. */

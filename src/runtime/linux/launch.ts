@@ -30,6 +30,7 @@ import type { LinuxTools } from "./tools.js";
 import { RuntimeFailure } from "../failure.js";
 import { mapUserNamespace } from "./userns.js";
 import { readSupervisorReport, supervisorConfig, type SupervisorReport } from "./supervisor.js";
+import { seccompBytes } from "./nul-fields.js";
 
 export interface LaunchRequest {
   readonly plan: Pick<LinuxPlan, "bwrap" | "chdir" | "seccomp" | "env" | "supervisor">;
@@ -77,7 +78,7 @@ export async function launchSandbox(
       "SRT500",
       "unshare (util-linux) was not looked up for this root run; srt starts bwrap under it as root",
     );
-  const seccomp = Uint8Array.from(atob(req.plan.seccomp.base64), (c) => c.charCodeAt(0));
+  const seccomp = seccompBytes(req.plan.seccomp.base64);
   const proc = spawnBwrap(os, {
     bwrap: req.tools.bwrap,
     // Masked credential files, bound read-only over their denied originals: last, so they lie on top.

@@ -12,10 +12,12 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   readSync,
   renameSync,
   rmdirSync,
   rmSync,
+  symlinkSync,
   unlinkSync,
   watch,
   writeFileSync,
@@ -41,6 +43,13 @@ const statOf = (s: BigIntStats): NodeStat => ({
 /** Every path goes to the OS as osPath makes it: a name with escaped bytes as those exact bytes. */
 export const nodeLinuxFs: LinuxFs = {
   lstat: (path) => statOf(lstatSync(osPath(path), { bigint: true })),
+  exists(path) {
+    try {
+      return lstatSync(osPath(path), { throwIfNoEntry: false }) !== undefined;
+    } catch {
+      return false; // ENOTDIR, EACCES, …: lstat would fail too
+    }
+  },
   mkdir: (path, mode) => void mkdirSync(osPath(path), { mode }),
   chmod: (path, mode) => chmodSync(osPath(path), mode),
   writeFile: (path, text, mode) => writeFileSync(osPath(path), text, { mode }),
@@ -59,6 +68,8 @@ export const nodeLinuxFs: LinuxFs = {
   unlink: (path) => unlinkSync(osPath(path)),
   rmdir: (path) => rmdirSync(osPath(path)),
   removeTree: (path) => rmSync(osPath(path), { recursive: true, force: true }),
+  makeSymlink: (path, target) => symlinkSync(osPath(target), osPath(path)),
+  readlink: (path) => fromOs(readlinkSync(osPath(path), { encoding: "buffer" })),
 };
 
 const nodeSpawn: LinuxSpawn = (file, args, o) =>

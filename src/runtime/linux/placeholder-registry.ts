@@ -16,7 +16,7 @@
  *                             binds it as an ordinary file)
  *   <state>/placeholders      what srt created: one JSON record per line,
  *                             {"path","kind","dev","ino"[,"content"]}
- *   <state>/lock/             the lock (state-lock.ts)
+ *   <state>/lock              the lock, a symlink to "pid start" (state-lock.ts)
  *
  * A run registers (holds) before it creates or uses a placeholder; when it
  * ends, under the lock, every created placeholder that no live run holds (a
@@ -204,9 +204,9 @@ function createOne(
   created: CreatedRecord[],
   content: string | undefined,
 ): void {
-  if (exists(fs, path)) return;
+  if (fs.exists(path)) return;
   const missing: string[] = [];
-  for (let d = dirname(path); !exists(fs, d); d = dirname(d)) missing.unshift(d);
+  for (let d = dirname(path); !fs.exists(d); d = dirname(d)) missing.unshift(d);
   for (const d of missing) {
     fs.mkdir(d, 0o755);
     created.push(identity(fs.lstat(d), d, "dir"));
@@ -250,14 +250,5 @@ export function removeIfOurs(
     return "removed";
   } catch {
     return "kept"; // not empty (someone put something there) or gone: leave it
-  }
-}
-
-function exists(fs: Pick<LinuxFs, "lstat">, path: string): boolean {
-  try {
-    fs.lstat(path);
-    return true;
-  } catch {
-    return false;
   }
 }

@@ -41,6 +41,7 @@ import type { RunningSandbox, RunResult } from "./run.js";
 import { createSandboxSignals, type SandboxSignals } from "./signals.js";
 import { argsBytes } from "./spawn-bwrap.js";
 import { supervisorConfig } from "./supervisor.js";
+import { seccompBytes } from "./nul-fields.js";
 import type { LinuxTools } from "./tools.js";
 import { waitForSandbox } from "./wait.js";
 
@@ -222,7 +223,7 @@ export function openLinuxSession(os: LinuxDeps, req: SessionRequest, sos: Sessio
           "1",
         ]);
         sos.writeBytes(argsFile, args, 0o400);
-        const bpf = Uint8Array.from(atob(req.plan.seccomp.base64), (c) => c.charCodeAt(0));
+        const bpf = seccompBytes(req.plan.seccomp.base64);
         sos.writeBytes(configFile, supervisorConfig(req.plan.supervisor, bpf, runDir.slots.tmp), 0o400);
         // bwrap's command is the supervisor, as in every run (spawn-bwrap.ts): it installs the filter.
         const bwrap = [

@@ -28,9 +28,9 @@
  * bwrap close it after the second byte (measured: the command sees 0 1 2 only).
  */
 import type { Readable, Writable } from "node:stream";
-import { encodePath } from "../../compiler/byte-paths.js";
 import type { LinuxDeps, SpawnedChild, StdioSlot } from "./deps.js";
 import { ipcChannelFds, type InheritedFdPolicy } from "./inherited-fds.js";
+import { nulFields } from "./nul-fields.js";
 
 export type { StdioSlot } from "./deps.js";
 
@@ -79,8 +79,7 @@ export interface BwrapProcess {
 }
 
 /** bwrap's --args format: each argument NUL-terminated, paths as their exact bytes (byte-paths.ts). */
-export const argsBytes = (args: readonly string[]): Buffer =>
-  Buffer.concat(args.flatMap((a) => [Buffer.from(encodePath(a)), Buffer.of(0)]));
+export const argsBytes = (args: readonly string[]): Buffer => nulFields(args);
 
 export function spawnBwrap(os: Pick<LinuxDeps, "spawn" | "env" | "inheritedFds">, launch: BwrapLaunch): BwrapProcess {
   // Before anything is spawned for the sandbox: nothing srt's caller left open may reach the command.

@@ -1,12 +1,19 @@
 /**
  * The state directory's lock and the liveness of the processes named in it.
  *
- * The lock is a directory (mkdir is atomic) holding its owner's pid and start
- * time; a lock whose owner is dead is broken, so a SIGKILLed srt never blocks
- * later runs. A pid alone is not enough: pids are reused, so a process counts
- * as the one recorded only while its start time (field 22 of /proc/PID/stat)
- * is the recorded one. A live owner is waited for, 10 s at most; then the run
- * fails rather than touch the registry unlocked.
+ * The lock is a symlink, `<dir>/lock`, whose target is its owner's pid and
+ * start time: symlink(2) is atomic and creates the lock with its owner in one
+ * step, so there is never a lock without an owner. A symlink this short lives
+ * in its inode, with no data block to allocate and free: on a file system
+ * mounted with `discard` (common on cloud VMs) freeing a block costs
+ * milliseconds, and the lock is taken twice per run (issue 19: the earlier
+ * lock, a directory holding an owner file, freed two blocks each time). A
+ * directory lock with an owner file, as an older srt makes it, is still
+ * understood. A lock whose owner is dead is broken, so a SIGKILLed srt never
+ * blocks later runs. A pid alone is not enough: pids are reused, so a process
+ * counts as the one recorded only while its start time (field 22 of
+ * /proc/PID/stat) is the recorded one. A live owner is waited for, 10 s at
+ * most; then the run fails rather than touch the registry unlocked.
  */
 import { join } from "node:path";
 import type { LinuxDeps } from "./deps.js";
@@ -15,7 +22,7 @@ import type { LinuxDeps } from "./deps.js";
 export type LockOs = Pick<LinuxDeps, "fs" | "clock" | "pid" | "startTime">;
 
 export const LOCK_WAIT_MS = 10_000;
-/** An owner file still missing after this long is not being written: its creator died between mkdir and write. */
+/** An older srt's directory lock whose owner file is still missing after this long is not being written: its creator died between mkdir and write. */
 const OWNERLESS_MS = 1000;
 
 /** This process as the lock and the registry record it: "pid start". */
@@ -30,8 +37,7 @@ export function withLock<T>(os: LockOs, dir: string, body: () => T): T {
   const me = selfOwner(os);
   for (;;) {
     try {
-      os.fs.mkdir(lock, 0o700);
-      os.fs.writeFile(join(lock, "owner"), `${me.pid} ${me.start}`, 0o600);
+      os.fs.makeSymlink(lock, `${me.pid} ${me.start}`);
       break;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
@@ -55,6 +61,13 @@ export function withLock<T>(os: LockOs, dir: string, body: () => T): T {
 }
 
 function readOwner(os: LockOs, lock: string): [number | undefined, string | undefined] {
+  try {
+    const [pid, start] = os.fs.readlink(lock).split(" ");
+    return [Number(pid), start]; // written with the lock itself: never empty ("" would read as 0, a dead pid)
+  } catch (e) {
+    // EINVAL: an older srt's directory lock; else released just now.
+    if ((e as NodeJS.ErrnoException).code !== "EINVAL") return [undefined, undefined];
+  }
   try {
     const [pid, start] = os.fs.readFile(join(lock, "owner")).trim().split(" ");
     // Empty: the owner is writing it right now. Number("") is 0, a dead pid, and the live lock would be broken.

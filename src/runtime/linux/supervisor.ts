@@ -9,18 +9,13 @@
  */
 import type { Readable } from "node:stream";
 import type { SupervisorPlan } from "../../backends/bwrap/index.js";
-import { decodeBytes, encodePath } from "../../compiler/byte-paths.js";
+import { decodeBytes } from "../../compiler/byte-paths.js";
+import { nulFields } from "./nul-fields.js";
 
 /** The bytes of the configuration pipe (format: native/srt-supervise/config.c). */
 export function supervisorConfig(plan: SupervisorPlan, bpf: Uint8Array, tmp: string): Buffer {
-  const parts: Buffer[] = [];
-  const field = (...fs: readonly string[]): void => {
-    for (const f of fs) parts.push(Buffer.from(encodePath(f)), Buffer.of(0));
-  };
-  field("srt-supervise-1");
-  field("bpf");
-  field(String(bpf.length));
-  parts.push(Buffer.from(bpf));
+  const fields: string[] = [];
+  const field = (...fs: readonly string[]): void => void fields.push(...fs);
   for (const n of plan.names) field("name", n.origin, n.name);
   for (const n of plan.gitDirNames) field("gitdir", n.origin, n.name);
   for (const p of plan.paths) field("path", p.origin, p.path);
@@ -31,7 +26,7 @@ export function supervisorConfig(plan: SupervisorPlan, bpf: Uint8Array, tmp: str
   }
   if (plan.landlock) field("landlock");
   field("end");
-  return Buffer.concat(parts);
+  return Buffer.concat([nulFields(["srt-supervise-1", "bpf", String(bpf.length)]), bpf, nulFields(fields)]);
 }
 
 /** A write the policy refused, as the supervisor saw it. */
