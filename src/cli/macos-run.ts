@@ -13,6 +13,7 @@ import { debugFromEnv, exitStatus, type CliIo } from "./io.js";
 import { compileForRun } from "./policy-input.js";
 import { commandToRun, type RunOptions } from "./run-options.js";
 import { failureLine } from "../runtime/failure.js";
+import { monotonicMs } from "../runtime/monotonic.js";
 
 export async function runMacosMode(o: RunOptions, io: CliIo, deps: MacosDeps = nodeMacosDeps()): Promise<number> {
   if (o.controlFd !== undefined) {
@@ -21,10 +22,10 @@ export async function runMacosMode(o: RunOptions, io: CliIo, deps: MacosDeps = n
     return exitStatus.usage;
   }
   const debug = o.debug || debugFromEnv(io.env);
-  const t0 = performance.now();
+  const t0 = monotonicMs();
   const { policy } = compileForRun(o, io, "macos");
   if (policy === undefined) return exitStatus.usage;
-  if (debug) io.err(`srt: compiled ${policy.source} for macOS in ${(performance.now() - t0).toFixed(1)} ms\n`);
+  if (debug) io.err(`srt: compiled ${policy.source} for macOS in ${(monotonicMs() - t0).toFixed(1)} ms\n`);
   const what = commandToRun(o);
   if (!what.ok) {
     io.err(`${failureLine({ code: "SRT520", message: what.message })}\nsrt: the command did not run.\n`);

@@ -29,6 +29,7 @@ import { createWatchdog } from "../watchdog.js";
 import type { LinuxDeps, LinuxFs, LinuxSpawn, NodeStat } from "./deps.js";
 import { handleInheritedFds } from "./inherited-fds.js";
 import type { WatchOs } from "./protection-watch.js";
+import { monotonicMs } from "../monotonic.js";
 
 const statOf = (s: BigIntStats): NodeStat => ({
   kind: s.isSymbolicLink() ? "symlink" : s.isDirectory() ? "dir" : s.isFile() ? "file" : "other",
@@ -116,7 +117,7 @@ export function nodeLinuxDeps(): LinuxDeps {
     spawn: nodeSpawn,
     kill: (pid, signal) => void process.kill(pid, signal),
     clock: {
-      now: () => performance.now(),
+      now: monotonicMs,
       date: () => new Date(),
       after(ms, fn) {
         const t = setTimeout(fn, ms);

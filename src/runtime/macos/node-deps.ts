@@ -20,6 +20,7 @@ import type { MacosDeps, Spawn } from "./deps.js";
 import { createWatchdog } from "../watchdog.js";
 import { locateTool, missingToolsMessage, nodeToolFs } from "../host-tools.js";
 import { openViolationsFile } from "../violations-file.js";
+import { monotonicMs } from "../monotonic.js";
 
 export const nodeSpawn: Spawn = (file, args, r) =>
   spawn(file, [...args], { cwd: r.cwd, env: { ...r.env }, stdio: [...r.stdio], detached: r.detached });
@@ -57,7 +58,7 @@ export function nodeMacosDeps(): MacosDeps {
     proxies: async () => import("../proxy/index.js"),
     tls: async () => import("../proxy/tls/setup.js"),
     clock: {
-      now: () => performance.now(),
+      now: monotonicMs,
       after(ms, fn) {
         const t = setTimeout(fn, ms);
         return () => clearTimeout(t);
