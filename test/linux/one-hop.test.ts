@@ -226,6 +226,39 @@ interface Channel {
 const { WriteWrap } = (process as unknown as { binding(n: string): { WriteWrap: new () => object } }).binding(
   "stream_wrap",
 );
+/**
+ * Starts srt-bridge in relay mode (argv after `prefix`, e.g. prlimit) in this process's network
+ * namespace, waits for its "ready", and returns it with its control channel (read by nobody: the
+ * tests write the relay's frames on it) and the report lines it prints.
+ */
+async function startBridge(
+  halfCloseMs: number,
+  port: number,
+  proxyPath: string,
+  prefix: string[] = [],
+): Promise<{ bridge: ChildProcess; ch: Channel; lines: string[] }> {
+  const argv = [
+    bridgePath!,
+    String(process.pid),
+    String(process.pid),
+    "0",
+    `relay=${halfCloseMs}`,
+    `${port}=${proxyPath}`,
+  ];
+  const [command, ...args] = [...prefix, ...argv];
+  const bridge = spawn(command!, args, { stdio: ["ignore", "pipe", "inherit", "pipe", "ipc"] });
+  const key = Object.getOwnPropertySymbols(bridge).find((s) => s.description === "kChannelHandle")!;
+  const ch = (bridge as unknown as Record<symbol, Channel>)[key]!;
+  ch.readStop();
+  const lines: string[] = [];
+  createInterface({ input: bridge.stdout! }).on("line", (l) => lines.push(l));
+  await new Promise<void>((resolve, reject) => {
+    bridge.stdio[3]!.once("data", () => resolve());
+    bridge.once("exit", (c) => reject(new Error(`bridge exited ${c}`)));
+  });
+  return { bridge, ch, lines };
+}
+
 function frame(kind: string, id: number, data = ""): string {
   const h = Buffer.alloc(9);
   h.write(kind, 0, "latin1");
@@ -287,22 +320,9 @@ describe.skipIf(
     const victim = new net.Socket();
     try {
       // As root, in this process's own network namespace: 127.0.0.1:port here.
-      bridge = spawn(
-        bridgePath!,
-        [String(process.pid), String(process.pid), "0", "relay=60000", `${port}=${proxyPath}`],
-        {
-          stdio: ["ignore", "pipe", "inherit", "pipe", "ipc"],
-        },
-      );
-      const key = Object.getOwnPropertySymbols(bridge).find((s) => s.description === "kChannelHandle")!;
-      const ch = (bridge as unknown as Record<symbol, Channel>)[key]!;
-      ch.readStop();
-      const lines: string[] = [];
-      createInterface({ input: bridge.stdout! }).on("line", (l) => lines.push(l));
-      await new Promise<void>((resolve, reject) => {
-        bridge!.stdio[3]!.once("data", () => resolve());
-        bridge!.once("exit", (c) => reject(new Error(`bridge exited ${c}`)));
-      });
+      const started = await startBridge(60000, port, proxyPath);
+      bridge = started.bridge;
+      const { ch, lines } = started;
       // The victim: a client of the bridge, joined to srt's proxy (accepted[0]).
       let received = "";
       victim.on("data", (d: Buffer) => (received += d.toString()));
@@ -376,29 +396,9 @@ time.sleep(30)`,
     const upstreams: net.Socket[] = [];
     try {
       // A hard limit of 32 descriptors: the connections below use them all.
-      bridge = spawn(
-        "prlimit",
-        [
-          "--nofile=32:32",
-          "--",
-          bridgePath!,
-          String(process.pid),
-          String(process.pid),
-          "0",
-          "relay=60000",
-          `${port}=${proxyPath}`,
-        ],
-        { stdio: ["ignore", "pipe", "inherit", "pipe", "ipc"] },
-      );
-      const key = Object.getOwnPropertySymbols(bridge).find((s) => s.description === "kChannelHandle")!;
-      const ch = (bridge as unknown as Record<symbol, Channel>)[key]!;
-      ch.readStop();
-      const lines: string[] = [];
-      createInterface({ input: bridge.stdout! }).on("line", (l) => lines.push(l));
-      await new Promise<void>((resolve, reject) => {
-        bridge!.stdio[3]!.once("data", () => resolve());
-        bridge!.once("exit", (c) => reject(new Error(`bridge exited ${c}`)));
-      });
+      const started = await startBridge(60000, port, proxyPath, ["prlimit", "--nofile=32:32", "--"]);
+      bridge = started.bridge;
+      const { ch, lines } = started;
       for (let i = 0; i < 16; i++) {
         const c = net.connect(port, "127.0.0.1");
         c.on("error", () => undefined);
@@ -453,22 +453,9 @@ time.sleep(30)`,
     let bridge: ChildProcess | undefined;
     const client = new net.Socket({ allowHalfOpen: true });
     try {
-      bridge = spawn(
-        bridgePath!,
-        [String(process.pid), String(process.pid), "0", "relay=300", `${port}=${proxyPath}`],
-        {
-          stdio: ["ignore", "pipe", "inherit", "pipe", "ipc"],
-        },
-      );
-      const key = Object.getOwnPropertySymbols(bridge).find((s) => s.description === "kChannelHandle")!;
-      const ch = (bridge as unknown as Record<symbol, Channel>)[key]!;
-      ch.readStop();
-      const lines: string[] = [];
-      createInterface({ input: bridge.stdout! }).on("line", (l) => lines.push(l));
-      await new Promise<void>((resolve, reject) => {
-        bridge!.stdio[3]!.once("data", () => resolve());
-        bridge!.once("exit", (c) => reject(new Error(`bridge exited ${c}`)));
-      });
+      const started = await startBridge(300, port, proxyPath);
+      bridge = started.bridge;
+      const { ch, lines } = started;
       let atClient = "";
       let clientEnded = false;
       client.on("data", (d: Buffer) => (atClient += d.toString()));
