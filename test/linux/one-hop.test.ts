@@ -277,6 +277,34 @@ const sendOn = (ch: Channel, f: string, s: net.Socket): Promise<void> =>
     if (err !== 0) reject(new Error(`write: ${err}`));
   });
 
+/**
+ * Stands in for srt's proxy: a unix socket in a new directory that keeps every connection the bridge
+ * makes. Paused (`pauseOnConnect`), what a client sent stays unread in its socket, as Node leaves it.
+ */
+async function stubProxy(paused: boolean): Promise<{
+  readonly proxyPath: string;
+  readonly accepted: net.Socket[];
+  close(): void;
+}> {
+  const dir = mkdtempSync(join(tmpdir(), "srt-one-hop-"));
+  const proxyPath = join(dir, "proxy.sock");
+  const accepted: net.Socket[] = [];
+  const proxy = net.createServer({ pauseOnConnect: paused }, (s) => {
+    s.on("error", () => undefined);
+    accepted.push(s);
+  });
+  await new Promise<void>((r) => proxy.listen(proxyPath, r));
+  return {
+    proxyPath,
+    accepted,
+    close() {
+      for (const s of accepted) s.destroy();
+      proxy.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 /** The abstract names of pid's unix sockets (from /proc/net/unix, by inode). */
 function abstractNames(pid: number): string[] {
   const inodes = new Set<string>();
@@ -300,14 +328,7 @@ describe.skipIf(
   lacking(!isRoot || !hasUnshare || bridgePath === undefined, "needs root, unshare, python3 and a built srt-bridge"),
 )("one hop: the bridge's hand-over protocol", () => {
   it("a socket whose peer has one of the bridge's names in another namespace is refused", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "srt-one-hop-"));
-    const proxyPath = join(dir, "proxy.sock");
-    const accepted: net.Socket[] = [];
-    const proxy = net.createServer((s) => {
-      s.on("error", () => undefined);
-      accepted.push(s);
-    });
-    await new Promise<void>((r) => proxy.listen(proxyPath, r));
+    const { proxyPath, accepted, close } = await stubProxy(false);
     // The upstream srt would have dialled for the attacker's tunnel.
     const wrong = net.createServer((s) => {
       s.on("error", () => undefined);
@@ -328,7 +349,7 @@ describe.skipIf(
       victim.on("data", (d: Buffer) => (received += d.toString()));
       victim.on("error", () => undefined);
       await new Promise<void>((r) => victim.connect(port, "127.0.0.1", r));
-      for (let i = 0; i < 100 && accepted.length < 1; i++) await new Promise((r) => setTimeout(r, 20));
+      await until(() => accepted.length >= 1, 2000);
       expect(accepted).toHaveLength(1);
       const [name] = abstractNames(bridge.pid!);
       expect(name).toBeDefined();
@@ -353,7 +374,7 @@ time.sleep(30)`,
         attacker!.stdout!.once("data", () => resolve());
         attacker!.once("exit", (c) => reject(new Error(`attacker exited ${c}`)));
       });
-      for (let i = 0; i < 100 && accepted.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+      await until(() => accepted.length >= 2, 2000);
       expect(accepted).toHaveLength(2);
       const upstream = net.connect((wrong.address() as net.AddressInfo).port, "127.0.0.1");
       upstream.on("error", () => undefined);
@@ -361,33 +382,24 @@ time.sleep(30)`,
       // Hand the attacker's socket and its upstream over, as srt's relay would a tunnel.
       await sendOn(ch, frame("c", 7), accepted[1]!);
       await sendOn(ch, frame("u", 7), upstream);
-      for (let i = 0; i < 100 && lines.length < 1; i++) await new Promise((r) => setTimeout(r, 20));
+      await until(() => lines.length >= 1, 2000);
       expect(lines).toEqual(["7 0 0 0 error"]);
       // The victim's connection is still its own: what srt's side writes reaches it, and no
       // byte of the other upstream does.
       accepted[0]!.write("still-mine\n");
-      for (let i = 0; i < 100 && !received.includes("still-mine"); i++) await new Promise((r) => setTimeout(r, 20));
+      await until(() => received.includes("still-mine"), 2000);
       expect(received).toBe("still-mine\n");
     } finally {
       victim.destroy();
       attacker?.kill("SIGKILL");
       bridge?.kill("SIGKILL");
-      for (const s of accepted) s.destroy();
-      proxy.close();
+      close();
       wrong.close();
-      rmSync(dir, { recursive: true, force: true });
     }
   });
 
   it("out of descriptors, a hand-over fails alone: the bridge lives on", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "srt-one-hop-"));
-    const proxyPath = join(dir, "proxy.sock");
-    const accepted: net.Socket[] = [];
-    const proxy = net.createServer({ pauseOnConnect: true }, (s) => {
-      s.on("error", () => undefined);
-      accepted.push(s);
-    });
-    await new Promise<void>((r) => proxy.listen(proxyPath, r));
+    const { proxyPath, accepted, close } = await stubProxy(true);
     const far = net.createServer((s) => s.on("error", () => undefined));
     await new Promise<void>((r) => far.listen(0, "127.0.0.1", r));
     const port = 20000 + Math.floor(Math.random() * 20000);
@@ -421,24 +433,15 @@ time.sleep(30)`,
       expect(bridge.exitCode).toBe(null);
       expect(lines.some((l) => l.endsWith(" error"))).toBe(true);
     } finally {
-      for (const c of [...clients, ...upstreams, ...accepted]) c.destroy();
+      for (const c of [...clients, ...upstreams]) c.destroy();
       bridge?.kill("SIGKILL");
-      proxy.close();
+      close();
       far.close();
-      rmSync(dir, { recursive: true, force: true });
     }
   });
 
   it("a hand-over keeps every byte in order, reports the tunnel's bytes, passes a half-close, ends idle", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "srt-one-hop-"));
-    const proxyPath = join(dir, "proxy.sock");
-    const accepted: net.Socket[] = [];
-    // Paused: what the client sent stays unread in the proxy's socket, as Node leaves it.
-    const proxy = net.createServer({ pauseOnConnect: true }, (s) => {
-      s.on("error", () => undefined);
-      accepted.push(s);
-    });
-    await new Promise<void>((r) => proxy.listen(proxyPath, r));
+    const { proxyPath, accepted, close } = await stubProxy(true);
     let atUpstream = "";
     let upstreamEnded = false;
     const far: net.Socket[] = [];
@@ -498,10 +501,9 @@ time.sleep(30)`,
     } finally {
       client.destroy();
       bridge?.kill("SIGKILL");
-      for (const s of [...accepted, ...far]) s.destroy();
-      proxy.close();
+      for (const s of far) s.destroy();
+      close();
       server.close();
-      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
