@@ -4,16 +4,20 @@
 // (absolute-form to 127.0.0.1:3128: bridge → unix socket → proxy → server); the same client
 // outside the sandbox sends them to the server directly. Both with kept-alive client connections
 // and with a new connection per request, interleaved, median of `rounds` runs each.
-// `node bench/load.mjs [requests] [concurrency] [rounds]` (SRT_BENCH_BIN: another build's srt.mjs). Loopback only.
+// Besides latency, the CPU time srt's own process (the proxy) and its bridge spent per run: less
+// noisy than p99 on a shared machine. The load average is printed with each mode's line.
+// `node bench/load.mjs [requests] [concurrency] [rounds] [both|keep|close]` (SRT_BENCH_BIN: another
+// build's srt.cjs). Loopback only.
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const srt = process.env.SRT_BENCH_BIN ?? join(root, "dist/srt.cjs");
 const [n, conc, rounds] = [10_000, 200, 3].map((d, i) => Number(process.argv[2 + i] ?? d));
+const modes = { both: [true, false], keep: [true], close: [false] }[process.argv[5] ?? "both"];
 if (process.platform !== "linux") {
   console.log("load bench: skipped (needs Linux)");
   process.exit(0);
@@ -58,19 +62,52 @@ const one = () => new Promise((resolve) => {
   ms.sort((a, b) => a - b);
   console.log([ms[ms.length >> 1], ms[Math.floor(ms.length * 0.99)], errors, (Date.now() - t0) / 1000].join(" "));
   agent.destroy();
+  // Through srt: a moment for the bench to read srt's CPU time while the run is still alive.
+  if (how !== "direct") setTimeout(() => undefined, 300);
 })();
 `,
 );
 
+/** utime + stime of a live process, in seconds (USER_HZ is 100 on Linux). */
+function cpuOf(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+/** CPU seconds of srt (pid) and of its srt-bridge child, read while the run is alive. */
+function srtCpu(pid) {
+  let bridge = NaN;
+  try {
+    for (const t of readdirSync(`/proc/${pid}/task`))
+      for (const child of readFileSync(`/proc/${pid}/task/${t}/children`, "utf8").trim().split(" ").filter(Boolean))
+        if (readFileSync(`/proc/${child}/comm`, "utf8").trim() === "srt-bridge") bridge = cpuOf(child);
+  } catch {
+    // the run ended first: NaN says so
+  }
+  return [cpuOf(pid), bridge];
+}
+
+// Resolves to [p50, p99, errors, seconds, srt CPU s, bridge CPU s] (the CPU times NaN when direct).
 function measure(how, keep) {
   const inner = [process.execPath, client, how, keep ? "1" : "0", String(port), String(n), String(conc)];
   const argv = how === "direct" ? inner : [process.execPath, srt, "--settings", settings, "-c", inner.join(" ")];
   return new Promise((resolve, reject) => {
     const c = spawn(argv[0], argv.slice(1), { stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
-    c.stdout.on("data", (d) => (out += d));
+    let cpu = [NaN, NaN];
+    c.stdout.on("data", (d) => {
+      out += d;
+      if (how !== "direct" && out.includes("\n") && Number.isNaN(cpu[0])) cpu = srtCpu(c.pid);
+    });
     c.on("close", (code) =>
-      code === 0 ? resolve(out.trim().split(" ").map(Number)) : reject(new Error(`${how}: exit ${code}, ${out}`)),
+      code === 0
+        ? resolve([...out.trim().split(" ").map(Number), ...cpu])
+        : reject(new Error(`${how}: exit ${code}, ${out}`)),
     );
   });
 }
@@ -78,16 +115,20 @@ function measure(how, keep) {
 try {
   await measure("direct", true); // warm-up
   console.log(`${n} GETs at concurrency ${conc}, median of ${rounds} interleaved runs (ms)`);
-  for (const keep of [true, false]) {
+  for (const keep of modes) {
     const runs = { direct: [], proxy: [] };
     for (let i = 0; i < rounds; i++) for (const how of Object.keys(runs)) runs[how].push(await measure(how, keep));
     const mid = (r) => [...r].sort((a, b) => a[1] - b[1])[r.length >> 1];
     const [d, p] = [mid(runs.direct), mid(runs.proxy)];
     const errors = runs.proxy.reduce((s, r) => s + r[2], 0);
+    const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+    const srtS = median(runs.proxy.map((r) => r[4]));
+    const bridgeS = median(runs.proxy.map((r) => r[5]));
     console.log(
       `  ${keep ? "kept-alive connections " : "a connection per request"}  direct p50 ${d[0].toFixed(1)} p99 ${d[1].toFixed(1)}` +
         `  sandbox via the proxy p50 ${p[0].toFixed(1)} p99 ${p[1].toFixed(1)} (p99 ${(p[1] / d[1]).toFixed(2)}× direct; target ≤ 3×)` +
-        `  errors ${errors} in ${rounds} runs; p99 per run ${runs.proxy.map((r) => r[1].toFixed(0)).join("/")} vs ${runs.direct.map((r) => r[1].toFixed(0)).join("/")}`,
+        `  errors ${errors} in ${rounds} runs; p99 per run ${runs.proxy.map((r) => r[1].toFixed(0)).join("/")} vs ${runs.direct.map((r) => r[1].toFixed(0)).join("/")}` +
+        `; CPU s (median) srt ${srtS.toFixed(2)} bridge ${bridgeS.toFixed(2)}; load ${loadavg()[0].toFixed(2)}`,
     );
   }
 } finally {
