@@ -36,7 +36,11 @@ const server = spawn(
 );
 const port = Number(await new Promise((r) => server.stdout.once("data", (d) => r(String(d).trim()))));
 
-// argv: how (direct|proxy), keep (1|0), port, n, conc. Prints "p50 p99 errors seconds".
+// argv: how (direct|proxy), keep (1|0), port, n, conc. Prints "p50 p99 errors seconds warm-p99
+// new-connections first-in-tail": warm-p99 leaves out the first conc requests (all started at once,
+// each on a new connection, through cold code), first-in-tail counts them among the slowest 1 %,
+// and new-connections counts requests that did not reuse a connection (with keep 0 the agent still
+// reuses one for a request that waits for it, and makes a new one when none waits).
 const client = join(work, "client.cjs");
 writeFileSync(
   client,
@@ -45,22 +49,34 @@ const http = require("node:http");
 const [how, keep, port, n, conc] = [process.argv[2], process.argv[3] === "1", ...process.argv.slice(4).map(Number)];
 const agent = new http.Agent({ keepAlive: keep, maxSockets: conc });
 const target = how === "direct" ? { port, path: "/" } : { port: 3128, path: "http://127.0.0.1:" + port + "/" };
-let started = 0, errors = 0;
-const ms = [];
+let started = 0, errors = 0, fresh = 0;
+const ms = [], warm = [], first = new Set(), seen = new WeakSet();
 const one = () => new Promise((resolve) => {
   const t0 = process.hrtime.bigint();
+  const cold = started <= conc;
   const req = http.get({ host: "127.0.0.1", ...target, agent }, (res) => {
     res.resume();
-    res.on("end", () => { if (res.statusCode !== 200) errors++; ms.push(Number(process.hrtime.bigint() - t0) / 1e6); resolve(); });
+    res.on("end", () => {
+      if (res.statusCode !== 200) errors++;
+      const t = Number(process.hrtime.bigint() - t0) / 1e6;
+      ms.push(t);
+      if (cold) first.add(t);
+      else warm.push(t);
+      resolve();
+    });
     res.on("error", () => { errors++; resolve(); });
   });
+  req.on("socket", (s) => { if (!seen.has(s)) fresh++; seen.add(s); });
   req.on("error", () => { errors++; resolve(); });
 });
 (async () => {
   const t0 = Date.now();
   await Promise.all(Array.from({ length: conc }, async () => { while (started < n) { started++; await one(); } }));
   ms.sort((a, b) => a - b);
-  console.log([ms[ms.length >> 1], ms[Math.floor(ms.length * 0.99)], errors, (Date.now() - t0) / 1000].join(" "));
+  warm.sort((a, b) => a - b);
+  const tail = ms.slice(Math.floor(ms.length * 0.99)).filter((t) => first.has(t)).length;
+  const p99 = (xs) => xs[Math.floor(xs.length * 0.99)] ?? NaN;
+  console.log([ms[ms.length >> 1], p99(ms), errors, (Date.now() - t0) / 1000, p99(warm), fresh, tail].join(" "));
   agent.destroy();
   // Through srt: a moment for the bench to read srt's CPU time while the run is still alive.
   if (how !== "direct") setTimeout(() => undefined, 300);
@@ -92,7 +108,7 @@ function srtCpu(pid) {
   return [cpuOf(pid), bridge];
 }
 
-// Resolves to [p50, p99, errors, seconds, srt CPU s, bridge CPU s] (the CPU times NaN when direct).
+// Resolves to the client's seven numbers, then srt's and the bridge's CPU s (NaN when direct).
 function measure(how, keep) {
   const inner = [process.execPath, client, how, keep ? "1" : "0", String(port), String(n), String(conc)];
   const argv = how === "direct" ? inner : [process.execPath, srt, "--settings", settings, "-c", inner.join(" ")];
@@ -122,13 +138,18 @@ try {
     const [d, p] = [mid(runs.direct), mid(runs.proxy)];
     const errors = runs.proxy.reduce((s, r) => s + r[2], 0);
     const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-    const srtS = median(runs.proxy.map((r) => r[4]));
-    const bridgeS = median(runs.proxy.map((r) => r[5]));
+    const srtS = median(runs.proxy.map((r) => r[7]));
+    const bridgeS = median(runs.proxy.map((r) => r[8]));
+    const [warmP, warmD] = [median(runs.proxy.map((r) => r[4])), median(runs.direct.map((r) => r[4]))];
+    const fresh = (r) => median(r.map((x) => x[5])).toFixed(0);
+    const tail = median(runs.proxy.map((r) => r[6]));
     console.log(
       `  ${keep ? "kept-alive connections " : "a connection per request"}  direct p50 ${d[0].toFixed(1)} p99 ${d[1].toFixed(1)}` +
         `  sandbox via the proxy p50 ${p[0].toFixed(1)} p99 ${p[1].toFixed(1)} (p99 ${(p[1] / d[1]).toFixed(2)}× direct; target ≤ 3×)` +
         `  errors ${errors} in ${rounds} runs; p99 per run ${runs.proxy.map((r) => r[1].toFixed(0)).join("/")} vs ${runs.direct.map((r) => r[1].toFixed(0)).join("/")}` +
-        `; CPU s (median) srt ${srtS.toFixed(2)} bridge ${bridgeS.toFixed(2)}; load ${loadavg()[0].toFixed(2)}`,
+        `; CPU s (median) srt ${srtS.toFixed(2)} bridge ${bridgeS.toFixed(2)}; load ${loadavg()[0].toFixed(2)}` +
+        `\n    without the first ${conc} (cold, all new connections): p99 ${warmP.toFixed(1)} vs ${warmD.toFixed(1)} (${(warmP / warmD).toFixed(2)}×);` +
+        ` of the slowest 1 % through the proxy ${tail} were among them; new connections ${fresh(runs.proxy)} vs ${fresh(runs.direct)}`,
     );
   }
 } finally {
