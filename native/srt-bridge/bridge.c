@@ -387,13 +387,16 @@ static int keep(struct dir *d, const char *p, size_t n) {
 }
 
 /* Copied: read into the shared scratch buffer and written at once; only what dst does not take is
- * kept (at most CHUNK per direction, while its reader is slow). */
-static int pump_copy(struct conn *c, int i) {
+ * kept (at most CHUNK per direction, while its reader is slow). A read that got less than it asked
+ * for emptied the socket: the next would only say EAGAIN (with, on the proxy's side, a SIOCATMARK
+ * before it), so the loop stops there unless `drain`; epoll is level-triggered and reports bytes
+ * that arrive meanwhile. A small request or response costs two system calls fewer a side. */
+static int pump_copy(struct conn *c, int i, int drain) {
   struct dir *d = &c->d[i];
-  while (!d->eof && waiting_in(d) == 0) {
+  for (ssize_t r = CHUNK; (drain || r == CHUNK) && !d->eof && waiting_in(d) == 0;) {
     /* The proxy's reset mark: a read now would drop it, and its EOF would look clean. */
     if (i == 1 && !c->direct && at_mark(c->fd[1])) return -1;
-    ssize_t r = recv(c->fd[i], scratch, CHUNK, MSG_DONTWAIT);
+    r = recv(c->fd[i], scratch, CHUNK, MSG_DONTWAIT);
     if (r < 0) return again() ? 0 : -1;
     if (r == 0) {
       d->eof = 1;
@@ -409,13 +412,13 @@ static int pump_copy(struct conn *c, int i) {
   return 0;
 }
 
-/* Spliced: the bytes never enter this process. */
-static int pump(struct conn *c, int i) {
+/* Spliced: the bytes never enter this process. Stops after a short read unless `drain`, as pump_copy. */
+static int pump_some(struct conn *c, int i, int drain) {
   struct dir *d = &c->d[i];
-  if (!d->spliced) return pump_copy(c, i);
-  while (!d->eof && waiting_in(d) == 0) {
-    ssize_t r = splice(c->fd[i], NULL, d->pipe[1], NULL, c->direct ? DIRECT_PIPE_SIZE : PIPE_SIZE,
-                       SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+  if (!d->spliced) return pump_copy(c, i, drain);
+  const size_t want = c->direct ? DIRECT_PIPE_SIZE : PIPE_SIZE;
+  for (ssize_t r = (ssize_t)want; (drain || r == (ssize_t)want) && !d->eof && waiting_in(d) == 0;) {
+    r = splice(c->fd[i], NULL, d->pipe[1], NULL, want, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
     /* Only TCP is spliced from (the client, and a direct tunnel's upstream). */
     if (r < 0 && errno == EAGAIN) {
       r = pass_mark(c->fd[i], d->pipe[1]);
@@ -432,6 +435,8 @@ static int pump(struct conn *c, int i) {
   }
   return 0;
 }
+
+static int pump(struct conn *c, int i) { return pump_some(c, i, 0); }
 
 static void settle(struct conn *c) {
   for (int i = 0; i < 2; i++) {
@@ -453,7 +458,7 @@ static void on_event(struct conn *c, int side, uint32_t ev) {
   if (ev & EPOLLERR) {
     /* An error on the proxy's socket (it closed with the client's bytes unread, as TCP would
      * reset) comes after what it sent: that is passed on first, then the client gets the reset. */
-    if (side == 1) (void)pump(c, 1);
+    if (side == 1) (void)pump_some(c, 1, 1);
     if (!c->dead) finish(c, 1);
     return;
   }
@@ -477,8 +482,9 @@ static int try_connect(struct conn *c) {
   if (pipe2(c->d[0].pipe, O_CLOEXEC | O_NONBLOCK) < 0) return -1;
   c->d[0].spliced = 1;
   fcntl(c->d[0].pipe[1], F_SETPIPE_SZ, PIPE_SIZE);
-  for (int i = 0; i < 2; i++)
-    if (pump(c, i) < 0) return -1;
+  /* What the client sent already goes on now. Not a read of the proxy's side: the proxy has not
+   * even accepted this connection yet, so it cannot have written to it (epoll says when it does). */
+  if (pump(c, 0) < 0) return -1;
   settle(c);
   return 1;
 }
