@@ -247,7 +247,7 @@ async function runOpened(
         })
       : oci !== undefined
         ? (await import("../runtime/oci/run.js")).runOci({ ...common, plan: oci, tools: found.tools as OciTools })
-        : runLinux({ ...common, plan, tools: found.tools as LinuxTools });
+        : runLinux({ ...common, plan, tools: found.tools as LinuxTools, soleRun: true });
   try {
     const { result, received } = await awaitForwardingSignals(io, running);
     network.report();

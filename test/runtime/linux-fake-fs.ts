@@ -192,6 +192,19 @@ export function createMemFs(events: string[], clock: LinuxDeps["clock"], uid: nu
       nodes.delete(path);
       events.push(`fs rmdir ${path}`);
     },
+    rmdirs(paths) {
+      // One after the other, in the order given (the real one runs them at once; the order is not promised).
+      return Promise.resolve(
+        paths.map((p) => {
+          try {
+            fs.rmdir(p);
+            return undefined;
+          } catch (e) {
+            return e as Error;
+          }
+        }),
+      );
+    },
     removeTree(path) {
       fault("removeTree", path);
       const gone = [...nodes.keys()].filter((p) => p === path || p.startsWith(`${path}/`));

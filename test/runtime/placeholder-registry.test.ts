@@ -24,6 +24,7 @@ import {
   readRecords,
   registerAndCreate,
   releaseRun,
+  releaseRunAsync,
   removeIfOurs,
   type Registry,
 } from "../../src/runtime/linux/placeholder-registry.js";
@@ -59,73 +60,99 @@ function run(placeholders: readonly Placeholder[]): Registry {
 const there = (rel: string): boolean => existsSync(join(work, rel));
 
 describe("placeholder registry", () => {
-  it("creates what is missing, and the run's end removes it", () => {
-    const a = run([file(".bashrc"), file(".vscode/tasks.json"), dir(".git")]);
-    expect([there(".bashrc"), there(".vscode/tasks.json"), there(".git")]).toEqual([true, true, true]);
-    expect(lstatSync(join(work, ".git")).isDirectory()).toBe(true);
-    releaseRun(os, a);
-    expect([there(".bashrc"), there(".vscode"), there(".git")]).toEqual([false, false, false]);
-    expect(existsSync(join(state, "placeholders"))).toBe(false);
-  });
+  // releaseRunAsync removes the directories of one depth at once: the same rules must hold for both.
+  describe.each([
+    ["releaseRun", releaseRun],
+    ["releaseRunAsync", releaseRunAsync],
+  ] as const)("released with %s", (_, release) => {
+    it("creates what is missing, and the run's end removes it", async () => {
+      const a = run([file(".bashrc"), file(".vscode/tasks.json"), dir(".git")]);
+      expect([there(".bashrc"), there(".vscode/tasks.json"), there(".git")]).toEqual([true, true, true]);
+      expect(lstatSync(join(work, ".git")).isDirectory()).toBe(true);
+      await release(os, a);
+      expect([there(".bashrc"), there(".vscode"), there(".git")]).toEqual([false, false, false]);
+      expect(existsSync(join(state, "placeholders"))).toBe(false);
+    });
 
-  it("counts per path: a run that ends elsewhere removes its own at once, not when the user's last run ends", () => {
-    const a = run([file(".bashrc")]);
-    const b = run([file("b/.bashrc")]);
-    releaseRun(os, b);
-    expect(there("b/.bashrc")).toBe(false);
-    expect(there("b")).toBe(false);
-    expect(there(".bashrc")).toBe(true);
-    releaseRun(os, a);
-    expect(there(".bashrc")).toBe(false);
-  });
+    it("counts per path: a run that ends elsewhere removes its own at once, not when the user's last run ends", async () => {
+      const a = run([file(".bashrc")]);
+      const b = run([file("b/.bashrc")]);
+      await release(os, b);
+      expect(there("b/.bashrc")).toBe(false);
+      expect(there("b")).toBe(false);
+      expect(there(".bashrc")).toBe(true);
+      await release(os, a);
+      expect(there(".bashrc")).toBe(false);
+    });
 
-  it("a run holds the paths it binds that another run created; they stay until it ends", () => {
-    const a = run([file(".bashrc"), file(".vscode/tasks.json")]);
-    const b = run([file(".bashrc"), file(".vscode/tasks.json")]); // compiled while a's existed
-    releaseRun(os, a);
-    expect(there(".bashrc")).toBe(true);
-    // A directory a created stays while any held path lies below it.
-    expect(there(".vscode/tasks.json")).toBe(true);
-    releaseRun(os, b);
-    expect([there(".bashrc"), there(".vscode")]).toEqual([false, false]);
-  });
+    it("a run holds the paths it binds that another run created; they stay until it ends", async () => {
+      const a = run([file(".bashrc"), file(".vscode/tasks.json")]);
+      const b = run([file(".bashrc"), file(".vscode/tasks.json")]); // compiled while a's existed
+      await release(os, a);
+      expect(there(".bashrc")).toBe(true);
+      // A directory a created stays while any held path lies below it.
+      expect(there(".vscode/tasks.json")).toBe(true);
+      await release(os, b);
+      expect([there(".bashrc"), there(".vscode")]).toEqual([false, false]);
+    });
 
-  it("a run whose process is gone holds nothing, and its directory is removed", () => {
-    const a = run([file(".bashrc")]);
-    const dead = run([file(".bashrc")]);
-    // Same pid, another start time: a later process that reused the pid, not the run.
-    writeFileSync(
-      join(state, "runs", dead.runId, "holds"),
-      JSON.stringify({ pid: process.pid, start: "1", paths: [join(work, ".bashrc")] }),
-    );
-    releaseRun(os, a);
-    expect(there(".bashrc")).toBe(false);
-    expect(existsSync(join(state, "runs", dead.runId))).toBe(false);
-  });
+    it("a run whose process is gone holds nothing, and its directory is removed", async () => {
+      const a = run([file(".bashrc")]);
+      const dead = run([file(".bashrc")]);
+      // Same pid, another start time: a later process that reused the pid, not the run.
+      writeFileSync(
+        join(state, "runs", dead.runId, "holds"),
+        JSON.stringify({ pid: process.pid, start: "1", paths: [join(work, ".bashrc")] }),
+      );
+      await release(os, a);
+      expect(there(".bashrc")).toBe(false);
+      expect(existsSync(join(state, "runs", dead.runId))).toBe(false);
+    });
 
-  it("a holds file it cannot read keeps everything (the safe mistake)", () => {
-    const a = run([file(".bashrc")]);
-    const other = run([]);
-    writeFileSync(join(state, "runs", other.runId, "holds"), "{ damaged");
-    releaseRun(os, a);
-    expect(there(".bashrc")).toBe(true);
-  });
+    it("a holds file it cannot read keeps everything (the safe mistake)", async () => {
+      const a = run([file(".bashrc")]);
+      const other = run([]);
+      writeFileSync(join(state, "runs", other.runId, "holds"), "{ damaged");
+      await release(os, a);
+      expect(there(".bashrc")).toBe(true);
+    });
 
-  it("releasing twice is harmless (srt and its watchdog may both do it)", () => {
-    const a = run([file(".bashrc")]);
-    const b = run([file("x/.bashrc")]);
-    releaseRun(os, b);
-    releaseRun(os, b);
-    expect(there(".bashrc")).toBe(true);
-    releaseRun(os, a);
-  });
+    it("releasing twice is harmless (srt and its watchdog may both do it)", async () => {
+      const a = run([file(".bashrc")]);
+      const b = run([file("x/.bashrc")]);
+      await release(os, b);
+      await release(os, b);
+      expect(there(".bashrc")).toBe(true);
+      await release(os, a);
+    });
 
-  it("a path that appeared before the run is the user's: held, never recorded, never removed", () => {
-    writeFileSync(join(work, ".bashrc"), "");
-    const a = run([file(".bashrc")]);
-    expect(readRecords(os.fs, state)).toEqual([]);
-    releaseRun(os, a);
-    expect(there(".bashrc")).toBe(true);
+    it("a path that appeared before the run is the user's: held, never recorded, never removed", async () => {
+      writeFileSync(join(work, ".bashrc"), "");
+      const a = run([file(".bashrc")]);
+      expect(readRecords(os.fs, state)).toEqual([]);
+      await release(os, a);
+      expect(there(".bashrc")).toBe(true);
+    });
+    it("removes created directories at every depth, children before parents, and keeps one that was filled", async () => {
+      const a = run([dir(".a/.b/.c"), dir(".a/.d"), dir(".e"), file(".a/.b/f")]);
+      expect([there(".a/.b/.c"), there(".a/.d"), there(".e"), there(".a/.b/f")]).toEqual([true, true, true, true]);
+      writeFileSync(join(work, ".e", "mine"), "user data");
+      // rmdirs promises no order within a call: the last given goes first here.
+      const reversed = { ...os, fs: { ...os.fs, rmdirs: (ps: readonly string[]) => os.fs.rmdirs([...ps].reverse()) } };
+      await release(reversed, a);
+      expect([there(".a"), there(".e/mine")]).toEqual([false, true]);
+      // The filled one is forgotten, not removed later.
+      expect(existsSync(join(state, "placeholders"))).toBe(false);
+      expect(existsSync(join(state, "lock"))).toBe(false);
+    });
+
+    it("keeps a directory replaced since (another inode), and the parent holding it", async () => {
+      const a = run([dir(".a/.b")]);
+      renameSync(join(work, ".a", ".b"), join(work, "moved"));
+      mkdirSync(join(work, ".a", ".b"));
+      await release(os, a);
+      expect([there(".a/.b"), there("moved")]).toEqual([true, true]);
+    });
   });
 
   describe("records are trusted only while the node is the one srt created", () => {
@@ -189,6 +216,26 @@ describe("placeholder registry", () => {
   });
 
   describe("the lock", () => {
+    it("releaseRunAsync holds it while the directories go: a run registering meanwhile would bind what is removed", async () => {
+      const a = run([dir(".git"), dir(".vscode")]);
+      const seen: boolean[] = [];
+      const watching = {
+        ...os,
+        fs: {
+          ...os.fs,
+          // The lock is a dangling symlink: lstat, not existsSync.
+          rmdirs: (ps: readonly string[]) => (
+            seen.push(lstatSync(join(state, "lock"), { throwIfNoEntry: false }) !== undefined),
+            os.fs.rmdirs(ps)
+          ),
+        },
+      };
+      await releaseRunAsync(watching, a);
+      expect(seen).toEqual([true]);
+      expect([there(".git"), there(".vscode")]).toEqual([false, false]);
+      expect(lstatSync(join(state, "lock"), { throwIfNoEntry: false })).toBeUndefined();
+    });
+
     it("is broken when its owner is dead, and released after use", () => {
       const dead = spawnSync("true").pid!;
       symlinkSync(`${dead} 1`, join(state, "lock"));

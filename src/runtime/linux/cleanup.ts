@@ -9,7 +9,7 @@
 import type { Bridges } from "./bridge.js";
 import type { Janitor } from "./janitor.js";
 import type { LimitsSession } from "./limits/enforce.js";
-import { releaseRun, type Registry, type RegistryOs } from "./placeholder-registry.js";
+import { releaseRun, releaseRunAsync, type Registry, type RegistryOs } from "./placeholder-registry.js";
 import type { ProtectionGuard } from "./protection-watch.js";
 import type { NetworkSession } from "./run.js";
 import type { SandboxSignals } from "./signals.js";
@@ -36,14 +36,22 @@ export interface CleanupLog {
   problem(line: string): void;
 }
 
-export async function cleanUpRun(os: RegistryOs, held: Held, signals: SandboxSignals, log: CleanupLog): Promise<void> {
+/** soleRun: see RunRequest.soleRun (run.ts). */
+export async function cleanUpRun(
+  os: RegistryOs,
+  held: Held,
+  signals: SandboxSignals,
+  log: CleanupLog,
+  soleRun = false,
+): Promise<void> {
   held.guard?.close();
   signals.close();
   held.bridges?.close();
   await held.network?.close();
   if (held.registry !== undefined) {
     try {
-      releaseRun(os, held.registry);
+      if (soleRun) await releaseRunAsync(os, held.registry);
+      else releaseRun(os, held.registry);
     } catch (e) {
       log.problem(`srt: placeholder cleanup: ${(e as Error).message}`);
     }

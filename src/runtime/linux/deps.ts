@@ -55,6 +55,12 @@ export interface LinuxFs {
   unlink(path: string): void;
   /** Only an empty directory (ENOTEMPTY otherwise). */
   rmdir(path: string): void;
+  /**
+   * rmdir of each, all at once; each one's error or undefined. On a file system mounted with
+   * `discard` each rmdir waits for the disk to discard the directory's block: 16 in a row took
+   * 0.7-0.9 ms while the disk was idle and 16-37 ms while it was busy, at once 1.0-1.5 ms (issue 19).
+   */
+  rmdirs(paths: readonly string[]): Promise<readonly (Error | undefined)[]>;
   /** rm -rf; a missing path is no error. */
   removeTree(path: string): void;
   /** A symlink at path holding target; EEXIST when anything (a symlink too) is there. */

@@ -15,6 +15,7 @@ import {
   readlinkSync,
   readSync,
   renameSync,
+  rmdir as rmdirCallback,
   rmdirSync,
   rmSync,
   symlinkSync,
@@ -68,6 +69,11 @@ export const nodeLinuxFs: LinuxFs = {
   rename: (from, to) => renameSync(osPath(from), osPath(to)),
   unlink: (path) => unlinkSync(osPath(path)),
   rmdir: (path) => rmdirSync(osPath(path)),
+  // The callback form: node:fs/promises is not loaded yet in a CLI run, and loading it cost more than the rmdirs.
+  rmdirs: (paths) =>
+    Promise.all(
+      paths.map((p) => new Promise<Error | undefined>((done) => rmdirCallback(osPath(p), (e) => done(e ?? undefined)))),
+    ),
   removeTree: (path) => rmSync(osPath(path), { recursive: true, force: true }),
   makeSymlink: (path, target) => symlinkSync(osPath(target), osPath(path)),
   readlink: (path) => fromOs(readlinkSync(osPath(path), { encoding: "buffer" })),

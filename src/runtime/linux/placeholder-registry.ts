@@ -34,7 +34,7 @@
 import { dirname, join } from "node:path";
 import type { Placeholder } from "../../backends/bwrap/index.js";
 import type { LinuxFs, NodeStat } from "./deps.js";
-import { isAlive, selfOwner, withLock, type LockOs } from "./state-lock.js";
+import { isAlive, selfOwner, withLock, withLockAsync, type LockOs } from "./state-lock.js";
 
 /** What the registry needs of the machine: the lock's, and nothing more. */
 export type RegistryOs = LockOs;
@@ -92,19 +92,51 @@ export function registerAndCreate(os: RegistryOs, reg: Registry, placeholders: r
 /** Drops this run's holds and removes every placeholder srt created that no live run holds any more. Safe to call twice. */
 export function releaseRun(os: RegistryOs, reg: Registry): void {
   withLock(os, reg.state, () => {
-    os.fs.removeTree(holdsFile(reg, reg.runId));
-    const held = liveHolds(os, reg);
-    const records = readRecords(os.fs, reg.state);
-    const inUse = (r: CreatedRecord): boolean =>
-      held === "all" || held.some((p) => p === r.path || (r.kind === "dir" && p.startsWith(`${r.path}/`)));
-    const kept = records.filter(inUse);
-    const free = records.filter((r) => !inUse(r));
-    // Files first, then directories deepest first, so a created parent is empty when its turn comes.
-    for (const r of free.filter((x) => x.kind === "file")) removeIfOurs(os.fs, r, reg.uid);
-    for (const r of free.filter((x) => x.kind === "dir").sort((a, b) => b.path.length - a.path.length))
-      removeIfOurs(os.fs, r, reg.uid);
-    writeRecords(os, reg.state, kept);
+    const free = dropHolds(os, reg);
+    for (const level of free.dirs)
+      for (const r of level) if (isOurs(os.fs, r, reg.uid)) tryRemove(() => os.fs.rmdir(r.path));
+    writeRecords(os, reg.state, free.kept);
   });
+}
+
+/**
+ * releaseRun, with the directories of one depth removed at once (LinuxFs.rmdirs: on a disk
+ * mounted with `discard`, one after the other cost a run up to 15-35 ms after the command ended).
+ * The same checks, the same order across depths, the same result. It holds the state lock across
+ * that wait: only for a process where nothing else takes the lock meanwhile (RunRequest.soleRun),
+ * since a synchronous withLock in the same event loop would spin until it gave up.
+ */
+export async function releaseRunAsync(os: RegistryOs, reg: Registry): Promise<void> {
+  await withLockAsync(os, reg.state, async () => {
+    const free = dropHolds(os, reg);
+    for (const level of free.dirs)
+      await os.fs.rmdirs(level.filter((r) => isOurs(os.fs, r, reg.uid)).map((r) => r.path));
+    writeRecords(os, reg.state, free.kept);
+  });
+}
+
+/**
+ * Under the lock: drops this run's holds, forgets the records no live run holds and removes
+ * those that are files (cheap: no block to free). Returns the freed directories, grouped by
+ * depth, deepest first, so that a created parent is empty when its group's turn comes, and the
+ * records to keep (written after the removals: a run killed meanwhile leaves them to its watchdog).
+ */
+function dropHolds(
+  os: RegistryOs,
+  reg: Registry,
+): { readonly kept: readonly CreatedRecord[]; readonly dirs: readonly (readonly CreatedRecord[])[] } {
+  os.fs.removeTree(holdsFile(reg, reg.runId));
+  const held = liveHolds(os, reg);
+  const records = readRecords(os.fs, reg.state);
+  const inUse = (r: CreatedRecord): boolean =>
+    held === "all" || held.some((p) => p === r.path || (r.kind === "dir" && p.startsWith(`${r.path}/`)));
+  const kept = records.filter(inUse);
+  const free = records.filter((r) => !inUse(r));
+  for (const r of free.filter((x) => x.kind === "file")) removeIfOurs(os.fs, r, reg.uid);
+  const depth = (r: CreatedRecord): number => r.path.split("/").length;
+  const byDepth = new Map<number, CreatedRecord[]>();
+  for (const r of free.filter((x) => x.kind === "dir")) byDepth.set(depth(r), [...(byDepth.get(depth(r)) ?? []), r]);
+  return { kept, dirs: [...byDepth.keys()].sort((a, b) => b - a).map((d) => byDepth.get(d)!) };
 }
 
 /** The paths held by live runs; "all" when a holds file cannot be read (keeping everything is the safe mistake). */
@@ -218,6 +250,24 @@ function createOne(
     // O_EXCL: if something appeared meanwhile, fail rather than adopt it as ours.
     const record = identity(fs.createFile(path, 0o444, content || undefined), path, "file");
     created.push(content ? { ...record, content } : record);
+  }
+}
+
+/** A directory record that still is the directory srt created (the rmdir that follows removes it only if empty). */
+function isOurs(fs: Pick<LinuxFs, "lstat">, r: CreatedRecord, uid: number): boolean {
+  try {
+    const st = fs.lstat(r.path);
+    return st.kind === "dir" && st.dev.toString() === r.dev && st.ino.toString() === r.ino && st.uid === uid;
+  } catch {
+    return false; // gone already
+  }
+}
+
+function tryRemove(remove: () => void): void {
+  try {
+    remove();
+  } catch {
+    // not empty (someone put something there) or gone: leave it
   }
 }
 

@@ -86,6 +86,13 @@ export interface RunRequest {
   readonly limitsHelper?: () => string;
   /** Told the bwrap process as soon as it is spawned (library use: its stdio pipes). */
   readonly onSpawn?: (child: SpawnedChild) => void;
+  /**
+   * Nothing else in this process takes srt's state lock while this run lives (the CLI): cleanup
+   * may then hold it across a wait, to remove the placeholder directories at once
+   * (releaseRunAsync). A library must not say so: another sandbox's synchronous lock would spin
+   * in the same event loop and never see the lock released.
+   */
+  readonly soleRun?: boolean;
 }
 
 export type RunResult =
@@ -138,7 +145,7 @@ export function runLinux(req: RunRequest, os: LinuxDeps = nodeLinuxDeps()): Runn
 /** What the shared phases need of a run request (bwrap's or an OCI runtime's). */
 export type PhaseRequest = Pick<
   RunRequest,
-  "plan" | "stateDir" | "uid" | "cleanupCommand" | "startNetwork" | "limitsHelper" | "warn" | "log"
+  "plan" | "stateDir" | "uid" | "cleanupCommand" | "startNetwork" | "limitsHelper" | "warn" | "log" | "soleRun"
 > & {
   /** The watchdog's shell. */
   readonly shell: string;
@@ -191,7 +198,7 @@ export async function runPhases(
     return held.guard?.failure() ?? failureOf(e, engine.failureCode);
   } finally {
     await engine.release?.();
-    await cleanUpRun(os, held, signals, { step: log, problem: (line) => req.log?.(line) });
+    await cleanUpRun(os, held, signals, { step: log, problem: (line) => req.log?.(line) }, req.soleRun === true);
   }
 }
 

@@ -32,6 +32,26 @@ export const selfOwner = (
 
 /** Runs body while holding `<dir>/lock`; waits up to 10 s for a live owner, breaks a dead one's lock. */
 export function withLock<T>(os: LockOs, dir: string, body: () => T): T {
+  const lock = acquire(os, dir);
+  try {
+    return body();
+  } finally {
+    os.fs.removeTree(lock);
+  }
+}
+
+/** withLock for a body that waits (the lock is held until it settles). */
+export async function withLockAsync<T>(os: LockOs, dir: string, body: () => Promise<T>): Promise<T> {
+  const lock = acquire(os, dir);
+  try {
+    return await body();
+  } finally {
+    os.fs.removeTree(lock);
+  }
+}
+
+/** Takes `<dir>/lock` and returns its path. */
+function acquire(os: LockOs, dir: string): string {
   const lock = join(dir, "lock");
   const deadline = os.clock.now() + LOCK_WAIT_MS;
   const me = selfOwner(os);
@@ -53,11 +73,7 @@ export function withLock<T>(os: LockOs, dir: string, body: () => T): T {
       os.clock.block(2);
     }
   }
-  try {
-    return body();
-  } finally {
-    os.fs.removeTree(lock);
-  }
+  return lock;
 }
 
 function readOwner(os: LockOs, lock: string): [number | undefined, string | undefined] {
