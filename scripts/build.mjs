@@ -77,6 +77,10 @@ async function buildCli(outdir) {
     legalComments: "none",
     logLevel: "warning",
   });
+  // src/cli/load-cli.ts reads the bundle as latin1, which is UTF-8 only for ASCII: esbuild's default
+  // charset escapes everything else, and a bundle that is not ASCII must not build.
+  if (!/^[\x00-\x7f]*$/.test(readFileSync(`${outdir}/cli.cjs`, "latin1")))
+    throw new Error("dist/cli.cjs is not ASCII: src/cli/load-cli.ts reads it as latin1");
   const hash = createHash("sha256")
     .update(readFileSync(`${outdir}/cli.cjs`))
     .digest("hex")

@@ -22,12 +22,12 @@ const entry = <A>(
   title: string,
   message: (args: A) => string,
   hint?: string | ((args: A) => string | undefined),
-): Entry<A> => ({
-  severity,
-  title,
-  message,
-  ...(hint === undefined ? {} : { hint: typeof hint === "string" ? () => hint : hint }),
-});
+): Entry<A> =>
+  // Two literals rather than a spread: every srt start builds the whole catalog, and in V8's interpreter
+  // (a start-up runs little else) the spread made that 1.5 ms; the literals take 0.2 ms (issue 19).
+  hint === undefined
+    ? { severity, title, message }
+    : { severity, title, message, hint: typeof hint === "string" ? () => hint : hint };
 
 /** For the codes whose message has nothing to fill in. */
 export type NoArgs = Record<string, never>;

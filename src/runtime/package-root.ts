@@ -13,7 +13,16 @@ import { fileURLToPath } from "node:url";
 
 const packageName = "srt-sandbox";
 
+/** Found once: the asking file does not move while srt runs, and a run asks several times (issue 19). */
+let found: string | undefined;
+
 export function packageRoot(): string {
+  // Each walk reads package.json files and fails on the missing dist/package.json: 0.5 ms to 1 ms of
+  // every start, taken by the compiler's installDir and by each lookup of a native helper.
+  return (found ??= walkUp());
+}
+
+function walkUp(): string {
   const start = dirname(fileURLToPath(import.meta.url));
   for (let dir = start; ; dir = dirname(dir)) {
     if (namesSrt(join(dir, "package.json"))) return dir;

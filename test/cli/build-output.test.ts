@@ -23,6 +23,8 @@ describe("build output", () => {
     expect(existsSync(join(dist, "chunks"))).toBe(false);
     // One CommonJS file: nothing left for a module loader to resolve at start-up.
     expect(readFileSync(join(dist, "cli.cjs"), "utf8")).not.toMatch(/\bimport\(/);
+    // ASCII: src/cli/load-cli.ts reads it as latin1, the same string only then.
+    expect(readFileSync(join(dist, "cli.cjs"), "latin1")).toMatch(/^[\x00-\x7f]*$/);
   });
 
   it("the entry names the hash of the bundle beside it", () => {
