@@ -19,8 +19,10 @@
  * sent with the message's first byte, so descriptors arrive in message order);
  * 'c' then 'u' with one id make one tunnel. Either may be lost on srt's side
  * (its write failed): a 'u' without its 'c' is closed at once, and srt sends
- * 'x' (no descriptor) for a 'c' whose 'u' failed. Such a tunnel is reported
- * "error" and nothing else changes: only a broken channel ends the relay.
+ * 'x' (no descriptor) for a 'c' whose 'u' failed. A descriptor the kernel
+ * dropped on its way in (this process out of descriptors: MSG_CTRUNC) loses
+ * its message's half the same way. Such a tunnel is reported "error" and
+ * nothing else changes: only a broken channel ends the relay.
  * Reports on stdout (relay -> srt), one line per finished tunnel:
  *   "<id> <bytes client->upstream> <bytes upstream->client> <ms> <ok|error>\n"
  * 'r' (n 0, one descriptor, id unused, no report) is a client connection srt's own
@@ -398,15 +400,16 @@ static void on_message(unsigned char kind, uint32_t id, const char *data, uint32
   if (nfdq == 0) die("message without a descriptor");
   int fd = fdq[0];
   memmove(fdq, fdq + 1, (size_t)--nfdq * sizeof *fdq);
-  /* A descriptor that is not a socket (fcntl fails only on a bad fd) is caught by the first read. */
-  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+  if (fd >= 0) {
+    /* A descriptor that is not a socket (fcntl fails only on a bad fd) is caught by the first read. */
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    int one = 1;
+    if (kind != 'r') setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &one, sizeof one); /* "Urgent data" */
+  }
   if (kind == 'r') {
-    reset_client(fd);
-    close(fd);
+    if (fd >= 0) reset_client(fd), close(fd);
     return;
   }
-  int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &one, sizeof one); /* see "Urgent data" above */
   if (kind == 'c') {
     for (struct tunnel *p = pending; p; p = p->pending_next)
       if (p->id == id) die("two client messages for one tunnel");
@@ -429,10 +432,16 @@ static void on_message(unsigned char kind, uint32_t id, const char *data, uint32
       /* srt failed to send its 'c': this half is closed, and the client's socket is closed by srt. */
       struct tunnel lone = {.id = id, .fd = {-1, fd}, .start_ms = now_ms()};
       report(&lone, "error");
-      close(fd);
+      if (fd >= 0) close(fd);
       return;
     }
     t->fd[1] = fd;
+    /* Either half dropped for want of descriptors (on_control): the tunnel ends as an error, its
+     * client's close a reset, as when an upstream fails. */
+    if (t->fd[0] < 0 || fd < 0) {
+      if (t->fd[0] >= 0) reset_client(t->fd[0]);
+      return abandon(t);
+    }
     if (n > 0 && queue(&t->d[1], data, n) < 0) die("out of memory");
     start(t);
   }
@@ -449,16 +458,24 @@ static void on_control(void) {
       exit(0);
     }
     if (r == 0) exit(0); /* srt closed the channel: every tunnel closes with us */
-    if (mh.msg_flags & MSG_CTRUNC) die("too many descriptors at once");
+    size_t got = 0;
     for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
       if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
       size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-      for (size_t j = 0; j < k; j++) {
+      for (size_t j = 0; j < k; j++, got++) {
         int fd;
         memcpy(&fd, CMSG_DATA(c) + j * sizeof(int), sizeof fd);
         if (nfdq == MAXFDQ) die("descriptor queue full");
         fdq[nfdq++] = fd;
       }
+    }
+    /* Out of descriptors (every tunnel holds two sockets and two pipes, and a busy run can use
+     * them all): the kernel dropped the descriptor of this read's frame (srt sends one per write,
+     * and a read never passes more than one write's). Its frame gets -1 in its place and its
+     * tunnel ends as an error (on_message), where exiting would end every tunnel this relay holds. */
+    if ((mh.msg_flags & MSG_CTRUNC) && got == 0) {
+      if (nfdq == MAXFDQ) die("descriptor queue full");
+      fdq[nfdq++] = -1;
     }
     clen += (size_t)r;
     size_t off = 0;
