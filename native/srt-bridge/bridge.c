@@ -143,6 +143,8 @@ int main(void) { return 70; }
 #include <time.h>
 #include <unistd.h>
 
+#include "../srt-relay/control.h"
+
 #define READY_FD 3
 #define CONTROL_FD 4
 #define BACKLOG 4096
@@ -151,8 +153,6 @@ int main(void) { return 70; }
 #define CHUNK (64 * 1024)
 #define MAXPORTS 8
 #define CONNECT_RETRY_MS 5000
-#define MAXFRAME (1 << 20)
-#define MAXFDQ 64
 #define MAXPENDING 65536
 
 struct listener {
@@ -636,10 +636,7 @@ static int take_over(struct conn *c, uint32_t id, int p, const char *up, size_t 
   return 0;
 }
 
-static char cbuf[9 + MAXFRAME];
-static size_t clen;
-static int fdq[MAXFDQ];
-static int nfdq;
+static struct control control;
 /* 'c' messages waiting for their 'u' (matched by id, as in srt-relay). */
 struct half {
   uint32_t id;
@@ -650,10 +647,6 @@ struct half {
 };
 static struct half *pending;
 static size_t npending;
-
-static uint32_t le32(const unsigned char *p) {
-  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 static struct half *unpend(uint32_t id) {
   struct half **pp = &pending;
@@ -682,9 +675,8 @@ static void on_message(unsigned char kind, uint32_t id, const char *data, uint32
     return;
   }
   if (kind != 'c' && kind != 'u') fail("unknown message on the control channel");
-  if (nfdq == 0) fail("message without a descriptor");
-  int fd = fdq[0];
-  memmove(fdq, fdq + 1, (size_t)--nfdq * sizeof *fdq);
+  int fd;
+  if (control_take_fd(&control, &fd) < 0) fail("message without a descriptor");
   if (fd >= 0) fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
   if (kind == 'c') {
     for (struct half *p = pending; p; p = p->next)
@@ -716,50 +708,13 @@ static void on_message(unsigned char kind, uint32_t id, const char *data, uint32
 }
 
 static void on_control(void) {
-  for (;;) {
-    char cm[CMSG_SPACE(sizeof(int) * MAXFDQ)];
-    struct iovec iov = {.iov_base = cbuf + clen, .iov_len = sizeof cbuf - clen};
-    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm, .msg_controllen = sizeof cm};
-    ssize_t r = recvmsg(CONTROL_FD, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-    if (r < 0 && again()) return;
-    if (r <= 0) {
-      /* srt stopped handing tunnels over: the ones held go on, and so does bridging. */
-      epoll_ctl(ep, EPOLL_CTL_DEL, CONTROL_FD, NULL);
-      close(CONTROL_FD);
-      control_open = 0;
-      return;
-    }
-    size_t got = 0;
-    for (struct cmsghdr *cm1 = CMSG_FIRSTHDR(&mh); cm1; cm1 = CMSG_NXTHDR(&mh, cm1)) {
-      if (cm1->cmsg_level != SOL_SOCKET || cm1->cmsg_type != SCM_RIGHTS) continue;
-      size_t k = (cm1->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-      for (size_t j = 0; j < k; j++, got++) {
-        int fd;
-        memcpy(&fd, CMSG_DATA(cm1) + j * sizeof(int), sizeof fd);
-        if (nfdq == MAXFDQ) fail("descriptor queue full");
-        fdq[nfdq++] = fd;
-      }
-    }
-    /* Out of descriptors (the command can open connections until this process is): the kernel
-     * dropped the descriptor of this read's frame (srt sends one per write, and a read never
-     * passes one). Its frame gets -1 in its place and its tunnel ends as an error, where exiting
-     * would end every connection of the run. */
-    if ((mh.msg_flags & MSG_CTRUNC) && got == 0) {
-      if (nfdq == MAXFDQ) fail("descriptor queue full");
-      fdq[nfdq++] = -1;
-    }
-    clen += (size_t)r;
-    size_t off = 0;
-    while (clen - off >= 9) {
-      const unsigned char *h = (const unsigned char *)cbuf + off;
-      uint32_t n = le32(h + 5);
-      if (n > MAXFRAME) fail("message too large");
-      if (clen - off < 9 + (size_t)n) break;
-      on_message(h[0], le32(h + 1), cbuf + off + 9, n);
-      off += 9 + n;
-    }
-    memmove(cbuf, cbuf + off, clen - off);
-    clen -= off;
+  int status = control_read(CONTROL_FD, &control, on_message);
+  if (status < 0) fail(control_error(status));
+  if (status == CONTROL_END) {
+    /* srt stopped handing tunnels over: the ones held go on, and so does bridging. */
+    epoll_ctl(ep, EPOLL_CTL_DEL, CONTROL_FD, NULL);
+    close(CONTROL_FD);
+    control_open = 0;
   }
 }
 

@@ -19,8 +19,10 @@
  * sent with the message's first byte, so descriptors arrive in message order);
  * 'c' then 'u' with one id make one tunnel. Either may be lost on srt's side
  * (its write failed): a 'u' without its 'c' is closed at once, and srt sends
- * 'x' (no descriptor) for a 'c' whose 'u' failed. Such a tunnel is reported
- * "error" and nothing else changes: only a broken channel ends the relay.
+ * 'x' (no descriptor) for a 'c' whose 'u' failed. A descriptor the kernel
+ * dropped on its way in (this process out of descriptors: MSG_CTRUNC) loses
+ * its message's half the same way. Such a tunnel is reported "error" and
+ * nothing else changes: only a broken channel ends the relay.
  * Reports on stdout (relay -> srt), one line per finished tunnel:
  *   "<id> <bytes client->upstream> <bytes upstream->client> <ms> <ok|error>\n"
  * 'r' (n 0, one descriptor, id unused, no report) is a client connection srt's own
@@ -67,9 +69,10 @@ int main(void) { return 70; }
 #include <time.h>
 #include <unistd.h>
 
+#include "control.h"
+
 #define CONTROL_FD 3
 #define SCRATCH (1 << 20)
-#define MAXFDQ 64
 
 struct dir {
   char *pend; /* bytes read from src not yet written to dst (copy mode, and srt's buffered bytes) */
@@ -322,20 +325,13 @@ static void on_event(struct tunnel *t, int side, uint32_t ev) {
 }
 
 /* ---- control channel ---- */
-static char cbuf[9 + SCRATCH];
-static size_t clen;
-static int fdq[MAXFDQ];
-static int nfdq;
+static struct control control;
 /* Tunnels that got their 'c' and wait for their 'u'. srt hands tunnels over concurrently, so the
  * 'c' of one tunnel may be followed by the 'c' of another before the first one's 'u': a 'u' is
  * matched by its id. Bounded: srt never has more hand-overs in flight than open tunnels. */
 static struct tunnel *pending;
 static size_t npending;
 #define MAXPENDING 65536
-
-static uint32_t le32(const unsigned char *p) {
-  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 static void die(const char *why) {
   fprintf(stderr, "srt-relay: %s\n", why);
@@ -395,18 +391,18 @@ static void on_message(unsigned char kind, uint32_t id, const char *data, uint32
     return;
   }
   if (kind != 'c' && kind != 'u' && kind != 'r') die("unknown message");
-  if (nfdq == 0) die("message without a descriptor");
-  int fd = fdq[0];
-  memmove(fdq, fdq + 1, (size_t)--nfdq * sizeof *fdq);
-  /* A descriptor that is not a socket (fcntl fails only on a bad fd) is caught by the first read. */
-  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+  int fd;
+  if (control_take_fd(&control, &fd) < 0) die("message without a descriptor");
+  if (fd >= 0) {
+    /* A descriptor that is not a socket (fcntl fails only on a bad fd) is caught by the first read. */
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    int one = 1;
+    if (kind != 'r') setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &one, sizeof one); /* "Urgent data" */
+  }
   if (kind == 'r') {
-    reset_client(fd);
-    close(fd);
+    if (fd >= 0) reset_client(fd), close(fd);
     return;
   }
-  int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &one, sizeof one); /* see "Urgent data" above */
   if (kind == 'c') {
     for (struct tunnel *p = pending; p; p = p->pending_next)
       if (p->id == id) die("two client messages for one tunnel");
@@ -429,50 +425,25 @@ static void on_message(unsigned char kind, uint32_t id, const char *data, uint32
       /* srt failed to send its 'c': this half is closed, and the client's socket is closed by srt. */
       struct tunnel lone = {.id = id, .fd = {-1, fd}, .start_ms = now_ms()};
       report(&lone, "error");
-      close(fd);
+      if (fd >= 0) close(fd);
       return;
     }
     t->fd[1] = fd;
+    /* Either half dropped for want of descriptors (on_control): the tunnel ends as an error, its
+     * client's close a reset, as when an upstream fails. */
+    if (t->fd[0] < 0 || fd < 0) {
+      if (t->fd[0] >= 0) reset_client(t->fd[0]);
+      return abandon(t);
+    }
     if (n > 0 && queue(&t->d[1], data, n) < 0) die("out of memory");
     start(t);
   }
 }
 
 static void on_control(void) {
-  for (;;) {
-    char cm[CMSG_SPACE(sizeof(int) * MAXFDQ)];
-    struct iovec iov = {.iov_base = cbuf + clen, .iov_len = sizeof cbuf - clen};
-    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm, .msg_controllen = sizeof cm};
-    ssize_t r = recvmsg(CONTROL_FD, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-    if (r < 0) {
-      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
-      exit(0);
-    }
-    if (r == 0) exit(0); /* srt closed the channel: every tunnel closes with us */
-    if (mh.msg_flags & MSG_CTRUNC) die("too many descriptors at once");
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-      size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-      for (size_t j = 0; j < k; j++) {
-        int fd;
-        memcpy(&fd, CMSG_DATA(c) + j * sizeof(int), sizeof fd);
-        if (nfdq == MAXFDQ) die("descriptor queue full");
-        fdq[nfdq++] = fd;
-      }
-    }
-    clen += (size_t)r;
-    size_t off = 0;
-    while (clen - off >= 9) {
-      const unsigned char *h = (const unsigned char *)cbuf + off;
-      uint32_t n = le32(h + 5);
-      if (n > SCRATCH) die("message too large");
-      if (clen - off < 9 + (size_t)n) break;
-      on_message(h[0], le32(h + 1), cbuf + off + 9, n);
-      off += 9 + n;
-    }
-    memmove(cbuf, cbuf + off, clen - off);
-    clen -= off;
-  }
+  int status = control_read(CONTROL_FD, &control, on_message);
+  if (status == CONTROL_END) exit(0); /* srt closed the channel: every tunnel closes with us */
+  if (status < 0) die(control_error(status));
 }
 
 static void sweep(void) {

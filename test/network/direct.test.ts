@@ -180,10 +180,14 @@ describe.skipIf(lacking(!networkSupported, networkSkipReason))("direct connectio
         const script = [
           `${node} ${scratch.client} loopback`,
           // A shell-level server too, on the port of the host's echo server: the sandbox's lo is its own, so
-          // the two cannot collide, and the answer shows which one the client reached.
+          // the two cannot collide, and the answer shows which one the client reached. The client sends
+          // nothing and no FIN (-d) until the server has answered and closed: nc quits at its peer's end
+          // once its stdout is drained, so on a busy machine a client's immediate FIN could reach the
+          // server before printf had filled its stdin; it quit without answering and, serving one
+          // connection only, left every retry refused (seen once, at load 6–8).
           ...(tools.nc
             ? [
-                `(printf 'from-nc-server\\n' | timeout 10 nc -l -N 127.0.0.1 ${echo.port} >/dev/null &) ; i=0; until r=$(timeout 5 nc -N 127.0.0.1 ${echo.port} </dev/null 2>/dev/null) && [ -n "$r" ] || [ $i -ge 200 ]; do sleep 0.05; i=$((i+1)); done; echo "nc=$r"`,
+                `(printf 'from-nc-server\\n' | timeout 10 nc -l -N 127.0.0.1 ${echo.port} >/dev/null &) ; i=0; until r=$(timeout 5 nc -d 127.0.0.1 ${echo.port} 2>/dev/null) && [ -n "$r" ] || [ $i -ge 200 ]; do sleep 0.05; i=$((i+1)); done; echo "nc=$r"`,
               ]
             : []),
         ].join("\n");

@@ -43,12 +43,16 @@ function frame(kind: string, id: number, data = Buffer.alloc(0)): string {
 }
 
 /** The relay, with a way to send frames (waiting until each is written) and its report lines. */
-function relay(halfCloseMs = 60_000): {
+function relay(
+  halfCloseMs = 60_000,
+  opts: { prefix?: readonly string[]; args?: readonly string[] } = {},
+): {
   child: ChildProcess;
   send(f: string, s?: net.Socket): Promise<void>;
   lines: string[];
 } {
-  const child = spawn(relayPath!, [String(halfCloseMs)], { stdio: ["ignore", "pipe", "inherit", "ipc"] });
+  const argv = [...(opts.prefix ?? []), relayPath!, String(halfCloseMs), ...(opts.args ?? [])];
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ["ignore", "pipe", "inherit", "ipc"] });
   cleanups.push(() => child.kill("SIGKILL"));
   const key = Object.getOwnPropertySymbols(child).find((s) => s.description === "kChannelHandle")!;
   const ch = (child as unknown as Record<symbol, Channel>)[key]!;
@@ -112,6 +116,36 @@ it("closes an upstream without its client and one aborted by 'x', and serves the
   const got = new Promise<string>((resolve) => upstream.mine.once("data", (d: Buffer) => resolve(d.toString())));
   client.mine.write("through");
   expect(await got).toBe("through");
+  expect(r.child.exitCode).toBeNull();
+});
+
+it("out of descriptors, a dropped one fails its tunnel alone: the relay lives on", async () => {
+  // A hard limit of 8 (the relay raises its soft limit to the hard one): 0–4 are stdio, the
+  // channel and epoll, so three handed sockets fill it. "copy": no pipes, two descriptors a tunnel.
+  const r = relay(60_000, { prefix: ["prlimit", "--nofile=8:8", "--"], args: ["copy"] });
+  const held = [await pair(), await pair(), await pair()];
+  for (const [i, p] of held.entries()) await r.send(frame("c", i + 1), p.theirs);
+  // The kernel drops the 'c' and 'u' descriptors of tunnel 4 on their way in (MSG_CTRUNC).
+  const [lostClient, lostUpstream] = [await pair(), await pair()];
+  await r.send(frame("c", 4), lostClient.theirs);
+  await r.send(frame("u", 4), lostUpstream.theirs);
+  for (const p of [...held, lostClient, lostUpstream]) p.theirs.destroy();
+  expect(await eventually(() => r.lines.length === 1)).toBe(true);
+  expect(r.lines[0]!.split(" ")[0]).toBe("4");
+  expect(r.lines[0]!.split(" ")[4]).toBe("error");
+  expect(r.child.exitCode).toBeNull();
+  // Freed descriptors serve the next tunnel.
+  await r.send(frame("x", 1));
+  await r.send(frame("x", 2));
+  expect(await eventually(() => r.lines.length === 3)).toBe(true);
+  const [client, upstream] = [await pair(), await pair()];
+  await r.send(frame("c", 5), client.theirs);
+  await r.send(frame("u", 5), upstream.theirs);
+  client.theirs.destroy();
+  upstream.theirs.destroy();
+  const got = new Promise<string>((resolve) => upstream.mine.once("data", (d: Buffer) => resolve(d.toString())));
+  client.mine.write("after");
+  expect(await got).toBe("after");
   expect(r.child.exitCode).toBeNull();
 });
 
