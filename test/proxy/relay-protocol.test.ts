@@ -87,6 +87,18 @@ async function pair(): Promise<{ mine: net.Socket; theirs: net.Socket }> {
 
 const closed = (s: net.Socket): Promise<void> => new Promise((r) => (s.closed ? r() : s.once("close", () => r())));
 
+/** A whole tunnel handed to the relay (a 'c' and a 'u' with this id) carries bytes from client to upstream. */
+async function expectTunnel(r: ReturnType<typeof relay>, id: number): Promise<void> {
+  const [client, upstream] = [await pair(), await pair()];
+  await r.send(frame("c", id), client.theirs);
+  await r.send(frame("u", id), upstream.theirs);
+  client.theirs.destroy();
+  upstream.theirs.destroy();
+  const got = new Promise<string>((resolve) => upstream.mine.once("data", (d: Buffer) => resolve(d.toString())));
+  client.mine.write(`tunnel ${id}`);
+  expect(await got).toBe(`tunnel ${id}`);
+}
+
 it("closes an upstream without its client and one aborted by 'x', and serves the next tunnel", async () => {
   const r = relay();
   // 'u' 7 without a 'c' 7.
@@ -108,14 +120,7 @@ it("closes an upstream without its client and one aborted by 'x', and serves the
     ["8", "error"],
   ]);
   // A whole tunnel still works: bytes from one end arrive at the other.
-  const [client, upstream] = [await pair(), await pair()];
-  await r.send(frame("c", 9), client.theirs);
-  await r.send(frame("u", 9), upstream.theirs);
-  client.theirs.destroy();
-  upstream.theirs.destroy();
-  const got = new Promise<string>((resolve) => upstream.mine.once("data", (d: Buffer) => resolve(d.toString())));
-  client.mine.write("through");
-  expect(await got).toBe("through");
+  await expectTunnel(r, 9);
   expect(r.child.exitCode).toBeNull();
 });
 
@@ -138,14 +143,7 @@ it("out of descriptors, a dropped one fails its tunnel alone: the relay lives on
   await r.send(frame("x", 1));
   await r.send(frame("x", 2));
   expect(await eventually(() => r.lines.length === 3)).toBe(true);
-  const [client, upstream] = [await pair(), await pair()];
-  await r.send(frame("c", 5), client.theirs);
-  await r.send(frame("u", 5), upstream.theirs);
-  client.theirs.destroy();
-  upstream.theirs.destroy();
-  const got = new Promise<string>((resolve) => upstream.mine.once("data", (d: Buffer) => resolve(d.toString())));
-  client.mine.write("after");
-  expect(await got).toBe("after");
+  await expectTunnel(r, 5);
   expect(r.child.exitCode).toBeNull();
 });
 
@@ -160,14 +158,7 @@ it("'r' ends a TCP socket with a reset, reports nothing and keeps serving", asyn
   await r.send(frame("r", 0), p.theirs);
   p.theirs.destroy();
   expect(await how).toBe("ECONNRESET");
-  const [client, upstream] = [await pair(), await pair()];
-  await r.send(frame("c", 1), client.theirs);
-  await r.send(frame("u", 1), upstream.theirs);
-  client.theirs.destroy();
-  upstream.theirs.destroy();
-  const got = new Promise<string>((resolve) => upstream.mine.once("data", (d: Buffer) => resolve(d.toString())));
-  client.mine.write("after");
-  expect(await got).toBe("after");
+  await expectTunnel(r, 1);
   expect(r.lines).toEqual([]);
   expect(r.child.exitCode).toBeNull();
 });
