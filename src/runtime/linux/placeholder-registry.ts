@@ -93,8 +93,7 @@ export function registerAndCreate(os: RegistryOs, reg: Registry, placeholders: r
 export function releaseRun(os: RegistryOs, reg: Registry): void {
   withLock(os, reg.state, () => {
     const free = dropHolds(os, reg);
-    for (const level of free.dirs)
-      for (const r of level) if (isOurs(os.fs, r, reg.uid)) tryRemove(() => os.fs.rmdir(r.path));
+    for (const level of free.dirs) for (const r of level) removeIfOurs(os.fs, r, reg.uid);
     writeRecords(os, reg.state, free.kept);
   });
 }
@@ -135,7 +134,11 @@ function dropHolds(
   for (const r of free.filter((x) => x.kind === "file")) removeIfOurs(os.fs, r, reg.uid);
   const depth = (r: CreatedRecord): number => r.path.split("/").length;
   const byDepth = new Map<number, CreatedRecord[]>();
-  for (const r of free.filter((x) => x.kind === "dir")) byDepth.set(depth(r), [...(byDepth.get(depth(r)) ?? []), r]);
+  for (const r of free.filter((x) => x.kind === "dir")) {
+    const level = byDepth.get(depth(r));
+    if (level === undefined) byDepth.set(depth(r), [r]);
+    else level.push(r);
+  }
   return { kept, dirs: [...byDepth.keys()].sort((a, b) => b - a).map((d) => byDepth.get(d)!) };
 }
 
@@ -257,19 +260,15 @@ function createOne(
 function isOurs(fs: Pick<LinuxFs, "lstat">, r: CreatedRecord, uid: number): boolean {
   try {
     const st = fs.lstat(r.path);
-    return st.kind === "dir" && st.dev.toString() === r.dev && st.ino.toString() === r.ino && st.uid === uid;
+    return st.kind === "dir" && sameNode(st, r, uid);
   } catch {
     return false; // gone already
   }
 }
 
-function tryRemove(remove: () => void): void {
-  try {
-    remove();
-  } catch {
-    // not empty (someone put something there) or gone: leave it
-  }
-}
+/** The node srt created and recorded: same device, inode and owner. */
+const sameNode = (st: NodeStat, r: CreatedRecord, uid: number): boolean =>
+  st.dev.toString() === r.dev && st.ino.toString() === r.ino && st.uid === uid;
 
 /** Removes the record's node only if it still is the one srt created, unchanged (as srt wrote it, or an empty directory). */
 export function removeIfOurs(
@@ -283,8 +282,7 @@ export function removeIfOurs(
   } catch {
     return "kept"; // gone already
   }
-  const same = st.dev.toString() === r.dev && st.ino.toString() === r.ino && st.uid === uid;
-  if (!same) return "kept";
+  if (!sameNode(st, r, uid)) return "kept";
   try {
     // A file only while it still holds exactly what srt wrote (nothing, or "." for git's commondir).
     if (
