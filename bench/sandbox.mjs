@@ -4,7 +4,9 @@
 // the srt process (after one unmeasured run of each, which writes srt's code cache; the first
 // run is reported apart). SRT_BENCH_BASE_BIN=/other/dist/srt.cjs adds another build's three rows,
 // measured in the same turns (a baseline for a change). Targets (issue 19): no network ≤ node + 25 ms; exec ≤ node + 15 ms; with an
-// allowed domain ≤ node + 45 ms; peak memory on the no-network path (run mode and exec) ≤ 45 MiB.
+// allowed domain ≤ node + 45 ms; peak memory on the no-network path (run mode and exec) ≤ 45 MiB. The
+// floor row (bench/_floor.cjs) is Node spawning the plan's own bwrap and nothing else: srt's cost above it
+// is its own work, the floor's above node is what any design with Node in front pays.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -66,7 +68,7 @@ try {
   for (const { argv } of Object.values(base)) medianMs(argv, { runs: 1, cwd, env: srtEnv });
   // In turns, as bench/startup.mjs: one block after the other let a burst of load from other
   // processes land on one of them (the same build measured +187 and +275 ms over node minutes apart).
-  const { node, bare, offline, exec, online, baseOffline, baseExec, baseOnline } = interleavedMediansMs(
+  const { node, bare, floor, offline, exec, online, baseOffline, baseExec, baseOnline } = interleavedMediansMs(
     {
       node: {
         argv: [process.execPath, "-r", `${root}bench/_rss.cjs`, "-e", "0"],
@@ -74,6 +76,12 @@ try {
         env: { ...process.env, SRT_BENCH_RSS_FILE: join(cwd, "node-rss.txt") },
       },
       bare: { argv: [bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-net", "true"], cwd },
+      // Node in front of the plan's own bwrap and nothing of srt's (bench/_floor.cjs): what no JavaScript change removes.
+      floor: {
+        argv: [process.execPath, "-r", `${root}bench/_rss.cjs`, `${root}bench/_floor.cjs`, join(cwd, "plan.json")],
+        cwd,
+        env: { ...process.env, SRT_BENCH_RSS_FILE: join(cwd, "floor-rss.txt") },
+      },
       offline: { argv: srtArgv("--settings", "offline.json", "--", "true"), cwd, env },
       exec: { argv: srtArgv("exec", "plan.json", "--", "true"), cwd, env },
       online: {
@@ -113,9 +121,13 @@ try {
   console.log(`medians of ${runs} interleaved runs`);
   console.log(`${"node -e 0".padEnd(34)} ${fmt(node).padStart(9)}`);
   console.log(`${"bwrap --ro-bind / / … true".padEnd(34)} ${fmt(bare).padStart(9)}`);
+  line("floor: node, then the plan's bwrap", floor);
   line("srt -- true (no network)", offline, 25);
   line("srt exec plan.json -- true", exec, 15);
   line("srt -- true (allowed domain)", online, 45);
+  console.log(
+    `${"srt exec above the floor".padEnd(34)} ${fmt(exec - floor).padStart(9)}  (srt's own work; the floor is node +${fmt(floor - node)}, ${floor - node > 15 ? "above" : "within"} the exec target by itself)`,
+  );
   if (baseSrt) {
     line("base: srt -- true (no network)", baseOffline, 25);
     line("base: srt exec plan.json -- true", baseExec, 15);
@@ -131,6 +143,9 @@ try {
   );
   console.log(
     `peak RSS of srt, allowed domain   ${(onlineKiB / 1024).toFixed(1)} MiB (×${(onlineKiB / nodeKiB).toFixed(2)} node)`,
+  );
+  console.log(
+    `peak RSS of the floor              ${(peakOf(join(cwd, "floor-rss.txt")) / 1024).toFixed(1)} MiB (node, child_process, net and a spawn: the least a Node front end holds)`,
   );
   if (baseSrt) console.log(`base: peak RSS of srt, no network ${(peakOf(baseRssFile) / 1024).toFixed(1)} MiB`);
   const firstKiB = Number(readFileSync(firstRssFile, "utf8").trim().split("\n")[0]);
