@@ -125,6 +125,7 @@ int main(void) { return 70; }
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
@@ -154,6 +155,7 @@ int main(void) { return 70; }
 #define MAXPORTS 8
 #define CONNECT_RETRY_MS 5000
 #define MAXPENDING 65536
+#define LOOPBACK_WAIT_MS 10000
 
 struct listener {
   int fd;
@@ -248,6 +250,34 @@ static void drop_privileges(void) {
   if (syscall(SYS_capget, &h, d) < 0) die("capget");
   for (int i = 0; i < 2; i++)
     if (d[i].effective | d[i].permitted | d[i].inheritable) fail("capabilities remain after dropping them");
+}
+
+/*
+ * bwrap reports the sandbox's pid right after clone(), before its child sets the new namespace's
+ * loopback up (127.0.0.1/8 on lo, then lo up: bwrap's loopback_setup), so this process can arrive
+ * first. Binding 127.0.0.1 works before anything is set up (no routing table yet) and after the
+ * address's local route exists, but not in between: the kernel creates the local table and then
+ * inserts the route, and a bind between the two fails with EADDRNOTAVAIL (measured: a bind spun
+ * from the moment bwrap gave the pid hit that ~8 us window in 1 run in 15; this program, binding
+ * once a few ms later, hit it in a loaded bench and the run was refused). bwrap brings lo up only
+ * after the address is in place, so lo being up means the window is behind us. srt's own
+ * timeout (bridge.ts) ends a wait that never ends sooner than this bound does.
+ */
+static void await_loopback(void) {
+  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) die("socket");
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  strcpy(ifr.ifr_name, "lo");
+  long long deadline = now_ms() + LOOPBACK_WAIT_MS;
+  for (;;) {
+    if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0) die("the sandbox's loopback interface");
+    if (ifr.ifr_flags & IFF_UP) break;
+    if (now_ms() > deadline) fail("the sandbox's loopback interface did not come up");
+    struct timespec ms = {.tv_sec = 0, .tv_nsec = 1000000};
+    nanosleep(&ms, NULL);
+  }
+  close(s);
 }
 
 static void listen_on(struct listener *l) {
@@ -775,6 +805,7 @@ int main(int argc, char **argv) {
   }
   ep = epoll_create1(EPOLL_CLOEXEC);
   if (ep < 0) die("epoll_create1");
+  await_loopback();
   for (int i = 0; i < nls; i++) listen_on(&ls[i]);
   if (relay_mode) {
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = CONTROL_TAG};
