@@ -6,7 +6,7 @@
  * bytes both ways with splice. It replaces the per-port chain
  * `setpriv --pdeathsig KILL nsenter --net [--user --preserve-credentials] socat`.
  *
- *   srt-bridge PARENT_PID SANDBOX_PID USERNS(0|1) [relay=MS] PORT=SOCKET...
+ *   srt-bridge PARENT_PID SANDBOX_PID USERNS(0|1) [relay=MS] [child-of=PID] PORT=SOCKET...
  *
  * Fd 3 is the readiness pipe: once every port listens and every privilege is
  * dropped, the line "ready\n" is written and fd 3 closed. Any failure before
@@ -98,7 +98,17 @@
  * What it trusts: its argv and fds, from srt (its parent), and fd 4's
  * messages (srt's). SANDBOX_PID is
  * the sandbox's first process, held by bwrap's block fd until this program
- * says ready; its namespace files are opened before anything else. If srt
+ * says ready (the command cannot run, so cannot end it, before then); its
+ * namespace files are opened before anything else, through its /proc
+ * directory. A pid, though, names a process only while it lives: were the
+ * sandbox's process killed from outside before that (by a same-uid command
+ * of a weaker nested sandbox, which sees host pids, also srt's: stopped, srt
+ * would start this program late) its pid could be recycled by a process in
+ * another sandbox, whose namespaces this program would enter, listening there
+ * for this run's proxies. With child-of=PID (bwrap, srt's child) the process
+ * whose namespaces were opened must, afterwards, still be PID's child, and PID
+ * srt's: nothing else forks from bwrap, and a pid whose process ended is not
+ * its child any more. If srt
  * dies this program is killed (PR_SET_PDEATHSIG), and it checks that its
  * parent is still PARENT_PID after setting that, so it never outlives srt.
  *
@@ -125,6 +135,7 @@ int main(void) { return 70; }
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
@@ -154,6 +165,7 @@ int main(void) { return 70; }
 #define MAXPORTS 8
 #define CONNECT_RETRY_MS 5000
 #define MAXPENDING 65536
+#define LOOPBACK_WAIT_MS 10000
 
 struct listener {
   int fd;
@@ -222,12 +234,38 @@ static long long now_ms(void) {
 
 /* ---- start-up: namespaces, listeners, privileges ---- */
 
-static int open_ns(const char *pid, const char *kind) {
-  char path[64];
-  snprintf(path, sizeof path, "/proc/%s/ns/%s", pid, kind);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+/*
+ * A process by its /proc/PID directory: while the directory is open it names that one process (a
+ * pid recycled after the process was reaped is another directory; reads through this one fail).
+ */
+static int open_proc(long pid) {
+  char path[32];
+  snprintf(path, sizeof path, "/proc/%ld", pid);
+  int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) die(path);
   return fd;
+}
+
+static int open_ns(int proc, const char *kind) {
+  char path[16];
+  snprintf(path, sizeof path, "ns/%s", kind);
+  int fd = openat(proc, path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) die(path);
+  return fd;
+}
+
+/* The parent pid of the process proc names, or -1 when it is gone. */
+static long parent_of(int proc) {
+  char buf[1024];
+  int fd = openat(proc, "stat", O_RDONLY | O_CLOEXEC);
+  ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+  if (fd >= 0) close(fd);
+  if (n <= 0) return -1;
+  buf[n] = 0;
+  /* "pid (comm) state ppid ...": comm may hold anything, ')' too; it ends at the last ')'. */
+  char *p = strrchr(buf, ')');
+  long ppid;
+  return p && sscanf(p + 1, " %*c %ld", &ppid) == 1 ? ppid : -1;
 }
 
 static void drop_privileges(void) {
@@ -248,6 +286,34 @@ static void drop_privileges(void) {
   if (syscall(SYS_capget, &h, d) < 0) die("capget");
   for (int i = 0; i < 2; i++)
     if (d[i].effective | d[i].permitted | d[i].inheritable) fail("capabilities remain after dropping them");
+}
+
+/*
+ * bwrap reports the sandbox's pid right after clone(), before its child sets the new namespace's
+ * loopback up (127.0.0.1/8 on lo, then lo up: bwrap's loopback_setup), so this process can arrive
+ * first. Binding 127.0.0.1 works before anything is set up (no routing table yet) and after the
+ * address's local route exists, but not in between: the kernel creates the local table and then
+ * inserts the route, and a bind between the two fails with EADDRNOTAVAIL (measured: a bind spun
+ * from the moment bwrap gave the pid hit that ~8 us window in 1 run in 15; this program, binding
+ * once a few ms later, hit it in a loaded bench and the run was refused). bwrap brings lo up only
+ * after the address is in place, so lo being up means the window is behind us. srt's own
+ * timeout (bridge.ts) ends a wait that never ends sooner than this bound does.
+ */
+static void await_loopback(void) {
+  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) die("socket");
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  strcpy(ifr.ifr_name, "lo");
+  long long deadline = now_ms() + LOOPBACK_WAIT_MS;
+  for (;;) {
+    if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0) die("the sandbox's loopback interface");
+    if (ifr.ifr_flags & IFF_UP) break;
+    if (now_ms() > deadline) fail("the sandbox's loopback interface did not come up");
+    struct timespec ms = {.tv_sec = 0, .tv_nsec = 1000000};
+    nanosleep(&ms, NULL);
+  }
+  close(s);
 }
 
 static void listen_on(struct listener *l) {
@@ -729,16 +795,26 @@ static void sweep(void) {
 
 int main(int argc, char **argv) {
   int first = 4;
-  if (argc > 4 && strncmp(argv[4], "relay=", 6) == 0) {
+  long bwrap = 0;
+  for (; first < argc; first++) {
     char *end;
-    half_close_ms = strtoll(argv[4] + 6, &end, 10);
-    if (*end || half_close_ms <= 0) fail("relay=MS: MS is the idle time after a half-close");
-    relay_mode = 1;
-    first = 5;
+    if (strncmp(argv[first], "relay=", 6) == 0) {
+      half_close_ms = strtoll(argv[first] + 6, &end, 10);
+      if (*end || half_close_ms <= 0) fail("relay=MS: MS is the idle time after a half-close");
+      relay_mode = 1;
+    } else if (strncmp(argv[first], "child-of=", 9) == 0) {
+      bwrap = strtol(argv[first] + 9, &end, 10);
+      if (*end || bwrap <= 0) fail("child-of=PID: PID is bwrap's");
+    } else {
+      break;
+    }
   }
   if (argc <= first || argc - first > MAXPORTS)
-    fail("usage: srt-bridge PARENT_PID SANDBOX_PID USERNS(0|1) [relay=MS] PORT=SOCKET...");
+    fail("usage: srt-bridge PARENT_PID SANDBOX_PID USERNS(0|1) [relay=MS] [child-of=PID] PORT=SOCKET...");
   pid_t parent = (pid_t)atol(argv[1]);
+  char *end;
+  long sandbox = strtol(argv[2], &end, 10);
+  if (*end || sandbox <= 0) fail("SANDBOX_PID is a pid");
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) die("pdeathsig");
   if (getppid() != parent) fail("srt, its parent, is gone");
   signal(SIGPIPE, SIG_IGN);
@@ -761,9 +837,23 @@ int main(int argc, char **argv) {
     if (strlen(eq + 1) >= sizeof l->to.sun_path || eq[1] != '/') fail("the socket path must be absolute and short");
     strcpy(l->to.sun_path, eq + 1);
   }
-  /* Namespaces: both opened before either is entered (the pid's ns files are then fixed). */
-  int userns = strcmp(argv[3], "1") == 0 ? open_ns(argv[2], "user") : -1;
-  int netns = open_ns(argv[2], "net");
+  /* Namespaces: both opened, from the one process, before either is entered. */
+  int proc = open_proc(sandbox);
+  int userns = strcmp(argv[3], "1") == 0 ? open_ns(proc, "user") : -1;
+  int netns = open_ns(proc, "net");
+  if (bwrap > 0) {
+    /*
+     * Whose they are, checked after they were opened ("SANDBOX_PID" at the top): the process was
+     * then still bwrap's child, and bwrap srt's. A sandbox process that ended before this point
+     * fails here, also when its pid already names another process, in another sandbox's
+     * namespaces, which would otherwise get this run's listeners and proxies.
+     */
+    if (parent_of(proc) != bwrap) fail("the sandbox's process is gone (it is not bwrap's child)");
+    int b = open_proc(bwrap);
+    if (parent_of(b) != (long)parent) fail("bwrap is not srt's child");
+    close(b);
+  }
+  close(proc);
   if (userns >= 0 && setns(userns, CLONE_NEWUSER) < 0) die("entering the sandbox's user namespace");
   if (setns(netns, CLONE_NEWNET) < 0) die("entering the sandbox's network namespace");
   if (userns >= 0) close(userns);
@@ -775,6 +865,7 @@ int main(int argc, char **argv) {
   }
   ep = epoll_create1(EPOLL_CLOEXEC);
   if (ep < 0) die("epoll_create1");
+  await_loopback();
   for (int i = 0; i < nls; i++) listen_on(&ls[i]);
   if (relay_mode) {
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = CONTROL_TAG};

@@ -80,15 +80,19 @@ export async function startBridges(
   enterUserNs: boolean,
   timeoutMs = 5000,
   oneHop?: OneHop,
+  childOf?: number,
 ): Promise<Bridges> {
   return "native" in tools
-    ? startNativeBridge(os, pid, specs, tools.native, enterUserNs, timeoutMs, oneHop)
+    ? startNativeBridge(os, pid, specs, tools.native, enterUserNs, timeoutMs, oneHop, childOf)
     : startSocatBridges(os, pid, specs, tools, enterUserNs, timeoutMs);
 }
 
 /**
  * srt-bridge enters the namespaces itself, drops every privilege (see its
  * threat model) and writes "ready" on fd 3 once every port listens: no polling.
+ * `childOf`: bwrap's pid, when pid is bwrap's child; the bridge then enters
+ * pid's namespaces only if pid still names that child ("SANDBOX_PID" in
+ * native/srt-bridge/bridge.c): a pid whose process ended may name another.
  */
 async function startNativeBridge(
   os: Pick<LinuxDeps, "spawn" | "clock" | "pid">,
@@ -98,6 +102,7 @@ async function startNativeBridge(
   enterUserNs: boolean,
   timeoutMs: number,
   oneHop: OneHop | undefined,
+  childOf: number | undefined,
 ): Promise<Bridges> {
   const child = os.spawn(
     path,
@@ -106,6 +111,7 @@ async function startNativeBridge(
       String(pid),
       enterUserNs ? "1" : "0",
       ...(oneHop === undefined ? [] : [`relay=${oneHop.halfCloseTimeoutMs}`]),
+      ...(childOf === undefined ? [] : [`child-of=${childOf}`]),
       ...specs.map((s) => `${s.port}=${s.socket}`),
     ],
     // With one hop: stdout carries its tunnels' reports, fd 4 is the relay's IPC pipe.

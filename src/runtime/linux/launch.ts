@@ -131,7 +131,17 @@ export async function launchSandbox(
     // srt-bridge takes the tunnels of its own connections from the native relay: one copying hop.
     const oneHop = "native" in req.tools.bridge ? network.oneHop : undefined;
     if (oneHop !== undefined) log("bridge: srt-bridge copies this run's tunnels itself (one hop)");
-    held.bridges = await startBridges(os, sandboxPid, network.bridges, req.tools.bridge, mapUserNs, undefined, oneHop);
+    // bwrap (proc.child: unshare and the limits helper exec it) is the sandbox process's parent.
+    held.bridges = await startBridges(
+      os,
+      sandboxPid,
+      network.bridges,
+      req.tools.bridge,
+      mapUserNs,
+      undefined,
+      oneHop,
+      proc.child.pid,
+    );
     log("bridges listening");
     proc.release();
   }
