@@ -145,3 +145,15 @@ export function shellArgv(
   const run = shell.bash ? [shell.path, "--norc"] : [shell.path];
   return what.kind === "string" ? [...run, "-c", what.script] : [...run, "-c", launcherScript, "srt", ...what.argv];
 }
+
+/**
+ * Where the words start when `argv` is bash running the launcher (shellArgv's argv mode), else
+ * undefined. srt's supervisor then looks the command up itself and runs it without the shell
+ * when the shell would only have exec'd it (native/srt-supervise/launch.c, which reproduces what
+ * bash does to the environment); anything else still goes to the shell.
+ */
+export function launcherWordsAt(argv: readonly string[]): number | undefined {
+  return argv.length > 5 && argv[1] === "--norc" && argv[2] === "-c" && argv[3] === launcherScript && argv[4] === "srt"
+    ? 5
+    : undefined;
+}
