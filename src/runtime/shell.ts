@@ -15,7 +15,8 @@
  * file or directory` for a path), 126 with `srt: foo: Permission denied` (or `Is a directory`),
  * instead of `bwrap: execvp foo: …` and status 1, which scripts cannot tell from a failure of
  * the command itself. A shell builtin with no program of that name (`srt -- cd dir`) runs as the
- * builtin.
+ * builtin. Under bash, srt's supervisor does the launcher's lookup itself and leaves the shell out
+ * when it would only have exec'd the command (launcherWordsAt, native/srt-supervise/launch.c).
  */
 import { locateTool, nodeToolFs, type ToolFs } from "./host-tools.js";
 
