@@ -9,8 +9,8 @@
  * Landlock it also builds a second wall that allows writes only beneath the writable roots
  * (landlock.c).
  *
- *   srt-supervise CONFIG_FD REPORT_FD -- COMMAND [ARG...]
- *   srt-supervise --connect SOCKET -- COMMAND [ARG...]
+ *   srt-supervise CONFIG_FD REPORT_FD [--words K] -- COMMAND [ARG...]
+ *   srt-supervise --connect SOCKET [--words K] -- COMMAND [ARG...]
  *   srt-supervise --probe              kernel features as one JSON line (srt doctor)
  *
  * --connect is for engines that cannot pass descriptors into a container (Docker, podman): the
@@ -18,6 +18,10 @@
  * (bound into the container), reads its configuration from it until srt shuts down its side, and
  * reports on the same connection. srt accepts that one connection and closes its listener, so
  * nothing started later (the command) can connect in the supervisor's place.
+ *
+ * --words K: COMMAND is bash running srt's launcher script on the words from ARG number K on
+ * (src/runtime/shell.ts); launch.c runs them without the shell when the shell would only have
+ * looked them up and exec'd them.
  *
  * Threat model. The adversary is the command and everything it starts: same uid as this process,
  * no capabilities (bwrap dropped them), no_new_privs, in the same namespaces.
@@ -181,10 +185,17 @@ static int probe(void) {
 int main(int argc, char **argv) {
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   if (argc == 2 && strcmp(argv[1], "--probe") == 0) return probe();
-  if (argc < 5 || strcmp(argv[3], "--") != 0) {
-    fprintf(stderr, "usage: srt-supervise CONFIG_FD REPORT_FD | --connect SOCKET -- COMMAND [ARG...] | --probe\n");
+  int at = 3, words = 0;
+  if (argc > 5 && strcmp(argv[3], "--words") == 0) {
+    words = atoi(argv[4]);
+    at = 5;
+  }
+  if (argc < at + 2 || strcmp(argv[at], "--") != 0 || words < 0 || words >= argc - at - 1) {
+    fprintf(stderr,
+            "usage: srt-supervise CONFIG_FD REPORT_FD | --connect SOCKET [--words K] -- COMMAND [ARG...] | --probe\n");
     return 2;
   }
+  char **command = argv + at + 1;
   int config_fd, report_fd;
   if (strcmp(argv[1], "--connect") == 0) {
     config_fd = report_fd = connect_srt(argv[2]);
@@ -249,9 +260,10 @@ int main(int argc, char **argv) {
     if (send_fd(sp[1], listener, 0) != 0) _exit(125);
     close(listener);
     close(sp[1]);
-    execvp(argv[4], argv + 4);
+    if (words > 0) launch_words(command + words);
+    execvp(command[0], command);
     int err = errno;
-    fprintf(stderr, "srt: %s: %s\n", argv[4], strerror(err));
+    fprintf(stderr, "srt: %s: %s\n", command[0], strerror(err));
     _exit(err == ENOENT ? 127 : 126);
   }
   close(sp[1]);

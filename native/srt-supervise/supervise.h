@@ -45,6 +45,10 @@ void handle_notifications(int listener, const struct config *cfg, int report_fd,
 /* SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP on the listener (Linux >= 6.6): 0, or -1 with errno. */
 int set_sync_wake(int listener);
 
+/* launch.c: runs the command named by `words` (the words of the shell launcher) as that launcher
+ * would, or exits with its 126/127 answer; returns when the shell launcher is to decide. */
+void launch_words(char **words);
+
 /* landlock.c */
 int landlock_abi(void);
 /* Restrict this process: writes only below the roots. 0 on success, else an errno. */

@@ -15,7 +15,8 @@
  * file or directory` for a path), 126 with `srt: foo: Permission denied` (or `Is a directory`),
  * instead of `bwrap: execvp foo: …` and status 1, which scripts cannot tell from a failure of
  * the command itself. A shell builtin with no program of that name (`srt -- cd dir`) runs as the
- * builtin.
+ * builtin. Under bash, srt's supervisor does the launcher's lookup itself and leaves the shell out
+ * when it would only have exec'd the command (launcherWordsAt, native/srt-supervise/launch.c).
  */
 import { locateTool, nodeToolFs, type ToolFs } from "./host-tools.js";
 
@@ -144,4 +145,16 @@ export function shellArgv(
 ): string[] {
   const run = shell.bash ? [shell.path, "--norc"] : [shell.path];
   return what.kind === "string" ? [...run, "-c", what.script] : [...run, "-c", launcherScript, "srt", ...what.argv];
+}
+
+/**
+ * Where the words start when `argv` is bash running the launcher (shellArgv's argv mode), else
+ * undefined. srt's supervisor then looks the command up itself and runs it without the shell
+ * when the shell would only have exec'd it (native/srt-supervise/launch.c, which reproduces what
+ * bash does to the environment); anything else still goes to the shell.
+ */
+export function launcherWordsAt(argv: readonly string[]): number | undefined {
+  return argv.length > 5 && argv[1] === "--norc" && argv[2] === "-c" && argv[3] === launcherScript && argv[4] === "srt"
+    ? 5
+    : undefined;
 }

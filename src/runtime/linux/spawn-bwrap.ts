@@ -31,6 +31,7 @@ import type { Readable, Writable } from "node:stream";
 import type { LinuxDeps, SpawnedChild, StdioSlot } from "./deps.js";
 import { ipcChannelFds, type InheritedFdPolicy } from "./inherited-fds.js";
 import { nulFields } from "./nul-fields.js";
+import { launcherWordsAt } from "../shell.js";
 
 export type { StdioSlot } from "./deps.js";
 
@@ -91,7 +92,12 @@ export function spawnBwrap(os: Pick<LinuxDeps, "spawn" | "env" | "inheritedFds">
     extra.push("--unshare-user", "--info-fd", "8", "--userns-block-fd", "6");
   }
   const args = argsBytes([...launch.options, ...extra]);
-  const bwrapArgv = ["--args", "3", "--", launch.supervisor.path, "7", "9", "--", ...launch.command];
+  const words = launcherWordsAt(launch.command);
+  const bwrapArgv = [
+    ...["--args", "3", "--", launch.supervisor.path, "7", "9"],
+    ...(words === undefined ? [] : ["--words", String(words)]),
+    ...["--", ...launch.command],
+  ];
   const [file, argv] =
     launch.privateMounts === undefined
       ? [launch.bwrap, bwrapArgv]
