@@ -23,6 +23,7 @@ import {
   type ProtectedName,
 } from "./protected-names.js";
 import { protectWhole, unlistableRule } from "./unlistable.js";
+import { vanished } from "./vanished.js";
 
 export { mandatoryReasons, type MandatoryRule } from "./protected-names.js";
 
@@ -87,6 +88,7 @@ export function findMandatoryDenies(host: Host, input: MandatoryInput, budget: W
       const list = host.readdir(dir);
       if (!list.ok) {
         if (depth === 0 && list.code === "ENOENT") break; // an absent root: nothing can be below it yet
+        if (vanished(host, dir, list.code)) continue; // gone meanwhile (vanished.ts): as if never seen
         if (list.code !== "EACCES") return { ok: false, reason: "host", code: list.code, at: dir };
         // Locked by an earlier run (chmod 000): protected whole, with a warning, rather than failing every later compile.
         protectWhole(host, dir, rules, stack);
@@ -101,7 +103,7 @@ export function findMandatoryDenies(host: Host, input: MandatoryInput, budget: W
         const git = gitDirRules(host, dir, input.allowGitConfig, budget);
         if (!git.ok) return git;
         rules.push(...git.rules);
-        seen.push({ kind: "bare", gitDir: dir }, ...git.seen);
+        if (!git.gone) seen.push({ kind: "bare", gitDir: dir }, ...git.seen);
         continue;
       }
       // At the top of a writable root, absent names are protected too: creating them is the attack.
@@ -117,15 +119,15 @@ export function findMandatoryDenies(host: Host, input: MandatoryInput, budget: W
           const git = gitDirRules(host, path, input.allowGitConfig, budget);
           if (!git.ok) return git;
           rules.push(...git.rules);
-          seen.push({ kind: "worktree", runsIn: dir, gitDir: path }, ...git.seen);
+          // Gone since the listing (another run's placeholder removed): what a walk a moment later
+          // finds, no repository here, so at the top of a root it is held like any missing .git.
+          if (git.gone && depth === 0) rules.push(heldGitLink(path));
+          if (!git.gone) seen.push({ kind: "worktree", runsIn: dir, gitDir: path }, ...git.seen);
         } else if (name === ".git" && kind !== undefined) {
           rules.push(protectRule(path, stateOf(kind), "git-link"));
           seen.push({ kind: "link", runsIn: dir, file: path });
         } else if (name === ".git" && depth === 0) {
-          // No repository here yet: one created from inside (hooks, core.fsmonitor) would be the one
-          // git uses for this directory afterwards. Held as an empty directory, which git's
-          // repository discovery skips (an empty *file* would break every git command below it).
-          rules.push(protectRule(path, "absent", "git-link", { shape: "dir", hold: "" }));
+          rules.push(heldGitLink(path));
         } else if (kind === "dir" && depth + 1 < maxDepth) {
           stack.push({ dir: path, depth: depth + 1 });
         }
@@ -137,6 +139,14 @@ export function findMandatoryDenies(host: Host, input: MandatoryInput, budget: W
   rules.push(...redirects.rules);
   return { ok: true, rules: [...rules, ...coverWritable(rules, input.writable)] };
 }
+
+/**
+ * No repository at the top of a writable root: one created from inside (hooks,
+ * core.fsmonitor) would be the one git uses for this directory afterwards.
+ * Held as an empty directory, which git's repository discovery skips (an
+ * empty *file* would break every git command below it).
+ */
+const heldGitLink = (path: string): PathRule => protectRule(path, "absent", "git-link", { shape: "dir", hold: "" });
 
 /**
  * A writable path inside a protected one (`allowWrite: [".git/hooks/pre-commit"]`,
@@ -160,7 +170,10 @@ function coverWritable(rules: readonly PathRule[], writable: MandatoryInput["wri
   return out;
 }
 
-type GitDirResult = { readonly ok: true; readonly rules: PathRule[]; readonly seen: GitSeen[] } | MandatoryFailure;
+type GitDirResult =
+  /** gone: the git directory itself vanished before it could be listed (vanished()); nothing else is said then. */
+  | { readonly ok: true; readonly rules: PathRule[]; readonly seen: GitSeen[]; readonly gone: boolean }
+  | MandatoryFailure;
 
 /**
  * The protected entries of a git directory (hooks, config, config.worktree,
@@ -174,8 +187,10 @@ function gitDirRules(host: Host, gitDir: string, allowGitConfig: boolean, budget
   const seen: GitSeen[] = [];
   const stack = [gitDir];
   // A directory srt cannot list is protected whole (unlistable.ts): "unlistable", nothing to look into.
-  const listing = (dir: string): Map<string, NodeKind> | MandatoryFailure | "unlistable" => {
+  // One gone since it was seen (vanished()) has nothing to look into either, and needs nothing.
+  const listing = (dir: string): Map<string, NodeKind> | MandatoryFailure | "unlistable" | "gone" => {
     const list = host.readdir(dir);
+    if (!list.ok && vanished(host, dir, list.code)) return "gone";
     if (!list.ok && list.code !== "EACCES") return { ok: false, reason: "host", code: list.code, at: dir };
     if (!list.ok) {
       rules.push(unlistableRule(dir));
@@ -192,7 +207,8 @@ function gitDirRules(host: Host, gitDir: string, allowGitConfig: boolean, budget
   while (stack.length > 0) {
     const dir = stack.pop()!;
     const kinds = listing(dir);
-    if (kinds === "unlistable") continue;
+    if (kinds === "gone" && dir === gitDir) return { ok: true, rules: [], seen: [], gone: true };
+    if (kinds === "unlistable" || kinds === "gone") continue;
     if (!(kinds instanceof Map)) return kinds;
     if (dir === gitDir && kinds.size === 0) {
       // An empty .git is not a repository (git's discovery skips it; another run's placeholder looks
@@ -210,19 +226,19 @@ function gitDirRules(host: Host, gitDir: string, allowGitConfig: boolean, budget
     if (kinds.get("modules") === "dir") stack.push(joinPath(dir, "modules"));
     if (kinds.get("worktrees") !== "dir") continue;
     const worktrees = listing(joinPath(dir, "worktrees"));
-    if (worktrees === "unlistable") continue;
+    if (worktrees === "unlistable" || worktrees === "gone") continue;
     if (!(worktrees instanceof Map)) return worktrees;
     for (const [id, k] of [...worktrees].sort()) {
       if (k !== "dir") continue;
       const admin = joinPath(dir, `worktrees/${id}`);
       const adminKinds = listing(admin);
-      if (adminKinds === "unlistable") continue;
+      if (adminKinds === "unlistable" || adminKinds === "gone") continue;
       if (!(adminKinds instanceof Map)) return adminKinds;
       rules.push(...entries(admin, adminKinds, gitWorktreeNames));
       seen.push({ kind: "admin", gitDir: admin });
     }
   }
-  return { ok: true, rules, seen };
+  return { ok: true, rules, seen, gone: false };
 }
 
 /**
@@ -277,6 +293,8 @@ function protectionOf(
   if (gitDir === undefined) return { ok: true, rules: [], seen: [], inGitDir: false };
   const git = gitDirRules(host, gitDir, allowGitConfig, budget);
   if (!git.ok) return git;
+  // Gone since gitDirAbove saw it: what a moment later's gitDirAbove would say, no git directory.
+  if (git.gone) return { ok: true, rules: [], seen: [], inGitDir: false };
   const overlaps = (r: PathRule): boolean =>
     r.path === path || r.path.startsWith(path + "/") || path.startsWith(r.path + "/");
   const top: GitSeen = gitDir.endsWith("/.git")
