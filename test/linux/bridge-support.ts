@@ -3,16 +3,15 @@
  * they hold themselves (an `unshare` process), as root or as srt-test, with
  * a unix socket standing in for srt's proxy.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { repoRoot } from "../support/repo.js";
-import { PATH, type Runner, type TestHooks } from "./support.js";
+import { PATH, setprivPath, testGid, testUid, type Runner, type TestHooks } from "./support.js";
 
 export const bridge = join(repoRoot, "dist/native/srt-bridge");
-const setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].find(existsSync);
 export const unshare = ["/usr/bin/unshare", "/bin/unshare"].find(existsSync)!;
 export const ip = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"].find(existsSync)!;
 /** Why these tests cannot run here, if they cannot. */
@@ -21,16 +20,14 @@ export const missing =
     ? "not Linux"
     : !existsSync(bridge)
       ? `${bridge} is missing (npm run build)`
-      : setpriv === undefined || !existsSync(unshare) || !existsSync(ip)
+      : !existsSync(setprivPath) || !existsSync(unshare) || !existsSync(ip)
         ? "setpriv, unshare and ip (util-linux, iproute2) are needed"
         : undefined;
-
-const id = (flag: string): string => spawnSync("id", [flag, "srt-test"], { encoding: "utf8" }).stdout.trim();
 
 /** argv that runs `argv` as the runner (root: as it is); setpriv execs, so the parent stays ours. */
 export function as(runner: Runner, argv: readonly string[]): string[] {
   if (runner !== "srt-test") return [...argv];
-  return [setpriv!, `--reuid=${id("-u")}`, `--regid=${id("-g")}`, "--clear-groups", "--", ...argv];
+  return [setprivPath, `--reuid=${testUid}`, `--regid=${testGid}`, "--clear-groups", "--", ...argv];
 }
 
 /** A process killed when the test finishes. */

@@ -35,8 +35,8 @@ import { repoRoot } from "../support/repo.js";
 export const bwrapPath = ["/usr/bin/bwrap", "/usr/local/bin/bwrap", "/bin/bwrap"].find((p) => existsSync(p));
 const isRoot = process.getuid?.() === 0;
 const testUser = spawnSync("id", ["-u", "srt-test"], { encoding: "utf8" });
-const testUid = testUser.status === 0 ? Number(testUser.stdout.trim()) : undefined;
-const testGid =
+export const testUid = testUser.status === 0 ? Number(testUser.stdout.trim()) : undefined;
+export const testGid =
   testUid === undefined ? undefined : Number(spawnSync("id", ["-g", "srt-test"], { encoding: "utf8" }).stdout.trim());
 
 /** The built CLI, as users run it (`npm test` builds it first). */
@@ -56,7 +56,7 @@ export const runners: readonly Runner[] = isRoot ? (testUid !== undefined ? ["ro
 export const missingTestUser = isRoot && testUid === undefined;
 
 /** Absolute, so a test may run srt with a PATH that lacks everything (the missing-bwrap case). */
-const setprivPath = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync(p)) ?? "setpriv";
+export const setprivPath = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync(p)) ?? "setpriv";
 
 export const PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
