@@ -4,7 +4,7 @@
 // plan's own mounts and namespaces, wait for it, remove the placeholders. No settings, no checks, no
 // supervisor, no seccomp, no watchdog, no bridge: what `srt exec plan.json -- true` costs above this
 // row is srt's own work; what this row costs above `node -e 0` no JavaScript change can remove.
-//   node _floor.cjs plan.json
+//   node _floor.cjs plan.json /path/to/bwrap   (the bench's own bwrap, as its bare row runs)
 "use strict";
 const { spawn } = require("node:child_process");
 require("node:net");
@@ -25,7 +25,7 @@ for (const p of plan.placeholders ?? []) {
   }
 }
 const args = plan.bwrap.map((a) => (typeof a === "string" ? a : slot));
-const child = spawn("bwrap", [...args, "true"], { stdio: "inherit" });
+const child = spawn(process.argv[3], [...args, "true"], { stdio: "inherit" });
 child.on("exit", (code) => {
   for (const p of made.reverse()) (p.kind === "dir" ? rmdirSync : unlinkSync)(p.path);
   rmSync(slot, { recursive: true, force: true });

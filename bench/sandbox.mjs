@@ -78,7 +78,14 @@ try {
       bare: { argv: [bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-net", "true"], cwd },
       // Node in front of the plan's own bwrap and nothing of srt's (bench/_floor.cjs): what no JavaScript change removes.
       floor: {
-        argv: [process.execPath, "-r", `${root}bench/_rss.cjs`, `${root}bench/_floor.cjs`, join(cwd, "plan.json")],
+        argv: [
+          process.execPath,
+          "-r",
+          `${root}bench/_rss.cjs`,
+          `${root}bench/_floor.cjs`,
+          join(cwd, "plan.json"),
+          bwrap,
+        ],
         cwd,
         env: { ...process.env, SRT_BENCH_RSS_FILE: join(cwd, "floor-rss.txt") },
       },
