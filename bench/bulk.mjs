@@ -2,8 +2,11 @@
 // curl inside `srt -c` fetches a file from a loopback HTTP server through the
 // sandbox's CONNECT (3128) and SOCKS5 (1080) bridges, with srt's native relay
 // and with the Node fallback (a copy of dist/ without dist/native/srt-relay),
-// against a direct download in the same round. Prints every run (the machine
-// is noisy): MiB/s, the ratio to that round's direct download, and the CPU
+// each against a direct download run right before it (on a shared machine the
+// direct speed swings from one second to the next, so one direct download per
+// round made the later rows' ratios follow their position; the protocols also
+// swap places every round). Prints every run (the machine
+// is noisy): MiB/s, the ratio to its direct download, and the CPU
 // seconds of the srt process, of srt-relay and of srt-bridge (which copies the
 // run's tunnels itself since one hop; sampled from /proc; srt's
 // includes its start-up, so a run that downloads nothing is measured too and
@@ -11,7 +14,8 @@
 // client inside the sandbox over one kept-alive CONNECT tunnel (the relay's
 // path) and through the HTTP proxy (absolute-form, Node's own path), p50 and
 // p99 against the same client outside the sandbox talking to the server
-// directly. Loopback only.
+// directly. Ends with each row's median ratio and range over the rounds.
+// Loopback only.
 import { spawn } from "node:child_process";
 import { bulkServer, curlOut, download, MiB } from "./_download.mjs";
 import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
@@ -21,7 +25,7 @@ import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const total = Number(process.argv[2] ?? 1024) * MiB;
-const rounds = Number(process.argv[3] ?? 3);
+const rounds = Number(process.argv[3] ?? 5);
 const work = mkdtempSync(join(tmpdir(), "srt-bench-bulk-"));
 const settings = join(work, "settings.json");
 writeFileSync(settings, JSON.stringify({ network: { allowedDomains: ["127.0.0.1"] } }));
@@ -103,23 +107,32 @@ function small(how, pkg) {
 try {
   await direct(); // warm-up
   console.log(
-    `bulk ${total / MiB} MiB through a sandbox, ${rounds} rounds (MiB/s, ratio to the round's direct, CPU s)`,
+    `bulk ${total / MiB} MiB through a sandbox, ${rounds} rounds (MiB/s, ratio to the direct download just before, CPU s)`,
   );
+  const ratios = new Map();
   for (let i = 0; i < rounds; i++) {
-    const d = (await direct()).mibs;
-    console.log(`round ${i + 1}: direct ${d.toFixed(0)} MiB/s`);
-    for (const how of ["connect", "socks"])
+    console.log(`round ${i + 1}`);
+    for (const how of i % 2 === 0 ? ["connect", "socks"] : ["socks", "connect"])
       for (const [name, pkg] of [
         ["native relay", root],
         ["node fallback", fallback],
       ]) {
         const idle = (await viaSrt(pkg, how, `${url}empty`)).srt;
+        const d = (await direct()).mibs;
         const r = await viaSrt(pkg, how);
         const perGiB = ((r.srt - idle) * 1024 * MiB) / total;
+        const row = `${how.padEnd(7)} ${name.padEnd(13)}`;
+        ratios.set(row, [...(ratios.get(row) ?? []), r.mibs / d]);
         console.log(
-          `  ${how.padEnd(7)} ${name.padEnd(13)} ${r.mibs.toFixed(0).padStart(5)} MiB/s  ${(r.mibs / d).toFixed(2)}×  srt ${r.srt.toFixed(2)} s (idle run ${idle.toFixed(2)} s: ${perGiB.toFixed(2)} s/GiB)  relay ${r.relay.toFixed(2)} s  bridge ${r.bridge.toFixed(2)} s`,
+          `  ${row} ${r.mibs.toFixed(0).padStart(5)} MiB/s  ${(r.mibs / d).toFixed(2)}× of ${d.toFixed(0)}  srt ${r.srt.toFixed(2)} s (idle run ${idle.toFixed(2)} s: ${perGiB.toFixed(2)} s/GiB)  relay ${r.relay.toFixed(2)} s  bridge ${r.bridge.toFixed(2)} s`,
         );
       }
+  }
+  console.log(`ratio to direct over ${rounds} rounds: median (range)`);
+  for (const [row, rs] of [...ratios].sort()) {
+    const s = [...rs].sort((a, b) => a - b);
+    const median = s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    console.log(`  ${row} ${median.toFixed(2)}× (${s[0].toFixed(2)}–${s.at(-1).toFixed(2)})`);
   }
   console.log("1,000 sequential small requests on one connection (p50 p99, ms)");
   console.log(`  direct, outside the sandbox                ${""}${await small("direct")}`);
