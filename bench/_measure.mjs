@@ -19,12 +19,14 @@ export const fmt = (ms) => `${ms.toFixed(1)} ms`;
 /**
  * Medians of several commands run in turns (a, b, c, a, b, c, …), so that load from other
  * processes on a shared machine hits all of them alike: `commands` maps a name to
- * { argv, env, cwd }; returns the median wall time of each, by name.
+ * { argv, env, cwd, before? } (`before` runs untimed ahead of each run); returns the median wall
+ * time of each, by name.
  */
 export function interleavedMediansMs(commands, { runs = 21 } = {}) {
   const times = Object.fromEntries(Object.keys(commands).map((k) => [k, []]));
   for (let i = 0; i < runs; i++)
-    for (const [name, { argv, env, cwd }] of Object.entries(commands)) {
+    for (const [name, { argv, env, cwd, before }] of Object.entries(commands)) {
+      before?.(i);
       const t0 = process.hrtime.bigint();
       const r = spawnSync(argv[0], argv.slice(1), { stdio: ["ignore", "ignore", "pipe"], env, cwd });
       times[name].push(Number(process.hrtime.bigint() - t0) / 1e6);

@@ -9,6 +9,9 @@ import { fileURLToPath } from "node:url";
 import { execFileSync } from "node:child_process";
 import { buildNative } from "./build-native.mjs";
 
+/** Replaced in dist/cli.cjs by the hash of the bundle (32 hex digits, the placeholder's length). */
+const buildPlaceholder = "srt-cli-build-placeholder-000000";
+
 const root = fileURLToPath(new URL("..", import.meta.url));
 const dist = `${root}dist`;
 // Built aside and moved in (the bundle first, the entry last, by rename): a CLI that is running — a
@@ -67,7 +70,9 @@ async function buildCli(outdir) {
     // first import) but need no loader: one file, nothing to resolve (dist/srt.cjs gives `require`).
     supported: { "dynamic-import": false },
     // package-root.ts finds srt's package from its own file: load-cli.ts passes the bundle's URL.
-    define: { "import.meta.url": "__srtUrl" },
+    // SRT_CLI_BUILD names this build's compiler for the compile memo (src/runtime/compile-memo-store.ts):
+    // a placeholder here, the hash of the bundle that holds it below.
+    define: { "import.meta.url": "__srtUrl", SRT_CLI_BUILD: JSON.stringify(buildPlaceholder) },
     // The file is the function load-cli.ts compiles (CommonJS's wrapper, written here rather than
     // concatenated at every start: one copy of the source less in memory).
     banner: { js: "(function (exports, require, module, __filename, __dirname, __srtUrl) {" },
@@ -81,6 +86,11 @@ async function buildCli(outdir) {
   // charset escapes everything else, and a bundle that is not ASCII must not build.
   if (!/^[\x00-\x7f]*$/.test(readFileSync(`${outdir}/cli.cjs`, "latin1")))
     throw new Error("dist/cli.cjs is not ASCII: src/cli/load-cli.ts reads it as latin1");
+  // The build's name is the hash of the bundle with the placeholder in it: the same sources build the
+  // same bytes, and any other compiler another name, so no memo outlives the code that wrote it.
+  const bundled = readFileSync(`${outdir}/cli.cjs`, "latin1");
+  const cliBuild = createHash("sha256").update(bundled).digest("hex").slice(0, buildPlaceholder.length);
+  writeFileSync(`${outdir}/cli.cjs`, bundled.replaceAll(buildPlaceholder, cliBuild), "latin1");
   const hash = createHash("sha256")
     .update(readFileSync(`${outdir}/cli.cjs`))
     .digest("hex")

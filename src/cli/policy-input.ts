@@ -7,6 +7,7 @@ import { resolve } from "node:path";
 import { compileSettings, type Diagnostic, type Policy, type SelfOutput, type Target } from "../compiler/index.js";
 import type { RunAdditions } from "../compiler/additions.js";
 import { createNodeHost } from "../runtime/node-host.js";
+import { memoizedCompile } from "../runtime/compile-memo-store.js";
 import { packageRoot } from "../runtime/package-root.js";
 import type { CliIo } from "./io.js";
 import { locate, renderHuman, type LocatedDiagnostic } from "./render.js";
@@ -27,14 +28,15 @@ export interface PolicyArgs {
   readonly additions?: RunAdditions | undefined;
 }
 
-export function compileForCli(
-  args: PolicyArgs,
-  io: CliIo,
-  target: Target,
-): { policy?: Policy; diagnostics: readonly LocatedDiagnostic[]; settingsValue?: unknown } {
+/** The hash of dist/cli.cjs (scripts/build.mjs); undeclared when srt's sources run unbundled (tests), which keep no memo. */
+declare const SRT_CLI_BUILD: string | undefined;
+const cliBuild = typeof SRT_CLI_BUILD === "string" ? SRT_CLI_BUILD : undefined;
+
+export function compileForCli(args: PolicyArgs, io: CliIo, target: Target): CliCompile {
   const loaded = loadSettings(args.settings, io.cwd, io.env);
   let diagnostics: readonly Diagnostic[];
   let policy: Policy | undefined;
+  let memo: string | undefined;
   if (!loaded.ok) {
     diagnostics = loaded.diagnostics;
   } else {
@@ -44,24 +46,33 @@ export function compileForCli(
       if (!args.quiet && made.created.length > 0)
         io.err(`srt: created the cache directories of the presets this policy extends: ${made.created.join(", ")}\n`);
     }
-    const result = compileSettings({
-      text: loaded.source.text,
-      file: loaded.source.file,
-      host: createNodeHost({ cwd: io.cwd, env: io.env }),
-      target,
-      installDir: packageRoot(),
-      settingsLookup: [defaultSettingsPath(io.env), ...envSettings(io)],
-      ...(args.outputs === undefined ? {} : { outputs: args.outputs }),
-      ...(args.additions === undefined ? {} : { additions: args.additions }),
-    });
+    const host = createNodeHost({ cwd: io.cwd, env: io.env });
+    // The last compile of the same input, while every answer it got from this machine still holds
+    // (runtime/compile-memo.ts): in a large project the mandatory search is most of a compile.
+    const { result, how } = memoizedCompile(
+      {
+        text: loaded.source.text,
+        file: loaded.source.file,
+        target,
+        installDir: packageRoot(),
+        settingsLookup: [defaultSettingsPath(io.env), ...envSettings(io)],
+        ...(args.outputs === undefined ? {} : { outputs: args.outputs }),
+        ...(args.additions === undefined ? {} : { additions: args.additions }),
+      },
+      host,
+      // SRT_COMPILE_MEMO=0: compile every time (as SRT_CODE_CACHE=0 turns off the code cache).
+      { stateDir: host.env.stateDir, uid: io.uid, build: io.env["SRT_COMPILE_MEMO"] === "0" ? undefined : cliBuild },
+      compileSettings,
+    );
     diagnostics = result.diagnostics;
     policy = result.policy;
+    memo = how;
   }
   const located = locate(diagnostics, loaded.source);
   const shown = args.quiet === true ? located.filter((d) => d.severity === "error") : located;
   // With --json the command decides where the diagnostics go; people get them on stderr.
   if (!args.json && shown.length > 0) io.err(renderHuman(shown, loaded.source, io.color) + "\n");
-  if (policy === undefined) return { diagnostics: located };
+  if (policy === undefined) return { diagnostics: located, ...(memo === undefined ? {} : { memo }) };
   // The value the policy came from, for what the IR only points at (parentProxy credentials).
   let settingsValue: unknown;
   try {
@@ -69,7 +80,15 @@ export function compileForCli(
   } catch {
     settingsValue = undefined;
   }
-  return { policy, diagnostics: located, settingsValue };
+  return { policy, diagnostics: located, settingsValue, ...(memo === undefined ? {} : { memo }) };
+}
+
+export interface CliCompile {
+  readonly policy?: Policy;
+  readonly diagnostics: readonly LocatedDiagnostic[];
+  readonly settingsValue?: unknown;
+  /** Whether the compile ran or a memo of it was reused, for -d. */
+  readonly memo?: string;
 }
 
 /**
@@ -85,7 +104,7 @@ export function compileForRun(
   },
   io: CliIo,
   target: Target,
-): { policy?: Policy; diagnostics: readonly LocatedDiagnostic[]; settingsValue?: unknown } {
+): CliCompile {
   const outputs =
     o.violations === undefined ? [] : [{ path: resolve(io.cwd, o.violations), rule: "violations-file" as const }];
   return compileForCli(

@@ -83,7 +83,7 @@ async function runMode(o: RunOptions, io: CliIo, runtime: RuntimeName, flags: Do
     return exitStatus.runtime;
   }
   const t0 = monotonicMs();
-  const { policy, settingsValue } = compileForRun(o, io, "linux");
+  const { policy, settingsValue, memo } = compileForRun(o, io, "linux");
   if (policy === undefined) return exitStatus.usage;
   // The OCI runtimes' code is loaded only for them (issue 19: a bwrap run's start-up pays for nothing else).
   const plan =
@@ -96,7 +96,7 @@ async function runMode(o: RunOptions, io: CliIo, runtime: RuntimeName, flags: Do
           runtime === "crun" ? "crun" : "runc",
         );
   const debug = o.debug || debugFromEnv(io.env);
-  if (debug) io.err(`srt: compiled ${plan.source} in ${(monotonicMs() - t0).toFixed(1)} ms\n`);
+  if (debug) io.err(`srt: compiled ${plan.source} in ${(monotonicMs() - t0).toFixed(1)} ms: ${memo}\n`);
   let docker: DockerChoices | undefined;
   if (runtime === "docker" || runtime === "podman") {
     const chosen = dockerOptions(settingsValue, flags, plan as OciPlan, (p) => {

@@ -61,23 +61,7 @@ export function createNodeHost(options: NodeHostOptions = {}): Host {
     },
     // Names and paths come back as bytes: a name that is not UTF-8 is escaped, not mangled (byte-paths.ts).
     realpath: (path) => attempt(() => fromOs(realpathSync.native(osPath(path), { encoding: "buffer" }))),
-    readdir: (path) =>
-      attempt((): DirEntry[] =>
-        readdirSync(osPath(path), { withFileTypes: true, encoding: "buffer" }).map((raw) => {
-          const name = fromOs(raw.name);
-          const d = raw as unknown as Dirent;
-          // Some file systems report DT_UNKNOWN; only then pay for an lstat.
-          const known =
-            d.isFile() ||
-            d.isDirectory() ||
-            d.isSymbolicLink() ||
-            d.isFIFO() ||
-            d.isSocket() ||
-            d.isBlockDevice() ||
-            d.isCharacterDevice();
-          return { name, kind: known ? kindOf(d) : kindOf(lstatSync(osPath(`${path}/${name}`))) };
-        }),
-      ),
+    readdir: (path) => attempt(() => listDir(path)),
     readlink: (path) => attempt(() => fromOs(readlinkSync(osPath(path), { encoding: "buffer" }))),
     readFile: (path, maxBytes) => attempt(() => readBounded(path, maxBytes)),
     now: monotonicMs,
@@ -90,6 +74,36 @@ export function createNodeHost(options: NodeHostOptions = {}): Host {
       vars,
     },
   };
+}
+
+/**
+ * A directory's entries with their kinds. Names as strings first: a name as a Buffer costs an
+ * object per entry, and walks list thousands (in a project with node_modules, 47 against 28 ms for
+ * 1,253 directories). Node writes U+FFFD for every byte sequence that is not UTF-8, so a listing
+ * without one is exact; one with it (a name that is not UTF-8, or one that really holds U+FFFD) is
+ * listed again as bytes, and every name escaped where it is not UTF-8 (byte-paths.ts).
+ */
+function listDir(path: string): DirEntry[] {
+  const fast = readdirSync(osPath(path), { withFileTypes: true });
+  if (!fast.some((d) => d.name.includes("\ufffd")))
+    return fast.map((d) => ({ name: d.name, kind: entryKind(path, d.name, d) }));
+  return readdirSync(osPath(path), { withFileTypes: true, encoding: "buffer" }).map((raw) => {
+    const name = fromOs(raw.name);
+    return { name, kind: entryKind(path, name, raw as unknown as Dirent) };
+  });
+}
+
+/** An entry's kind from d_type; some file systems report DT_UNKNOWN, and only then is it worth an lstat. */
+function entryKind(dir: string, name: string, d: Dirent): NodeKind {
+  const known =
+    d.isFile() ||
+    d.isDirectory() ||
+    d.isSymbolicLink() ||
+    d.isFIFO() ||
+    d.isSocket() ||
+    d.isBlockDevice() ||
+    d.isCharacterDevice();
+  return known ? kindOf(d) : kindOf(lstatSync(osPath(`${dir}/${name}`)));
 }
 
 /**

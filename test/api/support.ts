@@ -61,19 +61,24 @@ export function privateTmp(): { dir: string; leftovers(): string[]; remove(): vo
   const uid = process.getuid?.() ?? 0;
   return {
     dir,
-    // The state directory (srt-<uid>), its runs/ and the CLI's finished code caches (code-cache/*.bin)
+    // The state directory (srt-<uid>), its runs/, the CLI's finished code caches (code-cache/*.bin) and compile memos (compile-memo/*.json)
     // are meant to stay; the run directories in it are not, nor a cache written aside.
     leftovers: () => [
       ...readdirSync(dir).filter((n) => n !== `srt-${uid}`),
       ...(existsSync(join(dir, `srt-${uid}`))
         ? readdirSync(join(dir, `srt-${uid}`))
-            .filter((n) => n !== "runs" && n !== "code-cache")
+            .filter((n) => n !== "runs" && n !== "code-cache" && n !== "compile-memo")
             .map((n) => `srt-${uid}/${n}`)
         : []),
       ...(existsSync(join(dir, `srt-${uid}`, "code-cache"))
         ? readdirSync(join(dir, `srt-${uid}`, "code-cache"))
             .filter((n) => !/^[0-9a-f]{16}-[0-9a-f]{16}\.bin$/.test(n))
             .map((n) => `srt-${uid}/code-cache/${n}`)
+        : []),
+      ...(existsSync(join(dir, `srt-${uid}`, "compile-memo"))
+        ? readdirSync(join(dir, `srt-${uid}`, "compile-memo"))
+            .filter((n) => !/^[0-9a-f]{8}\.json$/.test(n))
+            .map((n) => `srt-${uid}/compile-memo/${n}`)
         : []),
       ...(existsSync(join(dir, `srt-${uid}`, "runs"))
         ? readdirSync(join(dir, `srt-${uid}`, "runs")).map((n) => `srt-${uid}/runs/${n}`)

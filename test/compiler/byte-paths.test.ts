@@ -97,6 +97,23 @@ describe("byte paths", () => {
     expect(fromOs(Buffer.from([0xef, 0xbf, 0xbd, 0xff]))).toBe("\ufffd\udcff");
   });
 
+  it("a listing mixing plain names, a real U+FFFD and bytes that are not UTF-8: each name exact", () => {
+    const dir = mkdtempSync(join(tmpdir(), "srt-bytes-"));
+    try {
+      writeFileSync(join(dir, "plain"), "");
+      writeFileSync(join(dir, "a\ufffdb"), "");
+      writeFileSync(Buffer.concat([Buffer.from(`${dir}/`), Buffer.from([0x62, 0xff])]), "");
+      const names = (r: ReturnType<ReturnType<typeof createNodeHost>["readdir"]>): string[] =>
+        r.ok ? r.value.map((e) => e.name).sort() : [];
+      expect(names(createNodeHost().readdir(dir))).toEqual(["a\ufffdb", "b\udcff", "plain"]);
+      rmSync(Buffer.concat([Buffer.from(`${dir}/`), Buffer.from([0x62, 0xff])]));
+      // A real U+FFFD alone is listed exactly too (the slow path finds it is UTF-8 after all).
+      expect(names(createNodeHost().readdir(dir))).toEqual(["a\ufffdb", "plain"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("a real name on disk: the Node host lists it escaped, and names it exactly", () => {
     const dir = mkdtempSync(join(tmpdir(), "srt-bytes-"));
     try {

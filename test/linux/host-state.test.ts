@@ -191,6 +191,47 @@ describe.skipIf(lacking(!supported, skipReason))("srt's host state", () => {
       },
     );
 
+    // src/runtime/compile-memo.ts: a memo decides the next run's policy without compiling it.
+    it.concurrent(
+      "with the temp dir writable, a command cannot read, replace or plant srt's compile memo, which the next srt uses",
+      async (ctx) => {
+        const b = useBox(ctx, runner);
+        writeSettings(b, { filesystem: { allowWrite: [".", b.tmp] } });
+        const state = stateOf(b);
+        // The first run makes the state directory, the second keeps its compile there (and lists
+        // the state directory without the memo: the walk of the writable temp dir lists it), the
+        // third keeps one that the next run reuses.
+        for (let i = 0; i < 3; i++) expect((await sh(b, "true")).status).toBe(0);
+        const dir = join(state, "compile-memo");
+        const [memo] = readdirSync(dir);
+        expect(memo, "the second run kept a memo").toMatch(/^[0-9a-f]{8}\.json$/);
+        const script = [
+          `M=${dir}; F=${join(dir, memo!)}`,
+          probe("memo_read", `cat "$F"`),
+          probe("memo_list", `ls "$M" | grep -q json`),
+          probe("memo_write", `echo x >> "$F"`),
+          probe("memo_plant", `echo x > "$M/00000000.json"`),
+          probe("memo_replace", `mkdir -p /tmp/x && : > /tmp/x/f && mv /tmp/x/f "$F"`),
+          probe("memo_rename", `mv "$M" "$M.moved"`),
+          probe("memo_dir_plant", `mkdir -p "$M.new" && mv "$M.new" "$M"`),
+        ].join("\n");
+        const out = await sh(b, script, { env: { SRT_DEBUG: "1" } });
+        expect(out.status, out.stderr).toBe(0);
+        // The third srt took the memo the second one kept.
+        expect(out.stderr).toMatch(/srt: compiled .* ms: reused/);
+        expect(report(out)).toEqual({
+          memo_read: "refused",
+          memo_list: "refused",
+          memo_write: "refused",
+          memo_plant: "refused",
+          memo_replace: "refused",
+          memo_rename: "refused",
+          memo_dir_plant: "refused",
+        });
+        expect(readdirSync(dir)).toEqual([memo]);
+      },
+    );
+
     it.concurrent("bwrap's arguments and seccomp program never exist as files", async (ctx) => {
       const b = useBox(ctx, runner);
       const a = await longRun(b);

@@ -347,9 +347,11 @@ export async function eventually(check: () => boolean, ms = 10_000): Promise<boo
 /**
  * What srt left in the box's TMPDIR once it is gone: only its state directory
  * (`srt-<uid>/`) may stay, holding an empty `runs/` — no run directory, no
- * placeholder record, no lock — and `code-cache/` with finished caches (`*.bin`;
- * one written aside is a leftover). Anything else in the TMPDIR is a leftover too.
+ * placeholder record, no lock — and `code-cache/` and `compile-memo/` with finished
+ * files (one written aside is a leftover). Anything else in the TMPDIR is a leftover too.
  */
+const finished = { "code-cache": /^[0-9a-f]{16}-[0-9a-f]{16}\.bin$/, "compile-memo": /^[0-9a-f]{8}\.json$/ };
+
 export function leftovers(box: Box): string[] {
   const left: string[] = [];
   for (const n of readdirSync(box.tmp)) {
@@ -360,11 +362,11 @@ export function leftovers(box: Box): string[] {
     const reg = join(box.tmp, n);
     for (const e of readdirSync(reg)) {
       if (e === "runs") left.push(...readdirSync(join(reg, e)).map((r) => `${n}/runs/${r}`));
-      else if (e === "code-cache")
+      else if (e === "code-cache" || e === "compile-memo")
         left.push(
           ...readdirSync(join(reg, e))
-            .filter((f) => !/^[0-9a-f]{16}-[0-9a-f]{16}\.bin$/.test(f))
-            .map((f) => `${n}/code-cache/${f}`),
+            .filter((f) => !finished[e].test(f))
+            .map((f) => `${n}/${e}/${f}`),
         );
       else left.push(`${n}/${e}`);
     }

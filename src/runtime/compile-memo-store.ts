@@ -1,0 +1,167 @@
+/**
+ * Where the compile traces of compile-memo.ts live: one file per compile input (the settings
+ * text, the options, the working directory and the rest of the Host's environment, srt's build
+ * and Node), in `compile-memo/` of srt's state directory, which no sandbox can reach; read and
+ * written as checked-file.ts says. A file that fails any check, or does not parse, is no memo:
+ * the compile runs, as without one. Only a compile without errors is kept.
+ *
+ * Only Linux for now, whose file systems are named below: the time rules of compile-memo.ts have
+ * not been checked against macOS's.
+ */
+import { statfsSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import type { CompileInput, CompileResult } from "../compiler/compile.js";
+import type { Host } from "../compiler/host.js";
+import { crc32, readCheckedFile, writeCheckedFile, type CheckedFileKind } from "./checked-file.js";
+import { recordingHost, traceHolds, type DirState, type MemoDeps, type Trace } from "./compile-memo.js";
+import { osPath } from "./os-path.js";
+
+const magic = "srt-compile-memo 1";
+/** Far above a large project's trace (a tree of 1,253 directories: about 0.2 MiB). */
+const maxBytes = 32 * 1024 * 1024;
+/** Memos kept beside the current one: other projects' and settings'. */
+const keep = 32;
+
+/**
+ * File systems whose times the local kernel keeps (statfs f_type): ext2/3/4, XFS, Btrfs, tmpfs,
+ * overlayfs (a container's root: a directory takes its upper layer's times once it is there,
+ * and a change to one puts it there), ZFS and F2FS. Not NFS, FUSE or 9p: another machine or
+ * process supplies their times.
+ */
+const localFs: ReadonlySet<number> = new Set([
+  0xef53, 0x58465342, 0x9123683e, 0x01021994, 0x794c7630, 0x2fc12fc1, 0xf2f52010,
+]);
+
+/** stat, statfs and SHA-256 through Node (node:crypto only when a listing is compared: it costs a start ~3 ms). */
+export function nodeMemoDeps(): MemoDeps {
+  const fsOk = new Map<bigint, boolean>();
+  let sha256: ((text: string) => string) | undefined;
+  return {
+    dirState: (path) => {
+      try {
+        const s = statSync(osPath(path), { bigint: true, throwIfNoEntry: false });
+        return s?.isDirectory() ? { dev: s.dev, ino: s.ino, mtimeNs: s.mtimeNs, ctimeNs: s.ctimeNs } : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    trustedFs: (path, dev) => {
+      let ok = fsOk.get(dev);
+      if (ok === undefined) {
+        try {
+          ok = localFs.has(Number(statfsSync(osPath(path)).type));
+        } catch {
+          ok = false;
+        }
+        fsOk.set(dev, ok);
+      }
+      return ok;
+    },
+    nowMs: () => Date.now(),
+    digest: (text) => {
+      if (sha256 === undefined) {
+        const crypto = createRequire(import.meta.url)("node:crypto") as typeof import("node:crypto");
+        sha256 = (t) => crypto.createHash("sha256").update(t).digest("base64");
+      }
+      return sha256(text);
+    },
+  };
+}
+
+/** Where a memo is kept and for which build of srt's compiler; no build (srt's sources run unbundled): no memo. */
+export interface MemoPlace {
+  readonly stateDir: string;
+  readonly uid: number;
+  readonly build: string | undefined;
+}
+
+/** The compile's input as a memo's key: everything the compiler takes but the Host's answers. */
+function keyOf(input: Omit<CompileInput, "host">, host: Host, build: string): string {
+  const { cwd, home, platform, uid, stateDir } = host.env;
+  return JSON.stringify([
+    build,
+    process.version,
+    input.text ?? null,
+    input.file,
+    input.target,
+    input.installDir ?? null,
+    input.settingsLookup ?? null,
+    input.outputs ?? null,
+    input.limits ?? null,
+    input.additions ?? null,
+    [cwd, home, platform, uid, stateDir],
+  ]);
+}
+
+interface Stored {
+  readonly trace: Trace;
+  readonly result: CompileResult;
+}
+
+const isStored = (v: unknown): v is Stored =>
+  typeof v === "object" &&
+  v !== null &&
+  Array.isArray((v as Stored).trace?.calls) &&
+  Array.isArray((v as Stored).trace?.vars) &&
+  typeof (v as Stored).result === "object" &&
+  (v as Stored).result !== null &&
+  Array.isArray((v as Stored).result.diagnostics);
+
+/**
+ * The compile of `input` on `host`: the recorded one when its trace still holds, else `compile`
+ * run through a recording Host and kept for the next time. `how` says which, for -d.
+ */
+export function memoizedCompile(
+  input: Omit<CompileInput, "host">,
+  host: Host,
+  place: MemoPlace,
+  compile: (input: CompileInput) => CompileResult,
+  deps: MemoDeps = nodeMemoDeps(),
+): { result: CompileResult; how: string } {
+  if (place.build === undefined || process.platform !== "linux" || place.uid < 0)
+    return { result: compile({ ...input, host }), how: "compiled (no memo: off, or not here)" };
+  const key = keyOf(input, host, place.build);
+  const kind: CheckedFileKind = { magic, key, maxBytes };
+  const dir = join(place.stateDir, "compile-memo");
+  const name = `${(crc32?.(key) ?? 0).toString(16).padStart(8, "0")}.json`;
+  const write = (stored: Stored): string | undefined =>
+    writeCheckedFile(place.stateDir, dir, name, kind, place.uid, Buffer.from(JSON.stringify(stored)), {
+      count: keep,
+      suffix: ".json",
+    });
+  const found = readCheckedFile(place.stateDir, dir, name, kind, place.uid);
+  let stored: unknown;
+  try {
+    stored = found.data === undefined ? undefined : JSON.parse(found.data.toString("utf8"));
+  } catch {
+    stored = undefined;
+  }
+  let broke: string | undefined;
+  const statesSeen = new Map<string, DirState | undefined>();
+  if (isStored(stored)) {
+    const check = traceHolds(stored.trace, host, deps, statesSeen);
+    broke = check.broke;
+    if (check.holds) {
+      const unsaved = check.refreshed ? write(stored) : undefined;
+      return {
+        result: stored.result,
+        how: `reused (${stored.trace.calls.length} answers still hold)${unsaved === undefined ? "" : `; not kept: ${unsaved}`}`,
+      };
+    }
+  }
+  const recording = recordingHost(host, deps, isStored(stored) ? stored.trace : undefined, statesSeen);
+  const result = compile({ ...input, host: recording.host });
+  const trace = recording.trace();
+  if (result.policy === undefined || trace === undefined)
+    return {
+      result,
+      how: `compiled (${result.policy === undefined ? "errors" : "the machine changed during it"}: not kept)`,
+    };
+  const unsaved = write({ trace, result });
+  const notes = [
+    broke === undefined ? [] : [`the memo's answer to ${broke} changed`],
+    unsaved === undefined ? [] : [`not kept: ${unsaved}`],
+  ].flat();
+  return { result, how: `compiled${notes.length === 0 ? "" : ` (${notes.join("; ")})`}` };
+}

@@ -1,0 +1,107 @@
+/**
+ * The compile memo on a real file system (runtime/compile-memo-store.ts): the real compiler and
+ * Host on a project in a temp directory, the memo in a private state directory. A reused compile
+ * must be the compile; a change anywhere in the tree must make srt compile again; a memo file
+ * that is not srt's own (planted, shared, a link, damaged, for other settings) is never used.
+ * The file times are the kernel's; only "settled" is told by a clock set 10 s ahead, so the test
+ * need not wait out compile-memo.ts's settleMs (test/linux/compile-memo.test.ts waits, for real).
+ */
+import { chmodSync, mkdirSync, readdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { compileSettings } from "../../src/compiler/compile.js";
+import { memoizedCompile, nodeMemoDeps } from "../../src/runtime/compile-memo-store.js";
+import { createNodeHost } from "../../src/runtime/node-host.js";
+import { tempDir } from "../support/temp.js";
+
+const uid = process.getuid?.() ?? 0;
+
+function project(): { cwd: string; state: string; memoDir: string } {
+  const root = tempDir("srtmemo-");
+  const cwd = join(root, "work");
+  for (const d of ["work", "work/src", "work/src/deep", "work/vendor/lib", "home"])
+    mkdirSync(join(root, d), { recursive: true });
+  writeFileSync(join(cwd, "src/deep/index.js"), "");
+  const state = join(root, "srt-state");
+  mkdirSync(state, { mode: 0o700 });
+  chmodSync(state, 0o700);
+  return { cwd, state, memoDir: join(state, "compile-memo") };
+}
+
+/** A compile as the CLI makes it, with the clock 10 s ahead (every directory settled). */
+function run(p: { cwd: string; state: string }, text = "{}") {
+  const host = createNodeHost({
+    cwd: p.cwd,
+    home: join(p.cwd, "../home"),
+    env: { PATH: "/usr/bin" },
+    stateDir: p.state,
+  });
+  const deps = { ...nodeMemoDeps(), nowMs: () => Date.now() + 10_000 };
+  const input = { text, file: join(p.cwd, "settings.json"), target: "linux" as const, settingsLookup: [] };
+  const memo = memoizedCompile(input, host, { stateDir: p.state, uid, build: "test-build" }, compileSettings, deps);
+  const fresh = compileSettings({ ...input, host });
+  return { ...memo, fresh };
+}
+
+describe.runIf(process.platform === "linux")("compile memo on disk", () => {
+  it("reuses the compile while nothing changed, and it is the same compile", () => {
+    const p = project();
+    const first = run(p);
+    expect(first.how).toBe("compiled");
+    expect(first.result.policy).toBeDefined();
+    const second = run(p);
+    expect(second.how).toMatch(/^reused/);
+    expect(second.result).toEqual(second.fresh);
+    expect(readdirSync(p.memoDir)).toHaveLength(1);
+  });
+
+  it("compiles again when a repository appears deep in the tree, and protects it", () => {
+    const p = project();
+    run(p);
+    const bare = join(p.cwd, "vendor/lib/x");
+    for (const d of ["", "objects", "refs"]) mkdirSync(join(bare, d));
+    writeFileSync(join(bare, "HEAD"), "ref: refs/heads/main\n");
+    const after = run(p);
+    expect(after.how).toMatch(/^compiled \(the memo.s answer to readdir .*vendor\/lib changed\)/);
+    expect(after.result).toEqual(after.fresh);
+    expect(JSON.stringify(after.result.policy)).toContain(`${bare}/hooks`);
+  });
+
+  it("compiles again for other settings, and keeps a memo for each", () => {
+    const p = project();
+    run(p);
+    const other = run(p, JSON.stringify({ filesystem: { denyRead: ["~/.ssh"] } }));
+    expect(other.how).toBe("compiled");
+    expect(readdirSync(p.memoDir)).toHaveLength(2);
+  });
+
+  it("never uses a memo file that is a link, that others may write, or that was damaged", () => {
+    const spoil: ((file: string) => void)[] = [
+      (file) => {
+        const elsewhere = `${file}.elsewhere`;
+        renameSync(file, elsewhere);
+        symlinkSync(elsewhere, file);
+      },
+      (file) => chmodSync(file, 0o666),
+      (file) => {
+        const bytes = readFileSync(file);
+        bytes[bytes.length - 5]! ^= 0x01;
+        writeFileSync(file, bytes);
+      },
+    ];
+    for (const s of spoil) {
+      const p = project();
+      run(p);
+      const [name] = readdirSync(p.memoDir);
+      s(join(p.memoDir, name!));
+      expect(run(p).how).toBe("compiled");
+    }
+  });
+
+  it("keeps nothing when the state directory is not private", () => {
+    const p = project();
+    chmodSync(p.state, 0o755);
+    expect(run(p).how).toMatch(/^compiled \(not kept: .*not a private directory/);
+    expect(run(p).how).toMatch(/^compiled/);
+  });
+});
