@@ -125,11 +125,16 @@ export function memoizedCompile(
   const kind: CheckedFileKind = { magic, key, maxBytes };
   const dir = join(place.stateDir, "compile-memo");
   const name = `${(crc32?.(key) ?? 0).toString(16).padStart(8, "0")}.json`;
-  const write = (stored: Stored): string | undefined =>
-    writeCheckedFile(place.stateDir, dir, name, kind, place.uid, Buffer.from(JSON.stringify(stored)), {
-      count: keep,
-      suffix: ".json",
-    });
+  const write = (trace: Trace, resultText: string): string | undefined =>
+    writeCheckedFile(
+      place.stateDir,
+      dir,
+      name,
+      kind,
+      place.uid,
+      Buffer.from(`{"trace":${JSON.stringify(trace)},"result":${resultText}}`),
+      { count: keep, suffix: ".json" },
+    );
   const found = readCheckedFile(place.stateDir, dir, name, kind, place.uid);
   let stored: unknown;
   try {
@@ -143,7 +148,7 @@ export function memoizedCompile(
     const check = traceHolds(stored.trace, host, deps, statesSeen);
     broke = check.broke;
     if (check.holds) {
-      const unsaved = check.refreshed ? write(stored) : undefined;
+      const unsaved = check.refreshed ? write(stored.trace, JSON.stringify(stored.result)) : undefined;
       return {
         result: stored.result,
         how: `reused (${stored.trace.calls.length} answers still hold)${unsaved === undefined ? "" : `; not kept: ${unsaved}`}`,
@@ -152,13 +157,16 @@ export function memoizedCompile(
   }
   const recording = recordingHost(host, deps, isStored(stored) ? stored.trace : undefined, statesSeen);
   const result = compile({ ...input, host: recording.host });
+  // Serialized before the trace is taken: should the result hold the recorded variables themselves,
+  // what serializing reads of them is part of the trace too.
+  const resultText = JSON.stringify(result);
   const trace = recording.trace();
   if (result.policy === undefined || trace === undefined)
     return {
       result,
       how: `compiled (${result.policy === undefined ? "errors" : "the machine changed during it"}: not kept)`,
     };
-  const unsaved = write({ trace, result });
+  const unsaved = write(trace, resultText);
   const notes = [
     broke === undefined ? [] : [`the memo's answer to ${broke} changed`],
     unsaved === undefined ? [] : [`not kept: ${unsaved}`],

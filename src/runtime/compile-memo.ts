@@ -152,12 +152,12 @@ export function recordingHost(
     if (seen === undefined) calls.set(key, call);
     else if (seen.answer !== call.answer) torn = true;
   };
-  const vars: VarRead[] = [];
+  const vars = new Map<string, VarRead>();
   let varNames: string[] | undefined;
   const source = host.env.vars;
   const read = (name: string): string | undefined => {
     const v = Object.hasOwn(source, name) ? source[name] : undefined;
-    vars.push([name, v ?? null]);
+    if (!vars.has(name)) vars.set(name, [name, v ?? null]);
     return v;
   };
   // Reads of the variables, however the compiler makes them (by name, `in`, or listing them all).
@@ -219,7 +219,9 @@ export function recordingHost(
       env: { ...host.env, vars: recordedVars },
     },
     trace: () =>
-      torn ? undefined : { calls: [...calls.values()], vars, ...(varNames === undefined ? {} : { varNames }) },
+      torn
+        ? undefined
+        : { calls: [...calls.values()], vars: [...vars.values()], ...(varNames === undefined ? {} : { varNames }) },
   };
 }
 

@@ -9,7 +9,7 @@
 import { chmodSync, mkdirSync, readdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { compileSettings } from "../../src/compiler/compile.js";
+import { compileSettings, type CompileInput, type CompileResult } from "../../src/compiler/compile.js";
 import { memoizedCompile, nodeMemoDeps } from "../../src/runtime/compile-memo-store.js";
 import { createNodeHost } from "../../src/runtime/node-host.js";
 import { tempDir } from "../support/temp.js";
@@ -96,6 +96,21 @@ describe.runIf(process.platform === "linux")("compile memo on disk", () => {
       s(join(p.memoDir, name!));
       expect(run(p).how).toBe("compiled");
     }
+  });
+
+  it("a result that holds the variables themselves depends on all of them", () => {
+    const p = project();
+    const vars: Record<string, string> = { A: "1" };
+    const compile = (input: CompileInput): CompileResult =>
+      ({ diagnostics: [], policy: { kept: input.host.env.vars } }) as unknown as CompileResult;
+    const once = () => {
+      const host = createNodeHost({ cwd: p.cwd, env: vars, stateDir: p.state });
+      const input = { text: "{}", file: "x", target: "linux" as const };
+      return memoizedCompile(input, host, { stateDir: p.state, uid, build: "test-build" }, compile).result;
+    };
+    expect(once()).toEqual({ diagnostics: [], policy: { kept: { A: "1" } } });
+    vars["A"] = "2";
+    expect(once()).toEqual({ diagnostics: [], policy: { kept: { A: "2" } } });
   });
 
   it("keeps nothing when the state directory is not private", () => {
