@@ -56,7 +56,7 @@ export type Call =
       readonly path: string;
       /** The directory's settled state when it was listed (stateKey), if it was settled. */
       state?: string;
-      /** The listing's digest (listingDigest), or the error code. */
+      /** listingAnswer: the listing itself ("=…") or its digest ("#…"); or "error:CODE". */
       readonly answer: string;
     };
 
