@@ -150,6 +150,22 @@ describe.skipIf(lacking(!supported, skipReason))("srt's host state", () => {
       },
     );
 
+    /** A command's attempts on a file srt keeps in its state directory (dir/file) and trusts next time. */
+    const cacheProbes = (dir: string, file: string, suffix: string): string =>
+      [
+        `C=${dir}; F=${join(dir, file)}`,
+        probe("read", `cat "$F"`),
+        probe("list", `ls "$C" | grep -q ${suffix}`),
+        probe("write", `echo x >> "$F"`),
+        probe("plant", `echo x > "$C/planted${suffix}"`),
+        probe("replace", `mkdir -p /tmp/x && : > /tmp/x/f && mv /tmp/x/f "$F"`),
+        probe("rename", `mv "$C" "$C.moved"`),
+        probe("dir_plant", `mkdir -p "$C.new" && mv "$C.new" "$C"`),
+      ].join("\n");
+    const allRefused = Object.fromEntries(
+      ["read", "list", "write", "plant", "replace", "rename", "dir_plant"].map((k) => [k, "refused"]),
+    );
+
     // src/runtime/code-cache.ts: V8's code cache of srt's CLI is code srt runs on the host next time.
     it.concurrent(
       "with the temp dir writable, a command cannot read, replace or plant srt's code cache, which the next srt uses",
@@ -163,29 +179,11 @@ describe.skipIf(lacking(!supported, skipReason))("srt's host state", () => {
         const [cache] = readdirSync(dir);
         expect(cache, "the first run wrote a cache").toMatch(/\.bin$/);
         const bytes = readFileSync(join(dir, cache!));
-        const script = [
-          `C=${dir}; F=${join(dir, cache!)}`,
-          probe("cache_read", `cat "$F"`),
-          probe("cache_list", `ls "$C" | grep -q bin`),
-          probe("cache_write", `echo x >> "$F"`),
-          probe("cache_plant", `echo x > "$C/planted.bin"`),
-          probe("cache_replace", `mkdir -p /tmp/x && : > /tmp/x/f && mv /tmp/x/f "$F"`),
-          probe("cache_rename", `mv "$C" "$C.moved"`),
-          probe("cache_dir_plant", `mkdir -p "$C.new" && mv "$C.new" "$C"`),
-        ].join("\n");
-        const out = await sh(b, script, { env: { SRT_DEBUG: "1" } });
+        const out = await sh(b, cacheProbes(dir, cache!, ".bin"), { env: { SRT_DEBUG: "1" } });
         expect(out.status, out.stderr).toBe(0);
         // The second srt took the cache the first one wrote.
         expect(out.stderr).toContain("srt: code cache (run): used");
-        expect(report(out)).toEqual({
-          cache_read: "refused",
-          cache_list: "refused",
-          cache_write: "refused",
-          cache_plant: "refused",
-          cache_replace: "refused",
-          cache_rename: "refused",
-          cache_dir_plant: "refused",
-        });
+        expect(report(out)).toEqual(allRefused);
         expect(readdirSync(dir)).toEqual([cache]);
         expect(readFileSync(join(dir, cache!)).equals(bytes)).toBe(true);
       },
@@ -205,29 +203,11 @@ describe.skipIf(lacking(!supported, skipReason))("srt's host state", () => {
         const dir = join(state, "compile-memo");
         const [memo] = readdirSync(dir);
         expect(memo, "the second run kept a memo").toMatch(/^[0-9a-f]{8}\.json$/);
-        const script = [
-          `M=${dir}; F=${join(dir, memo!)}`,
-          probe("memo_read", `cat "$F"`),
-          probe("memo_list", `ls "$M" | grep -q json`),
-          probe("memo_write", `echo x >> "$F"`),
-          probe("memo_plant", `echo x > "$M/00000000.json"`),
-          probe("memo_replace", `mkdir -p /tmp/x && : > /tmp/x/f && mv /tmp/x/f "$F"`),
-          probe("memo_rename", `mv "$M" "$M.moved"`),
-          probe("memo_dir_plant", `mkdir -p "$M.new" && mv "$M.new" "$M"`),
-        ].join("\n");
-        const out = await sh(b, script, { env: { SRT_DEBUG: "1" } });
+        const out = await sh(b, cacheProbes(dir, memo!, ".json"), { env: { SRT_DEBUG: "1" } });
         expect(out.status, out.stderr).toBe(0);
-        // The third srt took the memo the second one kept.
+        // The fourth srt took the memo the third one kept.
         expect(out.stderr).toMatch(/srt: compiled .* ms: reused/);
-        expect(report(out)).toEqual({
-          memo_read: "refused",
-          memo_list: "refused",
-          memo_write: "refused",
-          memo_plant: "refused",
-          memo_replace: "refused",
-          memo_rename: "refused",
-          memo_dir_plant: "refused",
-        });
+        expect(report(out)).toEqual(allRefused);
         expect(readdirSync(dir)).toEqual([memo]);
       },
     );
