@@ -14,7 +14,7 @@ import { join } from "node:path";
 import type { CompileInput, CompileResult } from "../compiler/compile.js";
 import type { Host } from "../compiler/host.js";
 import { crc32, readCheckedFile, writeCheckedFile, type CheckedFileKind } from "./checked-file.js";
-import { recordingHost, traceHolds, type DirState, type MemoDeps, type Trace } from "./compile-memo.js";
+import { recordingHost, traceHolds, type Call, type DirState, type MemoDeps, type Trace } from "./compile-memo.js";
 import { osPath } from "./os-path.js";
 
 const magic = "srt-compile-memo 1";
@@ -99,14 +99,41 @@ interface Stored {
   readonly result: CompileResult;
 }
 
-const isStored = (v: unknown): v is Stored =>
-  typeof v === "object" &&
-  v !== null &&
-  Array.isArray((v as Stored).trace?.calls) &&
-  Array.isArray((v as Stored).trace?.vars) &&
-  typeof (v as Stored).result === "object" &&
-  (v as Stored).result !== null &&
-  Array.isArray((v as Stored).result.diagnostics);
+const ops: ReadonlySet<unknown> = new Set(["lstat", "realpath", "readlink", "readFile", "readdir"]);
+
+/** Every question well-formed: one this code does not know would be one it cannot ask again. */
+const isCall = (c: unknown): c is Call => {
+  const call = c as Record<string, unknown> | null;
+  return (
+    typeof call === "object" &&
+    call !== null &&
+    ops.has(call["op"]) &&
+    typeof call["path"] === "string" &&
+    typeof call["answer"] === "string" &&
+    (call["op"] !== "readFile" || typeof call["maxBytes"] === "number") &&
+    (call["state"] === undefined || (call["op"] === "readdir" && typeof call["state"] === "string"))
+  );
+};
+
+const isVarRead = (v: unknown): boolean =>
+  Array.isArray(v) && v.length === 2 && typeof v[0] === "string" && (typeof v[1] === "string" || v[1] === null);
+
+const isStored = (v: unknown): v is Stored => {
+  const s = v as Partial<Stored> | null;
+  return (
+    typeof s === "object" &&
+    s !== null &&
+    Array.isArray(s.trace?.calls) &&
+    s.trace.calls.every(isCall) &&
+    Array.isArray(s.trace.vars) &&
+    s.trace.vars.every(isVarRead) &&
+    (s.trace.varNames === undefined ||
+      (Array.isArray(s.trace.varNames) && s.trace.varNames.every((n) => typeof n === "string"))) &&
+    typeof s.result === "object" &&
+    s.result !== null &&
+    Array.isArray(s.result.diagnostics)
+  );
+};
 
 /**
  * The compile of `input` on `host`: the recorded one when its trace still holds, else `compile`

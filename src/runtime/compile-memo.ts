@@ -269,6 +269,9 @@ export function traceHolds(
         }
         break;
       }
+      default:
+        // A question this code cannot ask again (a memo from elsewhere): nothing holds.
+        return { holds: false, refreshed, broke: "an unknown question" };
     }
   }
   return { holds: true, refreshed };

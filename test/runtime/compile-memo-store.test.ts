@@ -10,6 +10,7 @@ import { chmodSync, mkdirSync, readdirSync, readFileSync, renameSync, symlinkSyn
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { compileSettings, type CompileInput, type CompileResult } from "../../src/compiler/compile.js";
+import { readCheckedFile, writeCheckedFile } from "../../src/runtime/checked-file.js";
 import { memoizedCompile, nodeMemoDeps } from "../../src/runtime/compile-memo-store.js";
 import { createNodeHost } from "../../src/runtime/node-host.js";
 import { tempDir } from "../support/temp.js";
@@ -111,6 +112,24 @@ describe.runIf(process.platform === "linux")("compile memo on disk", () => {
     expect(once()).toEqual({ diagnostics: [], policy: { kept: { A: "1" } } });
     vars["A"] = "2";
     expect(once()).toEqual({ diagnostics: [], policy: { kept: { A: "2" } } });
+  });
+
+  it("never uses a memo, however well checksummed, whose trace holds a question it does not know", () => {
+    const p = project();
+    run(p);
+    const [name] = readdirSync(p.memoDir);
+    const file = join(p.memoDir, name!);
+    const [magic, key] = readFileSync(file, "utf8").split("\n");
+    const kind = { magic: magic!, key: key!, maxBytes: 1 << 25 };
+    const payload = readCheckedFile(p.state, p.memoDir, name!, kind, uid).data!;
+    const stored = JSON.parse(payload.toString("utf8")) as { trace: { calls: unknown[] } };
+    expect(run(p).how).toMatch(/^reused/);
+    stored.trace.calls.push({ op: "chmod", path: p.cwd, answer: "x" });
+    const keep = { count: 32, suffix: ".json" };
+    expect(
+      writeCheckedFile(p.state, p.memoDir, name!, kind, uid, Buffer.from(JSON.stringify(stored)), keep),
+    ).toBeUndefined();
+    expect(run(p).how).toMatch(/^compiled/);
   });
 
   it("keeps nothing when the state directory is not private", () => {
