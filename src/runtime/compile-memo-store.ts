@@ -8,7 +8,7 @@
  * Only Linux for now, whose file systems are named below: the time rules of compile-memo.ts have
  * not been checked against macOS's.
  */
-import { statfsSync, statSync } from "node:fs";
+import { readFileSync, statfsSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import type { CompileInput, CompileResult } from "../compiler/compile.js";
@@ -59,6 +59,7 @@ export function nodeMemoDeps(): MemoDeps {
       return ok;
     },
     nowMs: () => Date.now(),
+    clock: () => ({ boot: bootId(), aheadMs: Date.now() - Number(process.hrtime.bigint() / 1_000_000n) }),
     digest: (text) => {
       if (sha256 === undefined) {
         const crypto = createRequire(import.meta.url)("node:crypto") as typeof import("node:crypto");
@@ -67,6 +68,15 @@ export function nodeMemoDeps(): MemoDeps {
       return sha256(text);
     },
   };
+}
+
+/** This boot's id; unreadable, one no other process shares (so no state outlives this compile). */
+function bootId(): string {
+  try {
+    return readFileSync("/proc/sys/kernel/random/boot_id", "latin1").trim();
+  } catch {
+    return `unknown:${process.pid}:${Date.now()}:${Math.random()}`;
+  }
 }
 
 /** Where a memo is kept and for which build of srt's compiler; no build (srt's sources run unbundled): no memo. */
@@ -127,6 +137,8 @@ const isStored = (v: unknown): v is Stored => {
     s.trace.calls.every(isCall) &&
     Array.isArray(s.trace.vars) &&
     s.trace.vars.every(isVarRead) &&
+    (s.trace.clock === undefined ||
+      (typeof s.trace.clock.boot === "string" && typeof s.trace.clock.aheadMs === "number")) &&
     (s.trace.varNames === undefined ||
       (Array.isArray(s.trace.varNames) && s.trace.varNames.every((n) => typeof n === "string"))) &&
     typeof s.result === "object" &&

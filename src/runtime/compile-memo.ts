@@ -45,7 +45,29 @@ export interface MemoDeps {
   nowMs(): number;
   /** A collision-resistant digest of a text. */
   digest(text: string): string;
+  /** This boot's id, and how far the wall clock is ahead of the monotonic one (ms): see ClockMark. */
+  clock(): ClockMark;
 }
+
+/**
+ * The wall clock against the monotonic clock, when a trace's states were taken. A state stands for
+ * its listing only while no change can get its ctime again, which a wall clock set back by more
+ * than settleMs would allow: at the moment it shows that time again. Such a step, by the
+ * administrator, NTP or a VM's restore, moves the wall clock back against the monotonic one; so
+ * does a boot with a clock behind (a new boot id). Either, and no recorded state is trusted.
+ * A step back and forth again between two compiles leaves no mark (the residual risk, README).
+ */
+export interface ClockMark {
+  readonly boot: string;
+  readonly aheadMs: number;
+}
+
+/** How far the wall clock may move back against the monotonic one before states are distrusted: NTP's slewing, never a settleMs step. */
+const clockSlackMs = 500;
+
+/** Whether the states of a trace marked `then` may still be trusted `now`. */
+export const clockHeld = (then: ClockMark | undefined, now: ClockMark): boolean =>
+  then !== undefined && then.boot === now.boot && now.aheadMs >= then.aheadMs - clockSlackMs;
 
 /** One question and its answer. */
 export type Call =
@@ -66,6 +88,8 @@ export type VarRead = readonly [name: string, value: string | null];
 export interface Trace {
   readonly calls: Call[];
   readonly vars: VarRead[];
+  /** The clocks when the first of its states was taken (ClockMark). */
+  clock?: ClockMark;
   /** The names of all variables, when the compile enumerated them. */
   readonly varNames?: readonly string[];
 }
@@ -143,8 +167,13 @@ export function recordingHost(
   earlier?: Trace,
   statesSeen?: ReadonlyMap<string, DirState | undefined>,
 ): { host: Host; trace(): Trace | undefined } {
+  const mark = deps.clock();
+  // The earlier trace's states, unless the wall clock was set back since they were taken.
+  const trusted = earlier !== undefined && clockHeld(earlier.clock, mark);
   const known = new Map<string, { readonly state: string; readonly answer: string }>();
-  for (const c of earlier?.calls ?? []) if (c.op === "readdir" && c.state !== undefined) known.set(c.path, c as never);
+  if (trusted)
+    for (const c of earlier.calls) if (c.op === "readdir" && c.state !== undefined) known.set(c.path, c as never);
+  let vouched = false;
   const calls = new Map<string, Call>();
   let torn = false;
   const note = (key: string, call: Call): void => {
@@ -206,6 +235,7 @@ export function recordingHost(
             const result = whole !== undefined ? { ok: true as const, value: whole } : host.readdir(path);
             const after = whole !== undefined ? st : deps.dirState(path);
             if (result.ok && after !== undefined && stateKey(after) === was.state) {
+              vouched = true;
               note(`readdir\0${path}`, { op: "readdir", path, answer: was.answer, state: was.state });
               return result;
             }
@@ -221,7 +251,13 @@ export function recordingHost(
     trace: () =>
       torn
         ? undefined
-        : { calls: [...calls.values()], vars: [...vars.values()], ...(varNames === undefined ? {} : { varNames }) },
+        : {
+            calls: [...calls.values()],
+            vars: [...vars.values()],
+            ...(varNames === undefined ? {} : { varNames }),
+            // A state carried over keeps the earlier trace's mark: clock steps are checked from there.
+            clock: vouched && earlier?.clock !== undefined ? earlier.clock : mark,
+          },
   };
 }
 
@@ -237,6 +273,10 @@ export function traceHolds(
   statesSeen?: Map<string, DirState | undefined>,
 ): { holds: boolean; refreshed: boolean; broke?: string } {
   let refreshed = false;
+  // With the wall clock set back since the states were taken, none is trusted: every directory is
+  // listed and compared, and the states are taken again.
+  const mark = deps.clock();
+  const trustStates = clockHeld(trace.clock, mark);
   const vars = host.env.vars;
   const value = (name: string): string | null => (Object.hasOwn(vars, name) ? vars[name]! : null);
   const changed = trace.vars.find(([name, v]) => value(name) !== v);
@@ -256,15 +296,16 @@ export function traceHolds(
           return { holds: false, refreshed, broke: `readFile ${call.path}` };
         break;
       case "readdir": {
-        if (call.state !== undefined) {
+        if (call.state !== undefined && trustStates) {
           const st = deps.dirState(call.path);
           statesSeen?.set(call.path, st);
           if (st !== undefined && deps.trustedFs(call.path, st.dev) && stateKey(st) === call.state) break;
         }
         const now = listNow(host, deps, call.path);
         if (now.answer !== call.answer) return { holds: false, refreshed, broke: `readdir ${call.path}` };
-        if (now.state !== undefined && now.state !== call.state) {
-          call.state = now.state;
+        if (now.state !== call.state) {
+          if (now.state === undefined) delete call.state;
+          else call.state = now.state;
           refreshed = true;
         }
         break;
@@ -273,6 +314,10 @@ export function traceHolds(
         // A question this code cannot ask again (a memo from elsewhere): nothing holds.
         return { holds: false, refreshed, broke: "an unknown question" };
     }
+  }
+  if (!trustStates) {
+    trace.clock = mark;
+    refreshed = true;
   }
   return { holds: true, refreshed };
 }

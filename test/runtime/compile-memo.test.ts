@@ -59,13 +59,14 @@ function machine() {
     now: () => 0,
     env: { cwd: "/p", home: "/home/u", platform: "linux", uid: 1000, stateDir: "/tmp/srt-1000", vars },
   };
-  const clock = { ms: 200_000 };
+  const clock = { ms: 200_000, boot: "boot-1", aheadMs: 1_700_000_000_000 };
   const trusted = new Set([1n]);
   const deps: MemoDeps = {
     dirState: (p) => stats.get(p),
     trustedFs: (_p, dev) => trusted.has(dev),
     nowMs: () => clock.ms,
     digest: (t) => createHash("sha256").update(t).digest("base64"),
+    clock: () => ({ boot: clock.boot, aheadMs: clock.aheadMs }),
   };
   return { host, deps, listings, stats, lstats, files, vars, clock, trusted, listedCount: () => listed };
 }
@@ -210,6 +211,50 @@ describe("compile memo: a trace holds while every answer does", () => {
     const b = careless.calls.find((c) => c.op === "readdir" && c.path === "/p/a");
     if (b?.op === "readdir") b.state = `1:11:${100n * second}:${BigInt(m.clock.ms - settleMs + 1) * 1_000_000n}`;
     expect(traceHolds(careless, m.host, m.deps).holds).toBe(true);
+  });
+
+  it("after the wall clock was set back or the machine booted again, no state is trusted: every directory is compared", () => {
+    for (const step of [
+      (c: { boot: string; aheadMs: number }) => (c.aheadMs -= 3_000),
+      (c: { boot: string; aheadMs: number }) => (c.boot = "boot-2"),
+    ]) {
+      const m = machine();
+      const trace = record(m);
+      step(m.clock);
+      // A change that got the recorded ctime again (the clock showed that time once more): same state.
+      m.listings.get("/p/a/b")!.push({ name: ".git", kind: "dir" });
+      expect(traceHolds(trace, m.host, m.deps)).toMatchObject({ holds: false, broke: "readdir /p/a/b" });
+      m.listings.get("/p/a/b")!.pop();
+      const before = m.listedCount();
+      const again = JSON.parse(JSON.stringify(trace)) as Trace;
+      expect(traceHolds(again, m.host, m.deps)).toEqual({ holds: true, refreshed: true });
+      expect(m.listedCount() - before).toBe(3);
+      // Its states are taken anew, under the new mark: trusted from here on.
+      expect(again.clock).toEqual(m.deps.clock());
+      const after = m.listedCount();
+      expect(traceHolds(again, m.host, m.deps).holds).toBe(true);
+      expect(m.listedCount()).toBe(after);
+    }
+  });
+
+  it("NTP's slewing is no step: half a second back still trusts the states", () => {
+    const m = machine();
+    const trace = record(m);
+    m.clock.aheadMs -= 400;
+    const before = m.listedCount();
+    expect(traceHolds(trace, m.host, m.deps).holds).toBe(true);
+    expect(m.listedCount()).toBe(before);
+  });
+
+  it("a recording after the clock was set back vouches for nothing from the earlier trace", () => {
+    const m = machine();
+    const earlier = record(m);
+    m.clock.aheadMs -= 3_000;
+    m.listings.get("/p/a/b")!.push({ name: "hooks", kind: "dir" });
+    m.listings.set("/p/a/b/hooks", []);
+    const r = recordingHost(m.host, m.deps, earlier);
+    expect(compile(r.host)).toContain("/p/a/b/hooks");
+    expect(r.trace()?.clock).toEqual(m.deps.clock());
   });
 
   it("a file system whose times are not the kernel's keeps no state", () => {
