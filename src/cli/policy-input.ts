@@ -40,13 +40,12 @@ export function compileForCli(args: PolicyArgs, io: CliIo, target: Target): CliC
   if (!loaded.ok) {
     diagnostics = loaded.diagnostics;
   } else {
+    const host = createNodeHost({ cwd: io.cwd, env: io.env });
     if (args.createPresetDirs === true) {
-      const home = createNodeHost({ cwd: io.cwd, env: io.env }).env.home;
-      const made = createPresetCacheDirs(extendedPresets(loaded.source.text), home);
+      const made = createPresetCacheDirs(extendedPresets(loaded.source.text), host.env.home);
       if (!args.quiet && made.created.length > 0)
         io.err(`srt: created the cache directories of the presets this policy extends: ${made.created.join(", ")}\n`);
     }
-    const host = createNodeHost({ cwd: io.cwd, env: io.env });
     // The last compile of the same input, while every answer it got from this machine still holds
     // (runtime/compile-memo.ts): in a large project the mandatory search is most of a compile.
     const { result, how } = memoizedCompile(

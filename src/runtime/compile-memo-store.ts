@@ -147,6 +147,17 @@ const isStored = (v: unknown): v is Stored => {
   );
 };
 
+/** A memo file's payload as a memo, or undefined when it is none (absent, not JSON, not well-formed). */
+function parseStored(data: Buffer | undefined): Stored | undefined {
+  if (data === undefined) return undefined;
+  try {
+    const v: unknown = JSON.parse(data.toString("utf8"));
+    return isStored(v) ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The compile of `input` on `host`: the recorded one when its trace still holds, else `compile`
  * run through a recording Host and kept for the next time. `how` says which, for -d.
@@ -174,16 +185,10 @@ export function memoizedCompile(
       Buffer.from(`{"trace":${JSON.stringify(trace)},"result":${resultText}}`),
       { count: keep, suffix: ".json" },
     );
-  const found = readCheckedFile(place.stateDir, dir, name, kind, place.uid);
-  let stored: unknown;
-  try {
-    stored = found.data === undefined ? undefined : JSON.parse(found.data.toString("utf8"));
-  } catch {
-    stored = undefined;
-  }
+  const stored = parseStored(readCheckedFile(place.stateDir, dir, name, kind, place.uid).data);
   let broke: string | undefined;
   const statesSeen = new Map<string, DirState | undefined>();
-  if (isStored(stored)) {
+  if (stored !== undefined) {
     const check = traceHolds(stored.trace, host, deps, statesSeen);
     broke = check.broke;
     if (check.holds) {
@@ -194,7 +199,7 @@ export function memoizedCompile(
       };
     }
   }
-  const recording = recordingHost(host, deps, isStored(stored) ? stored.trace : undefined, statesSeen);
+  const recording = recordingHost(host, deps, stored?.trace, statesSeen);
   const result = compile({ ...input, host: recording.host });
   // Serialized before the trace is taken: should the result hold the recorded variables themselves,
   // what serializing reads of them is part of the trace too.
