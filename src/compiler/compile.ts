@@ -97,6 +97,8 @@ export function compileSettings(input: CompileInput): CompileResult {
           ...(input.installDir === undefined ? {} : { installDir: input.installDir }),
           outputs: input.outputs ?? [],
           limits: input.limits ?? defaultLimits,
+          // Both Linux backends hide srt's state directory whole; Seatbelt does not (macOS keeps the search there).
+          ...(input.target === "linux" ? { hidden: [host.env.stateDir] } : {}),
         });
   diagnostics.push(...expanded.diagnostics);
   if (input.target === "linux") {

@@ -30,6 +30,8 @@ export interface ExpandInput {
   /** Files srt writes for this policy's runs (a plan, the violations file), protected like the settings. */
   readonly outputs: readonly SelfOutput[];
   readonly limits: BudgetLimits;
+  /** Directories hidden whole in every sandbox of the target (mandatory.ts): not searched. */
+  readonly hidden?: readonly string[];
 }
 
 export interface ExpandResult {
@@ -147,6 +149,7 @@ export function expandPaths(machine: Host, input: ExpandInput): ExpandResult {
       writable: writable.map((r) => ({ path: r.path, node: r.node })),
       depth: input.options.mandatoryDenySearchDepth.value,
       allowGitConfig: input.options.allowGitConfig.value,
+      ...(input.hidden === undefined ? {} : { hidden: input.hidden }),
     },
     budget,
   );

@@ -42,6 +42,13 @@ export interface MandatoryInput {
   /** A file d levels below a root (its children: d = 1) is found when d <= depth. */
   readonly depth: number | "unlimited";
   readonly allowGitConfig: boolean;
+  /**
+   * Directories every sandbox of the target replaces by an empty read-only one: srt's state
+   * directory on Linux (bwrap/lower.ts, oci/lower.ts). Nothing below them is reachable from inside,
+   * so the search does not go there. Going there would list other runs' run directories, which
+   * come and go while they run: a concurrent run would make every compile's memo miss.
+   */
+  readonly hidden?: readonly string[];
 }
 
 export type MandatoryFailure =
@@ -63,6 +70,7 @@ export function findMandatoryDenies(host: Host, input: MandatoryInput, budget: W
   const rules: PathRule[] = [];
   const seen: GitSeen[] = [];
   const maxDepth = input.depth === "unlimited" ? Infinity : input.depth;
+  const hidden = new Set(input.hidden ?? []);
   const home = homeRules(host, input.writable);
   if (!home.ok) return home;
   rules.push(...home.rules);
@@ -128,7 +136,7 @@ export function findMandatoryDenies(host: Host, input: MandatoryInput, budget: W
           seen.push({ kind: "link", runsIn: dir, file: path });
         } else if (name === ".git" && depth === 0) {
           rules.push(heldGitLink(path));
-        } else if (kind === "dir" && depth + 1 < maxDepth) {
+        } else if (kind === "dir" && depth + 1 < maxDepth && !hidden.has(path)) {
           stack.push({ dir: path, depth: depth + 1 });
         }
       }

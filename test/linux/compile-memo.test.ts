@@ -6,11 +6,12 @@
  * srt, real bwrap, real file times: the tree is left to settle (settleMs) first, so the memo holds
  * the directories' states, as it does in a project nobody touched for two seconds.
  */
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { settleMs } from "../../src/runtime/compile-memo.js";
-import { missingTestUser, read, runners, sh, skipReason, supported, useBox } from "./support.js";
+import { missingTestUser, read, runners, sh, skipReason, srt, startSrt, supported, useBox } from "./support.js";
 import { lacking, unavailable } from "../support/requirements.js";
 
 const debug = { env: { SRT_DEBUG: "1" } };
@@ -50,6 +51,35 @@ describe.skipIf(lacking(!supported, skipReason))("compile memo: a run's changes 
         // Nothing changed since: the memo is in use (the attack above did not get past it by luck).
         const again = await sh(b, "true", debug);
         expect(memoLine(again.stderr)).toMatch(/^reused/);
+      },
+    );
+
+    it.concurrent(
+      "another project's run in progress does not make the next compile miss (the state directory is not searched)",
+      async (ctx) => {
+        // Settings that make srt's TMPDIR writable (`allowWrite: ["/tmp"]` is common): its state
+        // directory, with every run's directory, lies in a writable root. Every sandbox hides it whole.
+        const b = useBox(ctx, runner);
+        const settings = b.at("tmp-writable.json");
+        writeFileSync(settings, JSON.stringify({ filesystem: { allowWrite: [b.tmp] } }));
+        const run = (script: string) => srt(b, ["--settings", settings, "-c", script], debug);
+        for (let i = 0; i < 2; i++) {
+          const warm = await run("true");
+          expect(warm.status, warm.stderr).toBe(0);
+        }
+        await sleep(settleMs + 300);
+        expect(memoLine((await run("true")).stderr)).toMatch(/^reused/);
+
+        // A run in another directory (its placeholders are there): only its run directory is in reach.
+        const runs = join(b.tmp, `srt-${b.uid}`, "runs");
+        const other = startSrt(b, ["--settings", b.settings, "-c", "sleep 8"], { cwd: b.outside });
+        for (let i = 0; i < 100 && readdirSync(runs).length === 0; i++) await sleep(50);
+        expect(readdirSync(runs)).toHaveLength(1);
+        const next = await run("true");
+        expect(next.status, next.stderr).toBe(0);
+        expect(memoLine(next.stderr)).toMatch(/^reused/);
+        other.child.kill("SIGTERM");
+        await other.done;
       },
     );
   });
