@@ -61,8 +61,10 @@ static uint64_t write_rights(int abi) {
   return r;
 }
 
-static int allow_beneath(int ruleset, const char *path, uint64_t rights) {
-  int fd = open(path, O_PATH | O_CLOEXEC);
+/* A root is opened without following any link (roots.c found none a moment ago: one planted since
+ * must not widen the wall); /dev, /proc and the caller's /proc/self/fd/N are opened as named. */
+static int allow_beneath(int ruleset, const char *path, uint64_t rights, int no_links) {
+  int fd = no_links ? open_without_links(path) : open(path, O_PATH | O_CLOEXEC);
   if (fd < 0) return errno == ENOENT ? 0 : -errno;
   struct stat st;
   if (fstat(fd, &st) != 0) {
@@ -88,7 +90,7 @@ int landlock_wall(const struct config *cfg) {
   if (rs < 0) return errno;
   static const char *const always[] = {"/dev", "/proc"};
   for (size_t i = 0; i < 2; i++) {
-    int r = allow_beneath(rs, always[i], rights);
+    int r = allow_beneath(rs, always[i], rights, 0);
     if (r != 0) return close(rs), -r;
   }
   /* The command's stdout and stderr (and stdin when open for writing) may live outside every root
@@ -99,12 +101,12 @@ int landlock_wall(const struct config *cfg) {
     if (fl < 0 || (fl & O_ACCMODE) == O_RDONLY) continue;
     char link[32];
     snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
-    int r = allow_beneath(rs, link, FS_WRITE_FILE | (abi >= 3 ? FS_TRUNCATE : 0));
+    int r = allow_beneath(rs, link, FS_WRITE_FILE | (abi >= 3 ? FS_TRUNCATE : 0), 0);
     (void)r; /* a pipe or socket has no file to allow (and needs none) */
   }
   for (int i = 0; i < cfg->n; i++) {
     if (cfg->entries[i].kind != E_ROOT) continue;
-    int r = allow_beneath(rs, cfg->entries[i].value, rights);
+    int r = allow_beneath(rs, cfg->entries[i].value, rights, 1);
     if (r != 0) return close(rs), -r;
   }
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return close(rs), errno;

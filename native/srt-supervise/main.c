@@ -210,6 +210,14 @@ int main(int argc, char **argv) {
   fcntl(report_fd, F_SETFD, FD_CLOEXEC);
   fcntl(report_fd, F_SETFL, fcntl(report_fd, F_GETFL) | O_NONBLOCK);
 
+  /* Before anything else of the command's: its writable mounts are where the plan put them (roots.c). */
+  int moved_err = 0;
+  const char *moved = root_through_link(&cfg, &moved_err);
+  if (moved != NULL) {
+    status_record(report_fd, "moved", moved);
+    fail(report_fd, "a writable root is not where the plan put it", moved_err);
+  }
+
   if (cfg.landlock) {
     int abi = landlock_abi();
     char v[16];

@@ -49,6 +49,12 @@ int set_sync_wake(int listener);
  * would, or exits with its 126/127 answer; returns when the shell launcher is to decide. */
 void launch_words(char **words);
 
+/* roots.c: the first writable root that is reached through a symbolic link (or cannot be reached
+ * otherwise), with the errno in *err; NULL when every root is where the plan put it or absent. */
+const char *root_through_link(const struct config *cfg, int *err);
+/* An O_PATH descriptor of `path` reached from / without following any symbolic link, or -1 (errno). */
+int open_without_links(const char *path);
+
 /* landlock.c */
 int landlock_abi(void);
 /* Restrict this process: writes only below the roots. 0 on success, else an errno. */

@@ -598,6 +598,7 @@ export const runtimeCatalog = {
   SRT541: { title: "TLS termination cannot be set up (its CA cannot be loaded)" },
   SRT550: { title: "a requested resource limit cannot be enforced on this host" },
   SRT551: { title: "the run's cgroup cannot be set up" },
+  SRT552: { title: "a writable root was replaced by a symbolic link after the plan was compiled" },
   SRT545: { title: "the OCI runtime (runc) could not set up the container" },
   SRT546: { title: "the OCI bundle could not be written" },
   SRT547: { title: "the container runtime named is not supported here" },

@@ -49,6 +49,11 @@ export interface SupervisorReport {
   readonly failed?: string;
   /** The Landlock ABI the wall was built with; 0 = the kernel has no (usable) Landlock. */
   readonly landlock?: number;
+  /**
+   * A writable root the supervisor found reached through a symbolic link after the mounts
+   * (native/srt-supervise/roots.c): replaced since the plan was compiled; the command did not run.
+   */
+  readonly moved?: string;
   readonly refusals: readonly WriteRefusal[];
   /** Refusals beyond the kept ones (counted, not kept). */
   readonly dropped: number;
@@ -63,6 +68,7 @@ export function readSupervisorReport(stream: Readable, now: () => string): Promi
     let ready = false;
     let failed: string | undefined;
     let landlock: number | undefined;
+    let moved: string | undefined;
     let dropped = 0;
     const refusals: WriteRefusal[] = [];
     const seen = new Set<string>();
@@ -72,6 +78,7 @@ export function readSupervisorReport(stream: Readable, now: () => string): Promi
         if (errno === "ready") ready = true;
         else if (errno === "failed") failed = path;
         else if (errno === "landlock") landlock = Number(path);
+        else if (errno === "moved") moved = path;
         return;
       }
       const key = f.join("\0");
@@ -105,6 +112,7 @@ export function readSupervisorReport(stream: Readable, now: () => string): Promi
         ready,
         ...(failed === undefined ? {} : { failed }),
         ...(landlock === undefined ? {} : { landlock }),
+        ...(moved === undefined ? {} : { moved }),
         refusals,
         dropped,
       });

@@ -65,6 +65,11 @@ export async function supervisedResult(
   const late = new Promise<undefined>((r) => (cancel = os.clock.after(5000, () => r(undefined))));
   const report = await Promise.race([supervisor, late]);
   cancel();
+  if (report?.moved !== undefined)
+    return failed(
+      "SRT552",
+      `${report.moved}, which this plan makes writable, is not where the plan put it: inside the sandbox it is reached through a symbolic link, or not at all (the supervisor's line above says which). It, or a directory above it, was replaced after the plan was compiled (another sandboxed command can do that), and its writable mount would land where the replacement leads. The command did not run. Compile the policy again: the compiler refuses a link another sandbox could have planted (SRT306).`,
+    );
   if (report === undefined || !report.ready)
     return failed(
       "SRT511",
