@@ -44,6 +44,12 @@ describe("the supervisor's report", () => {
     expect(JSON.stringify(r)).toContain("/w/build");
   });
 
+  it("a supervisor that never ran (bwrap stopped at a mount): SRT504, bwrap's own message, no kernel advice", async () => {
+    const r = await supervisedResult({ clock }, Promise.resolve({ ready: false, refusals: [], dropped: 0 }), 1, facts);
+    expect(r).toMatchObject({ kind: "failed", code: "SRT504" });
+    expect(JSON.stringify(r)).not.toContain("kernel feature");
+  });
+
   it("a supervisor that did not start for another reason is still SRT511", async () => {
     const r = await supervisedResult(
       { clock },

@@ -70,6 +70,13 @@ export async function supervisedResult(
       "SRT552",
       `${report.moved}, which this plan makes writable, is not where the plan put it: inside the sandbox it is reached through a symbolic link, or not at all (the supervisor's line above says which). It, or a directory above it, was replaced after the plan was compiled (another sandboxed command can do that), and its writable mount would land where the replacement leads. The command did not run. Compile the policy again: the compiler refuses a link another sandbox could have planted (SRT306).`,
     );
+  // Not one record: the supervisor never ran. bwrap (or runc) stopped while it built the sandbox, a
+  // mount it could not make, and said why above; no kernel feature is missing (SRT511's advice).
+  if (report !== undefined && !report.ready && report.failed === undefined && report.landlock === undefined)
+    return failed(
+      "SRT504",
+      "the sandbox stopped before it started srt's supervisor (bwrap's or runc's message is above); the command did not run. Run `srt doctor` to check this machine.",
+    );
   if (report === undefined || !report.ready)
     return failed(
       "SRT511",
