@@ -8,6 +8,7 @@
  *   "gitdir" <rule> <name>                     refused directly inside a git directory
  *   "path"   <rule> <absolute path>            refused there and below
  *   "root"   <absolute path>                   a writable root
+ *   "bound"  <absolute path>                   a writable root srt bound as a mount of its own
  *   "socket" <absolute path>                   a unix socket the command may connect to
  *   "unix-scoped"                              connect() on AF_UNIX is decided here
  *   "landlock"                                 apply the Landlock write wall
@@ -86,9 +87,9 @@ int read_config(int fd, struct config *cfg) {
       const char *value = field(buf, len, &pos);
       enum entry_kind kind = k[0] == 'n' ? E_NAME : k[0] == 'g' ? E_GITDIR : E_PATH;
       if (add(cfg, kind, rule, value) != 0) return -1;
-    } else if (strcmp(k, "root") == 0 || strcmp(k, "socket") == 0) {
+    } else if (strcmp(k, "root") == 0 || strcmp(k, "socket") == 0 || strcmp(k, "bound") == 0) {
       const char *value = field(buf, len, &pos);
-      if (add(cfg, k[0] == 'r' ? E_ROOT : E_SOCKET, "", value) != 0) return -1;
+      if (add(cfg, k[0] == 'r' ? E_ROOT : k[0] == 's' ? E_SOCKET : E_BOUND, "", value) != 0) return -1;
     } else if (strcmp(k, "unix-scoped") == 0) {
       cfg->unix_scoped = 1;
     } else if (strcmp(k, "landlock") == 0) {

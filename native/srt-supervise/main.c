@@ -75,7 +75,7 @@ static int install_filter(const unsigned char *bpf, size_t len) {
 
 static void status_record(int fd, const char *key, const char *value) {
   if (fd < 0) return;
-  char buf[512];
+  char buf[PATHBUF + 128];
   int n = snprintf(buf, sizeof buf, "%s%c%s%c%s%c%s%c", "status", 0, key, 0, "", 0, value, 0);
   if (n > 0 && (size_t)n < sizeof buf) {
     ssize_t w = write(fd, buf, (size_t)n);
@@ -83,13 +83,15 @@ static void status_record(int fd, const char *key, const char *value) {
   }
 }
 
-static void fail(int report_fd, const char *what, int err) {
-  char msg[300];
-  snprintf(msg, sizeof msg, "%s: %s", what, strerror(err));
+static void fail_why(int report_fd, const char *what, const char *why) {
+  char msg[PATHBUF + 64];
+  snprintf(msg, sizeof msg, "%s: %s", what, why);
   status_record(report_fd, "failed", msg);
   fprintf(stderr, "srt-supervise: %s\n", msg);
   _exit(125);
 }
+
+static void fail(int report_fd, const char *what, int err) { fail_why(report_fd, what, strerror(err)); }
 
 static int send_fd(int sock, int fd, int err) {
   char cbuf[CMSG_SPACE(sizeof(int))];
@@ -211,11 +213,13 @@ int main(int argc, char **argv) {
   fcntl(report_fd, F_SETFL, fcntl(report_fd, F_GETFL) | O_NONBLOCK);
 
   /* Before anything else of the command's: its writable mounts are where the plan put them (roots.c). */
-  int moved_err = 0;
-  const char *moved = root_through_link(&cfg, &moved_err);
+  const char *why = "";
+  const char *moved = root_not_in_place(&cfg, &why);
   if (moved != NULL) {
+    char what[PATHBUF + 64];
+    snprintf(what, sizeof what, "a writable root is not where the plan put it: %s", moved);
     status_record(report_fd, "moved", moved);
-    fail(report_fd, "a writable root is not where the plan put it", moved_err);
+    fail_why(report_fd, what, why);
   }
 
   if (cfg.landlock) {

@@ -11,7 +11,7 @@
 
 /* One refused thing: a name at any depth below a writable root, a name directly in a git
  * directory, or an absolute path (and everything below it). `rule` is the origin srt reports. */
-enum entry_kind { E_NAME, E_GITDIR, E_PATH, E_ROOT, E_SOCKET };
+enum entry_kind { E_NAME, E_GITDIR, E_PATH, E_ROOT, E_SOCKET, E_BOUND };
 struct entry {
   enum entry_kind kind;
   const char *rule;
@@ -49,9 +49,9 @@ int set_sync_wake(int listener);
  * would, or exits with its 126/127 answer; returns when the shell launcher is to decide. */
 void launch_words(char **words);
 
-/* roots.c: the first writable root that is reached through a symbolic link (or cannot be reached
- * otherwise), with the errno in *err; NULL when every root is where the plan put it or absent. */
-const char *root_through_link(const struct config *cfg, int *err);
+/* roots.c: the first writable root that is not where the plan put it, with why in *why; NULL when
+ * every root is reached without a link (or is absent) and every bound root is its own writable mount. */
+const char *root_not_in_place(const struct config *cfg, const char **why);
 /* An O_PATH descriptor of `path` reached from / without following any symbolic link, or -1 (errno). */
 int open_without_links(const char *path);
 

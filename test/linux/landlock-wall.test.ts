@@ -29,15 +29,23 @@ describe.skipIf(lacking(!supported, skipReason))("Landlock holds when a mount is
       const compiled = await srt(b, ["compile", "--target", "linux", b.settings, "-o", b.at("outside/plan.json")]);
       expect(compiled.status, compiled.stderr).toBe(0);
       const planFile = b.at("outside/plan.json");
-      const plan = JSON.parse(readFileSync(planFile, "utf8")) as { bwrap: unknown[] };
-      // The broken mount plan: `--bind <work> <work>` becomes `--bind <root> <root>`.
+      const plan = JSON.parse(readFileSync(planFile, "utf8")) as {
+        bwrap: unknown[];
+        hostWrites: { roots: string[] };
+      };
+      // The broken mount plan: `--bind <work> <work>` becomes `--bind <root> <root>`, and so does the
+      // list of binds the supervisor checks are in place (supervisor-mounts.test.ts): only Landlock
+      // stands between the command and the sibling.
       const i = plan.bwrap.findIndex((a, k) => a === "--bind" && plan.bwrap[k + 1] === b.work);
       expect(i).toBeGreaterThan(0);
       plan.bwrap[i + 1] = b.root;
       plan.bwrap[i + 2] = b.root;
+      plan.hostWrites.roots = plan.hostWrites.roots.map((r) => (r === b.work ? b.root : r));
       writeFileSync(planFile, JSON.stringify(plan));
       const out = await srt(b, [
         "exec",
+        // The widened root now holds the plan itself.
+        "--allow-writable-plan",
         planFile,
         "--",
         "sh",

@@ -33,7 +33,7 @@ import { readSupervisorReport, supervisorConfig, type SupervisorReport } from ".
 import { seccompBytes } from "./nul-fields.js";
 
 export interface LaunchRequest {
-  readonly plan: Pick<LinuxPlan, "bwrap" | "chdir" | "seccomp" | "env" | "supervisor">;
+  readonly plan: Pick<LinuxPlan, "bwrap" | "chdir" | "seccomp" | "env" | "supervisor" | "hostWrites">;
   readonly command: readonly string[];
   /** The caller's environment; the plan's env policy decides what passes. */
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -88,7 +88,10 @@ export async function launchSandbox(
     ],
     supervisor: {
       path: req.tools.supervisor,
-      config: supervisorConfig(req.plan.supervisor, seccomp, run.slots.tmp),
+      config: supervisorConfig(req.plan.supervisor, seccomp, run.slots.tmp, [
+        ...req.plan.hostWrites.roots,
+        run.slots.tmp,
+      ]),
     },
     command: req.command,
     env: commandEnv(req, run, network),

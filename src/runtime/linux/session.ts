@@ -224,7 +224,8 @@ export function openLinuxSession(os: LinuxDeps, req: SessionRequest, sos: Sessio
         ]);
         sos.writeBytes(argsFile, args, 0o400);
         const bpf = seccompBytes(req.plan.seccomp.base64);
-        sos.writeBytes(configFile, supervisorConfig(req.plan.supervisor, bpf, runDir.slots.tmp), 0o400);
+        const bound = [...req.plan.hostWrites.roots, runDir.slots.tmp];
+        sos.writeBytes(configFile, supervisorConfig(req.plan.supervisor, bpf, runDir.slots.tmp, bound), 0o400);
         // bwrap's command is the supervisor, as in every run (spawn-bwrap.ts): it installs the filter.
         const bwrap = [
           req.tools.bwrap,

@@ -12,14 +12,24 @@ import type { SupervisorPlan } from "../../backends/bwrap/index.js";
 import { decodeBytes } from "../../compiler/byte-paths.js";
 import { nulFields } from "./nul-fields.js";
 
-/** The bytes of the configuration pipe (format: native/srt-supervise/config.c). */
-export function supervisorConfig(plan: SupervisorPlan, bpf: Uint8Array, tmp: string): Buffer {
+/**
+ * The bytes of the configuration pipe (format: native/srt-supervise/config.c). `bound`: the roots
+ * the engine mounts as binds of their own (a bwrap plan's writable binds and `tmp`), each of which
+ * the supervisor checks is a writable mount when it starts (native/srt-supervise/roots.c).
+ */
+export function supervisorConfig(
+  plan: SupervisorPlan,
+  bpf: Uint8Array,
+  tmp: string,
+  bound: readonly string[] = [],
+): Buffer {
   const fields: string[] = [];
   const field = (...fs: readonly string[]): void => void fields.push(...fs);
   for (const n of plan.names) field("name", n.origin, n.name);
   for (const n of plan.gitDirNames) field("gitdir", n.origin, n.name);
   for (const p of plan.paths) field("path", p.origin, p.path);
   for (const r of [...plan.roots, tmp]) field("root", r);
+  for (const b of bound) field("bound", b);
   if (plan.unixSockets !== undefined) {
     field("unix-scoped");
     for (const s of plan.unixSockets) field("socket", s.path);

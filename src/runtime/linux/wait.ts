@@ -68,7 +68,7 @@ export async function supervisedResult(
   if (report?.moved !== undefined)
     return failed(
       "SRT552",
-      `${report.moved}, which this plan makes writable, is not where the plan put it: inside the sandbox it is reached through a symbolic link, or not at all (the supervisor's line above says which). It, or a directory above it, was replaced after the plan was compiled (another sandboxed command can do that), and its writable mount would land where the replacement leads. The command did not run. Compile the policy again: the compiler refuses a link another sandbox could have planted (SRT306).`,
+      `${report.moved}, which this plan makes writable, is not where the plan put it inside the sandbox (the supervisor's line above says how: reached through a symbolic link, not the mount srt made there, or missing). It, or a directory above it, was replaced since the plan was compiled (another sandboxed command can do that, even for a moment), and its writable mount landed where the replacement led. The command did not run. Compile the policy again: the compiler refuses a link another sandbox could have planted (SRT306).`,
     );
   // Not one record: the supervisor never ran. bwrap (or runc) stopped while it built the sandbox, a
   // mount it could not make, and said why above; no kernel feature is missing (SRT511's advice).

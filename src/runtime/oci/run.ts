@@ -205,7 +205,10 @@ async function launchRunc(
   });
   const configPipe = child.stdio[supervisorFds.config] as Writable | null | undefined;
   configPipe?.on("error", () => undefined); // EPIPE: runc died first; its exit says why
-  configPipe?.end(supervisorConfig(req.plan.supervisor, seccomp, run.slots.tmp));
+  // runc binds each writable root (and the temp directory) as a mount of its own, as bwrap does.
+  configPipe?.end(
+    supervisorConfig(req.plan.supervisor, seccomp, run.slots.tmp, [...req.plan.hostWrites.roots, run.slots.tmp]),
+  );
   const supervisor = readSupervisorReport(child.stdio[supervisorFds.report] as Readable, () =>
     os.clock.date().toISOString(),
   );
