@@ -7,7 +7,7 @@ import { resolve } from "node:path";
 import { compileSettings, type Diagnostic, type Policy, type SelfOutput, type Target } from "../compiler/index.js";
 import type { RunAdditions } from "../compiler/additions.js";
 import { createNodeHost } from "../runtime/node-host.js";
-import { memoizedCompile } from "../runtime/compile-memo-store.js";
+import { memoizedCompile, type MemoWriter } from "../runtime/compile-memo-store.js";
 import { packageRoot } from "../runtime/package-root.js";
 import type { CliIo } from "./io.js";
 import { locate, renderHuman, type LocatedDiagnostic } from "./render.js";
@@ -26,6 +26,8 @@ export interface PolicyArgs {
   readonly createPresetDirs?: boolean | undefined;
   /** The run mode's --allow-domain and friends (compiler/additions.ts). */
   readonly additions?: RunAdditions | undefined;
+  /** Leave writing the compile memo to the caller (CliCompile.keepMemo): a run writes it once its command started. */
+  readonly keepMemoLater?: boolean | undefined;
 }
 
 /** The hash of dist/cli.cjs (scripts/build.mjs); undeclared when srt's sources run unbundled (tests), which keep no memo. */
@@ -37,6 +39,8 @@ export function compileForCli(args: PolicyArgs, io: CliIo, target: Target): CliC
   let diagnostics: readonly Diagnostic[];
   let policy: Policy | undefined;
   let memo: string | undefined;
+  let keepMemo: (() => string | undefined) | undefined;
+  const later: MemoWriter | undefined = args.keepMemoLater === true ? (write) => (keepMemo = write) : undefined;
   if (!loaded.ok) {
     diagnostics = loaded.diagnostics;
   } else {
@@ -62,6 +66,8 @@ export function compileForCli(args: PolicyArgs, io: CliIo, target: Target): CliC
       // SRT_COMPILE_MEMO=0: compile every time (as SRT_CODE_CACHE=0 turns off the code cache).
       { stateDir: host.env.stateDir, uid: io.uid, build: io.env["SRT_COMPILE_MEMO"] === "0" ? undefined : cliBuild },
       compileSettings,
+      undefined,
+      later,
     );
     diagnostics = result.diagnostics;
     policy = result.policy;
@@ -72,6 +78,7 @@ export function compileForCli(args: PolicyArgs, io: CliIo, target: Target): CliC
   // With --json the command decides where the diagnostics go; people get them on stderr.
   if (!args.json && shown.length > 0) io.err(renderHuman(shown, loaded.source, io.color) + "\n");
   if (policy === undefined) return { diagnostics: located, ...(memo === undefined ? {} : { memo }) };
+  const kept = keepMemo === undefined ? {} : { keepMemo };
   // The value the policy came from, for what the IR only points at (parentProxy credentials).
   let settingsValue: unknown;
   try {
@@ -79,7 +86,7 @@ export function compileForCli(args: PolicyArgs, io: CliIo, target: Target): CliC
   } catch {
     settingsValue = undefined;
   }
-  return { policy, diagnostics: located, settingsValue, ...(memo === undefined ? {} : { memo }) };
+  return { policy, diagnostics: located, settingsValue, ...(memo === undefined ? {} : { memo }), ...kept };
 }
 
 export interface CliCompile {
@@ -88,6 +95,8 @@ export interface CliCompile {
   readonly settingsValue?: unknown;
   /** Whether the compile ran or a memo of it was reused, for -d. */
   readonly memo?: string;
+  /** With keepMemoLater: writes the compile memo, returning why nothing was kept (or undefined). */
+  readonly keepMemo?: () => string | undefined;
 }
 
 /**
@@ -103,6 +112,7 @@ export function compileForRun(
   },
   io: CliIo,
   target: Target,
+  keepMemoLater = false,
 ): CliCompile {
   const outputs =
     o.violations === undefined ? [] : [{ path: resolve(io.cwd, o.violations), rule: "violations-file" as const }];
@@ -112,6 +122,7 @@ export function compileForRun(
       quiet: o.quiet,
       createPresetDirs: true,
       additions: o.additions,
+      keepMemoLater,
       ...(outputs.length === 0 ? {} : { outputs }),
     },
     io,

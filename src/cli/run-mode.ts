@@ -83,7 +83,8 @@ async function runMode(o: RunOptions, io: CliIo, runtime: RuntimeName, flags: Do
     return exitStatus.runtime;
   }
   const t0 = monotonicMs();
-  const { policy, settingsValue, memo } = compileForRun(o, io, "linux");
+  // The memo is written once the command has started (sandbox-run.ts: afterSpawn), not before it.
+  const { policy, settingsValue, memo, keepMemo } = compileForRun(o, io, "linux", true);
   if (policy === undefined) return exitStatus.usage;
   // The OCI runtimes' code is loaded only for them (issue 19: a bwrap run's start-up pays for nothing else).
   const plan =
@@ -122,6 +123,14 @@ async function runMode(o: RunOptions, io: CliIo, runtime: RuntimeName, flags: Do
       violations: o.violations,
       controlFd: o.controlFd,
       settingsValue,
+      ...(keepMemo === undefined
+        ? {}
+        : {
+            afterSpawn: () => {
+              const unsaved = keepMemo();
+              if (debug && unsaved !== undefined) io.err(`srt: compile memo not kept: ${unsaved}\n`);
+            },
+          }),
       ...(docker === undefined
         ? {}
         : { docker, engine: runtime === "podman" ? ("podman" as const) : ("docker" as const) }),

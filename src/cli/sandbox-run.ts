@@ -49,6 +49,12 @@ export interface SandboxRunArgs {
   readonly docker?: DockerChoices;
   /** Which engine's client runs it (default docker). */
   readonly engine?: "docker" | "podman";
+  /**
+   * Work that may wait until the command has started (writing the compile memo, issue 19): run once
+   * bwrap is spawned, while it sets the sandbox up; for the OCI runtimes, once the run has begun.
+   * Not run when the command never starts.
+   */
+  readonly afterSpawn?: () => void;
 }
 
 export async function runPlan(args: SandboxRunArgs, io: CliIo): Promise<number> {
@@ -256,7 +262,14 @@ async function runOpened(
         })
       : oci !== undefined
         ? (await import("../runtime/oci/run.js")).runOci({ ...common, plan: oci, tools: found.tools as OciTools })
-        : runLinux({ ...common, plan, tools: found.tools as LinuxTools, soleRun: true });
+        : runLinux({
+            ...common,
+            plan,
+            tools: found.tools as LinuxTools,
+            soleRun: true,
+            ...(args.afterSpawn === undefined ? {} : { onSpawn: args.afterSpawn }),
+          });
+  if (oci !== undefined) args.afterSpawn?.();
   try {
     const { result, received } = await awaitForwardingSignals(io, running);
     network.report();

@@ -159,8 +159,18 @@ function parseStored(data: Buffer | undefined): Stored | undefined {
 }
 
 /**
+ * Runs a memo's write: now (the default), or later, when the caller has something better to do
+ * first — the run mode starts the sandbox, then writes (issue 19). `write` returns why nothing
+ * was kept, or undefined.
+ */
+export type MemoWriter = (write: () => string | undefined) => void;
+
+/**
  * The compile of `input` on `host`: the recorded one when its trace still holds, else `compile`
- * run through a recording Host and kept for the next time. `how` says which, for -d.
+ * run through a recording Host and kept for the next time. `how` says which, for -d. With
+ * `later`, the memo is written when `later` runs what it is given (and why nothing was kept is not
+ * in `how`): the result is serialized then too, and it and the trace are what they were now —
+ * readonly data, and variables that no one changes within a process.
  */
 export function memoizedCompile(
   input: Omit<CompileInput, "host">,
@@ -168,6 +178,7 @@ export function memoizedCompile(
   place: MemoPlace,
   compile: (input: CompileInput) => CompileResult,
   deps: MemoDeps = nodeMemoDeps(),
+  later?: MemoWriter,
 ): { result: CompileResult; how: string } {
   if (place.build === undefined || process.platform !== "linux" || place.uid < 0)
     return { result: compile({ ...input, host }), how: "compiled (no memo: off, or not here)" };
@@ -185,6 +196,12 @@ export function memoizedCompile(
       Buffer.from(`{"trace":${JSON.stringify(trace)},"result":${resultText}}`),
       { count: keep, suffix: ".json" },
     );
+  /** `save` run now or later: why nothing was kept (now), or undefined. */
+  const keepNowOrLater = (save: () => string | undefined): string | undefined => {
+    if (later === undefined) return save();
+    later(save);
+    return undefined;
+  };
   const stored = parseStored(readCheckedFile(place.stateDir, dir, name, kind, place.uid).data);
   let broke: string | undefined;
   const statesSeen = new Map<string, DirState | undefined>();
@@ -192,7 +209,9 @@ export function memoizedCompile(
     const check = traceHolds(stored.trace, host, deps, statesSeen);
     broke = check.broke;
     if (check.holds) {
-      const unsaved = check.refreshed ? write(stored.trace, JSON.stringify(stored.result)) : undefined;
+      const unsaved = check.refreshed
+        ? keepNowOrLater(() => write(stored.trace, JSON.stringify(stored.result)))
+        : undefined;
       return {
         result: stored.result,
         how: `reused (${stored.trace.calls.length} answers still hold)${unsaved === undefined ? "" : `; not kept: ${unsaved}`}`,
@@ -201,16 +220,14 @@ export function memoizedCompile(
   }
   const recording = recordingHost(host, deps, stored?.trace, statesSeen);
   const result = compile({ ...input, host: recording.host });
-  // Serialized before the trace is taken: should the result hold the recorded variables themselves,
-  // what serializing reads of them is part of the trace too.
-  const resultText = JSON.stringify(result);
-  const trace = recording.trace();
-  if (result.policy === undefined || trace === undefined)
-    return {
-      result,
-      how: `compiled (${result.policy === undefined ? "errors" : "the machine changed during it"}: not kept)`,
-    };
-  const unsaved = write(trace, resultText);
+  if (result.policy === undefined) return { result, how: "compiled (errors: not kept)" };
+  const unsaved = keepNowOrLater(() => {
+    // Serialized before the trace is taken: should the result hold the recorded variables
+    // themselves, what serializing reads of them is part of the trace too.
+    const resultText = JSON.stringify(result);
+    const trace = recording.trace();
+    return trace === undefined ? "the machine changed during the compile" : write(trace, resultText);
+  });
   const notes = [
     broke === undefined ? [] : [`the memo's answer to ${broke} changed`],
     unsaved === undefined ? [] : [`not kept: ${unsaved}`],

@@ -6,12 +6,21 @@
  * The file times are the kernel's; only "settled" is told by a clock set 10 s ahead, so the test
  * need not wait out compile-memo.ts's settleMs (test/linux/compile-memo.test.ts waits, for real).
  */
-import { chmodSync, mkdirSync, readdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { compileSettings, type CompileInput, type CompileResult } from "../../src/compiler/compile.js";
 import { readCheckedFile, writeCheckedFile } from "../../src/runtime/checked-file.js";
-import { memoizedCompile, nodeMemoDeps } from "../../src/runtime/compile-memo-store.js";
+import { memoizedCompile, nodeMemoDeps, type MemoWriter } from "../../src/runtime/compile-memo-store.js";
 import { createNodeHost } from "../../src/runtime/node-host.js";
 import { tempDir } from "../support/temp.js";
 
@@ -29,8 +38,8 @@ function project(): { cwd: string; state: string; memoDir: string } {
   return { cwd, state, memoDir: join(state, "compile-memo") };
 }
 
-/** A compile as the CLI makes it, with the clock 10 s ahead (every directory settled). */
-function run(p: { cwd: string; state: string }, text = "{}") {
+/** A compile as the CLI makes it, with the clock 10 s ahead (every directory settled); `later` as the run mode's. */
+function run(p: { cwd: string; state: string }, text = "{}", later?: MemoWriter) {
   const host = createNodeHost({
     cwd: p.cwd,
     home: join(p.cwd, "../home"),
@@ -39,7 +48,8 @@ function run(p: { cwd: string; state: string }, text = "{}") {
   });
   const deps = { ...nodeMemoDeps(), nowMs: () => Date.now() + 10_000 };
   const input = { text, file: join(p.cwd, "settings.json"), target: "linux" as const, settingsLookup: [] };
-  const memo = memoizedCompile(input, host, { stateDir: p.state, uid, build: "test-build" }, compileSettings, deps);
+  const place = { stateDir: p.state, uid, build: "test-build" };
+  const memo = memoizedCompile(input, host, place, compileSettings, deps, later);
   const fresh = compileSettings({ ...input, host });
   return { ...memo, fresh };
 }
@@ -66,6 +76,29 @@ describe.runIf(process.platform === "linux")("compile memo on disk", () => {
     expect(after.how).toMatch(/^compiled \(the memo.s answer to readdir .*vendor\/lib changed\)/);
     expect(after.result).toEqual(after.fresh);
     expect(JSON.stringify(after.result.policy)).toContain(`${bare}/hooks`);
+  });
+
+  it("a write left for later happens only when it runs, and writes the memo the compile recorded", () => {
+    const p = project();
+    const writes: (() => string | undefined)[] = [];
+    const later: MemoWriter = (w) => void writes.push(w);
+    expect(run(p, "{}", later).how).toBe("compiled");
+    expect(writes).toHaveLength(1);
+    // Not run (a run whose command never started): no memo, and the next compile compiles.
+    expect(existsSync(p.memoDir)).toBe(false);
+    expect(run(p, "{}", later).how).toBe("compiled");
+    expect(writes[1]!()).toBeUndefined();
+    const reused = run(p, "{}", later);
+    expect(reused.how).toMatch(/^reused/);
+    expect(reused.result).toEqual(reused.fresh);
+    expect(readdirSync(p.memoDir)).toHaveLength(1);
+    // A change after the compile and before the write is still found: the states are the compile's.
+    writes.length = 0;
+    writeFileSync(join(p.cwd, "src/deep/later.js"), "");
+    expect(run(p, "{}", later).how).toMatch(/^compiled \(the memo.s answer to readdir .*src\/deep changed\)/);
+    mkdirSync(join(p.cwd, "src/deep/.git"));
+    expect(writes[0]!()).toBeUndefined();
+    expect(run(p).how).toMatch(/^compiled \(the memo.s answer to readdir .*src\/deep changed\)/);
   });
 
   it("compiles again for other settings, and keeps a memo for each", () => {
