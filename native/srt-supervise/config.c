@@ -9,6 +9,7 @@
  *   "path"   <rule> <absolute path>            refused there and below
  *   "root"   <absolute path>                   a writable root
  *   "bound"  <absolute path>                   a writable root srt bound as a mount of its own
+ *   "rootid" <dev>:<ino> <absolute path>       the directory that root must be (srt found it so)
  *   "socket" <absolute path>                   a unix socket the command may connect to
  *   "unix-scoped"                              connect() on AF_UNIX is decided here
  *   "landlock"                                 apply the Landlock write wall
@@ -82,10 +83,11 @@ int read_config(int fd, struct config *cfg) {
       cfg->bpf = (const unsigned char *)buf + pos;
       cfg->bpf_len = n;
       pos += n;
-    } else if (strcmp(k, "name") == 0 || strcmp(k, "gitdir") == 0 || strcmp(k, "path") == 0) {
+    } else if (strcmp(k, "name") == 0 || strcmp(k, "gitdir") == 0 || strcmp(k, "path") == 0 ||
+               strcmp(k, "rootid") == 0) {
       const char *rule = field(buf, len, &pos);
       const char *value = field(buf, len, &pos);
-      enum entry_kind kind = k[0] == 'n' ? E_NAME : k[0] == 'g' ? E_GITDIR : E_PATH;
+      enum entry_kind kind = k[0] == 'n' ? E_NAME : k[0] == 'g' ? E_GITDIR : k[1] == 'a' ? E_PATH : E_ROOTID;
       if (add(cfg, kind, rule, value) != 0) return -1;
     } else if (strcmp(k, "root") == 0 || strcmp(k, "socket") == 0 || strcmp(k, "bound") == 0) {
       const char *value = field(buf, len, &pos);

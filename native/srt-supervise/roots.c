@@ -19,12 +19,20 @@
  * the plan's writable binds and the run's temp directory) must also be the root of a mount now
  * (statx STATX_ATTR_MOUNT_ROOT) that is not read-only. A link planted after this check moves no
  * mount that is already made (a rename of a mount point in another namespace detaches the mount
- * there: the root becomes read-only, never wider). */
+ * there: the root becomes read-only, never wider).
+ *
+ * Docker and podman resolve a bind's source in the daemon, where this process cannot look, and in
+ * a user's image the destination is the image's own directory: no link shows here. For them srt
+ * walks to each root on the host without following a link and names the directory it found
+ * ("rootid": device and inode, src/runtime/linux/root-identity.ts); the directory mounted at the
+ * root must be that one. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/stat.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
@@ -66,10 +74,21 @@ static const char *not_own_mount(int fd) {
   return NULL;
 }
 
+/* A root srt identified on the host (Docker, podman: the daemon resolved the bind's source where
+ * this process cannot look) must be that very directory: a link swapped in after srt's walk made
+ * the daemon mount another one. */
+static const char *not_that_directory(int fd, const char *id) {
+  struct stat st;
+  if (fstat(fd, &st) != 0) return strerror(errno);
+  char mine[64];
+  snprintf(mine, sizeof mine, "%ju:%ju", (uintmax_t)st.st_dev, (uintmax_t)st.st_ino);
+  return strcmp(mine, id) == 0 ? NULL : "not the directory srt found there on the host (another one was mounted)";
+}
+
 const char *root_not_in_place(const struct config *cfg, const char **why) {
   for (int i = 0; i < cfg->n; i++) {
     enum entry_kind kind = cfg->entries[i].kind;
-    if (kind != E_ROOT && kind != E_BOUND) continue;
+    if (kind != E_ROOT && kind != E_BOUND && kind != E_ROOTID) continue;
     int fd = open_without_links(cfg->entries[i].value);
     if (fd < 0) {
       /* An absent root had nothing mounted on it; a bound one was mounted, so it must be there. */
@@ -79,7 +98,9 @@ const char *root_not_in_place(const struct config *cfg, const char **why) {
       *why = errno == ELOOP ? "reached through a symbolic link" : strerror(errno);
       return cfg->entries[i].value;
     }
-    const char *bad = kind == E_BOUND ? not_own_mount(fd) : NULL;
+    const char *bad = kind == E_BOUND    ? not_own_mount(fd)
+                      : kind == E_ROOTID ? not_that_directory(fd, cfg->entries[i].rule)
+                                         : NULL;
     close(fd);
     if (bad != NULL) {
       *why = bad;

@@ -11,7 +11,7 @@
 
 /* One refused thing: a name at any depth below a writable root, a name directly in a git
  * directory, or an absolute path (and everything below it). `rule` is the origin srt reports. */
-enum entry_kind { E_NAME, E_GITDIR, E_PATH, E_ROOT, E_SOCKET, E_BOUND };
+enum entry_kind { E_NAME, E_GITDIR, E_PATH, E_ROOT, E_SOCKET, E_BOUND, E_ROOTID };
 struct entry {
   enum entry_kind kind;
   const char *rule;

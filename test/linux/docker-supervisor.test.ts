@@ -15,7 +15,7 @@
  *     nothing (runDocker on a plan whose seccomp program the kernel refuses, or with a supervisor
  *     that is no program).
  */
-import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, renameSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -183,7 +183,7 @@ describe.skipIf(lacking(!supported || missingDocker !== undefined, missingDocker
     describe("fail closed", () => {
       const runWith = async (
         box: Box,
-        change: { seccomp?: string; supervisor?: string },
+        change: { seccomp?: string; supervisor?: string; beforeRun?: () => void; image?: string },
       ): Promise<{ result: Awaited<ReturnType<typeof runDocker>["result"]>; ran: boolean }> => {
         const settings = JSON.parse(readFileSync(box.settings, "utf8")) as object;
         const compiled = compile(settings, { cwd: box.work, home: box.home, target: "linux" });
@@ -192,6 +192,7 @@ describe.skipIf(lacking(!supported || missingDocker !== undefined, missingDocker
         const found = findDockerTools("docker", false);
         if (!found.ok) throw new Error(found.message);
         const marker = join(box.work, "ran");
+        change.beforeRun?.();
         const running = runDocker({
           plan:
             change.seccomp === undefined
@@ -203,7 +204,11 @@ describe.skipIf(lacking(!supported || missingDocker !== undefined, missingDocker
           uid: 0,
           gid: 0,
           stateDir: locateStateDir({}, 0),
-          docker: { networkMode: "none", autoRemove: true },
+          docker: {
+            networkMode: "none",
+            autoRemove: true,
+            ...(change.image === undefined ? {} : { image: change.image }),
+          },
         });
         const result = await running.result;
         return { result, ran: existsSync(marker) };
@@ -223,6 +228,34 @@ describe.skipIf(lacking(!supported || missingDocker !== undefined, missingDocker
         expect(control.ran).toBe(true);
         expect(srtContainers(engine)).toEqual([]);
       });
+
+      it.for([
+        ["srt's skeleton root", undefined],
+        ["a user's image", "ubuntu:22.04"],
+      ] as const)(
+        "a writable root replaced by a link since the plan was compiled: nothing runs (%s)",
+        async ([, image], ctx) => {
+          // Another sandbox (the parent writable) swaps the root for a link; the daemon binds where it
+          // leads. In a user's image no link shows inside (the destination is the image's directory):
+          // srt's link-free walk finds it on the host, and the supervisor compares the directory
+          // mounted with the one srt found (runtime/linux/root-identity.ts, roots.c).
+          const box = useBox(ctx, "root");
+          const { result, ran } = await runWith(box, {
+            ...(image === undefined ? {} : { image }),
+            beforeRun: () => {
+              renameSync(box.work, `${box.work}.real`);
+              symlinkSync("outside", box.work);
+            },
+          });
+          expect(result).toMatchObject({ kind: "failed", code: "SRT552" });
+          expect(ran).toBe(false);
+          expect(existsSync(join(box.outside, "ran"))).toBe(false);
+          // Put back for the box's own clean-up.
+          unlinkSync(box.work);
+          renameSync(`${box.work}.real`, box.work);
+          expect(srtContainers(engine)).toEqual([]);
+        },
+      );
 
       it("a supervisor that cannot start: nothing runs", async (ctx) => {
         const box = useBox(ctx, "root");

@@ -11,6 +11,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { findNative } from "../../src/runtime/native.js";
 import { readSupervisorReport, supervisorConfig } from "../../src/runtime/linux/supervisor.js";
+import { rootIdentity } from "../../src/runtime/linux/root-identity.js";
 import {
   bwrapPath,
   missingTestUser,
@@ -29,12 +30,16 @@ const supervise = findNative("srt-supervise");
 const allowAll = Buffer.from([0x06, 0, 0, 0, 0x00, 0x00, 0xff, 0x7f]);
 
 /** bwrap with `binds`, then srt-supervise configured with root and bound R; the command prints "ran". */
-async function superviseUnder(b: Box, binds: readonly string[], root: string) {
+async function superviseUnder(b: Box, binds: readonly string[], root: string, identify = false) {
+  // Docker's way: the root named by the identity srt found on the host, not as a bind of its own.
+  const id = identify ? rootIdentity(root) : undefined;
+  if (id !== undefined && id.kind !== "found") throw new Error(`no identity for ${root}: ${JSON.stringify(id)}`);
   const config = supervisorConfig(
     { names: [], gitDirNames: [], paths: [], roots: [root], landlock: true },
     allowAll,
     b.tmp,
-    [root],
+    identify ? [] : [root],
+    id === undefined ? [] : [{ path: root, dev: id.dev, ino: id.ino }],
   );
   const bwrap = [
     bwrapPath!,
@@ -114,6 +119,26 @@ describe.skipIf(lacking(!supported || supervise === undefined, skipReason))(
         expect(out.stderr).toContain("SRT552");
         expect(existsSync(b.at("outside/escape.txt"))).toBe(false);
       });
+
+      it.concurrent("identified (Docker's way): the directory srt found is mounted, and runs", async (ctx) => {
+        const b = useBox(ctx, runner, { "work/r": null });
+        const r = b.at("work/r");
+        const out = await superviseUnder(b, ["--bind", r, r], r, true);
+        expect(out.stdout, out.stderr).toBe("ran\n");
+      });
+
+      it.concurrent(
+        "identified: another directory mounted at the root (a swapped source) runs nothing",
+        async (ctx) => {
+          // The daemon followed a link planted after srt's walk: the root's path holds another directory.
+          const b = useBox(ctx, runner, { "work/r": null, "work/x": null });
+          const [r, x] = [b.at("work/r"), b.at("work/x")];
+          const out = await superviseUnder(b, ["--bind", x, r], r, true);
+          expect(out.stdout).toBe("");
+          expect(out.report).toMatchObject({ ready: false, moved: r });
+          expect(out.stderr).toContain("not the directory srt found there");
+        },
+      );
 
       it.concurrent("the root a read-only mount: nothing runs", async (ctx) => {
         const b = useBox(ctx, runner, { "work/r": null });

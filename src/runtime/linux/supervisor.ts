@@ -16,12 +16,15 @@ import { nulFields } from "./nul-fields.js";
  * The bytes of the configuration pipe (format: native/srt-supervise/config.c). `bound`: the roots
  * the engine mounts as binds of their own (a bwrap plan's writable binds and `tmp`), each of which
  * the supervisor checks is a writable mount when it starts (native/srt-supervise/roots.c).
+ * `identities`: roots whose directory the supervisor must find mounted, by the device and inode
+ * srt found on the host (root-identity.ts), for engines that resolve a bind's source themselves.
  */
 export function supervisorConfig(
   plan: SupervisorPlan,
   bpf: Uint8Array,
   tmp: string,
   bound: readonly string[] = [],
+  identities: readonly { readonly path: string; readonly dev: string; readonly ino: string }[] = [],
 ): Buffer {
   const fields: string[] = [];
   const field = (...fs: readonly string[]): void => void fields.push(...fs);
@@ -30,6 +33,7 @@ export function supervisorConfig(
   for (const p of plan.paths) field("path", p.origin, p.path);
   for (const r of [...plan.roots, tmp]) field("root", r);
   for (const b of bound) field("bound", b);
+  for (const r of identities) field("rootid", `${r.dev}:${r.ino}`, r.path);
   if (plan.unixSockets !== undefined) {
     field("unix-scoped");
     for (const s of plan.unixSockets) field("socket", s.path);
