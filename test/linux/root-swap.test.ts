@@ -4,10 +4,11 @@
  * command turns `build` into a relative link to `../home/.ssh`. bwrap follows links in a bind's
  * source and destination, so B's writable mount would land on ~/.ssh, which neither policy lets
  * its command write. The compiler refuses such a link when it sees it (planted.ts, SRT306); a plan
- * compiled before the link existed cannot see it, so the sandbox's supervisor checks, after the
- * mounts and before the command exists, that no writable root is reached through a link.
+ * compiled before the link existed cannot see it: srt refuses the run before it makes anything
+ * (its placeholders are made by path and would land in ~/.ssh), and the sandbox's supervisor
+ * checks again after the mounts (a link swapped in meanwhile: supervisor-mounts.test.ts).
  */
-import { chownSync, writeFileSync } from "node:fs";
+import { chownSync, statSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import {
   engines,
@@ -53,6 +54,8 @@ describe.skipIf(lacking(!supported, skipReason))("a writable root replaced by a 
       const plant = await sh(b, "mv build build.real && ln -s ../home/.ssh build && echo planted");
       expect(plant.stdout, plant.stderr).toContain("planted");
 
+      // Placeholders are made by path: made through the link, they would appear (and go) in ~/.ssh.
+      const ssh = statSync(b.at("home/.ssh"), { bigint: true });
       const attack = await srt(
         b,
         ["exec", plan, "--", "sh", "-c", `echo key > ${b.at("work/build")}/authorized_keys`],
@@ -64,6 +67,9 @@ describe.skipIf(lacking(!supported, skipReason))("a writable root replaced by a 
       expect(attack.status).toBe(1);
       expect(attack.stderr).toContain("SRT552");
       expect(attack.stderr).toContain(b.at("work/build"));
+      // Refused before anything was made: nothing was created or removed in ~/.ssh meanwhile.
+      const after = statSync(b.at("home/.ssh"), { bigint: true });
+      expect([after.mtimeNs, after.ctimeNs]).toEqual([ssh.mtimeNs, ssh.ctimeNs]);
     });
   });
 });

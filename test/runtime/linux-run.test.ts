@@ -652,3 +652,17 @@ describe("runLinux: cleanup on every failure path", () => {
     expect(f.events.at(-1)).toBe("watchdog dismissed");
   });
 });
+
+describe("a writable root swapped for a link since the plan was compiled", () => {
+  it("is refused (SRT552) before anything is made: no placeholder lands where the link leads", async () => {
+    const f = createFakeLinux({ uid: 1000 });
+    f.fs.mkdirp("/run/user/1000");
+    f.fs.mkdirp("/home/u/elsewhere");
+    f.fs.symlink(cwd, "elsewhere");
+    const result = await run(f);
+    expect(result).toMatchObject({ kind: "failed", code: "SRT552" });
+    expect(JSON.stringify(result)).toContain(`the symbolic link ${cwd} now`);
+    expect(f.fs.below("/home/u/elsewhere")).toEqual(["/home/u/elsewhere"]);
+    expect(f.events.some((e) => e.startsWith("spawn"))).toBe(false);
+  });
+});

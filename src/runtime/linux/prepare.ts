@@ -17,7 +17,7 @@ import { createRunDir, type RunDir } from "./run-dir.js";
 import { RuntimeFailure } from "../failure.js";
 
 export interface PrepareRequest {
-  readonly plan: Pick<LinuxPlan, "context" | "placeholders">;
+  readonly plan: Pick<LinuxPlan, "context" | "placeholders" | "hostWrites">;
   readonly stateDir: string;
   readonly uid: number;
   /** The watchdog's shell. */
@@ -30,6 +30,15 @@ export interface PrepareRequest {
 export function prepareRun(os: LinuxDeps, req: PrepareRequest, held: Held, log: (what: string) => void): RunDir {
   const mismatch = planStateDirMismatch(req.plan.context.stateDir, req.stateDir);
   if (mismatch !== undefined) throw new RuntimeFailure("SRT502", mismatch);
+  // Before anything is made: placeholders are created by path, so a root swapped for a link since the
+  // plan was compiled would get them where the link leads (the supervisor refuses such a run anyway,
+  // after the mounts: native/srt-supervise/roots.c).
+  const linked = linkAboveRoot(os.fs, req.plan.hostWrites.roots);
+  if (linked !== undefined)
+    throw new RuntimeFailure(
+      "SRT552",
+      `${linked.root}, which this plan makes writable, is reached through the symbolic link ${linked.at} now: it, or a directory above it, was replaced since the plan was compiled (another sandboxed command can do that), and its writable mount would land where the link leads. The command did not run. Compile the policy again: the compiler refuses a link another sandbox could have planted (SRT306).`,
+    );
   const registry = { state: ensureStateDir(os.fs, req.stateDir, req.uid), runId: os.runId(), uid: req.uid };
   held.registry = registry;
   const janitor = createJanitor(
@@ -45,4 +54,25 @@ export function prepareRun(os: LinuxDeps, req: PrepareRequest, held: Held, log: 
   registerAndCreate(os, registry, req.plan.placeholders);
   log(`run dir ${run.path}, ${req.plan.placeholders.length} placeholders`);
   return run;
+}
+
+/** The first root (a real path when compiled) with a symlink at it or above it now, and where. */
+function linkAboveRoot(
+  fs: Pick<LinuxDeps["fs"], "lstat">,
+  roots: readonly string[],
+): { readonly root: string; readonly at: string } | undefined {
+  for (const root of roots) {
+    let at = "";
+    for (const name of root.split("/").filter((n) => n !== "")) {
+      at += `/${name}`;
+      let kind: string;
+      try {
+        kind = fs.lstat(at).kind;
+      } catch {
+        break; // absent (or unreadable): nothing is made there through a link; the mounts decide
+      }
+      if (kind === "symlink") return { root, at };
+    }
+  }
+  return undefined;
 }
