@@ -9,7 +9,6 @@
  * not been checked against macOS's.
  */
 import { readFileSync, statfsSync, statSync } from "node:fs";
-import { createRequire } from "node:module";
 import { join } from "node:path";
 import type { CompileInput, CompileResult } from "../compiler/compile.js";
 import type { Host } from "../compiler/host.js";
@@ -62,7 +61,10 @@ export function nodeMemoDeps(): MemoDeps {
     clock: () => ({ boot: bootId(), aheadMs: Date.now() - Number(process.hrtime.bigint() / 1_000_000n) }),
     digest: (text) => {
       if (sha256 === undefined) {
-        const crypto = createRequire(import.meta.url)("node:crypto") as typeof import("node:crypto");
+        // `require`, as thread.ts: createRequire would load node:module, and with it Node's ES module
+        // loader, on every start of the run mode (this module is on its path).
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const crypto = require("node:crypto") as typeof import("node:crypto");
         sha256 = (t) => crypto.createHash("sha256").update(t).digest("base64");
       }
       return sha256(text);

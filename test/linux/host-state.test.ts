@@ -196,16 +196,15 @@ describe.skipIf(lacking(!supported, skipReason))("srt's host state", () => {
         const b = useBox(ctx, runner);
         writeSettings(b, { filesystem: { allowWrite: [".", b.tmp] } });
         const state = stateOf(b);
-        // The first run makes the state directory, the second keeps its compile there (and lists
-        // the state directory without the memo: the walk of the writable temp dir lists it), the
-        // third keeps one that the next run reuses.
+        // The first run makes the state directory, which changes the writable temp dir's listing,
+        // so the second compiles again and keeps its compile, which the runs from the third on take.
         for (let i = 0; i < 3; i++) expect((await sh(b, "true")).status).toBe(0);
         const dir = join(state, "compile-memo");
         const [memo] = readdirSync(dir);
         expect(memo, "the second run kept a memo").toMatch(/^[0-9a-f]{8}\.json$/);
         const out = await sh(b, cacheProbes(dir, memo!, ".json"), { env: { SRT_DEBUG: "1" } });
         expect(out.status, out.stderr).toBe(0);
-        // The fourth srt took the memo the third one kept.
+        // The fourth srt took the memo kept before it.
         expect(out.stderr).toMatch(/srt: compiled .* ms: reused/);
         expect(report(out)).toEqual(allRefused);
         expect(readdirSync(dir)).toEqual([memo]);

@@ -217,6 +217,17 @@ export function createMemFs(events: string[], clock: LinuxDeps["clock"], uid: nu
       nodes.set(path, make("symlink", 0o777, target));
       events.push(`fs symlink ${path}`);
     },
+    rootIdentity(path) {
+      fault("rootIdentity", path);
+      let at = "";
+      for (const part of path.split("/").filter(Boolean)) {
+        at += `/${part}`;
+        const n = nodes.get(at);
+        if (n === undefined) return { kind: "absent" };
+        if (n.kind === "symlink") return { kind: "link", at };
+      }
+      return { kind: "found", dev: "42", ino: String(get(path).ino) };
+    },
     readlink(path) {
       fault("readlink", path);
       const n = get(path);

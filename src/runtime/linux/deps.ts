@@ -15,6 +15,7 @@
 import type { Readable, Stream, Writable } from "node:stream";
 import type { Watchdog } from "../watchdog.js";
 import type { InheritedFdPolicy } from "./inherited-fds.js";
+import type { RootIdentity } from "./root-identity.js";
 import type { WatchOs } from "./protection-watch.js";
 
 /** lstat's answer, as much of it as srt checks and records. */
@@ -67,6 +68,8 @@ export interface LinuxFs {
   makeSymlink(path: string, target: string): void;
   /** A symlink's target; EINVAL when path is not a symlink. */
   readlink(path: string): string;
+  /** The directory (or file) at `path`, reached from / without following a link (root-identity.ts). */
+  rootIdentity(path: string): RootIdentity;
 }
 
 /** What fds 0-2 of a spawned program are (as for child_process.spawn); also the runner's pipes on fds 3 and up. */

@@ -29,6 +29,7 @@ import { fromOs, osPath } from "../os-path.js";
 import { createWatchdog } from "../watchdog.js";
 import type { LinuxDeps, LinuxFs, LinuxSpawn, NodeStat } from "./deps.js";
 import { handleInheritedFds } from "./inherited-fds.js";
+import { rootIdentity } from "./root-identity.js";
 import type { WatchOs } from "./protection-watch.js";
 import { monotonicMs } from "../monotonic.js";
 
@@ -77,6 +78,7 @@ export const nodeLinuxFs: LinuxFs = {
   removeTree: (path) => rmSync(osPath(path), { recursive: true, force: true }),
   makeSymlink: (path, target) => symlinkSync(osPath(target), osPath(path)),
   readlink: (path) => fromOs(readlinkSync(osPath(path), { encoding: "buffer" })),
+  rootIdentity: (path) => rootIdentity(path),
 };
 
 const nodeSpawn: LinuxSpawn = (file, args, o) =>

@@ -15,6 +15,7 @@ import { createJanitor } from "./janitor.js";
 import { registerAndCreate } from "./placeholder-registry.js";
 import { createRunDir, type RunDir } from "./run-dir.js";
 import { RuntimeFailure } from "../failure.js";
+import { linkedRootFailure } from "./root-identity.js";
 
 export interface PrepareRequest {
   readonly plan: Pick<LinuxPlan, "context" | "placeholders" | "hostWrites">;
@@ -33,12 +34,10 @@ export function prepareRun(os: LinuxDeps, req: PrepareRequest, held: Held, log: 
   // Before anything is made: placeholders are created by path, so a root swapped for a link since the
   // plan was compiled would get them where the link leads (the supervisor refuses such a run anyway,
   // after the mounts: native/srt-supervise/roots.c).
-  const linked = linkAboveRoot(os.fs, req.plan.hostWrites.roots);
-  if (linked !== undefined)
-    throw new RuntimeFailure(
-      "SRT552",
-      `${linked.root}, which this plan makes writable, is reached through the symbolic link ${linked.at} now: it, or a directory above it, was replaced since the plan was compiled (another sandboxed command can do that), and its writable mount would land where the link leads. The command did not run. Compile the policy again: the compiler refuses a link another sandbox could have planted (SRT306).`,
-    );
+  for (const root of req.plan.hostWrites.roots) {
+    const id = os.fs.rootIdentity(root);
+    if (id.kind === "link") throw linkedRootFailure(root, id.at);
+  }
   const registry = { state: ensureStateDir(os.fs, req.stateDir, req.uid), runId: os.runId(), uid: req.uid };
   held.registry = registry;
   const janitor = createJanitor(
@@ -54,25 +53,4 @@ export function prepareRun(os: LinuxDeps, req: PrepareRequest, held: Held, log: 
   registerAndCreate(os, registry, req.plan.placeholders);
   log(`run dir ${run.path}, ${req.plan.placeholders.length} placeholders`);
   return run;
-}
-
-/** The first root (a real path when compiled) with a symlink at it or above it now, and where. */
-function linkAboveRoot(
-  fs: Pick<LinuxDeps["fs"], "lstat">,
-  roots: readonly string[],
-): { readonly root: string; readonly at: string } | undefined {
-  for (const root of roots) {
-    let at = "";
-    for (const name of root.split("/").filter((n) => n !== "")) {
-      at += `/${name}`;
-      let kind: string;
-      try {
-        kind = fs.lstat(at).kind;
-      } catch {
-        break; // absent (or unreadable): nothing is made there through a link; the mounts decide
-      }
-      if (kind === "symlink") return { root, at };
-    }
-  }
-  return undefined;
 }

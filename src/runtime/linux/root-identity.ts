@@ -12,6 +12,8 @@
  * swap after this walk mounts another directory, whose identity differs.
  */
 import { closeSync, constants, fstatSync, openSync } from "node:fs";
+import { RuntimeFailure } from "../failure.js";
+import { osPath } from "../os-path.js";
 
 /** O_PATH (Linux, x86-64 and arm64: 010000000); node:fs does not export it. */
 const O_PATH = 0o10000000;
@@ -32,7 +34,8 @@ export interface IdentityFs {
 }
 
 const nodeFs: IdentityFs = {
-  open: (path, flags) => openSync(path, O_PATH | flags),
+  // A name with escaped bytes goes as those bytes (os-path.ts), as everywhere srt meets the OS.
+  open: (path, flags) => openSync(osPath(path), O_PATH | flags),
   fstat: (fd) => fstatSync(fd, { bigint: true }),
   close: (fd) => closeSync(fd),
 };
@@ -67,3 +70,10 @@ export function rootIdentity(root: string, fs: IdentityFs = nodeFs): RootIdentit
     fs.close(fd);
   }
 }
+
+/** Why a run whose writable `root` is reached through the symlink `at` now does not start (SRT552). */
+export const linkedRootFailure = (root: string, at: string): RuntimeFailure =>
+  new RuntimeFailure(
+    "SRT552",
+    `${root}, which this plan makes writable, is reached through the symbolic link ${at} now: it, or a directory above it, was replaced since the plan was compiled (another sandboxed command can do that), and its writable mount would land where the link leads. The command did not run. Compile the policy again: the compiler refuses a link another sandbox could have planted (SRT306).`,
+  );

@@ -68,7 +68,7 @@ import { createSandboxSignals, type SandboxSignals } from "../linux/signals.js";
 import { startBridges, type BridgeTools } from "../linux/bridge.js";
 import { failed, failureOf, RuntimeFailure } from "../failure.js";
 import { supervisorConfig, type SupervisorReport } from "../linux/supervisor.js";
-import { rootIdentity } from "../linux/root-identity.js";
+import { linkedRootFailure } from "../linux/root-identity.js";
 import { supervisedResult } from "../linux/wait.js";
 import { tlsTrustVariables } from "../proxy/tls/trust-env.js";
 import { isWithin } from "../../compiler/paths.js";
@@ -391,7 +391,13 @@ async function launch(
   const seccomp = Uint8Array.from(atob(req.plan.seccomp.base64), (c) => c.charCodeAt(0));
   const supervisor = await listenForSupervisor(
     socket,
-    supervisorConfig(req.plan.supervisor, seccomp, run.slots.tmp, [], identifiedRoots(req.plan.hostWrites.roots)),
+    supervisorConfig(
+      req.plan.supervisor,
+      seccomp,
+      run.slots.tmp,
+      [],
+      identifiedRoots(os.fs, req.plan.hostWrites.roots),
+    ),
     () => os.clock.date().toISOString(),
     (p, mode) => os.fs.chmod(p, mode),
   );
@@ -570,18 +576,20 @@ async function nodeBundleFs(): Promise<BundleFs> {
  * the container the destination is the image's own directory, so only the identity tells. A root
  * reached through a link now is refused here, before anything starts.
  */
-function identifiedRoots(roots: readonly string[]): { path: string; dev: string; ino: string }[] {
+function identifiedRoots(
+  fs: Pick<LinuxDeps["fs"], "rootIdentity">,
+  roots: readonly string[],
+): { path: string; dev: string; ino: string }[] {
   const out: { path: string; dev: string; ino: string }[] = [];
   for (const path of roots) {
-    const id = rootIdentity(path);
+    const id = fs.rootIdentity(path);
     if (id.kind === "absent") continue;
     if (id.kind === "found") out.push({ path, dev: id.dev, ino: id.ino });
+    else if (id.kind === "link") throw linkedRootFailure(path, id.at);
     else
       throw new RuntimeFailure(
         "SRT552",
-        id.kind === "link"
-          ? `${path}, which this plan makes writable, is reached through the symbolic link ${id.at} now: it, or a directory above it, was replaced since the plan was compiled (another sandboxed command can do that), and the engine would bind where the link leads. The command did not run. Compile the policy again: the compiler refuses a link another sandbox could have planted (SRT306).`
-          : `cannot check that ${path}, which this plan makes writable, is still the directory it was compiled for (${id.code} at ${id.at}); the command did not run`,
+        `cannot check that ${path}, which this plan makes writable, is still the directory it was compiled for (${id.code} at ${id.at}); the command did not run`,
       );
   }
   return out;
